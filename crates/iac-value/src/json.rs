@@ -1,0 +1,96 @@
+//! Values to and from JSON, for state and plan files. Sensitive values are
+//! written as `{"$sensitive": "<fingerprint>"}` (or `null`), never in plaintext.
+
+use serde_json::{Map, Number, Value as Json};
+
+use crate::{Fingerprinter, Value};
+
+/// The key of the object that stands for a sensitive value in JSON files.
+pub const SENSITIVE_KEY: &str = "$sensitive";
+
+pub enum JsonOptions<'a> {
+    /// Sensitive values become `{"$sensitive": fingerprint}`; unknowns become `null`.
+    Fingerprint(&'a Fingerprinter),
+    /// Sensitive values and unknowns become `null` (for output meant for people and tools).
+    Omit,
+}
+
+pub fn to_json(value: &Value, opts: &JsonOptions<'_>) -> Json {
+    match value {
+        Value::Null | Value::Unknown => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Number(n) => number(*n),
+        Value::String(s) => Json::String(s.clone()),
+        Value::List(items) | Value::Set(items) => {
+            Json::Array(items.iter().map(|v| to_json(v, opts)).collect())
+        }
+        Value::Map(m) => Json::Object(m.iter().map(|(k, v)| (k.clone(), to_json(v, opts))).collect()),
+        Value::Sensitive(inner) => match opts {
+            JsonOptions::Fingerprint(fp) => {
+                if inner.is_wholly_known() {
+                    sensitive_marker(fp.fingerprint(inner))
+                } else {
+                    Json::Null
+                }
+            }
+            JsonOptions::Omit => Json::Null,
+        },
+        Value::Redacted(fp) => match opts {
+            JsonOptions::Fingerprint(_) => sensitive_marker(fp.clone()),
+            JsonOptions::Omit => Json::Null,
+        },
+    }
+}
+
+fn sensitive_marker(fp: String) -> Json {
+    let mut m = Map::new();
+    m.insert(SENSITIVE_KEY.to_string(), Json::String(fp));
+    Json::Object(m)
+}
+
+fn number(n: f64) -> Json {
+    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        Json::Number(Number::from(n as i64))
+    } else {
+        Number::from_f64(n).map(Json::Number).unwrap_or(Json::Null)
+    }
+}
+
+pub fn from_json(json: &Json) -> Value {
+    match json {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Bool(*b),
+        Json::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
+        Json::String(s) => Value::String(s.clone()),
+        Json::Array(items) => Value::List(items.iter().map(from_json).collect()),
+        Json::Object(m) => {
+            if m.len() == 1 {
+                if let Some(Json::String(fp)) = m.get(SENSITIVE_KEY) {
+                    return Value::Redacted(fp.clone());
+                }
+            }
+            Value::Map(m.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sensitive_values_never_reach_json_in_plaintext() {
+        let fp = Fingerprinter::new("salt".into());
+        let v = Value::map([("pw", Value::string("hunter2").sensitive()), ("n", Value::Number(2.0))]);
+        let j = to_json(&v, &JsonOptions::Fingerprint(&fp));
+        let text = j.to_string();
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains(SENSITIVE_KEY));
+        let back = from_json(&j);
+        let pw = back.get_attr("pw");
+        assert!(matches!(pw, Value::Redacted(_)));
+        assert!(fp.equivalent(pw, &Value::string("hunter2").sensitive()));
+        assert!(!fp.equivalent(pw, &Value::string("hunter3").sensitive()));
+        assert_eq!(to_json(&v, &JsonOptions::Omit).to_string(), r#"{"n":2,"pw":null}"#);
+    }
+}
