@@ -1,0 +1,15 @@
+//! Configuration: loading modules into typed declarations, type constraints,
+//! expression evaluation with unknowns and sensitivity, and the function library.
+
+mod eval;
+pub mod functions;
+mod module;
+mod typeexpr;
+pub mod vars;
+
+pub use eval::{values_equal, EmptyNamespace, EvalContext, Namespace};
+pub use module::{
+    load_module, load_module_from_files, module_files, normalize, Backend, Lifecycle, Local, Mode, Module,
+    ModuleCall, Moved, Output, ProviderConfig, Resource, Validation, Variable,
+};
+pub use typeexpr::parse_type;

@@ -1,0 +1,773 @@
+//! Expression evaluation with unknowns and sensitivity marks.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use iac_diagnostics::{did_you_mean, Diagnostic, Span};
+use iac_syntax::{BinaryOp, Expr, ExprKind, ObjectKey, Reference, TemplatePart, UnaryOp};
+use iac_value::{format_number, Value};
+
+use crate::functions;
+
+/// Where references resolve. The engine implements it over the values computed so far.
+pub trait Namespace {
+    fn variable(&self, name: &str) -> Option<Value>;
+    fn local(&self, name: &str) -> Option<Value>;
+    /// A managed resource: an object, a list (count) or a map (for_each) of instances.
+    fn resource(&self, ty: &str, name: &str) -> Option<Value>;
+    fn data(&self, ty: &str, name: &str) -> Option<Value>;
+    /// A module call's outputs as an object.
+    fn module(&self, name: &str) -> Option<Value>;
+}
+
+/// A namespace with nothing in it, for evaluating constant expressions.
+pub struct EmptyNamespace;
+
+impl Namespace for EmptyNamespace {
+    fn variable(&self, _: &str) -> Option<Value> {
+        None
+    }
+    fn local(&self, _: &str) -> Option<Value> {
+        None
+    }
+    fn resource(&self, _: &str, _: &str) -> Option<Value> {
+        None
+    }
+    fn data(&self, _: &str, _: &str) -> Option<Value> {
+        None
+    }
+    fn module(&self, _: &str) -> Option<Value> {
+        None
+    }
+}
+
+/// Everything an expression can see.
+pub struct EvalContext<'a> {
+    pub ns: &'a dyn Namespace,
+    pub count_index: Option<Value>,
+    pub each: Option<(Value, Value)>,
+    pub self_value: Option<Value>,
+    /// `path.module`, also the base directory for `file` and `templatefile`.
+    pub path_module: PathBuf,
+    pub path_root: PathBuf,
+    pub workspace: String,
+    /// Names bound by `for` expressions and template directives, innermost last.
+    pub(crate) locals: Vec<(String, Value)>,
+    pub(crate) splat_item: Vec<Value>,
+}
+
+impl<'a> EvalContext<'a> {
+    pub fn new(ns: &'a dyn Namespace, path_module: PathBuf, path_root: PathBuf) -> EvalContext<'a> {
+        EvalContext {
+            ns,
+            count_index: None,
+            each: None,
+            self_value: None,
+            path_module,
+            path_root,
+            workspace: "default".to_string(),
+            locals: Vec::new(),
+            splat_item: Vec::new(),
+        }
+    }
+
+    /// Evaluates an expression. The first error inside it is returned with its span.
+    pub fn eval(&mut self, expr: &Expr) -> Result<Value, Diagnostic> {
+        match &expr.kind {
+            ExprKind::Null => Ok(Value::Null),
+            ExprKind::Bool(b) => Ok(Value::Bool(*b)),
+            ExprKind::Number(n) => Ok(Value::Number(*n)),
+            ExprKind::String(s) => Ok(Value::String(s.clone())),
+            ExprKind::Template(parts) => {
+                // A template that is a single interpolation yields the value itself, as in HCL.
+                if let [TemplatePart::Interp(e)] = parts.as_slice() {
+                    return self.eval(e);
+                }
+                let mut out = String::new();
+                let mut state = TemplateState::default();
+                self.template(parts, &mut out, &mut state)?;
+                if state.unknown {
+                    return Ok(Value::Unknown.mark_if(state.sensitive));
+                }
+                Ok(Value::String(out).mark_if(state.sensitive))
+            }
+            ExprKind::Tuple(items) => Ok(Value::List(
+                items.iter().map(|e| self.eval(e)).collect::<Result<_, _>>()?,
+            )),
+            ExprKind::Object(items) => {
+                let mut m = BTreeMap::new();
+                let mut unknown_key = false;
+                for (k, v) in items {
+                    let key = match k {
+                        ObjectKey::Ident(s) => s.clone(),
+                        ObjectKey::Expr(e) => {
+                            let kv = self.eval(e)?;
+                            if kv.is_unknown() {
+                                unknown_key = true;
+                                continue;
+                            }
+                            match kv.unmarked() {
+                                Value::String(s) => s.clone(),
+                                Value::Number(n) => format_number(*n),
+                                Value::Bool(b) => b.to_string(),
+                                other => {
+                                    return Err(err(
+                                        "E0301",
+                                        "Invalid object key",
+                                        e.span,
+                                        format!("an object key must be a string, got {}", other.type_name()),
+                                    ))
+                                }
+                            }
+                        }
+                    };
+                    let value = self.eval(v)?;
+                    m.insert(key, value);
+                }
+                if unknown_key {
+                    return Ok(Value::Unknown);
+                }
+                Ok(Value::Map(m))
+            }
+            ExprKind::Ref(r) => self.reference(r),
+            ExprKind::GetAttr(base, name) => {
+                let v = self.eval(base)?;
+                get_attr(v, name, expr.span)
+            }
+            ExprKind::Index(base, ix) => {
+                let v = self.eval(base)?;
+                let i = self.eval(ix)?;
+                index(v, i, expr.span)
+            }
+            ExprKind::Splat { source, each } => {
+                let src = self.eval(source)?;
+                let (src, marked) = src.unmark();
+                let items = match src {
+                    Value::Unknown => return Ok(Value::Unknown),
+                    Value::Null => Vec::new(),
+                    Value::List(items) | Value::Set(items) => items,
+                    other => vec![other],
+                };
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    self.splat_item.push(item);
+                    let r = self.eval(each);
+                    self.splat_item.pop();
+                    out.push(r?);
+                }
+                Ok(Value::List(out).mark_if(marked))
+            }
+            ExprKind::SplatItem => Ok(self.splat_item.last().cloned().unwrap_or(Value::Null)),
+            ExprKind::Call {
+                name,
+                args,
+                expand_final,
+            } => self.call(name, args, *expand_final, expr.span),
+            ExprKind::Unary(op, e) => {
+                let (v, marked) = self.eval(e)?.unmark();
+                let out = match (op, v) {
+                    (_, Value::Unknown) => Value::Unknown,
+                    (UnaryOp::Neg, Value::Number(n)) => Value::Number(-n),
+                    (UnaryOp::Not, Value::Bool(b)) => Value::Bool(!b),
+                    (UnaryOp::Neg, v) => return Err(type_err(e.span, "a number", &v)),
+                    (UnaryOp::Not, v) => return Err(type_err(e.span, "a bool", &v)),
+                };
+                Ok(out.mark_if(marked))
+            }
+            ExprKind::Binary(op, a, b) => self.binary(*op, a, b),
+            ExprKind::Conditional(c, t, f) => {
+                let (cv, marked) = self.eval(c)?.unmark();
+                match cv {
+                    Value::Unknown => Ok(Value::Unknown),
+                    Value::Bool(true) => Ok(self.eval(t)?.mark_if(marked)),
+                    Value::Bool(false) => Ok(self.eval(f)?.mark_if(marked)),
+                    v => Err(type_err(c.span, "a bool condition", &v)),
+                }
+            }
+            ExprKind::For(fe) => {
+                let (coll, marked) = self.eval(&fe.collection)?.unmark();
+                let pairs: Vec<(Value, Value)> = match coll {
+                    Value::Unknown => return Ok(Value::Unknown),
+                    Value::List(items) | Value::Set(items) => items
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, v)| (Value::Number(i as f64), v))
+                        .collect(),
+                    Value::Map(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
+                    v => return Err(type_err(fe.collection.span, "a collection to iterate over", &v)),
+                };
+                let mut list = Vec::new();
+                let mut map: BTreeMap<String, Value> = BTreeMap::new();
+                let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+                for (k, v) in pairs {
+                    let n = self.locals.len();
+                    if let Some(kv) = &fe.key_var {
+                        self.locals.push((kv.clone(), k));
+                    }
+                    self.locals.push((fe.value_var.clone(), v));
+                    let r = self.for_item(fe, &mut list, &mut map, &mut groups);
+                    self.locals.truncate(n);
+                    if r? {
+                        return Ok(Value::Unknown);
+                    }
+                }
+                let out = if fe.key.is_some() {
+                    if fe.grouping {
+                        Value::Map(groups.into_iter().map(|(k, v)| (k, Value::List(v))).collect())
+                    } else {
+                        Value::Map(map)
+                    }
+                } else {
+                    Value::List(list)
+                };
+                Ok(out.mark_if(marked))
+            }
+        }
+    }
+
+    /// One element of a `for` expression; returns `true` when the result became unknown.
+    fn for_item(
+        &mut self,
+        fe: &iac_syntax::ForExpr,
+        list: &mut Vec<Value>,
+        map: &mut BTreeMap<String, Value>,
+        groups: &mut BTreeMap<String, Vec<Value>>,
+    ) -> Result<bool, Diagnostic> {
+        if let Some(c) = &fe.cond {
+            match self.eval(c)?.unmarked() {
+                Value::Bool(true) => {}
+                Value::Bool(false) => return Ok(false),
+                Value::Unknown => return Ok(true),
+                v => return Err(type_err(c.span, "a bool condition", v)),
+            }
+        }
+        let v = self.eval(&fe.value)?;
+        match &fe.key {
+            None => list.push(v),
+            Some(kexpr) => {
+                let k = self.eval(kexpr)?;
+                let key = match k.unmarked() {
+                    Value::Unknown => return Ok(true),
+                    Value::String(s) => s.clone(),
+                    Value::Number(n) => format_number(*n),
+                    Value::Bool(b) => b.to_string(),
+                    other => return Err(type_err(kexpr.span, "a string key", other)),
+                };
+                if fe.grouping {
+                    groups.entry(key).or_default().push(v);
+                } else if map.contains_key(&key) {
+                    return Err(err(
+                        "E0302",
+                        "Duplicate object key",
+                        kexpr.span,
+                        format!("two elements produce the key \"{key}\"; add `...` after the value to group them"),
+                    ));
+                } else {
+                    map.insert(key, v);
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    fn template(
+        &mut self,
+        parts: &[TemplatePart],
+        out: &mut String,
+        st: &mut TemplateState,
+    ) -> Result<(), Diagnostic> {
+        for p in parts {
+            match p {
+                TemplatePart::Literal(s) => out.push_str(s),
+                TemplatePart::Interp(e) => {
+                    let (v, marked) = self.eval(e)?.unmark_deep();
+                    st.sensitive |= marked;
+                    match v {
+                        Value::Unknown => st.unknown = true,
+                        Value::String(s) => out.push_str(&s),
+                        Value::Number(n) => out.push_str(&format_number(n)),
+                        Value::Bool(b) => out.push_str(&b.to_string()),
+                        Value::Redacted(_) => st.unknown = true,
+                        Value::Null => {
+                            return Err(err(
+                                "E0303",
+                                "Invalid template interpolation value",
+                                e.span,
+                                "the value is null; a string is required",
+                            ))
+                        }
+                        v => {
+                            if !v.is_wholly_known() {
+                                st.unknown = true;
+                            } else {
+                                return Err(err(
+                                    "E0303",
+                                    "Invalid template interpolation value",
+                                    e.span,
+                                    format!("cannot include a {} in a string template; a string is required", v.type_name()),
+                                ));
+                            }
+                        }
+                    }
+                }
+                TemplatePart::If {
+                    cond,
+                    then,
+                    otherwise,
+                } => {
+                    let (c, marked) = self.eval(cond)?.unmark();
+                    st.sensitive |= marked;
+                    match c {
+                        Value::Bool(true) => self.template(then, out, st)?,
+                        Value::Bool(false) => self.template(otherwise, out, st)?,
+                        Value::Unknown => st.unknown = true,
+                        v => return Err(type_err(cond.span, "a bool condition", &v)),
+                    }
+                }
+                TemplatePart::For {
+                    key_var,
+                    value_var,
+                    collection,
+                    body,
+                } => {
+                    let (coll, marked) = self.eval(collection)?.unmark();
+                    st.sensitive |= marked;
+                    let pairs: Vec<(Value, Value)> = match coll {
+                        Value::Unknown => {
+                            st.unknown = true;
+                            continue;
+                        }
+                        Value::List(items) | Value::Set(items) => items
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, v)| (Value::Number(i as f64), v))
+                            .collect(),
+                        Value::Map(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
+                        v => return Err(type_err(collection.span, "a collection", &v)),
+                    };
+                    for (k, v) in pairs {
+                        let n = self.locals.len();
+                        if let Some(kv) = key_var {
+                            self.locals.push((kv.clone(), k));
+                        }
+                        self.locals.push((value_var.clone(), v));
+                        let r = self.template(body, out, st);
+                        self.locals.truncate(n);
+                        r?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn reference(&mut self, r: &Reference) -> Result<Value, Diagnostic> {
+        if let Some((_, v)) = self.locals.iter().rev().find(|(n, _)| *n == r.root) {
+            let v = v.clone();
+            return apply_attrs(v, &r.attrs);
+        }
+        let attr = |i: usize| r.attrs.get(i).map(|(n, _)| n.as_str());
+        let need = |i: usize, what: &str| -> Result<&str, Diagnostic> {
+            attr(i).ok_or_else(|| {
+                err(
+                    "E0206",
+                    "Invalid reference",
+                    r.span_of(i),
+                    format!("`{}` must be followed by {what}", r.root),
+                )
+            })
+        };
+        let (value, consumed) = match r.root.as_str() {
+            "var" => {
+                let name = need(0, "a variable name, like `var.name`")?;
+                (self.ns.variable(name).ok_or_else(|| undeclared(r, "input variable"))?, 1)
+            }
+            "local" => {
+                let name = need(0, "a local value name, like `local.name`")?;
+                (self.ns.local(name).ok_or_else(|| undeclared(r, "local value"))?, 1)
+            }
+            "module" => {
+                let name = need(0, "a module call name, like `module.net`")?;
+                (self.ns.module(name).ok_or_else(|| undeclared(r, "module call"))?, 1)
+            }
+            "data" => {
+                let ty = need(0, "a data source type and name")?;
+                let name = need(1, "a data source name")?;
+                (self.ns.data(ty, name).ok_or_else(|| undeclared(r, "data source"))?, 2)
+            }
+            "count" => {
+                need(0, "`index`")?;
+                match (attr(0), &self.count_index) {
+                    (Some("index"), Some(i)) => (i.clone(), 1),
+                    (Some("index"), None) => {
+                        return Err(err(
+                            "E0207",
+                            "Reference to \"count\" in a non-counted context",
+                            r.span_of(1),
+                            "`count.index` is only available in blocks that set `count`",
+                        ))
+                    }
+                    _ => {
+                        return Err(err(
+                            "E0206",
+                            "Invalid reference",
+                            r.span_of(1),
+                            "the only attribute of `count` is `index`",
+                        ))
+                    }
+                }
+            }
+            "each" => {
+                let which = need(0, "`key` or `value`")?;
+                match (&self.each, which) {
+                    (Some((k, _)), "key") => (k.clone(), 1),
+                    (Some((_, v)), "value") => (v.clone(), 1),
+                    (None, _) => {
+                        return Err(err(
+                            "E0207",
+                            "Reference to \"each\" in a context without for_each",
+                            r.span_of(1),
+                            "`each.key` and `each.value` are only available in blocks that set `for_each`",
+                        ))
+                    }
+                    _ => {
+                        return Err(err(
+                            "E0206",
+                            "Invalid reference",
+                            r.span_of(1),
+                            "the attributes of `each` are `key` and `value`",
+                        ))
+                    }
+                }
+            }
+            "self" => match &self.self_value {
+                Some(v) => (v.clone(), 0),
+                None => {
+                    return Err(err(
+                        "E0207",
+                        "Invalid \"self\" reference",
+                        r.root_span,
+                        "`self` is only available in provisioner and postcondition blocks",
+                    ))
+                }
+            },
+            "path" => {
+                let which = need(0, "`module`, `root` or `cwd`")?;
+                let p = match which {
+                    "module" => self.path_module.display().to_string(),
+                    "root" => self.path_root.display().to_string(),
+                    "cwd" => std::env::current_dir().map(|p| p.display().to_string()).unwrap_or_default(),
+                    _ => {
+                        return Err(err(
+                            "E0206",
+                            "Invalid reference",
+                            r.span_of(1),
+                            "the attributes of `path` are `module`, `root` and `cwd`",
+                        ))
+                    }
+                };
+                (Value::String(p), 1)
+            }
+            "terraform" | "iac" => {
+                if attr(0) == Some("workspace") {
+                    (Value::String(self.workspace.clone()), 1)
+                } else {
+                    return Err(err(
+                        "E0206",
+                        "Invalid reference",
+                        r.span_of(1),
+                        format!("the only attribute of `{}` is `workspace`", r.root),
+                    ));
+                }
+            }
+            ty => {
+                let name = need(0, "a resource name, like `terraform_data.example`")?;
+                (self.ns.resource(ty, name).ok_or_else(|| undeclared(r, "resource"))?, 1)
+            }
+        };
+        apply_attrs(value, &r.attrs[consumed.min(r.attrs.len())..])
+    }
+
+    fn binary(&mut self, op: BinaryOp, a: &Expr, b: &Expr) -> Result<Value, Diagnostic> {
+        let (x, mx) = self.eval(a)?.unmark();
+        // Short-circuit logic like HCL: both sides are still evaluated for errors.
+        let (y, my) = self.eval(b)?.unmark();
+        let marked = mx || my;
+        let out = match op {
+            BinaryOp::Eq | BinaryOp::NotEq => {
+                if !x.is_wholly_known() || !y.is_wholly_known() {
+                    Value::Unknown
+                } else {
+                    let eq = values_equal(&x, &y);
+                    Value::Bool(if op == BinaryOp::Eq { eq } else { !eq })
+                }
+            }
+            BinaryOp::And | BinaryOp::Or => match (&x, &y) {
+                (Value::Bool(p), Value::Bool(q)) => Value::Bool(if op == BinaryOp::And { *p && *q } else { *p || *q }),
+                (Value::Bool(false), Value::Unknown) if op == BinaryOp::And => Value::Bool(false),
+                (Value::Bool(true), Value::Unknown) if op == BinaryOp::Or => Value::Bool(true),
+                (Value::Unknown, _) | (_, Value::Unknown) => Value::Unknown,
+                (Value::Bool(_), v) => return Err(type_err(b.span, "a bool", v)),
+                (v, _) => return Err(type_err(a.span, "a bool", v)),
+            },
+            _ => {
+                let p = to_number(&x, a.span)?;
+                let q = to_number(&y, b.span)?;
+                let (Some(p), Some(q)) = (p, q) else {
+                    return Ok(Value::Unknown.mark_if(marked));
+                };
+                match op {
+                    BinaryOp::Add => Value::Number(p + q),
+                    BinaryOp::Sub => Value::Number(p - q),
+                    BinaryOp::Mul => Value::Number(p * q),
+                    BinaryOp::Div => {
+                        if q == 0.0 {
+                            return Err(err("E0304", "Division by zero", b.span, "the divisor is zero"));
+                        }
+                        Value::Number(p / q)
+                    }
+                    BinaryOp::Mod => {
+                        if q == 0.0 {
+                            return Err(err("E0304", "Division by zero", b.span, "the divisor is zero"));
+                        }
+                        Value::Number(p % q)
+                    }
+                    BinaryOp::Lt => Value::Bool(p < q),
+                    BinaryOp::LtEq => Value::Bool(p <= q),
+                    BinaryOp::Gt => Value::Bool(p > q),
+                    BinaryOp::GtEq => Value::Bool(p >= q),
+                    _ => unreachable!("handled above"),
+                }
+            }
+        };
+        Ok(out.mark_if(marked))
+    }
+
+    fn call(&mut self, name: &str, args: &[Expr], expand_final: bool, span: Span) -> Result<Value, Diagnostic> {
+        match name {
+            "try" => {
+                for a in args {
+                    match self.eval(a) {
+                        Ok(v) if v.is_unknown() => return Ok(Value::Unknown),
+                        Ok(v) => return Ok(v),
+                        Err(_) => continue,
+                    }
+                }
+                return Err(err(
+                    "E0310",
+                    "No successful alternative in try",
+                    span,
+                    "every argument of `try` produced an error",
+                ));
+            }
+            "can" => {
+                if args.len() != 1 {
+                    return Err(err("E0311", "Wrong number of arguments", span, "`can` takes exactly one argument"));
+                }
+                return Ok(match self.eval(&args[0]) {
+                    Ok(v) if v.is_unknown() => Value::Unknown,
+                    Ok(_) => Value::Bool(true),
+                    Err(_) => Value::Bool(false),
+                });
+            }
+            _ => {}
+        }
+        let Some(func) = functions::lookup(name) else {
+            let help = match did_you_mean(name, functions::names()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => "see the function list in docs/functions.md".to_string(),
+            };
+            return Err(err("E0312", format!("Call to unknown function \"{name}\""), span, "no such function").with_help(help));
+        };
+        let mut values = Vec::with_capacity(args.len());
+        for (i, a) in args.iter().enumerate() {
+            let v = self.eval(a)?;
+            if expand_final && i == args.len() - 1 {
+                match v.unmarked() {
+                    Value::List(items) | Value::Set(items) => values.extend(items.iter().cloned()),
+                    Value::Unknown => return Ok(Value::Unknown),
+                    other => return Err(type_err(a.span, "a list to expand with `...`", other)),
+                }
+            } else {
+                values.push(v);
+            }
+        }
+        let ctx = functions::CallContext {
+            base_dir: &self.path_module,
+        };
+        functions::call(func, &values, &ctx).map_err(|e| {
+            let at = e.arg.and_then(|i| args.get(i)).map(|a| a.span).unwrap_or(span);
+            Diagnostic::error("E0313", format!("Invalid call to function \"{name}\""))
+                .with_span(at, e.message)
+                .with_secondary(span, "in this call")
+        })
+    }
+}
+
+#[derive(Default)]
+struct TemplateState {
+    unknown: bool,
+    sensitive: bool,
+}
+
+fn to_number(v: &Value, span: Span) -> Result<Option<f64>, Diagnostic> {
+    match v {
+        Value::Number(n) => Ok(Some(*n)),
+        Value::Unknown => Ok(None),
+        Value::String(s) => s
+            .trim()
+            .parse::<f64>()
+            .map(Some)
+            .map_err(|_| type_err(span, "a number", v)),
+        v => Err(type_err(span, "a number", v)),
+    }
+}
+
+/// Equality across the list/set and number/string distinctions HCL users expect.
+pub fn values_equal(a: &Value, b: &Value) -> bool {
+    match (a.unmarked(), b.unmarked()) {
+        (Value::List(x), Value::List(y)) | (Value::Set(x), Value::Set(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| values_equal(p, q))
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|((k1, v1), (k2, v2))| k1 == k2 && values_equal(v1, v2))
+        }
+        (x, y) => x == y,
+    }
+}
+
+fn apply_attrs(mut v: Value, attrs: &[(String, Span)]) -> Result<Value, Diagnostic> {
+    for (name, span) in attrs {
+        v = get_attr(v, name, *span)?;
+    }
+    Ok(v)
+}
+
+fn get_attr(v: Value, name: &str, span: Span) -> Result<Value, Diagnostic> {
+    let (v, marked) = v.unmark();
+    match v {
+        Value::Unknown => Ok(Value::Unknown),
+        Value::Redacted(_) => Ok(Value::Unknown.mark_if(true)),
+        Value::Map(mut m) => match m.remove(name) {
+            Some(x) => Ok(x.mark_if(marked)),
+            None => {
+                let help = did_you_mean(name, m.keys().map(String::as_str))
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .unwrap_or_else(|| {
+                        let mut keys: Vec<&str> = m.keys().map(String::as_str).collect();
+                        keys.truncate(12);
+                        format!("the object has the attributes: {}", keys.join(", "))
+                    });
+                Err(err(
+                    "E0305",
+                    "Unsupported attribute",
+                    span,
+                    format!("this object has no attribute \"{name}\""),
+                )
+                .with_help(help))
+            }
+        },
+        Value::Null => Err(err(
+            "E0306",
+            "Attempt to get attribute from null value",
+            span,
+            "this value is null",
+        )),
+        Value::List(_) | Value::Set(_) => Err(err(
+            "E0305",
+            "Unsupported attribute",
+            span,
+            format!("a list has no attribute \"{name}\""),
+        )
+        .with_help("use an index (`[0]`) or a splat (`[*]`) to reach the elements")),
+        v => Err(err(
+            "E0305",
+            "Unsupported attribute",
+            span,
+            format!("a {} has no attributes", v.type_name()),
+        )),
+    }
+}
+
+fn index(v: Value, i: Value, span: Span) -> Result<Value, Diagnostic> {
+    let (v, m1) = v.unmark();
+    let (i, m2) = i.unmark();
+    let marked = m1 || m2;
+    let out = match (v, i) {
+        (Value::Unknown, _) | (_, Value::Unknown) => Value::Unknown,
+        (Value::List(items), Value::Number(n)) => {
+            if n < 0.0 || n.fract() != 0.0 || n as usize >= items.len() {
+                return Err(err(
+                    "E0307",
+                    "Invalid index",
+                    span,
+                    format!("index {} is out of range for a list of {} elements", format_number(n), items.len()),
+                ));
+            }
+            items.into_iter().nth(n as usize).unwrap_or(Value::Null)
+        }
+        (Value::List(items), Value::String(s)) if s.parse::<usize>().is_ok() => {
+            let n: usize = s.parse().unwrap_or(0);
+            match items.into_iter().nth(n) {
+                Some(x) => x,
+                None => return Err(err("E0307", "Invalid index", span, format!("index {n} is out of range"))),
+            }
+        }
+        (Value::Map(mut m), key) => {
+            let k = match key {
+                Value::String(s) => s,
+                Value::Number(n) => format_number(n),
+                other => return Err(type_err(span, "a string key", &other)),
+            };
+            match m.remove(&k) {
+                Some(x) => x,
+                None => {
+                    let help = did_you_mean(&k, m.keys().map(String::as_str))
+                        .map(|s| format!("did you mean \"{s}\"?"))
+                        .unwrap_or_else(|| "check the key; `lookup(map, key, default)` gives a fallback".to_string());
+                    return Err(err(
+                        "E0307",
+                        "Invalid index",
+                        span,
+                        format!("the map has no element for the key \"{k}\""),
+                    )
+                    .with_help(help));
+                }
+            }
+        }
+        (Value::Set(_), _) => {
+            return Err(err(
+                "E0307",
+                "Invalid index",
+                span,
+                "elements of a set cannot be accessed by index",
+            )
+            .with_help("convert it with `tolist(...)` first"))
+        }
+        (Value::Null, _) => return Err(err("E0307", "Invalid index", span, "cannot index a null value")),
+        (v, _) => return Err(type_err(span, "a list or map to index", &v)),
+    };
+    Ok(out.mark_if(marked))
+}
+
+fn err(code: &'static str, msg: impl Into<String>, span: Span, label: impl Into<String>) -> Diagnostic {
+    Diagnostic::error(code, msg).with_span(span, label)
+}
+
+fn type_err(span: Span, expected: &str, got: &Value) -> Diagnostic {
+    err(
+        "E0308",
+        "Incorrect value type",
+        span,
+        format!("expected {expected}, got {}", got.type_name()),
+    )
+}
+
+fn undeclared(r: &Reference, what: &str) -> Diagnostic {
+    err(
+        "E0201",
+        format!("Reference to undeclared {what}"),
+        r.span_of(if r.root == "data" { 2 } else { 1 }),
+        format!("no {what} with this name is declared"),
+    )
+}

@@ -1,0 +1,704 @@
+//! Loading a module directory into typed declarations: variables, locals,
+//! outputs, resources, data sources, module calls, providers and `moved` blocks.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use iac_diagnostics::{did_you_mean, Diagnostic, Diagnostics, SourceMap, Span};
+use iac_syntax::{Attribute, Block, Body, Expr, ExprKind, Reference};
+use iac_value::Type;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Mode {
+    Managed,
+    Data,
+}
+
+#[derive(Debug, Default)]
+pub struct Module {
+    pub dir: PathBuf,
+    pub variables: BTreeMap<String, Variable>,
+    pub locals: BTreeMap<String, Local>,
+    pub outputs: BTreeMap<String, Output>,
+    /// Keyed by `type.name` (managed) or `data.type.name`.
+    pub resources: BTreeMap<String, Resource>,
+    pub module_calls: BTreeMap<String, ModuleCall>,
+    pub providers: Vec<ProviderConfig>,
+    pub moved: Vec<Moved>,
+    pub backend: Option<Backend>,
+}
+
+#[derive(Debug)]
+pub struct Variable {
+    pub name: String,
+    pub ty: Type,
+    pub default: Option<Expr>,
+    pub description: Option<String>,
+    pub sensitive: bool,
+    pub nullable: bool,
+    pub validations: Vec<Validation>,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub struct Validation {
+    pub condition: Expr,
+    pub error_message: Expr,
+}
+
+#[derive(Debug)]
+pub struct Local {
+    pub name: String,
+    pub expr: Expr,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub struct Output {
+    pub name: String,
+    pub value: Expr,
+    pub sensitive: bool,
+    pub description: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Lifecycle {
+    pub create_before_destroy: bool,
+    pub prevent_destroy: bool,
+    pub prevent_destroy_span: Option<Span>,
+    pub ignore_all_changes: bool,
+    pub ignore_changes: Vec<Vec<String>>,
+    pub replace_triggered_by: Vec<Expr>,
+}
+
+#[derive(Debug)]
+pub struct Resource {
+    pub mode: Mode,
+    pub ty: String,
+    pub name: String,
+    pub count: Option<Expr>,
+    pub for_each: Option<Expr>,
+    pub depends_on: Vec<Reference>,
+    pub provider: Option<String>,
+    pub lifecycle: Lifecycle,
+    /// The configuration body with meta-arguments taken out.
+    pub body: Body,
+    /// The block header (`resource "t" "n"`).
+    pub span: Span,
+    pub type_span: Span,
+}
+
+impl Resource {
+    pub fn key(&self) -> String {
+        match self.mode {
+            Mode::Managed => format!("{}.{}", self.ty, self.name),
+            Mode::Data => format!("data.{}.{}", self.ty, self.name),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct ModuleCall {
+    pub name: String,
+    pub source: String,
+    pub inputs: Vec<Attribute>,
+    pub depends_on: Vec<Reference>,
+    pub span: Span,
+    pub module: Module,
+}
+
+#[derive(Debug)]
+pub struct ProviderConfig {
+    pub name: String,
+    pub alias: Option<String>,
+    pub body: Body,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub struct Moved {
+    pub from: Expr,
+    pub to: Expr,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub struct Backend {
+    pub kind: String,
+    pub body: Body,
+    pub span: Span,
+}
+
+const TOP_LEVEL: &[&str] = &[
+    "variable", "locals", "output", "resource", "data", "module", "provider", "moved", "terraform", "iac",
+];
+
+/// Loads the module in `dir` and, recursively, the modules it calls.
+pub fn load_module(dir: &Path, sources: &mut SourceMap) -> (Module, Diagnostics) {
+    let mut diags = Diagnostics::new();
+    let module = load(dir, sources, &mut diags, 0);
+    (module, diags)
+}
+
+/// Loads a module from in-memory files (a saved plan's configuration snapshot).
+pub fn load_module_from_files(
+    dir: &Path,
+    files: &[(String, String)],
+    sources: &mut SourceMap,
+) -> (Module, Diagnostics) {
+    let mut diags = Diagnostics::new();
+    let mut bodies = Vec::new();
+    for (path, text) in files {
+        if Path::new(path).parent() == Some(dir) || (dir == Path::new("") && !path.contains('/')) {
+            let id = sources.add(path.clone(), text.as_str());
+            let parsed = iac_syntax::parse_file(id, text);
+            diags.extend(Diagnostics(parsed.diagnostics));
+            bodies.push(parsed.body);
+        }
+    }
+    let mut module = Module {
+        dir: dir.to_path_buf(),
+        ..Module::default()
+    };
+    for body in bodies {
+        decode_body(&mut module, body, &mut diags);
+    }
+    let calls: Vec<String> = module.module_calls.keys().cloned().collect();
+    for name in calls {
+        let child_dir = {
+            let call = &module.module_calls[&name];
+            normalize(&dir.join(&call.source))
+        };
+        let (child, d) = load_module_from_files(&child_dir, files, sources);
+        diags.extend(d);
+        if let Some(call) = module.module_calls.get_mut(&name) {
+            call.module = child;
+        }
+    }
+    (module, diags)
+}
+
+/// Resolves `.` and `..` without touching the file system.
+pub fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The configuration files of a module directory, sorted: `*.tf` and `*.hcl`, no dotfiles.
+pub fn module_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            !name.starts_with('.')
+                && (name.ends_with(".tf") || name.ends_with(".hcl"))
+                && p.is_file()
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn load(dir: &Path, sources: &mut SourceMap, diags: &mut Diagnostics, depth: usize) -> Module {
+    let mut module = Module {
+        dir: dir.to_path_buf(),
+        ..Module::default()
+    };
+    let files = match module_files(dir) {
+        Ok(f) => f,
+        Err(e) => {
+            diags.push(Diagnostic::error(
+                "E0103",
+                format!("Cannot read module directory {}: {e}", dir.display()),
+            ));
+            return module;
+        }
+    };
+    for path in files {
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                diags.push(Diagnostic::error("E0103", format!("Cannot read {}: {e}", path.display())));
+                continue;
+            }
+        };
+        let id = sources.add(display_path(&path), text.as_str());
+        let parsed = iac_syntax::parse_file(id, &text);
+        diags.extend(Diagnostics(parsed.diagnostics));
+        decode_body(&mut module, parsed.body, diags);
+    }
+    let calls: Vec<String> = module.module_calls.keys().cloned().collect();
+    for name in calls {
+        let (source, span) = {
+            let c = &module.module_calls[&name];
+            (c.source.clone(), c.span)
+        };
+        if depth > 20 {
+            diags.push(
+                Diagnostic::error("E0104", "Module calls nest too deeply")
+                    .with_span(span, "is this module calling itself?"),
+            );
+            continue;
+        }
+        let child_dir = normalize(&dir.join(&source));
+        if !child_dir.is_dir() {
+            diags.push(
+                Diagnostic::error("E0105", "Module not found")
+                    .with_span(span, format!("no directory at {}", child_dir.display()))
+                    .with_help("only local sources (`source = \"./path\"`) are supported"),
+            );
+            continue;
+        }
+        let child = load(&child_dir, sources, diags, depth + 1);
+        if let Some(call) = module.module_calls.get_mut(&name) {
+            call.module = child;
+        }
+    }
+    module
+}
+
+fn display_path(p: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    match cwd.as_deref().and_then(|c| p.strip_prefix(c).ok()) {
+        Some(rel) => rel.display().to_string(),
+        None => p.display().to_string(),
+    }
+}
+
+fn labels<'a>(b: &'a Block, n: usize, names: &str, diags: &mut Diagnostics) -> Option<Vec<&'a str>> {
+    if b.labels.len() != n {
+        diags.push(
+            Diagnostic::error(
+                "E0106",
+                format!("A {} block needs {n} label(s): {names}", b.kind),
+            )
+            .with_span(b.header_span(), format!("found {}", b.labels.len())),
+        );
+        return None;
+    }
+    Some(b.labels.iter().map(|l| l.value.as_str()).collect())
+}
+
+fn decode_body(module: &mut Module, body: Body, diags: &mut Diagnostics) {
+    for a in &body.attributes {
+        diags.push(
+            Diagnostic::error("E0107", format!("Unexpected attribute \"{}\" at the top level", a.name))
+                .with_span(a.name_span, "only blocks are allowed here"),
+        );
+    }
+    for b in body.blocks {
+        match b.kind.as_str() {
+            "variable" => decode_variable(module, b, diags),
+            "locals" => {
+                for a in b.body.attributes {
+                    if let Some(prev) = module.locals.get(&a.name) {
+                        diags.push(
+                            Diagnostic::error("E0108", format!("Duplicate local value \"{}\"", a.name))
+                                .with_span(a.name_span, "declared again here")
+                                .with_secondary(prev.span, "first declared here"),
+                        );
+                        continue;
+                    }
+                    module.locals.insert(
+                        a.name.clone(),
+                        Local {
+                            name: a.name,
+                            expr: a.expr,
+                            span: a.name_span,
+                        },
+                    );
+                }
+            }
+            "output" => decode_output(module, b, diags),
+            "resource" => decode_resource(module, b, Mode::Managed, diags),
+            "data" => decode_resource(module, b, Mode::Data, diags),
+            "module" => decode_module_call(module, b, diags),
+            "provider" => {
+                if let Some(l) = labels(&b, 1, "the provider name", diags) {
+                    let alias = b
+                        .body
+                        .attribute("alias")
+                        .and_then(|a| a.expr.as_static_string())
+                        .map(String::from);
+                    module.providers.push(ProviderConfig {
+                        name: l[0].to_string(),
+                        alias,
+                        span: b.header_span(),
+                        body: b.body,
+                    });
+                }
+            }
+            "moved" => {
+                let from = b.body.attribute("from").map(|a| a.expr.clone());
+                let to = b.body.attribute("to").map(|a| a.expr.clone());
+                match (from, to) {
+                    (Some(from), Some(to)) => module.moved.push(Moved {
+                        from,
+                        to,
+                        span: b.header_span(),
+                    }),
+                    _ => diags.push(
+                        Diagnostic::error("E0109", "A moved block needs `from` and `to`")
+                            .with_span(b.header_span(), "missing from or to"),
+                    ),
+                }
+            }
+            "terraform" | "iac" => {
+                for inner in &b.body.blocks {
+                    if inner.kind == "backend" {
+                        if let Some(l) = labels(inner, 1, "the backend type", diags) {
+                            module.backend = Some(Backend {
+                                kind: l[0].to_string(),
+                                body: inner.body.clone(),
+                                span: inner.header_span(),
+                            });
+                        }
+                    }
+                }
+            }
+            other => {
+                let help = match did_you_mean(other, TOP_LEVEL.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("the block types are: {}", TOP_LEVEL.join(", ")),
+                };
+                diags.push(
+                    Diagnostic::error("E0110", format!("Unsupported block type \"{other}\""))
+                        .with_span(b.kind_span, "not a block type iac knows")
+                        .with_help(help),
+                );
+            }
+        }
+    }
+}
+
+fn check_attrs(body: &Body, allowed: &[&str], what: &str, diags: &mut Diagnostics) {
+    for a in &body.attributes {
+        if !allowed.contains(&a.name.as_str()) {
+            let help = match did_you_mean(&a.name, allowed.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("the arguments of a {what} block are: {}", allowed.join(", ")),
+            };
+            diags.push(
+                Diagnostic::error("E0111", format!("Unsupported argument \"{}\" in {what} block", a.name))
+                    .with_span(a.name_span, "not expected here")
+                    .with_help(help),
+            );
+        }
+    }
+}
+
+fn static_bool(a: Option<&Attribute>, diags: &mut Diagnostics) -> bool {
+    match a.map(|a| (&a.expr.kind, a.expr.span)) {
+        None => false,
+        Some((ExprKind::Bool(b), _)) => *b,
+        Some((_, span)) => {
+            diags.push(
+                Diagnostic::error("E0112", "A literal true or false is required here")
+                    .with_span(span, "must be `true` or `false`"),
+            );
+            false
+        }
+    }
+}
+
+fn static_string(a: Option<&Attribute>, diags: &mut Diagnostics) -> Option<String> {
+    let a = a?;
+    match &a.expr.kind {
+        ExprKind::String(s) => Some(s.clone()),
+        ExprKind::Template(p) if p.is_empty() => Some(String::new()),
+        _ => {
+            diags.push(
+                Diagnostic::error("E0113", "A literal string is required here")
+                    .with_span(a.expr.span, "must be a string without interpolation"),
+            );
+            None
+        }
+    }
+}
+
+fn decode_variable(module: &mut Module, b: Block, diags: &mut Diagnostics) {
+    let Some(l) = labels(&b, 1, "the variable name", diags) else {
+        return;
+    };
+    let name = l[0].to_string();
+    check_attrs(
+        &b.body,
+        &["type", "default", "description", "sensitive", "nullable"],
+        "variable",
+        diags,
+    );
+    let ty = match b.body.attribute("type") {
+        Some(a) => match crate::typeexpr::parse_type(&a.expr) {
+            Ok(t) => t,
+            Err(d) => {
+                diags.push(d);
+                Type::Any
+            }
+        },
+        None => Type::Any,
+    };
+    let mut validations = Vec::new();
+    for v in b.body.blocks_of("validation") {
+        match (v.body.attribute("condition"), v.body.attribute("error_message")) {
+            (Some(c), Some(m)) => validations.push(Validation {
+                condition: c.expr.clone(),
+                error_message: m.expr.clone(),
+            }),
+            _ => diags.push(
+                Diagnostic::error("E0114", "A validation block needs `condition` and `error_message`")
+                    .with_span(v.header_span(), "incomplete validation"),
+            ),
+        }
+    }
+    let nullable = b.body.attribute("nullable").is_none_or(|a| !matches!(a.expr.kind, ExprKind::Bool(false)));
+    let var = Variable {
+        name: name.clone(),
+        ty,
+        default: b.body.attribute("default").map(|a| a.expr.clone()),
+        description: static_string(b.body.attribute("description"), diags),
+        sensitive: static_bool(b.body.attribute("sensitive"), diags),
+        nullable,
+        validations,
+        span: b.header_span(),
+    };
+    if let Some(prev) = module.variables.get(&name) {
+        diags.push(
+            Diagnostic::error("E0108", format!("Duplicate variable \"{name}\""))
+                .with_span(var.span, "declared again here")
+                .with_secondary(prev.span, "first declared here"),
+        );
+        return;
+    }
+    module.variables.insert(name, var);
+}
+
+fn decode_output(module: &mut Module, b: Block, diags: &mut Diagnostics) {
+    let Some(l) = labels(&b, 1, "the output name", diags) else {
+        return;
+    };
+    let name = l[0].to_string();
+    check_attrs(&b.body, &["value", "sensitive", "description", "depends_on"], "output", diags);
+    let Some(value) = b.body.attribute("value") else {
+        diags.push(
+            Diagnostic::error("E0115", format!("Output \"{name}\" has no value"))
+                .with_span(b.header_span(), "add `value = ...`"),
+        );
+        return;
+    };
+    let out = Output {
+        name: name.clone(),
+        value: value.expr.clone(),
+        sensitive: static_bool(b.body.attribute("sensitive"), diags),
+        description: static_string(b.body.attribute("description"), diags),
+        span: b.header_span(),
+    };
+    if let Some(prev) = module.outputs.get(&name) {
+        diags.push(
+            Diagnostic::error("E0108", format!("Duplicate output \"{name}\""))
+                .with_span(out.span, "declared again here")
+                .with_secondary(prev.span, "first declared here"),
+        );
+        return;
+    }
+    module.outputs.insert(name, out);
+}
+
+fn refs_list(a: &Attribute, what: &str, diags: &mut Diagnostics) -> Vec<Reference> {
+    let mut out = Vec::new();
+    match &a.expr.kind {
+        ExprKind::Tuple(items) => {
+            for i in items {
+                match i.as_bare_ref() {
+                    Some(r) => out.push(r.clone()),
+                    None => diags.push(
+                        Diagnostic::error("E0116", format!("Invalid {what} entry"))
+                            .with_span(i.span, "a reference like `terraform_data.a` is required"),
+                    ),
+                }
+            }
+        }
+        _ => diags.push(
+            Diagnostic::error("E0116", format!("Invalid {what}"))
+                .with_span(a.expr.span, "a list of references is required"),
+        ),
+    }
+    out
+}
+
+fn decode_lifecycle(b: &Block, diags: &mut Diagnostics) -> Lifecycle {
+    check_attrs(
+        &b.body,
+        &["create_before_destroy", "prevent_destroy", "ignore_changes", "replace_triggered_by"],
+        "lifecycle",
+        diags,
+    );
+    let mut lc = Lifecycle {
+        create_before_destroy: static_bool(b.body.attribute("create_before_destroy"), diags),
+        prevent_destroy: static_bool(b.body.attribute("prevent_destroy"), diags),
+        prevent_destroy_span: b.body.attribute("prevent_destroy").map(|a| a.span),
+        ..Lifecycle::default()
+    };
+    if let Some(a) = b.body.attribute("ignore_changes") {
+        match &a.expr.kind {
+            ExprKind::Ref(r) if r.root == "all" && r.attrs.is_empty() => lc.ignore_all_changes = true,
+            ExprKind::Tuple(_) => {
+                for r in refs_list(a, "ignore_changes", diags) {
+                    let mut path = vec![r.root.clone()];
+                    path.extend(r.attrs.iter().map(|(n, _)| n.clone()));
+                    lc.ignore_changes.push(path);
+                }
+            }
+            _ => diags.push(
+                Diagnostic::error("E0116", "Invalid ignore_changes")
+                    .with_span(a.expr.span, "a list of attribute names or `all` is required"),
+            ),
+        }
+    }
+    if let Some(a) = b.body.attribute("replace_triggered_by") {
+        match &a.expr.kind {
+            ExprKind::Tuple(items) => lc.replace_triggered_by = items.clone(),
+            _ => diags.push(
+                Diagnostic::error("E0116", "Invalid replace_triggered_by")
+                    .with_span(a.expr.span, "a list of references is required"),
+            ),
+        }
+    }
+    lc
+}
+
+fn decode_resource(module: &mut Module, b: Block, mode: Mode, diags: &mut Diagnostics) {
+    let what = if mode == Mode::Managed { "resource" } else { "data" };
+    let Some(l) = labels(&b, 2, "the type and the name", diags) else {
+        return;
+    };
+    let (ty, name) = (l[0].to_string(), l[1].to_string());
+    let type_span = b.labels[0].span;
+    let span = b.header_span();
+    let mut body = b.body;
+    let take = |body: &mut Body, n: &str| -> Option<Attribute> {
+        let i = body.attributes.iter().position(|a| a.name == n)?;
+        Some(body.attributes.remove(i))
+    };
+    let count = take(&mut body, "count").map(|a| a.expr);
+    let for_each = take(&mut body, "for_each").map(|a| a.expr);
+    if let (Some(c), Some(_)) = (&count, &for_each) {
+        diags.push(
+            Diagnostic::error("E0117", "`count` and `for_each` cannot be used together")
+                .with_span(c.span, "remove one of them"),
+        );
+    }
+    let depends_on = take(&mut body, "depends_on")
+        .map(|a| refs_list(&a, "depends_on", diags))
+        .unwrap_or_default();
+    let provider = take(&mut body, "provider").map(|a| match &a.expr.kind {
+        ExprKind::Ref(r) => {
+            let mut s = r.root.clone();
+            for (n, _) in &r.attrs {
+                s.push('.');
+                s.push_str(n);
+            }
+            s
+        }
+        _ => String::new(),
+    });
+    let mut lifecycle = Lifecycle::default();
+    let mut kept = Vec::new();
+    for inner in std::mem::take(&mut body.blocks) {
+        if inner.kind == "lifecycle" {
+            lifecycle = decode_lifecycle(&inner, diags);
+        } else {
+            kept.push(inner);
+        }
+    }
+    body.blocks = kept;
+    let res = Resource {
+        mode,
+        ty,
+        name,
+        count,
+        for_each,
+        depends_on,
+        provider,
+        lifecycle,
+        body,
+        span,
+        type_span,
+    };
+    let key = res.key();
+    if let Some(prev) = module.resources.get(&key) {
+        diags.push(
+            Diagnostic::error("E0108", format!("Duplicate {what} block \"{key}\""))
+                .with_span(res.span, "declared again here")
+                .with_secondary(prev.span, "first declared here"),
+        );
+        return;
+    }
+    module.resources.insert(key, res);
+}
+
+fn decode_module_call(module: &mut Module, b: Block, diags: &mut Diagnostics) {
+    let Some(l) = labels(&b, 1, "the module name", diags) else {
+        return;
+    };
+    let name = l[0].to_string();
+    let span = b.header_span();
+    let Some(source) = static_string(b.body.attribute("source"), diags) else {
+        diags.push(
+            Diagnostic::error("E0118", format!("Module \"{name}\" has no source"))
+                .with_span(span, "add `source = \"./path\"`"),
+        );
+        return;
+    };
+    if !(source.starts_with("./") || source.starts_with("../")) {
+        diags.push(
+            Diagnostic::error("E0119", "Only local module sources are supported")
+                .with_span(b.body.attribute("source").map(|a| a.expr.span).unwrap_or(span), "not a local path")
+                .with_help("use a path that starts with ./ or ../"),
+        );
+        return;
+    }
+    for meta in ["count", "for_each", "providers"] {
+        if let Some(a) = b.body.attribute(meta) {
+            diags.push(
+                Diagnostic::error("E0120", format!("`{meta}` on module calls is not supported yet"))
+                    .with_span(a.name_span, "not supported"),
+            );
+        }
+    }
+    let depends_on = b
+        .body
+        .attribute("depends_on")
+        .map(|a| refs_list(a, "depends_on", diags))
+        .unwrap_or_default();
+    let inputs = b
+        .body
+        .attributes
+        .iter()
+        .filter(|a| !["source", "version", "count", "for_each", "providers", "depends_on"].contains(&a.name.as_str()))
+        .cloned()
+        .collect();
+    module.module_calls.insert(
+        name.clone(),
+        ModuleCall {
+            name,
+            source,
+            inputs,
+            depends_on,
+            span,
+            module: Module::default(),
+        },
+    );
+}
