@@ -1,0 +1,268 @@
+//! The provider interface and schema types. No SDK here: providers get values
+//! and return values, with problems reported by attribute path (the engine adds spans).
+
+use std::collections::BTreeMap;
+
+use iac_value::{Path, PathStep, Value};
+use serde::Serialize;
+
+/// The type of an attribute, as the schema declares it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttrType {
+    String,
+    Number,
+    Bool,
+    List(Box<AttrType>),
+    Set(Box<AttrType>),
+    Map(Box<AttrType>),
+    /// Any value (as `terraform_data.input`).
+    Dynamic,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Attribute {
+    #[serde(rename = "type")]
+    pub ty: AttrType,
+    pub required: bool,
+    pub optional: bool,
+    pub computed: bool,
+    /// A change to this attribute replaces the object.
+    pub force_new: bool,
+    pub sensitive: bool,
+    pub description: &'static str,
+}
+
+impl Attribute {
+    fn new(ty: AttrType, description: &'static str) -> Attribute {
+        Attribute {
+            ty,
+            required: false,
+            optional: false,
+            computed: false,
+            force_new: false,
+            sensitive: false,
+            description,
+        }
+    }
+    pub fn required(ty: AttrType, description: &'static str) -> Attribute {
+        Attribute {
+            required: true,
+            ..Attribute::new(ty, description)
+        }
+    }
+    pub fn optional(ty: AttrType, description: &'static str) -> Attribute {
+        Attribute {
+            optional: true,
+            ..Attribute::new(ty, description)
+        }
+    }
+    pub fn computed(ty: AttrType, description: &'static str) -> Attribute {
+        Attribute {
+            computed: true,
+            ..Attribute::new(ty, description)
+        }
+    }
+    /// Optional, and computed by the provider when not set.
+    pub fn optional_computed(ty: AttrType, description: &'static str) -> Attribute {
+        Attribute {
+            optional: true,
+            computed: true,
+            ..Attribute::new(ty, description)
+        }
+    }
+    pub fn force_new(mut self) -> Attribute {
+        self.force_new = true;
+        self
+    }
+    pub fn sensitive(mut self) -> Attribute {
+        self.sensitive = true;
+        self
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Nesting {
+    Single,
+    List,
+    Set,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct NestedBlock {
+    pub nesting: Nesting,
+    pub min_items: usize,
+    pub max_items: Option<usize>,
+    pub force_new: bool,
+    pub block: Schema,
+}
+
+/// The schema of a resource type, a data source or a provider configuration.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Schema {
+    pub description: &'static str,
+    pub attributes: BTreeMap<String, Attribute>,
+    pub blocks: BTreeMap<String, NestedBlock>,
+}
+
+impl Schema {
+    pub fn new(description: &'static str) -> Schema {
+        Schema {
+            description,
+            ..Schema::default()
+        }
+    }
+
+    pub fn attr(mut self, name: &str, a: Attribute) -> Schema {
+        self.attributes.insert(name.to_string(), a);
+        self
+    }
+
+    pub fn block(mut self, name: &str, b: NestedBlock) -> Schema {
+        self.blocks.insert(name.to_string(), b);
+        self
+    }
+
+    /// Paths of attributes that differ between prior and planned and force replacement.
+    pub fn replace_paths(&self, prior: &Value, planned: &Value, eq: &dyn Fn(&Value, &Value) -> bool) -> Vec<Path> {
+        let mut out = Vec::new();
+        for (name, a) in &self.attributes {
+            if a.force_new {
+                let (p, n) = (prior.get_attr(name), planned.get_attr(name));
+                if n.is_unknown() && !a.computed || !n.is_unknown() && !eq(p, n) {
+                    out.push(vec![PathStep::Key(name.clone())]);
+                }
+            }
+        }
+        for (name, b) in &self.blocks {
+            let (p, n) = (prior.get_attr(name), planned.get_attr(name));
+            if b.force_new && !eq(p, n) {
+                out.push(vec![PathStep::Key(name.clone())]);
+            }
+        }
+        out
+    }
+
+    /// Whether the attribute at this top-level name is sensitive.
+    pub fn is_sensitive(&self, name: &str) -> bool {
+        self.attributes.get(name).is_some_and(|a| a.sensitive)
+    }
+}
+
+/// Everything a provider offers.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ProviderSchema {
+    pub provider: Schema,
+    pub resources: BTreeMap<String, Schema>,
+    pub data_sources: BTreeMap<String, Schema>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A problem reported by a provider, located by attribute path.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttrDiagnostic {
+    pub severity: Severity,
+    pub path: Path,
+    pub summary: String,
+    pub detail: String,
+}
+
+impl AttrDiagnostic {
+    pub fn error(path: Path, summary: impl Into<String>, detail: impl Into<String>) -> AttrDiagnostic {
+        AttrDiagnostic {
+            severity: Severity::Error,
+            path,
+            summary: summary.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+pub struct PlanRequest<'a> {
+    pub type_name: &'a str,
+    pub prior: Option<&'a Value>,
+    /// The evaluated configuration, with unknowns.
+    pub config: &'a Value,
+}
+
+pub struct PlanResponse {
+    pub planned: Value,
+    /// Attributes whose change forces replacement.
+    pub requires_replace: Vec<Path>,
+    pub diagnostics: Vec<AttrDiagnostic>,
+}
+
+pub struct ApplyRequest<'a> {
+    pub type_name: &'a str,
+    pub prior: Option<&'a Value>,
+    /// `None` deletes the object.
+    pub planned: Option<&'a Value>,
+    pub config: &'a Value,
+    /// Stable across retries and resumed applies of the same planned change, so a
+    /// create that AWS already carried out is not carried out twice.
+    pub idempotency_token: &'a str,
+}
+
+pub type ApplyResult = Result<Option<Value>, Vec<AttrDiagnostic>>;
+
+/// A provider: schema, planning and the calls that change the world.
+#[async_trait::async_trait]
+pub trait Provider: Send + Sync {
+    fn name(&self) -> &str;
+
+    fn schema(&self) -> &ProviderSchema;
+
+    /// Receives the `provider` block's configuration.
+    async fn configure(&self, _config: &Value) -> Vec<AttrDiagnostic> {
+        Vec::new()
+    }
+
+    /// Checks a configuration beyond what the schema says.
+    fn validate_resource(&self, _type_name: &str, _config: &Value) -> Vec<AttrDiagnostic> {
+        Vec::new()
+    }
+
+    /// Proposes the planned value: config plus computed attributes (unknown where
+    /// they will change), and which changed attributes force replacement.
+    fn plan_resource(&self, req: PlanRequest<'_>) -> PlanResponse;
+
+    /// Creates, updates or deletes one object.
+    async fn apply_resource(&self, req: ApplyRequest<'_>) -> ApplyResult;
+
+    /// Reads the current objects, in batches where the API allows; `None` means gone.
+    async fn read_resources(&self, type_name: &str, current: &[Value]) -> Vec<Result<Option<Value>, AttrDiagnostic>>;
+
+    /// Reads a data source.
+    async fn read_data(&self, type_name: &str, config: &Value) -> Result<Value, Vec<AttrDiagnostic>>;
+}
+
+/// Terraform's "proposed new state": configured values where set, prior values for
+/// computed attributes the configuration leaves unset, `Unknown` for new computed ones.
+pub fn proposed_new(schema: &Schema, prior: Option<&Value>, config: &Value) -> Value {
+    let mut out = BTreeMap::new();
+    for (name, a) in &schema.attributes {
+        let c = config.get_attr(name);
+        let v = if !c.is_null() {
+            c.clone()
+        } else if a.computed {
+            match prior {
+                Some(p) => p.get_attr(name).clone(),
+                None => Value::Unknown,
+            }
+        } else {
+            Value::Null
+        };
+        let v = if a.sensitive && !v.is_null() { v.sensitive() } else { v };
+        out.insert(name.clone(), v);
+    }
+    for name in schema.blocks.keys() {
+        out.insert(name.clone(), config.get_attr(name).clone());
+    }
+    Value::Map(out)
+}
