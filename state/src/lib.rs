@@ -1,0 +1,49 @@
+//! State: the document that remembers what iac created, and the backends that
+//! keep it (local file with a journal and a lock). Sensitive values are stored
+//! only as salted fingerprints.
+
+mod document;
+mod local;
+
+pub use document::{InstanceState, OutputState, ResourceObject, State, StateOp, STATE_VERSION};
+pub use local::{LocalBackend, LockGuard, LockInfo};
+
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid iac state file: {message}")]
+    Parse { path: String, message: String },
+    #[error("{path} was written by a newer iac (state format {found}, this iac reads {supported})")]
+    TooNew { path: String, found: u64, supported: u64 },
+    #[error("the state is locked\n{0}")]
+    Locked(LockInfo),
+    #[error("the lock ID \"{given}\" does not match the lock held ({held})")]
+    LockIdMismatch { given: String, held: String },
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// A place that keeps state: reads and writes snapshots, appends per-operation
+/// records durably, and hands out an exclusive lock.
+pub trait Backend: Send + Sync {
+    /// Human name, for messages ("local state file iac.tfstate").
+    fn describe(&self) -> String;
+    /// Takes the lock, waiting up to `timeout`.
+    fn lock(&self, operation: &str, timeout: Duration) -> Result<LockGuard, StateError>;
+    /// Reads the newest state, replaying any operations recorded since the last snapshot.
+    fn read(&self) -> Result<Option<State>, StateError>;
+    /// Replaces the state with a new snapshot, atomically, keeping a backup of the previous one.
+    fn write(&self, state: &State) -> Result<(), StateError>;
+    /// Durably records completed operations on top of `base` (the last snapshot).
+    /// Costs in proportion to the operations, not to the state.
+    fn append(&self, base: &State, ops: &[StateOp]) -> Result<(), StateError>;
+    /// Breaks a lock left behind by a crashed run.
+    fn force_unlock(&self, id: &str) -> Result<(), StateError>;
+}

@@ -1,6 +1,7 @@
 //! Values that flow through the engine: configuration, planned and applied
 //! attribute values, with `Unknown` (known only after apply) and a sensitivity mark.
 
+pub mod addr;
 mod json;
 mod sensitive;
 mod types;

@@ -1,0 +1,357 @@
+//! The state document and its JSON form (`schemas/state.schema.json`).
+
+use std::collections::BTreeMap;
+
+use iac_value::addr::{InstanceAddr, InstanceKey, ResourceMode};
+use iac_value::{from_json, to_json, Fingerprinter, JsonOptions, Value};
+use serde_json::{json, Value as Json};
+
+pub const STATE_VERSION: u64 = 1;
+
+/// One object in the cloud (or the built-in provider) that iac manages.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResourceObject {
+    pub attributes: Value,
+    /// Addresses of the resources this one depended on when it was last applied.
+    pub dependencies: Vec<String>,
+    pub create_before_destroy: bool,
+    /// A create that failed half-way: the next plan replaces it.
+    pub tainted: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct InstanceState {
+    pub provider: String,
+    pub current: Option<ResourceObject>,
+    /// Old objects kept by create-before-destroy until they are deleted.
+    pub deposed: BTreeMap<String, ResourceObject>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutputState {
+    pub value: Value,
+    pub sensitive: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct State {
+    pub serial: u64,
+    pub lineage: String,
+    pub fingerprint_salt: String,
+    pub outputs: BTreeMap<String, OutputState>,
+    pub resources: BTreeMap<InstanceAddr, InstanceState>,
+}
+
+/// A change to state made by one completed operation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StateOp {
+    /// Sets (or with `None` removes) the current or a deposed object of an instance.
+    SetObject {
+        addr: InstanceAddr,
+        provider: String,
+        deposed: Option<String>,
+        object: Option<ResourceObject>,
+    },
+    SetOutputs(BTreeMap<String, OutputState>),
+}
+
+impl State {
+    pub fn new() -> State {
+        State {
+            serial: 0,
+            lineage: new_lineage(),
+            fingerprint_salt: iac_value::new_salt(),
+            outputs: BTreeMap::new(),
+            resources: BTreeMap::new(),
+        }
+    }
+
+    pub fn fingerprinter(&self) -> Fingerprinter {
+        Fingerprinter::new(self.fingerprint_salt.clone())
+    }
+
+    pub fn current(&self, addr: &InstanceAddr) -> Option<&ResourceObject> {
+        self.resources.get(addr).and_then(|i| i.current.as_ref())
+    }
+
+    pub fn apply_op(&mut self, op: &StateOp) {
+        match op {
+            StateOp::SetObject {
+                addr,
+                provider,
+                deposed,
+                object,
+            } => {
+                let inst = self.resources.entry(addr.clone()).or_default();
+                inst.provider = provider.clone();
+                match deposed {
+                    None => inst.current = object.clone(),
+                    Some(k) => match object {
+                        Some(o) => {
+                            inst.deposed.insert(k.clone(), o.clone());
+                        }
+                        None => {
+                            inst.deposed.remove(k);
+                        }
+                    },
+                }
+                if inst.current.is_none() && inst.deposed.is_empty() {
+                    self.resources.remove(addr);
+                }
+            }
+            StateOp::SetOutputs(o) => self.outputs = o.clone(),
+        }
+    }
+
+    /// Whether two states hold the same resources and outputs (serial aside).
+    pub fn same_content(&self, other: &State) -> bool {
+        self.resources == other.resources && self.outputs == other.outputs
+    }
+
+    pub fn to_json(&self) -> Json {
+        let fp = self.fingerprinter();
+        let opts = JsonOptions::Fingerprint(&fp);
+        let mut resources = Vec::new();
+        for (addr, inst) in &self.resources {
+            let objects = inst
+                .current
+                .iter()
+                .map(|o| (None, o))
+                .chain(inst.deposed.iter().map(|(k, o)| (Some(k), o)));
+            for (deposed, o) in objects {
+                let mut r = json!({
+                    "address": addr.to_string(),
+                    "module": addr.resource.module.iter().map(|m| format!("module.{m}")).collect::<Vec<_>>().join("."),
+                    "mode": if addr.resource.mode == ResourceMode::Data { "data" } else { "managed" },
+                    "type": addr.resource.ty,
+                    "name": addr.resource.name,
+                    "index_key": match &addr.key {
+                        InstanceKey::None => Json::Null,
+                        InstanceKey::Int(i) => json!(i),
+                        InstanceKey::Str(s) => json!(s),
+                    },
+                    "provider": inst.provider,
+                    "status": if o.tainted { "tainted" } else { "ready" },
+                    "create_before_destroy": o.create_before_destroy,
+                    "dependencies": o.dependencies,
+                    "attributes": to_json(&o.attributes, &opts),
+                });
+                if let Some(k) = deposed {
+                    r["deposed"] = json!(k);
+                }
+                resources.push(r);
+            }
+        }
+        let outputs: serde_json::Map<String, Json> = self
+            .outputs
+            .iter()
+            .map(|(k, o)| {
+                let v = if o.sensitive { o.value.clone().sensitive() } else { o.value.clone() };
+                (k.clone(), json!({"value": to_json(&v, &opts), "sensitive": o.sensitive}))
+            })
+            .collect();
+        json!({
+            "version": STATE_VERSION,
+            "serial": self.serial,
+            "lineage": self.lineage,
+            "iac_version": env!("CARGO_PKG_VERSION"),
+            "fingerprint_salt": self.fingerprint_salt,
+            "outputs": outputs,
+            "resources": resources,
+        })
+    }
+
+    pub fn from_json(j: &Json) -> Result<State, String> {
+        let version = j.get("version").and_then(Json::as_u64).ok_or("missing \"version\"")?;
+        if version > STATE_VERSION {
+            return Err(format!("state format {version} is newer than this iac supports ({STATE_VERSION})"));
+        }
+        let mut state = State {
+            serial: j.get("serial").and_then(Json::as_u64).ok_or("missing \"serial\"")?,
+            lineage: j.get("lineage").and_then(Json::as_str).ok_or("missing \"lineage\"")?.to_string(),
+            fingerprint_salt: j
+                .get("fingerprint_salt")
+                .and_then(Json::as_str)
+                .ok_or("missing \"fingerprint_salt\"")?
+                .to_string(),
+            outputs: BTreeMap::new(),
+            resources: BTreeMap::new(),
+        };
+        if let Some(outs) = j.get("outputs").and_then(Json::as_object) {
+            for (k, o) in outs {
+                let sensitive = o.get("sensitive").and_then(Json::as_bool).unwrap_or(false);
+                let value = from_json(o.get("value").unwrap_or(&Json::Null));
+                state.outputs.insert(k.clone(), OutputState { value, sensitive });
+            }
+        }
+        for r in j.get("resources").and_then(Json::as_array).ok_or("missing \"resources\"")? {
+            let (addr, inst_provider, deposed, object) = object_from_json(r)?;
+            let inst = state.resources.entry(addr).or_default();
+            inst.provider = inst_provider;
+            match deposed {
+                None => inst.current = Some(object),
+                Some(k) => {
+                    inst.deposed.insert(k, object);
+                }
+            }
+        }
+        Ok(state)
+    }
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State::new()
+    }
+}
+
+type ParsedObject = (InstanceAddr, String, Option<String>, ResourceObject);
+
+fn object_from_json(r: &Json) -> Result<ParsedObject, String> {
+    let address = r.get("address").and_then(Json::as_str).ok_or("a resource has no \"address\"")?;
+    let addr: InstanceAddr = address.parse().map_err(|e| format!("invalid address: {e}"))?;
+    let provider = r.get("provider").and_then(Json::as_str).unwrap_or("builtin").to_string();
+    let deposed = r.get("deposed").and_then(Json::as_str).map(String::from);
+    let object = ResourceObject {
+        attributes: from_json(r.get("attributes").unwrap_or(&Json::Null)),
+        dependencies: r
+            .get("dependencies")
+            .and_then(Json::as_array)
+            .map(|a| a.iter().filter_map(|d| d.as_str().map(String::from)).collect())
+            .unwrap_or_default(),
+        create_before_destroy: r.get("create_before_destroy").and_then(Json::as_bool).unwrap_or(false),
+        tainted: r.get("status").and_then(Json::as_str) == Some("tainted"),
+    };
+    Ok((addr, provider, deposed, object))
+}
+
+impl StateOp {
+    pub fn to_json(&self, fp: &Fingerprinter) -> Json {
+        let opts = JsonOptions::Fingerprint(fp);
+        match self {
+            StateOp::SetObject {
+                addr,
+                provider,
+                deposed,
+                object,
+            } => json!({
+                "op": "set",
+                "address": addr.to_string(),
+                "provider": provider,
+                "deposed": deposed,
+                "object": object.as_ref().map(|o| json!({
+                    "attributes": to_json(&o.attributes, &opts),
+                    "dependencies": o.dependencies,
+                    "create_before_destroy": o.create_before_destroy,
+                    "status": if o.tainted { "tainted" } else { "ready" },
+                })),
+            }),
+            StateOp::SetOutputs(outs) => json!({
+                "op": "outputs",
+                "outputs": outs.iter().map(|(k, o)| {
+                    let v = if o.sensitive { o.value.clone().sensitive() } else { o.value.clone() };
+                    (k.clone(), json!({"value": to_json(&v, &opts), "sensitive": o.sensitive}))
+                }).collect::<serde_json::Map<_, _>>(),
+            }),
+        }
+    }
+
+    pub fn from_json(j: &Json) -> Result<StateOp, String> {
+        match j.get("op").and_then(Json::as_str) {
+            Some("set") => {
+                let address = j.get("address").and_then(Json::as_str).ok_or("no address")?;
+                let addr: InstanceAddr = address.parse().map_err(|e| format!("{e}"))?;
+                let object = match j.get("object") {
+                    Some(Json::Null) | None => None,
+                    Some(o) => Some(ResourceObject {
+                        attributes: from_json(o.get("attributes").unwrap_or(&Json::Null)),
+                        dependencies: o
+                            .get("dependencies")
+                            .and_then(Json::as_array)
+                            .map(|a| a.iter().filter_map(|d| d.as_str().map(String::from)).collect())
+                            .unwrap_or_default(),
+                        create_before_destroy: o.get("create_before_destroy").and_then(Json::as_bool).unwrap_or(false),
+                        tainted: o.get("status").and_then(Json::as_str) == Some("tainted"),
+                    }),
+                };
+                Ok(StateOp::SetObject {
+                    addr,
+                    provider: j.get("provider").and_then(Json::as_str).unwrap_or("builtin").to_string(),
+                    deposed: j.get("deposed").and_then(Json::as_str).map(String::from),
+                    object,
+                })
+            }
+            Some("outputs") => {
+                let mut outs = BTreeMap::new();
+                if let Some(m) = j.get("outputs").and_then(Json::as_object) {
+                    for (k, o) in m {
+                        outs.insert(
+                            k.clone(),
+                            OutputState {
+                                value: from_json(o.get("value").unwrap_or(&Json::Null)),
+                                sensitive: o.get("sensitive").and_then(Json::as_bool).unwrap_or(false),
+                            },
+                        );
+                    }
+                }
+                Ok(StateOp::SetOutputs(outs))
+            }
+            _ => Err("unknown journal operation".into()),
+        }
+    }
+}
+
+/// A random lineage id (UUID-shaped).
+pub fn new_lineage() -> String {
+    let salt = iac_value::new_salt();
+    let bytes: Vec<u8> = salt.bytes().collect();
+    use std::fmt::Write;
+    let mut h = String::new();
+    for b in sha_like(&bytes) {
+        let _ = write!(h, "{b:02x}");
+    }
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
+fn sha_like(input: &[u8]) -> [u8; 16] {
+    // FNV-1a spread over 16 bytes; the input is already random, this only shapes it.
+    let mut out = [0u8; 16];
+    let mut h: u64 = 0xcbf29ce484222325;
+    for (i, slot) in out.iter_mut().enumerate() {
+        for b in input.iter().chain(std::iter::once(&(i as u8))) {
+            h ^= *b as u64;
+            h = h.wrapping_mul(0x100000001b3);
+        }
+        *slot = (h >> 24) as u8;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_round_trip_keeps_everything_but_plaintext() {
+        let mut s = State::new();
+        let addr: InstanceAddr = "random_password.p".parse().unwrap();
+        s.apply_op(&StateOp::SetObject {
+            addr: addr.clone(),
+            provider: "builtin".into(),
+            deposed: None,
+            object: Some(ResourceObject {
+                attributes: Value::map([("result", Value::string("s3cret!").sensitive()), ("id", Value::string("none"))]),
+                dependencies: vec!["terraform_data.a".into()],
+                create_before_destroy: false,
+                tainted: false,
+            }),
+        });
+        let j = s.to_json();
+        assert!(!j.to_string().contains("s3cret!"));
+        let back = State::from_json(&j).unwrap();
+        let attrs = &back.current(&addr).unwrap().attributes;
+        assert!(matches!(attrs.get_attr("result"), Value::Redacted(_)));
+        assert!(back.fingerprinter().equivalent(attrs.get_attr("result"), &Value::string("s3cret!").sensitive()));
+        assert_eq!(back.current(&addr).unwrap().dependencies, vec!["terraform_data.a".to_string()]);
+    }
+}

@@ -1,0 +1,464 @@
+//! The local backend: a snapshot file written atomically (temp file, fsync,
+//! rename) with a `.backup` of the previous one, an fsync'd append-only journal
+//! of completed operations beside it, and an advisory lock file.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::{Backend, State, StateError, StateOp};
+
+/// Who holds a lock, printed when someone else wants it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct LockInfo {
+    #[serde(rename = "ID")]
+    pub id: String,
+    #[serde(rename = "Operation")]
+    pub operation: String,
+    #[serde(rename = "Who")]
+    pub who: String,
+    #[serde(rename = "Created")]
+    pub created: String,
+    #[serde(rename = "Version")]
+    pub version: String,
+    #[serde(rename = "Path")]
+    pub path: String,
+}
+
+impl std::fmt::Display for LockInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "Lock Info:")?;
+        writeln!(f, "  ID:        {}", self.id)?;
+        writeln!(f, "  Path:      {}", self.path)?;
+        writeln!(f, "  Operation: {}", self.operation)?;
+        writeln!(f, "  Who:       {}", self.who)?;
+        writeln!(f, "  Version:   {}", self.version)?;
+        write!(f, "  Created:   {}", self.created)
+    }
+}
+
+/// Held while a run owns the state; dropping it releases the lock.
+pub struct LockGuard {
+    _file: Option<File>,
+    pub info: Option<LockInfo>,
+}
+
+impl LockGuard {
+    /// A guard for runs with `-lock=false`.
+    pub fn none() -> LockGuard {
+        LockGuard {
+            _file: None,
+            info: None,
+        }
+    }
+}
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        if let Some(f) = &self._file {
+            let _ = f.set_len(0);
+        }
+    }
+}
+
+pub struct LocalBackend {
+    path: PathBuf,
+    journal: Mutex<Option<(File, String, u64)>>,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StateError + '_ {
+    move |source| StateError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
+    let mut s = p.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// Current UTC time as RFC 3339, without a date library.
+pub fn now_rfc3339() -> String {
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+fn who() -> String {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into());
+    format!("{user}@{host} (pid {})", std::process::id())
+}
+
+fn fsync_dir(path: &Path) {
+    if let Some(dir) = path.parent() {
+        let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+}
+
+/// Writes `bytes` to `path` atomically: temp file, fsync, rename, fsync of the directory.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
+    let tmp = with_suffix(path, &format!(".tmp-{}", std::process::id()));
+    let mut opts = OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&tmp).map_err(io(&tmp))?;
+    f.write_all(bytes).map_err(io(&tmp))?;
+    f.sync_all().map_err(io(&tmp))?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(io(path))?;
+    fsync_dir(path);
+    Ok(())
+}
+
+impl LocalBackend {
+    pub fn new(path: impl Into<PathBuf>) -> LocalBackend {
+        LocalBackend {
+            path: path.into(),
+            journal: Mutex::new(None),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn journal_path(&self) -> PathBuf {
+        with_suffix(&self.path, ".journal")
+    }
+
+    pub fn backup_path(&self) -> PathBuf {
+        with_suffix(&self.path, ".backup")
+    }
+
+    pub fn lock_path(&self) -> PathBuf {
+        with_suffix(&self.path, ".lock")
+    }
+
+    fn read_snapshot(&self) -> Result<Option<State>, StateError> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io(&self.path)(e)),
+        };
+        let parse_err = |message: String| StateError::Parse {
+            path: self.path.display().to_string(),
+            message,
+        };
+        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| parse_err(e.to_string()))?;
+        if let Some(v) = json.get("version").and_then(|v| v.as_u64()) {
+            if v > crate::STATE_VERSION {
+                return Err(StateError::TooNew {
+                    path: self.path.display().to_string(),
+                    found: v,
+                    supported: crate::STATE_VERSION,
+                });
+            }
+        }
+        State::from_json(&json).map(Some).map_err(parse_err)
+    }
+
+    /// Replays the journal onto the snapshot it was written against. A torn last
+    /// line (a crash mid-write) is ignored: that operation was never acknowledged.
+    fn replay(&self, state: &mut State) -> Result<usize, StateError> {
+        let jp = self.journal_path();
+        let f = match File::open(&jp) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(io(&jp)(e)),
+        };
+        let mut lines = BufReader::new(f).lines();
+        let Some(Ok(header)) = lines.next() else {
+            return Ok(0);
+        };
+        let Ok(h) = serde_json::from_str::<serde_json::Value>(&header) else {
+            return Ok(0);
+        };
+        if h.get("lineage").and_then(|l| l.as_str()) != Some(state.lineage.as_str())
+            || h.get("base_serial").and_then(|s| s.as_u64()) != Some(state.serial)
+        {
+            // Written against another snapshot: already folded into a newer one.
+            return Ok(0);
+        }
+        let mut n = 0;
+        for line in lines {
+            let Ok(line) = line else { break };
+            let Ok(j) = serde_json::from_str::<serde_json::Value>(&line) else {
+                break;
+            };
+            let Ok(op) = StateOp::from_json(&j) else { break };
+            state.apply_op(&op);
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+impl Backend for LocalBackend {
+    fn describe(&self) -> String {
+        format!("local state file {}", self.path.display())
+    }
+
+    fn lock(&self, operation: &str, timeout: Duration) -> Result<LockGuard, StateError> {
+        let lp = self.lock_path();
+        if let Some(dir) = lp.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io(dir))?;
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let mut f = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&lp)
+                .map_err(io(&lp))?;
+            match f.try_lock() {
+                Ok(()) => {
+                    let info = LockInfo {
+                        id: iac_value::new_salt(),
+                        operation: operation.to_string(),
+                        who: who(),
+                        created: now_rfc3339(),
+                        version: env!("CARGO_PKG_VERSION").to_string(),
+                        path: self.path.display().to_string(),
+                    };
+                    f.set_len(0).map_err(io(&lp))?;
+                    f.write_all(serde_json::to_string_pretty(&info).unwrap_or_default().as_bytes())
+                        .map_err(io(&lp))?;
+                    f.sync_data().map_err(io(&lp))?;
+                    return Ok(LockGuard {
+                        _file: Some(f),
+                        info: Some(info),
+                    });
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    if Instant::now() >= deadline {
+                        let text = std::fs::read_to_string(&lp).unwrap_or_default();
+                        let info = serde_json::from_str(&text).unwrap_or(LockInfo {
+                            id: "unknown".into(),
+                            operation: "unknown".into(),
+                            who: "another process".into(),
+                            created: "unknown".into(),
+                            version: "unknown".into(),
+                            path: self.path.display().to_string(),
+                        });
+                        return Err(StateError::Locked(info));
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(io(&lp)(e)),
+            }
+        }
+    }
+
+    fn read(&self) -> Result<Option<State>, StateError> {
+        let Some(mut state) = self.read_snapshot()? else {
+            return Ok(None);
+        };
+        self.replay(&mut state)?;
+        Ok(Some(state))
+    }
+
+    fn write(&self, state: &State) -> Result<(), StateError> {
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io(dir))?;
+        }
+        if let Ok(old) = std::fs::read(&self.path) {
+            write_atomic(&self.backup_path(), &old)?;
+        }
+        let mut text = serde_json::to_string_pretty(&state.to_json()).map_err(|e| StateError::Parse {
+            path: self.path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        text.push('\n');
+        write_atomic(&self.path, text.as_bytes())?;
+        // The snapshot now holds everything the journal recorded.
+        if let Ok(mut j) = self.journal.lock() {
+            *j = None;
+        }
+        match std::fs::remove_file(self.journal_path()) {
+            Ok(()) => fsync_dir(&self.path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(&self.journal_path())(e)),
+        }
+        Ok(())
+    }
+
+    fn append(&self, base: &State, ops: &[StateOp]) -> Result<(), StateError> {
+        let jp = self.journal_path();
+        let mut guard = self.journal.lock().map_err(|_| StateError::Refused("journal lock poisoned".into()))?;
+        let fresh = !matches!(&*guard, Some((_, l, s)) if *l == base.lineage && *s == base.serial);
+        if fresh {
+            // Continue a journal written against this same snapshot (a resumed run), else start one.
+            let continuing = std::fs::File::open(&jp)
+                .ok()
+                .and_then(|f| BufReader::new(f).lines().next())
+                .and_then(|l| l.ok())
+                .and_then(|l| serde_json::from_str::<serde_json::Value>(&l).ok())
+                .is_some_and(|h| {
+                    h.get("lineage").and_then(|x| x.as_str()) == Some(base.lineage.as_str())
+                        && h.get("base_serial").and_then(|x| x.as_u64()) == Some(base.serial)
+                });
+            let mut opts = OpenOptions::new();
+            if continuing {
+                opts.append(true);
+            } else {
+                opts.write(true).create(true).truncate(true);
+            }
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600);
+            }
+            let mut f = opts.open(&jp).map_err(io(&jp))?;
+            if !continuing {
+                let header = json!({"journal": 1, "lineage": base.lineage, "base_serial": base.serial});
+                f.write_all(format!("{header}\n").as_bytes()).map_err(io(&jp))?;
+            }
+            *guard = Some((f, base.lineage.clone(), base.serial));
+            if !continuing {
+                fsync_dir(&jp);
+            }
+        }
+        let Some((f, _, _)) = guard.as_mut() else {
+            return Ok(());
+        };
+        let fp = base.fingerprinter();
+        let mut buf = String::new();
+        for op in ops {
+            buf.push_str(&op.to_json(&fp).to_string());
+            buf.push('\n');
+        }
+        f.write_all(buf.as_bytes()).map_err(io(&jp))?;
+        f.sync_data().map_err(io(&jp))?;
+        Ok(())
+    }
+
+    fn force_unlock(&self, id: &str) -> Result<(), StateError> {
+        let lp = self.lock_path();
+        let text = std::fs::read_to_string(&lp).unwrap_or_default();
+        let held: Option<LockInfo> = serde_json::from_str(&text).ok();
+        let f = match OpenOptions::new().read(true).write(true).open(&lp) {
+            Ok(f) => f,
+            Err(_) => return Err(StateError::Refused("the state is not locked".into())),
+        };
+        match f.try_lock() {
+            Ok(()) => {
+                // The holder is gone (a local lock dies with its process); clear what it left.
+                if let Some(h) = &held {
+                    if h.id != id {
+                        return Err(StateError::LockIdMismatch {
+                            given: id.to_string(),
+                            held: h.id.clone(),
+                        });
+                    }
+                }
+                let _ = f.set_len(0);
+                Ok(())
+            }
+            Err(_) => Err(StateError::Refused(format!(
+                "the lock is held by a running process{}; a local lock is released when that process exits, so stop it instead",
+                held.map(|h| format!(" ({})", h.who)).unwrap_or_default()
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ResourceObject, StateOp};
+    use iac_value::Value;
+
+    fn op(name: &str) -> StateOp {
+        StateOp::SetObject {
+            addr: format!("terraform_data.{name}").parse().unwrap(),
+            provider: "builtin".into(),
+            deposed: None,
+            object: Some(ResourceObject {
+                attributes: Value::map([("id", Value::string(name))]),
+                dependencies: vec![],
+                create_before_destroy: false,
+                tainted: false,
+            }),
+        }
+    }
+
+    #[test]
+    fn journal_replays_onto_its_snapshot_and_ignores_a_torn_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = LocalBackend::new(dir.path().join("s.tfstate"));
+        let base = State::new();
+        b.write(&base).unwrap();
+        b.append(&base, &[op("a")]).unwrap();
+        b.append(&base, &[op("b")]).unwrap();
+        // A crash in the middle of a write leaves half a line.
+        let mut f = OpenOptions::new().append(true).open(b.journal_path()).unwrap();
+        f.write_all(b"{\"op\":\"set\",\"addr").unwrap();
+        let s = b.read().unwrap().unwrap();
+        assert_eq!(s.resources.len(), 2);
+        // A new process continues the same journal.
+        let b2 = LocalBackend::new(dir.path().join("s.tfstate"));
+        let s2 = b2.read().unwrap().unwrap();
+        assert_eq!(s2.serial, base.serial);
+        b2.write(&State { serial: s2.serial + 1, ..s2 }).unwrap();
+        assert!(!b2.journal_path().exists());
+        let s3 = b2.read().unwrap().unwrap();
+        assert_eq!(s3.resources.len(), 2);
+        assert_eq!(s3.serial, 1);
+        assert!(b2.backup_path().exists());
+    }
+
+    #[test]
+    fn state_file_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let b = LocalBackend::new(dir.path().join("s.tfstate"));
+        b.write(&State::new()).unwrap();
+        let mode = std::fs::metadata(b.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn second_lock_fails_with_holder_info() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = LocalBackend::new(dir.path().join("s.tfstate"));
+        let g = b.lock("apply", Duration::ZERO).unwrap();
+        match b.lock("plan", Duration::from_millis(250)) {
+            Err(StateError::Locked(info)) => {
+                assert_eq!(info.operation, "apply");
+                assert_eq!(Some(info.id.clone()), g.info.as_ref().map(|i| i.id.clone()));
+            }
+            other => panic!("expected a lock error, got {:?}", other.err()),
+        }
+        drop(g);
+        assert!(b.lock("plan", Duration::ZERO).is_ok());
+    }
+}
