@@ -9,15 +9,26 @@ use crate::{Fingerprinter, Value};
 pub const SENSITIVE_KEY: &str = "$sensitive";
 
 pub enum JsonOptions<'a> {
-    /// Sensitive values become `{"$sensitive": fingerprint}`; unknowns become `null`.
+    /// Sensitive values become `{"$sensitive": fingerprint}`; unknowns `{"$unknown": true}`.
     Fingerprint(&'a Fingerprinter),
     /// Sensitive values and unknowns become `null` (for output meant for people and tools).
     Omit,
 }
 
+/// The key of the object that stands for an unknown value in plan files.
+pub const UNKNOWN_KEY: &str = "$unknown";
+
 pub fn to_json(value: &Value, opts: &JsonOptions<'_>) -> Json {
     match value {
-        Value::Null | Value::Unknown => Json::Null,
+        Value::Null => Json::Null,
+        Value::Unknown => match opts {
+            JsonOptions::Fingerprint(_) => {
+                let mut m = Map::new();
+                m.insert(UNKNOWN_KEY.to_string(), Json::Bool(true));
+                Json::Object(m)
+            }
+            JsonOptions::Omit => Json::Null,
+        },
         Value::Bool(b) => Json::Bool(*b),
         Value::Number(n) => number(*n),
         Value::String(s) => Json::String(s.clone()),
@@ -30,7 +41,7 @@ pub fn to_json(value: &Value, opts: &JsonOptions<'_>) -> Json {
                 if inner.is_wholly_known() {
                     sensitive_marker(fp.fingerprint(inner))
                 } else {
-                    Json::Null
+                    to_json(&Value::Unknown, opts)
                 }
             }
             JsonOptions::Omit => Json::Null,
@@ -67,6 +78,9 @@ pub fn from_json(json: &Json) -> Value {
             if m.len() == 1 {
                 if let Some(Json::String(fp)) = m.get(SENSITIVE_KEY) {
                     return Value::Redacted(fp.clone());
+                }
+                if let Some(Json::Bool(true)) = m.get(UNKNOWN_KEY) {
+                    return Value::Unknown;
                 }
             }
             Value::Map(m.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
