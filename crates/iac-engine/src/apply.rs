@@ -1,0 +1,769 @@
+//! The apply walk: executes exactly the plan's changes, in dependency order
+//! (deletes in reverse), in parallel where independent. State is made durable
+//! after every completed operation; a failed operation skips its dependents only.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use futures::future::LocalBoxFuture;
+use futures::stream::{FuturesUnordered, StreamExt};
+use futures::FutureExt;
+use iac_config::Mode;
+use iac_diagnostics::{Diagnostic, Diagnostics};
+use iac_plan::{Action, Plan, PlanMode, ResourceChange};
+use iac_provider::{ApplyRequest, ApplyResult, PlanRequest};
+use iac_state::{OutputState, ResourceObject, State, StateOp};
+use iac_value::addr::{InstanceAddr, InstanceKey, ResourceMode};
+use iac_value::{path_to_string, Fingerprinter, PathStep, Value};
+use petgraph::graph::{DiGraph, NodeIndex};
+use sha2::Digest;
+
+use crate::graph::{build_graph, module_tree, NodeKey};
+use crate::plan::{eval_instance, expand, normalize, Planner};
+use crate::scope::{aggregate, Repetition, Values};
+use crate::{ApplyInput, Engine, PlanInput};
+
+/// Progress of an apply, for the CLI to print.
+#[derive(Clone, Debug)]
+pub enum ApplyEvent {
+    Started {
+        addr: String,
+        action: Action,
+        destroy: bool,
+    },
+    Finished {
+        addr: String,
+        action: Action,
+        destroy: bool,
+        elapsed: Duration,
+        id: Option<String>,
+        error: bool,
+    },
+}
+
+pub struct ApplyOutcome {
+    pub state: State,
+    pub diagnostics: Diagnostics,
+    pub added: usize,
+    pub changed: usize,
+    pub destroyed: usize,
+    pub interrupted: bool,
+    /// Operations that were planned but not carried out (failed dependencies, interruption).
+    pub not_done: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum ANode {
+    Config(NodeIndex),
+    Destroy(usize),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum NodeStatus {
+    Waiting,
+    Running,
+    Done,
+    Failed,
+}
+
+struct Op {
+    node: NodeIndex,
+    change: usize,
+    destroy: bool,
+    deposed: Option<String>,
+    started: Instant,
+}
+
+/// The idempotency token for a change: the same plan gives the same token, so a
+/// retried or resumed create is recognised by providers that support tokens.
+fn idempotency_token(plan: &Plan, c: &ResourceChange) -> String {
+    let mut h = sha2::Sha256::new();
+    h.update(plan.prior_lineage.as_bytes());
+    h.update(plan.prior_serial.to_le_bytes());
+    h.update(c.addr.to_string().as_bytes());
+    h.update(format!("{:?}", c.action).as_bytes());
+    h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Every known value in `planned` must be kept by `now`.
+fn consistent(planned: &Value, now: &Value, fp: &Fingerprinter, path: &mut Vec<PathStep>) -> Result<(), String> {
+    match (planned, now) {
+        (Value::Unknown, _) => Ok(()),
+        (Value::Sensitive(p), n) if p.is_unknown() => {
+            let _ = n;
+            Ok(())
+        }
+        (Value::Map(p), Value::Map(n)) => {
+            for (k, pv) in p {
+                path.push(PathStep::Key(k.clone()));
+                consistent(pv, n.get(k).unwrap_or(&Value::Null), fp, path)?;
+                path.pop();
+            }
+            Ok(())
+        }
+        (Value::List(p), Value::List(n)) if p.len() == n.len() => {
+            for (i, (pv, nv)) in p.iter().zip(n).enumerate() {
+                path.push(PathStep::Index(i));
+                consistent(pv, nv, fp, path)?;
+                path.pop();
+            }
+            Ok(())
+        }
+        (p, n) if fp.equivalent(p, n) || (!p.is_wholly_known()) => Ok(()),
+        _ => Err(path_to_string(path)),
+    }
+}
+
+fn change_verb(a: Action, destroy: bool) -> Action {
+    if destroy {
+        Action::Delete
+    } else {
+        match a {
+            Action::DeleteThenCreate | Action::CreateThenDelete => Action::Create,
+            other => other,
+        }
+    }
+}
+
+fn id_of(v: &Value) -> Option<String> {
+    v.get_attr("id").as_str().map(String::from)
+}
+
+pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
+    let plan = input.plan;
+    let mut diags = Diagnostics::new();
+    let base = input.state.clone();
+    let mut working = input.state;
+    let fp = working.fingerprinter();
+    let mut outcome_counts = (0usize, 0usize, 0usize);
+
+    let fail = |diags: Diagnostics, working: State| ApplyOutcome {
+        state: working,
+        diagnostics: diags,
+        added: 0,
+        changed: 0,
+        destroyed: 0,
+        interrupted: false,
+        not_done: plan.changes.len(),
+    };
+    if plan.errored {
+        diags.push(Diagnostic::error("E0601", "The plan has errors and cannot be applied"));
+        return fail(diags, working);
+    }
+    // The journal needs a snapshot to stand on.
+    match input.backend.read() {
+        Ok(None) => {
+            if let Err(e) = input.backend.write(&base) {
+                diags.push(Diagnostic::error("E0602", format!("Cannot write state: {e}")));
+                return fail(diags, working);
+            }
+        }
+        Ok(Some(_)) => {}
+        Err(e) => {
+            diags.push(Diagnostic::error("E0602", format!("Cannot read state: {e}")));
+            return fail(diags, working);
+        }
+    }
+
+    // What refresh and moved blocks found goes into state first.
+    let mut start_ops: Vec<StateOp> = Vec::new();
+    for d in &plan.drift {
+        let provider = working.resources.get(&d.addr).map(|i| i.provider.clone()).unwrap_or_default();
+        match &d.after {
+            None => start_ops.push(StateOp::SetObject { addr: d.addr.clone(), provider, deposed: None, object: None }),
+            Some(after) => {
+                if let Some(obj) = working.current(&d.addr) {
+                    start_ops.push(StateOp::SetObject {
+                        addr: d.addr.clone(),
+                        provider,
+                        deposed: None,
+                        object: Some(ResourceObject { attributes: after.clone(), ..obj.clone() }),
+                    });
+                }
+            }
+        }
+    }
+    if plan.mode == PlanMode::RefreshOnly {
+        let mut changed = !start_ops.is_empty();
+        for op in &start_ops {
+            working.apply_op(op);
+        }
+        if changed {
+            working.serial = base.serial + 1;
+            if let Err(e) = input.backend.write(&working) {
+                diags.push(Diagnostic::error("E0602", format!("Cannot write state: {e}")));
+                changed = false;
+            }
+        }
+        let _ = changed;
+        return ApplyOutcome { state: working, diagnostics: diags, added: 0, changed: 0, destroyed: 0, interrupted: false, not_done: 0 };
+    }
+    for c in &plan.changes {
+        if let Some(prev) = &c.previous_addr {
+            let mut tmp = working.clone();
+            for op in &start_ops {
+                tmp.apply_op(op);
+            }
+            if let Some(inst) = tmp.resources.get(prev).cloned() {
+                start_ops.push(StateOp::SetObject { addr: prev.clone(), provider: inst.provider.clone(), deposed: None, object: None });
+                start_ops.push(StateOp::SetObject { addr: c.addr.clone(), provider: inst.provider.clone(), deposed: None, object: inst.current.clone() });
+            }
+        }
+    }
+    if !start_ops.is_empty() {
+        for op in &start_ops {
+            working.apply_op(op);
+        }
+        if let Err(e) = input.backend.append(&base, &start_ops) {
+            diags.push(Diagnostic::error("E0602", format!("Cannot record state: {e}")));
+            return fail(diags, working);
+        }
+    }
+    let mut dirty = !start_ops.is_empty();
+
+    // The configuration graph, with a destroy node for every change that deletes.
+    let (cgraph, gd) = build_graph(input.module);
+    if gd.has_errors() {
+        diags.extend(gd);
+        return fail(diags, working);
+    }
+    let tree = module_tree(input.module);
+    let mut resource_nodes: HashMap<String, NodeIndex> = HashMap::new();
+    for (k, i) in &cgraph.index {
+        if let NodeKey::Resource(..) = k {
+            resource_nodes.insert(k.to_string(), *i);
+        }
+    }
+    let mut g: DiGraph<ANode, ()> = DiGraph::new();
+    let mut cmap: HashMap<NodeIndex, NodeIndex> = HashMap::new();
+    for n in cgraph.graph.node_indices() {
+        cmap.insert(n, g.add_node(ANode::Config(n)));
+    }
+    for e in cgraph.graph.edge_indices() {
+        if let Some((a, b)) = cgraph.graph.edge_endpoints(e) {
+            g.add_edge(cmap[&a], cmap[&b], ());
+        }
+    }
+    let mut by_resource: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut destroy_nodes: Vec<(usize, NodeIndex)> = Vec::new();
+    for (i, c) in plan.changes.iter().enumerate() {
+        let rkey = c.addr.resource.to_string();
+        if c.action != Action::Delete && c.deposed.is_none() {
+            by_resource.entry(rkey.clone()).or_default().push(i);
+        }
+        if matches!(c.action, Action::Delete | Action::DeleteThenCreate | Action::CreateThenDelete) {
+            let d = g.add_node(ANode::Destroy(i));
+            destroy_nodes.push((i, d));
+            let rnode = resource_nodes.get(&rkey).map(|n| cmap[n]);
+            match (c.action, rnode) {
+                (Action::DeleteThenCreate, Some(r)) => {
+                    g.add_edge(d, r, ());
+                }
+                (Action::CreateThenDelete, Some(r)) => {
+                    g.add_edge(r, d, ());
+                    // Dependents move to the new object before the old one goes.
+                    for other in &plan.changes {
+                        if other.dependencies.contains(&rkey) {
+                            if let Some(on) = resource_nodes.get(&other.addr.resource.to_string()) {
+                                g.add_edge(cmap[on], d, ());
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    for &(i, di) in &destroy_nodes {
+        let ri = plan.changes[i].addr.resource.to_string();
+        for &(j, dj) in &destroy_nodes {
+            if i != j && plan.changes[j].dependencies.contains(&ri) {
+                g.add_edge(dj, di, ());
+            }
+        }
+    }
+    if petgraph::algo::toposort(&g, None).is_err() {
+        diags.push(Diagnostic::error(
+            "E0603",
+            "The changes cannot be ordered: create_before_destroy and dependencies form a cycle",
+        ).with_help("set create_before_destroy on the dependencies of a create_before_destroy resource too"));
+        return fail(diags, working);
+    }
+
+    // An evaluator over the same declarations as the plan.
+    let eval_state = working.clone();
+    let plan_input = PlanInput {
+        module: input.module,
+        variables: input.variables,
+        state: &eval_state,
+        mode: PlanMode::Normal,
+        refresh: false,
+        targets: &[],
+        replace: &[],
+        workspace: input.workspace,
+    };
+    let prior_for_eval = eval_state.clone();
+    let mut ev = Planner {
+        engine,
+        input: &plan_input,
+        tree: tree.clone(),
+        graph: cgraph,
+        prior: prior_for_eval,
+        fp: Fingerprinter::new(fp.salt().to_string()),
+        values: Values::default(),
+        changes: Vec::new(),
+        diags: Diagnostics::new(),
+        moved: BTreeMap::new(),
+        in_config: HashSet::new(),
+        configured_resources: HashSet::new(),
+        actions: HashMap::new(),
+        targeted: None,
+        validate_only: false,
+    };
+
+    let mut status: HashMap<NodeIndex, NodeStatus> = g.node_indices().map(|n| (n, NodeStatus::Waiting)).collect();
+    let mut waiting_on: HashMap<NodeIndex, usize> = g
+        .node_indices()
+        .map(|n| (n, g.neighbors_directed(n, petgraph::Direction::Incoming).count()))
+        .collect();
+    let mut ready: VecDeque<NodeIndex> = g.node_indices().filter(|n| waiting_on[n] == 0).collect();
+    let mut pending_ops: HashMap<NodeIndex, usize> = HashMap::new();
+    let mut node_failed: HashSet<NodeIndex> = HashSet::new();
+    let mut instance_values: HashMap<NodeIndex, BTreeMap<InstanceKey, Value>> = HashMap::new();
+    let mut queued: VecDeque<(Op, LocalBoxFuture<'static, ApplyResult>)> = VecDeque::new();
+    let mut inflight: FuturesUnordered<LocalBoxFuture<'static, (Op, ApplyResult)>> = FuturesUnordered::new();
+    let mut cbd_deposed: HashMap<usize, String> = HashMap::new();
+    let parallelism = input.parallelism.max(1);
+    let mut interrupted = false;
+    let mut not_done = 0usize;
+
+    // Marks a node finished and releases (or skips) what depends on it.
+    fn finish(
+        g: &DiGraph<ANode, ()>,
+        n: NodeIndex,
+        ok: bool,
+        status: &mut HashMap<NodeIndex, NodeStatus>,
+        waiting_on: &mut HashMap<NodeIndex, usize>,
+        ready: &mut VecDeque<NodeIndex>,
+        node_failed: &mut HashSet<NodeIndex>,
+    ) {
+        status.insert(n, if ok { NodeStatus::Done } else { NodeStatus::Failed });
+        if !ok {
+            node_failed.insert(n);
+        }
+        for d in g.neighbors_directed(n, petgraph::Direction::Outgoing) {
+            if !ok {
+                node_failed.insert(d);
+            }
+            if let Some(w) = waiting_on.get_mut(&d) {
+                *w -= 1;
+                if *w == 0 {
+                    ready.push_back(d);
+                }
+            }
+        }
+    }
+
+    loop {
+        // Start what is ready (evaluation is quick and happens here; provider calls are queued).
+        while let Some(n) = ready.pop_front() {
+            if input.cancel.load(Ordering::SeqCst) {
+                interrupted = true;
+                ready.push_front(n);
+                break;
+            }
+            if node_failed.contains(&n) {
+                // A dependency failed: skip, and skip everything after it.
+                if let ANode::Config(cn) = g[n] {
+                    if let NodeKey::Resource(..) = &ev.graph.graph[cn] {
+                        let rk = ev.graph.graph[cn].to_string();
+                        not_done += by_resource.get(&rk).map(|v| v.iter().filter(|i| plan.changes[**i].action != Action::NoOp).count()).unwrap_or(0);
+                    }
+                } else {
+                    not_done += 1;
+                }
+                finish(&g, n, false, &mut status, &mut waiting_on, &mut ready, &mut node_failed);
+                continue;
+            }
+            status.insert(n, NodeStatus::Running);
+            match g[n] {
+                ANode::Config(cn) => match ev.graph.graph[cn].clone() {
+                    NodeKey::Var(p, name) => {
+                        ev.walk_variable_pub(&p, &name);
+                        finish(&g, n, true, &mut status, &mut waiting_on, &mut ready, &mut node_failed);
+                    }
+                    NodeKey::Local(p, name) => {
+                        ev.walk_local_pub(&p, &name);
+                        finish(&g, n, true, &mut status, &mut waiting_on, &mut ready, &mut node_failed);
+                    }
+                    NodeKey::Output(p, name) => {
+                        ev.walk_output_pub(&p, &name);
+                        finish(&g, n, true, &mut status, &mut waiting_on, &mut ready, &mut node_failed);
+                    }
+                    NodeKey::Resource(p, key) => {
+                        let rk = ev.graph.graph[cn].to_string();
+                        let m = tree[&p];
+                        let r = &m.resources[&key];
+                        let data = r.mode == Mode::Data;
+                        let rep = if r.count.is_some() {
+                            Repetition::Count
+                        } else if r.for_each.is_some() {
+                            Repetition::ForEach
+                        } else {
+                            Repetition::Single
+                        };
+                        let raddr = crate::plan::resource_addr(&p, r);
+                        // Start from what state holds; changes overwrite.
+                        let mut inst: BTreeMap<InstanceKey, Value> = working
+                            .resources
+                            .iter()
+                            .filter(|(a, _)| a.resource == raddr)
+                            .filter_map(|(a, i)| i.current.as_ref().map(|o| (a.key.clone(), o.attributes.clone())))
+                            .collect();
+                        let idxs = by_resource.get(&rk).cloned().unwrap_or_default();
+                        let Some((provider, schema)) = engine.providers.for_type(&r.ty, data) else {
+                            instance_values.insert(n, inst);
+                            finish(&g, n, true, &mut status, &mut waiting_on, &mut ready, &mut node_failed);
+                            continue;
+                        };
+                        let (provider, schema) = (provider.clone(), schema.clone());
+                        let each_values: HashMap<InstanceKey, Option<Value>> = if r.for_each.is_some() && !idxs.is_empty() {
+                            let scope = ev.values.scope(&p);
+                            let mut ctx = iac_config::EvalContext::new(&scope, m.dir.clone(), input.module.dir.clone());
+                            let mut d = Diagnostics::new();
+                            let r2 = expand(r, &mut ctx, &mut d);
+                            drop(ctx);
+                            diags.extend(d);
+                            r2.map(|(_, keys)| keys.into_iter().collect()).unwrap_or_default()
+                        } else {
+                            HashMap::new()
+                        };
+                        let mut ops = 0;
+                        let mut failed = false;
+                        for i in idxs {
+                            let c = &plan.changes[i];
+                            if c.action == Action::NoOp {
+                                if let Some(b) = &c.before {
+                                    inst.insert(c.addr.key.clone(), b.clone());
+                                }
+                                continue;
+                            }
+                            let mut ds = Vec::new();
+                            let each = each_values.get(&c.addr.key).cloned().flatten();
+                            let config = eval_instance(
+                                r, &schema, &p, m, &input.module.dir, input.workspace, &ev.values, &c.addr.key, each.as_ref(), &mut ds,
+                            );
+                            if ds.iter().any(|d| d.is_error()) {
+                                diags.extend(Diagnostics(ds));
+                                failed = true;
+                                continue;
+                            }
+                            if c.action == Action::Read {
+                                let provider = provider.clone();
+                                let ty = r.ty.clone();
+                                let fut = async move { provider.read_data(&ty, &config).await.map(Some) }.boxed_local();
+                                queued.push_back((Op { node: n, change: i, destroy: false, deposed: None, started: Instant::now() }, fut));
+                                ops += 1;
+                                continue;
+                            }
+                            let prior = if c.action == Action::Update { c.before.clone() } else { None };
+                            let config = match &prior {
+                                Some(pv) => normalize(config, pv, &fp),
+                                None => config,
+                            };
+                            let resp = provider.plan_resource(PlanRequest { type_name: &r.ty, prior: prior.as_ref(), config: &config });
+                            let mut planned = resp.planned;
+                            // ignore_changes as planned: keep the planned value for ignored inputs.
+                            if let (Some(after), Some(_)) = (&c.after, &prior) {
+                                for ig in &r.lifecycle.ignore_changes {
+                                    if let (Value::Map(pm), Some(v)) = (&mut planned, after.as_map().and_then(|m| m.get(&ig[0]))) {
+                                        pm.insert(ig[0].clone(), v.clone());
+                                    }
+                                }
+                                if r.lifecycle.ignore_all_changes {
+                                    planned = after.clone();
+                                }
+                            }
+                            if let Some(after) = &c.after {
+                                if let Err(path) = consistent(after, &planned, &fp, &mut Vec::new()) {
+                                    diags.push(Diagnostic::error(
+                                        "E0604",
+                                        format!("{}: the configuration changed between plan and apply", c.addr),
+                                    ).with_help(format!("`{path}` was planned as one value and now evaluates to another; plan again")));
+                                    failed = true;
+                                    continue;
+                                }
+                            }
+                            if c.action == Action::CreateThenDelete {
+                                // The old object is deposed while the new one is created.
+                                let key: String = idempotency_token(plan, c)[..8].to_string();
+                                if let Some(obj) = working.current(&c.addr).cloned() {
+                                    let provider_name = working.resources.get(&c.addr).map(|x| x.provider.clone()).unwrap_or_default();
+                                    let ops2 = vec![
+                                        StateOp::SetObject { addr: c.addr.clone(), provider: provider_name.clone(), deposed: Some(key.clone()), object: Some(obj) },
+                                        StateOp::SetObject { addr: c.addr.clone(), provider: provider_name, deposed: None, object: None },
+                                    ];
+                                    for op in &ops2 {
+                                        working.apply_op(op);
+                                    }
+                                    if let Err(e) = input.backend.append(&base, &ops2) {
+                                        diags.push(Diagnostic::error("E0602", format!("Cannot record state: {e}")));
+                                    }
+                                    dirty = true;
+                                    cbd_deposed.insert(i, key);
+                                }
+                            }
+                            let provider = provider.clone();
+                            let ty = r.ty.clone();
+                            let token = idempotency_token(plan, c);
+                            let fut = async move {
+                                provider
+                                    .apply_resource(ApplyRequest {
+                                        type_name: &ty,
+                                        prior: prior.as_ref(),
+                                        planned: Some(&planned),
+                                        config: &config,
+                                        idempotency_token: &token,
+                                    })
+                                    .await
+                            }
+                            .boxed_local();
+                            queued.push_back((Op { node: n, change: i, destroy: false, deposed: None, started: Instant::now() }, fut));
+                            ops += 1;
+                        }
+                        instance_values.insert(n, inst);
+                        if failed {
+                            not_done += ops;
+                            queued.retain(|(op, _)| op.node != n);
+                            let v = aggregate(rep, &instance_values[&n]);
+                            ev.values.module(&p).resources.insert(key.clone(), v);
+                            finish(&g, n, false, &mut status, &mut waiting_on, &mut ready, &mut node_failed);
+                        } else if ops == 0 {
+                            let v = aggregate(rep, &instance_values[&n]);
+                            ev.values.module(&p).resources.insert(key.clone(), v);
+                            finish(&g, n, true, &mut status, &mut waiting_on, &mut ready, &mut node_failed);
+                        } else {
+                            pending_ops.insert(n, ops);
+                        }
+                    }
+                },
+                ANode::Destroy(i) => {
+                    let c = &plan.changes[i];
+                    let deposed = if c.action == Action::CreateThenDelete {
+                        cbd_deposed.get(&i).cloned()
+                    } else {
+                        c.deposed.clone()
+                    };
+                    let prior = match &deposed {
+                        Some(k) => working.resources.get(&c.addr).and_then(|x| x.deposed.get(k)).map(|o| o.attributes.clone()),
+                        None => working.current(&c.addr).map(|o| o.attributes.clone()),
+                    };
+                    let Some(prior) = prior.or_else(|| c.before.clone()) else {
+                        finish(&g, n, true, &mut status, &mut waiting_on, &mut ready, &mut node_failed);
+                        continue;
+                    };
+                    let Some(provider) = engine.providers.by_name(&c.provider).cloned() else {
+                        diags.push(Diagnostic::error("E0702", format!("{}: provider \"{}\" is not available", c.addr, c.provider)));
+                        finish(&g, n, false, &mut status, &mut waiting_on, &mut ready, &mut node_failed);
+                        continue;
+                    };
+                    let ty = c.addr.resource.ty.clone();
+                    let token = idempotency_token(plan, c);
+                    let fut = async move {
+                        provider
+                            .apply_resource(ApplyRequest {
+                                type_name: &ty,
+                                prior: Some(&prior),
+                                planned: None,
+                                config: &Value::Null,
+                                idempotency_token: &token,
+                            })
+                            .await
+                    }
+                    .boxed_local();
+                    queued.push_back((Op { node: n, change: i, destroy: true, deposed, started: Instant::now() }, fut));
+                    pending_ops.insert(n, 1);
+                }
+            }
+        }
+
+        while inflight.len() < parallelism {
+            if input.cancel.load(Ordering::SeqCst) {
+                interrupted = true;
+                break;
+            }
+            let Some((mut op, fut)) = queued.pop_front() else { break };
+            let c = &plan.changes[op.change];
+            (input.on_event)(ApplyEvent::Started { addr: c.addr.to_string(), action: change_verb(c.action, op.destroy), destroy: op.destroy });
+            op.started = Instant::now();
+            inflight.push(async move { (op, fut.await) }.boxed_local());
+        }
+
+        if inflight.is_empty() {
+            if interrupted {
+                not_done += queued.len();
+            }
+            break;
+        }
+
+        // Wait for one operation, then take every other one already finished: one durable write for all.
+        let mut done = Vec::new();
+        if let Some(first) = inflight.next().await {
+            done.push(first);
+        }
+        while let Some(Some(more)) = inflight.next().now_or_never() {
+            done.push(more);
+        }
+        let mut ops: Vec<StateOp> = Vec::new();
+        let mut finished_nodes: Vec<(NodeIndex, bool)> = Vec::new();
+        for (op, result) in done {
+            let c = &plan.changes[op.change];
+            let elapsed = op.started.elapsed();
+            let verb = change_verb(c.action, op.destroy);
+            match result {
+                Ok(new) => {
+                    if op.destroy {
+                        ops.push(StateOp::SetObject { addr: c.addr.clone(), provider: c.provider.clone(), deposed: op.deposed.clone(), object: None });
+                        outcome_counts.2 += 1;
+                    } else if c.action == Action::Read {
+                        if let Some(v) = new {
+                            instance_values.entry(op.node).or_default().insert(c.addr.key.clone(), v);
+                        }
+                    } else if let Some(v) = new {
+                        instance_values.entry(op.node).or_default().insert(c.addr.key.clone(), v.clone());
+                        ops.push(StateOp::SetObject {
+                            addr: c.addr.clone(),
+                            provider: c.provider.clone(),
+                            deposed: None,
+                            object: Some(ResourceObject {
+                                attributes: v,
+                                dependencies: c.dependencies.clone(),
+                                create_before_destroy: c.create_before_destroy,
+                                tainted: false,
+                            }),
+                        });
+                        match c.action {
+                            Action::Update => outcome_counts.1 += 1,
+                            _ => outcome_counts.0 += 1,
+                        }
+                    }
+                    let id = if op.destroy { c.before.as_ref().and_then(id_of) } else { instance_values.get(&op.node).and_then(|m| m.get(&c.addr.key)).and_then(id_of) };
+                    (input.on_event)(ApplyEvent::Finished { addr: c.addr.to_string(), action: verb, destroy: op.destroy, elapsed, id, error: false });
+                    let left = pending_ops.entry(op.node).or_insert(1);
+                    *left -= 1;
+                    if *left == 0 {
+                        finished_nodes.push((op.node, !node_failed.contains(&op.node)));
+                    }
+                }
+                Err(errs) => {
+                    (input.on_event)(ApplyEvent::Finished { addr: c.addr.to_string(), action: verb, destroy: op.destroy, elapsed, id: None, error: true });
+                    for e in errs {
+                        let at = if e.path.is_empty() { String::new() } else { format!(" ({})", path_to_string(&e.path)) };
+                        diags.push(Diagnostic::error("E0605", format!("{}{at}: {}", c.addr, e.summary)).with_help(e.detail));
+                    }
+                    if c.action == Action::CreateThenDelete && !op.destroy {
+                        // The new object was not created: the deposed one becomes current again.
+                        if let Some(k) = cbd_deposed.remove(&op.change) {
+                            if let Some(obj) = working.resources.get(&c.addr).and_then(|x| x.deposed.get(&k)).cloned() {
+                                ops.push(StateOp::SetObject { addr: c.addr.clone(), provider: c.provider.clone(), deposed: None, object: Some(obj) });
+                                ops.push(StateOp::SetObject { addr: c.addr.clone(), provider: c.provider.clone(), deposed: Some(k), object: None });
+                            }
+                        }
+                    }
+                    node_failed.insert(op.node);
+                    let left = pending_ops.entry(op.node).or_insert(1);
+                    *left -= 1;
+                    if *left == 0 {
+                        finished_nodes.push((op.node, false));
+                    }
+                }
+            }
+        }
+        if !ops.is_empty() {
+            for op in &ops {
+                working.apply_op(op);
+            }
+            dirty = true;
+            if let Err(e) = input.backend.append(&base, &ops) {
+                diags.push(Diagnostic::error("E0602", format!("Cannot record state: {e}")));
+                input.cancel.store(true, Ordering::SeqCst);
+            }
+        }
+        for (n, ok) in finished_nodes {
+            if let ANode::Config(cn) = g[n] {
+                if let NodeKey::Resource(p, key) = ev.graph.graph[cn].clone() {
+                    let r = &tree[&p].resources[&key];
+                    let rep = if r.count.is_some() {
+                        Repetition::Count
+                    } else if r.for_each.is_some() {
+                        Repetition::ForEach
+                    } else {
+                        Repetition::Single
+                    };
+                    let v = aggregate(rep, instance_values.get(&n).unwrap_or(&BTreeMap::new()));
+                    ev.values.module(&p).resources.insert(key, v);
+                }
+            }
+            finish(&g, n, ok, &mut status, &mut waiting_on, &mut ready, &mut node_failed);
+        }
+    }
+    diags.extend(std::mem::take(&mut ev.diags));
+
+    // Root outputs: new values where they could be computed, the old ones elsewhere.
+    let root = input.module;
+    let mut outputs: BTreeMap<String, OutputState> = BTreeMap::new();
+    let vals = ev.values.modules.get(&Vec::new());
+    for (name, o) in &root.outputs {
+        let new = vals.and_then(|v| v.outputs.get(name)).filter(|v| v.is_wholly_known()).cloned();
+        let skipped = cgraph_output_failed(&g, &ev, &status, name);
+        match new {
+            Some(v) if !skipped => {
+                let sensitive = o.sensitive || v.contains_sensitive();
+                outputs.insert(name.clone(), OutputState { value: v.unmark_deep().0, sensitive });
+            }
+            _ => {
+                if let Some(prev) = working.outputs.get(name) {
+                    outputs.insert(name.clone(), prev.clone());
+                }
+            }
+        }
+    }
+    if outputs != working.outputs {
+        let op = StateOp::SetOutputs(outputs);
+        working.apply_op(&op);
+        dirty = true;
+    }
+    if dirty {
+        working.serial = base.serial + 1;
+        if let Err(e) = input.backend.write(&working) {
+            diags.push(Diagnostic::error("E0602", format!("Cannot write the final state snapshot: {e}")).with_help(
+                "every completed operation is in the journal beside the state file; the next run replays it",
+            ));
+        }
+    }
+    let _ = ResourceMode::Managed;
+    let _ = InstanceAddr::clone;
+    ApplyOutcome {
+        state: working,
+        diagnostics: diags,
+        added: outcome_counts.0,
+        changed: outcome_counts.1,
+        destroyed: outcome_counts.2,
+        interrupted,
+        not_done,
+    }
+}
+
+fn cgraph_output_failed(
+    g: &DiGraph<ANode, ()>,
+    ev: &Planner<'_>,
+    status: &HashMap<NodeIndex, NodeStatus>,
+    name: &str,
+) -> bool {
+    let key = NodeKey::Output(Vec::new(), name.to_string());
+    let Some(ci) = ev.graph.index.get(&key) else { return true };
+    g.node_indices()
+        .find(|n| g[*n] == ANode::Config(*ci))
+        .is_none_or(|n| status.get(&n) != Some(&NodeStatus::Done))
+}

@@ -1,0 +1,491 @@
+//! The dependency graph over every declaration of every module, built by a list
+//! of named passes. Cycles are reported with each address and the reference that closes them.
+
+use std::collections::{BTreeMap, HashMap};
+
+use iac_config::{Module, ModuleCall};
+use iac_diagnostics::{did_you_mean, Diagnostic, Diagnostics, Span};
+use iac_syntax::{Expr, ExprKind, Reference, TemplatePart};
+use petgraph::graph::{DiGraph, NodeIndex};
+
+pub type ModPath = Vec<String>;
+
+/// One declaration in one module.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NodeKey {
+    Var(ModPath, String),
+    Local(ModPath, String),
+    Output(ModPath, String),
+    /// `type.name` or `data.type.name`.
+    Resource(ModPath, String),
+}
+
+fn prefix(m: &ModPath) -> String {
+    m.iter().map(|n| format!("module.{n}.")).collect()
+}
+
+impl std::fmt::Display for NodeKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NodeKey::Var(m, n) => write!(f, "{}var.{n}", prefix(m)),
+            NodeKey::Local(m, n) => write!(f, "{}local.{n}", prefix(m)),
+            NodeKey::Output(m, n) => write!(f, "{}output.{n}", prefix(m)),
+            NodeKey::Resource(m, k) => write!(f, "{}{k}", prefix(m)),
+        }
+    }
+}
+
+/// Every module of the configuration by its path from the root.
+pub fn module_tree(root: &Module) -> BTreeMap<ModPath, &Module> {
+    let mut out = BTreeMap::new();
+    fn walk<'a>(m: &'a Module, path: ModPath, out: &mut BTreeMap<ModPath, &'a Module>) {
+        for (name, call) in &m.module_calls {
+            let mut p = path.clone();
+            p.push(name.clone());
+            walk(&call.module, p, out);
+        }
+        out.insert(path, m);
+    }
+    walk(root, Vec::new(), &mut out);
+    out
+}
+
+pub struct Graph {
+    pub graph: DiGraph<NodeKey, Span>,
+    pub index: HashMap<NodeKey, NodeIndex>,
+    /// Nodes in an order where every node comes after what it depends on.
+    pub order: Vec<NodeIndex>,
+}
+
+impl Graph {
+    /// Resource nodes this node depends on, directly or through locals, variables and outputs.
+    pub fn resource_dependencies(&self, node: NodeIndex) -> Vec<NodeKey> {
+        let mut seen = std::collections::HashSet::new();
+        let mut stack = vec![node];
+        let mut out = Vec::new();
+        while let Some(n) = stack.pop() {
+            for dep in self.graph.neighbors_directed(n, petgraph::Direction::Incoming) {
+                if seen.insert(dep) {
+                    if let NodeKey::Resource(..) = self.graph[dep] {
+                        out.push(self.graph[dep].clone());
+                    }
+                    stack.push(dep);
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// The node and everything it depends on.
+    pub fn with_ancestors(&self, nodes: &[NodeIndex]) -> std::collections::HashSet<NodeIndex> {
+        let mut seen: std::collections::HashSet<NodeIndex> = nodes.iter().copied().collect();
+        let mut stack: Vec<NodeIndex> = nodes.to_vec();
+        while let Some(n) = stack.pop() {
+            for dep in self.graph.neighbors_directed(n, petgraph::Direction::Incoming) {
+                if seen.insert(dep) {
+                    stack.push(dep);
+                }
+            }
+        }
+        seen
+    }
+
+    /// DOT rendering for `iac graph`.
+    pub fn to_dot(&self) -> String {
+        let mut lines: Vec<String> = Vec::new();
+        for e in self.graph.edge_indices() {
+            if let Some((a, b)) = self.graph.edge_endpoints(e) {
+                lines.push(format!("  \"{}\" -> \"{}\";", self.graph[b], self.graph[a]));
+            }
+        }
+        lines.sort();
+        lines.dedup();
+        let mut nodes: Vec<String> = self.graph.node_indices().map(|n| format!("  \"{}\";", self.graph[n])).collect();
+        nodes.sort();
+        format!("digraph iac {{\n  rankdir = \"RL\";\n{}\n{}\n}}\n", nodes.join("\n"), lines.join("\n"))
+    }
+}
+
+/// A reference found in an expression, resolved to the node it names.
+struct Edge {
+    from: NodeKey,
+    span: Span,
+}
+
+/// Collects references in an expression, skipping names bound by `for` expressions.
+pub fn collect_refs<'a>(e: &'a Expr, bound: &mut Vec<String>, out: &mut Vec<&'a Reference>) {
+    match &e.kind {
+        ExprKind::Ref(r) => {
+            if !bound.contains(&r.root) {
+                out.push(r);
+            }
+        }
+        ExprKind::For(fe) => {
+            collect_refs(&fe.collection, bound, out);
+            let n = bound.len();
+            bound.extend(fe.key_var.iter().cloned());
+            bound.push(fe.value_var.clone());
+            if let Some(k) = &fe.key {
+                collect_refs(k, bound, out);
+            }
+            collect_refs(&fe.value, bound, out);
+            if let Some(c) = &fe.cond {
+                collect_refs(c, bound, out);
+            }
+            bound.truncate(n);
+        }
+        ExprKind::Template(parts) => collect_template_refs(parts, bound, out),
+        ExprKind::Tuple(items) => items.iter().for_each(|i| collect_refs(i, bound, out)),
+        ExprKind::Object(items) => {
+            for (k, v) in items {
+                if let iac_syntax::ObjectKey::Expr(k) = k {
+                    collect_refs(k, bound, out);
+                }
+                collect_refs(v, bound, out);
+            }
+        }
+        ExprKind::GetAttr(b, _) | ExprKind::Unary(_, b) => collect_refs(b, bound, out),
+        ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
+            collect_refs(a, bound, out);
+            collect_refs(b, bound, out);
+        }
+        ExprKind::Splat { source, each } => {
+            collect_refs(source, bound, out);
+            collect_refs(each, bound, out);
+        }
+        ExprKind::Call { args, .. } => args.iter().for_each(|a| collect_refs(a, bound, out)),
+        ExprKind::Conditional(a, b, c) => {
+            collect_refs(a, bound, out);
+            collect_refs(b, bound, out);
+            collect_refs(c, bound, out);
+        }
+        ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) | ExprKind::String(_) | ExprKind::SplatItem => {}
+    }
+}
+
+fn collect_template_refs<'a>(parts: &'a [TemplatePart], bound: &mut Vec<String>, out: &mut Vec<&'a Reference>) {
+    for p in parts {
+        match p {
+            TemplatePart::Literal(_) => {}
+            TemplatePart::Interp(e) => collect_refs(e, bound, out),
+            TemplatePart::If { cond, then, otherwise } => {
+                collect_refs(cond, bound, out);
+                collect_template_refs(then, bound, out);
+                collect_template_refs(otherwise, bound, out);
+            }
+            TemplatePart::For {
+                key_var,
+                value_var,
+                collection,
+                body,
+            } => {
+                collect_refs(collection, bound, out);
+                let n = bound.len();
+                bound.extend(key_var.iter().cloned());
+                bound.push(value_var.clone());
+                collect_template_refs(body, bound, out);
+                bound.truncate(n);
+            }
+        }
+    }
+}
+
+/// All expressions of a body, deep.
+pub fn body_exprs(body: &iac_syntax::Body) -> Vec<&Expr> {
+    let mut out: Vec<&Expr> = body.attributes.iter().map(|a| &a.expr).collect();
+    for b in &body.blocks {
+        out.extend(body_exprs(&b.body));
+    }
+    out
+}
+
+const SPECIAL_ROOTS: &[&str] = &["count", "each", "self", "path", "terraform", "iac"];
+
+/// Resolves one reference made inside module `m` to the nodes it names.
+fn resolve(r: &Reference, path: &ModPath, m: &Module, diags: &mut Diagnostics) -> Vec<NodeKey> {
+    let attr = |i: usize| r.attrs.get(i).map(|(n, _)| n.as_str());
+    let suggest = |name: &str, cands: Vec<&str>, prefix: &str| {
+        did_you_mean(name, cands).map(|s| format!("did you mean `{prefix}{s}`?"))
+    };
+    match r.root.as_str() {
+        "var" => match attr(0) {
+            Some(n) if m.variables.contains_key(n) => vec![NodeKey::Var(path.clone(), n.to_string())],
+            Some(n) => {
+                let mut d = Diagnostic::error("E0201", "Reference to undeclared input variable")
+                    .with_span(r.span_of(1), format!("no variable \"{n}\" is declared in this module"));
+                d = d.with_help(
+                    suggest(n, m.variables.keys().map(String::as_str).collect(), "var.")
+                        .unwrap_or_else(|| format!("declare it with a `variable \"{n}\" {{}}` block")),
+                );
+                diags.push(d);
+                vec![]
+            }
+            None => vec![],
+        },
+        "local" => match attr(0) {
+            Some(n) if m.locals.contains_key(n) => vec![NodeKey::Local(path.clone(), n.to_string())],
+            Some(n) => {
+                let mut d = Diagnostic::error("E0201", "Reference to undeclared local value")
+                    .with_span(r.span_of(1), format!("no local value \"{n}\" is declared in this module"));
+                if let Some(h) = suggest(n, m.locals.keys().map(String::as_str).collect(), "local.") {
+                    d = d.with_help(h);
+                }
+                diags.push(d);
+                vec![]
+            }
+            None => vec![],
+        },
+        "module" => match attr(0) {
+            Some(n) => match m.module_calls.get(n) {
+                Some(call) => {
+                    let mut child = path.clone();
+                    child.push(n.to_string());
+                    match attr(1) {
+                        Some(out) if call.module.outputs.contains_key(out) => {
+                            vec![NodeKey::Output(child, out.to_string())]
+                        }
+                        Some(out) => {
+                            let mut d = Diagnostic::error("E0201", "Reference to undeclared module output")
+                                .with_span(r.span_of(2), format!("module \"{n}\" has no output \"{out}\""));
+                            if let Some(h) =
+                                suggest(out, call.module.outputs.keys().map(String::as_str).collect(), &format!("module.{n}."))
+                            {
+                                d = d.with_help(h);
+                            }
+                            diags.push(d);
+                            vec![]
+                        }
+                        None => call.module.outputs.keys().map(|o| NodeKey::Output(child.clone(), o.clone())).collect(),
+                    }
+                }
+                None => {
+                    let mut d = Diagnostic::error("E0201", "Reference to undeclared module call")
+                        .with_span(r.span_of(1), format!("no module \"{n}\" is called in this module"));
+                    if let Some(h) = suggest(n, m.module_calls.keys().map(String::as_str).collect(), "module.") {
+                        d = d.with_help(h);
+                    }
+                    diags.push(d);
+                    vec![]
+                }
+            },
+            None => vec![],
+        },
+        "data" => match (attr(0), attr(1)) {
+            (Some(t), Some(n)) => {
+                let key = format!("data.{t}.{n}");
+                if m.resources.contains_key(&key) {
+                    vec![NodeKey::Resource(path.clone(), key)]
+                } else {
+                    let cands: Vec<&str> = m.resources.keys().filter(|k| k.starts_with("data.")).map(|k| &k[5..]).collect();
+                    let mut d = Diagnostic::error("E0201", "Reference to undeclared data source")
+                        .with_span(r.span_of(2), format!("no data \"{t}\" \"{n}\" block is declared in this module"));
+                    if let Some(h) = suggest(&format!("{t}.{n}"), cands, "data.") {
+                        d = d.with_help(h);
+                    }
+                    diags.push(d);
+                    vec![]
+                }
+            }
+            _ => vec![],
+        },
+        root if SPECIAL_ROOTS.contains(&root) => vec![],
+        root => match attr(0) {
+            Some(n) => {
+                let key = format!("{root}.{n}");
+                if m.resources.contains_key(&key) {
+                    vec![NodeKey::Resource(path.clone(), key)]
+                } else {
+                    let cands: Vec<&str> = m.resources.keys().filter(|k| !k.starts_with("data.")).map(String::as_str).collect();
+                    let mut d = Diagnostic::error("E0201", "Reference to undeclared resource")
+                        .with_span(r.span_of(1), format!("no resource \"{root}\" \"{n}\" is declared in this module"));
+                    if let Some(h) = suggest(&key, cands, "") {
+                        d = d.with_help(h);
+                    }
+                    diags.push(d);
+                    vec![]
+                }
+            }
+            None => {
+                let mut d = Diagnostic::error("E0206", format!("Invalid reference \"{root}\""))
+                    .with_span(r.root_span, "a bare name is not a value");
+                let mut cands: Vec<String> = Vec::new();
+                if m.variables.contains_key(root) {
+                    cands.push(format!("var.{root}"));
+                }
+                if m.locals.contains_key(root) {
+                    cands.push(format!("local.{root}"));
+                }
+                d = d.with_help(match cands.first() {
+                    Some(c) => format!("did you mean `{c}`?"),
+                    None => "references look like `var.name`, `local.name` or `TYPE.NAME.attribute`; strings need quotes".to_string(),
+                });
+                diags.push(d);
+                vec![]
+            }
+        },
+    }
+}
+
+fn module_call_edges(parent: &ModPath, call: &ModuleCall, pm: &Module, out: &mut Vec<(NodeKey, Edge)>, diags: &mut Diagnostics) {
+    let mut child = parent.clone();
+    child.push(call.name.clone());
+    for input in &call.inputs {
+        if !call.module.variables.contains_key(&input.name) {
+            let mut d = Diagnostic::error("E0203", format!("Unsupported argument \"{}\"", input.name))
+                .with_span(input.name_span, format!("module \"{}\" declares no variable with this name", call.name));
+            if let Some(s) = did_you_mean(&input.name, call.module.variables.keys().map(String::as_str)) {
+                d = d.with_help(format!("did you mean `{s}`?"));
+            }
+            diags.push(d);
+            continue;
+        }
+        let target = NodeKey::Var(child.clone(), input.name.clone());
+        let mut refs = Vec::new();
+        collect_refs(&input.expr, &mut Vec::new(), &mut refs);
+        for r in refs {
+            for from in resolve(r, parent, pm, diags) {
+                out.push((target.clone(), Edge { from, span: r.span_of(r.attrs.len()) }));
+            }
+        }
+    }
+    // depends_on on a module call: every resource of the child waits.
+    for r in &call.depends_on {
+        for from in resolve(r, parent, pm, diags) {
+            for key in call.module.resources.keys() {
+                out.push((NodeKey::Resource(child.clone(), key.clone()), Edge { from: from.clone(), span: r.span_of(r.attrs.len()) }));
+            }
+        }
+    }
+    for (name, v) in &call.module.variables {
+        if v.default.is_none() && !call.inputs.iter().any(|i| i.name == *name) {
+            diags.push(
+                Diagnostic::error("E0204", format!("Missing required argument \"{name}\""))
+                    .with_span(call.span, format!("module \"{}\" requires a value for variable \"{name}\"", call.name)),
+            );
+        }
+    }
+}
+
+/// The graph passes, in order. Each adds nodes or edges.
+pub fn build_graph(root: &Module) -> (Graph, Diagnostics) {
+    let mut diags = Diagnostics::new();
+    let tree = module_tree(root);
+    let mut graph: DiGraph<NodeKey, Span> = DiGraph::new();
+    let mut index = HashMap::new();
+
+    // Pass "declarations": one node per variable, local, output and resource.
+    for (path, m) in &tree {
+        let keys = m
+            .variables
+            .keys()
+            .map(|n| NodeKey::Var(path.clone(), n.clone()))
+            .chain(m.locals.keys().map(|n| NodeKey::Local(path.clone(), n.clone())))
+            .chain(m.outputs.keys().map(|n| NodeKey::Output(path.clone(), n.clone())))
+            .chain(m.resources.keys().map(|k| NodeKey::Resource(path.clone(), k.clone())));
+        for k in keys {
+            let i = graph.add_node(k.clone());
+            index.insert(k, i);
+        }
+    }
+
+    // Pass "references": an edge for every reference in every expression.
+    let mut edges: Vec<(NodeKey, Edge)> = Vec::new();
+    for (path, m) in &tree {
+        let mut add = |target: NodeKey, exprs: Vec<&Expr>, diags: &mut Diagnostics| {
+            for e in exprs {
+                let mut refs = Vec::new();
+                collect_refs(e, &mut Vec::new(), &mut refs);
+                for r in refs {
+                    for from in resolve(r, path, m, diags) {
+                        edges.push((target.clone(), Edge { from, span: r.span_of(r.attrs.len()) }));
+                    }
+                }
+            }
+        };
+        for (n, l) in &m.locals {
+            add(NodeKey::Local(path.clone(), n.clone()), vec![&l.expr], &mut diags);
+        }
+        for (n, o) in &m.outputs {
+            add(NodeKey::Output(path.clone(), n.clone()), vec![&o.value], &mut diags);
+        }
+        for (k, r) in &m.resources {
+            let mut exprs = body_exprs(&r.body);
+            exprs.extend(r.count.iter());
+            exprs.extend(r.for_each.iter());
+            exprs.extend(r.lifecycle.replace_triggered_by.iter());
+            add(NodeKey::Resource(path.clone(), k.clone()), exprs, &mut diags);
+        }
+        for (n, v) in &m.variables {
+            if let Some(d) = &v.default {
+                let mut refs = Vec::new();
+                collect_refs(d, &mut Vec::new(), &mut refs);
+                if let Some(r) = refs.first() {
+                    diags.push(
+                        Diagnostic::error("E0124", "Variables may not be used here")
+                            .with_span(r.span_of(r.attrs.len()), format!("the default of variable \"{n}\" must be a constant")),
+                    );
+                }
+            }
+        }
+    }
+
+    // Pass "depends_on": explicit ordering.
+    for (path, m) in &tree {
+        for (k, r) in &m.resources {
+            for d in &r.depends_on {
+                for from in resolve(d, path, m, &mut diags) {
+                    edges.push((NodeKey::Resource(path.clone(), k.clone()), Edge { from, span: d.span_of(d.attrs.len()) }));
+                }
+            }
+        }
+    }
+
+    // Pass "module boundaries": child variables from the call's arguments.
+    for (path, m) in &tree {
+        for call in m.module_calls.values() {
+            module_call_edges(path, call, m, &mut edges, &mut diags);
+        }
+    }
+
+    for (target, e) in edges {
+        if let (Some(&a), Some(&b)) = (index.get(&e.from), index.get(&target)) {
+            graph.add_edge(a, b, e.span);
+        }
+    }
+
+    // Pass "cycles": report every strongly connected component of more than one node.
+    let order = match petgraph::algo::toposort(&graph, None) {
+        Ok(o) => o,
+        Err(_) => {
+            for scc in petgraph::algo::tarjan_scc(&graph) {
+                let is_cycle = scc.len() > 1 || graph.find_edge(scc[0], scc[0]).is_some();
+                if !is_cycle {
+                    continue;
+                }
+                let mut names: Vec<String> = scc.iter().map(|n| graph[*n].to_string()).collect();
+                names.sort();
+                let mut d = Diagnostic::error("E0401", format!("Cycle: {}", names.join(", ")))
+                    .with_help("break the cycle: one of these must not refer to the others");
+                let mut first = true;
+                for &a in &scc {
+                    for e in graph.edges_directed(a, petgraph::Direction::Outgoing) {
+                        use petgraph::visit::EdgeRef;
+                        if scc.contains(&e.target()) {
+                            let label = format!("{} refers to {}", graph[e.target()], graph[a]);
+                            if first {
+                                d = d.with_span(*e.weight(), label);
+                                first = false;
+                            } else {
+                                d = d.with_secondary(*e.weight(), label);
+                            }
+                        }
+                    }
+                }
+                diags.push(d);
+            }
+            Vec::new()
+        }
+    };
+    (Graph { graph, index, order }, diags)
+}

@@ -1,0 +1,920 @@
+//! The plan walk: evaluates every declaration in dependency order and decides,
+//! for every resource instance, what apply must do and why.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use iac_config::{EvalContext, Mode, Module, Resource};
+use iac_diagnostics::{did_you_mean, Diagnostic, Diagnostics};
+use iac_plan::{decide_action, Action, ActionInputs, OutputChange, Plan, PlanMode, Reason, ResourceChange};
+use iac_provider::{proposed_new, PlanRequest};
+use iac_state::State;
+use iac_value::addr::{InstanceAddr, InstanceKey, ResourceAddr, ResourceMode};
+use iac_value::{Fingerprinter, Path, PathStep, Value};
+use petgraph::graph::NodeIndex;
+
+use crate::decode::{eval_body, provider_diagnostic};
+use crate::graph::{build_graph, module_tree, Graph, ModPath, NodeKey};
+use crate::scope::{aggregate, Repetition, Values};
+use crate::{Engine, PlanInput, PlanOutput};
+
+pub(crate) fn resource_addr(path: &ModPath, r: &Resource) -> ResourceAddr {
+    ResourceAddr {
+        module: path.clone(),
+        mode: if r.mode == Mode::Data { ResourceMode::Data } else { ResourceMode::Managed },
+        ty: r.ty.clone(),
+        name: r.name.clone(),
+    }
+}
+
+pub(crate) fn node_address(k: &NodeKey) -> String {
+    k.to_string()
+}
+
+/// Replaces sensitive configuration values that match the prior's fingerprints
+/// with the prior's redacted values, so an unchanged secret is not a change.
+pub(crate) fn normalize(config: Value, prior: &Value, fp: &Fingerprinter) -> Value {
+    match (config, prior) {
+        (c, Value::Redacted(_)) if fp.equivalent(&c, prior) => prior.clone(),
+        (Value::Map(mut m), Value::Map(p)) => {
+            for (k, v) in m.iter_mut() {
+                if let Some(pv) = p.get(k) {
+                    *v = normalize(std::mem::replace(v, Value::Null), pv, fp);
+                }
+            }
+            Value::Map(m)
+        }
+        (Value::List(items), Value::List(p)) if items.len() == p.len() => {
+            Value::List(items.into_iter().zip(p).map(|(c, pv)| normalize(c, pv, fp)).collect())
+        }
+        (Value::Sensitive(inner), p) => match normalize(*inner, p, fp) {
+            r @ Value::Redacted(_) => r,
+            other => other.sensitive(),
+        },
+        (c, _) => c,
+    }
+}
+
+/// Top-level attributes whose values differ.
+pub(crate) fn changed_paths(prior: &Value, planned: &Value, fp: &Fingerprinter) -> Vec<Path> {
+    let mut keys: BTreeSet<&String> = BTreeSet::new();
+    if let Some(m) = prior.as_map() {
+        keys.extend(m.keys());
+    }
+    if let Some(m) = planned.as_map() {
+        keys.extend(m.keys());
+    }
+    keys.into_iter()
+        .filter(|k| !fp.equivalent(prior.get_attr(k), planned.get_attr(k)))
+        .map(|k| vec![PathStep::Key(k.clone())])
+        .collect()
+}
+
+fn set_path(v: &mut Value, path: &[String], new: Value) {
+    match (v, path) {
+        (Value::Map(m), [first]) => {
+            m.insert(first.clone(), new);
+        }
+        (Value::Map(m), [first, rest @ ..]) => {
+            if let Some(inner) = m.get_mut(first) {
+                set_path(inner, rest, new);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn get_path<'v>(v: &'v Value, path: &[String]) -> &'v Value {
+    path.iter().fold(v, |acc, k| acc.get_attr(k))
+}
+
+pub(crate) struct Planner<'a> {
+    pub engine: &'a Engine,
+    pub input: &'a PlanInput<'a>,
+    pub tree: BTreeMap<ModPath, &'a Module>,
+    pub graph: Graph,
+    pub prior: State,
+    pub fp: Fingerprinter,
+    pub values: Values,
+    pub changes: Vec<ResourceChange>,
+    pub diags: Diagnostics,
+    pub moved: BTreeMap<InstanceAddr, InstanceAddr>,
+    pub in_config: HashSet<InstanceAddr>,
+    pub configured_resources: HashSet<ResourceAddr>,
+    pub actions: HashMap<InstanceAddr, (Action, Value)>,
+    pub targeted: Option<HashSet<NodeIndex>>,
+    pub validate_only: bool,
+}
+
+/// Expands `count` / `for_each` to instance keys (with `each.value`).
+pub(crate) fn expand(
+    r: &Resource,
+    ctx: &mut EvalContext<'_>,
+    diags: &mut Diagnostics,
+) -> Option<(Repetition, Vec<(InstanceKey, Option<Value>)>)> {
+    if let Some(c) = &r.count {
+        let v = match ctx.eval(c) {
+            Ok(v) => v,
+            Err(d) => {
+                diags.push(d);
+                return None;
+            }
+        };
+        if v.is_marked() {
+            diags.push(
+                Diagnostic::error("E0215", "Invalid count argument")
+                    .with_span(c.span, "count cannot be derived from a sensitive value"),
+            );
+            return None;
+        }
+        return match v.unmarked() {
+            Value::Unknown => {
+                diags.push(
+                    Diagnostic::error("E0215", "Invalid count argument")
+                        .with_span(c.span, "this value depends on values known only after apply")
+                        .with_help("count must be known when planning; apply the resources it depends on first with -target"),
+                );
+                None
+            }
+            Value::Number(n) if *n >= 0.0 && n.fract() == 0.0 => Some((
+                Repetition::Count,
+                (0..*n as usize).map(|i| (InstanceKey::Int(i), None)).collect(),
+            )),
+            Value::String(s) if s.parse::<usize>().is_ok() => Some((
+                Repetition::Count,
+                (0..s.parse::<usize>().unwrap_or(0)).map(|i| (InstanceKey::Int(i), None)).collect(),
+            )),
+            other => {
+                diags.push(
+                    Diagnostic::error("E0215", "Invalid count argument")
+                        .with_span(c.span, format!("a whole number of 0 or more is required, got {other}")),
+                );
+                None
+            }
+        };
+    }
+    if let Some(f) = &r.for_each {
+        let v = match ctx.eval(f) {
+            Ok(v) => v,
+            Err(d) => {
+                diags.push(d);
+                return None;
+            }
+        };
+        let unknown_err = |diags: &mut Diagnostics| {
+            diags.push(
+                Diagnostic::error("E0216", "Invalid for_each argument")
+                    .with_span(f.span, "the keys depend on values known only after apply")
+                    .with_help("for_each keys must be known when planning; use keys from variables or locals, or apply the dependencies first with -target"),
+            )
+        };
+        if v.is_marked() {
+            diags.push(
+                Diagnostic::error("E0216", "Invalid for_each argument")
+                    .with_span(f.span, "for_each cannot use a sensitive value: the keys would be shown in plans"),
+            );
+            return None;
+        }
+        return match v.unmarked() {
+            Value::Unknown => {
+                unknown_err(diags);
+                None
+            }
+            Value::Map(m) => Some((
+                Repetition::ForEach,
+                m.iter().map(|(k, v)| (InstanceKey::Str(k.clone()), Some(v.clone()))).collect(),
+            )),
+            Value::Set(items) => {
+                let mut out = Vec::new();
+                for i in items {
+                    match i.unmarked() {
+                        Value::String(s) => out.push((InstanceKey::Str(s.clone()), Some(i.clone()))),
+                        Value::Unknown => {
+                            unknown_err(diags);
+                            return None;
+                        }
+                        other => {
+                            diags.push(
+                                Diagnostic::error("E0216", "Invalid for_each argument")
+                                    .with_span(f.span, format!("a set of strings is required, got an element of type {}", other.type_name())),
+                            );
+                            return None;
+                        }
+                    }
+                }
+                Some((Repetition::ForEach, out))
+            }
+            Value::List(_) => {
+                diags.push(
+                    Diagnostic::error("E0216", "Invalid for_each argument")
+                        .with_span(f.span, "for_each needs a map or a set of strings, got a list")
+                        .with_help("convert the list with toset(...)"),
+                );
+                None
+            }
+            other => {
+                diags.push(
+                    Diagnostic::error("E0216", "Invalid for_each argument")
+                        .with_span(f.span, format!("a map or a set of strings is required, got {}", other.type_name())),
+                );
+                None
+            }
+        };
+    }
+    Some((Repetition::Single, vec![(InstanceKey::None, None)]))
+}
+
+/// Evaluates one instance's configuration against its schema.
+pub(crate) fn eval_instance(
+    r: &Resource,
+    schema: &iac_provider::Schema,
+    path: &ModPath,
+    module: &Module,
+    root_dir: &std::path::Path,
+    workspace: &str,
+    values: &Values,
+    key: &InstanceKey,
+    each: Option<&Value>,
+    diags: &mut Vec<Diagnostic>,
+) -> Value {
+    let scope = values.scope(path);
+    let mut ctx = EvalContext::new(&scope, module.dir.clone(), root_dir.to_path_buf());
+    ctx.workspace = workspace.to_string();
+    match key {
+        InstanceKey::Int(i) => ctx.count_index = Some(Value::Number(*i as f64)),
+        InstanceKey::Str(k) => ctx.each = Some((Value::String(k.clone()), each.cloned().unwrap_or(Value::Null))),
+        InstanceKey::None => {}
+    }
+    let what = format!("resource type \"{}\"", r.ty);
+    eval_body(&r.body, schema, r.span, &what, &mut ctx, diags)
+}
+
+impl<'a> Planner<'a> {
+    fn eval_ctx<'s>(&'s self, path: &'s ModPath, scope: &'s crate::scope::Scope<'s>) -> EvalContext<'s> {
+        let m = self.tree[path];
+        let mut ctx = EvalContext::new(scope, m.dir.clone(), self.input.module.dir.clone());
+        ctx.workspace = self.input.workspace.to_string();
+        ctx
+    }
+
+    fn walk_variable(&mut self, path: &ModPath, name: &str) {
+        let value = if path.is_empty() {
+            self.input.variables.get(name).cloned().unwrap_or(Value::Unknown)
+        } else {
+            let parent: ModPath = path[..path.len() - 1].to_vec();
+            let call_name = &path[path.len() - 1];
+            let pm = self.tree[&parent];
+            let child = self.tree[path];
+            let var = &child.variables[name];
+            let call = &pm.module_calls[call_name];
+            match call.inputs.iter().find(|i| i.name == name) {
+                Some(input) => {
+                    let scope = self.values.scope(&parent);
+                    let mut ctx = self.eval_ctx(&parent, &scope);
+                    let v = ctx.eval(&input.expr);
+                    drop(ctx);
+                    match v {
+                        Ok(v) => {
+                            let mut d = Diagnostics::new();
+                            let v = crate::variables::finish_variable(var, v, child, Some(input.expr.span), &mut d);
+                            self.diags.extend(d);
+                            v
+                        }
+                        Err(d) => {
+                            self.diags.push(d);
+                            Value::Unknown
+                        }
+                    }
+                }
+                None => match &var.default {
+                    Some(d) => {
+                        let mut ctx = EvalContext::new(&iac_config::EmptyNamespace, child.dir.clone(), child.dir.clone());
+                        match ctx.eval(d) {
+                            Ok(v) => {
+                                let mut dg = Diagnostics::new();
+                                let v = crate::variables::finish_variable(var, v, child, Some(d.span), &mut dg);
+                                self.diags.extend(dg);
+                                v
+                            }
+                            Err(e) => {
+                                self.diags.push(e);
+                                Value::Unknown
+                            }
+                        }
+                    }
+                    None => Value::Unknown,
+                },
+            }
+        };
+        self.values.module(path).vars.insert(name.to_string(), value);
+    }
+
+    fn walk_local(&mut self, path: &ModPath, name: &str) {
+        let m = self.tree[path];
+        let scope = self.values.scope(path);
+        let mut ctx = self.eval_ctx(path, &scope);
+        let r = ctx.eval(&m.locals[name].expr);
+        drop(ctx);
+        let v = r.unwrap_or_else(|d| {
+            self.diags.push(d);
+            Value::Unknown
+        });
+        self.values.module(path).locals.insert(name.to_string(), v);
+    }
+
+    fn walk_output(&mut self, path: &ModPath, name: &str) {
+        let m = self.tree[path];
+        let o = &m.outputs[name];
+        let scope = self.values.scope(path);
+        let mut ctx = self.eval_ctx(path, &scope);
+        let r = ctx.eval(&o.value);
+        drop(ctx);
+        let v = r.unwrap_or_else(|d| {
+            self.diags.push(d);
+            Value::Unknown
+        });
+        if v.contains_sensitive() && !o.sensitive {
+            self.diags.push(
+                Diagnostic::error("E0214", "Output refers to sensitive values")
+                    .with_span(o.value.span, "this value is sensitive")
+                    .with_secondary(o.span, format!("output \"{name}\" is not marked sensitive"))
+                    .with_help("add `sensitive = true` to the output block to show it as (sensitive value)"),
+            );
+        }
+        self.values.module(path).outputs.insert(name.to_string(), v.mark_if(o.sensitive));
+    }
+
+    pub(crate) fn walk_variable_pub(&mut self, path: &ModPath, name: &str) {
+        self.walk_variable(path, name)
+    }
+
+    pub(crate) fn walk_local_pub(&mut self, path: &ModPath, name: &str) {
+        self.walk_local(path, name)
+    }
+
+    pub(crate) fn walk_output_pub(&mut self, path: &ModPath, name: &str) {
+        self.walk_output(path, name)
+    }
+
+    fn deps_of(&self, node: NodeIndex) -> Vec<String> {
+        self.graph.resource_dependencies(node).iter().map(node_address).collect()
+    }
+
+    /// Values of a resource not being planned in this run (outside -target): from prior state.
+    fn resource_from_state(&mut self, path: &ModPath, key: &str, addr: &ResourceAddr, rep: Repetition) {
+        let instances: BTreeMap<InstanceKey, Value> = self
+            .prior
+            .resources
+            .iter()
+            .filter(|(a, _)| a.resource == *addr)
+            .filter_map(|(a, i)| i.current.as_ref().map(|o| (a.key.clone(), o.attributes.clone())))
+            .collect();
+        let v = aggregate(rep, &instances);
+        self.values.module(path).resources.insert(key.to_string(), v);
+    }
+
+    fn repetition_of(r: &Resource) -> Repetition {
+        if r.count.is_some() {
+            Repetition::Count
+        } else if r.for_each.is_some() {
+            Repetition::ForEach
+        } else {
+            Repetition::Single
+        }
+    }
+
+    async fn walk_resource(&mut self, path: &ModPath, key: &str, node: NodeIndex) {
+        let m = self.tree[path];
+        let r = &m.resources[key];
+        let addr = resource_addr(path, r);
+        self.configured_resources.insert(addr.clone());
+        let data = r.mode == Mode::Data;
+        let Some((provider, schema)) = self.engine.providers.for_type(&r.ty, data) else {
+            let kinds = self.engine.providers.type_names(data);
+            let help = match did_you_mean(&r.ty, kinds.iter().copied()) {
+                Some(s) => format!("did you mean \"{s}\"?"),
+                None => format!(
+                    "the {} types iac knows are: {}",
+                    if data { "data source" } else { "resource" },
+                    kinds.join(", ")
+                ),
+            };
+            self.diags.push(
+                Diagnostic::error(
+                    "E0202",
+                    format!("Unknown {} type \"{}\"", if data { "data source" } else { "resource" }, r.ty),
+                )
+                .with_span(r.type_span, "no provider offers this type")
+                .with_help(help),
+            );
+            self.values.module(path).resources.insert(key.to_string(), Value::Unknown);
+            // Keep its state objects: an unknown type must not plan deletions.
+            for a in self.prior.resources.keys().filter(|a| a.resource == addr) {
+                self.in_config.insert(a.clone());
+            }
+            return;
+        };
+        let provider = provider.clone();
+        let schema = schema.clone();
+        let targeted = self.targeted.as_ref().is_none_or(|t| t.contains(&node));
+        if !targeted && !data {
+            let rep = Self::repetition_of(r);
+            self.resource_from_state(path, key, &addr, rep);
+            for a in self.prior.resources.keys().filter(|a| a.resource == addr) {
+                self.in_config.insert(a.clone());
+            }
+            return;
+        }
+        let scope = self.values.scope(path);
+        let mut ctx = self.eval_ctx(path, &scope);
+        let mut d = Diagnostics::new();
+        let expanded = expand(r, &mut ctx, &mut d);
+        drop(ctx);
+        self.diags.extend(d);
+        let Some((rep, keys)) = expanded else {
+            self.values.module(path).resources.insert(key.to_string(), Value::Unknown);
+            for a in self.prior.resources.keys().filter(|a| a.resource == addr) {
+                self.in_config.insert(a.clone());
+            }
+            return;
+        };
+        // Implicit moves when count is added to or removed from a single resource.
+        if !data {
+            self.implicit_move(&addr, rep);
+        }
+        let deps = self.deps_of(node);
+        let mut instances: BTreeMap<InstanceKey, Value> = BTreeMap::new();
+        let configured: HashSet<InstanceKey> = keys.iter().map(|(k, _)| k.clone()).collect();
+        for (ik, each) in keys {
+            let iaddr = addr.instance(ik.clone());
+            self.in_config.insert(iaddr.clone());
+            let mut ds = Vec::new();
+            let config = eval_instance(
+                r,
+                &schema,
+                path,
+                m,
+                &self.input.module.dir,
+                self.input.workspace,
+                &self.values,
+                &ik,
+                each.as_ref(),
+                &mut ds,
+            );
+            let had_errors = ds.iter().any(|d| d.is_error());
+            self.diags.extend(Diagnostics(ds));
+            if had_errors {
+                instances.insert(ik, Value::Unknown);
+                continue;
+            }
+            for pd in provider.validate_resource(&r.ty, &config) {
+                self.diags.push(provider_diagnostic(&pd, &r.body, r.span, &iaddr.to_string()));
+            }
+            if data {
+                let v = self.plan_data(&iaddr, &config, &schema, &*provider, r, &deps).await;
+                instances.insert(ik, v);
+                continue;
+            }
+            let v = self.plan_instance(&iaddr, config, &schema, &*provider, r, &deps);
+            instances.insert(ik, v);
+        }
+        if !data {
+            // Instances in state that the expansion no longer has.
+            let stale: Vec<InstanceAddr> = self
+                .prior
+                .resources
+                .keys()
+                .filter(|a| a.resource == addr && !configured.contains(&a.key))
+                .cloned()
+                .collect();
+            for a in stale {
+                let reason = match (&a.key, rep) {
+                    (InstanceKey::Int(_), Repetition::Count) => Reason::CountIndexOutOfRange,
+                    (InstanceKey::Str(_), Repetition::ForEach) => Reason::EachKeyNotInForEach,
+                    _ => Reason::WrongRepetition,
+                };
+                self.in_config.insert(a.clone());
+                if r.lifecycle.prevent_destroy {
+                    self.prevent_destroy_error(r, &a);
+                }
+                self.push_delete(&a, reason, deps.clone());
+            }
+        }
+        let v = aggregate(rep, &instances);
+        self.values.module(path).resources.insert(key.to_string(), v);
+    }
+
+    fn implicit_move(&mut self, addr: &ResourceAddr, rep: Repetition) {
+        let (from, to) = match rep {
+            Repetition::Count => (InstanceKey::None, InstanceKey::Int(0)),
+            Repetition::Single => (InstanceKey::Int(0), InstanceKey::None),
+            Repetition::ForEach => return,
+        };
+        let from_a = addr.instance(from);
+        let to_a = addr.instance(to);
+        if self.prior.resources.contains_key(&from_a) && !self.prior.resources.contains_key(&to_a) {
+            let others = self
+                .prior
+                .resources
+                .keys()
+                .filter(|a| a.resource == *addr && **a != from_a)
+                .count();
+            if others == 0 {
+                if let Some(inst) = self.prior.resources.remove(&from_a) {
+                    self.prior.resources.insert(to_a.clone(), inst);
+                    let origin = self.moved.remove(&from_a).unwrap_or(from_a);
+                    self.moved.insert(to_a, origin);
+                }
+            }
+        }
+    }
+
+    fn prevent_destroy_error(&mut self, r: &Resource, addr: &InstanceAddr) {
+        let span = r.lifecycle.prevent_destroy_span.unwrap_or(r.span);
+        self.diags.push(
+            Diagnostic::error("E0504", format!("Instance cannot be destroyed: {addr}"))
+                .with_span(span, "lifecycle.prevent_destroy is set")
+                .with_secondary(r.span, "in this resource")
+                .with_help("the plan would destroy this object; remove prevent_destroy, or change the plan so it is kept"),
+        );
+    }
+
+    fn push_delete(&mut self, addr: &InstanceAddr, reason: Reason, deps: Vec<String>) {
+        let Some(inst) = self.prior.resources.get(addr) else { return };
+        if let Some(obj) = &inst.current {
+            let deps = if deps.is_empty() { obj.dependencies.clone() } else { deps };
+            self.changes.push(ResourceChange {
+                addr: addr.clone(),
+                deposed: None,
+                previous_addr: self.moved.get(addr).cloned(),
+                provider: inst.provider.clone(),
+                action: Action::Delete,
+                reason,
+                before: Some(obj.attributes.clone()),
+                after: None,
+                requires_replace: Vec::new(),
+                dependencies: deps,
+                create_before_destroy: obj.create_before_destroy,
+            });
+            self.actions.insert(addr.clone(), (Action::Delete, Value::Null));
+        }
+    }
+
+    async fn plan_data(
+        &mut self,
+        addr: &InstanceAddr,
+        config: &Value,
+        schema: &iac_provider::Schema,
+        provider: &dyn iac_provider::Provider,
+        r: &Resource,
+        deps: &[String],
+    ) -> Value {
+        if config.is_wholly_known() && !self.validate_only {
+            match provider.read_data(&r.ty, config).await {
+                Ok(v) => v,
+                Err(ds) => {
+                    for d in ds {
+                        self.diags.push(provider_diagnostic(&d, &r.body, r.span, &addr.to_string()));
+                    }
+                    Value::Unknown
+                }
+            }
+        } else {
+            let planned = proposed_new(schema, None, config);
+            self.changes.push(ResourceChange {
+                addr: addr.clone(),
+                deposed: None,
+                previous_addr: None,
+                provider: provider.name().to_string(),
+                action: Action::Read,
+                reason: Reason::ReadDeferred,
+                before: None,
+                after: Some(planned.clone()),
+                requires_replace: Vec::new(),
+                dependencies: deps.to_vec(),
+                create_before_destroy: false,
+            });
+            planned
+        }
+    }
+
+    fn triggered_by(&self, r: &Resource, path: &ModPath) -> Option<String> {
+        for e in &r.lifecycle.replace_triggered_by {
+            let mut refs = Vec::new();
+            crate::graph::collect_refs(e, &mut Vec::new(), &mut refs);
+            for reference in refs {
+                let (Some((name, _)), root) = (reference.attrs.first(), &reference.root) else { continue };
+                let target = ResourceAddr {
+                    module: path.clone(),
+                    mode: ResourceMode::Managed,
+                    ty: root.clone(),
+                    name: name.clone(),
+                };
+                let attr: Vec<String> = reference.attrs[1..].iter().map(|(n, _)| n.clone()).collect();
+                for (a, (action, planned)) in &self.actions {
+                    if a.resource != target {
+                        continue;
+                    }
+                    let hit = if attr.is_empty() {
+                        *action != Action::NoOp
+                    } else {
+                        let before = self.prior.current(a).map(|o| get_path(&o.attributes, &attr).clone());
+                        let after = get_path(planned, &attr);
+                        after.is_unknown() || before.as_ref().is_none_or(|b| !self.fp.equivalent(b, after))
+                    };
+                    if hit {
+                        return Some(a.to_string());
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    fn plan_instance(
+        &mut self,
+        addr: &InstanceAddr,
+        config: Value,
+        schema: &iac_provider::Schema,
+        provider: &dyn iac_provider::Provider,
+        r: &Resource,
+        deps: &[String],
+    ) -> Value {
+        let prior_obj = self.prior.current(addr).cloned();
+        let prior_val = prior_obj.as_ref().map(|o| &o.attributes);
+        let config = match prior_val {
+            Some(p) => normalize(config, p, &self.fp),
+            None => config,
+        };
+        let resp = provider.plan_resource(PlanRequest {
+            type_name: &r.ty,
+            prior: prior_val,
+            config: &config,
+        });
+        for d in &resp.diagnostics {
+            self.diags.push(provider_diagnostic(d, &r.body, r.span, &addr.to_string()));
+        }
+        let mut planned = resp.planned;
+        let mut requires_replace = resp.requires_replace;
+        if let Some(p) = prior_val {
+            let lc = &r.lifecycle;
+            if lc.ignore_all_changes {
+                for (name, a) in &schema.attributes {
+                    if a.optional || a.required {
+                        set_path(&mut planned, std::slice::from_ref(name), p.get_attr(name).clone());
+                    }
+                }
+                requires_replace.clear();
+            }
+            for ig in &lc.ignore_changes {
+                if !schema.attributes.contains_key(&ig[0]) && !schema.blocks.contains_key(&ig[0]) {
+                    let mut dg = Diagnostic::error("E0217", format!("Unsupported attribute \"{}\" in ignore_changes", ig[0]))
+                        .with_span(r.span, "not an attribute of this resource type");
+                    if let Some(s) = did_you_mean(&ig[0], schema.attributes.keys().map(String::as_str)) {
+                        dg = dg.with_help(format!("did you mean `{s}`?"));
+                    }
+                    self.diags.push(dg);
+                    continue;
+                }
+                set_path(&mut planned, ig, get_path(p, ig).clone());
+                requires_replace.retain(|rp| rp.first() != Some(&PathStep::Key(ig[0].clone())) || ig.len() > 1);
+            }
+            if !lc.ignore_changes.is_empty() || lc.ignore_all_changes {
+                // Computed values that followed the ignored inputs are unchanged too.
+                let re = provider.plan_resource(PlanRequest {
+                    type_name: &r.ty,
+                    prior: prior_val,
+                    config: &planned,
+                });
+                planned = re.planned;
+                requires_replace.retain(|p| re.requires_replace.contains(p));
+            }
+        }
+        let changed = prior_val.map(|p| changed_paths(p, &planned, &self.fp)).unwrap_or_default();
+        let forced = self.input.replace.contains(addr);
+        let path = addr.resource.module.clone();
+        let triggered = if prior_val.is_some() { self.triggered_by(r, &path) } else { None };
+        let (action, reason) = decide_action(&ActionInputs {
+            has_prior: prior_val.is_some(),
+            prior_tainted: prior_obj.as_ref().is_some_and(|o| o.tainted),
+            changed: !changed.is_empty(),
+            changed_paths: &changed,
+            requires_replace: &requires_replace,
+            replace_requested: forced,
+            triggered_by: triggered,
+            create_before_destroy: r.lifecycle.create_before_destroy,
+        });
+        if action.is_replace() {
+            // A replacement is a create: plan it from nothing.
+            let fresh = provider.plan_resource(PlanRequest {
+                type_name: &r.ty,
+                prior: None,
+                config: &config,
+            });
+            planned = fresh.planned;
+            if r.lifecycle.prevent_destroy {
+                self.prevent_destroy_error(r, addr);
+            }
+        }
+        self.actions.insert(addr.clone(), (action, planned.clone()));
+        self.changes.push(ResourceChange {
+            addr: addr.clone(),
+            deposed: None,
+            previous_addr: self.moved.get(addr).cloned(),
+            provider: provider.name().to_string(),
+            action,
+            reason,
+            before: prior_val.cloned(),
+            after: Some(planned.clone()),
+            requires_replace,
+            dependencies: deps.to_vec(),
+            create_before_destroy: r.lifecycle.create_before_destroy,
+        });
+        planned
+    }
+
+    fn output_changes(&self) -> Vec<OutputChange> {
+        let mut out = Vec::new();
+        let root = self.tree[&Vec::new()];
+        let values = self.values.modules.get(&Vec::new());
+        for (name, o) in &root.outputs {
+            let after = values.and_then(|v| v.outputs.get(name)).cloned().unwrap_or(Value::Unknown);
+            let before = self.prior.outputs.get(name).map(|s| s.value.clone().mark_if(s.sensitive));
+            let after = match &before {
+                Some(b) if self.fp.equivalent(b, &after) => b.clone(),
+                _ => after,
+            };
+            out.push(OutputChange {
+                name: name.clone(),
+                before,
+                after: Some(after),
+                sensitive: o.sensitive,
+            });
+        }
+        for (name, s) in &self.prior.outputs {
+            if !root.outputs.contains_key(name) {
+                out.push(OutputChange {
+                    name: name.clone(),
+                    before: Some(s.value.clone()),
+                    after: None,
+                    sensitive: s.sensitive,
+                });
+            }
+        }
+        out
+    }
+}
+
+pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -> PlanOutput {
+    let tree = module_tree(input.module);
+    let (graph, mut diags) = build_graph(input.module);
+    let mut prior = input.state.clone();
+    let mut drift = Vec::new();
+    if input.refresh && !validate_only {
+        let (d, rd) = crate::refresh::refresh(&engine.providers, &mut prior).await;
+        drift = d;
+        diags.extend(rd);
+    }
+    let moved = crate::moved::apply_moves(&tree, &mut prior, &mut diags);
+    let fp = prior.fingerprinter();
+    let mut p = Planner {
+        engine,
+        input,
+        tree,
+        graph,
+        prior,
+        fp,
+        values: Values::default(),
+        changes: Vec::new(),
+        diags,
+        moved,
+        in_config: HashSet::new(),
+        configured_resources: HashSet::new(),
+        actions: HashMap::new(),
+        targeted: None,
+        validate_only,
+    };
+    let mut errored = p.diags.has_errors();
+    if !input.targets.is_empty() {
+        let roots: Vec<NodeIndex> = p
+            .graph
+            .index
+            .iter()
+            .filter(|(k, _)| match k {
+                NodeKey::Resource(path, key) => {
+                    let r = &p.tree[path].resources[key];
+                    let ra = resource_addr(path, r);
+                    input.targets.iter().any(|t| {
+                        t.module.len() <= ra.module.len()
+                            && ra.module.starts_with(&t.module)
+                            && t.resource.as_ref().is_none_or(|(mode, ty, name)| {
+                                ra.module.len() == t.module.len() && *mode == ra.mode && *ty == ra.ty && *name == ra.name
+                            })
+                    })
+                }
+                _ => false,
+            })
+            .map(|(_, i)| *i)
+            .collect();
+        p.targeted = Some(p.graph.with_ancestors(&roots));
+    }
+    if input.mode == PlanMode::Destroy {
+        destroy_changes(&mut p);
+    } else if !errored {
+        let order = p.graph.order.clone();
+        for n in order {
+            match p.graph.graph[n].clone() {
+                NodeKey::Var(path, name) => p.walk_variable(&path, &name),
+                NodeKey::Local(path, name) => p.walk_local(&path, &name),
+                NodeKey::Output(path, name) => p.walk_output(&path, &name),
+                NodeKey::Resource(path, key) => p.walk_resource(&path, &key, n).await,
+            }
+        }
+        // Whole resources removed from the configuration, and deposed objects.
+        let orphans: Vec<InstanceAddr> = p
+            .prior
+            .resources
+            .keys()
+            .filter(|a| !p.in_config.contains(*a) && a.resource.mode == ResourceMode::Managed)
+            .filter(|a| input.targets.is_empty() || input.targets.iter().any(|t| t.matches(a)))
+            .cloned()
+            .collect();
+        for a in orphans {
+            p.push_delete(&a, Reason::RemovedFromConfig, Vec::new());
+        }
+        push_deposed(&mut p);
+    }
+    if input.mode == PlanMode::RefreshOnly {
+        p.changes.clear();
+    }
+    errored |= p.diags.has_errors();
+    let outputs = if input.mode == PlanMode::Destroy {
+        p.prior
+            .outputs
+            .iter()
+            .map(|(k, s)| OutputChange { name: k.clone(), before: Some(s.value.clone()), after: None, sensitive: s.sensitive })
+            .collect()
+    } else if input.targets.is_empty() && input.mode == PlanMode::Normal && !errored {
+        p.output_changes()
+    } else {
+        Vec::new()
+    };
+    let mut changes = p.changes;
+    changes.sort_by(|a, b| (&a.addr, &a.deposed).cmp(&(&b.addr, &b.deposed)));
+    let plan = Plan {
+        mode: input.mode,
+        changes,
+        outputs,
+        drift,
+        prior_lineage: input.state.lineage.clone(),
+        prior_serial: input.state.serial,
+        errored,
+    };
+    PlanOutput { plan, diagnostics: p.diags }
+}
+
+fn push_deposed(p: &mut Planner<'_>) {
+    let deposed: Vec<(InstanceAddr, String, iac_state::ResourceObject, String)> = p
+        .prior
+        .resources
+        .iter()
+        .flat_map(|(a, i)| i.deposed.iter().map(move |(k, o)| (a.clone(), k.clone(), o.clone(), i.provider.clone())))
+        .collect();
+    for (addr, key, obj, provider) in deposed {
+        p.changes.push(ResourceChange {
+            addr,
+            deposed: Some(key),
+            previous_addr: None,
+            provider,
+            action: Action::Delete,
+            reason: Reason::DeposedObject,
+            before: Some(obj.attributes),
+            after: None,
+            requires_replace: Vec::new(),
+            dependencies: obj.dependencies,
+            create_before_destroy: true,
+        });
+    }
+}
+
+fn destroy_changes(p: &mut Planner<'_>) {
+    let addrs: Vec<InstanceAddr> = p
+        .prior
+        .resources
+        .keys()
+        .filter(|a| a.resource.mode == ResourceMode::Managed)
+        .filter(|a| p.input.targets.is_empty() || p.input.targets.iter().any(|t| t.matches(a)))
+        .cloned()
+        .collect();
+    for a in addrs {
+        if let Some(m) = p.tree.get(&a.resource.module) {
+            let key = format!("{}.{}", a.resource.ty, a.resource.name);
+            if let Some(r) = m.resources.get(&key) {
+                if r.lifecycle.prevent_destroy {
+                    p.prevent_destroy_error(r, &a);
+                }
+            }
+        }
+        p.push_delete(&a, Reason::DestroyRequested, Vec::new());
+    }
+    push_deposed(p);
+}

@@ -1,0 +1,66 @@
+//! Refresh: read every object in state from its provider, in one batch per type.
+
+use std::collections::BTreeMap;
+
+use iac_diagnostics::{Diagnostic, Diagnostics};
+use iac_plan::Drift;
+use iac_state::State;
+use iac_value::addr::{InstanceAddr, ResourceMode};
+use iac_value::Value;
+
+use crate::Providers;
+
+pub async fn refresh(providers: &Providers, state: &mut State) -> (Vec<Drift>, Diagnostics) {
+    let mut diags = Diagnostics::new();
+    let mut drift = Vec::new();
+    let fp = state.fingerprinter();
+    let mut groups: BTreeMap<(String, String), Vec<(InstanceAddr, Value)>> = BTreeMap::new();
+    for (addr, inst) in &state.resources {
+        if addr.resource.mode == ResourceMode::Data {
+            continue;
+        }
+        if let Some(obj) = &inst.current {
+            groups
+                .entry((inst.provider.clone(), addr.resource.ty.clone()))
+                .or_default()
+                .push((addr.clone(), obj.attributes.clone()));
+        }
+    }
+    for ((provider_name, ty), items) in groups {
+        let Some(provider) = providers.by_name(&provider_name) else {
+            diags.push(Diagnostic::error(
+                "E0702",
+                format!("State has {} object(s) of provider \"{provider_name}\", which is not available", items.len()),
+            ));
+            continue;
+        };
+        let current: Vec<Value> = items.iter().map(|(_, v)| v.clone()).collect();
+        let results = provider.read_resources(&ty, &current).await;
+        for ((addr, before), result) in items.into_iter().zip(results) {
+            match result {
+                Ok(Some(after)) => {
+                    if !fp.equivalent(&before, &after) {
+                        if let Some(obj) = state.resources.get_mut(&addr).and_then(|i| i.current.as_mut()) {
+                            obj.attributes = after.clone();
+                        }
+                        drift.push(Drift { addr, before, after: Some(after) });
+                    }
+                }
+                Ok(None) => {
+                    if let Some(inst) = state.resources.get_mut(&addr) {
+                        inst.current = None;
+                        if inst.deposed.is_empty() {
+                            state.resources.remove(&addr);
+                        }
+                    }
+                    drift.push(Drift { addr, before, after: None });
+                }
+                Err(d) => diags.push(Diagnostic::error(
+                    "E0703",
+                    format!("Cannot refresh {addr}: {}: {}", d.summary, d.detail),
+                )),
+            }
+        }
+    }
+    (drift, diags)
+}

@@ -1,0 +1,98 @@
+//! The values computed so far, per module, and the namespace expressions see.
+
+use std::collections::{BTreeMap, HashMap};
+
+use iac_config::Namespace;
+use iac_value::addr::InstanceKey;
+use iac_value::Value;
+
+use crate::graph::ModPath;
+
+#[derive(Default)]
+pub struct ModuleValues {
+    pub vars: HashMap<String, Value>,
+    pub locals: HashMap<String, Value>,
+    /// Aggregate values of resources and data sources by `type.name` / `data.type.name`.
+    pub resources: HashMap<String, Value>,
+    pub outputs: BTreeMap<String, Value>,
+}
+
+#[derive(Default)]
+pub struct Values {
+    pub modules: HashMap<ModPath, ModuleValues>,
+}
+
+impl Values {
+    pub fn module(&mut self, path: &ModPath) -> &mut ModuleValues {
+        self.modules.entry(path.clone()).or_default()
+    }
+
+    pub fn scope<'a>(&'a self, path: &'a ModPath) -> Scope<'a> {
+        Scope { values: self, path }
+    }
+}
+
+pub struct Scope<'a> {
+    values: &'a Values,
+    path: &'a ModPath,
+}
+
+impl Scope<'_> {
+    fn m(&self) -> Option<&ModuleValues> {
+        self.values.modules.get(self.path)
+    }
+}
+
+impl Namespace for Scope<'_> {
+    fn variable(&self, name: &str) -> Option<Value> {
+        self.m().and_then(|m| m.vars.get(name).cloned())
+    }
+    fn local(&self, name: &str) -> Option<Value> {
+        self.m().and_then(|m| m.locals.get(name).cloned())
+    }
+    fn resource(&self, ty: &str, name: &str) -> Option<Value> {
+        self.m().and_then(|m| m.resources.get(&format!("{ty}.{name}")).cloned())
+    }
+    fn data(&self, ty: &str, name: &str) -> Option<Value> {
+        self.m().and_then(|m| m.resources.get(&format!("data.{ty}.{name}")).cloned())
+    }
+    fn module(&self, name: &str) -> Option<Value> {
+        let mut child = self.path.clone();
+        child.push(name.to_string());
+        self.values
+            .modules
+            .get(&child)
+            .map(|m| Value::Map(m.outputs.clone().into_iter().collect()))
+    }
+}
+
+/// How a resource repeats, which decides the shape of its aggregate value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Repetition {
+    Single,
+    Count,
+    ForEach,
+}
+
+/// A resource's value as references see it: an object, a list or a map of instances.
+pub fn aggregate(rep: Repetition, instances: &BTreeMap<InstanceKey, Value>) -> Value {
+    match rep {
+        Repetition::Single => instances.get(&InstanceKey::None).cloned().unwrap_or(Value::Null),
+        Repetition::Count => Value::List(
+            instances
+                .iter()
+                .filter(|(k, _)| matches!(k, InstanceKey::Int(_)))
+                .map(|(_, v)| v.clone())
+                .collect(),
+        ),
+        Repetition::ForEach => Value::Map(
+            instances
+                .iter()
+                .filter_map(|(k, v)| match k {
+                    InstanceKey::Str(s) => Some((s.clone(), v.clone())),
+                    _ => None,
+                })
+                .collect(),
+        ),
+    }
+}
