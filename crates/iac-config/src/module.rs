@@ -142,15 +142,18 @@ pub fn load_module(dir: &Path, sources: &mut SourceMap) -> (Module, Diagnostics)
 }
 
 /// Loads a module from in-memory files (a saved plan's configuration snapshot).
+/// `files` are keyed by paths relative to `root_dir`; `rel_dir` is the module's
+/// directory relative to it (empty for the root module).
 pub fn load_module_from_files(
-    dir: &Path,
+    root_dir: &Path,
+    rel_dir: &Path,
     files: &[(String, String)],
     sources: &mut SourceMap,
 ) -> (Module, Diagnostics) {
     let mut diags = Diagnostics::new();
     let mut bodies = Vec::new();
     for (path, text) in files {
-        if Path::new(path).parent() == Some(dir) || (dir == Path::new("") && !path.contains('/')) {
+        if Path::new(path).parent() == Some(rel_dir) {
             let id = sources.add(path.clone(), text.as_str());
             let parsed = iac_syntax::parse_file(id, text);
             diags.extend(Diagnostics(parsed.diagnostics));
@@ -158,7 +161,7 @@ pub fn load_module_from_files(
         }
     }
     let mut module = Module {
-        dir: dir.to_path_buf(),
+        dir: normalize(&root_dir.join(rel_dir)),
         ..Module::default()
     };
     for body in bodies {
@@ -166,11 +169,8 @@ pub fn load_module_from_files(
     }
     let calls: Vec<String> = module.module_calls.keys().cloned().collect();
     for name in calls {
-        let child_dir = {
-            let call = &module.module_calls[&name];
-            normalize(&dir.join(&call.source))
-        };
-        let (child, d) = load_module_from_files(&child_dir, files, sources);
+        let child_rel = normalize(&rel_dir.join(&module.module_calls[&name].source));
+        let (child, d) = load_module_from_files(root_dir, &child_rel, files, sources);
         diags.extend(d);
         if let Some(call) = module.module_calls.get_mut(&name) {
             call.module = child;

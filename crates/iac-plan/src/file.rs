@@ -25,6 +25,9 @@ pub struct PlanFile {
     pub variables: BTreeMap<String, PlanVariable>,
     pub targets: Vec<String>,
     pub fingerprint_salt: String,
+    /// A digest of the prior state's content, so a plan made before an
+    /// interrupted apply (same serial, other content) is refused too.
+    pub prior_digest: String,
 }
 
 #[derive(Debug)]
@@ -180,6 +183,7 @@ impl PlanFile {
             "prior_lineage": self.plan.prior_lineage,
             "prior_serial": self.plan.prior_serial,
             "fingerprint_salt": self.fingerprint_salt,
+            "prior_digest": self.prior_digest,
             "targets": self.targets,
             "variables": variables,
             "resource_changes": changes,
@@ -302,6 +306,7 @@ impl PlanFile {
                 .map(|a| a.iter().filter_map(|t| t.as_str().map(String::from)).collect())
                 .unwrap_or_default(),
             fingerprint_salt: s("fingerprint_salt"),
+            prior_digest: s("prior_digest"),
         })
     }
 }

@@ -107,8 +107,7 @@ pub fn render_text(plan: &Plan, opts: TextOptions) -> String {
     }
     if !visible.is_empty() {
         let used: BTreeSet<&str> = visible.iter().map(|c| symbol(c.action)).collect();
-        let _ = writeln!(out, "\niac will perform the following actions:\n");
-        let mut legend = String::new();
+        let _ = writeln!(out, "\nResource actions are indicated with the following symbols:");
         for (sym, words) in [
             ("+", "create"),
             ("~", "update in-place"),
@@ -118,13 +117,13 @@ pub fn render_text(plan: &Plan, opts: TextOptions) -> String {
             ("<=", "read (data resources)"),
         ] {
             if used.contains(sym) {
-                let _ = writeln!(legend, "  {} {words}", colored(&p, sym));
+                let _ = writeln!(out, "  {} {words}", colored(&p, sym));
             }
         }
+        let _ = writeln!(out, "\niac will perform the following actions:\n");
         for c in visible {
             render_change(&mut out, &p, c);
         }
-        let _ = write!(out, "Resource actions are indicated with the following symbols:\n{legend}\n");
     }
     let _ = writeln!(out, "{}{}{}", p.bold, summary_line(plan), p.reset);
     if outputs_changed {

@@ -1,0 +1,906 @@
+//! The commands: load configuration and state, call the engine, print results.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::{anyhow, bail, Context, Result};
+use iac_config::vars::{load_var_file, VarSource, VarValue};
+use iac_config::{load_module, load_module_from_files, Module};
+use iac_diagnostics::{Diagnostic, Diagnostics, SourceMap};
+use iac_engine::{ApplyEvent, ApplyInput, Engine, PlanInput, Providers};
+use iac_plan::{render_json, render_text, Action, Plan, PlanFile, PlanMode, PlanVariable, TextOptions};
+use iac_state::{Backend, LocalBackend, LockGuard, State, StateError};
+use iac_value::addr::{AddrPattern, InstanceAddr};
+use iac_value::{to_json, JsonOptions, Value};
+use sha2::Digest;
+
+use crate::args::{Cli, Command, PlanArgs, StateArgs, StateCommand, VarArgs};
+use crate::ui::{ask, parse_duration, stdin_is_terminal, Ui};
+
+/// Exit codes (documented in README.md).
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_ERROR: u8 = 1;
+pub const EXIT_CHANGES: u8 = 2;
+pub const EXIT_FMT_NEEDED: u8 = 3;
+
+pub fn run(cli: Cli) -> Result<u8> {
+    if let Some(dir) = &cli.chdir {
+        std::env::set_current_dir(dir).with_context(|| format!("cannot change to directory {}", dir.display()))?;
+    }
+    let ui = Ui::new(cli.no_color);
+    match cli.command {
+        Command::Init { state } => cmd_init(&ui, &state),
+        Command::Validate { json } => cmd_validate(&ui, json),
+        Command::Fmt { check, diff, recursive, paths } => crate::fmt::cmd_fmt(&ui, check, diff, recursive, paths),
+        Command::Plan { plan, out, detailed_exitcode, json } => cmd_plan(&ui, &plan, out.as_deref(), detailed_exitcode, json),
+        Command::Apply { plan, auto_approve, parallelism, planfile } => match planfile {
+            Some(f) => cmd_apply_saved(&ui, &plan, &f, parallelism),
+            None => cmd_apply(&ui, &plan, auto_approve, parallelism, false),
+        },
+        Command::Destroy { plan, auto_approve, parallelism } => cmd_apply(&ui, &plan, auto_approve, parallelism, true),
+        Command::Show { json, state, planfile } => cmd_show(&ui, json, &state, planfile.as_deref()),
+        Command::Output { json, raw, state, name } => cmd_output(json, raw, &state, name.as_deref()),
+        Command::State { command } => cmd_state(command),
+        Command::Graph => cmd_graph(&ui),
+        Command::ForceUnlock { state, force, id } => cmd_force_unlock(&state, force, &id),
+    }
+}
+
+pub fn engine() -> Engine {
+    Engine::new(Providers::new(vec![Arc::new(iac_provider_builtin::BuiltinProvider::new())]))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+struct Loaded {
+    module: Module,
+    sources: SourceMap,
+    dir: PathBuf,
+}
+
+fn load_config(ui: &Ui) -> Result<Result<Loaded, u8>> {
+    let dir = std::env::current_dir()?;
+    let mut sources = SourceMap::default();
+    if iac_config::module_files(&dir).map(|f| f.is_empty()).unwrap_or(true) {
+        eprintln!(
+            "Error: No configuration files in {}\n\niac loads every *.tf and *.hcl file of the current directory; run it in a module directory or use -chdir=DIR.",
+            dir.display()
+        );
+        return Ok(Err(EXIT_ERROR));
+    }
+    let (module, diags) = load_module(&dir, &mut sources);
+    if ui.diagnostics(&diags, &sources) {
+        return Ok(Err(EXIT_ERROR));
+    }
+    Ok(Ok(Loaded { module, sources, dir }))
+}
+
+fn env_name(p: &PlanArgs) -> Option<String> {
+    p.env.clone().or_else(|| std::env::var("IAC_ENV").ok()).filter(|e| !e.is_empty())
+}
+
+fn state_path(dir: &Path, args: &StateArgs, env: Option<&str>) -> PathBuf {
+    match (&args.state, env) {
+        (Some(p), _) => p.clone(),
+        (None, Some(e)) => dir.join("iac.tfstate.d").join(e).join("iac.tfstate"),
+        (None, None) => dir.join("iac.tfstate"),
+    }
+}
+
+fn take_lock(backend: &dyn Backend, args: &StateArgs, op: &str) -> Result<LockGuard> {
+    if !args.lock {
+        return Ok(LockGuard::none());
+    }
+    let timeout = parse_duration(&args.lock_timeout).map_err(|e| anyhow!("invalid -lock-timeout: {e}"))?;
+    match backend.lock(op, timeout) {
+        Ok(g) => Ok(g),
+        Err(StateError::Locked(info)) => bail!(
+            "Error acquiring the state lock\n\n{info}\n\niac takes a lock so that two runs never write the same state at once. Wait for the other run, retry with -lock-timeout=DURATION to wait for it, or, if it crashed, run `iac force-unlock {}`.",
+            info.id
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn read_state(backend: &dyn Backend) -> Result<State> {
+    Ok(backend.read().context("cannot read state")?.unwrap_or_default())
+}
+
+fn state_digest(s: &State) -> String {
+    let mut copy = s.clone();
+    copy.serial = 0;
+    let h = sha2::Sha256::digest(copy.to_json().to_string().as_bytes());
+    h.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Variable values from every source, lowest priority first.
+fn gather_vars(dir: &Path, va: &VarArgs, env: Option<&str>, sources: &mut SourceMap) -> (Vec<VarValue>, Diagnostics) {
+    let mut out = Vec::new();
+    let mut diags = Diagnostics::new();
+    let mut files: Vec<PathBuf> = Vec::new();
+    for f in ["terraform.tfvars", "terraform.tfvars.json"] {
+        if dir.join(f).is_file() {
+            files.push(dir.join(f));
+        }
+    }
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        let mut auto: Vec<PathBuf> = rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                let n = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                n.ends_with(".auto.tfvars") || n.ends_with(".auto.tfvars.json")
+            })
+            .collect();
+        auto.sort();
+        files.extend(auto);
+    }
+    if let Some(e) = env {
+        for f in [format!("env/{e}.tfvars"), format!("env/{e}.tfvars.json")] {
+            if dir.join(&f).is_file() {
+                files.push(dir.join(f));
+            }
+        }
+    }
+    files.extend(va.var_files.iter().cloned());
+    for f in files {
+        let (vals, d) = load_var_file(&f, sources);
+        out.extend(vals);
+        diags.extend(d);
+    }
+    let mut envs: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with("IAC_VAR_")).collect();
+    envs.sort();
+    for (k, v) in envs {
+        out.push(VarValue { name: k["IAC_VAR_".len()..].to_string(), value: Value::String(v), source: VarSource::Environment, span: None });
+    }
+    for v in &va.vars {
+        match v.split_once('=') {
+            Some((name, value)) => out.push(VarValue {
+                name: name.trim().to_string(),
+                value: Value::String(value.to_string()),
+                source: VarSource::CommandLine,
+                span: None,
+            }),
+            None => diags.push(
+                Diagnostic::error("E0218", format!("Invalid -var option \"{v}\""))
+                    .with_help("the form is -var 'name=value'"),
+            ),
+        }
+    }
+    (out, diags)
+}
+
+/// Resolves root variables, asking on a terminal for missing required ones.
+fn variables(ui: &Ui, loaded: &mut Loaded, va: &VarArgs, env: Option<&str>) -> Result<Result<HashMap<String, Value>, u8>> {
+    let (mut inputs, diags) = gather_vars(&loaded.dir, va, env, &mut loaded.sources);
+    if ui.diagnostics(&diags, &loaded.sources) {
+        return Ok(Err(EXIT_ERROR));
+    }
+    let missing = iac_engine::missing_variables(&loaded.module, &inputs);
+    if !missing.is_empty() && va.input && stdin_is_terminal() {
+        for name in missing {
+            let var = &loaded.module.variables[&name];
+            let desc = var.description.clone().map(|d| format!("  {d}\n\n")).unwrap_or_default();
+            let Some(v) = ask(&format!("var.{name}\n{desc}  Enter a value: ")) else { break };
+            inputs.push(VarValue { name, value: Value::String(v), source: VarSource::CommandLine, span: None });
+        }
+    }
+    let (values, diags) = iac_engine::resolve_root_variables(&loaded.module, &inputs);
+    if ui.diagnostics(&diags, &loaded.sources) {
+        return Ok(Err(EXIT_ERROR));
+    }
+    Ok(Ok(values))
+}
+
+fn parse_targets(p: &PlanArgs) -> Result<(Vec<AddrPattern>, Vec<InstanceAddr>)> {
+    let targets = p
+        .target
+        .iter()
+        .map(|t| t.parse::<AddrPattern>().map_err(|e| anyhow!("invalid -target \"{t}\": {e}")))
+        .collect::<Result<Vec<_>>>()?;
+    let replace = p
+        .replace
+        .iter()
+        .map(|t| t.parse::<InstanceAddr>().map_err(|e| anyhow!("invalid -replace \"{t}\": {e}")))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((targets, replace))
+}
+
+fn mode_of(p: &PlanArgs, destroy: bool) -> Result<PlanMode> {
+    match (p.destroy || destroy, p.refresh_only) {
+        (true, true) => bail!("-destroy and -refresh-only cannot be used together"),
+        (true, false) => Ok(PlanMode::Destroy),
+        (false, true) => Ok(PlanMode::RefreshOnly),
+        (false, false) => Ok(PlanMode::Normal),
+    }
+}
+
+fn print_plan(ui: &Ui, plan: &Plan, env: Option<&str>) {
+    if let Some(e) = env {
+        println!("{}", ui.bold(&format!("Environment: {e}")));
+    }
+    print!("{}", render_text(plan, TextOptions { color: ui.color }));
+    let _ = std::io::stdout().flush();
+}
+
+struct Planned {
+    plan: Plan,
+    state: State,
+    vars: HashMap<String, Value>,
+    loaded: Loaded,
+    backend: LocalBackend,
+    lock: LockGuard,
+    env: Option<String>,
+    targets: Vec<AddrPattern>,
+}
+
+fn make_plan(ui: &Ui, p: &PlanArgs, destroy: bool, op: &str) -> Result<Result<Planned, u8>> {
+    let env = env_name(p);
+    let mut loaded = match load_config(ui)? {
+        Ok(l) => l,
+        Err(c) => return Ok(Err(c)),
+    };
+    let vars = match variables(ui, &mut loaded, &p.vars, env.as_deref())? {
+        Ok(v) => v,
+        Err(c) => return Ok(Err(c)),
+    };
+    let (targets, replace) = parse_targets(p)?;
+    let mode = mode_of(p, destroy)?;
+    let backend = LocalBackend::new(state_path(&loaded.dir, &p.state, env.as_deref()));
+    let lock = take_lock(&backend, &p.state, op)?;
+    let state = read_state(&backend)?;
+    let engine = engine();
+    let rt = runtime()?;
+    let out = rt.block_on(engine.plan(&PlanInput {
+        module: &loaded.module,
+        variables: &vars,
+        state: &state,
+        mode,
+        refresh: p.refresh,
+        targets: &targets,
+        replace: &replace,
+        workspace: env.as_deref().unwrap_or("default"),
+    }));
+    if ui.diagnostics(&out.diagnostics, &loaded.sources) || out.plan.errored {
+        return Ok(Err(EXIT_ERROR));
+    }
+    if !targets.is_empty() {
+        eprintln!(
+            "Warning: Resource targeting is in effect\n\nThe plan covers only part of the configuration (-target). Use it to recover from mistakes, not routinely.\n"
+        );
+    }
+    Ok(Ok(Planned { plan: out.plan, state, vars, loaded, backend, lock, env, targets }))
+}
+
+fn config_snapshot(loaded: &Loaded) -> Vec<(String, String)> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    loaded
+        .sources
+        .files()
+        .filter(|(_, f)| f.path.ends_with(".tf") || f.path.ends_with(".hcl"))
+        .map(|(_, f)| {
+            let abs = cwd.join(&f.path);
+            let rel = relative_to(&iac_config::normalize(&abs), &loaded.dir);
+            (rel.display().to_string(), f.text.to_string())
+        })
+        .collect()
+}
+
+/// `path` relative to `base`, with `..` where needed.
+fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    let p: Vec<_> = path.components().collect();
+    let b: Vec<_> = base.components().collect();
+    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &p[common..] {
+        out.push(c);
+    }
+    out
+}
+
+fn cmd_plan(ui: &Ui, p: &PlanArgs, out: Option<&Path>, detailed: bool, json: bool) -> Result<u8> {
+    let planned = match make_plan(ui, p, false, "plan")? {
+        Ok(x) => x,
+        Err(c) => return Ok(c),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&render_json(&planned.plan))?);
+    } else {
+        print_plan(ui, &planned.plan, planned.env.as_deref());
+    }
+    if let Some(path) = out {
+        let loaded = &planned.loaded;
+        let fp = planned.state.fingerprinter();
+        let variables = loaded
+            .module
+            .variables
+            .iter()
+            .map(|(name, decl)| {
+                let v = planned.vars.get(name).cloned().unwrap_or(Value::Null);
+                let pv = if decl.sensitive || v.contains_sensitive() {
+                    PlanVariable::Sensitive(fp.fingerprint(&v))
+                } else {
+                    PlanVariable::Value(v)
+                };
+                (name.clone(), pv)
+            })
+            .collect();
+        let file = PlanFile {
+            plan: planned.plan.clone(),
+            config_files: config_snapshot(loaded),
+            variables,
+            targets: planned.targets.iter().map(|t| t.to_string()).collect(),
+            fingerprint_salt: planned.state.fingerprint_salt.clone(),
+            prior_digest: state_digest(&planned.state),
+        };
+        let mut text = serde_json::to_string(&file.to_json())?;
+        text.push('\n');
+        write_private(path, text.as_bytes())?;
+        if !json {
+            println!(
+                "\nSaved the plan to: {}\n\nTo perform exactly these actions, run:\n    iac apply \"{}\"",
+                path.display(),
+                path.display()
+            );
+        }
+    } else if !json && planned.plan.has_changes() {
+        println!("\nNote: You didn't use the -out option to save this plan, so iac can't guarantee to take exactly these actions if you run \"iac apply\" now.");
+    }
+    drop(planned.lock);
+    Ok(if detailed && planned.plan.has_changes() { EXIT_CHANGES } else { EXIT_OK })
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+fn print_event(ev: ApplyEvent) {
+    let ev = &ev;
+    match ev {
+        ApplyEvent::Started { addr, action, .. } => {
+            let verb = match action {
+                Action::Create => "Creating...",
+                Action::Update => "Modifying...",
+                Action::Delete => "Destroying...",
+                Action::Read => "Reading...",
+                _ => "Working...",
+            };
+            println!("{addr}: {verb}");
+        }
+        ApplyEvent::Finished { addr, action, elapsed, id, error, .. } => {
+            let secs = elapsed.as_secs();
+            let what = match (action, error) {
+                (Action::Create, false) => "Creation complete",
+                (Action::Update, false) => "Modifications complete",
+                (Action::Delete, false) => "Destruction complete",
+                (Action::Read, false) => "Read complete",
+                (Action::Create, true) => "Creation failed",
+                (Action::Update, true) => "Modifications failed",
+                (Action::Delete, true) => "Destruction failed",
+                (_, true) => "Failed",
+                _ => "Complete",
+            };
+            let id = id.as_ref().map(|i| format!(" [id={i}]")).unwrap_or_default();
+            println!("{addr}: {what} after {secs}s{id}");
+        }
+    }
+    let _ = std::io::stdout().flush();
+}
+
+fn run_apply(
+    ui: &Ui,
+    module: &Module,
+    sources: &SourceMap,
+    vars: &HashMap<String, Value>,
+    plan: &Plan,
+    state: State,
+    backend: &dyn Backend,
+    parallelism: usize,
+    env: Option<&str>,
+) -> Result<u8> {
+    let engine = engine();
+    let rt = runtime()?;
+    let cancel = Arc::new(AtomicBool::new(false));
+    let c2 = cancel.clone();
+    let outcome = rt.block_on(async {
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                c2.store(true, Ordering::SeqCst);
+                eprintln!("\nInterrupt received. No new operations will start; waiting for running ones to finish. State is saved as they complete.");
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    eprintln!("\nTwo interrupts received. Exiting now. Every completed operation is already in the state journal.");
+                    std::process::exit(130);
+                }
+            }
+        });
+        engine
+            .apply(ApplyInput {
+                module,
+                variables: vars,
+                plan,
+                state,
+                backend,
+                parallelism,
+                cancel: cancel.clone(),
+                workspace: env.unwrap_or("default"),
+                on_event: &print_event,
+            })
+            .await
+    });
+    let failed = ui.diagnostics(&outcome.diagnostics, sources);
+    let verb = if plan.mode == PlanMode::Destroy { "Destroy" } else { "Apply" };
+    if outcome.interrupted {
+        eprintln!(
+            "\n{verb} interrupted: {} added, {} changed, {} destroyed; {} operation(s) not started. The state records everything that completed; run the command again to continue.",
+            outcome.added, outcome.changed, outcome.destroyed, outcome.not_done
+        );
+        return Ok(EXIT_ERROR);
+    }
+    if failed {
+        eprintln!(
+            "\n{verb} failed: {} added, {} changed, {} destroyed; {} operation(s) not carried out because of the errors above. The state records everything that completed.",
+            outcome.added, outcome.changed, outcome.destroyed, outcome.not_done
+        );
+        return Ok(EXIT_ERROR);
+    }
+    println!(
+        "\n{}",
+        ui.green(&format!(
+            "{verb} complete! Resources: {} added, {} changed, {} destroyed.",
+            outcome.added, outcome.changed, outcome.destroyed
+        ))
+    );
+    if plan.mode != PlanMode::Destroy && !outcome.state.outputs.is_empty() {
+        println!("\nOutputs:\n");
+        for (k, o) in &outcome.state.outputs {
+            if o.sensitive {
+                println!("{k} = <sensitive>");
+            } else {
+                println!("{k} = {}", o.value);
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+fn cmd_apply(ui: &Ui, p: &PlanArgs, auto_approve: bool, parallelism: usize, destroy: bool) -> Result<u8> {
+    let op = if destroy || p.destroy { "destroy" } else { "apply" };
+    let planned = match make_plan(ui, p, destroy, op)? {
+        Ok(x) => x,
+        Err(c) => return Ok(c),
+    };
+    print_plan(ui, &planned.plan, planned.env.as_deref());
+    if planned.plan.has_changes() && !auto_approve {
+        if !stdin_is_terminal() && std::env::var_os("IAC_INPUT_FROM_PIPE").is_none() {
+            // Still read a line: scripts may pipe "yes", as with Terraform.
+        }
+        let q = if planned.plan.mode == PlanMode::Destroy {
+            "\nDo you really want to destroy all resources?\n  iac will destroy all your managed infrastructure. There is no undo. Only 'yes' will be accepted to confirm.\n\n  Enter a value: "
+        } else {
+            "\nDo you want to perform these actions?\n  iac will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
+        };
+        if ask(q).as_deref() != Some("yes") {
+            eprintln!("\n{} cancelled.", if planned.plan.mode == PlanMode::Destroy { "Destroy" } else { "Apply" });
+            return Ok(EXIT_ERROR);
+        }
+    }
+    let Planned { plan, state, vars, loaded, backend, lock, env, .. } = planned;
+    let code = run_apply(ui, &loaded.module, &loaded.sources, &vars, &plan, state, &backend, parallelism, env.as_deref())?;
+    drop(lock);
+    Ok(code)
+}
+
+fn cmd_apply_saved(ui: &Ui, p: &PlanArgs, path: &Path, parallelism: usize) -> Result<u8> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read plan file {}", path.display()))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| anyhow!("{} is not an iac plan file: {e}", path.display()))?;
+    let file = PlanFile::from_json(&json).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let env = env_name(p);
+    let dir = std::env::current_dir()?;
+    let mut sources = SourceMap::default();
+    let (module, diags) = load_module_from_files(&dir, Path::new(""), &file.config_files, &mut sources);
+    if ui.diagnostics(&diags, &sources) {
+        return Ok(EXIT_ERROR);
+    }
+    // Non-sensitive values come from the plan; sensitive ones must be given again and match.
+    let mut vars = HashMap::new();
+    let (inputs, d) = gather_vars(&dir, &p.vars, env.as_deref(), &mut sources);
+    if ui.diagnostics(&d, &sources) {
+        return Ok(EXIT_ERROR);
+    }
+    let fp = iac_value::Fingerprinter::new(file.fingerprint_salt.clone());
+    let mut problems = Diagnostics::new();
+    for (name, pv) in &file.variables {
+        match pv {
+            PlanVariable::Value(v) => {
+                if p.vars.vars.iter().any(|s| s.split('=').next() == Some(name.as_str())) {
+                    problems.push(Diagnostic::error("E0219", format!("Can't set variable \"{name}\" when applying a saved plan"))
+                        .with_help("the plan already holds its value; make a new plan to change it"));
+                }
+                let marked = module.variables.get(name).is_some_and(|d| d.sensitive);
+                vars.insert(name.clone(), v.clone().mark_if(marked));
+            }
+            PlanVariable::Sensitive(expected) => {
+                let given: Vec<VarValue> = inputs.iter().filter(|i| i.name == *name).cloned().collect();
+                let decl_only = Module { variables: std::collections::BTreeMap::new(), ..Module::default() };
+                let _ = decl_only;
+                let Some(decl) = module.variables.get(name) else { continue };
+                let value = if given.is_empty() {
+                    match &decl.default {
+                        Some(_) => {
+                            let (all, _) = iac_engine::resolve_root_variables(&module, &[]);
+                            all.get(name).cloned()
+                        }
+                        None => None,
+                    }
+                } else {
+                    let (all, dd) = iac_engine::resolve_root_variables(&module, &given);
+                    let _ = dd;
+                    all.get(name).cloned()
+                };
+                match value {
+                    Some(v) if fp.fingerprint(&v) == *expected => {
+                        vars.insert(name.clone(), v.sensitive());
+                    }
+                    Some(_) => problems.push(Diagnostic::error("E0220", format!("Sensitive variable \"{name}\" differs from the value planned"))
+                        .with_help("give the same value as when the plan was made, or plan again")),
+                    None => problems.push(Diagnostic::error("E0220", format!("Sensitive variable \"{name}\" must be given again"))
+                        .with_help(format!("saved plans never store secrets; set it with IAC_VAR_{name} or -var, with the value used for the plan"))),
+                }
+            }
+        }
+    }
+    if ui.diagnostics(&problems, &sources) {
+        return Ok(EXIT_ERROR);
+    }
+    let backend = LocalBackend::new(state_path(&dir, &p.state, env.as_deref()));
+    let lock = take_lock(&backend, &p.state, "apply")?;
+    let state = match backend.read().context("cannot read state")? {
+        Some(s) => s,
+        None => State {
+            serial: 0,
+            lineage: file.plan.prior_lineage.clone(),
+            fingerprint_salt: file.fingerprint_salt.clone(),
+            outputs: Default::default(),
+            resources: Default::default(),
+        },
+    };
+    if state.lineage != file.plan.prior_lineage || state.serial != file.plan.prior_serial || state_digest(&state) != file.prior_digest {
+        eprintln!(
+            "Error: Saved plan is stale\n\nThe state changed since this plan was made (plan made against serial {} of lineage {}, state is now serial {} of lineage {}). Applying it could undo someone else's change. Make a new plan.",
+            file.plan.prior_serial, file.plan.prior_lineage, state.serial, state.lineage
+        );
+        return Ok(EXIT_ERROR);
+    }
+    let code = run_apply(ui, &module, &sources, &vars, &file.plan, state, &backend, parallelism, env.as_deref())?;
+    drop(lock);
+    Ok(code)
+}
+
+fn cmd_init(ui: &Ui, state: &StateArgs) -> Result<u8> {
+    let loaded = match load_config(ui)? {
+        Ok(l) => l,
+        Err(c) => return Ok(c),
+    };
+    let backend = LocalBackend::new(state_path(&loaded.dir, state, None));
+    if let Some(b) = &loaded.module.backend {
+        eprintln!("Warning: backend \"{}\" is not supported yet; using the {}", b.kind, backend.describe());
+    }
+    println!("Using the {}.", backend.describe());
+    println!("\n{}", ui.green("iac has been successfully initialized!"));
+    Ok(EXIT_OK)
+}
+
+fn cmd_validate(ui: &Ui, json: bool) -> Result<u8> {
+    let dir = std::env::current_dir()?;
+    let mut sources = SourceMap::default();
+    let (module, mut diags) = load_module(&dir, &mut sources);
+    if !diags.has_errors() {
+        // Variables are unknown at validate time; defaults are used where given.
+        let mut vars = HashMap::new();
+        let (resolved, _) = iac_engine::resolve_root_variables(&module, &[]);
+        for (name, v) in &module.variables {
+            let value = if v.default.is_some() { resolved.get(name).cloned().unwrap_or(Value::Unknown) } else { Value::Unknown };
+            vars.insert(name.clone(), value.mark_if(v.sensitive));
+        }
+        diags.extend(engine().validate(&module, &vars));
+    }
+    if json {
+        let list: Vec<serde_json::Value> = diags.iter().map(|d| iac_diagnostics::render_json(d, &sources)).collect();
+        let errors = diags.errors().count();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "format_version": "1.0",
+                "valid": errors == 0,
+                "error_count": errors,
+                "warning_count": diags.iter().count() - errors,
+                "diagnostics": list,
+            }))?
+        );
+        return Ok(if errors == 0 { EXIT_OK } else { EXIT_ERROR });
+    }
+    if ui.diagnostics(&diags, &sources) {
+        return Ok(EXIT_ERROR);
+    }
+    println!("{}", ui.green("Success! The configuration is valid."));
+    Ok(EXIT_OK)
+}
+
+fn open_state_for(args: &StateArgs) -> Result<LocalBackend> {
+    let dir = std::env::current_dir()?;
+    let env = std::env::var("IAC_ENV").ok().filter(|e| !e.is_empty());
+    Ok(LocalBackend::new(state_path(&dir, args, env.as_deref())))
+}
+
+fn render_object(addr: &str, v: &Value) -> String {
+    let mut out = format!("# {addr}:\n");
+    let a: InstanceAddr = match addr.parse() {
+        Ok(a) => a,
+        Err(_) => return out,
+    };
+    let kind = if a.resource.mode == iac_value::addr::ResourceMode::Data { "data" } else { "resource" };
+    out.push_str(&format!("{kind} \"{}\" \"{}\" {{\n", a.resource.ty, a.resource.name));
+    if let Some(m) = v.as_map() {
+        let w = m.keys().map(|k| k.len()).max().unwrap_or(0);
+        for (k, x) in m {
+            if !x.is_null() {
+                out.push_str(&format!("    {k:w$} = {x}\n"));
+            }
+        }
+    }
+    out.push_str("}\n");
+    out
+}
+
+fn cmd_show(ui: &Ui, json: bool, state_args: &StateArgs, planfile: Option<&Path>) -> Result<u8> {
+    if let Some(path) = planfile {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read plan file {}", path.display()))?;
+        let j: serde_json::Value = serde_json::from_str(&text).map_err(|e| anyhow!("{} is not an iac plan file: {e}", path.display()))?;
+        let file = PlanFile::from_json(&j).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+        if json {
+            println!("{}", serde_json::to_string_pretty(&render_json(&file.plan))?);
+        } else {
+            print!("{}", render_text(&file.plan, TextOptions { color: ui.color }));
+        }
+        return Ok(EXIT_OK);
+    }
+    let backend = open_state_for(state_args)?;
+    let Some(state) = backend.read()? else {
+        println!("No state.");
+        return Ok(EXIT_OK);
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&state.to_json())?);
+        return Ok(EXIT_OK);
+    }
+    for (addr, inst) in &state.resources {
+        if let Some(o) = &inst.current {
+            println!("{}", render_object(&addr.to_string(), &o.attributes));
+        }
+        for (k, o) in &inst.deposed {
+            println!("{}", render_object(&format!("{addr} (deposed {k})"), &o.attributes));
+        }
+    }
+    if !state.outputs.is_empty() {
+        println!("\nOutputs:\n");
+        for (k, o) in &state.outputs {
+            println!("{k} = {}", if o.sensitive { "(sensitive value)".to_string() } else { o.value.to_string() });
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+fn cmd_output(json: bool, raw: bool, args: &StateArgs, name: Option<&str>) -> Result<u8> {
+    let backend = open_state_for(args)?;
+    let state = backend.read()?.unwrap_or_default();
+    let omit = JsonOptions::Omit;
+    match name {
+        None => {
+            if json {
+                let m: serde_json::Map<String, serde_json::Value> = state
+                    .outputs
+                    .iter()
+                    .map(|(k, o)| {
+                        let v = if o.sensitive { serde_json::Value::Null } else { to_json(&o.value, &omit) };
+                        (k.clone(), serde_json::json!({"sensitive": o.sensitive, "value": v}))
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&m)?);
+            } else {
+                if state.outputs.is_empty() {
+                    eprintln!("Warning: No outputs found in state.");
+                }
+                for (k, o) in &state.outputs {
+                    println!("{k} = {}", if o.sensitive { "<sensitive>".to_string() } else { o.value.to_string() });
+                }
+            }
+            Ok(EXIT_OK)
+        }
+        Some(n) => {
+            let Some(o) = state.outputs.get(n) else {
+                let help = iac_diagnostics::did_you_mean(n, state.outputs.keys().map(String::as_str))
+                    .map(|s| format!(" Did you mean \"{s}\"?"))
+                    .unwrap_or_default();
+                bail!("output \"{n}\" not found in state.{help}");
+            };
+            if o.sensitive {
+                bail!("output \"{n}\" is sensitive: iac stores only a fingerprint of it, never the plaintext. Read the secret from where it lives (for example Secrets Manager).");
+            }
+            if json {
+                println!("{}", to_json(&o.value, &omit));
+            } else if raw {
+                match &o.value {
+                    Value::String(s) => print!("{s}"),
+                    Value::Number(_) | Value::Bool(_) => print!("{}", o.value),
+                    _ => bail!("-raw only prints strings, numbers and bools; use -json"),
+                }
+            } else {
+                println!("{}", o.value);
+            }
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+fn cmd_state(cmd: StateCommand) -> Result<u8> {
+    match cmd {
+        StateCommand::List { state, addresses } => {
+            let backend = open_state_for(&state)?;
+            let s = backend.read()?.unwrap_or_default();
+            let pats = addresses.iter().map(|a| a.parse::<AddrPattern>().map_err(|e| anyhow!("{e}"))).collect::<Result<Vec<_>>>()?;
+            for addr in s.resources.keys() {
+                if pats.is_empty() || pats.iter().any(|p| p.matches(addr)) {
+                    println!("{addr}");
+                }
+            }
+            Ok(EXIT_OK)
+        }
+        StateCommand::Show { state, address } => {
+            let backend = open_state_for(&state)?;
+            let s = backend.read()?.unwrap_or_default();
+            let a: InstanceAddr = address.parse().map_err(|e| anyhow!("{e}"))?;
+            match s.current(&a) {
+                Some(o) => {
+                    print!("{}", render_object(&a.to_string(), &o.attributes));
+                    Ok(EXIT_OK)
+                }
+                None => bail!("no instance {a} in state"),
+            }
+        }
+        StateCommand::Rm { state, addresses } => {
+            let backend = open_state_for(&state)?;
+            let _lock = take_lock(&backend, &state, "state rm")?;
+            let mut s = backend.read()?.unwrap_or_default();
+            let pats = addresses.iter().map(|a| a.parse::<AddrPattern>().map_err(|e| anyhow!("{e}"))).collect::<Result<Vec<_>>>()?;
+            let gone: Vec<InstanceAddr> = s.resources.keys().filter(|a| pats.iter().any(|p| p.matches(a))).cloned().collect();
+            if gone.is_empty() {
+                bail!("no matching objects in state");
+            }
+            for a in &gone {
+                s.resources.remove(a);
+                println!("Removed {a}");
+            }
+            s.serial += 1;
+            backend.write(&s)?;
+            println!("Successfully removed {} resource instance(s).", gone.len());
+            Ok(EXIT_OK)
+        }
+        StateCommand::Mv { state, source, destination } => {
+            let backend = open_state_for(&state)?;
+            let _lock = take_lock(&backend, &state, "state mv")?;
+            let mut s = backend.read()?.unwrap_or_default();
+            let from: AddrPattern = source.parse().map_err(|e| anyhow!("{e}"))?;
+            let to: AddrPattern = destination.parse().map_err(|e| anyhow!("{e}"))?;
+            let moving: Vec<InstanceAddr> = s.resources.keys().filter(|a| from.matches(a)).cloned().collect();
+            if moving.is_empty() {
+                bail!("no objects in state match {source}");
+            }
+            let mut renamed = Vec::new();
+            for a in moving {
+                let mut n = a.clone();
+                match (&from.resource, &to.resource) {
+                    (None, None) => {
+                        n.resource.module = to.module.iter().cloned().chain(a.resource.module[from.module.len()..].iter().cloned()).collect();
+                    }
+                    (Some(_), Some((mode, ty, name))) => {
+                        n.resource.module = to.module.clone();
+                        n.resource.mode = *mode;
+                        n.resource.ty = ty.clone();
+                        n.resource.name = name.clone();
+                        if let Some(k) = &to.key {
+                            n.key = k.clone();
+                        }
+                    }
+                    _ => bail!("cannot move between a module and a resource address"),
+                }
+                if s.resources.contains_key(&n) {
+                    bail!("{n} already exists in state");
+                }
+                renamed.push((a, n));
+            }
+            for (a, n) in renamed {
+                if let Some(inst) = s.resources.remove(&a) {
+                    s.resources.insert(n.clone(), inst);
+                    println!("Move \"{a}\" to \"{n}\"");
+                }
+            }
+            s.serial += 1;
+            backend.write(&s)?;
+            Ok(EXIT_OK)
+        }
+        StateCommand::Pull { state } => {
+            let backend = open_state_for(&state)?;
+            match backend.read()? {
+                Some(s) => println!("{}", serde_json::to_string_pretty(&s.to_json())?),
+                None => println!("{{}}"),
+            }
+            Ok(EXIT_OK)
+        }
+        StateCommand::Push { state, force, path } => {
+            let backend = open_state_for(&state)?;
+            let _lock = take_lock(&backend, &state, "state push")?;
+            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            let j: serde_json::Value = serde_json::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+            let new = State::from_json(&j).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+            if let Some(cur) = backend.read()? {
+                if !force && cur.lineage != new.lineage {
+                    bail!("the state in {} has lineage {}, the current state {}: they are different histories (use -force to replace anyway)", path.display(), new.lineage, cur.lineage);
+                }
+                if !force && new.serial < cur.serial {
+                    bail!("the state in {} has serial {}, older than the current {} (use -force to replace anyway)", path.display(), new.serial, cur.serial);
+                }
+            }
+            backend.write(&new)?;
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+fn cmd_graph(ui: &Ui) -> Result<u8> {
+    let loaded = match load_config(ui)? {
+        Ok(l) => l,
+        Err(c) => return Ok(c),
+    };
+    let (dot, diags) = engine().graph_dot(&loaded.module);
+    if ui.diagnostics(&diags, &loaded.sources) {
+        return Ok(EXIT_ERROR);
+    }
+    print!("{dot}");
+    Ok(EXIT_OK)
+}
+
+fn cmd_force_unlock(args: &StateArgs, force: bool, id: &str) -> Result<u8> {
+    let backend = open_state_for(args)?;
+    if !force {
+        let a = ask(&format!("Do you really want to force-unlock?\n  iac will remove the lock {id} on the state. This can corrupt the state if another run is still using it.\n  Only 'yes' will be accepted to confirm.\n\n  Enter a value: "));
+        if a.as_deref() != Some("yes") {
+            eprintln!("force-unlock cancelled.");
+            return Ok(EXIT_ERROR);
+        }
+    }
+    backend.force_unlock(id)?;
+    println!("iac state has been successfully unlocked!");
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,75 @@
+//! Terminal output: colour, diagnostics, prompts.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use iac_diagnostics::{render_human, Diagnostics, SourceMap};
+
+pub struct Ui {
+    pub color: bool,
+}
+
+impl Ui {
+    pub fn new(no_color: bool) -> Ui {
+        let color = !no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
+        Ui { color }
+    }
+
+    /// Prints diagnostics to stderr; returns whether any was an error.
+    pub fn diagnostics(&self, diags: &Diagnostics, sources: &SourceMap) -> bool {
+        let color = self.color && std::io::stderr().is_terminal();
+        let mut err = std::io::stderr().lock();
+        for d in diags.iter() {
+            let _ = writeln!(err, "{}", render_human(d, sources, color));
+        }
+        diags.has_errors()
+    }
+
+    pub fn bold(&self, s: &str) -> String {
+        if self.color {
+            format!("\x1b[1m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+
+    pub fn green(&self, s: &str) -> String {
+        if self.color {
+            format!("\x1b[1;32m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+/// Asks a question on the terminal and reads one line; `None` at end of input.
+pub fn ask(question: &str) -> Option<String> {
+    print!("{question}");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    match std::io::stdin().lock().read_line(&mut line) {
+        Ok(0) | Err(_) => None,
+        Ok(_) => Some(line.trim_end_matches(['\n', '\r']).to_string()),
+    }
+}
+
+pub fn stdin_is_terminal() -> bool {
+    std::io::stdin().is_terminal()
+}
+
+/// Parses `30s`, `2m`, `1h`, `500ms`, or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, "s"),
+    };
+    let n: f64 = num.parse().map_err(|_| format!("\"{s}\" is not a duration (try 30s, 2m or 1h)"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("\"{s}\" has an unknown unit (use ms, s, m or h)")),
+    };
+    Ok(std::time::Duration::from_secs_f64(secs))
+}
