@@ -689,7 +689,19 @@ impl<'a> Planner<'a> {
                 requires_replace.retain(|p| re.requires_replace.contains(p));
             }
         }
-        let changed = prior_val.map(|p| changed_paths(p, &planned, &self.fp)).unwrap_or_default();
+        let mut changed = prior_val.map(|p| changed_paths(p, &planned, &self.fp)).unwrap_or_default();
+        // Explain updates by what the configuration changed, not by what the provider recomputes.
+        let configured: Vec<Path> = changed
+            .iter()
+            .filter(|p| match p.first() {
+                Some(PathStep::Key(k)) => schema.attributes.get(k).is_none_or(|a| a.optional || a.required),
+                _ => true,
+            })
+            .cloned()
+            .collect();
+        if !configured.is_empty() {
+            changed = configured;
+        }
         let forced = self.input.replace.contains(addr);
         let path = addr.resource.module.clone();
         let triggered = if prior_val.is_some() { self.triggered_by(r, &path) } else { None };

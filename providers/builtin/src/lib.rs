@@ -101,6 +101,18 @@ impl BuiltinProvider {
             pw = pw.attr(name, Attribute::optional(AttrType::Number, desc).force_new());
         }
         resources.insert("random_password".to_string(), pw);
+        resources.insert(
+            "local_file".to_string(),
+            Schema::new("A file on the machine that runs iac, like the local provider's local_file.")
+                .attr("filename", Attribute::required(AttrType::String, "Path of the file (relative to the working directory).").force_new())
+                .attr("content", Attribute::optional(AttrType::String, "The file's content.").force_new())
+                .attr(
+                    "file_permission",
+                    Attribute::optional(AttrType::String, "Octal permission bits (default \"0644\").").force_new(),
+                )
+                .attr("id", Attribute::computed(AttrType::String, "SHA-256 of the content, hex."))
+                .attr("content_sha256", Attribute::computed(AttrType::String, "SHA-256 of the content, hex.")),
+        );
         BuiltinProvider {
             schema: ProviderSchema {
                 provider: Schema::new("The built-in provider has no configuration."),
@@ -284,6 +296,21 @@ impl Provider for BuiltinProvider {
 
     async fn apply_resource(&self, req: ApplyRequest<'_>) -> ApplyResult {
         let Some(planned) = req.planned else {
+            if req.type_name == "local_file" {
+                if let Some(f) = req.prior.and_then(|p| p.get_attr("filename").as_str()) {
+                    match std::fs::remove_file(f) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => {
+                            return Err(vec![AttrDiagnostic::error(
+                                vec![PathStep::Key("filename".into())],
+                                "Cannot delete file",
+                                format!("{f}: {e}"),
+                            )])
+                        }
+                    }
+                }
+            }
             return Ok(None);
         };
         let mut new = planned.clone();
@@ -325,6 +352,15 @@ impl Provider for BuiltinProvider {
                 set(&mut new, "hex", Value::String(format!("{prefix}{hex}")));
                 set(&mut new, "dec", Value::String(format!("{prefix}{}", big_endian_decimal(&bytes))));
             }
+            "local_file" if creating => {
+                let content = planned.get_attr("content").as_str().unwrap_or("").to_string();
+                let filename = planned.get_attr("filename").as_str().unwrap_or("").to_string();
+                let perm = planned.get_attr("file_permission").as_str().unwrap_or("0644").to_string();
+                write_local_file(&filename, &content, &perm).map_err(|e| vec![e])?;
+                let digest = sha256_hex(content.as_bytes());
+                set(&mut new, "id", Value::String(digest.clone()));
+                set(&mut new, "content_sha256", Value::String(digest));
+            }
             "random_password" if creating => {
                 let pw = generate_password(planned).map_err(|d| vec![d])?;
                 set(&mut new, "id", Value::string("none"));
@@ -335,8 +371,11 @@ impl Provider for BuiltinProvider {
         Ok(Some(new))
     }
 
-    async fn read_resources(&self, _type_name: &str, current: &[Value]) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
-        // Built-in objects live only in state: what state says is what exists.
+    async fn read_resources(&self, type_name: &str, current: &[Value]) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
+        if type_name == "local_file" {
+            return current.iter().map(read_local_file).collect();
+        }
+        // Other built-in objects live only in state: what state says is what exists.
         current.iter().map(|v| Ok(Some(v.clone()))).collect()
     }
 
@@ -346,6 +385,51 @@ impl Provider for BuiltinProvider {
             "Unknown data source",
             format!("the built-in provider has no data source \"{type_name}\""),
         )])
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn write_local_file(filename: &str, content: &str, perm: &str) -> Result<(), AttrDiagnostic> {
+    let err = |what: &str, e: std::io::Error| {
+        AttrDiagnostic::error(vec![PathStep::Key("filename".into())], format!("Cannot {what} {filename}"), e.to_string())
+    };
+    let mode = u32::from_str_radix(perm.trim_start_matches("0o"), 8).map_err(|_| {
+        AttrDiagnostic::error(
+            vec![PathStep::Key("file_permission".into())],
+            "Invalid file_permission",
+            format!("\"{perm}\" is not an octal mode such as \"0644\""),
+        )
+    })?;
+    let path = std::path::Path::new(filename);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| err("create the directory of", e))?;
+    }
+    std::fs::write(path, content).map_err(|e| err("write", e))?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(|e| err("set permissions on", e))?;
+    Ok(())
+}
+
+fn read_local_file(v: &Value) -> Result<Option<Value>, AttrDiagnostic> {
+    let Some(filename) = v.get_attr("filename").as_str() else {
+        return Ok(Some(v.clone()));
+    };
+    match std::fs::read(filename) {
+        Ok(bytes) => {
+            let mut out = v.clone();
+            let digest = sha256_hex(&bytes);
+            if v.get_attr("content_sha256").as_str() != Some(digest.as_str()) {
+                set(&mut out, "content", Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+                set(&mut out, "content_sha256", Value::String(digest));
+            }
+            Ok(Some(out))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(AttrDiagnostic::error(vec![PathStep::Key("filename".into())], "Cannot read file", format!("{filename}: {e}"))),
     }
 }
 
