@@ -77,10 +77,16 @@ fn load_config(ui: &Ui) -> Result<Result<Loaded, u8>> {
         );
         return Ok(Err(EXIT_ERROR));
     }
-    let (module, diags) = load_module(&dir, &mut sources);
-    if ui.diagnostics(&diags, &sources) {
+    let (module, mut diags) = load_module(&dir, &mut sources);
+    if diags.has_errors() {
+        // Report what the rest of the configuration gets wrong too, unless it could not be parsed.
+        if !diags.iter().any(|d| d.code == "E0101") {
+            diags.extend(validate_all(&module));
+        }
+        ui.diagnostics(&diags, &sources);
         return Ok(Err(EXIT_ERROR));
     }
+    ui.diagnostics(&diags, &sources);
     Ok(Ok(Loaded { module, sources, dir }))
 }
 
@@ -616,15 +622,8 @@ fn cmd_validate(ui: &Ui, json: bool) -> Result<u8> {
     let dir = std::env::current_dir()?;
     let mut sources = SourceMap::default();
     let (module, mut diags) = load_module(&dir, &mut sources);
-    if !diags.has_errors() {
-        // Variables are unknown at validate time; defaults are used where given.
-        let mut vars = HashMap::new();
-        let (resolved, _) = iac_engine::resolve_root_variables(&module, &[]);
-        for (name, v) in &module.variables {
-            let value = if v.default.is_some() { resolved.get(name).cloned().unwrap_or(Value::Unknown) } else { Value::Unknown };
-            vars.insert(name.clone(), value.mark_if(v.sensitive));
-        }
-        diags.extend(engine().validate(&module, &vars));
+    if !diags.iter().any(|d| d.code == "E0101") {
+        diags.extend(validate_all(&module));
     }
     if json {
         let list: Vec<serde_json::Value> = diags.iter().map(|d| iac_diagnostics::render_json(d, &sources)).collect();
@@ -648,6 +647,24 @@ fn cmd_validate(ui: &Ui, json: bool) -> Result<u8> {
     Ok(EXIT_OK)
 }
 
+/// Variables for validation: defaults where given (checked), unknown elsewhere.
+fn unknown_variables(module: &Module) -> (HashMap<String, Value>, Diagnostics) {
+    let mut vars = HashMap::new();
+    let (resolved, diags) = iac_engine::resolve_root_variables(module, &[]);
+    let diags = Diagnostics(diags.into_iter().filter(|d| d.code != "E0213").collect());
+    for (name, v) in &module.variables {
+        let value = if v.default.is_some() { resolved.get(name).cloned().unwrap_or(Value::Unknown) } else { Value::Unknown };
+        vars.insert(name.clone(), value.mark_if(v.sensitive));
+    }
+    (vars, diags)
+}
+
+fn validate_all(module: &Module) -> Diagnostics {
+    let (vars, mut diags) = unknown_variables(module);
+    diags.extend(engine().validate(module, &vars));
+    diags
+}
+
 fn open_state_for(args: &StateArgs) -> Result<LocalBackend> {
     let dir = std::env::current_dir()?;
     let env = std::env::var("IAC_ENV").ok().filter(|e| !e.is_empty());
@@ -663,7 +680,7 @@ fn render_object(addr: &str, v: &Value) -> String {
     let kind = if a.resource.mode == iac_value::addr::ResourceMode::Data { "data" } else { "resource" };
     out.push_str(&format!("{kind} \"{}\" \"{}\" {{\n", a.resource.ty, a.resource.name));
     if let Some(m) = v.as_map() {
-        let w = m.keys().map(|k| k.len()).max().unwrap_or(0);
+        let w = m.iter().filter(|(_, x)| !x.is_null()).map(|(k, _)| k.len()).max().unwrap_or(0);
         for (k, x) in m {
             if !x.is_null() {
                 out.push_str(&format!("    {k:w$} = {x}\n"));

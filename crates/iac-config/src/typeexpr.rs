@@ -73,8 +73,12 @@ fn parse(e: &Expr, in_object: bool) -> Result<(Type, bool), Diagnostic> {
                     }
                     _ => Err(bad(e, "`object` takes an object of attribute types, like object({ name = string })")),
                 },
-                other => Err(bad(e, format!("\"{other}\" is not a type constructor"))
-                    .with_help(format!("the type constructors are: {}", CONSTRUCTORS.join(", ")))),
+                other => Err(bad(e, format!("\"{other}\" is not a type constructor")).with_help(
+                    match did_you_mean(other, CONSTRUCTORS.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!("the type constructors are: {}", CONSTRUCTORS.join(", ")),
+                    },
+                )),
             }
         }
         _ => Err(bad(e, "expected a type such as string, list(string) or object({...})")),

@@ -14,7 +14,7 @@ use iac_diagnostics::{Diagnostic, Diagnostics};
 use iac_plan::{Action, Plan, PlanMode, ResourceChange};
 use iac_provider::{ApplyRequest, ApplyResult, PlanRequest};
 use iac_state::{OutputState, ResourceObject, State, StateOp};
-use iac_value::addr::{InstanceAddr, InstanceKey, ResourceMode};
+use iac_value::addr::{InstanceAddr, InstanceKey};
 use iac_value::{path_to_string, Fingerprinter, PathStep, Value};
 use petgraph::graph::{DiGraph, NodeIndex};
 use sha2::Digest;
@@ -245,6 +245,12 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
             g.add_edge(cmap[&a], cmap[&b], ());
         }
     }
+    let deleted: HashSet<InstanceAddr> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Delete && c.deposed.is_none())
+        .map(|c| c.addr.clone())
+        .collect();
     let mut by_resource: HashMap<String, Vec<usize>> = HashMap::new();
     let mut destroy_nodes: Vec<(usize, NodeIndex)> = Vec::new();
     for (i, c) in plan.changes.iter().enumerate() {
@@ -418,7 +424,7 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                         let mut inst: BTreeMap<InstanceKey, Value> = working
                             .resources
                             .iter()
-                            .filter(|(a, _)| a.resource == raddr)
+                            .filter(|(a, _)| a.resource == raddr && !deleted.contains(*a))
                             .filter_map(|(a, i)| i.current.as_ref().map(|o| (a.key.clone(), o.attributes.clone())))
                             .collect();
                         let idxs = by_resource.get(&rk).cloned().unwrap_or_default();
@@ -742,8 +748,6 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
             ));
         }
     }
-    let _ = ResourceMode::Managed;
-    let _ = InstanceAddr::clone;
     ApplyOutcome {
         state: working,
         diagnostics: diags,

@@ -806,6 +806,8 @@ pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -
         validate_only,
     };
     let mut errored = p.diags.has_errors();
+    // A cycle leaves no order to walk; other graph errors still let the walk find more problems.
+    let walkable = !p.graph.order.is_empty() || p.graph.graph.node_count() == 0;
     if !input.targets.is_empty() {
         let roots: Vec<NodeIndex> = p
             .graph
@@ -831,7 +833,7 @@ pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -
     }
     if input.mode == PlanMode::Destroy {
         destroy_changes(&mut p);
-    } else if !errored {
+    } else if walkable && (!errored || validate_only) {
         let order = p.graph.order.clone();
         for n in order {
             match p.graph.graph[n].clone() {
@@ -881,7 +883,21 @@ pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -
         prior_serial: input.state.serial,
         errored,
     };
-    PlanOutput { plan, diagnostics: p.diags }
+    PlanOutput { plan, diagnostics: dedupe(p.diags) }
+}
+
+/// The graph and the evaluator can find the same undeclared reference; report it once.
+fn dedupe(diags: Diagnostics) -> Diagnostics {
+    let mut seen = HashSet::new();
+    Diagnostics(
+        diags
+            .into_iter()
+            .filter(|d| {
+                let key = d.primary.as_ref().map(|l| (d.code, l.span.file, l.span.start, l.span.end));
+                key.is_none_or(|k| seen.insert(k))
+            })
+            .collect(),
+    )
 }
 
 fn push_deposed(p: &mut Planner<'_>) {

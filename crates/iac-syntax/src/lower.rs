@@ -391,29 +391,51 @@ impl Lowerer {
                     i.strip.strip_end(),
                 )),
                 Element::Directive(d) => match d.as_ref() {
-                    Directive::If(ifd) => parts.push((
-                        TemplatePart::If {
-                            cond: self.expr(&ifd.if_expr.cond_expr),
-                            then: self.template(&ifd.if_expr.template),
-                            otherwise: ifd
-                                .else_expr
-                                .as_ref()
-                                .map(|e| self.template(&e.template))
-                                .unwrap_or_default(),
-                        },
-                        ifd.if_expr.strip.strip_start(),
-                        ifd.endif_expr.strip.strip_end(),
-                    )),
-                    Directive::For(fd) => parts.push((
-                        TemplatePart::For {
-                            key_var: fd.for_expr.key_var.as_ref().map(|k| k.as_str().to_string()),
-                            value_var: fd.for_expr.value_var.as_str().to_string(),
-                            collection: self.expr(&fd.for_expr.collection_expr),
-                            body: self.template(&fd.for_expr.template),
-                        },
-                        fd.for_expr.strip.strip_start(),
-                        fd.endfor_expr.strip.strip_end(),
-                    )),
+                    Directive::If(ifd) => {
+                        let mut then = self.template(&ifd.if_expr.template);
+                        if ifd.if_expr.strip.strip_end() {
+                            trim_first(&mut then);
+                        }
+                        let mut otherwise = Vec::new();
+                        if let Some(e) = &ifd.else_expr {
+                            if e.strip.strip_start() {
+                                trim_last(&mut then);
+                            }
+                            otherwise = self.template(&e.template);
+                            if e.strip.strip_end() {
+                                trim_first(&mut otherwise);
+                            }
+                            if ifd.endif_expr.strip.strip_start() {
+                                trim_last(&mut otherwise);
+                            }
+                        } else if ifd.endif_expr.strip.strip_start() {
+                            trim_last(&mut then);
+                        }
+                        parts.push((
+                            TemplatePart::If { cond: self.expr(&ifd.if_expr.cond_expr), then, otherwise },
+                            ifd.if_expr.strip.strip_start(),
+                            ifd.endif_expr.strip.strip_end(),
+                        ))
+                    }
+                    Directive::For(fd) => {
+                        let mut body = self.template(&fd.for_expr.template);
+                        if fd.for_expr.strip.strip_end() {
+                            trim_first(&mut body);
+                        }
+                        if fd.endfor_expr.strip.strip_start() {
+                            trim_last(&mut body);
+                        }
+                        parts.push((
+                            TemplatePart::For {
+                                key_var: fd.for_expr.key_var.as_ref().map(|k| k.as_str().to_string()),
+                                value_var: fd.for_expr.value_var.as_str().to_string(),
+                                collection: self.expr(&fd.for_expr.collection_expr),
+                                body,
+                            },
+                            fd.for_expr.strip.strip_start(),
+                            fd.endfor_expr.strip.strip_end(),
+                        ))
+                    }
                 },
             }
         }
@@ -431,6 +453,18 @@ impl Lowerer {
             }
         }
         parts.into_iter().map(|p| p.0).collect()
+    }
+}
+
+fn trim_first(parts: &mut [TemplatePart]) {
+    if let Some(TemplatePart::Literal(s)) = parts.first_mut() {
+        *s = s.trim_start().to_string();
+    }
+}
+
+fn trim_last(parts: &mut [TemplatePart]) {
+    if let Some(TemplatePart::Literal(s)) = parts.last_mut() {
+        *s = s.trim_end().to_string();
     }
 }
 

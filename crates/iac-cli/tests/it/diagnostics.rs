@@ -1,0 +1,98 @@
+//! Bad input: every problem reported at once, with file:line:col, the source
+//! line, a caret and a "did you mean". Output is compared with testdata files.
+
+use crate::support::{expect_file, Work};
+
+fn check(case: &str, files: &[(&str, &str)]) {
+    let w = Work::new("");
+    std::fs::remove_file(w.path().join("main.tf")).unwrap();
+    for (name, text) in files {
+        w.write(name, text);
+    }
+    let r = w.iac(&["validate"]);
+    assert_eq!(r.code, 1, "validate should fail\n{}", r.stderr);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    expect_file(&format!("{case}/stderr.txt"), &r.stderr);
+}
+
+#[test]
+fn syntax_error() {
+    check("syntax_error", &[("main.tf", "resource \"terraform_data\" \"a\" {\n  input = \n}\n")]);
+}
+
+#[test]
+fn misspelled_names() {
+    check(
+        "misspelled_names",
+        &[(
+            "main.tf",
+            r#"variable "name" {
+  default = "x"
+}
+
+resource "terraform_dat" "a" {
+}
+
+resource "terraform_data" "b" {
+  inptu = var.nmae
+}
+
+resource "terraform_data" "c" {
+  input = terraform_data.bb.id
+}
+
+resourse "terraform_data" "d" {
+}
+"#,
+        )],
+    );
+}
+
+#[test]
+fn cycle_names_every_address() {
+    check(
+        "cycle",
+        &[(
+            "main.tf",
+            "resource \"terraform_data\" \"a\" {\n  input = terraform_data.b.id\n}\nresource \"terraform_data\" \"b\" {\n  input = local.x\n}\nlocals {\n  x = terraform_data.a.id\n}\n",
+        )],
+    );
+}
+
+#[test]
+fn type_errors() {
+    check(
+        "type_errors",
+        &[(
+            "main.tf",
+            "variable \"n\" {\n  type    = number\n  default = \"many\"\n}\nvariable \"t\" {\n  type = lsit(string)\n}\nresource \"random_pet\" \"p\" {\n  length = \"two\"\n}\noutput \"o\" {\n  value = 1 + \"x\"\n}\n",
+        )],
+    );
+}
+
+#[test]
+fn json_diagnostics() {
+    let w = Work::new("resource \"terraform_data\" \"a\" {\n  input = var.missing\n}\n");
+    let r = w.iac(&["validate", "-json"]).code(1);
+    let j: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(j["valid"], false);
+    assert_eq!(j["diagnostics"][0]["code"], "E0201");
+    assert_eq!(j["diagnostics"][0]["range"]["start"]["line"], 2);
+    assert_eq!(j["diagnostics"][0]["range"]["start"]["column"], 11);
+}
+
+#[test]
+fn garbage_input_never_panics() {
+    let inputs = [
+        "{{{{", "resource", "resource \"a\"", "x = [for", "a = \"${", "a = <<EOT\n", "locals { a = b.c[ }", "\u{0}\u{1}",
+        "output \"o\" { value = [1,2][5] }", "variable \"v\" { type = map(list(object({a=string}))) default = 1 }",
+        "resource \"terraform_data\" \"a\" { count = -1 }", "resource \"terraform_data\" \"a\" { for_each = [\"a\"] }",
+        "module \"m\" { source = \"./nowhere\" }", "moved { from = 1\n to = 2 }",
+    ];
+    for (i, input) in inputs.iter().enumerate() {
+        let w = Work::new(input);
+        let r = w.iac(&["plan", "-input=false"]);
+        assert!(!r.stderr.contains("panicked"), "input {i} panicked:\n{}", r.stderr);
+        assert_eq!(r.code, 1, "input {i} ({input:?}) should be an error:\n{}{}", r.stdout, r.stderr);
+    }
+}

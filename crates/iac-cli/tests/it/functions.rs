@@ -1,0 +1,130 @@
+//! Every function of the library, through the CLI: each case is an output whose
+//! value is compared with what Terraform 1.11 gives for the same expression.
+
+use crate::support::Work;
+use serde_json::json;
+
+/// (expression, expected value as JSON).
+fn cases() -> Vec<(&'static str, serde_json::Value)> {
+    vec![
+        ("length([1, 2, 3])", json!(3)),
+        ("length(\"héllo\")", json!(5)),
+        ("length({a = 1})", json!(1)),
+        ("concat([1], [2, 3])", json!([1, 2, 3])),
+        ("merge({a = 1, b = 2}, {b = 3})", json!({"a": 1, "b": 3})),
+        ("lookup({a = \"x\"}, \"a\", \"d\")", json!("x")),
+        ("lookup({a = \"x\"}, \"z\", \"d\")", json!("d")),
+        ("element([\"a\", \"b\"], 3)", json!("b")),
+        ("slice([1, 2, 3, 4], 1, 3)", json!([2, 3])),
+        ("keys({b = 1, a = 2})", json!(["a", "b"])),
+        ("values({b = 1, a = 2})", json!([2, 1])),
+        ("contains([\"a\", \"b\"], \"b\")", json!(true)),
+        ("distinct([1, 2, 1, 3])", json!([1, 2, 3])),
+        ("flatten([[1, [2]], [3]])", json!([1, 2, 3])),
+        ("range(3)", json!([0, 1, 2])),
+        ("range(1, 10, 4)", json!([1, 5, 9])),
+        ("toset([\"b\", \"a\", \"b\"])", json!(["a", "b"])),
+        ("tolist(toset([\"b\", \"a\"]))", json!(["a", "b"])),
+        ("tomap({a = 1})", json!({"a": 1})),
+        ("tostring(5)", json!("5")),
+        ("tonumber(\"42\")", json!(42)),
+        ("join(\"-\", [\"a\", \"b\"])", json!("a-b")),
+        ("split(\",\", \"a,b,c\")", json!(["a", "b", "c"])),
+        ("format(\"%s-%03d\", \"web\", 7)", json!("web-007")),
+        ("formatlist(\"%s=%d\", [\"a\", \"b\"], [1, 2])", json!(["a=1", "b=2"])),
+        ("replace(\"hello world\", \"o\", \"0\")", json!("hell0 w0rld")),
+        ("replace(\"a1b22\", \"/[0-9]+/\", \"#\")", json!("a#b#")),
+        ("lower(\"ABC\")", json!("abc")),
+        ("upper(\"abc\")", json!("ABC")),
+        ("trimspace(\"  x \\n\")", json!("x")),
+        ("substr(\"hello\", 1, 3)", json!("ell")),
+        ("substr(\"hello\", -3, -1)", json!("llo")),
+        ("coalesce(\"\", \"b\", \"c\")", json!("b")),
+        ("min(3, 1, 2)", json!(1)),
+        ("max(3, 1, 2)", json!(3)),
+        ("abs(-4.5)", json!(4.5)),
+        ("ceil(1.2)", json!(2)),
+        ("floor(1.8)", json!(1)),
+        ("jsonencode({a = [1, \"x\"]})", json!("{\"a\":[1,\"x\"]}")),
+        ("jsondecode(\"{\\\"a\\\": [1, true]}\")", json!({"a": [1, true]})),
+        ("yamlencode({a = 1})", json!("a: 1\n")),
+        ("base64encode(\"hello\")", json!("aGVsbG8=")),
+        ("base64decode(\"aGVsbG8=\")", json!("hello")),
+        ("sha256(\"abc\")", json!("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")),
+        ("md5(\"abc\")", json!("900150983cd24fb0d6963f7d28e17f72")),
+        ("file(\"${path.module}/hello.txt\")", json!("hi from a file\n")),
+        ("templatefile(\"${path.module}/t.tftpl\", { name = \"x\", items = [1, 2] })", json!("name=x\n- 1\n- 2\n")),
+        ("cidrsubnet(\"10.0.0.0/16\", 8, 2)", json!("10.0.2.0/24")),
+        ("cidrhost(\"10.0.2.0/24\", 5)", json!("10.0.2.5")),
+        ("try(tonumber(\"x\"), 7)", json!(7)),
+        ("can(tonumber(\"x\"))", json!(false)),
+        ("can(tonumber(\"1\"))", json!(true)),
+        ("zipmap([\"a\", \"b\"], [1, 2])", json!({"a": 1, "b": 2})),
+        ("one([\"only\"])", json!("only")),
+        ("one([])", json!(null)),
+        ("sum([1, 2, 3.5])", json!(6.5)),
+        ("startswith(\"hello\", \"he\")", json!(true)),
+        ("endswith(\"hello\", \"he\")", json!(false)),
+        ("regex(\"[a-z]+([0-9]+)\", \"abc123\")", json!(["123"])),
+        ("regex(\"(?P<word>[a-z]+)\", \"abc123\")", json!({"word": "abc"})),
+        ("compact([\"a\", \"\", \"b\"])", json!(["a", "b"])),
+        ("reverse([1, 2, 3])", json!([3, 2, 1])),
+        ("sort([\"b\", \"a\"])", json!(["a", "b"])),
+        // Language features that go with them.
+        ("[for s in [\"a\", \"b\"] : upper(s)]", json!(["A", "B"])),
+        ("{for k, v in {a = 1, b = 2} : v => k if v > 1}", json!({"2": "b"})),
+        ("[{n = 1}, {n = 2}][*].n", json!([1, 2])),
+        ("true ? \"y\" : \"n\"", json!("y")),
+        ("\"%{if true}yes%{else}no%{endif}\"", json!("yes")),
+        ("\"%{for x in [1, 2]}<${x}>%{endfor}\"", json!("<1><2>")),
+        ("5 % 3 + 2 * 3 - 1", json!(7)),
+    ]
+}
+
+#[test]
+fn every_function_matches_terraform() {
+    let mut tf = String::new();
+    for (i, (expr, _)) in cases().iter().enumerate() {
+        tf.push_str(&format!("output \"f{i}\" {{\n  value = {expr}\n}}\n"));
+    }
+    let w = Work::new(&tf);
+    w.write("hello.txt", "hi from a file\n");
+    w.write("t.tftpl", "name=${name}\n%{ for i in items ~}\n- ${i}\n%{ endfor ~}\n");
+    w.apply();
+    let s = w.state();
+    let mut failures = Vec::new();
+    for (i, (expr, want)) in cases().into_iter().enumerate() {
+        let got = &s["outputs"][format!("f{i}")]["value"];
+        let same = match (got.as_f64(), want.as_f64()) {
+            (Some(a), Some(b)) => (a - b).abs() < 1e-9,
+            _ => *got == want,
+        };
+        if !same {
+            failures.push(format!("{expr}: got {got}, want {want}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn function_errors_point_at_the_argument() {
+    let w = Work::new("output \"x\" {\n  value = element([], 1)\n}\noutput \"y\" {\n  value = lenght([1])\n}\n");
+    let r = w.iac(&["plan"]).code(1);
+    assert!(r.stderr.contains("error[E0313]: Invalid call to function \"element\""), "{}", r.stderr);
+    assert!(r.stderr.contains("cannot use element on an empty list"), "{}", r.stderr);
+    assert!(r.stderr.contains("error[E0312]: Call to unknown function \"lenght\""), "{}", r.stderr);
+    assert!(r.stderr.contains("did you mean `length`?"), "{}", r.stderr);
+}
+
+#[test]
+fn unknown_values_propagate_and_print_as_known_after_apply() {
+    let w = Work::new(
+        "resource \"terraform_data\" \"a\" {\n  input = 1\n}\nresource \"terraform_data\" \"b\" {\n  input = upper(\"id-${terraform_data.a.id}\")\n}\nresource \"terraform_data\" \"c\" {\n  count = length(terraform_data.a.id)\n}\n",
+    );
+    let r = w.iac(&["plan"]).code(1);
+    assert!(r.stderr.contains("error[E0215]: Invalid count argument"), "{}", r.stderr);
+    assert!(r.stderr.contains("main.tf:8:11"), "{}", r.stderr);
+    w.write("main.tf", &w.read("main.tf").replace("count = length(terraform_data.a.id)", "count = 1"));
+    let r = w.iac(&["plan"]).ok();
+    assert!(r.stdout.contains("+ input  = (known after apply)"), "{}", r.stdout);
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests: the `iac` binary on real files and state.
+
+mod support;
+
+mod diagnostics;
+mod functions;
+mod lifecycle;
+mod saved_plans;
+mod state_cmds;
+mod variables;
