@@ -146,8 +146,15 @@ impl State {
             .outputs
             .iter()
             .map(|(k, o)| {
-                let v = if o.sensitive { o.value.clone().sensitive() } else { o.value.clone() };
-                (k.clone(), json!({"value": to_json(&v, &opts), "sensitive": o.sensitive}))
+                let v = if o.sensitive {
+                    o.value.clone().sensitive()
+                } else {
+                    o.value.clone()
+                };
+                (
+                    k.clone(),
+                    json!({"value": to_json(&v, &opts), "sensitive": o.sensitive}),
+                )
             })
             .collect();
         json!({
@@ -162,13 +169,25 @@ impl State {
     }
 
     pub fn from_json(j: &Json) -> Result<State, String> {
-        let version = j.get("version").and_then(Json::as_u64).ok_or("missing \"version\"")?;
+        let version = j
+            .get("version")
+            .and_then(Json::as_u64)
+            .ok_or("missing \"version\"")?;
         if version > STATE_VERSION {
-            return Err(format!("state format {version} is newer than this iac supports ({STATE_VERSION})"));
+            return Err(format!(
+                "state format {version} is newer than this iac supports ({STATE_VERSION})"
+            ));
         }
         let mut state = State {
-            serial: j.get("serial").and_then(Json::as_u64).ok_or("missing \"serial\"")?,
-            lineage: j.get("lineage").and_then(Json::as_str).ok_or("missing \"lineage\"")?.to_string(),
+            serial: j
+                .get("serial")
+                .and_then(Json::as_u64)
+                .ok_or("missing \"serial\"")?,
+            lineage: j
+                .get("lineage")
+                .and_then(Json::as_str)
+                .ok_or("missing \"lineage\"")?
+                .to_string(),
             fingerprint_salt: j
                 .get("fingerprint_salt")
                 .and_then(Json::as_str)
@@ -181,10 +200,16 @@ impl State {
             for (k, o) in outs {
                 let sensitive = o.get("sensitive").and_then(Json::as_bool).unwrap_or(false);
                 let value = from_json(o.get("value").unwrap_or(&Json::Null));
-                state.outputs.insert(k.clone(), OutputState { value, sensitive });
+                state
+                    .outputs
+                    .insert(k.clone(), OutputState { value, sensitive });
             }
         }
-        for r in j.get("resources").and_then(Json::as_array).ok_or("missing \"resources\"")? {
+        for r in j
+            .get("resources")
+            .and_then(Json::as_array)
+            .ok_or("missing \"resources\"")?
+        {
             let (addr, inst_provider, deposed, object) = object_from_json(r)?;
             let inst = state.resources.entry(addr).or_default();
             inst.provider = inst_provider;
@@ -208,18 +233,34 @@ impl Default for State {
 type ParsedObject = (InstanceAddr, String, Option<String>, ResourceObject);
 
 fn object_from_json(r: &Json) -> Result<ParsedObject, String> {
-    let address = r.get("address").and_then(Json::as_str).ok_or("a resource has no \"address\"")?;
-    let addr: InstanceAddr = address.parse().map_err(|e| format!("invalid address: {e}"))?;
-    let provider = r.get("provider").and_then(Json::as_str).unwrap_or("builtin").to_string();
+    let address = r
+        .get("address")
+        .and_then(Json::as_str)
+        .ok_or("a resource has no \"address\"")?;
+    let addr: InstanceAddr = address
+        .parse()
+        .map_err(|e| format!("invalid address: {e}"))?;
+    let provider = r
+        .get("provider")
+        .and_then(Json::as_str)
+        .unwrap_or("builtin")
+        .to_string();
     let deposed = r.get("deposed").and_then(Json::as_str).map(String::from);
     let object = ResourceObject {
         attributes: from_json(r.get("attributes").unwrap_or(&Json::Null)),
         dependencies: r
             .get("dependencies")
             .and_then(Json::as_array)
-            .map(|a| a.iter().filter_map(|d| d.as_str().map(String::from)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|d| d.as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default(),
-        create_before_destroy: r.get("create_before_destroy").and_then(Json::as_bool).unwrap_or(false),
+        create_before_destroy: r
+            .get("create_before_destroy")
+            .and_then(Json::as_bool)
+            .unwrap_or(false),
         tainted: r.get("status").and_then(Json::as_str) == Some("tainted"),
     };
     Ok((addr, provider, deposed, object))
@@ -259,7 +300,10 @@ impl StateOp {
     pub fn from_json(j: &Json) -> Result<StateOp, String> {
         match j.get("op").and_then(Json::as_str) {
             Some("set") => {
-                let address = j.get("address").and_then(Json::as_str).ok_or("no address")?;
+                let address = j
+                    .get("address")
+                    .and_then(Json::as_str)
+                    .ok_or("no address")?;
                 let addr: InstanceAddr = address.parse().map_err(|e| format!("{e}"))?;
                 let object = match j.get("object") {
                     Some(Json::Null) | None => None,
@@ -268,15 +312,26 @@ impl StateOp {
                         dependencies: o
                             .get("dependencies")
                             .and_then(Json::as_array)
-                            .map(|a| a.iter().filter_map(|d| d.as_str().map(String::from)).collect())
+                            .map(|a| {
+                                a.iter()
+                                    .filter_map(|d| d.as_str().map(String::from))
+                                    .collect()
+                            })
                             .unwrap_or_default(),
-                        create_before_destroy: o.get("create_before_destroy").and_then(Json::as_bool).unwrap_or(false),
+                        create_before_destroy: o
+                            .get("create_before_destroy")
+                            .and_then(Json::as_bool)
+                            .unwrap_or(false),
                         tainted: o.get("status").and_then(Json::as_str) == Some("tainted"),
                     }),
                 };
                 Ok(StateOp::SetObject {
                     addr,
-                    provider: j.get("provider").and_then(Json::as_str).unwrap_or("builtin").to_string(),
+                    provider: j
+                        .get("provider")
+                        .and_then(Json::as_str)
+                        .unwrap_or("builtin")
+                        .to_string(),
                     deposed: j.get("deposed").and_then(Json::as_str).map(String::from),
                     object,
                 })
@@ -289,7 +344,10 @@ impl StateOp {
                             k.clone(),
                             OutputState {
                                 value: from_json(o.get("value").unwrap_or(&Json::Null)),
-                                sensitive: o.get("sensitive").and_then(Json::as_bool).unwrap_or(false),
+                                sensitive: o
+                                    .get("sensitive")
+                                    .and_then(Json::as_bool)
+                                    .unwrap_or(false),
                             },
                         );
                     }
@@ -310,7 +368,14 @@ pub fn new_lineage() -> String {
     for b in sha_like(&bytes) {
         let _ = write!(h, "{b:02x}");
     }
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 fn sha_like(input: &[u8]) -> [u8; 16] {
@@ -340,7 +405,10 @@ mod tests {
             provider: "builtin".into(),
             deposed: None,
             object: Some(ResourceObject {
-                attributes: Value::map([("result", Value::string("s3cret!").sensitive()), ("id", Value::string("none"))]),
+                attributes: Value::map([
+                    ("result", Value::string("s3cret!").sensitive()),
+                    ("id", Value::string("none")),
+                ]),
                 dependencies: vec!["terraform_data.a".into()],
                 create_before_destroy: false,
                 tainted: false,
@@ -351,7 +419,13 @@ mod tests {
         let back = State::from_json(&j).unwrap();
         let attrs = &back.current(&addr).unwrap().attributes;
         assert!(matches!(attrs.get_attr("result"), Value::Redacted(_)));
-        assert!(back.fingerprinter().equivalent(attrs.get_attr("result"), &Value::string("s3cret!").sensitive()));
-        assert_eq!(back.current(&addr).unwrap().dependencies, vec!["terraform_data.a".to_string()]);
+        assert!(back.fingerprinter().equivalent(
+            attrs.get_attr("result"),
+            &Value::string("s3cret!").sensitive()
+        ));
+        assert_eq!(
+            back.current(&addr).unwrap().dependencies,
+            vec!["terraform_data.a".to_string()]
+        );
     }
 }

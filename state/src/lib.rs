@@ -20,8 +20,14 @@ pub enum StateError {
     },
     #[error("{path} is not a valid iac state file: {message}")]
     Parse { path: String, message: String },
-    #[error("{path} was written by a newer iac (state format {found}, this iac reads {supported})")]
-    TooNew { path: String, found: u64, supported: u64 },
+    #[error(
+        "{path} was written by a newer iac (state format {found}, this iac reads {supported})"
+    )]
+    TooNew {
+        path: String,
+        found: u64,
+        supported: u64,
+    },
     #[error("the state is locked\n{0}")]
     Locked(LockInfo),
     #[error("the lock ID \"{given}\" does not match the lock held ({held})")]

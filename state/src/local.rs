@@ -86,7 +86,10 @@ fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
 
 /// Current UTC time as RFC 3339, without a date library.
 pub fn now_rfc3339() -> String {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -98,7 +101,12 @@ pub fn now_rfc3339() -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 fn who() -> String {
@@ -111,7 +119,11 @@ fn who() -> String {
 
 fn fsync_dir(path: &Path) {
     if let Some(dir) = path.parent() {
-        let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
         if let Ok(d) = File::open(dir) {
             let _ = d.sync_all();
         }
@@ -171,7 +183,8 @@ impl LocalBackend {
             path: self.path.display().to_string(),
             message,
         };
-        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| parse_err(e.to_string()))?;
+        let json: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| parse_err(e.to_string()))?;
         if let Some(v) = json.get("version").and_then(|v| v.as_u64()) {
             if v > crate::STATE_VERSION {
                 return Err(StateError::TooNew {
@@ -212,7 +225,9 @@ impl LocalBackend {
             let Ok(j) = serde_json::from_str::<serde_json::Value>(&line) else {
                 break;
             };
-            let Ok(op) = StateOp::from_json(&j) else { break };
+            let Ok(op) = StateOp::from_json(&j) else {
+                break;
+            };
             state.apply_op(&op);
             n += 1;
         }
@@ -250,8 +265,12 @@ impl Backend for LocalBackend {
                         path: self.path.display().to_string(),
                     };
                     f.set_len(0).map_err(io(&lp))?;
-                    f.write_all(serde_json::to_string_pretty(&info).unwrap_or_default().as_bytes())
-                        .map_err(io(&lp))?;
+                    f.write_all(
+                        serde_json::to_string_pretty(&info)
+                            .unwrap_or_default()
+                            .as_bytes(),
+                    )
+                    .map_err(io(&lp))?;
                     f.sync_data().map_err(io(&lp))?;
                     return Ok(LockGuard {
                         _file: Some(f),
@@ -293,10 +312,11 @@ impl Backend for LocalBackend {
         if let Ok(old) = std::fs::read(&self.path) {
             write_atomic(&self.backup_path(), &old)?;
         }
-        let mut text = serde_json::to_string_pretty(&state.to_json()).map_err(|e| StateError::Parse {
-            path: self.path.display().to_string(),
-            message: e.to_string(),
-        })?;
+        let mut text =
+            serde_json::to_string_pretty(&state.to_json()).map_err(|e| StateError::Parse {
+                path: self.path.display().to_string(),
+                message: e.to_string(),
+            })?;
         text.push('\n');
         write_atomic(&self.path, text.as_bytes())?;
         // The snapshot now holds everything the journal recorded.
@@ -313,7 +333,10 @@ impl Backend for LocalBackend {
 
     fn append(&self, base: &State, ops: &[StateOp]) -> Result<(), StateError> {
         let jp = self.journal_path();
-        let mut guard = self.journal.lock().map_err(|_| StateError::Refused("journal lock poisoned".into()))?;
+        let mut guard = self
+            .journal
+            .lock()
+            .map_err(|_| StateError::Refused("journal lock poisoned".into()))?;
         let fresh = !matches!(&*guard, Some((_, l, s)) if *l == base.lineage && *s == base.serial);
         if fresh {
             // Continue a journal written against this same snapshot (a resumed run), else start one.
@@ -339,8 +362,10 @@ impl Backend for LocalBackend {
             }
             let mut f = opts.open(&jp).map_err(io(&jp))?;
             if !continuing {
-                let header = json!({"journal": 1, "lineage": base.lineage, "base_serial": base.serial});
-                f.write_all(format!("{header}\n").as_bytes()).map_err(io(&jp))?;
+                let header =
+                    json!({"journal": 1, "lineage": base.lineage, "base_serial": base.serial});
+                f.write_all(format!("{header}\n").as_bytes())
+                    .map_err(io(&jp))?;
             }
             *guard = Some((f, base.lineage.clone(), base.serial));
             if !continuing {
@@ -420,7 +445,10 @@ mod tests {
         b.append(&base, &[op("a")]).unwrap();
         b.append(&base, &[op("b")]).unwrap();
         // A crash in the middle of a write leaves half a line.
-        let mut f = OpenOptions::new().append(true).open(b.journal_path()).unwrap();
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(b.journal_path())
+            .unwrap();
         f.write_all(b"{\"op\":\"set\",\"addr").unwrap();
         let s = b.read().unwrap().unwrap();
         assert_eq!(s.resources.len(), 2);
@@ -428,7 +456,11 @@ mod tests {
         let b2 = LocalBackend::new(dir.path().join("s.tfstate"));
         let s2 = b2.read().unwrap().unwrap();
         assert_eq!(s2.serial, base.serial);
-        b2.write(&State { serial: s2.serial + 1, ..s2 }).unwrap();
+        b2.write(&State {
+            serial: s2.serial + 1,
+            ..s2
+        })
+        .unwrap();
         assert!(!b2.journal_path().exists());
         let s3 = b2.read().unwrap().unwrap();
         assert_eq!(s3.resources.len(), 2);

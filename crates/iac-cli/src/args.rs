@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "iac", version, about = "Declarative infrastructure as code: plan and apply HCL manifests")]
+#[command(
+    name = "iac",
+    version,
+    about = "Declarative infrastructure as code: plan and apply HCL manifests"
+)]
 pub struct Cli {
     /// Run as if started in DIR.
     #[arg(long, global = true, value_name = "DIR")]
@@ -216,9 +220,32 @@ pub enum StateCommand {
 
 /// Long options that Terraform users write with one dash.
 const LONG: &[&str] = &[
-    "chdir", "no-color", "var", "var-file", "input", "state", "lock", "lock-timeout", "target", "replace", "refresh",
-    "refresh-only", "destroy", "env", "out", "detailed-exitcode", "json", "auto-approve", "parallelism", "check",
-    "diff", "recursive", "raw", "force", "help", "version",
+    "chdir",
+    "no-color",
+    "var",
+    "var-file",
+    "input",
+    "state",
+    "lock",
+    "lock-timeout",
+    "target",
+    "replace",
+    "refresh",
+    "refresh-only",
+    "destroy",
+    "env",
+    "out",
+    "detailed-exitcode",
+    "json",
+    "auto-approve",
+    "parallelism",
+    "check",
+    "diff",
+    "recursive",
+    "raw",
+    "force",
+    "help",
+    "version",
 ];
 
 /// Rewrites `-name` and `-name=value` to `--name...` for known long options.
@@ -258,15 +285,29 @@ mod tests {
     #[test]
     fn single_dash_flags_work() {
         let cli = parse(
-            ["iac", "plan", "-var", "a=1", "-out=p.bin", "-detailed-exitcode", "-target=terraform_data.a", "-no-color"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            [
+                "iac",
+                "plan",
+                "-var",
+                "a=1",
+                "-out=p.bin",
+                "-detailed-exitcode",
+                "-target=terraform_data.a",
+                "-no-color",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
         )
         .unwrap();
         assert!(cli.no_color);
         match cli.command {
-            Command::Plan { plan, out, detailed_exitcode, .. } => {
+            Command::Plan {
+                plan,
+                out,
+                detailed_exitcode,
+                ..
+            } => {
                 assert_eq!(plan.vars.vars, vec!["a=1"]);
                 assert_eq!(out.unwrap().to_str(), Some("p.bin"));
                 assert!(detailed_exitcode);
@@ -274,9 +315,17 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let cli = parse(["iac", "apply", "-auto-approve", "-lock=false"].iter().map(|s| s.to_string()).collect()).unwrap();
+        let cli = parse(
+            ["iac", "apply", "-auto-approve", "-lock=false"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        )
+        .unwrap();
         match cli.command {
-            Command::Apply { auto_approve, plan, .. } => {
+            Command::Apply {
+                auto_approve, plan, ..
+            } => {
                 assert!(auto_approve);
                 assert!(!plan.state.lock);
             }

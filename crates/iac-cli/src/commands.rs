@@ -11,7 +11,9 @@ use iac_config::vars::{load_var_file, VarSource, VarValue};
 use iac_config::{load_module, load_module_from_files, Module};
 use iac_diagnostics::{Diagnostic, Diagnostics, SourceMap};
 use iac_engine::{ApplyEvent, ApplyInput, Engine, PlanInput, Providers};
-use iac_plan::{render_json, render_text, Action, Plan, PlanFile, PlanMode, PlanVariable, TextOptions};
+use iac_plan::{
+    render_json, render_text, Action, Plan, PlanFile, PlanMode, PlanVariable, TextOptions,
+};
 use iac_state::{Backend, LocalBackend, LockGuard, State, StateError};
 use iac_value::addr::{AddrPattern, InstanceAddr};
 use iac_value::{to_json, JsonOptions, Value};
@@ -28,21 +30,50 @@ pub const EXIT_FMT_NEEDED: u8 = 3;
 
 pub fn run(cli: Cli) -> Result<u8> {
     if let Some(dir) = &cli.chdir {
-        std::env::set_current_dir(dir).with_context(|| format!("cannot change to directory {}", dir.display()))?;
+        std::env::set_current_dir(dir)
+            .with_context(|| format!("cannot change to directory {}", dir.display()))?;
     }
     let ui = Ui::new(cli.no_color);
     match cli.command {
         Command::Init { state } => cmd_init(&ui, &state),
         Command::Validate { json } => cmd_validate(&ui, json),
-        Command::Fmt { check, diff, recursive, paths } => crate::fmt::cmd_fmt(&ui, check, diff, recursive, paths),
-        Command::Plan { plan, out, detailed_exitcode, json } => cmd_plan(&ui, &plan, out.as_deref(), detailed_exitcode, json),
-        Command::Apply { plan, auto_approve, parallelism, planfile } => match planfile {
+        Command::Fmt {
+            check,
+            diff,
+            recursive,
+            paths,
+        } => crate::fmt::cmd_fmt(&ui, check, diff, recursive, paths),
+        Command::Plan {
+            plan,
+            out,
+            detailed_exitcode,
+            json,
+        } => cmd_plan(&ui, &plan, out.as_deref(), detailed_exitcode, json),
+        Command::Apply {
+            plan,
+            auto_approve,
+            parallelism,
+            planfile,
+        } => match planfile {
             Some(f) => cmd_apply_saved(&ui, &plan, &f, parallelism),
             None => cmd_apply(&ui, &plan, auto_approve, parallelism, false),
         },
-        Command::Destroy { plan, auto_approve, parallelism } => cmd_apply(&ui, &plan, auto_approve, parallelism, true),
-        Command::Show { json, state, planfile } => cmd_show(&ui, json, &state, planfile.as_deref()),
-        Command::Output { json, raw, state, name } => cmd_output(json, raw, &state, name.as_deref()),
+        Command::Destroy {
+            plan,
+            auto_approve,
+            parallelism,
+        } => cmd_apply(&ui, &plan, auto_approve, parallelism, true),
+        Command::Show {
+            json,
+            state,
+            planfile,
+        } => cmd_show(&ui, json, &state, planfile.as_deref()),
+        Command::Output {
+            json,
+            raw,
+            state,
+            name,
+        } => cmd_output(json, raw, &state, name.as_deref()),
         Command::State { command } => cmd_state(command),
         Command::Graph => cmd_graph(&ui),
         Command::ForceUnlock { state, force, id } => cmd_force_unlock(&state, force, &id),
@@ -50,7 +81,9 @@ pub fn run(cli: Cli) -> Result<u8> {
 }
 
 pub fn engine() -> Engine {
-    Engine::new(Providers::new(vec![Arc::new(iac_provider_builtin::BuiltinProvider::new())]))
+    Engine::new(Providers::new(vec![Arc::new(
+        iac_provider_builtin::BuiltinProvider::new(),
+    )]))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -70,7 +103,10 @@ struct Loaded {
 fn load_config(ui: &Ui) -> Result<Result<Loaded, u8>> {
     let dir = std::env::current_dir()?;
     let mut sources = SourceMap::default();
-    if iac_config::module_files(&dir).map(|f| f.is_empty()).unwrap_or(true) {
+    if iac_config::module_files(&dir)
+        .map(|f| f.is_empty())
+        .unwrap_or(true)
+    {
         eprintln!(
             "Error: No configuration files in {}\n\niac loads every *.tf and *.hcl file of the current directory; run it in a module directory or use -chdir=DIR.",
             dir.display()
@@ -87,11 +123,18 @@ fn load_config(ui: &Ui) -> Result<Result<Loaded, u8>> {
         return Ok(Err(EXIT_ERROR));
     }
     ui.diagnostics(&diags, &sources);
-    Ok(Ok(Loaded { module, sources, dir }))
+    Ok(Ok(Loaded {
+        module,
+        sources,
+        dir,
+    }))
 }
 
 fn env_name(p: &PlanArgs) -> Option<String> {
-    p.env.clone().or_else(|| std::env::var("IAC_ENV").ok()).filter(|e| !e.is_empty())
+    p.env
+        .clone()
+        .or_else(|| std::env::var("IAC_ENV").ok())
+        .filter(|e| !e.is_empty())
 }
 
 fn state_path(dir: &Path, args: &StateArgs, env: Option<&str>) -> PathBuf {
@@ -106,7 +149,8 @@ fn take_lock(backend: &dyn Backend, args: &StateArgs, op: &str) -> Result<LockGu
     if !args.lock {
         return Ok(LockGuard::none());
     }
-    let timeout = parse_duration(&args.lock_timeout).map_err(|e| anyhow!("invalid -lock-timeout: {e}"))?;
+    let timeout =
+        parse_duration(&args.lock_timeout).map_err(|e| anyhow!("invalid -lock-timeout: {e}"))?;
     match backend.lock(op, timeout) {
         Ok(g) => Ok(g),
         Err(StateError::Locked(info)) => bail!(
@@ -118,7 +162,10 @@ fn take_lock(backend: &dyn Backend, args: &StateArgs, op: &str) -> Result<LockGu
 }
 
 fn read_state(backend: &dyn Backend) -> Result<State> {
-    Ok(backend.read().context("cannot read state")?.unwrap_or_default())
+    Ok(backend
+        .read()
+        .context("cannot read state")?
+        .unwrap_or_default())
 }
 
 fn state_digest(s: &State) -> String {
@@ -129,7 +176,12 @@ fn state_digest(s: &State) -> String {
 }
 
 /// Variable values from every source, lowest priority first.
-fn gather_vars(dir: &Path, va: &VarArgs, env: Option<&str>, sources: &mut SourceMap) -> (Vec<VarValue>, Diagnostics) {
+fn gather_vars(
+    dir: &Path,
+    va: &VarArgs,
+    env: Option<&str>,
+    sources: &mut SourceMap,
+) -> (Vec<VarValue>, Diagnostics) {
     let mut out = Vec::new();
     let mut diags = Diagnostics::new();
     let mut files: Vec<PathBuf> = Vec::new();
@@ -162,10 +214,17 @@ fn gather_vars(dir: &Path, va: &VarArgs, env: Option<&str>, sources: &mut Source
         out.extend(vals);
         diags.extend(d);
     }
-    let mut envs: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with("IAC_VAR_")).collect();
+    let mut envs: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("IAC_VAR_"))
+        .collect();
     envs.sort();
     for (k, v) in envs {
-        out.push(VarValue { name: k["IAC_VAR_".len()..].to_string(), value: Value::String(v), source: VarSource::Environment, span: None });
+        out.push(VarValue {
+            name: k["IAC_VAR_".len()..].to_string(),
+            value: Value::String(v),
+            source: VarSource::Environment,
+            span: None,
+        });
     }
     for v in &va.vars {
         match v.split_once('=') {
@@ -185,7 +244,12 @@ fn gather_vars(dir: &Path, va: &VarArgs, env: Option<&str>, sources: &mut Source
 }
 
 /// Resolves root variables, asking on a terminal for missing required ones.
-fn variables(ui: &Ui, loaded: &mut Loaded, va: &VarArgs, env: Option<&str>) -> Result<Result<HashMap<String, Value>, u8>> {
+fn variables(
+    ui: &Ui,
+    loaded: &mut Loaded,
+    va: &VarArgs,
+    env: Option<&str>,
+) -> Result<Result<HashMap<String, Value>, u8>> {
     let (mut inputs, diags) = gather_vars(&loaded.dir, va, env, &mut loaded.sources);
     if ui.diagnostics(&diags, &loaded.sources) {
         return Ok(Err(EXIT_ERROR));
@@ -194,9 +258,20 @@ fn variables(ui: &Ui, loaded: &mut Loaded, va: &VarArgs, env: Option<&str>) -> R
     if !missing.is_empty() && va.input && stdin_is_terminal() {
         for name in missing {
             let var = &loaded.module.variables[&name];
-            let desc = var.description.clone().map(|d| format!("  {d}\n\n")).unwrap_or_default();
-            let Some(v) = ask(&format!("var.{name}\n{desc}  Enter a value: ")) else { break };
-            inputs.push(VarValue { name, value: Value::String(v), source: VarSource::CommandLine, span: None });
+            let desc = var
+                .description
+                .clone()
+                .map(|d| format!("  {d}\n\n"))
+                .unwrap_or_default();
+            let Some(v) = ask(&format!("var.{name}\n{desc}  Enter a value: ")) else {
+                break;
+            };
+            inputs.push(VarValue {
+                name,
+                value: Value::String(v),
+                source: VarSource::CommandLine,
+                span: None,
+            });
         }
     }
     let (values, diags) = iac_engine::resolve_root_variables(&loaded.module, &inputs);
@@ -210,12 +285,18 @@ fn parse_targets(p: &PlanArgs) -> Result<(Vec<AddrPattern>, Vec<InstanceAddr>)> 
     let targets = p
         .target
         .iter()
-        .map(|t| t.parse::<AddrPattern>().map_err(|e| anyhow!("invalid -target \"{t}\": {e}")))
+        .map(|t| {
+            t.parse::<AddrPattern>()
+                .map_err(|e| anyhow!("invalid -target \"{t}\": {e}"))
+        })
         .collect::<Result<Vec<_>>>()?;
     let replace = p
         .replace
         .iter()
-        .map(|t| t.parse::<InstanceAddr>().map_err(|e| anyhow!("invalid -replace \"{t}\": {e}")))
+        .map(|t| {
+            t.parse::<InstanceAddr>()
+                .map_err(|e| anyhow!("invalid -replace \"{t}\": {e}"))
+        })
         .collect::<Result<Vec<_>>>()?;
     Ok((targets, replace))
 }
@@ -283,7 +364,16 @@ fn make_plan(ui: &Ui, p: &PlanArgs, destroy: bool, op: &str) -> Result<Result<Pl
             "Warning: Resource targeting is in effect\n\nThe plan covers only part of the configuration (-target). Use it to recover from mistakes, not routinely.\n"
         );
     }
-    Ok(Ok(Planned { plan: out.plan, state, vars, loaded, backend, lock, env, targets }))
+    Ok(Ok(Planned {
+        plan: out.plan,
+        state,
+        vars,
+        loaded,
+        backend,
+        lock,
+        env,
+        targets,
+    }))
 }
 
 fn config_snapshot(loaded: &Loaded) -> Vec<(String, String)> {
@@ -321,7 +411,10 @@ fn cmd_plan(ui: &Ui, p: &PlanArgs, out: Option<&Path>, detailed: bool, json: boo
         Err(c) => return Ok(c),
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&render_json(&planned.plan))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&render_json(&planned.plan))?
+        );
     } else {
         print_plan(ui, &planned.plan, planned.env.as_deref());
     }
@@ -364,7 +457,11 @@ fn cmd_plan(ui: &Ui, p: &PlanArgs, out: Option<&Path>, detailed: bool, json: boo
         println!("\nNote: You didn't use the -out option to save this plan, so iac can't guarantee to take exactly these actions if you run \"iac apply\" now.");
     }
     drop(planned.lock);
-    Ok(if detailed && planned.plan.has_changes() { EXIT_CHANGES } else { EXIT_OK })
+    Ok(if detailed && planned.plan.has_changes() {
+        EXIT_CHANGES
+    } else {
+        EXIT_OK
+    })
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -394,7 +491,14 @@ fn print_event(ev: ApplyEvent) {
             };
             println!("{addr}: {verb}");
         }
-        ApplyEvent::Finished { addr, action, elapsed, id, error, .. } => {
+        ApplyEvent::Finished {
+            addr,
+            action,
+            elapsed,
+            id,
+            error,
+            ..
+        } => {
             let secs = elapsed.as_secs();
             let what = match (action, error) {
                 (Action::Create, false) => "Creation complete",
@@ -407,24 +511,39 @@ fn print_event(ev: ApplyEvent) {
                 (_, true) => "Failed",
                 _ => "Complete",
             };
-            let id = id.as_ref().map(|i| format!(" [id={i}]")).unwrap_or_default();
+            let id = id
+                .as_ref()
+                .map(|i| format!(" [id={i}]"))
+                .unwrap_or_default();
             println!("{addr}: {what} after {secs}s{id}");
         }
     }
     let _ = std::io::stdout().flush();
 }
 
-fn run_apply(
-    ui: &Ui,
-    module: &Module,
-    sources: &SourceMap,
-    vars: &HashMap<String, Value>,
-    plan: &Plan,
+/// Everything an apply needs, from a fresh plan or a saved one.
+struct ApplyJob<'a> {
+    module: &'a Module,
+    sources: &'a SourceMap,
+    vars: &'a HashMap<String, Value>,
+    plan: &'a Plan,
     state: State,
-    backend: &dyn Backend,
+    backend: &'a dyn Backend,
     parallelism: usize,
-    env: Option<&str>,
-) -> Result<u8> {
+    env: Option<&'a str>,
+}
+
+fn run_apply(ui: &Ui, job: ApplyJob<'_>) -> Result<u8> {
+    let ApplyJob {
+        module,
+        sources,
+        vars,
+        plan,
+        state,
+        backend,
+        parallelism,
+        env,
+    } = job;
     let engine = engine();
     let rt = runtime()?;
     let cancel = Arc::new(AtomicBool::new(false));
@@ -455,7 +574,11 @@ fn run_apply(
             .await
     });
     let failed = ui.diagnostics(&outcome.diagnostics, sources);
-    let verb = if plan.mode == PlanMode::Destroy { "Destroy" } else { "Apply" };
+    let verb = if plan.mode == PlanMode::Destroy {
+        "Destroy"
+    } else {
+        "Apply"
+    };
     if outcome.interrupted {
         eprintln!(
             "\n{verb} interrupted: {} added, {} changed, {} destroyed; {} operation(s) not started. The state records everything that completed; run the command again to continue.",
@@ -490,8 +613,18 @@ fn run_apply(
     Ok(EXIT_OK)
 }
 
-fn cmd_apply(ui: &Ui, p: &PlanArgs, auto_approve: bool, parallelism: usize, destroy: bool) -> Result<u8> {
-    let op = if destroy || p.destroy { "destroy" } else { "apply" };
+fn cmd_apply(
+    ui: &Ui,
+    p: &PlanArgs,
+    auto_approve: bool,
+    parallelism: usize,
+    destroy: bool,
+) -> Result<u8> {
+    let op = if destroy || p.destroy {
+        "destroy"
+    } else {
+        "apply"
+    };
     let planned = match make_plan(ui, p, destroy, op)? {
         Ok(x) => x,
         Err(c) => return Ok(c),
@@ -507,25 +640,55 @@ fn cmd_apply(ui: &Ui, p: &PlanArgs, auto_approve: bool, parallelism: usize, dest
             "\nDo you want to perform these actions?\n  iac will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
         };
         if ask(q).as_deref() != Some("yes") {
-            eprintln!("\n{} cancelled.", if planned.plan.mode == PlanMode::Destroy { "Destroy" } else { "Apply" });
+            eprintln!(
+                "\n{} cancelled.",
+                if planned.plan.mode == PlanMode::Destroy {
+                    "Destroy"
+                } else {
+                    "Apply"
+                }
+            );
             return Ok(EXIT_ERROR);
         }
     }
-    let Planned { plan, state, vars, loaded, backend, lock, env, .. } = planned;
-    let code = run_apply(ui, &loaded.module, &loaded.sources, &vars, &plan, state, &backend, parallelism, env.as_deref())?;
+    let Planned {
+        plan,
+        state,
+        vars,
+        loaded,
+        backend,
+        lock,
+        env,
+        ..
+    } = planned;
+    let code = run_apply(
+        ui,
+        ApplyJob {
+            module: &loaded.module,
+            sources: &loaded.sources,
+            vars: &vars,
+            plan: &plan,
+            state,
+            backend: &backend,
+            parallelism,
+            env: env.as_deref(),
+        },
+    )?;
     drop(lock);
     Ok(code)
 }
 
 fn cmd_apply_saved(ui: &Ui, p: &PlanArgs, path: &Path, parallelism: usize) -> Result<u8> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read plan file {}", path.display()))?;
-    let json: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| anyhow!("{} is not an iac plan file: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read plan file {}", path.display()))?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| anyhow!("{} is not an iac plan file: {e}", path.display()))?;
     let file = PlanFile::from_json(&json).map_err(|e| anyhow!("{}: {e}", path.display()))?;
     let env = env_name(p);
     let dir = std::env::current_dir()?;
     let mut sources = SourceMap::default();
-    let (module, diags) = load_module_from_files(&dir, Path::new(""), &file.config_files, &mut sources);
+    let (module, diags) =
+        load_module_from_files(&dir, Path::new(""), &file.config_files, &mut sources);
     if ui.diagnostics(&diags, &sources) {
         return Ok(EXIT_ERROR);
     }
@@ -540,18 +703,35 @@ fn cmd_apply_saved(ui: &Ui, p: &PlanArgs, path: &Path, parallelism: usize) -> Re
     for (name, pv) in &file.variables {
         match pv {
             PlanVariable::Value(v) => {
-                if p.vars.vars.iter().any(|s| s.split('=').next() == Some(name.as_str())) {
-                    problems.push(Diagnostic::error("E0219", format!("Can't set variable \"{name}\" when applying a saved plan"))
-                        .with_help("the plan already holds its value; make a new plan to change it"));
+                if p.vars
+                    .vars
+                    .iter()
+                    .any(|s| s.split('=').next() == Some(name.as_str()))
+                {
+                    problems.push(
+                        Diagnostic::error(
+                            "E0219",
+                            format!("Can't set variable \"{name}\" when applying a saved plan"),
+                        )
+                        .with_help(
+                            "the plan already holds its value; make a new plan to change it",
+                        ),
+                    );
                 }
                 let marked = module.variables.get(name).is_some_and(|d| d.sensitive);
                 vars.insert(name.clone(), v.clone().mark_if(marked));
             }
             PlanVariable::Sensitive(expected) => {
-                let given: Vec<VarValue> = inputs.iter().filter(|i| i.name == *name).cloned().collect();
-                let decl_only = Module { variables: std::collections::BTreeMap::new(), ..Module::default() };
+                let given: Vec<VarValue> =
+                    inputs.iter().filter(|i| i.name == *name).cloned().collect();
+                let decl_only = Module {
+                    variables: std::collections::BTreeMap::new(),
+                    ..Module::default()
+                };
                 let _ = decl_only;
-                let Some(decl) = module.variables.get(name) else { continue };
+                let Some(decl) = module.variables.get(name) else {
+                    continue;
+                };
                 let value = if given.is_empty() {
                     match &decl.default {
                         Some(_) => {
@@ -592,14 +772,29 @@ fn cmd_apply_saved(ui: &Ui, p: &PlanArgs, path: &Path, parallelism: usize) -> Re
             resources: Default::default(),
         },
     };
-    if state.lineage != file.plan.prior_lineage || state.serial != file.plan.prior_serial || state_digest(&state) != file.prior_digest {
+    if state.lineage != file.plan.prior_lineage
+        || state.serial != file.plan.prior_serial
+        || state_digest(&state) != file.prior_digest
+    {
         eprintln!(
             "Error: Saved plan is stale\n\nThe state changed since this plan was made (plan made against serial {} of lineage {}, state is now serial {} of lineage {}). Applying it could undo someone else's change. Make a new plan.",
             file.plan.prior_serial, file.plan.prior_lineage, state.serial, state.lineage
         );
         return Ok(EXIT_ERROR);
     }
-    let code = run_apply(ui, &module, &sources, &vars, &file.plan, state, &backend, parallelism, env.as_deref())?;
+    let code = run_apply(
+        ui,
+        ApplyJob {
+            module: &module,
+            sources: &sources,
+            vars: &vars,
+            plan: &file.plan,
+            state,
+            backend: &backend,
+            parallelism,
+            env: env.as_deref(),
+        },
+    )?;
     drop(lock);
     Ok(code)
 }
@@ -611,7 +806,11 @@ fn cmd_init(ui: &Ui, state: &StateArgs) -> Result<u8> {
     };
     let backend = LocalBackend::new(state_path(&loaded.dir, state, None));
     if let Some(b) = &loaded.module.backend {
-        eprintln!("Warning: backend \"{}\" is not supported yet; using the {}", b.kind, backend.describe());
+        eprintln!(
+            "Warning: backend \"{}\" is not supported yet; using the {}",
+            b.kind,
+            backend.describe()
+        );
     }
     println!("Using the {}.", backend.describe());
     println!("\n{}", ui.green("iac has been successfully initialized!"));
@@ -626,7 +825,10 @@ fn cmd_validate(ui: &Ui, json: bool) -> Result<u8> {
         diags.extend(validate_all(&module));
     }
     if json {
-        let list: Vec<serde_json::Value> = diags.iter().map(|d| iac_diagnostics::render_json(d, &sources)).collect();
+        let list: Vec<serde_json::Value> = diags
+            .iter()
+            .map(|d| iac_diagnostics::render_json(d, &sources))
+            .collect();
         let errors = diags.errors().count();
         println!(
             "{}",
@@ -653,7 +855,11 @@ fn unknown_variables(module: &Module) -> (HashMap<String, Value>, Diagnostics) {
     let (resolved, diags) = iac_engine::resolve_root_variables(module, &[]);
     let diags = Diagnostics(diags.into_iter().filter(|d| d.code != "E0213").collect());
     for (name, v) in &module.variables {
-        let value = if v.default.is_some() { resolved.get(name).cloned().unwrap_or(Value::Unknown) } else { Value::Unknown };
+        let value = if v.default.is_some() {
+            resolved.get(name).cloned().unwrap_or(Value::Unknown)
+        } else {
+            Value::Unknown
+        };
         vars.insert(name.clone(), value.mark_if(v.sensitive));
     }
     (vars, diags)
@@ -677,10 +883,22 @@ fn render_object(addr: &str, v: &Value) -> String {
         Ok(a) => a,
         Err(_) => return out,
     };
-    let kind = if a.resource.mode == iac_value::addr::ResourceMode::Data { "data" } else { "resource" };
-    out.push_str(&format!("{kind} \"{}\" \"{}\" {{\n", a.resource.ty, a.resource.name));
+    let kind = if a.resource.mode == iac_value::addr::ResourceMode::Data {
+        "data"
+    } else {
+        "resource"
+    };
+    out.push_str(&format!(
+        "{kind} \"{}\" \"{}\" {{\n",
+        a.resource.ty, a.resource.name
+    ));
     if let Some(m) = v.as_map() {
-        let w = m.iter().filter(|(_, x)| !x.is_null()).map(|(k, _)| k.len()).max().unwrap_or(0);
+        let w = m
+            .iter()
+            .filter(|(_, x)| !x.is_null())
+            .map(|(k, _)| k.len())
+            .max()
+            .unwrap_or(0);
         for (k, x) in m {
             if !x.is_null() {
                 out.push_str(&format!("    {k:w$} = {x}\n"));
@@ -693,13 +911,21 @@ fn render_object(addr: &str, v: &Value) -> String {
 
 fn cmd_show(ui: &Ui, json: bool, state_args: &StateArgs, planfile: Option<&Path>) -> Result<u8> {
     if let Some(path) = planfile {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read plan file {}", path.display()))?;
-        let j: serde_json::Value = serde_json::from_str(&text).map_err(|e| anyhow!("{} is not an iac plan file: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read plan file {}", path.display()))?;
+        let j: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| anyhow!("{} is not an iac plan file: {e}", path.display()))?;
         let file = PlanFile::from_json(&j).map_err(|e| anyhow!("{}: {e}", path.display()))?;
         if json {
-            println!("{}", serde_json::to_string_pretty(&render_json(&file.plan))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&render_json(&file.plan))?
+            );
         } else {
-            print!("{}", render_text(&file.plan, TextOptions { color: ui.color }));
+            print!(
+                "{}",
+                render_text(&file.plan, TextOptions { color: ui.color })
+            );
         }
         return Ok(EXIT_OK);
     }
@@ -717,13 +943,23 @@ fn cmd_show(ui: &Ui, json: bool, state_args: &StateArgs, planfile: Option<&Path>
             println!("{}", render_object(&addr.to_string(), &o.attributes));
         }
         for (k, o) in &inst.deposed {
-            println!("{}", render_object(&format!("{addr} (deposed {k})"), &o.attributes));
+            println!(
+                "{}",
+                render_object(&format!("{addr} (deposed {k})"), &o.attributes)
+            );
         }
     }
     if !state.outputs.is_empty() {
         println!("\nOutputs:\n");
         for (k, o) in &state.outputs {
-            println!("{k} = {}", if o.sensitive { "(sensitive value)".to_string() } else { o.value.to_string() });
+            println!(
+                "{k} = {}",
+                if o.sensitive {
+                    "(sensitive value)".to_string()
+                } else {
+                    o.value.to_string()
+                }
+            );
         }
     }
     Ok(EXIT_OK)
@@ -740,8 +976,15 @@ fn cmd_output(json: bool, raw: bool, args: &StateArgs, name: Option<&str>) -> Re
                     .outputs
                     .iter()
                     .map(|(k, o)| {
-                        let v = if o.sensitive { serde_json::Value::Null } else { to_json(&o.value, &omit) };
-                        (k.clone(), serde_json::json!({"sensitive": o.sensitive, "value": v}))
+                        let v = if o.sensitive {
+                            serde_json::Value::Null
+                        } else {
+                            to_json(&o.value, &omit)
+                        };
+                        (
+                            k.clone(),
+                            serde_json::json!({"sensitive": o.sensitive, "value": v}),
+                        )
                     })
                     .collect();
                 println!("{}", serde_json::to_string_pretty(&m)?);
@@ -750,16 +993,24 @@ fn cmd_output(json: bool, raw: bool, args: &StateArgs, name: Option<&str>) -> Re
                     eprintln!("Warning: No outputs found in state.");
                 }
                 for (k, o) in &state.outputs {
-                    println!("{k} = {}", if o.sensitive { "<sensitive>".to_string() } else { o.value.to_string() });
+                    println!(
+                        "{k} = {}",
+                        if o.sensitive {
+                            "<sensitive>".to_string()
+                        } else {
+                            o.value.to_string()
+                        }
+                    );
                 }
             }
             Ok(EXIT_OK)
         }
         Some(n) => {
             let Some(o) = state.outputs.get(n) else {
-                let help = iac_diagnostics::did_you_mean(n, state.outputs.keys().map(String::as_str))
-                    .map(|s| format!(" Did you mean \"{s}\"?"))
-                    .unwrap_or_default();
+                let help =
+                    iac_diagnostics::did_you_mean(n, state.outputs.keys().map(String::as_str))
+                        .map(|s| format!(" Did you mean \"{s}\"?"))
+                        .unwrap_or_default();
                 bail!("output \"{n}\" not found in state.{help}");
             };
             if o.sensitive {
@@ -786,7 +1037,10 @@ fn cmd_state(cmd: StateCommand) -> Result<u8> {
         StateCommand::List { state, addresses } => {
             let backend = open_state_for(&state)?;
             let s = backend.read()?.unwrap_or_default();
-            let pats = addresses.iter().map(|a| a.parse::<AddrPattern>().map_err(|e| anyhow!("{e}"))).collect::<Result<Vec<_>>>()?;
+            let pats = addresses
+                .iter()
+                .map(|a| a.parse::<AddrPattern>().map_err(|e| anyhow!("{e}")))
+                .collect::<Result<Vec<_>>>()?;
             for addr in s.resources.keys() {
                 if pats.is_empty() || pats.iter().any(|p| p.matches(addr)) {
                     println!("{addr}");
@@ -810,8 +1064,16 @@ fn cmd_state(cmd: StateCommand) -> Result<u8> {
             let backend = open_state_for(&state)?;
             let _lock = take_lock(&backend, &state, "state rm")?;
             let mut s = backend.read()?.unwrap_or_default();
-            let pats = addresses.iter().map(|a| a.parse::<AddrPattern>().map_err(|e| anyhow!("{e}"))).collect::<Result<Vec<_>>>()?;
-            let gone: Vec<InstanceAddr> = s.resources.keys().filter(|a| pats.iter().any(|p| p.matches(a))).cloned().collect();
+            let pats = addresses
+                .iter()
+                .map(|a| a.parse::<AddrPattern>().map_err(|e| anyhow!("{e}")))
+                .collect::<Result<Vec<_>>>()?;
+            let gone: Vec<InstanceAddr> = s
+                .resources
+                .keys()
+                .filter(|a| pats.iter().any(|p| p.matches(a)))
+                .cloned()
+                .collect();
             if gone.is_empty() {
                 bail!("no matching objects in state");
             }
@@ -824,13 +1086,22 @@ fn cmd_state(cmd: StateCommand) -> Result<u8> {
             println!("Successfully removed {} resource instance(s).", gone.len());
             Ok(EXIT_OK)
         }
-        StateCommand::Mv { state, source, destination } => {
+        StateCommand::Mv {
+            state,
+            source,
+            destination,
+        } => {
             let backend = open_state_for(&state)?;
             let _lock = take_lock(&backend, &state, "state mv")?;
             let mut s = backend.read()?.unwrap_or_default();
             let from: AddrPattern = source.parse().map_err(|e| anyhow!("{e}"))?;
             let to: AddrPattern = destination.parse().map_err(|e| anyhow!("{e}"))?;
-            let moving: Vec<InstanceAddr> = s.resources.keys().filter(|a| from.matches(a)).cloned().collect();
+            let moving: Vec<InstanceAddr> = s
+                .resources
+                .keys()
+                .filter(|a| from.matches(a))
+                .cloned()
+                .collect();
             if moving.is_empty() {
                 bail!("no objects in state match {source}");
             }
@@ -839,7 +1110,12 @@ fn cmd_state(cmd: StateCommand) -> Result<u8> {
                 let mut n = a.clone();
                 match (&from.resource, &to.resource) {
                     (None, None) => {
-                        n.resource.module = to.module.iter().cloned().chain(a.resource.module[from.module.len()..].iter().cloned()).collect();
+                        n.resource.module = to
+                            .module
+                            .iter()
+                            .cloned()
+                            .chain(a.resource.module[from.module.len()..].iter().cloned())
+                            .collect();
                     }
                     (Some(_), Some((mode, ty, name))) => {
                         n.resource.module = to.module.clone();
@@ -878,8 +1154,10 @@ fn cmd_state(cmd: StateCommand) -> Result<u8> {
         StateCommand::Push { state, force, path } => {
             let backend = open_state_for(&state)?;
             let _lock = take_lock(&backend, &state, "state push")?;
-            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-            let j: serde_json::Value = serde_json::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let j: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
             let new = State::from_json(&j).map_err(|e| anyhow!("{}: {e}", path.display()))?;
             if let Some(cur) = backend.read()? {
                 if !force && cur.lineage != new.lineage {

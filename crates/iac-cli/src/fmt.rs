@@ -35,7 +35,12 @@ fn analyse(src: &str) -> Vec<Line> {
         if let Some(end) = &heredoc {
             let t = raw.trim();
             let done = t == end;
-            out.push(Line { depth: depth.max(0) as usize, text: raw.to_string(), kind: LineKind::Other, verbatim: !done });
+            out.push(Line {
+                depth: depth.max(0) as usize,
+                text: raw.to_string(),
+                kind: LineKind::Other,
+                verbatim: !done,
+            });
             if done {
                 heredoc = None;
                 if let Some(l) = out.last_mut() {
@@ -46,7 +51,12 @@ fn analyse(src: &str) -> Vec<Line> {
         }
         let t = raw.trim();
         if t.is_empty() {
-            out.push(Line { depth: depth.max(0) as usize, text: String::new(), kind: LineKind::Blank, verbatim: false });
+            out.push(Line {
+                depth: depth.max(0) as usize,
+                text: String::new(),
+                kind: LineKind::Blank,
+                verbatim: false,
+            });
             continue;
         }
         let starts_closing = t.starts_with('}') || t.starts_with(']') || t.starts_with(')');
@@ -97,7 +107,10 @@ fn analyse(src: &str) -> Vec<Line> {
                 '<' if chars.get(i + 1) == Some(&'<') => {
                     let rest: String = chars[i + 2..].iter().collect();
                     let rest = rest.trim_start_matches('-');
-                    let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                    let name: String = rest
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
                     if !name.is_empty() {
                         heredoc = Some(name);
                         break;
@@ -126,7 +139,12 @@ fn analyse(src: &str) -> Vec<Line> {
             }
             i += 1;
         }
-        out.push(Line { depth: line_depth.max(0) as usize, text: t.to_string(), kind, verbatim: false });
+        out.push(Line {
+            depth: line_depth.max(0) as usize,
+            text: t.to_string(),
+            kind,
+            verbatim: false,
+        });
     }
     out
 }
@@ -134,7 +152,12 @@ fn analyse(src: &str) -> Vec<Line> {
 /// Offset of the `=` of an attribute assignment (`name = value`), if the line is one.
 fn attr_eq(t: &str) -> Option<usize> {
     let name_end = t.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))?;
-    if name_end == 0 || !t.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_') {
+    if name_end == 0
+        || !t
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+    {
         return None;
     }
     let rest = &t[name_end..];
@@ -174,10 +197,15 @@ pub fn format_source(src: &str) -> String {
                 }
             }
             for line in &lines[i..j] {
-                let LineKind::Attr(n) = line.kind else { continue };
+                let LineKind::Attr(n) = line.kind else {
+                    continue;
+                };
                 let name = &line.text[..n];
                 let value = line.text[n..].trim_start()[1..].trim_start();
-                out.push(format!("{}{name:width$} = {value}", "  ".repeat(line.depth)));
+                out.push(format!(
+                    "{}{name:width$} = {value}",
+                    "  ".repeat(line.depth)
+                ));
             }
             i = j;
             continue;
@@ -199,7 +227,11 @@ pub fn format_source(src: &str) -> String {
 
 fn collect(paths: &[PathBuf], recursive: bool) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let roots: Vec<PathBuf> = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths.to_vec() };
+    let roots: Vec<PathBuf> = if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths.to_vec()
+    };
     for p in roots {
         if p.is_file() {
             out.push(p);
@@ -212,7 +244,9 @@ fn collect(paths: &[PathBuf], recursive: bool) -> Vec<PathBuf> {
 }
 
 fn walk(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in rd.flatten() {
         let p = e.path();
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -229,7 +263,13 @@ fn walk(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) {
     }
 }
 
-pub fn cmd_fmt(ui: &Ui, check: bool, diff: bool, recursive: bool, paths: Vec<PathBuf>) -> Result<u8> {
+pub fn cmd_fmt(
+    ui: &Ui,
+    check: bool,
+    diff: bool,
+    recursive: bool,
+    paths: Vec<PathBuf>,
+) -> Result<u8> {
     let files = collect(&paths, recursive);
     let mut needs = false;
     let mut sources = SourceMap::default();
@@ -251,7 +291,11 @@ pub fn cmd_fmt(ui: &Ui, check: bool, diff: bool, recursive: bool, paths: Vec<Pat
         println!("{}", f.display());
         if diff {
             let d = similar::TextDiff::from_lines(&src, &formatted);
-            print!("{}", d.unified_diff().header(&f.display().to_string(), &f.display().to_string()));
+            print!(
+                "{}",
+                d.unified_diff()
+                    .header(&f.display().to_string(), &f.display().to_string())
+            );
         }
         if !check {
             std::fs::write(&f, formatted)?;
@@ -260,7 +304,11 @@ pub fn cmd_fmt(ui: &Ui, check: bool, diff: bool, recursive: bool, paths: Vec<Pat
     if bad {
         return Ok(EXIT_ERROR);
     }
-    Ok(if check && needs { EXIT_FMT_NEEDED } else { EXIT_OK })
+    Ok(if check && needs {
+        EXIT_FMT_NEEDED
+    } else {
+        EXIT_OK
+    })
 }
 
 #[cfg(test)]

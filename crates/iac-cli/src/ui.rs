@@ -10,7 +10,8 @@ pub struct Ui {
 
 impl Ui {
     pub fn new(no_color: bool) -> Ui {
-        let color = !no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
+        let color =
+            !no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
         Ui { color }
     }
 
@@ -63,7 +64,9 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         Some(i) => (&s[..i], &s[i..]),
         None => (s, "s"),
     };
-    let n: f64 = num.parse().map_err(|_| format!("\"{s}\" is not a duration (try 30s, 2m or 1h)"))?;
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("\"{s}\" is not a duration (try 30s, 2m or 1h)"))?;
     let secs = match unit {
         "ms" => n / 1000.0,
         "s" => n,

@@ -92,7 +92,10 @@ impl<'a> EvalContext<'a> {
                 Ok(Value::String(out).mark_if(state.sensitive))
             }
             ExprKind::Tuple(items) => Ok(Value::List(
-                items.iter().map(|e| self.eval(e)).collect::<Result<_, _>>()?,
+                items
+                    .iter()
+                    .map(|e| self.eval(e))
+                    .collect::<Result<_, _>>()?,
             )),
             ExprKind::Object(items) => {
                 let mut m = BTreeMap::new();
@@ -115,7 +118,10 @@ impl<'a> EvalContext<'a> {
                                         "E0301",
                                         "Invalid object key",
                                         e.span,
-                                        format!("an object key must be a string, got {}", other.type_name()),
+                                        format!(
+                                            "an object key must be a string, got {}",
+                                            other.type_name()
+                                        ),
                                     ))
                                 }
                             }
@@ -194,7 +200,13 @@ impl<'a> EvalContext<'a> {
                         .map(|(i, v)| (Value::Number(i as f64), v))
                         .collect(),
                     Value::Map(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
-                    v => return Err(type_err(fe.collection.span, "a collection to iterate over", &v)),
+                    v => {
+                        return Err(type_err(
+                            fe.collection.span,
+                            "a collection to iterate over",
+                            &v,
+                        ))
+                    }
                 };
                 let mut list = Vec::new();
                 let mut map: BTreeMap<String, Value> = BTreeMap::new();
@@ -213,7 +225,12 @@ impl<'a> EvalContext<'a> {
                 }
                 let out = if fe.key.is_some() {
                     if fe.grouping {
-                        Value::Map(groups.into_iter().map(|(k, v)| (k, Value::List(v))).collect())
+                        Value::Map(
+                            groups
+                                .into_iter()
+                                .map(|(k, v)| (k, Value::List(v)))
+                                .collect(),
+                        )
                     } else {
                         Value::Map(map)
                     }
@@ -255,15 +272,20 @@ impl<'a> EvalContext<'a> {
                 };
                 if fe.grouping {
                     groups.entry(key).or_default().push(v);
-                } else if map.contains_key(&key) {
-                    return Err(err(
-                        "E0302",
-                        "Duplicate object key",
-                        kexpr.span,
-                        format!("two elements produce the key \"{key}\"; add `...` after the value to group them"),
-                    ));
                 } else {
-                    map.insert(key, v);
+                    match map.entry(key) {
+                        std::collections::btree_map::Entry::Occupied(e) => {
+                            return Err(err(
+                                "E0302",
+                                "Duplicate object key",
+                                kexpr.span,
+                                format!("two elements produce the key \"{}\"; add `...` after the value to group them", e.key()),
+                            ));
+                        }
+                        std::collections::btree_map::Entry::Vacant(e) => {
+                            e.insert(v);
+                        }
+                    }
                 }
             }
         }
@@ -342,7 +364,9 @@ impl<'a> EvalContext<'a> {
                             .enumerate()
                             .map(|(i, v)| (Value::Number(i as f64), v))
                             .collect(),
-                        Value::Map(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
+                        Value::Map(m) => {
+                            m.into_iter().map(|(k, v)| (Value::String(k), v)).collect()
+                        }
                         v => return Err(type_err(collection.span, "a collection", &v)),
                     };
                     for (k, v) in pairs {
@@ -380,20 +404,40 @@ impl<'a> EvalContext<'a> {
         let (value, consumed) = match r.root.as_str() {
             "var" => {
                 let name = need(0, "a variable name, like `var.name`")?;
-                (self.ns.variable(name).ok_or_else(|| undeclared(r, "input variable"))?, 1)
+                (
+                    self.ns
+                        .variable(name)
+                        .ok_or_else(|| undeclared(r, "input variable"))?,
+                    1,
+                )
             }
             "local" => {
                 let name = need(0, "a local value name, like `local.name`")?;
-                (self.ns.local(name).ok_or_else(|| undeclared(r, "local value"))?, 1)
+                (
+                    self.ns
+                        .local(name)
+                        .ok_or_else(|| undeclared(r, "local value"))?,
+                    1,
+                )
             }
             "module" => {
                 let name = need(0, "a module call name, like `module.net`")?;
-                (self.ns.module(name).ok_or_else(|| undeclared(r, "module call"))?, 1)
+                (
+                    self.ns
+                        .module(name)
+                        .ok_or_else(|| undeclared(r, "module call"))?,
+                    1,
+                )
             }
             "data" => {
                 let ty = need(0, "a data source type and name")?;
                 let name = need(1, "a data source name")?;
-                (self.ns.data(ty, name).ok_or_else(|| undeclared(r, "data source"))?, 2)
+                (
+                    self.ns
+                        .data(ty, name)
+                        .ok_or_else(|| undeclared(r, "data source"))?,
+                    2,
+                )
             }
             "count" => {
                 need(0, "`index`")?;
@@ -456,7 +500,9 @@ impl<'a> EvalContext<'a> {
                 let p = match which {
                     "module" => self.path_module.display().to_string(),
                     "root" => self.path_root.display().to_string(),
-                    "cwd" => std::env::current_dir().map(|p| p.display().to_string()).unwrap_or_default(),
+                    "cwd" => std::env::current_dir()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default(),
                     _ => {
                         return Err(err(
                             "E0206",
@@ -482,7 +528,12 @@ impl<'a> EvalContext<'a> {
             }
             ty => {
                 let name = need(0, "a resource name, like `terraform_data.example`")?;
-                (self.ns.resource(ty, name).ok_or_else(|| undeclared(r, "resource"))?, 1)
+                (
+                    self.ns
+                        .resource(ty, name)
+                        .ok_or_else(|| undeclared(r, "resource"))?,
+                    1,
+                )
             }
         };
         apply_attrs(value, &r.attrs[consumed.min(r.attrs.len())..])
@@ -503,7 +554,11 @@ impl<'a> EvalContext<'a> {
                 }
             }
             BinaryOp::And | BinaryOp::Or => match (&x, &y) {
-                (Value::Bool(p), Value::Bool(q)) => Value::Bool(if op == BinaryOp::And { *p && *q } else { *p || *q }),
+                (Value::Bool(p), Value::Bool(q)) => Value::Bool(if op == BinaryOp::And {
+                    *p && *q
+                } else {
+                    *p || *q
+                }),
                 (Value::Bool(false), Value::Unknown) if op == BinaryOp::And => Value::Bool(false),
                 (Value::Bool(true), Value::Unknown) if op == BinaryOp::Or => Value::Bool(true),
                 (Value::Unknown, _) | (_, Value::Unknown) => Value::Unknown,
@@ -522,13 +577,23 @@ impl<'a> EvalContext<'a> {
                     BinaryOp::Mul => Value::Number(p * q),
                     BinaryOp::Div => {
                         if q == 0.0 {
-                            return Err(err("E0304", "Division by zero", b.span, "the divisor is zero"));
+                            return Err(err(
+                                "E0304",
+                                "Division by zero",
+                                b.span,
+                                "the divisor is zero",
+                            ));
                         }
                         Value::Number(p / q)
                     }
                     BinaryOp::Mod => {
                         if q == 0.0 {
-                            return Err(err("E0304", "Division by zero", b.span, "the divisor is zero"));
+                            return Err(err(
+                                "E0304",
+                                "Division by zero",
+                                b.span,
+                                "the divisor is zero",
+                            ));
                         }
                         Value::Number(p % q)
                     }
@@ -543,7 +608,13 @@ impl<'a> EvalContext<'a> {
         Ok(out.mark_if(marked))
     }
 
-    fn call(&mut self, name: &str, args: &[Expr], expand_final: bool, span: Span) -> Result<Value, Diagnostic> {
+    fn call(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        expand_final: bool,
+        span: Span,
+    ) -> Result<Value, Diagnostic> {
         match name {
             "try" => {
                 for a in args {
@@ -562,7 +633,12 @@ impl<'a> EvalContext<'a> {
             }
             "can" => {
                 if args.len() != 1 {
-                    return Err(err("E0311", "Wrong number of arguments", span, "`can` takes exactly one argument"));
+                    return Err(err(
+                        "E0311",
+                        "Wrong number of arguments",
+                        span,
+                        "`can` takes exactly one argument",
+                    ));
                 }
                 return Ok(match self.eval(&args[0]) {
                     Ok(v) if v.is_unknown() => Value::Unknown,
@@ -577,7 +653,13 @@ impl<'a> EvalContext<'a> {
                 Some(s) => format!("did you mean `{s}`?"),
                 None => "see the function list in docs/functions.md".to_string(),
             };
-            return Err(err("E0312", format!("Call to unknown function \"{name}\""), span, "no such function").with_help(help));
+            return Err(err(
+                "E0312",
+                format!("Call to unknown function \"{name}\""),
+                span,
+                "no such function",
+            )
+            .with_help(help));
         };
         let mut values = Vec::with_capacity(args.len());
         for (i, a) in args.iter().enumerate() {
@@ -596,7 +678,11 @@ impl<'a> EvalContext<'a> {
             base_dir: &self.path_module,
         };
         functions::call(func, &values, &ctx).map_err(|e| {
-            let at = e.arg.and_then(|i| args.get(i)).map(|a| a.span).unwrap_or(span);
+            let at = e
+                .arg
+                .and_then(|i| args.get(i))
+                .map(|a| a.span)
+                .unwrap_or(span);
             Diagnostic::error("E0313", format!("Invalid call to function \"{name}\""))
                 .with_span(at, e.message)
                 .with_secondary(span, "in this call")
@@ -630,7 +716,10 @@ pub fn values_equal(a: &Value, b: &Value) -> bool {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| values_equal(p, q))
         }
         (Value::Map(x), Value::Map(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|((k1, v1), (k2, v2))| k1 == k2 && values_equal(v1, v2))
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((k1, v1), (k2, v2))| k1 == k2 && values_equal(v1, v2))
         }
         (x, y) => x == y,
     }
@@ -701,7 +790,11 @@ fn index(v: Value, i: Value, span: Span) -> Result<Value, Diagnostic> {
                     "E0307",
                     "Invalid index",
                     span,
-                    format!("index {} is out of range for a list of {} elements", format_number(n), items.len()),
+                    format!(
+                        "index {} is out of range for a list of {} elements",
+                        format_number(n),
+                        items.len()
+                    ),
                 ));
             }
             items.into_iter().nth(n as usize).unwrap_or(Value::Null)
@@ -710,7 +803,14 @@ fn index(v: Value, i: Value, span: Span) -> Result<Value, Diagnostic> {
             let n: usize = s.parse().unwrap_or(0);
             match items.into_iter().nth(n) {
                 Some(x) => x,
-                None => return Err(err("E0307", "Invalid index", span, format!("index {n} is out of range"))),
+                None => {
+                    return Err(err(
+                        "E0307",
+                        "Invalid index",
+                        span,
+                        format!("index {n} is out of range"),
+                    ))
+                }
             }
         }
         (Value::Map(mut m), key) => {
@@ -724,7 +824,10 @@ fn index(v: Value, i: Value, span: Span) -> Result<Value, Diagnostic> {
                 None => {
                     let help = did_you_mean(&k, m.keys().map(String::as_str))
                         .map(|s| format!("did you mean \"{s}\"?"))
-                        .unwrap_or_else(|| "check the key; `lookup(map, key, default)` gives a fallback".to_string());
+                        .unwrap_or_else(|| {
+                            "check the key; `lookup(map, key, default)` gives a fallback"
+                                .to_string()
+                        });
                     return Err(err(
                         "E0307",
                         "Invalid index",
@@ -744,13 +847,25 @@ fn index(v: Value, i: Value, span: Span) -> Result<Value, Diagnostic> {
             )
             .with_help("convert it with `tolist(...)` first"))
         }
-        (Value::Null, _) => return Err(err("E0307", "Invalid index", span, "cannot index a null value")),
+        (Value::Null, _) => {
+            return Err(err(
+                "E0307",
+                "Invalid index",
+                span,
+                "cannot index a null value",
+            ))
+        }
         (v, _) => return Err(type_err(span, "a list or map to index", &v)),
     };
     Ok(out.mark_if(marked))
 }
 
-fn err(code: &'static str, msg: impl Into<String>, span: Span, label: impl Into<String>) -> Diagnostic {
+fn err(
+    code: &'static str,
+    msg: impl Into<String>,
+    span: Span,
+    label: impl Into<String>,
+) -> Diagnostic {
     Diagnostic::error(code, msg).with_span(span, label)
 }
 

@@ -53,12 +53,18 @@ macro_rules! f {
 const MANY: Option<usize> = None;
 
 static FUNCTIONS: &[Function] = &[
-    f!("abs", 1, Some(1), Deep, |a, _| Ok(Value::Number(num(a, 0)?.abs()))),
+    f!("abs", 1, Some(1), Deep, |a, _| Ok(Value::Number(
+        num(a, 0)?.abs()
+    ))),
     f!("base64decode", 1, Some(1), Deep, base64decode),
     f!("base64encode", 1, Some(1), Deep, |a, _| {
-        Ok(Value::String(base64::engine::general_purpose::STANDARD.encode(string(a, 0)?)))
+        Ok(Value::String(
+            base64::engine::general_purpose::STANDARD.encode(string(a, 0)?),
+        ))
     }),
-    f!("ceil", 1, Some(1), Deep, |a, _| Ok(Value::Number(num(a, 0)?.ceil()))),
+    f!("ceil", 1, Some(1), Deep, |a, _| Ok(Value::Number(
+        num(a, 0)?.ceil()
+    ))),
     f!("cidrhost", 2, Some(2), Deep, cidrhost),
     f!("cidrsubnet", 3, Some(3), Deep, cidrsubnet),
     f!("coalesce", 1, MANY, Deep, coalesce),
@@ -79,7 +85,11 @@ static FUNCTIONS: &[Function] = &[
         Ok(Value::List(out))
     }),
     f!("contains", 2, Some(2), Deep, |a, _| {
-        Ok(Value::Bool(list(a, 0)?.iter().any(|v| crate::eval::values_equal(v, &a[1]))))
+        Ok(Value::Bool(
+            list(a, 0)?
+                .iter()
+                .any(|v| crate::eval::values_equal(v, &a[1])),
+        ))
     }),
     f!("distinct", 1, Some(1), Deep, |a, _| {
         let mut out: Vec<Value> = Vec::new();
@@ -98,7 +108,9 @@ static FUNCTIONS: &[Function] = &[
         let i = index_arg(a, 1)?;
         Ok(l[i % l.len()].clone())
     }),
-    f!("endswith", 2, Some(2), Deep, |a, _| Ok(Value::Bool(string(a, 0)?.ends_with(string(a, 1)?)))),
+    f!("endswith", 2, Some(2), Deep, |a, _| Ok(Value::Bool(
+        string(a, 0)?.ends_with(string(a, 1)?)
+    ))),
     f!("file", 1, Some(1), Deep, |a, ctx| {
         let path = resolve(ctx, string(a, 0)?);
         std::fs::read_to_string(&path)
@@ -118,14 +130,30 @@ static FUNCTIONS: &[Function] = &[
         flat(list(a, 0)?, &mut out);
         Ok(Value::List(out))
     }),
-    f!("floor", 1, Some(1), Deep, |a, _| Ok(Value::Number(num(a, 0)?.floor()))),
-    f!("format", 1, MANY, Deep, |a, _| format(string(a, 0)?, &a[1..]).map(Value::String)),
+    f!("floor", 1, Some(1), Deep, |a, _| Ok(Value::Number(
+        num(a, 0)?.floor()
+    ))),
+    f!("format", 1, MANY, Deep, |a, _| format(
+        string(a, 0)?,
+        &a[1..]
+    )
+    .map(Value::String)),
     f!("formatlist", 1, MANY, Deep, formatlist),
     f!("join", 2, Some(2), Deep, |a, _| {
         let sep = string(a, 0)?;
         let parts = list(a, 1)?
             .iter()
-            .map(|v| to_string(v).ok_or_else(|| arg_err(1, format!("a list of strings is required, got an element of type {}", v.type_name()))))
+            .map(|v| {
+                to_string(v).ok_or_else(|| {
+                    arg_err(
+                        1,
+                        format!(
+                            "a list of strings is required, got an element of type {}",
+                            v.type_name()
+                        ),
+                    )
+                })
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Value::String(parts.join(sep)))
     }),
@@ -135,17 +163,29 @@ static FUNCTIONS: &[Function] = &[
         Ok(iac_value::from_json(&v))
     }),
     f!("jsonencode", 1, Some(1), Deep, |a, _| {
-        Ok(Value::String(iac_value::to_json(&a[0], &iac_value::JsonOptions::Omit).to_string()))
+        Ok(Value::String(
+            iac_value::to_json(&a[0], &iac_value::JsonOptions::Omit).to_string(),
+        ))
     }),
     f!("keys", 1, Some(1), Shallow, |a, _| {
-        Ok(Value::List(map(a, 0)?.keys().map(|k| Value::String(k.clone())).collect()))
+        Ok(Value::List(
+            map(a, 0)?
+                .keys()
+                .map(|k| Value::String(k.clone()))
+                .collect(),
+        ))
     }),
     f!("length", 1, Some(1), Shallow, |a, _| {
         let n = match &a[0] {
             Value::String(s) => s.chars().count(),
             Value::List(v) | Value::Set(v) => v.len(),
             Value::Map(m) => m.len(),
-            v => return Err(arg_err(0, format!("a collection or string is required, got {}", v.type_name()))),
+            v => {
+                return Err(arg_err(
+                    0,
+                    format!("a collection or string is required, got {}", v.type_name()),
+                ))
+            }
         };
         Ok(Value::Number(n as f64))
     }),
@@ -154,15 +194,25 @@ static FUNCTIONS: &[Function] = &[
         match m.get(string(a, 1)?) {
             Some(v) => Ok(v.clone()),
             None => a.get(2).cloned().ok_or_else(|| {
-                arg_err(1, format!("the map has no element for the key \"{}\" and no default was given", string(a, 1).unwrap_or_default()))
+                arg_err(
+                    1,
+                    format!(
+                        "the map has no element for the key \"{}\" and no default was given",
+                        string(a, 1).unwrap_or_default()
+                    ),
+                )
             }),
         }
     }),
-    f!("lower", 1, Some(1), Deep, |a, _| Ok(Value::String(string(a, 0)?.to_lowercase()))),
+    f!("lower", 1, Some(1), Deep, |a, _| Ok(Value::String(
+        string(a, 0)?.to_lowercase()
+    ))),
     f!("max", 1, MANY, Deep, |a, _| min_max(a, true)),
     f!("md5", 1, Some(1), Deep, |a, _| {
         use md5::Digest;
-        Ok(Value::String(hex(&md5::Md5::digest(string(a, 0)?.as_bytes()))))
+        Ok(Value::String(hex(&md5::Md5::digest(
+            string(a, 0)?.as_bytes(),
+        ))))
     }),
     f!("merge", 0, MANY, Shallow, |a, _| {
         let mut out = BTreeMap::new();
@@ -182,7 +232,10 @@ static FUNCTIONS: &[Function] = &[
         match l.len() {
             0 => Ok(Value::Null),
             1 => Ok(l[0].clone()),
-            n => Err(arg_err(0, format!("must be a list, set or tuple with one or zero elements, got {n}"))),
+            n => Err(arg_err(
+                0,
+                format!("must be a list, set or tuple with one or zero elements, got {n}"),
+            )),
         }
     }),
     f!("range", 1, Some(3), Deep, range),
@@ -202,13 +255,21 @@ static FUNCTIONS: &[Function] = &[
     }),
     f!("sha256", 1, Some(1), Deep, |a, _| {
         use sha2::Digest;
-        Ok(Value::String(hex(&sha2::Sha256::digest(string(a, 0)?.as_bytes()))))
+        Ok(Value::String(hex(&sha2::Sha256::digest(
+            string(a, 0)?.as_bytes(),
+        ))))
     }),
     f!("slice", 3, Some(3), Shallow, |a, _| {
         let l = list(a, 0)?;
         let (s, e) = (index_arg(a, 1)?, index_arg(a, 2)?);
         if s > e || e > l.len() {
-            return Err(arg_err(2, format!("slice bounds [{s}, {e}) are out of range for a list of {} elements", l.len())));
+            return Err(arg_err(
+                2,
+                format!(
+                    "slice bounds [{s}, {e}) are out of range for a list of {} elements",
+                    l.len()
+                ),
+            ));
         }
         Ok(Value::List(l[s..e].to_vec()))
     }),
@@ -225,9 +286,13 @@ static FUNCTIONS: &[Function] = &[
         if s.is_empty() {
             return Ok(Value::List(vec![Value::String(String::new())]));
         }
-        Ok(Value::List(s.split(sep).map(|p| Value::String(p.to_string())).collect()))
+        Ok(Value::List(
+            s.split(sep).map(|p| Value::String(p.to_string())).collect(),
+        ))
     }),
-    f!("startswith", 2, Some(2), Deep, |a, _| Ok(Value::Bool(string(a, 0)?.starts_with(string(a, 1)?)))),
+    f!("startswith", 2, Some(2), Deep, |a, _| Ok(Value::Bool(
+        string(a, 0)?.starts_with(string(a, 1)?)
+    ))),
     f!("substr", 3, Some(3), Deep, |a, _| {
         let chars: Vec<char> = string(a, 0)?.chars().collect();
         let len = chars.len() as i64;
@@ -240,7 +305,9 @@ static FUNCTIONS: &[Function] = &[
             return Err(arg_err(1, "offset is out of range"));
         }
         let end = if n < 0 { len } else { (off + n).min(len) };
-        Ok(Value::String(chars[off as usize..end as usize].iter().collect()))
+        Ok(Value::String(
+            chars[off as usize..end as usize].iter().collect(),
+        ))
     }),
     f!("sum", 1, Some(1), Deep, |a, _| {
         let l = list(a, 0)?;
@@ -249,13 +316,19 @@ static FUNCTIONS: &[Function] = &[
         }
         let mut total = 0.0;
         for v in l {
-            total += v.as_f64().ok_or_else(|| arg_err(0, "a list of numbers is required"))?;
+            total += v
+                .as_f64()
+                .ok_or_else(|| arg_err(0, "a list of numbers is required"))?;
         }
         Ok(Value::Number(total))
     }),
     f!("templatefile", 2, Some(2), Deep, templatefile),
-    f!("tolist", 1, Some(1), Shallow, |a, _| Ok(Value::List(list(a, 0)?.to_vec()))),
-    f!("tomap", 1, Some(1), Shallow, |a, _| Ok(Value::Map(map(a, 0)?.clone()))),
+    f!("tolist", 1, Some(1), Shallow, |a, _| Ok(Value::List(
+        list(a, 0)?.to_vec()
+    ))),
+    f!("tomap", 1, Some(1), Shallow, |a, _| Ok(Value::Map(
+        map(a, 0)?.clone()
+    ))),
     f!("tonumber", 1, Some(1), Deep, |a, _| match &a[0] {
         Value::Null => Ok(Value::Null),
         Value::Number(n) => Ok(Value::Number(*n)),
@@ -264,18 +337,29 @@ static FUNCTIONS: &[Function] = &[
             .parse::<f64>()
             .map(Value::Number)
             .map_err(|_| arg_err(0, format!("cannot convert \"{s}\" to a number"))),
-        v => Err(arg_err(0, format!("cannot convert a {} to a number", v.type_name()))),
+        v => Err(arg_err(
+            0,
+            format!("cannot convert a {} to a number", v.type_name())
+        )),
     }),
-    f!("toset", 1, Some(1), Deep, |a, _| Ok(Value::set(list(a, 0)?.to_vec()))),
+    f!("toset", 1, Some(1), Deep, |a, _| Ok(Value::set(
+        list(a, 0)?.to_vec()
+    ))),
     f!("tostring", 1, Some(1), Deep, |a, _| match &a[0] {
         Value::Null => Ok(Value::Null),
         v => to_string(v)
             .map(Value::String)
             .ok_or_else(|| arg_err(0, format!("cannot convert a {} to a string", v.type_name()))),
     }),
-    f!("trimspace", 1, Some(1), Deep, |a, _| Ok(Value::String(string(a, 0)?.trim().to_string()))),
-    f!("upper", 1, Some(1), Deep, |a, _| Ok(Value::String(string(a, 0)?.to_uppercase()))),
-    f!("values", 1, Some(1), Shallow, |a, _| Ok(Value::List(map(a, 0)?.values().cloned().collect()))),
+    f!("trimspace", 1, Some(1), Deep, |a, _| Ok(Value::String(
+        string(a, 0)?.trim().to_string()
+    ))),
+    f!("upper", 1, Some(1), Deep, |a, _| Ok(Value::String(
+        string(a, 0)?.to_uppercase()
+    ))),
+    f!("values", 1, Some(1), Shallow, |a, _| Ok(Value::List(
+        map(a, 0)?.values().cloned().collect()
+    ))),
     f!("yamlencode", 1, Some(1), Deep, |a, _| {
         let j = iac_value::to_json(&a[0], &iac_value::JsonOptions::Omit);
         serde_yaml_ng::to_string(&j)
@@ -285,7 +369,10 @@ static FUNCTIONS: &[Function] = &[
     f!("zipmap", 2, Some(2), Shallow, |a, _| {
         let (k, v) = (list(a, 0)?, list(a, 1)?);
         if k.len() != v.len() {
-            return Err(arg_err(1, format!("{} keys but {} values", k.len(), v.len())));
+            return Err(arg_err(
+                1,
+                format!("{} keys but {} values", k.len(), v.len()),
+            ));
         }
         let mut out = BTreeMap::new();
         for (k, v) in k.iter().zip(v) {
@@ -314,7 +401,11 @@ pub fn call(f: &Function, args: &[Value], ctx: &CallContext) -> Result<Value, Fn
         };
         return Err(FnError {
             arg: None,
-            message: format!("`{}` takes {expected} argument(s), got {}", f.name, args.len()),
+            message: format!(
+                "`{}` takes {expected} argument(s), got {}",
+                f.name,
+                args.len()
+            ),
         });
     }
     let sensitive = args.iter().any(Value::contains_sensitive);
@@ -325,7 +416,10 @@ pub fn call(f: &Function, args: &[Value], ctx: &CallContext) -> Result<Value, Fn
     if unknown {
         return Ok(Value::Unknown.mark_if(sensitive));
     }
-    if args.iter().any(|a| matches!(a.unmarked(), Value::Redacted(_))) {
+    if args
+        .iter()
+        .any(|a| matches!(a.unmarked(), Value::Redacted(_)))
+    {
         // The plaintext is not held here, so the result cannot be computed before apply.
         return Ok(Value::Unknown.mark_if(true));
     }
@@ -347,22 +441,36 @@ fn arg_err(arg: usize, message: impl Into<String>) -> FnError {
 fn string(a: &[Value], i: usize) -> Result<&str, FnError> {
     match &a[i] {
         Value::String(s) => Ok(s),
-        v => Err(arg_err(i, format!("a string is required, got {}", v.type_name()))),
+        v => Err(arg_err(
+            i,
+            format!("a string is required, got {}", v.type_name()),
+        )),
     }
 }
 
 fn num(a: &[Value], i: usize) -> Result<f64, FnError> {
     match &a[i] {
         Value::Number(n) => Ok(*n),
-        Value::String(s) => s.parse().map_err(|_| arg_err(i, format!("a number is required, got \"{s}\""))),
-        v => Err(arg_err(i, format!("a number is required, got {}", v.type_name()))),
+        Value::String(s) => s
+            .parse()
+            .map_err(|_| arg_err(i, format!("a number is required, got \"{s}\""))),
+        v => Err(arg_err(
+            i,
+            format!("a number is required, got {}", v.type_name()),
+        )),
     }
 }
 
 fn index_arg(a: &[Value], i: usize) -> Result<usize, FnError> {
     let n = num(a, i)?;
     if n < 0.0 || n.fract() != 0.0 {
-        return Err(arg_err(i, format!("a non-negative whole number is required, got {}", format_number(n))));
+        return Err(arg_err(
+            i,
+            format!(
+                "a non-negative whole number is required, got {}",
+                format_number(n)
+            ),
+        ));
     }
     Ok(n as usize)
 }
@@ -370,14 +478,20 @@ fn index_arg(a: &[Value], i: usize) -> Result<usize, FnError> {
 fn list(a: &[Value], i: usize) -> Result<&[Value], FnError> {
     match &a[i] {
         Value::List(v) | Value::Set(v) => Ok(v),
-        v => Err(arg_err(i, format!("a list is required, got {}", v.type_name()))),
+        v => Err(arg_err(
+            i,
+            format!("a list is required, got {}", v.type_name()),
+        )),
     }
 }
 
 fn map(a: &[Value], i: usize) -> Result<&BTreeMap<String, Value>, FnError> {
     match &a[i] {
         Value::Map(m) => Ok(m),
-        v => Err(arg_err(i, format!("a map or object is required, got {}", v.type_name()))),
+        v => Err(arg_err(
+            i,
+            format!("a map or object is required, got {}", v.type_name()),
+        )),
     }
 }
 
@@ -441,7 +555,11 @@ fn range(a: &[Value], _: &CallContext) -> R {
         2 => (num(a, 0)?, num(a, 1)?, 1.0),
         _ => (num(a, 0)?, num(a, 1)?, num(a, 2)?),
     };
-    let step = if a.len() < 3 && limit < start { -1.0 } else { step };
+    let step = if a.len() < 3 && limit < start {
+        -1.0
+    } else {
+        step
+    };
     if step == 0.0 {
         return Err(arg_err(2, "step must not be zero"));
     }
@@ -459,7 +577,8 @@ fn range(a: &[Value], _: &CallContext) -> R {
 }
 
 fn regex_fn(a: &[Value], _: &CallContext) -> R {
-    let re = regex::Regex::new(string(a, 0)?).map_err(|e| arg_err(0, format!("invalid regular expression: {e}")))?;
+    let re = regex::Regex::new(string(a, 0)?)
+        .map_err(|e| arg_err(0, format!("invalid regular expression: {e}")))?;
     let s = string(a, 1)?;
     let caps = re
         .captures(s)
@@ -470,7 +589,9 @@ fn regex_fn(a: &[Value], _: &CallContext) -> R {
         for n in names.iter().flatten() {
             m.insert(
                 n.to_string(),
-                caps.name(n).map(|c| Value::String(c.as_str().into())).unwrap_or(Value::Null),
+                caps.name(n)
+                    .map(|c| Value::String(c.as_str().into()))
+                    .unwrap_or(Value::Null),
             );
         }
         return Ok(Value::Map(m));
@@ -480,7 +601,11 @@ fn regex_fn(a: &[Value], _: &CallContext) -> R {
     }
     Ok(Value::List(
         (1..caps.len())
-            .map(|i| caps.get(i).map(|c| Value::String(c.as_str().into())).unwrap_or(Value::Null))
+            .map(|i| {
+                caps.get(i)
+                    .map(|c| Value::String(c.as_str().into()))
+                    .unwrap_or(Value::Null)
+            })
             .collect(),
     ))
 }
@@ -524,20 +649,35 @@ fn format(spec: &str, args: &[Value]) -> Result<String, FnError> {
             }
             precision = Some(p.parse().unwrap_or(0));
         }
-        let verb = chars.next().ok_or_else(|| arg_err(0, "the format ends in the middle of a verb"))?;
-        let arg = args.get(next).ok_or_else(|| arg_err(0, format!("not enough arguments for the verb %{verb}")))?;
+        let verb = chars
+            .next()
+            .ok_or_else(|| arg_err(0, "the format ends in the middle of a verb"))?;
+        let arg = args
+            .get(next)
+            .ok_or_else(|| arg_err(0, format!("not enough arguments for the verb %{verb}")))?;
         next += 1;
         let s = match verb {
             's' | 'v' => match arg {
                 Value::String(s) => s.clone(),
                 Value::Number(n) => format_number(*n),
                 Value::Bool(b) => b.to_string(),
-                v if verb == 'v' => iac_value::to_json(v, &iac_value::JsonOptions::Omit).to_string(),
-                v => return Err(arg_err(next, format!("%s requires a string, got {}", v.type_name()))),
+                v if verb == 'v' => {
+                    iac_value::to_json(v, &iac_value::JsonOptions::Omit).to_string()
+                }
+                v => {
+                    return Err(arg_err(
+                        next,
+                        format!("%s requires a string, got {}", v.type_name()),
+                    ))
+                }
             },
-            'q' => iac_value::quote(&to_string(arg).ok_or_else(|| arg_err(next, "%q requires a string"))?),
+            'q' => iac_value::quote(
+                &to_string(arg).ok_or_else(|| arg_err(next, "%q requires a string"))?,
+            ),
             'd' => {
-                let n = arg.as_f64().or_else(|| arg.as_str().and_then(|s| s.parse().ok()));
+                let n = arg
+                    .as_f64()
+                    .or_else(|| arg.as_str().and_then(|s| s.parse().ok()));
                 let n = n.ok_or_else(|| arg_err(next, "%d requires a number"))?;
                 if flags.contains('+') && n >= 0.0 {
                     format!("+{}", n.trunc() as i64)
@@ -546,12 +686,19 @@ fn format(spec: &str, args: &[Value]) -> Result<String, FnError> {
                 }
             }
             'f' => {
-                let n = arg.as_f64().ok_or_else(|| arg_err(next, "%f requires a number"))?;
+                let n = arg
+                    .as_f64()
+                    .ok_or_else(|| arg_err(next, "%f requires a number"))?;
                 format!("{:.*}", precision.unwrap_or(6), n)
             }
-            't' => arg.as_bool().ok_or_else(|| arg_err(next, "%t requires a bool"))?.to_string(),
+            't' => arg
+                .as_bool()
+                .ok_or_else(|| arg_err(next, "%t requires a bool"))?
+                .to_string(),
             'x' => {
-                let n = arg.as_f64().ok_or_else(|| arg_err(next, "%x requires a number"))?;
+                let n = arg
+                    .as_f64()
+                    .ok_or_else(|| arg_err(next, "%x requires a number"))?;
                 format!("{:x}", n as i64)
             }
             other => return Err(arg_err(0, format!("unsupported format verb %{other}"))),
@@ -568,7 +715,11 @@ fn format(spec: &str, args: &[Value]) -> Result<String, FnError> {
                 out.push_str(&s);
                 out.push_str(&" ".repeat(pad));
             } else if flags.contains('0') && "dfx".contains(verb) {
-                let (sign, digits) = if let Some(rest) = s.strip_prefix('-') { ("-", rest) } else { ("", s.as_str()) };
+                let (sign, digits) = if let Some(rest) = s.strip_prefix('-') {
+                    ("-", rest)
+                } else {
+                    ("", s.as_str())
+                };
                 out.push_str(sign);
                 out.push_str(&"0".repeat(pad));
                 out.push_str(digits);
@@ -581,7 +732,13 @@ fn format(spec: &str, args: &[Value]) -> Result<String, FnError> {
         }
     }
     if next < args.len() {
-        return Err(arg_err(0, format!("too many arguments; the format uses {next}, {} were given", args.len())));
+        return Err(arg_err(
+            0,
+            format!(
+                "too many arguments; the format uses {next}, {} were given",
+                args.len()
+            ),
+        ));
     }
     Ok(out)
 }
@@ -593,7 +750,10 @@ fn formatlist(a: &[Value], _: &CallContext) -> R {
         if let Value::List(l) = v {
             match n {
                 Some(m) if m != l.len() => {
-                    return Err(arg_err(i, format!("all lists must have the same length ({m}), got {}", l.len())))
+                    return Err(arg_err(
+                        i,
+                        format!("all lists must have the same length ({m}), got {}", l.len()),
+                    ))
                 }
                 _ => n = Some(l.len()),
             }
@@ -616,23 +776,50 @@ fn formatlist(a: &[Value], _: &CallContext) -> R {
 
 fn templatefile(a: &[Value], ctx: &CallContext) -> R {
     let path = resolve(ctx, string(a, 0)?);
-    let text = std::fs::read_to_string(&path).map_err(|e| arg_err(0, format!("cannot read {}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| arg_err(0, format!("cannot read {}: {e}", path.display())))?;
     let vars = map(a, 1)?;
-    let expr = iac_syntax::parse_template(iac_diagnostics::FileId(u32::MAX), &text)
-        .map_err(|d| arg_err(0, format!("{} in {}: {}", d.message, path.display(), d.primary.map(|l| l.message).unwrap_or_default())))?;
-    let mut ectx = crate::EvalContext::new(&crate::EmptyNamespace, ctx.base_dir.to_path_buf(), ctx.base_dir.to_path_buf());
+    let expr =
+        iac_syntax::parse_template(iac_diagnostics::FileId(u32::MAX), &text).map_err(|d| {
+            arg_err(
+                0,
+                format!(
+                    "{} in {}: {}",
+                    d.message,
+                    path.display(),
+                    d.primary.map(|l| l.message).unwrap_or_default()
+                ),
+            )
+        })?;
+    let mut ectx = crate::EvalContext::new(
+        &crate::EmptyNamespace,
+        ctx.base_dir.to_path_buf(),
+        ctx.base_dir.to_path_buf(),
+    );
     for (k, v) in vars {
         ectx.locals.push((k.clone(), v.clone()));
     }
     match ectx.eval(&expr) {
         Ok(v) => Ok(v),
-        Err(d) => Err(arg_err(0, format!("in {}: {} ({})", path.display(), d.message, d.primary.map(|l| l.message).unwrap_or_default()))),
+        Err(d) => Err(arg_err(
+            0,
+            format!(
+                "in {}: {} ({})",
+                path.display(),
+                d.message,
+                d.primary.map(|l| l.message).unwrap_or_default()
+            ),
+        )),
     }
 }
 
 fn parse_cidr(s: &str) -> Result<(u128, u32, bool), String> {
-    let (ip, len) = s.split_once('/').ok_or_else(|| format!("\"{s}\" is not a CIDR prefix"))?;
-    let len: u32 = len.parse().map_err(|_| format!("invalid prefix length in \"{s}\""))?;
+    let (ip, len) = s
+        .split_once('/')
+        .ok_or_else(|| format!("\"{s}\" is not a CIDR prefix"))?;
+    let len: u32 = len
+        .parse()
+        .map_err(|_| format!("invalid prefix length in \"{s}\""))?;
     if let Ok(v4) = ip.parse::<Ipv4Addr>() {
         if len > 32 {
             return Err(format!("prefix length {len} is longer than 32"));
@@ -671,24 +858,44 @@ fn cidrsubnet(a: &[Value], _: &CallContext) -> R {
     let netnum = num(a, 2)? as u128;
     let newlen = len + newbits;
     if newlen > bits {
-        return Err(arg_err(1, format!("prefix extended by {newbits} bits is longer than {bits}")));
+        return Err(arg_err(
+            1,
+            format!("prefix extended by {newbits} bits is longer than {bits}"),
+        ));
     }
     if newbits < 128 && netnum >= (1u128 << newbits) {
-        return Err(arg_err(2, format!("network number {netnum} does not fit in {newbits} bits")));
+        return Err(arg_err(
+            2,
+            format!("network number {netnum} does not fit in {newbits} bits"),
+        ));
     }
     let base = addr & mask(bits, len);
-    let shifted = if bits - newlen >= 128 { 0 } else { netnum << (bits - newlen) };
-    Ok(Value::String(format!("{}/{newlen}", fmt_ip(base | shifted, v6))))
+    let shifted = if bits - newlen >= 128 {
+        0
+    } else {
+        netnum << (bits - newlen)
+    };
+    Ok(Value::String(format!(
+        "{}/{newlen}",
+        fmt_ip(base | shifted, v6)
+    )))
 }
 
 fn cidrhost(a: &[Value], _: &CallContext) -> R {
     let (addr, len, v6) = parse_cidr(string(a, 0)?).map_err(|e| arg_err(0, e))?;
     let bits = if v6 { 128 } else { 32 };
     let host = num(a, 1)? as i128;
-    let size: i128 = if bits - len >= 127 { i128::MAX } else { 1i128 << (bits - len) };
+    let size: i128 = if bits - len >= 127 {
+        i128::MAX
+    } else {
+        1i128 << (bits - len)
+    };
     let host = if host < 0 { size + host } else { host };
     if host < 0 || host >= size {
-        return Err(arg_err(1, format!("host number is out of range for a /{len} prefix")));
+        return Err(arg_err(
+            1,
+            format!("host number is out of range for a /{len} prefix"),
+        ));
     }
     let base = addr & mask(bits, len);
     Ok(Value::String(fmt_ip(base | host as u128, v6)))
@@ -709,26 +916,53 @@ mod tests {
 
     #[test]
     fn format_verbs() {
-        let r = format("%s-%03d-%.2f-%t-%q-%%", &[
-            Value::string("a"),
-            Value::Number(7.0),
-            Value::Number(1.5),
-            Value::Bool(true),
-            Value::string("x"),
-        ]);
+        let r = format(
+            "%s-%03d-%.2f-%t-%q-%%",
+            &[
+                Value::string("a"),
+                Value::Number(7.0),
+                Value::Number(1.5),
+                Value::Bool(true),
+                Value::string("x"),
+            ],
+        );
         assert_eq!(r.ok().unwrap(), "a-007-1.50-true-\"x\"-%");
     }
 
     #[test]
     fn cidr_math() {
-        let ctx = CallContext { base_dir: Path::new(".") };
-        let s = cidrsubnet(&[Value::string("10.0.0.0/16"), Value::Number(8.0), Value::Number(2.0)], &ctx).ok().unwrap();
+        let ctx = CallContext {
+            base_dir: Path::new("."),
+        };
+        let s = cidrsubnet(
+            &[
+                Value::string("10.0.0.0/16"),
+                Value::Number(8.0),
+                Value::Number(2.0),
+            ],
+            &ctx,
+        )
+        .ok()
+        .unwrap();
         assert_eq!(s, Value::string("10.0.2.0/24"));
-        let h = cidrhost(&[Value::string("10.0.2.0/24"), Value::Number(5.0)], &ctx).ok().unwrap();
+        let h = cidrhost(&[Value::string("10.0.2.0/24"), Value::Number(5.0)], &ctx)
+            .ok()
+            .unwrap();
         assert_eq!(h, Value::string("10.0.2.5"));
-        let h = cidrhost(&[Value::string("10.0.2.0/24"), Value::Number(-1.0)], &ctx).ok().unwrap();
+        let h = cidrhost(&[Value::string("10.0.2.0/24"), Value::Number(-1.0)], &ctx)
+            .ok()
+            .unwrap();
         assert_eq!(h, Value::string("10.0.2.255"));
-        let v6 = cidrsubnet(&[Value::string("fd00::/56"), Value::Number(8.0), Value::Number(1.0)], &ctx).ok().unwrap();
+        let v6 = cidrsubnet(
+            &[
+                Value::string("fd00::/56"),
+                Value::Number(8.0),
+                Value::Number(1.0),
+            ],
+            &ctx,
+        )
+        .ok()
+        .unwrap();
         assert_eq!(v6, Value::string("fd00:0:0:1::/64"));
     }
 }

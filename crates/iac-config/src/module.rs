@@ -131,7 +131,16 @@ pub struct Backend {
 }
 
 const TOP_LEVEL: &[&str] = &[
-    "variable", "locals", "output", "resource", "data", "module", "provider", "moved", "terraform", "iac",
+    "variable",
+    "locals",
+    "output",
+    "resource",
+    "data",
+    "module",
+    "provider",
+    "moved",
+    "terraform",
+    "iac",
 ];
 
 /// Loads the module in `dir` and, recursively, the modules it calls.
@@ -231,7 +240,10 @@ fn load(dir: &Path, sources: &mut SourceMap, diags: &mut Diagnostics, depth: usi
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) => {
-                diags.push(Diagnostic::error("E0103", format!("Cannot read {}: {e}", path.display())));
+                diags.push(Diagnostic::error(
+                    "E0103",
+                    format!("Cannot read {}: {e}", path.display()),
+                ));
                 continue;
             }
         };
@@ -278,7 +290,12 @@ fn display_path(p: &Path) -> String {
     }
 }
 
-fn labels<'a>(b: &'a Block, n: usize, names: &str, diags: &mut Diagnostics) -> Option<Vec<&'a str>> {
+fn labels<'a>(
+    b: &'a Block,
+    n: usize,
+    names: &str,
+    diags: &mut Diagnostics,
+) -> Option<Vec<&'a str>> {
     if b.labels.len() != n {
         diags.push(
             Diagnostic::error(
@@ -295,8 +312,11 @@ fn labels<'a>(b: &'a Block, n: usize, names: &str, diags: &mut Diagnostics) -> O
 fn decode_body(module: &mut Module, body: Body, diags: &mut Diagnostics) {
     for a in &body.attributes {
         diags.push(
-            Diagnostic::error("E0107", format!("Unexpected attribute \"{}\" at the top level", a.name))
-                .with_span(a.name_span, "only blocks are allowed here"),
+            Diagnostic::error(
+                "E0107",
+                format!("Unexpected attribute \"{}\" at the top level", a.name),
+            )
+            .with_span(a.name_span, "only blocks are allowed here"),
         );
     }
     for b in body.blocks {
@@ -306,9 +326,12 @@ fn decode_body(module: &mut Module, body: Body, diags: &mut Diagnostics) {
                 for a in b.body.attributes {
                     if let Some(prev) = module.locals.get(&a.name) {
                         diags.push(
-                            Diagnostic::error("E0108", format!("Duplicate local value \"{}\"", a.name))
-                                .with_span(a.name_span, "declared again here")
-                                .with_secondary(prev.span, "first declared here"),
+                            Diagnostic::error(
+                                "E0108",
+                                format!("Duplicate local value \"{}\"", a.name),
+                            )
+                            .with_span(a.name_span, "declared again here")
+                            .with_secondary(prev.span, "first declared here"),
                         );
                         continue;
                     }
@@ -389,12 +412,18 @@ fn check_attrs(body: &Body, allowed: &[&str], what: &str, diags: &mut Diagnostic
         if !allowed.contains(&a.name.as_str()) {
             let help = match did_you_mean(&a.name, allowed.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
-                None => format!("the arguments of a {what} block are: {}", allowed.join(", ")),
+                None => format!(
+                    "the arguments of a {what} block are: {}",
+                    allowed.join(", ")
+                ),
             };
             diags.push(
-                Diagnostic::error("E0111", format!("Unsupported argument \"{}\" in {what} block", a.name))
-                    .with_span(a.name_span, "not expected here")
-                    .with_help(help),
+                Diagnostic::error(
+                    "E0111",
+                    format!("Unsupported argument \"{}\" in {what} block", a.name),
+                )
+                .with_span(a.name_span, "not expected here")
+                .with_help(help),
             );
         }
     }
@@ -452,18 +481,27 @@ fn decode_variable(module: &mut Module, b: Block, diags: &mut Diagnostics) {
     };
     let mut validations = Vec::new();
     for v in b.body.blocks_of("validation") {
-        match (v.body.attribute("condition"), v.body.attribute("error_message")) {
+        match (
+            v.body.attribute("condition"),
+            v.body.attribute("error_message"),
+        ) {
             (Some(c), Some(m)) => validations.push(Validation {
                 condition: c.expr.clone(),
                 error_message: m.expr.clone(),
             }),
             _ => diags.push(
-                Diagnostic::error("E0114", "A validation block needs `condition` and `error_message`")
-                    .with_span(v.header_span(), "incomplete validation"),
+                Diagnostic::error(
+                    "E0114",
+                    "A validation block needs `condition` and `error_message`",
+                )
+                .with_span(v.header_span(), "incomplete validation"),
             ),
         }
     }
-    let nullable = b.body.attribute("nullable").is_none_or(|a| !matches!(a.expr.kind, ExprKind::Bool(false)));
+    let nullable = b
+        .body
+        .attribute("nullable")
+        .is_none_or(|a| !matches!(a.expr.kind, ExprKind::Bool(false)));
     let var = Variable {
         name: name.clone(),
         ty,
@@ -490,7 +528,12 @@ fn decode_output(module: &mut Module, b: Block, diags: &mut Diagnostics) {
         return;
     };
     let name = l[0].to_string();
-    check_attrs(&b.body, &["value", "sensitive", "description", "depends_on"], "output", diags);
+    check_attrs(
+        &b.body,
+        &["value", "sensitive", "description", "depends_on"],
+        "output",
+        diags,
+    );
     let Some(value) = b.body.attribute("value") else {
         diags.push(
             Diagnostic::error("E0115", format!("Output \"{name}\" has no value"))
@@ -541,7 +584,12 @@ fn refs_list(a: &Attribute, what: &str, diags: &mut Diagnostics) -> Vec<Referenc
 fn decode_lifecycle(b: &Block, diags: &mut Diagnostics) -> Lifecycle {
     check_attrs(
         &b.body,
-        &["create_before_destroy", "prevent_destroy", "ignore_changes", "replace_triggered_by"],
+        &[
+            "create_before_destroy",
+            "prevent_destroy",
+            "ignore_changes",
+            "replace_triggered_by",
+        ],
         "lifecycle",
         diags,
     );
@@ -553,7 +601,9 @@ fn decode_lifecycle(b: &Block, diags: &mut Diagnostics) -> Lifecycle {
     };
     if let Some(a) = b.body.attribute("ignore_changes") {
         match &a.expr.kind {
-            ExprKind::Ref(r) if r.root == "all" && r.attrs.is_empty() => lc.ignore_all_changes = true,
+            ExprKind::Ref(r) if r.root == "all" && r.attrs.is_empty() => {
+                lc.ignore_all_changes = true
+            }
             ExprKind::Tuple(_) => {
                 for r in refs_list(a, "ignore_changes", diags) {
                     let mut path = vec![r.root.clone()];
@@ -562,8 +612,10 @@ fn decode_lifecycle(b: &Block, diags: &mut Diagnostics) -> Lifecycle {
                 }
             }
             _ => diags.push(
-                Diagnostic::error("E0116", "Invalid ignore_changes")
-                    .with_span(a.expr.span, "a list of attribute names or `all` is required"),
+                Diagnostic::error("E0116", "Invalid ignore_changes").with_span(
+                    a.expr.span,
+                    "a list of attribute names or `all` is required",
+                ),
             ),
         }
     }
@@ -580,7 +632,11 @@ fn decode_lifecycle(b: &Block, diags: &mut Diagnostics) -> Lifecycle {
 }
 
 fn decode_resource(module: &mut Module, b: Block, mode: Mode, diags: &mut Diagnostics) {
-    let what = if mode == Mode::Managed { "resource" } else { "data" };
+    let what = if mode == Mode::Managed {
+        "resource"
+    } else {
+        "data"
+    };
     let Some(l) = labels(&b, 2, "the type and the name", diags) else {
         return;
     };
@@ -665,7 +721,13 @@ fn decode_module_call(module: &mut Module, b: Block, diags: &mut Diagnostics) {
     if !(source.starts_with("./") || source.starts_with("../")) {
         diags.push(
             Diagnostic::error("E0119", "Only local module sources are supported")
-                .with_span(b.body.attribute("source").map(|a| a.expr.span).unwrap_or(span), "not a local path")
+                .with_span(
+                    b.body
+                        .attribute("source")
+                        .map(|a| a.expr.span)
+                        .unwrap_or(span),
+                    "not a local path",
+                )
                 .with_help("use a path that starts with ./ or ../"),
         );
         return;
@@ -673,8 +735,11 @@ fn decode_module_call(module: &mut Module, b: Block, diags: &mut Diagnostics) {
     for meta in ["count", "for_each", "providers"] {
         if let Some(a) = b.body.attribute(meta) {
             diags.push(
-                Diagnostic::error("E0120", format!("`{meta}` on module calls is not supported yet"))
-                    .with_span(a.name_span, "not supported"),
+                Diagnostic::error(
+                    "E0120",
+                    format!("`{meta}` on module calls is not supported yet"),
+                )
+                .with_span(a.name_span, "not supported"),
             );
         }
     }
@@ -687,7 +752,17 @@ fn decode_module_call(module: &mut Module, b: Block, diags: &mut Diagnostics) {
         .body
         .attributes
         .iter()
-        .filter(|a| !["source", "version", "count", "for_each", "providers", "depends_on"].contains(&a.name.as_str()))
+        .filter(|a| {
+            ![
+                "source",
+                "version",
+                "count",
+                "for_each",
+                "providers",
+                "depends_on",
+            ]
+            .contains(&a.name.as_str())
+        })
         .cloned()
         .collect();
     module.module_calls.insert(

@@ -81,6 +81,9 @@ fn parse(e: &Expr, in_object: bool) -> Result<(Type, bool), Diagnostic> {
                 )),
             }
         }
-        _ => Err(bad(e, "expected a type such as string, list(string) or object({...})")),
+        _ => Err(bad(
+            e,
+            "expected a type such as string, list(string) or object({...})",
+        )),
     }
 }

@@ -33,7 +33,10 @@ pub fn load_var_file(path: &Path, sources: &mut SourceMap) -> (Vec<VarValue>, Di
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
-            diags.push(Diagnostic::error("E0122", format!("Cannot read variables file {}: {e}", path.display())));
+            diags.push(Diagnostic::error(
+                "E0122",
+                format!("Cannot read variables file {}: {e}", path.display()),
+            ));
             return (out, diags);
         }
     };
@@ -50,8 +53,14 @@ pub fn load_var_file(path: &Path, sources: &mut SourceMap) -> (Vec<VarValue>, Di
                     });
                 }
             }
-            Ok(_) => diags.push(Diagnostic::error("E0122", format!("{display}: the top level must be a JSON object"))),
-            Err(e) => diags.push(Diagnostic::error("E0122", format!("{display}: invalid JSON: {e}"))),
+            Ok(_) => diags.push(Diagnostic::error(
+                "E0122",
+                format!("{display}: the top level must be a JSON object"),
+            )),
+            Err(e) => diags.push(Diagnostic::error(
+                "E0122",
+                format!("{display}: invalid JSON: {e}"),
+            )),
         }
         return (out, diags);
     }
@@ -76,8 +85,10 @@ pub fn load_var_file(path: &Path, sources: &mut SourceMap) -> (Vec<VarValue>, Di
             }),
             Err(mut d) => {
                 if d.code == "E0201" || d.code == "E0206" {
-                    d = Diagnostic::error("E0124", "Variables may not be used here")
-                        .with_span(a.expr.span, "a variables file can only hold constant values");
+                    d = Diagnostic::error("E0124", "Variables may not be used here").with_span(
+                        a.expr.span,
+                        "a variables file can only hold constant values",
+                    );
                 }
                 diags.push(d)
             }
@@ -96,7 +107,11 @@ pub fn parse_raw_value(raw: &str, ty: &Type) -> Result<Value, String> {
             let mut sm = SourceMap::default();
             let id = sm.add("<value>", raw);
             let expr = iac_syntax::parse_expression(id, raw).map_err(|d| {
-                format!("{}: {}", d.message, d.primary.map(|l| l.message).unwrap_or_default())
+                format!(
+                    "{}: {}",
+                    d.message,
+                    d.primary.map(|l| l.message).unwrap_or_default()
+                )
             })?;
             let mut ctx = EvalContext::new(&EmptyNamespace, ".".into(), ".".into());
             ctx.eval(&expr).map_err(|d| d.message)
@@ -115,7 +130,10 @@ mod tests {
 
     #[test]
     fn raw_values_follow_the_declared_type() {
-        assert_eq!(parse_raw_value("5", &Type::Number).unwrap(), Value::string("5"));
+        assert_eq!(
+            parse_raw_value("5", &Type::Number).unwrap(),
+            Value::string("5")
+        );
         let l = parse_raw_value("[\"a\", \"b\"]", &Type::List(Box::new(Type::String))).unwrap();
         assert_eq!(l, Value::List(vec![Value::string("a"), Value::string("b")]));
         assert!(parse_raw_value("[1,", &Type::List(Box::new(Type::Number))).is_err());

@@ -251,7 +251,10 @@ impl IntoIterator for Diagnostics {
 }
 
 /// Returns the candidate closest to `name`, if it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let mut best: Option<(f64, &str)> = None;
     for c in candidates {
         let score = strsim_jaro_winkler(name, c);
@@ -305,7 +308,8 @@ fn strsim_jaro_winkler(a: &str, b: &str) -> f64 {
         }
     }
     let m = matches as f64;
-    let jaro = (m / a.len() as f64 + m / b.len() as f64 + (m - transpositions as f64 / 2.0) / m) / 3.0;
+    let jaro =
+        (m / a.len() as f64 + m / b.len() as f64 + (m - transpositions as f64 / 2.0) / m) / 3.0;
     let prefix = a.iter().zip(&b).take(4).take_while(|(x, y)| x == y).count() as f64;
     jaro + prefix * 0.1 * (1.0 - jaro)
 }
@@ -324,7 +328,11 @@ pub fn render_human(diag: &Diagnostic, sources: &SourceMap, color: bool) -> Stri
     };
     let sc = if color { sev_color } else { "" };
     let mut out = String::new();
-    let _ = writeln!(out, "{sc}{sev}[{}]{reset}{bold}: {}{reset}", diag.code, diag.message);
+    let _ = writeln!(
+        out,
+        "{sc}{sev}[{}]{reset}{bold}: {}{reset}",
+        diag.code, diag.message
+    );
     let mut labels: Vec<(&Label, bool)> = Vec::new();
     if let Some(p) = &diag.primary {
         labels.push((p, true));
@@ -443,7 +451,10 @@ mod tests {
     fn did_you_mean_picks_close_names_only() {
         assert_eq!(did_you_mean("nmae", ["name", "other"]), Some("name"));
         assert_eq!(did_you_mean("zzz", ["name", "other"]), None);
-        assert_eq!(did_you_mean("terraform_dat", ["terraform_data", "random_pet"]), Some("terraform_data"));
+        assert_eq!(
+            did_you_mean("terraform_dat", ["terraform_data", "random_pet"]),
+            Some("terraform_data")
+        );
     }
 
     #[test]

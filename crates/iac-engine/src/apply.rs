@@ -20,7 +20,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use sha2::Digest;
 
 use crate::graph::{build_graph, module_tree, NodeKey};
-use crate::plan::{eval_instance, expand, normalize, Planner};
+use crate::plan::{eval_instance, expand, normalize, Planner, ResourceCtx};
 use crate::scope::{aggregate, Repetition, Values};
 use crate::{ApplyInput, Engine, PlanInput};
 
@@ -83,11 +83,20 @@ fn idempotency_token(plan: &Plan, c: &ResourceChange) -> String {
     h.update(plan.prior_serial.to_le_bytes());
     h.update(c.addr.to_string().as_bytes());
     h.update(format!("{:?}", c.action).as_bytes());
-    h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+    h.finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Every known value in `planned` must be kept by `now`.
-fn consistent(planned: &Value, now: &Value, fp: &Fingerprinter, path: &mut Vec<PathStep>) -> Result<(), String> {
+fn consistent(
+    planned: &Value,
+    now: &Value,
+    fp: &Fingerprinter,
+    path: &mut Vec<PathStep>,
+) -> Result<(), String> {
     match (planned, now) {
         (Value::Unknown, _) => Ok(()),
         (Value::Sensitive(p), n) if p.is_unknown() => {
@@ -148,20 +157,29 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
         not_done: plan.changes.len(),
     };
     if plan.errored {
-        diags.push(Diagnostic::error("E0601", "The plan has errors and cannot be applied"));
+        diags.push(Diagnostic::error(
+            "E0601",
+            "The plan has errors and cannot be applied",
+        ));
         return fail(diags, working);
     }
     // The journal needs a snapshot to stand on.
     match input.backend.read() {
         Ok(None) => {
             if let Err(e) = input.backend.write(&base) {
-                diags.push(Diagnostic::error("E0602", format!("Cannot write state: {e}")));
+                diags.push(Diagnostic::error(
+                    "E0602",
+                    format!("Cannot write state: {e}"),
+                ));
                 return fail(diags, working);
             }
         }
         Ok(Some(_)) => {}
         Err(e) => {
-            diags.push(Diagnostic::error("E0602", format!("Cannot read state: {e}")));
+            diags.push(Diagnostic::error(
+                "E0602",
+                format!("Cannot read state: {e}"),
+            ));
             return fail(diags, working);
         }
     }
@@ -169,16 +187,28 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
     // What refresh and moved blocks found goes into state first.
     let mut start_ops: Vec<StateOp> = Vec::new();
     for d in &plan.drift {
-        let provider = working.resources.get(&d.addr).map(|i| i.provider.clone()).unwrap_or_default();
+        let provider = working
+            .resources
+            .get(&d.addr)
+            .map(|i| i.provider.clone())
+            .unwrap_or_default();
         match &d.after {
-            None => start_ops.push(StateOp::SetObject { addr: d.addr.clone(), provider, deposed: None, object: None }),
+            None => start_ops.push(StateOp::SetObject {
+                addr: d.addr.clone(),
+                provider,
+                deposed: None,
+                object: None,
+            }),
             Some(after) => {
                 if let Some(obj) = working.current(&d.addr) {
                     start_ops.push(StateOp::SetObject {
                         addr: d.addr.clone(),
                         provider,
                         deposed: None,
-                        object: Some(ResourceObject { attributes: after.clone(), ..obj.clone() }),
+                        object: Some(ResourceObject {
+                            attributes: after.clone(),
+                            ..obj.clone()
+                        }),
                     });
                 }
             }
@@ -192,12 +222,23 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
         if changed {
             working.serial = base.serial + 1;
             if let Err(e) = input.backend.write(&working) {
-                diags.push(Diagnostic::error("E0602", format!("Cannot write state: {e}")));
+                diags.push(Diagnostic::error(
+                    "E0602",
+                    format!("Cannot write state: {e}"),
+                ));
                 changed = false;
             }
         }
         let _ = changed;
-        return ApplyOutcome { state: working, diagnostics: diags, added: 0, changed: 0, destroyed: 0, interrupted: false, not_done: 0 };
+        return ApplyOutcome {
+            state: working,
+            diagnostics: diags,
+            added: 0,
+            changed: 0,
+            destroyed: 0,
+            interrupted: false,
+            not_done: 0,
+        };
     }
     for c in &plan.changes {
         if let Some(prev) = &c.previous_addr {
@@ -206,8 +247,18 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                 tmp.apply_op(op);
             }
             if let Some(inst) = tmp.resources.get(prev).cloned() {
-                start_ops.push(StateOp::SetObject { addr: prev.clone(), provider: inst.provider.clone(), deposed: None, object: None });
-                start_ops.push(StateOp::SetObject { addr: c.addr.clone(), provider: inst.provider.clone(), deposed: None, object: inst.current.clone() });
+                start_ops.push(StateOp::SetObject {
+                    addr: prev.clone(),
+                    provider: inst.provider.clone(),
+                    deposed: None,
+                    object: None,
+                });
+                start_ops.push(StateOp::SetObject {
+                    addr: c.addr.clone(),
+                    provider: inst.provider.clone(),
+                    deposed: None,
+                    object: inst.current.clone(),
+                });
             }
         }
     }
@@ -216,7 +267,10 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
             working.apply_op(op);
         }
         if let Err(e) = input.backend.append(&base, &start_ops) {
-            diags.push(Diagnostic::error("E0602", format!("Cannot record state: {e}")));
+            diags.push(Diagnostic::error(
+                "E0602",
+                format!("Cannot record state: {e}"),
+            ));
             return fail(diags, working);
         }
     }
@@ -258,7 +312,10 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
         if c.action != Action::Delete && c.deposed.is_none() {
             by_resource.entry(rkey.clone()).or_default().push(i);
         }
-        if matches!(c.action, Action::Delete | Action::DeleteThenCreate | Action::CreateThenDelete) {
+        if matches!(
+            c.action,
+            Action::Delete | Action::DeleteThenCreate | Action::CreateThenDelete
+        ) {
             let d = g.add_node(ANode::Destroy(i));
             destroy_nodes.push((i, d));
             let rnode = resource_nodes.get(&rkey).map(|n| cmap[n]);
@@ -328,17 +385,25 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
         validate_only: false,
     };
 
-    let mut status: HashMap<NodeIndex, NodeStatus> = g.node_indices().map(|n| (n, NodeStatus::Waiting)).collect();
+    let mut status: HashMap<NodeIndex, NodeStatus> =
+        g.node_indices().map(|n| (n, NodeStatus::Waiting)).collect();
     let mut waiting_on: HashMap<NodeIndex, usize> = g
         .node_indices()
-        .map(|n| (n, g.neighbors_directed(n, petgraph::Direction::Incoming).count()))
+        .map(|n| {
+            (
+                n,
+                g.neighbors_directed(n, petgraph::Direction::Incoming)
+                    .count(),
+            )
+        })
         .collect();
     let mut ready: VecDeque<NodeIndex> = g.node_indices().filter(|n| waiting_on[n] == 0).collect();
     let mut pending_ops: HashMap<NodeIndex, usize> = HashMap::new();
     let mut node_failed: HashSet<NodeIndex> = HashSet::new();
     let mut instance_values: HashMap<NodeIndex, BTreeMap<InstanceKey, Value>> = HashMap::new();
     let mut queued: VecDeque<(Op, LocalBoxFuture<'static, ApplyResult>)> = VecDeque::new();
-    let mut inflight: FuturesUnordered<LocalBoxFuture<'static, (Op, ApplyResult)>> = FuturesUnordered::new();
+    let mut inflight: FuturesUnordered<LocalBoxFuture<'static, (Op, ApplyResult)>> =
+        FuturesUnordered::new();
     let mut cbd_deposed: HashMap<usize, String> = HashMap::new();
     let parallelism = input.parallelism.max(1);
     let mut interrupted = false;
@@ -354,7 +419,14 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
         ready: &mut VecDeque<NodeIndex>,
         node_failed: &mut HashSet<NodeIndex>,
     ) {
-        status.insert(n, if ok { NodeStatus::Done } else { NodeStatus::Failed });
+        status.insert(
+            n,
+            if ok {
+                NodeStatus::Done
+            } else {
+                NodeStatus::Failed
+            },
+        );
         if !ok {
             node_failed.insert(n);
         }
@@ -384,12 +456,27 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                 if let ANode::Config(cn) = g[n] {
                     if let NodeKey::Resource(..) = &ev.graph.graph[cn] {
                         let rk = ev.graph.graph[cn].to_string();
-                        not_done += by_resource.get(&rk).map(|v| v.iter().filter(|i| plan.changes[**i].action != Action::NoOp).count()).unwrap_or(0);
+                        not_done += by_resource
+                            .get(&rk)
+                            .map(|v| {
+                                v.iter()
+                                    .filter(|i| plan.changes[**i].action != Action::NoOp)
+                                    .count()
+                            })
+                            .unwrap_or(0);
                     }
                 } else {
                     not_done += 1;
                 }
-                finish(&g, n, false, &mut status, &mut waiting_on, &mut ready, &mut node_failed);
+                finish(
+                    &g,
+                    n,
+                    false,
+                    &mut status,
+                    &mut waiting_on,
+                    &mut ready,
+                    &mut node_failed,
+                );
                 continue;
             }
             status.insert(n, NodeStatus::Running);
@@ -397,15 +484,39 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                 ANode::Config(cn) => match ev.graph.graph[cn].clone() {
                     NodeKey::Var(p, name) => {
                         ev.walk_variable_pub(&p, &name);
-                        finish(&g, n, true, &mut status, &mut waiting_on, &mut ready, &mut node_failed);
+                        finish(
+                            &g,
+                            n,
+                            true,
+                            &mut status,
+                            &mut waiting_on,
+                            &mut ready,
+                            &mut node_failed,
+                        );
                     }
                     NodeKey::Local(p, name) => {
                         ev.walk_local_pub(&p, &name);
-                        finish(&g, n, true, &mut status, &mut waiting_on, &mut ready, &mut node_failed);
+                        finish(
+                            &g,
+                            n,
+                            true,
+                            &mut status,
+                            &mut waiting_on,
+                            &mut ready,
+                            &mut node_failed,
+                        );
                     }
                     NodeKey::Output(p, name) => {
                         ev.walk_output_pub(&p, &name);
-                        finish(&g, n, true, &mut status, &mut waiting_on, &mut ready, &mut node_failed);
+                        finish(
+                            &g,
+                            n,
+                            true,
+                            &mut status,
+                            &mut waiting_on,
+                            &mut ready,
+                            &mut node_failed,
+                        );
                     }
                     NodeKey::Resource(p, key) => {
                         let rk = ev.graph.graph[cn].to_string();
@@ -425,26 +536,45 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                             .resources
                             .iter()
                             .filter(|(a, _)| a.resource == raddr && !deleted.contains(*a))
-                            .filter_map(|(a, i)| i.current.as_ref().map(|o| (a.key.clone(), o.attributes.clone())))
+                            .filter_map(|(a, i)| {
+                                i.current
+                                    .as_ref()
+                                    .map(|o| (a.key.clone(), o.attributes.clone()))
+                            })
                             .collect();
                         let idxs = by_resource.get(&rk).cloned().unwrap_or_default();
-                        let Some((provider, schema)) = engine.providers.for_type(&r.ty, data) else {
+                        let Some((provider, schema)) = engine.providers.for_type(&r.ty, data)
+                        else {
                             instance_values.insert(n, inst);
-                            finish(&g, n, true, &mut status, &mut waiting_on, &mut ready, &mut node_failed);
+                            finish(
+                                &g,
+                                n,
+                                true,
+                                &mut status,
+                                &mut waiting_on,
+                                &mut ready,
+                                &mut node_failed,
+                            );
                             continue;
                         };
                         let (provider, schema) = (provider.clone(), schema.clone());
-                        let each_values: HashMap<InstanceKey, Option<Value>> = if r.for_each.is_some() && !idxs.is_empty() {
-                            let scope = ev.values.scope(&p);
-                            let mut ctx = iac_config::EvalContext::new(&scope, m.dir.clone(), input.module.dir.clone());
-                            let mut d = Diagnostics::new();
-                            let r2 = expand(r, &mut ctx, &mut d);
-                            drop(ctx);
-                            diags.extend(d);
-                            r2.map(|(_, keys)| keys.into_iter().collect()).unwrap_or_default()
-                        } else {
-                            HashMap::new()
-                        };
+                        let each_values: HashMap<InstanceKey, Option<Value>> =
+                            if r.for_each.is_some() && !idxs.is_empty() {
+                                let scope = ev.values.scope(&p);
+                                let mut ctx = iac_config::EvalContext::new(
+                                    &scope,
+                                    m.dir.clone(),
+                                    input.module.dir.clone(),
+                                );
+                                let mut d = Diagnostics::new();
+                                let r2 = expand(r, &mut ctx, &mut d);
+                                drop(ctx);
+                                diags.extend(d);
+                                r2.map(|(_, keys)| keys.into_iter().collect())
+                                    .unwrap_or_default()
+                            } else {
+                                HashMap::new()
+                            };
                         let mut ops = 0;
                         let mut failed = false;
                         for i in idxs {
@@ -457,9 +587,16 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                             }
                             let mut ds = Vec::new();
                             let each = each_values.get(&c.addr.key).cloned().flatten();
-                            let config = eval_instance(
-                                r, &schema, &p, m, &input.module.dir, input.workspace, &ev.values, &c.addr.key, each.as_ref(), &mut ds,
-                            );
+                            let rc = ResourceCtx {
+                                r,
+                                schema: &schema,
+                                path: &p,
+                                module: m,
+                                root_dir: &input.module.dir,
+                                workspace: input.workspace,
+                            };
+                            let config =
+                                eval_instance(&rc, &ev.values, &c.addr.key, each.as_ref(), &mut ds);
                             if ds.iter().any(|d| d.is_error()) {
                                 diags.extend(Diagnostics(ds));
                                 failed = true;
@@ -468,22 +605,43 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                             if c.action == Action::Read {
                                 let provider = provider.clone();
                                 let ty = r.ty.clone();
-                                let fut = async move { provider.read_data(&ty, &config).await.map(Some) }.boxed_local();
-                                queued.push_back((Op { node: n, change: i, destroy: false, deposed: None, started: Instant::now() }, fut));
+                                let fut =
+                                    async move { provider.read_data(&ty, &config).await.map(Some) }
+                                        .boxed_local();
+                                queued.push_back((
+                                    Op {
+                                        node: n,
+                                        change: i,
+                                        destroy: false,
+                                        deposed: None,
+                                        started: Instant::now(),
+                                    },
+                                    fut,
+                                ));
                                 ops += 1;
                                 continue;
                             }
-                            let prior = if c.action == Action::Update { c.before.clone() } else { None };
+                            let prior = if c.action == Action::Update {
+                                c.before.clone()
+                            } else {
+                                None
+                            };
                             let config = match &prior {
                                 Some(pv) => normalize(config, pv, &fp),
                                 None => config,
                             };
-                            let resp = provider.plan_resource(PlanRequest { type_name: &r.ty, prior: prior.as_ref(), config: &config });
+                            let resp = provider.plan_resource(PlanRequest {
+                                type_name: &r.ty,
+                                prior: prior.as_ref(),
+                                config: &config,
+                            });
                             let mut planned = resp.planned;
                             // ignore_changes as planned: keep the planned value for ignored inputs.
                             if let (Some(after), Some(_)) = (&c.after, &prior) {
                                 for ig in &r.lifecycle.ignore_changes {
-                                    if let (Value::Map(pm), Some(v)) = (&mut planned, after.as_map().and_then(|m| m.get(&ig[0]))) {
+                                    if let (Value::Map(pm), Some(v)) =
+                                        (&mut planned, after.as_map().and_then(|m| m.get(&ig[0])))
+                                    {
                                         pm.insert(ig[0].clone(), v.clone());
                                     }
                                 }
@@ -492,7 +650,8 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                                 }
                             }
                             if let Some(after) = &c.after {
-                                if let Err(path) = consistent(after, &planned, &fp, &mut Vec::new()) {
+                                if let Err(path) = consistent(after, &planned, &fp, &mut Vec::new())
+                                {
                                     diags.push(Diagnostic::error(
                                         "E0604",
                                         format!("{}: the configuration changed between plan and apply", c.addr),
@@ -505,16 +664,33 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                                 // The old object is deposed while the new one is created.
                                 let key: String = idempotency_token(plan, c)[..8].to_string();
                                 if let Some(obj) = working.current(&c.addr).cloned() {
-                                    let provider_name = working.resources.get(&c.addr).map(|x| x.provider.clone()).unwrap_or_default();
+                                    let provider_name = working
+                                        .resources
+                                        .get(&c.addr)
+                                        .map(|x| x.provider.clone())
+                                        .unwrap_or_default();
                                     let ops2 = vec![
-                                        StateOp::SetObject { addr: c.addr.clone(), provider: provider_name.clone(), deposed: Some(key.clone()), object: Some(obj) },
-                                        StateOp::SetObject { addr: c.addr.clone(), provider: provider_name, deposed: None, object: None },
+                                        StateOp::SetObject {
+                                            addr: c.addr.clone(),
+                                            provider: provider_name.clone(),
+                                            deposed: Some(key.clone()),
+                                            object: Some(obj),
+                                        },
+                                        StateOp::SetObject {
+                                            addr: c.addr.clone(),
+                                            provider: provider_name,
+                                            deposed: None,
+                                            object: None,
+                                        },
                                     ];
                                     for op in &ops2 {
                                         working.apply_op(op);
                                     }
                                     if let Err(e) = input.backend.append(&base, &ops2) {
-                                        diags.push(Diagnostic::error("E0602", format!("Cannot record state: {e}")));
+                                        diags.push(Diagnostic::error(
+                                            "E0602",
+                                            format!("Cannot record state: {e}"),
+                                        ));
                                     }
                                     dirty = true;
                                     cbd_deposed.insert(i, key);
@@ -535,7 +711,16 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                                     .await
                             }
                             .boxed_local();
-                            queued.push_back((Op { node: n, change: i, destroy: false, deposed: None, started: Instant::now() }, fut));
+                            queued.push_back((
+                                Op {
+                                    node: n,
+                                    change: i,
+                                    destroy: false,
+                                    deposed: None,
+                                    started: Instant::now(),
+                                },
+                                fut,
+                            ));
                             ops += 1;
                         }
                         instance_values.insert(n, inst);
@@ -544,11 +729,27 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                             queued.retain(|(op, _)| op.node != n);
                             let v = aggregate(rep, &instance_values[&n]);
                             ev.values.module(&p).resources.insert(key.clone(), v);
-                            finish(&g, n, false, &mut status, &mut waiting_on, &mut ready, &mut node_failed);
+                            finish(
+                                &g,
+                                n,
+                                false,
+                                &mut status,
+                                &mut waiting_on,
+                                &mut ready,
+                                &mut node_failed,
+                            );
                         } else if ops == 0 {
                             let v = aggregate(rep, &instance_values[&n]);
                             ev.values.module(&p).resources.insert(key.clone(), v);
-                            finish(&g, n, true, &mut status, &mut waiting_on, &mut ready, &mut node_failed);
+                            finish(
+                                &g,
+                                n,
+                                true,
+                                &mut status,
+                                &mut waiting_on,
+                                &mut ready,
+                                &mut node_failed,
+                            );
                         } else {
                             pending_ops.insert(n, ops);
                         }
@@ -562,16 +763,39 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                         c.deposed.clone()
                     };
                     let prior = match &deposed {
-                        Some(k) => working.resources.get(&c.addr).and_then(|x| x.deposed.get(k)).map(|o| o.attributes.clone()),
+                        Some(k) => working
+                            .resources
+                            .get(&c.addr)
+                            .and_then(|x| x.deposed.get(k))
+                            .map(|o| o.attributes.clone()),
                         None => working.current(&c.addr).map(|o| o.attributes.clone()),
                     };
                     let Some(prior) = prior.or_else(|| c.before.clone()) else {
-                        finish(&g, n, true, &mut status, &mut waiting_on, &mut ready, &mut node_failed);
+                        finish(
+                            &g,
+                            n,
+                            true,
+                            &mut status,
+                            &mut waiting_on,
+                            &mut ready,
+                            &mut node_failed,
+                        );
                         continue;
                     };
                     let Some(provider) = engine.providers.by_name(&c.provider).cloned() else {
-                        diags.push(Diagnostic::error("E0702", format!("{}: provider \"{}\" is not available", c.addr, c.provider)));
-                        finish(&g, n, false, &mut status, &mut waiting_on, &mut ready, &mut node_failed);
+                        diags.push(Diagnostic::error(
+                            "E0702",
+                            format!("{}: provider \"{}\" is not available", c.addr, c.provider),
+                        ));
+                        finish(
+                            &g,
+                            n,
+                            false,
+                            &mut status,
+                            &mut waiting_on,
+                            &mut ready,
+                            &mut node_failed,
+                        );
                         continue;
                     };
                     let ty = c.addr.resource.ty.clone();
@@ -588,7 +812,16 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                             .await
                     }
                     .boxed_local();
-                    queued.push_back((Op { node: n, change: i, destroy: true, deposed, started: Instant::now() }, fut));
+                    queued.push_back((
+                        Op {
+                            node: n,
+                            change: i,
+                            destroy: true,
+                            deposed,
+                            started: Instant::now(),
+                        },
+                        fut,
+                    ));
                     pending_ops.insert(n, 1);
                 }
             }
@@ -599,9 +832,15 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                 interrupted = true;
                 break;
             }
-            let Some((mut op, fut)) = queued.pop_front() else { break };
+            let Some((mut op, fut)) = queued.pop_front() else {
+                break;
+            };
             let c = &plan.changes[op.change];
-            (input.on_event)(ApplyEvent::Started { addr: c.addr.to_string(), action: change_verb(c.action, op.destroy), destroy: op.destroy });
+            (input.on_event)(ApplyEvent::Started {
+                addr: c.addr.to_string(),
+                action: change_verb(c.action, op.destroy),
+                destroy: op.destroy,
+            });
             op.started = Instant::now();
             inflight.push(async move { (op, fut.await) }.boxed_local());
         }
@@ -630,14 +869,25 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
             match result {
                 Ok(new) => {
                     if op.destroy {
-                        ops.push(StateOp::SetObject { addr: c.addr.clone(), provider: c.provider.clone(), deposed: op.deposed.clone(), object: None });
+                        ops.push(StateOp::SetObject {
+                            addr: c.addr.clone(),
+                            provider: c.provider.clone(),
+                            deposed: op.deposed.clone(),
+                            object: None,
+                        });
                         outcome_counts.2 += 1;
                     } else if c.action == Action::Read {
                         if let Some(v) = new {
-                            instance_values.entry(op.node).or_default().insert(c.addr.key.clone(), v);
+                            instance_values
+                                .entry(op.node)
+                                .or_default()
+                                .insert(c.addr.key.clone(), v);
                         }
                     } else if let Some(v) = new {
-                        instance_values.entry(op.node).or_default().insert(c.addr.key.clone(), v.clone());
+                        instance_values
+                            .entry(op.node)
+                            .or_default()
+                            .insert(c.addr.key.clone(), v.clone());
                         ops.push(StateOp::SetObject {
                             addr: c.addr.clone(),
                             provider: c.provider.clone(),
@@ -654,8 +904,22 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                             _ => outcome_counts.0 += 1,
                         }
                     }
-                    let id = if op.destroy { c.before.as_ref().and_then(id_of) } else { instance_values.get(&op.node).and_then(|m| m.get(&c.addr.key)).and_then(id_of) };
-                    (input.on_event)(ApplyEvent::Finished { addr: c.addr.to_string(), action: verb, destroy: op.destroy, elapsed, id, error: false });
+                    let id = if op.destroy {
+                        c.before.as_ref().and_then(id_of)
+                    } else {
+                        instance_values
+                            .get(&op.node)
+                            .and_then(|m| m.get(&c.addr.key))
+                            .and_then(id_of)
+                    };
+                    (input.on_event)(ApplyEvent::Finished {
+                        addr: c.addr.to_string(),
+                        action: verb,
+                        destroy: op.destroy,
+                        elapsed,
+                        id,
+                        error: false,
+                    });
                     let left = pending_ops.entry(op.node).or_insert(1);
                     *left -= 1;
                     if *left == 0 {
@@ -663,17 +927,46 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                     }
                 }
                 Err(errs) => {
-                    (input.on_event)(ApplyEvent::Finished { addr: c.addr.to_string(), action: verb, destroy: op.destroy, elapsed, id: None, error: true });
+                    (input.on_event)(ApplyEvent::Finished {
+                        addr: c.addr.to_string(),
+                        action: verb,
+                        destroy: op.destroy,
+                        elapsed,
+                        id: None,
+                        error: true,
+                    });
                     for e in errs {
-                        let at = if e.path.is_empty() { String::new() } else { format!(" ({})", path_to_string(&e.path)) };
-                        diags.push(Diagnostic::error("E0605", format!("{}{at}: {}", c.addr, e.summary)).with_help(e.detail));
+                        let at = if e.path.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({})", path_to_string(&e.path))
+                        };
+                        diags.push(
+                            Diagnostic::error("E0605", format!("{}{at}: {}", c.addr, e.summary))
+                                .with_help(e.detail),
+                        );
                     }
                     if c.action == Action::CreateThenDelete && !op.destroy {
                         // The new object was not created: the deposed one becomes current again.
                         if let Some(k) = cbd_deposed.remove(&op.change) {
-                            if let Some(obj) = working.resources.get(&c.addr).and_then(|x| x.deposed.get(&k)).cloned() {
-                                ops.push(StateOp::SetObject { addr: c.addr.clone(), provider: c.provider.clone(), deposed: None, object: Some(obj) });
-                                ops.push(StateOp::SetObject { addr: c.addr.clone(), provider: c.provider.clone(), deposed: Some(k), object: None });
+                            if let Some(obj) = working
+                                .resources
+                                .get(&c.addr)
+                                .and_then(|x| x.deposed.get(&k))
+                                .cloned()
+                            {
+                                ops.push(StateOp::SetObject {
+                                    addr: c.addr.clone(),
+                                    provider: c.provider.clone(),
+                                    deposed: None,
+                                    object: Some(obj),
+                                });
+                                ops.push(StateOp::SetObject {
+                                    addr: c.addr.clone(),
+                                    provider: c.provider.clone(),
+                                    deposed: Some(k),
+                                    object: None,
+                                });
                             }
                         }
                     }
@@ -692,7 +985,10 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
             }
             dirty = true;
             if let Err(e) = input.backend.append(&base, &ops) {
-                diags.push(Diagnostic::error("E0602", format!("Cannot record state: {e}")));
+                diags.push(Diagnostic::error(
+                    "E0602",
+                    format!("Cannot record state: {e}"),
+                ));
                 input.cancel.store(true, Ordering::SeqCst);
             }
         }
@@ -711,7 +1007,15 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                     ev.values.module(&p).resources.insert(key, v);
                 }
             }
-            finish(&g, n, ok, &mut status, &mut waiting_on, &mut ready, &mut node_failed);
+            finish(
+                &g,
+                n,
+                ok,
+                &mut status,
+                &mut waiting_on,
+                &mut ready,
+                &mut node_failed,
+            );
         }
     }
     diags.extend(std::mem::take(&mut ev.diags));
@@ -721,12 +1025,21 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
     let mut outputs: BTreeMap<String, OutputState> = BTreeMap::new();
     let vals = ev.values.modules.get(&Vec::new());
     for (name, o) in &root.outputs {
-        let new = vals.and_then(|v| v.outputs.get(name)).filter(|v| v.is_wholly_known()).cloned();
+        let new = vals
+            .and_then(|v| v.outputs.get(name))
+            .filter(|v| v.is_wholly_known())
+            .cloned();
         let skipped = cgraph_output_failed(&g, &ev, &status, name);
         match new {
             Some(v) if !skipped => {
                 let sensitive = o.sensitive || v.contains_sensitive();
-                outputs.insert(name.clone(), OutputState { value: v.unmark_deep().0, sensitive });
+                outputs.insert(
+                    name.clone(),
+                    OutputState {
+                        value: v.unmark_deep().0,
+                        sensitive,
+                    },
+                );
             }
             _ => {
                 if let Some(prev) = working.outputs.get(name) {
@@ -766,7 +1079,9 @@ fn cgraph_output_failed(
     name: &str,
 ) -> bool {
     let key = NodeKey::Output(Vec::new(), name.to_string());
-    let Some(ci) = ev.graph.index.get(&key) else { return true };
+    let Some(ci) = ev.graph.index.get(&key) else {
+        return true;
+    };
     g.node_indices()
         .find(|n| g[*n] == ANode::Config(*ci))
         .is_none_or(|n| status.get(&n) != Some(&NodeStatus::Done))

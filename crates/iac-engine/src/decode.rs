@@ -70,8 +70,11 @@ pub fn eval_body(
         };
         if !s.optional && !s.required {
             diags.push(
-                Diagnostic::error("E0205", format!("Cannot set computed attribute \"{}\"", a.name))
-                    .with_span(a.name_span, "this attribute is set by the provider"),
+                Diagnostic::error(
+                    "E0205",
+                    format!("Cannot set computed attribute \"{}\"", a.name),
+                )
+                .with_span(a.name_span, "this attribute is set by the provider"),
             );
             continue;
         }
@@ -107,8 +110,10 @@ pub fn eval_body(
     for b in &body.blocks {
         if b.kind == "dynamic" {
             diags.push(
-                Diagnostic::error("E0208", "dynamic blocks are not supported yet")
-                    .with_span(b.kind_span, "write the nested blocks out, or use count/for_each on the resource"),
+                Diagnostic::error("E0208", "dynamic blocks are not supported yet").with_span(
+                    b.kind_span,
+                    "write the nested blocks out, or use count/for_each on the resource",
+                ),
             );
             continue;
         }
@@ -133,12 +138,23 @@ pub fn eval_body(
         let blocks: Vec<&iac_syntax::Block> = body.blocks_of(name).collect();
         let values: Vec<Value> = blocks
             .iter()
-            .map(|b| eval_body(&b.body, &nb.block, b.header_span(), &format!("a {name} block"), ctx, diags))
+            .map(|b| {
+                eval_body(
+                    &b.body,
+                    &nb.block,
+                    b.header_span(),
+                    &format!("a {name} block"),
+                    ctx,
+                    diags,
+                )
+            })
             .collect();
         if blocks.len() < nb.min_items {
             diags.push(
-                Diagnostic::error("E0204", format!("Missing required block \"{name}\""))
-                    .with_span(header, format!("at least {} `{name}` block(s) are required", nb.min_items)),
+                Diagnostic::error("E0204", format!("Missing required block \"{name}\"")).with_span(
+                    header,
+                    format!("at least {} `{name}` block(s) are required", nb.min_items),
+                ),
             );
         }
         if let Some(max) = nb.max_items {
@@ -189,7 +205,12 @@ pub fn span_of_path(body: &Body, path: &[PathStep], header: Span) -> Span {
 }
 
 /// Turns a provider's diagnostic into ours, located in the source.
-pub fn provider_diagnostic(d: &AttrDiagnostic, body: &Body, header: Span, addr: &str) -> Diagnostic {
+pub fn provider_diagnostic(
+    d: &AttrDiagnostic,
+    body: &Body,
+    header: Span,
+    addr: &str,
+) -> Diagnostic {
     let span = span_of_path(body, &d.path, header);
     let at = if d.path.is_empty() {
         addr.to_string()

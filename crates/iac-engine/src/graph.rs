@@ -64,7 +64,10 @@ impl Graph {
         let mut stack = vec![node];
         let mut out = Vec::new();
         while let Some(n) = stack.pop() {
-            for dep in self.graph.neighbors_directed(n, petgraph::Direction::Incoming) {
+            for dep in self
+                .graph
+                .neighbors_directed(n, petgraph::Direction::Incoming)
+            {
                 if seen.insert(dep) {
                     if let NodeKey::Resource(..) = self.graph[dep] {
                         out.push(self.graph[dep].clone());
@@ -82,7 +85,10 @@ impl Graph {
         let mut seen: std::collections::HashSet<NodeIndex> = nodes.iter().copied().collect();
         let mut stack: Vec<NodeIndex> = nodes.to_vec();
         while let Some(n) = stack.pop() {
-            for dep in self.graph.neighbors_directed(n, petgraph::Direction::Incoming) {
+            for dep in self
+                .graph
+                .neighbors_directed(n, petgraph::Direction::Incoming)
+            {
                 if seen.insert(dep) {
                     stack.push(dep);
                 }
@@ -101,9 +107,17 @@ impl Graph {
         }
         lines.sort();
         lines.dedup();
-        let mut nodes: Vec<String> = self.graph.node_indices().map(|n| format!("  \"{}\";", self.graph[n])).collect();
+        let mut nodes: Vec<String> = self
+            .graph
+            .node_indices()
+            .map(|n| format!("  \"{}\";", self.graph[n]))
+            .collect();
         nodes.sort();
-        format!("digraph iac {{\n  rankdir = \"RL\";\n{}\n{}\n}}\n", nodes.join("\n"), lines.join("\n"))
+        format!(
+            "digraph iac {{\n  rankdir = \"RL\";\n{}\n{}\n}}\n",
+            nodes.join("\n"),
+            lines.join("\n")
+        )
     }
 }
 
@@ -160,16 +174,28 @@ pub fn collect_refs<'a>(e: &'a Expr, bound: &mut Vec<String>, out: &mut Vec<&'a 
             collect_refs(b, bound, out);
             collect_refs(c, bound, out);
         }
-        ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) | ExprKind::String(_) | ExprKind::SplatItem => {}
+        ExprKind::Null
+        | ExprKind::Bool(_)
+        | ExprKind::Number(_)
+        | ExprKind::String(_)
+        | ExprKind::SplatItem => {}
     }
 }
 
-fn collect_template_refs<'a>(parts: &'a [TemplatePart], bound: &mut Vec<String>, out: &mut Vec<&'a Reference>) {
+fn collect_template_refs<'a>(
+    parts: &'a [TemplatePart],
+    bound: &mut Vec<String>,
+    out: &mut Vec<&'a Reference>,
+) {
     for p in parts {
         match p {
             TemplatePart::Literal(_) => {}
             TemplatePart::Interp(e) => collect_refs(e, bound, out),
-            TemplatePart::If { cond, then, otherwise } => {
+            TemplatePart::If {
+                cond,
+                then,
+                otherwise,
+            } => {
                 collect_refs(cond, bound, out);
                 collect_template_refs(then, bound, out);
                 collect_template_refs(otherwise, bound, out);
@@ -210,13 +236,20 @@ fn resolve(r: &Reference, path: &ModPath, m: &Module, diags: &mut Diagnostics) -
     };
     match r.root.as_str() {
         "var" => match attr(0) {
-            Some(n) if m.variables.contains_key(n) => vec![NodeKey::Var(path.clone(), n.to_string())],
+            Some(n) if m.variables.contains_key(n) => {
+                vec![NodeKey::Var(path.clone(), n.to_string())]
+            }
             Some(n) => {
                 let mut d = Diagnostic::error("E0201", "Reference to undeclared input variable")
-                    .with_span(r.span_of(1), format!("no variable \"{n}\" is declared in this module"));
+                    .with_span(
+                        r.span_of(1),
+                        format!("no variable \"{n}\" is declared in this module"),
+                    );
                 d = d.with_help(
                     suggest(n, m.variables.keys().map(String::as_str).collect(), "var.")
-                        .unwrap_or_else(|| format!("declare it with a `variable \"{n}\" {{}}` block")),
+                        .unwrap_or_else(|| {
+                            format!("declare it with a `variable \"{n}\" {{}}` block")
+                        }),
                 );
                 diags.push(d);
                 vec![]
@@ -224,11 +257,17 @@ fn resolve(r: &Reference, path: &ModPath, m: &Module, diags: &mut Diagnostics) -
             None => vec![],
         },
         "local" => match attr(0) {
-            Some(n) if m.locals.contains_key(n) => vec![NodeKey::Local(path.clone(), n.to_string())],
+            Some(n) if m.locals.contains_key(n) => {
+                vec![NodeKey::Local(path.clone(), n.to_string())]
+            }
             Some(n) => {
                 let mut d = Diagnostic::error("E0201", "Reference to undeclared local value")
-                    .with_span(r.span_of(1), format!("no local value \"{n}\" is declared in this module"));
-                if let Some(h) = suggest(n, m.locals.keys().map(String::as_str).collect(), "local.") {
+                    .with_span(
+                        r.span_of(1),
+                        format!("no local value \"{n}\" is declared in this module"),
+                    );
+                if let Some(h) = suggest(n, m.locals.keys().map(String::as_str).collect(), "local.")
+                {
                     d = d.with_help(h);
                 }
                 diags.push(d);
@@ -246,23 +285,41 @@ fn resolve(r: &Reference, path: &ModPath, m: &Module, diags: &mut Diagnostics) -
                             vec![NodeKey::Output(child, out.to_string())]
                         }
                         Some(out) => {
-                            let mut d = Diagnostic::error("E0201", "Reference to undeclared module output")
-                                .with_span(r.span_of(2), format!("module \"{n}\" has no output \"{out}\""));
-                            if let Some(h) =
-                                suggest(out, call.module.outputs.keys().map(String::as_str).collect(), &format!("module.{n}."))
-                            {
+                            let mut d =
+                                Diagnostic::error("E0201", "Reference to undeclared module output")
+                                    .with_span(
+                                        r.span_of(2),
+                                        format!("module \"{n}\" has no output \"{out}\""),
+                                    );
+                            if let Some(h) = suggest(
+                                out,
+                                call.module.outputs.keys().map(String::as_str).collect(),
+                                &format!("module.{n}."),
+                            ) {
                                 d = d.with_help(h);
                             }
                             diags.push(d);
                             vec![]
                         }
-                        None => call.module.outputs.keys().map(|o| NodeKey::Output(child.clone(), o.clone())).collect(),
+                        None => call
+                            .module
+                            .outputs
+                            .keys()
+                            .map(|o| NodeKey::Output(child.clone(), o.clone()))
+                            .collect(),
                     }
                 }
                 None => {
                     let mut d = Diagnostic::error("E0201", "Reference to undeclared module call")
-                        .with_span(r.span_of(1), format!("no module \"{n}\" is called in this module"));
-                    if let Some(h) = suggest(n, m.module_calls.keys().map(String::as_str).collect(), "module.") {
+                        .with_span(
+                            r.span_of(1),
+                            format!("no module \"{n}\" is called in this module"),
+                        );
+                    if let Some(h) = suggest(
+                        n,
+                        m.module_calls.keys().map(String::as_str).collect(),
+                        "module.",
+                    ) {
                         d = d.with_help(h);
                     }
                     diags.push(d);
@@ -277,9 +334,17 @@ fn resolve(r: &Reference, path: &ModPath, m: &Module, diags: &mut Diagnostics) -
                 if m.resources.contains_key(&key) {
                     vec![NodeKey::Resource(path.clone(), key)]
                 } else {
-                    let cands: Vec<&str> = m.resources.keys().filter(|k| k.starts_with("data.")).map(|k| &k[5..]).collect();
+                    let cands: Vec<&str> = m
+                        .resources
+                        .keys()
+                        .filter(|k| k.starts_with("data."))
+                        .map(|k| &k[5..])
+                        .collect();
                     let mut d = Diagnostic::error("E0201", "Reference to undeclared data source")
-                        .with_span(r.span_of(2), format!("no data \"{t}\" \"{n}\" block is declared in this module"));
+                        .with_span(
+                            r.span_of(2),
+                            format!("no data \"{t}\" \"{n}\" block is declared in this module"),
+                        );
                     if let Some(h) = suggest(&format!("{t}.{n}"), cands, "data.") {
                         d = d.with_help(h);
                     }
@@ -296,9 +361,17 @@ fn resolve(r: &Reference, path: &ModPath, m: &Module, diags: &mut Diagnostics) -
                 if m.resources.contains_key(&key) {
                     vec![NodeKey::Resource(path.clone(), key)]
                 } else {
-                    let cands: Vec<&str> = m.resources.keys().filter(|k| !k.starts_with("data.")).map(String::as_str).collect();
+                    let cands: Vec<&str> = m
+                        .resources
+                        .keys()
+                        .filter(|k| !k.starts_with("data."))
+                        .map(String::as_str)
+                        .collect();
                     let mut d = Diagnostic::error("E0201", "Reference to undeclared resource")
-                        .with_span(r.span_of(1), format!("no resource \"{root}\" \"{n}\" is declared in this module"));
+                        .with_span(
+                            r.span_of(1),
+                            format!("no resource \"{root}\" \"{n}\" is declared in this module"),
+                        );
                     if let Some(h) = suggest(&key, cands, "") {
                         d = d.with_help(h);
                     }
@@ -327,14 +400,30 @@ fn resolve(r: &Reference, path: &ModPath, m: &Module, diags: &mut Diagnostics) -
     }
 }
 
-fn module_call_edges(parent: &ModPath, call: &ModuleCall, pm: &Module, out: &mut Vec<(NodeKey, Edge)>, diags: &mut Diagnostics) {
+fn module_call_edges(
+    parent: &ModPath,
+    call: &ModuleCall,
+    pm: &Module,
+    out: &mut Vec<(NodeKey, Edge)>,
+    diags: &mut Diagnostics,
+) {
     let mut child = parent.clone();
     child.push(call.name.clone());
     for input in &call.inputs {
         if !call.module.variables.contains_key(&input.name) {
-            let mut d = Diagnostic::error("E0203", format!("Unsupported argument \"{}\"", input.name))
-                .with_span(input.name_span, format!("module \"{}\" declares no variable with this name", call.name));
-            if let Some(s) = did_you_mean(&input.name, call.module.variables.keys().map(String::as_str)) {
+            let mut d =
+                Diagnostic::error("E0203", format!("Unsupported argument \"{}\"", input.name))
+                    .with_span(
+                        input.name_span,
+                        format!(
+                            "module \"{}\" declares no variable with this name",
+                            call.name
+                        ),
+                    );
+            if let Some(s) = did_you_mean(
+                &input.name,
+                call.module.variables.keys().map(String::as_str),
+            ) {
                 d = d.with_help(format!("did you mean `{s}`?"));
             }
             diags.push(d);
@@ -345,7 +434,13 @@ fn module_call_edges(parent: &ModPath, call: &ModuleCall, pm: &Module, out: &mut
         collect_refs(&input.expr, &mut Vec::new(), &mut refs);
         for r in refs {
             for from in resolve(r, parent, pm, diags) {
-                out.push((target.clone(), Edge { from, span: r.span_of(r.attrs.len()) }));
+                out.push((
+                    target.clone(),
+                    Edge {
+                        from,
+                        span: r.span_of(r.attrs.len()),
+                    },
+                ));
             }
         }
     }
@@ -353,7 +448,13 @@ fn module_call_edges(parent: &ModPath, call: &ModuleCall, pm: &Module, out: &mut
     for r in &call.depends_on {
         for from in resolve(r, parent, pm, diags) {
             for key in call.module.resources.keys() {
-                out.push((NodeKey::Resource(child.clone(), key.clone()), Edge { from: from.clone(), span: r.span_of(r.attrs.len()) }));
+                out.push((
+                    NodeKey::Resource(child.clone(), key.clone()),
+                    Edge {
+                        from: from.clone(),
+                        span: r.span_of(r.attrs.len()),
+                    },
+                ));
             }
         }
     }
@@ -361,7 +462,13 @@ fn module_call_edges(parent: &ModPath, call: &ModuleCall, pm: &Module, out: &mut
         if v.default.is_none() && !call.inputs.iter().any(|i| i.name == *name) {
             diags.push(
                 Diagnostic::error("E0204", format!("Missing required argument \"{name}\""))
-                    .with_span(call.span, format!("module \"{}\" requires a value for variable \"{name}\"", call.name)),
+                    .with_span(
+                        call.span,
+                        format!(
+                            "module \"{}\" requires a value for variable \"{name}\"",
+                            call.name
+                        ),
+                    ),
             );
         }
     }
@@ -380,9 +487,21 @@ pub fn build_graph(root: &Module) -> (Graph, Diagnostics) {
             .variables
             .keys()
             .map(|n| NodeKey::Var(path.clone(), n.clone()))
-            .chain(m.locals.keys().map(|n| NodeKey::Local(path.clone(), n.clone())))
-            .chain(m.outputs.keys().map(|n| NodeKey::Output(path.clone(), n.clone())))
-            .chain(m.resources.keys().map(|k| NodeKey::Resource(path.clone(), k.clone())));
+            .chain(
+                m.locals
+                    .keys()
+                    .map(|n| NodeKey::Local(path.clone(), n.clone())),
+            )
+            .chain(
+                m.outputs
+                    .keys()
+                    .map(|n| NodeKey::Output(path.clone(), n.clone())),
+            )
+            .chain(
+                m.resources
+                    .keys()
+                    .map(|k| NodeKey::Resource(path.clone(), k.clone())),
+            );
         for k in keys {
             let i = graph.add_node(k.clone());
             index.insert(k, i);
@@ -398,23 +517,41 @@ pub fn build_graph(root: &Module) -> (Graph, Diagnostics) {
                 collect_refs(e, &mut Vec::new(), &mut refs);
                 for r in refs {
                     for from in resolve(r, path, m, diags) {
-                        edges.push((target.clone(), Edge { from, span: r.span_of(r.attrs.len()) }));
+                        edges.push((
+                            target.clone(),
+                            Edge {
+                                from,
+                                span: r.span_of(r.attrs.len()),
+                            },
+                        ));
                     }
                 }
             }
         };
         for (n, l) in &m.locals {
-            add(NodeKey::Local(path.clone(), n.clone()), vec![&l.expr], &mut diags);
+            add(
+                NodeKey::Local(path.clone(), n.clone()),
+                vec![&l.expr],
+                &mut diags,
+            );
         }
         for (n, o) in &m.outputs {
-            add(NodeKey::Output(path.clone(), n.clone()), vec![&o.value], &mut diags);
+            add(
+                NodeKey::Output(path.clone(), n.clone()),
+                vec![&o.value],
+                &mut diags,
+            );
         }
         for (k, r) in &m.resources {
             let mut exprs = body_exprs(&r.body);
             exprs.extend(r.count.iter());
             exprs.extend(r.for_each.iter());
             exprs.extend(r.lifecycle.replace_triggered_by.iter());
-            add(NodeKey::Resource(path.clone(), k.clone()), exprs, &mut diags);
+            add(
+                NodeKey::Resource(path.clone(), k.clone()),
+                exprs,
+                &mut diags,
+            );
         }
         for (n, v) in &m.variables {
             if let Some(d) = &v.default {
@@ -422,8 +559,10 @@ pub fn build_graph(root: &Module) -> (Graph, Diagnostics) {
                 collect_refs(d, &mut Vec::new(), &mut refs);
                 if let Some(r) = refs.first() {
                     diags.push(
-                        Diagnostic::error("E0124", "Variables may not be used here")
-                            .with_span(r.span_of(r.attrs.len()), format!("the default of variable \"{n}\" must be a constant")),
+                        Diagnostic::error("E0124", "Variables may not be used here").with_span(
+                            r.span_of(r.attrs.len()),
+                            format!("the default of variable \"{n}\" must be a constant"),
+                        ),
                     );
                 }
             }
@@ -435,7 +574,13 @@ pub fn build_graph(root: &Module) -> (Graph, Diagnostics) {
         for (k, r) in &m.resources {
             for d in &r.depends_on {
                 for from in resolve(d, path, m, &mut diags) {
-                    edges.push((NodeKey::Resource(path.clone(), k.clone()), Edge { from, span: d.span_of(d.attrs.len()) }));
+                    edges.push((
+                        NodeKey::Resource(path.clone(), k.clone()),
+                        Edge {
+                            from,
+                            span: d.span_of(d.attrs.len()),
+                        },
+                    ));
                 }
             }
         }
@@ -487,5 +632,12 @@ pub fn build_graph(root: &Module) -> (Graph, Diagnostics) {
             Vec::new()
         }
     };
-    (Graph { graph, index, order }, diags)
+    (
+        Graph {
+            graph,
+            index,
+            order,
+        },
+        diags,
+    )
 }

@@ -119,10 +119,15 @@ impl Engine {
             replace: &[],
             workspace: "default",
         };
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build();
         match rt {
             Ok(rt) => rt.block_on(plan::plan(self, &input, true)).diagnostics,
-            Err(e) => Diagnostics(vec![iac_diagnostics::Diagnostic::error("E0001", format!("cannot start runtime: {e}"))]),
+            Err(e) => Diagnostics(vec![iac_diagnostics::Diagnostic::error(
+                "E0001",
+                format!("cannot start runtime: {e}"),
+            )]),
         }
     }
 

@@ -40,8 +40,10 @@ fn expr_address(e: &Expr) -> Option<String> {
 fn parse(e: &Expr, path: &ModPath, diags: &mut Diagnostics) -> Option<AddrPattern> {
     let Some(text) = expr_address(e) else {
         diags.push(
-            Diagnostic::error("E0501", "Invalid address in moved block")
-                .with_span(e.span, "expected an address such as terraform_data.a, terraform_data.a[0] or module.x"),
+            Diagnostic::error("E0501", "Invalid address in moved block").with_span(
+                e.span,
+                "expected an address such as terraform_data.a, terraform_data.a[0] or module.x",
+            ),
         );
         return None;
     };
@@ -53,7 +55,10 @@ fn parse(e: &Expr, path: &ModPath, diags: &mut Diagnostics) -> Option<AddrPatter
             Some(p)
         }
         Err(err) => {
-            diags.push(Diagnostic::error("E0501", "Invalid address in moved block").with_span(e.span, err.0));
+            diags.push(
+                Diagnostic::error("E0501", "Invalid address in moved block")
+                    .with_span(e.span, err.0),
+            );
             None
         }
     }
@@ -92,10 +97,13 @@ pub fn apply_moves(
     let mut moved = BTreeMap::new();
     for (path, m) in tree {
         for mv in &m.moved {
-            let (Some(from), Some(to)) = (parse(&mv.from, path, diags), parse(&mv.to, path, diags)) else {
+            let (Some(from), Some(to)) = (parse(&mv.from, path, diags), parse(&mv.to, path, diags))
+            else {
                 continue;
             };
-            if from.resource.is_some() != to.resource.is_some() || from.key.is_some() != to.key.is_some() {
+            if from.resource.is_some() != to.resource.is_some()
+                || from.key.is_some() != to.key.is_some()
+            {
                 diags.push(
                     Diagnostic::error("E0502", "Moved block addresses must be of the same kind")
                         .with_span(mv.span, "move a resource to a resource, an instance to an instance, or a module to a module"),
@@ -111,9 +119,16 @@ pub fn apply_moves(
                     continue;
                 }
             }
-            let addrs: Vec<InstanceAddr> = state.resources.keys().filter(|a| from.matches(a)).cloned().collect();
+            let addrs: Vec<InstanceAddr> = state
+                .resources
+                .keys()
+                .filter(|a| from.matches(a))
+                .cloned()
+                .collect();
             for old in addrs {
-                let Some(new) = rename(&old, &from, &to) else { continue };
+                let Some(new) = rename(&old, &from, &to) else {
+                    continue;
+                };
                 if state.resources.contains_key(&new) {
                     // Both exist: the move has already happened or clashes; leave it.
                     continue;

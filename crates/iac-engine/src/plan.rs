@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use iac_config::{EvalContext, Mode, Module, Resource};
 use iac_diagnostics::{did_you_mean, Diagnostic, Diagnostics};
-use iac_plan::{decide_action, Action, ActionInputs, OutputChange, Plan, PlanMode, Reason, ResourceChange};
+use iac_plan::{
+    decide_action, Action, ActionInputs, OutputChange, Plan, PlanMode, Reason, ResourceChange,
+};
 use iac_provider::{proposed_new, PlanRequest};
 use iac_state::State;
 use iac_value::addr::{InstanceAddr, InstanceKey, ResourceAddr, ResourceMode};
@@ -20,7 +22,11 @@ use crate::{Engine, PlanInput, PlanOutput};
 pub(crate) fn resource_addr(path: &ModPath, r: &Resource) -> ResourceAddr {
     ResourceAddr {
         module: path.clone(),
-        mode: if r.mode == Mode::Data { ResourceMode::Data } else { ResourceMode::Managed },
+        mode: if r.mode == Mode::Data {
+            ResourceMode::Data
+        } else {
+            ResourceMode::Managed
+        },
         ty: r.ty.clone(),
         name: r.name.clone(),
     }
@@ -43,9 +49,13 @@ pub(crate) fn normalize(config: Value, prior: &Value, fp: &Fingerprinter) -> Val
             }
             Value::Map(m)
         }
-        (Value::List(items), Value::List(p)) if items.len() == p.len() => {
-            Value::List(items.into_iter().zip(p).map(|(c, pv)| normalize(c, pv, fp)).collect())
-        }
+        (Value::List(items), Value::List(p)) if items.len() == p.len() => Value::List(
+            items
+                .into_iter()
+                .zip(p)
+                .map(|(c, pv)| normalize(c, pv, fp))
+                .collect(),
+        ),
         (Value::Sensitive(inner), p) => match normalize(*inner, p, fp) {
             r @ Value::Redacted(_) => r,
             other => other.sensitive(),
@@ -105,12 +115,15 @@ pub(crate) struct Planner<'a> {
     pub validate_only: bool,
 }
 
+/// How a resource repeats and its instance keys (with `each.value`).
+pub(crate) type Expansion = (Repetition, Vec<(InstanceKey, Option<Value>)>);
+
 /// Expands `count` / `for_each` to instance keys (with `each.value`).
 pub(crate) fn expand(
     r: &Resource,
     ctx: &mut EvalContext<'_>,
     diags: &mut Diagnostics,
-) -> Option<(Repetition, Vec<(InstanceKey, Option<Value>)>)> {
+) -> Option<Expansion> {
     if let Some(c) = &r.count {
         let v = match ctx.eval(c) {
             Ok(v) => v,
@@ -137,16 +150,22 @@ pub(crate) fn expand(
             }
             Value::Number(n) if *n >= 0.0 && n.fract() == 0.0 => Some((
                 Repetition::Count,
-                (0..*n as usize).map(|i| (InstanceKey::Int(i), None)).collect(),
+                (0..*n as usize)
+                    .map(|i| (InstanceKey::Int(i), None))
+                    .collect(),
             )),
             Value::String(s) if s.parse::<usize>().is_ok() => Some((
                 Repetition::Count,
-                (0..s.parse::<usize>().unwrap_or(0)).map(|i| (InstanceKey::Int(i), None)).collect(),
+                (0..s.parse::<usize>().unwrap_or(0))
+                    .map(|i| (InstanceKey::Int(i), None))
+                    .collect(),
             )),
             other => {
                 diags.push(
-                    Diagnostic::error("E0215", "Invalid count argument")
-                        .with_span(c.span, format!("a whole number of 0 or more is required, got {other}")),
+                    Diagnostic::error("E0215", "Invalid count argument").with_span(
+                        c.span,
+                        format!("a whole number of 0 or more is required, got {other}"),
+                    ),
                 );
                 None
             }
@@ -169,8 +188,10 @@ pub(crate) fn expand(
         };
         if v.is_marked() {
             diags.push(
-                Diagnostic::error("E0216", "Invalid for_each argument")
-                    .with_span(f.span, "for_each cannot use a sensitive value: the keys would be shown in plans"),
+                Diagnostic::error("E0216", "Invalid for_each argument").with_span(
+                    f.span,
+                    "for_each cannot use a sensitive value: the keys would be shown in plans",
+                ),
             );
             return None;
         }
@@ -181,21 +202,30 @@ pub(crate) fn expand(
             }
             Value::Map(m) => Some((
                 Repetition::ForEach,
-                m.iter().map(|(k, v)| (InstanceKey::Str(k.clone()), Some(v.clone()))).collect(),
+                m.iter()
+                    .map(|(k, v)| (InstanceKey::Str(k.clone()), Some(v.clone())))
+                    .collect(),
             )),
             Value::Set(items) => {
                 let mut out = Vec::new();
                 for i in items {
                     match i.unmarked() {
-                        Value::String(s) => out.push((InstanceKey::Str(s.clone()), Some(i.clone()))),
+                        Value::String(s) => {
+                            out.push((InstanceKey::Str(s.clone()), Some(i.clone())))
+                        }
                         Value::Unknown => {
                             unknown_err(diags);
                             return None;
                         }
                         other => {
                             diags.push(
-                                Diagnostic::error("E0216", "Invalid for_each argument")
-                                    .with_span(f.span, format!("a set of strings is required, got an element of type {}", other.type_name())),
+                                Diagnostic::error("E0216", "Invalid for_each argument").with_span(
+                                    f.span,
+                                    format!(
+                                        "a set of strings is required, got an element of type {}",
+                                        other.type_name()
+                                    ),
+                                ),
                             );
                             return None;
                         }
@@ -206,15 +236,23 @@ pub(crate) fn expand(
             Value::List(_) => {
                 diags.push(
                     Diagnostic::error("E0216", "Invalid for_each argument")
-                        .with_span(f.span, "for_each needs a map or a set of strings, got a list")
+                        .with_span(
+                            f.span,
+                            "for_each needs a map or a set of strings, got a list",
+                        )
                         .with_help("convert the list with toset(...)"),
                 );
                 None
             }
             other => {
                 diags.push(
-                    Diagnostic::error("E0216", "Invalid for_each argument")
-                        .with_span(f.span, format!("a map or a set of strings is required, got {}", other.type_name())),
+                    Diagnostic::error("E0216", "Invalid for_each argument").with_span(
+                        f.span,
+                        format!(
+                            "a map or a set of strings is required, got {}",
+                            other.type_name()
+                        ),
+                    ),
                 );
                 None
             }
@@ -223,25 +261,36 @@ pub(crate) fn expand(
     Some((Repetition::Single, vec![(InstanceKey::None, None)]))
 }
 
+/// A resource block with what its evaluation needs.
+pub(crate) struct ResourceCtx<'a> {
+    pub r: &'a Resource,
+    pub schema: &'a iac_provider::Schema,
+    pub path: &'a ModPath,
+    pub module: &'a Module,
+    pub root_dir: &'a std::path::Path,
+    pub workspace: &'a str,
+}
+
 /// Evaluates one instance's configuration against its schema.
 pub(crate) fn eval_instance(
-    r: &Resource,
-    schema: &iac_provider::Schema,
-    path: &ModPath,
-    module: &Module,
-    root_dir: &std::path::Path,
-    workspace: &str,
+    rc: &ResourceCtx<'_>,
     values: &Values,
     key: &InstanceKey,
     each: Option<&Value>,
     diags: &mut Vec<Diagnostic>,
 ) -> Value {
-    let scope = values.scope(path);
-    let mut ctx = EvalContext::new(&scope, module.dir.clone(), root_dir.to_path_buf());
-    ctx.workspace = workspace.to_string();
+    let (r, schema) = (rc.r, rc.schema);
+    let scope = values.scope(rc.path);
+    let mut ctx = EvalContext::new(&scope, rc.module.dir.clone(), rc.root_dir.to_path_buf());
+    ctx.workspace = rc.workspace.to_string();
     match key {
         InstanceKey::Int(i) => ctx.count_index = Some(Value::Number(*i as f64)),
-        InstanceKey::Str(k) => ctx.each = Some((Value::String(k.clone()), each.cloned().unwrap_or(Value::Null))),
+        InstanceKey::Str(k) => {
+            ctx.each = Some((
+                Value::String(k.clone()),
+                each.cloned().unwrap_or(Value::Null),
+            ))
+        }
         InstanceKey::None => {}
     }
     let what = format!("resource type \"{}\"", r.ty);
@@ -249,7 +298,11 @@ pub(crate) fn eval_instance(
 }
 
 impl<'a> Planner<'a> {
-    fn eval_ctx<'s>(&'s self, path: &'s ModPath, scope: &'s crate::scope::Scope<'s>) -> EvalContext<'s> {
+    fn eval_ctx<'s>(
+        &'s self,
+        path: &'s ModPath,
+        scope: &'s crate::scope::Scope<'s>,
+    ) -> EvalContext<'s> {
         let m = self.tree[path];
         let mut ctx = EvalContext::new(scope, m.dir.clone(), self.input.module.dir.clone());
         ctx.workspace = self.input.workspace.to_string();
@@ -258,7 +311,11 @@ impl<'a> Planner<'a> {
 
     fn walk_variable(&mut self, path: &ModPath, name: &str) {
         let value = if path.is_empty() {
-            self.input.variables.get(name).cloned().unwrap_or(Value::Unknown)
+            self.input
+                .variables
+                .get(name)
+                .cloned()
+                .unwrap_or(Value::Unknown)
         } else {
             let parent: ModPath = path[..path.len() - 1].to_vec();
             let call_name = &path[path.len() - 1];
@@ -275,7 +332,13 @@ impl<'a> Planner<'a> {
                     match v {
                         Ok(v) => {
                             let mut d = Diagnostics::new();
-                            let v = crate::variables::finish_variable(var, v, child, Some(input.expr.span), &mut d);
+                            let v = crate::variables::finish_variable(
+                                var,
+                                v,
+                                child,
+                                Some(input.expr.span),
+                                &mut d,
+                            );
                             self.diags.extend(d);
                             v
                         }
@@ -287,11 +350,21 @@ impl<'a> Planner<'a> {
                 }
                 None => match &var.default {
                     Some(d) => {
-                        let mut ctx = EvalContext::new(&iac_config::EmptyNamespace, child.dir.clone(), child.dir.clone());
+                        let mut ctx = EvalContext::new(
+                            &iac_config::EmptyNamespace,
+                            child.dir.clone(),
+                            child.dir.clone(),
+                        );
                         match ctx.eval(d) {
                             Ok(v) => {
                                 let mut dg = Diagnostics::new();
-                                let v = crate::variables::finish_variable(var, v, child, Some(d.span), &mut dg);
+                                let v = crate::variables::finish_variable(
+                                    var,
+                                    v,
+                                    child,
+                                    Some(d.span),
+                                    &mut dg,
+                                );
                                 self.diags.extend(dg);
                                 v
                             }
@@ -305,7 +378,10 @@ impl<'a> Planner<'a> {
                 },
             }
         };
-        self.values.module(path).vars.insert(name.to_string(), value);
+        self.values
+            .module(path)
+            .vars
+            .insert(name.to_string(), value);
     }
 
     fn walk_local(&mut self, path: &ModPath, name: &str) {
@@ -340,7 +416,10 @@ impl<'a> Planner<'a> {
                     .with_help("add `sensitive = true` to the output block to show it as (sensitive value)"),
             );
         }
-        self.values.module(path).outputs.insert(name.to_string(), v.mark_if(o.sensitive));
+        self.values
+            .module(path)
+            .outputs
+            .insert(name.to_string(), v.mark_if(o.sensitive));
     }
 
     pub(crate) fn walk_variable_pub(&mut self, path: &ModPath, name: &str) {
@@ -356,20 +435,37 @@ impl<'a> Planner<'a> {
     }
 
     fn deps_of(&self, node: NodeIndex) -> Vec<String> {
-        self.graph.resource_dependencies(node).iter().map(node_address).collect()
+        self.graph
+            .resource_dependencies(node)
+            .iter()
+            .map(node_address)
+            .collect()
     }
 
     /// Values of a resource not being planned in this run (outside -target): from prior state.
-    fn resource_from_state(&mut self, path: &ModPath, key: &str, addr: &ResourceAddr, rep: Repetition) {
+    fn resource_from_state(
+        &mut self,
+        path: &ModPath,
+        key: &str,
+        addr: &ResourceAddr,
+        rep: Repetition,
+    ) {
         let instances: BTreeMap<InstanceKey, Value> = self
             .prior
             .resources
             .iter()
             .filter(|(a, _)| a.resource == *addr)
-            .filter_map(|(a, i)| i.current.as_ref().map(|o| (a.key.clone(), o.attributes.clone())))
+            .filter_map(|(a, i)| {
+                i.current
+                    .as_ref()
+                    .map(|o| (a.key.clone(), o.attributes.clone()))
+            })
             .collect();
         let v = aggregate(rep, &instances);
-        self.values.module(path).resources.insert(key.to_string(), v);
+        self.values
+            .module(path)
+            .resources
+            .insert(key.to_string(), v);
     }
 
     fn repetition_of(r: &Resource) -> Repetition {
@@ -401,12 +497,19 @@ impl<'a> Planner<'a> {
             self.diags.push(
                 Diagnostic::error(
                     "E0202",
-                    format!("Unknown {} type \"{}\"", if data { "data source" } else { "resource" }, r.ty),
+                    format!(
+                        "Unknown {} type \"{}\"",
+                        if data { "data source" } else { "resource" },
+                        r.ty
+                    ),
                 )
                 .with_span(r.type_span, "no provider offers this type")
                 .with_help(help),
             );
-            self.values.module(path).resources.insert(key.to_string(), Value::Unknown);
+            self.values
+                .module(path)
+                .resources
+                .insert(key.to_string(), Value::Unknown);
             // Keep its state objects: an unknown type must not plan deletions.
             for a in self.prior.resources.keys().filter(|a| a.resource == addr) {
                 self.in_config.insert(a.clone());
@@ -431,7 +534,10 @@ impl<'a> Planner<'a> {
         drop(ctx);
         self.diags.extend(d);
         let Some((rep, keys)) = expanded else {
-            self.values.module(path).resources.insert(key.to_string(), Value::Unknown);
+            self.values
+                .module(path)
+                .resources
+                .insert(key.to_string(), Value::Unknown);
             for a in self.prior.resources.keys().filter(|a| a.resource == addr) {
                 self.in_config.insert(a.clone());
             }
@@ -448,18 +554,15 @@ impl<'a> Planner<'a> {
             let iaddr = addr.instance(ik.clone());
             self.in_config.insert(iaddr.clone());
             let mut ds = Vec::new();
-            let config = eval_instance(
+            let rc = ResourceCtx {
                 r,
-                &schema,
+                schema: &schema,
                 path,
-                m,
-                &self.input.module.dir,
-                self.input.workspace,
-                &self.values,
-                &ik,
-                each.as_ref(),
-                &mut ds,
-            );
+                module: m,
+                root_dir: &self.input.module.dir,
+                workspace: self.input.workspace,
+            };
+            let config = eval_instance(&rc, &self.values, &ik, each.as_ref(), &mut ds);
             let had_errors = ds.iter().any(|d| d.is_error());
             self.diags.extend(Diagnostics(ds));
             if had_errors {
@@ -467,10 +570,17 @@ impl<'a> Planner<'a> {
                 continue;
             }
             for pd in provider.validate_resource(&r.ty, &config) {
-                self.diags.push(provider_diagnostic(&pd, &r.body, r.span, &iaddr.to_string()));
+                self.diags.push(provider_diagnostic(
+                    &pd,
+                    &r.body,
+                    r.span,
+                    &iaddr.to_string(),
+                ));
             }
             if data {
-                let v = self.plan_data(&iaddr, &config, &schema, &*provider, r, &deps).await;
+                let v = self
+                    .plan_data(&iaddr, &config, &schema, &*provider, r, &deps)
+                    .await;
                 instances.insert(ik, v);
                 continue;
             }
@@ -500,7 +610,10 @@ impl<'a> Planner<'a> {
             }
         }
         let v = aggregate(rep, &instances);
-        self.values.module(path).resources.insert(key.to_string(), v);
+        self.values
+            .module(path)
+            .resources
+            .insert(key.to_string(), v);
     }
 
     fn implicit_move(&mut self, addr: &ResourceAddr, rep: Repetition) {
@@ -539,9 +652,15 @@ impl<'a> Planner<'a> {
     }
 
     fn push_delete(&mut self, addr: &InstanceAddr, reason: Reason, deps: Vec<String>) {
-        let Some(inst) = self.prior.resources.get(addr) else { return };
+        let Some(inst) = self.prior.resources.get(addr) else {
+            return;
+        };
         if let Some(obj) = &inst.current {
-            let deps = if deps.is_empty() { obj.dependencies.clone() } else { deps };
+            let deps = if deps.is_empty() {
+                obj.dependencies.clone()
+            } else {
+                deps
+            };
             self.changes.push(ResourceChange {
                 addr: addr.clone(),
                 deposed: None,
@@ -555,7 +674,8 @@ impl<'a> Planner<'a> {
                 dependencies: deps,
                 create_before_destroy: obj.create_before_destroy,
             });
-            self.actions.insert(addr.clone(), (Action::Delete, Value::Null));
+            self.actions
+                .insert(addr.clone(), (Action::Delete, Value::Null));
         }
     }
 
@@ -573,7 +693,12 @@ impl<'a> Planner<'a> {
                 Ok(v) => v,
                 Err(ds) => {
                     for d in ds {
-                        self.diags.push(provider_diagnostic(&d, &r.body, r.span, &addr.to_string()));
+                        self.diags.push(provider_diagnostic(
+                            &d,
+                            &r.body,
+                            r.span,
+                            &addr.to_string(),
+                        ));
                     }
                     Value::Unknown
                 }
@@ -602,14 +727,19 @@ impl<'a> Planner<'a> {
             let mut refs = Vec::new();
             crate::graph::collect_refs(e, &mut Vec::new(), &mut refs);
             for reference in refs {
-                let (Some((name, _)), root) = (reference.attrs.first(), &reference.root) else { continue };
+                let (Some((name, _)), root) = (reference.attrs.first(), &reference.root) else {
+                    continue;
+                };
                 let target = ResourceAddr {
                     module: path.clone(),
                     mode: ResourceMode::Managed,
                     ty: root.clone(),
                     name: name.clone(),
                 };
-                let attr: Vec<String> = reference.attrs[1..].iter().map(|(n, _)| n.clone()).collect();
+                let attr: Vec<String> = reference.attrs[1..]
+                    .iter()
+                    .map(|(n, _)| n.clone())
+                    .collect();
                 for (a, (action, planned)) in &self.actions {
                     if a.resource != target {
                         continue;
@@ -617,9 +747,15 @@ impl<'a> Planner<'a> {
                     let hit = if attr.is_empty() {
                         *action != Action::NoOp
                     } else {
-                        let before = self.prior.current(a).map(|o| get_path(&o.attributes, &attr).clone());
+                        let before = self
+                            .prior
+                            .current(a)
+                            .map(|o| get_path(&o.attributes, &attr).clone());
                         let after = get_path(planned, &attr);
-                        after.is_unknown() || before.as_ref().is_none_or(|b| !self.fp.equivalent(b, after))
+                        after.is_unknown()
+                            || before
+                                .as_ref()
+                                .is_none_or(|b| !self.fp.equivalent(b, after))
                     };
                     if hit {
                         return Some(a.to_string());
@@ -651,7 +787,8 @@ impl<'a> Planner<'a> {
             config: &config,
         });
         for d in &resp.diagnostics {
-            self.diags.push(provider_diagnostic(d, &r.body, r.span, &addr.to_string()));
+            self.diags
+                .push(provider_diagnostic(d, &r.body, r.span, &addr.to_string()));
         }
         let mut planned = resp.planned;
         let mut requires_replace = resp.requires_replace;
@@ -660,23 +797,33 @@ impl<'a> Planner<'a> {
             if lc.ignore_all_changes {
                 for (name, a) in &schema.attributes {
                     if a.optional || a.required {
-                        set_path(&mut planned, std::slice::from_ref(name), p.get_attr(name).clone());
+                        set_path(
+                            &mut planned,
+                            std::slice::from_ref(name),
+                            p.get_attr(name).clone(),
+                        );
                     }
                 }
                 requires_replace.clear();
             }
             for ig in &lc.ignore_changes {
                 if !schema.attributes.contains_key(&ig[0]) && !schema.blocks.contains_key(&ig[0]) {
-                    let mut dg = Diagnostic::error("E0217", format!("Unsupported attribute \"{}\" in ignore_changes", ig[0]))
-                        .with_span(r.span, "not an attribute of this resource type");
-                    if let Some(s) = did_you_mean(&ig[0], schema.attributes.keys().map(String::as_str)) {
+                    let mut dg = Diagnostic::error(
+                        "E0217",
+                        format!("Unsupported attribute \"{}\" in ignore_changes", ig[0]),
+                    )
+                    .with_span(r.span, "not an attribute of this resource type");
+                    if let Some(s) =
+                        did_you_mean(&ig[0], schema.attributes.keys().map(String::as_str))
+                    {
                         dg = dg.with_help(format!("did you mean `{s}`?"));
                     }
                     self.diags.push(dg);
                     continue;
                 }
                 set_path(&mut planned, ig, get_path(p, ig).clone());
-                requires_replace.retain(|rp| rp.first() != Some(&PathStep::Key(ig[0].clone())) || ig.len() > 1);
+                requires_replace
+                    .retain(|rp| rp.first() != Some(&PathStep::Key(ig[0].clone())) || ig.len() > 1);
             }
             if !lc.ignore_changes.is_empty() || lc.ignore_all_changes {
                 // Computed values that followed the ignored inputs are unchanged too.
@@ -689,12 +836,17 @@ impl<'a> Planner<'a> {
                 requires_replace.retain(|p| re.requires_replace.contains(p));
             }
         }
-        let mut changed = prior_val.map(|p| changed_paths(p, &planned, &self.fp)).unwrap_or_default();
+        let mut changed = prior_val
+            .map(|p| changed_paths(p, &planned, &self.fp))
+            .unwrap_or_default();
         // Explain updates by what the configuration changed, not by what the provider recomputes.
         let configured: Vec<Path> = changed
             .iter()
             .filter(|p| match p.first() {
-                Some(PathStep::Key(k)) => schema.attributes.get(k).is_none_or(|a| a.optional || a.required),
+                Some(PathStep::Key(k)) => schema
+                    .attributes
+                    .get(k)
+                    .is_none_or(|a| a.optional || a.required),
                 _ => true,
             })
             .cloned()
@@ -704,7 +856,11 @@ impl<'a> Planner<'a> {
         }
         let forced = self.input.replace.contains(addr);
         let path = addr.resource.module.clone();
-        let triggered = if prior_val.is_some() { self.triggered_by(r, &path) } else { None };
+        let triggered = if prior_val.is_some() {
+            self.triggered_by(r, &path)
+        } else {
+            None
+        };
         let (action, reason) = decide_action(&ActionInputs {
             has_prior: prior_val.is_some(),
             prior_tainted: prior_obj.as_ref().is_some_and(|o| o.tainted),
@@ -749,8 +905,15 @@ impl<'a> Planner<'a> {
         let root = self.tree[&Vec::new()];
         let values = self.values.modules.get(&Vec::new());
         for (name, o) in &root.outputs {
-            let after = values.and_then(|v| v.outputs.get(name)).cloned().unwrap_or(Value::Unknown);
-            let before = self.prior.outputs.get(name).map(|s| s.value.clone().mark_if(s.sensitive));
+            let after = values
+                .and_then(|v| v.outputs.get(name))
+                .cloned()
+                .unwrap_or(Value::Unknown);
+            let before = self
+                .prior
+                .outputs
+                .get(name)
+                .map(|s| s.value.clone().mark_if(s.sensitive));
             let after = match &before {
                 Some(b) if self.fp.equivalent(b, &after) => b.clone(),
                 _ => after,
@@ -821,7 +984,10 @@ pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -
                         t.module.len() <= ra.module.len()
                             && ra.module.starts_with(&t.module)
                             && t.resource.as_ref().is_none_or(|(mode, ty, name)| {
-                                ra.module.len() == t.module.len() && *mode == ra.mode && *ty == ra.ty && *name == ra.name
+                                ra.module.len() == t.module.len()
+                                    && *mode == ra.mode
+                                    && *ty == ra.ty
+                                    && *name == ra.name
                             })
                     })
                 }
@@ -865,7 +1031,12 @@ pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -
         p.prior
             .outputs
             .iter()
-            .map(|(k, s)| OutputChange { name: k.clone(), before: Some(s.value.clone()), after: None, sensitive: s.sensitive })
+            .map(|(k, s)| OutputChange {
+                name: k.clone(),
+                before: Some(s.value.clone()),
+                after: None,
+                sensitive: s.sensitive,
+            })
             .collect()
     } else if input.targets.is_empty() && input.mode == PlanMode::Normal && !errored {
         p.output_changes()
@@ -883,7 +1054,10 @@ pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -
         prior_serial: input.state.serial,
         errored,
     };
-    PlanOutput { plan, diagnostics: dedupe(p.diags) }
+    PlanOutput {
+        plan,
+        diagnostics: dedupe(p.diags),
+    }
 }
 
 /// The graph and the evaluator can find the same undeclared reference; report it once.
@@ -893,7 +1067,10 @@ fn dedupe(diags: Diagnostics) -> Diagnostics {
         diags
             .into_iter()
             .filter(|d| {
-                let key = d.primary.as_ref().map(|l| (d.code, l.span.file, l.span.start, l.span.end));
+                let key = d
+                    .primary
+                    .as_ref()
+                    .map(|l| (d.code, l.span.file, l.span.start, l.span.end));
                 key.is_none_or(|k| seen.insert(k))
             })
             .collect(),
@@ -905,7 +1082,11 @@ fn push_deposed(p: &mut Planner<'_>) {
         .prior
         .resources
         .iter()
-        .flat_map(|(a, i)| i.deposed.iter().map(move |(k, o)| (a.clone(), k.clone(), o.clone(), i.provider.clone())))
+        .flat_map(|(a, i)| {
+            i.deposed
+                .iter()
+                .map(move |(k, o)| (a.clone(), k.clone(), o.clone(), i.provider.clone()))
+        })
         .collect();
     for (addr, key, obj, provider) in deposed {
         p.changes.push(ResourceChange {

@@ -40,10 +40,18 @@ pub async fn refresh(providers: &Providers, state: &mut State) -> (Vec<Drift>, D
             match result {
                 Ok(Some(after)) => {
                     if !fp.equivalent(&before, &after) {
-                        if let Some(obj) = state.resources.get_mut(&addr).and_then(|i| i.current.as_mut()) {
+                        if let Some(obj) = state
+                            .resources
+                            .get_mut(&addr)
+                            .and_then(|i| i.current.as_mut())
+                        {
                             obj.attributes = after.clone();
                         }
-                        drift.push(Drift { addr, before, after: Some(after) });
+                        drift.push(Drift {
+                            addr,
+                            before,
+                            after: Some(after),
+                        });
                     }
                 }
                 Ok(None) => {
@@ -53,7 +61,11 @@ pub async fn refresh(providers: &Providers, state: &mut State) -> (Vec<Drift>, D
                             state.resources.remove(&addr);
                         }
                     }
-                    drift.push(Drift { addr, before, after: None });
+                    drift.push(Drift {
+                        addr,
+                        before,
+                        after: None,
+                    });
                 }
                 Err(d) => diags.push(Diagnostic::error(
                     "E0703",

@@ -51,10 +51,12 @@ impl Namespace for Scope<'_> {
         self.m().and_then(|m| m.locals.get(name).cloned())
     }
     fn resource(&self, ty: &str, name: &str) -> Option<Value> {
-        self.m().and_then(|m| m.resources.get(&format!("{ty}.{name}")).cloned())
+        self.m()
+            .and_then(|m| m.resources.get(&format!("{ty}.{name}")).cloned())
     }
     fn data(&self, ty: &str, name: &str) -> Option<Value> {
-        self.m().and_then(|m| m.resources.get(&format!("data.{ty}.{name}")).cloned())
+        self.m()
+            .and_then(|m| m.resources.get(&format!("data.{ty}.{name}")).cloned())
     }
     fn module(&self, name: &str) -> Option<Value> {
         let mut child = self.path.clone();
@@ -77,7 +79,10 @@ pub enum Repetition {
 /// A resource's value as references see it: an object, a list or a map of instances.
 pub fn aggregate(rep: Repetition, instances: &BTreeMap<InstanceKey, Value>) -> Value {
     match rep {
-        Repetition::Single => instances.get(&InstanceKey::None).cloned().unwrap_or(Value::Null),
+        Repetition::Single => instances
+            .get(&InstanceKey::None)
+            .cloned()
+            .unwrap_or(Value::Null),
         Repetition::Count => Value::List(
             instances
                 .iter()

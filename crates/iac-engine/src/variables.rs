@@ -50,17 +50,23 @@ pub fn finish_variable(
         Ok(v) => v,
         Err(msg) => {
             diags.push(
-                Diagnostic::error("E0210", format!("Invalid value for variable \"{}\"", var.name))
-                    .with_span(span, format!("{msg}"))
-                    .with_secondary(var.span, format!("declared as {}", var.ty)),
+                Diagnostic::error(
+                    "E0210",
+                    format!("Invalid value for variable \"{}\"", var.name),
+                )
+                .with_span(span, msg.to_string())
+                .with_secondary(var.span, format!("declared as {}", var.ty)),
             );
             return Value::Unknown;
         }
     };
     if value.is_null() && !var.nullable {
         diags.push(
-            Diagnostic::error("E0210", format!("Invalid value for variable \"{}\"", var.name))
-                .with_span(span, "the variable is not nullable"),
+            Diagnostic::error(
+                "E0210",
+                format!("Invalid value for variable \"{}\"", var.name),
+            )
+            .with_span(span, "the variable is not nullable"),
         );
     }
     for v in &var.validations {
@@ -76,14 +82,19 @@ pub fn finish_variable(
                         .and_then(|m| m.as_str().map(String::from))
                         .unwrap_or_else(|| "the value is not valid".into());
                     diags.push(
-                        Diagnostic::error("E0211", format!("Invalid value for variable \"{}\"", var.name))
-                            .with_span(span, msg)
-                            .with_secondary(v.condition.span, "this validation failed"),
+                        Diagnostic::error(
+                            "E0211",
+                            format!("Invalid value for variable \"{}\"", var.name),
+                        )
+                        .with_span(span, msg)
+                        .with_secondary(v.condition.span, "this validation failed"),
                     );
                 }
                 other => diags.push(
-                    Diagnostic::error("E0211", "Invalid validation condition")
-                        .with_span(v.condition.span, format!("must be a bool, got {}", other.type_name())),
+                    Diagnostic::error("E0211", "Invalid validation condition").with_span(
+                        v.condition.span,
+                        format!("must be a bool, got {}", other.type_name()),
+                    ),
                 ),
             },
             Err(d) => diags.push(d),
@@ -93,17 +104,28 @@ pub fn finish_variable(
 }
 
 /// Resolves root variables from inputs given lowest priority first.
-pub fn resolve_root_variables(module: &Module, inputs: &[VarValue]) -> (HashMap<String, Value>, Diagnostics) {
+pub fn resolve_root_variables(
+    module: &Module,
+    inputs: &[VarValue],
+) -> (HashMap<String, Value>, Diagnostics) {
     let mut diags = Diagnostics::new();
     let mut chosen: BTreeMap<&str, &VarValue> = BTreeMap::new();
     for i in inputs {
         if !module.variables.contains_key(&i.name) {
             let help = did_you_mean(&i.name, module.variables.keys().map(String::as_str))
                 .map(|s| format!("did you mean `{s}`?"))
-                .unwrap_or_else(|| format!("declare it with a `variable \"{}\" {{}}` block", i.name));
+                .unwrap_or_else(|| {
+                    format!("declare it with a `variable \"{}\" {{}}` block", i.name)
+                });
             let mut d = match &i.source {
-                VarSource::File(_) => Diagnostic::warning("W0212", format!("Value for undeclared variable \"{}\"", i.name)),
-                _ => Diagnostic::error("E0212", format!("Value for undeclared variable \"{}\"", i.name)),
+                VarSource::File(_) => Diagnostic::warning(
+                    "W0212",
+                    format!("Value for undeclared variable \"{}\"", i.name),
+                ),
+                _ => Diagnostic::error(
+                    "E0212",
+                    format!("Value for undeclared variable \"{}\"", i.name),
+                ),
             };
             if let Some(s) = i.span {
                 d = d.with_span(s, "no variable with this name is declared");
@@ -111,7 +133,9 @@ pub fn resolve_root_variables(module: &Module, inputs: &[VarValue]) -> (HashMap<
             diags.push(d.with_help(help));
             continue;
         }
-        let replace = chosen.get(i.name.as_str()).is_none_or(|prev| prev.source <= i.source);
+        let replace = chosen
+            .get(i.name.as_str())
+            .is_none_or(|prev| prev.source <= i.source);
         if replace {
             chosen.insert(&i.name, i);
         }
@@ -142,7 +166,8 @@ pub fn resolve_root_variables(module: &Module, inputs: &[VarValue]) -> (HashMap<
             }
             None => match &var.default {
                 Some(d) => {
-                    let mut ctx = EvalContext::new(&EmptyNamespace, module.dir.clone(), module.dir.clone());
+                    let mut ctx =
+                        EvalContext::new(&EmptyNamespace, module.dir.clone(), module.dir.clone());
                     match ctx.eval(d) {
                         Ok(v) => finish_variable(var, v, module, Some(d.span), &mut diags),
                         Err(e) => {

@@ -43,7 +43,10 @@ pub fn decide_action(i: &ActionInputs<'_>) -> (Action, Reason) {
         return replace(Reason::ReplaceBecause(i.requires_replace.to_vec()));
     }
     if i.changed {
-        return (Action::Update, Reason::UpdateBecause(i.changed_paths.to_vec()));
+        return (
+            Action::Update,
+            Reason::UpdateBecause(i.changed_paths.to_vec()),
+        );
     }
     (Action::NoOp, Reason::None)
 }
@@ -69,7 +72,14 @@ mod tests {
     #[test]
     fn chooses_in_order_of_precedence() {
         let rr = vec![vec![PathStep::Key("ami".into())]];
-        assert_eq!(decide_action(&ActionInputs { has_prior: false, ..inputs(&[], false) }).0, Action::Create);
+        assert_eq!(
+            decide_action(&ActionInputs {
+                has_prior: false,
+                ..inputs(&[], false)
+            })
+            .0,
+            Action::Create
+        );
         assert_eq!(decide_action(&inputs(&[], false)).0, Action::NoOp);
         assert_eq!(decide_action(&inputs(&[], true)).0, Action::Update);
         assert_eq!(
@@ -77,15 +87,27 @@ mod tests {
             (Action::DeleteThenCreate, Reason::ReplaceBecause(rr.clone()))
         );
         assert_eq!(
-            decide_action(&ActionInputs { create_before_destroy: true, ..inputs(&rr, true) }).0,
+            decide_action(&ActionInputs {
+                create_before_destroy: true,
+                ..inputs(&rr, true)
+            })
+            .0,
             Action::CreateThenDelete
         );
         assert_eq!(
-            decide_action(&ActionInputs { prior_tainted: true, ..inputs(&[], false) }).1,
+            decide_action(&ActionInputs {
+                prior_tainted: true,
+                ..inputs(&[], false)
+            })
+            .1,
             Reason::Tainted
         );
         assert_eq!(
-            decide_action(&ActionInputs { replace_requested: true, ..inputs(&[], false) }).1,
+            decide_action(&ActionInputs {
+                replace_requested: true,
+                ..inputs(&[], false)
+            })
+            .1,
             Reason::ReplaceByRequest
         );
     }

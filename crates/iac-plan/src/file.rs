@@ -108,7 +108,9 @@ fn reason_from(j: &Json) -> Reason {
     match j.get("kind").and_then(Json::as_str).unwrap_or("none") {
         "replace_because" => Reason::ReplaceBecause(paths()),
         "update_because" => Reason::UpdateBecause(paths()),
-        "replace_triggered_by" => Reason::ReplaceTriggeredBy(j.get("by").and_then(Json::as_str).unwrap_or("").into()),
+        "replace_triggered_by" => {
+            Reason::ReplaceTriggeredBy(j.get("by").and_then(Json::as_str).unwrap_or("").into())
+        }
         "not_in_state" => Reason::NotInState,
         "replace_by_request" => Reason::ReplaceByRequest,
         "replace_because_tainted" => Reason::Tainted,
@@ -197,7 +199,11 @@ impl PlanFile {
         let bad = |m: &str| PlanFileError(format!("not a valid iac plan file: {m}"));
         match j.get("iac_plan_format").and_then(Json::as_u64) {
             Some(PLAN_FORMAT) => {}
-            Some(n) => return Err(PlanFileError(format!("plan file format {n} is not supported by this iac (it reads {PLAN_FORMAT})"))),
+            Some(n) => {
+                return Err(PlanFileError(format!(
+                    "plan file format {n} is not supported by this iac (it reads {PLAN_FORMAT})"
+                )))
+            }
             None => return Err(bad("missing iac_plan_format")),
         }
         let s = |k: &str| j.get(k).and_then(Json::as_str).unwrap_or("").to_string();
@@ -206,7 +212,11 @@ impl PlanFile {
             Some(x) => Some(from_json(x)),
         };
         let mut changes = Vec::new();
-        for c in j.get("resource_changes").and_then(Json::as_array).ok_or_else(|| bad("no resource_changes"))? {
+        for c in j
+            .get("resource_changes")
+            .and_then(Json::as_array)
+            .ok_or_else(|| bad("no resource_changes"))?
+        {
             let addr: InstanceAddr = c
                 .get("address")
                 .and_then(Json::as_str)
@@ -216,9 +226,17 @@ impl PlanFile {
             changes.push(ResourceChange {
                 addr,
                 deposed: c.get("deposed").and_then(Json::as_str).map(String::from),
-                previous_addr: c.get("previous_address").and_then(Json::as_str).and_then(|a| a.parse().ok()),
-                provider: c.get("provider").and_then(Json::as_str).unwrap_or("builtin").to_string(),
-                action: action_from(c.get("action").and_then(Json::as_str).unwrap_or("")).ok_or_else(|| bad("unknown action"))?,
+                previous_addr: c
+                    .get("previous_address")
+                    .and_then(Json::as_str)
+                    .and_then(|a| a.parse().ok()),
+                provider: c
+                    .get("provider")
+                    .and_then(Json::as_str)
+                    .unwrap_or("builtin")
+                    .to_string(),
+                action: action_from(c.get("action").and_then(Json::as_str).unwrap_or(""))
+                    .ok_or_else(|| bad("unknown action"))?,
                 reason: reason_from(c.get("reason").unwrap_or(&Json::Null)),
                 before: opt_v(c.get("before")),
                 after: opt_v(c.get("after")),
@@ -230,9 +248,16 @@ impl PlanFile {
                 dependencies: c
                     .get("dependencies")
                     .and_then(Json::as_array)
-                    .map(|a| a.iter().filter_map(|d| d.as_str().map(String::from)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|d| d.as_str().map(String::from))
+                            .collect()
+                    })
                     .unwrap_or_default(),
-                create_before_destroy: c.get("create_before_destroy").and_then(Json::as_bool).unwrap_or(false),
+                create_before_destroy: c
+                    .get("create_before_destroy")
+                    .and_then(Json::as_bool)
+                    .unwrap_or(false),
             });
         }
         let outputs = j
@@ -241,7 +266,11 @@ impl PlanFile {
             .map(|a| {
                 a.iter()
                     .map(|o| OutputChange {
-                        name: o.get("name").and_then(Json::as_str).unwrap_or("").to_string(),
+                        name: o
+                            .get("name")
+                            .and_then(Json::as_str)
+                            .unwrap_or("")
+                            .to_string(),
                         before: opt_v(o.get("before")),
                         after: opt_v(o.get("after")),
                         sensitive: o.get("sensitive").and_then(Json::as_bool).unwrap_or(false),
@@ -279,7 +308,12 @@ impl PlanFile {
             .and_then(Json::as_array)
             .map(|a| {
                 a.iter()
-                    .filter_map(|f| Some((f.get("path")?.as_str()?.to_string(), f.get("text")?.as_str()?.to_string())))
+                    .filter_map(|f| {
+                        Some((
+                            f.get("path")?.as_str()?.to_string(),
+                            f.get("text")?.as_str()?.to_string(),
+                        ))
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -303,7 +337,11 @@ impl PlanFile {
             targets: j
                 .get("targets")
                 .and_then(Json::as_array)
-                .map(|a| a.iter().filter_map(|t| t.as_str().map(String::from)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|t| t.as_str().map(String::from))
+                        .collect()
+                })
                 .unwrap_or_default(),
             fingerprint_salt: s("fingerprint_salt"),
             prior_digest: s("prior_digest"),

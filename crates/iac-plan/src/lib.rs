@@ -84,10 +84,9 @@ impl Reason {
         match self {
             Reason::None => String::new(),
             Reason::NotInState => "not in state".to_string(),
-            Reason::ReplaceBecause(p) => format!(
-                "{} changed and cannot be updated in place",
-                list(p)
-            ),
+            Reason::ReplaceBecause(p) => {
+                format!("{} changed and cannot be updated in place", list(p))
+            }
             Reason::ReplaceByRequest => "replacement requested with -replace".to_string(),
             Reason::ReplaceTriggeredBy(r) => format!("`{r}` changed (replace_triggered_by)"),
             Reason::Tainted => "an earlier create did not finish (tainted)".to_string(),
@@ -98,7 +97,9 @@ impl Reason {
             Reason::WrongRepetition => "count or for_each was added or removed".to_string(),
             Reason::DestroyRequested => "destroy was requested".to_string(),
             Reason::DeposedObject => "an old object left by create_before_destroy".to_string(),
-            Reason::ReadDeferred => "its configuration depends on values known only after apply".to_string(),
+            Reason::ReadDeferred => {
+                "its configuration depends on values known only after apply".to_string()
+            }
         }
     }
 

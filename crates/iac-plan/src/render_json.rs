@@ -14,8 +14,14 @@ pub const JSON_FORMAT_VERSION: &str = "1.0";
 fn sensitive_mask(v: &Value) -> Json {
     match v {
         Value::Sensitive(_) | Value::Redacted(_) => Json::Bool(true),
-        Value::List(items) | Value::Set(items) => Json::Array(items.iter().map(sensitive_mask).collect()),
-        Value::Map(m) => Json::Object(m.iter().map(|(k, v)| (k.clone(), sensitive_mask(v))).collect()),
+        Value::List(items) | Value::Set(items) => {
+            Json::Array(items.iter().map(sensitive_mask).collect())
+        }
+        Value::Map(m) => Json::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), sensitive_mask(v)))
+                .collect(),
+        ),
         _ => Json::Bool(false),
     }
 }
@@ -24,8 +30,14 @@ fn unknown_mask(v: &Value) -> Json {
     match v {
         Value::Unknown => Json::Bool(true),
         Value::Sensitive(inner) => unknown_mask(inner),
-        Value::List(items) | Value::Set(items) => Json::Array(items.iter().map(unknown_mask).collect()),
-        Value::Map(m) => Json::Object(m.iter().map(|(k, v)| (k.clone(), unknown_mask(v))).collect()),
+        Value::List(items) | Value::Set(items) => {
+            Json::Array(items.iter().map(unknown_mask).collect())
+        }
+        Value::Map(m) => Json::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), unknown_mask(v)))
+                .collect(),
+        ),
         _ => Json::Bool(false),
     }
 }

@@ -55,7 +55,11 @@ pub fn render_text(plan: &Plan, opts: TextOptions) -> String {
     let p = Palette::new(opts.color);
     let mut out = String::new();
     if !plan.drift.is_empty() {
-        let _ = writeln!(out, "\n{}Note: Objects have changed outside of iac{}\n", p.bold, p.reset);
+        let _ = writeln!(
+            out,
+            "\n{}Note: Objects have changed outside of iac{}\n",
+            p.bold, p.reset
+        );
         let _ = writeln!(
             out,
             "iac detected the following changes made outside of iac since the last \"iac apply\":\n"
@@ -70,7 +74,14 @@ pub fn render_text(plan: &Plan, opts: TextOptions) -> String {
                 Some(after) => {
                     let _ = writeln!(out, "  # {} has changed", d.addr);
                     let _ = writeln!(out, "  {}~{} {}", p.yellow, p.reset, header(&d.addr));
-                    render_attrs(&mut out, &p, Some(&d.before), Some(after), &[], Action::Update);
+                    render_attrs(
+                        &mut out,
+                        &p,
+                        Some(&d.before),
+                        Some(after),
+                        &[],
+                        Action::Update,
+                    );
                     let _ = writeln!(out, "    }}\n");
                 }
             }
@@ -107,7 +118,10 @@ pub fn render_text(plan: &Plan, opts: TextOptions) -> String {
     }
     if !visible.is_empty() {
         let used: BTreeSet<&str> = visible.iter().map(|c| symbol(c.action)).collect();
-        let _ = writeln!(out, "\nResource actions are indicated with the following symbols:");
+        let _ = writeln!(
+            out,
+            "\nResource actions are indicated with the following symbols:"
+        );
         for (sym, words) in [
             ("+", "create"),
             ("~", "update in-place"),
@@ -129,16 +143,37 @@ pub fn render_text(plan: &Plan, opts: TextOptions) -> String {
     if outputs_changed {
         let _ = writeln!(out, "\nChanges to Outputs:");
         for o in &plan.outputs {
-            let show = |v: &Value| if o.sensitive { "(sensitive value)".to_string() } else { v.to_string() };
+            let show = |v: &Value| {
+                if o.sensitive {
+                    "(sensitive value)".to_string()
+                } else {
+                    v.to_string()
+                }
+            };
             match (o.action(), &o.before, &o.after) {
                 (Action::Create, _, Some(a)) => {
                     let _ = writeln!(out, "  {}+{} {} = {}", p.green, p.reset, o.name, show(a));
                 }
                 (Action::Delete, Some(b), _) => {
-                    let _ = writeln!(out, "  {}-{} {} = {} -> null", p.red, p.reset, o.name, show(b));
+                    let _ = writeln!(
+                        out,
+                        "  {}-{} {} = {} -> null",
+                        p.red,
+                        p.reset,
+                        o.name,
+                        show(b)
+                    );
                 }
                 (Action::Update, Some(b), Some(a)) => {
-                    let _ = writeln!(out, "  {}~{} {} = {} -> {}", p.yellow, p.reset, o.name, show(b), show(a));
+                    let _ = writeln!(
+                        out,
+                        "  {}~{} {} = {} -> {}",
+                        p.yellow,
+                        p.reset,
+                        o.name,
+                        show(b),
+                        show(a)
+                    );
                 }
                 _ => {}
             }
@@ -171,8 +206,15 @@ fn colored(p: &Palette, sym: &str) -> String {
 }
 
 fn header(addr: &iac_value::addr::InstanceAddr) -> String {
-    let kind = if addr.resource.mode == ResourceMode::Data { "data" } else { "resource" };
-    format!("{kind} \"{}\" \"{}\" {{", addr.resource.ty, addr.resource.name)
+    let kind = if addr.resource.mode == ResourceMode::Data {
+        "data"
+    } else {
+        "resource"
+    };
+    format!(
+        "{kind} \"{}\" \"{}\" {{",
+        addr.resource.ty, addr.resource.name
+    )
 }
 
 fn render_change(out: &mut String, p: &Palette, c: &ResourceChange) {
@@ -204,7 +246,14 @@ fn render_change(out: &mut String, p: &Palette, c: &ResourceChange) {
     let sym = symbol(c.action);
     let pad = if sym.len() == 1 { "  " } else { "" };
     let _ = writeln!(out, "{pad}{} {}", colored(p, sym), header(&c.addr));
-    render_attrs(out, p, c.before.as_ref(), c.after.as_ref(), &c.requires_replace, c.action);
+    render_attrs(
+        out,
+        p,
+        c.before.as_ref(),
+        c.after.as_ref(),
+        &c.requires_replace,
+        c.action,
+    );
     let _ = writeln!(out, "    }}\n");
 }
 
@@ -224,10 +273,24 @@ fn render_attrs(
     let mut lines: Vec<(String, String, String)> = Vec::new();
     let mut hidden = 0;
     for k in keys {
-        let b = if before.is_some() { bm.get(k).unwrap_or(&null) } else { &null };
-        let a = if after.is_some() { am.get(k).unwrap_or(&null) } else { &null };
-        let forces = requires_replace.iter().any(|rp| rp.first() == Some(&PathStep::Key(k.clone())));
-        let note = if forces && action.is_replace() { " # forces replacement" } else { "" };
+        let b = if before.is_some() {
+            bm.get(k).unwrap_or(&null)
+        } else {
+            &null
+        };
+        let a = if after.is_some() {
+            am.get(k).unwrap_or(&null)
+        } else {
+            &null
+        };
+        let forces = requires_replace
+            .iter()
+            .any(|rp| rp.first() == Some(&PathStep::Key(k.clone())));
+        let note = if forces && action.is_replace() {
+            " # forces replacement"
+        } else {
+            ""
+        };
         match action {
             Action::Create | Action::Read if before.is_none() => {
                 if !a.is_null() {
@@ -249,11 +312,23 @@ fn render_attrs(
                 } else if b.is_null() {
                     lines.push((colored(p, "+"), k.clone(), format!("{}{note}", show(a))));
                 } else if a.is_null() {
-                    lines.push((colored(p, "-"), k.clone(), format!("{} -> null{note}", show(b))));
+                    lines.push((
+                        colored(p, "-"),
+                        k.clone(),
+                        format!("{} -> null{note}", show(b)),
+                    ));
                 } else if let (Some(bs), Some(as_)) = (multiline(b), multiline(a)) {
-                    lines.push((colored(p, "~"), k.clone(), format!("<<-EOT{note}\n{}        EOT", line_diff(p, bs, as_))));
+                    lines.push((
+                        colored(p, "~"),
+                        k.clone(),
+                        format!("<<-EOT{note}\n{}        EOT", line_diff(p, bs, as_)),
+                    ));
                 } else {
-                    lines.push((colored(p, "~"), k.clone(), format!("{} -> {}{note}", show(b), show(a))));
+                    lines.push((
+                        colored(p, "~"),
+                        k.clone(),
+                        format!("{} -> {}{note}", show(b), show(a)),
+                    ));
                 }
             }
         }

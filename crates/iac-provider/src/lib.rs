@@ -125,7 +125,12 @@ impl Schema {
     }
 
     /// Paths of attributes that differ between prior and planned and force replacement.
-    pub fn replace_paths(&self, prior: &Value, planned: &Value, eq: &dyn Fn(&Value, &Value) -> bool) -> Vec<Path> {
+    pub fn replace_paths(
+        &self,
+        prior: &Value,
+        planned: &Value,
+        eq: &dyn Fn(&Value, &Value) -> bool,
+    ) -> Vec<Path> {
         let mut out = Vec::new();
         for (name, a) in &self.attributes {
             if a.force_new {
@@ -174,7 +179,11 @@ pub struct AttrDiagnostic {
 }
 
 impl AttrDiagnostic {
-    pub fn error(path: Path, summary: impl Into<String>, detail: impl Into<String>) -> AttrDiagnostic {
+    pub fn error(
+        path: Path,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> AttrDiagnostic {
         AttrDiagnostic {
             severity: Severity::Error,
             path,
@@ -236,10 +245,18 @@ pub trait Provider: Send + Sync {
     async fn apply_resource(&self, req: ApplyRequest<'_>) -> ApplyResult;
 
     /// Reads the current objects, in batches where the API allows; `None` means gone.
-    async fn read_resources(&self, type_name: &str, current: &[Value]) -> Vec<Result<Option<Value>, AttrDiagnostic>>;
+    async fn read_resources(
+        &self,
+        type_name: &str,
+        current: &[Value],
+    ) -> Vec<Result<Option<Value>, AttrDiagnostic>>;
 
     /// Reads a data source.
-    async fn read_data(&self, type_name: &str, config: &Value) -> Result<Value, Vec<AttrDiagnostic>>;
+    async fn read_data(
+        &self,
+        type_name: &str,
+        config: &Value,
+    ) -> Result<Value, Vec<AttrDiagnostic>>;
 }
 
 /// Terraform's "proposed new state": configured values where set, prior values for
@@ -258,7 +275,11 @@ pub fn proposed_new(schema: &Schema, prior: Option<&Value>, config: &Value) -> V
         } else {
             Value::Null
         };
-        let v = if a.sensitive && !v.is_null() { v.sensitive() } else { v };
+        let v = if a.sensitive && !v.is_null() {
+            v.sensitive()
+        } else {
+            v
+        };
         out.insert(name.clone(), v);
     }
     for name in schema.blocks.keys() {

@@ -103,9 +103,12 @@ impl Lowerer {
                 Structure::Attribute(a) => {
                     if let Some(prev) = out.attributes.iter().find(|p| p.name == a.key.as_str()) {
                         diags.push(
-                            Diagnostic::error("E0102", format!("Duplicate attribute \"{}\"", a.key.as_str()))
-                                .with_span(self.span(a.key.span()), "defined again here")
-                                .with_secondary(prev.name_span, "first defined here"),
+                            Diagnostic::error(
+                                "E0102",
+                                format!("Duplicate attribute \"{}\"", a.key.as_str()),
+                            )
+                            .with_span(self.span(a.key.span()), "defined again here")
+                            .with_secondary(prev.name_span, "first defined here"),
                         );
                         continue;
                     }
@@ -138,7 +141,10 @@ impl Lowerer {
             })
             .collect();
         let span = self.span(b.span());
-        let body_range = b.body.span().unwrap_or(span.start as usize..span.end as usize);
+        let body_range = b
+            .body
+            .span()
+            .unwrap_or(span.start as usize..span.end as usize);
         Block {
             kind: b.ident.as_str().to_string(),
             kind_span: self.span(b.ident.span()),
@@ -165,7 +171,10 @@ impl Lowerer {
                 self.mk(ExprKind::Number(v), span)
             }
             Expression::String(s) => self.mk(ExprKind::String(s.value().to_string()), span),
-            Expression::Array(a) => self.mk(ExprKind::Tuple(a.iter().map(|x| self.expr(x)).collect()), span),
+            Expression::Array(a) => self.mk(
+                ExprKind::Tuple(a.iter().map(|x| self.expr(x)).collect()),
+                span,
+            ),
             Expression::Object(o) => {
                 let items = o
                     .iter()
@@ -251,7 +260,11 @@ impl Lowerer {
                     B::Or => BinaryOp::Or,
                 };
                 self.mk(
-                    ExprKind::Binary(op, Box::new(self.expr(&b.lhs_expr)), Box::new(self.expr(&b.rhs_expr))),
+                    ExprKind::Binary(
+                        op,
+                        Box::new(self.expr(&b.lhs_expr)),
+                        Box::new(self.expr(&b.rhs_expr)),
+                    ),
                     span,
                 )
             }
@@ -294,7 +307,13 @@ impl Lowerer {
                             }
                         }
                         kind => Expr {
-                            kind: ExprKind::GetAttr(Box::new(Expr { kind, span: cur.span }), name_s),
+                            kind: ExprKind::GetAttr(
+                                Box::new(Expr {
+                                    kind,
+                                    span: cur.span,
+                                }),
+                                name_s,
+                            ),
                             span: here,
                         },
                     };
@@ -384,7 +403,9 @@ impl Lowerer {
         let mut parts: Vec<(TemplatePart, bool, bool)> = Vec::new();
         for el in t.iter() {
             match el {
-                Element::Literal(l) => parts.push((TemplatePart::Literal(l.value().to_string()), false, false)),
+                Element::Literal(l) => {
+                    parts.push((TemplatePart::Literal(l.value().to_string()), false, false))
+                }
                 Element::Interpolation(i) => parts.push((
                     TemplatePart::Interp(self.expr(&i.expr)),
                     i.strip.strip_start(),
@@ -412,7 +433,11 @@ impl Lowerer {
                             trim_last(&mut then);
                         }
                         parts.push((
-                            TemplatePart::If { cond: self.expr(&ifd.if_expr.cond_expr), then, otherwise },
+                            TemplatePart::If {
+                                cond: self.expr(&ifd.if_expr.cond_expr),
+                                then,
+                                otherwise,
+                            },
                             ifd.if_expr.strip.strip_start(),
                             ifd.endif_expr.strip.strip_end(),
                         ))
@@ -427,7 +452,11 @@ impl Lowerer {
                         }
                         parts.push((
                             TemplatePart::For {
-                                key_var: fd.for_expr.key_var.as_ref().map(|k| k.as_str().to_string()),
+                                key_var: fd
+                                    .for_expr
+                                    .key_var
+                                    .as_ref()
+                                    .map(|k| k.as_str().to_string()),
                                 value_var: fd.for_expr.value_var.as_str().to_string(),
                                 collection: self.expr(&fd.for_expr.collection_expr),
                                 body,
@@ -485,8 +514,14 @@ mod tests {
         assert_eq!(b.kind, "resource");
         assert_eq!(b.labels[0].value, "terraform_data");
         let a = &b.body.attributes[0];
-        assert_eq!(&src[a.name_span.start as usize..a.name_span.end as usize], "input");
-        assert_eq!(&src[a.expr.span.start as usize..a.expr.span.end as usize], "var.x");
+        assert_eq!(
+            &src[a.name_span.start as usize..a.name_span.end as usize],
+            "input"
+        );
+        assert_eq!(
+            &src[a.expr.span.start as usize..a.expr.span.end as usize],
+            "var.x"
+        );
         match &a.expr.kind {
             ExprKind::Ref(r) => {
                 assert_eq!(r.root, "var");
@@ -506,7 +541,10 @@ mod tests {
             }
             k => panic!("unexpected {k:?}"),
         }
-        assert!(matches!(f.body.attributes[1].expr.kind, ExprKind::GetAttr(_, _)));
+        assert!(matches!(
+            f.body.attributes[1].expr.kind,
+            ExprKind::GetAttr(_, _)
+        ));
     }
 
     #[test]

@@ -120,7 +120,8 @@ impl fmt::Display for AddrPattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.resource {
             None => {
-                let parts: Vec<String> = self.module.iter().map(|m| format!("module.{m}")).collect();
+                let parts: Vec<String> =
+                    self.module.iter().map(|m| format!("module.{m}")).collect();
                 f.write_str(&parts.join("."))
             }
             Some((mode, ty, name)) => {
@@ -187,7 +188,9 @@ fn split_parts(s: &str) -> Result<Vec<String>, AddrError> {
         }
     }
     if in_str || depth != 0 {
-        return Err(AddrError(format!("unbalanced brackets or quotes in \"{s}\"")));
+        return Err(AddrError(format!(
+            "unbalanced brackets or quotes in \"{s}\""
+        )));
     }
     parts.push(cur);
     Ok(parts)
@@ -215,10 +218,11 @@ fn parse_key(s: &str) -> Result<InstanceKey, AddrError> {
         }
         return Ok(InstanceKey::Str(out));
     }
-    inner
-        .parse::<usize>()
-        .map(InstanceKey::Int)
-        .map_err(|_| AddrError(format!("instance key must be a number or a quoted string, got \"{inner}\"")))
+    inner.parse::<usize>().map(InstanceKey::Int).map_err(|_| {
+        AddrError(format!(
+            "instance key must be a number or a quoted string, got \"{inner}\""
+        ))
+    })
 }
 
 impl FromStr for AddrPattern {
@@ -229,11 +233,13 @@ impl FromStr for AddrPattern {
         let mut i = 0;
         let mut module = Vec::new();
         while i < parts.len() && parts[i] == "module" {
-            let name = parts
-                .get(i + 1)
-                .ok_or_else(|| AddrError(format!("\"{s}\": `module` must be followed by a name")))?;
+            let name = parts.get(i + 1).ok_or_else(|| {
+                AddrError(format!("\"{s}\": `module` must be followed by a name"))
+            })?;
             if name.contains('[') {
-                return Err(AddrError(format!("\"{s}\": module instance keys are not supported")));
+                return Err(AddrError(format!(
+                    "\"{s}\": module instance keys are not supported"
+                )));
             }
             module.push(name.clone());
             i += 2;
@@ -263,7 +269,10 @@ impl FromStr for AddrPattern {
             }
         };
         let (name, key) = match name_and_key.find('[') {
-            Some(p) => (name_and_key[..p].to_string(), Some(parse_key(&name_and_key[p..])?)),
+            Some(p) => (
+                name_and_key[..p].to_string(),
+                Some(parse_key(&name_and_key[p..])?),
+            ),
             None => (name_and_key, None),
         };
         if !is_name(&ty) || !is_name(&name) {
@@ -326,7 +335,10 @@ mod tests {
 
     #[test]
     fn order_is_numeric_for_count() {
-        let mut v: Vec<InstanceAddr> = ["t.a[10]", "t.a[2]", "t.a[1]"].iter().map(|s| s.parse().unwrap()).collect();
+        let mut v: Vec<InstanceAddr> = ["t.a[10]", "t.a[2]", "t.a[1]"]
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect();
         v.sort();
         let s: Vec<String> = v.iter().map(|a| a.to_string()).collect();
         assert_eq!(s, ["t.a[1]", "t.a[2]", "t.a[10]"]);

@@ -35,7 +35,11 @@ pub fn to_json(value: &Value, opts: &JsonOptions<'_>) -> Json {
         Value::List(items) | Value::Set(items) => {
             Json::Array(items.iter().map(|v| to_json(v, opts)).collect())
         }
-        Value::Map(m) => Json::Object(m.iter().map(|(k, v)| (k.clone(), to_json(v, opts))).collect()),
+        Value::Map(m) => Json::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), to_json(v, opts)))
+                .collect(),
+        ),
         Value::Sensitive(inner) => match opts {
             JsonOptions::Fingerprint(fp) => {
                 if inner.is_wholly_known() {
@@ -95,7 +99,10 @@ mod tests {
     #[test]
     fn sensitive_values_never_reach_json_in_plaintext() {
         let fp = Fingerprinter::new("salt".into());
-        let v = Value::map([("pw", Value::string("hunter2").sensitive()), ("n", Value::Number(2.0))]);
+        let v = Value::map([
+            ("pw", Value::string("hunter2").sensitive()),
+            ("n", Value::Number(2.0)),
+        ]);
         let j = to_json(&v, &JsonOptions::Fingerprint(&fp));
         let text = j.to_string();
         assert!(!text.contains("hunter2"), "{text}");
@@ -105,6 +112,9 @@ mod tests {
         assert!(matches!(pw, Value::Redacted(_)));
         assert!(fp.equivalent(pw, &Value::string("hunter2").sensitive()));
         assert!(!fp.equivalent(pw, &Value::string("hunter3").sensitive()));
-        assert_eq!(to_json(&v, &JsonOptions::Omit).to_string(), r#"{"n":2,"pw":null}"#);
+        assert_eq!(
+            to_json(&v, &JsonOptions::Omit).to_string(),
+            r#"{"n":2,"pw":null}"#
+        );
     }
 }

@@ -395,7 +395,11 @@ mod tests {
 
     #[test]
     fn sets_are_sorted_and_deduplicated() {
-        let s = Value::set(vec![Value::string("b"), Value::string("a"), Value::string("b")]);
+        let s = Value::set(vec![
+            Value::string("b"),
+            Value::string("a"),
+            Value::string("b"),
+        ]);
         assert_eq!(s, Value::Set(vec![Value::string("a"), Value::string("b")]));
     }
 

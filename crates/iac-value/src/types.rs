@@ -83,7 +83,12 @@ fn convert_at(value: Value, ty: &Type, at: &str) -> Result<Value, String> {
         (Type::Number, Value::Number(n)) => Value::Number(n),
         (Type::Number, Value::String(s)) => match s.trim().parse::<f64>() {
             Ok(n) if n.is_finite() => Value::Number(n),
-            _ => return Err(where_(format!("a number is required, got string {}", crate::quote(&s)))),
+            _ => {
+                return Err(where_(format!(
+                    "a number is required, got string {}",
+                    crate::quote(&s)
+                )))
+            }
         },
         (Type::Bool, Value::Bool(b)) => Value::Bool(b),
         (Type::Bool, Value::String(s)) if s == "true" || s == "false" => Value::Bool(s == "true"),
@@ -150,7 +155,11 @@ fn convert_at(value: Value, ty: &Type, at: &str) -> Result<Value, String> {
             Value::Map(out)
         }
         (ty, v) => {
-            return Err(where_(format!("{} required, got {}", article(ty), v.type_name())));
+            return Err(where_(format!(
+                "{} required, got {}",
+                article(ty),
+                v.type_name()
+            )));
         }
     };
     Ok(out.mark_if(marked))
@@ -195,7 +204,10 @@ mod tests {
             Value::map([("a", Value::Number(2.0)), ("b", Value::Null)])
         );
         let bad = Value::map([("a", Value::List(vec![]))]);
-        assert_eq!(convert(bad, &obj).unwrap_err(), "a: a number is required, got list");
+        assert_eq!(
+            convert(bad, &obj).unwrap_err(),
+            "a: a number is required, got list"
+        );
     }
 
     #[test]

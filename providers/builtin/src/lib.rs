@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use iac_provider::{
-    proposed_new, ApplyRequest, ApplyResult, AttrDiagnostic, AttrType, Attribute, PlanRequest, PlanResponse,
-    Provider, ProviderSchema, Schema,
+    proposed_new, ApplyRequest, ApplyResult, AttrDiagnostic, AttrType, Attribute, PlanRequest,
+    PlanResponse, Provider, ProviderSchema, Schema,
 };
 use iac_value::{PathStep, Value};
 use rand::Rng;
@@ -22,22 +22,27 @@ impl Default for BuiltinProvider {
 }
 
 const ADJECTIVES: &[&str] = &[
-    "able", "bold", "brave", "bright", "calm", "clever", "cosmic", "crisp", "daring", "eager", "fair", "fancy",
-    "gentle", "glad", "golden", "happy", "humble", "jolly", "keen", "kind", "lively", "lucky", "merry", "mighty",
-    "noble", "patient", "polite", "proud", "quick", "quiet", "rapid", "ready", "sharp", "shy", "smart", "steady",
-    "sunny", "swift", "tidy", "upbeat", "vast", "vivid", "warm", "wise", "witty", "young", "zesty",
+    "able", "bold", "brave", "bright", "calm", "clever", "cosmic", "crisp", "daring", "eager",
+    "fair", "fancy", "gentle", "glad", "golden", "happy", "humble", "jolly", "keen", "kind",
+    "lively", "lucky", "merry", "mighty", "noble", "patient", "polite", "proud", "quick", "quiet",
+    "rapid", "ready", "sharp", "shy", "smart", "steady", "sunny", "swift", "tidy", "upbeat",
+    "vast", "vivid", "warm", "wise", "witty", "young", "zesty",
 ];
 const NOUNS: &[&str] = &[
-    "badger", "bat", "bear", "beaver", "bee", "bison", "camel", "cat", "cobra", "crane", "crow", "deer", "dingo",
-    "dog", "dove", "eagle", "eel", "elk", "falcon", "ferret", "finch", "fox", "frog", "gecko", "goat", "goose",
-    "hare", "hawk", "heron", "ibis", "jay", "koala", "lark", "lemur", "lion", "llama", "lynx", "mole", "moose",
-    "mule", "newt", "otter", "owl", "panda", "pony", "quail", "raven", "seal", "shark", "sloth", "swan", "tiger",
-    "toad", "trout", "viper", "wasp", "whale", "wolf", "wren", "yak", "zebra",
+    "badger", "bat", "bear", "beaver", "bee", "bison", "camel", "cat", "cobra", "crane", "crow",
+    "deer", "dingo", "dog", "dove", "eagle", "eel", "elk", "falcon", "ferret", "finch", "fox",
+    "frog", "gecko", "goat", "goose", "hare", "hawk", "heron", "ibis", "jay", "koala", "lark",
+    "lemur", "lion", "llama", "lynx", "mole", "moose", "mule", "newt", "otter", "owl", "panda",
+    "pony", "quail", "raven", "seal", "shark", "sloth", "swan", "tiger", "toad", "trout", "viper",
+    "wasp", "whale", "wolf", "wren", "yak", "zebra",
 ];
 
 fn keepers() -> Attribute {
-    Attribute::optional(AttrType::Map(Box::new(AttrType::String)), "Arbitrary values; a change replaces the resource.")
-        .force_new()
+    Attribute::optional(
+        AttrType::Map(Box::new(AttrType::String)),
+        "Arbitrary values; a change replaces the resource.",
+    )
+    .force_new()
 }
 
 impl BuiltinProvider {
@@ -57,33 +62,84 @@ impl BuiltinProvider {
         resources.insert(
             "random_pet".to_string(),
             Schema::new("A random pet name such as `bold-otter`.")
-                .attr("id", Attribute::computed(AttrType::String, "The generated name."))
+                .attr(
+                    "id",
+                    Attribute::computed(AttrType::String, "The generated name."),
+                )
                 .attr("keepers", keepers())
-                .attr("length", Attribute::optional(AttrType::Number, "Number of words (default 2).").force_new())
-                .attr("prefix", Attribute::optional(AttrType::String, "A prefix word.").force_new())
-                .attr("separator", Attribute::optional(AttrType::String, "Word separator (default `-`).").force_new()),
+                .attr(
+                    "length",
+                    Attribute::optional(AttrType::Number, "Number of words (default 2).")
+                        .force_new(),
+                )
+                .attr(
+                    "prefix",
+                    Attribute::optional(AttrType::String, "A prefix word.").force_new(),
+                )
+                .attr(
+                    "separator",
+                    Attribute::optional(AttrType::String, "Word separator (default `-`).")
+                        .force_new(),
+                ),
         );
         resources.insert(
             "random_id".to_string(),
             Schema::new("Random bytes in several encodings.")
-                .attr("byte_length", Attribute::required(AttrType::Number, "Number of random bytes.").force_new())
+                .attr(
+                    "byte_length",
+                    Attribute::required(AttrType::Number, "Number of random bytes.").force_new(),
+                )
                 .attr("keepers", keepers())
-                .attr("prefix", Attribute::optional(AttrType::String, "A prefix for the hex and base64 forms.").force_new())
-                .attr("id", Attribute::computed(AttrType::String, "URL-safe base64 without padding."))
-                .attr("b64_url", Attribute::computed(AttrType::String, "URL-safe base64 without padding."))
-                .attr("b64_std", Attribute::computed(AttrType::String, "Standard base64 with padding."))
-                .attr("hex", Attribute::computed(AttrType::String, "Lower-case hex."))
-                .attr("dec", Attribute::computed(AttrType::String, "Decimal digits of the bytes as a big-endian number.")),
+                .attr(
+                    "prefix",
+                    Attribute::optional(AttrType::String, "A prefix for the hex and base64 forms.")
+                        .force_new(),
+                )
+                .attr(
+                    "id",
+                    Attribute::computed(AttrType::String, "URL-safe base64 without padding."),
+                )
+                .attr(
+                    "b64_url",
+                    Attribute::computed(AttrType::String, "URL-safe base64 without padding."),
+                )
+                .attr(
+                    "b64_std",
+                    Attribute::computed(AttrType::String, "Standard base64 with padding."),
+                )
+                .attr(
+                    "hex",
+                    Attribute::computed(AttrType::String, "Lower-case hex."),
+                )
+                .attr(
+                    "dec",
+                    Attribute::computed(
+                        AttrType::String,
+                        "Decimal digits of the bytes as a big-endian number.",
+                    ),
+                ),
         );
-        let mut pw = Schema::new("A random password. Its `result` is sensitive and is never stored in plaintext.")
-            .attr("id", Attribute::computed(AttrType::String, "Always `none`."))
-            .attr("keepers", keepers())
-            .attr("length", Attribute::required(AttrType::Number, "Length of the password.").force_new())
-            .attr("override_special", Attribute::optional(AttrType::String, "The special characters to use.").force_new())
-            .attr(
-                "result",
-                Attribute::computed(AttrType::String, "The generated password (sensitive).").sensitive(),
-            );
+        let mut pw = Schema::new(
+            "A random password. Its `result` is sensitive and is never stored in plaintext.",
+        )
+        .attr(
+            "id",
+            Attribute::computed(AttrType::String, "Always `none`."),
+        )
+        .attr("keepers", keepers())
+        .attr(
+            "length",
+            Attribute::required(AttrType::Number, "Length of the password.").force_new(),
+        )
+        .attr(
+            "override_special",
+            Attribute::optional(AttrType::String, "The special characters to use.").force_new(),
+        )
+        .attr(
+            "result",
+            Attribute::computed(AttrType::String, "The generated password (sensitive).")
+                .sensitive(),
+        );
         for (name, desc) in [
             ("special", "Include special characters (default true)."),
             ("upper", "Include upper-case letters (default true)."),
@@ -98,20 +154,45 @@ impl BuiltinProvider {
             ("min_lower", "At least this many lower-case letters."),
             ("min_numeric", "At least this many digits."),
         ] {
-            pw = pw.attr(name, Attribute::optional(AttrType::Number, desc).force_new());
+            pw = pw.attr(
+                name,
+                Attribute::optional(AttrType::Number, desc).force_new(),
+            );
         }
         resources.insert("random_password".to_string(), pw);
         resources.insert(
             "local_file".to_string(),
-            Schema::new("A file on the machine that runs iac, like the local provider's local_file.")
-                .attr("filename", Attribute::required(AttrType::String, "Path of the file (relative to the working directory).").force_new())
-                .attr("content", Attribute::optional(AttrType::String, "The file's content.").force_new())
-                .attr(
-                    "file_permission",
-                    Attribute::optional(AttrType::String, "Octal permission bits (default \"0644\").").force_new(),
+            Schema::new(
+                "A file on the machine that runs iac, like the local provider's local_file.",
+            )
+            .attr(
+                "filename",
+                Attribute::required(
+                    AttrType::String,
+                    "Path of the file (relative to the working directory).",
                 )
-                .attr("id", Attribute::computed(AttrType::String, "SHA-256 of the content, hex."))
-                .attr("content_sha256", Attribute::computed(AttrType::String, "SHA-256 of the content, hex.")),
+                .force_new(),
+            )
+            .attr(
+                "content",
+                Attribute::optional(AttrType::String, "The file's content.").force_new(),
+            )
+            .attr(
+                "file_permission",
+                Attribute::optional(
+                    AttrType::String,
+                    "Octal permission bits (default \"0644\").",
+                )
+                .force_new(),
+            )
+            .attr(
+                "id",
+                Attribute::computed(AttrType::String, "SHA-256 of the content, hex."),
+            )
+            .attr(
+                "content_sha256",
+                Attribute::computed(AttrType::String, "SHA-256 of the content, hex."),
+            ),
         );
         BuiltinProvider {
             schema: ProviderSchema {
@@ -126,7 +207,14 @@ impl BuiltinProvider {
 fn uuid() -> String {
     let b: [u8; 16] = rand::thread_rng().gen();
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-4{}-a{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
+    format!(
+        "{}-{}-4{}-a{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
 }
 
 fn set(v: &mut Value, name: &str, x: Value) {
@@ -152,8 +240,16 @@ fn generate_password(cfg: &Value) -> Result<String, AttrDiagnostic> {
         .to_string();
     let mut classes: Vec<(Vec<char>, usize)> = Vec::new();
     for (flag, min, chars) in [
-        ("upper", "min_upper", "ABCDEFGHIJKLMNOPQRSTUVWXYZ".to_string()),
-        ("lower", "min_lower", "abcdefghijklmnopqrstuvwxyz".to_string()),
+        (
+            "upper",
+            "min_upper",
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZ".to_string(),
+        ),
+        (
+            "lower",
+            "min_lower",
+            "abcdefghijklmnopqrstuvwxyz".to_string(),
+        ),
         ("numeric", "min_numeric", "0123456789".to_string()),
         ("special", "min_special", special_chars),
     ] {
@@ -262,7 +358,11 @@ impl Provider for BuiltinProvider {
             return PlanResponse {
                 planned: Value::Null,
                 requires_replace: Vec::new(),
-                diagnostics: vec![AttrDiagnostic::error(Vec::new(), "Unknown resource type", req.type_name.to_string())],
+                diagnostics: vec![AttrDiagnostic::error(
+                    Vec::new(),
+                    "Unknown resource type",
+                    req.type_name.to_string(),
+                )],
             };
         };
         let mut planned = proposed_new(schema, req.prior, req.config);
@@ -273,7 +373,9 @@ impl Provider for BuiltinProvider {
         };
         let replacing = req.prior.is_none() || !requires_replace.is_empty();
         if req.type_name == "terraform_data" {
-            let input_changed = req.prior.is_none_or(|p| p.get_attr("input") != req.config.get_attr("input"));
+            let input_changed = req
+                .prior
+                .is_none_or(|p| p.get_attr("input") != req.config.get_attr("input"));
             if replacing || input_changed {
                 set(&mut planned, "output", Value::Unknown);
             }
@@ -282,7 +384,11 @@ impl Provider for BuiltinProvider {
             // Every computed value is regenerated by a create.
             for (name, a) in &schema.attributes {
                 if a.computed && !a.optional {
-                    let v = if a.sensitive { Value::Unknown.sensitive() } else { Value::Unknown };
+                    let v = if a.sensitive {
+                        Value::Unknown.sensitive()
+                    } else {
+                        Value::Unknown
+                    };
                     set(&mut planned, name, v);
                 }
             }
@@ -325,7 +431,11 @@ impl Provider for BuiltinProvider {
             "random_pet" if creating => {
                 let mut rng = rand::thread_rng();
                 let n = num_attr(planned, "length", 2.0) as usize;
-                let sep = planned.get_attr("separator").as_str().unwrap_or("-").to_string();
+                let sep = planned
+                    .get_attr("separator")
+                    .as_str()
+                    .unwrap_or("-")
+                    .to_string();
                 let mut words: Vec<String> = Vec::new();
                 if let Some(p) = planned.get_attr("prefix").as_str() {
                     words.push(p.to_string());
@@ -339,23 +449,46 @@ impl Provider for BuiltinProvider {
             "random_id" if creating => {
                 let n = num_attr(planned, "byte_length", 8.0) as usize;
                 let bytes: Vec<u8> = (0..n).map(|_| rand::thread_rng().gen()).collect();
-                let prefix = planned.get_attr("prefix").as_str().unwrap_or("").to_string();
+                let prefix = planned
+                    .get_attr("prefix")
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string();
                 let url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&bytes);
                 set(&mut new, "id", Value::String(url.clone()));
                 set(&mut new, "b64_url", Value::String(format!("{prefix}{url}")));
                 set(
                     &mut new,
                     "b64_std",
-                    Value::String(format!("{prefix}{}", base64::engine::general_purpose::STANDARD.encode(&bytes))),
+                    Value::String(format!(
+                        "{prefix}{}",
+                        base64::engine::general_purpose::STANDARD.encode(&bytes)
+                    )),
                 );
                 let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
                 set(&mut new, "hex", Value::String(format!("{prefix}{hex}")));
-                set(&mut new, "dec", Value::String(format!("{prefix}{}", big_endian_decimal(&bytes))));
+                set(
+                    &mut new,
+                    "dec",
+                    Value::String(format!("{prefix}{}", big_endian_decimal(&bytes))),
+                );
             }
             "local_file" if creating => {
-                let content = planned.get_attr("content").as_str().unwrap_or("").to_string();
-                let filename = planned.get_attr("filename").as_str().unwrap_or("").to_string();
-                let perm = planned.get_attr("file_permission").as_str().unwrap_or("0644").to_string();
+                let content = planned
+                    .get_attr("content")
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string();
+                let filename = planned
+                    .get_attr("filename")
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string();
+                let perm = planned
+                    .get_attr("file_permission")
+                    .as_str()
+                    .unwrap_or("0644")
+                    .to_string();
                 write_local_file(&filename, &content, &perm).map_err(|e| vec![e])?;
                 let digest = sha256_hex(content.as_bytes());
                 set(&mut new, "id", Value::String(digest.clone()));
@@ -371,7 +504,11 @@ impl Provider for BuiltinProvider {
         Ok(Some(new))
     }
 
-    async fn read_resources(&self, type_name: &str, current: &[Value]) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
+    async fn read_resources(
+        &self,
+        type_name: &str,
+        current: &[Value],
+    ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
         if type_name == "local_file" {
             return current.iter().map(read_local_file).collect();
         }
@@ -379,7 +516,11 @@ impl Provider for BuiltinProvider {
         current.iter().map(|v| Ok(Some(v.clone()))).collect()
     }
 
-    async fn read_data(&self, type_name: &str, _config: &Value) -> Result<Value, Vec<AttrDiagnostic>> {
+    async fn read_data(
+        &self,
+        type_name: &str,
+        _config: &Value,
+    ) -> Result<Value, Vec<AttrDiagnostic>> {
         Err(vec![AttrDiagnostic::error(
             Vec::new(),
             "Unknown data source",
@@ -390,12 +531,19 @@ impl Provider for BuiltinProvider {
 
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn write_local_file(filename: &str, content: &str, perm: &str) -> Result<(), AttrDiagnostic> {
     let err = |what: &str, e: std::io::Error| {
-        AttrDiagnostic::error(vec![PathStep::Key("filename".into())], format!("Cannot {what} {filename}"), e.to_string())
+        AttrDiagnostic::error(
+            vec![PathStep::Key("filename".into())],
+            format!("Cannot {what} {filename}"),
+            e.to_string(),
+        )
     };
     let mode = u32::from_str_radix(perm.trim_start_matches("0o"), 8).map_err(|_| {
         AttrDiagnostic::error(
@@ -410,7 +558,8 @@ fn write_local_file(filename: &str, content: &str, perm: &str) -> Result<(), Att
     }
     std::fs::write(path, content).map_err(|e| err("write", e))?;
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(|e| err("set permissions on", e))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| err("set permissions on", e))?;
     Ok(())
 }
 
@@ -423,13 +572,21 @@ fn read_local_file(v: &Value) -> Result<Option<Value>, AttrDiagnostic> {
             let mut out = v.clone();
             let digest = sha256_hex(&bytes);
             if v.get_attr("content_sha256").as_str() != Some(digest.as_str()) {
-                set(&mut out, "content", Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+                set(
+                    &mut out,
+                    "content",
+                    Value::String(String::from_utf8_lossy(&bytes).into_owned()),
+                );
                 set(&mut out, "content_sha256", Value::String(digest));
             }
             Ok(Some(out))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(AttrDiagnostic::error(vec![PathStep::Key("filename".into())], "Cannot read file", format!("{filename}: {e}"))),
+        Err(e) => Err(AttrDiagnostic::error(
+            vec![PathStep::Key("filename".into())],
+            "Cannot read file",
+            format!("{filename}: {e}"),
+        )),
     }
 }
 
@@ -457,7 +614,10 @@ mod tests {
             assert!(pw.chars().filter(|c| c.is_ascii_digit()).count() >= 4);
             assert!(pw.chars().all(|c| c.is_ascii_alphanumeric()));
         }
-        let bad = Value::map([("length", Value::Number(2.0)), ("min_upper", Value::Number(3.0))]);
+        let bad = Value::map([
+            ("length", Value::Number(2.0)),
+            ("min_upper", Value::Number(3.0)),
+        ]);
         assert!(generate_password(&bad).is_err());
     }
 
@@ -471,15 +631,30 @@ mod tests {
             ("triggers_replace", Value::Null),
         ]);
         let same = Value::map([("input", Value::string("a"))]);
-        let r = p.plan_resource(PlanRequest { type_name: "terraform_data", prior: Some(&prior), config: &same });
+        let r = p.plan_resource(PlanRequest {
+            type_name: "terraform_data",
+            prior: Some(&prior),
+            config: &same,
+        });
         assert_eq!(r.planned, prior);
         let changed = Value::map([("input", Value::string("b"))]);
-        let r = p.plan_resource(PlanRequest { type_name: "terraform_data", prior: Some(&prior), config: &changed });
+        let r = p.plan_resource(PlanRequest {
+            type_name: "terraform_data",
+            prior: Some(&prior),
+            config: &changed,
+        });
         assert_eq!(r.planned.get_attr("output"), &Value::Unknown);
         assert_eq!(r.planned.get_attr("id"), &Value::string("x"));
         assert!(r.requires_replace.is_empty());
-        let trig = Value::map([("input", Value::string("a")), ("triggers_replace", Value::Number(1.0))]);
-        let r = p.plan_resource(PlanRequest { type_name: "terraform_data", prior: Some(&prior), config: &trig });
+        let trig = Value::map([
+            ("input", Value::string("a")),
+            ("triggers_replace", Value::Number(1.0)),
+        ]);
+        let r = p.plan_resource(PlanRequest {
+            type_name: "terraform_data",
+            prior: Some(&prior),
+            config: &trig,
+        });
         assert_eq!(r.requires_replace.len(), 1);
         assert_eq!(r.planned.get_attr("id"), &Value::Unknown);
     }

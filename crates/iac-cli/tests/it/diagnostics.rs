@@ -17,7 +17,13 @@ fn check(case: &str, files: &[(&str, &str)]) {
 
 #[test]
 fn syntax_error() {
-    check("syntax_error", &[("main.tf", "resource \"terraform_data\" \"a\" {\n  input = \n}\n")]);
+    check(
+        "syntax_error",
+        &[(
+            "main.tf",
+            "resource \"terraform_data\" \"a\" {\n  input = \n}\n",
+        )],
+    );
 }
 
 #[test]
@@ -84,15 +90,33 @@ fn json_diagnostics() {
 #[test]
 fn garbage_input_never_panics() {
     let inputs = [
-        "{{{{", "resource", "resource \"a\"", "x = [for", "a = \"${", "a = <<EOT\n", "locals { a = b.c[ }", "\u{0}\u{1}",
-        "output \"o\" { value = [1,2][5] }", "variable \"v\" { type = map(list(object({a=string}))) default = 1 }",
-        "resource \"terraform_data\" \"a\" { count = -1 }", "resource \"terraform_data\" \"a\" { for_each = [\"a\"] }",
-        "module \"m\" { source = \"./nowhere\" }", "moved { from = 1\n to = 2 }",
+        "{{{{",
+        "resource",
+        "resource \"a\"",
+        "x = [for",
+        "a = \"${",
+        "a = <<EOT\n",
+        "locals { a = b.c[ }",
+        "\u{0}\u{1}",
+        "output \"o\" { value = [1,2][5] }",
+        "variable \"v\" { type = map(list(object({a=string}))) default = 1 }",
+        "resource \"terraform_data\" \"a\" { count = -1 }",
+        "resource \"terraform_data\" \"a\" { for_each = [\"a\"] }",
+        "module \"m\" { source = \"./nowhere\" }",
+        "moved { from = 1\n to = 2 }",
     ];
     for (i, input) in inputs.iter().enumerate() {
         let w = Work::new(input);
         let r = w.iac(&["plan", "-input=false"]);
-        assert!(!r.stderr.contains("panicked"), "input {i} panicked:\n{}", r.stderr);
-        assert_eq!(r.code, 1, "input {i} ({input:?}) should be an error:\n{}{}", r.stdout, r.stderr);
+        assert!(
+            !r.stderr.contains("panicked"),
+            "input {i} panicked:\n{}",
+            r.stderr
+        );
+        assert_eq!(
+            r.code, 1,
+            "input {i} ({input:?}) should be an error:\n{}{}",
+            r.stdout, r.stderr
+        );
     }
 }

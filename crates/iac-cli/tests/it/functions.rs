@@ -31,8 +31,14 @@ fn cases() -> Vec<(&'static str, serde_json::Value)> {
         ("join(\"-\", [\"a\", \"b\"])", json!("a-b")),
         ("split(\",\", \"a,b,c\")", json!(["a", "b", "c"])),
         ("format(\"%s-%03d\", \"web\", 7)", json!("web-007")),
-        ("formatlist(\"%s=%d\", [\"a\", \"b\"], [1, 2])", json!(["a=1", "b=2"])),
-        ("replace(\"hello world\", \"o\", \"0\")", json!("hell0 w0rld")),
+        (
+            "formatlist(\"%s=%d\", [\"a\", \"b\"], [1, 2])",
+            json!(["a=1", "b=2"]),
+        ),
+        (
+            "replace(\"hello world\", \"o\", \"0\")",
+            json!("hell0 w0rld"),
+        ),
         ("replace(\"a1b22\", \"/[0-9]+/\", \"#\")", json!("a#b#")),
         ("lower(\"ABC\")", json!("abc")),
         ("upper(\"abc\")", json!("ABC")),
@@ -46,14 +52,26 @@ fn cases() -> Vec<(&'static str, serde_json::Value)> {
         ("ceil(1.2)", json!(2)),
         ("floor(1.8)", json!(1)),
         ("jsonencode({a = [1, \"x\"]})", json!("{\"a\":[1,\"x\"]}")),
-        ("jsondecode(\"{\\\"a\\\": [1, true]}\")", json!({"a": [1, true]})),
+        (
+            "jsondecode(\"{\\\"a\\\": [1, true]}\")",
+            json!({"a": [1, true]}),
+        ),
         ("yamlencode({a = 1})", json!("a: 1\n")),
         ("base64encode(\"hello\")", json!("aGVsbG8=")),
         ("base64decode(\"aGVsbG8=\")", json!("hello")),
-        ("sha256(\"abc\")", json!("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")),
+        (
+            "sha256(\"abc\")",
+            json!("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+        ),
         ("md5(\"abc\")", json!("900150983cd24fb0d6963f7d28e17f72")),
-        ("file(\"${path.module}/hello.txt\")", json!("hi from a file\n")),
-        ("templatefile(\"${path.module}/t.tftpl\", { name = \"x\", items = [1, 2] })", json!("name=x\n- 1\n- 2\n")),
+        (
+            "file(\"${path.module}/hello.txt\")",
+            json!("hi from a file\n"),
+        ),
+        (
+            "templatefile(\"${path.module}/t.tftpl\", { name = \"x\", items = [1, 2] })",
+            json!("name=x\n- 1\n- 2\n"),
+        ),
         ("cidrsubnet(\"10.0.0.0/16\", 8, 2)", json!("10.0.2.0/24")),
         ("cidrhost(\"10.0.2.0/24\", 5)", json!("10.0.2.5")),
         ("try(tonumber(\"x\"), 7)", json!(7)),
@@ -66,13 +84,19 @@ fn cases() -> Vec<(&'static str, serde_json::Value)> {
         ("startswith(\"hello\", \"he\")", json!(true)),
         ("endswith(\"hello\", \"he\")", json!(false)),
         ("regex(\"[a-z]+([0-9]+)\", \"abc123\")", json!(["123"])),
-        ("regex(\"(?P<word>[a-z]+)\", \"abc123\")", json!({"word": "abc"})),
+        (
+            "regex(\"(?P<word>[a-z]+)\", \"abc123\")",
+            json!({"word": "abc"}),
+        ),
         ("compact([\"a\", \"\", \"b\"])", json!(["a", "b"])),
         ("reverse([1, 2, 3])", json!([3, 2, 1])),
         ("sort([\"b\", \"a\"])", json!(["a", "b"])),
         // Language features that go with them.
         ("[for s in [\"a\", \"b\"] : upper(s)]", json!(["A", "B"])),
-        ("{for k, v in {a = 1, b = 2} : v => k if v > 1}", json!({"2": "b"})),
+        (
+            "{for k, v in {a = 1, b = 2} : v => k if v > 1}",
+            json!({"2": "b"}),
+        ),
         ("[{n = 1}, {n = 2}][*].n", json!([1, 2])),
         ("true ? \"y\" : \"n\"", json!("y")),
         ("\"%{if true}yes%{else}no%{endif}\"", json!("yes")),
@@ -89,7 +113,10 @@ fn every_function_matches_terraform() {
     }
     let w = Work::new(&tf);
     w.write("hello.txt", "hi from a file\n");
-    w.write("t.tftpl", "name=${name}\n%{ for i in items ~}\n- ${i}\n%{ endfor ~}\n");
+    w.write(
+        "t.tftpl",
+        "name=${name}\n%{ for i in items ~}\n- ${i}\n%{ endfor ~}\n",
+    );
     w.apply();
     let s = w.state();
     let mut failures = Vec::new();
@@ -108,11 +135,27 @@ fn every_function_matches_terraform() {
 
 #[test]
 fn function_errors_point_at_the_argument() {
-    let w = Work::new("output \"x\" {\n  value = element([], 1)\n}\noutput \"y\" {\n  value = lenght([1])\n}\n");
+    let w = Work::new(
+        "output \"x\" {\n  value = element([], 1)\n}\noutput \"y\" {\n  value = lenght([1])\n}\n",
+    );
     let r = w.iac(&["plan"]).code(1);
-    assert!(r.stderr.contains("error[E0313]: Invalid call to function \"element\""), "{}", r.stderr);
-    assert!(r.stderr.contains("cannot use element on an empty list"), "{}", r.stderr);
-    assert!(r.stderr.contains("error[E0312]: Call to unknown function \"lenght\""), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("error[E0313]: Invalid call to function \"element\""),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("cannot use element on an empty list"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("error[E0312]: Call to unknown function \"lenght\""),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("did you mean `length`?"), "{}", r.stderr);
 }
 
@@ -122,9 +165,21 @@ fn unknown_values_propagate_and_print_as_known_after_apply() {
         "resource \"terraform_data\" \"a\" {\n  input = 1\n}\nresource \"terraform_data\" \"b\" {\n  input = upper(\"id-${terraform_data.a.id}\")\n}\nresource \"terraform_data\" \"c\" {\n  count = length(terraform_data.a.id)\n}\n",
     );
     let r = w.iac(&["plan"]).code(1);
-    assert!(r.stderr.contains("error[E0215]: Invalid count argument"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("error[E0215]: Invalid count argument"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("main.tf:8:11"), "{}", r.stderr);
-    w.write("main.tf", &w.read("main.tf").replace("count = length(terraform_data.a.id)", "count = 1"));
+    w.write(
+        "main.tf",
+        &w.read("main.tf")
+            .replace("count = length(terraform_data.a.id)", "count = 1"),
+    );
     let r = w.iac(&["plan"]).ok();
-    assert!(r.stdout.contains("+ input  = (known after apply)"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("+ input  = (known after apply)"),
+        "{}",
+        r.stdout
+    );
 }

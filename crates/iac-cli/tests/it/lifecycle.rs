@@ -19,7 +19,10 @@ resource "terraform_data" "b" {
     let plan = w.iac(&["plan"]).ok();
     assert_eq!(plan.summary(), "Plan: 2 to add, 0 to change, 0 to destroy.");
     w.apply();
-    let a_id = w.attrs("terraform_data.a")["id"].as_str().unwrap().to_string();
+    let a_id = w.attrs("terraform_data.a")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(w.attrs("terraform_data.b")["output"], "one");
 
     // No changes: exit 0 with -detailed-exitcode.
@@ -30,34 +33,67 @@ resource "terraform_data" "b" {
     w.write("main.tf", &w.read("main.tf").replace("\"one\"", "\"two\""));
     let r = w.iac(&["plan", "-detailed-exitcode"]).code(2);
     assert_eq!(r.summary(), "Plan: 0 to add, 2 to change, 0 to destroy.");
-    assert!(r.stdout.contains("~ input  = \"one\" -> \"two\""), "{}", r.stdout);
-    assert!(r.stdout.contains("(because `input` changed)"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("~ input  = \"one\" -> \"two\""),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("(because `input` changed)"),
+        "{}",
+        r.stdout
+    );
     w.apply();
     assert_eq!(w.attrs("terraform_data.a")["id"], a_id.as_str());
     assert_eq!(w.attrs("terraform_data.b")["output"], "two");
 
     // A change to triggers_replace replaces, and says why.
-    let b_id = w.attrs("terraform_data.b")["id"].as_str().unwrap().to_string();
+    let b_id = w.attrs("terraform_data.b")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     w.write("main.tf", &w.read("main.tf").replace("[1]", "[2]"));
     let r = w.iac(&["plan"]).ok();
     assert_eq!(r.summary(), "Plan: 1 to add, 0 to change, 1 to destroy.");
-    assert!(r.stdout.contains("terraform_data.b must be replaced"), "{}", r.stdout);
-    assert!(r.stdout.contains("because `triggers_replace` changed and cannot be updated in place"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("terraform_data.b must be replaced"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("because `triggers_replace` changed and cannot be updated in place"),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("# forces replacement"), "{}", r.stdout);
     w.apply();
     assert_ne!(w.attrs("terraform_data.b")["id"], b_id.as_str());
 
     // Removing a resource deletes it with its reason.
-    w.write("main.tf", "resource \"terraform_data\" \"a\" {\n  input = \"two\"\n}\n");
+    w.write(
+        "main.tf",
+        "resource \"terraform_data\" \"a\" {\n  input = \"two\"\n}\n",
+    );
     let r = w.iac(&["plan"]).ok();
     assert_eq!(r.summary(), "Plan: 0 to add, 0 to change, 1 to destroy.");
-    assert!(r.stdout.contains("because terraform_data.b is not in the configuration"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("because terraform_data.b is not in the configuration"),
+        "{}",
+        r.stdout
+    );
     w.apply();
     assert_eq!(w.addresses(), vec!["terraform_data.a"]);
 
     // Destroy removes everything.
     let r = w.iac(&["destroy", "-auto-approve"]).ok();
-    assert!(r.stdout.contains("Destroy complete! Resources: 0 added, 0 changed, 1 destroyed."), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("Destroy complete! Resources: 0 added, 0 changed, 1 destroyed."),
+        "{}",
+        r.stdout
+    );
     assert!(w.addresses().is_empty());
 }
 
@@ -90,15 +126,37 @@ output "c_ids" { value = length(terraform_data.c[*].id) }
         ]
     );
     let c0 = w.attrs("terraform_data.c[0]")["id"].clone();
-    let r = w.iac(&["plan", "-var", "n=5", "-var", "keys=[\"y\", \"z\"]"]).ok();
+    let r = w
+        .iac(&["plan", "-var", "n=5", "-var", "keys=[\"y\", \"z\"]"])
+        .ok();
     assert_eq!(r.summary(), "Plan: 3 to add, 0 to change, 1 to destroy.");
-    assert!(r.stdout.contains("because key [\"x\"] is not in for_each"), "{}", r.stdout);
-    w.iac(&["apply", "-auto-approve", "-var", "n=1", "-var", "keys=[\"y\", \"z\"]"]).ok();
+    assert!(
+        r.stdout.contains("because key [\"x\"] is not in for_each"),
+        "{}",
+        r.stdout
+    );
+    w.iac(&[
+        "apply",
+        "-auto-approve",
+        "-var",
+        "n=1",
+        "-var",
+        "keys=[\"y\", \"z\"]",
+    ])
+    .ok();
     assert_eq!(
         w.addresses(),
-        vec!["terraform_data.c[0]", "terraform_data.e[\"y\"]", "terraform_data.e[\"z\"]"]
+        vec![
+            "terraform_data.c[0]",
+            "terraform_data.e[\"y\"]",
+            "terraform_data.e[\"z\"]"
+        ]
     );
-    assert_eq!(w.attrs("terraform_data.c[0]")["id"], c0, "shrinking count keeps the first instance");
+    assert_eq!(
+        w.attrs("terraform_data.c[0]")["id"],
+        c0,
+        "shrinking count keeps the first instance"
+    );
     let out = w.iac(&["output", "-json", "c_ids"]).ok();
     assert_eq!(out.stdout.trim(), "1");
 }
@@ -113,13 +171,21 @@ fn moved_renames_without_replacing() {
         "resource \"terraform_data\" \"new\" {\n  input = 1\n}\nmoved {\n  from = terraform_data.old\n  to   = terraform_data.new\n}\n",
     );
     let r = w.iac(&["plan"]).ok();
-    assert!(r.stdout.contains("# terraform_data.old has moved to terraform_data.new"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("# terraform_data.old has moved to terraform_data.new"),
+        "{}",
+        r.stdout
+    );
     assert_eq!(r.summary(), "Plan: 0 to add, 0 to change, 0 to destroy.");
     w.apply();
     assert_eq!(w.addresses(), vec!["terraform_data.new"]);
     assert_eq!(w.attrs("terraform_data.new")["id"], id);
     // Adding count to a single resource moves it to [0] by itself.
-    w.write("main.tf", "resource \"terraform_data\" \"new\" {\n  count = 1\n  input = 1\n}\n");
+    w.write(
+        "main.tf",
+        "resource \"terraform_data\" \"new\" {\n  count = 1\n  input = 1\n}\n",
+    );
     w.apply();
     assert_eq!(w.attrs("terraform_data.new[0]")["id"], id);
 }
@@ -131,14 +197,23 @@ fn prevent_destroy_stops_the_plan_with_the_span() {
     );
     w.apply();
     let r = w.iac(&["destroy", "-auto-approve"]).code(1);
-    assert!(r.stderr.contains("error[E0504]: Instance cannot be destroyed: terraform_data.db"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("error[E0504]: Instance cannot be destroyed: terraform_data.db"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("main.tf:4:5"), "{}", r.stderr);
     w.write(
         "main.tf",
         "resource \"terraform_data\" \"db\" {\n  input = 1\n  triggers_replace = 2\n  lifecycle {\n    prevent_destroy = true\n  }\n}\n",
     );
     let r = w.iac(&["plan"]).code(1);
-    assert!(r.stderr.contains("Instance cannot be destroyed"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Instance cannot be destroyed"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(w.addresses(), vec!["terraform_data.db"]);
 }
 
@@ -150,13 +225,29 @@ fn create_before_destroy_creates_first() {
     w.apply();
     w.write("main.tf", &w.read("main.tf").replace("= 1", "= 2"));
     let r = w.iac(&["apply", "-auto-approve", "-parallelism=1"]).ok();
-    let pos = |needle: &str| r.stdout.find(needle).unwrap_or_else(|| panic!("{needle} missing in\n{}", r.stdout));
-    assert!(r.stdout.contains("+/- resource \"terraform_data\" \"a\""), "{}", r.stdout);
-    assert!(r.stdout.contains("-/+ resource \"terraform_data\" \"b\""), "{}", r.stdout);
+    let pos = |needle: &str| {
+        r.stdout
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle} missing in\n{}", r.stdout))
+    };
+    assert!(
+        r.stdout.contains("+/- resource \"terraform_data\" \"a\""),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("-/+ resource \"terraform_data\" \"b\""),
+        "{}",
+        r.stdout
+    );
     assert!(pos("terraform_data.a: Creating...") < pos("terraform_data.a: Destroying..."));
     assert!(pos("terraform_data.b: Destroying...") < pos("terraform_data.b: Creating..."));
     let s = w.state();
-    assert!(s["resources"].as_array().unwrap().iter().all(|r| r.get("deposed").is_none()));
+    assert!(s["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r.get("deposed").is_none()));
 }
 
 #[test]
@@ -180,10 +271,26 @@ resource "terraform_data" "ok_chain" {
     );
     std::fs::create_dir(w.path().join("a_directory")).unwrap();
     let r = w.iac(&["apply", "-auto-approve"]).code(1);
-    assert!(r.stderr.contains("local_file.bad (filename): Cannot write a_directory"), "{}", r.stderr);
-    assert!(r.stderr.contains("1 operation(s) not carried out"), "{}", r.stderr);
-    assert!(!r.stdout.contains("terraform_data.needs_bad: Creating"), "{}", r.stdout);
-    assert_eq!(w.addresses(), vec!["terraform_data.independent", "terraform_data.ok_chain"]);
+    assert!(
+        r.stderr
+            .contains("local_file.bad (filename): Cannot write a_directory"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("1 operation(s) not carried out"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !r.stdout.contains("terraform_data.needs_bad: Creating"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        w.addresses(),
+        vec!["terraform_data.independent", "terraform_data.ok_chain"]
+    );
     // Fix the cause; the next apply creates only what is missing.
     std::fs::remove_dir(w.path().join("a_directory")).unwrap();
     let r = w.iac(&["plan"]).ok();
@@ -194,19 +301,33 @@ resource "terraform_data" "ok_chain" {
 
 #[test]
 fn drift_of_a_local_file_is_shown_and_repaired() {
-    let w = Work::new("resource \"local_file\" \"f\" {\n  filename = \"f.txt\"\n  content  = \"v1\"\n}\n");
+    let w = Work::new(
+        "resource \"local_file\" \"f\" {\n  filename = \"f.txt\"\n  content  = \"v1\"\n}\n",
+    );
     w.apply();
     std::fs::write(w.path().join("f.txt"), "edited").unwrap();
     let r = w.iac(&["plan"]).ok();
-    assert!(r.stdout.contains("Objects have changed outside of iac"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("Objects have changed outside of iac"),
+        "{}",
+        r.stdout
+    );
     assert_eq!(r.summary(), "Plan: 1 to add, 0 to change, 1 to destroy.");
     // refresh-only accepts the drift into state instead.
     let r = w.iac(&["apply", "-refresh-only", "-auto-approve"]).ok();
-    assert!(r.stdout.contains("Objects have changed outside of iac"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("Objects have changed outside of iac"),
+        "{}",
+        r.stdout
+    );
     assert_eq!(w.attrs("local_file.f")["content"], "edited");
     std::fs::remove_file(w.path().join("f.txt")).unwrap();
     let r = w.iac(&["plan"]).ok();
-    assert!(r.stdout.contains("# local_file.f has been deleted"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("# local_file.f has been deleted"),
+        "{}",
+        r.stdout
+    );
     assert_eq!(r.summary(), "Plan: 1 to add, 0 to change, 0 to destroy.");
     w.apply();
     assert_eq!(w.read("f.txt"), "v1");
@@ -217,17 +338,32 @@ fn target_and_replace() {
     let w = Work::new(
         "resource \"terraform_data\" \"a\" {\n  input = 1\n}\nresource \"terraform_data\" \"b\" {\n  input = terraform_data.a.id\n}\nresource \"terraform_data\" \"c\" {\n  input = 3\n}\n",
     );
-    let r = w.iac(&["apply", "-auto-approve", "-target=terraform_data.b"]).ok();
-    assert!(r.stderr.contains("Resource targeting is in effect"), "{}", r.stderr);
+    let r = w
+        .iac(&["apply", "-auto-approve", "-target=terraform_data.b"])
+        .ok();
+    assert!(
+        r.stderr.contains("Resource targeting is in effect"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(w.addresses(), vec!["terraform_data.a", "terraform_data.b"]);
     w.apply();
     let a = w.attrs("terraform_data.a")["id"].clone();
     let r = w.iac(&["plan", "-replace=terraform_data.a"]).ok();
-    assert!(r.stdout.contains("(because replacement requested with -replace)"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("(because replacement requested with -replace)"),
+        "{}",
+        r.stdout
+    );
     assert_eq!(r.summary(), "Plan: 1 to add, 1 to change, 1 to destroy.");
-    w.iac(&["apply", "-auto-approve", "-replace=terraform_data.a"]).ok();
+    w.iac(&["apply", "-auto-approve", "-replace=terraform_data.a"])
+        .ok();
     assert_ne!(w.attrs("terraform_data.a")["id"], a);
-    assert_eq!(w.attrs("terraform_data.b")["input"], w.attrs("terraform_data.a")["id"]);
+    assert_eq!(
+        w.attrs("terraform_data.b")["input"],
+        w.attrs("terraform_data.a")["id"]
+    );
 }
 
 #[test]
@@ -249,7 +385,9 @@ output "label" { value = module.net.label }
         "variable \"name\" { type = string }\nresource \"terraform_data\" \"n\" {\n  input = \"net-${var.name}\"\n}\noutput \"label\" { value = terraform_data.n.output }\n",
     );
     w.apply();
-    assert!(w.addresses().contains(&"module.net.terraform_data.n".to_string()));
+    assert!(w
+        .addresses()
+        .contains(&"module.net.terraform_data.n".to_string()));
     assert_eq!(w.attrs("terraform_data.uses")["output"], "net-core");
     let r = w.iac(&["output", "-raw", "label"]).ok();
     assert_eq!(r.stdout, "net-core");
@@ -260,19 +398,35 @@ fn lock_held_fails_fast_with_holder_then_waits() {
     let w = Work::new("resource \"terraform_data\" \"a\" {}\n");
     w.apply();
     let lock_path = w.path().join("iac.tfstate.lock");
-    let f = std::fs::OpenOptions::new().read(true).write(true).open(&lock_path).unwrap();
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&lock_path)
+        .unwrap();
     f.try_lock().unwrap();
     std::fs::write(&lock_path, r#"{"ID":"abc123","Operation":"apply","Who":"someone@elsewhere","Created":"2026-01-01T00:00:00Z","Version":"0.1.0","Path":"iac.tfstate"}"#).unwrap();
     let r = w.iac(&["plan"]).code(1);
-    assert!(r.stderr.contains("Error acquiring the state lock"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Error acquiring the state lock"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("someone@elsewhere"), "{}", r.stderr);
     assert!(r.stderr.contains("force-unlock abc123"), "{}", r.stderr);
     // With -lock-timeout the second run waits for the holder.
-    let child = w.command(&["plan", "-lock-timeout=20s"]).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let child = w
+        .command(&["plan", "-lock-timeout=20s"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(500));
     drop(f);
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -289,11 +443,22 @@ resource "terraform_data" "after" {
 }
 "#,
     );
-    let status = std::process::Command::new("mkfifo").arg(w.path().join("pipe")).status().unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(w.path().join("pipe"))
+        .status()
+        .unwrap();
     assert!(status.success());
-    let child = w.command(&["apply", "-auto-approve"]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let child = w
+        .command(&["apply", "-auto-approve"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(700));
-    let kill = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(kill.success());
     std::thread::sleep(std::time::Duration::from_millis(300));
     // Let the running write finish.
@@ -312,17 +477,29 @@ resource "terraform_data" "after" {
 fn sigkill_mid_apply_loses_nothing_that_completed() {
     let mut tf = String::new();
     for i in 0..20 {
-        tf.push_str(&format!("resource \"terraform_data\" \"r{i}\" {{\n  input = {i}\n}}\n"));
+        tf.push_str(&format!(
+            "resource \"terraform_data\" \"r{i}\" {{\n  input = {i}\n}}\n"
+        ));
     }
     tf.push_str("resource \"local_file\" \"block\" {\n  filename = \"pipe\"\n  content  = \"x\"\n  depends_on = [terraform_data.r0, terraform_data.r1, terraform_data.r2, terraform_data.r3, terraform_data.r4, terraform_data.r5, terraform_data.r6, terraform_data.r7, terraform_data.r8, terraform_data.r9, terraform_data.r10, terraform_data.r11, terraform_data.r12, terraform_data.r13, terraform_data.r14, terraform_data.r15, terraform_data.r16, terraform_data.r17, terraform_data.r18, terraform_data.r19]\n}\n");
     let w = Work::new(&tf);
-    assert!(std::process::Command::new("mkfifo").arg(w.path().join("pipe")).status().unwrap().success());
-    let mut child = w.command(&["apply", "-auto-approve"]).stdout(std::process::Stdio::null()).spawn().unwrap();
+    assert!(std::process::Command::new("mkfifo")
+        .arg(w.path().join("pipe"))
+        .status()
+        .unwrap()
+        .success());
+    let mut child = w
+        .command(&["apply", "-auto-approve"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     // Wait until the 20 creates are recorded (the FIFO write blocks after them).
     let journal = w.path().join("iac.tfstate.journal");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while std::time::Instant::now() < deadline {
-        let lines = std::fs::read_to_string(&journal).map(|s| s.lines().count()).unwrap_or(0);
+        let lines = std::fs::read_to_string(&journal)
+            .map(|s| s.lines().count())
+            .unwrap_or(0);
         if lines > 20 {
             break;
         }
@@ -333,10 +510,18 @@ fn sigkill_mid_apply_loses_nothing_that_completed() {
     std::fs::remove_file(w.path().join("pipe")).unwrap();
     // The journal is replayed: the 20 objects are known, with their ids.
     let r = w.iac(&["plan"]).ok();
-    assert_eq!(r.summary(), "Plan: 1 to add, 0 to change, 0 to destroy.", "{}", r.stdout);
+    assert_eq!(
+        r.summary(),
+        "Plan: 1 to add, 0 to change, 0 to destroy.",
+        "{}",
+        r.stdout
+    );
     let list = w.iac(&["state", "list"]).ok();
     assert_eq!(list.stdout.lines().count(), 20, "{}", list.stdout);
     w.apply();
     assert_eq!(w.addresses().len(), 21);
-    assert!(!journal.exists(), "the journal is folded into the snapshot at the end");
+    assert!(
+        !journal.exists(),
+        "the journal is folded into the snapshot at the end"
+    );
 }

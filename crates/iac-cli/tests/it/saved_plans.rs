@@ -7,11 +7,20 @@ use crate::support::Work;
 fn saved_plan_applies_exactly_and_refuses_when_stale() {
     let w = Work::new("variable \"v\" { default = \"a\" }\nresource \"terraform_data\" \"x\" {\n  input = var.v\n}\n");
     let r = w.iac(&["plan", "-out=p.plan", "-var", "v=planned"]).ok();
-    assert!(r.stdout.contains("Saved the plan to: p.plan"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("Saved the plan to: p.plan"),
+        "{}",
+        r.stdout
+    );
     // The configuration changes after planning: the saved plan still applies what was planned.
     w.write("main.tf", "variable \"v\" { default = \"a\" }\nresource \"terraform_data\" \"x\" {\n  input = \"edited\"\n}\n");
     let r = w.iac(&["apply", "p.plan"]).ok();
-    assert!(r.stdout.contains("Apply complete! Resources: 1 added, 0 changed, 0 destroyed."), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("Apply complete! Resources: 1 added, 0 changed, 0 destroyed."),
+        "{}",
+        r.stdout
+    );
     assert_eq!(w.attrs("terraform_data.x")["input"], "planned");
     // Applying it again: the state has moved on.
     let r = w.iac(&["apply", "p.plan"]).code(1);
@@ -57,9 +66,20 @@ output "pw" {
     let json = w.iac_env(&["plan", "-json"], &env).ok();
     // Without the secret the saved plan cannot be applied.
     let r = w.iac(&["apply", "p.plan"]).code(1);
-    assert!(r.stderr.contains("Sensitive variable \"db_password\" must be given again"), "{}", r.stderr);
-    let wrong = w.iac_env(&["apply", "p.plan"], &[("IAC_VAR_db_password", "nope")]).code(1);
-    assert!(wrong.stderr.contains("differs from the value planned"), "{}", wrong.stderr);
+    assert!(
+        r.stderr
+            .contains("Sensitive variable \"db_password\" must be given again"),
+        "{}",
+        r.stderr
+    );
+    let wrong = w
+        .iac_env(&["apply", "p.plan"], &[("IAC_VAR_db_password", "nope")])
+        .code(1);
+    assert!(
+        wrong.stderr.contains("differs from the value planned"),
+        "{}",
+        wrong.stderr
+    );
     let apply = w.iac_env(&["apply", "p.plan"], &env).ok();
     let show = w.iac(&["show", "-json"]).ok();
     let out = w.iac(&["output"]).ok();
@@ -68,7 +88,10 @@ output "pw" {
     let generated = {
         // The generated password exists only in memory during apply; check the state has a fingerprint only.
         let a = w.attrs("random_password.p");
-        assert!(a["result"]["$sensitive"].as_str().unwrap().starts_with("pbkdf2-sha256:"));
+        assert!(a["result"]["$sensitive"]
+            .as_str()
+            .unwrap()
+            .starts_with("pbkdf2-sha256:"));
         a
     };
     let artifacts = [
@@ -86,7 +109,10 @@ output "pw" {
         generated.to_string(),
     ];
     for (i, a) in artifacts.iter().enumerate() {
-        assert!(!a.contains(secret), "artifact {i} contains the secret:\n{a}");
+        assert!(
+            !a.contains(secret),
+            "artifact {i} contains the secret:\n{a}"
+        );
     }
     let r = w.iac(&["output", "pw"]).code(1);
     assert!(r.stderr.contains("is sensitive"), "{}", r.stderr);

@@ -16,13 +16,21 @@ pub struct Run {
 impl Run {
     #[track_caller]
     pub fn ok(self) -> Run {
-        assert_eq!(self.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     #[track_caller]
     pub fn code(self, code: i32) -> Run {
-        assert_eq!(self.code, code, "unexpected exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "unexpected exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 
@@ -52,7 +60,9 @@ pub fn bin() -> PathBuf {
 
 impl Work {
     pub fn new(main_tf: &str) -> Work {
-        let w = Work { dir: tempfile::tempdir().expect("tempdir") };
+        let w = Work {
+            dir: tempfile::tempdir().expect("tempdir"),
+        };
         w.write("main.tf", main_tf);
         w
     }
@@ -75,7 +85,10 @@ impl Work {
 
     pub fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(bin());
-        c.args(args).current_dir(self.dir.path()).env_remove("IAC_ENV").env("NO_COLOR", "1");
+        c.args(args)
+            .current_dir(self.dir.path())
+            .env_remove("IAC_ENV")
+            .env("NO_COLOR", "1");
         for (k, _) in std::env::vars() {
             if k.starts_with("IAC_VAR_") {
                 c.env_remove(k);
@@ -109,7 +122,10 @@ impl Work {
         let s = self.state();
         s["resources"]
             .as_array()
-            .and_then(|rs| rs.iter().find(|r| r["address"] == address && r.get("deposed").is_none()))
+            .and_then(|rs| {
+                rs.iter()
+                    .find(|r| r["address"] == address && r.get("deposed").is_none())
+            })
             .map(|r| r["attributes"].clone())
             .unwrap_or(serde_json::Value::Null)
     }
@@ -118,7 +134,11 @@ impl Work {
         let s = self.state();
         s["resources"]
             .as_array()
-            .map(|rs| rs.iter().map(|r| r["address"].as_str().unwrap_or("").to_string()).collect())
+            .map(|rs| {
+                rs.iter()
+                    .map(|r| r["address"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -126,13 +146,16 @@ impl Work {
 /// Compares against an expected-output file; `UPDATE_EXPECT=1` rewrites it.
 #[track_caller]
 pub fn expect_file(path: &str, actual: &str) {
-    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/testdata").join(path);
+    let full = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/it/testdata")
+        .join(path);
     if std::env::var_os("UPDATE_EXPECT").is_some() {
         std::fs::create_dir_all(full.parent().unwrap()).unwrap();
         std::fs::write(&full, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&full).unwrap_or_else(|_| panic!("missing {}; run with UPDATE_EXPECT=1", full.display()));
+    let expected = std::fs::read_to_string(&full)
+        .unwrap_or_else(|_| panic!("missing {}; run with UPDATE_EXPECT=1", full.display()));
     if expected != actual {
         let diff = similar::TextDiff::from_lines(&expected, actual);
         panic!(

@@ -28,7 +28,10 @@ fn v_after(w: &Work, args: &[&str], env: &[(&str, &str)]) -> String {
     let mut a = vec!["apply", "-auto-approve"];
     a.extend_from_slice(args);
     w.iac_env(&a, env).ok();
-    w.state()["outputs"]["v"]["value"].as_str().unwrap().to_string()
+    w.state()["outputs"]["v"]["value"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[test]
@@ -41,14 +44,32 @@ fn precedence_from_lowest_to_highest() {
     assert_eq!(v_after(&w, &[], &[]), "auto");
     w.write("extra.tfvars", "v = \"varfile\"\n");
     assert_eq!(v_after(&w, &["-var-file=extra.tfvars"], &[]), "varfile");
-    assert_eq!(v_after(&w, &["-var-file=extra.tfvars"], &[("IAC_VAR_v", "env")]), "env");
-    assert_eq!(v_after(&w, &["-var-file=extra.tfvars", "-var", "v=cli"], &[("IAC_VAR_v", "env")]), "cli");
+    assert_eq!(
+        v_after(&w, &["-var-file=extra.tfvars"], &[("IAC_VAR_v", "env")]),
+        "env"
+    );
+    assert_eq!(
+        v_after(
+            &w,
+            &["-var-file=extra.tfvars", "-var", "v=cli"],
+            &[("IAC_VAR_v", "env")]
+        ),
+        "cli"
+    );
 }
 
 #[test]
 fn types_and_validation() {
     let w = Work::new(CONFIG);
-    w.iac(&["apply", "-auto-approve", "-var", "n=5", "-var", "tags={a = \"b\"}"]).ok();
+    w.iac(&[
+        "apply",
+        "-auto-approve",
+        "-var",
+        "n=5",
+        "-var",
+        "tags={a = \"b\"}",
+    ])
+    .ok();
     assert_eq!(w.state()["outputs"]["n"]["value"], 5);
     assert_eq!(w.state()["outputs"]["tags"]["value"]["a"], "b");
     let r = w.iac(&["plan", "-var", "n=50"]).code(1);
@@ -56,7 +77,11 @@ fn types_and_validation() {
     let r = w.iac(&["plan", "-var", "n=abc"]).code(1);
     assert!(r.stderr.contains("a number is required"), "{}", r.stderr);
     let r = w.iac(&["plan", "-var", "nope=1"]).code(1);
-    assert!(r.stderr.contains("Value for undeclared variable \"nope\""), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Value for undeclared variable \"nope\""),
+        "{}",
+        r.stderr
+    );
     let r = w.iac(&["plan", "-var", "vv=1"]).code(1);
     assert!(r.stderr.contains("did you mean `v`?"), "{}", r.stderr);
 }
@@ -65,7 +90,12 @@ fn types_and_validation() {
 fn required_variable_without_value() {
     let w = Work::new("variable \"region\" {\n  type = string\n}\n");
     let r = w.iac(&["plan", "-input=false"]).code(1);
-    assert!(r.stderr.contains("No value for required variable \"region\""), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("No value for required variable \"region\""),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("main.tf:1:1"), "{}", r.stderr);
     assert!(r.stderr.contains("IAC_VAR_region"), "{}", r.stderr);
 }
