@@ -361,10 +361,9 @@ static FUNCTIONS: &[Function] = &[
         map(a, 0)?.values().cloned().collect()
     ))),
     f!("yamlencode", 1, Some(1), Deep, |a, _| {
-        let j = iac_value::to_json(&a[0], &iac_value::JsonOptions::Omit);
-        serde_yaml_ng::to_string(&j)
-            .map(Value::String)
-            .map_err(|e| arg_err(0, format!("cannot encode as YAML: {e}")))
+        let mut out = String::new();
+        yaml_block(&a[0], 0, &mut out, false);
+        Ok(Value::String(out))
     }),
     f!("zipmap", 2, Some(2), Shallow, |a, _| {
         let (k, v) = (list(a, 0)?, list(a, 1)?);
@@ -514,6 +513,85 @@ fn resolve(ctx: &CallContext, p: &str) -> std::path::PathBuf {
         path.to_path_buf()
     } else {
         ctx.base_dir.join(path)
+    }
+}
+
+/// YAML in the style Terraform's `yamlencode` writes: quoted keys and strings,
+/// block literals for multi-line strings, `{}` and `[]` for empty collections.
+fn yaml_scalar(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => format_number(*n),
+        Value::String(s) => serde_json::Value::String(s.clone()).to_string(),
+        Value::Map(_) => "{}".into(),
+        Value::List(_) | Value::Set(_) => "[]".into(),
+        other => other.to_string(),
+    }
+}
+
+fn yaml_multiline(s: &str, indent: usize, out: &mut String) {
+    out.push_str(if s.ends_with('\n') { "|\n" } else { "|-\n" });
+    for line in s.trim_end_matches('\n').split('\n') {
+        out.push_str(&" ".repeat(indent));
+        out.push_str(line);
+        out.push('\n');
+    }
+}
+
+fn yaml_block(v: &Value, indent: usize, out: &mut String, first_inline: bool) {
+    let pad = |i: usize, out: &mut String| {
+        if !(i == 0 && first_inline) {
+            out.push_str(&" ".repeat(indent));
+        }
+    };
+    match v {
+        Value::Map(m) if !m.is_empty() => {
+            for (i, (k, val)) in m.iter().enumerate() {
+                pad(i, out);
+                out.push_str(&serde_json::Value::String(k.clone()).to_string());
+                out.push(':');
+                match val {
+                    Value::Map(inner) if !inner.is_empty() => {
+                        out.push('\n');
+                        yaml_block(val, indent + 2, out, false);
+                    }
+                    Value::List(inner) | Value::Set(inner) if !inner.is_empty() => {
+                        out.push('\n');
+                        yaml_block(val, indent, out, false);
+                    }
+                    Value::String(s) if s.contains('\n') => {
+                        out.push(' ');
+                        yaml_multiline(s, indent + 2, out);
+                    }
+                    scalar => {
+                        out.push(' ');
+                        out.push_str(&yaml_scalar(scalar));
+                        out.push('\n');
+                    }
+                }
+            }
+        }
+        Value::List(items) | Value::Set(items) if !items.is_empty() => {
+            for (i, item) in items.iter().enumerate() {
+                pad(i, out);
+                out.push_str("- ");
+                match item {
+                    Value::Map(m) if !m.is_empty() => yaml_block(item, indent + 2, out, true),
+                    Value::List(l) | Value::Set(l) if !l.is_empty() => yaml_block(item, indent + 2, out, true),
+                    Value::String(s) if s.contains('\n') => yaml_multiline(s, indent + 2, out),
+                    scalar => {
+                        out.push_str(&yaml_scalar(scalar));
+                        out.push('\n');
+                    }
+                }
+            }
+        }
+        Value::String(s) if s.contains('\n') => yaml_multiline(s, indent + 2, out),
+        scalar => {
+            out.push_str(&yaml_scalar(scalar));
+            out.push('\n');
+        }
     }
 }
 

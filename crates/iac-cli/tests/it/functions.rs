@@ -56,7 +56,12 @@ fn cases() -> Vec<(&'static str, serde_json::Value)> {
             "jsondecode(\"{\\\"a\\\": [1, true]}\")",
             json!({"a": [1, true]}),
         ),
-        ("yamlencode({a = 1})", json!("a: 1\n")),
+        ("yamlencode({a = 1})", json!("\"a\": 1\n")),
+        (
+            "yamlencode({a = [1, \"x\", {b = true, c = null}], d = {}, e = [], f = \"multi\\nline\"})",
+            json!("\"a\":\n- 1\n- \"x\"\n- \"b\": true\n  \"c\": null\n\"d\": {}\n\"e\": []\n\"f\": |-\n  multi\n  line\n"),
+        ),
+        ("yamlencode([\"a\", [\"b\", \"c\"], {x = 1}])", json!("- \"a\"\n- - \"b\"\n  - \"c\"\n- \"x\": 1\n")),
         ("base64encode(\"hello\")", json!("aGVsbG8=")),
         ("base64decode(\"aGVsbG8=\")", json!("hello")),
         (
