@@ -70,6 +70,17 @@ impl State {
         Fingerprinter::new(self.fingerprint_salt.clone())
     }
 
+    /// The instances of one resource, found by range (state is ordered by address).
+    pub fn instances_of<'s>(
+        &'s self,
+        resource: &'s iac_value::addr::ResourceAddr,
+    ) -> impl Iterator<Item = (&'s InstanceAddr, &'s InstanceState)> + 's {
+        let start = resource.instance(InstanceKey::None);
+        self.resources
+            .range(start..)
+            .take_while(move |(a, _)| a.resource == *resource)
+    }
+
     pub fn current(&self, addr: &InstanceAddr) -> Option<&ResourceObject> {
         self.resources.get(addr).and_then(|i| i.current.as_ref())
     }

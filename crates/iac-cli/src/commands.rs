@@ -318,6 +318,8 @@ fn print_plan(ui: &Ui, plan: &Plan, env: Option<&str>) {
     let _ = std::io::stdout().flush();
 }
 
+/// The result of planning. Commands leave its large parts to the end of the
+/// process instead of freeing them: freeing a 10,000-resource plan costs a third of planning it.
 struct Planned {
     plan: Plan,
     state: State,
@@ -331,19 +333,29 @@ struct Planned {
 
 fn make_plan(ui: &Ui, p: &PlanArgs, destroy: bool, op: &str) -> Result<Result<Planned, u8>> {
     let env = env_name(p);
-    let mut loaded = match load_config(ui)? {
+    let (targets, replace) = parse_targets(p)?;
+    let mode = mode_of(p, destroy)?;
+    let dir = std::env::current_dir()?;
+    let backend = LocalBackend::new(state_path(&dir, &p.state, env.as_deref()));
+    let lock = take_lock(&backend, &p.state, op)?;
+    // Read the state on another core while the configuration is parsed.
+    let (loaded, state) = std::thread::scope(|s| {
+        let reader = s.spawn(|| read_state(&backend));
+        let loaded = load_config(ui);
+        let state = reader
+            .join()
+            .unwrap_or_else(|_| Err(anyhow!("reading the state failed")));
+        (loaded, state)
+    });
+    let mut loaded = match loaded? {
         Ok(l) => l,
         Err(c) => return Ok(Err(c)),
     };
+    let state = state?;
     let vars = match variables(ui, &mut loaded, &p.vars, env.as_deref())? {
         Ok(v) => v,
         Err(c) => return Ok(Err(c)),
     };
-    let (targets, replace) = parse_targets(p)?;
-    let mode = mode_of(p, destroy)?;
-    let backend = LocalBackend::new(state_path(&loaded.dir, &p.state, env.as_deref()));
-    let lock = take_lock(&backend, &p.state, op)?;
-    let state = read_state(&backend)?;
     let engine = engine();
     let rt = runtime()?;
     let out = rt.block_on(engine.plan(&PlanInput {
@@ -456,12 +468,21 @@ fn cmd_plan(ui: &Ui, p: &PlanArgs, out: Option<&Path>, detailed: bool, json: boo
     } else if !json && planned.plan.has_changes() {
         println!("\nNote: You didn't use the -out option to save this plan, so iac can't guarantee to take exactly these actions if you run \"iac apply\" now.");
     }
-    drop(planned.lock);
-    Ok(if detailed && planned.plan.has_changes() {
+    let code = if detailed && planned.plan.has_changes() {
         EXIT_CHANGES
     } else {
         EXIT_OK
-    })
+    };
+    let Planned {
+        lock,
+        plan,
+        state,
+        loaded,
+        ..
+    } = planned;
+    drop(lock);
+    std::mem::forget((plan, state, loaded));
+    Ok(code)
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {

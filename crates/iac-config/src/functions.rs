@@ -578,7 +578,9 @@ fn yaml_block(v: &Value, indent: usize, out: &mut String, first_inline: bool) {
                 out.push_str("- ");
                 match item {
                     Value::Map(m) if !m.is_empty() => yaml_block(item, indent + 2, out, true),
-                    Value::List(l) | Value::Set(l) if !l.is_empty() => yaml_block(item, indent + 2, out, true),
+                    Value::List(l) | Value::Set(l) if !l.is_empty() => {
+                        yaml_block(item, indent + 2, out, true)
+                    }
                     Value::String(s) if s.contains('\n') => yaml_multiline(s, indent + 2, out),
                     scalar => {
                         out.push_str(&yaml_scalar(scalar));

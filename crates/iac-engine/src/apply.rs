@@ -338,11 +338,20 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
             }
         }
     }
+    // A delete waits for the deletes of everything that depended on it.
+    let mut destroys_of: HashMap<String, Vec<NodeIndex>> = HashMap::new();
     for &(i, di) in &destroy_nodes {
-        let ri = plan.changes[i].addr.resource.to_string();
-        for &(j, dj) in &destroy_nodes {
-            if i != j && plan.changes[j].dependencies.contains(&ri) {
-                g.add_edge(dj, di, ());
+        destroys_of
+            .entry(plan.changes[i].addr.resource.to_string())
+            .or_default()
+            .push(di);
+    }
+    for &(j, dj) in &destroy_nodes {
+        for dep in &plan.changes[j].dependencies {
+            for &di in destroys_of.get(dep).map(Vec::as_slice).unwrap_or(&[]) {
+                if di != dj {
+                    g.add_edge(dj, di, ());
+                }
             }
         }
     }
@@ -533,9 +542,8 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                         let raddr = crate::plan::resource_addr(&p, r);
                         // Start from what state holds; changes overwrite.
                         let mut inst: BTreeMap<InstanceKey, Value> = working
-                            .resources
-                            .iter()
-                            .filter(|(a, _)| a.resource == raddr && !deleted.contains(*a))
+                            .instances_of(&raddr)
+                            .filter(|(a, _)| !deleted.contains(*a))
                             .filter_map(|(a, i)| {
                                 i.current
                                     .as_ref()

@@ -110,7 +110,8 @@ pub(crate) struct Planner<'a> {
     pub moved: BTreeMap<InstanceAddr, InstanceAddr>,
     pub in_config: HashSet<InstanceAddr>,
     pub configured_resources: HashSet<ResourceAddr>,
-    pub actions: HashMap<InstanceAddr, (Action, Value)>,
+    /// Index in `changes` of each planned instance (for replace_triggered_by).
+    pub actions: HashMap<InstanceAddr, usize>,
     pub targeted: Option<HashSet<NodeIndex>>,
     pub validate_only: bool,
 }
@@ -452,9 +453,7 @@ impl<'a> Planner<'a> {
     ) {
         let instances: BTreeMap<InstanceKey, Value> = self
             .prior
-            .resources
-            .iter()
-            .filter(|(a, _)| a.resource == *addr)
+            .instances_of(addr)
             .filter_map(|(a, i)| {
                 i.current
                     .as_ref()
@@ -511,7 +510,7 @@ impl<'a> Planner<'a> {
                 .resources
                 .insert(key.to_string(), Value::Unknown);
             // Keep its state objects: an unknown type must not plan deletions.
-            for a in self.prior.resources.keys().filter(|a| a.resource == addr) {
+            for a in self.prior.instances_of(&addr).map(|(a, _)| a) {
                 self.in_config.insert(a.clone());
             }
             return;
@@ -522,7 +521,7 @@ impl<'a> Planner<'a> {
         if !targeted && !data {
             let rep = Self::repetition_of(r);
             self.resource_from_state(path, key, &addr, rep);
-            for a in self.prior.resources.keys().filter(|a| a.resource == addr) {
+            for a in self.prior.instances_of(&addr).map(|(a, _)| a) {
                 self.in_config.insert(a.clone());
             }
             return;
@@ -538,7 +537,7 @@ impl<'a> Planner<'a> {
                 .module(path)
                 .resources
                 .insert(key.to_string(), Value::Unknown);
-            for a in self.prior.resources.keys().filter(|a| a.resource == addr) {
+            for a in self.prior.instances_of(&addr).map(|(a, _)| a) {
                 self.in_config.insert(a.clone());
             }
             return;
@@ -591,9 +590,9 @@ impl<'a> Planner<'a> {
             // Instances in state that the expansion no longer has.
             let stale: Vec<InstanceAddr> = self
                 .prior
-                .resources
-                .keys()
-                .filter(|a| a.resource == addr && !configured.contains(&a.key))
+                .instances_of(&addr)
+                .map(|(a, _)| a)
+                .filter(|a| !configured.contains(&a.key))
                 .cloned()
                 .collect();
             for a in stale {
@@ -627,9 +626,9 @@ impl<'a> Planner<'a> {
         if self.prior.resources.contains_key(&from_a) && !self.prior.resources.contains_key(&to_a) {
             let others = self
                 .prior
-                .resources
-                .keys()
-                .filter(|a| a.resource == *addr && **a != from_a)
+                .instances_of(addr)
+                .map(|(a, _)| a)
+                .filter(|a| **a != from_a)
                 .count();
             if others == 0 {
                 if let Some(inst) = self.prior.resources.remove(&from_a) {
@@ -674,8 +673,7 @@ impl<'a> Planner<'a> {
                 dependencies: deps,
                 create_before_destroy: obj.create_before_destroy,
             });
-            self.actions
-                .insert(addr.clone(), (Action::Delete, Value::Null));
+            self.actions.insert(addr.clone(), self.changes.len() - 1);
         }
     }
 
@@ -740,7 +738,9 @@ impl<'a> Planner<'a> {
                     .iter()
                     .map(|(n, _)| n.clone())
                     .collect();
-                for (a, (action, planned)) in &self.actions {
+                for (a, &i) in &self.actions {
+                    let c = &self.changes[i];
+                    let (action, planned) = (&c.action, c.after.as_ref().unwrap_or(&Value::Null));
                     if a.resource != target {
                         continue;
                     }
@@ -883,7 +883,7 @@ impl<'a> Planner<'a> {
                 self.prevent_destroy_error(r, addr);
             }
         }
-        self.actions.insert(addr.clone(), (action, planned.clone()));
+        self.actions.insert(addr.clone(), self.changes.len());
         self.changes.push(ResourceChange {
             addr: addr.clone(),
             deposed: None,

@@ -19,6 +19,12 @@ pub async fn refresh(providers: &Providers, state: &mut State) -> (Vec<Drift>, D
         if addr.resource.mode == ResourceMode::Data {
             continue;
         }
+        let remote = providers
+            .by_name(&inst.provider)
+            .is_none_or(|p| p.has_remote_objects(&addr.resource.ty));
+        if !remote {
+            continue;
+        }
         if let Some(obj) = &inst.current {
             groups
                 .entry((inst.provider.clone(), addr.resource.ty.clone()))

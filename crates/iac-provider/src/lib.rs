@@ -244,6 +244,12 @@ pub trait Provider: Send + Sync {
     /// Creates, updates or deletes one object.
     async fn apply_resource(&self, req: ApplyRequest<'_>) -> ApplyResult;
 
+    /// Whether objects of this type exist outside of state and must be read back
+    /// on refresh (false for values that live only in state, like `terraform_data`).
+    fn has_remote_objects(&self, _type_name: &str) -> bool {
+        true
+    }
+
     /// Reads the current objects, in batches where the API allows; `None` means gone.
     async fn read_resources(
         &self,
