@@ -6,5 +6,6 @@ mod diagnostics;
 mod functions;
 mod lifecycle;
 mod saved_plans;
+mod schemas;
 mod state_cmds;
 mod variables;
