@@ -415,6 +415,7 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
         FuturesUnordered::new();
     let mut cbd_deposed: HashMap<usize, String> = HashMap::new();
     let parallelism = input.parallelism.max(1);
+    let destroying = plan.mode == PlanMode::Destroy;
     let mut interrupted = false;
     let mut not_done = 0usize;
 
@@ -490,6 +491,18 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
             }
             status.insert(n, NodeStatus::Running);
             match g[n] {
+                // A destroy plan deletes; there is no configuration to evaluate.
+                ANode::Config(_) if destroying => {
+                    finish(
+                        &g,
+                        n,
+                        true,
+                        &mut status,
+                        &mut waiting_on,
+                        &mut ready,
+                        &mut node_failed,
+                    );
+                }
                 ANode::Config(cn) => match ev.graph.graph[cn].clone() {
                     NodeKey::Var(p, name) => {
                         ev.walk_variable_pub(&p, &name);
@@ -1032,7 +1045,7 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
     let root = input.module;
     let mut outputs: BTreeMap<String, OutputState> = BTreeMap::new();
     let vals = ev.values.modules.get(&Vec::new());
-    for (name, o) in &root.outputs {
+    for (name, o) in root.outputs.iter().filter(|_| !destroying) {
         let new = vals
             .and_then(|v| v.outputs.get(name))
             .filter(|v| v.is_wholly_known())

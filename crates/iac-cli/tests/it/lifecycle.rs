@@ -86,7 +86,12 @@ resource "terraform_data" "b" {
     w.apply();
     assert_eq!(w.addresses(), vec!["terraform_data.a"]);
 
-    // Destroy removes everything.
+    // Destroy removes everything, outputs included, without evaluating the configuration.
+    w.write(
+        "main.tf",
+        "resource \"terraform_data\" \"a\" {\n  input = \"two\"\n}\nlocals {\n  id = terraform_data.a.id\n}\noutput \"o\" {\n  value = local.id\n}\n",
+    );
+    w.apply();
     let r = w.iac(&["destroy", "-auto-approve"]).ok();
     assert!(
         r.stdout
@@ -95,6 +100,7 @@ resource "terraform_data" "b" {
         r.stdout
     );
     assert!(w.addresses().is_empty());
+    assert_eq!(w.state()["outputs"], serde_json::json!({}));
 }
 
 #[test]
