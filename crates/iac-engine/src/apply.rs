@@ -390,6 +390,8 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
         in_config: HashSet::new(),
         configured_resources: HashSet::new(),
         actions: HashMap::new(),
+        pending: HashSet::new(),
+        data: BTreeMap::new(),
         targeted: None,
         validate_only: false,
     };
@@ -554,15 +556,24 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                         };
                         let raddr = crate::plan::resource_addr(&p, r);
                         // Start from what state holds; changes overwrite.
-                        let mut inst: BTreeMap<InstanceKey, Value> = working
-                            .instances_of(&raddr)
-                            .filter(|(a, _)| !deleted.contains(*a))
-                            .filter_map(|(a, i)| {
-                                i.current
-                                    .as_ref()
-                                    .map(|o| (a.key.clone(), o.attributes.clone()))
-                            })
-                            .collect();
+                        let mut inst: BTreeMap<InstanceKey, Value> = if data {
+                            // Data sources read while planning keep the values the plan saw.
+                            plan.data
+                                .range(raddr.instance(InstanceKey::None)..)
+                                .take_while(|(a, _)| a.resource == raddr)
+                                .map(|(a, v)| (a.key.clone(), v.clone()))
+                                .collect()
+                        } else {
+                            working
+                                .instances_of(&raddr)
+                                .filter(|(a, _)| !deleted.contains(*a))
+                                .filter_map(|(a, i)| {
+                                    i.current
+                                        .as_ref()
+                                        .map(|o| (a.key.clone(), o.attributes.clone()))
+                                })
+                                .collect()
+                        };
                         let idxs = by_resource.get(&rk).cloned().unwrap_or_default();
                         let Some((provider, schema)) = engine.providers.for_type(&r.ty, data)
                         else {

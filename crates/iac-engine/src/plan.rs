@@ -110,6 +110,10 @@ pub(crate) struct Planner<'a> {
     pub moved: BTreeMap<InstanceAddr, InstanceAddr>,
     pub in_config: HashSet<InstanceAddr>,
     pub configured_resources: HashSet<ResourceAddr>,
+    /// Resources (by address) with a planned change: data sources that depend on them are read at apply.
+    pub pending: HashSet<String>,
+    /// Data sources read while planning.
+    pub data: BTreeMap<InstanceAddr, Value>,
     /// Index in `changes` of each planned instance (for replace_triggered_by).
     pub actions: HashMap<InstanceAddr, usize>,
     pub targeted: Option<HashSet<NodeIndex>>,
@@ -686,9 +690,13 @@ impl<'a> Planner<'a> {
         r: &Resource,
         deps: &[String],
     ) -> Value {
-        if config.is_wholly_known() && !self.validate_only {
+        let waits = deps.iter().any(|d| self.pending.contains(d));
+        if config.is_wholly_known() && !waits && !self.validate_only {
             match provider.read_data(&r.ty, config).await {
-                Ok(v) => v,
+                Ok(v) => {
+                    self.data.insert(addr.clone(), v.clone());
+                    v
+                }
                 Err(ds) => {
                     for d in ds {
                         self.diags.push(provider_diagnostic(
@@ -884,6 +892,9 @@ impl<'a> Planner<'a> {
             }
         }
         self.actions.insert(addr.clone(), self.changes.len());
+        if action != Action::NoOp {
+            self.pending.insert(addr.resource.to_string());
+        }
         self.changes.push(ResourceChange {
             addr: addr.clone(),
             deposed: None,
@@ -965,6 +976,8 @@ pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -
         in_config: HashSet::new(),
         configured_resources: HashSet::new(),
         actions: HashMap::new(),
+        pending: HashSet::new(),
+        data: BTreeMap::new(),
         targeted: None,
         validate_only,
     };
@@ -1053,6 +1066,7 @@ pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -
         prior_lineage: input.state.lineage.clone(),
         prior_serial: input.state.serial,
         errored,
+        data: p.data,
     };
     PlanOutput {
         plan,

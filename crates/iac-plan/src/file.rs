@@ -191,6 +191,7 @@ impl PlanFile {
             "resource_changes": changes,
             "output_changes": outputs,
             "drift": drift,
+            "data": self.plan.data.iter().map(|(a, v)| json!({"address": a.to_string(), "value": to_json(v, &opts)})).collect::<Vec<_>>(),
             "configuration": self.config_files.iter().map(|(p, t)| json!({"path": p, "text": t})).collect::<Vec<_>>(),
         })
     }
@@ -331,6 +332,20 @@ impl PlanFile {
                 prior_lineage: s("prior_lineage"),
                 prior_serial: j.get("prior_serial").and_then(Json::as_u64).unwrap_or(0),
                 errored: false,
+                data: j
+                    .get("data")
+                    .and_then(Json::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|d| {
+                                Some((
+                                    d.get("address")?.as_str()?.parse().ok()?,
+                                    from_json(d.get("value")?),
+                                ))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             },
             config_files,
             variables,

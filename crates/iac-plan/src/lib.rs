@@ -11,6 +11,8 @@ pub use file::{PlanFile, PlanFileError, PlanVariable, PLAN_FORMAT};
 pub use render_json::render_json;
 pub use render_text::{render_text, summary_line, TextOptions};
 
+use std::collections::BTreeMap;
+
 use iac_value::addr::InstanceAddr;
 use iac_value::{path_to_string, Path, Value};
 
@@ -189,6 +191,8 @@ pub struct Plan {
     pub prior_serial: u64,
     /// Set when the plan was cut short by errors and must not be applied.
     pub errored: bool,
+    /// Data sources read while planning, so apply sees the same values.
+    pub data: BTreeMap<InstanceAddr, Value>,
 }
 
 impl Plan {

@@ -102,7 +102,7 @@ pub fn render_text(plan: &Plan, opts: TextOptions) -> String {
     let visible: Vec<&ResourceChange> = plan
         .changes
         .iter()
-        .filter(|c| !matches!(c.action, Action::NoOp | Action::Read) || c.previous_addr.is_some())
+        .filter(|c| c.action != Action::NoOp || c.previous_addr.is_some())
         .collect();
     let outputs_changed = plan.outputs.iter().any(|o| o.action() != Action::NoOp);
     if visible.is_empty() && !outputs_changed {

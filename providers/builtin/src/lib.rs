@@ -194,11 +194,32 @@ impl BuiltinProvider {
                 Attribute::computed(AttrType::String, "SHA-256 of the content, hex."),
             ),
         );
+        let mut data_sources = BTreeMap::new();
+        data_sources.insert(
+            "local_file".to_string(),
+            Schema::new("Reads a file on the machine that runs iac.")
+                .attr(
+                    "filename",
+                    Attribute::required(AttrType::String, "Path of the file to read."),
+                )
+                .attr(
+                    "content",
+                    Attribute::computed(AttrType::String, "The file's content."),
+                )
+                .attr(
+                    "content_sha256",
+                    Attribute::computed(AttrType::String, "SHA-256 of the content, hex."),
+                )
+                .attr(
+                    "id",
+                    Attribute::computed(AttrType::String, "SHA-256 of the content, hex."),
+                ),
+        );
         BuiltinProvider {
             schema: ProviderSchema {
                 provider: Schema::new("The built-in provider has no configuration."),
                 resources,
-                data_sources: BTreeMap::new(),
+                data_sources,
             },
         }
     }
@@ -519,8 +540,32 @@ impl Provider for BuiltinProvider {
     async fn read_data(
         &self,
         type_name: &str,
-        _config: &Value,
+        config: &Value,
     ) -> Result<Value, Vec<AttrDiagnostic>> {
+        if type_name == "local_file" {
+            let filename = config
+                .get_attr("filename")
+                .as_str()
+                .unwrap_or("")
+                .to_string();
+            let bytes = std::fs::read(&filename).map_err(|e| {
+                vec![AttrDiagnostic::error(
+                    vec![PathStep::Key("filename".into())],
+                    "Cannot read file",
+                    format!("{filename}: {e}"),
+                )]
+            })?;
+            let digest = sha256_hex(&bytes);
+            return Ok(Value::map([
+                ("filename", Value::String(filename)),
+                (
+                    "content",
+                    Value::String(String::from_utf8_lossy(&bytes).into_owned()),
+                ),
+                ("content_sha256", Value::String(digest.clone())),
+                ("id", Value::String(digest)),
+            ]));
+        }
         Err(vec![AttrDiagnostic::error(
             Vec::new(),
             "Unknown data source",

@@ -531,3 +531,48 @@ fn sigkill_mid_apply_loses_nothing_that_completed() {
         "the journal is folded into the snapshot at the end"
     );
 }
+
+#[test]
+fn data_sources_are_read_at_plan_or_deferred_to_apply() {
+    let w = Work::new(
+        r#"
+data "local_file" "config" {
+  filename = "settings.txt"
+}
+resource "local_file" "generated" {
+  filename = "generated.txt"
+  content  = "generated"
+}
+data "local_file" "later" {
+  filename = local_file.generated.filename
+  depends_on = [local_file.generated]
+}
+resource "terraform_data" "uses" {
+  input = "${trimspace(data.local_file.config.content)}/${data.local_file.later.content}"
+}
+output "uses" { value = terraform_data.uses.output }
+"#,
+    );
+    w.write("settings.txt", "from-file\n");
+    let r = w.iac(&["plan"]).ok();
+    // Known configuration: read while planning. Depends on a pending change: read during apply.
+    assert!(
+        r.stdout
+            .contains("# data.local_file.later will be read during apply"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains("data.local_file.config will be read"),
+        "{}",
+        r.stdout
+    );
+    w.apply();
+    assert_eq!(w.state()["outputs"]["uses"]["value"], "from-file/generated");
+    let r = w.iac(&["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    let bad = Work::new("data \"local_file\" \"x\" {\n  filename = \"missing.txt\"\n}\n");
+    let r = bad.iac(&["plan"]).code(1);
+    assert!(r.stderr.contains("Cannot read file"), "{}", r.stderr);
+    assert!(r.stderr.contains("main.tf:2:14"), "{}", r.stderr);
+}
