@@ -81,9 +81,10 @@ pub fn run(cli: Cli) -> Result<u8> {
 }
 
 pub fn engine() -> Engine {
-    Engine::new(Providers::new(vec![Arc::new(
-        iac_provider_builtin::BuiltinProvider::new(),
-    )]))
+    Engine::new(Providers::new(vec![
+        Arc::new(iac_provider_builtin::BuiltinProvider::new()),
+        Arc::new(iac_provider_aws::AwsProvider::new()),
+    ]))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {

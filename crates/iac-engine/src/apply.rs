@@ -163,6 +163,17 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
         ));
         return fail(diags, working);
     }
+    let cd = crate::configure::configure_providers(
+        &engine.providers,
+        input.module,
+        input.variables,
+        &working,
+    )
+    .await;
+    if cd.has_errors() {
+        diags.extend(cd);
+        return fail(diags, working);
+    }
     // The journal needs a snapshot to stand on.
     match input.backend.read() {
         Ok(None) => {

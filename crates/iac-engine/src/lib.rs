@@ -2,6 +2,7 @@
 //! The engine never names a cloud: it talks to providers through `iac-provider`.
 
 mod apply;
+mod configure;
 mod decode;
 pub mod graph;
 mod moved;

@@ -955,7 +955,18 @@ pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -
     let (graph, mut diags) = build_graph(input.module);
     let mut prior = input.state.clone();
     let mut drift = Vec::new();
-    if input.refresh && !validate_only {
+    if !validate_only && !diags.has_errors() {
+        diags.extend(
+            crate::configure::configure_providers(
+                &engine.providers,
+                input.module,
+                input.variables,
+                input.state,
+            )
+            .await,
+        );
+    }
+    if input.refresh && !validate_only && !diags.has_errors() {
         let (d, rd) = crate::refresh::refresh(&engine.providers, &mut prior).await;
         drift = d;
         diags.extend(rd);

@@ -1,7 +1,9 @@
 //! End-to-end tests: the `iac` binary on real files and state.
 
+mod moto;
 mod support;
 
+mod aws;
 mod diagnostics;
 mod functions;
 mod lifecycle;

@@ -1,0 +1,145 @@
+//! A private moto server (the local AWS emulator) per test: installed into
+//! `.tools/` on first use (pinned), started on a free loopback port, stopped on drop.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const MOTO_VERSION: &str = "5.2.5";
+
+pub struct Moto {
+    child: Child,
+    pub endpoint: String,
+}
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The venv's python, installing moto first if needed (one installer at a time).
+fn ensure_installed() -> PathBuf {
+    let tools = repo_root().join(".tools");
+    std::fs::create_dir_all(&tools).expect("create .tools");
+    let venv = tools.join(format!("moto-{MOTO_VERSION}"));
+    let python = venv.join("bin/python");
+    let marker = venv.join(".installed");
+    if marker.exists() {
+        return python;
+    }
+    let lock = std::fs::File::create(tools.join("moto-install.lock")).expect("lock file");
+    lock.lock().expect("lock");
+    if !marker.exists() {
+        let ok = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .expect("python3 -m venv");
+        assert!(ok.success(), "creating the moto venv failed");
+        let ok = Command::new(venv.join("bin/pip"))
+            .args([
+                "install",
+                "--quiet",
+                &format!("moto[server]=={MOTO_VERSION}"),
+            ])
+            .status()
+            .expect("pip install moto");
+        assert!(
+            ok.success(),
+            "installing moto[server]=={MOTO_VERSION} failed"
+        );
+        std::fs::write(&marker, "").expect("marker");
+    }
+    python
+}
+
+fn http(endpoint_port: u16, request: &str) -> Option<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", endpoint_port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    s.write_all(request.as_bytes()).ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    Some(out)
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let python = ensure_installed();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .expect("bind")
+            .local_addr()
+            .expect("addr")
+            .port();
+        let child = Command::new(python)
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto");
+        let m = Moto {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let r = http(port, "GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+            if r.is_some_and(|r| r.starts_with("HTTP/1.0 200") || r.starts_with("HTTP/1.1 200")) {
+                return m;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "moto did not start on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Environment for `iac`: the emulator's endpoint and test credentials, nothing from the user's profile.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID", "test".into()),
+            ("AWS_SECRET_ACCESS_KEY", "test".into()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_CONFIG_FILE", "/dev/null".into()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".into()),
+        ]
+    }
+
+    /// An EC2 client of our own, to check what iac did by reading the emulator.
+    pub fn ec2(&self) -> aws_sdk_ec2::Client {
+        let conf = aws_sdk_ec2::Config::builder()
+            .behavior_version(aws_sdk_ec2::config::BehaviorVersion::latest())
+            .region(aws_sdk_ec2::config::Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_sdk_ec2::config::Credentials::new(
+                "test", "test", None, None, "test",
+            ))
+            .build();
+        aws_sdk_ec2::Client::from_conf(conf)
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs a future to completion (tests are synchronous).
+pub fn block<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(f)
+}

@@ -1,0 +1,927 @@
+//! EC2 resources: VPCs, subnets, instances; data sources for zones and images.
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::{Duration, Instant};
+
+use aws_sdk_ec2::types::{
+    AttributeBooleanValue, AttributeValue, Filter, InstanceStateName, InstanceType, ResourceType,
+    SecureBlobAttributeValue, Tag, TagSpecification, Tenancy,
+};
+use iac_provider::{ApplyRequest, ApplyResult, AttrDiagnostic};
+use iac_value::{Path, PathStep, Value};
+
+use crate::util::{attr_err, err_code, opt_str, s, sdk_err, set, tags_of, tags_value};
+use crate::Clients;
+
+/// Tag that carries a create's idempotency token, so a retried or resumed create finds its object.
+pub const TOKEN_TAG: &str = "iac:token";
+
+/// How long to wait for an instance state or a dependent object to go away.
+const WAIT: Duration = Duration::from_secs(600);
+
+pub fn validate(type_name: &str, config: &Value) -> Vec<AttrDiagnostic> {
+    let mut out = Vec::new();
+    if matches!(type_name, "aws_vpc" | "aws_subnet") {
+        if let Some(c) = config.get_attr("cidr_block").as_str() {
+            let ok = c.split_once('/').is_some_and(|(ip, len)| {
+                ip.parse::<std::net::Ipv4Addr>().is_ok() && len.parse::<u8>().is_ok_and(|l| l <= 32)
+            });
+            if !ok {
+                out.push(attr_err(
+                    "cidr_block",
+                    "Invalid CIDR block",
+                    format!("\"{c}\" is not an IPv4 CIDR block such as 10.0.0.0/16"),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Provider-specific planning rules on top of the schema.
+pub fn adjust_plan(
+    type_name: &str,
+    prior: Option<&Value>,
+    config: &Value,
+    planned: &mut Value,
+    rr: &mut Vec<Path>,
+) {
+    if type_name == "aws_instance" {
+        if let Some(p) = prior {
+            let replace_on_change =
+                config.get_attr("user_data_replace_on_change").as_bool() == Some(true);
+            if replace_on_change && p.get_attr("user_data") != config.get_attr("user_data") {
+                rr.push(vec![PathStep::Key("user_data".into())]);
+            }
+            // A stop/start for a new type or user data changes the state and addresses.
+            let restarts = p.get_attr("instance_type") != planned.get_attr("instance_type")
+                || p.get_attr("user_data") != planned.get_attr("user_data");
+            if restarts && rr.is_empty() {
+                set(planned, "public_ip", Value::Unknown);
+            }
+        }
+    }
+}
+
+fn tag_spec(rt: ResourceType, tags: &BTreeMap<String, String>, token: &str) -> TagSpecification {
+    let mut b = TagSpecification::builder().resource_type(rt);
+    for (k, v) in tags {
+        b = b.tags(Tag::builder().key(k).value(v).build());
+    }
+    b.tags(Tag::builder().key(TOKEN_TAG).value(token).build())
+        .build()
+}
+
+fn token_filter(token: &str) -> Filter {
+    Filter::builder()
+        .name(format!("tag:{TOKEN_TAG}"))
+        .values(token)
+        .build()
+}
+
+async fn update_tags(
+    c: &Clients,
+    id: &str,
+    prior: &Value,
+    planned: &Value,
+) -> Result<(), AttrDiagnostic> {
+    let (old, new) = (tags_of(prior), tags_of(planned));
+    let removed: Vec<Tag> = old
+        .keys()
+        .filter(|k| !new.contains_key(*k))
+        .map(|k| Tag::builder().key(k).build())
+        .collect();
+    let changed: Vec<Tag> = new
+        .iter()
+        .filter(|(k, v)| old.get(*k) != Some(v))
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect();
+    if !removed.is_empty() {
+        c.ec2
+            .delete_tags()
+            .resources(id)
+            .set_tags(Some(removed))
+            .send()
+            .await
+            .map_err(|e| sdk_err("DeleteTags", e))?;
+    }
+    if !changed.is_empty() {
+        c.ec2
+            .create_tags()
+            .resources(id)
+            .set_tags(Some(changed))
+            .send()
+            .await
+            .map_err(|e| sdk_err("CreateTags", e))?;
+    }
+    Ok(())
+}
+
+fn region(c: &Clients) -> String {
+    c.ec2
+        .config()
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_default()
+}
+
+/// Ids named in a "does not exist" error, so a batch read can drop them and retry.
+fn missing_ids(message: &str, asked: &[String]) -> Vec<String> {
+    message
+        .split(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '-'))
+        .filter(|w| asked.iter().any(|a| a == w))
+        .map(String::from)
+        .collect()
+}
+
+pub async fn apply(c: &Clients, req: ApplyRequest<'_>) -> ApplyResult {
+    let r = match (req.type_name, req.prior, req.planned) {
+        ("aws_vpc", None, Some(p)) => create_vpc(c, p, req.idempotency_token).await,
+        ("aws_vpc", Some(old), Some(p)) => update_vpc(c, old, p).await,
+        ("aws_vpc", Some(old), None) => {
+            delete_with_retry(c, "vpc", s(old, "id").unwrap_or_default())
+                .await
+                .map(|_| None)
+        }
+        ("aws_subnet", None, Some(p)) => create_subnet(c, p, req.idempotency_token).await,
+        ("aws_subnet", Some(old), Some(p)) => update_subnet(c, old, p).await,
+        ("aws_subnet", Some(old), None) => {
+            delete_with_retry(c, "subnet", s(old, "id").unwrap_or_default())
+                .await
+                .map(|_| None)
+        }
+        ("aws_instance", None, Some(p)) => create_instance(c, p, req.idempotency_token).await,
+        ("aws_instance", Some(old), Some(p)) => update_instance(c, old, p).await,
+        ("aws_instance", Some(old), None) => delete_instance(c, old).await.map(|_| None),
+        (t, _, _) => Err(AttrDiagnostic::error(
+            Vec::new(),
+            "Unsupported operation",
+            t.to_string(),
+        )),
+    };
+    r.map_err(|d| vec![d])
+}
+
+// ---- VPC ----
+
+fn vpc_value(c: &Clients, v: &aws_sdk_ec2::types::Vpc, keep: &Value) -> Value {
+    let id = v.vpc_id().unwrap_or_default();
+    let owner = v.owner_id().unwrap_or_default();
+    Value::map([
+        ("id", Value::string(id)),
+        (
+            "arn",
+            Value::String(format!("arn:aws:ec2:{}:{owner}:vpc/{id}", region(c))),
+        ),
+        ("cidr_block", opt_str(v.cidr_block())),
+        (
+            "instance_tenancy",
+            opt_str(v.instance_tenancy().map(|t| t.as_str())),
+        ),
+        ("owner_id", Value::string(owner)),
+        ("tags", tags_value(v.tags())),
+        (
+            "enable_dns_support",
+            keep.get_attr("enable_dns_support").clone(),
+        ),
+        (
+            "enable_dns_hostnames",
+            keep.get_attr("enable_dns_hostnames").clone(),
+        ),
+    ])
+}
+
+async fn set_vpc_dns(
+    c: &Clients,
+    id: &str,
+    prior: Option<&Value>,
+    p: &Value,
+) -> Result<(), AttrDiagnostic> {
+    for (attr, is_support) in [
+        ("enable_dns_support", true),
+        ("enable_dns_hostnames", false),
+    ] {
+        let want = p.get_attr(attr).as_bool();
+        let had = prior.and_then(|x| x.get_attr(attr).as_bool());
+        let Some(want) = want else { continue };
+        if Some(want) == had {
+            continue;
+        }
+        let v = AttributeBooleanValue::builder().value(want).build();
+        let call = c.ec2.modify_vpc_attribute().vpc_id(id);
+        let call = if is_support {
+            call.enable_dns_support(v)
+        } else {
+            call.enable_dns_hostnames(v)
+        };
+        call.send()
+            .await
+            .map_err(|e| sdk_err("ModifyVpcAttribute", e))?;
+    }
+    Ok(())
+}
+
+async fn create_vpc(c: &Clients, p: &Value, token: &str) -> Result<Option<Value>, AttrDiagnostic> {
+    let existing = c
+        .ec2
+        .describe_vpcs()
+        .filters(token_filter(token))
+        .send()
+        .await
+        .map_err(|e| sdk_err("DescribeVpcs", e))?;
+    let vpc = match existing.vpcs().first() {
+        Some(v) => v.clone(),
+        None => {
+            let out = c
+                .ec2
+                .create_vpc()
+                .set_cidr_block(s(p, "cidr_block"))
+                .set_instance_tenancy(s(p, "instance_tenancy").map(|t| Tenancy::from(t.as_str())))
+                .tag_specifications(tag_spec(ResourceType::Vpc, &tags_of(p), token))
+                .send()
+                .await
+                .map_err(|e| sdk_err("CreateVpc", e))?;
+            out.vpc()
+                .cloned()
+                .ok_or_else(|| AttrDiagnostic::error(Vec::new(), "CreateVpc returned no VPC", ""))?
+        }
+    };
+    let id = vpc.vpc_id().unwrap_or_default().to_string();
+    set_vpc_dns(c, &id, None, p).await?;
+    Ok(Some(vpc_value(c, &vpc, p)))
+}
+
+async fn update_vpc(c: &Clients, old: &Value, p: &Value) -> Result<Option<Value>, AttrDiagnostic> {
+    let id = s(old, "id").unwrap_or_default();
+    update_tags(c, &id, old, p).await?;
+    set_vpc_dns(c, &id, Some(old), p).await?;
+    let mut v = p.clone();
+    set(
+        &mut v,
+        "tags",
+        if tags_of(p).is_empty() {
+            Value::Null
+        } else {
+            p.get_attr("tags").clone()
+        },
+    );
+    Ok(Some(v))
+}
+
+// ---- Subnet ----
+
+fn subnet_value(s_: &aws_sdk_ec2::types::Subnet, keep: &Value) -> Value {
+    let mpip = s_.map_public_ip_on_launch();
+    let configured = keep.get_attr("map_public_ip_on_launch");
+    Value::map([
+        ("id", opt_str(s_.subnet_id())),
+        ("arn", opt_str(s_.subnet_arn())),
+        ("vpc_id", opt_str(s_.vpc_id())),
+        ("cidr_block", opt_str(s_.cidr_block())),
+        ("availability_zone", opt_str(s_.availability_zone())),
+        (
+            "map_public_ip_on_launch",
+            match (mpip, configured) {
+                (Some(false), Value::Null) => Value::Null,
+                (Some(b), _) => Value::Bool(b),
+                (None, c) => c.clone(),
+            },
+        ),
+        ("tags", tags_value(s_.tags())),
+    ])
+}
+
+async fn create_subnet(
+    c: &Clients,
+    p: &Value,
+    token: &str,
+) -> Result<Option<Value>, AttrDiagnostic> {
+    let existing = c
+        .ec2
+        .describe_subnets()
+        .filters(token_filter(token))
+        .send()
+        .await
+        .map_err(|e| sdk_err("DescribeSubnets", e))?;
+    let subnet = match existing.subnets().first() {
+        Some(sn) => sn.clone(),
+        None => {
+            let out = c
+                .ec2
+                .create_subnet()
+                .set_vpc_id(s(p, "vpc_id"))
+                .set_cidr_block(s(p, "cidr_block"))
+                .set_availability_zone(s(p, "availability_zone"))
+                .tag_specifications(tag_spec(ResourceType::Subnet, &tags_of(p), token))
+                .send()
+                .await
+                .map_err(|e| sdk_err("CreateSubnet", e))?;
+            out.subnet().cloned().ok_or_else(|| {
+                AttrDiagnostic::error(Vec::new(), "CreateSubnet returned no subnet", "")
+            })?
+        }
+    };
+    let id = subnet.subnet_id().unwrap_or_default().to_string();
+    let mut v = subnet_value(&subnet, p);
+    if let Some(b) = p.get_attr("map_public_ip_on_launch").as_bool() {
+        c.ec2
+            .modify_subnet_attribute()
+            .subnet_id(&id)
+            .map_public_ip_on_launch(AttributeBooleanValue::builder().value(b).build())
+            .send()
+            .await
+            .map_err(|e| sdk_err("ModifySubnetAttribute", e))?;
+        set(&mut v, "map_public_ip_on_launch", Value::Bool(b));
+    }
+    Ok(Some(v))
+}
+
+async fn update_subnet(
+    c: &Clients,
+    old: &Value,
+    p: &Value,
+) -> Result<Option<Value>, AttrDiagnostic> {
+    let id = s(old, "id").unwrap_or_default();
+    update_tags(c, &id, old, p).await?;
+    let want = p
+        .get_attr("map_public_ip_on_launch")
+        .as_bool()
+        .unwrap_or(false);
+    if old
+        .get_attr("map_public_ip_on_launch")
+        .as_bool()
+        .unwrap_or(false)
+        != want
+    {
+        c.ec2
+            .modify_subnet_attribute()
+            .subnet_id(&id)
+            .map_public_ip_on_launch(AttributeBooleanValue::builder().value(want).build())
+            .send()
+            .await
+            .map_err(|e| sdk_err("ModifySubnetAttribute", e))?;
+    }
+    Ok(Some(p.clone()))
+}
+
+/// Deletes a VPC or subnet, retrying while instances that used it are still terminating.
+async fn delete_with_retry(c: &Clients, kind: &str, id: String) -> Result<(), AttrDiagnostic> {
+    let start = Instant::now();
+    let mut delay = Duration::from_millis(250);
+    loop {
+        let result = match kind {
+            "vpc" => c
+                .ec2
+                .delete_vpc()
+                .vpc_id(&id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| (err_code(&e), sdk_err("DeleteVpc", e))),
+            _ => c
+                .ec2
+                .delete_subnet()
+                .subnet_id(&id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| (err_code(&e), sdk_err("DeleteSubnet", e))),
+        };
+        match result {
+            Ok(()) => return Ok(()),
+            Err((Some(code), _)) if code.ends_with(".NotFound") => return Ok(()),
+            Err((Some(code), d)) if code == "DependencyViolation" => {
+                if start.elapsed() > WAIT {
+                    return Err(d);
+                }
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+            Err((_, d)) => return Err(d),
+        }
+    }
+}
+
+// ---- Instance ----
+
+fn instance_value(c: &Clients, i: &aws_sdk_ec2::types::Instance, keep: &Value) -> Value {
+    let id = i.instance_id().unwrap_or_default();
+    let owner = keep
+        .get_attr("arn")
+        .as_str()
+        .and_then(|a| a.split(':').nth(4))
+        .unwrap_or("")
+        .to_string();
+    let groups: Vec<Value> = i
+        .security_groups()
+        .iter()
+        .filter_map(|g| g.group_id())
+        .map(Value::string)
+        .collect();
+    Value::map([
+        ("id", Value::string(id)),
+        (
+            "arn",
+            Value::String(format!("arn:aws:ec2:{}:{owner}:instance/{id}", region(c))),
+        ),
+        ("ami", opt_str(i.image_id())),
+        (
+            "instance_type",
+            opt_str(i.instance_type().map(|t| t.as_str())),
+        ),
+        ("subnet_id", opt_str(i.subnet_id())),
+        ("vpc_security_group_ids", Value::set(groups)),
+        ("key_name", opt_str(i.key_name())),
+        ("private_ip", opt_str(i.private_ip_address())),
+        ("public_ip", opt_str(i.public_ip_address())),
+        (
+            "instance_state",
+            opt_str(i.state().and_then(|s| s.name()).map(|n| n.as_str())),
+        ),
+        (
+            "availability_zone",
+            opt_str(i.placement().and_then(|p| p.availability_zone())),
+        ),
+        ("tags", tags_value(i.tags())),
+        ("user_data", keep.get_attr("user_data").clone()),
+        (
+            "user_data_replace_on_change",
+            keep.get_attr("user_data_replace_on_change").clone(),
+        ),
+    ])
+}
+
+async fn describe_instance(
+    c: &Clients,
+    id: &str,
+) -> Result<Option<aws_sdk_ec2::types::Instance>, AttrDiagnostic> {
+    let out = c.ec2.describe_instances().instance_ids(id).send().await;
+    match out {
+        Ok(o) => Ok(o
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .next()
+            .cloned()),
+        Err(e) if err_code(&e).is_some_and(|c| c.ends_with(".NotFound")) => Ok(None),
+        Err(e) => Err(sdk_err("DescribeInstances", e)),
+    }
+}
+
+async fn wait_state(
+    c: &Clients,
+    id: &str,
+    want: InstanceStateName,
+) -> Result<aws_sdk_ec2::types::Instance, AttrDiagnostic> {
+    let start = Instant::now();
+    let mut delay = Duration::from_millis(200);
+    loop {
+        if let Some(i) = describe_instance(c, id).await? {
+            if i.state().and_then(|s| s.name()) == Some(&want) {
+                return Ok(i);
+            }
+        }
+        if start.elapsed() > WAIT {
+            return Err(AttrDiagnostic::error(
+                Vec::new(),
+                "Timed out",
+                format!(
+                    "instance {id} did not become {} within {}s",
+                    want.as_str(),
+                    WAIT.as_secs()
+                ),
+            ));
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
+fn user_data_b64(p: &Value) -> Option<String> {
+    use base64::Engine as _;
+    s(p, "user_data").map(|u| base64::engine::general_purpose::STANDARD.encode(u))
+}
+
+async fn create_instance(
+    c: &Clients,
+    p: &Value,
+    token: &str,
+) -> Result<Option<Value>, AttrDiagnostic> {
+    let groups: Option<Vec<String>> = p.get_attr("vpc_security_group_ids").as_list().map(|l| {
+        l.iter()
+            .filter_map(|g| g.as_str().map(String::from))
+            .collect()
+    });
+    let out = c
+        .ec2
+        .run_instances()
+        .set_image_id(s(p, "ami"))
+        .set_instance_type(s(p, "instance_type").map(|t| InstanceType::from(t.as_str())))
+        .min_count(1)
+        .max_count(1)
+        .set_subnet_id(s(p, "subnet_id"))
+        .set_security_group_ids(groups.filter(|g| !g.is_empty()))
+        .set_key_name(s(p, "key_name"))
+        .set_user_data(user_data_b64(p))
+        .client_token(token)
+        .tag_specifications(tag_spec(ResourceType::Instance, &tags_of(p), token))
+        .send()
+        .await
+        .map_err(|e| sdk_err("RunInstances", e))?;
+    let id = out
+        .instances()
+        .first()
+        .and_then(|i| i.instance_id())
+        .ok_or_else(|| AttrDiagnostic::error(Vec::new(), "RunInstances returned no instance", ""))?
+        .to_string();
+    let owner = out.owner_id().unwrap_or_default().to_string();
+    let inst = wait_state(c, &id, InstanceStateName::Running).await?;
+    // The ARN's account comes from the reservation; instance_value takes it from `arn`.
+    let mut keep = p.clone();
+    set(
+        &mut keep,
+        "arn",
+        Value::String(format!("arn:aws:ec2:{}:{owner}:instance/{id}", region(c))),
+    );
+    Ok(Some(instance_value(c, &inst, &keep)))
+}
+
+async fn update_instance(
+    c: &Clients,
+    old: &Value,
+    p: &Value,
+) -> Result<Option<Value>, AttrDiagnostic> {
+    let id = s(old, "id").unwrap_or_default();
+    update_tags(c, &id, old, p).await?;
+    let type_changed = old.get_attr("instance_type") != p.get_attr("instance_type");
+    let ud_changed = old.get_attr("user_data") != p.get_attr("user_data");
+    if old.get_attr("vpc_security_group_ids") != p.get_attr("vpc_security_group_ids") {
+        let groups: Vec<String> = p
+            .get_attr("vpc_security_group_ids")
+            .as_list()
+            .map(|l| {
+                l.iter()
+                    .filter_map(|g| g.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        c.ec2
+            .modify_instance_attribute()
+            .instance_id(&id)
+            .set_groups(Some(groups))
+            .send()
+            .await
+            .map_err(|e| sdk_err("ModifyInstanceAttribute", e))?;
+    }
+    if type_changed || ud_changed {
+        c.ec2
+            .stop_instances()
+            .instance_ids(&id)
+            .send()
+            .await
+            .map_err(|e| sdk_err("StopInstances", e))?;
+        wait_state(c, &id, InstanceStateName::Stopped).await?;
+        if type_changed {
+            c.ec2
+                .modify_instance_attribute()
+                .instance_id(&id)
+                .instance_type(
+                    AttributeValue::builder()
+                        .set_value(s(p, "instance_type"))
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| sdk_err("ModifyInstanceAttribute", e))?;
+        }
+        if ud_changed {
+            let bytes = s(p, "user_data").unwrap_or_default().into_bytes();
+            c.ec2
+                .modify_instance_attribute()
+                .instance_id(&id)
+                .user_data(
+                    SecureBlobAttributeValue::builder()
+                        .value(aws_sdk_ec2::primitives::Blob::new(bytes))
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| sdk_err("ModifyInstanceAttribute", e))?;
+        }
+        c.ec2
+            .start_instances()
+            .instance_ids(&id)
+            .send()
+            .await
+            .map_err(|e| sdk_err("StartInstances", e))?;
+        wait_state(c, &id, InstanceStateName::Running).await?;
+    }
+    let inst = describe_instance(c, &id).await?.ok_or_else(|| {
+        AttrDiagnostic::error(
+            Vec::new(),
+            "Instance vanished",
+            format!("{id} no longer exists"),
+        )
+    })?;
+    Ok(Some(instance_value(c, &inst, p)))
+}
+
+async fn delete_instance(c: &Clients, old: &Value) -> Result<(), AttrDiagnostic> {
+    let id = s(old, "id").unwrap_or_default();
+    match c.ec2.terminate_instances().instance_ids(&id).send().await {
+        Ok(_) => {}
+        Err(e) if err_code(&e).is_some_and(|c| c.ends_with(".NotFound")) => return Ok(()),
+        Err(e) => return Err(sdk_err("TerminateInstances", e)),
+    }
+    // Subnets and security groups can only go once the instance is terminated.
+    match describe_instance(c, &id).await? {
+        None => Ok(()),
+        Some(_) => wait_state(c, &id, InstanceStateName::Terminated)
+            .await
+            .map(|_| ()),
+    }
+}
+
+// ---- Refresh ----
+
+const BATCH: usize = 200;
+
+pub async fn read(
+    c: &Clients,
+    type_name: &str,
+    current: &[Value],
+) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
+    let ids: Vec<String> = current
+        .iter()
+        .map(|v| s(v, "id").unwrap_or_default())
+        .collect();
+    let mut found: BTreeMap<String, Value> = BTreeMap::new();
+    let by_id: BTreeMap<&str, &Value> =
+        ids.iter().map(String::as_str).zip(current.iter()).collect();
+    for chunk in ids.chunks(BATCH) {
+        let mut ask: Vec<String> = chunk.iter().filter(|i| !i.is_empty()).cloned().collect();
+        // Each round either succeeds or drops the ids AWS says are gone.
+        for _ in 0..4 {
+            if ask.is_empty() {
+                break;
+            }
+            let result = read_batch(c, type_name, &ask, &by_id).await;
+            match result {
+                Ok(values) => {
+                    found.extend(values);
+                    break;
+                }
+                Err(ReadErr::Missing(message)) => {
+                    let gone: HashSet<String> = missing_ids(&message, &ask).into_iter().collect();
+                    if gone.is_empty() {
+                        return current
+                            .iter()
+                            .map(|_| {
+                                Err(AttrDiagnostic::error(
+                                    Vec::new(),
+                                    "Refresh failed",
+                                    message.clone(),
+                                ))
+                            })
+                            .collect();
+                    }
+                    ask.retain(|i| !gone.contains(i));
+                }
+                Err(ReadErr::Other(d)) => return current.iter().map(|_| Err(d.clone())).collect(),
+            }
+        }
+    }
+    ids.iter().map(|id| Ok(found.get(id).cloned())).collect()
+}
+
+enum ReadErr {
+    Missing(String),
+    Other(AttrDiagnostic),
+}
+
+fn classify<E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + 'static>(
+    what: &str,
+    e: aws_sdk_ec2::error::SdkError<E, aws_sdk_ec2::config::http::HttpResponse>,
+) -> ReadErr {
+    if let Some(se) = e.as_service_error() {
+        if se.code().is_some_and(|c| c.ends_with(".NotFound")) {
+            return ReadErr::Missing(se.message().unwrap_or("").to_string());
+        }
+    }
+    ReadErr::Other(sdk_err(what, e))
+}
+
+async fn read_batch(
+    c: &Clients,
+    type_name: &str,
+    ids: &[String],
+    prior: &BTreeMap<&str, &Value>,
+) -> Result<Vec<(String, Value)>, ReadErr> {
+    let null = Value::Null;
+    let keep = |id: &str| *prior.get(id).unwrap_or(&&null);
+    match type_name {
+        "aws_vpc" => {
+            let out = c
+                .ec2
+                .describe_vpcs()
+                .set_vpc_ids(Some(ids.to_vec()))
+                .send()
+                .await
+                .map_err(|e| classify("DescribeVpcs", e))?;
+            Ok(out
+                .vpcs()
+                .iter()
+                .map(|v| {
+                    (
+                        v.vpc_id().unwrap_or_default().to_string(),
+                        vpc_value(c, v, keep(v.vpc_id().unwrap_or_default())),
+                    )
+                })
+                .collect())
+        }
+        "aws_subnet" => {
+            let out = c
+                .ec2
+                .describe_subnets()
+                .set_subnet_ids(Some(ids.to_vec()))
+                .send()
+                .await
+                .map_err(|e| classify("DescribeSubnets", e))?;
+            Ok(out
+                .subnets()
+                .iter()
+                .map(|sn| {
+                    (
+                        sn.subnet_id().unwrap_or_default().to_string(),
+                        subnet_value(sn, keep(sn.subnet_id().unwrap_or_default())),
+                    )
+                })
+                .collect())
+        }
+        "aws_instance" => {
+            let out = c
+                .ec2
+                .describe_instances()
+                .set_instance_ids(Some(ids.to_vec()))
+                .send()
+                .await
+                .map_err(|e| classify("DescribeInstances", e))?;
+            Ok(out
+                .reservations()
+                .iter()
+                .flat_map(|r| r.instances())
+                .filter(|i| {
+                    !matches!(
+                        i.state().and_then(|s| s.name()),
+                        Some(InstanceStateName::Terminated | InstanceStateName::ShuttingDown)
+                    )
+                })
+                .map(|i| {
+                    let id = i.instance_id().unwrap_or_default();
+                    (id.to_string(), instance_value(c, i, keep(id)))
+                })
+                .collect())
+        }
+        other => Err(ReadErr::Other(AttrDiagnostic::error(
+            Vec::new(),
+            "Unknown resource type",
+            other.to_string(),
+        ))),
+    }
+}
+
+// ---- Data sources ----
+
+pub async fn read_data(
+    c: &Clients,
+    type_name: &str,
+    config: &Value,
+) -> Result<Value, Vec<AttrDiagnostic>> {
+    match type_name {
+        "aws_availability_zones" => {
+            let mut call = c.ec2.describe_availability_zones();
+            if let Some(state) = s(config, "state") {
+                call = call.filters(Filter::builder().name("state").values(state).build());
+            }
+            let out = call
+                .send()
+                .await
+                .map_err(|e| vec![sdk_err("DescribeAvailabilityZones", e)])?;
+            let mut zones: Vec<(String, String)> = out
+                .availability_zones()
+                .iter()
+                .map(|z| {
+                    (
+                        z.zone_name().unwrap_or_default().to_string(),
+                        z.zone_id().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect();
+            zones.sort();
+            Ok(Value::map([
+                ("state", config.get_attr("state").clone()),
+                (
+                    "names",
+                    Value::List(zones.iter().map(|z| Value::String(z.0.clone())).collect()),
+                ),
+                (
+                    "zone_ids",
+                    Value::List(zones.iter().map(|z| Value::String(z.1.clone())).collect()),
+                ),
+                ("id", Value::String(region(c))),
+            ]))
+        }
+        "aws_ami" => {
+            let owners: Option<Vec<String>> = config.get_attr("owners").as_list().map(|l| {
+                l.iter()
+                    .filter_map(|o| o.as_str().map(String::from))
+                    .collect()
+            });
+            let filters: Vec<Filter> = config
+                .get_attr("filter")
+                .as_list()
+                .unwrap_or(&[])
+                .iter()
+                .map(|f| {
+                    let values: Vec<String> = f
+                        .get_attr("values")
+                        .as_list()
+                        .unwrap_or(&[])
+                        .iter()
+                        .filter_map(|v| v.as_str().map(String::from))
+                        .collect();
+                    Filter::builder()
+                        .set_name(s(f, "name"))
+                        .set_values(Some(values))
+                        .build()
+                })
+                .collect();
+            let out = c
+                .ec2
+                .describe_images()
+                .set_owners(owners)
+                .set_filters(if filters.is_empty() {
+                    None
+                } else {
+                    Some(filters)
+                })
+                .send()
+                .await
+                .map_err(|e| vec![sdk_err("DescribeImages", e)])?;
+            let re = match s(config, "name_regex") {
+                Some(r) => Some(regex::Regex::new(&r).map_err(|e| {
+                    vec![attr_err("name_regex", "Invalid name_regex", e.to_string())]
+                })?),
+                None => None,
+            };
+            let mut images: Vec<&aws_sdk_ec2::types::Image> = out
+                .images()
+                .iter()
+                .filter(|i| {
+                    re.as_ref()
+                        .is_none_or(|re| re.is_match(i.name().unwrap_or("")))
+                })
+                .collect();
+            images.sort_by(|a, b| {
+                a.creation_date()
+                    .cmp(&b.creation_date())
+                    .then(a.image_id().cmp(&b.image_id()))
+            });
+            let most_recent = config.get_attr("most_recent").as_bool() == Some(true);
+            let img = match (images.len(), most_recent) {
+                (0, _) => {
+                    return Err(vec![AttrDiagnostic::error(
+                        Vec::new(),
+                        "No image matches",
+                        "your query returned no results; change the filters or owners",
+                    )])
+                }
+                (1, _) | (_, true) => images[images.len() - 1],
+                (n, false) => {
+                    return Err(vec![AttrDiagnostic::error(
+                        Vec::new(),
+                        "More than one image matches",
+                        format!("{n} images match; narrow the filters or set most_recent = true"),
+                    )])
+                }
+            };
+            let mut v = config.clone();
+            for (k, x) in [
+                ("id", img.image_id()),
+                ("image_id", img.image_id()),
+                ("name", img.name()),
+                ("architecture", img.architecture().map(|a| a.as_str())),
+                ("creation_date", img.creation_date()),
+                ("owner_id", img.owner_id()),
+            ] {
+                set(&mut v, k, opt_str(x));
+            }
+            Ok(v)
+        }
+        other => Err(vec![AttrDiagnostic::error(
+            Vec::new(),
+            "Unknown data source",
+            other.to_string(),
+        )]),
+    }
+}

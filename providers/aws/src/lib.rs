@@ -1,0 +1,145 @@
+//! The AWS provider, on the official AWS SDK for Rust. Resource types and
+//! attribute names follow the Terraform AWS provider.
+
+mod ec2;
+mod schema;
+mod util;
+
+use std::sync::Arc;
+
+use iac_provider::{
+    proposed_new, ApplyRequest, ApplyResult, AttrDiagnostic, PlanRequest, PlanResponse, Provider,
+    ProviderSchema,
+};
+use iac_value::Value;
+use tokio::sync::OnceCell;
+
+/// SDK clients, made once the provider block is known.
+pub(crate) struct Clients {
+    pub ec2: aws_sdk_ec2::Client,
+}
+
+pub struct AwsProvider {
+    schema: ProviderSchema,
+    config: std::sync::Mutex<Value>,
+    clients: OnceCell<Result<Arc<Clients>, String>>,
+}
+
+impl Default for AwsProvider {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl AwsProvider {
+    pub fn new() -> AwsProvider {
+        AwsProvider {
+            schema: schema::provider_schema(),
+            config: std::sync::Mutex::new(Value::Null),
+            clients: OnceCell::new(),
+        }
+    }
+
+    /// The clients, built on first use from the provider block and the standard
+    /// SDK configuration (environment, profile). Instance metadata is never asked:
+    /// with no credentials the error says how to get some.
+    pub(crate) async fn clients(&self) -> Result<Arc<Clients>, AttrDiagnostic> {
+        let config = self.config.lock().map(|c| c.clone()).unwrap_or(Value::Null);
+        let r = self
+            .clients
+            .get_or_init(|| async move { util::build_clients(&config).await.map(Arc::new) })
+            .await;
+        r.clone()
+            .map_err(|e| AttrDiagnostic::error(Vec::new(), "AWS is not configured", e))
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for AwsProvider {
+    fn name(&self) -> &str {
+        "aws"
+    }
+
+    fn schema(&self) -> &ProviderSchema {
+        &self.schema
+    }
+
+    async fn configure(&self, config: &Value) -> Vec<AttrDiagnostic> {
+        if let Ok(mut c) = self.config.lock() {
+            *c = config.clone();
+        }
+        match self.clients().await {
+            Ok(_) => Vec::new(),
+            Err(d) => vec![d],
+        }
+    }
+
+    fn validate_resource(&self, type_name: &str, config: &Value) -> Vec<AttrDiagnostic> {
+        ec2::validate(type_name, config)
+    }
+
+    fn plan_resource(&self, req: PlanRequest<'_>) -> PlanResponse {
+        let Some(schema) = self.schema.resources.get(req.type_name) else {
+            return PlanResponse {
+                planned: Value::Null,
+                requires_replace: Vec::new(),
+                diagnostics: vec![AttrDiagnostic::error(
+                    Vec::new(),
+                    "Unknown resource type",
+                    req.type_name.to_string(),
+                )],
+            };
+        };
+        let mut planned = proposed_new(schema, req.prior, req.config);
+        let eq = |a: &Value, b: &Value| util::same(a, b);
+        let mut requires_replace = match req.prior {
+            Some(prior) => schema.replace_paths(prior, &planned, &eq),
+            None => Vec::new(),
+        };
+        ec2::adjust_plan(
+            req.type_name,
+            req.prior,
+            req.config,
+            &mut planned,
+            &mut requires_replace,
+        );
+        if req.prior.is_none() || !requires_replace.is_empty() {
+            // A create computes every value the configuration leaves open.
+            for (name, a) in &schema.attributes {
+                if a.computed && req.config.get_attr(name).is_null() {
+                    util::set(&mut planned, name, Value::Unknown);
+                }
+            }
+        }
+        PlanResponse {
+            planned,
+            requires_replace,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    async fn apply_resource(&self, req: ApplyRequest<'_>) -> ApplyResult {
+        let clients = self.clients().await.map_err(|d| vec![d])?;
+        ec2::apply(&clients, req).await
+    }
+
+    async fn read_resources(
+        &self,
+        type_name: &str,
+        current: &[Value],
+    ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
+        match self.clients().await {
+            Ok(c) => ec2::read(&c, type_name, current).await,
+            Err(d) => current.iter().map(|_| Err(d.clone())).collect(),
+        }
+    }
+
+    async fn read_data(
+        &self,
+        type_name: &str,
+        config: &Value,
+    ) -> Result<Value, Vec<AttrDiagnostic>> {
+        let clients = self.clients().await.map_err(|d| vec![d])?;
+        ec2::read_data(&clients, type_name, config).await
+    }
+}

@@ -1,0 +1,246 @@
+//! Schemas of the AWS resource types and data sources (Terraform AWS provider names).
+
+use std::collections::BTreeMap;
+
+use iac_provider::{AttrType, Attribute, NestedBlock, Nesting, ProviderSchema, Schema};
+
+fn tags() -> Attribute {
+    Attribute::optional(
+        AttrType::Map(Box::new(AttrType::String)),
+        "Tags of the object.",
+    )
+}
+
+fn strings() -> AttrType {
+    AttrType::List(Box::new(AttrType::String))
+}
+
+pub fn provider_schema() -> ProviderSchema {
+    let endpoints = Schema::new("Service endpoints, for example a local emulator.").attr(
+        "ec2",
+        Attribute::optional(AttrType::String, "EC2 endpoint URL."),
+    );
+    let provider = Schema::new(
+        "AWS: region and endpoints; credentials come from the standard SDK configuration.",
+    )
+    .attr(
+        "region",
+        Attribute::optional(
+            AttrType::String,
+            "Region, such as us-east-1 (default: AWS_REGION).",
+        ),
+    )
+    .attr(
+        "profile",
+        Attribute::optional(AttrType::String, "Named profile (default: AWS_PROFILE)."),
+    )
+    .block(
+        "endpoints",
+        NestedBlock {
+            nesting: Nesting::List,
+            min_items: 0,
+            max_items: Some(1),
+            force_new: false,
+            block: endpoints,
+        },
+    );
+    let mut resources = BTreeMap::new();
+    resources.insert(
+        "aws_vpc".to_string(),
+        Schema::new("A virtual private cloud.")
+            .attr(
+                "cidr_block",
+                Attribute::required(AttrType::String, "IPv4 CIDR block.").force_new(),
+            )
+            .attr(
+                "instance_tenancy",
+                Attribute::optional_computed(AttrType::String, "default or dedicated.").force_new(),
+            )
+            .attr(
+                "enable_dns_support",
+                Attribute::optional(AttrType::Bool, "DNS resolution (default true)."),
+            )
+            .attr(
+                "enable_dns_hostnames",
+                Attribute::optional(AttrType::Bool, "DNS hostnames (default false)."),
+            )
+            .attr("tags", tags())
+            .attr("id", Attribute::computed(AttrType::String, "VPC id."))
+            .attr("arn", Attribute::computed(AttrType::String, "ARN."))
+            .attr(
+                "owner_id",
+                Attribute::computed(AttrType::String, "Owning account."),
+            ),
+    );
+    resources.insert(
+        "aws_subnet".to_string(),
+        Schema::new("A subnet of a VPC.")
+            .attr(
+                "vpc_id",
+                Attribute::required(AttrType::String, "VPC id.").force_new(),
+            )
+            .attr(
+                "cidr_block",
+                Attribute::required(AttrType::String, "IPv4 CIDR block.").force_new(),
+            )
+            .attr(
+                "availability_zone",
+                Attribute::optional_computed(AttrType::String, "Availability zone.").force_new(),
+            )
+            .attr(
+                "map_public_ip_on_launch",
+                Attribute::optional(
+                    AttrType::Bool,
+                    "Give instances a public IP (default false).",
+                ),
+            )
+            .attr("tags", tags())
+            .attr("id", Attribute::computed(AttrType::String, "Subnet id."))
+            .attr("arn", Attribute::computed(AttrType::String, "ARN.")),
+    );
+    resources.insert(
+        "aws_instance".to_string(),
+        Schema::new("An EC2 instance (a server).")
+            .attr(
+                "ami",
+                Attribute::required(AttrType::String, "Image id.").force_new(),
+            )
+            .attr(
+                "instance_type",
+                Attribute::required(
+                    AttrType::String,
+                    "Instance type; changed by stop, modify, start.",
+                ),
+            )
+            .attr(
+                "subnet_id",
+                Attribute::optional_computed(AttrType::String, "Subnet.").force_new(),
+            )
+            .attr(
+                "vpc_security_group_ids",
+                Attribute::optional_computed(
+                    AttrType::Set(Box::new(AttrType::String)),
+                    "Security groups.",
+                ),
+            )
+            .attr(
+                "user_data",
+                Attribute::optional(
+                    AttrType::String,
+                    "Boot script; changed by stop, modify, start.",
+                ),
+            )
+            .attr(
+                "user_data_replace_on_change",
+                Attribute::optional(
+                    AttrType::Bool,
+                    "Replace the instance when user_data changes.",
+                ),
+            )
+            .attr(
+                "key_name",
+                Attribute::optional(AttrType::String, "SSH key pair name.").force_new(),
+            )
+            .attr("tags", tags())
+            .attr("id", Attribute::computed(AttrType::String, "Instance id."))
+            .attr("arn", Attribute::computed(AttrType::String, "ARN."))
+            .attr(
+                "private_ip",
+                Attribute::computed(AttrType::String, "Private IPv4 address."),
+            )
+            .attr(
+                "public_ip",
+                Attribute::computed(AttrType::String, "Public IPv4 address."),
+            )
+            .attr(
+                "instance_state",
+                Attribute::computed(AttrType::String, "pending, running, stopped, ..."),
+            )
+            .attr(
+                "availability_zone",
+                Attribute::computed(AttrType::String, "Availability zone."),
+            ),
+    );
+    let mut data_sources = BTreeMap::new();
+    data_sources.insert(
+        "aws_availability_zones".to_string(),
+        Schema::new("The availability zones of the region.")
+            .attr(
+                "state",
+                Attribute::optional(
+                    AttrType::String,
+                    "Only zones in this state (available, ...).",
+                ),
+            )
+            .attr(
+                "names",
+                Attribute::computed(strings(), "Zone names, sorted."),
+            )
+            .attr(
+                "zone_ids",
+                Attribute::computed(strings(), "Zone ids, in the order of names."),
+            )
+            .attr("id", Attribute::computed(AttrType::String, "The region.")),
+    );
+    let filter = Schema::new("A DescribeImages filter.")
+        .attr(
+            "name",
+            Attribute::required(
+                AttrType::String,
+                "Filter name, such as name or architecture.",
+            ),
+        )
+        .attr(
+            "values",
+            Attribute::required(strings(), "Accepted values (wildcards allowed)."),
+        );
+    data_sources.insert(
+        "aws_ami".to_string(),
+        Schema::new("Finds an image.")
+            .attr(
+                "owners",
+                Attribute::optional(strings(), "Owners: account ids, amazon, self."),
+            )
+            .attr(
+                "most_recent",
+                Attribute::optional(AttrType::Bool, "Pick the newest when several match."),
+            )
+            .attr(
+                "name_regex",
+                Attribute::optional(AttrType::String, "Keep images whose name matches."),
+            )
+            .block(
+                "filter",
+                NestedBlock {
+                    nesting: Nesting::Set,
+                    min_items: 0,
+                    max_items: None,
+                    force_new: false,
+                    block: filter,
+                },
+            )
+            .attr("id", Attribute::computed(AttrType::String, "Image id."))
+            .attr(
+                "image_id",
+                Attribute::computed(AttrType::String, "Image id."),
+            )
+            .attr("name", Attribute::computed(AttrType::String, "Image name."))
+            .attr(
+                "architecture",
+                Attribute::computed(AttrType::String, "Architecture."),
+            )
+            .attr(
+                "creation_date",
+                Attribute::computed(AttrType::String, "Creation date."),
+            )
+            .attr(
+                "owner_id",
+                Attribute::computed(AttrType::String, "Owning account."),
+            ),
+    );
+    ProviderSchema {
+        provider,
+        resources,
+        data_sources,
+    }
+}

@@ -1,0 +1,144 @@
+//! Small helpers: values, tags, SDK errors, client construction.
+
+use std::collections::BTreeMap;
+
+use aws_config::meta::credentials::CredentialsProviderChain;
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::retry::RetryConfig;
+use aws_config::BehaviorVersion;
+use aws_credential_types::provider::ProvideCredentials;
+use aws_sdk_ec2::error::ProvideErrorMetadata;
+use iac_provider::AttrDiagnostic;
+use iac_value::{PathStep, Value};
+
+use crate::Clients;
+
+pub fn set(v: &mut Value, name: &str, x: Value) {
+    if let Value::Map(m) = v {
+        m.insert(name.to_string(), x);
+    }
+}
+
+pub fn s(v: &Value, name: &str) -> Option<String> {
+    v.get_attr(name).as_str().map(String::from)
+}
+
+pub fn opt_str(x: Option<&str>) -> Value {
+    x.map(|s| Value::String(s.to_string()))
+        .unwrap_or(Value::Null)
+}
+
+/// Equality for planning: an empty map or list and null are the same (as in Terraform).
+pub fn same(a: &Value, b: &Value) -> bool {
+    let empty = |v: &Value| match v.unmarked() {
+        Value::Null => true,
+        Value::Map(m) => m.is_empty(),
+        Value::List(l) | Value::Set(l) => l.is_empty(),
+        _ => false,
+    };
+    (empty(a) && empty(b)) || a == b
+}
+
+/// `tags` of a configuration as a sorted map.
+pub fn tags_of(v: &Value) -> BTreeMap<String, String> {
+    v.get_attr("tags")
+        .as_map()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, x)| x.as_str().map(|s| (k.clone(), s.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Tags read from AWS, without the ones iac adds for itself.
+pub fn tags_value(tags: &[aws_sdk_ec2::types::Tag]) -> Value {
+    let m: BTreeMap<String, Value> = tags
+        .iter()
+        .filter(|t| {
+            t.key()
+                .is_some_and(|k| !k.starts_with(crate::ec2::TOKEN_TAG))
+        })
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                Value::String(t.value().unwrap_or("").to_string()),
+            ))
+        })
+        .collect();
+    if m.is_empty() {
+        Value::Null
+    } else {
+        Value::Map(m)
+    }
+}
+
+/// The error code of an SDK error, if the service sent one.
+pub fn err_code<E: ProvideErrorMetadata, R>(
+    e: &aws_sdk_ec2::error::SdkError<E, R>,
+) -> Option<String> {
+    e.as_service_error()
+        .and_then(|se| se.code())
+        .map(String::from)
+}
+
+/// An SDK error as a provider diagnostic, with the service's code and message.
+pub fn sdk_err<E>(
+    what: &str,
+    e: aws_sdk_ec2::error::SdkError<E, aws_sdk_ec2::config::http::HttpResponse>,
+) -> AttrDiagnostic
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let detail = match e.as_service_error() {
+        Some(se) => format!(
+            "{}: {}",
+            se.code().unwrap_or("error"),
+            se.message().unwrap_or("")
+        ),
+        None => format!("{}", aws_sdk_ec2::error::DisplayErrorContext(&e)),
+    };
+    AttrDiagnostic::error(Vec::new(), format!("{what} failed"), detail)
+}
+
+pub fn attr_err(attr: &str, summary: &str, detail: impl Into<String>) -> AttrDiagnostic {
+    AttrDiagnostic::error(vec![PathStep::Key(attr.to_string())], summary, detail)
+}
+
+const NO_CREDENTIALS: &str = "No AWS credentials were found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), or point iac at the local emulator with `scripts/moto.sh` (it prints the AWS_ENDPOINT_URL and test credentials to export).";
+
+/// Builds the SDK clients from the provider block and the environment.
+pub async fn build_clients(config: &Value) -> Result<Clients, String> {
+    let region_cfg = s(config, "region");
+    let mut region = RegionProviderChain::first_try(region_cfg.map(aws_config::Region::new))
+        .or_else(aws_config::environment::region::EnvironmentVariableRegionProvider::new())
+        .or_else(aws_config::profile::ProfileFileRegionProvider::builder().build());
+    region = region.or_else(aws_config::Region::from_static("us-east-1"));
+    let credentials = CredentialsProviderChain::first_try(
+        "environment",
+        aws_config::environment::credentials::EnvironmentVariableCredentialsProvider::new(),
+    )
+    .or_else(
+        "profile",
+        aws_config::profile::ProfileFileCredentialsProvider::builder().build(),
+    );
+    if credentials.provide_credentials().await.is_err() {
+        return Err(NO_CREDENTIALS.to_string());
+    }
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(region)
+        .credentials_provider(credentials)
+        .retry_config(RetryConfig::standard().with_max_attempts(8));
+    let endpoints = config.get_attr("endpoints");
+    let endpoints = match endpoints.as_list() {
+        Some(l) => l.first().cloned().unwrap_or(Value::Null),
+        None => endpoints.clone(),
+    };
+    if let Some(url) = s(&endpoints, "ec2") {
+        loader = loader.endpoint_url(url);
+    }
+    let sdk = loader.load().await;
+    Ok(Clients {
+        ec2: aws_sdk_ec2::Client::new(&sdk),
+    })
+}
