@@ -507,6 +507,43 @@ async fn create_instance(
     p: &Value,
     token: &str,
 ) -> Result<Option<Value>, AttrDiagnostic> {
+    // A create that ran before a crash (or whose answer was lost) left a tagged instance: adopt it.
+    let existing = c
+        .ec2
+        .describe_instances()
+        .filters(token_filter(token))
+        .filters(
+            Filter::builder()
+                .name("instance-state-name")
+                .values("pending")
+                .values("running")
+                .values("stopping")
+                .values("stopped")
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| sdk_err("DescribeInstances", e))?;
+    if let Some(found) = existing
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .next()
+    {
+        let id = found.instance_id().unwrap_or_default().to_string();
+        let owner = existing.reservations()[0]
+            .owner_id()
+            .unwrap_or_default()
+            .to_string();
+        let inst = wait_state(c, &id, InstanceStateName::Running).await?;
+        let mut keep = p.clone();
+        set(
+            &mut keep,
+            "arn",
+            Value::String(format!("arn:aws:ec2:{}:{owner}:instance/{id}", region(c))),
+        );
+        return Ok(Some(instance_value(c, &inst, &keep)));
+    }
     let groups: Option<Vec<String>> = p.get_attr("vpc_security_group_ids").as_list().map(|l| {
         l.iter()
             .filter_map(|g| g.as_str().map(String::from))

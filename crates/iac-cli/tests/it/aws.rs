@@ -307,3 +307,196 @@ fn provider_block_endpoints_and_unknown_attributes() {
         r.stderr
     );
 }
+
+fn env_via(m: &Moto, endpoint: &str) -> Vec<(&'static str, String)> {
+    let mut env = m.env();
+    for (k, v) in env.iter_mut() {
+        if *k == "AWS_ENDPOINT_URL" {
+            *v = endpoint.to_string();
+        }
+    }
+    env
+}
+
+fn run_env(w: &Work, args: &[&str], env: &[(&'static str, String)]) -> Run {
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    w.iac_env(args, &env)
+}
+
+const FLEET: &str = r#"
+resource "aws_vpc" "main" {
+  cidr_block = "10.20.0.0/16"
+}
+resource "aws_subnet" "a" {
+  vpc_id     = aws_vpc.main.id
+  cidr_block = "10.20.1.0/24"
+}
+resource "aws_instance" "fleet" {
+  count         = var.n
+  ami           = "ami-12c6146b"
+  instance_type = "t3.micro"
+  subnet_id     = aws_subnet.a.id
+  tags = { Role = "fleet", Index = count.index }
+}
+variable "n" { default = 5 }
+"#;
+
+fn fleet_in_moto(m: &Moto) -> Vec<String> {
+    let ec2 = m.ec2();
+    let mut ids: Vec<String> = block(async {
+        ec2.describe_instances()
+            .filters(Filter::builder().name("tag:Role").values("fleet").build())
+            .filters(
+                Filter::builder()
+                    .name("instance-state-name")
+                    .values("running")
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("describe")
+    })
+    .reservations()
+    .iter()
+    .flat_map(|r| r.instances())
+    .filter_map(|i| i.instance_id().map(String::from))
+    .collect();
+    ids.sort();
+    ids
+}
+
+fn fleet_in_state(w: &Work) -> Vec<String> {
+    let s = w.state();
+    let mut ids: Vec<String> = s["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["type"] == "aws_instance")
+        .filter_map(|r| r["attributes"]["id"].as_str().map(String::from))
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn throttling_and_server_errors_still_converge_without_duplicates() {
+    let m = Moto::start();
+    let proxy = crate::proxy::Proxy::start(&m.endpoint, 5);
+    let w = Work::new(FLEET);
+    let env = env_via(&m, &proxy.endpoint);
+    let r = run_env(&w, &["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        proxy.faults.load(std::sync::atomic::Ordering::SeqCst) >= 3,
+        "faults were injected"
+    );
+    let moto_ids = fleet_in_moto(&m);
+    assert_eq!(moto_ids.len(), 5, "exactly five instances, no duplicates");
+    assert_eq!(fleet_in_state(&w), moto_ids);
+    let r = run_env(&w, &["plan", "-detailed-exitcode"], &env);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+}
+
+#[test]
+fn refresh_of_200_instances_is_batched() {
+    let m = Moto::start();
+    let ec2 = m.ec2();
+    let out = block(
+        ec2.run_instances()
+            .image_id("ami-12c6146b")
+            .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+            .min_count(200)
+            .max_count(200)
+            .send(),
+    )
+    .expect("run 200");
+    let mut ids: Vec<String> = out
+        .instances()
+        .iter()
+        .filter_map(|i| i.instance_id().map(String::from))
+        .collect();
+    ids.push("i-0123456789abcdef0".into()); // never existed: the batch must cope with NotFound
+    let resources: Vec<serde_json::Value> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            serde_json::json!({
+                "address": format!("aws_instance.fleet[{i}]"), "module": "", "mode": "managed", "type": "aws_instance",
+                "name": "fleet", "index_key": i, "provider": "aws", "status": "ready", "create_before_destroy": false,
+                "dependencies": [], "attributes": {"id": id, "ami": "ami-12c6146b", "instance_type": "t3.micro"}
+            })
+        })
+        .collect();
+    let state = serde_json::json!({
+        "version": 1, "serial": 1, "lineage": "test-lineage", "iac_version": "0.1.0",
+        "fingerprint_salt": "salt", "outputs": {}, "resources": resources
+    });
+    let w = Work::new("resource \"aws_instance\" \"fleet\" {\n  count         = 201\n  ami           = \"ami-12c6146b\"\n  instance_type = \"t3.micro\"\n}\n");
+    w.write("iac.tfstate", &state.to_string());
+    let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
+    let r = run_env(
+        &w,
+        &["plan", "-refresh-only"],
+        &env_via(&m, &proxy.endpoint),
+    )
+    .ok();
+    assert!(
+        r.stdout
+            .contains("# aws_instance.fleet[200] has been deleted"),
+        "{}",
+        r.stdout
+    );
+    let describes = proxy.count("DescribeInstances");
+    assert!(
+        (1..=3).contains(&describes),
+        "refresh of 201 instances took {describes} DescribeInstances calls"
+    );
+}
+
+#[test]
+fn sigkill_while_creating_20_instances_then_rerun_gives_exactly_20() {
+    let m = Moto::start();
+    let slow = crate::proxy::Proxy::start_with(
+        &m.endpoint,
+        0,
+        Some(("RunInstances", std::time::Duration::from_millis(400))),
+    );
+    let w = Work::new(&FLEET.replace("default = 5", "default = 20"));
+    let env = env_via(&m, &slow.endpoint);
+    let mut cmd = w.command(&["apply", "-auto-approve"]);
+    for (k, v) in &env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once some, but not all, instances are recorded.
+    let journal = w.path().join("iac.tfstate.journal");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let n = std::fs::read_to_string(&journal)
+            .map(|s| s.matches("aws_instance.fleet").count())
+            .unwrap_or(0);
+        if n >= 5 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "apply made no progress"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = fleet_in_moto(&m).len();
+    assert!(before < 20, "killed before finishing ({before} created)");
+    // Give requests the proxy was still holding time to reach moto, as a lost response would.
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    let r = run_env(&w, &["apply", "-auto-approve"], &m.env());
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let moto_ids = fleet_in_moto(&m);
+    assert_eq!(moto_ids.len(), 20, "exactly 20 instances after the re-run");
+    assert_eq!(fleet_in_state(&w), moto_ids, "state matches what exists");
+}

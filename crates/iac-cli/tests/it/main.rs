@@ -1,6 +1,7 @@
 //! End-to-end tests: the `iac` binary on real files and state.
 
 mod moto;
+mod proxy;
 mod support;
 
 mod aws;
