@@ -68,7 +68,11 @@ pub fn parse_template(file: FileId, text: &str) -> Result<Expr, Diagnostic> {
 }
 
 fn syntax_error(file: FileId, text: &str, e: &hcl_edit::parser::Error) -> Diagnostic {
-    let offset = e.location().offset().min(text.len());
+    let mut offset = e.location().offset().min(text.len());
+    // The parser's offset can fall inside a multi-byte character.
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
     let end = text[offset..]
         .char_indices()
         .nth(1)
@@ -565,6 +569,15 @@ mod tests {
         assert_eq!(f.diagnostics.len(), 1);
         assert_eq!(f.diagnostics[0].code, "E0101");
         assert!(f.diagnostics[0].primary.is_some());
+    }
+
+    #[test]
+    fn error_inside_a_multibyte_character_is_reported() {
+        // Found by the fuzzer: the error offset fell inside 'ɑ'.
+        for text in ["ɑ ɑ", "a = \"ɑ\nɑ", "é"] {
+            let f = parse(text);
+            assert_eq!(f.diagnostics.len(), 1, "{text:?}");
+        }
     }
 
     #[test]
