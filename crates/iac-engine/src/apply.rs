@@ -20,7 +20,9 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use sha2::Digest;
 
 use crate::graph::{build_graph, module_tree, NodeKey};
-use crate::plan::{eval_instance, expand, normalize, Planner, ResourceCtx};
+use crate::plan::{
+    eval_instance, expand, normalize, with_ignored_from_prior, Planner, ResourceCtx,
+};
 use crate::scope::{aggregate, Repetition, Values};
 use crate::{ApplyInput, Engine, PlanInput};
 
@@ -670,7 +672,12 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                                 None
                             };
                             let config = match &prior {
-                                Some(pv) => normalize(config, pv, &fp),
+                                Some(pv) => with_ignored_from_prior(
+                                    normalize(config, pv, &fp),
+                                    pv,
+                                    &r.lifecycle,
+                                    &schema,
+                                ),
                                 None => config,
                             };
                             let resp = provider.plan_resource(PlanRequest {
@@ -678,20 +685,7 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                                 prior: prior.as_ref(),
                                 config: &config,
                             });
-                            let mut planned = resp.planned;
-                            // ignore_changes as planned: keep the planned value for ignored inputs.
-                            if let (Some(after), Some(_)) = (&c.after, &prior) {
-                                for ig in &r.lifecycle.ignore_changes {
-                                    if let (Value::Map(pm), Some(v)) =
-                                        (&mut planned, after.as_map().and_then(|m| m.get(&ig[0])))
-                                    {
-                                        pm.insert(ig[0].clone(), v.clone());
-                                    }
-                                }
-                                if r.lifecycle.ignore_all_changes {
-                                    planned = after.clone();
-                                }
-                            }
+                            let planned = resp.planned;
                             if let Some(after) = &c.after {
                                 if let Err(path) = consistent(after, &planned, &fp, &mut Vec::new())
                                 {

@@ -97,6 +97,32 @@ fn get_path<'v>(v: &'v Value, path: &[String]) -> &'v Value {
     path.iter().fold(v, |acc, k| acc.get_attr(k))
 }
 
+/// `ignore_changes`: the ignored arguments keep their prior values before the provider plans.
+pub(crate) fn with_ignored_from_prior(
+    mut config: Value,
+    prior: &Value,
+    lc: &iac_config::Lifecycle,
+    schema: &iac_provider::Schema,
+) -> Value {
+    if lc.ignore_all_changes {
+        for (name, a) in &schema.attributes {
+            if a.optional || a.required {
+                set_path(
+                    &mut config,
+                    std::slice::from_ref(name),
+                    prior.get_attr(name).clone(),
+                );
+            }
+        }
+    }
+    for ig in &lc.ignore_changes {
+        if schema.attributes.contains_key(&ig[0]) || schema.blocks.contains_key(&ig[0]) {
+            set_path(&mut config, ig, get_path(prior, ig).clone());
+        }
+    }
+    config
+}
+
 pub(crate) struct Planner<'a> {
     pub engine: &'a Engine,
     pub input: &'a PlanInput<'a>,
@@ -789,6 +815,29 @@ impl<'a> Planner<'a> {
             Some(p) => normalize(config, p, &self.fp),
             None => config,
         };
+        let config = match prior_val {
+            Some(p) => {
+                for ig in &r.lifecycle.ignore_changes {
+                    if !schema.attributes.contains_key(&ig[0])
+                        && !schema.blocks.contains_key(&ig[0])
+                    {
+                        let mut dg = Diagnostic::error(
+                            "E0217",
+                            format!("Unsupported attribute \"{}\" in ignore_changes", ig[0]),
+                        )
+                        .with_span(r.span, "not an attribute of this resource type");
+                        if let Some(s) =
+                            did_you_mean(&ig[0], schema.attributes.keys().map(String::as_str))
+                        {
+                            dg = dg.with_help(format!("did you mean `{s}`?"));
+                        }
+                        self.diags.push(dg);
+                    }
+                }
+                with_ignored_from_prior(config, p, &r.lifecycle, schema)
+            }
+            None => config,
+        };
         let resp = provider.plan_resource(PlanRequest {
             type_name: &r.ty,
             prior: prior_val,
@@ -799,51 +848,7 @@ impl<'a> Planner<'a> {
                 .push(provider_diagnostic(d, &r.body, r.span, &addr.to_string()));
         }
         let mut planned = resp.planned;
-        let mut requires_replace = resp.requires_replace;
-        if let Some(p) = prior_val {
-            let lc = &r.lifecycle;
-            if lc.ignore_all_changes {
-                for (name, a) in &schema.attributes {
-                    if a.optional || a.required {
-                        set_path(
-                            &mut planned,
-                            std::slice::from_ref(name),
-                            p.get_attr(name).clone(),
-                        );
-                    }
-                }
-                requires_replace.clear();
-            }
-            for ig in &lc.ignore_changes {
-                if !schema.attributes.contains_key(&ig[0]) && !schema.blocks.contains_key(&ig[0]) {
-                    let mut dg = Diagnostic::error(
-                        "E0217",
-                        format!("Unsupported attribute \"{}\" in ignore_changes", ig[0]),
-                    )
-                    .with_span(r.span, "not an attribute of this resource type");
-                    if let Some(s) =
-                        did_you_mean(&ig[0], schema.attributes.keys().map(String::as_str))
-                    {
-                        dg = dg.with_help(format!("did you mean `{s}`?"));
-                    }
-                    self.diags.push(dg);
-                    continue;
-                }
-                set_path(&mut planned, ig, get_path(p, ig).clone());
-                requires_replace
-                    .retain(|rp| rp.first() != Some(&PathStep::Key(ig[0].clone())) || ig.len() > 1);
-            }
-            if !lc.ignore_changes.is_empty() || lc.ignore_all_changes {
-                // Computed values that followed the ignored inputs are unchanged too.
-                let re = provider.plan_resource(PlanRequest {
-                    type_name: &r.ty,
-                    prior: prior_val,
-                    config: &planned,
-                });
-                planned = re.planned;
-                requires_replace.retain(|p| re.requires_replace.contains(p));
-            }
-        }
+        let requires_replace = resp.requires_replace;
         let mut changed = prior_val
             .map(|p| changed_paths(p, &planned, &self.fp))
             .unwrap_or_default();

@@ -576,3 +576,60 @@ output "uses" { value = terraform_data.uses.output }
     assert!(r.stderr.contains("Cannot read file"), "{}", r.stderr);
     assert!(r.stderr.contains("main.tf:2:14"), "{}", r.stderr);
 }
+
+#[test]
+fn ignore_changes_and_replace_triggered_by() {
+    let w = Work::new(
+        r#"
+variable "v" { default = "a" }
+variable "trigger" { default = 1 }
+resource "terraform_data" "ignored" {
+  input = var.v
+  lifecycle {
+    ignore_changes = [input]
+  }
+}
+resource "terraform_data" "source" {
+  input = var.trigger
+}
+resource "terraform_data" "follower" {
+  input = "static"
+  lifecycle {
+    replace_triggered_by = [terraform_data.source]
+  }
+}
+"#,
+    );
+    w.apply();
+    let follower = w.attrs("terraform_data.follower")["id"].clone();
+    // A change to an ignored argument plans nothing.
+    let r = w
+        .iac(&["plan", "-var", "v=b", "-detailed-exitcode"])
+        .code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    // A change to the trigger's resource replaces the follower, and says why.
+    let r = w.iac(&["plan", "-var", "trigger=2"]).ok();
+    assert!(
+        r.stdout
+            .contains("(because `terraform_data.source` changed (replace_triggered_by))"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(r.summary(), "Plan: 1 to add, 1 to change, 1 to destroy.");
+    w.iac(&["apply", "-auto-approve", "-var", "trigger=2"]).ok();
+    assert_ne!(w.attrs("terraform_data.follower")["id"], follower);
+    assert_eq!(w.attrs("terraform_data.ignored")["input"], "a");
+    // An unknown attribute in ignore_changes is named.
+    w.write(
+        "main.tf",
+        &w.read("main.tf")
+            .replace("ignore_changes = [input]", "ignore_changes = [inptu]"),
+    );
+    let r = w.iac(&["plan"]).code(1);
+    assert!(
+        r.stderr
+            .contains("Unsupported attribute \"inptu\" in ignore_changes"),
+        "{}",
+        r.stderr
+    );
+}
