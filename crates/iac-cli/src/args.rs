@@ -163,6 +163,11 @@ pub enum Command {
     },
     /// Print the dependency graph in DOT format.
     Graph,
+    /// Show the providers and their resource schemas.
+    Providers {
+        #[command(subcommand)]
+        command: ProvidersCommand,
+    },
     /// Release a lock left by a crashed run.
     #[command(name = "force-unlock")]
     ForceUnlock {
@@ -172,6 +177,16 @@ pub enum Command {
         #[arg(long)]
         force: bool,
         id: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProvidersCommand {
+    /// Print every resource type and data source schema as JSON.
+    Schema {
+        /// JSON output (the only format).
+        #[arg(long)]
+        json: bool,
     },
 }
 

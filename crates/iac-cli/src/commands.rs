@@ -19,7 +19,7 @@ use iac_value::addr::{AddrPattern, InstanceAddr};
 use iac_value::{to_json, JsonOptions, Value};
 use sha2::Digest;
 
-use crate::args::{Cli, Command, PlanArgs, StateArgs, StateCommand, VarArgs};
+use crate::args::{Cli, Command, PlanArgs, ProvidersCommand, StateArgs, StateCommand, VarArgs};
 use crate::ui::{ask, parse_duration, stdin_is_terminal, Ui};
 
 /// Exit codes (documented in README.md).
@@ -76,6 +76,9 @@ pub fn run(cli: Cli) -> Result<u8> {
         } => cmd_output(json, raw, &state, name.as_deref()),
         Command::State { command } => cmd_state(command),
         Command::Graph => cmd_graph(&ui),
+        Command::Providers {
+            command: ProvidersCommand::Schema { .. },
+        } => cmd_providers_schema(),
         Command::ForceUnlock { state, force, id } => cmd_force_unlock(&state, force, &id),
     }
 }
@@ -1193,6 +1196,16 @@ fn cmd_state(cmd: StateCommand) -> Result<u8> {
             Ok(EXIT_OK)
         }
     }
+}
+
+fn cmd_providers_schema() -> Result<u8> {
+    let engine = engine();
+    let mut out = serde_json::Map::new();
+    for p in engine.providers.iter() {
+        out.insert(p.name().to_string(), serde_json::to_value(p.schema())?);
+    }
+    println!("{}", serde_json::to_string_pretty(&serde_json::json!({"format_version": "1.0", "providers": out}))?);
+    Ok(EXIT_OK)
 }
 
 fn cmd_graph(ui: &Ui) -> Result<u8> {

@@ -174,3 +174,38 @@ fn checker_rejects_wrong_documents() {
     );
     assert!(errs.iter().any(|e| e.contains("expected 1")), "{errs:?}");
 }
+
+/// Every resource type and data source has its schema under `schemas/`, and
+/// the files match the code (`UPDATE_EXPECT=1` rewrites them).
+#[test]
+fn resource_schemas_are_exported_and_current() {
+    let w = Work::new("");
+    let r = w.iac(&["providers", "schema", "-json"]).ok();
+    let all: Json = serde_json::from_str(&r.stdout).unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas");
+    let mut expected_files = Vec::new();
+    for (provider, ps) in all["providers"].as_object().unwrap() {
+        for (kind, dir) in [("resources", "resources"), ("data_sources", "data-sources")] {
+            for (ty, schema) in ps[kind].as_object().unwrap() {
+                let rel = format!("{dir}/{ty}.json");
+                let doc = serde_json::json!({"provider": provider, "type": ty, "kind": kind, "schema": schema});
+                let text = format!("{}\n", serde_json::to_string_pretty(&doc).unwrap());
+                let path = root.join(&rel);
+                if std::env::var_os("UPDATE_EXPECT").is_some() {
+                    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                    std::fs::write(&path, &text).unwrap();
+                }
+                let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+                assert_eq!(on_disk, text, "schemas/{rel} is out of date; run the tests with UPDATE_EXPECT=1");
+                expected_files.push(rel);
+            }
+        }
+    }
+    for dir in ["resources", "data-sources"] {
+        for e in std::fs::read_dir(root.join(dir)).unwrap() {
+            let name = format!("{dir}/{}", e.unwrap().file_name().to_string_lossy());
+            assert!(expected_files.contains(&name), "schemas/{name} has no resource type any more");
+        }
+    }
+    assert!(expected_files.contains(&"resources/aws_instance.json".to_string()));
+}
