@@ -1,18 +1,31 @@
 #!/usr/bin/env bash
-# Builds iac and runs the quickstart end to end: plan, apply, a no-change plan,
-# a change plan, and destroy. Needs only a Rust toolchain.
+# Builds iac, starts the local AWS emulator (moto, installed into .tools/ on first
+# use), and runs examples/web-servers end to end: plan, apply, a no-change plan, a
+# change plan, and destroy. Then does the same with examples/quickstart, which needs
+# no cloud at all. Needs a Rust toolchain and python3.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 cargo build --release --bin iac
 iac="${CARGO_TARGET_DIR:-$root/target}/release/iac"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-cp -r examples/quickstart/. "$work/"
-cd "$work"
 step() { printf '\n\033[1m== %s ==\033[0m\n' "$*"; }
-step "iac plan";                 "$iac" plan
-step "iac apply -auto-approve";  "$iac" apply -auto-approve
-step "iac plan (nothing to do)"; "$iac" plan -detailed-exitcode
-step "iac plan -var environment=prod (a change)"; "$iac" plan -var environment=prod || true
-step "iac destroy -auto-approve"; "$iac" destroy -auto-approve
+
+step "starting the local AWS emulator"
+eval "$(scripts/moto.sh)"
+work="$(mktemp -d)"
+trap 'kill "$MOTO_PID" 2>/dev/null || true; rm -rf "$work"' EXIT
+echo "AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL"
+
+cp -r examples/web-servers "$work/web-servers"
+cd "$work/web-servers"
+step "web-servers: iac plan";                  "$iac" plan
+step "web-servers: iac apply -auto-approve";   "$iac" apply -auto-approve
+step "web-servers: iac plan (nothing to do)";  "$iac" plan -detailed-exitcode
+step "web-servers: iac plan -var servers=4 -var instance_type=t3.small (a change)"
+"$iac" plan -var servers=4 -var instance_type=t3.small || true
+step "web-servers: iac destroy -auto-approve"; "$iac" destroy -auto-approve
+
+cp -r "$root/examples/quickstart" "$work/quickstart"
+cd "$work/quickstart"
+step "quickstart (built-in resources only): iac apply -auto-approve"; "$iac" apply -auto-approve
+step "quickstart: iac destroy -auto-approve"; "$iac" destroy -auto-approve

@@ -161,6 +161,15 @@ pub enum Command {
         #[command(subcommand)]
         command: StateCommand,
     },
+    /// Adopt an existing object into state: iac import ADDRESS ID.
+    Import {
+        #[command(flatten)]
+        vars: VarArgs,
+        #[command(flatten)]
+        state: StateArgs,
+        address: String,
+        id: String,
+    },
     /// Print the dependency graph in DOT format.
     Graph,
     /// Show the providers and their resource schemas.

@@ -76,6 +76,12 @@ pub fn run(cli: Cli) -> Result<u8> {
         } => cmd_output(json, raw, &state, name.as_deref()),
         Command::State { command } => cmd_state(command),
         Command::Graph => cmd_graph(&ui),
+        Command::Import {
+            vars,
+            state,
+            address,
+            id,
+        } => cmd_import(&ui, &vars, &state, &address, &id),
         Command::Providers {
             command: ProvidersCommand::Schema { .. },
         } => cmd_providers_schema(),
@@ -1198,13 +1204,54 @@ fn cmd_state(cmd: StateCommand) -> Result<u8> {
     }
 }
 
+fn cmd_import(ui: &Ui, va: &VarArgs, args: &StateArgs, address: &str, id: &str) -> Result<u8> {
+    let addr: InstanceAddr = address
+        .parse()
+        .map_err(|e| anyhow!("invalid address \"{address}\": {e}"))?;
+    let mut loaded = match load_config(ui)? {
+        Ok(l) => l,
+        Err(c) => return Ok(c),
+    };
+    let env = std::env::var("IAC_ENV").ok().filter(|e| !e.is_empty());
+    let vars = match variables(ui, &mut loaded, va, env.as_deref())? {
+        Ok(v) => v,
+        Err(c) => return Ok(c),
+    };
+    let backend = LocalBackend::new(state_path(&loaded.dir, args, env.as_deref()));
+    let _lock = take_lock(&backend, args, "import")?;
+    let mut state = read_state(&backend)?;
+    let rt = runtime()?;
+    match rt.block_on(engine().import_object(&loaded.module, &vars, &state, &addr, id)) {
+        Ok(inst) => {
+            state.resources.insert(addr.clone(), inst);
+            state.serial += 1;
+            backend.write(&state)?;
+            println!(
+                "{addr}: Import prepared!\n\n{}",
+                ui.green("Import successful!")
+            );
+            println!("\nThe object is now in state. Run `iac plan` to see how it differs from the configuration.");
+            Ok(EXIT_OK)
+        }
+        Err(d) => {
+            ui.diagnostics(&d, &loaded.sources);
+            Ok(EXIT_ERROR)
+        }
+    }
+}
+
 fn cmd_providers_schema() -> Result<u8> {
     let engine = engine();
     let mut out = serde_json::Map::new();
     for p in engine.providers.iter() {
         out.insert(p.name().to_string(), serde_json::to_value(p.schema())?);
     }
-    println!("{}", serde_json::to_string_pretty(&serde_json::json!({"format_version": "1.0", "providers": out}))?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(
+            &serde_json::json!({"format_version": "1.0", "providers": out})
+        )?
+    );
     Ok(EXIT_OK)
 }
 

@@ -25,7 +25,16 @@ pub struct Module {
     pub module_calls: BTreeMap<String, ModuleCall>,
     pub providers: Vec<ProviderConfig>,
     pub moved: Vec<Moved>,
+    pub imports: Vec<Import>,
     pub backend: Option<Backend>,
+}
+
+/// `import { to = ADDRESS, id = "..." }`: adopt an existing object.
+#[derive(Debug)]
+pub struct Import {
+    pub to: Expr,
+    pub id: Expr,
+    pub span: Span,
 }
 
 #[derive(Debug)]
@@ -376,6 +385,21 @@ fn decode_body(module: &mut Module, body: Body, diags: &mut Diagnostics) {
                     _ => diags.push(
                         Diagnostic::error("E0109", "A moved block needs `from` and `to`")
                             .with_span(b.header_span(), "missing from or to"),
+                    ),
+                }
+            }
+            "import" => {
+                let to = b.body.attribute("to").map(|a| a.expr.clone());
+                let id = b.body.attribute("id").map(|a| a.expr.clone());
+                match (to, id) {
+                    (Some(to), Some(id)) => module.imports.push(Import {
+                        to,
+                        id,
+                        span: b.header_span(),
+                    }),
+                    _ => diags.push(
+                        Diagnostic::error("E0125", "An import block needs `to` and `id`")
+                            .with_span(b.header_span(), "missing to or id"),
                     ),
                 }
             }

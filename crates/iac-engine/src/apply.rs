@@ -254,6 +254,20 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
         };
     }
     for c in &plan.changes {
+        // Imported objects enter state as they were read.
+        if let (Some(_), Some(before), None) = (&c.import_id, &c.before, working.current(&c.addr)) {
+            start_ops.push(StateOp::SetObject {
+                addr: c.addr.clone(),
+                provider: c.provider.clone(),
+                deposed: None,
+                object: Some(ResourceObject {
+                    attributes: before.clone(),
+                    dependencies: c.dependencies.clone(),
+                    create_before_destroy: c.create_before_destroy,
+                    tainted: false,
+                }),
+            });
+        }
         if let Some(prev) = &c.previous_addr {
             let mut tmp = working.clone();
             for op in &start_ops {
@@ -405,6 +419,7 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
         actions: HashMap::new(),
         pending: HashSet::new(),
         data: BTreeMap::new(),
+        imported: HashMap::new(),
         targeted: None,
         validate_only: false,
     };

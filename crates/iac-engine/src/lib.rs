@@ -140,6 +140,76 @@ impl Engine {
         apply::apply(self, input).await
     }
 
+    /// Reads an existing object so `iac import` can put it in state.
+    pub async fn import_object(
+        &self,
+        module: &Module,
+        variables: &HashMap<String, Value>,
+        state: &State,
+        addr: &InstanceAddr,
+        id: &str,
+    ) -> Result<iac_state::InstanceState, Diagnostics> {
+        use iac_diagnostics::Diagnostic;
+        let key = format!("{}.{}", addr.resource.ty, addr.resource.name);
+        let in_config = graph::module_tree(module)
+            .get(&addr.resource.module)
+            .is_some_and(|m| m.resources.contains_key(&key));
+        if !in_config {
+            return Err(Diagnostic::error(
+                "E0508",
+                format!("Import target {addr} is not in the configuration"),
+            )
+            .with_help("add a resource block for it first, then import")
+            .into());
+        }
+        if state.resources.contains_key(addr) {
+            return Err(
+                Diagnostic::error("E0510", format!("{addr} is already in state"))
+                    .with_help("remove it with `iac state rm` first to import another object")
+                    .into(),
+            );
+        }
+        let d = configure::configure_providers(&self.providers, module, variables, state).await;
+        if d.has_errors() {
+            return Err(d);
+        }
+        let Some((provider, _)) = self.providers.for_type(&addr.resource.ty, false) else {
+            return Err(Diagnostic::error(
+                "E0202",
+                format!("Unknown resource type \"{}\"", addr.resource.ty),
+            )
+            .into());
+        };
+        let stub = Value::map([("id", Value::string(id))]);
+        match provider
+            .read_resources(&addr.resource.ty, &[stub])
+            .await
+            .into_iter()
+            .next()
+        {
+            Some(Ok(Some(v))) => Ok(iac_state::InstanceState {
+                provider: provider.name().to_string(),
+                current: Some(iac_state::ResourceObject {
+                    attributes: v,
+                    dependencies: Vec::new(),
+                    create_before_destroy: false,
+                    tainted: false,
+                }),
+                deposed: Default::default(),
+            }),
+            Some(Err(d)) => Err(Diagnostic::error(
+                "E0509",
+                format!("Cannot import {addr}: {}: {}", d.summary, d.detail),
+            )
+            .into()),
+            _ => Err(Diagnostic::error(
+                "E0509",
+                format!("Cannot import {addr}: no object with id \"{id}\" exists"),
+            )
+            .into()),
+        }
+    }
+
     /// The dependency graph in DOT form, with any graph errors.
     pub fn graph_dot(&self, module: &Module) -> (String, Diagnostics) {
         let (g, d) = graph::build_graph(module);

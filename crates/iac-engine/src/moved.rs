@@ -13,7 +13,7 @@ use iac_value::{format_number, quote};
 use crate::graph::ModPath;
 
 /// The address text of a reference-like expression: `a.b`, `a.b[0]`, `module.x`.
-fn expr_address(e: &Expr) -> Option<String> {
+pub(crate) fn expr_address(e: &Expr) -> Option<String> {
     match &e.kind {
         ExprKind::Ref(r) => {
             let mut s = r.root.clone();

@@ -140,6 +140,8 @@ pub(crate) struct Planner<'a> {
     pub pending: HashSet<String>,
     /// Data sources read while planning.
     pub data: BTreeMap<InstanceAddr, Value>,
+    /// Objects adopted by `import` blocks in this plan, with their ids.
+    pub imported: HashMap<InstanceAddr, String>,
     /// Index in `changes` of each planned instance (for replace_triggered_by).
     pub actions: HashMap<InstanceAddr, usize>,
     pub targeted: Option<HashSet<NodeIndex>>,
@@ -694,6 +696,7 @@ impl<'a> Planner<'a> {
                 addr: addr.clone(),
                 deposed: None,
                 previous_addr: self.moved.get(addr).cloned(),
+                import_id: None,
                 provider: inst.provider.clone(),
                 action: Action::Delete,
                 reason,
@@ -741,6 +744,7 @@ impl<'a> Planner<'a> {
                 addr: addr.clone(),
                 deposed: None,
                 previous_addr: None,
+                import_id: None,
                 provider: provider.name().to_string(),
                 action: Action::Read,
                 reason: Reason::ReadDeferred,
@@ -904,6 +908,7 @@ impl<'a> Planner<'a> {
             addr: addr.clone(),
             deposed: None,
             previous_addr: self.moved.get(addr).cloned(),
+            import_id: self.imported.get(addr).cloned(),
             provider: provider.name().to_string(),
             action,
             reason,
@@ -994,6 +999,7 @@ pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -
         actions: HashMap::new(),
         pending: HashSet::new(),
         data: BTreeMap::new(),
+        imported: HashMap::new(),
         targeted: None,
         validate_only,
     };
@@ -1025,6 +1031,10 @@ pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -
             .map(|(_, i)| *i)
             .collect();
         p.targeted = Some(p.graph.with_ancestors(&roots));
+    }
+    if input.mode == PlanMode::Normal && !validate_only && !p.diags.has_errors() {
+        import_objects(&mut p).await;
+        errored |= p.diags.has_errors();
     }
     if input.mode == PlanMode::Destroy {
         destroy_changes(&mut p);
@@ -1107,6 +1117,95 @@ fn dedupe(diags: Diagnostics) -> Diagnostics {
     )
 }
 
+/// `import` blocks: read each object that is not in state yet and plan from it.
+async fn import_objects(p: &mut Planner<'_>) {
+    let root = p.tree[&Vec::new()];
+    for imp in &root.imports {
+        let to = crate::moved::expr_address(&imp.to).and_then(|t| t.parse::<InstanceAddr>().ok());
+        let Some(to) = to else {
+            p.diags.push(
+                Diagnostic::error("E0506", "Invalid address in import block")
+                    .with_span(imp.to.span, "expected a resource instance address such as aws_instance.web or aws_instance.web[0]"),
+            );
+            continue;
+        };
+        let mut ctx = EvalContext::new(
+            &iac_config::EmptyNamespace,
+            root.dir.clone(),
+            root.dir.clone(),
+        );
+        let id = match ctx.eval(&imp.id) {
+            Ok(v) => match v.as_str() {
+                Some(s) => s.to_string(),
+                None => {
+                    p.diags.push(
+                        Diagnostic::error("E0507", "Invalid import id")
+                            .with_span(imp.id.span, "the id must be a known string"),
+                    );
+                    continue;
+                }
+            },
+            Err(d) => {
+                p.diags.push(d);
+                continue;
+            }
+        };
+        if p.prior.resources.contains_key(&to) {
+            continue;
+        }
+        let key = format!("{}.{}", to.resource.ty, to.resource.name);
+        if !to.resource.module.is_empty() || !root.resources.contains_key(&key) {
+            p.diags.push(
+                Diagnostic::error(
+                    "E0508",
+                    format!("Import target {to} is not in the configuration"),
+                )
+                .with_span(imp.to.span, "add a resource block for it first"),
+            );
+            continue;
+        }
+        let Some((provider, _)) = p.engine.providers.for_type(&to.resource.ty, false) else {
+            continue;
+        };
+        let provider = provider.clone();
+        let stub = Value::map([("id", Value::String(id.clone()))]);
+        match provider
+            .read_resources(&to.resource.ty, &[stub])
+            .await
+            .into_iter()
+            .next()
+        {
+            Some(Ok(Some(v))) => {
+                p.prior.resources.insert(
+                    to.clone(),
+                    iac_state::InstanceState {
+                        provider: provider.name().to_string(),
+                        current: Some(iac_state::ResourceObject {
+                            attributes: v,
+                            dependencies: Vec::new(),
+                            create_before_destroy: false,
+                            tainted: false,
+                        }),
+                        deposed: BTreeMap::new(),
+                    },
+                );
+                p.imported.insert(to, id);
+            }
+            Some(Ok(None)) | None => p.diags.push(
+                Diagnostic::error(
+                    "E0509",
+                    format!("Cannot import {to}: no object with id \"{id}\" exists"),
+                )
+                .with_span(imp.id.span, "not found"),
+            ),
+            Some(Err(d)) => p.diags.push(
+                Diagnostic::error("E0509", format!("Cannot import {to}: {}", d.summary))
+                    .with_span(imp.span, d.detail),
+            ),
+        }
+    }
+}
+
 fn push_deposed(p: &mut Planner<'_>) {
     let deposed: Vec<(InstanceAddr, String, iac_state::ResourceObject, String)> = p
         .prior
@@ -1123,6 +1222,7 @@ fn push_deposed(p: &mut Planner<'_>) {
             addr,
             deposed: Some(key),
             previous_addr: None,
+            import_id: None,
             provider,
             action: Action::Delete,
             reason: Reason::DeposedObject,

@@ -139,6 +139,7 @@ impl PlanFile {
                     "address": c.addr.to_string(),
                     "deposed": c.deposed,
                     "previous_address": c.previous_addr.as_ref().map(|a| a.to_string()),
+                    "import_id": c.import_id,
                     "provider": c.provider,
                     "action": action_name(c.action),
                     "reason": reason_json(&c.reason),
@@ -231,6 +232,7 @@ impl PlanFile {
                     .get("previous_address")
                     .and_then(Json::as_str)
                     .and_then(|a| a.parse().ok()),
+                import_id: c.get("import_id").and_then(Json::as_str).map(String::from),
                 provider: c
                     .get("provider")
                     .and_then(Json::as_str)

@@ -132,6 +132,8 @@ pub struct ResourceChange {
     pub deposed: Option<String>,
     /// Set when a `moved` block renamed the instance.
     pub previous_addr: Option<InstanceAddr>,
+    /// Set when an `import` block adopts an existing object with this id.
+    pub import_id: Option<String>,
     pub provider: String,
     pub action: Action,
     pub reason: Reason,
@@ -196,6 +198,14 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// How many objects the plan imports.
+    pub fn imports(&self) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| c.import_id.is_some())
+            .count()
+    }
+
     /// Counts as Terraform does: a replacement is one add and one destroy.
     pub fn counts(&self) -> (usize, usize, usize) {
         let (mut add, mut change, mut destroy) = (0, 0, 0);
@@ -217,10 +227,11 @@ impl Plan {
     /// Whether applying the plan would change anything (resources, outputs or, for
     /// a refresh-only plan, state).
     pub fn has_changes(&self) -> bool {
-        let res = self
-            .changes
-            .iter()
-            .any(|c| !matches!(c.action, Action::NoOp | Action::Read) || c.previous_addr.is_some());
+        let res = self.changes.iter().any(|c| {
+            !matches!(c.action, Action::NoOp | Action::Read)
+                || c.previous_addr.is_some()
+                || c.import_id.is_some()
+        });
         let outs = self.outputs.iter().any(|o| o.action() != Action::NoOp);
         res || outs || (self.mode == PlanMode::RefreshOnly && !self.drift.is_empty())
     }

@@ -73,6 +73,9 @@ pub fn render_json(plan: &Plan) -> Json {
             if let Some(prev) = &c.previous_addr {
                 j["previous_address"] = json!(prev.to_string());
             }
+            if let Some(id) = &c.import_id {
+                j["change"]["importing"] = json!({"id": id});
+            }
             if let Some(d) = &c.deposed {
                 j["deposed"] = json!(d);
             }
@@ -124,7 +127,7 @@ pub fn render_json(plan: &Plan) -> Json {
         "mode": match plan.mode { PlanMode::Normal => "normal", PlanMode::Destroy => "destroy", PlanMode::RefreshOnly => "refresh-only" },
         "errored": plan.errored,
         "prior_state": { "lineage": plan.prior_lineage, "serial": plan.prior_serial },
-        "summary": { "add": add, "change": change, "destroy": destroy, "has_changes": plan.has_changes() },
+        "summary": { "import": plan.imports(), "add": add, "change": change, "destroy": destroy, "has_changes": plan.has_changes() },
         "resource_changes": changes,
         "resource_drift": drift,
         "output_changes": outputs,

@@ -48,7 +48,10 @@ impl Palette {
 
 pub fn summary_line(plan: &Plan) -> String {
     let (a, c, d) = plan.counts();
-    format!("Plan: {a} to add, {c} to change, {d} to destroy.")
+    match plan.imports() {
+        0 => format!("Plan: {a} to add, {c} to change, {d} to destroy."),
+        i => format!("Plan: {i} to import, {a} to add, {c} to change, {d} to destroy."),
+    }
 }
 
 pub fn render_text(plan: &Plan, opts: TextOptions) -> String {
@@ -102,7 +105,7 @@ pub fn render_text(plan: &Plan, opts: TextOptions) -> String {
     let visible: Vec<&ResourceChange> = plan
         .changes
         .iter()
-        .filter(|c| c.action != Action::NoOp || c.previous_addr.is_some())
+        .filter(|c| c.action != Action::NoOp || c.previous_addr.is_some() || c.import_id.is_some())
         .collect();
     let outputs_changed = plan.outputs.iter().any(|o| o.action() != Action::NoOp);
     if visible.is_empty() && !outputs_changed {
@@ -230,7 +233,17 @@ fn render_change(out: &mut String, p: &Palette, c: &ResourceChange) {
         Action::Read => "will be read during apply",
         Action::NoOp => "",
     };
-    if let Some(prev) = &c.previous_addr {
+    if let Some(id) = &c.import_id {
+        let also = match c.action {
+            Action::NoOp => String::new(),
+            _ => format!(" and {what}"),
+        };
+        let _ = writeln!(
+            out,
+            "  {}# {addr}{} will be imported (id {id}){also}",
+            p.bold, p.reset
+        );
+    } else if let Some(prev) = &c.previous_addr {
         if c.action == Action::NoOp {
             let _ = writeln!(out, "  # {prev} has moved to {addr}");
         } else {

@@ -500,3 +500,76 @@ fn sigkill_while_creating_20_instances_then_rerun_gives_exactly_20() {
     assert_eq!(moto_ids.len(), 20, "exactly 20 instances after the re-run");
     assert_eq!(fleet_in_state(&w), moto_ids, "state matches what exists");
 }
+
+#[test]
+fn import_blocks_and_the_import_command_adopt_existing_objects() {
+    let m = Moto::start();
+    let ec2 = m.ec2();
+    let vpc = block(ec2.create_vpc().cidr_block("10.30.0.0/16").send()).unwrap();
+    let vpc_id = vpc.vpc().and_then(|v| v.vpc_id()).unwrap().to_string();
+    let run = block(
+        ec2.run_instances()
+            .image_id("ami-12c6146b")
+            .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+            .min_count(1)
+            .max_count(1)
+            .send(),
+    )
+    .unwrap();
+    let inst = run.instances()[0].instance_id().unwrap().to_string();
+    let w = Work::new(&format!(
+        "resource \"aws_vpc\" \"adopted\" {{\n  cidr_block = \"10.30.0.0/16\"\n}}\nresource \"aws_instance\" \"legacy\" {{\n  ami           = \"ami-12c6146b\"\n  instance_type = \"t3.micro\"\n  tags          = {{ Name = \"legacy\" }}\n}}\nimport {{\n  to = aws_instance.legacy\n  id = \"{inst}\"\n}}\n"
+    ));
+    let r = iac(&w, &m, &["import", "aws_vpc.adopted", &vpc_id]).ok();
+    assert!(r.stdout.contains("Import successful!"), "{}", r.stdout);
+    assert_eq!(w.attrs("aws_vpc.adopted")["id"], vpc_id.as_str());
+    let r = iac(&w, &m, &["plan"]).ok();
+    assert!(
+        r.stdout.contains(&format!(
+            "# aws_instance.legacy will be imported (id {inst}) and will be updated in-place"
+        )),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        r.summary(),
+        "Plan: 1 to import, 0 to add, 1 to change, 0 to destroy.",
+        "{}",
+        r.stdout
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert_eq!(w.attrs("aws_instance.legacy")["id"], inst.as_str());
+    let tagged = block(ec2.describe_instances().instance_ids(&inst).send()).unwrap();
+    let i = &tagged.reservations()[0].instances()[0];
+    assert!(i
+        .tags()
+        .iter()
+        .any(|t| t.key() == Some("Name") && t.value() == Some("legacy")));
+    let all = block(ec2.describe_instances().send()).unwrap();
+    assert_eq!(
+        all.reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .count(),
+        1,
+        "nothing was created"
+    );
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    // Importing what does not exist, or what is not configured, is refused.
+    let r = iac(&w, &m, &["import", "aws_vpc.other", "vpc-12345678"]).code(1);
+    assert!(
+        r.stderr
+            .contains("Import target aws_vpc.other is not in the configuration"),
+        "{}",
+        r.stderr
+    );
+    iac(&w, &m, &["state", "rm", "aws_vpc.adopted"]).ok();
+    let r = iac(&w, &m, &["import", "aws_vpc.adopted", "vpc-12345678"]).code(1);
+    assert!(
+        r.stderr
+            .contains("no object with id \"vpc-12345678\" exists"),
+        "{}",
+        r.stderr
+    );
+}

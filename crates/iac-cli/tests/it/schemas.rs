@@ -196,7 +196,10 @@ fn resource_schemas_are_exported_and_current() {
                     std::fs::write(&path, &text).unwrap();
                 }
                 let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
-                assert_eq!(on_disk, text, "schemas/{rel} is out of date; run the tests with UPDATE_EXPECT=1");
+                assert_eq!(
+                    on_disk, text,
+                    "schemas/{rel} is out of date; run the tests with UPDATE_EXPECT=1"
+                );
                 expected_files.push(rel);
             }
         }
@@ -204,7 +207,10 @@ fn resource_schemas_are_exported_and_current() {
     for dir in ["resources", "data-sources"] {
         for e in std::fs::read_dir(root.join(dir)).unwrap() {
             let name = format!("{dir}/{}", e.unwrap().file_name().to_string_lossy());
-            assert!(expected_files.contains(&name), "schemas/{name} has no resource type any more");
+            assert!(
+                expected_files.contains(&name),
+                "schemas/{name} has no resource type any more"
+            );
         }
     }
     assert!(expected_files.contains(&"resources/aws_instance.json".to_string()));
