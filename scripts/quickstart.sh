@@ -6,8 +6,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-cargo build --release --bin iac
-iac="${CARGO_TARGET_DIR:-$root/target}/release/iac"
+cargo build --bin iac
+iac="${CARGO_TARGET_DIR:-$root/target}/debug/iac"
 step() { printf '\n\033[1m== %s ==\033[0m\n' "$*"; }
 
 step "starting the local AWS emulator"
