@@ -124,6 +124,16 @@ impl Schema {
         self
     }
 
+    /// Marks every configurable attribute as forcing replacement (for objects AWS cannot change).
+    pub fn force_all_new(mut self) -> Schema {
+        for a in self.attributes.values_mut() {
+            if a.optional || a.required {
+                a.force_new = true;
+            }
+        }
+        self
+    }
+
     /// Paths of attributes that differ between prior and planned and force replacement.
     pub fn replace_paths(
         &self,

@@ -17,7 +17,7 @@ pub use types::{convert, Type};
 ///
 /// Lists and tuples share `List`; maps and objects share `Map` (keys kept sorted,
 /// so every rendering is deterministic). `Set` is kept sorted and without duplicates.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum Value {
     Null,
     Bool(bool),
@@ -33,6 +33,24 @@ pub enum Value {
     /// A sensitive value whose plaintext iac does not hold (read back from state
     /// or a plan file); only its salted fingerprint is known.
     Redacted(String),
+}
+
+/// Equality that does not tell a list from a set with the same elements in the
+/// same (sorted) order: state and plan files store both as JSON arrays.
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Null, Value::Null) | (Value::Unknown, Value::Unknown) => true,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Number(a), Value::Number(b)) => a == b,
+            (Value::String(a), Value::String(b)) => a == b,
+            (Value::List(a) | Value::Set(a), Value::List(b) | Value::Set(b)) => a == b,
+            (Value::Map(a), Value::Map(b)) => a == b,
+            (Value::Sensitive(a), Value::Sensitive(b)) => a == b,
+            (Value::Redacted(a), Value::Redacted(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 impl Value {
@@ -390,6 +408,18 @@ mod tests {
         assert_eq!(
             v.to_string(),
             "{a = \"x\", b = (sensitive value), c = (known after apply), d = 3}"
+        );
+    }
+
+    #[test]
+    fn a_set_equals_the_list_it_is_stored_as() {
+        let set = Value::set(vec![Value::string("b"), Value::string("a")]);
+        let stored = from_json(&to_json(&set, &JsonOptions::Omit));
+        assert!(matches!(stored, Value::List(_)));
+        assert_eq!(set, stored);
+        assert_ne!(
+            set,
+            Value::List(vec![Value::string("b"), Value::string("a")])
         );
     }
 

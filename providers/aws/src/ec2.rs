@@ -39,6 +39,28 @@ pub fn validate(type_name: &str, config: &Value) -> Vec<AttrDiagnostic> {
 }
 
 /// Provider-specific planning rules on top of the schema.
+pub fn adjust_plan_sg(type_name: &str, prior: Option<&Value>, config: &Value, planned: &mut Value) {
+    match type_name {
+        "aws_security_group" => {
+            for k in ["ingress", "egress"] {
+                // No blocks at all: the rules are not managed here (standalone rules may own them).
+                let omitted = config.get_attr(k).as_list().is_none_or(|l| l.is_empty());
+                let rules = match (omitted, prior) {
+                    (true, Some(p)) => p.get_attr(k).clone(),
+                    (true, None) => Value::Unknown,
+                    (false, _) => crate::sg::norm_rules(planned.get_attr(k)),
+                };
+                set(planned, k, rules);
+            }
+            if config.get_attr("description").is_null() {
+                set(planned, "description", Value::string("Managed by iac"));
+            }
+        }
+        "aws_security_group_rule" => crate::sg::plan_rule_fields(planned),
+        _ => {}
+    }
+}
+
 pub fn adjust_plan(
     type_name: &str,
     prior: Option<&Value>,
@@ -63,7 +85,11 @@ pub fn adjust_plan(
     }
 }
 
-fn tag_spec(rt: ResourceType, tags: &BTreeMap<String, String>, token: &str) -> TagSpecification {
+pub(crate) fn tag_spec(
+    rt: ResourceType,
+    tags: &BTreeMap<String, String>,
+    token: &str,
+) -> TagSpecification {
     let mut b = TagSpecification::builder().resource_type(rt);
     for (k, v) in tags {
         b = b.tags(Tag::builder().key(k).value(v).build());
@@ -72,14 +98,14 @@ fn tag_spec(rt: ResourceType, tags: &BTreeMap<String, String>, token: &str) -> T
         .build()
 }
 
-fn token_filter(token: &str) -> Filter {
+pub(crate) fn token_filter(token: &str) -> Filter {
     Filter::builder()
         .name(format!("tag:{TOKEN_TAG}"))
         .values(token)
         .build()
 }
 
-async fn update_tags(
+pub(crate) async fn update_tags(
     c: &Clients,
     id: &str,
     prior: &Value,
@@ -117,7 +143,7 @@ async fn update_tags(
     Ok(())
 }
 
-fn region(c: &Clients) -> String {
+pub(crate) fn region(c: &Clients) -> String {
     c.ec2
         .config()
         .region()
@@ -149,6 +175,17 @@ pub async fn apply(c: &Clients, req: ApplyRequest<'_>) -> ApplyResult {
             delete_with_retry(c, "subnet", s(old, "id").unwrap_or_default())
                 .await
                 .map(|_| None)
+        }
+        ("aws_security_group", None, Some(p)) => {
+            crate::sg::create_group(c, p, req.idempotency_token).await
+        }
+        ("aws_security_group", Some(old), Some(p)) => crate::sg::update_group(c, old, p).await,
+        ("aws_security_group", Some(old), None) => {
+            crate::sg::delete_group(c, old).await.map(|_| None)
+        }
+        ("aws_security_group_rule", None, Some(p)) => crate::sg::create_rule(c, p).await,
+        ("aws_security_group_rule", Some(old), None) => {
+            crate::sg::delete_rule(c, old).await.map(|_| None)
         }
         ("aws_instance", None, Some(p)) => create_instance(c, p, req.idempotency_token).await,
         ("aws_instance", Some(old), Some(p)) => update_instance(c, old, p).await,
@@ -365,11 +402,23 @@ async fn update_subnet(
 }
 
 /// Deletes a VPC or subnet, retrying while instances that used it are still terminating.
-async fn delete_with_retry(c: &Clients, kind: &str, id: String) -> Result<(), AttrDiagnostic> {
+pub(crate) async fn delete_with_retry(
+    c: &Clients,
+    kind: &str,
+    id: String,
+) -> Result<(), AttrDiagnostic> {
     let start = Instant::now();
     let mut delay = Duration::from_millis(250);
     loop {
         let result = match kind {
+            "security-group" => c
+                .ec2
+                .delete_security_group()
+                .group_id(&id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| (err_code(&e), sdk_err("DeleteSecurityGroup", e))),
             "vpc" => c
                 .ec2
                 .delete_vpc()
@@ -688,6 +737,9 @@ pub async fn read(
     type_name: &str,
     current: &[Value],
 ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
+    if type_name == "aws_security_group_rule" {
+        return crate::sg::read_rules(c, current).await;
+    }
     let ids: Vec<String> = current
         .iter()
         .map(|v| s(v, "id").unwrap_or_default())
@@ -731,12 +783,14 @@ pub async fn read(
     ids.iter().map(|id| Ok(found.get(id).cloned())).collect()
 }
 
-enum ReadErr {
+pub(crate) enum ReadErr {
     Missing(String),
     Other(AttrDiagnostic),
 }
 
-fn classify<E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + 'static>(
+pub(crate) fn classify<
+    E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + 'static,
+>(
     what: &str,
     e: aws_sdk_ec2::error::SdkError<E, aws_sdk_ec2::config::http::HttpResponse>,
 ) -> ReadErr {
@@ -795,6 +849,7 @@ async fn read_batch(
                 })
                 .collect())
         }
+        "aws_security_group" => crate::sg::read_groups(c, ids).await,
         "aws_instance" => {
             let out = c
                 .ec2

@@ -3,6 +3,7 @@
 
 mod ec2;
 mod schema;
+mod sg;
 mod util;
 
 use std::sync::Arc;
@@ -91,6 +92,7 @@ impl Provider for AwsProvider {
             };
         };
         let mut planned = proposed_new(schema, req.prior, req.config);
+        ec2::adjust_plan_sg(req.type_name, req.prior, req.config, &mut planned);
         let eq = |a: &Value, b: &Value| util::same(a, b);
         let mut requires_replace = match req.prior {
             Some(prior) => schema.replace_paths(prior, &planned, &eq),

@@ -161,6 +161,93 @@ pub fn provider_schema() -> ProviderSchema {
                 Attribute::computed(AttrType::String, "Availability zone."),
             ),
     );
+    let rule = || {
+        Schema::new("A security group rule.")
+            .attr(
+                "from_port",
+                Attribute::required(AttrType::Number, "First port (or ICMP type)."),
+            )
+            .attr(
+                "to_port",
+                Attribute::required(AttrType::Number, "Last port (or ICMP code)."),
+            )
+            .attr(
+                "protocol",
+                Attribute::required(AttrType::String, "tcp, udp, icmp, or -1 for all."),
+            )
+            .attr(
+                "cidr_blocks",
+                Attribute::optional(strings(), "IPv4 ranges."),
+            )
+            .attr(
+                "description",
+                Attribute::optional(AttrType::String, "Description of the rule."),
+            )
+    };
+    resources.insert(
+        "aws_security_group".to_string(),
+        Schema::new(
+            "A security group with inline rules; rules not in the configuration are removed.",
+        )
+        .attr(
+            "name",
+            Attribute::optional_computed(AttrType::String, "Group name (default: generated).")
+                .force_new(),
+        )
+        .attr(
+            "description",
+            Attribute::optional(
+                AttrType::String,
+                "Description (default \"Managed by iac\").",
+            )
+            .force_new(),
+        )
+        .attr(
+            "vpc_id",
+            Attribute::optional_computed(AttrType::String, "VPC of the group.").force_new(),
+        )
+        .block(
+            "ingress",
+            NestedBlock {
+                nesting: Nesting::Set,
+                min_items: 0,
+                max_items: None,
+                force_new: false,
+                block: rule(),
+            },
+        )
+        .block(
+            "egress",
+            NestedBlock {
+                nesting: Nesting::Set,
+                min_items: 0,
+                max_items: None,
+                force_new: false,
+                block: rule(),
+            },
+        )
+        .attr("tags", tags())
+        .attr("id", Attribute::computed(AttrType::String, "Group id."))
+        .attr("arn", Attribute::computed(AttrType::String, "ARN."))
+        .attr(
+            "owner_id",
+            Attribute::computed(AttrType::String, "Owning account."),
+        ),
+    );
+    resources.insert(
+        "aws_security_group_rule".to_string(),
+        rule()
+            .attr(
+                "type",
+                Attribute::required(AttrType::String, "ingress or egress.").force_new(),
+            )
+            .attr(
+                "security_group_id",
+                Attribute::required(AttrType::String, "The group.").force_new(),
+            )
+            .attr("id", Attribute::computed(AttrType::String, "Rule id."))
+            .force_all_new(),
+    );
     let mut data_sources = BTreeMap::new();
     data_sources.insert(
         "aws_availability_zones".to_string(),

@@ -573,3 +573,186 @@ fn import_blocks_and_the_import_command_adopt_existing_objects() {
         r.stderr
     );
 }
+
+const FIREWALL: &str = r#"
+resource "aws_vpc" "main" {
+  cidr_block = "10.40.0.0/16"
+}
+resource "aws_security_group" "web" {
+  name   = "web"
+  vpc_id = aws_vpc.main.id
+  ingress {
+    from_port   = 80
+    to_port     = 80
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+  ingress {
+    from_port   = 443
+    to_port     = 443
+    protocol    = "tcp"
+    cidr_blocks = ["10.0.0.0/8", "0.0.0.0/0"]
+    description = "https"
+  }
+  egress {
+    from_port   = 0
+    to_port     = 0
+    protocol    = "-1"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+resource "aws_security_group" "admin" {
+  vpc_id      = aws_vpc.main.id
+  description = "rules are separate resources"
+}
+resource "aws_security_group_rule" "ssh" {
+  type              = "ingress"
+  from_port         = 22
+  to_port           = 22
+  protocol          = "tcp"
+  cidr_blocks       = ["192.168.0.0/16"]
+  security_group_id = aws_security_group.admin.id
+}
+"#;
+
+fn ingress_ports(m: &Moto, group: &str) -> Vec<(i32, Vec<String>)> {
+    let out = block(m.ec2().describe_security_groups().group_ids(group).send()).unwrap();
+    let mut v: Vec<(i32, Vec<String>)> = out.security_groups()[0]
+        .ip_permissions()
+        .iter()
+        .map(|p| {
+            let mut c: Vec<String> = p
+                .ip_ranges()
+                .iter()
+                .filter_map(|r| r.cidr_ip().map(String::from))
+                .collect();
+            c.sort();
+            (p.from_port().unwrap_or(-1), c)
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn security_groups_and_rules_against_moto() {
+    let m = Moto::start();
+    let w = Work::new(FIREWALL);
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let sg = w.attrs("aws_security_group.web")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let admin = w.attrs("aws_security_group.admin")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        ingress_ports(&m, &sg),
+        vec![
+            (80, vec!["0.0.0.0/0".to_string()]),
+            (443, vec!["0.0.0.0/0".to_string(), "10.0.0.0/8".to_string()])
+        ]
+    );
+    assert_eq!(
+        ingress_ports(&m, &admin),
+        vec![(22, vec!["192.168.0.0/16".to_string()])]
+    );
+    let out = block(m.ec2().describe_security_groups().group_ids(&sg).send()).unwrap();
+    assert_eq!(
+        out.security_groups()[0].ip_permissions_egress().len(),
+        1,
+        "only the configured egress rule"
+    );
+    // A group without inline rules leaves them to the standalone rule: nothing is planned.
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    // Update in place: a port changes.
+    w.write(
+        "main.tf",
+        &FIREWALL.replace(
+            "from_port   = 443\n    to_port     = 443",
+            "from_port   = 8443\n    to_port     = 8443",
+        ),
+    );
+    let r = iac(&w, &m, &["plan"]).ok();
+    assert_eq!(
+        r.summary(),
+        "Plan: 0 to add, 1 to change, 0 to destroy.",
+        "{}",
+        r.stdout
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let ports: Vec<i32> = ingress_ports(&m, &sg).into_iter().map(|p| p.0).collect();
+    assert_eq!(ports, vec![80, 8443]);
+    assert_eq!(
+        w.attrs("aws_security_group.web")["id"],
+        sg.as_str(),
+        "same group"
+    );
+    // Drift: a rule revoked outside iac comes back.
+    block(
+        m.ec2()
+            .revoke_security_group_ingress()
+            .group_id(&sg)
+            .ip_permissions(
+                aws_sdk_ec2::types::IpPermission::builder()
+                    .ip_protocol("tcp")
+                    .from_port(80)
+                    .to_port(80)
+                    .ip_ranges(
+                        aws_sdk_ec2::types::IpRange::builder()
+                            .cidr_ip("0.0.0.0/0")
+                            .build(),
+                    )
+                    .build(),
+            )
+            .send(),
+    )
+    .unwrap();
+    let r = iac(&w, &m, &["plan"]).ok();
+    assert!(
+        r.stdout.contains("# aws_security_group.web has changed"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains("~ egress"),
+        "unchanged rules are not shown as changed:\n{}",
+        r.stdout
+    );
+    assert_eq!(
+        r.summary(),
+        "Plan: 0 to add, 1 to change, 0 to destroy.",
+        "{}",
+        r.stdout
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(ingress_ports(&m, &sg).iter().any(|p| p.0 == 80));
+    // A standalone rule that changes is replaced; destroy removes the group.
+    w.write(
+        "main.tf",
+        &w.read("main.tf").replace("192.168.0.0/16", "172.16.0.0/12"),
+    );
+    let r = iac(&w, &m, &["plan"]).ok();
+    assert!(
+        r.stdout
+            .contains("aws_security_group_rule.ssh must be replaced"),
+        "{}",
+        r.stdout
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert_eq!(
+        ingress_ports(&m, &admin),
+        vec![(22, vec!["172.16.0.0/12".to_string()])]
+    );
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+    let gone = block(
+        m.ec2()
+            .describe_security_groups()
+            .filters(Filter::builder().name("group-id").values(&sg).build())
+            .send(),
+    )
+    .unwrap();
+    assert!(gone.security_groups().is_empty());
+}

@@ -1,0 +1,548 @@
+//! Security groups with inline rules, and standalone security group rules.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType};
+use iac_provider::AttrDiagnostic;
+use iac_value::{format_number, Value};
+
+use crate::ec2::{delete_with_retry, region, tag_spec, token_filter, update_tags};
+use crate::util::{opt_str, s, sdk_err, set, tags_of, tags_value};
+use crate::Clients;
+
+fn protocol(p: &str) -> String {
+    match p.to_ascii_lowercase().as_str() {
+        "all" | "-1" => "-1".into(),
+        "6" => "tcp".into(),
+        "17" => "udp".into(),
+        "1" => "icmp".into(),
+        other => other.to_string(),
+    }
+}
+
+/// A rule in the one shape plans, state and reads all use.
+pub fn norm_rule(v: &Value) -> Value {
+    let mut cidrs: Vec<String> = v
+        .get_attr("cidr_blocks")
+        .as_list()
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|c| c.as_str().map(String::from))
+        .collect();
+    cidrs.sort();
+    cidrs.dedup();
+    let num = |k: &str| {
+        v.get_attr(k)
+            .as_f64()
+            .map(Value::Number)
+            .unwrap_or(Value::Number(0.0))
+    };
+    Value::map([
+        (
+            "protocol",
+            Value::String(protocol(v.get_attr("protocol").as_str().unwrap_or("-1"))),
+        ),
+        ("from_port", num("from_port")),
+        ("to_port", num("to_port")),
+        (
+            "cidr_blocks",
+            if cidrs.is_empty() {
+                Value::Null
+            } else {
+                Value::List(cidrs.into_iter().map(Value::String).collect())
+            },
+        ),
+        (
+            "description",
+            v.get_attr("description")
+                .as_str()
+                .filter(|d| !d.is_empty())
+                .map(Value::string)
+                .unwrap_or(Value::Null),
+        ),
+    ])
+}
+
+pub fn norm_rules(v: &Value) -> Value {
+    if v.is_unknown() {
+        return Value::Unknown;
+    }
+    Value::set(v.as_list().unwrap_or(&[]).iter().map(norm_rule).collect())
+}
+
+/// Rules as AWS holds them, grouped back into one rule per ports, protocol and description.
+fn rules_from(perms: &[IpPermission]) -> Value {
+    let mut grouped: BTreeMap<(String, i64, i64, Option<String>), Vec<String>> = BTreeMap::new();
+    for p in perms {
+        let proto = protocol(p.ip_protocol().unwrap_or("-1"));
+        let (from, to) = if proto == "-1" {
+            (0, 0)
+        } else {
+            (
+                p.from_port().unwrap_or(0) as i64,
+                p.to_port().unwrap_or(0) as i64,
+            )
+        };
+        for r in p.ip_ranges() {
+            let key = (
+                proto.clone(),
+                from,
+                to,
+                r.description().filter(|d| !d.is_empty()).map(String::from),
+            );
+            grouped
+                .entry(key)
+                .or_default()
+                .extend(r.cidr_ip().map(String::from));
+        }
+    }
+    Value::set(
+        grouped
+            .into_iter()
+            .map(|((proto, from, to, desc), cidrs)| {
+                norm_rule(&Value::map([
+                    ("protocol", Value::String(proto)),
+                    ("from_port", Value::Number(from as f64)),
+                    ("to_port", Value::Number(to as f64)),
+                    (
+                        "cidr_blocks",
+                        Value::List(cidrs.into_iter().map(Value::String).collect()),
+                    ),
+                    (
+                        "description",
+                        desc.map(Value::String).unwrap_or(Value::Null),
+                    ),
+                ]))
+            })
+            .collect(),
+    )
+}
+
+fn permission(rule: &Value) -> IpPermission {
+    let proto = rule
+        .get_attr("protocol")
+        .as_str()
+        .unwrap_or("-1")
+        .to_string();
+    let mut b = IpPermission::builder().ip_protocol(&proto);
+    if proto != "-1" {
+        b = b
+            .from_port(rule.get_attr("from_port").as_f64().unwrap_or(0.0) as i32)
+            .to_port(rule.get_attr("to_port").as_f64().unwrap_or(0.0) as i32);
+    }
+    for c in rule.get_attr("cidr_blocks").as_list().unwrap_or(&[]) {
+        if let Some(c) = c.as_str() {
+            b = b.ip_ranges(
+                IpRange::builder()
+                    .cidr_ip(c)
+                    .set_description(s(rule, "description"))
+                    .build(),
+            );
+        }
+    }
+    b.build()
+}
+
+fn rule_set(v: &Value) -> BTreeSet<String> {
+    v.as_list()
+        .unwrap_or(&[])
+        .iter()
+        .map(|r| norm_rule(r).to_string())
+        .collect()
+}
+
+fn by_key(v: &Value) -> BTreeMap<String, Value> {
+    v.as_list()
+        .unwrap_or(&[])
+        .iter()
+        .map(|r| (norm_rule(r).to_string(), norm_rule(r)))
+        .collect()
+}
+
+async fn sync_rules(
+    c: &Clients,
+    id: &str,
+    egress: bool,
+    old: &Value,
+    new: &Value,
+) -> Result<(), AttrDiagnostic> {
+    let (old_k, new_k) = (by_key(old), by_key(new));
+    let gone: Vec<IpPermission> = old_k
+        .iter()
+        .filter(|(k, _)| !new_k.contains_key(*k))
+        .map(|(_, r)| permission(r))
+        .collect();
+    let added: Vec<IpPermission> = new_k
+        .iter()
+        .filter(|(k, _)| !old_k.contains_key(*k))
+        .map(|(_, r)| permission(r))
+        .collect();
+    let _ = rule_set;
+    if !gone.is_empty() {
+        if egress {
+            c.ec2
+                .revoke_security_group_egress()
+                .group_id(id)
+                .set_ip_permissions(Some(gone))
+                .send()
+                .await
+                .map_err(|e| sdk_err("RevokeSecurityGroupEgress", e))?;
+        } else {
+            c.ec2
+                .revoke_security_group_ingress()
+                .group_id(id)
+                .set_ip_permissions(Some(gone))
+                .send()
+                .await
+                .map_err(|e| sdk_err("RevokeSecurityGroupIngress", e))?;
+        }
+    }
+    if !added.is_empty() {
+        if egress {
+            c.ec2
+                .authorize_security_group_egress()
+                .group_id(id)
+                .set_ip_permissions(Some(added))
+                .send()
+                .await
+                .map_err(|e| sdk_err("AuthorizeSecurityGroupEgress", e))?;
+        } else {
+            c.ec2
+                .authorize_security_group_ingress()
+                .group_id(id)
+                .set_ip_permissions(Some(added))
+                .send()
+                .await
+                .map_err(|e| sdk_err("AuthorizeSecurityGroupIngress", e))?;
+        }
+    }
+    Ok(())
+}
+
+pub fn group_value(c: &Clients, g: &aws_sdk_ec2::types::SecurityGroup) -> Value {
+    let id = g.group_id().unwrap_or_default();
+    let owner = g.owner_id().unwrap_or_default();
+    Value::map([
+        ("id", Value::string(id)),
+        (
+            "arn",
+            g.security_group_arn()
+                .map(Value::string)
+                .unwrap_or_else(|| {
+                    Value::String(format!(
+                        "arn:aws:ec2:{}:{owner}:security-group/{id}",
+                        region(c)
+                    ))
+                }),
+        ),
+        ("name", opt_str(g.group_name())),
+        ("description", opt_str(g.description())),
+        ("vpc_id", opt_str(g.vpc_id())),
+        ("owner_id", Value::string(owner)),
+        ("ingress", rules_from(g.ip_permissions())),
+        ("egress", rules_from(g.ip_permissions_egress())),
+        ("tags", tags_value(g.tags())),
+    ])
+}
+
+async fn describe_group(
+    c: &Clients,
+    id: &str,
+) -> Result<aws_sdk_ec2::types::SecurityGroup, AttrDiagnostic> {
+    let out = c
+        .ec2
+        .describe_security_groups()
+        .group_ids(id)
+        .send()
+        .await
+        .map_err(|e| sdk_err("DescribeSecurityGroups", e))?;
+    out.security_groups()
+        .first()
+        .cloned()
+        .ok_or_else(|| AttrDiagnostic::error(Vec::new(), "Security group vanished", id.to_string()))
+}
+
+pub async fn create_group(
+    c: &Clients,
+    p: &Value,
+    token: &str,
+) -> Result<Option<Value>, AttrDiagnostic> {
+    let existing = c
+        .ec2
+        .describe_security_groups()
+        .filters(token_filter(token))
+        .send()
+        .await
+        .map_err(|e| sdk_err("DescribeSecurityGroups", e))?;
+    let id = match existing
+        .security_groups()
+        .first()
+        .and_then(|g| g.group_id())
+    {
+        Some(id) => id.to_string(),
+        None => {
+            let name =
+                s(p, "name").unwrap_or_else(|| format!("iac-{}", &token[..token.len().min(20)]));
+            let out = c
+                .ec2
+                .create_security_group()
+                .group_name(name)
+                .description(s(p, "description").unwrap_or_else(|| "Managed by iac".into()))
+                .set_vpc_id(s(p, "vpc_id"))
+                .tag_specifications(tag_spec(ResourceType::SecurityGroup, &tags_of(p), token))
+                .send()
+                .await
+                .map_err(|e| sdk_err("CreateSecurityGroup", e))?;
+            let id = out.group_id().unwrap_or_default().to_string();
+            // AWS adds an allow-all egress rule; only the configured rules stay (as with Terraform).
+            let g = describe_group(c, &id).await?;
+            sync_rules(
+                c,
+                &id,
+                true,
+                &rules_from(g.ip_permissions_egress()),
+                &Value::List(vec![]),
+            )
+            .await?;
+            id
+        }
+    };
+    let g = describe_group(c, &id).await?;
+    for (egress, k) in [(false, "ingress"), (true, "egress")] {
+        let want = p.get_attr(k);
+        if want.is_unknown() {
+            continue;
+        }
+        let have = if egress {
+            rules_from(g.ip_permissions_egress())
+        } else {
+            rules_from(g.ip_permissions())
+        };
+        sync_rules(c, &id, egress, &have, want).await?;
+    }
+    Ok(Some(group_value(c, &describe_group(c, &id).await?)))
+}
+
+pub async fn update_group(
+    c: &Clients,
+    old: &Value,
+    p: &Value,
+) -> Result<Option<Value>, AttrDiagnostic> {
+    let id = s(old, "id").unwrap_or_default();
+    update_tags(c, &id, old, p).await?;
+    for (egress, k) in [(false, "ingress"), (true, "egress")] {
+        if !p.get_attr(k).is_unknown() {
+            sync_rules(c, &id, egress, old.get_attr(k), p.get_attr(k)).await?;
+        }
+    }
+    Ok(Some(group_value(c, &describe_group(c, &id).await?)))
+}
+
+pub async fn delete_group(c: &Clients, old: &Value) -> Result<(), AttrDiagnostic> {
+    delete_with_retry(c, "security-group", s(old, "id").unwrap_or_default()).await
+}
+
+pub async fn read_groups(
+    c: &Clients,
+    ids: &[String],
+) -> Result<Vec<(String, Value)>, crate::ec2::ReadErr> {
+    let out = c
+        .ec2
+        .describe_security_groups()
+        .set_group_ids(Some(ids.to_vec()))
+        .send()
+        .await
+        .map_err(|e| crate::ec2::classify("DescribeSecurityGroups", e))?;
+    Ok(out
+        .security_groups()
+        .iter()
+        .map(|g| {
+            (
+                g.group_id().unwrap_or_default().to_string(),
+                group_value(c, g),
+            )
+        })
+        .collect())
+}
+
+// ---- Standalone rules ----
+
+fn rule_id(p: &Value) -> String {
+    let r = norm_rule(p);
+    let key = format!(
+        "{}|{}|{}",
+        s(p, "security_group_id").unwrap_or_default(),
+        s(p, "type").unwrap_or_default(),
+        r
+    );
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in key.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!("sgrule-{h:016x}")
+}
+
+fn with_rule_fields(p: &Value) -> Value {
+    let r = norm_rule(p);
+    let mut v = p.clone();
+    for k in [
+        "protocol",
+        "from_port",
+        "to_port",
+        "cidr_blocks",
+        "description",
+    ] {
+        set(&mut v, k, r.get_attr(k).clone());
+    }
+    set(&mut v, "id", Value::String(rule_id(p)));
+    v
+}
+
+pub async fn create_rule(c: &Clients, p: &Value) -> Result<Option<Value>, AttrDiagnostic> {
+    let id = s(p, "security_group_id").unwrap_or_default();
+    let egress = s(p, "type").as_deref() == Some("egress");
+    let g = describe_group(c, &id).await?;
+    let current = if egress {
+        rules_from(g.ip_permissions_egress())
+    } else {
+        rules_from(g.ip_permissions())
+    };
+    let mut wanted: Vec<Value> = current.as_list().unwrap_or(&[]).to_vec();
+    wanted.push(norm_rule(p));
+    sync_rules(c, &id, egress, &current, &Value::List(wanted)).await?;
+    Ok(Some(with_rule_fields(p)))
+}
+
+pub async fn delete_rule(c: &Clients, old: &Value) -> Result<(), AttrDiagnostic> {
+    let id = s(old, "security_group_id").unwrap_or_default();
+    let egress = s(old, "type").as_deref() == Some("egress");
+    let rule = norm_rule(old);
+    let perm = permission(&rule);
+    let r = if egress {
+        c.ec2
+            .revoke_security_group_egress()
+            .group_id(&id)
+            .ip_permissions(perm)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk_err("RevokeSecurityGroupEgress", e))
+    } else {
+        c.ec2
+            .revoke_security_group_ingress()
+            .group_id(&id)
+            .ip_permissions(perm)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk_err("RevokeSecurityGroupIngress", e))
+    };
+    match r {
+        Ok(()) => Ok(()),
+        Err(d) if d.detail.contains("NotFound") || d.detail.contains("does not exist") => Ok(()),
+        Err(d) => Err(d),
+    }
+}
+
+/// A standalone rule exists while its group holds every one of its ranges.
+pub async fn read_rules(
+    c: &Clients,
+    current: &[Value],
+) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
+    let mut groups: BTreeMap<String, Option<aws_sdk_ec2::types::SecurityGroup>> = BTreeMap::new();
+    for v in current {
+        if let Some(g) = s(v, "security_group_id") {
+            groups.entry(g).or_default();
+        }
+    }
+    let ids: Vec<String> = groups.keys().cloned().collect();
+    if !ids.is_empty() {
+        match c
+            .ec2
+            .describe_security_groups()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("group-id")
+                    .set_values(Some(ids))
+                    .build(),
+            )
+            .send()
+            .await
+        {
+            Ok(out) => {
+                for g in out.security_groups() {
+                    groups.insert(
+                        g.group_id().unwrap_or_default().to_string(),
+                        Some(g.clone()),
+                    );
+                }
+            }
+            Err(e) => {
+                let d = sdk_err("DescribeSecurityGroups", e);
+                return current.iter().map(|_| Err(d.clone())).collect();
+            }
+        }
+    }
+    current
+        .iter()
+        .map(|v| {
+            let Some(Some(g)) = s(v, "security_group_id").and_then(|id| groups.get(&id).cloned())
+            else {
+                return Ok(None);
+            };
+            let egress = s(v, "type").as_deref() == Some("egress");
+            let have = if egress {
+                rules_from(g.ip_permissions_egress())
+            } else {
+                rules_from(g.ip_permissions())
+            };
+            let want = norm_rule(v);
+            let want_cidrs: BTreeSet<String> = want
+                .get_attr("cidr_blocks")
+                .as_list()
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|c| c.as_str().map(String::from))
+                .collect();
+            let found: BTreeSet<String> = have
+                .as_list()
+                .unwrap_or(&[])
+                .iter()
+                .filter(|r| {
+                    r.get_attr("protocol") == want.get_attr("protocol")
+                        && r.get_attr("from_port") == want.get_attr("from_port")
+                        && r.get_attr("to_port") == want.get_attr("to_port")
+                })
+                .flat_map(|r| {
+                    r.get_attr("cidr_blocks")
+                        .as_list()
+                        .unwrap_or(&[])
+                        .iter()
+                        .filter_map(|c| c.as_str().map(String::from))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            Ok(want_cidrs.is_subset(&found).then(|| v.clone()))
+        })
+        .collect()
+}
+
+pub fn plan_rule_fields(planned: &mut Value) {
+    if planned.get_attr("protocol").is_unknown()
+        || !planned.get_attr("cidr_blocks").is_wholly_known()
+    {
+        return;
+    }
+    let r = norm_rule(planned);
+    for k in [
+        "protocol",
+        "from_port",
+        "to_port",
+        "cidr_blocks",
+        "description",
+    ] {
+        set(planned, k, r.get_attr(k).clone());
+    }
+    let _ = format_number;
+}
