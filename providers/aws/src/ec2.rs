@@ -57,6 +57,18 @@ pub fn adjust_plan_sg(type_name: &str, prior: Option<&Value>, config: &Value, pl
             }
         }
         "aws_security_group_rule" => crate::sg::plan_rule_fields(planned),
+        "aws_route_table" => {
+            let omitted = config
+                .get_attr("route")
+                .as_list()
+                .is_none_or(|l| l.is_empty());
+            if omitted {
+                let keep = prior
+                    .map(|p| p.get_attr("route").clone())
+                    .unwrap_or(Value::Unknown);
+                set(planned, "route", keep);
+            }
+        }
         _ => {}
     }
 }
@@ -186,6 +198,22 @@ pub async fn apply(c: &Clients, req: ApplyRequest<'_>) -> ApplyResult {
         ("aws_security_group_rule", None, Some(p)) => crate::sg::create_rule(c, p).await,
         ("aws_security_group_rule", Some(old), None) => {
             crate::sg::delete_rule(c, old).await.map(|_| None)
+        }
+        ("aws_internet_gateway", None, Some(p)) => {
+            crate::net::create_igw(c, p, req.idempotency_token).await
+        }
+        ("aws_internet_gateway", Some(old), Some(p)) => crate::net::update_igw(c, old, p).await,
+        ("aws_internet_gateway", Some(old), None) => {
+            crate::net::delete_igw(c, old).await.map(|_| None)
+        }
+        ("aws_route_table", None, Some(p)) => {
+            crate::net::create_rt(c, p, req.idempotency_token).await
+        }
+        ("aws_route_table", Some(old), Some(p)) => crate::net::update_rt(c, old, p).await,
+        ("aws_route_table", Some(old), None) => crate::net::delete_rt(c, old).await.map(|_| None),
+        ("aws_route_table_association", None, Some(p)) => crate::net::create_assoc(c, p).await,
+        ("aws_route_table_association", Some(old), None) => {
+            crate::net::delete_assoc(c, old).await.map(|_| None)
         }
         ("aws_instance", None, Some(p)) => create_instance(c, p, req.idempotency_token).await,
         ("aws_instance", Some(old), Some(p)) => update_instance(c, old, p).await,
@@ -740,6 +768,9 @@ pub async fn read(
     if type_name == "aws_security_group_rule" {
         return crate::sg::read_rules(c, current).await;
     }
+    if type_name == "aws_route_table_association" {
+        return crate::net::read_assocs(c, current).await;
+    }
     let ids: Vec<String> = current
         .iter()
         .map(|v| s(v, "id").unwrap_or_default())
@@ -850,6 +881,8 @@ async fn read_batch(
                 .collect())
         }
         "aws_security_group" => crate::sg::read_groups(c, ids).await,
+        "aws_internet_gateway" => crate::net::read_igws(c, ids).await,
+        "aws_route_table" => crate::net::read_rts(c, ids).await,
         "aws_instance" => {
             let out = c
                 .ec2

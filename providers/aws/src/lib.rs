@@ -2,6 +2,7 @@
 //! attribute names follow the Terraform AWS provider.
 
 mod ec2;
+mod net;
 mod schema;
 mod sg;
 mod util;

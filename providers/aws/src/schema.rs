@@ -248,6 +248,77 @@ pub fn provider_schema() -> ProviderSchema {
             .attr("id", Attribute::computed(AttrType::String, "Rule id."))
             .force_all_new(),
     );
+    resources.insert(
+        "aws_internet_gateway".to_string(),
+        Schema::new("An internet gateway, attached to a VPC.")
+            .attr(
+                "vpc_id",
+                Attribute::optional(
+                    AttrType::String,
+                    "VPC to attach to; changed by detach and attach.",
+                ),
+            )
+            .attr("tags", tags())
+            .attr("id", Attribute::computed(AttrType::String, "Gateway id."))
+            .attr("arn", Attribute::computed(AttrType::String, "ARN."))
+            .attr(
+                "owner_id",
+                Attribute::computed(AttrType::String, "Owning account."),
+            ),
+    );
+    let route = Schema::new("A route.")
+        .attr(
+            "cidr_block",
+            Attribute::required(AttrType::String, "Destination IPv4 range."),
+        )
+        .attr(
+            "gateway_id",
+            Attribute::optional(AttrType::String, "Internet gateway to send it to."),
+        );
+    resources.insert(
+        "aws_route_table".to_string(),
+        Schema::new("A route table with inline routes; omitted routes are left alone.")
+            .attr(
+                "vpc_id",
+                Attribute::required(AttrType::String, "VPC.").force_new(),
+            )
+            .block(
+                "route",
+                NestedBlock {
+                    nesting: Nesting::Set,
+                    min_items: 0,
+                    max_items: None,
+                    force_new: false,
+                    block: route,
+                },
+            )
+            .attr("tags", tags())
+            .attr(
+                "id",
+                Attribute::computed(AttrType::String, "Route table id."),
+            )
+            .attr("arn", Attribute::computed(AttrType::String, "ARN."))
+            .attr(
+                "owner_id",
+                Attribute::computed(AttrType::String, "Owning account."),
+            ),
+    );
+    resources.insert(
+        "aws_route_table_association".to_string(),
+        Schema::new("Associates a subnet with a route table.")
+            .attr(
+                "subnet_id",
+                Attribute::required(AttrType::String, "Subnet.").force_new(),
+            )
+            .attr(
+                "route_table_id",
+                Attribute::required(AttrType::String, "Route table.").force_new(),
+            )
+            .attr(
+                "id",
+                Attribute::computed(AttrType::String, "Association id."),
+            ),
+    );
     let mut data_sources = BTreeMap::new();
     data_sources.insert(
         "aws_availability_zones".to_string(),

@@ -756,3 +756,148 @@ fn security_groups_and_rules_against_moto() {
     .unwrap();
     assert!(gone.security_groups().is_empty());
 }
+
+const ROUTING: &str = r#"
+resource "aws_vpc" "main" {
+  cidr_block = "10.50.0.0/16"
+}
+resource "aws_subnet" "public" {
+  vpc_id     = aws_vpc.main.id
+  cidr_block = "10.50.1.0/24"
+}
+resource "aws_internet_gateway" "gw" {
+  vpc_id = aws_vpc.main.id
+  tags   = { Name = "gw" }
+}
+resource "aws_route_table" "public" {
+  vpc_id = aws_vpc.main.id
+  route {
+    cidr_block = "0.0.0.0/0"
+    gateway_id = aws_internet_gateway.gw.id
+  }
+}
+resource "aws_route_table_association" "public" {
+  subnet_id      = aws_subnet.public.id
+  route_table_id = aws_route_table.public.id
+}
+"#;
+
+fn default_route(m: &Moto, rt: &str) -> Option<String> {
+    let out = block(m.ec2().describe_route_tables().route_table_ids(rt).send()).unwrap();
+    out.route_tables()[0]
+        .routes()
+        .iter()
+        .find(|r| r.destination_cidr_block() == Some("0.0.0.0/0"))
+        .and_then(|r| r.gateway_id().map(String::from))
+}
+
+#[test]
+fn gateways_route_tables_and_associations_against_moto() {
+    let m = Moto::start();
+    let w = Work::new(ROUTING);
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let (vpc, igw, rt) = (
+        w.attrs("aws_vpc.main")["id"].as_str().unwrap().to_string(),
+        w.attrs("aws_internet_gateway.gw")["id"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        w.attrs("aws_route_table.public")["id"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    );
+    let g = block(
+        m.ec2()
+            .describe_internet_gateways()
+            .internet_gateway_ids(&igw)
+            .send(),
+    )
+    .unwrap();
+    assert_eq!(
+        g.internet_gateways()[0].attachments()[0].vpc_id(),
+        Some(vpc.as_str())
+    );
+    assert_eq!(default_route(&m, &rt), Some(igw.clone()));
+    let t = block(m.ec2().describe_route_tables().route_table_ids(&rt).send()).unwrap();
+    let subnet = w.attrs("aws_subnet.public")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(t.route_tables()[0]
+        .associations()
+        .iter()
+        .any(|a| a.subnet_id() == Some(subnet.as_str())));
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    // Drift: the default route deleted by hand comes back.
+    block(
+        m.ec2()
+            .delete_route()
+            .route_table_id(&rt)
+            .destination_cidr_block("0.0.0.0/0")
+            .send(),
+    )
+    .unwrap();
+    let r = iac(&w, &m, &["plan"]).ok();
+    assert!(
+        r.stdout.contains("# aws_route_table.public has changed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        r.summary(),
+        "Plan: 0 to add, 1 to change, 0 to destroy.",
+        "{}",
+        r.stdout
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert_eq!(default_route(&m, &rt), Some(igw.clone()));
+    // Update in place: tags.
+    w.write(
+        "main.tf",
+        &ROUTING.replace("tags   = { Name = \"gw\" }", "tags   = { Name = \"edge\" }"),
+    );
+    let r = iac(&w, &m, &["plan"]).ok();
+    assert_eq!(
+        r.summary(),
+        "Plan: 0 to add, 1 to change, 0 to destroy.",
+        "{}",
+        r.stdout
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let g = block(
+        m.ec2()
+            .describe_internet_gateways()
+            .internet_gateway_ids(&igw)
+            .send(),
+    )
+    .unwrap();
+    assert!(g.internet_gateways()[0]
+        .tags()
+        .iter()
+        .any(|t| t.value() == Some("edge")));
+    // Destroy in reverse dependency order leaves nothing behind.
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+    let left = block(
+        m.ec2()
+            .describe_internet_gateways()
+            .filters(
+                Filter::builder()
+                    .name("internet-gateway-id")
+                    .values(&igw)
+                    .build(),
+            )
+            .send(),
+    )
+    .unwrap();
+    assert!(left.internet_gateways().is_empty());
+    let vpcs = block(
+        m.ec2()
+            .describe_vpcs()
+            .filters(Filter::builder().name("vpc-id").values(&vpc).build())
+            .send(),
+    )
+    .unwrap();
+    assert!(vpcs.vpcs().is_empty());
+}

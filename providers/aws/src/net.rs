@@ -1,0 +1,435 @@
+//! Internet gateways, route tables and route table associations.
+
+use aws_sdk_ec2::types::{Filter, ResourceType, RouteOrigin};
+use iac_provider::AttrDiagnostic;
+use iac_value::Value;
+
+use crate::ec2::{classify, region, tag_spec, token_filter, update_tags, ReadErr};
+use crate::util::{err_code, opt_str, s, sdk_err, set, tags_of, tags_value};
+use crate::Clients;
+
+// ---- Internet gateway ----
+
+fn igw_value(c: &Clients, g: &aws_sdk_ec2::types::InternetGateway) -> Value {
+    let id = g.internet_gateway_id().unwrap_or_default();
+    let owner = g.owner_id().unwrap_or_default();
+    Value::map([
+        ("id", Value::string(id)),
+        (
+            "arn",
+            Value::String(format!(
+                "arn:aws:ec2:{}:{owner}:internet-gateway/{id}",
+                region(c)
+            )),
+        ),
+        ("owner_id", Value::string(owner)),
+        (
+            "vpc_id",
+            opt_str(g.attachments().first().and_then(|a| a.vpc_id())),
+        ),
+        ("tags", tags_value(g.tags())),
+    ])
+}
+
+async fn describe_igw(
+    c: &Clients,
+    id: &str,
+) -> Result<aws_sdk_ec2::types::InternetGateway, AttrDiagnostic> {
+    let out = c
+        .ec2
+        .describe_internet_gateways()
+        .internet_gateway_ids(id)
+        .send()
+        .await
+        .map_err(|e| sdk_err("DescribeInternetGateways", e))?;
+    out.internet_gateways().first().cloned().ok_or_else(|| {
+        AttrDiagnostic::error(Vec::new(), "Internet gateway vanished", id.to_string())
+    })
+}
+
+pub async fn create_igw(
+    c: &Clients,
+    p: &Value,
+    token: &str,
+) -> Result<Option<Value>, AttrDiagnostic> {
+    let existing = c
+        .ec2
+        .describe_internet_gateways()
+        .filters(token_filter(token))
+        .send()
+        .await
+        .map_err(|e| sdk_err("DescribeInternetGateways", e))?;
+    let id = match existing
+        .internet_gateways()
+        .first()
+        .and_then(|g| g.internet_gateway_id())
+    {
+        Some(id) => id.to_string(),
+        None => {
+            let out = c
+                .ec2
+                .create_internet_gateway()
+                .tag_specifications(tag_spec(ResourceType::InternetGateway, &tags_of(p), token))
+                .send()
+                .await
+                .map_err(|e| sdk_err("CreateInternetGateway", e))?;
+            out.internet_gateway()
+                .and_then(|g| g.internet_gateway_id())
+                .unwrap_or_default()
+                .to_string()
+        }
+    };
+    let g = describe_igw(c, &id).await?;
+    if let (Some(vpc), None) = (s(p, "vpc_id"), g.attachments().first()) {
+        c.ec2
+            .attach_internet_gateway()
+            .internet_gateway_id(&id)
+            .vpc_id(vpc)
+            .send()
+            .await
+            .map_err(|e| sdk_err("AttachInternetGateway", e))?;
+    }
+    Ok(Some(igw_value(c, &describe_igw(c, &id).await?)))
+}
+
+async fn detach(c: &Clients, id: &str, vpc: &str) -> Result<(), AttrDiagnostic> {
+    match c
+        .ec2
+        .detach_internet_gateway()
+        .internet_gateway_id(id)
+        .vpc_id(vpc)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e)
+            if err_code(&e)
+                .is_some_and(|c| c.contains("NotFound") || c == "Gateway.NotAttached") =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(sdk_err("DetachInternetGateway", e)),
+    }
+}
+
+pub async fn update_igw(
+    c: &Clients,
+    old: &Value,
+    p: &Value,
+) -> Result<Option<Value>, AttrDiagnostic> {
+    let id = s(old, "id").unwrap_or_default();
+    update_tags(c, &id, old, p).await?;
+    if old.get_attr("vpc_id") != p.get_attr("vpc_id") {
+        if let Some(v) = s(old, "vpc_id") {
+            detach(c, &id, &v).await?;
+        }
+        if let Some(v) = s(p, "vpc_id") {
+            c.ec2
+                .attach_internet_gateway()
+                .internet_gateway_id(&id)
+                .vpc_id(v)
+                .send()
+                .await
+                .map_err(|e| sdk_err("AttachInternetGateway", e))?;
+        }
+    }
+    Ok(Some(igw_value(c, &describe_igw(c, &id).await?)))
+}
+
+pub async fn delete_igw(c: &Clients, old: &Value) -> Result<(), AttrDiagnostic> {
+    let id = s(old, "id").unwrap_or_default();
+    if let Some(v) = s(old, "vpc_id") {
+        detach(c, &id, &v).await?;
+    }
+    match c
+        .ec2
+        .delete_internet_gateway()
+        .internet_gateway_id(&id)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if err_code(&e).is_some_and(|c| c.ends_with(".NotFound")) => Ok(()),
+        Err(e) => Err(sdk_err("DeleteInternetGateway", e)),
+    }
+}
+
+pub async fn read_igws(c: &Clients, ids: &[String]) -> Result<Vec<(String, Value)>, ReadErr> {
+    let out = c
+        .ec2
+        .describe_internet_gateways()
+        .set_internet_gateway_ids(Some(ids.to_vec()))
+        .send()
+        .await
+        .map_err(|e| classify("DescribeInternetGateways", e))?;
+    Ok(out
+        .internet_gateways()
+        .iter()
+        .map(|g| {
+            (
+                g.internet_gateway_id().unwrap_or_default().to_string(),
+                igw_value(c, g),
+            )
+        })
+        .collect())
+}
+
+// ---- Route table ----
+
+fn route_value(cidr: &str, gateway: Option<&str>) -> Value {
+    Value::map([
+        ("cidr_block", Value::string(cidr)),
+        ("gateway_id", opt_str(gateway)),
+    ])
+}
+
+fn rt_value(c: &Clients, t: &aws_sdk_ec2::types::RouteTable) -> Value {
+    let id = t.route_table_id().unwrap_or_default();
+    let owner = t.owner_id().unwrap_or_default();
+    let routes: Vec<Value> = t
+        .routes()
+        .iter()
+        .filter(|r| {
+            r.origin() != Some(&RouteOrigin::CreateRouteTable) && r.gateway_id() != Some("local")
+        })
+        .filter_map(|r| {
+            r.destination_cidr_block()
+                .map(|cidr| route_value(cidr, r.gateway_id()))
+        })
+        .collect();
+    Value::map([
+        ("id", Value::string(id)),
+        (
+            "arn",
+            Value::String(format!(
+                "arn:aws:ec2:{}:{owner}:route-table/{id}",
+                region(c)
+            )),
+        ),
+        ("owner_id", Value::string(owner)),
+        ("vpc_id", opt_str(t.vpc_id())),
+        ("route", Value::set(routes)),
+        ("tags", tags_value(t.tags())),
+    ])
+}
+
+async fn describe_rt(
+    c: &Clients,
+    id: &str,
+) -> Result<aws_sdk_ec2::types::RouteTable, AttrDiagnostic> {
+    let out = c
+        .ec2
+        .describe_route_tables()
+        .route_table_ids(id)
+        .send()
+        .await
+        .map_err(|e| sdk_err("DescribeRouteTables", e))?;
+    out.route_tables()
+        .first()
+        .cloned()
+        .ok_or_else(|| AttrDiagnostic::error(Vec::new(), "Route table vanished", id.to_string()))
+}
+
+async fn sync_routes(
+    c: &Clients,
+    id: &str,
+    old: &Value,
+    new: &Value,
+) -> Result<(), AttrDiagnostic> {
+    let list = |v: &Value| v.as_list().map(|l| l.to_vec()).unwrap_or_default();
+    let (old, new) = (list(old), list(new));
+    for r in old.iter().filter(|r| !new.contains(r)) {
+        if let Some(cidr) = s(r, "cidr_block") {
+            c.ec2
+                .delete_route()
+                .route_table_id(id)
+                .destination_cidr_block(cidr)
+                .send()
+                .await
+                .map_err(|e| sdk_err("DeleteRoute", e))?;
+        }
+    }
+    for r in new.iter().filter(|r| !old.contains(r)) {
+        c.ec2
+            .create_route()
+            .route_table_id(id)
+            .set_destination_cidr_block(s(r, "cidr_block"))
+            .set_gateway_id(s(r, "gateway_id"))
+            .send()
+            .await
+            .map_err(|e| sdk_err("CreateRoute", e))?;
+    }
+    Ok(())
+}
+
+pub async fn create_rt(
+    c: &Clients,
+    p: &Value,
+    token: &str,
+) -> Result<Option<Value>, AttrDiagnostic> {
+    let existing = c
+        .ec2
+        .describe_route_tables()
+        .filters(token_filter(token))
+        .send()
+        .await
+        .map_err(|e| sdk_err("DescribeRouteTables", e))?;
+    let id = match existing
+        .route_tables()
+        .first()
+        .and_then(|t| t.route_table_id())
+    {
+        Some(id) => id.to_string(),
+        None => {
+            let out = c
+                .ec2
+                .create_route_table()
+                .set_vpc_id(s(p, "vpc_id"))
+                .tag_specifications(tag_spec(ResourceType::RouteTable, &tags_of(p), token))
+                .send()
+                .await
+                .map_err(|e| sdk_err("CreateRouteTable", e))?;
+            out.route_table()
+                .and_then(|t| t.route_table_id())
+                .unwrap_or_default()
+                .to_string()
+        }
+    };
+    if !p.get_attr("route").is_unknown() {
+        let have = rt_value(c, &describe_rt(c, &id).await?);
+        sync_routes(c, &id, have.get_attr("route"), p.get_attr("route")).await?;
+    }
+    Ok(Some(rt_value(c, &describe_rt(c, &id).await?)))
+}
+
+pub async fn update_rt(
+    c: &Clients,
+    old: &Value,
+    p: &Value,
+) -> Result<Option<Value>, AttrDiagnostic> {
+    let id = s(old, "id").unwrap_or_default();
+    update_tags(c, &id, old, p).await?;
+    if !p.get_attr("route").is_unknown() {
+        sync_routes(c, &id, old.get_attr("route"), p.get_attr("route")).await?;
+    }
+    Ok(Some(rt_value(c, &describe_rt(c, &id).await?)))
+}
+
+pub async fn delete_rt(c: &Clients, old: &Value) -> Result<(), AttrDiagnostic> {
+    let id = s(old, "id").unwrap_or_default();
+    match c.ec2.delete_route_table().route_table_id(&id).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if err_code(&e).is_some_and(|c| c.ends_with(".NotFound")) => Ok(()),
+        Err(e) => Err(sdk_err("DeleteRouteTable", e)),
+    }
+}
+
+pub async fn read_rts(c: &Clients, ids: &[String]) -> Result<Vec<(String, Value)>, ReadErr> {
+    let out = c
+        .ec2
+        .describe_route_tables()
+        .set_route_table_ids(Some(ids.to_vec()))
+        .send()
+        .await
+        .map_err(|e| classify("DescribeRouteTables", e))?;
+    Ok(out
+        .route_tables()
+        .iter()
+        .map(|t| {
+            (
+                t.route_table_id().unwrap_or_default().to_string(),
+                rt_value(c, t),
+            )
+        })
+        .collect())
+}
+
+// ---- Association ----
+
+pub async fn create_assoc(c: &Clients, p: &Value) -> Result<Option<Value>, AttrDiagnostic> {
+    let out = c
+        .ec2
+        .associate_route_table()
+        .set_route_table_id(s(p, "route_table_id"))
+        .set_subnet_id(s(p, "subnet_id"))
+        .send()
+        .await
+        .map_err(|e| sdk_err("AssociateRouteTable", e))?;
+    let mut v = p.clone();
+    set(&mut v, "id", opt_str(out.association_id()));
+    Ok(Some(v))
+}
+
+pub async fn delete_assoc(c: &Clients, old: &Value) -> Result<(), AttrDiagnostic> {
+    match c
+        .ec2
+        .disassociate_route_table()
+        .set_association_id(s(old, "id"))
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if err_code(&e).is_some_and(|c| c.ends_with(".NotFound")) => Ok(()),
+        Err(e) => Err(sdk_err("DisassociateRouteTable", e)),
+    }
+}
+
+/// Associations, read in one call by their ids.
+pub async fn read_assocs(
+    c: &Clients,
+    current: &[Value],
+) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
+    let ids: Vec<String> = current.iter().filter_map(|v| s(v, "id")).collect();
+    if ids.is_empty() {
+        return current.iter().map(|_| Ok(None)).collect();
+    }
+    let out = c
+        .ec2
+        .describe_route_tables()
+        .filters(
+            Filter::builder()
+                .name("association.route-table-association-id")
+                .set_values(Some(ids))
+                .build(),
+        )
+        .send()
+        .await;
+    let tables = match out {
+        Ok(o) => o.route_tables().to_vec(),
+        Err(e) => {
+            let d = sdk_err("DescribeRouteTables", e);
+            return current.iter().map(|_| Err(d.clone())).collect();
+        }
+    };
+    current
+        .iter()
+        .map(|v| {
+            let id = s(v, "id").unwrap_or_default();
+            let found = tables.iter().find_map(|t| {
+                t.associations()
+                    .iter()
+                    .find(|a| a.route_table_association_id() == Some(id.as_str()))
+                    .map(|a| {
+                        (
+                            t.route_table_id().map(String::from),
+                            a.subnet_id().map(String::from),
+                        )
+                    })
+            });
+            Ok(found.map(|(rt, subnet)| {
+                let mut x = v.clone();
+                set(
+                    &mut x,
+                    "route_table_id",
+                    rt.map(Value::String).unwrap_or(Value::Null),
+                );
+                set(
+                    &mut x,
+                    "subnet_id",
+                    subnet.map(Value::String).unwrap_or(Value::Null),
+                );
+                x
+            }))
+        })
+        .collect()
+}
