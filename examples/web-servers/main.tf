@@ -52,13 +52,56 @@ resource "aws_subnet" "public" {
   tags                    = merge(local.tags, { Name = "${var.environment}-public-${count.index}" })
 }
 
+resource "aws_internet_gateway" "main" {
+  vpc_id = aws_vpc.main.id
+  tags   = merge(local.tags, { Name = "${var.environment}-igw" })
+}
+
+resource "aws_route_table" "public" {
+  vpc_id = aws_vpc.main.id
+  route {
+    cidr_block = "0.0.0.0/0"
+    gateway_id = aws_internet_gateway.main.id
+  }
+  tags = merge(local.tags, { Name = "${var.environment}-public" })
+}
+
+resource "aws_route_table_association" "public" {
+  count          = length(aws_subnet.public)
+  subnet_id      = aws_subnet.public[count.index].id
+  route_table_id = aws_route_table.public.id
+}
+
+resource "aws_security_group" "web" {
+  name        = "${var.environment}-web"
+  description = "HTTP in, everything out"
+  vpc_id      = aws_vpc.main.id
+
+  ingress {
+    from_port   = 80
+    to_port     = 80
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+
+  egress {
+    from_port   = 0
+    to_port     = 0
+    protocol    = "-1"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+
+  tags = local.tags
+}
+
 resource "aws_instance" "web" {
-  count         = var.servers
-  ami           = data.aws_ami.linux.id
-  instance_type = var.instance_type
-  subnet_id     = aws_subnet.public[count.index % length(aws_subnet.public)].id
-  user_data     = templatefile("${path.module}/init.sh", { environment = var.environment, index = count.index })
-  tags          = merge(local.tags, { Name = "${var.environment}-web-${count.index}", Role = "web" })
+  count                  = var.servers
+  ami                    = data.aws_ami.linux.id
+  instance_type          = var.instance_type
+  subnet_id              = aws_subnet.public[count.index % length(aws_subnet.public)].id
+  vpc_security_group_ids = [aws_security_group.web.id]
+  user_data              = templatefile("${path.module}/init.sh", { environment = var.environment, index = count.index })
+  tags                   = merge(local.tags, { Name = "${var.environment}-web-${count.index}", Role = "web" })
 }
 
 output "vpc_id" {

@@ -313,7 +313,9 @@ async fn create_vpc(c: &Clients, p: &Value, token: &str) -> Result<Option<Value>
     };
     let id = vpc.vpc_id().unwrap_or_default().to_string();
     set_vpc_dns(c, &id, None, p).await?;
-    Ok(Some(vpc_value(c, &vpc, p)))
+    let mut v = vpc_value(c, &vpc, p);
+    complete_import(c, "aws_vpc", &id, &mut v).await?;
+    Ok(Some(v))
 }
 
 async fn update_vpc(c: &Clients, old: &Value, p: &Value) -> Result<Option<Value>, AttrDiagnostic> {
@@ -811,7 +813,77 @@ pub async fn read(
             }
         }
     }
+    // An import starts from a bare id: read the attributes a refresh keeps from state.
+    for (id, v) in found.iter_mut() {
+        let stub = by_id
+            .get(id.as_str())
+            .is_some_and(|c| c.as_map().is_some_and(|m| m.len() == 1));
+        if stub {
+            if let Err(d) = complete_import(c, type_name, id, v).await {
+                return current.iter().map(|_| Err(d.clone())).collect();
+            }
+        }
+    }
     ids.iter().map(|id| Ok(found.get(id).cloned())).collect()
+}
+
+async fn complete_import(
+    c: &Clients,
+    type_name: &str,
+    id: &str,
+    v: &mut Value,
+) -> Result<(), AttrDiagnostic> {
+    use aws_sdk_ec2::types::{InstanceAttributeName, VpcAttributeName};
+    match type_name {
+        "aws_instance" => {
+            let out = c
+                .ec2
+                .describe_instance_attribute()
+                .instance_id(id)
+                .attribute(InstanceAttributeName::UserData)
+                .send()
+                .await
+                .map_err(|e| sdk_err("DescribeInstanceAttribute", e))?;
+            let decoded = out.user_data().and_then(|u| u.value()).and_then(|b64| {
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+            });
+            set(
+                v,
+                "user_data",
+                decoded
+                    .filter(|u| !u.is_empty())
+                    .map(Value::String)
+                    .unwrap_or(Value::Null),
+            );
+        }
+        "aws_vpc" => {
+            for (name, attr) in [
+                (VpcAttributeName::EnableDnsSupport, "enable_dns_support"),
+                (VpcAttributeName::EnableDnsHostnames, "enable_dns_hostnames"),
+            ] {
+                let out = c
+                    .ec2
+                    .describe_vpc_attribute()
+                    .vpc_id(id)
+                    .attribute(name)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_err("DescribeVpcAttribute", e))?;
+                let b = if attr == "enable_dns_support" {
+                    out.enable_dns_support().and_then(|x| x.value())
+                } else {
+                    out.enable_dns_hostnames().and_then(|x| x.value())
+                };
+                set(v, attr, b.map(Value::Bool).unwrap_or(Value::Null));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 pub(crate) enum ReadErr {

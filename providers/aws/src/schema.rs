@@ -58,11 +58,11 @@ pub fn provider_schema() -> ProviderSchema {
             )
             .attr(
                 "enable_dns_support",
-                Attribute::optional(AttrType::Bool, "DNS resolution (default true)."),
+                Attribute::optional_computed(AttrType::Bool, "DNS resolution (AWS default true)."),
             )
             .attr(
                 "enable_dns_hostnames",
-                Attribute::optional(AttrType::Bool, "DNS hostnames (default false)."),
+                Attribute::optional_computed(AttrType::Bool, "DNS hostnames (AWS default false)."),
             )
             .attr("tags", tags())
             .attr("id", Attribute::computed(AttrType::String, "VPC id."))
