@@ -633,3 +633,38 @@ resource "terraform_data" "follower" {
         r.stderr
     );
 }
+
+#[test]
+fn interactive_apply_asks_for_yes() {
+    use std::io::Write;
+    let w = Work::new("resource \"terraform_data\" \"a\" {\n  input = 1\n}\n");
+    let answer = |text: &str| {
+        let mut child = w
+            .command(&["apply"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let no = answer("no\n");
+    assert_eq!(no.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&no.stdout).contains("Only 'yes' will be accepted to approve."));
+    assert!(String::from_utf8_lossy(&no.stderr).contains("Apply cancelled."));
+    assert!(!w.path().join("iac.tfstate").exists() || w.addresses().is_empty());
+    let yes = answer("yes\n");
+    assert_eq!(
+        yes.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&yes.stderr)
+    );
+    assert_eq!(w.addresses(), vec!["terraform_data.a"]);
+}
