@@ -989,6 +989,33 @@ async fn read_batch(
 
 // ---- Data sources ----
 
+/// `filter` blocks and `tags` of a lookup, as Describe* filters.
+fn lookup_filters(config: &Value) -> Vec<Filter> {
+    let mut out: Vec<Filter> = config
+        .get_attr("filter")
+        .as_list()
+        .unwrap_or(&[])
+        .iter()
+        .map(|f| {
+            let values: Vec<String> = f
+                .get_attr("values")
+                .as_list()
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect();
+            Filter::builder()
+                .set_name(s(f, "name"))
+                .set_values(Some(values))
+                .build()
+        })
+        .collect();
+    for (k, v) in tags_of(config) {
+        out.push(Filter::builder().name(format!("tag:{k}")).values(v).build());
+    }
+    out
+}
+
 pub async fn read_data(
     c: &Clients,
     type_name: &str,
@@ -1024,6 +1051,79 @@ pub async fn read_data(
                 (
                     "zone_ids",
                     Value::List(zones.iter().map(|z| Value::String(z.1.clone())).collect()),
+                ),
+                ("id", Value::String(region(c))),
+            ]))
+        }
+        "aws_vpc" => {
+            let mut filters = lookup_filters(config);
+            if let Some(true) = config.get_attr("default").as_bool() {
+                filters.push(Filter::builder().name("isDefault").values("true").build());
+            }
+            if let Some(cidr) = s(config, "cidr_block") {
+                filters.push(Filter::builder().name("cidr").values(cidr).build());
+            }
+            let out = c
+                .ec2
+                .describe_vpcs()
+                .set_vpc_ids(s(config, "id").map(|i| vec![i]))
+                .set_filters(if filters.is_empty() {
+                    None
+                } else {
+                    Some(filters)
+                })
+                .send()
+                .await
+                .map_err(|e| vec![sdk_err("DescribeVpcs", e)])?;
+            let vpcs = out.vpcs();
+            if vpcs.len() != 1 {
+                return Err(vec![AttrDiagnostic::error(
+                    Vec::new(),
+                    if vpcs.is_empty() {
+                        "No VPC matches"
+                    } else {
+                        "More than one VPC matches"
+                    },
+                    format!(
+                        "{} VPCs match; a data \"aws_vpc\" must find exactly one",
+                        vpcs.len()
+                    ),
+                )]);
+            }
+            let v = &vpcs[0];
+            let mut out_v = vpc_value(c, v, &Value::Null);
+            set(
+                &mut out_v,
+                "default",
+                Value::Bool(v.is_default().unwrap_or(false)),
+            );
+            if let Value::Map(m) = &mut out_v {
+                m.remove("enable_dns_support");
+                m.remove("enable_dns_hostnames");
+                m.insert("filter".into(), config.get_attr("filter").clone());
+            }
+            Ok(out_v)
+        }
+        "aws_subnets" => {
+            let out = c
+                .ec2
+                .describe_subnets()
+                .set_filters(Some(lookup_filters(config)))
+                .send()
+                .await
+                .map_err(|e| vec![sdk_err("DescribeSubnets", e)])?;
+            let mut ids: Vec<String> = out
+                .subnets()
+                .iter()
+                .filter_map(|s| s.subnet_id().map(String::from))
+                .collect();
+            ids.sort();
+            Ok(Value::map([
+                ("tags", config.get_attr("tags").clone()),
+                ("filter", config.get_attr("filter").clone()),
+                (
+                    "ids",
+                    Value::List(ids.into_iter().map(Value::String).collect()),
                 ),
                 ("id", Value::String(region(c))),
             ]))

@@ -340,6 +340,76 @@ pub fn provider_schema() -> ProviderSchema {
             )
             .attr("id", Attribute::computed(AttrType::String, "The region.")),
     );
+    let lookup_filter = || {
+        Schema::new("A Describe* filter.")
+            .attr(
+                "name",
+                Attribute::required(AttrType::String, "Filter name, such as vpc-id or tag:Name."),
+            )
+            .attr("values", Attribute::required(strings(), "Accepted values."))
+    };
+    data_sources.insert(
+        "aws_vpc".to_string(),
+        Schema::new("Finds one VPC: the default one, or by id, CIDR block, tags or filters.")
+            .attr(
+                "id",
+                Attribute::optional_computed(AttrType::String, "VPC id."),
+            )
+            .attr(
+                "default",
+                Attribute::optional_computed(AttrType::Bool, "The region's default VPC."),
+            )
+            .attr(
+                "cidr_block",
+                Attribute::optional_computed(AttrType::String, "CIDR block."),
+            )
+            .attr(
+                "tags",
+                Attribute::optional_computed(
+                    AttrType::Map(Box::new(AttrType::String)),
+                    "Tags to match.",
+                ),
+            )
+            .block(
+                "filter",
+                NestedBlock {
+                    nesting: Nesting::Set,
+                    min_items: 0,
+                    max_items: None,
+                    force_new: false,
+                    block: lookup_filter(),
+                },
+            )
+            .attr("arn", Attribute::computed(AttrType::String, "ARN."))
+            .attr(
+                "owner_id",
+                Attribute::computed(AttrType::String, "Owning account."),
+            )
+            .attr(
+                "instance_tenancy",
+                Attribute::computed(AttrType::String, "Tenancy."),
+            ),
+    );
+    data_sources.insert(
+        "aws_subnets".to_string(),
+        Schema::new("Finds the ids of the subnets that match filters and tags.")
+            .attr(
+                "tags",
+                Attribute::optional(AttrType::Map(Box::new(AttrType::String)), "Tags to match."),
+            )
+            .block(
+                "filter",
+                NestedBlock {
+                    nesting: Nesting::Set,
+                    min_items: 0,
+                    max_items: None,
+                    force_new: false,
+                    block: lookup_filter(),
+                },
+            )
+            .attr("ids", Attribute::computed(strings(), "Subnet ids, sorted."))
+            .attr("id", Attribute::computed(AttrType::String, "The region.")),
+    );
     let filter = Schema::new("A DescribeImages filter.")
         .attr(
             "name",

@@ -962,3 +962,63 @@ fn web_servers_example_and_import_of_every_type() {
         r.stdout, r.stderr
     );
 }
+
+#[test]
+fn default_vpc_and_subnet_lookups() {
+    let m = Moto::start();
+    let w = Work::new(
+        r#"
+data "aws_vpc" "default" {
+  default = true
+}
+data "aws_subnets" "default" {
+  filter {
+    name   = "vpc-id"
+    values = [data.aws_vpc.default.id]
+  }
+}
+resource "aws_vpc" "tagged" {
+  cidr_block = "10.60.0.0/16"
+  tags       = { Team = "core" }
+}
+data "aws_vpc" "by_tag" {
+  tags       = { Team = "core" }
+  depends_on = [aws_vpc.tagged]
+}
+output "default_cidr" { value = data.aws_vpc.default.cidr_block }
+output "subnets" { value = length(data.aws_subnets.default.ids) }
+output "by_tag" { value = data.aws_vpc.by_tag.id == aws_vpc.tagged.id }
+"#,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let s = w.state();
+    let default = block(
+        m.ec2()
+            .describe_vpcs()
+            .filters(Filter::builder().name("isDefault").values("true").build())
+            .send(),
+    )
+    .unwrap();
+    assert_eq!(
+        s["outputs"]["default_cidr"]["value"],
+        default.vpcs()[0].cidr_block().unwrap()
+    );
+    let subnets = block(
+        m.ec2()
+            .describe_subnets()
+            .filters(
+                Filter::builder()
+                    .name("vpc-id")
+                    .values(default.vpcs()[0].vpc_id().unwrap())
+                    .build(),
+            )
+            .send(),
+    )
+    .unwrap();
+    assert_eq!(s["outputs"]["subnets"]["value"], subnets.subnets().len());
+    assert!(subnets.subnets().len() > 1);
+    assert_eq!(s["outputs"]["by_tag"]["value"], true);
+    let bad = Work::new("data \"aws_vpc\" \"none\" {\n  cidr_block = \"10.99.0.0/16\"\n}\n");
+    let r = iac(&bad, &m, &["plan"]).code(1);
+    assert!(r.stderr.contains("No VPC matches"), "{}", r.stderr);
+}
