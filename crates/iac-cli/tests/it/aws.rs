@@ -1022,3 +1022,194 @@ output "by_tag" { value = data.aws_vpc.by_tag.id == aws_vpc.tagged.id }
     let r = iac(&bad, &m, &["plan"]).code(1);
     assert!(r.stderr.contains("No VPC matches"), "{}", r.stderr);
 }
+
+/// One resource through its whole life against moto: create, no-op, update in
+/// place, replacement, a change outside iac, a deletion outside iac, destroy.
+struct Life<'a> {
+    addr: &'a str,
+    v1: String,
+    /// An in-place update, if the type has one.
+    v2: Option<String>,
+    /// A change that forces replacement, if the type has one.
+    v3: Option<String>,
+    change_outside: &'a dyn Fn(&Moto, &str),
+    delete_outside: &'a dyn Fn(&Moto, &str),
+}
+
+fn id_of(w: &Work, addr: &str) -> String {
+    w.attrs(addr)["id"].as_str().unwrap_or_default().to_string()
+}
+
+fn run_life(life: Life<'_>) {
+    let m = Moto::start();
+    let w = Work::new(&life.v1);
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let first = id_of(&w, life.addr);
+    assert!(!first.is_empty(), "{} was created", life.addr);
+    iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    let mut current = life.v1.clone();
+    if let Some(v2) = &life.v2 {
+        w.write("main.tf", v2);
+        let r = iac(&w, &m, &["plan"]).ok();
+        assert!(
+            r.stdout
+                .contains(&format!("# {} will be updated in-place", life.addr)),
+            "{}",
+            r.stdout
+        );
+        iac(&w, &m, &["apply", "-auto-approve"]).ok();
+        assert_eq!(id_of(&w, life.addr), first, "updated in place");
+        iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+        current = v2.clone();
+    }
+    if let Some(v3) = &life.v3 {
+        w.write("main.tf", v3);
+        let r = iac(&w, &m, &["plan"]).ok();
+        assert!(
+            r.stdout
+                .contains(&format!("# {} must be replaced", life.addr)),
+            "{}",
+            r.stdout
+        );
+        iac(&w, &m, &["apply", "-auto-approve"]).ok();
+        assert_ne!(id_of(&w, life.addr), first, "replaced");
+        iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+        current = v3.clone();
+    }
+    let _ = current;
+    let id = id_of(&w, life.addr);
+    (life.change_outside)(&m, &id);
+    let r = iac(&w, &m, &["plan"]).ok();
+    assert!(
+        r.stdout.contains(&format!("# {} has changed", life.addr)),
+        "{}",
+        r.stdout
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    let id = id_of(&w, life.addr);
+    (life.delete_outside)(&m, &id);
+    let r = iac(&w, &m, &["plan"]).ok();
+    assert!(
+        r.stdout
+            .contains(&format!("# {} has been deleted", life.addr)),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains(&format!("# {} will be created", life.addr)),
+        "{}",
+        r.stdout
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+    assert!(w.addresses().is_empty());
+}
+
+fn tag(m: &Moto, id: &str) {
+    block(
+        m.ec2()
+            .create_tags()
+            .resources(id)
+            .tags(Tag::builder().key("Name").value("changed-by-hand").build())
+            .send(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn life_of_a_vpc() {
+    let cfg = |cidr: &str, tags: &str| {
+        format!(
+            "resource \"aws_vpc\" \"v\" {{\n  cidr_block = \"{cidr}\"\n  tags = {{ {tags} }}\n}}\n"
+        )
+    };
+    run_life(Life {
+        addr: "aws_vpc.v",
+        v1: cfg("10.70.0.0/16", "Name = \"v1\""),
+        v2: Some(cfg("10.70.0.0/16", "Name = \"v2\"")),
+        v3: Some(cfg("10.71.0.0/16", "Name = \"v2\"")),
+        change_outside: &tag,
+        delete_outside: &|m, id| {
+            block(m.ec2().delete_vpc().vpc_id(id).send()).unwrap();
+        },
+    });
+}
+
+#[test]
+fn life_of_a_subnet() {
+    let cfg = |cidr: &str, public: bool| {
+        format!("resource \"aws_vpc\" \"v\" {{\n  cidr_block = \"10.80.0.0/16\"\n}}\nresource \"aws_subnet\" \"s\" {{\n  vpc_id = aws_vpc.v.id\n  cidr_block = \"{cidr}\"\n  map_public_ip_on_launch = {public}\n}}\n")
+    };
+    run_life(Life {
+        addr: "aws_subnet.s",
+        v1: cfg("10.80.1.0/24", false),
+        v2: Some(cfg("10.80.1.0/24", true)),
+        v3: Some(cfg("10.80.2.0/24", true)),
+        change_outside: &tag,
+        delete_outside: &|m, id| {
+            block(m.ec2().delete_subnet().subnet_id(id).send()).unwrap();
+        },
+    });
+}
+
+#[test]
+fn life_of_an_internet_gateway() {
+    let cfg = |name: &str| {
+        format!("resource \"aws_vpc\" \"v\" {{\n  cidr_block = \"10.90.0.0/16\"\n}}\nresource \"aws_internet_gateway\" \"g\" {{\n  vpc_id = aws_vpc.v.id\n  tags = {{ Name = \"{name}\" }}\n}}\n")
+    };
+    run_life(Life {
+        addr: "aws_internet_gateway.g",
+        v1: cfg("a"),
+        v2: Some(cfg("b")),
+        v3: None,
+        change_outside: &tag,
+        delete_outside: &|m, id| {
+            let g = block(
+                m.ec2()
+                    .describe_internet_gateways()
+                    .internet_gateway_ids(id)
+                    .send(),
+            )
+            .unwrap();
+            let vpc = g.internet_gateways()[0].attachments()[0]
+                .vpc_id()
+                .unwrap()
+                .to_string();
+            block(
+                m.ec2()
+                    .detach_internet_gateway()
+                    .internet_gateway_id(id)
+                    .vpc_id(vpc)
+                    .send(),
+            )
+            .unwrap();
+            block(
+                m.ec2()
+                    .delete_internet_gateway()
+                    .internet_gateway_id(id)
+                    .send(),
+            )
+            .unwrap();
+        },
+    });
+}
+
+#[test]
+fn life_of_a_security_group() {
+    let cfg = |name: &str, port: u16| {
+        format!("resource \"aws_vpc\" \"v\" {{\n  cidr_block = \"10.100.0.0/16\"\n}}\nresource \"aws_security_group\" \"g\" {{\n  name = \"{name}\"\n  vpc_id = aws_vpc.v.id\n  ingress {{\n    from_port = {port}\n    to_port = {port}\n    protocol = \"tcp\"\n    cidr_blocks = [\"0.0.0.0/0\"]\n  }}\n}}\n")
+    };
+    run_life(Life {
+        addr: "aws_security_group.g",
+        v1: cfg("one", 80),
+        v2: Some(cfg("one", 81)),
+        v3: Some(cfg("two", 81)),
+        change_outside: &tag,
+        delete_outside: &|m, id| {
+            block(m.ec2().delete_security_group().group_id(id).send()).unwrap();
+        },
+    });
+}
