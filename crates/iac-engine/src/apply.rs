@@ -254,6 +254,22 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
         };
     }
     for c in &plan.changes {
+        // Unchanged objects learn their current dependencies (for the order of later deletes).
+        if c.action == Action::NoOp && c.previous_addr.is_none() && c.import_id.is_none() {
+            if let Some(obj) = working.current(&c.addr) {
+                if obj.dependencies != c.dependencies {
+                    start_ops.push(StateOp::SetObject {
+                        addr: c.addr.clone(),
+                        provider: c.provider.clone(),
+                        deposed: None,
+                        object: Some(ResourceObject {
+                            dependencies: c.dependencies.clone(),
+                            ..obj.clone()
+                        }),
+                    });
+                }
+            }
+        }
         // Imported objects enter state as they were read.
         if let (Some(_), Some(before), None) = (&c.import_id, &c.before, working.current(&c.addr)) {
             start_ops.push(StateOp::SetObject {

@@ -1253,7 +1253,22 @@ fn destroy_changes(p: &mut Planner<'_>) {
                 }
             }
         }
-        p.push_delete(&a, Reason::DestroyRequested, Vec::new());
+        // Order by what the configuration says depends on what, and by what state remembers.
+        let mut deps: Vec<String> = p
+            .prior
+            .current(&a)
+            .map(|o| o.dependencies.clone())
+            .unwrap_or_default();
+        let key = NodeKey::Resource(
+            a.resource.module.clone(),
+            format!("{}.{}", a.resource.ty, a.resource.name),
+        );
+        if let Some(&node) = p.graph.index.get(&key) {
+            deps.extend(p.deps_of(node));
+        }
+        deps.sort();
+        deps.dedup();
+        p.push_delete(&a, Reason::DestroyRequested, deps);
     }
     push_deposed(p);
 }

@@ -375,10 +375,48 @@ pub async fn delete_assoc(c: &Clients, old: &Value) -> Result<(), AttrDiagnostic
 }
 
 /// Associations, read in one call by their ids.
+/// An import id `subnet-.../rtb-...` (Terraform's form) as the association it names.
+async fn resolve_import(c: &Clients, v: &Value) -> Value {
+    let Some((subnet, rt)) = s(v, "id").and_then(|id| {
+        id.split_once('/')
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+    }) else {
+        return v.clone();
+    };
+    let Ok(out) = c
+        .ec2
+        .describe_route_tables()
+        .route_table_ids(&rt)
+        .send()
+        .await
+    else {
+        return v.clone();
+    };
+    let assoc = out
+        .route_tables()
+        .iter()
+        .flat_map(|t| t.associations())
+        .find(|a| a.subnet_id() == Some(subnet.as_str()))
+        .and_then(|a| a.route_table_association_id().map(String::from));
+    Value::map([
+        (
+            "id",
+            assoc.map(Value::String).unwrap_or(Value::string("missing")),
+        ),
+        ("subnet_id", Value::String(subnet)),
+        ("route_table_id", Value::String(rt)),
+    ])
+}
+
 pub async fn read_assocs(
     c: &Clients,
     current: &[Value],
 ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
+    let mut resolved = Vec::with_capacity(current.len());
+    for v in current {
+        resolved.push(resolve_import(c, v).await);
+    }
+    let current = &resolved[..];
     let ids: Vec<String> = current.iter().filter_map(|v| s(v, "id")).collect();
     if ids.is_empty() {
         return current.iter().map(|_| Ok(None)).collect();

@@ -446,10 +446,37 @@ pub async fn delete_rule(c: &Clients, old: &Value) -> Result<(), AttrDiagnostic>
 }
 
 /// A standalone rule exists while its group holds every one of its ranges.
+/// An import id in Terraform's form, `sg-1_ingress_tcp_22_22_10.0.0.0/8[_more cidrs]`, as a rule.
+fn from_import_id(v: &Value) -> Value {
+    let Some(id) = s(v, "id").filter(|_| v.as_map().is_some_and(|m| m.len() == 1)) else {
+        return v.clone();
+    };
+    let parts: Vec<&str> = id.split('_').collect();
+    if parts.len() < 6 {
+        return v.clone();
+    }
+    let num = |x: &str| x.parse::<f64>().map(Value::Number).unwrap_or(Value::Null);
+    let rule = Value::map([
+        ("security_group_id", Value::string(parts[0])),
+        ("type", Value::string(parts[1])),
+        ("protocol", Value::string(parts[2])),
+        ("from_port", num(parts[3])),
+        ("to_port", num(parts[4])),
+        (
+            "cidr_blocks",
+            Value::List(parts[5..].iter().map(|c| Value::string(*c)).collect()),
+        ),
+        ("description", Value::Null),
+    ]);
+    with_rule_fields(&rule)
+}
+
 pub async fn read_rules(
     c: &Clients,
     current: &[Value],
 ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
+    let current: Vec<Value> = current.iter().map(from_import_id).collect();
+    let current = &current[..];
     let mut groups: BTreeMap<String, Option<aws_sdk_ec2::types::SecurityGroup>> = BTreeMap::new();
     for v in current {
         if let Some(g) = s(v, "security_group_id") {

@@ -1032,8 +1032,10 @@ struct Life<'a> {
     v2: Option<String>,
     /// A change that forces replacement, if the type has one.
     v3: Option<String>,
-    change_outside: &'a dyn Fn(&Moto, &str),
+    change_outside: Option<&'a dyn Fn(&Moto, &str)>,
     delete_outside: &'a dyn Fn(&Moto, &str),
+    /// The id `iac import` takes, when it is not the object's id.
+    import_id: Option<&'a dyn Fn(&Work) -> String>,
 }
 
 fn id_of(w: &Work, addr: &str) -> String {
@@ -1077,16 +1079,18 @@ fn run_life(life: Life<'_>) {
         current = v3.clone();
     }
     let _ = current;
-    let id = id_of(&w, life.addr);
-    (life.change_outside)(&m, &id);
-    let r = iac(&w, &m, &["plan"]).ok();
-    assert!(
-        r.stdout.contains(&format!("# {} has changed", life.addr)),
-        "{}",
-        r.stdout
-    );
-    iac(&w, &m, &["apply", "-auto-approve"]).ok();
-    iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    if let Some(change) = life.change_outside {
+        let id = id_of(&w, life.addr);
+        change(&m, &id);
+        let r = iac(&w, &m, &["plan"]).ok();
+        assert!(
+            r.stdout.contains(&format!("# {} has changed", life.addr)),
+            "{}",
+            r.stdout
+        );
+        iac(&w, &m, &["apply", "-auto-approve"]).ok();
+        iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    }
     let id = id_of(&w, life.addr);
     (life.delete_outside)(&m, &id);
     let r = iac(&w, &m, &["plan"]).ok();
@@ -1103,6 +1107,24 @@ fn run_life(life: Life<'_>) {
         r.stdout
     );
     iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    // Forgotten and imported back: nothing to do afterwards.
+    let import_id = match life.import_id {
+        Some(f) => f(&w),
+        None => id_of(&w, life.addr),
+    };
+    iac(&w, &m, &["state", "rm", life.addr]).ok();
+    let r = iac(&w, &m, &["import", life.addr, &import_id]);
+    assert_eq!(r.code, 0, "import {} {import_id}: {}", life.addr, r.stderr);
+    iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    // Forgotten and imported back: nothing to do afterwards.
+    let import_id = match life.import_id {
+        Some(f) => f(&w),
+        None => id_of(&w, life.addr),
+    };
+    iac(&w, &m, &["state", "rm", life.addr]).ok();
+    let r = iac(&w, &m, &["import", life.addr, &import_id]);
+    assert_eq!(r.code, 0, "import {} {import_id}: {}", life.addr, r.stderr);
     iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
     iac(&w, &m, &["destroy", "-auto-approve"]).ok();
     assert!(w.addresses().is_empty());
@@ -1131,7 +1153,8 @@ fn life_of_a_vpc() {
         v1: cfg("10.70.0.0/16", "Name = \"v1\""),
         v2: Some(cfg("10.70.0.0/16", "Name = \"v2\"")),
         v3: Some(cfg("10.71.0.0/16", "Name = \"v2\"")),
-        change_outside: &tag,
+        change_outside: Some(&tag),
+        import_id: None,
         delete_outside: &|m, id| {
             block(m.ec2().delete_vpc().vpc_id(id).send()).unwrap();
         },
@@ -1148,7 +1171,8 @@ fn life_of_a_subnet() {
         v1: cfg("10.80.1.0/24", false),
         v2: Some(cfg("10.80.1.0/24", true)),
         v3: Some(cfg("10.80.2.0/24", true)),
-        change_outside: &tag,
+        change_outside: Some(&tag),
+        import_id: None,
         delete_outside: &|m, id| {
             block(m.ec2().delete_subnet().subnet_id(id).send()).unwrap();
         },
@@ -1165,7 +1189,8 @@ fn life_of_an_internet_gateway() {
         v1: cfg("a"),
         v2: Some(cfg("b")),
         v3: None,
-        change_outside: &tag,
+        change_outside: Some(&tag),
+        import_id: None,
         delete_outside: &|m, id| {
             let g = block(
                 m.ec2()
@@ -1207,9 +1232,114 @@ fn life_of_a_security_group() {
         v1: cfg("one", 80),
         v2: Some(cfg("one", 81)),
         v3: Some(cfg("two", 81)),
-        change_outside: &tag,
+        change_outside: Some(&tag),
+        import_id: None,
         delete_outside: &|m, id| {
             block(m.ec2().delete_security_group().group_id(id).send()).unwrap();
+        },
+    });
+}
+
+#[test]
+fn life_of_a_route_table_and_its_association() {
+    let base = "resource \"aws_vpc\" \"a\" {\n  cidr_block = \"10.110.0.0/16\"\n}\nresource \"aws_vpc\" \"b\" {\n  cidr_block = \"10.111.0.0/16\"\n}\nresource \"aws_internet_gateway\" \"g\" {\n  vpc_id = aws_vpc.a.id\n}\nresource \"aws_internet_gateway\" \"h\" {\n  vpc_id = aws_vpc.b.id\n}\n";
+    let rt = |vpc: &str, gw: &str, cidr: &str| {
+        format!("{base}resource \"aws_route_table\" \"r\" {{\n  vpc_id = aws_vpc.{vpc}.id\n  route {{\n    cidr_block = \"{cidr}\"\n    gateway_id = aws_internet_gateway.{gw}.id\n  }}\n}}\n")
+    };
+    run_life(Life {
+        addr: "aws_route_table.r",
+        v1: rt("a", "g", "0.0.0.0/0"),
+        v2: Some(rt("a", "g", "192.168.0.0/16")),
+        v3: Some(rt("b", "h", "192.168.0.0/16")),
+        change_outside: Some(&|m, id| {
+            block(
+                m.ec2()
+                    .delete_route()
+                    .route_table_id(id)
+                    .destination_cidr_block("192.168.0.0/16")
+                    .send(),
+            )
+            .unwrap();
+        }),
+        import_id: None,
+        delete_outside: &|m, id| {
+            block(m.ec2().delete_route_table().route_table_id(id).send()).unwrap();
+        },
+    });
+    let assoc = |subnet: &str| {
+        format!("resource \"aws_vpc\" \"v\" {{\n  cidr_block = \"10.120.0.0/16\"\n}}\nresource \"aws_subnet\" \"one\" {{\n  vpc_id = aws_vpc.v.id\n  cidr_block = \"10.120.1.0/24\"\n}}\nresource \"aws_subnet\" \"two\" {{\n  vpc_id = aws_vpc.v.id\n  cidr_block = \"10.120.2.0/24\"\n}}\nresource \"aws_route_table\" \"r\" {{\n  vpc_id = aws_vpc.v.id\n}}\nresource \"aws_route_table_association\" \"a\" {{\n  subnet_id = aws_subnet.{subnet}.id\n  route_table_id = aws_route_table.r.id\n}}\n")
+    };
+    run_life(Life {
+        addr: "aws_route_table_association.a",
+        v1: assoc("one"),
+        v2: None,
+        v3: Some(assoc("two")),
+        change_outside: None,
+        import_id: Some(&|w: &Work| {
+            let a = w.attrs("aws_route_table_association.a");
+            format!(
+                "{}/{}",
+                a["subnet_id"].as_str().unwrap(),
+                a["route_table_id"].as_str().unwrap()
+            )
+        }),
+        delete_outside: &|m, id| {
+            block(m.ec2().disassociate_route_table().association_id(id).send()).unwrap();
+        },
+    });
+}
+
+#[test]
+fn life_of_a_security_group_rule() {
+    let rule = |port: u16| {
+        format!("resource \"aws_vpc\" \"v\" {{\n  cidr_block = \"10.130.0.0/16\"\n}}\nresource \"aws_security_group\" \"g\" {{\n  vpc_id = aws_vpc.v.id\n}}\nresource \"aws_security_group_rule\" \"r\" {{\n  type = \"ingress\"\n  from_port = {port}\n  to_port = {port}\n  protocol = \"tcp\"\n  cidr_blocks = [\"10.0.0.0/8\"]\n  security_group_id = aws_security_group.g.id\n}}\n")
+    };
+    run_life(Life {
+        addr: "aws_security_group_rule.r",
+        v1: rule(22),
+        v2: None,
+        v3: Some(rule(2222)),
+        change_outside: None,
+        import_id: Some(&|w: &Work| {
+            let g = w.attrs("aws_security_group.g")["id"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            format!("{g}_ingress_tcp_2222_2222_10.0.0.0/8")
+        }),
+        delete_outside: &|m, _id| {
+            let groups = block(
+                m.ec2()
+                    .describe_security_groups()
+                    .filters(
+                        Filter::builder()
+                            .name("ip-permission.from-port")
+                            .values("2222")
+                            .build(),
+                    )
+                    .send(),
+            )
+            .unwrap();
+            let g = groups.security_groups()[0].group_id().unwrap().to_string();
+            block(
+                m.ec2()
+                    .revoke_security_group_ingress()
+                    .group_id(g)
+                    .ip_permissions(
+                        aws_sdk_ec2::types::IpPermission::builder()
+                            .ip_protocol("tcp")
+                            .from_port(2222)
+                            .to_port(2222)
+                            .ip_ranges(
+                                aws_sdk_ec2::types::IpRange::builder()
+                                    .cidr_ip("10.0.0.0/8")
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .send(),
+            )
+            .unwrap();
         },
     });
 }
