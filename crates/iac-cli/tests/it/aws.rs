@@ -1023,6 +1023,9 @@ output "by_tag" { value = data.aws_vpc.by_tag.id == aws_vpc.tagged.id }
     assert!(r.stderr.contains("No VPC matches"), "{}", r.stderr);
 }
 
+/// Something done to an object behind iac's back, given its id.
+type OutsideChange = dyn Fn(&Moto, &str);
+
 /// One resource through its whole life against moto: create, no-op, update in
 /// place, replacement, a change outside iac, a deletion outside iac, destroy.
 struct Life<'a> {
@@ -1032,8 +1035,8 @@ struct Life<'a> {
     v2: Option<String>,
     /// A change that forces replacement, if the type has one.
     v3: Option<String>,
-    change_outside: Option<&'a dyn Fn(&Moto, &str)>,
-    delete_outside: &'a dyn Fn(&Moto, &str),
+    change_outside: Option<&'a OutsideChange>,
+    delete_outside: &'a OutsideChange,
     /// The id `iac import` takes, when it is not the object's id.
     import_id: Option<&'a dyn Fn(&Work) -> String>,
 }
