@@ -73,6 +73,49 @@ pub fn adjust_plan_sg(type_name: &str, prior: Option<&Value>, config: &Value, pl
     }
 }
 
+/// `root_block_device`: omitted means "as it is"; given, its open values come from the prior object.
+fn plan_root_block(prior: Option<&Value>, config: &Value, planned: &mut Value) {
+    let prior_block = prior.and_then(|p| {
+        p.get_attr("root_block_device")
+            .as_list()
+            .and_then(|l| l.first().cloned())
+    });
+    let configured = config
+        .get_attr("root_block_device")
+        .as_list()
+        .and_then(|l| l.first().cloned());
+    let v = match (configured, prior_block) {
+        (None, Some(pb)) => Value::List(vec![pb]),
+        (None, None) => {
+            if prior.is_some() {
+                Value::List(vec![])
+            } else {
+                Value::Unknown
+            }
+        }
+        (Some(cb), pb) => {
+            let mut b = cb.clone();
+            for k in [
+                "volume_size",
+                "volume_type",
+                "delete_on_termination",
+                "volume_id",
+                "device_name",
+            ] {
+                if b.get_attr(k).is_null() {
+                    let from_prior = pb
+                        .as_ref()
+                        .map(|p| p.get_attr(k).clone())
+                        .unwrap_or(Value::Unknown);
+                    set(&mut b, k, from_prior);
+                }
+            }
+            Value::List(vec![b])
+        }
+    };
+    set(planned, "root_block_device", v);
+}
+
 pub fn adjust_plan(
     type_name: &str,
     prior: Option<&Value>,
@@ -81,6 +124,7 @@ pub fn adjust_plan(
     rr: &mut Vec<Path>,
 ) {
     if type_name == "aws_instance" {
+        plan_root_block(prior, config, planned);
         if let Some(p) = prior {
             let replace_on_change =
                 config.get_attr("user_data_replace_on_change").as_bool() == Some(true);
@@ -523,6 +567,7 @@ fn instance_value(c: &Clients, i: &aws_sdk_ec2::types::Instance, keep: &Value) -
         ),
         ("tags", tags_value(i.tags())),
         ("user_data", keep.get_attr("user_data").clone()),
+        ("root_block_device", root_placeholder(i, keep)),
         (
             "user_data_replace_on_change",
             keep.get_attr("user_data_replace_on_change").clone(),
@@ -576,6 +621,196 @@ async fn wait_state(
     }
 }
 
+/// The root volume as far as the instance tells (size and type need DescribeVolumes).
+fn root_placeholder(i: &aws_sdk_ec2::types::Instance, keep: &Value) -> Value {
+    let root = i.root_device_name();
+    let Some(m) = i
+        .block_device_mappings()
+        .iter()
+        .find(|m| m.device_name().is_some() && m.device_name() == root)
+    else {
+        return Value::List(vec![]);
+    };
+    let prior = keep
+        .get_attr("root_block_device")
+        .as_list()
+        .and_then(|l| l.first().cloned())
+        .unwrap_or(Value::Null);
+    let ebs = m.ebs();
+    Value::List(vec![Value::map([
+        ("device_name", opt_str(m.device_name())),
+        ("volume_id", opt_str(ebs.and_then(|e| e.volume_id()))),
+        (
+            "delete_on_termination",
+            ebs.and_then(|e| e.delete_on_termination())
+                .map(Value::Bool)
+                .unwrap_or(Value::Null),
+        ),
+        ("volume_size", prior.get_attr("volume_size").clone()),
+        ("volume_type", prior.get_attr("volume_type").clone()),
+    ])])
+}
+
+/// Fills in root volume size and type with one DescribeVolumes call for all the values.
+async fn fill_root_volumes(c: &Clients, values: &mut [&mut Value]) -> Result<(), AttrDiagnostic> {
+    let ids: Vec<String> = values
+        .iter()
+        .filter_map(|v| {
+            v.get_attr("root_block_device")
+                .as_list()
+                .and_then(|l| l.first())
+                .and_then(|b| s(b, "volume_id"))
+        })
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let out = c
+        .ec2
+        .describe_volumes()
+        .set_volume_ids(Some(ids))
+        .send()
+        .await
+        .map_err(|e| sdk_err("DescribeVolumes", e))?;
+    let vols: BTreeMap<String, (Option<i32>, Option<String>)> = out
+        .volumes()
+        .iter()
+        .filter_map(|v| {
+            Some((
+                v.volume_id()?.to_string(),
+                (v.size(), v.volume_type().map(|t| t.as_str().to_string())),
+            ))
+        })
+        .collect();
+    for v in values.iter_mut() {
+        let Some(mut b) = v
+            .get_attr("root_block_device")
+            .as_list()
+            .and_then(|l| l.first().cloned())
+        else {
+            continue;
+        };
+        if let Some((size, ty)) = s(&b, "volume_id").and_then(|id| vols.get(&id)) {
+            set(
+                &mut b,
+                "volume_size",
+                size.map(|x| Value::Number(x as f64)).unwrap_or(Value::Null),
+            );
+            set(
+                &mut b,
+                "volume_type",
+                ty.clone().map(Value::String).unwrap_or(Value::Null),
+            );
+        }
+        set(v, "root_block_device", Value::List(vec![b]));
+    }
+    Ok(())
+}
+
+/// The block device mapping for a configured root volume (the device name comes from the image).
+async fn root_mapping(
+    c: &Clients,
+    p: &Value,
+) -> Result<Option<Vec<aws_sdk_ec2::types::BlockDeviceMapping>>, AttrDiagnostic> {
+    let Some(b) = p
+        .get_attr("root_block_device")
+        .as_list()
+        .and_then(|l| l.first().cloned())
+    else {
+        return Ok(None);
+    };
+    let image = c
+        .ec2
+        .describe_images()
+        .set_image_ids(s(p, "ami").map(|a| vec![a]))
+        .send()
+        .await
+        .map_err(|e| sdk_err("DescribeImages", e))?;
+    let device = image
+        .images()
+        .first()
+        .and_then(|i| i.root_device_name())
+        .unwrap_or("/dev/xvda")
+        .to_string();
+    let ebs = aws_sdk_ec2::types::EbsBlockDevice::builder()
+        .set_volume_size(b.get_attr("volume_size").as_f64().map(|n| n as i32))
+        .set_volume_type(
+            s(&b, "volume_type").map(|t| aws_sdk_ec2::types::VolumeType::from(t.as_str())),
+        )
+        .set_delete_on_termination(b.get_attr("delete_on_termination").as_bool())
+        .build();
+    Ok(Some(vec![aws_sdk_ec2::types::BlockDeviceMapping::builder(
+    )
+    .device_name(device)
+    .ebs(ebs)
+    .build()]))
+}
+
+/// Size and type change with ModifyVolume; delete_on_termination with the instance's mapping.
+async fn update_root_volume(
+    c: &Clients,
+    id: &str,
+    old: &Value,
+    p: &Value,
+) -> Result<(), AttrDiagnostic> {
+    let first = |v: &Value| {
+        v.get_attr("root_block_device")
+            .as_list()
+            .and_then(|l| l.first().cloned())
+    };
+    let (Some(o), Some(n)) = (first(old), first(p)) else {
+        return Ok(());
+    };
+    let Some(volume) = s(&o, "volume_id") else {
+        return Ok(());
+    };
+    let size_changed = n.get_attr("volume_size") != o.get_attr("volume_size")
+        && !n.get_attr("volume_size").is_null();
+    let type_changed = n.get_attr("volume_type") != o.get_attr("volume_type")
+        && !n.get_attr("volume_type").is_null();
+    if size_changed || type_changed {
+        c.ec2
+            .modify_volume()
+            .volume_id(&volume)
+            .set_size(if size_changed {
+                n.get_attr("volume_size").as_f64().map(|x| x as i32)
+            } else {
+                None
+            })
+            .set_volume_type(if type_changed {
+                s(&n, "volume_type").map(|t| aws_sdk_ec2::types::VolumeType::from(t.as_str()))
+            } else {
+                None
+            })
+            .send()
+            .await
+            .map_err(|e| sdk_err("ModifyVolume", e))?;
+    }
+    if let (Some(want), Some(device)) = (
+        n.get_attr("delete_on_termination").as_bool(),
+        s(&o, "device_name"),
+    ) {
+        if Some(want) != o.get_attr("delete_on_termination").as_bool() {
+            let spec = aws_sdk_ec2::types::InstanceBlockDeviceMappingSpecification::builder()
+                .device_name(device)
+                .ebs(
+                    aws_sdk_ec2::types::EbsInstanceBlockDeviceSpecification::builder()
+                        .delete_on_termination(want)
+                        .build(),
+                )
+                .build();
+            c.ec2
+                .modify_instance_attribute()
+                .instance_id(id)
+                .block_device_mappings(spec)
+                .send()
+                .await
+                .map_err(|e| sdk_err("ModifyInstanceAttribute", e))?;
+        }
+    }
+    Ok(())
+}
+
 fn user_data_b64(p: &Value) -> Option<String> {
     use base64::Engine as _;
     s(p, "user_data").map(|u| base64::engine::general_purpose::STANDARD.encode(u))
@@ -621,7 +856,9 @@ async fn create_instance(
             "arn",
             Value::String(format!("arn:aws:ec2:{}:{owner}:instance/{id}", region(c))),
         );
-        return Ok(Some(instance_value(c, &inst, &keep)));
+        let mut v = instance_value(c, &inst, &keep);
+        fill_root_volumes(c, &mut [&mut v]).await?;
+        return Ok(Some(v));
     }
     let groups: Option<Vec<String>> = p.get_attr("vpc_security_group_ids").as_list().map(|l| {
         l.iter()
@@ -639,6 +876,7 @@ async fn create_instance(
         .set_security_group_ids(groups.filter(|g| !g.is_empty()))
         .set_key_name(s(p, "key_name"))
         .set_user_data(user_data_b64(p))
+        .set_block_device_mappings(root_mapping(c, p).await?)
         .client_token(token)
         .tag_specifications(tag_spec(ResourceType::Instance, &tags_of(p), token))
         .send()
@@ -659,7 +897,9 @@ async fn create_instance(
         "arn",
         Value::String(format!("arn:aws:ec2:{}:{owner}:instance/{id}", region(c))),
     );
-    Ok(Some(instance_value(c, &inst, &keep)))
+    let mut v = instance_value(c, &inst, &keep);
+    fill_root_volumes(c, &mut [&mut v]).await?;
+    Ok(Some(v))
 }
 
 async fn update_instance(
@@ -669,6 +909,7 @@ async fn update_instance(
 ) -> Result<Option<Value>, AttrDiagnostic> {
     let id = s(old, "id").unwrap_or_default();
     update_tags(c, &id, old, p).await?;
+    update_root_volume(c, &id, old, p).await?;
     let type_changed = old.get_attr("instance_type") != p.get_attr("instance_type");
     let ud_changed = old.get_attr("user_data") != p.get_attr("user_data");
     if old.get_attr("vpc_security_group_ids") != p.get_attr("vpc_security_group_ids") {
@@ -739,7 +980,9 @@ async fn update_instance(
             format!("{id} no longer exists"),
         )
     })?;
-    Ok(Some(instance_value(c, &inst, p)))
+    let mut v = instance_value(c, &inst, p);
+    fill_root_volumes(c, &mut [&mut v]).await?;
+    Ok(Some(v))
 }
 
 async fn delete_instance(c: &Clients, old: &Value) -> Result<(), AttrDiagnostic> {
@@ -963,7 +1206,7 @@ async fn read_batch(
                 .send()
                 .await
                 .map_err(|e| classify("DescribeInstances", e))?;
-            Ok(out
+            let mut values: Vec<(String, Value)> = out
                 .reservations()
                 .iter()
                 .flat_map(|r| r.instances())
@@ -977,7 +1220,13 @@ async fn read_batch(
                     let id = i.instance_id().unwrap_or_default();
                     (id.to_string(), instance_value(c, i, keep(id)))
                 })
-                .collect())
+                .collect();
+            // Root volume sizes and types: one more call for the whole batch.
+            let mut refs: Vec<&mut Value> = values.iter_mut().map(|(_, v)| v).collect();
+            fill_root_volumes(c, &mut refs)
+                .await
+                .map_err(ReadErr::Other)?;
+            Ok(values)
         }
         other => Err(ReadErr::Other(AttrDiagnostic::error(
             Vec::new(),

@@ -141,6 +141,39 @@ pub fn provider_schema() -> ProviderSchema {
                 "key_name",
                 Attribute::optional(AttrType::String, "SSH key pair name.").force_new(),
             )
+            .block(
+                "root_block_device",
+                NestedBlock {
+                    nesting: Nesting::List,
+                    min_items: 0,
+                    max_items: Some(1),
+                    force_new: false,
+                    block: Schema::new("The root volume; size and type change in place.")
+                        .attr(
+                            "volume_size",
+                            Attribute::optional_computed(AttrType::Number, "Size in GiB."),
+                        )
+                        .attr(
+                            "volume_type",
+                            Attribute::optional_computed(AttrType::String, "gp3, gp2, io1, ..."),
+                        )
+                        .attr(
+                            "delete_on_termination",
+                            Attribute::optional_computed(
+                                AttrType::Bool,
+                                "Delete with the instance (default true).",
+                            ),
+                        )
+                        .attr(
+                            "volume_id",
+                            Attribute::computed(AttrType::String, "Volume id."),
+                        )
+                        .attr(
+                            "device_name",
+                            Attribute::computed(AttrType::String, "Device name."),
+                        ),
+                },
+            )
             .attr("tags", tags())
             .attr("id", Attribute::computed(AttrType::String, "Instance id."))
             .attr("arn", Attribute::computed(AttrType::String, "ARN."))

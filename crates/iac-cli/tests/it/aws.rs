@@ -1346,3 +1346,42 @@ fn life_of_a_security_group_rule() {
         },
     });
 }
+
+#[test]
+fn root_block_device_is_created_and_resized_in_place() {
+    let m = Moto::start();
+    let cfg = |size: u32| {
+        format!("resource \"aws_instance\" \"db\" {{\n  ami           = \"ami-12c6146b\"\n  instance_type = \"t3.micro\"\n  root_block_device {{\n    volume_size = {size}\n    volume_type = \"gp3\"\n  }}\n}}\n")
+    };
+    let w = Work::new(&cfg(10));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let root = w.attrs("aws_instance.db")["root_block_device"][0].clone();
+    let volume = root["volume_id"]
+        .as_str()
+        .expect("a root volume id")
+        .to_string();
+    let size = |m: &Moto| {
+        let out = block(m.ec2().describe_volumes().volume_ids(&volume).send()).unwrap();
+        (
+            out.volumes()[0].size(),
+            out.volumes()[0]
+                .volume_type()
+                .map(|t| t.as_str().to_string()),
+        )
+    };
+    assert_eq!(size(&m), (Some(10), Some("gp3".to_string())));
+    iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    w.write("main.tf", &cfg(20));
+    let r = iac(&w, &m, &["plan"]).ok();
+    assert!(
+        r.stdout
+            .contains("# aws_instance.db will be updated in-place"),
+        "{}",
+        r.stdout
+    );
+    let id = w.attrs("aws_instance.db")["id"].clone();
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert_eq!(size(&m).0, Some(20));
+    assert_eq!(w.attrs("aws_instance.db")["id"], id);
+    iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+}
