@@ -110,18 +110,22 @@ const NO_CREDENTIALS: &str = "No AWS credentials were found: set AWS_ACCESS_KEY_
 /// Builds the SDK clients from the provider block and the environment.
 pub async fn build_clients(config: &Value) -> Result<Clients, String> {
     let region_cfg = s(config, "region");
+    let profile = s(config, "profile");
+    let mut profile_region = aws_config::profile::ProfileFileRegionProvider::builder();
+    let mut profile_credentials = aws_config::profile::ProfileFileCredentialsProvider::builder();
+    if let Some(p) = &profile {
+        profile_region = profile_region.profile_name(p);
+        profile_credentials = profile_credentials.profile_name(p);
+    }
     let mut region = RegionProviderChain::first_try(region_cfg.map(aws_config::Region::new))
         .or_else(aws_config::environment::region::EnvironmentVariableRegionProvider::new())
-        .or_else(aws_config::profile::ProfileFileRegionProvider::builder().build());
+        .or_else(profile_region.build());
     region = region.or_else(aws_config::Region::from_static("us-east-1"));
     let credentials = CredentialsProviderChain::first_try(
         "environment",
         aws_config::environment::credentials::EnvironmentVariableCredentialsProvider::new(),
     )
-    .or_else(
-        "profile",
-        aws_config::profile::ProfileFileCredentialsProvider::builder().build(),
-    );
+    .or_else("profile", profile_credentials.build());
     if credentials.provide_credentials().await.is_err() {
         return Err(NO_CREDENTIALS.to_string());
     }
