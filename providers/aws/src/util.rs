@@ -117,10 +117,23 @@ pub async fn build_clients(config: &Value) -> Result<Clients, String> {
         profile_region = profile_region.profile_name(p);
         profile_credentials = profile_credentials.profile_name(p);
     }
-    let mut region = RegionProviderChain::first_try(region_cfg.map(aws_config::Region::new))
-        .or_else(aws_config::environment::region::EnvironmentVariableRegionProvider::new())
-        .or_else(profile_region.build());
-    region = region.or_else(aws_config::Region::from_static("us-east-1"));
+    // The provider block, then AWS_REGION, then the profile; an empty value counts as unset.
+    let env_region = RegionProviderChain::first_try(
+        aws_config::environment::region::EnvironmentVariableRegionProvider::new(),
+    )
+    .region()
+    .await
+    .filter(|r| !r.as_ref().is_empty());
+    let profile_region = RegionProviderChain::first_try(profile_region.build())
+        .region()
+        .await
+        .filter(|r| !r.as_ref().is_empty());
+    let region = region_cfg
+        .filter(|r| !r.is_empty())
+        .map(aws_config::Region::new)
+        .or(env_region)
+        .or(profile_region)
+        .unwrap_or_else(|| aws_config::Region::from_static("us-east-1"));
     let credentials = CredentialsProviderChain::first_try(
         "environment",
         aws_config::environment::credentials::EnvironmentVariableCredentialsProvider::new(),

@@ -1385,3 +1385,36 @@ fn root_block_device_is_created_and_resized_in_place() {
     assert_eq!(w.attrs("aws_instance.db")["id"], id);
     iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
 }
+
+#[test]
+fn credentials_from_a_named_profile() {
+    let m = Moto::start();
+    let w = Work::new("provider \"aws\" {\n  profile = \"iac-test\"\n}\nresource \"aws_vpc\" \"v\" {\n  cidr_block = \"10.140.0.0/16\"\n}\n");
+    w.write(
+        "creds",
+        "[iac-test]\naws_access_key_id = test\naws_secret_access_key = test\n",
+    );
+    w.write("config", "[profile iac-test]\nregion = eu-central-1\n");
+    let creds = w.path().join("creds").display().to_string();
+    let config = w.path().join("config").display().to_string();
+    let env = [
+        ("AWS_ENDPOINT_URL", m.endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", ""),
+        ("AWS_SECRET_ACCESS_KEY", ""),
+        ("AWS_REGION", ""),
+        ("AWS_SHARED_CREDENTIALS_FILE", creds.as_str()),
+        ("AWS_CONFIG_FILE", config.as_str()),
+    ];
+    w.iac_env(&["apply", "-auto-approve"], &env).ok();
+    assert!(w.attrs("aws_vpc.v")["arn"]
+        .as_str()
+        .unwrap()
+        .starts_with("arn:aws:ec2:eu-central-1:"));
+    w.write("main.tf", &w.read("main.tf").replace("iac-test", "nobody"));
+    let r = w.iac_env(&["plan"], &env).code(1);
+    assert!(
+        r.stderr.contains("No AWS credentials were found"),
+        "{}",
+        r.stderr
+    );
+}
