@@ -243,21 +243,9 @@ impl Default for State {
 
 type ParsedObject = (InstanceAddr, String, Option<String>, ResourceObject);
 
-fn object_from_json(r: &Json) -> Result<ParsedObject, String> {
-    let address = r
-        .get("address")
-        .and_then(Json::as_str)
-        .ok_or("a resource has no \"address\"")?;
-    let addr: InstanceAddr = address
-        .parse()
-        .map_err(|e| format!("invalid address: {e}"))?;
-    let provider = r
-        .get("provider")
-        .and_then(Json::as_str)
-        .unwrap_or("builtin")
-        .to_string();
-    let deposed = r.get("deposed").and_then(Json::as_str).map(String::from);
-    let object = ResourceObject {
+/// The object fields shared by state entries and journal records.
+fn resource_object(r: &Json) -> ResourceObject {
+    ResourceObject {
         attributes: from_json(r.get("attributes").unwrap_or(&Json::Null)),
         dependencies: r
             .get("dependencies")
@@ -273,7 +261,24 @@ fn object_from_json(r: &Json) -> Result<ParsedObject, String> {
             .and_then(Json::as_bool)
             .unwrap_or(false),
         tainted: r.get("status").and_then(Json::as_str) == Some("tainted"),
-    };
+    }
+}
+
+fn object_from_json(r: &Json) -> Result<ParsedObject, String> {
+    let address = r
+        .get("address")
+        .and_then(Json::as_str)
+        .ok_or("a resource has no \"address\"")?;
+    let addr: InstanceAddr = address
+        .parse()
+        .map_err(|e| format!("invalid address: {e}"))?;
+    let provider = r
+        .get("provider")
+        .and_then(Json::as_str)
+        .unwrap_or("builtin")
+        .to_string();
+    let deposed = r.get("deposed").and_then(Json::as_str).map(String::from);
+    let object = resource_object(r);
     Ok((addr, provider, deposed, object))
 }
 
@@ -318,23 +323,7 @@ impl StateOp {
                 let addr: InstanceAddr = address.parse().map_err(|e| format!("{e}"))?;
                 let object = match j.get("object") {
                     Some(Json::Null) | None => None,
-                    Some(o) => Some(ResourceObject {
-                        attributes: from_json(o.get("attributes").unwrap_or(&Json::Null)),
-                        dependencies: o
-                            .get("dependencies")
-                            .and_then(Json::as_array)
-                            .map(|a| {
-                                a.iter()
-                                    .filter_map(|d| d.as_str().map(String::from))
-                                    .collect()
-                            })
-                            .unwrap_or_default(),
-                        create_before_destroy: o
-                            .get("create_before_destroy")
-                            .and_then(Json::as_bool)
-                            .unwrap_or(false),
-                        tainted: o.get("status").and_then(Json::as_str) == Some("tainted"),
-                    }),
+                    Some(o) => Some(resource_object(o)),
                 };
                 Ok(StateOp::SetObject {
                     addr,

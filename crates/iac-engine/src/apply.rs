@@ -550,32 +550,8 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                     );
                 }
                 ANode::Config(cn) => match ev.graph.graph[cn].clone() {
-                    NodeKey::Var(p, name) => {
-                        ev.walk_variable_pub(&p, &name);
-                        finish(
-                            &g,
-                            n,
-                            true,
-                            &mut status,
-                            &mut waiting_on,
-                            &mut ready,
-                            &mut node_failed,
-                        );
-                    }
-                    NodeKey::Local(p, name) => {
-                        ev.walk_local_pub(&p, &name);
-                        finish(
-                            &g,
-                            n,
-                            true,
-                            &mut status,
-                            &mut waiting_on,
-                            &mut ready,
-                            &mut node_failed,
-                        );
-                    }
-                    NodeKey::Output(p, name) => {
-                        ev.walk_output_pub(&p, &name);
+                    value @ (NodeKey::Var(..) | NodeKey::Local(..) | NodeKey::Output(..)) => {
+                        ev.walk_value(&value);
                         finish(
                             &g,
                             n,
@@ -591,13 +567,7 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                         let m = tree[&p];
                         let r = &m.resources[&key];
                         let data = r.mode == Mode::Data;
-                        let rep = if r.count.is_some() {
-                            Repetition::Count
-                        } else if r.for_each.is_some() {
-                            Repetition::ForEach
-                        } else {
-                            Repetition::Single
-                        };
+                        let rep = Repetition::of(r);
                         let raddr = crate::plan::resource_addr(&p, r);
                         // Start from what state holds; changes overwrite.
                         let mut inst: BTreeMap<InstanceKey, Value> = if data {
@@ -1064,13 +1034,7 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
             if let ANode::Config(cn) = g[n] {
                 if let NodeKey::Resource(p, key) = ev.graph.graph[cn].clone() {
                     let r = &tree[&p].resources[&key];
-                    let rep = if r.count.is_some() {
-                        Repetition::Count
-                    } else if r.for_each.is_some() {
-                        Repetition::ForEach
-                    } else {
-                        Repetition::Single
-                    };
+                    let rep = Repetition::of(r);
                     let v = aggregate(rep, instance_values.get(&n).unwrap_or(&BTreeMap::new()));
                     ev.values.module(&p).resources.insert(key, v);
                 }

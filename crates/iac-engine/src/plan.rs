@@ -455,16 +455,14 @@ impl<'a> Planner<'a> {
             .insert(name.to_string(), v.mark_if(o.sensitive));
     }
 
-    pub(crate) fn walk_variable_pub(&mut self, path: &ModPath, name: &str) {
-        self.walk_variable(path, name)
-    }
-
-    pub(crate) fn walk_local_pub(&mut self, path: &ModPath, name: &str) {
-        self.walk_local(path, name)
-    }
-
-    pub(crate) fn walk_output_pub(&mut self, path: &ModPath, name: &str) {
-        self.walk_output(path, name)
+    /// Evaluates a variable, local or output node.
+    pub(crate) fn walk_value(&mut self, key: &NodeKey) {
+        match key {
+            NodeKey::Var(path, name) => self.walk_variable(path, name),
+            NodeKey::Local(path, name) => self.walk_local(path, name),
+            NodeKey::Output(path, name) => self.walk_output(path, name),
+            NodeKey::Resource(..) => {}
+        }
     }
 
     fn deps_of(&self, node: NodeIndex) -> Vec<String> {
@@ -497,16 +495,6 @@ impl<'a> Planner<'a> {
             .module(path)
             .resources
             .insert(key.to_string(), v);
-    }
-
-    fn repetition_of(r: &Resource) -> Repetition {
-        if r.count.is_some() {
-            Repetition::Count
-        } else if r.for_each.is_some() {
-            Repetition::ForEach
-        } else {
-            Repetition::Single
-        }
     }
 
     async fn walk_resource(&mut self, path: &ModPath, key: &str, node: NodeIndex) {
@@ -551,7 +539,7 @@ impl<'a> Planner<'a> {
         let schema = schema.clone();
         let targeted = self.targeted.as_ref().is_none_or(|t| t.contains(&node));
         if !targeted && !data {
-            let rep = Self::repetition_of(r);
+            let rep = Repetition::of(r);
             self.resource_from_state(path, key, &addr, rep);
             for a in self.prior.instances_of(&addr).map(|(a, _)| a) {
                 self.in_config.insert(a.clone());
@@ -1042,10 +1030,8 @@ pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -
         let order = p.graph.order.clone();
         for n in order {
             match p.graph.graph[n].clone() {
-                NodeKey::Var(path, name) => p.walk_variable(&path, &name),
-                NodeKey::Local(path, name) => p.walk_local(&path, &name),
-                NodeKey::Output(path, name) => p.walk_output(&path, &name),
                 NodeKey::Resource(path, key) => p.walk_resource(&path, &key, n).await,
+                value => p.walk_value(&value),
             }
         }
         // Whole resources removed from the configuration, and deposed objects.

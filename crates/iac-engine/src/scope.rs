@@ -76,6 +76,18 @@ pub enum Repetition {
     ForEach,
 }
 
+impl Repetition {
+    pub fn of(r: &iac_config::Resource) -> Repetition {
+        if r.count.is_some() {
+            Repetition::Count
+        } else if r.for_each.is_some() {
+            Repetition::ForEach
+        } else {
+            Repetition::Single
+        }
+    }
+}
+
 /// A resource's value as references see it: an object, a list or a map of instances.
 pub fn aggregate(rep: Repetition, instances: &BTreeMap<InstanceKey, Value>) -> Value {
     match rep {

@@ -1383,25 +1383,7 @@ pub async fn read_data(
                     .filter_map(|o| o.as_str().map(String::from))
                     .collect()
             });
-            let filters: Vec<Filter> = config
-                .get_attr("filter")
-                .as_list()
-                .unwrap_or(&[])
-                .iter()
-                .map(|f| {
-                    let values: Vec<String> = f
-                        .get_attr("values")
-                        .as_list()
-                        .unwrap_or(&[])
-                        .iter()
-                        .filter_map(|v| v.as_str().map(String::from))
-                        .collect();
-                    Filter::builder()
-                        .set_name(s(f, "name"))
-                        .set_values(Some(values))
-                        .build()
-                })
-                .collect();
+            let filters = lookup_filters(config);
             let out = c
                 .ec2
                 .describe_images()
