@@ -154,6 +154,29 @@ pub(crate) fn tag_spec(
         .build()
 }
 
+/// The id of the object an earlier create with this token made, if any (one
+/// DescribeTags call serves every resource type).
+pub(crate) async fn adopted_id(
+    c: &Clients,
+    token: &str,
+    kind: &str,
+) -> Result<Option<String>, AttrDiagnostic> {
+    let out = c
+        .ec2
+        .describe_tags()
+        .filters(Filter::builder().name("key").values(TOKEN_TAG).build())
+        .filters(Filter::builder().name("value").values(token).build())
+        .filters(Filter::builder().name("resource-type").values(kind).build())
+        .send()
+        .await
+        .map_err(|e| sdk_err("DescribeTags", e))?;
+    Ok(out
+        .tags()
+        .first()
+        .and_then(|t| t.resource_id())
+        .map(String::from))
+}
+
 pub(crate) fn token_filter(token: &str) -> Filter {
     Filter::builder()
         .name(format!("tag:{TOKEN_TAG}"))
@@ -331,15 +354,21 @@ async fn set_vpc_dns(
 }
 
 async fn create_vpc(c: &Clients, p: &Value, token: &str) -> Result<Option<Value>, AttrDiagnostic> {
-    let existing = c
-        .ec2
-        .describe_vpcs()
-        .filters(token_filter(token))
-        .send()
-        .await
-        .map_err(|e| sdk_err("DescribeVpcs", e))?;
-    let vpc = match existing.vpcs().first() {
-        Some(v) => v.clone(),
+    let adopted = match adopted_id(c, token, "vpc").await? {
+        Some(id) => {
+            let out = c
+                .ec2
+                .describe_vpcs()
+                .vpc_ids(id)
+                .send()
+                .await
+                .map_err(|e| sdk_err("DescribeVpcs", e))?;
+            out.vpcs().first().cloned()
+        }
+        None => None,
+    };
+    let vpc = match adopted {
+        Some(v) => v,
         None => {
             let out = c
                 .ec2
@@ -407,15 +436,21 @@ async fn create_subnet(
     p: &Value,
     token: &str,
 ) -> Result<Option<Value>, AttrDiagnostic> {
-    let existing = c
-        .ec2
-        .describe_subnets()
-        .filters(token_filter(token))
-        .send()
-        .await
-        .map_err(|e| sdk_err("DescribeSubnets", e))?;
-    let subnet = match existing.subnets().first() {
-        Some(sn) => sn.clone(),
+    let adopted = match adopted_id(c, token, "subnet").await? {
+        Some(id) => {
+            let out = c
+                .ec2
+                .describe_subnets()
+                .subnet_ids(id)
+                .send()
+                .await
+                .map_err(|e| sdk_err("DescribeSubnets", e))?;
+            out.subnets().first().cloned()
+        }
+        None => None,
+    };
+    let subnet = match adopted {
+        Some(sn) => sn,
         None => {
             let out = c
                 .ec2

@@ -4,7 +4,7 @@ use aws_sdk_ec2::types::{Filter, ResourceType, RouteOrigin};
 use iac_provider::AttrDiagnostic;
 use iac_value::Value;
 
-use crate::ec2::{classify, region, tag_spec, token_filter, update_tags, ReadErr};
+use crate::ec2::{adopted_id, classify, region, tag_spec, update_tags, ReadErr};
 use crate::util::{err_code, opt_str, s, sdk_err, set, tags_of, tags_value};
 use crate::Clients;
 
@@ -52,19 +52,8 @@ pub async fn create_igw(
     p: &Value,
     token: &str,
 ) -> Result<Option<Value>, AttrDiagnostic> {
-    let existing = c
-        .ec2
-        .describe_internet_gateways()
-        .filters(token_filter(token))
-        .send()
-        .await
-        .map_err(|e| sdk_err("DescribeInternetGateways", e))?;
-    let id = match existing
-        .internet_gateways()
-        .first()
-        .and_then(|g| g.internet_gateway_id())
-    {
-        Some(id) => id.to_string(),
+    let id = match adopted_id(c, token, "internet-gateway").await? {
+        Some(id) => id,
         None => {
             let out = c
                 .ec2
@@ -267,19 +256,8 @@ pub async fn create_rt(
     p: &Value,
     token: &str,
 ) -> Result<Option<Value>, AttrDiagnostic> {
-    let existing = c
-        .ec2
-        .describe_route_tables()
-        .filters(token_filter(token))
-        .send()
-        .await
-        .map_err(|e| sdk_err("DescribeRouteTables", e))?;
-    let id = match existing
-        .route_tables()
-        .first()
-        .and_then(|t| t.route_table_id())
-    {
-        Some(id) => id.to_string(),
+    let id = match adopted_id(c, token, "route-table").await? {
+        Some(id) => id,
         None => {
             let out = c
                 .ec2

@@ -6,7 +6,7 @@ use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType};
 use iac_provider::AttrDiagnostic;
 use iac_value::{format_number, Value};
 
-use crate::ec2::{delete_with_retry, region, tag_spec, token_filter, update_tags};
+use crate::ec2::{adopted_id, delete_with_retry, region, tag_spec, update_tags};
 use crate::util::{opt_str, s, sdk_err, set, tags_of, tags_value};
 use crate::Clients;
 
@@ -267,19 +267,8 @@ pub async fn create_group(
     p: &Value,
     token: &str,
 ) -> Result<Option<Value>, AttrDiagnostic> {
-    let existing = c
-        .ec2
-        .describe_security_groups()
-        .filters(token_filter(token))
-        .send()
-        .await
-        .map_err(|e| sdk_err("DescribeSecurityGroups", e))?;
-    let id = match existing
-        .security_groups()
-        .first()
-        .and_then(|g| g.group_id())
-    {
-        Some(id) => id.to_string(),
+    let id = match adopted_id(c, token, "security-group").await? {
+        Some(id) => id,
         None => {
             let name =
                 s(p, "name").unwrap_or_else(|| format!("iac-{}", &token[..token.len().min(20)]));

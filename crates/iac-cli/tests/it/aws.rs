@@ -1418,3 +1418,71 @@ fn credentials_from_a_named_profile() {
         r.stderr
     );
 }
+
+/// A create whose answer never came back (the process died while the request was
+/// in flight) is adopted on the next run through its token tag, not made twice.
+#[test]
+fn a_create_lost_in_flight_is_adopted_not_repeated() {
+    let m = Moto::start();
+    let slow = crate::proxy::Proxy::start_with(
+        &m.endpoint,
+        0,
+        Some((
+            "CreateSecurityGroup",
+            std::time::Duration::from_millis(1500),
+        )),
+    );
+    let w = Work::new(
+        "resource \"aws_vpc\" \"v\" {\n  cidr_block = \"10.150.0.0/16\"\n}\nresource \"aws_security_group\" \"g\" {\n  name   = \"lost-in-flight\"\n  vpc_id = aws_vpc.v.id\n}\n",
+    );
+    let mut cmd = w.command(&["apply", "-auto-approve"]);
+    for (k, v) in env_via(&m, &slow.endpoint) {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let journal = w.path().join("iac.tfstate.journal");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !std::fs::read_to_string(&journal)
+        .unwrap_or_default()
+        .contains("aws_vpc.v")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the VPC was never recorded"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The held request still reaches AWS: the group exists, but iac never heard of it.
+    std::thread::sleep(std::time::Duration::from_millis(2000));
+    let groups = || {
+        block(
+            m.ec2()
+                .describe_security_groups()
+                .filters(
+                    Filter::builder()
+                        .name("group-name")
+                        .values("lost-in-flight")
+                        .build(),
+                )
+                .send(),
+        )
+        .unwrap()
+        .security_groups()
+        .iter()
+        .filter_map(|g| g.group_id().map(String::from))
+        .collect::<Vec<_>>()
+    };
+    assert_eq!(groups().len(), 1, "the create reached AWS");
+    assert!(!w.addresses().contains(&"aws_security_group.g".to_string()));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let ids = groups();
+    assert_eq!(ids.len(), 1, "adopted, not created again");
+    assert_eq!(w.attrs("aws_security_group.g")["id"], ids[0].as_str());
+}
