@@ -75,6 +75,21 @@ impl Proxy {
     }
 }
 
+impl Proxy {
+    /// Calls whose action starts with `prefix` (such as "Describe").
+    pub fn count_prefix(&self, prefix: &str) -> usize {
+        self.calls
+            .lock()
+            .map(|c| {
+                c.iter()
+                    .filter(|(k, _)| k.starts_with(prefix))
+                    .map(|(_, n)| *n)
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+}
+
 impl Drop for Proxy {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
