@@ -424,7 +424,7 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
         input: &plan_input,
         tree: tree.clone(),
         graph: cgraph,
-        prior: prior_for_eval,
+        prior: std::borrow::Cow::Owned(prior_for_eval),
         fp: Fingerprinter::new(fp.salt().to_string()),
         values: Values::default(),
         changes: Vec::new(),

@@ -91,7 +91,7 @@ fn rename(addr: &InstanceAddr, from: &AddrPattern, to: &AddrPattern) -> Option<I
 /// Applies every moved block to `state`; returns new address → old address.
 pub fn apply_moves(
     tree: &BTreeMap<ModPath, &Module>,
-    state: &mut State,
+    state: &mut std::borrow::Cow<'_, State>,
     diags: &mut Diagnostics,
 ) -> BTreeMap<InstanceAddr, InstanceAddr> {
     let mut moved = BTreeMap::new();
@@ -133,8 +133,8 @@ pub fn apply_moves(
                     // Both exist: the move has already happened or clashes; leave it.
                     continue;
                 }
-                if let Some(inst) = state.resources.remove(&old) {
-                    state.resources.insert(new.clone(), inst);
+                if let Some(inst) = state.to_mut().resources.remove(&old) {
+                    state.to_mut().resources.insert(new.clone(), inst);
                     let origin = moved.remove(&old).unwrap_or(old);
                     moved.insert(new, origin);
                 }

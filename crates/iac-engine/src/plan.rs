@@ -128,7 +128,8 @@ pub(crate) struct Planner<'a> {
     pub input: &'a PlanInput<'a>,
     pub tree: BTreeMap<ModPath, &'a Module>,
     pub graph: Graph,
-    pub prior: State,
+    /// The refreshed prior state; copied only when refresh, moves or imports change it.
+    pub prior: std::borrow::Cow<'a, State>,
     pub fp: Fingerprinter,
     pub values: Values,
     pub changes: Vec<ResourceChange>,
@@ -651,8 +652,8 @@ impl<'a> Planner<'a> {
                 .filter(|a| **a != from_a)
                 .count();
             if others == 0 {
-                if let Some(inst) = self.prior.resources.remove(&from_a) {
-                    self.prior.resources.insert(to_a.clone(), inst);
+                if let Some(inst) = self.prior.to_mut().resources.remove(&from_a) {
+                    self.prior.to_mut().resources.insert(to_a.clone(), inst);
                     let origin = self.moved.remove(&from_a).unwrap_or(from_a);
                     self.moved.insert(to_a, origin);
                 }
@@ -951,7 +952,7 @@ impl<'a> Planner<'a> {
 pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -> PlanOutput {
     let tree = module_tree(input.module);
     let (graph, mut diags) = build_graph(input.module);
-    let mut prior = input.state.clone();
+    let mut prior = std::borrow::Cow::Borrowed(input.state);
     let mut drift = Vec::new();
     if !validate_only && !diags.has_errors() {
         diags.extend(
@@ -1162,7 +1163,7 @@ async fn import_objects(p: &mut Planner<'_>) {
             .next()
         {
             Some(Ok(Some(v))) => {
-                p.prior.resources.insert(
+                p.prior.to_mut().resources.insert(
                     to.clone(),
                     iac_state::InstanceState {
                         provider: provider.name().to_string(),

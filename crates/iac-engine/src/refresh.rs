@@ -10,7 +10,11 @@ use iac_value::Value;
 
 use crate::Providers;
 
-pub async fn refresh(providers: &Providers, state: &mut State) -> (Vec<Drift>, Diagnostics) {
+/// Copies the state only when something drifted.
+pub async fn refresh(
+    providers: &Providers,
+    state: &mut std::borrow::Cow<'_, State>,
+) -> (Vec<Drift>, Diagnostics) {
     let mut diags = Diagnostics::new();
     let mut drift = Vec::new();
     let fp = state.fingerprinter();
@@ -47,6 +51,7 @@ pub async fn refresh(providers: &Providers, state: &mut State) -> (Vec<Drift>, D
                 Ok(Some(after)) => {
                     if !fp.equivalent(&before, &after) {
                         if let Some(obj) = state
+                            .to_mut()
                             .resources
                             .get_mut(&addr)
                             .and_then(|i| i.current.as_mut())
@@ -61,10 +66,11 @@ pub async fn refresh(providers: &Providers, state: &mut State) -> (Vec<Drift>, D
                     }
                 }
                 Ok(None) => {
-                    if let Some(inst) = state.resources.get_mut(&addr) {
+                    let st = state.to_mut();
+                    if let Some(inst) = st.resources.get_mut(&addr) {
                         inst.current = None;
                         if inst.deposed.is_empty() {
-                            state.resources.remove(&addr);
+                            st.resources.remove(&addr);
                         }
                     }
                     drift.push(Drift {
