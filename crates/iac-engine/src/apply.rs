@@ -77,6 +77,18 @@ struct Op {
     started: Instant,
 }
 
+impl Op {
+    fn new(node: NodeIndex, change: usize, destroy: bool, deposed: Option<String>) -> Op {
+        Op {
+            node,
+            change,
+            destroy,
+            deposed,
+            started: Instant::now(),
+        }
+    }
+}
+
 /// The idempotency token for a change: the same plan gives the same token, so a
 /// retried or resumed create is recognised by providers that support tokens.
 fn idempotency_token(plan: &Plan, c: &ResourceChange) -> String {
@@ -654,16 +666,7 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                                 let fut =
                                     async move { provider.read_data(&ty, &config).await.map(Some) }
                                         .boxed_local();
-                                queued.push_back((
-                                    Op {
-                                        node: n,
-                                        change: i,
-                                        destroy: false,
-                                        deposed: None,
-                                        started: Instant::now(),
-                                    },
-                                    fut,
-                                ));
+                                queued.push_back((Op::new(n, i, false, None), fut));
                                 ops += 1;
                                 continue;
                             }
@@ -749,16 +752,7 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                                     .await
                             }
                             .boxed_local();
-                            queued.push_back((
-                                Op {
-                                    node: n,
-                                    change: i,
-                                    destroy: false,
-                                    deposed: None,
-                                    started: Instant::now(),
-                                },
-                                fut,
-                            ));
+                            queued.push_back((Op::new(n, i, false, None), fut));
                             ops += 1;
                         }
                         instance_values.insert(n, inst);
@@ -850,16 +844,7 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                             .await
                     }
                     .boxed_local();
-                    queued.push_back((
-                        Op {
-                            node: n,
-                            change: i,
-                            destroy: true,
-                            deposed,
-                            started: Instant::now(),
-                        },
-                        fut,
-                    ));
+                    queued.push_back((Op::new(n, i, true, deposed), fut));
                     pending_ops.insert(n, 1);
                 }
             }
