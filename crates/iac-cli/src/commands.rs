@@ -112,7 +112,6 @@ struct Loaded {
 
 fn load_config(ui: &Ui) -> Result<Result<Loaded, u8>> {
     let dir = std::env::current_dir()?;
-    let mut sources = SourceMap::default();
     if iac_config::module_files(&dir)
         .map(|f| f.is_empty())
         .unwrap_or(true)
@@ -123,7 +122,13 @@ fn load_config(ui: &Ui) -> Result<Result<Loaded, u8>> {
         );
         return Ok(Err(EXIT_ERROR));
     }
-    let (module, mut diags) = load_module(&dir, &mut sources);
+    let (module, mut diags, sources) = match load_with_deadline(&dir) {
+        Some(loaded) => loaded,
+        None => {
+            eprintln!("{}", parse_too_long(&dir));
+            return Ok(Err(EXIT_ERROR));
+        }
+    };
     if diags.has_errors() {
         // Report what the rest of the configuration gets wrong too, unless it could not be parsed.
         if !diags.iter().any(|d| d.code == "E0101") {
@@ -138,6 +143,36 @@ fn load_config(ui: &Ui) -> Result<Result<Loaded, u8>> {
         sources,
         dir,
     }))
+}
+
+fn parse_too_long(dir: &Path) -> String {
+    format!(
+        "Error: Parsing the configuration in {} took too long\n\nA file holds an expression the HCL parser handles badly, such as long runs of unary minus\nand parentheses (`2/2---(2/2---(...`). Simplify it. (The limit is {} s; IAC_PARSE_TIMEOUT sets it.)",
+        dir.display(),
+        parse_timeout().as_secs_f64()
+    )
+}
+
+fn parse_timeout() -> std::time::Duration {
+    std::env::var("IAC_PARSE_TIMEOUT")
+        .ok()
+        .and_then(|t| parse_duration(&t).ok())
+        .unwrap_or(std::time::Duration::from_secs(30))
+}
+
+/// Loads the module on another thread and gives up after the parse timeout: the
+/// parser can take exponential time on some pathological expressions (found by
+/// fuzzing), and a plan of untrusted code must not hang a CI job. The abandoned
+/// thread ends with the process.
+fn load_with_deadline(dir: &Path) -> Option<(Module, Diagnostics, SourceMap)> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let dir = dir.to_path_buf();
+    std::thread::spawn(move || {
+        let mut sources = SourceMap::default();
+        let (m, d) = load_module(&dir, &mut sources);
+        let _ = tx.send((m, d, sources));
+    });
+    rx.recv_timeout(parse_timeout()).ok()
 }
 
 fn env_name(p: &PlanArgs) -> Option<String> {
@@ -850,8 +885,10 @@ fn cmd_init(ui: &Ui, state: &StateArgs) -> Result<u8> {
 
 fn cmd_validate(ui: &Ui, json: bool) -> Result<u8> {
     let dir = std::env::current_dir()?;
-    let mut sources = SourceMap::default();
-    let (module, mut diags) = load_module(&dir, &mut sources);
+    let Some((module, mut diags, sources)) = load_with_deadline(&dir) else {
+        eprintln!("{}", parse_too_long(&dir));
+        return Ok(EXIT_ERROR);
+    };
     if !diags.iter().any(|d| d.code == "E0101") {
         diags.extend(validate_all(&module));
     }

@@ -120,3 +120,13 @@ fn garbage_input_never_panics() {
         );
     }
 }
+
+#[test]
+fn loading_has_a_deadline() {
+    // Found by the fuzzer: the HCL parser backtracks exponentially on this (seconds
+    // for 200 bytes); a run gives up after IAC_PARSE_TIMEOUT instead of hanging.
+    let w = Work::new("x = 2/2/2/2---(2/2/2---(2/2\n ----(2/2/2---(2/2/2---(2/2\n ----(2/2/2---(2/2\n ----(2/2/2/2--(--(2/2/2---(2/2\n ----(2/2/2/2--(2/2/2---(2/2/2---(_/ 3 % 2 - -1 == 1 ?(2/2\n ----(2/2/2/2--(2/2/2---(_/ 3 % 2 - -1 == 1 ? !t ----(");
+    let r = w.iac_env(&["validate"], &[("IAC_PARSE_TIMEOUT", "100ms")]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("took too long"), "{}", r.stderr);
+}
