@@ -5,7 +5,7 @@ use iac_provider::AttrDiagnostic;
 use iac_value::Value;
 
 use crate::ec2::{adopted_id, classify, region, tag_spec, update_tags, ReadErr};
-use crate::util::{err_code, opt_str, s, sdk_err, set, tags_of, tags_value};
+use crate::util::{deleted, err_code, opt_str, s, sdk_err, set, tags_of, tags_value};
 use crate::Clients;
 
 // ---- Internet gateway ----
@@ -130,17 +130,14 @@ pub async fn delete_igw(c: &Clients, old: &Value) -> Result<(), AttrDiagnostic> 
     if let Some(v) = s(old, "vpc_id") {
         detach(c, &id, &v).await?;
     }
-    match c
-        .ec2
-        .delete_internet_gateway()
-        .internet_gateway_id(&id)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if err_code(&e).is_some_and(|c| c.ends_with(".NotFound")) => Ok(()),
-        Err(e) => Err(sdk_err("DeleteInternetGateway", e)),
-    }
+    deleted(
+        "DeleteInternetGateway",
+        c.ec2
+            .delete_internet_gateway()
+            .internet_gateway_id(&id)
+            .send()
+            .await,
+    )
 }
 
 pub async fn read_igws(c: &Clients, ids: &[String]) -> Result<Vec<(String, Value)>, ReadErr> {
@@ -295,11 +292,10 @@ pub async fn update_rt(
 
 pub async fn delete_rt(c: &Clients, old: &Value) -> Result<(), AttrDiagnostic> {
     let id = s(old, "id").unwrap_or_default();
-    match c.ec2.delete_route_table().route_table_id(&id).send().await {
-        Ok(_) => Ok(()),
-        Err(e) if err_code(&e).is_some_and(|c| c.ends_with(".NotFound")) => Ok(()),
-        Err(e) => Err(sdk_err("DeleteRouteTable", e)),
-    }
+    deleted(
+        "DeleteRouteTable",
+        c.ec2.delete_route_table().route_table_id(&id).send().await,
+    )
 }
 
 pub async fn read_rts(c: &Clients, ids: &[String]) -> Result<Vec<(String, Value)>, ReadErr> {
@@ -339,17 +335,14 @@ pub async fn create_assoc(c: &Clients, p: &Value) -> Result<Option<Value>, AttrD
 }
 
 pub async fn delete_assoc(c: &Clients, old: &Value) -> Result<(), AttrDiagnostic> {
-    match c
-        .ec2
-        .disassociate_route_table()
-        .set_association_id(s(old, "id"))
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if err_code(&e).is_some_and(|c| c.ends_with(".NotFound")) => Ok(()),
-        Err(e) => Err(sdk_err("DisassociateRouteTable", e)),
-    }
+    deleted(
+        "DisassociateRouteTable",
+        c.ec2
+            .disassociate_route_table()
+            .set_association_id(s(old, "id"))
+            .send()
+            .await,
+    )
 }
 
 /// Associations, read in one call by their ids.

@@ -101,6 +101,21 @@ where
     AttrDiagnostic::error(Vec::new(), format!("{what} failed"), detail)
 }
 
+/// A delete that succeeded, or found the object already gone, is done.
+pub fn deleted<T, E>(
+    what: &str,
+    r: Result<T, aws_sdk_ec2::error::SdkError<E, aws_sdk_ec2::config::http::HttpResponse>>,
+) -> Result<(), AttrDiagnostic>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match r {
+        Ok(_) => Ok(()),
+        Err(e) if err_code(&e).is_some_and(|c| c.ends_with(".NotFound")) => Ok(()),
+        Err(e) => Err(sdk_err(what, e)),
+    }
+}
+
 pub fn attr_err(attr: &str, summary: &str, detail: impl Into<String>) -> AttrDiagnostic {
     AttrDiagnostic::error(vec![PathStep::Key(attr.to_string())], summary, detail)
 }
