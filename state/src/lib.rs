@@ -4,9 +4,11 @@
 
 mod document;
 mod local;
+mod lock;
 
 pub use document::{InstanceState, OutputState, ResourceObject, State, StateOp, STATE_VERSION};
-pub use local::{LocalBackend, LockGuard, LockInfo};
+pub use local::LocalBackend;
+pub use lock::{now_rfc3339, parse_rfc3339, LockGuard, LockInfo};
 
 use std::time::Duration;
 
@@ -34,6 +36,12 @@ pub enum StateError {
     LockIdMismatch { given: String, held: String },
     #[error("{0}")]
     Refused(String),
+    /// A conditional write found the stored state changed since it was read.
+    #[error("{0} changed since this run read it; another writer got in between, so this write was refused to keep their change. Run the command again.")]
+    Conflict(String),
+    /// A remote backend could not be reached or answered with an error.
+    #[error("{0}")]
+    Remote(String),
 }
 
 /// A place that keeps state: reads and writes snapshots, appends per-operation

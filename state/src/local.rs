@@ -6,65 +6,11 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::{Backend, State, StateError, StateOp};
-
-/// Who holds a lock, printed when someone else wants it.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct LockInfo {
-    #[serde(rename = "ID")]
-    pub id: String,
-    #[serde(rename = "Operation")]
-    pub operation: String,
-    #[serde(rename = "Who")]
-    pub who: String,
-    #[serde(rename = "Created")]
-    pub created: String,
-    #[serde(rename = "Version")]
-    pub version: String,
-    #[serde(rename = "Path")]
-    pub path: String,
-}
-
-impl std::fmt::Display for LockInfo {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "Lock Info:")?;
-        writeln!(f, "  ID:        {}", self.id)?;
-        writeln!(f, "  Path:      {}", self.path)?;
-        writeln!(f, "  Operation: {}", self.operation)?;
-        writeln!(f, "  Who:       {}", self.who)?;
-        writeln!(f, "  Version:   {}", self.version)?;
-        write!(f, "  Created:   {}", self.created)
-    }
-}
-
-/// Held while a run owns the state; dropping it releases the lock.
-pub struct LockGuard {
-    _file: Option<File>,
-    pub info: Option<LockInfo>,
-}
-
-impl LockGuard {
-    /// A guard for runs with `-lock=false`.
-    pub fn none() -> LockGuard {
-        LockGuard {
-            _file: None,
-            info: None,
-        }
-    }
-}
-
-impl Drop for LockGuard {
-    fn drop(&mut self) {
-        if let Some(f) = &self._file {
-            let _ = f.set_len(0);
-        }
-    }
-}
+use crate::{Backend, LockGuard, LockInfo, State, StateError, StateOp};
 
 pub struct LocalBackend {
     path: PathBuf,
@@ -82,39 +28,6 @@ fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
     let mut s = p.as_os_str().to_owned();
     s.push(suffix);
     PathBuf::from(s)
-}
-
-/// Current UTC time as RFC 3339, without a date library.
-pub fn now_rfc3339() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0) as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-fn who() -> String {
-    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    let host = std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "localhost".into());
-    format!("{user}@{host} (pid {})", std::process::id())
 }
 
 fn fsync_dir(path: &Path) {
@@ -256,14 +169,7 @@ impl Backend for LocalBackend {
                 .map_err(io(&lp))?;
             match f.try_lock() {
                 Ok(()) => {
-                    let info = LockInfo {
-                        id: iac_value::new_salt(),
-                        operation: operation.to_string(),
-                        who: who(),
-                        created: now_rfc3339(),
-                        version: env!("CARGO_PKG_VERSION").to_string(),
-                        path: self.path.display().to_string(),
-                    };
+                    let info = LockInfo::new(operation, &self.path.display().to_string());
                     f.set_len(0).map_err(io(&lp))?;
                     f.write_all(
                         serde_json::to_string_pretty(&info)
@@ -272,21 +178,15 @@ impl Backend for LocalBackend {
                     )
                     .map_err(io(&lp))?;
                     f.sync_data().map_err(io(&lp))?;
-                    return Ok(LockGuard {
-                        _file: Some(f),
-                        info: Some(info),
-                    });
+                    return Ok(LockGuard::new(info, move || {
+                        let _ = f.set_len(0);
+                    }));
                 }
                 Err(std::fs::TryLockError::WouldBlock) => {
                     if Instant::now() >= deadline {
                         let text = std::fs::read_to_string(&lp).unwrap_or_default();
-                        let info = serde_json::from_str(&text).unwrap_or(LockInfo {
-                            id: "unknown".into(),
-                            operation: "unknown".into(),
-                            who: "another process".into(),
-                            created: "unknown".into(),
-                            version: "unknown".into(),
-                            path: self.path.display().to_string(),
+                        let info = serde_json::from_str(&text).unwrap_or_else(|_| {
+                            LockInfo::unknown(&self.path.display().to_string())
                         });
                         return Err(StateError::Locked(info));
                     }

@@ -46,6 +46,9 @@ pub struct StateArgs {
     /// How long to wait for the state lock, such as 30s or 2m (default 0s: fail at once).
     #[arg(long = "lock-timeout", value_name = "DURATION", default_value = "0s")]
     pub lock_timeout: String,
+    /// Environment: its own state (workspace) and env/NAME.tfvars; shown in plan headers (also IAC_ENV).
+    #[arg(short = 'e', long = "env", value_name = "NAME")]
+    pub env: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -69,9 +72,6 @@ pub struct PlanArgs {
     /// Plan to destroy every object in state.
     #[arg(long)]
     pub destroy: bool,
-    /// Environment name, shown in the plan header (also IAC_ENV).
-    #[arg(short = 'e', long = "env", value_name = "NAME")]
-    pub env: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -80,6 +80,19 @@ pub enum Command {
     Init {
         #[command(flatten)]
         state: StateArgs,
+        /// Backend setting KEY=VALUE, or a file of `key = value` lines. Repeatable;
+        /// overrides the backend block.
+        #[arg(long = "backend-config", value_name = "KEY=VALUE|FILE")]
+        backend_config: Vec<String>,
+        /// Copy the state from the previously initialized backend to the new one.
+        #[arg(long = "migrate-state")]
+        migrate_state: bool,
+        /// Use the backend as now configured, without copying any state.
+        #[arg(long)]
+        reconfigure: bool,
+        /// With -migrate-state: replace state already in the new backend without asking.
+        #[arg(long = "force-copy")]
+        force_copy: bool,
     },
     /// Check the configuration: syntax, references, types, schemas.
     Validate {
@@ -268,6 +281,11 @@ const LONG: &[&str] = &[
     "recursive",
     "raw",
     "force",
+    "backend-config",
+    "migrate-state",
+    "reconfigure",
+    "force-copy",
+    "markdown",
     "help",
     "version",
 ];

@@ -35,7 +35,22 @@ pub fn run(cli: Cli) -> Result<u8> {
     }
     let ui = Ui::new(cli.no_color);
     match cli.command {
-        Command::Init { state } => cmd_init(&ui, &state),
+        Command::Init {
+            state,
+            backend_config,
+            migrate_state,
+            reconfigure,
+            force_copy,
+        } => cmd_init(
+            &ui,
+            InitArgs {
+                state: &state,
+                backend_config: &backend_config,
+                migrate_state,
+                reconfigure,
+                force_copy,
+            },
+        ),
         Command::Validate { json } => cmd_validate(&ui, json),
         Command::Fmt {
             check,
@@ -176,18 +191,32 @@ fn load_with_deadline(dir: &Path) -> Option<(Module, Diagnostics, SourceMap)> {
 }
 
 fn env_name(p: &PlanArgs) -> Option<String> {
-    p.env
+    env_of(&p.state)
+}
+
+fn env_of(args: &StateArgs) -> Option<String> {
+    args.env
         .clone()
         .or_else(|| std::env::var("IAC_ENV").ok())
         .filter(|e| !e.is_empty())
 }
 
-fn state_path(dir: &Path, args: &StateArgs, env: Option<&str>) -> PathBuf {
-    match (&args.state, env) {
-        (Some(p), _) => p.clone(),
-        (None, Some(e)) => dir.join("iac.tfstate.d").join(e).join("iac.tfstate"),
-        (None, None) => dir.join("iac.tfstate"),
+/// Opens the state for a command: `-state=PATH` (a local file), else the
+/// backend recorded by `iac init`, else the local file in `dir`.
+fn open_backend(dir: &Path, args: &StateArgs, env: Option<&str>) -> Result<Box<dyn Backend>> {
+    if let Some(p) = &args.state {
+        return Ok(Box::new(LocalBackend::new(p.clone())));
     }
+    crate::backend::recorded_or_local(dir)?.open(dir, env)
+}
+
+/// Stops a command whose configuration declares another backend than the one recorded at init.
+fn check_backend(loaded: &Loaded, args: &StateArgs) -> Result<()> {
+    if args.state.is_some() {
+        return Ok(());
+    }
+    crate::backend::check_matches(&loaded.module, &loaded.dir, &loaded.sources)
+        .map_err(|m| anyhow!(m.trim_start_matches("Error: ").to_string()))
 }
 
 fn take_lock(backend: &dyn Backend, args: &StateArgs, op: &str) -> Result<LockGuard> {
@@ -198,11 +227,34 @@ fn take_lock(backend: &dyn Backend, args: &StateArgs, op: &str) -> Result<LockGu
         parse_duration(&args.lock_timeout).map_err(|e| anyhow!("invalid -lock-timeout: {e}"))?;
     match backend.lock(op, timeout) {
         Ok(g) => Ok(g),
-        Err(StateError::Locked(info)) => bail!(
-            "Error acquiring the state lock\n\n{info}\n\niac takes a lock so that two runs never write the same state at once. Wait for the other run, retry with -lock-timeout=DURATION to wait for it, or, if it crashed, run `iac force-unlock {}`.",
-            info.id
-        ),
+        Err(StateError::Locked(info)) => {
+            let stale_after = std::env::var("IAC_LOCK_STALE_AFTER")
+                .ok()
+                .and_then(|t| parse_duration(&t).ok())
+                .unwrap_or(std::time::Duration::from_secs(3600));
+            let stale = match info.age() {
+                Some(age) if age >= stale_after => format!(
+                    "\n\nThis lock is {} old, older than {} (IAC_LOCK_STALE_AFTER): it is probably stale, left by a run that crashed or was killed.",
+                    human_duration(age),
+                    human_duration(stale_after)
+                ),
+                _ => String::new(),
+            };
+            bail!(
+                "Error acquiring the state lock\n\n{info}{stale}\n\niac takes a lock so that two runs never write the same state at once. Wait for the other run, retry with -lock-timeout=DURATION to wait for it, or, if it crashed, run `iac force-unlock {}`.",
+                info.id
+            )
+        }
         Err(e) => Err(e.into()),
+    }
+}
+
+fn human_duration(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..=119 => format!("{s}s"),
+        120..=7199 => format!("{}m", s / 60),
+        _ => format!("{}h{}m", s / 3600, s % 3600 / 60),
     }
 }
 
@@ -370,7 +422,7 @@ struct Planned {
     state: State,
     vars: HashMap<String, Value>,
     loaded: Loaded,
-    backend: LocalBackend,
+    backend: Box<dyn Backend>,
     lock: LockGuard,
     env: Option<String>,
     targets: Vec<AddrPattern>,
@@ -381,11 +433,11 @@ fn make_plan(ui: &Ui, p: &PlanArgs, destroy: bool, op: &str) -> Result<Result<Pl
     let (targets, replace) = parse_targets(p)?;
     let mode = mode_of(p, destroy)?;
     let dir = std::env::current_dir()?;
-    let backend = LocalBackend::new(state_path(&dir, &p.state, env.as_deref()));
-    let lock = take_lock(&backend, &p.state, op)?;
+    let backend = open_backend(&dir, &p.state, env.as_deref())?;
+    let lock = take_lock(&*backend, &p.state, op)?;
     // Read the state on another core while the configuration is parsed.
     let (loaded, state) = std::thread::scope(|s| {
-        let reader = s.spawn(|| read_state(&backend));
+        let reader = s.spawn(|| read_state(&*backend));
         let loaded = load_config(ui);
         let state = reader
             .join()
@@ -396,6 +448,7 @@ fn make_plan(ui: &Ui, p: &PlanArgs, destroy: bool, op: &str) -> Result<Result<Pl
         Ok(l) => l,
         Err(c) => return Ok(Err(c)),
     };
+    check_backend(&loaded, &p.state)?;
     let state = state?;
     let vars = match variables(ui, &mut loaded, &p.vars, env.as_deref())? {
         Ok(v) => v,
@@ -735,7 +788,7 @@ fn cmd_apply(
             vars: &vars,
             plan: &plan,
             state,
-            backend: &backend,
+            backend: &*backend,
             parallelism,
             env: env.as_deref(),
         },
@@ -826,8 +879,14 @@ fn cmd_apply_saved(ui: &Ui, p: &PlanArgs, path: &Path, parallelism: usize) -> Re
     if ui.diagnostics(&problems, &sources) {
         return Ok(EXIT_ERROR);
     }
-    let backend = LocalBackend::new(state_path(&dir, &p.state, env.as_deref()));
-    let lock = take_lock(&backend, &p.state, "apply")?;
+    if p.state.state.is_none() {
+        if let Err(m) = crate::backend::check_matches(&module, &dir, &sources) {
+            eprintln!("{m}");
+            return Ok(EXIT_ERROR);
+        }
+    }
+    let backend = open_backend(&dir, &p.state, env.as_deref())?;
+    let lock = take_lock(&*backend, &p.state, "apply")?;
     let state = match backend.read().context("cannot read state")? {
         Some(s) => s,
         None => State {
@@ -856,7 +915,7 @@ fn cmd_apply_saved(ui: &Ui, p: &PlanArgs, path: &Path, parallelism: usize) -> Re
             vars: &vars,
             plan: &file.plan,
             state,
-            backend: &backend,
+            backend: &*backend,
             parallelism,
             env: env.as_deref(),
         },
@@ -865,20 +924,105 @@ fn cmd_apply_saved(ui: &Ui, p: &PlanArgs, path: &Path, parallelism: usize) -> Re
     Ok(code)
 }
 
-fn cmd_init(ui: &Ui, state: &StateArgs) -> Result<u8> {
-    let loaded = match load_config(ui)? {
+pub struct InitArgs<'a> {
+    pub state: &'a StateArgs,
+    pub backend_config: &'a [String],
+    pub migrate_state: bool,
+    pub reconfigure: bool,
+    pub force_copy: bool,
+}
+
+fn cmd_init(ui: &Ui, a: InitArgs<'_>) -> Result<u8> {
+    use crate::backend::{self as bk, BackendSpec, Record};
+    let mut loaded = match load_config(ui)? {
         Ok(l) => l,
         Err(c) => return Ok(c),
     };
-    let backend = LocalBackend::new(state_path(&loaded.dir, state, None));
-    if let Some(b) = &loaded.module.backend {
-        eprintln!(
-            "Warning: backend \"{}\" is not supported yet; using the {}",
-            b.kind,
-            backend.describe()
-        );
+    let dir = loaded.dir.clone();
+    let (declared, diags) = bk::declared(&loaded.module, &dir);
+    if ui.diagnostics(&diags, &loaded.sources) {
+        return Ok(EXIT_ERROR);
     }
-    println!("Using the {}.", backend.describe());
+    if declared.is_none() && !a.backend_config.is_empty() {
+        bail!("-backend-config needs a backend block to add to, such as:\n\n  terraform {{\n    backend \"s3\" {{}}\n  }}");
+    }
+    let mut spec = declared.clone().unwrap_or_else(BackendSpec::local);
+    bk::merge_backend_config(&mut spec, a.backend_config, &mut loaded.sources)?;
+    let env = env_of(a.state);
+    let old = bk::read_record(&dir)?
+        .map(|r| r.spec)
+        .unwrap_or_else(BackendSpec::local);
+    let new_backend = spec
+        .open(&dir, env.as_deref())
+        .with_context(|| format!("cannot open the {} backend", spec.describe()))?;
+    // Reading checks that the backend is reachable and the credentials work.
+    let existing = new_backend
+        .read()
+        .with_context(|| format!("cannot read the state from the {}", new_backend.describe()))?;
+    if old != spec && !a.reconfigure {
+        let old_backend = old.open(&dir, env.as_deref())?;
+        let old_state = old_backend.read().with_context(|| {
+            format!("cannot read the state from the {}", old_backend.describe())
+        })?;
+        let worth_moving = old_state
+            .as_ref()
+            .is_some_and(|s| !s.resources.is_empty() || !s.outputs.is_empty());
+        if let (true, Some(st)) = (worth_moving, old_state) {
+            if !a.migrate_state {
+                eprintln!(
+                    "Error: Backend configuration changed\n\nThe {} holds a state with {} resource instance(s), and the configuration now uses the {}.\nRun `iac init -migrate-state` to copy the state there, or `iac init -reconfigure` to use the new backend without it.",
+                    old_backend.describe(),
+                    st.resources.len(),
+                    new_backend.describe()
+                );
+                return Ok(EXIT_ERROR);
+            }
+            let _old_lock = take_lock(&*old_backend, a.state, "migrate")?;
+            let _new_lock = take_lock(&*new_backend, a.state, "migrate")?;
+            if let Some(there) = new_backend.read()? {
+                let nonempty = !there.resources.is_empty() || !there.outputs.is_empty();
+                if nonempty && there.lineage != st.lineage && !a.force_copy {
+                    eprintln!(
+                        "Error: The new backend already has a state\n\nThe {} holds another state (lineage {}, serial {}, {} resource instance(s)). Copying would replace it. Move it away first, or run again with -force-copy to replace it.",
+                        new_backend.describe(),
+                        there.lineage,
+                        there.serial,
+                        there.resources.len()
+                    );
+                    return Ok(EXIT_ERROR);
+                }
+            }
+            new_backend.write(&st)?;
+            let copied = new_backend.read()?.ok_or_else(|| {
+                anyhow!("the state written to the new backend cannot be read back")
+            })?;
+            if copied.lineage != st.lineage
+                || copied.serial != st.serial
+                || copied.resources.len() != st.resources.len()
+            {
+                bail!("the state read back from the new backend differs from the one copied; the old state is untouched in the {}", old_backend.describe());
+            }
+            println!(
+                "Copied the state ({} resource instance(s), serial {}) from the {} to the {}.\nThe old copy is left in place; remove it when you no longer need it.",
+                st.resources.len(),
+                st.serial,
+                old_backend.describe(),
+                new_backend.describe()
+            );
+        } else if a.migrate_state {
+            println!("No state to migrate from the {}.", old_backend.describe());
+        }
+    } else if existing.is_none() && a.migrate_state {
+        println!("No state to migrate.");
+    }
+    bk::write_record(
+        &dir,
+        &Record {
+            declared: bk::declared_digest(declared.as_ref()),
+            spec,
+        },
+    )?;
+    println!("Using the {}.", new_backend.describe());
     println!("\n{}", ui.green("iac has been successfully initialized!"));
     Ok(EXIT_OK)
 }
@@ -939,10 +1083,19 @@ fn validate_all(module: &Module) -> Diagnostics {
     diags
 }
 
-fn open_state_for(args: &StateArgs) -> Result<LocalBackend> {
+/// The state for commands that do not otherwise read the configuration.
+fn open_state_for(args: &StateArgs) -> Result<Box<dyn Backend>> {
     let dir = std::env::current_dir()?;
-    let env = std::env::var("IAC_ENV").ok().filter(|e| !e.is_empty());
-    Ok(LocalBackend::new(state_path(&dir, args, env.as_deref())))
+    let env = env_of(args);
+    if args.state.is_none() && crate::backend::read_record(&dir)?.is_none() {
+        // Not initialized: make sure the configuration does not declare a remote
+        // backend, or this would quietly show an empty local state.
+        if let Some((module, _, sources)) = load_with_deadline(&dir) {
+            crate::backend::check_matches(&module, &dir, &sources)
+                .map_err(|m| anyhow!(m.trim_start_matches("Error: ").to_string()))?;
+        }
+    }
+    open_backend(&dir, args, env.as_deref())
 }
 
 fn render_object(addr: &str, v: &Value) -> String {
@@ -1130,7 +1283,7 @@ fn cmd_state(cmd: StateCommand) -> Result<u8> {
         }
         StateCommand::Rm { state, addresses } => {
             let backend = open_state_for(&state)?;
-            let _lock = take_lock(&backend, &state, "state rm")?;
+            let _lock = take_lock(&*backend, &state, "state rm")?;
             let mut s = backend.read()?.unwrap_or_default();
             let pats = addresses
                 .iter()
@@ -1160,7 +1313,7 @@ fn cmd_state(cmd: StateCommand) -> Result<u8> {
             destination,
         } => {
             let backend = open_state_for(&state)?;
-            let _lock = take_lock(&backend, &state, "state mv")?;
+            let _lock = take_lock(&*backend, &state, "state mv")?;
             let mut s = backend.read()?.unwrap_or_default();
             let from: AddrPattern = source.parse().map_err(|e| anyhow!("{e}"))?;
             let to: AddrPattern = destination.parse().map_err(|e| anyhow!("{e}"))?;
@@ -1221,7 +1374,7 @@ fn cmd_state(cmd: StateCommand) -> Result<u8> {
         }
         StateCommand::Push { state, force, path } => {
             let backend = open_state_for(&state)?;
-            let _lock = take_lock(&backend, &state, "state push")?;
+            let _lock = take_lock(&*backend, &state, "state push")?;
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
             let j: serde_json::Value =
@@ -1249,14 +1402,15 @@ fn cmd_import(ui: &Ui, va: &VarArgs, args: &StateArgs, address: &str, id: &str) 
         Ok(l) => l,
         Err(c) => return Ok(c),
     };
-    let env = std::env::var("IAC_ENV").ok().filter(|e| !e.is_empty());
+    let env = env_of(args);
+    check_backend(&loaded, args)?;
     let vars = match variables(ui, &mut loaded, va, env.as_deref())? {
         Ok(v) => v,
         Err(c) => return Ok(c),
     };
-    let backend = LocalBackend::new(state_path(&loaded.dir, args, env.as_deref()));
-    let _lock = take_lock(&backend, args, "import")?;
-    let mut state = read_state(&backend)?;
+    let backend = open_backend(&loaded.dir, args, env.as_deref())?;
+    let _lock = take_lock(&*backend, args, "import")?;
+    let mut state = read_state(&*backend)?;
     let rt = runtime()?;
     match rt.block_on(engine().import_object(&loaded.module, &vars, &state, &addr, id)) {
         Ok(inst) => {

@@ -1,6 +1,7 @@
 //! The `iac` command. The only crate that prints, reads the environment or exits.
 
 mod args;
+mod backend;
 mod commands;
 mod fmt;
 mod ui;
