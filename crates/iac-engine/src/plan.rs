@@ -498,6 +498,36 @@ impl<'a> Planner<'a> {
             .insert(key.to_string(), v);
     }
 
+    /// With `-target` naming instances of this resource (and no target naming
+    /// the whole resource or a module around it), just those instance keys.
+    fn targeted_keys(&self, addr: &ResourceAddr) -> Option<HashSet<InstanceKey>> {
+        let mut keys = HashSet::new();
+        for t in self.input.targets {
+            if !addr.module.starts_with(&t.module) {
+                continue;
+            }
+            match &t.resource {
+                None => return None,
+                Some((mode, ty, name)) => {
+                    if t.module.len() == addr.module.len()
+                        && *mode == addr.mode
+                        && *ty == addr.ty
+                        && *name == addr.name
+                    {
+                        match &t.key {
+                            None => return None,
+                            Some(k) => {
+                                keys.insert(k.clone());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Not named by any target: planned whole, as a dependency of one.
+        (!keys.is_empty()).then_some(keys)
+    }
+
     async fn walk_resource(&mut self, path: &ModPath, key: &str, node: NodeIndex) {
         let m = self.tree[path];
         let r = &m.resources[key];
@@ -570,9 +600,17 @@ impl<'a> Planner<'a> {
         let deps = self.deps_of(node);
         let mut instances: BTreeMap<InstanceKey, Value> = BTreeMap::new();
         let configured: HashSet<InstanceKey> = keys.iter().map(|(k, _)| k.clone()).collect();
+        let only = self.targeted_keys(&addr);
         for (ik, each) in keys {
             let iaddr = addr.instance(ik.clone());
             self.in_config.insert(iaddr.clone());
+            if only.as_ref().is_some_and(|o| !o.contains(&ik)) {
+                // Another instance of a targeted resource: left as it is in state.
+                if let Some(o) = self.prior.current(&iaddr) {
+                    instances.insert(ik, o.attributes.clone());
+                }
+                continue;
+            }
             let mut ds = Vec::new();
             let rc = ResourceCtx {
                 r,
@@ -614,6 +652,7 @@ impl<'a> Planner<'a> {
                 .instances_of(&addr)
                 .map(|(a, _)| a)
                 .filter(|a| !configured.contains(&a.key))
+                .filter(|a| only.as_ref().is_none_or(|o| o.contains(&a.key)))
                 .cloned()
                 .collect();
             for a in stale {
