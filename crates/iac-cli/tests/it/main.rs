@@ -1,10 +1,12 @@
 //! End-to-end tests: the `iac` binary on real files and state.
 
 mod moto;
+mod pg;
 mod proxy;
 mod support;
 
 mod aws;
+mod backends;
 mod diagnostics;
 mod functions;
 mod lifecycle;

@@ -128,6 +128,53 @@ impl Moto {
     }
 }
 
+impl Moto {
+    /// An S3 client of our own (path-style, as moto needs on loopback).
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .force_path_style(true)
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "test", "test", None, None, "test",
+            ))
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    pub fn create_bucket(&self, name: &str) {
+        let s3 = self.s3();
+        let name = name.to_string();
+        block(async move { s3.create_bucket().bucket(name).send().await }).expect("create bucket");
+    }
+
+    /// An object's body, or None when it does not exist.
+    pub fn get_object(&self, bucket: &str, key: &str) -> Option<String> {
+        let s3 = self.s3();
+        let (bucket, key) = (bucket.to_string(), key.to_string());
+        block(async move {
+            let out = s3.get_object().bucket(bucket).key(key).send().await.ok()?;
+            let bytes = out.body.collect().await.ok()?.into_bytes();
+            Some(String::from_utf8_lossy(&bytes).to_string())
+        })
+    }
+
+    pub fn put_object(&self, bucket: &str, key: &str, body: &str) {
+        let s3 = self.s3();
+        let (bucket, key, body) = (bucket.to_string(), key.to_string(), body.to_string());
+        block(async move {
+            s3.put_object()
+                .bucket(bucket)
+                .key(key)
+                .body(body.into_bytes().into())
+                .send()
+                .await
+        })
+        .expect("put object");
+    }
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
