@@ -127,6 +127,21 @@ pub enum Command {
         /// Print the plan as JSON (schemas/plan.schema.json) instead of text.
         #[arg(long)]
         json: bool,
+        /// Also write the plan as a pull-request comment in Markdown to FILE.
+        #[arg(long, value_name = "FILE")]
+        markdown: Option<PathBuf>,
+    },
+    /// Check whether the real objects still match the state and the configuration.
+    /// Exit 0: no drift; 2: drift; 1: error. Changes nothing.
+    Drift {
+        #[command(flatten)]
+        plan: PlanArgs,
+        /// Print the report as JSON (the plan format, with `drift_detected`).
+        #[arg(long)]
+        json: bool,
+        /// Also write the report as Markdown to FILE.
+        #[arg(long, value_name = "FILE")]
+        markdown: Option<PathBuf>,
     },
     /// Apply the changes (or exactly a saved plan).
     Apply {
@@ -154,6 +169,9 @@ pub enum Command {
     Show {
         #[arg(long)]
         json: bool,
+        /// Print a saved plan as a pull-request comment in Markdown.
+        #[arg(long)]
+        markdown: bool,
         #[command(flatten)]
         state: StateArgs,
         planfile: Option<PathBuf>,

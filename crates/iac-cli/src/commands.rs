@@ -63,7 +63,22 @@ pub fn run(cli: Cli) -> Result<u8> {
             out,
             detailed_exitcode,
             json,
-        } => cmd_plan(&ui, &plan, out.as_deref(), detailed_exitcode, json),
+            markdown,
+        } => cmd_plan(
+            &ui,
+            &plan,
+            PlanOutputs {
+                out: out.as_deref(),
+                detailed: detailed_exitcode,
+                json,
+                markdown: markdown.as_deref(),
+            },
+        ),
+        Command::Drift {
+            plan,
+            json,
+            markdown,
+        } => cmd_drift(&ui, &plan, json, markdown.as_deref()),
         Command::Apply {
             plan,
             auto_approve,
@@ -80,9 +95,10 @@ pub fn run(cli: Cli) -> Result<u8> {
         } => cmd_apply(&ui, &plan, auto_approve, parallelism, true),
         Command::Show {
             json,
+            markdown,
             state,
             planfile,
-        } => cmd_show(&ui, json, &state, planfile.as_deref()),
+        } => cmd_show(&ui, json, markdown, &state, planfile.as_deref()),
         Command::Output {
             json,
             raw,
@@ -515,7 +531,39 @@ fn relative_to(path: &Path, base: &Path) -> PathBuf {
     out
 }
 
-fn cmd_plan(ui: &Ui, p: &PlanArgs, out: Option<&Path>, detailed: bool, json: bool) -> Result<u8> {
+struct PlanOutputs<'a> {
+    out: Option<&'a Path>,
+    detailed: bool,
+    json: bool,
+    markdown: Option<&'a Path>,
+}
+
+/// The JSON plan, with the environment it was made for.
+fn plan_json(plan: &Plan, env: Option<&str>) -> serde_json::Value {
+    let mut j = render_json(plan);
+    j["environment"] = serde_json::json!(env.unwrap_or("default"));
+    j
+}
+
+fn plan_markdown(plan: &Plan, env: Option<&str>, title: &str, hint: Option<&str>) -> String {
+    iac_plan::render_markdown(
+        plan,
+        &iac_plan::MarkdownOptions {
+            environment: env,
+            title,
+            limit: iac_plan::MARKDOWN_LIMIT,
+            full_plan_hint: hint,
+        },
+    )
+}
+
+fn cmd_plan(ui: &Ui, p: &PlanArgs, o: PlanOutputs<'_>) -> Result<u8> {
+    let PlanOutputs {
+        out,
+        detailed,
+        json,
+        markdown,
+    } = o;
     let planned = match make_plan(ui, p, false, "plan")? {
         Ok(x) => x,
         Err(c) => return Ok(c),
@@ -523,10 +571,21 @@ fn cmd_plan(ui: &Ui, p: &PlanArgs, out: Option<&Path>, detailed: bool, json: boo
     if json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&render_json(&planned.plan))?
+            serde_json::to_string_pretty(&plan_json(&planned.plan, planned.env.as_deref()))?
         );
     } else {
         print_plan(ui, &planned.plan, planned.env.as_deref());
+    }
+    if let Some(md) = markdown {
+        let hint = out.map(|o| format!("iac show {}", o.display()));
+        let text = plan_markdown(
+            &planned.plan,
+            planned.env.as_deref(),
+            "plan",
+            hint.as_deref(),
+        );
+        std::fs::write(md, text)
+            .with_context(|| format!("cannot write the Markdown comment to {}", md.display()))?;
     }
     if let Some(path) = out {
         let loaded = &planned.loaded;
@@ -552,6 +611,7 @@ fn cmd_plan(ui: &Ui, p: &PlanArgs, out: Option<&Path>, detailed: bool, json: boo
             targets: planned.targets.iter().map(|t| t.to_string()).collect(),
             fingerprint_salt: planned.state.fingerprint_salt.clone(),
             prior_digest: state_digest(&planned.state),
+            environment: planned.env.clone(),
         };
         let mut text = serde_json::to_string(&file.to_json())?;
         text.push('\n');
@@ -583,6 +643,53 @@ fn cmd_plan(ui: &Ui, p: &PlanArgs, out: Option<&Path>, detailed: bool, json: boo
     Ok(code)
 }
 
+fn cmd_drift(ui: &Ui, p: &PlanArgs, json: bool, markdown: Option<&Path>) -> Result<u8> {
+    if p.destroy || p.refresh_only || !p.refresh {
+        bail!("drift always refreshes and plans normally; -destroy, -refresh-only and -refresh=false do not apply");
+    }
+    let planned = match make_plan(ui, p, false, "drift")? {
+        Ok(x) => x,
+        Err(c) => return Ok(c),
+    };
+    let plan = &planned.plan;
+    let env = planned.env.as_deref();
+    let changed_outside = plan.drift.len();
+    let pending = plan.has_changes();
+    let drifted = changed_outside > 0 || pending;
+    if json {
+        let mut j = plan_json(plan, env);
+        j["drift_detected"] = serde_json::json!(drifted);
+        println!("{}", serde_json::to_string_pretty(&j)?);
+    } else {
+        print_plan(ui, plan, env);
+        if drifted {
+            println!(
+                "\nDrift detected: {changed_outside} object(s) changed outside of iac; {}.",
+                if pending {
+                    iac_plan::summary_line(plan)
+                        .trim_start_matches("Plan: ")
+                        .trim_end_matches('.')
+                        .to_string()
+                        + " to match the configuration again"
+                } else {
+                    "the configuration needs no action for them".to_string()
+                }
+            );
+        } else {
+            println!("No drift: the real objects match the state and the configuration.");
+        }
+    }
+    if let Some(md) = markdown {
+        let text = plan_markdown(plan, env, "drift report", None);
+        std::fs::write(md, text)
+            .with_context(|| format!("cannot write the Markdown report to {}", md.display()))?;
+    }
+    let code = if drifted { EXIT_CHANGES } else { EXIT_OK };
+    let Planned { lock, .. } = planned;
+    drop(lock);
+    Ok(code)
+}
+
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new()
@@ -595,6 +702,47 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     f.write_all(bytes)?;
     f.sync_all()?;
     Ok(())
+}
+
+/// Operations under way, for the "Still creating..." lines of long applies.
+type Running = std::sync::Mutex<std::collections::BTreeMap<String, (Action, std::time::Instant)>>;
+
+fn progress_interval() -> std::time::Duration {
+    std::env::var("IAC_PROGRESS_INTERVAL")
+        .ok()
+        .and_then(|t| parse_duration(&t).ok())
+        .filter(|d| !d.is_zero())
+        .unwrap_or(std::time::Duration::from_secs(10))
+}
+
+fn still_running(running: &Running) {
+    let Ok(r) = running.lock() else { return };
+    for (addr, (action, since)) in r.iter() {
+        let verb = match action {
+            Action::Create => "creating",
+            Action::Update => "modifying",
+            Action::Delete => "destroying",
+            Action::Read => "reading",
+            _ => "working",
+        };
+        println!(
+            "{addr}: Still {verb}... [{}s elapsed]",
+            since.elapsed().as_secs()
+        );
+    }
+    let _ = std::io::stdout().flush();
+}
+
+fn track_event(running: &Running, ev: &ApplyEvent) {
+    let Ok(mut r) = running.lock() else { return };
+    match ev {
+        ApplyEvent::Started { addr, action, .. } => {
+            r.insert(addr.clone(), (*action, std::time::Instant::now()));
+        }
+        ApplyEvent::Finished { addr, .. } => {
+            r.remove(addr);
+        }
+    }
 }
 
 fn print_event(ev: ApplyEvent) {
@@ -667,6 +815,22 @@ fn run_apply(ui: &Ui, job: ApplyJob<'_>) -> Result<u8> {
     let rt = runtime()?;
     let cancel = Arc::new(AtomicBool::new(false));
     let c2 = cancel.clone();
+    let running: Arc<Running> = Arc::default();
+    let ticker = {
+        let running = running.clone();
+        let every = progress_interval();
+        rt.spawn(async move {
+            let mut t = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            loop {
+                t.tick().await;
+                still_running(&running);
+            }
+        })
+    };
+    let on_event = |ev: ApplyEvent| {
+        track_event(&running, &ev);
+        print_event(ev);
+    };
     let outcome = rt.block_on(async {
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
@@ -688,10 +852,11 @@ fn run_apply(ui: &Ui, job: ApplyJob<'_>) -> Result<u8> {
                 parallelism,
                 cancel: cancel.clone(),
                 workspace: env.unwrap_or("default"),
-                on_event: &print_event,
+                on_event: &on_event,
             })
             .await
     });
+    ticker.abort();
     let failed = ui.diagnostics(&outcome.diagnostics, sources);
     let verb = if plan.mode == PlanMode::Destroy {
         "Destroy"
@@ -1130,7 +1295,16 @@ fn render_object(addr: &str, v: &Value) -> String {
     out
 }
 
-fn cmd_show(ui: &Ui, json: bool, state_args: &StateArgs, planfile: Option<&Path>) -> Result<u8> {
+fn cmd_show(
+    ui: &Ui,
+    json: bool,
+    markdown: bool,
+    state_args: &StateArgs,
+    planfile: Option<&Path>,
+) -> Result<u8> {
+    if markdown && planfile.is_none() {
+        bail!("-markdown shows a saved plan: iac show -markdown PLANFILE");
+    }
     if let Some(path) = planfile {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read plan file {}", path.display()))?;
@@ -1140,7 +1314,13 @@ fn cmd_show(ui: &Ui, json: bool, state_args: &StateArgs, planfile: Option<&Path>
         if json {
             println!(
                 "{}",
-                serde_json::to_string_pretty(&render_json(&file.plan))?
+                serde_json::to_string_pretty(&plan_json(&file.plan, file.environment.as_deref()))?
+            );
+        } else if markdown {
+            let hint = format!("iac show {}", path.display());
+            print!(
+                "{}",
+                plan_markdown(&file.plan, file.environment.as_deref(), "plan", Some(&hint))
             );
         } else {
             print!(

@@ -28,6 +28,8 @@ pub struct PlanFile {
     /// A digest of the prior state's content, so a plan made before an
     /// interrupted apply (same serial, other content) is refused too.
     pub prior_digest: String,
+    /// The environment (`-e`) the plan was made for.
+    pub environment: Option<String>,
 }
 
 #[derive(Debug)]
@@ -187,6 +189,7 @@ impl PlanFile {
             "prior_serial": self.plan.prior_serial,
             "fingerprint_salt": self.fingerprint_salt,
             "prior_digest": self.prior_digest,
+            "environment": self.environment,
             "targets": self.targets,
             "variables": variables,
             "resource_changes": changes,
@@ -362,6 +365,10 @@ impl PlanFile {
                 .unwrap_or_default(),
             fingerprint_salt: s("fingerprint_salt"),
             prior_digest: s("prior_digest"),
+            environment: j
+                .get("environment")
+                .and_then(Json::as_str)
+                .map(String::from),
         })
     }
 }

@@ -4,11 +4,13 @@
 mod action;
 mod file;
 mod render_json;
+mod render_markdown;
 mod render_text;
 
 pub use action::{decide_action, ActionInputs};
 pub use file::{PlanFile, PlanFileError, PlanVariable, PLAN_FORMAT};
 pub use render_json::render_json;
+pub use render_markdown::{render_markdown, MarkdownOptions, DEFAULT_LIMIT as MARKDOWN_LIMIT};
 pub use render_text::{render_text, summary_line, TextOptions};
 
 use std::collections::BTreeMap;
