@@ -7,6 +7,7 @@ mod support;
 
 mod aws;
 mod backends;
+mod ci;
 mod diagnostics;
 mod functions;
 mod lifecycle;

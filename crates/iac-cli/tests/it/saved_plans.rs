@@ -61,7 +61,10 @@ output "pw" {
 "#,
     );
     let env = [("IAC_VAR_db_password", secret)];
-    let plan = w.iac_env(&["plan", "-out=p.plan"], &env).ok();
+    let plan = w
+        .iac_env(&["plan", "-out=p.plan", "-markdown=comment.md"], &env)
+        .ok();
+    let shown_md = w.iac(&["show", "-markdown", "p.plan"]).ok();
     assert!(plan.stdout.contains("(sensitive value)"), "{}", plan.stdout);
     let json = w.iac_env(&["plan", "-json"], &env).ok();
     // Without the secret the saved plan cannot be applied.
@@ -98,6 +101,8 @@ output "pw" {
         w.read("iac.tfstate"),
         w.read("iac.tfstate.backup"),
         w.read("p.plan"),
+        w.read("comment.md"),
+        shown_md.stdout,
         plan.stdout,
         plan.stderr,
         json.stdout,

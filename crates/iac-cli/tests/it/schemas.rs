@@ -73,7 +73,7 @@ fn check(schema: &Json, v: &Json, path: &str, errs: &mut Vec<String>) {
     }
 }
 
-fn schema(name: &str) -> Json {
+pub fn schema(name: &str) -> Json {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../schemas")
         .join(name);
@@ -81,7 +81,7 @@ fn schema(name: &str) -> Json {
 }
 
 #[track_caller]
-fn assert_valid(schema: &Json, doc: &Json) {
+pub fn assert_valid(schema: &Json, doc: &Json) {
     let mut errs = Vec::new();
     check(schema, doc, "$", &mut errs);
     assert!(errs.is_empty(), "{}\n{doc:#}", errs.join("\n"));
