@@ -198,3 +198,33 @@ fn long_operations_report_progress_while_they_run() {
         "{stdout}"
     );
 }
+
+#[test]
+fn the_example_ci_flow_runs_against_moto() {
+    let m = crate::moto::Moto::start();
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut c = std::process::Command::new("bash");
+    c.arg(root.join("examples/ci/run-locally.sh"))
+        .env("IAC", crate::support::bin());
+    for (k, v) in m.env() {
+        c.env(k, v);
+    }
+    let out = c.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.ends_with("CI flow passed.\n"), "{stdout}");
+    // The workflows run the same commands as the script.
+    let wf = |name: &str| {
+        std::fs::read_to_string(root.join("examples/ci/.github/workflows").join(name)).unwrap()
+    };
+    assert!(wf("iac-plan.yml")
+        .contains("-out=plan.bin \\\n            -markdown=comment.md -detailed-exitcode"));
+    assert!(wf("iac-apply.yml").contains("iac apply -auto-approve -input=false -lock-timeout=10m"));
+    assert!(
+        wf("iac-drift.yml").contains("iac drift -input=false -lock-timeout=5m -markdown=drift.md")
+    );
+}
