@@ -1491,3 +1491,45 @@ fn a_create_lost_in_flight_is_adopted_not_repeated() {
     assert_eq!(ids.len(), 1, "adopted, not created again");
     assert_eq!(w.attrs("aws_security_group.g")["id"], ids[0].as_str());
 }
+
+#[test]
+fn one_object_deleted_outside_is_the_only_one_reported() {
+    // A batched read that hits a missing id fails as a whole, and the error may
+    // name the wrong id (moto names a live one about half the time): each id
+    // reported missing is confirmed on its own before it counts as deleted.
+    let m = Moto::start();
+    let w = Work::new(
+        r#"
+resource "aws_vpc" "main" {
+  cidr_block = "10.30.0.0/16"
+}
+resource "aws_subnet" "s" {
+  count      = 8
+  vpc_id     = aws_vpc.main.id
+  cidr_block = cidrsubnet(aws_vpc.main.cidr_block, 8, count.index)
+}
+"#,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    for i in [0, 3, 5, 7] {
+        let id = w.attrs(&format!("aws_subnet.s[{i}]"))["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        block(m.ec2().delete_subnet().subnet_id(id).send()).unwrap();
+        let r = iac(&w, &m, &["plan"]).ok();
+        let deleted: Vec<&str> = r
+            .stdout
+            .lines()
+            .filter(|l| l.ends_with("has been deleted"))
+            .collect();
+        assert_eq!(
+            deleted,
+            vec![format!("  # aws_subnet.s[{i}] has been deleted").as_str()],
+            "{}",
+            r.stdout
+        );
+        assert_eq!(r.summary(), "Plan: 1 to add, 0 to change, 0 to destroy.");
+        iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    }
+}

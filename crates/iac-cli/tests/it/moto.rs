@@ -54,6 +54,24 @@ fn ensure_installed() -> PathBuf {
     python
 }
 
+/// A free loopback port never handed out before in this process: two tests
+/// that got the same port from the kernel would share one emulator.
+pub fn fresh_port() -> u16 {
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .expect("bind")
+            .local_addr()
+            .expect("addr")
+            .port();
+        let mut given = GIVEN.lock().unwrap();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
+}
+
 fn http(endpoint_port: u16, request: &str) -> Option<String> {
     let mut s = TcpStream::connect(("127.0.0.1", endpoint_port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
@@ -66,11 +84,7 @@ fn http(endpoint_port: u16, request: &str) -> Option<String> {
 impl Moto {
     pub fn start() -> Moto {
         let python = ensure_installed();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .expect("bind")
-            .local_addr()
-            .expect("addr")
-            .port();
+        let port = fresh_port();
         let child = Command::new(python)
             .args([
                 "-m",
@@ -92,6 +106,12 @@ impl Moto {
         loop {
             let r = http(port, "GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
             if r.is_some_and(|r| r.starts_with("HTTP/1.0 200") || r.starts_with("HTTP/1.1 200")) {
+                // Answered, but by ours? A server that lost the race for the port exits.
+                std::thread::sleep(Duration::from_millis(200));
+                let mut m = m;
+                if m.child.try_wait().ok().flatten().is_some() {
+                    return Moto::start();
+                }
                 return m;
             }
             assert!(

@@ -43,6 +43,8 @@ fn cluster() -> &'static Cluster {
              else $bin/pg_ctl -D '{data}' -m immediate stop; fi; rm -rf $(dirname '{data}')",
             pid = std::process::id()
         );
+        // Outlives this process on purpose: it is what stops the cluster.
+        #[allow(clippy::zombie_processes)]
         Command::new("setsid")
             .args(["bash", "-c", &stop])
             .stdout(std::process::Stdio::null())
