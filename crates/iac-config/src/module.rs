@@ -325,7 +325,8 @@ fn decode_body(module: &mut Module, body: Body, diags: &mut Diagnostics) {
                 "E0107",
                 format!("Unexpected attribute \"{}\" at the top level", a.name),
             )
-            .with_span(a.name_span, "only blocks are allowed here"),
+            .with_span(a.name_span, "only blocks are allowed here")
+            .with_help("iac reads every *.tf and *.hcl file in the module directory as configuration; name a variables file *.tfvars and a -backend-config file *.tfbackend"),
         );
     }
     for b in body.blocks {

@@ -456,8 +456,16 @@ fn environments_get_their_own_state_object() {
     let m = Moto::start();
     m.create_bucket(BUCKET);
     let r = s3_remote(&m);
-    let w = Work::new(&eight(&s3_block()));
-    r.run(&w, &["init"]).ok();
+    // The bucket comes from a -backend-config file, as teams keep one per account.
+    let w = Work::new(&eight(&s3_block().replace("bucket = \"tfstate\"", "")));
+    w.write("s3.tfbackend", "bucket = \"tfstate\"\n");
+    let missing = r.run(&w, &["init"]).code(1);
+    assert!(
+        missing.stderr.contains("needs `bucket`"),
+        "{}",
+        missing.stderr
+    );
+    r.run(&w, &["init", "-backend-config=s3.tfbackend"]).ok();
     r.run(&w, &["apply", "-auto-approve", "-e", "staging"]).ok();
     assert!(m.get_object(BUCKET, KEY).is_none());
     let staged = m
