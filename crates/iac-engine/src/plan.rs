@@ -733,6 +733,7 @@ impl<'a> Planner<'a> {
                 requires_replace: Vec::new(),
                 dependencies: deps,
                 create_before_destroy: obj.create_before_destroy,
+                notes: Vec::new(),
             });
             self.actions.insert(addr.clone(), self.changes.len() - 1);
         }
@@ -781,6 +782,7 @@ impl<'a> Planner<'a> {
                 requires_replace: Vec::new(),
                 dependencies: deps.to_vec(),
                 create_before_destroy: false,
+                notes: Vec::new(),
             });
             planned
         }
@@ -881,6 +883,7 @@ impl<'a> Planner<'a> {
         }
         let mut planned = resp.planned;
         let requires_replace = resp.requires_replace;
+        let mut notes = resp.notes;
         let mut changed = prior_val
             .map(|p| changed_paths(p, &planned, &self.fp))
             .unwrap_or_default();
@@ -924,6 +927,7 @@ impl<'a> Planner<'a> {
                 config: &config,
             });
             planned = fresh.planned;
+            notes = fresh.notes;
             if r.lifecycle.prevent_destroy {
                 self.prevent_destroy_error(r, addr);
             }
@@ -945,6 +949,7 @@ impl<'a> Planner<'a> {
             requires_replace,
             dependencies: deps.to_vec(),
             create_before_destroy: r.lifecycle.create_before_destroy,
+            notes,
         });
         planned
     }
@@ -1091,6 +1096,7 @@ pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -
     if input.mode == PlanMode::RefreshOnly {
         p.changes.clear();
     }
+    check_deletes(&mut p);
     errored |= p.diags.has_errors();
     let outputs = if input.mode == PlanMode::Destroy {
         p.prior
@@ -1257,7 +1263,45 @@ fn push_deposed(p: &mut Planner<'_>) {
             requires_replace: Vec::new(),
             dependencies: obj.dependencies,
             create_before_destroy: true,
+            notes: Vec::new(),
         });
+    }
+}
+
+/// Asks each provider whether the objects the plan deletes (or replaces) may be
+/// deleted as they stand, so a refusal comes at plan time, not halfway through an apply.
+fn check_deletes(p: &mut Planner<'_>) {
+    let mut found = Vec::new();
+    for c in &p.changes {
+        if !(c.action == Action::Delete || c.action.is_replace())
+            || c.addr.resource.mode != ResourceMode::Managed
+        {
+            continue;
+        }
+        let Some(before) = &c.before else { continue };
+        let Some((provider, _)) = p.engine.providers.for_type(&c.addr.resource.ty, false) else {
+            continue;
+        };
+        for d in provider.check_delete(&c.addr.resource.ty, before) {
+            let mut diag = Diagnostic::error(
+                "E0706",
+                format!("{} cannot be destroyed: {}", c.addr, d.summary),
+            );
+            if !d.detail.is_empty() {
+                diag = diag.with_help(d.detail.clone());
+            }
+            if let Some(r) = p
+                .tree
+                .get(&c.addr.resource.module)
+                .and_then(|m| m.resources.get(&format!("{}.{}", c.addr.resource.ty, c.addr.resource.name)))
+            {
+                diag = diag.with_span(r.span, "declared here");
+            }
+            found.push(diag);
+        }
+    }
+    for d in found {
+        p.diags.push(d);
     }
 }
 

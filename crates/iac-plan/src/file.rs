@@ -148,6 +148,7 @@ impl PlanFile {
                     "before": v(&c.before),
                     "after": v(&c.after),
                     "requires_replace": c.requires_replace.iter().map(path_json).collect::<Vec<_>>(),
+                    "notes": c.notes,
                     "dependencies": c.dependencies,
                     "create_before_destroy": c.create_before_destroy,
                 })
@@ -246,6 +247,15 @@ impl PlanFile {
                 reason: reason_from(c.get("reason").unwrap_or(&Json::Null)),
                 before: opt_v(c.get("before")),
                 after: opt_v(c.get("after")),
+                notes: c
+                    .get("notes")
+                    .and_then(Json::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|d| d.as_str().map(String::from))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
                 requires_replace: c
                     .get("requires_replace")
                     .and_then(Json::as_array)

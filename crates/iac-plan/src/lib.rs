@@ -147,6 +147,8 @@ pub struct ResourceChange {
     /// Resource addresses this instance depends on (for apply ordering).
     pub dependencies: Vec<String>,
     pub create_before_destroy: bool,
+    /// What the provider says the change will do beyond the diff (downtime, ...).
+    pub notes: Vec<String>,
 }
 
 #[derive(Clone, Debug)]

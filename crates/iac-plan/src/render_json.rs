@@ -67,6 +67,9 @@ pub fn render_json(plan: &Plan) -> Json {
                 },
                 "reason": c.reason.describe(&c.addr),
             });
+            if !c.notes.is_empty() {
+                j["notes"] = json!(c.notes);
+            }
             if let Some(code) = c.reason.code() {
                 j["action_reason"] = json!(code);
             }

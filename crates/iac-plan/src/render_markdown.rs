@@ -101,7 +101,7 @@ pub fn render_markdown(plan: &Plan, opts: &MarkdownOptions<'_>) -> String {
             .filter(|c| pred(c.action))
             .map(|c| {
                 let reason = c.reason.describe(&c.addr);
-                if reason.is_empty() {
+                let mut item = if reason.is_empty() {
                     format!("`{}`", c.addr)
                 } else {
                     format!(
@@ -109,7 +109,11 @@ pub fn render_markdown(plan: &Plan, opts: &MarkdownOptions<'_>) -> String {
                         c.addr,
                         reason.trim_start_matches('(').trim_end_matches(')')
                     )
+                };
+                for n in &c.notes {
+                    item.push_str(&format!(" (**{n}**)"));
                 }
+                item
             })
             .collect()
     };

@@ -256,6 +256,9 @@ fn render_change(out: &mut String, p: &Palette, c: &ResourceChange) {
     if !reason.is_empty() && c.action != Action::Create {
         let _ = writeln!(out, "  # (because {reason})");
     }
+    for n in &c.notes {
+        let _ = writeln!(out, "  # Note: {n}");
+    }
     let sym = symbol(c.action);
     let pad = if sym.len() == 1 { "  " } else { "" };
     let _ = writeln!(out, "{pad}{} {}", colored(p, sym), header(&c.addr));

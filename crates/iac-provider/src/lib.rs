@@ -215,6 +215,9 @@ pub struct PlanResponse {
     /// Attributes whose change forces replacement.
     pub requires_replace: Vec<Path>,
     pub diagnostics: Vec<AttrDiagnostic>,
+    /// What the change will do that the diff does not show, for the plan
+    /// ("the database restarts: a few minutes of downtime").
+    pub notes: Vec<String>,
 }
 
 pub struct ApplyRequest<'a> {
@@ -250,6 +253,12 @@ pub trait Provider: Send + Sync {
     /// Proposes the planned value: config plus computed attributes (unknown where
     /// they will change), and which changed attributes force replacement.
     fn plan_resource(&self, req: PlanRequest<'_>) -> PlanResponse;
+
+    /// Refuses, at plan time, to delete an object that must not or cannot be
+    /// deleted as it stands (a database with deletion protection, say).
+    fn check_delete(&self, _type_name: &str, _prior: &Value) -> Vec<AttrDiagnostic> {
+        Vec::new()
+    }
 
     /// Creates, updates or deletes one object.
     async fn apply_resource(&self, req: ApplyRequest<'_>) -> ApplyResult;

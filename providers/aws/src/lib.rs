@@ -90,6 +90,7 @@ impl Provider for AwsProvider {
                     "Unknown resource type",
                     req.type_name.to_string(),
                 )],
+                notes: Vec::new(),
             };
         };
         let mut planned = proposed_new(schema, req.prior, req.config);
@@ -118,6 +119,7 @@ impl Provider for AwsProvider {
             planned,
             requires_replace,
             diagnostics: Vec::new(),
+            notes: Vec::new(),
         }
     }
 

@@ -384,6 +384,7 @@ impl Provider for BuiltinProvider {
                     "Unknown resource type",
                     req.type_name.to_string(),
                 )],
+                notes: Vec::new(),
             };
         };
         let mut planned = proposed_new(schema, req.prior, req.config);
@@ -418,6 +419,7 @@ impl Provider for BuiltinProvider {
             planned,
             requires_replace,
             diagnostics: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
