@@ -470,6 +470,20 @@ fn make_plan(ui: &Ui, p: &PlanArgs, destroy: bool, op: &str) -> Result<Result<Pl
         Ok(v) => v,
         Err(c) => return Ok(Err(c)),
     };
+    if debug_log() {
+        let mut names: Vec<&String> = vars.keys().collect();
+        names.sort();
+        for name in names {
+            // Display redacts sensitive values: the log is as safe as the plan.
+            debug(&format!("var.{name} = {}", vars[name]));
+        }
+        debug(&format!(
+            "state: {} (lineage {}, serial {})",
+            backend.describe(),
+            state.lineage,
+            state.serial
+        ));
+    }
     let engine = engine();
     let rt = runtime()?;
     let out = rt.block_on(engine.plan(&PlanInput {
@@ -704,6 +718,21 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// `IAC_LOG=debug` (or `trace`) logs variables and every operation with its
+/// planned values to stderr. Values print as plans do: secrets as `(sensitive value)`.
+fn debug_log() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| {
+        std::env::var("IAC_LOG")
+            .map(|l| matches!(l.to_ascii_lowercase().as_str(), "debug" | "trace"))
+            .unwrap_or(false)
+    })
+}
+
+fn debug(line: &str) {
+    eprintln!("[debug] {line}");
+}
+
 /// Operations under way, for the "Still creating..." lines of long applies.
 type Running = std::sync::Mutex<std::collections::BTreeMap<String, (Action, std::time::Instant)>>;
 
@@ -829,6 +858,19 @@ fn run_apply(ui: &Ui, job: ApplyJob<'_>) -> Result<u8> {
     };
     let on_event = |ev: ApplyEvent| {
         track_event(&running, &ev);
+        if debug_log() {
+            if let ApplyEvent::Started { addr, action, .. } = &ev {
+                let planned = plan
+                    .changes
+                    .iter()
+                    .find(|c| c.addr.to_string() == *addr)
+                    .and_then(|c| c.after.as_ref());
+                match planned {
+                    Some(v) => debug(&format!("{addr}: {action:?} with {v}")),
+                    None => debug(&format!("{addr}: {action:?}")),
+                }
+            }
+        }
         print_event(ev);
     };
     let outcome = rt.block_on(async {

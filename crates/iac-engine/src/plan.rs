@@ -1290,11 +1290,10 @@ fn check_deletes(p: &mut Planner<'_>) {
             if !d.detail.is_empty() {
                 diag = diag.with_help(d.detail.clone());
             }
-            if let Some(r) = p
-                .tree
-                .get(&c.addr.resource.module)
-                .and_then(|m| m.resources.get(&format!("{}.{}", c.addr.resource.ty, c.addr.resource.name)))
-            {
+            if let Some(r) = p.tree.get(&c.addr.resource.module).and_then(|m| {
+                m.resources
+                    .get(&format!("{}.{}", c.addr.resource.ty, c.addr.resource.name))
+            }) {
                 diag = diag.with_span(r.span, "declared here");
             }
             found.push(diag);

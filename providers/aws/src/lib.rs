@@ -3,7 +3,9 @@
 
 mod ec2;
 mod net;
+mod rds;
 mod schema;
+mod secrets;
 mod sg;
 mod util;
 
@@ -19,6 +21,27 @@ use tokio::sync::OnceCell;
 /// SDK clients, made once the provider block is known.
 pub(crate) struct Clients {
     pub ec2: aws_sdk_ec2::Client,
+    pub rds: aws_sdk_rds::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
+}
+
+/// Which AWS service a type belongs to.
+enum Service {
+    Ec2,
+    Rds,
+    Secrets,
+}
+
+impl Service {
+    fn of(type_name: &str) -> Service {
+        if type_name.starts_with("aws_db_") {
+            Service::Rds
+        } else if type_name.starts_with("aws_secretsmanager_") {
+            Service::Secrets
+        } else {
+            Service::Ec2
+        }
+    }
 }
 
 pub struct AwsProvider {
@@ -115,17 +138,33 @@ impl Provider for AwsProvider {
                 }
             }
         }
+        let mut notes = Vec::new();
+        rds::plan_notes(
+            req.type_name,
+            req.prior,
+            &planned,
+            &requires_replace,
+            &mut notes,
+        );
         PlanResponse {
             planned,
             requires_replace,
             diagnostics: Vec::new(),
-            notes: Vec::new(),
+            notes,
         }
+    }
+
+    fn check_delete(&self, type_name: &str, prior: &Value) -> Vec<AttrDiagnostic> {
+        rds::check_delete(type_name, prior)
     }
 
     async fn apply_resource(&self, req: ApplyRequest<'_>) -> ApplyResult {
         let clients = self.clients().await.map_err(|d| vec![d])?;
-        ec2::apply(&clients, req).await
+        match Service::of(req.type_name) {
+            Service::Rds => rds::apply(&clients, req).await,
+            Service::Secrets => secrets::apply(&clients, req).await,
+            Service::Ec2 => ec2::apply(&clients, req).await,
+        }
     }
 
     async fn read_resources(
@@ -134,7 +173,11 @@ impl Provider for AwsProvider {
         current: &[Value],
     ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
         match self.clients().await {
-            Ok(c) => ec2::read(&c, type_name, current).await,
+            Ok(c) => match Service::of(type_name) {
+                Service::Rds => rds::read(&c, type_name, current).await,
+                Service::Secrets => secrets::read(&c, type_name, current).await,
+                Service::Ec2 => ec2::read(&c, type_name, current).await,
+            },
             Err(d) => current.iter().map(|_| Err(d.clone())).collect(),
         }
     }
@@ -145,6 +188,9 @@ impl Provider for AwsProvider {
         config: &Value,
     ) -> Result<Value, Vec<AttrDiagnostic>> {
         let clients = self.clients().await.map_err(|d| vec![d])?;
-        ec2::read_data(&clients, type_name, config).await
+        match Service::of(type_name) {
+            Service::Secrets => secrets::read_data(&clients, type_name, config).await,
+            _ => ec2::read_data(&clients, type_name, config).await,
+        }
     }
 }

@@ -16,10 +16,19 @@ fn strings() -> AttrType {
 }
 
 pub fn provider_schema() -> ProviderSchema {
-    let endpoints = Schema::new("Service endpoints, for example a local emulator.").attr(
-        "ec2",
-        Attribute::optional(AttrType::String, "EC2 endpoint URL."),
-    );
+    let endpoints = Schema::new("Service endpoints, for example a local emulator.")
+        .attr(
+            "ec2",
+            Attribute::optional(AttrType::String, "EC2 endpoint URL."),
+        )
+        .attr(
+            "rds",
+            Attribute::optional(AttrType::String, "RDS endpoint URL."),
+        )
+        .attr(
+            "secretsmanager",
+            Attribute::optional(AttrType::String, "Secrets Manager endpoint URL."),
+        );
     let provider = Schema::new(
         "AWS: region and endpoints; credentials come from the standard SDK configuration.",
     )
@@ -499,9 +508,256 @@ pub fn provider_schema() -> ProviderSchema {
                 Attribute::computed(AttrType::String, "Owning account."),
             ),
     );
+    databases_and_secrets(&mut resources, &mut data_sources);
     ProviderSchema {
         provider,
         resources,
         data_sources,
     }
+}
+
+fn num() -> AttrType {
+    AttrType::Number
+}
+
+fn string_set() -> AttrType {
+    AttrType::Set(Box::new(AttrType::String))
+}
+
+/// RDS and Secrets Manager types.
+fn databases_and_secrets(
+    resources: &mut BTreeMap<String, Schema>,
+    data_sources: &mut BTreeMap<String, Schema>,
+) {
+    use AttrType::{Bool, String as Str};
+    resources.insert(
+        "aws_db_subnet_group".to_string(),
+        Schema::new("The subnets an RDS database may be placed in.")
+            .attr(
+                "name",
+                Attribute::required(Str, "Name of the group (lower case).").force_new(),
+            )
+            .attr(
+                "description",
+                Attribute::optional_computed(Str, "Description (default \"Managed by iac\")."),
+            )
+            .attr(
+                "subnet_ids",
+                Attribute::required(string_set(), "Subnets, in at least two availability zones."),
+            )
+            .attr("tags", tags())
+            .attr("id", Attribute::computed(Str, "The name."))
+            .attr("arn", Attribute::computed(Str, "ARN."))
+            .attr("vpc_id", Attribute::computed(Str, "VPC of the subnets.")),
+    );
+    resources.insert(
+        "aws_db_instance".to_string(),
+        Schema::new("An RDS database instance.")
+            .attr(
+                "identifier",
+                Attribute::optional_computed(Str, "Name of the instance (generated when unset).")
+                    .force_new(),
+            )
+            .attr(
+                "engine",
+                Attribute::required(Str, "postgres, mysql, mariadb, ...").force_new(),
+            )
+            .attr(
+                "engine_version",
+                Attribute::optional_computed(Str, "Engine version; a change upgrades in place."),
+            )
+            .attr(
+                "instance_class",
+                Attribute::required(Str, "Such as db.t3.micro; a change restarts the database."),
+            )
+            .attr(
+                "allocated_storage",
+                Attribute::optional_computed(num(), "Storage in GiB."),
+            )
+            .attr(
+                "storage_type",
+                Attribute::optional_computed(Str, "gp2, gp3, io1, standard."),
+            )
+            .attr(
+                "db_name",
+                Attribute::optional(Str, "Database created with the instance.").force_new(),
+            )
+            .attr(
+                "username",
+                Attribute::optional_computed(Str, "Master user name.").force_new(),
+            )
+            .attr(
+                "password",
+                Attribute::optional(
+                    Str,
+                    "Master password. Never stored: state keeps a salted fingerprint.",
+                )
+                .sensitive(),
+            )
+            .attr(
+                "manage_master_user_password",
+                Attribute::optional(
+                    Bool,
+                    "Let RDS generate the master password and keep it in Secrets Manager.",
+                ),
+            )
+            .attr(
+                "db_subnet_group_name",
+                Attribute::optional_computed(Str, "Subnet group (default: the default VPC).")
+                    .force_new(),
+            )
+            .attr(
+                "vpc_security_group_ids",
+                Attribute::optional_computed(string_set(), "Security groups."),
+            )
+            .attr(
+                "multi_az",
+                Attribute::optional_computed(Bool, "Keep a standby in another zone."),
+            )
+            .attr(
+                "backup_retention_period",
+                Attribute::optional_computed(num(), "Days to keep automated backups."),
+            )
+            .attr(
+                "publicly_accessible",
+                Attribute::optional_computed(Bool, "Reachable from outside the VPC."),
+            )
+            .attr(
+                "port",
+                Attribute::optional_computed(num(), "Port the database listens on."),
+            )
+            .attr(
+                "deletion_protection",
+                Attribute::optional(Bool, "Refuse to delete the database while true."),
+            )
+            .attr(
+                "skip_final_snapshot",
+                Attribute::optional(
+                    Bool,
+                    "Delete without a final snapshot (default false: a snapshot is required).",
+                ),
+            )
+            .attr(
+                "final_snapshot_identifier",
+                Attribute::optional(Str, "Name of the snapshot taken when the database is deleted."),
+            )
+            .attr(
+                "apply_immediately",
+                Attribute::optional(
+                    Bool,
+                    "Apply changes now rather than in the next maintenance window.",
+                ),
+            )
+            .attr("tags", tags())
+            .attr("id", Attribute::computed(Str, "The identifier."))
+            .attr("arn", Attribute::computed(Str, "ARN."))
+            .attr("resource_id", Attribute::computed(Str, "RDS resource id (db-...)."))
+            .attr("address", Attribute::computed(Str, "Host name."))
+            .attr("endpoint", Attribute::computed(Str, "host:port."))
+            .attr("status", Attribute::computed(Str, "available, modifying, ..."))
+            .attr(
+                "master_user_secret",
+                Attribute::computed(
+                    AttrType::List(Box::new(AttrType::Map(Box::new(Str)))),
+                    "With manage_master_user_password: the secret holding the password (secret_arn, secret_status, kms_key_id).",
+                ),
+            ),
+    );
+    resources.insert(
+        "aws_secretsmanager_secret".to_string(),
+        Schema::new("A Secrets Manager secret (its value is a aws_secretsmanager_secret_version).")
+            .attr(
+                "name",
+                Attribute::optional_computed(Str, "Name (generated from name_prefix when unset).")
+                    .force_new(),
+            )
+            .attr(
+                "name_prefix",
+                Attribute::optional(Str, "Prefix of a generated name.").force_new(),
+            )
+            .attr("description", Attribute::optional(Str, "Description."))
+            .attr(
+                "kms_key_id",
+                Attribute::optional(
+                    Str,
+                    "KMS key that encrypts the value (default: aws/secretsmanager).",
+                ),
+            )
+            .attr(
+                "recovery_window_in_days",
+                Attribute::optional(
+                    num(),
+                    "Days a deleted secret can be restored (7-30, default 30; 0 deletes at once).",
+                ),
+            )
+            .attr("tags", tags())
+            .attr("id", Attribute::computed(Str, "The ARN."))
+            .attr("arn", Attribute::computed(Str, "ARN.")),
+    );
+    resources.insert(
+        "aws_secretsmanager_secret_version".to_string(),
+        Schema::new("A value of a secret. The value is sent to Secrets Manager and never stored by iac; state keeps the version id and a salted fingerprint.")
+            .attr(
+                "secret_id",
+                Attribute::required(Str, "ARN or name of the secret.").force_new(),
+            )
+            .attr(
+                "secret_string",
+                Attribute::optional(Str, "The value, as text.").sensitive().force_new(),
+            )
+            .attr(
+                "secret_binary",
+                Attribute::optional(Str, "The value, base64-encoded.").sensitive().force_new(),
+            )
+            .attr(
+                "version_stages",
+                Attribute::optional_computed(string_set(), "Staging labels (default AWSCURRENT)."),
+            )
+            .attr("id", Attribute::computed(Str, "secret ARN|version id."))
+            .attr("arn", Attribute::computed(Str, "ARN of the secret."))
+            .attr("version_id", Attribute::computed(Str, "Version id from Secrets Manager.")),
+    );
+    data_sources.insert(
+        "aws_secretsmanager_secret".to_string(),
+        Schema::new("Looks up a secret by ARN or name (not its value).")
+            .attr("arn", Attribute::optional_computed(Str, "ARN."))
+            .attr("name", Attribute::optional_computed(Str, "Name."))
+            .attr("id", Attribute::computed(Str, "The ARN."))
+            .attr("description", Attribute::computed(Str, "Description."))
+            .attr("kms_key_id", Attribute::computed(Str, "KMS key."))
+            .attr(
+                "tags",
+                Attribute::computed(AttrType::Map(Box::new(Str)), "Tags."),
+            ),
+    );
+    data_sources.insert(
+        "aws_secretsmanager_secret_version".to_string(),
+        Schema::new("Reads a secret's value (sensitive: shown and stored only as a fingerprint).")
+            .attr(
+                "secret_id",
+                Attribute::required(Str, "ARN or name of the secret."),
+            )
+            .attr(
+                "version_id",
+                Attribute::optional_computed(Str, "A version id."),
+            )
+            .attr(
+                "version_stage",
+                Attribute::optional(Str, "A staging label (default AWSCURRENT)."),
+            )
+            .attr(
+                "secret_string",
+                Attribute::computed(Str, "The value.").sensitive(),
+            )
+            .attr(
+                "secret_binary",
+                Attribute::computed(Str, "The value, base64.").sensitive(),
+            )
+            .attr("arn", Attribute::computed(Str, "ARN of the secret."))
+            .attr("id", Attribute::computed(Str, "secret ARN|version id."))
+            .attr(
+                "version_stages",
+                Attribute::computed(string_set(), "Labels of the version."),
+            ),
+    );
 }

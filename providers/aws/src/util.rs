@@ -157,7 +157,7 @@ pub async fn build_clients(config: &Value) -> Result<Clients, String> {
     if credentials.provide_credentials().await.is_err() {
         return Err(NO_CREDENTIALS.to_string());
     }
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+    let loader = aws_config::defaults(BehaviorVersion::latest())
         .region(region)
         .credentials_provider(credentials)
         .retry_config(RetryConfig::standard().with_max_attempts(8));
@@ -166,11 +166,22 @@ pub async fn build_clients(config: &Value) -> Result<Clients, String> {
         Some(l) => l.first().cloned().unwrap_or(Value::Null),
         None => endpoints.clone(),
     };
-    if let Some(url) = s(&endpoints, "ec2") {
-        loader = loader.endpoint_url(url);
-    }
     let sdk = loader.load().await;
+    let mut ec2 = aws_sdk_ec2::config::Builder::from(&sdk);
+    if let Some(url) = s(&endpoints, "ec2") {
+        ec2 = ec2.endpoint_url(url);
+    }
+    let mut rds = aws_sdk_rds::config::Builder::from(&sdk);
+    if let Some(url) = s(&endpoints, "rds") {
+        rds = rds.endpoint_url(url);
+    }
+    let mut secrets = aws_sdk_secretsmanager::config::Builder::from(&sdk);
+    if let Some(url) = s(&endpoints, "secretsmanager") {
+        secrets = secrets.endpoint_url(url);
+    }
     Ok(Clients {
-        ec2: aws_sdk_ec2::Client::new(&sdk),
+        ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
+        rds: aws_sdk_rds::Client::from_conf(rds.build()),
+        secrets: aws_sdk_secretsmanager::Client::from_conf(secrets.build()),
     })
 }

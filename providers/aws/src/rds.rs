@@ -1,0 +1,747 @@
+//! RDS: database instances and subnet groups. A database is created under a
+//! name derived from the plan's token when none is given, and tagged with the
+//! token, so a create retried after a crash finds and adopts its database
+//! instead of making a second one (RDS has no client token).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use aws_sdk_rds::types::{DbInstance, DbSubnetGroup, Filter, Tag};
+use iac_provider::{ApplyRequest, ApplyResult, AttrDiagnostic};
+use iac_value::{Path, PathStep, Value};
+
+use crate::ec2::TOKEN_TAG;
+use crate::util::{attr_err, err_code, opt_str, s, same, sdk_err, set, tags_of};
+use crate::Clients;
+
+/// How long a database may take to become available.
+const WAIT: Duration = Duration::from_secs(40 * 60);
+
+/// Attributes iac keeps from configuration: RDS does not report them.
+const CONFIG_ONLY: &[&str] = &[
+    "password",
+    "skip_final_snapshot",
+    "final_snapshot_identifier",
+    "apply_immediately",
+    "manage_master_user_password",
+    "db_name",
+];
+
+fn changed(prior: &Value, planned: &Value, name: &str) -> bool {
+    !same(prior.get_attr(name), planned.get_attr(name))
+}
+
+/// What a database change will do that the diff does not say.
+pub fn plan_notes(
+    type_name: &str,
+    prior: Option<&Value>,
+    planned: &Value,
+    rr: &[Path],
+    notes: &mut Vec<String>,
+) {
+    if type_name != "aws_db_instance" {
+        return;
+    }
+    let Some(prior) = prior else { return };
+    if !rr.is_empty() {
+        let what: Vec<String> = rr
+            .iter()
+            .filter_map(|p| match p.first() {
+                Some(PathStep::Key(k)) => Some(format!("`{k}`")),
+                _ => None,
+            })
+            .collect();
+        notes.push(format!(
+            "replaces the database ({} cannot change in place): a new, empty database is created and the old one deleted; its data does not move",
+            what.join(", ")
+        ));
+        return;
+    }
+    let restarts: Vec<&str> = ["instance_class", "engine_version", "port", "storage_type"]
+        .into_iter()
+        .filter(|a| changed(prior, planned, a) && !planned.get_attr(a).is_null())
+        .collect();
+    if !restarts.is_empty() {
+        notes.push(format!(
+            "downtime: the database restarts to change {} (typically a few minutes; less with multi_az)",
+            restarts
+                .iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let modifies = [
+        "instance_class",
+        "engine_version",
+        "allocated_storage",
+        "storage_type",
+        "password",
+        "manage_master_user_password",
+        "vpc_security_group_ids",
+        "multi_az",
+        "backup_retention_period",
+        "publicly_accessible",
+        "port",
+    ]
+    .iter()
+    .any(|a| changed(prior, planned, a));
+    if modifies && planned.get_attr("apply_immediately").as_bool() != Some(true) {
+        notes.push(
+            "applied in the next maintenance window, not now (apply_immediately is not true)"
+                .into(),
+        );
+    }
+}
+
+/// Deleting a database that protects itself, or without saying what happens to
+/// its data, is refused when planning.
+pub fn check_delete(type_name: &str, prior: &Value) -> Vec<AttrDiagnostic> {
+    if type_name != "aws_db_instance" {
+        return Vec::new();
+    }
+    let id = s(prior, "identifier").unwrap_or_default();
+    if prior.get_attr("deletion_protection").as_bool() == Some(true) {
+        return vec![AttrDiagnostic::error(
+            Vec::new(),
+            format!("deletion protection is on for database \"{id}\""),
+            "set deletion_protection = false and apply that first; then the database can be destroyed",
+        )];
+    }
+    let skip = prior.get_attr("skip_final_snapshot").as_bool() == Some(true);
+    let snapshot = s(prior, "final_snapshot_identifier").filter(|x| !x.is_empty());
+    if !skip && snapshot.is_none() {
+        return vec![AttrDiagnostic::error(
+            Vec::new(),
+            format!("no final snapshot is configured for database \"{id}\""),
+            "set final_snapshot_identifier = \"NAME\" to keep a snapshot of the data, or skip_final_snapshot = true to delete it, and apply that first",
+        )];
+    }
+    Vec::new()
+}
+
+/// A string the provider must send, refusing a secret iac does not have.
+fn secret(v: &Value, name: &str) -> Result<Option<String>, AttrDiagnostic> {
+    match v.get_attr(name) {
+        Value::Redacted(_) => Err(attr_err(
+            name,
+            "Secret value not available",
+            format!("`{name}` is needed in plaintext, and iac keeps only a fingerprint of secrets: give the value again (from its variable or secret store), or generate a new one (for random_password, plan with -replace)"),
+        )),
+        x => Ok(x.as_str().map(String::from)),
+    }
+}
+
+fn int(v: &Value, name: &str) -> Option<i32> {
+    v.get_attr(name).as_f64().map(|n| n as i32)
+}
+
+fn strings(v: &Value, name: &str) -> Vec<String> {
+    v.get_attr(name)
+        .as_list()
+        .map(|l| {
+            l.iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn rds_tags(v: &Value, token: Option<&str>) -> Vec<Tag> {
+    let mut out: Vec<Tag> = tags_of(v)
+        .into_iter()
+        .map(|(k, x)| Tag::builder().key(k).value(x).build())
+        .collect();
+    if let Some(t) = token {
+        out.push(Tag::builder().key(TOKEN_TAG).value(t).build());
+    }
+    out
+}
+
+fn tags_value(tags: &[Tag]) -> Value {
+    let m: BTreeMap<String, Value> = tags
+        .iter()
+        .filter(|t| t.key().is_some_and(|k| k != TOKEN_TAG))
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                Value::String(t.value().unwrap_or("").to_string()),
+            ))
+        })
+        .collect();
+    if m.is_empty() {
+        Value::Null
+    } else {
+        Value::Map(m)
+    }
+}
+
+/// A database name from the plan's token: the same on every retry of one create.
+fn generated_identifier(token: &str) -> String {
+    let t: String = token
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .take(16)
+        .collect();
+    format!("iac-{t}")
+}
+
+fn db_value(db: &DbInstance, keep: &Value) -> Value {
+    let mut m: BTreeMap<String, Value> = BTreeMap::new();
+    let id = db.db_instance_identifier().unwrap_or_default();
+    m.insert("id".into(), Value::String(id.to_string()));
+    m.insert("identifier".into(), Value::String(id.to_string()));
+    m.insert("arn".into(), opt_str(db.db_instance_arn()));
+    m.insert("resource_id".into(), opt_str(db.dbi_resource_id()));
+    m.insert("engine".into(), opt_str(db.engine()));
+    m.insert("engine_version".into(), opt_str(db.engine_version()));
+    m.insert("instance_class".into(), opt_str(db.db_instance_class()));
+    m.insert(
+        "allocated_storage".into(),
+        db.allocated_storage()
+            .map(|n| Value::Number(n.into()))
+            .unwrap_or(Value::Null),
+    );
+    m.insert("storage_type".into(), opt_str(db.storage_type()));
+    m.insert("username".into(), opt_str(db.master_username()));
+    m.insert(
+        "db_subnet_group_name".into(),
+        opt_str(db.db_subnet_group().and_then(|g| g.db_subnet_group_name())),
+    );
+    let mut sgs: Vec<Value> = db
+        .vpc_security_groups()
+        .iter()
+        .filter_map(|g| g.vpc_security_group_id().map(|x| Value::String(x.into())))
+        .collect();
+    sgs.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+    m.insert("vpc_security_group_ids".into(), Value::Set(sgs));
+    m.insert(
+        "multi_az".into(),
+        Value::Bool(db.multi_az().unwrap_or(false)),
+    );
+    m.insert(
+        "backup_retention_period".into(),
+        db.backup_retention_period()
+            .map(|n| Value::Number(n.into()))
+            .unwrap_or(Value::Null),
+    );
+    m.insert(
+        "publicly_accessible".into(),
+        Value::Bool(db.publicly_accessible().unwrap_or(false)),
+    );
+    let (address, port) = match db.endpoint() {
+        Some(e) => (e.address().map(String::from), e.port()),
+        None => (None, None),
+    };
+    let port = port.or(db.db_instance_port().filter(|p| *p != 0));
+    m.insert("address".into(), opt_str(address.as_deref()));
+    m.insert(
+        "port".into(),
+        port.map(|p| Value::Number(p.into())).unwrap_or(Value::Null),
+    );
+    m.insert(
+        "endpoint".into(),
+        match (&address, port) {
+            (Some(a), Some(p)) => Value::String(format!("{a}:{p}")),
+            _ => Value::Null,
+        },
+    );
+    m.insert(
+        "deletion_protection".into(),
+        Value::Bool(db.deletion_protection().unwrap_or(false)),
+    );
+    m.insert("status".into(), opt_str(db.db_instance_status()));
+    m.insert(
+        "master_user_secret".into(),
+        match db.master_user_secret() {
+            Some(sec) => Value::List(vec![Value::Map(
+                [
+                    ("secret_arn", opt_str(sec.secret_arn())),
+                    ("secret_status", opt_str(sec.secret_status())),
+                    ("kms_key_id", opt_str(sec.kms_key_id())),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            )]),
+            None => Value::List(Vec::new()),
+        },
+    );
+    m.insert("tags".into(), tags_value(db.tag_list()));
+    for k in CONFIG_ONLY {
+        m.insert((*k).into(), keep.get_attr(k).clone());
+    }
+    if keep.get_attr("deletion_protection").is_null()
+        && m.get("deletion_protection") == Some(&Value::Bool(false))
+    {
+        m.insert("deletion_protection".into(), Value::Null);
+    }
+    Value::Map(m)
+}
+
+fn group_value(g: &DbSubnetGroup, keep: &Value, tags: Value) -> Value {
+    let mut subnets: Vec<Value> = g
+        .subnets()
+        .iter()
+        .filter_map(|x| x.subnet_identifier().map(|i| Value::String(i.into())))
+        .collect();
+    subnets.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+    let name = g.db_subnet_group_name().unwrap_or_default();
+    let _ = keep;
+    Value::Map(
+        [
+            ("id", Value::String(name.into())),
+            ("name", Value::String(name.into())),
+            ("description", opt_str(g.db_subnet_group_description())),
+            ("subnet_ids", Value::Set(subnets)),
+            ("arn", opt_str(g.db_subnet_group_arn())),
+            ("vpc_id", opt_str(g.vpc_id())),
+            ("tags", tags),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect(),
+    )
+}
+
+async fn describe_db(c: &Clients, id: &str) -> Result<Option<DbInstance>, AttrDiagnostic> {
+    match c
+        .rds
+        .describe_db_instances()
+        .db_instance_identifier(id)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.db_instances().first().cloned()),
+        Err(e) if err_code(&e).is_some_and(|c| c.contains("NotFound")) => Ok(None),
+        Err(e) => Err(sdk_err("DescribeDBInstances", e)),
+    }
+}
+
+/// Waits until the database is available (or gone, with `gone`).
+async fn wait_db(c: &Clients, id: &str, gone: bool) -> Result<Option<DbInstance>, AttrDiagnostic> {
+    let deadline = Instant::now() + WAIT;
+    let mut delay = Duration::from_millis(500);
+    loop {
+        let db = describe_db(c, id).await?;
+        match (&db, gone) {
+            (None, true) => return Ok(None),
+            (Some(d), false) if d.db_instance_status() == Some("available") => return Ok(db),
+            (None, false) => {
+                return Err(AttrDiagnostic::error(
+                    Vec::new(),
+                    format!("Database {id} disappeared while waiting for it"),
+                    "",
+                ))
+            }
+            _ => {}
+        }
+        if Instant::now() > deadline {
+            return Err(AttrDiagnostic::error(
+                Vec::new(),
+                format!("Timed out waiting for database {id}"),
+                format!(
+                    "status is {}",
+                    db.and_then(|d| d.db_instance_status().map(String::from))
+                        .unwrap_or_default()
+                ),
+            ));
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(15));
+    }
+}
+
+async fn create_db(c: &Clients, p: &Value, token: &str) -> ApplyResult {
+    let id = s(p, "identifier").unwrap_or_else(|| generated_identifier(token));
+    let username = s(p, "username").ok_or_else(|| {
+        vec![attr_err(
+            "username",
+            "Missing username",
+            "a new database needs a master user name",
+        )]
+    })?;
+    let managed = p.get_attr("manage_master_user_password").as_bool() == Some(true);
+    let password = secret(p, "password").map_err(|d| vec![d])?;
+    if !managed && password.is_none() {
+        return Err(vec![attr_err(
+            "password",
+            "Missing password",
+            "set password (from a sensitive variable or random_password) or manage_master_user_password = true",
+        )]);
+    }
+    let mut req = c
+        .rds
+        .create_db_instance()
+        .db_instance_identifier(&id)
+        .engine(s(p, "engine").unwrap_or_default())
+        .set_engine_version(s(p, "engine_version"))
+        .db_instance_class(s(p, "instance_class").unwrap_or_default())
+        .set_allocated_storage(int(p, "allocated_storage"))
+        .set_storage_type(s(p, "storage_type"))
+        .set_db_name(s(p, "db_name"))
+        .master_username(username)
+        .set_db_subnet_group_name(s(p, "db_subnet_group_name"))
+        .set_multi_az(p.get_attr("multi_az").as_bool())
+        .set_backup_retention_period(int(p, "backup_retention_period"))
+        .set_publicly_accessible(p.get_attr("publicly_accessible").as_bool())
+        .set_port(int(p, "port"))
+        .set_deletion_protection(p.get_attr("deletion_protection").as_bool())
+        .set_tags(Some(rds_tags(p, Some(token))));
+    let sgs = strings(p, "vpc_security_group_ids");
+    if !sgs.is_empty() {
+        req = req.set_vpc_security_group_ids(Some(sgs));
+    }
+    if managed {
+        req = req.manage_master_user_password(true);
+    } else {
+        req = req.set_master_user_password(password);
+    }
+    match req.send().await {
+        Ok(_) => {}
+        Err(e) if err_code(&e).is_some_and(|c| c.contains("AlreadyExists")) => {
+            // Ours from an earlier attempt of this same create, or someone else's?
+            let existing = describe_db(c, &id).await.map_err(|d| vec![d])?;
+            let ours = existing.as_ref().is_some_and(|d| {
+                d.tag_list()
+                    .iter()
+                    .any(|t| t.key() == Some(TOKEN_TAG) && t.value() == Some(token))
+            });
+            if !ours {
+                return Err(vec![attr_err(
+                    "identifier",
+                    "Database already exists",
+                    format!("a database named \"{id}\" exists and was not created by this plan; import it (iac import) or choose another identifier"),
+                )]);
+            }
+        }
+        Err(e) => return Err(vec![sdk_err("CreateDBInstance", e)]),
+    }
+    let db = wait_db(c, &id, false).await.map_err(|d| vec![d])?;
+    Ok(db.map(|d| db_value(&d, p)))
+}
+
+async fn update_db(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
+    let id = s(old, "identifier").unwrap_or_default();
+    let mut req = c
+        .rds
+        .modify_db_instance()
+        .db_instance_identifier(&id)
+        .apply_immediately(p.get_attr("apply_immediately").as_bool() == Some(true));
+    let mut any = false;
+    let ch = |name: &str| changed(old, p, name);
+    if ch("engine_version") {
+        req = req
+            .set_engine_version(s(p, "engine_version"))
+            .allow_major_version_upgrade(true);
+        any = true;
+    }
+    if ch("instance_class") {
+        req = req.set_db_instance_class(s(p, "instance_class"));
+        any = true;
+    }
+    if ch("allocated_storage") {
+        req = req.set_allocated_storage(int(p, "allocated_storage"));
+        any = true;
+    }
+    if ch("storage_type") {
+        req = req.set_storage_type(s(p, "storage_type"));
+        any = true;
+    }
+    if ch("password") && !p.get_attr("password").is_null() {
+        req = req.set_master_user_password(secret(p, "password").map_err(|d| vec![d])?);
+        any = true;
+    }
+    if ch("manage_master_user_password") {
+        req = req.manage_master_user_password(
+            p.get_attr("manage_master_user_password").as_bool() == Some(true),
+        );
+        if p.get_attr("manage_master_user_password").as_bool() != Some(true) {
+            req = req.set_master_user_password(secret(p, "password").map_err(|d| vec![d])?);
+        }
+        any = true;
+    }
+    if ch("vpc_security_group_ids") {
+        req = req.set_vpc_security_group_ids(Some(strings(p, "vpc_security_group_ids")));
+        any = true;
+    }
+    if ch("multi_az") {
+        req = req.set_multi_az(p.get_attr("multi_az").as_bool());
+        any = true;
+    }
+    if ch("backup_retention_period") {
+        req = req.set_backup_retention_period(int(p, "backup_retention_period"));
+        any = true;
+    }
+    if ch("publicly_accessible") {
+        req = req.set_publicly_accessible(p.get_attr("publicly_accessible").as_bool());
+        any = true;
+    }
+    if ch("port") {
+        req = req.set_db_port_number(int(p, "port"));
+        any = true;
+    }
+    if ch("deletion_protection") {
+        req = req.deletion_protection(p.get_attr("deletion_protection").as_bool() == Some(true));
+        any = true;
+    }
+    if any {
+        req.send()
+            .await
+            .map_err(|e| vec![sdk_err("ModifyDBInstance", e)])?;
+    }
+    let arn = s(old, "arn").unwrap_or_default();
+    sync_tags(c, &arn, old, p).await.map_err(|d| vec![d])?;
+    let db = wait_db(c, &id, false).await.map_err(|d| vec![d])?;
+    Ok(db.map(|d| {
+        let mut v = db_value(&d, p);
+        // Changes waiting for the maintenance window are not visible yet; the
+        // state records what was asked for, as Terraform does.
+        if p.get_attr("apply_immediately").as_bool() != Some(true) {
+            for k in [
+                "instance_class",
+                "engine_version",
+                "allocated_storage",
+                "storage_type",
+            ] {
+                if !p.get_attr(k).is_unknown() && !p.get_attr(k).is_null() {
+                    set(&mut v, k, p.get_attr(k).clone());
+                }
+            }
+        }
+        v
+    }))
+}
+
+async fn sync_tags(c: &Clients, arn: &str, old: &Value, p: &Value) -> Result<(), AttrDiagnostic> {
+    let (was, now) = (tags_of(old), tags_of(p));
+    if was == now || arn.is_empty() {
+        return Ok(());
+    }
+    let gone: Vec<String> = was
+        .keys()
+        .filter(|k| !now.contains_key(*k))
+        .cloned()
+        .collect();
+    if !gone.is_empty() {
+        c.rds
+            .remove_tags_from_resource()
+            .resource_name(arn)
+            .set_tag_keys(Some(gone))
+            .send()
+            .await
+            .map_err(|e| sdk_err("RemoveTagsFromResource", e))?;
+    }
+    let add = rds_tags(p, None);
+    if !add.is_empty() {
+        c.rds
+            .add_tags_to_resource()
+            .resource_name(arn)
+            .set_tags(Some(add))
+            .send()
+            .await
+            .map_err(|e| sdk_err("AddTagsToResource", e))?;
+    }
+    Ok(())
+}
+
+async fn delete_db(c: &Clients, old: &Value) -> ApplyResult {
+    let id = s(old, "identifier").unwrap_or_default();
+    let skip = old.get_attr("skip_final_snapshot").as_bool() == Some(true);
+    let mut req = c
+        .rds
+        .delete_db_instance()
+        .db_instance_identifier(&id)
+        .skip_final_snapshot(skip);
+    if !skip {
+        req = req.set_final_db_snapshot_identifier(s(old, "final_snapshot_identifier"));
+    }
+    match req.send().await {
+        Ok(_) => {}
+        Err(e) if err_code(&e).is_some_and(|c| c.contains("NotFound")) => return Ok(None),
+        Err(e) => return Err(vec![sdk_err("DeleteDBInstance", e)]),
+    }
+    wait_db(c, &id, true).await.map_err(|d| vec![d])?;
+    Ok(None)
+}
+
+async fn group_tags(c: &Clients, arn: Option<&str>) -> Result<Value, AttrDiagnostic> {
+    let Some(arn) = arn else {
+        return Ok(Value::Null);
+    };
+    let out = c
+        .rds
+        .list_tags_for_resource()
+        .resource_name(arn)
+        .send()
+        .await
+        .map_err(|e| sdk_err("ListTagsForResource", e))?;
+    Ok(tags_value(out.tag_list()))
+}
+
+async fn describe_group(c: &Clients, name: &str) -> Result<Option<DbSubnetGroup>, AttrDiagnostic> {
+    match c
+        .rds
+        .describe_db_subnet_groups()
+        .db_subnet_group_name(name)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.db_subnet_groups().first().cloned()),
+        Err(e) if err_code(&e).is_some_and(|c| c.contains("NotFound")) => Ok(None),
+        Err(e) => Err(sdk_err("DescribeDBSubnetGroups", e)),
+    }
+}
+
+async fn create_group(c: &Clients, p: &Value) -> ApplyResult {
+    let name = s(p, "name").unwrap_or_default();
+    let description = s(p, "description").unwrap_or_else(|| "Managed by iac".into());
+    let r = c
+        .rds
+        .create_db_subnet_group()
+        .db_subnet_group_name(&name)
+        .db_subnet_group_description(&description)
+        .set_subnet_ids(Some(strings(p, "subnet_ids")))
+        .set_tags(Some(rds_tags(p, None)))
+        .send()
+        .await;
+    let g = match r {
+        Ok(out) => out.db_subnet_group().cloned(),
+        // A retried create: the group is ours if its settings are; bring them in line.
+        Err(e) if err_code(&e).is_some_and(|c| c.contains("AlreadyExists")) => {
+            return update_group(c, &Value::Map(BTreeMap::new()), p).await;
+        }
+        Err(e) => return Err(vec![sdk_err("CreateDBSubnetGroup", e)]),
+    };
+    let tags = group_tags(c, g.as_ref().and_then(|g| g.db_subnet_group_arn()))
+        .await
+        .map_err(|d| vec![d])?;
+    Ok(g.map(|g| group_value(&g, p, tags)))
+}
+
+async fn update_group(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
+    let name = s(p, "name").unwrap_or_default();
+    c.rds
+        .modify_db_subnet_group()
+        .db_subnet_group_name(&name)
+        .db_subnet_group_description(s(p, "description").unwrap_or_else(|| "Managed by iac".into()))
+        .set_subnet_ids(Some(strings(p, "subnet_ids")))
+        .send()
+        .await
+        .map_err(|e| vec![sdk_err("ModifyDBSubnetGroup", e)])?;
+    let g = describe_group(c, &name).await.map_err(|d| vec![d])?;
+    let arn = g
+        .as_ref()
+        .and_then(|g| g.db_subnet_group_arn())
+        .unwrap_or_default()
+        .to_string();
+    sync_tags(c, &arn, old, p).await.map_err(|d| vec![d])?;
+    let tags = group_tags(c, Some(&arn)).await.map_err(|d| vec![d])?;
+    Ok(g.map(|g| group_value(&g, p, tags)))
+}
+
+pub async fn apply(c: &Clients, req: ApplyRequest<'_>) -> ApplyResult {
+    match (req.type_name, req.prior, req.planned) {
+        ("aws_db_instance", None, Some(p)) => create_db(c, p, req.idempotency_token).await,
+        ("aws_db_instance", Some(old), Some(p)) => update_db(c, old, p).await,
+        ("aws_db_instance", Some(old), None) => delete_db(c, old).await,
+        ("aws_db_subnet_group", None, Some(p)) => create_group(c, p).await,
+        ("aws_db_subnet_group", Some(old), Some(p)) => update_group(c, old, p).await,
+        ("aws_db_subnet_group", Some(old), None) => {
+            match c
+                .rds
+                .delete_db_subnet_group()
+                .db_subnet_group_name(s(old, "name").unwrap_or_default())
+                .send()
+                .await
+            {
+                Ok(_) => Ok(None),
+                Err(e) if err_code(&e).is_some_and(|c| c.contains("NotFound")) => Ok(None),
+                Err(e) => Err(vec![sdk_err("DeleteDBSubnetGroup", e)]),
+            }
+        }
+        (t, _, _) => Err(vec![AttrDiagnostic::error(
+            Vec::new(),
+            "Unsupported operation",
+            t.to_string(),
+        )]),
+    }
+}
+
+/// Reads databases 100 at a time (a `db-instance-id` filter), subnet groups
+/// by listing them: one or a few calls however many objects there are.
+pub async fn read(
+    c: &Clients,
+    type_name: &str,
+    current: &[Value],
+) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
+    let ids: Vec<String> = current
+        .iter()
+        .map(|v| s(v, "id").unwrap_or_default())
+        .collect();
+    let fail = |d: AttrDiagnostic| current.iter().map(|_| Err(d.clone())).collect();
+    let mut found: BTreeMap<String, Value> = BTreeMap::new();
+    match type_name {
+        "aws_db_instance" => {
+            for chunk in ids.chunks(100) {
+                let ask: Vec<String> = chunk.iter().filter(|i| !i.is_empty()).cloned().collect();
+                if ask.is_empty() {
+                    continue;
+                }
+                let mut pages = c
+                    .rds
+                    .describe_db_instances()
+                    .filters(
+                        Filter::builder()
+                            .name("db-instance-id")
+                            .set_values(Some(ask))
+                            .build(),
+                    )
+                    .into_paginator()
+                    .send();
+                while let Some(page) = pages.next().await {
+                    let page = match page {
+                        Ok(p) => p,
+                        Err(e) => return fail(sdk_err("DescribeDBInstances", e)),
+                    };
+                    for db in page.db_instances() {
+                        let id = db.db_instance_identifier().unwrap_or_default().to_string();
+                        // Being deleted counts as gone.
+                        if db.db_instance_status() == Some("deleting") {
+                            continue;
+                        }
+                        let keep = current
+                            .iter()
+                            .find(|v| s(v, "id").as_deref() == Some(id.as_str()))
+                            .cloned()
+                            .unwrap_or(Value::Null);
+                        found.insert(id, db_value(db, &keep));
+                    }
+                }
+            }
+        }
+        "aws_db_subnet_group" => {
+            let mut pages = c.rds.describe_db_subnet_groups().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                let page = match page {
+                    Ok(p) => p,
+                    Err(e) => return fail(sdk_err("DescribeDBSubnetGroups", e)),
+                };
+                for g in page.db_subnet_groups() {
+                    let name = g.db_subnet_group_name().unwrap_or_default().to_string();
+                    if !ids.contains(&name) {
+                        continue;
+                    }
+                    let tags = match group_tags(c, g.db_subnet_group_arn()).await {
+                        Ok(t) => t,
+                        Err(d) => return fail(d),
+                    };
+                    found.insert(name, group_value(g, &Value::Null, tags));
+                }
+            }
+        }
+        _ => {}
+    }
+    ids.iter().map(|id| Ok(found.get(id).cloned())).collect()
+}
