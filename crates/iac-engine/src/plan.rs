@@ -927,7 +927,7 @@ impl<'a> Planner<'a> {
                 config: &config,
             });
             planned = fresh.planned;
-            notes = fresh.notes;
+            notes.extend(fresh.notes);
             if r.lifecycle.prevent_destroy {
                 self.prevent_destroy_error(r, addr);
             }

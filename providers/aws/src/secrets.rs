@@ -437,11 +437,11 @@ pub async fn read(
     };
     let by_name: BTreeMap<&str, &SecretListEntry> =
         all.values().filter_map(|e| Some((e.name()?, e))).collect();
-    current
+    let mut results: Vec<Option<Value>> = current
         .iter()
         .map(|v| {
             let id = s(v, "id").unwrap_or_default();
-            Ok(match type_name {
+            match type_name {
                 "aws_secretsmanager_secret" => all
                     .get(&id)
                     .or_else(|| by_name.get(id.as_str()).copied())
@@ -460,9 +460,44 @@ pub async fn read(
                     })
                 }
                 _ => None,
-            })
+            }
         })
-        .collect()
+        .collect();
+    // An imported version: read its value once, so state gets its fingerprint
+    // (the value itself is never stored) and a later plan can compare.
+    if type_name == "aws_secretsmanager_secret_version" {
+        for (v, r) in current.iter().zip(results.iter_mut()) {
+            let stub = v.as_map().is_some_and(|m| m.len() == 1);
+            let Some(found) = r.as_mut().filter(|_| stub) else {
+                continue;
+            };
+            let arn = s(found, "arn").unwrap_or_default();
+            let vid = s(found, "version_id").unwrap_or_default();
+            match c
+                .secrets
+                .get_secret_value()
+                .secret_id(&arn)
+                .version_id(&vid)
+                .send()
+                .await
+            {
+                Ok(out) => {
+                    if let Some(t) = out.secret_string() {
+                        crate::util::set(
+                            found,
+                            "secret_string",
+                            Value::String(t.to_string()).sensitive(),
+                        );
+                    }
+                }
+                Err(e) => {
+                    let d = sdk_err("GetSecretValue", e);
+                    return current.iter().map(|_| Err(d.clone())).collect();
+                }
+            }
+        }
+    }
+    results.into_iter().map(Ok).collect()
 }
 
 pub async fn read_data(

@@ -8,6 +8,7 @@ mod support;
 mod aws;
 mod backends;
 mod ci;
+mod databases;
 mod diagnostics;
 mod functions;
 mod lifecycle;

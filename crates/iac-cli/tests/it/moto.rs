@@ -163,6 +163,41 @@ impl Moto {
         aws_sdk_s3::Client::from_conf(conf)
     }
 
+    pub fn rds(&self) -> aws_sdk_rds::Client {
+        let conf = aws_sdk_rds::Config::builder()
+            .behavior_version(aws_sdk_rds::config::BehaviorVersion::latest())
+            .region(aws_sdk_rds::config::Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_sdk_rds::config::Credentials::new(
+                "test", "test", None, None, "test",
+            ))
+            .build();
+        aws_sdk_rds::Client::from_conf(conf)
+    }
+
+    pub fn secrets(&self) -> aws_sdk_secretsmanager::Client {
+        let conf = aws_sdk_secretsmanager::Config::builder()
+            .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
+            .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
+                "test", "test", None, None, "test",
+            ))
+            .build();
+        aws_sdk_secretsmanager::Client::from_conf(conf)
+    }
+
+    /// The current value of a secret, read from the emulator.
+    pub fn secret_value(&self, id: &str) -> String {
+        let c = self.secrets();
+        let id = id.to_string();
+        block(async move { c.get_secret_value().secret_id(id).send().await })
+            .expect("get secret value")
+            .secret_string()
+            .unwrap_or_default()
+            .to_string()
+    }
+
     pub fn create_bucket(&self, name: &str) {
         let s3 = self.s3();
         let name = name.to_string();

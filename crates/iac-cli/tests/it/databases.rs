@@ -1,0 +1,433 @@
+//! RDS and Secrets Manager through the `iac` binary against moto, checked by
+//! reading moto; and the promise that no secret reaches any artifact.
+
+use crate::moto::{block, Moto};
+use crate::support::{Run, Work};
+
+const DB: &str = r#"
+variable "api_key" {
+  type      = string
+  sensitive = true
+}
+
+variable "class" {
+  default = "db.t3.micro"
+}
+
+variable "identifier" {
+  default = "app"
+}
+
+variable "protect" {
+  default = false
+}
+
+resource "aws_vpc" "main" {
+  cidr_block = "10.40.0.0/16"
+}
+
+data "aws_availability_zones" "az" {}
+
+resource "aws_subnet" "db" {
+  count             = 2
+  vpc_id            = aws_vpc.main.id
+  cidr_block        = cidrsubnet("10.40.0.0/16", 8, count.index)
+  availability_zone = data.aws_availability_zones.az.names[count.index]
+}
+
+resource "aws_db_subnet_group" "db" {
+  name       = "app-db"
+  subnet_ids = aws_subnet.db[*].id
+}
+
+# Generated where it lives: the password goes to Secrets Manager and to RDS.
+resource "random_password" "db" {
+  length  = 24
+  special = false
+}
+
+resource "aws_secretsmanager_secret" "db" {
+  name                    = "app/db-password"
+  recovery_window_in_days = 0
+}
+
+resource "aws_secretsmanager_secret_version" "db" {
+  secret_id     = aws_secretsmanager_secret.db.id
+  secret_string = random_password.db.result
+}
+
+resource "aws_secretsmanager_secret" "api" {
+  name                    = "app/api-key"
+  recovery_window_in_days = 0
+}
+
+resource "aws_secretsmanager_secret_version" "api" {
+  secret_id     = aws_secretsmanager_secret.api.id
+  secret_string = jsonencode({ key = var.api_key })
+}
+
+resource "aws_db_instance" "app" {
+  identifier           = var.identifier
+  engine               = "postgres"
+  instance_class       = var.class
+  allocated_storage    = 20
+  username             = "app"
+  password             = aws_secretsmanager_secret_version.db.secret_string
+  db_subnet_group_name = aws_db_subnet_group.db.name
+  apply_immediately    = true
+  deletion_protection  = var.protect
+  skip_final_snapshot  = true
+}
+
+# RDS keeps this one's password in Secrets Manager itself.
+resource "aws_db_instance" "managed" {
+  engine                      = "postgres"
+  instance_class              = "db.t3.micro"
+  allocated_storage           = 20
+  username                    = "admin"
+  manage_master_user_password = true
+  final_snapshot_identifier   = "managed-final"
+}
+
+data "aws_secretsmanager_secret_version" "api" {
+  secret_id  = aws_secretsmanager_secret.api.arn
+  depends_on = [aws_secretsmanager_secret_version.api]
+}
+
+output "endpoint" {
+  value = aws_db_instance.app.endpoint
+}
+
+output "managed_secret_arn" {
+  value = aws_db_instance.managed.master_user_secret[0].secret_arn
+}
+
+output "api_from_data" {
+  value     = data.aws_secretsmanager_secret_version.api.secret_string
+  sensitive = true
+}
+"#;
+
+const API_KEY: &str = "sk-live-51HxQpLk2eZvKYlo2C0pQ7d";
+
+fn run(w: &Work, m: &Moto, args: &[&str]) -> Run {
+    let mut env = m.env();
+    env.push(("IAC_VAR_api_key", API_KEY.to_string()));
+    env.push(("IAC_LOG", "debug".to_string()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    w.iac_env(args, &env)
+}
+
+fn plain(w: &Work, m: &Moto, args: &[&str]) -> Run {
+    let env = m.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    w.iac_env(args, &env)
+}
+
+fn db(m: &Moto, id: &str) -> Option<aws_sdk_rds::types::DbInstance> {
+    block(
+        m.rds()
+            .describe_db_instances()
+            .db_instance_identifier(id)
+            .send(),
+    )
+    .ok()
+    .and_then(|o| o.db_instances().first().cloned())
+}
+
+#[test]
+fn databases_and_secrets_lifecycle_against_moto() {
+    let m = Moto::start();
+    let w = Work::new(DB);
+    let r = run(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(
+        r.stdout
+            .contains("Apply complete! Resources: 11 added, 0 changed, 0 destroyed."),
+        "{}",
+        r.stdout
+    );
+    // What moto has: the databases, their subnet group, the secrets.
+    let app = db(&m, "app").expect("database app");
+    assert_eq!(app.db_instance_class(), Some("db.t3.micro"));
+    assert_eq!(
+        app.db_subnet_group().and_then(|g| g.db_subnet_group_name()),
+        Some("app-db")
+    );
+    let managed_id = w.attrs("aws_db_instance.managed")["identifier"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(managed_id.starts_with("iac-"), "{managed_id}");
+    let managed = db(&m, &managed_id).expect("managed database");
+    let secret_arn = managed
+        .master_user_secret()
+        .and_then(|s| s.secret_arn())
+        .expect("RDS keeps the managed password in Secrets Manager")
+        .to_string();
+    assert_eq!(
+        w.attrs("aws_db_instance.managed")["master_user_secret"][0]["secret_arn"],
+        secret_arn.as_str()
+    );
+    assert_eq!(m.secret_value("app/db-password").len(), 24);
+    assert_eq!(
+        m.secret_value("app/api-key"),
+        format!("{{\"key\":\"{API_KEY}\"}}")
+    );
+    let version = w.attrs("aws_secretsmanager_secret_version.db");
+    assert!(version["version_id"]
+        .as_str()
+        .is_some_and(|v| !v.is_empty()));
+    assert!(version["secret_string"]["$sensitive"]
+        .as_str()
+        .unwrap()
+        .starts_with("pbkdf2-sha256:"));
+
+    // Nothing to do the second time, though iac holds no plaintext to compare.
+    let again = run(&w, &m, &["plan", "-detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+
+    // A class change is an update, and the plan says it costs downtime.
+    let r = run(&w, &m, &["plan", "-var", "class=db.t3.small"]).ok();
+    assert!(
+        r.stdout
+            .contains("# aws_db_instance.app will be updated in-place")
+            && r.stdout
+                .contains("# Note: downtime: the database restarts to change `instance_class`"),
+        "{}",
+        r.stdout
+    );
+    run(
+        &w,
+        &m,
+        &["apply", "-auto-approve", "-var", "class=db.t3.small"],
+    )
+    .ok();
+    assert_eq!(
+        db(&m, "app").unwrap().db_instance_class(),
+        Some("db.t3.small")
+    );
+    // A new identifier replaces it, and the plan says the data does not move.
+    let r = run(
+        &w,
+        &m,
+        &[
+            "plan",
+            "-var",
+            "class=db.t3.small",
+            "-var",
+            "identifier=app2",
+        ],
+    )
+    .ok();
+    assert!(
+        r.stdout.contains("# aws_db_instance.app must be replaced")
+            && r.stdout.contains("replaces the database (`identifier` cannot change in place): a new, empty database is created"),
+        "{}",
+        r.stdout
+    );
+
+    // Drift: a database deleted behind iac's back is noticed and recreated.
+    block(
+        m.rds()
+            .delete_db_instance()
+            .db_instance_identifier(&managed_id)
+            .skip_final_snapshot(true)
+            .send(),
+    )
+    .unwrap();
+    let r = run(&w, &m, &["plan", "-var", "class=db.t3.small"]).ok();
+    assert!(
+        r.stdout
+            .contains("# aws_db_instance.managed has been deleted"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(r.summary(), "Plan: 1 to add, 0 to change, 0 to destroy.");
+    run(
+        &w,
+        &m,
+        &["apply", "-auto-approve", "-var", "class=db.t3.small"],
+    )
+    .ok();
+    // Recreated, under a new generated name (as Terraform would).
+    let again_id = w.attrs("aws_db_instance.managed")["identifier"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(again_id, managed_id);
+    assert!(db(&m, &again_id).is_some());
+
+    // Import: forget the subnet group and the secret's value, adopt them again.
+    for (addr, id) in [
+        ("aws_db_subnet_group.db", "app-db".to_string()),
+        (
+            "aws_secretsmanager_secret_version.api",
+            w.attrs("aws_secretsmanager_secret_version.api")["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        ),
+    ] {
+        run(&w, &m, &["state", "rm", addr]).ok();
+        run(&w, &m, &["import", addr, &id]).ok();
+    }
+    let r = run(
+        &w,
+        &m,
+        &["plan", "-var", "class=db.t3.small", "-detailed-exitcode"],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    // Deletion protection and final snapshots are checked when planning.
+    run(
+        &w,
+        &m,
+        &[
+            "apply",
+            "-auto-approve",
+            "-var",
+            "class=db.t3.small",
+            "-var",
+            "protect=true",
+        ],
+    )
+    .ok();
+    assert_eq!(db(&m, "app").unwrap().deletion_protection(), Some(true));
+    let r = run(&w, &m, &["plan", "-destroy"]).code(1);
+    assert!(
+        r.stderr.contains("error[E0706]: aws_db_instance.app cannot be destroyed: deletion protection is on for database \"app\""),
+        "{}",
+        r.stderr
+    );
+    assert!(r
+        .stderr
+        .contains("set deletion_protection = false and apply that first"));
+    run(
+        &w,
+        &m,
+        &["apply", "-auto-approve", "-var", "class=db.t3.small"],
+    )
+    .ok();
+    let r = run(&w, &m, &["destroy", "-auto-approve"]).ok();
+    assert!(
+        r.stdout
+            .contains("Destroy complete! Resources: 0 added, 0 changed, 11 destroyed."),
+        "{}",
+        r.stdout
+    );
+    let left = block(m.rds().describe_db_instances().send()).unwrap();
+    assert!(left.db_instances().is_empty());
+    // The managed database left its final snapshot.
+    let snaps = block(
+        m.rds()
+            .describe_db_snapshots()
+            .db_snapshot_identifier("managed-final")
+            .send(),
+    )
+    .unwrap();
+    assert_eq!(snaps.db_snapshots().len(), 1);
+}
+
+#[test]
+fn a_database_without_a_final_snapshot_plan_is_not_destroyed() {
+    let m = Moto::start();
+    let w = Work::new(
+        r#"
+resource "aws_db_instance" "x" {
+  identifier        = "keepme"
+  engine            = "mysql"
+  instance_class    = "db.t3.micro"
+  allocated_storage = 20
+  username          = "admin"
+  password          = "not-a-real-secret-0"
+}
+"#,
+    );
+    plain(&w, &m, &["apply", "-auto-approve"]).ok();
+    let r = plain(&w, &m, &["destroy", "-auto-approve"]).code(1);
+    assert!(
+        r.stderr
+            .contains("no final snapshot is configured for database \"keepme\""),
+        "{}",
+        r.stderr
+    );
+    assert!(db(&m, "keepme").is_some(), "nothing was deleted");
+}
+
+#[test]
+fn secrets_never_reach_state_plans_comments_or_logs() {
+    let m = Moto::start();
+    let w = Work::new(DB);
+    let apply = run(&w, &m, &["apply", "-auto-approve"]).ok();
+    // The plaintexts, from where they legitimately live.
+    let generated = m.secret_value("app/db-password");
+    let managed_arn = w.attrs("aws_db_instance.managed")["master_user_secret"][0]["secret_arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let managed = m.secret_value(&managed_arn);
+    assert!(generated.len() == 24 && !managed.is_empty());
+    let plan = run(
+        &w,
+        &m,
+        &[
+            "plan",
+            "-var",
+            "class=db.t3.small",
+            "-out=p.bin",
+            "-markdown=comment.md",
+        ],
+    )
+    .ok();
+    assert!(
+        apply
+            .stderr
+            .contains("[debug] var.api_key = (sensitive value)"),
+        "{}",
+        apply.stderr
+    );
+    assert!(
+        apply
+            .stderr
+            .contains("[debug] aws_db_instance.app: Create with"),
+        "{}",
+        apply.stderr
+    );
+    let json = run(&w, &m, &["plan", "-json", "-var", "class=db.t3.small"]).ok();
+    let shown = run(&w, &m, &["show", "-json", "p.bin"]).ok();
+    let md = run(&w, &m, &["show", "-markdown", "p.bin"]).ok();
+    let applied = run(&w, &m, &["apply", "p.bin"]).ok();
+    let state_json = run(&w, &m, &["show", "-json"]).ok();
+    let pulled = run(&w, &m, &["state", "pull"]).ok();
+    let outputs = run(&w, &m, &["output", "-json"]).ok();
+    let drift = run(&w, &m, &["drift", "-json", "-var", "class=db.t3.small"]);
+    let artifacts = [
+        ("state", w.read("iac.tfstate")),
+        ("state backup", w.read("iac.tfstate.backup")),
+        ("plan file", w.read("p.bin")),
+        ("markdown comment", w.read("comment.md")),
+        ("apply log", apply.stdout + &apply.stderr),
+        ("plan log", plan.stdout + &plan.stderr),
+        ("plan -json", json.stdout),
+        ("show -json plan", shown.stdout),
+        ("show -markdown", md.stdout),
+        ("saved-plan apply log", applied.stdout + &applied.stderr),
+        ("show -json state", state_json.stdout),
+        ("state pull", pulled.stdout),
+        ("output -json", outputs.stdout),
+        ("drift -json", drift.stdout + &drift.stderr),
+    ];
+    for (what, text) in &artifacts {
+        assert!(
+            !text.is_empty() || *what == "state backup",
+            "{what} is empty"
+        );
+        for (name, secret) in [
+            ("api key", API_KEY),
+            ("generated password", generated.as_str()),
+            ("RDS-managed password", managed.as_str()),
+        ] {
+            assert!(!text.contains(secret), "the {name} is in the {what}");
+        }
+    }
+}
