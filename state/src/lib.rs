@@ -2,10 +2,12 @@
 //! keep it (local file with a journal and a lock). Sensitive values are stored
 //! only as salted fingerprints.
 
+mod crypto;
 mod document;
 mod local;
 mod lock;
 
+pub use crypto::{is_envelope, unseal, StateCipher, PASSPHRASE_ROUNDS};
 pub use document::{InstanceState, OutputState, ResourceObject, State, StateOp, STATE_VERSION};
 pub use local::LocalBackend;
 pub use lock::{now_rfc3339, parse_rfc3339, LockGuard, LockInfo};

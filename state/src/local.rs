@@ -15,6 +15,7 @@ use crate::{Backend, LockGuard, LockInfo, State, StateError, StateOp};
 pub struct LocalBackend {
     path: PathBuf,
     journal: Mutex<Option<(File, String, u64)>>,
+    cipher: Option<crate::StateCipher>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StateError + '_ {
@@ -67,7 +68,14 @@ impl LocalBackend {
         LocalBackend {
             path: path.into(),
             journal: Mutex::new(None),
+            cipher: None,
         }
+    }
+
+    /// Encrypts what this backend writes (snapshot, backup, journal records).
+    pub fn with_cipher(mut self, cipher: Option<crate::StateCipher>) -> LocalBackend {
+        self.cipher = cipher;
+        self
     }
 
     pub fn path(&self) -> &Path {
@@ -87,11 +95,17 @@ impl LocalBackend {
     }
 
     fn read_snapshot(&self) -> Result<Option<State>, StateError> {
-        let text = match std::fs::read_to_string(&self.path) {
+        let bytes = match std::fs::read(&self.path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io(&self.path)(e)),
         };
+        let text = crate::unseal(
+            &bytes,
+            self.cipher.as_ref(),
+            &format!("the state file {}", self.path.display()),
+        )?;
+        let text = String::from_utf8_lossy(&text);
         let parse_err = |message: String| StateError::Parse {
             path: self.path.display().to_string(),
             message,
@@ -135,6 +149,17 @@ impl LocalBackend {
         let mut n = 0;
         for line in lines {
             let Ok(line) = line else { break };
+            let line = if line.starts_with("{\"iac_encrypted_state\"") {
+                let what = format!("the state journal {}", jp.display());
+                match crate::unseal(line.as_bytes(), self.cipher.as_ref(), &what) {
+                    Ok(plain) => String::from_utf8_lossy(&plain).into_owned(),
+                    // A torn last record fails to open like any torn line.
+                    Err(StateError::Refused(m)) if m.contains("cannot be decrypted") => break,
+                    Err(e) => return Err(e),
+                }
+            } else {
+                line
+            };
             let Ok(j) = serde_json::from_str::<serde_json::Value>(&line) else {
                 break;
             };
@@ -218,7 +243,11 @@ impl Backend for LocalBackend {
                 message: e.to_string(),
             })?;
         text.push('\n');
-        write_atomic(&self.path, text.as_bytes())?;
+        let bytes = match &self.cipher {
+            Some(c) => c.seal(text.as_bytes()),
+            None => text.into_bytes(),
+        };
+        write_atomic(&self.path, &bytes)?;
         // The snapshot now holds everything the journal recorded.
         if let Ok(mut j) = self.journal.lock() {
             *j = None;
@@ -278,8 +307,15 @@ impl Backend for LocalBackend {
         let fp = base.fingerprinter();
         let mut buf = String::new();
         for op in ops {
-            buf.push_str(&op.to_json(&fp).to_string());
-            buf.push('\n');
+            let line = op.to_json(&fp).to_string();
+            match &self.cipher {
+                // seal() ends its envelope with a newline.
+                Some(c) => buf.push_str(&String::from_utf8_lossy(&c.seal(line.as_bytes()))),
+                None => {
+                    buf.push_str(&line);
+                    buf.push('\n');
+                }
+            }
         }
         f.write_all(buf.as_bytes()).map_err(io(&jp))?;
         f.sync_data().map_err(io(&jp))?;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context, Result};
 use iac_config::{EmptyNamespace, EvalContext, Module};
 use iac_diagnostics::{did_you_mean, Diagnostic, Diagnostics, SourceMap};
-use iac_state::{Backend, LocalBackend};
+use iac_state::{Backend, LocalBackend, StateCipher};
 use iac_state_remote::{PgBackend, PgConfig, S3Backend, S3Config};
 use iac_value::Value;
 use serde_json::{json, Map, Value as Json};
@@ -123,7 +123,7 @@ impl BackendSpec {
                         dir.join(wd).join(e).join(file)
                     }
                 };
-                Ok(Box::new(LocalBackend::new(path)))
+                Ok(Box::new(LocalBackend::new(path).with_cipher(cipher()?)))
             }
             "s3" => {
                 if self.settings.contains_key("dynamodb_table") {
@@ -161,7 +161,7 @@ impl BackendSpec {
                 if !cfg.use_lockfile {
                     eprintln!("Warning: use_lockfile = false: this state is not locked, and two runs at once can overwrite each other's changes.\n");
                 }
-                Ok(S3Backend::open(&cfg, workspace)?)
+                Ok(S3Backend::open(&cfg, workspace, cipher()?)?)
             }
             "pg" => {
                 let conn_str = self
@@ -176,11 +176,34 @@ impl BackendSpec {
                     conn_str,
                     schema_name: self.str("schema_name").map(str::to_string),
                 };
-                Ok(PgBackend::open(&cfg, workspace)?)
+                Ok(PgBackend::open(&cfg, workspace, cipher()?)?)
             }
             other => bail!("unknown backend \"{other}\""),
         }
     }
+}
+
+/// The state encryption key from the environment: `IAC_STATE_ENCRYPTION_KEY`
+/// (32 bytes, base64) or `IAC_STATE_PASSPHRASE`. Derived once per process.
+pub fn cipher() -> Result<Option<StateCipher>> {
+    static C: std::sync::OnceLock<Result<Option<StateCipher>, String>> = std::sync::OnceLock::new();
+    C.get_or_init(|| {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        match (var("IAC_STATE_ENCRYPTION_KEY"), var("IAC_STATE_PASSPHRASE")) {
+            (Some(_), Some(_)) => {
+                Err("set IAC_STATE_ENCRYPTION_KEY or IAC_STATE_PASSPHRASE, not both".into())
+            }
+            (Some(k), None) => StateCipher::from_key(&k)
+                .map(Some)
+                .map_err(|e| e.to_string()),
+            (None, Some(p)) => StateCipher::from_passphrase(&p)
+                .map(Some)
+                .map_err(|e| e.to_string()),
+            (None, None) => Ok(None),
+        }
+    })
+    .clone()
+    .map_err(|e| anyhow!(e))
 }
 
 fn to_json(v: &Value) -> Json {

@@ -221,7 +221,9 @@ fn env_of(args: &StateArgs) -> Option<String> {
 /// backend recorded by `iac init`, else the local file in `dir`.
 fn open_backend(dir: &Path, args: &StateArgs, env: Option<&str>) -> Result<Box<dyn Backend>> {
     if let Some(p) = &args.state {
-        return Ok(Box::new(LocalBackend::new(p.clone())));
+        return Ok(Box::new(
+            LocalBackend::new(p.clone()).with_cipher(crate::backend::cipher()?),
+        ));
     }
     crate::backend::recorded_or_local(dir)?.open(dir, env)
 }
@@ -629,7 +631,12 @@ fn cmd_plan(ui: &Ui, p: &PlanArgs, o: PlanOutputs<'_>) -> Result<u8> {
         };
         let mut text = serde_json::to_string(&file.to_json())?;
         text.push('\n');
-        write_private(path, text.as_bytes())?;
+        // A plan file holds what state holds: encrypted with it.
+        let bytes = match crate::backend::cipher()? {
+            Some(c) => c.seal(text.as_bytes()),
+            None => text.into_bytes(),
+        };
+        write_private(path, &bytes)?;
         if !json {
             println!(
                 "\nSaved the plan to: {}\n\nTo perform exactly these actions, run:\n    iac apply \"{}\"",
@@ -1004,12 +1011,18 @@ fn cmd_apply(
     Ok(code)
 }
 
-fn cmd_apply_saved(ui: &Ui, p: &PlanArgs, path: &Path, parallelism: usize) -> Result<u8> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read plan file {}", path.display()))?;
-    let json: serde_json::Value = serde_json::from_str(&text)
+fn read_plan_file(path: &Path) -> Result<PlanFile> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read plan file {}", path.display()))?;
+    let what = format!("the plan file {}", path.display());
+    let plain = iac_state::unseal(&bytes, crate::backend::cipher()?.as_ref(), &what)?;
+    let json: serde_json::Value = serde_json::from_slice(&plain)
         .map_err(|e| anyhow!("{} is not an iac plan file: {e}", path.display()))?;
-    let file = PlanFile::from_json(&json).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    PlanFile::from_json(&json).map_err(|e| anyhow!("{}: {e}", path.display()))
+}
+
+fn cmd_apply_saved(ui: &Ui, p: &PlanArgs, path: &Path, parallelism: usize) -> Result<u8> {
+    let file = read_plan_file(path)?;
     let env = env_name(p);
     let dir = std::env::current_dir()?;
     let mut sources = SourceMap::default();
@@ -1348,11 +1361,7 @@ fn cmd_show(
         bail!("-markdown shows a saved plan: iac show -markdown PLANFILE");
     }
     if let Some(path) = planfile {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read plan file {}", path.display()))?;
-        let j: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| anyhow!("{} is not an iac plan file: {e}", path.display()))?;
-        let file = PlanFile::from_json(&j).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+        let file = read_plan_file(path)?;
         if json {
             println!(
                 "{}",

@@ -93,6 +93,7 @@ enum Known {
 
 pub(crate) struct Remote<S: Store> {
     store: Arc<S>,
+    cipher: Option<iac_state::StateCipher>,
     known: Mutex<Known>,
     /// The snapshot being built by `append`: the base it started from plus the
     /// operations recorded so far.
@@ -100,9 +101,10 @@ pub(crate) struct Remote<S: Store> {
 }
 
 impl<S: Store> Remote<S> {
-    pub(crate) fn new(store: S) -> Remote<S> {
+    pub(crate) fn new(store: S, cipher: Option<iac_state::StateCipher>) -> Remote<S> {
         Remote {
             store: Arc::new(store),
+            cipher,
             known: Mutex::new(Known::NotRead),
             pending: Mutex::new(None),
         }
@@ -113,8 +115,9 @@ impl<S: Store> Remote<S> {
             path: self.store.describe(),
             message,
         };
+        let plain = iac_state::unseal(bytes, self.cipher.as_ref(), &self.store.describe())?;
         let json: serde_json::Value =
-            serde_json::from_slice(bytes).map_err(|e| parse_err(e.to_string()))?;
+            serde_json::from_slice(&plain).map_err(|e| parse_err(e.to_string()))?;
         if let Some(v) = json.get("version").and_then(|v| v.as_u64()) {
             if v > iac_state::STATE_VERSION {
                 return Err(StateError::TooNew {
@@ -142,6 +145,9 @@ impl<S: Store> Remote<S> {
         let mut bytes = serde_json::to_vec_pretty(&state.to_json())
             .map_err(|e| StateError::Remote(format!("cannot encode the state: {e}")))?;
         bytes.push(b'\n');
+        if let Some(c) = &self.cipher {
+            bytes = c.seal(&bytes);
+        }
         let v = self.store.put(bytes, expected, state)?;
         *known = Known::Version(v);
         Ok(())

@@ -40,7 +40,11 @@ fn valid_ident(s: &str) -> bool {
 
 impl PgBackend {
     /// Connects and creates the schema and tables if missing.
-    pub fn open(config: &PgConfig, workspace: &str) -> Result<Box<dyn Backend>, StateError> {
+    pub fn open(
+        config: &PgConfig,
+        workspace: &str,
+        cipher: Option<iac_state::StateCipher>,
+    ) -> Result<Box<dyn Backend>, StateError> {
         let schema = config
             .schema_name
             .clone()
@@ -92,13 +96,16 @@ impl PgBackend {
             .nth(1)
             .map(|h| h.split('?').next().unwrap_or(h).to_string())
             .unwrap_or_else(|| "PostgreSQL".into());
-        Ok(Box::new(Remote::new(PgStore {
-            bridge: Arc::new(bridge),
-            client: Arc::new(client),
-            schema,
-            workspace: workspace.to_string(),
-            place: host,
-        })))
+        Ok(Box::new(Remote::new(
+            PgStore {
+                bridge: Arc::new(bridge),
+                client: Arc::new(client),
+                schema,
+                workspace: workspace.to_string(),
+                place: host,
+            },
+            cipher,
+        )))
     }
 }
 

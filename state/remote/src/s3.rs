@@ -44,17 +44,24 @@ pub struct S3Backend;
 
 impl S3Backend {
     /// Connects (lazily: no request is made until the state is used).
-    pub fn open(config: &S3Config, workspace: &str) -> Result<Box<dyn Backend>, StateError> {
+    pub fn open(
+        config: &S3Config,
+        workspace: &str,
+        cipher: Option<iac_state::StateCipher>,
+    ) -> Result<Box<dyn Backend>, StateError> {
         let bridge = Bridge::new()?;
         let cfg = config.clone();
         let client = bridge.run(async move { client(&cfg).await })??;
-        Ok(Box::new(Remote::new(S3Store {
-            bridge: Arc::new(bridge),
-            client,
-            bucket: config.bucket.clone(),
-            key: config.object_key(workspace),
-            use_lockfile: config.use_lockfile,
-        })))
+        Ok(Box::new(Remote::new(
+            S3Store {
+                bridge: Arc::new(bridge),
+                client,
+                bucket: config.bucket.clone(),
+                key: config.object_key(workspace),
+                use_lockfile: config.use_lockfile,
+            },
+            cipher,
+        )))
     }
 }
 

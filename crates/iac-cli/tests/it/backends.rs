@@ -218,8 +218,8 @@ fn s3_backend_refuses_to_overwrite_a_state_it_did_not_read() {
         use_lockfile: true,
         ..Default::default()
     };
-    let a = iac_state_remote::S3Backend::open(&cfg, "default").unwrap();
-    let b = iac_state_remote::S3Backend::open(&cfg, "default").unwrap();
+    let a = iac_state_remote::S3Backend::open(&cfg, "default", None).unwrap();
+    let b = iac_state_remote::S3Backend::open(&cfg, "default", None).unwrap();
     assert!(a.read().unwrap().is_none());
     assert!(b.read().unwrap().is_none());
     let mut s = iac_state::State::new();
@@ -514,4 +514,30 @@ fn backend_block_mistakes_are_explained() {
             assert!(r.stderr.contains(want), "{want}: {}", r.stderr);
         }
     }
+}
+
+#[test]
+fn remote_state_is_encrypted_when_a_key_is_set() {
+    let m = Moto::start();
+    m.create_bucket(BUCKET);
+    let mut env = m.env();
+    env.push((
+        "IAC_STATE_ENCRYPTION_KEY",
+        "q2cz3Lxn3dW1Sxu8bXUUwFZp2m3Tq0Hc1s2bEJ1V0QQ=".into(),
+    ));
+    let r = Remote { env };
+    let w = Work::new(&eight(&s3_block()));
+    r.run(&w, &["init"]).ok();
+    r.run(&w, &["apply", "-auto-approve"]).ok();
+    let stored = m.get_object(BUCKET, KEY).unwrap();
+    assert!(stored.starts_with("{\"iac_encrypted_state\":1"), "{stored}");
+    assert!(!stored.contains("terraform_data"));
+    let without = s3_remote(&m).run(&w, &["plan"]).code(1);
+    assert!(
+        without.stderr.contains("is encrypted"),
+        "{}",
+        without.stderr
+    );
+    let with = r.run(&w, &["plan", "-detailed-exitcode"]);
+    assert_eq!(with.code, 0, "{}", with.stderr);
 }

@@ -10,6 +10,7 @@ mod backends;
 mod ci;
 mod databases;
 mod diagnostics;
+mod encryption;
 mod functions;
 mod lifecycle;
 mod saved_plans;
