@@ -358,6 +358,57 @@ fn gather_vars(
     (out, diags)
 }
 
+/// Warns when a sensitive variable's value comes from a variables file that
+/// version control does not ignore: secrets belong in the environment
+/// (`IAC_VAR_name`) or a secret store, not in committed files.
+fn secrets_in_files(module: &Module, inputs: &[VarValue]) -> Diagnostics {
+    let mut out = Diagnostics::new();
+    for v in inputs {
+        let VarSource::File(path) = &v.source else {
+            continue;
+        };
+        if !module.variables.get(&v.name).is_some_and(|d| d.sensitive) {
+            continue;
+        }
+        let p = Path::new(path);
+        let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let git = |args: &[&str]| {
+            std::process::Command::new("git")
+                .arg("-C")
+                .arg(dir)
+                .args(args)
+                .arg(p.file_name().unwrap_or_default())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .ok()
+                .map(|s| s.code())
+        };
+        // 0: ignored; 1: not ignored; 128 (or no git): not in a repository.
+        if git(&["check-ignore", "-q"]) == Some(Some(0)) {
+            continue;
+        }
+        let tracked = git(&["ls-files", "--error-unmatch"]) == Some(Some(0));
+        let mut d = Diagnostic::warning(
+            "W0221",
+            format!(
+                "Value for sensitive variable \"{}\" comes from {path}{}",
+                v.name,
+                if tracked { ", which is committed to version control" } else { "" }
+            ),
+        )
+        .with_help(format!(
+            "variables files are meant to be committed; give secrets through the environment (IAC_VAR_{}) or a secret store, or keep this file out of version control (.gitignore)",
+            v.name
+        ));
+        if let Some(span) = v.span {
+            d = d.with_span(span, "a secret in a file");
+        }
+        out.push(d);
+    }
+    out
+}
+
 /// Resolves root variables, asking on a terminal for missing required ones.
 fn variables(
     ui: &Ui,
@@ -365,7 +416,8 @@ fn variables(
     va: &VarArgs,
     env: Option<&str>,
 ) -> Result<Result<HashMap<String, Value>, u8>> {
-    let (mut inputs, diags) = gather_vars(&loaded.dir, va, env, &mut loaded.sources);
+    let (mut inputs, mut diags) = gather_vars(&loaded.dir, va, env, &mut loaded.sources);
+    diags.extend(secrets_in_files(&loaded.module, &inputs));
     if ui.diagnostics(&diags, &loaded.sources) {
         return Ok(Err(EXIT_ERROR));
     }

@@ -99,3 +99,97 @@ fn required_variable_without_value() {
     assert!(r.stderr.contains("main.tf:1:1"), "{}", r.stderr);
     assert!(r.stderr.contains("IAC_VAR_region"), "{}", r.stderr);
 }
+
+#[test]
+fn environments_have_their_own_state_and_variables() {
+    let w = Work::new(
+        r#"
+variable "size" {
+  default = "small"
+}
+resource "terraform_data" "fleet" {
+  input = var.size
+}
+"#,
+    );
+    w.write("env/live.tfvars", "size = \"large\"\n");
+    w.write("env/sandbox.tfvars", "size = \"tiny\"\n");
+    let live = w.iac(&["apply", "-auto-approve", "-e", "live"]).ok();
+    assert!(live.stdout.starts_with("Environment: live\n"), "{}", live.stdout);
+    w.iac_env(&["apply", "-auto-approve"], &[("IAC_ENV", "sandbox")])
+        .ok();
+    let read = |env: &str| -> String {
+        let s: serde_json::Value = serde_json::from_str(
+            &w.read(&format!("iac.tfstate.d/{env}/iac.tfstate")),
+        )
+        .unwrap();
+        s["resources"][0]["attributes"]["input"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(read("live"), "large");
+    assert_eq!(read("sandbox"), "tiny");
+    assert!(!w.path().join("iac.tfstate").exists(), "no default state");
+    // Environment file < IAC_VAR_* < -var.
+    let plan = w
+        .iac_env(&["plan", "-e", "live"], &[("IAC_VAR_size", "env-var")])
+        .ok();
+    assert!(plan.stdout.contains("\"large\" -> \"env-var\""), "{}", plan.stdout);
+    let plan = w
+        .iac_env(
+            &["plan", "-e", "live", "-var", "size=flag"],
+            &[("IAC_VAR_size", "env-var")],
+        )
+        .ok();
+    assert!(plan.stdout.contains("\"large\" -> \"flag\""), "{}", plan.stdout);
+    // Commands on state follow the environment too.
+    let list = w.iac(&["state", "list", "-e", "sandbox"]).ok();
+    assert_eq!(list.stdout.trim(), "terraform_data.fleet");
+}
+
+#[test]
+fn a_secret_in_a_committed_variables_file_is_a_warning() {
+    let w = Work::new(
+        r#"
+variable "db_password" {
+  type      = string
+  sensitive = true
+}
+resource "terraform_data" "x" {
+  input = var.db_password
+}
+"#,
+    );
+    w.write("env/live.tfvars", "db_password = \"hunter2-in-git\"\n");
+    let git = |args: &[&str]| {
+        assert!(std::process::Command::new("git")
+            .args(args)
+            .current_dir(w.path())
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@t")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@t")
+            .output()
+            .unwrap()
+            .status
+            .success());
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-qm", "x"]);
+    let r = w.iac(&["plan", "-e", "live"]).ok();
+    assert!(
+        r.stderr.contains("warning[W0221]: Value for sensitive variable \"db_password\" comes from")
+            && r.stderr.contains("env/live.tfvars, which is committed to version control"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("IAC_VAR_db_password"), "{}", r.stderr);
+    assert!(r.stderr.contains("env/live.tfvars:1:"), "{}", r.stderr);
+    // Kept out of version control: no warning.
+    git(&["rm", "-q", "--cached", "env/live.tfvars"]);
+    w.write(".gitignore", "env/live.tfvars\n");
+    let r = w.iac(&["plan", "-e", "live"]).ok();
+    assert!(!r.stderr.contains("W0221"), "{}", r.stderr);
+}
