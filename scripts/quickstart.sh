@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds iac, starts the local AWS emulator (moto, installed into .tools/ on first
 # use), and runs examples/web-servers end to end: plan, apply, a no-change plan, a
-# change plan, and destroy. Then does the same with examples/quickstart, which needs
-# no cloud at all. Needs a Rust toolchain and python3.
+# change plan, and destroy; then examples/web-with-database in its sandbox
+# environment (and a plan of live); then examples/quickstart, which needs no cloud
+# at all. Needs a Rust toolchain and python3.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -24,6 +25,14 @@ step "web-servers: iac plan (nothing to do)";  "$iac" plan -detailed-exitcode
 step "web-servers: iac plan -var servers=4 -var instance_type=t3.small (a change)"
 "$iac" plan -var servers=4 -var instance_type=t3.small || true
 step "web-servers: iac destroy -auto-approve"; "$iac" destroy -auto-approve
+
+cp -r "$root/examples/web-with-database" "$work/web-with-database"
+cd "$work/web-with-database"
+step "web-with-database: iac apply -e sandbox (RDS + Secrets Manager; no secret in state)"
+"$iac" apply -auto-approve -e sandbox
+step "web-with-database: iac plan -e live (same files, live sizes, its own state)"
+"$iac" plan -e live
+step "web-with-database: iac destroy -e sandbox"; "$iac" destroy -auto-approve -e sandbox
 
 cp -r "$root/examples/quickstart" "$work/quickstart"
 cd "$work/quickstart"

@@ -371,7 +371,10 @@ fn secrets_in_files(module: &Module, inputs: &[VarValue]) -> Diagnostics {
             continue;
         }
         let p = Path::new(path);
-        let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         let git = |args: &[&str]| {
             std::process::Command::new("git")
                 .arg("-C")

@@ -625,7 +625,7 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                                     input.module.dir.clone(),
                                 );
                                 let mut d = Diagnostics::new();
-                                let r2 = expand(r, &mut ctx, &mut d);
+                                let r2 = expand(r, &mut ctx, &mut d, false);
                                 drop(ctx);
                                 diags.extend(d);
                                 r2.map(|(_, keys)| keys.into_iter().collect())

@@ -157,6 +157,7 @@ pub(crate) fn expand(
     r: &Resource,
     ctx: &mut EvalContext<'_>,
     diags: &mut Diagnostics,
+    validating: bool,
 ) -> Option<Expansion> {
     if let Some(c) = &r.count {
         let v = match ctx.eval(c) {
@@ -174,6 +175,11 @@ pub(crate) fn expand(
             return None;
         }
         return match v.unmarked() {
+            // Validation has no variable values: an unknown count is fine
+            // there, and one instance stands for all to check the body.
+            Value::Unknown if validating => {
+                Some((Repetition::Count, vec![(InstanceKey::Int(0), None)]))
+            }
             Value::Unknown => {
                 diags.push(
                     Diagnostic::error("E0215", "Invalid count argument")
@@ -230,6 +236,10 @@ pub(crate) fn expand(
             return None;
         }
         return match v.unmarked() {
+            Value::Unknown if validating => Some((
+                Repetition::ForEach,
+                vec![(InstanceKey::Str("each".into()), Some(Value::Unknown))],
+            )),
             Value::Unknown => {
                 unknown_err(diags);
                 None
@@ -580,7 +590,7 @@ impl<'a> Planner<'a> {
         let scope = self.values.scope(path);
         let mut ctx = self.eval_ctx(path, &scope);
         let mut d = Diagnostics::new();
-        let expanded = expand(r, &mut ctx, &mut d);
+        let expanded = expand(r, &mut ctx, &mut d, self.validate_only);
         drop(ctx);
         self.diags.extend(d);
         let Some((rep, keys)) = expanded else {

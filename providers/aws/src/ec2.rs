@@ -590,6 +590,13 @@ fn instance_value(c: &Clients, i: &aws_sdk_ec2::types::Instance, keep: &Value) -
         ("subnet_id", opt_str(i.subnet_id())),
         ("vpc_security_group_ids", Value::set(groups)),
         ("key_name", opt_str(i.key_name())),
+        (
+            "iam_instance_profile",
+            match i.iam_instance_profile().and_then(|p| p.arn()) {
+                Some(arn) => Value::string(arn.rsplit('/').next().unwrap_or(arn)),
+                None => keep.get_attr("iam_instance_profile").clone(),
+            },
+        ),
         ("private_ip", opt_str(i.private_ip_address())),
         ("public_ip", opt_str(i.public_ip_address())),
         (
@@ -910,6 +917,11 @@ async fn create_instance(
         .set_subnet_id(s(p, "subnet_id"))
         .set_security_group_ids(groups.filter(|g| !g.is_empty()))
         .set_key_name(s(p, "key_name"))
+        .set_iam_instance_profile(s(p, "iam_instance_profile").map(|n| {
+            aws_sdk_ec2::types::IamInstanceProfileSpecification::builder()
+                .name(n)
+                .build()
+        }))
         .set_user_data(user_data_b64(p))
         .set_block_device_mappings(root_mapping(c, p).await?)
         .client_token(token)

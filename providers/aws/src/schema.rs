@@ -150,6 +150,14 @@ pub fn provider_schema() -> ProviderSchema {
                 "key_name",
                 Attribute::optional(AttrType::String, "SSH key pair name.").force_new(),
             )
+            .attr(
+                "iam_instance_profile",
+                Attribute::optional(
+                    AttrType::String,
+                    "Name of an instance profile, for the server's AWS permissions (a change replaces the server).",
+                )
+                .force_new(),
+            )
             .block(
                 "root_block_device",
                 NestedBlock {
@@ -226,6 +234,15 @@ pub fn provider_schema() -> ProviderSchema {
                 Attribute::optional(AttrType::String, "Description of the rule."),
             )
     };
+    let inline_rule = || {
+        rule().attr(
+            "security_groups",
+            Attribute::optional(
+                strings(),
+                "Security groups whose members the rule allows (ids).",
+            ),
+        )
+    };
     resources.insert(
         "aws_security_group".to_string(),
         Schema::new(
@@ -255,7 +272,7 @@ pub fn provider_schema() -> ProviderSchema {
                 min_items: 0,
                 max_items: None,
                 force_new: false,
-                block: rule(),
+                block: inline_rule(),
             },
         )
         .block(
@@ -265,7 +282,7 @@ pub fn provider_schema() -> ProviderSchema {
                 min_items: 0,
                 max_items: None,
                 force_new: false,
-                block: rule(),
+                block: inline_rule(),
             },
         )
         .attr("tags", tags())

@@ -22,15 +22,29 @@ fn protocol(p: &str) -> String {
 
 /// A rule in the one shape plans, state and reads all use.
 pub fn norm_rule(v: &Value) -> Value {
-    let mut cidrs: Vec<String> = v
-        .get_attr("cidr_blocks")
-        .as_list()
-        .unwrap_or(&[])
-        .iter()
-        .filter_map(|c| c.as_str().map(String::from))
-        .collect();
-    cidrs.sort();
-    cidrs.dedup();
+    // Sorted and deduplicated; a list not known yet (ids of groups still to be
+    // created) stays unknown.
+    let sorted = |k: &str| {
+        let raw = v.get_attr(k);
+        if !raw.is_wholly_known() {
+            return Value::Unknown;
+        }
+        let mut l: Vec<String> = raw
+            .as_list()
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|c| c.as_str().map(String::from))
+            .collect();
+        l.sort();
+        l.dedup();
+        if l.is_empty() {
+            Value::Null
+        } else {
+            Value::List(l.into_iter().map(Value::String).collect())
+        }
+    };
+    let cidrs = sorted("cidr_blocks");
+    let groups = sorted("security_groups");
     let num = |k: &str| {
         v.get_attr(k)
             .as_f64()
@@ -44,14 +58,7 @@ pub fn norm_rule(v: &Value) -> Value {
         ),
         ("from_port", num("from_port")),
         ("to_port", num("to_port")),
-        (
-            "cidr_blocks",
-            if cidrs.is_empty() {
-                Value::Null
-            } else {
-                Value::List(cidrs.into_iter().map(Value::String).collect())
-            },
-        ),
+        ("cidr_blocks", cidrs),
         (
             "description",
             v.get_attr("description")
@@ -60,6 +67,7 @@ pub fn norm_rule(v: &Value) -> Value {
                 .map(Value::string)
                 .unwrap_or(Value::Null),
         ),
+        ("security_groups", groups),
     ])
 }
 
@@ -72,7 +80,8 @@ pub fn norm_rules(v: &Value) -> Value {
 
 /// Rules as AWS holds them, grouped back into one rule per ports, protocol and description.
 fn rules_from(perms: &[IpPermission]) -> Value {
-    let mut grouped: BTreeMap<(String, i64, i64, Option<String>), Vec<String>> = BTreeMap::new();
+    type Sources = (Vec<String>, Vec<String>);
+    let mut grouped: BTreeMap<(String, i64, i64, Option<String>), Sources> = BTreeMap::new();
     for p in perms {
         let proto = protocol(p.ip_protocol().unwrap_or("-1"));
         let (from, to) = if proto == "-1" {
@@ -93,13 +102,27 @@ fn rules_from(perms: &[IpPermission]) -> Value {
             grouped
                 .entry(key)
                 .or_default()
+                .0
                 .extend(r.cidr_ip().map(String::from));
+        }
+        for g in p.user_id_group_pairs() {
+            let key = (
+                proto.clone(),
+                from,
+                to,
+                g.description().filter(|d| !d.is_empty()).map(String::from),
+            );
+            grouped
+                .entry(key)
+                .or_default()
+                .1
+                .extend(g.group_id().map(String::from));
         }
     }
     Value::set(
         grouped
             .into_iter()
-            .map(|((proto, from, to, desc), cidrs)| {
+            .map(|((proto, from, to, desc), (cidrs, groups))| {
                 norm_rule(&Value::map([
                     ("protocol", Value::String(proto)),
                     ("from_port", Value::Number(from as f64)),
@@ -111,6 +134,10 @@ fn rules_from(perms: &[IpPermission]) -> Value {
                     (
                         "description",
                         desc.map(Value::String).unwrap_or(Value::Null),
+                    ),
+                    (
+                        "security_groups",
+                        Value::List(groups.into_iter().map(Value::String).collect()),
                     ),
                 ]))
             })
@@ -135,6 +162,16 @@ fn permission(rule: &Value) -> IpPermission {
             b = b.ip_ranges(
                 IpRange::builder()
                     .cidr_ip(c)
+                    .set_description(s(rule, "description"))
+                    .build(),
+            );
+        }
+    }
+    for g in rule.get_attr("security_groups").as_list().unwrap_or(&[]) {
+        if let Some(g) = g.as_str() {
+            b = b.user_id_group_pairs(
+                aws_sdk_ec2::types::UserIdGroupPair::builder()
+                    .group_id(g)
                     .set_description(s(rule, "description"))
                     .build(),
             );

@@ -431,3 +431,61 @@ fn secrets_never_reach_state_plans_comments_or_logs() {
         }
     }
 }
+
+#[test]
+fn the_web_with_database_example_runs_in_its_sandbox_environment() {
+    let m = Moto::start();
+    let src = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/web-with-database");
+    let w = Work::new(&std::fs::read_to_string(src.join("main.tf")).unwrap());
+    for f in ["init.sh", "env/sandbox.tfvars", "env/live.tfvars"] {
+        w.write(f, &std::fs::read_to_string(src.join(f)).unwrap());
+    }
+    let r = plain(&w, &m, &["apply", "-auto-approve", "-e", "sandbox"]).ok();
+    assert!(r.stdout.starts_with("Environment: sandbox"), "{}", r.stdout);
+    let again = plain(&w, &m, &["plan", "-e", "sandbox", "-detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    // The database accepts connections from the app servers' group only.
+    let app_sg = w.attrs_in(
+        "iac.tfstate.d/sandbox/iac.tfstate",
+        "aws_security_group.app",
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let db_sg = w.attrs_in("iac.tfstate.d/sandbox/iac.tfstate", "aws_security_group.db")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let groups = block(m.ec2().describe_security_groups().group_ids(&db_sg).send()).unwrap();
+    let perms = groups.security_groups()[0].ip_permissions();
+    assert_eq!(perms.len(), 1);
+    assert_eq!(perms[0].from_port(), Some(5432));
+    assert_eq!(
+        perms[0].user_id_group_pairs()[0].group_id(),
+        Some(app_sg.as_str())
+    );
+    let db = db(&m, "sandbox-app").expect("the sandbox database");
+    assert_eq!(db.db_instance_class(), Some("db.t3.micro"));
+    assert!(db.master_user_secret().is_some());
+    // The live environment is planned with its own sizes and its own state.
+    let live = plain(&w, &m, &["plan", "-e", "live"]).ok();
+    assert!(
+        live.stdout
+            .contains("Plan: 13 to add, 0 to change, 0 to destroy."),
+        "{}",
+        live.stdout
+    );
+    assert!(
+        live.stdout
+            .contains("instance_class              = \"db.t3.medium\""),
+        "{}",
+        live.stdout
+    );
+    plain(&w, &m, &["destroy", "-auto-approve", "-e", "sandbox"]).ok();
+    assert!(db_gone(&m, "sandbox-app"));
+}
+
+fn db_gone(m: &Moto, id: &str) -> bool {
+    db(m, id).is_none()
+}

@@ -119,7 +119,12 @@ impl Work {
 
     /// Attributes of one instance in state.
     pub fn attrs(&self, address: &str) -> serde_json::Value {
-        let s = self.state();
+        self.attrs_in("iac.tfstate", address)
+    }
+
+    /// Attributes of one instance in the state file at `path`.
+    pub fn attrs_in(&self, path: &str, address: &str) -> serde_json::Value {
+        let s: serde_json::Value = serde_json::from_str(&self.read(path)).expect("state is JSON");
         s["resources"]
             .as_array()
             .and_then(|rs| {

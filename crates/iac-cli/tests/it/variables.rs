@@ -115,14 +115,16 @@ resource "terraform_data" "fleet" {
     w.write("env/live.tfvars", "size = \"large\"\n");
     w.write("env/sandbox.tfvars", "size = \"tiny\"\n");
     let live = w.iac(&["apply", "-auto-approve", "-e", "live"]).ok();
-    assert!(live.stdout.starts_with("Environment: live\n"), "{}", live.stdout);
+    assert!(
+        live.stdout.starts_with("Environment: live\n"),
+        "{}",
+        live.stdout
+    );
     w.iac_env(&["apply", "-auto-approve"], &[("IAC_ENV", "sandbox")])
         .ok();
     let read = |env: &str| -> String {
-        let s: serde_json::Value = serde_json::from_str(
-            &w.read(&format!("iac.tfstate.d/{env}/iac.tfstate")),
-        )
-        .unwrap();
+        let s: serde_json::Value =
+            serde_json::from_str(&w.read(&format!("iac.tfstate.d/{env}/iac.tfstate"))).unwrap();
         s["resources"][0]["attributes"]["input"]
             .as_str()
             .unwrap()
@@ -135,14 +137,22 @@ resource "terraform_data" "fleet" {
     let plan = w
         .iac_env(&["plan", "-e", "live"], &[("IAC_VAR_size", "env-var")])
         .ok();
-    assert!(plan.stdout.contains("\"large\" -> \"env-var\""), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("\"large\" -> \"env-var\""),
+        "{}",
+        plan.stdout
+    );
     let plan = w
         .iac_env(
             &["plan", "-e", "live", "-var", "size=flag"],
             &[("IAC_VAR_size", "env-var")],
         )
         .ok();
-    assert!(plan.stdout.contains("\"large\" -> \"flag\""), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("\"large\" -> \"flag\""),
+        "{}",
+        plan.stdout
+    );
     // Commands on state follow the environment too.
     let list = w.iac(&["state", "list", "-e", "sandbox"]).ok();
     assert_eq!(list.stdout.trim(), "terraform_data.fleet");
@@ -180,8 +190,10 @@ resource "terraform_data" "x" {
     git(&["commit", "-qm", "x"]);
     let r = w.iac(&["plan", "-e", "live"]).ok();
     assert!(
-        r.stderr.contains("warning[W0221]: Value for sensitive variable \"db_password\" comes from")
-            && r.stderr.contains("env/live.tfvars, which is committed to version control"),
+        r.stderr
+            .contains("warning[W0221]: Value for sensitive variable \"db_password\" comes from")
+            && r.stderr
+                .contains("env/live.tfvars, which is committed to version control"),
         "{}",
         r.stderr
     );
