@@ -22,6 +22,10 @@ variable "protect" {
   default = false
 }
 
+variable "about" {
+  default = "Token for the API"
+}
+
 resource "aws_vpc" "main" {
   cidr_block = "10.40.0.0/16"
 }
@@ -58,7 +62,13 @@ resource "aws_secretsmanager_secret_version" "db" {
 
 resource "aws_secretsmanager_secret" "api" {
   name                    = "app/api-key"
+  description             = var.about
   recovery_window_in_days = 0
+  tags                    = { Team = "payments" }
+}
+
+data "aws_secretsmanager_secret" "api" {
+  name = aws_secretsmanager_secret.api.name
 }
 
 resource "aws_secretsmanager_secret_version" "api" {
@@ -100,6 +110,10 @@ output "endpoint" {
 
 output "managed_secret_arn" {
   value = aws_db_instance.managed.master_user_secret[0].secret_arn
+}
+
+output "api_secret_arn_from_data" {
+  value = data.aws_secretsmanager_secret.api.arn
 }
 
 output "api_from_data" {
@@ -182,12 +196,75 @@ fn databases_and_secrets_lifecycle_against_moto() {
         .unwrap()
         .starts_with("pbkdf2-sha256:"));
 
+    assert_eq!(
+        w.state()["outputs"]["api_secret_arn_from_data"]["value"],
+        w.attrs("aws_secretsmanager_secret.api")["arn"]
+    );
     // Nothing to do the second time, though iac holds no plaintext to compare.
     let again = run(&w, &m, &["plan", "-detailed-exitcode"]);
     assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
 
+    // Secrets update in place: description and tags.
+    let r = run(
+        &w,
+        &m,
+        &["apply", "-auto-approve", "-var", "about=Rotated token"],
+    )
+    .ok();
+    assert!(r.stdout.contains("1 changed"), "{}", r.stdout);
+    let d = block(
+        m.secrets()
+            .describe_secret()
+            .secret_id("app/api-key")
+            .send(),
+    )
+    .unwrap();
+    assert_eq!(d.description(), Some("Rotated token"));
+    assert!(d
+        .tags()
+        .iter()
+        .any(|t| t.key() == Some("Team") && t.value() == Some("payments")));
+    // Changed outside iac: the description drift is seen and set back.
+    block(
+        m.secrets()
+            .update_secret()
+            .secret_id("app/api-key")
+            .description("edited by hand")
+            .send(),
+    )
+    .unwrap();
+    let r = run(&w, &m, &["plan", "-var", "about=Rotated token"]).ok();
+    assert!(
+        r.stdout
+            .contains("# aws_secretsmanager_secret.api has changed"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("\"edited by hand\" -> \"Rotated token\""),
+        "{}",
+        r.stdout
+    );
+    run(
+        &w,
+        &m,
+        &["apply", "-auto-approve", "-var", "about=Rotated token"],
+    )
+    .ok();
+
     // A class change is an update, and the plan says it costs downtime.
-    let r = run(&w, &m, &["plan", "-var", "class=db.t3.small"]).ok();
+    let r = run(
+        &w,
+        &m,
+        &[
+            "plan",
+            "-var",
+            "class=db.t3.small",
+            "-var",
+            "about=Rotated token",
+        ],
+    )
+    .ok();
     assert!(
         r.stdout
             .contains("# aws_db_instance.app will be updated in-place")
@@ -199,7 +276,14 @@ fn databases_and_secrets_lifecycle_against_moto() {
     run(
         &w,
         &m,
-        &["apply", "-auto-approve", "-var", "class=db.t3.small"],
+        &[
+            "apply",
+            "-auto-approve",
+            "-var",
+            "class=db.t3.small",
+            "-var",
+            "about=Rotated token",
+        ],
     )
     .ok();
     assert_eq!(
@@ -235,7 +319,18 @@ fn databases_and_secrets_lifecycle_against_moto() {
             .send(),
     )
     .unwrap();
-    let r = run(&w, &m, &["plan", "-var", "class=db.t3.small"]).ok();
+    let r = run(
+        &w,
+        &m,
+        &[
+            "plan",
+            "-var",
+            "class=db.t3.small",
+            "-var",
+            "about=Rotated token",
+        ],
+    )
+    .ok();
     assert!(
         r.stdout
             .contains("# aws_db_instance.managed has been deleted"),
@@ -246,7 +341,14 @@ fn databases_and_secrets_lifecycle_against_moto() {
     run(
         &w,
         &m,
-        &["apply", "-auto-approve", "-var", "class=db.t3.small"],
+        &[
+            "apply",
+            "-auto-approve",
+            "-var",
+            "class=db.t3.small",
+            "-var",
+            "about=Rotated token",
+        ],
     )
     .ok();
     // Recreated, under a new generated name (as Terraform would).
@@ -274,7 +376,14 @@ fn databases_and_secrets_lifecycle_against_moto() {
     let r = run(
         &w,
         &m,
-        &["plan", "-var", "class=db.t3.small", "-detailed-exitcode"],
+        &[
+            "plan",
+            "-var",
+            "class=db.t3.small",
+            "-var",
+            "about=Rotated token",
+            "-detailed-exitcode",
+        ],
     );
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 
@@ -305,7 +414,14 @@ fn databases_and_secrets_lifecycle_against_moto() {
     run(
         &w,
         &m,
-        &["apply", "-auto-approve", "-var", "class=db.t3.small"],
+        &[
+            "apply",
+            "-auto-approve",
+            "-var",
+            "class=db.t3.small",
+            "-var",
+            "about=Rotated token",
+        ],
     )
     .ok();
     let r = run(&w, &m, &["destroy", "-auto-approve"]).ok();
@@ -393,14 +509,37 @@ fn secrets_never_reach_state_plans_comments_or_logs() {
         "{}",
         apply.stderr
     );
-    let json = run(&w, &m, &["plan", "-json", "-var", "class=db.t3.small"]).ok();
+    let json = run(
+        &w,
+        &m,
+        &[
+            "plan",
+            "-json",
+            "-var",
+            "class=db.t3.small",
+            "-var",
+            "about=Rotated token",
+        ],
+    )
+    .ok();
     let shown = run(&w, &m, &["show", "-json", "p.bin"]).ok();
     let md = run(&w, &m, &["show", "-markdown", "p.bin"]).ok();
     let applied = run(&w, &m, &["apply", "p.bin"]).ok();
     let state_json = run(&w, &m, &["show", "-json"]).ok();
     let pulled = run(&w, &m, &["state", "pull"]).ok();
     let outputs = run(&w, &m, &["output", "-json"]).ok();
-    let drift = run(&w, &m, &["drift", "-json", "-var", "class=db.t3.small"]);
+    let drift = run(
+        &w,
+        &m,
+        &[
+            "drift",
+            "-json",
+            "-var",
+            "class=db.t3.small",
+            "-var",
+            "about=Rotated token",
+        ],
+    );
     let artifacts = [
         ("state", w.read("iac.tfstate")),
         ("state backup", w.read("iac.tfstate.backup")),
