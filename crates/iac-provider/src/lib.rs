@@ -307,8 +307,30 @@ pub fn proposed_new(schema: &Schema, prior: Option<&Value>, config: &Value) -> V
         };
         out.insert(name.clone(), v);
     }
-    for name in schema.blocks.keys() {
-        out.insert(name.clone(), config.get_attr(name).clone());
+    for (name, b) in &schema.blocks {
+        let c = config.get_attr(name);
+        // Blocks in a list line up with the prior's by position: their computed
+        // attributes keep the prior's values too (or become unknown).
+        let v = match (&b.nesting, c.as_list()) {
+            (Nesting::List, Some(items)) if !c.is_unknown() => {
+                let prior_items = prior.and_then(|p| p.get_attr(name).as_list());
+                Value::List(
+                    items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, item)| {
+                            if item.as_map().is_none() {
+                                return item.clone();
+                            }
+                            let pi = prior_items.and_then(|l| l.get(i));
+                            proposed_new(&b.block, pi, item)
+                        })
+                        .collect(),
+                )
+            }
+            _ => c.clone(),
+        };
+        out.insert(name.clone(), v);
     }
     Value::Map(out)
 }

@@ -2,6 +2,7 @@
 //! attribute names follow the Terraform AWS provider.
 
 mod ec2;
+mod elb;
 mod net;
 mod rds;
 mod schema;
@@ -21,6 +22,7 @@ use tokio::sync::OnceCell;
 /// SDK clients, made once the provider block is known.
 pub(crate) struct Clients {
     pub ec2: aws_sdk_ec2::Client,
+    pub elb: aws_sdk_elasticloadbalancingv2::Client,
     pub rds: aws_sdk_rds::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
 }
@@ -28,13 +30,16 @@ pub(crate) struct Clients {
 /// Which AWS service a type belongs to.
 enum Service {
     Ec2,
+    Elb,
     Rds,
     Secrets,
 }
 
 impl Service {
     fn of(type_name: &str) -> Service {
-        if type_name.starts_with("aws_db_") {
+        if type_name.starts_with("aws_lb") {
+            Service::Elb
+        } else if type_name.starts_with("aws_db_") {
             Service::Rds
         } else if type_name.starts_with("aws_secretsmanager_") {
             Service::Secrets
@@ -100,7 +105,9 @@ impl Provider for AwsProvider {
     }
 
     fn validate_resource(&self, type_name: &str, config: &Value) -> Vec<AttrDiagnostic> {
-        ec2::validate(type_name, config)
+        let mut out = ec2::validate(type_name, config);
+        out.extend(elb::validate(type_name, config));
+        out
     }
 
     fn plan_resource(&self, req: PlanRequest<'_>) -> PlanResponse {
@@ -162,6 +169,7 @@ impl Provider for AwsProvider {
         let clients = self.clients().await.map_err(|d| vec![d])?;
         match Service::of(req.type_name) {
             Service::Rds => rds::apply(&clients, req).await,
+            Service::Elb => elb::apply(&clients, req).await,
             Service::Secrets => secrets::apply(&clients, req).await,
             Service::Ec2 => ec2::apply(&clients, req).await,
         }
@@ -175,6 +183,7 @@ impl Provider for AwsProvider {
         match self.clients().await {
             Ok(c) => match Service::of(type_name) {
                 Service::Rds => rds::read(&c, type_name, current).await,
+                Service::Elb => elb::read(&c, type_name, current).await,
                 Service::Secrets => secrets::read(&c, type_name, current).await,
                 Service::Ec2 => ec2::read(&c, type_name, current).await,
             },

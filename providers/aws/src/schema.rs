@@ -26,6 +26,10 @@ pub fn provider_schema() -> ProviderSchema {
             Attribute::optional(AttrType::String, "RDS endpoint URL."),
         )
         .attr(
+            "elb",
+            Attribute::optional(AttrType::String, "Elastic Load Balancing endpoint URL."),
+        )
+        .attr(
             "secretsmanager",
             Attribute::optional(AttrType::String, "Secrets Manager endpoint URL."),
         );
@@ -526,6 +530,7 @@ pub fn provider_schema() -> ProviderSchema {
             ),
     );
     databases_and_secrets(&mut resources, &mut data_sources);
+    load_balancers(&mut resources);
     ProviderSchema {
         provider,
         resources,
@@ -776,5 +781,291 @@ fn databases_and_secrets(
                 "version_stages",
                 Attribute::computed(string_set(), "Labels of the version."),
             ),
+    );
+}
+
+pub(crate) fn nested(
+    nesting: Nesting,
+    min: usize,
+    max: Option<usize>,
+    block: Schema,
+) -> NestedBlock {
+    NestedBlock {
+        nesting,
+        min_items: min,
+        max_items: max,
+        force_new: false,
+        block,
+    }
+}
+
+/// An action of a listener or rule: forward (to one target group, or weighted
+/// to several), fixed-response or redirect.
+fn lb_action() -> Schema {
+    use AttrType::{Number, String as Str};
+    let target_group = Schema::new("A weighted target of a forward action.")
+        .attr("arn", Attribute::required(Str, "Target group ARN."))
+        .attr(
+            "weight",
+            Attribute::optional(Number, "Share of traffic, 0-999 (default 1)."),
+        );
+    let stickiness = Schema::new("Keep a client on one target group.")
+        .attr("enabled", Attribute::optional(AttrType::Bool, "On or off."))
+        .attr("duration", Attribute::required(Number, "Seconds."));
+    let forward = Schema::new("Forward to weighted target groups.")
+        .block(
+            "target_group",
+            nested(Nesting::Set, 1, Some(5), target_group),
+        )
+        .block("stickiness", nested(Nesting::List, 0, Some(1), stickiness));
+    let fixed = Schema::new("Answer with a fixed response.")
+        .attr(
+            "content_type",
+            Attribute::required(Str, "text/plain, application/json, ..."),
+        )
+        .attr("message_body", Attribute::optional(Str, "Body."))
+        .attr(
+            "status_code",
+            Attribute::optional(Str, "HTTP status (default 200)."),
+        );
+    let redirect = Schema::new("Redirect the client.")
+        .attr(
+            "protocol",
+            Attribute::optional(Str, "HTTP or HTTPS (default: #{protocol})."),
+        )
+        .attr("port", Attribute::optional(Str, "Port (default: #{port})."))
+        .attr("host", Attribute::optional(Str, "Host (default: #{host})."))
+        .attr(
+            "path",
+            Attribute::optional(Str, "Path (default: /#{path})."),
+        )
+        .attr(
+            "query",
+            Attribute::optional(Str, "Query (default: #{query})."),
+        )
+        .attr(
+            "status_code",
+            Attribute::required(Str, "HTTP_301 or HTTP_302."),
+        );
+    Schema::new("What the listener does with a request.")
+        .attr(
+            "type",
+            Attribute::required(Str, "forward, fixed-response or redirect."),
+        )
+        .attr(
+            "target_group_arn",
+            Attribute::optional(
+                Str,
+                "forward: the one target group (or use a forward block).",
+            ),
+        )
+        .attr(
+            "order",
+            Attribute::optional_computed(Number, "Order among actions."),
+        )
+        .block("forward", nested(Nesting::List, 0, Some(1), forward))
+        .block("fixed_response", nested(Nesting::List, 0, Some(1), fixed))
+        .block("redirect", nested(Nesting::List, 0, Some(1), redirect))
+}
+
+fn load_balancers(resources: &mut BTreeMap<String, Schema>) {
+    use AttrType::{Bool, Number, String as Str};
+    resources.insert(
+        "aws_lb".to_string(),
+        Schema::new("An application load balancer.")
+            .attr(
+                "name",
+                Attribute::optional_computed(
+                    Str,
+                    "Name, up to 32 characters (generated when unset).",
+                )
+                .force_new(),
+            )
+            .attr(
+                "internal",
+                Attribute::optional_computed(
+                    Bool,
+                    "Reachable only inside the VPC (default false).",
+                )
+                .force_new(),
+            )
+            .attr(
+                "load_balancer_type",
+                Attribute::optional_computed(Str, "application (the only type iac supports).")
+                    .force_new(),
+            )
+            .attr(
+                "subnets",
+                Attribute::required(string_set(), "Subnets, in at least two availability zones."),
+            )
+            .attr(
+                "security_groups",
+                Attribute::optional_computed(string_set(), "Security groups."),
+            )
+            .attr("tags", tags())
+            .attr("id", Attribute::computed(Str, "The ARN."))
+            .attr("arn", Attribute::computed(Str, "ARN."))
+            .attr(
+                "arn_suffix",
+                Attribute::computed(Str, "For CloudWatch metrics."),
+            )
+            .attr(
+                "dns_name",
+                Attribute::computed(Str, "DNS name clients use."),
+            )
+            .attr(
+                "zone_id",
+                Attribute::computed(Str, "Route 53 zone of the DNS name."),
+            )
+            .attr("vpc_id", Attribute::computed(Str, "VPC.")),
+    );
+    let health = Schema::new("How targets are checked.")
+        .attr(
+            "enabled",
+            Attribute::optional_computed(Bool, "Checks on (default true)."),
+        )
+        .attr(
+            "path",
+            Attribute::optional_computed(Str, "HTTP path (default /)."),
+        )
+        .attr(
+            "port",
+            Attribute::optional_computed(Str, "traffic-port or a number."),
+        )
+        .attr(
+            "protocol",
+            Attribute::optional_computed(Str, "HTTP or HTTPS."),
+        )
+        .attr(
+            "interval",
+            Attribute::optional_computed(Number, "Seconds between checks."),
+        )
+        .attr(
+            "timeout",
+            Attribute::optional_computed(Number, "Seconds to wait for an answer."),
+        )
+        .attr(
+            "healthy_threshold",
+            Attribute::optional_computed(Number, "Successes to become healthy."),
+        )
+        .attr(
+            "unhealthy_threshold",
+            Attribute::optional_computed(Number, "Failures to become unhealthy."),
+        )
+        .attr(
+            "matcher",
+            Attribute::optional_computed(Str, "Success codes, such as 200-299."),
+        );
+    resources.insert(
+        "aws_lb_target_group".to_string(),
+        Schema::new("A group of targets a listener forwards to, with a health check.")
+            .attr(
+                "name",
+                Attribute::optional_computed(
+                    Str,
+                    "Name, up to 32 characters (generated when unset).",
+                )
+                .force_new(),
+            )
+            .attr(
+                "port",
+                Attribute::required(Number, "Port targets receive traffic on.").force_new(),
+            )
+            .attr(
+                "protocol",
+                Attribute::required(Str, "HTTP or HTTPS.").force_new(),
+            )
+            .attr(
+                "vpc_id",
+                Attribute::required(Str, "VPC of the targets.").force_new(),
+            )
+            .attr(
+                "target_type",
+                Attribute::optional_computed(Str, "instance (default) or ip.").force_new(),
+            )
+            .attr(
+                "deregistration_delay",
+                Attribute::optional(
+                    Number,
+                    "Seconds to drain a target being removed (default 300).",
+                ),
+            )
+            .block("health_check", nested(Nesting::List, 0, Some(1), health))
+            .attr("tags", tags())
+            .attr("id", Attribute::computed(Str, "The ARN."))
+            .attr("arn", Attribute::computed(Str, "ARN."))
+            .attr(
+                "arn_suffix",
+                Attribute::computed(Str, "For CloudWatch metrics."),
+            ),
+    );
+    resources.insert(
+        "aws_lb_target_group_attachment".to_string(),
+        Schema::new("Registers one target (an instance) with a target group.")
+            .attr(
+                "target_group_arn",
+                Attribute::required(Str, "Target group."),
+            )
+            .attr(
+                "target_id",
+                Attribute::required(Str, "Instance id (or IP)."),
+            )
+            .attr(
+                "port",
+                Attribute::optional(Number, "Port (default: the group's)."),
+            )
+            .attr(
+                "id",
+                Attribute::computed(Str, "TARGET_GROUP_ARN,TARGET_ID[,PORT]."),
+            )
+            .force_all_new(),
+    );
+    resources.insert(
+        "aws_lb_listener".to_string(),
+        Schema::new("A listener: a port on a load balancer and what it does with requests.")
+            .attr(
+                "load_balancer_arn",
+                Attribute::required(Str, "Load balancer.").force_new(),
+            )
+            .attr("port", Attribute::required(Number, "Port."))
+            .attr(
+                "protocol",
+                Attribute::optional_computed(Str, "HTTP (default) or HTTPS."),
+            )
+            .attr(
+                "certificate_arn",
+                Attribute::optional(Str, "Certificate, for HTTPS."),
+            )
+            .block(
+                "default_action",
+                nested(Nesting::List, 1, None, lb_action()),
+            )
+            .attr("tags", tags())
+            .attr("id", Attribute::computed(Str, "The ARN."))
+            .attr("arn", Attribute::computed(Str, "ARN.")),
+    );
+    let values = || {
+        Schema::new("Values to match.")
+            .attr("values", Attribute::required(string_set(), "Patterns."))
+    };
+    let condition = Schema::new("When the rule applies.")
+        .block("path_pattern", nested(Nesting::List, 0, Some(1), values()))
+        .block("host_header", nested(Nesting::List, 0, Some(1), values()));
+    resources.insert(
+        "aws_lb_listener_rule".to_string(),
+        Schema::new("A rule of a listener: conditions, and the action taken when they match.")
+            .attr(
+                "listener_arn",
+                Attribute::required(Str, "Listener.").force_new(),
+            )
+            .attr(
+                "priority",
+                Attribute::optional_computed(Number, "1-50000; lower is evaluated first."),
+            )
+            .block("action", nested(Nesting::List, 1, None, lb_action()))
+            .block("condition", nested(Nesting::Set, 1, None, condition))
+            .attr("tags", tags())
+            .attr("id", Attribute::computed(Str, "The ARN."))
+            .attr("arn", Attribute::computed(Str, "ARN.")),
     );
 }

@@ -171,6 +171,10 @@ pub async fn build_clients(config: &Value) -> Result<Clients, String> {
     if let Some(url) = s(&endpoints, "ec2") {
         ec2 = ec2.endpoint_url(url);
     }
+    let mut elb = aws_sdk_elasticloadbalancingv2::config::Builder::from(&sdk);
+    if let Some(url) = s(&endpoints, "elb") {
+        elb = elb.endpoint_url(url);
+    }
     let mut rds = aws_sdk_rds::config::Builder::from(&sdk);
     if let Some(url) = s(&endpoints, "rds") {
         rds = rds.endpoint_url(url);
@@ -181,6 +185,7 @@ pub async fn build_clients(config: &Value) -> Result<Clients, String> {
     }
     Ok(Clients {
         ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
+        elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(elb.build()),
         rds: aws_sdk_rds::Client::from_conf(rds.build()),
         secrets: aws_sdk_secretsmanager::Client::from_conf(secrets.build()),
     })

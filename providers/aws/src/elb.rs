@@ -1,0 +1,1334 @@
+//! Elastic Load Balancing v2: application load balancers, target groups and
+//! their attachments, listeners and listener rules. Names default to one
+//! derived from the plan's token: ELBv2 creates are idempotent for the same
+//! name and settings, so a retried create returns the first object.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use aws_sdk_elasticloadbalancingv2 as elb;
+use elb::types::{
+    Action, ActionTypeEnum, FixedResponseActionConfig, ForwardActionConfig, Listener, LoadBalancer,
+    ProtocolEnum, RedirectActionConfig, Rule, RuleCondition, Tag, TargetDescription, TargetGroup,
+    TargetGroupStickinessConfig, TargetGroupTuple,
+};
+use iac_provider::{ApplyRequest, ApplyResult, AttrDiagnostic};
+use iac_value::Value;
+
+use crate::ec2::TOKEN_TAG;
+use crate::util::{attr_err, err_code, opt_str, s, same, sdk_err, tags_of};
+use crate::Clients;
+
+fn not_found(code: Option<String>) -> bool {
+    code.is_some_and(|c| c.contains("NotFound"))
+}
+
+fn num(v: &Value, k: &str) -> Option<i32> {
+    v.get_attr(k).as_f64().map(|n| n as i32)
+}
+
+fn strings(v: &Value, k: &str) -> Vec<String> {
+    v.get_attr(k)
+        .as_list()
+        .map(|l| {
+            l.iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn first(v: &Value, k: &str) -> Value {
+    v.get_attr(k)
+        .as_list()
+        .and_then(|l| l.first().cloned())
+        .unwrap_or(Value::Null)
+}
+
+fn str_set(items: impl IntoIterator<Item = String>) -> Value {
+    let mut l: Vec<String> = items.into_iter().collect();
+    l.sort();
+    l.dedup();
+    Value::Set(l.into_iter().map(Value::String).collect())
+}
+
+fn map(pairs: Vec<(&str, Value)>) -> Value {
+    Value::Map(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
+/// A name from the plan's token (ELBv2 names: 32 characters, letters, digits, -).
+pub fn generated_name(prefix: &str, token: &str) -> String {
+    let t: String = token
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(32 - prefix.len() - 1)
+        .collect();
+    format!("{prefix}-{t}")
+}
+
+fn lb_tags(v: &Value, token: Option<&str>) -> Vec<Tag> {
+    let mut out: Vec<Tag> = tags_of(v)
+        .into_iter()
+        .map(|(k, x)| Tag::builder().key(k).value(x).build())
+        .collect();
+    if let Some(t) = token {
+        out.push(Tag::builder().key(TOKEN_TAG).value(t).build());
+    }
+    out
+}
+
+fn tags_value(tags: &[Tag]) -> Value {
+    let m: BTreeMap<String, Value> = tags
+        .iter()
+        .filter(|t| t.key().is_some_and(|k| !k.starts_with("iac:")))
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                Value::String(t.value().unwrap_or("").to_string()),
+            ))
+        })
+        .collect();
+    if m.is_empty() {
+        Value::Null
+    } else {
+        Value::Map(m)
+    }
+}
+
+/// Tags of many resources, 20 per call.
+async fn tags_of_arns(
+    c: &Clients,
+    arns: &[String],
+) -> Result<BTreeMap<String, Value>, AttrDiagnostic> {
+    let mut out = BTreeMap::new();
+    for chunk in arns.chunks(20) {
+        let r = c
+            .elb
+            .describe_tags()
+            .set_resource_arns(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(|e| sdk_err("DescribeTags", e))?;
+        for d in r.tag_descriptions() {
+            if let Some(a) = d.resource_arn() {
+                out.insert(a.to_string(), tags_value(d.tags()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn sync_tags(c: &Clients, arn: &str, old: &Value, p: &Value) -> Result<(), AttrDiagnostic> {
+    let (was, now) = (tags_of(old), tags_of(p));
+    if was == now {
+        return Ok(());
+    }
+    let gone: Vec<String> = was
+        .keys()
+        .filter(|k| !now.contains_key(*k))
+        .cloned()
+        .collect();
+    if !gone.is_empty() {
+        c.elb
+            .remove_tags()
+            .resource_arns(arn)
+            .set_tag_keys(Some(gone))
+            .send()
+            .await
+            .map_err(|e| sdk_err("RemoveTags", e))?;
+    }
+    let add = lb_tags(p, None);
+    if !add.is_empty() {
+        c.elb
+            .add_tags()
+            .resource_arns(arn)
+            .set_tags(Some(add))
+            .send()
+            .await
+            .map_err(|e| sdk_err("AddTags", e))?;
+    }
+    Ok(())
+}
+
+// ---- load balancers -------------------------------------------------------
+
+fn lb_value(lb: &LoadBalancer, tags: Value) -> Value {
+    let arn = lb.load_balancer_arn().unwrap_or_default();
+    map(vec![
+        ("id", Value::string(arn)),
+        ("arn", Value::string(arn)),
+        (
+            "arn_suffix",
+            Value::string(arn.split_once(":loadbalancer/").map(|x| x.1).unwrap_or("")),
+        ),
+        ("name", opt_str(lb.load_balancer_name())),
+        (
+            "internal",
+            Value::Bool(lb.scheme().map(|s| s.as_str()) == Some("internal")),
+        ),
+        (
+            "load_balancer_type",
+            opt_str(lb.r#type().map(|t| t.as_str())),
+        ),
+        (
+            "subnets",
+            str_set(
+                lb.availability_zones()
+                    .iter()
+                    .filter_map(|z| z.subnet_id().map(String::from)),
+            ),
+        ),
+        (
+            "security_groups",
+            str_set(lb.security_groups().iter().cloned()),
+        ),
+        ("dns_name", opt_str(lb.dns_name())),
+        ("zone_id", opt_str(lb.canonical_hosted_zone_id())),
+        ("vpc_id", opt_str(lb.vpc_id())),
+        ("tags", tags),
+    ])
+}
+
+async fn describe_lb(c: &Clients, arn: &str) -> Result<Option<LoadBalancer>, AttrDiagnostic> {
+    match c
+        .elb
+        .describe_load_balancers()
+        .load_balancer_arns(arn)
+        .send()
+        .await
+    {
+        Ok(o) => Ok(o.load_balancers().first().cloned()),
+        Err(e) if not_found(err_code(&e)) => Ok(None),
+        Err(e) => Err(sdk_err("DescribeLoadBalancers", e)),
+    }
+}
+
+async fn create_lb(c: &Clients, p: &Value, token: &str) -> ApplyResult {
+    let name = s(p, "name").unwrap_or_else(|| generated_name("iac", token));
+    let internal = p.get_attr("internal").as_bool() == Some(true);
+    let sgs = strings(p, "security_groups");
+    let out = c
+        .elb
+        .create_load_balancer()
+        .name(&name)
+        .set_subnets(Some(strings(p, "subnets")))
+        .set_security_groups((!sgs.is_empty()).then_some(sgs))
+        .scheme(if internal {
+            elb::types::LoadBalancerSchemeEnum::Internal
+        } else {
+            elb::types::LoadBalancerSchemeEnum::InternetFacing
+        })
+        .r#type(elb::types::LoadBalancerTypeEnum::Application)
+        .set_tags(Some(lb_tags(p, Some(token))))
+        .send()
+        .await
+        .map_err(|e| vec![sdk_err("CreateLoadBalancer", e)])?;
+    let arn = out
+        .load_balancers()
+        .first()
+        .and_then(|l| l.load_balancer_arn())
+        .unwrap_or_default()
+        .to_string();
+    let lb = wait_active(c, &arn).await.map_err(|d| vec![d])?;
+    Ok(Some(lb_value(&lb, tags_value(&lb_tags(p, None)))))
+}
+
+async fn wait_active(c: &Clients, arn: &str) -> Result<LoadBalancer, AttrDiagnostic> {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let lb = describe_lb(c, arn).await?.ok_or_else(|| {
+            AttrDiagnostic::error(Vec::new(), "Load balancer disappeared", arn.to_string())
+        })?;
+        let st = lb
+            .state()
+            .and_then(|s| s.code())
+            .map(|c| c.as_str().to_string());
+        if st.as_deref() == Some("active") || st.is_none() {
+            return Ok(lb);
+        }
+        if st.as_deref() == Some("failed") || Instant::now() > deadline {
+            return Err(AttrDiagnostic::error(
+                Vec::new(),
+                "Load balancer did not become active",
+                format!("{arn} is {}", st.unwrap_or_default()),
+            ));
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+async fn update_lb(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
+    let arn = s(old, "arn").unwrap_or_default();
+    if !same(old.get_attr("subnets"), p.get_attr("subnets")) {
+        c.elb
+            .set_subnets()
+            .load_balancer_arn(&arn)
+            .set_subnets(Some(strings(p, "subnets")))
+            .send()
+            .await
+            .map_err(|e| vec![sdk_err("SetSubnets", e)])?;
+    }
+    if !same(
+        old.get_attr("security_groups"),
+        p.get_attr("security_groups"),
+    ) && !p.get_attr("security_groups").is_unknown()
+    {
+        c.elb
+            .set_security_groups()
+            .load_balancer_arn(&arn)
+            .set_security_groups(Some(strings(p, "security_groups")))
+            .send()
+            .await
+            .map_err(|e| vec![sdk_err("SetSecurityGroups", e)])?;
+    }
+    sync_tags(c, &arn, old, p).await.map_err(|d| vec![d])?;
+    let lb = wait_active(c, &arn).await.map_err(|d| vec![d])?;
+    Ok(Some(lb_value(&lb, tags_value(&lb_tags(p, None)))))
+}
+
+async fn delete_lb(c: &Clients, old: &Value) -> ApplyResult {
+    let arn = s(old, "arn").unwrap_or_default();
+    match c
+        .elb
+        .delete_load_balancer()
+        .load_balancer_arn(&arn)
+        .send()
+        .await
+    {
+        Ok(_) => {}
+        Err(e) if not_found(err_code(&e)) => return Ok(None),
+        Err(e) => return Err(vec![sdk_err("DeleteLoadBalancer", e)]),
+    }
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while describe_lb(c, &arn).await.map_err(|d| vec![d])?.is_some() {
+        if Instant::now() > deadline {
+            return Err(vec![AttrDiagnostic::error(
+                Vec::new(),
+                "Load balancer is still there",
+                arn,
+            )]);
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    Ok(None)
+}
+
+// ---- target groups --------------------------------------------------------
+
+fn health_value(tg: &TargetGroup, keep: &Value) -> Value {
+    // Only the settings the configuration names are compared; AWS fills the rest.
+    let conf = first(keep, "health_check");
+    if conf.is_null() {
+        return Value::List(Vec::new());
+    }
+    let all = map(vec![
+        (
+            "enabled",
+            Value::Bool(tg.health_check_enabled().unwrap_or(true)),
+        ),
+        ("path", opt_str(tg.health_check_path())),
+        ("port", opt_str(tg.health_check_port())),
+        (
+            "protocol",
+            opt_str(tg.health_check_protocol().map(|p| p.as_str())),
+        ),
+        (
+            "interval",
+            tg.health_check_interval_seconds()
+                .map(|n| Value::Number(n.into()))
+                .unwrap_or(Value::Null),
+        ),
+        (
+            "timeout",
+            tg.health_check_timeout_seconds()
+                .map(|n| Value::Number(n.into()))
+                .unwrap_or(Value::Null),
+        ),
+        (
+            "healthy_threshold",
+            tg.healthy_threshold_count()
+                .map(|n| Value::Number(n.into()))
+                .unwrap_or(Value::Null),
+        ),
+        (
+            "unhealthy_threshold",
+            tg.unhealthy_threshold_count()
+                .map(|n| Value::Number(n.into()))
+                .unwrap_or(Value::Null),
+        ),
+        ("matcher", opt_str(tg.matcher().and_then(|m| m.http_code()))),
+    ]);
+    Value::List(vec![all])
+}
+
+fn tg_value(tg: &TargetGroup, keep: &Value, tags: Value) -> Value {
+    let arn = tg.target_group_arn().unwrap_or_default();
+    map(vec![
+        ("id", Value::string(arn)),
+        ("arn", Value::string(arn)),
+        (
+            "arn_suffix",
+            Value::string(arn.rsplit_once(':').map(|x| x.1).unwrap_or("")),
+        ),
+        ("name", opt_str(tg.target_group_name())),
+        (
+            "port",
+            tg.port()
+                .map(|n| Value::Number(n.into()))
+                .unwrap_or(Value::Null),
+        ),
+        ("protocol", opt_str(tg.protocol().map(|p| p.as_str()))),
+        ("vpc_id", opt_str(tg.vpc_id())),
+        ("target_type", opt_str(tg.target_type().map(|t| t.as_str()))),
+        (
+            "deregistration_delay",
+            keep.get_attr("deregistration_delay").clone(),
+        ),
+        ("health_check", health_value(tg, keep)),
+        ("tags", tags),
+    ])
+}
+
+fn health_args(
+    mut b: elb::operation::create_target_group::builders::CreateTargetGroupFluentBuilder,
+    h: &Value,
+) -> elb::operation::create_target_group::builders::CreateTargetGroupFluentBuilder {
+    if h.is_null() {
+        return b;
+    }
+    b = b
+        .set_health_check_enabled(h.get_attr("enabled").as_bool())
+        .set_health_check_path(s(h, "path"))
+        .set_health_check_port(s(h, "port"))
+        .set_health_check_protocol(s(h, "protocol").map(|p| ProtocolEnum::from(p.as_str())))
+        .set_health_check_interval_seconds(num(h, "interval"))
+        .set_health_check_timeout_seconds(num(h, "timeout"))
+        .set_healthy_threshold_count(num(h, "healthy_threshold"))
+        .set_unhealthy_threshold_count(num(h, "unhealthy_threshold"));
+    if let Some(m) = s(h, "matcher") {
+        b = b.matcher(elb::types::Matcher::builder().http_code(m).build());
+    }
+    b
+}
+
+async fn describe_tg(c: &Clients, arn: &str) -> Result<Option<TargetGroup>, AttrDiagnostic> {
+    match c
+        .elb
+        .describe_target_groups()
+        .target_group_arns(arn)
+        .send()
+        .await
+    {
+        Ok(o) => Ok(o.target_groups().first().cloned()),
+        Err(e) if not_found(err_code(&e)) => Ok(None),
+        Err(e) => Err(sdk_err("DescribeTargetGroups", e)),
+    }
+}
+
+/// Creates a target group (or returns the one of that name and settings).
+pub(crate) async fn create_tg(
+    c: &Clients,
+    p: &Value,
+    name: &str,
+    tags: Vec<Tag>,
+) -> Result<TargetGroup, AttrDiagnostic> {
+    let req = c
+        .elb
+        .create_target_group()
+        .name(name)
+        .set_port(num(p, "port"))
+        .set_protocol(s(p, "protocol").map(|x| ProtocolEnum::from(x.as_str())))
+        .set_vpc_id(s(p, "vpc_id"))
+        .set_target_type(s(p, "target_type").map(|t| elb::types::TargetTypeEnum::from(t.as_str())))
+        .set_tags(Some(tags));
+    let out = health_args(req, &first(p, "health_check"))
+        .send()
+        .await
+        .map_err(|e| sdk_err("CreateTargetGroup", e))?;
+    let tg = out.target_groups().first().cloned().ok_or_else(|| {
+        AttrDiagnostic::error(Vec::new(), "CreateTargetGroup returned nothing", "")
+    })?;
+    if let Some(d) = num(p, "deregistration_delay") {
+        c.elb
+            .modify_target_group_attributes()
+            .target_group_arn(tg.target_group_arn().unwrap_or_default())
+            .attributes(
+                elb::types::TargetGroupAttribute::builder()
+                    .key("deregistration_delay.timeout_seconds")
+                    .value(d.to_string())
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| sdk_err("ModifyTargetGroupAttributes", e))?;
+    }
+    Ok(tg)
+}
+
+async fn update_tg(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
+    let arn = s(old, "arn").unwrap_or_default();
+    let h = first(p, "health_check");
+    if !same(old.get_attr("health_check"), p.get_attr("health_check")) && !h.is_null() {
+        let mut req = c
+            .elb
+            .modify_target_group()
+            .target_group_arn(&arn)
+            .set_health_check_enabled(h.get_attr("enabled").as_bool())
+            .set_health_check_path(s(&h, "path"))
+            .set_health_check_port(s(&h, "port"))
+            .set_health_check_protocol(s(&h, "protocol").map(|x| ProtocolEnum::from(x.as_str())))
+            .set_health_check_interval_seconds(num(&h, "interval"))
+            .set_health_check_timeout_seconds(num(&h, "timeout"))
+            .set_healthy_threshold_count(num(&h, "healthy_threshold"))
+            .set_unhealthy_threshold_count(num(&h, "unhealthy_threshold"));
+        if let Some(m) = s(&h, "matcher") {
+            req = req.matcher(elb::types::Matcher::builder().http_code(m).build());
+        }
+        req.send()
+            .await
+            .map_err(|e| vec![sdk_err("ModifyTargetGroup", e)])?;
+    }
+    if !same(
+        old.get_attr("deregistration_delay"),
+        p.get_attr("deregistration_delay"),
+    ) {
+        let d = num(p, "deregistration_delay").unwrap_or(300);
+        c.elb
+            .modify_target_group_attributes()
+            .target_group_arn(&arn)
+            .attributes(
+                elb::types::TargetGroupAttribute::builder()
+                    .key("deregistration_delay.timeout_seconds")
+                    .value(d.to_string())
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| vec![sdk_err("ModifyTargetGroupAttributes", e)])?;
+    }
+    sync_tags(c, &arn, old, p).await.map_err(|d| vec![d])?;
+    let tg = describe_tg(c, &arn).await.map_err(|d| vec![d])?;
+    Ok(tg.map(|tg| tg_value(&tg, p, tags_value(&lb_tags(p, None)))))
+}
+
+pub(crate) async fn delete_tg(c: &Clients, arn: &str) -> Result<(), AttrDiagnostic> {
+    // A listener that has just stopped using the group may still hold it briefly.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        match c
+            .elb
+            .delete_target_group()
+            .target_group_arn(arn)
+            .send()
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(e) if not_found(err_code(&e)) => return Ok(()),
+            Err(e)
+                if err_code(&e).is_some_and(|c| c.contains("ResourceInUse"))
+                    && Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            Err(e) => return Err(sdk_err("DeleteTargetGroup", e)),
+        }
+    }
+}
+
+// ---- attachments ----------------------------------------------------------
+
+fn attachment_id(tg: &str, target: &str, port: Option<i32>) -> String {
+    match port {
+        Some(p) => format!("{tg},{target},{p}"),
+        None => format!("{tg},{target}"),
+    }
+}
+
+fn attachment_value(tg: &str, target: &str, port: Option<i32>) -> Value {
+    map(vec![
+        ("id", Value::String(attachment_id(tg, target, port))),
+        ("target_group_arn", Value::string(tg)),
+        ("target_id", Value::string(target)),
+        (
+            "port",
+            port.map(|p| Value::Number(p.into())).unwrap_or(Value::Null),
+        ),
+    ])
+}
+
+fn target(id: &str, port: Option<i32>) -> TargetDescription {
+    TargetDescription::builder().id(id).set_port(port).build()
+}
+
+// ---- actions (listeners and rules) ----------------------------------------
+
+fn action_of(a: &Value, order: Option<i32>) -> Action {
+    let ty = s(a, "type").unwrap_or_else(|| "forward".into());
+    let mut b = Action::builder()
+        .r#type(ActionTypeEnum::from(ty.as_str()))
+        .set_order(num(a, "order").or(order));
+    match ty.as_str() {
+        "forward" => {
+            let fwd = first(a, "forward");
+            if fwd.is_null() {
+                b = b.set_target_group_arn(s(a, "target_group_arn"));
+            } else {
+                let groups: Vec<TargetGroupTuple> = fwd
+                    .get_attr("target_group")
+                    .as_list()
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(|g| {
+                        TargetGroupTuple::builder()
+                            .set_target_group_arn(s(g, "arn"))
+                            .set_weight(num(g, "weight").or(Some(1)))
+                            .build()
+                    })
+                    .collect();
+                let mut cfg = ForwardActionConfig::builder().set_target_groups(Some(groups));
+                let st = first(&fwd, "stickiness");
+                if !st.is_null() {
+                    cfg = cfg.target_group_stickiness_config(
+                        TargetGroupStickinessConfig::builder()
+                            .set_enabled(st.get_attr("enabled").as_bool())
+                            .set_duration_seconds(num(&st, "duration"))
+                            .build(),
+                    );
+                }
+                b = b.forward_config(cfg.build());
+            }
+        }
+        "fixed-response" => {
+            let f = first(a, "fixed_response");
+            b = b.fixed_response_config(
+                FixedResponseActionConfig::builder()
+                    .set_content_type(s(&f, "content_type"))
+                    .set_message_body(s(&f, "message_body"))
+                    .set_status_code(s(&f, "status_code").or(Some("200".into())))
+                    .build(),
+            );
+        }
+        "redirect" => {
+            let r = first(a, "redirect");
+            b = b.redirect_config(
+                RedirectActionConfig::builder()
+                    .set_protocol(s(&r, "protocol"))
+                    .set_port(s(&r, "port"))
+                    .set_host(s(&r, "host"))
+                    .set_path(s(&r, "path"))
+                    .set_query(s(&r, "query"))
+                    .set_status_code(
+                        s(&r, "status_code")
+                            .map(|c| elb::types::RedirectActionStatusCodeEnum::from(c.as_str())),
+                    )
+                    .build(),
+            );
+        }
+        _ => {}
+    }
+    b.build()
+}
+
+pub(crate) fn actions_of(v: &Value, key: &str) -> Vec<Action> {
+    v.get_attr(key)
+        .as_list()
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+        .map(|(i, a)| action_of(a, Some(i as i32 + 1)))
+        .collect()
+}
+
+/// An action as configuration writes it, in the form `keep` (the prior or
+/// configured action at the same position) used: a forward to one group reads
+/// back from AWS as a weighted forward of one group, which is the same thing.
+fn action_value(a: &Action, keep: &Value) -> Value {
+    let ty = a
+        .r#type()
+        .map(|t| t.as_str().to_string())
+        .unwrap_or_default();
+    let mut tg_arn = Value::Null;
+    let mut forward = Value::List(Vec::new());
+    if ty == "forward" {
+        let groups: Vec<(String, i32)> = match a.forward_config() {
+            Some(f) if !f.target_groups().is_empty() => f
+                .target_groups()
+                .iter()
+                .map(|g| {
+                    (
+                        g.target_group_arn().unwrap_or_default().to_string(),
+                        g.weight().unwrap_or(1),
+                    )
+                })
+                .collect(),
+            _ => a
+                .target_group_arn()
+                .map(|t| vec![(t.to_string(), 1)])
+                .unwrap_or_default(),
+        };
+        let single_form = first(keep, "forward").is_null() && groups.len() == 1;
+        if single_form {
+            tg_arn = Value::String(groups[0].0.clone());
+        } else {
+            let mut tgs: Vec<Value> = groups
+                .into_iter()
+                .map(|(arn, w)| {
+                    map(vec![
+                        ("arn", Value::String(arn)),
+                        ("weight", Value::Number(w.into())),
+                    ])
+                })
+                .collect();
+            tgs.sort_by_key(|g| g.to_string());
+            let stick = match a
+                .forward_config()
+                .and_then(|f| f.target_group_stickiness_config())
+            {
+                Some(st) if !first(&first(keep, "forward"), "stickiness").is_null() => {
+                    Value::List(vec![map(vec![
+                        ("enabled", Value::Bool(st.enabled().unwrap_or(false))),
+                        (
+                            "duration",
+                            st.duration_seconds()
+                                .map(|d| Value::Number(d.into()))
+                                .unwrap_or(Value::Null),
+                        ),
+                    ])])
+                }
+                _ => Value::List(Vec::new()),
+            };
+            forward = Value::List(vec![map(vec![
+                ("target_group", Value::Set(tgs)),
+                ("stickiness", stick),
+            ])]);
+        }
+    }
+    let fixed = match a.fixed_response_config() {
+        Some(f) => Value::List(vec![map(vec![
+            ("content_type", opt_str(f.content_type())),
+            ("message_body", opt_str(f.message_body())),
+            ("status_code", opt_str(f.status_code())),
+        ])]),
+        None => Value::List(Vec::new()),
+    };
+    let redirect = match a.redirect_config() {
+        Some(r) => Value::List(vec![map(vec![
+            ("protocol", opt_str(r.protocol())),
+            ("port", opt_str(r.port())),
+            ("host", opt_str(r.host())),
+            ("path", opt_str(r.path())),
+            ("query", opt_str(r.query())),
+            ("status_code", opt_str(r.status_code().map(|c| c.as_str()))),
+        ])]),
+        None => Value::List(Vec::new()),
+    };
+    map(vec![
+        ("type", Value::String(ty)),
+        ("target_group_arn", tg_arn),
+        (
+            "order",
+            a.order()
+                .map(|o| Value::Number(o.into()))
+                .unwrap_or(Value::Null),
+        ),
+        ("forward", forward),
+        ("fixed_response", fixed),
+        ("redirect", redirect),
+    ])
+}
+
+fn actions_value(actions: &[Action], keep: &Value, key: &str) -> Value {
+    let kept = keep.get_attr(key).as_list().unwrap_or(&[]).to_vec();
+    let mut sorted: Vec<&Action> = actions.iter().collect();
+    sorted.sort_by_key(|a| a.order().unwrap_or(0));
+    Value::List(
+        sorted
+            .into_iter()
+            .enumerate()
+            .map(|(i, a)| action_value(a, kept.get(i).unwrap_or(&Value::Null)))
+            .collect(),
+    )
+}
+
+// ---- listeners ------------------------------------------------------------
+
+fn listener_value(l: &Listener, keep: &Value, tags: Value) -> Value {
+    let arn = l.listener_arn().unwrap_or_default();
+    map(vec![
+        ("id", Value::string(arn)),
+        ("arn", Value::string(arn)),
+        ("load_balancer_arn", opt_str(l.load_balancer_arn())),
+        (
+            "port",
+            l.port()
+                .map(|p| Value::Number(p.into()))
+                .unwrap_or(Value::Null),
+        ),
+        ("protocol", opt_str(l.protocol().map(|p| p.as_str()))),
+        (
+            "certificate_arn",
+            opt_str(l.certificates().first().and_then(|c| c.certificate_arn())),
+        ),
+        (
+            "default_action",
+            actions_value(l.default_actions(), keep, "default_action"),
+        ),
+        ("tags", tags),
+    ])
+}
+
+pub(crate) async fn describe_listener(
+    c: &Clients,
+    arn: &str,
+) -> Result<Option<Listener>, AttrDiagnostic> {
+    match c.elb.describe_listeners().listener_arns(arn).send().await {
+        Ok(o) => Ok(o.listeners().first().cloned()),
+        Err(e) if not_found(err_code(&e)) => Ok(None),
+        Err(e) => Err(sdk_err("DescribeListeners", e)),
+    }
+}
+
+fn certificates(p: &Value) -> Option<Vec<elb::types::Certificate>> {
+    s(p, "certificate_arn").map(|a| {
+        vec![elb::types::Certificate::builder()
+            .certificate_arn(a)
+            .build()]
+    })
+}
+
+async fn create_listener(c: &Clients, p: &Value, token: &str) -> ApplyResult {
+    let out = c
+        .elb
+        .create_listener()
+        .set_load_balancer_arn(s(p, "load_balancer_arn"))
+        .set_port(num(p, "port"))
+        .protocol(ProtocolEnum::from(
+            s(p, "protocol").unwrap_or_else(|| "HTTP".into()).as_str(),
+        ))
+        .set_certificates(certificates(p))
+        .set_default_actions(Some(actions_of(p, "default_action")))
+        .set_tags(Some(lb_tags(p, Some(token))))
+        .send()
+        .await
+        .map_err(|e| vec![sdk_err("CreateListener", e)])?;
+    let l = out.listeners().first().cloned().ok_or_else(|| {
+        vec![AttrDiagnostic::error(
+            Vec::new(),
+            "CreateListener returned nothing",
+            "",
+        )]
+    })?;
+    Ok(Some(listener_value(&l, p, tags_value(&lb_tags(p, None)))))
+}
+
+async fn update_listener(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
+    let arn = s(old, "arn").unwrap_or_default();
+    let changed = ["port", "protocol", "certificate_arn", "default_action"]
+        .iter()
+        .any(|k| !same(old.get_attr(k), p.get_attr(k)));
+    if changed {
+        // One call: port, protocol and actions together (a blue-green flip or a
+        // change of weights is exactly one ModifyListener).
+        c.elb
+            .modify_listener()
+            .listener_arn(&arn)
+            .set_port(num(p, "port"))
+            .set_protocol(s(p, "protocol").map(|x| ProtocolEnum::from(x.as_str())))
+            .set_certificates(certificates(p))
+            .set_default_actions(Some(actions_of(p, "default_action")))
+            .send()
+            .await
+            .map_err(|e| vec![sdk_err("ModifyListener", e)])?;
+    }
+    sync_tags(c, &arn, old, p).await.map_err(|d| vec![d])?;
+    let l = describe_listener(c, &arn).await.map_err(|d| vec![d])?;
+    Ok(l.map(|l| listener_value(&l, p, tags_value(&lb_tags(p, None)))))
+}
+
+// ---- rules ----------------------------------------------------------------
+
+fn conditions_of(p: &Value) -> Vec<RuleCondition> {
+    let mut out = Vec::new();
+    for cnd in p.get_attr("condition").as_list().unwrap_or(&[]) {
+        let pp = first(cnd, "path_pattern");
+        if !pp.is_null() {
+            out.push(
+                RuleCondition::builder()
+                    .field("path-pattern")
+                    .path_pattern_config(
+                        elb::types::PathPatternConditionConfig::builder()
+                            .set_values(Some(strings(&pp, "values")))
+                            .build(),
+                    )
+                    .build(),
+            );
+        }
+        let hh = first(cnd, "host_header");
+        if !hh.is_null() {
+            out.push(
+                RuleCondition::builder()
+                    .field("host-header")
+                    .host_header_config(
+                        elb::types::HostHeaderConditionConfig::builder()
+                            .set_values(Some(strings(&hh, "values")))
+                            .build(),
+                    )
+                    .build(),
+            );
+        }
+    }
+    out
+}
+
+fn conditions_value(conds: &[RuleCondition]) -> Value {
+    let mut out = Vec::new();
+    for cnd in conds {
+        let values =
+            |v: &[String]| Value::List(vec![map(vec![("values", str_set(v.iter().cloned()))])]);
+        let field = cnd.field().unwrap_or_default();
+        let (pp, hh) = match field {
+            "path-pattern" => {
+                let v = cnd
+                    .path_pattern_config()
+                    .map(|c| c.values().to_vec())
+                    .unwrap_or_else(|| cnd.values().to_vec());
+                (values(&v), Value::List(Vec::new()))
+            }
+            "host-header" => {
+                let v = cnd
+                    .host_header_config()
+                    .map(|c| c.values().to_vec())
+                    .unwrap_or_else(|| cnd.values().to_vec());
+                (Value::List(Vec::new()), values(&v))
+            }
+            _ => continue,
+        };
+        out.push(map(vec![("path_pattern", pp), ("host_header", hh)]));
+    }
+    out.sort_by_key(|v| v.to_string());
+    Value::Set(out)
+}
+
+fn rule_value(r: &Rule, listener: &str, keep: &Value, tags: Value) -> Value {
+    let arn = r.rule_arn().unwrap_or_default();
+    map(vec![
+        ("id", Value::string(arn)),
+        ("arn", Value::string(arn)),
+        ("listener_arn", Value::string(listener)),
+        (
+            "priority",
+            r.priority()
+                .and_then(|p| p.parse::<f64>().ok())
+                .map(Value::Number)
+                .unwrap_or(Value::Null),
+        ),
+        ("action", actions_value(r.actions(), keep, "action")),
+        ("condition", conditions_value(r.conditions())),
+        ("tags", tags),
+    ])
+}
+
+async fn next_priority(c: &Clients, listener: &str) -> Result<i32, AttrDiagnostic> {
+    let out = c
+        .elb
+        .describe_rules()
+        .listener_arn(listener)
+        .send()
+        .await
+        .map_err(|e| sdk_err("DescribeRules", e))?;
+    Ok(out
+        .rules()
+        .iter()
+        .filter_map(|r| r.priority().and_then(|p| p.parse::<i32>().ok()))
+        .max()
+        .unwrap_or(0)
+        + 1)
+}
+
+async fn create_rule(c: &Clients, p: &Value, token: &str) -> ApplyResult {
+    let listener = s(p, "listener_arn").unwrap_or_default();
+    let priority = match num(p, "priority") {
+        Some(n) => n,
+        None => next_priority(c, &listener).await.map_err(|d| vec![d])?,
+    };
+    let out = c
+        .elb
+        .create_rule()
+        .listener_arn(&listener)
+        .priority(priority)
+        .set_conditions(Some(conditions_of(p)))
+        .set_actions(Some(actions_of(p, "action")))
+        .set_tags(Some(lb_tags(p, Some(token))))
+        .send()
+        .await
+        .map_err(|e| vec![sdk_err("CreateRule", e)])?;
+    let r = out.rules().first().cloned().ok_or_else(|| {
+        vec![AttrDiagnostic::error(
+            Vec::new(),
+            "CreateRule returned nothing",
+            "",
+        )]
+    })?;
+    Ok(Some(rule_value(
+        &r,
+        &listener,
+        p,
+        tags_value(&lb_tags(p, None)),
+    )))
+}
+
+async fn update_rule(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
+    let arn = s(old, "arn").unwrap_or_default();
+    let listener = s(old, "listener_arn").unwrap_or_default();
+    if !same(old.get_attr("action"), p.get_attr("action"))
+        || !same(old.get_attr("condition"), p.get_attr("condition"))
+    {
+        c.elb
+            .modify_rule()
+            .rule_arn(&arn)
+            .set_conditions(Some(conditions_of(p)))
+            .set_actions(Some(actions_of(p, "action")))
+            .send()
+            .await
+            .map_err(|e| vec![sdk_err("ModifyRule", e)])?;
+    }
+    if let Some(prio) =
+        num(p, "priority").filter(|_| !same(old.get_attr("priority"), p.get_attr("priority")))
+    {
+        c.elb
+            .set_rule_priorities()
+            .rule_priorities(
+                elb::types::RulePriorityPair::builder()
+                    .rule_arn(&arn)
+                    .priority(prio)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| vec![sdk_err("SetRulePriorities", e)])?;
+    }
+    sync_tags(c, &arn, old, p).await.map_err(|d| vec![d])?;
+    let out = c
+        .elb
+        .describe_rules()
+        .rule_arns(&arn)
+        .send()
+        .await
+        .map_err(|e| vec![sdk_err("DescribeRules", e)])?;
+    Ok(out
+        .rules()
+        .first()
+        .map(|r| rule_value(r, &listener, p, tags_value(&lb_tags(p, None)))))
+}
+
+// ---- dispatch -------------------------------------------------------------
+
+pub async fn apply(c: &Clients, req: ApplyRequest<'_>) -> ApplyResult {
+    let token = req.idempotency_token;
+    match (req.type_name, req.prior, req.planned) {
+        ("aws_lb", None, Some(p)) => create_lb(c, p, token).await,
+        ("aws_lb", Some(o), Some(p)) => update_lb(c, o, p).await,
+        ("aws_lb", Some(o), None) => delete_lb(c, o).await,
+        ("aws_lb_target_group", None, Some(p)) => {
+            let name = s(p, "name").unwrap_or_else(|| generated_name("tf", token));
+            let tg = create_tg(c, p, &name, lb_tags(p, Some(token)))
+                .await
+                .map_err(|d| vec![d])?;
+            Ok(Some(tg_value(&tg, p, tags_value(&lb_tags(p, None)))))
+        }
+        ("aws_lb_target_group", Some(o), Some(p)) => update_tg(c, o, p).await,
+        ("aws_lb_target_group", Some(o), None) => delete_tg(c, &s(o, "arn").unwrap_or_default())
+            .await
+            .map(|_| None)
+            .map_err(|d| vec![d]),
+        ("aws_lb_target_group_attachment", None, Some(p)) => {
+            let tg = s(p, "target_group_arn").unwrap_or_default();
+            let id = s(p, "target_id").unwrap_or_default();
+            let port = num(p, "port");
+            c.elb
+                .register_targets()
+                .target_group_arn(&tg)
+                .targets(target(&id, port))
+                .send()
+                .await
+                .map_err(|e| vec![sdk_err("RegisterTargets", e)])?;
+            Ok(Some(attachment_value(&tg, &id, port)))
+        }
+        ("aws_lb_target_group_attachment", Some(o), None) => {
+            let tg = s(o, "target_group_arn").unwrap_or_default();
+            match c
+                .elb
+                .deregister_targets()
+                .target_group_arn(&tg)
+                .targets(target(
+                    &s(o, "target_id").unwrap_or_default(),
+                    num(o, "port"),
+                ))
+                .send()
+                .await
+            {
+                Ok(_) => Ok(None),
+                Err(e)
+                    if not_found(err_code(&e))
+                        || err_code(&e).is_some_and(|c| c.contains("InvalidTarget")) =>
+                {
+                    Ok(None)
+                }
+                Err(e) => Err(vec![sdk_err("DeregisterTargets", e)]),
+            }
+        }
+        ("aws_lb_listener", None, Some(p)) => create_listener(c, p, token).await,
+        ("aws_lb_listener", Some(o), Some(p)) => update_listener(c, o, p).await,
+        ("aws_lb_listener", Some(o), None) => {
+            match c
+                .elb
+                .delete_listener()
+                .listener_arn(s(o, "arn").unwrap_or_default())
+                .send()
+                .await
+            {
+                Ok(_) => Ok(None),
+                Err(e) if not_found(err_code(&e)) => Ok(None),
+                Err(e) => Err(vec![sdk_err("DeleteListener", e)]),
+            }
+        }
+        ("aws_lb_listener_rule", None, Some(p)) => create_rule(c, p, token).await,
+        ("aws_lb_listener_rule", Some(o), Some(p)) => update_rule(c, o, p).await,
+        ("aws_lb_listener_rule", Some(o), None) => {
+            match c
+                .elb
+                .delete_rule()
+                .rule_arn(s(o, "arn").unwrap_or_default())
+                .send()
+                .await
+            {
+                Ok(_) => Ok(None),
+                Err(e) if not_found(err_code(&e)) => Ok(None),
+                Err(e) => Err(vec![sdk_err("DeleteRule", e)]),
+            }
+        }
+        (t, _, _) => Err(vec![AttrDiagnostic::error(
+            Vec::new(),
+            "Unsupported operation",
+            t.to_string(),
+        )]),
+    }
+}
+
+/// Reads in batches: 20 load balancers, target groups, listeners or rules per
+/// call (plus one DescribeTags per 20), attachments one call per target group.
+pub async fn read(
+    c: &Clients,
+    type_name: &str,
+    current: &[Value],
+) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
+    let fail = |d: AttrDiagnostic| current.iter().map(|_| Err(d.clone())).collect();
+    let ids: Vec<String> = current
+        .iter()
+        .map(|v| s(v, "id").unwrap_or_default())
+        .collect();
+    let keep_of = |id: &str| {
+        current
+            .iter()
+            .find(|v| s(v, "id").as_deref() == Some(id))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let mut found: BTreeMap<String, Value> = BTreeMap::new();
+    let asked: Vec<String> = ids.iter().filter(|i| !i.is_empty()).cloned().collect();
+    match type_name {
+        "aws_lb_target_group_attachment" => {
+            let mut by_tg: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for id in &asked {
+                let tg = id.split(',').next().unwrap_or_default().to_string();
+                by_tg.entry(tg).or_default().push(id.clone());
+            }
+            for (tg, wanted) in by_tg {
+                let r = match c
+                    .elb
+                    .describe_target_health()
+                    .target_group_arn(&tg)
+                    .send()
+                    .await
+                {
+                    Ok(r) => r,
+                    Err(e) if not_found(err_code(&e)) => continue,
+                    Err(e) => return fail(sdk_err("DescribeTargetHealth", e)),
+                };
+                for d in r.target_health_descriptions() {
+                    let Some(t) = d.target() else { continue };
+                    let tid = t.id().unwrap_or_default();
+                    for w in &wanted {
+                        let parts: Vec<&str> = w.split(',').collect();
+                        let port_ok = parts
+                            .get(2)
+                            .is_none_or(|p| t.port().map(|x| x.to_string()).as_deref() == Some(*p));
+                        if parts.get(1) == Some(&tid) && port_ok {
+                            let port = parts.get(2).and_then(|p| p.parse().ok());
+                            found.insert(w.clone(), attachment_value(&tg, tid, port));
+                        }
+                    }
+                }
+            }
+        }
+        _ => {
+            for chunk in asked.chunks(20) {
+                let chunk = chunk.to_vec();
+                let tags = match tags_of_arns(c, &chunk).await {
+                    Ok(t) => t,
+                    // A missing object makes the whole tags call fail: read objects first.
+                    Err(_) => BTreeMap::new(),
+                };
+                let tag = |arn: &str| tags.get(arn).cloned().unwrap_or(Value::Null);
+                let result = match type_name {
+                    "aws_lb" => c
+                        .elb
+                        .describe_load_balancers()
+                        .set_load_balancer_arns(Some(chunk.clone()))
+                        .send()
+                        .await
+                        .map(|o| {
+                            o.load_balancers()
+                                .iter()
+                                .map(|l| {
+                                    (
+                                        l.load_balancer_arn().unwrap_or_default().to_string(),
+                                        lb_value(l, tag(l.load_balancer_arn().unwrap_or_default())),
+                                    )
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                        .map_err(|e| (err_code(&e), sdk_err("DescribeLoadBalancers", e))),
+                    "aws_lb_target_group" => c
+                        .elb
+                        .describe_target_groups()
+                        .set_target_group_arns(Some(chunk.clone()))
+                        .send()
+                        .await
+                        .map(|o| {
+                            o.target_groups()
+                                .iter()
+                                .map(|g| {
+                                    let a = g.target_group_arn().unwrap_or_default().to_string();
+                                    let v = tg_value(g, &keep_of(&a), tag(&a));
+                                    (a, v)
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                        .map_err(|e| (err_code(&e), sdk_err("DescribeTargetGroups", e))),
+                    "aws_lb_listener" => c
+                        .elb
+                        .describe_listeners()
+                        .set_listener_arns(Some(chunk.clone()))
+                        .send()
+                        .await
+                        .map(|o| {
+                            o.listeners()
+                                .iter()
+                                .map(|l| {
+                                    let a = l.listener_arn().unwrap_or_default().to_string();
+                                    let v = listener_value(l, &keep_of(&a), tag(&a));
+                                    (a, v)
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                        .map_err(|e| (err_code(&e), sdk_err("DescribeListeners", e))),
+                    "aws_lb_listener_rule" => c
+                        .elb
+                        .describe_rules()
+                        .set_rule_arns(Some(chunk.clone()))
+                        .send()
+                        .await
+                        .map(|o| {
+                            o.rules()
+                                .iter()
+                                .map(|r| {
+                                    let a = r.rule_arn().unwrap_or_default().to_string();
+                                    let k = keep_of(&a);
+                                    let l = s(&k, "listener_arn")
+                                        .unwrap_or_else(|| listener_of_rule(&a));
+                                    let v = rule_value(r, &l, &k, tag(&a));
+                                    (a, v)
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                        .map_err(|e| (err_code(&e), sdk_err("DescribeRules", e))),
+                    _ => Ok(Vec::new()),
+                };
+                match result {
+                    Ok(values) => found.extend(values),
+                    // One missing ARN fails the batch: ask one at a time.
+                    Err((code, _)) if not_found(code.clone()) && chunk.len() > 1 => {
+                        for one in &chunk {
+                            let single: Vec<Value> = vec![keep_of(one)];
+                            if let Some(Ok(Some(v))) = Box::pin(read(c, type_name, &single))
+                                .await
+                                .into_iter()
+                                .next()
+                            {
+                                found.insert(one.clone(), v);
+                            }
+                        }
+                    }
+                    Err((code, _)) if not_found(code.clone()) => {}
+                    Err((_, d)) => return fail(d),
+                }
+            }
+        }
+    }
+    ids.iter().map(|id| Ok(found.get(id).cloned())).collect()
+}
+
+/// The listener of a rule, from the rule's ARN.
+fn listener_of_rule(rule_arn: &str) -> String {
+    // arn:...:listener-rule/app/NAME/LB/LISTENER/RULE -> arn:...:listener/app/NAME/LB/LISTENER
+    let Some((head, tail)) = rule_arn.split_once(":listener-rule/") else {
+        return String::new();
+    };
+    let parts: Vec<&str> = tail.split('/').collect();
+    if parts.len() < 5 {
+        return String::new();
+    }
+    format!("{head}:listener/{}", parts[..4].join("/"))
+}
+
+pub fn validate(type_name: &str, config: &Value) -> Vec<AttrDiagnostic> {
+    let mut out = Vec::new();
+    let check = |a: &Value, key: &str, out: &mut Vec<AttrDiagnostic>| {
+        let ty = a.get_attr("type").as_str().unwrap_or("");
+        let ok = match ty {
+            "forward" => {
+                !a.get_attr("target_group_arn").is_null()
+                    || !first(a, "forward").is_null()
+                    || a.get_attr("forward").is_unknown()
+            }
+            "fixed-response" => !first(a, "fixed_response").is_null(),
+            "redirect" => !first(a, "redirect").is_null(),
+            "" => true,
+            other => {
+                out.push(attr_err(
+                    key,
+                    "Unsupported action type",
+                    format!("\"{other}\": the types are forward, fixed-response, redirect"),
+                ));
+                true
+            }
+        };
+        if !ok {
+            out.push(attr_err(
+                key,
+                "Incomplete action",
+                format!("a {ty} action needs its settings (target_group_arn or a forward block, a fixed_response block, or a redirect block)"),
+            ));
+        }
+    };
+    let key = match type_name {
+        "aws_lb_listener" => "default_action",
+        "aws_lb_listener_rule" => "action",
+        _ => return out,
+    };
+    for a in config.get_attr(key).as_list().unwrap_or(&[]) {
+        check(a, key, &mut out);
+    }
+    out
+}
