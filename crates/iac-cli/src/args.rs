@@ -201,6 +201,28 @@ pub enum Command {
         address: String,
         id: String,
     },
+    /// Send a deployment's traffic back to its previous release (while it is kept).
+    Rollback {
+        #[command(flatten)]
+        vars: VarArgs,
+        #[command(flatten)]
+        state: StateArgs,
+        /// Do not ask for confirmation.
+        #[arg(long = "auto-approve")]
+        auto_approve: bool,
+        /// The deployment, such as deployment.web.
+        address: String,
+    },
+    /// List deployments and their releases: status, traffic weight, health.
+    Deployments {
+        #[command(flatten)]
+        vars: VarArgs,
+        #[command(flatten)]
+        state: StateArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the dependency graph in DOT format.
     Graph,
     /// Show the providers and their resource schemas.

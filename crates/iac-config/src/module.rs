@@ -145,6 +145,7 @@ const TOP_LEVEL: &[&str] = &[
     "output",
     "resource",
     "data",
+    "deployment",
     "module",
     "provider",
     "moved",
@@ -357,6 +358,33 @@ fn decode_body(module: &mut Module, body: Body, diags: &mut Diagnostics) {
             }
             "output" => decode_output(module, b, diags),
             "resource" => decode_resource(module, b, Mode::Managed, diags),
+            // `deployment "web" { ... }` is the managed object `deployment.web`,
+            // whose `name` is its label.
+            "deployment" => {
+                if labels(&b, 1, "the deployment name", diags).is_some() {
+                    let mut b = b;
+                    let label = b.labels[0].clone();
+                    if b.body.attribute("name").is_none() {
+                        b.body.attributes.push(Attribute {
+                            name: "name".into(),
+                            name_span: label.span,
+                            expr: Expr {
+                                kind: ExprKind::String(label.value.clone()),
+                                span: label.span,
+                            },
+                            span: label.span,
+                        });
+                    }
+                    b.labels.insert(
+                        0,
+                        iac_syntax::Label {
+                            value: "deployment".into(),
+                            span: b.kind_span,
+                        },
+                    );
+                    decode_resource(module, b, Mode::Managed, diags);
+                }
+            }
             "data" => decode_resource(module, b, Mode::Data, diags),
             "module" => decode_module_call(module, b, diags),
             "provider" => {

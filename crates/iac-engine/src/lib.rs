@@ -141,6 +141,51 @@ impl Engine {
     }
 
     /// Reads an existing object so `iac import` can put it in state.
+    /// Runs a provider action on an object in state (`rollback` of a
+    /// deployment, its `status`) and returns the object's new attributes.
+    pub async fn run_action(
+        &self,
+        module: &Module,
+        variables: &HashMap<String, Value>,
+        state: &State,
+        addr: &InstanceAddr,
+        action: &str,
+    ) -> Result<Value, Diagnostics> {
+        use iac_diagnostics::Diagnostic;
+        let Some(obj) = state.current(addr) else {
+            return Err(
+                Diagnostic::error("E0511", format!("{addr} is not in state"))
+                    .with_help("`iac state list` shows what is")
+                    .into(),
+            );
+        };
+        let d = configure::configure_providers(&self.providers, module, variables, state).await;
+        if d.has_errors() {
+            return Err(d);
+        }
+        let Some((provider, _)) = self.providers.for_type(&addr.resource.ty, false) else {
+            return Err(Diagnostic::error(
+                "E0202",
+                format!("Unknown resource type \"{}\"", addr.resource.ty),
+            )
+            .into());
+        };
+        provider
+            .run_action(&addr.resource.ty, action, &obj.attributes)
+            .await
+            .map_err(|ds| {
+                let mut out = Diagnostics::new();
+                for d in ds {
+                    let mut x = Diagnostic::error("E0512", format!("{addr}: {}", d.summary));
+                    if !d.detail.is_empty() {
+                        x = x.with_help(d.detail);
+                    }
+                    out.push(x);
+                }
+                out
+            })
+    }
+
     pub async fn import_object(
         &self,
         module: &Module,

@@ -1021,7 +1021,12 @@ pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -
     }
     if input.refresh && !validate_only && !diags.has_errors() {
         let (d, rd) = crate::refresh::refresh(&engine.providers, &mut prior).await;
-        drift = d;
+        // A change outside iac to attributes the configuration ignores
+        // (`ignore_changes`) is not drift anyone needs to hear about.
+        drift = d
+            .into_iter()
+            .filter(|x| !only_ignored_changed(&tree, x))
+            .collect();
         diags.extend(rd);
     }
     let moved = crate::moved::apply_moves(&tree, &mut prior, &mut diags);
@@ -1276,6 +1281,37 @@ fn push_deposed(p: &mut Planner<'_>) {
             notes: Vec::new(),
         });
     }
+}
+
+fn only_ignored_changed(
+    tree: &BTreeMap<crate::graph::ModPath, &iac_config::Module>,
+    d: &iac_plan::Drift,
+) -> bool {
+    let Some(after) = &d.after else { return false };
+    let Some(r) = tree.get(&d.addr.resource.module).and_then(|m| {
+        m.resources
+            .get(&format!("{}.{}", d.addr.resource.ty, d.addr.resource.name))
+    }) else {
+        return false;
+    };
+    if r.lifecycle.ignore_all_changes {
+        return true;
+    }
+    let (Some(b), Some(a)) = (d.before.as_map(), after.as_map()) else {
+        return false;
+    };
+    let changed: Vec<&String> = a
+        .iter()
+        .filter(|(k, v)| b.get(*k) != Some(*v))
+        .map(|(k, _)| k)
+        .collect();
+    !changed.is_empty()
+        && changed.iter().all(|k| {
+            r.lifecycle
+                .ignore_changes
+                .iter()
+                .any(|p| p.first() == Some(*k))
+        })
 }
 
 /// Asks each provider whether the objects the plan deletes (or replaces) may be

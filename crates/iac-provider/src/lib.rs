@@ -254,6 +254,21 @@ pub trait Provider: Send + Sync {
     /// they will change), and which changed attributes force replacement.
     fn plan_resource(&self, req: PlanRequest<'_>) -> PlanResponse;
 
+    /// Runs a named operation on an existing object outside plan and apply (a
+    /// deployment's `rollback`, its `status`); returns the object's new value.
+    async fn run_action(
+        &self,
+        type_name: &str,
+        action: &str,
+        _prior: &Value,
+    ) -> Result<Value, Vec<AttrDiagnostic>> {
+        Err(vec![AttrDiagnostic::error(
+            Vec::new(),
+            format!("{type_name} has no action \"{action}\""),
+            "",
+        )])
+    }
+
     /// Refuses, at plan time, to delete an object that must not or cannot be
     /// deleted as it stands (a database with deletion protection, say).
     fn check_delete(&self, _type_name: &str, _prior: &Value) -> Vec<AttrDiagnostic> {

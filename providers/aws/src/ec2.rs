@@ -634,7 +634,7 @@ async fn describe_instance(
     }
 }
 
-async fn wait_state(
+pub(crate) async fn wait_state(
     c: &Clients,
     id: &str,
     want: InstanceStateName,

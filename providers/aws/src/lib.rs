@@ -1,6 +1,7 @@
 //! The AWS provider, on the official AWS SDK for Rust. Resource types and
 //! attribute names follow the Terraform AWS provider.
 
+mod deploy;
 mod ec2;
 mod elb;
 mod net;
@@ -29,6 +30,7 @@ pub(crate) struct Clients {
 
 /// Which AWS service a type belongs to.
 enum Service {
+    Deploy,
     Ec2,
     Elb,
     Rds,
@@ -37,7 +39,9 @@ enum Service {
 
 impl Service {
     fn of(type_name: &str) -> Service {
-        if type_name.starts_with("aws_lb") {
+        if type_name == "deployment" {
+            Service::Deploy
+        } else if type_name.starts_with("aws_lb") {
             Service::Elb
         } else if type_name.starts_with("aws_db_") {
             Service::Rds
@@ -124,6 +128,9 @@ impl Provider for AwsProvider {
             };
         };
         let mut planned = proposed_new(schema, req.prior, req.config);
+        if req.type_name == "deployment" {
+            deploy::normalize(&mut planned);
+        }
         ec2::adjust_plan_sg(req.type_name, req.prior, req.config, &mut planned);
         let eq = |a: &Value, b: &Value| util::same(a, b);
         let mut requires_replace = match req.prior {
@@ -146,6 +153,16 @@ impl Provider for AwsProvider {
             }
         }
         let mut notes = Vec::new();
+        let mut diagnostics = Vec::new();
+        if req.type_name == "deployment" {
+            deploy::plan(
+                req.prior,
+                req.config,
+                &mut planned,
+                &mut notes,
+                &mut diagnostics,
+            );
+        }
         rds::plan_notes(
             req.type_name,
             req.prior,
@@ -156,8 +173,26 @@ impl Provider for AwsProvider {
         PlanResponse {
             planned,
             requires_replace,
-            diagnostics: Vec::new(),
+            diagnostics,
             notes,
+        }
+    }
+
+    async fn run_action(
+        &self,
+        type_name: &str,
+        action: &str,
+        prior: &Value,
+    ) -> Result<Value, Vec<AttrDiagnostic>> {
+        let clients = self.clients().await.map_err(|d| vec![d])?;
+        match (type_name, action) {
+            ("deployment", "rollback") => deploy::rollback(&clients, prior).await,
+            ("deployment", "status") => deploy::status(&clients, prior).await,
+            _ => Err(vec![AttrDiagnostic::error(
+                Vec::new(),
+                format!("{type_name} has no action \"{action}\""),
+                "",
+            )]),
         }
     }
 
@@ -169,6 +204,9 @@ impl Provider for AwsProvider {
         let clients = self.clients().await.map_err(|d| vec![d])?;
         match Service::of(req.type_name) {
             Service::Rds => rds::apply(&clients, req).await,
+            Service::Deploy => {
+                deploy::apply(&clients, req.prior, req.planned, req.idempotency_token).await
+            }
             Service::Elb => elb::apply(&clients, req).await,
             Service::Secrets => secrets::apply(&clients, req).await,
             Service::Ec2 => ec2::apply(&clients, req).await,
@@ -183,6 +221,13 @@ impl Provider for AwsProvider {
         match self.clients().await {
             Ok(c) => match Service::of(type_name) {
                 Service::Rds => rds::read(&c, type_name, current).await,
+                Service::Deploy => {
+                    let mut out = Vec::new();
+                    for v in current {
+                        out.push(deploy::read(&c, v).await);
+                    }
+                    out
+                }
                 Service::Elb => elb::read(&c, type_name, current).await,
                 Service::Secrets => secrets::read(&c, type_name, current).await,
                 Service::Ec2 => ec2::read(&c, type_name, current).await,

@@ -531,6 +531,7 @@ pub fn provider_schema() -> ProviderSchema {
     );
     databases_and_secrets(&mut resources, &mut data_sources);
     load_balancers(&mut resources);
+    resources.insert("deployment".to_string(), crate::deploy::schema());
     ProviderSchema {
         provider,
         resources,
