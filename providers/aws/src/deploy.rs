@@ -638,6 +638,7 @@ async fn release_instances(
 }
 
 /// Launches `n` servers of the template (adding to any already there).
+#[allow(clippy::too_many_arguments)]
 async fn launch(
     c: &Clients,
     fleet: &Value,
@@ -1398,10 +1399,7 @@ pub async fn rollback(c: &Clients, prior: &Value) -> Result<Value, Vec<AttrDiagn
 /// Refresh: the listener's weights and each release's health, as they are now.
 pub async fn read(c: &Clients, current: &Value) -> Result<Option<Value>, AttrDiagnostic> {
     let listener = s(current, "listener_arn").unwrap_or_default();
-    let w = match weights(c, &listener).await {
-        Ok(w) => w,
-        Err(_) => BTreeMap::new(),
-    };
+    let w = weights(c, &listener).await.unwrap_or_default();
     let mut releases = releases_of(current);
     for r in releases.iter_mut() {
         let share: i32 = w.values().sum();

@@ -1174,11 +1174,8 @@ pub async fn read(
         _ => {
             for chunk in asked.chunks(20) {
                 let chunk = chunk.to_vec();
-                let tags = match tags_of_arns(c, &chunk).await {
-                    Ok(t) => t,
-                    // A missing object makes the whole tags call fail: read objects first.
-                    Err(_) => BTreeMap::new(),
-                };
+                // A missing object fails the whole tags call: objects are read below anyway.
+                let tags = tags_of_arns(c, &chunk).await.unwrap_or_default();
                 let tag = |arn: &str| tags.get(arn).cloned().unwrap_or(Value::Null);
                 let result = match type_name {
                     "aws_lb" => c
