@@ -1799,6 +1799,24 @@ fn cmd_rollback(
                     o.attributes = after;
                 }
             }
+            // Outputs that depend on the deployment follow it.
+            let replan = rt.block_on(engine().plan(&PlanInput {
+                module: &loaded.module,
+                variables: &vars,
+                state: &state,
+                mode: PlanMode::Normal,
+                refresh: false,
+                targets: &[],
+                replace: &[],
+                workspace: env.as_deref().unwrap_or("default"),
+            }));
+            for o in &replan.plan.outputs {
+                if let (Some(after), Some(cur)) = (&o.after, state.outputs.get_mut(&o.name)) {
+                    if after.is_wholly_known() {
+                        cur.value = after.clone();
+                    }
+                }
+            }
             state.serial += 1;
             backend.write(&state)?;
             println!(

@@ -9,6 +9,7 @@ mod aws;
 mod backends;
 mod ci;
 mod databases;
+mod deployments;
 mod diagnostics;
 mod encryption;
 mod functions;

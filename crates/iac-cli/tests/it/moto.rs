@@ -149,6 +149,14 @@ impl Moto {
 }
 
 impl Moto {
+    /// Talks to a server another test handle started (for threads); does not own it.
+    pub fn attach(endpoint: &str) -> Moto {
+        Moto {
+            child: Command::new("true").spawn().expect("spawn true"),
+            endpoint: endpoint.to_string(),
+        }
+    }
+
     /// An S3 client of our own (path-style, as moto needs on loopback).
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let conf = aws_sdk_s3::Config::builder()
@@ -161,6 +169,20 @@ impl Moto {
             ))
             .build();
         aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    pub fn elb(&self) -> aws_sdk_elasticloadbalancingv2::Client {
+        let conf = aws_sdk_elasticloadbalancingv2::Config::builder()
+            .behavior_version(aws_sdk_elasticloadbalancingv2::config::BehaviorVersion::latest())
+            .region(aws_sdk_elasticloadbalancingv2::config::Region::new(
+                "us-east-1",
+            ))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_sdk_elasticloadbalancingv2::config::Credentials::new(
+                "test", "test", None, None, "test",
+            ))
+            .build();
+        aws_sdk_elasticloadbalancingv2::Client::from_conf(conf)
     }
 
     pub fn rds(&self) -> aws_sdk_rds::Client {

@@ -1,0 +1,495 @@
+//! Load balancers and deployments against moto: what the listener forwards to
+//! is read from moto (DescribeListeners) while iac works, not taken from state.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::moto::{block, Moto};
+use crate::support::{Run, Work};
+
+fn base(strategy: &str, extra: &str) -> String {
+    format!(
+        r##"
+variable "app_version" {{
+  default = "v1"
+}}
+data "aws_availability_zones" "az" {{}}
+resource "aws_vpc" "main" {{
+  cidr_block = "10.70.0.0/16"
+}}
+resource "aws_subnet" "s" {{
+  count             = 2
+  vpc_id            = aws_vpc.main.id
+  cidr_block        = cidrsubnet("10.70.0.0/16", 8, count.index)
+  availability_zone = data.aws_availability_zones.az.names[count.index]
+}}
+resource "aws_lb" "app" {{
+  name    = "app"
+  subnets = aws_subnet.s[*].id
+}}
+resource "aws_lb_listener" "http" {{
+  load_balancer_arn = aws_lb.app.arn
+  port              = 80
+  default_action {{
+    type = "fixed-response"
+    fixed_response {{
+      content_type = "text/plain"
+      status_code  = "503"
+    }}
+  }}
+  lifecycle {{
+    ignore_changes = [default_action]
+  }}
+}}
+deployment "web" {{
+  listener = aws_lb_listener.http
+  strategy = "{strategy}"
+  fleet {{
+    count         = 3
+    ami           = "ami-12c6146b"
+    instance_type = "t3.micro"
+    subnet_ids    = aws_subnet.s[*].id
+    user_data     = "#!/bin/sh\necho ${{var.app_version}} > /srv/version"
+    target_group {{
+      port   = 80
+      vpc_id = aws_vpc.main.id
+      health_check {{
+        path = "/health"
+      }}
+    }}
+  }}
+{extra}
+}}
+output "release" {{
+  value = deployment.web.release
+}}
+"##
+    )
+}
+
+fn run(w: &Work, m: &Moto, args: &[&str]) -> Run {
+    let env = m.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    w.iac_env(args, &env)
+}
+
+fn listener_arn(w: &Work) -> String {
+    w.attrs("aws_lb_listener.http")["arn"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Target group name -> weight, as the listener forwards now.
+fn forwards(m: &Moto, listener: &str) -> BTreeMap<String, i32> {
+    let elb = m.elb();
+    let out = block(elb.describe_listeners().listener_arns(listener).send()).unwrap();
+    let mut seen = BTreeMap::new();
+    for a in out.listeners()[0].default_actions() {
+        let name = |arn: &str| arn.split('/').nth(1).unwrap_or(arn).to_string();
+        match a.forward_config().filter(|f| !f.target_groups().is_empty()) {
+            Some(f) => {
+                for g in f.target_groups() {
+                    seen.insert(name(g.target_group_arn().unwrap()), g.weight().unwrap_or(1));
+                }
+            }
+            None => {
+                if let Some(t) = a.target_group_arn() {
+                    seen.insert(name(t), 1);
+                }
+            }
+        }
+    }
+    seen
+}
+
+/// Records what the listener forwards to, every 50 ms, until dropped.
+struct Watch {
+    endpoint: String,
+    listener: String,
+    stop: Arc<AtomicBool>,
+    seen: Arc<Mutex<Vec<BTreeMap<String, i32>>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Watch {
+    fn listener(m: &Moto, listener: &str) -> Watch {
+        let stop = Arc::new(AtomicBool::new(false));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (s2, seen2) = (stop.clone(), seen.clone());
+        let endpoint = m.endpoint.clone();
+        let listener_owned = listener.to_string();
+        let listener = listener.to_string();
+        let thread = std::thread::spawn(move || {
+            let m = Moto::attach(&endpoint);
+            while !s2.load(Ordering::SeqCst) {
+                let f = forwards(&m, &listener);
+                let mut v = seen2.lock().unwrap();
+                if v.last() != Some(&f) {
+                    v.push(f);
+                }
+                drop(v);
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        Watch {
+            endpoint: m.endpoint.clone(),
+            listener: listener_owned,
+            stop,
+            seen,
+            thread: Some(thread),
+        }
+    }
+
+    fn finish(mut self) -> Vec<BTreeMap<String, i32>> {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+        // And where it ended up.
+        let last = forwards(&Moto::attach(&self.endpoint), &self.listener);
+        let mut v = self.seen.lock().unwrap().clone();
+        if v.last() != Some(&last) {
+            v.push(last);
+        }
+        v
+    }
+}
+
+fn tg_exists(m: &Moto, name: &str) -> bool {
+    block(m.elb().describe_target_groups().names(name).send()).is_ok()
+}
+
+fn running_in_release(m: &Moto, release: &str) -> usize {
+    use aws_sdk_ec2::types::Filter;
+    let out = block(
+        m.ec2()
+            .describe_instances()
+            .filters(
+                Filter::builder()
+                    .name("tag:iac:release")
+                    .values(release)
+                    .build(),
+            )
+            .filters(
+                Filter::builder()
+                    .name("instance-state-name")
+                    .values("running")
+                    .build(),
+            )
+            .send(),
+    )
+    .unwrap();
+    out.reservations().iter().map(|r| r.instances().len()).sum()
+}
+
+fn release(w: &Work) -> String {
+    w.state()["outputs"]["release"]["value"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn blue_green_flips_the_listener_keeps_the_previous_release_and_rolls_back() {
+    let m = Moto::start();
+    let w = Work::new(&base(
+        "blue_green",
+        "  health {\n    interval = \"200ms\"\n  }\n",
+    ));
+    run(&w, &m, &["apply", "-auto-approve"]).ok();
+    let r1 = release(&w);
+    let listener = listener_arn(&w);
+    assert_eq!(
+        forwards(&m, &listener),
+        BTreeMap::from([(format!("web-{r1}"), 1)])
+    );
+    assert_eq!(running_in_release(&m, &r1), 3);
+
+    let plan = run(&w, &m, &["plan", "-var", "app_version=v2"]).ok();
+    for want in [
+        "# deployment.web will be updated in-place",
+        "# Note: create release r",
+        ": 3 × aws_instance (t3.micro), target group web-r",
+        "# Note: wait until 100% of targets are healthy (timeout 10m)",
+        &format!("# Note: flip the listener {r1} → r"),
+        &format!("# Note: keep {r1} until "),
+    ] {
+        assert!(plan.stdout.contains(want), "{want}: {}", plan.stdout);
+    }
+    let watch = Watch::listener(&m, &listener);
+    run(
+        &w,
+        &m,
+        &["apply", "-auto-approve", "-var", "app_version=v2"],
+    )
+    .ok();
+    let seen = watch.finish();
+    let r2 = release(&w);
+    assert_ne!(r1, r2);
+    // One flip, straight from the old release to the new one.
+    assert_eq!(
+        seen,
+        vec![
+            BTreeMap::from([(format!("web-{r1}"), 1)]),
+            BTreeMap::from([(format!("web-{r2}"), 1)])
+        ]
+    );
+    // The previous release is still there, for rollback.
+    assert!(tg_exists(&m, &format!("web-{r1}")));
+    assert_eq!(running_in_release(&m, &r1), 3);
+
+    let r = run(&w, &m, &["rollback", "-auto-approve", "deployment.web"]).ok();
+    assert!(
+        r.stdout
+            .contains(&format!("traffic moved from release {r2} to {r1}")),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        forwards(&m, &listener),
+        BTreeMap::from([(format!("web-{r1}"), 1)])
+    );
+    let list = run(&w, &m, &["deployments", "-json"]).ok();
+    let j: serde_json::Value = serde_json::from_str(&list.stdout).unwrap();
+    let rel = &j["deployments"][0]["releases"];
+    let status = |id: &str| {
+        rel.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .map(|r| {
+                (
+                    r["status"].as_str().unwrap().to_string(),
+                    r["weight"].as_i64().unwrap(),
+                )
+            })
+    };
+    assert_eq!(status(&r1), Some(("live".into(), 100)));
+    assert_eq!(status(&r2), Some(("rolled_back".into(), 0)));
+    let text = run(&w, &m, &["deployments"]).ok();
+    assert!(
+        text.stdout
+            .contains(&format!("deployment.web (blue_green), live release {r1}")),
+        "{}",
+        text.stdout
+    );
+    // The rolled-back fleet is not deployed again by accident.
+    let again = run(
+        &w,
+        &m,
+        &["plan", "-var", "app_version=v2", "-detailed-exitcode"],
+    );
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    assert!(
+        again
+            .stderr
+            .contains(&format!("Release {r2} was rolled back")),
+        "{}",
+        again.stderr
+    );
+    // Destroy removes every release.
+    run(&w, &m, &["destroy", "-auto-approve"]).ok();
+    assert_eq!(running_in_release(&m, &r1) + running_in_release(&m, &r2), 0);
+    assert!(!tg_exists(&m, &format!("web-{r1}")) && !tg_exists(&m, &format!("web-{r2}")));
+}
+
+/// A local HTTP server answering `status`, changeable while it runs.
+fn health_server() -> (String, Arc<AtomicU16>) {
+    let status = Arc::new(AtomicU16::new(200));
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/health", l.local_addr().unwrap());
+    let st = status.clone();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for conn in l.incoming() {
+            let Ok(mut c) = conn else { continue };
+            let mut buf = [0u8; 1024];
+            let _ = c.read(&mut buf);
+            let code = st.load(Ordering::SeqCst);
+            let _ = write!(c, "HTTP/1.0 {code} X\r\nContent-Length: 2\r\n\r\nok");
+        }
+    });
+    (url, status)
+}
+
+#[test]
+fn a_failed_health_gate_rolls_back_and_traffic_never_leaves_the_healthy_release() {
+    let m = Moto::start();
+    let (url, status) = health_server();
+    let w = Work::new(&base(
+        "blue_green",
+        &format!("  health {{\n    check_url = \"{url}\"\n    timeout   = \"2s\"\n    interval  = \"200ms\"\n  }}\n"),
+    ));
+    run(&w, &m, &["apply", "-auto-approve"]).ok();
+    let r1 = release(&w);
+    let listener = listener_arn(&w);
+    let serial = w.state()["serial"].clone();
+    // The new release's check fails.
+    status.store(500, Ordering::SeqCst);
+    let watch = Watch::listener(&m, &listener);
+    let r = run(
+        &w,
+        &m,
+        &["apply", "-auto-approve", "-var", "app_version=v2"],
+    )
+    .code(1);
+    let seen = watch.finish();
+    assert!(
+        r.stderr.contains("Deployment web rolled back: release r"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(&format!("{url} answered 500")),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("traffic stayed on the live release"),
+        "{}",
+        r.stderr
+    );
+    // Traffic never left the healthy release, not even for a moment.
+    assert_eq!(seen, vec![BTreeMap::from([(format!("web-{r1}"), 1)])]);
+    // The failed release is gone, the live one untouched, state unchanged.
+    let failed: Vec<String> = block(m.elb().describe_target_groups().send())
+        .unwrap()
+        .target_groups()
+        .iter()
+        .filter_map(|g| g.target_group_name().map(String::from))
+        .collect();
+    assert_eq!(failed, vec![format!("web-{r1}")]);
+    assert_eq!(running_in_release(&m, &r1), 3);
+    assert_eq!(release(&w), r1);
+    assert_eq!(w.state()["serial"], serial);
+    // Once the check passes again, the release goes out.
+    status.store(200, Ordering::SeqCst);
+    run(
+        &w,
+        &m,
+        &["apply", "-auto-approve", "-var", "app_version=v2"],
+    )
+    .ok();
+    assert_ne!(release(&w), r1);
+}
+
+#[test]
+fn canary_passes_through_each_weight_step() {
+    let m = Moto::start();
+    let w = Work::new(&base(
+        "canary",
+        "  health {\n    interval = \"100ms\"\n  }\n  canary {\n    steps    = [10, 50, 100]\n    interval = \"600ms\"\n  }\n",
+    ));
+    run(&w, &m, &["apply", "-auto-approve"]).ok();
+    let r1 = release(&w);
+    let listener = listener_arn(&w);
+    let watch = Watch::listener(&m, &listener);
+    let r = run(
+        &w,
+        &m,
+        &["apply", "-auto-approve", "-var", "app_version=v2"],
+    )
+    .ok();
+    let seen = watch.finish();
+    let r2 = release(&w);
+    let (a, b) = (format!("web-{r1}"), format!("web-{r2}"));
+    assert_eq!(
+        seen,
+        vec![
+            BTreeMap::from([(a.clone(), 1)]),
+            BTreeMap::from([(a.clone(), 90), (b.clone(), 10)]),
+            BTreeMap::from([(a.clone(), 50), (b.clone(), 50)]),
+            BTreeMap::from([(b.clone(), 1)]),
+        ],
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn rolling_replaces_servers_without_dropping_below_the_healthy_minimum() {
+    let m = Moto::start();
+    let w = Work::new(&base(
+        "rolling",
+        "  health {\n    interval = \"100ms\"\n  }\n  rolling {\n    batch_size          = 1\n    min_healthy_percent = 100\n  }\n",
+    ));
+    run(&w, &m, &["apply", "-auto-approve"]).ok();
+    let r1 = release(&w);
+    let tg = w.attrs("deployment.web")["live_target_group_arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Count healthy targets of the one target group while the servers are replaced.
+    let stop = Arc::new(AtomicBool::new(false));
+    let samples = Arc::new(Mutex::new(Vec::new()));
+    let (s2, samples2, endpoint, tg2) = (
+        stop.clone(),
+        samples.clone(),
+        m.endpoint.clone(),
+        tg.clone(),
+    );
+    let poller = std::thread::spawn(move || {
+        let m = Moto::attach(&endpoint);
+        while !s2.load(Ordering::SeqCst) {
+            let out = block(
+                m.elb()
+                    .describe_target_health()
+                    .target_group_arn(&tg2)
+                    .send(),
+            )
+            .unwrap();
+            let healthy = out
+                .target_health_descriptions()
+                .iter()
+                .filter(|d| {
+                    d.target_health()
+                        .and_then(|h| h.state())
+                        .map(|s| s.as_str())
+                        == Some("healthy")
+                })
+                .count();
+            samples2.lock().unwrap().push(healthy);
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    });
+    // Old servers leave slowly (through a proxy that holds DeregisterTargets
+    // for 300 ms), so the moments with four servers can be seen.
+    let slow = crate::proxy::Proxy::start_with(
+        &m.endpoint,
+        0,
+        Some(("DeregisterTargets", Duration::from_millis(300))),
+    );
+    let mut env = m.env();
+    for (k, v) in env.iter_mut() {
+        if *k == "AWS_ENDPOINT_URL" {
+            *v = slow.endpoint.clone();
+        }
+    }
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    w.iac_env(&["apply", "-auto-approve", "-var", "app_version=v2"], &env)
+        .ok();
+    stop.store(true, Ordering::SeqCst);
+    assert_eq!(slow.count("DeregisterTargets"), 3, "one batch at a time");
+    poller.join().unwrap();
+    let r2 = release(&w);
+    let samples = samples.lock().unwrap().clone();
+    assert!(samples.len() > 5, "{samples:?}");
+    assert!(
+        samples.iter().all(|h| *h >= 3),
+        "healthy dropped below 3: {samples:?}"
+    );
+    assert!(
+        samples.contains(&4),
+        "a new server joined before an old one left: {samples:?}"
+    );
+    // Same target group, all servers of the new release.
+    assert_eq!(
+        w.attrs("deployment.web")["live_target_group_arn"],
+        tg.as_str()
+    );
+    assert_eq!(running_in_release(&m, &r2), 3);
+    assert_eq!(running_in_release(&m, &r1), 0);
+}
