@@ -493,3 +493,193 @@ fn rolling_replaces_servers_without_dropping_below_the_healthy_minimum() {
     assert_eq!(running_in_release(&m, &r2), 3);
     assert_eq!(running_in_release(&m, &r1), 0);
 }
+
+const MANUAL: &str = r#"
+variable "blue_weight" {
+  default = 100
+}
+data "aws_availability_zones" "az" {}
+resource "aws_vpc" "main" {
+  cidr_block = "10.80.0.0/16"
+}
+resource "aws_subnet" "s" {
+  count             = 2
+  vpc_id            = aws_vpc.main.id
+  cidr_block        = cidrsubnet("10.80.0.0/16", 8, count.index)
+  availability_zone = data.aws_availability_zones.az.names[count.index]
+}
+resource "aws_security_group" "lb" {
+  name   = "lb"
+  vpc_id = aws_vpc.main.id
+  ingress {
+    from_port   = 80
+    to_port     = 80
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+resource "aws_lb" "app" {
+  name            = "app"
+  subnets         = aws_subnet.s[*].id
+  security_groups = [aws_security_group.lb.id]
+  tags            = { Team = "web" }
+}
+resource "aws_lb_target_group" "blue" {
+  name     = "blue"
+  port     = 80
+  protocol = "HTTP"
+  vpc_id   = aws_vpc.main.id
+  health_check {
+    path = "/health"
+  }
+}
+resource "aws_lb_target_group" "green" {
+  name     = "green"
+  port     = 80
+  protocol = "HTTP"
+  vpc_id   = aws_vpc.main.id
+}
+resource "aws_instance" "blue" {
+  ami           = "ami-12c6146b"
+  instance_type = "t3.micro"
+  subnet_id     = aws_subnet.s[0].id
+}
+resource "aws_lb_target_group_attachment" "blue" {
+  target_group_arn = aws_lb_target_group.blue.arn
+  target_id        = aws_instance.blue.id
+  port             = 80
+}
+resource "aws_lb_listener" "http" {
+  load_balancer_arn = aws_lb.app.arn
+  port              = 80
+  protocol          = "HTTP"
+  default_action {
+    type = "forward"
+    forward {
+      target_group {
+        arn    = aws_lb_target_group.blue.arn
+        weight = var.blue_weight
+      }
+      target_group {
+        arn    = aws_lb_target_group.green.arn
+        weight = 100 - var.blue_weight
+      }
+    }
+  }
+}
+resource "aws_lb_listener_rule" "maintenance" {
+  listener_arn = aws_lb_listener.http.arn
+  priority     = 10
+  action {
+    type = "fixed-response"
+    fixed_response {
+      content_type = "text/plain"
+      message_body = "down for maintenance"
+      status_code  = "503"
+    }
+  }
+  condition {
+    path_pattern {
+      values = ["/admin/*"]
+    }
+  }
+}
+"#;
+
+#[test]
+fn a_terraform_style_blue_green_changes_weights_with_one_modify_listener() {
+    let m = Moto::start();
+    let w = Work::new(MANUAL);
+    let r = run(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(r.stdout.contains("Resources: 11 added"), "{}", r.stdout);
+    let listener = listener_arn(&w);
+    assert_eq!(
+        forwards(&m, &listener),
+        BTreeMap::from([("blue".to_string(), 100), ("green".to_string(), 0)])
+    );
+    let again = run(&w, &m, &["plan", "-detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    // Shift traffic: an update in place, one ModifyListener, nothing else changes.
+    let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
+    let mut env = m.env();
+    for (k, v) in env.iter_mut() {
+        if *k == "AWS_ENDPOINT_URL" {
+            *v = proxy.endpoint.clone();
+        }
+    }
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = w
+        .iac_env(&["apply", "-auto-approve", "-var", "blue_weight=10"], &env)
+        .ok();
+    assert!(r.stdout.contains("Resources: 0 added, 1 changed, 0 destroyed."), "{}", r.stdout);
+    assert_eq!(proxy.count("ModifyListener"), 1);
+    assert_eq!(proxy.count_prefix("Create") + proxy.count_prefix("Delete"), 0);
+    assert_eq!(
+        forwards(&m, &listener),
+        BTreeMap::from([("blue".to_string(), 10), ("green".to_string(), 90)])
+    );
+    // The rule and the attachment are there.
+    let rules = block(m.elb().describe_rules().listener_arn(&listener).send()).unwrap();
+    assert!(rules.rules().iter().any(|r| r.priority() == Some("10")));
+    let blue_tg = w.attrs("aws_lb_target_group.blue")["arn"].as_str().unwrap().to_string();
+    let health = block(m.elb().describe_target_health().target_group_arn(&blue_tg).send()).unwrap();
+    assert_eq!(health.target_health_descriptions().len(), 1);
+
+    // Drift: weights changed by hand are seen and put back.
+    let green_tg = w.attrs("aws_lb_target_group.green")["arn"].as_str().unwrap().to_string();
+    use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum};
+    block(
+        m.elb()
+            .modify_listener()
+            .listener_arn(&listener)
+            .default_actions(
+                Action::builder()
+                    .r#type(ActionTypeEnum::Forward)
+                    .target_group_arn(&green_tg)
+                    .build(),
+            )
+            .send(),
+    )
+    .unwrap();
+    let r = run(&w, &m, &["plan", "-var", "blue_weight=10"]).ok();
+    assert!(r.stdout.contains("# aws_lb_listener.http has changed"), "{}", r.stdout);
+    assert!(r.stdout.contains("# aws_lb_listener.http will be updated in-place"), "{}", r.stdout);
+    run(&w, &m, &["apply", "-auto-approve", "-var", "blue_weight=10"]).ok();
+    assert_eq!(forwards(&m, &listener)["blue"], 10);
+
+    // A change AWS cannot make in place replaces: the green group's port.
+    w.write("main.tf", &MANUAL.replacen("port     = 80\n  protocol = \"HTTP\"\n  vpc_id   = aws_vpc.main.id\n}", "port     = 8080\n  protocol = \"HTTP\"\n  vpc_id   = aws_vpc.main.id\n}", 1));
+    let r = run(&w, &m, &["plan", "-var", "blue_weight=10"]).ok();
+    assert!(r.stdout.contains("# aws_lb_target_group.green must be replaced"), "{}", r.stdout);
+    w.write("main.tf", MANUAL);
+
+    // Import: forget the listener, the group and the attachment; adopt them again.
+    let attachment = w.attrs("aws_lb_target_group_attachment.blue")["id"].as_str().unwrap().to_string();
+    for (addr, id) in [
+        ("aws_lb_listener.http", listener.clone()),
+        ("aws_lb_target_group.green", green_tg.clone()),
+        ("aws_lb_target_group_attachment.blue", attachment),
+    ] {
+        run(&w, &m, &["state", "rm", addr]).ok();
+        run(&w, &m, &["import", addr, &id]).ok();
+    }
+    let r = run(&w, &m, &["plan", "-var", "blue_weight=10", "-detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    // Refresh reads every type in one call (plus tags), not one per object.
+    let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
+    let mut env = m.env();
+    for (k, v) in env.iter_mut() {
+        if *k == "AWS_ENDPOINT_URL" {
+            *v = proxy.endpoint.clone();
+        }
+    }
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    w.iac_env(&["plan", "-var", "blue_weight=10"], &env).ok();
+    assert_eq!(proxy.count("DescribeTargetGroups"), 1);
+    assert_eq!(proxy.count("DescribeListeners"), 1);
+
+    run(&w, &m, &["destroy", "-auto-approve", "-var", "blue_weight=10"]).ok();
+    let lbs = block(m.elb().describe_load_balancers().send()).unwrap();
+    assert!(lbs.load_balancers().is_empty());
+}
