@@ -425,6 +425,54 @@ async fn describe_tg(c: &Clients, arn: &str) -> Result<Option<TargetGroup>, Attr
     }
 }
 
+/// The target group of this name, if it carries every one of `ours` tags.
+async fn adopt_tg(
+    c: &Clients,
+    name: &str,
+    ours: &[(String, String)],
+) -> Result<TargetGroup, AttrDiagnostic> {
+    let found = c
+        .elb
+        .describe_target_groups()
+        .names(name)
+        .send()
+        .await
+        .map_err(|e| sdk_err("DescribeTargetGroups", e))?
+        .target_groups()
+        .first()
+        .cloned()
+        .ok_or_else(|| {
+            AttrDiagnostic::error(Vec::new(), "Target group vanished", name.to_string())
+        })?;
+    let arn = found.target_group_arn().unwrap_or_default().to_string();
+    let have = c
+        .elb
+        .describe_tags()
+        .resource_arns(&arn)
+        .send()
+        .await
+        .map_err(|e| sdk_err("DescribeTags", e))?;
+    let have: Vec<(String, String)> = have
+        .tag_descriptions()
+        .iter()
+        .flat_map(|d| d.tags())
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_string(),
+                t.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    if ours.is_empty() || !ours.iter().all(|t| have.contains(t)) {
+        return Err(attr_err(
+            "name",
+            "Target group already exists",
+            format!("a target group named \"{name}\" exists and was not created by this plan; import it or choose another name"),
+        ));
+    }
+    Ok(found)
+}
+
 /// Creates a target group (or returns the one of that name and settings).
 pub(crate) async fn create_tg(
     c: &Clients,
@@ -432,6 +480,7 @@ pub(crate) async fn create_tg(
     name: &str,
     tags: Vec<Tag>,
 ) -> Result<TargetGroup, AttrDiagnostic> {
+    let tags_in = tags.clone();
     let req = c
         .elb
         .create_target_group()
@@ -441,13 +490,27 @@ pub(crate) async fn create_tg(
         .set_vpc_id(s(p, "vpc_id"))
         .set_target_type(s(p, "target_type").map(|t| elb::types::TargetTypeEnum::from(t.as_str())))
         .set_tags(Some(tags));
-    let out = health_args(req, &first(p, "health_check"))
-        .send()
-        .await
-        .map_err(|e| sdk_err("CreateTargetGroup", e))?;
-    let tg = out.target_groups().first().cloned().ok_or_else(|| {
-        AttrDiagnostic::error(Vec::new(), "CreateTargetGroup returned nothing", "")
-    })?;
+    let ours: Vec<(String, String)> = tags_in
+        .iter()
+        .filter(|t| t.key().is_some_and(|k| k.starts_with("iac:")))
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_string(),
+                t.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let tg = match health_args(req, &first(p, "health_check")).send().await {
+        Ok(out) => out.target_groups().first().cloned().ok_or_else(|| {
+            AttrDiagnostic::error(Vec::new(), "CreateTargetGroup returned nothing", "")
+        })?,
+        // An earlier attempt of the same create made it (a crash, a lost
+        // answer): adopt it if it carries our tags.
+        Err(e) if err_code(&e).is_some_and(|c| c.contains("DuplicateTargetGroupName")) => {
+            adopt_tg(c, name, &ours).await?
+        }
+        Err(e) => return Err(sdk_err("CreateTargetGroup", e)),
+    };
     if let Some(d) = num(p, "deregistration_delay") {
         c.elb
             .modify_target_group_attributes()

@@ -611,9 +611,17 @@ fn a_terraform_style_blue_green_changes_weights_with_one_modify_listener() {
     let r = w
         .iac_env(&["apply", "-auto-approve", "-var", "blue_weight=10"], &env)
         .ok();
-    assert!(r.stdout.contains("Resources: 0 added, 1 changed, 0 destroyed."), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("Resources: 0 added, 1 changed, 0 destroyed."),
+        "{}",
+        r.stdout
+    );
     assert_eq!(proxy.count("ModifyListener"), 1);
-    assert_eq!(proxy.count_prefix("Create") + proxy.count_prefix("Delete"), 0);
+    assert_eq!(
+        proxy.count_prefix("Create") + proxy.count_prefix("Delete"),
+        0
+    );
     assert_eq!(
         forwards(&m, &listener),
         BTreeMap::from([("blue".to_string(), 10), ("green".to_string(), 90)])
@@ -621,12 +629,24 @@ fn a_terraform_style_blue_green_changes_weights_with_one_modify_listener() {
     // The rule and the attachment are there.
     let rules = block(m.elb().describe_rules().listener_arn(&listener).send()).unwrap();
     assert!(rules.rules().iter().any(|r| r.priority() == Some("10")));
-    let blue_tg = w.attrs("aws_lb_target_group.blue")["arn"].as_str().unwrap().to_string();
-    let health = block(m.elb().describe_target_health().target_group_arn(&blue_tg).send()).unwrap();
+    let blue_tg = w.attrs("aws_lb_target_group.blue")["arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let health = block(
+        m.elb()
+            .describe_target_health()
+            .target_group_arn(&blue_tg)
+            .send(),
+    )
+    .unwrap();
     assert_eq!(health.target_health_descriptions().len(), 1);
 
     // Drift: weights changed by hand are seen and put back.
-    let green_tg = w.attrs("aws_lb_target_group.green")["arn"].as_str().unwrap().to_string();
+    let green_tg = w.attrs("aws_lb_target_group.green")["arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
     use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum};
     block(
         m.elb()
@@ -642,19 +662,48 @@ fn a_terraform_style_blue_green_changes_weights_with_one_modify_listener() {
     )
     .unwrap();
     let r = run(&w, &m, &["plan", "-var", "blue_weight=10"]).ok();
-    assert!(r.stdout.contains("# aws_lb_listener.http has changed"), "{}", r.stdout);
-    assert!(r.stdout.contains("# aws_lb_listener.http will be updated in-place"), "{}", r.stdout);
-    run(&w, &m, &["apply", "-auto-approve", "-var", "blue_weight=10"]).ok();
+    assert!(
+        r.stdout.contains("# aws_lb_listener.http has changed"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("# aws_lb_listener.http will be updated in-place"),
+        "{}",
+        r.stdout
+    );
+    run(
+        &w,
+        &m,
+        &["apply", "-auto-approve", "-var", "blue_weight=10"],
+    )
+    .ok();
     assert_eq!(forwards(&m, &listener)["blue"], 10);
 
     // A change AWS cannot make in place replaces: the green group's port.
-    w.write("main.tf", &MANUAL.replacen("port     = 80\n  protocol = \"HTTP\"\n  vpc_id   = aws_vpc.main.id\n}", "port     = 8080\n  protocol = \"HTTP\"\n  vpc_id   = aws_vpc.main.id\n}", 1));
+    w.write(
+        "main.tf",
+        &MANUAL.replacen(
+            "port     = 80\n  protocol = \"HTTP\"\n  vpc_id   = aws_vpc.main.id\n}",
+            "port     = 8080\n  protocol = \"HTTP\"\n  vpc_id   = aws_vpc.main.id\n}",
+            1,
+        ),
+    );
     let r = run(&w, &m, &["plan", "-var", "blue_weight=10"]).ok();
-    assert!(r.stdout.contains("# aws_lb_target_group.green must be replaced"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("# aws_lb_target_group.green must be replaced"),
+        "{}",
+        r.stdout
+    );
     w.write("main.tf", MANUAL);
 
     // Import: forget the listener, the group and the attachment; adopt them again.
-    let attachment = w.attrs("aws_lb_target_group_attachment.blue")["id"].as_str().unwrap().to_string();
+    let attachment = w.attrs("aws_lb_target_group_attachment.blue")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     for (addr, id) in [
         ("aws_lb_listener.http", listener.clone()),
         ("aws_lb_target_group.green", green_tg.clone()),
@@ -663,7 +712,11 @@ fn a_terraform_style_blue_green_changes_weights_with_one_modify_listener() {
         run(&w, &m, &["state", "rm", addr]).ok();
         run(&w, &m, &["import", addr, &id]).ok();
     }
-    let r = run(&w, &m, &["plan", "-var", "blue_weight=10", "-detailed-exitcode"]);
+    let r = run(
+        &w,
+        &m,
+        &["plan", "-var", "blue_weight=10", "-detailed-exitcode"],
+    );
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 
     // Refresh reads every type in one call (plus tags), not one per object.
@@ -679,7 +732,69 @@ fn a_terraform_style_blue_green_changes_weights_with_one_modify_listener() {
     assert_eq!(proxy.count("DescribeTargetGroups"), 1);
     assert_eq!(proxy.count("DescribeListeners"), 1);
 
-    run(&w, &m, &["destroy", "-auto-approve", "-var", "blue_weight=10"]).ok();
+    run(
+        &w,
+        &m,
+        &["destroy", "-auto-approve", "-var", "blue_weight=10"],
+    )
+    .ok();
     let lbs = block(m.elb().describe_load_balancers().send()).unwrap();
     assert!(lbs.load_balancers().is_empty());
+}
+
+#[test]
+fn a_release_killed_midway_resumes_without_duplicate_servers() {
+    let m = Moto::start();
+    let w = Work::new(&base(
+        "canary",
+        "  health {\n    interval = \"100ms\"\n  }\n  canary {\n    steps    = [10, 100]\n    interval = \"30s\"\n  }\n",
+    ));
+    run(&w, &m, &["apply", "-auto-approve"]).ok();
+    let r1 = release(&w);
+    let listener = listener_arn(&w);
+    let mut child = w
+        .command(&["apply", "-auto-approve", "-var", "app_version=v2"])
+        .envs(m.env())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it while 10% of the traffic is on the new release.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        if forwards(&m, &listener).len() == 2 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the canary step never came"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The state still says r1; the new release's objects exist, half-used.
+    assert_eq!(release(&w), r1);
+    // A re-run (with short steps now) finds the release's servers and target
+    // group and carries on: no second set of servers.
+    w.write(
+        "main.tf",
+        &base(
+            "canary",
+            "  health {\n    interval = \"100ms\"\n  }\n  canary {\n    steps    = [10, 100]\n    interval = \"200ms\"\n  }\n",
+        ),
+    );
+    run(
+        &w,
+        &m,
+        &["apply", "-auto-approve", "-var", "app_version=v2"],
+    )
+    .ok();
+    let r2 = release(&w);
+    assert_ne!(r1, r2);
+    assert_eq!(running_in_release(&m, &r2), 3);
+    assert_eq!(
+        forwards(&m, &listener),
+        BTreeMap::from([(format!("web-{r2}"), 1)])
+    );
 }
