@@ -2,8 +2,9 @@
 # Builds iac, starts the local AWS emulator (moto, installed into .tools/ on first
 # use), and runs examples/web-servers end to end: plan, apply, a no-change plan, a
 # change plan, and destroy; then examples/web-with-database in its sandbox
-# environment (and a plan of live); then examples/quickstart, which needs no cloud
-# at all. Needs a Rust toolchain and python3.
+# environment (and a plan of live); then the deployment examples blue-green-web
+# (release, flip, rollback) and canary-web (weighted steps); then
+# examples/quickstart, which needs no cloud at all. Needs a Rust toolchain and python3.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -33,6 +34,23 @@ step "web-with-database: iac apply -e sandbox (RDS + Secrets Manager; no secret 
 step "web-with-database: iac plan -e live (same files, live sizes, its own state)"
 "$iac" plan -e live
 step "web-with-database: iac destroy -e sandbox"; "$iac" destroy -auto-approve -e sandbox
+
+cp -r "$root/examples/blue-green-web" "$work/blue-green-web"
+cd "$work/blue-green-web"
+step "blue-green-web: iac apply (release 1 behind a load balancer)"; "$iac" apply -auto-approve
+step "blue-green-web: iac plan -var app_version=v2 (the strategy as steps)"; "$iac" plan -var app_version=v2 || true
+step "blue-green-web: iac apply -var app_version=v2 (build, check, flip)"; "$iac" apply -auto-approve -var app_version=v2
+step "blue-green-web: iac deployments"; "$iac" deployments
+step "blue-green-web: iac rollback deployment.web"; "$iac" rollback -auto-approve deployment.web
+step "blue-green-web: iac destroy"; "$iac" destroy -auto-approve
+
+cp -r "$root/examples/canary-web" "$work/canary-web"
+cd "$work/canary-web"
+step "canary-web: iac apply (release 1)"; "$iac" apply -auto-approve
+step "canary-web: iac apply -var app_version=v2 (10% → 50% → 100%, 2 s each)"
+"$iac" apply -auto-approve -var app_version=v2 -var step_interval=2s
+step "canary-web: iac deployments"; "$iac" deployments
+step "canary-web: iac destroy"; "$iac" destroy -auto-approve -var step_interval=2s
 
 cp -r "$root/examples/quickstart" "$work/quickstart"
 cd "$work/quickstart"
