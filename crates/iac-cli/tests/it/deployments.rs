@@ -798,3 +798,45 @@ fn a_release_killed_midway_resumes_without_duplicate_servers() {
         BTreeMap::from([(format!("web-{r2}"), 1)])
     );
 }
+
+#[test]
+fn the_previous_release_is_removed_by_a_later_apply_once_its_time_is_up() {
+    let m = Moto::start();
+    let w = Work::new(&base(
+        "blue_green",
+        "  health {\n    interval = \"100ms\"\n  }\n  rollback {\n    keep_previous = \"1s\"\n  }\n",
+    ));
+    run(&w, &m, &["apply", "-auto-approve"]).ok();
+    let r1 = release(&w);
+    run(
+        &w,
+        &m,
+        &["apply", "-auto-approve", "-var", "app_version=v2"],
+    )
+    .ok();
+    assert!(tg_exists(&m, &format!("web-{r1}")));
+    std::thread::sleep(Duration::from_millis(2100));
+    let plan = run(&w, &m, &["plan", "-var", "app_version=v2"]).ok();
+    assert!(
+        plan.stdout
+            .contains(&format!("# Note: remove release {r1} (kept until ")),
+        "{}",
+        plan.stdout
+    );
+    run(
+        &w,
+        &m,
+        &["apply", "-auto-approve", "-var", "app_version=v2"],
+    )
+    .ok();
+    assert!(!tg_exists(&m, &format!("web-{r1}")));
+    assert_eq!(running_in_release(&m, &r1), 0);
+    let rollback = run(&w, &m, &["rollback", "-auto-approve", "deployment.web"]).code(1);
+    assert!(
+        rollback
+            .stderr
+            .contains("There is no previous release to roll back to"),
+        "{}",
+        rollback.stderr
+    );
+}
