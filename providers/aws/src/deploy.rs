@@ -852,7 +852,10 @@ async fn url_ok(url: &str) -> Result<(), String> {
         };
         let mut s = std::net::TcpStream::connect(&addr).map_err(|e| format!("{url}: {e}"))?;
         s.set_read_timeout(Some(Duration::from_secs(5))).ok();
-        write!(s, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n")
+        // One write: a server that answers after the first bytes must not cut
+        // the rest of the request off.
+        let request = format!("GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n");
+        s.write_all(request.as_bytes())
             .map_err(|e| format!("{url}: {e}"))?;
         let mut buf = String::new();
         let _ = s.read_to_string(&mut buf);

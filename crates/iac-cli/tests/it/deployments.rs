@@ -306,8 +306,15 @@ fn health_server() -> (String, Arc<AtomicU16>) {
         use std::io::{Read, Write};
         for conn in l.incoming() {
             let Ok(mut c) = conn else { continue };
+            // Read the whole request head before answering.
+            let mut head = Vec::new();
             let mut buf = [0u8; 1024];
-            let _ = c.read(&mut buf);
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match c.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
             let code = st.load(Ordering::SeqCst);
             let _ = write!(c, "HTTP/1.0 {code} X\r\nContent-Length: 2\r\n\r\nok");
         }
