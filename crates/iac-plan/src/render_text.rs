@@ -273,6 +273,46 @@ fn render_change(out: &mut String, p: &Palette, c: &ResourceChange) {
     let _ = writeln!(out, "    }}\n");
 }
 
+/// Whether two values are blocks (lists of objects of the same length) whose
+/// changes are clearer shown one attribute at a time.
+fn nested(b: &Value, a: &Value) -> bool {
+    match (b.unmarked(), a.unmarked()) {
+        (Value::List(x), Value::List(y)) => {
+            !x.is_empty()
+                && x.len() == y.len()
+                && x.iter().chain(y.iter()).all(|v| v.as_map().is_some())
+        }
+        _ => false,
+    }
+}
+
+/// The changed leaves between two blocks, as `path = before -> after`.
+fn leaf_diffs(path: String, b: &Value, a: &Value, out: &mut Vec<(String, String, String)>) {
+    if b == a {
+        return;
+    }
+    match (b.unmarked(), a.unmarked()) {
+        (Value::List(x), Value::List(y)) if nested(b, a) => {
+            for (i, (bx, ay)) in x.iter().zip(y).enumerate() {
+                leaf_diffs(format!("{path}[{i}]"), bx, ay, out);
+            }
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for k in keys {
+                let null = Value::Null;
+                leaf_diffs(
+                    format!("{path}.{k}"),
+                    x.get(k).unwrap_or(&null),
+                    y.get(k).unwrap_or(&null),
+                    out,
+                );
+            }
+        }
+        _ => out.push((path, show(b), show(a))),
+    }
+}
+
 fn render_attrs(
     out: &mut String,
     p: &Palette,
@@ -333,6 +373,13 @@ fn render_attrs(
                         k.clone(),
                         format!("{} -> null{note}", show(b)),
                     ));
+                } else if nested(b, a) {
+                    // Blocks: name just what changed inside them.
+                    let mut diffs = Vec::new();
+                    leaf_diffs(k.clone(), b, a, &mut diffs);
+                    for (path, from, to) in diffs {
+                        lines.push((colored(p, "~"), path, format!("{from} -> {to}{note}")));
+                    }
                 } else if let (Some(bs), Some(as_)) = (multiline(b), multiline(a)) {
                     lines.push((
                         colored(p, "~"),
@@ -384,4 +431,59 @@ fn line_diff(p: &Palette, before: &str, after: &str) -> String {
         let _ = writeln!(out, "          {color}{sym}{} {line}", p.reset);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ResourceChange;
+
+    #[test]
+    fn a_change_inside_blocks_names_just_the_changed_attribute() {
+        let action = |w: f64| {
+            Value::List(vec![Value::map([
+                ("type", Value::string("forward")),
+                (
+                    "forward",
+                    Value::List(vec![Value::map([
+                        ("weight", Value::Number(w)),
+                        ("arn", Value::string("tg-blue")),
+                    ])]),
+                ),
+            ])])
+        };
+        let obj =
+            |w: f64| Value::map([("id", Value::string("l-1")), ("default_action", action(w))]);
+        let plan = Plan {
+            mode: PlanMode::Normal,
+            changes: vec![ResourceChange {
+                addr: "aws_lb_listener.http".parse().unwrap(),
+                deposed: None,
+                previous_addr: None,
+                import_id: None,
+                provider: "aws".into(),
+                action: Action::Update,
+                reason: crate::Reason::None,
+                before: Some(obj(100.0)),
+                after: Some(obj(10.0)),
+                requires_replace: Vec::new(),
+                dependencies: Vec::new(),
+                create_before_destroy: false,
+                notes: vec!["one ModifyListener".into()],
+            }],
+            outputs: Vec::new(),
+            drift: Vec::new(),
+            prior_lineage: String::new(),
+            prior_serial: 0,
+            errored: false,
+            data: Default::default(),
+        };
+        let text = render_text(&plan, TextOptions { color: false });
+        assert!(
+            text.contains("~ default_action[0].forward[0].weight = 100 -> 10"),
+            "{text}"
+        );
+        assert!(!text.contains("tg-blue"), "{text}");
+        assert!(text.contains("# Note: one ModifyListener"), "{text}");
+    }
 }
