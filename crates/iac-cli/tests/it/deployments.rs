@@ -219,6 +219,37 @@ fn blue_green_flips_the_listener_keeps_the_previous_release_and_rolls_back() {
     ] {
         assert!(plan.stdout.contains(want), "{want}: {}", plan.stdout);
     }
+    // The steps are in the JSON plan and in the pull-request comment too.
+    let json = run(&w, &m, &["plan", "-json", "-var", "app_version=v2"]).ok();
+    let j: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let change = j["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "deployment.web")
+        .unwrap()
+        .clone();
+    assert_eq!(change["change"]["actions"][0], "update");
+    assert!(change["notes"].as_array().unwrap().iter().any(|n| n
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("flip the listener {r1} → r"))));
+    crate::schemas::assert_valid(&crate::schemas::schema("plan.schema.json"), &j);
+    run(
+        &w,
+        &m,
+        &["plan", "-var", "app_version=v2", "-markdown=pr.md"],
+    )
+    .ok();
+    let md = w.read("pr.md");
+    assert!(
+        md.contains("- `deployment.web`: `fleet` changed (**create release r"),
+        "{md}"
+    );
+    assert!(
+        md.contains(&format!("(**flip the listener {r1} → r")),
+        "{md}"
+    );
     let watch = Watch::listener(&m, &listener);
     run(
         &w,
