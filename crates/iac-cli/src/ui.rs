@@ -57,22 +57,4 @@ pub fn stdin_is_terminal() -> bool {
     std::io::stdin().is_terminal()
 }
 
-/// Parses `30s`, `2m`, `1h`, `500ms`, or a bare number of seconds.
-pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    let s = s.trim();
-    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
-        Some(i) => (&s[..i], &s[i..]),
-        None => (s, "s"),
-    };
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("\"{s}\" is not a duration (try 30s, 2m or 1h)"))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(format!("\"{s}\" has an unknown unit (use ms, s, m or h)")),
-    };
-    Ok(std::time::Duration::from_secs_f64(secs))
-}
+pub use iac_value::time::parse_duration;

@@ -4,6 +4,7 @@
 pub mod addr;
 mod json;
 mod sensitive;
+pub mod time;
 mod types;
 
 use std::collections::BTreeMap;

@@ -19,7 +19,7 @@
 //! new one down, and the apply fails with the reason.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::types::{Filter, InstanceStateName, ResourceType, Tag, TagSpecification};
 use aws_sdk_elasticloadbalancingv2 as elb;
@@ -214,73 +214,11 @@ fn strings(v: &Value, k: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
+use iac_value::time::{now_secs as now, parse_rfc3339 as parse_time, rfc3339};
 
-fn rfc3339(secs: u64) -> String {
-    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// Seconds since the epoch of an RFC 3339 time written by `rfc3339`.
-fn parse_time(s: &str) -> Option<u64> {
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    u64::try_from((era * 146_097 + doe - 719_468) * 86_400 + hh * 3600 + mm * 60 + ss).ok()
-}
-
-/// `10m`, `30s`, `1h`, `1h30m`, `500ms`.
+/// `10m`, `30s`, `1h30m`, `500ms` (see `iac_value::time::parse_duration`).
 pub fn duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    if let Some(ms) = s.strip_suffix("ms") {
-        return ms.parse().ok().map(Duration::from_millis);
-    }
-    let mut total = 0u64;
-    let mut n = String::new();
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            n.push(c);
-        } else {
-            let v: u64 = n.parse().ok()?;
-            n.clear();
-            total += v * match c {
-                's' => 1,
-                'm' => 60,
-                'h' => 3600,
-                'd' => 86_400,
-                _ => return None,
-            };
-        }
-    }
-    if !n.is_empty() {
-        total += n.parse::<u64>().ok()?;
-    }
-    Some(Duration::from_secs(total))
+    iac_value::time::parse_duration(s).ok()
 }
 
 fn setting(v: &Value, block: &str, key: &str) -> Option<String> {
