@@ -31,7 +31,7 @@ use iac_value::Value;
 use sha2::Digest;
 
 use crate::schema::nested;
-use crate::util::{opt_str, s, sdk_err};
+use crate::util::{first, opt_str, s, sdk_err, strings};
 use crate::Clients;
 
 const DEPLOYMENT_TAG: &str = "iac:deployment";
@@ -195,24 +195,6 @@ pub fn schema() -> Schema {
 }
 
 // ---- small helpers ----------------------------------------------------------
-
-fn first(v: &Value, k: &str) -> Value {
-    v.get_attr(k)
-        .as_list()
-        .and_then(|l| l.first().cloned())
-        .unwrap_or(Value::Null)
-}
-
-fn strings(v: &Value, k: &str) -> Vec<String> {
-    v.get_attr(k)
-        .as_list()
-        .map(|l| {
-            l.iter()
-                .filter_map(|x| x.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 use iac_value::time::{now_secs as now, parse_rfc3339 as parse_time, rfc3339};
 

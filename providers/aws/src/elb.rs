@@ -16,33 +16,17 @@ use iac_provider::{ApplyRequest, ApplyResult, AttrDiagnostic};
 use iac_value::Value;
 
 use crate::ec2::TOKEN_TAG;
-use crate::util::{attr_err, err_code, opt_str, s, same, sdk_err, tags_of};
+use crate::util::{
+    attr_err, err_code, first, int as num, opt_str, s, same, sdk_err, strings, tag_map, tags_of,
+};
+
+fn tags_value(tags: &[Tag]) -> Value {
+    tag_map(tags.iter().map(|t| (t.key(), t.value())))
+}
 use crate::Clients;
 
 fn not_found(code: Option<String>) -> bool {
     code.is_some_and(|c| c.contains("NotFound"))
-}
-
-fn num(v: &Value, k: &str) -> Option<i32> {
-    v.get_attr(k).as_f64().map(|n| n as i32)
-}
-
-fn strings(v: &Value, k: &str) -> Vec<String> {
-    v.get_attr(k)
-        .as_list()
-        .map(|l| {
-            l.iter()
-                .filter_map(|x| x.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn first(v: &Value, k: &str) -> Value {
-    v.get_attr(k)
-        .as_list()
-        .and_then(|l| l.first().cloned())
-        .unwrap_or(Value::Null)
 }
 
 fn str_set(items: impl IntoIterator<Item = String>) -> Value {
@@ -75,24 +59,6 @@ fn lb_tags(v: &Value, token: Option<&str>) -> Vec<Tag> {
         out.push(Tag::builder().key(TOKEN_TAG).value(t).build());
     }
     out
-}
-
-fn tags_value(tags: &[Tag]) -> Value {
-    let m: BTreeMap<String, Value> = tags
-        .iter()
-        .filter(|t| t.key().is_some_and(|k| !k.starts_with("iac:")))
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_string(),
-                Value::String(t.value().unwrap_or("").to_string()),
-            ))
-        })
-        .collect();
-    if m.is_empty() {
-        Value::Null
-    } else {
-        Value::Map(m)
-    }
 }
 
 /// Tags of many resources, 20 per call.

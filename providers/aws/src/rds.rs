@@ -11,7 +11,9 @@ use iac_provider::{ApplyRequest, ApplyResult, AttrDiagnostic};
 use iac_value::{Path, PathStep, Value};
 
 use crate::ec2::TOKEN_TAG;
-use crate::util::{attr_err, err_code, opt_str, s, same, sdk_err, set, tags_of};
+use crate::util::{
+    attr_err, err_code, int, opt_str, plaintext, s, same, sdk_err, set, strings, tag_map, tags_of,
+};
 use crate::Clients;
 
 /// How long a database may take to become available.
@@ -120,33 +122,6 @@ pub fn check_delete(type_name: &str, prior: &Value) -> Vec<AttrDiagnostic> {
     Vec::new()
 }
 
-/// A string the provider must send, refusing a secret iac does not have.
-fn secret(v: &Value, name: &str) -> Result<Option<String>, AttrDiagnostic> {
-    match v.get_attr(name) {
-        Value::Redacted(_) => Err(attr_err(
-            name,
-            "Secret value not available",
-            format!("`{name}` is needed in plaintext, and iac keeps only a fingerprint of secrets: give the value again (from its variable or secret store), or generate a new one (for random_password, plan with -replace)"),
-        )),
-        x => Ok(x.as_str().map(String::from)),
-    }
-}
-
-fn int(v: &Value, name: &str) -> Option<i32> {
-    v.get_attr(name).as_f64().map(|n| n as i32)
-}
-
-fn strings(v: &Value, name: &str) -> Vec<String> {
-    v.get_attr(name)
-        .as_list()
-        .map(|l| {
-            l.iter()
-                .filter_map(|x| x.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn rds_tags(v: &Value, token: Option<&str>) -> Vec<Tag> {
     let mut out: Vec<Tag> = tags_of(v)
         .into_iter()
@@ -156,24 +131,6 @@ fn rds_tags(v: &Value, token: Option<&str>) -> Vec<Tag> {
         out.push(Tag::builder().key(TOKEN_TAG).value(t).build());
     }
     out
-}
-
-fn tags_value(tags: &[Tag]) -> Value {
-    let m: BTreeMap<String, Value> = tags
-        .iter()
-        .filter(|t| t.key().is_some_and(|k| k != TOKEN_TAG))
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_string(),
-                Value::String(t.value().unwrap_or("").to_string()),
-            ))
-        })
-        .collect();
-    if m.is_empty() {
-        Value::Null
-    } else {
-        Value::Map(m)
-    }
 }
 
 /// A database name from the plan's token: the same on every retry of one create.
@@ -268,7 +225,10 @@ fn db_value(db: &DbInstance, keep: &Value) -> Value {
             None => Value::List(Vec::new()),
         },
     );
-    m.insert("tags".into(), tags_value(db.tag_list()));
+    m.insert(
+        "tags".into(),
+        tag_map(db.tag_list().iter().map(|t| (t.key(), t.value()))),
+    );
     for k in CONFIG_ONLY {
         m.insert((*k).into(), keep.get_attr(k).clone());
     }
@@ -363,7 +323,7 @@ async fn create_db(c: &Clients, p: &Value, token: &str) -> ApplyResult {
         )]
     })?;
     let managed = p.get_attr("manage_master_user_password").as_bool() == Some(true);
-    let password = secret(p, "password").map_err(|d| vec![d])?;
+    let password = plaintext(p, "password").map_err(|d| vec![d])?;
     if !managed && password.is_none() {
         return Err(vec![attr_err(
             "password",
@@ -450,7 +410,7 @@ async fn update_db(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
         any = true;
     }
     if ch("password") && !p.get_attr("password").is_null() {
-        req = req.set_master_user_password(secret(p, "password").map_err(|d| vec![d])?);
+        req = req.set_master_user_password(plaintext(p, "password").map_err(|d| vec![d])?);
         any = true;
     }
     if ch("manage_master_user_password") {
@@ -458,7 +418,7 @@ async fn update_db(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
             p.get_attr("manage_master_user_password").as_bool() == Some(true),
         );
         if p.get_attr("manage_master_user_password").as_bool() != Some(true) {
-            req = req.set_master_user_password(secret(p, "password").map_err(|d| vec![d])?);
+            req = req.set_master_user_password(plaintext(p, "password").map_err(|d| vec![d])?);
         }
         any = true;
     }
@@ -577,7 +537,7 @@ async fn group_tags(c: &Clients, arn: Option<&str>) -> Result<Value, AttrDiagnos
         .send()
         .await
         .map_err(|e| sdk_err("ListTagsForResource", e))?;
-    Ok(tags_value(out.tag_list()))
+    Ok(tag_map(out.tag_list().iter().map(|t| (t.key(), t.value()))))
 }
 
 async fn describe_group(c: &Clients, name: &str) -> Result<Option<DbSubnetGroup>, AttrDiagnostic> {

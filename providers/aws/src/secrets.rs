@@ -12,7 +12,11 @@ use iac_provider::{ApplyRequest, ApplyResult, AttrDiagnostic};
 use iac_value::Value;
 
 use crate::ec2::TOKEN_TAG;
-use crate::util::{attr_err, err_code, opt_str, s, same, sdk_err, tags_of};
+use crate::util::{attr_err, err_code, opt_str, plaintext, s, same, sdk_err, tag_map, tags_of};
+
+fn tags_value(tags: &[Tag]) -> Value {
+    tag_map(tags.iter().map(|t| (t.key(), t.value())))
+}
 use crate::Clients;
 
 fn not_found(code: Option<String>) -> bool {
@@ -28,24 +32,6 @@ fn sm_tags(v: &Value, token: Option<&str>) -> Vec<Tag> {
         out.push(Tag::builder().key(TOKEN_TAG).value(t).build());
     }
     out
-}
-
-fn tags_value(tags: &[Tag]) -> Value {
-    let m: BTreeMap<String, Value> = tags
-        .iter()
-        .filter(|t| t.key().is_some_and(|k| k != TOKEN_TAG))
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_string(),
-                Value::String(t.value().unwrap_or("").to_string()),
-            ))
-        })
-        .collect();
-    if m.is_empty() {
-        Value::Null
-    } else {
-        Value::Map(m)
-    }
 }
 
 /// A client request token (32 to 64 characters) from the plan's token, so a
@@ -286,17 +272,6 @@ fn stages_of(v: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-fn plaintext(v: &Value, name: &str) -> Result<Option<String>, AttrDiagnostic> {
-    match v.get_attr(name) {
-        Value::Redacted(_) => Err(attr_err(
-            name,
-            "Secret value not available",
-            format!("`{name}` must be sent to Secrets Manager, and iac keeps only a fingerprint of secrets: give the value again, or generate a new one (for random_password, plan with -replace)"),
-        )),
-        x => Ok(x.as_str().map(String::from)),
-    }
 }
 
 async fn create_version(c: &Clients, p: &Value, token: &str) -> ApplyResult {

@@ -51,25 +51,62 @@ pub fn tags_of(v: &Value) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-/// Tags read from AWS, without the ones iac adds for itself.
-pub fn tags_value(tags: &[aws_sdk_ec2::types::Tag]) -> Value {
-    let m: BTreeMap<String, Value> = tags
-        .iter()
-        .filter(|t| {
-            t.key()
-                .is_some_and(|k| !k.starts_with(crate::ec2::TOKEN_TAG))
-        })
-        .filter_map(|t| {
-            Some((
-                t.key()?.to_string(),
-                Value::String(t.value().unwrap_or("").to_string()),
-            ))
-        })
+/// Tags read from AWS (as key/value pairs), without the `iac:` ones iac adds
+/// for itself; `null` when none are left.
+pub fn tag_map<'a>(pairs: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>)>) -> Value {
+    let m: BTreeMap<String, Value> = pairs
+        .into_iter()
+        .filter_map(|(k, v)| Some((k?, v.unwrap_or(""))))
+        .filter(|(k, _)| !k.starts_with("iac:"))
+        .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
         .collect();
     if m.is_empty() {
         Value::Null
     } else {
         Value::Map(m)
+    }
+}
+
+/// EC2 tags as a value (see `tag_map`).
+pub fn tags_value(tags: &[aws_sdk_ec2::types::Tag]) -> Value {
+    tag_map(tags.iter().map(|t| (t.key(), t.value())))
+}
+
+/// The first block of a list-nested block, or null.
+pub fn first(v: &Value, k: &str) -> Value {
+    v.get_attr(k)
+        .as_list()
+        .and_then(|l| l.first().cloned())
+        .unwrap_or(Value::Null)
+}
+
+/// The strings of a list or set attribute.
+pub fn strings(v: &Value, k: &str) -> Vec<String> {
+    v.get_attr(k)
+        .as_list()
+        .map(|l| {
+            l.iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A number attribute as the SDK's i32.
+pub fn int(v: &Value, k: &str) -> Option<i32> {
+    v.get_attr(k).as_f64().map(|n| n as i32)
+}
+
+/// A string the provider must send in plaintext, refusing a secret iac keeps
+/// only as a fingerprint (`Value::Redacted`) rather than sending anything else.
+pub fn plaintext(v: &Value, name: &str) -> Result<Option<String>, AttrDiagnostic> {
+    match v.get_attr(name) {
+        Value::Redacted(_) => Err(attr_err(
+            name,
+            "Secret value not available",
+            format!("`{name}` is needed in plaintext, and iac keeps only a fingerprint of secrets: give the value again (from its variable or secret store), or generate a new one (for random_password, plan with -replace)"),
+        )),
+        x => Ok(x.as_str().map(String::from)),
     }
 }
 
