@@ -48,24 +48,38 @@ fn request_token(token: &str) -> String {
     t
 }
 
+/// A secret as state records it, from whichever API described it.
+fn secret_value(
+    arn: Option<&str>,
+    name: Option<&str>,
+    description: Option<&str>,
+    kms_key_id: Option<&str>,
+    tags: &[Tag],
+    keep: &Value,
+) -> Value {
+    Value::map([
+        ("id", opt_str(arn)),
+        ("arn", opt_str(arn)),
+        ("name", opt_str(name)),
+        ("name_prefix", keep.get_attr("name_prefix").clone()),
+        ("description", opt_str(description)),
+        ("kms_key_id", opt_str(kms_key_id)),
+        (
+            "recovery_window_in_days",
+            keep.get_attr("recovery_window_in_days").clone(),
+        ),
+        ("tags", tags_value(tags)),
+    ])
+}
+
 fn entry_value(e: &SecretListEntry, keep: &Value) -> Value {
-    Value::Map(
-        [
-            ("id", opt_str(e.arn())),
-            ("arn", opt_str(e.arn())),
-            ("name", opt_str(e.name())),
-            ("name_prefix", keep.get_attr("name_prefix").clone()),
-            ("description", opt_str(e.description())),
-            ("kms_key_id", opt_str(e.kms_key_id())),
-            (
-                "recovery_window_in_days",
-                keep.get_attr("recovery_window_in_days").clone(),
-            ),
-            ("tags", tags_value(e.tags())),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect(),
+    secret_value(
+        e.arn(),
+        e.name(),
+        e.description(),
+        e.kms_key_id(),
+        e.tags(),
+        keep,
     )
 }
 
@@ -112,23 +126,13 @@ fn described_value(
     d: &aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput,
     keep: &Value,
 ) -> Value {
-    Value::Map(
-        [
-            ("id", opt_str(d.arn())),
-            ("arn", opt_str(d.arn())),
-            ("name", opt_str(d.name())),
-            ("name_prefix", keep.get_attr("name_prefix").clone()),
-            ("description", opt_str(d.description())),
-            ("kms_key_id", opt_str(d.kms_key_id())),
-            (
-                "recovery_window_in_days",
-                keep.get_attr("recovery_window_in_days").clone(),
-            ),
-            ("tags", tags_value(d.tags())),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect(),
+    secret_value(
+        d.arn(),
+        d.name(),
+        d.description(),
+        d.kms_key_id(),
+        d.tags(),
+        keep,
     )
 }
 
