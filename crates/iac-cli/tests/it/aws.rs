@@ -308,16 +308,6 @@ fn provider_block_endpoints_and_unknown_attributes() {
     );
 }
 
-fn env_via(m: &Moto, endpoint: &str) -> Vec<(&'static str, String)> {
-    let mut env = m.env();
-    for (k, v) in env.iter_mut() {
-        if *k == "AWS_ENDPOINT_URL" {
-            *v = endpoint.to_string();
-        }
-    }
-    env
-}
-
 fn run_env(w: &Work, args: &[&str], env: &[(&'static str, String)]) -> Run {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     w.iac_env(args, &env)
@@ -383,7 +373,7 @@ fn throttling_and_server_errors_still_converge_without_duplicates() {
     let m = Moto::start();
     let proxy = crate::proxy::Proxy::start(&m.endpoint, 5);
     let w = Work::new(FLEET);
-    let env = env_via(&m, &proxy.endpoint);
+    let env = m.env_via(&proxy.endpoint);
     let r = run_env(&w, &["apply", "-auto-approve"], &env);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(
@@ -434,12 +424,7 @@ fn refresh_of_200_instances_is_batched() {
     let w = Work::new("resource \"aws_instance\" \"fleet\" {\n  count         = 201\n  ami           = \"ami-12c6146b\"\n  instance_type = \"t3.micro\"\n}\n");
     w.write("iac.tfstate", &state.to_string());
     let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
-    let r = run_env(
-        &w,
-        &["plan", "-refresh-only"],
-        &env_via(&m, &proxy.endpoint),
-    )
-    .ok();
+    let r = run_env(&w, &["plan", "-refresh-only"], &m.env_via(&proxy.endpoint)).ok();
     assert!(
         r.stdout
             .contains("# aws_instance.fleet[200] has been deleted"),
@@ -467,7 +452,7 @@ fn sigkill_while_creating_20_instances_then_rerun_gives_exactly_20() {
         Some(("RunInstances", std::time::Duration::from_millis(400))),
     );
     let w = Work::new(&FLEET.replace("default = 5", "default = 20"));
-    let env = env_via(&m, &slow.endpoint);
+    let env = m.env_via(&slow.endpoint);
     let mut cmd = w.command(&["apply", "-auto-approve"]);
     for (k, v) in &env {
         cmd.env(k, v);
@@ -1441,7 +1426,7 @@ fn a_create_lost_in_flight_is_adopted_not_repeated() {
         "resource \"aws_vpc\" \"v\" {\n  cidr_block = \"10.150.0.0/16\"\n}\nresource \"aws_security_group\" \"g\" {\n  name   = \"lost-in-flight\"\n  vpc_id = aws_vpc.v.id\n}\n",
     );
     let mut cmd = w.command(&["apply", "-auto-approve"]);
-    for (k, v) in env_via(&m, &slow.endpoint) {
+    for (k, v) in m.env_via(&slow.endpoint) {
         cmd.env(k, v);
     }
     let mut child = cmd

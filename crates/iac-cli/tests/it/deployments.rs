@@ -500,12 +500,7 @@ fn rolling_replaces_servers_without_dropping_below_the_healthy_minimum() {
         0,
         Some(("DeregisterTargets", Duration::from_millis(300))),
     );
-    let mut env = m.env();
-    for (k, v) in env.iter_mut() {
-        if *k == "AWS_ENDPOINT_URL" {
-            *v = slow.endpoint.clone();
-        }
-    }
+    let env = m.env_via(&slow.endpoint);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     w.iac_env(&["apply", "-auto-approve", "-var", "app_version=v2"], &env)
         .ok();
@@ -639,12 +634,7 @@ fn a_terraform_style_blue_green_changes_weights_with_one_modify_listener() {
     assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
     // Shift traffic: an update in place, one ModifyListener, nothing else changes.
     let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
-    let mut env = m.env();
-    for (k, v) in env.iter_mut() {
-        if *k == "AWS_ENDPOINT_URL" {
-            *v = proxy.endpoint.clone();
-        }
-    }
+    let env = m.env_via(&proxy.endpoint);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let r = w
         .iac_env(&["apply", "-auto-approve", "-var", "blue_weight=10"], &env)
@@ -759,12 +749,7 @@ fn a_terraform_style_blue_green_changes_weights_with_one_modify_listener() {
 
     // Refresh reads every type in one call (plus tags), not one per object.
     let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
-    let mut env = m.env();
-    for (k, v) in env.iter_mut() {
-        if *k == "AWS_ENDPOINT_URL" {
-            *v = proxy.endpoint.clone();
-        }
-    }
+    let env = m.env_via(&proxy.endpoint);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     w.iac_env(&["plan", "-var", "blue_weight=10"], &env).ok();
     assert_eq!(proxy.count("DescribeTargetGroups"), 1);

@@ -133,19 +133,6 @@ impl Moto {
             ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".into()),
         ]
     }
-
-    /// An EC2 client of our own, to check what iac did by reading the emulator.
-    pub fn ec2(&self) -> aws_sdk_ec2::Client {
-        let conf = aws_sdk_ec2::Config::builder()
-            .behavior_version(aws_sdk_ec2::config::BehaviorVersion::latest())
-            .region(aws_sdk_ec2::config::Region::new("us-east-1"))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(aws_sdk_ec2::config::Credentials::new(
-                "test", "test", None, None, "test",
-            ))
-            .build();
-        aws_sdk_ec2::Client::from_conf(conf)
-    }
 }
 
 impl Moto {
@@ -157,56 +144,52 @@ impl Moto {
         }
     }
 
+    /// SDK configuration for our own clients: the emulator, test keys.
+    fn sdk(&self) -> aws_config::SdkConfig {
+        aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(
+                aws_sdk_ec2::config::Credentials::new("test", "test", None, None, "test"),
+            ))
+            .build()
+    }
+
+    /// An EC2 client of our own, to check what iac did by reading the emulator.
+    pub fn ec2(&self) -> aws_sdk_ec2::Client {
+        aws_sdk_ec2::Client::new(&self.sdk())
+    }
+
     /// An S3 client of our own (path-style, as moto needs on loopback).
     pub fn s3(&self) -> aws_sdk_s3::Client {
-        let conf = aws_sdk_s3::Config::builder()
-            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-            .region(aws_sdk_s3::config::Region::new("us-east-1"))
-            .endpoint_url(&self.endpoint)
+        let conf = aws_sdk_s3::config::Builder::from(&self.sdk())
             .force_path_style(true)
-            .credentials_provider(aws_sdk_s3::config::Credentials::new(
-                "test", "test", None, None, "test",
-            ))
             .build();
         aws_sdk_s3::Client::from_conf(conf)
     }
 
     pub fn elb(&self) -> aws_sdk_elasticloadbalancingv2::Client {
-        let conf = aws_sdk_elasticloadbalancingv2::Config::builder()
-            .behavior_version(aws_sdk_elasticloadbalancingv2::config::BehaviorVersion::latest())
-            .region(aws_sdk_elasticloadbalancingv2::config::Region::new(
-                "us-east-1",
-            ))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(aws_sdk_elasticloadbalancingv2::config::Credentials::new(
-                "test", "test", None, None, "test",
-            ))
-            .build();
-        aws_sdk_elasticloadbalancingv2::Client::from_conf(conf)
+        aws_sdk_elasticloadbalancingv2::Client::new(&self.sdk())
     }
 
     pub fn rds(&self) -> aws_sdk_rds::Client {
-        let conf = aws_sdk_rds::Config::builder()
-            .behavior_version(aws_sdk_rds::config::BehaviorVersion::latest())
-            .region(aws_sdk_rds::config::Region::new("us-east-1"))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(aws_sdk_rds::config::Credentials::new(
-                "test", "test", None, None, "test",
-            ))
-            .build();
-        aws_sdk_rds::Client::from_conf(conf)
+        aws_sdk_rds::Client::new(&self.sdk())
     }
 
     pub fn secrets(&self) -> aws_sdk_secretsmanager::Client {
-        let conf = aws_sdk_secretsmanager::Config::builder()
-            .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
-            .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
-                "test", "test", None, None, "test",
-            ))
-            .build();
-        aws_sdk_secretsmanager::Client::from_conf(conf)
+        aws_sdk_secretsmanager::Client::new(&self.sdk())
+    }
+
+    /// `env()` with the endpoint replaced (to go through a proxy).
+    pub fn env_via(&self, endpoint: &str) -> Vec<(&'static str, String)> {
+        let mut env = self.env();
+        for (k, v) in env.iter_mut() {
+            if *k == "AWS_ENDPOINT_URL" {
+                *v = endpoint.to_string();
+            }
+        }
+        env
     }
 
     /// The current value of a secret, read from the emulator.
