@@ -18,6 +18,11 @@ pub trait Namespace {
     fn data(&self, ty: &str, name: &str) -> Option<Value>;
     /// A module call's outputs as an object.
     fn module(&self, name: &str) -> Option<Value>;
+    /// Fingerprints under the state's salt, so an operation on a secret whose
+    /// plaintext is not held yields a derivation rather than an unknown.
+    fn fingerprinter(&self) -> Option<&iac_value::Fingerprinter> {
+        None
+    }
 }
 
 /// A namespace with nothing in it, for evaluating constant expressions.
@@ -88,6 +93,13 @@ impl<'a> EvalContext<'a> {
                 self.template(parts, &mut out, &mut state)?;
                 if state.unknown {
                     return Ok(Value::Unknown.mark_if(state.sensitive));
+                }
+                if !state.pieces.is_empty() {
+                    state.pieces.push(Value::String(out));
+                    return Ok(match self.ns.fingerprinter() {
+                        Some(fp) => fp.derive("template", &[Value::List(state.pieces)]),
+                        None => Value::Unknown.mark_if(true),
+                    });
                 }
                 Ok(Value::String(out).mark_if(state.sensitive))
             }
@@ -309,7 +321,10 @@ impl<'a> EvalContext<'a> {
                         Value::String(s) => out.push_str(&s),
                         Value::Number(n) => out.push_str(&format_number(n)),
                         Value::Bool(b) => out.push_str(&b.to_string()),
-                        Value::Redacted(_) => st.unknown = true,
+                        Value::Redacted(r) => {
+                            st.pieces.push(Value::String(std::mem::take(out)));
+                            st.pieces.push(Value::Redacted(r));
+                        }
                         Value::Null => {
                             return Err(err(
                                 "E0303",
@@ -676,6 +691,7 @@ impl<'a> EvalContext<'a> {
         }
         let ctx = functions::CallContext {
             base_dir: &self.path_module,
+            fingerprinter: self.ns.fingerprinter(),
         };
         functions::call(func, &values, &ctx).map_err(|e| {
             let at = e
@@ -694,6 +710,9 @@ impl<'a> EvalContext<'a> {
 struct TemplateState {
     unknown: bool,
     sensitive: bool,
+    /// The text so far and the secrets whose plaintext is not held, in order,
+    /// once one such secret is interpolated.
+    pieces: Vec<Value>,
 }
 
 fn to_number(v: &Value, span: Span) -> Result<Option<f64>, Diagnostic> {

@@ -10,6 +10,7 @@ use iac_value::{format_number, Value};
 
 pub struct CallContext<'a> {
     pub base_dir: &'a Path,
+    pub fingerprinter: Option<&'a iac_value::Fingerprinter>,
 }
 
 pub struct FnError {
@@ -390,6 +391,12 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     FUNCTIONS.iter().map(|f| f.name).chain(["try", "can"])
 }
 
+/// Functions that move values around without looking into them.
+const STRUCTURAL: &[&str] = &[
+    "coalesce", "concat", "element", "flatten", "keys", "length", "lookup", "merge", "one",
+    "reverse", "slice", "tolist", "tomap", "toset", "values", "zipmap",
+];
+
 /// Calls a function: checks arity, propagates unknowns and sensitivity.
 pub fn call(f: &Function, args: &[Value], ctx: &CallContext) -> Result<Value, FnError> {
     if args.len() < f.min_args || f.max_args.is_some_and(|m| args.len() > m) {
@@ -415,12 +422,22 @@ pub fn call(f: &Function, args: &[Value], ctx: &CallContext) -> Result<Value, Fn
     if unknown {
         return Ok(Value::Unknown.mark_if(sensitive));
     }
-    if args
-        .iter()
-        .any(|a| matches!(a.unmarked(), Value::Redacted(_)))
-    {
-        // The plaintext is not held here, so the result cannot be computed before apply.
-        return Ok(Value::Unknown.mark_if(true));
+    if f.name == "tostring" && args.first().is_some_and(|a| a.unmarked().is_marked()) {
+        return Ok(args[0].clone());
+    }
+    // Functions that only rearrange collections carry a redacted element through
+    // as it is; any other function needs the plaintext.
+    let structural = STRUCTURAL.contains(&f.name)
+        && !args
+            .iter()
+            .any(|a| matches!(a.unmarked(), Value::Redacted(_)));
+    if !structural && args.iter().any(Value::contains_redacted) {
+        // A secret's plaintext is not held here, so the result cannot be computed;
+        // its derivation tells a later plan whether it changed.
+        return Ok(match ctx.fingerprinter {
+            Some(fp) => fp.derive(f.name, args),
+            None => Value::Unknown.mark_if(true),
+        });
     }
     let plain: Vec<Value> = if sensitive {
         args.iter().map(|a| a.clone().unmark_deep().0).collect()
@@ -1013,6 +1030,7 @@ mod tests {
     fn cidr_math() {
         let ctx = CallContext {
             base_dir: Path::new("."),
+            fingerprinter: None,
         };
         let s = cidrsubnet(
             &[

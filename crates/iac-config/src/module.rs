@@ -89,7 +89,8 @@ pub struct Resource {
     pub count: Option<Expr>,
     pub for_each: Option<Expr>,
     pub depends_on: Vec<Reference>,
-    pub provider: Option<String>,
+    /// The `provider` meta-argument: which configuration serves this block.
+    pub provider: Option<ProviderRef>,
     pub lifecycle: Lifecycle,
     /// The configuration body with meta-arguments taken out.
     pub body: Body,
@@ -107,11 +108,51 @@ impl Resource {
     }
 }
 
+/// A reference to a provider configuration: `aws` or `aws.west`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderRef {
+    pub name: String,
+    pub alias: Option<String>,
+    pub span: Span,
+}
+
+impl std::fmt::Display for ProviderRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.alias {
+            Some(a) => write!(f, "{}.{a}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
+impl ProviderRef {
+    /// Reads `aws` or `aws.west` from an expression.
+    fn from_expr(e: &Expr) -> Option<ProviderRef> {
+        let r = e.as_bare_ref()?;
+        match r.attrs.as_slice() {
+            [] => Some(ProviderRef {
+                name: r.root.clone(),
+                alias: None,
+                span: e.span,
+            }),
+            [(alias, _)] => Some(ProviderRef {
+                name: r.root.clone(),
+                alias: Some(alias.clone()),
+                span: e.span,
+            }),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct ModuleCall {
     pub name: String,
     pub source: String,
     pub inputs: Vec<Attribute>,
+    /// `providers = { aws = aws.west }`: the child's configuration name (key)
+    /// and the caller's configuration it stands for (value).
+    pub providers: Vec<(ProviderRef, ProviderRef)>,
     pub depends_on: Vec<Reference>,
     pub span: Span,
     pub module: Module,
@@ -612,6 +653,54 @@ fn decode_output(module: &mut Module, b: Block, diags: &mut Diagnostics) {
     module.outputs.insert(name, out);
 }
 
+/// `providers = { aws = aws.west, aws.east = aws }` on a module call.
+fn providers_map(a: &Attribute, diags: &mut Diagnostics) -> Vec<(ProviderRef, ProviderRef)> {
+    let ExprKind::Object(items) = &a.expr.kind else {
+        diags.push(
+            Diagnostic::error("E0127", "Invalid providers map")
+                .with_span(a.expr.span, "a map like `{ aws = aws.west }` is required"),
+        );
+        return Vec::new();
+    };
+    let mut out: Vec<(ProviderRef, ProviderRef)> = Vec::new();
+    for (k, v) in items {
+        let key = match k {
+            iac_syntax::ObjectKey::Ident(name) => Some(ProviderRef {
+                name: name.clone(),
+                alias: None,
+                span: v.span,
+            }),
+            iac_syntax::ObjectKey::Expr(e) => ProviderRef::from_expr(e),
+        };
+        let value = ProviderRef::from_expr(v);
+        match (key, value) {
+            (Some(key), Some(value)) => {
+                if key.name != value.name {
+                    diags.push(
+                        Diagnostic::error("E0127", "Invalid providers map")
+                            .with_span(v.span, format!("a configuration of provider \"{}\" is required here", key.name))
+                            .with_help("each entry passes a configuration of the same provider: `aws = aws.west`"),
+                    );
+                } else if out.iter().any(|(k, _)| k.to_string() == key.to_string()) {
+                    diags.push(
+                        Diagnostic::error("E0127", "Invalid providers map")
+                            .with_span(v.span, format!("`{key}` is given twice")),
+                    );
+                } else {
+                    out.push((key, value));
+                }
+            }
+            _ => diags.push(
+                Diagnostic::error("E0127", "Invalid providers map").with_span(
+                    v.span,
+                    "each entry is `name = name` or `name.alias = name.alias`, without quotes",
+                ),
+            ),
+        }
+    }
+    out
+}
+
 fn refs_list(a: &Attribute, what: &str, diags: &mut Diagnostics) -> Vec<Reference> {
     let mut out = Vec::new();
     match &a.expr.kind {
@@ -712,16 +801,16 @@ fn decode_resource(module: &mut Module, b: Block, mode: Mode, diags: &mut Diagno
     let depends_on = take(&mut body, "depends_on")
         .map(|a| refs_list(&a, "depends_on", diags))
         .unwrap_or_default();
-    let provider = take(&mut body, "provider").map(|a| match &a.expr.kind {
-        ExprKind::Ref(r) => {
-            let mut s = r.root.clone();
-            for (n, _) in &r.attrs {
-                s.push('.');
-                s.push_str(n);
-            }
-            s
+    let provider = take(&mut body, "provider").and_then(|a| {
+        let r = ProviderRef::from_expr(&a.expr);
+        if r.is_none() {
+            diags.push(
+                Diagnostic::error("E0126", "Invalid provider reference")
+                    .with_span(a.expr.span, "a provider configuration like `aws` or `aws.west` is required")
+                    .with_help("name the provider and, for an aliased configuration, its alias, without quotes"),
+            );
         }
-        _ => String::new(),
+        r
     });
     let mut lifecycle = Lifecycle::default();
     let mut kept = Vec::new();
@@ -785,7 +874,7 @@ fn decode_module_call(module: &mut Module, b: Block, diags: &mut Diagnostics) {
         );
         return;
     }
-    for meta in ["count", "for_each", "providers"] {
+    for meta in ["count", "for_each"] {
         if let Some(a) = b.body.attribute(meta) {
             diags.push(
                 Diagnostic::error(
@@ -800,6 +889,11 @@ fn decode_module_call(module: &mut Module, b: Block, diags: &mut Diagnostics) {
         .body
         .attribute("depends_on")
         .map(|a| refs_list(a, "depends_on", diags))
+        .unwrap_or_default();
+    let providers = b
+        .body
+        .attribute("providers")
+        .map(|a| providers_map(a, diags))
         .unwrap_or_default();
     let inputs = b
         .body
@@ -824,6 +918,7 @@ fn decode_module_call(module: &mut Module, b: Block, diags: &mut Diagnostics) {
             name,
             source,
             inputs,
+            providers,
             depends_on,
             span,
             module: Module::default(),

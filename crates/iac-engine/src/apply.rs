@@ -75,6 +75,9 @@ struct Op {
     destroy: bool,
     deposed: Option<String>,
     started: Instant,
+    /// The configuration with its secrets redacted, when it has any: its marks
+    /// are carried onto the new value (see `Fingerprinter::carry_config_marks`).
+    marks: Option<Value>,
 }
 
 impl Op {
@@ -85,6 +88,7 @@ impl Op {
             destroy,
             deposed,
             started: Instant::now(),
+            marks: None,
         }
     }
 }
@@ -177,7 +181,7 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
         ));
         return fail(diags, working);
     }
-    let cd = crate::configure::configure_providers(
+    let (_, cd) = crate::configure::configure_providers(
         &engine.providers,
         input.module,
         input.variables,
@@ -269,12 +273,21 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
         // Unchanged objects learn their current dependencies (for the order of later deletes).
         if c.action == Action::NoOp && c.previous_addr.is_none() && c.import_id.is_none() {
             if let Some(obj) = working.current(&c.addr) {
-                if obj.dependencies != c.dependencies {
+                // A value the configuration now takes from a secret stops being
+                // kept in plaintext, though nothing else changed.
+                let attributes = match &c.after {
+                    Some(after) if after.contains_sensitive() => {
+                        fp.carry_config_marks(obj.attributes.clone(), &fp.redact(after), true)
+                    }
+                    _ => obj.attributes.clone(),
+                };
+                if obj.dependencies != c.dependencies || attributes != obj.attributes {
                     start_ops.push(StateOp::SetObject {
                         addr: c.addr.clone(),
                         provider: c.provider.clone(),
                         deposed: None,
                         object: Some(ResourceObject {
+                            attributes,
                             dependencies: c.dependencies.clone(),
                             ..obj.clone()
                         }),
@@ -431,14 +444,15 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
         workspace: input.workspace,
     };
     let prior_for_eval = eval_state.clone();
+    let eval_fp = std::sync::Arc::new(Fingerprinter::new(fp.salt().to_string()));
     let mut ev = Planner {
         engine,
         input: &plan_input,
         tree: tree.clone(),
         graph: cgraph,
         prior: std::borrow::Cow::Owned(prior_for_eval),
-        fp: Fingerprinter::new(fp.salt().to_string()),
-        values: Values::default(),
+        fp: eval_fp.clone(),
+        values: Values::with_fingerprinter(eval_fp),
         changes: Vec::new(),
         diags: Diagnostics::new(),
         moved: BTreeMap::new(),
@@ -450,6 +464,7 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
         imported: HashMap::new(),
         targeted: None,
         validate_only: false,
+        bindings: Default::default(),
     };
 
     let mut status: HashMap<NodeIndex, NodeStatus> =
@@ -660,6 +675,11 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                                 failed = true;
                                 continue;
                             }
+                            // The configuration the plan bound this change to.
+                            let provider = engine
+                                .providers
+                                .configuration(&c.provider)
+                                .unwrap_or_else(|| provider.clone());
                             if c.action == Action::Read {
                                 let provider = provider.clone();
                                 let ty = r.ty.clone();
@@ -737,6 +757,15 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                                     cbd_deposed.insert(i, key);
                                 }
                             }
+                            let marks = config.contains_sensitive().then(|| {
+                                crate::plan::eval_instance_redacted(
+                                    &rc,
+                                    &ev.values,
+                                    &fp,
+                                    &c.addr.key,
+                                    each.as_ref(),
+                                )
+                            });
                             let provider = provider.clone();
                             let ty = r.ty.clone();
                             let token = idempotency_token(plan, c);
@@ -752,7 +781,9 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                                     .await
                             }
                             .boxed_local();
-                            queued.push_back((Op::new(n, i, false, None), fut));
+                            let mut op = Op::new(n, i, false, None);
+                            op.marks = marks;
+                            queued.push_back((op, fut));
                             ops += 1;
                         }
                         instance_values.insert(n, inst);
@@ -814,7 +845,7 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                         );
                         continue;
                     };
-                    let Some(provider) = engine.providers.by_name(&c.provider).cloned() else {
+                    let Some(provider) = engine.providers.configuration(&c.provider) else {
                         diags.push(Diagnostic::error(
                             "E0702",
                             format!("{}: provider \"{}\" is not available", c.addr, c.provider),
@@ -907,16 +938,24 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                                 .insert(c.addr.key.clone(), v);
                         }
                     } else if let Some(v) = new {
+                        // Secrets of the configuration stay secret in what the provider returned.
+                        let (v, stored) = match &op.marks {
+                            Some(m) => (
+                                fp.carry_config_marks(v.clone(), m, false),
+                                fp.carry_config_marks(v, m, true),
+                            ),
+                            None => (v.clone(), v),
+                        };
                         instance_values
                             .entry(op.node)
                             .or_default()
-                            .insert(c.addr.key.clone(), v.clone());
+                            .insert(c.addr.key.clone(), v);
                         ops.push(StateOp::SetObject {
                             addr: c.addr.clone(),
                             provider: c.provider.clone(),
                             deposed: None,
                             object: Some(ResourceObject {
-                                attributes: v,
+                                attributes: stored,
                                 dependencies: c.dependencies.clone(),
                                 create_before_destroy: c.create_before_destroy,
                                 tainted: false,

@@ -1,78 +1,332 @@
-//! Configures the providers a run uses, from the root module's `provider` blocks.
+//! Provider configurations: which `provider` block serves each resource (the
+//! `provider` meta-argument, module calls' `providers` maps, inheritance of the
+//! default configuration), and configuring one provider instance per block.
+//!
+//! A configuration is named by its address in the root module, as state records
+//! it: `aws` (the default configuration) or `aws.west` (an aliased one).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use iac_config::{EvalContext, Module};
-use iac_diagnostics::{Diagnostic, Diagnostics};
+use iac_config::{EvalContext, Module, ProviderConfig, ProviderRef};
+use iac_diagnostics::{did_you_mean, Diagnostic, Diagnostics, Span};
 use iac_state::State;
 use iac_value::Value;
 
 use crate::decode::{eval_body, provider_diagnostic};
-use crate::graph::module_tree;
+use crate::graph::{module_tree, ModPath};
 use crate::scope::Values;
 use crate::Providers;
 
-/// Providers that resources in the configuration or in state belong to.
-fn used_providers(providers: &Providers, module: &Module, state: &State) -> HashSet<String> {
-    let mut used: HashSet<String> = state
-        .resources
-        .values()
-        .map(|i| i.provider.clone())
-        .collect();
-    for m in module_tree(module).values() {
-        for r in m.resources.values() {
+/// The address of the configuration a `provider` block or reference names.
+pub fn config_address(name: &str, alias: Option<&str>) -> String {
+    match alias {
+        Some(a) => format!("{name}.{a}"),
+        None => name.to_string(),
+    }
+}
+
+/// The provider name of a configuration address (`aws.west` -> `aws`).
+pub fn provider_of(address: &str) -> &str {
+    address.split('.').next().unwrap_or(address)
+}
+
+/// Which configuration serves every resource and data block of the configuration.
+#[derive(Debug, Default)]
+pub struct Bindings {
+    /// (module path, `type.name` or `data.type.name`) -> configuration address.
+    by_resource: HashMap<(ModPath, String), String>,
+    /// Every configuration some block of the configuration uses.
+    pub used: BTreeSet<String>,
+}
+
+impl Bindings {
+    pub fn of(&self, path: &ModPath, key: &str) -> Option<&str> {
+        self.by_resource
+            .get(&(path.clone(), key.to_string()))
+            .map(String::as_str)
+    }
+}
+
+fn root_block<'m>(root: &'m Module, name: &str, alias: Option<&str>) -> Option<&'m ProviderConfig> {
+    root.providers
+        .iter()
+        .find(|b| b.name == name && b.alias.as_deref() == alias)
+}
+
+/// A block that only declares a configuration a caller must pass (`provider "aws" { alias = "x" }`
+/// in a called module), with no settings of its own.
+fn is_proxy(b: &ProviderConfig) -> bool {
+    b.body.blocks.is_empty() && b.body.attributes.iter().all(|a| a.name == "alias")
+}
+
+/// Follows a module's reference to a provider configuration up to the root.
+fn resolve(
+    tree: &BTreeMap<ModPath, &Module>,
+    path: &[String],
+    r: &ProviderRef,
+) -> Result<String, Diagnostic> {
+    let alias = r.alias.as_deref();
+    if path.is_empty() {
+        let root = tree[&Vec::new()];
+        if alias.is_none() || root_block(root, &r.name, alias).is_some() {
+            return Ok(config_address(&r.name, alias));
+        }
+        let declared: Vec<String> = root
+            .providers
+            .iter()
+            .filter(|b| b.name == r.name && b.alias.is_some())
+            .map(|b| config_address(&b.name, b.alias.as_deref()))
+            .collect();
+        let mut d = Diagnostic::error(
+            "E0707",
+            format!("Reference to undeclared provider configuration `{r}`"),
+        )
+        .with_span(r.span, "no `provider` block declares this configuration");
+        d = match did_you_mean(&r.to_string(), declared.iter().map(String::as_str)) {
+            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+            None => d.with_help(format!(
+                "declare it: provider \"{}\" {{ alias = \"{}\" ... }}",
+                r.name,
+                alias.unwrap_or_default()
+            )),
+        };
+        return Err(d);
+    }
+    let parent: ModPath = path[..path.len() - 1].to_vec();
+    let call_name = &path[path.len() - 1];
+    let call = &tree[&parent].module_calls[call_name];
+    if let Some((_, passed)) = call
+        .providers
+        .iter()
+        .find(|(k, _)| k.name == r.name && k.alias == r.alias)
+    {
+        return resolve(tree, &parent, passed);
+    }
+    if alias.is_none() {
+        // The default configuration is inherited from the caller.
+        return resolve(
+            tree,
+            &parent,
+            &ProviderRef {
+                span: call.span,
+                ..r.clone()
+            },
+        );
+    }
+    Err(Diagnostic::error(
+        "E0707",
+        format!("module.{call_name} has no provider configuration `{r}`"),
+    )
+    .with_span(r.span, "the module's caller passes no such configuration")
+    .with_secondary(call.span, "in this module call")
+    .with_help(format!(
+        "pass one: providers = {{ {r} = {}.ALIAS }}",
+        r.name
+    )))
+}
+
+/// Binds every resource and data block to a configuration address and checks
+/// every `provider` block and `providers` map of the configuration.
+pub fn bind_providers(providers: &Providers, module: &Module) -> (Bindings, Diagnostics) {
+    let tree = module_tree(module);
+    let mut diags = Diagnostics::new();
+    let mut out = Bindings::default();
+    let root = tree[&Vec::new()];
+    for (i, b) in root.providers.iter().enumerate() {
+        if let Some(first) = root.providers[..i]
+            .iter()
+            .find(|x| x.name == b.name && x.alias == b.alias)
+        {
+            diags.push(
+                Diagnostic::error(
+                    "E0709",
+                    format!(
+                        "Duplicate provider configuration `{}`",
+                        config_address(&b.name, b.alias.as_deref())
+                    ),
+                )
+                .with_span(b.span, "declared again here")
+                .with_secondary(first.span, "first declared here")
+                .with_help("give one of them an `alias` and choose it with `provider = ...`"),
+            );
+        }
+        if providers.by_name(&b.name).is_none() {
+            let names: Vec<&str> = providers.iter().map(|p| p.name()).collect();
+            let mut d = Diagnostic::error("E0710", format!("Unknown provider \"{}\"", b.name))
+                .with_span(b.span, "no provider of this name is available");
+            if let Some(s) = did_you_mean(&b.name, names.iter().copied()) {
+                d = d.with_help(format!("did you mean \"{s}\"?"));
+            }
+            diags.push(d);
+        }
+    }
+    for (path, m) in &tree {
+        if !path.is_empty() {
+            for b in m.providers.iter().filter(|b| !is_proxy(b)) {
+                diags.push(
+                    Diagnostic::error(
+                        "E0128",
+                        "Provider settings inside a called module are not supported",
+                    )
+                    .with_span(b.span, "this block configures a provider inside a module")
+                    .with_help(format!(
+                        "declare the configuration in the root module and pass it: providers = {{ {} = {} }}",
+                        config_address(&b.name, b.alias.as_deref()),
+                        config_address(&b.name, b.alias.as_deref())
+                    )),
+                );
+            }
+        }
+        for call in m.module_calls.values() {
+            for (_, passed) in &call.providers {
+                if let Err(d) = resolve(&tree, path, passed) {
+                    diags.push(d);
+                }
+            }
+        }
+        for (key, r) in &m.resources {
             let data = r.mode == iac_config::Mode::Data;
-            if let Some((p, _)) = providers.for_type(&r.ty, data) {
-                used.insert(p.name().to_string());
+            let Some((kind, _)) = providers.for_type(&r.ty, data) else {
+                continue;
+            };
+            let reference = match &r.provider {
+                Some(p) if p.name != kind.name() => {
+                    diags.push(
+                        Diagnostic::error(
+                            "E0708",
+                            format!("Provider `{p}` does not offer \"{}\"", r.ty),
+                        )
+                        .with_span(
+                            p.span,
+                            format!("\"{}\" belongs to provider \"{}\"", r.ty, kind.name()),
+                        )
+                        .with_help(format!(
+                            "use a configuration of \"{}\", such as `{}`",
+                            kind.name(),
+                            kind.name()
+                        )),
+                    );
+                    continue;
+                }
+                Some(p) => p.clone(),
+                None => ProviderRef {
+                    name: kind.name().to_string(),
+                    alias: None,
+                    span: r.span,
+                },
+            };
+            match resolve(&tree, path, &reference) {
+                Ok(addr) => {
+                    out.used.insert(addr.clone());
+                    out.by_resource.insert((path.clone(), key.clone()), addr);
+                }
+                Err(d) => diags.push(d),
             }
         }
     }
-    used
+    (out, diags)
 }
 
+/// Evaluates one root `provider` block against its provider's schema.
+fn eval_block(
+    providers: &Providers,
+    b: &ProviderConfig,
+    values: &Values,
+    module: &Module,
+    diags: &mut Diagnostics,
+) -> Option<Value> {
+    let kind = providers.by_name(&b.name)?;
+    let root = Vec::new();
+    let scope = values.scope(&root);
+    let mut ctx = EvalContext::new(&scope, module.dir.clone(), module.dir.clone());
+    let mut ds = Vec::new();
+    let mut body = b.body.clone();
+    body.attributes.retain(|a| a.name != "alias");
+    let what = format!("provider \"{}\"", b.name);
+    let v = eval_body(
+        &body,
+        &kind.schema().provider,
+        b.span,
+        &what,
+        &mut ctx,
+        &mut ds,
+    );
+    let failed = ds.iter().any(|d| d.is_error());
+    diags.extend(Diagnostics(ds));
+    (!failed).then_some(v)
+}
+
+/// Checks every root `provider` block against its schema without configuring anything
+/// (`iac validate`).
+pub fn validate_provider_blocks(
+    providers: &Providers,
+    module: &Module,
+    variables: &HashMap<String, Value>,
+) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let mut values = Values::default();
+    values.module(&Vec::new()).vars = variables.clone();
+    for b in &module.providers {
+        eval_block(providers, b, &values, module, &mut diags);
+    }
+    diags
+}
+
+/// Configures every provider configuration the configuration declares or uses, and
+/// every one that state's objects name, each as its own provider instance.
 pub async fn configure_providers(
     providers: &Providers,
     module: &Module,
     variables: &HashMap<String, Value>,
     state: &State,
-) -> Diagnostics {
-    let mut diags = Diagnostics::new();
-    let used = used_providers(providers, module, state);
+) -> (Bindings, Diagnostics) {
+    let (bindings, mut diags) = bind_providers(providers, module);
+    if diags.has_errors() {
+        return (bindings, diags);
+    }
+    let mut wanted: BTreeMap<String, Option<Span>> = BTreeMap::new();
+    for a in &bindings.used {
+        wanted.insert(a.clone(), None);
+    }
+    for i in state.resources.values() {
+        wanted.entry(i.provider.clone()).or_insert(None);
+    }
+    for b in &module.providers {
+        wanted.insert(config_address(&b.name, b.alias.as_deref()), Some(b.span));
+    }
     let mut values = Values::default();
     values.module(&Vec::new()).vars = variables.clone();
-    let root = Vec::new();
-    for p in providers.iter() {
-        if !used.contains(p.name()) {
+    for address in wanted.keys() {
+        let name = provider_of(address);
+        let alias = address.get(name.len() + 1..);
+        let Some(kind) = providers.by_name(name) else {
+            // Reported by bind_providers (blocks) or refresh (state).
+            continue;
+        };
+        let block = root_block(module, name, alias);
+        if block.is_none() && alias.is_some() {
+            let n = state
+                .resources
+                .values()
+                .filter(|i| i.provider == *address)
+                .count();
+            diags.push(
+                Diagnostic::error(
+                    "E0702",
+                    format!("State has {n} object(s) of provider configuration `{address}`, which the configuration no longer declares"),
+                )
+                .with_help(format!("keep its `provider` block (with alias = \"{}\") until they are destroyed", alias.unwrap_or_default())),
+            );
             continue;
         }
-        let block = module
-            .providers
-            .iter()
-            .find(|b| b.name == p.name() && b.alias.is_none());
         let config = match block {
             Some(b) => {
-                let scope = values.scope(&root);
-                let mut ctx = EvalContext::new(&scope, module.dir.clone(), module.dir.clone());
-                let mut ds = Vec::new();
-                let schema = &p.schema().provider;
-                let mut body = b.body.clone();
-                body.attributes.retain(|a| a.name != "alias");
-                let v = eval_body(
-                    &body,
-                    schema,
-                    b.span,
-                    &format!("provider \"{}\"", b.name),
-                    &mut ctx,
-                    &mut ds,
-                );
-                let failed = ds.iter().any(|d| d.is_error());
-                diags.extend(Diagnostics(ds));
-                if failed {
+                let Some(v) = eval_block(providers, b, &values, module, &mut diags) else {
                     continue;
-                }
+                };
                 if !v.is_wholly_known() {
                     diags.push(
-                        Diagnostic::error("E0704", format!("The configuration of provider \"{}\" depends on values known only after apply", b.name))
+                        Diagnostic::error("E0704", format!("The configuration of provider `{address}` depends on values known only after apply"))
                             .with_span(b.span, "provider settings must be known when planning"),
                     );
                     continue;
@@ -81,20 +335,21 @@ pub async fn configure_providers(
             }
             None => Value::Null,
         };
-        for d in p.configure(&config).await {
+        let instance = providers.instance(address, kind);
+        for d in instance.configure(&config).await {
             match block {
                 Some(b) => diags.push(provider_diagnostic(
                     &d,
                     &b.body,
                     b.span,
-                    &format!("provider \"{}\"", b.name),
+                    &format!("provider `{address}`"),
                 )),
                 None => diags.push(Diagnostic::error(
                     "E0705",
-                    format!("{}: {}", d.summary, d.detail),
+                    format!("{address}: {}: {}", d.summary, d.detail),
                 )),
             }
         }
     }
-    diags
+    (bindings, diags)
 }

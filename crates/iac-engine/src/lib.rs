@@ -2,7 +2,7 @@
 //! The engine never names a cloud: it talks to providers through `iac-provider`.
 
 mod apply;
-mod configure;
+pub mod configure;
 mod decode;
 pub mod graph;
 mod moved;
@@ -11,7 +11,7 @@ mod refresh;
 mod scope;
 mod variables;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
@@ -26,15 +26,50 @@ use iac_value::Value;
 pub use apply::{ApplyEvent, ApplyOutcome};
 pub use variables::{finish_variable, missing_variables, resolve_root_variables};
 
-/// The providers a run can use.
+/// The providers a run can use: one instance per kind (which serves the kind's
+/// default configuration) and one more per aliased configuration.
 #[derive(Clone, Default)]
 pub struct Providers {
     list: Vec<Arc<dyn Provider>>,
+    aliased: Arc<std::sync::RwLock<BTreeMap<String, Arc<dyn Provider>>>>,
 }
 
 impl Providers {
     pub fn new(list: Vec<Arc<dyn Provider>>) -> Providers {
-        Providers { list }
+        Providers {
+            list,
+            aliased: Arc::default(),
+        }
+    }
+
+    /// The instance that serves a configuration address (`aws`, `aws.west`),
+    /// once `configure_providers` has made it.
+    pub fn configuration(&self, address: &str) -> Option<Arc<dyn Provider>> {
+        if let Some(p) = self
+            .aliased
+            .read()
+            .ok()
+            .and_then(|m| m.get(address).cloned())
+        {
+            return Some(p);
+        }
+        if address.contains('.') {
+            return None;
+        }
+        self.by_name(address).cloned()
+    }
+
+    /// The instance for a configuration address, made if it does not exist yet.
+    pub(crate) fn instance(&self, address: &str, kind: &Arc<dyn Provider>) -> Arc<dyn Provider> {
+        if !address.contains('.') {
+            return kind.clone();
+        }
+        let Ok(mut m) = self.aliased.write() else {
+            return kind.clone();
+        };
+        m.entry(address.to_string())
+            .or_insert_with(|| kind.new_instance().unwrap_or_else(|| kind.clone()))
+            .clone()
     }
 
     /// The provider and schema for a resource type (`data == true`: a data source).
@@ -152,6 +187,11 @@ impl Engine {
         action: &str,
     ) -> Result<Value, Diagnostics> {
         use iac_diagnostics::Diagnostic;
+        let obj_provider = state
+            .resources
+            .get(addr)
+            .map(|i| i.provider.clone())
+            .unwrap_or_default();
         let Some(obj) = state.current(addr) else {
             return Err(
                 Diagnostic::error("E0511", format!("{addr} is not in state"))
@@ -159,14 +199,15 @@ impl Engine {
                     .into(),
             );
         };
-        let d = configure::configure_providers(&self.providers, module, variables, state).await;
+        let (_, d) =
+            configure::configure_providers(&self.providers, module, variables, state).await;
         if d.has_errors() {
             return Err(d);
         }
-        let Some((provider, _)) = self.providers.for_type(&addr.resource.ty, false) else {
+        let Some(provider) = self.providers.configuration(&obj_provider) else {
             return Err(Diagnostic::error(
-                "E0202",
-                format!("Unknown resource type \"{}\"", addr.resource.ty),
+                "E0702",
+                format!("Provider configuration `{obj_provider}` is not available"),
             )
             .into());
         };
@@ -214,11 +255,16 @@ impl Engine {
                     .into(),
             );
         }
-        let d = configure::configure_providers(&self.providers, module, variables, state).await;
+        let (bindings, d) =
+            configure::configure_providers(&self.providers, module, variables, state).await;
         if d.has_errors() {
             return Err(d);
         }
-        let Some((provider, _)) = self.providers.for_type(&addr.resource.ty, false) else {
+        let binding = bindings.of(&addr.resource.module, &key).map(String::from);
+        let Some(provider) = binding
+            .as_deref()
+            .and_then(|b| self.providers.configuration(b))
+        else {
             return Err(Diagnostic::error(
                 "E0202",
                 format!("Unknown resource type \"{}\"", addr.resource.ty),
@@ -233,7 +279,7 @@ impl Engine {
             .next()
         {
             Some(Ok(Some(v))) => Ok(iac_state::InstanceState {
-                provider: provider.name().to_string(),
+                provider: binding.unwrap_or_default(),
                 current: Some(iac_state::ResourceObject {
                     attributes: v,
                     dependencies: Vec::new(),

@@ -64,6 +64,18 @@ pub(crate) fn normalize(config: Value, prior: &Value, fp: &Fingerprinter) -> Val
     }
 }
 
+/// Whether a value holds a secret known only by its derivation, with no plaintext
+/// and no fingerprint of a plaintext.
+fn derived_only(v: &Value) -> bool {
+    match v {
+        Value::Redacted(r) => iac_value::Redaction::parse(r).fingerprint.is_none(),
+        Value::Sensitive(inner) => derived_only(inner),
+        Value::List(items) | Value::Set(items) => items.iter().any(derived_only),
+        Value::Map(m) => m.values().any(derived_only),
+        _ => false,
+    }
+}
+
 /// Top-level attributes whose values differ.
 pub(crate) fn changed_paths(prior: &Value, planned: &Value, fp: &Fingerprinter) -> Vec<Path> {
     let mut keys: BTreeSet<&String> = BTreeSet::new();
@@ -130,7 +142,7 @@ pub(crate) struct Planner<'a> {
     pub graph: Graph,
     /// The refreshed prior state; copied only when refresh, moves or imports change it.
     pub prior: std::borrow::Cow<'a, State>,
-    pub fp: Fingerprinter,
+    pub fp: std::sync::Arc<Fingerprinter>,
     pub values: Values,
     pub changes: Vec<ResourceChange>,
     pub diags: Diagnostics,
@@ -147,6 +159,8 @@ pub(crate) struct Planner<'a> {
     pub actions: HashMap<InstanceAddr, usize>,
     pub targeted: Option<HashSet<NodeIndex>>,
     pub validate_only: bool,
+    /// Which provider configuration serves each resource block.
+    pub bindings: crate::configure::Bindings,
 }
 
 /// How a resource repeats and its instance keys (with `each.value`).
@@ -323,9 +337,52 @@ pub(crate) fn eval_instance(
     each: Option<&Value>,
     diags: &mut Vec<Diagnostic>,
 ) -> Value {
-    let (r, schema) = (rc.r, rc.schema);
+    let scope = values.scope(rc.path);
+    eval_instance_in(rc, &scope, key, each, diags)
+}
+
+/// Checks a block that has no instances (`count = 0`, an empty `for_each`)
+/// against its schema, as Terraform does: `count.index` and `each` are unknown.
+pub(crate) fn check_without_instances(
+    rc: &ResourceCtx<'_>,
+    values: &Values,
+    diags: &mut Vec<Diagnostic>,
+) {
     let scope = values.scope(rc.path);
     let mut ctx = EvalContext::new(&scope, rc.module.dir.clone(), rc.root_dir.to_path_buf());
+    ctx.workspace = rc.workspace.to_string();
+    if rc.r.count.is_some() {
+        ctx.count_index = Some(Value::Unknown);
+    } else {
+        ctx.each = Some((Value::Unknown, Value::Unknown));
+    }
+    let what = format!("resource type \"{}\"", rc.r.ty);
+    eval_body(&rc.r.body, rc.schema, rc.r.span, &what, &mut ctx, diags);
+}
+
+/// The configuration as a later plan, which holds no plaintext, will evaluate it:
+/// every secret as its fingerprint, every value computed from one as a derivation.
+pub(crate) fn eval_instance_redacted(
+    rc: &ResourceCtx<'_>,
+    values: &Values,
+    fp: &Fingerprinter,
+    key: &InstanceKey,
+    each: Option<&Value>,
+) -> Value {
+    let scope = values.scope(rc.path);
+    let redacting = crate::scope::Redacting { inner: &scope, fp };
+    eval_instance_in(rc, &redacting, key, each, &mut Vec::new())
+}
+
+fn eval_instance_in(
+    rc: &ResourceCtx<'_>,
+    ns: &dyn iac_config::Namespace,
+    key: &InstanceKey,
+    each: Option<&Value>,
+    diags: &mut Vec<Diagnostic>,
+) -> Value {
+    let (r, schema) = (rc.r, rc.schema);
+    let mut ctx = EvalContext::new(ns, rc.module.dir.clone(), rc.root_dir.to_path_buf());
     ctx.workspace = rc.workspace.to_string();
     match key {
         InstanceKey::Int(i) => ctx.count_index = Some(Value::Number(*i as f64)),
@@ -576,8 +633,18 @@ impl<'a> Planner<'a> {
             }
             return;
         };
-        let provider = provider.clone();
         let schema = schema.clone();
+        // The configuration this block names (or inherits); validation has none configured.
+        let binding = self
+            .bindings
+            .of(path, key)
+            .map(String::from)
+            .unwrap_or_else(|| provider.name().to_string());
+        let provider = self
+            .engine
+            .providers
+            .configuration(&binding)
+            .unwrap_or_else(|| provider.clone());
         let targeted = self.targeted.as_ref().is_none_or(|t| t.contains(&node));
         if !targeted && !data {
             let rep = Repetition::of(r);
@@ -606,6 +673,19 @@ impl<'a> Planner<'a> {
         // Implicit moves when count is added to or removed from a single resource.
         if !data {
             self.implicit_move(&addr, rep);
+        }
+        if keys.is_empty() {
+            let rc = ResourceCtx {
+                r,
+                schema: &schema,
+                path,
+                module: m,
+                root_dir: &self.input.module.dir,
+                workspace: self.input.workspace,
+            };
+            let mut ds = Vec::new();
+            check_without_instances(&rc, &self.values, &mut ds);
+            self.diags.extend(Diagnostics(ds));
         }
         let deps = self.deps_of(node);
         let mut instances: BTreeMap<InstanceKey, Value> = BTreeMap::new();
@@ -647,12 +727,12 @@ impl<'a> Planner<'a> {
             }
             if data {
                 let v = self
-                    .plan_data(&iaddr, &config, &schema, &*provider, r, &deps)
+                    .plan_data(&iaddr, &config, &schema, (&*provider, &binding), r, &deps)
                     .await;
                 instances.insert(ik, v);
                 continue;
             }
-            let v = self.plan_instance(&iaddr, config, &schema, &*provider, r, &deps);
+            let v = self.plan_instance(&iaddr, config, &schema, (&*provider, &binding), r, &deps);
             instances.insert(ik, v);
         }
         if !data {
@@ -754,7 +834,7 @@ impl<'a> Planner<'a> {
         addr: &InstanceAddr,
         config: &Value,
         schema: &iac_provider::Schema,
-        provider: &dyn iac_provider::Provider,
+        (provider, binding): (&dyn iac_provider::Provider, &str),
         r: &Resource,
         deps: &[String],
     ) -> Value {
@@ -784,7 +864,7 @@ impl<'a> Planner<'a> {
                 deposed: None,
                 previous_addr: None,
                 import_id: None,
-                provider: provider.name().to_string(),
+                provider: binding.to_string(),
                 action: Action::Read,
                 reason: Reason::ReadDeferred,
                 before: None,
@@ -849,7 +929,7 @@ impl<'a> Planner<'a> {
         addr: &InstanceAddr,
         config: Value,
         schema: &iac_provider::Schema,
-        provider: &dyn iac_provider::Provider,
+        (provider, binding): (&dyn iac_provider::Provider, &str),
         r: &Resource,
         deps: &[String],
     ) -> Value {
@@ -892,7 +972,16 @@ impl<'a> Planner<'a> {
                 .push(provider_diagnostic(d, &r.body, r.span, &addr.to_string()));
         }
         let mut planned = resp.planned;
-        let requires_replace = resp.requires_replace;
+        // A value equal to the prior's (seen through fingerprints and marks) never
+        // forces a replacement: a secret from a sensitive variable is not a change.
+        let requires_replace: Vec<Path> = match prior_val {
+            Some(p) => resp
+                .requires_replace
+                .into_iter()
+                .filter(|path| !self.fp.equivalent(p.at_path(path), planned.at_path(path)))
+                .collect(),
+            None => resp.requires_replace,
+        };
         let mut notes = resp.notes;
         let mut changed = prior_val
             .map(|p| changed_paths(p, &planned, &self.fp))
@@ -942,6 +1031,9 @@ impl<'a> Planner<'a> {
                 self.prevent_destroy_error(r, addr);
             }
         }
+        if action != Action::NoOp {
+            self.check_secrets_available(addr, r, prior_val, &planned);
+        }
         self.actions.insert(addr.clone(), self.changes.len());
         if action != Action::NoOp {
             self.pending.insert(addr.resource.to_string());
@@ -951,7 +1043,7 @@ impl<'a> Planner<'a> {
             deposed: None,
             previous_addr: self.moved.get(addr).cloned(),
             import_id: self.imported.get(addr).cloned(),
-            provider: provider.name().to_string(),
+            provider: binding.to_string(),
             action,
             reason,
             before: prior_val.cloned(),
@@ -962,6 +1054,37 @@ impl<'a> Planner<'a> {
             notes,
         });
         planned
+    }
+
+    /// A changed attribute whose new value is computed from a secret iac keeps only
+    /// as a fingerprint (a generated password read from state) cannot be sent: say
+    /// so now, not halfway through the apply.
+    fn check_secrets_available(
+        &mut self,
+        addr: &InstanceAddr,
+        r: &Resource,
+        prior: Option<&Value>,
+        planned: &Value,
+    ) {
+        let Some(m) = planned.as_map() else { return };
+        for (name, v) in m {
+            let before = prior.map(|p| p.get_attr(name)).unwrap_or(&Value::Null);
+            if derived_only(v) && !self.fp.equivalent(before, v) {
+                let span = r
+                    .body
+                    .attribute(name)
+                    .map(|a| a.expr.span)
+                    .unwrap_or(r.span);
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0711",
+                        format!("{addr}: the new value of `{name}` needs a secret iac does not keep"),
+                    )
+                    .with_span(span, "computed from a secret held in state only as a fingerprint")
+                    .with_help("iac keeps no secret in plaintext, so a changed expression around a generated secret (random_password) cannot be evaluated again; generate a new secret with -replace=ADDRESS, or change the expression back"),
+                );
+            }
+        }
     }
 
     fn output_changes(&self) -> Vec<OutputChange> {
@@ -1008,37 +1131,48 @@ pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -
     let (graph, mut diags) = build_graph(input.module);
     let mut prior = std::borrow::Cow::Borrowed(input.state);
     let mut drift = Vec::new();
-    if !validate_only && !diags.has_errors() {
-        diags.extend(
-            crate::configure::configure_providers(
-                &engine.providers,
-                input.module,
-                input.variables,
-                input.state,
-            )
-            .await,
-        );
-    }
+    let bindings = if validate_only {
+        let (b, d) = crate::configure::bind_providers(&engine.providers, input.module);
+        diags.extend(d);
+        diags.extend(crate::configure::validate_provider_blocks(
+            &engine.providers,
+            input.module,
+            input.variables,
+        ));
+        b
+    } else if !diags.has_errors() {
+        let (b, d) = crate::configure::configure_providers(
+            &engine.providers,
+            input.module,
+            input.variables,
+            input.state,
+        )
+        .await;
+        diags.extend(d);
+        b
+    } else {
+        Default::default()
+    };
     if input.refresh && !validate_only && !diags.has_errors() {
         let (d, rd) = crate::refresh::refresh(&engine.providers, &mut prior).await;
         // A change outside iac to attributes the configuration ignores
         // (`ignore_changes`) is not drift anyone needs to hear about.
         drift = d
             .into_iter()
-            .filter(|x| !only_ignored_changed(&tree, x))
+            .filter(|x| !only_ignored_changed(&tree, &engine.providers, x))
             .collect();
         diags.extend(rd);
     }
     let moved = crate::moved::apply_moves(&tree, &mut prior, &mut diags);
-    let fp = prior.fingerprinter();
+    let fp = std::sync::Arc::new(prior.fingerprinter());
     let mut p = Planner {
         engine,
         input,
         tree,
         graph,
         prior,
-        fp,
-        values: Values::default(),
+        fp: fp.clone(),
+        values: Values::with_fingerprinter(fp),
         changes: Vec::new(),
         diags,
         moved,
@@ -1050,6 +1184,7 @@ pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -
         imported: HashMap::new(),
         targeted: None,
         validate_only,
+        bindings,
     };
     let mut errored = p.diags.has_errors();
     // A cycle leaves no order to walk; other graph errors still let the walk find more problems.
@@ -1129,6 +1264,9 @@ pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -
     } else {
         Vec::new()
     };
+    if input.mode == PlanMode::Normal {
+        drift.retain(|d| relevant_drift(&p, d));
+    }
     let mut changes = p.changes;
     changes.sort_by(|a, b| (&a.addr, &a.deposed).cmp(&(&b.addr, &b.deposed)));
     let plan = Plan {
@@ -1211,10 +1349,12 @@ async fn import_objects(p: &mut Planner<'_>) {
             );
             continue;
         }
-        let Some((provider, _)) = p.engine.providers.for_type(&to.resource.ty, false) else {
+        let Some(binding) = p.bindings.of(&Vec::new(), &key).map(String::from) else {
             continue;
         };
-        let provider = provider.clone();
+        let Some(provider) = p.engine.providers.configuration(&binding) else {
+            continue;
+        };
         let stub = Value::map([("id", Value::String(id.clone()))]);
         match provider
             .read_resources(&to.resource.ty, &[stub])
@@ -1226,7 +1366,7 @@ async fn import_objects(p: &mut Planner<'_>) {
                 p.prior.to_mut().resources.insert(
                     to.clone(),
                     iac_state::InstanceState {
-                        provider: provider.name().to_string(),
+                        provider: binding.clone(),
                         current: Some(iac_state::ResourceObject {
                             attributes: v,
                             dependencies: Vec::new(),
@@ -1283,8 +1423,13 @@ fn push_deposed(p: &mut Planner<'_>) {
     }
 }
 
+/// Whether a drift is one nobody needs to hear about: only attributes that
+/// `ignore_changes` names, or that the configuration leaves to the cloud (optional
+/// and computed, and not set: a group's `ingress` when its rules are separate
+/// resources), changed.
 fn only_ignored_changed(
     tree: &BTreeMap<crate::graph::ModPath, &iac_config::Module>,
+    providers: &crate::Providers,
     d: &iac_plan::Drift,
 ) -> bool {
     let Some(after) = &d.after else { return false };
@@ -1305,13 +1450,47 @@ fn only_ignored_changed(
         .filter(|(k, v)| b.get(*k) != Some(*v))
         .map(|(k, _)| k)
         .collect();
+    let schema = providers.for_type(&r.ty, false).map(|(_, s)| s);
+    let left_to_cloud = |k: &str| {
+        schema
+            .and_then(|s| s.attributes.get(k))
+            .is_some_and(|a| a.optional && a.computed)
+            && r.body.attribute(k).is_none()
+            && !r.body.blocks.iter().any(|b| b.kind == k)
+    };
     !changed.is_empty()
         && changed.iter().all(|k| {
-            r.lifecycle
-                .ignore_changes
-                .iter()
-                .any(|p| p.first() == Some(*k))
+            left_to_cloud(k)
+                || r.lifecycle
+                    .ignore_changes
+                    .iter()
+                    .any(|p| p.first() == Some(*k))
         })
+}
+
+/// Whether a drift matters to the user: the object is gone, the plan changes it,
+/// or a changed attribute is one the configuration sets. A change the plan leaves
+/// alone in what the configuration leaves to the cloud (the rules of a group whose
+/// rules are separate resources) is not reported, as Terraform does not.
+fn relevant_drift(p: &Planner<'_>, d: &iac_plan::Drift) -> bool {
+    let (Some(after), Some(&i)) = (&d.after, p.actions.get(&d.addr)) else {
+        return true;
+    };
+    if p.changes[i].action != Action::NoOp {
+        return true;
+    }
+    let Some(r) = p.tree.get(&d.addr.resource.module).and_then(|m| {
+        m.resources
+            .get(&format!("{}.{}", d.addr.resource.ty, d.addr.resource.name))
+    }) else {
+        return true;
+    };
+    let (Some(b), Some(a)) = (d.before.as_map(), after.as_map()) else {
+        return true;
+    };
+    a.iter()
+        .filter(|(k, v)| !b.get(*k).is_some_and(|x| p.fp.equivalent(x, v)))
+        .any(|(k, _)| r.body.attribute(k).is_some() || r.body.blocks.iter().any(|x| x.kind == *k))
 }
 
 /// Asks each provider whether the objects the plan deletes (or replaces) may be
@@ -1325,7 +1504,7 @@ fn check_deletes(p: &mut Planner<'_>) {
             continue;
         }
         let Some(before) = &c.before else { continue };
-        let Some((provider, _)) = p.engine.providers.for_type(&c.addr.resource.ty, false) else {
+        let Some(provider) = p.engine.providers.configuration(&c.provider) else {
             continue;
         };
         for d in provider.check_delete(&c.addr.resource.ty, before) {

@@ -37,7 +37,7 @@ pub async fn refresh(
         }
     }
     for ((provider_name, ty), items) in groups {
-        let Some(provider) = providers.by_name(&provider_name) else {
+        let Some(provider) = providers.configuration(&provider_name) else {
             diags.push(Diagnostic::error(
                 "E0702",
                 format!("State has {} object(s) of provider \"{provider_name}\", which is not available", items.len()),
@@ -50,6 +50,8 @@ pub async fn refresh(
             match result {
                 Ok(Some(after)) => {
                     if !fp.equivalent(&before, &after) {
+                        // What did not change keeps state's form; secrets stay secret.
+                        let after = fp.refreshed(&before, after);
                         if let Some(obj) = state
                             .to_mut()
                             .resources

@@ -1,10 +1,11 @@
 //! The values computed so far, per module, and the namespace expressions see.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use iac_config::Namespace;
 use iac_value::addr::InstanceKey;
-use iac_value::Value;
+use iac_value::{Fingerprinter, Value};
 
 use crate::graph::ModPath;
 
@@ -20,9 +21,18 @@ pub struct ModuleValues {
 #[derive(Default)]
 pub struct Values {
     pub modules: HashMap<ModPath, ModuleValues>,
+    /// Fingerprints under the state's salt (see `Namespace::fingerprinter`).
+    pub fp: Option<Arc<Fingerprinter>>,
 }
 
 impl Values {
+    pub fn with_fingerprinter(fp: Arc<Fingerprinter>) -> Values {
+        Values {
+            modules: HashMap::new(),
+            fp: Some(fp),
+        }
+    }
+
     pub fn module(&mut self, path: &ModPath) -> &mut ModuleValues {
         self.modules.entry(path.clone()).or_default()
     }
@@ -65,6 +75,38 @@ impl Namespace for Scope<'_> {
             .modules
             .get(&child)
             .map(|m| Value::Map(m.outputs.clone().into_iter().collect()))
+    }
+    fn fingerprinter(&self) -> Option<&Fingerprinter> {
+        self.values.fp.as_deref()
+    }
+}
+
+/// A namespace in which every secret is replaced by its fingerprint: evaluating a
+/// configuration in it gives what a later plan, which holds no plaintext, will
+/// compute (secrets as `Redacted`, values derived from them as derivations).
+pub struct Redacting<'a> {
+    pub inner: &'a dyn Namespace,
+    pub fp: &'a Fingerprinter,
+}
+
+impl Namespace for Redacting<'_> {
+    fn variable(&self, name: &str) -> Option<Value> {
+        self.inner.variable(name).map(|v| self.fp.redact(&v))
+    }
+    fn local(&self, name: &str) -> Option<Value> {
+        self.inner.local(name).map(|v| self.fp.redact(&v))
+    }
+    fn resource(&self, ty: &str, name: &str) -> Option<Value> {
+        self.inner.resource(ty, name).map(|v| self.fp.redact(&v))
+    }
+    fn data(&self, ty: &str, name: &str) -> Option<Value> {
+        self.inner.data(ty, name).map(|v| self.fp.redact(&v))
+    }
+    fn module(&self, name: &str) -> Option<Value> {
+        self.inner.module(name).map(|v| self.fp.redact(&v))
+    }
+    fn fingerprinter(&self) -> Option<&Fingerprinter> {
+        Some(self.fp)
     }
 }
 

@@ -240,6 +240,13 @@ pub trait Provider: Send + Sync {
 
     fn schema(&self) -> &ProviderSchema;
 
+    /// A new, unconfigured instance, for another configuration of this provider
+    /// (an aliased `provider` block). `None`: the provider has no settings, so one
+    /// instance serves every configuration.
+    fn new_instance(&self) -> Option<std::sync::Arc<dyn Provider>> {
+        None
+    }
+
     /// Receives the `provider` block's configuration.
     async fn configure(&self, _config: &Value) -> Vec<AttrDiagnostic> {
         Vec::new()

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 pub use json::{from_json, to_json, JsonOptions};
-pub use sensitive::{fingerprint, new_salt, Fingerprinter};
+pub use sensitive::{fingerprint, new_salt, Fingerprinter, Redaction};
 pub use types::{convert, Type};
 
 /// A dynamic value.
@@ -153,6 +153,17 @@ impl Value {
         }
     }
 
+    /// Whether any part of the value is a secret whose plaintext iac does not hold.
+    pub fn contains_redacted(&self) -> bool {
+        match self {
+            Value::Redacted(_) => true,
+            Value::Sensitive(v) => v.contains_redacted(),
+            Value::List(items) | Value::Set(items) => items.iter().any(Value::contains_redacted),
+            Value::Map(m) => m.values().any(Value::contains_redacted),
+            _ => false,
+        }
+    }
+
     /// Whether no part of the value is unknown.
     pub fn is_wholly_known(&self) -> bool {
         match self {
@@ -201,6 +212,14 @@ impl Value {
     }
 
     /// Attribute of an object, `Null` when absent.
+    /// The value at a path (`Null` where there is none).
+    pub fn at_path(&self, path: &[PathStep]) -> &Value {
+        path.iter().fold(self, |v, step| match step {
+            PathStep::Key(k) => v.get_attr(k),
+            PathStep::Index(i) => v.as_list().and_then(|l| l.get(*i)).unwrap_or(&Value::Null),
+        })
+    }
+
     pub fn get_attr(&self, name: &str) -> &Value {
         static NULL: Value = Value::Null;
         self.as_map().and_then(|m| m.get(name)).unwrap_or(&NULL)

@@ -76,16 +76,22 @@ impl Fingerprinter {
         fp
     }
 
-    /// Equality that sees through redaction: a redacted value equals a plaintext
-    /// value whose fingerprint matches.
+    /// Equality that sees through redaction and ignores sensitivity marks: a
+    /// redacted value equals a plaintext value whose fingerprint matches, and two
+    /// redactions are equal when they share a fingerprint or a derivation.
     pub fn equivalent(&self, a: &Value, b: &Value) -> bool {
         match (a, b) {
-            (Value::Redacted(x), Value::Redacted(y)) => x == y,
-            (Value::Redacted(fp), other) | (other, Value::Redacted(fp)) => {
-                other.is_wholly_known() && !other.is_null() && self.fingerprint(other) == *fp
+            (Value::Redacted(x), Value::Redacted(y)) => same_redaction(x, y),
+            (Value::Redacted(r), other) | (other, Value::Redacted(r)) => {
+                let other = other.unmarked();
+                match Redaction::parse(r).fingerprint {
+                    Some(fp) => {
+                        other.is_wholly_known() && !other.is_null() && self.fingerprint(other) == fp
+                    }
+                    None => false,
+                }
             }
-            (Value::Sensitive(x), Value::Sensitive(y)) => self.equivalent(x, y),
-            (Value::Sensitive(_), _) | (_, Value::Sensitive(_)) => false,
+            (Value::Sensitive(x), y) | (y, Value::Sensitive(x)) => self.equivalent(x, y),
             (Value::List(x), Value::List(y)) | (Value::Set(x), Value::Set(y)) => {
                 x.len() == y.len() && x.iter().zip(y).all(|(p, q)| self.equivalent(p, q))
             }
@@ -100,5 +106,190 @@ impl Fingerprinter {
             }
             _ => a == b,
         }
+    }
+
+    /// The value with every sensitive part replaced by its fingerprint
+    /// (`Value::Redacted`): what a later run, which holds no plaintext, will see.
+    pub fn redact(&self, v: &Value) -> Value {
+        match v {
+            Value::Sensitive(inner) if inner.is_wholly_known() && !inner.is_null() => {
+                Value::Redacted(self.fingerprint(inner))
+            }
+            Value::Sensitive(inner) => self.redact(inner).sensitive(),
+            Value::List(items) => Value::List(items.iter().map(|i| self.redact(i)).collect()),
+            Value::Set(items) => Value::Set(items.iter().map(|i| self.redact(i)).collect()),
+            Value::Map(m) => {
+                Value::Map(m.iter().map(|(k, i)| (k.clone(), self.redact(i))).collect())
+            }
+            v => v.clone(),
+        }
+    }
+
+    /// The result of an operation (a function call, a template) on arguments of
+    /// which some are redacted: the plaintext cannot be computed, but the same
+    /// operation on the same inputs gives the same derivation, so an unchanged
+    /// result is still recognised. Sensitive plaintext arguments enter only by
+    /// their fingerprints.
+    pub fn derive(&self, op: &str, args: &[Value]) -> Value {
+        use sha2::Digest;
+        let canonical: Vec<serde_json::Value> = args.iter().map(|a| self.canonical(a)).collect();
+        let text = serde_json::json!([op, canonical]).to_string();
+        let digest = sha2::Sha256::digest(text.as_bytes());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        Value::Redacted(format!("{DERIVED}{hex}"))
+    }
+
+    fn canonical(&self, v: &Value) -> serde_json::Value {
+        use serde_json::Value as Json;
+        match v {
+            Value::Redacted(r) => {
+                let r = Redaction::parse(r);
+                Json::String(format!(
+                    "$redacted:{}",
+                    r.fingerprint.or(r.derived).unwrap_or("")
+                ))
+            }
+            Value::Sensitive(inner) if inner.is_wholly_known() => {
+                Json::String(format!("$redacted:{}", self.fingerprint(inner)))
+            }
+            Value::Sensitive(inner) => self.canonical(inner),
+            Value::List(items) | Value::Set(items) => {
+                Json::Array(items.iter().map(|i| self.canonical(i)).collect())
+            }
+            Value::Map(m) => Json::Object(
+                m.iter()
+                    .map(|(k, i)| (k.clone(), self.canonical(i)))
+                    .collect(),
+            ),
+            v => to_json(v, &JsonOptions::Omit),
+        }
+    }
+}
+
+impl Fingerprinter {
+    /// Carries the marks of an instance's configuration onto the value its provider
+    /// returned. `config` is the configuration with every secret redacted
+    /// ([`Fingerprinter::redact`]): where it holds a secret, the returned value is
+    /// marked sensitive too, whatever the schema says, so a value that came from a
+    /// sensitive variable never reaches state in plaintext. With `for_state`, a
+    /// secret derived from other secrets also keeps its derivation beside its
+    /// fingerprint, so a later plan, which cannot compute the plaintext, still
+    /// recognises it as unchanged.
+    pub fn carry_config_marks(&self, new: Value, config: &Value, for_state: bool) -> Value {
+        match (new, config) {
+            (n, _) if n.is_null() || n.is_unknown() => n,
+            (n, Value::Redacted(r)) => {
+                let derived = Redaction::parse(r).derived;
+                match (for_state, derived) {
+                    (true, Some(d)) => {
+                        let fp = match &n {
+                            Value::Redacted(nr) => {
+                                Redaction::parse(nr).fingerprint.map(String::from)
+                            }
+                            other if other.is_wholly_known() => Some(self.fingerprint(other)),
+                            _ => None,
+                        };
+                        Value::Redacted(Redaction::join(fp.as_deref(), Some(d)))
+                    }
+                    _ => n.sensitive(),
+                }
+            }
+            (n, Value::Sensitive(inner)) => {
+                self.carry_config_marks(n, inner, for_state).sensitive()
+            }
+            (Value::Sensitive(n), c) => self.carry_config_marks(*n, c, for_state).sensitive(),
+            (Value::Map(mut m), Value::Map(c)) => {
+                for (k, v) in m.iter_mut() {
+                    if let Some(cv) = c.get(k) {
+                        *v = self.carry_config_marks(
+                            std::mem::replace(v, Value::Null),
+                            cv,
+                            for_state,
+                        );
+                    }
+                }
+                Value::Map(m)
+            }
+            (Value::List(items), Value::List(c) | Value::Set(c)) if items.len() == c.len() => {
+                Value::List(
+                    items
+                        .into_iter()
+                        .zip(c)
+                        .map(|(i, cv)| self.carry_config_marks(i, cv, for_state))
+                        .collect(),
+                )
+            }
+            (n, _) => n,
+        }
+    }
+
+    /// A refreshed value for state: parts equal to what state held keep state's
+    /// form (and any derivation), and parts that were secret stay marked secret.
+    pub fn refreshed(&self, before: &Value, after: Value) -> Value {
+        if self.equivalent(before, &after) {
+            return before.clone();
+        }
+        match (before, after) {
+            (Value::Map(b), Value::Map(mut a)) => {
+                for (k, v) in a.iter_mut() {
+                    if let Some(bv) = b.get(k) {
+                        *v = self.refreshed(bv, std::mem::replace(v, Value::Null));
+                    }
+                }
+                Value::Map(a)
+            }
+            (Value::List(b), Value::List(a)) if a.len() == b.len() => Value::List(
+                b.iter()
+                    .zip(a)
+                    .map(|(bv, av)| self.refreshed(bv, av))
+                    .collect(),
+            ),
+            (b, a) if b.is_marked() && !a.is_null() => a.sensitive(),
+            (_, a) => a,
+        }
+    }
+}
+
+const DERIVED: &str = "derived-sha256:";
+
+/// What a redaction (`Value::Redacted`) knows of its plaintext: the salted
+/// fingerprint of the plaintext, the derivation of the expression that computed
+/// it from other secrets, or both (written space-separated, fingerprint first).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Redaction<'a> {
+    pub fingerprint: Option<&'a str>,
+    pub derived: Option<&'a str>,
+}
+
+impl<'a> Redaction<'a> {
+    pub fn parse(s: &'a str) -> Redaction<'a> {
+        let mut r = Redaction {
+            fingerprint: None,
+            derived: None,
+        };
+        for part in s.split(' ') {
+            if part.starts_with(DERIVED) {
+                r.derived = Some(part);
+            } else if !part.is_empty() {
+                r.fingerprint = Some(part);
+            }
+        }
+        r
+    }
+
+    pub fn join(fingerprint: Option<&str>, derived: Option<&str>) -> String {
+        match (fingerprint, derived) {
+            (Some(f), Some(d)) => format!("{f} {d}"),
+            (Some(x), None) | (None, Some(x)) => x.to_string(),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+fn same_redaction(a: &str, b: &str) -> bool {
+    let (x, y) = (Redaction::parse(a), Redaction::parse(b));
+    match (x.fingerprint, y.fingerprint) {
+        (Some(p), Some(q)) => p == q,
+        _ => matches!((x.derived, y.derived), (Some(p), Some(q)) if p == q),
     }
 }

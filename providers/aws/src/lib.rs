@@ -98,6 +98,10 @@ impl Provider for AwsProvider {
         &self.schema
     }
 
+    fn new_instance(&self) -> Option<Arc<dyn Provider>> {
+        Some(Arc::new(AwsProvider::new()))
+    }
+
     async fn configure(&self, config: &Value) -> Vec<AttrDiagnostic> {
         if let Ok(mut c) = self.config.lock() {
             *c = config.clone();

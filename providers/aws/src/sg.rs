@@ -551,34 +551,41 @@ pub async fn read_rules(
                 rules_from(g.ip_permissions())
             };
             let want = norm_rule(v);
-            let want_cidrs: BTreeSet<String> = want
-                .get_attr("cidr_blocks")
+            let strings = |r: &Value, k: &str| -> BTreeSet<String> {
+                r.get_attr(k)
+                    .as_list()
+                    .unwrap_or(&[])
+                    .iter()
+                    .filter_map(|c| c.as_str().map(String::from))
+                    .collect()
+            };
+            let matching: Vec<&Value> = have
                 .as_list()
                 .unwrap_or(&[])
                 .iter()
-                .filter_map(|c| c.as_str().map(String::from))
+                .filter(|r| same_rule_shape(r, &want))
                 .collect();
-            let found: BTreeSet<String> = have
-                .as_list()
-                .unwrap_or(&[])
-                .iter()
-                .filter(|r| {
-                    r.get_attr("protocol") == want.get_attr("protocol")
-                        && r.get_attr("from_port") == want.get_attr("from_port")
-                        && r.get_attr("to_port") == want.get_attr("to_port")
-                })
-                .flat_map(|r| {
-                    r.get_attr("cidr_blocks")
-                        .as_list()
-                        .unwrap_or(&[])
-                        .iter()
-                        .filter_map(|c| c.as_str().map(String::from))
-                        .collect::<Vec<_>>()
-                })
-                .collect();
-            Ok(want_cidrs.is_subset(&found).then(|| v.clone()))
+            let found = |k: &str| -> BTreeSet<String> {
+                matching.iter().flat_map(|r| strings(r, k)).collect()
+            };
+            let present = !matching.is_empty()
+                && strings(&want, "cidr_blocks").is_subset(&found("cidr_blocks"))
+                && strings(&want, "security_groups").is_subset(&found("security_groups"));
+            Ok(present.then(|| v.clone()))
         })
         .collect()
+}
+
+/// Whether a rule read from AWS has the protocol and ports of a wanted one. AWS
+/// keeps no ports for "all protocols" (`-1`), whatever the configuration wrote
+/// (Terraform accepts `0` or `-1` there).
+fn same_rule_shape(have: &Value, want: &Value) -> bool {
+    if have.get_attr("protocol") != want.get_attr("protocol") {
+        return false;
+    }
+    want.get_attr("protocol").as_str() == Some("-1")
+        || (have.get_attr("from_port") == want.get_attr("from_port")
+            && have.get_attr("to_port") == want.get_attr("to_port"))
 }
 
 pub fn plan_rule_fields(planned: &mut Value) {
