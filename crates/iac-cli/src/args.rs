@@ -225,10 +225,13 @@ pub enum Command {
     },
     /// Print the dependency graph in DOT format.
     Graph,
-    /// Show the providers and their resource schemas.
+    /// Show the provider configurations the configuration declares and state uses,
+    /// and which resources each serves (`providers schema -json`: every schema).
     Providers {
         #[command(subcommand)]
-        command: ProvidersCommand,
+        command: Option<ProvidersCommand>,
+        #[command(flatten)]
+        state: StateArgs,
     },
     /// Release a lock left by a crashed run.
     #[command(name = "force-unlock")]

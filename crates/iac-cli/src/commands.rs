@@ -1,6 +1,6 @@
 //! The commands: load configuration and state, call the engine, print results.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -121,8 +121,13 @@ pub fn run(cli: Cli) -> Result<u8> {
             id,
         } => cmd_import(&ui, &vars, &state, &address, &id),
         Command::Providers {
-            command: ProvidersCommand::Schema { .. },
+            command: Some(ProvidersCommand::Schema { .. }),
+            ..
         } => cmd_providers_schema(),
+        Command::Providers {
+            command: None,
+            state,
+        } => cmd_providers(&ui, &state),
         Command::ForceUnlock { state, force, id } => cmd_force_unlock(&state, force, &id),
     }
 }
@@ -1926,6 +1931,65 @@ fn cmd_deployments(ui: &Ui, va: &VarArgs, args: &StateArgs, json: bool) -> Resul
                 r["created"].as_str().unwrap_or(""),
                 r["keep_until"].as_str().unwrap_or("")
             );
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+/// The provider configurations: what each root `provider` block (or the implied
+/// default) serves, and what state holds under each.
+fn cmd_providers(ui: &Ui, args: &StateArgs) -> Result<u8> {
+    let loaded = match load_config(ui)? {
+        Ok(l) => l,
+        Err(c) => return Ok(c),
+    };
+    let engine = engine();
+    let (bindings, diags) =
+        iac_engine::configure::bind_providers(&engine.providers, &loaded.module);
+    if ui.diagnostics(&diags, &loaded.sources) {
+        return Ok(EXIT_ERROR);
+    }
+    let mut configs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for b in &loaded.module.providers {
+        let address = iac_engine::configure::config_address(&b.name, b.alias.as_deref());
+        configs.entry(address).or_default();
+    }
+    for (resource, address) in bindings.resources() {
+        configs
+            .entry(address.to_string())
+            .or_default()
+            .push(resource);
+    }
+    println!("Provider configurations in the configuration:");
+    for (address, resources) in &configs {
+        let declared = loaded.module.providers.iter().any(|b| {
+            iac_engine::configure::config_address(&b.name, b.alias.as_deref()) == *address
+        });
+        let how = if declared {
+            ""
+        } else {
+            " (implied, no provider block)"
+        };
+        println!("  {address}{how}");
+        for r in resources {
+            println!("    {r}");
+        }
+    }
+    let backend = open_state_for(args)?;
+    let state = backend.read()?.unwrap_or_default();
+    let mut in_state: BTreeMap<&str, usize> = BTreeMap::new();
+    for i in state.resources.values() {
+        *in_state.entry(i.provider.as_str()).or_default() += 1;
+    }
+    if !in_state.is_empty() {
+        println!("\nProvider configurations in state:");
+        for (address, n) in in_state {
+            let missing = if configs.contains_key(address) || !address.contains('.') {
+                ""
+            } else {
+                " (no longer declared: keep its provider block until they are destroyed)"
+            };
+            println!("  {address}: {n} object(s){missing}");
         }
     }
     Ok(EXIT_OK)

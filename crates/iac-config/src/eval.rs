@@ -150,11 +150,17 @@ impl<'a> EvalContext<'a> {
             ExprKind::Ref(r) => self.reference(r),
             ExprKind::GetAttr(base, name) => {
                 let v = self.eval(base)?;
+                if let Some(d) = self.derived("getattr", &[&v, &Value::string(name.clone())]) {
+                    return Ok(d);
+                }
                 get_attr(v, name, expr.span)
             }
             ExprKind::Index(base, ix) => {
                 let v = self.eval(base)?;
                 let i = self.eval(ix)?;
+                if let Some(d) = self.derived("index", &[&v, &i]) {
+                    return Ok(d);
+                }
                 index(v, i, expr.span)
             }
             ExprKind::Splat { source, each } => {
@@ -403,7 +409,7 @@ impl<'a> EvalContext<'a> {
     fn reference(&mut self, r: &Reference) -> Result<Value, Diagnostic> {
         if let Some((_, v)) = self.locals.iter().rev().find(|(n, _)| *n == r.root) {
             let v = v.clone();
-            return apply_attrs(v, &r.attrs);
+            return self.apply_attrs(v, &r.attrs);
         }
         let attr = |i: usize| r.attrs.get(i).map(|(n, _)| n.as_str());
         let need = |i: usize, what: &str| -> Result<&str, Diagnostic> {
@@ -551,7 +557,28 @@ impl<'a> EvalContext<'a> {
                 )
             }
         };
-        apply_attrs(value, &r.attrs[consumed.min(r.attrs.len())..])
+        self.apply_attrs(value, &r.attrs[consumed.min(r.attrs.len())..])
+    }
+
+    fn apply_attrs(&self, mut v: Value, attrs: &[(String, Span)]) -> Result<Value, Diagnostic> {
+        for (name, span) in attrs {
+            v = match self.derived("getattr", &[&v, &Value::string(name.clone())]) {
+                Some(d) => d,
+                None => get_attr(v, name, *span)?,
+            };
+        }
+        Ok(v)
+    }
+
+    /// A part of a secret whose plaintext is not held (`jsondecode(secret).password`):
+    /// a derivation, so a later plan still recognises it unchanged.
+    fn derived(&self, op: &str, operands: &[&Value]) -> Option<Value> {
+        let redacted = operands
+            .iter()
+            .any(|v| matches!(v.unmarked(), Value::Redacted(_)));
+        let fp = self.ns.fingerprinter().filter(|_| redacted)?;
+        let args: Vec<Value> = operands.iter().map(|v| (*v).clone()).collect();
+        Some(fp.derive(op, &args))
     }
 
     fn binary(&mut self, op: BinaryOp, a: &Expr, b: &Expr) -> Result<Value, Diagnostic> {
@@ -742,13 +769,6 @@ pub fn values_equal(a: &Value, b: &Value) -> bool {
         }
         (x, y) => x == y,
     }
-}
-
-fn apply_attrs(mut v: Value, attrs: &[(String, Span)]) -> Result<Value, Diagnostic> {
-    for (name, span) in attrs {
-        v = get_attr(v, name, *span)?;
-    }
-    Ok(v)
 }
 
 fn get_attr(v: Value, name: &str, span: Span) -> Result<Value, Diagnostic> {

@@ -1089,6 +1089,28 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
         match new {
             Some(v) if !skipped => {
                 let sensitive = o.sensitive || v.contains_sensitive();
+                // A value computed from secrets keeps its derivation, so a later
+                // plan, which holds no plaintext, sees it unchanged.
+                let v = if v.contains_sensitive() {
+                    let root_path = Vec::new();
+                    let scope = ev.values.scope(&root_path);
+                    let redacting = crate::scope::Redacting {
+                        inner: &scope,
+                        fp: &fp,
+                    };
+                    let mut ctx = iac_config::EvalContext::new(
+                        &redacting,
+                        root.dir.clone(),
+                        root.dir.clone(),
+                    );
+                    ctx.workspace = input.workspace.to_string();
+                    match ctx.eval(&o.value) {
+                        Ok(marks) => fp.carry_config_marks(v, &marks, true),
+                        Err(_) => v,
+                    }
+                } else {
+                    v
+                };
                 outputs.insert(
                     name.clone(),
                     OutputState {

@@ -45,6 +45,20 @@ impl Bindings {
             .get(&(path.clone(), key.to_string()))
             .map(String::as_str)
     }
+
+    /// Every block (`module.net.aws_subnet.a`) with its configuration, in order.
+    pub fn resources(&self) -> Vec<(String, &str)> {
+        let mut out: Vec<(String, &str)> = self
+            .by_resource
+            .iter()
+            .map(|((path, key), a)| {
+                let prefix: String = path.iter().map(|m| format!("module.{m}.")).collect();
+                (format!("{prefix}{key}"), a.as_str())
+            })
+            .collect();
+        out.sort();
+        out
+    }
 }
 
 fn root_block<'m>(root: &'m Module, name: &str, alias: Option<&str>) -> Option<&'m ProviderConfig> {

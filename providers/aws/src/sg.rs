@@ -45,17 +45,18 @@ pub fn norm_rule(v: &Value) -> Value {
     };
     let cidrs = sorted("cidr_blocks");
     let groups = sorted("security_groups");
+    let proto = protocol(v.get_attr("protocol").as_str().unwrap_or("-1"));
+    // AWS keeps no ports for "all protocols"; Terraform users write 0 or -1 there.
+    let all = proto == "-1";
     let num = |k: &str| {
         v.get_attr(k)
             .as_f64()
+            .filter(|_| !all)
             .map(Value::Number)
             .unwrap_or(Value::Number(0.0))
     };
     Value::map([
-        (
-            "protocol",
-            Value::String(protocol(v.get_attr("protocol").as_str().unwrap_or("-1"))),
-        ),
+        ("protocol", Value::String(proto.clone())),
         ("from_port", num("from_port")),
         ("to_port", num("to_port")),
         ("cidr_blocks", cidrs),

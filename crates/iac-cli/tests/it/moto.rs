@@ -161,6 +161,14 @@ impl Moto {
         aws_sdk_ec2::Client::new(&self.sdk())
     }
 
+    /// An EC2 client for another region.
+    pub fn ec2_in(&self, region: &str) -> aws_sdk_ec2::Client {
+        let conf = aws_sdk_ec2::config::Builder::from(&self.sdk())
+            .region(aws_config::Region::new(region.to_string()))
+            .build();
+        aws_sdk_ec2::Client::from_conf(conf)
+    }
+
     /// An S3 client of our own (path-style, as moto needs on loopback).
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let conf = aws_sdk_s3::config::Builder::from(&self.sdk())
