@@ -293,3 +293,118 @@ fn same_redaction(a: &str, b: &str) -> bool {
         _ => matches!((x.derived, y.derived), (Some(p), Some(q)) if p == q),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fp() -> Fingerprinter {
+        Fingerprinter::new("salt".into())
+    }
+
+    fn creds(password: Value) -> Value {
+        Value::map([("username", Value::string("admin")), ("password", password)])
+    }
+
+    #[test]
+    fn a_derivation_is_the_same_from_plaintext_and_from_its_fingerprint() {
+        let f = fp();
+        let secret = Value::string("hunter2").sensitive();
+        let redacted = f.redact(&secret);
+        assert!(matches!(redacted, Value::Redacted(_)));
+        let from_plain = f.derive("jsonencode", &[creds(secret)]);
+        let from_state = f.derive("jsonencode", &[creds(redacted)]);
+        assert_eq!(from_plain, from_state);
+        let other = f.derive("jsonencode", &[creds(Value::string("other").sensitive())]);
+        assert_ne!(from_plain, other);
+        // The plaintext is not recoverable from the derivation's text.
+        let Value::Redacted(text) = &from_plain else {
+            panic!("a redaction")
+        };
+        assert!(!text.contains("hunter2"));
+    }
+
+    #[test]
+    fn redactions_match_by_fingerprint_or_by_derivation() {
+        let f = fp();
+        let plain = Value::string("{\"p\":\"x\"}");
+        let fingerprint = f.fingerprint(&plain);
+        let stored = Value::Redacted(Redaction::join(
+            Some(&fingerprint),
+            Some("derived-sha256:abc"),
+        ));
+        assert!(f.equivalent(&stored, &Value::Redacted("derived-sha256:abc".into())));
+        assert!(!f.equivalent(&stored, &Value::Redacted("derived-sha256:abd".into())));
+        assert!(f.equivalent(&stored, &plain.clone().sensitive()));
+        assert!(f.equivalent(&stored, &plain));
+        // Two fingerprints that differ are different values, whatever the derivations say.
+        let other = Value::Redacted(Redaction::join(
+            Some("pbkdf2-x"),
+            Some("derived-sha256:abc"),
+        ));
+        assert!(!f.equivalent(&stored, &other));
+        // A mark alone is no difference.
+        assert!(f.equivalent(&Value::string("a").sensitive(), &Value::string("a")));
+    }
+
+    #[test]
+    fn configuration_marks_carry_onto_what_a_provider_returns() {
+        let f = fp();
+        let config = Value::map([
+            ("username", f.redact(&Value::string("admin").sensitive())),
+            ("secret_string", Value::Redacted("derived-sha256:d1".into())),
+            ("name", Value::string("app")),
+        ]);
+        let new = Value::map([
+            ("username", Value::string("admin")),
+            ("secret_string", Value::string("{}").sensitive()),
+            ("name", Value::string("app")),
+            ("id", Value::string("i-1")),
+        ]);
+        let stored = f.carry_config_marks(new.clone(), &config, true);
+        assert!(stored.get_attr("username").is_marked());
+        assert_eq!(stored.get_attr("name"), &Value::string("app"));
+        assert_eq!(stored.get_attr("id"), &Value::string("i-1"));
+        let Value::Redacted(r) = stored.get_attr("secret_string") else {
+            panic!("a redaction")
+        };
+        let r = Redaction::parse(r);
+        assert_eq!(r.derived, Some("derived-sha256:d1"));
+        assert_eq!(
+            r.fingerprint,
+            Some(f.fingerprint(&Value::string("{}")).as_str())
+        );
+        // In memory the plaintext stays, marked.
+        let live = f.carry_config_marks(new, &config, false);
+        assert_eq!(
+            live.get_attr("secret_string").unmarked(),
+            &Value::string("{}")
+        );
+        assert!(live.get_attr("username").is_marked());
+    }
+
+    #[test]
+    fn a_refresh_keeps_what_did_not_change_and_the_marks_of_what_did() {
+        let f = fp();
+        let before = Value::map([
+            (
+                "a",
+                Value::Redacted(Redaction::join(
+                    Some(&f.fingerprint(&Value::string("x"))),
+                    Some("derived-sha256:1"),
+                )),
+            ),
+            ("b", f.redact(&Value::string("y").sensitive())),
+            ("c", Value::string("z")),
+        ]);
+        let after = Value::map([
+            ("a", Value::string("x")),
+            ("b", Value::string("changed")),
+            ("c", Value::string("z2")),
+        ]);
+        let r = f.refreshed(&before, after);
+        assert_eq!(r.get_attr("a"), before.get_attr("a"));
+        assert_eq!(r.get_attr("b"), &Value::string("changed").sensitive());
+        assert_eq!(r.get_attr("c"), &Value::string("z2"));
+    }
+}
