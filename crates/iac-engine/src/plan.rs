@@ -934,6 +934,30 @@ impl<'a> Planner<'a> {
         deps: &[String],
     ) -> Value {
         let prior_obj = self.prior.current(addr).cloned();
+        if let Some(held) = self
+            .prior
+            .resources
+            .get(addr)
+            .filter(|i| i.current.is_some() && i.provider != binding)
+        {
+            // An object lives where the configuration that made it put it (a region,
+            // an account): it does not move because the block names another one.
+            let span = r.provider.as_ref().map(|p| p.span).unwrap_or(r.span);
+            self.diags.push(
+                Diagnostic::error(
+                    "E0712",
+                    format!(
+                        "{addr} was created through provider configuration `{}`, and the configuration now names `{binding}`",
+                        held.provider
+                    ),
+                )
+                .with_span(span, "objects do not move between provider configurations")
+                .with_help(format!(
+                    "to re-create it under `{binding}`, destroy it first under the old one (`iac destroy -target={addr}` with the old `provider`), then apply; to keep it, name `{}` again",
+                    held.provider
+                )),
+            );
+        }
         let prior_val = prior_obj.as_ref().map(|o| &o.attributes);
         let config = match prior_val {
             Some(p) => normalize(config, p, &self.fp),

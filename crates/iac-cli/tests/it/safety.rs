@@ -122,6 +122,23 @@ fn aliased_provider_configurations_route_every_call_to_their_region() {
     let r = run(&w, &m, &["plan", "-detailed-exitcode"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 
+    // An object does not silently move to another configuration (another region).
+    w.write(
+        "main.tf",
+        &REGIONS.replacen(
+            "  provider   = aws.west\n  cidr_block = \"10.2.0.0/16\"",
+            "  cidr_block = \"10.2.0.0/16\"",
+            1,
+        ),
+    );
+    let r = run(&w, &m, &["plan"]).code(1);
+    assert!(
+        r.stderr.contains("error[E0712]: aws_vpc.west was created through provider configuration `aws.west`, and the configuration now names `aws`"),
+        "{}",
+        r.stderr
+    );
+    w.write("main.tf", REGIONS);
+
     // Removed from the configuration, an object is deleted in its own region.
     let w2 = REGIONS.replace(
         "resource \"aws_vpc\" \"east\" {\n  cidr_block = \"10.1.0.0/16\"\n}\n",
