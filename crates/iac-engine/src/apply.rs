@@ -1003,10 +1003,12 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
                         } else {
                             format!(" ({})", path_to_string(&e.path))
                         };
-                        diags.push(
-                            Diagnostic::error("E0605", format!("{}{at}: {}", c.addr, e.summary))
-                                .with_help(e.detail),
-                        );
+                        let mut d =
+                            Diagnostic::error("E0605", format!("{}{at}: {}", c.addr, e.summary));
+                        if !e.detail.is_empty() {
+                            d = d.with_help(e.detail);
+                        }
+                        diags.push(d);
                     }
                     if c.action == Action::CreateThenDelete && !op.destroy {
                         // The new object was not created: the deposed one becomes current again.

@@ -1,0 +1,4 @@
+resource "test_thing" "a" {
+  count = 1
+  name  = "a"
+}

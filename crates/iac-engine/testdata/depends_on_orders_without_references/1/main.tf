@@ -1,0 +1,7 @@
+resource "test_thing" "a" {
+  name = "a"
+}
+resource "test_thing" "b" {
+  name       = "b"
+  depends_on = [test_thing.a]
+}

@@ -1,0 +1,7 @@
+resource "test_thing" "a" {
+  name = "other"
+  size = 1
+  lifecycle {
+    ignore_changes = [name]
+  }
+}

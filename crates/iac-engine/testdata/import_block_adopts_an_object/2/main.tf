@@ -1,0 +1,7 @@
+resource "test_thing" "a" {
+  name = "a"
+}
+import {
+  to = test_thing.a
+  id = "a-1"
+}

@@ -1,0 +1,8 @@
+module "child" {
+  source = "./child"
+  prefix = "p"
+}
+
+resource "test_thing" "top" {
+  name = module.child.id
+}

@@ -1,0 +1,7 @@
+provider "test" {
+  alias = "two"
+}
+
+resource "test_thing" "a" {
+  name = "a"
+}

@@ -1,0 +1,9 @@
+resource "test_thing" "a" {
+  name = "a2"
+}
+resource "test_thing" "b" {
+  name = "b"
+  lifecycle {
+    replace_triggered_by = [test_thing.a.name]
+  }
+}

@@ -1,0 +1,9 @@
+variable "s" {
+  type      = string
+  sensitive = true
+}
+
+resource "test_thing" "a" {
+  name   = "a"
+  secret = var.s
+}

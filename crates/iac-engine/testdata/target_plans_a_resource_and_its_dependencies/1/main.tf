@@ -1,0 +1,9 @@
+resource "test_thing" "a" {
+  name = "a"
+}
+resource "test_thing" "b" {
+  name = test_thing.a.id
+}
+resource "test_thing" "c" {
+  name = "c"
+}

@@ -1,0 +1,3 @@
+resource "test_thnig" "a" {
+  name = "a"
+}

@@ -1,0 +1,4 @@
+resource "test_thing" "a" {
+  name = "two"
+  size = 1
+}
