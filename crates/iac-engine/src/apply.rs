@@ -19,12 +19,11 @@ use iac_value::{path_to_string, Fingerprinter, PathStep, Value};
 use petgraph::graph::{DiGraph, NodeIndex};
 use sha2::Digest;
 
+use crate::evaluate::{EvalInput, Evaluator};
 use crate::graph::{build_graph, module_tree, NodeKey};
-use crate::plan::{
-    eval_instance, expand, normalize, with_ignored_from_prior, Planner, ResourceCtx,
-};
-use crate::scope::{aggregate, Repetition, Values};
-use crate::{ApplyInput, Engine, PlanInput};
+use crate::plan::{eval_instance, expand, normalize, with_ignored_from_prior, ResourceCtx};
+use crate::scope::{aggregate, Repetition};
+use crate::{ApplyInput, Engine};
 
 /// Progress of an apply, for the CLI to print.
 #[derive(Clone, Debug)]
@@ -431,41 +430,17 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
         return fail(diags, working);
     }
 
-    // An evaluator over the same declarations as the plan.
-    let eval_state = working.clone();
-    let plan_input = PlanInput {
-        module: input.module,
-        variables: input.variables,
-        state: &eval_state,
-        mode: PlanMode::Normal,
-        refresh: false,
-        targets: &[],
-        replace: &[],
-        workspace: input.workspace,
-    };
-    let prior_for_eval = eval_state.clone();
+    // The evaluator plan used, over the same declarations.
     let eval_fp = std::sync::Arc::new(Fingerprinter::new(fp.salt().to_string()));
-    let mut ev = Planner {
-        engine,
-        input: &plan_input,
-        tree: tree.clone(),
-        graph: cgraph,
-        prior: std::borrow::Cow::Owned(prior_for_eval),
-        fp: eval_fp.clone(),
-        values: Values::with_fingerprinter(eval_fp),
-        changes: Vec::new(),
-        diags: Diagnostics::new(),
-        moved: BTreeMap::new(),
-        in_config: HashSet::new(),
-        configured_resources: HashSet::new(),
-        actions: HashMap::new(),
-        pending: HashSet::new(),
-        data: BTreeMap::new(),
-        imported: HashMap::new(),
-        targeted: None,
-        validate_only: false,
-        bindings: Default::default(),
-    };
+    let mut ev = Evaluator::new(
+        EvalInput {
+            module: input.module,
+            variables: input.variables,
+            workspace: input.workspace,
+        },
+        cgraph,
+        eval_fp,
+    );
 
     let mut status: HashMap<NodeIndex, NodeStatus> =
         g.node_indices().map(|n| (n, NodeStatus::Waiting)).collect();
@@ -1154,7 +1129,7 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
 
 fn cgraph_output_failed(
     g: &DiGraph<ANode, ()>,
-    ev: &Planner<'_>,
+    ev: &Evaluator<'_>,
     status: &HashMap<NodeIndex, NodeStatus>,
     name: &str,
 ) -> bool {

@@ -4,6 +4,7 @@
 mod apply;
 pub mod configure;
 mod decode;
+mod evaluate;
 pub mod graph;
 mod moved;
 mod plan;

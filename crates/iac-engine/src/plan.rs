@@ -15,7 +15,8 @@ use iac_value::{Fingerprinter, Path, PathStep, Value};
 use petgraph::graph::NodeIndex;
 
 use crate::decode::{eval_body, provider_diagnostic};
-use crate::graph::{build_graph, module_tree, Graph, ModPath, NodeKey};
+use crate::evaluate::{EvalInput, Evaluator};
+use crate::graph::{build_graph, module_tree, ModPath, NodeKey};
 use crate::scope::{aggregate, Repetition, Values};
 use crate::{Engine, PlanInput, PlanOutput};
 
@@ -138,14 +139,12 @@ pub(crate) fn with_ignored_from_prior(
 pub(crate) struct Planner<'a> {
     pub engine: &'a Engine,
     pub input: &'a PlanInput<'a>,
-    pub tree: BTreeMap<ModPath, &'a Module>,
-    pub graph: Graph,
+    /// Values, variables, locals, outputs, and every diagnostic of the run.
+    pub ev: Evaluator<'a>,
     /// The refreshed prior state; copied only when refresh, moves or imports change it.
     pub prior: std::borrow::Cow<'a, State>,
     pub fp: std::sync::Arc<Fingerprinter>,
-    pub values: Values,
     pub changes: Vec<ResourceChange>,
-    pub diags: Diagnostics,
     pub moved: BTreeMap<InstanceAddr, InstanceAddr>,
     pub in_config: HashSet<InstanceAddr>,
     pub configured_resources: HashSet<ResourceAddr>,
@@ -399,142 +398,9 @@ fn eval_instance_in(
 }
 
 impl<'a> Planner<'a> {
-    fn eval_ctx<'s>(
-        &'s self,
-        path: &'s ModPath,
-        scope: &'s crate::scope::Scope<'s>,
-    ) -> EvalContext<'s> {
-        let m = self.tree[path];
-        let mut ctx = EvalContext::new(scope, m.dir.clone(), self.input.module.dir.clone());
-        ctx.workspace = self.input.workspace.to_string();
-        ctx
-    }
-
-    fn walk_variable(&mut self, path: &ModPath, name: &str) {
-        let value = if path.is_empty() {
-            self.input
-                .variables
-                .get(name)
-                .cloned()
-                .unwrap_or(Value::Unknown)
-        } else {
-            let parent: ModPath = path[..path.len() - 1].to_vec();
-            let call_name = &path[path.len() - 1];
-            let pm = self.tree[&parent];
-            let child = self.tree[path];
-            let var = &child.variables[name];
-            let call = &pm.module_calls[call_name];
-            match call.inputs.iter().find(|i| i.name == name) {
-                Some(input) => {
-                    let scope = self.values.scope(&parent);
-                    let mut ctx = self.eval_ctx(&parent, &scope);
-                    let v = ctx.eval(&input.expr);
-                    drop(ctx);
-                    match v {
-                        Ok(v) => {
-                            let mut d = Diagnostics::new();
-                            let v = crate::variables::finish_variable(
-                                var,
-                                v,
-                                child,
-                                Some(input.expr.span),
-                                &mut d,
-                            );
-                            self.diags.extend(d);
-                            v
-                        }
-                        Err(d) => {
-                            self.diags.push(d);
-                            Value::Unknown
-                        }
-                    }
-                }
-                None => match &var.default {
-                    Some(d) => {
-                        let mut ctx = EvalContext::new(
-                            &iac_config::EmptyNamespace,
-                            child.dir.clone(),
-                            child.dir.clone(),
-                        );
-                        match ctx.eval(d) {
-                            Ok(v) => {
-                                let mut dg = Diagnostics::new();
-                                let v = crate::variables::finish_variable(
-                                    var,
-                                    v,
-                                    child,
-                                    Some(d.span),
-                                    &mut dg,
-                                );
-                                self.diags.extend(dg);
-                                v
-                            }
-                            Err(e) => {
-                                self.diags.push(e);
-                                Value::Unknown
-                            }
-                        }
-                    }
-                    None => Value::Unknown,
-                },
-            }
-        };
-        self.values
-            .module(path)
-            .vars
-            .insert(name.to_string(), value);
-    }
-
-    fn walk_local(&mut self, path: &ModPath, name: &str) {
-        let m = self.tree[path];
-        let scope = self.values.scope(path);
-        let mut ctx = self.eval_ctx(path, &scope);
-        let r = ctx.eval(&m.locals[name].expr);
-        drop(ctx);
-        let v = r.unwrap_or_else(|d| {
-            self.diags.push(d);
-            Value::Unknown
-        });
-        self.values.module(path).locals.insert(name.to_string(), v);
-    }
-
-    fn walk_output(&mut self, path: &ModPath, name: &str) {
-        let m = self.tree[path];
-        let o = &m.outputs[name];
-        let scope = self.values.scope(path);
-        let mut ctx = self.eval_ctx(path, &scope);
-        let r = ctx.eval(&o.value);
-        drop(ctx);
-        let v = r.unwrap_or_else(|d| {
-            self.diags.push(d);
-            Value::Unknown
-        });
-        if v.contains_sensitive() && !o.sensitive {
-            self.diags.push(
-                Diagnostic::error("E0214", "Output refers to sensitive values")
-                    .with_span(o.value.span, "this value is sensitive")
-                    .with_secondary(o.span, format!("output \"{name}\" is not marked sensitive"))
-                    .with_help("add `sensitive = true` to the output block to show it as (sensitive value)"),
-            );
-        }
-        self.values
-            .module(path)
-            .outputs
-            .insert(name.to_string(), v.mark_if(o.sensitive));
-    }
-
-    /// Evaluates a variable, local or output node.
-    pub(crate) fn walk_value(&mut self, key: &NodeKey) {
-        match key {
-            NodeKey::Var(path, name) => self.walk_variable(path, name),
-            NodeKey::Local(path, name) => self.walk_local(path, name),
-            NodeKey::Output(path, name) => self.walk_output(path, name),
-            NodeKey::Resource(..) => {}
-        }
-    }
-
     fn deps_of(&self, node: NodeIndex) -> Vec<String> {
-        self.graph
+        self.ev
+            .graph
             .resource_dependencies(node)
             .iter()
             .map(node_address)
@@ -559,7 +425,8 @@ impl<'a> Planner<'a> {
             })
             .collect();
         let v = aggregate(rep, &instances);
-        self.values
+        self.ev
+            .values
             .module(path)
             .resources
             .insert(key.to_string(), v);
@@ -596,7 +463,7 @@ impl<'a> Planner<'a> {
     }
 
     async fn walk_resource(&mut self, path: &ModPath, key: &str, node: NodeIndex) {
-        let m = self.tree[path];
+        let m = self.ev.tree[path];
         let r = &m.resources[key];
         let addr = resource_addr(path, r);
         self.configured_resources.insert(addr.clone());
@@ -611,7 +478,7 @@ impl<'a> Planner<'a> {
                     kinds.join(", ")
                 ),
             };
-            self.diags.push(
+            self.ev.diags.push(
                 Diagnostic::error(
                     "E0202",
                     format!(
@@ -623,7 +490,8 @@ impl<'a> Planner<'a> {
                 .with_span(r.type_span, "no provider offers this type")
                 .with_help(help),
             );
-            self.values
+            self.ev
+                .values
                 .module(path)
                 .resources
                 .insert(key.to_string(), Value::Unknown);
@@ -654,14 +522,15 @@ impl<'a> Planner<'a> {
             }
             return;
         }
-        let scope = self.values.scope(path);
-        let mut ctx = self.eval_ctx(path, &scope);
+        let scope = self.ev.values.scope(path);
+        let mut ctx = self.ev.eval_ctx(path, &scope);
         let mut d = Diagnostics::new();
         let expanded = expand(r, &mut ctx, &mut d, self.validate_only);
         drop(ctx);
-        self.diags.extend(d);
+        self.ev.diags.extend(d);
         let Some((rep, keys)) = expanded else {
-            self.values
+            self.ev
+                .values
                 .module(path)
                 .resources
                 .insert(key.to_string(), Value::Unknown);
@@ -684,8 +553,8 @@ impl<'a> Planner<'a> {
                 workspace: self.input.workspace,
             };
             let mut ds = Vec::new();
-            check_without_instances(&rc, &self.values, &mut ds);
-            self.diags.extend(Diagnostics(ds));
+            check_without_instances(&rc, &self.ev.values, &mut ds);
+            self.ev.diags.extend(Diagnostics(ds));
         }
         let deps = self.deps_of(node);
         let mut instances: BTreeMap<InstanceKey, Value> = BTreeMap::new();
@@ -710,15 +579,15 @@ impl<'a> Planner<'a> {
                 root_dir: &self.input.module.dir,
                 workspace: self.input.workspace,
             };
-            let config = eval_instance(&rc, &self.values, &ik, each.as_ref(), &mut ds);
+            let config = eval_instance(&rc, &self.ev.values, &ik, each.as_ref(), &mut ds);
             let had_errors = ds.iter().any(|d| d.is_error());
-            self.diags.extend(Diagnostics(ds));
+            self.ev.diags.extend(Diagnostics(ds));
             if had_errors {
                 instances.insert(ik, Value::Unknown);
                 continue;
             }
             for pd in provider.validate_resource(&r.ty, &config) {
-                self.diags.push(provider_diagnostic(
+                self.ev.diags.push(provider_diagnostic(
                     &pd,
                     &r.body,
                     r.span,
@@ -759,7 +628,8 @@ impl<'a> Planner<'a> {
             }
         }
         let v = aggregate(rep, &instances);
-        self.values
+        self.ev
+            .values
             .module(path)
             .resources
             .insert(key.to_string(), v);
@@ -792,7 +662,7 @@ impl<'a> Planner<'a> {
 
     fn prevent_destroy_error(&mut self, r: &Resource, addr: &InstanceAddr) {
         let span = r.lifecycle.prevent_destroy_span.unwrap_or(r.span);
-        self.diags.push(
+        self.ev.diags.push(
             Diagnostic::error("E0504", format!("Instance cannot be destroyed: {addr}"))
                 .with_span(span, "lifecycle.prevent_destroy is set")
                 .with_secondary(r.span, "in this resource")
@@ -847,7 +717,7 @@ impl<'a> Planner<'a> {
                 }
                 Err(ds) => {
                     for d in ds {
-                        self.diags.push(provider_diagnostic(
+                        self.ev.diags.push(provider_diagnostic(
                             &d,
                             &r.body,
                             r.span,
@@ -943,7 +813,7 @@ impl<'a> Planner<'a> {
             // An object lives where the configuration that made it put it (a region,
             // an account): it does not move because the block names another one.
             let span = r.provider.as_ref().map(|p| p.span).unwrap_or(r.span);
-            self.diags.push(
+            self.ev.diags.push(
                 Diagnostic::error(
                     "E0712",
                     format!(
@@ -979,7 +849,7 @@ impl<'a> Planner<'a> {
                         {
                             dg = dg.with_help(format!("did you mean `{s}`?"));
                         }
-                        self.diags.push(dg);
+                        self.ev.diags.push(dg);
                     }
                 }
                 with_ignored_from_prior(config, p, &r.lifecycle, schema)
@@ -992,7 +862,8 @@ impl<'a> Planner<'a> {
             config: &config,
         });
         for d in &resp.diagnostics {
-            self.diags
+            self.ev
+                .diags
                 .push(provider_diagnostic(d, &r.body, r.span, &addr.to_string()));
         }
         let mut planned = resp.planned;
@@ -1099,7 +970,7 @@ impl<'a> Planner<'a> {
                     .attribute(name)
                     .map(|a| a.expr.span)
                     .unwrap_or(r.span);
-                self.diags.push(
+                self.ev.diags.push(
                     Diagnostic::error(
                         "E0711",
                         format!("{addr}: the new value of `{name}` needs a secret iac does not keep"),
@@ -1113,8 +984,8 @@ impl<'a> Planner<'a> {
 
     fn output_changes(&self) -> Vec<OutputChange> {
         let mut out = Vec::new();
-        let root = self.tree[&Vec::new()];
-        let values = self.values.modules.get(&Vec::new());
+        let root = self.ev.tree[&Vec::new()];
+        let values = self.ev.values.modules.get(&Vec::new());
         for (name, o) in &root.outputs {
             let after = values
                 .and_then(|v| v.outputs.get(name))
@@ -1189,16 +1060,23 @@ pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -
     }
     let moved = crate::moved::apply_moves(&tree, &mut prior, &mut diags);
     let fp = std::sync::Arc::new(prior.fingerprinter());
+    let mut ev = Evaluator::new(
+        EvalInput {
+            module: input.module,
+            variables: input.variables,
+            workspace: input.workspace,
+        },
+        graph,
+        fp.clone(),
+    );
+    ev.diags = diags;
     let mut p = Planner {
         engine,
         input,
-        tree,
-        graph,
+        ev,
         prior,
-        fp: fp.clone(),
-        values: Values::with_fingerprinter(fp),
+        fp,
         changes: Vec::new(),
-        diags,
         moved,
         in_config: HashSet::new(),
         configured_resources: HashSet::new(),
@@ -1210,47 +1088,47 @@ pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -
         validate_only,
         bindings,
     };
-    let mut errored = p.diags.has_errors();
+    let mut errored = p.ev.diags.has_errors();
     // A cycle leaves no order to walk; other graph errors still let the walk find more problems.
-    let walkable = !p.graph.order.is_empty() || p.graph.graph.node_count() == 0;
+    let walkable = !p.ev.graph.order.is_empty() || p.ev.graph.graph.node_count() == 0;
     if !input.targets.is_empty() {
-        let roots: Vec<NodeIndex> = p
-            .graph
-            .index
-            .iter()
-            .filter(|(k, _)| match k {
-                NodeKey::Resource(path, key) => {
-                    let r = &p.tree[path].resources[key];
-                    let ra = resource_addr(path, r);
-                    input.targets.iter().any(|t| {
-                        t.module.len() <= ra.module.len()
-                            && ra.module.starts_with(&t.module)
-                            && t.resource.as_ref().is_none_or(|(mode, ty, name)| {
-                                ra.module.len() == t.module.len()
-                                    && *mode == ra.mode
-                                    && *ty == ra.ty
-                                    && *name == ra.name
-                            })
-                    })
-                }
-                _ => false,
-            })
-            .map(|(_, i)| *i)
-            .collect();
-        p.targeted = Some(p.graph.with_ancestors(&roots));
+        let roots: Vec<NodeIndex> =
+            p.ev.graph
+                .index
+                .iter()
+                .filter(|(k, _)| match k {
+                    NodeKey::Resource(path, key) => {
+                        let r = &p.ev.tree[path].resources[key];
+                        let ra = resource_addr(path, r);
+                        input.targets.iter().any(|t| {
+                            t.module.len() <= ra.module.len()
+                                && ra.module.starts_with(&t.module)
+                                && t.resource.as_ref().is_none_or(|(mode, ty, name)| {
+                                    ra.module.len() == t.module.len()
+                                        && *mode == ra.mode
+                                        && *ty == ra.ty
+                                        && *name == ra.name
+                                })
+                        })
+                    }
+                    _ => false,
+                })
+                .map(|(_, i)| *i)
+                .collect();
+        p.targeted = Some(p.ev.graph.with_ancestors(&roots));
     }
-    if input.mode == PlanMode::Normal && !validate_only && !p.diags.has_errors() {
+    if input.mode == PlanMode::Normal && !validate_only && !p.ev.diags.has_errors() {
         import_objects(&mut p).await;
-        errored |= p.diags.has_errors();
+        errored |= p.ev.diags.has_errors();
     }
     if input.mode == PlanMode::Destroy {
         destroy_changes(&mut p);
     } else if walkable && (!errored || validate_only) {
-        let order = p.graph.order.clone();
+        let order = p.ev.graph.order.clone();
         for n in order {
-            match p.graph.graph[n].clone() {
+            match p.ev.graph.graph[n].clone() {
                 NodeKey::Resource(path, key) => p.walk_resource(&path, &key, n).await,
-                value => p.walk_value(&value),
+                value => p.ev.walk_value(&value),
             }
         }
         // Whole resources removed from the configuration, and deposed objects.
@@ -1271,7 +1149,7 @@ pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -
         p.changes.clear();
     }
     check_deletes(&mut p);
-    errored |= p.diags.has_errors();
+    errored |= p.ev.diags.has_errors();
     let outputs = if input.mode == PlanMode::Destroy {
         p.prior
             .outputs
@@ -1305,7 +1183,7 @@ pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -
     };
     PlanOutput {
         plan,
-        diagnostics: dedupe(p.diags),
+        diagnostics: dedupe(p.ev.diags),
     }
 }
 
@@ -1328,11 +1206,11 @@ fn dedupe(diags: Diagnostics) -> Diagnostics {
 
 /// `import` blocks: read each object that is not in state yet and plan from it.
 async fn import_objects(p: &mut Planner<'_>) {
-    let root = p.tree[&Vec::new()];
+    let root = p.ev.tree[&Vec::new()];
     for imp in &root.imports {
         let to = crate::moved::expr_address(&imp.to).and_then(|t| t.parse::<InstanceAddr>().ok());
         let Some(to) = to else {
-            p.diags.push(
+            p.ev.diags.push(
                 Diagnostic::error("E0506", "Invalid address in import block")
                     .with_span(imp.to.span, "expected a resource instance address such as aws_instance.web or aws_instance.web[0]"),
             );
@@ -1347,7 +1225,7 @@ async fn import_objects(p: &mut Planner<'_>) {
             Ok(v) => match v.as_str() {
                 Some(s) => s.to_string(),
                 None => {
-                    p.diags.push(
+                    p.ev.diags.push(
                         Diagnostic::error("E0507", "Invalid import id")
                             .with_span(imp.id.span, "the id must be a known string"),
                     );
@@ -1355,7 +1233,7 @@ async fn import_objects(p: &mut Planner<'_>) {
                 }
             },
             Err(d) => {
-                p.diags.push(d);
+                p.ev.diags.push(d);
                 continue;
             }
         };
@@ -1364,7 +1242,7 @@ async fn import_objects(p: &mut Planner<'_>) {
         }
         let key = format!("{}.{}", to.resource.ty, to.resource.name);
         if !to.resource.module.is_empty() || !root.resources.contains_key(&key) {
-            p.diags.push(
+            p.ev.diags.push(
                 Diagnostic::error(
                     "E0508",
                     format!("Import target {to} is not in the configuration"),
@@ -1402,14 +1280,14 @@ async fn import_objects(p: &mut Planner<'_>) {
                 );
                 p.imported.insert(to, id);
             }
-            Some(Ok(None)) | None => p.diags.push(
+            Some(Ok(None)) | None => p.ev.diags.push(
                 Diagnostic::error(
                     "E0509",
                     format!("Cannot import {to}: no object with id \"{id}\" exists"),
                 )
                 .with_span(imp.id.span, "not found"),
             ),
-            Some(Err(d)) => p.diags.push(
+            Some(Err(d)) => p.ev.diags.push(
                 Diagnostic::error("E0509", format!("Cannot import {to}: {}", d.summary))
                     .with_span(imp.span, d.detail),
             ),
@@ -1503,7 +1381,7 @@ fn relevant_drift(p: &Planner<'_>, d: &iac_plan::Drift) -> bool {
     if p.changes[i].action != Action::NoOp {
         return true;
     }
-    let Some(r) = p.tree.get(&d.addr.resource.module).and_then(|m| {
+    let Some(r) = p.ev.tree.get(&d.addr.resource.module).and_then(|m| {
         m.resources
             .get(&format!("{}.{}", d.addr.resource.ty, d.addr.resource.name))
     }) else {
@@ -1539,7 +1417,7 @@ fn check_deletes(p: &mut Planner<'_>) {
             if !d.detail.is_empty() {
                 diag = diag.with_help(d.detail.clone());
             }
-            if let Some(r) = p.tree.get(&c.addr.resource.module).and_then(|m| {
+            if let Some(r) = p.ev.tree.get(&c.addr.resource.module).and_then(|m| {
                 m.resources
                     .get(&format!("{}.{}", c.addr.resource.ty, c.addr.resource.name))
             }) {
@@ -1549,7 +1427,7 @@ fn check_deletes(p: &mut Planner<'_>) {
         }
     }
     for d in found {
-        p.diags.push(d);
+        p.ev.diags.push(d);
     }
 }
 
@@ -1563,7 +1441,7 @@ fn destroy_changes(p: &mut Planner<'_>) {
         .cloned()
         .collect();
     for a in addrs {
-        if let Some(m) = p.tree.get(&a.resource.module) {
+        if let Some(m) = p.ev.tree.get(&a.resource.module) {
             let key = format!("{}.{}", a.resource.ty, a.resource.name);
             if let Some(r) = m.resources.get(&key) {
                 if r.lifecycle.prevent_destroy {
@@ -1581,7 +1459,7 @@ fn destroy_changes(p: &mut Planner<'_>) {
             a.resource.module.clone(),
             format!("{}.{}", a.resource.ty, a.resource.name),
         );
-        if let Some(&node) = p.graph.index.get(&key) {
+        if let Some(&node) = p.ev.graph.index.get(&key) {
             deps.extend(p.deps_of(node));
         }
         deps.sort();
