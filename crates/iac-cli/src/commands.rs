@@ -133,10 +133,21 @@ pub fn run(cli: Cli) -> Result<u8> {
 }
 
 pub fn engine() -> Engine {
-    Engine::new(Providers::new(vec![
+    let engine = Engine::new(Providers::new(vec![
         Arc::new(iac_provider_builtin::BuiltinProvider::new()),
         Arc::new(iac_provider_aws::AwsProvider::new()),
-    ]))
+    ]));
+    if trace_log() {
+        // Every graph after each pass that builds it.
+        engine.with_trace(|text| eprintln!("[trace] {text}"))
+    } else {
+        engine
+    }
+}
+
+/// `IAC_LOG=trace`: `debug`, and the graphs as they are built.
+fn trace_log() -> bool {
+    std::env::var("IAC_LOG").is_ok_and(|l| l.eq_ignore_ascii_case("trace"))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {

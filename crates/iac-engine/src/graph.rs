@@ -476,13 +476,87 @@ fn module_call_edges(
 
 /// The graph passes, in order. Each adds nodes or edges.
 pub fn build_graph(root: &Module) -> (Graph, Diagnostics) {
-    let mut diags = Diagnostics::new();
-    let tree = module_tree(root);
-    let mut graph: DiGraph<NodeKey, Span> = DiGraph::new();
-    let mut index = HashMap::new();
+    build_graph_traced(root, None)
+}
 
-    // Pass "declarations": one node per variable, local, output and resource.
-    for (path, m) in &tree {
+struct Builder<'m> {
+    tree: BTreeMap<ModPath, &'m Module>,
+    graph: DiGraph<NodeKey, Span>,
+    index: HashMap<NodeKey, NodeIndex>,
+    order: Vec<NodeIndex>,
+    diags: Diagnostics,
+}
+
+impl Builder<'_> {
+    fn edge(&mut self, target: NodeKey, e: Edge) {
+        if let (Some(&a), Some(&b)) = (self.index.get(&e.from), self.index.get(&target)) {
+            self.graph.add_edge(a, b, e.span);
+        }
+    }
+
+    fn dot(&self) -> String {
+        let mut out = String::from("digraph {\n");
+        for n in self.graph.node_indices() {
+            out.push_str(&format!("  \"{}\";\n", self.graph[n]));
+        }
+        for e in self.graph.edge_indices() {
+            if let Some((a, b)) = self.graph.edge_endpoints(e) {
+                out.push_str(&format!(
+                    "  \"{}\" -> \"{}\";\n",
+                    self.graph[a], self.graph[b]
+                ));
+            }
+        }
+        out.push('}');
+        out
+    }
+}
+
+type Pass = fn(&mut Builder<'_>);
+
+/// The passes that build the configuration graph, in order.
+const PASSES: &[(&str, Pass)] = &[
+    ("declarations", declarations),
+    ("references", references),
+    ("depends_on", explicit_dependencies),
+    ("module boundaries", module_boundaries),
+    ("cycles", order_or_cycles),
+];
+
+/// Builds the graph; `trace` receives it in DOT after each pass.
+pub fn build_graph_traced(
+    root: &Module,
+    trace: Option<&(dyn Fn(&str) + Send + Sync)>,
+) -> (Graph, Diagnostics) {
+    let mut b = Builder {
+        tree: module_tree(root),
+        graph: DiGraph::new(),
+        index: HashMap::new(),
+        order: Vec::new(),
+        diags: Diagnostics::new(),
+    };
+    for (name, pass) in PASSES {
+        pass(&mut b);
+        if let Some(t) = trace {
+            t(&format!(
+                "configuration graph after \"{name}\":\n{}",
+                b.dot()
+            ));
+        }
+    }
+    (
+        Graph {
+            graph: b.graph,
+            index: b.index,
+            order: b.order,
+        },
+        b.diags,
+    )
+}
+
+/// One node per variable, local, output and resource.
+fn declarations(b: &mut Builder<'_>) {
+    for (path, m) in &b.tree {
         let keys = m
             .variables
             .keys()
@@ -503,14 +577,17 @@ pub fn build_graph(root: &Module) -> (Graph, Diagnostics) {
                     .map(|k| NodeKey::Resource(path.clone(), k.clone())),
             );
         for k in keys {
-            let i = graph.add_node(k.clone());
-            index.insert(k, i);
+            let i = b.graph.add_node(k.clone());
+            b.index.insert(k, i);
         }
     }
+}
 
-    // Pass "references": an edge for every reference in every expression.
+/// An edge for every reference in every expression.
+fn references(b: &mut Builder<'_>) {
     let mut edges: Vec<(NodeKey, Edge)> = Vec::new();
-    for (path, m) in &tree {
+    let diags = &mut b.diags;
+    for (path, m) in &b.tree {
         let mut add = |target: NodeKey, exprs: Vec<&Expr>, diags: &mut Diagnostics| {
             for e in exprs {
                 let mut refs = Vec::new();
@@ -532,14 +609,14 @@ pub fn build_graph(root: &Module) -> (Graph, Diagnostics) {
             add(
                 NodeKey::Local(path.clone(), n.clone()),
                 vec![&l.expr],
-                &mut diags,
+                diags,
             );
         }
         for (n, o) in &m.outputs {
             add(
                 NodeKey::Output(path.clone(), n.clone()),
                 vec![&o.value],
-                &mut diags,
+                diags,
             );
         }
         for (k, r) in &m.resources {
@@ -547,11 +624,7 @@ pub fn build_graph(root: &Module) -> (Graph, Diagnostics) {
             exprs.extend(r.count.iter());
             exprs.extend(r.for_each.iter());
             exprs.extend(r.lifecycle.replace_triggered_by.iter());
-            add(
-                NodeKey::Resource(path.clone(), k.clone()),
-                exprs,
-                &mut diags,
-            );
+            add(NodeKey::Resource(path.clone(), k.clone()), exprs, diags);
         }
         for (n, v) in &m.variables {
             if let Some(d) = &v.default {
@@ -568,12 +641,18 @@ pub fn build_graph(root: &Module) -> (Graph, Diagnostics) {
             }
         }
     }
+    for (target, e) in edges {
+        b.edge(target, e);
+    }
+}
 
-    // Pass "depends_on": explicit ordering.
-    for (path, m) in &tree {
+/// `depends_on`: explicit ordering.
+fn explicit_dependencies(b: &mut Builder<'_>) {
+    let mut edges: Vec<(NodeKey, Edge)> = Vec::new();
+    for (path, m) in &b.tree {
         for (k, r) in &m.resources {
             for d in &r.depends_on {
-                for from in resolve(d, path, m, &mut diags) {
+                for from in resolve(d, path, m, &mut b.diags) {
                     edges.push((
                         NodeKey::Resource(path.clone(), k.clone()),
                         Edge {
@@ -585,25 +664,32 @@ pub fn build_graph(root: &Module) -> (Graph, Diagnostics) {
             }
         }
     }
-
-    // Pass "module boundaries": child variables from the call's arguments.
-    for (path, m) in &tree {
-        for call in m.module_calls.values() {
-            module_call_edges(path, call, m, &mut edges, &mut diags);
-        }
-    }
-
     for (target, e) in edges {
-        if let (Some(&a), Some(&b)) = (index.get(&e.from), index.get(&target)) {
-            graph.add_edge(a, b, e.span);
+        b.edge(target, e);
+    }
+}
+
+/// Child variables from the call's arguments, module outputs to their users.
+fn module_boundaries(b: &mut Builder<'_>) {
+    let mut edges: Vec<(NodeKey, Edge)> = Vec::new();
+    for (path, m) in &b.tree {
+        for call in m.module_calls.values() {
+            module_call_edges(path, call, m, &mut edges, &mut b.diags);
         }
     }
+    for (target, e) in edges {
+        b.edge(target, e);
+    }
+}
 
-    // Pass "cycles": report every strongly connected component of more than one node.
-    let order = match petgraph::algo::toposort(&graph, None) {
+/// An order to walk in, or every strongly connected component of more than one
+/// node reported as a cycle with the references that close it.
+fn order_or_cycles(b: &mut Builder<'_>) {
+    let graph = &b.graph;
+    b.order = match petgraph::algo::toposort(graph, None) {
         Ok(o) => o,
         Err(_) => {
-            for scc in petgraph::algo::tarjan_scc(&graph) {
+            for scc in petgraph::algo::tarjan_scc(graph) {
                 let is_cycle = scc.len() > 1 || graph.find_edge(scc[0], scc[0]).is_some();
                 if !is_cycle {
                     continue;
@@ -627,17 +713,9 @@ pub fn build_graph(root: &Module) -> (Graph, Diagnostics) {
                         }
                     }
                 }
-                diags.push(d);
+                b.diags.push(d);
             }
             Vec::new()
         }
     };
-    (
-        Graph {
-            graph,
-            index,
-            order,
-        },
-        diags,
-    )
 }

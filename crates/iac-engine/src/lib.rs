@@ -102,8 +102,13 @@ impl Providers {
     }
 }
 
+/// Where graph traces go.
+pub type Trace = dyn Fn(&str) + Send + Sync;
+
 pub struct Engine {
     pub providers: Providers,
+    /// Receives the graphs as they are built, pass by pass (`IAC_LOG=trace`).
+    pub trace: Option<Arc<Trace>>,
 }
 
 /// What to plan.
@@ -140,7 +145,16 @@ pub struct ApplyInput<'a> {
 
 impl Engine {
     pub fn new(providers: Providers) -> Engine {
-        Engine { providers }
+        Engine {
+            providers,
+            trace: None,
+        }
+    }
+
+    /// Sends every graph, after each pass that builds it, to `trace`.
+    pub fn with_trace(mut self, trace: impl Fn(&str) + Send + Sync + 'static) -> Engine {
+        self.trace = Some(Arc::new(trace));
+        self
     }
 
     /// Checks the configuration without state: graph, types, references, schemas.

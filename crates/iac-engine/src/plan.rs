@@ -16,7 +16,7 @@ use petgraph::graph::NodeIndex;
 
 use crate::decode::{eval_body, provider_diagnostic};
 use crate::evaluate::{EvalInput, Evaluator};
-use crate::graph::{build_graph, module_tree, ModPath, NodeKey};
+use crate::graph::{module_tree, ModPath, NodeKey};
 use crate::scope::{aggregate, Repetition, Values};
 use crate::{Engine, PlanInput, PlanOutput};
 
@@ -1023,7 +1023,8 @@ impl<'a> Planner<'a> {
 
 pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -> PlanOutput {
     let tree = module_tree(input.module);
-    let (graph, mut diags) = build_graph(input.module);
+    let (graph, mut diags) =
+        crate::graph::build_graph_traced(input.module, engine.trace.as_deref());
     let mut prior = std::borrow::Cow::Borrowed(input.state);
     let mut drift = Vec::new();
     let bindings = if validate_only {
