@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use iac_diagnostics::SourceMap;
 
-use crate::commands::{EXIT_ERROR, EXIT_FMT_NEEDED, EXIT_OK};
+use crate::exit::{EXIT_ERROR, EXIT_FMT_NEEDED, EXIT_OK};
 use crate::ui::Ui;
 
 #[derive(Clone, Copy, PartialEq)]

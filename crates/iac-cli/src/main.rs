@@ -3,8 +3,12 @@
 mod args;
 mod backend;
 mod commands;
+mod exit;
 mod fmt;
+mod progress;
+mod session;
 mod ui;
+mod views;
 
 use std::process::ExitCode;
 

@@ -152,7 +152,7 @@ impl Work {
 #[track_caller]
 pub fn expect_file(path: &str, actual: &str) {
     let full = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/it/testdata")
+        .join("../../tests/it/testdata")
         .join(path);
     if std::env::var_os("UPDATE_EXPECT").is_some() {
         std::fs::create_dir_all(full.parent().unwrap()).unwrap();

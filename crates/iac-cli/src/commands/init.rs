@@ -1,0 +1,112 @@
+//! `iac init`: check the configuration, open (and migrate) the backend.
+
+use crate::args::StateArgs;
+#[allow(unused_imports)]
+use crate::commands::*;
+use crate::exit::*;
+use crate::session::*;
+use crate::ui::Ui;
+use anyhow::{anyhow, bail, Context, Result};
+
+pub struct InitArgs<'a> {
+    pub state: &'a StateArgs,
+    pub backend_config: &'a [String],
+    pub migrate_state: bool,
+    pub reconfigure: bool,
+    pub force_copy: bool,
+}
+
+pub(crate) fn cmd_init(ui: &Ui, a: InitArgs<'_>) -> Result<u8> {
+    use crate::backend::{self as bk, BackendSpec, Record};
+    let mut loaded = match load_config(ui)? {
+        Ok(l) => l,
+        Err(c) => return Ok(c),
+    };
+    let dir = loaded.dir.clone();
+    let (declared, diags) = bk::declared(&loaded.module, &dir);
+    if ui.diagnostics(&diags, &loaded.sources) {
+        return Ok(EXIT_ERROR);
+    }
+    if declared.is_none() && !a.backend_config.is_empty() {
+        bail!("-backend-config needs a backend block to add to, such as:\n\n  terraform {{\n    backend \"s3\" {{}}\n  }}");
+    }
+    let mut spec = declared.clone().unwrap_or_else(BackendSpec::local);
+    bk::merge_backend_config(&mut spec, a.backend_config, &mut loaded.sources)?;
+    let env = env_of(a.state);
+    let old = bk::read_record(&dir)?
+        .map(|r| r.spec)
+        .unwrap_or_else(BackendSpec::local);
+    let new_backend = spec
+        .open(&dir, env.as_deref())
+        .with_context(|| format!("cannot open the {} backend", spec.describe()))?;
+    // Reading checks that the backend is reachable and the credentials work.
+    let existing = new_backend
+        .read()
+        .with_context(|| format!("cannot read the state from the {}", new_backend.describe()))?;
+    if old != spec && !a.reconfigure {
+        let old_backend = old.open(&dir, env.as_deref())?;
+        let old_state = old_backend.read().with_context(|| {
+            format!("cannot read the state from the {}", old_backend.describe())
+        })?;
+        let worth_moving = old_state
+            .as_ref()
+            .is_some_and(|s| !s.resources.is_empty() || !s.outputs.is_empty());
+        if let (true, Some(st)) = (worth_moving, old_state) {
+            if !a.migrate_state {
+                eprintln!(
+                    "Error: Backend configuration changed\n\nThe {} holds a state with {} resource instance(s), and the configuration now uses the {}.\nRun `iac init -migrate-state` to copy the state there, or `iac init -reconfigure` to use the new backend without it.",
+                    old_backend.describe(),
+                    st.resources.len(),
+                    new_backend.describe()
+                );
+                return Ok(EXIT_ERROR);
+            }
+            let _old_lock = take_lock(&*old_backend, a.state, "migrate")?;
+            let _new_lock = take_lock(&*new_backend, a.state, "migrate")?;
+            if let Some(there) = new_backend.read()? {
+                let nonempty = !there.resources.is_empty() || !there.outputs.is_empty();
+                if nonempty && there.lineage != st.lineage && !a.force_copy {
+                    eprintln!(
+                        "Error: The new backend already has a state\n\nThe {} holds another state (lineage {}, serial {}, {} resource instance(s)). Copying would replace it. Move it away first, or run again with -force-copy to replace it.",
+                        new_backend.describe(),
+                        there.lineage,
+                        there.serial,
+                        there.resources.len()
+                    );
+                    return Ok(EXIT_ERROR);
+                }
+            }
+            new_backend.write(&st)?;
+            let copied = new_backend.read()?.ok_or_else(|| {
+                anyhow!("the state written to the new backend cannot be read back")
+            })?;
+            if copied.lineage != st.lineage
+                || copied.serial != st.serial
+                || copied.resources.len() != st.resources.len()
+            {
+                bail!("the state read back from the new backend differs from the one copied; the old state is untouched in the {}", old_backend.describe());
+            }
+            println!(
+                "Copied the state ({} resource instance(s), serial {}) from the {} to the {}.\nThe old copy is left in place; remove it when you no longer need it.",
+                st.resources.len(),
+                st.serial,
+                old_backend.describe(),
+                new_backend.describe()
+            );
+        } else if a.migrate_state {
+            println!("No state to migrate from the {}.", old_backend.describe());
+        }
+    } else if existing.is_none() && a.migrate_state {
+        println!("No state to migrate.");
+    }
+    bk::write_record(
+        &dir,
+        &Record {
+            declared: bk::declared_digest(declared.as_ref()),
+            spec,
+        },
+    )?;
+    println!("Using the {}.", new_backend.describe());
+    println!("\n{}", ui.green("iac has been successfully initialized!"));
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,166 @@
+//! The commands: one file each. `run` dispatches; every command loads what it
+//! needs through `session`, calls the engine and prints through `views`.
+
+mod apply;
+mod deployments;
+mod drift;
+mod force_unlock;
+mod graph;
+mod import;
+mod init;
+mod output;
+mod plan;
+mod providers;
+mod show;
+mod state;
+mod validate;
+
+use apply::*;
+use deployments::*;
+use drift::*;
+use force_unlock::*;
+use graph::*;
+use import::*;
+use init::*;
+use output::*;
+use plan::*;
+use providers::*;
+use show::*;
+use state::*;
+use validate::*;
+
+use crate::args::{Cli, Command, ProvidersCommand};
+use crate::ui::Ui;
+use anyhow::{Context, Result};
+use iac_engine::{Engine, Providers};
+use std::sync::Arc;
+
+pub fn run(cli: Cli) -> Result<u8> {
+    if let Some(dir) = &cli.chdir {
+        std::env::set_current_dir(dir)
+            .with_context(|| format!("cannot change to directory {}", dir.display()))?;
+    }
+    let ui = Ui::new(cli.no_color);
+    match cli.command {
+        Command::Init {
+            state,
+            backend_config,
+            migrate_state,
+            reconfigure,
+            force_copy,
+        } => cmd_init(
+            &ui,
+            InitArgs {
+                state: &state,
+                backend_config: &backend_config,
+                migrate_state,
+                reconfigure,
+                force_copy,
+            },
+        ),
+        Command::Validate { json } => cmd_validate(&ui, json),
+        Command::Fmt {
+            check,
+            diff,
+            recursive,
+            paths,
+        } => crate::fmt::cmd_fmt(&ui, check, diff, recursive, paths),
+        Command::Plan {
+            plan,
+            out,
+            detailed_exitcode,
+            json,
+            markdown,
+        } => cmd_plan(
+            &ui,
+            &plan,
+            PlanOutputs {
+                out: out.as_deref(),
+                detailed: detailed_exitcode,
+                json,
+                markdown: markdown.as_deref(),
+            },
+        ),
+        Command::Drift {
+            plan,
+            json,
+            markdown,
+        } => cmd_drift(&ui, &plan, json, markdown.as_deref()),
+        Command::Apply {
+            plan,
+            auto_approve,
+            parallelism,
+            planfile,
+        } => match planfile {
+            Some(f) => cmd_apply_saved(&ui, &plan, &f, parallelism),
+            None => cmd_apply(&ui, &plan, auto_approve, parallelism, false),
+        },
+        Command::Destroy {
+            plan,
+            auto_approve,
+            parallelism,
+        } => cmd_apply(&ui, &plan, auto_approve, parallelism, true),
+        Command::Show {
+            json,
+            markdown,
+            state,
+            planfile,
+        } => cmd_show(&ui, json, markdown, &state, planfile.as_deref()),
+        Command::Output {
+            json,
+            raw,
+            state,
+            name,
+        } => cmd_output(json, raw, &state, name.as_deref()),
+        Command::State { command } => cmd_state(command),
+        Command::Graph => cmd_graph(&ui),
+        Command::Rollback {
+            vars,
+            state,
+            auto_approve,
+            address,
+        } => cmd_rollback(&ui, &vars, &state, auto_approve, &address),
+        Command::Deployments { vars, state, json } => cmd_deployments(&ui, &vars, &state, json),
+        Command::Import {
+            vars,
+            state,
+            address,
+            id,
+        } => cmd_import(&ui, &vars, &state, &address, &id),
+        Command::Providers {
+            command: Some(ProvidersCommand::Schema { .. }),
+            ..
+        } => cmd_providers_schema(),
+        Command::Providers {
+            command: None,
+            state,
+        } => cmd_providers(&ui, &state),
+        Command::ForceUnlock { state, force, id } => cmd_force_unlock(&state, force, &id),
+    }
+}
+
+pub fn engine() -> Engine {
+    let engine = Engine::new(Providers::new(vec![
+        Arc::new(iac_provider_builtin::BuiltinProvider::new()),
+        Arc::new(iac_provider_aws::AwsProvider::new()),
+    ]));
+    if trace_log() {
+        // Every graph after each pass that builds it.
+        engine.with_trace(|text| eprintln!("[trace] {text}"))
+    } else {
+        engine
+    }
+}
+
+/// `IAC_LOG=trace`: `debug`, and the graphs as they are built.
+pub(crate) fn trace_log() -> bool {
+    std::env::var("IAC_LOG").is_ok_and(|l| l.eq_ignore_ascii_case("trace"))
+}
+
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}

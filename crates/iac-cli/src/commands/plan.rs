@@ -1,0 +1,234 @@
+//! `iac plan`: and the planning every command that changes things shares.
+
+use crate::args::PlanArgs;
+#[allow(unused_imports)]
+use crate::commands::*;
+use crate::exit::*;
+use crate::session::*;
+use crate::ui::Ui;
+use crate::views::*;
+use anyhow::{anyhow, bail, Context, Result};
+use iac_engine::PlanInput;
+use iac_plan::{Plan, PlanFile, PlanMode, PlanVariable};
+use iac_state::{Backend, LockGuard, State};
+use iac_value::addr::{AddrPattern, InstanceAddr};
+use iac_value::Value;
+use std::collections::HashMap;
+use std::path::Path;
+
+pub(crate) fn parse_targets(p: &PlanArgs) -> Result<(Vec<AddrPattern>, Vec<InstanceAddr>)> {
+    let targets = p
+        .target
+        .iter()
+        .map(|t| {
+            t.parse::<AddrPattern>()
+                .map_err(|e| anyhow!("invalid -target \"{t}\": {e}"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let replace = p
+        .replace
+        .iter()
+        .map(|t| {
+            t.parse::<InstanceAddr>()
+                .map_err(|e| anyhow!("invalid -replace \"{t}\": {e}"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((targets, replace))
+}
+
+pub(crate) fn mode_of(p: &PlanArgs, destroy: bool) -> Result<PlanMode> {
+    match (p.destroy || destroy, p.refresh_only) {
+        (true, true) => bail!("-destroy and -refresh-only cannot be used together"),
+        (true, false) => Ok(PlanMode::Destroy),
+        (false, true) => Ok(PlanMode::RefreshOnly),
+        (false, false) => Ok(PlanMode::Normal),
+    }
+}
+
+/// The result of planning. Commands leave its large parts to the end of the
+/// process instead of freeing them: freeing a 10,000-resource plan costs a third of planning it.
+pub(crate) struct Planned {
+    pub(crate) plan: Plan,
+    pub(crate) state: State,
+    pub(crate) vars: HashMap<String, Value>,
+    pub(crate) loaded: Loaded,
+    pub(crate) backend: Box<dyn Backend>,
+    pub(crate) lock: LockGuard,
+    pub(crate) env: Option<String>,
+    pub(crate) targets: Vec<AddrPattern>,
+}
+
+pub(crate) fn make_plan(
+    ui: &Ui,
+    p: &PlanArgs,
+    destroy: bool,
+    op: &str,
+) -> Result<Result<Planned, u8>> {
+    let env = env_name(p);
+    let (targets, replace) = parse_targets(p)?;
+    let mode = mode_of(p, destroy)?;
+    let dir = std::env::current_dir()?;
+    let backend = open_backend(&dir, &p.state, env.as_deref())?;
+    let lock = take_lock(&*backend, &p.state, op)?;
+    // Read the state on another core while the configuration is parsed.
+    let (loaded, state) = std::thread::scope(|s| {
+        let reader = s.spawn(|| read_state(&*backend));
+        let loaded = load_config(ui);
+        let state = reader
+            .join()
+            .unwrap_or_else(|_| Err(anyhow!("reading the state failed")));
+        (loaded, state)
+    });
+    let mut loaded = match loaded? {
+        Ok(l) => l,
+        Err(c) => return Ok(Err(c)),
+    };
+    check_backend(&loaded, &p.state)?;
+    let state = state?;
+    let vars = match variables(ui, &mut loaded, &p.vars, env.as_deref())? {
+        Ok(v) => v,
+        Err(c) => return Ok(Err(c)),
+    };
+    if debug_log() {
+        let mut names: Vec<&String> = vars.keys().collect();
+        names.sort();
+        for name in names {
+            // Display redacts sensitive values: the log is as safe as the plan.
+            debug(&format!("var.{name} = {}", vars[name]));
+        }
+        debug(&format!(
+            "state: {} (lineage {}, serial {})",
+            backend.describe(),
+            state.lineage,
+            state.serial
+        ));
+    }
+    let engine = engine();
+    let rt = runtime()?;
+    let out = rt.block_on(engine.plan(&PlanInput {
+        module: &loaded.module,
+        variables: &vars,
+        state: &state,
+        mode,
+        refresh: p.refresh,
+        targets: &targets,
+        replace: &replace,
+        workspace: env.as_deref().unwrap_or("default"),
+    }));
+    if ui.diagnostics(&out.diagnostics, &loaded.sources) || out.plan.errored {
+        return Ok(Err(EXIT_ERROR));
+    }
+    if !targets.is_empty() {
+        eprintln!(
+            "Warning: Resource targeting is in effect\n\nThe plan covers only part of the configuration (-target). Use it to recover from mistakes, not routinely.\n"
+        );
+    }
+    Ok(Ok(Planned {
+        plan: out.plan,
+        state,
+        vars,
+        loaded,
+        backend,
+        lock,
+        env,
+        targets,
+    }))
+}
+
+pub(crate) struct PlanOutputs<'a> {
+    pub(crate) out: Option<&'a Path>,
+    pub(crate) detailed: bool,
+    pub(crate) json: bool,
+    pub(crate) markdown: Option<&'a Path>,
+}
+
+pub(crate) fn cmd_plan(ui: &Ui, p: &PlanArgs, o: PlanOutputs<'_>) -> Result<u8> {
+    let PlanOutputs {
+        out,
+        detailed,
+        json,
+        markdown,
+    } = o;
+    let planned = match make_plan(ui, p, false, "plan")? {
+        Ok(x) => x,
+        Err(c) => return Ok(c),
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&plan_json(&planned.plan, planned.env.as_deref()))?
+        );
+    } else {
+        print_plan(ui, &planned.plan, planned.env.as_deref());
+    }
+    if let Some(md) = markdown {
+        let hint = out.map(|o| format!("iac show {}", o.display()));
+        let text = plan_markdown(
+            &planned.plan,
+            planned.env.as_deref(),
+            "plan",
+            hint.as_deref(),
+        );
+        std::fs::write(md, text)
+            .with_context(|| format!("cannot write the Markdown comment to {}", md.display()))?;
+    }
+    if let Some(path) = out {
+        let loaded = &planned.loaded;
+        let fp = planned.state.fingerprinter();
+        let variables = loaded
+            .module
+            .variables
+            .iter()
+            .map(|(name, decl)| {
+                let v = planned.vars.get(name).cloned().unwrap_or(Value::Null);
+                let pv = if decl.sensitive || v.contains_sensitive() {
+                    PlanVariable::Sensitive(fp.fingerprint(&v))
+                } else {
+                    PlanVariable::Value(v)
+                };
+                (name.clone(), pv)
+            })
+            .collect();
+        let file = PlanFile {
+            plan: planned.plan.clone(),
+            config_files: config_snapshot(loaded),
+            variables,
+            targets: planned.targets.iter().map(|t| t.to_string()).collect(),
+            fingerprint_salt: planned.state.fingerprint_salt.clone(),
+            prior_digest: state_digest(&planned.state),
+            environment: planned.env.clone(),
+        };
+        let mut text = serde_json::to_string(&file.to_json())?;
+        text.push('\n');
+        // A plan file holds what state holds: encrypted with it.
+        let bytes = match crate::backend::cipher()? {
+            Some(c) => c.seal(text.as_bytes()),
+            None => text.into_bytes(),
+        };
+        write_private(path, &bytes)?;
+        if !json {
+            println!(
+                "\nSaved the plan to: {}\n\nTo perform exactly these actions, run:\n    iac apply \"{}\"",
+                path.display(),
+                path.display()
+            );
+        }
+    } else if !json && planned.plan.has_changes() {
+        println!("\nNote: You didn't use the -out option to save this plan, so iac can't guarantee to take exactly these actions if you run \"iac apply\" now.");
+    }
+    let code = if detailed && planned.plan.has_changes() {
+        EXIT_CHANGES
+    } else {
+        EXIT_OK
+    };
+    let Planned {
+        lock,
+        plan,
+        state,
+        loaded,
+        ..
+    } = planned;
+    drop(lock);
+    std::mem::forget((plan, state, loaded));
+    Ok(code)
+}
