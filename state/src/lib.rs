@@ -48,6 +48,18 @@ pub enum StateError {
 
 /// A place that keeps state: reads and writes snapshots, appends per-operation
 /// records durably, and hands out an exclusive lock.
+/// The one way a new version of state is written outside an apply's journal: its
+/// serial follows the version it was made from (`prior_serial`), so a writer that
+/// read an older version cannot pass for a newer one.
+pub fn commit(
+    backend: &dyn Backend,
+    prior_serial: u64,
+    next: &mut State,
+) -> Result<(), StateError> {
+    next.serial = prior_serial + 1;
+    backend.write(next)
+}
+
 pub trait Backend: Send + Sync {
     /// Human name, for messages ("local state file iac.tfstate").
     fn describe(&self) -> String;

@@ -1,8 +1,6 @@
 //! Progress lines during an apply: each operation as it starts and finishes,
 //! and every few seconds what is still running.
 
-#[allow(unused_imports)]
-use crate::commands::*;
 use crate::ui::parse_duration;
 use iac_engine::ApplyEvent;
 use iac_plan::Action;

@@ -2,20 +2,20 @@
 //! variables from every source, the backend, its lock and the state.
 
 use crate::args::{PlanArgs, StateArgs, VarArgs};
-#[allow(unused_imports)]
-use crate::commands::*;
 use crate::exit::*;
 use crate::ui::{ask, parse_duration, stdin_is_terminal, Ui};
 use anyhow::{anyhow, bail, Context, Result};
 use iac_config::vars::{load_var_file, VarSource, VarValue};
 use iac_config::{load_module, Module};
 use iac_diagnostics::{Diagnostic, Diagnostics, SourceMap};
+use iac_engine::{Engine, Providers};
 use iac_state::{Backend, LocalBackend, LockGuard, State, StateError};
 use iac_value::Value;
 use sha2::Digest;
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub(crate) struct Loaded {
     pub(crate) module: Module,
@@ -430,4 +430,30 @@ pub(crate) fn validate_all(module: &Module) -> Diagnostics {
     let (vars, mut diags) = unknown_variables(module);
     diags.extend(engine().validate(module, &vars));
     diags
+}
+
+pub(crate) fn engine() -> Engine {
+    let engine = Engine::new(Providers::new(vec![
+        Arc::new(iac_provider_builtin::BuiltinProvider::new()),
+        Arc::new(iac_provider_aws::AwsProvider::new()),
+    ]));
+    if trace_log() {
+        // Every graph after each pass that builds it.
+        engine.with_trace(|text| eprintln!("[trace] {text}"))
+    } else {
+        engine
+    }
+}
+
+/// `IAC_LOG=trace`: `debug`, and the graphs as they are built.
+pub(crate) fn trace_log() -> bool {
+    std::env::var("IAC_LOG").is_ok_and(|l| l.eq_ignore_ascii_case("trace"))
+}
+
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }

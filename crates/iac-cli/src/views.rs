@@ -1,7 +1,5 @@
 //! Output formats of plans and state objects: human text, JSON, Markdown.
 
-#[allow(unused_imports)]
-use crate::commands::*;
 use crate::ui::Ui;
 use iac_plan::{render_json, render_text, Plan, TextOptions};
 use iac_value::addr::InstanceAddr;

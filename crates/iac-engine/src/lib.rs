@@ -4,6 +4,7 @@
 mod apply;
 pub mod configure;
 mod decode;
+mod deployments;
 mod evaluate;
 pub mod graph;
 mod moved;
@@ -25,6 +26,7 @@ use iac_value::addr::{AddrPattern, InstanceAddr};
 use iac_value::Value;
 
 pub use apply::{ApplyEvent, ApplyOutcome};
+pub use deployments::{Deployment, Release, RolledBack};
 pub use variables::{finish_variable, missing_variables, resolve_root_variables};
 
 /// The providers a run can use: one instance per kind (which serves the kind's

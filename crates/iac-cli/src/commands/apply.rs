@@ -1,8 +1,8 @@
 //! `iac apply` and `iac destroy`, of a new plan or a saved one.
 
 use crate::args::PlanArgs;
-#[allow(unused_imports)]
-use crate::commands::*;
+use crate::commands::make_plan;
+use crate::commands::Planned;
 use crate::exit::*;
 use crate::progress::*;
 use crate::session::*;

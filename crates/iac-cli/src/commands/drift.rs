@@ -1,8 +1,8 @@
 //! `iac drift`: refresh and compare; exit 2 when the real objects drifted.
 
 use crate::args::PlanArgs;
-#[allow(unused_imports)]
-use crate::commands::*;
+use crate::commands::make_plan;
+use crate::commands::Planned;
 use crate::exit::*;
 use crate::ui::Ui;
 use crate::views::*;

@@ -1,8 +1,6 @@
 //! `iac force-unlock ID`.
 
 use crate::args::StateArgs;
-#[allow(unused_imports)]
-use crate::commands::*;
 use crate::exit::*;
 use crate::session::*;
 use crate::ui::ask;

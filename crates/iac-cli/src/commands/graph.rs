@@ -1,7 +1,5 @@
 //! `iac graph`: the dependency graph in DOT.
 
-#[allow(unused_imports)]
-use crate::commands::*;
 use crate::exit::*;
 use crate::session::*;
 use crate::ui::Ui;

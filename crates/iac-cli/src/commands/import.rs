@@ -1,8 +1,6 @@
 //! `iac import ADDRESS ID`.
 
 use crate::args::{StateArgs, VarArgs};
-#[allow(unused_imports)]
-use crate::commands::*;
 use crate::exit::*;
 use crate::session::*;
 use crate::ui::Ui;
@@ -36,8 +34,8 @@ pub(crate) fn cmd_import(
     match rt.block_on(engine().import_object(&loaded.module, &vars, &state, &addr, id)) {
         Ok(inst) => {
             state.resources.insert(addr.clone(), inst);
-            state.serial += 1;
-            backend.write(&state)?;
+            let serial = state.serial;
+            iac_state::commit(&*backend, serial, &mut state)?;
             println!(
                 "{addr}: Import prepared!\n\n{}",
                 ui.green("Import successful!")

@@ -1,8 +1,6 @@
 //! `iac init`: check the configuration, open (and migrate) the backend.
 
 use crate::args::StateArgs;
-#[allow(unused_imports)]
-use crate::commands::*;
 use crate::exit::*;
 use crate::session::*;
 use crate::ui::Ui;

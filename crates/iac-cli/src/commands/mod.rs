@@ -32,8 +32,6 @@ use validate::*;
 use crate::args::{Cli, Command, ProvidersCommand};
 use crate::ui::Ui;
 use anyhow::{Context, Result};
-use iac_engine::{Engine, Providers};
-use std::sync::Arc;
 
 pub fn run(cli: Cli) -> Result<u8> {
     if let Some(dir) = &cli.chdir {
@@ -137,30 +135,4 @@ pub fn run(cli: Cli) -> Result<u8> {
         } => cmd_providers(&ui, &state),
         Command::ForceUnlock { state, force, id } => cmd_force_unlock(&state, force, &id),
     }
-}
-
-pub fn engine() -> Engine {
-    let engine = Engine::new(Providers::new(vec![
-        Arc::new(iac_provider_builtin::BuiltinProvider::new()),
-        Arc::new(iac_provider_aws::AwsProvider::new()),
-    ]));
-    if trace_log() {
-        // Every graph after each pass that builds it.
-        engine.with_trace(|text| eprintln!("[trace] {text}"))
-    } else {
-        engine
-    }
-}
-
-/// `IAC_LOG=trace`: `debug`, and the graphs as they are built.
-pub(crate) fn trace_log() -> bool {
-    std::env::var("IAC_LOG").is_ok_and(|l| l.eq_ignore_ascii_case("trace"))
-}
-
-pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
 }

@@ -1,8 +1,6 @@
 //! `iac output`: root output values from state.
 
 use crate::args::StateArgs;
-#[allow(unused_imports)]
-use crate::commands::*;
 use crate::exit::*;
 use crate::session::*;
 use anyhow::{bail, Result};

@@ -1,8 +1,6 @@
 //! `iac plan`: and the planning every command that changes things shares.
 
 use crate::args::PlanArgs;
-#[allow(unused_imports)]
-use crate::commands::*;
 use crate::exit::*;
 use crate::session::*;
 use crate::ui::Ui;

@@ -1,8 +1,6 @@
 //! `iac providers` and `iac providers schema -json`.
 
 use crate::args::StateArgs;
-#[allow(unused_imports)]
-use crate::commands::*;
 use crate::exit::*;
 use crate::session::*;
 use crate::ui::Ui;

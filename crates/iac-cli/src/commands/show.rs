@@ -1,8 +1,7 @@
 //! `iac show`: the state or a saved plan.
 
 use crate::args::StateArgs;
-#[allow(unused_imports)]
-use crate::commands::*;
+use crate::commands::read_plan_file;
 use crate::exit::*;
 use crate::session::*;
 use crate::ui::Ui;

@@ -1,8 +1,6 @@
 //! `iac state list|show|mv|rm|pull|push`.
 
 use crate::args::StateCommand;
-#[allow(unused_imports)]
-use crate::commands::*;
 use crate::exit::*;
 use crate::session::*;
 use crate::views::*;
@@ -59,8 +57,8 @@ pub(crate) fn cmd_state(cmd: StateCommand) -> Result<u8> {
                 s.resources.remove(a);
                 println!("Removed {a}");
             }
-            s.serial += 1;
-            backend.write(&s)?;
+            let serial = s.serial;
+            iac_state::commit(&*backend, serial, &mut s)?;
             println!("Successfully removed {} resource instance(s).", gone.len());
             Ok(EXIT_OK)
         }
@@ -117,8 +115,8 @@ pub(crate) fn cmd_state(cmd: StateCommand) -> Result<u8> {
                     println!("Move \"{a}\" to \"{n}\"");
                 }
             }
-            s.serial += 1;
-            backend.write(&s)?;
+            let serial = s.serial;
+            iac_state::commit(&*backend, serial, &mut s)?;
             Ok(EXIT_OK)
         }
         StateCommand::Pull { state } => {

@@ -1,7 +1,5 @@
 //! `iac validate`: every error at once, without state or credentials.
 
-#[allow(unused_imports)]
-use crate::commands::*;
 use crate::exit::*;
 use crate::session::*;
 use crate::ui::Ui;

@@ -65,8 +65,7 @@ impl<'a> Recorder<'a> {
         if !self.dirty {
             return Ok(());
         }
-        self.working.serial = self.base.serial + 1;
-        self.backend.write(&self.working).map_err(|e| {
+        iac_state::commit(self.backend, self.base.serial, &mut self.working).map_err(|e| {
             let d = Diagnostic::error(
                 "E0602",
                 format!("Cannot write the final state snapshot: {e}"),
