@@ -8,7 +8,9 @@ mod local;
 mod lock;
 
 pub use crypto::{is_envelope, unseal, StateCipher, PASSPHRASE_ROUNDS};
-pub use document::{InstanceState, OutputState, ResourceObject, State, StateOp, STATE_VERSION};
+pub use document::{
+    InstanceState, OutputState, ReadError, ResourceObject, State, StateOp, STATE_VERSION,
+};
 pub use local::LocalBackend;
 pub use lock::{now_rfc3339, parse_rfc3339, LockGuard, LockInfo};
 

@@ -105,23 +105,19 @@ impl LocalBackend {
             self.cipher.as_ref(),
             &format!("the state file {}", self.path.display()),
         )?;
-        let text = String::from_utf8_lossy(&text);
-        let parse_err = |message: String| StateError::Parse {
-            path: self.path.display().to_string(),
-            message,
-        };
-        let json: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| parse_err(e.to_string()))?;
-        if let Some(v) = json.get("version").and_then(|v| v.as_u64()) {
-            if v > crate::STATE_VERSION {
-                return Err(StateError::TooNew {
+        State::from_json_bytes(&text)
+            .map(Some)
+            .map_err(|e| match e {
+                crate::ReadError::TooNew(found) => StateError::TooNew {
                     path: self.path.display().to_string(),
-                    found: v,
+                    found,
                     supported: crate::STATE_VERSION,
-                });
-            }
-        }
-        State::from_json(&json).map(Some).map_err(parse_err)
+                },
+                crate::ReadError::Invalid(message) => StateError::Parse {
+                    path: self.path.display().to_string(),
+                    message,
+                },
+            })
     }
 
     /// Replays the journal onto the snapshot it was written against. A torn last

@@ -129,4 +129,20 @@ fn loading_has_a_deadline() {
     let r = w.iac_env(&["validate"], &[("IAC_PARSE_TIMEOUT", "100ms")]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("took too long"), "{}", r.stderr);
+    // The message names the file and what in it is slow.
+    assert!(r.stderr.contains("main.tf took too long"), "{}", r.stderr);
+    assert!(r.stderr.contains("unary minus"), "{}", r.stderr);
+
+    // A file that is merely large is not blamed on unary minus.
+    let mut big = String::from("locals {\n");
+    for i in 0..100_000 {
+        big.push_str(&format!("  k{i} = \"v{i}\"\n"));
+    }
+    big.push_str("}\n");
+    let w = Work::new(&big);
+    let r = w.iac_env(&["validate"], &[("IAC_PARSE_TIMEOUT", "1ms")]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("main.tf took too long"), "{}", r.stderr);
+    assert!(r.stderr.contains("100002 lines"), "{}", r.stderr);
+    assert!(!r.stderr.contains("unary minus"), "{}", r.stderr);
 }

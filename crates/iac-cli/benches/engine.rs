@@ -2,6 +2,9 @@
 //! of four), timing validate, a fresh plan, apply, and a no-change plan, with the
 //! peak memory of each run. `cargo bench -p iac-cli --bench engine [-- N...]`.
 //! With `--terraform`, the same file is also run through `terraform` (if on PATH).
+//! With `--shapes [N]`, each shape of input (a map literal, a list literal, many
+//! attributes in one block, a chain of locals, many resources) is planned at N and
+//! 2N: a ratio near 2 is linear cost.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -64,11 +67,89 @@ fn row(tool: &str, n: usize, step: &str, (t, kib): (Duration, u64)) -> String {
     )
 }
 
+/// One configuration of a given shape and size, for the linear-cost check.
+fn shape(kind: &str, n: usize) -> String {
+    let mut s = String::with_capacity(n * 32);
+    match kind {
+        "map literal" => {
+            s.push_str("locals {\n  m = {\n");
+            for i in 0..n {
+                s.push_str(&format!("    k{i} = \"v{i}\"\n"));
+            }
+            s.push_str("  }\n}\noutput \"n\" {\n  value = length(local.m)\n}\n");
+        }
+        "list literal" => {
+            s.push_str("locals {\n  l = [\n");
+            for i in 0..n {
+                s.push_str(&format!("    \"v{i}\",\n"));
+            }
+            s.push_str("  ]\n}\noutput \"n\" {\n  value = length(local.l)\n}\n");
+        }
+        "attributes in one block" => {
+            s.push_str("locals {\n");
+            for i in 0..n {
+                s.push_str(&format!("  k{i} = \"v{i}\"\n"));
+            }
+            s.push_str("}\noutput \"n\" {\n  value = local.k0\n}\n");
+        }
+        "chain of locals" => {
+            s.push_str("locals {\n  c0 = 0\n");
+            for i in 1..n {
+                s.push_str(&format!("  c{i} = local.c{} + 1\n", i - 1));
+            }
+            s.push_str(&format!(
+                "}}\noutput \"n\" {{\n  value = local.c{}\n}}\n",
+                n - 1
+            ));
+        }
+        _ => s.push_str(&manifest(n)),
+    }
+    s
+}
+
+/// Every stage's cost follows its input: each shape at N and 2N, with the ratio.
+fn shapes(iac: &str, sizes: &[usize]) {
+    println!("| shape | N | plan | 2N | plan | ratio |\n|---|---|---|---|---|---|");
+    for kind in [
+        "map literal",
+        "list literal",
+        "attributes in one block",
+        "chain of locals",
+        "resources",
+    ] {
+        for &n in sizes {
+            let time = |n: usize| {
+                let dir = tempfile::tempdir().expect("tempdir");
+                std::fs::write(dir.path().join("main.tf"), shape(kind, n)).expect("write");
+                run(dir.path(), iac, &["plan", "-refresh=false"]).0
+            };
+            let (a, b) = (time(n), time(2 * n));
+            println!(
+                "| {kind} | {n} | {:.3} s | {} | {:.3} s | {:.1} |",
+                a.as_secs_f64(),
+                2 * n,
+                b.as_secs_f64(),
+                b.as_secs_f64() / a.as_secs_f64()
+            );
+        }
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
+    if args.iter().any(|a| a == "--shapes") {
+        let sizes: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
+        let sizes = if sizes.is_empty() {
+            vec![20_000]
+        } else {
+            sizes
+        };
+        shapes(env!("CARGO_BIN_EXE_iac"), &sizes);
+        return;
+    }
     let with_tf = args.iter().any(|a| a == "--terraform");
     let sizes: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
     let sizes = if sizes.is_empty() {

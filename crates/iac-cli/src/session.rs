@@ -59,10 +59,27 @@ pub(crate) fn load_config(ui: &Ui) -> Result<Result<Loaded, u8>> {
 }
 
 pub(crate) fn parse_too_long(dir: &Path) -> String {
+    let limit = parse_timeout().as_secs_f64();
+    let Some(file) = iac_config::parsing_now() else {
+        return format!(
+            "Error: Loading the configuration in {} took too long\n\nThe limit is {limit} s; IAC_PARSE_TIMEOUT sets it.",
+            dir.display()
+        );
+    };
+    let text = std::fs::read_to_string(&file).unwrap_or_default();
+    let lines = text.lines().count();
+    // The one shape known to make the HCL parser backtrack exponentially.
+    let unary = text.contains("---(") || text.contains("- -(") || text.contains("--(");
+    let why = if unary {
+        "It holds long runs of unary minus and parentheses (`2/2---(2/2---(...`), which the HCL\nparser backtracks on exponentially. Simplify that expression."
+    } else {
+        "Split the file, or simplify its largest expressions."
+    };
     format!(
-        "Error: Parsing the configuration in {} took too long\n\nA file holds an expression the HCL parser handles badly, such as long runs of unary minus\nand parentheses (`2/2---(2/2---(...`). Simplify it. (The limit is {} s; IAC_PARSE_TIMEOUT sets it.)",
-        dir.display(),
-        parse_timeout().as_secs_f64()
+        "Error: Parsing {} took too long\n\nThe file has {} lines ({} bytes) and did not parse within {limit} s. {why}\n(IAC_PARSE_TIMEOUT sets the limit.)",
+        file.display(),
+        lines,
+        text.len(),
     )
 }
 
@@ -456,4 +473,63 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")
+}
+
+/// Everything a command that works on the configuration and its state needs,
+/// loaded once: configuration, variables, backend, lock (unless read-only), state.
+pub(crate) struct Session {
+    pub(crate) loaded: Loaded,
+    pub(crate) vars: HashMap<String, Value>,
+    pub(crate) env: Option<String>,
+    pub(crate) backend: Box<dyn Backend>,
+    /// Held for the whole command; `None` for commands that only read.
+    pub(crate) _lock: Option<LockGuard>,
+    pub(crate) state: State,
+}
+
+impl Session {
+    /// Opens a session; `lock_for` names the operation that takes the lock, `None`
+    /// reads without it. `Ok(Err(code))`: the problem was reported, exit with `code`.
+    pub(crate) fn open(
+        ui: &Ui,
+        va: &VarArgs,
+        args: &StateArgs,
+        lock_for: Option<&str>,
+    ) -> Result<Result<Session, u8>> {
+        let mut loaded = match load_config(ui)? {
+            Ok(l) => l,
+            Err(c) => return Ok(Err(c)),
+        };
+        check_backend(&loaded, args)?;
+        let env = env_of(args);
+        let vars = match variables(ui, &mut loaded, va, env.as_deref())? {
+            Ok(v) => v,
+            Err(c) => return Ok(Err(c)),
+        };
+        let backend = open_backend(&loaded.dir, args, env.as_deref())?;
+        let lock = match lock_for {
+            Some(op) => Some(take_lock(&*backend, args, op)?),
+            None => None,
+        };
+        let state = read_state(&*backend)?;
+        Ok(Ok(Session {
+            loaded,
+            vars,
+            env,
+            backend,
+            _lock: lock,
+            state,
+        }))
+    }
+
+    pub(crate) fn workspace(&self) -> &str {
+        self.env.as_deref().unwrap_or("default")
+    }
+
+    /// Writes the session's state as the next version (the serial raised once).
+    pub(crate) fn commit(&mut self) -> Result<()> {
+        let serial = self.state.serial;
+        iac_state::commit(&*self.backend, serial, &mut self.state)?;
+        Ok(())
+    }
 }

@@ -194,6 +194,21 @@ const TOP_LEVEL: &[&str] = &[
     "iac",
 ];
 
+/// The file being parsed right now, if any: what a caller that gave up waiting
+/// can name (the parser is the one stage whose cost depends on its input's shape).
+static PARSING: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
+
+fn set_parsing(path: Option<&Path>) {
+    if let Ok(mut p) = PARSING.lock() {
+        *p = path.map(Path::to_path_buf);
+    }
+}
+
+/// The file whose parse is under way (see `load_module`).
+pub fn parsing_now() -> Option<PathBuf> {
+    PARSING.lock().ok().and_then(|p| p.clone())
+}
+
 /// Loads the module in `dir` and, recursively, the modules it calls.
 pub fn load_module(dir: &Path, sources: &mut SourceMap) -> (Module, Diagnostics) {
     let mut diags = Diagnostics::new();
@@ -299,7 +314,9 @@ fn load(dir: &Path, sources: &mut SourceMap, diags: &mut Diagnostics, depth: usi
             }
         };
         let id = sources.add(display_path(&path), text.as_str());
+        set_parsing(Some(&path));
         let parsed = iac_syntax::parse_file(id, &text);
+        set_parsing(None);
         diags.extend(Diagnostics(parsed.diagnostics));
         decode_body(&mut module, parsed.body, diags);
     }

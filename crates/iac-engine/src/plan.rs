@@ -462,43 +462,15 @@ impl<'a> Planner<'a> {
         (!keys.is_empty()).then_some(keys)
     }
 
+    /// Plans every instance of one resource or data block.
     async fn walk_resource(&mut self, path: &ModPath, key: &str, node: NodeIndex) {
         let m = self.ev.tree[path];
         let r = &m.resources[key];
         let addr = resource_addr(path, r);
         self.configured_resources.insert(addr.clone());
         let data = r.mode == Mode::Data;
-        let Some((provider, schema)) = self.engine.providers.for_type(&r.ty, data) else {
-            let kinds = self.engine.providers.type_names(data);
-            let help = match did_you_mean(&r.ty, kinds.iter().copied()) {
-                Some(s) => format!("did you mean \"{s}\"?"),
-                None => format!(
-                    "the {} types iac knows are: {}",
-                    if data { "data source" } else { "resource" },
-                    kinds.join(", ")
-                ),
-            };
-            self.ev.diags.push(
-                Diagnostic::error(
-                    "E0202",
-                    format!(
-                        "Unknown {} type \"{}\"",
-                        if data { "data source" } else { "resource" },
-                        r.ty
-                    ),
-                )
-                .with_span(r.type_span, "no provider offers this type")
-                .with_help(help),
-            );
-            self.ev
-                .values
-                .module(path)
-                .resources
-                .insert(key.to_string(), Value::Unknown);
-            // Keep its state objects: an unknown type must not plan deletions.
-            for a in self.prior.instances_of(&addr).map(|(a, _)| a) {
-                self.in_config.insert(a.clone());
-            }
+        let Some((kind, schema)) = self.engine.providers.for_type(&r.ty, data) else {
+            self.unknown_type(r, path, key, &addr);
             return;
         };
         let schema = schema.clone();
@@ -507,19 +479,16 @@ impl<'a> Planner<'a> {
             .bindings
             .of(path, key)
             .map(String::from)
-            .unwrap_or_else(|| provider.name().to_string());
+            .unwrap_or_else(|| kind.name().to_string());
         let provider = self
             .engine
             .providers
             .configuration(&binding)
-            .unwrap_or_else(|| provider.clone());
+            .unwrap_or_else(|| kind.clone());
         let targeted = self.targeted.as_ref().is_none_or(|t| t.contains(&node));
         if !targeted && !data {
-            let rep = Repetition::of(r);
-            self.resource_from_state(path, key, &addr, rep);
-            for a in self.prior.instances_of(&addr).map(|(a, _)| a) {
-                self.in_config.insert(a.clone());
-            }
+            self.resource_from_state(path, key, &addr, Repetition::of(r));
+            self.keep_in_state(&addr);
             return;
         }
         let scope = self.ev.values.scope(path);
@@ -529,105 +498,145 @@ impl<'a> Planner<'a> {
         drop(ctx);
         self.ev.diags.extend(d);
         let Some((rep, keys)) = expanded else {
-            self.ev
-                .values
-                .module(path)
-                .resources
-                .insert(key.to_string(), Value::Unknown);
-            for a in self.prior.instances_of(&addr).map(|(a, _)| a) {
-                self.in_config.insert(a.clone());
-            }
+            self.set_resource_value(path, key, Value::Unknown);
+            self.keep_in_state(&addr);
             return;
         };
         // Implicit moves when count is added to or removed from a single resource.
         if !data {
             self.implicit_move(&addr, rep);
         }
+        let rc = ResourceCtx {
+            r,
+            schema: &schema,
+            path,
+            module: m,
+            root_dir: &self.input.module.dir,
+            workspace: self.input.workspace,
+        };
         if keys.is_empty() {
-            let rc = ResourceCtx {
-                r,
-                schema: &schema,
-                path,
-                module: m,
-                root_dir: &self.input.module.dir,
-                workspace: self.input.workspace,
-            };
             let mut ds = Vec::new();
             check_without_instances(&rc, &self.ev.values, &mut ds);
             self.ev.diags.extend(Diagnostics(ds));
         }
         let deps = self.deps_of(node);
-        let mut instances: BTreeMap<InstanceKey, Value> = BTreeMap::new();
         let configured: HashSet<InstanceKey> = keys.iter().map(|(k, _)| k.clone()).collect();
         let only = self.targeted_keys(&addr);
+        let mut instances: BTreeMap<InstanceKey, Value> = BTreeMap::new();
         for (ik, each) in keys {
             let iaddr = addr.instance(ik.clone());
             self.in_config.insert(iaddr.clone());
-            if only.as_ref().is_some_and(|o| !o.contains(&ik)) {
+            let v = if only.as_ref().is_some_and(|o| !o.contains(&ik)) {
                 // Another instance of a targeted resource: left as it is in state.
-                if let Some(o) = self.prior.current(&iaddr) {
-                    instances.insert(ik, o.attributes.clone());
+                match self.prior.current(&iaddr) {
+                    Some(o) => o.attributes.clone(),
+                    None => continue,
                 }
-                continue;
-            }
-            let mut ds = Vec::new();
-            let rc = ResourceCtx {
-                r,
-                schema: &schema,
-                path,
-                module: m,
-                root_dir: &self.input.module.dir,
-                workspace: self.input.workspace,
+            } else {
+                let bound = (&*provider, binding.as_str());
+                self.plan_one(&rc, &iaddr, each.as_ref(), bound, &deps)
+                    .await
             };
-            let config = eval_instance(&rc, &self.ev.values, &ik, each.as_ref(), &mut ds);
-            let had_errors = ds.iter().any(|d| d.is_error());
-            self.ev.diags.extend(Diagnostics(ds));
-            if had_errors {
-                instances.insert(ik, Value::Unknown);
-                continue;
-            }
-            for pd in provider.validate_resource(&r.ty, &config) {
-                self.ev.diags.push(provider_diagnostic(
-                    &pd,
-                    &r.body,
-                    r.span,
-                    &iaddr.to_string(),
-                ));
-            }
-            if data {
-                let v = self
-                    .plan_data(&iaddr, &config, &schema, (&*provider, &binding), r, &deps)
-                    .await;
-                instances.insert(ik, v);
-                continue;
-            }
-            let v = self.plan_instance(&iaddr, config, &schema, (&*provider, &binding), r, &deps);
             instances.insert(ik, v);
         }
         if !data {
-            // Instances in state that the expansion no longer has.
-            let stale: Vec<InstanceAddr> = self
-                .prior
-                .instances_of(&addr)
-                .map(|(a, _)| a)
-                .filter(|a| !configured.contains(&a.key))
-                .filter(|a| only.as_ref().is_none_or(|o| o.contains(&a.key)))
-                .cloned()
-                .collect();
-            for a in stale {
-                let reason = match (&a.key, rep) {
-                    (InstanceKey::Int(_), Repetition::Count) => Reason::CountIndexOutOfRange,
-                    (InstanceKey::Str(_), Repetition::ForEach) => Reason::EachKeyNotInForEach,
-                    _ => Reason::WrongRepetition,
-                };
-                self.in_config.insert(a.clone());
-                if r.lifecycle.prevent_destroy {
-                    self.prevent_destroy_error(r, &a);
-                }
-                self.push_delete(&a, reason, deps.clone());
-            }
+            self.delete_stale(r, &addr, rep, &configured, only.as_ref(), &deps);
         }
-        let v = aggregate(rep, &instances);
+        self.set_resource_value(path, key, aggregate(rep, &instances));
+    }
+
+    /// Evaluates one instance's configuration and plans it (a data source: reads it).
+    async fn plan_one(
+        &mut self,
+        rc: &ResourceCtx<'_>,
+        iaddr: &InstanceAddr,
+        each: Option<&Value>,
+        (provider, binding): (&dyn iac_provider::Provider, &str),
+        deps: &[String],
+    ) -> Value {
+        let r = rc.r;
+        let mut ds = Vec::new();
+        let config = eval_instance(rc, &self.ev.values, &iaddr.key, each, &mut ds);
+        let had_errors = ds.iter().any(|d| d.is_error());
+        self.ev.diags.extend(Diagnostics(ds));
+        if had_errors {
+            return Value::Unknown;
+        }
+        for pd in provider.validate_resource(&r.ty, &config) {
+            self.ev.diags.push(provider_diagnostic(
+                &pd,
+                &r.body,
+                r.span,
+                &iaddr.to_string(),
+            ));
+        }
+        if r.mode == Mode::Data {
+            self.plan_data(iaddr, &config, rc.schema, (provider, binding), r, deps)
+                .await
+        } else {
+            self.plan_instance(iaddr, config, rc.schema, (provider, binding), r, deps)
+        }
+    }
+
+    /// Instances in state that the expansion no longer has are deleted.
+    fn delete_stale(
+        &mut self,
+        r: &Resource,
+        addr: &ResourceAddr,
+        rep: Repetition,
+        configured: &HashSet<InstanceKey>,
+        only: Option<&HashSet<InstanceKey>>,
+        deps: &[String],
+    ) {
+        let stale: Vec<InstanceAddr> = self
+            .prior
+            .instances_of(addr)
+            .map(|(a, _)| a)
+            .filter(|a| !configured.contains(&a.key))
+            .filter(|a| only.is_none_or(|o| o.contains(&a.key)))
+            .cloned()
+            .collect();
+        for a in stale {
+            let reason = match (&a.key, rep) {
+                (InstanceKey::Int(_), Repetition::Count) => Reason::CountIndexOutOfRange,
+                (InstanceKey::Str(_), Repetition::ForEach) => Reason::EachKeyNotInForEach,
+                _ => Reason::WrongRepetition,
+            };
+            self.in_config.insert(a.clone());
+            if r.lifecycle.prevent_destroy {
+                self.prevent_destroy_error(r, &a);
+            }
+            self.push_delete(&a, reason, deps.to_vec());
+        }
+    }
+
+    /// A block whose type no provider offers: an error, and its objects in state
+    /// are kept (an unknown type must not plan deletions).
+    fn unknown_type(&mut self, r: &Resource, path: &ModPath, key: &str, addr: &ResourceAddr) {
+        let data = r.mode == Mode::Data;
+        let what = if data { "data source" } else { "resource" };
+        let kinds = self.engine.providers.type_names(data);
+        let help = match did_you_mean(&r.ty, kinds.iter().copied()) {
+            Some(s) => format!("did you mean \"{s}\"?"),
+            None => format!("the {what} types iac knows are: {}", kinds.join(", ")),
+        };
+        self.ev.diags.push(
+            Diagnostic::error("E0202", format!("Unknown {what} type \"{}\"", r.ty))
+                .with_span(r.type_span, "no provider offers this type")
+                .with_help(help),
+        );
+        self.set_resource_value(path, key, Value::Unknown);
+        self.keep_in_state(addr);
+    }
+
+    /// The objects of a resource that is not planned in this run stay as they are.
+    fn keep_in_state(&mut self, addr: &ResourceAddr) {
+        for a in self.prior.instances_of(addr).map(|(a, _)| a) {
+            self.in_config.insert(a.clone());
+        }
+    }
+
+    fn set_resource_value(&mut self, path: &ModPath, key: &str, v: Value) {
         self.ev
             .values
             .module(path)

@@ -111,10 +111,13 @@ impl Lowerer {
             span: self.span(Some(range)),
             ..Body::default()
         };
+        // Names seen so far, for duplicates: a lookup table keeps a block of many
+        // attributes (a generated `locals`) linear.
+        let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for s in body.iter() {
             match s {
                 Structure::Attribute(a) => {
-                    if let Some(prev) = out.attributes.iter().find(|p| p.name == a.key.as_str()) {
+                    if let Some(prev) = seen.get(a.key.as_str()).map(|&i| &out.attributes[i]) {
                         diags.push(
                             Diagnostic::error(
                                 "E0102",
@@ -125,6 +128,7 @@ impl Lowerer {
                         );
                         continue;
                     }
+                    seen.insert(a.key.as_str(), out.attributes.len());
                     out.attributes.push(Attribute {
                         name: a.key.as_str().to_string(),
                         name_span: self.span(a.key.span()),

@@ -1,6 +1,8 @@
 //! Values to and from JSON, for state and plan files. Sensitive values are
 //! written as `{"$sensitive": "<fingerprint>"}` (or `null`), never in plaintext.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Number, Value as Json};
 
 use crate::{Fingerprinter, Value};
@@ -89,6 +91,75 @@ pub fn from_json(json: &Json) -> Value {
             }
             Value::Map(m.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
         }
+    }
+}
+
+/// A value read straight from JSON text, without an intermediate
+/// `serde_json::Value` tree (how state is loaded: most of a state file is
+/// attribute values). Reads `{"$sensitive": ...}` and `{"$unknown": true}` as
+/// [`from_json`] does.
+pub struct JsonValue(pub Value);
+
+impl<'de> serde::Deserialize<'de> for JsonValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<JsonValue, D::Error> {
+        d.deserialize_any(ValueVisitor).map(JsonValue)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+        Ok(Value::Number(n as f64))
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+        Ok(Value::Number(n as f64))
+    }
+    fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+        Ok(Value::Number(n))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.to_string()))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Value, E> {
+        Ok(Value::String(s))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(JsonValue(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::List(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut m = BTreeMap::new();
+        while let Some((k, JsonValue(v))) = map.next_entry::<String, JsonValue>()? {
+            m.insert(k, v);
+        }
+        if m.len() == 1 {
+            match m.iter().next() {
+                Some((k, Value::String(fp))) if k == SENSITIVE_KEY => {
+                    return Ok(Value::Redacted(fp.clone()))
+                }
+                Some((k, Value::Bool(true))) if k == UNKNOWN_KEY => return Ok(Value::Unknown),
+                _ => {}
+            }
+        }
+        Ok(Value::Map(m))
     }
 }
 

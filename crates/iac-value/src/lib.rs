@@ -10,7 +10,7 @@ mod types;
 use std::collections::BTreeMap;
 use std::fmt;
 
-pub use json::{from_json, to_json, JsonOptions};
+pub use json::{from_json, to_json, JsonOptions, JsonValue};
 pub use sensitive::{fingerprint, new_salt, Fingerprinter, Redaction};
 pub use types::{convert, Type};
 

@@ -116,18 +116,14 @@ impl<S: Store> Remote<S> {
             message,
         };
         let plain = iac_state::unseal(bytes, self.cipher.as_ref(), &self.store.describe())?;
-        let json: serde_json::Value =
-            serde_json::from_slice(&plain).map_err(|e| parse_err(e.to_string()))?;
-        if let Some(v) = json.get("version").and_then(|v| v.as_u64()) {
-            if v > iac_state::STATE_VERSION {
-                return Err(StateError::TooNew {
-                    path: self.store.describe(),
-                    found: v,
-                    supported: iac_state::STATE_VERSION,
-                });
-            }
-        }
-        State::from_json(&json).map_err(parse_err)
+        State::from_json_bytes(&plain).map_err(|e| match e {
+            iac_state::ReadError::TooNew(found) => StateError::TooNew {
+                path: self.store.describe(),
+                found,
+                supported: iac_state::STATE_VERSION,
+            },
+            iac_state::ReadError::Invalid(message) => parse_err(message),
+        })
     }
 
     fn put(&self, state: &State) -> Result<(), StateError> {

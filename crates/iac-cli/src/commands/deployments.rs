@@ -21,21 +21,19 @@ pub(crate) fn cmd_rollback(
     if addr.resource.ty != "deployment" {
         bail!("{address} is not a deployment; rollback moves a deployment's traffic back to its previous release");
     }
-    let mut loaded = match load_config(ui)? {
-        Ok(l) => l,
-        Err(c) => return Ok(c),
+    let session = match Session::open(ui, va, args, Some("rollback"))? {
+        Ok(s) => s,
+        Err(code) => return Ok(code),
     };
-    check_backend(&loaded, args)?;
-    let env = env_of(args);
-    let vars = match variables(ui, &mut loaded, va, env.as_deref())? {
-        Ok(v) => v,
-        Err(c) => return Ok(c),
-    };
-    let backend = open_backend(&loaded.dir, args, env.as_deref())?;
-    let _lock = take_lock(&*backend, args, "rollback")?;
-    let state = read_state(&*backend)?;
+    let Session {
+        loaded,
+        vars,
+        backend,
+        state,
+        ..
+    } = &session;
     let engine = engine();
-    let before = match engine.deployment_in_state(&state, &addr) {
+    let before = match engine.deployment_in_state(state, &addr) {
         Ok(d) => d,
         Err(d) => {
             ui.diagnostics(&d, &loaded.sources);
@@ -57,8 +55,16 @@ pub(crate) fn cmd_rollback(
         }
     }
     let rt = runtime()?;
-    let workspace = env.as_deref().unwrap_or("default");
-    match rt.block_on(engine.rollback(&loaded.module, &vars, &*backend, state, &addr, workspace)) {
+    let workspace = session.workspace();
+    let rolled = engine.rollback(
+        &loaded.module,
+        vars,
+        &**backend,
+        state.clone(),
+        &addr,
+        workspace,
+    );
+    match rt.block_on(rolled) {
         Ok(done) => {
             println!(
                 "{}",
@@ -78,20 +84,13 @@ pub(crate) fn cmd_rollback(
 }
 
 pub(crate) fn cmd_deployments(ui: &Ui, va: &VarArgs, args: &StateArgs, json: bool) -> Result<u8> {
-    let mut loaded = match load_config(ui)? {
-        Ok(l) => l,
-        Err(c) => return Ok(c),
+    let session = match Session::open(ui, va, args, None)? {
+        Ok(s) => s,
+        Err(code) => return Ok(code),
     };
-    check_backend(&loaded, args)?;
-    let env = env_of(args);
-    let vars = match variables(ui, &mut loaded, va, env.as_deref())? {
-        Ok(v) => v,
-        Err(c) => return Ok(c),
-    };
-    let backend = open_backend(&loaded.dir, args, env.as_deref())?;
-    let state = read_state(&*backend)?;
+    let (loaded, vars, state, env) = (&session.loaded, &session.vars, &session.state, &session.env);
     let rt = runtime()?;
-    let deployments = match rt.block_on(engine().deployments(&loaded.module, &vars, &state)) {
+    let deployments = match rt.block_on(engine().deployments(&loaded.module, vars, state)) {
         Ok(d) => d,
         Err(d) => {
             ui.diagnostics(&d, &loaded.sources);

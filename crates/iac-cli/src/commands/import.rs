@@ -17,25 +17,16 @@ pub(crate) fn cmd_import(
     let addr: InstanceAddr = address
         .parse()
         .map_err(|e| anyhow!("invalid address \"{address}\": {e}"))?;
-    let mut loaded = match load_config(ui)? {
-        Ok(l) => l,
-        Err(c) => return Ok(c),
+    let mut session = match Session::open(ui, va, args, Some("import"))? {
+        Ok(s) => s,
+        Err(code) => return Ok(code),
     };
-    let env = env_of(args);
-    check_backend(&loaded, args)?;
-    let vars = match variables(ui, &mut loaded, va, env.as_deref())? {
-        Ok(v) => v,
-        Err(c) => return Ok(c),
-    };
-    let backend = open_backend(&loaded.dir, args, env.as_deref())?;
-    let _lock = take_lock(&*backend, args, "import")?;
-    let mut state = read_state(&*backend)?;
     let rt = runtime()?;
-    match rt.block_on(engine().import_object(&loaded.module, &vars, &state, &addr, id)) {
+    let s = &session;
+    match rt.block_on(engine().import_object(&s.loaded.module, &s.vars, &s.state, &addr, id)) {
         Ok(inst) => {
-            state.resources.insert(addr.clone(), inst);
-            let serial = state.serial;
-            iac_state::commit(&*backend, serial, &mut state)?;
+            session.state.resources.insert(addr.clone(), inst);
+            session.commit()?;
             println!(
                 "{addr}: Import prepared!\n\n{}",
                 ui.green("Import successful!")
@@ -44,7 +35,7 @@ pub(crate) fn cmd_import(
             Ok(EXIT_OK)
         }
         Err(d) => {
-            ui.diagnostics(&d, &loaded.sources);
+            ui.diagnostics(&d, &session.loaded.sources);
             Ok(EXIT_ERROR)
         }
     }
