@@ -140,7 +140,7 @@ fn loading_has_a_deadline() {
     }
     big.push_str("}\n");
     let w = Work::new(&big);
-    let r = w.iac_env(&["validate"], &[("IAC_PARSE_TIMEOUT", "1ms")]);
+    let r = w.iac_env(&["validate"], &[("IAC_PARSE_TIMEOUT", "200ms")]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("main.tf took too long"), "{}", r.stderr);
     assert!(r.stderr.contains("100002 lines"), "{}", r.stderr);
