@@ -14,6 +14,7 @@ mod diagnostics;
 mod encryption;
 mod functions;
 mod lifecycle;
+mod provider_block;
 mod safety;
 mod saved_plans;
 mod schemas;

@@ -103,6 +103,10 @@ impl Provider for AwsProvider {
     }
 
     async fn configure(&self, config: &Value) -> Vec<AttrDiagnostic> {
+        let refused = util::unsupported_settings(config);
+        if !refused.is_empty() {
+            return refused;
+        }
         if let Ok(mut c) = self.config.lock() {
             *c = config.clone();
         }

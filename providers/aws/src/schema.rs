@@ -15,26 +15,66 @@ fn strings() -> AttrType {
     AttrType::List(Box::new(AttrType::String))
 }
 
+/// Services whose endpoint a provider block may set, by Terraform's names. iac has
+/// clients for ec2, elbv2 (also `elb`), rds and secretsmanager; the others are
+/// accepted so a configuration written for Terraform loads, and take effect when
+/// iac manages objects of that service.
+pub const ENDPOINT_SERVICES: &[&str] = &[
+    "acm",
+    "apigateway",
+    "autoscaling",
+    "cloudformation",
+    "cloudfront",
+    "cloudwatch",
+    "cloudwatchlogs",
+    "dynamodb",
+    "ec2",
+    "ecr",
+    "ecs",
+    "efs",
+    "eks",
+    "elasticache",
+    "elb",
+    "elbv2",
+    "events",
+    "firehose",
+    "iam",
+    "kinesis",
+    "kms",
+    "lambda",
+    "logs",
+    "rds",
+    "redshift",
+    "route53",
+    "s3",
+    "secretsmanager",
+    "ses",
+    "sns",
+    "sqs",
+    "ssm",
+    "sts",
+];
+
+/// Settings of Terraform's AWS provider that iac does not honour yet: accepted by
+/// the schema so that the error says so (and why), rather than "unsupported argument".
+pub const NOT_YET: &[(&str, &str)] = &[
+    ("assume_role", "iac has no STS client yet to assume a role; run iac with the role's credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)"),
+    ("default_tags", "tags are not yet merged into every resource; set `tags` on each resource"),
+    ("ignore_tags", "tags set outside iac are not yet filtered; use lifecycle { ignore_changes = [tags] }"),
+    ("allowed_account_ids", "iac does not read the account id yet (no STS client), so it cannot check it"),
+    ("forbidden_account_ids", "iac does not read the account id yet (no STS client), so it cannot check it"),
+];
+
 pub fn provider_schema() -> ProviderSchema {
-    let endpoints = Schema::new("Service endpoints, for example a local emulator.")
-        .attr(
-            "ec2",
-            Attribute::optional(AttrType::String, "EC2 endpoint URL."),
-        )
-        .attr(
-            "rds",
-            Attribute::optional(AttrType::String, "RDS endpoint URL."),
-        )
-        .attr(
-            "elb",
-            Attribute::optional(AttrType::String, "Elastic Load Balancing endpoint URL."),
-        )
-        .attr(
-            "secretsmanager",
-            Attribute::optional(AttrType::String, "Secrets Manager endpoint URL."),
+    let mut endpoints = Schema::new("Service endpoints, for example a local emulator.");
+    for svc in ENDPOINT_SERVICES {
+        endpoints = endpoints.attr(
+            svc,
+            Attribute::optional(AttrType::String, "Endpoint URL of the service."),
         );
-    let provider = Schema::new(
-        "AWS: region and endpoints; credentials come from the standard SDK configuration.",
+    }
+    let mut provider = Schema::new(
+        "AWS: region, credentials and endpoints; what the block leaves unset comes from the standard SDK configuration.",
     )
     .attr(
         "region",
@@ -47,6 +87,49 @@ pub fn provider_schema() -> ProviderSchema {
         "profile",
         Attribute::optional(AttrType::String, "Named profile (default: AWS_PROFILE)."),
     )
+    .attr(
+        "access_key",
+        Attribute::optional(AttrType::String, "Static access key id (wins over the environment and profiles)."),
+    )
+    .attr(
+        "secret_key",
+        Attribute::optional(AttrType::String, "Static secret access key.").sensitive(),
+    )
+    .attr(
+        "token",
+        Attribute::optional(AttrType::String, "Session token for temporary static credentials.").sensitive(),
+    )
+    .attr(
+        "max_retries",
+        Attribute::optional(
+            AttrType::Number,
+            "Retries of a throttled or failed call (default 7: 8 attempts).",
+        ),
+    )
+    .attr(
+        "skip_credentials_validation",
+        Attribute::optional(AttrType::Bool, "Accepted: iac never validates credentials through STS."),
+    )
+    .attr(
+        "skip_requesting_account_id",
+        Attribute::optional(AttrType::Bool, "Accepted: iac never requests the account id."),
+    )
+    .attr(
+        "skip_metadata_api_check",
+        Attribute::optional(AttrType::Bool, "Accepted: iac never asks the instance metadata service."),
+    )
+    .attr(
+        "skip_region_validation",
+        Attribute::optional(AttrType::Bool, "Accepted: iac does not check region names."),
+    )
+    .attr(
+        "allowed_account_ids",
+        Attribute::optional(AttrType::List(Box::new(AttrType::String)), "Not supported yet."),
+    )
+    .attr(
+        "forbidden_account_ids",
+        Attribute::optional(AttrType::List(Box::new(AttrType::String)), "Not supported yet."),
+    )
     .block(
         "endpoints",
         NestedBlock {
@@ -57,6 +140,50 @@ pub fn provider_schema() -> ProviderSchema {
             block: endpoints,
         },
     );
+    let free_form = |desc: &'static str| NestedBlock {
+        nesting: Nesting::List,
+        min_items: 0,
+        max_items: Some(1),
+        force_new: false,
+        block: Schema::new(desc)
+            .attr(
+                "role_arn",
+                Attribute::optional(AttrType::String, "Not supported yet."),
+            )
+            .attr(
+                "session_name",
+                Attribute::optional(AttrType::String, "Not supported yet."),
+            )
+            .attr(
+                "external_id",
+                Attribute::optional(AttrType::String, "Not supported yet."),
+            )
+            .attr(
+                "tags",
+                Attribute::optional(
+                    AttrType::Map(Box::new(AttrType::String)),
+                    "Not supported yet.",
+                ),
+            )
+            .attr(
+                "keys",
+                Attribute::optional(
+                    AttrType::List(Box::new(AttrType::String)),
+                    "Not supported yet.",
+                ),
+            )
+            .attr(
+                "key_prefixes",
+                Attribute::optional(
+                    AttrType::List(Box::new(AttrType::String)),
+                    "Not supported yet.",
+                ),
+            ),
+    };
+    provider = provider
+        .block("assume_role", free_form("Not supported yet."))
+        .block("default_tags", free_form("Not supported yet."))
+        .block("ignore_tags", free_form("Not supported yet."));
     let mut resources = BTreeMap::new();
     resources.insert(
         "aws_vpc".to_string(),

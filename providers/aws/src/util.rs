@@ -161,6 +161,24 @@ pub fn attr_err(attr: &str, summary: &str, detail: impl Into<String>) -> AttrDia
 
 const NO_CREDENTIALS: &str = "No AWS credentials were found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), or point iac at the local emulator with `scripts/moto.sh` (it prints the AWS_ENDPOINT_URL and test credentials to export).";
 
+/// A setting's plaintext (credentials in the block are marked sensitive).
+fn plain_setting(config: &Value, name: &str) -> Option<String> {
+    config.get_attr(name).unmarked().as_str().map(String::from)
+}
+
+/// Settings of Terraform's AWS provider that iac does not honour yet, if the block
+/// sets any: each an error that names it and says why.
+pub fn unsupported_settings(config: &Value) -> Vec<AttrDiagnostic> {
+    crate::schema::NOT_YET
+        .iter()
+        .filter(|(name, _)| {
+            let v = config.get_attr(name);
+            !v.is_null() && v.as_list().is_none_or(|l| !l.is_empty())
+        })
+        .map(|(name, why)| attr_err(name, &format!("`{name}` is not supported yet"), *why))
+        .collect()
+}
+
 /// Builds the SDK clients from the provider block and the environment.
 pub async fn build_clients(config: &Value) -> Result<Clients, String> {
     let region_cfg = s(config, "region");
@@ -188,18 +206,45 @@ pub async fn build_clients(config: &Value) -> Result<Clients, String> {
         .or(env_region)
         .or(profile_region)
         .unwrap_or_else(|| aws_config::Region::from_static("us-east-1"));
-    let credentials = CredentialsProviderChain::first_try(
+    // Static credentials in the block win, as in Terraform; then the environment, then the profile.
+    let static_keys = match (s(config, "access_key"), plain_setting(config, "secret_key")) {
+        (Some(id), Some(secret)) => Some(aws_credential_types::Credentials::new(
+            id,
+            secret,
+            plain_setting(config, "token"),
+            None,
+            "provider block",
+        )),
+        (None, None) => None,
+        _ => {
+            return Err(
+                "Set both access_key and secret_key in the provider block, or neither".to_string(),
+            )
+        }
+    };
+    let chain = CredentialsProviderChain::first_try(
         "environment",
         aws_config::environment::credentials::EnvironmentVariableCredentialsProvider::new(),
     )
     .or_else("profile", profile_credentials.build());
-    if credentials.provide_credentials().await.is_err() {
-        return Err(NO_CREDENTIALS.to_string());
-    }
+    let credentials = match static_keys {
+        Some(keys) => aws_credential_types::provider::SharedCredentialsProvider::new(keys),
+        None => {
+            if chain.provide_credentials().await.is_err() {
+                return Err(NO_CREDENTIALS.to_string());
+            }
+            aws_credential_types::provider::SharedCredentialsProvider::new(chain)
+        }
+    };
+    let attempts = config
+        .get_attr("max_retries")
+        .as_f64()
+        .map(|n| n.max(0.0) as u32 + 1)
+        .unwrap_or(8);
     let loader = aws_config::defaults(BehaviorVersion::latest())
         .region(region)
         .credentials_provider(credentials)
-        .retry_config(RetryConfig::standard().with_max_attempts(8));
+        .retry_config(RetryConfig::standard().with_max_attempts(attempts));
     let endpoints = config.get_attr("endpoints");
     let endpoints = match endpoints.as_list() {
         Some(l) => l.first().cloned().unwrap_or(Value::Null),
@@ -211,7 +256,7 @@ pub async fn build_clients(config: &Value) -> Result<Clients, String> {
         ec2 = ec2.endpoint_url(url);
     }
     let mut elb = aws_sdk_elasticloadbalancingv2::config::Builder::from(&sdk);
-    if let Some(url) = s(&endpoints, "elb") {
+    if let Some(url) = s(&endpoints, "elbv2").or_else(|| s(&endpoints, "elb")) {
         elb = elb.endpoint_url(url);
     }
     let mut rds = aws_sdk_rds::config::Builder::from(&sdk);
