@@ -104,3 +104,112 @@ fn settings_iac_cannot_honour_yet_are_refused_by_name() {
         r.stderr
     );
 }
+
+/// The same configuration scripts/terraform-golden.sh gives Terraform: a provider
+/// configuration per region, and its region and partition.
+fn regions_config(regions: &[&str]) -> String {
+    let mut s = String::new();
+    for r in regions {
+        let k = r.replace('-', "_");
+        s.push_str(&format!(
+            "provider \"aws\" {{\n  alias  = \"{k}\"\n  region = \"{r}\"\n}}\n\
+             data \"aws_region\" \"{k}\" {{\n  provider = aws.{k}\n}}\n\
+             data \"aws_partition\" \"{k}\" {{\n  provider = aws.{k}\n}}\n\
+             output \"{k}\" {{\n  value = join(\"\\t\", [data.aws_region.{k}.name, data.aws_region.{k}.description, data.aws_region.{k}.endpoint, data.aws_partition.{k}.partition, data.aws_partition.{k}.dns_suffix, data.aws_partition.{k}.reverse_dns_prefix])\n}}\n"
+        ));
+    }
+    s
+}
+
+#[test]
+fn region_and_partition_data_sources_say_what_terraform_says() {
+    let golden = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/it/testdata/terraform/regions.txt"),
+    )
+    .expect("golden file");
+    let regions: Vec<&str> = golden
+        .lines()
+        .filter_map(|l| l.split('\t').next())
+        .collect();
+    assert!(regions.len() > 30);
+    let m = Moto::start();
+    let w = Work::new(&regions_config(&regions));
+    let env = m.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    w.iac_env(&["apply", "-auto-approve"], &env).ok();
+    let r = w.iac_env(&["output", "-json"], &env).ok();
+    let outputs: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON outputs");
+    for line in golden.lines() {
+        let region = line.split('\t').next().unwrap_or_default();
+        let ours = outputs[region.replace('-', "_")]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert_eq!(ours, line, "{region}");
+    }
+    // A region iac does not know is an error on the data source, not a guess.
+    let w = Work::new("data \"aws_region\" \"x\" {\n  name = \"xx-nowhere-1\"\n}\n");
+    let r = w.iac_env(&["plan"], &env).code(1);
+    assert!(r.stderr.contains("no matching region found"), "{}", r.stderr);
+}
+
+const ALB: &str = r#"
+resource "aws_vpc" "v" {
+  cidr_block = "10.8.0.0/16"
+}
+
+data "aws_availability_zones" "az" {}
+
+resource "aws_subnet" "s" {
+  count             = 2
+  vpc_id            = aws_vpc.v.id
+  cidr_block        = cidrsubnet("10.8.0.0/16", 8, count.index)
+  availability_zone = data.aws_availability_zones.az.names[count.index]
+}
+
+resource "aws_alb" "web" {
+  name    = "web"
+  subnets = aws_subnet.s[*].id
+}
+
+resource "aws_alb_target_group" "web" {
+  name     = "web"
+  port     = 80
+  protocol = "HTTP"
+  vpc_id   = aws_vpc.v.id
+}
+
+resource "aws_alb_listener" "http" {
+  load_balancer_arn = aws_alb.web.arn
+  port              = 80
+  protocol          = "HTTP"
+
+  default_action {
+    type             = "forward"
+    target_group_arn = aws_alb_target_group.web.arn
+  }
+}
+"#;
+
+#[test]
+fn the_aws_alb_names_are_the_load_balancer_types() {
+    let m = Moto::start();
+    let w = Work::new(ALB);
+    let env = m.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    w.iac_env(&["apply", "-auto-approve"], &env).ok();
+    let arn = w.attrs("aws_alb.web")["arn"].as_str().unwrap().to_string();
+    let lbs = block(m.elb().describe_load_balancers().names("web").send()).unwrap();
+    assert_eq!(
+        lbs.load_balancers()[0].load_balancer_arn(),
+        Some(arn.as_str())
+    );
+    let listeners = block(m.elb().describe_listeners().load_balancer_arn(&arn).send()).unwrap();
+    assert_eq!(listeners.listeners()[0].port(), Some(80));
+    let r = w.iac_env(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    w.iac_env(&["destroy", "-auto-approve"], &env).ok();
+    let lbs = block(m.elb().describe_load_balancers().send()).unwrap();
+    assert!(lbs.load_balancers().is_empty());
+}

@@ -6,6 +6,7 @@ mod ec2;
 mod elb;
 mod net;
 mod rds;
+mod region;
 mod schema;
 mod secrets;
 mod sg;
@@ -117,12 +118,17 @@ impl Provider for AwsProvider {
     }
 
     fn validate_resource(&self, type_name: &str, config: &Value) -> Vec<AttrDiagnostic> {
+        let type_name = schema::canonical(type_name);
         let mut out = ec2::validate(type_name, config);
         out.extend(elb::validate(type_name, config));
         out
     }
 
     fn plan_resource(&self, req: PlanRequest<'_>) -> PlanResponse {
+        let req = PlanRequest {
+            type_name: schema::canonical(req.type_name),
+            ..req
+        };
         let Some(schema) = self.schema.resources.get(req.type_name) else {
             return PlanResponse {
                 planned: Value::Null,
@@ -193,7 +199,7 @@ impl Provider for AwsProvider {
         prior: &Value,
     ) -> Result<Value, Vec<AttrDiagnostic>> {
         let clients = self.clients().await.map_err(|d| vec![d])?;
-        match (type_name, action) {
+        match (schema::canonical(type_name), action) {
             ("deployment", "rollback") => deploy::rollback(&clients, prior).await,
             ("deployment", "status") => deploy::status(&clients, prior).await,
             _ => Err(vec![AttrDiagnostic::error(
@@ -205,11 +211,15 @@ impl Provider for AwsProvider {
     }
 
     fn check_delete(&self, type_name: &str, prior: &Value) -> Vec<AttrDiagnostic> {
-        rds::check_delete(type_name, prior)
+        rds::check_delete(schema::canonical(type_name), prior)
     }
 
     async fn apply_resource(&self, req: ApplyRequest<'_>) -> ApplyResult {
         let clients = self.clients().await.map_err(|d| vec![d])?;
+        let req = ApplyRequest {
+            type_name: schema::canonical(req.type_name),
+            ..req
+        };
         match Service::of(req.type_name) {
             Service::Rds => rds::apply(&clients, req).await,
             Service::Deploy => {
@@ -226,6 +236,7 @@ impl Provider for AwsProvider {
         type_name: &str,
         current: &[Value],
     ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
+        let type_name = schema::canonical(type_name);
         match self.clients().await {
             Ok(c) => match Service::of(type_name) {
                 Service::Rds => rds::read(&c, type_name, current).await,
@@ -250,6 +261,15 @@ impl Provider for AwsProvider {
         config: &Value,
     ) -> Result<Value, Vec<AttrDiagnostic>> {
         let clients = self.clients().await.map_err(|d| vec![d])?;
+        if matches!(type_name, "aws_region" | "aws_partition") {
+            let region = clients
+                .ec2
+                .config()
+                .region()
+                .map(|r| r.as_ref().to_string())
+                .unwrap_or_default();
+            return region::read_data(type_name, &region, config);
+        }
         match Service::of(type_name) {
             Service::Secrets => secrets::read_data(&clients, type_name, config).await,
             _ => ec2::read_data(&clients, type_name, config).await,

@@ -65,6 +65,24 @@ pub const NOT_YET: &[(&str, &str)] = &[
     ("forbidden_account_ids", "iac does not read the account id yet (no STS client), so it cannot check it"),
 ];
 
+/// Resource types Terraform knows by two names: the alias and the type it stands for.
+pub const ALIASES: &[(&str, &str)] = &[
+    ("aws_alb", "aws_lb"),
+    ("aws_alb_listener", "aws_lb_listener"),
+    ("aws_alb_listener_rule", "aws_lb_listener_rule"),
+    ("aws_alb_target_group", "aws_lb_target_group"),
+    ("aws_alb_target_group_attachment", "aws_lb_target_group_attachment"),
+];
+
+/// The type an alias stands for (itself if it is none).
+pub fn canonical(type_name: &str) -> &str {
+    ALIASES
+        .iter()
+        .find(|(a, _)| *a == type_name)
+        .map(|(_, of)| *of)
+        .unwrap_or(type_name)
+}
+
 pub fn provider_schema() -> ProviderSchema {
     let mut endpoints = Schema::new("Service endpoints, for example a local emulator.");
     for svc in ENDPOINT_SERVICES {
@@ -511,6 +529,28 @@ pub fn provider_schema() -> ProviderSchema {
     );
     let mut data_sources = BTreeMap::new();
     data_sources.insert(
+        "aws_region".to_string(),
+        Schema::new("The provider's region, or a named one; computed without a call.")
+            .attr(
+                "name",
+                Attribute::optional_computed(AttrType::String, "Region name (default: the provider's)."),
+            )
+            .attr(
+                "endpoint",
+                Attribute::optional_computed(AttrType::String, "EC2 endpoint of the region."),
+            )
+            .attr("description", Attribute::computed(AttrType::String, "AWS's description, such as Europe (Ireland)."))
+            .attr("id", Attribute::computed(AttrType::String, "The region name.")),
+    );
+    data_sources.insert(
+        "aws_partition".to_string(),
+        Schema::new("The partition of the provider's region; computed without a call.")
+            .attr("partition", Attribute::computed(AttrType::String, "aws, aws-cn or aws-us-gov."))
+            .attr("id", Attribute::computed(AttrType::String, "The partition."))
+            .attr("dns_suffix", Attribute::computed(AttrType::String, "amazonaws.com or amazonaws.com.cn."))
+            .attr("reverse_dns_prefix", Attribute::computed(AttrType::String, "com.amazonaws or cn.com.amazonaws.")),
+    );
+    data_sources.insert(
         "aws_availability_zones".to_string(),
         Schema::new("The availability zones of the region.")
             .attr(
@@ -659,6 +699,12 @@ pub fn provider_schema() -> ProviderSchema {
     databases_and_secrets(&mut resources, &mut data_sources);
     load_balancers(&mut resources);
     resources.insert("deployment".to_string(), crate::deploy::schema());
+    // Terraform's older names of the load balancer types, still common in real code.
+    for (alias, of) in ALIASES {
+        if let Some(schema) = resources.get(*of).cloned() {
+            resources.insert(alias.to_string(), schema);
+        }
+    }
     ProviderSchema {
         provider,
         resources,

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Regenerates what the real Terraform (with the hashicorp/aws provider from a
+# filesystem mirror) says, for tests that compare iac with it. Needs `terraform`
+# and the provider mirror; CI never runs this: it reads the committed files.
+#   scripts/terraform-golden.sh [MIRROR_DIR]   (default: the folder above registry.terraform.io under /opt)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+mirror="${1:-$(dirname "$(dirname "$(dirname "$(find / -xdev -maxdepth 6 -type d -path '*registry.terraform.io/hashicorp/aws' 2>/dev/null | head -1)")")")}"
+out="$root/tests/it/testdata/terraform"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"; [ -n "${MOTO_PID:-}" ] && kill "$MOTO_PID" 2>/dev/null || true' EXIT
+eval "$("$root/scripts/moto.sh")"
+printf 'provider_installation {\n  filesystem_mirror {\n    path = "%s"\n  }\n}\n' "$mirror" > "$work/tf.rc"
+export TF_CLI_CONFIG_FILE="$work/tf.rc"
+regions="af-south-1 ap-east-1 ap-northeast-1 ap-northeast-2 ap-northeast-3 ap-south-1 ap-south-2 ap-southeast-1 ap-southeast-2 ap-southeast-3 ap-southeast-4 ap-southeast-5 ap-southeast-7 ca-central-1 ca-west-1 cn-north-1 cn-northwest-1 eu-central-1 eu-central-2 eu-north-1 eu-south-1 eu-south-2 eu-west-1 eu-west-2 eu-west-3 il-central-1 me-central-1 me-south-1 mx-central-1 sa-east-1 us-east-1 us-east-2 us-gov-east-1 us-gov-west-1 us-west-1 us-west-2"
+{
+  printf 'terraform {\n  required_providers {\n    aws = { source = "hashicorp/aws", version = "5.100.0" }\n  }\n}\n'
+  for p in $regions; do
+    k="${p//-/_}"
+    printf 'provider "aws" {\n  alias = "%s"\n  region = "%s"\n  access_key = "test"\n  secret_key = "test"\n  skip_credentials_validation = true\n  skip_requesting_account_id = true\n  skip_metadata_api_check = true\n  skip_region_validation = true\n}\n' "$k" "$p"
+    printf 'data "aws_region" "%s" {\n  provider = aws.%s\n}\ndata "aws_partition" "%s" {\n  provider = aws.%s\n}\n' "$k" "$k" "$k" "$k"
+    printf 'output "%s" {\n  value = join("\\t", [data.aws_region.%s.name, data.aws_region.%s.description, data.aws_region.%s.endpoint, data.aws_partition.%s.partition, data.aws_partition.%s.dns_suffix, data.aws_partition.%s.reverse_dns_prefix])\n}\n' "$k" "$k" "$k" "$k" "$k" "$k" "$k"
+  done
+} > "$work/main.tf"
+(cd "$work" && terraform init -input=false >/dev/null && terraform apply -auto-approve -input=false >/dev/null && terraform output -json) \
+  | python3 -c 'import json,sys; d=json.load(sys.stdin); print("\n".join(v["value"] for _,v in sorted(d.items())))' > "$out/regions.txt"
+echo "wrote $out/regions.txt" >&2
