@@ -151,7 +151,11 @@ fn region_and_partition_data_sources_say_what_terraform_says() {
     // A region iac does not know is an error on the data source, not a guess.
     let w = Work::new("data \"aws_region\" \"x\" {\n  name = \"xx-nowhere-1\"\n}\n");
     let r = w.iac_env(&["plan"], &env).code(1);
-    assert!(r.stderr.contains("no matching region found"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no matching region found"),
+        "{}",
+        r.stderr
+    );
 }
 
 const ALB: &str = r#"

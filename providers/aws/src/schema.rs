@@ -71,7 +71,10 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("aws_alb_listener", "aws_lb_listener"),
     ("aws_alb_listener_rule", "aws_lb_listener_rule"),
     ("aws_alb_target_group", "aws_lb_target_group"),
-    ("aws_alb_target_group_attachment", "aws_lb_target_group_attachment"),
+    (
+        "aws_alb_target_group_attachment",
+        "aws_lb_target_group_attachment",
+    ),
 ];
 
 /// The type an alias stands for (itself if it is none).
@@ -533,22 +536,46 @@ pub fn provider_schema() -> ProviderSchema {
         Schema::new("The provider's region, or a named one; computed without a call.")
             .attr(
                 "name",
-                Attribute::optional_computed(AttrType::String, "Region name (default: the provider's)."),
+                Attribute::optional_computed(
+                    AttrType::String,
+                    "Region name (default: the provider's).",
+                ),
             )
             .attr(
                 "endpoint",
                 Attribute::optional_computed(AttrType::String, "EC2 endpoint of the region."),
             )
-            .attr("description", Attribute::computed(AttrType::String, "AWS's description, such as Europe (Ireland)."))
-            .attr("id", Attribute::computed(AttrType::String, "The region name.")),
+            .attr(
+                "description",
+                Attribute::computed(
+                    AttrType::String,
+                    "AWS's description, such as Europe (Ireland).",
+                ),
+            )
+            .attr(
+                "id",
+                Attribute::computed(AttrType::String, "The region name."),
+            ),
     );
     data_sources.insert(
         "aws_partition".to_string(),
         Schema::new("The partition of the provider's region; computed without a call.")
-            .attr("partition", Attribute::computed(AttrType::String, "aws, aws-cn or aws-us-gov."))
-            .attr("id", Attribute::computed(AttrType::String, "The partition."))
-            .attr("dns_suffix", Attribute::computed(AttrType::String, "amazonaws.com or amazonaws.com.cn."))
-            .attr("reverse_dns_prefix", Attribute::computed(AttrType::String, "com.amazonaws or cn.com.amazonaws.")),
+            .attr(
+                "partition",
+                Attribute::computed(AttrType::String, "aws, aws-cn or aws-us-gov."),
+            )
+            .attr(
+                "id",
+                Attribute::computed(AttrType::String, "The partition."),
+            )
+            .attr(
+                "dns_suffix",
+                Attribute::computed(AttrType::String, "amazonaws.com or amazonaws.com.cn."),
+            )
+            .attr(
+                "reverse_dns_prefix",
+                Attribute::computed(AttrType::String, "com.amazonaws or cn.com.amazonaws."),
+            ),
     );
     data_sources.insert(
         "aws_availability_zones".to_string(),

@@ -594,4 +594,6 @@ create_from_nothing,
     unknown_resource_type,
     unsupported_argument_in_a_block_without_instances,
     provider_of_an_object_is_kept,
+    module_providers_map,
+    orphan_of_a_removed_configuration,
 }

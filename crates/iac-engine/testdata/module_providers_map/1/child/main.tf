@@ -1,0 +1,5 @@
+variable "label" {}
+
+resource "test_thing" "in_child" {
+  name = var.label
+}

@@ -1,0 +1,1 @@
+# Both the resource and its provider configuration are gone.
