@@ -650,6 +650,14 @@ impl<'a> Planner<'a> {
             Repetition::Single => (InstanceKey::Int(0), InstanceKey::None),
             Repetition::ForEach => return,
         };
+        // One range scan of the resource's instances: most resources have none to move.
+        let movable = {
+            let mut keys = self.prior.instances_of(addr).map(|(a, _)| &a.key);
+            matches!((keys.next(), keys.next()), (Some(only), None) if *only == from)
+        };
+        if !movable {
+            return;
+        }
         let from_a = addr.instance(from);
         let to_a = addr.instance(to);
         if self.prior.resources.contains_key(&from_a) && !self.prior.resources.contains_key(&to_a) {
@@ -812,13 +820,9 @@ impl<'a> Planner<'a> {
         r: &Resource,
         deps: &[String],
     ) -> Value {
-        let prior_obj = self.prior.current(addr).cloned();
-        if let Some(held) = self
-            .prior
-            .resources
-            .get(addr)
-            .filter(|i| i.current.is_some() && i.provider != binding)
-        {
+        let held = self.prior.resources.get(addr);
+        let prior_obj = held.and_then(|i| i.current.clone());
+        if let Some(held) = held.filter(|i| i.current.is_some() && i.provider != binding) {
             // An object lives where the configuration that made it put it (a region,
             // an account): it does not move because the block names another one.
             let span = r.provider.as_ref().map(|p| p.span).unwrap_or(r.span);
@@ -1180,7 +1184,8 @@ pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -
         drift.retain(|d| relevant_drift(&p, d));
     }
     let mut changes = p.changes;
-    changes.sort_by(|a, b| (&a.addr, &a.deposed).cmp(&(&b.addr, &b.deposed)));
+    // (address, deposed key) is unique: an unstable sort is as deterministic, and cheaper.
+    changes.sort_unstable_by(|a, b| (&a.addr, &a.deposed).cmp(&(&b.addr, &b.deposed)));
     let plan = Plan {
         mode: input.mode,
         changes,
