@@ -188,7 +188,11 @@ impl<'a> EvalContext<'a> {
                 expand_final,
             } => self.call(name, args, *expand_final, expr.span),
             ExprKind::Unary(op, e) => {
-                let (v, marked) = self.eval(e)?.unmark();
+                let v = self.eval(e)?;
+                if let Some(d) = self.derived_or_unknown("unary", &[&v]) {
+                    return Ok(d);
+                }
+                let (v, marked) = v.unmark();
                 let out = match (op, v) {
                     (_, Value::Unknown) => Value::Unknown,
                     (UnaryOp::Neg, Value::Number(n)) => Value::Number(-n),
@@ -200,7 +204,16 @@ impl<'a> EvalContext<'a> {
             }
             ExprKind::Binary(op, a, b) => self.binary(*op, a, b),
             ExprKind::Conditional(c, t, f) => {
-                let (cv, marked) = self.eval(c)?.unmark();
+                let cv = self.eval(c)?;
+                if matches!(cv.unmarked(), Value::Redacted(_)) {
+                    // Which side is chosen depends on a secret iac does not hold: the
+                    // result is a derivation of the condition and both sides.
+                    let (tv, fv) = (self.eval(t)?, self.eval(f)?);
+                    return Ok(self
+                        .derived_or_unknown("conditional", &[&cv, &tv, &fv])
+                        .unwrap_or(Value::Unknown));
+                }
+                let (cv, marked) = cv.unmark();
                 match cv {
                     Value::Unknown => Ok(Value::Unknown),
                     Value::Bool(true) => Ok(self.eval(t)?.mark_if(marked)),
@@ -570,6 +583,20 @@ impl<'a> EvalContext<'a> {
         Ok(v)
     }
 
+    /// An operation on operands of which one holds a secret iac does not hold:
+    /// its derivation, or unknown where there is no fingerprinter. `None` when no
+    /// operand holds such a secret.
+    fn derived_or_unknown(&self, op: &str, operands: &[&Value]) -> Option<Value> {
+        if !operands.iter().any(|v| v.contains_redacted()) {
+            return None;
+        }
+        let args: Vec<Value> = operands.iter().map(|v| (*v).clone()).collect();
+        Some(match self.ns.fingerprinter() {
+            Some(fp) => fp.derive(op, &args),
+            None => Value::Unknown.mark_if(true),
+        })
+    }
+
     /// A part of a secret whose plaintext is not held (`jsondecode(secret).password`):
     /// a derivation, so a later plan still recognises it unchanged.
     fn derived(&self, op: &str, operands: &[&Value]) -> Option<Value> {
@@ -582,9 +609,19 @@ impl<'a> EvalContext<'a> {
     }
 
     fn binary(&mut self, op: BinaryOp, a: &Expr, b: &Expr) -> Result<Value, Diagnostic> {
-        let (x, mx) = self.eval(a)?.unmark();
+        let x = self.eval(a)?;
         // Short-circuit logic like HCL: both sides are still evaluated for errors.
-        let (y, my) = self.eval(b)?.unmark();
+        let y = self.eval(b)?;
+        // A comparison or arithmetic on a secret iac does not hold is not decided
+        // on its fingerprint: it is a derivation (or unknown, without a fingerprinter).
+        if x.contains_redacted() || y.contains_redacted() {
+            let name = format!("{op:?}");
+            return Ok(self
+                .derived_or_unknown(&name, &[&x, &y])
+                .unwrap_or_else(|| Value::Unknown.mark_if(true)));
+        }
+        let (x, mx) = x.unmark();
+        let (y, my) = y.unmark();
         let marked = mx || my;
         let out = match op {
             BinaryOp::Eq | BinaryOp::NotEq => {

@@ -596,4 +596,5 @@ create_from_nothing,
     provider_of_an_object_is_kept,
     module_providers_map,
     orphan_of_a_removed_configuration,
+    operations_on_a_generated_secret,
 }
