@@ -13,6 +13,7 @@ use iac_state::State;
 use iac_value::addr::{InstanceAddr, InstanceKey, ResourceAddr, ResourceMode};
 use iac_value::{Fingerprinter, Path, PathStep, Value};
 use petgraph::graph::NodeIndex;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::decode::{eval_body, provider_diagnostic};
 use crate::evaluate::{EvalInput, Evaluator};
@@ -146,16 +147,16 @@ pub(crate) struct Planner<'a> {
     pub fp: std::sync::Arc<Fingerprinter>,
     pub changes: Vec<ResourceChange>,
     pub moved: BTreeMap<InstanceAddr, InstanceAddr>,
-    pub in_config: HashSet<InstanceAddr>,
-    pub configured_resources: HashSet<ResourceAddr>,
+    pub in_config: FxHashSet<InstanceAddr>,
+    pub configured_resources: FxHashSet<ResourceAddr>,
     /// Resources (by address) with a planned change: data sources that depend on them are read at apply.
-    pub pending: HashSet<String>,
+    pub pending: FxHashSet<String>,
     /// Data sources read while planning.
     pub data: BTreeMap<InstanceAddr, Value>,
     /// Objects adopted by `import` blocks in this plan, with their ids.
     pub imported: HashMap<InstanceAddr, String>,
     /// Index in `changes` of each planned instance (for replace_triggered_by).
-    pub actions: HashMap<InstanceAddr, usize>,
+    pub actions: FxHashMap<InstanceAddr, usize>,
     pub targeted: Option<HashSet<NodeIndex>>,
     pub validate_only: bool,
     /// Which provider configuration serves each resource block.
@@ -954,7 +955,7 @@ impl<'a> Planner<'a> {
             provider: binding.to_string(),
             action,
             reason,
-            before: prior_val.cloned(),
+            before: prior_obj.map(|o| o.attributes),
             after: Some(planned.clone()),
             requires_replace,
             dependencies: deps.to_vec(),
@@ -1074,6 +1075,7 @@ pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -
     }
     let moved = crate::moved::apply_moves(&tree, &mut prior, &mut diags);
     let fp = std::sync::Arc::new(prior.fingerprinter());
+    let instances = prior.resources.len();
     let mut ev = Evaluator::new(
         EvalInput {
             module: input.module,
@@ -1092,10 +1094,11 @@ pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -
         fp,
         changes: Vec::new(),
         moved,
-        in_config: HashSet::new(),
-        configured_resources: HashSet::new(),
-        actions: HashMap::new(),
-        pending: HashSet::new(),
+        // Sized for every object in state, so they do not grow by rehashing.
+        in_config: FxHashSet::with_capacity_and_hasher(instances, Default::default()),
+        configured_resources: FxHashSet::default(),
+        actions: FxHashMap::with_capacity_and_hasher(instances, Default::default()),
+        pending: FxHashSet::default(),
         data: BTreeMap::new(),
         imported: HashMap::new(),
         targeted: None,

@@ -527,6 +527,11 @@ impl Provider for BuiltinProvider {
         Ok(Some(new))
     }
 
+    /// Only a `local_file` exists outside state; the others are what state says.
+    fn has_remote_objects(&self, type_name: &str) -> bool {
+        type_name == "local_file"
+    }
+
     async fn read_resources(
         &self,
         type_name: &str,
