@@ -1,6 +1,8 @@
 //! The provider interface and schema types. No SDK here: providers get values
 //! and return values, with problems reported by attribute path (the engine adds spans).
 
+pub mod kit;
+
 use std::collections::BTreeMap;
 
 use iac_value::{Path, PathStep, Value};
