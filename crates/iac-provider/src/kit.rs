@@ -88,7 +88,12 @@ pub trait ResourceType<C: Send + Sync>: Send + Sync {
     }
 
     /// By default there is nothing to delete outside state.
-    async fn delete(&self, _ctx: &C, _prior: &Value) -> Result<(), Vec<AttrDiagnostic>> {
+    async fn delete(
+        &self,
+        _ctx: &C,
+        _prior: &Value,
+        _req: &ApplyRequest<'_>,
+    ) -> Result<(), Vec<AttrDiagnostic>> {
         Ok(())
     }
 
@@ -196,7 +201,7 @@ impl<C: Send + Sync> Registry<C> {
         match (req.prior, req.planned) {
             (None, Some(planned)) => t.create(ctx, planned, &req).await,
             (Some(prior), Some(planned)) => t.update(ctx, prior, planned, &req).await,
-            (Some(prior), None) => t.delete(ctx, prior).await.map(|_| None),
+            (Some(prior), None) => t.delete(ctx, prior, &req).await.map(|_| None),
             (None, None) => Ok(None),
         }
     }

@@ -4,6 +4,7 @@
 mod deploy;
 mod ec2;
 mod elb;
+mod kit;
 mod net;
 mod rds;
 mod region;
@@ -14,9 +15,9 @@ mod util;
 
 use std::sync::Arc;
 
+use iac_provider::kit::Registry;
 use iac_provider::{
-    proposed_new, ApplyRequest, ApplyResult, AttrDiagnostic, PlanRequest, PlanResponse, Provider,
-    ProviderSchema,
+    ApplyRequest, ApplyResult, AttrDiagnostic, PlanRequest, PlanResponse, Provider, ProviderSchema,
 };
 use iac_value::Value;
 use tokio::sync::OnceCell;
@@ -29,33 +30,8 @@ pub(crate) struct Clients {
     pub secrets: aws_sdk_secretsmanager::Client,
 }
 
-/// Which AWS service a type belongs to.
-enum Service {
-    Deploy,
-    Ec2,
-    Elb,
-    Rds,
-    Secrets,
-}
-
-impl Service {
-    fn of(type_name: &str) -> Service {
-        if type_name == "deployment" {
-            Service::Deploy
-        } else if type_name.starts_with("aws_lb") {
-            Service::Elb
-        } else if type_name.starts_with("aws_db_") {
-            Service::Rds
-        } else if type_name.starts_with("aws_secretsmanager_") {
-            Service::Secrets
-        } else {
-            Service::Ec2
-        }
-    }
-}
-
 pub struct AwsProvider {
-    schema: ProviderSchema,
+    types: Registry<Clients>,
     config: std::sync::Mutex<Value>,
     clients: OnceCell<Result<Arc<Clients>, String>>,
 }
@@ -69,7 +45,7 @@ impl Default for AwsProvider {
 impl AwsProvider {
     pub fn new() -> AwsProvider {
         AwsProvider {
-            schema: schema::provider_schema(),
+            types: kit::registry(),
             config: std::sync::Mutex::new(Value::Null),
             clients: OnceCell::new(),
         }
@@ -96,7 +72,7 @@ impl Provider for AwsProvider {
     }
 
     fn schema(&self) -> &ProviderSchema {
-        &self.schema
+        self.types.schema()
     }
 
     fn new_instance(&self) -> Option<Arc<dyn Provider>> {
@@ -118,78 +94,11 @@ impl Provider for AwsProvider {
     }
 
     fn validate_resource(&self, type_name: &str, config: &Value) -> Vec<AttrDiagnostic> {
-        let type_name = schema::canonical(type_name);
-        let mut out = ec2::validate(type_name, config);
-        out.extend(elb::validate(type_name, config));
-        out
+        self.types.validate(type_name, config)
     }
 
     fn plan_resource(&self, req: PlanRequest<'_>) -> PlanResponse {
-        let req = PlanRequest {
-            type_name: schema::canonical(req.type_name),
-            ..req
-        };
-        let Some(schema) = self.schema.resources.get(req.type_name) else {
-            return PlanResponse {
-                planned: Value::Null,
-                requires_replace: Vec::new(),
-                diagnostics: vec![AttrDiagnostic::error(
-                    Vec::new(),
-                    "Unknown resource type",
-                    req.type_name.to_string(),
-                )],
-                notes: Vec::new(),
-            };
-        };
-        let mut planned = proposed_new(schema, req.prior, req.config);
-        if req.type_name == "deployment" {
-            deploy::normalize(&mut planned);
-        }
-        ec2::adjust_plan_sg(req.type_name, req.prior, req.config, &mut planned);
-        let eq = |a: &Value, b: &Value| util::same(a, b);
-        let mut requires_replace = match req.prior {
-            Some(prior) => schema.replace_paths(prior, &planned, &eq),
-            None => Vec::new(),
-        };
-        ec2::adjust_plan(
-            req.type_name,
-            req.prior,
-            req.config,
-            &mut planned,
-            &mut requires_replace,
-        );
-        if req.prior.is_none() || !requires_replace.is_empty() {
-            // A create computes every value the configuration leaves open.
-            for (name, a) in &schema.attributes {
-                if a.computed && req.config.get_attr(name).is_null() {
-                    util::set(&mut planned, name, Value::Unknown);
-                }
-            }
-        }
-        let mut notes = Vec::new();
-        let mut diagnostics = Vec::new();
-        if req.type_name == "deployment" {
-            deploy::plan(
-                req.prior,
-                req.config,
-                &mut planned,
-                &mut notes,
-                &mut diagnostics,
-            );
-        }
-        rds::plan_notes(
-            req.type_name,
-            req.prior,
-            &planned,
-            &requires_replace,
-            &mut notes,
-        );
-        PlanResponse {
-            planned,
-            requires_replace,
-            diagnostics,
-            notes,
-        }
+        self.types.plan(req)
     }
 
     async fn run_action(
@@ -211,24 +120,12 @@ impl Provider for AwsProvider {
     }
 
     fn check_delete(&self, type_name: &str, prior: &Value) -> Vec<AttrDiagnostic> {
-        rds::check_delete(schema::canonical(type_name), prior)
+        self.types.check_delete(type_name, prior)
     }
 
     async fn apply_resource(&self, req: ApplyRequest<'_>) -> ApplyResult {
         let clients = self.clients().await.map_err(|d| vec![d])?;
-        let req = ApplyRequest {
-            type_name: schema::canonical(req.type_name),
-            ..req
-        };
-        match Service::of(req.type_name) {
-            Service::Rds => rds::apply(&clients, req).await,
-            Service::Deploy => {
-                deploy::apply(&clients, req.prior, req.planned, req.idempotency_token).await
-            }
-            Service::Elb => elb::apply(&clients, req).await,
-            Service::Secrets => secrets::apply(&clients, req).await,
-            Service::Ec2 => ec2::apply(&clients, req).await,
-        }
+        self.types.apply(&clients, req).await
     }
 
     async fn read_resources(
@@ -236,21 +133,8 @@ impl Provider for AwsProvider {
         type_name: &str,
         current: &[Value],
     ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
-        let type_name = schema::canonical(type_name);
         match self.clients().await {
-            Ok(c) => match Service::of(type_name) {
-                Service::Rds => rds::read(&c, type_name, current).await,
-                Service::Deploy => {
-                    let mut out = Vec::new();
-                    for v in current {
-                        out.push(deploy::read(&c, v).await);
-                    }
-                    out
-                }
-                Service::Elb => elb::read(&c, type_name, current).await,
-                Service::Secrets => secrets::read(&c, type_name, current).await,
-                Service::Ec2 => ec2::read(&c, type_name, current).await,
-            },
+            Ok(c) => self.types.read(&c, type_name, current).await,
             Err(d) => current.iter().map(|_| Err(d.clone())).collect(),
         }
     }
@@ -261,18 +145,6 @@ impl Provider for AwsProvider {
         config: &Value,
     ) -> Result<Value, Vec<AttrDiagnostic>> {
         let clients = self.clients().await.map_err(|d| vec![d])?;
-        if matches!(type_name, "aws_region" | "aws_partition") {
-            let region = clients
-                .ec2
-                .config()
-                .region()
-                .map(|r| r.as_ref().to_string())
-                .unwrap_or_default();
-            return region::read_data(type_name, &region, config);
-        }
-        match Service::of(type_name) {
-            Service::Secrets => secrets::read_data(&clients, type_name, config).await,
-            _ => ec2::read_data(&clients, type_name, config).await,
-        }
+        self.types.read_data(&clients, type_name, config).await
     }
 }

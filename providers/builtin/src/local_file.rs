@@ -115,7 +115,12 @@ impl ResourceType<()> for LocalFile {
         Ok(Some(new))
     }
 
-    async fn delete(&self, _: &(), prior: &Value) -> Result<(), Vec<AttrDiagnostic>> {
+    async fn delete(
+        &self,
+        _: &(),
+        prior: &Value,
+        _: &ApplyRequest<'_>,
+    ) -> Result<(), Vec<AttrDiagnostic>> {
         let Some(f) = prior.get_attr("filename").as_str() else {
             return Ok(());
         };

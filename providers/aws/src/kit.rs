@@ -1,0 +1,239 @@
+//! The AWS provider on the resource kit (`iac_provider::kit`). New types are a
+//! file each, implementing `ResourceType<Clients>`, and one line in `registry`.
+//! The types iac had before the kit are served by `ServiceType`, which hands each
+//! call to its service module (`ec2.rs`, `elb.rs`, `rds.rs`, `secrets.rs`,
+//! `deploy.rs`); they move into files of their own one by one.
+
+use iac_provider::kit::{DataSourceType, Registry, ResourceType};
+use iac_provider::{
+    proposed_new, ApplyRequest, ApplyResult, AttrDiagnostic, PlanRequest, PlanResponse, Schema,
+};
+use iac_value::Value;
+
+use crate::{deploy, ec2, elb, rds, region, schema, secrets, util, Clients};
+
+/// Which AWS service a type belongs to.
+#[derive(Clone, Copy)]
+enum Service {
+    Deploy,
+    Ec2,
+    Elb,
+    Rds,
+    Secrets,
+}
+
+impl Service {
+    fn of(type_name: &str) -> Service {
+        if type_name == "deployment" {
+            Service::Deploy
+        } else if type_name.starts_with("aws_lb") {
+            Service::Elb
+        } else if type_name.starts_with("aws_db_") {
+            Service::Rds
+        } else if type_name.starts_with("aws_secretsmanager_") {
+            Service::Secrets
+        } else {
+            Service::Ec2
+        }
+    }
+}
+
+/// The plan every AWS type starts from: the proposed new value, replacement by
+/// `util::same` (an empty list or map equals null), and on a create or a
+/// replacement every value the configuration leaves open unknown.
+pub(crate) fn aws_plan(type_name: &str, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
+    let mut planned = proposed_new(schema, req.prior, req.config);
+    if type_name == "deployment" {
+        deploy::normalize(&mut planned);
+    }
+    ec2::adjust_plan_sg(type_name, req.prior, req.config, &mut planned);
+    let eq = |a: &Value, b: &Value| util::same(a, b);
+    let mut requires_replace = match req.prior {
+        Some(prior) => schema.replace_paths(prior, &planned, &eq),
+        None => Vec::new(),
+    };
+    ec2::adjust_plan(
+        type_name,
+        req.prior,
+        req.config,
+        &mut planned,
+        &mut requires_replace,
+    );
+    if req.prior.is_none() || !requires_replace.is_empty() {
+        // A create computes every value the configuration leaves open.
+        for (name, a) in &schema.attributes {
+            if a.computed && req.config.get_attr(name).is_null() {
+                util::set(&mut planned, name, Value::Unknown);
+            }
+        }
+    }
+    let mut notes = Vec::new();
+    let mut diagnostics = Vec::new();
+    if type_name == "deployment" {
+        deploy::plan(
+            req.prior,
+            req.config,
+            &mut planned,
+            &mut notes,
+            &mut diagnostics,
+        );
+    }
+    rds::plan_notes(
+        type_name,
+        req.prior,
+        &planned,
+        &requires_replace,
+        &mut notes,
+    );
+    PlanResponse {
+        planned,
+        requires_replace,
+        diagnostics,
+        notes,
+    }
+}
+
+/// A type served by its service module (see the module comment).
+pub(crate) struct ServiceType {
+    /// The type the module knows it by (an `aws_alb*` alias is its `aws_lb*` type).
+    name: String,
+    schema: Schema,
+}
+
+fn request<'r>(name: &'r str, req: &ApplyRequest<'r>) -> ApplyRequest<'r> {
+    ApplyRequest {
+        type_name: name,
+        prior: req.prior,
+        planned: req.planned,
+        config: req.config,
+        idempotency_token: req.idempotency_token,
+    }
+}
+
+impl ServiceType {
+    async fn call(&self, c: &Clients, req: ApplyRequest<'_>) -> ApplyResult {
+        match Service::of(&self.name) {
+            Service::Rds => rds::apply(c, req).await,
+            Service::Deploy => {
+                deploy::apply(c, req.prior, req.planned, req.idempotency_token).await
+            }
+            Service::Elb => elb::apply(c, req).await,
+            Service::Secrets => secrets::apply(c, req).await,
+            Service::Ec2 => ec2::apply(c, req).await,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ResourceType<Clients> for ServiceType {
+    fn schema(&self) -> Schema {
+        self.schema.clone()
+    }
+
+    fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
+        let mut out = ec2::validate(&self.name, config);
+        out.extend(elb::validate(&self.name, config));
+        out
+    }
+
+    fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
+        aws_plan(&self.name, schema, req)
+    }
+
+    fn check_delete(&self, prior: &Value) -> Vec<AttrDiagnostic> {
+        rds::check_delete(&self.name, prior)
+    }
+
+    async fn create(&self, c: &Clients, _: &Value, req: &ApplyRequest<'_>) -> ApplyResult {
+        self.call(c, request(&self.name, req)).await
+    }
+
+    async fn update(
+        &self,
+        c: &Clients,
+        _: &Value,
+        _: &Value,
+        req: &ApplyRequest<'_>,
+    ) -> ApplyResult {
+        self.call(c, request(&self.name, req)).await
+    }
+
+    async fn delete(
+        &self,
+        c: &Clients,
+        _: &Value,
+        req: &ApplyRequest<'_>,
+    ) -> Result<(), Vec<AttrDiagnostic>> {
+        self.call(c, request(&self.name, req)).await.map(|_| ())
+    }
+
+    async fn read(
+        &self,
+        c: &Clients,
+        current: &[Value],
+    ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
+        match Service::of(&self.name) {
+            Service::Rds => rds::read(c, &self.name, current).await,
+            Service::Deploy => {
+                let mut out = Vec::new();
+                for v in current {
+                    out.push(deploy::read(c, v).await);
+                }
+                out
+            }
+            Service::Elb => elb::read(c, &self.name, current).await,
+            Service::Secrets => secrets::read(c, &self.name, current).await,
+            Service::Ec2 => ec2::read(c, &self.name, current).await,
+        }
+    }
+}
+
+/// A data source served by its service module.
+pub(crate) struct ServiceData {
+    name: String,
+    schema: Schema,
+}
+
+#[async_trait::async_trait]
+impl DataSourceType<Clients> for ServiceData {
+    fn schema(&self) -> Schema {
+        self.schema.clone()
+    }
+
+    async fn read(&self, c: &Clients, config: &Value) -> Result<Value, Vec<AttrDiagnostic>> {
+        match self.name.as_str() {
+            "aws_region" | "aws_partition" => {
+                let configured = c
+                    .ec2
+                    .config()
+                    .region()
+                    .map(|r| r.as_ref().to_string())
+                    .unwrap_or_default();
+                region::read_data(&self.name, &configured, config)
+            }
+            n if n.starts_with("aws_secretsmanager_") => secrets::read_data(c, n, config).await,
+            n => ec2::read_data(c, n, config).await,
+        }
+    }
+}
+
+/// Every type and data source of the provider.
+pub(crate) fn registry() -> Registry<Clients> {
+    let all = schema::provider_schema();
+    let mut r = Registry::new(all.provider);
+    for (name, s) in all.resources {
+        let served = ServiceType {
+            name: schema::canonical(&name).to_string(),
+            schema: s,
+        };
+        r = r.resource(&name, served);
+    }
+    for (name, s) in all.data_sources {
+        let served = ServiceData {
+            name: name.clone(),
+            schema: s,
+        };
+        r = r.data_source(&name, served);
+    }
+    r
+}
