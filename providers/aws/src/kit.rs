@@ -1,8 +1,9 @@
 //! The AWS provider on the resource kit (`iac_provider::kit`). New types are a
 //! file each, implementing `ResourceType<Clients>`, and one line in `registry`.
 //! The types iac had before the kit are served by `ServiceType`, which hands each
-//! call to its service module (`ec2.rs`, `elb.rs`, `rds.rs`, `secrets.rs`,
-//! `deploy.rs`); they move into files of their own one by one.
+//! call to its service module (`ec2.rs`, `elb.rs`, `rds.rs`, `deploy.rs`); they
+//! move into files of their own one by one, as Secrets Manager's have
+//! (`secretsmanager/`: a file per resource type and data source).
 
 use iac_provider::kit::{DataSourceType, Registry, ResourceType};
 use iac_provider::{
@@ -10,7 +11,8 @@ use iac_provider::{
 };
 use iac_value::Value;
 
-use crate::{deploy, ec2, elb, rds, region, schema, secrets, util, Clients};
+use crate::secretsmanager::{data_secret, data_secret_version, secret, secret_version};
+use crate::{deploy, ec2, elb, rds, region, schema, util, Clients};
 
 /// Which AWS service a type belongs to.
 #[derive(Clone, Copy)]
@@ -19,7 +21,6 @@ enum Service {
     Ec2,
     Elb,
     Rds,
-    Secrets,
 }
 
 impl Service {
@@ -30,8 +31,6 @@ impl Service {
             Service::Elb
         } else if type_name.starts_with("aws_db_") {
             Service::Rds
-        } else if type_name.starts_with("aws_secretsmanager_") {
-            Service::Secrets
         } else {
             Service::Ec2
         }
@@ -118,7 +117,6 @@ impl ServiceType {
                 deploy::apply(c, req.prior, req.planned, req.idempotency_token).await
             }
             Service::Elb => elb::apply(c, req).await,
-            Service::Secrets => secrets::apply(c, req).await,
             Service::Ec2 => ec2::apply(c, req).await,
         }
     }
@@ -182,7 +180,6 @@ impl ResourceType<Clients> for ServiceType {
                 out
             }
             Service::Elb => elb::read(c, &self.name, current).await,
-            Service::Secrets => secrets::read(c, &self.name, current).await,
             Service::Ec2 => ec2::read(c, &self.name, current).await,
         }
     }
@@ -211,16 +208,26 @@ impl DataSourceType<Clients> for ServiceData {
                     .unwrap_or_default();
                 region::read_data(&self.name, &configured, config)
             }
-            n if n.starts_with("aws_secretsmanager_") => secrets::read_data(c, n, config).await,
             n => ec2::read_data(c, n, config).await,
         }
     }
 }
 
-/// Every type and data source of the provider.
+/// Every type and data source of the provider: one line for each type in a file
+/// of its own, then the types still served by their service modules.
 pub(crate) fn registry() -> Registry<Clients> {
     let all = schema::provider_schema();
-    let mut r = Registry::new(all.provider);
+    let mut r = Registry::new(all.provider)
+        .resource("aws_secretsmanager_secret", secret::Secret)
+        .resource(
+            "aws_secretsmanager_secret_version",
+            secret_version::SecretVersion,
+        )
+        .data_source("aws_secretsmanager_secret", data_secret::SecretData)
+        .data_source(
+            "aws_secretsmanager_secret_version",
+            data_secret_version::SecretVersionData,
+        );
     for (name, s) in all.resources {
         let served = ServiceType {
             name: schema::canonical(&name).to_string(),

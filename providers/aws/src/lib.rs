@@ -9,7 +9,7 @@ mod net;
 mod rds;
 mod region;
 mod schema;
-mod secrets;
+mod secretsmanager;
 mod sg;
 mod util;
 

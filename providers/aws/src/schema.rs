@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use iac_provider::{AttrType, Attribute, NestedBlock, Nesting, ProviderSchema, Schema};
 
-fn tags() -> Attribute {
+pub(crate) fn tags() -> Attribute {
     Attribute::optional(
         AttrType::Map(Box::new(AttrType::String)),
         "Tags of the object.",
@@ -723,7 +723,7 @@ pub fn provider_schema() -> ProviderSchema {
                 Attribute::computed(AttrType::String, "Owning account."),
             ),
     );
-    databases_and_secrets(&mut resources, &mut data_sources);
+    databases(&mut resources);
     load_balancers(&mut resources);
     resources.insert("deployment".to_string(), crate::deploy::schema());
     // Terraform's older names of the load balancer types, still common in real code.
@@ -739,19 +739,16 @@ pub fn provider_schema() -> ProviderSchema {
     }
 }
 
-fn num() -> AttrType {
+pub(crate) fn num() -> AttrType {
     AttrType::Number
 }
 
-fn string_set() -> AttrType {
+pub(crate) fn string_set() -> AttrType {
     AttrType::Set(Box::new(AttrType::String))
 }
 
-/// RDS and Secrets Manager types.
-fn databases_and_secrets(
-    resources: &mut BTreeMap<String, Schema>,
-    data_sources: &mut BTreeMap<String, Schema>,
-) {
+/// RDS types (Secrets Manager's are in `secretsmanager/`, a file each).
+fn databases(resources: &mut BTreeMap<String, Schema>) {
     use AttrType::{Bool, String as Str};
     resources.insert(
         "aws_db_subnet_group".to_string(),
@@ -884,103 +881,6 @@ fn databases_and_secrets(
                     AttrType::List(Box::new(AttrType::Map(Box::new(Str)))),
                     "With manage_master_user_password: the secret holding the password (secret_arn, secret_status, kms_key_id).",
                 ),
-            ),
-    );
-    resources.insert(
-        "aws_secretsmanager_secret".to_string(),
-        Schema::new("A Secrets Manager secret (its value is a aws_secretsmanager_secret_version).")
-            .attr(
-                "name",
-                Attribute::optional_computed(Str, "Name (generated from name_prefix when unset).")
-                    .force_new(),
-            )
-            .attr(
-                "name_prefix",
-                Attribute::optional(Str, "Prefix of a generated name.").force_new(),
-            )
-            .attr("description", Attribute::optional(Str, "Description."))
-            .attr(
-                "kms_key_id",
-                Attribute::optional(
-                    Str,
-                    "KMS key that encrypts the value (default: aws/secretsmanager).",
-                ),
-            )
-            .attr(
-                "recovery_window_in_days",
-                Attribute::optional(
-                    num(),
-                    "Days a deleted secret can be restored (7-30, default 30; 0 deletes at once).",
-                ),
-            )
-            .attr("tags", tags())
-            .attr("id", Attribute::computed(Str, "The ARN."))
-            .attr("arn", Attribute::computed(Str, "ARN.")),
-    );
-    resources.insert(
-        "aws_secretsmanager_secret_version".to_string(),
-        Schema::new("A value of a secret. The value is sent to Secrets Manager and never stored by iac; state keeps the version id and a salted fingerprint.")
-            .attr(
-                "secret_id",
-                Attribute::required(Str, "ARN or name of the secret.").force_new(),
-            )
-            .attr(
-                "secret_string",
-                Attribute::optional(Str, "The value, as text.").sensitive().force_new(),
-            )
-            .attr(
-                "secret_binary",
-                Attribute::optional(Str, "The value, base64-encoded.").sensitive().force_new(),
-            )
-            .attr(
-                "version_stages",
-                Attribute::optional_computed(string_set(), "Staging labels (default AWSCURRENT)."),
-            )
-            .attr("id", Attribute::computed(Str, "secret ARN|version id."))
-            .attr("arn", Attribute::computed(Str, "ARN of the secret."))
-            .attr("version_id", Attribute::computed(Str, "Version id from Secrets Manager.")),
-    );
-    data_sources.insert(
-        "aws_secretsmanager_secret".to_string(),
-        Schema::new("Looks up a secret by ARN or name (not its value).")
-            .attr("arn", Attribute::optional_computed(Str, "ARN."))
-            .attr("name", Attribute::optional_computed(Str, "Name."))
-            .attr("id", Attribute::computed(Str, "The ARN."))
-            .attr("description", Attribute::computed(Str, "Description."))
-            .attr("kms_key_id", Attribute::computed(Str, "KMS key."))
-            .attr(
-                "tags",
-                Attribute::computed(AttrType::Map(Box::new(Str)), "Tags."),
-            ),
-    );
-    data_sources.insert(
-        "aws_secretsmanager_secret_version".to_string(),
-        Schema::new("Reads a secret's value (sensitive: shown and stored only as a fingerprint).")
-            .attr(
-                "secret_id",
-                Attribute::required(Str, "ARN or name of the secret."),
-            )
-            .attr(
-                "version_id",
-                Attribute::optional_computed(Str, "A version id."),
-            )
-            .attr(
-                "version_stage",
-                Attribute::optional(Str, "A staging label (default AWSCURRENT)."),
-            )
-            .attr(
-                "secret_string",
-                Attribute::computed(Str, "The value.").sensitive(),
-            )
-            .attr(
-                "secret_binary",
-                Attribute::computed(Str, "The value, base64.").sensitive(),
-            )
-            .attr("arn", Attribute::computed(Str, "ARN of the secret."))
-            .attr("id", Attribute::computed(Str, "secret ARN|version id."))
-            .attr(
-                "version_stages",
-                Attribute::computed(string_set(), "Labels of the version."),
             ),
     );
 }
