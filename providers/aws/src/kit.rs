@@ -1,9 +1,9 @@
 //! The AWS provider on the resource kit (`iac_provider::kit`). New types are a
 //! file each, implementing `ResourceType<Clients>`, and one line in `registry`.
 //! The types iac had before the kit are served by `ServiceType`, which hands each
-//! call to its service module (`ec2.rs`, `elb.rs`, `rds.rs`, `deploy.rs`); they
-//! move into files of their own one by one, as Secrets Manager's have
-//! (`secretsmanager/`: a file per resource type and data source).
+//! call to its service module (`ec2.rs`, `elb.rs`, `deploy.rs`); they
+//! move into files of their own one by one, as RDS's and Secrets Manager's have
+//! (`rds/`, `secretsmanager/`: a file per resource type and data source).
 
 use iac_provider::kit::{DataSourceType, Registry, ResourceType};
 use iac_provider::{
@@ -11,8 +11,9 @@ use iac_provider::{
 };
 use iac_value::Value;
 
+use crate::rds::{db_instance, db_subnet_group};
 use crate::secretsmanager::{data_secret, data_secret_version, secret, secret_version};
-use crate::{deploy, ec2, elb, rds, region, schema, util, Clients};
+use crate::{deploy, ec2, elb, region, schema, util, Clients};
 
 /// Which AWS service a type belongs to.
 #[derive(Clone, Copy)]
@@ -20,7 +21,6 @@ enum Service {
     Deploy,
     Ec2,
     Elb,
-    Rds,
 }
 
 impl Service {
@@ -29,8 +29,6 @@ impl Service {
             Service::Deploy
         } else if type_name.starts_with("aws_lb") {
             Service::Elb
-        } else if type_name.starts_with("aws_db_") {
-            Service::Rds
         } else {
             Service::Ec2
         }
@@ -77,13 +75,6 @@ pub(crate) fn aws_plan(type_name: &str, schema: &Schema, req: &PlanRequest<'_>) 
             &mut diagnostics,
         );
     }
-    rds::plan_notes(
-        type_name,
-        req.prior,
-        &planned,
-        &requires_replace,
-        &mut notes,
-    );
     PlanResponse {
         planned,
         requires_replace,
@@ -112,7 +103,6 @@ fn request<'r>(name: &'r str, req: &ApplyRequest<'r>) -> ApplyRequest<'r> {
 impl ServiceType {
     async fn call(&self, c: &Clients, req: ApplyRequest<'_>) -> ApplyResult {
         match Service::of(&self.name) {
-            Service::Rds => rds::apply(c, req).await,
             Service::Deploy => {
                 deploy::apply(c, req.prior, req.planned, req.idempotency_token).await
             }
@@ -136,10 +126,6 @@ impl ResourceType<Clients> for ServiceType {
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
         aws_plan(&self.name, schema, req)
-    }
-
-    fn check_delete(&self, prior: &Value) -> Vec<AttrDiagnostic> {
-        rds::check_delete(&self.name, prior)
     }
 
     async fn create(&self, c: &Clients, _: &Value, req: &ApplyRequest<'_>) -> ApplyResult {
@@ -171,7 +157,6 @@ impl ResourceType<Clients> for ServiceType {
         current: &[Value],
     ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
         match Service::of(&self.name) {
-            Service::Rds => rds::read(c, &self.name, current).await,
             Service::Deploy => {
                 let mut out = Vec::new();
                 for v in current {
@@ -218,6 +203,8 @@ impl DataSourceType<Clients> for ServiceData {
 pub(crate) fn registry() -> Registry<Clients> {
     let all = schema::provider_schema();
     let mut r = Registry::new(all.provider)
+        .resource("aws_db_instance", db_instance::DbInstanceType)
+        .resource("aws_db_subnet_group", db_subnet_group::DbSubnetGroupType)
         .resource("aws_secretsmanager_secret", secret::Secret)
         .resource(
             "aws_secretsmanager_secret_version",

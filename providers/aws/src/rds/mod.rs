@@ -1,4 +1,5 @@
-//! RDS: database instances and subnet groups. A database is created under a
+//! RDS: database instances and subnet groups, a file each; what they share is
+//! here. A database is created under a
 //! name derived from the plan's token when none is given, and tagged with the
 //! token, so a create retried after a crash finds and adopts its database
 //! instead of making a second one (RDS has no client token).
@@ -6,8 +7,8 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use aws_sdk_rds::types::{DbInstance, DbSubnetGroup, Filter, Tag};
-use iac_provider::{ApplyRequest, ApplyResult, AttrDiagnostic};
+use aws_sdk_rds::types::{DbInstance, DbSubnetGroup, Tag};
+use iac_provider::{ApplyResult, AttrDiagnostic};
 use iac_value::{Path, PathStep, Value};
 
 use crate::ec2::TOKEN_TAG;
@@ -16,11 +17,14 @@ use crate::util::{
 };
 use crate::Clients;
 
+pub(crate) mod db_instance;
+pub(crate) mod db_subnet_group;
+
 /// How long a database may take to become available.
-const WAIT: Duration = Duration::from_secs(40 * 60);
+pub(crate) const WAIT: Duration = Duration::from_secs(40 * 60);
 
 /// Attributes iac keeps from configuration: RDS does not report them.
-const CONFIG_ONLY: &[&str] = &[
+pub(crate) const CONFIG_ONLY: &[&str] = &[
     "password",
     "skip_final_snapshot",
     "final_snapshot_identifier",
@@ -29,12 +33,12 @@ const CONFIG_ONLY: &[&str] = &[
     "db_name",
 ];
 
-fn changed(prior: &Value, planned: &Value, name: &str) -> bool {
+pub(crate) fn changed(prior: &Value, planned: &Value, name: &str) -> bool {
     !same(prior.get_attr(name), planned.get_attr(name))
 }
 
 /// What a database change will do that the diff does not say.
-pub fn plan_notes(
+pub(crate) fn plan_notes(
     type_name: &str,
     prior: Option<&Value>,
     planned: &Value,
@@ -98,7 +102,7 @@ pub fn plan_notes(
 
 /// Deleting a database that protects itself, or without saying what happens to
 /// its data, is refused when planning.
-pub fn check_delete(type_name: &str, prior: &Value) -> Vec<AttrDiagnostic> {
+pub(crate) fn check_delete(type_name: &str, prior: &Value) -> Vec<AttrDiagnostic> {
     if type_name != "aws_db_instance" {
         return Vec::new();
     }
@@ -122,7 +126,7 @@ pub fn check_delete(type_name: &str, prior: &Value) -> Vec<AttrDiagnostic> {
     Vec::new()
 }
 
-fn rds_tags(v: &Value, token: Option<&str>) -> Vec<Tag> {
+pub(crate) fn rds_tags(v: &Value, token: Option<&str>) -> Vec<Tag> {
     let mut out: Vec<Tag> = tags_of(v)
         .into_iter()
         .map(|(k, x)| Tag::builder().key(k).value(x).build())
@@ -134,7 +138,7 @@ fn rds_tags(v: &Value, token: Option<&str>) -> Vec<Tag> {
 }
 
 /// A database name from the plan's token: the same on every retry of one create.
-fn generated_identifier(token: &str) -> String {
+pub(crate) fn generated_identifier(token: &str) -> String {
     let t: String = token
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())
@@ -144,7 +148,7 @@ fn generated_identifier(token: &str) -> String {
     format!("iac-{t}")
 }
 
-fn db_value(db: &DbInstance, keep: &Value) -> Value {
+pub(crate) fn db_value(db: &DbInstance, keep: &Value) -> Value {
     let mut m: BTreeMap<String, Value> = BTreeMap::new();
     let id = db.db_instance_identifier().unwrap_or_default();
     m.insert("id".into(), Value::String(id.to_string()));
@@ -240,7 +244,7 @@ fn db_value(db: &DbInstance, keep: &Value) -> Value {
     Value::Map(m)
 }
 
-fn group_value(g: &DbSubnetGroup, keep: &Value, tags: Value) -> Value {
+pub(crate) fn group_value(g: &DbSubnetGroup, keep: &Value, tags: Value) -> Value {
     let mut subnets: Vec<Value> = g
         .subnets()
         .iter()
@@ -265,7 +269,10 @@ fn group_value(g: &DbSubnetGroup, keep: &Value, tags: Value) -> Value {
     )
 }
 
-async fn describe_db(c: &Clients, id: &str) -> Result<Option<DbInstance>, AttrDiagnostic> {
+pub(crate) async fn describe_db(
+    c: &Clients,
+    id: &str,
+) -> Result<Option<DbInstance>, AttrDiagnostic> {
     match c
         .rds
         .describe_db_instances()
@@ -280,7 +287,11 @@ async fn describe_db(c: &Clients, id: &str) -> Result<Option<DbInstance>, AttrDi
 }
 
 /// Waits until the database is available (or gone, with `gone`).
-async fn wait_db(c: &Clients, id: &str, gone: bool) -> Result<Option<DbInstance>, AttrDiagnostic> {
+pub(crate) async fn wait_db(
+    c: &Clients,
+    id: &str,
+    gone: bool,
+) -> Result<Option<DbInstance>, AttrDiagnostic> {
     let deadline = Instant::now() + WAIT;
     let mut delay = Duration::from_millis(500);
     loop {
@@ -313,7 +324,7 @@ async fn wait_db(c: &Clients, id: &str, gone: bool) -> Result<Option<DbInstance>
     }
 }
 
-async fn create_db(c: &Clients, p: &Value, token: &str) -> ApplyResult {
+pub(crate) async fn create_db(c: &Clients, p: &Value, token: &str) -> ApplyResult {
     let id = s(p, "identifier").unwrap_or_else(|| generated_identifier(token));
     let username = s(p, "username").ok_or_else(|| {
         vec![attr_err(
@@ -382,7 +393,7 @@ async fn create_db(c: &Clients, p: &Value, token: &str) -> ApplyResult {
     Ok(db.map(|d| db_value(&d, p)))
 }
 
-async fn update_db(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
+pub(crate) async fn update_db(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
     let id = s(old, "identifier").unwrap_or_default();
     let mut req = c
         .rds
@@ -474,7 +485,12 @@ async fn update_db(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
     }))
 }
 
-async fn sync_tags(c: &Clients, arn: &str, old: &Value, p: &Value) -> Result<(), AttrDiagnostic> {
+pub(crate) async fn sync_tags(
+    c: &Clients,
+    arn: &str,
+    old: &Value,
+    p: &Value,
+) -> Result<(), AttrDiagnostic> {
     let (was, now) = (tags_of(old), tags_of(p));
     if was == now || arn.is_empty() {
         return Ok(());
@@ -506,7 +522,7 @@ async fn sync_tags(c: &Clients, arn: &str, old: &Value, p: &Value) -> Result<(),
     Ok(())
 }
 
-async fn delete_db(c: &Clients, old: &Value) -> ApplyResult {
+pub(crate) async fn delete_db(c: &Clients, old: &Value) -> ApplyResult {
     let id = s(old, "identifier").unwrap_or_default();
     let skip = old.get_attr("skip_final_snapshot").as_bool() == Some(true);
     let mut req = c
@@ -526,7 +542,7 @@ async fn delete_db(c: &Clients, old: &Value) -> ApplyResult {
     Ok(None)
 }
 
-async fn group_tags(c: &Clients, arn: Option<&str>) -> Result<Value, AttrDiagnostic> {
+pub(crate) async fn group_tags(c: &Clients, arn: Option<&str>) -> Result<Value, AttrDiagnostic> {
     let Some(arn) = arn else {
         return Ok(Value::Null);
     };
@@ -540,7 +556,10 @@ async fn group_tags(c: &Clients, arn: Option<&str>) -> Result<Value, AttrDiagnos
     Ok(tag_map(out.tag_list().iter().map(|t| (t.key(), t.value()))))
 }
 
-async fn describe_group(c: &Clients, name: &str) -> Result<Option<DbSubnetGroup>, AttrDiagnostic> {
+pub(crate) async fn describe_group(
+    c: &Clients,
+    name: &str,
+) -> Result<Option<DbSubnetGroup>, AttrDiagnostic> {
     match c
         .rds
         .describe_db_subnet_groups()
@@ -554,7 +573,7 @@ async fn describe_group(c: &Clients, name: &str) -> Result<Option<DbSubnetGroup>
     }
 }
 
-async fn create_group(c: &Clients, p: &Value) -> ApplyResult {
+pub(crate) async fn create_group(c: &Clients, p: &Value) -> ApplyResult {
     let name = s(p, "name").unwrap_or_default();
     let description = s(p, "description").unwrap_or_else(|| "Managed by iac".into());
     let r = c
@@ -580,7 +599,7 @@ async fn create_group(c: &Clients, p: &Value) -> ApplyResult {
     Ok(g.map(|g| group_value(&g, p, tags)))
 }
 
-async fn update_group(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
+pub(crate) async fn update_group(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
     let name = s(p, "name").unwrap_or_default();
     c.rds
         .modify_db_subnet_group()
@@ -599,109 +618,4 @@ async fn update_group(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
     sync_tags(c, &arn, old, p).await.map_err(|d| vec![d])?;
     let tags = group_tags(c, Some(&arn)).await.map_err(|d| vec![d])?;
     Ok(g.map(|g| group_value(&g, p, tags)))
-}
-
-pub async fn apply(c: &Clients, req: ApplyRequest<'_>) -> ApplyResult {
-    match (req.type_name, req.prior, req.planned) {
-        ("aws_db_instance", None, Some(p)) => create_db(c, p, req.idempotency_token).await,
-        ("aws_db_instance", Some(old), Some(p)) => update_db(c, old, p).await,
-        ("aws_db_instance", Some(old), None) => delete_db(c, old).await,
-        ("aws_db_subnet_group", None, Some(p)) => create_group(c, p).await,
-        ("aws_db_subnet_group", Some(old), Some(p)) => update_group(c, old, p).await,
-        ("aws_db_subnet_group", Some(old), None) => {
-            match c
-                .rds
-                .delete_db_subnet_group()
-                .db_subnet_group_name(s(old, "name").unwrap_or_default())
-                .send()
-                .await
-            {
-                Ok(_) => Ok(None),
-                Err(e) if err_code(&e).is_some_and(|c| c.contains("NotFound")) => Ok(None),
-                Err(e) => Err(vec![sdk_err("DeleteDBSubnetGroup", e)]),
-            }
-        }
-        (t, _, _) => Err(vec![AttrDiagnostic::error(
-            Vec::new(),
-            "Unsupported operation",
-            t.to_string(),
-        )]),
-    }
-}
-
-/// Reads databases 100 at a time (a `db-instance-id` filter), subnet groups
-/// by listing them: one or a few calls however many objects there are.
-pub async fn read(
-    c: &Clients,
-    type_name: &str,
-    current: &[Value],
-) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
-    let ids: Vec<String> = current
-        .iter()
-        .map(|v| s(v, "id").unwrap_or_default())
-        .collect();
-    let fail = |d: AttrDiagnostic| current.iter().map(|_| Err(d.clone())).collect();
-    let mut found: BTreeMap<String, Value> = BTreeMap::new();
-    match type_name {
-        "aws_db_instance" => {
-            for chunk in ids.chunks(100) {
-                let ask: Vec<String> = chunk.iter().filter(|i| !i.is_empty()).cloned().collect();
-                if ask.is_empty() {
-                    continue;
-                }
-                let mut pages = c
-                    .rds
-                    .describe_db_instances()
-                    .filters(
-                        Filter::builder()
-                            .name("db-instance-id")
-                            .set_values(Some(ask))
-                            .build(),
-                    )
-                    .into_paginator()
-                    .send();
-                while let Some(page) = pages.next().await {
-                    let page = match page {
-                        Ok(p) => p,
-                        Err(e) => return fail(sdk_err("DescribeDBInstances", e)),
-                    };
-                    for db in page.db_instances() {
-                        let id = db.db_instance_identifier().unwrap_or_default().to_string();
-                        // Being deleted counts as gone.
-                        if db.db_instance_status() == Some("deleting") {
-                            continue;
-                        }
-                        let keep = current
-                            .iter()
-                            .find(|v| s(v, "id").as_deref() == Some(id.as_str()))
-                            .cloned()
-                            .unwrap_or(Value::Null);
-                        found.insert(id, db_value(db, &keep));
-                    }
-                }
-            }
-        }
-        "aws_db_subnet_group" => {
-            let mut pages = c.rds.describe_db_subnet_groups().into_paginator().send();
-            while let Some(page) = pages.next().await {
-                let page = match page {
-                    Ok(p) => p,
-                    Err(e) => return fail(sdk_err("DescribeDBSubnetGroups", e)),
-                };
-                for g in page.db_subnet_groups() {
-                    let name = g.db_subnet_group_name().unwrap_or_default().to_string();
-                    if !ids.contains(&name) {
-                        continue;
-                    }
-                    let tags = match group_tags(c, g.db_subnet_group_arn()).await {
-                        Ok(t) => t,
-                        Err(d) => return fail(d),
-                    };
-                    found.insert(name, group_value(g, &Value::Null, tags));
-                }
-            }
-        }
-        _ => {}
-    }
-    ids.iter().map(|id| Ok(found.get(id).cloned())).collect()
 }

@@ -1,0 +1,104 @@
+//! `aws_db_subnet_group`: the subnets an RDS database may be placed in.
+
+use std::collections::BTreeMap;
+
+use iac_provider::kit::ResourceType;
+use iac_provider::{ApplyRequest, ApplyResult, AttrDiagnostic, AttrType, Attribute, Schema};
+use iac_value::Value;
+
+use super::*;
+use crate::schema::{string_set, tags};
+use crate::util::{err_code, s, sdk_err};
+use crate::Clients;
+
+pub(crate) struct DbSubnetGroupType;
+
+#[async_trait::async_trait]
+impl ResourceType<Clients> for DbSubnetGroupType {
+    fn schema(&self) -> Schema {
+        use AttrType::String as Str;
+        Schema::new("The subnets an RDS database may be placed in.")
+            .attr(
+                "name",
+                Attribute::required(Str, "Name of the group (lower case).").force_new(),
+            )
+            .attr(
+                "description",
+                Attribute::optional_computed(Str, "Description (default \"Managed by iac\")."),
+            )
+            .attr(
+                "subnet_ids",
+                Attribute::required(string_set(), "Subnets, in at least two availability zones."),
+            )
+            .attr("tags", tags())
+            .attr("id", Attribute::computed(Str, "The name."))
+            .attr("arn", Attribute::computed(Str, "ARN."))
+            .attr("vpc_id", Attribute::computed(Str, "VPC of the subnets."))
+    }
+
+    async fn create(&self, c: &Clients, planned: &Value, _: &ApplyRequest<'_>) -> ApplyResult {
+        create_group(c, planned).await
+    }
+
+    async fn update(
+        &self,
+        c: &Clients,
+        prior: &Value,
+        planned: &Value,
+        _: &ApplyRequest<'_>,
+    ) -> ApplyResult {
+        update_group(c, prior, planned).await
+    }
+
+    async fn delete(
+        &self,
+        c: &Clients,
+        prior: &Value,
+        _: &ApplyRequest<'_>,
+    ) -> Result<(), Vec<AttrDiagnostic>> {
+        match c
+            .rds
+            .delete_db_subnet_group()
+            .db_subnet_group_name(s(prior, "name").unwrap_or_default())
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if err_code(&e).is_some_and(|c| c.contains("NotFound")) => Ok(()),
+            Err(e) => Err(vec![sdk_err("DeleteDBSubnetGroup", e)]),
+        }
+    }
+
+    /// Subnet groups by listing them: one or a few calls however many there are.
+    async fn read(
+        &self,
+        c: &Clients,
+        current: &[Value],
+    ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
+        let ids: Vec<String> = current
+            .iter()
+            .map(|v| s(v, "id").unwrap_or_default())
+            .collect();
+        let fail = |d: AttrDiagnostic| current.iter().map(|_| Err(d.clone())).collect();
+        let mut found: BTreeMap<String, Value> = BTreeMap::new();
+        let mut pages = c.rds.describe_db_subnet_groups().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = match page {
+                Ok(p) => p,
+                Err(e) => return fail(sdk_err("DescribeDBSubnetGroups", e)),
+            };
+            for g in page.db_subnet_groups() {
+                let name = g.db_subnet_group_name().unwrap_or_default().to_string();
+                if !ids.contains(&name) {
+                    continue;
+                }
+                let tags = match group_tags(c, g.db_subnet_group_arn()).await {
+                    Ok(t) => t,
+                    Err(d) => return fail(d),
+                };
+                found.insert(name, group_value(g, &Value::Null, tags));
+            }
+        }
+        ids.iter().map(|id| Ok(found.get(id).cloned())).collect()
+    }
+}
