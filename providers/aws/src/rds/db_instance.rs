@@ -181,10 +181,7 @@ impl ResourceType<Clients> for DbInstanceType {
         c: &Clients,
         current: &[Value],
     ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
-        let ids: Vec<String> = current
-            .iter()
-            .map(|v| s(v, "id").unwrap_or_default())
-            .collect();
+        let ids = ids_of(current);
         let fail = |d: AttrDiagnostic| current.iter().map(|_| Err(d.clone())).collect();
         let mut found: BTreeMap<String, Value> = BTreeMap::new();
         for chunk in ids.chunks(100) {
@@ -223,6 +220,6 @@ impl ResourceType<Clients> for DbInstanceType {
                 }
             }
         }
-        ids.iter().map(|id| Ok(found.get(id).cloned())).collect()
+        results(&ids, &found)
     }
 }

@@ -75,10 +75,7 @@ impl ResourceType<Clients> for DbSubnetGroupType {
         c: &Clients,
         current: &[Value],
     ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
-        let ids: Vec<String> = current
-            .iter()
-            .map(|v| s(v, "id").unwrap_or_default())
-            .collect();
+        let ids = ids_of(current);
         let fail = |d: AttrDiagnostic| current.iter().map(|_| Err(d.clone())).collect();
         let mut found: BTreeMap<String, Value> = BTreeMap::new();
         let mut pages = c.rds.describe_db_subnet_groups().into_paginator().send();
@@ -99,6 +96,6 @@ impl ResourceType<Clients> for DbSubnetGroupType {
                 found.insert(name, group_value(g, &Value::Null, tags));
             }
         }
-        ids.iter().map(|id| Ok(found.get(id).cloned())).collect()
+        results(&ids, &found)
     }
 }

@@ -619,3 +619,19 @@ pub(crate) async fn update_group(c: &Clients, old: &Value, p: &Value) -> ApplyRe
     let tags = group_tags(c, Some(&arn)).await.map_err(|d| vec![d])?;
     Ok(g.map(|g| group_value(&g, p, tags)))
 }
+
+/// The ids of objects in state, and what a read found for each (by id) as the
+/// engine wants it: one result per object, `None` for one that is gone.
+pub(crate) fn ids_of(current: &[Value]) -> Vec<String> {
+    current
+        .iter()
+        .map(|v| s(v, "id").unwrap_or_default())
+        .collect()
+}
+
+pub(crate) fn results(
+    ids: &[String],
+    found: &BTreeMap<String, Value>,
+) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
+    ids.iter().map(|id| Ok(found.get(id).cloned())).collect()
+}

@@ -168,3 +168,22 @@ pub(crate) fn stages_of(v: &Value) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// The account's secrets from one listing, found by ARN or by name.
+pub(crate) struct Listing {
+    pub(crate) all: BTreeMap<String, SecretListEntry>,
+}
+
+impl Listing {
+    pub(crate) async fn read(c: &Clients) -> Result<Listing, AttrDiagnostic> {
+        Ok(Listing {
+            all: list_all(c).await?,
+        })
+    }
+
+    pub(crate) fn find(&self, id: &str) -> Option<&SecretListEntry> {
+        self.all
+            .get(id)
+            .or_else(|| self.all.values().find(|e| e.name() == Some(id)))
+    }
+}

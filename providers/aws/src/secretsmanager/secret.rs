@@ -1,8 +1,5 @@
 //! `aws_secretsmanager_secret`: a secret (its value is a version).
 
-use std::collections::BTreeMap;
-
-use aws_sdk_secretsmanager::types::SecretListEntry;
 use iac_provider::kit::ResourceType;
 use iac_provider::{
     ApplyRequest, ApplyResult, AttrDiagnostic, AttrType, Attribute, PlanRequest, PlanResponse,
@@ -195,20 +192,15 @@ impl ResourceType<Clients> for Secret {
         current: &[Value],
     ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
         // One listing of the account's secrets serves every secret in state.
-        let all = match list_all(c).await {
-            Ok(a) => a,
+        let listing = match Listing::read(c).await {
+            Ok(l) => l,
             Err(d) => return current.iter().map(|_| Err(d.clone())).collect(),
         };
-        let by_name: BTreeMap<&str, &SecretListEntry> =
-            all.values().filter_map(|e| Some((e.name()?, e))).collect();
         current
             .iter()
             .map(|v| {
                 let id = s(v, "id").unwrap_or_default();
-                Ok(all
-                    .get(&id)
-                    .or_else(|| by_name.get(id.as_str()).copied())
-                    .map(|e| entry_value(e, v)))
+                Ok(listing.find(&id).map(|e| entry_value(e, v)))
             })
             .collect()
     }

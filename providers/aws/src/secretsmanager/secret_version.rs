@@ -1,9 +1,6 @@
 //! `aws_secretsmanager_secret_version`: a value of a secret, sent to Secrets
 //! Manager and never kept by iac (state holds the version id and a fingerprint).
 
-use std::collections::BTreeMap;
-
-use aws_sdk_secretsmanager::types::SecretListEntry;
 use base64::Engine as _;
 use iac_provider::kit::ResourceType;
 use iac_provider::{
@@ -184,18 +181,16 @@ impl ResourceType<Clients> for SecretVersion {
         c: &Clients,
         current: &[Value],
     ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
-        let all = match list_all(c).await {
-            Ok(a) => a,
+        let listing = match Listing::read(c).await {
+            Ok(l) => l,
             Err(d) => return current.iter().map(|_| Err(d.clone())).collect(),
         };
-        let by_name: BTreeMap<&str, &SecretListEntry> =
-            all.values().filter_map(|e| Some((e.name()?, e))).collect();
         let mut results: Vec<Option<Value>> = current
             .iter()
             .map(|v| {
                 let id = s(v, "id").unwrap_or_default();
                 let (arn, vid) = id.split_once('|').unwrap_or((id.as_str(), ""));
-                let entry = all.get(arn).or_else(|| by_name.get(arn).copied());
+                let entry = listing.find(arn);
                 entry.and_then(|e| {
                     let stages = e.secret_versions_to_stages()?.get(vid)?;
                     let mut keep = v.clone();
