@@ -315,6 +315,10 @@ impl State {
                 .collect(),
             resources: BTreeMap::new(),
         };
+        // States are written in address order: collect, then build the map in one
+        // pass (a sorted input costs one comparison per entry, not a search each).
+        let mut entries: Vec<(InstanceAddr, Option<String>, String, ResourceObject)> =
+            Vec::with_capacity(doc.resources.len());
         for r in doc.resources {
             let addr: InstanceAddr = r
                 .address
@@ -326,15 +330,28 @@ impl State {
                 create_before_destroy: r.create_before_destroy,
                 tainted: r.status.as_deref() == Some("tainted"),
             };
-            let inst = state.resources.entry(addr).or_default();
-            inst.provider = r.provider.unwrap_or_else(|| "builtin".to_string());
-            match r.deposed {
+            let provider = r.provider.unwrap_or_else(|| "builtin".to_string());
+            entries.push((addr, r.deposed, provider, object));
+        }
+        // Stable: an address's entries keep their order, as inserting one by one did.
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut merged: Vec<(InstanceAddr, InstanceState)> = Vec::with_capacity(entries.len());
+        for (addr, deposed, provider, object) in entries {
+            if merged.last().is_none_or(|(a, _)| *a != addr) {
+                merged.push((addr, InstanceState::default()));
+            }
+            let Some((_, inst)) = merged.last_mut() else {
+                continue;
+            };
+            inst.provider = provider;
+            match deposed {
                 None => inst.current = Some(object),
                 Some(k) => {
                     inst.deposed.insert(k, object);
                 }
             }
         }
+        state.resources = merged.into_iter().collect();
         Ok(state)
     }
 }

@@ -668,3 +668,71 @@ fn interactive_apply_asks_for_yes() {
     );
     assert_eq!(w.addresses(), vec!["terraform_data.a"]);
 }
+
+/// The parse of an unchanged file is reused from `.iac/cache/syntax`; an edited
+/// file, a damaged entry or a file with errors is parsed again, with the same result.
+#[test]
+fn unchanged_files_are_not_parsed_again() {
+    let w = Work::new("resource \"terraform_data\" \"a\" {\n  input = \"one\"\n}\n");
+    let debug = [("IAC_LOG", "debug")];
+    let counts = |r: &crate::support::Run| {
+        r.stderr
+            .lines()
+            .find(|l| l.contains("configuration: "))
+            .map(|l| l.split("configuration: ").nth(1).unwrap_or("").to_string())
+            .unwrap_or_default()
+    };
+    let first = w.iac_env(&["plan"], &debug).ok();
+    assert!(
+        counts(&first).starts_with("1 file(s) parsed, 0 taken"),
+        "{}",
+        first.stderr
+    );
+    let second = w.iac_env(&["plan"], &debug).ok();
+    assert!(
+        counts(&second).starts_with("0 file(s) parsed, 1 taken"),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(first.stdout, second.stdout);
+
+    w.apply();
+    w.write("main.tf", &w.read("main.tf").replace("\"one\"", "\"two\""));
+    let edited = w.iac_env(&["plan"], &debug).ok();
+    assert!(
+        counts(&edited).starts_with("1 file(s) parsed"),
+        "{}",
+        edited.stderr
+    );
+    assert!(
+        edited.stdout.contains("\"one\" -> \"two\""),
+        "{}",
+        edited.stdout
+    );
+
+    // A damaged entry is a miss, never a wrong tree or a failure.
+    let cache = w.path().join(".iac/cache/syntax");
+    for e in std::fs::read_dir(&cache).expect("cache dir").flatten() {
+        let mut bytes = std::fs::read(e.path()).expect("entry");
+        let n = bytes.len();
+        bytes.truncate(n / 2);
+        std::fs::write(e.path(), bytes).expect("damage");
+    }
+    let damaged = w.iac_env(&["plan"], &debug).ok();
+    assert!(
+        counts(&damaged).starts_with("1 file(s) parsed"),
+        "{}",
+        damaged.stderr
+    );
+    assert_eq!(damaged.stdout, edited.stdout);
+
+    // A file with an error is not cached: the error comes every time.
+    w.write(
+        "bad.tf",
+        "resource \"terraform_data\" \"b\" {\n  input = \n}\n",
+    );
+    for _ in 0..2 {
+        let r = w.iac_env(&["plan"], &debug).code(1);
+        assert!(r.stderr.contains("bad.tf:2"), "{}", r.stderr);
+    }
+}

@@ -6,7 +6,7 @@ use crate::exit::*;
 use crate::ui::{ask, parse_duration, stdin_is_terminal, Ui};
 use anyhow::{anyhow, bail, Context, Result};
 use iac_config::vars::{load_var_file, VarSource, VarValue};
-use iac_config::{load_module, Module};
+use iac_config::{load_module_cached, Module};
 use iac_diagnostics::{Diagnostic, Diagnostics, SourceMap};
 use iac_engine::{Engine, Providers};
 use iac_state::{Backend, LocalBackend, LockGuard, State, StateError};
@@ -51,6 +51,13 @@ pub(crate) fn load_config(ui: &Ui) -> Result<Result<Loaded, u8>> {
         return Ok(Err(EXIT_ERROR));
     }
     ui.diagnostics(&diags, &sources);
+    if debug_log() {
+        let (parsed, cached) = iac_config::parse_counts();
+        debug(&format!(
+            "configuration: {parsed} file(s) parsed, {cached} taken unchanged from {}",
+            syntax_cache(&dir).display()
+        ));
+    }
     Ok(Ok(Loaded {
         module,
         sources,
@@ -94,12 +101,17 @@ pub(crate) fn parse_timeout() -> std::time::Duration {
 /// parser can take exponential time on some pathological expressions (found by
 /// fuzzing), and a plan of untrusted code must not hang a CI job. The abandoned
 /// thread ends with the process.
+/// Where parsed configuration files are kept between commands (see `iac_syntax::cache`).
+pub(crate) fn syntax_cache(dir: &Path) -> PathBuf {
+    dir.join(".iac").join("cache").join("syntax")
+}
+
 pub(crate) fn load_with_deadline(dir: &Path) -> Option<(Module, Diagnostics, SourceMap)> {
     let (tx, rx) = std::sync::mpsc::channel();
     let dir = dir.to_path_buf();
     std::thread::spawn(move || {
         let mut sources = SourceMap::default();
-        let (m, d) = load_module(&dir, &mut sources);
+        let (m, d) = load_module_cached(&dir, &mut sources, &syntax_cache(&dir));
         let _ = tx.send((m, d, sources));
     });
     rx.recv_timeout(parse_timeout()).ok()

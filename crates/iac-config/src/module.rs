@@ -212,8 +212,91 @@ pub fn parsing_now() -> Option<PathBuf> {
 /// Loads the module in `dir` and, recursively, the modules it calls.
 pub fn load_module(dir: &Path, sources: &mut SourceMap) -> (Module, Diagnostics) {
     let mut diags = Diagnostics::new();
-    let module = load(dir, sources, &mut diags, 0);
+    let module = load(dir, sources, &mut diags, 0, None);
     (module, diags)
+}
+
+/// As [`load_module`], keeping the parse of each file in `cache` (a directory,
+/// created when first needed) and reusing it while the file's text is unchanged.
+/// The cache is an accelerator only: when it cannot be read or written, files are
+/// parsed as usual.
+pub fn load_module_cached(
+    dir: &Path,
+    sources: &mut SourceMap,
+    cache: &Path,
+) -> (Module, Diagnostics) {
+    let mut diags = Diagnostics::new();
+    let module = load(dir, sources, &mut diags, 0, Some(cache));
+    (module, diags)
+}
+
+/// Files parsed, and files taken from the cache, by this process (for the debug log).
+static PARSED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static CACHED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// How many configuration files this process parsed, and how many it took from
+/// the parse cache instead.
+pub fn parse_counts() -> (usize, usize) {
+    use std::sync::atomic::Ordering::Relaxed;
+    (PARSED.load(Relaxed), CACHED.load(Relaxed))
+}
+
+/// The cache entry of one configuration file, named by a hash of its path.
+fn cache_entry(cache: &Path, file: &Path) -> PathBuf {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in file.as_os_str().as_encoded_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    cache.join(format!("{h:016x}"))
+}
+
+/// Parses one file, through the cache when there is one.
+fn parse_source(
+    path: &Path,
+    id: iac_diagnostics::FileId,
+    text: &str,
+    cache: Option<&Path>,
+) -> iac_syntax::ParsedFile {
+    let entry = cache.map(|c| cache_entry(c, path));
+    if let Some(body) = entry
+        .as_ref()
+        .and_then(|e| std::fs::read(e).ok())
+        .and_then(|bytes| iac_syntax::cache::decode(&bytes, text, id))
+    {
+        CACHED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return iac_syntax::ParsedFile {
+            file: id,
+            body,
+            diagnostics: Vec::new(),
+        };
+    }
+    PARSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    set_parsing(Some(path));
+    let parsed = iac_syntax::parse_file(id, text);
+    set_parsing(None);
+    if let (Some(cache), Some(entry)) = (cache, entry) {
+        if parsed.diagnostics.is_empty() {
+            store(
+                cache,
+                &entry,
+                &iac_syntax::cache::encode(text, &parsed.body),
+            );
+        }
+    }
+    parsed
+}
+
+/// Writes a cache entry whole or not at all (a temporary file renamed into place),
+/// so a concurrent reader or a crash never leaves half an entry; errors are ignored.
+fn store(cache: &Path, entry: &Path, bytes: &[u8]) {
+    if std::fs::create_dir_all(cache).is_err() {
+        return;
+    }
+    let tmp = entry.with_extension(format!("tmp{}", std::process::id()));
+    if std::fs::write(&tmp, bytes).is_ok() && std::fs::rename(&tmp, entry).is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
 }
 
 /// Loads a module from in-memory files (a saved plan's configuration snapshot).
@@ -287,7 +370,13 @@ pub fn module_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn load(dir: &Path, sources: &mut SourceMap, diags: &mut Diagnostics, depth: usize) -> Module {
+fn load(
+    dir: &Path,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+    depth: usize,
+    cache: Option<&Path>,
+) -> Module {
     let mut module = Module {
         dir: dir.to_path_buf(),
         ..Module::default()
@@ -314,9 +403,7 @@ fn load(dir: &Path, sources: &mut SourceMap, diags: &mut Diagnostics, depth: usi
             }
         };
         let id = sources.add(display_path(&path), text.as_str());
-        set_parsing(Some(&path));
-        let parsed = iac_syntax::parse_file(id, &text);
-        set_parsing(None);
+        let parsed = parse_source(&path, id, &text, cache);
         diags.extend(Diagnostics(parsed.diagnostics));
         decode_body(&mut module, parsed.body, diags);
     }
@@ -342,7 +429,7 @@ fn load(dir: &Path, sources: &mut SourceMap, diags: &mut Diagnostics, depth: usi
             );
             continue;
         }
-        let child = load(&child_dir, sources, diags, depth + 1);
+        let child = load(&child_dir, sources, diags, depth + 1, cache);
         if let Some(call) = module.module_calls.get_mut(&name) {
             call.module = child;
         }

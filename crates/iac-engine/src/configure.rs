@@ -16,6 +16,7 @@ use crate::decode::{eval_body, provider_diagnostic};
 use crate::graph::{module_tree, ModPath};
 use crate::scope::Values;
 use crate::Providers;
+use rustc_hash::FxHashMap;
 
 /// The address of the configuration a `provider` block or reference names.
 pub fn config_address(name: &str, alias: Option<&str>) -> String {
@@ -34,16 +35,14 @@ pub fn provider_of(address: &str) -> &str {
 #[derive(Debug, Default)]
 pub struct Bindings {
     /// (module path, `type.name` or `data.type.name`) -> configuration address.
-    by_resource: HashMap<(ModPath, String), String>,
+    by_resource: FxHashMap<ModPath, FxHashMap<String, String>>,
     /// Every configuration some block of the configuration uses.
     pub used: BTreeSet<String>,
 }
 
 impl Bindings {
     pub fn of(&self, path: &ModPath, key: &str) -> Option<&str> {
-        self.by_resource
-            .get(&(path.clone(), key.to_string()))
-            .map(String::as_str)
+        self.by_resource.get(path)?.get(key).map(String::as_str)
     }
 
     /// Every block (`module.net.aws_subnet.a`) with its configuration, in order.
@@ -51,6 +50,7 @@ impl Bindings {
         let mut out: Vec<(String, &str)> = self
             .by_resource
             .iter()
+            .flat_map(|(path, m)| m.iter().map(move |(key, a)| ((path, key), a)))
             .map(|((path, key), a)| {
                 let prefix: String = path.iter().map(|m| format!("module.{m}.")).collect();
                 (format!("{prefix}{key}"), a.as_str())
@@ -231,8 +231,13 @@ pub fn bind_providers(providers: &Providers, module: &Module) -> (Bindings, Diag
             };
             match resolve(&tree, path, &reference) {
                 Ok(addr) => {
-                    out.used.insert(addr.clone());
-                    out.by_resource.insert((path.clone(), key.clone()), addr);
+                    if !out.used.contains(&addr) {
+                        out.used.insert(addr.clone());
+                    }
+                    out.by_resource
+                        .entry(path.clone())
+                        .or_default()
+                        .insert(key.clone(), addr);
                 }
                 Err(d) => diags.push(d),
             }
@@ -303,7 +308,9 @@ pub async fn configure_providers(
         wanted.insert(a.clone(), None);
     }
     for i in state.resources.values() {
-        wanted.entry(i.provider.clone()).or_insert(None);
+        if !wanted.contains_key(&i.provider) {
+            wanted.insert(i.provider.clone(), None);
+        }
     }
     for b in &module.providers {
         wanted.insert(config_address(&b.name, b.alias.as_deref()), Some(b.span));

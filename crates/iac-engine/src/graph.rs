@@ -1,12 +1,13 @@
 //! The dependency graph over every declaration of every module, built by a list
 //! of named passes. Cycles are reported with each address and the reference that closes them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use iac_config::{Module, ModuleCall};
 use iac_diagnostics::{did_you_mean, Diagnostic, Diagnostics, Span};
 use iac_syntax::{Expr, ExprKind, Reference, TemplatePart};
 use petgraph::graph::{DiGraph, NodeIndex};
+use rustc_hash::FxHashMap;
 
 pub type ModPath = Vec<String>;
 
@@ -52,7 +53,7 @@ pub fn module_tree(root: &Module) -> BTreeMap<ModPath, &Module> {
 
 pub struct Graph {
     pub graph: DiGraph<NodeKey, Span>,
-    pub index: HashMap<NodeKey, NodeIndex>,
+    pub index: FxHashMap<NodeKey, NodeIndex>,
     /// Nodes in an order where every node comes after what it depends on.
     pub order: Vec<NodeIndex>,
 }
@@ -482,7 +483,7 @@ pub fn build_graph(root: &Module) -> (Graph, Diagnostics) {
 struct Builder<'m> {
     tree: BTreeMap<ModPath, &'m Module>,
     graph: DiGraph<NodeKey, Span>,
-    index: HashMap<NodeKey, NodeIndex>,
+    index: FxHashMap<NodeKey, NodeIndex>,
     order: Vec<NodeIndex>,
     diags: Diagnostics,
 }
@@ -531,7 +532,7 @@ pub fn build_graph_traced(
     let mut b = Builder {
         tree: module_tree(root),
         graph: DiGraph::new(),
-        index: HashMap::new(),
+        index: FxHashMap::default(),
         order: Vec::new(),
         diags: Diagnostics::new(),
     };

@@ -126,6 +126,12 @@ pub struct PlanInput<'a> {
     pub workspace: &'a str,
 }
 
+/// What [`Engine::prepare`] computed from a configuration.
+pub struct Prepared {
+    graph: graph::Graph,
+    diagnostics: Diagnostics,
+}
+
 pub struct PlanOutput {
     pub plan: Plan,
     pub diagnostics: Diagnostics,
@@ -186,6 +192,19 @@ impl Engine {
 
     pub async fn plan(&self, input: &PlanInput<'_>) -> PlanOutput {
         plan::plan(self, input, false).await
+    }
+
+    /// The part of planning that needs only the configuration (its dependency
+    /// graph), so a caller can do it while the state is still being read.
+    pub fn prepare(&self, module: &Module) -> Prepared {
+        let (graph, diagnostics) = graph::build_graph_traced(module, self.trace.as_deref());
+        Prepared { graph, diagnostics }
+    }
+
+    /// [`Engine::plan`] with the configuration's graph already built by
+    /// [`Engine::prepare`]; `prepared` must come from `input.module`.
+    pub async fn plan_prepared(&self, input: &PlanInput<'_>, prepared: Prepared) -> PlanOutput {
+        plan::plan_with(self, input, false, Some(prepared)).await
     }
 
     pub async fn apply(&self, input: ApplyInput<'_>) -> ApplyOutcome {

@@ -1,7 +1,7 @@
 //! The plan walk: evaluates every declaration in dependency order and decides,
 //! for every resource instance, what apply must do and why.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use iac_config::{EvalContext, Mode, Module, Resource};
 use iac_diagnostics::{did_you_mean, Diagnostic, Diagnostics};
@@ -9,7 +9,7 @@ use iac_plan::{
     decide_action, Action, ActionInputs, OutputChange, Plan, PlanMode, Reason, ResourceChange,
 };
 use iac_provider::{proposed_new, PlanRequest};
-use iac_state::State;
+use iac_state::{InstanceState, State};
 use iac_value::addr::{InstanceAddr, InstanceKey, ResourceAddr, ResourceMode};
 use iac_value::{Fingerprinter, Path, PathStep, Value};
 use petgraph::graph::NodeIndex;
@@ -80,17 +80,45 @@ fn derived_only(v: &Value) -> bool {
 
 /// Top-level attributes whose values differ.
 pub(crate) fn changed_paths(prior: &Value, planned: &Value, fp: &Fingerprinter) -> Vec<Path> {
-    let mut keys: BTreeSet<&String> = BTreeSet::new();
-    if let Some(m) = prior.as_map() {
-        keys.extend(m.keys());
+    use std::cmp::Ordering;
+    static NULL: Value = Value::Null;
+    let empty = BTreeMap::new();
+    // Both maps are in key order: one pass over the two, no lookups.
+    let mut a = prior.as_map().unwrap_or(&empty).iter().peekable();
+    let mut b = planned.as_map().unwrap_or(&empty).iter().peekable();
+    let mut out = Vec::new();
+    loop {
+        let (k, x, y) = match (a.peek(), b.peek()) {
+            (None, None) => break,
+            (Some(&(ka, x)), Some(&(kb, y))) => match ka.cmp(kb) {
+                Ordering::Less => {
+                    a.next();
+                    (ka, x, &NULL)
+                }
+                Ordering::Greater => {
+                    b.next();
+                    (kb, &NULL, y)
+                }
+                Ordering::Equal => {
+                    a.next();
+                    b.next();
+                    (ka, x, y)
+                }
+            },
+            (Some(&(ka, x)), None) => {
+                a.next();
+                (ka, x, &NULL)
+            }
+            (None, Some(&(kb, y))) => {
+                b.next();
+                (kb, &NULL, y)
+            }
+        };
+        if !fp.equivalent(x, y) {
+            out.push(vec![PathStep::Key(k.clone())]);
+        }
     }
-    if let Some(m) = planned.as_map() {
-        keys.extend(m.keys());
-    }
-    keys.into_iter()
-        .filter(|k| !fp.equivalent(prior.get_attr(k), planned.get_attr(k)))
-        .map(|k| vec![PathStep::Key(k.clone())])
-        .collect()
+    out
 }
 
 fn set_path(v: &mut Value, path: &[String], new: Value) {
@@ -154,7 +182,7 @@ pub(crate) struct Planner<'a> {
     /// Data sources read while planning.
     pub data: BTreeMap<InstanceAddr, Value>,
     /// Objects adopted by `import` blocks in this plan, with their ids.
-    pub imported: HashMap<InstanceAddr, String>,
+    pub imported: FxHashMap<InstanceAddr, String>,
     /// Index in `changes` of each planned instance (for replace_triggered_by).
     pub actions: FxHashMap<InstanceAddr, usize>,
     pub targeted: Option<HashSet<NodeIndex>>,
@@ -503,9 +531,11 @@ impl<'a> Planner<'a> {
             self.keep_in_state(&addr);
             return;
         };
+        // The resource's instances in state, found with one range scan.
+        let mut in_state = self.held_in_state(&addr);
         // Implicit moves when count is added to or removed from a single resource.
-        if !data {
-            self.implicit_move(&addr, rep);
+        if !data && self.implicit_move(&addr, rep, &in_state) {
+            in_state = self.held_in_state(&addr);
         }
         let rc = ResourceCtx {
             r,
@@ -521,7 +551,7 @@ impl<'a> Planner<'a> {
             self.ev.diags.extend(Diagnostics(ds));
         }
         let deps = self.deps_of(node);
-        let configured: HashSet<InstanceKey> = keys.iter().map(|(k, _)| k.clone()).collect();
+        let configured: FxHashSet<InstanceKey> = keys.iter().map(|(k, _)| k.clone()).collect();
         let only = self.targeted_keys(&addr);
         let mut instances: BTreeMap<InstanceKey, Value> = BTreeMap::new();
         for (ik, each) in keys {
@@ -535,13 +565,24 @@ impl<'a> Planner<'a> {
                 }
             } else {
                 let bound = (&*provider, binding.as_str());
-                self.plan_one(&rc, &iaddr, each.as_ref(), bound, &deps)
+                // In key order, as state keeps them: found by bisection.
+                let held = in_state
+                    .binary_search_by(|(k, _)| k.cmp(&ik))
+                    .ok()
+                    .map(|i| std::mem::take(&mut in_state[i].1));
+                self.plan_one(&rc, &iaddr, each.as_ref(), bound, &deps, held)
                     .await
             };
             instances.insert(ik, v);
         }
         if !data {
-            self.delete_stale(r, &addr, rep, &configured, only.as_ref(), &deps);
+            let stale = in_state
+                .into_iter()
+                .map(|(k, _)| k)
+                .filter(|k| !configured.contains(k))
+                .filter(|k| only.as_ref().is_none_or(|o| o.contains(k)));
+            let stale: Vec<InstanceAddr> = stale.map(|k| addr.instance(k)).collect();
+            self.delete_stale(r, rep, stale, &deps);
         }
         self.set_resource_value(path, key, aggregate(rep, &instances));
     }
@@ -554,6 +595,7 @@ impl<'a> Planner<'a> {
         each: Option<&Value>,
         (provider, binding): (&dyn iac_provider::Provider, &str),
         deps: &[String],
+        held: Option<InstanceState>,
     ) -> Value {
         let r = rc.r;
         let mut ds = Vec::new();
@@ -575,28 +617,28 @@ impl<'a> Planner<'a> {
             self.plan_data(iaddr, &config, rc.schema, (provider, binding), r, deps)
                 .await
         } else {
-            self.plan_instance(iaddr, config, rc.schema, (provider, binding), r, deps)
+            let bound = (provider, binding);
+            self.plan_instance(rc, iaddr, config, bound, deps, held)
         }
+    }
+
+    /// A resource's instances in state, in key order (one range scan; the
+    /// objects are copied once here rather than looked up again per instance).
+    fn held_in_state(&self, addr: &ResourceAddr) -> Vec<(InstanceKey, InstanceState)> {
+        self.prior
+            .instances_of(addr)
+            .map(|(a, i)| (a.key.clone(), i.clone()))
+            .collect()
     }
 
     /// Instances in state that the expansion no longer has are deleted.
     fn delete_stale(
         &mut self,
         r: &Resource,
-        addr: &ResourceAddr,
         rep: Repetition,
-        configured: &HashSet<InstanceKey>,
-        only: Option<&HashSet<InstanceKey>>,
+        stale: Vec<InstanceAddr>,
         deps: &[String],
     ) {
-        let stale: Vec<InstanceAddr> = self
-            .prior
-            .instances_of(addr)
-            .map(|(a, _)| a)
-            .filter(|a| !configured.contains(&a.key))
-            .filter(|a| only.is_none_or(|o| o.contains(&a.key)))
-            .cloned()
-            .collect();
         for a in stale {
             let reason = match (&a.key, rep) {
                 (InstanceKey::Int(_), Repetition::Count) => Reason::CountIndexOutOfRange,
@@ -645,37 +687,33 @@ impl<'a> Planner<'a> {
             .insert(key.to_string(), v);
     }
 
-    fn implicit_move(&mut self, addr: &ResourceAddr, rep: Repetition) {
+    /// Moves the single instance of a resource whose `count` was added or removed;
+    /// true when it moved something.
+    fn implicit_move(
+        &mut self,
+        addr: &ResourceAddr,
+        rep: Repetition,
+        in_state: &[(InstanceKey, InstanceState)],
+    ) -> bool {
         let (from, to) = match rep {
             Repetition::Count => (InstanceKey::None, InstanceKey::Int(0)),
             Repetition::Single => (InstanceKey::Int(0), InstanceKey::None),
-            Repetition::ForEach => return,
+            Repetition::ForEach => return false,
         };
-        // One range scan of the resource's instances: most resources have none to move.
-        let movable = {
-            let mut keys = self.prior.instances_of(addr).map(|(a, _)| &a.key);
-            matches!((keys.next(), keys.next()), (Some(only), None) if *only == from)
-        };
-        if !movable {
-            return;
+        // Most resources have none to move.
+        if !matches!(in_state, [(only, _)] if *only == from) {
+            return false;
         }
+        // The only instance in state is `from`, so `to` is free.
         let from_a = addr.instance(from);
         let to_a = addr.instance(to);
-        if self.prior.resources.contains_key(&from_a) && !self.prior.resources.contains_key(&to_a) {
-            let others = self
-                .prior
-                .instances_of(addr)
-                .map(|(a, _)| a)
-                .filter(|a| **a != from_a)
-                .count();
-            if others == 0 {
-                if let Some(inst) = self.prior.to_mut().resources.remove(&from_a) {
-                    self.prior.to_mut().resources.insert(to_a.clone(), inst);
-                    let origin = self.moved.remove(&from_a).unwrap_or(from_a);
-                    self.moved.insert(to_a, origin);
-                }
-            }
-        }
+        let Some(inst) = self.prior.to_mut().resources.remove(&from_a) else {
+            return false;
+        };
+        self.prior.to_mut().resources.insert(to_a.clone(), inst);
+        let origin = self.moved.remove(&from_a).unwrap_or(from_a);
+        self.moved.insert(to_a, origin);
+        true
     }
 
     fn prevent_destroy_error(&mut self, r: &Resource, addr: &InstanceAddr) {
@@ -814,16 +852,19 @@ impl<'a> Planner<'a> {
 
     fn plan_instance(
         &mut self,
+        rc: &ResourceCtx<'_>,
         addr: &InstanceAddr,
         config: Value,
-        schema: &iac_provider::Schema,
         (provider, binding): (&dyn iac_provider::Provider, &str),
-        r: &Resource,
         deps: &[String],
+        held: Option<InstanceState>,
     ) -> Value {
-        let held = self.prior.resources.get(addr);
-        let prior_obj = held.and_then(|i| i.current.clone());
-        if let Some(held) = held.filter(|i| i.current.is_some() && i.provider != binding) {
+        let (r, schema) = (rc.r, rc.schema);
+        let (held_provider, prior_obj) = match held {
+            Some(h) => (h.provider, h.current),
+            None => (String::new(), None),
+        };
+        if prior_obj.is_some() && held_provider != binding {
             // An object lives where the configuration that made it put it (a region,
             // an account): it does not move because the block names another one.
             let span = r.provider.as_ref().map(|p| p.span).unwrap_or(r.span);
@@ -832,13 +873,13 @@ impl<'a> Planner<'a> {
                     "E0712",
                     format!(
                         "{addr} was created through provider configuration `{}`, and the configuration now names `{binding}`",
-                        held.provider
+                        held_provider
                     ),
                 )
                 .with_span(span, "objects do not move between provider configurations")
                 .with_help(format!(
                     "to re-create it under `{binding}`, destroy it first under the old one (`iac destroy -target={addr}` with the old `provider`), then apply; to keep it, name `{}` again",
-                    held.provider
+                    held_provider
                 )),
             );
         }
@@ -1036,9 +1077,22 @@ impl<'a> Planner<'a> {
 }
 
 pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -> PlanOutput {
+    plan_with(engine, input, validate_only, None).await
+}
+
+/// Plans with the configuration's graph from `prepared` (built from
+/// `input.module` by [`Engine::prepare`]), else builds it.
+pub(crate) async fn plan_with(
+    engine: &Engine,
+    input: &PlanInput<'_>,
+    validate_only: bool,
+    prepared: Option<crate::Prepared>,
+) -> PlanOutput {
     let tree = module_tree(input.module);
-    let (graph, mut diags) =
-        crate::graph::build_graph_traced(input.module, engine.trace.as_deref());
+    let (graph, mut diags) = match prepared {
+        Some(p) => (p.graph, p.diagnostics),
+        None => crate::graph::build_graph_traced(input.module, engine.trace.as_deref()),
+    };
     let mut prior = std::borrow::Cow::Borrowed(input.state);
     let mut drift = Vec::new();
     let bindings = if validate_only {
@@ -1092,7 +1146,7 @@ pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -
         ev,
         prior,
         fp,
-        changes: Vec::new(),
+        changes: Vec::with_capacity(instances),
         moved,
         // Sized for every object in state, so they do not grow by rehashing.
         in_config: FxHashSet::with_capacity_and_hasher(instances, Default::default()),
@@ -1100,7 +1154,7 @@ pub async fn plan(engine: &Engine, input: &PlanInput<'_>, validate_only: bool) -
         actions: FxHashMap::with_capacity_and_hasher(instances, Default::default()),
         pending: FxHashSet::default(),
         data: BTreeMap::new(),
-        imported: HashMap::new(),
+        imported: FxHashMap::default(),
         targeted: None,
         validate_only,
         bindings,

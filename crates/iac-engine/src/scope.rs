@@ -1,5 +1,6 @@
 //! The values computed so far, per module, and the namespace expressions see.
 
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -12,15 +13,15 @@ use crate::graph::ModPath;
 #[derive(Default)]
 pub struct ModuleValues {
     pub vars: HashMap<String, Value>,
-    pub locals: HashMap<String, Value>,
+    pub locals: FxHashMap<String, Value>,
     /// Aggregate values of resources and data sources by `type.name` / `data.type.name`.
-    pub resources: HashMap<String, Value>,
+    pub resources: FxHashMap<String, Value>,
     pub outputs: BTreeMap<String, Value>,
 }
 
 #[derive(Default)]
 pub struct Values {
-    pub modules: HashMap<ModPath, ModuleValues>,
+    pub modules: FxHashMap<ModPath, ModuleValues>,
     /// Fingerprints under the state's salt (see `Namespace::fingerprinter`).
     pub fp: Option<Arc<Fingerprinter>>,
 }
@@ -28,7 +29,7 @@ pub struct Values {
 impl Values {
     pub fn with_fingerprinter(fp: Arc<Fingerprinter>) -> Values {
         Values {
-            modules: HashMap::new(),
+            modules: FxHashMap::default(),
             fp: Some(fp),
         }
     }

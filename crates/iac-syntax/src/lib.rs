@@ -1,6 +1,7 @@
 //! Parses HCL with `hcl-edit` and lowers it into our own IR, which keeps a byte
 //! span on every node (`hcl::Body` drops them). Nothing here evaluates anything.
 
+pub mod cache;
 mod lower;
 
 use iac_diagnostics::{Diagnostic, FileId, Span};

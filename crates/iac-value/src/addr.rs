@@ -290,15 +290,70 @@ impl FromStr for InstanceAddr {
     type Err = AddrError;
 
     fn from_str(s: &str) -> Result<InstanceAddr, AddrError> {
+        if let Some(a) = plain_instance(s) {
+            return Ok(a);
+        }
         let p: AddrPattern = s.parse()?;
         p.as_instance()
             .ok_or_else(|| AddrError(format!("\"{s}\" names a module, not a resource instance")))
     }
 }
 
+/// `TYPE.NAME` or `data.TYPE.NAME` in the root module, without a key: most
+/// addresses a state holds, read without the general parser's allocations.
+/// `None` for anything else (which the general parser then reads or refuses).
+fn plain_instance(s: &str) -> Option<InstanceAddr> {
+    let mut parts = s.split('.');
+    let (mode, ty, name) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("module" | "data"), _, None, _) => return None,
+        (Some("data"), Some(ty), Some(name), None) => (ResourceMode::Data, ty, name),
+        (Some(ty), Some(name), None, None) if ty != "module" => (ResourceMode::Managed, ty, name),
+        _ => return None,
+    };
+    (is_name(ty) && is_name(name)).then(|| InstanceAddr {
+        resource: ResourceAddr {
+            module: Vec::new(),
+            mode,
+            ty: ty.to_string(),
+            name: name.to_string(),
+        },
+        key: InstanceKey::None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_addresses_read_as_the_general_parser_reads_them() {
+        for s in [
+            "terraform_data.a",
+            "data.aws_ami.ubuntu",
+            "data.x",
+            "module.x",
+            "module.a.b",
+            "a.b.c",
+            "a",
+            "a.",
+            ".a",
+            "a.b[0]",
+            "a.b-c",
+            "1a.b",
+            "a.b c",
+            " a.b",
+            "data.module.x",
+            "module.module",
+        ] {
+            let general = s.parse::<AddrPattern>().ok().and_then(|p| p.as_instance());
+            let plain = plain_instance(s);
+            if plain.is_some() {
+                assert_eq!(plain, general, "{s}");
+            }
+        }
+        assert!(plain_instance("terraform_data.a").is_some());
+        assert!(plain_instance("data.aws_ami.ubuntu").is_some());
+    }
 
     #[test]
     fn round_trips() {

@@ -68,14 +68,20 @@ pub(crate) fn make_plan(
     let dir = std::env::current_dir()?;
     let backend = open_backend(&dir, &p.state, env.as_deref())?;
     let lock = take_lock(&*backend, &p.state, op)?;
-    // Read the state on another core while the configuration is parsed.
-    let (loaded, state) = std::thread::scope(|s| {
+    let engine = engine();
+    // Read the state on another core while the configuration is parsed and its
+    // graph built.
+    let (loaded, prepared, state) = std::thread::scope(|s| {
         let reader = s.spawn(|| read_state(&*backend));
         let loaded = load_config(ui);
+        let prepared = match &loaded {
+            Ok(Ok(l)) => Some(engine.prepare(&l.module)),
+            _ => None,
+        };
         let state = reader
             .join()
             .unwrap_or_else(|_| Err(anyhow!("reading the state failed")));
-        (loaded, state)
+        (loaded, prepared, state)
     });
     let mut loaded = match loaded? {
         Ok(l) => l,
@@ -101,9 +107,8 @@ pub(crate) fn make_plan(
             state.serial
         ));
     }
-    let engine = engine();
     let rt = runtime()?;
-    let out = rt.block_on(engine.plan(&PlanInput {
+    let input = PlanInput {
         module: &loaded.module,
         variables: &vars,
         state: &state,
@@ -112,7 +117,11 @@ pub(crate) fn make_plan(
         targets: &targets,
         replace: &replace,
         workspace: env.as_deref().unwrap_or("default"),
-    }));
+    };
+    let out = match prepared {
+        Some(prepared) => rt.block_on(engine.plan_prepared(&input, prepared)),
+        None => rt.block_on(engine.plan(&input)),
+    };
     if ui.diagnostics(&out.diagnostics, &loaded.sources) || out.plan.errored {
         return Ok(Err(EXIT_ERROR));
     }
