@@ -25,3 +25,16 @@ regions="af-south-1 ap-east-1 ap-northeast-1 ap-northeast-2 ap-northeast-3 ap-so
 (cd "$work" && terraform init -input=false >/dev/null && terraform apply -auto-approve -input=false >/dev/null && terraform output -json) \
   | python3 -c 'import json,sys; d=json.load(sys.stdin); print("\n".join(v["value"] for _,v in sorted(d.items())))' > "$out/regions.txt"
 echo "wrote $out/regions.txt" >&2
+
+# IAM policy documents: the same blocks under Terraform and iac (tests/it/aws.rs
+# renders testdata/terraform/policy_documents.tf and compares).
+pd="$work/policy_documents"
+mkdir -p "$pd"
+{
+  printf 'terraform {\n  required_providers {\n    aws = { source = "hashicorp/aws", version = "5.100.0" }\n  }\n}\n'
+  printf 'provider "aws" {\n  region = "us-east-1"\n  access_key = "test"\n  secret_key = "test"\n  skip_credentials_validation = true\n  skip_requesting_account_id = true\n  skip_metadata_api_check = true\n}\n'
+  cat "$out/policy_documents.tf"
+} > "$pd/main.tf"
+(cd "$pd" && terraform init -input=false >/dev/null && terraform apply -auto-approve -input=false >/dev/null && terraform output -json) \
+  | python3 -c 'import json,sys; d=json.load(sys.stdin); json.dump({k: v["value"] for k, v in sorted(d.items())}, sys.stdout, indent=1, sort_keys=True)' > "$out/policy_documents.json"
+echo "wrote $out/policy_documents.json" >&2

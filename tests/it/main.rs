@@ -13,6 +13,7 @@ mod deployments;
 mod diagnostics;
 mod encryption;
 mod functions;
+mod iam;
 mod lifecycle;
 mod provider_block;
 mod safety;

@@ -189,6 +189,10 @@ impl Moto {
         aws_sdk_secretsmanager::Client::new(&self.sdk())
     }
 
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.sdk())
+    }
+
     /// `env()` with the endpoint replaced (to go through a proxy).
     pub fn env_via(&self, endpoint: &str) -> Vec<(&'static str, String)> {
         let mut env = self.env();

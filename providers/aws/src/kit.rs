@@ -11,9 +11,12 @@ use iac_provider::{
 };
 use iac_value::Value;
 
+use crate::iam::{
+    instance_profile, policy, policy_document, role, role_policy, role_policy_attachment,
+};
 use crate::rds::{db_instance, db_subnet_group};
 use crate::secretsmanager::{data_secret, data_secret_version, secret, secret_version};
-use crate::{deploy, ec2, elb, region, schema, util, Clients};
+use crate::{deploy, ec2, elb, region, schema, sts, util, Clients};
 
 /// Which AWS service a type belongs to.
 #[derive(Clone, Copy)]
@@ -214,7 +217,23 @@ pub(crate) fn registry() -> Registry<Clients> {
         .data_source(
             "aws_secretsmanager_secret_version",
             data_secret_version::SecretVersionData,
-        );
+        )
+        .resource("aws_iam_role", role::RoleType)
+        .resource("aws_iam_policy", policy::PolicyType)
+        .resource("aws_iam_role_policy", role_policy::RolePolicyType)
+        .resource(
+            "aws_iam_role_policy_attachment",
+            role_policy_attachment::RolePolicyAttachmentType,
+        )
+        .resource(
+            "aws_iam_instance_profile",
+            instance_profile::InstanceProfileType,
+        )
+        .data_source(
+            "aws_iam_policy_document",
+            policy_document::PolicyDocumentData,
+        )
+        .data_source("aws_caller_identity", sts::CallerIdentityData);
     for (name, s) in all.resources {
         let served = ServiceType {
             name: schema::canonical(&name).to_string(),

@@ -4,6 +4,7 @@
 mod deploy;
 mod ec2;
 mod elb;
+mod iam;
 mod kit;
 mod net;
 mod rds;
@@ -11,6 +12,7 @@ mod region;
 mod schema;
 mod secretsmanager;
 mod sg;
+mod sts;
 mod util;
 
 use std::sync::Arc;
@@ -28,6 +30,10 @@ pub(crate) struct Clients {
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
     pub rds: aws_sdk_rds::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub sts: aws_sdk_sts::Client,
+    /// Buckets (path-style against an endpoint override, as emulators need).
+    pub s3: aws_sdk_s3::Client,
 }
 
 pub struct AwsProvider {

@@ -267,8 +267,27 @@ pub async fn build_clients(config: &Value) -> Result<Clients, String> {
     if let Some(url) = s(&endpoints, "secretsmanager") {
         secrets = secrets.endpoint_url(url);
     }
+    let mut iam = aws_sdk_iam::config::Builder::from(&sdk);
+    if let Some(url) = s(&endpoints, "iam") {
+        iam = iam.endpoint_url(url);
+    }
+    let mut sts = aws_sdk_sts::config::Builder::from(&sdk);
+    if let Some(url) = s(&endpoints, "sts") {
+        sts = sts.endpoint_url(url);
+    }
+    let mut s3 = aws_sdk_s3::config::Builder::from(&sdk);
+    if let Some(url) = s(&endpoints, "s3") {
+        s3 = s3.endpoint_url(url);
+    }
+    // Emulators and S3-compatible stores serve buckets by path, not by host name.
+    if std::env::var_os("AWS_ENDPOINT_URL").is_some() || s(&endpoints, "s3").is_some() {
+        s3 = s3.force_path_style(true);
+    }
     Ok(Clients {
         ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
+        iam: aws_sdk_iam::Client::from_conf(iam.build()),
+        sts: aws_sdk_sts::Client::from_conf(sts.build()),
+        s3: aws_sdk_s3::Client::from_conf(s3.build()),
         elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(elb.build()),
         rds: aws_sdk_rds::Client::from_conf(rds.build()),
         secrets: aws_sdk_secretsmanager::Client::from_conf(secrets.build()),
