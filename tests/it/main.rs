@@ -16,6 +16,7 @@ mod functions;
 mod iam;
 mod lifecycle;
 mod provider_block;
+mod s3;
 mod safety;
 mod saved_plans;
 mod schemas;

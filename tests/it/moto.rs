@@ -189,6 +189,21 @@ impl Moto {
         aws_sdk_secretsmanager::Client::new(&self.sdk())
     }
 
+    /// A bucket's versioning status, read over plain HTTP: moto 5.2.5 answers
+    /// GetBucketVersioning under an XML root the Rust SDK refuses.
+    pub fn bucket_versioning(&self, bucket: &str) -> Option<String> {
+        let port: u16 = self.endpoint.rsplit(':').next()?.parse().ok()?;
+        let body = http(
+            port,
+            &format!(
+                "GET /{bucket}?versioning HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+            ),
+        )?;
+        let start = body.find("<Status>")? + "<Status>".len();
+        let end = body[start..].find('<')? + start;
+        Some(body[start..end].to_string())
+    }
+
     pub fn iam(&self) -> aws_sdk_iam::Client {
         aws_sdk_iam::Client::new(&self.sdk())
     }

@@ -15,6 +15,7 @@ use crate::iam::{
     instance_profile, policy, policy_document, role, role_policy, role_policy_attachment,
 };
 use crate::rds::{db_instance, db_subnet_group};
+use crate::s3::{bucket, ownership_controls, public_access_block, sse, versioning};
 use crate::secretsmanager::{data_secret, data_secret_version, secret, secret_version};
 use crate::{deploy, ec2, elb, region, schema, sts, util, Clients};
 
@@ -233,7 +234,22 @@ pub(crate) fn registry() -> Registry<Clients> {
             "aws_iam_policy_document",
             policy_document::PolicyDocumentData,
         )
-        .data_source("aws_caller_identity", sts::CallerIdentityData);
+        .data_source("aws_caller_identity", sts::CallerIdentityData)
+        .resource("aws_s3_bucket", bucket::BucketType)
+        .resource("aws_s3_bucket_versioning", versioning::VersioningType)
+        .resource(
+            "aws_s3_bucket_public_access_block",
+            public_access_block::PublicAccessBlockType,
+        )
+        .resource("aws_s3_bucket_policy", crate::s3::policy::BucketPolicyType)
+        .resource(
+            "aws_s3_bucket_ownership_controls",
+            ownership_controls::OwnershipControlsType,
+        )
+        .resource(
+            "aws_s3_bucket_server_side_encryption_configuration",
+            sse::SseType,
+        );
     for (name, s) in all.resources {
         let served = ServiceType {
             name: schema::canonical(&name).to_string(),

@@ -9,6 +9,7 @@ mod kit;
 mod net;
 mod rds;
 mod region;
+mod s3;
 mod schema;
 mod secretsmanager;
 mod sg;

@@ -1,0 +1,320 @@
+//! S3 buckets and their settings through the `iac` binary against moto, checked
+//! by reading moto with the SDK.
+
+use crate::moto::{block, Moto};
+use crate::support::{Run, Work};
+
+fn iac(w: &Work, m: &Moto, args: &[&str]) -> Run {
+    let env = m.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    w.iac_env(args, &env)
+}
+
+const BUCKET: &str = r#"
+variable "versioning" { default = "Enabled" }
+variable "env" { default = "dev" }
+
+resource "aws_s3_bucket" "logs" {
+  bucket        = "iac-logs-test"
+  force_destroy = true
+  tags          = { Env = var.env }
+}
+
+resource "aws_s3_bucket_versioning" "logs" {
+  bucket = aws_s3_bucket.logs.id
+  versioning_configuration {
+    status = var.versioning
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "logs" {
+  bucket                  = aws_s3_bucket.logs.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "logs" {
+  bucket = aws_s3_bucket.logs.id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "logs" {
+  bucket = aws_s3_bucket.logs.id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "AES256"
+    }
+  }
+}
+
+data "aws_iam_policy_document" "read" {
+  statement {
+    sid       = "AccountReads"
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.logs.arn}/*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:aws:iam::123456789012:root"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:PrincipalAccount"
+      values   = ["123456789012"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "logs" {
+  bucket = aws_s3_bucket.logs.id
+  policy = data.aws_iam_policy_document.read.json
+}
+
+resource "aws_s3_bucket" "generated" {
+  bucket_prefix = "iac-gen-"
+}
+
+output "arn" { value = aws_s3_bucket.logs.arn }
+output "generated" { value = aws_s3_bucket.generated.bucket }
+"#;
+
+#[test]
+fn buckets_and_their_settings_against_moto() {
+    let m = Moto::start();
+    let s3 = m.s3();
+    let w = Work::new(BUCKET);
+    let r = iac(&w, &m, &["plan"]).ok();
+    assert_eq!(
+        r.summary(),
+        "Plan: 7 to add, 0 to change, 0 to destroy.",
+        "{}",
+        r.stdout
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+
+    let (versioning, pab, policy, tags, ownership, sse) = block(async {
+        let b = "iac-logs-test";
+        let pab = s3
+            .get_public_access_block()
+            .bucket(b)
+            .send()
+            .await
+            .expect("pab");
+        let pol = s3
+            .get_bucket_policy()
+            .bucket(b)
+            .send()
+            .await
+            .expect("policy");
+        let tags = s3
+            .get_bucket_tagging()
+            .bucket(b)
+            .send()
+            .await
+            .expect("tags");
+        let own = s3
+            .get_bucket_ownership_controls()
+            .bucket(b)
+            .send()
+            .await
+            .expect("ownership");
+        let sse = s3
+            .get_bucket_encryption()
+            .bucket(b)
+            .send()
+            .await
+            .expect("sse");
+        (m.bucket_versioning(b), pab, pol, tags, own, sse)
+    });
+    assert_eq!(versioning.as_deref(), Some("Enabled"));
+    let cfg = pab.public_access_block_configuration().expect("config");
+    assert_eq!(cfg.block_public_acls(), Some(true));
+    assert_eq!(cfg.restrict_public_buckets(), Some(true));
+    assert!(policy
+        .policy()
+        .unwrap_or_default()
+        .contains("aws:PrincipalAccount"));
+    assert!(tags
+        .tag_set()
+        .iter()
+        .any(|t| t.key() == "Env" && t.value() == "dev"));
+    assert_eq!(
+        ownership.ownership_controls().expect("controls").rules()[0]
+            .object_ownership()
+            .as_str(),
+        "BucketOwnerEnforced"
+    );
+    assert_eq!(
+        sse.server_side_encryption_configuration()
+            .expect("sse")
+            .rules()[0]
+            .apply_server_side_encryption_by_default()
+            .expect("default")
+            .sse_algorithm()
+            .as_str(),
+        "AES256"
+    );
+    let out: serde_json::Value =
+        serde_json::from_str(&iac(&w, &m, &["output", "-json"]).ok().stdout).expect("json");
+    assert_eq!(out["arn"]["value"], "arn:aws:s3:::iac-logs-test");
+    let generated = out["generated"]["value"]
+        .as_str()
+        .expect("name")
+        .to_string();
+    assert!(generated.starts_with("iac-gen-"), "{generated}");
+    block(async {
+        s3.head_bucket()
+            .bucket(&generated)
+            .send()
+            .await
+            .expect("generated bucket");
+    });
+
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // In place: versioning suspended, tags changed. The policy document reads the
+    // bucket, which has a change pending, so (as in Terraform) it is read at apply
+    // time and the policy is planned as an update too.
+    let vars = ["-var", "versioning=Suspended", "-var", "env=prod"];
+    let mut args = vec!["apply", "-auto-approve"];
+    args.extend(vars);
+    let r = iac(&w, &m, &args).ok();
+    assert!(
+        r.stdout.contains("0 added, 3 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        m.bucket_versioning("iac-logs-test").as_deref(),
+        Some("Suspended")
+    );
+    block(async {
+        let tags = s3
+            .get_bucket_tagging()
+            .bucket("iac-logs-test")
+            .send()
+            .await
+            .expect("tags");
+        assert!(tags
+            .tag_set()
+            .iter()
+            .any(|t| t.key() == "Env" && t.value() == "prod"));
+    });
+
+    // Drift: the policy deleted outside iac is planned back.
+    block(async {
+        s3.delete_bucket_policy()
+            .bucket("iac-logs-test")
+            .send()
+            .await
+            .expect("delete policy");
+    });
+    let mut args = vec!["plan"];
+    args.extend(vars);
+    let r = iac(&w, &m, &args).ok();
+    assert_eq!(
+        r.summary(),
+        "Plan: 1 to add, 0 to change, 0 to destroy.",
+        "{}",
+        r.stdout
+    );
+    let mut args = vec!["apply", "-auto-approve"];
+    args.extend(vars);
+    iac(&w, &m, &args).ok();
+
+    // Import the bucket and a setting by the bucket's name.
+    iac(&w, &m, &["state", "rm", "aws_s3_bucket.logs"]).ok();
+    iac(
+        &w,
+        &m,
+        &["state", "rm", "aws_s3_bucket_public_access_block.logs"],
+    )
+    .ok();
+    for (addr, id) in [
+        ("aws_s3_bucket.logs", "iac-logs-test"),
+        ("aws_s3_bucket_public_access_block.logs", "iac-logs-test"),
+    ] {
+        let mut args = vec!["import"];
+        args.extend(vars);
+        args.extend([addr, id]);
+        iac(&w, &m, &args).ok();
+    }
+    let mut args = vec!["plan"];
+    args.extend(vars);
+    let r = iac(&w, &m, &args).ok();
+    // The import cannot know force_destroy (it is not in AWS): setting it is the
+    // bucket's only change (and the policy, whose document reads the bucket, waits
+    // for it, as above).
+    assert_eq!(
+        r.summary(),
+        "Plan: 0 to add, 2 to change, 0 to destroy.",
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("# (because `force_destroy` changed)"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("force_destroy"), "{}", r.stdout);
+    let mut args = vec!["apply", "-auto-approve"];
+    args.extend(vars);
+    iac(&w, &m, &args).ok();
+
+    // An object in the bucket: force_destroy empties it, and destroy leaves nothing.
+    block(async {
+        s3.put_object()
+            .bucket("iac-logs-test")
+            .key("a.log")
+            .body(aws_sdk_s3::primitives::ByteStream::from_static(b"x"))
+            .send()
+            .await
+            .expect("put object");
+    });
+    let mut args = vec!["destroy", "-auto-approve"];
+    args.extend(vars);
+    iac(&w, &m, &args).ok();
+    block(async {
+        assert!(s3
+            .head_bucket()
+            .bucket("iac-logs-test")
+            .send()
+            .await
+            .is_err());
+        assert!(s3.head_bucket().bucket(&generated).send().await.is_err());
+    });
+}
+
+/// A bucket that holds objects is not deleted without force_destroy: the error
+/// says so, and the bucket and state are kept.
+#[test]
+fn a_bucket_with_objects_is_kept_without_force_destroy() {
+    let m = Moto::start();
+    let s3 = m.s3();
+    let w = Work::new("resource \"aws_s3_bucket\" \"b\" {\n  bucket = \"iac-keep-me\"\n}\n");
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    block(async {
+        s3.put_object()
+            .bucket("iac-keep-me")
+            .key("k")
+            .body(aws_sdk_s3::primitives::ByteStream::from_static(b"x"))
+            .send()
+            .await
+            .expect("put");
+    });
+    let r = iac(&w, &m, &["destroy", "-auto-approve"]).code(1);
+    assert!(r.stderr.contains("force_destroy"), "{}", r.stderr);
+    block(async {
+        s3.head_bucket()
+            .bucket("iac-keep-me")
+            .send()
+            .await
+            .expect("still there");
+    });
+    let list = iac(&w, &m, &["state", "list"]).ok();
+    assert!(list.stdout.contains("aws_s3_bucket.b"), "{}", list.stdout);
+}
