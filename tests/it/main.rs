@@ -15,6 +15,7 @@ mod encryption;
 mod functions;
 mod iam;
 mod lifecycle;
+mod network;
 mod provider_block;
 mod s3;
 mod safety;

@@ -89,11 +89,7 @@ fn settings_iac_cannot_honour_yet_are_refused_by_name() {
         r.stderr
     );
     assert!(r.stderr.contains("no STS client yet"), "{}", r.stderr);
-    assert!(
-        r.stderr.contains("`default_tags` is not supported yet"),
-        "{}",
-        r.stderr
-    );
+    assert!(!r.stderr.contains("`default_tags`"), "{}", r.stderr);
     assert!(!r.stderr.contains("Unsupported argument"), "{}", r.stderr);
     let half = settings(&endpoint).replace("  secret_key                  = \"test\"\n", "");
     w.write("main.tf", &half);
@@ -216,4 +212,187 @@ fn the_aws_alb_names_are_the_load_balancer_types() {
     w.iac_env(&["destroy", "-auto-approve"], &env).ok();
     let lbs = block(m.elb().describe_load_balancers().send()).unwrap();
     assert!(lbs.load_balancers().is_empty());
+}
+
+const TAGGED: &str = r#"
+variable "team" { default = "web" }
+
+provider "aws" {
+  default_tags {
+    tags = { Team = var.team, ManagedBy = "iac" }
+  }
+  ignore_tags {
+    key_prefixes = ["kubernetes.io/"]
+  }
+}
+
+resource "aws_vpc" "v" {
+  cidr_block = "10.9.0.0/16"
+  tags       = { Name = "main", ManagedBy = "me" }
+}
+
+resource "aws_s3_bucket" "b" {
+  bucket = "iac-default-tags"
+}
+
+resource "aws_iam_role" "r" {
+  name               = "tagged"
+  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [] })
+}
+"#;
+
+/// `default_tags` reach every taggable type, the resource's own tags win, and
+/// nothing shows as a change afterwards; changing them updates in place;
+/// `ignore_tags` keys set outside iac are neither reported nor removed.
+#[test]
+fn default_tags_reach_every_type_without_a_perpetual_diff() {
+    let m = Moto::start();
+    let env = m.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let w = Work::new(TAGGED);
+    w.iac_env(&["apply", "-auto-approve"], &env).ok();
+    let (ec2, s3, iam) = (m.ec2(), m.s3(), m.iam());
+    let read = |vpc: &str| {
+        block(async {
+            let v = ec2
+                .describe_tags()
+                .filters(
+                    aws_sdk_ec2::types::Filter::builder()
+                        .name("resource-id")
+                        .values(vpc)
+                        .build(),
+                )
+                .send()
+                .await
+                .expect("tags");
+            let mut vpc_tags: Vec<(String, String)> = v
+                .tags()
+                .iter()
+                .filter(|t| !t.key().unwrap_or_default().starts_with("iac:"))
+                .map(|t| {
+                    (
+                        t.key().unwrap_or_default().to_string(),
+                        t.value().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect();
+            vpc_tags.sort();
+            let b = s3
+                .get_bucket_tagging()
+                .bucket("iac-default-tags")
+                .send()
+                .await
+                .expect("bucket tags");
+            let mut bucket: Vec<(String, String)> = b
+                .tag_set()
+                .iter()
+                .filter(|t| !t.key().starts_with("iac:"))
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect();
+            bucket.sort();
+            let r = iam
+                .get_role()
+                .role_name("tagged")
+                .send()
+                .await
+                .expect("role");
+            let mut role: Vec<(String, String)> = r
+                .role()
+                .map(|r| {
+                    r.tags()
+                        .iter()
+                        .filter(|t| !t.key().starts_with("iac:"))
+                        .map(|t| (t.key().to_string(), t.value().to_string()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            role.sort();
+            (vpc_tags, bucket, role)
+        })
+    };
+    let state = w.state();
+    let vpc = state["resources"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["address"] == "aws_vpc.v"))
+        .map(|r| {
+            r["attributes"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .expect("vpc in state");
+    let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+    let (vpc_tags, bucket, role) = read(&vpc);
+    assert_eq!(
+        vpc_tags,
+        vec![
+            pair("ManagedBy", "me"),
+            pair("Name", "main"),
+            pair("Team", "web")
+        ]
+    );
+    assert_eq!(bucket, vec![pair("ManagedBy", "iac"), pair("Team", "web")]);
+    assert_eq!(role, vec![pair("ManagedBy", "iac"), pair("Team", "web")]);
+
+    let r = w.iac_env(&["plan", "-detailed-exitcode"], &env).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // A tag under an ignored prefix, added outside iac: no drift, and kept.
+    block(async {
+        ec2.create_tags()
+            .resources(&vpc)
+            .tags(
+                aws_sdk_ec2::types::Tag::builder()
+                    .key("kubernetes.io/cluster/x")
+                    .value("owned")
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("tag");
+    });
+    let r = w.iac_env(&["plan", "-detailed-exitcode"], &env).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // New default tags: every object is updated in place, none replaced.
+    let r = w.iac_env(&["plan", "-var", "team=data"], &env).ok();
+    assert_eq!(
+        r.summary(),
+        "Plan: 0 to add, 3 to change, 0 to destroy.",
+        "{}",
+        r.stdout
+    );
+    w.iac_env(&["apply", "-auto-approve", "-var", "team=data"], &env)
+        .ok();
+    let (vpc_tags, bucket, role) = read(&vpc);
+    assert_eq!(
+        vpc_tags,
+        vec![
+            pair("ManagedBy", "me"),
+            pair("Name", "main"),
+            pair("Team", "data"),
+            pair("kubernetes.io/cluster/x", "owned")
+        ]
+    );
+    assert!(bucket.contains(&pair("Team", "data")), "{bucket:?}");
+    assert!(role.contains(&pair("Team", "data")), "{role:?}");
+    let r = w
+        .iac_env(&["plan", "-detailed-exitcode", "-var", "team=data"], &env)
+        .code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // State keeps the resource's own tags in tags, and all of them in tags_all.
+    let state = w.state();
+    let v = state["resources"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["address"] == "aws_vpc.v"))
+        .expect("vpc");
+    assert_eq!(
+        v["attributes"]["tags"],
+        serde_json::json!({"ManagedBy": "me", "Name": "main"})
+    );
+    assert_eq!(
+        v["attributes"]["tags_all"],
+        serde_json::json!({"ManagedBy": "me", "Name": "main", "Team": "data"})
+    );
 }

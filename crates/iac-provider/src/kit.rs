@@ -158,6 +158,13 @@ impl<C: Send + Sync> Registry<C> {
         &self.schema
     }
 
+    /// A pass over every registered schema (attributes the provider adds to
+    /// all types of a kind, such as `tags_all`).
+    pub fn with_schemas(mut self, f: impl FnOnce(&mut ProviderSchema)) -> Registry<C> {
+        f(&mut self.schema);
+        self
+    }
+
     pub fn validate(&self, type_name: &str, config: &Value) -> Vec<AttrDiagnostic> {
         self.resources
             .get(type_name)

@@ -1,5 +1,9 @@
 //! EC2 resources: VPCs, subnets, instances; data sources for zones and images.
 
+pub(crate) mod eip;
+pub(crate) mod nat_gateway;
+pub(crate) mod route;
+
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 

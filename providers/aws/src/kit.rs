@@ -235,6 +235,9 @@ pub(crate) fn registry() -> Registry<Clients> {
             policy_document::PolicyDocumentData,
         )
         .data_source("aws_caller_identity", sts::CallerIdentityData)
+        .resource("aws_eip", ec2::eip::EipType)
+        .resource("aws_nat_gateway", ec2::nat_gateway::NatGatewayType)
+        .resource("aws_route", ec2::route::RouteType)
         .resource("aws_s3_bucket", bucket::BucketType)
         .resource("aws_s3_bucket_versioning", versioning::VersioningType)
         .resource(
@@ -264,5 +267,5 @@ pub(crate) fn registry() -> Registry<Clients> {
         };
         r = r.data_source(&name, served);
     }
-    r
+    r.with_schemas(crate::tags::add_tags_all)
 }

@@ -14,6 +14,7 @@ mod schema;
 mod secretsmanager;
 mod sg;
 mod sts;
+mod tags;
 mod util;
 
 use std::sync::Arc;
@@ -40,6 +41,8 @@ pub(crate) struct Clients {
 pub struct AwsProvider {
     types: Registry<Clients>,
     config: std::sync::Mutex<Value>,
+    /// `default_tags` and `ignore_tags` of the provider block (see `tags.rs`).
+    tags: std::sync::Mutex<tags::TagSettings>,
     clients: OnceCell<Result<Arc<Clients>, String>>,
 }
 
@@ -54,8 +57,22 @@ impl AwsProvider {
         AwsProvider {
             types: kit::registry(),
             config: std::sync::Mutex::new(Value::Null),
+            tags: std::sync::Mutex::new(tags::TagSettings::default()),
             clients: OnceCell::new(),
         }
+    }
+
+    /// Whether a type has tags (and so `tags_all`).
+    fn tagged(&self, type_name: &str) -> bool {
+        self.types
+            .schema()
+            .resources
+            .get(type_name)
+            .is_some_and(|s| s.attributes.contains_key("tags_all"))
+    }
+
+    fn tag_settings(&self) -> tags::TagSettings {
+        self.tags.lock().map(|t| t.clone()).unwrap_or_default()
     }
 
     /// The clients, built on first use from the provider block and the standard
@@ -94,6 +111,9 @@ impl Provider for AwsProvider {
         if let Ok(mut c) = self.config.lock() {
             *c = config.clone();
         }
+        if let Ok(mut t) = self.tags.lock() {
+            *t = tags::TagSettings::from_config(config);
+        }
         match self.clients().await {
             Ok(_) => Vec::new(),
             Err(d) => vec![d],
@@ -105,7 +125,15 @@ impl Provider for AwsProvider {
     }
 
     fn plan_resource(&self, req: PlanRequest<'_>) -> PlanResponse {
-        self.types.plan(req)
+        let tagged = self.tagged(req.type_name);
+        let mut r = self.types.plan(req);
+        if tagged {
+            self.tag_settings().plan(&mut r.planned);
+            r.requires_replace.retain(
+                |p| !matches!(p.first(), Some(iac_value::PathStep::Key(k)) if k == "tags_all"),
+            );
+        }
+        r
     }
 
     async fn run_action(
@@ -132,7 +160,29 @@ impl Provider for AwsProvider {
 
     async fn apply_resource(&self, req: ApplyRequest<'_>) -> ApplyResult {
         let clients = self.clients().await.map_err(|d| vec![d])?;
-        self.types.apply(&clients, req).await
+        if !self.tagged(req.type_name) {
+            return self.types.apply(&clients, req).await;
+        }
+        // The type writes tags_all (see tags.rs).
+        let prior = req.prior.map(tags::TagSettings::to_type);
+        let planned = req.planned.map(tags::TagSettings::to_type);
+        let owned = req
+            .planned
+            .map(|p| p.get_attr("tags").clone())
+            .unwrap_or(Value::Null);
+        let r = self
+            .types
+            .apply(
+                &clients,
+                ApplyRequest {
+                    prior: prior.as_ref(),
+                    planned: planned.as_ref(),
+                    ..req
+                },
+            )
+            .await?;
+        let settings = self.tag_settings();
+        Ok(r.map(|v| settings.read_back(v, &owned)))
     }
 
     async fn read_resources(
@@ -140,10 +190,22 @@ impl Provider for AwsProvider {
         type_name: &str,
         current: &[Value],
     ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
-        match self.clients().await {
-            Ok(c) => self.types.read(&c, type_name, current).await,
-            Err(d) => current.iter().map(|_| Err(d.clone())).collect(),
+        let c = match self.clients().await {
+            Ok(c) => c,
+            Err(d) => return current.iter().map(|_| Err(d.clone())).collect(),
+        };
+        if !self.tagged(type_name) {
+            return self.types.read(&c, type_name, current).await;
         }
+        let as_type: Vec<Value> = current.iter().map(tags::TagSettings::to_type).collect();
+        let settings = self.tag_settings();
+        self.types
+            .read(&c, type_name, &as_type)
+            .await
+            .into_iter()
+            .zip(current)
+            .map(|(r, cur)| r.map(|o| o.map(|v| settings.read_back(v, cur.get_attr("tags")))))
+            .collect()
     }
 
     async fn read_data(

@@ -162,11 +162,20 @@ pub async fn read_igws(c: &Clients, ids: &[String]) -> Result<Vec<(String, Value
 
 // ---- Route table ----
 
-fn route_value(cidr: &str, gateway: Option<&str>) -> Value {
-    Value::map([
-        ("cidr_block", Value::string(cidr)),
-        ("gateway_id", opt_str(gateway)),
-    ])
+/// An inline route as the route block has it (every target, null where unset).
+fn route_value(r: &aws_sdk_ec2::types::Route) -> Value {
+    let mut entries: Vec<(&str, Value)> = vec![
+        ("cidr_block", opt_str(r.destination_cidr_block())),
+        ("ipv6_cidr_block", opt_str(r.destination_ipv6_cidr_block())),
+        (
+            "destination_prefix_list_id",
+            opt_str(r.destination_prefix_list_id()),
+        ),
+    ];
+    for t in crate::ec2::route::TARGETS {
+        entries.push((t, opt_str(crate::ec2::route::target_of(r, t).as_deref())));
+    }
+    Value::map(entries)
 }
 
 fn rt_value(c: &Clients, t: &aws_sdk_ec2::types::RouteTable) -> Value {
@@ -178,10 +187,7 @@ fn rt_value(c: &Clients, t: &aws_sdk_ec2::types::RouteTable) -> Value {
         .filter(|r| {
             r.origin() != Some(&RouteOrigin::CreateRouteTable) && r.gateway_id() != Some("local")
         })
-        .filter_map(|r| {
-            r.destination_cidr_block()
-                .map(|cidr| route_value(cidr, r.gateway_id()))
-        })
+        .map(route_value)
         .collect();
     Value::map([
         ("id", Value::string(id)),
@@ -224,23 +230,54 @@ async fn sync_routes(
 ) -> Result<(), AttrDiagnostic> {
     let list = |v: &Value| v.as_list().map(|l| l.to_vec()).unwrap_or_default();
     let (old, new) = (list(old), list(new));
-    for r in old.iter().filter(|r| !new.contains(r)) {
-        if let Some(cidr) = s(r, "cidr_block") {
-            c.ec2
-                .delete_route()
-                .route_table_id(id)
-                .destination_cidr_block(cidr)
-                .send()
-                .await
-                .map_err(|e| sdk_err("DeleteRoute", e))?;
+    // Compare as the route block has them: every attribute, null where unset.
+    let norm = |r: &Value| {
+        let mut n = r.clone();
+        for k in [
+            "cidr_block",
+            "ipv6_cidr_block",
+            "destination_prefix_list_id",
+        ]
+        .into_iter()
+        .chain(crate::ec2::route::TARGETS)
+        {
+            if n.get_attr(k).is_null() {
+                set(&mut n, k, Value::Null);
+            }
         }
+        n
+    };
+    let (old, new): (Vec<Value>, Vec<Value>) = (
+        old.iter().map(norm).collect(),
+        new.iter().map(norm).collect(),
+    );
+    for r in old.iter().filter(|r| !new.contains(r)) {
+        c.ec2
+            .delete_route()
+            .route_table_id(id)
+            .set_destination_cidr_block(s(r, "cidr_block"))
+            .set_destination_ipv6_cidr_block(s(r, "ipv6_cidr_block"))
+            .set_destination_prefix_list_id(s(r, "destination_prefix_list_id"))
+            .send()
+            .await
+            .map_err(|e| sdk_err("DeleteRoute", e))?;
     }
     for r in new.iter().filter(|r| !old.contains(r)) {
         c.ec2
             .create_route()
             .route_table_id(id)
             .set_destination_cidr_block(s(r, "cidr_block"))
+            .set_destination_ipv6_cidr_block(s(r, "ipv6_cidr_block"))
+            .set_destination_prefix_list_id(s(r, "destination_prefix_list_id"))
             .set_gateway_id(s(r, "gateway_id"))
+            .set_nat_gateway_id(s(r, "nat_gateway_id"))
+            .set_network_interface_id(s(r, "network_interface_id"))
+            .set_transit_gateway_id(s(r, "transit_gateway_id"))
+            .set_vpc_peering_connection_id(s(r, "vpc_peering_connection_id"))
+            .set_vpc_endpoint_id(s(r, "vpc_endpoint_id"))
+            .set_egress_only_internet_gateway_id(s(r, "egress_only_gateway_id"))
+            .set_carrier_gateway_id(s(r, "carrier_gateway_id"))
+            .set_local_gateway_id(s(r, "local_gateway_id"))
             .send()
             .await
             .map_err(|e| sdk_err("CreateRoute", e))?;

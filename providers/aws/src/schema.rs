@@ -59,8 +59,6 @@ pub const ENDPOINT_SERVICES: &[&str] = &[
 /// the schema so that the error says so (and why), rather than "unsupported argument".
 pub const NOT_YET: &[(&str, &str)] = &[
     ("assume_role", "iac has no STS client yet to assume a role; run iac with the role's credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)"),
-    ("default_tags", "tags are not yet merged into every resource; set `tags` on each resource"),
-    ("ignore_tags", "tags set outside iac are not yet filtered; use lifecycle { ignore_changes = [tags] }"),
     ("allowed_account_ids", "iac does not read the account id yet (no STS client), so it cannot check it"),
     ("forbidden_account_ids", "iac does not read the account id yet (no STS client), so it cannot check it"),
 ];
@@ -203,8 +201,41 @@ pub fn provider_schema() -> ProviderSchema {
     };
     provider = provider
         .block("assume_role", free_form("Not supported yet."))
-        .block("default_tags", free_form("Not supported yet."))
-        .block("ignore_tags", free_form("Not supported yet."));
+        .block(
+            "default_tags",
+            NestedBlock {
+                nesting: Nesting::List,
+                min_items: 0,
+                max_items: Some(1),
+                force_new: false,
+                block: Schema::new("Tags on every taggable object this configuration manages.")
+                    .attr(
+                        "tags",
+                        Attribute::optional(
+                            AttrType::Map(Box::new(AttrType::String)),
+                            "Tags merged under each resource's own (the resource's win); each resource's tags_all shows the result.",
+                        ),
+                    ),
+            },
+        )
+        .block(
+            "ignore_tags",
+            NestedBlock {
+                nesting: Nesting::List,
+                min_items: 0,
+                max_items: Some(1),
+                force_new: false,
+                block: Schema::new("Tags iac leaves alone on every object: never reported as drift, never removed.")
+                    .attr(
+                        "keys",
+                        Attribute::optional(AttrType::Set(Box::new(AttrType::String)), "Tag keys."),
+                    )
+                    .attr(
+                        "key_prefixes",
+                        Attribute::optional(AttrType::Set(Box::new(AttrType::String)), "Tag key prefixes."),
+                    ),
+            },
+        );
     let mut resources = BTreeMap::new();
     resources.insert(
         "aws_vpc".to_string(),
@@ -477,15 +508,25 @@ pub fn provider_schema() -> ProviderSchema {
                 Attribute::computed(AttrType::String, "Owning account."),
             ),
     );
-    let route = Schema::new("A route.")
+    let mut route = Schema::new("A route: one destination, one target.")
         .attr(
             "cidr_block",
-            Attribute::required(AttrType::String, "Destination IPv4 range."),
+            Attribute::optional(AttrType::String, "Destination IPv4 range."),
         )
         .attr(
-            "gateway_id",
-            Attribute::optional(AttrType::String, "Internet gateway to send it to."),
+            "ipv6_cidr_block",
+            Attribute::optional(AttrType::String, "Destination IPv6 range."),
+        )
+        .attr(
+            "destination_prefix_list_id",
+            Attribute::optional(AttrType::String, "Destination prefix list."),
         );
+    for t in crate::ec2::route::TARGETS {
+        route = route.attr(
+            t,
+            Attribute::optional(AttrType::String, "Target (see aws_route)."),
+        );
+    }
     resources.insert(
         "aws_route_table".to_string(),
         Schema::new("A route table with inline routes; omitted routes are left alone.")

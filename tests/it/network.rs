@@ -1,0 +1,215 @@
+//! The network a private subnet needs: Elastic IPs, NAT gateways and routes,
+//! through the `iac` binary against moto, checked by reading moto with the SDK.
+
+use aws_sdk_ec2::types::Filter;
+
+use crate::moto::{block, Moto};
+use crate::support::{Run, Work};
+
+fn iac(w: &Work, m: &Moto, args: &[&str]) -> Run {
+    let env = m.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    w.iac_env(args, &env)
+}
+
+const PRIVATE: &str = r#"
+variable "name" { default = "egress" }
+
+resource "aws_vpc" "v" {
+  cidr_block = "10.20.0.0/16"
+}
+
+resource "aws_subnet" "public" {
+  vpc_id     = aws_vpc.v.id
+  cidr_block = "10.20.1.0/24"
+}
+
+resource "aws_subnet" "private" {
+  vpc_id     = aws_vpc.v.id
+  cidr_block = "10.20.2.0/24"
+}
+
+resource "aws_internet_gateway" "igw" {
+  vpc_id = aws_vpc.v.id
+}
+
+resource "aws_eip" "nat" {
+  domain = "vpc"
+  tags   = { Name = "nat" }
+}
+
+resource "aws_nat_gateway" "nat" {
+  allocation_id = aws_eip.nat.id
+  subnet_id     = aws_subnet.public.id
+  tags          = { Name = var.name }
+}
+
+resource "aws_route_table" "public" {
+  vpc_id = aws_vpc.v.id
+  route {
+    cidr_block = "0.0.0.0/0"
+    gateway_id = aws_internet_gateway.igw.id
+  }
+}
+
+resource "aws_route_table" "private" {
+  vpc_id = aws_vpc.v.id
+}
+
+resource "aws_route" "private_out" {
+  route_table_id         = aws_route_table.private.id
+  destination_cidr_block = "0.0.0.0/0"
+  nat_gateway_id         = aws_nat_gateway.nat.id
+}
+
+resource "aws_route_table_association" "private" {
+  subnet_id      = aws_subnet.private.id
+  route_table_id = aws_route_table.private.id
+}
+
+output "nat_ip" { value = aws_nat_gateway.nat.public_ip }
+output "eip" { value = aws_eip.nat.public_ip }
+output "route_id" { value = aws_route.private_out.id }
+output "private_rt" { value = aws_route_table.private.id }
+"#;
+
+#[test]
+fn a_private_subnet_behind_a_nat_gateway_against_moto() {
+    let m = Moto::start();
+    let ec2 = m.ec2();
+    let w = Work::new(PRIVATE);
+    let r = iac(&w, &m, &["plan"]).ok();
+    assert_eq!(
+        r.summary(),
+        "Plan: 10 to add, 0 to change, 0 to destroy.",
+        "{}",
+        r.stdout
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let out: serde_json::Value =
+        serde_json::from_str(&iac(&w, &m, &["output", "-json"]).ok().stdout).expect("json");
+    let rt = out["private_rt"]["value"].as_str().expect("rt").to_string();
+    assert_eq!(out["nat_ip"]["value"], out["eip"]["value"]);
+    assert!(out["route_id"]["value"]
+        .as_str()
+        .is_some_and(|id| id.starts_with(&format!("r-{rt}"))));
+
+    let (nats, routes) = block(async {
+        let n = ec2
+            .describe_nat_gateways()
+            .filter(Filter::builder().name("state").values("available").build())
+            .send()
+            .await
+            .expect("nat");
+        let t = ec2
+            .describe_route_tables()
+            .route_table_ids(&rt)
+            .send()
+            .await
+            .expect("rt");
+        (
+            n.nat_gateways().to_vec(),
+            t.route_tables()[0].routes().to_vec(),
+        )
+    });
+    assert_eq!(nats.len(), 1);
+    let nat_id = nats[0].nat_gateway_id().unwrap_or_default().to_string();
+    assert!(nats[0]
+        .tags()
+        .iter()
+        .any(|t| t.key() == Some("Name") && t.value() == Some("egress")));
+    assert!(
+        routes
+            .iter()
+            .any(|r| r.destination_cidr_block() == Some("0.0.0.0/0")
+                && r.nat_gateway_id() == Some(nat_id.as_str())),
+        "{routes:?}"
+    );
+
+    // The private table leaves the separate route alone: nothing to do.
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // Tags change in place.
+    let r = iac(&w, &m, &["apply", "-auto-approve", "-var", "name=egress-2"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+
+    // Drift: the route deleted outside iac is planned back; then import it by
+    // Terraform's TABLE_DESTINATION id.
+    block(async {
+        ec2.delete_route()
+            .route_table_id(&rt)
+            .destination_cidr_block("0.0.0.0/0")
+            .send()
+            .await
+            .expect("delete route");
+    });
+    let r = iac(&w, &m, &["plan", "-var", "name=egress-2"]).ok();
+    assert_eq!(
+        r.summary(),
+        "Plan: 1 to add, 0 to change, 0 to destroy.",
+        "{}",
+        r.stdout
+    );
+    iac(&w, &m, &["apply", "-auto-approve", "-var", "name=egress-2"]).ok();
+    iac(&w, &m, &["state", "rm", "aws_route.private_out"]).ok();
+    let id = format!("{rt}_0.0.0.0/0");
+    iac(
+        &w,
+        &m,
+        &[
+            "import",
+            "-var",
+            "name=egress-2",
+            "aws_route.private_out",
+            &id,
+        ],
+    )
+    .ok();
+    iac(&w, &m, &["state", "rm", "aws_eip.nat"]).ok();
+    let alloc = block(async {
+        ec2.describe_addresses()
+            .send()
+            .await
+            .expect("addresses")
+            .addresses()[0]
+            .allocation_id()
+            .unwrap_or_default()
+            .to_string()
+    });
+    iac(
+        &w,
+        &m,
+        &["import", "-var", "name=egress-2", "aws_eip.nat", &alloc],
+    )
+    .ok();
+    let r = iac(
+        &w,
+        &m,
+        &["plan", "-detailed-exitcode", "-var", "name=egress-2"],
+    )
+    .code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    iac(
+        &w,
+        &m,
+        &["destroy", "-auto-approve", "-var", "name=egress-2"],
+    )
+    .ok();
+    block(async {
+        let n = ec2
+            .describe_nat_gateways()
+            .filter(Filter::builder().name("state").values("available").build())
+            .send()
+            .await
+            .expect("nat");
+        assert!(n.nat_gateways().is_empty());
+        let a = ec2.describe_addresses().send().await.expect("addresses");
+        assert!(a.addresses().is_empty(), "{:?}", a.addresses());
+    });
+}
