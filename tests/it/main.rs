@@ -21,5 +21,6 @@ mod s3;
 mod safety;
 mod saved_plans;
 mod schemas;
+mod stack;
 mod state_cmds;
 mod variables;

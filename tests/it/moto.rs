@@ -145,7 +145,7 @@ impl Moto {
     }
 
     /// SDK configuration for our own clients: the emulator, test keys.
-    fn sdk(&self) -> aws_config::SdkConfig {
+    pub fn sdk(&self) -> aws_config::SdkConfig {
         aws_config::SdkConfig::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new("us-east-1"))

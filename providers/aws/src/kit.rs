@@ -236,6 +236,18 @@ pub(crate) fn registry() -> Registry<Clients> {
         )
         .data_source("aws_caller_identity", sts::CallerIdentityData)
         .resource("aws_eip", ec2::eip::EipType)
+        .resource(
+            "aws_launch_template",
+            ec2::launch_template::LaunchTemplateType,
+        )
+        .resource(
+            "aws_autoscaling_group",
+            crate::autoscaling::group::GroupType,
+        )
+        .resource(
+            "aws_autoscaling_attachment",
+            crate::autoscaling::attachment::AttachmentType,
+        )
         .resource("aws_nat_gateway", ec2::nat_gateway::NatGatewayType)
         .resource("aws_route", ec2::route::RouteType)
         .resource("aws_s3_bucket", bucket::BucketType)

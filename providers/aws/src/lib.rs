@@ -1,6 +1,7 @@
 //! The AWS provider, on the official AWS SDK for Rust. Resource types and
 //! attribute names follow the Terraform AWS provider.
 
+mod autoscaling;
 mod deploy;
 mod ec2;
 mod elb;
@@ -33,6 +34,7 @@ pub(crate) struct Clients {
     pub rds: aws_sdk_rds::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
     pub iam: aws_sdk_iam::Client,
+    pub autoscaling: aws_sdk_autoscaling::Client,
     pub sts: aws_sdk_sts::Client,
     /// Buckets (path-style against an endpoint override, as emulators need).
     pub s3: aws_sdk_s3::Client,

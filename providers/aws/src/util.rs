@@ -271,6 +271,10 @@ pub async fn build_clients(config: &Value) -> Result<Clients, String> {
     if let Some(url) = s(&endpoints, "iam") {
         iam = iam.endpoint_url(url);
     }
+    let mut autoscaling = aws_sdk_autoscaling::config::Builder::from(&sdk);
+    if let Some(url) = s(&endpoints, "autoscaling") {
+        autoscaling = autoscaling.endpoint_url(url);
+    }
     let mut sts = aws_sdk_sts::config::Builder::from(&sdk);
     if let Some(url) = s(&endpoints, "sts") {
         sts = sts.endpoint_url(url);
@@ -286,6 +290,7 @@ pub async fn build_clients(config: &Value) -> Result<Clients, String> {
     Ok(Clients {
         ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
         iam: aws_sdk_iam::Client::from_conf(iam.build()),
+        autoscaling: aws_sdk_autoscaling::Client::from_conf(autoscaling.build()),
         sts: aws_sdk_sts::Client::from_conf(sts.build()),
         s3: aws_sdk_s3::Client::from_conf(s3.build()),
         elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(elb.build()),
