@@ -16,6 +16,7 @@ mod functions;
 mod iam;
 mod lifecycle;
 mod network;
+mod params;
 mod provider_block;
 mod s3;
 mod safety;

@@ -213,3 +213,63 @@ fn a_private_subnet_behind_a_nat_gateway_against_moto() {
         assert!(a.addresses().is_empty(), "{:?}", a.addresses());
     });
 }
+
+/// A key pair: imported public key, tags in place, import by name, destroy.
+#[test]
+fn key_pairs_against_moto() {
+    let m = Moto::start();
+    let ec2 = m.ec2();
+    let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGQ6vbCrKzNJ6wlLBHV5cA8lXjq2Or3xqJ0z1mpkYvV0 ops@example";
+    let w = Work::new(&format!(
+        "variable \"team\" {{ default = \"ops\" }}\nresource \"aws_key_pair\" \"ops\" {{\n  key_name   = \"ops\"\n  public_key = \"{key}\"\n  tags       = {{ Team = var.team }}\n}}\n"
+    ));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let read = || {
+        block(async {
+            let k = ec2
+                .describe_key_pairs()
+                .key_names("ops")
+                .send()
+                .await
+                .expect("key");
+            k.key_pairs()[0].clone()
+        })
+    };
+    let k = read();
+    assert!(k
+        .tags()
+        .iter()
+        .any(|t| t.key() == Some("Team") && t.value() == Some("ops")));
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    let r = iac(&w, &m, &["apply", "-auto-approve", "-var", "team=sec"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert!(read()
+        .tags()
+        .iter()
+        .any(|t| t.key() == Some("Team") && t.value() == Some("sec")));
+    iac(&w, &m, &["state", "rm", "aws_key_pair.ops"]).ok();
+    iac(
+        &w,
+        &m,
+        &["import", "-var", "team=sec", "aws_key_pair.ops", "ops"],
+    )
+    .ok();
+    // The public key is not readable from EC2: the import cannot know it, so the
+    // configuration's key would replace it; Terraform plans the same.
+    let r = iac(&w, &m, &["plan", "-var", "team=sec"]).ok();
+    assert!(r.stdout.contains("public_key"), "{}", r.stdout);
+    iac(&w, &m, &["destroy", "-auto-approve", "-var", "team=sec"]).ok();
+    block(async {
+        assert!(ec2
+            .describe_key_pairs()
+            .key_names("ops")
+            .send()
+            .await
+            .is_err());
+    });
+}

@@ -605,7 +605,13 @@ impl<'a> Planner<'a> {
         if had_errors {
             return Value::Unknown;
         }
-        for pd in provider.validate_resource(&r.ty, &config) {
+        // A resource's checks are not a data source's, even under the same type name.
+        let checks = if r.mode == Mode::Data {
+            Vec::new()
+        } else {
+            provider.validate_resource(&r.ty, &config)
+        };
+        for pd in checks {
             self.ev.diags.push(provider_diagnostic(
                 &pd,
                 &r.body,

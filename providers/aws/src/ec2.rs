@@ -1,6 +1,7 @@
 //! EC2 resources: VPCs, subnets, instances; data sources for zones and images.
 
 pub(crate) mod eip;
+pub(crate) mod key_pair;
 pub(crate) mod launch_template;
 pub(crate) mod nat_gateway;
 pub(crate) mod route;

@@ -209,6 +209,10 @@ pub(crate) fn registry() -> Registry<Clients> {
     let mut r = Registry::new(all.provider)
         .resource("aws_db_instance", db_instance::DbInstanceType)
         .resource("aws_db_subnet_group", db_subnet_group::DbSubnetGroupType)
+        .resource(
+            "aws_db_parameter_group",
+            crate::rds::db_parameter_group::DbParameterGroupType,
+        )
         .resource("aws_secretsmanager_secret", secret::Secret)
         .resource(
             "aws_secretsmanager_secret_version",
@@ -235,7 +239,11 @@ pub(crate) fn registry() -> Registry<Clients> {
             policy_document::PolicyDocumentData,
         )
         .data_source("aws_caller_identity", sts::CallerIdentityData)
+        .resource("aws_ssm_parameter", crate::ssm::SsmParameter)
+        .data_source("aws_ssm_parameter", crate::ssm::SsmParameterData)
+        .resource("aws_cloudwatch_log_group", crate::logs::LogGroupType)
         .resource("aws_eip", ec2::eip::EipType)
+        .resource("aws_key_pair", ec2::key_pair::KeyPairType)
         .resource(
             "aws_launch_template",
             ec2::launch_template::LaunchTemplateType,

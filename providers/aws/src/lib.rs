@@ -7,6 +7,7 @@ mod ec2;
 mod elb;
 mod iam;
 mod kit;
+mod logs;
 mod net;
 mod rds;
 mod region;
@@ -14,6 +15,7 @@ mod s3;
 mod schema;
 mod secretsmanager;
 mod sg;
+mod ssm;
 mod sts;
 mod tags;
 mod util;
@@ -34,10 +36,37 @@ pub(crate) struct Clients {
     pub rds: aws_sdk_rds::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
     pub iam: aws_sdk_iam::Client,
+    pub ssm: aws_sdk_ssm::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
     pub autoscaling: aws_sdk_autoscaling::Client,
     pub sts: aws_sdk_sts::Client,
     /// Buckets (path-style against an endpoint override, as emulators need).
     pub s3: aws_sdk_s3::Client,
+    /// The account of the credentials, asked of STS once, when an ARN needs it.
+    pub account: OnceCell<Option<String>>,
+    /// `skip_requesting_account_id`: never ask (ARNs that need the account are null).
+    pub skip_account: bool,
+}
+
+impl Clients {
+    /// The caller's account id (one `GetCallerIdentity` per provider configuration,
+    /// only if some object needs it); `None` if STS cannot say.
+    pub(crate) async fn account_id(&self) -> Option<String> {
+        if self.skip_account {
+            return None;
+        }
+        self.account
+            .get_or_init(|| async {
+                self.sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .ok()
+                    .and_then(|o| o.account().map(String::from))
+            })
+            .await
+            .clone()
+    }
 }
 
 pub struct AwsProvider {

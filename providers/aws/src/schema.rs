@@ -131,7 +131,7 @@ pub fn provider_schema() -> ProviderSchema {
     )
     .attr(
         "skip_requesting_account_id",
-        Attribute::optional(AttrType::Bool, "Accepted: iac never requests the account id."),
+        Attribute::optional(AttrType::Bool, "Never ask STS for the account id (ARNs that need it are null)."),
     )
     .attr(
         "skip_metadata_api_check",

@@ -275,6 +275,14 @@ pub async fn build_clients(config: &Value) -> Result<Clients, String> {
     if let Some(url) = s(&endpoints, "autoscaling") {
         autoscaling = autoscaling.endpoint_url(url);
     }
+    let mut ssm = aws_sdk_ssm::config::Builder::from(&sdk);
+    if let Some(url) = s(&endpoints, "ssm") {
+        ssm = ssm.endpoint_url(url);
+    }
+    let mut logs = aws_sdk_cloudwatchlogs::config::Builder::from(&sdk);
+    if let Some(url) = s(&endpoints, "cloudwatchlogs").or_else(|| s(&endpoints, "logs")) {
+        logs = logs.endpoint_url(url);
+    }
     let mut sts = aws_sdk_sts::config::Builder::from(&sdk);
     if let Some(url) = s(&endpoints, "sts") {
         sts = sts.endpoint_url(url);
@@ -290,9 +298,13 @@ pub async fn build_clients(config: &Value) -> Result<Clients, String> {
     Ok(Clients {
         ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
         iam: aws_sdk_iam::Client::from_conf(iam.build()),
+        ssm: aws_sdk_ssm::Client::from_conf(ssm.build()),
+        logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs.build()),
         autoscaling: aws_sdk_autoscaling::Client::from_conf(autoscaling.build()),
         sts: aws_sdk_sts::Client::from_conf(sts.build()),
         s3: aws_sdk_s3::Client::from_conf(s3.build()),
+        account: tokio::sync::OnceCell::new(),
+        skip_account: config.get_attr("skip_requesting_account_id").as_bool() == Some(true),
         elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(elb.build()),
         rds: aws_sdk_rds::Client::from_conf(rds.build()),
         secrets: aws_sdk_secretsmanager::Client::from_conf(secrets.build()),

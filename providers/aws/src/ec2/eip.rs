@@ -17,7 +17,7 @@ use crate::Clients;
 
 pub(crate) struct EipType;
 
-fn eip_value(c: &Clients, a: &Address, keep: &Value) -> Value {
+fn eip_value(c: &Clients, a: &Address, keep: &Value, account: Option<&str>) -> Value {
     let id = a.allocation_id().unwrap_or_default();
     let dns = |ip: Option<&str>, private: bool| -> Value {
         match ip {
@@ -60,11 +60,12 @@ fn eip_value(c: &Clients, a: &Address, keep: &Value) -> Value {
         ),
         (
             "arn",
-            Value::string(format!(
-                "arn:aws:ec2:{}:{}:elastic-ip/{id}",
-                region(c),
-                a.network_interface_owner_id().unwrap_or_default()
-            )),
+            match account {
+                Some(acct) => {
+                    Value::string(format!("arn:aws:ec2:{}:{acct}:elastic-ip/{id}", region(c)))
+                }
+                None => Value::Null,
+            },
         ),
         ("tags", tags_value(a.tags())),
     ])
@@ -128,7 +129,10 @@ async fn disassociate(c: &Clients, v: &Value) -> Result<(), AttrDiagnostic> {
 
 async fn read_one(c: &Clients, id: &str, keep: &Value) -> ApplyResult {
     let found = describe(c, &[id.to_string()]).await.map_err(|d| vec![d])?;
-    Ok(found.first().map(|a| eip_value(c, a, keep)))
+    let account = c.account_id().await;
+    Ok(found
+        .first()
+        .map(|a| eip_value(c, a, keep, account.as_deref())))
 }
 
 async fn create(c: &Clients, p: &Value, token: &str) -> ApplyResult {
@@ -312,6 +316,7 @@ impl ResourceType<Clients> for EipType {
             .iter()
             .map(|v| s(v, "id").unwrap_or_default())
             .collect();
+        let account = c.account_id().await;
         match describe(c, &ids).await {
             Ok(found) => current
                 .iter()
@@ -320,7 +325,7 @@ impl ResourceType<Clients> for EipType {
                     Ok(found
                         .iter()
                         .find(|a| a.allocation_id() == Some(id.as_str()))
-                        .map(|a| eip_value(c, a, v)))
+                        .map(|a| eip_value(c, a, v, account.as_deref())))
                 })
                 .collect(),
             Err(d) => current.iter().map(|_| Err(d.clone())).collect(),

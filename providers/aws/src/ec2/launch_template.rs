@@ -449,10 +449,13 @@ async fn template_value(
         ("description", keep.get_attr("description").clone()),
         (
             "arn",
-            Value::string(format!(
-                "arn:aws:ec2:{region}:{}:launch-template/{id}",
-                keep.get_attr("owner").as_str().unwrap_or("123456789012")
-            )),
+            // The account is the creator's (CreatedBy is arn:aws:iam::ACCOUNT:...).
+            match t.created_by().and_then(|a| a.split(':').nth(4)) {
+                Some(account) => Value::string(format!(
+                    "arn:aws:ec2:{region}:{account}:launch-template/{id}"
+                )),
+                None => Value::Null,
+            },
         ),
         ("latest_version", Value::Number(latest as f64)),
         (

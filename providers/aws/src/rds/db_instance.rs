@@ -82,6 +82,17 @@ impl ResourceType<Clients> for DbInstanceType {
                 Attribute::optional_computed(string_set(), "Security groups."),
             )
             .attr(
+                "parameter_group_name",
+                Attribute::optional_computed(
+                    Str,
+                    "DB parameter group (default: the engine's default group); changes in place.",
+                ),
+            )
+            .attr(
+                "option_group_name",
+                Attribute::optional_computed(Str, "Option group (default: the engine's); changes in place."),
+            )
+            .attr(
                 "multi_az",
                 Attribute::optional_computed(Bool, "Keep a standby in another zone."),
             )

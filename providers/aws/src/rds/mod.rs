@@ -18,6 +18,7 @@ use crate::util::{
 use crate::Clients;
 
 pub(crate) mod db_instance;
+pub(crate) mod db_parameter_group;
 pub(crate) mod db_subnet_group;
 
 /// How long a database may take to become available.
@@ -177,6 +178,22 @@ pub(crate) fn db_value(db: &DbInstance, keep: &Value) -> Value {
         .collect();
     sgs.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
     m.insert("vpc_security_group_ids".into(), Value::Set(sgs));
+    m.insert(
+        "parameter_group_name".into(),
+        opt_str(
+            db.db_parameter_groups()
+                .first()
+                .and_then(|g| g.db_parameter_group_name()),
+        ),
+    );
+    m.insert(
+        "option_group_name".into(),
+        opt_str(
+            db.option_group_memberships()
+                .first()
+                .and_then(|g| g.option_group_name()),
+        ),
+    );
     m.insert(
         "multi_az".into(),
         Value::Bool(db.multi_az().unwrap_or(false)),
@@ -354,6 +371,8 @@ pub(crate) async fn create_db(c: &Clients, p: &Value, token: &str) -> ApplyResul
         .set_db_name(s(p, "db_name"))
         .master_username(username)
         .set_db_subnet_group_name(s(p, "db_subnet_group_name"))
+        .set_db_parameter_group_name(s(p, "parameter_group_name"))
+        .set_option_group_name(s(p, "option_group_name"))
         .set_multi_az(p.get_attr("multi_az").as_bool())
         .set_backup_retention_period(int(p, "backup_retention_period"))
         .set_publicly_accessible(p.get_attr("publicly_accessible").as_bool())
@@ -435,6 +454,14 @@ pub(crate) async fn update_db(c: &Clients, old: &Value, p: &Value) -> ApplyResul
     }
     if ch("vpc_security_group_ids") {
         req = req.set_vpc_security_group_ids(Some(strings(p, "vpc_security_group_ids")));
+        any = true;
+    }
+    if ch("parameter_group_name") {
+        req = req.set_db_parameter_group_name(s(p, "parameter_group_name"));
+        any = true;
+    }
+    if ch("option_group_name") {
+        req = req.set_option_group_name(s(p, "option_group_name"));
         any = true;
     }
     if ch("multi_az") {

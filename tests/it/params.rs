@@ -1,0 +1,202 @@
+//! SSM parameters (a secret store that keeps nothing in state but fingerprints)
+//! and CloudWatch log groups, through the `iac` binary against moto.
+
+use crate::moto::{block, Moto};
+use crate::support::{Run, Work};
+
+const SECRET: &str = "s3cr3t-Value-Not-For-State";
+
+fn iac(w: &Work, m: &Moto, args: &[&str]) -> Run {
+    let mut env = m.env();
+    env.push(("IAC_VAR_db_password", SECRET.to_string()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    w.iac_env(args, &env)
+}
+
+const PARAMS: &str = r#"
+variable "db_password" {
+  type      = string
+  sensitive = true
+}
+variable "host" { default = "db.internal" }
+variable "retention" { default = 7 }
+
+resource "aws_ssm_parameter" "password" {
+  name  = "/app/db/password"
+  type  = "SecureString"
+  value = var.db_password
+}
+
+resource "aws_ssm_parameter" "host" {
+  name           = "/app/db/host"
+  type           = "String"
+  insecure_value = var.host
+  tags           = { App = "web" }
+}
+
+data "aws_ssm_parameter" "host" {
+  name = aws_ssm_parameter.host.name
+}
+
+resource "aws_cloudwatch_log_group" "app" {
+  name              = "/app/web"
+  retention_in_days = var.retention
+  tags              = { App = "web" }
+}
+
+output "host" { value = data.aws_ssm_parameter.host.insecure_value }
+"#;
+
+#[test]
+fn ssm_parameters_keep_secrets_out_of_state_and_log_groups_against_moto() {
+    let m = Moto::start();
+    let ssm = aws_sdk_ssm::Client::new(&m.sdk());
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&m.sdk());
+    let w = Work::new(PARAMS);
+    let r = iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(!r.stdout.contains(SECRET) && !r.stderr.contains(SECRET));
+    let (password, host) = block(async {
+        let p = ssm
+            .get_parameter()
+            .name("/app/db/password")
+            .with_decryption(true)
+            .send()
+            .await
+            .expect("password");
+        let h = ssm
+            .get_parameter()
+            .name("/app/db/host")
+            .send()
+            .await
+            .expect("host");
+        (
+            p.parameter()
+                .and_then(|p| p.value())
+                .unwrap_or_default()
+                .to_string(),
+            h.parameter()
+                .and_then(|p| p.value())
+                .unwrap_or_default()
+                .to_string(),
+        )
+    });
+    assert_eq!(password, SECRET);
+    assert_eq!(host, "db.internal");
+    let state = std::fs::read_to_string(w.path().join("iac.tfstate")).expect("state");
+    assert!(!state.contains(SECRET), "the secret is in state");
+    let out: serde_json::Value =
+        serde_json::from_str(&iac(&w, &m, &["output", "-json"]).ok().stdout).expect("json");
+    assert_eq!(out["host"]["value"], "db.internal");
+    block(async {
+        let g = logs
+            .describe_log_groups()
+            .log_group_name_prefix("/app/web")
+            .send()
+            .await
+            .expect("groups");
+        assert_eq!(g.log_groups()[0].retention_in_days(), Some(7));
+    });
+
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // Changed outside iac: the secret's fingerprint no longer matches, so the
+    // plan puts it back, without ever showing either value.
+    block(async {
+        ssm.put_parameter()
+            .name("/app/db/password")
+            .value("changed-by-hand")
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .overwrite(true)
+            .send()
+            .await
+            .expect("put");
+    });
+    let r = iac(&w, &m, &["plan"]).ok();
+    assert_eq!(
+        r.summary(),
+        "Plan: 0 to add, 1 to change, 0 to destroy.",
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains(SECRET) && !r.stdout.contains("changed-by-hand"),
+        "{}",
+        r.stdout
+    );
+    iac(
+        &w,
+        &m,
+        &[
+            "apply",
+            "-auto-approve",
+            "-var",
+            "retention=30",
+            "-var",
+            "host=db2.internal",
+        ],
+    )
+    .ok();
+    block(async {
+        let p = ssm
+            .get_parameter()
+            .name("/app/db/password")
+            .with_decryption(true)
+            .send()
+            .await
+            .expect("password");
+        assert_eq!(p.parameter().and_then(|p| p.value()), Some(SECRET));
+        let g = logs
+            .describe_log_groups()
+            .log_group_name_prefix("/app/web")
+            .send()
+            .await
+            .expect("groups");
+        assert_eq!(g.log_groups()[0].retention_in_days(), Some(30));
+    });
+    let state = std::fs::read_to_string(w.path().join("iac.tfstate")).expect("state");
+    assert!(!state.contains(SECRET) && !state.contains("changed-by-hand"));
+    let r = iac(
+        &w,
+        &m,
+        &[
+            "plan",
+            "-detailed-exitcode",
+            "-var",
+            "retention=30",
+            "-var",
+            "host=db2.internal",
+        ],
+    )
+    .code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    iac(
+        &w,
+        &m,
+        &[
+            "destroy",
+            "-auto-approve",
+            "-var",
+            "retention=30",
+            "-var",
+            "host=db2.internal",
+        ],
+    )
+    .ok();
+    block(async {
+        assert!(ssm
+            .get_parameter()
+            .name("/app/db/password")
+            .send()
+            .await
+            .is_err());
+        let g = logs
+            .describe_log_groups()
+            .log_group_name_prefix("/app/web")
+            .send()
+            .await
+            .expect("groups");
+        assert!(g.log_groups().is_empty());
+    });
+}
