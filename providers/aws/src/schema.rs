@@ -138,6 +138,13 @@ pub fn provider_schema() -> ProviderSchema {
         Attribute::optional(AttrType::Bool, "Accepted: iac never asks the instance metadata service."),
     )
     .attr(
+        "s3_use_path_style",
+        Attribute::optional(
+            AttrType::Bool,
+            "Address buckets by path (https://host/bucket) rather than host name; on by itself with an endpoint override.",
+        ),
+    )
+    .attr(
         "skip_region_validation",
         Attribute::optional(AttrType::Bool, "Accepted: iac does not check region names."),
     )

@@ -292,9 +292,11 @@ pub async fn build_clients(config: &Value) -> Result<Clients, String> {
         s3 = s3.endpoint_url(url);
     }
     // Emulators and S3-compatible stores serve buckets by path, not by host name.
-    if std::env::var_os("AWS_ENDPOINT_URL").is_some() || s(&endpoints, "s3").is_some() {
-        s3 = s3.force_path_style(true);
-    }
+    let path_style = config
+        .get_attr("s3_use_path_style")
+        .as_bool()
+        .unwrap_or(std::env::var_os("AWS_ENDPOINT_URL").is_some() || s(&endpoints, "s3").is_some());
+    s3 = s3.force_path_style(path_style);
     Ok(Clients {
         ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
         iam: aws_sdk_iam::Client::from_conf(iam.build()),
