@@ -1,6 +1,7 @@
 //! The provider block as Terraform users write it: static credentials, the
 //! `skip_*` settings every emulator setup has, endpoints by Terraform's service
-//! names, `max_retries`; settings iac cannot honour yet are refused by name.
+//! names, `max_retries`, `assume_role`, the account guards, `default_tags` and
+//! `ignore_tags`.
 
 use crate::moto::{block, Moto};
 use crate::support::Work;
@@ -68,29 +69,71 @@ fn a_terraform_emulator_provider_block_works_without_any_environment() {
     assert!(!w.read("iac.tfstate").contains("secret_key"));
 }
 
+/// `assume_role` acts as the role (moto's STS hands out the role's session), and
+/// `allowed_account_ids`/`forbidden_account_ids` stop a plan in the wrong account
+/// before anything is read or changed; a half-set static key is refused.
 #[test]
-fn settings_iac_cannot_honour_yet_are_refused_by_name() {
+fn assume_role_and_account_guards() {
     let m = Moto::start();
     let endpoint = m.env()[0].1.clone();
-    let text = settings(&endpoint).replace(
-        "  max_retries                 = 2\n",
-        "  max_retries                 = 2\n\n  assume_role {\n    role_arn = \"arn:aws:iam::123456789012:role/deploy\"\n  }\n\n  default_tags {\n    tags = { team = \"web\" }\n  }\n",
-    );
-    let w = Work::new(&text);
     let env = m.env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    // validate knows the settings (no "unsupported argument")...
+    let with = |extra: &str| {
+        settings(&endpoint).replace(
+            "  max_retries                 = 2\n",
+            &format!("  max_retries                 = 2\n{extra}"),
+        )
+    };
+    let role = "\n  assume_role {\n    role_arn     = \"arn:aws:iam::123456789012:role/deploy\"\n    session_name = \"ci\"\n    external_id  = \"x-1\"\n    duration     = \"15m\"\n  }\n";
+    // Through a counting proxy (the block's endpoints point at it): the role is
+    // assumed with STS before anything else is called.
+    let proxy = crate::proxy::Proxy::start(&endpoint, 0);
+    let w = Work::new(&with(role).replace(&endpoint, &proxy.endpoint));
     w.iac(&["validate"]).ok();
-    // ...and a plan says which cannot be honoured, and why, before touching anything.
-    let r = w.iac_env(&["plan"], &env).code(1);
+    w.iac_env(&["apply", "-auto-approve"], &env).ok();
     assert!(
-        r.stderr.contains("`assume_role` is not supported yet"),
-        "{}",
-        r.stderr
+        proxy.count("AssumeRole") >= 1,
+        "no AssumeRole call ({} calls through the proxy)",
+        proxy.count_prefix("")
     );
-    assert!(r.stderr.contains("no STS client yet"), "{}", r.stderr);
-    assert!(!r.stderr.contains("`default_tags`"), "{}", r.stderr);
-    assert!(!r.stderr.contains("Unsupported argument"), "{}", r.stderr);
+    let vpcs = block(async {
+        m.ec2_in("us-west-2")
+            .describe_vpcs()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("cidr")
+                    .values("10.7.0.0/16")
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("vpcs")
+            .vpcs()
+            .len()
+    });
+    assert_eq!(vpcs, 1, "the VPC was made through the assumed role");
+    w.iac_env(&["destroy", "-auto-approve"], &env).ok();
+
+    // The account moto answers for is 123456789012.
+    w.write(
+        "main.tf",
+        &with("  allowed_account_ids = [\"111111111111\"]\n"),
+    );
+    let r = w.iac_env(&["plan"], &env).code(1);
+    assert!(r.stderr.contains("account 123456789012"), "{}", r.stderr);
+    assert!(r.stderr.contains("allowed_account_ids"), "{}", r.stderr);
+    w.write(
+        "main.tf",
+        &with("  forbidden_account_ids = [\"123456789012\"]\n"),
+    );
+    let r = w.iac_env(&["plan"], &env).code(1);
+    assert!(r.stderr.contains("forbidden_account_ids"), "{}", r.stderr);
+    w.write(
+        "main.tf",
+        &with("  allowed_account_ids = [\"123456789012\"]\n"),
+    );
+    w.iac_env(&["plan"], &env).ok();
+
     let half = settings(&endpoint).replace("  secret_key                  = \"test\"\n", "");
     w.write("main.tf", &half);
     let r = w.iac_env(&["plan"], &env).code(1);

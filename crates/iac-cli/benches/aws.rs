@@ -167,7 +167,12 @@ impl Moto {
 
     fn reset(&self) {
         let _ = Command::new("curl")
-            .args(["-fs", "-X", "POST", &format!("{}/moto-api/reset", self.endpoint)])
+            .args([
+                "-fs",
+                "-X",
+                "POST",
+                &format!("{}/moto-api/reset", self.endpoint),
+            ])
             .output();
     }
 }
@@ -179,7 +184,13 @@ impl Drop for Moto {
 }
 
 /// Runs a step, returning its time and the calls moto answered meanwhile.
-fn step(moto: &Moto, dir: &Path, program: &str, args: &[&str], env: &[(&str, String)]) -> (Duration, usize) {
+fn step(
+    moto: &Moto,
+    dir: &Path,
+    program: &str,
+    args: &[&str],
+    env: &[(&str, String)],
+) -> (Duration, usize) {
     let before = moto.calls();
     let start = Instant::now();
     let out = Command::new(program)
@@ -203,25 +214,47 @@ fn step(moto: &Moto, dir: &Path, program: &str, args: &[&str], env: &[(&str, Str
 
 fn mirror() -> Option<PathBuf> {
     let out = Command::new("find")
-        .args(["/", "-xdev", "-maxdepth", "6", "-type", "d", "-path", "*registry.terraform.io/hashicorp/aws"])
+        .args([
+            "/",
+            "-xdev",
+            "-maxdepth",
+            "6",
+            "-type",
+            "d",
+            "-path",
+            "*registry.terraform.io/hashicorp/aws",
+        ])
         .stderr(Stdio::null())
         .output()
         .ok()?;
-    let first = String::from_utf8_lossy(&out.stdout).lines().next()?.to_string();
-    Path::new(&first).parent()?.parent()?.parent().map(Path::to_path_buf)
+    let first = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()?
+        .to_string();
+    Path::new(&first)
+        .parent()?
+        .parent()?
+        .parent()
+        .map(Path::to_path_buf)
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let n: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(100);
     let with_tf = args.iter().any(|a| a == "--terraform");
-    let iac = std::env::var("IAC_BIN").map(PathBuf::from).unwrap_or_else(|_| {
-        let target = std::env::var("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| root().join("target"));
-        target.join("release/iac")
-    });
-    assert!(iac.exists(), "build iac first: cargo build --release -p iac-cli ({})", iac.display());
+    let iac = std::env::var("IAC_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            let target = std::env::var("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|_| root().join("target"));
+            target.join("release/iac")
+        });
+    assert!(
+        iac.exists(),
+        "build iac first: cargo build --release -p iac-cli ({})",
+        iac.display()
+    );
     let moto = Moto::start();
     let env = vec![
         ("AWS_ENDPOINT_URL", moto.endpoint.clone()),
@@ -229,13 +262,19 @@ fn main() {
         ("AWS_SECRET_ACCESS_KEY", "test".to_string()),
         ("AWS_REGION", "us-east-1".to_string()),
     ];
-    println!("| tool | instances | apply | calls | no-change plan | calls |\n|---|---|---|---|---|---|");
+    println!(
+        "| tool | instances | apply | calls | no-change plan | calls |\n|---|---|---|---|---|---|"
+    );
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("main.tf"), config(n)).expect("write");
     let iac = iac.to_string_lossy().to_string();
     let (t1, c1) = step(&moto, dir.path(), &iac, &["apply", "-auto-approve"], &env);
     let (t2, c2) = step(&moto, dir.path(), &iac, &["plan"], &env);
-    println!("| iac | {n} | {:.1} s | {c1} | {:.2} s | {c2} |", t1.as_secs_f64(), t2.as_secs_f64());
+    println!(
+        "| iac | {n} | {:.1} s | {c1} | {:.2} s | {c2} |",
+        t1.as_secs_f64(),
+        t2.as_secs_f64()
+    );
     if !with_tf {
         return;
     }
@@ -249,14 +288,39 @@ fn main() {
     let rc = tdir.path().join("tf.rc");
     std::fs::write(
         &rc,
-        format!("provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n", mirror.display()),
+        format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n",
+            mirror.display()
+        ),
     )
     .expect("rc");
     let mut tenv = env.clone();
     tenv.push(("TF_CLI_CONFIG_FILE", rc.display().to_string()));
     tenv.push(("TF_IN_AUTOMATION", "1".to_string()));
-    step(&moto, tdir.path(), "terraform", &["init", "-input=false"], &tenv);
-    let (t1, c1) = step(&moto, tdir.path(), "terraform", &["apply", "-auto-approve", "-input=false"], &tenv);
-    let (t2, c2) = step(&moto, tdir.path(), "terraform", &["plan", "-input=false"], &tenv);
-    println!("| Terraform 1.11.4 + aws 5.100.0 | {n} | {:.1} s | {c1} | {:.2} s | {c2} |", t1.as_secs_f64(), t2.as_secs_f64());
+    step(
+        &moto,
+        tdir.path(),
+        "terraform",
+        &["init", "-input=false"],
+        &tenv,
+    );
+    let (t1, c1) = step(
+        &moto,
+        tdir.path(),
+        "terraform",
+        &["apply", "-auto-approve", "-input=false"],
+        &tenv,
+    );
+    let (t2, c2) = step(
+        &moto,
+        tdir.path(),
+        "terraform",
+        &["plan", "-input=false"],
+        &tenv,
+    );
+    println!(
+        "| Terraform 1.11.4 + aws 5.100.0 | {n} | {:.1} s | {c1} | {:.2} s | {c2} |",
+        t1.as_secs_f64(),
+        t2.as_secs_f64()
+    );
 }

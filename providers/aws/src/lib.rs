@@ -120,6 +120,44 @@ impl AwsProvider {
     }
 }
 
+/// `allowed_account_ids` / `forbidden_account_ids`: the account the credentials
+/// act in, asked of STS, must be allowed (before anything is read or changed).
+async fn account_allowed(c: &Clients, config: &Value) -> Vec<AttrDiagnostic> {
+    let list = |name: &str| -> Vec<String> {
+        config
+            .get_attr(name)
+            .as_list()
+            .map(|l| {
+                l.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (allowed, forbidden) = (list("allowed_account_ids"), list("forbidden_account_ids"));
+    if allowed.is_empty() && forbidden.is_empty() {
+        return Vec::new();
+    }
+    let account = match c.sts.get_caller_identity().send().await {
+        Ok(o) => o.account().unwrap_or_default().to_string(),
+        Err(e) => return vec![util::sdk_err("GetCallerIdentity", e)],
+    };
+    let refuse = |attr: &str, why: String| vec![util::attr_err(attr, "Wrong AWS account", why)];
+    if !allowed.is_empty() && !allowed.contains(&account) {
+        return refuse(
+            "allowed_account_ids",
+            format!("the credentials act in account {account}, which allowed_account_ids does not list; nothing was read or changed"),
+        );
+    }
+    if forbidden.contains(&account) {
+        return refuse(
+            "forbidden_account_ids",
+            format!("the credentials act in account {account}, which forbidden_account_ids lists; nothing was read or changed"),
+        );
+    }
+    Vec::new()
+}
+
 #[async_trait::async_trait]
 impl Provider for AwsProvider {
     fn name(&self) -> &str {
@@ -146,7 +184,7 @@ impl Provider for AwsProvider {
             *t = tags::TagSettings::from_config(config);
         }
         match self.clients().await {
-            Ok(_) => Vec::new(),
+            Ok(c) => account_allowed(&c, config).await,
             Err(d) => vec![d],
         }
     }

@@ -57,11 +57,9 @@ pub const ENDPOINT_SERVICES: &[&str] = &[
 
 /// Settings of Terraform's AWS provider that iac does not honour yet: accepted by
 /// the schema so that the error says so (and why), rather than "unsupported argument".
-pub const NOT_YET: &[(&str, &str)] = &[
-    ("assume_role", "iac has no STS client yet to assume a role; run iac with the role's credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)"),
-    ("allowed_account_ids", "iac does not read the account id yet (no STS client), so it cannot check it"),
-    ("forbidden_account_ids", "iac does not read the account id yet (no STS client), so it cannot check it"),
-];
+/// (Every setting of the provider block is honoured now; a new one Terraform adds
+/// goes here until it is.)
+pub const NOT_YET: &[(&str, &str)] = &[];
 
 /// Resource types Terraform knows by two names: the alias and the type it stands for.
 pub const ALIASES: &[(&str, &str)] = &[
@@ -150,11 +148,17 @@ pub fn provider_schema() -> ProviderSchema {
     )
     .attr(
         "allowed_account_ids",
-        Attribute::optional(AttrType::List(Box::new(AttrType::String)), "Not supported yet."),
+        Attribute::optional(
+            AttrType::Set(Box::new(AttrType::String)),
+            "Refuse to act in any other account (checked through STS before anything is read or changed).",
+        ),
     )
     .attr(
         "forbidden_account_ids",
-        Attribute::optional(AttrType::List(Box::new(AttrType::String)), "Not supported yet."),
+        Attribute::optional(
+            AttrType::Set(Box::new(AttrType::String)),
+            "Refuse to act in these accounts (checked through STS before anything is read or changed).",
+        ),
     )
     .block(
         "endpoints",
@@ -166,48 +170,57 @@ pub fn provider_schema() -> ProviderSchema {
             block: endpoints,
         },
     );
-    let free_form = |desc: &'static str| NestedBlock {
-        nesting: Nesting::List,
-        min_items: 0,
-        max_items: Some(1),
-        force_new: false,
-        block: Schema::new(desc)
-            .attr(
-                "role_arn",
-                Attribute::optional(AttrType::String, "Not supported yet."),
-            )
-            .attr(
-                "session_name",
-                Attribute::optional(AttrType::String, "Not supported yet."),
-            )
-            .attr(
-                "external_id",
-                Attribute::optional(AttrType::String, "Not supported yet."),
-            )
-            .attr(
-                "tags",
-                Attribute::optional(
-                    AttrType::Map(Box::new(AttrType::String)),
-                    "Not supported yet.",
-                ),
-            )
-            .attr(
-                "keys",
-                Attribute::optional(
-                    AttrType::List(Box::new(AttrType::String)),
-                    "Not supported yet.",
-                ),
-            )
-            .attr(
-                "key_prefixes",
-                Attribute::optional(
-                    AttrType::List(Box::new(AttrType::String)),
-                    "Not supported yet.",
-                ),
-            ),
-    };
+    let assume_role = Schema::new(
+        "A role to assume with the credentials found; every call then acts as the role.",
+    )
+    .attr(
+        "role_arn",
+        Attribute::optional(AttrType::String, "ARN of the role."),
+    )
+    .attr(
+        "session_name",
+        Attribute::optional(AttrType::String, "Session name (default iac)."),
+    )
+    .attr(
+        "external_id",
+        Attribute::optional(
+            AttrType::String,
+            "External id the role's trust policy asks for.",
+        ),
+    )
+    .attr(
+        "duration",
+        Attribute::optional(AttrType::String, "Session length, such as 1h (default 1h)."),
+    )
+    .attr(
+        "policy",
+        Attribute::optional(
+            AttrType::String,
+            "A policy (JSON) that narrows the session.",
+        ),
+    )
+    .attr(
+        "policy_arns",
+        Attribute::optional(
+            AttrType::Set(Box::new(AttrType::String)),
+            "Managed policies that narrow the session.",
+        ),
+    )
+    .attr(
+        "tags",
+        Attribute::optional(AttrType::Map(Box::new(AttrType::String)), "Session tags."),
+    );
     provider = provider
-        .block("assume_role", free_form("Not supported yet."))
+        .block(
+            "assume_role",
+            NestedBlock {
+                nesting: Nesting::List,
+                min_items: 0,
+                max_items: Some(1),
+                force_new: false,
+                block: assume_role,
+            },
+        )
         .block(
             "default_tags",
             NestedBlock {

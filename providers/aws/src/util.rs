@@ -179,6 +179,91 @@ pub fn unsupported_settings(config: &Value) -> Vec<AttrDiagnostic> {
         .collect()
 }
 
+/// `assume_role`: credentials of a session of the role, from STS `AssumeRole`
+/// (the SDK's identity cache asks again before they expire).
+#[derive(Debug)]
+struct AssumeRole {
+    sts: aws_sdk_sts::Client,
+    role_arn: String,
+    session_name: String,
+    external_id: Option<String>,
+    policy: Option<String>,
+    policy_arns: Vec<String>,
+    duration: Option<std::time::Duration>,
+    tags: Vec<(String, String)>,
+}
+
+impl AssumeRole {
+    async fn assume(&self) -> aws_credential_types::provider::Result {
+        use aws_credential_types::provider::error::CredentialsError;
+        let arns: Vec<aws_sdk_sts::types::PolicyDescriptorType> = self
+            .policy_arns
+            .iter()
+            .map(|a| {
+                aws_sdk_sts::types::PolicyDescriptorType::builder()
+                    .arn(a)
+                    .build()
+            })
+            .collect();
+        let tags = self
+            .tags
+            .iter()
+            .map(|(k, v)| aws_sdk_sts::types::Tag::builder().key(k).value(v).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(CredentialsError::invalid_configuration)?;
+        let out = self
+            .sts
+            .assume_role()
+            .role_arn(&self.role_arn)
+            .role_session_name(&self.session_name)
+            .set_external_id(self.external_id.clone())
+            .set_policy(self.policy.clone())
+            .set_policy_arns((!arns.is_empty()).then_some(arns))
+            .set_duration_seconds(self.duration.map(|d| d.as_secs() as i32))
+            .set_tags((!tags.is_empty()).then_some(tags))
+            .send()
+            .await
+            .map_err(|e| {
+                CredentialsError::provider_error(format!(
+                    "assuming {}: {}",
+                    self.role_arn,
+                    aws_sdk_sts::error::DisplayErrorContext(&e)
+                ))
+            })?;
+        let c = out
+            .credentials()
+            .ok_or_else(|| CredentialsError::unhandled("AssumeRole returned no credentials"))?;
+        let expiry = std::time::SystemTime::try_from(*c.expiration()).ok();
+        Ok(aws_credential_types::Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            expiry,
+            "assume_role",
+        ))
+    }
+}
+
+impl ProvideCredentials for AssumeRole {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::new(self.assume())
+    }
+}
+
+/// The first (only) block of a nested block list.
+fn first_block(config: &Value, name: &str) -> Value {
+    let b = config.get_attr(name);
+    match b.as_list() {
+        Some(l) => l.first().cloned().unwrap_or(Value::Null),
+        None => b.clone(),
+    }
+}
+
 /// Builds the SDK clients from the provider block and the environment.
 pub async fn build_clients(config: &Value) -> Result<Clients, String> {
     let region_cfg = s(config, "region");
@@ -250,7 +335,42 @@ pub async fn build_clients(config: &Value) -> Result<Clients, String> {
         Some(l) => l.first().cloned().unwrap_or(Value::Null),
         None => endpoints.clone(),
     };
-    let sdk = loader.load().await;
+    let mut sdk = loader.load().await;
+    // assume_role: the credentials above assume the role, and every client uses
+    // the role's (refreshed as they expire).
+    let role = first_block(config, "assume_role");
+    if let Some(arn) = s(&role, "role_arn").filter(|a| !a.is_empty()) {
+        let duration = match s(&role, "duration") {
+            Some(d) => Some(
+                iac_value::time::parse_duration(&d)
+                    .map_err(|e| format!("assume_role.duration: {e}"))?,
+            ),
+            None => None,
+        };
+        // STS is called with the credentials found above, through the block's STS
+        // endpoint if it sets one (the service's own setting, which wins over the
+        // environment's, as for every other client).
+        let mut sts = aws_sdk_sts::config::Builder::from(&sdk);
+        if let Some(url) = s(&first_block(config, "endpoints"), "sts") {
+            sts = sts.endpoint_url(url);
+        }
+        let assume = AssumeRole {
+            sts: aws_sdk_sts::Client::from_conf(sts.build()),
+            role_arn: arn,
+            session_name: s(&role, "session_name").unwrap_or_else(|| "iac".to_string()),
+            external_id: s(&role, "external_id"),
+            policy: s(&role, "policy"),
+            policy_arns: strings(&role, "policy_arns"),
+            duration,
+            tags: tags_of(&role).into_iter().collect(),
+        };
+        sdk = sdk
+            .into_builder()
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(assume),
+            )
+            .build();
+    }
     let mut ec2 = aws_sdk_ec2::config::Builder::from(&sdk);
     if let Some(url) = s(&endpoints, "ec2") {
         ec2 = ec2.endpoint_url(url);
