@@ -273,3 +273,120 @@ fn key_pairs_against_moto() {
             .is_err());
     });
 }
+
+const SERVER: &str = r#"
+variable "monitoring" { default = true }
+variable "tokens" { default = "required" }
+variable "check" { default = false }
+
+data "aws_ami" "base" {
+  owners      = ["amazon"]
+  most_recent = true
+  filter {
+    name   = "name"
+    values = ["amzn-ami-*"]
+  }
+}
+
+resource "aws_vpc" "v" {
+  cidr_block = "10.30.0.0/16"
+}
+
+resource "aws_subnet" "s" {
+  vpc_id            = aws_vpc.v.id
+  cidr_block        = "10.30.1.0/24"
+  availability_zone = "us-east-1a"
+}
+
+resource "aws_instance" "nat" {
+  ami                         = data.aws_ami.base.id
+  instance_type               = "t3.micro"
+  subnet_id                   = aws_subnet.s.id
+  associate_public_ip_address = true
+  private_ip                  = "10.30.1.10"
+  availability_zone           = "us-east-1a"
+  source_dest_check           = var.check
+  monitoring                  = var.monitoring
+  disable_api_termination     = false
+
+  metadata_options {
+    http_tokens = var.tokens
+  }
+}
+"#;
+
+/// The instance arguments real configurations use: a public address and a fixed
+/// private one on the primary interface, monitoring, the source/destination check
+/// of a NAT instance, metadata options; the last two change in place.
+#[test]
+fn instance_network_and_metadata_arguments_against_moto() {
+    let m = Moto::start();
+    let ec2 = m.ec2();
+    let w = Work::new(SERVER);
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let read = || {
+        block(async {
+            let out = ec2
+                .describe_instances()
+                .filters(
+                    Filter::builder()
+                        .name("instance-state-name")
+                        .values("running")
+                        .build(),
+                )
+                .send()
+                .await
+                .expect("instances");
+            out.reservations()[0].instances()[0].clone()
+        })
+    };
+    let i = read();
+    let id = i.instance_id().unwrap_or_default().to_string();
+    assert!(i.public_ip_address().is_some(), "{i:?}");
+    assert_eq!(i.private_ip_address(), Some("10.30.1.10"));
+    assert_eq!(i.source_dest_check(), Some(false));
+    assert_eq!(
+        i.monitoring().and_then(|m| m.state()).map(|s| s.as_str()),
+        Some("enabled")
+    );
+    assert_eq!(
+        i.metadata_options()
+            .and_then(|m| m.http_tokens())
+            .map(|t| t.as_str()),
+        Some("required")
+    );
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // (Monitoring is set at launch only here: moto 5.2.5 does not implement
+    // MonitorInstances/UnmonitorInstances.)
+    let vars = ["-var", "tokens=optional", "-var", "check=true"];
+    let mut args = vec!["apply", "-auto-approve"];
+    args.extend(vars);
+    let r = iac(&w, &m, &args).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let i = read();
+    assert_eq!(
+        i.instance_id(),
+        Some(id.as_str()),
+        "updated in place, not replaced"
+    );
+    assert_eq!(i.source_dest_check(), Some(true));
+    assert_eq!(
+        i.metadata_options()
+            .and_then(|m| m.http_tokens())
+            .map(|t| t.as_str()),
+        Some("optional")
+    );
+    let mut args = vec!["plan", "-detailed-exitcode"];
+    args.extend(vars);
+    let r = iac(&w, &m, &args).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    let mut args = vec!["destroy", "-auto-approve"];
+    args.extend(vars);
+    iac(&w, &m, &args).ok();
+}

@@ -606,6 +606,54 @@ fn instance_value(c: &Clients, i: &aws_sdk_ec2::types::Instance, keep: &Value) -
         ("private_ip", opt_str(i.private_ip_address())),
         ("public_ip", opt_str(i.public_ip_address())),
         (
+            "associate_public_ip_address",
+            Value::Bool(i.public_ip_address().is_some()),
+        ),
+        (
+            "source_dest_check",
+            i.source_dest_check()
+                .map(Value::Bool)
+                .unwrap_or(Value::Null),
+        ),
+        (
+            "monitoring",
+            Value::Bool(
+                i.monitoring()
+                    .and_then(|m| m.state())
+                    .is_some_and(|s| s.as_str() == "enabled" || s.as_str() == "pending"),
+            ),
+        ),
+        (
+            "disable_api_termination",
+            match keep.get_attr("disable_api_termination") {
+                Value::Bool(b) => Value::Bool(*b),
+                _ => Value::Bool(false),
+            },
+        ),
+        (
+            "metadata_options",
+            match i.metadata_options() {
+                Some(m) => Value::List(vec![Value::map([
+                    (
+                        "http_endpoint",
+                        opt_str(m.http_endpoint().map(|x| x.as_str())),
+                    ),
+                    ("http_tokens", opt_str(m.http_tokens().map(|x| x.as_str()))),
+                    (
+                        "http_put_response_hop_limit",
+                        m.http_put_response_hop_limit()
+                            .map(|n| Value::Number(f64::from(n)))
+                            .unwrap_or(Value::Null),
+                    ),
+                    (
+                        "instance_metadata_tags",
+                        opt_str(m.instance_metadata_tags().map(|x| x.as_str())),
+                    ),
+                ])]),
+                None => keep.get_attr("metadata_options").clone(),
+            },
+        ),
+        (
             "instance_state",
             opt_str(i.state().and_then(|s| s.name()).map(|n| n.as_str())),
         ),
@@ -913,15 +961,53 @@ async fn create_instance(
             .filter_map(|g| g.as_str().map(String::from))
             .collect()
     });
-    let out = c
+    // A public address or a fixed private one is asked for on the primary network
+    // interface, which then carries the subnet and groups too.
+    let public_ip = p.get_attr("associate_public_ip_address").as_bool();
+    let private_ip = s(p, "private_ip");
+    let groups = groups.filter(|g| !g.is_empty());
+    let mut req = c
         .ec2
         .run_instances()
         .set_image_id(s(p, "ami"))
         .set_instance_type(s(p, "instance_type").map(|t| InstanceType::from(t.as_str())))
         .min_count(1)
-        .max_count(1)
-        .set_subnet_id(s(p, "subnet_id"))
-        .set_security_group_ids(groups.filter(|g| !g.is_empty()))
+        .max_count(1);
+    if public_ip.is_some() || private_ip.is_some() {
+        req = req.network_interfaces(
+            aws_sdk_ec2::types::InstanceNetworkInterfaceSpecification::builder()
+                .device_index(0)
+                .set_subnet_id(s(p, "subnet_id"))
+                .set_groups(groups)
+                .set_associate_public_ip_address(public_ip)
+                .set_private_ip_address(private_ip)
+                .delete_on_termination(true)
+                .build(),
+        );
+    } else {
+        req = req
+            .set_subnet_id(s(p, "subnet_id"))
+            .set_security_group_ids(groups);
+    }
+    if let Some(az) = s(p, "availability_zone") {
+        req = req.placement(
+            aws_sdk_ec2::types::Placement::builder()
+                .availability_zone(az)
+                .build(),
+        );
+    }
+    if let Some(on) = p.get_attr("monitoring").as_bool() {
+        req = req.monitoring(
+            aws_sdk_ec2::types::RunInstancesMonitoringEnabled::builder()
+                .enabled(on)
+                .build(),
+        );
+    }
+    if let Some(md) = metadata_request(p) {
+        req = req.metadata_options(md);
+    }
+    let out = req
+        .set_disable_api_termination(p.get_attr("disable_api_termination").as_bool())
         .set_key_name(s(p, "key_name"))
         .set_iam_instance_profile(s(p, "iam_instance_profile").map(|n| {
             aws_sdk_ec2::types::IamInstanceProfileSpecification::builder()
@@ -942,7 +1028,11 @@ async fn create_instance(
         .ok_or_else(|| AttrDiagnostic::error(Vec::new(), "RunInstances returned no instance", ""))?
         .to_string();
     let owner = out.owner_id().unwrap_or_default().to_string();
-    let inst = wait_state(c, &id, InstanceStateName::Running).await?;
+    let mut inst = wait_state(c, &id, InstanceStateName::Running).await?;
+    if p.get_attr("source_dest_check").as_bool() == Some(false) {
+        set_source_dest_check(c, &id, false).await?;
+        inst = describe_instance(c, &id).await?.unwrap_or(inst);
+    }
     // The ARN's account comes from the reservation; instance_value takes it from `arn`.
     let mut keep = p.clone();
     set(
@@ -955,6 +1045,121 @@ async fn create_instance(
     Ok(Some(v))
 }
 
+/// `metadata_options` as RunInstances takes it.
+fn metadata_request(p: &Value) -> Option<aws_sdk_ec2::types::InstanceMetadataOptionsRequest> {
+    let md = p.get_attr("metadata_options").as_list()?.first()?.clone();
+    Some(
+        aws_sdk_ec2::types::InstanceMetadataOptionsRequest::builder()
+            .set_http_endpoint(
+                s(&md, "http_endpoint")
+                    .map(|x| aws_sdk_ec2::types::InstanceMetadataEndpointState::from(x.as_str())),
+            )
+            .set_http_tokens(
+                s(&md, "http_tokens")
+                    .map(|x| aws_sdk_ec2::types::HttpTokensState::from(x.as_str())),
+            )
+            .set_http_put_response_hop_limit(crate::util::int(&md, "http_put_response_hop_limit"))
+            .set_instance_metadata_tags(
+                s(&md, "instance_metadata_tags")
+                    .map(|x| aws_sdk_ec2::types::InstanceMetadataTagsState::from(x.as_str())),
+            )
+            .build(),
+    )
+}
+
+async fn set_source_dest_check(c: &Clients, id: &str, on: bool) -> Result<(), AttrDiagnostic> {
+    c.ec2
+        .modify_instance_attribute()
+        .instance_id(id)
+        .source_dest_check(AttributeBooleanValue::builder().value(on).build())
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| sdk_err("ModifyInstanceAttribute", e))
+}
+
+/// Settings of a running instance that change without a stop.
+async fn update_live_settings(
+    c: &Clients,
+    id: &str,
+    old: &Value,
+    p: &Value,
+) -> Result<(), AttrDiagnostic> {
+    let changed = |k: &str| !p.get_attr(k).is_null() && old.get_attr(k) != p.get_attr(k);
+    if changed("source_dest_check") {
+        set_source_dest_check(
+            c,
+            id,
+            p.get_attr("source_dest_check").as_bool() != Some(false),
+        )
+        .await?;
+    }
+    if changed("disable_api_termination") {
+        c.ec2
+            .modify_instance_attribute()
+            .instance_id(id)
+            .disable_api_termination(
+                AttributeBooleanValue::builder()
+                    .value(p.get_attr("disable_api_termination").as_bool() == Some(true))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| sdk_err("ModifyInstanceAttribute", e))?;
+    }
+    if changed("monitoring") {
+        if p.get_attr("monitoring").as_bool() == Some(true) {
+            c.ec2
+                .monitor_instances()
+                .instance_ids(id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk_err("MonitorInstances", e))?;
+        } else {
+            c.ec2
+                .unmonitor_instances()
+                .instance_ids(id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk_err("UnmonitorInstances", e))?;
+        }
+    }
+    if changed("metadata_options") {
+        if let Some(md) = p
+            .get_attr("metadata_options")
+            .as_list()
+            .and_then(|l| l.first())
+        {
+            c.ec2
+                .modify_instance_metadata_options()
+                .instance_id(id)
+                .set_http_endpoint(
+                    s(md, "http_endpoint").map(|x| {
+                        aws_sdk_ec2::types::InstanceMetadataEndpointState::from(x.as_str())
+                    }),
+                )
+                .set_http_tokens(
+                    s(md, "http_tokens")
+                        .map(|x| aws_sdk_ec2::types::HttpTokensState::from(x.as_str())),
+                )
+                .set_http_put_response_hop_limit(crate::util::int(
+                    md,
+                    "http_put_response_hop_limit",
+                ))
+                .set_instance_metadata_tags(
+                    s(md, "instance_metadata_tags")
+                        .map(|x| aws_sdk_ec2::types::InstanceMetadataTagsState::from(x.as_str())),
+                )
+                .send()
+                .await
+                .map_err(|e| sdk_err("ModifyInstanceMetadataOptions", e))?;
+        }
+    }
+    Ok(())
+}
+
 async fn update_instance(
     c: &Clients,
     old: &Value,
@@ -963,6 +1168,7 @@ async fn update_instance(
     let id = s(old, "id").unwrap_or_default();
     update_tags(c, &id, old, p).await?;
     update_root_volume(c, &id, old, p).await?;
+    update_live_settings(c, &id, old, p).await?;
     let type_changed = old.get_attr("instance_type") != p.get_attr("instance_type");
     let ud_changed = old.get_attr("user_data") != p.get_attr("user_data");
     if old.get_attr("vpc_security_group_ids") != p.get_attr("vpc_security_group_ids") {

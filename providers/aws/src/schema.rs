@@ -399,7 +399,54 @@ pub fn provider_schema() -> ProviderSchema {
             .attr("arn", Attribute::computed(AttrType::String, "ARN."))
             .attr(
                 "private_ip",
-                Attribute::computed(AttrType::String, "Private IPv4 address."),
+                Attribute::optional_computed(AttrType::String, "Private IPv4 address (a change replaces).")
+                    .force_new(),
+            )
+            .attr(
+                "associate_public_ip_address",
+                Attribute::optional_computed(
+                    AttrType::Bool,
+                    "Give the instance a public address (default: the subnet's setting; a change replaces).",
+                )
+                .force_new(),
+            )
+            .attr(
+                "source_dest_check",
+                Attribute::optional_computed(
+                    AttrType::Bool,
+                    "Drop traffic not addressed to the instance (default true; off for NAT instances).",
+                ),
+            )
+            .attr(
+                "monitoring",
+                Attribute::optional_computed(AttrType::Bool, "Detailed (1-minute) CloudWatch monitoring."),
+            )
+            .attr(
+                "disable_api_termination",
+                Attribute::optional_computed(
+                    AttrType::Bool,
+                    "Termination protection (kept from state on refresh: reading it is one call per instance).",
+                ),
+            )
+            .block(
+                "metadata_options",
+                NestedBlock {
+                    nesting: Nesting::List,
+                    min_items: 0,
+                    max_items: Some(1),
+                    force_new: false,
+                    block: Schema::new("Instance metadata service options; change in place.")
+                        .attr("http_endpoint", Attribute::optional_computed(AttrType::String, "enabled or disabled."))
+                        .attr("http_tokens", Attribute::optional_computed(AttrType::String, "required (IMDSv2 only) or optional."))
+                        .attr(
+                            "http_put_response_hop_limit",
+                            Attribute::optional_computed(AttrType::Number, "1 to 64."),
+                        )
+                        .attr(
+                            "instance_metadata_tags",
+                            Attribute::optional_computed(AttrType::String, "enabled or disabled."),
+                        ),
+                },
             )
             .attr(
                 "public_ip",
@@ -411,7 +458,8 @@ pub fn provider_schema() -> ProviderSchema {
             )
             .attr(
                 "availability_zone",
-                Attribute::computed(AttrType::String, "Availability zone."),
+                Attribute::optional_computed(AttrType::String, "Availability zone (default: the subnet's).")
+                    .force_new(),
             ),
     );
     let rule = || {
