@@ -390,3 +390,87 @@ fn instance_network_and_metadata_arguments_against_moto() {
     args.extend(vars);
     iac(&w, &m, &args).ok();
 }
+
+/// Lookups of existing objects, as real configurations write them.
+#[test]
+fn lookups_of_subnets_groups_roles_and_buckets_against_moto() {
+    let m = Moto::start();
+    let w = Work::new(
+        r#"
+resource "aws_vpc" "v" {
+  cidr_block = "10.40.0.0/16"
+}
+
+resource "aws_subnet" "app" {
+  vpc_id     = aws_vpc.v.id
+  cidr_block = "10.40.3.0/24"
+  tags       = { Tier = "app" }
+}
+
+resource "aws_security_group" "web" {
+  name   = "lookup-web"
+  vpc_id = aws_vpc.v.id
+}
+
+resource "aws_iam_role" "r" {
+  name               = "lookup-role"
+  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [] })
+}
+
+resource "aws_s3_bucket" "b" {
+  bucket = "lookup-bucket"
+}
+"#,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    w.write(
+        "lookups.tf",
+        r#"
+data "aws_subnet" "app" {
+  vpc_id = aws_vpc.v.id
+  tags   = { Tier = "app" }
+}
+
+data "aws_security_group" "web" {
+  vpc_id = aws_vpc.v.id
+  filter {
+    name   = "group-name"
+    values = ["lookup-web"]
+  }
+}
+
+data "aws_iam_role" "r" {
+  name = "lookup-role"
+}
+
+data "aws_s3_bucket" "b" {
+  bucket = "lookup-bucket"
+}
+
+output "subnet" { value = data.aws_subnet.app.id == aws_subnet.app.id }
+output "cidr" { value = data.aws_subnet.app.cidr_block }
+output "group" { value = data.aws_security_group.web.id == aws_security_group.web.id }
+output "role" { value = data.aws_iam_role.r.arn }
+output "bucket" { value = data.aws_s3_bucket.b.arn }
+"#,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let out: serde_json::Value =
+        serde_json::from_str(&iac(&w, &m, &["output", "-json"]).ok().stdout).expect("json");
+    assert_eq!(out["subnet"]["value"], true);
+    assert_eq!(out["cidr"]["value"], "10.40.3.0/24");
+    assert_eq!(out["group"]["value"], true);
+    assert_eq!(
+        out["role"]["value"],
+        "arn:aws:iam::123456789012:role/lookup-role"
+    );
+    assert_eq!(out["bucket"]["value"], "arn:aws:s3:::lookup-bucket");
+
+    // No match, and more than one, are errors that say so.
+    w.write(
+        "lookups.tf",
+        "data \"aws_subnet\" \"none\" {\n  cidr_block = \"10.99.0.0/24\"\n}\n",
+    );
+    let r = iac(&w, &m, &["plan"]).code(1);
+    assert!(r.stderr.contains("No matching subnet"), "{}", r.stderr);
+}

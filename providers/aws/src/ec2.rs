@@ -3,6 +3,7 @@
 pub(crate) mod eip;
 pub(crate) mod key_pair;
 pub(crate) mod launch_template;
+pub(crate) mod lookups;
 pub(crate) mod nat_gateway;
 pub(crate) mod route;
 
@@ -1508,7 +1509,7 @@ async fn read_batch(
 // ---- Data sources ----
 
 /// `filter` blocks and `tags` of a lookup, as Describe* filters.
-fn lookup_filters(config: &Value) -> Vec<Filter> {
+pub(crate) fn lookup_filters(config: &Value) -> Vec<Filter> {
     let mut out: Vec<Filter> = config
         .get_attr("filter")
         .as_list()

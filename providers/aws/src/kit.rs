@@ -239,6 +239,10 @@ pub(crate) fn registry() -> Registry<Clients> {
             policy_document::PolicyDocumentData,
         )
         .data_source("aws_caller_identity", sts::CallerIdentityData)
+        .data_source("aws_subnet", ec2::lookups::SubnetData)
+        .data_source("aws_security_group", ec2::lookups::SecurityGroupData)
+        .data_source("aws_iam_role", crate::iam::data_role::RoleData)
+        .data_source("aws_s3_bucket", crate::s3::data_bucket::BucketData)
         .resource("aws_ssm_parameter", crate::ssm::SsmParameter)
         .data_source("aws_ssm_parameter", crate::ssm::SsmParameterData)
         .resource("aws_cloudwatch_log_group", crate::logs::LogGroupType)

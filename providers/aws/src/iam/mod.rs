@@ -8,6 +8,7 @@
 //! returns in another layout (URL-encoded, keys reordered, whitespace) is the same
 //! document, and state keeps the configuration's text.
 
+pub(crate) mod data_role;
 pub(crate) mod instance_profile;
 pub(crate) mod policy;
 pub(crate) mod policy_document;
