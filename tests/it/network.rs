@@ -474,3 +474,119 @@ output "bucket" { value = data.aws_s3_bucket.b.arn }
     let r = iac(&w, &m, &["plan"]).code(1);
     assert!(r.stderr.contains("No matching subnet"), "{}", r.stderr);
 }
+
+/// Security group rules as real configurations write them: the group itself
+/// (`self`), another group (`source_security_group_id`), IPv6 ranges; a generated
+/// name from `name_prefix`; rules revoked before delete.
+#[test]
+fn security_group_sources_against_moto() {
+    let m = Moto::start();
+    let ec2 = m.ec2();
+    let w = Work::new(
+        r#"
+variable "port" { default = 5432 }
+
+resource "aws_vpc" "v" {
+  cidr_block = "10.45.0.0/16"
+}
+
+resource "aws_security_group" "app" {
+  name_prefix            = "app-"
+  vpc_id                 = aws_vpc.v.id
+  revoke_rules_on_delete = true
+
+  ingress {
+    from_port        = 443
+    to_port          = 443
+    protocol         = "tcp"
+    ipv6_cidr_blocks = ["::/0"]
+  }
+
+  ingress {
+    from_port = 0
+    to_port   = 0
+    protocol  = "-1"
+    self      = true
+  }
+}
+
+resource "aws_security_group" "db" {
+  name   = "db"
+  vpc_id = aws_vpc.v.id
+}
+
+resource "aws_security_group_rule" "db_from_app" {
+  type                     = "ingress"
+  from_port                = var.port
+  to_port                  = var.port
+  protocol                 = "tcp"
+  security_group_id        = aws_security_group.db.id
+  source_security_group_id = aws_security_group.app.id
+}
+
+output "app" { value = aws_security_group.app.id }
+output "db" { value = aws_security_group.db.id }
+"#,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let out: serde_json::Value =
+        serde_json::from_str(&iac(&w, &m, &["output", "-json"]).ok().stdout).expect("json");
+    let app = out["app"]["value"].as_str().expect("app").to_string();
+    let db = out["db"]["value"].as_str().expect("db").to_string();
+    let (app_g, db_g) = block(async {
+        let g = ec2
+            .describe_security_groups()
+            .group_ids(&app)
+            .group_ids(&db)
+            .send()
+            .await
+            .expect("groups");
+        let find = |id: &str| {
+            g.security_groups()
+                .iter()
+                .find(|x| x.group_id() == Some(id))
+                .cloned()
+                .expect("group")
+        };
+        (find(&app), find(&db))
+    });
+    assert!(app_g.group_name().unwrap_or_default().starts_with("app-"));
+    let perms = app_g.ip_permissions();
+    assert!(perms.iter().any(|p| p
+        .ipv6_ranges()
+        .iter()
+        .any(|r| r.cidr_ipv6() == Some("::/0"))));
+    assert!(perms.iter().any(|p| p
+        .user_id_group_pairs()
+        .iter()
+        .any(|g| g.group_id() == Some(app.as_str()))));
+    assert!(db_g
+        .ip_permissions()
+        .iter()
+        .any(|p| p.from_port() == Some(5432)
+            && p.user_id_group_pairs()
+                .iter()
+                .any(|g| g.group_id() == Some(app.as_str()))));
+
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    let r = iac(&w, &m, &["apply", "-auto-approve", "-var", "port=5433"]).ok();
+    assert!(
+        r.stdout.contains("1 added, 0 changed, 1 destroyed"),
+        "{}",
+        r.stdout
+    );
+    iac(&w, &m, &["destroy", "-auto-approve", "-var", "port=5433"]).ok();
+    block(async {
+        let left = ec2
+            .describe_security_groups()
+            .filters(Filter::builder().name("vpc-id").values("*").build())
+            .send()
+            .await
+            .expect("groups");
+        assert!(left
+            .security_groups()
+            .iter()
+            .all(|g| g.group_id() != Some(app.as_str()) && g.group_id() != Some(db.as_str())));
+    });
+}

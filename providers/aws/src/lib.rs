@@ -229,12 +229,15 @@ impl Provider for AwsProvider {
 
     async fn apply_resource(&self, req: ApplyRequest<'_>) -> ApplyResult {
         let clients = self.clients().await.map_err(|d| vec![d])?;
+        let schema = self.types.schema().resources.get(req.type_name);
+        let planned = req.planned.cloned().unwrap_or(Value::Null);
         if !self.tagged(req.type_name) {
-            return self.types.apply(&clients, req).await;
+            let r = self.types.apply(&clients, req).await?;
+            return Ok(r.map(|v| keep_config_only(v, &planned, schema)));
         }
         // The type writes tags_all (see tags.rs).
         let prior = req.prior.map(tags::TagSettings::to_type);
-        let planned = req.planned.map(tags::TagSettings::to_type);
+        let as_type = req.planned.map(tags::TagSettings::to_type);
         let owned = req
             .planned
             .map(|p| p.get_attr("tags").clone())
@@ -245,13 +248,13 @@ impl Provider for AwsProvider {
                 &clients,
                 ApplyRequest {
                     prior: prior.as_ref(),
-                    planned: planned.as_ref(),
+                    planned: as_type.as_ref(),
                     ..req
                 },
             )
             .await?;
         let settings = self.tag_settings();
-        Ok(r.map(|v| settings.read_back(v, &owned)))
+        Ok(r.map(|v| keep_config_only(settings.read_back(v, &owned), &planned, schema)))
     }
 
     async fn read_resources(
@@ -263,17 +266,26 @@ impl Provider for AwsProvider {
             Ok(c) => c,
             Err(d) => return current.iter().map(|_| Err(d.clone())).collect(),
         };
-        if !self.tagged(type_name) {
-            return self.types.read(&c, type_name, current).await;
-        }
-        let as_type: Vec<Value> = current.iter().map(tags::TagSettings::to_type).collect();
-        let settings = self.tag_settings();
-        self.types
-            .read(&c, type_name, &as_type)
-            .await
+        let results = if !self.tagged(type_name) {
+            self.types.read(&c, type_name, current).await
+        } else {
+            let as_type: Vec<Value> = current.iter().map(tags::TagSettings::to_type).collect();
+            let settings = self.tag_settings();
+            self.types
+                .read(&c, type_name, &as_type)
+                .await
+                .into_iter()
+                .zip(current)
+                .map(|(r, cur)| r.map(|o| o.map(|v| settings.read_back(v, cur.get_attr("tags")))))
+                .collect()
+        };
+        // What only the configuration knows (a name prefix, a delete option) and a
+        // type's read does not return stays as state has it.
+        let schema = self.types.schema().resources.get(type_name);
+        results
             .into_iter()
             .zip(current)
-            .map(|(r, cur)| r.map(|o| o.map(|v| settings.read_back(v, cur.get_attr("tags")))))
+            .map(|(r, cur)| r.map(|o| o.map(|v| keep_config_only(v, cur, schema))))
             .collect()
     }
 
@@ -285,4 +297,19 @@ impl Provider for AwsProvider {
         let clients = self.clients().await.map_err(|d| vec![d])?;
         self.types.read_data(&clients, type_name, config).await
     }
+}
+
+/// Fills in, from `current`, the configurable attributes a read left out entirely.
+fn keep_config_only(mut v: Value, current: &Value, schema: Option<&iac_provider::Schema>) -> Value {
+    let (Some(schema), Value::Map(m), Some(cur)) = (schema, &mut v, current.as_map()) else {
+        return v;
+    };
+    for (name, a) in &schema.attributes {
+        if (a.optional || a.required) && !m.contains_key(name) {
+            if let Some(x) = cur.get(name) {
+                m.insert(name.clone(), x.clone());
+            }
+        }
+    }
+    v
 }

@@ -481,8 +481,23 @@ pub fn provider_schema() -> ProviderSchema {
                 Attribute::optional(strings(), "IPv4 ranges."),
             )
             .attr(
+                "ipv6_cidr_blocks",
+                Attribute::optional(strings(), "IPv6 ranges."),
+            )
+            .attr(
+                "prefix_list_ids",
+                Attribute::optional(
+                    strings(),
+                    "Managed prefix lists (such as a VPC endpoint's).",
+                ),
+            )
+            .attr(
                 "description",
                 Attribute::optional(AttrType::String, "Description of the rule."),
+            )
+            .attr(
+                "self",
+                Attribute::optional(AttrType::Bool, "Allow the group's own members."),
             )
     };
     let inline_rule = || {
@@ -501,8 +516,19 @@ pub fn provider_schema() -> ProviderSchema {
         )
         .attr(
             "name",
-            Attribute::optional_computed(AttrType::String, "Group name (default: generated).")
+            Attribute::optional_computed(AttrType::String, "Group name (default: generated from name_prefix).")
                 .force_new(),
+        )
+        .attr(
+            "name_prefix",
+            Attribute::optional(AttrType::String, "Prefix of a generated name.").force_new(),
+        )
+        .attr(
+            "revoke_rules_on_delete",
+            Attribute::optional(
+                AttrType::Bool,
+                "Revoke every rule before deleting the group (breaks cycles of groups that reference each other).",
+            ),
         )
         .attr(
             "description",
@@ -554,6 +580,10 @@ pub fn provider_schema() -> ProviderSchema {
             .attr(
                 "security_group_id",
                 Attribute::required(AttrType::String, "The group.").force_new(),
+            )
+            .attr(
+                "source_security_group_id",
+                Attribute::optional(AttrType::String, "A group whose members the rule allows."),
             )
             .attr("id", Attribute::computed(AttrType::String, "Rule id."))
             .force_all_new(),

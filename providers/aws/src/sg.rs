@@ -44,7 +44,14 @@ pub fn norm_rule(v: &Value) -> Value {
         }
     };
     let cidrs = sorted("cidr_blocks");
-    let groups = sorted("security_groups");
+    let ipv6 = sorted("ipv6_cidr_blocks");
+    let prefixes = sorted("prefix_list_ids");
+    // A standalone rule names one source group; an inline rule a list of them.
+    let groups = match v.get_attr("source_security_group_id") {
+        Value::String(g) => Value::List(vec![Value::string(g)]),
+        Value::Unknown => Value::Unknown,
+        _ => sorted("security_groups"),
+    };
     let proto = protocol(v.get_attr("protocol").as_str().unwrap_or("-1"));
     // AWS keeps no ports for "all protocols"; Terraform users write 0 or -1 there.
     let all = proto == "-1";
@@ -69,6 +76,12 @@ pub fn norm_rule(v: &Value) -> Value {
                 .unwrap_or(Value::Null),
         ),
         ("security_groups", groups),
+        ("ipv6_cidr_blocks", ipv6),
+        ("prefix_list_ids", prefixes),
+        (
+            "self",
+            Value::Bool(v.get_attr("self").as_bool() == Some(true)),
+        ),
     ])
 }
 
@@ -79,9 +92,17 @@ pub fn norm_rules(v: &Value) -> Value {
     Value::set(v.as_list().unwrap_or(&[]).iter().map(norm_rule).collect())
 }
 
-/// Rules as AWS holds them, grouped back into one rule per ports, protocol and description.
-fn rules_from(perms: &[IpPermission]) -> Value {
-    type Sources = (Vec<String>, Vec<String>);
+/// Rules as AWS holds them, grouped back into one rule per ports, protocol and
+/// description; a rule that names the group itself (`own`) is `self = true`.
+pub(crate) fn rules_from(perms: &[IpPermission], own: &str) -> Value {
+    #[derive(Default)]
+    struct Sources {
+        cidrs: Vec<String>,
+        groups: Vec<String>,
+        ipv6: Vec<String>,
+        prefixes: Vec<String>,
+        own: bool,
+    }
     let mut grouped: BTreeMap<(String, i64, i64, Option<String>), Sources> = BTreeMap::new();
     for p in perms {
         let proto = protocol(p.ip_protocol().unwrap_or("-1"));
@@ -93,60 +114,69 @@ fn rules_from(perms: &[IpPermission]) -> Value {
                 p.to_port().unwrap_or(0) as i64,
             )
         };
-        for r in p.ip_ranges() {
-            let key = (
+        let key = |d: Option<&str>| {
+            (
                 proto.clone(),
                 from,
                 to,
-                r.description().filter(|d| !d.is_empty()).map(String::from),
-            );
+                d.filter(|d| !d.is_empty()).map(String::from),
+            )
+        };
+        for r in p.ip_ranges() {
             grouped
-                .entry(key)
+                .entry(key(r.description()))
                 .or_default()
-                .0
+                .cidrs
                 .extend(r.cidr_ip().map(String::from));
         }
-        for g in p.user_id_group_pairs() {
-            let key = (
-                proto.clone(),
-                from,
-                to,
-                g.description().filter(|d| !d.is_empty()).map(String::from),
-            );
+        for r in p.ipv6_ranges() {
             grouped
-                .entry(key)
+                .entry(key(r.description()))
                 .or_default()
-                .1
-                .extend(g.group_id().map(String::from));
+                .ipv6
+                .extend(r.cidr_ipv6().map(String::from));
+        }
+        for r in p.prefix_list_ids() {
+            grouped
+                .entry(key(r.description()))
+                .or_default()
+                .prefixes
+                .extend(r.prefix_list_id().map(String::from));
+        }
+        for g in p.user_id_group_pairs() {
+            let entry = grouped.entry(key(g.description())).or_default();
+            match g.group_id() {
+                Some(id) if id == own && !own.is_empty() => entry.own = true,
+                Some(id) => entry.groups.push(id.to_string()),
+                None => {}
+            }
         }
     }
+    let strings = |v: Vec<String>| Value::List(v.into_iter().map(Value::String).collect());
     Value::set(
         grouped
             .into_iter()
-            .map(|((proto, from, to, desc), (cidrs, groups))| {
+            .map(|((proto, from, to, desc), src)| {
                 norm_rule(&Value::map([
                     ("protocol", Value::String(proto)),
                     ("from_port", Value::Number(from as f64)),
                     ("to_port", Value::Number(to as f64)),
-                    (
-                        "cidr_blocks",
-                        Value::List(cidrs.into_iter().map(Value::String).collect()),
-                    ),
+                    ("cidr_blocks", strings(src.cidrs)),
                     (
                         "description",
                         desc.map(Value::String).unwrap_or(Value::Null),
                     ),
-                    (
-                        "security_groups",
-                        Value::List(groups.into_iter().map(Value::String).collect()),
-                    ),
+                    ("security_groups", strings(src.groups)),
+                    ("ipv6_cidr_blocks", strings(src.ipv6)),
+                    ("prefix_list_ids", strings(src.prefixes)),
+                    ("self", Value::Bool(src.own)),
                 ]))
             })
             .collect(),
     )
 }
 
-fn permission(rule: &Value) -> IpPermission {
+fn permission(rule: &Value, own: &str) -> IpPermission {
     let proto = rule
         .get_attr("protocol")
         .as_str()
@@ -168,11 +198,39 @@ fn permission(rule: &Value) -> IpPermission {
             );
         }
     }
-    for g in rule.get_attr("security_groups").as_list().unwrap_or(&[]) {
-        if let Some(g) = g.as_str() {
-            b = b.user_id_group_pairs(
-                aws_sdk_ec2::types::UserIdGroupPair::builder()
-                    .group_id(g)
+    let mut groups: Vec<String> = rule
+        .get_attr("security_groups")
+        .as_list()
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|g| g.as_str().map(String::from))
+        .collect();
+    if rule.get_attr("self").as_bool() == Some(true) {
+        groups.push(own.to_string());
+    }
+    for g in groups {
+        b = b.user_id_group_pairs(
+            aws_sdk_ec2::types::UserIdGroupPair::builder()
+                .group_id(g)
+                .set_description(s(rule, "description"))
+                .build(),
+        );
+    }
+    for c in rule.get_attr("ipv6_cidr_blocks").as_list().unwrap_or(&[]) {
+        if let Some(c) = c.as_str() {
+            b = b.ipv6_ranges(
+                aws_sdk_ec2::types::Ipv6Range::builder()
+                    .cidr_ipv6(c)
+                    .set_description(s(rule, "description"))
+                    .build(),
+            );
+        }
+    }
+    for p in rule.get_attr("prefix_list_ids").as_list().unwrap_or(&[]) {
+        if let Some(p) = p.as_str() {
+            b = b.prefix_list_ids(
+                aws_sdk_ec2::types::PrefixListId::builder()
+                    .prefix_list_id(p)
                     .set_description(s(rule, "description"))
                     .build(),
             );
@@ -208,12 +266,12 @@ async fn sync_rules(
     let gone: Vec<IpPermission> = old_k
         .iter()
         .filter(|(k, _)| !new_k.contains_key(*k))
-        .map(|(_, r)| permission(r))
+        .map(|(_, r)| permission(r, id))
         .collect();
     let added: Vec<IpPermission> = new_k
         .iter()
         .filter(|(k, _)| !old_k.contains_key(*k))
-        .map(|(_, r)| permission(r))
+        .map(|(_, r)| permission(r, id))
         .collect();
     let _ = rule_set;
     if !gone.is_empty() {
@@ -277,8 +335,8 @@ pub fn group_value(c: &Clients, g: &aws_sdk_ec2::types::SecurityGroup) -> Value 
         ("description", opt_str(g.description())),
         ("vpc_id", opt_str(g.vpc_id())),
         ("owner_id", Value::string(owner)),
-        ("ingress", rules_from(g.ip_permissions())),
-        ("egress", rules_from(g.ip_permissions_egress())),
+        ("ingress", rules_from(g.ip_permissions(), id)),
+        ("egress", rules_from(g.ip_permissions_egress(), id)),
         ("tags", tags_value(g.tags())),
     ])
 }
@@ -308,8 +366,13 @@ pub async fn create_group(
     let id = match adopted_id(c, token, "security-group").await? {
         Some(id) => id,
         None => {
-            let name =
-                s(p, "name").unwrap_or_else(|| format!("iac-{}", &token[..token.len().min(20)]));
+            let name = s(p, "name").unwrap_or_else(|| {
+                let suffix = &token[..token.len().min(20)];
+                match s(p, "name_prefix") {
+                    Some(prefix) => format!("{prefix}{suffix}"),
+                    None => format!("iac-{suffix}"),
+                }
+            });
             let out = c
                 .ec2
                 .create_security_group()
@@ -327,7 +390,7 @@ pub async fn create_group(
                 c,
                 &id,
                 true,
-                &rules_from(g.ip_permissions_egress()),
+                &rules_from(g.ip_permissions_egress(), &id),
                 &Value::List(vec![]),
             )
             .await?;
@@ -341,9 +404,9 @@ pub async fn create_group(
             continue;
         }
         let have = if egress {
-            rules_from(g.ip_permissions_egress())
+            rules_from(g.ip_permissions_egress(), &id)
         } else {
-            rules_from(g.ip_permissions())
+            rules_from(g.ip_permissions(), &id)
         };
         sync_rules(c, &id, egress, &have, want).await?;
     }
@@ -366,7 +429,31 @@ pub async fn update_group(
 }
 
 pub async fn delete_group(c: &Clients, old: &Value) -> Result<(), AttrDiagnostic> {
-    delete_with_retry(c, "security-group", s(old, "id").unwrap_or_default()).await
+    let id = s(old, "id").unwrap_or_default();
+    if old.get_attr("revoke_rules_on_delete").as_bool() == Some(true) {
+        // Every rule goes first, so groups that name each other can be deleted.
+        if let Ok(g) = describe_group(c, &id).await {
+            if !g.ip_permissions().is_empty() {
+                c.ec2
+                    .revoke_security_group_ingress()
+                    .group_id(&id)
+                    .set_ip_permissions(Some(g.ip_permissions().to_vec()))
+                    .send()
+                    .await
+                    .map_err(|e| sdk_err("RevokeSecurityGroupIngress", e))?;
+            }
+            if !g.ip_permissions_egress().is_empty() {
+                c.ec2
+                    .revoke_security_group_egress()
+                    .group_id(&id)
+                    .set_ip_permissions(Some(g.ip_permissions_egress().to_vec()))
+                    .send()
+                    .await
+                    .map_err(|e| sdk_err("RevokeSecurityGroupEgress", e))?;
+            }
+        }
+    }
+    delete_with_retry(c, "security-group", id).await
 }
 
 pub async fn read_groups(
@@ -419,6 +506,8 @@ fn with_rule_fields(p: &Value) -> Value {
         "to_port",
         "cidr_blocks",
         "description",
+        "ipv6_cidr_blocks",
+        "prefix_list_ids",
     ] {
         set(&mut v, k, r.get_attr(k).clone());
     }
@@ -431,9 +520,9 @@ pub async fn create_rule(c: &Clients, p: &Value) -> Result<Option<Value>, AttrDi
     let egress = s(p, "type").as_deref() == Some("egress");
     let g = describe_group(c, &id).await?;
     let current = if egress {
-        rules_from(g.ip_permissions_egress())
+        rules_from(g.ip_permissions_egress(), &id)
     } else {
-        rules_from(g.ip_permissions())
+        rules_from(g.ip_permissions(), &id)
     };
     let mut wanted: Vec<Value> = current.as_list().unwrap_or(&[]).to_vec();
     wanted.push(norm_rule(p));
@@ -445,7 +534,7 @@ pub async fn delete_rule(c: &Clients, old: &Value) -> Result<(), AttrDiagnostic>
     let id = s(old, "security_group_id").unwrap_or_default();
     let egress = s(old, "type").as_deref() == Some("egress");
     let rule = norm_rule(old);
-    let perm = permission(&rule);
+    let perm = permission(&rule, &id);
     let r = if egress {
         c.ec2
             .revoke_security_group_egress()
@@ -546,10 +635,11 @@ pub async fn read_rules(
                 return Ok(None);
             };
             let egress = s(v, "type").as_deref() == Some("egress");
+            let own = g.group_id().unwrap_or_default();
             let have = if egress {
-                rules_from(g.ip_permissions_egress())
+                rules_from(g.ip_permissions_egress(), own)
             } else {
-                rules_from(g.ip_permissions())
+                rules_from(g.ip_permissions(), own)
             };
             let want = norm_rule(v);
             let strings = |r: &Value, k: &str| -> BTreeSet<String> {
@@ -570,8 +660,18 @@ pub async fn read_rules(
                 matching.iter().flat_map(|r| strings(r, k)).collect()
             };
             let present = !matching.is_empty()
-                && strings(&want, "cidr_blocks").is_subset(&found("cidr_blocks"))
-                && strings(&want, "security_groups").is_subset(&found("security_groups"));
+                && [
+                    "cidr_blocks",
+                    "security_groups",
+                    "ipv6_cidr_blocks",
+                    "prefix_list_ids",
+                ]
+                .iter()
+                .all(|k| strings(&want, k).is_subset(&found(k)))
+                && (want.get_attr("self").as_bool() != Some(true)
+                    || matching
+                        .iter()
+                        .any(|r| r.get_attr("self").as_bool() == Some(true)));
             Ok(present.then(|| v.clone()))
         })
         .collect()
@@ -602,6 +702,8 @@ pub fn plan_rule_fields(planned: &mut Value) {
         "to_port",
         "cidr_blocks",
         "description",
+        "ipv6_cidr_blocks",
+        "prefix_list_ids",
     ] {
         set(planned, k, r.get_attr(k).clone());
     }
