@@ -132,6 +132,18 @@ pub fn adjust_plan(
 ) {
     if type_name == "aws_instance" {
         plan_root_block(prior, config, planned);
+        // `metadata_options` omitted means "as AWS has it" (Optional and Computed in
+        // Terraform); given, its unset values come from the prior object too.
+        let given = config
+            .get_attr("metadata_options")
+            .as_list()
+            .is_some_and(|l| !l.is_empty());
+        if !given {
+            let keep = prior
+                .map(|p| p.get_attr("metadata_options").clone())
+                .unwrap_or(Value::Unknown);
+            set(planned, "metadata_options", keep);
+        }
         if let Some(p) = prior {
             let replace_on_change =
                 config.get_attr("user_data_replace_on_change").as_bool() == Some(true);
