@@ -11,6 +11,7 @@ mod ci;
 mod databases;
 mod deployments;
 mod diagnostics;
+mod dns;
 mod encryption;
 mod functions;
 mod iam;

@@ -246,6 +246,9 @@ pub(crate) fn registry() -> Registry<Clients> {
         .resource("aws_ssm_parameter", crate::ssm::SsmParameter)
         .data_source("aws_ssm_parameter", crate::ssm::SsmParameterData)
         .resource("aws_cloudwatch_log_group", crate::logs::LogGroupType)
+        .resource("aws_route53_zone", crate::route53::ZoneType)
+        .resource("aws_route53_record", crate::route53::RecordType)
+        .data_source("aws_route53_zone", crate::route53::ZoneData)
         .resource("aws_eip", ec2::eip::EipType)
         .resource("aws_key_pair", ec2::key_pair::KeyPairType)
         .resource(

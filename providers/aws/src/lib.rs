@@ -11,6 +11,7 @@ mod logs;
 mod net;
 mod rds;
 mod region;
+mod route53;
 mod s3;
 mod schema;
 mod secretsmanager;
@@ -37,6 +38,7 @@ pub(crate) struct Clients {
     pub secrets: aws_sdk_secretsmanager::Client,
     pub iam: aws_sdk_iam::Client,
     pub ssm: aws_sdk_ssm::Client,
+    pub route53: aws_sdk_route53::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub autoscaling: aws_sdk_autoscaling::Client,
     pub sts: aws_sdk_sts::Client,
