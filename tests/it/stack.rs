@@ -465,3 +465,104 @@ fn a_terraform_users_application_stack_applies_replans_clean_updates_and_destroy
     let list = iac(&w, &m, &["state", "list"]).ok();
     assert!(list.stdout.trim().is_empty(), "{}", list.stdout);
 }
+
+/// The older style real configurations still use: a launch configuration with
+/// `create_before_destroy`, and a group that moves to its replacement.
+#[test]
+fn launch_configurations_replace_before_the_group_moves_against_moto() {
+    let m = Moto::start();
+    let asg = aws_sdk_autoscaling::Client::new(&m.sdk());
+    let w = Work::new(
+        r##"
+variable "type" { default = "t3.micro" }
+
+data "aws_ami" "base" {
+  owners      = ["amazon"]
+  most_recent = true
+  filter {
+    name   = "name"
+    values = ["amzn-ami-*"]
+  }
+}
+
+resource "aws_vpc" "v" {
+  cidr_block = "10.55.0.0/16"
+}
+
+resource "aws_subnet" "s" {
+  vpc_id     = aws_vpc.v.id
+  cidr_block = "10.55.1.0/24"
+}
+
+resource "aws_launch_configuration" "app" {
+  name_prefix   = "app-"
+  image_id      = data.aws_ami.base.id
+  instance_type = var.type
+  user_data     = "#!/bin/sh\necho hi\n"
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_autoscaling_group" "app" {
+  name                 = "lc-app"
+  min_size             = 1
+  max_size             = 2
+  launch_configuration = aws_launch_configuration.app.name
+  vpc_zone_identifier  = [aws_subnet.s.id]
+}
+"##,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let lc_of_group = || {
+        block(async {
+            let g = asg
+                .describe_auto_scaling_groups()
+                .auto_scaling_group_names("lc-app")
+                .send()
+                .await
+                .expect("asg");
+            g.auto_scaling_groups()[0]
+                .launch_configuration_name()
+                .unwrap_or_default()
+                .to_string()
+        })
+    };
+    let first = lc_of_group();
+    assert!(first.starts_with("app-"), "{first}");
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    let r = iac(&w, &m, &["apply", "-auto-approve", "-var", "type=t3.small"]).ok();
+    assert!(
+        r.stdout.contains("1 added, 1 changed, 1 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let second = lc_of_group();
+    assert_ne!(first, second);
+    block(async {
+        let all = asg
+            .describe_launch_configurations()
+            .send()
+            .await
+            .expect("lcs");
+        let names: Vec<&str> = all
+            .launch_configurations()
+            .iter()
+            .filter_map(|l| l.launch_configuration_name())
+            .collect();
+        assert_eq!(
+            names,
+            vec![second.as_str()],
+            "the old configuration is gone"
+        );
+    });
+    iac(
+        &w,
+        &m,
+        &["destroy", "-auto-approve", "-var", "type=t3.small"],
+    )
+    .ok();
+}

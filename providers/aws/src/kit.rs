@@ -263,6 +263,10 @@ pub(crate) fn registry() -> Registry<Clients> {
             "aws_autoscaling_attachment",
             crate::autoscaling::attachment::AttachmentType,
         )
+        .resource(
+            "aws_launch_configuration",
+            crate::autoscaling::launch_configuration::LaunchConfigurationType,
+        )
         .resource("aws_nat_gateway", ec2::nat_gateway::NatGatewayType)
         .resource("aws_route", ec2::route::RouteType)
         .resource("aws_s3_bucket", bucket::BucketType)
@@ -295,4 +299,24 @@ pub(crate) fn registry() -> Registry<Clients> {
         r = r.data_source(&name, served);
     }
     r.with_schemas(crate::tags::add_tags_all)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_type_in_a_file_of_its_own_is_registered() {
+        let r = super::registry();
+        for t in [
+            "aws_launch_configuration",
+            "aws_route53_record",
+            "aws_iam_role",
+            "aws_s3_bucket",
+            "aws_autoscaling_group",
+        ] {
+            assert!(
+                r.schema().resources.contains_key(t),
+                "{t} is not registered"
+            );
+        }
+    }
 }

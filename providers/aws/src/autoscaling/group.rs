@@ -137,14 +137,8 @@ fn group_value(g: &AutoScalingGroup, keep: &Value) -> Value {
             "instance_refresh",
             keep.get_attr("instance_refresh").clone(),
         ),
-        (
-            "tag",
-            if tags.is_empty() {
-                Value::Null
-            } else {
-                Value::set(tags)
-            },
-        ),
+        // No tag blocks is an empty set, as the configuration has it.
+        ("tag", Value::set(tags)),
     ])
 }
 

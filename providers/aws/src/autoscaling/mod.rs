@@ -1,9 +1,11 @@
 //! EC2 Auto Scaling: groups (`aws_autoscaling_group`) and their attachment to
 //! load balancer target groups (`aws_autoscaling_attachment`), a file each.
-//! Refresh reads up to 100 groups per `DescribeAutoScalingGroups` call.
+//! Refresh reads up to 100 groups per `DescribeAutoScalingGroups` call. Launch
+//! configurations (`aws_launch_configuration`) live here too.
 
 pub(crate) mod attachment;
 pub(crate) mod group;
+pub(crate) mod launch_configuration;
 
 use aws_sdk_autoscaling::types::AutoScalingGroup;
 use iac_provider::AttrDiagnostic;
