@@ -13,6 +13,12 @@ fn iac(w: &Work, m: &Moto, args: &[&str]) -> Run {
     w.iac_env(args, &env)
 }
 
+fn plain(w: &Work, m: &Moto, args: &[&str]) -> Run {
+    let env = m.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    w.iac_env(args, &env)
+}
+
 const PARAMS: &str = r#"
 variable "db_password" {
   type      = string
@@ -198,5 +204,107 @@ fn ssm_parameters_keep_secrets_out_of_state_and_log_groups_against_moto() {
             .await
             .expect("groups");
         assert!(g.log_groups().is_empty());
+    });
+}
+
+/// KMS keys and aliases: settings in place, a new target for an alias, and a
+/// destroy that schedules the key's deletion rather than deleting it at once.
+#[test]
+fn kms_keys_and_aliases_against_moto() {
+    let m = Moto::start();
+    let kms = aws_sdk_kms::Client::new(&m.sdk());
+    let w = Work::new(
+        r#"
+variable "about" { default = "app data" }
+variable "rotate" { default = true }
+
+resource "aws_kms_key" "data" {
+  description             = var.about
+  enable_key_rotation     = var.rotate
+  deletion_window_in_days = 7
+  tags                    = { App = "web" }
+}
+
+resource "aws_kms_alias" "data" {
+  name          = "alias/app-data"
+  target_key_id = aws_kms_key.data.key_id
+}
+
+output "key" { value = aws_kms_key.data.key_id }
+output "arn" { value = aws_kms_alias.data.target_key_arn == aws_kms_key.data.arn }
+"#,
+    );
+    plain(&w, &m, &["apply", "-auto-approve"]).ok();
+    let out: serde_json::Value =
+        serde_json::from_str(&plain(&w, &m, &["output", "-json"]).ok().stdout).expect("json");
+    let key = out["key"]["value"].as_str().expect("key").to_string();
+    assert_eq!(out["arn"]["value"], true);
+    block(async {
+        let d = kms.describe_key().key_id(&key).send().await.expect("key");
+        assert_eq!(
+            d.key_metadata().and_then(|m| m.description()),
+            Some("app data")
+        );
+        let r = kms
+            .get_key_rotation_status()
+            .key_id(&key)
+            .send()
+            .await
+            .expect("rotation");
+        assert!(r.key_rotation_enabled());
+        let a = kms.list_aliases().send().await.expect("aliases");
+        assert!(a
+            .aliases()
+            .iter()
+            .any(|a| a.alias_name() == Some("alias/app-data")
+                && a.target_key_id() == Some(key.as_str())));
+    });
+    let r = plain(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    let vars = ["-var", "about=app data, v2", "-var", "rotate=false"];
+    let mut args = vec!["apply", "-auto-approve"];
+    args.extend(vars);
+    let r = plain(&w, &m, &args).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    block(async {
+        let d = kms.describe_key().key_id(&key).send().await.expect("key");
+        assert_eq!(
+            d.key_metadata().and_then(|m| m.description()),
+            Some("app data, v2")
+        );
+        let r = kms
+            .get_key_rotation_status()
+            .key_id(&key)
+            .send()
+            .await
+            .expect("rotation");
+        assert!(!r.key_rotation_enabled());
+    });
+    let mut args = vec!["plan", "-detailed-exitcode"];
+    args.extend(vars);
+    let r = plain(&w, &m, &args).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    let mut args = vec!["destroy", "-auto-approve"];
+    args.extend(vars);
+    plain(&w, &m, &args).ok();
+    block(async {
+        let d = kms.describe_key().key_id(&key).send().await.expect("key");
+        assert_eq!(
+            d.key_metadata()
+                .and_then(|m| m.key_state())
+                .map(|s| s.as_str()),
+            Some("PendingDeletion")
+        );
+        let a = kms.list_aliases().send().await.expect("aliases");
+        assert!(a
+            .aliases()
+            .iter()
+            .all(|a| a.alias_name() != Some("alias/app-data")));
     });
 }

@@ -205,3 +205,18 @@ resource "terraform_data" "x" {
     let r = w.iac(&["plan", "-e", "live"]).ok();
     assert!(!r.stderr.contains("W0221"), "{}", r.stderr);
 }
+
+/// An environment value for a variable the configuration does not declare is
+/// ignored (the environment serves every configuration), as Terraform ignores
+/// TF_VAR_ values; on the command line it is an error.
+#[test]
+fn undeclared_variables_in_the_environment_are_ignored() {
+    let w = Work::new("variable \"a\" { default = 1 }\noutput \"a\" { value = var.a }\n");
+    w.iac_env(
+        &["plan"],
+        &[("IAC_VAR_elsewhere", "1"), ("TF_VAR_other", "2")],
+    )
+    .ok();
+    let r = w.iac(&["plan", "-var", "elsewhere=1"]).code(1);
+    assert!(r.stderr.contains("undeclared variable"), "{}", r.stderr);
+}

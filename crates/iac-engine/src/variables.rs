@@ -111,6 +111,12 @@ pub fn resolve_root_variables(
     let mut diags = Diagnostics::new();
     let mut chosen: BTreeMap<&str, &VarValue> = BTreeMap::new();
     for i in inputs {
+        // The environment is shared by every configuration a shell runs: a value
+        // there for a variable this one does not declare is ignored, as Terraform
+        // ignores TF_VAR_ values.
+        if !module.variables.contains_key(&i.name) && i.source == VarSource::Environment {
+            continue;
+        }
         if !module.variables.contains_key(&i.name) {
             let help = did_you_mean(&i.name, module.variables.keys().map(String::as_str))
                 .map(|s| format!("did you mean `{s}`?"))

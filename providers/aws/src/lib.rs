@@ -7,6 +7,7 @@ mod ec2;
 mod elb;
 mod iam;
 mod kit;
+mod kms;
 mod logs;
 mod net;
 mod rds;
@@ -38,6 +39,7 @@ pub(crate) struct Clients {
     pub secrets: aws_sdk_secretsmanager::Client,
     pub iam: aws_sdk_iam::Client,
     pub ssm: aws_sdk_ssm::Client,
+    pub kms: aws_sdk_kms::Client,
     pub route53: aws_sdk_route53::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub autoscaling: aws_sdk_autoscaling::Client,

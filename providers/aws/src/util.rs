@@ -399,6 +399,10 @@ pub async fn build_clients(config: &Value) -> Result<Clients, String> {
     if let Some(url) = s(&endpoints, "route53") {
         route53 = route53.endpoint_url(url);
     }
+    let mut kms = aws_sdk_kms::config::Builder::from(&sdk);
+    if let Some(url) = s(&endpoints, "kms") {
+        kms = kms.endpoint_url(url);
+    }
     let mut ssm = aws_sdk_ssm::config::Builder::from(&sdk);
     if let Some(url) = s(&endpoints, "ssm") {
         ssm = ssm.endpoint_url(url);
@@ -425,6 +429,7 @@ pub async fn build_clients(config: &Value) -> Result<Clients, String> {
         ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
         iam: aws_sdk_iam::Client::from_conf(iam.build()),
         ssm: aws_sdk_ssm::Client::from_conf(ssm.build()),
+        kms: aws_sdk_kms::Client::from_conf(kms.build()),
         route53: aws_sdk_route53::Client::from_conf(route53.build()),
         logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs.build()),
         autoscaling: aws_sdk_autoscaling::Client::from_conf(autoscaling.build()),
