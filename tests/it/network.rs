@@ -590,3 +590,73 @@ output "db" { value = aws_security_group.db.id }
             .all(|g| g.group_id() != Some(app.as_str()) && g.group_id() != Some(db.as_str())));
     });
 }
+
+/// The default security group of a VPC, adopted and emptied or given rules, as
+/// terraform-aws-modules/vpc does with it.
+#[test]
+fn default_security_group_against_moto() {
+    let m = Moto::start();
+    let ec2 = m.ec2();
+    let with_rule = r#"
+resource "aws_vpc" "v" {
+  cidr_block = "10.65.0.0/16"
+}
+
+resource "aws_default_security_group" "d" {
+  vpc_id = aws_vpc.v.id
+
+  ingress {
+    protocol  = "-1"
+    self      = true
+    from_port = 0
+    to_port   = 0
+  }
+}
+
+output "id" { value = aws_default_security_group.d.id }
+"#;
+    let w = Work::new(with_rule);
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let out: serde_json::Value =
+        serde_json::from_str(&iac(&w, &m, &["output", "-json"]).ok().stdout).expect("json");
+    let id = out["id"]["value"].as_str().expect("id").to_string();
+    let read = || {
+        block(async {
+            let g = ec2
+                .describe_security_groups()
+                .group_ids(&id)
+                .send()
+                .await
+                .expect("group");
+            g.security_groups()[0].clone()
+        })
+    };
+    let g = read();
+    assert_eq!(g.group_name(), Some("default"));
+    assert!(
+        g.ip_permissions_egress().is_empty(),
+        "AWS's allow-all egress was removed"
+    );
+    assert!(g.ip_permissions()[0]
+        .user_id_group_pairs()
+        .iter()
+        .any(|p| p.group_id() == Some(id.as_str())));
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // No blocks: no rules.
+    let start = with_rule.find("\n  ingress {").expect("block");
+    let end = with_rule[start..].find("\n  }\n").expect("end") + start + 4;
+    let empty = format!("{}{}", &with_rule[..start], &with_rule[end..]);
+    w.write("main.tf", &empty);
+    let r = iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert!(read().ip_permissions().is_empty());
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+}

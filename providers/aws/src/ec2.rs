@@ -1,5 +1,6 @@
 //! EC2 resources: VPCs, subnets, instances; data sources for zones and images.
 
+pub(crate) mod default_security_group;
 pub(crate) mod eip;
 pub(crate) mod key_pair;
 pub(crate) mod launch_template;

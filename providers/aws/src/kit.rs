@@ -251,6 +251,10 @@ pub(crate) fn registry() -> Registry<Clients> {
         .resource("aws_route53_zone", crate::route53::ZoneType)
         .resource("aws_route53_record", crate::route53::RecordType)
         .data_source("aws_route53_zone", crate::route53::ZoneData)
+        .resource(
+            "aws_default_security_group",
+            ec2::default_security_group::DefaultSecurityGroupType,
+        )
         .resource("aws_eip", ec2::eip::EipType)
         .resource("aws_key_pair", ec2::key_pair::KeyPairType)
         .resource(

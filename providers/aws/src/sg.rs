@@ -255,7 +255,7 @@ fn by_key(v: &Value) -> BTreeMap<String, Value> {
         .collect()
 }
 
-async fn sync_rules(
+pub(crate) async fn sync_rules(
     c: &Clients,
     id: &str,
     egress: bool,
@@ -341,7 +341,7 @@ pub fn group_value(c: &Clients, g: &aws_sdk_ec2::types::SecurityGroup) -> Value 
     ])
 }
 
-async fn describe_group(
+pub(crate) async fn describe_group(
     c: &Clients,
     id: &str,
 ) -> Result<aws_sdk_ec2::types::SecurityGroup, AttrDiagnostic> {
