@@ -338,13 +338,7 @@ impl ResourceType<Clients> for KeyType {
             };
             r.map_err(|d| vec![d])?;
         }
-        let (was, now) = (tags_of(prior), tags_of(p));
-        if was != now {
-            let gone: Vec<String> = was
-                .keys()
-                .filter(|k| !now.contains_key(*k))
-                .cloned()
-                .collect();
+        if let Some((gone, _)) = crate::util::tag_change(prior, p) {
             if !gone.is_empty() {
                 c.kms
                     .untag_resource()

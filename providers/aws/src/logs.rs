@@ -269,13 +269,7 @@ impl ResourceType<Clients> for LogGroupType {
                     .map_err(|e| vec![sdk_err("DisassociateKmsKey", e)])?,
             }
         }
-        let (was, now) = (tags_of(prior), tags_of(planned));
-        if was != now {
-            let gone: Vec<String> = was
-                .keys()
-                .filter(|k| !now.contains_key(*k))
-                .cloned()
-                .collect();
+        if let Some((gone, now)) = crate::util::tag_change(prior, planned) {
             if !gone.is_empty() {
                 c.logs
                     .untag_resource()

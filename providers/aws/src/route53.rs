@@ -291,13 +291,7 @@ impl ResourceType<Clients> for ZoneType {
                 .await
                 .map_err(|e| vec![sdk_err("UpdateHostedZoneComment", e)])?;
         }
-        let (was, now) = (tags_of(prior), tags_of(planned));
-        if was != now {
-            let gone: Vec<String> = was
-                .keys()
-                .filter(|k| !now.contains_key(*k))
-                .cloned()
-                .collect();
+        if let Some((gone, now)) = crate::util::tag_change(prior, planned) {
             let add: Vec<Tag> = now
                 .into_iter()
                 .map(|(k, v)| Tag::builder().key(k).value(v).build())

@@ -298,13 +298,7 @@ impl ResourceType<Clients> for SsmParameter {
         if data_changed {
             put(c, planned, true, false).await?;
         }
-        let (was, now) = (tags_of(prior), tags_of(planned));
-        if was != now {
-            let gone: Vec<String> = was
-                .keys()
-                .filter(|k| !now.contains_key(*k))
-                .cloned()
-                .collect();
+        if let Some((gone, now)) = crate::util::tag_change(prior, planned) {
             if !gone.is_empty() {
                 c.ssm
                     .remove_tags_from_resource()

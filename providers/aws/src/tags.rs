@@ -26,13 +26,7 @@ pub(crate) struct TagSettings {
     pub ignore_prefixes: Vec<String>,
 }
 
-fn first_block(config: &Value, name: &str) -> Value {
-    let b = config.get_attr(name);
-    match b.as_list() {
-        Some(l) => l.first().cloned().unwrap_or(Value::Null),
-        None => b.clone(),
-    }
-}
+use crate::util::first_block;
 
 fn strings(v: &Value) -> Vec<String> {
     v.as_list()

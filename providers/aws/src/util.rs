@@ -74,6 +74,21 @@ pub fn tags_value(tags: &[aws_sdk_ec2::types::Tag]) -> Value {
     tag_map(tags.iter().map(|t| (t.key(), t.value())))
 }
 
+/// How tags change from `old` to `new`, if they do: the keys to remove, and the
+/// tags to write (all of `new`; tagging APIs overwrite values in place).
+pub fn tag_change(old: &Value, new: &Value) -> Option<(Vec<String>, BTreeMap<String, String>)> {
+    let (was, now) = (tags_of(old), tags_of(new));
+    if was == now {
+        return None;
+    }
+    let gone = was
+        .keys()
+        .filter(|k| !now.contains_key(*k))
+        .cloned()
+        .collect();
+    Some((gone, now))
+}
+
 /// The first block of a list-nested block, or null.
 pub fn first(v: &Value, k: &str) -> Value {
     v.get_attr(k)
@@ -256,7 +271,7 @@ impl ProvideCredentials for AssumeRole {
 }
 
 /// The first (only) block of a nested block list.
-fn first_block(config: &Value, name: &str) -> Value {
+pub(crate) fn first_block(config: &Value, name: &str) -> Value {
     let b = config.get_attr(name);
     match b.as_list() {
         Some(l) => l.first().cloned().unwrap_or(Value::Null),

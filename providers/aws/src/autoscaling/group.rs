@@ -25,12 +25,7 @@ use crate::Clients;
 
 pub(crate) struct GroupType;
 
-fn first(v: &Value, name: &str) -> Value {
-    v.get_attr(name)
-        .as_list()
-        .and_then(|l| l.first().cloned())
-        .unwrap_or(Value::Null)
-}
+use crate::util::first;
 
 fn num(n: Option<i32>) -> Value {
     n.map(|n| Value::Number(f64::from(n)))

@@ -17,12 +17,7 @@ use crate::Clients;
 
 pub(crate) struct LaunchConfigurationType;
 
-fn first(v: &Value, name: &str) -> Value {
-    v.get_attr(name)
-        .as_list()
-        .and_then(|l| l.first().cloned())
-        .unwrap_or(Value::Null)
-}
+use crate::util::first;
 
 fn lc_value(l: &LaunchConfiguration, keep: &Value) -> Value {
     let name = l.launch_configuration_name().unwrap_or_default();

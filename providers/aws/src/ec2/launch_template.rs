@@ -47,12 +47,7 @@ const DATA: [&str; 14] = [
     "monitoring",
 ];
 
-fn first(v: &Value, name: &str) -> Value {
-    match v.get_attr(name).as_list() {
-        Some(l) => l.first().cloned().unwrap_or(Value::Null),
-        None => Value::Null,
-    }
-}
+use crate::util::first;
 
 fn b(v: &Value, name: &str) -> Option<bool> {
     v.get_attr(name).as_bool()

@@ -8,7 +8,7 @@ use iac_value::Value;
 
 use super::*;
 use crate::schema::tags;
-use crate::util::{attr_err, err_code, s, sdk_err, tags_of};
+use crate::util::{attr_err, err_code, s, sdk_err};
 use crate::Clients;
 
 pub(crate) struct InstanceProfileType;
@@ -132,13 +132,7 @@ async fn create(c: &Clients, p: &Value, token: &str) -> ApplyResult {
 async fn update(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
     let name = s(old, "name").unwrap_or_default();
     set_role(c, &name, s(old, "role"), s(p, "role")).await?;
-    let (was, now) = (tags_of(old), tags_of(p));
-    if was != now {
-        let gone: Vec<String> = was
-            .keys()
-            .filter(|k| !now.contains_key(*k))
-            .cloned()
-            .collect();
+    if let Some((gone, _)) = crate::util::tag_change(old, p) {
         if !gone.is_empty() {
             c.iam
                 .untag_instance_profile()

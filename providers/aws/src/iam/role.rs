@@ -11,7 +11,7 @@ use iac_value::Value;
 use super::*;
 use crate::kit::aws_plan;
 use crate::schema::tags;
-use crate::util::{attr_err, err_code, int, opt_str, s, same, sdk_err, tags_of};
+use crate::util::{attr_err, err_code, int, opt_str, s, same, sdk_err};
 use crate::Clients;
 
 pub(crate) struct RoleType;
@@ -142,13 +142,7 @@ async fn update(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
                 .map_err(|e| vec![sdk_err("DeleteRolePermissionsBoundary", e)])?,
         }
     }
-    let (was, now) = (tags_of(old), tags_of(p));
-    if was != now {
-        let gone: Vec<String> = was
-            .keys()
-            .filter(|k| !now.contains_key(*k))
-            .cloned()
-            .collect();
+    if let Some((gone, _)) = crate::util::tag_change(old, p) {
         if !gone.is_empty() {
             c.iam
                 .untag_role()

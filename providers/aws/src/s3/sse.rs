@@ -18,12 +18,7 @@ use crate::Clients;
 
 pub(crate) struct SseType;
 
-fn first(v: &Value, name: &str) -> Value {
-    v.get_attr(name)
-        .as_list()
-        .and_then(|l| l.first().cloned())
-        .unwrap_or(Value::Null)
-}
+use crate::util::first;
 
 async fn put(c: &Clients, p: &Value) -> ApplyResult {
     let bucket = bucket_of(p);
