@@ -283,10 +283,14 @@ impl State {
     /// Reads a state document from its text straight into typed values, without
     /// an intermediate JSON tree (the cost of loading follows the file's size).
     pub fn from_json_bytes(text: &[u8]) -> Result<State, ReadError> {
-        let doc: Doc = match serde_json::from_slice(text) {
+        // One UTF-8 check of the whole document is cheaper than serde_json's check
+        // of every string in it (a state is mostly short strings).
+        let text = std::str::from_utf8(text)
+            .map_err(|e| ReadError::Invalid(format!("the state is not UTF-8 text: {e}")))?;
+        let doc: Doc = match serde_json::from_str(text) {
             Ok(d) => d,
             Err(e) => {
-                return Err(match serde_json::from_slice::<VersionOnly>(text) {
+                return Err(match serde_json::from_str::<VersionOnly>(text) {
                     Ok(v) if v.version > STATE_VERSION => ReadError::TooNew(v.version),
                     _ => ReadError::Invalid(e.to_string()),
                 })

@@ -16,6 +16,11 @@ pub trait Namespace {
     /// A managed resource: an object, a list (count) or a map (for_each) of instances.
     fn resource(&self, ty: &str, name: &str) -> Option<Value>;
     fn data(&self, ty: &str, name: &str) -> Option<Value>;
+    /// One attribute of a managed resource that is a single object holding it
+    /// (`None` in every other case, which then goes through [`Namespace::resource`]).
+    fn resource_attr(&self, _ty: &str, _name: &str, _attr: &str) -> Option<Value> {
+        None
+    }
     /// A module call's outputs as an object.
     fn module(&self, name: &str) -> Option<Value>;
     /// Fingerprints under the state's salt, so an operation on a secret whose
@@ -562,12 +567,16 @@ impl<'a> EvalContext<'a> {
             }
             ty => {
                 let name = need(0, "a resource name, like `terraform_data.example`")?;
-                (
-                    self.ns
-                        .resource(ty, name)
-                        .ok_or_else(|| undeclared(r, "resource"))?,
-                    1,
-                )
+                // `type.name.attribute` copies the one attribute, not the object.
+                match attr(1).and_then(|a| self.ns.resource_attr(ty, name, a)) {
+                    Some(v) => (v, 2),
+                    None => (
+                        self.ns
+                            .resource(ty, name)
+                            .ok_or_else(|| undeclared(r, "resource"))?,
+                        1,
+                    ),
+                }
             }
         };
         self.apply_attrs(value, &r.attrs[consumed.min(r.attrs.len())..])
@@ -575,7 +584,11 @@ impl<'a> EvalContext<'a> {
 
     fn apply_attrs(&self, mut v: Value, attrs: &[(String, Span)]) -> Result<Value, Diagnostic> {
         for (name, span) in attrs {
-            v = match self.derived("getattr", &[&v, &Value::string(name.clone())]) {
+            let redacted = matches!(v.unmarked(), Value::Redacted(_));
+            v = match redacted
+                .then(|| self.derived("getattr", &[&v, &Value::string(name.clone())]))
+                .flatten()
+            {
                 Some(d) => d,
                 None => get_attr(v, name, *span)?,
             };

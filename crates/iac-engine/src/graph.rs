@@ -81,6 +81,27 @@ impl Graph {
         out
     }
 
+    /// The resource nodes [`Graph::resource_dependencies`] finds, unsorted.
+    pub fn resource_dependency_nodes(&self, node: NodeIndex) -> Vec<NodeIndex> {
+        let mut seen = rustc_hash::FxHashSet::default();
+        let mut stack = vec![node];
+        let mut out = Vec::new();
+        while let Some(n) = stack.pop() {
+            for dep in self
+                .graph
+                .neighbors_directed(n, petgraph::Direction::Incoming)
+            {
+                if seen.insert(dep) {
+                    if let NodeKey::Resource(..) = self.graph[dep] {
+                        out.push(dep);
+                    }
+                    stack.push(dep);
+                }
+            }
+        }
+        out
+    }
+
     /// The node and everything it depends on.
     pub fn with_ancestors(&self, nodes: &[NodeIndex]) -> std::collections::HashSet<NodeIndex> {
         let mut seen: std::collections::HashSet<NodeIndex> = nodes.iter().copied().collect();

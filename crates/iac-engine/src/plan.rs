@@ -9,7 +9,7 @@ use iac_plan::{
     decide_action, Action, ActionInputs, OutputChange, Plan, PlanMode, Reason, ResourceChange,
 };
 use iac_provider::{proposed_new, PlanRequest};
-use iac_state::{InstanceState, State};
+use iac_state::State;
 use iac_value::addr::{InstanceAddr, InstanceKey, ResourceAddr, ResourceMode};
 use iac_value::{Fingerprinter, Path, PathStep, Value};
 use petgraph::graph::NodeIndex;
@@ -35,7 +35,11 @@ pub(crate) fn resource_addr(path: &ModPath, r: &Resource) -> ResourceAddr {
 }
 
 pub(crate) fn node_address(k: &NodeKey) -> String {
-    k.to_string()
+    match k {
+        // The common case, without the formatting machinery.
+        NodeKey::Resource(m, key) if m.is_empty() => key.clone(),
+        _ => k.to_string(),
+    }
 }
 
 /// Replaces sensitive configuration values that match the prior's fingerprints
@@ -189,6 +193,9 @@ pub(crate) struct Planner<'a> {
     pub validate_only: bool,
     /// Which provider configuration serves each resource block.
     pub bindings: crate::configure::Bindings,
+    /// The objects in state of every resource, taken out as the walk reaches it
+    /// (built by one pass over the state when the whole configuration is walked).
+    held_index: Option<FxHashMap<ResourceAddr, Vec<(InstanceKey, Held)>>>,
 }
 
 /// How a resource repeats and its instance keys (with `each.value`).
@@ -426,14 +433,36 @@ fn eval_instance_in(
     eval_body(&r.body, schema, r.span, &what, &mut ctx, diags)
 }
 
+/// What planning an instance needs of its object in state: the provider
+/// configuration that made it, and its current attributes and taint.
+#[derive(Default)]
+struct Held {
+    provider: String,
+    current: Option<(Value, bool)>,
+}
+
+impl Held {
+    fn of(i: &iac_state::InstanceState) -> Held {
+        Held {
+            provider: i.provider.clone(),
+            current: i
+                .current
+                .as_ref()
+                .map(|o| (o.attributes.clone(), o.tainted)),
+        }
+    }
+}
+
 impl<'a> Planner<'a> {
     fn deps_of(&self, node: NodeIndex) -> Vec<String> {
-        self.ev
-            .graph
-            .resource_dependencies(node)
-            .iter()
-            .map(node_address)
-            .collect()
+        let g = &self.ev.graph;
+        let mut deps: Vec<&NodeKey> = g
+            .resource_dependency_nodes(node)
+            .into_iter()
+            .map(|n| &g.graph[n])
+            .collect();
+        deps.sort_unstable();
+        deps.into_iter().map(node_address).collect()
     }
 
     /// Values of a resource not being planned in this run (outside -target): from prior state.
@@ -531,8 +560,11 @@ impl<'a> Planner<'a> {
             self.keep_in_state(&addr);
             return;
         };
-        // The resource's instances in state, found with one range scan.
-        let mut in_state = self.held_in_state(&addr);
+        // The resource's instances in state.
+        let mut in_state = match &mut self.held_index {
+            Some(index) => index.remove(&addr).unwrap_or_default(),
+            None => self.held_in_state(&addr),
+        };
         // Implicit moves when count is added to or removed from a single resource.
         if !data && self.implicit_move(&addr, rep, &in_state) {
             in_state = self.held_in_state(&addr);
@@ -584,7 +616,7 @@ impl<'a> Planner<'a> {
             let stale: Vec<InstanceAddr> = stale.map(|k| addr.instance(k)).collect();
             self.delete_stale(r, rep, stale, &deps);
         }
-        self.set_resource_value(path, key, aggregate(rep, &instances));
+        self.set_resource_value(path, key, crate::scope::aggregate_owned(rep, instances));
     }
 
     /// Evaluates one instance's configuration and plans it (a data source: reads it).
@@ -595,7 +627,7 @@ impl<'a> Planner<'a> {
         each: Option<&Value>,
         (provider, binding): (&dyn iac_provider::Provider, &str),
         deps: &[String],
-        held: Option<InstanceState>,
+        held: Option<Held>,
     ) -> Value {
         let r = rc.r;
         let mut ds = Vec::new();
@@ -630,11 +662,34 @@ impl<'a> Planner<'a> {
 
     /// A resource's instances in state, in key order (one range scan; the
     /// objects are copied once here rather than looked up again per instance).
-    fn held_in_state(&self, addr: &ResourceAddr) -> Vec<(InstanceKey, InstanceState)> {
+    fn held_in_state(&self, addr: &ResourceAddr) -> Vec<(InstanceKey, Held)> {
         self.prior
             .instances_of(addr)
-            .map(|(a, i)| (a.key.clone(), i.clone()))
+            .map(|(a, i)| (a.key.clone(), Held::of(i)))
             .collect()
+    }
+
+    /// Every resource's instances in state, by resource, in one pass over the
+    /// state (a search of the state per resource costs more than the pass).
+    fn index_held(&mut self) {
+        let mut index: FxHashMap<ResourceAddr, Vec<(InstanceKey, Held)>> = FxHashMap::default();
+        let mut last: Option<(&ResourceAddr, Vec<(InstanceKey, Held)>)> = None;
+        // State is in address order: a resource's instances are neighbours.
+        for (a, i) in &self.prior.resources {
+            match &mut last {
+                Some((r, v)) if **r == a.resource => v.push((a.key.clone(), Held::of(i))),
+                _ => {
+                    if let Some((r, v)) = last.take() {
+                        index.insert(r.clone(), v);
+                    }
+                    last = Some((&a.resource, vec![(a.key.clone(), Held::of(i))]));
+                }
+            }
+        }
+        if let Some((r, v)) = last {
+            index.insert(r.clone(), v);
+        }
+        self.held_index = Some(index);
     }
 
     /// Instances in state that the expansion no longer has are deleted.
@@ -699,7 +754,7 @@ impl<'a> Planner<'a> {
         &mut self,
         addr: &ResourceAddr,
         rep: Repetition,
-        in_state: &[(InstanceKey, InstanceState)],
+        in_state: &[(InstanceKey, Held)],
     ) -> bool {
         let (from, to) = match rep {
             Repetition::Count => (InstanceKey::None, InstanceKey::Int(0)),
@@ -863,13 +918,14 @@ impl<'a> Planner<'a> {
         config: Value,
         (provider, binding): (&dyn iac_provider::Provider, &str),
         deps: &[String],
-        held: Option<InstanceState>,
+        held: Option<Held>,
     ) -> Value {
         let (r, schema) = (rc.r, rc.schema);
         let (held_provider, prior_obj) = match held {
             Some(h) => (h.provider, h.current),
             None => (String::new(), None),
         };
+        let prior_tainted = prior_obj.as_ref().is_some_and(|o| o.1);
         if prior_obj.is_some() && held_provider != binding {
             // An object lives where the configuration that made it put it (a region,
             // an account): it does not move because the block names another one.
@@ -889,7 +945,7 @@ impl<'a> Planner<'a> {
                 )),
             );
         }
-        let prior_val = prior_obj.as_ref().map(|o| &o.attributes);
+        let prior_val = prior_obj.as_ref().map(|o| &o.0);
         let config = match prior_val {
             Some(p) => normalize(config, p, &self.fp),
             None => config,
@@ -966,7 +1022,7 @@ impl<'a> Planner<'a> {
         };
         let (action, reason) = decide_action(&ActionInputs {
             has_prior: prior_val.is_some(),
-            prior_tainted: prior_obj.as_ref().is_some_and(|o| o.tainted),
+            prior_tainted,
             changed: !changed.is_empty(),
             changed_paths: &changed,
             requires_replace: &requires_replace,
@@ -1002,7 +1058,7 @@ impl<'a> Planner<'a> {
             provider: binding.to_string(),
             action,
             reason,
-            before: prior_obj.map(|o| o.attributes),
+            before: prior_obj.map(|o| o.0),
             after: Some(planned.clone()),
             requires_replace,
             dependencies: deps.to_vec(),
@@ -1164,6 +1220,7 @@ pub(crate) async fn plan_with(
         targeted: None,
         validate_only,
         bindings,
+        held_index: None,
     };
     let mut errored = p.ev.diags.has_errors();
     // A cycle leaves no order to walk; other graph errors still let the walk find more problems.
@@ -1201,6 +1258,9 @@ pub(crate) async fn plan_with(
     if input.mode == PlanMode::Destroy {
         destroy_changes(&mut p);
     } else if walkable && (!errored || validate_only) {
+        if p.targeted.is_none() {
+            p.index_held();
+        }
         let order = p.ev.graph.order.clone();
         for n in order {
             match p.ev.graph.graph[n].clone() {

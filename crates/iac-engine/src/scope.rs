@@ -62,8 +62,21 @@ impl Namespace for Scope<'_> {
         self.m().and_then(|m| m.locals.get(name).cloned())
     }
     fn resource(&self, ty: &str, name: &str) -> Option<Value> {
-        self.m()
-            .and_then(|m| m.resources.get(&format!("{ty}.{name}")).cloned())
+        let mut key = String::with_capacity(ty.len() + 1 + name.len());
+        key.push_str(ty);
+        key.push('.');
+        key.push_str(name);
+        self.m().and_then(|m| m.resources.get(&key).cloned())
+    }
+    fn resource_attr(&self, ty: &str, name: &str, attr: &str) -> Option<Value> {
+        let mut key = String::with_capacity(ty.len() + 1 + name.len());
+        key.push_str(ty);
+        key.push('.');
+        key.push_str(name);
+        match self.m()?.resources.get(&key)? {
+            Value::Map(m) => m.get(attr).cloned(),
+            _ => None,
+        }
     }
     fn data(&self, ty: &str, name: &str) -> Option<Value> {
         self.m()
@@ -90,21 +103,37 @@ pub struct Redacting<'a> {
     pub fp: &'a Fingerprinter,
 }
 
+impl Redacting<'_> {
+    /// Most values hold no secret: those are passed on without a copy.
+    fn redact(&self, v: Value) -> Value {
+        if v.contains_sensitive() {
+            self.fp.redact(&v)
+        } else {
+            v
+        }
+    }
+}
+
 impl Namespace for Redacting<'_> {
     fn variable(&self, name: &str) -> Option<Value> {
-        self.inner.variable(name).map(|v| self.fp.redact(&v))
+        self.inner.variable(name).map(|v| self.redact(v))
     }
     fn local(&self, name: &str) -> Option<Value> {
-        self.inner.local(name).map(|v| self.fp.redact(&v))
+        self.inner.local(name).map(|v| self.redact(v))
     }
     fn resource(&self, ty: &str, name: &str) -> Option<Value> {
-        self.inner.resource(ty, name).map(|v| self.fp.redact(&v))
+        self.inner.resource(ty, name).map(|v| self.redact(v))
+    }
+    fn resource_attr(&self, ty: &str, name: &str, attr: &str) -> Option<Value> {
+        self.inner
+            .resource_attr(ty, name, attr)
+            .map(|v| self.redact(v))
     }
     fn data(&self, ty: &str, name: &str) -> Option<Value> {
-        self.inner.data(ty, name).map(|v| self.fp.redact(&v))
+        self.inner.data(ty, name).map(|v| self.redact(v))
     }
     fn module(&self, name: &str) -> Option<Value> {
-        self.inner.module(name).map(|v| self.fp.redact(&v))
+        self.inner.module(name).map(|v| self.redact(v))
     }
     fn fingerprinter(&self) -> Option<&Fingerprinter> {
         Some(self.fp)
@@ -132,6 +161,29 @@ impl Repetition {
 }
 
 /// A resource's value as references see it: an object, a list or a map of instances.
+/// [`aggregate`], taking the instances' values instead of copying them.
+pub fn aggregate_owned(rep: Repetition, mut instances: BTreeMap<InstanceKey, Value>) -> Value {
+    match rep {
+        Repetition::Single => instances.remove(&InstanceKey::None).unwrap_or(Value::Null),
+        Repetition::Count => Value::List(
+            instances
+                .into_iter()
+                .filter(|(k, _)| matches!(k, InstanceKey::Int(_)))
+                .map(|(_, v)| v)
+                .collect(),
+        ),
+        Repetition::ForEach => Value::Map(
+            instances
+                .into_iter()
+                .filter_map(|(k, v)| match k {
+                    InstanceKey::Str(s) => Some((s, v)),
+                    _ => None,
+                })
+                .collect(),
+        ),
+    }
+}
+
 pub fn aggregate(rep: Repetition, instances: &BTreeMap<InstanceKey, Value>) -> Value {
     match rep {
         Repetition::Single => instances
