@@ -8,6 +8,7 @@ mod support;
 mod aws;
 mod backends;
 mod ci;
+mod cloudwatch;
 mod databases;
 mod deployments;
 mod diagnostics;

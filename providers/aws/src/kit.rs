@@ -246,6 +246,10 @@ pub(crate) fn registry() -> Registry<Clients> {
         .resource("aws_ssm_parameter", crate::ssm::SsmParameter)
         .data_source("aws_ssm_parameter", crate::ssm::SsmParameterData)
         .resource("aws_cloudwatch_log_group", crate::logs::LogGroupType)
+        .resource(
+            "aws_cloudwatch_metric_alarm",
+            crate::cloudwatch::MetricAlarmType,
+        )
         .resource("aws_kms_key", crate::kms::KeyType)
         .resource("aws_kms_alias", crate::kms::AliasType)
         .resource("aws_route53_zone", crate::route53::ZoneType)

@@ -2,6 +2,7 @@
 //! attribute names follow the Terraform AWS provider.
 
 mod autoscaling;
+mod cloudwatch;
 mod deploy;
 mod ec2;
 mod elb;
@@ -42,6 +43,7 @@ pub(crate) struct Clients {
     pub kms: aws_sdk_kms::Client,
     pub route53: aws_sdk_route53::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub autoscaling: aws_sdk_autoscaling::Client,
     pub sts: aws_sdk_sts::Client,
     /// Buckets (path-style against an endpoint override, as emulators need).

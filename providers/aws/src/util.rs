@@ -422,6 +422,10 @@ pub async fn build_clients(config: &Value) -> Result<Clients, String> {
     if let Some(url) = s(&endpoints, "ssm") {
         ssm = ssm.endpoint_url(url);
     }
+    let mut cloudwatch = aws_sdk_cloudwatch::config::Builder::from(&sdk);
+    if let Some(url) = s(&endpoints, "cloudwatch") {
+        cloudwatch = cloudwatch.endpoint_url(url);
+    }
     let mut logs = aws_sdk_cloudwatchlogs::config::Builder::from(&sdk);
     if let Some(url) = s(&endpoints, "cloudwatchlogs").or_else(|| s(&endpoints, "logs")) {
         logs = logs.endpoint_url(url);
@@ -447,6 +451,7 @@ pub async fn build_clients(config: &Value) -> Result<Clients, String> {
         kms: aws_sdk_kms::Client::from_conf(kms.build()),
         route53: aws_sdk_route53::Client::from_conf(route53.build()),
         logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs.build()),
+        cloudwatch: aws_sdk_cloudwatch::Client::from_conf(cloudwatch.build()),
         autoscaling: aws_sdk_autoscaling::Client::from_conf(autoscaling.build()),
         sts: aws_sdk_sts::Client::from_conf(sts.build()),
         s3: aws_sdk_s3::Client::from_conf(s3.build()),
