@@ -277,3 +277,49 @@ resource "aws_cloudwatch_metric_alarm" "bad" {
         r.stderr
     );
 }
+
+/// `timeouts`: an operation that has not finished within its limit stops with an
+/// error naming the limit; the next apply converges without a second alarm.
+#[test]
+fn an_operation_past_its_timeout_stops_with_an_error() {
+    let m = Moto::start();
+    let slow = crate::proxy::Proxy::start_with(
+        &m.endpoint,
+        0,
+        Some(("PutMetricAlarm", std::time::Duration::from_millis(2500))),
+    );
+    let w = Work::new(
+        r#"
+resource "aws_cloudwatch_metric_alarm" "slow" {
+  alarm_name          = "slow-to-create"
+  comparison_operator = "GreaterThanThreshold"
+  evaluation_periods  = 1
+  metric_name         = "Errors"
+  namespace           = "App"
+  period              = 60
+  statistic           = "Sum"
+  threshold           = 5
+  timeouts {
+    create = "1s"
+  }
+}
+"#,
+    );
+    let start = std::time::Instant::now();
+    let r = run(&w, &m.env_via(&slow.endpoint), &["apply", "-auto-approve"]).code(1);
+    assert!(
+        r.stderr
+            .contains("Timed out: the create did not finish within 1s"),
+        "{}",
+        r.stderr
+    );
+    assert!(start.elapsed() < std::time::Duration::from_millis(2400));
+    // The held request still reaches AWS; the next apply converges on one alarm.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let r = run(&w, &m.env(), &["apply", "-auto-approve"]);
+    let cw = aws_sdk_cloudwatch::Client::new(&m.sdk());
+    let alarms = block(async { cw.describe_alarms().send().await.expect("describe") });
+    assert_eq!(alarms.metric_alarms().len(), 1);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    run(&w, &m.env(), &["plan", "-detailed-exitcode"]).code(0);
+}

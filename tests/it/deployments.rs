@@ -863,3 +863,171 @@ fn the_previous_release_is_removed_by_a_later_apply_once_its_time_is_up() {
         rollback.stderr
     );
 }
+
+const LB_ARGS: &str = r#"
+variable "protect" { default = true }
+variable "idle" { default = 120 }
+data "aws_availability_zones" "az" {}
+resource "aws_vpc" "main" {
+  cidr_block = "10.90.0.0/16"
+}
+resource "aws_subnet" "s" {
+  count             = 2
+  vpc_id            = aws_vpc.main.id
+  cidr_block        = cidrsubnet("10.90.0.0/16", 8, count.index)
+  availability_zone = data.aws_availability_zones.az.names[count.index]
+}
+resource "aws_s3_bucket" "logs" {
+  bucket = "alb-logs-iac-test"
+}
+resource "aws_alb" "app" {
+  name_prefix                = "web-"
+  subnets                    = aws_subnet.s[*].id
+  enable_deletion_protection = var.protect
+  idle_timeout               = var.idle
+  drop_invalid_header_fields = true
+  desync_mitigation_mode     = "strictest"
+  access_logs {
+    bucket = aws_s3_bucket.logs.bucket
+    prefix = "web"
+  }
+  timeouts {
+    create = "10m"
+    delete = "15m"
+  }
+}
+"#;
+
+/// `aws_lb` arguments that are load-balancer attributes, an `access_logs` block,
+/// `name_prefix`, deletion protection refused at plan time, and `timeouts`.
+#[test]
+fn load_balancer_attributes_against_moto() {
+    let m = Moto::start();
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&m.sdk());
+    let w = Work::new(LB_ARGS);
+    run(&w, &m, &["apply", "-auto-approve"]).ok();
+    let arn = w.attrs("aws_alb.app")["arn"]
+        .as_str()
+        .expect("arn")
+        .to_string();
+    assert!(
+        w.attrs("aws_alb.app")["name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("web-") && n.len() <= 32),
+        "{}",
+        w.attrs("aws_alb.app")
+    );
+    let attrs = |elb: &aws_sdk_elasticloadbalancingv2::Client| {
+        block(async {
+            elb.describe_load_balancer_attributes()
+                .load_balancer_arn(&arn)
+                .send()
+                .await
+                .expect("attributes")
+                .attributes()
+                .iter()
+                .filter_map(|a| Some((a.key()?.to_string(), a.value()?.to_string())))
+                .collect::<BTreeMap<String, String>>()
+        })
+    };
+    let a = attrs(&elb);
+    assert_eq!(a["deletion_protection.enabled"], "true");
+    assert_eq!(a["idle_timeout.timeout_seconds"], "120");
+    assert_eq!(a["routing.http.drop_invalid_header_fields.enabled"], "true");
+    assert_eq!(a["routing.http.desync_mitigation_mode"], "strictest");
+    assert_eq!(a["access_logs.s3.enabled"], "true");
+    assert_eq!(a["access_logs.s3.bucket"], "alb-logs-iac-test");
+    assert_eq!(a["access_logs.s3.prefix"], "web");
+    // Defaults left out of the configuration are no change.
+    let r = run(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    assert_eq!(w.attrs("aws_alb.app")["enable_http2"], true);
+    assert_eq!(w.attrs("aws_alb.app")["timeouts"]["create"], "10m");
+
+    // A destroy of a protected load balancer is refused before anything changes.
+    let r = run(&w, &m, &["destroy", "-auto-approve"]).code(1);
+    assert!(
+        r.stderr.contains("Deletion protection is on"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(w.attrs("aws_alb.app")["arn"], arn.as_str());
+
+    // Drift: turned off outside iac, planned back on.
+    block(async {
+        elb.modify_load_balancer_attributes()
+            .load_balancer_arn(&arn)
+            .attributes(
+                aws_sdk_elasticloadbalancingv2::types::LoadBalancerAttribute::builder()
+                    .key("idle_timeout.timeout_seconds")
+                    .value("30")
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("modify");
+    });
+    let r = run(&w, &m, &["plan", "-detailed-exitcode"]).code(2);
+    assert!(r.stdout.contains("idle_timeout"), "{}", r.stdout);
+
+    // In place: protection off and a new idle timeout, then the destroy goes through.
+    let r = run(
+        &w,
+        &m,
+        &[
+            "apply",
+            "-auto-approve",
+            "-var",
+            "protect=false",
+            "-var",
+            "idle=300",
+        ],
+    )
+    .ok();
+    assert!(r.stdout.contains("1 changed"), "{}", r.stdout);
+    let a = attrs(&elb);
+    assert_eq!(a["deletion_protection.enabled"], "false");
+    assert_eq!(a["idle_timeout.timeout_seconds"], "300");
+    run(
+        &w,
+        &m,
+        &[
+            "destroy",
+            "-auto-approve",
+            "-var",
+            "protect=false",
+            "-var",
+            "idle=300",
+        ],
+    )
+    .ok();
+    let left = block(async { elb.describe_load_balancers().send().await.expect("lbs") });
+    assert!(left.load_balancers().is_empty());
+}
+
+#[test]
+fn load_balancer_arguments_iac_cannot_honour_are_errors() {
+    let w = Work::new(
+        r#"
+resource "aws_lb" "nlb" {
+  load_balancer_type = "network"
+  subnets            = ["subnet-1", "subnet-2"]
+  timeouts {
+    create = "ten minutes"
+  }
+}
+"#,
+    );
+    let r = w.iac(&["validate"]).code(1);
+    assert!(
+        r.stderr
+            .contains("iac manages application load balancers only"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("\"ten minutes\" is not a duration"),
+        "{}",
+        r.stderr
+    );
+}

@@ -245,6 +245,8 @@ pub(crate) fn registry() -> Registry<Clients> {
         .data_source("aws_s3_bucket", crate::s3::data_bucket::BucketData)
         .resource("aws_ssm_parameter", crate::ssm::SsmParameter)
         .data_source("aws_ssm_parameter", crate::ssm::SsmParameterData)
+        .resource("aws_lb", crate::elb::lb::LbType)
+        .resource("aws_alb", crate::elb::lb::LbType)
         .resource("aws_cloudwatch_log_group", crate::logs::LogGroupType)
         .resource(
             "aws_cloudwatch_metric_alarm",
@@ -308,7 +310,10 @@ pub(crate) fn registry() -> Registry<Clients> {
         };
         r = r.data_source(&name, served);
     }
-    r.with_schemas(crate::tags::add_tags_all)
+    r.with_schemas(|s| {
+        crate::tags::add_tags_all(s);
+        crate::timeouts::add_block(s);
+    })
 }
 
 #[cfg(test)]

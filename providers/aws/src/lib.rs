@@ -21,6 +21,7 @@ mod sg;
 mod ssm;
 mod sts;
 mod tags;
+mod timeouts;
 mod util;
 
 use std::sync::Arc;
@@ -126,6 +127,72 @@ impl AwsProvider {
     }
 }
 
+impl AwsProvider {
+    async fn apply_unlimited(&self, req: ApplyRequest<'_>) -> ApplyResult {
+        let clients = self.clients().await.map_err(|d| vec![d])?;
+        let schema = self.types.schema().resources.get(req.type_name);
+        let planned = req.planned.cloned().unwrap_or(Value::Null);
+        if !self.tagged(req.type_name) {
+            let r = self.types.apply(&clients, req).await?;
+            return Ok(r.map(|v| keep_config_only(v, &planned, schema)));
+        }
+        // The type writes tags_all (see tags.rs).
+        let prior = req.prior.map(tags::TagSettings::to_type);
+        let as_type = req.planned.map(tags::TagSettings::to_type);
+        let owned = req
+            .planned
+            .map(|p| p.get_attr("tags").clone())
+            .unwrap_or(Value::Null);
+        let r = self
+            .types
+            .apply(
+                &clients,
+                ApplyRequest {
+                    prior: prior.as_ref(),
+                    planned: as_type.as_ref(),
+                    ..req
+                },
+            )
+            .await?;
+        let settings = self.tag_settings();
+        Ok(r.map(|v| keep_config_only(settings.read_back(v, &owned), &planned, schema)))
+    }
+}
+
+impl AwsProvider {
+    async fn read_unlimited(
+        &self,
+        type_name: &str,
+        current: &[Value],
+    ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
+        let c = match self.clients().await {
+            Ok(c) => c,
+            Err(d) => return current.iter().map(|_| Err(d.clone())).collect(),
+        };
+        let results = if !self.tagged(type_name) {
+            self.types.read(&c, type_name, current).await
+        } else {
+            let as_type: Vec<Value> = current.iter().map(tags::TagSettings::to_type).collect();
+            let settings = self.tag_settings();
+            self.types
+                .read(&c, type_name, &as_type)
+                .await
+                .into_iter()
+                .zip(current)
+                .map(|(r, cur)| r.map(|o| o.map(|v| settings.read_back(v, cur.get_attr("tags")))))
+                .collect()
+        };
+        // What only the configuration knows (a name prefix, a delete option) and a
+        // type's read does not return stays as state has it.
+        let schema = self.types.schema().resources.get(type_name);
+        results
+            .into_iter()
+            .zip(current)
+            .map(|(r, cur)| r.map(|o| o.map(|v| keep_config_only(v, cur, schema))))
+            .collect()
+    }
+}
+
 /// `allowed_account_ids` / `forbidden_account_ids`: the account the credentials
 /// act in, asked of STS, must be allowed (before anything is read or changed).
 async fn account_allowed(c: &Clients, config: &Value) -> Vec<AttrDiagnostic> {
@@ -196,7 +263,9 @@ impl Provider for AwsProvider {
     }
 
     fn validate_resource(&self, type_name: &str, config: &Value) -> Vec<AttrDiagnostic> {
-        self.types.validate(type_name, config)
+        let mut out = self.types.validate(type_name, config);
+        out.extend(timeouts::validate(config));
+        out
     }
 
     fn plan_resource(&self, req: PlanRequest<'_>) -> PlanResponse {
@@ -233,66 +302,50 @@ impl Provider for AwsProvider {
         self.types.check_delete(type_name, prior)
     }
 
+    /// Within the limit the resource's `timeouts` block sets for the operation.
     async fn apply_resource(&self, req: ApplyRequest<'_>) -> ApplyResult {
-        let clients = self.clients().await.map_err(|d| vec![d])?;
-        let schema = self.types.schema().resources.get(req.type_name);
-        let planned = req.planned.cloned().unwrap_or(Value::Null);
-        if !self.tagged(req.type_name) {
-            let r = self.types.apply(&clients, req).await?;
-            return Ok(r.map(|v| keep_config_only(v, &planned, schema)));
+        let (op, limited_by) = match (req.prior, req.planned) {
+            (None, _) => ("create", req.planned),
+            (Some(_), Some(_)) => ("update", req.planned),
+            (Some(_), None) => ("delete", req.prior),
+        };
+        let Some((limit, text)) = timeouts::limit(op, limited_by) else {
+            return self.apply_unlimited(req).await;
+        };
+        match tokio::time::timeout(limit, self.apply_unlimited(req)).await {
+            Ok(r) => r,
+            Err(_) => Err(vec![AttrDiagnostic::error(
+                Vec::new(),
+                format!("Timed out: the {op} did not finish within {text}"),
+                format!("timeouts.{op} is {text}; what AWS already did stays (the next plan reads it): raise the limit and apply again"),
+            )]),
         }
-        // The type writes tags_all (see tags.rs).
-        let prior = req.prior.map(tags::TagSettings::to_type);
-        let as_type = req.planned.map(tags::TagSettings::to_type);
-        let owned = req
-            .planned
-            .map(|p| p.get_attr("tags").clone())
-            .unwrap_or(Value::Null);
-        let r = self
-            .types
-            .apply(
-                &clients,
-                ApplyRequest {
-                    prior: prior.as_ref(),
-                    planned: as_type.as_ref(),
-                    ..req
-                },
-            )
-            .await?;
-        let settings = self.tag_settings();
-        Ok(r.map(|v| keep_config_only(settings.read_back(v, &owned), &planned, schema)))
     }
 
+    /// Within the longest `timeouts.read` of the objects read together, if any sets one.
     async fn read_resources(
         &self,
         type_name: &str,
         current: &[Value],
     ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
-        let c = match self.clients().await {
-            Ok(c) => c,
-            Err(d) => return current.iter().map(|_| Err(d.clone())).collect(),
+        let limit = current
+            .iter()
+            .filter_map(|v| timeouts::limit("read", Some(v)))
+            .max_by_key(|(d, _)| *d);
+        let Some((limit, text)) = limit else {
+            return self.read_unlimited(type_name, current).await;
         };
-        let results = if !self.tagged(type_name) {
-            self.types.read(&c, type_name, current).await
-        } else {
-            let as_type: Vec<Value> = current.iter().map(tags::TagSettings::to_type).collect();
-            let settings = self.tag_settings();
-            self.types
-                .read(&c, type_name, &as_type)
-                .await
-                .into_iter()
-                .zip(current)
-                .map(|(r, cur)| r.map(|o| o.map(|v| settings.read_back(v, cur.get_attr("tags")))))
-                .collect()
-        };
-        // What only the configuration knows (a name prefix, a delete option) and a
-        // type's read does not return stays as state has it.
-        let schema = self.types.schema().resources.get(type_name);
-        results
-            .into_iter()
-            .zip(current)
-            .map(|(r, cur)| r.map(|o| o.map(|v| keep_config_only(v, cur, schema))))
-            .collect()
+        match tokio::time::timeout(limit, self.read_unlimited(type_name, current)).await {
+            Ok(r) => r,
+            Err(_) => {
+                let d = AttrDiagnostic::error(
+                    Vec::new(),
+                    format!("Timed out: reading {type_name} did not finish within {text}"),
+                    format!("timeouts.read is {text}"),
+                );
+                current.iter().map(|_| Err(d.clone())).collect()
+            }
+        }
     }
 
     async fn read_data(
@@ -312,6 +365,13 @@ fn keep_config_only(mut v: Value, current: &Value, schema: Option<&iac_provider:
     };
     for (name, a) in &schema.attributes {
         if (a.optional || a.required) && !m.contains_key(name) {
+            if let Some(x) = cur.get(name) {
+                m.insert(name.clone(), x.clone());
+            }
+        }
+    }
+    for name in schema.blocks.keys() {
+        if !m.contains_key(name) {
             if let Some(x) = cur.get(name) {
                 m.insert(name.clone(), x.clone());
             }

@@ -971,55 +971,6 @@ fn lb_action() -> Schema {
 
 fn load_balancers(resources: &mut BTreeMap<String, Schema>) {
     use AttrType::{Bool, Number, String as Str};
-    resources.insert(
-        "aws_lb".to_string(),
-        Schema::new("An application load balancer.")
-            .attr(
-                "name",
-                Attribute::optional_computed(
-                    Str,
-                    "Name, up to 32 characters (generated when unset).",
-                )
-                .force_new(),
-            )
-            .attr(
-                "internal",
-                Attribute::optional_computed(
-                    Bool,
-                    "Reachable only inside the VPC (default false).",
-                )
-                .force_new(),
-            )
-            .attr(
-                "load_balancer_type",
-                Attribute::optional_computed(Str, "application (the only type iac supports).")
-                    .force_new(),
-            )
-            .attr(
-                "subnets",
-                Attribute::required(string_set(), "Subnets, in at least two availability zones."),
-            )
-            .attr(
-                "security_groups",
-                Attribute::optional_computed(string_set(), "Security groups."),
-            )
-            .attr("tags", tags())
-            .attr("id", Attribute::computed(Str, "The ARN."))
-            .attr("arn", Attribute::computed(Str, "ARN."))
-            .attr(
-                "arn_suffix",
-                Attribute::computed(Str, "For CloudWatch metrics."),
-            )
-            .attr(
-                "dns_name",
-                Attribute::computed(Str, "DNS name clients use."),
-            )
-            .attr(
-                "zone_id",
-                Attribute::computed(Str, "Route 53 zone of the DNS name."),
-            )
-            .attr("vpc_id", Attribute::computed(Str, "VPC.")),
-    );
     let health = Schema::new("How targets are checked.")
         .attr(
             "enabled",

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_elasticloadbalancingv2 as elb;
 use elb::types::{
-    Action, ActionTypeEnum, FixedResponseActionConfig, ForwardActionConfig, Listener, LoadBalancer,
-    ProtocolEnum, RedirectActionConfig, Rule, RuleCondition, Tag, TargetDescription, TargetGroup,
+    Action, ActionTypeEnum, FixedResponseActionConfig, ForwardActionConfig, Listener, ProtocolEnum,
+    RedirectActionConfig, Rule, RuleCondition, Tag, TargetDescription, TargetGroup,
     TargetGroupStickinessConfig, TargetGroupTuple,
 };
 use iac_provider::{ApplyRequest, ApplyResult, AttrDiagnostic};
@@ -20,23 +20,23 @@ use crate::util::{
     attr_err, err_code, first, int as num, opt_str, s, same, sdk_err, strings, tag_map, tags_of,
 };
 
-fn tags_value(tags: &[Tag]) -> Value {
+pub(crate) fn tags_value(tags: &[Tag]) -> Value {
     tag_map(tags.iter().map(|t| (t.key(), t.value())))
 }
 use crate::Clients;
 
-fn not_found(code: Option<String>) -> bool {
+pub(crate) fn not_found(code: Option<String>) -> bool {
     code.is_some_and(|c| c.contains("NotFound"))
 }
 
-fn str_set(items: impl IntoIterator<Item = String>) -> Value {
+pub(crate) fn str_set(items: impl IntoIterator<Item = String>) -> Value {
     let mut l: Vec<String> = items.into_iter().collect();
     l.sort();
     l.dedup();
     Value::Set(l.into_iter().map(Value::String).collect())
 }
 
-fn map(pairs: Vec<(&str, Value)>) -> Value {
+pub(crate) fn map(pairs: Vec<(&str, Value)>) -> Value {
     Value::Map(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
 
@@ -50,7 +50,7 @@ pub fn generated_name(prefix: &str, token: &str) -> String {
     format!("{prefix}-{t}")
 }
 
-fn lb_tags(v: &Value, token: Option<&str>) -> Vec<Tag> {
+pub(crate) fn lb_tags(v: &Value, token: Option<&str>) -> Vec<Tag> {
     let mut out: Vec<Tag> = tags_of(v)
         .into_iter()
         .map(|(k, x)| Tag::builder().key(k).value(x).build())
@@ -62,7 +62,7 @@ fn lb_tags(v: &Value, token: Option<&str>) -> Vec<Tag> {
 }
 
 /// Tags of many resources, 20 per call.
-async fn tags_of_arns(
+pub(crate) async fn tags_of_arns(
     c: &Clients,
     arns: &[String],
 ) -> Result<BTreeMap<String, Value>, AttrDiagnostic> {
@@ -84,7 +84,12 @@ async fn tags_of_arns(
     Ok(out)
 }
 
-async fn sync_tags(c: &Clients, arn: &str, old: &Value, p: &Value) -> Result<(), AttrDiagnostic> {
+pub(crate) async fn sync_tags(
+    c: &Clients,
+    arn: &str,
+    old: &Value,
+    p: &Value,
+) -> Result<(), AttrDiagnostic> {
     let (was, now) = (tags_of(old), tags_of(p));
     if was == now {
         return Ok(());
@@ -116,168 +121,7 @@ async fn sync_tags(c: &Clients, arn: &str, old: &Value, p: &Value) -> Result<(),
     Ok(())
 }
 
-// ---- load balancers -------------------------------------------------------
-
-fn lb_value(lb: &LoadBalancer, tags: Value) -> Value {
-    let arn = lb.load_balancer_arn().unwrap_or_default();
-    map(vec![
-        ("id", Value::string(arn)),
-        ("arn", Value::string(arn)),
-        (
-            "arn_suffix",
-            Value::string(arn.split_once(":loadbalancer/").map(|x| x.1).unwrap_or("")),
-        ),
-        ("name", opt_str(lb.load_balancer_name())),
-        (
-            "internal",
-            Value::Bool(lb.scheme().map(|s| s.as_str()) == Some("internal")),
-        ),
-        (
-            "load_balancer_type",
-            opt_str(lb.r#type().map(|t| t.as_str())),
-        ),
-        (
-            "subnets",
-            str_set(
-                lb.availability_zones()
-                    .iter()
-                    .filter_map(|z| z.subnet_id().map(String::from)),
-            ),
-        ),
-        (
-            "security_groups",
-            str_set(lb.security_groups().iter().cloned()),
-        ),
-        ("dns_name", opt_str(lb.dns_name())),
-        ("zone_id", opt_str(lb.canonical_hosted_zone_id())),
-        ("vpc_id", opt_str(lb.vpc_id())),
-        ("tags", tags),
-    ])
-}
-
-async fn describe_lb(c: &Clients, arn: &str) -> Result<Option<LoadBalancer>, AttrDiagnostic> {
-    match c
-        .elb
-        .describe_load_balancers()
-        .load_balancer_arns(arn)
-        .send()
-        .await
-    {
-        Ok(o) => Ok(o.load_balancers().first().cloned()),
-        Err(e) if not_found(err_code(&e)) => Ok(None),
-        Err(e) => Err(sdk_err("DescribeLoadBalancers", e)),
-    }
-}
-
-async fn create_lb(c: &Clients, p: &Value, token: &str) -> ApplyResult {
-    let name = s(p, "name").unwrap_or_else(|| generated_name("iac", token));
-    let internal = p.get_attr("internal").as_bool() == Some(true);
-    let sgs = strings(p, "security_groups");
-    let out = c
-        .elb
-        .create_load_balancer()
-        .name(&name)
-        .set_subnets(Some(strings(p, "subnets")))
-        .set_security_groups((!sgs.is_empty()).then_some(sgs))
-        .scheme(if internal {
-            elb::types::LoadBalancerSchemeEnum::Internal
-        } else {
-            elb::types::LoadBalancerSchemeEnum::InternetFacing
-        })
-        .r#type(elb::types::LoadBalancerTypeEnum::Application)
-        .set_tags(Some(lb_tags(p, Some(token))))
-        .send()
-        .await
-        .map_err(|e| vec![sdk_err("CreateLoadBalancer", e)])?;
-    let arn = out
-        .load_balancers()
-        .first()
-        .and_then(|l| l.load_balancer_arn())
-        .unwrap_or_default()
-        .to_string();
-    let lb = wait_active(c, &arn).await.map_err(|d| vec![d])?;
-    Ok(Some(lb_value(&lb, tags_value(&lb_tags(p, None)))))
-}
-
-async fn wait_active(c: &Clients, arn: &str) -> Result<LoadBalancer, AttrDiagnostic> {
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
-        let lb = describe_lb(c, arn).await?.ok_or_else(|| {
-            AttrDiagnostic::error(Vec::new(), "Load balancer disappeared", arn.to_string())
-        })?;
-        let st = lb
-            .state()
-            .and_then(|s| s.code())
-            .map(|c| c.as_str().to_string());
-        if st.as_deref() == Some("active") || st.is_none() {
-            return Ok(lb);
-        }
-        if st.as_deref() == Some("failed") || Instant::now() > deadline {
-            return Err(AttrDiagnostic::error(
-                Vec::new(),
-                "Load balancer did not become active",
-                format!("{arn} is {}", st.unwrap_or_default()),
-            ));
-        }
-        tokio::time::sleep(Duration::from_secs(2)).await;
-    }
-}
-
-async fn update_lb(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
-    let arn = s(old, "arn").unwrap_or_default();
-    if !same(old.get_attr("subnets"), p.get_attr("subnets")) {
-        c.elb
-            .set_subnets()
-            .load_balancer_arn(&arn)
-            .set_subnets(Some(strings(p, "subnets")))
-            .send()
-            .await
-            .map_err(|e| vec![sdk_err("SetSubnets", e)])?;
-    }
-    if !same(
-        old.get_attr("security_groups"),
-        p.get_attr("security_groups"),
-    ) && !p.get_attr("security_groups").is_unknown()
-    {
-        c.elb
-            .set_security_groups()
-            .load_balancer_arn(&arn)
-            .set_security_groups(Some(strings(p, "security_groups")))
-            .send()
-            .await
-            .map_err(|e| vec![sdk_err("SetSecurityGroups", e)])?;
-    }
-    sync_tags(c, &arn, old, p).await.map_err(|d| vec![d])?;
-    let lb = wait_active(c, &arn).await.map_err(|d| vec![d])?;
-    Ok(Some(lb_value(&lb, tags_value(&lb_tags(p, None)))))
-}
-
-async fn delete_lb(c: &Clients, old: &Value) -> ApplyResult {
-    let arn = s(old, "arn").unwrap_or_default();
-    match c
-        .elb
-        .delete_load_balancer()
-        .load_balancer_arn(&arn)
-        .send()
-        .await
-    {
-        Ok(_) => {}
-        Err(e) if not_found(err_code(&e)) => return Ok(None),
-        Err(e) => return Err(vec![sdk_err("DeleteLoadBalancer", e)]),
-    }
-    let deadline = Instant::now() + Duration::from_secs(600);
-    while describe_lb(c, &arn).await.map_err(|d| vec![d])?.is_some() {
-        if Instant::now() > deadline {
-            return Err(vec![AttrDiagnostic::error(
-                Vec::new(),
-                "Load balancer is still there",
-                arn,
-            )]);
-        }
-        tokio::time::sleep(Duration::from_secs(2)).await;
-    }
-    Ok(None)
-}
+pub(crate) mod lb;
 
 // ---- target groups --------------------------------------------------------
 
@@ -1055,9 +899,6 @@ async fn update_rule(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
 pub async fn apply(c: &Clients, req: ApplyRequest<'_>) -> ApplyResult {
     let token = req.idempotency_token;
     match (req.type_name, req.prior, req.planned) {
-        ("aws_lb", None, Some(p)) => create_lb(c, p, token).await,
-        ("aws_lb", Some(o), Some(p)) => update_lb(c, o, p).await,
-        ("aws_lb", Some(o), None) => delete_lb(c, o).await,
         ("aws_lb_target_group", None, Some(p)) => {
             let name = s(p, "name").unwrap_or_else(|| generated_name("tf", token));
             let tg = create_tg(c, p, &name, lb_tags(p, Some(token)))
@@ -1207,24 +1048,6 @@ pub async fn read(
                 let tags = tags_of_arns(c, &chunk).await.unwrap_or_default();
                 let tag = |arn: &str| tags.get(arn).cloned().unwrap_or(Value::Null);
                 let result = match type_name {
-                    "aws_lb" => c
-                        .elb
-                        .describe_load_balancers()
-                        .set_load_balancer_arns(Some(chunk.clone()))
-                        .send()
-                        .await
-                        .map(|o| {
-                            o.load_balancers()
-                                .iter()
-                                .map(|l| {
-                                    (
-                                        l.load_balancer_arn().unwrap_or_default().to_string(),
-                                        lb_value(l, tag(l.load_balancer_arn().unwrap_or_default())),
-                                    )
-                                })
-                                .collect::<Vec<_>>()
-                        })
-                        .map_err(|e| (err_code(&e), sdk_err("DescribeLoadBalancers", e))),
                     "aws_lb_target_group" => c
                         .elb
                         .describe_target_groups()
