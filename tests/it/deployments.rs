@@ -896,6 +896,20 @@ resource "aws_alb" "app" {
     delete = "15m"
   }
 }
+resource "aws_lb_listener" "https" {
+  load_balancer_arn = aws_alb.app.arn
+  port              = 443
+  protocol          = "HTTPS"
+  certificate_arn   = "arn:aws:iam::123456789012:server-certificate/web"
+  ssl_policy        = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+  default_action {
+    type = "fixed-response"
+    fixed_response {
+      content_type = "text/plain"
+      status_code  = "200"
+    }
+  }
+}
 "#;
 
 /// `aws_lb` arguments that are load-balancer attributes, an `access_logs` block,
@@ -938,6 +952,15 @@ fn load_balancer_attributes_against_moto() {
     assert_eq!(a["access_logs.s3.enabled"], "true");
     assert_eq!(a["access_logs.s3.bucket"], "alb-logs-iac-test");
     assert_eq!(a["access_logs.s3.prefix"], "web");
+    let listeners = block(async {
+        elb.describe_listeners()
+            .load_balancer_arn(&arn)
+            .send()
+            .await
+            .expect("listeners")
+    });
+    let l = listeners.listeners().first().expect("listener");
+    assert_eq!(l.ssl_policy(), Some("ELBSecurityPolicy-TLS13-1-2-2021-06"));
     // Defaults left out of the configuration are no change.
     let r = run(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
     assert!(r.stdout.contains("No changes."), "{}", r.stdout);
@@ -1016,6 +1039,15 @@ resource "aws_lb" "nlb" {
     create = "ten minutes"
   }
 }
+resource "aws_lb_listener" "http" {
+  load_balancer_arn = "arn"
+  port              = 80
+  ssl_policy        = "ELBSecurityPolicy-2016-08"
+  default_action {
+    type             = "forward"
+    target_group_arn = "arn"
+  }
+}
 "#,
     );
     let r = w.iac(&["validate"]).code(1);
@@ -1027,6 +1059,11 @@ resource "aws_lb" "nlb" {
     );
     assert!(
         r.stderr.contains("\"ten minutes\" is not a duration"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("applies to an HTTPS listener"),
         "{}",
         r.stderr
     );

@@ -220,3 +220,30 @@ fn undeclared_variables_in_the_environment_are_ignored() {
     let r = w.iac(&["plan", "-var", "elsewhere=1"]).code(1);
     assert!(r.stderr.contains("undeclared variable"), "{}", r.stderr);
 }
+
+/// A `-var` value for a variable without a type is a string; where a bool is
+/// wanted, "true" and "false" convert as in Terraform.
+#[test]
+fn string_true_and_false_are_bools_where_a_bool_is_wanted() {
+    let w = crate::support::Work::new(
+        r#"
+variable "on" { default = true }
+output "pick" { value = var.on ? "yes" : "no" }
+output "not" { value = !var.on }
+output "and" { value = var.on && true }
+output "tmpl" { value = "%{if var.on}on%{else}off%{endif}" }
+output "for" { value = [for x in [1, 2] : x if var.on] }
+"#,
+    );
+    w.iac(&["apply", "-auto-approve", "-var", "on=false"]).ok();
+    let out: serde_json::Value =
+        serde_json::from_str(&w.iac(&["output", "-json"]).ok().stdout).expect("json");
+    assert_eq!(out["pick"]["value"], "no");
+    assert_eq!(out["not"]["value"], true);
+    assert_eq!(out["and"]["value"], false);
+    assert_eq!(out["tmpl"]["value"], "off");
+    assert_eq!(out["for"]["value"], serde_json::json!([]));
+    let r = crate::support::Work::new("output \"x\" { value = \"yes\" ? 1 : 2 }\n");
+    let r = r.iac(&["plan"]).code(1);
+    assert!(r.stderr.contains("a bool condition"), "{}", r.stderr);
+}

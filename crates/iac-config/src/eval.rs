@@ -198,6 +198,10 @@ impl<'a> EvalContext<'a> {
                     return Ok(d);
                 }
                 let (v, marked) = v.unmark();
+                let v = match op {
+                    UnaryOp::Not => boolish(v),
+                    _ => v,
+                };
                 let out = match (op, v) {
                     (_, Value::Unknown) => Value::Unknown,
                     (UnaryOp::Neg, Value::Number(n)) => Value::Number(-n),
@@ -219,7 +223,7 @@ impl<'a> EvalContext<'a> {
                         .unwrap_or(Value::Unknown));
                 }
                 let (cv, marked) = cv.unmark();
-                match cv {
+                match boolish(cv) {
                     Value::Unknown => Ok(Value::Unknown),
                     Value::Bool(true) => Ok(self.eval(t)?.mark_if(marked)),
                     Value::Bool(false) => Ok(self.eval(f)?.mark_if(marked)),
@@ -287,7 +291,7 @@ impl<'a> EvalContext<'a> {
         groups: &mut BTreeMap<String, Vec<Value>>,
     ) -> Result<bool, Diagnostic> {
         if let Some(c) = &fe.cond {
-            match self.eval(c)?.unmarked() {
+            match &boolish(self.eval(c)?.unmarked().clone()) {
                 Value::Bool(true) => {}
                 Value::Bool(false) => return Ok(false),
                 Value::Unknown => return Ok(true),
@@ -378,7 +382,7 @@ impl<'a> EvalContext<'a> {
                 } => {
                     let (c, marked) = self.eval(cond)?.unmark();
                     st.sensitive |= marked;
-                    match c {
+                    match boolish(c) {
                         Value::Bool(true) => self.template(then, out, st)?,
                         Value::Bool(false) => self.template(otherwise, out, st)?,
                         Value::Unknown => st.unknown = true,
@@ -645,7 +649,7 @@ impl<'a> EvalContext<'a> {
                     Value::Bool(if op == BinaryOp::Eq { eq } else { !eq })
                 }
             }
-            BinaryOp::And | BinaryOp::Or => match (&x, &y) {
+            BinaryOp::And | BinaryOp::Or => match (&boolish(x.clone()), &boolish(y.clone())) {
                 (Value::Bool(p), Value::Bool(q)) => Value::Bool(if op == BinaryOp::And {
                     *p && *q
                 } else {
@@ -818,6 +822,16 @@ pub fn values_equal(a: &Value, b: &Value) -> bool {
                     .all(|((k1, v1), (k2, v2))| k1 == k2 && values_equal(v1, v2))
         }
         (x, y) => x == y,
+    }
+}
+
+/// Where HCL wants a bool, the strings "true" and "false" are one (as Terraform
+/// converts them: a `-var flag=false` is a string until a type says otherwise).
+fn boolish(v: Value) -> Value {
+    match v {
+        Value::String(s) if s == "true" => Value::Bool(true),
+        Value::String(s) if s == "false" => Value::Bool(false),
+        v => v,
     }
 }
 

@@ -1088,6 +1088,20 @@ fn load_balancers(resources: &mut BTreeMap<String, Schema>) {
                 "certificate_arn",
                 Attribute::optional(Str, "Certificate, for HTTPS."),
             )
+            .attr(
+                "ssl_policy",
+                Attribute::optional_computed(
+                    Str,
+                    "TLS policy of an HTTPS listener (default: AWS's, ELBSecurityPolicy-2016-08).",
+                ),
+            )
+            .attr(
+                "alpn_policy",
+                Attribute::optional(
+                    Str,
+                    "ALPN policy of a TLS listener (HTTP1Only, HTTP2Preferred, ...).",
+                ),
+            )
             .block(
                 "default_action",
                 nested(Nesting::List, 1, None, lb_action()),

@@ -642,6 +642,11 @@ fn listener_value(l: &Listener, keep: &Value, tags: Value) -> Value {
             "certificate_arn",
             opt_str(l.certificates().first().and_then(|c| c.certificate_arn())),
         ),
+        ("ssl_policy", opt_str(l.ssl_policy())),
+        (
+            "alpn_policy",
+            opt_str(l.alpn_policy().first().map(String::as_str)),
+        ),
         (
             "default_action",
             actions_value(l.default_actions(), keep, "default_action"),
@@ -679,6 +684,8 @@ async fn create_listener(c: &Clients, p: &Value, token: &str) -> ApplyResult {
             s(p, "protocol").unwrap_or_else(|| "HTTP".into()).as_str(),
         ))
         .set_certificates(certificates(p))
+        .set_ssl_policy(s(p, "ssl_policy"))
+        .set_alpn_policy(s(p, "alpn_policy").map(|a| vec![a]))
         .set_default_actions(Some(actions_of(p, "default_action")))
         .set_tags(Some(lb_tags(p, Some(token))))
         .send()
@@ -696,9 +703,16 @@ async fn create_listener(c: &Clients, p: &Value, token: &str) -> ApplyResult {
 
 async fn update_listener(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
     let arn = s(old, "arn").unwrap_or_default();
-    let changed = ["port", "protocol", "certificate_arn", "default_action"]
-        .iter()
-        .any(|k| !same(old.get_attr(k), p.get_attr(k)));
+    let changed = [
+        "port",
+        "protocol",
+        "certificate_arn",
+        "ssl_policy",
+        "alpn_policy",
+        "default_action",
+    ]
+    .iter()
+    .any(|k| !same(old.get_attr(k), p.get_attr(k)));
     if changed {
         // One call: port, protocol and actions together (a blue-green flip or a
         // change of weights is exactly one ModifyListener).
@@ -708,6 +722,8 @@ async fn update_listener(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
             .set_port(num(p, "port"))
             .set_protocol(s(p, "protocol").map(|x| ProtocolEnum::from(x.as_str())))
             .set_certificates(certificates(p))
+            .set_ssl_policy(s(p, "ssl_policy").filter(|_| !p.get_attr("ssl_policy").is_unknown()))
+            .set_alpn_policy(s(p, "alpn_policy").map(|a| vec![a]))
             .set_default_actions(Some(actions_of(p, "default_action")))
             .send()
             .await
@@ -1171,6 +1187,19 @@ pub fn validate(type_name: &str, config: &Value) -> Vec<AttrDiagnostic> {
             ));
         }
     };
+    if type_name == "aws_lb_listener" {
+        let https = config.get_attr("protocol").as_str() == Some("HTTPS");
+        for k in ["ssl_policy", "certificate_arn", "alpn_policy"] {
+            if !config.get_attr(k).is_null() && !https && !config.get_attr("protocol").is_unknown()
+            {
+                out.push(attr_err(
+                    k,
+                    "Only for HTTPS listeners",
+                    format!("`{k}` applies to an HTTPS listener: set protocol = \"HTTPS\""),
+                ));
+            }
+        }
+    }
     let key = match type_name {
         "aws_lb_listener" => "default_action",
         "aws_lb_listener_rule" => "action",

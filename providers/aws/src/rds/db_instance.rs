@@ -30,8 +30,63 @@ impl ResourceType<Clients> for DbInstanceType {
                     .force_new(),
             )
             .attr(
+                "identifier_prefix",
+                Attribute::optional(Str, "Prefix of a generated identifier.").force_new(),
+            )
+            .attr(
                 "engine",
-                Attribute::required(Str, "postgres, mysql, mariadb, ...").force_new(),
+                Attribute::optional_computed(
+                    Str,
+                    "postgres, mysql, mariadb, ... (required unless replicate_source_db is set).",
+                )
+                .force_new(),
+            )
+            .attr(
+                "replicate_source_db",
+                Attribute::optional(
+                    Str,
+                    "Make this a read replica of that database; removing it promotes the replica.",
+                ),
+            )
+            .attr(
+                "license_model",
+                Attribute::optional_computed(Str, "license-included, bring-your-own-license, general-public-license, ..."),
+            )
+            .attr(
+                "storage_encrypted",
+                Attribute::optional_computed(Bool, "Encrypt the storage (default false).").force_new(),
+            )
+            .attr(
+                "kms_key_id",
+                Attribute::optional_computed(Str, "KMS key of encrypted storage.").force_new(),
+            )
+            .attr(
+                "max_allocated_storage",
+                Attribute::optional_computed(num(), "Upper limit of storage autoscaling, in GiB."),
+            )
+            .attr(
+                "backup_window",
+                Attribute::optional_computed(Str, "Daily backup window, such as 09:46-10:16 (UTC)."),
+            )
+            .attr(
+                "maintenance_window",
+                Attribute::optional_computed(Str, "Weekly maintenance window, such as Mon:00:00-Mon:03:00."),
+            )
+            .attr(
+                "auto_minor_version_upgrade",
+                Attribute::optional_computed(Bool, "Upgrade minor versions in the maintenance window (default true)."),
+            )
+            .attr(
+                "copy_tags_to_snapshot",
+                Attribute::optional_computed(Bool, "Copy the tags to snapshots (default false)."),
+            )
+            .attr(
+                "availability_zone",
+                Attribute::optional_computed(Str, "Zone of a single-zone database.").force_new(),
+            )
+            .attr(
+                "iam_database_authentication_enabled",
+                Attribute::optional_computed(Bool, "Let IAM users sign in (default false)."),
             )
             .attr(
                 "engine_version",
@@ -146,8 +201,68 @@ impl ResourceType<Clients> for DbInstanceType {
             )
     }
 
+    fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
+        let mut out = Vec::new();
+        let set = |k: &str| !config.get_attr(k).is_null();
+        if set("identifier") && set("identifier_prefix") {
+            out.push(crate::util::attr_err(
+                "identifier_prefix",
+                "Conflicting arguments",
+                "set `identifier` or `identifier_prefix`, not both",
+            ));
+        }
+        if set("replicate_source_db") {
+            for k in [
+                "username",
+                "password",
+                "db_name",
+                "manage_master_user_password",
+            ] {
+                if set(k) {
+                    out.push(crate::util::attr_err(
+                        k,
+                        "Not for a read replica",
+                        format!("a read replica takes `{k}` from its source database"),
+                    ));
+                }
+            }
+        }
+        out
+    }
+
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
         let mut r = crate::kit::aws_plan("aws_db_instance", schema, req);
+        // A new database names its engine, unless it is a replica (a promoted
+        // replica keeps the engine it has).
+        let set = |k: &str| !req.config.get_attr(k).is_null();
+        if req.prior.is_none() && !set("engine") && !set("replicate_source_db") {
+            r.diagnostics.push(crate::util::attr_err(
+                "engine",
+                "Missing engine",
+                "a new database needs `engine` (or `replicate_source_db`, for a read replica)",
+            ));
+        }
+        // RDS keeps the maintenance window in lower case (Terraform stores it so too).
+        if let Some(w) = req.config.get_attr("maintenance_window").as_str() {
+            crate::util::set(
+                &mut r.planned,
+                "maintenance_window",
+                Value::string(w.to_lowercase()),
+            );
+            if req.prior.is_some_and(|p| {
+                p.get_attr("maintenance_window").as_str() == Some(&w.to_lowercase())
+            }) {
+                r.requires_replace.retain(|p| {
+                    !matches!(p.first(), Some(iac_value::PathStep::Key(k)) if k == "maintenance_window")
+                });
+            }
+        }
+        // Removing replicate_source_db promotes the replica in place.
+        if req.prior.is_some() {
+            r.requires_replace.retain(|p| {
+                !matches!(p.first(), Some(iac_value::PathStep::Key(k)) if k == "replicate_source_db")
+            });
+        }
         plan_notes(
             "aws_db_instance",
             req.prior,

@@ -231,6 +231,47 @@ pub(crate) fn db_value(db: &DbInstance, keep: &Value) -> Value {
     );
     m.insert("status".into(), opt_str(db.db_instance_status()));
     m.insert(
+        "identifier_prefix".into(),
+        keep.get_attr("identifier_prefix").clone(),
+    );
+    m.insert(
+        "replicate_source_db".into(),
+        opt_str(db.read_replica_source_db_instance_identifier()),
+    );
+    m.insert("license_model".into(), opt_str(db.license_model()));
+    m.insert(
+        "storage_encrypted".into(),
+        Value::Bool(db.storage_encrypted().unwrap_or(false)),
+    );
+    m.insert("kms_key_id".into(), opt_str(db.kms_key_id()));
+    m.insert(
+        "max_allocated_storage".into(),
+        db.max_allocated_storage()
+            .map(|n| Value::Number(n.into()))
+            .unwrap_or(Value::Null),
+    );
+    m.insert(
+        "backup_window".into(),
+        opt_str(db.preferred_backup_window()),
+    );
+    m.insert(
+        "maintenance_window".into(),
+        opt_str(db.preferred_maintenance_window()),
+    );
+    m.insert(
+        "auto_minor_version_upgrade".into(),
+        Value::Bool(db.auto_minor_version_upgrade().unwrap_or(true)),
+    );
+    m.insert(
+        "copy_tags_to_snapshot".into(),
+        Value::Bool(db.copy_tags_to_snapshot().unwrap_or(false)),
+    );
+    m.insert("availability_zone".into(), opt_str(db.availability_zone()));
+    m.insert(
+        "iam_database_authentication_enabled".into(),
+        Value::Bool(db.iam_database_authentication_enabled().unwrap_or(false)),
+    );
+    m.insert(
         "master_user_secret".into(),
         match db.master_user_secret() {
             Some(sec) => Value::List(vec![Value::Map(
@@ -341,8 +382,82 @@ pub(crate) async fn wait_db(
     }
 }
 
+/// A read replica: made from its source, then given the settings a replica can
+/// have that CreateDBInstanceReadReplica does not take.
+async fn create_replica(
+    c: &Clients,
+    p: &Value,
+    id: &str,
+    source: &str,
+    token: &str,
+) -> ApplyResult {
+    let sgs = strings(p, "vpc_security_group_ids");
+    let r = c
+        .rds
+        .create_db_instance_read_replica()
+        .db_instance_identifier(id)
+        .source_db_instance_identifier(source)
+        .set_db_instance_class(s(p, "instance_class"))
+        .set_availability_zone(s(p, "availability_zone"))
+        .set_port(int(p, "port"))
+        .set_multi_az(p.get_attr("multi_az").as_bool())
+        .set_publicly_accessible(p.get_attr("publicly_accessible").as_bool())
+        .set_auto_minor_version_upgrade(p.get_attr("auto_minor_version_upgrade").as_bool())
+        .set_storage_type(s(p, "storage_type"))
+        .set_kms_key_id(s(p, "kms_key_id"))
+        .set_db_subnet_group_name(s(p, "db_subnet_group_name"))
+        .set_vpc_security_group_ids((!sgs.is_empty()).then_some(sgs))
+        .set_copy_tags_to_snapshot(p.get_attr("copy_tags_to_snapshot").as_bool())
+        .set_deletion_protection(p.get_attr("deletion_protection").as_bool())
+        .set_tags(Some(rds_tags(p, Some(token))))
+        .send()
+        .await;
+    match r {
+        Ok(_) => {}
+        Err(e) if err_code(&e).is_some_and(|c| c.contains("AlreadyExists")) => {
+            let existing = describe_db(c, id).await.map_err(|d| vec![d])?;
+            let ours = existing.as_ref().is_some_and(|d| {
+                d.tag_list()
+                    .iter()
+                    .any(|t| t.key() == Some(TOKEN_TAG) && t.value() == Some(token))
+            });
+            if !ours {
+                return Err(vec![attr_err(
+                    "identifier",
+                    "Database already exists",
+                    format!("a database named \"{id}\" exists and was not created by this plan; import it (iac import) or choose another identifier"),
+                )]);
+            }
+        }
+        Err(e) => return Err(vec![sdk_err("CreateDBInstanceReadReplica", e)]),
+    }
+    let db = wait_db(c, id, false).await.map_err(|d| vec![d])?;
+    Ok(db.map(|d| db_value(&d, p)))
+}
+
+/// The identifier of a new database: `identifier`, or `identifier_prefix` (or
+/// "iac-") and the plan's token, the same on every retry of one create.
+fn new_identifier(p: &Value, token: &str) -> String {
+    match (s(p, "identifier"), s(p, "identifier_prefix")) {
+        (Some(id), _) => id,
+        (None, Some(prefix)) => {
+            let t: String = token
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .map(|c| c.to_ascii_lowercase())
+                .take(63usize.saturating_sub(prefix.len()).min(26))
+                .collect();
+            format!("{prefix}{t}")
+        }
+        (None, None) => generated_identifier(token),
+    }
+}
+
 pub(crate) async fn create_db(c: &Clients, p: &Value, token: &str) -> ApplyResult {
-    let id = s(p, "identifier").unwrap_or_else(|| generated_identifier(token));
+    let id = new_identifier(p, token);
+    if let Some(source) = s(p, "replicate_source_db") {
+        return create_replica(c, p, &id, &source, token).await;
+    }
     let username = s(p, "username").ok_or_else(|| {
         vec![attr_err(
             "username",
@@ -378,6 +493,18 @@ pub(crate) async fn create_db(c: &Clients, p: &Value, token: &str) -> ApplyResul
         .set_publicly_accessible(p.get_attr("publicly_accessible").as_bool())
         .set_port(int(p, "port"))
         .set_deletion_protection(p.get_attr("deletion_protection").as_bool())
+        .set_license_model(s(p, "license_model"))
+        .set_storage_encrypted(p.get_attr("storage_encrypted").as_bool())
+        .set_kms_key_id(s(p, "kms_key_id"))
+        .set_max_allocated_storage(int(p, "max_allocated_storage"))
+        .set_preferred_backup_window(s(p, "backup_window"))
+        .set_preferred_maintenance_window(s(p, "maintenance_window"))
+        .set_auto_minor_version_upgrade(p.get_attr("auto_minor_version_upgrade").as_bool())
+        .set_copy_tags_to_snapshot(p.get_attr("copy_tags_to_snapshot").as_bool())
+        .set_availability_zone(s(p, "availability_zone"))
+        .set_enable_iam_database_authentication(
+            p.get_attr("iam_database_authentication_enabled").as_bool(),
+        )
         .set_tags(Some(rds_tags(p, Some(token))));
     let sgs = strings(p, "vpc_security_group_ids");
     if !sgs.is_empty() {
@@ -483,6 +610,49 @@ pub(crate) async fn update_db(c: &Clients, old: &Value, p: &Value) -> ApplyResul
     if ch("deletion_protection") {
         req = req.deletion_protection(p.get_attr("deletion_protection").as_bool() == Some(true));
         any = true;
+    }
+    if ch("license_model") {
+        req = req.set_license_model(s(p, "license_model"));
+        any = true;
+    }
+    if ch("max_allocated_storage") {
+        req = req.set_max_allocated_storage(int(p, "max_allocated_storage"));
+        any = true;
+    }
+    if ch("backup_window") {
+        req = req.set_preferred_backup_window(s(p, "backup_window"));
+        any = true;
+    }
+    if ch("maintenance_window") {
+        req = req.set_preferred_maintenance_window(s(p, "maintenance_window"));
+        any = true;
+    }
+    if ch("auto_minor_version_upgrade") {
+        req =
+            req.set_auto_minor_version_upgrade(p.get_attr("auto_minor_version_upgrade").as_bool());
+        any = true;
+    }
+    if ch("copy_tags_to_snapshot") {
+        req = req.set_copy_tags_to_snapshot(p.get_attr("copy_tags_to_snapshot").as_bool());
+        any = true;
+    }
+    if ch("iam_database_authentication_enabled") {
+        req = req.set_enable_iam_database_authentication(
+            p.get_attr("iam_database_authentication_enabled").as_bool(),
+        );
+        any = true;
+    }
+    // A replica whose source is removed from the configuration is promoted.
+    if !old.get_attr("replicate_source_db").is_null() && p.get_attr("replicate_source_db").is_null()
+    {
+        c.rds
+            .promote_read_replica()
+            .db_instance_identifier(&id)
+            .set_backup_retention_period(int(p, "backup_retention_period"))
+            .send()
+            .await
+            .map_err(|e| vec![sdk_err("PromoteReadReplica", e)])?;
+        wait_db(c, &id, false).await.map_err(|d| vec![d])?;
     }
     if any {
         req.send()
