@@ -660,3 +660,212 @@ output "id" { value = aws_default_security_group.d.id }
     assert!(r.stdout.contains("No changes."), "{}", r.stdout);
     iac(&w, &m, &["destroy", "-auto-approve"]).ok();
 }
+
+const VPC_RULES: &str = r#"
+variable "port" { default = 443 }
+variable "team" { default = "web" }
+resource "aws_vpc" "v" {
+  cidr_block = "10.60.0.0/16"
+}
+resource "aws_security_group" "web" {
+  name   = "web"
+  vpc_id = aws_vpc.v.id
+}
+resource "aws_security_group" "lb" {
+  name   = "lb"
+  vpc_id = aws_vpc.v.id
+}
+resource "aws_vpc_security_group_ingress_rule" "https" {
+  security_group_id = aws_security_group.web.id
+  cidr_ipv4         = "10.0.0.0/8"
+  ip_protocol       = "tcp"
+  from_port         = var.port
+  to_port           = var.port
+  description       = "HTTPS inside"
+  tags              = { Team = var.team }
+}
+resource "aws_vpc_security_group_ingress_rule" "from_lb" {
+  security_group_id            = aws_security_group.web.id
+  referenced_security_group_id = aws_security_group.lb.id
+  ip_protocol                  = "tcp"
+  from_port                    = 8080
+  to_port                      = 8080
+}
+resource "aws_vpc_security_group_egress_rule" "all" {
+  security_group_id = aws_security_group.web.id
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "-1"
+}
+"#;
+
+fn rules_of(m: &Moto, group: &str) -> Vec<aws_sdk_ec2::types::SecurityGroupRule> {
+    block(async {
+        m.ec2()
+            .describe_security_group_rules()
+            .filters(Filter::builder().name("group-id").values(group).build())
+            .send()
+            .await
+            .expect("rules")
+            .security_group_rules()
+            .to_vec()
+    })
+}
+
+/// `aws_vpc_security_group_ingress_rule` / `_egress_rule`: one rule each, with
+/// its own id and tags, changed in place, refreshed in one call, imported by id.
+#[test]
+fn vpc_security_group_rules_against_moto() {
+    let m = Moto::start();
+    let w = Work::new(VPC_RULES);
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let web = w.attrs("aws_security_group.web")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let lb = w.attrs("aws_security_group.lb")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let https = w.attrs("aws_vpc_security_group_ingress_rule.https")["id"]
+        .as_str()
+        .expect("rule id")
+        .to_string();
+    assert!(https.starts_with("sgr-"), "{https}");
+    let rules = rules_of(&m, &web);
+    let r = rules
+        .iter()
+        .find(|r| r.security_group_rule_id() == Some(https.as_str()))
+        .expect("the https rule");
+    assert_eq!((r.from_port(), r.to_port()), (Some(443), Some(443)));
+    assert_eq!(r.cidr_ipv4(), Some("10.0.0.0/8"));
+    assert_eq!(r.description(), Some("HTTPS inside"));
+    assert!(r
+        .tags()
+        .iter()
+        .any(|t| t.key() == Some("Team") && t.value() == Some("web")));
+    assert!(rules.iter().any(|r| r.is_egress() == Some(false)
+        && r.referenced_group_info().and_then(|g| g.group_id()) == Some(lb.as_str())
+        && r.from_port() == Some(8080)));
+    assert!(rules.iter().any(|r| r.is_egress() == Some(true)
+        && r.ip_protocol() == Some("-1")
+        && r.cidr_ipv4() == Some("0.0.0.0/0")));
+
+    // No changes: the rules are read with one call per type (ingress, egress).
+    let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
+    let env = m.env_via(&proxy.endpoint);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = w.iac_env(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(proxy.count("DescribeSecurityGroupRules"), 2);
+
+    // In place: a port and a tag; the rule keeps its id.
+    let r = iac(
+        &w,
+        &m,
+        &[
+            "apply",
+            "-auto-approve",
+            "-var",
+            "port=8443",
+            "-var",
+            "team=ops",
+        ],
+    )
+    .ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        w.attrs("aws_vpc_security_group_ingress_rule.https")["id"],
+        https.as_str()
+    );
+    let rules = rules_of(&m, &web);
+    let r = rules
+        .iter()
+        .find(|r| r.security_group_rule_id() == Some(https.as_str()))
+        .expect("the https rule");
+    assert_eq!((r.from_port(), r.to_port()), (Some(8443), Some(8443)));
+    assert!(r
+        .tags()
+        .iter()
+        .any(|t| t.key() == Some("Team") && t.value() == Some("ops")));
+    let vars = ["-var", "port=8443", "-var", "team=ops"];
+    let mut plan = vec!["plan", "-detailed-exitcode"];
+    plan.extend(vars);
+    iac(&w, &m, &plan).code(0);
+
+    // Deleted outside iac: planned again.
+    block(async {
+        m.ec2()
+            .revoke_security_group_egress()
+            .group_id(&web)
+            .security_group_rule_ids(
+                w.attrs("aws_vpc_security_group_egress_rule.all")["id"]
+                    .as_str()
+                    .unwrap_or_default(),
+            )
+            .send()
+            .await
+            .expect("revoke");
+    });
+    let r = iac(&w, &m, &plan).code(2);
+    assert!(
+        r.stdout
+            .contains("aws_vpc_security_group_egress_rule.all will be created"),
+        "{}",
+        r.stdout
+    );
+
+    // Import by rule id.
+    iac(
+        &w,
+        &m,
+        &["state", "rm", "aws_vpc_security_group_ingress_rule.https"],
+    )
+    .ok();
+    let mut import = vec!["import"];
+    import.extend(vars);
+    import.extend(["aws_vpc_security_group_ingress_rule.https", https.as_str()]);
+    iac(&w, &m, &import).ok();
+    let mut apply = vec!["apply", "-auto-approve"];
+    apply.extend(vars);
+    let r = iac(&w, &m, &apply).ok();
+    assert!(
+        r.stdout.contains("1 added, 0 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    iac(&w, &m, &plan).code(0);
+
+    let mut destroy = vec!["destroy", "-auto-approve"];
+    destroy.extend(vars);
+    iac(&w, &m, &destroy).ok();
+}
+
+#[test]
+fn a_vpc_security_group_rule_has_exactly_one_peer() {
+    let w = Work::new(
+        r#"
+resource "aws_vpc_security_group_ingress_rule" "bad" {
+  security_group_id = "sg-1"
+  cidr_ipv4         = "10.0.0.0/8"
+  cidr_ipv6         = "::/0"
+  ip_protocol       = "-1"
+  from_port         = 80
+}
+"#,
+    );
+    let r = w.iac(&["validate"]).code(1);
+    assert!(
+        r.stderr.contains("this rule sets cidr_ipv4 and cidr_ipv6"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("No ports with all protocols"),
+        "{}",
+        r.stderr
+    );
+}

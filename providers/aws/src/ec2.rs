@@ -7,6 +7,7 @@ pub(crate) mod launch_template;
 pub(crate) mod lookups;
 pub(crate) mod nat_gateway;
 pub(crate) mod route;
+pub(crate) mod sg_rule;
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
