@@ -363,3 +363,147 @@ async fn iac_arn(iam: &aws_sdk_iam::Client) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+const USERS: &str = r#"
+variable "path" { default = "/ci/" }
+variable "key_status" { default = "Active" }
+resource "aws_iam_user" "deploy" {
+  name          = "deploy-bot"
+  path          = var.path
+  force_destroy = true
+  tags          = { Team = "platform" }
+}
+resource "aws_iam_policy" "read" {
+  name   = "read-things"
+  policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "s3:GetObject", Resource = "*" }] })
+}
+resource "aws_iam_user_policy_attachment" "read" {
+  user       = aws_iam_user.deploy.name
+  policy_arn = aws_iam_policy.read.arn
+}
+resource "aws_iam_access_key" "deploy" {
+  user   = aws_iam_user.deploy.name
+  status = var.key_status
+}
+resource "aws_secretsmanager_secret" "key" {
+  name                    = "deploy-bot-key"
+  recovery_window_in_days = 0
+}
+resource "aws_secretsmanager_secret_version" "key" {
+  secret_id     = aws_secretsmanager_secret.key.id
+  secret_string = jsonencode({ id = aws_iam_access_key.deploy.id, secret = aws_iam_access_key.deploy.secret })
+}
+"#;
+
+/// IAM users, their policy attachments and access keys: the key's secret goes to
+/// Secrets Manager in the apply that makes it and never reaches state or output.
+#[test]
+fn users_and_access_keys_keep_the_secret_out_of_state() {
+    let m = Moto::start();
+    let iam = m.iam();
+    let secrets = aws_sdk_secretsmanager::Client::new(&m.sdk());
+    let w = Work::new(USERS);
+    let r = iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let user = block(iam.get_user().user_name("deploy-bot").send()).expect("user");
+    let u = user.user().expect("user");
+    assert_eq!(u.path(), "/ci/");
+    assert!(u
+        .tags()
+        .iter()
+        .any(|t| t.key() == "Team" && t.value() == "platform"));
+    let attached = block(
+        iam.list_attached_user_policies()
+            .user_name("deploy-bot")
+            .send(),
+    )
+    .expect("list");
+    assert_eq!(attached.attached_policies().len(), 1);
+    let keys = block(iam.list_access_keys().user_name("deploy-bot").send()).expect("keys");
+    assert_eq!(keys.access_key_metadata().len(), 1);
+    let key_id = keys.access_key_metadata()[0]
+        .access_key_id()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(w.attrs("aws_iam_access_key.deploy")["id"], key_id.as_str());
+    // The secret is in Secrets Manager, and nowhere iac writes.
+    let stored = block(
+        secrets
+            .get_secret_value()
+            .secret_id("deploy-bot-key")
+            .send(),
+    )
+    .expect("value");
+    let doc: serde_json::Value =
+        serde_json::from_str(stored.secret_string().unwrap_or("{}")).expect("json");
+    let secret = doc["secret"].as_str().expect("secret").to_string();
+    assert!(secret.len() >= 20, "{doc}");
+    assert_eq!(doc["id"], key_id.as_str());
+    let state = std::fs::read_to_string(w.path().join("iac.tfstate")).expect("state");
+    assert!(!state.contains(&secret), "the secret reached state");
+    assert!(!r.stdout.contains(&secret) && !r.stderr.contains(&secret));
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+
+    // In place: the user's path and the key's status; the secret is not rewritten.
+    let r = iac(
+        &w,
+        &m,
+        &[
+            "apply",
+            "-auto-approve",
+            "-var",
+            "path=/bots/",
+            "-var",
+            "key_status=Inactive",
+        ],
+    )
+    .ok();
+    assert!(
+        r.stdout.contains("0 added, 2 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let user = block(iam.get_user().user_name("deploy-bot").send()).expect("user");
+    assert_eq!(user.user().map(|u| u.path()), Some("/bots/"));
+    let keys = block(iam.list_access_keys().user_name("deploy-bot").send()).expect("keys");
+    assert_eq!(
+        keys.access_key_metadata()[0].status().map(|s| s.as_str()),
+        Some("Inactive")
+    );
+    let again = block(
+        secrets
+            .get_secret_value()
+            .secret_id("deploy-bot-key")
+            .send(),
+    )
+    .expect("value");
+    assert_eq!(again.secret_string(), stored.secret_string());
+
+    // force_destroy empties the user (a key made outside iac included).
+    block(iam.create_access_key().user_name("deploy-bot").send()).expect("second key");
+    iac(
+        &w,
+        &m,
+        &[
+            "destroy",
+            "-auto-approve",
+            "-var",
+            "path=/bots/",
+            "-var",
+            "key_status=Inactive",
+        ],
+    )
+    .ok();
+    assert!(block(iam.get_user().user_name("deploy-bot").send()).is_err());
+}
+
+#[test]
+fn pgp_key_is_refused_with_the_reason() {
+    let w = Work::new("resource \"aws_iam_access_key\" \"k\" {\n  user    = \"u\"\n  pgp_key = \"keybase:someone\"\n}\n");
+    let r = w.iac(&["validate"]).code(1);
+    assert!(
+        r.stderr.contains("iac's state never holds a secret"),
+        "{}",
+        r.stderr
+    );
+}

@@ -234,6 +234,12 @@ pub(crate) fn registry() -> Registry<Clients> {
             "aws_iam_instance_profile",
             instance_profile::InstanceProfileType,
         )
+        .resource("aws_iam_user", crate::iam::user::UserType)
+        .resource("aws_iam_access_key", crate::iam::access_key::AccessKeyType)
+        .resource(
+            "aws_iam_user_policy_attachment",
+            crate::iam::user_policy_attachment::UserPolicyAttachmentType,
+        )
         .data_source(
             "aws_iam_policy_document",
             policy_document::PolicyDocumentData,

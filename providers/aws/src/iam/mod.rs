@@ -8,6 +8,7 @@
 //! returns in another layout (URL-encoded, keys reordered, whitespace) is the same
 //! document, and state keeps the configuration's text.
 
+pub(crate) mod access_key;
 pub(crate) mod data_role;
 pub(crate) mod instance_profile;
 pub(crate) mod policy;
@@ -15,6 +16,8 @@ pub(crate) mod policy_document;
 pub(crate) mod role;
 pub(crate) mod role_policy;
 pub(crate) mod role_policy_attachment;
+pub(crate) mod user;
+pub(crate) mod user_policy_attachment;
 
 use aws_sdk_iam::types::Tag;
 use iac_provider::{AttrDiagnostic, PlanResponse};
