@@ -869,3 +869,139 @@ resource "aws_vpc_security_group_ingress_rule" "bad" {
         r.stderr
     );
 }
+
+/// `aws_vpc`'s defaults as attributes, and `aws_default_vpc` adopted, changed in
+/// place and only forgotten on destroy.
+#[test]
+fn vpc_defaults_and_the_default_vpc_against_moto() {
+    let m = Moto::start();
+    let w = Work::new(
+        r#"
+variable "env" { default = "dev" }
+resource "aws_vpc" "main" {
+  cidr_block           = "10.61.0.0/16"
+  enable_dns_hostnames = true
+}
+resource "aws_default_vpc" "default" {
+  tags = { Name = "Default VPC", Env = var.env }
+}
+resource "aws_route" "out" {
+  route_table_id         = aws_vpc.main.main_route_table_id
+  destination_cidr_block = "0.0.0.0/0"
+  gateway_id             = aws_internet_gateway.gw.id
+}
+resource "aws_internet_gateway" "gw" {
+  vpc_id = aws_vpc.main.id
+}
+output "sg" { value = aws_vpc.main.default_security_group_id }
+"#,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let vpc = w.attrs("aws_vpc.main");
+    let id = vpc["id"].as_str().expect("id").to_string();
+    let groups = block(async {
+        m.ec2()
+            .describe_security_groups()
+            .filters(Filter::builder().name("vpc-id").values(&id).build())
+            .filters(
+                Filter::builder()
+                    .name("group-name")
+                    .values("default")
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("groups")
+    });
+    assert_eq!(
+        vpc["default_security_group_id"],
+        groups.security_groups()[0].group_id().unwrap_or_default()
+    );
+    let tables = block(async {
+        m.ec2()
+            .describe_route_tables()
+            .filters(Filter::builder().name("vpc-id").values(&id).build())
+            .filters(
+                Filter::builder()
+                    .name("association.main")
+                    .values("true")
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("tables")
+    });
+    let main = tables.route_tables()[0]
+        .route_table_id()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(vpc["main_route_table_id"], main.as_str());
+    assert_eq!(vpc["default_route_table_id"], main.as_str());
+    assert!(vpc["default_network_acl_id"]
+        .as_str()
+        .is_some_and(|a| a.starts_with("acl-")));
+    assert_eq!(vpc["enable_dns_hostnames"], true);
+    // The route went into the main table.
+    let t = block(async {
+        m.ec2()
+            .describe_route_tables()
+            .route_table_ids(&main)
+            .send()
+            .await
+            .expect("t")
+    });
+    assert!(t.route_tables()[0]
+        .routes()
+        .iter()
+        .any(|r| r.destination_cidr_block() == Some("0.0.0.0/0")));
+
+    let default = w.attrs("aws_default_vpc.default");
+    let default_id = default["id"].as_str().expect("default vpc").to_string();
+    assert_eq!(default["cidr_block"], "172.31.0.0/16");
+    assert_eq!(default["existing_default_vpc"], true);
+    let d = block(async {
+        m.ec2()
+            .describe_vpcs()
+            .vpc_ids(&default_id)
+            .send()
+            .await
+            .expect("vpcs")
+    });
+    let tags: Vec<(&str, &str)> = d.vpcs()[0]
+        .tags()
+        .iter()
+        .map(|t| (t.key().unwrap_or(""), t.value().unwrap_or("")))
+        .collect();
+    assert!(
+        tags.contains(&("Env", "dev")) && tags.contains(&("Name", "Default VPC")),
+        "{tags:?}"
+    );
+
+    // No changes; the two VPCs and their defaults in four calls.
+    let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
+    let env = m.env_via(&proxy.endpoint);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = w.iac_env(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(proxy.count("DescribeNetworkAcls"), 2, "one per type");
+    assert_eq!(
+        proxy.count("DescribeVpcAttribute"),
+        0,
+        "settings stay from state"
+    );
+
+    let r = iac(&w, &m, &["apply", "-auto-approve", "-var", "env=prod"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    iac(&w, &m, &["destroy", "-auto-approve", "-var", "env=prod"]).ok();
+    // The default VPC is only forgotten; the other is gone.
+    let left = block(async { m.ec2().describe_vpcs().send().await.expect("vpcs") });
+    assert!(left
+        .vpcs()
+        .iter()
+        .any(|v| v.vpc_id() == Some(default_id.as_str())));
+    assert!(left.vpcs().iter().all(|v| v.vpc_id() != Some(id.as_str())));
+}

@@ -8,13 +8,14 @@ pub(crate) mod lookups;
 pub(crate) mod nat_gateway;
 pub(crate) mod route;
 pub(crate) mod sg_rule;
+pub(crate) mod vpc;
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, AttributeValue, Filter, InstanceStateName, InstanceType, ResourceType,
-    SecureBlobAttributeValue, Tag, TagSpecification, Tenancy,
+    SecureBlobAttributeValue, Tag, TagSpecification,
 };
 use iac_provider::{ApplyRequest, ApplyResult, AttrDiagnostic};
 use iac_value::{Path, PathStep, Value};
@@ -262,13 +263,6 @@ fn missing_ids(message: &str, asked: &[String]) -> Vec<String> {
 
 pub async fn apply(c: &Clients, req: ApplyRequest<'_>) -> ApplyResult {
     let r = match (req.type_name, req.prior, req.planned) {
-        ("aws_vpc", None, Some(p)) => create_vpc(c, p, req.idempotency_token).await,
-        ("aws_vpc", Some(old), Some(p)) => update_vpc(c, old, p).await,
-        ("aws_vpc", Some(old), None) => {
-            delete_with_retry(c, "vpc", s(old, "id").unwrap_or_default())
-                .await
-                .map(|_| None)
-        }
         ("aws_subnet", None, Some(p)) => create_subnet(c, p, req.idempotency_token).await,
         ("aws_subnet", Some(old), Some(p)) => update_subnet(c, old, p).await,
         ("aws_subnet", Some(old), None) => {
@@ -342,91 +336,6 @@ fn vpc_value(c: &Clients, v: &aws_sdk_ec2::types::Vpc, keep: &Value) -> Value {
             keep.get_attr("enable_dns_hostnames").clone(),
         ),
     ])
-}
-
-async fn set_vpc_dns(
-    c: &Clients,
-    id: &str,
-    prior: Option<&Value>,
-    p: &Value,
-) -> Result<(), AttrDiagnostic> {
-    for (attr, is_support) in [
-        ("enable_dns_support", true),
-        ("enable_dns_hostnames", false),
-    ] {
-        let want = p.get_attr(attr).as_bool();
-        let had = prior.and_then(|x| x.get_attr(attr).as_bool());
-        let Some(want) = want else { continue };
-        if Some(want) == had {
-            continue;
-        }
-        let v = AttributeBooleanValue::builder().value(want).build();
-        let call = c.ec2.modify_vpc_attribute().vpc_id(id);
-        let call = if is_support {
-            call.enable_dns_support(v)
-        } else {
-            call.enable_dns_hostnames(v)
-        };
-        call.send()
-            .await
-            .map_err(|e| sdk_err("ModifyVpcAttribute", e))?;
-    }
-    Ok(())
-}
-
-async fn create_vpc(c: &Clients, p: &Value, token: &str) -> Result<Option<Value>, AttrDiagnostic> {
-    let adopted = match adopted_id(c, token, "vpc").await? {
-        Some(id) => {
-            let out = c
-                .ec2
-                .describe_vpcs()
-                .vpc_ids(id)
-                .send()
-                .await
-                .map_err(|e| sdk_err("DescribeVpcs", e))?;
-            out.vpcs().first().cloned()
-        }
-        None => None,
-    };
-    let vpc = match adopted {
-        Some(v) => v,
-        None => {
-            let out = c
-                .ec2
-                .create_vpc()
-                .set_cidr_block(s(p, "cidr_block"))
-                .set_instance_tenancy(s(p, "instance_tenancy").map(|t| Tenancy::from(t.as_str())))
-                .tag_specifications(tag_spec(ResourceType::Vpc, &tags_of(p), token))
-                .send()
-                .await
-                .map_err(|e| sdk_err("CreateVpc", e))?;
-            out.vpc()
-                .cloned()
-                .ok_or_else(|| AttrDiagnostic::error(Vec::new(), "CreateVpc returned no VPC", ""))?
-        }
-    };
-    let id = vpc.vpc_id().unwrap_or_default().to_string();
-    set_vpc_dns(c, &id, None, p).await?;
-    let mut v = vpc_value(c, &vpc, p);
-    complete_import(c, "aws_vpc", &id, &mut v).await?;
-    Ok(Some(v))
-}
-
-async fn update_vpc(c: &Clients, old: &Value, p: &Value) -> Result<Option<Value>, AttrDiagnostic> {
-    let id = s(old, "id").unwrap_or_default();
-    update_tags(c, &id, old, p).await?;
-    set_vpc_dns(c, &id, Some(old), p).await?;
-    let mut v = p.clone();
-    set(
-        &mut v,
-        "tags",
-        if tags_of(p).is_empty() {
-            Value::Null
-        } else {
-            p.get_attr("tags").clone()
-        },
-    );
-    Ok(Some(v))
 }
 
 // ---- Subnet ----
@@ -1360,9 +1269,9 @@ async fn complete_import(
     id: &str,
     v: &mut Value,
 ) -> Result<(), AttrDiagnostic> {
-    use aws_sdk_ec2::types::{InstanceAttributeName, VpcAttributeName};
-    match type_name {
-        "aws_instance" => {
+    use aws_sdk_ec2::types::InstanceAttributeName;
+    if type_name == "aws_instance" {
+        {
             let out = c
                 .ec2
                 .describe_instance_attribute()
@@ -1387,28 +1296,6 @@ async fn complete_import(
                     .unwrap_or(Value::Null),
             );
         }
-        "aws_vpc" => {
-            for (name, attr) in [
-                (VpcAttributeName::EnableDnsSupport, "enable_dns_support"),
-                (VpcAttributeName::EnableDnsHostnames, "enable_dns_hostnames"),
-            ] {
-                let out = c
-                    .ec2
-                    .describe_vpc_attribute()
-                    .vpc_id(id)
-                    .attribute(name)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_err("DescribeVpcAttribute", e))?;
-                let b = if attr == "enable_dns_support" {
-                    out.enable_dns_support().and_then(|x| x.value())
-                } else {
-                    out.enable_dns_hostnames().and_then(|x| x.value())
-                };
-                set(v, attr, b.map(Value::Bool).unwrap_or(Value::Null));
-            }
-        }
-        _ => {}
     }
     Ok(())
 }
@@ -1441,25 +1328,6 @@ async fn read_batch(
     let null = Value::Null;
     let keep = |id: &str| *prior.get(id).unwrap_or(&&null);
     match type_name {
-        "aws_vpc" => {
-            let out = c
-                .ec2
-                .describe_vpcs()
-                .set_vpc_ids(Some(ids.to_vec()))
-                .send()
-                .await
-                .map_err(|e| classify("DescribeVpcs", e))?;
-            Ok(out
-                .vpcs()
-                .iter()
-                .map(|v| {
-                    (
-                        v.vpc_id().unwrap_or_default().to_string(),
-                        vpc_value(c, v, keep(v.vpc_id().unwrap_or_default())),
-                    )
-                })
-                .collect())
-        }
         "aws_subnet" => {
             let out = c
                 .ec2

@@ -258,33 +258,6 @@ pub fn provider_schema() -> ProviderSchema {
         );
     let mut resources = BTreeMap::new();
     resources.insert(
-        "aws_vpc".to_string(),
-        Schema::new("A virtual private cloud.")
-            .attr(
-                "cidr_block",
-                Attribute::required(AttrType::String, "IPv4 CIDR block.").force_new(),
-            )
-            .attr(
-                "instance_tenancy",
-                Attribute::optional_computed(AttrType::String, "default or dedicated.").force_new(),
-            )
-            .attr(
-                "enable_dns_support",
-                Attribute::optional_computed(AttrType::Bool, "DNS resolution (AWS default true)."),
-            )
-            .attr(
-                "enable_dns_hostnames",
-                Attribute::optional_computed(AttrType::Bool, "DNS hostnames (AWS default false)."),
-            )
-            .attr("tags", tags())
-            .attr("id", Attribute::computed(AttrType::String, "VPC id."))
-            .attr("arn", Attribute::computed(AttrType::String, "ARN."))
-            .attr(
-                "owner_id",
-                Attribute::computed(AttrType::String, "Owning account."),
-            ),
-    );
-    resources.insert(
         "aws_subnet".to_string(),
         Schema::new("A subnet of a VPC.")
             .attr(
