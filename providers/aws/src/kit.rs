@@ -298,6 +298,7 @@ pub(crate) fn registry() -> Registry<Clients> {
             public_access_block::PublicAccessBlockType,
         )
         .resource("aws_s3_bucket_policy", crate::s3::policy::BucketPolicyType)
+        .resource("aws_s3_object", crate::s3::object::ObjectType)
         .resource(
             "aws_s3_bucket_ownership_controls",
             ownership_controls::OwnershipControlsType,

@@ -8,6 +8,7 @@
 
 pub(crate) mod bucket;
 pub(crate) mod data_bucket;
+pub(crate) mod object;
 pub(crate) mod ownership_controls;
 pub(crate) mod policy;
 pub(crate) mod public_access_block;

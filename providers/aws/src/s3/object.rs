@@ -1,0 +1,435 @@
+//! `aws_s3_object`: an object in a bucket, from `content`, `content_base64` or a
+//! `source` file. The plan computes the object's MD5 (its `etag`, for objects not
+//! encrypted with KMS), so an edited file or an object changed in S3 is a planned
+//! update without `etag = filemd5(...)` (which still works, as in Terraform).
+//!
+//! S3 has no batch read of objects: refresh is one `HeadObject` and one
+//! `GetObjectTagging` call per object.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_s3::primitives::ByteStream;
+use iac_provider::kit::ResourceType;
+use iac_provider::{
+    ApplyRequest, ApplyResult, AttrDiagnostic, AttrType, Attribute, PlanRequest, PlanResponse,
+    Schema,
+};
+use iac_value::Value;
+
+use crate::kit::aws_plan;
+use crate::schema::tags;
+use crate::util::{attr_err, err_code, opt_str, plaintext, s, sdk_err, set, tags_of};
+use crate::Clients;
+
+pub(crate) struct ObjectType;
+
+const BODIES: [&str; 3] = ["content", "content_base64", "source"];
+
+/// The object's bytes as the configuration gives them (`None` while unknown).
+fn body(p: &Value) -> Result<Option<Vec<u8>>, AttrDiagnostic> {
+    if BODIES.iter().any(|k| p.get_attr(k).is_unknown()) {
+        return Ok(None);
+    }
+    if let Some(text) = plaintext(p, "content")? {
+        return Ok(Some(text.into_bytes()));
+    }
+    if let Some(b64) = s(p, "content_base64") {
+        use base64::Engine as _;
+        return base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .map(Some)
+            .map_err(|e| attr_err("content_base64", "Invalid base64", e.to_string()));
+    }
+    if let Some(path) = s(p, "source") {
+        return std::fs::read(&path).map(Some).map_err(|e| {
+            attr_err(
+                "source",
+                "Cannot read the source file",
+                format!("{path}: {e}"),
+            )
+        });
+    }
+    Ok(Some(Vec::new()))
+}
+
+fn md5_hex(bytes: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    Md5::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `bucket/key`, or Terraform's `s3://bucket/key`, as an import id.
+fn split_id(id: &str) -> Option<(String, String)> {
+    let id = id.strip_prefix("s3://").unwrap_or(id);
+    let (b, k) = id.split_once('/')?;
+    Some((b.to_string(), k.to_string()))
+}
+
+fn encrypted_with_kms(p: &Value) -> bool {
+    p.get_attr("server_side_encryption")
+        .as_str()
+        .is_some_and(|x| x.starts_with("aws:kms"))
+        || !p.get_attr("kms_key_id").is_null()
+}
+
+async fn read_one(
+    c: &Clients,
+    bucket: &str,
+    key: &str,
+    keep: &Value,
+) -> Result<Option<Value>, AttrDiagnostic> {
+    let head = match c.s3.head_object().bucket(bucket).key(key).send().await {
+        Ok(h) => h,
+        Err(e) => {
+            let gone = err_code(&e)
+                .is_some_and(|c| c.contains("NotFound") || c == "NoSuchKey" || c == "NoSuchBucket")
+                || e.raw_response().is_some_and(|r| r.status().as_u16() == 404);
+            if gone {
+                return Ok(None);
+            }
+            return Err(sdk_err("HeadObject", e));
+        }
+    };
+    let tagging =
+        c.s3.get_object_tagging()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| sdk_err("GetObjectTagging", e))?;
+    let tags = crate::util::tag_map(
+        tagging
+            .tag_set()
+            .iter()
+            .map(|t| (Some(t.key()), Some(t.value()))),
+    );
+    let metadata: BTreeMap<String, Value> = head
+        .metadata()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), Value::string(v.clone())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let etag = head.e_tag().map(|e| e.trim_matches('"').to_string());
+    let mut v = Value::map([
+        ("id", Value::string(key)),
+        ("bucket", Value::string(bucket)),
+        ("key", Value::string(key)),
+        ("arn", Value::string(format!("arn:aws:s3:::{bucket}/{key}"))),
+        ("etag", opt_str(etag.as_deref())),
+        ("version_id", opt_str(head.version_id())),
+        ("content_type", opt_str(head.content_type())),
+        ("cache_control", opt_str(head.cache_control())),
+        ("content_disposition", opt_str(head.content_disposition())),
+        ("content_encoding", opt_str(head.content_encoding())),
+        ("content_language", opt_str(head.content_language())),
+        (
+            "website_redirect",
+            opt_str(head.website_redirect_location()),
+        ),
+        (
+            "storage_class",
+            Value::string(
+                head.storage_class()
+                    .map(|s| s.as_str())
+                    .unwrap_or("STANDARD"),
+            ),
+        ),
+        (
+            "server_side_encryption",
+            opt_str(head.server_side_encryption().map(|s| s.as_str())),
+        ),
+        ("kms_key_id", opt_str(head.ssekms_key_id())),
+        (
+            "metadata",
+            if metadata.is_empty() {
+                Value::Null
+            } else {
+                Value::Map(metadata)
+            },
+        ),
+        ("tags", tags),
+    ]);
+    // What S3 cannot give back stays as state (or the configuration) has it.
+    for k in [
+        "content",
+        "content_base64",
+        "source",
+        "source_hash",
+        "acl",
+        "force_destroy",
+    ] {
+        set(&mut v, k, keep.get_attr(k).clone());
+    }
+    Ok(Some(v))
+}
+
+async fn put(c: &Clients, p: &Value) -> Result<(), AttrDiagnostic> {
+    let bytes = body(p)?.unwrap_or_default();
+    let tagging: Vec<String> = tags_of(p)
+        .iter()
+        .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+        .collect();
+    let metadata: Option<std::collections::HashMap<String, String>> =
+        p.get_attr("metadata").as_map().map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect()
+        });
+    c.s3.put_object()
+        .bucket(s(p, "bucket").unwrap_or_default())
+        .key(s(p, "key").unwrap_or_default())
+        .body(ByteStream::from(bytes))
+        .set_content_type(s(p, "content_type"))
+        .set_cache_control(s(p, "cache_control"))
+        .set_content_disposition(s(p, "content_disposition"))
+        .set_content_encoding(s(p, "content_encoding"))
+        .set_content_language(s(p, "content_language"))
+        .set_website_redirect_location(s(p, "website_redirect"))
+        .set_storage_class(s(p, "storage_class").map(|x| x.as_str().into()))
+        .set_server_side_encryption(s(p, "server_side_encryption").map(|x| x.as_str().into()))
+        .set_ssekms_key_id(s(p, "kms_key_id"))
+        .set_acl(s(p, "acl").map(|x| x.as_str().into()))
+        .set_metadata(metadata)
+        .set_tagging((!tagging.is_empty()).then(|| tagging.join("&")))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| sdk_err("PutObject", e))
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[async_trait::async_trait]
+impl ResourceType<Clients> for ObjectType {
+    fn schema(&self) -> Schema {
+        use AttrType::{Bool, String as Str};
+        let str_map = || AttrType::Map(Box::new(Str));
+        Schema::new("An object in an S3 bucket. S3 has no batch read of objects: refresh is one HeadObject and one GetObjectTagging call per object.")
+            .attr("bucket", Attribute::required(Str, "Bucket.").force_new())
+            .attr("key", Attribute::required(Str, "Key (name) of the object.").force_new())
+            .attr("content", Attribute::optional(Str, "The object's text."))
+            .attr("content_base64", Attribute::optional(Str, "The object's bytes, base64-encoded."))
+            .attr("source", Attribute::optional(Str, "A file whose bytes are the object (read at plan time)."))
+            .attr("source_hash", Attribute::optional(Str, "Any value that changes with the source (optional: the plan hashes the file itself)."))
+            .attr("etag", Attribute::optional_computed(Str, "MD5 of the object (computed from its bytes unless KMS-encrypted)."))
+            .attr("content_type", Attribute::optional_computed(Str, "MIME type (default binary/octet-stream)."))
+            .attr("cache_control", Attribute::optional(Str, "Cache-Control header."))
+            .attr("content_disposition", Attribute::optional(Str, "Content-Disposition header."))
+            .attr("content_encoding", Attribute::optional(Str, "Content-Encoding header."))
+            .attr("content_language", Attribute::optional(Str, "Content-Language header."))
+            .attr("website_redirect", Attribute::optional(Str, "Redirect for website buckets."))
+            .attr("storage_class", Attribute::optional_computed(Str, "STANDARD (default), STANDARD_IA, GLACIER, ..."))
+            .attr("server_side_encryption", Attribute::optional_computed(Str, "AES256 or aws:kms."))
+            .attr("kms_key_id", Attribute::optional_computed(Str, "KMS key, with aws:kms."))
+            .attr("acl", Attribute::optional(Str, "Canned ACL (private, public-read, ...)."))
+            .attr("metadata", Attribute::optional(str_map(), "User metadata (x-amz-meta-*)."))
+            .attr("force_destroy", Attribute::optional(Bool, "On destroy, delete every version of the key."))
+            .attr("tags", tags())
+            .attr("id", Attribute::computed(Str, "The key."))
+            .attr("arn", Attribute::computed(Str, "ARN."))
+            .attr("version_id", Attribute::computed(Str, "Version, in a versioned bucket."))
+    }
+
+    fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
+        let set: Vec<&str> = BODIES
+            .iter()
+            .copied()
+            .filter(|k| !config.get_attr(k).is_null())
+            .collect();
+        if set.len() > 1 {
+            return vec![attr_err(
+                set[1],
+                "Conflicting arguments",
+                format!("an object's bytes come from one of content, content_base64 or source (this sets {})", set.join(" and ")),
+            )];
+        }
+        Vec::new()
+    }
+
+    fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
+        let mut r = aws_plan("aws_s3_object", schema, req);
+        let c = req.config;
+        if c.get_attr("content_type").is_null() && req.prior.is_none() {
+            set(
+                &mut r.planned,
+                "content_type",
+                Value::string("binary/octet-stream"),
+            );
+        }
+        if c.get_attr("storage_class").is_null() {
+            set(&mut r.planned, "storage_class", Value::string("STANDARD"));
+        }
+        if c.get_attr("etag").is_null() && !encrypted_with_kms(c) {
+            match body(c) {
+                Ok(Some(bytes)) => set(&mut r.planned, "etag", Value::string(md5_hex(&bytes))),
+                Ok(None) => set(&mut r.planned, "etag", Value::Unknown),
+                Err(d) => r.diagnostics.push(d),
+            }
+        }
+        // New bytes are a new version of the same key: an update, never a replacement.
+        let changed = req
+            .prior
+            .is_some_and(|p| p.get_attr("etag") != r.planned.get_attr("etag"));
+        if changed {
+            set(&mut r.planned, "version_id", Value::Unknown);
+        }
+        r
+    }
+
+    async fn create(&self, c: &Clients, p: &Value, _: &ApplyRequest<'_>) -> ApplyResult {
+        // PutObject of the same bytes to the same key is idempotent.
+        put(c, p).await.map_err(|d| vec![d])?;
+        let (bucket, key) = (
+            s(p, "bucket").unwrap_or_default(),
+            s(p, "key").unwrap_or_default(),
+        );
+        read_one(c, &bucket, &key, p).await.map_err(|d| vec![d])
+    }
+
+    async fn update(
+        &self,
+        c: &Clients,
+        old: &Value,
+        p: &Value,
+        _: &ApplyRequest<'_>,
+    ) -> ApplyResult {
+        let (bucket, key) = (
+            s(p, "bucket").unwrap_or_default(),
+            s(p, "key").unwrap_or_default(),
+        );
+        let mut without_tags = old.clone();
+        set(&mut without_tags, "tags", p.get_attr("tags").clone());
+        if !crate::util::same(&without_tags, p) {
+            put(c, p).await.map_err(|d| vec![d])?;
+        } else {
+            let tags: Vec<aws_sdk_s3::types::Tag> = tags_of(p)
+                .into_iter()
+                .filter_map(|(k, v)| {
+                    aws_sdk_s3::types::Tag::builder()
+                        .key(k)
+                        .value(v)
+                        .build()
+                        .ok()
+                })
+                .collect();
+            let tagging = aws_sdk_s3::types::Tagging::builder()
+                .set_tag_set(Some(tags))
+                .build()
+                .map_err(|e| vec![attr_err("tags", "Invalid tags", e.to_string())])?;
+            c.s3.put_object_tagging()
+                .bucket(&bucket)
+                .key(&key)
+                .tagging(tagging)
+                .send()
+                .await
+                .map_err(|e| vec![sdk_err("PutObjectTagging", e)])?;
+        }
+        read_one(c, &bucket, &key, p).await.map_err(|d| vec![d])
+    }
+
+    async fn delete(
+        &self,
+        c: &Clients,
+        old: &Value,
+        _: &ApplyRequest<'_>,
+    ) -> Result<(), Vec<AttrDiagnostic>> {
+        let (bucket, key) = (
+            s(old, "bucket").unwrap_or_default(),
+            s(old, "key").unwrap_or_default(),
+        );
+        if old.get_attr("force_destroy").as_bool() == Some(true) {
+            let versions =
+                c.s3.list_object_versions()
+                    .bucket(&bucket)
+                    .prefix(&key)
+                    .send()
+                    .await
+                    .map_err(|e| vec![sdk_err("ListObjectVersions", e)])?;
+            let ids: Vec<String> = versions
+                .versions()
+                .iter()
+                .filter(|v| v.key() == Some(key.as_str()))
+                .filter_map(|v| v.version_id().map(String::from))
+                .chain(
+                    versions
+                        .delete_markers()
+                        .iter()
+                        .filter(|v| v.key() == Some(key.as_str()))
+                        .filter_map(|v| v.version_id().map(String::from)),
+                )
+                .collect();
+            for id in ids.iter().filter(|i| *i != "null") {
+                c.s3.delete_object()
+                    .bucket(&bucket)
+                    .key(&key)
+                    .version_id(id)
+                    .send()
+                    .await
+                    .map_err(|e| vec![sdk_err("DeleteObject", e)])?;
+            }
+        }
+        match c.s3.delete_object().bucket(&bucket).key(&key).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if err_code(&e).is_some_and(|c| c == "NoSuchBucket" || c == "NoSuchKey") => {
+                Ok(())
+            }
+            Err(e) => Err(vec![sdk_err("DeleteObject", e)]),
+        }
+    }
+
+    async fn read(
+        &self,
+        c: &Clients,
+        current: &[Value],
+    ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
+        let mut out = Vec::with_capacity(current.len());
+        for v in current {
+            let (bucket, key) = match (s(v, "bucket"), s(v, "key")) {
+                (Some(b), Some(k)) => (b, k),
+                _ => match s(v, "id").as_deref().and_then(split_id) {
+                    Some(x) => x,
+                    None => {
+                        out.push(Err(attr_err(
+                            "id",
+                            "Invalid id",
+                            "import an object as BUCKET/KEY (or s3://BUCKET/KEY)",
+                        )));
+                        continue;
+                    }
+                },
+            };
+            out.push(read_one(c, &bucket, &key, v).await);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etags_and_ids() {
+        assert_eq!(md5_hex(b"hello"), "5d41402abc4b2a76b9719d911017c592");
+        assert_eq!(
+            split_id("s3://b/a/key.txt"),
+            Some(("b".into(), "a/key.txt".into()))
+        );
+        assert_eq!(split_id("b/k"), Some(("b".into(), "k".into())));
+        assert_eq!(split_id("nokey"), None);
+        assert_eq!(urlencode("a b&c"), "a%20b%26c");
+    }
+}
