@@ -1005,3 +1005,96 @@ output "sg" { value = aws_vpc.main.default_security_group_id }
         .any(|v| v.vpc_id() == Some(default_id.as_str())));
     assert!(left.vpcs().iter().all(|v| v.vpc_id() != Some(id.as_str())));
 }
+
+/// `aws_default_subnet` and `aws_default_route_table`: adopted, changed in place,
+/// and only forgotten on destroy.
+#[test]
+fn default_subnet_and_default_route_table_against_moto() {
+    let m = Moto::start();
+    let w = Work::new(
+        r#"
+variable "public" { default = false }
+resource "aws_vpc" "main" {
+  cidr_block = "10.62.0.0/16"
+}
+resource "aws_internet_gateway" "gw" {
+  vpc_id = aws_vpc.main.id
+}
+resource "aws_default_route_table" "main" {
+  default_route_table_id = aws_vpc.main.default_route_table_id
+  route {
+    cidr_block = "0.0.0.0/0"
+    gateway_id = aws_internet_gateway.gw.id
+  }
+  tags = { Name = "main" }
+}
+resource "aws_default_subnet" "a" {
+  availability_zone       = "us-east-1a"
+  map_public_ip_on_launch = var.public
+  tags                    = { Name = "default-a" }
+}
+"#,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let rt = w.attrs("aws_default_route_table.main")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    assert_eq!(
+        rt,
+        w.attrs("aws_vpc.main")["main_route_table_id"]
+            .as_str()
+            .unwrap_or_default()
+    );
+    let t = block(async {
+        m.ec2()
+            .describe_route_tables()
+            .route_table_ids(&rt)
+            .send()
+            .await
+            .expect("rt")
+    });
+    let table = &t.route_tables()[0];
+    assert!(table
+        .routes()
+        .iter()
+        .any(|r| r.destination_cidr_block() == Some("0.0.0.0/0")));
+    assert!(table
+        .tags()
+        .iter()
+        .any(|t| t.key() == Some("Name") && t.value() == Some("main")));
+    let subnet = w.attrs("aws_default_subnet.a");
+    let sid = subnet["id"].as_str().expect("subnet").to_string();
+    assert_eq!(subnet["existing_default_subnet"], true);
+    let sn = block(async {
+        m.ec2()
+            .describe_subnets()
+            .subnet_ids(&sid)
+            .send()
+            .await
+            .expect("subnet")
+    });
+    assert_eq!(sn.subnets()[0].default_for_az(), Some(true));
+    assert_eq!(sn.subnets()[0].map_public_ip_on_launch(), Some(false));
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let r = iac(&w, &m, &["apply", "-auto-approve", "-var", "public=true"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let sn = block(async {
+        m.ec2()
+            .describe_subnets()
+            .subnet_ids(&sid)
+            .send()
+            .await
+            .expect("subnet")
+    });
+    assert_eq!(sn.subnets()[0].map_public_ip_on_launch(), Some(true));
+    iac(&w, &m, &["destroy", "-auto-approve", "-var", "public=true"]).ok();
+    // The default subnet stays; the VPC (and its main table with it) is gone.
+    let sn = block(async { m.ec2().describe_subnets().subnet_ids(&sid).send().await });
+    assert!(sn.is_ok_and(|s| s.subnets().len() == 1));
+}

@@ -1,6 +1,8 @@
 //! EC2 resources: VPCs, subnets, instances; data sources for zones and images.
 
+pub(crate) mod default_route_table;
 pub(crate) mod default_security_group;
+pub(crate) mod default_subnet;
 pub(crate) mod eip;
 pub(crate) mod key_pair;
 pub(crate) mod launch_template;
@@ -340,7 +342,7 @@ fn vpc_value(c: &Clients, v: &aws_sdk_ec2::types::Vpc, keep: &Value) -> Value {
 
 // ---- Subnet ----
 
-fn subnet_value(s_: &aws_sdk_ec2::types::Subnet, keep: &Value) -> Value {
+pub(crate) fn subnet_value(s_: &aws_sdk_ec2::types::Subnet, keep: &Value) -> Value {
     let mpip = s_.map_public_ip_on_launch();
     let configured = keep.get_attr("map_public_ip_on_launch");
     Value::map([

@@ -289,6 +289,11 @@ pub(crate) fn registry() -> Registry<Clients> {
         .resource("aws_route", ec2::route::RouteType)
         .resource("aws_vpc", ec2::vpc::VpcType)
         .resource("aws_default_vpc", ec2::vpc::DefaultVpcType)
+        .resource("aws_default_subnet", ec2::default_subnet::DefaultSubnetType)
+        .resource(
+            "aws_default_route_table",
+            ec2::default_route_table::DefaultRouteTableType,
+        )
         .resource("aws_vpc_security_group_ingress_rule", ec2::sg_rule::INGRESS)
         .resource("aws_vpc_security_group_egress_rule", ec2::sg_rule::EGRESS)
         .resource("aws_s3_bucket", bucket::BucketType)

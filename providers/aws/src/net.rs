@@ -178,7 +178,7 @@ fn route_value(r: &aws_sdk_ec2::types::Route) -> Value {
     Value::map(entries)
 }
 
-fn rt_value(c: &Clients, t: &aws_sdk_ec2::types::RouteTable) -> Value {
+pub(crate) fn rt_value(c: &Clients, t: &aws_sdk_ec2::types::RouteTable) -> Value {
     let id = t.route_table_id().unwrap_or_default();
     let owner = t.owner_id().unwrap_or_default();
     let routes: Vec<Value> = t
@@ -205,7 +205,7 @@ fn rt_value(c: &Clients, t: &aws_sdk_ec2::types::RouteTable) -> Value {
     ])
 }
 
-async fn describe_rt(
+pub(crate) async fn describe_rt(
     c: &Clients,
     id: &str,
 ) -> Result<aws_sdk_ec2::types::RouteTable, AttrDiagnostic> {
@@ -222,7 +222,7 @@ async fn describe_rt(
         .ok_or_else(|| AttrDiagnostic::error(Vec::new(), "Route table vanished", id.to_string()))
 }
 
-async fn sync_routes(
+pub(crate) async fn sync_routes(
     c: &Clients,
     id: &str,
     old: &Value,

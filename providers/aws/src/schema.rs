@@ -579,25 +579,7 @@ pub fn provider_schema() -> ProviderSchema {
                 Attribute::computed(AttrType::String, "Owning account."),
             ),
     );
-    let mut route = Schema::new("A route: one destination, one target.")
-        .attr(
-            "cidr_block",
-            Attribute::optional(AttrType::String, "Destination IPv4 range."),
-        )
-        .attr(
-            "ipv6_cidr_block",
-            Attribute::optional(AttrType::String, "Destination IPv6 range."),
-        )
-        .attr(
-            "destination_prefix_list_id",
-            Attribute::optional(AttrType::String, "Destination prefix list."),
-        );
-    for t in crate::ec2::route::TARGETS {
-        route = route.attr(
-            t,
-            Attribute::optional(AttrType::String, "Target (see aws_route)."),
-        );
-    }
+    let route = inline_route();
     resources.insert(
         "aws_route_table".to_string(),
         Schema::new("A route table with inline routes; omitted routes are left alone.")
@@ -848,6 +830,30 @@ pub fn provider_schema() -> ProviderSchema {
         resources,
         data_sources,
     }
+}
+
+/// A route inline in a route table: one destination, one target.
+pub(crate) fn inline_route() -> Schema {
+    let mut route = Schema::new("A route: one destination, one target.")
+        .attr(
+            "cidr_block",
+            Attribute::optional(AttrType::String, "Destination IPv4 range."),
+        )
+        .attr(
+            "ipv6_cidr_block",
+            Attribute::optional(AttrType::String, "Destination IPv6 range."),
+        )
+        .attr(
+            "destination_prefix_list_id",
+            Attribute::optional(AttrType::String, "Destination prefix list."),
+        );
+    for t in crate::ec2::route::TARGETS {
+        route = route.attr(
+            t,
+            Attribute::optional(AttrType::String, "Target (see aws_route)."),
+        );
+    }
+    route
 }
 
 pub(crate) fn num() -> AttrType {
