@@ -605,7 +605,7 @@ resource "aws_security_group_rule" "ssh" {
 }
 "#;
 
-fn ingress_ports(m: &Moto, group: &str) -> Vec<(i32, Vec<String>)> {
+pub(crate) fn ingress_ports(m: &Moto, group: &str) -> Vec<(i32, Vec<String>)> {
     let out = block(m.ec2().describe_security_groups().group_ids(group).send()).unwrap();
     let mut v: Vec<(i32, Vec<String>)> = out.security_groups()[0]
         .ip_permissions()

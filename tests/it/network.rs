@@ -1098,3 +1098,80 @@ resource "aws_default_subnet" "a" {
     let sn = block(async { m.ec2().describe_subnets().subnet_ids(&sid).send().await });
     assert!(sn.is_ok_and(|s| s.subnets().len() == 1));
 }
+
+/// `dynamic` blocks, as real configurations write them: one `ingress` block per
+/// rule of a map variable, keyed by name, against moto.
+#[test]
+fn dynamic_ingress_blocks_against_moto() {
+    let m = Moto::start();
+    let w = Work::new(
+        r#"
+variable "rules" {
+  default = {
+    https = { port = 443, cidrs = ["10.0.0.0/8"] }
+    ssh   = { port = 22, cidrs = ["10.1.0.0/16", "10.2.0.0/16"] }
+  }
+}
+resource "aws_vpc" "v" {
+  cidr_block = "10.63.0.0/16"
+}
+resource "aws_security_group" "web" {
+  name   = "web"
+  vpc_id = aws_vpc.v.id
+  dynamic "ingress" {
+    for_each = var.rules
+    content {
+      description = ingress.key
+      from_port   = ingress.value.port
+      to_port     = ingress.value.port
+      protocol    = "tcp"
+      cidr_blocks = ingress.value.cidrs
+    }
+  }
+  egress {
+    from_port   = 0
+    to_port     = 0
+    protocol    = "-1"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+"#,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let id = w.attrs("aws_security_group.web")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let mut ports = crate::aws::ingress_ports(&m, &id);
+    ports.sort();
+    assert_eq!(
+        ports,
+        vec![
+            (
+                22,
+                vec!["10.1.0.0/16".to_string(), "10.2.0.0/16".to_string()]
+            ),
+            (443, vec!["10.0.0.0/8".to_string()])
+        ]
+    );
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    // One rule fewer: an update in place.
+    let r = iac(
+        &w,
+        &m,
+        &[
+            "apply",
+            "-auto-approve",
+            "-var",
+            "rules={https={port=443,cidrs=[\"10.0.0.0/8\"]}}",
+        ],
+    )
+    .ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(crate::aws::ingress_ports(&m, &id).len(), 1);
+}

@@ -81,6 +81,17 @@ impl<'a> EvalContext<'a> {
         }
     }
 
+    /// Binds a name for the expressions evaluated until [`EvalContext::unbind`]
+    /// (a `dynamic` block's iterator), shadowing resources of that type name.
+    pub fn bind(&mut self, name: &str, value: Value) {
+        self.locals.push((name.to_string(), value));
+    }
+
+    /// Removes the name [`EvalContext::bind`] bound last.
+    pub fn unbind(&mut self) {
+        self.locals.pop();
+    }
+
     /// Evaluates an expression. The first error inside it is returned with its span.
     pub fn eval(&mut self, expr: &Expr) -> Result<Value, Diagnostic> {
         match &expr.kind {

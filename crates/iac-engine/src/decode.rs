@@ -109,12 +109,7 @@ pub fn eval_body(
     }
     for b in &body.blocks {
         if b.kind == "dynamic" {
-            diags.push(
-                Diagnostic::error("E0208", "dynamic blocks are not supported yet").with_span(
-                    b.kind_span,
-                    "write the nested blocks out, or use count/for_each on the resource",
-                ),
-            );
+            check_dynamic(b, schema, what, diags);
             continue;
         }
         if !schema.blocks.contains_key(&b.kind) {
@@ -135,20 +130,36 @@ pub fn eval_body(
         }
     }
     for (name, nb) in &schema.blocks {
-        let blocks: Vec<&iac_syntax::Block> = body.blocks_of(name).collect();
-        let values: Vec<Value> = blocks
-            .iter()
-            .map(|b| {
-                eval_body(
+        // Written-out blocks and those `dynamic` blocks generate, in source order.
+        let mut values: Vec<Value> = Vec::new();
+        let mut blocks: Vec<&iac_syntax::Block> = Vec::new();
+        let mut unknown = false;
+        for b in &body.blocks {
+            if b.kind == *name {
+                blocks.push(b);
+                values.push(eval_body(
                     &b.body,
                     &nb.block,
                     b.header_span(),
                     &format!("a {name} block"),
                     ctx,
                     diags,
-                )
-            })
-            .collect();
+                ));
+            } else if b.kind == "dynamic" && b.labels.first().is_some_and(|l| l.value == *name) {
+                match expand_dynamic(b, name, nb, ctx, diags) {
+                    Some(generated) => {
+                        blocks.extend(std::iter::repeat_n(b, generated.len()));
+                        values.extend(generated);
+                    }
+                    None => unknown = true,
+                }
+            }
+        }
+        if unknown {
+            // How many blocks a dynamic block makes is known only after apply.
+            out.insert(name.clone(), Value::Unknown);
+            continue;
+        }
         if blocks.len() < nb.min_items {
             diags.push(
                 Diagnostic::error("E0204", format!("Missing required block \"{name}\"")).with_span(
@@ -173,6 +184,146 @@ pub fn eval_body(
         out.insert(name.clone(), v);
     }
     Value::Map(out)
+}
+
+/// A `dynamic` block's header and its own arguments: the label names a block
+/// type of the schema; `for_each` and a `content` block are given; `iterator`
+/// is a plain name.
+fn check_dynamic(b: &iac_syntax::Block, schema: &Schema, what: &str, diags: &mut Vec<Diagnostic>) {
+    let Some(label) = b.labels.first() else {
+        diags.push(
+            Diagnostic::error("E0208", "A dynamic block needs the block type it generates")
+                .with_span(
+                    b.kind_span,
+                    "write dynamic \"TYPE\" { for_each = ... content { ... } }",
+                ),
+        );
+        return;
+    };
+    if !schema.blocks.contains_key(&label.value) {
+        let help = did_you_mean(&label.value, schema.blocks.keys().map(String::as_str))
+            .map(|s| format!("did you mean `{s}`?"))
+            .unwrap_or_else(|| {
+                if schema.attributes.contains_key(&label.value) {
+                    format!("`{}` is an argument, not a block: set it with an expression (a for expression makes a list)", label.value)
+                } else {
+                    format!("{what} has no nested blocks of this type")
+                }
+            });
+        diags.push(
+            Diagnostic::error(
+                "E0203",
+                format!("Unsupported block type \"{}\"", label.value),
+            )
+            .with_span(label.span, "a dynamic block generates blocks of this type")
+            .with_help(help),
+        );
+    }
+    for a in &b.body.attributes {
+        if !matches!(a.name.as_str(), "for_each" | "iterator" | "labels") {
+            diags.push(
+                Diagnostic::error("E0203", format!("Unsupported argument \"{}\" in a dynamic block", a.name))
+                    .with_span(a.name_span, "a dynamic block takes for_each, iterator and labels; the block's own arguments go in `content`"),
+            );
+        }
+    }
+    if b.body.attribute("for_each").is_none() {
+        diags.push(
+            Diagnostic::error("E0204", "Missing required argument \"for_each\"").with_span(
+                b.header_span(),
+                "a dynamic block makes one block per element of for_each",
+            ),
+        );
+    }
+    if b.body.attribute("iterator").is_some() && crate::graph::dynamic_iterator(b).is_none() {
+        let span = b
+            .body
+            .attribute("iterator")
+            .map(|a| a.expr.span)
+            .unwrap_or(b.kind_span);
+        diags.push(
+            Diagnostic::error("E0206", "Invalid iterator")
+                .with_span(span, "`iterator` is a plain name, such as iterator = rule"),
+        );
+    }
+    match b.body.blocks_of("content").count() {
+        1 => {}
+        0 => diags.push(
+            Diagnostic::error("E0204", "Missing content block").with_span(
+                b.header_span(),
+                "a dynamic block needs one `content` block: the body of each generated block",
+            ),
+        ),
+        _ => diags.push(
+            Diagnostic::error("E0209", "Too many content blocks").with_span(
+                b.header_span(),
+                "a dynamic block has exactly one `content` block",
+            ),
+        ),
+    }
+}
+
+/// The blocks one `dynamic` block generates (`None` while its `for_each` is
+/// unknown). Inside `content`, the iterator (the block type, or `iterator`) is
+/// an object with `key` and `value`; `content` may hold `dynamic` blocks too.
+fn expand_dynamic(
+    b: &iac_syntax::Block,
+    name: &str,
+    nb: &iac_provider::NestedBlock,
+    ctx: &mut EvalContext<'_>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<Value>> {
+    let (Some(for_each), Some(content), Some(iterator)) = (
+        b.body.attribute("for_each"),
+        b.body.blocks_of("content").next(),
+        crate::graph::dynamic_iterator(b),
+    ) else {
+        // Reported by check_dynamic.
+        return Some(Vec::new());
+    };
+    let collection = match ctx.eval(&for_each.expr) {
+        Ok(v) => v,
+        Err(d) => {
+            diags.push(d);
+            return Some(Vec::new());
+        }
+    };
+    let (collection, _) = collection.unmark();
+    let pairs: Vec<(Value, Value)> = match collection {
+        Value::Unknown => return None,
+        Value::List(items) | Value::Set(items) => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (Value::Number(i as f64), v))
+            .collect(),
+        Value::Map(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
+        other => {
+            diags.push(
+                Diagnostic::error("E0308", "Invalid for_each of a dynamic block").with_span(
+                    for_each.expr.span,
+                    format!("expected a list, set or map, got {}", other.type_name()),
+                ),
+            );
+            return Some(Vec::new());
+        }
+    };
+    let mut out = Vec::with_capacity(pairs.len());
+    for (key, value) in pairs {
+        if key.is_unknown() || value.is_unknown() && nb.nesting == Nesting::Set {
+            return None;
+        }
+        ctx.bind(&iterator, Value::map([("key", key), ("value", value)]));
+        out.push(eval_body(
+            &content.body,
+            &nb.block,
+            content.header_span(),
+            &format!("a {name} block"),
+            ctx,
+            diags,
+        ));
+        ctx.unbind();
+    }
+    Some(out)
 }
 
 /// Finds the span of the attribute a provider named, or falls back to the header.

@@ -240,6 +240,45 @@ fn collect_template_refs<'a>(
 }
 
 /// All expressions of a body, deep.
+/// The name a `dynamic` block binds in its `content`: `iterator = NAME`, else the
+/// block type it generates (`dynamic "ingress"` binds `ingress`).
+pub fn dynamic_iterator(b: &iac_syntax::Block) -> Option<String> {
+    match b.body.attribute("iterator").map(|a| &a.expr.kind) {
+        Some(ExprKind::Ref(r)) if r.attrs.is_empty() => Some(r.root.clone()),
+        Some(_) => None,
+        None => b.labels.first().map(|l| l.value.clone()),
+    }
+}
+
+/// References in a block body, with the names `dynamic` blocks bind left out
+/// inside their `content` (and the `iterator` name itself, which is no reference).
+pub fn body_refs<'a>(
+    body: &'a iac_syntax::Body,
+    bound: &mut Vec<String>,
+    out: &mut Vec<&'a Reference>,
+) {
+    for a in &body.attributes {
+        collect_refs(&a.expr, bound, out);
+    }
+    for b in &body.blocks {
+        if b.kind != "dynamic" {
+            body_refs(&b.body, bound, out);
+            continue;
+        }
+        for a in &b.body.attributes {
+            if a.name != "iterator" {
+                collect_refs(&a.expr, bound, out);
+            }
+        }
+        let n = bound.len();
+        bound.extend(dynamic_iterator(b));
+        for content in b.body.blocks_of("content") {
+            body_refs(&content.body, bound, out);
+        }
+        bound.truncate(n);
+    }
+}
+
 pub fn body_exprs(body: &iac_syntax::Body) -> Vec<&Expr> {
     let mut out: Vec<&Expr> = body.attributes.iter().map(|a| &a.expr).collect();
     for b in &body.blocks {
@@ -605,48 +644,54 @@ fn declarations(b: &mut Builder<'_>) {
     }
 }
 
+/// The references in some expressions.
+fn refs_of(exprs: Vec<&Expr>) -> Vec<&Reference> {
+    let mut refs = Vec::new();
+    for e in exprs {
+        collect_refs(e, &mut Vec::new(), &mut refs);
+    }
+    refs
+}
+
 /// An edge for every reference in every expression.
 fn references(b: &mut Builder<'_>) {
     let mut edges: Vec<(NodeKey, Edge)> = Vec::new();
     let diags = &mut b.diags;
     for (path, m) in &b.tree {
-        let mut add = |target: NodeKey, exprs: Vec<&Expr>, diags: &mut Diagnostics| {
-            for e in exprs {
-                let mut refs = Vec::new();
-                collect_refs(e, &mut Vec::new(), &mut refs);
-                for r in refs {
-                    for from in resolve(r, path, m, diags) {
-                        edges.push((
-                            target.clone(),
-                            Edge {
-                                from,
-                                span: r.span_of(r.attrs.len()),
-                            },
-                        ));
-                    }
+        let mut add = |target: NodeKey, refs: Vec<&Reference>, diags: &mut Diagnostics| {
+            for r in refs {
+                for from in resolve(r, path, m, diags) {
+                    edges.push((
+                        target.clone(),
+                        Edge {
+                            from,
+                            span: r.span_of(r.attrs.len()),
+                        },
+                    ));
                 }
             }
         };
         for (n, l) in &m.locals {
             add(
                 NodeKey::Local(path.clone(), n.clone()),
-                vec![&l.expr],
+                refs_of(vec![&l.expr]),
                 diags,
             );
         }
         for (n, o) in &m.outputs {
             add(
                 NodeKey::Output(path.clone(), n.clone()),
-                vec![&o.value],
+                refs_of(vec![&o.value]),
                 diags,
             );
         }
         for (k, r) in &m.resources {
-            let mut exprs = body_exprs(&r.body);
-            exprs.extend(r.count.iter());
+            let mut exprs: Vec<&Expr> = r.count.iter().collect();
             exprs.extend(r.for_each.iter());
             exprs.extend(r.lifecycle.replace_triggered_by.iter());
-            add(NodeKey::Resource(path.clone(), k.clone()), exprs, diags);
+            let mut refs = refs_of(exprs);
+            body_refs(&r.body, &mut Vec::new(), &mut refs);
+            add(NodeKey::Resource(path.clone(), k.clone()), refs, diags);
         }
         for (n, v) in &m.variables {
             if let Some(d) = &v.default {
