@@ -38,3 +38,12 @@ mkdir -p "$pd"
 (cd "$pd" && terraform init -input=false >/dev/null && terraform apply -auto-approve -input=false >/dev/null && terraform output -json) \
   | python3 -c 'import json,sys; d=json.load(sys.stdin); json.dump({k: v["value"] for k, v in sorted(d.items())}, sys.stdout, indent=1, sort_keys=True)' > "$out/policy_documents.json"
 echo "wrote $out/policy_documents.json" >&2
+
+# Functions: outputs of testdata/terraform/functions.tf as Terraform evaluates them
+# (tests/it/functions.rs evaluates the same file under iac and compares).
+fn_dir="$work/functions"
+mkdir -p "$fn_dir"
+cp "$out/functions.tf" "$fn_dir/main.tf"
+(cd "$fn_dir" && terraform init -input=false >/dev/null && terraform apply -auto-approve -input=false >/dev/null && terraform output -json) \
+  | python3 -c 'import json,sys; d=json.load(sys.stdin); json.dump({k: v["value"] for k, v in sorted(d.items())}, sys.stdout, indent=1, sort_keys=True)' > "$out/functions.json"
+echo "wrote $out/functions.json" >&2

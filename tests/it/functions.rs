@@ -188,3 +188,42 @@ fn unknown_values_propagate_and_print_as_known_after_apply() {
         r.stdout
     );
 }
+
+/// The functions of `testdata/terraform/functions.tf`, evaluated by iac, equal
+/// what Terraform 1.11.4 gave (`functions.json`, from scripts/terraform-golden.sh).
+#[test]
+fn functions_match_terraform_golden_output() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/it/testdata/terraform");
+    let tf = std::fs::read_to_string(dir.join("functions.tf")).expect("functions.tf");
+    let golden: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("functions.json")).expect("functions.json"),
+    )
+    .expect("json");
+    let w = Work::new(&tf);
+    w.apply();
+    let out: serde_json::Value =
+        serde_json::from_str(&w.iac(&["output", "-json"]).ok().stdout).expect("output json");
+    fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+        match (a, b) {
+            (serde_json::Value::Number(x), serde_json::Value::Number(y)) => {
+                (x.as_f64().unwrap_or(f64::NAN) - y.as_f64().unwrap_or(f64::NAN)).abs() < 1e-9
+            }
+            (serde_json::Value::Array(x), serde_json::Value::Array(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
+            }
+            (serde_json::Value::Object(x), serde_json::Value::Object(y)) => {
+                x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+            }
+            _ => a == b,
+        }
+    }
+    let mut failures = Vec::new();
+    for (name, want) in golden.as_object().expect("object") {
+        let got = &out[name]["value"];
+        if !same(got, want) {
+            failures.push(format!("{name}: iac {got}, Terraform {want}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -8,6 +8,8 @@ use std::path::Path;
 use base64::Engine as _;
 use iac_value::{format_number, Value};
 
+mod more;
+
 pub struct CallContext<'a> {
     pub base_dir: &'a Path,
     pub fingerprinter: Option<&'a iac_value::Fingerprinter>,
@@ -19,12 +21,12 @@ pub struct FnError {
     pub message: String,
 }
 
-type R = Result<Value, FnError>;
+pub(super) type R = Result<Value, FnError>;
 type Impl = fn(&[Value], &CallContext) -> R;
 
 /// How a function treats unknown arguments.
 #[derive(Clone, Copy, PartialEq)]
-enum Unknowns {
+pub(super) enum Unknowns {
     /// Any unknown part of any argument makes the result unknown.
     Deep,
     /// Only wholly unknown arguments make the result unknown (collections may hold unknowns).
@@ -51,7 +53,7 @@ macro_rules! f {
     };
 }
 
-const MANY: Option<usize> = None;
+pub(super) const MANY: Option<usize> = None;
 
 static FUNCTIONS: &[Function] = &[
     f!("abs", 1, Some(1), Deep, |a, _| Ok(Value::Number(
@@ -384,11 +386,15 @@ static FUNCTIONS: &[Function] = &[
 ];
 
 pub fn lookup(name: &str) -> Option<&'static Function> {
-    FUNCTIONS.iter().find(|f| f.name == name)
+    FUNCTIONS.iter().chain(more::MORE).find(|f| f.name == name)
 }
 
 pub fn names() -> impl Iterator<Item = &'static str> {
-    FUNCTIONS.iter().map(|f| f.name).chain(["try", "can"])
+    FUNCTIONS
+        .iter()
+        .chain(more::MORE)
+        .map(|f| f.name)
+        .chain(["try", "can"])
 }
 
 /// Functions that move values around without looking into them.
@@ -413,6 +419,13 @@ pub fn call(f: &Function, args: &[Value], ctx: &CallContext) -> Result<Value, Fn
                 args.len()
             ),
         });
+    }
+    // The functions about sensitivity itself work on the marks.
+    match f.name {
+        "sensitive" => return Ok(args[0].clone().mark_if(true)),
+        "nonsensitive" => return Ok(args[0].clone().unmark_deep().0),
+        "issensitive" => return Ok(Value::Bool(args[0].contains_sensitive())),
+        _ => {}
     }
     let sensitive = args.iter().any(Value::contains_sensitive);
     let unknown = match f.unknowns {
@@ -447,14 +460,14 @@ pub fn call(f: &Function, args: &[Value], ctx: &CallContext) -> Result<Value, Fn
     (f.imp)(&plain, ctx).map(|v| v.mark_if(sensitive))
 }
 
-fn arg_err(arg: usize, message: impl Into<String>) -> FnError {
+pub(super) fn arg_err(arg: usize, message: impl Into<String>) -> FnError {
     FnError {
         arg: Some(arg),
         message: message.into(),
     }
 }
 
-fn string(a: &[Value], i: usize) -> Result<&str, FnError> {
+pub(super) fn string(a: &[Value], i: usize) -> Result<&str, FnError> {
     match &a[i] {
         Value::String(s) => Ok(s),
         v => Err(arg_err(
@@ -464,7 +477,7 @@ fn string(a: &[Value], i: usize) -> Result<&str, FnError> {
     }
 }
 
-fn num(a: &[Value], i: usize) -> Result<f64, FnError> {
+pub(super) fn num(a: &[Value], i: usize) -> Result<f64, FnError> {
     match &a[i] {
         Value::Number(n) => Ok(*n),
         Value::String(s) => s
@@ -477,7 +490,7 @@ fn num(a: &[Value], i: usize) -> Result<f64, FnError> {
     }
 }
 
-fn index_arg(a: &[Value], i: usize) -> Result<usize, FnError> {
+pub(super) fn index_arg(a: &[Value], i: usize) -> Result<usize, FnError> {
     let n = num(a, i)?;
     if n < 0.0 || n.fract() != 0.0 {
         return Err(arg_err(
@@ -491,7 +504,7 @@ fn index_arg(a: &[Value], i: usize) -> Result<usize, FnError> {
     Ok(n as usize)
 }
 
-fn list(a: &[Value], i: usize) -> Result<&[Value], FnError> {
+pub(super) fn list(a: &[Value], i: usize) -> Result<&[Value], FnError> {
     match &a[i] {
         Value::List(v) | Value::Set(v) => Ok(v),
         v => Err(arg_err(
@@ -501,7 +514,7 @@ fn list(a: &[Value], i: usize) -> Result<&[Value], FnError> {
     }
 }
 
-fn map(a: &[Value], i: usize) -> Result<&BTreeMap<String, Value>, FnError> {
+pub(super) fn map(a: &[Value], i: usize) -> Result<&BTreeMap<String, Value>, FnError> {
     match &a[i] {
         Value::Map(m) => Ok(m),
         v => Err(arg_err(
@@ -511,7 +524,7 @@ fn map(a: &[Value], i: usize) -> Result<&BTreeMap<String, Value>, FnError> {
     }
 }
 
-fn to_string(v: &Value) -> Option<String> {
+pub(super) fn to_string(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(format_number(*n)),
@@ -520,11 +533,11 @@ fn to_string(v: &Value) -> Option<String> {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn resolve(ctx: &CallContext, p: &str) -> std::path::PathBuf {
+pub(super) fn resolve(ctx: &CallContext, p: &str) -> std::path::PathBuf {
     let path = Path::new(p);
     if path.is_absolute() {
         path.to_path_buf()
