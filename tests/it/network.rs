@@ -1175,3 +1175,92 @@ resource "aws_security_group" "web" {
     );
     assert_eq!(crate::aws::ingress_ports(&m, &id).len(), 1);
 }
+
+/// `aws_default_network_acl`: entries managed exactly (AWS's allow-all rule 100
+/// replaced by the configuration's), changed in place, subnets moved to it.
+#[test]
+fn default_network_acl_against_moto() {
+    let m = Moto::start();
+    let w = Work::new(
+        r#"
+variable "port" { default = 443 }
+resource "aws_vpc" "main" {
+  cidr_block = "10.64.0.0/16"
+}
+resource "aws_subnet" "a" {
+  vpc_id     = aws_vpc.main.id
+  cidr_block = "10.64.1.0/24"
+}
+resource "aws_default_network_acl" "main" {
+  default_network_acl_id = aws_vpc.main.default_network_acl_id
+  subnet_ids             = [aws_subnet.a.id]
+  ingress {
+    rule_no    = 100
+    action     = "allow"
+    protocol   = "tcp"
+    cidr_block = "10.0.0.0/8"
+    from_port  = var.port
+    to_port    = var.port
+  }
+  egress {
+    rule_no    = 100
+    action     = "allow"
+    protocol   = "-1"
+    cidr_block = "0.0.0.0/0"
+  }
+  tags = { Name = "default" }
+}
+"#,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let id = w.attrs("aws_default_network_acl.main")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let entries = || {
+        block(async {
+            m.ec2()
+                .describe_network_acls()
+                .network_acl_ids(&id)
+                .send()
+                .await
+                .expect("acl")
+                .network_acls()[0]
+                .entries()
+                .iter()
+                .filter(|e| e.rule_number() != Some(32767))
+                .map(|e| {
+                    (
+                        e.egress().unwrap_or(false),
+                        e.rule_number().unwrap_or(0),
+                        e.protocol().unwrap_or("").to_string(),
+                        e.port_range().and_then(|p| p.from()).unwrap_or(0),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    let mut e = entries();
+    e.sort();
+    assert_eq!(
+        e,
+        vec![
+            (false, 100, "6".to_string(), 443),
+            (true, 100, "-1".to_string(), 0)
+        ]
+    );
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let r = iac(&w, &m, &["apply", "-auto-approve", "-var", "port=8443"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let mut e = entries();
+    e.sort();
+    assert_eq!(e[0], (false, 100, "6".to_string(), 8443));
+    let subnets = &w.attrs("aws_default_network_acl.main")["subnet_ids"];
+    assert_eq!(subnets[0], w.attrs("aws_subnet.a")["id"]);
+    iac(&w, &m, &["destroy", "-auto-approve", "-var", "port=8443"]).ok();
+}

@@ -1,5 +1,6 @@
 //! EC2 resources: VPCs, subnets, instances; data sources for zones and images.
 
+pub(crate) mod default_network_acl;
 pub(crate) mod default_route_table;
 pub(crate) mod default_security_group;
 pub(crate) mod default_subnet;

@@ -294,6 +294,10 @@ pub(crate) fn registry() -> Registry<Clients> {
             "aws_default_route_table",
             ec2::default_route_table::DefaultRouteTableType,
         )
+        .resource(
+            "aws_default_network_acl",
+            ec2::default_network_acl::DefaultNetworkAclType,
+        )
         .resource("aws_vpc_security_group_ingress_rule", ec2::sg_rule::INGRESS)
         .resource("aws_vpc_security_group_egress_rule", ec2::sg_rule::EGRESS)
         .resource("aws_s3_bucket", bucket::BucketType)
