@@ -146,3 +146,43 @@ fn loading_has_a_deadline() {
     assert!(r.stderr.contains("100002 lines"), "{}", r.stderr);
     assert!(!r.stderr.contains("unary minus"), "{}", r.stderr);
 }
+
+/// `iac show | head`: a closed pipe ends iac quietly (SIGPIPE), never a panic.
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    use std::io::{BufRead, BufReader};
+    let w = crate::support::Work::new(
+        // More output than a pipe holds (64 KiB), so iac is still writing when
+        // the reader goes away.
+        &(0..2000)
+            .map(|i| format!("resource \"terraform_data\" \"r{i}\" {{\n  input = \"{i}\"\n}}\n"))
+            .collect::<String>(),
+    );
+    w.apply();
+    let mut child = w
+        .command(&["show"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut first = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("a line");
+    // The reader is gone (dropped): iac's next writes meet a closed pipe.
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(first.starts_with("# terraform_data."), "{first}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(
+            out.status.signal(),
+            Some(libc::SIGPIPE),
+            "{:?} {stderr}",
+            out.status
+        );
+    }
+}

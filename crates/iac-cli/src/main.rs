@@ -16,7 +16,21 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// A closed pipe (`iac show | head`) ends the process quietly, as it does other
+/// command-line tools: Rust ignores SIGPIPE by default, which turns the next
+/// write into a panic.
+fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restores the default disposition of one signal before any thread
+    // starts; no handler is installed.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let argv: Vec<String> = std::env::args().collect();
     let cli = match args::parse(argv) {
         Ok(c) => c,
