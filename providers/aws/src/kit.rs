@@ -11,9 +11,7 @@ use iac_provider::{
 };
 use iac_value::Value;
 
-use crate::iam::{
-    instance_profile, policy, policy_document, role, role_policy, role_policy_attachment,
-};
+use crate::iam::{instance_profile, policy, policy_document, role, role_policy};
 use crate::rds::{db_instance, db_subnet_group};
 use crate::s3::{bucket, ownership_controls, public_access_block, sse, versioning};
 use crate::secretsmanager::{data_secret, data_secret_version, secret, secret_version};
@@ -228,7 +226,7 @@ pub(crate) fn registry() -> Registry<Clients> {
         .resource("aws_iam_role_policy", role_policy::RolePolicyType)
         .resource(
             "aws_iam_role_policy_attachment",
-            role_policy_attachment::RolePolicyAttachmentType,
+            crate::iam::policy_attachment::ROLE,
         )
         .resource(
             "aws_iam_instance_profile",
@@ -238,7 +236,7 @@ pub(crate) fn registry() -> Registry<Clients> {
         .resource("aws_iam_access_key", crate::iam::access_key::AccessKeyType)
         .resource(
             "aws_iam_user_policy_attachment",
-            crate::iam::user_policy_attachment::UserPolicyAttachmentType,
+            crate::iam::policy_attachment::USER,
         )
         .data_source(
             "aws_iam_policy_document",

@@ -12,12 +12,11 @@ pub(crate) mod access_key;
 pub(crate) mod data_role;
 pub(crate) mod instance_profile;
 pub(crate) mod policy;
+pub(crate) mod policy_attachment;
 pub(crate) mod policy_document;
 pub(crate) mod role;
 pub(crate) mod role_policy;
-pub(crate) mod role_policy_attachment;
 pub(crate) mod user;
-pub(crate) mod user_policy_attachment;
 
 use aws_sdk_iam::types::Tag;
 use iac_provider::{AttrDiagnostic, PlanResponse};
