@@ -47,3 +47,39 @@ cp "$out/functions.tf" "$fn_dir/main.tf"
 (cd "$fn_dir" && terraform init -input=false >/dev/null && terraform apply -auto-approve -input=false >/dev/null && terraform output -json) \
   | python3 -c 'import json,sys; d=json.load(sys.stdin); json.dump({k: v["value"] for k, v in sorted(d.items())}, sys.stdout, indent=1, sort_keys=True)' > "$out/functions.json"
 echo "wrote $out/functions.json" >&2
+
+# Adoption: states Terraform wrote, for `iac init -migrate-state` to take over
+# (tests/it/adopt.rs). terraform_data (with a module, count, for_each,
+# create_before_destroy, a sensitive variable and output), the same after a
+# `terraform taint`, and a small AWS stack applied against moto.
+ad="$work/adopt"
+cp -r "$out/adopt" "$ad"
+rm -f "$ad"/*.tfstate
+(cd "$ad" && terraform init -input=false >/dev/null && terraform apply -auto-approve -input=false >/dev/null)
+cp "$ad/terraform.tfstate" "$out/adopt/terraform.tfstate"
+(cd "$ad" && terraform taint 'terraform_data.counted[1]' >/dev/null)
+cp "$ad/terraform.tfstate" "$out/adopt/tainted.tfstate"
+echo "wrote $out/adopt/{terraform,tainted}.tfstate" >&2
+aws_ad="$work/adopt_aws"
+mkdir -p "$aws_ad"
+cp "$out/adopt_aws/main.tf" "$aws_ad/main.tf"
+printf 'terraform {\n  required_providers {\n    aws = { source = "hashicorp/aws", version = "5.100.0" }\n  }\n}\nprovider "aws" {\n  region = "us-east-1"\n  access_key = "test"\n  secret_key = "test"\n  skip_credentials_validation = true\n  skip_requesting_account_id = true\n  skip_metadata_api_check = true\n}\n' > "$aws_ad/provider.tf"
+(cd "$aws_ad" && terraform init -input=false >/dev/null && terraform apply -auto-approve -input=false >/dev/null)
+cp "$aws_ad/terraform.tfstate" "$out/adopt_aws/terraform.tfstate"
+echo "wrote $out/adopt_aws/terraform.tfstate" >&2
+
+# What Terraform says of a state iac wrote: it must refuse it, never read it as
+# an empty state of its own (tests/it/adopt.rs checks iac still writes that shape).
+iac_dir="$work/iac_state"
+mkdir -p "$iac_dir"
+printf 'resource "terraform_data" "a" {\n  input = "kept"\n}\n' > "$iac_dir/main.tf"
+(cd "$root" && cargo build --quiet -p iac-cli)
+iac_bin="${CARGO_TARGET_DIR:-$root/target}/debug/iac"
+(cd "$iac_dir" && "$iac_bin" apply -auto-approve >/dev/null)
+{
+  echo "\$ terraform state list -state=iac.tfstate"
+  (cd "$iac_dir" && terraform state list -no-color -state=iac.tfstate 2>&1 || true)
+  echo "\$ terraform state push iac.tfstate"
+  (cd "$iac_dir" && rm -rf .iac && mv main.tf main.tf.off && terraform init -input=false >/dev/null && terraform state push iac.tfstate 2>&1 | sed 's/\x1b\[[0-9;]*m//g' || true)
+} > "$out/adopt/terraform_reads_iac_state.txt"
+echo "wrote $out/adopt/terraform_reads_iac_state.txt" >&2

@@ -6,7 +6,12 @@ use iac_value::addr::{InstanceAddr, InstanceKey, ResourceMode};
 use iac_value::{from_json, to_json, Fingerprinter, JsonOptions, Value};
 use serde_json::{json, Value as Json};
 
-pub const STATE_VERSION: u64 = 1;
+/// The format iac writes, under the key `iac_state`. Format 1 named itself with
+/// `"version": 1`, which Terraform takes for one of its own legacy formats and reads
+/// as an empty state (so `terraform state push` of it dropped every resource without
+/// a word); from format 2 the document has no `version` key, and Terraform refuses
+/// it ("does not have a \"version\" attribute"). Format 1 is still read.
+pub const STATE_VERSION: u64 = 2;
 
 /// One object in the cloud (or the built-in provider) that iac manages.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,6 +45,22 @@ pub struct State {
     pub fingerprint_salt: String,
     pub outputs: BTreeMap<String, OutputState>,
     pub resources: BTreeMap<InstanceAddr, InstanceState>,
+    /// Set when iac took this state over from Terraform (`iac init -migrate-state`).
+    pub adopted_from: Option<AdoptedFrom>,
+}
+
+/// Where an adopted state came from: its history before iac.
+#[derive(Clone, Debug, PartialEq, serde::Deserialize, serde::Serialize)]
+pub struct AdoptedFrom {
+    /// `terraform`.
+    pub tool: String,
+    /// The version of the tool that last wrote it (`1.11.4`).
+    pub version: String,
+    /// Its lineage and serial when iac took it over.
+    pub lineage: String,
+    pub serial: u64,
+    /// When (RFC 3339).
+    pub at: String,
 }
 
 /// A change to state made by one completed operation.
@@ -63,6 +84,7 @@ impl State {
             fingerprint_salt: iac_value::new_salt(),
             outputs: BTreeMap::new(),
             resources: BTreeMap::new(),
+            adopted_from: None,
         }
     }
 
@@ -168,26 +190,41 @@ impl State {
                 )
             })
             .collect();
-        json!({
-            "version": STATE_VERSION,
+        let mut doc = json!({
+            "iac_state": STATE_VERSION,
             "serial": self.serial,
             "lineage": self.lineage,
             "iac_version": env!("CARGO_PKG_VERSION"),
             "fingerprint_salt": self.fingerprint_salt,
             "outputs": outputs,
             "resources": resources,
-        })
+        });
+        if let Some(a) = &self.adopted_from {
+            doc["adopted_from"] = serde_json::to_value(a).unwrap_or(Json::Null);
+        }
+        doc
     }
 
     pub fn from_json(j: &Json) -> Result<State, String> {
-        let version = j
-            .get("version")
-            .and_then(Json::as_u64)
-            .ok_or("missing \"version\"")?;
-        if version > STATE_VERSION {
-            return Err(format!(
-                "state format {version} is newer than this iac supports ({STATE_VERSION})"
-            ));
+        let sniff = Sniff {
+            iac_state: j.get("iac_state").and_then(Json::as_u64),
+            version: j.get("version").and_then(Json::as_u64),
+            terraform_version: j
+                .get("terraform_version")
+                .and_then(Json::as_str)
+                .map(String::from),
+        };
+        match sniff.check() {
+            Err(ReadError::TooNew(found)) => {
+                return Err(format!(
+                    "state format {found} is newer than this iac supports ({STATE_VERSION})"
+                ))
+            }
+            Err(ReadError::Terraform { format, version }) => {
+                return Err(terraform_message(format, &version))
+            }
+            Err(ReadError::Invalid(m)) => return Err(m),
+            Ok(()) => {}
         }
         let mut state = State {
             serial: j
@@ -206,6 +243,9 @@ impl State {
                 .to_string(),
             outputs: BTreeMap::new(),
             resources: BTreeMap::new(),
+            adopted_from: j
+                .get("adopted_from")
+                .and_then(|a| serde_json::from_value(a.clone()).ok()),
         };
         if let Some(outs) = j.get("outputs").and_then(Json::as_object) {
             for (k, o) in outs {
@@ -240,18 +280,64 @@ impl State {
 pub enum ReadError {
     /// Written by a newer iac, in a format this one does not know.
     TooNew(u64),
+    /// A state Terraform wrote (its format number, and the Terraform version that
+    /// wrote it): iac takes it over with `iac init -migrate-state`, never reads it as
+    /// its own.
+    Terraform {
+        format: u64,
+        version: String,
+    },
     Invalid(String),
+}
+
+/// What a state document's top says it is.
+#[derive(serde::Deserialize)]
+struct Sniff {
+    iac_state: Option<u64>,
+    version: Option<u64>,
+    terraform_version: Option<String>,
+}
+
+impl Sniff {
+    fn check(&self) -> Result<(), ReadError> {
+        match (self.iac_state, self.version) {
+            (Some(f), _) if f > STATE_VERSION => Err(ReadError::TooNew(f)),
+            (Some(_), _) => Ok(()),
+            // iac's format 1 (`"version": 1`, no `terraform_version`).
+            (None, Some(1)) if self.terraform_version.is_none() => Ok(()),
+            (None, Some(format)) => Err(ReadError::Terraform {
+                format,
+                version: self.terraform_version.clone().unwrap_or_default(),
+            }),
+            (None, None) => Err(ReadError::Invalid(
+                "the document names no format (`iac_state`)".into(),
+            )),
+        }
+    }
+}
+
+/// What to tell a user whose state is Terraform's.
+pub fn terraform_message(format: u64, version: &str) -> String {
+    let by = if version.is_empty() {
+        String::new()
+    } else {
+        format!(", written by Terraform {version}")
+    };
+    format!("this is a Terraform state (format {format}{by}), not iac's; iac takes it over with `iac init -migrate-state`")
 }
 
 #[derive(serde::Deserialize)]
 struct Doc {
-    version: u64,
+    iac_state: Option<u64>,
+    version: Option<u64>,
+    terraform_version: Option<String>,
     serial: u64,
     lineage: String,
     fingerprint_salt: String,
     #[serde(default)]
     outputs: BTreeMap<String, OutputDoc>,
     resources: Vec<ResourceDoc>,
+    adopted_from: Option<AdoptedFrom>,
 }
 
 #[derive(serde::Deserialize)]
@@ -274,11 +360,6 @@ struct ResourceDoc {
     status: Option<String>,
 }
 
-#[derive(serde::Deserialize)]
-struct VersionOnly {
-    version: u64,
-}
-
 impl State {
     /// Reads a state document from its text straight into typed values, without
     /// an intermediate JSON tree (the cost of loading follows the file's size).
@@ -290,16 +371,23 @@ impl State {
         let doc: Doc = match serde_json::from_str(text) {
             Ok(d) => d,
             Err(e) => {
-                return Err(match serde_json::from_str::<VersionOnly>(text) {
-                    Ok(v) if v.version > STATE_VERSION => ReadError::TooNew(v.version),
-                    _ => ReadError::Invalid(e.to_string()),
+                return Err(match serde_json::from_str::<Sniff>(text) {
+                    Ok(s) => match s.check() {
+                        Err(named) => named,
+                        Ok(()) => ReadError::Invalid(e.to_string()),
+                    },
+                    Err(_) => ReadError::Invalid(e.to_string()),
                 })
             }
         };
-        if doc.version > STATE_VERSION {
-            return Err(ReadError::TooNew(doc.version));
+        Sniff {
+            iac_state: doc.iac_state,
+            version: doc.version,
+            terraform_version: doc.terraform_version,
         }
+        .check()?;
         let mut state = State {
+            adopted_from: doc.adopted_from,
             serial: doc.serial,
             lineage: doc.lineage,
             fingerprint_salt: doc.fingerprint_salt,
@@ -595,7 +683,11 @@ mod tests {
             (tree.serial, &tree.lineage, &tree.fingerprint_salt)
         );
         // A newer format is named as such, garbage as garbage.
-        let newer = text.replacen("\"version\":1", "\"version\":99", 1);
+        assert!(
+            !text.contains("\"version\""),
+            "Terraform must not take it for its own"
+        );
+        let newer = text.replacen("\"iac_state\":2", "\"iac_state\":99", 1);
         assert!(matches!(
             State::from_json_bytes(newer.as_bytes()),
             Err(ReadError::TooNew(99))
@@ -604,5 +696,17 @@ mod tests {
             State::from_json_bytes(b"{"),
             Err(ReadError::Invalid(_))
         ));
+        // Format 1 (`"version": 1`) is still iac's; a `version` with Terraform's
+        // marks is Terraform's, named as such (never read as an empty iac state).
+        let v1 = text.replacen("\"iac_state\":2", "\"version\":1", 1);
+        let old = State::from_json_bytes(v1.as_bytes()).unwrap();
+        assert_eq!(old.resources, typed.resources);
+        let tf = r#"{"version":4,"terraform_version":"1.11.4","serial":3,"lineage":"x","outputs":{},"resources":[]}"#;
+        match State::from_json_bytes(tf.as_bytes()) {
+            Err(ReadError::Terraform { format: 4, version }) => assert_eq!(version, "1.11.4"),
+            other => panic!("{other:?}"),
+        }
+        let e = State::from_json(&serde_json::from_str(tf).unwrap()).unwrap_err();
+        assert!(e.contains("iac init -migrate-state"), "{e}");
     }
 }

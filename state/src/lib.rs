@@ -6,10 +6,12 @@ mod crypto;
 mod document;
 mod local;
 mod lock;
+pub mod terraform;
 
 pub use crypto::{is_envelope, unseal, StateCipher, PASSPHRASE_ROUNDS};
 pub use document::{
-    InstanceState, OutputState, ReadError, ResourceObject, State, StateOp, STATE_VERSION,
+    terraform_message, AdoptedFrom, InstanceState, OutputState, ReadError, ResourceObject, State,
+    StateOp, STATE_VERSION,
 };
 pub use local::LocalBackend;
 pub use lock::{now_rfc3339, parse_rfc3339, LockGuard, LockInfo};
@@ -34,6 +36,15 @@ pub enum StateError {
         found: u64,
         supported: u64,
     },
+    /// The backend holds a state Terraform wrote: `document` is its text, for
+    /// `iac init -migrate-state` to take over.
+    #[error("{path}: {}", terraform_message(*format, version))]
+    Terraform {
+        path: String,
+        format: u64,
+        version: String,
+        document: Vec<u8>,
+    },
     #[error("the state is locked\n{0}")]
     Locked(LockInfo),
     #[error("the lock ID \"{given}\" does not match the lock held ({held})")]
@@ -46,6 +57,26 @@ pub enum StateError {
     /// A remote backend could not be reached or answered with an error.
     #[error("{0}")]
     Remote(String),
+}
+
+impl StateError {
+    /// Maps a document's read error to the backend's error, naming where it was read.
+    pub fn from_read(e: ReadError, path: String, document: &[u8]) -> StateError {
+        match e {
+            ReadError::TooNew(found) => StateError::TooNew {
+                path,
+                found,
+                supported: STATE_VERSION,
+            },
+            ReadError::Terraform { format, version } => StateError::Terraform {
+                path,
+                format,
+                version,
+                document: document.to_vec(),
+            },
+            ReadError::Invalid(message) => StateError::Parse { path, message },
+        }
+    }
 }
 
 /// A place that keeps state: reads and writes snapshots, appends per-operation

@@ -97,7 +97,9 @@ impl LocalBackend {
     fn read_snapshot(&self) -> Result<Option<State>, StateError> {
         let bytes = match std::fs::read(&self.path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return self.terraform_beside();
+            }
             Err(e) => return Err(io(&self.path)(e)),
         };
         let text = crate::unseal(
@@ -107,17 +109,30 @@ impl LocalBackend {
         )?;
         State::from_json_bytes(&text)
             .map(Some)
-            .map_err(|e| match e {
-                crate::ReadError::TooNew(found) => StateError::TooNew {
-                    path: self.path.display().to_string(),
-                    found,
-                    supported: crate::STATE_VERSION,
-                },
-                crate::ReadError::Invalid(message) => StateError::Parse {
-                    path: self.path.display().to_string(),
-                    message,
-                },
-            })
+            .map_err(|e| StateError::from_read(e, self.path.display().to_string(), &text))
+    }
+
+    /// No iac state here, but Terraform's `terraform.tfstate` beside where it would
+    /// be: a plan now would create every object again (duplicates in the cloud), so
+    /// the read stops and names the state for `iac init -migrate-state` to take over.
+    fn terraform_beside(&self) -> Result<Option<State>, StateError> {
+        let tf = match self.path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.join("terraform.tfstate"),
+            _ => PathBuf::from("terraform.tfstate"),
+        };
+        if self.path.file_name() == tf.file_name() {
+            return Ok(None);
+        }
+        let Ok(bytes) = std::fs::read(&tf) else {
+            return Ok(None);
+        };
+        match State::from_json_bytes(&bytes) {
+            Err(e @ crate::ReadError::Terraform { .. }) => {
+                Err(StateError::from_read(e, tf.display().to_string(), &bytes))
+            }
+            // Not Terraform's (or not a state at all): not ours to judge.
+            _ => Ok(None),
+        }
     }
 
     /// Replays the journal onto the snapshot it was written against. A torn last

@@ -5,6 +5,7 @@ mod pg;
 mod proxy;
 mod support;
 
+mod adopt;
 mod aws;
 mod backends;
 mod ci;

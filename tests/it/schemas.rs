@@ -163,7 +163,7 @@ fn checker_rejects_wrong_documents() {
     let mut errs = Vec::new();
     check(
         &s,
-        &serde_json::json!({"version": 2, "serial": -1}),
+        &serde_json::json!({"iac_state": 1, "serial": -1}),
         "$",
         &mut errs,
     );
@@ -172,7 +172,7 @@ fn checker_rejects_wrong_documents() {
             .any(|e| e.contains("missing required \"lineage\"")),
         "{errs:?}"
     );
-    assert!(errs.iter().any(|e| e.contains("expected 1")), "{errs:?}");
+    assert!(errs.iter().any(|e| e.contains("expected 2")), "{errs:?}");
 }
 
 /// Every resource type and data source has its schema under `schemas/`, and

@@ -93,7 +93,9 @@ impl Reason {
             }
             Reason::ReplaceByRequest => "replacement requested with -replace".to_string(),
             Reason::ReplaceTriggeredBy(r) => format!("`{r}` changed (replace_triggered_by)"),
-            Reason::Tainted => "an earlier create did not finish (tainted)".to_string(),
+            Reason::Tainted => {
+                "it is tainted (an earlier create did not finish, or it was marked so)".to_string()
+            }
             Reason::UpdateBecause(p) => format!("{} changed", list(p)),
             Reason::RemovedFromConfig => format!("{} is not in the configuration", addr.resource),
             Reason::CountIndexOutOfRange => format!("index {} is out of range for count", addr.key),

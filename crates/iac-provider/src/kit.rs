@@ -120,6 +120,32 @@ pub struct Registry<C: Send + Sync> {
     schema: ProviderSchema,
     resources: BTreeMap<String, Arc<dyn ResourceType<C>>>,
     data_sources: BTreeMap<String, Arc<dyn DataSourceType<C>>>,
+    unset_is_zero: bool,
+}
+
+/// See `Registry::unset_is_zero`.
+fn keep_prior_zeroes(schema: &Schema, prior: &Value, config: &Value, resp: &mut PlanResponse) {
+    for (name, a) in &schema.attributes {
+        if !a.optional || a.computed {
+            continue;
+        }
+        let before = prior.get_attr(name);
+        let zero = match before {
+            Value::Bool(b) => !b,
+            Value::Number(n) => *n == 0.0,
+            Value::String(s) => s.is_empty(),
+            Value::List(v) | Value::Set(v) => v.is_empty(),
+            Value::Map(m) => m.is_empty(),
+            _ => false,
+        };
+        if zero && config.get_attr(name).is_null() && resp.planned.get_attr(name).is_null() {
+            if let Value::Map(m) = &mut resp.planned {
+                m.insert(name.clone(), before.clone());
+            }
+            resp.requires_replace
+                .retain(|p| !matches!(p.as_slice(), [iac_value::PathStep::Key(k)] if k == name));
+        }
+    }
 }
 
 fn unknown_type(type_name: &str) -> AttrDiagnostic {
@@ -135,7 +161,17 @@ impl<C: Send + Sync> Registry<C> {
             },
             resources: BTreeMap::new(),
             data_sources: BTreeMap::new(),
+            unset_is_zero: false,
         }
+    }
+
+    /// An optional attribute left unset equals its zero value (`false`, `0`, `""`,
+    /// empty): a prior zero with nothing configured is no change. This is how
+    /// Terraform's plugin SDK sees them (it cannot store null), so objects whose
+    /// state Terraform wrote (`false` where iac would keep null) plan no change.
+    pub fn unset_is_zero(mut self) -> Registry<C> {
+        self.unset_is_zero = true;
+        self
     }
 
     /// Registers a resource type.
@@ -177,7 +213,13 @@ impl<C: Send + Sync> Registry<C> {
             self.resources.get(req.type_name),
             self.schema.resources.get(req.type_name),
         ) {
-            (Some(t), Some(schema)) => t.plan(schema, &req),
+            (Some(t), Some(schema)) => {
+                let mut resp = t.plan(schema, &req);
+                if let (true, Some(prior)) = (self.unset_is_zero, req.prior) {
+                    keep_prior_zeroes(schema, prior, req.config, &mut resp);
+                }
+                resp
+            }
             _ => PlanResponse {
                 planned: Value::Null,
                 requires_replace: Vec::new(),

@@ -205,6 +205,7 @@ impl DataSourceType<Clients> for ServiceData {
 pub(crate) fn registry() -> Registry<Clients> {
     let all = schema::provider_schema();
     let mut r = Registry::new(all.provider)
+        .unset_is_zero()
         .resource("aws_db_instance", db_instance::DbInstanceType)
         .resource("aws_db_subnet_group", db_subnet_group::DbSubnetGroupType)
         .resource(

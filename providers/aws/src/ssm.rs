@@ -56,7 +56,14 @@ fn parameter_value(
         ("data_type", opt_str(p.data_type())),
         ("description", description),
         ("tier", tier),
-        ("key_id", keep.get_attr("key_id").clone()),
+        // As Terraform reads it: a SecureString without a key names AWS's managed one.
+        (
+            "key_id",
+            match (keep.get_attr("key_id"), p.r#type().map(|t| t.as_str())) {
+                (Value::Null, Some("SecureString")) => Value::string("alias/aws/ssm"),
+                (k, _) => k.clone(),
+            },
+        ),
         ("allowed_pattern", keep.get_attr("allowed_pattern").clone()),
         ("overwrite", keep.get_attr("overwrite").clone()),
         ("tags", tags),
@@ -190,7 +197,7 @@ impl ResourceType<Clients> for SsmParameter {
         )
         .attr("description", Attribute::optional(Str, "Description."))
         .attr("tier", Attribute::optional_computed(Str, "Standard (default), Advanced or Intelligent-Tiering."))
-        .attr("key_id", Attribute::optional(Str, "KMS key of a SecureString (default: the AWS managed key)."))
+        .attr("key_id", Attribute::optional_computed(Str, "KMS key of a SecureString (default: the AWS managed key, `alias/aws/ssm`)."))
         .attr("allowed_pattern", Attribute::optional(Str, "A regular expression values must match."))
         .attr("data_type", Attribute::optional_computed(Str, "text (default) or aws:ec2:image."))
         .attr("overwrite", Attribute::optional(Bool, "Accepted (deprecated in Terraform): iac always overwrites its own parameter."))

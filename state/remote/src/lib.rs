@@ -111,19 +111,9 @@ impl<S: Store> Remote<S> {
     }
 
     fn parse(&self, bytes: &[u8]) -> Result<State, StateError> {
-        let parse_err = |message: String| StateError::Parse {
-            path: self.store.describe(),
-            message,
-        };
         let plain = iac_state::unseal(bytes, self.cipher.as_ref(), &self.store.describe())?;
-        State::from_json_bytes(&plain).map_err(|e| match e {
-            iac_state::ReadError::TooNew(found) => StateError::TooNew {
-                path: self.store.describe(),
-                found,
-                supported: iac_state::STATE_VERSION,
-            },
-            iac_state::ReadError::Invalid(message) => parse_err(message),
-        })
+        State::from_json_bytes(&plain)
+            .map_err(|e| StateError::from_read(e, self.store.describe(), &plain))
     }
 
     fn put(&self, state: &State) -> Result<(), StateError> {

@@ -317,6 +317,7 @@ pub(crate) fn cmd_apply_saved(
             fingerprint_salt: file.fingerprint_salt.clone(),
             outputs: Default::default(),
             resources: Default::default(),
+            adopted_from: None,
         },
     };
     if state.lineage != file.plan.prior_lineage

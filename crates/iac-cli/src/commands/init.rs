@@ -5,6 +5,9 @@ use crate::exit::*;
 use crate::session::*;
 use crate::ui::Ui;
 use anyhow::{anyhow, bail, Context, Result};
+use iac_state::terraform::{adopt_terraform, TypeFacts};
+use iac_state::{Backend, State, StateError};
+use iac_value::addr::ResourceMode;
 
 pub struct InitArgs<'a> {
     pub state: &'a StateArgs,
@@ -38,9 +41,27 @@ pub(crate) fn cmd_init(ui: &Ui, a: InitArgs<'_>) -> Result<u8> {
         .open(&dir, env.as_deref())
         .with_context(|| format!("cannot open the {} backend", spec.describe()))?;
     // Reading checks that the backend is reachable and the credentials work.
-    let existing = new_backend
-        .read()
-        .with_context(|| format!("cannot read the state from the {}", new_backend.describe()))?;
+    let existing = match new_backend.read() {
+        Err(StateError::Terraform {
+            path,
+            format,
+            version,
+            document,
+        }) => {
+            if !a.migrate_state {
+                eprintln!(
+                    "Error: {path} holds a Terraform state\n\n{}.\nUntil then iac does not plan here: it would create every object again.",
+                    iac_state::terraform_message(format, &version)
+                );
+                return Ok(EXIT_ERROR);
+            }
+            let _lock = take_lock(&*new_backend, a.state, "adopt")?;
+            Some(adopt(ui, &*new_backend, &path, &document)?)
+        }
+        other => other.with_context(|| {
+            format!("cannot read the state from the {}", new_backend.describe())
+        })?,
+    };
     if old != spec && !a.reconfigure {
         let old_backend = old.open(&dir, env.as_deref())?;
         let old_state = old_backend.read().with_context(|| {
@@ -107,4 +128,79 @@ pub(crate) fn cmd_init(ui: &Ui, a: InitArgs<'_>) -> Result<u8> {
     println!("Using the {}.", new_backend.describe());
     println!("\n{}", ui.green("iac has been successfully initialized!"));
     Ok(EXIT_OK)
+}
+
+/// What iac knows of each resource type, for carrying Terraform's objects over.
+fn type_facts(engine: &iac_engine::Engine, mode: ResourceMode, ty: &str) -> Option<TypeFacts> {
+    use iac_provider::AttrType;
+    let (p, schema) = engine.providers.for_type(ty, mode == ResourceMode::Data)?;
+    let with = |f: &dyn Fn(&iac_provider::Attribute) -> bool| {
+        schema
+            .attributes
+            .iter()
+            .filter(|(_, a)| f(a))
+            .map(|(k, _)| k.clone())
+            .collect()
+    };
+    Some(TypeFacts {
+        provider: p.name().to_string(),
+        attributes: schema
+            .attributes
+            .keys()
+            .chain(schema.blocks.keys())
+            .cloned()
+            .collect(),
+        sensitive: with(&|a| a.sensitive),
+        dynamic: with(&|a| a.ty == AttrType::Dynamic),
+    })
+}
+
+/// `iac init -migrate-state` over a Terraform state: converts it, writes it as
+/// iac's state to the backend, and reports what the user should know.
+fn adopt(ui: &Ui, backend: &dyn Backend, from: &str, document: &[u8]) -> Result<State> {
+    let engine = engine();
+    let adoption = adopt_terraform(document, &|mode, ty| type_facts(&engine, mode, ty))
+        .map_err(|e| anyhow!("cannot take over the Terraform state {from}: {e}"))?;
+    let mut state = adoption.state;
+    let prior_serial = state.serial;
+    iac_state::commit(backend, prior_serial, &mut state)?;
+    let written = backend
+        .read()?
+        .ok_or_else(|| anyhow!("the adopted state cannot be read back"))?;
+    if written.resources.len() != state.resources.len() {
+        bail!("the adopted state read back differs from the one written");
+    }
+    println!(
+        "Took over the Terraform state {from} (written by Terraform {}, lineage {}, serial {}): {} resource instance(s), {} output(s), now iac's state in the {} (serial {}).",
+        adoption.terraform_version,
+        state.lineage,
+        prior_serial,
+        state.resources.len(),
+        state.outputs.len(),
+        backend.describe(),
+        state.serial
+    );
+    if !adoption.plaintext.is_empty() {
+        println!(
+            "\n{}",
+            ui.bold("Plaintext secrets were in Terraform's state. iac keeps only their fingerprints; Terraform's copy still holds them, so rotate them:")
+        );
+        for p in &adoption.plaintext {
+            println!("  {p}");
+        }
+    }
+    if !adoption.unsupported.is_empty() {
+        println!("\nResource instances of types iac does not support, kept in state as they were (a plan names them; iac does not change them):");
+        for u in &adoption.unsupported {
+            println!("  {u}");
+        }
+    }
+    if !adoption.dropped.is_empty() && debug_log() {
+        for (ty, attrs) in &adoption.dropped {
+            let list: Vec<&str> = attrs.iter().map(String::as_str).collect();
+            debug(&format!("{ty}: not kept: {}", list.join(", ")));
+        }
+    }
+    println!("\nTerraform's document was not changed where it was a separate file; from now on apply with iac only, or the two histories diverge.");
+    Ok(written)
 }

@@ -187,8 +187,10 @@ pub(crate) fn validate_document(config: &Value, attr: &str) -> Vec<AttrDiagnosti
 
 /// ISO 8601 time as Terraform writes IAM's dates.
 pub(crate) fn date(d: Option<&aws_sdk_iam::primitives::DateTime>) -> Value {
+    // Whole seconds, as Terraform writes them (RFC 3339 without a fraction).
     match d.and_then(|d| {
-        d.fmt(aws_sdk_iam::primitives::DateTimeFormat::DateTime)
+        aws_sdk_iam::primitives::DateTime::from_secs(d.secs())
+            .fmt(aws_sdk_iam::primitives::DateTimeFormat::DateTime)
             .ok()
     }) {
         Some(s) => Value::string(s),
