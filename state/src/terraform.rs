@@ -146,15 +146,16 @@ fn adopt_resource(
         .into_iter()
         .flatten()
     {
-        let key =
-            match inst.get("index_key") {
-                None | Some(Json::Null) => String::new(),
-                Some(k @ Json::Number(_)) => format!("[{k}]"),
-                Some(k @ Json::String(_)) => format!("[{k}]"),
-                Some(other) => return Err(format!(
+        let key = match inst.get("index_key") {
+            None | Some(Json::Null) => String::new(),
+            Some(k @ Json::Number(_)) => format!("[{k}]"),
+            Some(k @ Json::String(_)) => format!("[{k}]"),
+            Some(other) => {
+                return Err(format!(
                     "{prefix}{data}{ty}.{name}: index key {other} is neither a number nor a string"
-                )),
-            };
+                ))
+            }
+        };
         let address = format!("{prefix}{data}{ty}.{name}{key}");
         let addr: InstanceAddr = address
             .parse()

@@ -312,3 +312,35 @@ fn a_terraform_state_in_s3_is_taken_over_at_the_same_key() {
     let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
     assert!(r.stdout.contains("No changes"), "{}", r.stdout);
 }
+
+/// Objects of types iac does not have are kept and named, never re-created or deleted.
+#[test]
+fn objects_of_types_iac_does_not_have_are_kept_and_named() {
+    let w = Work::new("resource \"terraform_data\" \"a\" {\n  input = \"x\"\n}\n");
+    w.write(
+        "terraform.tfstate",
+        r#"{"version":4,"terraform_version":"1.11.4","serial":2,"lineage":"l","outputs":{},"resources":[
+{"mode":"managed","type":"terraform_data","name":"a","provider":"provider[\"terraform.io/builtin/terraform\"]","instances":[{"schema_version":0,"attributes":{"id":"i1","input":{"value":"x","type":"string"},"output":{"value":"x","type":"string"},"triggers_replace":null},"sensitive_attributes":[]}]},
+{"mode":"managed","type":"google_storage_bucket","name":"b","provider":"provider[\"registry.terraform.io/hashicorp/google\"]","instances":[{"schema_version":1,"attributes":{"id":"x","name":"x"},"sensitive_attributes":[]}]}]}"#,
+    );
+    let r = w.iac(&["init", "-migrate-state"]).ok();
+    assert!(
+        r.stdout.contains("types iac does not support"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("  google_storage_bucket.b\n"),
+        "{}",
+        r.stdout
+    );
+    let r = w.iac(&["plan"]).code(1);
+    assert!(
+        r.stderr.contains("type google_storage_bucket (provider \"google\"), which iac does not have: google_storage_bucket.b"),
+        "{}",
+        r.stderr
+    );
+    assert!(w
+        .addresses()
+        .contains(&"google_storage_bucket.b".to_string()));
+}

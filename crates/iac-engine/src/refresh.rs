@@ -38,10 +38,18 @@ pub async fn refresh(
     }
     for ((provider_name, ty), items) in groups {
         let Some(provider) = providers.configuration(&provider_name) else {
-            diags.push(Diagnostic::error(
-                "E0702",
-                format!("State has {} object(s) of provider \"{provider_name}\", which is not available", items.len()),
-            ));
+            let names: Vec<String> = items.iter().map(|(a, _)| a.to_string()).collect();
+            diags.push(
+                Diagnostic::error(
+                    "E0702",
+                    format!(
+                        "State has {} object(s) of type {ty} (provider \"{provider_name}\"), which iac does not have: {}",
+                        items.len(),
+                        names.join(", ")
+                    ),
+                )
+                .with_help("iac neither re-creates nor deletes them; to stop tracking them, remove their blocks and run `iac state rm` on each"),
+            );
             continue;
         };
         let current: Vec<Value> = items.iter().map(|(_, v)| v.clone()).collect();
