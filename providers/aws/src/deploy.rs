@@ -620,7 +620,7 @@ async fn launch(
         }
     }
     for id in &ids {
-        crate::ec2::wait_state(c, id, InstanceStateName::Running).await?;
+        crate::ec2::instance::wait_state(c, id, InstanceStateName::Running).await?;
     }
     Ok(ids)
 }

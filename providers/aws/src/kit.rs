@@ -1,9 +1,8 @@
 //! The AWS provider on the resource kit (`iac_provider::kit`). New types are a
 //! file each, implementing `ResourceType<Clients>`, and one line in `registry`.
-//! The types iac had before the kit are served by `ServiceType`, which hands each
-//! call to its service module (`ec2.rs`, `elb.rs`, `deploy.rs`); they
-//! move into files of their own one by one, as RDS's and Secrets Manager's have
-//! (`rds/`, `secretsmanager/`: a file per resource type and data source).
+//! The ELBv2 types other than `aws_lb` and the `deployment` block are still served
+//! by `ServiceType`, which hands each call to its service module (`elb/mod.rs`,
+//! `deploy.rs`); every other type is a file of its own under its service's folder.
 
 use iac_provider::kit::{DataSourceType, Registry, ResourceType};
 use iac_provider::{
@@ -21,7 +20,6 @@ use crate::{deploy, ec2, elb, region, schema, sts, util, Clients};
 #[derive(Clone, Copy)]
 enum Service {
     Deploy,
-    Ec2,
     Elb,
 }
 
@@ -29,10 +27,8 @@ impl Service {
     fn of(type_name: &str) -> Service {
         if type_name == "deployment" {
             Service::Deploy
-        } else if type_name.starts_with("aws_lb") {
-            Service::Elb
         } else {
-            Service::Ec2
+            Service::Elb
         }
     }
 }
@@ -41,23 +37,29 @@ impl Service {
 /// `util::same` (an empty list or map equals null), and on a create or a
 /// replacement every value the configuration leaves open unknown.
 pub(crate) fn aws_plan(type_name: &str, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
+    aws_plan_with(type_name, schema, req, &|_| {}, &|_, _| {})
+}
+
+/// `aws_plan` with a type's own adjustments: `shape` before replacements are
+/// decided (what the planned value is), `replaces` after (what else replaces).
+pub(crate) fn aws_plan_with(
+    type_name: &str,
+    schema: &Schema,
+    req: &PlanRequest<'_>,
+    shape: &dyn Fn(&mut Value),
+    replaces: &dyn Fn(&mut Value, &mut Vec<iac_value::Path>),
+) -> PlanResponse {
     let mut planned = proposed_new(schema, req.prior, req.config);
     if type_name == "deployment" {
         deploy::normalize(&mut planned);
     }
-    ec2::adjust_plan_sg(type_name, req.prior, req.config, &mut planned);
+    shape(&mut planned);
     let eq = |a: &Value, b: &Value| util::same(a, b);
     let mut requires_replace = match req.prior {
         Some(prior) => schema.replace_paths(prior, &planned, &eq),
         None => Vec::new(),
     };
-    ec2::adjust_plan(
-        type_name,
-        req.prior,
-        req.config,
-        &mut planned,
-        &mut requires_replace,
-    );
+    replaces(&mut planned, &mut requires_replace);
     if req.prior.is_none() || !requires_replace.is_empty() {
         // A create computes every value the configuration leaves open.
         for (name, a) in &schema.attributes {
@@ -109,7 +111,6 @@ impl ServiceType {
                 deploy::apply(c, req.prior, req.planned, req.idempotency_token).await
             }
             Service::Elb => elb::apply(c, req).await,
-            Service::Ec2 => ec2::apply(c, req).await,
         }
     }
 }
@@ -121,9 +122,7 @@ impl ResourceType<Clients> for ServiceType {
     }
 
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
-        let mut out = ec2::validate(&self.name, config);
-        out.extend(elb::validate(&self.name, config));
-        out
+        elb::validate(&self.name, config)
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
@@ -167,7 +166,6 @@ impl ResourceType<Clients> for ServiceType {
                 out
             }
             Service::Elb => elb::read(c, &self.name, current).await,
-            Service::Ec2 => ec2::read(c, &self.name, current).await,
         }
     }
 }
@@ -287,6 +285,22 @@ pub(crate) fn registry() -> Registry<Clients> {
         .resource("aws_nat_gateway", ec2::nat_gateway::NatGatewayType)
         .resource("aws_route", ec2::route::RouteType)
         .resource("aws_vpc", ec2::vpc::VpcType)
+        .resource("aws_subnet", ec2::subnet::SubnetType)
+        .resource("aws_instance", ec2::instance::InstanceType)
+        .resource("aws_security_group", ec2::security_group::SecurityGroupType)
+        .resource(
+            "aws_security_group_rule",
+            ec2::security_group_rule::SecurityGroupRuleType,
+        )
+        .resource(
+            "aws_internet_gateway",
+            ec2::internet_gateway::InternetGatewayType,
+        )
+        .resource("aws_route_table", ec2::route_table::RouteTableType)
+        .resource(
+            "aws_route_table_association",
+            ec2::route_table_association::RouteTableAssociationType,
+        )
         .resource("aws_default_vpc", ec2::vpc::DefaultVpcType)
         .resource("aws_default_subnet", ec2::default_subnet::DefaultSubnetType)
         .resource(

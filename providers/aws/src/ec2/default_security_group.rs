@@ -70,10 +70,7 @@ async fn manage(c: &Clients, id: &str, old: Option<&Value>, p: &Value) -> ApplyR
 #[async_trait::async_trait]
 impl ResourceType<Clients> for DefaultSecurityGroupType {
     fn schema(&self) -> Schema {
-        let mut s = crate::schema::provider_schema()
-            .resources
-            .remove("aws_security_group")
-            .unwrap_or_else(|| Schema::new(""));
+        let mut s = crate::ec2::security_group::SecurityGroupType.schema();
         s.description = "Adopts a VPC's default security group and manages its rules exactly (no blocks: no rules).";
         for name in ["name", "description"] {
             s.attributes.insert(

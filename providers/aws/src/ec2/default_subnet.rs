@@ -10,7 +10,8 @@ use iac_provider::{
 };
 use iac_value::Value;
 
-use crate::ec2::{delete_with_retry, subnet_value, update_tags};
+use crate::ec2::subnet::subnet_value;
+use crate::ec2::{delete_with_retry, update_tags};
 use crate::kit::aws_plan;
 use crate::schema::tags;
 use crate::util::{s, sdk_err, set};

@@ -1,0 +1,1067 @@
+//! `aws_instance`: a server. Refresh reads 200 instances per DescribeInstances
+//! call, and their root volumes with one DescribeVolumes call per batch.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use std::time::Duration;
+
+use aws_sdk_ec2::types::{
+    AttributeBooleanValue, AttributeValue, Filter, InstanceStateName, ResourceType as Kind,
+    SecureBlobAttributeValue,
+};
+use iac_provider::kit::ResourceType;
+use iac_provider::{
+    ApplyRequest, ApplyResult, AttrDiagnostic, AttrType, Attribute, NestedBlock, Nesting,
+    PlanRequest, PlanResponse, Schema,
+};
+use iac_value::Value;
+use iac_value::{Path, PathStep};
+
+use crate::ec2::{
+    classify, read_in_batches, region, tag_spec, token_filter, update_tags, BatchRead, ReadErr,
+    WAIT,
+};
+use crate::kit::aws_plan_with;
+use crate::schema::tags;
+use crate::util::{err_code, opt_str, s, sdk_err, set, tags_of, tags_value};
+use crate::Clients;
+
+fn plan_root_block(prior: Option<&Value>, config: &Value, planned: &mut Value) {
+    let prior_block = prior.and_then(|p| {
+        p.get_attr("root_block_device")
+            .as_list()
+            .and_then(|l| l.first().cloned())
+    });
+    let configured = config
+        .get_attr("root_block_device")
+        .as_list()
+        .and_then(|l| l.first().cloned());
+    let v = match (configured, prior_block) {
+        (None, Some(pb)) => Value::List(vec![pb]),
+        (None, None) => {
+            if prior.is_some() {
+                Value::List(vec![])
+            } else {
+                Value::Unknown
+            }
+        }
+        (Some(cb), pb) => {
+            let mut b = cb.clone();
+            for k in [
+                "volume_size",
+                "volume_type",
+                "delete_on_termination",
+                "volume_id",
+                "device_name",
+            ] {
+                if b.get_attr(k).is_null() {
+                    let from_prior = pb
+                        .as_ref()
+                        .map(|p| p.get_attr(k).clone())
+                        .unwrap_or(Value::Unknown);
+                    set(&mut b, k, from_prior);
+                }
+            }
+            Value::List(vec![b])
+        }
+    };
+    set(planned, "root_block_device", v);
+}
+
+/// `aws_instance`'s own planning: root volume and metadata options as AWS has
+/// them when omitted; what replaces or restarts it.
+fn plan_instance(prior: Option<&Value>, config: &Value, planned: &mut Value, rr: &mut Vec<Path>) {
+    plan_root_block(prior, config, planned);
+    // `metadata_options` omitted means "as AWS has it" (Optional and Computed in
+    // Terraform); given, its unset values come from the prior object too.
+    let given = config
+        .get_attr("metadata_options")
+        .as_list()
+        .is_some_and(|l| !l.is_empty());
+    if !given {
+        let keep = prior
+            .map(|p| p.get_attr("metadata_options").clone())
+            .unwrap_or(Value::Unknown);
+        set(planned, "metadata_options", keep);
+    }
+    if let Some(p) = prior {
+        let replace_on_change =
+            config.get_attr("user_data_replace_on_change").as_bool() == Some(true);
+        if replace_on_change && p.get_attr("user_data") != config.get_attr("user_data") {
+            rr.push(vec![PathStep::Key("user_data".into())]);
+        }
+        // A stop/start for a new type or user data changes the state and addresses.
+        let restarts = p.get_attr("instance_type") != planned.get_attr("instance_type")
+            || p.get_attr("user_data") != planned.get_attr("user_data");
+        if restarts && rr.is_empty() {
+            set(planned, "public_ip", Value::Unknown);
+        }
+    }
+}
+
+fn instance_value(c: &Clients, i: &aws_sdk_ec2::types::Instance, keep: &Value) -> Value {
+    let id = i.instance_id().unwrap_or_default();
+    let owner = keep
+        .get_attr("arn")
+        .as_str()
+        .and_then(|a| a.split(':').nth(4))
+        .unwrap_or("")
+        .to_string();
+    let groups: Vec<Value> = i
+        .security_groups()
+        .iter()
+        .filter_map(|g| g.group_id())
+        .map(Value::string)
+        .collect();
+    Value::map([
+        ("id", Value::string(id)),
+        (
+            "arn",
+            Value::String(format!("arn:aws:ec2:{}:{owner}:instance/{id}", region(c))),
+        ),
+        ("ami", opt_str(i.image_id())),
+        (
+            "instance_type",
+            opt_str(i.instance_type().map(|t| t.as_str())),
+        ),
+        ("subnet_id", opt_str(i.subnet_id())),
+        ("vpc_security_group_ids", Value::set(groups)),
+        ("key_name", opt_str(i.key_name())),
+        (
+            "iam_instance_profile",
+            match i.iam_instance_profile().and_then(|p| p.arn()) {
+                Some(arn) => Value::string(arn.rsplit('/').next().unwrap_or(arn)),
+                None => keep.get_attr("iam_instance_profile").clone(),
+            },
+        ),
+        ("private_ip", opt_str(i.private_ip_address())),
+        ("public_ip", opt_str(i.public_ip_address())),
+        (
+            "associate_public_ip_address",
+            Value::Bool(i.public_ip_address().is_some()),
+        ),
+        (
+            "source_dest_check",
+            i.source_dest_check()
+                .map(Value::Bool)
+                .unwrap_or(Value::Null),
+        ),
+        (
+            "monitoring",
+            Value::Bool(
+                i.monitoring()
+                    .and_then(|m| m.state())
+                    .is_some_and(|s| s.as_str() == "enabled" || s.as_str() == "pending"),
+            ),
+        ),
+        (
+            "disable_api_termination",
+            match keep.get_attr("disable_api_termination") {
+                Value::Bool(b) => Value::Bool(*b),
+                _ => Value::Bool(false),
+            },
+        ),
+        (
+            "metadata_options",
+            match i.metadata_options() {
+                Some(m) => Value::List(vec![Value::map([
+                    (
+                        "http_endpoint",
+                        opt_str(m.http_endpoint().map(|x| x.as_str())),
+                    ),
+                    ("http_tokens", opt_str(m.http_tokens().map(|x| x.as_str()))),
+                    (
+                        "http_put_response_hop_limit",
+                        m.http_put_response_hop_limit()
+                            .map(|n| Value::Number(f64::from(n)))
+                            .unwrap_or(Value::Null),
+                    ),
+                    (
+                        "instance_metadata_tags",
+                        opt_str(m.instance_metadata_tags().map(|x| x.as_str())),
+                    ),
+                ])]),
+                None => keep.get_attr("metadata_options").clone(),
+            },
+        ),
+        (
+            "instance_state",
+            opt_str(i.state().and_then(|s| s.name()).map(|n| n.as_str())),
+        ),
+        (
+            "availability_zone",
+            opt_str(i.placement().and_then(|p| p.availability_zone())),
+        ),
+        ("tags", tags_value(i.tags())),
+        ("user_data", keep.get_attr("user_data").clone()),
+        ("root_block_device", root_placeholder(i, keep)),
+        (
+            "user_data_replace_on_change",
+            keep.get_attr("user_data_replace_on_change").clone(),
+        ),
+    ])
+}
+
+async fn describe_instance(
+    c: &Clients,
+    id: &str,
+) -> Result<Option<aws_sdk_ec2::types::Instance>, AttrDiagnostic> {
+    let out = c.ec2.describe_instances().instance_ids(id).send().await;
+    match out {
+        Ok(o) => Ok(o
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .next()
+            .cloned()),
+        Err(e) if err_code(&e).is_some_and(|c| c.ends_with(".NotFound")) => Ok(None),
+        Err(e) => Err(sdk_err("DescribeInstances", e)),
+    }
+}
+
+pub(crate) async fn wait_state(
+    c: &Clients,
+    id: &str,
+    want: InstanceStateName,
+) -> Result<aws_sdk_ec2::types::Instance, AttrDiagnostic> {
+    let start = Instant::now();
+    let mut delay = Duration::from_millis(200);
+    loop {
+        if let Some(i) = describe_instance(c, id).await? {
+            if i.state().and_then(|s| s.name()) == Some(&want) {
+                return Ok(i);
+            }
+        }
+        if start.elapsed() > WAIT {
+            return Err(AttrDiagnostic::error(
+                Vec::new(),
+                "Timed out",
+                format!(
+                    "instance {id} did not become {} within {}s",
+                    want.as_str(),
+                    WAIT.as_secs()
+                ),
+            ));
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// The root volume as far as the instance tells (size and type need DescribeVolumes).
+fn root_placeholder(i: &aws_sdk_ec2::types::Instance, keep: &Value) -> Value {
+    let root = i.root_device_name();
+    let Some(m) = i
+        .block_device_mappings()
+        .iter()
+        .find(|m| m.device_name().is_some() && m.device_name() == root)
+    else {
+        return Value::List(vec![]);
+    };
+    let prior = keep
+        .get_attr("root_block_device")
+        .as_list()
+        .and_then(|l| l.first().cloned())
+        .unwrap_or(Value::Null);
+    let ebs = m.ebs();
+    Value::List(vec![Value::map([
+        ("device_name", opt_str(m.device_name())),
+        ("volume_id", opt_str(ebs.and_then(|e| e.volume_id()))),
+        (
+            "delete_on_termination",
+            ebs.and_then(|e| e.delete_on_termination())
+                .map(Value::Bool)
+                .unwrap_or(Value::Null),
+        ),
+        ("volume_size", prior.get_attr("volume_size").clone()),
+        ("volume_type", prior.get_attr("volume_type").clone()),
+    ])])
+}
+
+/// Fills in root volume size and type with one DescribeVolumes call for all the values.
+async fn fill_root_volumes(c: &Clients, values: &mut [&mut Value]) -> Result<(), AttrDiagnostic> {
+    let ids: Vec<String> = values
+        .iter()
+        .filter_map(|v| {
+            v.get_attr("root_block_device")
+                .as_list()
+                .and_then(|l| l.first())
+                .and_then(|b| s(b, "volume_id"))
+        })
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let out = c
+        .ec2
+        .describe_volumes()
+        .set_volume_ids(Some(ids))
+        .send()
+        .await
+        .map_err(|e| sdk_err("DescribeVolumes", e))?;
+    let vols: BTreeMap<String, (Option<i32>, Option<String>)> = out
+        .volumes()
+        .iter()
+        .filter_map(|v| {
+            Some((
+                v.volume_id()?.to_string(),
+                (v.size(), v.volume_type().map(|t| t.as_str().to_string())),
+            ))
+        })
+        .collect();
+    for v in values.iter_mut() {
+        let Some(mut b) = v
+            .get_attr("root_block_device")
+            .as_list()
+            .and_then(|l| l.first().cloned())
+        else {
+            continue;
+        };
+        if let Some((size, ty)) = s(&b, "volume_id").and_then(|id| vols.get(&id)) {
+            set(
+                &mut b,
+                "volume_size",
+                size.map(|x| Value::Number(x as f64)).unwrap_or(Value::Null),
+            );
+            set(
+                &mut b,
+                "volume_type",
+                ty.clone().map(Value::String).unwrap_or(Value::Null),
+            );
+        }
+        set(v, "root_block_device", Value::List(vec![b]));
+    }
+    Ok(())
+}
+
+/// The block device mapping for a configured root volume (the device name comes from the image).
+async fn root_mapping(
+    c: &Clients,
+    p: &Value,
+) -> Result<Option<Vec<aws_sdk_ec2::types::BlockDeviceMapping>>, AttrDiagnostic> {
+    let Some(b) = p
+        .get_attr("root_block_device")
+        .as_list()
+        .and_then(|l| l.first().cloned())
+    else {
+        return Ok(None);
+    };
+    let image = c
+        .ec2
+        .describe_images()
+        .set_image_ids(s(p, "ami").map(|a| vec![a]))
+        .send()
+        .await
+        .map_err(|e| sdk_err("DescribeImages", e))?;
+    let device = image
+        .images()
+        .first()
+        .and_then(|i| i.root_device_name())
+        .unwrap_or("/dev/xvda")
+        .to_string();
+    let ebs = aws_sdk_ec2::types::EbsBlockDevice::builder()
+        .set_volume_size(b.get_attr("volume_size").as_f64().map(|n| n as i32))
+        .set_volume_type(
+            s(&b, "volume_type").map(|t| aws_sdk_ec2::types::VolumeType::from(t.as_str())),
+        )
+        .set_delete_on_termination(b.get_attr("delete_on_termination").as_bool())
+        .build();
+    Ok(Some(vec![aws_sdk_ec2::types::BlockDeviceMapping::builder(
+    )
+    .device_name(device)
+    .ebs(ebs)
+    .build()]))
+}
+
+/// Size and type change with ModifyVolume; delete_on_termination with the instance's mapping.
+async fn update_root_volume(
+    c: &Clients,
+    id: &str,
+    old: &Value,
+    p: &Value,
+) -> Result<(), AttrDiagnostic> {
+    let first = |v: &Value| {
+        v.get_attr("root_block_device")
+            .as_list()
+            .and_then(|l| l.first().cloned())
+    };
+    let (Some(o), Some(n)) = (first(old), first(p)) else {
+        return Ok(());
+    };
+    let Some(volume) = s(&o, "volume_id") else {
+        return Ok(());
+    };
+    let size_changed = n.get_attr("volume_size") != o.get_attr("volume_size")
+        && !n.get_attr("volume_size").is_null();
+    let type_changed = n.get_attr("volume_type") != o.get_attr("volume_type")
+        && !n.get_attr("volume_type").is_null();
+    if size_changed || type_changed {
+        c.ec2
+            .modify_volume()
+            .volume_id(&volume)
+            .set_size(if size_changed {
+                n.get_attr("volume_size").as_f64().map(|x| x as i32)
+            } else {
+                None
+            })
+            .set_volume_type(if type_changed {
+                s(&n, "volume_type").map(|t| aws_sdk_ec2::types::VolumeType::from(t.as_str()))
+            } else {
+                None
+            })
+            .send()
+            .await
+            .map_err(|e| sdk_err("ModifyVolume", e))?;
+    }
+    if let (Some(want), Some(device)) = (
+        n.get_attr("delete_on_termination").as_bool(),
+        s(&o, "device_name"),
+    ) {
+        if Some(want) != o.get_attr("delete_on_termination").as_bool() {
+            let spec = aws_sdk_ec2::types::InstanceBlockDeviceMappingSpecification::builder()
+                .device_name(device)
+                .ebs(
+                    aws_sdk_ec2::types::EbsInstanceBlockDeviceSpecification::builder()
+                        .delete_on_termination(want)
+                        .build(),
+                )
+                .build();
+            c.ec2
+                .modify_instance_attribute()
+                .instance_id(id)
+                .block_device_mappings(spec)
+                .send()
+                .await
+                .map_err(|e| sdk_err("ModifyInstanceAttribute", e))?;
+        }
+    }
+    Ok(())
+}
+
+fn user_data_b64(p: &Value) -> Option<String> {
+    use base64::Engine as _;
+    s(p, "user_data").map(|u| base64::engine::general_purpose::STANDARD.encode(u))
+}
+
+async fn create_instance(
+    c: &Clients,
+    p: &Value,
+    token: &str,
+) -> Result<Option<Value>, AttrDiagnostic> {
+    // A create that ran before a crash (or whose answer was lost) left a tagged instance: adopt it.
+    let existing = c
+        .ec2
+        .describe_instances()
+        .filters(token_filter(token))
+        .filters(
+            Filter::builder()
+                .name("instance-state-name")
+                .values("pending")
+                .values("running")
+                .values("stopping")
+                .values("stopped")
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| sdk_err("DescribeInstances", e))?;
+    if let Some(found) = existing
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .next()
+    {
+        let id = found.instance_id().unwrap_or_default().to_string();
+        let owner = existing.reservations()[0]
+            .owner_id()
+            .unwrap_or_default()
+            .to_string();
+        let inst = wait_state(c, &id, InstanceStateName::Running).await?;
+        let mut keep = p.clone();
+        set(
+            &mut keep,
+            "arn",
+            Value::String(format!("arn:aws:ec2:{}:{owner}:instance/{id}", region(c))),
+        );
+        let mut v = instance_value(c, &inst, &keep);
+        fill_root_volumes(c, &mut [&mut v]).await?;
+        return Ok(Some(v));
+    }
+    let groups: Option<Vec<String>> = p.get_attr("vpc_security_group_ids").as_list().map(|l| {
+        l.iter()
+            .filter_map(|g| g.as_str().map(String::from))
+            .collect()
+    });
+    // A public address or a fixed private one is asked for on the primary network
+    // interface, which then carries the subnet and groups too.
+    let public_ip = p.get_attr("associate_public_ip_address").as_bool();
+    let private_ip = s(p, "private_ip");
+    let groups = groups.filter(|g| !g.is_empty());
+    let mut req = c
+        .ec2
+        .run_instances()
+        .set_image_id(s(p, "ami"))
+        .set_instance_type(
+            s(p, "instance_type").map(|t| aws_sdk_ec2::types::InstanceType::from(t.as_str())),
+        )
+        .min_count(1)
+        .max_count(1);
+    if public_ip.is_some() || private_ip.is_some() {
+        req = req.network_interfaces(
+            aws_sdk_ec2::types::InstanceNetworkInterfaceSpecification::builder()
+                .device_index(0)
+                .set_subnet_id(s(p, "subnet_id"))
+                .set_groups(groups)
+                .set_associate_public_ip_address(public_ip)
+                .set_private_ip_address(private_ip)
+                .delete_on_termination(true)
+                .build(),
+        );
+    } else {
+        req = req
+            .set_subnet_id(s(p, "subnet_id"))
+            .set_security_group_ids(groups);
+    }
+    if let Some(az) = s(p, "availability_zone") {
+        req = req.placement(
+            aws_sdk_ec2::types::Placement::builder()
+                .availability_zone(az)
+                .build(),
+        );
+    }
+    if let Some(on) = p.get_attr("monitoring").as_bool() {
+        req = req.monitoring(
+            aws_sdk_ec2::types::RunInstancesMonitoringEnabled::builder()
+                .enabled(on)
+                .build(),
+        );
+    }
+    if let Some(md) = metadata_request(p) {
+        req = req.metadata_options(md);
+    }
+    let out = req
+        .set_disable_api_termination(p.get_attr("disable_api_termination").as_bool())
+        .set_key_name(s(p, "key_name"))
+        .set_iam_instance_profile(s(p, "iam_instance_profile").map(|n| {
+            aws_sdk_ec2::types::IamInstanceProfileSpecification::builder()
+                .name(n)
+                .build()
+        }))
+        .set_user_data(user_data_b64(p))
+        .set_block_device_mappings(root_mapping(c, p).await?)
+        .client_token(token)
+        .tag_specifications(tag_spec(Kind::Instance, &tags_of(p), token))
+        .send()
+        .await
+        .map_err(|e| sdk_err("RunInstances", e))?;
+    let id = out
+        .instances()
+        .first()
+        .and_then(|i| i.instance_id())
+        .ok_or_else(|| AttrDiagnostic::error(Vec::new(), "RunInstances returned no instance", ""))?
+        .to_string();
+    let owner = out.owner_id().unwrap_or_default().to_string();
+    let mut inst = wait_state(c, &id, InstanceStateName::Running).await?;
+    if p.get_attr("source_dest_check").as_bool() == Some(false) {
+        set_source_dest_check(c, &id, false).await?;
+        inst = describe_instance(c, &id).await?.unwrap_or(inst);
+    }
+    // The ARN's account comes from the reservation; instance_value takes it from `arn`.
+    let mut keep = p.clone();
+    set(
+        &mut keep,
+        "arn",
+        Value::String(format!("arn:aws:ec2:{}:{owner}:instance/{id}", region(c))),
+    );
+    let mut v = instance_value(c, &inst, &keep);
+    fill_root_volumes(c, &mut [&mut v]).await?;
+    Ok(Some(v))
+}
+
+/// `metadata_options` as RunInstances takes it.
+fn metadata_request(p: &Value) -> Option<aws_sdk_ec2::types::InstanceMetadataOptionsRequest> {
+    let md = p.get_attr("metadata_options").as_list()?.first()?.clone();
+    Some(
+        aws_sdk_ec2::types::InstanceMetadataOptionsRequest::builder()
+            .set_http_endpoint(
+                s(&md, "http_endpoint")
+                    .map(|x| aws_sdk_ec2::types::InstanceMetadataEndpointState::from(x.as_str())),
+            )
+            .set_http_tokens(
+                s(&md, "http_tokens")
+                    .map(|x| aws_sdk_ec2::types::HttpTokensState::from(x.as_str())),
+            )
+            .set_http_put_response_hop_limit(crate::util::int(&md, "http_put_response_hop_limit"))
+            .set_instance_metadata_tags(
+                s(&md, "instance_metadata_tags")
+                    .map(|x| aws_sdk_ec2::types::InstanceMetadataTagsState::from(x.as_str())),
+            )
+            .build(),
+    )
+}
+
+async fn set_source_dest_check(c: &Clients, id: &str, on: bool) -> Result<(), AttrDiagnostic> {
+    c.ec2
+        .modify_instance_attribute()
+        .instance_id(id)
+        .source_dest_check(AttributeBooleanValue::builder().value(on).build())
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| sdk_err("ModifyInstanceAttribute", e))
+}
+
+/// Settings of a running instance that change without a stop.
+async fn update_live_settings(
+    c: &Clients,
+    id: &str,
+    old: &Value,
+    p: &Value,
+) -> Result<(), AttrDiagnostic> {
+    let changed = |k: &str| !p.get_attr(k).is_null() && old.get_attr(k) != p.get_attr(k);
+    if changed("source_dest_check") {
+        set_source_dest_check(
+            c,
+            id,
+            p.get_attr("source_dest_check").as_bool() != Some(false),
+        )
+        .await?;
+    }
+    if changed("disable_api_termination") {
+        c.ec2
+            .modify_instance_attribute()
+            .instance_id(id)
+            .disable_api_termination(
+                AttributeBooleanValue::builder()
+                    .value(p.get_attr("disable_api_termination").as_bool() == Some(true))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| sdk_err("ModifyInstanceAttribute", e))?;
+    }
+    if changed("monitoring") {
+        if p.get_attr("monitoring").as_bool() == Some(true) {
+            c.ec2
+                .monitor_instances()
+                .instance_ids(id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk_err("MonitorInstances", e))?;
+        } else {
+            c.ec2
+                .unmonitor_instances()
+                .instance_ids(id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk_err("UnmonitorInstances", e))?;
+        }
+    }
+    if changed("metadata_options") {
+        if let Some(md) = p
+            .get_attr("metadata_options")
+            .as_list()
+            .and_then(|l| l.first())
+        {
+            c.ec2
+                .modify_instance_metadata_options()
+                .instance_id(id)
+                .set_http_endpoint(
+                    s(md, "http_endpoint").map(|x| {
+                        aws_sdk_ec2::types::InstanceMetadataEndpointState::from(x.as_str())
+                    }),
+                )
+                .set_http_tokens(
+                    s(md, "http_tokens")
+                        .map(|x| aws_sdk_ec2::types::HttpTokensState::from(x.as_str())),
+                )
+                .set_http_put_response_hop_limit(crate::util::int(
+                    md,
+                    "http_put_response_hop_limit",
+                ))
+                .set_instance_metadata_tags(
+                    s(md, "instance_metadata_tags")
+                        .map(|x| aws_sdk_ec2::types::InstanceMetadataTagsState::from(x.as_str())),
+                )
+                .send()
+                .await
+                .map_err(|e| sdk_err("ModifyInstanceMetadataOptions", e))?;
+        }
+    }
+    Ok(())
+}
+
+async fn update_instance(
+    c: &Clients,
+    old: &Value,
+    p: &Value,
+) -> Result<Option<Value>, AttrDiagnostic> {
+    let id = s(old, "id").unwrap_or_default();
+    update_tags(c, &id, old, p).await?;
+    update_root_volume(c, &id, old, p).await?;
+    update_live_settings(c, &id, old, p).await?;
+    let type_changed = old.get_attr("instance_type") != p.get_attr("instance_type");
+    let ud_changed = old.get_attr("user_data") != p.get_attr("user_data");
+    if old.get_attr("vpc_security_group_ids") != p.get_attr("vpc_security_group_ids") {
+        let groups: Vec<String> = p
+            .get_attr("vpc_security_group_ids")
+            .as_list()
+            .map(|l| {
+                l.iter()
+                    .filter_map(|g| g.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        c.ec2
+            .modify_instance_attribute()
+            .instance_id(&id)
+            .set_groups(Some(groups))
+            .send()
+            .await
+            .map_err(|e| sdk_err("ModifyInstanceAttribute", e))?;
+    }
+    if type_changed || ud_changed {
+        c.ec2
+            .stop_instances()
+            .instance_ids(&id)
+            .send()
+            .await
+            .map_err(|e| sdk_err("StopInstances", e))?;
+        wait_state(c, &id, InstanceStateName::Stopped).await?;
+        if type_changed {
+            c.ec2
+                .modify_instance_attribute()
+                .instance_id(&id)
+                .instance_type(
+                    AttributeValue::builder()
+                        .set_value(s(p, "instance_type"))
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| sdk_err("ModifyInstanceAttribute", e))?;
+        }
+        if ud_changed {
+            let bytes = s(p, "user_data").unwrap_or_default().into_bytes();
+            c.ec2
+                .modify_instance_attribute()
+                .instance_id(&id)
+                .user_data(
+                    SecureBlobAttributeValue::builder()
+                        .value(aws_sdk_ec2::primitives::Blob::new(bytes))
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| sdk_err("ModifyInstanceAttribute", e))?;
+        }
+        c.ec2
+            .start_instances()
+            .instance_ids(&id)
+            .send()
+            .await
+            .map_err(|e| sdk_err("StartInstances", e))?;
+        wait_state(c, &id, InstanceStateName::Running).await?;
+    }
+    let inst = describe_instance(c, &id).await?.ok_or_else(|| {
+        AttrDiagnostic::error(
+            Vec::new(),
+            "Instance vanished",
+            format!("{id} no longer exists"),
+        )
+    })?;
+    let mut v = instance_value(c, &inst, p);
+    fill_root_volumes(c, &mut [&mut v]).await?;
+    Ok(Some(v))
+}
+
+async fn delete_instance(c: &Clients, old: &Value) -> Result<(), AttrDiagnostic> {
+    let id = s(old, "id").unwrap_or_default();
+    match c.ec2.terminate_instances().instance_ids(&id).send().await {
+        Ok(_) => {}
+        Err(e) if err_code(&e).is_some_and(|c| c.ends_with(".NotFound")) => return Ok(()),
+        Err(e) => return Err(sdk_err("TerminateInstances", e)),
+    }
+    // Subnets and security groups can only go once the instance is terminated.
+    match describe_instance(c, &id).await? {
+        None => Ok(()),
+        Some(_) => wait_state(c, &id, InstanceStateName::Terminated)
+            .await
+            .map(|_| ()),
+    }
+}
+
+pub(crate) struct InstanceType;
+
+#[async_trait::async_trait]
+impl BatchRead for InstanceType {
+    async fn batch(
+        &self,
+        c: &Clients,
+        ids: &[String],
+        prior: &BTreeMap<&str, &Value>,
+    ) -> Result<Vec<(String, Value)>, ReadErr> {
+        let null = Value::Null;
+        let keep = |id: &str| *prior.get(id).unwrap_or(&&null);
+        let out = c
+            .ec2
+            .describe_instances()
+            .set_instance_ids(Some(ids.to_vec()))
+            .send()
+            .await
+            .map_err(|e| classify("DescribeInstances", e))?;
+        let mut values: Vec<(String, Value)> = out
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .filter(|i| {
+                !matches!(
+                    i.state().and_then(|s| s.name()),
+                    Some(InstanceStateName::Terminated | InstanceStateName::ShuttingDown)
+                )
+            })
+            .map(|i| {
+                let id = i.instance_id().unwrap_or_default();
+                (id.to_string(), instance_value(c, i, keep(id)))
+            })
+            .collect();
+        // Root volume sizes and types: one more call for the whole batch.
+        let mut refs: Vec<&mut Value> = values.iter_mut().map(|(_, v)| v).collect();
+        fill_root_volumes(c, &mut refs)
+            .await
+            .map_err(ReadErr::Other)?;
+        Ok(values)
+    }
+
+    async fn complete_import(
+        &self,
+        c: &Clients,
+        id: &str,
+        v: &mut Value,
+    ) -> Result<(), AttrDiagnostic> {
+        use aws_sdk_ec2::types::InstanceAttributeName;
+        {
+            let out = c
+                .ec2
+                .describe_instance_attribute()
+                .instance_id(id)
+                .attribute(InstanceAttributeName::UserData)
+                .send()
+                .await
+                .map_err(|e| sdk_err("DescribeInstanceAttribute", e))?;
+            let decoded = out.user_data().and_then(|u| u.value()).and_then(|b64| {
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+            });
+            set(
+                v,
+                "user_data",
+                decoded
+                    .filter(|u| !u.is_empty())
+                    .map(Value::String)
+                    .unwrap_or(Value::Null),
+            );
+        }
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl ResourceType<Clients> for InstanceType {
+    fn schema(&self) -> Schema {
+        Schema::new("An EC2 instance (a server).")
+            .attr(
+                "ami",
+                Attribute::required(AttrType::String, "Image id.").force_new(),
+            )
+            .attr(
+                "instance_type",
+                Attribute::required(
+                    AttrType::String,
+                    "Instance type; changed by stop, modify, start.",
+                ),
+            )
+            .attr(
+                "subnet_id",
+                Attribute::optional_computed(AttrType::String, "Subnet.").force_new(),
+            )
+            .attr(
+                "vpc_security_group_ids",
+                Attribute::optional_computed(
+                    AttrType::Set(Box::new(AttrType::String)),
+                    "Security groups.",
+                ),
+            )
+            .attr(
+                "user_data",
+                Attribute::optional(
+                    AttrType::String,
+                    "Boot script; changed by stop, modify, start.",
+                ),
+            )
+            .attr(
+                "user_data_replace_on_change",
+                Attribute::optional(
+                    AttrType::Bool,
+                    "Replace the instance when user_data changes.",
+                ),
+            )
+            .attr(
+                "key_name",
+                Attribute::optional(AttrType::String, "SSH key pair name.").force_new(),
+            )
+            .attr(
+                "iam_instance_profile",
+                Attribute::optional(
+                    AttrType::String,
+                    "Name of an instance profile, for the server's AWS permissions (a change replaces the server).",
+                )
+                .force_new(),
+            )
+            .block(
+                "root_block_device",
+                NestedBlock {
+                    nesting: Nesting::List,
+                    min_items: 0,
+                    max_items: Some(1),
+                    force_new: false,
+                    block: Schema::new("The root volume; size and type change in place.")
+                        .attr(
+                            "volume_size",
+                            Attribute::optional_computed(AttrType::Number, "Size in GiB."),
+                        )
+                        .attr(
+                            "volume_type",
+                            Attribute::optional_computed(AttrType::String, "gp3, gp2, io1, ..."),
+                        )
+                        .attr(
+                            "delete_on_termination",
+                            Attribute::optional_computed(
+                                AttrType::Bool,
+                                "Delete with the instance (default true).",
+                            ),
+                        )
+                        .attr(
+                            "volume_id",
+                            Attribute::computed(AttrType::String, "Volume id."),
+                        )
+                        .attr(
+                            "device_name",
+                            Attribute::computed(AttrType::String, "Device name."),
+                        ),
+                },
+            )
+            .attr("tags", tags())
+            .attr("id", Attribute::computed(AttrType::String, "Instance id."))
+            .attr("arn", Attribute::computed(AttrType::String, "ARN."))
+            .attr(
+                "private_ip",
+                Attribute::optional_computed(AttrType::String, "Private IPv4 address (a change replaces).")
+                    .force_new(),
+            )
+            .attr(
+                "associate_public_ip_address",
+                Attribute::optional_computed(
+                    AttrType::Bool,
+                    "Give the instance a public address (default: the subnet's setting; a change replaces).",
+                )
+                .force_new(),
+            )
+            .attr(
+                "source_dest_check",
+                Attribute::optional_computed(
+                    AttrType::Bool,
+                    "Drop traffic not addressed to the instance (default true; off for NAT instances).",
+                ),
+            )
+            .attr(
+                "monitoring",
+                Attribute::optional_computed(AttrType::Bool, "Detailed (1-minute) CloudWatch monitoring."),
+            )
+            .attr(
+                "disable_api_termination",
+                Attribute::optional_computed(
+                    AttrType::Bool,
+                    "Termination protection (kept from state on refresh: reading it is one call per instance).",
+                ),
+            )
+            .block(
+                "metadata_options",
+                NestedBlock {
+                    nesting: Nesting::List,
+                    min_items: 0,
+                    max_items: Some(1),
+                    force_new: false,
+                    block: Schema::new("Instance metadata service options; change in place.")
+                        .attr("http_endpoint", Attribute::optional_computed(AttrType::String, "enabled or disabled."))
+                        .attr("http_tokens", Attribute::optional_computed(AttrType::String, "required (IMDSv2 only) or optional."))
+                        .attr(
+                            "http_put_response_hop_limit",
+                            Attribute::optional_computed(AttrType::Number, "1 to 64."),
+                        )
+                        .attr(
+                            "instance_metadata_tags",
+                            Attribute::optional_computed(AttrType::String, "enabled or disabled."),
+                        ),
+                },
+            )
+            .attr(
+                "public_ip",
+                Attribute::computed(AttrType::String, "Public IPv4 address."),
+            )
+            .attr(
+                "instance_state",
+                Attribute::computed(AttrType::String, "pending, running, stopped, ..."),
+            )
+            .attr(
+                "availability_zone",
+                Attribute::optional_computed(AttrType::String, "Availability zone (default: the subnet's).")
+                    .force_new(),
+            )
+    }
+
+    fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
+        aws_plan_with("aws_instance", schema, req, &|_| {}, &|planned, rr| {
+            plan_instance(req.prior, req.config, planned, rr)
+        })
+    }
+
+    async fn create(&self, c: &Clients, p: &Value, req: &ApplyRequest<'_>) -> ApplyResult {
+        create_instance(c, p, req.idempotency_token)
+            .await
+            .map_err(|d| vec![d])
+    }
+
+    async fn update(
+        &self,
+        c: &Clients,
+        old: &Value,
+        p: &Value,
+        _: &ApplyRequest<'_>,
+    ) -> ApplyResult {
+        update_instance(c, old, p).await.map_err(|d| vec![d])
+    }
+
+    async fn delete(
+        &self,
+        c: &Clients,
+        old: &Value,
+        _: &ApplyRequest<'_>,
+    ) -> Result<(), Vec<AttrDiagnostic>> {
+        delete_instance(c, old).await.map_err(|d| vec![d])
+    }
+
+    async fn read(
+        &self,
+        c: &Clients,
+        current: &[Value],
+    ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
+        read_in_batches(c, self, current).await
+    }
+}

@@ -1,0 +1,59 @@
+//! `aws_route_table_association`: a subnet (or gateway) on a route table; every
+//! argument replaces it. Refresh reads the tables of all associations in one call.
+
+use iac_provider::kit::ResourceType;
+use iac_provider::{
+    ApplyRequest, ApplyResult, AttrDiagnostic, AttrType, Attribute, PlanRequest, PlanResponse,
+    Schema,
+};
+use iac_value::Value;
+
+use crate::kit::aws_plan;
+use crate::Clients;
+
+pub(crate) struct RouteTableAssociationType;
+
+#[async_trait::async_trait]
+impl ResourceType<Clients> for RouteTableAssociationType {
+    fn schema(&self) -> Schema {
+        Schema::new("Associates a subnet with a route table.")
+            .attr(
+                "subnet_id",
+                Attribute::required(AttrType::String, "Subnet.").force_new(),
+            )
+            .attr(
+                "route_table_id",
+                Attribute::required(AttrType::String, "Route table.").force_new(),
+            )
+            .attr(
+                "id",
+                Attribute::computed(AttrType::String, "Association id."),
+            )
+    }
+
+    fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
+        aws_plan("aws_route_table_association", schema, req)
+    }
+
+    async fn create(&self, c: &Clients, p: &Value, req: &ApplyRequest<'_>) -> ApplyResult {
+        let _ = req;
+        crate::net::create_assoc(c, p).await.map_err(|d| vec![d])
+    }
+
+    async fn delete(
+        &self,
+        c: &Clients,
+        old: &Value,
+        _: &ApplyRequest<'_>,
+    ) -> Result<(), Vec<AttrDiagnostic>> {
+        crate::net::delete_assoc(c, old).await.map_err(|d| vec![d])
+    }
+
+    async fn read(
+        &self,
+        c: &Clients,
+        current: &[Value],
+    ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
+        crate::net::read_assocs(c, current).await
+    }
+}
