@@ -16,23 +16,6 @@ use crate::s3::{bucket, ownership_controls, public_access_block, sse, versioning
 use crate::secretsmanager::{data_secret, data_secret_version, secret, secret_version};
 use crate::{deploy, ec2, elb, region, schema, sts, util, Clients};
 
-/// Which AWS service a type belongs to.
-#[derive(Clone, Copy)]
-enum Service {
-    Deploy,
-    Elb,
-}
-
-impl Service {
-    fn of(type_name: &str) -> Service {
-        if type_name == "deployment" {
-            Service::Deploy
-        } else {
-            Service::Elb
-        }
-    }
-}
-
 /// The plan every AWS type starts from: the proposed new value, replacement by
 /// `util::same` (an empty list or map equals null), and on a create or a
 /// replacement every value the configuration leaves open unknown.
@@ -87,69 +70,43 @@ pub(crate) fn aws_plan_with(
     }
 }
 
-/// A type served by its service module (see the module comment).
-pub(crate) struct ServiceType {
-    /// The type the module knows it by (an `aws_alb*` alias is its `aws_lb*` type).
-    name: String,
-    schema: Schema,
-}
-
-fn request<'r>(name: &'r str, req: &ApplyRequest<'r>) -> ApplyRequest<'r> {
-    ApplyRequest {
-        type_name: name,
-        prior: req.prior,
-        planned: req.planned,
-        config: req.config,
-        idempotency_token: req.idempotency_token,
-    }
-}
-
-impl ServiceType {
-    async fn call(&self, c: &Clients, req: ApplyRequest<'_>) -> ApplyResult {
-        match Service::of(&self.name) {
-            Service::Deploy => {
-                deploy::apply(c, req.prior, req.planned, req.idempotency_token).await
-            }
-            Service::Elb => elb::apply(c, req).await,
-        }
-    }
-}
+/// The `deployment` block (its strategies live in `deploy.rs`, to move into a
+/// strategy engine of their own).
+pub(crate) struct DeploymentType;
 
 #[async_trait::async_trait]
-impl ResourceType<Clients> for ServiceType {
+impl ResourceType<Clients> for DeploymentType {
     fn schema(&self) -> Schema {
-        self.schema.clone()
-    }
-
-    fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
-        elb::validate(&self.name, config)
+        deploy::schema()
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        aws_plan(&self.name, schema, req)
+        aws_plan("deployment", schema, req)
     }
 
-    async fn create(&self, c: &Clients, _: &Value, req: &ApplyRequest<'_>) -> ApplyResult {
-        self.call(c, request(&self.name, req)).await
+    async fn create(&self, c: &Clients, p: &Value, req: &ApplyRequest<'_>) -> ApplyResult {
+        deploy::apply(c, None, Some(p), req.idempotency_token).await
     }
 
     async fn update(
         &self,
         c: &Clients,
-        _: &Value,
-        _: &Value,
+        old: &Value,
+        p: &Value,
         req: &ApplyRequest<'_>,
     ) -> ApplyResult {
-        self.call(c, request(&self.name, req)).await
+        deploy::apply(c, Some(old), Some(p), req.idempotency_token).await
     }
 
     async fn delete(
         &self,
         c: &Clients,
-        _: &Value,
+        old: &Value,
         req: &ApplyRequest<'_>,
     ) -> Result<(), Vec<AttrDiagnostic>> {
-        self.call(c, request(&self.name, req)).await.map(|_| ())
+        deploy::apply(c, Some(old), None, req.idempotency_token)
+            .await
+            .map(|_| ())
     }
 
     async fn read(
@@ -157,16 +114,11 @@ impl ResourceType<Clients> for ServiceType {
         c: &Clients,
         current: &[Value],
     ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
-        match Service::of(&self.name) {
-            Service::Deploy => {
-                let mut out = Vec::new();
-                for v in current {
-                    out.push(deploy::read(c, v).await);
-                }
-                out
-            }
-            Service::Elb => elb::read(c, &self.name, current).await,
+        let mut out = Vec::new();
+        for v in current {
+            out.push(deploy::read(c, v).await);
         }
+        out
     }
 }
 
@@ -250,6 +202,24 @@ pub(crate) fn registry() -> Registry<Clients> {
         .data_source("aws_ssm_parameter", crate::ssm::SsmParameterData)
         .resource("aws_lb", crate::elb::lb::LbType)
         .resource("aws_alb", crate::elb::lb::LbType)
+        .resource("deployment", DeploymentType)
+        .resource("aws_lb_target_group", elb::target_group::TargetGroupType)
+        .resource("aws_alb_target_group", elb::target_group::TargetGroupType)
+        .resource(
+            "aws_lb_target_group_attachment",
+            elb::target_group_attachment::TargetGroupAttachmentType,
+        )
+        .resource(
+            "aws_alb_target_group_attachment",
+            elb::target_group_attachment::TargetGroupAttachmentType,
+        )
+        .resource("aws_lb_listener", elb::listener::ListenerType)
+        .resource("aws_alb_listener", elb::listener::ListenerType)
+        .resource("aws_lb_listener_rule", elb::listener_rule::ListenerRuleType)
+        .resource(
+            "aws_alb_listener_rule",
+            elb::listener_rule::ListenerRuleType,
+        )
         .resource("aws_cloudwatch_log_group", crate::logs::LogGroupType)
         .resource(
             "aws_cloudwatch_metric_alarm",
@@ -329,13 +299,6 @@ pub(crate) fn registry() -> Registry<Clients> {
             "aws_s3_bucket_server_side_encryption_configuration",
             sse::SseType,
         );
-    for (name, s) in all.resources {
-        let served = ServiceType {
-            name: schema::canonical(&name).to_string(),
-            schema: s,
-        };
-        r = r.resource(&name, served);
-    }
     for (name, s) in all.data_sources {
         let served = ServiceData {
             name: name.clone(),

@@ -256,7 +256,7 @@ pub fn provider_schema() -> ProviderSchema {
                     ),
             },
         );
-    let mut resources = BTreeMap::new();
+    let resources = BTreeMap::new();
     let mut data_sources = BTreeMap::new();
     data_sources.insert(
         "aws_region".to_string(),
@@ -450,14 +450,6 @@ pub fn provider_schema() -> ProviderSchema {
                 Attribute::computed(AttrType::String, "Owning account."),
             ),
     );
-    load_balancers(&mut resources);
-    resources.insert("deployment".to_string(), crate::deploy::schema());
-    // Terraform's older names of the load balancer types, still common in real code.
-    for (alias, of) in ALIASES {
-        if let Some(schema) = resources.get(*of).cloned() {
-            resources.insert(alias.to_string(), schema);
-        }
-    }
     ProviderSchema {
         provider,
         resources,
@@ -514,7 +506,7 @@ pub(crate) fn nested(
 
 /// An action of a listener or rule: forward (to one target group, or weighted
 /// to several), fixed-response or redirect.
-fn lb_action() -> Schema {
+pub(crate) fn lb_action() -> Schema {
     use AttrType::{Number, String as Str};
     let target_group = Schema::new("A weighted target of a forward action.")
         .attr("arn", Attribute::required(Str, "Target group ARN."))
@@ -579,171 +571,4 @@ fn lb_action() -> Schema {
         .block("forward", nested(Nesting::List, 0, Some(1), forward))
         .block("fixed_response", nested(Nesting::List, 0, Some(1), fixed))
         .block("redirect", nested(Nesting::List, 0, Some(1), redirect))
-}
-
-fn load_balancers(resources: &mut BTreeMap<String, Schema>) {
-    use AttrType::{Bool, Number, String as Str};
-    let health = Schema::new("How targets are checked.")
-        .attr(
-            "enabled",
-            Attribute::optional_computed(Bool, "Checks on (default true)."),
-        )
-        .attr(
-            "path",
-            Attribute::optional_computed(Str, "HTTP path (default /)."),
-        )
-        .attr(
-            "port",
-            Attribute::optional_computed(Str, "traffic-port or a number."),
-        )
-        .attr(
-            "protocol",
-            Attribute::optional_computed(Str, "HTTP or HTTPS."),
-        )
-        .attr(
-            "interval",
-            Attribute::optional_computed(Number, "Seconds between checks."),
-        )
-        .attr(
-            "timeout",
-            Attribute::optional_computed(Number, "Seconds to wait for an answer."),
-        )
-        .attr(
-            "healthy_threshold",
-            Attribute::optional_computed(Number, "Successes to become healthy."),
-        )
-        .attr(
-            "unhealthy_threshold",
-            Attribute::optional_computed(Number, "Failures to become unhealthy."),
-        )
-        .attr(
-            "matcher",
-            Attribute::optional_computed(Str, "Success codes, such as 200-299."),
-        );
-    resources.insert(
-        "aws_lb_target_group".to_string(),
-        Schema::new("A group of targets a listener forwards to, with a health check.")
-            .attr(
-                "name",
-                Attribute::optional_computed(
-                    Str,
-                    "Name, up to 32 characters (generated when unset).",
-                )
-                .force_new(),
-            )
-            .attr(
-                "port",
-                Attribute::required(Number, "Port targets receive traffic on.").force_new(),
-            )
-            .attr(
-                "protocol",
-                Attribute::required(Str, "HTTP or HTTPS.").force_new(),
-            )
-            .attr(
-                "vpc_id",
-                Attribute::required(Str, "VPC of the targets.").force_new(),
-            )
-            .attr(
-                "target_type",
-                Attribute::optional_computed(Str, "instance (default) or ip.").force_new(),
-            )
-            .attr(
-                "deregistration_delay",
-                Attribute::optional(
-                    Number,
-                    "Seconds to drain a target being removed (default 300).",
-                ),
-            )
-            .block("health_check", nested(Nesting::List, 0, Some(1), health))
-            .attr("tags", tags())
-            .attr("id", Attribute::computed(Str, "The ARN."))
-            .attr("arn", Attribute::computed(Str, "ARN."))
-            .attr(
-                "arn_suffix",
-                Attribute::computed(Str, "For CloudWatch metrics."),
-            ),
-    );
-    resources.insert(
-        "aws_lb_target_group_attachment".to_string(),
-        Schema::new("Registers one target (an instance) with a target group.")
-            .attr(
-                "target_group_arn",
-                Attribute::required(Str, "Target group."),
-            )
-            .attr(
-                "target_id",
-                Attribute::required(Str, "Instance id (or IP)."),
-            )
-            .attr(
-                "port",
-                Attribute::optional(Number, "Port (default: the group's)."),
-            )
-            .attr(
-                "id",
-                Attribute::computed(Str, "TARGET_GROUP_ARN,TARGET_ID[,PORT]."),
-            )
-            .force_all_new(),
-    );
-    resources.insert(
-        "aws_lb_listener".to_string(),
-        Schema::new("A listener: a port on a load balancer and what it does with requests.")
-            .attr(
-                "load_balancer_arn",
-                Attribute::required(Str, "Load balancer.").force_new(),
-            )
-            .attr("port", Attribute::required(Number, "Port."))
-            .attr(
-                "protocol",
-                Attribute::optional_computed(Str, "HTTP (default) or HTTPS."),
-            )
-            .attr(
-                "certificate_arn",
-                Attribute::optional(Str, "Certificate, for HTTPS."),
-            )
-            .attr(
-                "ssl_policy",
-                Attribute::optional_computed(
-                    Str,
-                    "TLS policy of an HTTPS listener (default: AWS's, ELBSecurityPolicy-2016-08).",
-                ),
-            )
-            .attr(
-                "alpn_policy",
-                Attribute::optional(
-                    Str,
-                    "ALPN policy of a TLS listener (HTTP1Only, HTTP2Preferred, ...).",
-                ),
-            )
-            .block(
-                "default_action",
-                nested(Nesting::List, 1, None, lb_action()),
-            )
-            .attr("tags", tags())
-            .attr("id", Attribute::computed(Str, "The ARN."))
-            .attr("arn", Attribute::computed(Str, "ARN.")),
-    );
-    let values = || {
-        Schema::new("Values to match.")
-            .attr("values", Attribute::required(string_set(), "Patterns."))
-    };
-    let condition = Schema::new("When the rule applies.")
-        .block("path_pattern", nested(Nesting::List, 0, Some(1), values()))
-        .block("host_header", nested(Nesting::List, 0, Some(1), values()));
-    resources.insert(
-        "aws_lb_listener_rule".to_string(),
-        Schema::new("A rule of a listener: conditions, and the action taken when they match.")
-            .attr(
-                "listener_arn",
-                Attribute::required(Str, "Listener.").force_new(),
-            )
-            .attr(
-                "priority",
-                Attribute::optional_computed(Number, "1-50000; lower is evaluated first."),
-            )
-            .block("action", nested(Nesting::List, 1, None, lb_action()))
-            .block("condition", nested(Nesting::Set, 1, None, condition))
-            .attr("tags", tags())
-            .attr("id", Attribute::computed(Str, "The ARN."))
-            .attr("arn", Attribute::computed(Str, "ARN.")),
-    );
 }

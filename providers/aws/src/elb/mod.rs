@@ -12,7 +12,7 @@ use elb::types::{
     RedirectActionConfig, Rule, RuleCondition, Tag, TargetDescription, TargetGroup,
     TargetGroupStickinessConfig, TargetGroupTuple,
 };
-use iac_provider::{ApplyRequest, ApplyResult, AttrDiagnostic};
+use iac_provider::{ApplyResult, AttrDiagnostic};
 use iac_value::Value;
 
 use crate::ec2::TOKEN_TAG;
@@ -122,6 +122,10 @@ pub(crate) async fn sync_tags(
 }
 
 pub(crate) mod lb;
+pub(crate) mod listener;
+pub(crate) mod listener_rule;
+pub(crate) mod target_group;
+pub(crate) mod target_group_attachment;
 
 // ---- target groups --------------------------------------------------------
 
@@ -910,102 +914,27 @@ async fn update_rule(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
         .map(|r| rule_value(r, &listener, p, tags_value(&lb_tags(p, None)))))
 }
 
-// ---- dispatch -------------------------------------------------------------
+// ---- batched reads ----------------------------------------------------------
 
-pub async fn apply(c: &Clients, req: ApplyRequest<'_>) -> ApplyResult {
-    let token = req.idempotency_token;
-    match (req.type_name, req.prior, req.planned) {
-        ("aws_lb_target_group", None, Some(p)) => {
-            let name = s(p, "name").unwrap_or_else(|| generated_name("tf", token));
-            let tg = create_tg(c, p, &name, lb_tags(p, Some(token)))
-                .await
-                .map_err(|d| vec![d])?;
-            Ok(Some(tg_value(&tg, p, tags_value(&lb_tags(p, None)))))
-        }
-        ("aws_lb_target_group", Some(o), Some(p)) => update_tg(c, o, p).await,
-        ("aws_lb_target_group", Some(o), None) => delete_tg(c, &s(o, "arn").unwrap_or_default())
-            .await
-            .map(|_| None)
-            .map_err(|d| vec![d]),
-        ("aws_lb_target_group_attachment", None, Some(p)) => {
-            let tg = s(p, "target_group_arn").unwrap_or_default();
-            let id = s(p, "target_id").unwrap_or_default();
-            let port = num(p, "port");
-            c.elb
-                .register_targets()
-                .target_group_arn(&tg)
-                .targets(target(&id, port))
-                .send()
-                .await
-                .map_err(|e| vec![sdk_err("RegisterTargets", e)])?;
-            Ok(Some(attachment_value(&tg, &id, port)))
-        }
-        ("aws_lb_target_group_attachment", Some(o), None) => {
-            let tg = s(o, "target_group_arn").unwrap_or_default();
-            match c
-                .elb
-                .deregister_targets()
-                .target_group_arn(&tg)
-                .targets(target(
-                    &s(o, "target_id").unwrap_or_default(),
-                    num(o, "port"),
-                ))
-                .send()
-                .await
-            {
-                Ok(_) => Ok(None),
-                Err(e)
-                    if not_found(err_code(&e))
-                        || err_code(&e).is_some_and(|c| c.contains("InvalidTarget")) =>
-                {
-                    Ok(None)
-                }
-                Err(e) => Err(vec![sdk_err("DeregisterTargets", e)]),
-            }
-        }
-        ("aws_lb_listener", None, Some(p)) => create_listener(c, p, token).await,
-        ("aws_lb_listener", Some(o), Some(p)) => update_listener(c, o, p).await,
-        ("aws_lb_listener", Some(o), None) => {
-            match c
-                .elb
-                .delete_listener()
-                .listener_arn(s(o, "arn").unwrap_or_default())
-                .send()
-                .await
-            {
-                Ok(_) => Ok(None),
-                Err(e) if not_found(err_code(&e)) => Ok(None),
-                Err(e) => Err(vec![sdk_err("DeleteListener", e)]),
-            }
-        }
-        ("aws_lb_listener_rule", None, Some(p)) => create_rule(c, p, token).await,
-        ("aws_lb_listener_rule", Some(o), Some(p)) => update_rule(c, o, p).await,
-        ("aws_lb_listener_rule", Some(o), None) => {
-            match c
-                .elb
-                .delete_rule()
-                .rule_arn(s(o, "arn").unwrap_or_default())
-                .send()
-                .await
-            {
-                Ok(_) => Ok(None),
-                Err(e) if not_found(err_code(&e)) => Ok(None),
-                Err(e) => Err(vec![sdk_err("DeleteRule", e)]),
-            }
-        }
-        (t, _, _) => Err(vec![AttrDiagnostic::error(
-            Vec::new(),
-            "Unsupported operation",
-            t.to_string(),
-        )]),
-    }
+/// How one ELBv2 type describes a batch of its objects by ARN.
+#[async_trait::async_trait]
+pub(crate) trait ArnBatch: Sync {
+    /// The objects among `arns` (up to 20), with `keep` the values in state and
+    /// `tags` what DescribeTags found, or the failing call's error code and message.
+    async fn describe(
+        &self,
+        c: &Clients,
+        arns: Vec<String>,
+        keep: &BTreeMap<String, Value>,
+        tags: &BTreeMap<String, Value>,
+    ) -> Result<Vec<(String, Value)>, (Option<String>, AttrDiagnostic)>;
 }
 
-/// Reads in batches: 20 load balancers, target groups, listeners or rules per
-/// call (plus one DescribeTags per 20), attachments one call per target group.
-pub async fn read(
+/// Reads in batches of 20 ARNs (plus one DescribeTags per 20); a missing ARN
+/// fails its batch, which is then read one ARN at a time.
+pub(crate) async fn read_arns(
     c: &Clients,
-    type_name: &str,
+    t: &dyn ArnBatch,
     current: &[Value],
 ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
     let fail = |d: AttrDiagnostic| current.iter().map(|_| Err(d.clone())).collect();
@@ -1013,132 +942,28 @@ pub async fn read(
         .iter()
         .map(|v| s(v, "id").unwrap_or_default())
         .collect();
-    let keep_of = |id: &str| {
-        current
-            .iter()
-            .find(|v| s(v, "id").as_deref() == Some(id))
-            .cloned()
-            .unwrap_or(Value::Null)
-    };
+    let keep: BTreeMap<String, Value> = ids.iter().cloned().zip(current.iter().cloned()).collect();
     let mut found: BTreeMap<String, Value> = BTreeMap::new();
     let asked: Vec<String> = ids.iter().filter(|i| !i.is_empty()).cloned().collect();
-    match type_name {
-        "aws_lb_target_group_attachment" => {
-            let mut by_tg: BTreeMap<String, Vec<String>> = BTreeMap::new();
-            for id in &asked {
-                let tg = id.split(',').next().unwrap_or_default().to_string();
-                by_tg.entry(tg).or_default().push(id.clone());
-            }
-            for (tg, wanted) in by_tg {
-                let r = match c
-                    .elb
-                    .describe_target_health()
-                    .target_group_arn(&tg)
-                    .send()
-                    .await
-                {
-                    Ok(r) => r,
-                    Err(e) if not_found(err_code(&e)) => continue,
-                    Err(e) => return fail(sdk_err("DescribeTargetHealth", e)),
-                };
-                for d in r.target_health_descriptions() {
-                    let Some(t) = d.target() else { continue };
-                    let tid = t.id().unwrap_or_default();
-                    for w in &wanted {
-                        let parts: Vec<&str> = w.split(',').collect();
-                        let port_ok = parts
-                            .get(2)
-                            .is_none_or(|p| t.port().map(|x| x.to_string()).as_deref() == Some(*p));
-                        if parts.get(1) == Some(&tid) && port_ok {
-                            let port = parts.get(2).and_then(|p| p.parse().ok());
-                            found.insert(w.clone(), attachment_value(&tg, tid, port));
-                        }
+    for chunk in asked.chunks(20) {
+        let chunk = chunk.to_vec();
+        // A missing object fails the whole tags call: objects are read below anyway.
+        let tags = tags_of_arns(c, &chunk).await.unwrap_or_default();
+        match t.describe(c, chunk.clone(), &keep, &tags).await {
+            Ok(values) => found.extend(values),
+            // One missing ARN fails the batch: ask one at a time.
+            Err((code, _)) if not_found(code.clone()) && chunk.len() > 1 => {
+                for one in &chunk {
+                    let single: Vec<Value> = vec![keep.get(one).cloned().unwrap_or(Value::Null)];
+                    if let Some(Ok(Some(v))) =
+                        Box::pin(read_arns(c, t, &single)).await.into_iter().next()
+                    {
+                        found.insert(one.clone(), v);
                     }
                 }
             }
-        }
-        _ => {
-            for chunk in asked.chunks(20) {
-                let chunk = chunk.to_vec();
-                // A missing object fails the whole tags call: objects are read below anyway.
-                let tags = tags_of_arns(c, &chunk).await.unwrap_or_default();
-                let tag = |arn: &str| tags.get(arn).cloned().unwrap_or(Value::Null);
-                let result = match type_name {
-                    "aws_lb_target_group" => c
-                        .elb
-                        .describe_target_groups()
-                        .set_target_group_arns(Some(chunk.clone()))
-                        .send()
-                        .await
-                        .map(|o| {
-                            o.target_groups()
-                                .iter()
-                                .map(|g| {
-                                    let a = g.target_group_arn().unwrap_or_default().to_string();
-                                    let v = tg_value(g, &keep_of(&a), tag(&a));
-                                    (a, v)
-                                })
-                                .collect::<Vec<_>>()
-                        })
-                        .map_err(|e| (err_code(&e), sdk_err("DescribeTargetGroups", e))),
-                    "aws_lb_listener" => c
-                        .elb
-                        .describe_listeners()
-                        .set_listener_arns(Some(chunk.clone()))
-                        .send()
-                        .await
-                        .map(|o| {
-                            o.listeners()
-                                .iter()
-                                .map(|l| {
-                                    let a = l.listener_arn().unwrap_or_default().to_string();
-                                    let v = listener_value(l, &keep_of(&a), tag(&a));
-                                    (a, v)
-                                })
-                                .collect::<Vec<_>>()
-                        })
-                        .map_err(|e| (err_code(&e), sdk_err("DescribeListeners", e))),
-                    "aws_lb_listener_rule" => c
-                        .elb
-                        .describe_rules()
-                        .set_rule_arns(Some(chunk.clone()))
-                        .send()
-                        .await
-                        .map(|o| {
-                            o.rules()
-                                .iter()
-                                .map(|r| {
-                                    let a = r.rule_arn().unwrap_or_default().to_string();
-                                    let k = keep_of(&a);
-                                    let l = s(&k, "listener_arn")
-                                        .unwrap_or_else(|| listener_of_rule(&a));
-                                    let v = rule_value(r, &l, &k, tag(&a));
-                                    (a, v)
-                                })
-                                .collect::<Vec<_>>()
-                        })
-                        .map_err(|e| (err_code(&e), sdk_err("DescribeRules", e))),
-                    _ => Ok(Vec::new()),
-                };
-                match result {
-                    Ok(values) => found.extend(values),
-                    // One missing ARN fails the batch: ask one at a time.
-                    Err((code, _)) if not_found(code.clone()) && chunk.len() > 1 => {
-                        for one in &chunk {
-                            let single: Vec<Value> = vec![keep_of(one)];
-                            if let Some(Ok(Some(v))) = Box::pin(read(c, type_name, &single))
-                                .await
-                                .into_iter()
-                                .next()
-                            {
-                                found.insert(one.clone(), v);
-                            }
-                        }
-                    }
-                    Err((code, _)) if not_found(code.clone()) => {}
-                    Err((_, d)) => return fail(d),
-                }
-            }
+            Err((code, _)) if not_found(code.clone()) => {}
+            Err((_, d)) => return fail(d),
         }
     }
     ids.iter().map(|id| Ok(found.get(id).cloned())).collect()
@@ -1157,7 +982,8 @@ fn listener_of_rule(rule_arn: &str) -> String {
     format!("{head}:listener/{}", parts[..4].join("/"))
 }
 
-pub fn validate(type_name: &str, config: &Value) -> Vec<AttrDiagnostic> {
+/// Checks an action list (`default_action`, `action`) beyond the schema.
+pub(crate) fn validate_actions(config: &Value, key: &str) -> Vec<AttrDiagnostic> {
     let mut out = Vec::new();
     let check = |a: &Value, key: &str, out: &mut Vec<AttrDiagnostic>| {
         let ty = a.get_attr("type").as_str().unwrap_or("");
@@ -1186,24 +1012,6 @@ pub fn validate(type_name: &str, config: &Value) -> Vec<AttrDiagnostic> {
                 format!("a {ty} action needs its settings (target_group_arn or a forward block, a fixed_response block, or a redirect block)"),
             ));
         }
-    };
-    if type_name == "aws_lb_listener" {
-        let https = config.get_attr("protocol").as_str() == Some("HTTPS");
-        for k in ["ssl_policy", "certificate_arn", "alpn_policy"] {
-            if !config.get_attr(k).is_null() && !https && !config.get_attr("protocol").is_unknown()
-            {
-                out.push(attr_err(
-                    k,
-                    "Only for HTTPS listeners",
-                    format!("`{k}` applies to an HTTPS listener: set protocol = \"HTTPS\""),
-                ));
-            }
-        }
-    }
-    let key = match type_name {
-        "aws_lb_listener" => "default_action",
-        "aws_lb_listener_rule" => "action",
-        _ => return out,
     };
     for a in config.get_attr(key).as_list().unwrap_or(&[]) {
         check(a, key, &mut out);

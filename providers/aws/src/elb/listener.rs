@@ -1,0 +1,154 @@
+//! `aws_lb_listener` (and `aws_alb_listener`): a port on a load balancer and
+//! what it does with requests. Refresh reads 20 listeners per DescribeListeners call.
+
+use std::collections::BTreeMap;
+
+use iac_provider::kit::ResourceType;
+use iac_provider::{
+    ApplyRequest, ApplyResult, AttrDiagnostic, AttrType, Attribute, Nesting, PlanRequest,
+    PlanResponse, Schema,
+};
+use iac_value::Value;
+
+use super::{create_listener, listener_value, not_found, update_listener};
+use crate::kit::aws_plan;
+use crate::schema::lb_action;
+use crate::schema::{nested, tags};
+use crate::util::{attr_err, err_code, s, sdk_err};
+use crate::Clients;
+
+pub(crate) struct ListenerType;
+
+#[async_trait::async_trait]
+impl super::ArnBatch for ListenerType {
+    async fn describe(
+        &self,
+        c: &Clients,
+        arns: Vec<String>,
+        keep: &BTreeMap<String, Value>,
+        tags: &BTreeMap<String, Value>,
+    ) -> Result<Vec<(String, Value)>, (Option<String>, AttrDiagnostic)> {
+        let null = Value::Null;
+        c.elb
+            .describe_listeners()
+            .set_listener_arns(Some(arns))
+            .send()
+            .await
+            .map(|o| {
+                o.listeners()
+                    .iter()
+                    .map(|l| {
+                        let a = l.listener_arn().unwrap_or_default().to_string();
+                        let tag = tags.get(&a).cloned().unwrap_or(Value::Null);
+                        let v = listener_value(l, keep.get(&a).unwrap_or(&null), tag);
+                        (a, v)
+                    })
+                    .collect()
+            })
+            .map_err(|e| (err_code(&e), sdk_err("DescribeListeners", e)))
+    }
+}
+
+#[async_trait::async_trait]
+impl ResourceType<Clients> for ListenerType {
+    fn schema(&self) -> Schema {
+        use AttrType::{Number, String as Str};
+        Schema::new("A listener: a port on a load balancer and what it does with requests.")
+            .attr(
+                "load_balancer_arn",
+                Attribute::required(Str, "Load balancer.").force_new(),
+            )
+            .attr("port", Attribute::required(Number, "Port."))
+            .attr(
+                "protocol",
+                Attribute::optional_computed(Str, "HTTP (default) or HTTPS."),
+            )
+            .attr(
+                "certificate_arn",
+                Attribute::optional(Str, "Certificate, for HTTPS."),
+            )
+            .attr(
+                "ssl_policy",
+                Attribute::optional_computed(
+                    Str,
+                    "TLS policy of an HTTPS listener (default: AWS's, ELBSecurityPolicy-2016-08).",
+                ),
+            )
+            .attr(
+                "alpn_policy",
+                Attribute::optional(
+                    Str,
+                    "ALPN policy of a TLS listener (HTTP1Only, HTTP2Preferred, ...).",
+                ),
+            )
+            .block(
+                "default_action",
+                nested(Nesting::List, 1, None, lb_action()),
+            )
+            .attr("tags", tags())
+            .attr("id", Attribute::computed(Str, "The ARN."))
+            .attr("arn", Attribute::computed(Str, "ARN."))
+    }
+
+    fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
+        let mut out = Vec::new();
+        let https = config.get_attr("protocol").as_str() == Some("HTTPS");
+        for k in ["ssl_policy", "certificate_arn", "alpn_policy"] {
+            if !config.get_attr(k).is_null() && !https && !config.get_attr("protocol").is_unknown()
+            {
+                out.push(attr_err(
+                    k,
+                    "Only for HTTPS listeners",
+                    format!("`{k}` applies to an HTTPS listener: set protocol = \"HTTPS\""),
+                ));
+            }
+        }
+        out.extend(super::validate_actions(config, "default_action"));
+        out
+    }
+
+    fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
+        aws_plan("aws_lb_listener", schema, req)
+    }
+
+    async fn create(&self, c: &Clients, p: &Value, req: &ApplyRequest<'_>) -> ApplyResult {
+        create_listener(c, p, req.idempotency_token).await
+    }
+
+    async fn update(
+        &self,
+        c: &Clients,
+        old: &Value,
+        p: &Value,
+        _: &ApplyRequest<'_>,
+    ) -> ApplyResult {
+        update_listener(c, old, p).await
+    }
+
+    async fn delete(
+        &self,
+        c: &Clients,
+        o: &Value,
+        _: &ApplyRequest<'_>,
+    ) -> Result<(), Vec<AttrDiagnostic>> {
+        match c
+            .elb
+            .delete_listener()
+            .listener_arn(s(o, "arn").unwrap_or_default())
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if not_found(err_code(&e)) => Ok(()),
+            Err(e) => Err(vec![sdk_err("DeleteListener", e)]),
+        }
+    }
+
+    async fn read(
+        &self,
+        c: &Clients,
+        current: &[Value],
+    ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
+        super::read_arns(c, self, current).await
+    }
+}
