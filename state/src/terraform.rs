@@ -104,6 +104,28 @@ pub fn adopt_terraform(
     Ok(out)
 }
 
+/// The root outputs of a Terraform state document (for `terraform_remote_state`):
+/// each value, marked sensitive where Terraform says it is.
+pub fn terraform_outputs(text: &[u8]) -> Result<BTreeMap<String, Value>, String> {
+    let doc: Json =
+        serde_json::from_slice(text).map_err(|e| format!("not a JSON document: {e}"))?;
+    let mut out = BTreeMap::new();
+    for (name, o) in doc
+        .get("outputs")
+        .and_then(Json::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let value = from_json(o.get("value").unwrap_or(&Json::Null));
+        let sensitive = o.get("sensitive").and_then(Json::as_bool).unwrap_or(false);
+        out.insert(
+            name.clone(),
+            if sensitive { value.sensitive() } else { value },
+        );
+    }
+    Ok(out)
+}
+
 fn str_of(j: &Json, key: &str) -> String {
     j.get(key)
         .and_then(Json::as_str)

@@ -344,3 +344,89 @@ fn objects_of_types_iac_does_not_have_are_kept_and_named() {
         .addresses()
         .contains(&"google_storage_bucket.b".to_string()));
 }
+
+/// `data "terraform_remote_state"` reads the root outputs of a state Terraform
+/// wrote (local file) and of one another iac configuration keeps in S3.
+#[test]
+fn terraform_remote_state_reads_terraform_s_and_iac_s_outputs() {
+    let m = Moto::start();
+    m.create_bucket("shared-states");
+    // Another iac configuration, its state in S3.
+    let network = Work::new(
+        "terraform {\n  backend \"s3\" {\n    bucket = \"shared-states\"\n    key    = \"network/iac.tfstate\"\n    region = \"us-east-1\"\n  }\n}\nresource \"terraform_data\" \"vpc\" {\n  input = \"vpc-0abc\"\n}\noutput \"vpc_id\" {\n  value = terraform_data.vpc.output\n}\n",
+    );
+    iac(&network, &m, &["init"]).ok();
+    iac(&network, &m, &["apply", "-auto-approve"]).ok();
+
+    let w = Work::new(
+        r#"
+data "terraform_remote_state" "old" {
+  backend = "local"
+  config = {
+    path = "legacy/terraform.tfstate"
+  }
+  defaults = {
+    missing = "from-defaults"
+  }
+}
+
+data "terraform_remote_state" "network" {
+  backend = "s3"
+  config = {
+    bucket = "shared-states"
+    key    = "network/iac.tfstate"
+    region = "us-east-1"
+  }
+}
+
+output "joined" {
+  value = data.terraform_remote_state.old.outputs.joined
+}
+
+output "missing" {
+  value = data.terraform_remote_state.old.outputs.missing
+}
+
+output "password" {
+  value     = data.terraform_remote_state.old.outputs.password
+  sensitive = true
+}
+
+output "vpc_id" {
+  value = data.terraform_remote_state.network.outputs.vpc_id
+}
+"#,
+    );
+    w.write(
+        "legacy/terraform.tfstate",
+        &golden("adopt/terraform.tfstate"),
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let out: serde_json::Value =
+        serde_json::from_str(&iac(&w, &m, &["output", "-json"]).ok().stdout).unwrap();
+    assert_eq!(out["joined"]["value"], "base-0,base-1");
+    assert_eq!(out["missing"]["value"], "from-defaults");
+    assert_eq!(out["vpc_id"]["value"], "vpc-0abc");
+    assert_eq!(out["password"]["sensitive"], true);
+    assert!(!w.read("iac.tfstate").contains("hunter2-adopted"));
+
+    // A sensitive output stays sensitive through the remote state.
+    w.write(
+        "main.tf",
+        "data \"terraform_remote_state\" \"old\" {\n  backend = \"local\"\n  config = {\n    path = \"legacy/terraform.tfstate\"\n  }\n}\noutput \"leak\" {\n  value = data.terraform_remote_state.old.outputs.password\n}\n",
+    );
+    let r = iac(&w, &m, &["plan"]).code(1);
+    assert!(
+        r.stderr.to_lowercase().contains("sensitive"),
+        "{}",
+        r.stderr
+    );
+
+    // A setting the backend does not have is named.
+    w.write(
+        "main.tf",
+        "data \"terraform_remote_state\" \"x\" {\n  backend = \"s3\"\n  config = {\n    buckt = \"b\"\n  }\n}\n",
+    );
+    let r = iac(&w, &m, &["plan"]).code(1);
+    assert!(r.stderr.contains("did you mean `bucket`?"), "{}", r.stderr);
+}

@@ -58,6 +58,36 @@ pub struct BackendSpec {
 }
 
 impl BackendSpec {
+    /// Refuses a kind or a setting a backend does not have (for settings that come
+    /// from a value, as `terraform_remote_state`'s `config`).
+    pub fn check_keys(&self) -> std::result::Result<(), String> {
+        let keys = match self.kind.as_str() {
+            "s3" => S3_KEYS,
+            "pg" => PG_KEYS,
+            "local" => LOCAL_KEYS,
+            other => {
+                let help = match did_you_mean(other, KINDS.iter().copied()) {
+                    Some(s) => format!("did you mean \"{s}\"?"),
+                    None => format!("the backends are: {}", KINDS.join(", ")),
+                };
+                return Err(format!("unsupported backend \"{other}\": {help}"));
+            }
+        };
+        for k in self.settings.keys() {
+            if !keys.contains(&k.as_str()) {
+                let help = match did_you_mean(k, keys.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("the {} backend takes: {}", self.kind, keys.join(", ")),
+                };
+                return Err(format!(
+                    "unsupported argument \"{k}\" in backend \"{}\": {help}",
+                    self.kind
+                ));
+            }
+        }
+        Ok(())
+    }
+
     pub fn local() -> BackendSpec {
         BackendSpec {
             kind: "local".into(),

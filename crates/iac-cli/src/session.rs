@@ -463,7 +463,17 @@ pub(crate) fn validate_all(module: &Module) -> Diagnostics {
 
 pub(crate) fn engine() -> Engine {
     let engine = Engine::new(Providers::new(vec![
-        Arc::new(iac_provider_builtin::BuiltinProvider::new()),
+        Arc::new(iac_provider_builtin::BuiltinProvider::with_remote_state(
+            Arc::new(|kind, settings, workspace| {
+                let spec = crate::backend::BackendSpec {
+                    kind: kind.to_string(),
+                    settings: settings.clone(),
+                };
+                spec.check_keys()?;
+                let dir = std::env::current_dir().map_err(|e| e.to_string())?;
+                spec.open(&dir, workspace).map_err(|e| format!("{e:#}"))
+            }),
+        )),
         Arc::new(iac_provider_aws::AwsProvider::new()),
     ]));
     if trace_log() {

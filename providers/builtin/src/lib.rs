@@ -1,11 +1,13 @@
 //! Built-in resources that need no cloud: `terraform_data` (same semantics as
-//! Terraform's), `random_pet`, `random_id`, `random_password` and `local_file`.
+//! Terraform's), `random_pet`, `random_id`, `random_password` and `local_file`;
+//! and `data "terraform_remote_state"` when the caller gives it a way to open backends.
 //! One file per type, registered below (the resource kit, `iac_provider::kit`).
 
 mod local_file;
 mod random_id;
 mod random_password;
 mod random_pet;
+mod remote_state;
 mod terraform_data;
 mod util;
 
@@ -26,16 +28,32 @@ impl Default for BuiltinProvider {
     }
 }
 
+pub use remote_state::OpenBackend;
+
 impl BuiltinProvider {
     pub fn new() -> BuiltinProvider {
-        let types = Registry::new(Schema::new("The built-in provider has no configuration."))
+        BuiltinProvider {
+            types: Self::registry(),
+        }
+    }
+
+    /// With `data "terraform_remote_state"`, reading states through `open`.
+    pub fn with_remote_state(open: OpenBackend) -> BuiltinProvider {
+        let types = Self::registry().data_source(
+            "terraform_remote_state",
+            remote_state::RemoteStateData { open },
+        );
+        BuiltinProvider { types }
+    }
+
+    fn registry() -> Registry<()> {
+        Registry::new(Schema::new("The built-in provider has no configuration."))
             .resource("terraform_data", terraform_data::TerraformData)
             .resource("random_pet", random_pet::RandomPet)
             .resource("random_id", random_id::RandomId)
             .resource("random_password", random_password::RandomPassword)
             .resource("local_file", local_file::LocalFile)
-            .data_source("local_file", local_file::LocalFileData);
-        BuiltinProvider { types }
+            .data_source("local_file", local_file::LocalFileData)
     }
 }
 
