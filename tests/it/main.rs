@@ -18,6 +18,7 @@ mod encryption;
 mod functions;
 mod iam;
 mod lifecycle;
+mod modules;
 mod network;
 mod params;
 mod provider_block;

@@ -93,6 +93,16 @@ pub enum Command {
         /// With -migrate-state: replace state already in the new backend without asking.
         #[arg(long = "force-copy")]
         force_copy: bool,
+        /// Resolve module versions again and download them anew.
+        #[arg(long)]
+        upgrade: bool,
+    },
+    /// Download the modules the configuration calls (registry, git, HTTPS archives)
+    /// into .iac/modules.
+    Get {
+        /// Resolve versions again and download anew.
+        #[arg(long)]
+        update: bool,
     },
     /// Check the configuration: syntax, references, types, schemas.
     Validate {
@@ -328,6 +338,8 @@ const LONG: &[&str] = &[
     "migrate-state",
     "reconfigure",
     "force-copy",
+    "upgrade",
+    "update",
     "markdown",
     "help",
     "version",

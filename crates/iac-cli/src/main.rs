@@ -5,6 +5,7 @@ mod backend;
 mod commands;
 mod exit;
 mod fmt;
+mod modules;
 mod progress;
 mod session;
 mod ui;

@@ -4,13 +4,14 @@
 mod eval;
 pub mod functions;
 mod module;
+pub mod sources;
 mod typeexpr;
 pub mod vars;
 
 pub use eval::{values_equal, EmptyNamespace, EvalContext, Namespace};
 pub use module::{
-    load_module, load_module_cached, load_module_from_files, module_files, normalize, parse_counts,
-    parsing_now, Backend, Lifecycle, Local, Mode, Module, ModuleCall, Moved, Output,
-    ProviderConfig, ProviderRef, Resource, Validation, Variable,
+    load_module, load_module_cached, load_module_from_files, module_calls_in, module_files,
+    normalize, parse_counts, parsing_now, Backend, Lifecycle, Local, Mode, Module, ModuleCall,
+    Moved, Output, ProviderConfig, ProviderRef, Resource, Validation, Variable,
 };
 pub use typeexpr::parse_type;

@@ -149,6 +149,8 @@ impl ProviderRef {
 pub struct ModuleCall {
     pub name: String,
     pub source: String,
+    /// `version`: a constraint on a registry module's version (`~> 5.0`).
+    pub version: Option<String>,
     pub inputs: Vec<Attribute>,
     /// `providers = { aws = aws.west }`: the child's configuration name (key)
     /// and the caller's configuration it stands for (value).
@@ -209,10 +211,37 @@ pub fn parsing_now() -> Option<PathBuf> {
     PARSING.lock().ok().and_then(|p| p.clone())
 }
 
+/// The module calls written in the files of `dir` (that module only): name,
+/// source and version constraint, for `iac init` to install what they name.
+pub fn module_calls_in(dir: &Path) -> Vec<(String, String, Option<String>)> {
+    let mut module = Module::default();
+    let mut diags = Diagnostics::new();
+    let mut sources = SourceMap::default();
+    for path in module_files(dir).unwrap_or_default() {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let id = sources.add(display_path(&path), text.as_str());
+        let parsed = iac_syntax::parse_file(id, &text);
+        decode_body(&mut module, parsed.body, &mut diags);
+    }
+    module
+        .module_calls
+        .into_values()
+        .map(|c| (c.name, c.source, c.version))
+        .collect()
+}
+
 /// Loads the module in `dir` and, recursively, the modules it calls.
 pub fn load_module(dir: &Path, sources: &mut SourceMap) -> (Module, Diagnostics) {
     let mut diags = Diagnostics::new();
-    let module = load(dir, sources, &mut diags, 0, None);
+    let installed = crate::sources::Manifest::read(dir);
+    let ctx = LoadCtx {
+        root: dir,
+        installed: &installed,
+        cache: None,
+    };
+    let module = load(dir, "", sources, &mut diags, 0, &ctx);
     (module, diags)
 }
 
@@ -226,8 +255,21 @@ pub fn load_module_cached(
     cache: &Path,
 ) -> (Module, Diagnostics) {
     let mut diags = Diagnostics::new();
-    let module = load(dir, sources, &mut diags, 0, Some(cache));
+    let installed = crate::sources::Manifest::read(dir);
+    let ctx = LoadCtx {
+        root: dir,
+        installed: &installed,
+        cache: Some(cache),
+    };
+    let module = load(dir, "", sources, &mut diags, 0, &ctx);
     (module, diags)
+}
+
+/// What every level of a load shares.
+struct LoadCtx<'a> {
+    root: &'a Path,
+    installed: &'a crate::sources::Manifest,
+    cache: Option<&'a Path>,
 }
 
 /// Files parsed, and files taken from the cache, by this process (for the debug log).
@@ -308,6 +350,18 @@ pub fn load_module_from_files(
     files: &[(String, String)],
     sources: &mut SourceMap,
 ) -> (Module, Diagnostics) {
+    let installed = crate::sources::Manifest::read(root_dir);
+    from_files(root_dir, rel_dir, "", files, sources, &installed)
+}
+
+fn from_files(
+    root_dir: &Path,
+    rel_dir: &Path,
+    key: &str,
+    files: &[(String, String)],
+    sources: &mut SourceMap,
+    installed: &crate::sources::Manifest,
+) -> (Module, Diagnostics) {
     let mut diags = Diagnostics::new();
     let mut bodies = Vec::new();
     for (path, text) in files {
@@ -327,8 +381,27 @@ pub fn load_module_from_files(
     }
     let calls: Vec<String> = module.module_calls.keys().cloned().collect();
     for name in calls {
-        let child_rel = normalize(&rel_dir.join(&module.module_calls[&name].source));
-        let (child, d) = load_module_from_files(root_dir, &child_rel, files, sources);
+        let call = &module.module_calls[&name];
+        let child_key = crate::sources::child_key(key, &name);
+        let child_rel = if crate::sources::is_local(&call.source) {
+            normalize(&rel_dir.join(&call.source))
+        } else {
+            match installed.dir_of(root_dir, &child_key, &call.source, call.version.as_deref()) {
+                Ok(d) => d.strip_prefix(root_dir).map(Path::to_path_buf).unwrap_or(d),
+                Err(why) => {
+                    diags.push(
+                        Diagnostic::error(
+                            "E0129",
+                            format!("Module \"{child_key}\" is not installed"),
+                        )
+                        .with_span(call.span, why)
+                        .with_help("run `iac init` to download it"),
+                    );
+                    continue;
+                }
+            }
+        };
+        let (child, d) = from_files(root_dir, &child_rel, &child_key, files, sources, installed);
         diags.extend(d);
         if let Some(call) = module.module_calls.get_mut(&name) {
             call.module = child;
@@ -372,11 +445,13 @@ pub fn module_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 fn load(
     dir: &Path,
+    key: &str,
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
     depth: usize,
-    cache: Option<&Path>,
+    ctx: &LoadCtx<'_>,
 ) -> Module {
+    let cache = ctx.cache;
     let mut module = Module {
         dir: dir.to_path_buf(),
         ..Module::default()
@@ -420,16 +495,37 @@ fn load(
             );
             continue;
         }
-        let child_dir = normalize(&dir.join(&source));
+        let child_key = crate::sources::child_key(key, &name);
+        let child_dir = if crate::sources::is_local(&source) {
+            normalize(&dir.join(&source))
+        } else {
+            let version = module.module_calls[&name].version.clone();
+            match ctx
+                .installed
+                .dir_of(ctx.root, &child_key, &source, version.as_deref())
+            {
+                Ok(d) => d,
+                Err(why) => {
+                    diags.push(
+                        Diagnostic::error("E0129", format!("Module \"{child_key}\" is not installed"))
+                            .with_span(span, why)
+                            .with_help("run `iac init` to download it (`iac init -upgrade` for newer versions)"),
+                    );
+                    continue;
+                }
+            }
+        };
         if !child_dir.is_dir() {
             diags.push(
                 Diagnostic::error("E0105", "Module not found")
                     .with_span(span, format!("no directory at {}", child_dir.display()))
-                    .with_help("only local sources (`source = \"./path\"`) are supported"),
+                    .with_help(
+                        "a local source is a directory relative to the calling module (`./path`)",
+                    ),
             );
             continue;
         }
-        let child = load(&child_dir, sources, diags, depth + 1, cache);
+        let child = load(&child_dir, &child_key, sources, diags, depth + 1, ctx);
         if let Some(call) = module.module_calls.get_mut(&name) {
             call.module = child;
         }
@@ -964,19 +1060,33 @@ fn decode_module_call(module: &mut Module, b: Block, diags: &mut Diagnostics) {
         );
         return;
     };
-    if !(source.starts_with("./") || source.starts_with("../")) {
+    let version = static_string(b.body.attribute("version"), diags);
+    if let Err(why) = crate::sources::check(&source) {
         diags.push(
-            Diagnostic::error("E0119", "Only local module sources are supported")
+            Diagnostic::error("E0119", "Unsupported module source")
                 .with_span(
                     b.body
                         .attribute("source")
                         .map(|a| a.expr.span)
                         .unwrap_or(span),
-                    "not a local path",
+                    why,
                 )
-                .with_help("use a path that starts with ./ or ../"),
+                .with_help("a local path (./ or ../), a registry address (namespace/name/provider), a git source (git::URL, github.com/org/repo) or an HTTPS archive"),
         );
         return;
+    }
+    if version.is_some() && !crate::sources::is_registry(&source) {
+        diags.push(
+            Diagnostic::error("E0119", "`version` is only for registry modules")
+                .with_span(
+                    b.body
+                        .attribute("version")
+                        .map(|a| a.name_span)
+                        .unwrap_or(span),
+                    "not a registry source",
+                )
+                .with_help("pin a git source with ?ref=TAG instead"),
+        );
     }
     for meta in ["count", "for_each"] {
         if let Some(a) = b.body.attribute(meta) {
@@ -1021,6 +1131,7 @@ fn decode_module_call(module: &mut Module, b: Block, diags: &mut Diagnostics) {
         ModuleCall {
             name,
             source,
+            version,
             inputs,
             providers,
             depends_on,

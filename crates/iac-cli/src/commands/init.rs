@@ -15,10 +15,34 @@ pub struct InitArgs<'a> {
     pub migrate_state: bool,
     pub reconfigure: bool,
     pub force_copy: bool,
+    pub upgrade: bool,
+}
+
+/// `iac get [-update]`: installs the modules the configuration calls.
+pub(crate) fn cmd_get(update: bool) -> Result<u8> {
+    let dir = std::env::current_dir()?;
+    let report = crate::modules::install(&dir, update)?;
+    for l in &report.lines {
+        println!("{l}");
+    }
+    if report.lines.is_empty() {
+        println!("Modules are installed and up to date.");
+    }
+    Ok(EXIT_OK)
 }
 
 pub(crate) fn cmd_init(ui: &Ui, a: InitArgs<'_>) -> Result<u8> {
     use crate::backend::{self as bk, BackendSpec, Record};
+    // Modules first: the configuration cannot load without them.
+    let cwd = std::env::current_dir()?;
+    let report = crate::modules::install(&cwd, a.upgrade)?;
+    if !report.lines.is_empty() {
+        println!("Initializing modules...");
+        for l in &report.lines {
+            println!("- {l}");
+        }
+        println!();
+    }
     let mut loaded = match load_config(ui)? {
         Ok(l) => l,
         Err(c) => return Ok(c),

@@ -46,6 +46,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             migrate_state,
             reconfigure,
             force_copy,
+            upgrade,
         } => cmd_init(
             &ui,
             InitArgs {
@@ -54,8 +55,10 @@ pub fn run(cli: Cli) -> Result<u8> {
                 migrate_state,
                 reconfigure,
                 force_copy,
+                upgrade,
             },
         ),
+        Command::Get { update } => cmd_get(update),
         Command::Validate { json } => cmd_validate(&ui, json),
         Command::Fmt {
             check,
