@@ -430,3 +430,41 @@ output "vpc_id" {
     let r = iac(&w, &m, &["plan"]).code(1);
     assert!(r.stderr.contains("did you mean `bucket`?"), "{}", r.stderr);
 }
+
+/// Terraform's `pg` backend keeps its state in `<schema>.states` (one row per
+/// workspace); with the same `backend "pg"` block iac takes it over into its own table.
+#[test]
+fn a_terraform_state_in_postgresql_is_taken_over() {
+    let conn = crate::pg::database();
+    // The table as Terraform's pg backend creates it, with the state it wrote.
+    let doc = golden("adopt/terraform.tfstate").replace('\'', "''");
+    crate::pg::query(
+        &conn,
+        &format!(
+            "CREATE SCHEMA terraform_remote_state;
+             CREATE TABLE terraform_remote_state.states (id bigserial PRIMARY KEY, name text UNIQUE, data text);
+             INSERT INTO terraform_remote_state.states (name, data) VALUES ('default', '{doc}');"
+        ),
+    );
+    let w = Work::new(&format!(
+        "terraform {{\n  backend \"pg\" {{}}\n}}\n{}",
+        golden("adopt/main.tf")
+    ));
+    w.write("child/main.tf", &golden("adopt/child/main.tf"));
+    let env = [("PG_CONN_STR", conn.as_str())];
+    let r = w.iac_env(&["init"], &env).code(1);
+    assert!(
+        r.stderr.contains("terraform_remote_state.states") && r.stderr.contains("-migrate-state"),
+        "{}",
+        r.stderr
+    );
+    let r = w.iac_env(&["init", "-migrate-state"], &env).ok();
+    assert!(r.stdout.contains("8 resource instance(s)"), "{}", r.stdout);
+    let r = w.iac_env(&["plan", "-detailed-exitcode"], &env).code(0);
+    assert!(r.stdout.contains("No changes"), "{}", r.stdout);
+    let rows = crate::pg::query(
+        &conn,
+        "SELECT count(*) FROM terraform_remote_state.iac_states WHERE data NOT LIKE '%hunter2-adopted%'",
+    );
+    assert_eq!(rows[0][0], "1", "iac's state, without the plaintext");
+}

@@ -119,9 +119,12 @@ impl<S: Store> Remote<S> {
     fn put(&self, state: &State) -> Result<(), StateError> {
         let mut known = self.known.lock().expect("not poisoned");
         if matches!(*known, Known::NotRead) {
-            *known = match self.store.get()? {
-                Some((_, v)) => Known::Version(v),
-                None => Known::Absent,
+            *known = match self.store.get() {
+                Ok(Some((_, v))) => Known::Version(v),
+                // Only Terraform's state is there (a store that keeps it apart from
+                // iac's, as PostgreSQL's table): iac's is written fresh beside it.
+                Ok(None) | Err(StateError::Terraform { .. }) => Known::Absent,
+                Err(e) => return Err(e),
             };
         }
         let expected = match &*known {

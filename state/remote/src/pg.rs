@@ -139,6 +139,41 @@ impl PgStore {
     }
 }
 
+impl PgStore {
+    /// No iac state for this workspace: the state Terraform's `pg` backend keeps in
+    /// the same schema (`states`, one row per workspace name), if any, reported for
+    /// `iac init -migrate-state` to take over.
+    fn terraform_state(&self) -> Result<Option<(Vec<u8>, String)>, StateError> {
+        let c = self.client.clone();
+        let q = format!(
+            "SELECT data FROM {}.states WHERE name = $1 LIMIT 1",
+            self.schema
+        );
+        let ws = self.workspace.clone();
+        let row = self
+            .bridge
+            .run(async move { c.query_opt(&q, &[&ws]).await })?;
+        // No such table: Terraform never used this schema.
+        let Ok(Some(r)) = row else {
+            return Ok(None);
+        };
+        let data: Option<String> = r.get(0);
+        let Some(data) = data.filter(|d| !d.trim().is_empty()) else {
+            return Ok(None);
+        };
+        let path = format!(
+            "PostgreSQL table {}.states (Terraform's, workspace {}) on {}",
+            self.schema, self.workspace, self.place
+        );
+        match iac_state::State::from_json_bytes(data.as_bytes()) {
+            Err(e @ iac_state::ReadError::Terraform { .. }) => {
+                Err(StateError::from_read(e, path, data.as_bytes()))
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
 impl Store for PgStore {
     fn describe(&self) -> String {
         format!(
@@ -160,11 +195,18 @@ impl Store for PgStore {
                 .await
                 .map_err(pg_err("cannot read the state"))
         })??;
-        Ok(row.map(|r| {
-            let data: String = r.get(0);
-            let (serial, revision, lineage): (i64, i64, String) = (r.get(1), r.get(2), r.get(3));
-            (data.into_bytes(), format!("{lineage}:{serial}:{revision}"))
-        }))
+        match row {
+            Some(r) => {
+                let data: String = r.get(0);
+                let (serial, revision, lineage): (i64, i64, String) =
+                    (r.get(1), r.get(2), r.get(3));
+                Ok(Some((
+                    data.into_bytes(),
+                    format!("{lineage}:{serial}:{revision}"),
+                )))
+            }
+            None => self.terraform_state(),
+        }
     }
 
     fn put(
