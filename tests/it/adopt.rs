@@ -468,3 +468,57 @@ fn a_terraform_state_in_postgresql_is_taken_over() {
     );
     assert_eq!(rows[0][0], "1", "iac's state, without the plaintext");
 }
+
+/// `terraform_remote_state` over PostgreSQL: a neighbour iac configuration's
+/// state, and a state Terraform's pg backend keeps.
+#[test]
+fn terraform_remote_state_reads_postgresql_states() {
+    let conn = crate::pg::database();
+    let doc = golden("adopt/terraform.tfstate").replace('\'', "''");
+    crate::pg::query(
+        &conn,
+        &format!(
+            "CREATE SCHEMA legacy;
+             CREATE TABLE legacy.states (id bigserial PRIMARY KEY, name text UNIQUE, data text);
+             INSERT INTO legacy.states (name, data) VALUES ('default', '{doc}');"
+        ),
+    );
+    let env = [("PG_CONN_STR", conn.as_str())];
+    let network = Work::new(
+        "terraform {\n  backend \"pg\" {\n    schema_name = \"network\"\n  }\n}\nresource \"terraform_data\" \"vpc\" {\n  input = \"vpc-0pg\"\n}\noutput \"vpc_id\" {\n  value = terraform_data.vpc.output\n}\n",
+    );
+    network.iac_env(&["init"], &env).ok();
+    network.iac_env(&["apply", "-auto-approve"], &env).ok();
+    let w = Work::new(&format!(
+        r#"
+data "terraform_remote_state" "network" {{
+  backend = "pg"
+  config = {{
+    conn_str    = "{conn}"
+    schema_name = "network"
+  }}
+}}
+
+data "terraform_remote_state" "legacy" {{
+  backend = "pg"
+  config = {{
+    conn_str    = "{conn}"
+    schema_name = "legacy"
+  }}
+}}
+
+output "vpc_id" {{
+  value = data.terraform_remote_state.network.outputs.vpc_id
+}}
+
+output "joined" {{
+  value = data.terraform_remote_state.legacy.outputs.joined
+}}
+"#
+    ));
+    w.apply();
+    let out: serde_json::Value =
+        serde_json::from_str(&w.iac(&["output", "-json"]).ok().stdout).unwrap();
+    assert_eq!(out["vpc_id"]["value"], "vpc-0pg");
+    assert_eq!(out["joined"]["value"], "base-0,base-1");
+}
