@@ -1264,3 +1264,102 @@ resource "aws_default_network_acl" "main" {
     assert_eq!(subnets[0], w.attrs("aws_subnet.a")["id"]);
     iac(&w, &m, &["destroy", "-auto-approve", "-var", "port=8443"]).ok();
 }
+
+/// Target group arguments beyond the basics: a generated name from `name_prefix`,
+/// protocol version, slow start, the balancing algorithm and stickiness; read back
+/// from AWS (drift shows), updated in place, stickiness switched off when its block goes.
+#[test]
+fn target_group_arguments_against_moto() {
+    let m = Moto::start();
+    let tg = |slow: u32, sticky: &str| {
+        format!(
+            r#"
+resource "aws_vpc" "main" {{
+  cidr_block = "10.60.0.0/16"
+}}
+
+resource "aws_lb_target_group" "web" {{
+  name_prefix                   = "web-"
+  port                          = 80
+  protocol                      = "HTTP"
+  protocol_version              = "HTTP2"
+  vpc_id                        = aws_vpc.main.id
+  slow_start                    = {slow}
+  load_balancing_algorithm_type = "least_outstanding_requests"
+  {sticky}
+}}
+"#
+        )
+    };
+    let sticky =
+        "stickiness {\n    type            = \"lb_cookie\"\n    cookie_duration = 3600\n  }";
+    let w = Work::new(&tg(30, sticky));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let arn = w.attrs("aws_lb_target_group.web")["arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let attrs = |m: &Moto| -> std::collections::BTreeMap<String, String> {
+        block(
+            m.elb()
+                .describe_target_group_attributes()
+                .target_group_arn(&arn)
+                .send(),
+        )
+        .unwrap()
+        .attributes()
+        .iter()
+        .map(|a| (a.key().unwrap().to_string(), a.value().unwrap().to_string()))
+        .collect()
+    };
+    let a = attrs(&m);
+    assert_eq!(a["slow_start.duration_seconds"], "30");
+    assert_eq!(
+        a["load_balancing.algorithm.type"],
+        "least_outstanding_requests"
+    );
+    assert_eq!(a["stickiness.enabled"], "true");
+    assert_eq!(a["stickiness.lb_cookie.duration_seconds"], "3600");
+    let g = block(
+        m.elb()
+            .describe_target_groups()
+            .target_group_arns(&arn)
+            .send(),
+    )
+    .unwrap();
+    let g = &g.target_groups()[0];
+    assert!(g.target_group_name().unwrap().starts_with("web-"), "{g:?}");
+    assert_eq!(g.protocol_version(), Some("HTTP2"));
+    iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+
+    // Drift: slow start changed outside iac is seen and put back.
+    block(
+        m.elb()
+            .modify_target_group_attributes()
+            .target_group_arn(&arn)
+            .attributes(
+                aws_sdk_elasticloadbalancingv2::types::TargetGroupAttribute::builder()
+                    .key("slow_start.duration_seconds")
+                    .value("0")
+                    .build(),
+            )
+            .send(),
+    )
+    .unwrap();
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(2);
+    assert!(r.stdout.contains("slow_start"), "{}", r.stdout);
+
+    // In place: a new slow start, stickiness off when its block goes.
+    w.write("main.tf", &tg(60, ""));
+    let r = iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let a = attrs(&m);
+    assert_eq!(a["slow_start.duration_seconds"], "60");
+    assert_eq!(a["stickiness.enabled"], "false");
+    iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+}

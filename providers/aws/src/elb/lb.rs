@@ -359,7 +359,7 @@ async fn read_one(c: &Clients, arn: &str, keep: &Value) -> Result<Option<Value>,
 }
 
 /// A name from `name_prefix` (or "iac-") and the plan's token, 32 characters at most.
-fn name_from(prefix: &str, token: &str) -> String {
+pub(crate) fn name_from(prefix: &str, token: &str) -> String {
     let t: String = token
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())

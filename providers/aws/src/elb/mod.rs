@@ -175,9 +175,175 @@ fn health_value(tg: &TargetGroup, keep: &Value) -> Value {
     Value::List(vec![all])
 }
 
-fn tg_value(tg: &TargetGroup, keep: &Value, tags: Value) -> Value {
+/// The target group attributes iac manages, by Terraform's argument names.
+pub(crate) type TgAttributes = BTreeMap<String, String>;
+
+/// A target group's attributes (one DescribeTargetGroupAttributes call: AWS has no
+/// batch read of them).
+pub(crate) async fn tg_attributes(c: &Clients, arn: &str) -> Result<TgAttributes, AttrDiagnostic> {
+    let out = c
+        .elb
+        .describe_target_group_attributes()
+        .target_group_arn(arn)
+        .send()
+        .await
+        .map_err(|e| sdk_err("DescribeTargetGroupAttributes", e))?;
+    Ok(out
+        .attributes()
+        .iter()
+        .filter_map(|a| Some((a.key()?.to_string(), a.value()?.to_string())))
+        .collect())
+}
+
+fn attr_num(attrs: &TgAttributes, key: &str) -> Value {
+    attrs
+        .get(key)
+        .and_then(|v| v.parse::<f64>().ok())
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
+}
+
+/// `stickiness`: compared only when the configuration has the block.
+fn stickiness_value(attrs: &TgAttributes, keep: &Value) -> Value {
+    let conf = first(keep, "stickiness");
+    if conf.is_null() {
+        return Value::List(Vec::new());
+    }
+    let ty = attrs.get("stickiness.type").cloned().unwrap_or_default();
+    let duration = if ty == "app_cookie" {
+        attr_num(attrs, "stickiness.app_cookie.duration_seconds")
+    } else {
+        attr_num(attrs, "stickiness.lb_cookie.duration_seconds")
+    };
+    Value::List(vec![map(vec![
+        ("type", Value::String(ty.clone())),
+        (
+            "enabled",
+            Value::Bool(attrs.get("stickiness.enabled").is_some_and(|v| v == "true")),
+        ),
+        (
+            "cookie_duration",
+            if duration.is_null() {
+                conf.get_attr("cookie_duration").clone()
+            } else {
+                duration
+            },
+        ),
+        (
+            "cookie_name",
+            if ty == "app_cookie" {
+                opt_str(
+                    attrs
+                        .get("stickiness.app_cookie.cookie_name")
+                        .map(String::as_str),
+                )
+            } else {
+                conf.get_attr("cookie_name").clone()
+            },
+        ),
+    ])])
+}
+
+/// The attributes to set for a planned target group (all of them, or those that
+/// differ from `old`).
+fn tg_attribute_changes(old: Option<&Value>, p: &Value) -> Vec<(String, String)> {
+    let changed = |k: &str| old.is_none_or(|o| !same(o.get_attr(k), p.get_attr(k)));
+    let mut out = Vec::new();
+    if changed("deregistration_delay") {
+        if let Some(d) = num(p, "deregistration_delay").or(old.map(|_| 300)) {
+            out.push(("deregistration_delay.timeout_seconds".into(), d.to_string()));
+        }
+    }
+    if changed("slow_start") {
+        if let Some(d) = num(p, "slow_start") {
+            out.push(("slow_start.duration_seconds".into(), d.to_string()));
+        }
+    }
+    if changed("load_balancing_algorithm_type") {
+        if let Some(a) = s(p, "load_balancing_algorithm_type") {
+            out.push(("load_balancing.algorithm.type".into(), a));
+        }
+    }
+    if changed("stickiness") {
+        let st = first(p, "stickiness");
+        if st.is_null() {
+            if old.is_some() {
+                out.push(("stickiness.enabled".into(), "false".into()));
+            }
+        } else {
+            let ty = s(&st, "type").unwrap_or_else(|| "lb_cookie".into());
+            let enabled = st.get_attr("enabled").as_bool().unwrap_or(true);
+            out.push(("stickiness.enabled".into(), enabled.to_string()));
+            out.push(("stickiness.type".into(), ty.clone()));
+            if let Some(d) = num(&st, "cookie_duration") {
+                let key = if ty == "app_cookie" {
+                    "stickiness.app_cookie.duration_seconds"
+                } else {
+                    "stickiness.lb_cookie.duration_seconds"
+                };
+                out.push((key.into(), d.to_string()));
+            }
+            if let Some(n) = s(&st, "cookie_name").filter(|_| ty == "app_cookie") {
+                out.push(("stickiness.app_cookie.cookie_name".into(), n));
+            }
+        }
+    }
+    out
+}
+
+async fn set_tg_attributes(
+    c: &Clients,
+    arn: &str,
+    attrs: Vec<(String, String)>,
+) -> Result<(), AttrDiagnostic> {
+    if attrs.is_empty() {
+        return Ok(());
+    }
+    let list = attrs
+        .into_iter()
+        .map(|(k, v)| {
+            elb::types::TargetGroupAttribute::builder()
+                .key(k)
+                .value(v)
+                .build()
+        })
+        .collect();
+    c.elb
+        .modify_target_group_attributes()
+        .target_group_arn(arn)
+        .set_attributes(Some(list))
+        .send()
+        .await
+        .map_err(|e| sdk_err("ModifyTargetGroupAttributes", e))?;
+    Ok(())
+}
+
+pub(crate) fn tg_value(tg: &TargetGroup, keep: &Value, tags: Value, attrs: &TgAttributes) -> Value {
     let arn = tg.target_group_arn().unwrap_or_default();
+    // An argument the configuration leaves unset is not compared (Terraform's
+    // defaults are AWS's), except where it is computed.
+    let kept = |k: &str, v: Value| {
+        if keep.get_attr(k).is_null() {
+            Value::Null
+        } else if v.is_null() {
+            keep.get_attr(k).clone()
+        } else {
+            v
+        }
+    };
     map(vec![
+        ("name_prefix", keep.get_attr("name_prefix").clone()),
+        ("protocol_version", opt_str(tg.protocol_version())),
+        ("slow_start", attr_num(attrs, "slow_start.duration_seconds")),
+        (
+            "load_balancing_algorithm_type",
+            opt_str(
+                attrs
+                    .get("load_balancing.algorithm.type")
+                    .map(String::as_str),
+            ),
+        ),
+        ("stickiness", stickiness_value(attrs, keep)),
         ("id", Value::string(arn)),
         ("arn", Value::string(arn)),
         (
@@ -196,7 +362,10 @@ fn tg_value(tg: &TargetGroup, keep: &Value, tags: Value) -> Value {
         ("target_type", opt_str(tg.target_type().map(|t| t.as_str()))),
         (
             "deregistration_delay",
-            keep.get_attr("deregistration_delay").clone(),
+            kept(
+                "deregistration_delay",
+                attr_num(attrs, "deregistration_delay.timeout_seconds"),
+            ),
         ),
         ("health_check", health_value(tg, keep)),
         ("tags", tags),
@@ -303,6 +472,7 @@ pub(crate) async fn create_tg(
         .set_protocol(s(p, "protocol").map(|x| ProtocolEnum::from(x.as_str())))
         .set_vpc_id(s(p, "vpc_id"))
         .set_target_type(s(p, "target_type").map(|t| elb::types::TargetTypeEnum::from(t.as_str())))
+        .set_protocol_version(s(p, "protocol_version"))
         .set_tags(Some(tags));
     let ours: Vec<(String, String)> = tags_in
         .iter()
@@ -325,20 +495,12 @@ pub(crate) async fn create_tg(
         }
         Err(e) => return Err(sdk_err("CreateTargetGroup", e)),
     };
-    if let Some(d) = num(p, "deregistration_delay") {
-        c.elb
-            .modify_target_group_attributes()
-            .target_group_arn(tg.target_group_arn().unwrap_or_default())
-            .attributes(
-                elb::types::TargetGroupAttribute::builder()
-                    .key("deregistration_delay.timeout_seconds")
-                    .value(d.to_string())
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| sdk_err("ModifyTargetGroupAttributes", e))?;
-    }
+    set_tg_attributes(
+        c,
+        tg.target_group_arn().unwrap_or_default(),
+        tg_attribute_changes(None, p),
+    )
+    .await?;
     Ok(tg)
 }
 
@@ -365,27 +527,13 @@ async fn update_tg(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
             .await
             .map_err(|e| vec![sdk_err("ModifyTargetGroup", e)])?;
     }
-    if !same(
-        old.get_attr("deregistration_delay"),
-        p.get_attr("deregistration_delay"),
-    ) {
-        let d = num(p, "deregistration_delay").unwrap_or(300);
-        c.elb
-            .modify_target_group_attributes()
-            .target_group_arn(&arn)
-            .attributes(
-                elb::types::TargetGroupAttribute::builder()
-                    .key("deregistration_delay.timeout_seconds")
-                    .value(d.to_string())
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| vec![sdk_err("ModifyTargetGroupAttributes", e)])?;
-    }
+    set_tg_attributes(c, &arn, tg_attribute_changes(Some(old), p))
+        .await
+        .map_err(|d| vec![d])?;
     sync_tags(c, &arn, old, p).await.map_err(|d| vec![d])?;
     let tg = describe_tg(c, &arn).await.map_err(|d| vec![d])?;
-    Ok(tg.map(|tg| tg_value(&tg, p, tags_value(&lb_tags(p, None)))))
+    let attrs = tg_attributes(c, &arn).await.map_err(|d| vec![d])?;
+    Ok(tg.map(|tg| tg_value(&tg, p, tags_value(&lb_tags(p, None)), &attrs)))
 }
 
 pub(crate) async fn delete_tg(c: &Clients, arn: &str) -> Result<(), AttrDiagnostic> {

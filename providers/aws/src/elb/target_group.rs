@@ -1,6 +1,7 @@
 //! `aws_lb_target_group` (and `aws_alb_target_group`): targets a listener
-//! forwards to, with a health check. Refresh reads 20 groups per
-//! DescribeTargetGroups call.
+//! forwards to, with a health check, stickiness and its other attributes. Refresh
+//! reads 20 groups per DescribeTargetGroups call, and each group's attributes with
+//! one DescribeTargetGroupAttributes call (AWS has no batch read of them).
 
 use std::collections::BTreeMap;
 
@@ -11,10 +12,12 @@ use iac_provider::{
 };
 use iac_value::Value;
 
-use super::{create_tg, delete_tg, generated_name, lb_tags, tags_value, tg_value, update_tg};
+use super::{
+    create_tg, delete_tg, generated_name, lb_tags, tags_value, tg_attributes, tg_value, update_tg,
+};
 use crate::kit::aws_plan;
 use crate::schema::{nested, tags};
-use crate::util::{err_code, s, sdk_err};
+use crate::util::{attr_err, err_code, s, sdk_err};
 use crate::Clients;
 
 pub(crate) struct TargetGroupType;
@@ -29,23 +32,25 @@ impl super::ArnBatch for TargetGroupType {
         tags: &BTreeMap<String, Value>,
     ) -> Result<Vec<(String, Value)>, (Option<String>, AttrDiagnostic)> {
         let null = Value::Null;
-        c.elb
+        let groups = c
+            .elb
             .describe_target_groups()
             .set_target_group_arns(Some(arns))
             .send()
             .await
-            .map(|o| {
-                o.target_groups()
-                    .iter()
-                    .map(|g| {
-                        let a = g.target_group_arn().unwrap_or_default().to_string();
-                        let tag = tags.get(&a).cloned().unwrap_or(Value::Null);
-                        let v = tg_value(g, keep.get(&a).unwrap_or(&null), tag);
-                        (a, v)
-                    })
-                    .collect()
-            })
-            .map_err(|e| (err_code(&e), sdk_err("DescribeTargetGroups", e)))
+            .map_err(|e| (err_code(&e), sdk_err("DescribeTargetGroups", e)))?;
+        let mut out = Vec::new();
+        for g in groups.target_groups() {
+            let a = g.target_group_arn().unwrap_or_default().to_string();
+            // Attributes have no batch read: one call per group.
+            let attrs = tg_attributes(c, &a).await.map_err(|d| (None, d))?;
+            let tag = tags.get(&a).cloned().unwrap_or(Value::Null);
+            out.push((
+                a.clone(),
+                tg_value(g, keep.get(&a).unwrap_or(&null), tag, &attrs),
+            ));
+        }
+        Ok(out)
     }
 }
 
@@ -90,7 +95,7 @@ impl ResourceType<Clients> for TargetGroupType {
                 "matcher",
                 Attribute::optional_computed(Str, "Success codes, such as 200-299."),
             );
-        Schema::new("A group of targets a listener forwards to, with a health check.")
+        Schema::new("A group of targets a listener forwards to, with a health check and stickiness. Refresh reads 20 groups per DescribeTargetGroups call, and the attributes of each with one DescribeTargetGroupAttributes call (AWS has no batch read of them).")
             .attr(
                 "name",
                 Attribute::optional_computed(
@@ -122,6 +127,57 @@ impl ResourceType<Clients> for TargetGroupType {
                     "Seconds to drain a target being removed (default 300).",
                 ),
             )
+            .attr(
+                "name_prefix",
+                Attribute::optional(Str, "Prefix of a generated name (up to 6 characters).")
+                    .force_new(),
+            )
+            .attr(
+                "protocol_version",
+                Attribute::optional_computed(Str, "HTTP1 (default), HTTP2 or GRPC.").force_new(),
+            )
+            .attr(
+                "slow_start",
+                Attribute::optional_computed(
+                    Number,
+                    "Seconds a new target ramps up its share of traffic (0: off, the default; 30-900).",
+                ),
+            )
+            .attr(
+                "load_balancing_algorithm_type",
+                Attribute::optional_computed(
+                    Str,
+                    "round_robin (default), least_outstanding_requests or weighted_random.",
+                ),
+            )
+            .block(
+                "stickiness",
+                nested(
+                    Nesting::List,
+                    0,
+                    Some(1),
+                    Schema::new("Sessions that stick to one target.")
+                        .attr(
+                            "type",
+                            Attribute::required(Str, "lb_cookie or app_cookie."),
+                        )
+                        .attr(
+                            "enabled",
+                            Attribute::optional_computed(Bool, "On (default true)."),
+                        )
+                        .attr(
+                            "cookie_duration",
+                            Attribute::optional_computed(
+                                Number,
+                                "Seconds a session sticks (default 86400).",
+                            ),
+                        )
+                        .attr(
+                            "cookie_name",
+                            Attribute::optional(Str, "The application's cookie (app_cookie)."),
+                        ),
+                ),
+            )
             .block("health_check", nested(Nesting::List, 0, Some(1), health))
             .attr("tags", tags())
             .attr("id", Attribute::computed(Str, "The ARN."))
@@ -132,17 +188,51 @@ impl ResourceType<Clients> for TargetGroupType {
             )
     }
 
+    fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
+        let mut out = Vec::new();
+        if !config.get_attr("name").is_null() && !config.get_attr("name_prefix").is_null() {
+            out.push(attr_err(
+                "name_prefix",
+                "Conflicting arguments",
+                "set `name` or `name_prefix`, not both",
+            ));
+        }
+        if config
+            .get_attr("name_prefix")
+            .as_str()
+            .is_some_and(|p| p.len() > 6)
+        {
+            out.push(attr_err(
+                "name_prefix",
+                "Name prefix too long",
+                "a target group's name_prefix has at most 6 characters",
+            ));
+        }
+        out
+    }
+
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
         aws_plan("aws_lb_target_group", schema, req)
     }
 
     async fn create(&self, c: &Clients, p: &Value, req: &ApplyRequest<'_>) -> ApplyResult {
         let token = req.idempotency_token;
-        let name = s(p, "name").unwrap_or_else(|| generated_name("tf", token));
+        let name = s(p, "name").unwrap_or_else(|| match s(p, "name_prefix") {
+            Some(prefix) => super::lb::name_from(&prefix, token),
+            None => generated_name("tf", token),
+        });
         let tg = create_tg(c, p, &name, lb_tags(p, Some(token)))
             .await
             .map_err(|d| vec![d])?;
-        Ok(Some(tg_value(&tg, p, tags_value(&lb_tags(p, None)))))
+        let attrs = tg_attributes(c, tg.target_group_arn().unwrap_or_default())
+            .await
+            .map_err(|d| vec![d])?;
+        Ok(Some(tg_value(
+            &tg,
+            p,
+            tags_value(&lb_tags(p, None)),
+            &attrs,
+        )))
     }
 
     async fn update(
