@@ -278,6 +278,7 @@ const SERVER: &str = r#"
 variable "monitoring" { default = true }
 variable "tokens" { default = "required" }
 variable "check" { default = false }
+variable "shutdown" { default = "terminate" }
 
 data "aws_ami" "base" {
   owners      = ["amazon"]
@@ -308,6 +309,10 @@ resource "aws_instance" "nat" {
   source_dest_check           = var.check
   monitoring                  = var.monitoring
   disable_api_termination     = false
+  ebs_optimized               = true
+  tenancy                     = "default"
+
+  instance_initiated_shutdown_behavior = var.shutdown
 
   metadata_options {
     http_tokens = var.tokens
@@ -355,12 +360,39 @@ fn instance_network_and_metadata_arguments_against_moto() {
             .map(|t| t.as_str()),
         Some("required")
     );
+    assert_eq!(i.ebs_optimized(), Some(true));
+    assert_eq!(
+        i.placement().and_then(|p| p.tenancy()).map(|t| t.as_str()),
+        Some("default")
+    );
+    let shutdown = || {
+        block(
+            ec2.describe_instance_attribute()
+                .instance_id(&id)
+                .attribute(
+                    aws_sdk_ec2::types::InstanceAttributeName::InstanceInitiatedShutdownBehavior,
+                )
+                .send(),
+        )
+        .expect("attribute")
+        .instance_initiated_shutdown_behavior()
+        .and_then(|a| a.value())
+        .map(String::from)
+    };
+    assert_eq!(shutdown().as_deref(), Some("terminate"));
     let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
     assert!(r.stdout.contains("No changes."), "{}", r.stdout);
 
     // (Monitoring is set at launch only here: moto 5.2.5 does not implement
     // MonitorInstances/UnmonitorInstances.)
-    let vars = ["-var", "tokens=optional", "-var", "check=true"];
+    let vars = [
+        "-var",
+        "tokens=optional",
+        "-var",
+        "check=true",
+        "-var",
+        "shutdown=stop",
+    ];
     let mut args = vec!["apply", "-auto-approve"];
     args.extend(vars);
     let r = iac(&w, &m, &args).ok();
@@ -376,6 +408,7 @@ fn instance_network_and_metadata_arguments_against_moto() {
         "updated in place, not replaced"
     );
     assert_eq!(i.source_dest_check(), Some(true));
+    assert_eq!(shutdown().as_deref(), Some("stop"));
     assert_eq!(
         i.metadata_options()
             .and_then(|m| m.http_tokens())

@@ -156,6 +156,23 @@ fn instance_value(c: &Clients, i: &aws_sdk_ec2::types::Instance, keep: &Value) -
             ),
         ),
         (
+            "ebs_optimized",
+            i.ebs_optimized().map(Value::Bool).unwrap_or(Value::Null),
+        ),
+        (
+            "tenancy",
+            opt_str(i.placement().and_then(|p| p.tenancy()).map(|t| t.as_str())),
+        ),
+        // Reading it is one call per instance: kept from state, as Terraform's
+        // default ("stop") when never set.
+        (
+            "instance_initiated_shutdown_behavior",
+            match keep.get_attr("instance_initiated_shutdown_behavior") {
+                Value::String(b) => Value::String(b.clone()),
+                _ => Value::string("stop"),
+            },
+        ),
+        (
             "disable_api_termination",
             match keep.get_attr("disable_api_termination") {
                 Value::Bool(b) => Value::Bool(*b),
@@ -523,13 +540,21 @@ async fn create_instance(
             .set_subnet_id(s(p, "subnet_id"))
             .set_security_group_ids(groups);
     }
-    if let Some(az) = s(p, "availability_zone") {
+    let (az, tenancy) = (s(p, "availability_zone"), s(p, "tenancy"));
+    if az.is_some() || tenancy.is_some() {
         req = req.placement(
             aws_sdk_ec2::types::Placement::builder()
-                .availability_zone(az)
+                .set_availability_zone(az)
+                .set_tenancy(tenancy.map(|t| aws_sdk_ec2::types::Tenancy::from(t.as_str())))
                 .build(),
         );
     }
+    req = req
+        .set_ebs_optimized(p.get_attr("ebs_optimized").as_bool())
+        .set_instance_initiated_shutdown_behavior(
+            s(p, "instance_initiated_shutdown_behavior")
+                .map(|b| aws_sdk_ec2::types::ShutdownBehavior::from(b.as_str())),
+        );
     if let Some(on) = p.get_attr("monitoring").as_bool() {
         req = req.monitoring(
             aws_sdk_ec2::types::RunInstancesMonitoringEnabled::builder()
@@ -627,6 +652,16 @@ async fn update_live_settings(
             p.get_attr("source_dest_check").as_bool() != Some(false),
         )
         .await?;
+    }
+    if changed("instance_initiated_shutdown_behavior") {
+        c.ec2
+            .modify_instance_attribute()
+            .instance_id(id)
+            .attribute(aws_sdk_ec2::types::InstanceAttributeName::InstanceInitiatedShutdownBehavior)
+            .set_value(s(p, "instance_initiated_shutdown_behavior"))
+            .send()
+            .await
+            .map_err(|e| sdk_err("ModifyInstanceAttribute", e))?;
     }
     if changed("disable_api_termination") {
         c.ec2
@@ -842,6 +877,20 @@ impl BatchRead for InstanceType {
         id: &str,
         v: &mut Value,
     ) -> Result<(), AttrDiagnostic> {
+        let out = c
+            .ec2
+            .describe_instance_attribute()
+            .instance_id(id)
+            .attribute(aws_sdk_ec2::types::InstanceAttributeName::InstanceInitiatedShutdownBehavior)
+            .send()
+            .await
+            .map_err(|e| sdk_err("DescribeInstanceAttribute", e))?;
+        if let Some(b) = out
+            .instance_initiated_shutdown_behavior()
+            .and_then(|a| a.value())
+        {
+            set(v, "instance_initiated_shutdown_behavior", Value::string(b));
+        }
         use aws_sdk_ec2::types::InstanceAttributeName;
         {
             let out = c
@@ -983,6 +1032,29 @@ impl ResourceType<Clients> for InstanceType {
             .attr(
                 "monitoring",
                 Attribute::optional_computed(AttrType::Bool, "Detailed (1-minute) CloudWatch monitoring."),
+            )
+            .attr(
+                "ebs_optimized",
+                Attribute::optional_computed(
+                    AttrType::Bool,
+                    "EBS-optimized (a change replaces the instance).",
+                )
+                .force_new(),
+            )
+            .attr(
+                "tenancy",
+                Attribute::optional_computed(
+                    AttrType::String,
+                    "default, dedicated or host (a change replaces the instance).",
+                )
+                .force_new(),
+            )
+            .attr(
+                "instance_initiated_shutdown_behavior",
+                Attribute::optional_computed(
+                    AttrType::String,
+                    "stop (default) or terminate, when the OS shuts down; changes in place (kept from state on refresh: reading it is one call per instance).",
+                ),
             )
             .attr(
                 "disable_api_termination",
