@@ -736,3 +736,93 @@ fn unchanged_files_are_not_parsed_again() {
         assert!(r.stderr.contains("bad.tf:2"), "{}", r.stderr);
     }
 }
+
+/// The other providers real configurations lean on: `null_resource`,
+/// `random_string`, `random_integer`; and Terraform 0.11's bare `list`/`map`
+/// type constraints.
+#[test]
+fn null_resource_random_string_integer_and_bare_collection_types() {
+    let config = |trigger: &str| {
+        format!(
+            r#"
+variable "names" {{
+  type    = list
+  default = ["a", "b"]
+}}
+
+variable "sizes" {{
+  type    = map
+  default = {{ small = 1 }}
+}}
+
+resource "null_resource" "n" {{
+  triggers = {{
+    version = "{trigger}"
+  }}
+}}
+
+resource "random_string" "suffix" {{
+  length  = 12
+  special = false
+  upper   = false
+}}
+
+resource "random_integer" "port" {{
+  min  = 8000
+  max  = 8099
+  seed = "fixed"
+}}
+
+output "suffix" {{
+  value = random_string.suffix.result
+}}
+
+output "port" {{
+  value = random_integer.port.result
+}}
+
+output "names" {{
+  value = length(var.names) + var.sizes["small"]
+}}
+"#
+        )
+    };
+    let w = Work::new(&config("1"));
+    w.apply();
+    let out: serde_json::Value =
+        serde_json::from_str(&w.iac(&["output", "-json"]).ok().stdout).unwrap();
+    let suffix = out["suffix"]["value"].as_str().unwrap().to_string();
+    assert_eq!(suffix.len(), 12);
+    assert!(
+        suffix
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()),
+        "{suffix}"
+    );
+    let port = out["port"]["value"].as_f64().unwrap();
+    assert!((8000.0..=8099.0).contains(&port), "{port}");
+    assert_eq!(out["names"]["value"], 3);
+    let null_id = w.attrs("null_resource.n")["id"].clone();
+    assert!(!null_id.is_null());
+    w.iac(&["plan", "-detailed-exitcode"]).code(0);
+
+    // A new trigger replaces the null_resource only.
+    w.write("main.tf", &config("2"));
+    let r = w.iac(&["apply", "-auto-approve"]).ok();
+    assert!(
+        r.stdout.contains("1 added, 0 changed, 1 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert_ne!(w.attrs("null_resource.n")["id"], null_id);
+    let again: serde_json::Value =
+        serde_json::from_str(&w.iac(&["output", "-json"]).ok().stdout).unwrap();
+    assert_eq!(again["suffix"]["value"], suffix.as_str());
+
+    // The same seed and range give the same number.
+    let w2 = Work::new(&config("1"));
+    w2.apply();
+    let out2: serde_json::Value =
+        serde_json::from_str(&w2.iac(&["output", "-json"]).ok().stdout).unwrap();
+    assert_eq!(out2["port"]["value"], out["port"]["value"]);
+}

@@ -24,6 +24,11 @@ fn parse(e: &Expr, in_object: bool) -> Result<(Type, bool), Diagnostic> {
             "number" => Ok((Type::Number, false)),
             "bool" => Ok((Type::Bool, false)),
             "any" => Ok((Type::Any, false)),
+            // Terraform 0.11's bare collection types, still accepted by Terraform
+            // (and common in older code): a collection of any one element type.
+            "list" => Ok((Type::List(Box::new(Type::Any)), false)),
+            "set" => Ok((Type::Set(Box::new(Type::Any)), false)),
+            "map" => Ok((Type::Map(Box::new(Type::Any)), false)),
             other => {
                 let cands = PRIMITIVES.iter().chain(CONSTRUCTORS).copied();
                 let mut d = bad(e, format!("\"{other}\" is not a type"));

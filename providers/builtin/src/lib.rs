@@ -1,12 +1,16 @@
 //! Built-in resources that need no cloud: `terraform_data` (same semantics as
-//! Terraform's), `random_pet`, `random_id`, `random_password` and `local_file`;
+//! Terraform's), `random_pet`, `random_id`, `random_password`, `random_string`,
+//! `random_integer`, `null_resource` and `local_file`;
 //! and `data "terraform_remote_state"` when the caller gives it a way to open backends.
 //! One file per type, registered below (the resource kit, `iac_provider::kit`).
 
 mod local_file;
+mod null_resource;
 mod random_id;
+mod random_integer;
 mod random_password;
 mod random_pet;
+mod random_string;
 mod remote_state;
 mod terraform_data;
 mod util;
@@ -52,6 +56,9 @@ impl BuiltinProvider {
             .resource("random_pet", random_pet::RandomPet)
             .resource("random_id", random_id::RandomId)
             .resource("random_password", random_password::RandomPassword)
+            .resource("random_string", random_string::RandomString)
+            .resource("random_integer", random_integer::RandomInteger)
+            .resource("null_resource", null_resource::NullResource)
             .resource("local_file", local_file::LocalFile)
             .data_source("local_file", local_file::LocalFileData)
     }

@@ -14,7 +14,7 @@ fn bool_attr(v: &Value, name: &str) -> bool {
     v.get_attr(name).as_bool().unwrap_or(true)
 }
 
-fn generate_password(cfg: &Value) -> Result<String, AttrDiagnostic> {
+pub(crate) fn generate_password(cfg: &Value) -> Result<String, AttrDiagnostic> {
     let len = num_attr(cfg, "length", 0.0) as usize;
     let special_chars = cfg
         .get_attr("override_special")
@@ -66,20 +66,26 @@ fn generate_password(cfg: &Value) -> Result<String, AttrDiagnostic> {
     Ok(out.into_iter().collect())
 }
 
-#[async_trait::async_trait]
-impl ResourceType<()> for RandomPassword {
-    fn schema(&self) -> Schema {
-        let mut pw = Schema::new(
-            "A random password. Its `result` is sensitive and is never stored in plaintext.",
-        )
+/// The arguments `random_password` and `random_string` share; `result` is
+/// sensitive in the first only.
+pub(crate) fn charset_schema(description: &'static str, sensitive: bool) -> Schema {
+    let result = Attribute::computed(AttrType::String, "The generated string.");
+    let mut pw = Schema::new(description)
         .attr(
             "id",
-            Attribute::computed(AttrType::String, "Always `none`."),
+            Attribute::computed(
+                AttrType::String,
+                if sensitive {
+                    "Always `none`."
+                } else {
+                    "The generated string."
+                },
+            ),
         )
         .attr("keepers", keepers())
         .attr(
             "length",
-            Attribute::required(AttrType::Number, "Length of the password.").force_new(),
+            Attribute::required(AttrType::Number, "Length of the string.").force_new(),
         )
         .attr(
             "override_special",
@@ -87,42 +93,59 @@ impl ResourceType<()> for RandomPassword {
         )
         .attr(
             "result",
-            Attribute::computed(AttrType::String, "The generated password (sensitive).")
-                .sensitive(),
+            if sensitive {
+                result.sensitive()
+            } else {
+                result
+            },
         );
-        for (name, desc) in [
-            ("special", "Include special characters (default true)."),
-            ("upper", "Include upper-case letters (default true)."),
-            ("lower", "Include lower-case letters (default true)."),
-            ("numeric", "Include digits (default true)."),
-        ] {
-            pw = pw.attr(name, Attribute::optional(AttrType::Bool, desc).force_new());
+    for (name, desc) in [
+        ("special", "Include special characters (default true)."),
+        ("upper", "Include upper-case letters (default true)."),
+        ("lower", "Include lower-case letters (default true)."),
+        ("numeric", "Include digits (default true)."),
+    ] {
+        pw = pw.attr(name, Attribute::optional(AttrType::Bool, desc).force_new());
+    }
+    for (name, desc) in [
+        ("min_special", "At least this many special characters."),
+        ("min_upper", "At least this many upper-case letters."),
+        ("min_lower", "At least this many lower-case letters."),
+        ("min_numeric", "At least this many digits."),
+    ] {
+        pw = pw.attr(
+            name,
+            Attribute::optional(AttrType::Number, desc).force_new(),
+        );
+    }
+    pw
+}
+
+/// `length` from 1 to 4096.
+pub(crate) fn validate_length(config: &Value) -> Vec<AttrDiagnostic> {
+    match config.get_attr("length").as_f64() {
+        Some(n) if !(1.0..=4096.0).contains(&n) || n.fract() != 0.0 => {
+            vec![AttrDiagnostic::error(
+                vec![PathStep::Key("length".into())],
+                "Invalid length",
+                "must be a whole number from 1 to 4096",
+            )]
         }
-        for (name, desc) in [
-            ("min_special", "At least this many special characters."),
-            ("min_upper", "At least this many upper-case letters."),
-            ("min_lower", "At least this many lower-case letters."),
-            ("min_numeric", "At least this many digits."),
-        ] {
-            pw = pw.attr(
-                name,
-                Attribute::optional(AttrType::Number, desc).force_new(),
-            );
-        }
-        pw
+        _ => Vec::new(),
+    }
+}
+
+#[async_trait::async_trait]
+impl ResourceType<()> for RandomPassword {
+    fn schema(&self) -> Schema {
+        charset_schema(
+            "A random password. Its `result` is sensitive and is never stored in plaintext.",
+            true,
+        )
     }
 
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
-        match config.get_attr("length").as_f64() {
-            Some(n) if !(1.0..=4096.0).contains(&n) || n.fract() != 0.0 => {
-                vec![AttrDiagnostic::error(
-                    vec![PathStep::Key("length".into())],
-                    "Invalid length",
-                    "must be a whole number from 1 to 4096",
-                )]
-            }
-            _ => Vec::new(),
-        }
+        validate_length(config)
     }
 
     fn has_remote_objects(&self) -> bool {
