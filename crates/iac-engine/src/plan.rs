@@ -1287,7 +1287,10 @@ pub(crate) async fn plan_with(
     }
     check_deletes(&mut p);
     errored |= p.ev.diags.has_errors();
-    let outputs = if input.mode == PlanMode::Destroy {
+    let outputs = if input.mode == PlanMode::Destroy && !input.targets.is_empty() {
+        // A targeted destroy leaves the outputs as they are, as Terraform's does.
+        Vec::new()
+    } else if input.mode == PlanMode::Destroy {
         p.prior
             .outputs
             .iter()
@@ -1569,15 +1572,57 @@ fn check_deletes(p: &mut Planner<'_>) {
     }
 }
 
+/// What an object in state depends on: what state remembers, and what the
+/// configuration says now.
+fn destroy_deps(p: &Planner<'_>, a: &InstanceAddr) -> Vec<String> {
+    let mut deps: Vec<String> = p
+        .prior
+        .current(a)
+        .map(|o| o.dependencies.clone())
+        .unwrap_or_default();
+    let key = NodeKey::Resource(
+        a.resource.module.clone(),
+        format!("{}.{}", a.resource.ty, a.resource.name),
+    );
+    if let Some(&node) = p.ev.graph.index.get(&key) {
+        deps.extend(p.deps_of(node));
+    }
+    deps.sort();
+    deps.dedup();
+    deps
+}
+
 fn destroy_changes(p: &mut Planner<'_>) {
-    let addrs: Vec<InstanceAddr> = p
+    let managed: Vec<InstanceAddr> = p
         .prior
         .resources
         .keys()
         .filter(|a| a.resource.mode == ResourceMode::Managed)
+        .cloned()
+        .collect();
+    let mut addrs: Vec<InstanceAddr> = managed
+        .iter()
         .filter(|a| p.input.targets.is_empty() || p.input.targets.iter().any(|t| t.matches(a)))
         .cloned()
         .collect();
+    if !p.input.targets.is_empty() {
+        // A targeted destroy takes what depends on its targets too, as Terraform's
+        // does: left behind, they would point at objects that are gone.
+        loop {
+            let gone: HashSet<String> = addrs.iter().map(|a| a.resource.to_string()).collect();
+            let more: Vec<InstanceAddr> = managed
+                .iter()
+                .filter(|a| !addrs.contains(a))
+                .filter(|a| destroy_deps(p, a).iter().any(|d| gone.contains(d)))
+                .cloned()
+                .collect();
+            if more.is_empty() {
+                break;
+            }
+            addrs.extend(more);
+        }
+        addrs.sort();
+    }
     for a in addrs {
         if let Some(m) = p.ev.tree.get(&a.resource.module) {
             let key = format!("{}.{}", a.resource.ty, a.resource.name);
@@ -1588,20 +1633,7 @@ fn destroy_changes(p: &mut Planner<'_>) {
             }
         }
         // Order by what the configuration says depends on what, and by what state remembers.
-        let mut deps: Vec<String> = p
-            .prior
-            .current(&a)
-            .map(|o| o.dependencies.clone())
-            .unwrap_or_default();
-        let key = NodeKey::Resource(
-            a.resource.module.clone(),
-            format!("{}.{}", a.resource.ty, a.resource.name),
-        );
-        if let Some(&node) = p.ev.graph.index.get(&key) {
-            deps.extend(p.deps_of(node));
-        }
-        deps.sort();
-        deps.dedup();
+        let deps = destroy_deps(p, &a);
         p.push_delete(&a, Reason::DestroyRequested, deps);
     }
     push_deposed(p);

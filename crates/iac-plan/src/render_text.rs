@@ -142,7 +142,11 @@ pub fn render_text(plan: &Plan, opts: TextOptions) -> String {
             render_change(&mut out, &p, c);
         }
     }
-    let _ = writeln!(out, "{}{}{}", p.bold, summary_line(plan), p.reset);
+    // Only outputs change: Terraform prints no "Plan:" line, and says what applying does.
+    let only_outputs = plan.changes.iter().all(|c| c.action == Action::NoOp) && outputs_changed;
+    if !only_outputs {
+        let _ = writeln!(out, "{}{}{}", p.bold, summary_line(plan), p.reset);
+    }
     if outputs_changed {
         let _ = writeln!(out, "\nChanges to Outputs:");
         for o in &plan.outputs {
@@ -180,6 +184,12 @@ pub fn render_text(plan: &Plan, opts: TextOptions) -> String {
                 }
                 _ => {}
             }
+        }
+        if only_outputs {
+            let _ = writeln!(
+                out,
+                "\nYou can apply this plan to save these new output values to the state, without changing any real infrastructure."
+            );
         }
     }
     out

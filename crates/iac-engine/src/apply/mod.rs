@@ -147,7 +147,17 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
     let mut diags = std::mem::take(&mut exec.diags);
     diags.extend(std::mem::take(&mut exec.ev.diags));
     let destroying = plan.mode == PlanMode::Destroy;
-    if let Some(op) = outputs::output_op(
+    if destroying {
+        // The outputs the plan removes go (all of them, unless the destroy was
+        // targeted: then none, as in Terraform).
+        let mut kept = exec.rec.working.outputs.clone();
+        for o in plan.outputs.iter().filter(|o| o.after.is_none()) {
+            kept.remove(&o.name);
+        }
+        if kept != exec.rec.working.outputs {
+            exec.rec.set(&iac_state::StateOp::SetOutputs(kept));
+        }
+    } else if let Some(op) = outputs::output_op(
         &exec.ev,
         &agraph,
         &walked.status,
