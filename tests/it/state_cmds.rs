@@ -80,3 +80,28 @@ fn show_and_outputs() {
     let r = w.iac(&["output", "nn"]).code(1);
     assert!(r.stderr.contains("Did you mean \"n\"?"), "{}", r.stderr);
 }
+
+#[test]
+fn version_as_terraform_prints_it() {
+    let w = Work::new("");
+    let r = w.iac(&["version"]).ok();
+    let mut lines = r.stdout.lines();
+    assert_eq!(
+        lines.next(),
+        Some(format!("iac v{}", env!("CARGO_PKG_VERSION")).as_str())
+    );
+    assert!(
+        lines.next().is_some_and(|l| l.starts_with("on linux_")),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("+ provider aws (built in)"),
+        "{}",
+        r.stdout
+    );
+    let j: serde_json::Value =
+        serde_json::from_str(&w.iac(&["version", "-json"]).ok().stdout).unwrap();
+    assert_eq!(j["iac_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(j["providers"], serde_json::json!(["aws", "builtin"]));
+}

@@ -235,6 +235,11 @@ pub enum Command {
     },
     /// Print the dependency graph in DOT format.
     Graph,
+    /// Print iac's version, platform and built-in providers (`-json` for a document).
+    Version {
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the provider configurations the configuration declares and state uses,
     /// and which resources each serves (`providers schema -json`: every schema).
     Providers {

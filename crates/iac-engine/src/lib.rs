@@ -84,6 +84,11 @@ impl Providers {
         })
     }
 
+    /// Every provider this engine has.
+    pub fn list(&self) -> &[Arc<dyn Provider>] {
+        &self.list
+    }
+
     pub fn by_name(&self, name: &str) -> Option<&Arc<dyn Provider>> {
         self.list.iter().find(|p| p.name() == name)
     }

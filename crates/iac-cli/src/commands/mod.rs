@@ -115,6 +115,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         } => cmd_output(json, raw, &state, name.as_deref()),
         Command::State { command } => cmd_state(command),
         Command::Graph => cmd_graph(&ui),
+        Command::Version { json } => cmd_version(json),
         Command::Rollback {
             vars,
             state,
@@ -138,4 +139,43 @@ pub fn run(cli: Cli) -> Result<u8> {
         } => cmd_providers(&ui, &state),
         Command::ForceUnlock { state, force, id } => cmd_force_unlock(&state, force, &id),
     }
+}
+
+/// `iac version`: as `terraform version` prints it (`iac v0.1.0`, `on linux_amd64`),
+/// with the providers built into this binary.
+fn cmd_version(json: bool) -> Result<u8> {
+    let os = match std::env::consts::OS {
+        "macos" => "darwin",
+        other => other,
+    };
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    let platform = format!("{os}_{arch}");
+    let engine = crate::session::engine();
+    let mut providers: Vec<String> = engine
+        .providers
+        .list()
+        .iter()
+        .map(|p| p.name().to_string())
+        .collect();
+    providers.sort();
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "iac_version": env!("CARGO_PKG_VERSION"),
+                "platform": platform,
+                "providers": providers,
+            }))?
+        );
+    } else {
+        println!("iac v{}\non {platform}", env!("CARGO_PKG_VERSION"));
+        for p in providers {
+            println!("+ provider {p} (built in)");
+        }
+    }
+    Ok(crate::exit::EXIT_OK)
 }
