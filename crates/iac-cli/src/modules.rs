@@ -126,16 +126,16 @@ fn fetch(
     std::fs::create_dir_all(&target)?;
     let (base, mut sub) = sources::split_subdir(source);
     let (fetched_from, version) = if sources::is_registry(source) {
-        let (getter, version) = registry_download(&base, constraint, pinned)?;
+        let (getter, version, creds) = registry_download(&base, constraint, pinned)?;
         let (getter, inner) = sources::split_subdir(&getter);
         // A subdirectory in the registry's answer comes before the caller's.
         sub = match (inner, sub) {
             (Some(i), Some(s)) => Some(format!("{i}/{s}")),
             (i, s) => i.or(s),
         };
-        (fetch_getter(&getter, &target)?, Some(version))
+        (fetch_getter(&getter, &target, &creds)?, Some(version))
     } else {
-        (fetch_getter(&base, &target)?, None)
+        (fetch_getter(&base, &target, &None)?, None)
     };
     let dir = match &sub {
         Some(s) => target.join(s),
@@ -162,7 +162,9 @@ fn fetch(
 
 /// Fetches a go-getter style address (what a source or a registry names) into
 /// `target`; returns where it came from (with the git commit).
-fn fetch_getter(getter: &str, target: &Path) -> Result<String> {
+/// A registry's token goes along only to that registry's own URLs (an archive it
+/// serves), never to another host it names.
+fn fetch_getter(getter: &str, target: &Path, creds: &Creds) -> Result<String> {
     let g = getter.strip_prefix("git::");
     let is_git = g.is_some()
         || getter.starts_with("github.com/")
@@ -187,7 +189,7 @@ fn fetch_getter(getter: &str, target: &Path) -> Result<String> {
     if getter.starts_with("https://") || getter.starts_with("http://") {
         let path = getter.split('?').next().unwrap_or(getter);
         if path.ends_with(".tar.gz") || path.ends_with(".tgz") {
-            let bytes = http_get(getter)?.1;
+            let bytes = http_get(getter, creds)?.1;
             let archive = target.with_extension("download.tar.gz");
             std::fs::write(&archive, &bytes)?;
             let out = Command::new("tar")
@@ -284,16 +286,17 @@ fn token_for(host: &str) -> Option<String> {
         .ok()
 }
 
-thread_local! {
-    static TOKEN: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
-}
-
 type Headers = Vec<(String, String)>;
 
-fn http_get(url: &str) -> Result<(Headers, Vec<u8>)> {
+/// A registry's token and the base URL it is for: it is sent only to that registry.
+type Creds = Option<(String, String)>;
+
+fn http_get(url: &str, creds: &Creds) -> Result<(Headers, Vec<u8>)> {
     let mut req = ureq::get(url).timeout(std::time::Duration::from_secs(60));
-    if let Some(t) = TOKEN.with(|t| t.borrow().clone()) {
-        req = req.set("Authorization", &format!("Bearer {t}"));
+    if let Some((base, token)) = creds {
+        if url.starts_with(base.as_str()) {
+            req = req.set("Authorization", &format!("Bearer {token}"));
+        }
     }
     let resp = match req.call() {
         Ok(r) => r,
@@ -342,17 +345,17 @@ fn registry_download(
     address: &str,
     constraint: Option<&str>,
     pinned: Option<&str>,
-) -> Result<(String, String)> {
+) -> Result<(String, String, Creds)> {
     let parts: Vec<&str> = address.split('/').collect();
     let (host, ns, name, provider) = match parts.as_slice() {
         [ns, name, provider] => (DEFAULT_HOST, *ns, *name, *provider),
         [host, ns, name, provider] => (*host, *ns, *name, *provider),
         _ => bail!("`{address}` is not a registry address (namespace/name/provider)"),
     };
-    TOKEN.with(|t| *t.borrow_mut() = token_for(host));
     let base = host_url(host);
+    let creds: Creds = token_for(host).map(|t| (format!("{base}/"), t));
     let discovery = format!("{base}/.well-known/terraform.json");
-    let (_, body) = http_get(&discovery)?;
+    let (_, body) = http_get(&discovery, &creds)?;
     let services: serde_json::Value = serde_json::from_slice(&body)
         .with_context(|| format!("{discovery} is not service discovery JSON"))?;
     let modules = services["modules.v1"]
@@ -361,7 +364,7 @@ fn registry_download(
     let modules = join_url(&discovery, modules);
     let modules = modules.trim_end_matches('/');
     let versions_url = format!("{modules}/{ns}/{name}/{provider}/versions");
-    let (_, body) = http_get(&versions_url)?;
+    let (_, body) = http_get(&versions_url, &creds)?;
     let doc: serde_json::Value = serde_json::from_slice(&body)
         .with_context(|| format!("{versions_url} is not a versions document"))?;
     let mut available: Vec<semver::Version> = doc["modules"][0]["versions"]
@@ -397,7 +400,7 @@ fn registry_download(
         })?
         .to_string();
     let download = format!("{modules}/{ns}/{name}/{provider}/{chosen}/download");
-    let (headers, body) = http_get(&download)?;
+    let (headers, body) = http_get(&download, &creds)?;
     let location = header(&headers, "X-Terraform-Get")
         .or_else(|| {
             serde_json::from_slice::<serde_json::Value>(&body)
@@ -405,7 +408,7 @@ fn registry_download(
                 .and_then(|j| j["location"].as_str().map(String::from))
         })
         .ok_or_else(|| anyhow!("{download} named no location (X-Terraform-Get)"))?;
-    Ok((join_url(&download, &location), chosen))
+    Ok((join_url(&download, &location), chosen, creds))
 }
 
 fn parse_version(v: &str) -> Option<semver::Version> {

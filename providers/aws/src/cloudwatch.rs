@@ -472,7 +472,7 @@ impl ResourceType<Clients> for MetricAlarmType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        let mut r = aws_plan("aws_cloudwatch_metric_alarm", schema, req);
+        let mut r = aws_plan(schema, req);
         // Terraform's defaults, so leaving them out is no change.
         if req.config.get_attr("actions_enabled").is_null() {
             set(&mut r.planned, "actions_enabled", Value::Bool(true));

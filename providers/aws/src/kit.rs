@@ -19,23 +19,19 @@ use crate::{deploy, ec2, elb, region, schema, sts, util, Clients};
 /// The plan every AWS type starts from: the proposed new value, replacement by
 /// `util::same` (an empty list or map equals null), and on a create or a
 /// replacement every value the configuration leaves open unknown.
-pub(crate) fn aws_plan(type_name: &str, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-    aws_plan_with(type_name, schema, req, &|_| {}, &|_, _| {})
+pub(crate) fn aws_plan(schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
+    aws_plan_with(schema, req, &|_| {}, &|_, _| {})
 }
 
 /// `aws_plan` with a type's own adjustments: `shape` before replacements are
 /// decided (what the planned value is), `replaces` after (what else replaces).
 pub(crate) fn aws_plan_with(
-    type_name: &str,
     schema: &Schema,
     req: &PlanRequest<'_>,
     shape: &dyn Fn(&mut Value),
     replaces: &dyn Fn(&mut Value, &mut Vec<iac_value::Path>),
 ) -> PlanResponse {
     let mut planned = proposed_new(schema, req.prior, req.config);
-    if type_name == "deployment" {
-        deploy::normalize(&mut planned);
-    }
     shape(&mut planned);
     let eq = |a: &Value, b: &Value| util::same(a, b);
     let mut requires_replace = match req.prior {
@@ -51,22 +47,11 @@ pub(crate) fn aws_plan_with(
             }
         }
     }
-    let mut notes = Vec::new();
-    let mut diagnostics = Vec::new();
-    if type_name == "deployment" {
-        deploy::plan(
-            req.prior,
-            req.config,
-            &mut planned,
-            &mut notes,
-            &mut diagnostics,
-        );
-    }
     PlanResponse {
         planned,
         requires_replace,
-        diagnostics,
-        notes,
+        diagnostics: Vec::new(),
+        notes: Vec::new(),
     }
 }
 
@@ -81,7 +66,16 @@ impl ResourceType<Clients> for DeploymentType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        aws_plan("deployment", schema, req)
+        let mut r = aws_plan_with(schema, req, &deploy::normalize, &|_, _| {});
+        // The release id and the strategy's steps, as notes.
+        deploy::plan(
+            req.prior,
+            req.config,
+            &mut r.planned,
+            &mut r.notes,
+            &mut r.diagnostics,
+        );
+        r
     }
 
     async fn create(&self, c: &Clients, p: &Value, req: &ApplyRequest<'_>) -> ApplyResult {

@@ -220,7 +220,7 @@ impl ResourceType<Clients> for KeyType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        let mut r = aws_plan("aws_kms_key", schema, req);
+        let mut r = aws_plan(schema, req);
         keep_equivalent_documents(req.prior, &mut r, &["policy"]);
         r
     }
@@ -500,7 +500,7 @@ impl ResourceType<Clients> for AliasType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        aws_plan("aws_kms_alias", schema, req)
+        aws_plan(schema, req)
     }
 
     async fn create(&self, c: &Clients, p: &Value, req: &ApplyRequest<'_>) -> ApplyResult {

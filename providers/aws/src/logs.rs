@@ -162,7 +162,7 @@ impl ResourceType<Clients> for LogGroupType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        let mut r = aws_plan("aws_cloudwatch_log_group", schema, req);
+        let mut r = aws_plan(schema, req);
         // Unset retention is forever (0), as in Terraform, not whatever AWS has.
         if req.config.get_attr("retention_in_days").is_null() {
             crate::util::set(&mut r.planned, "retention_in_days", Value::Number(0.0));

@@ -198,7 +198,7 @@ impl ResourceType<Clients> for ZoneType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        let mut r = aws_plan("aws_route53_zone", schema, req);
+        let mut r = aws_plan(schema, req);
         if let Some(n) = req.config.get_attr("name").as_str() {
             crate::util::set(&mut r.planned, "name", Value::string(norm(n)));
         }
@@ -680,7 +680,7 @@ impl ResourceType<Clients> for RecordType {
             prior: req.prior,
             config: &config,
         };
-        aws_plan("aws_route53_record", schema, &req)
+        aws_plan(schema, &req)
     }
 
     async fn create(&self, c: &Clients, planned: &Value, _: &ApplyRequest<'_>) -> ApplyResult {

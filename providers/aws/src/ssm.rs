@@ -243,7 +243,7 @@ impl ResourceType<Clients> for SsmParameter {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        let mut r = aws_plan("aws_ssm_parameter", schema, req);
+        let mut r = aws_plan(schema, req);
         if let Some(prior) = req.prior {
             // A new value is a new version.
             let changed = ["value", "insecure_value"]

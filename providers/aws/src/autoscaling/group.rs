@@ -627,7 +627,7 @@ impl ResourceType<Clients> for GroupType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        aws_plan("aws_autoscaling_group", schema, req)
+        aws_plan(schema, req)
     }
 
     async fn create(&self, c: &Clients, planned: &Value, req: &ApplyRequest<'_>) -> ApplyResult {

@@ -192,7 +192,7 @@ impl ResourceType<Clients> for LaunchConfigurationType {
         schema: &Schema,
         req: &iac_provider::PlanRequest<'_>,
     ) -> iac_provider::PlanResponse {
-        crate::kit::aws_plan("aws_launch_configuration", schema, req)
+        crate::kit::aws_plan(schema, req)
     }
 
     async fn create(&self, c: &Clients, p: &Value, req: &ApplyRequest<'_>) -> ApplyResult {

@@ -336,7 +336,7 @@ impl ResourceType<Clients> for DefaultNetworkAclType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        let mut r = aws_plan("aws_default_network_acl", schema, req);
+        let mut r = aws_plan(schema, req);
         for k in ["ingress", "egress"] {
             if let Some(items) = req.config.get_attr(k).as_list() {
                 if req.config.get_attr(k).is_wholly_known() {

@@ -64,7 +64,7 @@ impl ResourceType<Clients> for DefaultRouteTableType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        let mut r = aws_plan("aws_default_route_table", schema, req);
+        let mut r = aws_plan(schema, req);
         if !routes_given(req.config) {
             let keep = req
                 .prior

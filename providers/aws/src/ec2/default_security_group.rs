@@ -100,7 +100,7 @@ impl ResourceType<Clients> for DefaultSecurityGroupType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        let mut r = crate::kit::aws_plan("aws_default_security_group", schema, req);
+        let mut r = crate::kit::aws_plan(schema, req);
         for k in ["ingress", "egress"] {
             let rules = match req.config.get_attr(k) {
                 v if v.is_unknown() => Value::Unknown,

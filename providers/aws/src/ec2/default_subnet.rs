@@ -88,7 +88,7 @@ impl ResourceType<Clients> for DefaultSubnetType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        let mut r = aws_plan("aws_default_subnet", schema, req);
+        let mut r = aws_plan(schema, req);
         if req.config.get_attr("map_public_ip_on_launch").is_null() && req.prior.is_none() {
             set(&mut r.planned, "map_public_ip_on_launch", Value::Bool(true));
         }

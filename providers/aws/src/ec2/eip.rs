@@ -240,7 +240,7 @@ impl ResourceType<Clients> for EipType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        let mut r = aws_plan("aws_eip", schema, req);
+        let mut r = aws_plan(schema, req);
         // Moving to another instance or interface changes the association too.
         if let Some(prior) = req.prior {
             let moved = ["instance", "network_interface"].iter().any(|k| {

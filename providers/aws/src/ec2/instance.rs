@@ -1099,7 +1099,7 @@ impl ResourceType<Clients> for InstanceType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        aws_plan_with("aws_instance", schema, req, &|_| {}, &|planned, rr| {
+        aws_plan_with(schema, req, &|_| {}, &|planned, rr| {
             plan_instance(req.prior, req.config, planned, rr)
         })
     }

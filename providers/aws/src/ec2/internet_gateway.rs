@@ -15,10 +15,8 @@ use crate::kit::aws_plan;
 use crate::schema::tags;
 use crate::Clients;
 
-struct Gateways;
-
 #[async_trait::async_trait]
-impl BatchRead for Gateways {
+impl BatchRead for InternetGatewayType {
     async fn batch(
         &self,
         c: &Clients,
@@ -52,7 +50,7 @@ impl ResourceType<Clients> for InternetGatewayType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        aws_plan("aws_internet_gateway", schema, req)
+        aws_plan(schema, req)
     }
 
     async fn create(&self, c: &Clients, p: &Value, req: &ApplyRequest<'_>) -> ApplyResult {
@@ -86,6 +84,6 @@ impl ResourceType<Clients> for InternetGatewayType {
         c: &Clients,
         current: &[Value],
     ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
-        crate::ec2::read_in_batches(c, &Gateways, current).await
+        crate::ec2::read_in_batches(c, self, current).await
     }
 }

@@ -105,7 +105,7 @@ impl ResourceType<Clients> for KeyPairType {
         schema: &Schema,
         req: &iac_provider::PlanRequest<'_>,
     ) -> iac_provider::PlanResponse {
-        crate::kit::aws_plan("aws_key_pair", schema, req)
+        crate::kit::aws_plan(schema, req)
     }
 
     async fn create(&self, c: &Clients, planned: &Value, req: &ApplyRequest<'_>) -> ApplyResult {

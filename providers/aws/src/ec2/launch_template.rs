@@ -628,7 +628,7 @@ impl ResourceType<Clients> for LaunchTemplateType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        let mut r = aws_plan("aws_launch_template", schema, req);
+        let mut r = aws_plan(schema, req);
         if let Some(prior) = req.prior {
             let changed = DATA
                 .iter()

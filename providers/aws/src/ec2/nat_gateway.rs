@@ -181,7 +181,7 @@ impl ResourceType<Clients> for NatGatewayType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        aws_plan("aws_nat_gateway", schema, req)
+        aws_plan(schema, req)
     }
 
     /// Idempotent through the client token: a retried create gets the same gateway.

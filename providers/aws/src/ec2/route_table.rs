@@ -17,10 +17,8 @@ use crate::schema::tags;
 use crate::util::set;
 use crate::Clients;
 
-struct Tables;
-
 #[async_trait::async_trait]
-impl BatchRead for Tables {
+impl BatchRead for RouteTableType {
     async fn batch(
         &self,
         c: &Clients,
@@ -65,7 +63,6 @@ impl ResourceType<Clients> for RouteTableType {
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
         aws_plan_with(
-            "aws_route_table",
             schema,
             req,
             &|planned| {
@@ -116,6 +113,6 @@ impl ResourceType<Clients> for RouteTableType {
         c: &Clients,
         current: &[Value],
     ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
-        crate::ec2::read_in_batches(c, &Tables, current).await
+        crate::ec2::read_in_batches(c, self, current).await
     }
 }

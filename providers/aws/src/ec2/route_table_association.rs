@@ -32,7 +32,7 @@ impl ResourceType<Clients> for RouteTableAssociationType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        aws_plan("aws_route_table_association", schema, req)
+        aws_plan(schema, req)
     }
 
     async fn create(&self, c: &Clients, p: &Value, req: &ApplyRequest<'_>) -> ApplyResult {

@@ -17,10 +17,8 @@ use crate::schema::tags;
 use crate::util::set;
 use crate::Clients;
 
-struct Groups;
-
 #[async_trait::async_trait]
-impl BatchRead for Groups {
+impl BatchRead for SecurityGroupType {
     async fn batch(
         &self,
         c: &Clients,
@@ -98,7 +96,6 @@ impl ResourceType<Clients> for SecurityGroupType {
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
         aws_plan_with(
-            "aws_security_group",
             schema,
             req,
             &|planned| {
@@ -154,6 +151,6 @@ impl ResourceType<Clients> for SecurityGroupType {
         c: &Clients,
         current: &[Value],
     ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
-        crate::ec2::read_in_batches(c, &Groups, current).await
+        crate::ec2::read_in_batches(c, self, current).await
     }
 }

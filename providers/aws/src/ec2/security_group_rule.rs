@@ -86,13 +86,7 @@ impl ResourceType<Clients> for SecurityGroupRuleType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        aws_plan_with(
-            "aws_security_group_rule",
-            schema,
-            req,
-            &crate::sg::plan_rule_fields,
-            &|_, _| {},
-        )
+        aws_plan_with(schema, req, &crate::sg::plan_rule_fields, &|_, _| {})
     }
 
     async fn create(&self, c: &Clients, p: &Value, req: &ApplyRequest<'_>) -> ApplyResult {

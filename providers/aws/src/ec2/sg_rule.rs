@@ -325,7 +325,7 @@ impl ResourceType<Clients> for RuleType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        let mut r = aws_plan(self.name(), schema, req);
+        let mut r = aws_plan(schema, req);
         if let Some(p) = req.config.get_attr("ip_protocol").as_str() {
             let canonical = protocol(&Value::map([("ip_protocol", Value::string(p.to_string()))]));
             set(&mut r.planned, "ip_protocol", Value::string(canonical));

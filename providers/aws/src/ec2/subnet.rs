@@ -198,7 +198,7 @@ impl ResourceType<Clients> for SubnetType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        aws_plan("aws_subnet", schema, req)
+        aws_plan(schema, req)
     }
 
     async fn create(&self, c: &Clients, p: &Value, req: &ApplyRequest<'_>) -> ApplyResult {

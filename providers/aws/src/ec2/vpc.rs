@@ -412,7 +412,7 @@ impl ResourceType<Clients> for VpcType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        aws_plan("aws_vpc", schema, req)
+        aws_plan(schema, req)
     }
 
     async fn create(&self, c: &Clients, p: &Value, req: &ApplyRequest<'_>) -> ApplyResult {
@@ -501,7 +501,7 @@ impl ResourceType<Clients> for DefaultVpcType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        let mut r = aws_plan("aws_default_vpc", schema, req);
+        let mut r = aws_plan(schema, req);
         // A default VPC resolves DNS names and gives hosts names, as AWS makes it.
         for (k, d) in [("enable_dns_support", true), ("enable_dns_hostnames", true)] {
             if req.config.get_attr(k).is_null() && req.prior.is_none() {

@@ -569,7 +569,7 @@ impl ResourceType<Clients> for LbType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        let mut r = aws_plan("aws_lb", schema, req);
+        let mut r = aws_plan(schema, req);
         let c = req.config;
         // Terraform's defaults: leaving an argument out is asking for its default.
         for (arg, _, kind, default) in ATTRIBUTES {

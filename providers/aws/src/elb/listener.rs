@@ -108,7 +108,7 @@ impl ResourceType<Clients> for ListenerType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        aws_plan("aws_lb_listener", schema, req)
+        aws_plan(schema, req)
     }
 
     async fn create(&self, c: &Clients, p: &Value, req: &ApplyRequest<'_>) -> ApplyResult {

@@ -93,7 +93,7 @@ impl ResourceType<Clients> for AccessKeyType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        let mut r = aws_plan("aws_iam_access_key", schema, req);
+        let mut r = aws_plan(schema, req);
         if req.config.get_attr("status").is_null() {
             set(&mut r.planned, "status", Value::string("Active"));
         }

@@ -200,7 +200,7 @@ impl ResourceType<Clients> for InstanceProfileType {
         schema: &Schema,
         req: &iac_provider::PlanRequest<'_>,
     ) -> iac_provider::PlanResponse {
-        crate::kit::aws_plan("aws_iam_instance_profile", schema, req)
+        crate::kit::aws_plan(schema, req)
     }
 
     async fn create(&self, c: &Clients, planned: &Value, req: &ApplyRequest<'_>) -> ApplyResult {

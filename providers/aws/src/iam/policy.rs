@@ -264,7 +264,7 @@ impl ResourceType<Clients> for PolicyType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        let mut r = aws_plan("aws_iam_policy", schema, req);
+        let mut r = aws_plan(schema, req);
         keep_equivalent_documents(req.prior, &mut r, &["policy"]);
         // The count changes as attachments come and go: it is not this object's change.
         if let Some(prior) = req.prior {

@@ -334,7 +334,7 @@ impl ResourceType<Clients> for RoleType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        let mut r = aws_plan("aws_iam_role", schema, req);
+        let mut r = aws_plan(schema, req);
         keep_equivalent_documents(req.prior, &mut r, &["assume_role_policy"]);
         r
     }

@@ -97,7 +97,7 @@ impl ResourceType<Clients> for RolePolicyType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        let mut r = aws_plan("aws_iam_role_policy", schema, req);
+        let mut r = aws_plan(schema, req);
         keep_equivalent_documents(req.prior, &mut r, &["policy"]);
         r
     }

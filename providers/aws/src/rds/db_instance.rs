@@ -231,7 +231,7 @@ impl ResourceType<Clients> for DbInstanceType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        let mut r = crate::kit::aws_plan("aws_db_instance", schema, req);
+        let mut r = crate::kit::aws_plan(schema, req);
         // A new database names its engine, unless it is a replica (a promoted
         // replica keeps the engine it has).
         let set = |k: &str| !req.config.get_attr(k).is_null();

@@ -276,7 +276,7 @@ impl ResourceType<Clients> for DbParameterGroupType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        let mut r = aws_plan("aws_db_parameter_group", schema, req);
+        let mut r = aws_plan(schema, req);
         // An unset apply method is immediate, as in Terraform.
         if let Some(items) = r.planned.get_attr("parameter").as_list() {
             let items: Vec<Value> = items

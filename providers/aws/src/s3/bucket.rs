@@ -287,7 +287,7 @@ impl ResourceType<Clients> for BucketType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        aws_plan("aws_s3_bucket", schema, req)
+        aws_plan(schema, req)
     }
 
     async fn create(&self, c: &Clients, planned: &Value, req: &ApplyRequest<'_>) -> ApplyResult {

@@ -260,7 +260,7 @@ impl ResourceType<Clients> for ObjectType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        let mut r = aws_plan("aws_s3_object", schema, req);
+        let mut r = aws_plan(schema, req);
         let c = req.config;
         if c.get_attr("content_type").is_null() && req.prior.is_none() {
             set(

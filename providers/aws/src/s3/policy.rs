@@ -68,7 +68,7 @@ impl ResourceType<Clients> for BucketPolicyType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        let mut r = crate::kit::aws_plan("aws_s3_bucket_policy", schema, req);
+        let mut r = crate::kit::aws_plan(schema, req);
         keep_equivalent_documents(req.prior, &mut r, &["policy"]);
         r
     }

@@ -104,7 +104,7 @@ impl ResourceType<Clients> for PublicAccessBlockType {
         schema: &Schema,
         req: &iac_provider::PlanRequest<'_>,
     ) -> iac_provider::PlanResponse {
-        let mut r = crate::kit::aws_plan("aws_s3_bucket_public_access_block", schema, req);
+        let mut r = crate::kit::aws_plan(schema, req);
         // Unset flags are false, as in Terraform (not left to the cloud).
         for f in FLAGS {
             if req.config.get_attr(f).is_null() {

@@ -160,7 +160,7 @@ impl ResourceType<Clients> for Secret {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        crate::kit::aws_plan("aws_secretsmanager_secret", schema, req)
+        crate::kit::aws_plan(schema, req)
     }
 
     async fn create(&self, c: &Clients, planned: &Value, req: &ApplyRequest<'_>) -> ApplyResult {
