@@ -83,3 +83,31 @@ iac_bin="${CARGO_TARGET_DIR:-$root/target}/debug/iac"
   (cd "$iac_dir" && rm -rf .iac && mv main.tf main.tf.off && terraform init -input=false >/dev/null && terraform state push iac.tfstate 2>&1 | sed 's/\x1b\[[0-9;]*m//g' || true)
 } > "$out/adopt/terraform_reads_iac_state.txt"
 echo "wrote $out/adopt/terraform_reads_iac_state.txt" >&2
+
+# The names (arguments, blocks, attributes) Terraform's AWS provider has for each
+# AWS type iac has: tests/it/schemas.rs checks that iac offers each of them or
+# names it as not supported, with why.
+names="$work/names"
+mkdir -p "$names"
+printf 'terraform {\n  required_providers {\n    aws = { source = "hashicorp/aws", version = "5.100.0" }\n  }\n}\n' > "$names/main.tf"
+(cd "$names" && terraform init -input=false >/dev/null && terraform providers schema -json) > "$names/schema.json"
+python3 - "$names/schema.json" "$root/schemas" > "$out/aws_names.json" <<'PY'
+import json, os, sys
+tf = json.load(open(sys.argv[1]))["provider_schemas"]["registry.terraform.io/hashicorp/aws"]
+out = {}
+for kind, folder, key in [("resources", "resources", "resource_schemas"), ("data_sources", "data-sources", "data_source_schemas")]:
+    out[kind] = {}
+    for f in sorted(os.listdir(os.path.join(sys.argv[2], folder))):
+        doc = json.load(open(os.path.join(sys.argv[2], folder, f)))
+        block = tf[key].get(doc["type"], {}).get("block") if doc["provider"] == "aws" else None
+        if block is None:
+            continue
+        attrs = block.get("attributes", {})
+        out[kind][doc["type"]] = {
+            "arguments": sorted([n for n, a in attrs.items() if a.get("optional") or a.get("required")] + list(block.get("block_types", {}))),
+            "computed": sorted(n for n, a in attrs.items() if not (a.get("optional") or a.get("required"))),
+        }
+json.dump(out, sys.stdout, indent=1, sort_keys=True)
+print()
+PY
+echo "wrote $out/aws_names.json" >&2

@@ -33,6 +33,10 @@ pub fn eval_body(
 ) -> Value {
     let mut out = BTreeMap::new();
     for a in &body.attributes {
+        if let Some(why) = schema.not_supported.get(&a.name) {
+            diags.push(not_supported(&a.name, a.name_span, what, why));
+            continue;
+        }
         let Some(s) = schema.attributes.get(&a.name) else {
             let cands = schema
                 .attributes
@@ -110,6 +114,10 @@ pub fn eval_body(
     for b in &body.blocks {
         if b.kind == "dynamic" {
             check_dynamic(b, schema, what, diags);
+            continue;
+        }
+        if let Some(why) = schema.not_supported.get(&b.kind) {
+            diags.push(not_supported(&b.kind, b.kind_span, what, why));
             continue;
         }
         if !schema.blocks.contains_key(&b.kind) {
@@ -200,7 +208,9 @@ fn check_dynamic(b: &iac_syntax::Block, schema: &Schema, what: &str, diags: &mut
         );
         return;
     };
-    if !schema.blocks.contains_key(&label.value) {
+    if let Some(why) = schema.not_supported.get(&label.value) {
+        diags.push(not_supported(&label.value, label.span, what, why));
+    } else if !schema.blocks.contains_key(&label.value) {
         let help = did_you_mean(&label.value, schema.blocks.keys().map(String::as_str))
             .map(|s| format!("did you mean `{s}`?"))
             .unwrap_or_else(|| {
@@ -374,4 +384,12 @@ pub fn provider_diagnostic(
     };
     out = out.with_span(span, d.detail.clone());
     out.with_secondary(header, at)
+}
+
+/// An argument or block Terraform's provider has for this type and iac does not:
+/// named, with why, so nothing a configuration says is silently dropped.
+fn not_supported(name: &str, span: Span, what: &str, why: &str) -> Diagnostic {
+    Diagnostic::error("E0221", format!("\"{name}\" is not supported by iac"))
+        .with_span(span, format!("Terraform's provider has this for {what}; iac does not"))
+        .with_help(why.to_string())
 }

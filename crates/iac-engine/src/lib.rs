@@ -116,6 +116,8 @@ pub struct Engine {
     pub providers: Providers,
     /// Receives the graphs as they are built, pass by pass (`IAC_LOG=trace`).
     pub trace: Option<Arc<Trace>>,
+    /// How many threads plan a level of independent resources (the cores, by default).
+    pub threads: usize,
 }
 
 /// What to plan.
@@ -161,7 +163,14 @@ impl Engine {
         Engine {
             providers,
             trace: None,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
         }
+    }
+
+    /// Plans with at most `n` threads (1: everything on the calling thread).
+    pub fn with_threads(mut self, n: usize) -> Engine {
+        self.threads = n.max(1);
+        self
     }
 
     /// Sends every graph, after each pass that builds it, to `trace`.

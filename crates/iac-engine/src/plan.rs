@@ -2,6 +2,7 @@
 //! for every resource instance, what apply must do and why.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Mutex;
 
 use iac_config::{EvalContext, Mode, Module, Resource};
 use iac_diagnostics::{did_you_mean, Diagnostic, Diagnostics};
@@ -167,6 +168,52 @@ pub(crate) fn with_ignored_from_prior(
         }
     }
     config
+}
+
+fn prevent_destroy_error(r: &Resource, addr: &InstanceAddr) -> Diagnostic {
+    let span = r.lifecycle.prevent_destroy_span.unwrap_or(r.span);
+    Diagnostic::error("E0504", format!("Instance cannot be destroyed: {addr}"))
+        .with_span(span, "lifecycle.prevent_destroy is set")
+        .with_secondary(r.span, "in this resource")
+        .with_help("the plan would destroy this object; remove prevent_destroy, or change the plan so it is kept")
+}
+
+/// Levels with at least this many managed instances to plan are shared
+/// between threads; below it a thread costs more than it saves.
+const PARALLEL_MIN_JOBS: usize = 64;
+
+/// One managed instance to plan, with what it needs that it owns.
+struct InstanceJob {
+    addr: InstanceAddr,
+    each: Option<Value>,
+    held: Option<Held>,
+}
+
+/// What planning one managed instance found, not yet in the plan: a level's
+/// instances are planned side by side, then recorded in walk order.
+struct Planned {
+    value: Value,
+    change: Option<ResourceChange>,
+    diags: Vec<Diagnostic>,
+}
+
+/// A resource being planned, between `begin_resource` and `finish_resource`.
+struct ResourceWork<'a> {
+    path: ModPath,
+    key: String,
+    r: &'a Resource,
+    module: &'a Module,
+    schema: &'a iac_provider::Schema,
+    provider: std::sync::Arc<dyn iac_provider::Provider>,
+    binding: String,
+    rep: Repetition,
+    deps: Vec<String>,
+    /// Each instance in key order, with its value when it has one already (left
+    /// as in state, a data source read); `None` takes the next planned job's.
+    instances: Vec<(InstanceKey, Option<Value>)>,
+    jobs: Vec<InstanceJob>,
+    /// Instances in state that the expansion no longer has.
+    stale: Vec<InstanceAddr>,
 }
 
 pub(crate) struct Planner<'a> {
@@ -520,26 +567,33 @@ impl<'a> Planner<'a> {
         (!keys.is_empty()).then_some(keys)
     }
 
-    /// Plans every instance of one resource or data block.
-    async fn walk_resource(&mut self, path: &ModPath, key: &str, node: NodeIndex) {
-        let m = self.ev.tree[path];
-        let r = &m.resources[key];
+    /// Begins one resource or data block: expands it, finds its objects in
+    /// state, reads its data instances, and lists the managed instances still
+    /// to plan. `None` when there is nothing to plan (an unknown type, a
+    /// resource outside `-target`, an expansion that failed): its value is set.
+    async fn begin_resource(
+        &mut self,
+        path: &ModPath,
+        key: &str,
+        node: NodeIndex,
+    ) -> Option<ResourceWork<'a>> {
+        let engine: &'a Engine = self.engine;
+        let m: &'a Module = self.ev.tree[path];
+        let r: &'a Resource = &m.resources[key];
         let addr = resource_addr(path, r);
         self.configured_resources.insert(addr.clone());
         let data = r.mode == Mode::Data;
-        let Some((kind, schema)) = self.engine.providers.for_type(&r.ty, data) else {
+        let Some((kind, schema)) = engine.providers.for_type(&r.ty, data) else {
             self.unknown_type(r, path, key, &addr);
-            return;
+            return None;
         };
-        let schema = schema.clone();
         // The configuration this block names (or inherits); validation has none configured.
         let binding = self
             .bindings
             .of(path, key)
             .map(String::from)
             .unwrap_or_else(|| kind.name().to_string());
-        let provider = self
-            .engine
+        let provider = engine
             .providers
             .configuration(&binding)
             .unwrap_or_else(|| kind.clone());
@@ -547,7 +601,7 @@ impl<'a> Planner<'a> {
         if !targeted && !data {
             self.resource_from_state(path, key, &addr, Repetition::of(r));
             self.keep_in_state(&addr);
-            return;
+            return None;
         }
         let scope = self.ev.values.scope(path);
         let mut ctx = self.ev.eval_ctx(path, &scope);
@@ -558,7 +612,7 @@ impl<'a> Planner<'a> {
         let Some((rep, keys)) = expanded else {
             self.set_resource_value(path, key, Value::Unknown);
             self.keep_in_state(&addr);
-            return;
+            return None;
         };
         // The resource's instances in state.
         let mut in_state = match &mut self.held_index {
@@ -571,7 +625,7 @@ impl<'a> Planner<'a> {
         }
         let rc = ResourceCtx {
             r,
-            schema: &schema,
+            schema,
             path,
             module: m,
             root_dir: &self.input.module.dir,
@@ -585,49 +639,215 @@ impl<'a> Planner<'a> {
         let deps = self.deps_of(node);
         let configured: FxHashSet<InstanceKey> = keys.iter().map(|(k, _)| k.clone()).collect();
         let only = self.targeted_keys(&addr);
-        let mut instances: BTreeMap<InstanceKey, Value> = BTreeMap::new();
+        let mut instances = Vec::with_capacity(keys.len());
+        let mut jobs = Vec::new();
         for (ik, each) in keys {
             let iaddr = addr.instance(ik.clone());
             self.in_config.insert(iaddr.clone());
-            let v = if only.as_ref().is_some_and(|o| !o.contains(&ik)) {
+            if only.as_ref().is_some_and(|o| !o.contains(&ik)) {
                 // Another instance of a targeted resource: left as it is in state.
-                match self.prior.current(&iaddr) {
-                    Some(o) => o.attributes.clone(),
-                    None => continue,
+                if let Some(o) = self.prior.current(&iaddr) {
+                    instances.push((ik, Some(o.attributes.clone())));
                 }
-            } else {
+            } else if data {
                 let bound = (&*provider, binding.as_str());
+                let v = self
+                    .read_data_instance(&rc, &iaddr, each.as_ref(), bound, &deps)
+                    .await;
+                instances.push((ik, Some(v)));
+            } else {
                 // In key order, as state keeps them: found by bisection.
                 let held = in_state
                     .binary_search_by(|(k, _)| k.cmp(&ik))
                     .ok()
                     .map(|i| std::mem::take(&mut in_state[i].1));
-                self.plan_one(&rc, &iaddr, each.as_ref(), bound, &deps, held)
-                    .await
-            };
-            instances.insert(ik, v);
+                instances.push((ik, None));
+                jobs.push(InstanceJob {
+                    addr: iaddr,
+                    each,
+                    held,
+                });
+            }
         }
-        if !data {
-            let stale = in_state
+        let stale = if data {
+            Vec::new()
+        } else {
+            in_state
                 .into_iter()
                 .map(|(k, _)| k)
                 .filter(|k| !configured.contains(k))
-                .filter(|k| only.as_ref().is_none_or(|o| o.contains(k)));
-            let stale: Vec<InstanceAddr> = stale.map(|k| addr.instance(k)).collect();
-            self.delete_stale(r, rep, stale, &deps);
-        }
-        self.set_resource_value(path, key, crate::scope::aggregate_owned(rep, instances));
+                .filter(|k| only.as_ref().is_none_or(|o| o.contains(k)))
+                .map(|k| addr.instance(k))
+                .collect()
+        };
+        Some(ResourceWork {
+            path: path.clone(),
+            key: key.to_string(),
+            r,
+            module: m,
+            schema,
+            provider,
+            binding,
+            rep,
+            deps,
+            instances,
+            jobs,
+            stale,
+        })
     }
 
-    /// Evaluates one instance's configuration and plans it (a data source: reads it).
-    async fn plan_one(
+    /// Records a begun resource's planned instances (in key order, from
+    /// `planned`), the deletion of its stale ones, and its value.
+    fn finish_resource(
+        &mut self,
+        w: ResourceWork<'a>,
+        planned: &mut impl Iterator<Item = Planned>,
+    ) {
+        let mut instances: BTreeMap<InstanceKey, Value> = BTreeMap::new();
+        for (ik, v) in w.instances {
+            let v = match v {
+                Some(v) => v,
+                // Every instance without a value has one job, planned in this order.
+                None => planned.next().map_or(Value::Unknown, |p| self.record(p)),
+            };
+            instances.insert(ik, v);
+        }
+        if !w.stale.is_empty() {
+            self.delete_stale(w.r, w.rep, w.stale, &w.deps);
+        }
+        let value = crate::scope::aggregate_owned(w.rep, instances);
+        self.set_resource_value(&w.path, &w.key, value);
+    }
+
+    /// Adds what planning one instance found to the plan; its value.
+    fn record(&mut self, p: Planned) -> Value {
+        self.ev.diags.extend(Diagnostics(p.diags));
+        if let Some(c) = p.change {
+            self.actions.insert(c.addr.clone(), self.changes.len());
+            if c.action != Action::NoOp {
+                self.pending.insert(c.addr.resource.to_string());
+            }
+            self.changes.push(c);
+        }
+        p.value
+    }
+
+    /// Plans the managed instances of a level's resources. They do not depend
+    /// on one another, so a large level is planned on every core, each thread
+    /// taking a contiguous share; the results come back in job order.
+    fn plan_jobs(&self, works: &mut [ResourceWork<'a>]) -> Vec<Planned> {
+        let jobs: Vec<(usize, InstanceJob)> = works
+            .iter_mut()
+            .enumerate()
+            .flat_map(|(i, w)| std::mem::take(&mut w.jobs).into_iter().map(move |j| (i, j)))
+            .collect();
+        let works = &*works;
+        let threads = if jobs.len() >= PARALLEL_MIN_JOBS {
+            self.engine.threads
+        } else {
+            1
+        };
+        if threads < 2 {
+            return jobs
+                .into_iter()
+                .map(|(i, j)| self.plan_managed(&works[i], j))
+                .collect();
+        }
+        let share = jobs.len().div_ceil(threads);
+        let mut shares: Vec<Mutex<Vec<(usize, InstanceJob)>>> = Vec::with_capacity(threads);
+        let mut jobs = jobs.into_iter();
+        loop {
+            let s: Vec<_> = jobs.by_ref().take(share).collect();
+            if s.is_empty() {
+                break;
+            }
+            shares.push(Mutex::new(s));
+        }
+        let shares = &shares;
+        let run = |k: usize| -> Vec<Planned> {
+            let s = shares[k].lock().map(|mut g| std::mem::take(&mut *g));
+            s.unwrap_or_default()
+                .into_iter()
+                .map(|(i, j)| self.plan_managed(&works[i], j))
+                .collect()
+        };
+        let run = &run;
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (1..shares.len())
+                .map(|k| {
+                    let h = std::thread::Builder::new()
+                        .name("iac-plan".into())
+                        // As deep as the main thread's: evaluation recurses with the expression.
+                        .stack_size(8 << 20)
+                        .spawn_scoped(scope, move || run(k));
+                    (k, h)
+                })
+                .collect();
+            let mut out = run(0);
+            for (k, h) in handles {
+                match h.map(|h| h.join()) {
+                    Ok(Ok(v)) => out.extend(v),
+                    Ok(Err(panic)) => std::panic::resume_unwind(panic),
+                    // No thread to be had: that share is planned here.
+                    Err(_) => out.extend(run(k)),
+                }
+            }
+            out
+        })
+    }
+
+    /// Evaluates one managed instance's configuration and plans it.
+    fn plan_managed(&self, w: &ResourceWork<'a>, job: InstanceJob) -> Planned {
+        let rc = ResourceCtx {
+            r: w.r,
+            schema: w.schema,
+            path: &w.path,
+            module: w.module,
+            root_dir: &self.input.module.dir,
+            workspace: self.input.workspace,
+        };
+        let r = w.r;
+        let mut diags = Vec::new();
+        let config = eval_instance(
+            &rc,
+            &self.ev.values,
+            &job.addr.key,
+            job.each.as_ref(),
+            &mut diags,
+        );
+        if diags.iter().any(|d| d.is_error()) {
+            return Planned {
+                value: Value::Unknown,
+                change: None,
+                diags,
+            };
+        }
+        for pd in w.provider.validate_resource(&r.ty, &config) {
+            diags.push(provider_diagnostic(
+                &pd,
+                &r.body,
+                r.span,
+                &job.addr.to_string(),
+            ));
+        }
+        let bound = (&*w.provider, w.binding.as_str());
+        let (value, change) =
+            self.plan_instance(&rc, &job.addr, config, bound, &w.deps, job.held, &mut diags);
+        Planned {
+            value,
+            change: Some(change),
+            diags,
+        }
+    }
+
+    /// Evaluates one data instance's configuration and reads it (or defers the read to apply).
+    async fn read_data_instance(
         &mut self,
         rc: &ResourceCtx<'_>,
         iaddr: &InstanceAddr,
         each: Option<&Value>,
         (provider, binding): (&dyn iac_provider::Provider, &str),
         deps: &[String],
-        held: Option<Held>,
     ) -> Value {
         let r = rc.r;
         let mut ds = Vec::new();
@@ -637,27 +857,8 @@ impl<'a> Planner<'a> {
         if had_errors {
             return Value::Unknown;
         }
-        // A resource's checks are not a data source's, even under the same type name.
-        let checks = if r.mode == Mode::Data {
-            Vec::new()
-        } else {
-            provider.validate_resource(&r.ty, &config)
-        };
-        for pd in checks {
-            self.ev.diags.push(provider_diagnostic(
-                &pd,
-                &r.body,
-                r.span,
-                &iaddr.to_string(),
-            ));
-        }
-        if r.mode == Mode::Data {
-            self.plan_data(iaddr, &config, rc.schema, (provider, binding), r, deps)
-                .await
-        } else {
-            let bound = (provider, binding);
-            self.plan_instance(rc, iaddr, config, bound, deps, held)
-        }
+        self.plan_data(iaddr, &config, rc.schema, (provider, binding), r, deps)
+            .await
     }
 
     /// A resource's instances in state, in key order (one range scan; the
@@ -708,7 +909,7 @@ impl<'a> Planner<'a> {
             };
             self.in_config.insert(a.clone());
             if r.lifecycle.prevent_destroy {
-                self.prevent_destroy_error(r, &a);
+                self.ev.diags.push(prevent_destroy_error(r, &a));
             }
             self.push_delete(&a, reason, deps.to_vec());
         }
@@ -775,16 +976,6 @@ impl<'a> Planner<'a> {
         let origin = self.moved.remove(&from_a).unwrap_or(from_a);
         self.moved.insert(to_a, origin);
         true
-    }
-
-    fn prevent_destroy_error(&mut self, r: &Resource, addr: &InstanceAddr) {
-        let span = r.lifecycle.prevent_destroy_span.unwrap_or(r.span);
-        self.ev.diags.push(
-            Diagnostic::error("E0504", format!("Instance cannot be destroyed: {addr}"))
-                .with_span(span, "lifecycle.prevent_destroy is set")
-                .with_secondary(r.span, "in this resource")
-                .with_help("the plan would destroy this object; remove prevent_destroy, or change the plan so it is kept"),
-        );
     }
 
     fn push_delete(&mut self, addr: &InstanceAddr, reason: Reason, deps: Vec<String>) {
@@ -911,15 +1102,19 @@ impl<'a> Planner<'a> {
         None
     }
 
+    /// Plans one managed instance from its evaluated configuration: its planned
+    /// value and the change (not yet in the plan; see `record`).
+    #[allow(clippy::too_many_arguments)]
     fn plan_instance(
-        &mut self,
+        &self,
         rc: &ResourceCtx<'_>,
         addr: &InstanceAddr,
         config: Value,
         (provider, binding): (&dyn iac_provider::Provider, &str),
         deps: &[String],
         held: Option<Held>,
-    ) -> Value {
+        diags: &mut Vec<Diagnostic>,
+    ) -> (Value, ResourceChange) {
         let (r, schema) = (rc.r, rc.schema);
         let (held_provider, prior_obj) = match held {
             Some(h) => (h.provider, h.current),
@@ -930,7 +1125,7 @@ impl<'a> Planner<'a> {
             // An object lives where the configuration that made it put it (a region,
             // an account): it does not move because the block names another one.
             let span = r.provider.as_ref().map(|p| p.span).unwrap_or(r.span);
-            self.ev.diags.push(
+            diags.push(
                 Diagnostic::error(
                     "E0712",
                     format!(
@@ -966,7 +1161,7 @@ impl<'a> Planner<'a> {
                         {
                             dg = dg.with_help(format!("did you mean `{s}`?"));
                         }
-                        self.ev.diags.push(dg);
+                        diags.push(dg);
                     }
                 }
                 with_ignored_from_prior(config, p, &r.lifecycle, schema)
@@ -979,9 +1174,7 @@ impl<'a> Planner<'a> {
             config: &config,
         });
         for d in &resp.diagnostics {
-            self.ev
-                .diags
-                .push(provider_diagnostic(d, &r.body, r.span, &addr.to_string()));
+            diags.push(provider_diagnostic(d, &r.body, r.span, &addr.to_string()));
         }
         let mut planned = resp.planned;
         // A value equal to the prior's (seen through fingerprints and marks) never
@@ -1040,17 +1233,13 @@ impl<'a> Planner<'a> {
             planned = fresh.planned;
             notes.extend(fresh.notes);
             if r.lifecycle.prevent_destroy {
-                self.prevent_destroy_error(r, addr);
+                diags.push(prevent_destroy_error(r, addr));
             }
         }
         if action != Action::NoOp {
-            self.check_secrets_available(addr, r, prior_val, &planned);
+            self.check_secrets_available(addr, r, prior_val, &planned, diags);
         }
-        self.actions.insert(addr.clone(), self.changes.len());
-        if action != Action::NoOp {
-            self.pending.insert(addr.resource.to_string());
-        }
-        self.changes.push(ResourceChange {
+        let change = ResourceChange {
             addr: addr.clone(),
             deposed: None,
             previous_addr: self.moved.get(addr).cloned(),
@@ -1064,19 +1253,20 @@ impl<'a> Planner<'a> {
             dependencies: deps.to_vec(),
             create_before_destroy: r.lifecycle.create_before_destroy,
             notes,
-        });
-        planned
+        };
+        (planned, change)
     }
 
     /// A changed attribute whose new value is computed from a secret iac keeps only
     /// as a fingerprint (a generated password read from state) cannot be sent: say
     /// so now, not halfway through the apply.
     fn check_secrets_available(
-        &mut self,
+        &self,
         addr: &InstanceAddr,
         r: &Resource,
         prior: Option<&Value>,
         planned: &Value,
+        diags: &mut Vec<Diagnostic>,
     ) {
         let Some(m) = planned.as_map() else { return };
         for (name, v) in m {
@@ -1087,7 +1277,7 @@ impl<'a> Planner<'a> {
                     .attribute(name)
                     .map(|a| a.expr.span)
                     .unwrap_or(r.span);
-                self.ev.diags.push(
+                diags.push(
                     Diagnostic::error(
                         "E0711",
                         format!("{addr}: the new value of `{name}` needs a secret iac does not keep"),
@@ -1261,11 +1451,23 @@ pub(crate) async fn plan_with(
         if p.targeted.is_none() {
             p.index_held();
         }
-        let order = p.ev.graph.order.clone();
-        for n in order {
-            match p.ev.graph.graph[n].clone() {
-                NodeKey::Resource(path, key) => p.walk_resource(&path, &key, n).await,
-                value => p.ev.walk_value(&value),
+        // Level by level: nothing in a level depends on anything else in it, so
+        // its managed instances can be planned side by side.
+        for level in levels(&p.ev.graph) {
+            let mut works = Vec::new();
+            for n in level {
+                match p.ev.graph.graph[n].clone() {
+                    NodeKey::Resource(path, key) => {
+                        if let Some(w) = p.begin_resource(&path, &key, n).await {
+                            works.push(w);
+                        }
+                    }
+                    value => p.ev.walk_value(&value),
+                }
+            }
+            let mut planned = p.plan_jobs(&mut works).into_iter();
+            for w in works {
+                p.finish_resource(w, &mut planned);
             }
         }
         // Whole resources removed from the configuration, and deposed objects.
@@ -1309,9 +1511,7 @@ pub(crate) async fn plan_with(
     if input.mode == PlanMode::Normal {
         drift.retain(|d| relevant_drift(&p, d));
     }
-    let mut changes = p.changes;
-    // (address, deposed key) is unique: an unstable sort is as deterministic, and cheaper.
-    changes.sort_unstable_by(|a, b| (&a.addr, &a.deposed).cmp(&(&b.addr, &b.deposed)));
+    let changes = sorted_changes(std::mem::take(&mut p.changes));
     let plan = Plan {
         mode: input.mode,
         changes,
@@ -1322,10 +1522,54 @@ pub(crate) async fn plan_with(
         errored,
         data: p.data,
     };
-    PlanOutput {
-        plan,
-        diagnostics: dedupe(p.ev.diags),
+    let diagnostics = dedupe(std::mem::take(&mut p.ev.diags));
+    // What the walk built for itself is no longer needed: freeing a large
+    // configuration's values and indexes is left to another thread.
+    let leftovers = (
+        std::mem::take(&mut p.ev.values),
+        std::mem::take(&mut p.in_config),
+        std::mem::take(&mut p.actions),
+    );
+    if leftovers.1.len() >= PARALLEL_MIN_JOBS {
+        let _ = std::thread::Builder::new()
+            .name("iac-free".into())
+            .spawn(move || drop(leftovers));
     }
+    PlanOutput { plan, diagnostics }
+}
+
+/// Changes in address order ((address, deposed key) is unique). The order is
+/// found on small keys and the changes moved once, rather than moving whole
+/// changes at every step of the sort.
+fn sorted_changes(changes: Vec<ResourceChange>) -> Vec<ResourceChange> {
+    let mut order: Vec<usize> = (0..changes.len()).collect();
+    order.sort_unstable_by(|&a, &b| {
+        let (a, b) = (&changes[a], &changes[b]);
+        (&a.addr, &a.deposed).cmp(&(&b.addr, &b.deposed))
+    });
+    let mut slots: Vec<Option<ResourceChange>> = changes.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
+}
+
+/// The graph's nodes by level: a node's level is one more than the highest of
+/// what it depends on. Each level keeps the nodes' order in `graph.order`.
+fn levels(g: &crate::graph::Graph) -> Vec<Vec<NodeIndex>> {
+    let mut level = vec![0usize; g.graph.node_count()];
+    let mut out: Vec<Vec<NodeIndex>> = Vec::new();
+    for &n in &g.order {
+        let l = g
+            .graph
+            .neighbors_directed(n, petgraph::Direction::Incoming)
+            .map(|d| level[d.index()] + 1)
+            .max()
+            .unwrap_or(0);
+        level[n.index()] = l;
+        if out.len() <= l {
+            out.resize_with(l + 1, Vec::new);
+        }
+        out[l].push(n);
+    }
+    out
 }
 
 /// The graph and the evaluator can find the same undeclared reference; report it once.
@@ -1628,7 +1872,7 @@ fn destroy_changes(p: &mut Planner<'_>) {
             let key = format!("{}.{}", a.resource.ty, a.resource.name);
             if let Some(r) = m.resources.get(&key) {
                 if r.lifecycle.prevent_destroy {
-                    p.prevent_destroy_error(r, &a);
+                    p.ev.diags.push(prevent_destroy_error(r, &a));
                 }
             }
         }

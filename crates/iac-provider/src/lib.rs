@@ -106,6 +106,10 @@ pub struct Schema {
     pub description: &'static str,
     pub attributes: BTreeMap<String, Attribute>,
     pub blocks: BTreeMap<String, NestedBlock>,
+    /// Names this type has in Terraform's provider that iac does not offer,
+    /// each with why: writing one is an error that says so, never ignored.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub not_supported: BTreeMap<String, &'static str>,
 }
 
 impl Schema {
@@ -123,6 +127,14 @@ impl Schema {
 
     pub fn block(mut self, name: &str, b: NestedBlock) -> Schema {
         self.blocks.insert(name.to_string(), b);
+        self
+    }
+
+    /// Names Terraform's provider has for this type that iac does not offer, and why.
+    pub fn not_supported(mut self, names: &[&str], why: &'static str) -> Schema {
+        for n in names {
+            self.not_supported.insert(n.to_string(), why);
+        }
         self
     }
 

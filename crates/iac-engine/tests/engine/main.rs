@@ -16,7 +16,8 @@
 //!
 //! Flags: `-target=ADDR`, `-replace=ADDR`, `-destroy`, `-refresh-only`,
 //! `-refresh=false`, `-parallelism=N`, `-cancel-after=N` (interrupt once N
-//! provider calls have finished), `-var NAME=VALUE`.
+//! provider calls have finished), `-var NAME=VALUE`, `-threads=N` (plan with
+//! at most N threads, and print how many the provider was called on).
 
 mod scripted;
 
@@ -89,6 +90,7 @@ struct Flags {
     parallelism: usize,
     cancel_after: usize,
     vars: Vec<(String, String)>,
+    threads: usize,
 }
 
 fn parse_flags(words: &[&str]) -> Flags {
@@ -114,6 +116,8 @@ fn parse_flags(words: &[&str]) -> Flags {
             f.parallelism = n.parse().expect("parallelism");
         } else if let Some(n) = w.strip_prefix("-cancel-after=") {
             f.cancel_after = n.parse().expect("cancel-after");
+        } else if let Some(n) = w.strip_prefix("-threads=") {
+            f.threads = n.parse().expect("threads");
         } else if w == "-var" {
             i += 1;
             let (name, raw) = words[i].split_once('=').expect("-var NAME=VALUE");
@@ -197,7 +201,11 @@ impl Case {
             return None;
         }
         let state = self.backend.read().expect("read").unwrap_or_default();
-        let engine = self.engine();
+        let mut engine = self.engine();
+        if flags.threads > 0 {
+            engine = engine.with_threads(flags.threads);
+            self.provider.plan_threads.lock().expect("threads").clear();
+        }
         let rt = runtime();
         let out = rt.block_on(engine.plan(&PlanInput {
             module: &module,
@@ -210,6 +218,13 @@ impl Case {
             workspace: "default",
         }));
         self.diagnostics(&out.diagnostics, &sources);
+        if flags.threads > 0 {
+            let n = self.provider.plan_threads.lock().expect("threads").len();
+            self.say(&format!(
+                "(planned on {n} thread{})",
+                if n == 1 { "" } else { "s" }
+            ));
+        }
         if out.diagnostics.has_errors() || out.plan.errored {
             return None;
         }
@@ -550,7 +565,8 @@ macro_rules! cases {
 }
 
 cases! {
-create_from_nothing,
+    create_from_nothing,
+    parallel_plan,
     update_in_place,
     replace_on_force_new,
     create_before_destroy,

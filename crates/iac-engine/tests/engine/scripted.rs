@@ -37,6 +37,8 @@ pub struct Scripted {
     finished: Arc<AtomicUsize>,
     /// The configuration `configure` received (for provider-block cases).
     pub configured: Arc<Mutex<Vec<String>>>,
+    /// The threads `plan_resource` has been called on (to see a plan share its work).
+    pub plan_threads: Arc<Mutex<std::collections::BTreeSet<String>>>,
     label: Option<String>,
 }
 
@@ -124,6 +126,7 @@ impl Scripted {
             cancel: Arc::default(),
             finished: Arc::default(),
             configured: Arc::default(),
+            plan_threads: Arc::default(),
             label: None,
         }
     }
@@ -244,6 +247,14 @@ impl Provider for Scripted {
     }
 
     fn plan_resource(&self, req: PlanRequest<'_>) -> PlanResponse {
+        if let Ok(mut t) = self.plan_threads.lock() {
+            t.insert(
+                std::thread::current()
+                    .name()
+                    .unwrap_or("unnamed")
+                    .to_string(),
+            );
+        }
         let schema = &self.schema.resources[req.type_name];
         let mut planned = proposed_new(schema, req.prior, req.config);
         if req.type_name == "test_password" {
