@@ -65,6 +65,50 @@ fn cycle_names_every_address() {
     );
 }
 
+/// What Terraform's AWS provider has and iac does not (the ledger in
+/// providers/aws/src/not_supported.rs) is refused by name, with why: an
+/// argument, a block, and a block a `dynamic` block would generate.
+#[test]
+fn terraform_arguments_iac_lacks_are_refused_with_why() {
+    check(
+        "not_supported",
+        &[(
+            "main.tf",
+            r#"resource "aws_instance" "web" {
+  ami            = "ami-12345678"
+  instance_type  = "t3.micro"
+  cpu_core_count = 2
+
+  ephemeral_block_device {
+    device_name  = "/dev/sdb"
+    virtual_name = "ephemeral0"
+  }
+}
+
+resource "aws_db_instance" "db" {
+  engine              = "postgres"
+  instance_class      = "db.t3.micro"
+  allocated_storage   = 20
+  username            = "app"
+  password_wo         = "never-stored"
+  password_wo_version = 1
+}
+
+resource "aws_s3_bucket" "logs" {
+  bucket = "logs"
+
+  dynamic "lifecycle_rule" {
+    for_each = [1]
+    content {
+      enabled = true
+    }
+  }
+}
+"#,
+        )],
+    );
+}
+
 #[test]
 fn type_errors() {
     check(

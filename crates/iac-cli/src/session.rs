@@ -477,7 +477,10 @@ pub(crate) fn engine() -> Engine {
         Arc::new(iac_provider_aws::AwsProvider::new()),
     ]));
     // `IAC_PLAN_THREADS=1` keeps a plan on one core (a shared CI runner, a benchmark).
-    let engine = match std::env::var("IAC_PLAN_THREADS").ok().map(|v| v.parse::<usize>()) {
+    let engine = match std::env::var("IAC_PLAN_THREADS")
+        .ok()
+        .map(|v| v.parse::<usize>())
+    {
         Some(Ok(n)) if n > 0 => engine.with_threads(n),
         _ => engine,
     };

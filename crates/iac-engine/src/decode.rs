@@ -390,6 +390,9 @@ pub fn provider_diagnostic(
 /// named, with why, so nothing a configuration says is silently dropped.
 fn not_supported(name: &str, span: Span, what: &str, why: &str) -> Diagnostic {
     Diagnostic::error("E0221", format!("\"{name}\" is not supported by iac"))
-        .with_span(span, format!("Terraform's provider has this for {what}; iac does not"))
+        .with_span(
+            span,
+            format!("Terraform's provider has this for {what}; iac does not"),
+        )
         .with_help(why.to_string())
 }

@@ -11,6 +11,7 @@ mod kit;
 mod kms;
 mod logs;
 mod net;
+mod not_supported;
 mod rds;
 mod region;
 mod route53;

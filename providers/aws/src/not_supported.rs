@@ -1,0 +1,136 @@
+//! What Terraform's AWS provider has for the types iac has and iac does not
+//! offer, each with why. Writing one is error E0221 with the reason, never a
+//! silently ignored argument; the test `every_terraform_argument_is_offered_or_refused_with_a_reason`
+//! (tests/it/schemas.rs) keeps this ledger complete against the provider's own
+//! schema (testdata/terraform/aws_names.json). Supporting a name means removing
+//! it here.
+
+use iac_provider::ProviderSchema;
+
+pub(crate) const RESOURCES: &[(&str, &[&str], &str)] = &[
+    ("aws_alb", &["customer_owned_ipv4_pool"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),
+    ("aws_alb", &["ipam_pools"], "IPAM pools are not supported: iac has no aws_vpc_ipam_pool to allocate from; give the CIDR block itself"),
+    ("aws_alb", &["dns_record_client_routing_policy", "enforce_security_group_inbound_rules_on_private_link_traffic", "minimum_load_balancer_capacity"], "this load balancer attribute is not supported yet; the ones iac sets are listed in docs (idle_timeout, deletion protection, HTTP/2, invalid-header dropping, access logs)"),
+    ("aws_alb_listener", &["mutual_authentication", "routing_http_request_x_amzn_mtls_clientcert_header_name", "routing_http_request_x_amzn_mtls_clientcert_issuer_header_name", "routing_http_request_x_amzn_mtls_clientcert_leaf_header_name", "routing_http_request_x_amzn_mtls_clientcert_serial_number_header_name", "routing_http_request_x_amzn_mtls_clientcert_subject_header_name", "routing_http_request_x_amzn_mtls_clientcert_validity_header_name", "routing_http_request_x_amzn_tls_cipher_suite_header_name", "routing_http_request_x_amzn_tls_version_header_name", "routing_http_response_access_control_allow_credentials_header_value", "routing_http_response_access_control_allow_headers_header_value", "routing_http_response_access_control_allow_methods_header_value", "routing_http_response_access_control_allow_origin_header_value", "routing_http_response_access_control_expose_headers_header_value", "routing_http_response_access_control_max_age_header_value", "routing_http_response_content_security_policy_header_value", "routing_http_response_server_enabled", "routing_http_response_strict_transport_security_header_value", "routing_http_response_x_content_type_options_header_value", "routing_http_response_x_frame_options_header_value"], "ALB listener HTTP header rewriting and mutual TLS are not supported yet"),
+    ("aws_alb_listener", &["tcp_idle_timeout_seconds"], "a network load balancer setting; network load balancers are not supported yet"),
+    ("aws_alb_target_group", &["connection_termination", "preserve_client_ip", "proxy_protocol_v2", "target_failover", "target_health_state", "lambda_multi_value_headers_enabled", "ip_address_type"], "this target group setting is not supported yet (network load balancers and Lambda targets are not in iac)"),
+    ("aws_alb_target_group", &["load_balancing_anomaly_mitigation", "load_balancing_cross_zone_enabled", "target_group_health"], "this target group attribute is not supported yet"),
+    ("aws_alb_target_group", &["load_balancer_arns"], "an attribute iac does not read back yet"),
+    ("aws_alb_target_group_attachment", &["availability_zone"], "registering a target outside the target group's VPC (an IP target in another zone) is not supported: iac registers instances"),
+    ("aws_autoscaling_group", &["availability_zone_distribution", "capacity_reservation_specification", "context", "default_instance_warmup", "desired_capacity_type", "enabled_metrics", "force_delete_warm_pool", "ignore_failed_scaling_activities", "initial_lifecycle_hook", "instance_maintenance_policy", "load_balancers", "metrics_granularity", "min_elb_capacity", "mixed_instances_policy", "placement_group", "service_linked_role_arn", "suspended_processes", "traffic_source", "wait_for_elb_capacity", "warm_pool"], "not supported yet by iac's aws_autoscaling_group (launch templates and launch configurations, capacity, health checks, instance refresh and tags are)"),
+    ("aws_autoscaling_group", &["predicted_capacity", "warm_pool_size"], "an attribute iac does not read back yet"),
+    ("aws_db_instance", &["domain", "domain_auth_secret_arn", "domain_dns_ips", "domain_fqdn", "domain_iam_role_name", "domain_ou"], "Active Directory domain membership of a DB instance is not supported"),
+    ("aws_db_instance", &["restore_to_point_in_time", "s3_import", "snapshot_identifier"], "restoring a DB instance (from a snapshot, a point in time or S3) is not supported yet; create it empty or as a read replica (replicate_source_db)"),
+    ("aws_db_instance", &["performance_insights_enabled", "performance_insights_kms_key_id", "performance_insights_retention_period", "monitoring_interval", "monitoring_role_arn", "database_insights_mode"], "Performance Insights and Enhanced Monitoring are not supported yet"),
+    ("aws_db_instance", &["password_wo", "password_wo_version"], "write-only arguments (Terraform 1.11's ephemeral values) are not needed: iac never stores a secret in plaintext (state and plans keep only a fingerprint), so set the plain argument"),
+    ("aws_db_instance", &["customer_owned_ip_enabled", "backup_target"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),
+    ("aws_db_instance", &["custom_iam_instance_profile"], "RDS Custom is not supported"),
+    ("aws_db_instance", &["allow_major_version_upgrade", "blue_green_update", "ca_cert_identifier", "character_set_name", "dedicated_log_volume", "delete_automated_backups", "enabled_cloudwatch_logs_exports", "engine_lifecycle_support", "iops", "master_user_secret_kms_key_id", "nchar_character_set_name", "network_type", "replica_mode", "storage_throughput", "timezone", "upgrade_storage_config"], "not supported yet by iac's aws_db_instance"),
+    ("aws_db_instance", &["engine_version_actual", "hosted_zone_id", "latest_restorable_time", "listener_endpoint", "replicas"], "an attribute iac does not read back yet"),
+    ("aws_db_parameter_group", &["skip_destroy"], "not supported yet: destroying the resource deletes the group"),
+    ("aws_db_subnet_group", &["name_prefix"], "not supported yet: give the name"),
+    ("aws_db_subnet_group", &["supported_network_types"], "an attribute iac does not read back yet"),
+    ("aws_default_route_table", &["propagating_vgws"], "virtual private gateways (VPN) are not supported yet"),
+    ("aws_default_security_group", &["revoke_rules_on_delete"], "not supported yet on the default group, which is never deleted: its rules are left as they are when it leaves the configuration"),
+    ("aws_default_security_group", &["name_prefix"], "an attribute iac does not read back yet"),
+    ("aws_default_subnet", &["customer_owned_ipv4_pool", "map_customer_owned_ip_on_launch", "outpost_arn"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),
+    ("aws_default_subnet", &["assign_ipv6_address_on_creation", "enable_dns64", "enable_resource_name_dns_aaaa_record_on_launch", "ipv6_cidr_block", "ipv6_native", "ipv6_cidr_block_association_id"], "IPv6 addressing is not supported yet: iac's networking is IPv4 (an Amazon-provided IPv6 block on aws_vpc is the exception)"),
+    ("aws_default_subnet", &["enable_resource_name_dns_a_record_on_launch", "private_dns_hostname_type_on_launch", "enable_lni_at_device_index"], "not supported yet by iac's subnets"),
+    ("aws_default_subnet", &["availability_zone_id"], "an attribute iac does not read back yet"),
+    ("aws_default_subnet", &["owner_id"], "an attribute iac does not read back yet"),
+    ("aws_default_subnet", &["outpost_arn"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),
+    ("aws_default_vpc", &["ipv6_cidr_block_network_border_group", "ipv6_ipam_pool_id", "ipv6_netmask_length"], "IPv6 addressing is not supported yet: iac's networking is IPv4 (an Amazon-provided IPv6 block on aws_vpc is the exception)"),
+    ("aws_default_vpc", &["ipv6_cidr_block"], "IPv6 addressing is not supported yet: iac's networking is IPv4 (an Amazon-provided IPv6 block on aws_vpc is the exception)"),
+    ("aws_eip", &["ipam_pool_id"], "IPAM pools are not supported: iac has no aws_vpc_ipam_pool to allocate from; give the CIDR block itself"),
+    ("aws_eip", &["vpc"], "deprecated in the AWS provider: use domain = \"vpc\""),
+    ("aws_eip", &["carrier_ip", "customer_owned_ip"], "Wavelength carrier addresses and Outposts customer-owned addresses are not supported"),
+    ("aws_eip", &["ptr_record"], "an attribute iac does not read back yet"),
+    ("aws_iam_access_key", &["encrypted_secret", "encrypted_ses_smtp_password_v4", "key_fingerprint"], "encrypting the secret with a PGP key (pgp_key) is not supported: iac keeps the secret itself only as a fingerprint"),
+    ("aws_iam_access_key", &["ses_smtp_password_v4"], "the SES SMTP password derived from the secret is not supported: iac keeps no plaintext secret to derive it from"),
+    ("aws_iam_role", &["inline_policy", "managed_policy_arns"], "deprecated in the AWS provider (exclusive policy management moved to aws_iam_role_policies_exclusive and aws_iam_role_policy_attachments_exclusive): use aws_iam_role_policy and aws_iam_role_policy_attachment"),
+    ("aws_instance", &["cpu_core_count", "cpu_threads_per_core"], "deprecated in the AWS provider: use a cpu_options block"),
+    ("aws_instance", &["capacity_reservation_specification", "cpu_options", "credit_specification", "disable_api_stop", "enable_primary_ipv6", "enclave_options", "ephemeral_block_device", "get_password_data", "hibernation", "host_id", "host_resource_group_arn", "instance_market_options", "ipv6_address_count", "ipv6_addresses", "launch_template", "maintenance_options", "network_interface", "placement_group", "placement_partition_number", "private_dns_name_options", "secondary_private_ips", "security_groups", "user_data_base64", "volume_tags", "ebs_block_device"], "not supported yet by iac's aws_instance"),
+    ("aws_instance", &["instance_lifecycle", "outpost_arn", "password_data", "primary_network_interface_id", "private_dns", "public_dns", "spot_instance_request_id"], "an attribute iac does not read back yet"),
+    ("aws_kms_key", &["custom_key_store_id", "xks_key_id"], "custom key stores (CloudHSM, external) are not supported"),
+    ("aws_kms_key", &["rotation_period_in_days"], "not supported yet: key rotation uses AWS's default period (365 days)"),
+    ("aws_launch_configuration", &["ebs_block_device", "ephemeral_block_device"], "not supported yet by iac's aws_launch_configuration (root_block_device is)"),
+    ("aws_launch_template", &["capacity_reservation_specification", "cpu_options", "credit_specification", "disable_api_stop", "elastic_gpu_specifications", "elastic_inference_accelerator", "enclave_options", "hibernation_options", "instance_market_options", "instance_requirements", "kernel_id", "license_specification", "maintenance_options", "placement", "private_dns_name_options", "ram_disk_id", "security_group_names", "default_version"], "not supported yet by iac's aws_launch_template"),
+    ("aws_lb", &["customer_owned_ipv4_pool"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),
+    ("aws_lb", &["ipam_pools"], "IPAM pools are not supported: iac has no aws_vpc_ipam_pool to allocate from; give the CIDR block itself"),
+    ("aws_lb", &["dns_record_client_routing_policy", "enforce_security_group_inbound_rules_on_private_link_traffic", "minimum_load_balancer_capacity"], "this load balancer attribute is not supported yet; the ones iac sets are listed in docs (idle_timeout, deletion protection, HTTP/2, invalid-header dropping, access logs)"),
+    ("aws_lb_listener", &["mutual_authentication", "routing_http_request_x_amzn_mtls_clientcert_header_name", "routing_http_request_x_amzn_mtls_clientcert_issuer_header_name", "routing_http_request_x_amzn_mtls_clientcert_leaf_header_name", "routing_http_request_x_amzn_mtls_clientcert_serial_number_header_name", "routing_http_request_x_amzn_mtls_clientcert_subject_header_name", "routing_http_request_x_amzn_mtls_clientcert_validity_header_name", "routing_http_request_x_amzn_tls_cipher_suite_header_name", "routing_http_request_x_amzn_tls_version_header_name", "routing_http_response_access_control_allow_credentials_header_value", "routing_http_response_access_control_allow_headers_header_value", "routing_http_response_access_control_allow_methods_header_value", "routing_http_response_access_control_allow_origin_header_value", "routing_http_response_access_control_expose_headers_header_value", "routing_http_response_access_control_max_age_header_value", "routing_http_response_content_security_policy_header_value", "routing_http_response_server_enabled", "routing_http_response_strict_transport_security_header_value", "routing_http_response_x_content_type_options_header_value", "routing_http_response_x_frame_options_header_value"], "ALB listener HTTP header rewriting and mutual TLS are not supported yet"),
+    ("aws_lb_listener", &["tcp_idle_timeout_seconds"], "a network load balancer setting; network load balancers are not supported yet"),
+    ("aws_lb_target_group", &["connection_termination", "preserve_client_ip", "proxy_protocol_v2", "target_failover", "target_health_state", "lambda_multi_value_headers_enabled", "ip_address_type"], "this target group setting is not supported yet (network load balancers and Lambda targets are not in iac)"),
+    ("aws_lb_target_group", &["load_balancing_anomaly_mitigation", "load_balancing_cross_zone_enabled", "target_group_health"], "this target group attribute is not supported yet"),
+    ("aws_lb_target_group", &["load_balancer_arns"], "an attribute iac does not read back yet"),
+    ("aws_lb_target_group_attachment", &["availability_zone"], "registering a target outside the target group's VPC (an IP target in another zone) is not supported: iac registers instances"),
+    ("aws_nat_gateway", &["secondary_private_ip_address_count", "secondary_private_ip_addresses"], "secondary private addresses on a NAT gateway are not supported yet"),
+    ("aws_route", &["core_network_arn"], "AWS Cloud WAN core networks are not supported"),
+    ("aws_route53_record", &["cidr_routing_policy", "failover_routing_policy", "geolocation_routing_policy", "geoproximity_routing_policy", "latency_routing_policy", "multivalue_answer_routing_policy"], "Route 53 routing policies other than simple and weighted are not supported yet"),
+    ("aws_route_table", &["propagating_vgws"], "virtual private gateways (VPN) are not supported yet"),
+    ("aws_route_table_association", &["gateway_id"], "edge associations (a route table for an internet or virtual private gateway) are not supported yet: associate subnets"),
+    ("aws_s3_bucket", &["cors_rule", "grant", "lifecycle_rule", "logging", "object_lock_configuration", "replication_configuration", "website"], "an inline setting the AWS provider deprecated in favour of a resource of its own; iac has that resource for versioning, encryption and policies (aws_s3_bucket_versioning, aws_s3_bucket_server_side_encryption_configuration, aws_s3_bucket_policy) and not yet for this one"),
+    ("aws_s3_bucket", &["acceleration_status", "acl", "policy", "request_payer", "server_side_encryption_configuration", "versioning"], "an inline setting the AWS provider deprecated in favour of a resource of its own; iac has that resource for versioning, encryption and policies (aws_s3_bucket_versioning, aws_s3_bucket_server_side_encryption_configuration, aws_s3_bucket_policy) and not yet for this one"),
+    ("aws_s3_bucket", &["hosted_zone_id", "website_domain", "website_endpoint"], "an attribute iac does not read back yet"),
+    ("aws_s3_bucket_versioning", &["mfa"], "MFA delete needs the root user's MFA device for each call; iac does not support it"),
+    ("aws_s3_object", &["bucket_key_enabled", "checksum_algorithm", "object_lock_legal_hold_status", "object_lock_mode", "object_lock_retain_until_date", "override_provider"], "not supported yet by iac's aws_s3_object"),
+    ("aws_s3_object", &["checksum_crc32", "checksum_crc32c", "checksum_crc64nvme", "checksum_sha1", "checksum_sha256"], "an attribute iac does not read back yet"),
+    ("aws_secretsmanager_secret", &["force_overwrite_replica_secret", "replica"], "replicating a secret to other regions is not supported yet"),
+    ("aws_secretsmanager_secret", &["policy"], "deprecated in the AWS provider: use aws_secretsmanager_secret_policy (not yet in iac)"),
+    ("aws_secretsmanager_secret_version", &["secret_string_wo", "secret_string_wo_version", "has_secret_string_wo"], "write-only arguments (Terraform 1.11's ephemeral values) are not needed: iac never stores a secret in plaintext (state and plans keep only a fingerprint), so set the plain argument"),
+    ("aws_security_group_rule", &["security_group_rule_id"], "an attribute iac does not read back yet"),
+    ("aws_ssm_parameter", &["value_wo", "value_wo_version", "has_value_wo"], "write-only arguments (Terraform 1.11's ephemeral values) are not needed: iac never stores a secret in plaintext (state and plans keep only a fingerprint), so set the plain argument"),
+    ("aws_ssm_parameter", &["arn"], "not supported: the ARN is computed from the name"),
+    ("aws_subnet", &["customer_owned_ipv4_pool", "map_customer_owned_ip_on_launch", "outpost_arn"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),
+    ("aws_subnet", &["assign_ipv6_address_on_creation", "enable_dns64", "enable_resource_name_dns_aaaa_record_on_launch", "ipv6_cidr_block", "ipv6_native", "ipv6_cidr_block_association_id"], "IPv6 addressing is not supported yet: iac's networking is IPv4 (an Amazon-provided IPv6 block on aws_vpc is the exception)"),
+    ("aws_subnet", &["enable_resource_name_dns_a_record_on_launch", "private_dns_hostname_type_on_launch", "enable_lni_at_device_index"], "not supported yet by iac's subnets"),
+    ("aws_subnet", &["availability_zone_id"], "not supported yet: give availability_zone"),
+    ("aws_subnet", &["owner_id"], "an attribute iac does not read back yet"),
+    ("aws_vpc", &["ipv6_cidr_block_network_border_group", "ipv6_ipam_pool_id", "ipv6_netmask_length"], "IPv6 addressing is not supported yet: iac's networking is IPv4 (an Amazon-provided IPv6 block on aws_vpc is the exception)"),
+    ("aws_vpc", &["ipv4_ipam_pool_id", "ipv4_netmask_length"], "IPAM pools are not supported: iac has no aws_vpc_ipam_pool to allocate from; give the CIDR block itself"),
+    ("aws_vpc", &["ipv6_cidr_block"], "IPv6 addressing is not supported yet: iac's networking is IPv4 (an Amazon-provided IPv6 block on aws_vpc is the exception)"),
+];
+
+pub(crate) const DATA_SOURCES: &[(&str, &[&str], &str)] = &[
+    ("aws_ami", &["executable_users", "include_deprecated", "tags", "uefi_data"], "not supported yet by iac's aws_ami data source (owners, most_recent, name_regex and filter are)"),
+    ("aws_ami", &["arn", "block_device_mappings", "boot_mode", "deprecation_time", "description", "ena_support", "hypervisor", "image_location", "image_owner_alias", "image_type", "imds_support", "kernel_id", "last_launched_time", "platform", "platform_details", "product_codes", "public", "ramdisk_id", "root_device_name", "root_device_type", "root_snapshot_id", "sriov_net_support", "state", "state_reason", "tpm_support", "usage_operation", "virtualization_type"], "an attribute iac does not read back yet"),
+    ("aws_ami", &["timeouts"], "data sources in iac read once with the provider's retries; there is no timeouts block"),
+    ("aws_availability_zones", &["timeouts"], "data sources in iac read once with the provider's retries; there is no timeouts block"),
+    ("aws_availability_zones", &["all_availability_zones", "exclude_names", "exclude_zone_ids", "filter"], "not supported yet by iac's aws_availability_zones (state is)"),
+    ("aws_availability_zones", &["group_names"], "an attribute iac does not read back yet"),
+    ("aws_iam_policy_document", &["override_json", "source_json"], "deprecated in the AWS provider: use override_policy_documents and source_policy_documents"),
+    ("aws_iam_role", &["role_last_used"], "an attribute iac does not read back yet"),
+    ("aws_iam_role", &["tags"], "the data source reads the tags (as tags); they are not a filter, so there is nothing to set"),
+    ("aws_route53_zone", &["tags", "vpc_id"], "not supported yet: find the zone by name or zone_id"),
+    ("aws_route53_zone", &["caller_reference", "linked_service_description", "linked_service_principal", "primary_name_server", "resource_record_set_count"], "an attribute iac does not read back yet"),
+    ("aws_s3_bucket", &["hosted_zone_id", "website_domain", "website_endpoint"], "an attribute iac does not read back yet"),
+    ("aws_secretsmanager_secret", &["tags"], "the data source reads the tags (as tags); they are not a filter, so there is nothing to set"),
+    ("aws_secretsmanager_secret", &["created_date", "last_changed_date", "policy"], "an attribute iac does not read back yet"),
+    ("aws_secretsmanager_secret_version", &["created_date"], "an attribute iac does not read back yet"),
+    ("aws_security_group", &["timeouts"], "data sources in iac read once with the provider's retries; there is no timeouts block"),
+    ("aws_subnet", &["timeouts"], "data sources in iac read once with the provider's retries; there is no timeouts block"),
+    ("aws_subnet", &["ipv6_cidr_block"], "IPv6 addressing is not supported yet: iac's networking is IPv4 (an Amazon-provided IPv6 block on aws_vpc is the exception)"),
+    ("aws_subnet", &["assign_ipv6_address_on_creation", "ipv6_cidr_block_association_id", "ipv6_native", "enable_dns64", "enable_resource_name_dns_aaaa_record_on_launch"], "IPv6 addressing is not supported yet: iac's networking is IPv4 (an Amazon-provided IPv6 block on aws_vpc is the exception)"),
+    ("aws_subnet", &["customer_owned_ipv4_pool", "map_customer_owned_ip_on_launch", "outpost_arn"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),
+    ("aws_subnet", &["enable_lni_at_device_index", "enable_resource_name_dns_a_record_on_launch", "private_dns_hostname_type_on_launch"], "an attribute iac does not read back yet"),
+    ("aws_subnets", &["timeouts"], "data sources in iac read once with the provider's retries; there is no timeouts block"),
+    ("aws_vpc", &["timeouts"], "data sources in iac read once with the provider's retries; there is no timeouts block"),
+    ("aws_vpc", &["dhcp_options_id", "state"], "not supported yet: find the VPC by id, cidr_block, default, tags or filter"),
+    ("aws_vpc", &["cidr_block_associations", "enable_dns_hostnames", "enable_dns_support", "enable_network_address_usage_metrics", "ipv6_association_id", "ipv6_cidr_block", "main_route_table_id"], "an attribute iac does not read back yet"),
+];
+
+/// Marks every name of the ledger on its type's schema.
+pub(crate) fn mark(s: &mut ProviderSchema) {
+    for (ledger, types) in [
+        (RESOURCES, &mut s.resources),
+        (DATA_SOURCES, &mut s.data_sources),
+    ] {
+        for (ty, names, why) in ledger {
+            if let Some(schema) = types.get_mut(*ty) {
+                for n in *names {
+                    schema.not_supported.insert((*n).to_string(), why);
+                }
+            }
+        }
+    }
+}
