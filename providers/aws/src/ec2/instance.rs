@@ -18,6 +18,7 @@ use iac_provider::{
 use iac_value::Value;
 use iac_value::{Path, PathStep};
 
+use crate::ec2::instance_volumes as vols;
 use crate::ec2::{
     classify, read_in_batches, region, tag_spec, token_filter, update_tags, BatchRead, ReadErr,
     WAIT,
@@ -69,10 +70,22 @@ fn plan_root_block(prior: Option<&Value>, config: &Value, planned: &mut Value) {
     set(planned, "root_block_device", v);
 }
 
-/// `aws_instance`'s own planning: root volume and metadata options as AWS has
-/// them when omitted; what replaces or restarts it.
-fn plan_instance(prior: Option<&Value>, config: &Value, planned: &mut Value, rr: &mut Vec<Path>) {
+/// Blocks whose unset parts are AWS's: the root volume, EBS devices (by device
+/// name), metadata and CPU options, before what replaces the instance is decided.
+fn plan_shape(prior: Option<&Value>, config: &Value, planned: &mut Value) {
     plan_root_block(prior, config, planned);
+    vols::plan_ebs(prior, config, planned);
+    // `cpu_options` omitted means "as AWS chose for the type" (Optional and Computed).
+    let cpu_given = config
+        .get_attr("cpu_options")
+        .as_list()
+        .is_some_and(|l| !l.is_empty());
+    if !cpu_given {
+        let keep = prior
+            .map(|p| p.get_attr("cpu_options").clone())
+            .unwrap_or(Value::Unknown);
+        set(planned, "cpu_options", keep);
+    }
     // `metadata_options` omitted means "as AWS has it" (Optional and Computed in
     // Terraform); given, its unset values come from the prior object too.
     let given = config
@@ -85,15 +98,23 @@ fn plan_instance(prior: Option<&Value>, config: &Value, planned: &mut Value, rr:
             .unwrap_or(Value::Unknown);
         set(planned, "metadata_options", keep);
     }
+}
+
+/// What replaces or restarts the instance (user data with
+/// `user_data_replace_on_change`; a new type or user data restarts it).
+fn plan_restarts(prior: Option<&Value>, config: &Value, planned: &mut Value, rr: &mut Vec<Path>) {
     if let Some(p) = prior {
         let replace_on_change =
             config.get_attr("user_data_replace_on_change").as_bool() == Some(true);
-        if replace_on_change && p.get_attr("user_data") != config.get_attr("user_data") {
-            rr.push(vec![PathStep::Key("user_data".into())]);
+        for k in ["user_data", "user_data_base64"] {
+            if replace_on_change && p.get_attr(k) != config.get_attr(k) {
+                rr.push(vec![PathStep::Key(k.into())]);
+            }
         }
         // A stop/start for a new type or user data changes the state and addresses.
         let restarts = p.get_attr("instance_type") != planned.get_attr("instance_type")
-            || p.get_attr("user_data") != planned.get_attr("user_data");
+            || p.get_attr("user_data") != planned.get_attr("user_data")
+            || p.get_attr("user_data_base64") != planned.get_attr("user_data_base64");
         if restarts && rr.is_empty() {
             set(planned, "public_ip", Value::Unknown);
         }
@@ -212,12 +233,103 @@ fn instance_value(c: &Clients, i: &aws_sdk_ec2::types::Instance, keep: &Value) -
         ),
         ("tags", tags_value(i.tags())),
         ("user_data", keep.get_attr("user_data").clone()),
+        (
+            "user_data_base64",
+            keep.get_attr("user_data_base64").clone(),
+        ),
+        ("volume_tags", vols::known(keep.get_attr("volume_tags"))),
+        ("ebs_block_device", vols::ebs_from_instance(i, keep)),
+        (
+            "public_dns",
+            opt_str(i.public_dns_name().filter(|d| !d.is_empty())),
+        ),
+        (
+            "private_dns",
+            opt_str(i.private_dns_name().filter(|d| !d.is_empty())),
+        ),
+        (
+            "primary_network_interface_id",
+            opt_str(
+                i.network_interfaces()
+                    .iter()
+                    .find(|n| n.attachment().and_then(|a| a.device_index()) == Some(0))
+                    .and_then(|n| n.network_interface_id()),
+            ),
+        ),
+        (
+            "instance_lifecycle",
+            opt_str(i.instance_lifecycle().map(|l| l.as_str())),
+        ),
+        (
+            "spot_instance_request_id",
+            opt_str(i.spot_instance_request_id()),
+        ),
+        ("outpost_arn", opt_str(i.outpost_arn())),
+        (
+            "hibernation",
+            match i.hibernation_options().and_then(|h| h.configured()) {
+                Some(b) => Value::Bool(b),
+                None => match keep.get_attr("hibernation") {
+                    Value::Bool(b) => Value::Bool(*b),
+                    _ => Value::Bool(false),
+                },
+            },
+        ),
+        // Reading it is one call per instance: kept from state, false when never set.
+        (
+            "disable_api_stop",
+            match keep.get_attr("disable_api_stop") {
+                Value::Bool(b) => Value::Bool(*b),
+                _ => Value::Bool(false),
+            },
+        ),
+        ("security_groups", security_groups_value(i, keep)),
+        ("cpu_options", cpu_options_value(i, keep)),
         ("root_block_device", root_placeholder(i, keep)),
         (
             "user_data_replace_on_change",
             keep.get_attr("user_data_replace_on_change").clone(),
         ),
     ])
+}
+
+/// `security_groups` as the configuration wrote them: by id when it named ids
+/// (an instance in a subnet), else by name; null when it never named any.
+fn security_groups_value(i: &aws_sdk_ec2::types::Instance, keep: &Value) -> Value {
+    let Some(named) = keep.get_attr("security_groups").as_list() else {
+        return Value::Null;
+    };
+    let by_id = named
+        .iter()
+        .any(|g| g.as_str().is_some_and(|g| g.starts_with("sg-")));
+    Value::set(
+        i.security_groups()
+            .iter()
+            .filter_map(|g| if by_id { g.group_id() } else { g.group_name() })
+            .map(Value::string)
+            .collect(),
+    )
+}
+
+/// `cpu_options` as AWS reports them; as configured when it does not say.
+fn cpu_options_value(i: &aws_sdk_ec2::types::Instance, keep: &Value) -> Value {
+    match i.cpu_options().filter(|o| o.core_count().is_some()) {
+        Some(o) => {
+            let num = |n: Option<i32>| {
+                n.map(|x| Value::Number(f64::from(x)))
+                    .unwrap_or(Value::Null)
+            };
+            Value::List(vec![Value::map([
+                ("core_count", num(o.core_count())),
+                ("threads_per_core", num(o.threads_per_core())),
+                ("amd_sev_snp", opt_str(o.amd_sev_snp().map(|a| a.as_str()))),
+            ])])
+        }
+        None => match vols::known(keep.get_attr("cpu_options")) {
+            Value::Null => Value::List(Vec::new()),
+            v => v,
+        },
+    }
 }
 
 async fn describe_instance(
@@ -294,62 +406,6 @@ fn root_placeholder(i: &aws_sdk_ec2::types::Instance, keep: &Value) -> Value {
         ("volume_size", prior.get_attr("volume_size").clone()),
         ("volume_type", prior.get_attr("volume_type").clone()),
     ])])
-}
-
-/// Fills in root volume size and type with one DescribeVolumes call for all the values.
-async fn fill_root_volumes(c: &Clients, values: &mut [&mut Value]) -> Result<(), AttrDiagnostic> {
-    let ids: Vec<String> = values
-        .iter()
-        .filter_map(|v| {
-            v.get_attr("root_block_device")
-                .as_list()
-                .and_then(|l| l.first())
-                .and_then(|b| s(b, "volume_id"))
-        })
-        .collect();
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let out = c
-        .ec2
-        .describe_volumes()
-        .set_volume_ids(Some(ids))
-        .send()
-        .await
-        .map_err(|e| sdk_err("DescribeVolumes", e))?;
-    let vols: BTreeMap<String, (Option<i32>, Option<String>)> = out
-        .volumes()
-        .iter()
-        .filter_map(|v| {
-            Some((
-                v.volume_id()?.to_string(),
-                (v.size(), v.volume_type().map(|t| t.as_str().to_string())),
-            ))
-        })
-        .collect();
-    for v in values.iter_mut() {
-        let Some(mut b) = v
-            .get_attr("root_block_device")
-            .as_list()
-            .and_then(|l| l.first().cloned())
-        else {
-            continue;
-        };
-        if let Some((size, ty)) = s(&b, "volume_id").and_then(|id| vols.get(&id)) {
-            set(
-                &mut b,
-                "volume_size",
-                size.map(|x| Value::Number(x as f64)).unwrap_or(Value::Null),
-            );
-            set(
-                &mut b,
-                "volume_type",
-                ty.clone().map(Value::String).unwrap_or(Value::Null),
-            );
-        }
-        set(v, "root_block_device", Value::List(vec![b]));
-    }
-    Ok(())
 }
 
 /// The block device mapping for a configured root volume (the device name comes from the image).
@@ -458,7 +514,20 @@ async fn update_root_volume(
 
 fn user_data_b64(p: &Value) -> Option<String> {
     use base64::Engine as _;
-    s(p, "user_data").map(|u| base64::engine::general_purpose::STANDARD.encode(u))
+    s(p, "user_data")
+        .map(|u| base64::engine::general_purpose::STANDARD.encode(u))
+        .or_else(|| s(p, "user_data_base64"))
+}
+
+/// The user data's bytes, from `user_data` or `user_data_base64`.
+fn user_data_bytes(p: &Value) -> Vec<u8> {
+    use base64::Engine as _;
+    match s(p, "user_data_base64") {
+        Some(b) => base64::engine::general_purpose::STANDARD
+            .decode(b)
+            .unwrap_or_default(),
+        None => s(p, "user_data").unwrap_or_default().into_bytes(),
+    }
 }
 
 async fn create_instance(
@@ -502,7 +571,7 @@ async fn create_instance(
             Value::String(format!("arn:aws:ec2:{}:{owner}:instance/{id}", region(c))),
         );
         let mut v = instance_value(c, &inst, &keep);
-        fill_root_volumes(c, &mut [&mut v]).await?;
+        vols::fill_volumes(c, &mut [&mut v]).await?;
         return Ok(Some(v));
     }
     let groups: Option<Vec<String>> = p.get_attr("vpc_security_group_ids").as_list().map(|l| {
@@ -514,6 +583,32 @@ async fn create_instance(
     // interface, which then carries the subnet and groups too.
     let public_ip = p.get_attr("associate_public_ip_address").as_bool();
     let private_ip = s(p, "private_ip");
+    // `security_groups` are ids in a subnet (sent with vpc_security_group_ids)
+    // and names otherwise, as Terraform sends them.
+    let named: Vec<String> = p
+        .get_attr("security_groups")
+        .as_list()
+        .map(|l| {
+            l.iter()
+                .filter_map(|g| g.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    let in_subnet = s(p, "subnet_id").is_some();
+    let groups = match (groups, in_subnet && !named.is_empty()) {
+        (Some(mut g), true) => {
+            g.extend(
+                named
+                    .iter()
+                    .filter(|n| !g.contains(n))
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            );
+            Some(g)
+        }
+        (None, true) => Some(named.clone()),
+        (g, false) => g,
+    };
     let groups = groups.filter(|g| !g.is_empty());
     let mut req = c
         .ec2
@@ -539,6 +634,9 @@ async fn create_instance(
         req = req
             .set_subnet_id(s(p, "subnet_id"))
             .set_security_group_ids(groups);
+        if !in_subnet && !named.is_empty() {
+            req = req.set_security_groups(Some(named));
+        }
     }
     let (az, tenancy) = (s(p, "availability_zone"), s(p, "tenancy"));
     if az.is_some() || tenancy.is_some() {
@@ -565,8 +663,38 @@ async fn create_instance(
     if let Some(md) = metadata_request(p) {
         req = req.metadata_options(md);
     }
+    if let Some(cpu) = p.get_attr("cpu_options").as_list().and_then(|l| l.first()) {
+        req = req.cpu_options(
+            aws_sdk_ec2::types::CpuOptionsRequest::builder()
+                .set_core_count(crate::util::int(cpu, "core_count"))
+                .set_threads_per_core(crate::util::int(cpu, "threads_per_core"))
+                .set_amd_sev_snp(
+                    s(cpu, "amd_sev_snp")
+                        .map(|a| aws_sdk_ec2::types::AmdSevSnpSpecification::from(a.as_str())),
+                )
+                .build(),
+        );
+    }
+    if let Some(h) = p.get_attr("hibernation").as_bool() {
+        req = req.hibernation_options(
+            aws_sdk_ec2::types::HibernationOptionsRequest::builder()
+                .configured(h)
+                .build(),
+        );
+    }
+    let volume_tags = vols::volume_tags(p);
+    if !volume_tags.is_empty() {
+        let mut spec = aws_sdk_ec2::types::TagSpecification::builder().resource_type(Kind::Volume);
+        for (k, v) in &volume_tags {
+            spec = spec.tags(aws_sdk_ec2::types::Tag::builder().key(k).value(v).build());
+        }
+        req = req.tag_specifications(spec.build());
+    }
+    let mut mappings = root_mapping(c, p).await?.unwrap_or_default();
+    mappings.extend(vols::ebs_mappings(p));
     let out = req
         .set_disable_api_termination(p.get_attr("disable_api_termination").as_bool())
+        .set_disable_api_stop(p.get_attr("disable_api_stop").as_bool())
         .set_key_name(s(p, "key_name"))
         .set_iam_instance_profile(s(p, "iam_instance_profile").map(|n| {
             aws_sdk_ec2::types::IamInstanceProfileSpecification::builder()
@@ -574,7 +702,7 @@ async fn create_instance(
                 .build()
         }))
         .set_user_data(user_data_b64(p))
-        .set_block_device_mappings(root_mapping(c, p).await?)
+        .set_block_device_mappings((!mappings.is_empty()).then_some(mappings))
         .client_token(token)
         .tag_specifications(tag_spec(Kind::Instance, &tags_of(p), token))
         .send()
@@ -600,7 +728,8 @@ async fn create_instance(
         Value::String(format!("arn:aws:ec2:{}:{owner}:instance/{id}", region(c))),
     );
     let mut v = instance_value(c, &inst, &keep);
-    fill_root_volumes(c, &mut [&mut v]).await?;
+    vols::tag_devices(c, &v).await?;
+    vols::fill_volumes(c, &mut [&mut v]).await?;
     Ok(Some(v))
 }
 
@@ -676,6 +805,23 @@ async fn update_live_settings(
             .await
             .map_err(|e| sdk_err("ModifyInstanceAttribute", e))?;
     }
+    if changed("disable_api_stop") {
+        c.ec2
+            .modify_instance_attribute()
+            .instance_id(id)
+            .disable_api_stop(
+                AttributeBooleanValue::builder()
+                    .value(p.get_attr("disable_api_stop").as_bool() == Some(true))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| sdk_err("ModifyInstanceAttribute", e))?;
+    }
+    if old.get_attr("volume_tags") != p.get_attr("volume_tags") {
+        let volumes = vols::volume_ids(old);
+        vols::retag(c, &volumes, &vols::volume_tags(old), &vols::volume_tags(p)).await?;
+    }
     if changed("monitoring") {
         if p.get_attr("monitoring").as_bool() == Some(true) {
             c.ec2
@@ -739,7 +885,8 @@ async fn update_instance(
     update_root_volume(c, &id, old, p).await?;
     update_live_settings(c, &id, old, p).await?;
     let type_changed = old.get_attr("instance_type") != p.get_attr("instance_type");
-    let ud_changed = old.get_attr("user_data") != p.get_attr("user_data");
+    let ud_changed = old.get_attr("user_data") != p.get_attr("user_data")
+        || old.get_attr("user_data_base64") != p.get_attr("user_data_base64");
     if old.get_attr("vpc_security_group_ids") != p.get_attr("vpc_security_group_ids") {
         let groups: Vec<String> = p
             .get_attr("vpc_security_group_ids")
@@ -780,7 +927,7 @@ async fn update_instance(
                 .map_err(|e| sdk_err("ModifyInstanceAttribute", e))?;
         }
         if ud_changed {
-            let bytes = s(p, "user_data").unwrap_or_default().into_bytes();
+            let bytes = user_data_bytes(p);
             c.ec2
                 .modify_instance_attribute()
                 .instance_id(&id)
@@ -809,7 +956,7 @@ async fn update_instance(
         )
     })?;
     let mut v = instance_value(c, &inst, p);
-    fill_root_volumes(c, &mut [&mut v]).await?;
+    vols::fill_volumes(c, &mut [&mut v]).await?;
     Ok(Some(v))
 }
 
@@ -865,7 +1012,7 @@ impl BatchRead for InstanceType {
             .collect();
         // Root volume sizes and types: one more call for the whole batch.
         let mut refs: Vec<&mut Value> = values.iter_mut().map(|(_, v)| v).collect();
-        fill_root_volumes(c, &mut refs)
+        vols::fill_volumes(c, &mut refs)
             .await
             .map_err(ReadErr::Other)?;
         Ok(values)
@@ -901,13 +1048,23 @@ impl BatchRead for InstanceType {
                 .send()
                 .await
                 .map_err(|e| sdk_err("DescribeInstanceAttribute", e))?;
-            let decoded = out.user_data().and_then(|u| u.value()).and_then(|b64| {
+            let b64 = out
+                .user_data()
+                .and_then(|u| u.value())
+                .filter(|u| !u.is_empty());
+            let decoded = b64.and_then(|b64| {
                 use base64::Engine as _;
                 base64::engine::general_purpose::STANDARD
                     .decode(b64)
                     .ok()
                     .and_then(|b| String::from_utf8(b).ok())
             });
+            // Data that is not text is kept as Terraform keeps it: in user_data_base64.
+            if decoded.is_none() {
+                if let Some(b) = b64 {
+                    set(v, "user_data_base64", Value::string(b));
+                }
+            }
             set(
                 v,
                 "user_data",
@@ -1096,12 +1253,132 @@ impl ResourceType<Clients> for InstanceType {
                 Attribute::optional_computed(AttrType::String, "Availability zone (default: the subnet's).")
                     .force_new(),
             )
+            .attr(
+                "user_data_base64",
+                Attribute::optional(
+                    AttrType::String,
+                    "Boot data, base64-encoded (for data that is not text; not together with user_data); changed by stop, modify, start.",
+                ),
+            )
+            .attr(
+                "volume_tags",
+                Attribute::optional(
+                    AttrType::Map(Box::new(AttrType::String)),
+                    "Tags of every volume made with the instance; change in place (not together with ebs_block_device tags).",
+                ),
+            )
+            .block("ebs_block_device", vols::ebs_block())
+            .attr(
+                "security_groups",
+                Attribute::optional_computed(
+                    AttrType::Set(Box::new(AttrType::String)),
+                    "Security groups: ids for an instance in a subnet, names in the default VPC (a change replaces; prefer vpc_security_group_ids).",
+                )
+                .force_new(),
+            )
+            .attr(
+                "hibernation",
+                Attribute::optional_computed(
+                    AttrType::Bool,
+                    "Launch with hibernation support (a change replaces the instance).",
+                )
+                .force_new(),
+            )
+            .attr(
+                "disable_api_stop",
+                Attribute::optional_computed(
+                    AttrType::Bool,
+                    "Stop protection; changes in place (kept from state on refresh: reading it is one call per instance).",
+                ),
+            )
+            .block(
+                "cpu_options",
+                NestedBlock {
+                    nesting: Nesting::List,
+                    min_items: 0,
+                    max_items: Some(1),
+                    force_new: true,
+                    block: Schema::new("CPU cores and threads (a change replaces the instance; omitted: the type's defaults).")
+                        .attr("core_count", Attribute::optional_computed(AttrType::Number, "CPU cores."))
+                        .attr(
+                            "threads_per_core",
+                            Attribute::optional_computed(AttrType::Number, "Threads per core (1 turns hyper-threading off)."),
+                        )
+                        .attr(
+                            "amd_sev_snp",
+                            Attribute::optional_computed(AttrType::String, "enabled or disabled (AMD SEV-SNP)."),
+                        ),
+                },
+            )
+            .attr(
+                "public_dns",
+                Attribute::computed(AttrType::String, "Public DNS name (null without a public address)."),
+            )
+            .attr(
+                "private_dns",
+                Attribute::computed(AttrType::String, "Private DNS name."),
+            )
+            .attr(
+                "primary_network_interface_id",
+                Attribute::computed(AttrType::String, "The primary network interface."),
+            )
+            .attr(
+                "instance_lifecycle",
+                Attribute::computed(AttrType::String, "spot or scheduled; null for an on-demand instance."),
+            )
+            .attr(
+                "spot_instance_request_id",
+                Attribute::computed(AttrType::String, "The Spot request, for a Spot instance."),
+            )
+            .attr(
+                "outpost_arn",
+                Attribute::computed(AttrType::String, "The Outpost, for an instance on one."),
+            )
+    }
+    fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
+        let mut out = Vec::new();
+        let both = |a: &str, b: &str| {
+            AttrDiagnostic::error(
+                vec![PathStep::Key(b.into())],
+                format!("\"{a}\" and \"{b}\" cannot both be set"),
+                format!("give the data once: as text in {a}, or base64-encoded in {b}"),
+            )
+        };
+        if !config.get_attr("user_data").is_null() && !config.get_attr("user_data_base64").is_null()
+        {
+            out.push(both("user_data", "user_data_base64"));
+        }
+        if let Some(b) = config.get_attr("user_data_base64").as_str() {
+            use base64::Engine as _;
+            if base64::engine::general_purpose::STANDARD.decode(b).is_err() {
+                out.push(AttrDiagnostic::error(
+                    vec![PathStep::Key("user_data_base64".into())],
+                    "\"user_data_base64\" is not valid base64",
+                    "encode the data with base64encode(), or give text in user_data",
+                ));
+            }
+        }
+        let device_tags = config
+            .get_attr("ebs_block_device")
+            .as_list()
+            .is_some_and(|l| l.iter().any(|d| !d.get_attr("tags").is_null()));
+        if device_tags && !config.get_attr("volume_tags").is_null() {
+            out.push(AttrDiagnostic::error(
+                vec![PathStep::Key("volume_tags".into())],
+                "\"volume_tags\" cannot be set together with tags in ebs_block_device",
+                "volume_tags tags every volume alike; tag each device in its block instead, or use volume_tags alone",
+            ));
+        }
+        out
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        aws_plan_with(schema, req, &|_| {}, &|planned, rr| {
-            plan_instance(req.prior, req.config, planned, rr)
-        })
+        aws_plan_with(
+            schema,
+            req,
+            &|planned| plan_shape(req.prior, req.config, planned),
+            &|planned, rr| plan_restarts(req.prior, req.config, planned, rr),
+        )
     }
 
     async fn create(&self, c: &Clients, p: &Value, req: &ApplyRequest<'_>) -> ApplyResult {
