@@ -3,8 +3,8 @@
 //! taken over by `iac init -migrate-state`; and iac's own state refused by
 //! Terraform instead of read as an empty state.
 
-use crate::moto::{block, Moto};
-use crate::support::{Run, Work};
+use crate::moto::{block, iac, Moto};
+use crate::support::Work;
 
 fn golden(path: &str) -> String {
     let p = format!(
@@ -197,12 +197,6 @@ fn terraform_refuses_the_state_iac_writes_and_iac_push_refuses_terraform_s() {
     obj.insert("version".into(), 1.into());
     w.write("iac.tfstate", &old.to_string());
     w.iac(&["plan", "-detailed-exitcode"]).code(0);
-}
-
-fn iac(w: &Work, m: &Moto, args: &[&str]) -> Run {
-    let env = m.env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    w.iac_env(args, &env)
 }
 
 /// A Terraform user's AWS stack (VPC, subnet, security group, S3 bucket, IAM

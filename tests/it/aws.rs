@@ -3,7 +3,7 @@
 
 use aws_sdk_ec2::types::{Filter, InstanceStateName, Tag};
 
-use crate::moto::{block, Moto};
+use crate::moto::{block, iac, Moto};
 use crate::support::{Run, Work};
 
 const NETWORK: &str = r#"
@@ -46,12 +46,6 @@ resource "aws_instance" "web" {
 
 output "instance_ids" { value = aws_instance.web[*].id }
 "#;
-
-fn iac(w: &Work, m: &Moto, args: &[&str]) -> Run {
-    let env = m.env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    w.iac_env(args, &env)
-}
 
 fn running_web(m: &Moto) -> Vec<aws_sdk_ec2::types::Instance> {
     let ec2 = m.ec2();

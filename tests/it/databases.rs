@@ -1,7 +1,7 @@
 //! RDS and Secrets Manager through the `iac` binary against moto, checked by
 //! reading moto; and the promise that no secret reaches any artifact.
 
-use crate::moto::{block, Moto};
+use crate::moto::{block, iac, Moto};
 use crate::support::{Run, Work};
 
 const DB: &str = r#"
@@ -128,12 +128,6 @@ fn run(w: &Work, m: &Moto, args: &[&str]) -> Run {
     let mut env = m.env();
     env.push(("IAC_VAR_api_key", API_KEY.to_string()));
     env.push(("IAC_LOG", "debug".to_string()));
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    w.iac_env(args, &env)
-}
-
-fn plain(w: &Work, m: &Moto, args: &[&str]) -> Run {
-    let env = m.env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     w.iac_env(args, &env)
 }
@@ -459,8 +453,8 @@ resource "aws_db_instance" "x" {
 }
 "#,
     );
-    plain(&w, &m, &["apply", "-auto-approve"]).ok();
-    let r = plain(&w, &m, &["destroy", "-auto-approve"]).code(1);
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let r = iac(&w, &m, &["destroy", "-auto-approve"]).code(1);
     assert!(
         r.stderr
             .contains("no final snapshot is configured for database \"keepme\""),
@@ -580,9 +574,9 @@ fn the_web_with_database_example_runs_in_its_sandbox_environment() {
     for f in ["init.sh", "env/sandbox.tfvars", "env/live.tfvars"] {
         w.write(f, &std::fs::read_to_string(src.join(f)).unwrap());
     }
-    let r = plain(&w, &m, &["apply", "-auto-approve", "-e", "sandbox"]).ok();
+    let r = iac(&w, &m, &["apply", "-auto-approve", "-e", "sandbox"]).ok();
     assert!(r.stdout.starts_with("Environment: sandbox"), "{}", r.stdout);
-    let again = plain(&w, &m, &["plan", "-e", "sandbox", "-detailed-exitcode"]);
+    let again = iac(&w, &m, &["plan", "-e", "sandbox", "-detailed-exitcode"]);
     assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
     // The database accepts connections from the app servers' group only.
     let app_sg = w.attrs_in(
@@ -608,7 +602,7 @@ fn the_web_with_database_example_runs_in_its_sandbox_environment() {
     assert_eq!(db.db_instance_class(), Some("db.t3.micro"));
     assert!(db.master_user_secret().is_some());
     // The live environment is planned with its own sizes and its own state.
-    let live = plain(&w, &m, &["plan", "-e", "live"]).ok();
+    let live = iac(&w, &m, &["plan", "-e", "live"]).ok();
     assert!(
         live.stdout
             .contains("Plan: 13 to add, 0 to change, 0 to destroy."),
@@ -622,7 +616,7 @@ fn the_web_with_database_example_runs_in_its_sandbox_environment() {
         "{}",
         live.stdout
     );
-    plain(&w, &m, &["destroy", "-auto-approve", "-e", "sandbox"]).ok();
+    iac(&w, &m, &["destroy", "-auto-approve", "-e", "sandbox"]).ok();
     assert!(db_gone(&m, "sandbox-app"));
 }
 
@@ -691,7 +685,7 @@ fn user_params(m: &Moto, group: &str) -> Vec<(String, String)> {
 fn db_parameter_groups_against_moto() {
     let m = Moto::start();
     let w = Work::new(PARAMS);
-    plain(&w, &m, &["apply", "-auto-approve"]).ok();
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
     let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
     assert_eq!(
         user_params(&m, "app-pg16"),
@@ -714,12 +708,12 @@ fn db_parameter_groups_against_moto() {
             .to_string()
     });
     assert_eq!(group, "app-pg16");
-    let r = plain(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
     assert!(r.stdout.contains("No changes."), "{}", r.stdout);
 
     // One parameter changed in place. (Removing one resets it to the engine
     // default with ResetDBParameterGroup, which moto 5.2.5 does not implement.)
-    let r = plain(&w, &m, &["apply", "-auto-approve", "-var", "work_mem=8192"]).ok();
+    let r = iac(&w, &m, &["apply", "-auto-approve", "-var", "work_mem=8192"]).ok();
     assert!(
         r.stdout.contains("0 added, 1 changed, 0 destroyed"),
         "{}",
@@ -732,14 +726,14 @@ fn db_parameter_groups_against_moto() {
             pair("work_mem", "8192")
         ]
     );
-    let r = plain(
+    let r = iac(
         &w,
         &m,
         &["plan", "-detailed-exitcode", "-var", "work_mem=8192"],
     )
     .code(0);
     assert!(r.stdout.contains("No changes."), "{}", r.stdout);
-    plain(
+    iac(
         &w,
         &m,
         &["destroy", "-auto-approve", "-var", "work_mem=8192"],
@@ -796,7 +790,7 @@ resource "aws_db_instance" "read" {
 fn database_arguments_and_a_read_replica_against_moto() {
     let m = Moto::start();
     let w = Work::new(REPLICA);
-    plain(&w, &m, &["apply", "-auto-approve"]).ok();
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
     let id = w.attrs("aws_db_instance.main")["identifier"]
         .as_str()
         .expect("identifier")
@@ -819,7 +813,7 @@ fn database_arguments_and_a_read_replica_against_moto() {
         Some(id.as_str())
     );
     assert_eq!(r.engine(), Some("postgres"));
-    let r = plain(&w, &m, &["plan", "-detailed-exitcode"]);
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
 
     // In place: a new maintenance window; the replica promoted, not replaced.
@@ -855,7 +849,7 @@ fn database_arguments_and_a_read_replica_against_moto() {
         Some("tue:01:00-tue:02:00".to_string())
     );
     assert!(db(&m, "orders-read").is_some());
-    plain(
+    iac(
         &w,
         &m,
         &[
@@ -869,4 +863,150 @@ fn database_arguments_and_a_read_replica_against_moto() {
     )
     .ok();
     assert!(db_gone(&m, &id) && db_gone(&m, "orders-read"));
+}
+
+const DB_OPTIONS: &str = r#"
+variable "logs" {
+  default = ["postgresql"]
+}
+
+variable "ca" {
+  default = "rds-ca-rsa2048-g1"
+}
+
+resource "aws_db_instance" "opts" {
+  identifier                      = "opts"
+  engine                          = "postgres"
+  engine_version                  = "16.3"
+  instance_class                  = "db.t3.micro"
+  allocated_storage               = 400
+  storage_type                    = "gp3"
+  iops                            = 12000
+  storage_throughput              = 500
+  username                        = "app"
+  password                        = "not-a-real-password"
+  ca_cert_identifier              = var.ca
+  enabled_cloudwatch_logs_exports = var.logs
+  network_type                    = "IPV4"
+  allow_major_version_upgrade     = true
+  delete_automated_backups        = false
+  apply_immediately               = true
+  skip_final_snapshot             = true
+}
+
+output "engine_version_actual" {
+  value = aws_db_instance.opts.engine_version_actual
+}
+"#;
+
+/// More of the database arguments configurations use: provisioned IOPS and
+/// throughput, the CA certificate, log exports (changed in place, the
+/// difference enabled and disabled), and a database made from a snapshot,
+/// whose password and windows are then set as an update.
+#[test]
+fn database_options_and_restore_from_snapshot_against_moto() {
+    let m = Moto::start();
+    let rds = m.rds();
+    let w = Work::new(DB_OPTIONS);
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let read = |id: &str| {
+        block(
+            rds.describe_db_instances()
+                .db_instance_identifier(id)
+                .send(),
+        )
+        .expect("describe")
+        .db_instances()[0]
+            .clone()
+    };
+    let db = read("opts");
+    assert_eq!(db.iops(), Some(12000));
+    assert_eq!(db.storage_throughput(), Some(500));
+    assert_eq!(db.ca_certificate_identifier(), Some("rds-ca-rsa2048-g1"));
+    assert_eq!(db.enabled_cloudwatch_logs_exports(), ["postgresql"]);
+    let r = iac(&w, &m, &["output", "-raw", "engine_version_actual"]).ok();
+    assert_eq!(r.stdout.trim(), "16.3");
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    let vars = ["-var", r#"logs=["upgrade"]"#, "-var", "ca=rds-ca-ecc384-g1"];
+    let mut args = vec!["apply", "-auto-approve"];
+    args.extend(vars);
+    let r = iac(&w, &m, &args).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let db = read("opts");
+    assert_eq!(db.enabled_cloudwatch_logs_exports(), ["upgrade"]);
+    assert_eq!(db.ca_certificate_identifier(), Some("rds-ca-ecc384-g1"));
+    let mut args = vec!["plan", "-detailed-exitcode"];
+    args.extend(vars);
+    let r = iac(&w, &m, &args).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // A second database from a snapshot of the first.
+    block(
+        rds.create_db_snapshot()
+            .db_instance_identifier("opts")
+            .db_snapshot_identifier("opts-snap")
+            .send(),
+    )
+    .expect("snapshot");
+    w.write(
+        "restored.tf",
+        r#"
+resource "aws_db_instance" "restored" {
+  identifier              = "restored"
+  snapshot_identifier     = "opts-snap"
+  instance_class          = "db.t3.small"
+  password                = "another-password"
+  backup_retention_period = 3
+  apply_immediately       = true
+  skip_final_snapshot     = true
+}
+"#,
+    );
+    let mut args = vec!["apply", "-auto-approve"];
+    args.extend(vars);
+    let r = iac(&w, &m, &args).ok();
+    assert!(
+        r.stdout.contains("1 added, 0 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let db = read("restored");
+    assert_eq!(
+        db.engine(),
+        Some("postgres"),
+        "the engine comes from the snapshot"
+    );
+    assert_eq!(db.master_username(), Some("app"));
+    assert_eq!(db.db_instance_class(), Some("db.t3.small"));
+    assert_eq!(
+        db.backup_retention_period(),
+        Some(3),
+        "set after the restore"
+    );
+    let mut args = vec!["plan", "-detailed-exitcode"];
+    args.extend(vars);
+    let r = iac(&w, &m, &args).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // A snapshot does not come with a user name of the configuration's choosing.
+    w.write(
+        "restored.tf",
+        "resource \"aws_db_instance\" \"restored\" {\n  snapshot_identifier = \"opts-snap\"\n  instance_class = \"db.t3.small\"\n  username = \"other\"\n}\n",
+    );
+    let r = iac(&w, &m, &["validate"]).code(1);
+    assert!(
+        r.stderr.contains("takes `username` from it"),
+        "{}",
+        r.stderr
+    );
+    std::fs::remove_file(w.path().join("restored.tf")).unwrap();
+    let mut args = vec!["destroy", "-auto-approve"];
+    args.extend(vars);
+    iac(&w, &m, &args).ok();
 }

@@ -1,14 +1,8 @@
 //! IAM through the `iac` binary against moto, checked by reading moto with the
 //! SDK; and policy documents rendered exactly as Terraform renders them.
 
-use crate::moto::{block, Moto};
-use crate::support::{Run, Work};
-
-fn iac(w: &Work, m: &Moto, args: &[&str]) -> Run {
-    let env = m.env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    w.iac_env(args, &env)
-}
+use crate::moto::{block, iac, Moto};
+use crate::support::Work;
 
 fn outputs(w: &Work, m: &Moto) -> serde_json::Value {
     let r = iac(w, m, &["output", "-json"]).ok();

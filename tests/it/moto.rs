@@ -277,3 +277,10 @@ pub fn block<F: std::future::Future>(f: F) -> F::Output {
         .expect("runtime")
         .block_on(f)
 }
+
+/// Runs `iac` in `w` against this emulator (its endpoint and credentials in the environment).
+pub fn iac(w: &crate::support::Work, m: &Moto, args: &[&str]) -> crate::support::Run {
+    let env = m.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    w.iac_env(args, &env)
+}

@@ -13,12 +13,6 @@ fn iac(w: &Work, m: &Moto, args: &[&str]) -> Run {
     w.iac_env(args, &env)
 }
 
-fn plain(w: &Work, m: &Moto, args: &[&str]) -> Run {
-    let env = m.env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    w.iac_env(args, &env)
-}
-
 const PARAMS: &str = r#"
 variable "db_password" {
   type      = string
@@ -234,9 +228,10 @@ output "key" { value = aws_kms_key.data.key_id }
 output "arn" { value = aws_kms_alias.data.target_key_arn == aws_kms_key.data.arn }
 "#,
     );
-    plain(&w, &m, &["apply", "-auto-approve"]).ok();
+    crate::moto::iac(&w, &m, &["apply", "-auto-approve"]).ok();
     let out: serde_json::Value =
-        serde_json::from_str(&plain(&w, &m, &["output", "-json"]).ok().stdout).expect("json");
+        serde_json::from_str(&crate::moto::iac(&w, &m, &["output", "-json"]).ok().stdout)
+            .expect("json");
     let key = out["key"]["value"].as_str().expect("key").to_string();
     assert_eq!(out["arn"]["value"], true);
     block(async {
@@ -259,13 +254,13 @@ output "arn" { value = aws_kms_alias.data.target_key_arn == aws_kms_key.data.arn
             .any(|a| a.alias_name() == Some("alias/app-data")
                 && a.target_key_id() == Some(key.as_str())));
     });
-    let r = plain(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    let r = crate::moto::iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
     assert!(r.stdout.contains("No changes."), "{}", r.stdout);
 
     let vars = ["-var", "about=app data, v2", "-var", "rotate=false"];
     let mut args = vec!["apply", "-auto-approve"];
     args.extend(vars);
-    let r = plain(&w, &m, &args).ok();
+    let r = crate::moto::iac(&w, &m, &args).ok();
     assert!(
         r.stdout.contains("0 added, 1 changed, 0 destroyed"),
         "{}",
@@ -287,12 +282,12 @@ output "arn" { value = aws_kms_alias.data.target_key_arn == aws_kms_key.data.arn
     });
     let mut args = vec!["plan", "-detailed-exitcode"];
     args.extend(vars);
-    let r = plain(&w, &m, &args).code(0);
+    let r = crate::moto::iac(&w, &m, &args).code(0);
     assert!(r.stdout.contains("No changes."), "{}", r.stdout);
 
     let mut args = vec!["destroy", "-auto-approve"];
     args.extend(vars);
-    plain(&w, &m, &args).ok();
+    crate::moto::iac(&w, &m, &args).ok();
     block(async {
         let d = kms.describe_key().key_id(&key).send().await.expect("key");
         assert_eq!(

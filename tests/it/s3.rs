@@ -1,14 +1,8 @@
 //! S3 buckets and their settings through the `iac` binary against moto, checked
 //! by reading moto with the SDK.
 
-use crate::moto::{block, Moto};
-use crate::support::{Run, Work};
-
-fn iac(w: &Work, m: &Moto, args: &[&str]) -> Run {
-    let env = m.env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    w.iac_env(args, &env)
-}
+use crate::moto::{block, iac, Moto};
+use crate::support::Work;
 
 const BUCKET: &str = r#"
 variable "versioning" { default = "Enabled" }

@@ -7,14 +7,8 @@
 
 use aws_sdk_ec2::types::Filter;
 
-use crate::moto::{block, Moto};
-use crate::support::{Run, Work};
-
-fn iac(w: &Work, m: &Moto, args: &[&str]) -> Run {
-    let env = m.env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    w.iac_env(args, &env)
-}
+use crate::moto::{block, iac, Moto};
+use crate::support::Work;
 
 const STACK: &str = r##"
 variable "env" { default = "staging" }

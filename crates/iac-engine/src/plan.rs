@@ -1453,21 +1453,50 @@ pub(crate) async fn plan_with(
         }
         // Level by level: nothing in a level depends on anything else in it, so
         // its managed instances can be planned side by side.
+        // What is recorded (values, changes, diagnostics) is recorded node by
+        // node in walk order, as a walk of one node at a time would.
+        enum Step {
+            Value(NodeKey),
+            Resource {
+                planned: bool,
+                diags: Vec<Diagnostic>,
+            },
+        }
         for level in levels(&p.ev.graph) {
             let mut works = Vec::new();
+            let mut steps = Vec::with_capacity(level.len());
             for n in level {
                 match p.ev.graph.graph[n].clone() {
                     NodeKey::Resource(path, key) => {
-                        if let Some(w) = p.begin_resource(&path, &key, n).await {
-                            works.push(w);
-                        }
+                        let mark = p.ev.diags.0.len();
+                        let w = p.begin_resource(&path, &key, n).await;
+                        let diags = p.ev.diags.0.split_off(mark);
+                        steps.push(Step::Resource {
+                            planned: w.is_some(),
+                            diags,
+                        });
+                        works.extend(w);
                     }
-                    value => p.ev.walk_value(&value),
+                    value => steps.push(Step::Value(value)),
                 }
             }
             let mut planned = p.plan_jobs(&mut works).into_iter();
-            for w in works {
-                p.finish_resource(w, &mut planned);
+            let mut works = works.into_iter();
+            for step in steps {
+                match step {
+                    Step::Value(value) => p.ev.walk_value(&value),
+                    Step::Resource {
+                        planned: started,
+                        diags,
+                    } => {
+                        p.ev.diags.extend(Diagnostics(diags));
+                        if started {
+                            if let Some(w) = works.next() {
+                                p.finish_resource(w, &mut planned);
+                            }
+                        }
+                    }
+                }
             }
         }
         // Whole resources removed from the configuration, and deposed objects.
@@ -1763,9 +1792,6 @@ fn relevant_drift(p: &Planner<'_>, d: &iac_plan::Drift) -> bool {
     let (Some(after), Some(&i)) = (&d.after, p.actions.get(&d.addr)) else {
         return true;
     };
-    if p.changes[i].action != Action::NoOp {
-        return true;
-    }
     let Some(r) = p.ev.tree.get(&d.addr.resource.module).and_then(|m| {
         m.resources
             .get(&format!("{}.{}", d.addr.resource.ty, d.addr.resource.name))
@@ -1775,9 +1801,29 @@ fn relevant_drift(p: &Planner<'_>, d: &iac_plan::Drift) -> bool {
     let (Some(b), Some(a)) = (d.before.as_map(), after.as_map()) else {
         return true;
     };
-    a.iter()
+    let configured =
+        |k: &str| r.body.attribute(k).is_some() || r.body.blocks.iter().any(|x| x.kind == *k);
+    let mut drifted = a
+        .iter()
         .filter(|(k, v)| !b.get(*k).is_some_and(|x| p.fp.equivalent(x, v)))
-        .any(|(k, _)| r.body.attribute(k).is_some() || r.body.blocks.iter().any(|x| x.kind == *k))
+        .map(|(k, _)| k);
+    if p.changes[i].action == Action::NoOp {
+        return drifted.any(|k| configured(k));
+    }
+    // A resource that changes anyway: its drift explains the change, except
+    // for what only the provider computes and keeps moving (a database's latest
+    // restorable time), which explains nothing.
+    let schema = p
+        .engine
+        .providers
+        .for_type(&d.addr.resource.ty, false)
+        .map(|(_, s)| s);
+    drifted.any(|k| {
+        configured(k)
+            || schema
+                .and_then(|s| s.attributes.get(k))
+                .is_none_or(|a| a.optional || a.required)
+    })
 }
 
 /// Asks each provider whether the objects the plan deletes (or replaces) may be

@@ -91,9 +91,16 @@ fn devices(v: &Value) -> Vec<Value> {
 
 /// Each configured device with what the configuration leaves unset taken from
 /// the device of the same name in the prior object (unknown on a new one), so
-/// an unchanged set plans no change.
+/// an unchanged set plans no change; none configured, the devices there are.
 pub(crate) fn plan_ebs(prior: Option<&Value>, config: &Value, planned: &mut Value) {
     let configured = devices(config);
+    // None configured: the volumes attached are AWS's business (Optional and
+    // Computed in Terraform), so what is there is no change.
+    if configured.is_empty() {
+        let keep = prior.map_or(Value::Unknown, |p| p.get_attr("ebs_block_device").clone());
+        set(planned, "ebs_block_device", keep);
+        return;
+    }
     let before = prior.map(devices).unwrap_or_default();
     let planned_devices: Vec<Value> = configured
         .iter()

@@ -199,6 +199,108 @@ impl ResourceType<Clients> for DbInstanceType {
                     "With manage_master_user_password: the secret holding the password (secret_arn, secret_status, kms_key_id).",
                 ),
             )
+            .attr(
+                "master_user_secret_kms_key_id",
+                Attribute::optional_computed(Str, "KMS key of the secret manage_master_user_password makes."),
+            )
+            .attr(
+                "allow_major_version_upgrade",
+                Attribute::optional(Bool, "Allow a change of engine_version across major versions."),
+            )
+            .attr(
+                "ca_cert_identifier",
+                Attribute::optional_computed(Str, "Certificate authority of the server certificate; changes in place."),
+            )
+            .attr(
+                "character_set_name",
+                Attribute::optional_computed(Str, "Character set (Oracle, SQL Server); a change replaces.")
+                    .force_new(),
+            )
+            .attr(
+                "nchar_character_set_name",
+                Attribute::optional_computed(Str, "National character set (Oracle); a change replaces.")
+                    .force_new(),
+            )
+            .attr(
+                "timezone",
+                Attribute::optional_computed(Str, "Time zone (SQL Server); a change replaces.").force_new(),
+            )
+            .attr(
+                "delete_automated_backups",
+                Attribute::optional(Bool, "Delete automated backups with the database (default true)."),
+            )
+            .attr(
+                "enabled_cloudwatch_logs_exports",
+                Attribute::optional(string_set(), "Logs sent to CloudWatch Logs (postgresql, upgrade, error, general, slowquery, audit, ...); change in place."),
+            )
+            .attr(
+                "iops",
+                Attribute::optional_computed(num(), "Provisioned IOPS (io1, io2, gp3); changes in place."),
+            )
+            .attr(
+                "storage_throughput",
+                Attribute::optional_computed(num(), "Throughput in MiB/s (gp3); changes in place."),
+            )
+            .attr(
+                "monitoring_interval",
+                Attribute::optional_computed(num(), "Seconds between Enhanced Monitoring samples (0 turns it off; 1, 5, 10, 15, 30, 60)."),
+            )
+            .attr(
+                "monitoring_role_arn",
+                Attribute::optional_computed(Str, "Role that lets RDS send Enhanced Monitoring metrics."),
+            )
+            .attr(
+                "performance_insights_enabled",
+                Attribute::optional_computed(Bool, "Performance Insights; changes in place."),
+            )
+            .attr(
+                "performance_insights_kms_key_id",
+                Attribute::optional_computed(Str, "KMS key of the Performance Insights data."),
+            )
+            .attr(
+                "performance_insights_retention_period",
+                Attribute::optional_computed(num(), "Days Performance Insights data is kept (7, 731, or a multiple of 31)."),
+            )
+            .attr(
+                "network_type",
+                Attribute::optional_computed(Str, "IPV4 or DUAL; changes in place."),
+            )
+            .attr(
+                "engine_lifecycle_support",
+                Attribute::optional_computed(Str, "open-source-rds-extended-support or open-source-rds-extended-support-disabled."),
+            )
+            .attr(
+                "dedicated_log_volume",
+                Attribute::optional_computed(Bool, "A dedicated log volume (Provisioned IOPS storage); changes in place."),
+            )
+            .attr(
+                "replica_mode",
+                Attribute::optional_computed(Str, "open-read-only or mounted (Oracle replicas); changes in place."),
+            )
+            .attr(
+                "snapshot_identifier",
+                Attribute::optional(Str, "Make the database from this snapshot (a change replaces it).").force_new(),
+            )
+            .attr("hosted_zone_id", Attribute::computed(Str, "Route 53 zone of the endpoint."))
+            .attr(
+                "latest_restorable_time",
+                Attribute::computed(Str, "Latest time a point-in-time restore can reach."),
+            )
+            .attr(
+                "engine_version_actual",
+                Attribute::computed(Str, "The engine version running."),
+            )
+            .attr(
+                "replicas",
+                Attribute::computed(AttrType::List(Box::new(Str)), "Read replicas of this database."),
+            )
+            .attr(
+                "listener_endpoint",
+                Attribute::computed(
+                    AttrType::List(Box::new(AttrType::Map(Box::new(Str)))),
+                    "The listener (SQL Server Always On): address, port, hosted_zone_id.",
+                ),
+            )
     }
 
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
@@ -210,6 +312,30 @@ impl ResourceType<Clients> for DbInstanceType {
                 "Conflicting arguments",
                 "set `identifier` or `identifier_prefix`, not both",
             ));
+        }
+        if set("replicate_source_db") && set("snapshot_identifier") {
+            out.push(crate::util::attr_err(
+                "snapshot_identifier",
+                "Conflicting arguments",
+                "a database is made either as a read replica (replicate_source_db) or from a snapshot, not both",
+            ));
+        }
+        if set("snapshot_identifier") {
+            for k in [
+                "username",
+                "db_name",
+                "character_set_name",
+                "storage_encrypted",
+                "kms_key_id",
+            ] {
+                if set(k) {
+                    out.push(crate::util::attr_err(
+                        k,
+                        "Not for a database made from a snapshot",
+                        format!("a database made from a snapshot takes `{k}` from it"),
+                    ));
+                }
+            }
         }
         if set("replicate_source_db") {
             for k in [
@@ -235,11 +361,15 @@ impl ResourceType<Clients> for DbInstanceType {
         // A new database names its engine, unless it is a replica (a promoted
         // replica keeps the engine it has).
         let set = |k: &str| !req.config.get_attr(k).is_null();
-        if req.prior.is_none() && !set("engine") && !set("replicate_source_db") {
+        if req.prior.is_none()
+            && !set("engine")
+            && !set("replicate_source_db")
+            && !set("snapshot_identifier")
+        {
             r.diagnostics.push(crate::util::attr_err(
                 "engine",
                 "Missing engine",
-                "a new database needs `engine` (or `replicate_source_db`, for a read replica)",
+                "a new database needs `engine` (or `replicate_source_db`, for a read replica, or `snapshot_identifier`)",
             ));
         }
         // RDS keeps the maintenance window in lower case (Terraform stores it so too).

@@ -32,6 +32,9 @@ pub(crate) const CONFIG_ONLY: &[&str] = &[
     "apply_immediately",
     "manage_master_user_password",
     "db_name",
+    "allow_major_version_upgrade",
+    "delete_automated_backups",
+    "snapshot_identifier",
 ];
 
 pub(crate) fn changed(prior: &Value, planned: &Value, name: &str) -> bool {
@@ -291,6 +294,152 @@ pub(crate) fn db_value(db: &DbInstance, keep: &Value) -> Value {
         "tags".into(),
         tag_map(db.tag_list().iter().map(|t| (t.key(), t.value()))),
     );
+    let num = |n: Option<i32>| n.map(|x| Value::Number(x.into())).unwrap_or(Value::Null);
+    // What RDS leaves out of its answer (an engine without the setting, an
+    // emulator) is as configured.
+    let or_keep = |k: &str, v: Value| {
+        if v.is_null() {
+            keep.get_attr(k).clone()
+        } else {
+            v
+        }
+    };
+    m.insert(
+        "master_user_secret_kms_key_id".into(),
+        opt_str(db.master_user_secret().and_then(|x| x.kms_key_id())),
+    );
+    m.insert(
+        "ca_cert_identifier".into(),
+        opt_str(db.ca_certificate_identifier()),
+    );
+    m.insert(
+        "character_set_name".into(),
+        or_keep("character_set_name", opt_str(db.character_set_name())),
+    );
+    m.insert(
+        "nchar_character_set_name".into(),
+        or_keep(
+            "nchar_character_set_name",
+            opt_str(db.nchar_character_set_name()),
+        ),
+    );
+    m.insert(
+        "timezone".into(),
+        or_keep("timezone", opt_str(db.timezone())),
+    );
+    let logs: Vec<Value> = db
+        .enabled_cloudwatch_logs_exports()
+        .iter()
+        .map(|l| Value::string(l.as_str()))
+        .collect();
+    m.insert(
+        "enabled_cloudwatch_logs_exports".into(),
+        if logs.is_empty() {
+            Value::Null
+        } else {
+            Value::set(logs)
+        },
+    );
+    m.insert("iops".into(), num(db.iops()));
+    m.insert("storage_throughput".into(), num(db.storage_throughput()));
+    m.insert(
+        "monitoring_interval".into(),
+        Value::Number(db.monitoring_interval().unwrap_or(0).into()),
+    );
+    m.insert(
+        "monitoring_role_arn".into(),
+        opt_str(db.monitoring_role_arn()),
+    );
+    m.insert(
+        "performance_insights_enabled".into(),
+        match db.performance_insights_enabled() {
+            Some(b) => Value::Bool(b),
+            None => or_keep("performance_insights_enabled", Value::Null),
+        },
+    );
+    m.insert(
+        "performance_insights_kms_key_id".into(),
+        or_keep(
+            "performance_insights_kms_key_id",
+            opt_str(db.performance_insights_kms_key_id()),
+        ),
+    );
+    m.insert(
+        "performance_insights_retention_period".into(),
+        or_keep(
+            "performance_insights_retention_period",
+            num(db.performance_insights_retention_period()),
+        ),
+    );
+    m.insert(
+        "network_type".into(),
+        or_keep("network_type", opt_str(db.network_type())),
+    );
+    m.insert(
+        "engine_lifecycle_support".into(),
+        or_keep(
+            "engine_lifecycle_support",
+            opt_str(db.engine_lifecycle_support()),
+        ),
+    );
+    m.insert(
+        "dedicated_log_volume".into(),
+        match db.dedicated_log_volume() {
+            Some(b) => Value::Bool(b),
+            None => or_keep("dedicated_log_volume", Value::Null),
+        },
+    );
+    m.insert(
+        "replica_mode".into(),
+        or_keep(
+            "replica_mode",
+            opt_str(db.replica_mode().map(|r| r.as_str())),
+        ),
+    );
+    m.insert(
+        "hosted_zone_id".into(),
+        opt_str(db.endpoint().and_then(|e| e.hosted_zone_id())),
+    );
+    m.insert(
+        "latest_restorable_time".into(),
+        opt_str(
+            db.latest_restorable_time()
+                .and_then(|t| {
+                    t.fmt(aws_sdk_rds::primitives::DateTimeFormat::DateTime)
+                        .ok()
+                })
+                .as_deref(),
+        ),
+    );
+    m.insert("engine_version_actual".into(), opt_str(db.engine_version()));
+    m.insert(
+        "replicas".into(),
+        Value::List(
+            db.read_replica_db_instance_identifiers()
+                .iter()
+                .map(Value::string)
+                .collect(),
+        ),
+    );
+    m.insert(
+        "listener_endpoint".into(),
+        Value::List(
+            db.listener_endpoint()
+                .map(|e| {
+                    Value::map([
+                        ("address", opt_str(e.address())),
+                        (
+                            "port",
+                            e.port()
+                                .map_or(Value::Null, |p| Value::String(p.to_string())),
+                        ),
+                        ("hosted_zone_id", opt_str(e.hosted_zone_id())),
+                    ])
+                })
+                .into_iter()
+                .collect(),
+        ),
+    );
     for k in CONFIG_ONLY {
         m.insert((*k).into(), keep.get_attr(k).clone());
     }
@@ -453,10 +602,101 @@ fn new_identifier(p: &Value, token: &str) -> String {
     }
 }
 
+fn non_empty(v: Vec<String>) -> Option<Vec<String>> {
+    (!v.is_empty()).then_some(v)
+}
+
+/// A database made from a snapshot: RestoreDBInstanceFromDBSnapshot takes what
+/// shapes the new instance; what it does not take (backups, windows, password,
+/// monitoring, ...) is then changed as an update from what was restored.
+async fn restore_snapshot(
+    c: &Clients,
+    p: &Value,
+    id: &str,
+    snapshot: &str,
+    token: &str,
+) -> ApplyResult {
+    let mut req = c
+        .rds
+        .restore_db_instance_from_db_snapshot()
+        .db_instance_identifier(id)
+        .db_snapshot_identifier(snapshot)
+        .set_db_instance_class(s(p, "instance_class"))
+        .set_engine(s(p, "engine"))
+        .set_allocated_storage(int(p, "allocated_storage"))
+        .set_storage_type(s(p, "storage_type"))
+        .set_iops(int(p, "iops"))
+        .set_storage_throughput(int(p, "storage_throughput"))
+        .set_db_subnet_group_name(s(p, "db_subnet_group_name"))
+        .set_db_parameter_group_name(s(p, "parameter_group_name"))
+        .set_option_group_name(s(p, "option_group_name"))
+        .set_multi_az(p.get_attr("multi_az").as_bool())
+        .set_publicly_accessible(p.get_attr("publicly_accessible").as_bool())
+        .set_port(int(p, "port"))
+        .set_availability_zone(s(p, "availability_zone"))
+        .set_license_model(s(p, "license_model"))
+        .set_deletion_protection(p.get_attr("deletion_protection").as_bool())
+        .set_copy_tags_to_snapshot(p.get_attr("copy_tags_to_snapshot").as_bool())
+        .set_auto_minor_version_upgrade(p.get_attr("auto_minor_version_upgrade").as_bool())
+        .set_enable_iam_database_authentication(
+            p.get_attr("iam_database_authentication_enabled").as_bool(),
+        )
+        .set_enable_cloudwatch_logs_exports(non_empty(strings(
+            p,
+            "enabled_cloudwatch_logs_exports",
+        )))
+        .set_network_type(s(p, "network_type"))
+        .set_tags(Some(rds_tags(p, Some(token))));
+    let sgs = strings(p, "vpc_security_group_ids");
+    if !sgs.is_empty() {
+        req = req.set_vpc_security_group_ids(Some(sgs));
+    }
+    match req.send().await {
+        Ok(_) => {}
+        // Ours from an earlier attempt of this same create (tagged with its token)?
+        Err(e) if err_code(&e).is_some_and(|c| c.contains("AlreadyExists")) => {
+            let existing = describe_db(c, id).await.map_err(|d| vec![d])?;
+            let ours = existing.as_ref().is_some_and(|d| {
+                d.tag_list()
+                    .iter()
+                    .any(|t| t.key() == Some(TOKEN_TAG) && t.value() == Some(token))
+            });
+            if !ours {
+                return Err(vec![attr_err(
+                    "identifier",
+                    "Database already exists",
+                    format!("a database named \"{id}\" exists and was not created by this plan; import it (iac import) or choose another identifier"),
+                )]);
+            }
+        }
+        Err(e) => return Err(vec![sdk_err("RestoreDBInstanceFromDBSnapshot", e)]),
+    }
+    let Some(db) = wait_db(c, id, false).await.map_err(|d| vec![d])? else {
+        return Ok(None);
+    };
+    let restored = db_value(&db, &Value::Map(Default::default()));
+    // What the configuration says beyond the snapshot, applied now.
+    let mut now = p.clone();
+    set(&mut now, "apply_immediately", Value::Bool(true));
+    update_db(c, &restored, &now).await.map(|v| {
+        v.map(|mut v| {
+            set(
+                &mut v,
+                "apply_immediately",
+                p.get_attr("apply_immediately").clone(),
+            );
+            v
+        })
+    })
+}
+
 pub(crate) async fn create_db(c: &Clients, p: &Value, token: &str) -> ApplyResult {
     let id = new_identifier(p, token);
     if let Some(source) = s(p, "replicate_source_db") {
         return create_replica(c, p, &id, &source, token).await;
+    }
+    if let Some(snapshot) = s(p, "snapshot_identifier") {
+        return restore_snapshot(c, p, &id, &snapshot, token).await;
     }
     let username = s(p, "username").ok_or_else(|| {
         vec![attr_err(
@@ -505,6 +745,25 @@ pub(crate) async fn create_db(c: &Clients, p: &Value, token: &str) -> ApplyResul
         .set_enable_iam_database_authentication(
             p.get_attr("iam_database_authentication_enabled").as_bool(),
         )
+        .set_ca_certificate_identifier(s(p, "ca_cert_identifier"))
+        .set_character_set_name(s(p, "character_set_name"))
+        .set_nchar_character_set_name(s(p, "nchar_character_set_name"))
+        .set_timezone(s(p, "timezone"))
+        .set_enable_cloudwatch_logs_exports(non_empty(strings(
+            p,
+            "enabled_cloudwatch_logs_exports",
+        )))
+        .set_iops(int(p, "iops"))
+        .set_storage_throughput(int(p, "storage_throughput"))
+        .set_monitoring_interval(int(p, "monitoring_interval"))
+        .set_monitoring_role_arn(s(p, "monitoring_role_arn"))
+        .set_enable_performance_insights(p.get_attr("performance_insights_enabled").as_bool())
+        .set_performance_insights_kms_key_id(s(p, "performance_insights_kms_key_id"))
+        .set_performance_insights_retention_period(int(p, "performance_insights_retention_period"))
+        .set_network_type(s(p, "network_type"))
+        .set_engine_lifecycle_support(s(p, "engine_lifecycle_support"))
+        .set_dedicated_log_volume(p.get_attr("dedicated_log_volume").as_bool())
+        .set_master_user_secret_kms_key_id(s(p, "master_user_secret_kms_key_id"))
         .set_tags(Some(rds_tags(p, Some(token))));
     let sgs = strings(p, "vpc_security_group_ids");
     if !sgs.is_empty() {
@@ -549,9 +808,10 @@ pub(crate) async fn update_db(c: &Clients, old: &Value, p: &Value) -> ApplyResul
     let mut any = false;
     let ch = |name: &str| changed(old, p, name);
     if ch("engine_version") {
+        // Across major versions only when the configuration allows it, as in Terraform.
         req = req
             .set_engine_version(s(p, "engine_version"))
-            .allow_major_version_upgrade(true);
+            .set_allow_major_version_upgrade(p.get_attr("allow_major_version_upgrade").as_bool());
         any = true;
     }
     if ch("instance_class") {
@@ -642,6 +902,76 @@ pub(crate) async fn update_db(c: &Clients, old: &Value, p: &Value) -> ApplyResul
         );
         any = true;
     }
+    if ch("ca_cert_identifier") {
+        req = req.set_ca_certificate_identifier(s(p, "ca_cert_identifier"));
+        any = true;
+    }
+    if ch("enabled_cloudwatch_logs_exports") {
+        let (was, now) = (
+            strings(old, "enabled_cloudwatch_logs_exports"),
+            strings(p, "enabled_cloudwatch_logs_exports"),
+        );
+        req = req.cloudwatch_logs_export_configuration(
+            aws_sdk_rds::types::CloudwatchLogsExportConfiguration::builder()
+                .set_enable_log_types(non_empty(
+                    now.iter().filter(|l| !was.contains(l)).cloned().collect(),
+                ))
+                .set_disable_log_types(non_empty(
+                    was.iter().filter(|l| !now.contains(l)).cloned().collect(),
+                ))
+                .build(),
+        );
+        any = true;
+    }
+    if ch("iops") {
+        req = req.set_iops(int(p, "iops"));
+        any = true;
+    }
+    if ch("storage_throughput") {
+        req = req.set_storage_throughput(int(p, "storage_throughput"));
+        any = true;
+    }
+    if ch("monitoring_interval") || ch("monitoring_role_arn") {
+        req = req
+            .set_monitoring_interval(int(p, "monitoring_interval"))
+            .set_monitoring_role_arn(s(p, "monitoring_role_arn"));
+        any = true;
+    }
+    if ch("performance_insights_enabled")
+        || ch("performance_insights_kms_key_id")
+        || ch("performance_insights_retention_period")
+    {
+        req = req
+            .set_enable_performance_insights(p.get_attr("performance_insights_enabled").as_bool())
+            .set_performance_insights_kms_key_id(s(p, "performance_insights_kms_key_id"))
+            .set_performance_insights_retention_period(int(
+                p,
+                "performance_insights_retention_period",
+            ));
+        any = true;
+    }
+    if ch("network_type") {
+        req = req.set_network_type(s(p, "network_type"));
+        any = true;
+    }
+    if ch("engine_lifecycle_support") {
+        req = req.set_engine_lifecycle_support(s(p, "engine_lifecycle_support"));
+        any = true;
+    }
+    if ch("dedicated_log_volume") {
+        req = req.set_dedicated_log_volume(p.get_attr("dedicated_log_volume").as_bool());
+        any = true;
+    }
+    if ch("replica_mode") {
+        req = req.set_replica_mode(
+            s(p, "replica_mode").map(|m| aws_sdk_rds::types::ReplicaMode::from(m.as_str())),
+        );
+        any = true;
+    }
+    if ch("master_user_secret_kms_key_id") {
+        req = req.set_master_user_secret_kms_key_id(s(p, "master_user_secret_kms_key_id"));
+        any = true;
+    }
     // A replica whose source is removed from the configuration is promoted.
     if !old.get_attr("replicate_source_db").is_null() && p.get_attr("replicate_source_db").is_null()
     {
@@ -726,7 +1056,8 @@ pub(crate) async fn delete_db(c: &Clients, old: &Value) -> ApplyResult {
         .rds
         .delete_db_instance()
         .db_instance_identifier(&id)
-        .skip_final_snapshot(skip);
+        .skip_final_snapshot(skip)
+        .set_delete_automated_backups(old.get_attr("delete_automated_backups").as_bool());
     if !skip {
         req = req.set_final_db_snapshot_identifier(s(old, "final_snapshot_identifier"));
     }
