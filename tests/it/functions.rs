@@ -227,3 +227,84 @@ fn functions_match_terraform_golden_output() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The functions whose results are not the same twice (the time, random UUIDs)
+/// or depend on the machine (the home directory), and gzip, whose bytes differ
+/// from Go's by compressor but decompress to the same text.
+#[test]
+fn time_uuid_path_and_gzip_functions() {
+    let w = Work::new(
+        r#"
+output "now" { value = timestamp() }
+output "plan_time" { value = plantimestamp() }
+output "ids" { value = [uuid(), uuid()] }
+output "home" { value = [pathexpand("~/.ssh/id_rsa"), pathexpand("/etc/x"), pathexpand("~")] }
+output "abs" { value = abspath("a/../b/./c") }
+output "gz" { value = base64gzip("hello, gzip") }
+output "hashes" { value = [bcrypt("secret"), bcrypt("secret", 5)] }
+"#,
+    );
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let r = w.iac_env(&["apply", "-auto-approve"], &[("HOME", "/home/someone")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out: serde_json::Value =
+        serde_json::from_str(&w.iac(&["output", "-json"]).ok().stdout).expect("json");
+    // timestamp(): RFC 3339 in UTC, whole seconds, now.
+    let now = out["now"]["value"].as_str().unwrap().to_string();
+    assert_eq!(now.len(), 20, "{now}");
+    assert!(now.ends_with('Z') && now.as_bytes()[10] == b'T', "{now}");
+    let w2 = Work::new(&format!(
+        "output \"d\" {{ value = timecmp(\"{now}\", timeadd(\"1970-01-01T00:00:00Z\", \"{before}s\")) }}\n"
+    ));
+    w2.apply();
+    let cmp = w2.iac(&["output", "-raw", "d"]).ok().stdout;
+    assert!(
+        cmp == "0" || cmp == "1",
+        "timestamp() is not before the run: {cmp}"
+    );
+    assert!(out["plan_time"]["value"].as_str().unwrap().ends_with('Z'));
+    // uuid(): version 4, a new one each call.
+    let ids = out["ids"]["value"].as_array().unwrap();
+    let (a, b) = (ids[0].as_str().unwrap(), ids[1].as_str().unwrap());
+    assert_ne!(a, b);
+    for id in [a, b] {
+        assert_eq!(id.len(), 36, "{id}");
+        assert_eq!(&id[14..15], "4", "version 4: {id}");
+    }
+    assert_eq!(
+        out["home"]["value"],
+        serde_json::json!(["/home/someone/.ssh/id_rsa", "/etc/x", "/home/someone"])
+    );
+    let abs = out["abs"]["value"].as_str().unwrap();
+    assert!(abs.starts_with('/') && abs.ends_with("/b/c"), "{abs}");
+    // base64gzip: gzip that `gzip -d` reads back.
+    let gz = out["gz"]["value"].as_str().unwrap();
+    let bytes = std::process::Command::new("sh")
+        .args(["-c", &format!("echo {gz} | base64 -d | gzip -dc")])
+        .output()
+        .expect("gzip");
+    assert_eq!(String::from_utf8_lossy(&bytes.stdout), "hello, gzip");
+    // bcrypt: Go's $2a$ form, a new salt each time.
+    let h = out["hashes"]["value"].as_array().unwrap();
+    assert!(h[0].as_str().unwrap().starts_with("$2a$10$"), "{h:?}");
+    assert!(h[1].as_str().unwrap().starts_with("$2a$05$"), "{h:?}");
+    assert_eq!(h[0].as_str().unwrap().len(), 60);
+    // Errors say what was wrong, as Terraform's do.
+    let w = Work::new(
+        "output \"a\" { value = formatdate(\"YYYY\", \"2018-01-02\") }\noutput \"b\" { value = timeadd(\"2017-11-22T00:00:00Z\", \"10x\") }\noutput \"c\" { value = formatdate(\"YYYY Q\", \"2018-01-02T00:00:00Z\") }\noutput \"d\" { value = yamldecode(\"a: [1\") }\noutput \"e\" { value = textencodebase64(\"x\", \"EBCDIC\") }\noutput \"f\" { value = rsadecrypt(\"x\", \"y\") }\n",
+    );
+    let r = w.iac(&["plan"]).code(1);
+    for want in [
+        "not a valid RFC3339 timestamp: missing required time introducer 'T'",
+        "unknown unit \"x\" in duration \"10x\"",
+        "invalid date format verb \"Q\"",
+        "while parsing a flow sequence, expected ',' or ']'",
+        "\"EBCDIC\" is not an encoding iac supports",
+        "`rsadecrypt` is not supported by iac",
+    ] {
+        assert!(r.stderr.contains(want), "{want}\n{}", r.stderr);
+    }
+}

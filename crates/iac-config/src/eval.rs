@@ -756,9 +756,13 @@ impl<'a> EvalContext<'a> {
             _ => {}
         }
         let Some(func) = functions::lookup(name) else {
-            let help = match did_you_mean(name, functions::names()) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => "see the function list in docs/functions.md".to_string(),
+            let help = match (
+                functions::not_supported(name),
+                did_you_mean(name, functions::names()),
+            ) {
+                (Some(why), _) => why.to_string(),
+                (None, Some(s)) => format!("did you mean `{s}`?"),
+                (None, None) => "see the function list in docs/functions.md".to_string(),
             };
             return Err(err(
                 "E0312",

@@ -9,6 +9,8 @@ use base64::Engine as _;
 use iac_value::{format_number, Value};
 
 mod more;
+mod text;
+mod time;
 
 pub struct CallContext<'a> {
     pub base_dir: &'a Path,
@@ -386,15 +388,29 @@ static FUNCTIONS: &[Function] = &[
 ];
 
 pub fn lookup(name: &str) -> Option<&'static Function> {
-    FUNCTIONS.iter().chain(more::MORE).find(|f| f.name == name)
+    all().find(|f| f.name == name)
 }
 
-pub fn names() -> impl Iterator<Item = &'static str> {
+/// Terraform functions iac does not offer, with why.
+pub fn not_supported(name: &str) -> Option<&'static str> {
+    match name {
+        "rsadecrypt" => Some("`rsadecrypt` is not supported by iac: it decrypts a Windows password with a private key given in the configuration, which would put that key and the password in plaintext where iac never keeps secrets; read the password with the AWS CLI or Systems Manager instead"),
+        "type" => Some("`type` is only for Terraform's interactive console; use it there"),
+        "list" | "map" => Some("`list()` and `map()` were removed in Terraform 0.12; write [ ... ] or { ... }, or use tolist/tomap"),
+        _ => None,
+    }
+}
+
+fn all() -> impl Iterator<Item = &'static Function> {
     FUNCTIONS
         .iter()
         .chain(more::MORE)
-        .map(|f| f.name)
-        .chain(["try", "can"])
+        .chain(time::TIME)
+        .chain(text::TEXT)
+}
+
+pub fn names() -> impl Iterator<Item = &'static str> {
+    all().map(|f| f.name).chain(["try", "can"])
 }
 
 /// Functions that move values around without looking into them.

@@ -128,7 +128,7 @@ fn dirname(p: &str) -> String {
     clean(dir)
 }
 
-fn clean(p: &str) -> String {
+pub(super) fn clean(p: &str) -> String {
     if p.is_empty() {
         return ".".into();
     }

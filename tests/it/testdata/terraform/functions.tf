@@ -31,3 +31,13 @@ output "hashes" { value = [sha1("hello world"), sha512("hello world"), base64sha
 output "cidrnetmask" { value = [cidrnetmask("172.16.0.0/12"), cidrnetmask("10.0.0.0/32")] }
 output "cidrsubnets" { value = [cidrsubnets("10.1.0.0/16", 4, 4, 8, 4), cidrsubnets("10.0.0.0/8", 8, 16)] }
 output "sensitivity" { value = [issensitive("x"), nonsensitive(sensitive("y"))] }
+output "formatdate" { value = [formatdate("DD MMM YYYY hh:mm ZZZ", "2018-01-02T23:12:01Z"), formatdate("EEEE, DD-MMM-YY hh:mm:ss ZZZ", "2018-01-02T23:12:01Z"), formatdate("EEE, DD MMM YYYY hh:mm:ss ZZZ", "2018-01-02T23:12:01-08:00"), formatdate("HH:mmaa", "2018-01-02T23:12:01Z"), formatdate("h H hh HH aa AA D DD M MM YY YYYY EEE EEEE MMM MMMM m mm s ss", "2018-01-02T03:04:05Z"), formatdate("ZZZZZ|ZZZZ|ZZZ|Z", "2018-01-02T23:12:01+05:30"), formatdate("ZZZZZ|ZZZZ|ZZZ|Z", "2018-01-02T23:12:01Z"), formatdate("'o''clock' YYYY-MM-DD'T'hh", "2024-02-29T12:00:00.5Z"), formatdate("YYYY", "1969-12-31T23:59:59Z")] }
+output "timeadd" { value = [timeadd("2017-11-22T00:00:00Z", "10m"), timeadd("2017-11-22T00:00:00Z", "1h30m45.5s"), timeadd("2017-11-22T00:00:00.25+05:00", "-10m"), timeadd("2024-02-28T23:00:00Z", "25h"), timeadd("2017-11-22T00:00:00Z", "-8760h")] }
+output "timecmp" { value = [timecmp("2017-11-22T00:00:00Z", "2017-11-22T01:00:00+01:00"), timecmp("2017-11-22T00:00:00Z", "2017-11-22T00:00:01Z"), timecmp("2017-11-22T00:00:00.5Z", "2017-11-22T00:00:00Z")] }
+output "uuidv5" { value = [uuidv5("dns", "www.terraform.io"), uuidv5("url", "https://www.terraform.io/"), uuidv5("oid", "1.2.3"), uuidv5("x500", "CN=x"), uuidv5("6ba7b810-9dad-11d1-80b4-00c04fd430c8", "x")] }
+output "textbase64" { value = [textencodebase64("Hello World", "UTF-16LE"), textdecodebase64("SABlAGwAbABvACAAVwBvAHIAbABkAA==", "UTF-16LE"), textencodebase64("héllo", "UTF-8"), textdecodebase64(textencodebase64("héllo", "UTF-16BE"), "UTF-16BE")] }
+locals { tpl = "Hello, $${name}! %%{ for x in xs }[$${x}]%%{ endfor }" }
+output "templatestring" { value = templatestring(local.tpl, { name = "World", xs = [1, 2] }) }
+output "yamldecode" { value = [yamldecode("a: 1\nb: [x, true, null, 1.5]\nc: yes\nd: \"2\"\ne: 0x1F\nf: ~\ng: 1e3\ni: |\n  line1\n  line2\n"), yamldecode("- a\n- b: 1\n"), yamldecode("---\nx: 1\n...\n"), yamldecode("a: &x 1\nb: *x\n"), yamldecode("a: True\nb: NO\nc: off\nd: 012\ne: 1_000\nf: 'off'\ng: -3\n")] }
+output "fileset" { value = [fileset(path.module, "*.tf"), fileset(path.module, "{main,other}.tf"), fileset(path.module, "m?in.t[a-f]")] }
+output "ephemeralasnull" { value = ephemeralasnull("x") }
