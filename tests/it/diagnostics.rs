@@ -97,7 +97,7 @@ resource "aws_db_instance" "db" {
 resource "aws_s3_bucket" "logs" {
   bucket = "logs"
 
-  dynamic "lifecycle_rule" {
+  dynamic "grant" {
     for_each = [1]
     content {
       enabled = true

@@ -455,3 +455,145 @@ resource "aws_s3_object" "logo" {
         .iter()
         .all(|b| b.name() != Some("iac-objects-test")));
 }
+
+const INLINE: &str = r#"
+variable "versioned" { default = true }
+variable "max_age" { default = 3000 }
+
+resource "aws_s3_bucket" "logs" {
+  bucket        = "inline-logs"
+  acl           = "log-delivery-write"
+  force_destroy = true # the access logs land here
+}
+
+resource "aws_s3_bucket" "site" {
+  bucket = "inline-site"
+  acl    = "private"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = "*"
+      Action    = "s3:GetObject"
+      Resource  = "arn:aws:s3:::inline-site/*"
+    }]
+  })
+
+  versioning {
+    enabled = var.versioned
+  }
+
+  server_side_encryption_configuration {
+    rule {
+      apply_server_side_encryption_by_default {
+        sse_algorithm = "AES256"
+      }
+    }
+  }
+
+  cors_rule {
+    allowed_methods = ["GET", "HEAD"]
+    allowed_origins = ["https://example.com"]
+    max_age_seconds = var.max_age
+  }
+
+  website {
+    index_document = "index.html"
+    error_document = "error.html"
+  }
+
+  logging {
+    target_bucket = aws_s3_bucket.logs.id
+    target_prefix = "log/"
+  }
+
+  lifecycle_rule {
+    id      = "tmp"
+    prefix  = "tmp/"
+    enabled = true
+
+    expiration {
+      days = 30
+    }
+
+    transition {
+      days          = 10
+      storage_class = "STANDARD_IA"
+    }
+  }
+}
+
+output "endpoint" {
+  value = aws_s3_bucket.site.website_endpoint
+}
+"#;
+
+/// The settings older configurations write inside aws_s3_bucket (before the
+/// AWS provider gave each a resource of its own): applied, read back, changed in
+/// place, and no change on a second plan.
+#[test]
+fn inline_bucket_settings_of_older_configurations_against_moto() {
+    let m = Moto::start();
+    let s3 = m.s3();
+    let w = Work::new(INLINE);
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let b = "inline-site";
+    let versioning = || m.bucket_versioning(b);
+    assert_eq!(versioning().as_deref(), Some("Enabled"));
+    let enc = block(s3.get_bucket_encryption().bucket(b).send()).expect("encryption");
+    let rule = &enc.server_side_encryption_configuration().unwrap().rules()[0];
+    assert_eq!(
+        rule.apply_server_side_encryption_by_default()
+            .map(|d| d.sse_algorithm().as_str()),
+        Some("AES256")
+    );
+    let cors = || {
+        block(s3.get_bucket_cors().bucket(b).send())
+            .expect("cors")
+            .cors_rules()[0]
+            .clone()
+    };
+    assert_eq!(cors().max_age_seconds(), Some(3000));
+    assert_eq!(cors().allowed_methods(), ["GET", "HEAD"]);
+    let site = block(s3.get_bucket_website().bucket(b).send()).expect("website");
+    assert_eq!(
+        site.index_document().map(|d| d.suffix()),
+        Some("index.html")
+    );
+    let logging = block(s3.get_bucket_logging().bucket(b).send()).expect("logging");
+    assert_eq!(
+        logging.logging_enabled().map(|l| l.target_bucket()),
+        Some("inline-logs")
+    );
+    let life = block(s3.get_bucket_lifecycle_configuration().bucket(b).send()).expect("lifecycle");
+    assert_eq!(life.rules()[0].id(), Some("tmp"));
+    assert_eq!(
+        life.rules()[0].expiration().and_then(|e| e.days()),
+        Some(30)
+    );
+    let policy = block(s3.get_bucket_policy().bucket(b).send()).expect("policy");
+    assert!(policy.policy().unwrap_or_default().contains("s3:GetObject"));
+    let r = iac(&w, &m, &["output", "-raw", "endpoint"]).ok();
+    assert_eq!(r.stdout, "inline-site.s3-website-us-east-1.amazonaws.com");
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    let vars = ["-var", "versioned=false", "-var", "max_age=60"];
+    let mut args = vec!["apply", "-auto-approve"];
+    args.extend(vars);
+    let r = iac(&w, &m, &args).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(versioning().as_deref(), Some("Suspended"));
+    assert_eq!(cors().max_age_seconds(), Some(60));
+    let mut args = vec!["plan", "-detailed-exitcode"];
+    args.extend(vars);
+    let r = iac(&w, &m, &args).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    let mut args = vec!["destroy", "-auto-approve"];
+    args.extend(vars);
+    iac(&w, &m, &args).ok();
+}

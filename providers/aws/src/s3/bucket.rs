@@ -14,7 +14,6 @@ use aws_sdk_s3::types::{
 
 use super::*;
 use crate::ec2::TOKEN_TAG;
-use crate::kit::aws_plan;
 use crate::schema::tags;
 use crate::util::{attr_err, err_code, s, sdk_err, tag_map, tags_of};
 use crate::Clients;
@@ -163,12 +162,20 @@ async fn create(c: &Clients, p: &Value, token: &str) -> ApplyResult {
         Err(e) => return Err(vec![sdk_err("CreateBucket", e)]),
     }
     put_tags(c, &name, p, token).await?;
+    super::bucket_inline::apply(c, &name, None, p)
+        .await
+        .map_err(|d| vec![d])?;
     read_one(c, &name, p).await
 }
 
 async fn read_one(c: &Clients, name: &str, keep: &Value) -> ApplyResult {
     let tags = tagging(c, name).await.map_err(|d| vec![d])?;
-    Ok(tags.map(|t| bucket_value(c, name, tags_value(&t), keep)))
+    let Some(t) = tags else { return Ok(None) };
+    let mut v = bucket_value(c, name, tags_value(&t), keep);
+    super::bucket_inline::read(c, name, &region(c), keep, &mut v)
+        .await
+        .map_err(|d| vec![d])?;
+    Ok(Some(v))
 }
 
 /// Every object version and delete marker, in batches of 1,000 (`force_destroy`).
@@ -223,9 +230,9 @@ async fn empty(c: &Clients, name: &str) -> Result<(), Vec<AttrDiagnostic>> {
 impl ResourceType<Clients> for BucketType {
     fn schema(&self) -> Schema {
         use AttrType::{Bool, String as Str};
-        Schema::new(
-            "An S3 bucket. Refresh lists the buckets once and reads each one's tags (S3 has no batch read of tags).",
-        )
+        super::bucket_inline::schema(Schema::new(
+            "An S3 bucket. Refresh lists the buckets once and reads each one's tags (S3 has no batch read of tags), and each setting written inline.",
+        ))
         .attr(
             "bucket",
             Attribute::optional_computed(Str, "Name (default: generated from bucket_prefix).")
@@ -269,6 +276,7 @@ impl ResourceType<Clients> for BucketType {
                 "set `bucket` or `bucket_prefix`, not both",
             ));
         }
+        out.extend(crate::iam::validate_document(config, "policy"));
         if let Some(n) = config.get_attr("bucket").as_str() {
             let ok = (3..=63).contains(&n.len())
                 && n.chars()
@@ -287,7 +295,14 @@ impl ResourceType<Clients> for BucketType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        aws_plan(schema, req)
+        let mut r = crate::kit::aws_plan_with(
+            schema,
+            req,
+            &|planned| super::bucket_inline::plan(req.prior, req.config, planned),
+            &|_, _| {},
+        );
+        crate::iam::keep_equivalent_documents(req.prior, &mut r, &["policy"]);
+        r
     }
 
     async fn create(&self, c: &Clients, planned: &Value, req: &ApplyRequest<'_>) -> ApplyResult {
@@ -310,6 +325,9 @@ impl ResourceType<Clients> for BucketType {
                 .unwrap_or_default();
             put_tags(c, &name, planned, &token).await?;
         }
+        super::bucket_inline::apply(c, &name, Some(prior), planned)
+            .await
+            .map_err(|d| vec![d])?;
         read_one(c, &name, planned).await
     }
 
@@ -341,8 +359,12 @@ impl ResourceType<Clients> for BucketType {
         current: &[Value],
     ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
         read_settings(c, current, |name, keep| async move {
-            let tags = tagging(c, &name).await?;
-            Ok(tags.map(|t| bucket_value(c, &name, tags_value(&t), &keep)))
+            let Some(t) = tagging(c, &name).await? else {
+                return Ok(None);
+            };
+            let mut v = bucket_value(c, &name, tags_value(&t), &keep);
+            super::bucket_inline::read(c, &name, &region(c), &keep, &mut v).await?;
+            Ok(Some(v))
         })
         .await
     }

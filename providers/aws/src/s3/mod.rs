@@ -7,6 +7,7 @@
 //! `ListBuckets`) and reads each setting with one call per bucket.
 
 pub(crate) mod bucket;
+pub(crate) mod bucket_inline;
 pub(crate) mod data_bucket;
 pub(crate) mod object;
 pub(crate) mod ownership_controls;

@@ -115,6 +115,25 @@ async fn read_one(
     }
 }
 
+/// A bucket's versioning status ("Enabled", "Suspended", or "Disabled" when
+/// never versioned) and MFA delete setting; `None` when the bucket is gone.
+pub(crate) async fn status(
+    c: &Clients,
+    bucket: &str,
+) -> Result<Option<(String, Option<String>)>, AttrDiagnostic> {
+    match c.s3.get_bucket_versioning().bucket(bucket).send().await {
+        Ok(o) => Ok(Some((
+            o.status().map_or("Disabled", |s| s.as_str()).to_string(),
+            o.mfa_delete().map(|m| m.as_str().to_string()),
+        ))),
+        Err(e) if no_bucket(&err_code(&e)) => Ok(None),
+        Err(e) => match lenient(&e) {
+            Some(found) => Ok(Some(found)),
+            None => Err(sdk_err("GetBucketVersioning", e)),
+        },
+    }
+}
+
 /// A successful answer the SDK could not parse because its XML root is not the
 /// one S3 uses (S3-compatible stores and emulators wrap it differently): the
 /// status read from the body itself. `None` for anything else.

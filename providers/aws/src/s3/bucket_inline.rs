@@ -1,0 +1,925 @@
+//! The settings `aws_s3_bucket` took inline before Terraform's AWS provider 4.0
+//! gave each a resource of its own, still in older configurations: `acl`,
+//! `policy`, `versioning`, `server_side_encryption_configuration`, `cors_rule`,
+//! `website`, `logging`, `lifecycle_rule`. As in the provider (where they are
+//! Optional and Computed), one the configuration does not write is left to
+//! whatever manages it (usually its own resource): not read, not changed, not
+//! removed. One it writes is applied on create and on change, and read back.
+
+use aws_sdk_s3::types::{
+    AbortIncompleteMultipartUpload, BucketCannedAcl, BucketLifecycleConfiguration,
+    BucketLoggingStatus, BucketVersioningStatus, CorsConfiguration, CorsRule, ErrorDocument,
+    ExpirationStatus, IndexDocument, LifecycleExpiration, LifecycleRule, LifecycleRuleAndOperator,
+    LifecycleRuleFilter, LoggingEnabled, MfaDelete, NoncurrentVersionExpiration,
+    NoncurrentVersionTransition, RedirectAllRequestsTo, ServerSideEncryption,
+    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    Tag, Transition, TransitionStorageClass, VersioningConfiguration, WebsiteConfiguration,
+};
+use iac_provider::{AttrDiagnostic, AttrType, Attribute, NestedBlock, Nesting, Schema};
+use iac_value::Value;
+
+use super::{err_code, no_bucket};
+use crate::util::{int, opt_str, s, sdk_err, set};
+use crate::Clients;
+
+/// The inline blocks, in the order they are applied.
+pub(crate) const BLOCKS: &[&str] = &[
+    "versioning",
+    "server_side_encryption_configuration",
+    "cors_rule",
+    "website",
+    "logging",
+    "lifecycle_rule",
+];
+
+fn block(nesting: Nesting, max: Option<usize>, schema: Schema) -> NestedBlock {
+    NestedBlock {
+        nesting,
+        min_items: 0,
+        max_items: max,
+        force_new: false,
+        block: schema,
+    }
+}
+
+fn strings() -> AttrType {
+    AttrType::List(Box::new(AttrType::String))
+}
+
+/// Adds the inline settings to the bucket's schema.
+pub(crate) fn schema(s: Schema) -> Schema {
+    use AttrType::{Bool, Number as Num, String as Str};
+    let opt = Attribute::optional;
+    let oc = Attribute::optional_computed;
+    s.attr(
+        "acl",
+        opt(Str, "Canned ACL: private, public-read, ... (deprecated inline; aws_s3_bucket_acl in Terraform)."),
+    )
+    .attr(
+        "policy",
+        opt(Str, "Bucket policy, compared as JSON (deprecated inline; prefer aws_s3_bucket_policy)."),
+    )
+    .block(
+        "versioning",
+        block(
+            Nesting::List,
+            Some(1),
+            Schema::new("Versioning (deprecated inline; prefer aws_s3_bucket_versioning).")
+                .attr("enabled", oc(Bool, "Keep every version of every object."))
+                .attr("mfa_delete", oc(Bool, "Require MFA to delete versions.")),
+        ),
+    )
+    .block(
+        "server_side_encryption_configuration",
+        block(
+            Nesting::List,
+            Some(1),
+            Schema::new("Default encryption (deprecated inline; prefer aws_s3_bucket_server_side_encryption_configuration).")
+                .block(
+                    "rule",
+                    block(
+                        Nesting::List,
+                        Some(1),
+                        Schema::new("The rule.")
+                            .block(
+                                "apply_server_side_encryption_by_default",
+                                block(
+                                    Nesting::List,
+                                    Some(1),
+                                    Schema::new("What new objects are encrypted with.")
+                                        .attr("sse_algorithm", Attribute::required(Str, "AES256, aws:kms or aws:kms:dsse."))
+                                        .attr("kms_master_key_id", opt(Str, "KMS key for aws:kms.")),
+                                ),
+                            )
+                            .attr("bucket_key_enabled", oc(Bool, "Use an S3 Bucket Key for KMS.")),
+                    ),
+                ),
+        ),
+    )
+    .block(
+        "cors_rule",
+        block(
+            Nesting::List,
+            None,
+            Schema::new("A CORS rule (deprecated inline).")
+                .attr("allowed_headers", opt(strings(), "Headers allowed in a preflight request."))
+                .attr("allowed_methods", Attribute::required(strings(), "GET, PUT, HEAD, POST, DELETE."))
+                .attr("allowed_origins", Attribute::required(strings(), "Origins allowed."))
+                .attr("expose_headers", opt(strings(), "Headers the browser may read."))
+                .attr("max_age_seconds", opt(Num, "Seconds a preflight answer may be cached.")),
+        ),
+    )
+    .block(
+        "website",
+        block(
+            Nesting::List,
+            Some(1),
+            Schema::new("Static website hosting (deprecated inline).")
+                .attr("index_document", opt(Str, "Index page, such as index.html."))
+                .attr("error_document", opt(Str, "Error page."))
+                .attr("redirect_all_requests_to", opt(Str, "Host (or URL) every request goes to."))
+                .attr("routing_rules", opt(Str, "Routing rules as a JSON array.")),
+        ),
+    )
+    .block(
+        "logging",
+        block(
+            Nesting::List,
+            Some(1),
+            Schema::new("Server access logging (deprecated inline).")
+                .attr("target_bucket", Attribute::required(Str, "Bucket the logs go to."))
+                .attr("target_prefix", opt(Str, "Key prefix of the logs.")),
+        ),
+    )
+    .block(
+        "lifecycle_rule",
+        block(
+            Nesting::List,
+            None,
+            Schema::new("A lifecycle rule (deprecated inline).")
+                .attr("id", oc(Str, "Rule name (generated when unset)."))
+                .attr("prefix", opt(Str, "Objects under this key prefix."))
+                .attr("tags", opt(AttrType::Map(Box::new(Str)), "Objects with all these tags."))
+                .attr("enabled", Attribute::required(Bool, "Whether the rule applies."))
+                .attr("abort_incomplete_multipart_upload_days", opt(Num, "Days before an unfinished upload is aborted."))
+                .block(
+                    "expiration",
+                    block(
+                        Nesting::List,
+                        Some(1),
+                        Schema::new("When current versions expire.")
+                            .attr("date", opt(Str, "A date (YYYY-MM-DD)."))
+                            .attr("days", opt(Num, "Days after creation."))
+                            .attr("expired_object_delete_marker", opt(Bool, "Remove delete markers with no versions left.")),
+                    ),
+                )
+                .block(
+                    "transition",
+                    block(
+                        Nesting::List,
+                        None,
+                        Schema::new("When current versions move to another storage class.")
+                            .attr("date", opt(Str, "A date (YYYY-MM-DD)."))
+                            .attr("days", opt(Num, "Days after creation."))
+                            .attr("storage_class", Attribute::required(Str, "STANDARD_IA, GLACIER, ...")),
+                    ),
+                )
+                .block(
+                    "noncurrent_version_expiration",
+                    block(
+                        Nesting::List,
+                        Some(1),
+                        Schema::new("When noncurrent versions expire.")
+                            .attr("days", opt(Num, "Days after becoming noncurrent.")),
+                    ),
+                )
+                .block(
+                    "noncurrent_version_transition",
+                    block(
+                        Nesting::List,
+                        None,
+                        Schema::new("When noncurrent versions move to another storage class.")
+                            .attr("days", opt(Num, "Days after becoming noncurrent."))
+                            .attr("storage_class", Attribute::required(Str, "STANDARD_IA, GLACIER, ...")),
+                    ),
+                ),
+        ),
+    )
+    .attr(
+        "website_endpoint",
+        Attribute::computed(Str, "The website's endpoint, with website configured."),
+    )
+    .attr(
+        "website_domain",
+        Attribute::computed(Str, "The website's domain, with website configured."),
+    )
+}
+
+fn items(v: &Value, name: &str) -> Vec<Value> {
+    v.get_attr(name)
+        .as_list()
+        .map(<[Value]>::to_vec)
+        .unwrap_or_default()
+}
+
+fn first(v: &Value, name: &str) -> Option<Value> {
+    items(v, name).into_iter().next()
+}
+
+fn written(v: &Value, name: &str) -> bool {
+    match v.get_attr(name) {
+        Value::Null => false,
+        Value::List(l) | Value::Set(l) => !l.is_empty(),
+        _ => true,
+    }
+}
+
+fn str_list(v: &Value, name: &str) -> Option<Vec<String>> {
+    v.get_attr(name).as_list().map(|l| {
+        l.iter()
+            .filter_map(|x| x.as_str().map(String::from))
+            .collect()
+    })
+}
+
+/// Planning: a setting the configuration leaves out keeps what the prior
+/// object has (null on a new bucket): it is not iac's to change.
+pub(crate) fn plan(prior: Option<&Value>, config: &Value, planned: &mut Value) {
+    for name in BLOCKS.iter().chain(&["acl", "policy"]) {
+        if !written(config, name) {
+            let keep = prior.map_or(Value::Null, |p| p.get_attr(name).clone());
+            set(planned, name, keep);
+        }
+    }
+    // Unset rule ids are generated by S3; keep the prior's by position.
+    let rules = items(config, "lifecycle_rule");
+    if !rules.is_empty() {
+        let before = prior
+            .map(|p| items(p, "lifecycle_rule"))
+            .unwrap_or_default();
+        let planned_rules: Vec<Value> = items(planned, "lifecycle_rule")
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut r)| {
+                if r.get_attr("id").is_null() {
+                    let id = before
+                        .get(i)
+                        .map_or(Value::Unknown, |b| b.get_attr("id").clone());
+                    set(&mut r, "id", id);
+                }
+                r
+            })
+            .collect();
+        set(planned, "lifecycle_rule", Value::List(planned_rules));
+    }
+    let site = if written(config, "website") {
+        match prior {
+            Some(p) if written(p, "website") => (
+                p.get_attr("website_endpoint").clone(),
+                p.get_attr("website_domain").clone(),
+            ),
+            _ => (Value::Unknown, Value::Unknown),
+        }
+    } else {
+        (
+            prior.map_or(Value::Null, |p| p.get_attr("website_endpoint").clone()),
+            prior.map_or(Value::Null, |p| p.get_attr("website_domain").clone()),
+        )
+    };
+    set(planned, "website_endpoint", site.0);
+    set(planned, "website_domain", site.1);
+}
+
+/// Applies each setting the configuration writes and that differs from `old`.
+pub(crate) async fn apply(
+    c: &Clients,
+    bucket: &str,
+    old: Option<&Value>,
+    p: &Value,
+) -> Result<(), AttrDiagnostic> {
+    let changed = |name: &str| {
+        written(p, name)
+            && old.is_none_or(|o| !crate::util::same(o.get_attr(name), p.get_attr(name)))
+    };
+    if changed("acl") {
+        c.s3.put_bucket_acl()
+            .bucket(bucket)
+            .acl(BucketCannedAcl::from(
+                s(p, "acl").unwrap_or_default().as_str(),
+            ))
+            .send()
+            .await
+            .map_err(|e| sdk_err("PutBucketAcl", e))?;
+    }
+    if changed("policy") {
+        c.s3.put_bucket_policy()
+            .bucket(bucket)
+            .policy(s(p, "policy").unwrap_or_default())
+            .send()
+            .await
+            .map_err(|e| sdk_err("PutBucketPolicy", e))?;
+    }
+    if changed("versioning") {
+        let v = first(p, "versioning").unwrap_or(Value::Null);
+        let on = v.get_attr("enabled").as_bool() == Some(true);
+        // A bucket never versioned stays unversioned rather than "Suspended".
+        let was_on = old
+            .and_then(|o| first(o, "versioning"))
+            .is_some_and(|o| o.get_attr("enabled").as_bool() == Some(true));
+        if on || was_on {
+            let mut conf = VersioningConfiguration::builder().status(if on {
+                BucketVersioningStatus::Enabled
+            } else {
+                BucketVersioningStatus::Suspended
+            });
+            if let Some(m) = v.get_attr("mfa_delete").as_bool() {
+                conf = conf.mfa_delete(if m {
+                    MfaDelete::Enabled
+                } else {
+                    MfaDelete::Disabled
+                });
+            }
+            c.s3.put_bucket_versioning()
+                .bucket(bucket)
+                .versioning_configuration(conf.build())
+                .send()
+                .await
+                .map_err(|e| sdk_err("PutBucketVersioning", e))?;
+        }
+    }
+    if changed("server_side_encryption_configuration") {
+        let rule = first(p, "server_side_encryption_configuration")
+            .and_then(|c| first(&c, "rule"))
+            .unwrap_or(Value::Null);
+        let default =
+            first(&rule, "apply_server_side_encryption_by_default").unwrap_or(Value::Null);
+        let by_default = ServerSideEncryptionByDefault::builder()
+            .sse_algorithm(ServerSideEncryption::from(
+                s(&default, "sse_algorithm").unwrap_or_default().as_str(),
+            ))
+            .set_kms_master_key_id(s(&default, "kms_master_key_id"))
+            .build()
+            .map_err(|e| invalid("PutBucketEncryption", e))?;
+        let conf = ServerSideEncryptionConfiguration::builder()
+            .rules(
+                ServerSideEncryptionRule::builder()
+                    .apply_server_side_encryption_by_default(by_default)
+                    .set_bucket_key_enabled(rule.get_attr("bucket_key_enabled").as_bool())
+                    .build(),
+            )
+            .build()
+            .map_err(|e| invalid("PutBucketEncryption", e))?;
+        c.s3.put_bucket_encryption()
+            .bucket(bucket)
+            .server_side_encryption_configuration(conf)
+            .send()
+            .await
+            .map_err(|e| sdk_err("PutBucketEncryption", e))?;
+    }
+    if changed("cors_rule") {
+        let mut rules = Vec::new();
+        for r in items(p, "cors_rule") {
+            rules.push(
+                CorsRule::builder()
+                    .set_allowed_headers(str_list(&r, "allowed_headers"))
+                    .set_allowed_methods(str_list(&r, "allowed_methods"))
+                    .set_allowed_origins(str_list(&r, "allowed_origins"))
+                    .set_expose_headers(str_list(&r, "expose_headers"))
+                    .set_max_age_seconds(int(&r, "max_age_seconds"))
+                    .build()
+                    .map_err(|e| invalid("PutBucketCors", e))?,
+            );
+        }
+        c.s3.put_bucket_cors()
+            .bucket(bucket)
+            .cors_configuration(
+                CorsConfiguration::builder()
+                    .set_cors_rules(Some(rules))
+                    .build()
+                    .map_err(|e| invalid("PutBucketCors", e))?,
+            )
+            .send()
+            .await
+            .map_err(|e| sdk_err("PutBucketCors", e))?;
+    }
+    if changed("website") {
+        let w = first(p, "website").unwrap_or(Value::Null);
+        let mut conf = WebsiteConfiguration::builder();
+        if let Some(i) = s(&w, "index_document") {
+            conf = conf.index_document(
+                IndexDocument::builder()
+                    .suffix(i)
+                    .build()
+                    .map_err(|e| invalid("PutBucketWebsite", e))?,
+            );
+        }
+        if let Some(e) = s(&w, "error_document") {
+            conf = conf.error_document(
+                ErrorDocument::builder()
+                    .key(e)
+                    .build()
+                    .map_err(|e| invalid("PutBucketWebsite", e))?,
+            );
+        }
+        if let Some(r) = s(&w, "redirect_all_requests_to") {
+            let (protocol, host) = match r.split_once("://") {
+                Some((p, h)) => (Some(p.to_string()), h.trim_end_matches('/').to_string()),
+                None => (None, r),
+            };
+            conf = conf.redirect_all_requests_to(
+                RedirectAllRequestsTo::builder()
+                    .host_name(host)
+                    .set_protocol(protocol.map(|p| aws_sdk_s3::types::Protocol::from(p.as_str())))
+                    .build()
+                    .map_err(|e| invalid("PutBucketWebsite", e))?,
+            );
+        }
+        c.s3.put_bucket_website()
+            .bucket(bucket)
+            .website_configuration(conf.build())
+            .send()
+            .await
+            .map_err(|e| sdk_err("PutBucketWebsite", e))?;
+    }
+    if changed("logging") {
+        let l = first(p, "logging").unwrap_or(Value::Null);
+        c.s3.put_bucket_logging()
+            .bucket(bucket)
+            .bucket_logging_status(
+                BucketLoggingStatus::builder()
+                    .logging_enabled(
+                        LoggingEnabled::builder()
+                            .target_bucket(s(&l, "target_bucket").unwrap_or_default())
+                            .target_prefix(s(&l, "target_prefix").unwrap_or_default())
+                            .build()
+                            .map_err(|e| invalid("PutBucketLogging", e))?,
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| sdk_err("PutBucketLogging", e))?;
+    }
+    if changed("lifecycle_rule") {
+        let mut rules = Vec::new();
+        for (i, r) in items(p, "lifecycle_rule").into_iter().enumerate() {
+            rules.push(
+                lifecycle_rule(&r, i).map_err(|e| invalid("PutBucketLifecycleConfiguration", e))?,
+            );
+        }
+        c.s3.put_bucket_lifecycle_configuration()
+            .bucket(bucket)
+            .lifecycle_configuration(
+                BucketLifecycleConfiguration::builder()
+                    .set_rules(Some(rules))
+                    .build()
+                    .map_err(|e| invalid("PutBucketLifecycleConfiguration", e))?,
+            )
+            .send()
+            .await
+            .map_err(|e| sdk_err("PutBucketLifecycleConfiguration", e))?;
+    }
+    Ok(())
+}
+
+/// A setting S3 would refuse as built (a required part missing).
+fn invalid(op: &str, e: aws_sdk_s3::error::BuildError) -> AttrDiagnostic {
+    AttrDiagnostic::error(
+        Vec::new(),
+        format!("Invalid setting for {op}"),
+        e.to_string(),
+    )
+}
+
+fn date(v: &Value) -> Option<aws_sdk_s3::primitives::DateTime> {
+    let d = s(v, "date")?;
+    aws_sdk_s3::primitives::DateTime::from_str(
+        &format!("{d}T00:00:00Z"),
+        aws_sdk_s3::primitives::DateTimeFormat::DateTime,
+    )
+    .ok()
+}
+
+fn lifecycle_rule(r: &Value, index: usize) -> Result<LifecycleRule, aws_sdk_s3::error::BuildError> {
+    let prefix = s(r, "prefix").unwrap_or_default();
+    let tags: Vec<Tag> = r
+        .get_attr("tags")
+        .as_map()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Tag::builder().key(k).value(v.as_str()?).build().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let filter = if tags.is_empty() {
+        LifecycleRuleFilter::builder().prefix(prefix).build()
+    } else if tags.len() == 1 && prefix.is_empty() {
+        LifecycleRuleFilter::builder().tag(tags[0].clone()).build()
+    } else {
+        LifecycleRuleFilter::builder()
+            .and(
+                LifecycleRuleAndOperator::builder()
+                    .prefix(prefix)
+                    .set_tags(Some(tags))
+                    .build(),
+            )
+            .build()
+    };
+    let id = s(r, "id").unwrap_or_else(|| format!("rule-{}", index + 1));
+    let mut b = LifecycleRule::builder().id(id).filter(filter).status(
+        if r.get_attr("enabled").as_bool() == Some(true) {
+            ExpirationStatus::Enabled
+        } else {
+            ExpirationStatus::Disabled
+        },
+    );
+    if let Some(days) = int(r, "abort_incomplete_multipart_upload_days") {
+        b = b.abort_incomplete_multipart_upload(
+            AbortIncompleteMultipartUpload::builder()
+                .days_after_initiation(days)
+                .build(),
+        );
+    }
+    if let Some(e) = first(r, "expiration") {
+        b = b.expiration(
+            LifecycleExpiration::builder()
+                .set_date(date(&e))
+                .set_days(int(&e, "days"))
+                .set_expired_object_delete_marker(
+                    e.get_attr("expired_object_delete_marker").as_bool(),
+                )
+                .build(),
+        );
+    }
+    for t in items(r, "transition") {
+        b = b.transitions(
+            Transition::builder()
+                .set_date(date(&t))
+                .set_days(int(&t, "days"))
+                .storage_class(TransitionStorageClass::from(
+                    s(&t, "storage_class").unwrap_or_default().as_str(),
+                ))
+                .build(),
+        );
+    }
+    if let Some(e) = first(r, "noncurrent_version_expiration") {
+        b = b.noncurrent_version_expiration(
+            NoncurrentVersionExpiration::builder()
+                .set_noncurrent_days(int(&e, "days"))
+                .build(),
+        );
+    }
+    for t in items(r, "noncurrent_version_transition") {
+        b = b.noncurrent_version_transitions(
+            NoncurrentVersionTransition::builder()
+                .set_noncurrent_days(int(&t, "days"))
+                .storage_class(TransitionStorageClass::from(
+                    s(&t, "storage_class").unwrap_or_default().as_str(),
+                ))
+                .build(),
+        );
+    }
+    b.build()
+}
+
+/// Whether an S3 answer means "there is none of this setting".
+fn absent(code: &Option<String>) -> bool {
+    no_bucket(code)
+        || matches!(
+            code.as_deref(),
+            Some(
+                "NoSuchCORSConfiguration"
+                    | "NoSuchWebsiteConfiguration"
+                    | "NoSuchLifecycleConfiguration"
+                    | "ServerSideEncryptionConfigurationNotFoundError"
+                    | "NoSuchBucketPolicy"
+            )
+        )
+}
+
+fn website_host(bucket: &str, region: &str) -> (String, String) {
+    // The oldest regions write the website endpoint with a dash before the region.
+    const DASH: &[&str] = &[
+        "us-east-1",
+        "us-west-1",
+        "us-west-2",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-northeast-1",
+        "eu-west-1",
+        "sa-east-1",
+        "us-gov-west-1",
+    ];
+    let (_, suffix, _) = crate::region::partition_of(region);
+    let domain = if DASH.contains(&region) {
+        format!("s3-website-{region}.{suffix}")
+    } else {
+        format!("s3-website.{region}.{suffix}")
+    };
+    (format!("{bucket}.{domain}"), domain)
+}
+
+/// Reads back each setting the prior object has (the ones the configuration writes).
+pub(crate) async fn read(
+    c: &Clients,
+    bucket: &str,
+    region: &str,
+    keep: &Value,
+    v: &mut Value,
+) -> Result<(), AttrDiagnostic> {
+    for k in ["acl"] {
+        set(v, k, keep.get_attr(k).clone());
+    }
+    for k in BLOCKS
+        .iter()
+        .chain(&["policy", "website_endpoint", "website_domain"])
+    {
+        set(v, k, keep.get_attr(k).clone());
+    }
+    if written(keep, "policy") {
+        let p = match c.s3.get_bucket_policy().bucket(bucket).send().await {
+            Ok(o) => crate::iam::document_value(o.policy(), keep, "policy"),
+            Err(e) if absent(&err_code(&e)) => Value::Null,
+            Err(e) => return Err(sdk_err("GetBucketPolicy", e)),
+        };
+        set(v, "policy", p);
+    }
+    if written(keep, "versioning") {
+        let (status, mfa) = super::versioning::status(c, bucket)
+            .await?
+            .unwrap_or(("Disabled".into(), None));
+        set(
+            v,
+            "versioning",
+            Value::List(vec![Value::map([
+                ("enabled", Value::Bool(status == "Enabled")),
+                ("mfa_delete", Value::Bool(mfa.as_deref() == Some("Enabled"))),
+            ])]),
+        );
+    }
+    if written(keep, "server_side_encryption_configuration") {
+        let value = match c.s3.get_bucket_encryption().bucket(bucket).send().await {
+            Ok(o) => {
+                let rules: Vec<Value> = o
+                    .server_side_encryption_configuration()
+                    .map(|c| c.rules())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|r| {
+                        let d = r.apply_server_side_encryption_by_default();
+                        Value::map([
+                            (
+                                "apply_server_side_encryption_by_default",
+                                Value::List(
+                                    d.map(|d| {
+                                        Value::map([
+                                            (
+                                                "sse_algorithm",
+                                                Value::string(d.sse_algorithm().as_str()),
+                                            ),
+                                            ("kms_master_key_id", opt_str(d.kms_master_key_id())),
+                                        ])
+                                    })
+                                    .into_iter()
+                                    .collect(),
+                                ),
+                            ),
+                            (
+                                "bucket_key_enabled",
+                                r.bucket_key_enabled()
+                                    .map(Value::Bool)
+                                    .unwrap_or(Value::Null),
+                            ),
+                        ])
+                    })
+                    .collect();
+                Value::List(vec![Value::map([("rule", Value::List(rules))])])
+            }
+            Err(e) if absent(&err_code(&e)) => Value::List(Vec::new()),
+            Err(e) => return Err(sdk_err("GetBucketEncryption", e)),
+        };
+        set(v, "server_side_encryption_configuration", value);
+    }
+    if written(keep, "cors_rule") {
+        let value = match c.s3.get_bucket_cors().bucket(bucket).send().await {
+            Ok(o) => Value::List(
+                o.cors_rules()
+                    .iter()
+                    .map(|r| {
+                        let l = |x: &[String]| {
+                            if x.is_empty() {
+                                Value::Null
+                            } else {
+                                Value::List(x.iter().map(Value::string).collect())
+                            }
+                        };
+                        Value::map([
+                            ("allowed_headers", l(r.allowed_headers())),
+                            ("allowed_methods", l(r.allowed_methods())),
+                            ("allowed_origins", l(r.allowed_origins())),
+                            ("expose_headers", l(r.expose_headers())),
+                            (
+                                "max_age_seconds",
+                                r.max_age_seconds()
+                                    .map(|n| Value::Number(f64::from(n)))
+                                    .unwrap_or(Value::Null),
+                            ),
+                        ])
+                    })
+                    .collect(),
+            ),
+            Err(e) if absent(&err_code(&e)) => Value::List(Vec::new()),
+            Err(e) => return Err(sdk_err("GetBucketCors", e)),
+        };
+        set(v, "cors_rule", value);
+    }
+    if written(keep, "website") {
+        let value = match c.s3.get_bucket_website().bucket(bucket).send().await {
+            Ok(o) => {
+                let prior = first(keep, "website").unwrap_or(Value::Null);
+                Value::List(vec![Value::map([
+                    (
+                        "index_document",
+                        opt_str(o.index_document().map(|d| d.suffix())),
+                    ),
+                    (
+                        "error_document",
+                        opt_str(o.error_document().map(|d| d.key())),
+                    ),
+                    (
+                        "redirect_all_requests_to",
+                        match o.redirect_all_requests_to() {
+                            Some(r) => match r.protocol() {
+                                Some(p) => {
+                                    Value::String(format!("{}://{}", p.as_str(), r.host_name()))
+                                }
+                                None => Value::string(r.host_name()),
+                            },
+                            None => Value::Null,
+                        },
+                    ),
+                    ("routing_rules", prior.get_attr("routing_rules").clone()),
+                ])])
+            }
+            Err(e) if absent(&err_code(&e)) => Value::List(Vec::new()),
+            Err(e) => return Err(sdk_err("GetBucketWebsite", e)),
+        };
+        let (endpoint, domain) = website_host(bucket, region);
+        set(v, "website_endpoint", Value::String(endpoint));
+        set(v, "website_domain", Value::String(domain));
+        set(v, "website", value);
+    }
+    if written(keep, "logging") {
+        let o =
+            c.s3.get_bucket_logging()
+                .bucket(bucket)
+                .send()
+                .await
+                .map_err(|e| sdk_err("GetBucketLogging", e))?;
+        set(
+            v,
+            "logging",
+            Value::List(
+                o.logging_enabled()
+                    .map(|l| {
+                        Value::map([
+                            ("target_bucket", Value::string(l.target_bucket())),
+                            (
+                                "target_prefix",
+                                if l.target_prefix().is_empty() {
+                                    Value::Null
+                                } else {
+                                    Value::string(l.target_prefix())
+                                },
+                            ),
+                        ])
+                    })
+                    .into_iter()
+                    .collect(),
+            ),
+        );
+    }
+    if written(keep, "lifecycle_rule") {
+        let rules = match c
+            .s3
+            .get_bucket_lifecycle_configuration()
+            .bucket(bucket)
+            .send()
+            .await
+        {
+            Ok(o) => o.rules().to_vec(),
+            Err(e) if absent(&err_code(&e)) => Vec::new(),
+            Err(e) => return Err(sdk_err("GetBucketLifecycleConfiguration", e)),
+        };
+        let before = items(keep, "lifecycle_rule");
+        let value: Vec<Value> = rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| lifecycle_value(r, before.get(i)))
+            .collect();
+        set(v, "lifecycle_rule", Value::List(value));
+    }
+    Ok(())
+}
+
+fn lifecycle_value(r: &LifecycleRule, prior: Option<&Value>) -> Value {
+    let null = Value::Null;
+    let prior = prior.unwrap_or(&null);
+    let num = |n: Option<i32>| {
+        n.map(|x| Value::Number(f64::from(x)))
+            .unwrap_or(Value::Null)
+    };
+    let day = |d: Option<&aws_sdk_s3::primitives::DateTime>| {
+        d.and_then(|d| d.fmt(aws_sdk_s3::primitives::DateTimeFormat::DateTime).ok())
+            .map(|t| Value::String(t[..10].to_string()))
+            .unwrap_or(Value::Null)
+    };
+    let (prefix, tags) = match r.filter() {
+        Some(f) => match (f.prefix(), f.tag(), f.and()) {
+            (_, _, Some(a)) => (
+                a.prefix().map(String::from),
+                a.tags()
+                    .iter()
+                    .map(|t| (t.key().to_string(), Value::string(t.value())))
+                    .collect(),
+            ),
+            (_, Some(t), None) => (
+                None,
+                [(t.key().to_string(), Value::string(t.value()))]
+                    .into_iter()
+                    .collect(),
+            ),
+            (p, None, None) => (p.map(String::from), std::collections::BTreeMap::new()),
+        },
+        // (A rule-level prefix, the pre-filter form, is read as no prefix.)
+        None => (None, Default::default()),
+    };
+    let expiration = r.expiration().map(|e| {
+        Value::map([
+            ("date", day(e.date())),
+            ("days", num(e.days())),
+            (
+                "expired_object_delete_marker",
+                match e.expired_object_delete_marker() {
+                    Some(b) => Value::Bool(b),
+                    None => first(prior, "expiration")
+                        .map(|p| p.get_attr("expired_object_delete_marker").clone())
+                        .unwrap_or(Value::Null),
+                },
+            ),
+        ])
+    });
+    Value::map([
+        ("id", opt_str(r.id())),
+        (
+            "prefix",
+            match prefix.filter(|p| !p.is_empty()) {
+                Some(p) => Value::String(p),
+                None => Value::Null,
+            },
+        ),
+        (
+            "tags",
+            if tags.is_empty() {
+                Value::Null
+            } else {
+                Value::Map(tags)
+            },
+        ),
+        (
+            "enabled",
+            Value::Bool(r.status() == &ExpirationStatus::Enabled),
+        ),
+        (
+            "abort_incomplete_multipart_upload_days",
+            num(r
+                .abort_incomplete_multipart_upload()
+                .and_then(|a| a.days_after_initiation())),
+        ),
+        ("expiration", Value::List(expiration.into_iter().collect())),
+        (
+            "transition",
+            Value::List(
+                r.transitions()
+                    .iter()
+                    .map(|t| {
+                        Value::map([
+                            ("date", day(t.date())),
+                            ("days", num(t.days())),
+                            (
+                                "storage_class",
+                                opt_str(t.storage_class().map(|c| c.as_str())),
+                            ),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ),
+        (
+            "noncurrent_version_expiration",
+            Value::List(
+                r.noncurrent_version_expiration()
+                    .map(|e| Value::map([("days", num(e.noncurrent_days()))]))
+                    .into_iter()
+                    .collect(),
+            ),
+        ),
+        (
+            "noncurrent_version_transition",
+            Value::List(
+                r.noncurrent_version_transitions()
+                    .iter()
+                    .map(|t| {
+                        Value::map([
+                            ("days", num(t.noncurrent_days())),
+                            (
+                                "storage_class",
+                                opt_str(t.storage_class().map(|c| c.as_str())),
+                            ),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ),
+    ])
+}
