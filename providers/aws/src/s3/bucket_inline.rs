@@ -607,12 +607,10 @@ pub(crate) async fn read(
     keep: &Value,
     v: &mut Value,
 ) -> Result<(), AttrDiagnostic> {
-    for k in ["acl"] {
-        set(v, k, keep.get_attr(k).clone());
-    }
+    // The canned ACL cannot be told from the grants S3 reports: kept as written.
     for k in BLOCKS
         .iter()
-        .chain(&["policy", "website_endpoint", "website_domain"])
+        .chain(&["acl", "policy", "website_endpoint", "website_domain"])
     {
         set(v, k, keep.get_attr(k).clone());
     }
