@@ -17,6 +17,7 @@ use iac_provider::{
 use iac_value::Value;
 
 use super::describe;
+use super::group_settings as settings;
 use crate::ec2::TOKEN_TAG;
 use crate::kit::aws_plan;
 use crate::schema::nested;
@@ -75,7 +76,7 @@ fn group_value(g: &AutoScalingGroup, keep: &Value) -> Value {
         .filter(|x| !x.is_empty())
         .map(String::from)
         .collect();
-    Value::map([
+    let mut v = Value::map([
         ("id", Value::string(name)),
         ("name", Value::string(name)),
         ("name_prefix", keep.get_attr("name_prefix").clone()),
@@ -134,7 +135,9 @@ fn group_value(g: &AutoScalingGroup, keep: &Value) -> Value {
         ),
         // No tag blocks is an empty set, as the configuration has it.
         ("tag", Value::set(tags)),
-    ])
+    ]);
+    settings::read(g, keep, &mut v);
+    v
 }
 
 fn lt_spec(p: &Value) -> Option<LaunchTemplateSpecification> {
@@ -239,7 +242,7 @@ async fn create(c: &Clients, p: &Value, token: &str) -> ApplyResult {
     let azs = strings(p, "availability_zones");
     let tgs = strings(p, "target_group_arns");
     let policies = strings(p, "termination_policies");
-    let r = c
+    let req = c
         .autoscaling
         .create_auto_scaling_group()
         .auto_scaling_group_name(&name)
@@ -258,9 +261,8 @@ async fn create(c: &Clients, p: &Value, token: &str) -> ApplyResult {
         .set_new_instances_protected_from_scale_in(p.get_attr("protect_from_scale_in").as_bool())
         .set_max_instance_lifetime(int(p, "max_instance_lifetime"))
         .set_capacity_rebalance(p.get_attr("capacity_rebalance").as_bool())
-        .set_tags(Some(tags))
-        .send()
-        .await;
+        .set_tags(Some(tags));
+    let r = settings::on_create(req, p).send().await;
     match r {
         Ok(_) => {}
         Err(e) if err_code(&e).as_deref() == Some("AlreadyExists") => {
@@ -282,7 +284,13 @@ async fn create(c: &Clients, p: &Value, token: &str) -> ApplyResult {
         }
         Err(e) => return Err(vec![sdk_err("CreateAutoScalingGroup", e)]),
     }
+    settings::apply(c, &name, None, p)
+        .await
+        .map_err(|d| vec![d])?;
     wait_for_capacity(c, &name, p).await.map_err(|d| vec![d])?;
+    settings::wait_for_elb_capacity(c, &name, p, true, timeout(p))
+        .await
+        .map_err(|d| vec![d])?;
     read_one(c, &name, p).await
 }
 
@@ -290,7 +298,14 @@ async fn read_one(c: &Clients, name: &str, keep: &Value) -> ApplyResult {
     let found = describe(c, &[name.to_string()])
         .await
         .map_err(|d| vec![d])?;
-    Ok(found.first().map(|g| group_value(g, keep)))
+    let Some(g) = found.first() else {
+        return Ok(None);
+    };
+    let mut v = group_value(g, keep);
+    settings::read_warm_pool(c, name, keep, &mut v)
+        .await
+        .map_err(|d| vec![d])?;
+    Ok(Some(v))
 }
 
 async fn update(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
@@ -298,7 +313,8 @@ async fn update(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
     let changed = |k: &str| !same(old.get_attr(k), p.get_attr(k));
     let subnets = strings(p, "vpc_zone_identifier");
     let policies = strings(p, "termination_policies");
-    c.autoscaling
+    let req = c
+        .autoscaling
         .update_auto_scaling_group()
         .auto_scaling_group_name(&name)
         .set_min_size(int(p, "min_size"))
@@ -313,10 +329,14 @@ async fn update(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
         .set_default_cooldown(int(p, "default_cooldown"))
         .set_new_instances_protected_from_scale_in(p.get_attr("protect_from_scale_in").as_bool())
         .set_max_instance_lifetime(int(p, "max_instance_lifetime"))
-        .set_capacity_rebalance(p.get_attr("capacity_rebalance").as_bool())
+        .set_capacity_rebalance(p.get_attr("capacity_rebalance").as_bool());
+    settings::on_update(req, p)
         .send()
         .await
         .map_err(|e| vec![sdk_err("UpdateAutoScalingGroup", e)])?;
+    settings::apply(c, &name, Some(old), p)
+        .await
+        .map_err(|d| vec![d])?;
     if changed("target_group_arns") && !p.get_attr("target_group_arns").is_unknown() {
         let (was, now) = (
             strings(old, "target_group_arns"),
@@ -389,6 +409,9 @@ async fn update(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
             .map_err(|e| vec![sdk_err("StartInstanceRefresh", e)])?;
     }
     wait_for_capacity(c, &name, p).await.map_err(|d| vec![d])?;
+    settings::wait_for_elb_capacity(c, &name, p, false, timeout(p))
+        .await
+        .map_err(|d| vec![d])?;
     read_one(c, &name, p).await
 }
 
@@ -493,8 +516,8 @@ impl ResourceType<Clients> for GroupType {
                 Attribute::optional(strs(), "Other arguments whose change starts a refresh."),
             )
             .block("preferences", nested(Nesting::List, 0, Some(1), prefs));
-        Schema::new(
-            "An Auto Scaling group. Refresh is one DescribeAutoScalingGroups call per 100 groups.",
+        let base = Schema::new(
+            "An Auto Scaling group. Refresh is one DescribeAutoScalingGroups call per 100 groups (and DescribeWarmPool for a group with a warm pool written).",
         )
         .attr(
             "name",
@@ -582,7 +605,8 @@ impl ResourceType<Clients> for GroupType {
             nested(Nesting::List, 0, Some(1), refresh),
         )
         .attr("id", Attribute::computed(Str, "The name."))
-        .attr("arn", Attribute::computed(Str, "ARN."))
+        .attr("arn", Attribute::computed(Str, "ARN."));
+        settings::schema(base)
     }
 
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
@@ -662,18 +686,27 @@ impl ResourceType<Clients> for GroupType {
             .iter()
             .map(|v| s(v, "name").or_else(|| s(v, "id")).unwrap_or_default())
             .collect();
-        match describe(c, &names).await {
-            Ok(found) => current
+        let found = match describe(c, &names).await {
+            Ok(found) => found,
+            Err(d) => return current.iter().map(|_| Err(d.clone())).collect(),
+        };
+        let mut out = Vec::with_capacity(current.len());
+        for (keep, n) in current.iter().zip(&names) {
+            let Some(g) = found
                 .iter()
-                .zip(&names)
-                .map(|(v, n)| {
-                    Ok(found
-                        .iter()
-                        .find(|g| g.auto_scaling_group_name() == Some(n.as_str()))
-                        .map(|g| group_value(g, v)))
-                })
-                .collect(),
-            Err(d) => current.iter().map(|_| Err(d.clone())).collect(),
+                .find(|g| g.auto_scaling_group_name() == Some(n.as_str()))
+            else {
+                out.push(Ok(None));
+                continue;
+            };
+            let mut v = group_value(g, keep);
+            // The warm pool takes a call of its own, made only where one is written.
+            out.push(
+                settings::read_warm_pool(c, n, keep, &mut v)
+                    .await
+                    .map(|_| Some(v)),
+            );
         }
+        out
     }
 }

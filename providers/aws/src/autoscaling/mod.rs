@@ -5,6 +5,7 @@
 
 pub(crate) mod attachment;
 pub(crate) mod group;
+pub(crate) mod group_settings;
 pub(crate) mod launch_configuration;
 
 use aws_sdk_autoscaling::types::AutoScalingGroup;
