@@ -727,3 +727,147 @@ resource "aws_autoscaling_group" "app" {
     args.extend(vars);
     iac(&w, &m, &args).ok();
 }
+
+/// What else a launch template version holds, as configurations write it:
+/// placement, CPU options and credits, hibernation, enclaves, maintenance,
+/// private DNS names, Spot market options, capacity reservations, stop
+/// protection. Read back with no change; a changed setting is a new version.
+#[test]
+fn launch_template_settings_against_moto() {
+    let m = Moto::start();
+    let w = Work::new(
+        r##"
+variable "credits" { default = "unlimited" }
+
+resource "aws_launch_template" "app" {
+  name             = "settings-lt"
+  image_id         = "ami-12c6146b"
+  instance_type    = "t3.micro"
+  disable_api_stop = true
+
+  placement {
+    availability_zone = "us-east-1a"
+    tenancy           = "default"
+  }
+
+  cpu_options {
+    core_count       = 1
+    threads_per_core = 2
+  }
+
+  credit_specification {
+    cpu_credits = var.credits
+  }
+
+  hibernation_options {
+    configured = true
+  }
+
+  enclave_options {
+    enabled = false
+  }
+
+  maintenance_options {
+    auto_recovery = "default"
+  }
+
+  private_dns_name_options {
+    hostname_type                     = "resource-name"
+    enable_resource_name_dns_a_record = true
+  }
+
+  instance_market_options {
+    market_type = "spot"
+    spot_options {
+      max_price          = "0.05"
+      spot_instance_type = "one-time"
+    }
+  }
+
+  capacity_reservation_specification {
+    capacity_reservation_preference = "open"
+  }
+}
+"##,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let id = w.attrs("aws_launch_template.app")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let data = |version: &str| {
+        block(
+            m.ec2()
+                .describe_launch_template_versions()
+                .launch_template_id(&id)
+                .versions(version)
+                .send(),
+        )
+        .expect("versions")
+        .launch_template_versions()[0]
+            .launch_template_data()
+            .cloned()
+            .expect("data")
+    };
+    let d = data("1");
+    assert_eq!(d.disable_api_stop(), Some(true));
+    assert_eq!(
+        d.placement().and_then(|p| p.availability_zone()),
+        Some("us-east-1a")
+    );
+    assert_eq!(d.cpu_options().and_then(|c| c.threads_per_core()), Some(2));
+    assert_eq!(
+        d.credit_specification().and_then(|c| c.cpu_credits()),
+        Some("unlimited")
+    );
+    assert_eq!(
+        d.hibernation_options().and_then(|h| h.configured()),
+        Some(true)
+    );
+    assert_eq!(
+        d.instance_market_options()
+            .and_then(|x| x.spot_options())
+            .and_then(|s| s.max_price()),
+        Some("0.05")
+    );
+    assert_eq!(
+        d.private_dns_name_options()
+            .and_then(|x| x.hostname_type())
+            .map(|h| h.as_str()),
+        Some("resource-name")
+    );
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    let r = iac(
+        &w,
+        &m,
+        &["apply", "-auto-approve", "-var", "credits=standard"],
+    )
+    .ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        data("2")
+            .credit_specification()
+            .and_then(|c| c.cpu_credits()),
+        Some("standard"),
+        "a new version"
+    );
+    let r = iac(
+        &w,
+        &m,
+        &["plan", "-detailed-exitcode", "-var", "credits=standard"],
+    )
+    .code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    iac(
+        &w,
+        &m,
+        &["destroy", "-auto-approve", "-var", "credits=standard"],
+    )
+    .ok();
+}

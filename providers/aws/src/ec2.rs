@@ -12,6 +12,7 @@ pub(crate) mod instance_volumes;
 pub(crate) mod internet_gateway;
 pub(crate) mod key_pair;
 pub(crate) mod launch_template;
+pub(crate) mod launch_template_more;
 pub(crate) mod lookups;
 pub(crate) mod nat_gateway;
 pub(crate) mod route;

@@ -19,6 +19,7 @@ use iac_provider::{
 };
 use iac_value::Value;
 
+use crate::ec2::launch_template_more as more;
 use crate::ec2::{tag_spec, update_tags};
 use crate::kit::aws_plan;
 use crate::schema::{nested, tags};
@@ -177,7 +178,7 @@ fn request_data(p: &Value) -> RequestLaunchTemplateData {
                 .build(),
         );
     }
-    d.build()
+    more::request(d, p).build()
 }
 
 /// The version's data as the configuration writes it; what AWS leaves unset
@@ -464,6 +465,7 @@ async fn template_value(
         ("tags", tags_value(t.tags())),
     ];
     entries.extend(data_value(&data));
+    entries.extend(more::response(&data));
     Ok(Value::map(entries))
 }
 
@@ -579,7 +581,7 @@ impl ResourceType<Clients> for LaunchTemplateType {
             .attr("name", Attribute::optional(Str, "Name."));
         let monitoring = Schema::new("Detailed monitoring.")
             .attr("enabled", Attribute::optional(Bool, "On or off."));
-        Schema::new(
+        let base = Schema::new(
             "An EC2 launch template. Refresh is one DescribeLaunchTemplates call for all of them and one DescribeLaunchTemplateVersions per template.",
         )
         .attr(
@@ -613,7 +615,8 @@ impl ResourceType<Clients> for LaunchTemplateType {
         .attr("id", Attribute::computed(Str, "Template id."))
         .attr("arn", Attribute::computed(Str, "ARN."))
         .attr("latest_version", Attribute::computed(Number, "Newest version."))
-        .attr("default_version", Attribute::computed(Number, "Default version."))
+        .attr("default_version", Attribute::computed(Number, "Default version."));
+        more::schema(base)
     }
 
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
@@ -632,6 +635,7 @@ impl ResourceType<Clients> for LaunchTemplateType {
         if let Some(prior) = req.prior {
             let changed = DATA
                 .iter()
+                .chain(&more::DATA)
                 .any(|k| !same(prior.get_attr(k), r.planned.get_attr(k)));
             if changed {
                 crate::util::set(&mut r.planned, "latest_version", Value::Unknown);
@@ -679,6 +683,7 @@ impl ResourceType<Clients> for LaunchTemplateType {
         let id = s(prior, "id").unwrap_or_default();
         if DATA
             .iter()
+            .chain(&more::DATA)
             .any(|k| !same(prior.get_attr(k), planned.get_attr(k)))
         {
             let v = c
