@@ -1578,3 +1578,69 @@ resource "aws_lb_target_group" "web" {{
     iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
     iac(&w, &m, &["destroy", "-auto-approve"]).ok();
 }
+
+/// data "aws_ami" tells what DescribeImages tells of the image it finds, as
+/// Terraform's does (block devices with their EBS settings as a map of strings).
+#[test]
+fn ami_lookup_reads_what_the_image_is() {
+    let m = Moto::start();
+    let w = Work::new(
+        r#"
+data "aws_ami" "base" {
+  owners             = ["amazon"]
+  most_recent        = true
+  include_deprecated = false
+  filter {
+    name   = "name"
+    values = ["amzn-ami-*"]
+  }
+}
+
+output "image" {
+  value = {
+    id                  = data.aws_ami.base.id
+    arn                 = data.aws_ami.base.arn
+    root_device_name    = data.aws_ami.base.root_device_name
+    root_device_type    = data.aws_ami.base.root_device_type
+    virtualization_type = data.aws_ami.base.virtualization_type
+    state               = data.aws_ami.base.state
+    public              = data.aws_ami.base.public
+    first_device        = data.aws_ami.base.block_device_mappings[0].device_name
+    first_size          = data.aws_ami.base.block_device_mappings[0].ebs.volume_size
+    root_snapshot_id    = data.aws_ami.base.root_snapshot_id
+  }
+}
+"#,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let r = iac(&w, &m, &["output", "-json"]).ok();
+    let out: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let got = &out["image"]["value"];
+    let id = got["id"].as_str().unwrap().to_string();
+    let img = block(m.ec2().describe_images().image_ids(&id).send())
+        .expect("image")
+        .images()[0]
+        .clone();
+    assert_eq!(got["arn"], format!("arn:aws:ec2:us-east-1::image/{id}"));
+    assert_eq!(got["root_device_name"], img.root_device_name().unwrap());
+    assert_eq!(
+        got["root_device_type"],
+        img.root_device_type().unwrap().as_str()
+    );
+    assert_eq!(
+        got["virtualization_type"],
+        img.virtualization_type().unwrap().as_str()
+    );
+    assert_eq!(got["state"], "available");
+    assert_eq!(got["public"], img.public().unwrap_or(false));
+    let first = &img.block_device_mappings()[0];
+    assert_eq!(got["first_device"], first.device_name().unwrap());
+    assert_eq!(
+        got["first_size"],
+        first
+            .ebs()
+            .and_then(|e| e.volume_size())
+            .map(|n| n.to_string())
+            .unwrap()
+    );
+}

@@ -480,10 +480,18 @@ pub async fn read_data(
                     .collect()
             });
             let filters = lookup_filters(config);
+            let users: Option<Vec<String>> =
+                config.get_attr("executable_users").as_list().map(|l| {
+                    l.iter()
+                        .filter_map(|o| o.as_str().map(String::from))
+                        .collect()
+                });
             let out = c
                 .ec2
                 .describe_images()
                 .set_owners(owners)
+                .set_executable_users(users)
+                .set_include_deprecated(config.get_attr("include_deprecated").as_bool())
                 .set_filters(if filters.is_empty() {
                     None
                 } else {
@@ -540,6 +548,7 @@ pub async fn read_data(
             ] {
                 set(&mut v, k, opt_str(x));
             }
+            ami_details(c, img, &mut v);
             Ok(v)
         }
         other => Err(vec![AttrDiagnostic::error(
@@ -548,4 +557,119 @@ pub async fn read_data(
             other.to_string(),
         )]),
     }
+}
+
+/// What DescribeImages tells of an image, beyond its id and name (data `aws_ami`).
+fn ami_details(c: &Clients, img: &aws_sdk_ec2::types::Image, v: &mut Value) {
+    let text = |x: Option<&str>| opt_str(x.filter(|s| !s.is_empty()));
+    let id = img.image_id().unwrap_or_default();
+    set(
+        v,
+        "arn",
+        Value::String(format!("arn:aws:ec2:{}::image/{id}", region(c))),
+    );
+    for (k, x) in [
+        ("boot_mode", img.boot_mode().map(|x| x.as_str())),
+        ("deprecation_time", img.deprecation_time()),
+        ("description", img.description()),
+        ("hypervisor", img.hypervisor().map(|x| x.as_str())),
+        ("image_location", img.image_location()),
+        ("image_owner_alias", img.image_owner_alias()),
+        ("image_type", img.image_type().map(|x| x.as_str())),
+        ("imds_support", img.imds_support().map(|x| x.as_str())),
+        ("kernel_id", img.kernel_id()),
+        ("last_launched_time", img.last_launched_time()),
+        ("platform", img.platform().map(|x| x.as_str())),
+        ("platform_details", img.platform_details()),
+        ("ramdisk_id", img.ramdisk_id()),
+        ("root_device_name", img.root_device_name()),
+        (
+            "root_device_type",
+            img.root_device_type().map(|x| x.as_str()),
+        ),
+        ("sriov_net_support", img.sriov_net_support()),
+        ("state", img.state().map(|x| x.as_str())),
+        ("tpm_support", img.tpm_support().map(|x| x.as_str())),
+        ("usage_operation", img.usage_operation()),
+        (
+            "virtualization_type",
+            img.virtualization_type().map(|x| x.as_str()),
+        ),
+    ] {
+        set(v, k, text(x));
+    }
+    set(
+        v,
+        "public",
+        img.public().map(Value::Bool).unwrap_or(Value::Null),
+    );
+    set(
+        v,
+        "ena_support",
+        img.ena_support().map(Value::Bool).unwrap_or(Value::Null),
+    );
+    set(v, "tags", tags_value(img.tags()));
+    let root = img.root_device_name();
+    let mut root_snapshot = Value::Null;
+    let devices: Vec<Value> = img
+        .block_device_mappings()
+        .iter()
+        .map(|m| {
+            let mut ebs_map = std::collections::BTreeMap::new();
+            if let Some(ebs) = m.ebs() {
+                if m.device_name().is_some() && m.device_name() == root {
+                    root_snapshot = text(ebs.snapshot_id());
+                }
+                let n = |x: Option<i32>| x.map_or(Value::Null, |n| Value::String(n.to_string()));
+                let b = |x: Option<bool>| x.map_or(Value::Null, |b| Value::String(b.to_string()));
+                for (k, x) in [
+                    ("delete_on_termination", b(ebs.delete_on_termination())),
+                    ("encrypted", b(ebs.encrypted())),
+                    ("iops", n(ebs.iops())),
+                    ("snapshot_id", text(ebs.snapshot_id())),
+                    ("throughput", n(ebs.throughput())),
+                    ("volume_size", n(ebs.volume_size())),
+                    ("volume_type", text(ebs.volume_type().map(|t| t.as_str()))),
+                ] {
+                    if !x.is_null() {
+                        ebs_map.insert(k.to_string(), x);
+                    }
+                }
+            }
+            Value::map([
+                ("device_name", text(m.device_name())),
+                ("virtual_name", text(m.virtual_name())),
+                ("no_device", text(m.no_device())),
+                ("ebs", Value::Map(ebs_map)),
+            ])
+        })
+        .collect();
+    set(v, "block_device_mappings", Value::List(devices));
+    set(v, "root_snapshot_id", root_snapshot);
+    set(
+        v,
+        "product_codes",
+        Value::List(
+            img.product_codes()
+                .iter()
+                .map(|p| {
+                    Value::map([
+                        ("product_code_id", text(p.product_code_id())),
+                        (
+                            "product_code_type",
+                            text(p.product_code_type().map(|t| t.as_str())),
+                        ),
+                    ])
+                })
+                .collect(),
+        ),
+    );
+    set(
+        v,
+        "state_reason",
+        match img.state_reason() {
+            Some(r) => Value::map([("code", text(r.code())), ("message", text(r.message()))]),
+            None => Value::Null,
+        },
+    );
 }

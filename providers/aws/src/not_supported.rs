@@ -93,9 +93,9 @@ pub(crate) const RESOURCES: &[(&str, &[&str], &str)] = &[
 ];
 
 pub(crate) const DATA_SOURCES: &[(&str, &[&str], &str)] = &[
-    ("aws_ami", &["executable_users", "include_deprecated", "tags", "uefi_data"], "not supported yet by iac's aws_ami data source (owners, most_recent, name_regex and filter are)"),
-    ("aws_ami", &["arn", "block_device_mappings", "boot_mode", "deprecation_time", "description", "ena_support", "hypervisor", "image_location", "image_owner_alias", "image_type", "imds_support", "kernel_id", "last_launched_time", "platform", "platform_details", "product_codes", "public", "ramdisk_id", "root_device_name", "root_device_type", "root_snapshot_id", "sriov_net_support", "state", "state_reason", "tpm_support", "usage_operation", "virtualization_type"], "an attribute iac does not read back yet"),
+    ("aws_ami", &["uefi_data"], "not read yet: it takes a DescribeImageAttribute call per image"),
     ("aws_ami", &["timeouts"], "data sources in iac read once with the provider's retries; there is no timeouts block"),
+    ("aws_ami", &["tags"], "the data source reads the tags (as tags); they are not a filter, so there is nothing to set"),
     ("aws_availability_zones", &["timeouts"], "data sources in iac read once with the provider's retries; there is no timeouts block"),
     ("aws_availability_zones", &["all_availability_zones", "exclude_names", "exclude_zone_ids", "filter"], "not supported yet by iac's aws_availability_zones (state is)"),
     ("aws_availability_zones", &["group_names"], "an attribute iac does not read back yet"),

@@ -448,7 +448,8 @@ pub fn provider_schema() -> ProviderSchema {
             .attr(
                 "owner_id",
                 Attribute::computed(AttrType::String, "Owning account."),
-            ),
+            )
+            .pipe_ami(),
     );
     ProviderSchema {
         provider,
@@ -571,4 +572,76 @@ pub(crate) fn lb_action() -> Schema {
         .block("forward", nested(Nesting::List, 0, Some(1), forward))
         .block("fixed_response", nested(Nesting::List, 0, Some(1), fixed))
         .block("redirect", nested(Nesting::List, 0, Some(1), redirect))
+}
+
+/// The rest of data `aws_ami`: what DescribeImages tells of the image found.
+trait AmiSchema {
+    fn pipe_ami(self) -> Schema;
+}
+
+impl AmiSchema for Schema {
+    fn pipe_ami(self) -> Schema {
+        use AttrType::{Bool, List, Map, String as Str};
+        let c = |d: &'static str| Attribute::computed(Str, d);
+        let mut s = self
+            .attr(
+                "executable_users",
+                Attribute::optional(strings(), "Images these users may launch (self, all, account ids)."),
+            )
+            .attr(
+                "include_deprecated",
+                Attribute::optional(Bool, "Also find deprecated images (default false)."),
+            )
+            .attr("tags", Attribute::computed(Map(Box::new(Str)), "Tags of the image."))
+            .attr("public", Attribute::computed(Bool, "Launchable by everyone."))
+            .attr("ena_support", Attribute::computed(Bool, "Enhanced networking."))
+            .attr(
+                "block_device_mappings",
+                Attribute::computed(
+                    List(Box::new(AttrType::Dynamic)),
+                    "Devices: device_name, virtual_name, no_device, and ebs (a map of its settings as strings), as Terraform has them.",
+                ),
+            )
+            .attr(
+                "product_codes",
+                Attribute::computed(
+                    List(Box::new(Map(Box::new(Str)))),
+                    "Product codes: product_code_id, product_code_type.",
+                ),
+            )
+            .attr(
+                "state_reason",
+                Attribute::computed(Map(Box::new(Str)), "Why the image is in its state: code, message."),
+            );
+        for (name, d) in [
+            ("arn", "ARN."),
+            ("boot_mode", "legacy-bios, uefi or uefi-preferred."),
+            ("deprecation_time", "When the image is deprecated."),
+            ("description", "Description."),
+            ("hypervisor", "ovm or xen."),
+            ("image_location", "Where the image is stored."),
+            ("image_owner_alias", "amazon, aws-marketplace, ..."),
+            ("image_type", "machine, kernel or ramdisk."),
+            ("imds_support", "v2.0 when the image requires IMDSv2."),
+            ("kernel_id", "Kernel."),
+            (
+                "last_launched_time",
+                "When an instance was last launched from it.",
+            ),
+            ("platform", "windows, or null."),
+            ("platform_details", "Platform, such as Linux/UNIX."),
+            ("ramdisk_id", "RAM disk."),
+            ("root_device_name", "Root device, such as /dev/xvda."),
+            ("root_device_type", "ebs or instance-store."),
+            ("root_snapshot_id", "Snapshot of the root volume."),
+            ("sriov_net_support", "simple, when enabled."),
+            ("state", "available, pending, ..."),
+            ("tpm_support", "v2.0 when NitroTPM is on."),
+            ("usage_operation", "Billing operation code."),
+            ("virtualization_type", "hvm or paravirtual."),
+        ] {
+            s = s.attr(name, c(d));
+        }
+        s
+    }
 }
