@@ -1644,3 +1644,51 @@ output "image" {
             .unwrap()
     );
 }
+
+/// data "aws_vpc" tells what Terraform's does: DNS attributes, the main route
+/// table, the address blocks; and finds a VPC by state.
+#[test]
+fn vpc_lookup_reads_attributes_and_main_route_table() {
+    let m = Moto::start();
+    let w = Work::new(
+        r#"
+resource "aws_vpc" "v" {
+  cidr_block           = "10.77.0.0/16"
+  enable_dns_hostnames = true
+}
+"#,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    w.write(
+        "lookup.tf",
+        r#"
+data "aws_vpc" "found" {
+  id    = aws_vpc.v.id
+  state = "available"
+}
+
+output "found" {
+  value = {
+    hostnames  = data.aws_vpc.found.enable_dns_hostnames
+    support    = data.aws_vpc.found.enable_dns_support
+    main_table = data.aws_vpc.found.main_route_table_id
+    same_table = data.aws_vpc.found.main_route_table_id == aws_vpc.v.main_route_table_id
+    block      = data.aws_vpc.found.cidr_block_associations[0].cidr_block
+  }
+}
+"#,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let r = iac(&w, &m, &["output", "-json", "found"]).ok();
+    let got: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(got["hostnames"], true, "{got}");
+    assert_eq!(got["support"], true, "{got}");
+    assert!(
+        got["main_table"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("rtb-")),
+        "{got}"
+    );
+    assert_eq!(got["same_table"], true, "{got}");
+    assert_eq!(got["block"], "10.77.0.0/16");
+}

@@ -116,8 +116,6 @@ pub(crate) const DATA_SOURCES: &[(&str, &[&str], &str)] = &[
     ("aws_subnet", &["enable_lni_at_device_index", "enable_resource_name_dns_a_record_on_launch", "private_dns_hostname_type_on_launch"], "an attribute iac does not read back yet"),
     ("aws_subnets", &["timeouts"], "data sources in iac read once with the provider's retries; there is no timeouts block"),
     ("aws_vpc", &["timeouts"], "data sources in iac read once with the provider's retries; there is no timeouts block"),
-    ("aws_vpc", &["dhcp_options_id", "state"], "not supported yet: find the VPC by id, cidr_block, default, tags or filter"),
-    ("aws_vpc", &["cidr_block_associations", "enable_dns_hostnames", "enable_dns_support", "enable_network_address_usage_metrics", "ipv6_association_id", "ipv6_cidr_block", "main_route_table_id"], "an attribute iac does not read back yet"),
 ];
 
 /// Marks every name of the ledger on its type's schema.

@@ -372,6 +372,45 @@ pub fn provider_schema() -> ProviderSchema {
             .attr(
                 "instance_tenancy",
                 Attribute::computed(AttrType::String, "Tenancy."),
+            )
+            .attr(
+                "state",
+                Attribute::optional_computed(AttrType::String, "available or pending (to match)."),
+            )
+            .attr(
+                "dhcp_options_id",
+                Attribute::optional_computed(AttrType::String, "DHCP options set (to match)."),
+            )
+            .attr(
+                "enable_dns_support",
+                Attribute::computed(AttrType::Bool, "DNS resolution through Amazon's server."),
+            )
+            .attr(
+                "enable_dns_hostnames",
+                Attribute::computed(AttrType::Bool, "Public DNS host names for instances."),
+            )
+            .attr(
+                "enable_network_address_usage_metrics",
+                Attribute::computed(AttrType::Bool, "Network address usage metrics."),
+            )
+            .attr(
+                "main_route_table_id",
+                Attribute::computed(AttrType::String, "The VPC's main route table."),
+            )
+            .attr(
+                "ipv6_cidr_block",
+                Attribute::computed(AttrType::String, "The IPv6 block, if any."),
+            )
+            .attr(
+                "ipv6_association_id",
+                Attribute::computed(AttrType::String, "Association of the IPv6 block."),
+            )
+            .attr(
+                "cidr_block_associations",
+                Attribute::computed(
+                    AttrType::List(Box::new(AttrType::Map(Box::new(AttrType::String)))),
+                    "IPv4 blocks: association_id, cidr_block, state.",
+                ),
             ),
     );
     data_sources.insert(
