@@ -1692,3 +1692,50 @@ output "found" {
     assert_eq!(got["same_table"], true, "{got}");
     assert_eq!(got["block"], "10.77.0.0/16");
 }
+
+/// data "aws_availability_zones" leaves out the zones named in exclude_names and
+/// exclude_zone_ids, as Terraform's does.
+#[test]
+fn availability_zones_exclude_names_and_ids() {
+    let m = Moto::start();
+    let w = Work::new(
+        r#"
+data "aws_availability_zones" "all" {
+  state = "available"
+}
+
+data "aws_availability_zones" "some" {
+  state                  = "available"
+  all_availability_zones = false
+  exclude_names          = ["us-east-1a"]
+  exclude_zone_ids       = [data.aws_availability_zones.all.zone_ids[1]]
+}
+
+output "all" { value = data.aws_availability_zones.all.names }
+output "some" { value = data.aws_availability_zones.some.names }
+output "groups" { value = data.aws_availability_zones.some.group_names }
+"#,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let r = iac(&w, &m, &["output", "-json"]).ok();
+    let out: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let all: Vec<&str> = out["all"]["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|x| x.as_str())
+        .collect();
+    let some: Vec<&str> = out["some"]["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|x| x.as_str())
+        .collect();
+    assert!(all.len() >= 3, "{all:?}");
+    assert!(!some.contains(&"us-east-1a"), "{some:?}");
+    assert!(
+        !some.contains(&all[1]),
+        "the zone of the excluded id is gone: {some:?}"
+    );
+    assert_eq!(some.len(), all.len() - 2, "{some:?}");
+}

@@ -368,16 +368,34 @@ pub async fn read_data(
 ) -> Result<Value, Vec<AttrDiagnostic>> {
     match type_name {
         "aws_availability_zones" => {
-            let mut call = c.ec2.describe_availability_zones();
+            let mut call = c
+                .ec2
+                .describe_availability_zones()
+                .set_all_availability_zones(config.get_attr("all_availability_zones").as_bool());
             if let Some(state) = s(config, "state") {
                 call = call.filters(Filter::builder().name("state").values(state).build());
+            }
+            for f in lookup_filters(config) {
+                call = call.filters(f);
             }
             let out = call
                 .send()
                 .await
                 .map_err(|e| vec![sdk_err("DescribeAvailabilityZones", e)])?;
-            let mut zones: Vec<(String, String)> = out
+            let (no_names, no_ids) = (
+                crate::util::strings(config, "exclude_names"),
+                crate::util::strings(config, "exclude_zone_ids"),
+            );
+            let found: Vec<&aws_sdk_ec2::types::AvailabilityZone> = out
                 .availability_zones()
+                .iter()
+                .filter(|z| {
+                    !z.zone_name()
+                        .is_some_and(|n| no_names.iter().any(|x| x == n))
+                        && !z.zone_id().is_some_and(|n| no_ids.iter().any(|x| x == n))
+                })
+                .collect();
+            let mut zones: Vec<(String, String)> = found
                 .iter()
                 .map(|z| {
                     (
@@ -387,8 +405,23 @@ pub async fn read_data(
                 })
                 .collect();
             zones.sort();
+            let groups: Vec<Value> = found
+                .iter()
+                .filter_map(|z| z.group_name().map(Value::string))
+                .collect();
             Ok(Value::map([
                 ("state", config.get_attr("state").clone()),
+                (
+                    "all_availability_zones",
+                    config.get_attr("all_availability_zones").clone(),
+                ),
+                ("exclude_names", config.get_attr("exclude_names").clone()),
+                (
+                    "exclude_zone_ids",
+                    config.get_attr("exclude_zone_ids").clone(),
+                ),
+                ("filter", config.get_attr("filter").clone()),
+                ("group_names", Value::set(groups)),
                 (
                     "names",
                     Value::List(zones.iter().map(|z| Value::String(z.0.clone())).collect()),

@@ -97,8 +97,6 @@ pub(crate) const DATA_SOURCES: &[(&str, &[&str], &str)] = &[
     ("aws_ami", &["timeouts"], "data sources in iac read once with the provider's retries; there is no timeouts block"),
     ("aws_ami", &["tags"], "the data source reads the tags (as tags); they are not a filter, so there is nothing to set"),
     ("aws_availability_zones", &["timeouts"], "data sources in iac read once with the provider's retries; there is no timeouts block"),
-    ("aws_availability_zones", &["all_availability_zones", "exclude_names", "exclude_zone_ids", "filter"], "not supported yet by iac's aws_availability_zones (state is)"),
-    ("aws_availability_zones", &["group_names"], "an attribute iac does not read back yet"),
     ("aws_iam_policy_document", &["override_json", "source_json"], "deprecated in the AWS provider: use override_policy_documents and source_policy_documents"),
     ("aws_iam_role", &["role_last_used"], "an attribute iac does not read back yet"),
     ("aws_iam_role", &["tags"], "the data source reads the tags (as tags); they are not a filter, so there is nothing to set"),

@@ -322,6 +322,52 @@ pub fn provider_schema() -> ProviderSchema {
                 "zone_ids",
                 Attribute::computed(strings(), "Zone ids, in the order of names."),
             )
+            .attr(
+                "all_availability_zones",
+                Attribute::optional(
+                    AttrType::Bool,
+                    "Also Local Zones and Wavelength Zones, opted in or not.",
+                ),
+            )
+            .attr(
+                "exclude_names",
+                Attribute::optional(
+                    AttrType::Set(Box::new(AttrType::String)),
+                    "Zone names to leave out.",
+                ),
+            )
+            .attr(
+                "exclude_zone_ids",
+                Attribute::optional(
+                    AttrType::Set(Box::new(AttrType::String)),
+                    "Zone ids to leave out.",
+                ),
+            )
+            .attr(
+                "group_names",
+                Attribute::computed(
+                    AttrType::Set(Box::new(AttrType::String)),
+                    "Zone groups of the zones found.",
+                ),
+            )
+            .block(
+                "filter",
+                NestedBlock {
+                    nesting: Nesting::Set,
+                    min_items: 0,
+                    max_items: None,
+                    force_new: false,
+                    block: Schema::new("A DescribeAvailabilityZones filter.")
+                        .attr(
+                            "name",
+                            Attribute::required(
+                                AttrType::String,
+                                "Filter name, such as opt-in-status.",
+                            ),
+                        )
+                        .attr("values", Attribute::required(strings(), "Accepted values.")),
+                },
+            )
             .attr("id", Attribute::computed(AttrType::String, "The region.")),
     );
     let lookup_filter = || {
