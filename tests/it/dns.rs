@@ -146,3 +146,132 @@ fn zones_and_records_against_moto() {
         assert!(z.hosted_zones().is_empty());
     });
 }
+
+/// Routing policies beyond weighted, as configurations write them: failover
+/// pairs, latency, geolocation and multivalue answers, each with its
+/// set_identifier; read back with no change. A policy without set_identifier,
+/// or two on one record, is refused.
+#[test]
+fn routing_policies_against_moto() {
+    let m = Moto::start();
+    let w = Work::new(
+        r#"
+resource "aws_route53_zone" "z" {
+  name = "routing.test"
+}
+
+resource "aws_route53_record" "primary" {
+  zone_id         = aws_route53_zone.z.zone_id
+  name            = "app"
+  type            = "A"
+  ttl             = 60
+  records         = ["10.0.0.1"]
+  set_identifier  = "primary"
+  failover_routing_policy {
+    type = "PRIMARY"
+  }
+}
+
+resource "aws_route53_record" "secondary" {
+  zone_id        = aws_route53_zone.z.zone_id
+  name           = "app"
+  type           = "A"
+  ttl            = 60
+  records        = ["10.0.0.2"]
+  set_identifier = "secondary"
+  failover_routing_policy {
+    type = "SECONDARY"
+  }
+}
+
+resource "aws_route53_record" "latency" {
+  zone_id        = aws_route53_zone.z.zone_id
+  name           = "api"
+  type           = "A"
+  ttl            = 60
+  records        = ["10.0.1.1"]
+  set_identifier = "us-east-1"
+  latency_routing_policy {
+    region = "us-east-1"
+  }
+}
+
+resource "aws_route53_record" "geo" {
+  zone_id        = aws_route53_zone.z.zone_id
+  name           = "www"
+  type           = "A"
+  ttl            = 60
+  records        = ["10.0.2.1"]
+  set_identifier = "europe"
+  geolocation_routing_policy {
+    continent = "EU"
+  }
+}
+
+resource "aws_route53_record" "multi" {
+  zone_id                          = aws_route53_zone.z.zone_id
+  name                             = "pool"
+  type                             = "A"
+  ttl                              = 60
+  records                          = ["10.0.3.1"]
+  set_identifier                   = "one"
+  multivalue_answer_routing_policy = true
+}
+"#,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let zone = w.attrs("aws_route53_zone.z")["zone_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r53 = aws_sdk_route53::Client::new(&m.sdk());
+    let sets = block(r53.list_resource_record_sets().hosted_zone_id(&zone).send())
+        .expect("records")
+        .resource_record_sets()
+        .to_vec();
+    let by = |id: &str| {
+        sets.iter()
+            .find(|r| r.set_identifier() == Some(id))
+            .cloned()
+            .unwrap_or_else(|| panic!("no record {id}: {sets:?}"))
+    };
+    assert_eq!(
+        by("primary").failover().map(|f| f.as_str()),
+        Some("PRIMARY")
+    );
+    assert_eq!(
+        by("secondary").failover().map(|f| f.as_str()),
+        Some("SECONDARY")
+    );
+    assert_eq!(
+        by("us-east-1").region().map(|r| r.as_str()),
+        Some("us-east-1")
+    );
+    assert_eq!(
+        by("europe").geo_location().and_then(|g| g.continent_code()),
+        Some("EU")
+    );
+    assert_eq!(by("one").multi_value_answer(), Some(true));
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    w.write(
+        "bad.tf",
+        r#"
+resource "aws_route53_record" "bad" {
+  zone_id = aws_route53_zone.z.zone_id
+  name    = "bad"
+  type    = "A"
+  ttl     = 60
+  records = ["10.0.9.9"]
+  latency_routing_policy {
+    region = "us-east-1"
+  }
+}
+"#,
+    );
+    let r = iac(&w, &m, &["validate"]).code(1);
+    assert!(r.stderr.contains("Missing set_identifier"), "{}", r.stderr);
+    std::fs::remove_file(w.path().join("bad.tf")).unwrap();
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+}

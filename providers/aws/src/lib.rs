@@ -15,6 +15,7 @@ mod not_supported;
 mod rds;
 mod region;
 mod route53;
+mod route53_routing;
 mod s3;
 mod schema;
 mod secretsmanager;

@@ -68,7 +68,6 @@ pub(crate) const RESOURCES: &[(&str, &[&str], &str)] = &[
     ("aws_lb_target_group_attachment", &["availability_zone"], "registering a target outside the target group's VPC (an IP target in another zone) is not supported: iac registers instances"),
     ("aws_nat_gateway", &["secondary_private_ip_address_count", "secondary_private_ip_addresses"], "secondary private addresses on a NAT gateway are not supported yet"),
     ("aws_route", &["core_network_arn"], "AWS Cloud WAN core networks are not supported"),
-    ("aws_route53_record", &["cidr_routing_policy", "failover_routing_policy", "geolocation_routing_policy", "geoproximity_routing_policy", "latency_routing_policy", "multivalue_answer_routing_policy"], "Route 53 routing policies other than simple and weighted are not supported yet"),
     ("aws_route_table", &["propagating_vgws"], "virtual private gateways (VPN) are not supported yet"),
     ("aws_route_table_association", &["gateway_id"], "edge associations (a route table for an internet or virtual private gateway) are not supported yet: associate subnets"),
     ("aws_s3_bucket", &["grant", "object_lock_configuration", "replication_configuration", "acceleration_status", "request_payer"], "an inline setting the AWS provider deprecated in favour of a resource of its own; iac takes acl, policy, versioning, server_side_encryption_configuration, cors_rule, website, logging and lifecycle_rule inline, and not yet this one"),

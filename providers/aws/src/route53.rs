@@ -18,6 +18,7 @@ use iac_provider::{
 use iac_value::Value;
 
 use crate::kit::aws_plan;
+use crate::route53_routing::{self as routing, RoutingSchema};
 use crate::schema::{nested, tags};
 use crate::util::{attr_err, err_code, opt_str, s, sdk_err, strings, tag_map, tags_of};
 use crate::Clients;
@@ -463,6 +464,7 @@ fn record_set(p: &Value, name: &str) -> Result<ResourceRecordSet, AttrDiagnostic
     {
         b = b.weight(w as i64);
     }
+    b = routing::request(b, p)?;
     b.build()
         .map_err(|e| attr_err("name", "Invalid record", e.to_string()))
 }
@@ -476,7 +478,7 @@ fn record_value(zone: &str, r: &ResourceRecordSet, keep: &Value) -> Value {
         .map(|x| Value::string(x.value()))
         .collect();
     recs.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
-    Value::map([
+    let mut v = Value::map([
         (
             "id",
             Value::string(record_id(zone, &name, &ty, r.set_identifier())),
@@ -523,7 +525,11 @@ fn record_value(zone: &str, r: &ResourceRecordSet, keep: &Value) -> Value {
             },
         ),
         ("allow_overwrite", keep.get_attr("allow_overwrite").clone()),
-    ])
+    ]);
+    for (k, x) in routing::value(r) {
+        crate::util::set(&mut v, k, x);
+    }
+    v
 }
 
 async fn zone_name(c: &Clients, zone: &str) -> Option<String> {
@@ -629,6 +635,7 @@ impl ResourceType<Clients> for RecordType {
             "weighted_routing_policy",
             nested(Nesting::List, 0, Some(1), weighted),
         )
+        .pipe_routing()
         .attr(
             "allow_overwrite",
             Attribute::optional(
@@ -641,6 +648,9 @@ impl ResourceType<Clients> for RecordType {
     }
 
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
+        if let Some(d) = routing::check(config) {
+            return vec![d];
+        }
         let alias = config
             .get_attr("alias")
             .as_list()
