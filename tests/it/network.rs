@@ -1739,3 +1739,88 @@ output "groups" { value = data.aws_availability_zones.some.group_names }
     );
     assert_eq!(some.len(), all.len() - 2, "{some:?}");
 }
+
+/// The target group attributes that are one setting each (and the blocks of
+/// them), as configurations write them: written as attributes, read back with
+/// no change, changed in place.
+#[test]
+fn target_group_attribute_arguments_against_moto() {
+    let m = Moto::start();
+    let tg = |mitigation: &str| {
+        format!(
+            r#"
+resource "aws_vpc" "main" {{
+  cidr_block = "10.61.0.0/16"
+}}
+
+resource "aws_lb_target_group" "web" {{
+  name                              = "attrs"
+  port                              = 80
+  protocol                          = "HTTP"
+  vpc_id                            = aws_vpc.main.id
+  ip_address_type                   = "ipv4"
+  load_balancing_algorithm_type     = "weighted_random"
+  load_balancing_anomaly_mitigation = "{mitigation}"
+  load_balancing_cross_zone_enabled = "use_load_balancer_configuration"
+
+  target_group_health {{
+    dns_failover {{
+      minimum_healthy_targets_count = "1"
+    }}
+    unhealthy_state_routing {{
+      minimum_healthy_targets_percentage = "off"
+    }}
+  }}
+}}
+"#
+        )
+    };
+    let w = Work::new(&tg("on"));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let arn = w.attrs("aws_lb_target_group.web")["arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let attrs = || -> std::collections::BTreeMap<String, String> {
+        block(
+            m.elb()
+                .describe_target_group_attributes()
+                .target_group_arn(&arn)
+                .send(),
+        )
+        .unwrap()
+        .attributes()
+        .iter()
+        .map(|a| (a.key().unwrap().to_string(), a.value().unwrap().to_string()))
+        .collect()
+    };
+    let a = attrs();
+    assert_eq!(a["load_balancing.algorithm.anomaly_mitigation"], "on");
+    assert_eq!(
+        a["load_balancing.cross_zone.enabled"],
+        "use_load_balancer_configuration"
+    );
+    assert_eq!(
+        a["target_group_health.dns_failover.minimum_healthy_targets.count"],
+        "1"
+    );
+    assert_eq!(
+        a["target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage"],
+        "off"
+    );
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    w.write("main.tf", &tg("off"));
+    let r = iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        attrs()["load_balancing.algorithm.anomaly_mitigation"],
+        "off"
+    );
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+}

@@ -244,6 +244,201 @@ fn stickiness_value(attrs: &TgAttributes, keep: &Value) -> Value {
     ])])
 }
 
+/// Target group attributes that are one argument each: (argument, attribute key,
+/// whether the argument is a bool; otherwise a string).
+pub(crate) const TG_SIMPLE: &[(&str, &str, bool)] = &[
+    (
+        "connection_termination",
+        "deregistration_delay.connection_termination.enabled",
+        true,
+    ),
+    ("preserve_client_ip", "preserve_client_ip.enabled", false),
+    ("proxy_protocol_v2", "proxy_protocol_v2.enabled", true),
+    (
+        "lambda_multi_value_headers_enabled",
+        "lambda.multi_value_headers.enabled",
+        true,
+    ),
+    (
+        "load_balancing_cross_zone_enabled",
+        "load_balancing.cross_zone.enabled",
+        false,
+    ),
+    (
+        "load_balancing_anomaly_mitigation",
+        "load_balancing.algorithm.anomaly_mitigation",
+        false,
+    ),
+];
+
+/// Attributes that are blocks of one: (block, [(argument, attribute key, bool)]).
+pub(crate) const TG_BLOCKS: &[(&str, &[(&str, &str, bool)])] = &[
+    (
+        "target_failover",
+        &[
+            (
+                "on_deregistration",
+                "target_failover.on_deregistration",
+                false,
+            ),
+            ("on_unhealthy", "target_failover.on_unhealthy", false),
+        ],
+    ),
+    (
+        "target_health_state",
+        &[
+            (
+                "enable_unhealthy_connection_termination",
+                "target_health_state.unhealthy.connection_termination.enabled",
+                true,
+            ),
+            (
+                "unhealthy_draining_interval",
+                "target_health_state.unhealthy.draining_interval_seconds",
+                false,
+            ),
+        ],
+    ),
+];
+
+/// `target_group_health`'s two nested blocks and their attribute key prefixes.
+const TG_HEALTH: &[(&str, &str)] = &[
+    (
+        "dns_failover",
+        "target_group_health.dns_failover.minimum_healthy_targets",
+    ),
+    (
+        "unhealthy_state_routing",
+        "target_group_health.unhealthy_state_routing.minimum_healthy_targets",
+    ),
+];
+
+fn attr_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(iac_value::format_number(*n)),
+        Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn attr_of(attrs: &TgAttributes, key: &str, boolean: bool) -> Value {
+    match attrs.get(key) {
+        None => Value::Null,
+        Some(v) if boolean => Value::Bool(v == "true"),
+        Some(v) => Value::String(v.clone()),
+    }
+}
+
+/// The attribute pairs the table-driven arguments write, for those that changed.
+fn tg_more_changes(old: Option<&Value>, p: &Value, out: &mut Vec<(String, String)>) {
+    let changed = |k: &str| old.is_none_or(|o| !same(o.get_attr(k), p.get_attr(k)));
+    for (name, key, _) in TG_SIMPLE {
+        if changed(name) {
+            if let Some(v) = attr_text(p.get_attr(name)) {
+                out.push(((*key).into(), v));
+            }
+        }
+    }
+    for (block, fields) in TG_BLOCKS {
+        let b = first(p, block);
+        if changed(block) && !b.is_null() {
+            for (name, key, _) in *fields {
+                if let Some(v) = attr_text(b.get_attr(name)) {
+                    out.push(((*key).into(), v));
+                }
+            }
+        }
+    }
+    let h = first(p, "target_group_health");
+    if changed("target_group_health") && !h.is_null() {
+        for (block, prefix) in TG_HEALTH {
+            let b = first(&h, block);
+            for (name, suffix) in [
+                ("minimum_healthy_targets_count", "count"),
+                ("minimum_healthy_targets_percentage", "percentage"),
+            ] {
+                if let Some(v) = attr_text(b.get_attr(name)) {
+                    out.push((format!("{prefix}.{suffix}"), v));
+                }
+            }
+        }
+    }
+}
+
+/// The table-driven arguments as read: compared only where the configuration
+/// writes them (AWS's defaults are Terraform's).
+fn tg_more_values(attrs: &TgAttributes, keep: &Value) -> Vec<(&'static str, Value)> {
+    let mut out = Vec::new();
+    for (name, key, boolean) in TG_SIMPLE {
+        let v = if keep.get_attr(name).is_null() {
+            Value::Null
+        } else {
+            match attr_of(attrs, key, *boolean) {
+                Value::Null => keep.get_attr(name).clone(),
+                v => v,
+            }
+        };
+        out.push((*name, v));
+    }
+    for (block, fields) in TG_BLOCKS {
+        let conf = first(keep, block);
+        let v = if conf.is_null() {
+            Value::List(Vec::new())
+        } else {
+            Value::List(vec![map(fields
+                .iter()
+                .map(|(name, key, boolean)| {
+                    let v = match attr_of(attrs, key, *boolean) {
+                        Value::Null => conf.get_attr(name).clone(),
+                        // A number the configuration writes as one.
+                        Value::String(x) if matches!(conf.get_attr(name), Value::Number(_)) => x
+                            .parse::<f64>()
+                            .map(Value::Number)
+                            .unwrap_or(Value::String(x)),
+                        v => v,
+                    };
+                    (*name, v)
+                })
+                .collect())])
+        };
+        out.push((*block, v));
+    }
+    let conf = first(keep, "target_group_health");
+    out.push((
+        "target_group_health",
+        if conf.is_null() {
+            Value::List(Vec::new())
+        } else {
+            Value::List(vec![map(TG_HEALTH
+                .iter()
+                .map(|(block, prefix)| {
+                    let c = first(&conf, block);
+                    let read =
+                        |suffix: &str, name: &str| match attrs.get(&format!("{prefix}.{suffix}")) {
+                            Some(x) => Value::String(x.clone()),
+                            None => c.get_attr(name).clone(),
+                        };
+                    (
+                        *block,
+                        Value::List(vec![map(vec![
+                            (
+                                "minimum_healthy_targets_count",
+                                read("count", "minimum_healthy_targets_count"),
+                            ),
+                            (
+                                "minimum_healthy_targets_percentage",
+                                read("percentage", "minimum_healthy_targets_percentage"),
+                            ),
+                        ])]),
+                    )
+                })
+                .collect())])
+        },
+    ));
+    out
+}
+
 /// The attributes to set for a planned target group (all of them, or those that
 /// differ from `old`).
 fn tg_attribute_changes(old: Option<&Value>, p: &Value) -> Vec<(String, String)> {
@@ -288,6 +483,7 @@ fn tg_attribute_changes(old: Option<&Value>, p: &Value) -> Vec<(String, String)>
             }
         }
     }
+    tg_more_changes(old, p, &mut out);
     out
 }
 
@@ -331,9 +527,17 @@ pub(crate) fn tg_value(tg: &TargetGroup, keep: &Value, tags: Value, attrs: &TgAt
             v
         }
     };
-    map(vec![
+    let mut entries = vec![
         ("name_prefix", keep.get_attr("name_prefix").clone()),
         ("protocol_version", opt_str(tg.protocol_version())),
+        (
+            "ip_address_type",
+            opt_str(tg.ip_address_type().map(|t| t.as_str())),
+        ),
+        (
+            "load_balancer_arns",
+            Value::set(tg.load_balancer_arns().iter().map(Value::string).collect()),
+        ),
         ("slow_start", attr_num(attrs, "slow_start.duration_seconds")),
         (
             "load_balancing_algorithm_type",
@@ -369,7 +573,9 @@ pub(crate) fn tg_value(tg: &TargetGroup, keep: &Value, tags: Value, attrs: &TgAt
         ),
         ("health_check", health_value(tg, keep)),
         ("tags", tags),
-    ])
+    ];
+    entries.extend(tg_more_values(attrs, keep));
+    map(entries)
 }
 
 fn health_args(
@@ -473,6 +679,10 @@ pub(crate) async fn create_tg(
         .set_vpc_id(s(p, "vpc_id"))
         .set_target_type(s(p, "target_type").map(|t| elb::types::TargetTypeEnum::from(t.as_str())))
         .set_protocol_version(s(p, "protocol_version"))
+        .set_ip_address_type(
+            s(p, "ip_address_type")
+                .map(|t| elb::types::TargetGroupIpAddressTypeEnum::from(t.as_str())),
+        )
         .set_tags(Some(tags));
     let ours: Vec<(String, String)> = tags_in
         .iter()

@@ -186,6 +186,91 @@ impl ResourceType<Clients> for TargetGroupType {
                 "arn_suffix",
                 Attribute::computed(Str, "For CloudWatch metrics."),
             )
+            .attr(
+                "ip_address_type",
+                Attribute::optional_computed(Str, "ipv4 (default) or ipv6 (a change replaces).")
+                    .force_new(),
+            )
+            .attr(
+                "load_balancer_arns",
+                Attribute::computed(
+                    AttrType::Set(Box::new(Str)),
+                    "Load balancers that route to the group.",
+                ),
+            )
+            .attr(
+                "connection_termination",
+                Attribute::optional(Bool, "Close connections at the end of deregistration (network load balancers)."),
+            )
+            .attr(
+                "preserve_client_ip",
+                Attribute::optional(Str, "\"true\" or \"false\": keep the client's address (network load balancers)."),
+            )
+            .attr(
+                "proxy_protocol_v2",
+                Attribute::optional(Bool, "Send the PROXY protocol v2 header (network load balancers)."),
+            )
+            .attr(
+                "lambda_multi_value_headers_enabled",
+                Attribute::optional(Bool, "Pass multi-value headers to a Lambda target."),
+            )
+            .attr(
+                "load_balancing_cross_zone_enabled",
+                Attribute::optional(Str, "true, false or use_load_balancer_configuration."),
+            )
+            .attr(
+                "load_balancing_anomaly_mitigation",
+                Attribute::optional(Str, "on or off (weighted_random routing)."),
+            )
+            .block(
+                "target_failover",
+                nested(
+                    Nesting::List,
+                    0,
+                    Some(1),
+                    Schema::new("What a Gateway Load Balancer does with flows of a failing target.")
+                        .attr("on_deregistration", Attribute::required(Str, "rebalance or no_rebalance."))
+                        .attr("on_unhealthy", Attribute::required(Str, "rebalance or no_rebalance.")),
+                ),
+            )
+            .block(
+                "target_health_state",
+                nested(
+                    Nesting::List,
+                    0,
+                    Some(1),
+                    Schema::new("Connections to unhealthy targets (network load balancers).")
+                        .attr(
+                            "enable_unhealthy_connection_termination",
+                            Attribute::required(Bool, "Close them when the target turns unhealthy."),
+                        )
+                        .attr(
+                            "unhealthy_draining_interval",
+                            Attribute::optional(Number, "Seconds to drain first."),
+                        ),
+                ),
+            )
+            .block("target_group_health", {
+                let min = || {
+                    Schema::new("The least healthy capacity.")
+                        .attr(
+                            "minimum_healthy_targets_count",
+                            Attribute::optional(Str, "A number of targets, or \"off\"."),
+                        )
+                        .attr(
+                            "minimum_healthy_targets_percentage",
+                            Attribute::optional(Str, "A percentage, or \"off\"."),
+                        )
+                };
+                nested(
+                    Nesting::List,
+                    0,
+                    Some(1),
+                    Schema::new("What counts as a healthy target group.")
+                        .block("dns_failover", nested(Nesting::List, 0, Some(1), min()))
+                        .block("unhealthy_state_routing", nested(Nesting::List, 0, Some(1), min())),
+                )
+            })
     }
 
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
