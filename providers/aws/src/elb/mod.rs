@@ -244,9 +244,12 @@ fn stickiness_value(attrs: &TgAttributes, keep: &Value) -> Value {
     ])])
 }
 
-/// Target group attributes that are one argument each: (argument, attribute key,
+/// A target group attribute written as an argument: (argument, attribute key,
 /// whether the argument is a bool; otherwise a string).
-pub(crate) const TG_SIMPLE: &[(&str, &str, bool)] = &[
+pub(crate) type TgField = (&'static str, &'static str, bool);
+
+/// Target group attributes that are one argument each.
+pub(crate) const TG_SIMPLE: &[TgField] = &[
     (
         "connection_termination",
         "deregistration_delay.connection_termination.enabled",
@@ -272,7 +275,7 @@ pub(crate) const TG_SIMPLE: &[(&str, &str, bool)] = &[
 ];
 
 /// Attributes that are blocks of one: (block, [(argument, attribute key, bool)]).
-pub(crate) const TG_BLOCKS: &[(&str, &[(&str, &str, bool)])] = &[
+pub(crate) const TG_BLOCKS: &[(&str, &[TgField])] = &[
     (
         "target_failover",
         &[
