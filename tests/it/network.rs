@@ -1824,3 +1824,99 @@ resource "aws_lb_target_group" "web" {{
     let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
     assert!(r.stdout.contains("No changes."), "{}", r.stdout);
 }
+
+/// A listener's attributes, as configurations write them (response headers,
+/// the Server header, the names of the TLS request headers): written, read back
+/// with no change, changed in place.
+#[test]
+fn listener_attributes_against_moto() {
+    let m = Moto::start();
+    let lb = |hsts: &str| {
+        format!(
+            r#"
+resource "aws_vpc" "v" {{
+  cidr_block = "10.62.0.0/16"
+}}
+
+resource "aws_subnet" "a" {{
+  vpc_id            = aws_vpc.v.id
+  cidr_block        = "10.62.1.0/24"
+  availability_zone = "us-east-1a"
+}}
+
+resource "aws_subnet" "b" {{
+  vpc_id            = aws_vpc.v.id
+  cidr_block        = "10.62.2.0/24"
+  availability_zone = "us-east-1b"
+}}
+
+resource "aws_lb" "app" {{
+  name    = "attrs-app"
+  subnets = [aws_subnet.a.id, aws_subnet.b.id]
+}}
+
+resource "aws_lb_listener" "http" {{
+  load_balancer_arn = aws_lb.app.arn
+  port              = 80
+  protocol          = "HTTP"
+
+  routing_http_response_server_enabled                          = false
+  routing_http_response_strict_transport_security_header_value = "{hsts}"
+  routing_http_request_x_amzn_tls_version_header_name          = "X-TLS-Version"
+
+  default_action {{
+    type = "fixed-response"
+    fixed_response {{
+      content_type = "text/plain"
+      status_code  = "200"
+    }}
+  }}
+}}
+"#
+        )
+    };
+    let w = Work::new(&lb("max-age=31536000"));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let arn = w.attrs("aws_lb_listener.http")["arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let attrs = || -> std::collections::BTreeMap<String, String> {
+        block(
+            m.elb()
+                .describe_listener_attributes()
+                .listener_arn(&arn)
+                .send(),
+        )
+        .unwrap()
+        .attributes()
+        .iter()
+        .map(|a| (a.key().unwrap().to_string(), a.value().unwrap().to_string()))
+        .collect()
+    };
+    let a = attrs();
+    assert_eq!(a["routing.http.response.server.enabled"], "false");
+    assert_eq!(
+        a["routing.http.response.strict_transport_security.header_value"],
+        "max-age=31536000"
+    );
+    assert_eq!(
+        a["routing.http.request.x_amzn_tls_version.header_name"],
+        "X-TLS-Version"
+    );
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    w.write("main.tf", &lb("max-age=600"));
+    let r = iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        attrs()["routing.http.response.strict_transport_security.header_value"],
+        "max-age=600"
+    );
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+}

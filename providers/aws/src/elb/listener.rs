@@ -10,6 +10,7 @@ use iac_provider::{
 };
 use iac_value::Value;
 
+use super::listener_attributes as attributes;
 use super::{create_listener, listener_value, not_found, update_listener};
 use crate::kit::aws_plan;
 use crate::schema::lb_action;
@@ -18,6 +19,24 @@ use crate::util::{attr_err, err_code, s, sdk_err};
 use crate::Clients;
 
 pub(crate) struct ListenerType;
+
+/// Writes a listener's attributes after its create or update, and reads them into its value.
+async fn with_attributes(
+    c: &Clients,
+    old: Option<&Value>,
+    p: &Value,
+    v: Option<Value>,
+) -> ApplyResult {
+    let Some(mut v) = v else { return Ok(None) };
+    let arn = s(&v, "arn").unwrap_or_default();
+    attributes::apply(c, &arn, old, p)
+        .await
+        .map_err(|d| vec![d])?;
+    attributes::read(c, &arn, p, &mut v)
+        .await
+        .map_err(|d| vec![d])?;
+    Ok(Some(v))
+}
 
 #[async_trait::async_trait]
 impl super::ArnBatch for ListenerType {
@@ -29,23 +48,25 @@ impl super::ArnBatch for ListenerType {
         tags: &BTreeMap<String, Value>,
     ) -> Result<Vec<(String, Value)>, (Option<String>, AttrDiagnostic)> {
         let null = Value::Null;
-        c.elb
+        let out = c
+            .elb
             .describe_listeners()
             .set_listener_arns(Some(arns))
             .send()
             .await
-            .map(|o| {
-                o.listeners()
-                    .iter()
-                    .map(|l| {
-                        let a = l.listener_arn().unwrap_or_default().to_string();
-                        let tag = tags.get(&a).cloned().unwrap_or(Value::Null);
-                        let v = listener_value(l, keep.get(&a).unwrap_or(&null), tag);
-                        (a, v)
-                    })
-                    .collect()
-            })
-            .map_err(|e| (err_code(&e), sdk_err("DescribeListeners", e)))
+            .map_err(|e| (err_code(&e), sdk_err("DescribeListeners", e)))?;
+        let mut values = Vec::new();
+        for l in out.listeners() {
+            let a = l.listener_arn().unwrap_or_default().to_string();
+            let tag = tags.get(&a).cloned().unwrap_or(Value::Null);
+            let k = keep.get(&a).unwrap_or(&null);
+            let mut v = listener_value(l, k, tag);
+            attributes::read(c, &a, k, &mut v)
+                .await
+                .map_err(|d| (None, d))?;
+            values.push((a, v));
+        }
+        Ok(values)
     }
 }
 
@@ -53,41 +74,44 @@ impl super::ArnBatch for ListenerType {
 impl ResourceType<Clients> for ListenerType {
     fn schema(&self) -> Schema {
         use AttrType::{Number, String as Str};
-        Schema::new("A listener: a port on a load balancer and what it does with requests.")
-            .attr(
-                "load_balancer_arn",
-                Attribute::required(Str, "Load balancer.").force_new(),
-            )
-            .attr("port", Attribute::required(Number, "Port."))
-            .attr(
-                "protocol",
-                Attribute::optional_computed(Str, "HTTP (default) or HTTPS."),
-            )
-            .attr(
-                "certificate_arn",
-                Attribute::optional(Str, "Certificate, for HTTPS."),
-            )
-            .attr(
-                "ssl_policy",
-                Attribute::optional_computed(
-                    Str,
-                    "TLS policy of an HTTPS listener (default: AWS's, ELBSecurityPolicy-2016-08).",
-                ),
-            )
-            .attr(
-                "alpn_policy",
-                Attribute::optional(
-                    Str,
-                    "ALPN policy of a TLS listener (HTTP1Only, HTTP2Preferred, ...).",
-                ),
-            )
-            .block(
-                "default_action",
-                nested(Nesting::List, 1, None, lb_action()),
-            )
-            .attr("tags", tags())
-            .attr("id", Attribute::computed(Str, "The ARN."))
-            .attr("arn", Attribute::computed(Str, "ARN."))
+        let base = Schema::new(
+            "A listener: a port on a load balancer and what it does with requests.",
+        )
+        .attr(
+            "load_balancer_arn",
+            Attribute::required(Str, "Load balancer.").force_new(),
+        )
+        .attr("port", Attribute::required(Number, "Port."))
+        .attr(
+            "protocol",
+            Attribute::optional_computed(Str, "HTTP (default) or HTTPS."),
+        )
+        .attr(
+            "certificate_arn",
+            Attribute::optional(Str, "Certificate, for HTTPS."),
+        )
+        .attr(
+            "ssl_policy",
+            Attribute::optional_computed(
+                Str,
+                "TLS policy of an HTTPS listener (default: AWS's, ELBSecurityPolicy-2016-08).",
+            ),
+        )
+        .attr(
+            "alpn_policy",
+            Attribute::optional(
+                Str,
+                "ALPN policy of a TLS listener (HTTP1Only, HTTP2Preferred, ...).",
+            ),
+        )
+        .block(
+            "default_action",
+            nested(Nesting::List, 1, None, lb_action()),
+        )
+        .attr("tags", tags())
+        .attr("id", Attribute::computed(Str, "The ARN."))
+        .attr("arn", Attribute::computed(Str, "ARN."));
+        attributes::schema(base)
     }
 
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
@@ -112,7 +136,8 @@ impl ResourceType<Clients> for ListenerType {
     }
 
     async fn create(&self, c: &Clients, p: &Value, req: &ApplyRequest<'_>) -> ApplyResult {
-        create_listener(c, p, req.idempotency_token).await
+        let created = create_listener(c, p, req.idempotency_token).await?;
+        with_attributes(c, None, p, created).await
     }
 
     async fn update(
@@ -122,7 +147,8 @@ impl ResourceType<Clients> for ListenerType {
         p: &Value,
         _: &ApplyRequest<'_>,
     ) -> ApplyResult {
-        update_listener(c, old, p).await
+        let updated = update_listener(c, old, p).await?;
+        with_attributes(c, Some(old), p, updated).await
     }
 
     async fn delete(

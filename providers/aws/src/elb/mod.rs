@@ -123,6 +123,7 @@ pub(crate) async fn sync_tags(
 
 pub(crate) mod lb;
 pub(crate) mod listener;
+pub(crate) mod listener_attributes;
 pub(crate) mod listener_rule;
 pub(crate) mod target_group;
 pub(crate) mod target_group_attachment;
