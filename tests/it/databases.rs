@@ -1010,3 +1010,50 @@ resource "aws_db_instance" "restored" {
     args.extend(vars);
     iac(&w, &m, &args).ok();
 }
+
+/// A subnet group named by prefix (as the popular RDS module writes it): the
+/// name is the prefix and a suffix from the plan, lower case, and stays.
+#[test]
+fn subnet_group_name_prefix_against_moto() {
+    let m = Moto::start();
+    let w = Work::new(
+        r#"
+resource "aws_vpc" "v" {
+  cidr_block = "10.88.0.0/16"
+}
+
+resource "aws_subnet" "a" {
+  vpc_id            = aws_vpc.v.id
+  cidr_block        = "10.88.1.0/24"
+  availability_zone = "us-east-1a"
+}
+
+resource "aws_subnet" "b" {
+  vpc_id            = aws_vpc.v.id
+  cidr_block        = "10.88.2.0/24"
+  availability_zone = "us-east-1b"
+}
+
+resource "aws_db_subnet_group" "db" {
+  name_prefix = "App-"
+  subnet_ids  = [aws_subnet.a.id, aws_subnet.b.id]
+}
+
+output "name" { value = aws_db_subnet_group.db.name }
+"#,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let name = iac(&w, &m, &["output", "-raw", "name"]).ok().stdout;
+    assert!(name.starts_with("app-") && name.len() > 10, "{name}");
+    let found = block(
+        m.rds()
+            .describe_db_subnet_groups()
+            .db_subnet_group_name(&name)
+            .send(),
+    )
+    .expect("group");
+    assert_eq!(found.db_subnet_groups().len(), 1);
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+}

@@ -20,7 +20,15 @@ impl ResourceType<Clients> for DbSubnetGroupType {
         Schema::new("The subnets an RDS database may be placed in.")
             .attr(
                 "name",
-                Attribute::required(Str, "Name of the group (lower case).").force_new(),
+                Attribute::optional_computed(
+                    Str,
+                    "Name of the group, lower case (default: generated from name_prefix).",
+                )
+                .force_new(),
+            )
+            .attr(
+                "name_prefix",
+                Attribute::optional(Str, "Prefix of a generated name.").force_new(),
             )
             .attr(
                 "description",
@@ -36,8 +44,19 @@ impl ResourceType<Clients> for DbSubnetGroupType {
             .attr("vpc_id", Attribute::computed(Str, "VPC of the subnets."))
     }
 
-    async fn create(&self, c: &Clients, planned: &Value, _: &ApplyRequest<'_>) -> ApplyResult {
-        create_group(c, planned).await
+    fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
+        if !config.get_attr("name").is_null() && !config.get_attr("name_prefix").is_null() {
+            return vec![crate::util::attr_err(
+                "name_prefix",
+                "Conflicting arguments",
+                "set `name` or `name_prefix`, not both",
+            )];
+        }
+        Vec::new()
+    }
+
+    async fn create(&self, c: &Clients, planned: &Value, req: &ApplyRequest<'_>) -> ApplyResult {
+        create_group(c, planned, req.idempotency_token).await
     }
 
     async fn update(

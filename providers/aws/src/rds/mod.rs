@@ -1101,8 +1101,25 @@ pub(crate) async fn describe_group(
     }
 }
 
-pub(crate) async fn create_group(c: &Clients, p: &Value) -> ApplyResult {
-    let name = s(p, "name").unwrap_or_default();
+/// The group's name: as written, or the prefix (default "terraform-") and a
+/// suffix from the plan's token, so a retried create makes the same name.
+fn group_name(p: &Value, token: &str) -> String {
+    s(p, "name").unwrap_or_else(|| {
+        let suffix: String = token
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .take(26)
+            .collect();
+        format!(
+            "{}{suffix}",
+            s(p, "name_prefix").unwrap_or_else(|| "terraform-".into())
+        )
+        .to_lowercase()
+    })
+}
+
+pub(crate) async fn create_group(c: &Clients, p: &Value, token: &str) -> ApplyResult {
+    let name = group_name(p, token);
     let description = s(p, "description").unwrap_or_else(|| "Managed by iac".into());
     let r = c
         .rds
@@ -1117,7 +1134,9 @@ pub(crate) async fn create_group(c: &Clients, p: &Value) -> ApplyResult {
         Ok(out) => out.db_subnet_group().cloned(),
         // A retried create: the group is ours if its settings are; bring them in line.
         Err(e) if err_code(&e).is_some_and(|c| c.contains("AlreadyExists")) => {
-            return update_group(c, &Value::Map(BTreeMap::new()), p).await;
+            let mut p = p.clone();
+            set(&mut p, "name", Value::String(name));
+            return update_group(c, &Value::Map(BTreeMap::new()), &p).await;
         }
         Err(e) => return Err(vec![sdk_err("CreateDBSubnetGroup", e)]),
     };
