@@ -268,6 +268,24 @@ fn key_pairs_against_moto() {
     });
 }
 
+/// The one running instance (the tests that use it launch one).
+fn running_instance(ec2: &aws_sdk_ec2::Client) -> aws_sdk_ec2::types::Instance {
+    block(async {
+        let out = ec2
+            .describe_instances()
+            .filters(
+                Filter::builder()
+                    .name("instance-state-name")
+                    .values("running")
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("instances");
+        out.reservations()[0].instances()[0].clone()
+    })
+}
+
 const SERVER: &str = r#"
 variable "monitoring" { default = true }
 variable "tokens" { default = "required" }
@@ -323,22 +341,7 @@ fn instance_network_and_metadata_arguments_against_moto() {
     let ec2 = m.ec2();
     let w = Work::new(SERVER);
     iac(&w, &m, &["apply", "-auto-approve"]).ok();
-    let read = || {
-        block(async {
-            let out = ec2
-                .describe_instances()
-                .filters(
-                    Filter::builder()
-                        .name("instance-state-name")
-                        .values("running")
-                        .build(),
-                )
-                .send()
-                .await
-                .expect("instances");
-            out.reservations()[0].instances()[0].clone()
-        })
-    };
+    let read = || running_instance(&ec2);
     let i = read();
     let id = i.instance_id().unwrap_or_default().to_string();
     assert!(i.public_ip_address().is_some(), "{i:?}");
@@ -477,22 +480,7 @@ fn instance_volumes_and_launch_options_against_moto() {
     let ec2 = m.ec2();
     let w = Work::new(SERVER_VOLUMES);
     iac(&w, &m, &["apply", "-auto-approve"]).ok();
-    let read = || {
-        block(async {
-            let out = ec2
-                .describe_instances()
-                .filters(
-                    Filter::builder()
-                        .name("instance-state-name")
-                        .values("running")
-                        .build(),
-                )
-                .send()
-                .await
-                .expect("instances");
-            out.reservations()[0].instances()[0].clone()
-        })
-    };
+    let read = || running_instance(&ec2);
     let i = read();
     let id = i.instance_id().unwrap_or_default().to_string();
     let group = i.security_groups()[0]

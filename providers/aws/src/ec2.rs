@@ -88,7 +88,20 @@ pub(crate) async fn update_tags(
     prior: &Value,
     planned: &Value,
 ) -> Result<(), AttrDiagnostic> {
-    let (old, new) = (tags_of(prior), tags_of(planned));
+    retag(c, &[id.to_string()], &tags_of(prior), &tags_of(planned)).await
+}
+
+/// Rewrites tags on EC2 objects: removes the keys `old` has and `new` lacks, and
+/// writes what is new or changed.
+pub(crate) async fn retag(
+    c: &Clients,
+    ids: &[String],
+    old: &BTreeMap<String, String>,
+    new: &BTreeMap<String, String>,
+) -> Result<(), AttrDiagnostic> {
+    if ids.is_empty() || old == new {
+        return Ok(());
+    }
     let removed: Vec<Tag> = old
         .keys()
         .filter(|k| !new.contains_key(*k))
@@ -102,7 +115,7 @@ pub(crate) async fn update_tags(
     if !removed.is_empty() {
         c.ec2
             .delete_tags()
-            .resources(id)
+            .set_resources(Some(ids.to_vec()))
             .set_tags(Some(removed))
             .send()
             .await
@@ -111,7 +124,7 @@ pub(crate) async fn update_tags(
     if !changed.is_empty() {
         c.ec2
             .create_tags()
-            .resources(id)
+            .set_resources(Some(ids.to_vec()))
             .set_tags(Some(changed))
             .send()
             .await

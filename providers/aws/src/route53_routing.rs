@@ -11,7 +11,7 @@ use iac_provider::{AttrDiagnostic, AttrType, Attribute, Nesting, Schema};
 use iac_value::Value;
 
 use crate::schema::nested;
-use crate::util::{attr_err, first, opt_str, s};
+use crate::util::{attr_err, first, opt_str, s, written};
 
 const POLICIES: &[&str] = &[
     "weighted_routing_policy",
@@ -94,14 +94,6 @@ impl RoutingSchema for Schema {
             "multivalue_answer_routing_policy",
             opt(Bool, "Answer with up to eight healthy records at random."),
         )
-    }
-}
-
-fn written(config: &Value, k: &str) -> bool {
-    match config.get_attr(k) {
-        Value::Null => false,
-        Value::List(l) | Value::Set(l) => !l.is_empty(),
-        _ => true,
     }
 }
 

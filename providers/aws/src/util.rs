@@ -462,3 +462,40 @@ pub async fn build_clients(config: &Value) -> Result<Clients, String> {
         secrets: aws_sdk_secretsmanager::Client::from_conf(secrets.build()),
     })
 }
+
+/// The name to create an object under: `name`, else `name_prefix` (default
+/// `terraform-`, as Terraform) followed by a suffix made from the idempotency token,
+/// so a retried create asks for the same name.
+pub(crate) fn name_for(p: &Value, token: &str) -> String {
+    if let Some(n) = s(p, "name") {
+        return n;
+    }
+    let suffix: String = token
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(26)
+        .collect();
+    format!(
+        "{}{suffix}",
+        s(p, "name_prefix").unwrap_or_else(|| "terraform-".into())
+    )
+}
+
+/// A list for an SDK call that takes none rather than an empty one.
+pub(crate) fn non_empty(v: Vec<String>) -> Option<Vec<String>> {
+    (!v.is_empty()).then_some(v)
+}
+
+/// Whether the configuration writes this argument or block (an empty block list is not).
+pub(crate) fn written(v: &Value, name: &str) -> bool {
+    match v.get_attr(name) {
+        Value::Null => false,
+        Value::List(l) | Value::Set(l) => !l.is_empty(),
+        _ => true,
+    }
+}
+
+/// An SDK integer as a value (null when absent).
+pub(crate) fn int_value(n: Option<i32>) -> Value {
+    n.map_or(Value::Null, |x| Value::Number(f64::from(x)))
+}

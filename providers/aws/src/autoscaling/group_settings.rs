@@ -16,7 +16,9 @@ use iac_provider::{AttrDiagnostic, AttrType, Attribute, Nesting, Schema};
 use iac_value::Value;
 
 use crate::schema::nested;
-use crate::util::{first, int, opt_str, s, same, sdk_err, set, strings};
+use crate::util::{
+    first, int, int_value as num, non_empty, opt_str, s, same, sdk_err, set, strings,
+};
 use crate::Clients;
 
 pub(crate) fn schema(s: Schema) -> Schema {
@@ -90,10 +92,6 @@ fn maintenance(p: &Value) -> Option<InstanceMaintenancePolicy> {
             .set_max_healthy_percentage(int(&m, "max_healthy_percentage"))
             .build()
     })
-}
-
-fn non_empty(v: Vec<String>) -> Option<Vec<String>> {
-    (!v.is_empty()).then_some(v)
 }
 
 /// What CreateAutoScalingGroup takes of these settings.
@@ -254,10 +252,6 @@ pub(crate) async fn apply(
 /// Adds what a described group says of these settings to its value; what AWS
 /// does not say is as configured (`keep`).
 pub(crate) fn read(g: &AutoScalingGroup, keep: &Value, v: &mut Value) {
-    let num = |n: Option<i32>| {
-        n.map(|x| Value::Number(f64::from(x)))
-            .unwrap_or(Value::Null)
-    };
     let or_keep = |k: &str, x: Value| {
         if x.is_null() {
             keep.get_attr(k).clone()
@@ -360,10 +354,6 @@ pub(crate) async fn read_warm_pool(
         .send()
         .await
         .map_err(|e| sdk_err("DescribeWarmPool", e))?;
-    let num = |n: Option<i32>| {
-        n.map(|x| Value::Number(f64::from(x)))
-            .unwrap_or(Value::Null)
-    };
     let value = match out.warm_pool_configuration() {
         Some(w) => Value::List(vec![Value::map([
             ("pool_state", opt_str(w.pool_state().map(|p| p.as_str()))),

@@ -820,7 +820,7 @@ async fn update_live_settings(
     }
     if old.get_attr("volume_tags") != p.get_attr("volume_tags") {
         let volumes = vols::volume_ids(old);
-        vols::retag(c, &volumes, &vols::volume_tags(old), &vols::volume_tags(p)).await?;
+        crate::ec2::retag(c, &volumes, &vols::volume_tags(old), &vols::volume_tags(p)).await?;
     }
     if changed("monitoring") {
         if p.get_attr("monitoring").as_bool() == Some(true) {

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_ec2::types::{BlockDeviceMapping, EbsBlockDevice, Tag, VolumeType};
+use aws_sdk_ec2::types::{BlockDeviceMapping, EbsBlockDevice, VolumeType};
 use iac_provider::{AttrDiagnostic, AttrType, Attribute, NestedBlock, Nesting, Schema};
 use iac_value::Value;
 
@@ -160,46 +160,7 @@ pub(crate) fn volume_tags(p: &Value) -> BTreeMap<String, String> {
     string_map(p.get_attr("volume_tags"))
 }
 
-/// Rewrites tags on volumes: removes the keys `old` has and `new` lacks, writes `new`.
-pub(crate) async fn retag(
-    c: &Clients,
-    volumes: &[String],
-    old: &BTreeMap<String, String>,
-    new: &BTreeMap<String, String>,
-) -> Result<(), AttrDiagnostic> {
-    if volumes.is_empty() || old == new {
-        return Ok(());
-    }
-    let removed: Vec<Tag> = old
-        .keys()
-        .filter(|k| !new.contains_key(*k))
-        .map(|k| Tag::builder().key(k).build())
-        .collect();
-    if !removed.is_empty() {
-        c.ec2
-            .delete_tags()
-            .set_resources(Some(volumes.to_vec()))
-            .set_tags(Some(removed))
-            .send()
-            .await
-            .map_err(|e| sdk_err("DeleteTags", e))?;
-    }
-    let written: Vec<Tag> = new
-        .iter()
-        .filter(|(k, v)| old.get(*k) != Some(v))
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect();
-    if !written.is_empty() {
-        c.ec2
-            .create_tags()
-            .set_resources(Some(volumes.to_vec()))
-            .set_tags(Some(written))
-            .send()
-            .await
-            .map_err(|e| sdk_err("CreateTags", e))?;
-    }
-    Ok(())
-}
+use crate::ec2::retag;
 
 /// Every volume of an instance value: the root one and the EBS devices.
 pub(crate) fn volume_ids(v: &Value) -> Vec<String> {
@@ -299,10 +260,7 @@ pub(crate) async fn fill_volumes(
         .iter()
         .filter_map(|v| Some((v.volume_id()?, v)))
         .collect();
-    let num = |n: Option<i32>| {
-        n.map(|x| Value::Number(f64::from(x)))
-            .unwrap_or(Value::Null)
-    };
+    let num = crate::util::int_value;
     for v in values.iter_mut() {
         if let Some(mut b) = v
             .get_attr("root_block_device")

@@ -18,7 +18,7 @@ use iac_provider::{AttrType, Attribute, Nesting, Schema};
 use iac_value::Value;
 
 use crate::schema::nested;
-use crate::util::{first, int, opt_str, s, strings};
+use crate::util::{first, int, int_value as num, opt_str, s, strings};
 
 /// The data names this module adds (a change to any is a new version).
 pub(crate) const DATA: [&str; 14] = [
@@ -274,11 +274,6 @@ pub(crate) fn request(
         );
     }
     d
-}
-
-fn num(n: Option<i32>) -> Value {
-    n.map(|x| Value::Number(f64::from(x)))
-        .unwrap_or(Value::Null)
 }
 
 fn boolean(x: Option<bool>) -> Value {

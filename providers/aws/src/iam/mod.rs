@@ -23,7 +23,7 @@ use iac_provider::{AttrDiagnostic, PlanResponse};
 use iac_value::Value;
 
 use crate::ec2::TOKEN_TAG;
-use crate::util::{attr_err, s, tag_map, tags_of};
+use crate::util::{attr_err, tag_map, tags_of};
 
 /// The error code IAM gives for an object that does not exist.
 pub(crate) fn not_found(code: Option<String>) -> bool {
@@ -59,23 +59,7 @@ pub(crate) fn has_token(tags: &[Tag], token: &str) -> bool {
         .any(|t| t.key() == TOKEN_TAG && t.value() == token)
 }
 
-/// The name to create an object under: `name`, else `name_prefix` (default
-/// `terraform-`, as Terraform) followed by a suffix made from the idempotency token,
-/// so a retried create asks for the same name.
-pub(crate) fn name_for(p: &Value, token: &str) -> String {
-    if let Some(n) = s(p, "name") {
-        return n;
-    }
-    let suffix: String = token
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .take(26)
-        .collect();
-    format!(
-        "{}{suffix}",
-        s(p, "name_prefix").unwrap_or_else(|| "terraform-".into())
-    )
-}
+pub(crate) use crate::util::name_for;
 
 /// IAM returns policy documents URL-encoded (RFC 3986); this is the JSON text.
 pub(crate) fn decode_document(s: &str) -> String {

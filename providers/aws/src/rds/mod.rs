@@ -294,7 +294,7 @@ pub(crate) fn db_value(db: &DbInstance, keep: &Value) -> Value {
         "tags".into(),
         tag_map(db.tag_list().iter().map(|t| (t.key(), t.value()))),
     );
-    let num = |n: Option<i32>| n.map(|x| Value::Number(x.into())).unwrap_or(Value::Null);
+    let num = crate::util::int_value;
     // What RDS leaves out of its answer (an engine without the setting, an
     // emulator) is as configured.
     let or_keep = |k: &str, v: Value| {
@@ -602,8 +602,23 @@ fn new_identifier(p: &Value, token: &str) -> String {
     }
 }
 
-fn non_empty(v: Vec<String>) -> Option<Vec<String>> {
-    (!v.is_empty()).then_some(v)
+/// A database that exists under the name a create asked for is the one an
+/// earlier attempt of this create made (tagged with its token), or an error.
+async fn ours_or_refuse(c: &Clients, id: &str, token: &str) -> Result<(), Vec<AttrDiagnostic>> {
+    let existing = describe_db(c, id).await.map_err(|d| vec![d])?;
+    let ours = existing.as_ref().is_some_and(|d| {
+        d.tag_list()
+            .iter()
+            .any(|t| t.key() == Some(TOKEN_TAG) && t.value() == Some(token))
+    });
+    if ours {
+        return Ok(());
+    }
+    Err(vec![attr_err(
+        "identifier",
+        "Database already exists",
+        format!("a database named \"{id}\" exists and was not created by this plan; import it (iac import) or choose another identifier"),
+    )])
 }
 
 /// A database made from a snapshot: RestoreDBInstanceFromDBSnapshot takes what
@@ -641,7 +656,7 @@ async fn restore_snapshot(
         .set_enable_iam_database_authentication(
             p.get_attr("iam_database_authentication_enabled").as_bool(),
         )
-        .set_enable_cloudwatch_logs_exports(non_empty(strings(
+        .set_enable_cloudwatch_logs_exports(crate::util::non_empty(strings(
             p,
             "enabled_cloudwatch_logs_exports",
         )))
@@ -655,19 +670,7 @@ async fn restore_snapshot(
         Ok(_) => {}
         // Ours from an earlier attempt of this same create (tagged with its token)?
         Err(e) if err_code(&e).is_some_and(|c| c.contains("AlreadyExists")) => {
-            let existing = describe_db(c, id).await.map_err(|d| vec![d])?;
-            let ours = existing.as_ref().is_some_and(|d| {
-                d.tag_list()
-                    .iter()
-                    .any(|t| t.key() == Some(TOKEN_TAG) && t.value() == Some(token))
-            });
-            if !ours {
-                return Err(vec![attr_err(
-                    "identifier",
-                    "Database already exists",
-                    format!("a database named \"{id}\" exists and was not created by this plan; import it (iac import) or choose another identifier"),
-                )]);
-            }
+            ours_or_refuse(c, id, token).await?
         }
         Err(e) => return Err(vec![sdk_err("RestoreDBInstanceFromDBSnapshot", e)]),
     }
@@ -749,7 +752,7 @@ pub(crate) async fn create_db(c: &Clients, p: &Value, token: &str) -> ApplyResul
         .set_character_set_name(s(p, "character_set_name"))
         .set_nchar_character_set_name(s(p, "nchar_character_set_name"))
         .set_timezone(s(p, "timezone"))
-        .set_enable_cloudwatch_logs_exports(non_empty(strings(
+        .set_enable_cloudwatch_logs_exports(crate::util::non_empty(strings(
             p,
             "enabled_cloudwatch_logs_exports",
         )))
@@ -776,21 +779,9 @@ pub(crate) async fn create_db(c: &Clients, p: &Value, token: &str) -> ApplyResul
     }
     match req.send().await {
         Ok(_) => {}
+        // Ours from an earlier attempt of this same create, or someone else's?
         Err(e) if err_code(&e).is_some_and(|c| c.contains("AlreadyExists")) => {
-            // Ours from an earlier attempt of this same create, or someone else's?
-            let existing = describe_db(c, &id).await.map_err(|d| vec![d])?;
-            let ours = existing.as_ref().is_some_and(|d| {
-                d.tag_list()
-                    .iter()
-                    .any(|t| t.key() == Some(TOKEN_TAG) && t.value() == Some(token))
-            });
-            if !ours {
-                return Err(vec![attr_err(
-                    "identifier",
-                    "Database already exists",
-                    format!("a database named \"{id}\" exists and was not created by this plan; import it (iac import) or choose another identifier"),
-                )]);
-            }
+            ours_or_refuse(c, &id, token).await?
         }
         Err(e) => return Err(vec![sdk_err("CreateDBInstance", e)]),
     }
@@ -913,10 +904,10 @@ pub(crate) async fn update_db(c: &Clients, old: &Value, p: &Value) -> ApplyResul
         );
         req = req.cloudwatch_logs_export_configuration(
             aws_sdk_rds::types::CloudwatchLogsExportConfiguration::builder()
-                .set_enable_log_types(non_empty(
+                .set_enable_log_types(crate::util::non_empty(
                     now.iter().filter(|l| !was.contains(l)).cloned().collect(),
                 ))
-                .set_disable_log_types(non_empty(
+                .set_disable_log_types(crate::util::non_empty(
                     was.iter().filter(|l| !now.contains(l)).cloned().collect(),
                 ))
                 .build(),
@@ -1101,25 +1092,9 @@ pub(crate) async fn describe_group(
     }
 }
 
-/// The group's name: as written, or the prefix (default "terraform-") and a
-/// suffix from the plan's token, so a retried create makes the same name.
-fn group_name(p: &Value, token: &str) -> String {
-    s(p, "name").unwrap_or_else(|| {
-        let suffix: String = token
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .take(26)
-            .collect();
-        format!(
-            "{}{suffix}",
-            s(p, "name_prefix").unwrap_or_else(|| "terraform-".into())
-        )
-        .to_lowercase()
-    })
-}
-
 pub(crate) async fn create_group(c: &Clients, p: &Value, token: &str) -> ApplyResult {
-    let name = group_name(p, token);
+    // RDS keeps names in lower case.
+    let name = crate::util::name_for(p, token).to_lowercase();
     let description = s(p, "description").unwrap_or_else(|| "Managed by iac".into());
     let r = c
         .rds

@@ -19,7 +19,7 @@ use iac_provider::{AttrDiagnostic, AttrType, Attribute, NestedBlock, Nesting, Sc
 use iac_value::Value;
 
 use super::{err_code, no_bucket};
-use crate::util::{int, opt_str, s, sdk_err, set};
+use crate::util::{int, opt_str, s, sdk_err, set, written};
 use crate::Clients;
 
 /// The inline blocks, in the order they are applied.
@@ -204,14 +204,6 @@ fn items(v: &Value, name: &str) -> Vec<Value> {
 
 fn first(v: &Value, name: &str) -> Option<Value> {
     items(v, name).into_iter().next()
-}
-
-fn written(v: &Value, name: &str) -> bool {
-    match v.get_attr(name) {
-        Value::Null => false,
-        Value::List(l) | Value::Set(l) => !l.is_empty(),
-        _ => true,
-    }
 }
 
 fn str_list(v: &Value, name: &str) -> Option<Vec<String>> {
@@ -803,10 +795,7 @@ pub(crate) async fn read(
 fn lifecycle_value(r: &LifecycleRule, prior: Option<&Value>) -> Value {
     let null = Value::Null;
     let prior = prior.unwrap_or(&null);
-    let num = |n: Option<i32>| {
-        n.map(|x| Value::Number(f64::from(x)))
-            .unwrap_or(Value::Null)
-    };
+    let num = crate::util::int_value;
     let day = |d: Option<&aws_sdk_s3::primitives::DateTime>| {
         d.and_then(|d| d.fmt(aws_sdk_s3::primitives::DateTimeFormat::DateTime).ok())
             .map(|t| Value::String(t[..10].to_string()))
