@@ -145,11 +145,6 @@ fn adopt_resource(
     let ty = str_of(r, "type");
     let name = str_of(r, "name");
     let module = str_of(r, "module");
-    if module.contains('[') {
-        return Err(format!(
-            "{module}.{ty}.{name}: instances of modules with count or for_each are not supported by iac yet; nothing was adopted"
-        ));
-    }
     let known = facts(mode, &ty);
     let provider = provider_name(&str_of(r, "provider"), known.as_ref());
     let prefix = if module.is_empty() {

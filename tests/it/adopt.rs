@@ -39,7 +39,7 @@ fn a_terraform_state_is_taken_over_and_plans_no_changes() {
 
     let r = w.iac(&["init", "-migrate-state"]).ok();
     assert!(
-        r.stdout.contains("8 resource instance(s), 3 output(s)"),
+        r.stdout.contains("12 resource instance(s), 5 output(s)"),
         "{}",
         r.stdout
     );
@@ -76,6 +76,10 @@ fn a_terraform_state_is_taken_over_and_plans_no_changes() {
             "terraform_data.each[\"b\"]",
             "terraform_data.secret",
             "module.child.terraform_data.inner",
+            "module.fleet[0].terraform_data.inner",
+            "module.fleet[1].terraform_data.inner",
+            "module.zones[\"x\"].terraform_data.inner",
+            "module.zones[\"y\"].terraform_data.inner",
         ]
     );
     let find = |addr: &str| {
@@ -109,6 +113,15 @@ fn a_terraform_state_is_taken_over_and_plans_no_changes() {
     assert!(r.stdout.contains("No changes"), "{}", r.stdout);
     let out = w.iac(&["output", "joined"]).ok();
     assert_eq!(out.stdout.trim(), "\"base-0,base-1\"");
+    // Outputs of module instances (count: a list, for_each: a map), as Terraform had them.
+    let out = w.iac(&["output", "-json"]).ok();
+    let outs: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(outs["fleet"]["value"], tf["outputs"]["fleet"]["value"]);
+    assert_eq!(outs["zones"]["value"], tf["outputs"]["zones"]["value"]);
+    assert_eq!(
+        outs["zones"]["value"],
+        serde_json::json!({"x": "zone-x-inner", "y": "zone-y-inner"})
+    );
 
     // From here it is iac's: a change plans as under Terraform.
     w.write(
@@ -296,7 +309,7 @@ fn a_terraform_state_in_s3_is_taken_over_at_the_same_key() {
     let r = iac(&w, &m, &["init"]).code(1);
     assert!(r.stderr.contains("iac init -migrate-state"), "{}", r.stderr);
     let r = iac(&w, &m, &["init", "-migrate-state"]).ok();
-    assert!(r.stdout.contains("8 resource instance(s)"), "{}", r.stdout);
+    assert!(r.stdout.contains("12 resource instance(s)"), "{}", r.stdout);
     let stored = m
         .get_object("tf-states", "web/terraform.tfstate")
         .expect("state at the key");
@@ -453,7 +466,7 @@ fn a_terraform_state_in_postgresql_is_taken_over() {
         r.stderr
     );
     let r = w.iac_env(&["init", "-migrate-state"], &env).ok();
-    assert!(r.stdout.contains("8 resource instance(s)"), "{}", r.stdout);
+    assert!(r.stdout.contains("12 resource instance(s)"), "{}", r.stdout);
     let r = w.iac_env(&["plan", "-detailed-exitcode"], &env).code(0);
     assert!(r.stdout.contains("No changes"), "{}", r.stdout);
     let rows = crate::pg::query(

@@ -105,3 +105,79 @@ fn version_as_terraform_prints_it() {
     assert_eq!(j["iac_version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(j["providers"], serde_json::json!(["aws", "builtin"]));
 }
+
+/// Module calls with `count` and `for_each` through the binary: instance
+/// addresses in plans and state, outputs as a list and a map, `-target` of one
+/// module instance, `state list`/`mv`/`rm` of module instances.
+#[test]
+fn module_instances_in_plans_targets_and_state_commands() {
+    let main = |names: &str| {
+        format!(
+            "module \"web\" {{\n  source = \"./web\"\n  count  = 2\n  name   = \"web-${{count.index}}\"\n}}\n\
+             module \"site\" {{\n  source   = \"./web\"\n  for_each = {{ {names} }}\n  name     = each.value\n}}\n\
+             output \"web\" {{\n  value = module.web[*].name\n}}\n\
+             output \"site\" {{\n  value = {{ for k, s in module.site : k => s.name }}\n}}\n"
+        )
+    };
+    let w = Work::new(&main("a = \"alpha\", b = \"beta\""));
+    w.write(
+        "web/main.tf",
+        "variable \"name\" {}\nresource \"terraform_data\" \"x\" {\n  input = var.name\n}\noutput \"name\" {\n  value = terraform_data.x.output\n}\n",
+    );
+    let r = w.iac(&["plan"]).ok();
+    for a in [
+        "module.web[0].terraform_data.x will be created",
+        "module.web[1].terraform_data.x will be created",
+        "module.site[\"a\"].terraform_data.x will be created",
+        "module.site[\"b\"].terraform_data.x will be created",
+    ] {
+        assert!(r.stdout.contains(a), "{a}: {}", r.stdout);
+    }
+    w.apply();
+    let out: serde_json::Value =
+        serde_json::from_str(&w.iac(&["output", "-json"]).ok().stdout).unwrap();
+    assert_eq!(out["web"]["value"], serde_json::json!(["web-0", "web-1"]));
+    assert_eq!(
+        out["site"]["value"],
+        serde_json::json!({"a": "alpha", "b": "beta"})
+    );
+    let r = w.iac(&["state", "list", "module.site"]).ok();
+    assert_eq!(
+        r.stdout,
+        "module.site[\"a\"].terraform_data.x\nmodule.site[\"b\"].terraform_data.x\n"
+    );
+
+    // One instance targeted: only it changes.
+    w.write("main.tf", &main("a = \"ALPHA\", b = \"BETA\""));
+    let r = w
+        .iac(&["apply", "-auto-approve", "-target=module.site[\"a\"]"])
+        .ok();
+    assert!(r.stdout.contains("0 added, 1 changed"), "{}", r.stdout);
+    let attrs = |a: &str| w.attrs(a)["input"].clone();
+    assert_eq!(attrs("module.site[\"a\"].terraform_data.x"), "ALPHA");
+    assert_eq!(attrs("module.site[\"b\"].terraform_data.x"), "beta");
+
+    // A call renamed in state keeps every instance's key.
+    w.iac(&["state", "mv", "module.site", "module.place"]).ok();
+    let r = w.iac(&["state", "list", "module.place"]).ok();
+    assert_eq!(
+        r.stdout,
+        "module.place[\"a\"].terraform_data.x\nmodule.place[\"b\"].terraform_data.x\n"
+    );
+    w.iac(&["state", "mv", "module.place", "module.site"]).ok();
+    w.iac(&["state", "rm", "module.web[1]"]).ok();
+    assert!(!w
+        .addresses()
+        .contains(&"module.web[1].terraform_data.x".to_string()));
+    assert!(w
+        .addresses()
+        .contains(&"module.web[0].terraform_data.x".to_string()));
+    // The whole configuration again: web[1] is created anew, b updated.
+    let r = w.iac(&["apply", "-auto-approve"]).ok();
+    assert!(
+        r.stdout.contains("1 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    w.iac(&["plan", "-detailed-exitcode"]).code(0);
+}

@@ -152,6 +152,10 @@ pub struct ModuleCall {
     /// `version`: a constraint on a registry module's version (`~> 5.0`).
     pub version: Option<String>,
     pub inputs: Vec<Attribute>,
+    /// `count` / `for_each`: the call makes one module instance per index or key
+    /// (`module.net[0]`, `module.net["eu"]`).
+    pub count: Option<Expr>,
+    pub for_each: Option<Expr>,
     /// `providers = { aws = aws.west }`: the child's configuration name (key)
     /// and the caller's configuration it stands for (value).
     pub providers: Vec<(ProviderRef, ProviderRef)>,
@@ -1088,16 +1092,13 @@ fn decode_module_call(module: &mut Module, b: Block, diags: &mut Diagnostics) {
                 .with_help("pin a git source with ?ref=TAG instead"),
         );
     }
-    for meta in ["count", "for_each"] {
-        if let Some(a) = b.body.attribute(meta) {
-            diags.push(
-                Diagnostic::error(
-                    "E0120",
-                    format!("`{meta}` on module calls is not supported yet"),
-                )
-                .with_span(a.name_span, "not supported"),
-            );
-        }
+    let count = b.body.attribute("count").map(|a| a.expr.clone());
+    let for_each = b.body.attribute("for_each").map(|a| a.expr.clone());
+    if let (Some(c), Some(_)) = (&count, &for_each) {
+        diags.push(
+            Diagnostic::error("E0117", "`count` and `for_each` cannot be used together")
+                .with_span(c.span, "remove one of them"),
+        );
     }
     let depends_on = b
         .body
@@ -1133,6 +1134,8 @@ fn decode_module_call(module: &mut Module, b: Block, diags: &mut Diagnostics) {
             source,
             version,
             inputs,
+            count,
+            for_each,
             providers,
             depends_on,
             span,

@@ -41,8 +41,15 @@ pub struct Bindings {
 }
 
 impl Bindings {
-    pub fn of(&self, path: &ModPath, key: &str) -> Option<&str> {
-        self.by_resource.get(path)?.get(key).map(String::as_str)
+    /// The configuration serving a block, by its module (instance) path.
+    pub fn of(&self, path: &[String], key: &str) -> Option<&str> {
+        let m = if iac_value::addr::has_module_keys(path) {
+            self.by_resource
+                .get(iac_value::addr::module_config_path(path).as_slice())
+        } else {
+            self.by_resource.get(path)
+        };
+        m?.get(key).map(String::as_str)
     }
 
     /// Every block (`module.net.aws_subnet.a`) with its configuration, in order.

@@ -8,8 +8,10 @@ use iac_config::{EvalContext, Module};
 use iac_diagnostics::{Diagnostic, Diagnostics};
 use iac_value::{Fingerprinter, Value};
 
+use iac_value::addr::{has_module_keys, module_config_path, split_module_step, InstanceKey};
+
 use crate::graph::{module_tree, Graph, ModPath, NodeKey};
-use crate::scope::Values;
+use crate::scope::{CallInstances, Repetition, Values};
 
 /// What evaluation needs from the run: the root module, its variables, the workspace.
 #[derive(Clone, Copy)]
@@ -40,12 +42,21 @@ impl<'a> Evaluator<'a> {
 }
 
 impl<'a> Evaluator<'a> {
+    /// The configuration of a module instance (`["net[0]"]` is made from `["net"]`).
+    pub(crate) fn module_at(&self, path: &[String]) -> &'a Module {
+        if has_module_keys(path) {
+            self.tree[module_config_path(path).as_slice()]
+        } else {
+            self.tree[path]
+        }
+    }
+
     pub(crate) fn eval_ctx<'s>(
         &'s self,
         path: &'s ModPath,
         scope: &'s crate::scope::Scope<'s>,
     ) -> EvalContext<'s> {
-        let m = self.tree[path];
+        let m = self.module_at(path);
         let mut ctx = EvalContext::new(scope, m.dir.clone(), self.input.module.dir.clone());
         ctx.workspace = self.input.workspace.to_string();
         ctx
@@ -60,15 +71,17 @@ impl<'a> Evaluator<'a> {
                 .unwrap_or(Value::Unknown)
         } else {
             let parent: ModPath = path[..path.len() - 1].to_vec();
-            let call_name = &path[path.len() - 1];
-            let pm = self.tree[&parent];
-            let child = self.tree[path];
+            let (call_name, _) = split_module_step(&path[path.len() - 1]);
+            let pm = self.module_at(&parent);
+            let child = self.module_at(path);
             let var = &child.variables[name];
             let call = &pm.module_calls[call_name];
             match call.inputs.iter().find(|i| i.name == name) {
                 Some(input) => {
+                    let binding = self.values.call_binding(path);
                     let scope = self.values.scope(&parent);
                     let mut ctx = self.eval_ctx(&parent, &scope);
+                    bind_instance(&mut ctx, binding);
                     let v = ctx.eval(&input.expr);
                     drop(ctx);
                     match v {
@@ -127,7 +140,7 @@ impl<'a> Evaluator<'a> {
     }
 
     pub(crate) fn walk_local(&mut self, path: &ModPath, name: &str) {
-        let m = self.tree[path];
+        let m = self.module_at(path);
         let scope = self.values.scope(path);
         let mut ctx = self.eval_ctx(path, &scope);
         let r = ctx.eval(&m.locals[name].expr);
@@ -140,7 +153,7 @@ impl<'a> Evaluator<'a> {
     }
 
     pub(crate) fn walk_output(&mut self, path: &ModPath, name: &str) {
-        let m = self.tree[path];
+        let m = self.module_at(path);
         let o = &m.outputs[name];
         let scope = self.values.scope(path);
         let mut ctx = self.eval_ctx(path, &scope);
@@ -164,13 +177,70 @@ impl<'a> Evaluator<'a> {
             .insert(name.to_string(), v.mark_if(o.sensitive));
     }
 
-    /// Evaluates a variable, local or output node.
-    pub(crate) fn walk_value(&mut self, key: &NodeKey) {
-        match key {
-            NodeKey::Var(path, name) => self.walk_variable(path, name),
-            NodeKey::Local(path, name) => self.walk_local(path, name),
-            NodeKey::Output(path, name) => self.walk_output(path, name),
-            NodeKey::Resource(..) => {}
+    /// The instances of a module call with `count` or `for_each`, in every
+    /// instance of the calling module (`child` is the call's configuration path).
+    pub(crate) fn walk_call(&mut self, child: &ModPath, validating: bool) {
+        let (name, parent) = child.split_last().expect("a call has a name");
+        let call = &self.tree[parent.to_vec().as_slice()].module_calls[name];
+        for inst in self.values.instances(parent) {
+            let scope = self.values.scope(&inst);
+            let mut ctx = self.eval_ctx(&inst, &scope);
+            let mut d = Diagnostics::new();
+            let e = crate::plan::expand_meta(
+                call.count.as_ref(),
+                call.for_each.as_ref(),
+                &mut ctx,
+                &mut d,
+                validating,
+            );
+            drop(ctx);
+            self.diags.extend(d);
+            let mut key = inst;
+            key.push(name.clone());
+            let ci = match e {
+                Some((rep, keys)) => CallInstances {
+                    rep,
+                    keys,
+                    failed: false,
+                },
+                None => CallInstances {
+                    rep: if call.count.is_some() {
+                        Repetition::Count
+                    } else {
+                        Repetition::ForEach
+                    },
+                    keys: Vec::new(),
+                    failed: true,
+                },
+            };
+            self.values.calls.insert(key, ci);
         }
+    }
+
+    /// Evaluates a variable, local, output or module expansion node, in every
+    /// instance of its module.
+    pub(crate) fn walk_value(&mut self, key: &NodeKey, validating: bool) {
+        if let NodeKey::Call(child) = key {
+            return self.walk_call(child, validating);
+        }
+        for inst in self.values.instances(key.module_path()) {
+            match key {
+                NodeKey::Var(_, name) => self.walk_variable(&inst, name),
+                NodeKey::Local(_, name) => self.walk_local(&inst, name),
+                NodeKey::Output(_, name) => self.walk_output(&inst, name),
+                NodeKey::Resource(..) | NodeKey::Call(_) => {}
+            }
+        }
+    }
+}
+
+/// Binds `count.index` / `each` for one instance of a module call's arguments.
+fn bind_instance(ctx: &mut EvalContext<'_>, binding: Option<(InstanceKey, Option<Value>)>) {
+    match binding {
+        Some((InstanceKey::Int(i), _)) => ctx.count_index = Some(Value::Number(i as f64)),
+        Some((InstanceKey::Str(k), each)) => {
+            ctx.each = Some((Value::String(k), each.unwrap_or(Value::Null)))
+        }
+        _ => {}
     }
 }

@@ -19,6 +19,21 @@ pub enum NodeKey {
     Output(ModPath, String),
     /// `type.name` or `data.type.name`.
     Resource(ModPath, String),
+    /// The expansion of a module call with `count` or `for_each` (the path is
+    /// the child's): its instance keys, evaluated in the calling module before
+    /// anything inside the child.
+    Call(ModPath),
+}
+
+impl NodeKey {
+    /// The module the node's expressions are evaluated in.
+    pub fn module_path(&self) -> &[String] {
+        match self {
+            NodeKey::Var(m, _) | NodeKey::Local(m, _) | NodeKey::Output(m, _) => m,
+            NodeKey::Resource(m, _) => m,
+            NodeKey::Call(child) => &child[..child.len().saturating_sub(1)],
+        }
+    }
 }
 
 fn prefix(m: &ModPath) -> String {
@@ -32,6 +47,7 @@ impl std::fmt::Display for NodeKey {
             NodeKey::Local(m, n) => write!(f, "{}local.{n}", prefix(m)),
             NodeKey::Output(m, n) => write!(f, "{}output.{n}", prefix(m)),
             NodeKey::Resource(m, k) => write!(f, "{}{k}", prefix(m)),
+            NodeKey::Call(child) => write!(f, "{}", prefix(child).trim_end_matches('.')),
         }
     }
 }
@@ -636,6 +652,16 @@ fn declarations(b: &mut Builder<'_>) {
                 m.resources
                     .keys()
                     .map(|k| NodeKey::Resource(path.clone(), k.clone())),
+            )
+            .chain(
+                m.module_calls
+                    .values()
+                    .filter(|c| c.count.is_some() || c.for_each.is_some())
+                    .map(|c| {
+                        let mut child = path.clone();
+                        child.push(c.name.clone());
+                        NodeKey::Call(child)
+                    }),
             );
         for k in keys {
             let i = b.graph.add_node(k.clone());
@@ -693,6 +719,14 @@ fn references(b: &mut Builder<'_>) {
             body_refs(&r.body, &mut Vec::new(), &mut refs);
             add(NodeKey::Resource(path.clone(), k.clone()), refs, diags);
         }
+        for c in m.module_calls.values() {
+            if c.count.is_some() || c.for_each.is_some() {
+                let mut child = path.clone();
+                child.push(c.name.clone());
+                let exprs: Vec<&Expr> = c.count.iter().chain(c.for_each.iter()).collect();
+                add(NodeKey::Call(child), refs_of(exprs), diags);
+            }
+        }
         for (n, v) in &m.variables {
             if let Some(d) = &v.default {
                 let mut refs = Vec::new();
@@ -736,7 +770,9 @@ fn explicit_dependencies(b: &mut Builder<'_>) {
     }
 }
 
-/// Child variables from the call's arguments, module outputs to their users.
+/// Child variables from the call's arguments, module outputs to their users,
+/// and everything inside a module call with `count` or `for_each` after the
+/// call's expansion (its instances must be known before anything in them).
 fn module_boundaries(b: &mut Builder<'_>) {
     let mut edges: Vec<(NodeKey, Edge)> = Vec::new();
     for (path, m) in &b.tree {
@@ -746,6 +782,33 @@ fn module_boundaries(b: &mut Builder<'_>) {
     }
     for (target, e) in edges {
         b.edge(target, e);
+    }
+    let expanded: Vec<(ModPath, NodeIndex, Span)> = b
+        .index
+        .iter()
+        .filter_map(|(k, &i)| match k {
+            NodeKey::Call(child) => {
+                let parent = &b.tree[&child[..child.len() - 1].to_vec()];
+                let span = parent.module_calls[&child[child.len() - 1]].span;
+                Some((child.clone(), i, span))
+            }
+            _ => None,
+        })
+        .collect();
+    if expanded.is_empty() {
+        return;
+    }
+    let nodes: Vec<(NodeIndex, ModPath)> = b
+        .index
+        .iter()
+        .map(|(k, &i)| (i, k.module_path().to_vec()))
+        .collect();
+    for (call, ci, span) in &expanded {
+        for (n, at) in &nodes {
+            if at.starts_with(call) {
+                b.graph.add_edge(*ci, *n, *span);
+            }
+        }
     }
 }
 

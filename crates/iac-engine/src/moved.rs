@@ -64,30 +64,6 @@ fn parse(e: &Expr, path: &ModPath, diags: &mut Diagnostics) -> Option<AddrPatter
     }
 }
 
-fn rename(addr: &InstanceAddr, from: &AddrPattern, to: &AddrPattern) -> Option<InstanceAddr> {
-    if !from.matches(addr) {
-        return None;
-    }
-    let mut new = addr.clone();
-    match (&from.resource, &to.resource) {
-        (None, None) => {
-            let rest = addr.resource.module[from.module.len()..].to_vec();
-            new.resource.module = to.module.iter().cloned().chain(rest).collect();
-        }
-        (Some(_), Some((mode, ty, name))) => {
-            new.resource.module = to.module.clone();
-            new.resource.mode = *mode;
-            new.resource.ty = ty.clone();
-            new.resource.name = name.clone();
-            if let Some(k) = &to.key {
-                new.key = k.clone();
-            }
-        }
-        _ => return None,
-    }
-    Some(new)
-}
-
 /// Applies every moved block to `state`; returns new address → old address.
 pub fn apply_moves(
     tree: &BTreeMap<ModPath, &Module>,
@@ -126,7 +102,7 @@ pub fn apply_moves(
                 .cloned()
                 .collect();
             for old in addrs {
-                let Some(new) = rename(&old, &from, &to) else {
+                let Some(new) = from.move_to(&to, &old) else {
                     continue;
                 };
                 if state.resources.contains_key(&new) {

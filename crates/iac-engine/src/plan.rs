@@ -11,7 +11,7 @@ use iac_plan::{
 };
 use iac_provider::{proposed_new, PlanRequest};
 use iac_state::State;
-use iac_value::addr::{InstanceAddr, InstanceKey, ResourceAddr, ResourceMode};
+use iac_value::addr::{AddrPattern, InstanceAddr, InstanceKey, ResourceAddr, ResourceMode};
 use iac_value::{Fingerprinter, Path, PathStep, Value};
 use petgraph::graph::NodeIndex;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -248,14 +248,32 @@ pub(crate) struct Planner<'a> {
 /// How a resource repeats and its instance keys (with `each.value`).
 pub(crate) type Expansion = (Repetition, Vec<(InstanceKey, Option<Value>)>);
 
-/// Expands `count` / `for_each` to instance keys (with `each.value`).
+/// Expands a resource's `count` / `for_each` to instance keys (with `each.value`).
 pub(crate) fn expand(
     r: &Resource,
     ctx: &mut EvalContext<'_>,
     diags: &mut Diagnostics,
     validating: bool,
 ) -> Option<Expansion> {
-    if let Some(c) = &r.count {
+    expand_meta(
+        r.count.as_ref(),
+        r.for_each.as_ref(),
+        ctx,
+        diags,
+        validating,
+    )
+}
+
+/// Expands `count` / `for_each` (of a resource or a module call) to instance
+/// keys (with `each.value`).
+pub(crate) fn expand_meta(
+    count: Option<&iac_syntax::Expr>,
+    for_each: Option<&iac_syntax::Expr>,
+    ctx: &mut EvalContext<'_>,
+    diags: &mut Diagnostics,
+    validating: bool,
+) -> Option<Expansion> {
+    if let Some(c) = count {
         let v = match ctx.eval(c) {
             Ok(v) => v,
             Err(d) => {
@@ -307,7 +325,7 @@ pub(crate) fn expand(
             }
         };
     }
-    if let Some(f) = &r.for_each {
+    if let Some(f) = for_each {
         let v = match ctx.eval(f) {
             Ok(v) => v,
             Err(d) => {
@@ -529,7 +547,12 @@ impl<'a> Planner<'a> {
                     .map(|o| (a.key.clone(), o.attributes.clone()))
             })
             .collect();
-        let v = aggregate(rep, &instances);
+        // Never created: what it will be is not known in this run.
+        let v = if instances.is_empty() && rep == Repetition::Single {
+            Value::Unknown
+        } else {
+            aggregate(rep, &instances)
+        };
         self.ev
             .values
             .module(path)
@@ -539,10 +562,28 @@ impl<'a> Planner<'a> {
 
     /// With `-target` naming instances of this resource (and no target naming
     /// the whole resource or a module around it), just those instance keys.
+    /// An instance of a module call with `count`/`for_each` that targets name
+    /// other instances of (`-target=module.net[0]`, and this is `module.net[1]`)
+    /// is left as it is: `Some` of no keys.
     fn targeted_keys(&self, addr: &ResourceAddr) -> Option<HashSet<InstanceKey>> {
         let mut keys = HashSet::new();
+        let config = iac_value::addr::module_config_path(&addr.module);
+        let mut other_instances = false;
         for t in self.input.targets {
-            if !addr.module.starts_with(&t.module) {
+            let whole = AddrPattern {
+                module: t.module.clone(),
+                resource: None,
+                key: None,
+            };
+            if !whole.matches(&addr.instance(InstanceKey::None)) {
+                other_instances |= config
+                    .starts_with(&iac_value::addr::module_config_path(&t.module))
+                    && t.resource.as_ref().is_none_or(|(mode, ty, name)| {
+                        t.module.len() == addr.module.len()
+                            && *mode == addr.mode
+                            && *ty == addr.ty
+                            && *name == addr.name
+                    });
                 continue;
             }
             match &t.resource {
@@ -563,6 +604,9 @@ impl<'a> Planner<'a> {
                 }
             }
         }
+        if keys.is_empty() && other_instances {
+            return Some(keys);
+        }
         // Not named by any target: planned whole, as a dependency of one.
         (!keys.is_empty()).then_some(keys)
     }
@@ -578,7 +622,7 @@ impl<'a> Planner<'a> {
         node: NodeIndex,
     ) -> Option<ResourceWork<'a>> {
         let engine: &'a Engine = self.engine;
-        let m: &'a Module = self.ev.tree[path];
+        let m: &'a Module = self.ev.module_at(path);
         let r: &'a Resource = &m.resources[key];
         let addr = resource_addr(path, r);
         self.configured_resources.insert(addr.clone());
@@ -645,9 +689,12 @@ impl<'a> Planner<'a> {
             let iaddr = addr.instance(ik.clone());
             self.in_config.insert(iaddr.clone());
             if only.as_ref().is_some_and(|o| !o.contains(&ik)) {
-                // Another instance of a targeted resource: left as it is in state.
-                if let Some(o) = self.prior.current(&iaddr) {
-                    instances.push((ik, Some(o.attributes.clone())));
+                // Another instance of a targeted resource: left as it is in
+                // state; one never created is not known in this run.
+                match self.prior.current(&iaddr) {
+                    Some(o) => instances.push((ik, Some(o.attributes.clone()))),
+                    None if rep == Repetition::Single => instances.push((ik, Some(Value::Unknown))),
+                    None => {}
                 }
             } else if data {
                 let bound = (&*provider, binding.as_str());
@@ -1425,8 +1472,9 @@ pub(crate) async fn plan_with(
                         let r = &p.ev.tree[path].resources[key];
                         let ra = resource_addr(path, r);
                         input.targets.iter().any(|t| {
-                            t.module.len() <= ra.module.len()
-                                && ra.module.starts_with(&t.module)
+                            // By configuration: `module.net[0]` selects the blocks of `module.net`.
+                            let tm = iac_value::addr::module_config_path(&t.module);
+                            ra.module.starts_with(&tm)
                                 && t.resource.as_ref().is_none_or(|(mode, ty, name)| {
                                     ra.module.len() == t.module.len()
                                         && *mode == ra.mode
@@ -1458,7 +1506,8 @@ pub(crate) async fn plan_with(
         enum Step {
             Value(NodeKey),
             Resource {
-                planned: bool,
+                /// Works begun: one per instance of its module.
+                started: usize,
                 diags: Vec<Diagnostic>,
             },
         }
@@ -1469,13 +1518,15 @@ pub(crate) async fn plan_with(
                 match p.ev.graph.graph[n].clone() {
                     NodeKey::Resource(path, key) => {
                         let mark = p.ev.diags.0.len();
-                        let w = p.begin_resource(&path, &key, n).await;
+                        let mut started = 0;
+                        for inst in p.ev.values.instances(&path) {
+                            if let Some(w) = p.begin_resource(&inst, &key, n).await {
+                                works.push(w);
+                                started += 1;
+                            }
+                        }
                         let diags = p.ev.diags.0.split_off(mark);
-                        steps.push(Step::Resource {
-                            planned: w.is_some(),
-                            diags,
-                        });
-                        works.extend(w);
+                        steps.push(Step::Resource { started, diags });
                     }
                     value => steps.push(Step::Value(value)),
                 }
@@ -1484,13 +1535,10 @@ pub(crate) async fn plan_with(
             let mut works = works.into_iter();
             for step in steps {
                 match step {
-                    Step::Value(value) => p.ev.walk_value(&value),
-                    Step::Resource {
-                        planned: started,
-                        diags,
-                    } => {
+                    Step::Value(value) => p.ev.walk_value(&value, p.validate_only),
+                    Step::Resource { started, diags } => {
                         p.ev.diags.extend(Diagnostics(diags));
-                        if started {
+                        for _ in 0..started {
                             if let Some(w) = works.next() {
                                 p.finish_resource(w, &mut planned);
                             }
@@ -1749,10 +1797,13 @@ fn only_ignored_changed(
     d: &iac_plan::Drift,
 ) -> bool {
     let Some(after) = &d.after else { return false };
-    let Some(r) = tree.get(&d.addr.resource.module).and_then(|m| {
-        m.resources
-            .get(&format!("{}.{}", d.addr.resource.ty, d.addr.resource.name))
-    }) else {
+    let Some(r) = tree
+        .get(iac_value::addr::module_config_path(&d.addr.resource.module).as_slice())
+        .and_then(|m| {
+            m.resources
+                .get(&format!("{}.{}", d.addr.resource.ty, d.addr.resource.name))
+        })
+    else {
         return false;
     };
     if r.lifecycle.ignore_all_changes {
@@ -1792,10 +1843,14 @@ fn relevant_drift(p: &Planner<'_>, d: &iac_plan::Drift) -> bool {
     let (Some(after), Some(&i)) = (&d.after, p.actions.get(&d.addr)) else {
         return true;
     };
-    let Some(r) = p.ev.tree.get(&d.addr.resource.module).and_then(|m| {
-        m.resources
-            .get(&format!("{}.{}", d.addr.resource.ty, d.addr.resource.name))
-    }) else {
+    let Some(r) =
+        p.ev.tree
+            .get(iac_value::addr::module_config_path(&d.addr.resource.module).as_slice())
+            .and_then(|m| {
+                m.resources
+                    .get(&format!("{}.{}", d.addr.resource.ty, d.addr.resource.name))
+            })
+    else {
         return true;
     };
     let (Some(b), Some(a)) = (d.before.as_map(), after.as_map()) else {
@@ -1848,10 +1903,14 @@ fn check_deletes(p: &mut Planner<'_>) {
             if !d.detail.is_empty() {
                 diag = diag.with_help(d.detail.clone());
             }
-            if let Some(r) = p.ev.tree.get(&c.addr.resource.module).and_then(|m| {
-                m.resources
-                    .get(&format!("{}.{}", c.addr.resource.ty, c.addr.resource.name))
-            }) {
+            if let Some(r) =
+                p.ev.tree
+                    .get(iac_value::addr::module_config_path(&c.addr.resource.module).as_slice())
+                    .and_then(|m| {
+                        m.resources
+                            .get(&format!("{}.{}", c.addr.resource.ty, c.addr.resource.name))
+                    })
+            {
                 diag = diag.with_span(r.span, "declared here");
             }
             found.push(diag);
@@ -1871,7 +1930,7 @@ fn destroy_deps(p: &Planner<'_>, a: &InstanceAddr) -> Vec<String> {
         .map(|o| o.dependencies.clone())
         .unwrap_or_default();
     let key = NodeKey::Resource(
-        a.resource.module.clone(),
+        iac_value::addr::module_config_path(&a.resource.module),
         format!("{}.{}", a.resource.ty, a.resource.name),
     );
     if let Some(&node) = p.ev.graph.index.get(&key) {
@@ -1914,7 +1973,10 @@ fn destroy_changes(p: &mut Planner<'_>) {
         addrs.sort();
     }
     for a in addrs {
-        if let Some(m) = p.ev.tree.get(&a.resource.module) {
+        if let Some(m) =
+            p.ev.tree
+                .get(iac_value::addr::module_config_path(&a.resource.module).as_slice())
+        {
             let key = format!("{}.{}", a.resource.ty, a.resource.name);
             if let Some(r) = m.resources.get(&key) {
                 if r.lifecycle.prevent_destroy {

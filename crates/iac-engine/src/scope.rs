@@ -19,9 +19,24 @@ pub struct ModuleValues {
     pub outputs: BTreeMap<String, Value>,
 }
 
+/// The instances of one module call with `count` or `for_each` in one
+/// instance of the calling module.
+pub struct CallInstances {
+    pub rep: Repetition,
+    /// Keys in order, with `each.value` for `for_each`.
+    pub keys: Vec<(InstanceKey, Option<Value>)>,
+    /// The expansion could not be evaluated (its error is reported): the call's
+    /// value is unknown and it has no instances.
+    pub failed: bool,
+}
+
 #[derive(Default)]
 pub struct Values {
+    /// By module instance path (`["net[0]", "sub"]`).
     pub modules: FxHashMap<ModPath, ModuleValues>,
+    /// Expanded module calls, by the calling instance's path and the call's
+    /// name (`["net[0]", "sub"]` for `module.sub` called in `module.net[0]`).
+    pub calls: FxHashMap<ModPath, CallInstances>,
     /// Fingerprints under the state's salt (see `Namespace::fingerprinter`).
     pub fp: Option<Arc<Fingerprinter>>,
 }
@@ -30,8 +45,52 @@ impl Values {
     pub fn with_fingerprinter(fp: Arc<Fingerprinter>) -> Values {
         Values {
             modules: FxHashMap::default(),
+            calls: FxHashMap::default(),
             fp: Some(fp),
         }
+    }
+
+    /// Every instance path of a module of the configuration (by its call names),
+    /// as far as the calls' expansions are known: `["net"]` is `[["net[0]"],
+    /// ["net[1]"]]` for `count = 2`, `[["net"]]` for a call without one.
+    pub fn instances(&self, config_path: &[String]) -> Vec<ModPath> {
+        if self.calls.is_empty() {
+            return vec![config_path.to_vec()];
+        }
+        let mut out: Vec<ModPath> = vec![Vec::new()];
+        for name in config_path {
+            let mut next = Vec::with_capacity(out.len());
+            for inst in out {
+                let mut call = inst.clone();
+                call.push(name.clone());
+                match self.calls.get(&call) {
+                    Some(ci) => {
+                        for (k, _) in &ci.keys {
+                            let mut p = inst.clone();
+                            p.push(iac_value::addr::module_step(name, k));
+                            next.push(p);
+                        }
+                    }
+                    None => next.push(call),
+                }
+            }
+            out = next;
+        }
+        out
+    }
+
+    /// `each.value` / `count.index` of a module instance's own step, for the
+    /// call's arguments: `None` for a module without `count`/`for_each`.
+    pub fn call_binding(&self, instance: &[String]) -> Option<(InstanceKey, Option<Value>)> {
+        let (last, parent) = instance.split_last()?;
+        let (name, key) = iac_value::addr::split_module_step(last);
+        if key == InstanceKey::None {
+            return None;
+        }
+        let mut call = parent.to_vec();
+        call.push(name.to_string());
+        let ci = self.calls.get(&call)?;
+        ci.keys.iter().find(|(k, _)| *k == key).cloned()
     }
 
     pub fn module(&mut self, path: &ModPath) -> &mut ModuleValues {
@@ -85,10 +144,32 @@ impl Namespace for Scope<'_> {
     fn module(&self, name: &str) -> Option<Value> {
         let mut child = self.path.clone();
         child.push(name.to_string());
-        self.values
-            .modules
-            .get(&child)
-            .map(|m| Value::Map(m.outputs.clone().into_iter().collect()))
+        let outputs = |path: &ModPath| {
+            Value::Map(
+                self.values
+                    .modules
+                    .get(path)
+                    .map(|m| m.outputs.clone().into_iter().collect())
+                    .unwrap_or_default(),
+            )
+        };
+        let Some(ci) = self.values.calls.get(&child) else {
+            return self.values.modules.get(&child).map(|_| outputs(&child));
+        };
+        if ci.failed {
+            return Some(Value::Unknown);
+        }
+        let instance = |k: &InstanceKey| {
+            let mut p = self.path.clone();
+            p.push(iac_value::addr::module_step(name, k));
+            outputs(&p)
+        };
+        let values = ci
+            .keys
+            .iter()
+            .map(|(k, _)| (k.clone(), instance(k)))
+            .collect();
+        Some(aggregate_owned(ci.rep, values))
     }
     fn fingerprinter(&self) -> Option<&Fingerprinter> {
         self.values.fp.as_deref()

@@ -28,13 +28,43 @@ impl fmt::Display for InstanceKey {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ResourceAddr {
-    /// Module call names from the root, outermost first.
+    /// Module steps from the root, outermost first: a call's name, with the
+    /// instance's key as Terraform writes it when the call has `count` or
+    /// `for_each` (`net`, `net[0]`, `net["eu"]`; see [`module_step`]).
     pub module: Vec<String>,
     pub mode: ResourceMode,
     pub ty: String,
     pub name: String,
+}
+
+/// Module steps in the order of their calls' names, then keys as keys are
+/// ordered (`web[2]` before `web[10]`), as Terraform lists them.
+fn cmp_steps(a: &[String], b: &[String]) -> std::cmp::Ordering {
+    for (x, y) in a.iter().zip(b) {
+        if x == y {
+            continue;
+        }
+        let (xs, ys) = (split_module_step(x), split_module_step(y));
+        return xs.cmp(&ys).then_with(|| x.cmp(y));
+    }
+    a.len().cmp(&b.len())
+}
+
+impl Ord for ResourceAddr {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        cmp_steps(&self.module, &other.module)
+            .then_with(|| self.mode.cmp(&other.mode))
+            .then_with(|| self.ty.cmp(&other.ty))
+            .then_with(|| self.name.cmp(&other.name))
+    }
+}
+
+impl PartialOrd for ResourceAddr {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 impl ResourceAddr {
@@ -44,6 +74,53 @@ impl ResourceAddr {
             key,
         }
     }
+}
+
+/// One step of a module instance path: the call's name and, for a call with
+/// `count` or `for_each`, the instance's key (`net`, `net[0]`, `net["eu"]`).
+pub fn module_step(name: &str, key: &InstanceKey) -> String {
+    match key {
+        InstanceKey::None => name.to_string(),
+        k => format!("{name}{k}"),
+    }
+}
+
+/// A module step's call name and instance key: `net["eu"]` -> (`net`, "eu").
+pub fn split_module_step(step: &str) -> (&str, InstanceKey) {
+    match step.find('[') {
+        Some(p) => (
+            &step[..p],
+            parse_key(&step[p..]).unwrap_or(InstanceKey::None),
+        ),
+        None => (step, InstanceKey::None),
+    }
+}
+
+/// The call names of a module instance path, keys left out: the module of the
+/// configuration that every instance of `module.net[0]` is made from.
+pub fn module_config_path(steps: &[String]) -> Vec<String> {
+    steps
+        .iter()
+        .map(|s| match s.find('[') {
+            Some(p) => s[..p].to_string(),
+            None => s.clone(),
+        })
+        .collect()
+}
+
+/// Whether a module instance path has any keyed step.
+pub fn has_module_keys(steps: &[String]) -> bool {
+    steps.iter().any(|s| s.contains('['))
+}
+
+/// Whether a pattern's module steps select an instance's: a step without a
+/// key names the call, so `module.net` selects `module.net[0]` too.
+fn module_prefix_matches(pattern: &[String], steps: &[String]) -> bool {
+    pattern.len() <= steps.len()
+        && pattern
+            .iter()
+            .zip(steps)
+            .all(|(p, s)| p == s || (!p.contains('[') && split_module_step(s).0 == p.as_str()))
 }
 
 fn write_module(f: &mut fmt::Formatter<'_>, module: &[String]) -> fmt::Result {
@@ -86,8 +163,11 @@ pub struct AddrPattern {
 }
 
 impl AddrPattern {
+    /// Whether the pattern selects an instance. A module step without a key
+    /// selects every instance of that call (`module.net` selects
+    /// `module.net[0].aws_subnet.a`), as `-target` and `state` commands do.
     pub fn matches(&self, addr: &InstanceAddr) -> bool {
-        if !addr.resource.module.starts_with(&self.module) {
+        if !module_prefix_matches(&self.module, &addr.resource.module) {
             return false;
         }
         match &self.resource {
@@ -100,6 +180,59 @@ impl AddrPattern {
                     && self.key.as_ref().is_none_or(|k| *k == addr.key)
             }
         }
+    }
+
+    /// Where an instance this pattern selects goes when it moves to `to`
+    /// (`moved` blocks, `state mv`); `None` if the pattern does not select it
+    /// or the two addresses are of different kinds.
+    pub fn move_to(&self, to: &AddrPattern, addr: &InstanceAddr) -> Option<InstanceAddr> {
+        let from = self;
+        if !from.matches(addr) {
+            return None;
+        }
+        let mut new = addr.clone();
+        match (&from.resource, &to.resource) {
+            (None, None) => {
+                let n = from.module.len();
+                let (Some(from_last), Some(to_last)) = (from.module.last(), to.module.last())
+                else {
+                    return None;
+                };
+                let step = &addr.resource.module[n - 1];
+                // `module.a` to `module.b`: the call is renamed, every instance
+                // keeps its key. A key on either side moves one instance:
+                // `module.a` to `module.a[0]` takes the unkeyed instance only.
+                let whole_call = !from_last.contains('[') && !to_last.contains('[');
+                let last = if whole_call {
+                    module_step(split_module_step(to_last).0, &split_module_step(step).1)
+                } else if step == from_last {
+                    to_last.clone()
+                } else {
+                    return None;
+                };
+                let rest = addr.resource.module[n..].to_vec();
+                new.resource.module = to.module[..to.module.len() - 1]
+                    .iter()
+                    .cloned()
+                    .chain(std::iter::once(last))
+                    .chain(rest)
+                    .collect();
+            }
+            (Some(_), Some((mode, ty, name))) => {
+                if addr.resource.module != from.module {
+                    return None;
+                }
+                new.resource.module = to.module.clone();
+                new.resource.mode = *mode;
+                new.resource.ty = ty.clone();
+                new.resource.name = name.clone();
+                if let Some(k) = &to.key {
+                    new.key = k.clone();
+                }
+            }
+            _ => return None,
+        }
+        Some(new)
     }
 
     pub fn as_instance(&self) -> Option<InstanceAddr> {
@@ -236,12 +369,14 @@ impl FromStr for AddrPattern {
             let name = parts.get(i + 1).ok_or_else(|| {
                 AddrError(format!("\"{s}\": `module` must be followed by a name"))
             })?;
-            if name.contains('[') {
-                return Err(AddrError(format!(
-                    "\"{s}\": module instance keys are not supported"
-                )));
+            let step = match name.find('[') {
+                Some(p) => module_step(&name[..p], &parse_key(&name[p..])?),
+                None => name.clone(),
+            };
+            if !is_name(split_module_step(&step).0) {
+                return Err(AddrError(format!("\"{s}\": invalid module name")));
             }
-            module.push(name.clone());
+            module.push(step);
             i += 2;
         }
         if i == parts.len() {
@@ -368,6 +503,38 @@ mod tests {
         }
         let m: AddrPattern = "module.net".parse().unwrap();
         assert_eq!(m.to_string(), "module.net");
+        for s in [
+            "module.net[0].terraform_data.a",
+            "module.net[\"eu\"].module.sub.terraform_data.a[1]",
+        ] {
+            let a: InstanceAddr = s.parse().unwrap();
+            assert_eq!(a.to_string(), s);
+        }
+        let m: AddrPattern = "module.net[\"a.b\"]".parse().unwrap();
+        assert_eq!(m.to_string(), "module.net[\"a.b\"]");
+        assert!("module.net[x].a.b".parse::<AddrPattern>().is_err());
+        assert!("module.1net[0].a.b".parse::<AddrPattern>().is_err());
+    }
+
+    #[test]
+    fn module_steps_split_and_match() {
+        assert_eq!(
+            split_module_step("net[\"eu\"]"),
+            ("net", InstanceKey::Str("eu".into()))
+        );
+        assert_eq!(split_module_step("net[2]"), ("net", InstanceKey::Int(2)));
+        assert_eq!(split_module_step("net"), ("net", InstanceKey::None));
+        assert_eq!(
+            module_config_path(&["a[0]".into(), "b".into(), "c[\"x\"]".into()]),
+            ["a", "b", "c"]
+        );
+        let all: AddrPattern = "module.net".parse().unwrap();
+        let one: AddrPattern = "module.net[1]".parse().unwrap();
+        let a: InstanceAddr = "module.net[0].terraform_data.a".parse().unwrap();
+        let b: InstanceAddr = "module.net[1].terraform_data.a".parse().unwrap();
+        assert!(all.matches(&a) && all.matches(&b));
+        assert!(!one.matches(&a) && one.matches(&b));
+        assert!(!all.matches(&"module.network.terraform_data.a".parse().unwrap()));
     }
 
     #[test]
@@ -397,5 +564,27 @@ mod tests {
         v.sort();
         let s: Vec<String> = v.iter().map(|a| a.to_string()).collect();
         assert_eq!(s, ["t.a[1]", "t.a[2]", "t.a[10]"]);
+        let mut v: Vec<InstanceAddr> = [
+            "module.w[10].t.a",
+            "module.w[2].t.a",
+            "module.w.t.a",
+            "t.a",
+            "module.v[\"b\"].t.a",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+        v.sort();
+        let s: Vec<String> = v.iter().map(|a| a.to_string()).collect();
+        assert_eq!(
+            s,
+            [
+                "t.a",
+                "module.v[\"b\"].t.a",
+                "module.w.t.a",
+                "module.w[2].t.a",
+                "module.w[10].t.a"
+            ]
+        );
     }
 }

@@ -72,42 +72,19 @@ pub(crate) fn cmd_state(cmd: StateCommand) -> Result<u8> {
             let mut s = backend.read()?.unwrap_or_default();
             let from: AddrPattern = source.parse().map_err(|e| anyhow!("{e}"))?;
             let to: AddrPattern = destination.parse().map_err(|e| anyhow!("{e}"))?;
-            let moving: Vec<InstanceAddr> = s
+            if from.resource.is_some() != to.resource.is_some() {
+                bail!("cannot move between a module and a resource address");
+            }
+            let renamed: Vec<(InstanceAddr, InstanceAddr)> = s
                 .resources
                 .keys()
-                .filter(|a| from.matches(a))
-                .cloned()
+                .filter_map(|a| from.move_to(&to, a).map(|n| (a.clone(), n)))
                 .collect();
-            if moving.is_empty() {
+            if renamed.is_empty() {
                 bail!("no objects in state match {source}");
             }
-            let mut renamed = Vec::new();
-            for a in moving {
-                let mut n = a.clone();
-                match (&from.resource, &to.resource) {
-                    (None, None) => {
-                        n.resource.module = to
-                            .module
-                            .iter()
-                            .cloned()
-                            .chain(a.resource.module[from.module.len()..].iter().cloned())
-                            .collect();
-                    }
-                    (Some(_), Some((mode, ty, name))) => {
-                        n.resource.module = to.module.clone();
-                        n.resource.mode = *mode;
-                        n.resource.ty = ty.clone();
-                        n.resource.name = name.clone();
-                        if let Some(k) = &to.key {
-                            n.key = k.clone();
-                        }
-                    }
-                    _ => bail!("cannot move between a module and a resource address"),
-                }
-                if s.resources.contains_key(&n) {
-                    bail!("{n} already exists in state");
-                }
-                renamed.push((a, n));
+            if let Some((_, n)) = renamed.iter().find(|(_, n)| s.resources.contains_key(n)) {
+                bail!("{n} already exists in state");
             }
             for (a, n) in renamed {
                 if let Some(inst) = s.resources.remove(&a) {

@@ -16,7 +16,7 @@ use iac_diagnostics::{Diagnostic, Diagnostics};
 use iac_plan::{Action, Plan, ResourceChange};
 use iac_provider::{ApplyRequest, ApplyResult, PlanRequest, Provider};
 use iac_state::{ResourceObject, StateOp};
-use iac_value::addr::InstanceKey;
+use iac_value::addr::{InstanceAddr, InstanceKey};
 use iac_value::{path_to_string, Fingerprinter, PathStep, Value};
 use petgraph::graph::NodeIndex;
 use sha2::Digest;
@@ -31,7 +31,7 @@ use crate::plan::{
     eval_instance, eval_instance_redacted, expand, normalize, resource_addr,
     with_ignored_from_prior, ResourceCtx,
 };
-use crate::scope::{aggregate, Repetition};
+use crate::scope::{aggregate_owned, Repetition};
 use crate::{ApplyInput, Engine};
 
 /// One provider call of the apply.
@@ -71,8 +71,9 @@ pub(crate) struct ApplyExecutor<'a> {
     pub fp: Fingerprinter,
     pub diags: Diagnostics,
     pub counts: Counts,
-    /// Values of each resource node's instances, aggregated when the node finishes.
-    instance_values: HashMap<NodeIndex, BTreeMap<InstanceKey, Value>>,
+    /// Values of each resource node's instances (in every instance of its
+    /// module), aggregated per module instance when the node finishes.
+    instance_values: HashMap<NodeIndex, BTreeMap<InstanceAddr, Value>>,
     /// The key under which a create_before_destroy change deposed the old object.
     cbd_deposed: HashMap<usize, String>,
     destroying: bool,
@@ -172,11 +173,21 @@ impl<'a> ApplyExecutor<'a> {
         };
         if let NodeKey::Resource(p, key) = self.ev.graph.graph[cn].clone() {
             let r = &self.ev.tree[&p].resources[&key];
-            let v = aggregate(
-                Repetition::of(r),
-                self.instance_values.get(&node).unwrap_or(&BTreeMap::new()),
-            );
-            self.ev.values.module(&p).resources.insert(key, v);
+            let empty = BTreeMap::new();
+            let values = self.instance_values.get(&node).unwrap_or(&empty);
+            for inst in self.ev.values.instances(&p) {
+                let of_inst: BTreeMap<InstanceKey, Value> = values
+                    .iter()
+                    .filter(|(a, _)| a.resource.module == inst)
+                    .map(|(a, v)| (a.key.clone(), v.clone()))
+                    .collect();
+                let v = aggregate_owned(Repetition::of(r), of_inst);
+                self.ev
+                    .values
+                    .module(&inst)
+                    .resources
+                    .insert(key.clone(), v);
+            }
         }
     }
 
@@ -207,43 +218,49 @@ impl<'a> ApplyExecutor<'a> {
         path: &[String],
         key: &str,
     ) -> Started<Op, ApplyResult> {
-        let path = path.to_vec();
-        let m = self.ev.tree[&path];
+        let config_path = path.to_vec();
+        let m = self.ev.tree[&config_path];
         let r = &m.resources[key];
         let data = r.mode == Mode::Data;
-        let raddr = resource_addr(&path, r);
         // Start from what state holds (data sources: what the plan read); changes overwrite.
-        let inst: BTreeMap<InstanceKey, Value> = if data {
-            self.plan
-                .data
-                .range(raddr.instance(InstanceKey::None)..)
-                .take_while(|(a, _)| a.resource == raddr)
-                .map(|(a, v)| (a.key.clone(), v.clone()))
-                .collect()
-        } else {
-            self.rec
-                .working
-                .instances_of(&raddr)
-                .filter(|(a, _)| !self.graph.deleted.contains(*a))
-                .filter_map(|(a, i)| {
-                    i.current
-                        .as_ref()
-                        .map(|o| (a.key.clone(), o.attributes.clone()))
-                })
-                .collect()
-        };
+        let mut inst: BTreeMap<InstanceAddr, Value> = BTreeMap::new();
+        for path in self.ev.values.instances(&config_path) {
+            let raddr = resource_addr(&path, r);
+            if data {
+                inst.extend(
+                    self.plan
+                        .data
+                        .range(raddr.instance(InstanceKey::None)..)
+                        .take_while(|(a, _)| a.resource == raddr)
+                        .map(|(a, v)| (a.clone(), v.clone())),
+                );
+            } else {
+                inst.extend(
+                    self.rec
+                        .working
+                        .instances_of(&raddr)
+                        .filter(|(a, _)| !self.graph.deleted.contains(*a))
+                        .filter_map(|(a, i)| {
+                            i.current
+                                .as_ref()
+                                .map(|o| (a.clone(), o.attributes.clone()))
+                        }),
+                );
+            }
+        }
         self.instance_values.insert(node, inst);
         let idxs = self
             .graph
             .by_resource
-            .get(&raddr.to_string())
+            .get(&resource_addr(&config_path, r).to_string())
             .cloned()
             .unwrap_or_default();
         let Some((provider, schema)) = self.engine.providers.for_type(&r.ty, data) else {
             return Started::Ops(Vec::new());
         };
         let (provider, schema) = (provider.clone(), schema.clone());
-        let each_values = self.each_values(&path, r, !idxs.is_empty());
+        let mut each_values: HashMap<Vec<String>, HashMap<InstanceKey, Option<Value>>> =
+            HashMap::new();
         let mut calls = Vec::new();
         let mut failed = false;
         for i in idxs {
@@ -253,10 +270,16 @@ impl<'a> ApplyExecutor<'a> {
                     self.instance_values
                         .entry(node)
                         .or_default()
-                        .insert(c.addr.key.clone(), b.clone());
+                        .insert(c.addr.clone(), b.clone());
                 }
                 continue;
             }
+            let path = c.addr.resource.module.clone();
+            if !each_values.contains_key(&path) {
+                let e = self.each_values(&path, r, true);
+                each_values.insert(path.clone(), e);
+            }
+            let each = each_values[&path].get(&c.addr.key).cloned().flatten();
             let rc = ResourceCtx {
                 r,
                 schema: &schema,
@@ -265,7 +288,6 @@ impl<'a> ApplyExecutor<'a> {
                 root_dir: &self.input.module.dir,
                 workspace: self.input.workspace,
             };
-            let each = each_values.get(&c.addr.key).cloned().flatten();
             match self.start_change(node, i, &rc, each.as_ref(), &provider) {
                 Some(call) => calls.push(call),
                 None => failed = true,
@@ -296,7 +318,7 @@ impl<'a> ApplyExecutor<'a> {
         if r.for_each.is_none() || !any {
             return HashMap::new();
         }
-        let m = self.ev.tree[path];
+        let m = self.ev.module_at(path);
         let scope = self.ev.values.scope(path);
         let mut ctx =
             iac_config::EvalContext::new(&scope, m.dir.clone(), self.input.module.dir.clone());
@@ -520,7 +542,7 @@ impl<'a> ApplyExecutor<'a> {
                 self.instance_values
                     .entry(op.node)
                     .or_default()
-                    .insert(c.addr.key.clone(), v);
+                    .insert(c.addr.clone(), v);
             }
         } else if let Some(v) = new {
             // Secrets of the configuration stay secret in what the provider returned.
@@ -534,7 +556,7 @@ impl<'a> ApplyExecutor<'a> {
             self.instance_values
                 .entry(op.node)
                 .or_default()
-                .insert(c.addr.key.clone(), live);
+                .insert(c.addr.clone(), live);
             ops.push(StateOp::SetObject {
                 addr: c.addr.clone(),
                 provider: c.provider.clone(),
@@ -556,7 +578,7 @@ impl<'a> ApplyExecutor<'a> {
         } else {
             self.instance_values
                 .get(&op.node)
-                .and_then(|m| m.get(&c.addr.key))
+                .and_then(|m| m.get(&c.addr))
                 .and_then(id_of)
         };
         (self.input.on_event)(ApplyEvent::Finished {
@@ -613,7 +635,7 @@ impl Executor for ApplyExecutor<'_> {
             ANode::Config(cn) => match self.ev.graph.graph[cn].clone() {
                 NodeKey::Resource(p, key) => self.start_resource(node, &p, &key),
                 value => {
-                    self.ev.walk_value(&value);
+                    self.ev.walk_value(&value, false);
                     Started::Done(true)
                 }
             },

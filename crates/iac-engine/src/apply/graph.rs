@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use iac_diagnostics::Diagnostic;
 use iac_plan::{Action, Plan};
-use iac_value::addr::InstanceAddr;
+use iac_value::addr::{InstanceAddr, ResourceAddr};
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::graph::{Graph, NodeKey};
@@ -23,10 +23,24 @@ pub(crate) struct ApplyGraph {
     pub g: DiGraph<ANode, ()>,
     /// Apply node of each configuration node.
     pub of_config: HashMap<NodeIndex, NodeIndex>,
-    /// Indices of the plan's non-delete changes, by resource address.
+    /// Indices of the plan's non-delete changes, by resource block address
+    /// (every instance of `module.net` under `module.net.aws_subnet.a`).
     pub by_resource: HashMap<String, Vec<usize>>,
     /// Current objects the plan deletes outright.
     pub deleted: HashSet<InstanceAddr>,
+}
+
+/// A resource's block in the configuration, as the configuration graph and
+/// recorded dependencies name it: module instance keys left out.
+pub(crate) fn block_address(a: &ResourceAddr) -> String {
+    if !iac_value::addr::has_module_keys(&a.module) {
+        return a.to_string();
+    }
+    ResourceAddr {
+        module: iac_value::addr::module_config_path(&a.module),
+        ..a.clone()
+    }
+    .to_string()
 }
 
 struct Builder<'a> {
@@ -122,7 +136,7 @@ fn add_configuration(b: &mut Builder<'_>) {
         if c.action != Action::Delete && c.deposed.is_none() {
             b.out
                 .by_resource
-                .entry(c.addr.resource.to_string())
+                .entry(block_address(&c.addr.resource))
                 .or_default()
                 .push(i);
         }
@@ -150,7 +164,7 @@ fn add_destroys(b: &mut Builder<'_>) {
 fn order_replacements(b: &mut Builder<'_>) {
     for &(i, d) in &b.destroy_nodes {
         let c = &b.plan.changes[i];
-        let rkey = c.addr.resource.to_string();
+        let rkey = block_address(&c.addr.resource);
         let Some(&r) = b.resource_nodes.get(&rkey) else {
             continue;
         };
@@ -162,7 +176,9 @@ fn order_replacements(b: &mut Builder<'_>) {
                 b.out.g.add_edge(r, d, ());
                 for other in &b.plan.changes {
                     if other.dependencies.contains(&rkey) {
-                        if let Some(&on) = b.resource_nodes.get(&other.addr.resource.to_string()) {
+                        if let Some(&on) =
+                            b.resource_nodes.get(&block_address(&other.addr.resource))
+                        {
                             b.out.g.add_edge(on, d, ());
                         }
                     }
@@ -178,7 +194,7 @@ fn order_deletes(b: &mut Builder<'_>) {
     let mut destroys_of: HashMap<String, Vec<NodeIndex>> = HashMap::new();
     for &(i, d) in &b.destroy_nodes {
         destroys_of
-            .entry(b.plan.changes[i].addr.resource.to_string())
+            .entry(block_address(&b.plan.changes[i].addr.resource))
             .or_default()
             .push(d);
     }

@@ -565,6 +565,8 @@ macro_rules! cases {
 }
 
 cases! {
+    moved_into_module_instances,
+    module_count_and_for_each,
     create_from_nothing,
     parallel_plan,
     update_in_place,

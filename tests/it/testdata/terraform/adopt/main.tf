@@ -47,3 +47,23 @@ output "password" {
 output "child" {
   value = module.child.v
 }
+
+module "fleet" {
+  source = "./child"
+  count  = 2
+  prefix = "fleet${count.index}"
+}
+
+module "zones" {
+  source   = "./child"
+  for_each = toset(["x", "y"])
+  prefix   = "zone-${each.key}"
+}
+
+output "fleet" {
+  value = module.fleet[*].v
+}
+
+output "zones" {
+  value = { for k, z in module.zones : k => z.v }
+}

@@ -1,0 +1,5 @@
+variable "name" {}
+
+resource "test_thing" "x" {
+  name = var.name
+}
