@@ -197,6 +197,66 @@ fn moved_renames_without_replacing() {
 }
 
 #[test]
+fn removed_blocks_forget_or_destroy() {
+    let w = Work::new(
+        "resource \"local_file\" \"kept\" {\n  filename = \"${path.module}/kept.txt\"\n  content  = \"k\"\n}\n\
+         resource \"local_file\" \"gone\" {\n  filename = \"${path.module}/gone.txt\"\n  content  = \"g\"\n}\n",
+    );
+    w.apply();
+    assert_eq!(w.read("kept.txt"), "k");
+    w.write(
+        "main.tf",
+        "removed {\n  from = local_file.kept\n  lifecycle {\n    destroy = false\n  }\n}\nremoved {\n  from = local_file.gone\n}\n",
+    );
+    let r = w.iac(&["plan", "-json"]).ok();
+    let plan: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let actions: Vec<(String, serde_json::Value)> = plan["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["address"].as_str().unwrap().to_string(),
+                c["change"]["actions"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("local_file.gone".to_string(), serde_json::json!(["delete"])),
+            ("local_file.kept".to_string(), serde_json::json!(["forget"])),
+        ]
+    );
+    // Through a saved plan: the forget survives the file.
+    let r = w.iac(&["plan", "-out", "p.plan"]).ok();
+    assert!(
+        r.stdout.contains(
+            "# local_file.kept will no longer be managed by iac, but will not be destroyed"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("Warning: Some objects will no longer be managed by iac"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(r.summary(), "Plan: 0 to add, 0 to change, 1 to destroy.");
+    let r = w.iac(&["apply", "p.plan"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 0 changed, 1 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert!(w.addresses().is_empty(), "{:?}", w.addresses());
+    assert_eq!(w.read("kept.txt"), "k", "left where it was");
+    assert!(!w.dir.path().join("gone.txt").exists());
+    w.iac(&["plan", "-detailed-exitcode"]).code(0);
+}
+
+#[test]
 fn prevent_destroy_stops_the_plan_with_the_span() {
     let w = Work::new(
         "resource \"terraform_data\" \"db\" {\n  input = 1\n  lifecycle {\n    prevent_destroy = true\n  }\n}\n",

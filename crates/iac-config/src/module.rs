@@ -25,6 +25,7 @@ pub struct Module {
     pub module_calls: BTreeMap<String, ModuleCall>,
     pub providers: Vec<ProviderConfig>,
     pub moved: Vec<Moved>,
+    pub removed: Vec<Removed>,
     pub imports: Vec<Import>,
     pub backend: Option<Backend>,
 }
@@ -179,6 +180,16 @@ pub struct Moved {
     pub span: Span,
 }
 
+/// `removed { from = ADDR  lifecycle { destroy = false } }`: a resource or module
+/// taken out of the configuration on purpose; with `destroy = false` its objects
+/// leave state and stay in the cloud.
+#[derive(Debug)]
+pub struct Removed {
+    pub from: Expr,
+    pub destroy: bool,
+    pub span: Span,
+}
+
 #[derive(Debug)]
 pub struct Backend {
     pub kind: String,
@@ -196,6 +207,7 @@ const TOP_LEVEL: &[&str] = &[
     "module",
     "provider",
     "moved",
+    "removed",
     "terraform",
     "iac",
 ];
@@ -662,6 +674,7 @@ fn decode_body(module: &mut Module, body: Body, diags: &mut Diagnostics) {
                     ),
                 }
             }
+            "removed" => decode_removed(module, b, diags),
             "import" => {
                 let to = b.body.attribute("to").map(|a| a.expr.clone());
                 let id = b.body.attribute("id").map(|a| a.expr.clone());
@@ -702,6 +715,42 @@ fn decode_body(module: &mut Module, body: Body, diags: &mut Diagnostics) {
                 );
             }
         }
+    }
+}
+
+fn decode_removed(module: &mut Module, b: Block, diags: &mut Diagnostics) {
+    check_attrs(&b.body, &["from"], "removed", diags);
+    let mut destroy = true;
+    for inner in &b.body.blocks {
+        match inner.kind.as_str() {
+            "lifecycle" => {
+                check_attrs(&inner.body, &["destroy"], "lifecycle", diags);
+                if inner.body.attribute("destroy").is_some() {
+                    destroy = static_bool(inner.body.attribute("destroy"), diags);
+                }
+            }
+            other => diags.push(
+                Diagnostic::error("E0110", format!("Unsupported block type \"{other}\""))
+                    .with_span(inner.kind_span, "not expected in a removed block")
+                    .with_help(
+                        "a removed block holds `from` and a `lifecycle { destroy = ... }` block",
+                    ),
+            ),
+        }
+    }
+    match b.body.attribute("from") {
+        Some(a) => module.removed.push(Removed {
+            from: a.expr.clone(),
+            destroy,
+            span: b.header_span(),
+        }),
+        None => diags.push(
+            Diagnostic::error("E0133", "A removed block needs `from`")
+                .with_span(b.header_span(), "missing from")
+                .with_help(
+                    "name the resource or module that was removed: `from = aws_instance.old`",
+                ),
+        ),
     }
 }
 

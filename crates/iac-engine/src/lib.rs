@@ -10,6 +10,7 @@ pub mod graph;
 mod moved;
 mod plan;
 mod refresh;
+mod removed;
 mod scope;
 mod variables;
 

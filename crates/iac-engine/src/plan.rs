@@ -1054,6 +1054,32 @@ impl<'a> Planner<'a> {
         }
     }
 
+    /// An object a `removed` block with `destroy = false` names: out of state,
+    /// left in the cloud.
+    fn push_forget(&mut self, addr: &InstanceAddr) {
+        let Some(inst) = self.prior.resources.get(addr) else {
+            return;
+        };
+        if let Some(obj) = &inst.current {
+            self.changes.push(ResourceChange {
+                addr: addr.clone(),
+                deposed: None,
+                previous_addr: self.moved.get(addr).cloned(),
+                import_id: None,
+                provider: inst.provider.clone(),
+                action: Action::Forget,
+                reason: Reason::RemovedNotDestroyed,
+                before: Some(obj.attributes.clone()),
+                after: Some(obj.attributes.clone()),
+                requires_replace: Vec::new(),
+                dependencies: obj.dependencies.clone(),
+                create_before_destroy: obj.create_before_destroy,
+                notes: Vec::new(),
+            });
+            self.actions.insert(addr.clone(), self.changes.len() - 1);
+        }
+    }
+
     async fn plan_data(
         &mut self,
         addr: &InstanceAddr,
@@ -1427,6 +1453,7 @@ pub(crate) async fn plan_with(
         diags.extend(rd);
     }
     let moved = crate::moved::apply_moves(&tree, &mut prior, &mut diags);
+    let removals = crate::removed::removals(&tree, &mut diags);
     let fp = std::sync::Arc::new(prior.fingerprinter());
     let instances = prior.resources.len();
     let mut ev = Evaluator::new(
@@ -1557,7 +1584,11 @@ pub(crate) async fn plan_with(
             .cloned()
             .collect();
         for a in orphans {
-            p.push_delete(&a, Reason::RemovedFromConfig, Vec::new());
+            if crate::removed::forgotten(&removals, &a) {
+                p.push_forget(&a);
+            } else {
+                p.push_delete(&a, Reason::RemovedFromConfig, Vec::new());
+            }
         }
         push_deposed(&mut p);
     }

@@ -50,6 +50,7 @@ fn action_name(a: Action) -> &'static str {
         Action::DeleteThenCreate => "delete-then-create",
         Action::CreateThenDelete => "create-then-delete",
         Action::Delete => "delete",
+        Action::Forget => "forget",
     }
 }
 
@@ -62,6 +63,7 @@ fn action_from(s: &str) -> Option<Action> {
         "delete-then-create" => Action::DeleteThenCreate,
         "create-then-delete" => Action::CreateThenDelete,
         "delete" => Action::Delete,
+        "forget" => Action::Forget,
         _ => return None,
     })
 }
@@ -96,6 +98,7 @@ fn reason_json(r: &Reason) -> Json {
         Reason::ReplaceBecause(p) => json!({"kind": "replace_because", "paths": paths(p)}),
         Reason::UpdateBecause(p) => json!({"kind": "update_because", "paths": paths(p)}),
         Reason::ReplaceTriggeredBy(s) => json!({"kind": "replace_triggered_by", "by": s}),
+        Reason::RemovedNotDestroyed => json!({"kind": "forget_because_removed_block"}),
         other => json!({"kind": other.code().unwrap_or("none")}),
     }
 }
@@ -117,6 +120,7 @@ fn reason_from(j: &Json) -> Reason {
         "replace_by_request" => Reason::ReplaceByRequest,
         "replace_because_tainted" => Reason::Tainted,
         "delete_because_no_resource_config" => Reason::RemovedFromConfig,
+        "forget_because_removed_block" => Reason::RemovedNotDestroyed,
         "delete_because_count_index" => Reason::CountIndexOutOfRange,
         "delete_because_each_key" => Reason::EachKeyNotInForEach,
         "delete_because_wrong_repetition" => Reason::WrongRepetition,

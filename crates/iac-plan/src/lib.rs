@@ -29,6 +29,9 @@ pub enum Action {
     /// Replace with `create_before_destroy`: create the new object, then delete the old one.
     CreateThenDelete,
     Delete,
+    /// A `removed` block with `destroy = false`: the object leaves state and
+    /// stays in the cloud, no longer managed.
+    Forget,
 }
 
 impl Action {
@@ -46,6 +49,7 @@ impl Action {
             Action::DeleteThenCreate => &["delete", "create"],
             Action::CreateThenDelete => &["create", "delete"],
             Action::Delete => &["delete"],
+            Action::Forget => &["forget"],
         }
     }
 }
@@ -72,6 +76,8 @@ pub enum Reason {
     DestroyRequested,
     /// An old object left by create-before-destroy.
     DeposedObject,
+    /// A `removed` block with `destroy = false` names it.
+    RemovedNotDestroyed,
     /// A data source read at apply time because its configuration depends on unknown values.
     ReadDeferred,
 }
@@ -103,6 +109,9 @@ impl Reason {
             Reason::WrongRepetition => "count or for_each was added or removed".to_string(),
             Reason::DestroyRequested => "destroy was requested".to_string(),
             Reason::DeposedObject => "an old object left by create_before_destroy".to_string(),
+            Reason::RemovedNotDestroyed => {
+                "a removed block with `destroy = false` names it".to_string()
+            }
             Reason::ReadDeferred => {
                 "its configuration depends on values known only after apply".to_string()
             }
@@ -118,7 +127,9 @@ impl Reason {
             Reason::ReplaceTriggeredBy(_) => "replace_by_triggers",
             Reason::Tainted => "replace_because_tainted",
             Reason::UpdateBecause(_) => "update_because_changed",
-            Reason::RemovedFromConfig => "delete_because_no_resource_config",
+            Reason::RemovedFromConfig | Reason::RemovedNotDestroyed => {
+                "delete_because_no_resource_config"
+            }
             Reason::CountIndexOutOfRange => "delete_because_count_index",
             Reason::EachKeyNotInForEach => "delete_because_each_key",
             Reason::WrongRepetition => "delete_because_wrong_repetition",
@@ -224,7 +235,8 @@ impl Plan {
                     add += 1;
                     destroy += 1;
                 }
-                Action::NoOp | Action::Read => {}
+                // Terraform's summary line counts no forgets; the plan warns of them.
+                Action::NoOp | Action::Read | Action::Forget => {}
             }
         }
         (add, change, destroy)

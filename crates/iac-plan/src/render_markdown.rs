@@ -122,6 +122,10 @@ pub fn render_markdown(plan: &Plan, opts: &MarkdownOptions<'_>) -> String {
     push("Update", by(&|a| a == Action::Update));
     push("Create", by(&|a| a == Action::Create));
     push("Read", by(&|a| a == Action::Read));
+    push(
+        ":warning: Forget (left in the cloud, no longer managed)",
+        by(&|a| a == Action::Forget),
+    );
     let moved: Vec<String> = visible
         .iter()
         .filter(|c| c.action == Action::NoOp)

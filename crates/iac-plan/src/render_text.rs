@@ -132,6 +132,7 @@ pub fn render_text(plan: &Plan, opts: TextOptions) -> String {
             ("-/+", "destroy and then create replacement"),
             ("+/-", "create replacement and then destroy"),
             ("<=", "read (data resources)"),
+            (".", "forget (no longer managed, not destroyed)"),
         ] {
             if used.contains(sym) {
                 let _ = writeln!(out, "  {} {words}", colored(&p, sym));
@@ -146,6 +147,29 @@ pub fn render_text(plan: &Plan, opts: TextOptions) -> String {
     let only_outputs = plan.changes.iter().all(|c| c.action == Action::NoOp) && outputs_changed;
     if !only_outputs {
         let _ = writeln!(out, "{}{}{}", p.bold, summary_line(plan), p.reset);
+    }
+    let forgotten: Vec<&ResourceChange> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Forget)
+        .collect();
+    if !forgotten.is_empty() {
+        let _ = writeln!(
+            out,
+            "
+{}Warning:{} Some objects will no longer be managed by iac
+
+Applying this plan removes them from state without deleting them:",
+            p.yellow, p.reset
+        );
+        for c in forgotten {
+            let _ = writeln!(out, " - {}", c.addr);
+        }
+        let _ = writeln!(
+            out,
+            "
+To manage them again, import them (an `import` block or `iac import`)."
+        );
     }
     if outputs_changed {
         let _ = writeln!(out, "\nChanges to Outputs:");
@@ -204,6 +228,7 @@ fn symbol(a: Action) -> &'static str {
         Action::CreateThenDelete => "+/-",
         Action::Read => "<=",
         Action::NoOp => " ",
+        Action::Forget => ".",
     }
 }
 
@@ -242,6 +267,7 @@ fn render_change(out: &mut String, p: &Palette, c: &ResourceChange) {
         Action::DeleteThenCreate | Action::CreateThenDelete => "must be replaced",
         Action::Read => "will be read during apply",
         Action::NoOp => "",
+        Action::Forget => "will no longer be managed by iac, but will not be destroyed",
     };
     if let Some(id) = &c.import_id {
         let also = match c.action {

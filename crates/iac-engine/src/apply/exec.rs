@@ -453,6 +453,23 @@ impl<'a> ApplyExecutor<'a> {
     /// A destroy node: deletes the object (current or deposed) the change names.
     fn start_destroy(&mut self, node: NodeIndex, i: usize) -> Started<Op, ApplyResult> {
         let c = &self.plan.changes[i];
+        if c.action == Action::Forget {
+            // Out of state, and nothing asked of the cloud.
+            let op = StateOp::SetObject {
+                addr: c.addr.clone(),
+                provider: c.provider.clone(),
+                deposed: None,
+                object: None,
+            };
+            return match self.rec.record(&[op]) {
+                Ok(()) => Started::Done(true),
+                Err(d) => {
+                    self.diags.push(d);
+                    self.input.cancel.store(true, Ordering::SeqCst);
+                    Started::Done(false)
+                }
+            };
+        }
         let deposed = if c.action == Action::CreateThenDelete {
             self.cbd_deposed.get(&i).cloned()
         } else {

@@ -133,7 +133,7 @@ fn add_configuration(b: &mut Builder<'_>) {
         }
     }
     for (i, c) in b.plan.changes.iter().enumerate() {
-        if c.action != Action::Delete && c.deposed.is_none() {
+        if !matches!(c.action, Action::Delete | Action::Forget) && c.deposed.is_none() {
             b.out
                 .by_resource
                 .entry(block_address(&c.addr.resource))
@@ -151,7 +151,7 @@ fn add_destroys(b: &mut Builder<'_>) {
     for (i, c) in b.plan.changes.iter().enumerate() {
         if matches!(
             c.action,
-            Action::Delete | Action::DeleteThenCreate | Action::CreateThenDelete
+            Action::Delete | Action::DeleteThenCreate | Action::CreateThenDelete | Action::Forget
         ) {
             let d = b.out.g.add_node(ANode::Destroy(i));
             b.destroy_nodes.push((i, d));

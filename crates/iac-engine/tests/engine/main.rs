@@ -565,6 +565,7 @@ macro_rules! cases {
 }
 
 cases! {
+    removed_blocks,
     moved_into_module_instances,
     module_count_and_for_each,
     create_from_nothing,

@@ -1,0 +1,17 @@
+removed {
+  from = test_thing.b
+  lifecycle {
+    destroy = false
+  }
+}
+
+removed {
+  from = test_thing.a
+}
+
+removed {
+  from = module.m
+  lifecycle {
+    destroy = false
+  }
+}
