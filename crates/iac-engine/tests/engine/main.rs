@@ -19,6 +19,7 @@
 //! provider calls have finished), `-var NAME=VALUE`, `-threads=N` (plan with
 //! at most N threads, and print how many the provider was called on).
 
+mod conformance;
 mod scripted;
 
 use std::collections::HashMap;
