@@ -8,6 +8,9 @@ use std::path::Path;
 use base64::Engine as _;
 use iac_value::{format_number, Value};
 
+use format::format;
+
+mod format;
 mod more;
 mod text;
 mod time;
@@ -138,11 +141,11 @@ static FUNCTIONS: &[Function] = &[
     f!("floor", 1, Some(1), Deep, |a, _| Ok(Value::Number(
         num(a, 0)?.floor()
     ))),
-    f!("format", 1, MANY, Deep, |a, _| format(
+    f!("format", 1, MANY, Deep, |a, _| Ok(format(
         string(a, 0)?,
         &a[1..]
-    )
-    .map(Value::String)),
+    )?
+    .map_or(Value::Null, Value::String))),
     f!("formatlist", 1, MANY, Deep, formatlist),
     f!("join", 2, Some(2), Deep, |a, _| {
         let sep = string(a, 0)?;
@@ -168,9 +171,7 @@ static FUNCTIONS: &[Function] = &[
         Ok(iac_value::from_json(&v))
     }),
     f!("jsonencode", 1, Some(1), Deep, |a, _| {
-        Ok(Value::String(
-            iac_value::to_json(&a[0], &iac_value::JsonOptions::Omit).to_string(),
-        ))
+        Ok(Value::String(format::json_text(&a[0])))
     }),
     f!("keys", 1, Some(1), Shallow, |a, _| {
         Ok(Value::List(
@@ -736,139 +737,6 @@ fn regex_fn(a: &[Value], _: &CallContext) -> R {
     ))
 }
 
-/// `format` with the verbs Terraform documents: %s %d %f %t %v %q %%, with width and precision.
-fn format(spec: &str, args: &[Value]) -> Result<String, FnError> {
-    let mut out = String::new();
-    let mut chars = spec.chars().peekable();
-    let mut next = 0usize;
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
-        }
-        if chars.peek() == Some(&'%') {
-            chars.next();
-            out.push('%');
-            continue;
-        }
-        let mut flags = String::new();
-        while let Some(&f) = chars.peek() {
-            if "-+ 0#".contains(f) {
-                flags.push(f);
-                chars.next();
-            } else {
-                break;
-            }
-        }
-        let mut width = String::new();
-        while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
-            width.push(d);
-            chars.next();
-        }
-        let mut precision: Option<usize> = None;
-        if chars.peek() == Some(&'.') {
-            chars.next();
-            let mut p = String::new();
-            while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
-                p.push(d);
-                chars.next();
-            }
-            precision = Some(p.parse().unwrap_or(0));
-        }
-        let verb = chars
-            .next()
-            .ok_or_else(|| arg_err(0, "the format ends in the middle of a verb"))?;
-        let arg = args
-            .get(next)
-            .ok_or_else(|| arg_err(0, format!("not enough arguments for the verb %{verb}")))?;
-        next += 1;
-        let s = match verb {
-            's' | 'v' => match arg {
-                Value::String(s) => s.clone(),
-                Value::Number(n) => format_number(*n),
-                Value::Bool(b) => b.to_string(),
-                v if verb == 'v' => {
-                    iac_value::to_json(v, &iac_value::JsonOptions::Omit).to_string()
-                }
-                v => {
-                    return Err(arg_err(
-                        next,
-                        format!("%s requires a string, got {}", v.type_name()),
-                    ))
-                }
-            },
-            'q' => iac_value::quote(
-                &to_string(arg).ok_or_else(|| arg_err(next, "%q requires a string"))?,
-            ),
-            'd' => {
-                let n = arg
-                    .as_f64()
-                    .or_else(|| arg.as_str().and_then(|s| s.parse().ok()));
-                let n = n.ok_or_else(|| arg_err(next, "%d requires a number"))?;
-                if flags.contains('+') && n >= 0.0 {
-                    format!("+{}", n.trunc() as i64)
-                } else {
-                    format!("{}", n.trunc() as i64)
-                }
-            }
-            'f' => {
-                let n = arg
-                    .as_f64()
-                    .ok_or_else(|| arg_err(next, "%f requires a number"))?;
-                format!("{:.*}", precision.unwrap_or(6), n)
-            }
-            't' => arg
-                .as_bool()
-                .ok_or_else(|| arg_err(next, "%t requires a bool"))?
-                .to_string(),
-            'x' => {
-                let n = arg
-                    .as_f64()
-                    .ok_or_else(|| arg_err(next, "%x requires a number"))?;
-                format!("{:x}", n as i64)
-            }
-            other => return Err(arg_err(0, format!("unsupported format verb %{other}"))),
-        };
-        let s = match (precision, verb) {
-            (Some(p), 's') => s.chars().take(p).collect(),
-            _ => s,
-        };
-        let w: usize = width.parse().unwrap_or(0);
-        let len = s.chars().count();
-        if len < w {
-            let pad = w - len;
-            if flags.contains('-') {
-                out.push_str(&s);
-                out.push_str(&" ".repeat(pad));
-            } else if flags.contains('0') && "dfx".contains(verb) {
-                let (sign, digits) = if let Some(rest) = s.strip_prefix('-') {
-                    ("-", rest)
-                } else {
-                    ("", s.as_str())
-                };
-                out.push_str(sign);
-                out.push_str(&"0".repeat(pad));
-                out.push_str(digits);
-            } else {
-                out.push_str(&" ".repeat(pad));
-                out.push_str(&s);
-            }
-        } else {
-            out.push_str(&s);
-        }
-    }
-    if next < args.len() {
-        return Err(arg_err(
-            0,
-            format!(
-                "too many arguments; the format uses {next}, {} were given",
-                args.len()
-            ),
-        ));
-    }
-    Ok(out)
-}
-
 fn formatlist(a: &[Value], _: &CallContext) -> R {
     let spec = string(a, 0)?;
     let mut n: Option<usize> = None;
@@ -895,7 +763,7 @@ fn formatlist(a: &[Value], _: &CallContext) -> R {
                 v => v.clone(),
             })
             .collect();
-        out.push(Value::String(format(spec, &row)?));
+        out.push(format(spec, &row)?.map_or(Value::Null, Value::String));
     }
     Ok(Value::List(out))
 }
@@ -1052,7 +920,7 @@ mod tests {
                 Value::string("x"),
             ],
         );
-        assert_eq!(r.ok().unwrap(), "a-007-1.50-true-\"x\"-%");
+        assert_eq!(r.ok().flatten().unwrap(), "a-007-1.50-true-\"x\"-%");
     }
 
     #[test]
