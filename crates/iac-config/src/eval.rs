@@ -93,6 +93,36 @@ impl<'a> EvalContext<'a> {
     }
 
     /// Evaluates an expression. The first error inside it is returned with its span.
+    /// The chosen result of a conditional converted to the type both results
+    /// unify to, as Terraform types a conditional (`true ? 1 : "a"` is `"1"`).
+    /// The other result is evaluated for its type only: its errors are not
+    /// this expression's, and without a common type the value stays as it is.
+    fn as_conditional_result(&mut self, v: Value, other: &Expr) -> Value {
+        let simple = |v: &Value| {
+            matches!(
+                v.unmarked(),
+                Value::Null | Value::Unknown | Value::Redacted(_)
+            )
+        };
+        if simple(&v) {
+            return v;
+        }
+        let Ok(o) = self.eval(other) else {
+            return v;
+        };
+        if simple(&o) {
+            return v;
+        }
+        let (tv, to) = (iac_value::type_of(&v), iac_value::type_of(&o));
+        if tv == to {
+            return v;
+        }
+        match iac_value::unify(&tv, &to) {
+            Some(t) if t != tv => iac_value::convert(v.clone(), &t).unwrap_or(v),
+            _ => v,
+        }
+    }
+
     pub fn eval(&mut self, expr: &Expr) -> Result<Value, Diagnostic> {
         match &expr.kind {
             ExprKind::Null => Ok(Value::Null),
@@ -234,12 +264,14 @@ impl<'a> EvalContext<'a> {
                         .unwrap_or(Value::Unknown));
                 }
                 let (cv, marked) = cv.unmark();
-                match boolish(cv) {
-                    Value::Unknown => Ok(Value::Unknown),
-                    Value::Bool(true) => Ok(self.eval(t)?.mark_if(marked)),
-                    Value::Bool(false) => Ok(self.eval(f)?.mark_if(marked)),
-                    v => Err(type_err(c.span, "a bool condition", &v)),
-                }
+                let (chosen, other) = match boolish(cv) {
+                    Value::Unknown => return Ok(Value::Unknown),
+                    Value::Bool(true) => (t, f),
+                    Value::Bool(false) => (f, t),
+                    v => return Err(type_err(c.span, "a bool condition", &v)),
+                };
+                let v = self.eval(chosen)?;
+                Ok(self.as_conditional_result(v, other).mark_if(marked))
             }
             ExprKind::For(fe) => {
                 let (coll, marked) = self.eval(&fe.collection)?.unmark();
@@ -693,17 +725,10 @@ impl<'a> EvalContext<'a> {
                         }
                         Value::Number(p / q)
                     }
-                    BinaryOp::Mod => {
-                        if q == 0.0 {
-                            return Err(err(
-                                "E0304",
-                                "Division by zero",
-                                b.span,
-                                "the divisor is zero",
-                            ));
-                        }
-                        Value::Number(p % q)
-                    }
+                    // Terraform's `x % 0` is x (its big-number modulo has no
+                    // remainder to take), not an error.
+                    BinaryOp::Mod if q == 0.0 => Value::Number(p),
+                    BinaryOp::Mod => Value::Number(p % q),
                     BinaryOp::Lt => Value::Bool(p < q),
                     BinaryOp::LtEq => Value::Bool(p <= q),
                     BinaryOp::Gt => Value::Bool(p > q),
@@ -842,10 +867,12 @@ pub fn values_equal(a: &Value, b: &Value) -> bool {
 
 /// Where HCL wants a bool, the strings "true" and "false" are one (as Terraform
 /// converts them: a `-var flag=false` is a string until a type says otherwise).
+/// Strings Terraform converts to bools where a bool is wanted: `"true"` and
+/// `"1"`, `"false"` and `"0"`.
 fn boolish(v: Value) -> Value {
     match v {
-        Value::String(s) if s == "true" => Value::Bool(true),
-        Value::String(s) if s == "false" => Value::Bool(false),
+        Value::String(s) if s == "true" || s == "1" => Value::Bool(true),
+        Value::String(s) if s == "false" || s == "0" => Value::Bool(false),
         v => v,
     }
 }

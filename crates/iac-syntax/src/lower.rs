@@ -187,7 +187,7 @@ impl Lowerer {
                 let v = n.value().as_f64().unwrap_or(0.0);
                 self.mk(ExprKind::Number(v), span)
             }
-            Expression::String(s) => self.mk(ExprKind::String(s.value().to_string()), span),
+            Expression::String(s) => self.mk(ExprKind::String(nfc(s.value())), span),
             Expression::Array(a) => self.mk(
                 ExprKind::Tuple(a.iter().map(|x| self.expr(x)).collect()),
                 span,
@@ -421,7 +421,7 @@ impl Lowerer {
         for el in t.iter() {
             match el {
                 Element::Literal(l) => {
-                    parts.push((TemplatePart::Literal(l.value().to_string()), false, false))
+                    parts.push((TemplatePart::Literal(nfc(l.value())), false, false))
                 }
                 Element::Interpolation(i) => parts.push((
                     TemplatePart::Interp(self.expr(&i.expr)),
@@ -511,6 +511,17 @@ fn trim_first(parts: &mut [TemplatePart]) {
 fn trim_last(parts: &mut [TemplatePart]) {
     if let Some(TemplatePart::Literal(s)) = parts.last_mut() {
         *s = s.trim_end().to_string();
+    }
+}
+
+/// String literals in Unicode normal form C, as HCL (and so Terraform) has
+/// them: `"e\u0301"` and `"\u00e9"` are the same string.
+fn nfc(s: &str) -> String {
+    use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+    if s.is_ascii() || is_nfc_quick(s.chars()) == IsNormalized::Yes {
+        s.to_string()
+    } else {
+        s.nfc().collect()
     }
 }
 

@@ -91,7 +91,9 @@ fn convert_at(value: Value, ty: &Type, at: &str) -> Result<Value, String> {
             }
         },
         (Type::Bool, Value::Bool(b)) => Value::Bool(b),
-        (Type::Bool, Value::String(s)) if s == "true" || s == "false" => Value::Bool(s == "true"),
+        (Type::Bool, Value::String(s)) if matches!(s.as_str(), "true" | "false" | "1" | "0") => {
+            Value::Bool(s == "true" || s == "1")
+        }
         (Type::List(et), Value::List(items) | Value::Set(items)) => Value::List(
             items
                 .into_iter()
@@ -214,5 +216,122 @@ mod tests {
     fn sensitivity_survives_conversion() {
         let v = convert(Value::Number(1.0).sensitive(), &Type::String).unwrap();
         assert_eq!(v, Value::string("1").sensitive());
+    }
+}
+
+/// The type a value has as Terraform sees it: a list literal is a tuple, an
+/// object literal an object; null and unknown values fit any type.
+pub fn type_of(v: &Value) -> Type {
+    match v {
+        Value::Null | Value::Unknown | Value::Redacted(_) => Type::Any,
+        Value::Sensitive(inner) => type_of(inner),
+        Value::Bool(_) => Type::Bool,
+        Value::Number(_) => Type::Number,
+        Value::String(_) => Type::String,
+        Value::List(items) => Type::Tuple(items.iter().map(type_of).collect()),
+        Value::Set(items) => Type::Set(Box::new(
+            unify_all(items.iter().map(type_of)).unwrap_or(Type::Any),
+        )),
+        Value::Map(m) => Type::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), (type_of(v), false)))
+                .collect(),
+        ),
+    }
+}
+
+/// The one type two types convert to, as Terraform unifies the results of a
+/// conditional or the elements of a collection: a string with a number or a
+/// bool is a string; tuples of different lengths are a list, objects with
+/// different attributes a map, of their elements unified. `None`: there is none
+/// (a number and a bool, a string and a list).
+pub fn unify(a: &Type, b: &Type) -> Option<Type> {
+    use Type::*;
+    Some(match (a, b) {
+        (Any, t) | (t, Any) => t.clone(),
+        (a, b) if a == b => a.clone(),
+        (String, Number | Bool) | (Number | Bool, String) => String,
+        (Tuple(x), Tuple(y)) if x.len() == y.len() => Tuple(
+            x.iter()
+                .zip(y)
+                .map(|(a, b)| unify(a, b))
+                .collect::<Option<_>>()?,
+        ),
+        (Tuple(x), Tuple(y)) => List(Box::new(unify_all(x.iter().chain(y).cloned())?)),
+        (List(e), Tuple(ts)) | (Tuple(ts), List(e)) => List(Box::new(unify_all(
+            std::iter::once((**e).clone()).chain(ts.iter().cloned()),
+        )?)),
+        (List(x), List(y)) => List(Box::new(unify(x, y)?)),
+        (Set(x), Set(y)) => Set(Box::new(unify(x, y)?)),
+        (Object(x), Object(y)) if x.keys().eq(y.keys()) => Object(
+            x.iter()
+                .zip(y.values())
+                .map(|((k, (a, o)), (b, _))| unify(a, b).map(|t| (k.clone(), (t, *o))))
+                .collect::<Option<_>>()?,
+        ),
+        (Object(x), Object(y)) => Map(Box::new(unify_all(
+            x.values().chain(y.values()).map(|(t, _)| t.clone()),
+        )?)),
+        (Map(e), Object(o)) | (Object(o), Map(e)) => Map(Box::new(unify_all(
+            std::iter::once((**e).clone()).chain(o.values().map(|(t, _)| t.clone())),
+        )?)),
+        (Map(x), Map(y)) => Map(Box::new(unify(x, y)?)),
+        _ => return None,
+    })
+}
+
+/// [`unify`] over any number of types (`Any` for none).
+pub fn unify_all(types: impl IntoIterator<Item = Type>) -> Option<Type> {
+    let mut out = Type::Any;
+    for t in types {
+        out = unify(&out, &t)?;
+    }
+    Some(out)
+}
+
+/// Values converted to the one type they unify to, as the elements of a list,
+/// set or map are (`[1, "a"]` as a list is `["1", "a"]`). `None` when they
+/// have no common type.
+pub fn unify_values(values: Vec<Value>) -> Option<Vec<Value>> {
+    let t = unify_all(values.iter().map(type_of))?;
+    if values.iter().all(|v| type_of(v) == t) {
+        return Some(values);
+    }
+    values.into_iter().map(|v| convert(v, &t).ok()).collect()
+}
+
+#[cfg(test)]
+mod unify_tests {
+    use super::*;
+
+    #[test]
+    fn strings_win_and_shapes_merge() {
+        let v = |s: &str| Value::string(s);
+        assert_eq!(
+            unify_values(vec![Value::Number(1.0), v("a")]),
+            Some(vec![v("1"), v("a")])
+        );
+        assert_eq!(
+            unify_values(vec![Value::Number(1.0), Value::Bool(true)]),
+            None
+        );
+        let a = Value::map([("a", Value::Number(1.0))]);
+        let b = Value::map([("b", v("x"))]);
+        assert_eq!(
+            unify_values(vec![a, b]),
+            Some(vec![
+                Value::map([("a", v("1"))]),
+                Value::map([("b", v("x"))])
+            ])
+        );
+        let l1 = Value::List(vec![Value::Number(1.0)]);
+        let l2 = Value::List(vec![v("a"), v("b")]);
+        assert_eq!(
+            unify_values(vec![l1, l2]),
+            Some(vec![
+                Value::List(vec![v("1")]),
+                Value::List(vec![v("a"), v("b")])
+            ])
+        );
     }
 }

@@ -299,25 +299,6 @@ fn pad(out: &mut String, s: String, flags: &str, width: usize, verb: char) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn go_general_and_exponent_forms() {
-        assert_eq!(general(1234.5, None, false), "1234.5");
-        assert_eq!(general(0.00001234, None, false), "1.234e-05");
-        assert_eq!(general(1e21, None, false), "1e+21");
-        assert_eq!(general(1e6, None, false), "1e+06");
-        assert_eq!(general(123456.0, None, false), "123456");
-        assert_eq!(general(1.0, None, false), "1");
-        assert_eq!(general(-2.0, None, false), "-2");
-        assert_eq!(general(0.0001, None, false), "0.0001");
-        assert_eq!(go_exponent("1.234500e3", false), "1.234500e+03");
-        assert_eq!(go_exponent("1.5e-7", true), "1.5E-07");
-    }
-}
-
 /// JSON as Terraform writes it (`jsonencode`, `%#v`): keys in order, numbers
 /// in plain decimal (`1e21` is `1000000000000000000000`), and strings escaped as
 /// Go's encoder escapes them: `<`, `>`, `&`, U+2028 and U+2029 as `\uXXXX`, so
@@ -379,4 +360,23 @@ fn write_json_string(s: &str, out: &mut String) {
         }
     }
     out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_general_and_exponent_forms() {
+        assert_eq!(general(1234.5, None, false), "1234.5");
+        assert_eq!(general(0.00001234, None, false), "1.234e-05");
+        assert_eq!(general(1e21, None, false), "1e+21");
+        assert_eq!(general(1e6, None, false), "1e+06");
+        assert_eq!(general(123456.0, None, false), "123456");
+        assert_eq!(general(1.0, None, false), "1");
+        assert_eq!(general(-2.0, None, false), "-2");
+        assert_eq!(general(0.0001, None, false), "0.0001");
+        assert_eq!(go_exponent("1.234500e3", false), "1.234500e+03");
+        assert_eq!(go_exponent("1.5e-7", true), "1.5E-07");
+    }
 }

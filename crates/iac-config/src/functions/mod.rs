@@ -147,10 +147,14 @@ static FUNCTIONS: &[Function] = &[
     )?
     .map_or(Value::Null, Value::String))),
     f!("formatlist", 1, MANY, Deep, formatlist),
-    f!("join", 2, Some(2), Deep, |a, _| {
+    f!("join", 2, MANY, Deep, |a, _| {
         let sep = string(a, 0)?;
-        let parts = list(a, 1)?
-            .iter()
+        let mut items = Vec::new();
+        for i in 1..a.len() {
+            items.extend(list(a, i)?.iter());
+        }
+        let parts = items
+            .into_iter()
             .map(|v| {
                 to_string(v).ok_or_else(|| {
                     arg_err(
@@ -183,7 +187,7 @@ static FUNCTIONS: &[Function] = &[
     }),
     f!("length", 1, Some(1), Shallow, |a, _| {
         let n = match &a[0] {
-            Value::String(s) => s.chars().count(),
+            Value::String(s) => text::unicode::graphemes(s).len(),
             Value::List(v) | Value::Set(v) => v.len(),
             Value::Map(m) => m.len(),
             v => {
@@ -211,7 +215,7 @@ static FUNCTIONS: &[Function] = &[
         }
     }),
     f!("lower", 1, Some(1), Deep, |a, _| Ok(Value::String(
-        string(a, 0)?.to_lowercase()
+        text::unicode::lower(string(a, 0)?)
     ))),
     f!("max", 1, MANY, Deep, |a, _| min_max(a, true)),
     f!("md5", 1, Some(1), Deep, |a, _| {
@@ -289,6 +293,12 @@ static FUNCTIONS: &[Function] = &[
     }),
     f!("split", 2, Some(2), Deep, |a, _| {
         let (sep, s) = (string(a, 0)?, string(a, 1)?);
+        if sep.is_empty() {
+            // Go's strings.Split: one element per character, none for "".
+            return Ok(Value::List(
+                s.chars().map(|c| Value::String(c.to_string())).collect(),
+            ));
+        }
         if s.is_empty() {
             return Ok(Value::List(vec![Value::String(String::new())]));
         }
@@ -300,20 +310,22 @@ static FUNCTIONS: &[Function] = &[
         string(a, 0)?.starts_with(string(a, 1)?)
     ))),
     f!("substr", 3, Some(3), Deep, |a, _| {
-        let chars: Vec<char> = string(a, 0)?.chars().collect();
+        // By grapheme cluster; an offset past the end gives "", as Terraform's does.
+        let chars = text::unicode::graphemes(string(a, 0)?);
         let len = chars.len() as i64;
         let mut off = num(a, 1)? as i64;
         let n = num(a, 2)? as i64;
         if off < 0 {
             off += len;
         }
-        if off < 0 || off > len {
+        if off < 0 {
             return Err(arg_err(1, "offset is out of range"));
         }
+        if off >= len {
+            return Ok(Value::String(String::new()));
+        }
         let end = if n < 0 { len } else { (off + n).min(len) };
-        Ok(Value::String(
-            chars[off as usize..end as usize].iter().collect(),
-        ))
+        Ok(Value::String(chars[off as usize..end as usize].concat()))
     }),
     f!("sum", 1, Some(1), Deep, |a, _| {
         let l = list(a, 0)?;
@@ -322,35 +334,49 @@ static FUNCTIONS: &[Function] = &[
         }
         let mut total = 0.0;
         for v in l {
+            // Numeric strings count as their numbers, as Terraform converts them.
             total += v
                 .as_f64()
+                .or_else(|| v.as_str().and_then(|s| s.parse::<f64>().ok()))
                 .ok_or_else(|| arg_err(0, "a list of numbers is required"))?;
         }
         Ok(Value::Number(total))
     }),
     f!("templatefile", 2, Some(2), Deep, templatefile),
-    f!("tolist", 1, Some(1), Shallow, |a, _| Ok(Value::List(
-        list(a, 0)?.to_vec()
-    ))),
-    f!("tomap", 1, Some(1), Shallow, |a, _| Ok(Value::Map(
-        map(a, 0)?.clone()
-    ))),
+    f!("tolist", 1, Some(1), Shallow, |a, _| {
+        if matches!(a[0], Value::Null) {
+            return Ok(Value::Null);
+        }
+        Ok(Value::List(of_one_type(list(a, 0)?.to_vec(), 0, "list")?))
+    }),
+    f!("tomap", 1, Some(1), Shallow, |a, _| {
+        if matches!(a[0], Value::Null) {
+            return Ok(Value::Null);
+        }
+        let m = map(a, 0)?;
+        let values = of_one_type(m.values().cloned().collect(), 0, "map")?;
+        Ok(Value::Map(m.keys().cloned().zip(values).collect()))
+    }),
     f!("tonumber", 1, Some(1), Deep, |a, _| match &a[0] {
         Value::Null => Ok(Value::Null),
         Value::Number(n) => Ok(Value::Number(*n)),
         Value::String(s) => s
-            .trim()
             .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
             .map(Value::Number)
-            .map_err(|_| arg_err(0, format!("cannot convert \"{s}\" to a number"))),
+            .ok_or_else(|| arg_err(0, format!("cannot convert \"{s}\" to a number"))),
         v => Err(arg_err(
             0,
             format!("cannot convert a {} to a number", v.type_name())
         )),
     }),
-    f!("toset", 1, Some(1), Deep, |a, _| Ok(Value::set(
-        list(a, 0)?.to_vec()
-    ))),
+    f!("toset", 1, Some(1), Deep, |a, _| {
+        if matches!(a[0], Value::Null) {
+            return Ok(Value::Null);
+        }
+        Ok(Value::set(of_one_type(list(a, 0)?.to_vec(), 0, "set")?))
+    }),
     f!("tostring", 1, Some(1), Deep, |a, _| match &a[0] {
         Value::Null => Ok(Value::Null),
         v => to_string(v)
@@ -361,7 +387,7 @@ static FUNCTIONS: &[Function] = &[
         string(a, 0)?.trim().to_string()
     ))),
     f!("upper", 1, Some(1), Deep, |a, _| Ok(Value::String(
-        string(a, 0)?.to_uppercase()
+        text::unicode::upper(string(a, 0)?)
     ))),
     f!("values", 1, Some(1), Shallow, |a, _| Ok(Value::List(
         map(a, 0)?.values().cloned().collect()
@@ -369,6 +395,11 @@ static FUNCTIONS: &[Function] = &[
     f!("yamlencode", 1, Some(1), Deep, |a, _| {
         let mut out = String::new();
         yaml_block(&a[0], 0, &mut out, false);
+        // A plain scalar alone in a document is followed by the document end
+        // marker, as Terraform's YAML encoder writes it.
+        if matches!(a[0], Value::Number(_) | Value::Bool(_) | Value::Null) {
+            out.push_str("...\n");
+        }
         Ok(Value::String(out))
     }),
     f!("zipmap", 2, Some(2), Shallow, |a, _| {
@@ -653,7 +684,24 @@ fn base64decode(a: &[Value], _: &CallContext) -> R {
         .map_err(|_| arg_err(0, "the decoded bytes are not valid UTF-8"))
 }
 
+/// Elements converted to the one type they unify to (a list, set or map has
+/// one element type): `[1, "a"]` becomes `["1", "a"]`.
+pub(super) fn of_one_type(
+    items: Vec<Value>,
+    arg: usize,
+    what: &str,
+) -> Result<Vec<Value>, FnError> {
+    iac_value::unify_values(items).ok_or_else(|| {
+        arg_err(
+            arg,
+            format!("the elements have no common type, so they cannot be a {what}"),
+        )
+    })
+}
+
 fn coalesce(a: &[Value], _: &CallContext) -> R {
+    // The arguments are converted to one type first (`coalesce(1, "a")` is "1").
+    let a = of_one_type(a.to_vec(), 0, "single result")?;
     a.iter()
         .find(|v| !matches!(v, Value::Null) && v.as_str() != Some(""))
         .cloned()

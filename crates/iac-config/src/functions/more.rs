@@ -23,13 +23,28 @@ macro_rules! f {
     };
 }
 
+/// A number result that must be finite: infinity and NaN are errors, as
+/// Terraform cannot hold them (`log(0, 10)`, `pow(-8, 1/3)`).
+fn finite(n: f64) -> super::R {
+    if n.is_finite() {
+        Ok(Value::Number(n))
+    } else {
+        Err(super::FnError {
+            arg: None,
+            message: "the result is not a finite number".into(),
+        })
+    }
+}
+
 fn bools(a: &[Value], i: usize) -> Result<Vec<bool>, super::FnError> {
     list(a, i)?
         .iter()
         .map(|v| match v {
             Value::Bool(b) => Ok(*b),
-            Value::String(s) if s == "true" => Ok(true),
-            Value::String(s) if s == "false" => Ok(false),
+            // A null element is not true (alltrue) and adds nothing (anytrue).
+            Value::Null => Ok(false),
+            Value::String(s) if s == "true" || s == "1" => Ok(true),
+            Value::String(s) if s == "false" || s == "0" => Ok(false),
             other => Err(arg_err(
                 i,
                 format!(
@@ -79,7 +94,7 @@ fn title(s: &str) -> String {
     let mut prev_sep = true;
     for c in s.chars() {
         if prev_sep {
-            out.extend(c.to_uppercase());
+            out.push(super::text::unicode::title_char(c));
         } else {
             out.push(c);
         }
@@ -178,34 +193,46 @@ fn mask(len: u32) -> u32 {
     }
 }
 
+/// Consecutive subnets of the given extra prefix lengths, each at the next
+/// boundary of its own size, IPv4 or IPv6.
 fn cidrsubnets(a: &[Value], _: &CallContext) -> R {
-    let (base, len) = ipv4_prefix(string(a, 0)?, 0)?;
-    let base = base & mask(len);
-    let mut next = u64::from(base);
-    let end = u64::from(base) + (1u64 << (32 - len));
+    let (addr, len, v6) = super::parse_cidr(string(a, 0)?).map_err(|e| arg_err(0, e))?;
+    let bits = if v6 { 128 } else { 32 };
+    let size_of = |l: u32| -> u128 {
+        if bits - l >= 128 {
+            u128::MAX
+        } else {
+            1u128 << (bits - l)
+        }
+    };
+    let base = addr & super::mask(bits, len);
+    let end = base.saturating_add(size_of(len));
+    let mut next = base;
     let mut out = Vec::new();
     for i in 1..a.len() {
-        let bits = index_arg(a, i)? as u32;
-        let new_len = len + bits;
-        if bits == 0 || new_len > 32 {
+        let extra = index_arg(a, i)? as u32;
+        let new_len = len + extra;
+        if extra == 0 || new_len > bits {
             return Err(arg_err(
                 i,
                 format!(
-                    "would extend prefix to {new_len} bits, which is too long for an IPv4 address"
+                    "would extend prefix to {new_len} bits, which is too long for an {} address",
+                    if v6 { "IPv6" } else { "IPv4" }
                 ),
             ));
         }
-        let size = 1u64 << (32 - new_len);
-        // Each prefix starts at the next boundary of its own size.
+        let size = size_of(new_len);
         let start = next.div_ceil(size) * size;
-        if start + size > end {
+        if start.checked_add(size).is_none_or(|e| e > end) {
             return Err(arg_err(
                 i,
                 "not enough remaining address space for a subnet with a prefix of this length",
             ));
         }
-        let ip = std::net::Ipv4Addr::from(start as u32);
-        out.push(Value::String(format!("{ip}/{new_len}")));
+        out.push(Value::String(format!(
+            "{}/{new_len}",
+            super::fmt_ip(start, v6)
+        )));
         next = start + size;
     }
     Ok(Value::List(out))
@@ -215,6 +242,13 @@ fn setop(a: &[Value], keep: impl Fn(&Value, &[Vec<Value>]) -> bool, first_only: 
     let sets: Vec<Vec<Value>> = (0..a.len())
         .map(|i| list(a, i).map(|l| l.to_vec()))
         .collect::<Result<_, _>>()?;
+    // Every element of every set converted to one type (`[1]` and `["1"]` meet).
+    let lens: Vec<usize> = sets.iter().map(Vec::len).collect();
+    let mut all = super::of_one_type(sets.into_iter().flatten().collect(), 0, "set")?.into_iter();
+    let sets: Vec<Vec<Value>> = lens
+        .iter()
+        .map(|n| all.by_ref().take(*n).collect())
+        .collect();
     let pool: Vec<Value> = if first_only {
         sets.first().cloned().unwrap_or_default()
     } else {
@@ -359,9 +393,11 @@ pub(super) static MORE: &[Function] = &[
     f!("strcontains", 2, Some(2), Deep, |a, _| Ok(Value::Bool(
         string(a, 0)?.contains(string(a, 1)?)
     ))),
-    f!("strrev", 1, Some(1), Deep, |a, _| Ok(Value::String(
-        string(a, 0)?.chars().rev().collect()
-    ))),
+    f!("strrev", 1, Some(1), Deep, |a, _| {
+        let mut g = super::text::unicode::graphemes(string(a, 0)?);
+        g.reverse();
+        Ok(Value::String(g.concat()))
+    }),
     f!("index", 2, Some(2), Deep, |a, _| {
         let l = list(a, 0)?;
         l.iter()
@@ -386,7 +422,7 @@ pub(super) static MORE: &[Function] = &[
                 return Ok(Value::List(l.to_vec()));
             }
         }
-        Ok(Value::List(Vec::new()))
+        Err(arg_err(0, "no non-empty list argument"))
     }),
     f!("matchkeys", 3, Some(3), Deep, |a, _| {
         let (values, keys, search) = (list(a, 0)?, list(a, 1)?, list(a, 2)?);
@@ -417,7 +453,7 @@ pub(super) static MORE: &[Function] = &[
         |v, sets| !sets[1].contains(v),
         true
     )),
-    f!("setproduct", 1, MANY, Deep, |a, _| {
+    f!("setproduct", 2, MANY, Deep, |a, _| {
         let mut acc: Vec<Vec<Value>> = vec![Vec::new()];
         for i in 0..a.len() {
             let l = list(a, i)?;
@@ -451,14 +487,17 @@ pub(super) static MORE: &[Function] = &[
             out.into_iter().map(|(k, v)| (k, Value::List(v))).collect(),
         ))
     }),
-    f!("pow", 2, Some(2), Deep, |a, _| Ok(Value::Number(
+    f!("pow", 2, Some(2), Deep, |a, _| finite(
         num(a, 0)?.powf(num(a, 1)?)
-    ))),
-    f!("log", 2, Some(2), Deep, |a, _| Ok(Value::Number(
+    )),
+    f!("log", 2, Some(2), Deep, |a, _| finite(
         num(a, 0)?.log(num(a, 1)?)
-    ))),
+    )),
     f!("signum", 1, Some(1), Deep, |a, _| {
         let n = num(a, 0)?;
+        if n.fract() != 0.0 {
+            return Err(arg_err(0, "a whole number is required"));
+        }
         Ok(Value::Number(if n > 0.0 {
             1.0
         } else if n < 0.0 {
@@ -509,8 +548,8 @@ pub(super) static MORE: &[Function] = &[
     f!("tobool", 1, Some(1), Deep, |a, _| match &a[0] {
         Value::Bool(b) => Ok(Value::Bool(*b)),
         Value::Null => Ok(Value::Null),
-        Value::String(s) if s == "true" => Ok(Value::Bool(true)),
-        Value::String(s) if s == "false" => Ok(Value::Bool(false)),
+        Value::String(s) if s == "true" || s == "1" => Ok(Value::Bool(true)),
+        Value::String(s) if s == "false" || s == "0" => Ok(Value::Bool(false)),
         v => Err(arg_err(
             0,
             format!(
@@ -583,7 +622,7 @@ pub(super) static MORE: &[Function] = &[
             std::net::Ipv4Addr::from(mask(len)).to_string(),
         ))
     }),
-    f!("cidrsubnets", 2, MANY, Deep, cidrsubnets),
+    f!("cidrsubnets", 1, MANY, Deep, cidrsubnets),
     f!("sensitive", 1, Some(1), Shallow, |a, _| Ok(a[0].clone())),
     f!("nonsensitive", 1, Some(1), Shallow, |a, _| Ok(a[0].clone())),
     f!("issensitive", 1, Some(1), Shallow, |_, _| Ok(Value::Bool(

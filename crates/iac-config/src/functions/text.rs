@@ -457,3 +457,47 @@ fn yamldecode(text: &str) -> Result<Value, String> {
         )),
     }
 }
+
+/// Unicode as Terraform counts and cases it: lengths, substrings and reversal
+/// by grapheme cluster (what a reader sees as one character: `"👍🏽"` is one),
+/// and case mapping one character at a time with Unicode's simple mappings, as
+/// Go's `unicode.ToUpper`/`ToLower`/`ToTitle` do (`upper("ß")` is `"ß"`, a
+/// final sigma is `σ`).
+pub(super) mod unicode {
+    use unicode_segmentation::UnicodeSegmentation;
+
+    pub fn graphemes(s: &str) -> Vec<&str> {
+        s.graphemes(true).collect()
+    }
+
+    fn simple(c: char, mapped: impl Iterator<Item = char> + Clone) -> char {
+        let mut it = mapped.clone();
+        match (it.next(), it.next()) {
+            (Some(m), None) => m,
+            // Full mappings of more than one character have no simple
+            // mapping but this one (`İ` lower-cased is `i`).
+            _ if c == '\u{130}' => 'i',
+            _ => c,
+        }
+    }
+
+    pub fn upper(s: &str) -> String {
+        s.chars().map(|c| simple(c, c.to_uppercase())).collect()
+    }
+
+    pub fn lower(s: &str) -> String {
+        s.chars().map(|c| simple(c, c.to_lowercase())).collect()
+    }
+
+    /// Unicode's title case of one character: upper case, but for the four
+    /// digraphs that have a title form of their own (`ǆ` -> `ǅ`).
+    pub fn title_char(c: char) -> char {
+        match c {
+            '\u{1c4}'..='\u{1c6}' => '\u{1c5}',
+            '\u{1c7}'..='\u{1c9}' => '\u{1c8}',
+            '\u{1ca}'..='\u{1cc}' => '\u{1cb}',
+            '\u{1f1}'..='\u{1f3}' => '\u{1f2}',
+            c => simple(c, c.to_uppercase()),
+        }
+    }
+}

@@ -533,7 +533,8 @@ fn object_items<'i>(
         // time (the object is built once, at the end); other keys are rare and
         // compared one by one.
         let mut items: Vec<(ObjectKey, ObjectValue)> = Vec::new();
-        let mut seen: std::collections::HashSet<(bool, String)> = std::collections::HashSet::new();
+        let mut seen: std::collections::HashMap<(bool, String), usize> =
+            std::collections::HashMap::new();
         let mut other_keys: Vec<usize> = Vec::new();
         let finish = |items: Vec<(ObjectKey, ObjectValue)>, trailing: Option<RawString>| {
             let mut object = Object::from_unique_items(items);
@@ -553,7 +554,6 @@ fn object_items<'i>(
                 return Ok(());
             }
 
-            let checkpoint = input.checkpoint();
             let mut key = object_key(input)?;
 
             let text_key = match &key {
@@ -561,19 +561,12 @@ fn object_items<'i>(
                 ObjectKey::Expression(Expression::String(s)) => Some((false, s.value().to_string())),
                 ObjectKey::Expression(_) => None,
             };
+            // A key given again replaces the earlier item: the last one wins,
+            // as in HCL's object constructors (and so in Terraform).
             let duplicate = match &text_key {
-                Some(k) => seen.contains(k),
-                None => other_keys.iter().any(|&i| items[i].0 == key),
+                Some(k) => seen.get(k).copied(),
+                None => other_keys.iter().copied().find(|&i| items[i].0 == key),
             };
-            if duplicate {
-                input.reset(&checkpoint);
-                return cut_err(fail)
-                    .context(StrContext::Label("object item"))
-                    .context(StrContext::Expected(StrContextValue::Description(
-                        "unique object key; found redefined object key",
-                    )))
-                    .parse_next(input);
-            }
 
             let mut value = object_value(input)?;
             key.decor_mut().set_prefix(trailing);
@@ -582,17 +575,23 @@ fn object_items<'i>(
             // with the next object item, if any.
             let ch = peek(any).parse_next(input)?;
 
-            match text_key {
-                Some(k) => {
-                    seen.insert(k);
+            let slot = match duplicate {
+                Some(i) => i,
+                None => {
+                    match text_key {
+                        Some(k) => {
+                            seen.insert(k, items.len());
+                        }
+                        None => other_keys.push(items.len()),
+                    }
+                    items.len()
                 }
-                None => other_keys.push(items.len()),
-            }
+            };
 
             let value_terminator = match ch {
                 '}' => {
                     value.set_terminator(ObjectValueTerminator::None);
-                    items.push((key, value));
+                    put(&mut items, slot, (key, value));
                     let object = finish(items, None);
                     state.borrow_mut().on_expr_term(Expression::Object(object));
                     return Ok(());
@@ -635,8 +634,17 @@ fn object_items<'i>(
             };
 
             value.set_terminator(value_terminator);
-            items.push((key, value));
+            put(&mut items, slot, (key, value));
         }
+    }
+}
+
+/// Puts an item at `slot`: the end, or the place of an earlier item of the same key.
+fn put(items: &mut Vec<(ObjectKey, ObjectValue)>, slot: usize, item: (ObjectKey, ObjectValue)) {
+    if slot < items.len() {
+        items[slot] = item;
+    } else {
+        items.push(item);
     }
 }
 
