@@ -48,6 +48,10 @@ cp "$out/functions.tf" "$fn_dir/main.tf"
   | python3 -c 'import json,sys; d=json.load(sys.stdin); json.dump({k: v["value"] for k, v in sorted(d.items())}, sys.stdout, indent=1, sort_keys=True)' > "$out/functions.json"
 echo "wrote $out/functions.json" >&2
 
+# The expression conformance suite: what Terraform gives for every case of
+# tests/conformance/expressions.txt (crates/iac-engine/tests/engine/conformance.rs).
+python3 "$root/scripts/conformance-golden.py"
+
 # Adoption: states Terraform wrote, for `iac init -migrate-state` to take over
 # (tests/it/adopt.rs). terraform_data (with a module, count, for_each,
 # create_before_destroy, a sensitive variable and output), the same after a
