@@ -1,7 +1,14 @@
 #!/usr/bin/env python3
-"""Writes tests/conformance/expressions.json: what Terraform gives for every case
-of tests/conformance/expressions.txt (a value, as JSON text with Terraform's type,
-or an error with its summary). Needs `terraform` (1.11.4) on PATH; no provider.
+"""Writes the conformance suite's goldens with the real Terraform (1.11.4 on
+PATH; no provider is downloaded: the cases use only `terraform_data`):
+
+- tests/conformance/expressions.json: what Terraform gives for every case of
+  tests/conformance/expressions.txt (a value, as JSON text with Terraform's
+  type, or an error with its summary);
+- tests/conformance/plans.json: for every scenario under
+  tests/conformance/plans/ (a `script` of `plan N [flags]` / `apply N [flags]`
+  steps over configurations `N/`), what each step planned (resource and output
+  changes), whether it succeeded, and the outputs after an apply.
 
 Each case is an output of one configuration. Terraform stops at errors, so the
 cases it reports errors for (by line) are recorded and taken out, and the rest
@@ -17,6 +24,8 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CASES = os.path.join(ROOT, "tests", "conformance", "expressions.txt")
 OUT = os.path.join(ROOT, "tests", "conformance", "expressions.json")
+PLANS = os.path.join(ROOT, "tests", "conformance", "plans")
+PLANS_OUT = os.path.join(ROOT, "tests", "conformance", "plans.json")
 
 
 class Raw:
@@ -122,4 +131,88 @@ def main():
     print(f"wrote {OUT}: {len(cases)} cases, {errs} errors", file=sys.stderr)
 
 
-main()
+def use_config(work, src):
+    """Makes `work` hold the configuration `src` (state and .terraform kept)."""
+    import shutil
+    for name in os.listdir(work):
+        path = os.path.join(work, name)
+        if name.startswith(".terraform") or name.startswith("terraform.tfstate"):
+            continue
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        else:
+            os.remove(path)
+    for name in os.listdir(src):
+        s, d = os.path.join(src, name), os.path.join(work, name)
+        if os.path.isdir(s):
+            shutil.copytree(s, d)
+        else:
+            shutil.copy(s, d)
+
+
+def plan_summary(doc):
+    """The changes of a plan document, as sorted lines: resources that do
+    something (or move) with their actions, outputs that change."""
+    changes = []
+    for c in doc.get("resource_changes") or []:
+        actions = c["change"]["actions"]
+        prev = c.get("previous_address")
+        if actions == ["no-op"] and not prev:
+            continue
+        line = c["address"] + " " + ",".join(actions)
+        if prev:
+            line += " <- " + prev
+        changes.append(line)
+    outputs = []
+    for name, o in sorted((doc.get("output_changes") or {}).items()):
+        if o["actions"] != ["no-op"]:
+            outputs.append(name + " " + ",".join(o["actions"]))
+    return sorted(changes), outputs
+
+
+def scenario(name):
+    import shlex
+    d = os.path.join(PLANS, name)
+    work = tempfile.mkdtemp(prefix=f"iac-plan-{name}-")
+    steps = []
+    for line in open(os.path.join(d, "script"), encoding="utf-8").read().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        words = shlex.split(line)
+        verb, n, flags = words[0], words[1], words[2:]
+        use_config(work, os.path.join(d, n))
+        run(work, "init", "-input=false", "-no-color")
+        step = {"step": line}
+        r = run(work, "plan", "-input=false", "-no-color", "-out=p.tfplan", *flags)
+        step["ok"] = r.returncode == 0
+        if step["ok"]:
+            doc = json.loads(run(work, "show", "-json", "p.tfplan").stdout)
+            step["changes"], step["outputs"] = plan_summary(doc)
+            if verb == "apply":
+                a = run(work, "apply", "-input=false", "-no-color", "p.tfplan")
+                step["ok"] = a.returncode == 0
+                values = json.loads(run(work, "output", "-json").stdout or "{}")
+                step["values"] = {
+                    k: ("(sensitive)" if v.get("sensitive") else v["value"]) for k, v in sorted(values.items())
+                }
+        steps.append(step)
+    return steps
+
+
+def plans():
+    names = sorted(n for n in os.listdir(PLANS) if os.path.isdir(os.path.join(PLANS, n)))
+    out = {}
+    for name in names:
+        out[name] = scenario(name)
+        print(f"scenario {name}: {len(out[name])} steps", file=sys.stderr)
+    with open(PLANS_OUT, "w", encoding="utf-8") as f:
+        json.dump(out, f, indent=1, ensure_ascii=False, sort_keys=True)
+        f.write("\n")
+    print(f"wrote {PLANS_OUT}: {len(names)} scenarios", file=sys.stderr)
+
+
+if len(sys.argv) < 2 or sys.argv[1] == "expressions":
+    main()
+if len(sys.argv) < 2 or sys.argv[1] == "plans":
+    plans()

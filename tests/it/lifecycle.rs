@@ -257,6 +257,62 @@ fn removed_blocks_forget_or_destroy() {
 }
 
 #[test]
+fn preconditions_postconditions_and_checks() {
+    let main = |n: u32| {
+        format!(
+            "resource \"terraform_data\" \"a\" {{\n  input = \"x\"\n  lifecycle {{\n    precondition {{\n      condition     = {n} > 5\n      error_message = \"n is too small: {n}\"\n    }}\n    postcondition {{\n      condition     = self.output == \"y\"\n      error_message = \"the output is ${{self.output}}\"\n    }}\n  }}\n}}\n\
+             resource \"terraform_data\" \"after\" {{\n  input = terraform_data.a.output\n}}\n\
+             check \"c\" {{\n  assert {{\n    condition     = terraform_data.a.output == \"nope\"\n    error_message = \"the output is not nope\"\n  }}\n}}\n"
+        )
+    };
+    // A precondition that fails stops the plan, with its message at the condition.
+    let w = Work::new(&main(1));
+    let r = w.iac(&["plan"]).code(1);
+    assert!(
+        r.stderr
+            .contains("error[E0222]: Resource precondition failed"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("n is too small: 1"), "{}", r.stderr);
+    // It holds: the postcondition, unknown at plan (the output is computed),
+    // is checked after the create, which fails the resource; it stays in state
+    // and what depends on it is not done.
+    w.write("main.tf", &main(6));
+    let r = w.iac(&["apply", "-auto-approve"]).code(1);
+    assert!(
+        r.stderr.contains("Resource postcondition failed"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("the output is x"), "{}", r.stderr);
+    assert_eq!(w.addresses(), vec!["terraform_data.a"]);
+    // A check that fails is a warning: the run goes on and succeeds.
+    w.write(
+        "main.tf",
+        &main(6).replace("self.output == \"y\"", "self.output == \"x\""),
+    );
+    let r = w.iac(&["apply", "-auto-approve"]).ok();
+    assert!(
+        r.stderr
+            .contains("warning[W0223]: Check block assertion failed"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("the output is not nope"), "{}", r.stderr);
+    assert_eq!(
+        w.addresses(),
+        vec!["terraform_data.a", "terraform_data.after"]
+    );
+    let r = w.iac(&["plan", "-detailed-exitcode"]).code(0);
+    assert!(
+        r.stderr.contains("W0223"),
+        "checks run at plan too: {}",
+        r.stderr
+    );
+}
+
+#[test]
 fn prevent_destroy_stops_the_plan_with_the_span() {
     let w = Work::new(
         "resource \"terraform_data\" \"db\" {\n  input = 1\n  lifecycle {\n    prevent_destroy = true\n  }\n}\n",

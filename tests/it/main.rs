@@ -10,6 +10,7 @@ mod aws;
 mod backends;
 mod ci;
 mod cloudwatch;
+mod conformance;
 mod databases;
 mod deployments;
 mod diagnostics;

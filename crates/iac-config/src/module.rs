@@ -27,6 +27,8 @@ pub struct Module {
     pub moved: Vec<Moved>,
     pub removed: Vec<Removed>,
     pub imports: Vec<Import>,
+    /// `check` blocks: assertions reported as warnings, never stopping a run.
+    pub checks: Vec<Check>,
     pub backend: Option<Backend>,
 }
 
@@ -80,6 +82,27 @@ pub struct Lifecycle {
     pub ignore_all_changes: bool,
     pub ignore_changes: Vec<Vec<String>>,
     pub replace_triggered_by: Vec<Expr>,
+    /// `precondition` blocks: checked before the instance is planned.
+    pub preconditions: Vec<Condition>,
+    /// `postcondition` blocks: checked against the planned object and, where
+    /// that is not known yet, the applied one (`self`).
+    pub postconditions: Vec<Condition>,
+}
+
+/// `check "name" { assert { ... } }`.
+#[derive(Debug)]
+pub struct Check {
+    pub name: String,
+    pub asserts: Vec<Condition>,
+    pub span: Span,
+}
+
+/// A `precondition`, `postcondition` or `check`'s `assert` block.
+#[derive(Debug, Clone)]
+pub struct Condition {
+    pub condition: Expr,
+    pub error_message: Expr,
+    pub span: Span,
 }
 
 #[derive(Debug)]
@@ -208,6 +231,7 @@ const TOP_LEVEL: &[&str] = &[
     "provider",
     "moved",
     "removed",
+    "check",
     "terraform",
     "iac",
 ];
@@ -675,6 +699,7 @@ fn decode_body(module: &mut Module, body: Body, diags: &mut Diagnostics) {
                 }
             }
             "removed" => decode_removed(module, b, diags),
+            "check" => decode_check(module, b, diags),
             "import" => {
                 let to = b.body.attribute("to").map(|a| a.expr.clone());
                 let id = b.body.attribute("id").map(|a| a.expr.clone());
@@ -716,6 +741,40 @@ fn decode_body(module: &mut Module, body: Body, diags: &mut Diagnostics) {
             }
         }
     }
+}
+
+fn decode_check(module: &mut Module, b: Block, diags: &mut Diagnostics) {
+    let Some(l) = labels(&b, 1, "the check name", diags) else {
+        return;
+    };
+    check_attrs(&b.body, &[], "check", diags);
+    let mut asserts = Vec::new();
+    for inner in &b.body.blocks {
+        match inner.kind.as_str() {
+            "assert" => asserts.extend(decode_condition(inner, diags)),
+            "data" => diags.push(
+                Diagnostic::error("E0110", "Data sources scoped to a check block are not supported yet")
+                    .with_span(inner.kind_span, "not supported yet")
+                    .with_help("declare the data source outside the check block and refer to it from the assert"),
+            ),
+            other => diags.push(
+                Diagnostic::error("E0110", format!("Unsupported block type \"{other}\""))
+                    .with_span(inner.kind_span, "not expected in a check block")
+                    .with_help("a check block holds assert blocks"),
+            ),
+        }
+    }
+    if asserts.is_empty() {
+        diags.push(
+            Diagnostic::error("E0134", "A check block needs at least one assert block")
+                .with_span(b.header_span(), "no assert block"),
+        );
+    }
+    module.checks.push(Check {
+        name: l[0].to_string(),
+        asserts,
+        span: b.header_span(),
+    });
 }
 
 fn decode_removed(module: &mut Module, b: Block, diags: &mut Diagnostics) {
@@ -1023,7 +1082,42 @@ fn decode_lifecycle(b: &Block, diags: &mut Diagnostics) -> Lifecycle {
             ),
         }
     }
+    for inner in &b.body.blocks {
+        match inner.kind.as_str() {
+            "precondition" => lc.preconditions.extend(decode_condition(inner, diags)),
+            "postcondition" => lc.postconditions.extend(decode_condition(inner, diags)),
+            other => diags.push(
+                Diagnostic::error("E0110", format!("Unsupported block type \"{other}\""))
+                    .with_span(inner.kind_span, "not expected in a lifecycle block")
+                    .with_help("a lifecycle block holds precondition and postcondition blocks"),
+            ),
+        }
+    }
     lc
+}
+
+/// `condition` and `error_message`, both required.
+pub(crate) fn decode_condition(b: &Block, diags: &mut Diagnostics) -> Option<Condition> {
+    check_attrs(&b.body, &["condition", "error_message"], &b.kind, diags);
+    let condition = b.body.attribute("condition").map(|a| a.expr.clone());
+    let message = b.body.attribute("error_message").map(|a| a.expr.clone());
+    match (condition, message) {
+        (Some(condition), Some(error_message)) => Some(Condition {
+            condition,
+            error_message,
+            span: b.header_span(),
+        }),
+        _ => {
+            diags.push(
+                Diagnostic::error(
+                    "E0134",
+                    format!("A {} block needs `condition` and `error_message`", b.kind),
+                )
+                .with_span(b.header_span(), "missing condition or error_message"),
+            );
+            None
+        }
+    }
 }
 
 fn decode_resource(module: &mut Module, b: Block, mode: Mode, diags: &mut Diagnostics) {

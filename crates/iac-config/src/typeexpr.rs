@@ -4,31 +4,65 @@ use std::collections::BTreeMap;
 
 use iac_diagnostics::{did_you_mean, Diagnostic};
 use iac_syntax::{Expr, ExprKind, ObjectKey};
-use iac_value::Type;
+use iac_value::{Attr, Type};
 
 const PRIMITIVES: &[&str] = &["string", "number", "bool", "any"];
 const CONSTRUCTORS: &[&str] = &["list", "set", "map", "object", "tuple"];
 
 pub fn parse_type(e: &Expr) -> Result<Type, Diagnostic> {
-    parse(e, false).map(|(t, _)| t)
+    parse(e)
+}
+
+/// An object attribute's type: `string`, `optional(string)`, or
+/// `optional(number, 7)` with a constant default of that type.
+fn parse_attr(e: &Expr) -> Result<Attr, Diagnostic> {
+    let ExprKind::Call { name, args, .. } = &e.kind else {
+        return Ok(Attr::required(parse(e)?));
+    };
+    if name != "optional" {
+        return Ok(Attr::required(parse(e)?));
+    }
+    let (ty, default) = match args.as_slice() {
+        [t] => (parse(t)?, None),
+        [t, d] => {
+            let ty = parse(t)?;
+            let dir = std::path::PathBuf::from(".");
+            let mut ctx = crate::EvalContext::new(&crate::EmptyNamespace, dir.clone(), dir);
+            let v = ctx.eval(d)?;
+            let v = iac_value::convert(v, &ty)
+                .map_err(|why| bad(d, format!("the default does not fit the type: {why}")))?;
+            (ty, Some(v))
+        }
+        _ => {
+            return Err(bad(
+                e,
+                "`optional(...)` takes a type and, optionally, a default",
+            ))
+        }
+    };
+    Ok(Attr {
+        ty,
+        optional: true,
+        default,
+    })
 }
 
 fn bad(e: &Expr, msg: impl Into<String>) -> Diagnostic {
     Diagnostic::error("E0121", "Invalid type specification").with_span(e.span, msg)
 }
 
-fn parse(e: &Expr, in_object: bool) -> Result<(Type, bool), Diagnostic> {
+fn parse(e: &Expr) -> Result<Type, Diagnostic> {
     match &e.kind {
         ExprKind::Ref(r) if r.attrs.is_empty() => match r.root.as_str() {
-            "string" => Ok((Type::String, false)),
-            "number" => Ok((Type::Number, false)),
-            "bool" => Ok((Type::Bool, false)),
-            "any" => Ok((Type::Any, false)),
+            "string" => Ok(Type::String),
+            "number" => Ok(Type::Number),
+            "bool" => Ok(Type::Bool),
+            "any" => Ok(Type::Any),
             // Terraform 0.11's bare collection types, still accepted by Terraform
             // (and common in older code): a collection of any one element type.
-            "list" => Ok((Type::List(Box::new(Type::Any)), false)),
-            "set" => Ok((Type::Set(Box::new(Type::Any)), false)),
-            "map" => Ok((Type::Map(Box::new(Type::Any)), false)),
+            "list" => Ok(Type::List(Box::new(Type::Any))),
+            "set" => Ok(Type::Set(Box::new(Type::Any))),
+            "map" => Ok(Type::Map(Box::new(Type::Any))),
             other => {
                 let cands = PRIMITIVES.iter().chain(CONSTRUCTORS).copied();
                 let mut d = bad(e, format!("\"{other}\" is not a type"));
@@ -46,18 +80,13 @@ fn parse(e: &Expr, in_object: bool) -> Result<(Type, bool), Diagnostic> {
                 }
             };
             match name.as_str() {
-                "list" => Ok((Type::List(Box::new(parse(one()?, false)?.0)), false)),
-                "set" => Ok((Type::Set(Box::new(parse(one()?, false)?.0)), false)),
-                "map" => Ok((Type::Map(Box::new(parse(one()?, false)?.0)), false)),
-                "optional" if in_object => {
-                    let a = args.first().ok_or_else(|| bad(e, "`optional(...)` needs a type"))?;
-                    Ok((parse(a, false)?.0, true))
-                }
+                "list" => Ok(Type::List(Box::new(parse(one()?)?))),
+                "set" => Ok(Type::Set(Box::new(parse(one()?)?))),
+                "map" => Ok(Type::Map(Box::new(parse(one()?)?))),
                 "optional" => Err(bad(e, "`optional` is only allowed on object attributes")),
                 "tuple" => match &one()?.kind {
-                    ExprKind::Tuple(items) => Ok((
-                        Type::Tuple(items.iter().map(|i| parse(i, false).map(|t| t.0)).collect::<Result<_, _>>()?),
-                        false,
+                    ExprKind::Tuple(items) => Ok(Type::Tuple(
+                        items.iter().map(parse).collect::<Result<_, _>>()?,
                     )),
                     _ => Err(bad(e, "`tuple` takes a list of types, like tuple([string, number])")),
                 },
@@ -72,9 +101,9 @@ fn parse(e: &Expr, in_object: bool) -> Result<(Type, bool), Diagnostic> {
                                     None => return Err(bad(k, "attribute names must be literal")),
                                 },
                             };
-                            attrs.insert(key, parse(v, true)?);
+                            attrs.insert(key, parse_attr(v)?);
                         }
-                        Ok((Type::Object(attrs), false))
+                        Ok(Type::Object(attrs))
                     }
                     _ => Err(bad(e, "`object` takes an object of attribute types, like object({ name = string })")),
                 },

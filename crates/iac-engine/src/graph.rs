@@ -715,6 +715,15 @@ fn references(b: &mut Builder<'_>) {
             let mut exprs: Vec<&Expr> = r.count.iter().collect();
             exprs.extend(r.for_each.iter());
             exprs.extend(r.lifecycle.replace_triggered_by.iter());
+            for c in r
+                .lifecycle
+                .preconditions
+                .iter()
+                .chain(&r.lifecycle.postconditions)
+            {
+                exprs.push(&c.condition);
+                exprs.push(&c.error_message);
+            }
             let mut refs = refs_of(exprs);
             body_refs(&r.body, &mut Vec::new(), &mut refs);
             add(NodeKey::Resource(path.clone(), k.clone()), refs, diags);

@@ -2,6 +2,7 @@
 //! The engine never names a cloud: it talks to providers through `iac-provider`.
 
 mod apply;
+mod checks;
 pub mod configure;
 mod decode;
 mod deployments;

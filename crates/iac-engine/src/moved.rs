@@ -7,7 +7,7 @@ use iac_config::Module;
 use iac_diagnostics::{Diagnostic, Diagnostics};
 use iac_state::State;
 use iac_syntax::{Expr, ExprKind};
-use iac_value::addr::{AddrPattern, InstanceAddr};
+use iac_value::addr::{AddrPattern, InstanceAddr, InstanceKey};
 use iac_value::{format_number, quote};
 
 use crate::graph::ModPath;
@@ -73,10 +73,21 @@ pub fn apply_moves(
     let mut moved = BTreeMap::new();
     for (path, m) in tree {
         for mv in &m.moved {
-            let (Some(from), Some(to)) = (parse(&mv.from, path, diags), parse(&mv.to, path, diags))
+            let (Some(mut from), Some(mut to)) =
+                (parse(&mv.from, path, diags), parse(&mv.to, path, diags))
             else {
                 continue;
             };
+            // A resource without a key on one side and an instance on the other:
+            // the resource's single, unkeyed instance moves (count added or
+            // removed with a chosen index), as Terraform reads it.
+            if from.resource.is_some()
+                && to.resource.is_some()
+                && from.key.is_some() != to.key.is_some()
+            {
+                from.key.get_or_insert(InstanceKey::None);
+                to.key.get_or_insert(InstanceKey::None);
+            }
             if from.resource.is_some() != to.resource.is_some()
                 || from.key.is_some() != to.key.is_some()
             {

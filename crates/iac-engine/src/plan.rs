@@ -498,6 +498,93 @@ fn eval_instance_in(
     eval_body(&r.body, schema, r.span, &what, &mut ctx, diags)
 }
 
+/// How a condition turned out.
+#[derive(PartialEq)]
+pub(crate) enum Checked {
+    Held,
+    /// Not known until apply (`self` or a value it reads is unknown).
+    Unknown,
+    Failed,
+}
+
+/// Checks an instance's `precondition`s, or (with `self_value`) its
+/// `postcondition`s: a condition that is false is an error carrying its
+/// `error_message`, as in Terraform.
+pub(crate) fn check_conditions(
+    rc: &ResourceCtx<'_>,
+    values: &Values,
+    key: &InstanceKey,
+    each: Option<&Value>,
+    self_value: Option<&Value>,
+    addr: &InstanceAddr,
+    diags: &mut Vec<Diagnostic>,
+) -> Checked {
+    let (conds, what) = match self_value {
+        None => (&rc.r.lifecycle.preconditions, "precondition"),
+        Some(_) => (&rc.r.lifecycle.postconditions, "postcondition"),
+    };
+    if conds.is_empty() {
+        return Checked::Held;
+    }
+    let scope = values.scope(rc.path);
+    let mut ctx = EvalContext::new(&scope, rc.module.dir.clone(), rc.root_dir.to_path_buf());
+    ctx.workspace = rc.workspace.to_string();
+    ctx.self_value = self_value.cloned();
+    match key {
+        InstanceKey::Int(i) => ctx.count_index = Some(Value::Number(*i as f64)),
+        InstanceKey::Str(k) => {
+            ctx.each = Some((
+                Value::String(k.clone()),
+                each.cloned().unwrap_or(Value::Null),
+            ))
+        }
+        InstanceKey::None => {}
+    }
+    let mut out = Checked::Held;
+    for c in conds {
+        let held = match ctx.eval(&c.condition) {
+            Ok(v) => match v.unmarked() {
+                Value::Bool(b) => Some(*b),
+                Value::Unknown => None,
+                other => {
+                    diags.push(
+                        Diagnostic::error("E0222", format!("Invalid {what} condition")).with_span(
+                            c.condition.span,
+                            format!("a bool is required, got {}", other.type_name()),
+                        ),
+                    );
+                    return Checked::Failed;
+                }
+            },
+            Err(d) => {
+                diags.push(d);
+                return Checked::Failed;
+            }
+        };
+        match held {
+            Some(true) => {}
+            None => out = Checked::Unknown,
+            Some(false) => {
+                let message = match ctx.eval(&c.error_message) {
+                    Ok(v) => v
+                        .unmarked()
+                        .as_str()
+                        .map(String::from)
+                        .unwrap_or_else(|| v.to_string()),
+                    Err(d) => d.message,
+                };
+                diags.push(
+                    Diagnostic::error("E0222", format!("Resource {what} failed"))
+                        .with_span(c.condition.span, message)
+                        .with_secondary(c.span, format!("the {what} of {addr}")),
+                );
+                return Checked::Failed;
+            }
+        }
+    }
+    out
+}
+
 /// What planning an instance needs of its object in state: the provider
 /// configuration that made it, and its current attributes and taint.
 #[derive(Default)]
@@ -877,9 +964,31 @@ impl<'a> Planner<'a> {
                 &job.addr.to_string(),
             ));
         }
+        let (key, each) = (&job.addr.key, job.each.as_ref());
+        let v = &self.ev.values;
+        if check_conditions(&rc, v, key, each, None, &job.addr, &mut diags) == Checked::Failed {
+            return Planned {
+                value: Value::Unknown,
+                change: None,
+                diags,
+            };
+        }
         let bound = (&*w.provider, w.binding.as_str());
+        let addr = job.addr.clone();
+        let each = job.each.clone();
         let (value, change) =
-            self.plan_instance(&rc, &job.addr, config, bound, &w.deps, job.held, &mut diags);
+            self.plan_instance(&rc, &addr, config, bound, &w.deps, job.held, &mut diags);
+        // Postconditions against the planned object; what is not known yet is
+        // checked again after apply.
+        check_conditions(
+            &rc,
+            v,
+            &addr.key,
+            each.as_ref(),
+            Some(&value),
+            &addr,
+            &mut diags,
+        );
         Planned {
             value,
             change: Some(change),
@@ -1009,11 +1118,12 @@ impl<'a> Planner<'a> {
             Repetition::Single => (InstanceKey::Int(0), InstanceKey::None),
             Repetition::ForEach => return false,
         };
+        // As Terraform: `from` in state and `to` not (other instances of a
+        // count that was removed stay where they are, and are deleted).
         // Most resources have none to move.
-        if !matches!(in_state, [(only, _)] if *only == from) {
+        if !in_state.iter().any(|(k, _)| *k == from) || in_state.iter().any(|(k, _)| *k == to) {
             return false;
         }
-        // The only instance in state is `from`, so `to` is free.
         let from_a = addr.instance(from);
         let to_a = addr.instance(to);
         let Some(inst) = self.prior.to_mut().resources.remove(&from_a) else {
@@ -1380,10 +1490,12 @@ impl<'a> Planner<'a> {
                 Some(b) if self.fp.equivalent(b, &after) => b.clone(),
                 _ => after,
             };
+            // A null output is no output (Terraform keeps none in state).
+            let after = (!matches!(after, Value::Null)).then_some(after);
             out.push(OutputChange {
                 name: name.clone(),
                 before,
-                after: Some(after),
+                after,
                 sensitive: o.sensitive,
             });
         }
@@ -1574,6 +1686,10 @@ pub(crate) async fn plan_with(
                 }
             }
         }
+        if input.mode == PlanMode::Normal && !validate_only {
+            let warnings = crate::checks::warnings(&p.ev);
+            p.ev.diags.extend(Diagnostics(warnings));
+        }
         // Whole resources removed from the configuration, and deposed objects.
         let orphans: Vec<InstanceAddr> = p
             .prior
@@ -1611,7 +1727,11 @@ pub(crate) async fn plan_with(
                 sensitive: s.sensitive,
             })
             .collect()
-    } else if input.targets.is_empty() && input.mode == PlanMode::Normal && !errored {
+    } else if input.targets.is_empty()
+        && matches!(input.mode, PlanMode::Normal | PlanMode::RefreshOnly)
+        && !errored
+    {
+        // A refresh-only plan takes the outputs' new values too, as Terraform's does.
         p.output_changes()
     } else {
         Vec::new()

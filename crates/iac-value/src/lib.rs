@@ -12,7 +12,7 @@ use std::fmt;
 
 pub use json::{from_json, to_json, JsonOptions, JsonValue};
 pub use sensitive::{fingerprint, new_salt, Fingerprinter, Redaction};
-pub use types::{convert, type_of, unify, unify_all, unify_values, Type};
+pub use types::{convert, type_of, unify, unify_all, unify_values, Attr, Type};
 
 /// A dynamic value.
 ///

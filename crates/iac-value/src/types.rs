@@ -5,6 +5,26 @@ use std::fmt;
 
 use crate::{format_number, Value};
 
+/// One attribute of an object type: `name = string`, `name = optional(string)`,
+/// `name = optional(number, 7)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attr {
+    pub ty: Type,
+    pub optional: bool,
+    /// `optional(type, default)`: what an absent or null attribute becomes.
+    pub default: Option<Value>,
+}
+
+impl Attr {
+    pub fn required(ty: Type) -> Attr {
+        Attr {
+            ty,
+            optional: false,
+            default: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Type {
     Any,
@@ -14,8 +34,8 @@ pub enum Type {
     List(Box<Type>),
     Set(Box<Type>),
     Map(Box<Type>),
-    /// Attributes with their types; `true` marks an `optional(...)` attribute.
-    Object(BTreeMap<String, (Type, bool)>),
+    /// Attributes with their types, optionality and defaults.
+    Object(BTreeMap<String, Attr>),
     Tuple(Vec<Type>),
 }
 
@@ -31,14 +51,14 @@ impl fmt::Display for Type {
             Type::Map(t) => write!(f, "map({t})"),
             Type::Object(attrs) => {
                 f.write_str("object({")?;
-                for (i, (k, (t, opt))) in attrs.iter().enumerate() {
+                for (i, (k, a)) in attrs.iter().enumerate() {
                     if i > 0 {
                         f.write_str(", ")?;
                     }
-                    if *opt {
-                        write!(f, "{k} = optional({t})")?;
-                    } else {
-                        write!(f, "{k} = {t}")?;
+                    match (&a.default, a.optional) {
+                        (Some(d), _) => write!(f, "{k} = optional({}, {d})", a.ty)?,
+                        (None, true) => write!(f, "{k} = optional({})", a.ty)?,
+                        (None, false) => write!(f, "{k} = {}", a.ty)?,
                     }
                 }
                 f.write_str("})")
@@ -135,18 +155,27 @@ fn convert_at(value: Value, ty: &Type, at: &str) -> Result<Value, String> {
         ),
         (Type::Object(attrs), Value::Map(mut m)) => {
             let mut out = BTreeMap::new();
-            for (name, (t, optional)) in attrs {
+            for (name, a) in attrs {
                 let p = if at.is_empty() {
                     name.clone()
                 } else {
                     format!("{at}.{name}")
                 };
-                match m.remove(name) {
+                // An optional attribute left out, or null, takes its default
+                // (converted as a value would be, so defaults nested in it apply too).
+                let given = m
+                    .remove(name)
+                    .filter(|v| !(a.default.is_some() && matches!(v, Value::Null)));
+                match given {
                     Some(v) => {
-                        out.insert(name.clone(), convert_at(v, t, &p)?);
+                        out.insert(name.clone(), convert_at(v, &a.ty, &p)?);
                     }
-                    None if *optional => {
-                        out.insert(name.clone(), Value::Null);
+                    None if a.optional => {
+                        let v = match &a.default {
+                            Some(d) => convert_at(d.clone(), &a.ty, &p)?,
+                            None => Value::Null,
+                        };
+                        out.insert(name.clone(), v);
                     }
                     None => return Err(where_(format!("attribute \"{name}\" is required"))),
                 }
@@ -197,8 +226,15 @@ mod tests {
             "a number is required, got string \"x\""
         );
         let obj = Type::Object(BTreeMap::from([
-            ("a".to_string(), (Type::Number, false)),
-            ("b".to_string(), (Type::String, true)),
+            ("a".to_string(), Attr::required(Type::Number)),
+            (
+                "b".to_string(),
+                Attr {
+                    ty: Type::String,
+                    optional: true,
+                    default: None,
+                },
+            ),
         ]));
         let v = Value::map([("a", Value::string("2"))]);
         assert_eq!(
@@ -234,7 +270,7 @@ pub fn type_of(v: &Value) -> Type {
         )),
         Value::Map(m) => Type::Object(
             m.iter()
-                .map(|(k, v)| (k.clone(), (type_of(v), false)))
+                .map(|(k, v)| (k.clone(), Attr::required(type_of(v))))
                 .collect(),
         ),
     }
@@ -266,14 +302,16 @@ pub fn unify(a: &Type, b: &Type) -> Option<Type> {
         (Object(x), Object(y)) if x.keys().eq(y.keys()) => Object(
             x.iter()
                 .zip(y.values())
-                .map(|((k, (a, o)), (b, _))| unify(a, b).map(|t| (k.clone(), (t, *o))))
+                .map(|((k, a), b)| {
+                    unify(&a.ty, &b.ty).map(|t| (k.clone(), Attr { ty: t, ..a.clone() }))
+                })
                 .collect::<Option<_>>()?,
         ),
         (Object(x), Object(y)) => Map(Box::new(unify_all(
-            x.values().chain(y.values()).map(|(t, _)| t.clone()),
+            x.values().chain(y.values()).map(|a| a.ty.clone()),
         )?)),
         (Map(e), Object(o)) | (Object(o), Map(e)) => Map(Box::new(unify_all(
-            std::iter::once((**e).clone()).chain(o.values().map(|(t, _)| t.clone())),
+            std::iter::once((**e).clone()).chain(o.values().map(|a| a.ty.clone())),
         )?)),
         (Map(x), Map(y)) => Map(Box::new(unify(x, y)?)),
         _ => return None,

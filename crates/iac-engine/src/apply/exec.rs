@@ -606,7 +606,66 @@ impl<'a> ApplyExecutor<'a> {
             id,
             error: false,
         });
-        true
+        if op.destroy || matches!(c.action, Action::Read | Action::Forget) {
+            return true;
+        }
+        // Postconditions against the object as it now is; a failed one fails
+        // the resource (the object stays in state), as in Terraform.
+        self.postconditions_hold(op.node, op.change)
+    }
+
+    fn postconditions_hold(&mut self, node: NodeIndex, change: usize) -> bool {
+        let c = &self.plan.changes[change];
+        let config_path = iac_value::addr::module_config_path(&c.addr.resource.module);
+        let Some(m) = self.ev.tree.get(config_path.as_slice()).copied() else {
+            return true;
+        };
+        let key = format!("{}.{}", c.addr.resource.ty, c.addr.resource.name);
+        let Some(r) = m.resources.get(&key) else {
+            return true;
+        };
+        if r.lifecycle.postconditions.is_empty() {
+            return true;
+        }
+        let Some(value) = self
+            .instance_values
+            .get(&node)
+            .and_then(|m| m.get(&c.addr))
+            .cloned()
+        else {
+            return true;
+        };
+        let Some((_, schema)) = self.engine.providers.for_type(&r.ty, false) else {
+            return true;
+        };
+        let schema = schema.clone();
+        let path = c.addr.resource.module.clone();
+        let addr = c.addr.clone();
+        let each = self
+            .each_values(&path, r, true)
+            .get(&addr.key)
+            .cloned()
+            .flatten();
+        let rc = ResourceCtx {
+            r,
+            schema: &schema,
+            path: &path,
+            module: m,
+            root_dir: &self.input.module.dir,
+            workspace: self.input.workspace,
+        };
+        let mut ds = Vec::new();
+        let checked = crate::plan::check_conditions(
+            &rc,
+            &self.ev.values,
+            &addr.key,
+            each.as_ref(),
+            Some(&value),
+            &addr,
+            &mut ds,
+        );
+        self.diags.extend(Diagnostics(ds));
+        checked != crate::plan::Checked::Failed
     }
 
     /// The new object of a create_before_destroy was not created: the deposed one

@@ -105,6 +105,29 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
         for op in &drift {
             rec.set(op);
         }
+        // Outputs take the values the plan computed, as a refresh-only apply
+        // in Terraform records them (secrets are left as they were).
+        let mut outputs = rec.working.outputs.clone();
+        for o in &plan.outputs {
+            match &o.after {
+                None => {
+                    outputs.remove(&o.name);
+                }
+                Some(v) if v.is_wholly_known() && !v.contains_sensitive() && !o.sensitive => {
+                    outputs.insert(
+                        o.name.clone(),
+                        iac_state::OutputState {
+                            value: v.clone(),
+                            sensitive: false,
+                        },
+                    );
+                }
+                Some(_) => {}
+            }
+        }
+        if outputs != rec.working.outputs {
+            rec.set(&iac_state::StateOp::SetOutputs(outputs));
+        }
         let mut diags = Diagnostics::new();
         if let Err(d) = rec.commit("") {
             diags.push(d);
@@ -147,6 +170,9 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
     let mut diags = std::mem::take(&mut exec.diags);
     diags.extend(std::mem::take(&mut exec.ev.diags));
     let destroying = plan.mode == PlanMode::Destroy;
+    if !destroying && !walked.interrupted {
+        diags.extend(Diagnostics(crate::checks::warnings(&exec.ev)));
+    }
     if destroying {
         // The outputs the plan removes go (all of them, unless the destroy was
         // targeted: then none, as in Terraform).

@@ -31,6 +31,8 @@ pub(crate) fn output_op(
             .filter(|v| v.is_wholly_known())
             .cloned();
         match new {
+            // A null output is not kept, as Terraform keeps none.
+            Some(Value::Null) if evaluated(ev, graph, status, name) => {}
             Some(v) if evaluated(ev, graph, status, name) => {
                 let sensitive = o.sensitive || v.contains_sensitive();
                 let v = if v.contains_sensitive() {

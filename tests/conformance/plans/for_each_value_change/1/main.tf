@@ -1,0 +1,4 @@
+resource "terraform_data" "a" {
+  for_each = { x = 1, y = 2 }
+  input = each.value
+}

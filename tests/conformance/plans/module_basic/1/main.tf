@@ -1,0 +1,7 @@
+module "m" {
+  source = "./m"
+  x = "in"
+}
+output "o" {
+  value = module.m.o
+}

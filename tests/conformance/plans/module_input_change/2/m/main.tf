@@ -1,0 +1,4 @@
+variable "x" {}
+resource "terraform_data" "a" {
+  input = var.x
+}

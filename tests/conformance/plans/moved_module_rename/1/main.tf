@@ -1,0 +1,3 @@
+module "old" {
+  source = "./m"
+}

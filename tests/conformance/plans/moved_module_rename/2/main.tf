@@ -1,0 +1,7 @@
+module "new" {
+  source = "./m"
+}
+moved {
+  from = module.old
+  to   = module.new
+}

@@ -1,0 +1,7 @@
+output "s" {
+  value = "secret"
+  sensitive = true
+}
+output "n" {
+  value = nonsensitive(sensitive("shown"))
+}

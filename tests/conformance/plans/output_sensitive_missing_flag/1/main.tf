@@ -1,0 +1,7 @@
+variable "p" {
+  default = "x"
+  sensitive = true
+}
+output "o" {
+  value = var.p
+}

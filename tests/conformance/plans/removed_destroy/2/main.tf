@@ -1,0 +1,5 @@
+resource "terraform_data" "b" {
+}
+removed {
+  from = terraform_data.a
+}

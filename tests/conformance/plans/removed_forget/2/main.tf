@@ -1,0 +1,8 @@
+resource "terraform_data" "b" {
+}
+removed {
+  from = terraform_data.a
+  lifecycle {
+    destroy = false
+  }
+}

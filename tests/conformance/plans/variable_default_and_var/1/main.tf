@@ -1,0 +1,6 @@
+variable "x" {
+  default = "d"
+}
+output "o" {
+  value = var.x
+}

@@ -1,0 +1,7 @@
+variable "o" {
+  type = object({ a = string, b = optional(number, 7) })
+  default = { a = "x" }
+}
+output "o" {
+  value = var.o
+}

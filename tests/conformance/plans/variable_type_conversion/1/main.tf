@@ -1,0 +1,6 @@
+variable "n" {
+  type = number
+}
+output "o" {
+  value = var.n + 1
+}
