@@ -90,6 +90,7 @@ fn version_as_terraform_prints_it() {
         lines.next(),
         Some(format!("iac v{}", env!("CARGO_PKG_VERSION")).as_str())
     );
+    assert_eq!(lines.next(), Some("Terraform language 1.11.4"));
     assert!(
         lines.next().is_some_and(|l| l.starts_with("on linux_")),
         "{}",
@@ -104,6 +105,59 @@ fn version_as_terraform_prints_it() {
         serde_json::from_str(&w.iac(&["version", "-json"]).ok().stdout).unwrap();
     assert_eq!(j["iac_version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(j["providers"], serde_json::json!(["aws", "builtin"]));
+    assert_eq!(j["terraform_version"], "1.11.4");
+}
+
+/// `required_version` is checked against the Terraform language iac
+/// implements; `required_providers` names only providers iac has.
+#[test]
+fn required_version_and_required_providers() {
+    let tf = |version: &str, providers: &str| {
+        format!("terraform {{\n  required_version = \"{version}\"\n  required_providers {{\n{providers}  }}\n}}\n")
+    };
+    let ours = "    aws = {\n      source  = \"hashicorp/aws\"\n      version = \"~> 5.0\"\n    }\n    random = {\n      source = \"registry.terraform.io/hashicorp/random\"\n    }\n    null = \"~> 3.0\"\n";
+    let w = Work::new(&tf(">= 1.5, < 2.0", ours));
+    w.iac(&["validate"]).ok();
+    w.write("main.tf", &tf("< 1.0", ours));
+    let r = w.iac(&["plan"]).code(1);
+    assert!(
+        r.stderr
+            .contains("error[E0135]: Unsupported Terraform version"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("requires Terraform < 1.0"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("Terraform 1.11.4"), "{}", r.stderr);
+    w.write(
+        "main.tf",
+        &tf(
+            "~> 1.11.0",
+            "    google = {\n      source = \"hashicorp/google\"\n    }\n    aws = {\n      source = \"someone/aws\"\n    }\n",
+        ),
+    );
+    let r = w.iac(&["validate"]).code(1);
+    assert!(
+        r.stderr
+            .contains("iac has no provider \"google\" (hashicorp/google)"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("iac has no provider \"aws\" (someone/aws)"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("the providers iac has are aws, random, null, local, terraform"),
+        "{}",
+        r.stderr
+    );
 }
 
 /// Module calls with `count` and `for_each` through the binary: instance

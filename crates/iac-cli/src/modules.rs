@@ -10,6 +10,7 @@
 //! Credentials come from `IAC_TOKEN_<host>` or Terraform's `TF_TOKEN_<host>` (dots
 //! as `_`, dashes as `__`).
 
+use iac_config::versions::{allows, parse_version};
 use std::path::Path;
 use std::process::Command;
 
@@ -409,51 +410,6 @@ fn registry_download(
         })
         .ok_or_else(|| anyhow!("{download} named no location (X-Terraform-Get)"))?;
     Ok((join_url(&download, &location), chosen, creds))
-}
-
-fn parse_version(v: &str) -> Option<semver::Version> {
-    let v = v.trim().trim_start_matches('v');
-    let (core, rest) = match v.find(['-', '+']) {
-        Some(i) => (&v[..i], &v[i..]),
-        None => (v, ""),
-    };
-    let mut parts: Vec<&str> = core.split('.').collect();
-    while parts.len() < 3 {
-        parts.push("0");
-    }
-    semver::Version::parse(&format!("{}{rest}", parts.join("."))).ok()
-}
-
-/// Terraform's version constraints: `=`, `!=`, `>`, `>=`, `<`, `<=`, `~>`, comma-separated.
-pub(crate) fn allows(constraint: &str, v: &semver::Version) -> bool {
-    constraint.split(',').all(|c| {
-        let c = c.trim();
-        let (op, rest) = ["~>", ">=", "<=", "!=", ">", "<", "="]
-            .iter()
-            .find_map(|op| c.strip_prefix(op).map(|r| (*op, r.trim())))
-            .unwrap_or(("=", c));
-        let Some(want) = parse_version(rest) else {
-            return false;
-        };
-        match op {
-            "=" => v == &want,
-            "!=" => v != &want,
-            ">" => v > &want,
-            ">=" => v >= &want,
-            "<" => v < &want,
-            "<=" => v <= &want,
-            _ => {
-                // ~> 1.2 allows 1.x from 1.2; ~> 1.2.3 allows 1.2.x from 1.2.3.
-                let parts = rest.trim_start_matches('v').split('.').count();
-                let upper = if parts >= 3 {
-                    semver::Version::new(want.major, want.minor + 1, 0)
-                } else {
-                    semver::Version::new(want.major + 1, 0, 0)
-                };
-                v >= &want && v < &upper
-            }
-        }
-    })
 }
 
 #[cfg(test)]

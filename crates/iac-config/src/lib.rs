@@ -7,6 +7,7 @@ mod module;
 pub mod sources;
 mod typeexpr;
 pub mod vars;
+pub mod versions;
 
 pub use eval::{values_equal, EmptyNamespace, EvalContext, Namespace};
 pub use module::{

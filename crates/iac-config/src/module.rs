@@ -716,6 +716,7 @@ fn decode_body(module: &mut Module, body: Body, diags: &mut Diagnostics) {
                 }
             }
             "terraform" | "iac" => {
+                crate::versions::check_terraform_block(&b, diags);
                 for inner in &b.body.blocks {
                     if inner.kind == "backend" {
                         if let Some(l) = labels(inner, 1, "the backend type", diags) {

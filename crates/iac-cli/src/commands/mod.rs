@@ -167,12 +167,18 @@ fn cmd_version(json: bool) -> Result<u8> {
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
                 "iac_version": env!("CARGO_PKG_VERSION"),
+                // The Terraform language iac implements (what `required_version` is checked against).
+                "terraform_version": iac_config::versions::TERRAFORM_LANGUAGE,
                 "platform": platform,
                 "providers": providers,
             }))?
         );
     } else {
-        println!("iac v{}\non {platform}", env!("CARGO_PKG_VERSION"));
+        println!(
+            "iac v{}\nTerraform language {}\non {platform}",
+            env!("CARGO_PKG_VERSION"),
+            iac_config::versions::TERRAFORM_LANGUAGE
+        );
         for p in providers {
             println!("+ provider {p} (built in)");
         }
