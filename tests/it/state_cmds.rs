@@ -235,3 +235,45 @@ fn module_instances_in_plans_targets_and_state_commands() {
     );
     w.iac(&["plan", "-detailed-exitcode"]).code(0);
 }
+
+/// `iac console` with piped input: each line evaluated against the
+/// configuration and state (resources as state holds them), secrets hidden,
+/// errors with their place, exit 1 when any line failed.
+#[test]
+fn console_evaluates_piped_expressions_against_state() {
+    use std::io::Write;
+    let w = Work::new(
+        "variable \"env\" {\n  default = \"dev\"\n}\nvariable \"secret\" {\n  default   = \"hunter2\"\n  sensitive = true\n}\nlocals {\n  names = [for i in range(2) : \"${var.env}-${i}\"]\n}\nresource \"terraform_data\" \"a\" {\n  count = 2\n  input = local.names[count.index]\n}\n",
+    );
+    w.apply();
+    let run = |input: &str, args: &[&str]| {
+        let mut c = w.command(&[&["console"], args].concat());
+        c.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = c.spawn().expect("iac console");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        crate::support::Run::from(child.wait_with_output().unwrap())
+    };
+    let r = run(
+        "local.names\nterraform_data.a[1].output\nlength(terraform_data.a)\nvar.secret\nupper(var.env)\n",
+        &["-var", "env=prod"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout, "[\n  \"prod-0\",\n  \"prod-1\",\n]\n\"dev-1\"\n2\n(sensitive value)\n\"PROD\"\n",
+        "resources as state holds them (applied with env = dev), locals from -var"
+    );
+    assert!(!r.stdout.contains("hunter2"));
+    let r = run("nope.x\n1 +\n", &[]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("<console-input>:1:1"), "{}", r.stderr);
+    assert!(r.stderr.contains("Invalid HCL syntax"), "{}", r.stderr);
+    // Nothing was changed or locked.
+    assert_eq!(w.state()["serial"], 1);
+}

@@ -104,6 +104,13 @@ pub enum Command {
         #[arg(long)]
         update: bool,
     },
+    /// Evaluate expressions against the configuration and state (reads standard input when piped).
+    Console {
+        #[command(flatten)]
+        vars: VarArgs,
+        #[command(flatten)]
+        state: StateArgs,
+    },
     /// Check the configuration: syntax, references, types, schemas.
     Validate {
         /// Print diagnostics as JSON.

@@ -210,6 +210,16 @@ impl Engine {
         plan::plan(self, input, false).await
     }
 
+    /// Evaluates expressions against the configuration and state, as
+    /// `terraform console` does (see [`plan::console`]).
+    pub async fn console(
+        &self,
+        input: &PlanInput<'_>,
+        exprs: &[iac_syntax::Expr],
+    ) -> (Vec<Result<Value, iac_diagnostics::Diagnostic>>, Diagnostics) {
+        plan::console(self, input, exprs).await
+    }
+
     /// The part of planning that needs only the configuration (its dependency
     /// graph), so a caller can do it while the state is still being read.
     pub fn prepare(&self, module: &Module) -> Prepared {

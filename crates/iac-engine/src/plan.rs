@@ -243,6 +243,9 @@ pub(crate) struct Planner<'a> {
     /// The objects in state of every resource, taken out as the walk reaches it
     /// (built by one pass over the state when the whole configuration is walked).
     held_index: Option<FxHashMap<ResourceAddr, Vec<(InstanceKey, Held)>>>,
+    /// `iac console`: every resource and data source is what state holds;
+    /// nothing is planned or read, no provider is asked.
+    console: bool,
 }
 
 /// How a resource repeats and its instance keys (with `each.value`).
@@ -729,7 +732,7 @@ impl<'a> Planner<'a> {
             .configuration(&binding)
             .unwrap_or_else(|| kind.clone());
         let targeted = self.targeted.as_ref().is_none_or(|t| t.contains(&node));
-        if !targeted && !data {
+        if self.console || (!targeted && !data) {
             self.resource_from_state(path, key, &addr, Repetition::of(r));
             self.keep_in_state(&addr);
             return None;
@@ -1597,6 +1600,7 @@ pub(crate) async fn plan_with(
         validate_only,
         bindings,
         held_index: None,
+        console: false,
     };
     let mut errored = p.ev.diags.has_errors();
     // A cycle leaves no order to walk; other graph errors still let the walk find more problems.
@@ -1638,54 +1642,7 @@ pub(crate) async fn plan_with(
         if p.targeted.is_none() {
             p.index_held();
         }
-        // Level by level: nothing in a level depends on anything else in it, so
-        // its managed instances can be planned side by side.
-        // What is recorded (values, changes, diagnostics) is recorded node by
-        // node in walk order, as a walk of one node at a time would.
-        enum Step {
-            Value(NodeKey),
-            Resource {
-                /// Works begun: one per instance of its module.
-                started: usize,
-                diags: Vec<Diagnostic>,
-            },
-        }
-        for level in levels(&p.ev.graph) {
-            let mut works = Vec::new();
-            let mut steps = Vec::with_capacity(level.len());
-            for n in level {
-                match p.ev.graph.graph[n].clone() {
-                    NodeKey::Resource(path, key) => {
-                        let mark = p.ev.diags.0.len();
-                        let mut started = 0;
-                        for inst in p.ev.values.instances(&path) {
-                            if let Some(w) = p.begin_resource(&inst, &key, n).await {
-                                works.push(w);
-                                started += 1;
-                            }
-                        }
-                        let diags = p.ev.diags.0.split_off(mark);
-                        steps.push(Step::Resource { started, diags });
-                    }
-                    value => steps.push(Step::Value(value)),
-                }
-            }
-            let mut planned = p.plan_jobs(&mut works).into_iter();
-            let mut works = works.into_iter();
-            for step in steps {
-                match step {
-                    Step::Value(value) => p.ev.walk_value(&value, p.validate_only),
-                    Step::Resource { started, diags } => {
-                        p.ev.diags.extend(Diagnostics(diags));
-                        for _ in 0..started {
-                            if let Some(w) = works.next() {
-                                p.finish_resource(w, &mut planned);
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        walk_levels(&mut p).await;
         if input.mode == PlanMode::Normal && !validate_only {
             let warnings = crate::checks::warnings(&p.ev);
             p.ev.diags.extend(Diagnostics(warnings));
@@ -1764,6 +1721,114 @@ pub(crate) async fn plan_with(
             .spawn(move || drop(leftovers));
     }
     PlanOutput { plan, diagnostics }
+}
+
+/// `iac console`: the configuration's values (variables, locals, outputs of
+/// every module) computed with every resource and data source as state holds
+/// it, then each expression evaluated in the root module. No provider is
+/// configured or called and nothing is planned.
+pub async fn console(
+    engine: &Engine,
+    input: &PlanInput<'_>,
+    exprs: &[iac_syntax::Expr],
+) -> (Vec<Result<Value, Diagnostic>>, Diagnostics) {
+    let (graph, mut diags) =
+        crate::graph::build_graph_traced(input.module, engine.trace.as_deref());
+    let mut prior = std::borrow::Cow::Borrowed(input.state);
+    let tree = module_tree(input.module);
+    let moved = crate::moved::apply_moves(&tree, &mut prior, &mut diags);
+    let fp = std::sync::Arc::new(prior.fingerprinter());
+    let mut ev = Evaluator::new(
+        EvalInput {
+            module: input.module,
+            variables: input.variables,
+            workspace: input.workspace,
+        },
+        graph,
+        fp.clone(),
+    );
+    ev.diags = diags;
+    let mut p = Planner {
+        engine,
+        input,
+        ev,
+        prior,
+        fp,
+        changes: Vec::new(),
+        moved,
+        in_config: FxHashSet::default(),
+        configured_resources: FxHashSet::default(),
+        actions: FxHashMap::default(),
+        pending: FxHashSet::default(),
+        data: BTreeMap::new(),
+        imported: FxHashMap::default(),
+        targeted: None,
+        validate_only: false,
+        bindings: Default::default(),
+        held_index: None,
+        console: true,
+    };
+    let walkable = !p.ev.graph.order.is_empty() || p.ev.graph.graph.node_count() == 0;
+    if walkable {
+        walk_levels(&mut p).await;
+    }
+    let root: ModPath = Vec::new();
+    let scope = p.ev.values.scope(&root);
+    let mut ctx = p.ev.eval_ctx(&root, &scope);
+    let results = exprs.iter().map(|e| ctx.eval(e)).collect();
+    drop(ctx);
+    (results, dedupe(std::mem::take(&mut p.ev.diags)))
+}
+
+/// The walk: level by level, nothing in a level depending on anything else in
+/// it, so its managed instances can be planned side by side. What is recorded
+/// (values, changes, diagnostics) is recorded node by node in walk order, as a
+/// walk of one node at a time would.
+async fn walk_levels(p: &mut Planner<'_>) {
+    enum Step {
+        Value(NodeKey),
+        Resource {
+            /// Works begun: one per instance of its module.
+            started: usize,
+            diags: Vec<Diagnostic>,
+        },
+    }
+    for level in levels(&p.ev.graph) {
+        let mut works = Vec::new();
+        let mut steps = Vec::with_capacity(level.len());
+        for n in level {
+            match p.ev.graph.graph[n].clone() {
+                NodeKey::Resource(path, key) => {
+                    let mark = p.ev.diags.0.len();
+                    let mut started = 0;
+                    for inst in p.ev.values.instances(&path) {
+                        if let Some(w) = p.begin_resource(&inst, &key, n).await {
+                            works.push(w);
+                            started += 1;
+                        }
+                    }
+                    let diags = p.ev.diags.0.split_off(mark);
+                    steps.push(Step::Resource { started, diags });
+                }
+                value => steps.push(Step::Value(value)),
+            }
+        }
+        let mut planned = p.plan_jobs(&mut works).into_iter();
+        let mut works = works.into_iter();
+        for step in steps {
+            match step {
+                Step::Value(value) => p.ev.walk_value(&value, p.validate_only),
+                Step::Resource { started, diags } => {
+                    p.ev.diags.extend(Diagnostics(diags));
+                    for _ in 0..started {
+                        if let Some(w) = works.next() {
+                            p.finish_resource(w, &mut planned);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Changes in address order ((address, deposed key) is unique). The order is

@@ -2,6 +2,7 @@
 //! needs through `session`, calls the engine and prints through `views`.
 
 mod apply;
+mod console;
 mod deployments;
 mod drift;
 mod force_unlock;
@@ -60,6 +61,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         ),
         Command::Get { update } => cmd_get(update),
         Command::Validate { json } => cmd_validate(&ui, json),
+        Command::Console { vars, state } => console::cmd_console(&ui, &vars, &state),
         Command::Fmt {
             check,
             diff,
