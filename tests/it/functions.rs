@@ -308,3 +308,20 @@ output "hashes" { value = [bcrypt("secret"), bcrypt("secret", 5)] }
         assert!(r.stderr.contains(want), "{want}\n{}", r.stderr);
     }
 }
+
+/// File functions read `~/...` from the home directory, as Terraform's do.
+#[test]
+fn file_functions_expand_the_home_directory() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("key.pub"), "ssh-ed25519 AAAA test\n").unwrap();
+    let w = Work::new(
+        "output \"key\" {\n  value = file(\"~/key.pub\")\n}\noutput \"there\" {\n  value = fileexists(\"~/key.pub\")\n}\n",
+    );
+    let home_dir = home.path().to_str().unwrap();
+    w.iac_env(&["apply", "-auto-approve"], &[("HOME", home_dir)])
+        .ok();
+    let out = w.iac(&["output", "-json"]).ok();
+    let j: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(j["key"]["value"], "ssh-ed25519 AAAA test\n");
+    assert_eq!(j["there"]["value"], true);
+}

@@ -313,6 +313,95 @@ fn preconditions_postconditions_and_checks() {
 }
 
 #[test]
+fn local_exec_provisioners() {
+    let main = |b_failure: &str| {
+        format!(
+            "resource \"null_resource\" \"a\" {{\n  triggers = {{ v = \"x\" }}\n  provisioner \"local-exec\" {{\n    command     = \"echo created ${{self.triggers.v}} $GREETING >> log.txt; echo to-stdout; echo to-stderr >&2\"\n    environment = {{ GREETING = \"hi\" }}\n  }}\n  provisioner \"local-exec\" {{\n    when    = destroy\n    command = \"echo destroyed ${{self.triggers.v}} >> log.txt\"\n  }}\n}}\n\
+             resource \"terraform_data\" \"b\" {{\n  depends_on = [null_resource.a]\n  provisioner \"local-exec\" {{\n    command     = \"pwd > where.txt; exit 3\"\n    working_dir = \"sub\"\n{b_failure}  }}\n}}\n"
+        )
+    };
+    let w = Work::new(&main(""));
+    std::fs::create_dir_all(w.path().join("sub")).unwrap();
+    // b's command fails: an error, and b is left tainted; a ran its command with
+    // its environment, and its output (both streams) is shown as Terraform shows it.
+    let r = w.iac(&["apply", "-auto-approve"]).code(1);
+    assert_eq!(w.read("log.txt"), "created x hi\n");
+    assert!(
+        r.stdout
+            .contains("null_resource.a: Provisioning with 'local-exec'..."),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("null_resource.a (local-exec): Executing: [\"/bin/sh\" \"-c\" \"echo created x $GREETING"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("null_resource.a (local-exec): to-stdout"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("null_resource.a (local-exec): to-stderr"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr.contains(
+            "local-exec provisioner of terraform_data.b failed: the command exited with status 3"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        w.read("sub/where.txt").trim().ends_with("/sub"),
+        "working_dir"
+    );
+    let b = w.state()["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["address"] == "terraform_data.b")
+        .cloned()
+        .unwrap();
+    assert_eq!(b["status"], "tainted", "{b}");
+    let r = w.iac(&["plan"]).ok();
+    assert!(
+        r.stdout
+            .contains("terraform_data.b is tainted, so must be replaced")
+            || r.stdout.contains("# terraform_data.b must be replaced"),
+        "{}",
+        r.stdout
+    );
+    // on_failure = continue: a warning, the object kept.
+    w.write("main.tf", &main("    on_failure  = continue\n"));
+    let r = w.iac(&["apply", "-auto-approve"]).ok();
+    assert!(r.stderr.contains("warning[W0607]"), "{}", r.stderr);
+    assert_eq!(
+        w.read("log.txt"),
+        "created x hi\n",
+        "a is not created again"
+    );
+    // Destroy-time provisioners run before the object goes.
+    w.iac(&["destroy", "-auto-approve"]).ok();
+    assert_eq!(w.read("log.txt"), "created x hi\ndestroyed x\n");
+    // What iac cannot run is refused when the configuration is read.
+    w.write(
+        "main.tf",
+        "resource \"terraform_data\" \"c\" {\n  provisioner \"remote-exec\" {\n    inline = [\"true\"]\n  }\n  connection {\n    host = \"x\"\n  }\n}\n",
+    );
+    let r = w.iac(&["validate"]).code(1);
+    assert!(
+        r.stderr
+            .contains("The \"remote-exec\" provisioner is not supported"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("Connection blocks are not supported"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
 fn prevent_destroy_stops_the_plan_with_the_span() {
     let w = Work::new(
         "resource \"terraform_data\" \"db\" {\n  input = 1\n  lifecycle {\n    prevent_destroy = true\n  }\n}\n",

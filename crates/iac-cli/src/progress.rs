@@ -45,6 +45,7 @@ pub(crate) fn track_event(running: &Running, ev: &ApplyEvent) {
         ApplyEvent::Finished { addr, .. } => {
             r.remove(addr);
         }
+        ApplyEvent::Output { .. } => {}
     }
 }
 
@@ -87,6 +88,7 @@ pub(crate) fn print_event(ev: ApplyEvent) {
                 .unwrap_or_default();
             println!("{addr}: {what} after {secs}s{id}");
         }
+        ApplyEvent::Output { addr, line } => println!("{addr}{line}"),
     }
     let _ = std::io::stdout().flush();
 }

@@ -13,7 +13,7 @@ pub use eval::{values_equal, EmptyNamespace, EvalContext, Namespace};
 pub use module::{
     load_module, load_module_cached, load_module_from_files, module_calls_in, module_files,
     normalize, parse_counts, parsing_now, Backend, Check, Condition, Lifecycle, Local, Mode,
-    Module, ModuleCall, Moved, Output, ProviderConfig, ProviderRef, Removed, Resource, Validation,
-    Variable,
+    Module, ModuleCall, Moved, Output, ProviderConfig, ProviderRef, Provisioner, Removed, Resource,
+    Validation, Variable,
 };
 pub use typeexpr::parse_type;

@@ -89,6 +89,19 @@ pub struct Lifecycle {
     pub postconditions: Vec<Condition>,
 }
 
+/// `provisioner "local-exec" { command = ... }`: a command run on this machine
+/// after the object is created (or, with `when = destroy`, before it is deleted).
+#[derive(Debug)]
+pub struct Provisioner {
+    /// Its arguments (`command`, `interpreter`, `environment`, `working_dir`,
+    /// `quiet`), evaluated when it runs (`self` is the object).
+    pub body: Body,
+    pub when_destroy: bool,
+    /// `on_failure = continue`: a failure is a warning, not an error.
+    pub on_failure_continue: bool,
+    pub span: Span,
+}
+
 /// `check "name" { assert { ... } }`.
 #[derive(Debug)]
 pub struct Check {
@@ -116,6 +129,8 @@ pub struct Resource {
     /// The `provider` meta-argument: which configuration serves this block.
     pub provider: Option<ProviderRef>,
     pub lifecycle: Lifecycle,
+    /// `provisioner "local-exec"` blocks, in order.
+    pub provisioners: Vec<Provisioner>,
     /// The configuration body with meta-arguments taken out.
     pub body: Body,
     /// The block header (`resource "t" "n"`).
@@ -744,6 +759,82 @@ fn decode_body(module: &mut Module, body: Body, diags: &mut Diagnostics) {
     }
 }
 
+fn decode_provisioner(b: Block, diags: &mut Diagnostics) -> Option<Provisioner> {
+    let kind = labels(&b, 1, "the provisioner type", diags)?[0].to_string();
+    let header = b.header_span();
+    if kind != "local-exec" {
+        diags.push(
+            Diagnostic::error("E0137", format!("The \"{kind}\" provisioner is not supported"))
+                .with_span(b.labels[0].span, "not supported")
+                .with_help(match kind.as_str() {
+                    "remote-exec" | "file" => "iac does not log in to servers: configure them at boot (user_data, cloud-init) or with a configuration tool; `local-exec` runs commands on this machine",
+                    _ => "the provisioner iac has is `local-exec`",
+                }),
+        );
+        return None;
+    }
+    let mut body = b.body;
+    check_attrs(
+        &body,
+        &[
+            "command",
+            "interpreter",
+            "environment",
+            "working_dir",
+            "quiet",
+            "when",
+            "on_failure",
+        ],
+        "provisioner",
+        diags,
+    );
+    for inner in &body.blocks {
+        diags.push(
+            Diagnostic::error("E0137", format!("Unsupported block type \"{}\" in a provisioner", inner.kind))
+                .with_span(inner.kind_span, "not supported")
+                .with_help("iac does not log in to servers; a local-exec provisioner runs its command on this machine"),
+        );
+    }
+    let keyword = |name: &str, allowed: &[&str], diags: &mut Diagnostics| -> Option<String> {
+        let a = body.attribute(name)?;
+        match &a.expr.kind {
+            ExprKind::Ref(r) if r.attrs.is_empty() && allowed.contains(&r.root.as_str()) => {
+                Some(r.root.clone())
+            }
+            _ => {
+                diags.push(
+                    Diagnostic::error("E0137", format!("Invalid `{name}`")).with_span(
+                        a.expr.span,
+                        format!(
+                            "one of {} is required (a keyword, not a string)",
+                            allowed.join(", ")
+                        ),
+                    ),
+                );
+                None
+            }
+        }
+    };
+    let when_destroy = keyword("when", &["create", "destroy"], diags).as_deref() == Some("destroy");
+    let on_failure_continue =
+        keyword("on_failure", &["continue", "fail"], diags).as_deref() == Some("continue");
+    if body.attribute("command").is_none() {
+        diags.push(
+            Diagnostic::error("E0137", "A local-exec provisioner needs `command`")
+                .with_span(header, "missing command"),
+        );
+        return None;
+    }
+    body.attributes
+        .retain(|a| a.name != "when" && a.name != "on_failure");
+    Some(Provisioner {
+        body,
+        when_destroy,
+        on_failure_continue,
+        span: header,
+    })
+}
+
 fn decode_check(module: &mut Module, b: Block, diags: &mut Diagnostics) {
     let Some(l) = labels(&b, 1, "the check name", diags) else {
         return;
@@ -1161,12 +1252,18 @@ fn decode_resource(module: &mut Module, b: Block, mode: Mode, diags: &mut Diagno
         r
     });
     let mut lifecycle = Lifecycle::default();
+    let mut provisioners = Vec::new();
     let mut kept = Vec::new();
     for inner in std::mem::take(&mut body.blocks) {
-        if inner.kind == "lifecycle" {
-            lifecycle = decode_lifecycle(&inner, diags);
-        } else {
-            kept.push(inner);
+        match inner.kind.as_str() {
+            "lifecycle" => lifecycle = decode_lifecycle(&inner, diags),
+            "provisioner" => provisioners.extend(decode_provisioner(inner, diags)),
+            "connection" => diags.push(
+                Diagnostic::error("E0137", "Connection blocks are not supported")
+                    .with_span(inner.kind_span, "iac does not log in to servers")
+                    .with_help("configure servers at boot (user_data, cloud-init) or with a configuration tool; local-exec provisioners run on this machine"),
+            ),
+            _ => kept.push(inner),
         }
     }
     body.blocks = kept;
@@ -1179,6 +1276,7 @@ fn decode_resource(module: &mut Module, b: Block, mode: Mode, diags: &mut Diagno
         depends_on,
         provider,
         lifecycle,
+        provisioners,
         body,
         span,
         type_span,

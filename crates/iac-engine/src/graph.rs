@@ -726,6 +726,10 @@ fn references(b: &mut Builder<'_>) {
             }
             let mut refs = refs_of(exprs);
             body_refs(&r.body, &mut Vec::new(), &mut refs);
+            // A creation-time provisioner runs after what it refers to exists.
+            for p in r.provisioners.iter().filter(|p| !p.when_destroy) {
+                body_refs(&p.body, &mut Vec::new(), &mut refs);
+            }
             add(NodeKey::Resource(path.clone(), k.clone()), refs, diags);
         }
         for c in m.module_calls.values() {

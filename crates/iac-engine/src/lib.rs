@@ -106,6 +106,14 @@ impl Providers {
             .collect()
     }
 
+    /// Why a type no provider offers is missing, when a provider knows it
+    /// (Terraform's provider has it; iac does not yet).
+    pub fn missing_type(&self, type_name: &str, data: bool) -> Option<String> {
+        self.list
+            .iter()
+            .find_map(|p| p.missing_type(type_name, data))
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &Arc<dyn Provider>> {
         self.list.iter()
     }

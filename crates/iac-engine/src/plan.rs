@@ -1079,16 +1079,26 @@ impl<'a> Planner<'a> {
     fn unknown_type(&mut self, r: &Resource, path: &ModPath, key: &str, addr: &ResourceAddr) {
         let data = r.mode == Mode::Data;
         let what = if data { "data source" } else { "resource" };
-        let kinds = self.engine.providers.type_names(data);
-        let help = match did_you_mean(&r.ty, kinds.iter().copied()) {
-            Some(s) => format!("did you mean \"{s}\"?"),
-            None => format!("the {what} types iac knows are: {}", kinds.join(", ")),
+        let d = match self.engine.providers.missing_type(&r.ty, data) {
+            // A real type of Terraform's provider: say so, guess at nothing.
+            Some(why) => Diagnostic::error(
+                "E0202",
+                format!("The {what} type \"{}\" is not supported by iac yet", r.ty),
+            )
+            .with_span(r.type_span, "not supported yet")
+            .with_help(why),
+            None => {
+                let kinds = self.engine.providers.type_names(data);
+                let help = match did_you_mean(&r.ty, kinds.iter().copied()) {
+                    Some(s) => format!("did you mean \"{s}\"?"),
+                    None => format!("the {what} types iac knows are: {}", kinds.join(", ")),
+                };
+                Diagnostic::error("E0202", format!("Unknown {what} type \"{}\"", r.ty))
+                    .with_span(r.type_span, "no provider offers this type")
+                    .with_help(help)
+            }
         };
-        self.ev.diags.push(
-            Diagnostic::error("E0202", format!("Unknown {what} type \"{}\"", r.ty))
-                .with_span(r.type_span, "no provider offers this type")
-                .with_help(help),
-        );
+        self.ev.diags.push(d);
         self.set_resource_value(path, key, Value::Unknown);
         self.keep_in_state(addr);
     }

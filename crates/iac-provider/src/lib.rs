@@ -266,6 +266,13 @@ pub trait Provider: Send + Sync {
         Vec::new()
     }
 
+    /// A type this provider does not offer but the Terraform provider it
+    /// stands for has: why it is missing (for the error that names it, instead
+    /// of guessing at another type). `None`: the type is unknown here.
+    fn missing_type(&self, _type_name: &str, _data: bool) -> Option<String> {
+        None
+    }
+
     /// Checks a configuration beyond what the schema says.
     fn validate_resource(&self, _type_name: &str, _config: &Value) -> Vec<AttrDiagnostic> {
         Vec::new()

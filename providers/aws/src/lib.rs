@@ -233,6 +233,9 @@ async fn account_allowed(c: &Clients, config: &Value) -> Vec<AttrDiagnostic> {
     Vec::new()
 }
 
+/// Every type of Terraform's AWS provider (`terraform_types.txt`).
+const TERRAFORM_TYPES: &str = include_str!("terraform_types.txt");
+
 #[async_trait::async_trait]
 impl Provider for AwsProvider {
     fn name(&self) -> &str {
@@ -245,6 +248,24 @@ impl Provider for AwsProvider {
 
     fn new_instance(&self) -> Option<Arc<dyn Provider>> {
         Some(Arc::new(AwsProvider::new()))
+    }
+
+    fn missing_type(&self, type_name: &str, data: bool) -> Option<String> {
+        let kind = if data { "data " } else { "resource " };
+        TERRAFORM_TYPES
+            .lines()
+            .any(|l| l.strip_prefix(kind) == Some(type_name))
+            .then(|| {
+                format!(
+                    "Terraform's AWS provider has it; iac has {} AWS {} types so far (`iac providers schema -json` lists them)",
+                    if data {
+                        self.types.schema().data_sources.len()
+                    } else {
+                        self.types.schema().resources.len()
+                    },
+                    if data { "data source" } else { "resource" },
+                )
+            })
     }
 
     async fn configure(&self, config: &Value) -> Vec<AttrDiagnostic> {

@@ -585,7 +585,15 @@ pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A path a file function reads: `~/` is the home directory (Terraform's
+/// file functions expand it), a relative path is from the module's directory.
 pub(super) fn resolve(ctx: &CallContext, p: &str) -> std::path::PathBuf {
+    if let (Some(rest), Ok(home)) = (
+        p.strip_prefix("~/").or((p == "~").then_some("")),
+        std::env::var("HOME"),
+    ) {
+        return Path::new(&home).join(rest);
+    }
     let path = Path::new(p);
     if path.is_absolute() {
         path.to_path_buf()

@@ -487,6 +487,12 @@ impl<'a> ApplyExecutor<'a> {
         let Some(prior) = prior.or_else(|| c.before.clone()) else {
             return Started::Done(true);
         };
+        // Destroy-time provisioners, while the object still exists; one that
+        // fails keeps it.
+        if !self.provision(i, &prior, true) {
+            return Started::Done(false);
+        }
+        let c = &self.plan.changes[i];
         let Some(provider) = self.engine.providers.configuration(&c.provider) else {
             self.diags.push(Diagnostic::error(
                 "E0702",
@@ -513,6 +519,7 @@ impl<'a> ApplyExecutor<'a> {
 
     /// A finished call: its state operations and its event; whether it succeeded.
     fn completed(&mut self, op: Op, result: ApplyResult, ops: &mut Vec<StateOp>) -> bool {
+        let mut provisioned = true;
         let c = &self.plan.changes[op.change];
         let elapsed = op.started.elapsed();
         let verb = change_verb(c.action, op.destroy);
@@ -570,6 +577,14 @@ impl<'a> ApplyExecutor<'a> {
                 ),
                 None => (v.clone(), v),
             };
+            // Creation-time provisioners run on the new object; one that fails
+            // leaves it tainted, to be replaced by the next apply.
+            let creating = matches!(
+                c.action,
+                Action::Create | Action::DeleteThenCreate | Action::CreateThenDelete
+            );
+            provisioned = !creating || self.provision(op.change, &live, false);
+            let c = &self.plan.changes[op.change];
             self.instance_values
                 .entry(op.node)
                 .or_default()
@@ -582,7 +597,7 @@ impl<'a> ApplyExecutor<'a> {
                     attributes: stored,
                     dependencies: c.dependencies.clone(),
                     create_before_destroy: c.create_before_destroy,
-                    tainted: false,
+                    tainted: !provisioned,
                 }),
             });
             match c.action {
@@ -606,12 +621,62 @@ impl<'a> ApplyExecutor<'a> {
             id,
             error: false,
         });
+        if !provisioned {
+            return false;
+        }
         if op.destroy || matches!(c.action, Action::Read | Action::Forget) {
             return true;
         }
         // Postconditions against the object as it now is; a failed one fails
         // the resource (the object stays in state), as in Terraform.
         self.postconditions_hold(op.node, op.change)
+    }
+
+    /// Runs the creation-time (or destroy-time) provisioners of a change's
+    /// instance; false when one failed (and was not allowed to).
+    fn provision(&mut self, change: usize, self_value: &Value, destroy: bool) -> bool {
+        let c = &self.plan.changes[change];
+        let config_path = iac_value::addr::module_config_path(&c.addr.resource.module);
+        let Some(m) = self.ev.tree.get(config_path.as_slice()).copied() else {
+            return true;
+        };
+        let key = format!("{}.{}", c.addr.resource.ty, c.addr.resource.name);
+        let Some(r) = m.resources.get(&key) else {
+            return true;
+        };
+        if !r.provisioners.iter().any(|p| p.when_destroy == destroy) {
+            return true;
+        }
+        let addr = c.addr.clone();
+        let path = addr.resource.module.clone();
+        let each = if r.for_each.is_some() && !destroy {
+            self.each_values(&path, r, true)
+                .get(&addr.key)
+                .cloned()
+                .flatten()
+        } else {
+            None
+        };
+        let place = super::provision::Place {
+            values: &self.ev.values,
+            module: m,
+            path: &path,
+            root_dir: &self.input.module.dir,
+            workspace: self.input.workspace,
+        };
+        let mut ds = Diagnostics::new();
+        let ok = super::provision::run(
+            &place,
+            r,
+            &addr,
+            each.as_ref(),
+            self_value,
+            destroy,
+            self.input.on_event,
+            &mut ds,
+        );
+        self.diags.extend(ds);
+        ok
     }
 
     fn postconditions_hold(&mut self, node: NodeIndex, change: usize) -> bool {

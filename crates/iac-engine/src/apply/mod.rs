@@ -12,6 +12,7 @@
 mod exec;
 mod graph;
 mod outputs;
+mod provision;
 mod record;
 mod start;
 mod walk;
@@ -42,6 +43,10 @@ pub enum ApplyEvent {
         id: Option<String>,
         error: bool,
     },
+    /// A line from a provisioner, to print after the address as Terraform
+    /// does: `: Provisioning with 'local-exec'...`, then ` (local-exec): ...`
+    /// for the command and each line of its output.
+    Output { addr: String, line: String },
 }
 
 pub struct ApplyOutcome {
