@@ -401,6 +401,51 @@ fn local_exec_provisioners() {
     );
 }
 
+/// `random_uuid`, `random_shuffle` and `local_sensitive_file`, as the random
+/// and local providers have them.
+#[test]
+fn random_uuid_random_shuffle_and_local_sensitive_file() {
+    let w = Work::new(
+        "variable \"key\" {\n  default   = \"s3cr3t-key\"\n  sensitive = true\n}\n\
+         resource \"random_uuid\" \"u\" {\n}\n\
+         resource \"random_shuffle\" \"az\" {\n  input        = [\"a\", \"b\", \"c\", \"d\"]\n  result_count = 2\n  seed         = \"fixed\"\n}\n\
+         resource \"local_sensitive_file\" \"k\" {\n  filename = \"${path.module}/key.pem\"\n  content  = var.key\n}\n\
+         output \"uuid\" {\n  value = random_uuid.u.result\n}\n\
+         output \"picked\" {\n  value = random_shuffle.az.result\n}\n",
+    );
+    let r = w.apply();
+    assert!(!r.stdout.contains("s3cr3t-key"), "{}", r.stdout);
+    let out: serde_json::Value =
+        serde_json::from_str(&w.iac(&["output", "-json"]).ok().stdout).unwrap();
+    let uuid = out["uuid"]["value"].as_str().unwrap().to_string();
+    assert_eq!(uuid.len(), 36);
+    assert_eq!(&uuid[14..15], "4", "a version 4 UUID: {uuid}");
+    let picked: Vec<String> = serde_json::from_value(out["picked"]["value"].clone()).unwrap();
+    assert_eq!(picked.len(), 2);
+    assert!(picked
+        .iter()
+        .all(|p| ["a", "b", "c", "d"].contains(&p.as_str())));
+    assert_ne!(picked[0], picked[1]);
+    // The file has the secret, with the local provider's default mode; state does not.
+    assert_eq!(w.read("key.pem"), "s3cr3t-key");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(w.path().join("key.pem"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o700);
+    assert!(!w.read("iac.tfstate").contains("s3cr3t-key"));
+    // Nothing changes on a second plan: the UUID and the order are kept.
+    w.iac(&["plan", "-detailed-exitcode"]).code(0);
+    let again: serde_json::Value =
+        serde_json::from_str(&w.iac(&["output", "-json"]).ok().stdout).unwrap();
+    assert_eq!(again["uuid"]["value"], uuid.as_str());
+    // A changed file is drift: the next apply writes it again.
+    std::fs::write(w.path().join("key.pem"), "tampered").unwrap();
+    w.apply();
+    assert_eq!(w.read("key.pem"), "s3cr3t-key");
+}
+
 #[test]
 fn prevent_destroy_stops_the_plan_with_the_span() {
     let w = Work::new(

@@ -10,7 +10,9 @@ mod random_id;
 mod random_integer;
 mod random_password;
 mod random_pet;
+mod random_shuffle;
 mod random_string;
+mod random_uuid;
 mod remote_state;
 mod terraform_data;
 mod util;
@@ -59,7 +61,13 @@ impl BuiltinProvider {
             .resource("random_string", random_string::RandomString)
             .resource("random_integer", random_integer::RandomInteger)
             .resource("null_resource", null_resource::NullResource)
-            .resource("local_file", local_file::LocalFile)
+            .resource("local_file", local_file::LocalFile { sensitive: false })
+            .resource(
+                "local_sensitive_file",
+                local_file::LocalFile { sensitive: true },
+            )
+            .resource("random_uuid", random_uuid::RandomUuid)
+            .resource("random_shuffle", random_shuffle::RandomShuffle)
             .data_source("local_file", local_file::LocalFileData)
     }
 }

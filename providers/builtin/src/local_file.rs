@@ -1,5 +1,8 @@
 //! `local_file`: a real file on the machine that runs iac (so refresh, drift and
 //! failures are testable without a cloud), and the `local_file` data source.
+//! `local_sensitive_file` is the same with its content sensitive (shown and kept
+//! only as a fingerprint) and permissions `0700` by default, as the local
+//! provider has it.
 
 use iac_provider::kit::{DataSourceType, ResourceType};
 use iac_provider::{ApplyRequest, ApplyResult, AttrDiagnostic, AttrType, Attribute, Schema};
@@ -7,7 +10,19 @@ use iac_value::{PathStep, Value};
 
 use crate::util::{set, sha256_hex};
 
-pub struct LocalFile;
+pub struct LocalFile {
+    pub sensitive: bool,
+}
+
+impl LocalFile {
+    fn default_permission(&self) -> &'static str {
+        if self.sensitive {
+            "0700"
+        } else {
+            "0644"
+        }
+    }
+}
 
 pub struct LocalFileData;
 
@@ -67,7 +82,17 @@ fn read_local_file(v: &Value) -> Result<Option<Value>, AttrDiagnostic> {
 #[async_trait::async_trait]
 impl ResourceType<()> for LocalFile {
     fn schema(&self) -> Schema {
-        Schema::new("A file on the machine that runs iac, like the local provider's local_file.")
+        let content = Attribute::optional(AttrType::String, "The file's content.").force_new();
+        let content = if self.sensitive {
+            content.sensitive()
+        } else {
+            content
+        };
+        Schema::new(if self.sensitive {
+            "A file on the machine that runs iac whose content is secret, like the local provider's local_sensitive_file."
+        } else {
+            "A file on the machine that runs iac, like the local provider's local_file."
+        })
             .attr(
                 "filename",
                 Attribute::required(
@@ -76,15 +101,12 @@ impl ResourceType<()> for LocalFile {
                 )
                 .force_new(),
             )
-            .attr(
-                "content",
-                Attribute::optional(AttrType::String, "The file's content.").force_new(),
-            )
+            .attr("content", content)
             .attr(
                 "file_permission",
                 Attribute::optional(
                     AttrType::String,
-                    "Octal permission bits (default \"0644\").",
+                    "Octal permission bits (default \"0644\"; \"0700\" for local_sensitive_file).",
                 )
                 .force_new(),
             )
@@ -105,7 +127,7 @@ impl ResourceType<()> for LocalFile {
         write_local_file(
             &text("filename", ""),
             &content,
-            &text("file_permission", "0644"),
+            &text("file_permission", self.default_permission()),
         )
         .map_err(|e| vec![e])?;
         let digest = sha256_hex(content.as_bytes());
