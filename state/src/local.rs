@@ -184,6 +184,15 @@ impl LocalBackend {
     }
 }
 
+/// Whether the open file `f` is the file now at `path` (same device and inode).
+fn same_file(f: &std::fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (f.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
 impl Backend for LocalBackend {
     fn describe(&self) -> String {
         format!("local state file {}", self.path.display())
@@ -205,6 +214,12 @@ impl Backend for LocalBackend {
                 .map_err(io(&lp))?;
             match f.try_lock() {
                 Ok(()) => {
+                    // The holder before us removes the file as it lets go: if
+                    // the file we locked is no longer the one at the path, the
+                    // lock is not ours; open the path again.
+                    if !same_file(&f, &lp) {
+                        continue;
+                    }
                     let info = LockInfo::new(operation, &self.path.display().to_string());
                     f.set_len(0).map_err(io(&lp))?;
                     f.write_all(
@@ -214,8 +229,11 @@ impl Backend for LocalBackend {
                     )
                     .map_err(io(&lp))?;
                     f.sync_data().map_err(io(&lp))?;
+                    // On release the file goes (while still locked, so no one
+                    // else holds it): no lock file is left behind.
                     return Ok(LockGuard::new(info, move || {
-                        let _ = f.set_len(0);
+                        let _ = std::fs::remove_file(&lp);
+                        drop(f);
                     }));
                 }
                 Err(std::fs::TryLockError::WouldBlock) => {
@@ -352,7 +370,8 @@ impl Backend for LocalBackend {
                         });
                     }
                 }
-                let _ = f.set_len(0);
+                let _ = std::fs::remove_file(&lp);
+                drop(f);
                 Ok(())
             }
             Err(_) => Err(StateError::Refused(format!(

@@ -244,3 +244,26 @@ fn types_terraform_has_and_iac_lacks() {
         )],
     );
 }
+
+/// `plan` reports every configuration error at once, as `validate` does, even
+/// when an undeclared name stops its walk early.
+#[test]
+fn plan_reports_every_error_validate_finds() {
+    let w = Work::new(
+        "resource \"terraform_data\" \"a\" {\n  input = var.nope\n}\nresource \"terraform_data\" \"b\" {\n  input = local.nope\n}\noutput \"x\" {\n  value = upper(1, 2)\n}\n",
+    );
+    let errors = |r: &crate::support::Run| {
+        let mut e: Vec<String> = r
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error["))
+            .map(String::from)
+            .collect();
+        e.sort();
+        e
+    };
+    let validate = errors(&w.iac(&["validate"]).code(1));
+    let plan = errors(&w.iac(&["plan"]).code(1));
+    assert_eq!(validate.len(), 3, "{validate:?}");
+    assert_eq!(plan, validate);
+}

@@ -653,10 +653,13 @@ output "label" { value = module.net.label }
 fn lock_held_fails_fast_with_holder_then_waits() {
     let w = Work::new("resource \"terraform_data\" \"a\" {}\n");
     w.apply();
+    // Another process holding the lock (iac removes the file when it lets go).
     let lock_path = w.path().join("iac.tfstate.lock");
     let f = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
+        .create(true)
+        .truncate(false)
         .open(&lock_path)
         .unwrap();
     f.try_lock().unwrap();

@@ -277,3 +277,25 @@ fn console_evaluates_piped_expressions_against_state() {
     // Nothing was changed or locked.
     assert_eq!(w.state()["serial"], 1);
 }
+
+/// Commands leave no lock file behind: the local lock's file goes when the lock
+/// is released (as Terraform's `.terraform.tfstate.lock.info` does).
+#[test]
+fn no_lock_file_is_left_behind() {
+    let w = Work::new("resource \"terraform_data\" \"a\" {\n}\n");
+    for args in [
+        &["plan"][..],
+        &["apply", "-auto-approve"],
+        &["plan", "-detailed-exitcode"],
+        &["state", "list"],
+        &["show"],
+        &["output"],
+        &["console"],
+    ] {
+        let _ = w.iac(args);
+        assert!(
+            !w.path().join("iac.tfstate.lock").exists(),
+            "{args:?} left iac.tfstate.lock"
+        );
+    }
+}

@@ -122,7 +122,20 @@ pub(crate) fn make_plan(
         Some(prepared) => rt.block_on(engine.plan_prepared(&input, prepared)),
         None => rt.block_on(engine.plan(&input)),
     };
-    if ui.diagnostics(&out.diagnostics, &loaded.sources) || out.plan.errored {
+    let mut diagnostics = out.diagnostics;
+    if diagnostics.has_errors() && !diagnostics.iter().any(|d| d.code == "E0101") {
+        // An error that stops the walk (an undeclared name) hides the errors
+        // further on: report every configuration error at once, as validate does.
+        for d in validate_all(&loaded.module) {
+            let known = diagnostics
+                .iter()
+                .any(|k| k.code == d.code && k.message == d.message && k.primary == d.primary);
+            if !known && d.is_error() {
+                diagnostics.push(d);
+            }
+        }
+    }
+    if ui.diagnostics(&diagnostics, &loaded.sources) || out.plan.errored {
         return Ok(Err(EXIT_ERROR));
     }
     if !targets.is_empty() {
