@@ -711,9 +711,9 @@ impl<'a> EvalContext<'a> {
                     return Ok(Value::Unknown.mark_if(marked));
                 };
                 match op {
-                    BinaryOp::Add => Value::Number(p + q),
-                    BinaryOp::Sub => Value::Number(p - q),
-                    BinaryOp::Mul => Value::Number(p * q),
+                    BinaryOp::Add => Value::Number(iac_value::decimal(p + q)),
+                    BinaryOp::Sub => Value::Number(iac_value::decimal(p - q)),
+                    BinaryOp::Mul => Value::Number(iac_value::decimal(p * q)),
                     BinaryOp::Div => {
                         if q == 0.0 {
                             return Err(err(
@@ -723,12 +723,12 @@ impl<'a> EvalContext<'a> {
                                 "the divisor is zero",
                             ));
                         }
-                        Value::Number(p / q)
+                        Value::Number(iac_value::decimal(p / q))
                     }
                     // Terraform's `x % 0` is x (its big-number modulo has no
                     // remainder to take), not an error.
                     BinaryOp::Mod if q == 0.0 => Value::Number(p),
-                    BinaryOp::Mod => Value::Number(p % q),
+                    BinaryOp::Mod => Value::Number(iac_value::decimal(p % q)),
                     BinaryOp::Lt => Value::Bool(p < q),
                     BinaryOp::LtEq => Value::Bool(p <= q),
                     BinaryOp::Gt => Value::Bool(p > q),

@@ -348,6 +348,28 @@ pub fn compare(a: &Value, b: &Value) -> std::cmp::Ordering {
 }
 
 /// Formats a number the way HCL writes it: integers without a fraction.
+/// The result of arithmetic on decimal numbers, without the binary float's
+/// representation error: a result within two units in the last place of a
+/// decimal of 15 significant digits (the precision a 64-bit float holds for
+/// any decimal) is that decimal, so `0.1 + 0.2` is `0.3` and `4.35 * 100` is
+/// `435`, as in Terraform (whose numbers are 512-bit), rather than
+/// `0.30000000000000004` and `434.99999999999994`. A result that really has
+/// more digits (`1 / 3`) keeps them; whole numbers are exact as they are.
+pub fn decimal(n: f64) -> f64 {
+    if n.fract() == 0.0 || !n.is_finite() {
+        return n;
+    }
+    let Ok(short) = format!("{n:.14e}").parse::<f64>() else {
+        return n;
+    };
+    let ulp = f64::from_bits(n.abs().to_bits() + 1) - n.abs();
+    if (short - n).abs() <= 2.0 * ulp {
+        short
+    } else {
+        n
+    }
+}
+
 pub fn format_number(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e17 {
         format!("{}", n as i64)
@@ -416,6 +438,18 @@ pub fn quote(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_arithmetic_without_representation_error() {
+        assert_eq!(decimal(0.1 + 0.2), 0.3);
+        assert_eq!(decimal(4.35 * 100.0), 435.0);
+        assert_eq!(decimal(1.005 * 1000.0), 1005.0);
+        assert_eq!(decimal(3.0 * 1.1), 3.3);
+        assert_eq!(decimal(1.0 / 3.0), 1.0 / 3.0, "a real fraction keeps its digits");
+        assert_eq!(decimal(2.0 / 3.0), 2.0 / 3.0);
+        assert_eq!(decimal(9007199254740993.0), 9007199254740993.0);
+        assert_eq!(decimal(1e-7 * 3.0), 3e-7);
+    }
 
     #[test]
     fn display_hides_sensitive_and_unknown() {

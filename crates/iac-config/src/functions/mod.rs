@@ -340,7 +340,7 @@ static FUNCTIONS: &[Function] = &[
                 .or_else(|| v.as_str().and_then(|s| s.parse::<f64>().ok()))
                 .ok_or_else(|| arg_err(0, "a list of numbers is required"))?;
         }
-        Ok(Value::Number(total))
+        Ok(Value::Number(iac_value::decimal(total)))
     }),
     f!("templatefile", 2, Some(2), Deep, templatefile),
     f!("tolist", 1, Some(1), Shallow, |a, _| {
