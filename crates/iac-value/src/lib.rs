@@ -305,18 +305,19 @@ fn is_ident(s: &str) -> bool {
 /// A total order on values, used for sets and sorting.
 pub fn compare(a: &Value, b: &Value) -> std::cmp::Ordering {
     use std::cmp::Ordering;
+    // Null after every known value, as Terraform orders a set's elements.
     fn rank(v: &Value) -> u8 {
         match v {
-            Value::Null => 0,
             Value::Bool(_) => 1,
             Value::Number(_) => 2,
             Value::String(_) => 3,
             Value::List(_) => 4,
             Value::Set(_) => 5,
             Value::Map(_) => 6,
-            Value::Unknown => 7,
-            Value::Sensitive(_) => 8,
-            Value::Redacted(_) => 9,
+            Value::Null => 7,
+            Value::Unknown => 8,
+            Value::Sensitive(_) => 9,
+            Value::Redacted(_) => 10,
         }
     }
     match (a, b) {
@@ -445,7 +446,11 @@ mod tests {
         assert_eq!(decimal(4.35 * 100.0), 435.0);
         assert_eq!(decimal(1.005 * 1000.0), 1005.0);
         assert_eq!(decimal(3.0 * 1.1), 3.3);
-        assert_eq!(decimal(1.0 / 3.0), 1.0 / 3.0, "a real fraction keeps its digits");
+        assert_eq!(
+            decimal(1.0 / 3.0),
+            1.0 / 3.0,
+            "a real fraction keeps its digits"
+        );
         assert_eq!(decimal(2.0 / 3.0), 2.0 / 3.0);
         assert_eq!(decimal(9007199254740993.0), 9007199254740993.0);
         assert_eq!(decimal(1e-7 * 3.0), 3e-7);
