@@ -967,9 +967,11 @@ impl<'a> Planner<'a> {
                 &job.addr.to_string(),
             ));
         }
-        let (key, each) = (&job.addr.key, job.each.as_ref());
+        let InstanceJob { addr, each, held } = job;
         let v = &self.ev.values;
-        if check_conditions(&rc, v, key, each, None, &job.addr, &mut diags) == Checked::Failed {
+        if check_conditions(&rc, v, &addr.key, each.as_ref(), None, &addr, &mut diags)
+            == Checked::Failed
+        {
             return Planned {
                 value: Value::Unknown,
                 change: None,
@@ -977,10 +979,8 @@ impl<'a> Planner<'a> {
             };
         }
         let bound = (&*w.provider, w.binding.as_str());
-        let addr = job.addr.clone();
-        let each = job.each.clone();
         let (value, change) =
-            self.plan_instance(&rc, &addr, config, bound, &w.deps, job.held, &mut diags);
+            self.plan_instance(&rc, &addr, config, bound, &w.deps, held, &mut diags);
         // Postconditions against the planned object; what is not known yet is
         // checked again after apply.
         check_conditions(

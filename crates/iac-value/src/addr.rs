@@ -53,8 +53,15 @@ fn cmp_steps(a: &[String], b: &[String]) -> std::cmp::Ordering {
 }
 
 impl Ord for ResourceAddr {
+    #[inline]
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        cmp_steps(&self.module, &other.module)
+        // Most addresses are in the root module: no steps to compare.
+        let steps = if self.module.is_empty() && other.module.is_empty() {
+            std::cmp::Ordering::Equal
+        } else {
+            cmp_steps(&self.module, &other.module)
+        };
+        steps
             .then_with(|| self.mode.cmp(&other.mode))
             .then_with(|| self.ty.cmp(&other.ty))
             .then_with(|| self.name.cmp(&other.name))
