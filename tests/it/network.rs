@@ -1908,3 +1908,89 @@ resource "aws_lb_listener" "http" {{
     let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
     assert!(r.stdout.contains("No changes."), "{}", r.stdout);
 }
+
+const FROM_TEMPLATE: &str = r#"
+variable "version" { default = "$Default" }
+
+resource "aws_launch_template" "t" {
+  name          = "from-template"
+  image_id      = "ami-12c6146b"
+  instance_type = "t3.small"
+  tag_specifications {
+    resource_type = "instance"
+    tags          = { Role = "app" }
+  }
+}
+
+resource "aws_instance" "i" {
+  launch_template {
+    id      = aws_launch_template.t.id
+    version = var.version
+  }
+  tags = { Name = "from-template" }
+}
+
+output "type" { value = aws_instance.i.instance_type }
+output "ami" { value = aws_instance.i.ami }
+"#;
+
+/// `launch_template` on an instance: the AMI and type come from the template
+/// (and show as the instance's), the template's own `aws:` tags are not the
+/// configuration's, a re-plan is clean, and another version replaces it.
+#[test]
+fn instance_from_a_launch_template_against_moto() {
+    let m = Moto::start();
+    let ec2 = m.ec2();
+    let w = Work::new(FROM_TEMPLATE);
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let i = running_instance(&ec2);
+    assert_eq!(i.image_id(), Some("ami-12c6146b"));
+    assert_eq!(i.instance_type().map(|t| t.as_str()), Some("t3.small"));
+    let tag = |k: &str| {
+        i.tags()
+            .iter()
+            .find(|t| t.key() == Some(k))
+            .and_then(|t| t.value())
+            .map(String::from)
+    };
+    let template = w.attrs("aws_launch_template.t")["id"].clone();
+    assert_eq!(
+        tag("aws:ec2launchtemplate:id").as_deref(),
+        template.as_str()
+    );
+    let out: serde_json::Value =
+        serde_json::from_str(&iac(&w, &m, &["output", "-json"]).ok().stdout).unwrap();
+    assert_eq!(out["type"]["value"], "t3.small");
+    assert_eq!(out["ami"]["value"], "ami-12c6146b");
+    let attrs = w.attrs("aws_instance.i");
+    assert_eq!(attrs["launch_template"][0]["id"], template);
+    assert_eq!(attrs["launch_template"][0]["version"], "$Default");
+    assert!(
+        attrs["tags"].get("aws:ec2launchtemplate:id").is_none(),
+        "AWS's own tags are not the configuration's: {}",
+        attrs["tags"]
+    );
+    // The template's own tags (tag_specifications) are on the instance but
+    // not in its configuration: as in Terraform, the next plan takes them off.
+    assert_eq!(tag("Role").as_deref(), Some("app"));
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(2);
+    assert!(r.stdout.contains("Role"), "{}", r.stdout);
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    // Another version of the template is another instance.
+    let r = iac(&w, &m, &["plan", "-var", "version=$Latest"]).ok();
+    assert!(
+        r.stdout.contains("aws_instance.i must be replaced"),
+        "{}",
+        r.stdout
+    );
+    // Without a template, ami and instance_type are required.
+    let bare = Work::new("resource \"aws_instance\" \"i\" {\n}\n");
+    let r = iac(&bare, &m, &["validate"]).code(1);
+    assert!(r.stderr.contains("\"ami\" is required"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("\"instance_type\" is required"),
+        "{}",
+        r.stderr
+    );
+}

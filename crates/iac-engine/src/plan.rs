@@ -1882,10 +1882,16 @@ fn dedupe(diags: Diagnostics) -> Diagnostics {
         diags
             .into_iter()
             .filter(|d| {
-                let key = d
-                    .primary
-                    .as_ref()
-                    .map(|l| (d.code, l.span.file, l.span.start, l.span.end));
+                // Two problems at one place are two problems; one found twice is one.
+                let key = d.primary.as_ref().map(|l| {
+                    (
+                        d.code,
+                        l.span.file,
+                        l.span.start,
+                        l.span.end,
+                        d.message.clone(),
+                    )
+                });
                 key.is_none_or(|k| seen.insert(k))
             })
             .collect(),

@@ -54,12 +54,14 @@ pub fn tags_of(v: &Value) -> BTreeMap<String, String> {
 }
 
 /// Tags read from AWS (as key/value pairs), without the `iac:` ones iac adds
-/// for itself; `null` when none are left.
+/// for itself and AWS's reserved `aws:` ones; `null` when none are left.
 pub fn tag_map<'a>(pairs: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>)>) -> Value {
     let m: BTreeMap<String, Value> = pairs
         .into_iter()
         .filter_map(|(k, v)| Some((k?, v.unwrap_or(""))))
-        .filter(|(k, _)| !k.starts_with("iac:"))
+        // `aws:` tags are AWS's own (a launch template's, an autoscaling
+        // group's); no one can set them, so they are no one's configuration.
+        .filter(|(k, _)| !k.starts_with("iac:") && !k.starts_with("aws:"))
         .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
         .collect();
     if m.is_empty() {

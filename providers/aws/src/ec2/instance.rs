@@ -285,12 +285,55 @@ fn instance_value(c: &Clients, i: &aws_sdk_ec2::types::Instance, keep: &Value) -
         ),
         ("security_groups", security_groups_value(i, keep)),
         ("cpu_options", cpu_options_value(i, keep)),
+        ("launch_template", launch_template_value(i, keep)),
         ("root_block_device", root_placeholder(i, keep)),
         (
             "user_data_replace_on_change",
             keep.get_attr("user_data_replace_on_change").clone(),
         ),
     ])
+}
+
+/// The launch template of `launch_template { id | name, version }`.
+fn launch_template_spec(p: &Value) -> Option<aws_sdk_ec2::types::LaunchTemplateSpecification> {
+    let lt = p.get_attr("launch_template").as_list()?.first()?.clone();
+    Some(
+        aws_sdk_ec2::types::LaunchTemplateSpecification::builder()
+            .set_launch_template_id(s(&lt, "id"))
+            .set_launch_template_name(s(&lt, "name").filter(|_| s(&lt, "id").is_none()))
+            .set_version(s(&lt, "version"))
+            .build(),
+    )
+}
+
+/// The launch template an instance was started from, as EC2 tags it
+/// (`aws:ec2launchtemplate:id`, `...:version`); the name and the version as
+/// the configuration wrote them (`$Latest`) are kept from state.
+fn launch_template_value(i: &aws_sdk_ec2::types::Instance, keep: &Value) -> Value {
+    let tag = |k: &str| {
+        i.tags()
+            .iter()
+            .find(|t| t.key() == Some(k))
+            .and_then(|t| t.value())
+            .map(String::from)
+    };
+    let Some(id) = tag("aws:ec2launchtemplate:id") else {
+        return Value::List(Vec::new());
+    };
+    let kept = keep
+        .get_attr("launch_template")
+        .as_list()
+        .and_then(|l| l.first().cloned())
+        .unwrap_or(Value::Null);
+    let version = match kept.get_attr("version") {
+        Value::String(v) => Value::string(v.clone()),
+        _ => Value::String(tag("aws:ec2launchtemplate:version").unwrap_or_default()),
+    };
+    Value::List(vec![Value::map([
+        ("id", Value::String(id)),
+        ("name", kept.get_attr("name").clone()),
+        ("version", version),
+    ])])
 }
 
 /// `security_groups` as the configuration wrote them: by id when it named ids
@@ -613,6 +656,7 @@ async fn create_instance(
     let mut req = c
         .ec2
         .run_instances()
+        .set_launch_template(launch_template_spec(p))
         .set_image_id(s(p, "ami"))
         .set_instance_type(
             s(p, "instance_type").map(|t| aws_sdk_ec2::types::InstanceType::from(t.as_str())),
@@ -1084,14 +1128,31 @@ impl ResourceType<Clients> for InstanceType {
         Schema::new("An EC2 instance (a server).")
             .attr(
                 "ami",
-                Attribute::required(AttrType::String, "Image id.").force_new(),
+                Attribute::optional_computed(
+                    AttrType::String,
+                    "Image id (required unless launch_template gives it).",
+                )
+                .force_new(),
             )
             .attr(
                 "instance_type",
-                Attribute::required(
+                Attribute::optional_computed(
                     AttrType::String,
-                    "Instance type; changed by stop, modify, start.",
+                    "Instance type (required unless launch_template gives it); changed by stop, modify, start.",
                 ),
+            )
+            .block(
+                "launch_template",
+                NestedBlock {
+                    nesting: Nesting::List,
+                    min_items: 0,
+                    max_items: Some(1),
+                    force_new: true,
+                    block: Schema::new("The launch template the instance starts from; arguments given here override it.")
+                        .attr("id", Attribute::optional_computed(AttrType::String, "Launch template id (or name)."))
+                        .attr("name", Attribute::optional_computed(AttrType::String, "Launch template name (or id)."))
+                        .attr("version", Attribute::optional_computed(AttrType::String, "A version number, $Latest or $Default (the default).")),
+                },
             )
             .attr(
                 "subnet_id",
@@ -1337,6 +1398,30 @@ impl ResourceType<Clients> for InstanceType {
     }
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
         let mut out = Vec::new();
+        let template = config
+            .get_attr("launch_template")
+            .as_list()
+            .and_then(|l| l.first().cloned());
+        if template.is_none() {
+            for k in ["ami", "instance_type"] {
+                if config.get_attr(k).is_null() {
+                    out.push(AttrDiagnostic::error(
+                        vec![PathStep::Key(k.into())],
+                        format!("\"{k}\" is required"),
+                        "give it, or a launch_template that sets it",
+                    ));
+                }
+            }
+        }
+        if let Some(t) = &template {
+            if t.get_attr("id").is_null() == t.get_attr("name").is_null() {
+                out.push(AttrDiagnostic::error(
+                    vec![PathStep::Key("launch_template".into())],
+                    "A launch_template block names its template once",
+                    "give exactly one of id and name",
+                ));
+            }
+        }
         let both = |a: &str, b: &str| {
             AttrDiagnostic::error(
                 vec![PathStep::Key(b.into())],
