@@ -1994,3 +1994,25 @@ fn instance_from_a_launch_template_against_moto() {
         r.stderr
     );
 }
+
+/// `instance_market_options`: a Spot Instance (EC2 says so in its lifecycle),
+/// the request's settings kept as written, a clean re-plan.
+#[test]
+fn spot_instance_against_moto() {
+    let m = Moto::start();
+    let ec2 = m.ec2();
+    let w = Work::new(
+        "resource \"aws_instance\" \"s\" {\n  ami           = \"ami-12c6146b\"\n  instance_type = \"t3.micro\"\n  instance_market_options {\n    market_type = \"spot\"\n    spot_options {\n      max_price                      = \"0.05\"\n      instance_interruption_behavior = \"terminate\"\n    }\n  }\n}\n",
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let i = running_instance(&ec2);
+    assert_eq!(i.instance_lifecycle().map(|l| l.as_str()), Some("spot"));
+    let attrs = w.attrs("aws_instance.s");
+    assert_eq!(attrs["instance_lifecycle"], "spot");
+    assert_eq!(attrs["instance_market_options"][0]["market_type"], "spot");
+    assert_eq!(
+        attrs["instance_market_options"][0]["spot_options"][0]["max_price"],
+        "0.05"
+    );
+    iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+}

@@ -286,12 +286,78 @@ fn instance_value(c: &Clients, i: &aws_sdk_ec2::types::Instance, keep: &Value) -
         ("security_groups", security_groups_value(i, keep)),
         ("cpu_options", cpu_options_value(i, keep)),
         ("launch_template", launch_template_value(i, keep)),
+        ("instance_market_options", market_options_value(i, keep)),
         ("root_block_device", root_placeholder(i, keep)),
         (
             "user_data_replace_on_change",
             keep.get_attr("user_data_replace_on_change").clone(),
         ),
     ])
+}
+
+/// `instance_market_options`: a Spot Instance, with its request's settings.
+fn market_options(p: &Value) -> Option<aws_sdk_ec2::types::InstanceMarketOptionsRequest> {
+    let m = p
+        .get_attr("instance_market_options")
+        .as_list()?
+        .first()?
+        .clone();
+    let spot = m
+        .get_attr("spot_options")
+        .as_list()
+        .and_then(|l| l.first().cloned());
+    let spot = spot.map(|o| {
+        aws_sdk_ec2::types::SpotMarketOptions::builder()
+            .set_max_price(s(&o, "max_price"))
+            .set_instance_interruption_behavior(
+                s(&o, "instance_interruption_behavior")
+                    .map(|b| aws_sdk_ec2::types::InstanceInterruptionBehavior::from(b.as_str())),
+            )
+            .set_spot_instance_type(
+                s(&o, "spot_instance_type")
+                    .map(|t| aws_sdk_ec2::types::SpotInstanceType::from(t.as_str())),
+            )
+            .set_valid_until(s(&o, "valid_until").and_then(|v| {
+                aws_sdk_ec2::primitives::DateTime::from_str(
+                    &v,
+                    aws_sdk_ec2::primitives::DateTimeFormat::DateTime,
+                )
+                .ok()
+            }))
+            .build()
+    });
+    Some(
+        aws_sdk_ec2::types::InstanceMarketOptionsRequest::builder()
+            .market_type(aws_sdk_ec2::types::MarketType::from(
+                s(&m, "market_type")
+                    .unwrap_or_else(|| "spot".into())
+                    .as_str(),
+            ))
+            .set_spot_options(spot)
+            .build(),
+    )
+}
+
+/// A Spot Instance's market options: the market from the instance's lifecycle,
+/// the request's settings as the configuration wrote them.
+fn market_options_value(i: &aws_sdk_ec2::types::Instance, keep: &Value) -> Value {
+    let spot = i.instance_lifecycle().is_some_and(|l| l.as_str() == "spot");
+    if !spot {
+        return Value::List(Vec::new());
+    }
+    let kept = keep
+        .get_attr("instance_market_options")
+        .as_list()
+        .and_then(|l| l.first().cloned())
+        .unwrap_or(Value::Null);
+    let options = match kept.get_attr("spot_options") {
+        Value::List(l) => Value::List(l.clone()),
+        _ => Value::List(Vec::new()),
+    };
+    Value::List(vec![Value::map([
+        ("market_type", Value::string("spot")),
+        ("spot_options", options),
+    ])])
 }
 
 /// The launch template of `launch_template { id | name, version }`.
@@ -657,6 +723,7 @@ async fn create_instance(
         .ec2
         .run_instances()
         .set_launch_template(launch_template_spec(p))
+        .set_instance_market_options(market_options(p))
         .set_image_id(s(p, "ami"))
         .set_instance_type(
             s(p, "instance_type").map(|t| aws_sdk_ec2::types::InstanceType::from(t.as_str())),
@@ -1351,6 +1418,31 @@ impl ResourceType<Clients> for InstanceType {
                     AttrType::Bool,
                     "Stop protection; changes in place (kept from state on refresh: reading it is one call per instance).",
                 ),
+            )
+            .block(
+                "instance_market_options",
+                NestedBlock {
+                    nesting: Nesting::List,
+                    min_items: 0,
+                    max_items: Some(1),
+                    force_new: true,
+                    block: Schema::new("Run as a Spot Instance; a change replaces the instance.")
+                        .attr("market_type", Attribute::optional_computed(AttrType::String, "spot (the only market type EC2 has here)."))
+                        .block(
+                            "spot_options",
+                            NestedBlock {
+                                nesting: Nesting::List,
+                                min_items: 0,
+                                max_items: Some(1),
+                                force_new: true,
+                                block: Schema::new("Spot request settings, kept as written.")
+                                    .attr("max_price", Attribute::optional(AttrType::String, "Most to pay per hour (default: the On-Demand price)."))
+                                    .attr("instance_interruption_behavior", Attribute::optional(AttrType::String, "terminate, stop or hibernate."))
+                                    .attr("spot_instance_type", Attribute::optional(AttrType::String, "one-time or persistent."))
+                                    .attr("valid_until", Attribute::optional(AttrType::String, "RFC 3339 end of a persistent request.")),
+                            },
+                        ),
+                },
             )
             .block(
                 "cpu_options",
