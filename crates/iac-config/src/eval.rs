@@ -584,8 +584,10 @@ impl<'a> EvalContext<'a> {
             "path" => {
                 let which = need(0, "`module`, `root` or `cwd`")?;
                 let p = match which {
-                    "module" => self.path_module.display().to_string(),
-                    "root" => self.path_root.display().to_string(),
+                    // As Terraform writes them: relative to the root module's
+                    // directory (`.` for the root itself, `modules/net` for a child).
+                    "module" => relative_path(&self.path_module, &self.path_root),
+                    "root" => ".".to_string(),
                     "cwd" => std::env::current_dir()
                         .map(|p| p.display().to_string())
                         .unwrap_or_default(),
@@ -810,8 +812,10 @@ impl<'a> EvalContext<'a> {
                 values.push(v);
             }
         }
+        // Relative paths in file functions are from the root module's directory,
+        // where Terraform runs (`file("${path.module}/x")` in a child module).
         let ctx = functions::CallContext {
-            base_dir: &self.path_module,
+            base_dir: &self.path_root,
             fingerprinter: self.ns.fingerprinter(),
         };
         functions::call(func, &values, &ctx).map_err(|e| {
@@ -867,6 +871,25 @@ pub fn values_equal(a: &Value, b: &Value) -> bool {
 
 /// Where HCL wants a bool, the strings "true" and "false" are one (as Terraform
 /// converts them: a `-var flag=false` is a string until a type says otherwise).
+/// `path` relative to `base`, as `path.module` is written: `.` when they are
+/// the same, `..` steps where `path` is outside `base`.
+fn relative_path(path: &std::path::Path, base: &std::path::Path) -> String {
+    let p: Vec<_> = path.components().collect();
+    let b: Vec<_> = base.components().collect();
+    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut parts: Vec<String> = std::iter::repeat_n("..".to_string(), b.len() - common).collect();
+    parts.extend(
+        p[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    }
+}
+
 /// Strings Terraform converts to bools where a bool is wanted: `"true"` and
 /// `"1"`, `"false"` and `"0"`.
 fn boolish(v: Value) -> Value {
