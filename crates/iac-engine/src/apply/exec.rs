@@ -665,16 +665,13 @@ impl<'a> ApplyExecutor<'a> {
             workspace: self.input.workspace,
         };
         let mut ds = Diagnostics::new();
-        let ok = super::provision::run(
-            &place,
+        let inst = super::provision::Instance {
             r,
-            &addr,
-            each.as_ref(),
+            addr: &addr,
+            each: each.as_ref(),
             self_value,
-            destroy,
-            self.input.on_event,
-            &mut ds,
-        );
+        };
+        let ok = super::provision::run(&place, &inst, destroy, self.input.on_event, &mut ds);
         self.diags.extend(ds);
         ok
     }

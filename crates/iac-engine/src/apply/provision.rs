@@ -27,19 +27,30 @@ pub(crate) struct Place<'a> {
     pub workspace: &'a str,
 }
 
+/// The instance whose provisioners run: its block, address, `each.value` and
+/// the object (`self`).
+pub(crate) struct Instance<'a> {
+    pub r: &'a Resource,
+    pub addr: &'a InstanceAddr,
+    pub each: Option<&'a Value>,
+    pub self_value: &'a Value,
+}
+
 /// Runs the creation-time (or destroy-time) provisioners of one instance, in
 /// order. False when one failed without `on_failure = continue`.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn run(
     place: &Place<'_>,
-    r: &Resource,
-    addr: &InstanceAddr,
-    each: Option<&Value>,
-    self_value: &Value,
+    inst: &Instance<'_>,
     destroy: bool,
     on_event: &(dyn Fn(ApplyEvent) + Sync),
     diags: &mut Diagnostics,
 ) -> bool {
+    let Instance {
+        r,
+        addr,
+        each,
+        self_value,
+    } = *inst;
     for p in r.provisioners.iter().filter(|p| p.when_destroy == destroy) {
         let path = place.path.to_vec();
         let scope = place.values.scope(&path);
