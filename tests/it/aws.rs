@@ -1512,3 +1512,27 @@ resource "aws_subnet" "s" {
         iac(&w, &m, &["apply", "-auto-approve"]).ok();
     }
 }
+
+/// `iac import` into an instance of a module called with `for_each`.
+#[test]
+fn import_into_a_module_instance() {
+    let m = Moto::start();
+    let ec2 = m.ec2();
+    let vpc = block(ec2.create_vpc().cidr_block("10.40.0.0/16").send()).unwrap();
+    let vpc_id = vpc.vpc().and_then(|v| v.vpc_id()).unwrap().to_string();
+    let w = Work::new(
+        "module \"net\" {\n  source   = \"./net\"\n  for_each = { a = \"10.40.0.0/16\" }\n  cidr     = each.value\n}\n",
+    );
+    w.write(
+        "net/main.tf",
+        "variable \"cidr\" {}\nresource \"aws_vpc\" \"v\" {\n  cidr_block = var.cidr\n}\n",
+    );
+    let r = iac(&w, &m, &["import", "module.net[\"a\"].aws_vpc.v", &vpc_id]).ok();
+    assert!(r.stdout.contains("Import successful!"), "{}", r.stdout);
+    assert_eq!(
+        w.attrs("module.net[\"a\"].aws_vpc.v")["id"],
+        vpc_id.as_str()
+    );
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+}

@@ -307,8 +307,10 @@ impl Engine {
     ) -> Result<iac_state::InstanceState, Diagnostics> {
         use iac_diagnostics::Diagnostic;
         let key = format!("{}.{}", addr.resource.ty, addr.resource.name);
+        // By the module of the configuration: `module.web[0]` is made from `module.web`.
+        let config_path = iac_value::addr::module_config_path(&addr.resource.module);
         let in_config = graph::module_tree(module)
-            .get(&addr.resource.module)
+            .get(&config_path)
             .is_some_and(|m| m.resources.contains_key(&key));
         if !in_config {
             return Err(Diagnostic::error(
