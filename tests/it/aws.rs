@@ -1535,4 +1535,19 @@ fn import_into_a_module_instance() {
     );
     let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
     assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    // An import block in the root module can name an object in a module instance too.
+    let other = block(ec2.create_vpc().cidr_block("10.41.0.0/16").send()).unwrap();
+    let other_id = other.vpc().and_then(|v| v.vpc_id()).unwrap().to_string();
+    w.write(
+        "main.tf",
+        &format!(
+            "module \"net\" {{\n  source   = \"./net\"\n  for_each = {{ a = \"10.40.0.0/16\", b = \"10.41.0.0/16\" }}\n  cidr     = each.value\n}}\nimport {{\n  to = module.net[\"b\"].aws_vpc.v\n  id = \"{other_id}\"\n}}\n"
+        ),
+    );
+    let r = iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(r.stdout.contains("1 imported, 0 added"), "{}", r.stdout);
+    assert_eq!(
+        w.attrs("module.net[\"b\"].aws_vpc.v")["id"],
+        other_id.as_str()
+    );
 }

@@ -23,6 +23,8 @@ pub(crate) fn expr_address(e: &Expr) -> Option<String> {
             }
             Some(s)
         }
+        // `module.net["b"].aws_vpc.v`: attributes after an index.
+        ExprKind::GetAttr(base, name) => Some(format!("{}.{name}", expr_address(base)?)),
         ExprKind::Index(base, ix) => {
             let b = expr_address(base)?;
             let k = match &ix.kind {

@@ -1934,8 +1934,15 @@ async fn import_objects(p: &mut Planner<'_>) {
         if p.prior.resources.contains_key(&to) {
             continue;
         }
+        // The target may be in a module (`module.net.aws_vpc.v`, an instance
+        // `module.net["a"].aws_vpc.v`), as in Terraform.
         let key = format!("{}.{}", to.resource.ty, to.resource.name);
-        if !to.resource.module.is_empty() || !root.resources.contains_key(&key) {
+        let config_path = iac_value::addr::module_config_path(&to.resource.module);
+        let declared =
+            p.ev.tree
+                .get(config_path.as_slice())
+                .is_some_and(|m| m.resources.contains_key(&key));
+        if !declared {
             p.ev.diags.push(
                 Diagnostic::error(
                     "E0508",
@@ -1945,7 +1952,7 @@ async fn import_objects(p: &mut Planner<'_>) {
             );
             continue;
         }
-        let Some(binding) = p.bindings.of(&Vec::new(), &key).map(String::from) else {
+        let Some(binding) = p.bindings.of(&to.resource.module, &key).map(String::from) else {
             continue;
         };
         let Some(provider) = p.engine.providers.configuration(&binding) else {

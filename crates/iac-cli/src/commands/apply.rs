@@ -123,10 +123,15 @@ pub(crate) fn run_apply(ui: &Ui, job: ApplyJob<'_>) -> Result<u8> {
         );
         return Ok(EXIT_ERROR);
     }
+    // As Terraform says it: imports first, when there were any.
+    let imported = match plan.imports() {
+        0 => String::new(),
+        n => format!("{n} imported, "),
+    };
     println!(
         "\n{}",
         ui.green(&format!(
-            "{verb} complete! Resources: {} added, {} changed, {} destroyed.",
+            "{verb} complete! Resources: {imported}{} added, {} changed, {} destroyed.",
             outcome.added, outcome.changed, outcome.destroyed
         ))
     );
