@@ -123,9 +123,13 @@ fn show(v: &Value, depth: usize) -> String {
         Value::Sensitive(_) | Value::Redacted(_) => "(sensitive value)".into(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => iac_value::format_number(*n),
-        Value::String(s) if s.contains('\n') && depth == 0 => {
-            let body = s.strip_suffix('\n').unwrap_or(s);
-            format!("<<EOT\n{body}\nEOT")
+        // Multi-line strings as heredocs, indented where nested, as Terraform's
+        // console writes them.
+        Value::String(s) if s.contains('\n') && depth == 0 => format!("<<EOT\n{s}\nEOT"),
+        Value::String(s) if s.contains('\n') => {
+            let indent = "  ".repeat(depth);
+            let lines: Vec<String> = s.split('\n').map(|l| format!("{indent}{l}")).collect();
+            format!("<<-EOT\n{}\n{indent}EOT", lines.join("\n"))
         }
         Value::String(s) => iac_value::quote(s),
         Value::List(items) | Value::Set(items) if items.is_empty() => {
@@ -148,18 +152,9 @@ fn show(v: &Value, depth: usize) -> String {
         }
         Value::Map(m) if m.is_empty() => "{}".into(),
         Value::Map(m) => {
-            let width = m
-                .keys()
-                .map(|k| iac_value::quote(k).chars().count())
-                .max()
-                .unwrap_or(0);
             let inner: String = m
                 .iter()
-                .map(|(k, x)| {
-                    let key = iac_value::quote(k);
-                    let gap = " ".repeat(width - key.chars().count());
-                    format!("{pad}{key}{gap} = {}\n", show(x, depth + 1))
-                })
+                .map(|(k, x)| format!("{pad}{} = {}\n", iac_value::quote(k), show(x, depth + 1)))
                 .collect();
             format!("{{\n{inner}{end}}}")
         }
