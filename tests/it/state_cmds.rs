@@ -270,6 +270,14 @@ fn console_evaluates_piped_expressions_against_state() {
         "resources as state holds them (applied with env = dev), locals from -var"
     );
     assert!(!r.stdout.contains("hunter2"));
+    // Objects and multi-line strings as `terraform console` writes them.
+    let r = run("{a = 1, bb = [true], f = \"x\\ny\\n\"}\n\"x\\ny\"\n", &[]);
+    assert_eq!(
+        r.stdout,
+        "{\n  \"a\" = 1\n  \"bb\" = [\n    true,\n  ]\n  \"f\" = <<-EOT\n  x\n  y\n  \n  EOT\n}\n<<EOT\nx\ny\nEOT\n",
+        "{}",
+        r.stderr
+    );
     let r = run("nope.x\n1 +\n", &[]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("<console-input>:1:1"), "{}", r.stderr);
