@@ -295,6 +295,78 @@ fn instance_value(c: &Clients, i: &aws_sdk_ec2::types::Instance, keep: &Value) -
     ])
 }
 
+/// Tags a launch template's `tag_specifications` put on an instance are the
+/// template's: like AWS's own, they are left out of the instance's tags (and
+/// so neither shown as a change nor removed) unless the instance's own tags
+/// (`keep`, as the type sees them) name them too. One call per template and
+/// version among the instances.
+async fn without_template_tags(c: &Clients, items: &mut [(&mut Value, &Value)]) {
+    let mut cache: BTreeMap<(String, String), BTreeMap<String, String>> = BTreeMap::new();
+    for (v, keep) in items.iter_mut() {
+        let Some(lt) = v
+            .get_attr("launch_template")
+            .as_list()
+            .and_then(|l| l.first().cloned())
+        else {
+            continue;
+        };
+        let Some(id) = lt.get_attr("id").as_str().map(String::from) else {
+            continue;
+        };
+        let version = lt
+            .get_attr("version")
+            .as_str()
+            .unwrap_or("$Default")
+            .to_string();
+        let key = (id.clone(), version.clone());
+        if !cache.contains_key(&key) {
+            let out = c
+                .ec2
+                .describe_launch_template_versions()
+                .launch_template_id(&id)
+                .versions(&version)
+                .send()
+                .await;
+            let tags: BTreeMap<String, String> = out
+                .ok()
+                .and_then(|o| o.launch_template_versions().first().cloned())
+                .and_then(|lv| lv.launch_template_data().cloned())
+                .map(|d| {
+                    d.tag_specifications()
+                        .iter()
+                        .filter(|t| t.resource_type().map(|r| r.as_str()) == Some("instance"))
+                        .flat_map(|t| t.tags())
+                        .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+                        .collect()
+                })
+                .unwrap_or_default();
+            cache.insert(key.clone(), tags);
+        }
+        let from_template = &cache[&key];
+        let own = keep.get_attr("tags").as_map();
+        let Some(tags) = v.get_attr("tags").as_map() else {
+            continue;
+        };
+        let kept: BTreeMap<String, Value> = tags
+            .iter()
+            .filter(|(k, x)| {
+                own.is_some_and(|o| o.contains_key(*k))
+                    || from_template.get(*k).map(String::as_str) != x.as_str()
+            })
+            .map(|(k, x)| (k.clone(), x.clone()))
+            .collect();
+        set(
+            v,
+            "tags",
+            if kept.is_empty() {
+                Value::Null
+            } else {
+                Value::Map(kept)
+            },
+        );
+    }
+}
+
 /// `instance_market_options`: a Spot Instance, with its request's settings.
 fn market_options(p: &Value) -> Option<aws_sdk_ec2::types::InstanceMarketOptionsRequest> {
     let m = p
@@ -680,6 +752,7 @@ async fn create_instance(
             Value::String(format!("arn:aws:ec2:{}:{owner}:instance/{id}", region(c))),
         );
         let mut v = instance_value(c, &inst, &keep);
+        without_template_tags(c, &mut [(&mut v, &keep)]).await;
         vols::fill_volumes(c, &mut [&mut v]).await?;
         return Ok(Some(v));
     }
@@ -839,6 +912,7 @@ async fn create_instance(
         Value::String(format!("arn:aws:ec2:{}:{owner}:instance/{id}", region(c))),
     );
     let mut v = instance_value(c, &inst, &keep);
+    without_template_tags(c, &mut [(&mut v, &keep)]).await;
     vols::tag_devices(c, &v).await?;
     vols::fill_volumes(c, &mut [&mut v]).await?;
     Ok(Some(v))
@@ -1067,6 +1141,7 @@ async fn update_instance(
         )
     })?;
     let mut v = instance_value(c, &inst, p);
+    without_template_tags(c, &mut [(&mut v, p)]).await;
     vols::fill_volumes(c, &mut [&mut v]).await?;
     Ok(Some(v))
 }
@@ -1121,6 +1196,14 @@ impl BatchRead for InstanceType {
                 (id.to_string(), instance_value(c, i, keep(id)))
             })
             .collect();
+        let mut items: Vec<(&mut Value, &Value)> = values
+            .iter_mut()
+            .map(|(id, v)| {
+                let k = keep(id);
+                (v, k)
+            })
+            .collect();
+        without_template_tags(c, &mut items).await;
         // Root volume sizes and types: one more call for the whole batch.
         let mut refs: Vec<&mut Value> = values.iter_mut().map(|(_, v)| v).collect();
         vols::fill_volumes(c, &mut refs)
