@@ -1057,3 +1057,30 @@ output "name" { value = aws_db_subnet_group.db.name }
     assert!(r.stdout.contains("No changes."), "{}", r.stdout);
     iac(&w, &m, &["destroy", "-auto-approve"]).ok();
 }
+
+/// `skip_destroy` on a parameter group: destroying the resource forgets the
+/// group, which stays in RDS.
+#[test]
+fn a_parameter_group_with_skip_destroy_outlives_the_resource() {
+    let m = Moto::start();
+    let w = Work::new(
+        "resource \"aws_db_parameter_group\" \"keep\" {\n  name         = \"kept-pg16\"\n  family       = \"postgres16\"\n  skip_destroy = true\n}\n",
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert_eq!(w.attrs("aws_db_parameter_group.keep")["skip_destroy"], true);
+    iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+    assert!(w.addresses().is_empty());
+    let rds = m.rds();
+    block(async {
+        let all = rds
+            .describe_db_parameter_groups()
+            .send()
+            .await
+            .expect("groups");
+        assert!(all
+            .db_parameter_groups()
+            .iter()
+            .any(|g| g.db_parameter_group_name() == Some("kept-pg16")));
+    });
+}

@@ -23,7 +23,6 @@ pub(crate) const RESOURCES: &[(&str, &[&str], &str)] = &[
     ("aws_db_instance", &["database_insights_mode"], "CloudWatch Database Insights is not supported yet (Performance Insights is)"),
     ("aws_db_instance", &["blue_green_update"], "RDS Blue/Green Deployments for engine upgrades are not supported yet: an engine_version change is applied in place"),
     ("aws_db_instance", &["upgrade_storage_config"], "not supported yet: a storage configuration upgrade rides on a replica, which iac does not make for it"),
-    ("aws_db_parameter_group", &["skip_destroy"], "not supported yet: destroying the resource deletes the group"),
     ("aws_db_subnet_group", &["supported_network_types"], "an attribute iac does not read back yet"),
     ("aws_default_route_table", &["propagating_vgws"], "virtual private gateways (VPN) are not supported yet"),
     ("aws_default_security_group", &["revoke_rules_on_delete"], "not supported yet on the default group, which is never deleted: its rules are left as they are when it leaves the configuration"),

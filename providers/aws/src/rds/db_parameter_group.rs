@@ -114,6 +114,7 @@ async fn read_one(c: &Clients, name: &str, keep: &Value) -> Result<Option<Value>
         ("description", opt_str(g.description())),
         ("arn", opt_str(g.db_parameter_group_arn())),
         ("parameter", Value::set(ps)),
+        ("skip_destroy", keep.get_attr("skip_destroy").clone()),
         ("tags", group_tags(c, g.db_parameter_group_arn()).await?),
     ])))
 }
@@ -259,6 +260,13 @@ impl ResourceType<Clients> for DbParameterGroupType {
                 .force_new(),
         )
         .block("parameter", nested(Nesting::Set, 0, None, parameter))
+        .attr(
+            "skip_destroy",
+            Attribute::optional(
+                AttrType::Bool,
+                "When true, destroying the resource only forgets the group: it stays in RDS.",
+            ),
+        )
         .attr("tags", tags())
         .attr("id", Attribute::computed(Str, "The name."))
         .attr("arn", Attribute::computed(Str, "ARN."))
@@ -316,6 +324,10 @@ impl ResourceType<Clients> for DbParameterGroupType {
         prior: &Value,
         _: &ApplyRequest<'_>,
     ) -> Result<(), Vec<AttrDiagnostic>> {
+        // `skip_destroy`: the group outlives the resource (a database may still use it).
+        if prior.get_attr("skip_destroy").as_bool() == Some(true) {
+            return Ok(());
+        }
         match c
             .rds
             .delete_db_parameter_group()
