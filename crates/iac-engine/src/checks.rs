@@ -35,14 +35,7 @@ pub(crate) fn warnings(ev: &Evaluator<'_>) -> Vec<Diagnostic> {
                     };
                     let message = match failed {
                         Some(why) => why,
-                        None => match ctx.eval(&a.error_message) {
-                            Ok(v) => v
-                                .unmarked()
-                                .as_str()
-                                .map(String::from)
-                                .unwrap_or_else(|| v.to_string()),
-                            Err(d) => d.message,
-                        },
+                        None => crate::plan::error_message(&mut ctx, &a.error_message),
                     };
                     let prefix: String = inst.iter().map(|s| format!("module.{s}.")).collect();
                     out.push(

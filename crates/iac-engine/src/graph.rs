@@ -67,6 +67,21 @@ pub fn module_tree(root: &Module) -> BTreeMap<ModPath, &Module> {
     out
 }
 
+/// The block (and its module) an address is an instance of: `module.web[0]`'s
+/// objects are made from the blocks of `module.web`.
+pub fn block_of<'a>(
+    tree: &BTreeMap<ModPath, &'a Module>,
+    addr: &iac_value::addr::ResourceAddr,
+) -> Option<(&'a Module, &'a iac_config::Resource)> {
+    let path = iac_value::addr::module_config_path(&addr.module);
+    let m = *tree.get(path.as_slice())?;
+    let key = match addr.mode {
+        iac_value::addr::ResourceMode::Data => format!("data.{}.{}", addr.ty, addr.name),
+        iac_value::addr::ResourceMode::Managed => format!("{}.{}", addr.ty, addr.name),
+    };
+    m.resources.get(&key).map(|r| (m, r))
+}
+
 pub struct Graph {
     pub graph: DiGraph<NodeKey, Span>,
     pub index: FxHashMap<NodeKey, NodeIndex>,

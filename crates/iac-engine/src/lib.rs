@@ -307,11 +307,7 @@ impl Engine {
     ) -> Result<iac_state::InstanceState, Diagnostics> {
         use iac_diagnostics::Diagnostic;
         let key = format!("{}.{}", addr.resource.ty, addr.resource.name);
-        // By the module of the configuration: `module.web[0]` is made from `module.web`.
-        let config_path = iac_value::addr::module_config_path(&addr.resource.module);
-        let in_config = graph::module_tree(module)
-            .get(&config_path)
-            .is_some_and(|m| m.resources.contains_key(&key));
+        let in_config = graph::block_of(&graph::module_tree(module), &addr.resource).is_some();
         if !in_config {
             return Err(Diagnostic::error(
                 "E0508",

@@ -501,6 +501,19 @@ fn eval_instance_in(
     eval_body(&r.body, schema, r.span, &what, &mut ctx, diags)
 }
 
+/// A failed condition's `error_message`, as text (the evaluation error's
+/// message if it cannot be evaluated).
+pub(crate) fn error_message(ctx: &mut EvalContext<'_>, e: &iac_syntax::Expr) -> String {
+    match ctx.eval(e) {
+        Ok(v) => v
+            .unmarked()
+            .as_str()
+            .map(String::from)
+            .unwrap_or_else(|| v.to_string()),
+        Err(d) => d.message,
+    }
+}
+
 /// How a condition turned out.
 #[derive(PartialEq)]
 pub(crate) enum Checked {
@@ -568,14 +581,7 @@ pub(crate) fn check_conditions(
             Some(true) => {}
             None => out = Checked::Unknown,
             Some(false) => {
-                let message = match ctx.eval(&c.error_message) {
-                    Ok(v) => v
-                        .unmarked()
-                        .as_str()
-                        .map(String::from)
-                        .unwrap_or_else(|| v.to_string()),
-                    Err(d) => d.message,
-                };
+                let message = error_message(&mut ctx, &c.error_message);
                 diags.push(
                     Diagnostic::error("E0222", format!("Resource {what} failed"))
                         .with_span(c.condition.span, message)
@@ -609,6 +615,52 @@ impl Held {
 }
 
 impl<'a> Planner<'a> {
+    /// A planner over the state as refreshed and moved, with the run's
+    /// diagnostics so far; its indexes sized for every object in state, so
+    /// they do not grow by rehashing.
+    fn new(
+        engine: &'a Engine,
+        input: &'a PlanInput<'a>,
+        graph: crate::graph::Graph,
+        prior: std::borrow::Cow<'a, State>,
+        moved: BTreeMap<InstanceAddr, InstanceAddr>,
+        diags: Diagnostics,
+        bindings: crate::configure::Bindings,
+    ) -> Planner<'a> {
+        let fp = std::sync::Arc::new(prior.fingerprinter());
+        let instances = prior.resources.len();
+        let mut ev = Evaluator::new(
+            EvalInput {
+                module: input.module,
+                variables: input.variables,
+                workspace: input.workspace,
+            },
+            graph,
+            fp.clone(),
+        );
+        ev.diags = diags;
+        Planner {
+            engine,
+            input,
+            ev,
+            prior,
+            fp,
+            changes: Vec::with_capacity(instances),
+            moved,
+            in_config: FxHashSet::with_capacity_and_hasher(instances, Default::default()),
+            configured_resources: FxHashSet::default(),
+            actions: FxHashMap::with_capacity_and_hasher(instances, Default::default()),
+            pending: FxHashSet::default(),
+            data: BTreeMap::new(),
+            imported: FxHashMap::default(),
+            targeted: None,
+            validate_only: false,
+            bindings,
+            held_index: None,
+            console: false,
+        }
+    }
+
     fn deps_of(&self, node: NodeIndex) -> Vec<String> {
         let g = &self.ev.graph;
         let mut deps: Vec<&NodeKey> = g
@@ -1579,39 +1631,8 @@ pub(crate) async fn plan_with(
     }
     let moved = crate::moved::apply_moves(&tree, &mut prior, &mut diags);
     let removals = crate::removed::removals(&tree, &mut diags);
-    let fp = std::sync::Arc::new(prior.fingerprinter());
-    let instances = prior.resources.len();
-    let mut ev = Evaluator::new(
-        EvalInput {
-            module: input.module,
-            variables: input.variables,
-            workspace: input.workspace,
-        },
-        graph,
-        fp.clone(),
-    );
-    ev.diags = diags;
-    let mut p = Planner {
-        engine,
-        input,
-        ev,
-        prior,
-        fp,
-        changes: Vec::with_capacity(instances),
-        moved,
-        // Sized for every object in state, so they do not grow by rehashing.
-        in_config: FxHashSet::with_capacity_and_hasher(instances, Default::default()),
-        configured_resources: FxHashSet::default(),
-        actions: FxHashMap::with_capacity_and_hasher(instances, Default::default()),
-        pending: FxHashSet::default(),
-        data: BTreeMap::new(),
-        imported: FxHashMap::default(),
-        targeted: None,
-        validate_only,
-        bindings,
-        held_index: None,
-        console: false,
-    };
+    let mut p = Planner::new(engine, input, graph, prior, moved, diags, bindings);
+    p.validate_only = validate_only;
     let mut errored = p.ev.diags.has_errors();
     // A cycle leaves no order to walk; other graph errors still let the walk find more problems.
     let walkable = !p.ev.graph.order.is_empty() || p.ev.graph.graph.node_count() == 0;
@@ -1747,37 +1768,16 @@ pub async fn console(
     let mut prior = std::borrow::Cow::Borrowed(input.state);
     let tree = module_tree(input.module);
     let moved = crate::moved::apply_moves(&tree, &mut prior, &mut diags);
-    let fp = std::sync::Arc::new(prior.fingerprinter());
-    let mut ev = Evaluator::new(
-        EvalInput {
-            module: input.module,
-            variables: input.variables,
-            workspace: input.workspace,
-        },
-        graph,
-        fp.clone(),
-    );
-    ev.diags = diags;
-    let mut p = Planner {
+    let mut p = Planner::new(
         engine,
         input,
-        ev,
+        graph,
         prior,
-        fp,
-        changes: Vec::new(),
         moved,
-        in_config: FxHashSet::default(),
-        configured_resources: FxHashSet::default(),
-        actions: FxHashMap::default(),
-        pending: FxHashSet::default(),
-        data: BTreeMap::new(),
-        imported: FxHashMap::default(),
-        targeted: None,
-        validate_only: false,
-        bindings: Default::default(),
-        held_index: None,
-        console: true,
-    };
+        diags,
+        Default::default(),
+    );
+    p.console = true;
     let walkable = !p.ev.graph.order.is_empty() || p.ev.graph.graph.node_count() == 0;
     if walkable {
         walk_levels(&mut p).await;
@@ -1937,12 +1937,7 @@ async fn import_objects(p: &mut Planner<'_>) {
         // The target may be in a module (`module.net.aws_vpc.v`, an instance
         // `module.net["a"].aws_vpc.v`), as in Terraform.
         let key = format!("{}.{}", to.resource.ty, to.resource.name);
-        let config_path = iac_value::addr::module_config_path(&to.resource.module);
-        let declared =
-            p.ev.tree
-                .get(config_path.as_slice())
-                .is_some_and(|m| m.resources.contains_key(&key));
-        if !declared {
+        if crate::graph::block_of(&p.ev.tree, &to.resource).is_none() {
             p.ev.diags.push(
                 Diagnostic::error(
                     "E0508",
@@ -2036,13 +2031,7 @@ fn only_ignored_changed(
     d: &iac_plan::Drift,
 ) -> bool {
     let Some(after) = &d.after else { return false };
-    let Some(r) = tree
-        .get(iac_value::addr::module_config_path(&d.addr.resource.module).as_slice())
-        .and_then(|m| {
-            m.resources
-                .get(&format!("{}.{}", d.addr.resource.ty, d.addr.resource.name))
-        })
-    else {
+    let Some((_, r)) = crate::graph::block_of(tree, &d.addr.resource) else {
         return false;
     };
     if r.lifecycle.ignore_all_changes {
@@ -2082,14 +2071,7 @@ fn relevant_drift(p: &Planner<'_>, d: &iac_plan::Drift) -> bool {
     let (Some(after), Some(&i)) = (&d.after, p.actions.get(&d.addr)) else {
         return true;
     };
-    let Some(r) =
-        p.ev.tree
-            .get(iac_value::addr::module_config_path(&d.addr.resource.module).as_slice())
-            .and_then(|m| {
-                m.resources
-                    .get(&format!("{}.{}", d.addr.resource.ty, d.addr.resource.name))
-            })
-    else {
+    let Some((_, r)) = crate::graph::block_of(&p.ev.tree, &d.addr.resource) else {
         return true;
     };
     let (Some(b), Some(a)) = (d.before.as_map(), after.as_map()) else {
@@ -2142,14 +2124,7 @@ fn check_deletes(p: &mut Planner<'_>) {
             if !d.detail.is_empty() {
                 diag = diag.with_help(d.detail.clone());
             }
-            if let Some(r) =
-                p.ev.tree
-                    .get(iac_value::addr::module_config_path(&c.addr.resource.module).as_slice())
-                    .and_then(|m| {
-                        m.resources
-                            .get(&format!("{}.{}", c.addr.resource.ty, c.addr.resource.name))
-                    })
-            {
+            if let Some((_, r)) = crate::graph::block_of(&p.ev.tree, &c.addr.resource) {
                 diag = diag.with_span(r.span, "declared here");
             }
             found.push(diag);
@@ -2212,15 +2187,9 @@ fn destroy_changes(p: &mut Planner<'_>) {
         addrs.sort();
     }
     for a in addrs {
-        if let Some(m) =
-            p.ev.tree
-                .get(iac_value::addr::module_config_path(&a.resource.module).as_slice())
-        {
-            let key = format!("{}.{}", a.resource.ty, a.resource.name);
-            if let Some(r) = m.resources.get(&key) {
-                if r.lifecycle.prevent_destroy {
-                    p.ev.diags.push(prevent_destroy_error(r, &a));
-                }
+        if let Some((_, r)) = crate::graph::block_of(&p.ev.tree, &a.resource) {
+            if r.lifecycle.prevent_destroy {
+                p.ev.diags.push(prevent_destroy_error(r, &a));
             }
         }
         // Order by what the configuration says depends on what, and by what state remembers.

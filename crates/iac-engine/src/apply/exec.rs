@@ -636,12 +636,7 @@ impl<'a> ApplyExecutor<'a> {
     /// instance; false when one failed (and was not allowed to).
     fn provision(&mut self, change: usize, self_value: &Value, destroy: bool) -> bool {
         let c = &self.plan.changes[change];
-        let config_path = iac_value::addr::module_config_path(&c.addr.resource.module);
-        let Some(m) = self.ev.tree.get(config_path.as_slice()).copied() else {
-            return true;
-        };
-        let key = format!("{}.{}", c.addr.resource.ty, c.addr.resource.name);
-        let Some(r) = m.resources.get(&key) else {
+        let Some((m, r)) = crate::graph::block_of(&self.ev.tree, &c.addr.resource) else {
             return true;
         };
         if !r.provisioners.iter().any(|p| p.when_destroy == destroy) {
@@ -678,12 +673,7 @@ impl<'a> ApplyExecutor<'a> {
 
     fn postconditions_hold(&mut self, node: NodeIndex, change: usize) -> bool {
         let c = &self.plan.changes[change];
-        let config_path = iac_value::addr::module_config_path(&c.addr.resource.module);
-        let Some(m) = self.ev.tree.get(config_path.as_slice()).copied() else {
-            return true;
-        };
-        let key = format!("{}.{}", c.addr.resource.ty, c.addr.resource.name);
-        let Some(r) = m.resources.get(&key) else {
+        let Some((m, r)) = crate::graph::block_of(&self.ev.tree, &c.addr.resource) else {
             return true;
         };
         if r.lifecycle.postconditions.is_empty() {
