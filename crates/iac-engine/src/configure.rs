@@ -241,10 +241,12 @@ pub fn bind_providers(providers: &Providers, module: &Module) -> (Bindings, Diag
                     if !out.used.contains(&addr) {
                         out.used.insert(addr.clone());
                     }
-                    out.by_resource
-                        .entry(path.clone())
-                        .or_default()
-                        .insert(key.clone(), addr);
+                    // One entry per module, not a copy of its path per block.
+                    let blocks = match out.by_resource.get_mut(path) {
+                        Some(b) => b,
+                        None => out.by_resource.entry(path.clone()).or_default(),
+                    };
+                    blocks.insert(key.clone(), addr);
                 }
                 Err(d) => diags.push(d),
             }

@@ -1,8 +1,6 @@
 //! Evaluates a resource block body against its schema into a configuration value,
 //! and maps provider attribute paths back to source spans.
 
-use std::collections::BTreeMap;
-
 use iac_config::EvalContext;
 use iac_diagnostics::{did_you_mean, Diagnostic, Span};
 use iac_provider::{AttrDiagnostic, AttrType, Nesting, Schema};
@@ -31,7 +29,9 @@ pub fn eval_body(
     ctx: &mut EvalContext<'_>,
     diags: &mut Vec<Diagnostic>,
 ) -> Value {
-    let mut out = BTreeMap::new();
+    // The configured arguments by name; every attribute and block of the schema
+    // is then collected in order and the map built in one pass.
+    let mut given: Vec<(&str, Value)> = Vec::with_capacity(body.attributes.len());
     for a in &body.attributes {
         if let Some(why) = schema.not_supported.get(&a.name) {
             diags.push(not_supported(&a.name, a.name_span, what, why));
@@ -100,16 +100,24 @@ pub fn eval_body(
             }
         };
         let mark = s.sensitive && !matches!(v, Value::Null);
-        out.insert(a.name.clone(), v.mark_if(mark));
+        given.push((a.name.as_str(), v.mark_if(mark)));
     }
+    let mut out: Vec<(String, Value)> =
+        Vec::with_capacity(schema.attributes.len() + schema.blocks.len());
     for (name, s) in &schema.attributes {
-        if s.required && !out.contains_key(name) && body.attribute(name).is_none() {
-            diags.push(
-                Diagnostic::error("E0204", format!("Missing required argument \"{name}\""))
-                    .with_span(header, format!("{what} requires \"{name}\"")),
-            );
-        }
-        out.entry(name.clone()).or_insert(Value::Null);
+        let v = match given.iter().position(|(n, _)| *n == name.as_str()) {
+            Some(i) => given.swap_remove(i).1,
+            None => {
+                if s.required && body.attribute(name).is_none() {
+                    diags.push(
+                        Diagnostic::error("E0204", format!("Missing required argument \"{name}\""))
+                            .with_span(header, format!("{what} requires \"{name}\"")),
+                    );
+                }
+                Value::Null
+            }
+        };
+        out.push((name.clone(), v));
     }
     for b in &body.blocks {
         if b.kind == "dynamic" {
@@ -165,7 +173,7 @@ pub fn eval_body(
         }
         if unknown {
             // How many blocks a dynamic block makes is known only after apply.
-            out.insert(name.clone(), Value::Unknown);
+            out.push((name.clone(), Value::Unknown));
             continue;
         }
         if blocks.len() < nb.min_items {
@@ -189,9 +197,10 @@ pub fn eval_body(
             Nesting::List => Value::List(values),
             Nesting::Set => Value::set(values),
         };
-        out.insert(name.clone(), v);
+        out.push((name.clone(), v));
     }
-    Value::Map(out)
+    // Names sorted as the schema keeps them; a block named like an attribute wins, as before.
+    Value::Map(out.into_iter().collect())
 }
 
 /// A `dynamic` block's header and its own arguments: the label names a block

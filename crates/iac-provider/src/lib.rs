@@ -330,7 +330,10 @@ pub trait Provider: Send + Sync {
 /// Terraform's "proposed new state": configured values where set, prior values for
 /// computed attributes the configuration leaves unset, `Unknown` for new computed ones.
 pub fn proposed_new(schema: &Schema, prior: Option<&Value>, config: &Value) -> Value {
-    let mut out = BTreeMap::new();
+    // Collected, then built in one pass (the schema's names come sorted): cheaper
+    // than a search per insertion.
+    let mut out: Vec<(String, Value)> =
+        Vec::with_capacity(schema.attributes.len() + schema.blocks.len());
     for (name, a) in &schema.attributes {
         let c = config.get_attr(name);
         let v = if !c.is_null() {
@@ -348,7 +351,7 @@ pub fn proposed_new(schema: &Schema, prior: Option<&Value>, config: &Value) -> V
         } else {
             v
         };
-        out.insert(name.clone(), v);
+        out.push((name.clone(), v));
     }
     for (name, b) in &schema.blocks {
         let c = config.get_attr(name);
@@ -373,7 +376,7 @@ pub fn proposed_new(schema: &Schema, prior: Option<&Value>, config: &Value) -> V
             }
             _ => c.clone(),
         };
-        out.insert(name.clone(), v);
+        out.push((name.clone(), v));
     }
-    Value::Map(out)
+    Value::Map(out.into_iter().collect())
 }
