@@ -19,12 +19,16 @@
 //! new one down, and the apply fails with the reason.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_sdk_ec2::types::{Filter, InstanceStateName, ResourceType, Tag, TagSpecification};
 use aws_sdk_elasticloadbalancingv2 as elb;
 use elb::types::{
     Action, ActionTypeEnum, ForwardActionConfig, TargetDescription, TargetGroupTuple,
+};
+use iac_deploy::{
+    Cloud, Failure, Fleet, Health, HttpProbe, Planned, Release, Router, Spec, Status, SystemClock,
+    Words,
 };
 use iac_provider::{AttrDiagnostic, AttrType, Attribute, Nesting, Schema};
 use iac_value::Value;
@@ -196,7 +200,7 @@ pub fn schema() -> Schema {
 
 // ---- small helpers ----------------------------------------------------------
 
-use iac_value::time::{now_secs as now, parse_rfc3339 as parse_time, rfc3339};
+use iac_value::time::now_secs as now;
 
 /// `10m`, `30s`, `1h30m`, `500ms` (see `iac_value::time::parse_duration`).
 pub fn duration(s: &str) -> Option<Duration> {
@@ -243,69 +247,28 @@ pub fn release_id(config: &Value) -> Option<String> {
     ))
 }
 
-/// One release, as state records it.
-#[derive(Clone, Debug, Default)]
-struct Release {
-    id: String,
-    status: String,
-    tg: String,
-    instances: Vec<String>,
-    created: String,
-    keep_until: String,
-    weight: String,
-}
-
-impl Release {
-    fn value(&self) -> Value {
-        Value::Map(
-            [
-                ("id", self.id.clone()),
-                ("status", self.status.clone()),
-                ("target_group_arn", self.tg.clone()),
-                ("instance_ids", self.instances.join(",")),
-                ("created", self.created.clone()),
-                ("keep_until", self.keep_until.clone()),
-                ("weight", self.weight.clone()),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), Value::String(v)))
-            .collect(),
-        )
-    }
-
-    fn from(v: &Value) -> Release {
-        let g = |k: &str| s(v, k).unwrap_or_default();
-        Release {
-            id: g("id"),
-            status: g("status"),
-            tg: g("target_group_arn"),
-            instances: g("instance_ids")
-                .split(',')
-                .filter(|x| !x.is_empty())
-                .map(String::from)
-                .collect(),
-            created: g("created"),
-            keep_until: g("keep_until"),
-            weight: g("weight"),
-        }
-    }
-
-    fn expired(&self, at: u64) -> bool {
-        matches!(self.status.as_str(), "previous" | "rolled_back")
-            && parse_time(&self.keep_until).is_some_and(|t| t <= at)
-    }
-}
-
-fn releases_of(v: &Value) -> Vec<Release> {
-    v.get_attr("releases")
-        .as_list()
-        .unwrap_or(&[])
-        .iter()
-        .map(Release::from)
-        .collect()
-}
-
 // ---- planning -----------------------------------------------------------------
+
+/// The plan's words for AWS objects.
+fn words(config: &Value) -> Words {
+    Words {
+        server: "aws_instance".into(),
+        size: s(&first(config, "fleet"), "instance_type").unwrap_or_else(|| "?".into()),
+        group: "target group".into(),
+        router: "listener".into(),
+        route_call: "ModifyListener".into(),
+        read_call: "DescribeListeners".into(),
+    }
+}
+
+/// The steps of a deployment (see `iac_deploy::plan`), from the releases in `prior`.
+fn steps_of(spec: &Spec, config: &Value, prior: Option<&Value>, at: u64) -> Planned {
+    let name = s(config, "name").unwrap_or_default();
+    let releases = prior.map(Release::all_of).unwrap_or_default();
+    iac_deploy::plan(spec, release_id(config).as_deref(), &releases, at, &|r| {
+        format!("{name}-{r}")
+    })
+}
 
 /// Plans a deployment: which release the configuration asks for, and the steps
 /// to get there, as notes the plan shows.
@@ -317,23 +280,19 @@ pub fn plan(
     diags: &mut Vec<AttrDiagnostic>,
 ) {
     let set = |v: &mut Value, k: &str, x: Value| crate::util::set(v, k, x);
-    let wanted = release_id(config);
-    let strategy = s(config, "strategy").unwrap_or_default();
-    if !matches!(strategy.as_str(), "blue_green" | "canary" | "rolling") {
-        diags.push(crate::util::attr_err(
-            "strategy",
-            "Unknown deployment strategy",
-            format!("\"{strategy}\": the strategies are blue_green, canary, rolling"),
-        ));
-        return;
-    }
-    if strategy == "canary" && first(config, "canary").is_null() {
-        diags.push(crate::util::attr_err(
-            "canary",
-            "Missing canary block",
-            "the canary strategy needs canary { steps = [10, 50, 100] }",
-        ));
-    }
+    let spec = match Spec::from_config(config) {
+        Ok(spec) => spec,
+        Err(errors) => {
+            for e in errors {
+                diags.push(AttrDiagnostic::error(
+                    e.path.into_iter().map(iac_value::PathStep::Key).collect(),
+                    e.summary,
+                    e.detail,
+                ));
+            }
+            return;
+        }
+    };
     set(planned, "id", config.get_attr("name").clone());
     set(
         planned,
@@ -342,44 +301,19 @@ pub fn plan(
             .map(Value::String)
             .unwrap_or(Value::Unknown),
     );
-    let keep = setting(config, "rollback", "keep_previous").unwrap_or_else(|| "1h".into());
-    let at = now();
-    let prior_releases = prior.map(releases_of).unwrap_or_default();
-    let live = prior_releases.iter().find(|r| r.status == "live").cloned();
-    let expired: Vec<&Release> = prior_releases.iter().filter(|r| r.expired(at)).collect();
-    let rid_text = wanted
-        .clone()
-        .unwrap_or_else(|| "(id known after apply)".into());
-    let new_release = match (&wanted, &live) {
-        (Some(w), Some(l)) => *w != l.id,
-        _ => true,
-    };
-    if let (Some(w), true) = (&wanted, new_release) {
-        if let Some(r) = prior_releases
-            .iter()
-            .find(|r| r.id == *w && r.status == "rolled_back")
-        {
-            diags.push(AttrDiagnostic {
-                severity: iac_provider::Severity::Warning,
-                path: vec![iac_value::PathStep::Key("fleet".into())],
-                summary: format!("Release {w} was rolled back; it is not deployed again"),
-                detail: format!(
-                    "the configured fleet is release {w}, rolled back at {}; change the fleet to make a new release",
-                    r.created
-                ),
-            });
-            for k in ["release", "live_target_group_arn", "releases"] {
-                set(
-                    planned,
-                    k,
-                    prior.map(|p| p.get_attr(k).clone()).unwrap_or(Value::Null),
-                );
-            }
-            note_cleanup(&expired, notes, planned);
-            return;
-        }
+    let p = steps_of(&spec, config, prior, now());
+    notes.extend(p.notes(&words(config)));
+    if let Some((id, created)) = &p.rolled_back {
+        diags.push(AttrDiagnostic {
+            severity: iac_provider::Severity::Warning,
+            path: vec![iac_value::PathStep::Key("fleet".into())],
+            summary: format!("Release {id} was rolled back; it is not deployed again"),
+            detail: format!(
+                "the configured fleet is release {id}, rolled back at {created}; change the fleet to make a new release"
+            ),
+        });
     }
-    if !new_release {
+    if !p.releases {
         for k in ["release", "live_target_group_arn", "releases"] {
             set(
                 planned,
@@ -387,114 +321,21 @@ pub fn plan(
                 prior.map(|p| p.get_attr(k).clone()).unwrap_or(Value::Null),
             );
         }
-        note_cleanup(&expired, notes, planned);
+        if !p.steps.is_empty() {
+            // Kept releases whose time is up go.
+            set(planned, "releases", Value::Unknown);
+        }
         return;
     }
     set(
         planned,
         "release",
-        wanted.clone().map(Value::String).unwrap_or(Value::Unknown),
+        release_id(config)
+            .map(Value::String)
+            .unwrap_or(Value::Unknown),
     );
     set(planned, "live_target_group_arn", Value::Unknown);
     set(planned, "releases", Value::Unknown);
-    let fleet = first(config, "fleet");
-    let count = fleet.get_attr("count").as_f64().unwrap_or(0.0) as usize;
-    let ty = s(&fleet, "instance_type").unwrap_or_else(|| "?".into());
-    let name = s(config, "name").unwrap_or_default();
-    let gate = gate_text(config);
-    let listener = "listener";
-    match (strategy.as_str(), &live) {
-        (_, None) => {
-            notes.push(format!("create release {rid_text}: {count} × aws_instance ({ty}), target group {name}-{rid_text}"));
-            notes.push(format!("wait until {gate}"));
-            notes.push(format!("point the {listener} at {rid_text}"));
-        }
-        ("rolling", Some(l)) => {
-            let batch = first(config, "rolling")
-                .get_attr("batch_size")
-                .as_f64()
-                .unwrap_or(1.0) as usize;
-            let min = first(config, "rolling")
-                .get_attr("min_healthy_percent")
-                .as_f64()
-                .unwrap_or(100.0);
-            notes.push(format!(
-                "replace {} servers of {} with release {rid_text} ({count} × {ty}), {} at a time behind target group {}: each batch healthy ({gate}) before the old one is removed; never under {min}% healthy",
-                l.instances.len(),
-                l.id,
-                batch.max(1),
-                short_tg(&l.tg)
-            ));
-        }
-        ("canary", Some(l)) => {
-            let c = first(config, "canary");
-            let steps: Vec<String> = c
-                .get_attr("steps")
-                .as_list()
-                .unwrap_or(&[])
-                .iter()
-                .map(|x| format!("{}%", x.as_f64().unwrap_or(0.0)))
-                .collect();
-            let every = s(&c, "interval").unwrap_or_else(|| "5m".into());
-            notes.push(format!("create release {rid_text}: {count} × aws_instance ({ty}), target group {name}-{rid_text}"));
-            notes.push(format!("wait until {gate}"));
-            notes.push(format!(
-                "shift traffic from {} to {rid_text} in steps {} ({every} each, confirmed with DescribeListeners, health checked throughout)",
-                l.id,
-                steps.join(" → ")
-            ));
-            notes.push(format!("keep {} for {keep} for `iac rollback`", l.id));
-        }
-        (_, Some(l)) => {
-            notes.push(format!("create release {rid_text}: {count} × aws_instance ({ty}), target group {name}-{rid_text}"));
-            notes.push(format!("wait until {gate}"));
-            notes.push(format!(
-                "flip the {listener} {} → {rid_text} (one ModifyListener)",
-                l.id
-            ));
-            notes.push(format!(
-                "keep {} until {} for `iac rollback`, then remove it on a later apply",
-                l.id,
-                rfc3339(at + duration(&keep).map(|d| d.as_secs()).unwrap_or(3600))
-            ));
-        }
-    }
-    if setting(config, "rollback", "automatic").is_none()
-        || first(config, "rollback").get_attr("automatic").as_bool() != Some(false)
-    {
-        notes.push("on a failed gate: traffic stays on (or returns to) the live release and the new one is removed".into());
-    }
-    note_cleanup(&expired, notes, planned);
-}
-
-fn note_cleanup(expired: &[&Release], notes: &mut Vec<String>, planned: &mut Value) {
-    for r in expired {
-        notes.push(format!(
-            "remove release {} (kept until {})",
-            r.id, r.keep_until
-        ));
-    }
-    if !expired.is_empty() {
-        crate::util::set(planned, "releases", Value::Unknown);
-    }
-}
-
-fn gate_text(config: &Value) -> String {
-    let h = first(config, "health");
-    let pct = s(&h, "healthy_targets").unwrap_or_else(|| "100%".into());
-    let timeout = s(&h, "timeout").unwrap_or_else(|| "10m".into());
-    let mut t = format!("{pct} of targets are healthy (timeout {timeout})");
-    if let Some(u) = s(&h, "check_url") {
-        t.push_str(&format!(" and {u} answers 2xx"));
-    }
-    t
-}
-
-fn short_tg(arn: &str) -> &str {
-    arn.split(":targetgroup/")
-        .nth(1)
-        .and_then(|x| x.split('/').next())
-        .unwrap_or(arn)
 }
 
 // ---- AWS steps ------------------------------------------------------------------
@@ -660,188 +501,6 @@ async fn terminate(c: &Clients, ids: &[String]) -> Result<(), AttrDiagnostic> {
     }
 }
 
-/// Builds (or finds, after a crash) a release's target group and servers.
-async fn build_release(
-    c: &Clients,
-    config: &Value,
-    key: &str,
-    rid: &str,
-    token: &str,
-) -> Result<Release, AttrDiagnostic> {
-    let name = s(config, "name").unwrap_or_default();
-    let fleet = first(config, "fleet");
-    let mut tg_conf = first(&fleet, "target_group");
-    if tg_conf.get_attr("protocol").is_null() {
-        crate::util::set(&mut tg_conf, "protocol", Value::string("HTTP"));
-    }
-    let tags = vec![
-        elb::types::Tag::builder()
-            .key(DEPLOYMENT_TAG)
-            .value(key)
-            .build(),
-        elb::types::Tag::builder()
-            .key(RELEASE_TAG)
-            .value(rid)
-            .build(),
-    ];
-    let tg = crate::elb::create_tg(c, &tg_conf, &tg_name(&name, rid), tags).await?;
-    let tg_arn = tg.target_group_arn().unwrap_or_default().to_string();
-    let count = fleet.get_attr("count").as_f64().unwrap_or(0.0) as usize;
-    let mut ids = release_instances(c, key, rid).await?;
-    if ids.len() < count {
-        let more = launch(
-            c,
-            &fleet,
-            key,
-            rid,
-            &name,
-            count - ids.len(),
-            token,
-            ids.len(),
-        )
-        .await?;
-        ids.extend(more);
-    }
-    ids.sort();
-    register(c, &tg_arn, &ids).await?;
-    Ok(Release {
-        id: rid.to_string(),
-        status: "new".into(),
-        tg: tg_arn,
-        instances: ids,
-        created: rfc3339(now()),
-        keep_until: String::new(),
-        weight: "0".into(),
-    })
-}
-
-async fn teardown(c: &Clients, r: &Release) -> Result<(), AttrDiagnostic> {
-    terminate(c, &r.instances).await?;
-    if !r.tg.is_empty() {
-        crate::elb::delete_tg(c, &r.tg).await?;
-    }
-    Ok(())
-}
-
-/// How many of a target group's targets are healthy, and the others' states.
-async fn health_of(c: &Clients, tg: &str) -> Result<(usize, usize, Vec<String>), AttrDiagnostic> {
-    let out = c
-        .elb
-        .describe_target_health()
-        .target_group_arn(tg)
-        .send()
-        .await
-        .map_err(|e| sdk_err("DescribeTargetHealth", e))?;
-    let mut healthy = 0;
-    let mut other = Vec::new();
-    let all = out.target_health_descriptions();
-    for d in all {
-        let state = d
-            .target_health()
-            .and_then(|h| h.state())
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default();
-        if state == "healthy" {
-            healthy += 1;
-        } else {
-            other.push(format!(
-                "{}: {state}",
-                d.target().and_then(|t| t.id()).unwrap_or("?")
-            ));
-        }
-    }
-    Ok((healthy, all.len(), other))
-}
-
-/// GET an http:// URL; true on a 2xx answer.
-async fn url_ok(url: &str) -> Result<(), String> {
-    let url = url.to_string();
-    tokio::task::spawn_blocking(move || {
-        use std::io::{Read, Write};
-        let rest = url
-            .strip_prefix("http://")
-            .ok_or_else(|| format!("{url}: only http:// URLs can be checked"))?;
-        let (host, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, "/"),
-        };
-        let addr = if host.contains(':') {
-            host.to_string()
-        } else {
-            format!("{host}:80")
-        };
-        let mut s = std::net::TcpStream::connect(&addr).map_err(|e| format!("{url}: {e}"))?;
-        s.set_read_timeout(Some(Duration::from_secs(5))).ok();
-        // One write: a server that answers after the first bytes must not cut
-        // the rest of the request off.
-        let request = format!("GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n");
-        s.write_all(request.as_bytes())
-            .map_err(|e| format!("{url}: {e}"))?;
-        let mut buf = String::new();
-        let _ = s.read_to_string(&mut buf);
-        let code: u16 = buf
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        if (200..300).contains(&code) {
-            Ok(())
-        } else {
-            Err(format!("{url} answered {code}"))
-        }
-    })
-    .await
-    .map_err(|e| e.to_string())?
-}
-
-/// Waits for a release to pass its health gate; the error says why it did not.
-async fn gate(c: &Clients, config: &Value, r: &Release) -> Result<(), String> {
-    let h = first(config, "health");
-    let want_text = s(&h, "healthy_targets").unwrap_or_else(|| "100%".into());
-    let total = r.instances.len();
-    let want = match want_text.strip_suffix('%') {
-        Some(p) => {
-            ((p.trim().parse::<f64>().unwrap_or(100.0) / 100.0) * total as f64).ceil() as usize
-        }
-        None => want_text.trim().parse().unwrap_or(total),
-    };
-    let timeout = s(&h, "timeout")
-        .and_then(|t| duration(&t))
-        .unwrap_or(Duration::from_secs(600));
-    let every = s(&h, "interval")
-        .and_then(|t| duration(&t))
-        .unwrap_or(Duration::from_secs(5));
-    let url = s(&h, "check_url");
-    let deadline = Instant::now() + timeout;
-    loop {
-        let (healthy, _, other) = health_of(c, &r.tg)
-            .await
-            .map_err(|d| format!("{}: {}", d.summary, d.detail))?;
-        let url_state = match &url {
-            Some(u) => url_ok(u).await,
-            None => Ok(()),
-        };
-        if healthy >= want && url_state.is_ok() {
-            return Ok(());
-        }
-        if Instant::now() + every > deadline {
-            let mut why = format!(
-                "release {} did not pass its health gate within {}: {healthy} of {total} targets healthy, {want} needed",
-                r.id,
-                s(&h, "timeout").unwrap_or_else(|| "10m".into())
-            );
-            if !other.is_empty() {
-                why.push_str(&format!(" ({})", other.join(", ")));
-            }
-            if let Err(u) = url_state {
-                why.push_str(&format!("; {u}"));
-            }
-            return Err(why);
-        }
-        tokio::time::sleep(every).await;
-    }
-}
-
 /// Points the listener's default action at target groups with weights, and
 /// reads it back to confirm.
 async fn route(c: &Clients, listener: &str, groups: &[(&str, i32)]) -> Result<(), AttrDiagnostic> {
@@ -917,33 +576,226 @@ async fn weights(c: &Clients, listener: &str) -> Result<BTreeMap<String, i32>, A
     Ok(out)
 }
 
+async fn deregister(c: &Clients, tg: &str, ids: &[String]) -> Result<(), AttrDiagnostic> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    match c
+        .elb
+        .deregister_targets()
+        .target_group_arn(tg)
+        .set_targets(Some(
+            ids.iter()
+                .map(|i| TargetDescription::builder().id(i).build())
+                .collect(),
+        ))
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e)
+            if crate::util::err_code(&e)
+                .is_some_and(|c| c.contains("NotFound") || c.contains("InvalidTarget")) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(sdk_err("DeregisterTargets", e)),
+    }
+}
+
+/// Health of a target group's targets (of `only` these, if given).
+async fn health_of(
+    c: &Clients,
+    tg: &str,
+    only: Option<&[String]>,
+) -> Result<Health, AttrDiagnostic> {
+    let out = c
+        .elb
+        .describe_target_health()
+        .target_group_arn(tg)
+        .set_targets(only.map(|ids| {
+            ids.iter()
+                .map(|i| TargetDescription::builder().id(i).build())
+                .collect()
+        }))
+        .send()
+        .await
+        .map_err(|e| sdk_err("DescribeTargetHealth", e))?;
+    let mut h = Health::default();
+    for d in out.target_health_descriptions() {
+        h.total += 1;
+        let state = d
+            .target_health()
+            .and_then(|h| h.state())
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default();
+        if state == "healthy" {
+            h.healthy += 1;
+        } else {
+            h.others.push(format!(
+                "{}: {state}",
+                d.target().and_then(|t| t.id()).unwrap_or("?")
+            ));
+        }
+    }
+    Ok(h)
+}
+
+fn cloud_err(d: AttrDiagnostic) -> iac_deploy::Error {
+    iac_deploy::Error::new(d.summary, d.detail)
+}
+
+/// A deployment's releases on EC2 and ELB: a release is a target group named
+/// `<name>-<release>` and instances tagged with the deployment and the release.
+struct AwsFleet<'a> {
+    c: &'a Clients,
+    /// The deployment's configuration (its `fleet` block is the template).
+    config: &'a Value,
+    key: String,
+    name: String,
+    token: &'a str,
+}
+
+#[async_trait::async_trait]
+impl Fleet for AwsFleet<'_> {
+    async fn prepare(&self, rid: &str) -> Result<Release, iac_deploy::Error> {
+        let fleet = first(self.config, "fleet");
+        let mut tg_conf = first(&fleet, "target_group");
+        if tg_conf.get_attr("protocol").is_null() {
+            crate::util::set(&mut tg_conf, "protocol", Value::string("HTTP"));
+        }
+        let tags = vec![
+            elb::types::Tag::builder()
+                .key(DEPLOYMENT_TAG)
+                .value(&self.key)
+                .build(),
+            elb::types::Tag::builder()
+                .key(RELEASE_TAG)
+                .value(rid)
+                .build(),
+        ];
+        let tg = crate::elb::create_tg(self.c, &tg_conf, &tg_name(&self.name, rid), tags)
+            .await
+            .map_err(cloud_err)?;
+        let mut r = Release::candidate(rid, now());
+        r.group = tg.target_group_arn().unwrap_or_default().to_string();
+        r.servers = release_instances(self.c, &self.key, rid)
+            .await
+            .map_err(cloud_err)?;
+        register(self.c, &r.group, &r.servers)
+            .await
+            .map_err(cloud_err)?;
+        Ok(r)
+    }
+
+    async fn servers(&self, rid: &str) -> Result<Vec<String>, iac_deploy::Error> {
+        release_instances(self.c, &self.key, rid)
+            .await
+            .map_err(cloud_err)
+    }
+
+    async fn launch(
+        &self,
+        r: &Release,
+        n: usize,
+        offset: usize,
+    ) -> Result<Vec<String>, iac_deploy::Error> {
+        let fleet = first(self.config, "fleet");
+        let ids = launch(
+            self.c, &fleet, &self.key, &r.id, &self.name, n, self.token, offset,
+        )
+        .await
+        .map_err(cloud_err)?;
+        register(self.c, &r.group, &ids).await.map_err(cloud_err)?;
+        Ok(ids)
+    }
+
+    async fn health(
+        &self,
+        r: &Release,
+        only: Option<&[String]>,
+    ) -> Result<Health, iac_deploy::Error> {
+        health_of(self.c, &r.group, only).await.map_err(cloud_err)
+    }
+
+    async fn retire(&self, r: &Release, servers: &[String]) -> Result<(), iac_deploy::Error> {
+        deregister(self.c, &r.group, servers)
+            .await
+            .map_err(cloud_err)?;
+        terminate(self.c, servers).await.map_err(cloud_err)
+    }
+
+    async fn remove(&self, r: &Release) -> Result<(), iac_deploy::Error> {
+        // The servers state knows, and any a stopped run made that it does not.
+        let mut ids = r.servers.clone();
+        for id in release_instances(self.c, &self.key, &r.id)
+            .await
+            .map_err(cloud_err)?
+        {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        terminate(self.c, &ids).await.map_err(cloud_err)?;
+        if !r.group.is_empty() {
+            crate::elb::delete_tg(self.c, &r.group)
+                .await
+                .map_err(cloud_err)?;
+        }
+        Ok(())
+    }
+}
+
+/// The listener's default action, forwarding to target groups by weight.
+struct AwsRouter<'a> {
+    c: &'a Clients,
+    listener: &'a str,
+}
+
+#[async_trait::async_trait]
+impl Router for AwsRouter<'_> {
+    async fn route(&self, weights: &[(&str, u8)]) -> Result<(), iac_deploy::Error> {
+        let groups: Vec<(&str, i32)> = if weights.len() == 1 {
+            vec![(weights[0].0, 1)]
+        } else {
+            weights.iter().map(|(g, w)| (*g, i32::from(*w))).collect()
+        };
+        route(self.c, self.listener, &groups)
+            .await
+            .map_err(cloud_err)
+    }
+}
+
+/// The deployment's value with these releases.
 fn value(config: &Value, listener: &str, releases: &[Release]) -> Value {
     let mut v = config.clone();
-    let live = releases.iter().find(|r| r.status == "live");
     crate::util::set(&mut v, "id", config.get_attr("name").clone());
     crate::util::set(&mut v, "listener_arn", Value::string(listener));
-    crate::util::set(&mut v, "release", opt_str(live.map(|r| r.id.as_str())));
-    crate::util::set(
-        &mut v,
-        "live_target_group_arn",
-        opt_str(live.map(|r| r.tg.as_str())),
-    );
-    crate::util::set(
-        &mut v,
-        "releases",
-        Value::List(releases.iter().map(Release::value).collect()),
-    );
+    with_releases(&mut v, releases);
     v
 }
 
-fn keep_secs(config: &Value) -> u64 {
-    setting(config, "rollback", "keep_previous")
-        .and_then(|k| duration(&k))
-        .map(|d| d.as_secs())
-        .unwrap_or(3600)
+fn with_releases(v: &mut Value, releases: &[Release]) {
+    let live = releases.iter().find(|r| r.status == Status::Live);
+    crate::util::set(v, "release", opt_str(live.map(|r| r.id.as_str())));
+    crate::util::set(
+        v,
+        "live_target_group_arn",
+        opt_str(live.map(|r| r.group.as_str())),
+    );
+    crate::util::set(
+        v,
+        "releases",
+        Value::List(releases.iter().map(Release::to_value).collect()),
+    );
 }
 
-/// Creates, releases or removes a deployment.
+fn failed(e: iac_deploy::Error) -> Vec<AttrDiagnostic> {
+    vec![fail(e.summary, e.detail)]
+}
+
+/// Creates, releases or removes a deployment: the steps `iac_deploy::plan` gives,
+/// run by `iac_deploy::run` against EC2 and the listener.
 pub async fn apply(
     c: &Clients,
     prior: Option<&Value>,
@@ -977,365 +829,105 @@ pub async fn apply(
             Err(e) if crate::util::err_code(&e).is_some_and(|c| c.contains("NotFound")) => {}
             Err(e) => return Err(one(sdk_err("ModifyListener", e))),
         }
-        for r in releases_of(old) {
-            teardown(c, &r).await.map_err(one)?;
+        let name = s(old, "name").unwrap_or_default();
+        let fleet = AwsFleet {
+            c,
+            config: old,
+            key: dep_key(&name, &listener),
+            name,
+            token,
+        };
+        for r in Release::all_of(old) {
+            fleet.remove(&r).await.map_err(failed)?;
         }
         return Ok(None);
     };
+    let spec = Spec::from_config(p).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|e| fail(e.summary, e.detail))
+            .collect::<Vec<_>>()
+    })?;
     let name = s(p, "name").unwrap_or_default();
     let listener =
         listener_arn(p).ok_or_else(|| one(fail("The deployment has no listener ARN", "")))?;
-    let key = dep_key(&name, &listener);
-    let rid = release_id(p).ok_or_else(|| one(fail("The fleet is not known yet", "")))?;
-    let strategy = s(p, "strategy").unwrap_or_default();
-    let automatic = first(p, "rollback").get_attr("automatic").as_bool() != Some(false);
-    let at = now();
-    let mut releases = prior.map(releases_of).unwrap_or_default();
-    // Kept releases whose time is up go first (never the live one).
-    let mut kept = Vec::new();
-    for r in releases.drain(..) {
-        if r.expired(at) {
-            teardown(c, &r).await.map_err(one)?;
-        } else {
-            kept.push(r);
-        }
+    if release_id(p).is_none() {
+        return Err(one(fail("The fleet is not known yet", "")));
     }
-    releases = kept;
-    let live = releases.iter().position(|r| r.status == "live");
-    let same = live.is_some_and(|i| releases[i].id == rid);
-    let rolled_back = releases
-        .iter()
-        .any(|r| r.id == rid && r.status == "rolled_back");
-    if same || rolled_back {
-        return Ok(Some(value(p, &listener, &releases)));
-    }
-    let keep_until = rfc3339(at + keep_secs(p));
-    let failed = |why: String, extra: &str| {
-        vec![fail(
-            format!("Deployment {name} rolled back: {why}"),
-            format!("{extra}traffic stayed on the live release; the state is unchanged"),
-        )]
+    let prior_releases = prior.map(Release::all_of).unwrap_or_default();
+    let steps = steps_of(&spec, p, prior, now());
+    let fleet = AwsFleet {
+        c,
+        config: p,
+        key: dep_key(&name, &listener),
+        name,
+        token,
     };
-
-    if strategy == "rolling" {
-        // One target group for every release: the live one's, or a new one.
-        let mut new = build_release_rolling(c, p, &key, &rid, token, live.map(|i| &releases[i]))
-            .await
-            .map_err(one)?;
-        let Some(li) = live else {
-            if let Err(why) = gate(c, p, &new).await {
-                if automatic {
-                    teardown(c, &new).await.map_err(one)?;
-                }
-                return Err(failed(why, ""));
-            }
-            route(c, &listener, &[(&new.tg, 1)]).await.map_err(one)?;
-            new.status = "live".into();
-            new.weight = "100".into();
-            return Ok(Some(value(p, &listener, &[new])));
-        };
-        let old = releases[li].clone();
-        let fleet = first(p, "fleet");
-        let count = fleet.get_attr("count").as_f64().unwrap_or(0.0) as usize;
-        let batch = (first(p, "rolling")
-            .get_attr("batch_size")
-            .as_f64()
-            .unwrap_or(1.0) as usize)
-            .max(1);
-        let mut remaining_old = old.instances.clone();
-        let mut new_ids = release_instances(c, &key, &rid).await.map_err(one)?;
-        while new_ids.len() < count || !remaining_old.is_empty() {
-            let add = batch.min(count.saturating_sub(new_ids.len()));
-            let launched = launch(c, &fleet, &key, &rid, &name, add, token, new_ids.len())
-                .await
-                .map_err(one)?;
-            register(c, &new.tg, &launched).await.map_err(one)?;
-            let probe = Release {
-                instances: launched.clone(),
-                ..new.clone()
-            };
-            if let Err(why) = gate_ids(c, p, &probe, &launched).await {
-                if automatic {
-                    // Only the servers of this batch go; the old ones still serve.
-                    deregister(c, &new.tg, &launched).await.map_err(one)?;
-                    terminate(c, &launched).await.map_err(one)?;
-                }
-                return Err(failed(why, "the old servers were kept; "));
-            }
-            new_ids.extend(launched);
-            let leave: Vec<String> = remaining_old
-                .drain(..batch.min(remaining_old.len()))
-                .collect();
-            deregister(c, &new.tg, &leave).await.map_err(one)?;
-            terminate(c, &leave).await.map_err(one)?;
-        }
-        new.instances = new_ids;
-        new.status = "live".into();
-        new.weight = "100".into();
-        let mut out: Vec<Release> = releases.into_iter().filter(|r| r.id != old.id).collect();
-        out.push(new);
-        return Ok(Some(value(p, &listener, &out)));
-    }
-
-    let mut new = build_release(c, p, &key, &rid, token).await.map_err(one)?;
-    if let Err(why) = gate(c, p, &new).await {
-        if automatic {
-            teardown(c, &new).await.map_err(one)?;
-            return Err(failed(why, &format!("release {rid} was removed; ")));
-        }
-        return Err(failed(
-            why,
-            &format!(
-                "release {rid} was left in place for inspection (rollback.automatic = false); "
-            ),
-        ));
-    }
-    let Some(li) = live else {
-        route(c, &listener, &[(&new.tg, 1)]).await.map_err(one)?;
-        new.status = "live".into();
-        new.weight = "100".into();
-        releases.push(new);
-        return Ok(Some(value(p, &listener, &releases)));
+    let router = AwsRouter {
+        c,
+        listener: &listener,
     };
-    let old_tg = releases[li].tg.clone();
-    if strategy == "canary" {
-        let c_cfg = first(p, "canary");
-        let every = s(&c_cfg, "interval")
-            .and_then(|t| duration(&t))
-            .unwrap_or(Duration::from_secs(300));
-        let steps: Vec<i32> = c_cfg
-            .get_attr("steps")
-            .as_list()
-            .unwrap_or(&[])
-            .iter()
-            .filter_map(|x| x.as_f64())
-            .map(|x| x.clamp(0.0, 100.0) as i32)
-            .collect();
-        for w in steps.iter().copied().filter(|w| *w < 100) {
-            route(c, &listener, &[(&old_tg, 100 - w), (&new.tg, w)])
-                .await
-                .map_err(one)?;
-            let until = Instant::now() + every;
-            loop {
-                if let Err(why) = gate(c, p, &new).await {
-                    route(c, &listener, &[(&old_tg, 1)]).await.map_err(one)?;
-                    if automatic {
-                        teardown(c, &new).await.map_err(one)?;
-                    }
-                    return Err(failed(
-                        why,
-                        &format!("traffic was at {w}% on {rid} and went back; "),
-                    ));
-                }
-                if Instant::now() >= until {
-                    break;
-                }
-                let pause = first(p, "health")
-                    .get_attr("interval")
-                    .as_str()
-                    .and_then(duration)
-                    .unwrap_or(Duration::from_secs(5))
-                    .min(until.saturating_duration_since(Instant::now()));
-                tokio::time::sleep(pause).await;
-            }
-        }
-    }
-    route(c, &listener, &[(&new.tg, 1)]).await.map_err(one)?;
-    for r in releases.iter_mut() {
-        if r.status == "live" {
-            r.status = "previous".into();
-            r.keep_until = keep_until.clone();
-            r.weight = "0".into();
-        }
-    }
-    new.status = "live".into();
-    new.weight = "100".into();
-    releases.push(new);
-    Ok(Some(value(p, &listener, &releases)))
-}
-
-async fn deregister(c: &Clients, tg: &str, ids: &[String]) -> Result<(), AttrDiagnostic> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    match c
-        .elb
-        .deregister_targets()
-        .target_group_arn(tg)
-        .set_targets(Some(
-            ids.iter()
-                .map(|i| TargetDescription::builder().id(i).build())
-                .collect(),
-        ))
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e)
-            if crate::util::err_code(&e)
-                .is_some_and(|c| c.contains("NotFound") || c.contains("InvalidTarget")) =>
-        {
-            Ok(())
-        }
-        Err(e) => Err(sdk_err("DeregisterTargets", e)),
+    let cloud = Cloud {
+        fleet: &fleet,
+        router: &router,
+        clock: &SystemClock,
+        probe: &HttpProbe,
+    };
+    match iac_deploy::run(&spec, &steps, &prior_releases, &cloud).await {
+        Ok(releases) => Ok(Some(value(p, &listener, &releases))),
+        Err(Failure::Gate(e)) | Err(Failure::Error(e)) => Err(failed(e)),
     }
 }
 
-/// The gate for some servers of a target group (a rolling batch).
-async fn gate_ids(c: &Clients, config: &Value, r: &Release, ids: &[String]) -> Result<(), String> {
-    let h = first(config, "health");
-    let timeout = s(&h, "timeout")
-        .and_then(|t| duration(&t))
-        .unwrap_or(Duration::from_secs(600));
-    let every = s(&h, "interval")
-        .and_then(|t| duration(&t))
-        .unwrap_or(Duration::from_secs(5));
-    let deadline = Instant::now() + timeout;
-    loop {
-        let out = c
-            .elb
-            .describe_target_health()
-            .target_group_arn(&r.tg)
-            .set_targets(Some(
-                ids.iter()
-                    .map(|i| TargetDescription::builder().id(i).build())
-                    .collect(),
-            ))
-            .send()
-            .await
-            .map_err(|e| format!("{:?}", sdk_err("DescribeTargetHealth", e).detail))?;
-        let states: Vec<(String, String)> = out
-            .target_health_descriptions()
-            .iter()
-            .map(|d| {
-                (
-                    d.target().and_then(|t| t.id()).unwrap_or("?").to_string(),
-                    d.target_health()
-                        .and_then(|h| h.state())
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_default(),
-                )
-            })
-            .collect();
-        let url_state = match s(&h, "check_url") {
-            Some(u) => url_ok(&u).await,
-            None => Ok(()),
-        };
-        if states.iter().all(|(_, s)| s == "healthy") && url_state.is_ok() {
-            return Ok(());
-        }
-        if Instant::now() + every > deadline {
-            let bad: Vec<String> = states
-                .iter()
-                .filter(|(_, s)| s != "healthy")
-                .map(|(i, s)| format!("{i}: {s}"))
-                .collect();
-            let mut why = format!(
-                "new servers of release {} were not healthy in time ({})",
-                r.id,
-                bad.join(", ")
-            );
-            if let Err(u) = url_state {
-                why.push_str(&format!("; {u}"));
-            }
-            return Err(why);
-        }
-        tokio::time::sleep(every).await;
-    }
-}
-
-/// The target group a rolling deployment keeps for every release.
-async fn build_release_rolling(
-    c: &Clients,
-    config: &Value,
-    key: &str,
-    rid: &str,
-    token: &str,
-    live: Option<&Release>,
-) -> Result<Release, AttrDiagnostic> {
-    match live {
-        Some(l) => Ok(Release {
-            id: rid.to_string(),
-            status: "new".into(),
-            tg: l.tg.clone(),
-            instances: Vec::new(),
-            created: rfc3339(now()),
-            keep_until: String::new(),
-            weight: "0".into(),
-        }),
-        None => build_release(c, config, key, rid, token).await,
-    }
-}
-
-/// `iac rollback`: the listener goes back to the previous release, if kept.
+/// `iac rollback`: the listener goes back to the previous release, if kept and healthy.
 pub async fn rollback(c: &Clients, prior: &Value) -> Result<Value, Vec<AttrDiagnostic>> {
-    let one = |d: AttrDiagnostic| vec![d];
     let listener = s(prior, "listener_arn").unwrap_or_default();
-    let mut releases = releases_of(prior);
-    let Some(prev) = releases
-        .iter()
-        .filter(|r| r.status == "previous")
-        .max_by(|a, b| a.created.cmp(&b.created))
-        .cloned()
-    else {
-        return Err(one(fail(
-            "There is no previous release to roll back to",
-            "a previous release is kept for rollback.keep_previous after a blue_green or canary release (rolling releases replace servers in place)",
-        )));
+    let name = s(prior, "name").unwrap_or_default();
+    let keep = setting(prior, "rollback", "keep_previous")
+        .and_then(|k| duration(&k))
+        .unwrap_or(Duration::from_secs(3600));
+    let fleet = AwsFleet {
+        c,
+        config: prior,
+        key: dep_key(&name, &listener),
+        name,
+        token: "",
     };
-    let (healthy, total, _) = health_of(c, &prev.tg).await.map_err(one)?;
-    if healthy == 0 || healthy < total {
-        return Err(one(fail(
-            format!("The previous release {} is not healthy", prev.id),
-            format!("{healthy} of {total} targets healthy: traffic is not moved to it"),
-        )));
-    }
-    route(c, &listener, &[(&prev.tg, 1)]).await.map_err(one)?;
-    let keep_until = rfc3339(now() + keep_secs(prior));
-    for r in releases.iter_mut() {
-        if r.status == "live" {
-            r.status = "rolled_back".into();
-            r.keep_until = keep_until.clone();
-            r.weight = "0".into();
-        } else if r.id == prev.id {
-            r.status = "live".into();
-            r.keep_until = String::new();
-            r.weight = "100".into();
-        }
-    }
+    let router = AwsRouter {
+        c,
+        listener: &listener,
+    };
+    let cloud = Cloud {
+        fleet: &fleet,
+        router: &router,
+        clock: &SystemClock,
+        probe: &HttpProbe,
+    };
+    let releases = iac_deploy::rollback(keep, &Release::all_of(prior), &cloud)
+        .await
+        .map_err(failed)?;
     let mut v = prior.clone();
-    let live = releases.iter().find(|r| r.status == "live");
-    crate::util::set(&mut v, "release", opt_str(live.map(|r| r.id.as_str())));
-    crate::util::set(
-        &mut v,
-        "live_target_group_arn",
-        opt_str(live.map(|r| r.tg.as_str())),
-    );
-    crate::util::set(
-        &mut v,
-        "releases",
-        Value::List(releases.iter().map(Release::value).collect()),
-    );
+    with_releases(&mut v, &releases);
     Ok(v)
 }
 
-/// Refresh: the listener's weights and each release's health, as they are now.
+/// Refresh: the listener's weights as they are now.
 pub async fn read(c: &Clients, current: &Value) -> Result<Option<Value>, AttrDiagnostic> {
     let listener = s(current, "listener_arn").unwrap_or_default();
     let w = weights(c, &listener).await.unwrap_or_default();
-    let mut releases = releases_of(current);
+    let share: i32 = w.values().sum();
+    let mut releases = Release::all_of(current);
     for r in releases.iter_mut() {
-        let share: i32 = w.values().sum();
-        r.weight = match w.get(&r.tg) {
-            Some(x) if share > 0 => format!("{}", (*x as f64 / share as f64 * 100.0).round()),
-            _ => "0".into(),
+        r.weight = match w.get(&r.group) {
+            Some(x) if share > 0 => (f64::from(*x) / f64::from(share) * 100.0).round() as u8,
+            _ => 0,
         };
     }
     let mut v = current.clone();
     crate::util::set(
         &mut v,
         "releases",
-        Value::List(releases.iter().map(Release::value).collect()),
+        Value::List(releases.iter().map(Release::to_value).collect()),
     );
     Ok(Some(v))
 }
@@ -1345,13 +937,12 @@ pub async fn status(c: &Clients, current: &Value) -> Result<Value, Vec<AttrDiagn
     let one = |d: AttrDiagnostic| vec![d];
     let mut v = read(c, current).await.map_err(one)?.unwrap_or(Value::Null);
     let mut out = Vec::new();
-    for r in v.get_attr("releases").as_list().unwrap_or(&[]).to_vec() {
-        let mut m = r.as_map().cloned().unwrap_or_default();
-        let tg = s(&r, "target_group_arn").unwrap_or_default();
-        let health = match health_of(c, &tg).await {
-            Ok((h, t, _)) => format!("{h}/{t}"),
+    for r in Release::all_of(&v) {
+        let health = match health_of(c, &r.group, None).await {
+            Ok(h) => format!("{}/{}", h.healthy, h.total),
             Err(_) => "gone".into(),
         };
+        let mut m = r.to_value().as_map().cloned().unwrap_or_default();
         m.insert("healthy".into(), Value::String(health));
         out.push(Value::Map(m));
     }
@@ -1362,6 +953,7 @@ pub async fn status(c: &Clients, current: &Value) -> Result<Value, Vec<AttrDiagn
 #[cfg(test)]
 mod tests {
     use super::*;
+    use iac_value::time::{parse_rfc3339 as parse_time, rfc3339};
 
     #[test]
     fn durations_and_times() {

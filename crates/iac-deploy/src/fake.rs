@@ -1,0 +1,324 @@
+//! A cloud in memory, for tests of strategies (here and in providers): servers
+//! grouped by release, a router with weights, a clock that moves only when
+//! slept on, and failures injected at any call.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::release::Release;
+use crate::run::{Clock, Error, Fleet, Health, Probe, Router};
+
+#[derive(Clone, Debug)]
+struct Server {
+    release: String,
+    /// In its release's group.
+    registered: bool,
+    running: bool,
+}
+
+#[derive(Default)]
+struct Inner {
+    groups: BTreeMap<String, String>,
+    servers: BTreeMap<String, Server>,
+    /// Releases whose servers are unhealthy from a time on.
+    unhealthy: BTreeMap<String, Duration>,
+    weights: Vec<(String, u8)>,
+    routes: Vec<Vec<(String, u8)>>,
+    calls: Vec<String>,
+    fail_at: Option<usize>,
+    changes: usize,
+    now: Duration,
+    next: usize,
+    lowest_serving: Option<usize>,
+}
+
+impl Inner {
+    /// Counts a call that changes something; the injected failure comes after
+    /// the change is made (the cloud did it, the caller never heard).
+    fn change(&mut self, call: String) -> Result<(), Error> {
+        self.calls.push(call.clone());
+        let n = self.changes;
+        self.changes += 1;
+        self.note_serving();
+        if self.fail_at == Some(n) {
+            return Err(Error::new("Injected failure", call));
+        }
+        Ok(())
+    }
+
+    fn healthy(&self, id: &str) -> bool {
+        self.servers.get(id).is_some_and(|s| {
+            s.running
+                && s.registered
+                && self
+                    .unhealthy
+                    .get(&s.release)
+                    .is_none_or(|at| self.now < *at)
+        })
+    }
+
+    /// Healthy servers in the groups that get traffic, lowest seen since traffic
+    /// first flowed.
+    fn note_serving(&mut self) {
+        if self.weights.is_empty() {
+            return;
+        }
+        let serving: BTreeSet<&str> = self
+            .weights
+            .iter()
+            .filter(|(_, w)| *w > 0)
+            .map(|(g, _)| g.as_str())
+            .collect();
+        let n = self
+            .servers
+            .iter()
+            .filter(|(id, s)| {
+                self.groups
+                    .get(&s.release)
+                    .is_some_and(|g| serving.contains(g.as_str()))
+                    && self.healthy(id)
+            })
+            .count();
+        self.lowest_serving = Some(self.lowest_serving.map_or(n, |l| l.min(n)));
+    }
+}
+
+/// The cloud. Groups are named `tg-<release>`; a rolling release's servers join
+/// the group of the release they replace.
+#[derive(Default)]
+pub struct FakeCloud {
+    inner: Mutex<Inner>,
+}
+
+impl FakeCloud {
+    pub fn new() -> FakeCloud {
+        let c = FakeCloud::default();
+        c.lock().now = Duration::from_secs(1_800_000_000);
+        c
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The `n`-th call that changes something (from 0) fails after making its change.
+    pub fn fail_at(&self, n: Option<usize>) {
+        let mut i = self.lock();
+        i.fail_at = n;
+        i.changes = 0;
+    }
+
+    /// Servers of this release are never healthy.
+    pub fn make_unhealthy(&self, release: &str) {
+        self.make_unhealthy_after(release, Duration::ZERO);
+    }
+
+    /// Servers of this release turn unhealthy once `after` has passed.
+    pub fn make_unhealthy_after(&self, release: &str, after: Duration) {
+        let mut i = self.lock();
+        let at = i.now + after;
+        i.unhealthy.insert(release.to_string(), at);
+    }
+
+    /// Calls that changed something, in order.
+    pub fn calls(&self) -> Vec<String> {
+        self.lock().calls.clone()
+    }
+
+    /// Every routing, in order.
+    pub fn routes(&self) -> Vec<Vec<(String, u8)>> {
+        self.lock().routes.clone()
+    }
+
+    /// The weights now.
+    pub fn weights(&self) -> Vec<(String, u8)> {
+        self.lock().weights.clone()
+    }
+
+    /// Running servers of a release.
+    pub fn running(&self, release: &str) -> usize {
+        self.lock()
+            .servers
+            .values()
+            .filter(|s| s.running && s.release == release)
+            .count()
+    }
+
+    /// Every running server.
+    pub fn running_total(&self) -> usize {
+        self.lock().servers.values().filter(|s| s.running).count()
+    }
+
+    /// Whether a release's group exists.
+    pub fn has_group(&self, release: &str) -> bool {
+        self.lock().groups.contains_key(release)
+    }
+
+    /// The fewest healthy servers taking traffic at any moment since traffic first flowed.
+    pub fn lowest_serving(&self) -> Option<usize> {
+        self.lock().lowest_serving
+    }
+
+    /// Puts a release in place as if a run had made it live (servers running and
+    /// healthy, all traffic to its group).
+    pub fn seed(&self, release: &Release) {
+        let mut i = self.lock();
+        i.groups.insert(release.id.clone(), release.group.clone());
+        for s in &release.servers {
+            i.servers.insert(
+                s.clone(),
+                Server {
+                    release: release.id.clone(),
+                    registered: true,
+                    running: true,
+                },
+            );
+        }
+        if release.weight > 0 {
+            i.weights = vec![(release.group.clone(), 100)];
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Fleet for FakeCloud {
+    async fn prepare(&self, release: &str) -> Result<Release, Error> {
+        let mut i = self.lock();
+        let group = format!("tg-{release}");
+        i.groups.insert(release.to_string(), group.clone());
+        let mut r = Release::candidate(release, i.now.as_secs());
+        r.group = group;
+        for (id, s) in i.servers.iter_mut() {
+            if s.release == release && s.running {
+                s.registered = true;
+                r.servers.push(id.clone());
+            }
+        }
+        i.change(format!("prepare {release}"))?;
+        Ok(r)
+    }
+
+    async fn servers(&self, release: &str) -> Result<Vec<String>, Error> {
+        let i = self.lock();
+        Ok(i.servers
+            .iter()
+            .filter(|(_, s)| s.release == release && s.running)
+            .map(|(id, _)| id.clone())
+            .collect())
+    }
+
+    async fn launch(
+        &self,
+        release: &Release,
+        n: usize,
+        _offset: usize,
+    ) -> Result<Vec<String>, Error> {
+        let mut i = self.lock();
+        // A rolling release's servers join the group it was given.
+        i.groups
+            .entry(release.id.clone())
+            .or_insert_with(|| release.group.clone());
+        let mut ids = Vec::new();
+        for _ in 0..n {
+            i.next += 1;
+            let id = format!("i-{:04}", i.next);
+            i.servers.insert(
+                id.clone(),
+                Server {
+                    release: release.id.clone(),
+                    registered: true,
+                    running: true,
+                },
+            );
+            ids.push(id);
+        }
+        i.change(format!("launch {} × {n}", release.id))?;
+        Ok(ids)
+    }
+
+    async fn health(&self, release: &Release, only: Option<&[String]>) -> Result<Health, Error> {
+        let i = self.lock();
+        let ids: Vec<String> = match only {
+            Some(ids) => ids.to_vec(),
+            None => i
+                .servers
+                .iter()
+                .filter(|(_, s)| {
+                    s.registered && s.running && i.groups.get(&s.release) == Some(&release.group)
+                })
+                .map(|(id, _)| id.clone())
+                .collect(),
+        };
+        let mut h = Health {
+            total: ids.len(),
+            ..Health::default()
+        };
+        for id in ids {
+            if i.healthy(&id) {
+                h.healthy += 1;
+            } else {
+                h.others.push(format!("{id}: unhealthy"));
+            }
+        }
+        Ok(h)
+    }
+
+    async fn retire(&self, release: &Release, servers: &[String]) -> Result<(), Error> {
+        let mut i = self.lock();
+        for id in servers {
+            if let Some(s) = i.servers.get_mut(id) {
+                s.registered = false;
+                s.running = false;
+            }
+        }
+        i.change(format!("retire {} × {}", release.id, servers.len()))
+    }
+
+    async fn remove(&self, release: &Release) -> Result<(), Error> {
+        let mut i = self.lock();
+        for s in i.servers.values_mut().filter(|s| s.release == release.id) {
+            s.running = false;
+            s.registered = false;
+        }
+        i.groups.remove(&release.id);
+        i.change(format!("remove {}", release.id))
+    }
+}
+
+#[async_trait::async_trait]
+impl Router for FakeCloud {
+    async fn route(&self, weights: &[(&str, u8)]) -> Result<(), Error> {
+        let mut i = self.lock();
+        let w: Vec<(String, u8)> = if weights.len() == 1 {
+            vec![(weights[0].0.to_string(), 100)]
+        } else {
+            weights.iter().map(|(g, w)| (g.to_string(), *w)).collect()
+        };
+        i.weights = w.clone();
+        i.routes.push(w.clone());
+        i.change(format!("route {w:?}"))
+    }
+}
+
+#[async_trait::async_trait]
+impl Clock for FakeCloud {
+    fn now(&self) -> Duration {
+        self.lock().now
+    }
+
+    async fn sleep(&self, d: Duration) {
+        self.lock().now += d;
+    }
+}
+
+#[async_trait::async_trait]
+impl Probe for FakeCloud {
+    async fn get(&self, url: &str) -> Result<(), String> {
+        if url.contains("fail") {
+            Err(format!("{url} answered 503"))
+        } else {
+            Ok(())
+        }
+    }
+}

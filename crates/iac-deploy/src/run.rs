@@ -1,0 +1,467 @@
+//! The interpreter: runs a plan's steps against a cloud.
+
+use std::time::Duration;
+
+use crate::release::{Release, Status};
+use crate::spec::Spec;
+use crate::steps::{Planned, Step};
+
+/// An error from the cloud: what failed and the cloud's words for it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Error {
+    pub summary: String,
+    pub detail: String,
+}
+
+impl Error {
+    pub fn new(summary: impl Into<String>, detail: impl Into<String>) -> Error {
+        Error {
+            summary: summary.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.detail.is_empty() {
+            f.write_str(&self.summary)
+        } else {
+            write!(f, "{}: {}", self.summary, self.detail)
+        }
+    }
+}
+
+/// Why a run ended before its last step.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Failure {
+    /// The new release failed its health gate: traffic is back on the live
+    /// release (it never left, for blue-green) and the new release was removed
+    /// unless `rollback.automatic = false`.
+    Gate(Error),
+    /// The cloud failed a call: the run stopped where it was, and the next run
+    /// resumes from there.
+    Error(Error),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Failure {
+        Failure::Error(e)
+    }
+}
+
+/// How many of a release's servers are healthy.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Health {
+    pub healthy: usize,
+    pub total: usize,
+    /// The others, as `id: state`.
+    pub others: Vec<String>,
+}
+
+/// A cloud's servers, grouped by release. Every call can be repeated: a run that
+/// stopped halfway is resumed by running the same steps again.
+#[async_trait::async_trait]
+pub trait Fleet: Send + Sync {
+    /// The release's group, made if it is not there yet, with the release's
+    /// servers that already run (a stopped run made them) found and in it.
+    async fn prepare(&self, release: &str) -> Result<Release, Error>;
+    /// The servers of a release that run now.
+    async fn servers(&self, release: &str) -> Result<Vec<String>, Error>;
+    /// Launches `n` more servers of the release (numbered from `offset`) into its
+    /// group; returns when they run.
+    async fn launch(
+        &self,
+        release: &Release,
+        n: usize,
+        offset: usize,
+    ) -> Result<Vec<String>, Error>;
+    /// The health of the release's servers (of `only` these, if given).
+    async fn health(&self, release: &Release, only: Option<&[String]>) -> Result<Health, Error>;
+    /// Takes servers out of the release's group (draining) and stops them.
+    async fn retire(&self, release: &Release, servers: &[String]) -> Result<(), Error>;
+    /// Removes a release: its servers and its group.
+    async fn remove(&self, release: &Release) -> Result<(), Error>;
+}
+
+/// Sends traffic to groups.
+#[async_trait::async_trait]
+pub trait Router: Send + Sync {
+    /// Traffic to groups by percent (one group: all of it); confirmed by reading
+    /// it back before returning.
+    async fn route(&self, weights: &[(&str, u8)]) -> Result<(), Error>;
+}
+
+/// Time, which tests drive.
+#[async_trait::async_trait]
+pub trait Clock: Send + Sync {
+    /// Since the epoch.
+    fn now(&self) -> Duration;
+    async fn sleep(&self, d: Duration);
+}
+
+/// `health.check_url`.
+#[async_trait::async_trait]
+pub trait Probe: Send + Sync {
+    /// Ok on a 2xx answer; else why not.
+    async fn get(&self, url: &str) -> Result<(), String>;
+}
+
+/// The real clock.
+pub struct SystemClock;
+
+#[async_trait::async_trait]
+impl Clock for SystemClock {
+    fn now(&self) -> Duration {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+    }
+
+    async fn sleep(&self, d: Duration) {
+        tokio::time::sleep(d).await;
+    }
+}
+
+/// `check_url` over HTTP/1.0 (http:// URLs).
+pub struct HttpProbe;
+
+#[async_trait::async_trait]
+impl Probe for HttpProbe {
+    async fn get(&self, url: &str) -> Result<(), String> {
+        let url = url.to_string();
+        tokio::task::spawn_blocking(move || http_get(&url))
+            .await
+            .map_err(|e| e.to_string())?
+    }
+}
+
+fn http_get(url: &str) -> Result<(), String> {
+    use std::io::{Read, Write};
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("{url}: only http:// URLs can be checked"))?;
+    let (host, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let addr = if host.contains(':') {
+        host.to_string()
+    } else {
+        format!("{host}:80")
+    };
+    let mut s = std::net::TcpStream::connect(&addr).map_err(|e| format!("{url}: {e}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    // One write: a server that answers after the first bytes must not cut the
+    // rest of the request off.
+    let request = format!("GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n");
+    s.write_all(request.as_bytes())
+        .map_err(|e| format!("{url}: {e}"))?;
+    let mut buf = String::new();
+    let _ = s.read_to_string(&mut buf);
+    let code: u16 = buf
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    if (200..300).contains(&code) {
+        Ok(())
+    } else {
+        Err(format!("{url} answered {code}"))
+    }
+}
+
+/// What a run works with.
+pub struct Cloud<'a> {
+    pub fleet: &'a dyn Fleet,
+    pub router: &'a dyn Router,
+    pub clock: &'a dyn Clock,
+    pub probe: &'a dyn Probe,
+}
+
+/// Runs a plan's steps from the releases in state; the releases to record.
+pub async fn run(
+    spec: &Spec,
+    planned: &Planned,
+    prior: &[Release],
+    cloud: &Cloud<'_>,
+) -> Result<Vec<Release>, Failure> {
+    let mut releases: Vec<Release> = prior.to_vec();
+    let mut new: Option<Release> = None;
+    for step in &planned.steps {
+        match step {
+            Step::Retire { release, .. } => {
+                if let Some(i) = releases.iter().position(|r| r.id == *release) {
+                    cloud.fleet.remove(&releases[i]).await?;
+                    releases.remove(i);
+                }
+            }
+            Step::Launch { release, count, .. } => {
+                let mut r = cloud.fleet.prepare(release).await?;
+                if r.servers.len() < *count {
+                    let have = r.servers.len();
+                    let more = cloud.fleet.launch(&r, count - have, have).await?;
+                    r.servers.extend(more);
+                }
+                r.servers.sort();
+                new = Some(r);
+            }
+            Step::AwaitHealthy { .. } => {
+                let r = candidate(&new)?;
+                if let Err(why) = gate(spec, cloud, r, None).await {
+                    let extra = if spec.automatic_rollback {
+                        cloud.fleet.remove(r).await?;
+                        format!("release {} was removed; ", r.id)
+                    } else {
+                        format!(
+                            "release {} was left in place for inspection (rollback.automatic = false); ",
+                            r.id
+                        )
+                    };
+                    return Err(rolled_back(spec, why, &extra));
+                }
+            }
+            Step::Shift { from, percents, .. } => {
+                let r = candidate(&new)?;
+                let old = group_of(&releases, from)?;
+                let hold = match &spec.strategy {
+                    crate::Strategy::Canary { interval, .. } => *interval,
+                    _ => Duration::ZERO,
+                };
+                for w in percents.iter().copied().filter(|w| *w < 100) {
+                    cloud
+                        .router
+                        .route(&[(old.as_str(), 100 - w), (r.group.as_str(), w)])
+                        .await?;
+                    let until = cloud.clock.now() + hold;
+                    loop {
+                        if let Err(why) = gate(spec, cloud, r, None).await {
+                            cloud.router.route(&[(old.as_str(), 100)]).await?;
+                            if spec.automatic_rollback {
+                                cloud.fleet.remove(r).await?;
+                            }
+                            let extra = format!("traffic was at {w}% on {} and went back; ", r.id);
+                            return Err(rolled_back(spec, why, &extra));
+                        }
+                        let now = cloud.clock.now();
+                        if now >= until {
+                            break;
+                        }
+                        cloud.clock.sleep(spec.gate.interval.min(until - now)).await;
+                    }
+                }
+                cloud.router.route(&[(r.group.as_str(), 100)]).await?;
+            }
+            Step::Flip { to, .. } => {
+                let r = candidate(&new)?;
+                debug_assert_eq!(r.id, *to);
+                cloud.router.route(&[(r.group.as_str(), 100)]).await?;
+            }
+            Step::Keep { release, until } => {
+                for r in releases.iter_mut().filter(|r| r.id == *release) {
+                    r.status = Status::Previous;
+                    r.keep_until = iac_value::time::rfc3339(*until);
+                    r.weight = 0;
+                }
+            }
+            Step::Replace {
+                from, to, batch, ..
+            } => {
+                let r = replace(spec, cloud, &releases, from, to, *batch).await?;
+                releases.retain(|x| x.id != *from);
+                new = Some(r);
+            }
+        }
+    }
+    if let Some(mut r) = new {
+        // Whatever was live and not kept (a first release has none) is not any more.
+        releases.retain(|x| x.id != r.id);
+        r.status = Status::Live;
+        r.weight = 100;
+        releases.push(r);
+    }
+    Ok(releases)
+}
+
+fn candidate(new: &Option<Release>) -> Result<&Release, Failure> {
+    new.as_ref().ok_or_else(|| {
+        Failure::Error(Error::new(
+            "A step needs the new release before it is made",
+            "the plan's steps are out of order",
+        ))
+    })
+}
+
+fn group_of(releases: &[Release], id: &str) -> Result<String, Failure> {
+    releases
+        .iter()
+        .find(|r| r.id == id)
+        .map(|r| r.group.clone())
+        .ok_or_else(|| Failure::Error(Error::new(format!("Release {id} is not in state"), "")))
+}
+
+fn rolled_back(spec: &Spec, why: String, extra: &str) -> Failure {
+    Failure::Gate(Error::new(
+        format!("Deployment {} rolled back: {why}", spec.name),
+        format!("{extra}traffic stayed on the live release; the state is unchanged"),
+    ))
+}
+
+/// Rolling: new servers join the live release's group `batch` at a time, each
+/// batch healthy before as many old servers leave.
+async fn replace(
+    spec: &Spec,
+    cloud: &Cloud<'_>,
+    releases: &[Release],
+    from: &str,
+    to: &str,
+    batch: usize,
+) -> Result<Release, Failure> {
+    let old = releases
+        .iter()
+        .find(|r| r.id == from)
+        .ok_or_else(|| Failure::Error(Error::new(format!("Release {from} is not in state"), "")))?;
+    let mut new = Release::candidate(to, cloud.clock.now().as_secs());
+    new.group = old.group.clone();
+    new.servers = cloud.fleet.servers(to).await?;
+    let mut remaining_old: Vec<String> = old
+        .servers
+        .iter()
+        .filter(|s| !new.servers.contains(s))
+        .cloned()
+        .collect();
+    // Servers a stopped run launched pass the gate before they count.
+    if !new.servers.is_empty() {
+        let found = new.servers.clone();
+        if let Err(why) = gate(spec, cloud, &new, Some(&found)).await {
+            if spec.automatic_rollback {
+                cloud.fleet.retire(&new, &found).await?;
+            }
+            return Err(rolled_back(spec, why, "the old servers were kept; "));
+        }
+    }
+    let batch = batch.max(1);
+    while new.servers.len() < spec.count || !remaining_old.is_empty() {
+        let add = batch.min(spec.count.saturating_sub(new.servers.len()));
+        let launched = if add > 0 {
+            cloud.fleet.launch(&new, add, new.servers.len()).await?
+        } else {
+            Vec::new()
+        };
+        if launched.is_empty() {
+            // Nothing new this round: the old servers left over go.
+        } else if let Err(why) = gate(spec, cloud, &new, Some(&launched)).await {
+            if spec.automatic_rollback {
+                // Only the servers of this batch go; the old ones still serve.
+                cloud.fleet.retire(&new, &launched).await?;
+            }
+            return Err(rolled_back(spec, why, "the old servers were kept; "));
+        }
+        new.servers.extend(launched);
+        let leave: Vec<String> = remaining_old
+            .drain(..batch.min(remaining_old.len()))
+            .collect();
+        if !leave.is_empty() {
+            cloud.fleet.retire(old, &leave).await?;
+        }
+    }
+    new.servers.sort();
+    Ok(new)
+}
+
+/// Waits for a release (or some of its servers) to pass the health gate; the
+/// error says why it did not.
+async fn gate(
+    spec: &Spec,
+    cloud: &Cloud<'_>,
+    r: &Release,
+    only: Option<&[String]>,
+) -> Result<(), String> {
+    let g = &spec.gate;
+    let total = only.map_or(r.servers.len(), <[String]>::len);
+    let needed = match only {
+        Some(ids) => ids.len(),
+        None => g.healthy.needed(total),
+    };
+    let deadline = cloud.clock.now() + g.timeout;
+    loop {
+        let h = cloud
+            .fleet
+            .health(r, only)
+            .await
+            .map_err(|e| e.to_string())?;
+        let url = match &g.check_url {
+            Some(u) => cloud.probe.get(u).await,
+            None => Ok(()),
+        };
+        if h.healthy >= needed && url.is_ok() {
+            return Ok(());
+        }
+        if cloud.clock.now() + g.interval > deadline {
+            let mut why = match only {
+                None => format!(
+                    "release {} did not pass its health gate within {}: {} of {total} targets healthy, {needed} needed",
+                    r.id, g.timeout_text, h.healthy
+                ),
+                Some(_) => format!(
+                    "new servers of release {} were not healthy in time ({})",
+                    r.id,
+                    h.others.join(", ")
+                ),
+            };
+            if only.is_none() && !h.others.is_empty() {
+                why.push_str(&format!(" ({})", h.others.join(", ")));
+            }
+            if let Err(u) = url {
+                why.push_str(&format!("; {u}"));
+            }
+            return Err(why);
+        }
+        cloud.clock.sleep(g.interval).await;
+    }
+}
+
+/// `iac rollback`: traffic goes back to the newest kept previous release, if it
+/// is wholly healthy; the live one becomes `rolled_back`, kept for `keep`.
+pub async fn rollback(
+    keep: Duration,
+    prior: &[Release],
+    cloud: &Cloud<'_>,
+) -> Result<Vec<Release>, Error> {
+    let Some(prev) = prior
+        .iter()
+        .filter(|r| r.status == Status::Previous)
+        .max_by(|a, b| a.created.cmp(&b.created))
+        .cloned()
+    else {
+        return Err(Error::new(
+            "There is no previous release to roll back to",
+            "a previous release is kept for rollback.keep_previous after a blue_green or canary release (rolling releases replace servers in place)",
+        ));
+    };
+    let h = cloud.fleet.health(&prev, None).await?;
+    if h.healthy == 0 || h.healthy < h.total {
+        return Err(Error::new(
+            format!("The previous release {} is not healthy", prev.id),
+            format!(
+                "{} of {} targets healthy: traffic is not moved to it",
+                h.healthy, h.total
+            ),
+        ));
+    }
+    cloud.router.route(&[(prev.group.as_str(), 100)]).await?;
+    let keep_until = iac_value::time::rfc3339((cloud.clock.now() + keep).as_secs());
+    let mut out = prior.to_vec();
+    for r in out.iter_mut() {
+        if r.status == Status::Live {
+            r.status = Status::RolledBack;
+            r.keep_until = keep_until.clone();
+            r.weight = 0;
+        } else if r.id == prev.id {
+            r.status = Status::Live;
+            r.keep_until = String::new();
+            r.weight = 100;
+        }
+    }
+    Ok(out)
+}

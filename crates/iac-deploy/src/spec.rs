@@ -1,0 +1,277 @@
+//! A deployment's configuration, typed.
+
+use std::time::Duration;
+
+use iac_value::Value;
+
+/// How a new release takes over from the live one.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Strategy {
+    /// Built beside the live release, then all traffic moves in one step.
+    BlueGreen,
+    /// Traffic moves through weighted steps (`percents`), each held for
+    /// `interval` with the health gate checked throughout.
+    Canary {
+        percents: Vec<u8>,
+        interval: Duration,
+        /// As written (`5m`), for the plan.
+        interval_text: String,
+    },
+    /// Servers are replaced `batch_size` at a time in the live release's group.
+    Rolling {
+        batch_size: usize,
+        min_healthy_percent: f64,
+    },
+}
+
+/// How many of a release's servers must be healthy.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Threshold {
+    Percent(f64),
+    Count(usize),
+}
+
+impl Threshold {
+    /// Servers needed out of `total`.
+    pub fn needed(&self, total: usize) -> usize {
+        match self {
+            Threshold::Percent(p) => ((p / 100.0) * total as f64).ceil() as usize,
+            Threshold::Count(n) => *n,
+        }
+    }
+}
+
+/// The gate a release passes before it gets traffic.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gate {
+    pub healthy: Threshold,
+    /// As written (`100%`), for messages.
+    pub healthy_text: String,
+    pub timeout: Duration,
+    pub timeout_text: String,
+    /// Time between checks.
+    pub interval: Duration,
+    /// An http:// URL that must answer 2xx as well.
+    pub check_url: Option<String>,
+}
+
+impl Gate {
+    /// The plan's words for the gate.
+    pub fn describe(&self) -> String {
+        let mut t = format!(
+            "{} of targets are healthy (timeout {})",
+            self.healthy_text, self.timeout_text
+        );
+        if let Some(u) = &self.check_url {
+            t.push_str(&format!(" and {u} answers 2xx"));
+        }
+        t
+    }
+}
+
+/// A deployment, as its configuration asks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spec {
+    pub name: String,
+    pub strategy: Strategy,
+    pub gate: Gate,
+    /// Servers in a release.
+    pub count: usize,
+    /// How long the release that was live is kept for `iac rollback`.
+    pub keep_previous: Duration,
+    pub keep_previous_text: String,
+    /// Whether a failed gate removes the new release (`rollback.automatic`).
+    pub automatic_rollback: bool,
+}
+
+/// A setting the spec cannot be built from: its attribute path and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpecError {
+    pub path: Vec<String>,
+    pub summary: String,
+    pub detail: String,
+}
+
+fn first(v: &Value, block: &str) -> Value {
+    v.get_attr(block)
+        .as_list()
+        .and_then(|l| l.first().cloned())
+        .unwrap_or(Value::Null)
+}
+
+fn text(v: &Value, key: &str) -> Option<String> {
+    v.get_attr(key).as_str().map(String::from)
+}
+
+fn duration_at(
+    v: &Value,
+    block: &str,
+    key: &str,
+    default: &str,
+    errors: &mut Vec<SpecError>,
+) -> (Duration, String) {
+    let t = text(v, key).unwrap_or_else(|| default.to_string());
+    match iac_value::time::parse_duration(&t) {
+        Ok(d) => (d, t),
+        Err(e) => {
+            errors.push(SpecError {
+                path: vec![block.into(), key.into()],
+                summary: "Invalid duration".into(),
+                detail: format!("\"{t}\": {e}"),
+            });
+            let d = iac_value::time::parse_duration(default).unwrap_or_default();
+            (d, default.to_string())
+        }
+    }
+}
+
+impl Spec {
+    /// Reads a deployment's configuration: `strategy`, `fleet.count` and the
+    /// `health`, `canary`, `rolling` and `rollback` blocks (defaults for what is
+    /// not written). Every setting that cannot be used is reported.
+    pub fn from_config(config: &Value) -> Result<Spec, Vec<SpecError>> {
+        let mut errors = Vec::new();
+        let strategy_name = text(config, "strategy").unwrap_or_default();
+        let strategy = match strategy_name.as_str() {
+            "blue_green" => Strategy::BlueGreen,
+            "canary" => {
+                let c = first(config, "canary");
+                if c.is_null() {
+                    errors.push(SpecError {
+                        path: vec!["canary".into()],
+                        summary: "Missing canary block".into(),
+                        detail: "the canary strategy needs canary { steps = [10, 50, 100] }".into(),
+                    });
+                }
+                let percents = c
+                    .get_attr("steps")
+                    .as_list()
+                    .unwrap_or(&[])
+                    .iter()
+                    .filter_map(Value::as_f64)
+                    .map(|p| p.clamp(0.0, 100.0) as u8)
+                    .collect();
+                let (interval, interval_text) =
+                    duration_at(&c, "canary", "interval", "5m", &mut errors);
+                Strategy::Canary {
+                    percents,
+                    interval,
+                    interval_text,
+                }
+            }
+            "rolling" => {
+                let r = first(config, "rolling");
+                Strategy::Rolling {
+                    batch_size: (r.get_attr("batch_size").as_f64().unwrap_or(1.0) as usize).max(1),
+                    min_healthy_percent: r
+                        .get_attr("min_healthy_percent")
+                        .as_f64()
+                        .unwrap_or(100.0),
+                }
+            }
+            other => {
+                errors.push(SpecError {
+                    path: vec!["strategy".into()],
+                    summary: "Unknown deployment strategy".into(),
+                    detail: format!("\"{other}\": the strategies are blue_green, canary, rolling"),
+                });
+                Strategy::BlueGreen
+            }
+        };
+        let h = first(config, "health");
+        let healthy_text = text(&h, "healthy_targets").unwrap_or_else(|| "100%".into());
+        let healthy = match healthy_text.trim().strip_suffix('%') {
+            Some(p) => Threshold::Percent(p.trim().parse().unwrap_or(100.0)),
+            None => match healthy_text.trim().parse() {
+                Ok(n) => Threshold::Count(n),
+                Err(_) => Threshold::Percent(100.0),
+            },
+        };
+        let (timeout, timeout_text) = duration_at(&h, "health", "timeout", "10m", &mut errors);
+        let (interval, _) = duration_at(&h, "health", "interval", "5s", &mut errors);
+        let rb = first(config, "rollback");
+        let (keep_previous, keep_previous_text) =
+            duration_at(&rb, "rollback", "keep_previous", "1h", &mut errors);
+        let spec = Spec {
+            name: text(config, "name").unwrap_or_default(),
+            strategy,
+            gate: Gate {
+                healthy,
+                healthy_text,
+                timeout,
+                timeout_text,
+                interval,
+                check_url: text(&h, "check_url"),
+            },
+            count: first(config, "fleet")
+                .get_attr("count")
+                .as_f64()
+                .unwrap_or(0.0) as usize,
+            keep_previous,
+            keep_previous_text,
+            automatic_rollback: rb.get_attr("automatic").as_bool() != Some(false),
+        };
+        if errors.is_empty() {
+            Ok(spec)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block(pairs: &[(&str, Value)]) -> Value {
+        Value::List(vec![Value::map(pairs.iter().cloned())])
+    }
+
+    #[test]
+    fn defaults_and_settings() {
+        let config = Value::map([
+            ("name", Value::string("web")),
+            ("strategy", Value::string("canary")),
+            ("fleet", block(&[("count", Value::Number(3.0))])),
+            (
+                "canary",
+                block(&[(
+                    "steps",
+                    Value::List(vec![Value::Number(10.0), Value::Number(100.0)]),
+                )]),
+            ),
+            ("health", block(&[("healthy_targets", Value::string("2"))])),
+        ]);
+        let s = Spec::from_config(&config).unwrap();
+        assert_eq!(s.count, 3);
+        assert_eq!(
+            s.strategy,
+            Strategy::Canary {
+                percents: vec![10, 100],
+                interval: Duration::from_secs(300),
+                interval_text: "5m".into()
+            }
+        );
+        assert_eq!(s.gate.healthy, Threshold::Count(2));
+        assert_eq!(s.gate.timeout, Duration::from_secs(600));
+        assert_eq!(s.keep_previous, Duration::from_secs(3600));
+        assert!(s.automatic_rollback);
+        assert_eq!(Threshold::Percent(50.0).needed(3), 2);
+    }
+
+    #[test]
+    fn what_cannot_be_used_is_named() {
+        let config = Value::map([
+            ("strategy", Value::string("canary")),
+            ("health", block(&[("timeout", Value::string("soon"))])),
+        ]);
+        let errs = Spec::from_config(&config).unwrap_err();
+        let paths: Vec<String> = errs.iter().map(|e| e.path.join(".")).collect();
+        assert_eq!(paths, ["canary", "health.timeout"]);
+        let bad = Value::map([("strategy", Value::string("big_bang"))]);
+        assert_eq!(
+            Spec::from_config(&bad).unwrap_err()[0].summary,
+            "Unknown deployment strategy"
+        );
+    }
+}

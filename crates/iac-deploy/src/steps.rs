@@ -1,0 +1,283 @@
+//! The steps of a release: one list, shown by the plan and run by [`crate::run`].
+
+use std::fmt;
+
+use crate::release::{Release, Status};
+use crate::spec::{Spec, Strategy};
+
+/// What a cloud calls the things steps talk about, for the plan's words
+/// (`aws_instance`, `target group`, `listener`, `ModifyListener`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Words {
+    /// A server (`aws_instance`) and its size (`t3.micro`).
+    pub server: String,
+    pub size: String,
+    /// The group a release's servers take traffic in (`target group`).
+    pub group: String,
+    /// What routes traffic between groups (`listener`).
+    pub router: String,
+    /// The call that routes (`ModifyListener`) and the one that reads it back
+    /// (`DescribeListeners`).
+    pub route_call: String,
+    pub read_call: String,
+}
+
+/// One step of a release.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    /// Remove a kept release whose time is up.
+    Retire { release: String, kept_until: String },
+    /// Make the release's group and servers (finding what a stopped run made).
+    Launch {
+        release: String,
+        count: usize,
+        group_name: String,
+    },
+    /// Wait until the release passes its health gate.
+    AwaitHealthy { release: String, gate: String },
+    /// Move traffic from the live release through weighted steps, holding each
+    /// with the gate checked throughout; the last moves all of it.
+    Shift {
+        from: String,
+        to: String,
+        percents: Vec<u8>,
+        hold: String,
+    },
+    /// Send all traffic to the release in one call (`from`: the live release).
+    Flip { from: Option<String>, to: String },
+    /// Keep the release that was live, for `iac rollback`, until a time.
+    Keep { release: String, until: u64 },
+    /// Replace the live release's servers with the new release's, `batch` at a
+    /// time in the live release's group, each batch healthy before old ones leave.
+    Replace {
+        from: String,
+        to: String,
+        old_servers: usize,
+        count: usize,
+        batch: usize,
+        min_healthy_percent: f64,
+        group: String,
+        gate: String,
+    },
+}
+
+/// A step with the cloud's words: the note the plan prints.
+pub struct Note<'a>(pub &'a Step, pub &'a Words);
+
+impl fmt::Display for Note<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let w = self.1;
+        match self.0 {
+            Step::Retire {
+                release,
+                kept_until,
+            } => write!(f, "remove release {release} (kept until {kept_until})"),
+            Step::Launch {
+                release,
+                count,
+                group_name,
+            } => write!(
+                f,
+                "create release {release}: {count} × {} ({}), {} {group_name}",
+                w.server, w.size, w.group
+            ),
+            Step::AwaitHealthy { gate, .. } => write!(f, "wait until {gate}"),
+            Step::Shift {
+                from,
+                to,
+                percents,
+                hold,
+            } => {
+                let steps: Vec<String> = percents.iter().map(|p| format!("{p}%")).collect();
+                write!(
+                    f,
+                    "shift traffic from {from} to {to} in steps {} ({hold} each, confirmed with {}, health checked throughout)",
+                    steps.join(" → "),
+                    w.read_call
+                )
+            }
+            Step::Flip { from: None, to } => write!(f, "point the {} at {to}", w.router),
+            Step::Flip { from: Some(from), to } => write!(
+                f,
+                "flip the {} {from} → {to} (one {})",
+                w.router, w.route_call
+            ),
+            Step::Keep { release, until } => write!(
+                f,
+                "keep {release} until {} for `iac rollback`, then remove it on a later apply",
+                iac_value::time::rfc3339(*until)
+            ),
+            Step::Replace {
+                from,
+                to,
+                old_servers,
+                count,
+                batch,
+                min_healthy_percent,
+                group,
+                gate,
+            } => write!(
+                f,
+                "replace {old_servers} servers of {from} with release {to} ({count} × {}), {batch} at a time behind {} {group}: each batch healthy ({gate}) before the old one is removed; never under {min_healthy_percent}% healthy",
+                w.size, w.group
+            ),
+        }
+    }
+}
+
+/// What a deployment's plan comes to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Planned {
+    pub steps: Vec<Step>,
+    /// Whether the configuration asks for a release other than the live one
+    /// (false: the live one stays; only kept releases whose time is up go).
+    pub releases: bool,
+    /// The configured fleet is a release that was rolled back: it is not
+    /// deployed again (its id and when it was made).
+    pub rolled_back: Option<(String, String)>,
+    /// The policy on a failed gate, for the plan's last note.
+    pub on_failure: Option<String>,
+}
+
+impl Planned {
+    /// The plan's notes, in the cloud's words.
+    pub fn notes(&self, words: &Words) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .steps
+            .iter()
+            .map(|s| Note(s, words).to_string())
+            .collect();
+        if let Some(p) = &self.on_failure {
+            out.push(p.clone());
+        }
+        out
+    }
+}
+
+/// The steps from the releases in state (`prior`) to the release the configuration
+/// asks for (`wanted`; `None` while the fleet has unknown values). `now`: seconds
+/// since the epoch; `group_name` names a release's group.
+pub fn plan(
+    spec: &Spec,
+    wanted: Option<&str>,
+    prior: &[Release],
+    now: u64,
+    group_name: &dyn Fn(&str) -> String,
+) -> Planned {
+    let mut steps: Vec<Step> = prior
+        .iter()
+        .filter(|r| r.expired(now))
+        .map(|r| Step::Retire {
+            release: r.id.clone(),
+            kept_until: r.keep_until.clone(),
+        })
+        .collect();
+    let live = prior.iter().find(|r| r.status == Status::Live);
+    if let (Some(w), Some(l)) = (wanted, live) {
+        if l.id == w {
+            return Planned {
+                steps,
+                releases: false,
+                rolled_back: None,
+                on_failure: None,
+            };
+        }
+    }
+    if let Some(w) = wanted {
+        if let Some(r) = prior
+            .iter()
+            .find(|r| r.id == w && r.status == Status::RolledBack)
+        {
+            return Planned {
+                steps,
+                releases: false,
+                rolled_back: Some((r.id.clone(), r.created.clone())),
+                on_failure: None,
+            };
+        }
+    }
+    let to = wanted.unwrap_or("(id known after apply)").to_string();
+    let gate = spec.gate.describe();
+    let launch = Step::Launch {
+        release: to.clone(),
+        count: spec.count,
+        group_name: group_name(&to),
+    };
+    let await_healthy = Step::AwaitHealthy {
+        release: to.clone(),
+        gate: gate.clone(),
+    };
+    match (&spec.strategy, live) {
+        (_, None) => {
+            steps.push(launch);
+            steps.push(await_healthy);
+            steps.push(Step::Flip { from: None, to });
+        }
+        (
+            Strategy::Rolling {
+                batch_size,
+                min_healthy_percent,
+            },
+            Some(l),
+        ) => steps.push(Step::Replace {
+            from: l.id.clone(),
+            to,
+            old_servers: l.servers.len(),
+            count: spec.count,
+            batch: *batch_size,
+            min_healthy_percent: *min_healthy_percent,
+            group: short_group(&l.group).to_string(),
+            gate,
+        }),
+        (
+            Strategy::Canary {
+                percents,
+                interval_text,
+                ..
+            },
+            Some(l),
+        ) => {
+            steps.push(launch);
+            steps.push(await_healthy);
+            steps.push(Step::Shift {
+                from: l.id.clone(),
+                to,
+                percents: percents.clone(),
+                hold: interval_text.clone(),
+            });
+            steps.push(Step::Keep {
+                release: l.id.clone(),
+                until: now + spec.keep_previous.as_secs(),
+            });
+        }
+        (Strategy::BlueGreen, Some(l)) => {
+            steps.push(launch);
+            steps.push(await_healthy);
+            steps.push(Step::Flip {
+                from: Some(l.id.clone()),
+                to,
+            });
+            steps.push(Step::Keep {
+                release: l.id.clone(),
+                until: now + spec.keep_previous.as_secs(),
+            });
+        }
+    }
+    Planned {
+        steps,
+        releases: true,
+        rolled_back: None,
+        on_failure: spec.automatic_rollback.then(|| {
+            "on a failed gate: traffic stays on (or returns to) the live release and the new one is removed".to_string()
+        }),
+    }
+}
+
+/// A group's short name: the name in a target group ARN.
+fn short_group(handle: &str) -> &str {
+    handle
+        .split(":targetgroup/")
+        .nth(1)
+        .and_then(|x| x.split('/').next())
+        .unwrap_or(handle)
+}

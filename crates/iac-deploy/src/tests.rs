@@ -1,0 +1,394 @@
+//! Every strategy against the fake cloud: releases, gate failures, and a crash
+//! at every call resumed by the next run.
+
+use std::time::Duration;
+
+use crate::fake::FakeCloud;
+use crate::*;
+
+fn spec(strategy: Strategy) -> Spec {
+    Spec {
+        name: "web".into(),
+        strategy,
+        gate: Gate {
+            healthy: Threshold::Percent(100.0),
+            healthy_text: "100%".into(),
+            timeout: Duration::from_secs(600),
+            timeout_text: "10m".into(),
+            interval: Duration::from_secs(5),
+            check_url: None,
+        },
+        count: 3,
+        keep_previous: Duration::from_secs(3600),
+        keep_previous_text: "1h".into(),
+        automatic_rollback: true,
+    }
+}
+
+fn canary() -> Strategy {
+    Strategy::Canary {
+        percents: vec![10, 50, 100],
+        interval: Duration::from_secs(300),
+        interval_text: "5m".into(),
+    }
+}
+
+fn rolling(batch: usize) -> Strategy {
+    Strategy::Rolling {
+        batch_size: batch,
+        min_healthy_percent: 100.0,
+    }
+}
+
+/// The live release `rold`, in state and in the cloud.
+fn live(fake: &FakeCloud) -> Vec<Release> {
+    let r = Release {
+        id: "rold".into(),
+        status: Status::Live,
+        group: "tg-rold".into(),
+        servers: vec!["i-a".into(), "i-b".into(), "i-c".into()],
+        created: "2026-11-28T10:00:00Z".into(),
+        keep_until: String::new(),
+        weight: 100,
+    };
+    fake.seed(&r);
+    vec![r]
+}
+
+fn planned(spec: &Spec, fake: &FakeCloud, wanted: &str, prior: &[Release]) -> Planned {
+    plan(spec, Some(wanted), prior, fake.now().as_secs(), &|r| {
+        format!("web-{r}")
+    })
+}
+
+async fn release(
+    spec: &Spec,
+    fake: &FakeCloud,
+    wanted: &str,
+    prior: &[Release],
+) -> Result<Vec<Release>, Failure> {
+    let p = planned(spec, fake, wanted, prior);
+    let cloud = Cloud {
+        fleet: fake,
+        router: fake,
+        clock: fake,
+        probe: fake,
+    };
+    run(spec, &p, prior, &cloud).await
+}
+
+fn summary(rs: &[Release]) -> Vec<(String, Status, u8, usize)> {
+    let mut v: Vec<_> = rs
+        .iter()
+        .map(|r| (r.id.clone(), r.status, r.weight, r.servers.len()))
+        .collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+fn words() -> Words {
+    Words {
+        server: "aws_instance".into(),
+        size: "t3.micro".into(),
+        group: "target group".into(),
+        router: "listener".into(),
+        route_call: "ModifyListener".into(),
+        read_call: "DescribeListeners".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_first_release_is_made_checked_and_given_all_traffic() {
+    for strategy in [Strategy::BlueGreen, canary(), rolling(1)] {
+        let fake = FakeCloud::new();
+        let s = spec(strategy);
+        let out = release(&s, &fake, "rnew", &[]).await.unwrap();
+        assert_eq!(summary(&out), [("rnew".into(), Status::Live, 100, 3)]);
+        assert_eq!(fake.weights(), [("tg-rnew".to_string(), 100)]);
+        assert_eq!(fake.running("rnew"), 3);
+    }
+}
+
+#[tokio::test]
+async fn blue_green_flips_in_one_call_and_keeps_the_previous_release() {
+    let fake = FakeCloud::new();
+    let prior = live(&fake);
+    let s = spec(Strategy::BlueGreen);
+    let now = fake.now().as_secs();
+    let out = release(&s, &fake, "rnew", &prior).await.unwrap();
+    assert_eq!(
+        summary(&out),
+        [
+            ("rnew".into(), Status::Live, 100, 3),
+            ("rold".into(), Status::Previous, 0, 3)
+        ]
+    );
+    let kept = out.iter().find(|r| r.id == "rold").unwrap();
+    assert_eq!(kept.keep_until, iac_value::time::rfc3339(now + 3600));
+    assert_eq!(fake.routes(), [vec![("tg-rnew".to_string(), 100)]]);
+    // The previous release still runs, for `iac rollback`.
+    assert_eq!(fake.running("rold"), 3);
+}
+
+#[tokio::test]
+async fn canary_walks_the_weights_and_holds_each_step() {
+    let fake = FakeCloud::new();
+    let prior = live(&fake);
+    let s = spec(canary());
+    let start = fake.now();
+    release(&s, &fake, "rnew", &prior).await.unwrap();
+    let w = |pairs: &[(&str, u8)]| -> Vec<(String, u8)> {
+        pairs.iter().map(|(g, w)| (g.to_string(), *w)).collect()
+    };
+    assert_eq!(
+        fake.routes(),
+        [
+            w(&[("tg-rold", 90), ("tg-rnew", 10)]),
+            w(&[("tg-rold", 50), ("tg-rnew", 50)]),
+            w(&[("tg-rnew", 100)]),
+        ]
+    );
+    // Two held steps of 5m each.
+    assert!(fake.now() - start >= Duration::from_secs(600));
+}
+
+#[tokio::test]
+async fn rolling_replaces_servers_in_batches_and_never_serves_with_fewer() {
+    for batch in [1, 2, 3] {
+        let fake = FakeCloud::new();
+        let prior = live(&fake);
+        let s = spec(rolling(batch));
+        let out = release(&s, &fake, "rnew", &prior).await.unwrap();
+        assert_eq!(summary(&out), [("rnew".into(), Status::Live, 100, 3)]);
+        assert_eq!(out[0].group, "tg-rold", "one group for every release");
+        assert_eq!(fake.running("rold"), 0);
+        assert_eq!(fake.running_total(), 3);
+        assert!(fake.lowest_serving().unwrap() >= 3, "batch {batch}");
+        // No routing: the group that takes traffic stays the same.
+        assert!(fake.routes().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_failed_gate_leaves_traffic_on_the_live_release_and_removes_the_new_one() {
+    for strategy in [Strategy::BlueGreen, canary(), rolling(1)] {
+        let fake = FakeCloud::new();
+        let prior = live(&fake);
+        fake.make_unhealthy("rnew");
+        let s = spec(strategy.clone());
+        let err = release(&s, &fake, "rnew", &prior).await.unwrap_err();
+        let Failure::Gate(e) = err else {
+            panic!("{strategy:?}: not a gate failure: {err:?}")
+        };
+        assert!(e.summary.starts_with("Deployment web rolled back: "), "{e}");
+        assert_eq!(
+            fake.weights(),
+            [("tg-rold".to_string(), 100)],
+            "{strategy:?}"
+        );
+        assert_eq!(fake.running("rnew"), 0, "{strategy:?}");
+        assert_eq!(fake.running("rold"), 3, "{strategy:?}");
+        assert!(fake.lowest_serving().unwrap() >= 3, "{strategy:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_canary_that_turns_unhealthy_midway_sends_its_traffic_back() {
+    let fake = FakeCloud::new();
+    let prior = live(&fake);
+    // Healthy at the gate, unhealthy a minute into the 10% step.
+    fake.make_unhealthy_after("rnew", Duration::from_secs(60));
+    let s = spec(canary());
+    let Err(Failure::Gate(e)) = release(&s, &fake, "rnew", &prior).await else {
+        panic!("the canary went on")
+    };
+    assert!(
+        e.detail
+            .starts_with("traffic was at 10% on rnew and went back"),
+        "{e}"
+    );
+    assert_eq!(fake.weights(), [("tg-rold".to_string(), 100)]);
+    assert!(!fake.has_group("rnew"));
+}
+
+#[tokio::test]
+async fn without_automatic_rollback_the_failed_release_is_left_for_inspection() {
+    let fake = FakeCloud::new();
+    let prior = live(&fake);
+    fake.make_unhealthy("rnew");
+    let mut s = spec(Strategy::BlueGreen);
+    s.automatic_rollback = false;
+    let Err(Failure::Gate(e)) = release(&s, &fake, "rnew", &prior).await else {
+        panic!("not a gate failure")
+    };
+    assert!(e.detail.contains("left in place for inspection"), "{e}");
+    assert_eq!(fake.running("rnew"), 3);
+    assert_eq!(fake.weights(), [("tg-rold".to_string(), 100)]);
+}
+
+#[tokio::test]
+async fn a_check_url_that_fails_fails_the_gate() {
+    let fake = FakeCloud::new();
+    let prior = live(&fake);
+    let mut s = spec(Strategy::BlueGreen);
+    s.gate.check_url = Some("http://app/fail".into());
+    let Err(Failure::Gate(e)) = release(&s, &fake, "rnew", &prior).await else {
+        panic!("not a gate failure")
+    };
+    assert!(e.summary.contains("answered 503"), "{e}");
+}
+
+/// A run stopped by a failure at each call in turn (after the cloud made the
+/// change), then run again: the same releases as a run that never stopped, and
+/// no server made twice.
+#[tokio::test]
+async fn a_run_stopped_at_any_call_resumes_without_duplicates() {
+    for strategy in [Strategy::BlueGreen, canary(), rolling(1), rolling(2)] {
+        let s = spec(strategy.clone());
+        let clean = FakeCloud::new();
+        let prior = live(&clean);
+        let want = summary(&release(&s, &clean, "rnew", &prior).await.unwrap());
+        let calls = clean.calls().len();
+        assert!(calls >= 2, "{strategy:?}");
+        for k in 0..calls {
+            let fake = FakeCloud::new();
+            let prior = live(&fake);
+            fake.fail_at(Some(k));
+            let first = release(&s, &fake, "rnew", &prior).await;
+            assert!(
+                matches!(first, Err(Failure::Error(_))),
+                "{strategy:?} stopped at call {k}: {first:?}"
+            );
+            // State is unchanged by a failed run: the next starts from `prior`.
+            fake.fail_at(None);
+            let out = release(&s, &fake, "rnew", &prior)
+                .await
+                .unwrap_or_else(|e| panic!("{strategy:?} resumed after call {k}: {e:?}"));
+            assert_eq!(summary(&out), want, "{strategy:?} after call {k}");
+            assert_eq!(fake.running("rnew"), 3, "{strategy:?} after call {k}");
+            assert_eq!(
+                fake.weights(),
+                [(
+                    out.iter()
+                        .find(|r| r.status == Status::Live)
+                        .unwrap()
+                        .group
+                        .clone(),
+                    100
+                )]
+            );
+            let old_running = if matches!(strategy, Strategy::Rolling { .. }) {
+                0
+            } else {
+                3
+            };
+            assert_eq!(
+                fake.running("rold"),
+                old_running,
+                "{strategy:?} after call {k}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn rollback_returns_traffic_to_the_kept_release_only_when_it_is_healthy() {
+    let fake = FakeCloud::new();
+    let prior = live(&fake);
+    let s = spec(Strategy::BlueGreen);
+    let released = release(&s, &fake, "rnew", &prior).await.unwrap();
+    let cloud = Cloud {
+        fleet: &fake,
+        router: &fake,
+        clock: &fake,
+        probe: &fake,
+    };
+    let back = rollback(Duration::from_secs(3600), &released, &cloud)
+        .await
+        .unwrap();
+    assert_eq!(
+        summary(&back),
+        [
+            ("rnew".into(), Status::RolledBack, 0, 3),
+            ("rold".into(), Status::Live, 100, 3)
+        ]
+    );
+    assert_eq!(fake.weights(), [("tg-rold".to_string(), 100)]);
+    // Nothing kept to go back to.
+    let again = rollback(Duration::from_secs(3600), &back, &cloud).await;
+    assert!(again.unwrap_err().summary.contains("no previous release"));
+    // A kept release that is not healthy is not given traffic.
+    let fake2 = FakeCloud::new();
+    let prior2 = live(&fake2);
+    let released2 = release(&s, &fake2, "rnew", &prior2).await.unwrap();
+    fake2.make_unhealthy("rold");
+    let cloud2 = Cloud {
+        fleet: &fake2,
+        router: &fake2,
+        clock: &fake2,
+        probe: &fake2,
+    };
+    let refused = rollback(Duration::from_secs(3600), &released2, &cloud2).await;
+    assert!(refused.unwrap_err().summary.contains("is not healthy"));
+    assert_eq!(fake2.weights(), [("tg-rnew".to_string(), 100)]);
+}
+
+#[test]
+fn the_plan_shows_the_steps_run_executes() {
+    let fake = FakeCloud::new();
+    let prior = live(&fake);
+    let now = fake.now().as_secs();
+    let s = spec(Strategy::BlueGreen);
+    let p = planned(&s, &fake, "rnew", &prior);
+    assert_eq!(
+        p.notes(&words()),
+        [
+            "create release rnew: 3 × aws_instance (t3.micro), target group web-rnew".to_string(),
+            "wait until 100% of targets are healthy (timeout 10m)".into(),
+            "flip the listener rold → rnew (one ModifyListener)".into(),
+            format!(
+                "keep rold until {} for `iac rollback`, then remove it on a later apply",
+                iac_value::time::rfc3339(now + 3600)
+            ),
+            "on a failed gate: traffic stays on (or returns to) the live release and the new one is removed".into(),
+        ]
+    );
+    let c = planned(&spec(canary()), &fake, "rnew", &prior);
+    assert!(c.notes(&words())[2].starts_with(
+        "shift traffic from rold to rnew in steps 10% → 50% → 100% (5m each, confirmed with DescribeListeners"
+    ));
+    let r = planned(&spec(rolling(1)), &fake, "rnew", &prior);
+    assert_eq!(r.steps.len(), 1);
+    assert!(r.notes(&words())[0].starts_with("replace 3 servers of rold with release rnew (3 × t3.micro), 1 at a time behind target group tg-rold"));
+    // The live release asked for again: nothing to do.
+    let same = planned(&s, &fake, "rold", &prior);
+    assert!(same.steps.is_empty() && !same.releases);
+    // A release that was rolled back is not released again.
+    let mut back = prior.clone();
+    back[0].status = Status::Previous;
+    back.push(Release {
+        status: Status::RolledBack,
+        ..Release::candidate("rbad", now)
+    });
+    let again = planned(&s, &fake, "rbad", &back);
+    assert!(again.steps.is_empty());
+    assert_eq!(
+        again.rolled_back.as_ref().map(|r| r.0.as_str()),
+        Some("rbad")
+    );
+    // Kept releases whose time is up are removed first.
+    let mut expired = prior.clone();
+    expired.push(Release {
+        status: Status::Previous,
+        keep_until: iac_value::time::rfc3339(now - 1),
+        ..Release::candidate("rgone", now - 7200)
+    });
+    let p = planned(&s, &fake, "rold", &expired);
+    assert_eq!(
+        p.steps,
+        [Step::Retire {
+            release: "rgone".into(),
+            kept_until: iac_value::time::rfc3339(now - 1)
+        }]
+    );
+}
