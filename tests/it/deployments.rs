@@ -506,6 +506,9 @@ fn rolling_replaces_servers_without_dropping_below_the_healthy_minimum() {
         .ok();
     stop.store(true, Ordering::SeqCst);
     assert_eq!(slow.count("DeregisterTargets"), 3, "one batch at a time");
+    // Each batch of old servers drains (within the target group's deregistration
+    // delay, read for it) before it is terminated.
+    assert_eq!(slow.count("DescribeTargetGroupAttributes"), 3);
     poller.join().unwrap();
     let r2 = release(&w);
     let samples = samples.lock().unwrap().clone();

@@ -15,6 +15,8 @@ struct Server {
     /// In its release's group.
     registered: bool,
     running: bool,
+    /// Finishing its requests until then, after leaving its group.
+    draining_until: Option<Duration>,
 }
 
 #[derive(Default)]
@@ -31,6 +33,9 @@ struct Inner {
     now: Duration,
     next: usize,
     lowest_serving: Option<usize>,
+    drain: Duration,
+    /// Servers stopped while they still had requests.
+    cut: Vec<String>,
 }
 
 impl Inner {
@@ -150,6 +155,16 @@ impl FakeCloud {
         self.lock().servers.values().filter(|s| s.running).count()
     }
 
+    /// How long servers leaving a group take to finish their requests.
+    pub fn set_drain(&self, d: Duration) {
+        self.lock().drain = d;
+    }
+
+    /// Servers stopped while they were still in a group or finishing requests.
+    pub fn cut(&self) -> Vec<String> {
+        self.lock().cut.clone()
+    }
+
     /// Whether a release's group exists.
     pub fn has_group(&self, release: &str) -> bool {
         self.lock().groups.contains_key(release)
@@ -172,6 +187,7 @@ impl FakeCloud {
                     release: release.id.clone(),
                     registered: true,
                     running: true,
+                    draining_until: None,
                 },
             );
         }
@@ -229,6 +245,7 @@ impl Fleet for FakeCloud {
                     release: release.id.clone(),
                     registered: true,
                     running: true,
+                    draining_until: None,
                 },
             );
             ids.push(id);
@@ -264,15 +281,50 @@ impl Fleet for FakeCloud {
         Ok(h)
     }
 
-    async fn retire(&self, release: &Release, servers: &[String]) -> Result<(), Error> {
+    async fn deregister(&self, release: &Release, servers: &[String]) -> Result<Duration, Error> {
         let mut i = self.lock();
+        let until = i.now + i.drain;
         for id in servers {
             if let Some(s) = i.servers.get_mut(id) {
-                s.registered = false;
-                s.running = false;
+                if s.registered {
+                    s.registered = false;
+                    s.draining_until = Some(until);
+                }
             }
         }
-        i.change(format!("retire {} × {}", release.id, servers.len()))
+        let drain = i.drain;
+        i.change(format!("deregister {} × {}", release.id, servers.len()))?;
+        Ok(drain)
+    }
+
+    async fn draining(&self, _release: &Release, servers: &[String]) -> Result<usize, Error> {
+        let i = self.lock();
+        Ok(servers
+            .iter()
+            .filter(|id| {
+                i.servers
+                    .get(*id)
+                    .and_then(|s| s.draining_until)
+                    .is_some_and(|t| i.now < t)
+            })
+            .count())
+    }
+
+    async fn stop(&self, servers: &[String]) -> Result<(), Error> {
+        let mut i = self.lock();
+        let now = i.now;
+        let mut cut = Vec::new();
+        for id in servers {
+            if let Some(s) = i.servers.get_mut(id) {
+                if s.running && (s.registered || s.draining_until.is_some_and(|t| now < t)) {
+                    cut.push(id.clone());
+                }
+                s.running = false;
+                s.registered = false;
+            }
+        }
+        i.cut.extend(cut);
+        i.change(format!("stop {}", servers.len()))
     }
 
     async fn remove(&self, release: &Release) -> Result<(), Error> {

@@ -78,8 +78,14 @@ pub trait Fleet: Send + Sync {
     ) -> Result<Vec<String>, Error>;
     /// The health of the release's servers (of `only` these, if given).
     async fn health(&self, release: &Release, only: Option<&[String]>) -> Result<Health, Error>;
-    /// Takes servers out of the release's group (draining) and stops them.
-    async fn retire(&self, release: &Release, servers: &[String]) -> Result<(), Error>;
+    /// Takes servers out of the release's group: they get no new requests and
+    /// finish those they have. Returns how long the group lets that take (on
+    /// AWS, the target group's deregistration delay).
+    async fn deregister(&self, release: &Release, servers: &[String]) -> Result<Duration, Error>;
+    /// How many of these servers are still finishing their requests.
+    async fn draining(&self, release: &Release, servers: &[String]) -> Result<usize, Error>;
+    /// Stops servers.
+    async fn stop(&self, servers: &[String]) -> Result<(), Error>;
     /// Removes a release: its servers and its group.
     async fn remove(&self, release: &Release) -> Result<(), Error>;
 }
@@ -335,7 +341,7 @@ async fn replace(
         let found = new.servers.clone();
         if let Err(why) = gate(spec, cloud, &new, Some(&found)).await {
             if spec.automatic_rollback {
-                cloud.fleet.retire(&new, &found).await?;
+                retire(cloud, &new, &found).await?;
             }
             return Err(rolled_back(spec, why, "the old servers were kept; "));
         }
@@ -353,7 +359,7 @@ async fn replace(
         } else if let Err(why) = gate(spec, cloud, &new, Some(&launched)).await {
             if spec.automatic_rollback {
                 // Only the servers of this batch go; the old ones still serve.
-                cloud.fleet.retire(&new, &launched).await?;
+                retire(cloud, &new, &launched).await?;
             }
             return Err(rolled_back(spec, why, "the old servers were kept; "));
         }
@@ -362,12 +368,37 @@ async fn replace(
             .drain(..batch.min(remaining_old.len()))
             .collect();
         if !leave.is_empty() {
-            cloud.fleet.retire(old, &leave).await?;
+            retire(cloud, old, &leave).await?;
         }
     }
     new.servers.sort();
     Ok(new)
 }
+
+/// Takes servers out of their group, waits until they have finished their
+/// requests (no longer than the group allows), then stops them: no request is cut.
+async fn retire(cloud: &Cloud<'_>, r: &Release, servers: &[String]) -> Result<(), Error> {
+    if servers.is_empty() {
+        return Ok(());
+    }
+    let limit = cloud.fleet.deregister(r, servers).await?;
+    let deadline = cloud.clock.now() + limit;
+    loop {
+        if cloud.fleet.draining(r, servers).await? == 0 {
+            break;
+        }
+        let now = cloud.clock.now();
+        if now >= deadline {
+            // The group stops sending to them now anyway.
+            break;
+        }
+        cloud.clock.sleep(DRAIN_POLL.min(deadline - now)).await;
+    }
+    cloud.fleet.stop(servers).await
+}
+
+/// How often draining servers are checked on.
+const DRAIN_POLL: Duration = Duration::from_secs(2);
 
 /// Waits for a release (or some of its servers) to pass the health gate; the
 /// error says why it did not.

@@ -170,6 +170,20 @@ async fn rolling_replaces_servers_in_batches_and_never_serves_with_fewer() {
 }
 
 #[tokio::test]
+async fn servers_leaving_finish_their_requests_before_they_stop() {
+    let fake = FakeCloud::new();
+    let prior = live(&fake);
+    fake.set_drain(Duration::from_secs(30));
+    let start = fake.now();
+    let s = spec(rolling(1));
+    release(&s, &fake, "rnew", &prior).await.unwrap();
+    assert_eq!(fake.cut(), Vec::<String>::new());
+    assert_eq!(fake.running("rold"), 0);
+    // Three batches, each waiting out the 30 s drain.
+    assert!(fake.now() - start >= Duration::from_secs(90));
+}
+
+#[tokio::test]
 async fn a_failed_gate_leaves_traffic_on_the_live_release_and_removes_the_new_one() {
     for strategy in [Strategy::BlueGreen, canary(), rolling(1)] {
         let fake = FakeCloud::new();

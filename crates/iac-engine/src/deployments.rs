@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use iac_config::Module;
+use iac_deploy::Status;
 use iac_diagnostics::{Diagnostic, Diagnostics};
 use iac_plan::PlanMode;
 use iac_state::{Backend, State, StateOp};
@@ -17,10 +18,9 @@ use crate::{Engine, PlanInput};
 #[derive(Clone, Debug, PartialEq)]
 pub struct Release {
     pub id: String,
-    /// `live`, `previous`, `rolled_back`, `candidate`, ...
-    pub status: String,
+    pub status: Status,
     /// Share of traffic, in percent.
-    pub weight: i64,
+    pub weight: u8,
     /// Healthy targets over all targets (`3/3`).
     pub healthy: String,
     pub target_group_arn: String,
@@ -44,24 +44,24 @@ impl Deployment {
     /// Reads a deployment object's attributes.
     pub fn from_value(address: InstanceAddr, v: &Value) -> Deployment {
         let text = |v: &Value, k: &str| v.get_attr(k).as_str().unwrap_or("").to_string();
+        // Typed by the strategy engine; `healthy` is what `status` adds.
         let releases = v
             .get_attr("releases")
             .as_list()
             .unwrap_or(&[])
             .iter()
-            .map(|r| Release {
-                id: text(r, "id"),
-                status: text(r, "status"),
-                weight: text(r, "weight").parse::<f64>().unwrap_or(0.0) as i64,
-                healthy: text(r, "healthy"),
-                target_group_arn: text(r, "target_group_arn"),
-                instance_ids: text(r, "instance_ids")
-                    .split(',')
-                    .filter(|x| !x.is_empty())
-                    .map(String::from)
-                    .collect(),
-                created: text(r, "created"),
-                keep_until: text(r, "keep_until"),
+            .map(|item| {
+                let r = iac_deploy::Release::from_value(item);
+                Release {
+                    id: r.id,
+                    status: r.status,
+                    weight: r.weight,
+                    healthy: text(item, "healthy"),
+                    target_group_arn: r.group,
+                    instance_ids: r.servers,
+                    created: r.created,
+                    keep_until: r.keep_until,
+                }
             })
             .collect();
         Deployment {
@@ -75,12 +75,12 @@ impl Deployment {
 
     /// The release that takes the traffic.
     pub fn live(&self) -> Option<&Release> {
-        self.releases.iter().find(|r| r.status == "live")
+        self.releases.iter().find(|r| r.status == Status::Live)
     }
 
     /// The newest release kept to roll back to.
     pub fn previous(&self) -> Option<&Release> {
-        self.releases.iter().rfind(|r| r.status == "previous")
+        self.releases.iter().rfind(|r| r.status == Status::Previous)
     }
 }
 

@@ -718,10 +718,44 @@ impl Fleet for AwsFleet<'_> {
         health_of(self.c, &r.group, only).await.map_err(cloud_err)
     }
 
-    async fn retire(&self, r: &Release, servers: &[String]) -> Result<(), iac_deploy::Error> {
+    async fn deregister(
+        &self,
+        r: &Release,
+        servers: &[String],
+    ) -> Result<Duration, iac_deploy::Error> {
         deregister(self.c, &r.group, servers)
             .await
             .map_err(cloud_err)?;
+        // The target group's deregistration delay (300 s unless set).
+        let out = self
+            .c
+            .elb
+            .describe_target_group_attributes()
+            .target_group_arn(&r.group)
+            .send()
+            .await
+            .map_err(|e| cloud_err(sdk_err("DescribeTargetGroupAttributes", e)))?;
+        let secs = out
+            .attributes()
+            .iter()
+            .find(|a| a.key() == Some("deregistration_delay.timeout_seconds"))
+            .and_then(|a| a.value())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(300);
+        Ok(Duration::from_secs(secs))
+    }
+
+    async fn draining(&self, r: &Release, servers: &[String]) -> Result<usize, iac_deploy::Error> {
+        let h = health_of(self.c, &r.group, Some(servers))
+            .await
+            .map_err(cloud_err)?;
+        Ok(h.others
+            .iter()
+            .filter(|o| o.ends_with(": draining"))
+            .count())
+    }
+
+    async fn stop(&self, servers: &[String]) -> Result<(), iac_deploy::Error> {
         terminate(self.c, servers).await.map_err(cloud_err)
     }
 

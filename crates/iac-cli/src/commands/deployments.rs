@@ -140,7 +140,7 @@ fn deployments_json(deployments: &[Deployment], env: Option<&str>) -> serde_json
                 .map(|r| {
                     serde_json::json!({
                         "id": r.id,
-                        "status": r.status,
+                        "status": r.status.as_str(),
                         "weight": r.weight,
                         "healthy": r.healthy,
                         "target_group_arn": r.target_group_arn,
