@@ -1071,3 +1071,222 @@ resource "aws_lb_listener" "http" {
         r.stderr
     );
 }
+
+/// Shared with a server thread.
+type Shared<T> = Arc<Mutex<T>>;
+
+/// A Prometheus HTTP API answering every instant query with `value`; the
+/// queries it was asked, decoded.
+fn prometheus_server() -> (String, Shared<String>, Shared<Vec<String>>) {
+    let value = Arc::new(Mutex::new("0".to_string()));
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", l.local_addr().unwrap());
+    let (v, a) = (value.clone(), asked.clone());
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for conn in l.incoming() {
+            let Ok(mut c) = conn else { continue };
+            let mut head = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match c.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            let head = String::from_utf8_lossy(&head).to_string();
+            let target = head.split_whitespace().nth(1).unwrap_or("").to_string();
+            let query = target.split_once("query=").map_or("", |(_, q)| q);
+            a.lock().unwrap().push(percent_decode(query));
+            let body = format!(
+                r#"{{"status":"success","data":{{"resultType":"vector","result":[{{"metric":{{}},"value":[1700000000,"{}"]}}]}}}}"#,
+                v.lock().unwrap()
+            );
+            let _ = write!(
+                c,
+                "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (address, value, asked)
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(x) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(x);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).to_string()
+}
+
+/// Puts one datapoint of `App/Errors` for a release into moto's CloudWatch.
+fn put_errors(m: &Moto, release: &str, value: f64) {
+    let cw = aws_sdk_cloudwatch::Client::new(&m.sdk());
+    let dim = |k: &str, v: &str| {
+        aws_sdk_cloudwatch::types::Dimension::builder()
+            .name(k)
+            .value(v)
+            .build()
+    };
+    block(
+        cw.put_metric_data()
+            .namespace("App")
+            .metric_data(
+                aws_sdk_cloudwatch::types::MetricDatum::builder()
+                    .metric_name("Errors")
+                    .dimensions(dim("Release", release))
+                    .dimensions(dim("Service", "web"))
+                    .value(value)
+                    .timestamp(aws_sdk_cloudwatch::primitives::DateTime::from(
+                        std::time::SystemTime::now(),
+                    ))
+                    .build(),
+            )
+            .send(),
+    )
+    .unwrap();
+}
+
+/// The release a plan would make.
+fn planned_release(w: &Work, m: &Moto, version: &str) -> String {
+    let json = run(
+        w,
+        m,
+        &["plan", "-json", "-var", &format!("app_version={version}")],
+    )
+    .ok();
+    let j: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    j["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "deployment.web")
+        .and_then(|c| c["change"]["after"]["release"].as_str())
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn an_analysis_gate_reads_cloudwatch_and_prometheus_and_rolls_back_on_a_breach() {
+    let m = Moto::start();
+    let (prom, latency, asked) = prometheus_server();
+    let analysis = format!(
+        r#"  analysis {{
+    interval = "200ms"
+    count    = 2
+    metric {{
+      name      = "errors"
+      threshold = "< 1"
+      cloudwatch {{
+        namespace   = "App"
+        metric_name = "Errors"
+        stat        = "Maximum"
+        dimensions  = {{ Service = "web", Release = "{{release}}" }}
+      }}
+    }}
+    metric {{
+      name      = "p99"
+      threshold = "< 200ms"
+      prometheus {{
+        address = "{prom}"
+        query   = "histogram_quantile(0.99, latency{{release=\"{{release}}\"}})"
+      }}
+    }}
+  }}
+"#
+    );
+    let w = Work::new(&base("blue_green", &analysis));
+    *latency.lock().unwrap() = "0.05".into();
+    // The plan says what will be measured.
+    let plan = run(&w, &m, &["plan"]).ok();
+    assert!(
+        plan.stdout.contains("# Note: analyse ")
+            && plan.stdout.contains(
+                "errors < 1, p99 < 200ms (2 measurements 200ms apart, 0 failures allowed)"
+            ),
+        "{}",
+        plan.stdout
+    );
+    // No errors in CloudWatch yet (no data passes): the first release goes out.
+    run(&w, &m, &["apply", "-auto-approve"]).ok();
+    let r1 = release(&w);
+    let listener = listener_arn(&w);
+    // The release's id went into the query.
+    assert!(
+        asked.lock().unwrap().contains(&format!(
+            "histogram_quantile(0.99, latency{{release=\"{r1}\"}})"
+        )),
+        "{:?}",
+        asked.lock().unwrap()
+    );
+    let serial = w.state()["serial"].clone();
+    // The next release is slow: rolled back, with the query and its value.
+    *latency.lock().unwrap() = "0.35".into();
+    let watch = Watch::listener(&m, &listener);
+    let r = run(
+        &w,
+        &m,
+        &["apply", "-auto-approve", "-var", "app_version=v2"],
+    )
+    .code(1);
+    let seen = watch.finish();
+    assert!(
+        r.stderr.contains("Deployment web rolled back: analysis of release r")
+            && r.stderr.contains("failed 1 of 1 measurement (0 allowed): p99 (Prometheus `histogram_quantile(0.99, latency{release=\"r")
+            && r.stderr.contains("gave 0.35 against < 200ms"),
+        "{}",
+        r.stderr
+    );
+    // Traffic never left the live release; state unchanged.
+    assert_eq!(seen, vec![BTreeMap::from([(format!("web-{r1}"), 1)])]);
+    assert_eq!(w.state()["serial"], serial);
+    assert_eq!(running_in_release(&m, &r1), 3);
+    // Fast now, but CloudWatch counts errors for that release.
+    *latency.lock().unwrap() = "0.08".into();
+    let r2 = planned_release(&w, &m, "v2");
+    put_errors(&m, &r2, 5.0);
+    let r = run(
+        &w,
+        &m,
+        &["apply", "-auto-approve", "-var", "app_version=v2"],
+    )
+    .code(1);
+    assert!(
+        r.stderr.contains(&format!(
+            "analysis of release {r2} failed 1 of 1 measurement (0 allowed): errors (CloudWatch App Errors Maximum) gave 5 against < 1"
+        )),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        running_in_release(&m, &r2),
+        0,
+        "the failed release is removed"
+    );
+    assert_eq!(release(&w), r1);
+    // A release within both objectives goes out.
+    run(
+        &w,
+        &m,
+        &["apply", "-auto-approve", "-var", "app_version=v3"],
+    )
+    .ok();
+    let r3 = release(&w);
+    assert!(r3 != r1 && r3 != r2);
+    assert_eq!(
+        forwards(&m, &listener),
+        BTreeMap::from([(format!("web-{r3}"), 1)])
+    );
+}

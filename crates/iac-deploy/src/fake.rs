@@ -36,6 +36,10 @@ struct Inner {
     drain: Duration,
     /// Servers stopped while they still had requests.
     cut: Vec<String>,
+    /// Values metrics give, by source text (`{release}` expanded), in turn; the
+    /// last repeats. A missing one has no data.
+    metrics: BTreeMap<String, Vec<f64>>,
+    measured: Vec<String>,
 }
 
 impl Inner {
@@ -163,6 +167,18 @@ impl FakeCloud {
     /// Servers stopped while they were still in a group or finishing requests.
     pub fn cut(&self) -> Vec<String> {
         self.lock().cut.clone()
+    }
+
+    /// The values a metric gives, one per measurement (the last repeats).
+    pub fn set_metric(&self, source: &str, values: &[f64]) {
+        self.lock()
+            .metrics
+            .insert(source.to_string(), values.to_vec());
+    }
+
+    /// Every measurement, as `source@time`.
+    pub fn measured(&self) -> Vec<String> {
+        self.lock().measured.clone()
     }
 
     /// Whether a release's group exists.
@@ -372,5 +388,24 @@ impl Probe for FakeCloud {
         } else {
             Ok(())
         }
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::analysis::Metrics for FakeCloud {
+    async fn measure(
+        &self,
+        source: &crate::analysis::Source,
+        release: &Release,
+    ) -> Result<Option<f64>, Error> {
+        let key = crate::analysis::expand(&source.to_string(), release);
+        let mut i = self.lock();
+        let at = i.now.as_secs();
+        i.measured.push(format!("{key}@{at}"));
+        Ok(match i.metrics.get_mut(&key) {
+            Some(v) if v.len() > 1 => Some(v.remove(0)),
+            Some(v) => v.first().copied(),
+            None => None,
+        })
     }
 }

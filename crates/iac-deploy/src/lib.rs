@@ -5,9 +5,9 @@
 //! [`Step`]s. The plan shows those steps (their `Display` is the plan's note), and
 //! [`run`] executes the same steps against the small traits a cloud implements:
 //! a [`Fleet`] that launches, checks, retires and removes a release's servers, a
-//! [`Router`] that sets traffic weights and confirms them, a [`Clock`] and a
-//! [`Probe`] for `check_url`. Tests drive every strategy against the fakes in
-//! [`fake`], with a clock they control, failures at every step and a crash
+//! [`Router`] that sets traffic weights and confirms them, a [`Clock`], a
+//! [`Probe`] for `check_url` and a source of [`Metrics`] for analysis. Tests
+//! drive every strategy against the fakes in [`fake`], with a clock they control, failures at every step and a crash
 //! resumed at every step.
 //!
 //! Traffic only ever moves to a release whose health gate passed. A gate that
@@ -16,6 +16,7 @@
 //! other error stops the run where it is ([`Failure::Error`]); a later run resumes,
 //! finding what the stopped one made by release id instead of making it again.
 
+pub mod analysis;
 mod release;
 mod run;
 mod spec;
@@ -23,6 +24,7 @@ mod steps;
 
 pub mod fake;
 
+pub use analysis::{Analysis, Metric, Metrics, OpenMetrics, Source};
 pub use release::{Release, Status};
 pub use run::{
     rollback, run, Clock, Cloud, Error, Failure, Fleet, Health, HttpProbe, Probe, Router,

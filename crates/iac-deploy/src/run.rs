@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::analysis::{Analysis, Metrics};
 use crate::release::{Release, Status};
 use crate::spec::Spec;
 use crate::steps::{Planned, Step};
@@ -136,13 +137,14 @@ pub struct HttpProbe;
 impl Probe for HttpProbe {
     async fn get(&self, url: &str) -> Result<(), String> {
         let url = url.to_string();
-        tokio::task::spawn_blocking(move || http_get(&url))
+        tokio::task::spawn_blocking(move || http_body(&url).map(|_| ()))
             .await
             .map_err(|e| e.to_string())?
     }
 }
 
-fn http_get(url: &str) -> Result<(), String> {
+/// GET over HTTP/1.0: the body of a 2xx answer, else why not.
+pub(crate) fn http_body(url: &str) -> Result<String, String> {
     use std::io::{Read, Write};
     let rest = url
         .strip_prefix("http://")
@@ -171,7 +173,8 @@ fn http_get(url: &str) -> Result<(), String> {
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
     if (200..300).contains(&code) {
-        Ok(())
+        let body = buf.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        Ok(body.to_string())
     } else {
         Err(format!("{url} answered {code}"))
     }
@@ -183,6 +186,7 @@ pub struct Cloud<'a> {
     pub router: &'a dyn Router,
     pub clock: &'a dyn Clock,
     pub probe: &'a dyn Probe,
+    pub metrics: &'a dyn Metrics,
 }
 
 /// Runs a plan's steps from the releases in state; the releases to record.
@@ -227,6 +231,23 @@ pub async fn run(
                     return Err(rolled_back(spec, why, &extra));
                 }
             }
+            Step::Analyse { .. } => {
+                let r = candidate(&new)?;
+                if let Some(a) = &spec.analysis {
+                    if let Err(why) = analyse(a, cloud, r).await {
+                        let extra = if spec.automatic_rollback {
+                            cloud.fleet.remove(r).await?;
+                            format!("release {} was removed; ", r.id)
+                        } else {
+                            format!(
+                                "release {} was left in place for inspection (rollback.automatic = false); ",
+                                r.id
+                            )
+                        };
+                        return Err(rolled_back(spec, why, &extra));
+                    }
+                }
+            }
             Step::Shift { from, percents, .. } => {
                 let r = candidate(&new)?;
                 let old = group_of(&releases, from)?;
@@ -254,6 +275,16 @@ pub async fn run(
                             break;
                         }
                         cloud.clock.sleep(spec.gate.interval.min(until - now)).await;
+                    }
+                    if let Some(a) = &spec.analysis {
+                        if let Err(why) = analyse(a, cloud, r).await {
+                            cloud.router.route(&[(old.as_str(), 100)]).await?;
+                            if spec.automatic_rollback {
+                                cloud.fleet.remove(r).await?;
+                            }
+                            let extra = format!("traffic was at {w}% on {} and went back; ", r.id);
+                            return Err(rolled_back(spec, why, &extra));
+                        }
                     }
                 }
                 cloud.router.route(&[(r.group.as_str(), 100)]).await?;
@@ -354,9 +385,19 @@ async fn replace(
         } else {
             Vec::new()
         };
-        if launched.is_empty() {
+        let checked = if launched.is_empty() {
             // Nothing new this round: the old servers left over go.
-        } else if let Err(why) = gate(spec, cloud, &new, Some(&launched)).await {
+            Ok(())
+        } else {
+            match gate(spec, cloud, &new, Some(&launched)).await {
+                Ok(()) => match &spec.analysis {
+                    Some(a) => analyse(a, cloud, &new).await,
+                    None => Ok(()),
+                },
+                Err(why) => Err(why),
+            }
+        };
+        if let Err(why) = checked {
             if spec.automatic_rollback {
                 // Only the servers of this batch go; the old ones still serve.
                 retire(cloud, &new, &launched).await?;
@@ -373,6 +414,78 @@ async fn replace(
     }
     new.servers.sort();
     Ok(new)
+}
+
+/// Measures every metric of the analysis `count` times, `interval` apart; more
+/// failed measurements than `failure_limit` fail it, and the error names each
+/// metric that failed, its source, the values it gave and its threshold.
+async fn analyse(a: &Analysis, cloud: &Cloud<'_>, r: &Release) -> Result<(), String> {
+    let mut seen: Vec<Vec<String>> = vec![Vec::new(); a.metrics.len()];
+    let mut bad: Vec<bool> = vec![false; a.metrics.len()];
+    let mut failed = 0;
+    for i in 0..a.count {
+        if i > 0 {
+            cloud.clock.sleep(a.interval).await;
+        }
+        let mut this_failed = false;
+        for (k, m) in a.metrics.iter().enumerate() {
+            let ok = match cloud.metrics.measure(&m.source, r).await {
+                Ok(Some(v)) => {
+                    seen[k].push(format_value(v));
+                    m.threshold.holds(v)
+                }
+                Ok(None) => {
+                    seen[k].push("no data".into());
+                    m.no_data_passes
+                }
+                Err(e) => {
+                    seen[k].push(format!("error ({e})"));
+                    false
+                }
+            };
+            if !ok {
+                bad[k] = true;
+                this_failed = true;
+            }
+        }
+        if this_failed {
+            failed += 1;
+            if failed > a.failure_limit {
+                let which: Vec<String> = a
+                    .metrics
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| bad[*k])
+                    .map(|(k, m)| {
+                        format!(
+                            "{} ({}) gave {} against {}",
+                            m.name,
+                            crate::analysis::expand(&m.source.to_string(), r),
+                            seen[k].join(", "),
+                            m.threshold.text
+                        )
+                    })
+                    .collect();
+                return Err(format!(
+                    "analysis of release {} failed {failed} of {} measurement{} ({} allowed): {}",
+                    r.id,
+                    i + 1,
+                    if i == 0 { "" } else { "s" },
+                    a.failure_limit,
+                    which.join("; ")
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn format_value(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        format!("{v}")
+    }
 }
 
 /// Takes servers out of their group, waits until they have finished their

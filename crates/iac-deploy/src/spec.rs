@@ -82,6 +82,9 @@ pub struct Spec {
     pub keep_previous_text: String,
     /// Whether a failed gate removes the new release (`rollback.automatic`).
     pub automatic_rollback: bool,
+    /// Metric queries a release must pass before it gets traffic, and at each
+    /// canary step and rolling batch.
+    pub analysis: Option<crate::analysis::Analysis>,
 }
 
 /// A setting the spec cannot be built from: its attribute path and why.
@@ -210,6 +213,10 @@ impl Spec {
             keep_previous,
             keep_previous_text,
             automatic_rollback: rb.get_attr("automatic").as_bool() != Some(false),
+            analysis: crate::analysis::Analysis::from_block(
+                &first(config, "analysis"),
+                &mut errors,
+            ),
         };
         if errors.is_empty() {
             Ok(spec)

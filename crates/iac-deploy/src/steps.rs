@@ -35,6 +35,8 @@ pub enum Step {
     },
     /// Wait until the release passes its health gate.
     AwaitHealthy { release: String, gate: String },
+    /// Measure the analysis's metrics against their thresholds.
+    Analyse { release: String, what: String },
     /// Move traffic from the live release through weighted steps, holding each
     /// with the gate checked throughout; the last moves all of it.
     Shift {
@@ -42,6 +44,8 @@ pub enum Step {
         to: String,
         percents: Vec<u8>,
         hold: String,
+        /// The analysis run at each step, described.
+        analysis: Option<String>,
     },
     /// Send all traffic to the release in one call (`from`: the live release).
     Flip { from: Option<String>, to: String },
@@ -58,6 +62,8 @@ pub enum Step {
         min_healthy_percent: f64,
         group: String,
         gate: String,
+        /// The analysis run after each batch, described.
+        analysis: Option<String>,
     },
 }
 
@@ -82,11 +88,13 @@ impl fmt::Display for Note<'_> {
                 w.server, w.size, w.group
             ),
             Step::AwaitHealthy { gate, .. } => write!(f, "wait until {gate}"),
+            Step::Analyse { release, what } => write!(f, "analyse {release}: {what}"),
             Step::Shift {
                 from,
                 to,
                 percents,
                 hold,
+                analysis,
             } => {
                 let steps: Vec<String> = percents.iter().map(|p| format!("{p}%")).collect();
                 write!(
@@ -94,10 +102,17 @@ impl fmt::Display for Note<'_> {
                     "shift traffic from {from} to {to} in steps {} ({hold} each, confirmed with {}, health checked throughout)",
                     steps.join(" → "),
                     w.read_call
-                )
+                )?;
+                match analysis {
+                    Some(a) => write!(f, "; analyse at each step: {a}"),
+                    None => Ok(()),
+                }
             }
             Step::Flip { from: None, to } => write!(f, "point the {} at {to}", w.router),
-            Step::Flip { from: Some(from), to } => write!(
+            Step::Flip {
+                from: Some(from),
+                to,
+            } => write!(
                 f,
                 "flip the {} {from} → {to} (one {})",
                 w.router, w.route_call
@@ -116,11 +131,18 @@ impl fmt::Display for Note<'_> {
                 min_healthy_percent,
                 group,
                 gate,
-            } => write!(
-                f,
-                "replace {old_servers} servers of {from} with release {to} ({count} × {}), {batch} at a time behind {} {group}: each batch healthy ({gate}) before the old one is removed; never under {min_healthy_percent}% healthy",
-                w.size, w.group
-            ),
+                analysis,
+            } => {
+                write!(
+                    f,
+                    "replace {old_servers} servers of {from} with release {to} ({count} × {}), {batch} at a time behind {} {group}: each batch healthy ({gate}) before the old one is removed; never under {min_healthy_percent}% healthy",
+                    w.size, w.group
+                )?;
+                match analysis {
+                    Some(a) => write!(f, "; analyse each batch: {a}"),
+                    None => Ok(()),
+                }
+            }
         }
     }
 }
@@ -207,10 +229,16 @@ pub fn plan(
         release: to.clone(),
         gate: gate.clone(),
     };
+    let analysis = spec.analysis.as_ref().map(|a| a.describe());
+    let analyse = analysis.clone().map(|what| Step::Analyse {
+        release: to.clone(),
+        what,
+    });
     match (&spec.strategy, live) {
         (_, None) => {
             steps.push(launch);
             steps.push(await_healthy);
+            steps.extend(analyse);
             steps.push(Step::Flip { from: None, to });
         }
         (
@@ -228,6 +256,7 @@ pub fn plan(
             min_healthy_percent: *min_healthy_percent,
             group: short_group(&l.group).to_string(),
             gate,
+            analysis,
         }),
         (
             Strategy::Canary {
@@ -244,6 +273,7 @@ pub fn plan(
                 to,
                 percents: percents.clone(),
                 hold: interval_text.clone(),
+                analysis,
             });
             steps.push(Step::Keep {
                 release: l.id.clone(),
@@ -253,6 +283,7 @@ pub fn plan(
         (Strategy::BlueGreen, Some(l)) => {
             steps.push(launch);
             steps.push(await_healthy);
+            steps.extend(analyse);
             steps.push(Step::Flip {
                 from: Some(l.id.clone()),
                 to,

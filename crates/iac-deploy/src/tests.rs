@@ -22,8 +22,30 @@ fn spec(strategy: Strategy) -> Spec {
         keep_previous: Duration::from_secs(3600),
         keep_previous_text: "1h".into(),
         automatic_rollback: true,
+        analysis: None,
     }
 }
+
+/// An analysis of one HTTP metric, `{release}` in its URL.
+fn with_analysis(mut s: Spec, count: usize, failure_limit: usize) -> Spec {
+    s.analysis = Some(Analysis {
+        metrics: vec![Metric {
+            name: "error_rate".into(),
+            source: Source::Http {
+                url: "http://metrics/{release}/errors".into(),
+            },
+            threshold: crate::analysis::Threshold::parse("< 1%").unwrap(),
+            no_data_passes: false,
+        }],
+        interval: Duration::from_secs(60),
+        interval_text: "1m".into(),
+        count,
+        failure_limit,
+    });
+    s
+}
+
+const ERRORS: &str = "GET http://metrics/rnew/errors";
 
 fn canary() -> Strategy {
     Strategy::Canary {
@@ -73,6 +95,7 @@ async fn release(
         router: fake,
         clock: fake,
         probe: fake,
+        metrics: fake,
     };
     run(spec, &p, prior, &cloud).await
 }
@@ -252,6 +275,75 @@ async fn a_check_url_that_fails_fails_the_gate() {
     assert!(e.summary.contains("answered 503"), "{e}");
 }
 
+#[tokio::test]
+async fn an_analysis_that_passes_lets_the_release_through() {
+    for strategy in [Strategy::BlueGreen, canary(), rolling(1)] {
+        let fake = FakeCloud::new();
+        let prior = live(&fake);
+        fake.set_metric(ERRORS, &[0.001]);
+        let s = with_analysis(spec(strategy.clone()), 3, 0);
+        let out = release(&s, &fake, "rnew", &prior).await.unwrap();
+        assert!(out
+            .iter()
+            .any(|r| r.id == "rnew" && r.status == Status::Live));
+        // Three measurements a minute apart, each time it runs.
+        let m = fake.measured();
+        let runs = match strategy {
+            Strategy::BlueGreen => 1,
+            Strategy::Canary { .. } => 2,  // the 10% and 50% steps
+            Strategy::Rolling { .. } => 3, // each batch
+        };
+        assert_eq!(m.len(), 3 * runs, "{strategy:?}: {m:?}");
+        let t = |x: &str| x.rsplit('@').next().unwrap().parse::<u64>().unwrap();
+        assert_eq!(t(&m[1]) - t(&m[0]), 60);
+    }
+}
+
+#[tokio::test]
+async fn an_analysis_that_fails_rolls_back_and_names_the_query_and_its_values() {
+    let fake = FakeCloud::new();
+    let prior = live(&fake);
+    // One bad measurement is allowed; the second fails the analysis.
+    fake.set_metric(ERRORS, &[0.05, 0.0, 0.07]);
+    let s = with_analysis(spec(Strategy::BlueGreen), 3, 1);
+    let Err(Failure::Gate(e)) = release(&s, &fake, "rnew", &prior).await else {
+        panic!("the release went through")
+    };
+    assert_eq!(
+        e.summary,
+        "Deployment web rolled back: analysis of release rnew failed 2 of 3 measurements (1 allowed): error_rate (GET http://metrics/rnew/errors) gave 0.05, 0, 0.07 against < 1%"
+    );
+    assert_eq!(fake.weights(), [("tg-rold".to_string(), 100)]);
+    assert_eq!(fake.running("rnew"), 0);
+    // No data is a failure for this metric (no_data_passes = false).
+    let fake = FakeCloud::new();
+    let prior = live(&fake);
+    let s = with_analysis(spec(Strategy::BlueGreen), 1, 0);
+    let Err(Failure::Gate(e)) = release(&s, &fake, "rnew", &prior).await else {
+        panic!("the release went through")
+    };
+    assert!(e.summary.ends_with("gave no data against < 1%"), "{e}");
+}
+
+#[tokio::test]
+async fn a_canary_whose_analysis_fails_at_a_step_sends_its_traffic_back() {
+    let fake = FakeCloud::new();
+    let prior = live(&fake);
+    // Good at 10%, bad at 50%.
+    fake.set_metric(ERRORS, &[0.0, 0.2]);
+    let s = with_analysis(spec(canary()), 1, 0);
+    let Err(Failure::Gate(e)) = release(&s, &fake, "rnew", &prior).await else {
+        panic!("the canary went on")
+    };
+    assert!(
+        e.detail
+            .starts_with("traffic was at 50% on rnew and went back"),
+        "{e}"
+    );
+    assert_eq!(fake.weights(), [("tg-rold".to_string(), 100)]);
+    assert!(!fake.has_group("rnew"));
+}
+
 /// A run stopped by a failure at each call in turn (after the cloud made the
 /// change), then run again: the same releases as a run that never stopped, and
 /// no server made twice.
@@ -316,6 +408,7 @@ async fn rollback_returns_traffic_to_the_kept_release_only_when_it_is_healthy() 
         router: &fake,
         clock: &fake,
         probe: &fake,
+        metrics: &fake,
     };
     let back = rollback(Duration::from_secs(3600), &released, &cloud)
         .await
@@ -341,6 +434,7 @@ async fn rollback_returns_traffic_to_the_kept_release_only_when_it_is_healthy() 
         router: &fake2,
         clock: &fake2,
         probe: &fake2,
+        metrics: &fake2,
     };
     let refused = rollback(Duration::from_secs(3600), &released2, &cloud2).await;
     assert!(refused.unwrap_err().summary.contains("is not healthy"));

@@ -27,8 +27,8 @@ use elb::types::{
     Action, ActionTypeEnum, ForwardActionConfig, TargetDescription, TargetGroupTuple,
 };
 use iac_deploy::{
-    Cloud, Failure, Fleet, Health, HttpProbe, Planned, Release, Router, Spec, Status, SystemClock,
-    Words,
+    Cloud, Failure, Fleet, Health, HttpProbe, OpenMetrics, Planned, Release, Router, Source, Spec,
+    Status, SystemClock, Words,
 };
 use iac_provider::{AttrDiagnostic, AttrType, Attribute, Nesting, Schema};
 use iac_value::Value;
@@ -172,6 +172,60 @@ pub fn schema() -> Schema {
                     "Keep the previous release this long for `iac rollback` (default 1h).",
                 ),
             );
+    let cloudwatch = Schema::new("A CloudWatch metric: the latest `stat` over `period`.")
+        .attr("namespace", Attribute::required(Str, "Such as AWS/ApplicationELB."))
+        .attr("metric_name", Attribute::required(Str, "Such as HTTPCode_Target_5XX_Count."))
+        .attr(
+            "stat",
+            Attribute::optional(Str, "Average (default), Sum, Maximum, p99, ..."),
+        )
+        .attr(
+            "dimensions",
+            Attribute::optional(
+                AttrType::Map(Box::new(Str)),
+                "Dimensions; {target_group} is the release's target group as ELB names it, {release} its id.",
+            ),
+        )
+        .attr("period", Attribute::optional(Number, "Seconds (default 60)."));
+    let prometheus = Schema::new("An instant query against Prometheus's HTTP API.")
+        .attr("address", Attribute::required(Str, "http://host:9090"))
+        .attr(
+            "query",
+            Attribute::required(Str, "PromQL; {release} is the release's id."),
+        );
+    let http = Schema::new("A URL whose body is a number.").attr(
+        "url",
+        Attribute::required(Str, "http:// URL; {release} is the release's id."),
+    );
+    let metric = Schema::new("One metric and its objective.")
+        .attr("name", Attribute::required(Str, "Named in failures."))
+        .attr(
+            "threshold",
+            Attribute::required(
+                Str,
+                "<, <=, > or >= and a number: \"< 1%\" (a ratio), \"< 200ms\" (seconds), \"> 0.99\".",
+            ),
+        )
+        .attr(
+            "no_data_passes",
+            Attribute::optional(Bool, "Whether a measurement without data passes (default true)."),
+        )
+        .block("cloudwatch", nested(Nesting::List, 0, Some(1), cloudwatch))
+        .block("prometheus", nested(Nesting::List, 0, Some(1), prometheus))
+        .block("http", nested(Nesting::List, 0, Some(1), http));
+    let analysis = Schema::new(
+        "Metric queries a release must pass before a blue-green flip, at each canary step and after each rolling batch.",
+    )
+    .attr(
+        "interval",
+        Attribute::optional(Str, "Time between measurements (default 1m)."),
+    )
+    .attr("count", Attribute::optional(Number, "Measurements (default 1)."))
+    .attr(
+        "failure_limit",
+        Attribute::optional(Number, "Failed measurements allowed (default 0)."),
+    )
+    .block("metric", nested(Nesting::List, 1, None, metric));
     Schema::new("A fleet of servers behind a listener, released by a strategy (blue_green, canary, rolling).")
         .attr("name", Attribute::required(Str, "The deployment's name (its label).").force_new())
         .attr(
@@ -185,6 +239,7 @@ pub fn schema() -> Schema {
         .block("canary", nested(Nesting::List, 0, Some(1), canary))
         .block("rolling", nested(Nesting::List, 0, Some(1), rolling))
         .block("rollback", nested(Nesting::List, 0, Some(1), rollback))
+        .block("analysis", nested(Nesting::List, 0, Some(1), analysis))
         .attr("id", Attribute::computed(Str, "The name."))
         .attr("listener_arn", Attribute::computed(Str, "The listener's ARN."))
         .attr("release", Attribute::computed(Str, "The live release."))
@@ -780,6 +835,82 @@ impl Fleet for AwsFleet<'_> {
     }
 }
 
+/// Metrics: CloudWatch's through GetMetricData, the others as `OpenMetrics` reads them.
+struct AwsMetrics<'a> {
+    c: &'a Clients,
+}
+
+#[async_trait::async_trait]
+impl iac_deploy::Metrics for AwsMetrics<'_> {
+    async fn measure(
+        &self,
+        source: &Source,
+        r: &Release,
+    ) -> Result<Option<f64>, iac_deploy::Error> {
+        let Source::CloudWatch {
+            namespace,
+            metric,
+            stat,
+            dimensions,
+            period,
+        } = source
+        else {
+            return OpenMetrics.measure(source, r).await;
+        };
+        use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+        // ELB's TargetGroup dimension is the ARN's `targetgroup/name/id`.
+        let mut named = r.clone();
+        if let Some(i) = r.group.find("targetgroup/") {
+            named.group = r.group[i..].to_string();
+        }
+        let mut m = Metric::builder().namespace(namespace).metric_name(metric);
+        for (k, v) in dimensions {
+            m = m.dimensions(
+                Dimension::builder()
+                    .name(k)
+                    .value(iac_deploy::analysis::expand(v, &named))
+                    .build(),
+            );
+        }
+        let period = (*period).max(1);
+        // The last ten periods, and a period ahead: a datapoint stamped by a clock
+        // slightly ahead of ours still counts.
+        let now = std::time::SystemTime::now();
+        let span = Duration::from_secs(u64::from(period).max(60));
+        let (start, end) = (now - span * 10, now + span);
+        let out = self
+            .c
+            .cloudwatch
+            .get_metric_data()
+            .metric_data_queries(
+                MetricDataQuery::builder()
+                    .id("m")
+                    .metric_stat(
+                        MetricStat::builder()
+                            .metric(m.build())
+                            .period(period as i32)
+                            .stat(stat)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .start_time(aws_sdk_cloudwatch::primitives::DateTime::from(start))
+            .end_time(aws_sdk_cloudwatch::primitives::DateTime::from(end))
+            .send()
+            .await
+            .map_err(|e| cloud_err(sdk_err("GetMetricData", e)))?;
+        // The newest datapoint (GetMetricData lists newest first).
+        let latest = out.metric_data_results().first().and_then(|res| {
+            res.timestamps()
+                .iter()
+                .zip(res.values())
+                .max_by_key(|(t, _)| (t.secs(), t.subsec_nanos()))
+                .map(|(_, v)| *v)
+        });
+        Ok(latest)
+    }
+}
+
 /// The listener's default action, forwarding to target groups by weight.
 struct AwsRouter<'a> {
     c: &'a Clients,
@@ -906,6 +1037,7 @@ pub async fn apply(
         router: &router,
         clock: &SystemClock,
         probe: &HttpProbe,
+        metrics: &AwsMetrics { c },
     };
     match iac_deploy::run(&spec, &steps, &prior_releases, &cloud).await {
         Ok(releases) => Ok(Some(value(p, &listener, &releases))),
@@ -936,6 +1068,7 @@ pub async fn rollback(c: &Clients, prior: &Value) -> Result<Value, Vec<AttrDiagn
         router: &router,
         clock: &SystemClock,
         probe: &HttpProbe,
+        metrics: &AwsMetrics { c },
     };
     let releases = iac_deploy::rollback(keep, &Release::all_of(prior), &cloud)
         .await
