@@ -1290,3 +1290,168 @@ fn an_analysis_gate_reads_cloudwatch_and_prometheus_and_rolls_back_on_a_breach()
         BTreeMap::from([(format!("web-{r3}"), 1)])
     );
 }
+
+#[test]
+fn a_canary_paused_until_promoted_ends_the_apply_awaiting_promotion_then_goes_on_or_aborts() {
+    let m = Moto::start();
+    let w = Work::new(&base(
+        "canary",
+        "  health {\n    interval = \"100ms\"\n  }\n  canary {\n    steps    = [10, \"pause\", 50, 100]\n    interval = \"300ms\"\n  }\n",
+    ));
+    run(&w, &m, &["apply", "-auto-approve"]).ok();
+    let r1 = release(&w);
+    let listener = listener_arn(&w);
+    let plan = run(&w, &m, &["plan", "-var", "app_version=v2"]).ok();
+    assert!(
+        plan.stdout
+            .contains("in steps 10% → pause until promoted → 50% → 100% (300ms each"),
+        "{}",
+        plan.stdout
+    );
+    // An unattended apply stops at the pause: done, and says it awaits promotion.
+    let r = run(
+        &w,
+        &m,
+        &["apply", "-auto-approve", "-var", "app_version=v2"],
+    )
+    .code(4);
+    assert!(
+        r.stdout
+            .contains("deployment.web awaits promotion: release r")
+            && r.stdout.contains("has 10% of traffic")
+            && r.stdout
+                .contains("Run `iac promote deployment.web` to go on"),
+        "{}",
+        r.stdout
+    );
+    let web = |r: &str| format!("web-{r}");
+    let split = forwards(&m, &listener);
+    assert_eq!(split.get(&web(&r1)), Some(&90), "{split:?}");
+    let r2 = split
+        .keys()
+        .find(|k| **k != web(&r1))
+        .unwrap()
+        .trim_start_matches("web-")
+        .to_string();
+    assert_eq!(split.get(&web(&r2)), Some(&10));
+    // State records the pause: the live release is still r1.
+    assert_eq!(release(&w), r1);
+    let listed = run(&w, &m, &["deployments", "-json"]).ok();
+    let j: serde_json::Value = serde_json::from_str(&listed.stdout).unwrap();
+    let rel = &j["deployments"][0]["releases"];
+    let status_of = |id: &str| {
+        rel.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .map(|r| r["status"].as_str().unwrap().to_string())
+    };
+    assert_eq!(status_of(&r2).as_deref(), Some("paused"), "{rel}");
+    // Applying the same configuration again changes nothing and still waits.
+    let again = run(
+        &w,
+        &m,
+        &["apply", "-auto-approve", "-var", "app_version=v2"],
+    )
+    .code(4);
+    assert!(
+        again.stdout.contains("awaits promotion"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(forwards(&m, &listener).get(&web(&r2)), Some(&10));
+    // Promoted: the rest of the steps, to all traffic.
+    let watch = Watch::listener(&m, &listener);
+    let p = run(
+        &w,
+        &m,
+        &[
+            "promote",
+            "-auto-approve",
+            "-var",
+            "app_version=v2",
+            "deployment.web",
+        ],
+    )
+    .ok();
+    let seen = watch.finish();
+    assert!(
+        p.stdout
+            .contains(&format!("deployment.web promoted: release {r2} is live")),
+        "{}",
+        p.stdout
+    );
+    assert!(
+        seen.contains(&BTreeMap::from([(web(&r1), 50), (web(&r2), 50)])),
+        "{seen:?}"
+    );
+    assert_eq!(forwards(&m, &listener), BTreeMap::from([(web(&r2), 1)]));
+    assert_eq!(release(&w), r2);
+    // Another release, paused, then aborted: traffic back on r2, r3 removed.
+    run(
+        &w,
+        &m,
+        &["apply", "-auto-approve", "-var", "app_version=v3"],
+    )
+    .code(4);
+    let r3 = forwards(&m, &listener)
+        .keys()
+        .find(|k| **k != web(&r2))
+        .unwrap()
+        .trim_start_matches("web-")
+        .to_string();
+    let a = run(
+        &w,
+        &m,
+        &[
+            "abort",
+            "-auto-approve",
+            "-var",
+            "app_version=v3",
+            "deployment.web",
+        ],
+    )
+    .ok();
+    assert!(
+        a.stdout.contains(&format!(
+            "deployment.web aborted: release {r3}'s traffic went back to {r2}"
+        )),
+        "{}",
+        a.stdout
+    );
+    assert_eq!(forwards(&m, &listener), BTreeMap::from([(web(&r2), 1)]));
+    assert_eq!(running_in_release(&m, &r3), 0);
+    // The aborted fleet is not released again until the configuration changes.
+    let after = run(
+        &w,
+        &m,
+        &["apply", "-auto-approve", "-var", "app_version=v3"],
+    )
+    .ok();
+    assert!(
+        after
+            .stderr
+            .contains(&format!("Release {r3} was rolled back")),
+        "{}",
+        after.stderr
+    );
+    assert_eq!(forwards(&m, &listener), BTreeMap::from([(web(&r2), 1)]));
+    // Nothing is paused now: promote says so.
+    let none = run(
+        &w,
+        &m,
+        &[
+            "promote",
+            "-auto-approve",
+            "-var",
+            "app_version=v3",
+            "deployment.web",
+        ],
+    )
+    .code(1);
+    assert!(
+        none.stderr.contains("Nothing to promote"),
+        "{}",
+        none.stderr
+    );
+}

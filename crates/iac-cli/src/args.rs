@@ -230,6 +230,30 @@ pub enum Command {
         /// The deployment, such as deployment.web.
         address: String,
     },
+    /// Let a deployment's canary, paused until promoted, go on from its pause.
+    Promote {
+        #[command(flatten)]
+        vars: VarArgs,
+        #[command(flatten)]
+        state: StateArgs,
+        /// Do not ask for confirmation.
+        #[arg(long = "auto-approve")]
+        auto_approve: bool,
+        /// The deployment, such as deployment.web.
+        address: String,
+    },
+    /// Send a paused canary's traffic back to the live release and remove it.
+    Abort {
+        #[command(flatten)]
+        vars: VarArgs,
+        #[command(flatten)]
+        state: StateArgs,
+        /// Do not ask for confirmation.
+        #[arg(long = "auto-approve")]
+        auto_approve: bool,
+        /// The deployment, such as deployment.web.
+        address: String,
+    },
     /// List deployments and their releases: status, traffic weight, health.
     Deployments {
         #[command(flatten)]

@@ -8,3 +8,6 @@ pub const EXIT_ERROR: u8 = 1;
 pub const EXIT_CHANGES: u8 = 2;
 /// `fmt -check`: files need formatting.
 pub const EXIT_FMT_NEEDED: u8 = 3;
+/// `apply`, `promote`: done, and a deployment's canary stopped at a `pause` step,
+/// awaiting `iac promote` (or `iac abort`).
+pub const EXIT_AWAITING_PROMOTION: u8 = 4;

@@ -27,11 +27,11 @@ pub mod fake;
 pub use analysis::{Analysis, Metric, Metrics, OpenMetrics, Source};
 pub use release::{Release, Status};
 pub use run::{
-    rollback, run, Clock, Cloud, Error, Failure, Fleet, Health, HttpProbe, Probe, Router,
-    SystemClock,
+    abort, promote, rollback, run, Clock, Cloud, Error, Failure, Fleet, Health, HttpProbe, Probe,
+    Router, SystemClock,
 };
-pub use spec::{Gate, Spec, SpecError, Strategy, Threshold};
-pub use steps::{plan, Note, Planned, Step, Words};
+pub use spec::{CanaryStep, Gate, Spec, SpecError, Strategy, Threshold};
+pub use steps::{plan, plan_promotion, Note, Planned, Step, Words};
 
 #[cfg(test)]
 mod tests;

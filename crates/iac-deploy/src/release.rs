@@ -9,6 +9,9 @@ pub enum Status {
     Candidate,
     /// Serving the traffic.
     Live,
+    /// A canary stopped at a pause until `iac promote` (or `iac abort`), with
+    /// part of the traffic.
+    Paused,
     /// Was live; kept until `keep_until` for `iac rollback`.
     Previous,
     /// Was live, and rolled back; kept until `keep_until`, never released again
@@ -21,6 +24,7 @@ impl Status {
         match self {
             Status::Candidate => "candidate",
             Status::Live => "live",
+            Status::Paused => "paused",
             Status::Previous => "previous",
             Status::RolledBack => "rolled_back",
         }
@@ -30,6 +34,7 @@ impl Status {
     pub fn parse(s: &str) -> Status {
         match s {
             "live" => Status::Live,
+            "paused" => Status::Paused,
             "previous" => Status::Previous,
             "rolled_back" => Status::RolledBack,
             _ => Status::Candidate,
@@ -59,6 +64,8 @@ pub struct Release {
     pub keep_until: String,
     /// Share of traffic, in percent.
     pub weight: u8,
+    /// For a paused canary: the index of the canary step it goes on with.
+    pub step: usize,
 }
 
 impl Release {
@@ -72,6 +79,7 @@ impl Release {
             created: iac_value::time::rfc3339(created),
             keep_until: String::new(),
             weight: 0,
+            step: 0,
         }
     }
 
@@ -84,20 +92,22 @@ impl Release {
     /// As the deployment's `releases` attribute holds it (strings throughout, the
     /// format state has always had).
     pub fn to_value(&self) -> Value {
-        Value::Map(
-            [
-                ("id", self.id.clone()),
-                ("status", self.status.as_str().to_string()),
-                ("target_group_arn", self.group.clone()),
-                ("instance_ids", self.servers.join(",")),
-                ("created", self.created.clone()),
-                ("keep_until", self.keep_until.clone()),
-                ("weight", self.weight.to_string()),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), Value::String(v)))
-            .collect(),
-        )
+        let mut m: std::collections::BTreeMap<String, Value> = [
+            ("id", self.id.clone()),
+            ("status", self.status.as_str().to_string()),
+            ("target_group_arn", self.group.clone()),
+            ("instance_ids", self.servers.join(",")),
+            ("created", self.created.clone()),
+            ("keep_until", self.keep_until.clone()),
+            ("weight", self.weight.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), Value::String(v)))
+        .collect();
+        if self.status == Status::Paused {
+            m.insert("step".into(), Value::String(self.step.to_string()));
+        }
+        Value::Map(m)
     }
 
     pub fn from_value(v: &Value) -> Release {
@@ -117,6 +127,7 @@ impl Release {
                 .parse::<f64>()
                 .unwrap_or(0.0)
                 .clamp(0.0, 100.0) as u8,
+            step: text("step").parse().unwrap_or(0),
         }
     }
 
@@ -145,6 +156,7 @@ mod tests {
             created: "2026-11-28T10:00:00Z".into(),
             keep_until: "2026-11-28T11:00:00Z".into(),
             weight: 0,
+            step: 0,
         };
         assert_eq!(Release::from_value(&r.to_value()), r);
         assert_eq!(r.to_value().get_attr("weight").as_str(), Some("0"));

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::analysis::{Analysis, Metrics};
 use crate::release::{Release, Status};
-use crate::spec::Spec;
+use crate::spec::{CanaryStep, Spec};
 use crate::steps::{Planned, Step};
 
 /// An error from the cloud: what failed and the cloud's words for it.
@@ -248,46 +248,87 @@ pub async fn run(
                     }
                 }
             }
-            Step::Shift { from, percents, .. } => {
+            Step::Shift {
+                from,
+                steps,
+                from_step,
+                ..
+            } => {
                 let r = candidate(&new)?;
                 let old = group_of(&releases, from)?;
                 let hold = match &spec.strategy {
                     crate::Strategy::Canary { interval, .. } => *interval,
                     _ => Duration::ZERO,
                 };
-                for w in percents.iter().copied().filter(|w| *w < 100) {
-                    cloud
-                        .router
-                        .route(&[(old.as_str(), 100 - w), (r.group.as_str(), w)])
-                        .await?;
-                    let until = cloud.clock.now() + hold;
-                    loop {
-                        if let Err(why) = gate(spec, cloud, r, None).await {
-                            cloud.router.route(&[(old.as_str(), 100)]).await?;
-                            if spec.automatic_rollback {
-                                cloud.fleet.remove(r).await?;
+                // The share on the new release (after a pause, what the pause left).
+                let mut w = releases
+                    .iter()
+                    .find(|x| x.id == r.id)
+                    .map_or(0, |x| x.weight);
+                for (i, step) in steps.iter().enumerate().skip(*from_step) {
+                    let wait = match step {
+                        CanaryStep::Weight(p) if *p >= 100 => continue,
+                        CanaryStep::Weight(p) => {
+                            w = *p;
+                            cloud
+                                .router
+                                .route(&[(old.as_str(), 100 - w), (r.group.as_str(), w)])
+                                .await?;
+                            hold
+                        }
+                        CanaryStep::Pause(Some((d, _))) => *d,
+                        CanaryStep::Pause(None) => {
+                            // Stopped until `iac promote`: the state records where.
+                            let mut paused = r.clone();
+                            paused.status = Status::Paused;
+                            paused.weight = w;
+                            paused.step = i + 1;
+                            releases.retain(|x| x.id != paused.id);
+                            for x in releases.iter_mut().filter(|x| x.id == *from) {
+                                x.weight = 100 - w;
                             }
-                            let extra = format!("traffic was at {w}% on {} and went back; ", r.id);
-                            return Err(rolled_back(spec, why, &extra));
+                            releases.push(paused);
+                            return Ok(releases);
                         }
-                        let now = cloud.clock.now();
-                        if now >= until {
-                            break;
+                    };
+                    let checked = match watch(spec, cloud, r, wait).await {
+                        Ok(()) if matches!(step, CanaryStep::Weight(_)) => match &spec.analysis {
+                            Some(a) => analyse(a, cloud, r).await,
+                            None => Ok(()),
+                        },
+                        other => other,
+                    };
+                    if let Err(why) = checked {
+                        cloud.router.route(&[(old.as_str(), 100)]).await?;
+                        if spec.automatic_rollback {
+                            cloud.fleet.remove(r).await?;
                         }
-                        cloud.clock.sleep(spec.gate.interval.min(until - now)).await;
-                    }
-                    if let Some(a) = &spec.analysis {
-                        if let Err(why) = analyse(a, cloud, r).await {
-                            cloud.router.route(&[(old.as_str(), 100)]).await?;
-                            if spec.automatic_rollback {
-                                cloud.fleet.remove(r).await?;
-                            }
-                            let extra = format!("traffic was at {w}% on {} and went back; ", r.id);
-                            return Err(rolled_back(spec, why, &extra));
-                        }
+                        let extra = format!("traffic was at {w}% on {} and went back; ", r.id);
+                        return Err(rolled_back(spec, why, &extra));
                     }
                 }
                 cloud.router.route(&[(r.group.as_str(), 100)]).await?;
+            }
+            Step::Resume { release } => {
+                let r = releases
+                    .iter()
+                    .find(|x| x.id == *release && x.status == Status::Paused)
+                    .cloned()
+                    .ok_or_else(|| {
+                        Failure::Error(Error::new(format!("Release {release} is not paused"), ""))
+                    })?;
+                new = Some(r);
+            }
+            Step::Abort { release, live } => {
+                if let Some(i) = releases.iter().position(|x| x.id == *release) {
+                    let live_group = group_of(&releases, live)?;
+                    cloud.router.route(&[(live_group.as_str(), 100)]).await?;
+                    cloud.fleet.remove(&releases[i]).await?;
+                    releases.remove(i);
+                    for x in releases.iter_mut().filter(|x| x.id == *live) {
+                        x.weight = 100;
+                    }
+                }
             }
             Step::Flip { to, .. } => {
                 let r = candidate(&new)?;
@@ -414,6 +455,68 @@ async fn replace(
     }
     new.servers.sort();
     Ok(new)
+}
+
+/// Holds a share of traffic for `d`, the health gate checked throughout.
+async fn watch(spec: &Spec, cloud: &Cloud<'_>, r: &Release, d: Duration) -> Result<(), String> {
+    let until = cloud.clock.now() + d;
+    loop {
+        gate(spec, cloud, r, None).await?;
+        let now = cloud.clock.now();
+        if now >= until {
+            return Ok(());
+        }
+        cloud.clock.sleep(spec.gate.interval.min(until - now)).await;
+    }
+}
+
+/// `iac promote`: a canary paused until promoted goes on from its pause.
+pub async fn promote(
+    spec: &Spec,
+    prior: &[Release],
+    cloud: &Cloud<'_>,
+) -> Result<Vec<Release>, Failure> {
+    let planned = crate::steps::plan_promotion(spec, prior, cloud.clock.now().as_secs())
+        .map_err(|why| Failure::Error(Error::new("Nothing to promote", why)))?;
+    run(spec, &planned, prior, cloud).await
+}
+
+/// `iac abort`: a paused canary's traffic goes back to the live release and the
+/// canary is removed; it is recorded as rolled back (kept in the list for
+/// `keep`), so the next apply does not release it again.
+pub async fn abort(
+    keep: Duration,
+    prior: &[Release],
+    cloud: &Cloud<'_>,
+) -> Result<Vec<Release>, Error> {
+    let paused = prior
+        .iter()
+        .find(|r| r.status == Status::Paused)
+        .ok_or_else(|| {
+            Error::new(
+                "Nothing to abort",
+                "no release is paused: abort stops a canary stopped at a `pause` step",
+            )
+        })?;
+    let live = prior
+        .iter()
+        .find(|r| r.status == Status::Live)
+        .ok_or_else(|| Error::new("The paused release has no live release beside it", ""))?;
+    cloud.router.route(&[(live.group.as_str(), 100)]).await?;
+    cloud.fleet.remove(paused).await?;
+    let keep_until = iac_value::time::rfc3339((cloud.clock.now() + keep).as_secs());
+    let mut out = prior.to_vec();
+    for r in out.iter_mut() {
+        if r.id == paused.id {
+            r.status = Status::RolledBack;
+            r.keep_until = keep_until.clone();
+            r.weight = 0;
+            r.servers.clear();
+        } else if r.id == live.id {
+            r.weight = 100;
+        }
+    }
+    Ok(out)
 }
 
 /// Measures every metric of the analysis `count` times, `interval` apart; more

@@ -9,10 +9,10 @@ use iac_value::Value;
 pub enum Strategy {
     /// Built beside the live release, then all traffic moves in one step.
     BlueGreen,
-    /// Traffic moves through weighted steps (`percents`), each held for
-    /// `interval` with the health gate checked throughout.
+    /// Traffic moves through weighted steps, each held for `interval` with the
+    /// health gate checked throughout; pauses wait a time or for `iac promote`.
     Canary {
-        percents: Vec<u8>,
+        steps: Vec<CanaryStep>,
         interval: Duration,
         /// As written (`5m`), for the plan.
         interval_text: String,
@@ -22,6 +22,26 @@ pub enum Strategy {
         batch_size: usize,
         min_healthy_percent: f64,
     },
+}
+
+/// One step of a canary: a share of traffic, or a pause.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CanaryStep {
+    /// Percent of traffic to the new release.
+    Weight(u8),
+    /// Wait this long (`"pause 10m"`: the time and how it was written), or until
+    /// `iac promote` (`"pause"`).
+    Pause(Option<(Duration, String)>),
+}
+
+impl std::fmt::Display for CanaryStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CanaryStep::Weight(w) => write!(f, "{w}%"),
+            CanaryStep::Pause(None) => f.write_str("pause until promoted"),
+            CanaryStep::Pause(Some((_, text))) => write!(f, "pause {text}"),
+        }
+    }
 }
 
 /// How many of a release's servers must be healthy.
@@ -146,18 +166,35 @@ impl Spec {
                         detail: "the canary strategy needs canary { steps = [10, 50, 100] }".into(),
                     });
                 }
-                let percents = c
-                    .get_attr("steps")
-                    .as_list()
-                    .unwrap_or(&[])
-                    .iter()
-                    .filter_map(Value::as_f64)
-                    .map(|p| p.clamp(0.0, 100.0) as u8)
-                    .collect();
+                let mut steps = Vec::new();
+                for x in c.get_attr("steps").as_list().unwrap_or(&[]) {
+                    match (x.as_f64(), x.as_str().map(str::trim)) {
+                        (Some(p), _) => steps.push(CanaryStep::Weight(p.clamp(0.0, 100.0) as u8)),
+                        (_, Some("pause")) => steps.push(CanaryStep::Pause(None)),
+                        (_, Some(t)) if t.starts_with("pause ") => {
+                            let text = t["pause ".len()..].trim();
+                            match iac_value::time::parse_duration(text) {
+                                Ok(d) => steps.push(CanaryStep::Pause(Some((d, text.to_string())))),
+                                Err(e) => errors.push(SpecError {
+                                    path: vec!["canary".into(), "steps".into()],
+                                    summary: "Invalid pause".into(),
+                                    detail: format!("\"{t}\": {e}"),
+                                }),
+                            }
+                        }
+                        _ => errors.push(SpecError {
+                            path: vec!["canary".into(), "steps".into()],
+                            summary: "Invalid canary step".into(),
+                            detail: format!(
+                                "{x}: a step is a percentage of traffic (10), \"pause\" (until `iac promote`) or \"pause 10m\""
+                            ),
+                        }),
+                    }
+                }
                 let (interval, interval_text) =
                     duration_at(&c, "canary", "interval", "5m", &mut errors);
                 Strategy::Canary {
-                    percents,
+                    steps,
                     interval,
                     interval_text,
                 }
@@ -254,7 +291,7 @@ mod tests {
         assert_eq!(
             s.strategy,
             Strategy::Canary {
-                percents: vec![10, 100],
+                steps: vec![CanaryStep::Weight(10), CanaryStep::Weight(100)],
                 interval: Duration::from_secs(300),
                 interval_text: "5m".into()
             }

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use crate::release::{Release, Status};
-use crate::spec::{Spec, Strategy};
+use crate::spec::{CanaryStep, Spec, Strategy};
 
 /// What a cloud calls the things steps talk about, for the plan's words
 /// (`aws_instance`, `target group`, `listener`, `ModifyListener`).
@@ -42,11 +42,17 @@ pub enum Step {
     Shift {
         from: String,
         to: String,
-        percents: Vec<u8>,
+        /// The canary's steps; this shift starts at `from_step` (after a pause).
+        steps: Vec<CanaryStep>,
+        from_step: usize,
         hold: String,
         /// The analysis run at each step, described.
         analysis: Option<String>,
     },
+    /// Go on with a canary paused until promoted.
+    Resume { release: String },
+    /// Send a paused canary's traffic back to the live release and remove it.
+    Abort { release: String, live: String },
     /// Send all traffic to the release in one call (`from`: the live release).
     Flip { from: Option<String>, to: String },
     /// Keep the release that was live, for `iac rollback`, until a time.
@@ -92,11 +98,16 @@ impl fmt::Display for Note<'_> {
             Step::Shift {
                 from,
                 to,
-                percents,
+                steps,
+                from_step,
                 hold,
                 analysis,
             } => {
-                let steps: Vec<String> = percents.iter().map(|p| format!("{p}%")).collect();
+                let steps: Vec<String> = steps
+                    .iter()
+                    .skip(*from_step)
+                    .map(ToString::to_string)
+                    .collect();
                 write!(
                     f,
                     "shift traffic from {from} to {to} in steps {} ({hold} each, confirmed with {}, health checked throughout)",
@@ -108,6 +119,11 @@ impl fmt::Display for Note<'_> {
                     None => Ok(()),
                 }
             }
+            Step::Resume { release } => write!(f, "go on with release {release}, paused until promoted"),
+            Step::Abort { release, live } => write!(
+                f,
+                "abort release {release}, paused until promoted: its traffic goes back to {live} and it is removed"
+            ),
             Step::Flip { from: None, to } => write!(f, "point the {} at {to}", w.router),
             Step::Flip {
                 from: Some(from),
@@ -159,6 +175,9 @@ pub struct Planned {
     pub rolled_back: Option<(String, String)>,
     /// The policy on a failed gate, for the plan's last note.
     pub on_failure: Option<String>,
+    /// The configured release is a canary paused until promoted: its id and share
+    /// of traffic.
+    pub awaiting: Option<(String, u8)>,
 }
 
 impl Planned {
@@ -169,6 +188,11 @@ impl Planned {
             .iter()
             .map(|s| Note(s, words).to_string())
             .collect();
+        if let Some((id, w)) = &self.awaiting {
+            out.push(format!(
+                "release {id} is paused with {w}% of traffic, awaiting `iac promote` (or `iac abort`)"
+            ));
+        }
         if let Some(p) = &self.on_failure {
             out.push(p.clone());
         }
@@ -202,8 +226,25 @@ pub fn plan(
                 releases: false,
                 rolled_back: None,
                 on_failure: None,
+                awaiting: None,
             };
         }
+    }
+    if let Some(p) = prior.iter().find(|r| r.status == Status::Paused) {
+        if wanted == Some(p.id.as_str()) {
+            return Planned {
+                steps,
+                releases: false,
+                rolled_back: None,
+                on_failure: None,
+                awaiting: Some((p.id.clone(), p.weight)),
+            };
+        }
+        // Another release is asked for: the paused one makes way.
+        steps.push(Step::Abort {
+            release: p.id.clone(),
+            live: live.map(|l| l.id.clone()).unwrap_or_default(),
+        });
     }
     if let Some(w) = wanted {
         if let Some(r) = prior
@@ -215,6 +256,7 @@ pub fn plan(
                 releases: false,
                 rolled_back: Some((r.id.clone(), r.created.clone())),
                 on_failure: None,
+                awaiting: None,
             };
         }
     }
@@ -260,7 +302,7 @@ pub fn plan(
         }),
         (
             Strategy::Canary {
-                percents,
+                steps: canary,
                 interval_text,
                 ..
             },
@@ -271,7 +313,8 @@ pub fn plan(
             steps.push(Step::Shift {
                 from: l.id.clone(),
                 to,
-                percents: percents.clone(),
+                steps: canary.clone(),
+                from_step: 0,
                 hold: interval_text.clone(),
                 analysis,
             });
@@ -298,10 +341,54 @@ pub fn plan(
         steps,
         releases: true,
         rolled_back: None,
+        awaiting: None,
         on_failure: spec.automatic_rollback.then(|| {
             "on a failed gate: traffic stays on (or returns to) the live release and the new one is removed".to_string()
         }),
     }
+}
+
+/// The steps `iac promote` runs: the paused canary goes on from its pause.
+pub fn plan_promotion(spec: &Spec, prior: &[Release], now: u64) -> Result<Planned, String> {
+    let paused = prior
+        .iter()
+        .find(|r| r.status == Status::Paused)
+        .ok_or("no release is paused: promotion goes on with a canary stopped at a `pause` step")?;
+    let live = prior
+        .iter()
+        .find(|r| r.status == Status::Live)
+        .ok_or("the paused release has no live release beside it")?;
+    let Strategy::Canary {
+        steps: canary,
+        interval_text,
+        ..
+    } = &spec.strategy
+    else {
+        return Err("the deployment's strategy is no longer canary; apply it to release".into());
+    };
+    Ok(Planned {
+        steps: vec![
+            Step::Resume {
+                release: paused.id.clone(),
+            },
+            Step::Shift {
+                from: live.id.clone(),
+                to: paused.id.clone(),
+                steps: canary.clone(),
+                from_step: paused.step,
+                hold: interval_text.clone(),
+                analysis: spec.analysis.as_ref().map(|a| a.describe()),
+            },
+            Step::Keep {
+                release: live.id.clone(),
+                until: now + spec.keep_previous.as_secs(),
+            },
+        ],
+        releases: true,
+        rolled_back: None,
+        on_failure: None,
+        awaiting: None,
+    })
 }
 
 /// A group's short name: the name in a target group ARN.

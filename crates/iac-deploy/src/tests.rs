@@ -49,7 +49,11 @@ const ERRORS: &str = "GET http://metrics/rnew/errors";
 
 fn canary() -> Strategy {
     Strategy::Canary {
-        percents: vec![10, 50, 100],
+        steps: vec![
+            CanaryStep::Weight(10),
+            CanaryStep::Weight(50),
+            CanaryStep::Weight(100),
+        ],
         interval: Duration::from_secs(300),
         interval_text: "5m".into(),
     }
@@ -72,6 +76,7 @@ fn live(fake: &FakeCloud) -> Vec<Release> {
         created: "2026-11-28T10:00:00Z".into(),
         keep_until: String::new(),
         weight: 100,
+        step: 0,
     };
     fake.seed(&r);
     vec![r]
@@ -342,6 +347,127 @@ async fn a_canary_whose_analysis_fails_at_a_step_sends_its_traffic_back() {
     );
     assert_eq!(fake.weights(), [("tg-rold".to_string(), 100)]);
     assert!(!fake.has_group("rnew"));
+}
+
+fn paused_canary() -> Strategy {
+    Strategy::Canary {
+        steps: vec![
+            CanaryStep::Weight(10),
+            CanaryStep::Pause(None),
+            CanaryStep::Weight(50),
+            CanaryStep::Pause(Some((Duration::from_secs(600), "10m".into()))),
+            CanaryStep::Weight(100),
+        ],
+        interval: Duration::from_secs(60),
+        interval_text: "1m".into(),
+    }
+}
+
+fn cloud(fake: &FakeCloud) -> Cloud<'_> {
+    Cloud {
+        fleet: fake,
+        router: fake,
+        clock: fake,
+        probe: fake,
+        metrics: fake,
+    }
+}
+
+#[tokio::test]
+async fn a_canary_stops_at_a_pause_until_promoted() {
+    let fake = FakeCloud::new();
+    let prior = live(&fake);
+    let s = spec(paused_canary());
+    let p = planned(&s, &fake, "rnew", &prior);
+    assert!(p.notes(&words())[2]
+        .contains("in steps 10% → pause until promoted → 50% → pause 10m → 100% (1m each"));
+    let paused = release(&s, &fake, "rnew", &prior).await.unwrap();
+    assert_eq!(
+        summary(&paused),
+        [
+            ("rnew".into(), Status::Paused, 10, 3),
+            ("rold".into(), Status::Live, 90, 3)
+        ]
+    );
+    let w = |pairs: &[(&str, u8)]| -> Vec<(String, u8)> {
+        pairs.iter().map(|(g, w)| (g.to_string(), *w)).collect()
+    };
+    assert_eq!(fake.weights(), w(&[("tg-rold", 90), ("tg-rnew", 10)]));
+    // Planning the same configuration again: nothing to do but wait.
+    let again = planned(&s, &fake, "rnew", &paused);
+    assert!(again.steps.is_empty());
+    assert_eq!(again.awaiting, Some(("rnew".into(), 10)));
+    assert!(again.notes(&words())[0].contains("awaiting `iac promote`"));
+    // Promoted: on from the pause, through the timed pause, to all traffic.
+    let before = fake.now();
+    let done = promote(&s, &paused, &cloud(&fake)).await.unwrap();
+    assert_eq!(
+        summary(&done),
+        [
+            ("rnew".into(), Status::Live, 100, 3),
+            ("rold".into(), Status::Previous, 0, 3)
+        ]
+    );
+    assert_eq!(
+        fake.routes()[1..],
+        [
+            w(&[("tg-rold", 50), ("tg-rnew", 50)]),
+            w(&[("tg-rnew", 100)]),
+        ]
+    );
+    // The 50% step's minute and the 10-minute pause.
+    assert!(fake.now() - before >= Duration::from_secs(660));
+    // Nothing is paused any more.
+    let none = promote(&s, &done, &cloud(&fake)).await.unwrap_err();
+    assert!(matches!(none, Failure::Error(e) if e.summary == "Nothing to promote"));
+}
+
+#[tokio::test]
+async fn an_aborted_canary_sends_its_traffic_back_and_is_not_released_again() {
+    let fake = FakeCloud::new();
+    let prior = live(&fake);
+    let s = spec(paused_canary());
+    let paused = release(&s, &fake, "rnew", &prior).await.unwrap();
+    let out = abort(Duration::from_secs(3600), &paused, &cloud(&fake))
+        .await
+        .unwrap();
+    assert_eq!(
+        summary(&out),
+        [
+            ("rnew".into(), Status::RolledBack, 0, 0),
+            ("rold".into(), Status::Live, 100, 3)
+        ]
+    );
+    assert_eq!(fake.weights(), [("tg-rold".to_string(), 100)]);
+    assert_eq!(fake.running("rnew"), 0);
+    let again = planned(&s, &fake, "rnew", &out);
+    assert!(again.steps.is_empty());
+    assert_eq!(again.rolled_back.map(|r| r.0), Some("rnew".into()));
+}
+
+#[tokio::test]
+async fn a_new_release_while_one_is_paused_replaces_it() {
+    let fake = FakeCloud::new();
+    let prior = live(&fake);
+    let s = spec(paused_canary());
+    let paused = release(&s, &fake, "rnew", &prior).await.unwrap();
+    let p = planned(&s, &fake, "rnext", &paused);
+    assert_eq!(
+        p.steps[0],
+        Step::Abort {
+            release: "rnew".into(),
+            live: "rold".into()
+        }
+    );
+    let out = release(&s, &fake, "rnext", &paused).await.unwrap();
+    assert_eq!(
+        summary(&out),
+        [
+            ("rnext".into(), Status::Paused, 10, 3),
+            ("rold".into(), Status::Live, 90, 3)
+        ]
+    );
+    assert_eq!(fake.running("rnew"), 0);
 }
 
 /// A run stopped by a failure at each call in turn (after the cloud made the

@@ -78,16 +78,24 @@ impl Deployment {
         self.releases.iter().find(|r| r.status == Status::Live)
     }
 
+    /// A canary paused until promoted.
+    pub fn paused(&self) -> Option<&Release> {
+        self.releases.iter().find(|r| r.status == Status::Paused)
+    }
+
     /// The newest release kept to roll back to.
     pub fn previous(&self) -> Option<&Release> {
         self.releases.iter().rfind(|r| r.status == Status::Previous)
     }
 }
 
-/// What a rollback did.
+/// What a rollback (or another deployment action) did.
 pub struct RolledBack {
+    /// The live release before and after.
     pub from: String,
     pub to: String,
+    pub before: Deployment,
+    pub after: Deployment,
     pub state: State,
 }
 
@@ -145,9 +153,29 @@ impl Engine {
         addr: &InstanceAddr,
         workspace: &str,
     ) -> Result<RolledBack, Diagnostics> {
+        self.deployment_action(
+            module, variables, backend, state, addr, workspace, "rollback",
+        )
+        .await
+    }
+
+    /// Runs a deployment's action (`rollback`, `promote`: a paused canary goes
+    /// on; `abort`: a paused canary's traffic goes back) and records the result as
+    /// `rollback` does.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn deployment_action(
+        &self,
+        module: &Module,
+        variables: &HashMap<String, Value>,
+        backend: &dyn Backend,
+        state: State,
+        addr: &InstanceAddr,
+        workspace: &str,
+        action: &str,
+    ) -> Result<RolledBack, Diagnostics> {
         let before = self.deployment_in_state(&state, addr)?;
         let after = self
-            .run_action(module, variables, &state, addr, "rollback")
+            .run_action(module, variables, &state, addr, action)
             .await?;
         let mut next = state.clone();
         let provider = next
@@ -196,6 +224,8 @@ impl Engine {
         Ok(RolledBack {
             from: before.live().map(|r| r.id.clone()).unwrap_or_default(),
             to: now.live().map(|r| r.id.clone()).unwrap_or_default(),
+            before,
+            after: now,
             state: next,
         })
     }

@@ -139,8 +139,8 @@ pub fn schema() -> Schema {
         .attr(
             "steps",
             Attribute::required(
-                AttrType::List(Box::new(Number)),
-                "Percentages, such as [10, 50, 100].",
+                Dynamic,
+                "Percentages of traffic and pauses, such as [10, \"pause\", 50, \"pause 10m\", 100]: \"pause\" waits for `iac promote`.",
             ),
         )
         .attr(
@@ -1047,11 +1047,28 @@ pub async fn apply(
 
 /// `iac rollback`: the listener goes back to the previous release, if kept and healthy.
 pub async fn rollback(c: &Clients, prior: &Value) -> Result<Value, Vec<AttrDiagnostic>> {
+    let releases = Release::all_of(prior);
+    let keep = keep_of(prior);
+    let out = with_cloud(c, prior, |cloud| {
+        Box::pin(async move { iac_deploy::rollback(keep, &releases, cloud).await })
+    })
+    .await
+    .map_err(failed)?;
+    let mut v = prior.clone();
+    with_releases(&mut v, &out);
+    Ok(v)
+}
+
+/// The clouds a command's action runs against, for a deployment in state.
+async fn with_cloud<T>(
+    c: &Clients,
+    prior: &Value,
+    f: impl for<'x> FnOnce(
+        &'x Cloud<'x>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'x>>,
+) -> T {
     let listener = s(prior, "listener_arn").unwrap_or_default();
     let name = s(prior, "name").unwrap_or_default();
-    let keep = setting(prior, "rollback", "keep_previous")
-        .and_then(|k| duration(&k))
-        .unwrap_or(Duration::from_secs(3600));
     let fleet = AwsFleet {
         c,
         config: prior,
@@ -1070,11 +1087,49 @@ pub async fn rollback(c: &Clients, prior: &Value) -> Result<Value, Vec<AttrDiagn
         probe: &HttpProbe,
         metrics: &AwsMetrics { c },
     };
-    let releases = iac_deploy::rollback(keep, &Release::all_of(prior), &cloud)
-        .await
-        .map_err(failed)?;
+    f(&cloud).await
+}
+
+fn keep_of(prior: &Value) -> Duration {
+    setting(prior, "rollback", "keep_previous")
+        .and_then(|k| duration(&k))
+        .unwrap_or(Duration::from_secs(3600))
+}
+
+/// `iac promote`: a canary paused until promoted goes on from its pause.
+pub async fn promote(c: &Clients, prior: &Value) -> Result<Value, Vec<AttrDiagnostic>> {
+    let spec = Spec::from_config(prior).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|e| fail(e.summary, e.detail))
+            .collect::<Vec<_>>()
+    })?;
+    let releases = Release::all_of(prior);
+    let out = with_cloud(c, prior, |cloud| {
+        Box::pin(async move { iac_deploy::promote(&spec, &releases, cloud).await })
+    })
+    .await;
+    match out {
+        Ok(releases) => {
+            let mut v = prior.clone();
+            with_releases(&mut v, &releases);
+            Ok(v)
+        }
+        Err(Failure::Gate(e)) | Err(Failure::Error(e)) => Err(failed(e)),
+    }
+}
+
+/// `iac abort`: a paused canary's traffic goes back to the live release.
+pub async fn abort(c: &Clients, prior: &Value) -> Result<Value, Vec<AttrDiagnostic>> {
+    let releases = Release::all_of(prior);
+    let keep = keep_of(prior);
+    let out = with_cloud(c, prior, |cloud| {
+        Box::pin(async move { iac_deploy::abort(keep, &releases, cloud).await })
+    })
+    .await
+    .map_err(failed)?;
     let mut v = prior.clone();
-    with_releases(&mut v, &releases);
+    with_releases(&mut v, &out);
     Ok(v)
 }
 

@@ -312,6 +312,8 @@ impl Provider for AwsProvider {
         let clients = self.clients().await.map_err(|d| vec![d])?;
         match (schema::canonical(type_name), action) {
             ("deployment", "rollback") => deploy::rollback(&clients, prior).await,
+            ("deployment", "promote") => deploy::promote(&clients, prior).await,
+            ("deployment", "abort") => deploy::abort(&clients, prior).await,
             ("deployment", "status") => deploy::status(&clients, prior).await,
             _ => Err(vec![AttrDiagnostic::error(
                 Vec::new(),

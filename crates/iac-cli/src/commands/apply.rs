@@ -145,7 +145,32 @@ pub(crate) fn run_apply(ui: &Ui, job: ApplyJob<'_>) -> Result<u8> {
             }
         }
     }
-    Ok(EXIT_OK)
+    Ok(awaiting_promotion(&engine, &outcome.state))
+}
+
+/// After an apply: a deployment whose canary stopped at a `pause` step waits
+/// for `iac promote`; say so, and exit with `EXIT_AWAITING_PROMOTION` so an
+/// unattended pipeline can tell (and post it) without reading the output.
+pub(crate) fn awaiting_promotion(engine: &iac_engine::Engine, state: &iac_state::State) -> u8 {
+    let mut code = EXIT_OK;
+    for (addr, inst) in &state.resources {
+        if addr.resource.ty != "deployment" || inst.current.is_none() {
+            continue;
+        }
+        let Ok(d) = engine.deployment_in_state(state, addr) else {
+            continue;
+        };
+        if let Some(p) = d.paused() {
+            println!(
+                "\n{addr} awaits promotion: release {} has {}% of traffic (live: {}). Run `iac promote {addr}` to go on, or `iac abort {addr}` to send the traffic back.",
+                p.id,
+                p.weight,
+                d.live().map(|l| l.id.as_str()).unwrap_or("-")
+            );
+            code = EXIT_AWAITING_PROMOTION;
+        }
+    }
+    code
 }
 
 pub(crate) fn cmd_apply(

@@ -1,4 +1,4 @@
-//! `iac rollback` and `iac deployments`.
+//! `iac rollback`, `iac promote`, `iac abort` and `iac deployments`.
 
 use crate::args::{StateArgs, VarArgs};
 use crate::exit::*;
@@ -15,13 +15,26 @@ pub(crate) fn cmd_rollback(
     auto_approve: bool,
     address: &str,
 ) -> Result<u8> {
+    cmd_deployment_action(ui, va, args, auto_approve, address, "rollback")
+}
+
+/// `iac rollback`, `iac promote` and `iac abort`: one of a deployment's actions,
+/// confirmed (unless `-auto-approve`), run by the provider and recorded in state.
+pub(crate) fn cmd_deployment_action(
+    ui: &Ui,
+    va: &VarArgs,
+    args: &StateArgs,
+    auto_approve: bool,
+    address: &str,
+    action: &str,
+) -> Result<u8> {
     let addr: InstanceAddr = address
         .parse()
         .map_err(|e| anyhow!("invalid address \"{address}\": {e}"))?;
     if addr.resource.ty != "deployment" {
-        bail!("{address} is not a deployment; rollback moves a deployment's traffic back to its previous release");
+        bail!("{address} is not a deployment; {action} acts on a deployment's releases");
     }
-    let session = match Session::open(ui, va, args, Some("rollback"))? {
+    let session = match Session::open(ui, va, args, Some(action))? {
         Ok(s) => s,
         Err(code) => return Ok(code),
     };
@@ -41,31 +54,78 @@ pub(crate) fn cmd_rollback(
         }
     };
     let live = before.live().map(|r| r.id.clone()).unwrap_or_default();
+    let paused = before
+        .paused()
+        .map(|r| format!("release {} ({}% of traffic)", r.id, r.weight))
+        .unwrap_or_else(|| "the paused release".into());
     if !auto_approve {
-        let q = format!(
-            "Send {addr}'s traffic from release {live} back to {}?\n  Only 'yes' will be accepted to confirm.\n\n  Enter a value: ",
-            before
-                .previous()
-                .map(|r| r.id.as_str())
-                .unwrap_or("the previous release")
-        );
-        if ask(&q).as_deref() != Some("yes") {
-            eprintln!("Rollback cancelled.");
+        let q = match action {
+            "promote" => format!("Let {addr}'s {paused} go on from its pause?"),
+            "abort" => format!(
+                "Send {addr}'s traffic back from {paused} to release {live}, and remove it?"
+            ),
+            _ => format!(
+                "Send {addr}'s traffic from release {live} back to {}?",
+                before
+                    .previous()
+                    .map(|r| r.id.as_str())
+                    .unwrap_or("the previous release")
+            ),
+        };
+        if ask(&format!(
+            "{q}\n  Only 'yes' will be accepted to confirm.\n\n  Enter a value: "
+        ))
+        .as_deref()
+            != Some("yes")
+        {
+            eprintln!("Cancelled.");
             return Ok(EXIT_ERROR);
         }
     }
     let rt = runtime()?;
     let workspace = session.workspace();
-    let rolled = engine.rollback(
+    let run = engine.deployment_action(
         &loaded.module,
         vars,
         &**backend,
         state.clone(),
         &addr,
         workspace,
+        action,
     );
-    match rt.block_on(rolled) {
-        Ok(done) => {
+    let done = match rt.block_on(run) {
+        Ok(done) => done,
+        Err(d) => {
+            ui.diagnostics(&d, &loaded.sources);
+            return Ok(EXIT_ERROR);
+        }
+    };
+    match action {
+        "promote" => {
+            if done.after.paused().is_none() {
+                println!(
+                    "{}",
+                    ui.green(&format!(
+                        "{addr} promoted: release {} is live (release {} is kept for `iac rollback`).",
+                        done.to, done.from
+                    ))
+                );
+            }
+            Ok(super::apply::awaiting_promotion(&engine, &done.state))
+        }
+        "abort" => {
+            let gone = before.paused().map(|r| r.id.as_str()).unwrap_or("-");
+            println!(
+                "{}",
+                ui.green(&format!(
+                    "{addr} aborted: release {gone}'s traffic went back to {}, and its servers were removed.",
+                    done.to
+                ))
+            );
+            println!("Release {gone} is kept as rolled_back; the next apply with the same fleet will not deploy it again.");
+            Ok(EXIT_OK)
+        }
+        _ => {
             println!(
                 "{}",
                 ui.green(&format!(
@@ -75,10 +135,6 @@ pub(crate) fn cmd_rollback(
             );
             println!("Release {} is kept as rolled_back; the next apply with the same fleet will not deploy it again.", done.from);
             Ok(EXIT_OK)
-        }
-        Err(d) => {
-            ui.diagnostics(&d, &loaded.sources);
-            Ok(EXIT_ERROR)
         }
     }
 }

@@ -124,6 +124,18 @@ pub fn run(cli: Cli) -> Result<u8> {
             auto_approve,
             address,
         } => cmd_rollback(&ui, &vars, &state, auto_approve, &address),
+        Command::Promote {
+            vars,
+            state,
+            auto_approve,
+            address,
+        } => cmd_deployment_action(&ui, &vars, &state, auto_approve, &address, "promote"),
+        Command::Abort {
+            vars,
+            state,
+            auto_approve,
+            address,
+        } => cmd_deployment_action(&ui, &vars, &state, auto_approve, &address, "abort"),
         Command::Deployments { vars, state, json } => cmd_deployments(&ui, &vars, &state, json),
         Command::Import {
             vars,
