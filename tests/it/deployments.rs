@@ -1455,3 +1455,223 @@ fn a_canary_paused_until_promoted_ends_the_apply_awaiting_promotion_then_goes_on
         none.stderr
     );
 }
+
+/// The boot script and tags of a running server of a release.
+fn server_of(m: &Moto, release: &str) -> (String, BTreeMap<String, String>) {
+    use aws_sdk_ec2::types::Filter;
+    use base64::Engine as _;
+    let out = block(
+        m.ec2()
+            .describe_instances()
+            .filters(
+                Filter::builder()
+                    .name("tag:iac:release")
+                    .values(release)
+                    .build(),
+            )
+            .filters(
+                Filter::builder()
+                    .name("instance-state-name")
+                    .values("running")
+                    .build(),
+            )
+            .send(),
+    )
+    .unwrap();
+    let i = out.reservations()[0].instances()[0].clone();
+    let tags = i
+        .tags()
+        .iter()
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_string(),
+                t.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let attr = block(
+        m.ec2()
+            .describe_instance_attribute()
+            .instance_id(i.instance_id().unwrap())
+            .attribute(aws_sdk_ec2::types::InstanceAttributeName::UserData)
+            .send(),
+    )
+    .unwrap();
+    let data = attr
+        .user_data()
+        .and_then(|u| u.value())
+        .map(|v| {
+            String::from_utf8(base64::engine::general_purpose::STANDARD.decode(v).unwrap()).unwrap()
+        })
+        .unwrap_or_default();
+    (data, tags)
+}
+
+const USER_DATA_LINE: &str =
+    "    user_data     = \"#!/bin/sh\\necho ${var.app_version} > /srv/version\"\n";
+
+fn container_config(extra_env: &str) -> String {
+    let container = format!(
+        r#"    container {{
+      image       = "ghcr.io/acme/web:${{var.git_sha}}"
+      port        = 8080
+      environment = {{ LOG_LEVEL = "info"{extra_env} }}
+      secrets     = {{ DB_PASSWORD = aws_secretsmanager_secret.db.arn }}
+      health_path = "/healthz"
+    }}
+"#
+    );
+    let head = r#"
+variable "git_sha" {
+  default = "1f2e3d"
+}
+variable "db_password" {
+  sensitive = true
+  default   = "s3cr3t-value-xyz"
+}
+resource "aws_secretsmanager_secret" "db" {
+  name = "web-db"
+}
+resource "aws_secretsmanager_secret_version" "db" {
+  secret_id     = aws_secretsmanager_secret.db.id
+  secret_string = var.db_password
+}
+"#;
+    let b = base("blue_green", "  health {\n    interval = \"200ms\"\n  }\n");
+    assert!(b.contains(USER_DATA_LINE));
+    // No health check path of the target group's own: the container's is used.
+    let check = "      health_check {\n        path = \"/health\"\n      }\n";
+    assert!(b.contains(check));
+    format!(
+        "{head}{}",
+        b.replace(USER_DATA_LINE, &container).replace(check, "")
+    )
+}
+
+#[test]
+fn a_container_release_boots_its_image_with_secrets_fetched_by_the_server() {
+    let m = Moto::start();
+    let w = Work::new(&container_config(""));
+    run(&w, &m, &["apply", "-auto-approve"]).ok();
+    let r1 = release(&w);
+    let (script, tags) = server_of(&m, &r1);
+    assert_eq!(
+        tags.get("iac:image").map(String::as_str),
+        Some("ghcr.io/acme/web:1f2e3d")
+    );
+    let arn = w.attrs("aws_secretsmanager_secret.db")["arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for want in [
+        "docker run -d --restart always --name app -p 80:8080 --env-file \"$env_file\" 'ghcr.io/acme/web:1f2e3d'",
+        "printf '%s=%s\\n' 'LOG_LEVEL' 'info' >> \"$env_file\"",
+        &format!(
+            "printf '%s=%s\\n' 'DB_PASSWORD' \"$(aws secretsmanager get-secret-value --secret-id '{arn}' --query SecretString --output text)\""
+        ),
+    ] {
+        assert!(script.contains(want), "{want}\n---\n{script}");
+    }
+    // The secret's value is in neither the boot script nor the state.
+    assert!(!script.contains("s3cr3t-value-xyz"));
+    assert!(!std::fs::read_to_string(w.dir.path().join("iac.tfstate"))
+        .unwrap()
+        .contains("s3cr3t-value-xyz"));
+    // The container's health path is the target group's.
+    let tg = block(
+        m.elb()
+            .describe_target_groups()
+            .names(format!("web-{r1}"))
+            .send(),
+    )
+    .unwrap();
+    assert_eq!(tg.target_groups()[0].health_check_path(), Some("/healthz"));
+    // The same image with another setting, or another image, is a new release.
+    run(
+        &w,
+        &m,
+        &["apply", "-auto-approve", "-var", "git_sha=9a8b7c"],
+    )
+    .ok();
+    let r2 = release(&w);
+    assert_ne!(r2, r1);
+    assert_eq!(
+        server_of(&m, &r2).1.get("iac:image").map(String::as_str),
+        Some("ghcr.io/acme/web:9a8b7c")
+    );
+    assert_eq!(
+        forwards(&m, &listener_arn(&w)),
+        BTreeMap::from([(format!("web-{r2}"), 1)])
+    );
+}
+
+#[test]
+fn a_secret_in_a_container_environment_is_refused() {
+    let m = Moto::start();
+    let w = Work::new(&container_config(", DB = var.db_password"));
+    let r = run(&w, &m, &["plan"]).code(1);
+    assert!(
+        r.stderr
+            .contains("environment \"DB\" holds a sensitive value")
+            && r.stderr
+                .contains("give the secret's ARN in `secrets` instead"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("s3cr3t-value-xyz") && !r.stdout.contains("s3cr3t-value-xyz"));
+}
+
+/// The container example: the same image released to sandbox, then to live,
+/// each with its own settings and its own secret, fetched at boot.
+#[test]
+fn container_example_promotes_one_image_from_sandbox_to_live() {
+    let m = Moto::start();
+    let w = Work::new("");
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/container-web");
+    for f in ["main.tf", "env/sandbox.tfvars", "env/live.tfvars"] {
+        w.write(f, &std::fs::read_to_string(example.join(f)).unwrap());
+    }
+    let mut releases = Vec::new();
+    for (env, servers, level) in [("sandbox", 1, "debug"), ("live", 3, "warn")] {
+        let r = run(
+            &w,
+            &m,
+            &[
+                "apply",
+                "-auto-approve",
+                "-env",
+                env,
+                "-var",
+                &format!("db_password=pw-{env}-9d8c"),
+            ],
+        )
+        .ok();
+        let rel = r
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("release = "))
+            .unwrap()
+            .trim_matches('"')
+            .to_string();
+        assert_eq!(running_in_release(&m, &rel), servers, "{env}");
+        let (script, tags) = server_of(&m, &rel);
+        assert_eq!(
+            tags.get("iac:image").map(String::as_str),
+            Some("ghcr.io/acme/web:1f2e3d")
+        );
+        assert!(script.contains(&format!("'APP_ENV' '{env}'")), "{script}");
+        assert!(
+            script.contains(&format!("'LOG_LEVEL' '{level}'")),
+            "{script}"
+        );
+        assert!(
+            script.contains("aws secretsmanager get-secret-value --secret-id 'arn:"),
+            "{script}"
+        );
+        assert!(!script.contains(&format!("pw-{env}-9d8c")));
+        releases.push(rel);
+    }
+    // One image, two releases: the settings differ, so the fleets do.
+    assert_ne!(releases[0], releases[1]);
+}

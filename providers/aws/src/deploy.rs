@@ -101,7 +101,14 @@ pub fn schema() -> Schema {
             "vpc_security_group_ids",
             Attribute::optional(strings(), "Security groups."),
         )
-        .attr("user_data", Attribute::optional(Str, "Boot script."))
+        .attr(
+            "user_data",
+            Attribute::optional(Str, "Boot script (not with `container`)."),
+        )
+        .block(
+            "container",
+            nested(Nesting::List, 0, Some(1), container_schema()),
+        )
         .attr("key_name", Attribute::optional(Str, "SSH key pair."))
         .attr(
             "iam_instance_profile",
@@ -257,6 +264,164 @@ pub fn schema() -> Schema {
 
 use iac_value::time::now_secs as now;
 
+/// A release of a container image: the servers boot it (user data iac writes).
+fn container_schema() -> Schema {
+    use AttrType::{Number, String as Str};
+    let map = || AttrType::Map(Box::new(Str));
+    Schema::new("A container image the servers run; its digest or tag is part of the release.")
+        .attr("image", Attribute::required(Str, "Such as ghcr.io/acme/web:1f2e3d."))
+        .attr(
+            "port",
+            Attribute::optional(
+                Number,
+                "The port the container listens on (default: the target group's port).",
+            ),
+        )
+        .attr(
+            "environment",
+            Attribute::optional(map(), "Plain settings, written into the boot script."),
+        )
+        .attr(
+            "secrets",
+            Attribute::optional(
+                map(),
+                "Variables read at boot by the server from Secrets Manager (a secret's ARN) or SSM Parameter Store (a parameter's ARN or name): never in user data or state.",
+            ),
+        )
+        .attr(
+            "health_path",
+            Attribute::optional(
+                Str,
+                "The target group's health check path, unless its health_check sets one.",
+            ),
+        )
+        .attr(
+            "command",
+            Attribute::optional(AttrType::List(Box::new(Str)), "Arguments after the image."),
+        )
+}
+
+/// Single-quoted for sh.
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// The boot script of a container release: Docker, the plain settings, the
+/// secrets fetched by the server itself (its instance profile must allow
+/// `secretsmanager:GetSecretValue` / `ssm:GetParameter`), then the container.
+pub fn container_user_data(
+    fleet: &Value,
+    host_port: i64,
+    region: &str,
+    release: &str,
+) -> Option<String> {
+    let c = first(fleet, "container");
+    let image = s(&c, "image")?;
+    let port = c.get_attr("port").as_f64().map_or(host_port, |p| p as i64);
+    let mut out = String::from("#!/bin/sh\n");
+    out.push_str(&format!(
+        "# Written by iac: release {release} runs {image}.\nset -eu\n"
+    ));
+    out.push_str("command -v docker >/dev/null 2>&1 || dnf install -y docker || yum install -y docker || (apt-get update && apt-get install -y docker.io)\n");
+    out.push_str("systemctl start docker 2>/dev/null || service docker start\n");
+    out.push_str(&format!("export AWS_DEFAULT_REGION={}\n", sh_quote(region)));
+    out.push_str("umask 077\nenv_file=/run/iac-release.env\n: > \"$env_file\"\n");
+    if let Some(env) = c.get_attr("environment").as_map() {
+        for (k, v) in env {
+            let v = v.as_str().unwrap_or_default();
+            out.push_str(&format!(
+                "printf '%s=%s\\n' {} {} >> \"$env_file\"\n",
+                sh_quote(k),
+                sh_quote(v)
+            ));
+        }
+    }
+    if let Some(secrets) = c.get_attr("secrets").as_map() {
+        for (k, v) in secrets {
+            let r = v.as_str().unwrap_or_default();
+            let fetch = if r.starts_with("arn:aws:secretsmanager:")
+                || r.starts_with("arn:aws-") && r.contains(":secretsmanager:")
+            {
+                format!(
+                    "aws secretsmanager get-secret-value --secret-id {} --query SecretString --output text",
+                    sh_quote(r)
+                )
+            } else {
+                let name = r.split_once(":parameter").map_or(r, |(_, n)| n);
+                format!(
+                    "aws ssm get-parameter --with-decryption --name {} --query Parameter.Value --output text",
+                    sh_quote(name)
+                )
+            };
+            out.push_str(&format!(
+                "printf '%s=%s\\n' {} \"$({fetch})\" >> \"$env_file\"\n",
+                sh_quote(k)
+            ));
+        }
+    }
+    let command: Vec<String> = c
+        .get_attr("command")
+        .as_list()
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|x| x.as_str().map(sh_quote))
+        .collect();
+    out.push_str(&format!(
+        "docker run -d --restart always --name app -p {host_port}:{port} --env-file \"$env_file\" {}{}\n",
+        sh_quote(&image),
+        command.iter().map(|c| format!(" {c}")).collect::<String>()
+    ));
+    Some(out)
+}
+
+/// What a `container` block cannot be given: every error, by attribute path.
+fn check_container(config: &Value, diags: &mut Vec<AttrDiagnostic>) {
+    let fleet = first(config, "fleet");
+    let c = first(&fleet, "container");
+    if c.is_null() {
+        return;
+    }
+    let at = |k: &str| -> Vec<iac_value::PathStep> {
+        ["fleet", "container", k]
+            .iter()
+            .map(|x| iac_value::PathStep::Key((*x).into()))
+            .collect()
+    };
+    if !fleet.get_attr("user_data").is_null() {
+        diags.push(AttrDiagnostic::error(
+            at("image"),
+            "A container fleet's boot script is iac's",
+            "give either `user_data` or a `container` block: iac writes the user data that starts the container",
+        ));
+    }
+    if let Some(env) = c.get_attr("environment").as_map() {
+        for (k, v) in env {
+            if matches!(v, Value::Sensitive(_) | Value::Redacted(_)) {
+                diags.push(AttrDiagnostic::error(
+                    at("environment"),
+                    format!("environment \"{k}\" holds a sensitive value"),
+                    "environment values are written into the servers' user data; give the secret's ARN in `secrets` instead, and the server fetches it at boot",
+                ));
+            }
+        }
+    }
+    if let Some(secrets) = c.get_attr("secrets").as_map() {
+        for (k, v) in secrets {
+            let Some(r) = v.as_str() else { continue };
+            let ok = (r.starts_with("arn:")
+                && (r.contains(":secretsmanager:") || r.contains(":ssm:")))
+                || r.starts_with('/');
+            if !ok {
+                diags.push(AttrDiagnostic::error(
+                    at("secrets"),
+                    format!("secrets \"{k}\" is not a reference"),
+                    format!("\"{r}\": give a Secrets Manager secret's ARN, an SSM parameter's ARN, or a parameter name starting with /"),
+                ));
+            }
+        }
+    }
+}
+
 /// `10m`, `30s`, `1h30m`, `500ms` (see `iac_value::time::parse_duration`).
 pub fn duration(s: &str) -> Option<Duration> {
     iac_value::time::parse_duration(s).ok()
@@ -348,6 +513,7 @@ pub fn plan(
             return;
         }
     };
+    check_container(config, diags);
     set(planned, "id", config.get_attr("name").clone());
     set(
         planned,
@@ -467,6 +633,12 @@ async fn launch(
 ) -> Result<Vec<String>, AttrDiagnostic> {
     let subnets = strings(fleet, "subnet_ids");
     let sgs = strings(fleet, "vpc_security_group_ids");
+    let host_port = first(fleet, "target_group")
+        .get_attr("port")
+        .as_f64()
+        .unwrap_or(80.0) as i64;
+    let container_script = container_user_data(fleet, host_port, &crate::ec2::region(c), rid);
+    let image = s(&first(fleet, "container"), "image");
     let mut ids = Vec::new();
     for i in 0..n {
         let idx = offset + i;
@@ -482,6 +654,9 @@ async fn launch(
             );
         for (k, v) in crate::util::tags_of(fleet) {
             tags = tags.tags(Tag::builder().key(k).value(v).build());
+        }
+        if let Some(i) = &image {
+            tags = tags.tags(Tag::builder().key("iac:image").value(i).build());
         }
         let client_token: String = format!("{token}-{rid}-{idx}").chars().take(64).collect();
         let out = c
@@ -502,10 +677,15 @@ async fn launch(
                     .name(n)
                     .build()
             }))
-            .set_user_data(s(fleet, "user_data").map(|u| {
-                use base64::Engine as _;
-                base64::engine::general_purpose::STANDARD.encode(u)
-            }))
+            .set_user_data(
+                container_script
+                    .clone()
+                    .or_else(|| s(fleet, "user_data"))
+                    .map(|u| {
+                        use base64::Engine as _;
+                        base64::engine::general_purpose::STANDARD.encode(u)
+                    }),
+            )
             .client_token(client_token)
             .tag_specifications(tags.build())
             .send()
@@ -718,6 +898,18 @@ impl Fleet for AwsFleet<'_> {
         let mut tg_conf = first(&fleet, "target_group");
         if tg_conf.get_attr("protocol").is_null() {
             crate::util::set(&mut tg_conf, "protocol", Value::string("HTTP"));
+        }
+        // A container's health path, unless the health check names one.
+        if let Some(path) = s(&first(&fleet, "container"), "health_path") {
+            let mut hc = first(&tg_conf, "health_check");
+            if hc.get_attr("path").is_null() {
+                if hc.is_null() {
+                    hc = Value::map([("path", Value::string(path.clone()))]);
+                } else {
+                    crate::util::set(&mut hc, "path", Value::string(path.clone()));
+                }
+                crate::util::set(&mut tg_conf, "health_check", Value::List(vec![hc]));
+            }
         }
         let tags = vec![
             elb::types::Tag::builder()
