@@ -1675,3 +1675,85 @@ fn container_example_promotes_one_image_from_sandbox_to_live() {
     // One image, two releases: the settings differ, so the fleets do.
     assert_ne!(releases[0], releases[1]);
 }
+
+#[test]
+fn hooks_run_around_traffic_with_the_release_in_their_environment_and_a_failing_one_rolls_back() {
+    let m = Moto::start();
+    let hooks = r#"  pre_traffic {
+    command     = "echo pre $IAC_RELEASE from $IAC_PREVIOUS_RELEASE > pre.txt; echo migrating; test -z \"$FAIL\" || exit 3"
+    environment = { FAIL = var.fail }
+    timeout     = "1m"
+  }
+  post_traffic {
+    command = "echo post $IAC_RELEASE > post.txt"
+  }
+  on_rollback {
+    command = "echo \"$IAC_ROLLBACK_REASON\" > rollback.txt"
+  }
+"#;
+    let config = base("blue_green", hooks).replace(
+        "variable \"app_version\" {",
+        "variable \"fail\" {\n  default = \"\"\n}\nvariable \"app_version\" {",
+    );
+    let w = Work::new(&config);
+    let plan = run(&w, &m, &["plan"]).ok();
+    assert!(
+        plan.stdout.contains("# Note: run the pre_traffic hook `echo pre $IAC_RELEASE")
+            && plan.stdout.contains("# Note: run the post_traffic hook `echo post $IAC_RELEASE > post.txt` (timeout 10m)"),
+        "{}",
+        plan.stdout
+    );
+    let r = run(&w, &m, &["apply", "-auto-approve"]).ok();
+    // The hook's output is shown as it runs, under the deployment's address.
+    assert!(
+        r.stdout.contains("deployment.web (pre_traffic): migrating"),
+        "{}",
+        r.stdout
+    );
+    let r1 = release(&w);
+    let read = |f: &str| std::fs::read_to_string(w.dir.path().join(f)).unwrap_or_default();
+    assert_eq!(read("pre.txt").trim(), format!("pre {r1} from"));
+    assert_eq!(read("post.txt").trim(), format!("post {r1}"));
+    // A failing migration: no traffic moves, the release goes, on_rollback hears why.
+    let listener = listener_arn(&w);
+    let watch = Watch::listener(&m, &listener);
+    let r = run(
+        &w,
+        &m,
+        &[
+            "apply",
+            "-auto-approve",
+            "-var",
+            "app_version=v2",
+            "-var",
+            "fail=yes",
+        ],
+    )
+    .code(1);
+    let seen = watch.finish();
+    assert!(
+        r.stderr
+            .contains("the pre_traffic hook failed: `echo pre $IAC_RELEASE")
+            && r.stderr.contains("exited with 3: migrating"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(seen, vec![BTreeMap::from([(format!("web-{r1}"), 1)])]);
+    assert_eq!(release(&w), r1);
+    assert!(
+        read("rollback.txt").contains("the pre_traffic hook failed"),
+        "{}",
+        read("rollback.txt")
+    );
+    // It passes: the release goes out, the hooks see it and the one before.
+    run(
+        &w,
+        &m,
+        &["apply", "-auto-approve", "-var", "app_version=v2"],
+    )
+    .ok();
+    let r2 = release(&w);
+    assert_ne!(r2, r1);
+    assert_eq!(read("pre.txt").trim(), format!("pre {r2} from {r1}"));
+    assert_eq!(read("post.txt").trim(), format!("post {r2}"));
+}

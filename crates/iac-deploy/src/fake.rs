@@ -9,6 +9,9 @@ use std::time::Duration;
 use crate::release::Release;
 use crate::run::{Clock, Error, Fleet, Health, Probe, Router};
 
+/// A hook that ran: its name, its environment, and the weights at the time.
+pub type HookRun = (String, BTreeMap<String, String>, Vec<(String, u8)>);
+
 #[derive(Clone, Debug)]
 struct Server {
     release: String,
@@ -40,6 +43,8 @@ struct Inner {
     /// last repeats. A missing one has no data.
     metrics: BTreeMap<String, Vec<f64>>,
     measured: Vec<String>,
+    /// Hooks run: name and environment, and the weights when each ran.
+    hooks: Vec<HookRun>,
 }
 
 impl Inner {
@@ -179,6 +184,11 @@ impl FakeCloud {
     /// Every measurement, as `source@time`.
     pub fn measured(&self) -> Vec<String> {
         self.lock().measured.clone()
+    }
+
+    /// Hooks run, in order: name, environment, and the weights when it ran.
+    pub fn hooks_run(&self) -> Vec<HookRun> {
+        self.lock().hooks.clone()
     }
 
     /// Whether a release's group exists.
@@ -407,5 +417,26 @@ impl crate::analysis::Metrics for FakeCloud {
             Some(v) => v.first().copied(),
             None => None,
         })
+    }
+}
+
+/// Hooks whose command contains `fail` fail.
+#[async_trait::async_trait]
+impl crate::run::HookRunner for FakeCloud {
+    async fn run(
+        &self,
+        name: &str,
+        hook: &crate::spec::Hook,
+        env: &[(String, String)],
+    ) -> Result<(), String> {
+        let mut i = self.lock();
+        let w = i.weights.clone();
+        i.hooks
+            .push((name.to_string(), env.iter().cloned().collect(), w));
+        if hook.command.contains("fail") {
+            Err(format!("`{}` exited with 1", hook.command))
+        } else {
+            Ok(())
+        }
     }
 }

@@ -27,10 +27,10 @@ pub mod fake;
 pub use analysis::{Analysis, Metric, Metrics, OpenMetrics, Source};
 pub use release::{Release, Status};
 pub use run::{
-    abort, promote, rollback, run, Clock, Cloud, Error, Failure, Fleet, Health, HttpProbe, Probe,
-    Router, SystemClock,
+    abort, promote, rollback, run, Clock, Cloud, Error, Failure, Fleet, Health, HookRunner,
+    HttpProbe, Probe, Router, ShellHooks, SystemClock,
 };
-pub use spec::{CanaryStep, Gate, Spec, SpecError, Strategy, Threshold};
+pub use spec::{CanaryStep, Gate, Hook, Hooks, Spec, SpecError, Strategy, Threshold};
 pub use steps::{plan, plan_promotion, Note, Planned, Step, Words};
 
 #[cfg(test)]

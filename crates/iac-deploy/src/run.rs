@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::analysis::{Analysis, Metrics};
 use crate::release::{Release, Status};
-use crate::spec::{CanaryStep, Spec};
+use crate::spec::{CanaryStep, Hook, Spec};
 use crate::steps::{Planned, Step};
 
 /// An error from the cloud: what failed and the cloud's words for it.
@@ -187,10 +187,162 @@ pub struct Cloud<'a> {
     pub clock: &'a dyn Clock,
     pub probe: &'a dyn Probe,
     pub metrics: &'a dyn Metrics,
+    pub hooks: &'a dyn HookRunner,
+}
+
+/// Runs hooks.
+#[async_trait::async_trait]
+pub trait HookRunner: Send + Sync {
+    /// Runs a hook with these variables added to its environment; why it failed.
+    async fn run(&self, name: &str, hook: &Hook, env: &[(String, String)]) -> Result<(), String>;
+}
+
+/// Hooks as `sh -c` commands on this machine; each line they print goes to
+/// `output` as ` (name): line`, and the last lines are in the error of one that fails.
+pub struct ShellHooks<'a> {
+    pub output: Option<&'a (dyn Fn(&str) + Send + Sync)>,
+}
+
+#[async_trait::async_trait]
+impl HookRunner for ShellHooks<'_> {
+    async fn run(&self, name: &str, hook: &Hook, env: &[(String, String)]) -> Result<(), String> {
+        use std::io::BufRead;
+        let say = |line: &str| {
+            if let Some(out) = self.output {
+                out(&format!(" ({name}): {line}"));
+            }
+        };
+        say(&format!("running `{}`", hook.command));
+        let mut cmd = std::process::Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!("exec 2>&1\n{}", hook.command))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped());
+        for (k, v) in env.iter().chain(hook.environment.iter()) {
+            cmd.env(k, v);
+        }
+        if let Some(d) = &hook.working_dir {
+            cmd.current_dir(d);
+        }
+        let mut child = cmd.spawn().map_err(|e| format!("cannot start sh: {e}"))?;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        if let Some(out) = child.stdout.take() {
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(out).lines() {
+                    let Ok(line) = line else { break };
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        let deadline = tokio::time::Instant::now() + hook.timeout;
+        let mut last: std::collections::VecDeque<String> = std::collections::VecDeque::new();
+        let mut remember = |line: String| {
+            say(&line);
+            last.push_back(line);
+            if last.len() > 10 {
+                last.pop_front();
+            }
+        };
+        let status = loop {
+            tokio::select! {
+                Some(line) = rx.recv() => remember(line),
+                _ = tokio::time::sleep(Duration::from_millis(50)) => {
+                    if let Some(st) = child.try_wait().map_err(|e| e.to_string())? {
+                        break st;
+                    }
+                    if tokio::time::Instant::now() >= deadline {
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        return Err(format!("`{}` did not finish within {}", hook.command, hook.timeout_text));
+                    }
+                }
+            }
+        };
+        // The rest of its output.
+        while let Some(line) = rx.recv().await {
+            remember(line);
+        }
+        if status.success() {
+            return Ok(());
+        }
+        let code = status
+            .code()
+            .map_or_else(|| "was killed".to_string(), |c| format!("exited with {c}"));
+        let tail: Vec<String> = last.into_iter().collect();
+        Err(if tail.is_empty() {
+            format!("`{}` {code}", hook.command)
+        } else {
+            format!("`{}` {code}: {}", hook.command, tail.join(" / "))
+        })
+    }
 }
 
 /// Runs a plan's steps from the releases in state; the releases to record.
 pub async fn run(
+    spec: &Spec,
+    planned: &Planned,
+    prior: &[Release],
+    cloud: &Cloud<'_>,
+) -> Result<Vec<Release>, Failure> {
+    match run_steps(spec, planned, prior, cloud).await {
+        Err(Failure::Gate(mut e)) => {
+            // A release was rolled back: `on_rollback` hears why.
+            if let Some(h) = &spec.hooks.on_rollback {
+                let mut env = hook_env(spec, prior, None, "on_rollback");
+                env.push(("IAC_ROLLBACK_REASON".into(), e.summary.clone()));
+                if let Err(why) = cloud.hooks.run("on_rollback", h, &env).await {
+                    e.detail
+                        .push_str(&format!("; the on_rollback hook failed: {why}"));
+                }
+            }
+            Err(Failure::Gate(e))
+        }
+        other => other,
+    }
+}
+
+/// What a hook is told, in its environment: the deployment, the release, the
+/// one live before it, the release's group and servers.
+fn hook_env(
+    spec: &Spec,
+    releases: &[Release],
+    r: Option<&Release>,
+    hook: &str,
+) -> Vec<(String, String)> {
+    let live = releases
+        .iter()
+        .find(|x| x.status == Status::Live && r.is_none_or(|r| r.id != x.id));
+    let strategy = match spec.strategy {
+        crate::Strategy::BlueGreen => "blue_green",
+        crate::Strategy::Canary { .. } => "canary",
+        crate::Strategy::Rolling { .. } => "rolling",
+    };
+    vec![
+        ("IAC_HOOK".into(), hook.into()),
+        ("IAC_DEPLOYMENT".into(), spec.name.clone()),
+        ("IAC_STRATEGY".into(), strategy.into()),
+        (
+            "IAC_RELEASE".into(),
+            r.map(|r| r.id.clone()).unwrap_or_default(),
+        ),
+        (
+            "IAC_PREVIOUS_RELEASE".into(),
+            live.map(|l| l.id.clone()).unwrap_or_default(),
+        ),
+        (
+            "IAC_TARGET_GROUP".into(),
+            r.map(|r| r.group.clone()).unwrap_or_default(),
+        ),
+        (
+            "IAC_SERVERS".into(),
+            r.map(|r| r.servers.join(",")).unwrap_or_default(),
+        ),
+    ]
+}
+
+async fn run_steps(
     spec: &Spec,
     planned: &Planned,
     prior: &[Release],
@@ -308,6 +460,55 @@ pub async fn run(
                     }
                 }
                 cloud.router.route(&[(r.group.as_str(), 100)]).await?;
+            }
+            Step::Hook { name, release, .. } => {
+                let Some(h) = spec.hooks.get(name) else {
+                    continue;
+                };
+                // A rolling release's servers do not exist before its first batch.
+                let placeholder = Release::candidate(release, cloud.clock.now().as_secs());
+                let r = new.as_ref().unwrap_or(&placeholder);
+                let env = hook_env(spec, &releases, Some(r), name);
+                let Err(why) = cloud.hooks.run(name, h, &env).await else {
+                    continue;
+                };
+                let why = format!("the {name} hook failed: {why}");
+                let live = releases
+                    .iter()
+                    .find(|x| x.status == Status::Live && x.id != r.id)
+                    .cloned();
+                let traffic_moved = name == "post_traffic";
+                match (traffic_moved, live) {
+                    (false, _) => {
+                        // No traffic has moved yet.
+                        let extra = if spec.automatic_rollback && new.is_some() {
+                            cloud.fleet.remove(r).await?;
+                            format!("release {} was removed; ", r.id)
+                        } else {
+                            String::new()
+                        };
+                        return Err(rolled_back(spec, why, &extra));
+                    }
+                    (true, Some(old)) if !matches!(spec.strategy, crate::Strategy::Rolling { .. }) => {
+                        cloud.router.route(&[(old.group.as_str(), 100)]).await?;
+                        let extra = if spec.automatic_rollback {
+                            cloud.fleet.remove(r).await?;
+                            format!("traffic went back to {} and release {} was removed; ", old.id, r.id)
+                        } else {
+                            format!("traffic went back to {}; ", old.id)
+                        };
+                        return Err(rolled_back(spec, why, &extra));
+                    }
+                    _ => {
+                        return Err(Failure::Error(Error::new(
+                            format!("Deployment {}: {why}", spec.name),
+                            format!(
+                                "release {} has all the traffic and there is no previous release to send it back to; the next apply runs the hook again",
+                                r.id
+                            ),
+                        )))
+                    }
+                }
             }
             Step::Resume { release } => {
                 let r = releases

@@ -44,6 +44,62 @@ impl std::fmt::Display for CanaryStep {
     }
 }
 
+/// A command run at a point of a release (`pre_traffic`, `post_traffic`,
+/// `on_rollback`), on the machine running iac.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hook {
+    pub command: String,
+    pub timeout: Duration,
+    pub timeout_text: String,
+    pub environment: Vec<(String, String)>,
+    pub working_dir: Option<String>,
+}
+
+/// The hooks of a deployment.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Hooks {
+    /// Once per release, before it gets traffic (migrations, smoke tests).
+    pub pre_traffic: Option<Hook>,
+    /// Once all traffic is on the release (verification).
+    pub post_traffic: Option<Hook>,
+    /// After a release was rolled back (notification), with the reason.
+    pub on_rollback: Option<Hook>,
+}
+
+impl Hooks {
+    pub fn get(&self, name: &str) -> Option<&Hook> {
+        match name {
+            "pre_traffic" => self.pre_traffic.as_ref(),
+            "post_traffic" => self.post_traffic.as_ref(),
+            "on_rollback" => self.on_rollback.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+fn hook(config: &Value, name: &str, errors: &mut Vec<SpecError>) -> Option<Hook> {
+    let b = first(config, name);
+    if b.is_null() {
+        return None;
+    }
+    let (timeout, timeout_text) = duration_at(&b, name, "timeout", "10m", errors);
+    Some(Hook {
+        command: text(&b, "command").unwrap_or_default(),
+        timeout,
+        timeout_text,
+        environment: b
+            .get_attr("environment")
+            .as_map()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        working_dir: text(&b, "working_dir"),
+    })
+}
+
 /// How many of a release's servers must be healthy.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Threshold {
@@ -105,6 +161,7 @@ pub struct Spec {
     /// Metric queries a release must pass before it gets traffic, and at each
     /// canary step and rolling batch.
     pub analysis: Option<crate::analysis::Analysis>,
+    pub hooks: Hooks,
 }
 
 /// A setting the spec cannot be built from: its attribute path and why.
@@ -254,6 +311,11 @@ impl Spec {
                 &first(config, "analysis"),
                 &mut errors,
             ),
+            hooks: Hooks {
+                pre_traffic: hook(config, "pre_traffic", &mut errors),
+                post_traffic: hook(config, "post_traffic", &mut errors),
+                on_rollback: hook(config, "on_rollback", &mut errors),
+            },
         };
         if errors.is_empty() {
             Ok(spec)

@@ -49,6 +49,13 @@ pub enum Step {
         /// The analysis run at each step, described.
         analysis: Option<String>,
     },
+    /// Run a hook (`pre_traffic`, `post_traffic`).
+    Hook {
+        name: String,
+        release: String,
+        command: String,
+        timeout: String,
+    },
     /// Go on with a canary paused until promoted.
     Resume { release: String },
     /// Send a paused canary's traffic back to the live release and remove it.
@@ -119,6 +126,12 @@ impl fmt::Display for Note<'_> {
                     None => Ok(()),
                 }
             }
+            Step::Hook {
+                name,
+                command,
+                timeout,
+                ..
+            } => write!(f, "run the {name} hook `{command}` (timeout {timeout})"),
             Step::Resume { release } => write!(f, "go on with release {release}, paused until promoted"),
             Step::Abort { release, live } => write!(
                 f,
@@ -198,6 +211,15 @@ impl Planned {
         }
         out
     }
+}
+
+fn hook_step(spec: &Spec, name: &str, release: &str) -> Option<Step> {
+    spec.hooks.get(name).map(|h| Step::Hook {
+        name: name.to_string(),
+        release: release.to_string(),
+        command: h.command.clone(),
+        timeout: h.timeout_text.clone(),
+    })
 }
 
 /// The steps from the releases in state (`prior`) to the release the configuration
@@ -281,7 +303,12 @@ pub fn plan(
             steps.push(launch);
             steps.push(await_healthy);
             steps.extend(analyse);
-            steps.push(Step::Flip { from: None, to });
+            steps.extend(hook_step(spec, "pre_traffic", &to));
+            steps.push(Step::Flip {
+                from: None,
+                to: to.clone(),
+            });
+            steps.extend(hook_step(spec, "post_traffic", &to));
         }
         (
             Strategy::Rolling {
@@ -289,17 +316,21 @@ pub fn plan(
                 min_healthy_percent,
             },
             Some(l),
-        ) => steps.push(Step::Replace {
-            from: l.id.clone(),
-            to,
-            old_servers: l.servers.len(),
-            count: spec.count,
-            batch: *batch_size,
-            min_healthy_percent: *min_healthy_percent,
-            group: short_group(&l.group).to_string(),
-            gate,
-            analysis,
-        }),
+        ) => {
+            steps.extend(hook_step(spec, "pre_traffic", &to));
+            steps.push(Step::Replace {
+                from: l.id.clone(),
+                to: to.clone(),
+                old_servers: l.servers.len(),
+                count: spec.count,
+                batch: *batch_size,
+                min_healthy_percent: *min_healthy_percent,
+                group: short_group(&l.group).to_string(),
+                gate,
+                analysis,
+            });
+            steps.extend(hook_step(spec, "post_traffic", &to));
+        }
         (
             Strategy::Canary {
                 steps: canary,
@@ -310,14 +341,16 @@ pub fn plan(
         ) => {
             steps.push(launch);
             steps.push(await_healthy);
+            steps.extend(hook_step(spec, "pre_traffic", &to));
             steps.push(Step::Shift {
                 from: l.id.clone(),
-                to,
+                to: to.clone(),
                 steps: canary.clone(),
                 from_step: 0,
                 hold: interval_text.clone(),
                 analysis,
             });
+            steps.extend(hook_step(spec, "post_traffic", &to));
             steps.push(Step::Keep {
                 release: l.id.clone(),
                 until: now + spec.keep_previous.as_secs(),
@@ -327,10 +360,12 @@ pub fn plan(
             steps.push(launch);
             steps.push(await_healthy);
             steps.extend(analyse);
+            steps.extend(hook_step(spec, "pre_traffic", &to));
             steps.push(Step::Flip {
                 from: Some(l.id.clone()),
-                to,
+                to: to.clone(),
             });
+            steps.extend(hook_step(spec, "post_traffic", &to));
             steps.push(Step::Keep {
                 release: l.id.clone(),
                 until: now + spec.keep_previous.as_secs(),
@@ -366,24 +401,26 @@ pub fn plan_promotion(spec: &Spec, prior: &[Release], now: u64) -> Result<Planne
     else {
         return Err("the deployment's strategy is no longer canary; apply it to release".into());
     };
+    let mut steps = vec![
+        Step::Resume {
+            release: paused.id.clone(),
+        },
+        Step::Shift {
+            from: live.id.clone(),
+            to: paused.id.clone(),
+            steps: canary.clone(),
+            from_step: paused.step,
+            hold: interval_text.clone(),
+            analysis: spec.analysis.as_ref().map(|a| a.describe()),
+        },
+    ];
+    steps.extend(hook_step(spec, "post_traffic", &paused.id));
+    steps.push(Step::Keep {
+        release: live.id.clone(),
+        until: now + spec.keep_previous.as_secs(),
+    });
     Ok(Planned {
-        steps: vec![
-            Step::Resume {
-                release: paused.id.clone(),
-            },
-            Step::Shift {
-                from: live.id.clone(),
-                to: paused.id.clone(),
-                steps: canary.clone(),
-                from_step: paused.step,
-                hold: interval_text.clone(),
-                analysis: spec.analysis.as_ref().map(|a| a.describe()),
-            },
-            Step::Keep {
-                release: live.id.clone(),
-                until: now + spec.keep_previous.as_secs(),
-            },
-        ],
+        steps,
         releases: true,
         rolled_back: None,
         on_failure: None,

@@ -23,7 +23,18 @@ fn spec(strategy: Strategy) -> Spec {
         keep_previous_text: "1h".into(),
         automatic_rollback: true,
         analysis: None,
+        hooks: Hooks::default(),
     }
+}
+
+fn hook(command: &str) -> Option<Hook> {
+    Some(Hook {
+        command: command.into(),
+        timeout: Duration::from_secs(60),
+        timeout_text: "1m".into(),
+        environment: Vec::new(),
+        working_dir: None,
+    })
 }
 
 /// An analysis of one HTTP metric, `{release}` in its URL.
@@ -101,6 +112,7 @@ async fn release(
         clock: fake,
         probe: fake,
         metrics: fake,
+        hooks: fake,
     };
     run(spec, &p, prior, &cloud).await
 }
@@ -370,6 +382,7 @@ fn cloud(fake: &FakeCloud) -> Cloud<'_> {
         clock: fake,
         probe: fake,
         metrics: fake,
+        hooks: fake,
     }
 }
 
@@ -470,6 +483,105 @@ async fn a_new_release_while_one_is_paused_replaces_it() {
     assert_eq!(fake.running("rnew"), 0);
 }
 
+#[tokio::test]
+async fn hooks_run_before_traffic_and_after_it_with_the_release_in_their_environment() {
+    for strategy in [Strategy::BlueGreen, canary(), rolling(1)] {
+        let fake = FakeCloud::new();
+        let prior = live(&fake);
+        let mut s = spec(strategy.clone());
+        s.hooks.pre_traffic = hook("./migrate.sh");
+        s.hooks.post_traffic = hook("./smoke.sh");
+        release(&s, &fake, "rnew", &prior).await.unwrap();
+        let runs = fake.hooks_run();
+        let names: Vec<&str> = runs.iter().map(|r| r.0.as_str()).collect();
+        assert_eq!(names, ["pre_traffic", "post_traffic"], "{strategy:?}");
+        let (_, env, weights) = &runs[0];
+        assert_eq!(env["IAC_RELEASE"], "rnew");
+        assert_eq!(env["IAC_PREVIOUS_RELEASE"], "rold");
+        assert_eq!(env["IAC_DEPLOYMENT"], "web");
+        // Before: all traffic still on the live release.
+        assert_eq!(weights, &[("tg-rold".to_string(), 100)], "{strategy:?}");
+        let after = &runs[1].2;
+        assert_eq!(after.last().map(|w| w.1), Some(100));
+        if !matches!(strategy, Strategy::Rolling { .. }) {
+            // (A rolling release keeps the live release's group.)
+            assert_ne!(after[0].0, "tg-rold", "{strategy:?}: {after:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_failing_hook_rolls_back_and_on_rollback_hears_why() {
+    // Before traffic: nothing moved, the new release goes.
+    let fake = FakeCloud::new();
+    let prior = live(&fake);
+    let mut s = spec(Strategy::BlueGreen);
+    s.hooks.pre_traffic = hook("./migrate.sh --fail");
+    s.hooks.on_rollback = hook("./page.sh");
+    let Err(Failure::Gate(e)) = release(&s, &fake, "rnew", &prior).await else {
+        panic!("went on")
+    };
+    assert!(
+        e.summary
+            .contains("the pre_traffic hook failed: `./migrate.sh --fail` exited with 1"),
+        "{e}"
+    );
+    assert!(fake.routes().is_empty());
+    assert_eq!(fake.running("rnew"), 0);
+    let runs = fake.hooks_run();
+    assert_eq!(runs.last().unwrap().0, "on_rollback");
+    assert!(runs.last().unwrap().1["IAC_ROLLBACK_REASON"].contains("pre_traffic hook failed"));
+    // After traffic moved: it goes back to the previous release.
+    let fake = FakeCloud::new();
+    let prior = live(&fake);
+    let mut s = spec(Strategy::BlueGreen);
+    s.hooks.post_traffic = hook("./smoke.sh --fail");
+    let Err(Failure::Gate(e)) = release(&s, &fake, "rnew", &prior).await else {
+        panic!("went on")
+    };
+    assert!(
+        e.detail
+            .starts_with("traffic went back to rold and release rnew was removed"),
+        "{e}"
+    );
+    assert_eq!(fake.weights(), [("tg-rold".to_string(), 100)]);
+    // A first release has nothing to go back to: the run stops, to be resumed.
+    let fake = FakeCloud::new();
+    let Err(Failure::Error(e)) = release(&s, &fake, "rnew", &[]).await else {
+        panic!("not an error")
+    };
+    assert!(
+        e.detail.contains("no previous release to send it back to"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn a_shell_hook_streams_its_output_and_fails_with_its_last_lines() {
+    let said = std::sync::Mutex::new(Vec::<String>::new());
+    let out = |l: &str| said.lock().unwrap().push(l.to_string());
+    let runner = ShellHooks { output: Some(&out) };
+    let env = vec![("IAC_RELEASE".to_string(), "r1".to_string())];
+    let mut h = hook("echo release $IAC_RELEASE; echo to stderr >&2").unwrap();
+    runner.run("pre_traffic", &h, &env).await.unwrap();
+    assert_eq!(
+        *said.lock().unwrap(),
+        [
+            " (pre_traffic): running `echo release $IAC_RELEASE; echo to stderr >&2`",
+            " (pre_traffic): release r1",
+            " (pre_traffic): to stderr",
+        ]
+    );
+    h.command = "echo migrating; exit 3".into();
+    let e = runner.run("pre_traffic", &h, &env).await.unwrap_err();
+    assert_eq!(e, "`echo migrating; exit 3` exited with 3: migrating");
+    h.command = "sleep 5".into();
+    h.timeout = Duration::from_millis(200);
+    h.timeout_text = "200ms".into();
+    let e = runner.run("pre_traffic", &h, &env).await.unwrap_err();
+    assert_eq!(e, "`sleep 5` did not finish within 200ms");
+}
+
 /// A run stopped by a failure at each call in turn (after the cloud made the
 /// change), then run again: the same releases as a run that never stopped, and
 /// no server made twice.
@@ -535,6 +647,7 @@ async fn rollback_returns_traffic_to_the_kept_release_only_when_it_is_healthy() 
         clock: &fake,
         probe: &fake,
         metrics: &fake,
+        hooks: &fake,
     };
     let back = rollback(Duration::from_secs(3600), &released, &cloud)
         .await
@@ -561,6 +674,7 @@ async fn rollback_returns_traffic_to_the_kept_release_only_when_it_is_healthy() 
         clock: &fake2,
         probe: &fake2,
         metrics: &fake2,
+        hooks: &fake2,
     };
     let refused = rollback(Duration::from_secs(3600), &released2, &cloud2).await;
     assert!(refused.unwrap_err().summary.contains("is not healthy"));

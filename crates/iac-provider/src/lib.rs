@@ -243,6 +243,10 @@ pub struct ApplyRequest<'a> {
     /// Stable across retries and resumed applies of the same planned change, so a
     /// create that AWS already carried out is not carried out twice.
     pub idempotency_token: &'a str,
+    /// Where an operation that runs for long says what it is doing, a line at a
+    /// time (a deployment's hooks); the engine shows each line under the object's
+    /// address. Providers never print.
+    pub output: Option<&'a (dyn Fn(&str) + Send + Sync)>,
 }
 
 pub type ApplyResult = Result<Option<Value>, Vec<AttrDiagnostic>>;

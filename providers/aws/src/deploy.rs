@@ -27,8 +27,8 @@ use elb::types::{
     Action, ActionTypeEnum, ForwardActionConfig, TargetDescription, TargetGroupTuple,
 };
 use iac_deploy::{
-    Cloud, Failure, Fleet, Health, HttpProbe, OpenMetrics, Planned, Release, Router, Source, Spec,
-    Status, SystemClock, Words,
+    Cloud, Failure, Fleet, Health, HttpProbe, OpenMetrics, Planned, Release, Router, ShellHooks,
+    Source, Spec, Status, SystemClock, Words,
 };
 use iac_provider::{AttrDiagnostic, AttrType, Attribute, Nesting, Schema};
 use iac_value::Value;
@@ -233,6 +233,25 @@ pub fn schema() -> Schema {
         Attribute::optional(Number, "Failed measurements allowed (default 0)."),
     )
     .block("metric", nested(Nesting::List, 1, None, metric));
+    let hook = |what: &'static str| {
+        Schema::new(what)
+            .attr(
+                "command",
+                Attribute::required(
+                    Str,
+                    "Run with sh -c on the machine running iac; IAC_RELEASE, IAC_PREVIOUS_RELEASE, IAC_DEPLOYMENT, IAC_STRATEGY, IAC_TARGET_GROUP and IAC_SERVERS in its environment.",
+                ),
+            )
+            .attr(
+                "timeout",
+                Attribute::optional(Str, "How long it may run (default 10m)."),
+            )
+            .attr(
+                "environment",
+                Attribute::optional(AttrType::Map(Box::new(Str)), "More variables."),
+            )
+            .attr("working_dir", Attribute::optional(Str, "Where it runs."))
+    };
     Schema::new("A fleet of servers behind a listener, released by a strategy (blue_green, canary, rolling).")
         .attr("name", Attribute::required(Str, "The deployment's name (its label).").force_new())
         .attr(
@@ -247,6 +266,18 @@ pub fn schema() -> Schema {
         .block("rolling", nested(Nesting::List, 0, Some(1), rolling))
         .block("rollback", nested(Nesting::List, 0, Some(1), rollback))
         .block("analysis", nested(Nesting::List, 0, Some(1), analysis))
+        .block(
+            "pre_traffic",
+            nested(Nesting::List, 0, Some(1), hook("Once per release, before it gets traffic (migrations, smoke tests); failing rolls it back.")),
+        )
+        .block(
+            "post_traffic",
+            nested(Nesting::List, 0, Some(1), hook("Once all traffic is on the release; failing sends traffic back to the previous release.")),
+        )
+        .block(
+            "on_rollback",
+            nested(Nesting::List, 0, Some(1), hook("After a release was rolled back; IAC_ROLLBACK_REASON says why.")),
+        )
         .attr("id", Attribute::computed(Str, "The name."))
         .attr("listener_arn", Attribute::computed(Str, "The listener's ARN."))
         .attr("release", Attribute::computed(Str, "The live release."))
@@ -1158,6 +1189,7 @@ pub async fn apply(
     prior: Option<&Value>,
     planned: Option<&Value>,
     token: &str,
+    output: Option<&(dyn Fn(&str) + Send + Sync)>,
 ) -> Result<Option<Value>, Vec<AttrDiagnostic>> {
     let one = |d: AttrDiagnostic| vec![d];
     let Some(p) = planned else {
@@ -1230,6 +1262,7 @@ pub async fn apply(
         clock: &SystemClock,
         probe: &HttpProbe,
         metrics: &AwsMetrics { c },
+        hooks: &ShellHooks { output },
     };
     match iac_deploy::run(&spec, &steps, &prior_releases, &cloud).await {
         Ok(releases) => Ok(Some(value(p, &listener, &releases))),
@@ -1278,6 +1311,7 @@ async fn with_cloud<T>(
         clock: &SystemClock,
         probe: &HttpProbe,
         metrics: &AwsMetrics { c },
+        hooks: &ShellHooks { output: None },
     };
     f(&cloud).await
 }

@@ -79,7 +79,7 @@ impl ResourceType<Clients> for DeploymentType {
     }
 
     async fn create(&self, c: &Clients, p: &Value, req: &ApplyRequest<'_>) -> ApplyResult {
-        deploy::apply(c, None, Some(p), req.idempotency_token).await
+        deploy::apply(c, None, Some(p), req.idempotency_token, req.output).await
     }
 
     async fn update(
@@ -89,7 +89,7 @@ impl ResourceType<Clients> for DeploymentType {
         p: &Value,
         req: &ApplyRequest<'_>,
     ) -> ApplyResult {
-        deploy::apply(c, Some(old), Some(p), req.idempotency_token).await
+        deploy::apply(c, Some(old), Some(p), req.idempotency_token, req.output).await
     }
 
     async fn delete(
@@ -98,7 +98,7 @@ impl ResourceType<Clients> for DeploymentType {
         old: &Value,
         req: &ApplyRequest<'_>,
     ) -> Result<(), Vec<AttrDiagnostic>> {
-        deploy::apply(c, Some(old), None, req.idempotency_token)
+        deploy::apply(c, Some(old), None, req.idempotency_token, req.output)
             .await
             .map(|_| ())
     }

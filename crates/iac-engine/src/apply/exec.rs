@@ -74,6 +74,9 @@ pub(crate) struct ApplyExecutor<'a> {
     /// Values of each resource node's instances (in every instance of its
     /// module), aggregated per module instance when the node finishes.
     instance_values: HashMap<NodeIndex, BTreeMap<InstanceAddr, Value>>,
+    /// Lines providers say while they work (address, line), shown by the walk
+    /// as they come (see `walk::walk`).
+    pub output: tokio::sync::mpsc::UnboundedSender<(String, String)>,
     /// The key under which a create_before_destroy change deposed the old object.
     cbd_deposed: HashMap<usize, String>,
     destroying: bool,
@@ -148,6 +151,7 @@ impl<'a> ApplyExecutor<'a> {
         ev: Evaluator<'a>,
         rec: Recorder<'a>,
         fp: Fingerprinter,
+        output: tokio::sync::mpsc::UnboundedSender<(String, String)>,
     ) -> ApplyExecutor<'a> {
         ApplyExecutor {
             engine,
@@ -160,6 +164,7 @@ impl<'a> ApplyExecutor<'a> {
             diags: Diagnostics::new(),
             counts: Counts::default(),
             instance_values: HashMap::new(),
+            output,
             cbd_deposed: HashMap::new(),
             destroying: input.plan.mode == iac_plan::PlanMode::Destroy,
         }
@@ -399,7 +404,11 @@ impl<'a> ApplyExecutor<'a> {
             .contains_sensitive()
             .then(|| eval_instance_redacted(rc, &self.ev.values, &self.fp, &c.addr.key, each));
         let token = idempotency_token(self.plan, c);
+        let (tx, addr) = (self.output.clone(), c.addr.to_string());
         let call = async move {
+            let output = move |line: &str| {
+                let _ = tx.send((addr.clone(), line.to_string()));
+            };
             provider
                 .apply_resource(ApplyRequest {
                     type_name: &ty,
@@ -407,6 +416,7 @@ impl<'a> ApplyExecutor<'a> {
                     planned: Some(&planned),
                     config: &config,
                     idempotency_token: &token,
+                    output: Some(&output),
                 })
                 .await
         }
@@ -510,6 +520,7 @@ impl<'a> ApplyExecutor<'a> {
                     planned: None,
                     config: &Value::Null,
                     idempotency_token: &token,
+                    output: None,
                 })
                 .await
         }

@@ -169,8 +169,16 @@ pub async fn apply(engine: &Engine, input: ApplyInput<'_>) -> ApplyOutcome {
         cgraph,
         std::sync::Arc::new(iac_value::Fingerprinter::new(fp.salt().to_string())),
     );
-    let mut exec = exec::ApplyExecutor::new(engine, &input, &agraph, ev, rec, fp);
-    let walked = walk::walk(&agraph.g, &mut exec, input.parallelism).await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut exec = exec::ApplyExecutor::new(engine, &input, &agraph, ev, rec, fp, tx);
+    let show = |(addr, line): (String, String)| (input.on_event)(ApplyEvent::Output { addr, line });
+    let walked = walk::walk(
+        &agraph.g,
+        &mut exec,
+        input.parallelism,
+        Some((&mut rx, &show)),
+    )
+    .await;
 
     let mut diags = std::mem::take(&mut exec.diags);
     diags.extend(std::mem::take(&mut exec.ev.diags));

@@ -96,10 +96,18 @@ struct Queued<Op, Out> {
 
 /// Walks `g` (edges point from a dependency to its dependents) to the end, or
 /// until cancelled and what is in flight has finished.
+/// Lines said while operations run, and what shows them: shown while the walk
+/// waits, so a long operation's output appears as it comes.
+pub(crate) type Said<'s> = (
+    &'s mut tokio::sync::mpsc::UnboundedReceiver<(String, String)>,
+    &'s dyn Fn((String, String)),
+);
+
 pub(crate) async fn walk<N, E: Executor>(
     g: &DiGraph<N, ()>,
     exec: &mut E,
     parallelism: usize,
+    mut said: Option<Said<'_>>,
 ) -> Walked
 where
     E::Op: 'static,
@@ -169,8 +177,24 @@ where
 
         // Wait for one operation, then take every other one already finished.
         let mut done = Vec::new();
-        if let Some(first) = inflight.next().await {
+        let first = match said.as_mut() {
+            None => inflight.next().await,
+            Some((rx, show)) => loop {
+                tokio::select! {
+                    biased;
+                    Some(line) = rx.recv() => show(line),
+                    f = inflight.next() => break f,
+                }
+            },
+        };
+        if let Some(first) = first {
             done.push(first);
+        }
+        // What was said before the operations finished comes before their results.
+        if let Some((rx, show)) = said.as_mut() {
+            while let Ok(line) = rx.try_recv() {
+                show(line);
+            }
         }
         while let Some(Some(more)) = inflight.next().now_or_never() {
             done.push(more);
