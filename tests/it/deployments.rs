@@ -1757,3 +1757,96 @@ fn hooks_run_around_traffic_with_the_release_in_their_environment_and_a_failing_
     assert_eq!(read("pre.txt").trim(), format!("pre {r2} from {r1}"));
     assert_eq!(read("post.txt").trim(), format!("post {r2}"));
 }
+
+#[test]
+fn a_test_listener_reaches_a_new_release_before_its_pre_traffic_hook_and_comes_back_on_failure() {
+    let m = Moto::start();
+    let test_listener = r#"resource "aws_lb_listener" "test" {
+  load_balancer_arn = aws_lb.app.arn
+  port              = 8080
+  default_action {
+    type = "fixed-response"
+    fixed_response {
+      content_type = "text/plain"
+      status_code  = "503"
+    }
+  }
+  lifecycle {
+    ignore_changes = [default_action]
+  }
+}
+variable "fail" {
+  default = ""
+}
+deployment "web" {"#;
+    let extra = r#"  test_listener = aws_lb_listener.test
+  pre_traffic {
+    command     = "test -z \"$FAIL\" || exit 3"
+    environment = { FAIL = var.fail }
+  }
+"#;
+    let w = Work::new(&base("blue_green", extra).replace("deployment \"web\" {", test_listener));
+    run(&w, &m, &["apply", "-auto-approve"]).ok();
+    let r1 = release(&w);
+    let test_arn = w.attrs("aws_lb_listener.test")["arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        forwards(&m, &test_arn),
+        BTreeMap::from([(format!("web-{r1}"), 1)])
+    );
+    // The hook fails: the test listener comes back to r1 and r2's group can go.
+    let plan = run(&w, &m, &["plan", "-var", "app_version=v2"]).ok();
+    assert!(
+        plan.stdout.contains("# Note: point the test listener at r"),
+        "{}",
+        plan.stdout
+    );
+    let r = run(
+        &w,
+        &m,
+        &[
+            "apply",
+            "-auto-approve",
+            "-var",
+            "app_version=v2",
+            "-var",
+            "fail=yes",
+        ],
+    )
+    .code(1);
+    assert!(
+        r.stderr.contains("the pre_traffic hook failed"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        forwards(&m, &test_arn),
+        BTreeMap::from([(format!("web-{r1}"), 1)])
+    );
+    let groups: Vec<String> = block(m.elb().describe_target_groups().send())
+        .unwrap()
+        .target_groups()
+        .iter()
+        .filter_map(|g| g.target_group_name().map(String::from))
+        .collect();
+    assert_eq!(groups, vec![format!("web-{r1}")]);
+    // It passes: both listeners on r2.
+    run(
+        &w,
+        &m,
+        &["apply", "-auto-approve", "-var", "app_version=v2"],
+    )
+    .ok();
+    let r2 = release(&w);
+    assert_ne!(r2, r1);
+    assert_eq!(
+        forwards(&m, &test_arn),
+        BTreeMap::from([(format!("web-{r2}"), 1)])
+    );
+    assert_eq!(
+        forwards(&m, &listener_arn(&w)),
+        BTreeMap::from([(format!("web-{r2}"), 1)])
+    );
+}

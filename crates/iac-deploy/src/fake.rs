@@ -45,6 +45,7 @@ struct Inner {
     measured: Vec<String>,
     /// Hooks run: name and environment, and the weights when each ran.
     hooks: Vec<HookRun>,
+    test_route: Option<String>,
 }
 
 impl Inner {
@@ -189,6 +190,11 @@ impl FakeCloud {
     /// Hooks run, in order: name, environment, and the weights when it ran.
     pub fn hooks_run(&self) -> Vec<HookRun> {
         self.lock().hooks.clone()
+    }
+
+    /// Where the test route sends.
+    pub fn test_route(&self) -> Option<String> {
+        self.lock().test_route.clone()
     }
 
     /// Whether a release's group exists.
@@ -355,6 +361,14 @@ impl Fleet for FakeCloud {
 
     async fn remove(&self, release: &Release) -> Result<(), Error> {
         let mut i = self.lock();
+        // As ELB: a group a listener still sends to cannot be deleted.
+        let group = i.groups.get(&release.id).cloned();
+        if group.is_some() && i.test_route == group {
+            return Err(Error::new(
+                "ResourceInUse",
+                format!("the test route still sends to {}", release.id),
+            ));
+        }
         for s in i.servers.values_mut().filter(|s| s.release == release.id) {
             s.running = false;
             s.registered = false;
@@ -376,6 +390,12 @@ impl Router for FakeCloud {
         i.weights = w.clone();
         i.routes.push(w.clone());
         i.change(format!("route {w:?}"))
+    }
+
+    async fn route_test(&self, group: &str) -> Result<(), Error> {
+        let mut i = self.lock();
+        i.test_route = Some(group.to_string());
+        i.change(format!("test route {group}"))
     }
 }
 
@@ -431,8 +451,11 @@ impl crate::run::HookRunner for FakeCloud {
     ) -> Result<(), String> {
         let mut i = self.lock();
         let w = i.weights.clone();
-        i.hooks
-            .push((name.to_string(), env.iter().cloned().collect(), w));
+        let mut env: BTreeMap<String, String> = env.iter().cloned().collect();
+        if let Some(t) = &i.test_route {
+            env.insert("(test route)".into(), t.clone());
+        }
+        i.hooks.push((name.to_string(), env, w));
         if hook.command.contains("fail") {
             Err(format!("`{}` exited with 1", hook.command))
         } else {

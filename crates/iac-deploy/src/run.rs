@@ -97,6 +97,9 @@ pub trait Router: Send + Sync {
     /// Traffic to groups by percent (one group: all of it); confirmed by reading
     /// it back before returning.
     async fn route(&self, weights: &[(&str, u8)]) -> Result<(), Error>;
+    /// The test route (a second listener) to one group: test traffic reaches a
+    /// new release before any user does. Only called when the spec has one.
+    async fn route_test(&self, group: &str) -> Result<(), Error>;
 }
 
 /// Time, which tests drive.
@@ -372,7 +375,7 @@ async fn run_steps(
                 let r = candidate(&new)?;
                 if let Err(why) = gate(spec, cloud, r, None).await {
                     let extra = if spec.automatic_rollback {
-                        cloud.fleet.remove(r).await?;
+                        discard(spec, cloud, &releases, r).await?;
                         format!("release {} was removed; ", r.id)
                     } else {
                         format!(
@@ -388,7 +391,7 @@ async fn run_steps(
                 if let Some(a) = &spec.analysis {
                     if let Err(why) = analyse(a, cloud, r).await {
                         let extra = if spec.automatic_rollback {
-                            cloud.fleet.remove(r).await?;
+                            discard(spec, cloud, &releases, r).await?;
                             format!("release {} was removed; ", r.id)
                         } else {
                             format!(
@@ -453,13 +456,17 @@ async fn run_steps(
                     if let Err(why) = checked {
                         cloud.router.route(&[(old.as_str(), 100)]).await?;
                         if spec.automatic_rollback {
-                            cloud.fleet.remove(r).await?;
+                            discard(spec, cloud, &releases, r).await?;
                         }
                         let extra = format!("traffic was at {w}% on {} and went back; ", r.id);
                         return Err(rolled_back(spec, why, &extra));
                     }
                 }
                 cloud.router.route(&[(r.group.as_str(), 100)]).await?;
+            }
+            Step::TestRoute { .. } => {
+                let r = candidate(&new)?;
+                cloud.router.route_test(&r.group).await?;
             }
             Step::Hook { name, release, .. } => {
                 let Some(h) = spec.hooks.get(name) else {
@@ -482,7 +489,7 @@ async fn run_steps(
                     (false, _) => {
                         // No traffic has moved yet.
                         let extra = if spec.automatic_rollback && new.is_some() {
-                            cloud.fleet.remove(r).await?;
+                            discard(spec, cloud, &releases, r).await?;
                             format!("release {} was removed; ", r.id)
                         } else {
                             String::new()
@@ -492,7 +499,7 @@ async fn run_steps(
                     (true, Some(old)) if !matches!(spec.strategy, crate::Strategy::Rolling { .. }) => {
                         cloud.router.route(&[(old.group.as_str(), 100)]).await?;
                         let extra = if spec.automatic_rollback {
-                            cloud.fleet.remove(r).await?;
+                            discard(spec, cloud, &releases, r).await?;
                             format!("traffic went back to {} and release {} was removed; ", old.id, r.id)
                         } else {
                             format!("traffic went back to {}; ", old.id)
@@ -560,6 +567,25 @@ async fn run_steps(
         releases.push(r);
     }
     Ok(releases)
+}
+
+/// Removes a release that failed. A test listener sending to it goes back to
+/// the live release first (a target group in use cannot be deleted).
+async fn discard(
+    spec: &Spec,
+    cloud: &Cloud<'_>,
+    releases: &[Release],
+    r: &Release,
+) -> Result<(), Error> {
+    if spec.test_route {
+        if let Some(live) = releases
+            .iter()
+            .find(|x| x.status == Status::Live && x.id != r.id)
+        {
+            cloud.router.route_test(&live.group).await?;
+        }
+    }
+    cloud.fleet.remove(r).await
 }
 
 fn candidate(new: &Option<Release>) -> Result<&Release, Failure> {

@@ -162,6 +162,9 @@ pub struct Spec {
     /// canary step and rolling batch.
     pub analysis: Option<crate::analysis::Analysis>,
     pub hooks: Hooks,
+    /// A test route (`test_listener`): pointed at a new release before its
+    /// `pre_traffic` hook, so the hook can test it before users reach it.
+    pub test_route: bool,
 }
 
 /// A setting the spec cannot be built from: its attribute path and why.
@@ -311,6 +314,7 @@ impl Spec {
                 &first(config, "analysis"),
                 &mut errors,
             ),
+            test_route: !config.get_attr("test_listener").is_null(),
             hooks: Hooks {
                 pre_traffic: hook(config, "pre_traffic", &mut errors),
                 post_traffic: hook(config, "post_traffic", &mut errors),

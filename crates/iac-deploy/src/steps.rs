@@ -49,6 +49,8 @@ pub enum Step {
         /// The analysis run at each step, described.
         analysis: Option<String>,
     },
+    /// Point the test route at the new release.
+    TestRoute { release: String },
     /// Run a hook (`pre_traffic`, `post_traffic`).
     Hook {
         name: String,
@@ -126,6 +128,7 @@ impl fmt::Display for Note<'_> {
                     None => Ok(()),
                 }
             }
+            Step::TestRoute { release } => write!(f, "point the test {} at {release}", w.router),
             Step::Hook {
                 name,
                 command,
@@ -211,6 +214,12 @@ impl Planned {
         }
         out
     }
+}
+
+fn test_route(spec: &Spec, release: &str) -> Option<Step> {
+    spec.test_route.then(|| Step::TestRoute {
+        release: release.to_string(),
+    })
 }
 
 fn hook_step(spec: &Spec, name: &str, release: &str) -> Option<Step> {
@@ -303,6 +312,7 @@ pub fn plan(
             steps.push(launch);
             steps.push(await_healthy);
             steps.extend(analyse);
+            steps.extend(test_route(spec, &to));
             steps.extend(hook_step(spec, "pre_traffic", &to));
             steps.push(Step::Flip {
                 from: None,
@@ -341,6 +351,7 @@ pub fn plan(
         ) => {
             steps.push(launch);
             steps.push(await_healthy);
+            steps.extend(test_route(spec, &to));
             steps.extend(hook_step(spec, "pre_traffic", &to));
             steps.push(Step::Shift {
                 from: l.id.clone(),
@@ -360,6 +371,7 @@ pub fn plan(
             steps.push(launch);
             steps.push(await_healthy);
             steps.extend(analyse);
+            steps.extend(test_route(spec, &to));
             steps.extend(hook_step(spec, "pre_traffic", &to));
             steps.push(Step::Flip {
                 from: Some(l.id.clone()),

@@ -24,6 +24,7 @@ fn spec(strategy: Strategy) -> Spec {
         automatic_rollback: true,
         analysis: None,
         hooks: Hooks::default(),
+        test_route: false,
     }
 }
 
@@ -554,6 +555,36 @@ async fn a_failing_hook_rolls_back_and_on_rollback_hears_why() {
         e.detail.contains("no previous release to send it back to"),
         "{e}"
     );
+}
+
+#[tokio::test]
+async fn the_test_route_reaches_the_new_release_before_its_pre_traffic_hook() {
+    let fake = FakeCloud::new();
+    let prior = live(&fake);
+    let mut s = spec(Strategy::BlueGreen);
+    s.test_route = true;
+    s.hooks.pre_traffic = hook("./smoke.sh");
+    let p = planned(&s, &fake, "rnew", &prior);
+    assert!(p
+        .notes(&words())
+        .contains(&"point the test listener at rnew".to_string()));
+    release(&s, &fake, "rnew", &prior).await.unwrap();
+    let runs = fake.hooks_run();
+    assert_eq!(runs[0].1["(test route)"], "tg-rnew");
+    assert_eq!(
+        runs[0].2,
+        [("tg-rold".to_string(), 100)],
+        "users are still on rold"
+    );
+    // A failing hook: the test route goes back before the release is removed.
+    let fake = FakeCloud::new();
+    let prior = live(&fake);
+    s.hooks.pre_traffic = hook("./smoke.sh --fail");
+    let Err(Failure::Gate(_)) = release(&s, &fake, "rnew", &prior).await else {
+        panic!("went on")
+    };
+    assert_eq!(fake.test_route().as_deref(), Some("tg-rold"));
+    assert!(!fake.has_group("rnew"));
 }
 
 #[tokio::test]

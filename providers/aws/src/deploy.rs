@@ -260,6 +260,13 @@ pub fn schema() -> Schema {
                 .force_new(),
         )
         .attr("strategy", Attribute::required(Str, "blue_green, canary or rolling."))
+        .attr(
+            "test_listener",
+            Attribute::optional(
+                Dynamic,
+                "A second aws_lb_listener (or its ARN) iac points at a new release before its pre_traffic hook, so the hook can test it before users reach it.",
+            ),
+        )
         .block("fleet", nested(Nesting::List, 1, Some(1), fleet))
         .block("health", nested(Nesting::List, 0, Some(1), health))
         .block("canary", nested(Nesting::List, 0, Some(1), canary))
@@ -475,6 +482,16 @@ pub fn normalize(planned: &mut Value) {
     if let Some(arn) = listener_arn(planned) {
         crate::util::set(planned, "listener", Value::String(arn));
     }
+    if let Some(arn) = test_listener_arn(planned) {
+        crate::util::set(planned, "test_listener", Value::String(arn));
+    }
+}
+
+fn test_listener_arn(v: &Value) -> Option<String> {
+    let l = v.get_attr("test_listener");
+    l.as_str()
+        .map(String::from)
+        .or_else(|| l.get_attr("arn").as_str().map(String::from))
 }
 
 /// The release id of a fleet template, or `None` while it has unknown values.
@@ -1138,6 +1155,7 @@ impl iac_deploy::Metrics for AwsMetrics<'_> {
 struct AwsRouter<'a> {
     c: &'a Clients,
     listener: &'a str,
+    test_listener: Option<String>,
 }
 
 #[async_trait::async_trait]
@@ -1151,6 +1169,13 @@ impl Router for AwsRouter<'_> {
         route(self.c, self.listener, &groups)
             .await
             .map_err(cloud_err)
+    }
+
+    async fn route_test(&self, group: &str) -> Result<(), iac_deploy::Error> {
+        let Some(test) = &self.test_listener else {
+            return Ok(());
+        };
+        route(self.c, test, &[(group, 1)]).await.map_err(cloud_err)
     }
 }
 
@@ -1255,6 +1280,7 @@ pub async fn apply(
     let router = AwsRouter {
         c,
         listener: &listener,
+        test_listener: test_listener_arn(p),
     };
     let cloud = Cloud {
         fleet: &fleet,
@@ -1304,6 +1330,7 @@ async fn with_cloud<T>(
     let router = AwsRouter {
         c,
         listener: &listener,
+        test_listener: test_listener_arn(prior),
     };
     let cloud = Cloud {
         fleet: &fleet,
