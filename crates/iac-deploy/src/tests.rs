@@ -618,15 +618,30 @@ async fn a_shell_hook_streams_its_output_and_fails_with_its_last_lines() {
 /// no server made twice.
 #[tokio::test]
 async fn a_run_stopped_at_any_call_resumes_without_duplicates() {
-    for strategy in [Strategy::BlueGreen, canary(), rolling(1), rolling(2)] {
-        let s = spec(strategy.clone());
+    // Every strategy, and each with a test route, hooks and an analysis too.
+    let mut specs: Vec<Spec> = [Strategy::BlueGreen, canary(), rolling(1), rolling(2)]
+        .into_iter()
+        .map(spec)
+        .collect();
+    for strategy in [Strategy::BlueGreen, canary(), rolling(2)] {
+        let mut s = with_analysis(spec(strategy), 2, 0);
+        s.test_route = !matches!(s.strategy, Strategy::Rolling { .. });
+        s.hooks.pre_traffic = hook("./migrate.sh");
+        s.hooks.post_traffic = hook("./smoke.sh");
+        specs.push(s);
+    }
+    for s in specs {
+        let strategy = s.strategy.clone();
+        let set_metrics = |f: &FakeCloud| f.set_metric(ERRORS, &[0.0]);
         let clean = FakeCloud::new();
+        set_metrics(&clean);
         let prior = live(&clean);
         let want = summary(&release(&s, &clean, "rnew", &prior).await.unwrap());
         let calls = clean.calls().len();
         assert!(calls >= 2, "{strategy:?}");
         for k in 0..calls {
             let fake = FakeCloud::new();
+            set_metrics(&fake);
             let prior = live(&fake);
             fake.fail_at(Some(k));
             let first = release(&s, &fake, "rnew", &prior).await;
