@@ -116,6 +116,9 @@ pub struct Analysis {
     pub interval_text: String,
     pub count: usize,
     pub failure_limit: usize,
+    /// Measured every `interval` for the whole rollout (a canary's steps and
+    /// pauses), failures adding up, instead of `count` times at each step.
+    pub background: bool,
 }
 
 impl Analysis {
@@ -126,6 +129,15 @@ impl Analysis {
             .iter()
             .map(|m| format!("{} {}", m.name, m.threshold.text))
             .collect();
+        if self.background {
+            return format!(
+                "{} (every {} throughout, {} failure{} allowed)",
+                m.join(", "),
+                self.interval_text,
+                self.failure_limit,
+                if self.failure_limit == 1 { "" } else { "s" },
+            );
+        }
         format!(
             "{} ({} measurement{} {} apart, {} failure{} allowed)",
             m.join(", "),
@@ -248,6 +260,7 @@ impl Analysis {
             interval_text,
             count,
             failure_limit,
+            background: b.get_attr("background").as_bool().unwrap_or(false),
         })
     }
 }

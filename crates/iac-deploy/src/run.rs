@@ -415,6 +415,11 @@ async fn run_steps(
                     crate::Strategy::Canary { interval, .. } => *interval,
                     _ => Duration::ZERO,
                 };
+                let mut bg = spec
+                    .analysis
+                    .as_ref()
+                    .filter(|a| a.background)
+                    .map(|a| Background::new(a, cloud.clock.now()));
                 // The share on the new release (after a pause, what the pause left).
                 let mut w = releases
                     .iter()
@@ -446,10 +451,10 @@ async fn run_steps(
                             return Ok(releases);
                         }
                     };
-                    let checked = match watch(spec, cloud, r, wait).await {
+                    let checked = match watch(spec, cloud, r, wait, bg.as_mut()).await {
                         Ok(()) if matches!(step, CanaryStep::Weight(_)) => match &spec.analysis {
-                            Some(a) => analyse(a, cloud, r).await,
-                            None => Ok(()),
+                            Some(a) if !a.background => analyse(a, cloud, r).await,
+                            _ => Ok(()),
                         },
                         other => other,
                     };
@@ -646,6 +651,11 @@ async fn replace(
         }
     }
     let batch = batch.max(1);
+    let mut bg = spec
+        .analysis
+        .as_ref()
+        .filter(|a| a.background)
+        .map(|a| Background::new(a, cloud.clock.now()));
     while new.servers.len() < spec.count || !remaining_old.is_empty() {
         let add = batch.min(spec.count.saturating_sub(new.servers.len()));
         let launched = if add > 0 {
@@ -658,9 +668,10 @@ async fn replace(
             Ok(())
         } else {
             match gate(spec, cloud, &new, Some(&launched)).await {
-                Ok(()) => match &spec.analysis {
-                    Some(a) => analyse(a, cloud, &new).await,
-                    None => Ok(()),
+                Ok(()) => match (&spec.analysis, bg.as_mut()) {
+                    (_, Some(b)) => b.tick(cloud, &new).await,
+                    (Some(a), None) => analyse(a, cloud, &new).await,
+                    (None, None) => Ok(()),
                 },
                 Err(why) => Err(why),
             }
@@ -685,16 +696,124 @@ async fn replace(
 }
 
 /// Holds a share of traffic for `d`, the health gate checked throughout.
-async fn watch(spec: &Spec, cloud: &Cloud<'_>, r: &Release, d: Duration) -> Result<(), String> {
+async fn watch(
+    spec: &Spec,
+    cloud: &Cloud<'_>,
+    r: &Release,
+    d: Duration,
+    mut bg: Option<&mut Background>,
+) -> Result<(), String> {
     let until = cloud.clock.now() + d;
     loop {
         gate(spec, cloud, r, None).await?;
+        if let Some(b) = bg.as_deref_mut() {
+            b.tick(cloud, r).await?;
+        }
         let now = cloud.clock.now();
         if now >= until {
             return Ok(());
         }
-        cloud.clock.sleep(spec.gate.interval.min(until - now)).await;
+        let mut wait = spec.gate.interval.min(until - now);
+        if let Some(b) = bg.as_deref() {
+            wait = wait.min(b.next.saturating_sub(now).max(Duration::from_millis(1)));
+        }
+        cloud.clock.sleep(wait).await;
     }
+}
+
+/// An analysis with `background = true`: measured every `interval` from the
+/// moment traffic first reaches the release until the rollout's last step;
+/// failures add up over the whole rollout.
+struct Background {
+    a: Analysis,
+    next: Duration,
+    failed: usize,
+    taken: usize,
+    seen: Vec<Vec<String>>,
+}
+
+impl Background {
+    fn new(a: &Analysis, now: Duration) -> Background {
+        Background {
+            a: a.clone(),
+            next: now,
+            failed: 0,
+            taken: 0,
+            seen: vec![Vec::new(); a.metrics.len()],
+        }
+    }
+
+    /// A measurement, if one is due; the error names what failed.
+    async fn tick(&mut self, cloud: &Cloud<'_>, r: &Release) -> Result<(), String> {
+        let now = cloud.clock.now();
+        if now < self.next {
+            return Ok(());
+        }
+        self.next = now + self.a.interval;
+        self.taken += 1;
+        let mut bad = Vec::new();
+        for (k, m) in self.a.metrics.iter().enumerate() {
+            let (text, ok) = measure(cloud, m, r).await;
+            self.seen[k].push(text);
+            if !ok {
+                bad.push(k);
+            }
+        }
+        if bad.is_empty() {
+            return Ok(());
+        }
+        self.failed += 1;
+        if self.failed <= self.a.failure_limit {
+            return Ok(());
+        }
+        Err(failed_analysis(
+            &self.a,
+            r,
+            &bad,
+            &self.seen,
+            self.failed,
+            self.taken,
+        ))
+    }
+}
+
+/// One measurement of one metric: how it reads, and whether it passed.
+async fn measure(cloud: &Cloud<'_>, m: &crate::analysis::Metric, r: &Release) -> (String, bool) {
+    match cloud.metrics.measure(&m.source, r).await {
+        Ok(Some(v)) => (format_value(v), m.threshold.holds(v)),
+        Ok(None) => ("no data".into(), m.no_data_passes),
+        Err(e) => (format!("error ({e})"), false),
+    }
+}
+
+fn failed_analysis(
+    a: &Analysis,
+    r: &Release,
+    bad: &[usize],
+    seen: &[Vec<String>],
+    failed: usize,
+    taken: usize,
+) -> String {
+    let which: Vec<String> = bad
+        .iter()
+        .map(|k| {
+            let m = &a.metrics[*k];
+            format!(
+                "{} ({}) gave {} against {}",
+                m.name,
+                crate::analysis::expand(&m.source.to_string(), r),
+                seen[*k].join(", "),
+                m.threshold.text
+            )
+        })
+        .collect();
+    format!(
+        "analysis of release {} failed {failed} of {taken} measurement{} ({} allowed): {}",
+        r.id,
+        if taken == 1 { "" } else { "s" },
+        a.failure_limit,
+        which.join("; ")
+    )
 }
 
 /// `iac promote`: a canary paused until promoted goes on from its pause.
@@ -759,20 +878,8 @@ async fn analyse(a: &Analysis, cloud: &Cloud<'_>, r: &Release) -> Result<(), Str
         }
         let mut this_failed = false;
         for (k, m) in a.metrics.iter().enumerate() {
-            let ok = match cloud.metrics.measure(&m.source, r).await {
-                Ok(Some(v)) => {
-                    seen[k].push(format_value(v));
-                    m.threshold.holds(v)
-                }
-                Ok(None) => {
-                    seen[k].push("no data".into());
-                    m.no_data_passes
-                }
-                Err(e) => {
-                    seen[k].push(format!("error ({e})"));
-                    false
-                }
-            };
+            let (text, ok) = measure(cloud, m, r).await;
+            seen[k].push(text);
             if !ok {
                 bad[k] = true;
                 this_failed = true;
@@ -781,29 +888,8 @@ async fn analyse(a: &Analysis, cloud: &Cloud<'_>, r: &Release) -> Result<(), Str
         if this_failed {
             failed += 1;
             if failed > a.failure_limit {
-                let which: Vec<String> = a
-                    .metrics
-                    .iter()
-                    .enumerate()
-                    .filter(|(k, _)| bad[*k])
-                    .map(|(k, m)| {
-                        format!(
-                            "{} ({}) gave {} against {}",
-                            m.name,
-                            crate::analysis::expand(&m.source.to_string(), r),
-                            seen[k].join(", "),
-                            m.threshold.text
-                        )
-                    })
-                    .collect();
-                return Err(format!(
-                    "analysis of release {} failed {failed} of {} measurement{} ({} allowed): {}",
-                    r.id,
-                    i + 1,
-                    if i == 0 { "" } else { "s" },
-                    a.failure_limit,
-                    which.join("; ")
-                ));
+                let which: Vec<usize> = (0..a.metrics.len()).filter(|k| bad[*k]).collect();
+                return Err(failed_analysis(a, r, &which, &seen, failed, i + 1));
             }
         }
     }

@@ -124,7 +124,7 @@ impl fmt::Display for Note<'_> {
                     w.read_call
                 )?;
                 match analysis {
-                    Some(a) => write!(f, "; analyse at each step: {a}"),
+                    Some(a) => write!(f, "; {a}"),
                     None => Ok(()),
                 }
             }
@@ -214,6 +214,17 @@ impl Planned {
         }
         out
     }
+}
+
+/// How a canary's steps are analysed, for the plan.
+fn shift_analysis(spec: &Spec) -> Option<String> {
+    spec.analysis.as_ref().map(|a| {
+        if a.background {
+            format!("analyse throughout: {}", a.describe())
+        } else {
+            format!("analyse at each step: {}", a.describe())
+        }
+    })
 }
 
 fn test_route(spec: &Spec, release: &str) -> Option<Step> {
@@ -359,7 +370,7 @@ pub fn plan(
                 steps: canary.clone(),
                 from_step: 0,
                 hold: interval_text.clone(),
-                analysis,
+                analysis: shift_analysis(spec),
             });
             steps.extend(hook_step(spec, "post_traffic", &to));
             steps.push(Step::Keep {
@@ -423,7 +434,7 @@ pub fn plan_promotion(spec: &Spec, prior: &[Release], now: u64) -> Result<Planne
             steps: canary.clone(),
             from_step: paused.step,
             hold: interval_text.clone(),
-            analysis: spec.analysis.as_ref().map(|a| a.describe()),
+            analysis: shift_analysis(spec),
         },
     ];
     steps.extend(hook_step(spec, "post_traffic", &paused.id));

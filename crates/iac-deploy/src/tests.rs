@@ -53,6 +53,7 @@ fn with_analysis(mut s: Spec, count: usize, failure_limit: usize) -> Spec {
         interval_text: "1m".into(),
         count,
         failure_limit,
+        background: false,
     });
     s
 }
@@ -341,6 +342,38 @@ async fn an_analysis_that_fails_rolls_back_and_names_the_query_and_its_values() 
         panic!("the release went through")
     };
     assert!(e.summary.ends_with("gave no data against < 1%"), "{e}");
+}
+
+#[tokio::test]
+async fn a_background_analysis_measures_throughout_the_canary_and_adds_failures_up() {
+    let fake = FakeCloud::new();
+    let prior = live(&fake);
+    // One bad reading is allowed over the whole rollout; the second fails it.
+    fake.set_metric(ERRORS, &[0.0, 0.5, 0.0, 0.0, 0.0, 0.5, 0.0]);
+    let mut s = with_analysis(spec(canary()), 1, 1);
+    if let Some(a) = s.analysis.as_mut() {
+        a.background = true;
+    }
+    // 5m per step, measured every minute.
+    let p = planned(&s, &fake, "rnew", &prior);
+    assert!(p.notes(&words())[2].ends_with(
+        "; analyse throughout: error_rate < 1% (every 1m throughout, 1 failure allowed)"
+    ));
+    let Err(Failure::Gate(e)) = release(&s, &fake, "rnew", &prior).await else {
+        panic!("went on")
+    };
+    assert!(
+        e.summary.contains("failed 2 of 6 measurements (1 allowed): error_rate (GET http://metrics/rnew/errors) gave 0, 0.5, 0, 0, 0, 0.5"),
+        "{e}"
+    );
+    assert!(e.detail.starts_with("traffic was at 10% on rnew"), "{e}");
+    // Readings a minute apart, from the first step on.
+    let t: Vec<u64> = fake
+        .measured()
+        .iter()
+        .map(|x| x.rsplit('@').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(t.windows(2).all(|w| w[1] - w[0] == 60), "{t:?}");
 }
 
 #[tokio::test]

@@ -232,6 +232,13 @@ pub fn schema() -> Schema {
         "failure_limit",
         Attribute::optional(Number, "Failed measurements allowed (default 0)."),
     )
+    .attr(
+        "background",
+        Attribute::optional(
+            Bool,
+            "Measure every interval for the whole rollout (a canary's steps and pauses, every rolling batch), failures adding up, instead of count measurements at each step.",
+        ),
+    )
     .block("metric", nested(Nesting::List, 1, None, metric));
     let hook = |what: &'static str| {
         Schema::new(what)
