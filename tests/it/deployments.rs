@@ -1850,3 +1850,113 @@ deployment "web" {"#;
         BTreeMap::from([(format!("web-{r2}"), 1)])
     );
 }
+
+/// Instances of a release's autoscaling group.
+fn asg_instances(m: &Moto, name: &str) -> Option<usize> {
+    let asg = aws_sdk_autoscaling::Client::new(&m.sdk());
+    let out = block(
+        asg.describe_auto_scaling_groups()
+            .auto_scaling_group_names(name)
+            .send(),
+    )
+    .unwrap();
+    out.auto_scaling_groups()
+        .first()
+        .map(|g| g.instances().len())
+}
+
+fn template_config(strategy: &str) -> String {
+    let lt = r#"variable "size" {
+  default = "t3.micro"
+}
+resource "aws_launch_template" "web" {
+  name          = "web"
+  image_id      = "ami-12c6146b"
+  instance_type = var.size
+}
+deployment "web" {"#;
+    base(strategy, "  health {\n    interval = \"200ms\"\n  }\n")
+        .replace(
+            "    ami           = \"ami-12c6146b\"\n    instance_type = \"t3.micro\"\n",
+            "    launch_template {\n      id      = aws_launch_template.web.id\n      version = aws_launch_template.web.latest_version\n    }\n",
+        )
+        .replace(USER_DATA_LINE, "")
+        .replace("    count         = 3\n", "    count         = 2\n")
+        .replace("deployment \"web\" {", lt)
+}
+
+#[test]
+fn a_fleet_from_a_launch_template_is_an_autoscaling_group_per_release() {
+    let m = Moto::start();
+    let w = Work::new(&template_config("blue_green"));
+    assert!(w.read("main.tf").contains("launch_template {"));
+    let plan = run(&w, &m, &["plan"]).ok();
+    assert!(
+        plan.stdout.contains("an autoscaling group"),
+        "{}",
+        plan.stdout
+    );
+    run(&w, &m, &["apply", "-auto-approve"]).ok();
+    let r1 = release(&w);
+    assert_eq!(asg_instances(&m, &format!("web-{r1}")), Some(2));
+    let listener = listener_arn(&w);
+    assert_eq!(
+        forwards(&m, &listener),
+        BTreeMap::from([(format!("web-{r1}"), 1)])
+    );
+    // A new template version is a new release: its own group, then the flip.
+    run(&w, &m, &["apply", "-auto-approve", "-var", "size=t3.small"]).ok();
+    let r2 = release(&w);
+    assert_ne!(r2, r1);
+    assert_eq!(asg_instances(&m, &format!("web-{r2}")), Some(2));
+    assert_eq!(
+        forwards(&m, &listener),
+        BTreeMap::from([(format!("web-{r2}"), 1)])
+    );
+    // The previous release's group is kept for rollback.
+    assert_eq!(asg_instances(&m, &format!("web-{r1}")), Some(2));
+    run(&w, &m, &["rollback", "-auto-approve", "deployment.web"]).ok();
+    assert_eq!(
+        forwards(&m, &listener),
+        BTreeMap::from([(format!("web-{r1}"), 1)])
+    );
+}
+
+#[test]
+fn a_rolling_release_from_a_launch_template_replaces_the_group_batch_by_batch() {
+    let m = Moto::start();
+    let w = Work::new(&template_config("rolling"));
+    run(&w, &m, &["apply", "-auto-approve"]).ok();
+    let r1 = release(&w);
+    let tg = w.attrs("deployment.web")["live_target_group_arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    run(&w, &m, &["apply", "-auto-approve", "-var", "size=t3.small"]).ok();
+    let r2 = release(&w);
+    assert_ne!(r2, r1);
+    // The new release's group serves in the same target group; the old group is gone.
+    assert_eq!(
+        w.attrs("deployment.web")["live_target_group_arn"],
+        tg.as_str()
+    );
+    assert_eq!(asg_instances(&m, &format!("web-{r1}")), None);
+    assert_eq!(asg_instances(&m, &format!("web-{r2}")), Some(2));
+    let healthy = block(
+        m.elb()
+            .describe_target_health()
+            .target_group_arn(&tg)
+            .send(),
+    )
+    .unwrap()
+    .target_health_descriptions()
+    .iter()
+    .filter(|d| {
+        d.target_health()
+            .and_then(|h| h.state())
+            .map(|s| s.as_str())
+            == Some("healthy")
+    })
+    .count();
+    assert_eq!(healthy, 2);
+}

@@ -89,6 +89,11 @@ pub trait Fleet: Send + Sync {
     async fn stop(&self, servers: &[String]) -> Result<(), Error>;
     /// Removes a release: its servers and its group.
     async fn remove(&self, release: &Release) -> Result<(), Error>;
+    /// A rolling release replaced all its servers and its group lives on with the
+    /// new release: remove whatever else it had (an autoscaling group).
+    async fn close(&self, _release: &Release) -> Result<(), Error> {
+        Ok(())
+    }
 }
 
 /// Sends traffic to groups.
@@ -691,6 +696,7 @@ async fn replace(
             retire(cloud, old, &leave).await?;
         }
     }
+    cloud.fleet.close(old).await?;
     new.servers.sort();
     Ok(new)
 }

@@ -140,7 +140,7 @@ fn group_value(g: &AutoScalingGroup, keep: &Value) -> Value {
     v
 }
 
-fn lt_spec(p: &Value) -> Option<LaunchTemplateSpecification> {
+pub(crate) fn lt_spec(p: &Value) -> Option<LaunchTemplateSpecification> {
     let lt = first(p, "launch_template");
     if lt.is_null() {
         return None;

@@ -18,6 +18,8 @@
 //! fails (or times out) returns traffic to the previous release and tears the
 //! new one down, and the apply fails with the reason.
 
+mod asg;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -91,8 +93,26 @@ pub fn schema() -> Schema {
         );
     let fleet = Schema::new("The template of one release: what a change to it releases.")
         .attr("count", Attribute::required(Number, "How many servers."))
-        .attr("ami", Attribute::required(Str, "Machine image."))
-        .attr("instance_type", Attribute::required(Str, "Instance type."))
+        .attr("ami", Attribute::optional(Str, "Machine image (or a launch_template)."))
+        .attr("instance_type", Attribute::optional(Str, "Instance type (or a launch_template)."))
+        .block(
+            "launch_template",
+            nested(
+                Nesting::List,
+                0,
+                Some(1),
+                Schema::new("Servers from a launch template: each release is an autoscaling group of its own.")
+                    .attr("id", Attribute::optional(Str, "The template's id (or name)."))
+                    .attr("name", Attribute::optional(Str, "The template's name."))
+                    .attr(
+                        "version",
+                        Attribute::optional(
+                            Str,
+                            "A version: give aws_launch_template.x.latest_version, so a new version is a new release.",
+                        ),
+                    ),
+            ),
+        )
         .attr(
             "subnet_ids",
             Attribute::required(strings(), "Subnets, used in turn."),
@@ -419,6 +439,35 @@ pub fn container_user_data(
     Some(out)
 }
 
+/// A fleet is instances of an image and type, or a launch template's: one of them.
+fn check_fleet(config: &Value, diags: &mut Vec<AttrDiagnostic>) {
+    let fleet = first(config, "fleet");
+    let template = !first(&fleet, "launch_template").is_null();
+    let plain = ["ami", "instance_type"]
+        .iter()
+        .filter(|k| !fleet.get_attr(k).is_null())
+        .count();
+    let at = |k: &str| {
+        vec![
+            iac_value::PathStep::Key("fleet".into()),
+            iac_value::PathStep::Key(k.into()),
+        ]
+    };
+    if template && plain > 0 {
+        diags.push(AttrDiagnostic::error(
+            at("launch_template"),
+            "A fleet from a launch template takes its image and type from it",
+            "give either `launch_template` or `ami` and `instance_type`",
+        ));
+    } else if !template && plain < 2 {
+        diags.push(AttrDiagnostic::error(
+            at("ami"),
+            "A fleet needs `ami` and `instance_type`, or a `launch_template`",
+            "give both, or name a launch template (each release is then an autoscaling group)",
+        ));
+    }
+}
+
 /// What a `container` block cannot be given: every error, by attribute path.
 fn check_container(config: &Value, diags: &mut Vec<AttrDiagnostic>) {
     let fleet = first(config, "fleet");
@@ -526,9 +575,24 @@ pub fn release_id(config: &Value) -> Option<String> {
 
 /// The plan's words for AWS objects.
 fn words(config: &Value) -> Words {
+    let fleet = first(config, "fleet");
+    let lt = first(&fleet, "launch_template");
+    let size = match s(&fleet, "instance_type") {
+        Some(t) => t,
+        None if !lt.is_null() => format!(
+            "launch template {} version {}, an autoscaling group",
+            s(&lt, "id").or_else(|| s(&lt, "name")).unwrap_or_default(),
+            lt.get_attr("version")
+                .as_str()
+                .map(String::from)
+                .or_else(|| lt.get_attr("version").as_f64().map(|v| v.to_string()))
+                .unwrap_or_else(|| "$Default".into())
+        ),
+        None => "?".into(),
+    };
     Words {
         server: "aws_instance".into(),
-        size: s(&first(config, "fleet"), "instance_type").unwrap_or_else(|| "?".into()),
+        size,
         group: "target group".into(),
         router: "listener".into(),
         route_call: "ModifyListener".into(),
@@ -568,6 +632,7 @@ pub fn plan(
             return;
         }
     };
+    check_fleet(config, diags);
     check_container(config, diags);
     set(planned, "id", config.get_attr("name").clone());
     set(
@@ -949,38 +1014,8 @@ struct AwsFleet<'a> {
 #[async_trait::async_trait]
 impl Fleet for AwsFleet<'_> {
     async fn prepare(&self, rid: &str) -> Result<Release, iac_deploy::Error> {
-        let fleet = first(self.config, "fleet");
-        let mut tg_conf = first(&fleet, "target_group");
-        if tg_conf.get_attr("protocol").is_null() {
-            crate::util::set(&mut tg_conf, "protocol", Value::string("HTTP"));
-        }
-        // A container's health path, unless the health check names one.
-        if let Some(path) = s(&first(&fleet, "container"), "health_path") {
-            let mut hc = first(&tg_conf, "health_check");
-            if hc.get_attr("path").is_null() {
-                if hc.is_null() {
-                    hc = Value::map([("path", Value::string(path.clone()))]);
-                } else {
-                    crate::util::set(&mut hc, "path", Value::string(path.clone()));
-                }
-                crate::util::set(&mut tg_conf, "health_check", Value::List(vec![hc]));
-            }
-        }
-        let tags = vec![
-            elb::types::Tag::builder()
-                .key(DEPLOYMENT_TAG)
-                .value(&self.key)
-                .build(),
-            elb::types::Tag::builder()
-                .key(RELEASE_TAG)
-                .value(rid)
-                .build(),
-        ];
-        let tg = crate::elb::create_tg(self.c, &tg_conf, &tg_name(&self.name, rid), tags)
-            .await
-            .map_err(cloud_err)?;
         let mut r = Release::candidate(rid, now());
-        r.group = tg.target_group_arn().unwrap_or_default().to_string();
+        r.group = self.target_group(rid).await?;
         r.servers = release_instances(self.c, &self.key, rid)
             .await
             .map_err(cloud_err)?;
@@ -1158,6 +1193,66 @@ impl iac_deploy::Metrics for AwsMetrics<'_> {
     }
 }
 
+impl AwsFleet<'_> {
+    /// A release's target group (made, or found after a stopped run): its ARN.
+    async fn target_group(&self, rid: &str) -> Result<String, iac_deploy::Error> {
+        let fleet = first(self.config, "fleet");
+        let mut tg_conf = first(&fleet, "target_group");
+        if tg_conf.get_attr("protocol").is_null() {
+            crate::util::set(&mut tg_conf, "protocol", Value::string("HTTP"));
+        }
+        // A container's health path, unless the health check names one.
+        if let Some(path) = s(&first(&fleet, "container"), "health_path") {
+            let mut hc = first(&tg_conf, "health_check");
+            if hc.get_attr("path").is_null() {
+                if hc.is_null() {
+                    hc = Value::map([("path", Value::string(path.clone()))]);
+                } else {
+                    crate::util::set(&mut hc, "path", Value::string(path.clone()));
+                }
+                crate::util::set(&mut tg_conf, "health_check", Value::List(vec![hc]));
+            }
+        }
+        let tags = vec![
+            elb::types::Tag::builder()
+                .key(DEPLOYMENT_TAG)
+                .value(&self.key)
+                .build(),
+            elb::types::Tag::builder()
+                .key(RELEASE_TAG)
+                .value(rid)
+                .build(),
+        ];
+        let tg = crate::elb::create_tg(self.c, &tg_conf, &tg_name(&self.name, rid), tags)
+            .await
+            .map_err(cloud_err)?;
+        Ok(tg.target_group_arn().unwrap_or_default().to_string())
+    }
+}
+
+/// The fleet a deployment's configuration describes: instances, or an
+/// autoscaling group per release when it names a launch template.
+fn fleet_for<'a>(
+    c: &'a Clients,
+    config: &'a Value,
+    listener: &str,
+    token: &'a str,
+) -> Box<dyn Fleet + 'a> {
+    let name = s(config, "name").unwrap_or_default();
+    let inner = AwsFleet {
+        c,
+        config,
+        key: dep_key(&name, listener),
+        name,
+        token,
+    };
+    if asg::from_template(config) {
+        Box::new(asg::AsgFleet { inner })
+    } else {
+        Box::new(inner)
+    }
+}
+
 /// The listener's default action, forwarding to target groups by weight.
 struct AwsRouter<'a> {
     c: &'a Clients,
@@ -1250,14 +1345,7 @@ pub async fn apply(
             Err(e) if crate::util::err_code(&e).is_some_and(|c| c.contains("NotFound")) => {}
             Err(e) => return Err(one(sdk_err("ModifyListener", e))),
         }
-        let name = s(old, "name").unwrap_or_default();
-        let fleet = AwsFleet {
-            c,
-            config: old,
-            key: dep_key(&name, &listener),
-            name,
-            token,
-        };
+        let fleet = fleet_for(c, old, &listener, token);
         for r in Release::all_of(old) {
             fleet.remove(&r).await.map_err(failed)?;
         }
@@ -1269,7 +1357,6 @@ pub async fn apply(
             .map(|e| fail(e.summary, e.detail))
             .collect::<Vec<_>>()
     })?;
-    let name = s(p, "name").unwrap_or_default();
     let listener =
         listener_arn(p).ok_or_else(|| one(fail("The deployment has no listener ARN", "")))?;
     if release_id(p).is_none() {
@@ -1277,20 +1364,14 @@ pub async fn apply(
     }
     let prior_releases = prior.map(Release::all_of).unwrap_or_default();
     let steps = steps_of(&spec, p, prior, now());
-    let fleet = AwsFleet {
-        c,
-        config: p,
-        key: dep_key(&name, &listener),
-        name,
-        token,
-    };
+    let fleet = fleet_for(c, p, &listener, token);
     let router = AwsRouter {
         c,
         listener: &listener,
         test_listener: test_listener_arn(p),
     };
     let cloud = Cloud {
-        fleet: &fleet,
+        fleet: &*fleet,
         router: &router,
         clock: &SystemClock,
         probe: &HttpProbe,
@@ -1326,21 +1407,14 @@ async fn with_cloud<T>(
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'x>>,
 ) -> T {
     let listener = s(prior, "listener_arn").unwrap_or_default();
-    let name = s(prior, "name").unwrap_or_default();
-    let fleet = AwsFleet {
-        c,
-        config: prior,
-        key: dep_key(&name, &listener),
-        name,
-        token: "",
-    };
+    let fleet = fleet_for(c, prior, &listener, "");
     let router = AwsRouter {
         c,
         listener: &listener,
         test_listener: test_listener_arn(prior),
     };
     let cloud = Cloud {
-        fleet: &fleet,
+        fleet: &*fleet,
         router: &router,
         clock: &SystemClock,
         probe: &HttpProbe,
