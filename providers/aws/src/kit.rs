@@ -2,7 +2,7 @@
 //! file each, implementing `ResourceType<Clients>`, and one line in `registry`.
 //! The ELBv2 types other than `aws_lb` and the `deployment` block are still served
 //! by `ServiceType`, which hands each call to its service module (`elb/mod.rs`,
-//! `deploy.rs`); every other type is a file of its own under its service's folder.
+//! `deploy/`); every other type is a file of its own under its service's folder.
 
 use iac_provider::kit::{DataSourceType, Registry, ResourceType};
 use iac_provider::{
@@ -55,8 +55,7 @@ pub(crate) fn aws_plan_with(
     }
 }
 
-/// The `deployment` block (its strategies live in `deploy.rs`, to move into a
-/// strategy engine of their own).
+/// The `deployment` block: `deploy/` runs `iac_deploy`'s strategies on AWS.
 pub(crate) struct DeploymentType;
 
 #[async_trait::async_trait]
