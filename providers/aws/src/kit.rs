@@ -1,8 +1,8 @@
 //! The AWS provider on the resource kit (`iac_provider::kit`). New types are a
 //! file each, implementing `ResourceType<Clients>`, and one line in `registry`.
-//! The ELBv2 types other than `aws_lb` and the `deployment` block are still served
-//! by `ServiceType`, which hands each call to its service module (`elb/mod.rs`,
-//! `deploy/`); every other type is a file of its own under its service's folder.
+//! Every type is a file of its own under its service's folder; the `deployment`
+//! block is `DeploymentType` here, its strategies `iac_deploy`'s, run on AWS by
+//! `deploy/`.
 
 use iac_provider::kit::{DataSourceType, Registry, ResourceType};
 use iac_provider::{
