@@ -1133,6 +1133,11 @@ fn percent_decode(s: &str) -> String {
 
 /// Puts one datapoint of `App/Errors` for a release into moto's CloudWatch.
 fn put_errors(m: &Moto, release: &str, value: f64) {
+    put_metric(m, "Errors", release, value);
+}
+
+/// Puts one datapoint of `App/<name>` (dimensions Release, Service=web).
+fn put_metric(m: &Moto, name: &str, release: &str, value: f64) {
     let cw = aws_sdk_cloudwatch::Client::new(&m.sdk());
     let dim = |k: &str, v: &str| {
         aws_sdk_cloudwatch::types::Dimension::builder()
@@ -1145,7 +1150,7 @@ fn put_errors(m: &Moto, release: &str, value: f64) {
             .namespace("App")
             .metric_data(
                 aws_sdk_cloudwatch::types::MetricDatum::builder()
-                    .metric_name("Errors")
+                    .metric_name(name)
                     .dimensions(dim("Release", release))
                     .dimensions(dim("Service", "web"))
                     .value(value)
@@ -1959,4 +1964,53 @@ fn a_rolling_release_from_a_launch_template_replaces_the_group_batch_by_batch() 
     })
     .count();
     assert_eq!(healthy, 2);
+}
+
+#[test]
+fn an_error_rate_is_one_cloudwatch_metric_divided_by_another() {
+    let m = Moto::start();
+    let analysis = r#"  analysis {
+    metric {
+      name      = "error_rate"
+      threshold = "< 1%"
+      cloudwatch {
+        namespace   = "App"
+        metric_name = "Errors"
+        divided_by  = "Requests"
+        stat        = "Sum"
+        dimensions  = { Service = "web", Release = "{release}" }
+      }
+    }
+  }
+"#;
+    let w = Work::new(&base("blue_green", analysis));
+    run(&w, &m, &["apply", "-auto-approve"]).ok();
+    let r1 = release(&w);
+    // 2 errors in 100 requests: 2%, over the objective.
+    let r2 = planned_release(&w, &m, "v2");
+    put_metric(&m, "Errors", &r2, 2.0);
+    put_metric(&m, "Requests", &r2, 100.0);
+    let r = run(
+        &w,
+        &m,
+        &["apply", "-auto-approve", "-var", "app_version=v2"],
+    )
+    .code(1);
+    assert!(
+        r.stderr
+            .contains("error_rate (CloudWatch App Errors/Requests Sum) gave 0.02 against < 1%"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(release(&w), r1);
+    // Requests and no errors: 0%, the release goes out.
+    let r3 = planned_release(&w, &m, "v3");
+    put_metric(&m, "Requests", &r3, 100.0);
+    run(
+        &w,
+        &m,
+        &["apply", "-auto-approve", "-var", "app_version=v3"],
+    )
+    .ok();
+    assert_eq!(release(&w), r3);
 }

@@ -17,13 +17,16 @@ use crate::spec::SpecError;
 /// dimension value stands for the release's id, `{target_group}` for its group.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Source {
-    /// A CloudWatch metric: the most recent `stat` over `period` seconds.
+    /// A CloudWatch metric: the most recent `stat` over `period` seconds; with
+    /// `divided_by`, its share of another metric of the same namespace and
+    /// dimensions (5xx responses over requests: an error rate).
     CloudWatch {
         namespace: String,
         metric: String,
         stat: String,
         dimensions: BTreeMap<String, String>,
         period: u32,
+        divided_by: Option<String>,
     },
     /// An instant query against Prometheus's HTTP API (`/api/v1/query`); the
     /// first sample of the result.
@@ -39,8 +42,16 @@ impl fmt::Display for Source {
                 namespace,
                 metric,
                 stat,
+                divided_by: None,
                 ..
             } => write!(f, "CloudWatch {namespace} {metric} {stat}"),
+            Source::CloudWatch {
+                namespace,
+                metric,
+                stat,
+                divided_by: Some(d),
+                ..
+            } => write!(f, "CloudWatch {namespace} {metric}/{d} {stat}"),
             Source::Prometheus { query, .. } => write!(f, "Prometheus `{query}`"),
             Source::Http { url } => write!(f, "GET {url}"),
         }
@@ -234,6 +245,7 @@ impl Analysis {
                         })
                         .unwrap_or_default(),
                     period: cw.get_attr("period").as_f64().unwrap_or(60.0) as u32,
+                    divided_by: cw.get_attr("divided_by").as_str().map(String::from),
                 }
             } else if !prom.is_null() {
                 Source::Prometheus {

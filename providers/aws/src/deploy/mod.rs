@@ -213,7 +213,14 @@ pub fn schema() -> Schema {
                 "Dimensions; {target_group} is the release's target group as ELB names it, {release} its id.",
             ),
         )
-        .attr("period", Attribute::optional(Number, "Seconds (default 60)."));
+        .attr("period", Attribute::optional(Number, "Seconds (default 60)."))
+        .attr(
+            "divided_by",
+            Attribute::optional(
+                Str,
+                "Another metric of the same namespace and dimensions: the value is the share (HTTPCode_Target_5XX_Count divided by RequestCount: the error rate).",
+            ),
+        );
     let prometheus = Schema::new("An instant query against Prometheus's HTTP API.")
         .attr("address", Attribute::required(Str, "http://host:9090"))
         .attr(
@@ -1135,10 +1142,40 @@ impl iac_deploy::Metrics for AwsMetrics<'_> {
             stat,
             dimensions,
             period,
+            divided_by,
         } = source
         else {
             return OpenMetrics.measure(source, r).await;
         };
+        let value = self
+            .latest(namespace, metric, stat, dimensions, *period, r)
+            .await?;
+        let Some(d) = divided_by else {
+            return Ok(value);
+        };
+        let total = self
+            .latest(namespace, d, stat, dimensions, *period, r)
+            .await?;
+        Ok(match (value, total) {
+            (_, None) => None,
+            (_, Some(t)) if t == 0.0 => None,
+            // No datapoint of a count while there is traffic: none of it.
+            (v, Some(t)) => Some(v.unwrap_or(0.0) / t),
+        })
+    }
+}
+
+impl AwsMetrics<'_> {
+    /// The newest datapoint of one metric for the release.
+    async fn latest(
+        &self,
+        namespace: &str,
+        metric: &str,
+        stat: &str,
+        dimensions: &BTreeMap<String, String>,
+        period: u32,
+        r: &Release,
+    ) -> Result<Option<f64>, iac_deploy::Error> {
         use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
         // ELB's TargetGroup dimension is the ARN's `targetgroup/name/id`.
         let mut named = r.clone();
@@ -1154,7 +1191,7 @@ impl iac_deploy::Metrics for AwsMetrics<'_> {
                     .build(),
             );
         }
-        let period = (*period).max(1);
+        let period = period.max(1);
         // The last ten periods, and a period ahead: a datapoint stamped by a clock
         // slightly ahead of ours still counts.
         let now = std::time::SystemTime::now();
