@@ -1156,11 +1156,10 @@ impl iac_deploy::Metrics for AwsMetrics<'_> {
         let total = self
             .latest(namespace, d, stat, dimensions, *period, r)
             .await?;
-        Ok(match (value, total) {
-            (_, None) => None,
-            (_, Some(t)) if t == 0.0 => None,
+        Ok(match total {
             // No datapoint of a count while there is traffic: none of it.
-            (v, Some(t)) => Some(v.unwrap_or(0.0) / t),
+            Some(t) if t != 0.0 => Some(value.unwrap_or(0.0) / t),
+            _ => None,
         })
     }
 }
