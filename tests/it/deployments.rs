@@ -1301,7 +1301,7 @@ fn a_canary_paused_until_promoted_ends_the_apply_awaiting_promotion_then_goes_on
     let m = Moto::start();
     let w = Work::new(&base(
         "canary",
-        "  health {\n    interval = \"100ms\"\n  }\n  canary {\n    steps    = [10, \"pause\", 50, 100]\n    interval = \"300ms\"\n  }\n",
+        "  health {\n    interval = \"100ms\"\n  }\n  canary {\n    steps    = [10, \"pause\", 50, 100]\n    interval = \"300ms\"\n  }\n  post_traffic {\n    command = \"echo verified $IAC_RELEASE\"\n  }\n",
     ));
     run(&w, &m, &["apply", "-auto-approve"]).ok();
     let r1 = release(&w);
@@ -1383,6 +1383,13 @@ fn a_canary_paused_until_promoted_ends_the_apply_awaiting_promotion_then_goes_on
     assert!(
         p.stdout
             .contains(&format!("deployment.web promoted: release {r2} is live")),
+        "{}",
+        p.stdout
+    );
+    // The post_traffic hook ran at the end of the promotion, its output shown.
+    assert!(
+        p.stdout
+            .contains(&format!("deployment.web (post_traffic): verified {r2}")),
         "{}",
         p.stdout
     );

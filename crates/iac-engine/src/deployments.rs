@@ -119,7 +119,7 @@ impl Engine {
                 continue;
             }
             let v = self
-                .run_action(module, variables, state, addr, "status")
+                .run_action(module, variables, state, addr, "status", None)
                 .await?;
             out.push(Deployment::from_value(addr.clone(), &v));
         }
@@ -154,7 +154,7 @@ impl Engine {
         workspace: &str,
     ) -> Result<RolledBack, Diagnostics> {
         self.deployment_action(
-            module, variables, backend, state, addr, workspace, "rollback",
+            module, variables, backend, state, addr, workspace, "rollback", None,
         )
         .await
     }
@@ -172,10 +172,11 @@ impl Engine {
         addr: &InstanceAddr,
         workspace: &str,
         action: &str,
+        output: Option<&(dyn Fn(&str) + Send + Sync)>,
     ) -> Result<RolledBack, Diagnostics> {
         let before = self.deployment_in_state(&state, addr)?;
         let after = self
-            .run_action(module, variables, &state, addr, action)
+            .run_action(module, variables, &state, addr, action, output)
             .await?;
         let mut next = state.clone();
         let provider = next

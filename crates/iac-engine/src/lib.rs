@@ -255,6 +255,7 @@ impl Engine {
         state: &State,
         addr: &InstanceAddr,
         action: &str,
+        output: Option<&(dyn Fn(&str) + Send + Sync)>,
     ) -> Result<Value, Diagnostics> {
         use iac_diagnostics::Diagnostic;
         let obj_provider = state
@@ -282,7 +283,7 @@ impl Engine {
             .into());
         };
         provider
-            .run_action(&addr.resource.ty, action, &obj.attributes)
+            .run_action(&addr.resource.ty, action, &obj.attributes, output)
             .await
             .map_err(|ds| {
                 let mut out = Diagnostics::new();

@@ -288,11 +288,13 @@ pub trait Provider: Send + Sync {
 
     /// Runs a named operation on an existing object outside plan and apply (a
     /// deployment's `rollback`, its `status`); returns the object's new value.
+    /// `output`, as in `ApplyRequest`, takes the lines a long action says.
     async fn run_action(
         &self,
         type_name: &str,
         action: &str,
         _prior: &Value,
+        _output: Option<&(dyn for<'s> Fn(&'s str) + Send + Sync)>,
     ) -> Result<Value, Vec<AttrDiagnostic>> {
         Err(vec![AttrDiagnostic::error(
             Vec::new(),

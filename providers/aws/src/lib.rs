@@ -308,11 +308,12 @@ impl Provider for AwsProvider {
         type_name: &str,
         action: &str,
         prior: &Value,
+        output: Option<&(dyn for<'s> Fn(&'s str) + Send + Sync)>,
     ) -> Result<Value, Vec<AttrDiagnostic>> {
         let clients = self.clients().await.map_err(|d| vec![d])?;
         match (schema::canonical(type_name), action) {
             ("deployment", "rollback") => deploy::rollback(&clients, prior).await,
-            ("deployment", "promote") => deploy::promote(&clients, prior).await,
+            ("deployment", "promote") => deploy::promote(&clients, prior, output).await,
             ("deployment", "abort") => deploy::abort(&clients, prior).await,
             ("deployment", "status") => deploy::status(&clients, prior).await,
             _ => Err(vec![AttrDiagnostic::error(

@@ -84,6 +84,9 @@ pub(crate) fn cmd_deployment_action(
     }
     let rt = runtime()?;
     let workspace = session.workspace();
+    // What the action's hooks print, under the deployment's address.
+    let shown = addr.to_string();
+    let say = move |line: &str| println!("{shown}{line}");
     let run = engine.deployment_action(
         &loaded.module,
         vars,
@@ -92,6 +95,7 @@ pub(crate) fn cmd_deployment_action(
         &addr,
         workspace,
         action,
+        Some(&say),
     );
     let done = match rt.block_on(run) {
         Ok(done) => done,

@@ -1424,7 +1424,7 @@ pub async fn apply(
 pub async fn rollback(c: &Clients, prior: &Value) -> Result<Value, Vec<AttrDiagnostic>> {
     let releases = Release::all_of(prior);
     let keep = keep_of(prior);
-    let out = with_cloud(c, prior, |cloud| {
+    let out = with_cloud(c, prior, None, |cloud| {
         Box::pin(async move { iac_deploy::rollback(keep, &releases, cloud).await })
     })
     .await
@@ -1438,6 +1438,7 @@ pub async fn rollback(c: &Clients, prior: &Value) -> Result<Value, Vec<AttrDiagn
 async fn with_cloud<T>(
     c: &Clients,
     prior: &Value,
+    output: Option<&(dyn Fn(&str) + Send + Sync)>,
     f: impl for<'x> FnOnce(
         &'x Cloud<'x>,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'x>>,
@@ -1455,7 +1456,7 @@ async fn with_cloud<T>(
         clock: &SystemClock,
         probe: &HttpProbe,
         metrics: &AwsMetrics { c },
-        hooks: &ShellHooks { output: None },
+        hooks: &ShellHooks { output },
     };
     f(&cloud).await
 }
@@ -1467,7 +1468,11 @@ fn keep_of(prior: &Value) -> Duration {
 }
 
 /// `iac promote`: a canary paused until promoted goes on from its pause.
-pub async fn promote(c: &Clients, prior: &Value) -> Result<Value, Vec<AttrDiagnostic>> {
+pub async fn promote(
+    c: &Clients,
+    prior: &Value,
+    output: Option<&(dyn Fn(&str) + Send + Sync)>,
+) -> Result<Value, Vec<AttrDiagnostic>> {
     let spec = Spec::from_config(prior).map_err(|errors| {
         errors
             .into_iter()
@@ -1475,7 +1480,7 @@ pub async fn promote(c: &Clients, prior: &Value) -> Result<Value, Vec<AttrDiagno
             .collect::<Vec<_>>()
     })?;
     let releases = Release::all_of(prior);
-    let out = with_cloud(c, prior, |cloud| {
+    let out = with_cloud(c, prior, output, |cloud| {
         Box::pin(async move { iac_deploy::promote(&spec, &releases, cloud).await })
     })
     .await;
@@ -1493,7 +1498,7 @@ pub async fn promote(c: &Clients, prior: &Value) -> Result<Value, Vec<AttrDiagno
 pub async fn abort(c: &Clients, prior: &Value) -> Result<Value, Vec<AttrDiagnostic>> {
     let releases = Release::all_of(prior);
     let keep = keep_of(prior);
-    let out = with_cloud(c, prior, |cloud| {
+    let out = with_cloud(c, prior, None, |cloud| {
         Box::pin(async move { iac_deploy::abort(keep, &releases, cloud).await })
     })
     .await
