@@ -871,3 +871,58 @@ resource "aws_launch_template" "app" {
     )
     .ok();
 }
+
+#[test]
+fn a_launch_templates_default_version_is_the_one_written() {
+    let m = Moto::start();
+    let config = |size: &str, default: &str| {
+        format!(
+            r#"resource "aws_launch_template" "web" {{
+  name          = "web"
+  image_id      = "ami-12c6146b"
+  instance_type = "{size}"
+{default}}}
+"#
+        )
+    };
+    let w = Work::new(&config("t3.micro", ""));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let id = w.attrs("aws_launch_template.web")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let read = || {
+        let out = block(
+            m.ec2()
+                .describe_launch_templates()
+                .launch_template_ids(&id)
+                .send(),
+        )
+        .unwrap();
+        let t = out.launch_templates()[0].clone();
+        (t.latest_version_number(), t.default_version_number())
+    };
+    // A new version, the default pinned to the first.
+    w.write("main.tf", &config("t3.small", "  default_version = 1\n"));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert_eq!(read(), (Some(2), Some(1)));
+    // Then moved to the second on purpose.
+    w.write("main.tf", &config("t3.small", "  default_version = 2\n"));
+    let plan = iac(&w, &m, &["plan"]).ok();
+    assert!(plan.stdout.contains("~ default_version"), "{}", plan.stdout);
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert_eq!(read(), (Some(2), Some(2)));
+    assert_eq!(w.attrs("aws_launch_template.web")["default_version"], 2.0);
+    let again = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(again.stdout.contains("No changes."), "{}", again.stdout);
+    // It cannot be both written and follow every new version.
+    w.write(
+        "main.tf",
+        &config(
+            "t3.small",
+            "  default_version = 2\n  update_default_version = true\n",
+        ),
+    );
+    let r = iac(&w, &m, &["plan"]).code(1);
+    assert!(r.stderr.contains("Conflicting arguments"), "{}", r.stderr);
+}

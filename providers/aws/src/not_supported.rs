@@ -50,7 +50,6 @@ pub(crate) const RESOURCES: &[(&str, &[&str], &str)] = &[
     ("aws_launch_configuration", &["ebs_block_device", "ephemeral_block_device"], "not supported yet by iac's aws_launch_configuration (root_block_device is)"),
     ("aws_launch_template", &["elastic_gpu_specifications", "elastic_inference_accelerator"], "AWS retired Elastic Graphics and Elastic Inference; new instances cannot use them"),
     ("aws_launch_template", &["instance_requirements"], "attribute-based instance type selection is not supported yet: name instance_type"),
-    ("aws_launch_template", &["default_version"], "not supported yet as an argument: update_default_version = true makes each new version the default"),
     ("aws_lb", &["customer_owned_ipv4_pool"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),
     ("aws_lb", &["ipam_pools"], "IPAM pools are not supported: iac has no aws_vpc_ipam_pool to allocate from; give the CIDR block itself"),
     ("aws_lb", &["dns_record_client_routing_policy", "enforce_security_group_inbound_rules_on_private_link_traffic", "minimum_load_balancer_capacity"], "this load balancer attribute is not supported yet; the ones iac sets are listed in docs (idle_timeout, deletion protection, HTTP/2, invalid-header dropping, access logs)"),

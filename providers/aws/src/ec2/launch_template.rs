@@ -615,7 +615,13 @@ impl ResourceType<Clients> for LaunchTemplateType {
         .attr("id", Attribute::computed(Str, "Template id."))
         .attr("arn", Attribute::computed(Str, "ARN."))
         .attr("latest_version", Attribute::computed(Number, "Newest version."))
-        .attr("default_version", Attribute::computed(Number, "Default version."));
+        .attr(
+            "default_version",
+            Attribute::optional_computed(
+                Number,
+                "The version launches use unless they name one (not with update_default_version).",
+            ),
+        );
         more::schema(base)
     }
 
@@ -625,6 +631,15 @@ impl ResourceType<Clients> for LaunchTemplateType {
                 "name_prefix",
                 "Conflicting arguments",
                 "set `name` or `name_prefix`, not both",
+            )];
+        }
+        if !config.get_attr("default_version").is_null()
+            && config.get_attr("update_default_version").as_bool() == Some(true)
+        {
+            return vec![attr_err(
+                "default_version",
+                "Conflicting arguments",
+                "set `default_version` (a version of your choosing) or `update_default_version = true` (each new version), not both",
             )];
         }
         Vec::new()
@@ -641,6 +656,24 @@ impl ResourceType<Clients> for LaunchTemplateType {
                 crate::util::set(&mut r.planned, "latest_version", Value::Unknown);
                 if req.config.get_attr("update_default_version").as_bool() == Some(true) {
                     crate::util::set(&mut r.planned, "default_version", Value::Unknown);
+                }
+            }
+        }
+        // A default version written in the configuration is the one planned.
+        let written = req.config.get_attr("default_version");
+        if !written.is_null() {
+            crate::util::set(&mut r.planned, "default_version", written.clone());
+        }
+        if r.planned.get_attr("default_version").is_null() {
+            crate::util::set(&mut r.planned, "default_version", Value::Unknown);
+        }
+        if let Some(prior) = req.prior {
+            if r.planned.get_attr("default_version").is_unknown() && written.is_null() {
+                let keep = prior.get_attr("default_version").clone();
+                let data_changed = r.planned.get_attr("latest_version").is_unknown();
+                let follows = req.config.get_attr("update_default_version").as_bool() == Some(true);
+                if !(data_changed && follows) {
+                    crate::util::set(&mut r.planned, "default_version", keep);
                 }
             }
         }
@@ -670,6 +703,7 @@ impl ResourceType<Clients> for LaunchTemplateType {
             .and_then(|t| t.launch_template_id())
             .unwrap_or_default()
             .to_string();
+        set_default_version(c, &id, planned).await?;
         read_one(c, &id, planned).await
     }
 
@@ -707,6 +741,9 @@ impl ResourceType<Clients> for LaunchTemplateType {
                     .await
                     .map_err(|e| vec![sdk_err("ModifyLaunchTemplate", e)])?;
             }
+        }
+        if planned.get_attr("default_version") != prior.get_attr("default_version") {
+            set_default_version(c, &id, planned).await?;
         }
         update_tags(c, &id, prior, planned)
             .await
@@ -760,4 +797,23 @@ impl ResourceType<Clients> for LaunchTemplateType {
         }
         out
     }
+}
+
+/// Makes the written `default_version` the template's default.
+async fn set_default_version(
+    c: &Clients,
+    id: &str,
+    planned: &Value,
+) -> Result<(), Vec<AttrDiagnostic>> {
+    let Some(v) = planned.get_attr("default_version").as_f64() else {
+        return Ok(());
+    };
+    c.ec2
+        .modify_launch_template()
+        .launch_template_id(id)
+        .default_version((v as i64).to_string())
+        .send()
+        .await
+        .map_err(|e| vec![sdk_err("ModifyLaunchTemplate", e)])?;
+    Ok(())
 }
