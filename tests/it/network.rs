@@ -2034,3 +2034,53 @@ fn spot_instance_against_moto() {
     );
     iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
 }
+
+#[test]
+fn a_subnet_by_zone_id_and_its_owner_against_moto() {
+    let m = Moto::start();
+    let config = |extra: &str| {
+        format!(
+            r#"resource "aws_vpc" "v" {{
+  cidr_block = "10.44.0.0/16"
+}}
+resource "aws_subnet" "a" {{
+  vpc_id            = aws_vpc.v.id
+  cidr_block        = "10.44.1.0/24"
+  availability_zone = "us-east-1b"
+}}
+{extra}"#
+        )
+    };
+    let w = Work::new(&config(""));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let a = w.attrs("aws_subnet.a");
+    let zone_id = a["availability_zone_id"].as_str().unwrap().to_string();
+    assert!(!zone_id.is_empty());
+    assert!(
+        !a["owner_id"].as_str().unwrap_or_default().is_empty(),
+        "{a}"
+    );
+    // The same zone, named by its id. (moto 5.2.5 takes a subnet made by zone id
+    // for its zone's default subnet and maps public addresses on it: say false.)
+    w.write(
+        "main.tf",
+        &config(&format!(
+            "resource \"aws_subnet\" \"b\" {{\n  vpc_id               = aws_vpc.v.id\n  cidr_block           = \"10.44.2.0/24\"\n  availability_zone_id = \"{zone_id}\"\n  map_public_ip_on_launch = false\n}}\n"
+        )),
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let b = w.attrs("aws_subnet.b");
+    let out = block(
+        m.ec2()
+            .describe_subnets()
+            .subnet_ids(b["id"].as_str().unwrap())
+            .send(),
+    )
+    .unwrap();
+    let sn = &out.subnets()[0];
+    assert_eq!(sn.availability_zone(), Some("us-east-1b"));
+    assert_eq!(sn.availability_zone_id(), Some(zone_id.as_str()));
+    assert_eq!(b["availability_zone"], "us-east-1b");
+    let again = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(again.stdout.contains("No changes."), "{}", again.stdout);
+}

@@ -81,6 +81,8 @@ impl ResourceType<Clients> for DefaultSubnetType {
             .attr("arn", Attribute::computed(Str, "ARN."))
             .attr("vpc_id", Attribute::computed(Str, "The default VPC."))
             .attr("cidr_block", Attribute::computed(Str, "IPv4 block."))
+            .attr("availability_zone_id", Attribute::computed(Str, "The zone by id (use1-az1)."))
+            .attr("owner_id", Attribute::computed(Str, "The account that owns the subnet."))
             .attr(
                 "existing_default_subnet",
                 Attribute::computed(Bool, "Whether the subnet existed before (false: iac made it)."),

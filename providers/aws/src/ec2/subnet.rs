@@ -29,6 +29,8 @@ pub(crate) fn subnet_value(s_: &aws_sdk_ec2::types::Subnet, keep: &Value) -> Val
         ("vpc_id", opt_str(s_.vpc_id())),
         ("cidr_block", opt_str(s_.cidr_block())),
         ("availability_zone", opt_str(s_.availability_zone())),
+        ("availability_zone_id", opt_str(s_.availability_zone_id())),
+        ("owner_id", opt_str(s_.owner_id())),
         (
             "map_public_ip_on_launch",
             match (mpip, configured) {
@@ -68,6 +70,7 @@ async fn create_subnet(
                 .set_vpc_id(s(p, "vpc_id"))
                 .set_cidr_block(s(p, "cidr_block"))
                 .set_availability_zone(s(p, "availability_zone"))
+                .set_availability_zone_id(s(p, "availability_zone_id"))
                 .tag_specifications(tag_spec(Kind::Subnet, &tags_of(p), token))
                 .send()
                 .await
@@ -178,10 +181,28 @@ impl ResourceType<Clients> for SubnetType {
             .attr("tags", tags())
             .attr("id", Attribute::computed(AttrType::String, "Subnet id."))
             .attr("arn", Attribute::computed(AttrType::String, "ARN."))
+            .attr(
+                "availability_zone_id",
+                Attribute::optional_computed(
+                    AttrType::String,
+                    "The zone by id (use1-az1), the same zone in every account (not with availability_zone).",
+                )
+                .force_new(),
+            )
+            .attr("owner_id", Attribute::computed(AttrType::String, "The account that owns the subnet."))
     }
 
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
         let mut out = Vec::new();
+        if !config.get_attr("availability_zone").is_null()
+            && !config.get_attr("availability_zone_id").is_null()
+        {
+            out.push(attr_err(
+                "availability_zone_id",
+                "Conflicting arguments",
+                "give the zone by name (availability_zone) or by id (availability_zone_id), not both",
+            ));
+        }
         if let Some(c) = config.get_attr("cidr_block").as_str() {
             let ok = c.split_once('/').is_some_and(|(ip, len)| {
                 ip.parse::<std::net::Ipv4Addr>().is_ok() && len.parse::<u8>().is_ok_and(|l| l <= 32)
