@@ -162,7 +162,8 @@ fn tg_exists(m: &Moto, name: &str) -> bool {
     block(m.elb().describe_target_groups().names(name).send()).is_ok()
 }
 
-fn running_in_release(m: &Moto, release: &str) -> usize {
+/// The running servers of a release, as moto has them.
+fn running_instances(m: &Moto, release: &str) -> Vec<aws_sdk_ec2::types::Instance> {
     use aws_sdk_ec2::types::Filter;
     let out = block(
         m.ec2()
@@ -182,7 +183,14 @@ fn running_in_release(m: &Moto, release: &str) -> usize {
             .send(),
     )
     .unwrap();
-    out.reservations().iter().map(|r| r.instances().len()).sum()
+    out.reservations()
+        .iter()
+        .flat_map(|r| r.instances().to_vec())
+        .collect()
+}
+
+fn running_in_release(m: &Moto, release: &str) -> usize {
+    running_instances(m, release).len()
 }
 
 fn release(w: &Work) -> String {
@@ -1470,27 +1478,8 @@ fn a_canary_paused_until_promoted_ends_the_apply_awaiting_promotion_then_goes_on
 
 /// The boot script and tags of a running server of a release.
 fn server_of(m: &Moto, release: &str) -> (String, BTreeMap<String, String>) {
-    use aws_sdk_ec2::types::Filter;
     use base64::Engine as _;
-    let out = block(
-        m.ec2()
-            .describe_instances()
-            .filters(
-                Filter::builder()
-                    .name("tag:iac:release")
-                    .values(release)
-                    .build(),
-            )
-            .filters(
-                Filter::builder()
-                    .name("instance-state-name")
-                    .values("running")
-                    .build(),
-            )
-            .send(),
-    )
-    .unwrap();
-    let i = out.reservations()[0].instances()[0].clone();
+    let i = running_instances(m, release)[0].clone();
     let tags = i
         .tags()
         .iter()

@@ -51,6 +51,20 @@ pub struct StateArgs {
     pub env: Option<String>,
 }
 
+/// What `rollback`, `promote` and `abort` take.
+#[derive(Args, Debug, Clone)]
+pub struct DeploymentAction {
+    #[command(flatten)]
+    pub vars: VarArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// Do not ask for confirmation.
+    #[arg(long = "auto-approve")]
+    pub auto_approve: bool,
+    /// The deployment, such as deployment.web.
+    pub address: String,
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct PlanArgs {
     #[command(flatten)]
@@ -219,41 +233,11 @@ pub enum Command {
         id: String,
     },
     /// Send a deployment's traffic back to its previous release (while it is kept).
-    Rollback {
-        #[command(flatten)]
-        vars: VarArgs,
-        #[command(flatten)]
-        state: StateArgs,
-        /// Do not ask for confirmation.
-        #[arg(long = "auto-approve")]
-        auto_approve: bool,
-        /// The deployment, such as deployment.web.
-        address: String,
-    },
+    Rollback(DeploymentAction),
     /// Let a deployment's canary, paused until promoted, go on from its pause.
-    Promote {
-        #[command(flatten)]
-        vars: VarArgs,
-        #[command(flatten)]
-        state: StateArgs,
-        /// Do not ask for confirmation.
-        #[arg(long = "auto-approve")]
-        auto_approve: bool,
-        /// The deployment, such as deployment.web.
-        address: String,
-    },
+    Promote(DeploymentAction),
     /// Send a paused canary's traffic back to the live release and remove it.
-    Abort {
-        #[command(flatten)]
-        vars: VarArgs,
-        #[command(flatten)]
-        state: StateArgs,
-        /// Do not ask for confirmation.
-        #[arg(long = "auto-approve")]
-        auto_approve: bool,
-        /// The deployment, such as deployment.web.
-        address: String,
-    },
+    Abort(DeploymentAction),
     /// List deployments and their releases: status, traffic weight, health.
     Deployments {
         #[command(flatten)]

@@ -379,32 +379,14 @@ async fn run_steps(
             Step::AwaitHealthy { .. } => {
                 let r = candidate(&new)?;
                 if let Err(why) = gate(spec, cloud, r, None).await {
-                    let extra = if spec.automatic_rollback {
-                        discard(spec, cloud, &releases, r).await?;
-                        format!("release {} was removed; ", r.id)
-                    } else {
-                        format!(
-                            "release {} was left in place for inspection (rollback.automatic = false); ",
-                            r.id
-                        )
-                    };
-                    return Err(rolled_back(spec, why, &extra));
+                    return Err(reject(spec, cloud, &releases, r, why).await?);
                 }
             }
             Step::Analyse { .. } => {
                 let r = candidate(&new)?;
                 if let Some(a) = &spec.analysis {
                     if let Err(why) = analyse(a, cloud, r).await {
-                        let extra = if spec.automatic_rollback {
-                            discard(spec, cloud, &releases, r).await?;
-                            format!("release {} was removed; ", r.id)
-                        } else {
-                            format!(
-                                "release {} was left in place for inspection (rollback.automatic = false); ",
-                                r.id
-                            )
-                        };
-                        return Err(rolled_back(spec, why, &extra));
+                        return Err(reject(spec, cloud, &releases, r, why).await?);
                     }
                 }
             }
@@ -577,6 +559,27 @@ async fn run_steps(
         releases.push(r);
     }
     Ok(releases)
+}
+
+/// A new release that failed before it got traffic: removed (or, with
+/// `rollback.automatic = false`, left for inspection); the failure says which.
+async fn reject(
+    spec: &Spec,
+    cloud: &Cloud<'_>,
+    releases: &[Release],
+    r: &Release,
+    why: String,
+) -> Result<Failure, Error> {
+    let extra = if spec.automatic_rollback {
+        discard(spec, cloud, releases, r).await?;
+        format!("release {} was removed; ", r.id)
+    } else {
+        format!(
+            "release {} was left in place for inspection (rollback.automatic = false); ",
+            r.id
+        )
+    };
+    Ok(rolled_back(spec, why, &extra))
 }
 
 /// Removes a release that failed. A test listener sending to it goes back to

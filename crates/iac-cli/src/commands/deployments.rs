@@ -1,6 +1,6 @@
 //! `iac rollback`, `iac promote`, `iac abort` and `iac deployments`.
 
-use crate::args::{StateArgs, VarArgs};
+use crate::args::{DeploymentAction, StateArgs, VarArgs};
 use crate::exit::*;
 use crate::session::*;
 use crate::ui::{ask, Ui};
@@ -8,26 +8,10 @@ use anyhow::{anyhow, bail, Result};
 use iac_engine::Deployment;
 use iac_value::addr::InstanceAddr;
 
-pub(crate) fn cmd_rollback(
-    ui: &Ui,
-    va: &VarArgs,
-    args: &StateArgs,
-    auto_approve: bool,
-    address: &str,
-) -> Result<u8> {
-    cmd_deployment_action(ui, va, args, auto_approve, address, "rollback")
-}
-
 /// `iac rollback`, `iac promote` and `iac abort`: one of a deployment's actions,
 /// confirmed (unless `-auto-approve`), run by the provider and recorded in state.
-pub(crate) fn cmd_deployment_action(
-    ui: &Ui,
-    va: &VarArgs,
-    args: &StateArgs,
-    auto_approve: bool,
-    address: &str,
-    action: &str,
-) -> Result<u8> {
+pub(crate) fn cmd_deployment_action(ui: &Ui, a: &DeploymentAction, action: &str) -> Result<u8> {
+    let (va, args, auto_approve, address) = (&a.vars, &a.state, a.auto_approve, a.address.as_str());
     let addr: InstanceAddr = address
         .parse()
         .map_err(|e| anyhow!("invalid address \"{address}\": {e}"))?;

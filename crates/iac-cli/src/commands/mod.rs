@@ -118,24 +118,9 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::State { command } => cmd_state(command),
         Command::Graph => cmd_graph(&ui),
         Command::Version { json } => cmd_version(json),
-        Command::Rollback {
-            vars,
-            state,
-            auto_approve,
-            address,
-        } => cmd_rollback(&ui, &vars, &state, auto_approve, &address),
-        Command::Promote {
-            vars,
-            state,
-            auto_approve,
-            address,
-        } => cmd_deployment_action(&ui, &vars, &state, auto_approve, &address, "promote"),
-        Command::Abort {
-            vars,
-            state,
-            auto_approve,
-            address,
-        } => cmd_deployment_action(&ui, &vars, &state, auto_approve, &address, "abort"),
+        Command::Rollback(a) => cmd_deployment_action(&ui, &a, "rollback"),
+        Command::Promote(a) => cmd_deployment_action(&ui, &a, "promote"),
+        Command::Abort(a) => cmd_deployment_action(&ui, &a, "abort"),
         Command::Deployments { vars, state, json } => cmd_deployments(&ui, &vars, &state, json),
         Command::Import {
             vars,

@@ -1387,12 +1387,7 @@ pub async fn apply(
         }
         return Ok(None);
     };
-    let spec = Spec::from_config(p).map_err(|errors| {
-        errors
-            .into_iter()
-            .map(|e| fail(e.summary, e.detail))
-            .collect::<Vec<_>>()
-    })?;
+    let spec = spec_of(p)?;
     let listener =
         listener_arn(p).ok_or_else(|| one(fail("The deployment has no listener ARN", "")))?;
     if release_id(p).is_none() {
@@ -1400,55 +1395,43 @@ pub async fn apply(
     }
     let prior_releases = prior.map(Release::all_of).unwrap_or_default();
     let steps = steps_of(&spec, p, prior, now());
-    let fleet = fleet_for(c, p, &listener, token);
-    let router = AwsRouter {
-        c,
-        listener: &listener,
-        test_listener: test_listener_arn(p),
-    };
-    let cloud = Cloud {
-        fleet: &*fleet,
-        router: &router,
-        clock: &SystemClock,
-        probe: &HttpProbe,
-        metrics: &AwsMetrics { c },
-        hooks: &ShellHooks { output },
-    };
-    match iac_deploy::run(&spec, &steps, &prior_releases, &cloud).await {
-        Ok(releases) => Ok(Some(value(p, &listener, &releases))),
-        Err(Failure::Gate(e)) | Err(Failure::Error(e)) => Err(failed(e)),
-    }
+    let out = with_cloud(c, p, &listener, token, output, |cloud| {
+        Box::pin(async move { iac_deploy::run(&spec, &steps, &prior_releases, cloud).await })
+    })
+    .await;
+    Ok(Some(value(p, &listener, &out.map_err(failure)?)))
 }
 
 /// `iac rollback`: the listener goes back to the previous release, if kept and healthy.
 pub async fn rollback(c: &Clients, prior: &Value) -> Result<Value, Vec<AttrDiagnostic>> {
-    let releases = Release::all_of(prior);
-    let keep = keep_of(prior);
-    let out = with_cloud(c, prior, None, |cloud| {
-        Box::pin(async move { iac_deploy::rollback(keep, &releases, cloud).await })
+    let (releases, keep) = (Release::all_of(prior), keep_of(prior));
+    act(c, prior, None, |cloud| {
+        Box::pin(async move {
+            iac_deploy::rollback(keep, &releases, cloud)
+                .await
+                .map_err(Failure::Error)
+        })
     })
     .await
-    .map_err(failed)?;
-    let mut v = prior.clone();
-    with_releases(&mut v, &out);
-    Ok(v)
 }
 
-/// The clouds a command's action runs against, for a deployment in state.
+/// The cloud a deployment's steps run against: its fleet (from `config`), its
+/// listener (and test listener), CloudWatch, and hooks whose lines go to `output`.
 async fn with_cloud<T>(
     c: &Clients,
-    prior: &Value,
+    config: &Value,
+    listener: &str,
+    token: &str,
     output: Option<&(dyn Fn(&str) + Send + Sync)>,
     f: impl for<'x> FnOnce(
         &'x Cloud<'x>,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'x>>,
 ) -> T {
-    let listener = s(prior, "listener_arn").unwrap_or_default();
-    let fleet = fleet_for(c, prior, &listener, "");
+    let fleet = fleet_for(c, config, listener, token);
     let router = AwsRouter {
         c,
-        listener: &listener,
-        test_listener: test_listener_arn(prior),
+        listener,
+        test_listener: test_listener_arn(config),
     };
     let cloud = Cloud {
         fleet: &*fleet,
@@ -1459,6 +1442,44 @@ async fn with_cloud<T>(
         hooks: &ShellHooks { output },
     };
     f(&cloud).await
+}
+
+/// A deployment in state, through one of its actions (`rollback`, `promote`, `abort`).
+async fn act<F>(
+    c: &Clients,
+    prior: &Value,
+    output: Option<&(dyn Fn(&str) + Send + Sync)>,
+    f: F,
+) -> Result<Value, Vec<AttrDiagnostic>>
+where
+    F: for<'x> FnOnce(
+        &'x Cloud<'x>,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Vec<Release>, Failure>> + Send + 'x>,
+    >,
+{
+    let listener = s(prior, "listener_arn").unwrap_or_default();
+    let releases = with_cloud(c, prior, &listener, "", output, f)
+        .await
+        .map_err(failure)?;
+    let mut v = prior.clone();
+    with_releases(&mut v, &releases);
+    Ok(v)
+}
+
+fn spec_of(config: &Value) -> Result<Spec, Vec<AttrDiagnostic>> {
+    Spec::from_config(config).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|e| fail(e.summary, e.detail))
+            .collect()
+    })
+}
+
+fn failure(f: Failure) -> Vec<AttrDiagnostic> {
+    match f {
+        Failure::Gate(e) | Failure::Error(e) => failed(e),
+    }
 }
 
 fn keep_of(prior: &Value) -> Duration {
@@ -1473,39 +1494,25 @@ pub async fn promote(
     prior: &Value,
     output: Option<&(dyn Fn(&str) + Send + Sync)>,
 ) -> Result<Value, Vec<AttrDiagnostic>> {
-    let spec = Spec::from_config(prior).map_err(|errors| {
-        errors
-            .into_iter()
-            .map(|e| fail(e.summary, e.detail))
-            .collect::<Vec<_>>()
-    })?;
+    let spec = spec_of(prior)?;
     let releases = Release::all_of(prior);
-    let out = with_cloud(c, prior, output, |cloud| {
+    act(c, prior, output, |cloud| {
         Box::pin(async move { iac_deploy::promote(&spec, &releases, cloud).await })
     })
-    .await;
-    match out {
-        Ok(releases) => {
-            let mut v = prior.clone();
-            with_releases(&mut v, &releases);
-            Ok(v)
-        }
-        Err(Failure::Gate(e)) | Err(Failure::Error(e)) => Err(failed(e)),
-    }
+    .await
 }
 
 /// `iac abort`: a paused canary's traffic goes back to the live release.
 pub async fn abort(c: &Clients, prior: &Value) -> Result<Value, Vec<AttrDiagnostic>> {
-    let releases = Release::all_of(prior);
-    let keep = keep_of(prior);
-    let out = with_cloud(c, prior, None, |cloud| {
-        Box::pin(async move { iac_deploy::abort(keep, &releases, cloud).await })
+    let (releases, keep) = (Release::all_of(prior), keep_of(prior));
+    act(c, prior, None, |cloud| {
+        Box::pin(async move {
+            iac_deploy::abort(keep, &releases, cloud)
+                .await
+                .map_err(Failure::Error)
+        })
     })
     .await
-    .map_err(failed)?;
-    let mut v = prior.clone();
-    with_releases(&mut v, &out);
-    Ok(v)
 }
 
 /// Refresh: the listener's weights as they are now.
