@@ -228,7 +228,9 @@ impl Backend for LocalBackend {
                             .as_bytes(),
                     )
                     .map_err(io(&lp))?;
-                    f.sync_data().map_err(io(&lp))?;
+                    // Not synced: the lock is the kernel's (gone with the process
+                    // or the machine), the text only says who holds it; a reader
+                    // that finds it empty after a crash says the holder is unknown.
                     // On release the file goes (while still locked, so no one
                     // else holds it): no lock file is left behind.
                     return Ok(LockGuard::new(info, move || {

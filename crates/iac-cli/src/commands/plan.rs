@@ -13,6 +13,7 @@ use iac_value::addr::{AddrPattern, InstanceAddr};
 use iac_value::Value;
 use std::collections::HashMap;
 use std::path::Path;
+use std::time::Duration;
 
 pub(crate) fn parse_targets(p: &PlanArgs) -> Result<(Vec<AddrPattern>, Vec<InstanceAddr>)> {
     let targets = p
@@ -71,17 +72,23 @@ pub(crate) fn make_plan(
     let engine = engine();
     // Read the state on another core while the configuration is parsed and its
     // graph built.
-    let (loaded, prepared, state) = std::thread::scope(|s| {
-        let reader = s.spawn(|| read_state(&*backend));
+    let started = std::time::Instant::now();
+    let (loaded, prepared, state, times) = std::thread::scope(|s| {
+        let reader = s.spawn(|| {
+            let state = read_state(&*backend);
+            (state, started.elapsed())
+        });
         let loaded = load_config(ui);
+        let configured = started.elapsed();
         let prepared = match &loaded {
             Ok(Ok(l)) => Some(engine.prepare(&l.module)),
             _ => None,
         };
-        let state = reader
+        let graphed = started.elapsed();
+        let (state, read) = reader
             .join()
-            .unwrap_or_else(|_| Err(anyhow!("reading the state failed")));
-        (loaded, prepared, state)
+            .unwrap_or_else(|_| (Err(anyhow!("reading the state failed")), Duration::ZERO));
+        (loaded, prepared, state, [read, configured, graphed])
     });
     let mut loaded = match loaded? {
         Ok(l) => l,
@@ -106,6 +113,10 @@ pub(crate) fn make_plan(
             state.lineage,
             state.serial
         ));
+        let [read, configured, graphed] = times.map(|t| t.as_secs_f64() * 1000.0);
+        debug(&format!(
+            "timing: state read by {read:.1} ms, configuration loaded by {configured:.1} ms, its graph by {graphed:.1} ms (from the start of planning)"
+        ));
     }
     let rt = runtime()?;
     let input = PlanInput {
@@ -122,6 +133,12 @@ pub(crate) fn make_plan(
         Some(prepared) => rt.block_on(engine.plan_prepared(&input, prepared)),
         None => rt.block_on(engine.plan(&input)),
     };
+    if debug_log() {
+        debug(&format!(
+            "timing: planned by {:.1} ms",
+            started.elapsed().as_secs_f64() * 1000.0
+        ));
+    }
     let mut diagnostics = out.diagnostics;
     if diagnostics.has_errors() && !diagnostics.iter().any(|d| d.code == "E0101") {
         // An error that stops the walk (an undeclared name) hides the errors
