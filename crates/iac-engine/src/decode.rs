@@ -157,7 +157,7 @@ pub fn eval_body(
                     &b.body,
                     &nb.block,
                     b.header_span(),
-                    &format!("a {name} block"),
+                    &block_what(name),
                     ctx,
                     diags,
                 ));
@@ -336,7 +336,7 @@ fn expand_dynamic(
             &content.body,
             &nb.block,
             content.header_span(),
-            &format!("a {name} block"),
+            &block_what(name),
             ctx,
             diags,
         ));
@@ -397,6 +397,16 @@ pub fn provider_diagnostic(
 
 /// An argument or block Terraform's provider has for this type and iac does not:
 /// named, with why, so nothing a configuration says is silently dropped.
+/// "a tag block", "an override block".
+fn block_what(name: &str) -> String {
+    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {name} block")
+}
+
 fn not_supported(name: &str, span: Span, what: &str, why: &str) -> Diagnostic {
     Diagnostic::error("E0221", format!("\"{name}\" is not supported by iac"))
         .with_span(

@@ -18,8 +18,9 @@ use iac_value::Value;
 
 use super::describe;
 use super::group_settings as settings;
+use super::mixed_instances as mixed;
 use crate::ec2::TOKEN_TAG;
-use crate::kit::aws_plan;
+use crate::kit::aws_plan_with;
 use crate::schema::nested;
 use crate::util::{attr_err, err_code, int, opt_str, s, same, sdk_err, strings};
 use crate::Clients;
@@ -90,6 +91,10 @@ fn group_value(g: &AutoScalingGroup, keep: &Value) -> Value {
             strings_set(g.availability_zones().to_vec()),
         ),
         ("launch_template", lt.unwrap_or(Value::List(Vec::new()))),
+        (
+            "mixed_instances_policy",
+            mixed::read(g.mixed_instances_policy(), keep),
+        ),
         (
             "launch_configuration",
             opt_str(g.launch_configuration_name()),
@@ -252,6 +257,7 @@ async fn create(c: &Clients, p: &Value, token: &str) -> ApplyResult {
         .set_vpc_zone_identifier((!subnets.is_empty()).then(|| subnets.join(",")))
         .set_availability_zones((!azs.is_empty()).then_some(azs))
         .set_launch_template(lt_spec(p))
+        .set_mixed_instances_policy(mixed::to_sdk(p))
         .set_launch_configuration_name(s(p, "launch_configuration"))
         .set_health_check_type(s(p, "health_check_type"))
         .set_health_check_grace_period(int(p, "health_check_grace_period"))
@@ -322,6 +328,7 @@ async fn update(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
         .set_desired_capacity(int(p, "desired_capacity"))
         .set_vpc_zone_identifier((!subnets.is_empty()).then(|| subnets.join(",")))
         .set_launch_template(lt_spec(p))
+        .set_mixed_instances_policy(mixed::to_sdk(p))
         .set_launch_configuration_name(s(p, "launch_configuration"))
         .set_health_check_type(s(p, "health_check_type"))
         .set_health_check_grace_period(int(p, "health_check_grace_period"))
@@ -606,7 +613,7 @@ impl ResourceType<Clients> for GroupType {
         )
         .attr("id", Attribute::computed(Str, "The name."))
         .attr("arn", Attribute::computed(Str, "ARN."));
-        settings::schema(base)
+        mixed::schema(settings::schema(base))
     }
 
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
@@ -618,14 +625,7 @@ impl ResourceType<Clients> for GroupType {
                 "set `name` or `name_prefix`, not both",
             ));
         }
-        let lt = first(config, "launch_template");
-        if lt.is_null() && config.get_attr("launch_configuration").is_null() {
-            out.push(attr_err(
-                "launch_template",
-                "Nothing to launch",
-                "set a launch_template block (or launch_configuration)",
-            ));
-        }
+        mixed::validate(config, &mut out);
         if let (Some(min), Some(max)) = (
             config.get_attr("min_size").as_f64(),
             config.get_attr("max_size").as_f64(),
@@ -651,7 +651,8 @@ impl ResourceType<Clients> for GroupType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        aws_plan(schema, req)
+        let shape = |planned: &mut Value| mixed::plan_shape(req.prior, req.config, planned);
+        aws_plan_with(schema, req, &shape, &|_, _| {})
     }
 
     async fn create(&self, c: &Clients, planned: &Value, req: &ApplyRequest<'_>) -> ApplyResult {

@@ -7,6 +7,7 @@ pub(crate) mod attachment;
 pub(crate) mod group;
 pub(crate) mod group_settings;
 pub(crate) mod launch_configuration;
+pub(crate) mod mixed_instances;
 
 use aws_sdk_autoscaling::types::AutoScalingGroup;
 use iac_provider::AttrDiagnostic;
