@@ -26,6 +26,25 @@ regions="af-south-1 ap-east-1 ap-northeast-1 ap-northeast-2 ap-northeast-3 ap-so
   | python3 -c 'import json,sys; d=json.load(sys.stdin); print("\n".join(v["value"] for _,v in sorted(d.items())))' > "$out/regions.txt"
 echo "wrote $out/regions.txt" >&2
 
+# S3 in every region: a bucket's hosted zone id, and a website bucket's endpoint
+# and domain as the data source reads them (tests/it/s3.rs compares iac's).
+s3r="$work/s3_regions"
+mkdir -p "$s3r"
+{
+  printf 'terraform {\n  required_providers {\n    aws = { source = "hashicorp/aws", version = "5.100.0" }\n  }\n}\n'
+  for p in $regions; do
+    k="${p//-/_}"
+    printf 'provider "aws" {\n  alias = "%s"\n  region = "%s"\n  access_key = "test"\n  secret_key = "test"\n  skip_credentials_validation = true\n  skip_requesting_account_id = true\n  skip_metadata_api_check = true\n  skip_region_validation = true\n  s3_use_path_style = true\n}\n' "$k" "$p"
+    printf 'resource "aws_s3_bucket" "%s" {\n  provider = aws.%s\n  bucket = "hz-%s"\n}\n' "$k" "$k" "$p"
+    printf 'resource "aws_s3_bucket_website_configuration" "%s" {\n  provider = aws.%s\n  bucket = aws_s3_bucket.%s.id\n  index_document {\n    suffix = "index.html"\n  }\n}\n' "$k" "$k" "$k"
+    printf 'data "aws_s3_bucket" "%s" {\n  provider = aws.%s\n  bucket = aws_s3_bucket_website_configuration.%s.id\n}\n' "$k" "$k" "$k"
+    printf 'output "%s" {\n  value = join("\\t", [data.aws_s3_bucket.%s.region, aws_s3_bucket.%s.hosted_zone_id, data.aws_s3_bucket.%s.hosted_zone_id, data.aws_s3_bucket.%s.website_endpoint, data.aws_s3_bucket.%s.website_domain])\n}\n' "$k" "$k" "$k" "$k" "$k" "$k"
+  done
+} > "$s3r/main.tf"
+(cd "$s3r" && terraform init -input=false >/dev/null && terraform apply -auto-approve -input=false >/dev/null && terraform output -json) \
+  | python3 -c 'import json,sys; d=json.load(sys.stdin); print("\n".join(v["value"] for _,v in sorted(d.items())))' > "$out/s3_regions.txt"
+echo "wrote $out/s3_regions.txt" >&2
+
 # IAM policy documents: the same blocks under Terraform and iac (tests/it/aws.rs
 # renders testdata/terraform/policy_documents.tf and compares).
 pd="$work/policy_documents"

@@ -597,3 +597,56 @@ fn inline_bucket_settings_of_older_configurations_against_moto() {
     args.extend(vars);
     iac(&w, &m, &args).ok();
 }
+
+/// A bucket in every region Terraform's provider knows, as a website: the
+/// bucket's `hosted_zone_id` and the data source's `hosted_zone_id`,
+/// `website_endpoint` and `website_domain` are what Terraform 1.11.4 with the AWS
+/// provider gave for the same buckets (testdata/terraform/s3_regions.txt, written
+/// by scripts/terraform-golden.sh). A bucket that is no website has no endpoint.
+#[test]
+fn s3_hosted_zones_and_website_endpoints_say_what_terraform_says() {
+    let golden = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/it/testdata/terraform/s3_regions.txt"),
+    )
+    .expect("golden file");
+    let regions: Vec<&str> = golden
+        .lines()
+        .filter_map(|l| l.split('\t').next())
+        .collect();
+    assert!(regions.len() > 30);
+    let mut tf = String::new();
+    for r in &regions {
+        let k = r.replace('-', "_");
+        tf.push_str(&format!(
+            "provider \"aws\" {{\n  alias  = \"{k}\"\n  region = \"{r}\"\n  s3_use_path_style = true\n}}\n\
+             resource \"aws_s3_bucket\" \"{k}\" {{\n  provider = aws.{k}\n  bucket   = \"hz-{r}\"\n  website {{\n    index_document = \"index.html\"\n  }}\n}}\n\
+             data \"aws_s3_bucket\" \"{k}\" {{\n  provider = aws.{k}\n  bucket   = aws_s3_bucket.{k}.id\n}}\n\
+             output \"{k}\" {{\n  value = join(\"\\t\", [data.aws_s3_bucket.{k}.region, aws_s3_bucket.{k}.hosted_zone_id, data.aws_s3_bucket.{k}.hosted_zone_id, data.aws_s3_bucket.{k}.website_endpoint, data.aws_s3_bucket.{k}.website_domain])\n}}\n"
+        ));
+    }
+    tf.push_str(
+        "resource \"aws_s3_bucket\" \"plain\" {\n  bucket = \"hz-plain\"\n}\n\
+         data \"aws_s3_bucket\" \"plain\" {\n  bucket = aws_s3_bucket.plain.id\n}\n\
+         output \"plain\" {\n  value = [data.aws_s3_bucket.plain.hosted_zone_id, data.aws_s3_bucket.plain.website_endpoint == null]\n}\n",
+    );
+    let m = Moto::start();
+    let w = Work::new(&tf);
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let r = iac(&w, &m, &["output", "-json"]).ok();
+    let outputs: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON outputs");
+    for line in golden.lines() {
+        let region = line.split('\t').next().unwrap_or_default();
+        let ours = outputs[region.replace('-', "_")]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert_eq!(ours, line, "{region}");
+    }
+    assert_eq!(
+        outputs["plain"]["value"],
+        serde_json::json!(["Z3AQBSTGFYJSTF", true])
+    );
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+}

@@ -45,6 +45,10 @@ fn bucket_value(c: &Clients, name: &str, tags: Value, keep: &Value) -> Value {
         ("arn", Value::string(format!("arn:{partition}:s3:::{name}"))),
         ("region", Value::string(&region)),
         (
+            "hosted_zone_id",
+            crate::util::opt_str(super::regions::hosted_zone_id(&region)),
+        ),
+        (
             "bucket_domain_name",
             Value::string(format!("{name}.s3.{suffix}")),
         ),
@@ -257,6 +261,10 @@ impl ResourceType<Clients> for BucketType {
         .attr("id", Attribute::computed(Str, "The name."))
         .attr("arn", Attribute::computed(Str, "ARN."))
         .attr("region", Attribute::computed(Str, "Region of the bucket."))
+        .attr(
+            "hosted_zone_id",
+            Attribute::computed(Str, "Route 53 hosted zone of the region's S3 website endpoints (for alias records)."),
+        )
         .attr(
             "bucket_domain_name",
             Attribute::computed(Str, "NAME.s3.amazonaws.com."),

@@ -569,28 +569,6 @@ fn absent(code: &Option<String>) -> bool {
         )
 }
 
-fn website_host(bucket: &str, region: &str) -> (String, String) {
-    // The oldest regions write the website endpoint with a dash before the region.
-    const DASH: &[&str] = &[
-        "us-east-1",
-        "us-west-1",
-        "us-west-2",
-        "ap-southeast-1",
-        "ap-southeast-2",
-        "ap-northeast-1",
-        "eu-west-1",
-        "sa-east-1",
-        "us-gov-west-1",
-    ];
-    let (_, suffix, _) = crate::region::partition_of(region);
-    let domain = if DASH.contains(&region) {
-        format!("s3-website-{region}.{suffix}")
-    } else {
-        format!("s3-website.{region}.{suffix}")
-    };
-    (format!("{bucket}.{domain}"), domain)
-}
-
 /// Reads back each setting the prior object has (the ones the configuration writes).
 pub(crate) async fn read(
     c: &Clients,
@@ -734,7 +712,7 @@ pub(crate) async fn read(
             Err(e) if absent(&err_code(&e)) => Value::List(Vec::new()),
             Err(e) => return Err(sdk_err("GetBucketWebsite", e)),
         };
-        let (endpoint, domain) = website_host(bucket, region);
+        let (endpoint, domain) = super::regions::website_host(bucket, region);
         set(v, "website_endpoint", Value::String(endpoint));
         set(v, "website_domain", Value::String(domain));
         set(v, "website", value);

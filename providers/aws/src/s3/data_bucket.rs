@@ -4,7 +4,7 @@ use iac_provider::kit::DataSourceType;
 use iac_provider::{AttrDiagnostic, AttrType, Attribute, Schema};
 use iac_value::Value;
 
-use crate::util::{attr_err, err_code, s, sdk_err};
+use crate::util::{attr_err, err_code, opt_str, s, sdk_err};
 use crate::Clients;
 
 pub(crate) struct BucketData;
@@ -25,6 +25,24 @@ impl DataSourceType<Clients> for BucketData {
             .attr(
                 "bucket_regional_domain_name",
                 Attribute::computed(Str, "NAME.s3.REGION.amazonaws.com."),
+            )
+            .attr(
+                "hosted_zone_id",
+                Attribute::computed(
+                    Str,
+                    "Route 53 hosted zone of the region's S3 website endpoints (for alias records).",
+                ),
+            )
+            .attr(
+                "website_endpoint",
+                Attribute::computed(Str, "Website endpoint, when the bucket is a website."),
+            )
+            .attr(
+                "website_domain",
+                Attribute::computed(
+                    Str,
+                    "Domain of the website endpoint, when the bucket is a website.",
+                ),
             )
     }
 
@@ -53,7 +71,24 @@ impl DataSourceType<Clients> for BucketData {
             Err(e) => return Err(vec![sdk_err("GetBucketLocation", e)]),
         };
         let (partition, suffix, _) = crate::region::partition_of(&region);
+        // The website endpoint is there only for a bucket that is a website.
+        let (endpoint, domain) = match c.s3.get_bucket_website().bucket(&name).send().await {
+            Ok(_) => {
+                let (e, d) = super::regions::website_host(&name, &region);
+                (Value::String(e), Value::String(d))
+            }
+            Err(e) if err_code(&e).as_deref() == Some("NoSuchWebsiteConfiguration") => {
+                (Value::Null, Value::Null)
+            }
+            Err(e) => return Err(vec![sdk_err("GetBucketWebsite", e)]),
+        };
         Ok(Value::map([
+            (
+                "hosted_zone_id",
+                opt_str(super::regions::hosted_zone_id(&region)),
+            ),
+            ("website_endpoint", endpoint),
+            ("website_domain", domain),
             ("bucket", Value::string(&name)),
             ("id", Value::string(&name)),
             ("arn", Value::string(format!("arn:{partition}:s3:::{name}"))),

@@ -13,6 +13,7 @@ pub(crate) mod object;
 pub(crate) mod ownership_controls;
 pub(crate) mod policy;
 pub(crate) mod public_access_block;
+pub(crate) mod regions;
 pub(crate) mod sse;
 pub(crate) mod versioning;
 
