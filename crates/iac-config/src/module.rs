@@ -21,7 +21,7 @@ pub struct Module {
     pub locals: BTreeMap<String, Local>,
     pub outputs: BTreeMap<String, Output>,
     /// Keyed by `type.name` (managed) or `data.type.name`.
-    pub resources: BTreeMap<String, Resource>,
+    pub resources: BTreeMap<String, Box<Resource>>,
     pub module_calls: BTreeMap<String, ModuleCall>,
     pub providers: Vec<ProviderConfig>,
     pub moved: Vec<Moved>,
@@ -140,10 +140,16 @@ pub struct Resource {
 
 impl Resource {
     pub fn key(&self) -> String {
-        match self.mode {
-            Mode::Managed => format!("{}.{}", self.ty, self.name),
-            Mode::Data => format!("data.{}.{}", self.ty, self.name),
+        // Without the formatter: every block's key is made while loading.
+        let data = self.mode == Mode::Data;
+        let mut k = String::with_capacity(self.ty.len() + self.name.len() + 6);
+        if data {
+            k.push_str("data.");
         }
+        k.push_str(&self.ty);
+        k.push('.');
+        k.push_str(&self.name);
+        k
     }
 }
 
@@ -1290,7 +1296,7 @@ fn decode_resource(module: &mut Module, b: Block, mode: Mode, diags: &mut Diagno
         );
         return;
     }
-    module.resources.insert(key, res);
+    module.resources.insert(key, Box::new(res));
 }
 
 fn decode_module_call(module: &mut Module, b: Block, diags: &mut Diagnostics) {

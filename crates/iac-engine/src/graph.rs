@@ -79,7 +79,7 @@ pub fn block_of<'a>(
         iac_value::addr::ResourceMode::Data => format!("data.{}.{}", addr.ty, addr.name),
         iac_value::addr::ResourceMode::Managed => format!("{}.{}", addr.ty, addr.name),
     };
-    m.resources.get(&key).map(|r| (m, r))
+    m.resources.get(&key).map(|r| (m, &**r))
 }
 
 pub struct Graph {

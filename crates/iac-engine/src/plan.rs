@@ -207,7 +207,10 @@ struct ResourceWork<'a> {
     provider: std::sync::Arc<dyn iac_provider::Provider>,
     binding: String,
     rep: Repetition,
-    deps: Vec<String>,
+    node: NodeIndex,
+    /// The addresses it depends on: found when first needed (for a managed
+    /// resource, while its instances are planned on every core).
+    deps: std::sync::OnceLock<Vec<String>>,
     /// Each instance in key order, with its value when it has one already (left
     /// as in state, a data source read); `None` takes the next planned job's.
     instances: Vec<(InstanceKey, Option<Value>)>,
@@ -822,7 +825,10 @@ impl<'a> Planner<'a> {
             check_without_instances(&rc, &self.ev.values, &mut ds);
             self.ev.diags.extend(Diagnostics(ds));
         }
-        let deps = self.deps_of(node);
+        let deps = std::sync::OnceLock::new();
+        if data {
+            let _ = deps.set(self.deps_of(node));
+        }
         let configured: FxHashSet<InstanceKey> = keys.iter().map(|(k, _)| k.clone()).collect();
         let only = self.targeted_keys(&addr);
         let mut instances = Vec::with_capacity(keys.len());
@@ -840,8 +846,9 @@ impl<'a> Planner<'a> {
                 }
             } else if data {
                 let bound = (&*provider, binding.as_str());
+                let d = deps.get().map(Vec::as_slice).unwrap_or_default();
                 let v = self
-                    .read_data_instance(&rc, &iaddr, each.as_ref(), bound, &deps)
+                    .read_data_instance(&rc, &iaddr, each.as_ref(), bound, d)
                     .await;
                 instances.push((ik, Some(v)));
             } else {
@@ -878,6 +885,7 @@ impl<'a> Planner<'a> {
             provider,
             binding,
             rep,
+            node,
             deps,
             instances,
             jobs,
@@ -902,7 +910,8 @@ impl<'a> Planner<'a> {
             instances.insert(ik, v);
         }
         if !w.stale.is_empty() {
-            self.delete_stale(w.r, w.rep, w.stale, &w.deps);
+            let deps = w.deps.into_inner().unwrap_or_else(|| self.deps_of(w.node));
+            self.delete_stale(w.r, w.rep, w.stale, &deps);
         }
         let value = crate::scope::aggregate_owned(w.rep, instances);
         self.set_resource_value(&w.path, &w.key, value);
@@ -1031,8 +1040,15 @@ impl<'a> Planner<'a> {
             };
         }
         let bound = (&*w.provider, w.binding.as_str());
-        let (value, change) =
-            self.plan_instance(&rc, &addr, config, bound, &w.deps, held, &mut diags);
+        let (value, change) = self.plan_instance(
+            &rc,
+            &addr,
+            config,
+            bound,
+            w.deps.get_or_init(|| self.deps_of(w.node)),
+            held,
+            &mut diags,
+        );
         // Postconditions against the planned object; what is not known yet is
         // checked again after apply.
         check_conditions(
@@ -1804,7 +1820,7 @@ async fn walk_levels(p: &mut Planner<'_>) {
         },
     }
     for level in levels(&p.ev.graph) {
-        let mut works = Vec::new();
+        let mut works = Vec::with_capacity(level.len());
         let mut steps = Vec::with_capacity(level.len());
         for n in level {
             match p.ev.graph.graph[n].clone() {

@@ -79,7 +79,8 @@ impl Clients {
 }
 
 pub struct AwsProvider {
-    types: Registry<Clients>,
+    /// Built on first use: a plan of no AWS resources never needs it.
+    types: std::sync::OnceLock<Registry<Clients>>,
     config: std::sync::Mutex<Value>,
     /// `default_tags` and `ignore_tags` of the provider block (see `tags.rs`).
     tags: std::sync::Mutex<tags::TagSettings>,
@@ -95,16 +96,20 @@ impl Default for AwsProvider {
 impl AwsProvider {
     pub fn new() -> AwsProvider {
         AwsProvider {
-            types: kit::registry(),
+            types: std::sync::OnceLock::new(),
             config: std::sync::Mutex::new(Value::Null),
             tags: std::sync::Mutex::new(tags::TagSettings::default()),
             clients: OnceCell::new(),
         }
     }
 
+    fn types(&self) -> &Registry<Clients> {
+        self.types.get_or_init(kit::registry)
+    }
+
     /// Whether a type has tags (and so `tags_all`).
     fn tagged(&self, type_name: &str) -> bool {
-        self.types
+        self.types()
             .schema()
             .resources
             .get(type_name)
@@ -132,10 +137,10 @@ impl AwsProvider {
 impl AwsProvider {
     async fn apply_unlimited(&self, req: ApplyRequest<'_>) -> ApplyResult {
         let clients = self.clients().await.map_err(|d| vec![d])?;
-        let schema = self.types.schema().resources.get(req.type_name);
+        let schema = self.types().schema().resources.get(req.type_name);
         let planned = req.planned.cloned().unwrap_or(Value::Null);
         if !self.tagged(req.type_name) {
-            let r = self.types.apply(&clients, req).await?;
+            let r = self.types().apply(&clients, req).await?;
             return Ok(r.map(|v| keep_config_only(v, &planned, schema)));
         }
         // The type writes tags_all (see tags.rs).
@@ -146,7 +151,7 @@ impl AwsProvider {
             .map(|p| p.get_attr("tags").clone())
             .unwrap_or(Value::Null);
         let r = self
-            .types
+            .types()
             .apply(
                 &clients,
                 ApplyRequest {
@@ -172,11 +177,11 @@ impl AwsProvider {
             Err(d) => return current.iter().map(|_| Err(d.clone())).collect(),
         };
         let results = if !self.tagged(type_name) {
-            self.types.read(&c, type_name, current).await
+            self.types().read(&c, type_name, current).await
         } else {
             let as_type: Vec<Value> = current.iter().map(tags::TagSettings::to_type).collect();
             let settings = self.tag_settings();
-            self.types
+            self.types()
                 .read(&c, type_name, &as_type)
                 .await
                 .into_iter()
@@ -186,7 +191,7 @@ impl AwsProvider {
         };
         // What only the configuration knows (a name prefix, a delete option) and a
         // type's read does not return stays as state has it.
-        let schema = self.types.schema().resources.get(type_name);
+        let schema = self.types().schema().resources.get(type_name);
         results
             .into_iter()
             .zip(current)
@@ -243,7 +248,7 @@ impl Provider for AwsProvider {
     }
 
     fn schema(&self) -> &ProviderSchema {
-        self.types.schema()
+        self.types().schema()
     }
 
     fn new_instance(&self) -> Option<Arc<dyn Provider>> {
@@ -259,9 +264,9 @@ impl Provider for AwsProvider {
                 format!(
                     "Terraform's AWS provider has it; iac has {} AWS {} types so far (`iac providers schema -json` lists them)",
                     if data {
-                        self.types.schema().data_sources.len()
+                        self.types().schema().data_sources.len()
                     } else {
-                        self.types.schema().resources.len()
+                        self.types().schema().resources.len()
                     },
                     if data { "data source" } else { "resource" },
                 )
@@ -286,14 +291,14 @@ impl Provider for AwsProvider {
     }
 
     fn validate_resource(&self, type_name: &str, config: &Value) -> Vec<AttrDiagnostic> {
-        let mut out = self.types.validate(type_name, config);
+        let mut out = self.types().validate(type_name, config);
         out.extend(timeouts::validate(config));
         out
     }
 
     fn plan_resource(&self, req: PlanRequest<'_>) -> PlanResponse {
         let tagged = self.tagged(req.type_name);
-        let mut r = self.types.plan(req);
+        let mut r = self.types().plan(req);
         if tagged {
             self.tag_settings().plan(&mut r.planned);
             r.requires_replace.retain(
@@ -325,7 +330,7 @@ impl Provider for AwsProvider {
     }
 
     fn check_delete(&self, type_name: &str, prior: &Value) -> Vec<AttrDiagnostic> {
-        self.types.check_delete(type_name, prior)
+        self.types().check_delete(type_name, prior)
     }
 
     /// Within the limit the resource's `timeouts` block sets for the operation.
@@ -380,7 +385,7 @@ impl Provider for AwsProvider {
         config: &Value,
     ) -> Result<Value, Vec<AttrDiagnostic>> {
         let clients = self.clients().await.map_err(|d| vec![d])?;
-        self.types.read_data(&clients, type_name, config).await
+        self.types().read_data(&clients, type_name, config).await
     }
 }
 
