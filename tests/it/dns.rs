@@ -275,3 +275,112 @@ resource "aws_route53_record" "bad" {
     std::fs::remove_file(w.path().join("bad.tf")).unwrap();
     iac(&w, &m, &["destroy", "-auto-approve"]).ok();
 }
+
+/// `data "aws_route53_zone"` as configurations use it to find a private zone:
+/// by name and VPC (two private zones of one name in two VPCs), or by tags; with
+/// the zone's caller reference, record count, tags and name servers (a private
+/// zone's from its NS record).
+#[test]
+fn zone_data_source_finds_private_zones_by_vpc_and_tags() {
+    let m = Moto::start();
+    let w = Work::new(
+        r#"
+resource "aws_vpc" "a" {
+  cidr_block = "10.61.0.0/16"
+}
+
+resource "aws_vpc" "b" {
+  cidr_block = "10.62.0.0/16"
+}
+
+resource "aws_route53_zone" "a" {
+  name = "internal.test"
+  vpc {
+    vpc_id = aws_vpc.a.id
+  }
+  tags = { Side = "a" }
+}
+
+resource "aws_route53_zone" "b" {
+  name = "internal.test"
+  vpc {
+    vpc_id = aws_vpc.b.id
+  }
+  tags = { Side = "b" }
+}
+
+resource "aws_route53_zone" "public" {
+  name = "public.test"
+}
+
+resource "aws_route53_record" "db" {
+  zone_id = aws_route53_zone.b.zone_id
+  name    = "db"
+  type    = "A"
+  ttl     = 60
+  records = ["10.62.0.5"]
+}
+
+data "aws_route53_zone" "by_vpc" {
+  name   = "internal.test"
+  vpc_id = aws_vpc.b.id
+  depends_on = [aws_route53_record.db, aws_route53_zone.a]
+}
+
+data "aws_route53_zone" "by_tags" {
+  name         = "internal.test"
+  private_zone = true
+  tags         = { Side = "a" }
+  depends_on   = [aws_route53_zone.b]
+}
+
+data "aws_route53_zone" "public" {
+  name = aws_route53_zone.public.name
+}
+
+output "by_vpc" {
+  value = {
+    right   = data.aws_route53_zone.by_vpc.zone_id == aws_route53_zone.b.zone_id
+    count   = data.aws_route53_zone.by_vpc.resource_record_set_count
+    tags    = data.aws_route53_zone.by_vpc.tags
+    private = data.aws_route53_zone.by_vpc.private_zone
+    ns      = length(data.aws_route53_zone.by_vpc.name_servers) > 0
+    primary = data.aws_route53_zone.by_vpc.primary_name_server == data.aws_route53_zone.by_vpc.name_servers[0]
+    caller  = data.aws_route53_zone.by_vpc.caller_reference != ""
+  }
+}
+output "by_tags" { value = data.aws_route53_zone.by_tags.zone_id == aws_route53_zone.a.zone_id }
+output "public" {
+  value = data.aws_route53_zone.public.primary_name_server == aws_route53_zone.public.name_servers[0]
+}
+"#,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let out: serde_json::Value =
+        serde_json::from_str(&iac(&w, &m, &["output", "-json"]).ok().stdout).expect("json");
+    let by_vpc = &out["by_vpc"]["value"];
+    assert_eq!(by_vpc["right"], true, "{out}");
+    assert_eq!(by_vpc["private"], true, "{out}");
+    assert_eq!(by_vpc["tags"], serde_json::json!({"Side": "b"}), "{out}");
+    assert_eq!(by_vpc["ns"], true, "{out}");
+    assert_eq!(by_vpc["primary"], true, "{out}");
+    assert_eq!(by_vpc["caller"], true, "{out}");
+    // The zone's SOA and NS, and the record made here.
+    let count = by_vpc["count"].as_f64().expect("a count");
+    assert!(count >= 3.0, "{out}");
+    assert_eq!(out["by_tags"]["value"], true, "{out}");
+    assert_eq!(out["public"]["value"], true, "{out}");
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    // Without the VPC the name is not enough.
+    let w2 = Work::new(
+        "data \"aws_route53_zone\" \"x\" {\n  name = \"internal.test\"\n  private_zone = true\n}\n",
+    );
+    let r = iac(&w2, &m, &["plan"]).code(1);
+    assert!(
+        r.stderr.contains("Several hosted zones match"),
+        "{}",
+        r.stderr
+    );
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+}

@@ -82,8 +82,6 @@ pub(crate) const DATA_SOURCES: &[(&str, &[&str], &str)] = &[
     ("aws_iam_policy_document", &["override_json", "source_json"], "deprecated in the AWS provider: use override_policy_documents and source_policy_documents"),
     ("aws_iam_role", &["role_last_used"], "an attribute iac does not read back yet"),
     ("aws_iam_role", &["tags"], "the data source reads the tags (as tags); they are not a filter, so there is nothing to set"),
-    ("aws_route53_zone", &["tags", "vpc_id"], "not supported yet: find the zone by name or zone_id"),
-    ("aws_route53_zone", &["caller_reference", "linked_service_description", "linked_service_principal", "primary_name_server", "resource_record_set_count"], "an attribute iac does not read back yet"),
     ("aws_secretsmanager_secret", &["tags"], "the data source reads the tags (as tags); they are not a filter, so there is nothing to set"),
     ("aws_secretsmanager_secret", &["created_date", "last_changed_date", "policy"], "an attribute iac does not read back yet"),
     ("aws_secretsmanager_secret_version", &["created_date"], "an attribute iac does not read back yet"),

@@ -818,68 +818,173 @@ impl ResourceType<Clients> for RecordType {
 #[async_trait::async_trait]
 impl DataSourceType<Clients> for ZoneData {
     fn schema(&self) -> Schema {
-        use AttrType::{Bool, List, String as Str};
-        Schema::new("Finds a hosted zone by name or id.")
-            .attr("name", Attribute::optional_computed(Str, "Domain name."))
-            .attr("zone_id", Attribute::optional_computed(Str, "Zone id."))
-            .attr(
-                "private_zone",
-                Attribute::optional_computed(Bool, "Find the private zone of this name."),
-            )
-            .attr("id", Attribute::computed(Str, "Zone id."))
-            .attr("arn", Attribute::computed(Str, "ARN."))
-            .attr("comment", Attribute::computed(Str, "Comment."))
-            .attr(
-                "name_servers",
-                Attribute::computed(List(Box::new(Str)), "Name servers."),
-            )
+        use AttrType::{Bool, List, Map, Number, String as Str};
+        Schema::new(
+            "Finds a hosted zone by id, or by name, kind, VPC and tags (one ListHostedZones, then a call per candidate for vpc_id or tags).",
+        )
+        .attr("name", Attribute::optional_computed(Str, "Domain name."))
+        .attr("zone_id", Attribute::optional_computed(Str, "Zone id."))
+        .attr(
+            "private_zone",
+            Attribute::optional_computed(Bool, "Find the private zone of this name."),
+        )
+        .attr(
+            "vpc_id",
+            Attribute::optional(Str, "Only a private zone associated with this VPC."),
+        )
+        .attr(
+            "tags",
+            Attribute::optional_computed(
+                Map(Box::new(Str)),
+                "Only a zone with all these tags; the zone's tags.",
+            ),
+        )
+        .attr("id", Attribute::computed(Str, "Zone id."))
+        .attr("arn", Attribute::computed(Str, "ARN."))
+        .attr("comment", Attribute::computed(Str, "Comment."))
+        .attr(
+            "caller_reference",
+            Attribute::computed(Str, "The reference the zone was created with."),
+        )
+        .attr(
+            "name_servers",
+            Attribute::computed(
+                List(Box::new(Str)),
+                "Name servers (of a private zone: its NS record).",
+            ),
+        )
+        .attr(
+            "primary_name_server",
+            Attribute::computed(Str, "The first name server."),
+        )
+        .attr(
+            "resource_record_set_count",
+            Attribute::computed(Number, "Records in the zone."),
+        )
+        .attr(
+            "linked_service_principal",
+            Attribute::computed(Str, "The service that created the zone, if one did."),
+        )
+        .attr(
+            "linked_service_description",
+            Attribute::computed(Str, "What that service says of it."),
+        )
     }
 
     async fn read(&self, c: &Clients, config: &Value) -> Result<Value, Vec<AttrDiagnostic>> {
         let want_name = s(config, "name").map(|n| norm(&n));
         let want_id = s(config, "zone_id");
-        let private = config.get_attr("private_zone").as_bool().unwrap_or(false);
+        let vpc = s(config, "vpc_id");
+        // A VPC is only ever associated with private zones.
+        let private = config
+            .get_attr("private_zone")
+            .as_bool()
+            .unwrap_or(vpc.is_some());
+        if vpc.is_some() && !private {
+            return Err(vec![attr_err(
+                "vpc_id",
+                "Conflicting arguments",
+                "vpc_id finds a private zone: it cannot be set with private_zone = false",
+            )]);
+        }
+        let want_tags = tags_of(config);
         let zones = all_zones(c).await.map_err(|d| vec![d])?;
-        let found: Vec<&HostedZone> = zones
-            .iter()
-            .filter(|z| {
-                want_id
-                    .as_deref()
-                    .is_none_or(|i| zone_id(z.id()) == zone_id(i))
-            })
-            .filter(|z| want_name.as_deref().is_none_or(|n| norm(z.name()) == n))
-            .filter(|z| {
-                want_id.is_some() || z.config().is_some_and(|c| c.private_zone()) == private
-            })
-            .collect();
+        let mut found: Vec<&HostedZone> = Vec::new();
+        let mut found_tags = BTreeMap::new();
+        for z in &zones {
+            let id = zone_id(z.id()).to_string();
+            if want_id.as_deref().is_some_and(|i| zone_id(i) != id)
+                || want_name.as_deref().is_some_and(|n| norm(z.name()) != n)
+                || (want_id.is_none() && z.config().is_some_and(|c| c.private_zone()) != private)
+            {
+                continue;
+            }
+            if let Some(vpc) = &vpc {
+                let details = c
+                    .route53
+                    .get_hosted_zone()
+                    .id(&id)
+                    .send()
+                    .await
+                    .map_err(|e| vec![sdk_err("GetHostedZone", e)])?;
+                if !details
+                    .vpcs()
+                    .iter()
+                    .any(|v| v.vpc_id() == Some(vpc.as_str()))
+                {
+                    continue;
+                }
+            }
+            if !want_tags.is_empty() {
+                let tags = zone_tags(c, std::slice::from_ref(&id))
+                    .await
+                    .map_err(|d| vec![d])?
+                    .remove(&id)
+                    .unwrap_or(Value::Null);
+                let has = tags_of(&Value::map([("tags", tags.clone())]));
+                if !want_tags.iter().all(|(k, v)| has.get(k) == Some(v)) {
+                    continue;
+                }
+                found_tags.insert(id, tags);
+            }
+            found.push(z);
+        }
         let z = match found.as_slice() {
             [z] => *z,
             [] => {
                 return Err(vec![attr_err(
                     "name",
                     "No matching hosted zone",
-                    "no hosted zone matches; check name, zone_id and private_zone",
+                    "no hosted zone matches; check name, zone_id, private_zone, vpc_id and tags",
                 )])
             }
             _ => {
                 return Err(vec![attr_err(
                     "name",
                     "Several hosted zones match",
-                    "give zone_id, or private_zone, to tell them apart",
+                    "give zone_id, or private_zone, vpc_id or tags, to tell them apart",
                 )])
             }
         };
         let id = zone_id(z.id()).to_string();
-        let ns = c
-            .route53
-            .get_hosted_zone()
-            .id(&id)
-            .send()
-            .await
-            .map_err(|e| vec![sdk_err("GetHostedZone", e)])?
-            .delegation_set()
-            .map(|d| d.name_servers().iter().map(Value::string).collect())
-            .unwrap_or_default();
+        let is_private = z.config().is_some_and(|c| c.private_zone());
+        let ns: Vec<String> = if is_private {
+            // A private zone has no delegation set: its name servers are its NS record.
+            let r = c
+                .route53
+                .list_resource_record_sets()
+                .hosted_zone_id(&id)
+                .start_record_name(z.name())
+                .start_record_type(RrType::Ns)
+                .max_items(1)
+                .send()
+                .await
+                .map_err(|e| vec![sdk_err("ListResourceRecordSets", e)])?;
+            r.resource_record_sets()
+                .iter()
+                .filter(|rs| rs.r#type() == &RrType::Ns && norm(rs.name()) == norm(z.name()))
+                .flat_map(|rs| rs.resource_records().iter().map(|r| r.value().to_string()))
+                .collect()
+        } else {
+            c.route53
+                .get_hosted_zone()
+                .id(&id)
+                .send()
+                .await
+                .map_err(|e| vec![sdk_err("GetHostedZone", e)])?
+                .delegation_set()
+                .map(|d| d.name_servers().to_vec())
+                .unwrap_or_default()
+        };
+        let tags = match found_tags.remove(&id) {
+            Some(t) => t,
+            None => zone_tags(c, std::slice::from_ref(&id))
+                .await
+                .map_err(|d| vec![d])?
+                .remove(&id)
+                .unwrap_or(Value::Map(BTreeMap::new())),
+        };
+        let linked = z.linked_service();
         Ok(Value::map([
             ("id", Value::string(&id)),
             ("zone_id", Value::string(&id)),
@@ -889,11 +994,32 @@ impl DataSourceType<Clients> for ZoneData {
                 Value::string(format!("arn:aws:route53:::hostedzone/{id}")),
             ),
             ("comment", opt_str(z.config().and_then(|c| c.comment()))),
+            ("caller_reference", Value::string(z.caller_reference())),
+            ("private_zone", Value::Bool(is_private)),
+            ("vpc_id", config.get_attr("vpc_id").clone()),
+            ("tags", tags),
             (
-                "private_zone",
-                Value::Bool(z.config().is_some_and(|c| c.private_zone())),
+                "primary_name_server",
+                opt_str(ns.first().map(String::as_str)),
             ),
-            ("name_servers", Value::List(ns)),
+            (
+                "name_servers",
+                Value::List(ns.iter().map(Value::string).collect()),
+            ),
+            (
+                "resource_record_set_count",
+                z.resource_record_set_count()
+                    .map(|n| Value::Number(n as f64))
+                    .unwrap_or(Value::Null),
+            ),
+            (
+                "linked_service_principal",
+                opt_str(linked.and_then(|l| l.service_principal())),
+            ),
+            (
+                "linked_service_description",
+                opt_str(linked.and_then(|l| l.description())),
+            ),
         ]))
     }
 }
