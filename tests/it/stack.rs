@@ -499,6 +499,37 @@ resource "aws_launch_configuration" "app" {
   }
 }
 
+# Every kind of volume (not launched from: moto 5.2.5 cannot launch an instance
+# from a mapping without an EBS volume).
+resource "aws_launch_configuration" "volumes" {
+  name          = "volumes"
+  image_id      = data.aws_ami.base.id
+  instance_type = "t3.micro"
+
+  root_block_device {
+    volume_type = "gp3"
+    volume_size = 20
+    throughput  = 250
+  }
+
+  ebs_block_device {
+    device_name = "/dev/sdf"
+    volume_type = "gp3"
+    volume_size = 50
+    encrypted   = true
+  }
+
+  ebs_block_device {
+    device_name = "/dev/sdg"
+    no_device   = true
+  }
+
+  ephemeral_block_device {
+    device_name  = "/dev/sdb"
+    virtual_name = "ephemeral0"
+  }
+}
+
 resource "aws_autoscaling_group" "app" {
   name                 = "lc-app"
   min_size             = 1
@@ -525,6 +556,40 @@ resource "aws_autoscaling_group" "app" {
     };
     let first = lc_of_group();
     assert!(first.starts_with("app-"), "{first}");
+    // Every volume written, as AWS has it.
+    block(async {
+        let all = asg
+            .describe_launch_configurations()
+            .launch_configuration_names("volumes")
+            .send()
+            .await
+            .expect("lcs");
+        let mut maps: Vec<String> = all.launch_configurations()[0]
+            .block_device_mappings()
+            .iter()
+            .map(|b| {
+                // (moto 5.2.5 reads NoDevice back as false whatever was sent.)
+                format!(
+                    "{} {} {:?} {:?} {:?}",
+                    b.device_name().unwrap_or("-"),
+                    b.virtual_name().unwrap_or("-"),
+                    b.ebs().and_then(|e| e.volume_size()),
+                    b.ebs().and_then(|e| e.throughput()),
+                    b.ebs().and_then(|e| e.encrypted()),
+                )
+            })
+            .collect();
+        maps.sort();
+        assert_eq!(
+            maps,
+            [
+                "/dev/sdb ephemeral0 None None None",
+                "/dev/sdf - Some(50) None Some(true)",
+                "/dev/sdg - None None None",
+                "/dev/xvda - Some(20) Some(250) None",
+            ],
+        );
+    });
     let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
     assert!(r.stdout.contains("No changes."), "{}", r.stdout);
 
@@ -542,14 +607,15 @@ resource "aws_autoscaling_group" "app" {
             .send()
             .await
             .expect("lcs");
-        let names: Vec<&str> = all
+        let mut names: Vec<&str> = all
             .launch_configurations()
             .iter()
             .filter_map(|l| l.launch_configuration_name())
             .collect();
+        names.sort();
         assert_eq!(
             names,
-            vec![second.as_str()],
+            vec![second.as_str(), "volumes"],
             "the old configuration is gone"
         );
     });

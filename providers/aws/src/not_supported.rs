@@ -44,7 +44,6 @@ pub(crate) const RESOURCES: &[(&str, &[&str], &str)] = &[
     ("aws_instance", &["password_data"], "only with get_password_data, which iac does not support yet"),
     ("aws_kms_key", &["custom_key_store_id", "xks_key_id"], "custom key stores (CloudHSM, external) are not supported"),
     ("aws_kms_key", &["rotation_period_in_days"], "not supported yet: key rotation uses AWS's default period (365 days)"),
-    ("aws_launch_configuration", &["ebs_block_device", "ephemeral_block_device"], "not supported yet by iac's aws_launch_configuration (root_block_device is)"),
     ("aws_launch_template", &["elastic_gpu_specifications", "elastic_inference_accelerator"], "AWS retired Elastic Graphics and Elastic Inference; new instances cannot use them"),
     ("aws_launch_template", &["instance_requirements"], "attribute-based instance type selection is not supported yet: name instance_type"),
     ("aws_lb", &["customer_owned_ipv4_pool"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),

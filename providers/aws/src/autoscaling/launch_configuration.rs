@@ -65,9 +65,18 @@ fn lc_value(l: &LaunchConfiguration, keep: &Value) -> Value {
         ),
         ("placement_tenancy", opt_str(l.placement_tenancy())),
         ("spot_price", opt_str(l.spot_price())),
+        // The volumes are as written: a launch configuration never changes.
         (
             "root_block_device",
             keep.get_attr("root_block_device").clone(),
+        ),
+        (
+            "ebs_block_device",
+            keep.get_attr("ebs_block_device").clone(),
+        ),
+        (
+            "ephemeral_block_device",
+            keep.get_attr("ephemeral_block_device").clone(),
         ),
         (
             "metadata_options",
@@ -125,10 +134,55 @@ impl ResourceType<Clients> for LaunchConfigurationType {
                 Attribute::optional(Str, "gp3, gp2, io1, ..."),
             )
             .attr("iops", Attribute::optional(Number, "Provisioned IOPS."))
+            .attr(
+                "throughput",
+                Attribute::optional(Number, "Throughput of a gp3 volume, MiB/s."),
+            )
             .attr("encrypted", Attribute::optional(Bool, "Encrypted."))
             .attr(
                 "delete_on_termination",
                 Attribute::optional(Bool, "Delete with the instance (default true)."),
+            );
+        let ebs = Schema::new("Another EBS volume each instance gets.")
+            .attr(
+                "device_name",
+                Attribute::required(Str, "Device name (/dev/sdf)."),
+            )
+            .attr(
+                "snapshot_id",
+                Attribute::optional(Str, "Snapshot to make it from."),
+            )
+            .attr("volume_size", Attribute::optional(Number, "Size in GiB."))
+            .attr(
+                "volume_type",
+                Attribute::optional(Str, "gp3, gp2, io1, ..."),
+            )
+            .attr("iops", Attribute::optional(Number, "Provisioned IOPS."))
+            .attr(
+                "throughput",
+                Attribute::optional(Number, "Throughput of a gp3 volume, MiB/s."),
+            )
+            .attr("encrypted", Attribute::optional(Bool, "Encrypted."))
+            .attr(
+                "delete_on_termination",
+                Attribute::optional(Bool, "Delete with the instance (default true)."),
+            )
+            .attr(
+                "no_device",
+                Attribute::optional(Bool, "Leave out a device the AMI maps."),
+            );
+        let ephemeral = Schema::new("An instance store volume each instance gets.")
+            .attr(
+                "device_name",
+                Attribute::required(Str, "Device name (/dev/sdb)."),
+            )
+            .attr(
+                "virtual_name",
+                Attribute::optional(Str, "ephemeral0 to ephemeral23."),
+            )
+            .attr(
+                "no_device",
+                Attribute::optional(Bool, "Leave out a device the AMI maps."),
             );
         let metadata = Schema::new("Instance metadata service options.")
             .attr(
@@ -161,6 +215,8 @@ impl ResourceType<Clients> for LaunchConfigurationType {
         .attr("placement_tenancy", Attribute::optional_computed(Str, "default or dedicated."))
         .attr("spot_price", Attribute::optional(Str, "Highest Spot price."))
         .block("root_block_device", nested(Nesting::List, 0, Some(1), root))
+        .block("ebs_block_device", nested(Nesting::Set, 0, None, ebs))
+        .block("ephemeral_block_device", nested(Nesting::Set, 0, None, ephemeral))
         .block("metadata_options", nested(Nesting::List, 0, Some(1), metadata))
         .attr("id", Attribute::computed(Str, "The name."))
         .attr("arn", Attribute::computed(Str, "ARN."))
@@ -240,11 +296,49 @@ impl ResourceType<Clients> for LaunchConfigurationType {
                             .set_volume_size(int(&root, "volume_size"))
                             .set_volume_type(s(&root, "volume_type"))
                             .set_iops(int(&root, "iops"))
+                            .set_throughput(int(&root, "throughput"))
                             .set_encrypted(root.get_attr("encrypted").as_bool())
                             .set_delete_on_termination(
                                 root.get_attr("delete_on_termination").as_bool(),
                             )
                             .build(),
+                    )
+                    .build(),
+            );
+        }
+        for d in p.get_attr("ebs_block_device").as_list().unwrap_or_default() {
+            let no_device = d.get_attr("no_device").as_bool() == Some(true);
+            call = call.block_device_mappings(
+                BlockDeviceMapping::builder()
+                    .set_device_name(s(d, "device_name"))
+                    .set_no_device(no_device.then_some(true))
+                    .set_ebs((!no_device).then(|| {
+                        Ebs::builder()
+                            .set_snapshot_id(s(d, "snapshot_id"))
+                            .set_volume_size(int(d, "volume_size"))
+                            .set_volume_type(s(d, "volume_type"))
+                            .set_iops(int(d, "iops"))
+                            .set_throughput(int(d, "throughput"))
+                            .set_encrypted(d.get_attr("encrypted").as_bool())
+                            .set_delete_on_termination(
+                                d.get_attr("delete_on_termination").as_bool(),
+                            )
+                            .build()
+                    }))
+                    .build(),
+            );
+        }
+        for d in p
+            .get_attr("ephemeral_block_device")
+            .as_list()
+            .unwrap_or_default()
+        {
+            call = call.block_device_mappings(
+                BlockDeviceMapping::builder()
+                    .set_device_name(s(d, "device_name"))
+                    .set_virtual_name(s(d, "virtual_name"))
+                    .set_no_device(
+                        (d.get_attr("no_device").as_bool() == Some(true)).then_some(true),
                     )
                     .build(),
             );
