@@ -501,3 +501,113 @@ fn pgp_key_is_refused_with_the_reason() {
         r.stderr
     );
 }
+
+/// What lookups read beyond names: a secret's dates and resource policy (JSON as
+/// the AWS provider normalises it: compact, keys sorted), a secret version's
+/// date, and when a role was last used; each compared with what moto answers
+/// the SDK.
+#[test]
+fn secret_and_role_lookups_read_dates_policy_and_last_use() {
+    let m = Moto::start();
+    let sm = aws_sdk_secretsmanager::Client::new(&m.sdk());
+    let iam = aws_sdk_iam::Client::new(&m.sdk());
+    let w = Work::new(
+        r#"
+resource "aws_secretsmanager_secret" "s" {
+  name                    = "lookup/secret"
+  recovery_window_in_days = 0
+}
+
+resource "aws_secretsmanager_secret_version" "s" {
+  secret_id     = aws_secretsmanager_secret.s.id
+  secret_string = "not shown"
+}
+
+resource "aws_iam_role" "r" {
+  name = "lookup-last-used"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "ec2.amazonaws.com" } }]
+  })
+}
+"#,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let arn = w.attrs("aws_secretsmanager_secret.s")["arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Sid":"ReadOnly","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}"#;
+    block(
+        sm.put_resource_policy()
+            .secret_id(&arn)
+            .resource_policy(policy)
+            .send(),
+    )
+    .expect("policy");
+    w.write(
+        "lookups.tf",
+        r#"
+data "aws_secretsmanager_secret" "s" {
+  arn = aws_secretsmanager_secret.s.arn
+}
+
+data "aws_secretsmanager_secret_version" "s" {
+  secret_id  = aws_secretsmanager_secret.s.arn
+  depends_on = [aws_secretsmanager_secret_version.s]
+}
+
+data "aws_iam_role" "r" {
+  name = aws_iam_role.r.name
+}
+
+output "secret" {
+  value = {
+    created = data.aws_secretsmanager_secret.s.created_date
+    changed = data.aws_secretsmanager_secret.s.last_changed_date
+    policy  = data.aws_secretsmanager_secret.s.policy
+    version = data.aws_secretsmanager_secret_version.s.created_date
+  }
+}
+output "last_used" { value = data.aws_iam_role.r.role_last_used }
+"#,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let out: serde_json::Value =
+        serde_json::from_str(&iac(&w, &m, &["output", "-json"]).ok().stdout).expect("json");
+    let secret = &out["secret"]["value"];
+    let d = block(sm.describe_secret().secret_id(&arn).send()).expect("describe");
+    let rfc = |t: &aws_sdk_secretsmanager::primitives::DateTime| {
+        aws_sdk_secretsmanager::primitives::DateTime::from_secs(t.secs())
+            .fmt(aws_sdk_secretsmanager::primitives::DateTimeFormat::DateTime)
+            .unwrap()
+    };
+    assert_eq!(secret["created"], rfc(d.created_date().unwrap()), "{out}");
+    assert_eq!(
+        secret["changed"],
+        rfc(d.last_changed_date().unwrap()),
+        "{out}"
+    );
+    assert_eq!(
+        secret["policy"],
+        r#"{"Statement":[{"Action":"secretsmanager:GetSecretValue","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Resource":"*","Sid":"ReadOnly"}],"Version":"2012-10-17"}"#,
+        "{out}"
+    );
+    let v = block(sm.get_secret_value().secret_id(&arn).send()).expect("value");
+    assert_eq!(secret["version"], rfc(v.created_date().unwrap()), "{out}");
+    let role = block(iam.get_role().role_name("lookup-last-used").send()).expect("role");
+    let expected = match role.role().and_then(|r| r.role_last_used()) {
+        None => serde_json::json!([]),
+        Some(u) => serde_json::json!([{
+            "region": u.region().unwrap_or_default(),
+            "last_used_date": u.last_used_date().map(|t| {
+                aws_sdk_iam::primitives::DateTime::from_secs(t.secs())
+                    .fmt(aws_sdk_iam::primitives::DateTimeFormat::DateTime)
+                    .unwrap()
+            }).unwrap_or_default(),
+        }]),
+    };
+    assert_eq!(out["last_used"]["value"], expected, "{out}");
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+}

@@ -484,6 +484,29 @@ pub(crate) fn name_for(p: &Value, token: &str) -> String {
 }
 
 /// A list for an SDK call that takes none rather than an empty one.
+/// JSON as Terraform's provider normalises a policy it reads: compact, keys
+/// sorted (text that is not JSON is left as it is).
+pub(crate) fn normalized_json(text: &str) -> String {
+    fn sorted(v: serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(m) => {
+                let mut pairs: Vec<(String, serde_json::Value)> =
+                    m.into_iter().map(|(k, v)| (k, sorted(v))).collect();
+                pairs.sort_by(|a, b| a.0.cmp(&b.0));
+                serde_json::Value::Object(pairs.into_iter().collect())
+            }
+            serde_json::Value::Array(a) => {
+                serde_json::Value::Array(a.into_iter().map(sorted).collect())
+            }
+            other => other,
+        }
+    }
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v) => sorted(v).to_string(),
+        Err(_) => text.to_string(),
+    }
+}
+
 pub(crate) fn non_empty(v: Vec<String>) -> Option<Vec<String>> {
     (!v.is_empty()).then_some(v)
 }

@@ -35,6 +35,13 @@ impl DataSourceType<Clients> for RoleData {
             )
             .attr("create_date", Attribute::computed(Str, "When it was made."))
             .attr("tags", Attribute::computed(Map(Box::new(Str)), "Tags."))
+            .attr(
+                "role_last_used",
+                Attribute::computed(
+                    AttrType::List(Box::new(Map(Box::new(Str)))),
+                    "When and where the role was last used (empty strings: never).",
+                ),
+            )
     }
 
     async fn read(&self, c: &Clients, config: &Value) -> Result<Value, Vec<AttrDiagnostic>> {
@@ -47,9 +54,25 @@ impl DataSourceType<Clients> for RoleData {
             )]);
         };
         let mut v = role_value(&r, &Value::Null);
+        // As Terraform's provider: one entry when AWS says anything, strings empty
+        // for what it leaves out (a role never used).
+        let last_used = match r.role_last_used() {
+            None => Value::List(Vec::new()),
+            Some(u) => Value::List(vec![Value::map([
+                ("region", Value::string(u.region().unwrap_or_default())),
+                (
+                    "last_used_date",
+                    match super::date(u.last_used_date()) {
+                        Value::Null => Value::string(""),
+                        d => d,
+                    },
+                ),
+            ])]),
+        };
         if let Value::Map(m) = &mut v {
             m.remove("name_prefix");
             m.remove("force_detach_policies");
+            m.insert("role_last_used".to_string(), last_used);
         }
         Ok(v)
     }

@@ -24,6 +24,21 @@ impl DataSourceType<Clients> for SecretData {
                 "tags",
                 Attribute::computed(AttrType::Map(Box::new(Str)), "Tags."),
             )
+            .attr(
+                "created_date",
+                Attribute::computed(Str, "When it was made (RFC 3339)."),
+            )
+            .attr(
+                "last_changed_date",
+                Attribute::computed(Str, "When it last changed (RFC 3339)."),
+            )
+            .attr(
+                "policy",
+                Attribute::computed(
+                    Str,
+                    "Its resource policy, as normalised JSON (\"\" when it has none).",
+                ),
+            )
     }
 
     async fn read(&self, c: &Clients, config: &Value) -> Result<Value, Vec<AttrDiagnostic>> {
@@ -40,6 +55,32 @@ impl DataSourceType<Clients> for SecretData {
                     format!("no secret \"{id}\""),
                 )]
             })?;
-        Ok(described_value(&d, &Value::Null))
+        let arn = d.arn().unwrap_or_default().to_string();
+        let policy = c
+            .secrets
+            .get_resource_policy()
+            .secret_id(&arn)
+            .send()
+            .await
+            .map_err(|e| vec![crate::util::sdk_err("GetResourcePolicy", e)])?;
+        let mut v = described_value(&d, &Value::Null);
+        let date = |t: Option<&aws_sdk_secretsmanager::primitives::DateTime>| {
+            t.map_or(Value::Null, |t| {
+                Value::string(iac_value::time::rfc3339(t.secs().max(0) as u64))
+            })
+        };
+        crate::util::set(&mut v, "created_date", date(d.created_date()));
+        crate::util::set(&mut v, "last_changed_date", date(d.last_changed_date()));
+        crate::util::set(
+            &mut v,
+            "policy",
+            Value::string(
+                policy
+                    .resource_policy()
+                    .map(crate::util::normalized_json)
+                    .unwrap_or_default(),
+            ),
+        );
+        Ok(v)
     }
 }

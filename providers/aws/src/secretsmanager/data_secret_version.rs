@@ -38,6 +38,10 @@ impl DataSourceType<Clients> for SecretVersionData {
                 Attribute::computed(Str, "The value, base64.").sensitive(),
             )
             .attr("arn", Attribute::computed(Str, "ARN of the secret."))
+            .attr(
+                "created_date",
+                Attribute::computed(Str, "When the version was made (RFC 3339)."),
+            )
             .attr("id", Attribute::computed(Str, "secret ARN|version id."))
             .attr(
                 "version_stages",
@@ -85,6 +89,12 @@ impl DataSourceType<Clients> for SecretVersionData {
                 ("arn", Value::String(arn.clone())),
                 ("id", Value::String(format!("{arn}|{vid}"))),
                 ("version_stages", Value::Set(st)),
+                (
+                    "created_date",
+                    out.created_date().map_or(Value::Null, |t| {
+                        Value::String(iac_value::time::rfc3339(t.secs().max(0) as u64))
+                    }),
+                ),
             ]
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
