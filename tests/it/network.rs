@@ -727,8 +727,33 @@ resource "aws_security_group_rule" "db_from_app" {
   source_security_group_id = aws_security_group.app.id
 }
 
+resource "aws_security_group_rule" "db_from_office" {
+  type              = "ingress"
+  from_port         = 22
+  to_port           = 22
+  protocol          = "tcp"
+  security_group_id = aws_security_group.db.id
+  cidr_blocks       = ["192.0.2.0/24"]
+}
+
+resource "aws_security_group_rule" "db_from_two" {
+  type              = "ingress"
+  from_port         = 8080
+  to_port           = 8080
+  protocol          = "tcp"
+  security_group_id = aws_security_group.db.id
+  cidr_blocks       = ["198.51.100.0/24", "203.0.113.0/24"]
+}
+
 output "app" { value = aws_security_group.app.id }
 output "db" { value = aws_security_group.db.id }
+output "rule_ids" {
+  value = [
+    aws_security_group_rule.db_from_app.security_group_rule_id,
+    aws_security_group_rule.db_from_office.security_group_rule_id,
+    aws_security_group_rule.db_from_two.security_group_rule_id,
+  ]
+}
 "#,
     );
     iac(&w, &m, &["apply", "-auto-approve"]).ok();
@@ -771,6 +796,36 @@ output "db" { value = aws_security_group.db.id }
                 .iter()
                 .any(|g| g.group_id() == Some(app.as_str()))));
 
+    // A rule of one source is one AWS rule, with AWS's id; one of two sources is two.
+    let ids = block(async {
+        let r = ec2
+            .describe_security_group_rules()
+            .filters(Filter::builder().name("group-id").values(&db).build())
+            .send()
+            .await
+            .expect("rules");
+        let id = |f: &dyn Fn(&aws_sdk_ec2::types::SecurityGroupRule) -> bool| {
+            r.security_group_rules()
+                .iter()
+                .find(|x| f(x))
+                .and_then(|x| x.security_group_rule_id())
+                .expect("a rule")
+                .to_string()
+        };
+        (
+            id(&|x| {
+                x.from_port() == Some(5432)
+                    && x.referenced_group_info().and_then(|g| g.group_id()) == Some(app.as_str())
+            }),
+            id(&|x| x.from_port() == Some(22) && x.cidr_ipv4() == Some("192.0.2.0/24")),
+        )
+    });
+    assert!(ids.0.starts_with("sgr-") && ids.0 != ids.1, "{ids:?}");
+    assert_eq!(
+        out["rule_ids"]["value"],
+        serde_json::json!([ids.0, ids.1, ""]),
+        "{out}"
+    );
     let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
     assert!(r.stdout.contains("No changes."), "{}", r.stdout);
     let r = iac(&w, &m, &["apply", "-auto-approve", "-var", "port=5433"]).ok();

@@ -62,7 +62,6 @@ pub(crate) const RESOURCES: &[(&str, &[&str], &str)] = &[
     ("aws_secretsmanager_secret", &["force_overwrite_replica_secret", "replica"], "replicating a secret to other regions is not supported yet"),
     ("aws_secretsmanager_secret", &["policy"], "deprecated in the AWS provider: use aws_secretsmanager_secret_policy (not yet in iac)"),
     ("aws_secretsmanager_secret_version", &["secret_string_wo", "secret_string_wo_version", "has_secret_string_wo"], "write-only arguments (Terraform 1.11's ephemeral values) are not needed: iac never stores a secret in plaintext (state and plans keep only a fingerprint), so set the plain argument"),
-    ("aws_security_group_rule", &["security_group_rule_id"], "an attribute iac does not read back yet"),
     ("aws_ssm_parameter", &["value_wo", "value_wo_version", "has_value_wo"], "write-only arguments (Terraform 1.11's ephemeral values) are not needed: iac never stores a secret in plaintext (state and plans keep only a fingerprint), so set the plain argument"),
     ("aws_ssm_parameter", &["arn"], "not supported: the ARN is computed from the name"),
     ("aws_subnet", &["customer_owned_ipv4_pool", "map_customer_owned_ip_on_launch", "outpost_arn"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),

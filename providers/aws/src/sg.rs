@@ -515,6 +515,94 @@ fn with_rule_fields(p: &Value) -> Value {
     v
 }
 
+/// The rules AWS holds for these groups, each with its own id (one
+/// `DescribeSecurityGroupRules` per 200 groups, paged).
+async fn group_rules(
+    c: &Clients,
+    groups: &[String],
+) -> Result<Vec<aws_sdk_ec2::types::SecurityGroupRule>, AttrDiagnostic> {
+    let mut out = Vec::new();
+    for chunk in groups.chunks(200) {
+        let mut token: Option<String> = None;
+        loop {
+            let r = c
+                .ec2
+                .describe_security_group_rules()
+                .filters(
+                    aws_sdk_ec2::types::Filter::builder()
+                        .name("group-id")
+                        .set_values(Some(chunk.to_vec()))
+                        .build(),
+                )
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| sdk_err("DescribeSecurityGroupRules", e))?;
+            out.extend(r.security_group_rules().iter().cloned());
+            token = r.next_token().filter(|t| !t.is_empty()).map(String::from);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `security_group_rule_id`, as Terraform's provider has it: the id of the one
+/// AWS rule a standalone rule with a single source is; empty for a rule with
+/// several sources (it is several AWS rules).
+fn rule_id_in(rules: &[aws_sdk_ec2::types::SecurityGroupRule], v: &Value) -> Value {
+    let want = norm_rule(v);
+    let group = s(v, "security_group_id").unwrap_or_default();
+    let egress = s(v, "type").as_deref() == Some("egress");
+    let list = |k: &str| -> Vec<String> {
+        want.get_attr(k)
+            .as_list()
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|x| x.as_str().map(String::from))
+            .collect()
+    };
+    let own = want.get_attr("self").as_bool() == Some(true);
+    let sources: Vec<(&str, String)> = list("cidr_blocks")
+        .into_iter()
+        .map(|c| ("cidr", c))
+        .chain(list("ipv6_cidr_blocks").into_iter().map(|c| ("ipv6", c)))
+        .chain(list("prefix_list_ids").into_iter().map(|c| ("prefix", c)))
+        .chain(list("security_groups").into_iter().map(|g| ("group", g)))
+        .chain(own.then(|| ("group", group.clone())))
+        .collect();
+    let [(kind, source)] = sources.as_slice() else {
+        return Value::string("");
+    };
+    let proto = want
+        .get_attr("protocol")
+        .as_str()
+        .unwrap_or("-1")
+        .to_string();
+    let port = |k: &str| want.get_attr(k).as_f64().map(|p| p as i32);
+    rules
+        .iter()
+        .find(|r| {
+            r.group_id() == Some(group.as_str())
+                && r.is_egress() == Some(egress)
+                && protocol(r.ip_protocol().unwrap_or("-1")) == proto
+                && (proto == "-1"
+                    || (r.from_port() == port("from_port") && r.to_port() == port("to_port")))
+                && match *kind {
+                    "cidr" => r.cidr_ipv4() == Some(source.as_str()),
+                    "ipv6" => r.cidr_ipv6() == Some(source.as_str()),
+                    "prefix" => r.prefix_list_id() == Some(source.as_str()),
+                    _ => {
+                        r.referenced_group_info().and_then(|g| g.group_id())
+                            == Some(source.as_str())
+                    }
+                }
+        })
+        .map(|r| opt_str(r.security_group_rule_id()))
+        .unwrap_or(Value::Null)
+}
+
 pub async fn create_rule(c: &Clients, p: &Value) -> Result<Option<Value>, AttrDiagnostic> {
     let id = s(p, "security_group_id").unwrap_or_default();
     let egress = s(p, "type").as_deref() == Some("egress");
@@ -527,7 +615,10 @@ pub async fn create_rule(c: &Clients, p: &Value) -> Result<Option<Value>, AttrDi
     let mut wanted: Vec<Value> = current.as_list().unwrap_or(&[]).to_vec();
     wanted.push(norm_rule(p));
     sync_rules(c, &id, egress, &current, &Value::List(wanted)).await?;
-    Ok(Some(with_rule_fields(p)))
+    let mut v = with_rule_fields(p);
+    let rules = group_rules(c, std::slice::from_ref(&id)).await?;
+    set(&mut v, "security_group_rule_id", rule_id_in(&rules, p));
+    Ok(Some(v))
 }
 
 pub async fn delete_rule(c: &Clients, old: &Value) -> Result<(), AttrDiagnostic> {
@@ -600,7 +691,12 @@ pub async fn read_rules(
         }
     }
     let ids: Vec<String> = groups.keys().cloned().collect();
+    let mut rules = Vec::new();
     if !ids.is_empty() {
+        match group_rules(c, &ids).await {
+            Ok(r) => rules = r,
+            Err(d) => return current.iter().map(|_| Err(d.clone())).collect(),
+        }
         match c
             .ec2
             .describe_security_groups()
@@ -672,7 +768,12 @@ pub async fn read_rules(
                     || matching
                         .iter()
                         .any(|r| r.get_attr("self").as_bool() == Some(true)));
-            Ok(present.then(|| v.clone()))
+            Ok(present.then(|| {
+                let id = rule_id_in(&rules, v);
+                let mut v = v.clone();
+                set(&mut v, "security_group_rule_id", id);
+                v
+            }))
         })
         .collect()
 }

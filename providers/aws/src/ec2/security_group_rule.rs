@@ -82,6 +82,13 @@ impl ResourceType<Clients> for SecurityGroupRuleType {
                 Attribute::optional(AttrType::String, "A group whose members the rule allows."),
             )
             .attr("id", Attribute::computed(AttrType::String, "Rule id."))
+            .attr(
+                "security_group_rule_id",
+                Attribute::computed(
+                    AttrType::String,
+                    "AWS's id of the rule (sgr-...), when it has a single source; empty when it has several.",
+                ),
+            )
             .force_all_new()
     }
 
