@@ -541,7 +541,7 @@ async fn group_rules(
             out.extend(r.security_group_rules().iter().cloned());
             token = r.next_token().filter(|t| !t.is_empty()).map(String::from);
             if token.is_none() {
-                return Ok(out);
+                break;
             }
         }
     }
