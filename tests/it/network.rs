@@ -2139,3 +2139,95 @@ resource "aws_subnet" "a" {{
     let again = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
     assert!(again.stdout.contains("No changes."), "{}", again.stdout);
 }
+
+/// `secondary_private_ips` on an instance's primary interface: assigned after
+/// launch, changed in place (one address gone, one new), read back from the
+/// interface; an instance that writes none has AWS's (none) and no change.
+#[test]
+fn instance_secondary_private_ips_against_moto() {
+    let m = Moto::start();
+    let ec2 = m.ec2();
+    let w = Work::new(
+        r#"
+variable "ips" { default = ["10.66.1.20", "10.66.1.21"] }
+
+data "aws_ami" "base" {
+  owners      = ["amazon"]
+  most_recent = true
+  filter {
+    name   = "name"
+    values = ["amzn-ami-*"]
+  }
+}
+
+resource "aws_vpc" "v" {
+  cidr_block = "10.66.0.0/16"
+}
+
+resource "aws_subnet" "s" {
+  vpc_id     = aws_vpc.v.id
+  cidr_block = "10.66.1.0/24"
+}
+
+resource "aws_instance" "app" {
+  ami                   = data.aws_ami.base.id
+  instance_type         = "t3.micro"
+  subnet_id             = aws_subnet.s.id
+  private_ip            = "10.66.1.10"
+  secondary_private_ips = var.ips
+}
+
+resource "aws_instance" "plain" {
+  ami           = data.aws_ami.base.id
+  instance_type = "t3.micro"
+  subnet_id     = aws_subnet.s.id
+}
+
+output "eni" { value = aws_instance.app.primary_network_interface_id }
+output "plain" { value = aws_instance.plain.secondary_private_ips }
+"#,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let out: serde_json::Value =
+        serde_json::from_str(&iac(&w, &m, &["output", "-json"]).ok().stdout).expect("json");
+    let eni = out["eni"]["value"].as_str().expect("eni").to_string();
+    assert_eq!(out["plain"]["value"], serde_json::json!([]), "{out}");
+    let secondary = || {
+        block(async {
+            let r = ec2
+                .describe_network_interfaces()
+                .network_interface_ids(&eni)
+                .send()
+                .await
+                .expect("eni");
+            let mut ips: Vec<String> = r.network_interfaces()[0]
+                .private_ip_addresses()
+                .iter()
+                .filter(|a| a.primary() != Some(true))
+                .filter_map(|a| a.private_ip_address().map(String::from))
+                .collect();
+            ips.sort();
+            ips
+        })
+    };
+    assert_eq!(secondary(), ["10.66.1.20", "10.66.1.21"]);
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    let ips = ["-var", r#"ips=["10.66.1.21","10.66.1.22"]"#];
+    let mut args = vec!["apply", "-auto-approve"];
+    args.extend(ips);
+    let r = iac(&w, &m, &args).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(secondary(), ["10.66.1.21", "10.66.1.22"]);
+    let mut args = vec!["plan", "-detailed-exitcode"];
+    args.extend(ips);
+    let r = iac(&w, &m, &args).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    let mut args = vec!["destroy", "-auto-approve"];
+    args.extend(ips);
+    iac(&w, &m, &args).ok();
+}

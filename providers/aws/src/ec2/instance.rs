@@ -157,6 +157,7 @@ fn instance_value(c: &Clients, i: &aws_sdk_ec2::types::Instance, keep: &Value) -
             },
         ),
         ("private_ip", opt_str(i.private_ip_address())),
+        ("secondary_private_ips", super::instance_addresses::read(i)),
         ("public_ip", opt_str(i.public_ip_address())),
         (
             "associate_public_ip_address",
@@ -904,6 +905,9 @@ async fn create_instance(
         set_source_dest_check(c, &id, false).await?;
         inst = describe_instance(c, &id).await?.unwrap_or(inst);
     }
+    if super::instance_addresses::apply(c, &inst, p).await? {
+        inst = describe_instance(c, &id).await?.unwrap_or(inst);
+    }
     // The ARN's account comes from the reservation; instance_value takes it from `arn`.
     let mut keep = p.clone();
     set(
@@ -1133,13 +1137,17 @@ async fn update_instance(
             .map_err(|e| sdk_err("StartInstances", e))?;
         wait_state(c, &id, InstanceStateName::Running).await?;
     }
-    let inst = describe_instance(c, &id).await?.ok_or_else(|| {
+    let vanished = || {
         AttrDiagnostic::error(
             Vec::new(),
             "Instance vanished",
             format!("{id} no longer exists"),
         )
-    })?;
+    };
+    let mut inst = describe_instance(c, &id).await?.ok_or_else(vanished)?;
+    if super::instance_addresses::apply(c, &inst, p).await? {
+        inst = describe_instance(c, &id).await?.ok_or_else(vanished)?;
+    }
     let mut v = instance_value(c, &inst, p);
     without_template_tags(c, &mut [(&mut v, p)]).await;
     vols::fill_volumes(c, &mut [&mut v]).await?;
@@ -1275,7 +1283,7 @@ impl BatchRead for InstanceType {
 #[async_trait::async_trait]
 impl ResourceType<Clients> for InstanceType {
     fn schema(&self) -> Schema {
-        Schema::new("An EC2 instance (a server).")
+        super::instance_addresses::schema(Schema::new("An EC2 instance (a server).")
             .attr(
                 "ami",
                 Attribute::optional_computed(
@@ -1569,7 +1577,7 @@ impl ResourceType<Clients> for InstanceType {
             .attr(
                 "outpost_arn",
                 Attribute::computed(AttrType::String, "The Outpost, for an instance on one."),
-            )
+            ))
     }
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
         let mut out = Vec::new();
