@@ -2231,3 +2231,93 @@ output "plain" { value = aws_instance.plain.secondary_private_ips }
     args.extend(ips);
     iac(&w, &m, &args).ok();
 }
+
+/// A subnet's DNS names for instances: `enable_resource_name_dns_a_record_on_launch`
+/// set at creation and changed in place; `data "aws_subnet"` reads it with the
+/// hostname type and the local interface index, as moto answers the SDK.
+#[test]
+fn subnet_resource_name_dns_against_moto() {
+    let m = Moto::start();
+    let ec2 = m.ec2();
+    let w = Work::new(
+        r#"
+variable "a_record" { default = true }
+
+resource "aws_vpc" "v" {
+  cidr_block = "10.67.0.0/16"
+}
+
+resource "aws_subnet" "s" {
+  vpc_id                                      = aws_vpc.v.id
+  cidr_block                                  = "10.67.1.0/24"
+  enable_resource_name_dns_a_record_on_launch = var.a_record
+}
+
+resource "aws_subnet" "plain" {
+  vpc_id     = aws_vpc.v.id
+  cidr_block = "10.67.2.0/24"
+}
+
+data "aws_subnet" "s" {
+  id = aws_subnet.s.id
+}
+
+output "read" {
+  value = [
+    data.aws_subnet.s.enable_resource_name_dns_a_record_on_launch,
+    data.aws_subnet.s.private_dns_hostname_type_on_launch,
+    data.aws_subnet.s.enable_lni_at_device_index,
+  ]
+}
+output "id" { value = aws_subnet.s.id }
+"#,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let out: serde_json::Value =
+        serde_json::from_str(&iac(&w, &m, &["output", "-json"]).ok().stdout).expect("json");
+    let id = out["id"]["value"].as_str().expect("id").to_string();
+    let a_record = || {
+        block(async {
+            let r = ec2
+                .describe_subnets()
+                .subnet_ids(&id)
+                .send()
+                .await
+                .expect("subnet");
+            let o = r.subnets()[0].private_dns_name_options_on_launch().cloned();
+            (
+                o.as_ref()
+                    .and_then(|o| o.enable_resource_name_dns_a_record()),
+                o.and_then(|o| o.hostname_type().map(|h| h.as_str().to_string())),
+            )
+        })
+    };
+    let (record, hostname) = a_record();
+    assert_eq!(record, Some(true));
+    assert_eq!(
+        out["read"]["value"],
+        serde_json::json!([true, hostname.expect("a hostname type"), 0]),
+        "{out}"
+    );
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    let r = iac(
+        &w,
+        &m,
+        &["apply", "-auto-approve", "-var", "a_record=false"],
+    )
+    .ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(a_record().0, Some(false));
+    let r = iac(
+        &w,
+        &m,
+        &["plan", "-detailed-exitcode", "-var", "a_record=false"],
+    )
+    .code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+}

@@ -111,6 +111,21 @@ impl DataSourceType<Clients> for SubnetData {
                 "available_ip_address_count",
                 Attribute::computed(Number, "Free addresses."),
             )
+            .attr(
+                "enable_resource_name_dns_a_record_on_launch",
+                Attribute::computed(Bool, "Instances get a DNS A record of their resource name."),
+            )
+            .attr(
+                "private_dns_hostname_type_on_launch",
+                Attribute::computed(Str, "ip-name or resource-name: how instances are named."),
+            )
+            .attr(
+                "enable_lni_at_device_index",
+                Attribute::computed(
+                    Number,
+                    "Device index of the local network interface (0: none).",
+                ),
+            )
     }
 
     async fn read(&self, c: &Clients, config: &Value) -> Result<Value, Vec<AttrDiagnostic>> {
@@ -157,6 +172,27 @@ impl DataSourceType<Clients> for SubnetData {
                 sn.available_ip_address_count()
                     .map(|n| Value::Number(f64::from(n)))
                     .unwrap_or(Value::Null),
+            ),
+            (
+                "enable_resource_name_dns_a_record_on_launch",
+                Value::Bool(
+                    sn.private_dns_name_options_on_launch()
+                        .and_then(|o| o.enable_resource_name_dns_a_record())
+                        .unwrap_or(false),
+                ),
+            ),
+            (
+                "private_dns_hostname_type_on_launch",
+                opt_str(
+                    sn.private_dns_name_options_on_launch()
+                        .and_then(|o| o.hostname_type())
+                        .map(|h| h.as_str()),
+                ),
+            ),
+            (
+                // As Terraform's provider: 0 when AWS gives none.
+                "enable_lni_at_device_index",
+                Value::Number(f64::from(sn.enable_lni_at_device_index().unwrap_or(0))),
             ),
             ("tags", tags_value(sn.tags())),
             ("filter", config.get_attr("filter").clone()),

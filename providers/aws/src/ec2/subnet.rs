@@ -39,8 +39,45 @@ pub(crate) fn subnet_value(s_: &aws_sdk_ec2::types::Subnet, keep: &Value) -> Val
                 (None, c) => c.clone(),
             },
         ),
+        (
+            "enable_resource_name_dns_a_record_on_launch",
+            match (
+                s_.private_dns_name_options_on_launch()
+                    .and_then(|o| o.enable_resource_name_dns_a_record()),
+                keep.get_attr("enable_resource_name_dns_a_record_on_launch"),
+            ) {
+                (Some(false) | None, Value::Null) => Value::Null,
+                (Some(b), _) => Value::Bool(b),
+                (None, c) => c.clone(),
+            },
+        ),
         ("tags", tags_value(s_.tags())),
     ])
+}
+
+/// `enable_resource_name_dns_a_record_on_launch`, when it differs from what the
+/// subnet has (`old`; none on create: AWS's default, false).
+async fn set_dns_a_record(
+    c: &Clients,
+    id: &str,
+    old: Option<&Value>,
+    p: &Value,
+) -> Result<(), AttrDiagnostic> {
+    let key = "enable_resource_name_dns_a_record_on_launch";
+    let want = p.get_attr(key).as_bool().unwrap_or(false);
+    let was = old.and_then(|o| o.get_attr(key).as_bool()).unwrap_or(false);
+    if want != was {
+        c.ec2
+            .modify_subnet_attribute()
+            .subnet_id(id)
+            .enable_resource_name_dns_a_record_on_launch(
+                AttributeBooleanValue::builder().value(want).build(),
+            )
+            .send()
+            .await
+            .map_err(|e| sdk_err("ModifySubnetAttribute", e))?;
+    }
+    Ok(())
 }
 
 async fn create_subnet(
@@ -92,6 +129,9 @@ async fn create_subnet(
             .map_err(|e| sdk_err("ModifySubnetAttribute", e))?;
         set(&mut v, "map_public_ip_on_launch", Value::Bool(b));
     }
+    set_dns_a_record(c, &id, None, p).await?;
+    let key = "enable_resource_name_dns_a_record_on_launch";
+    set(&mut v, key, p.get_attr(key).clone());
     Ok(Some(v))
 }
 
@@ -120,6 +160,7 @@ async fn update_subnet(
             .await
             .map_err(|e| sdk_err("ModifySubnetAttribute", e))?;
     }
+    set_dns_a_record(c, &id, Some(old), p).await?;
     Ok(Some(p.clone()))
 }
 
@@ -176,6 +217,13 @@ impl ResourceType<Clients> for SubnetType {
                 Attribute::optional(
                     AttrType::Bool,
                     "Give instances a public IP (default false).",
+                ),
+            )
+            .attr(
+                "enable_resource_name_dns_a_record_on_launch",
+                Attribute::optional(
+                    AttrType::Bool,
+                    "Give instances a DNS A record of their resource name (default false).",
                 ),
             )
             .attr("tags", tags())
