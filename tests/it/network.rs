@@ -2321,3 +2321,77 @@ output "id" { value = aws_subnet.s.id }
     .code(0);
     assert!(r.stdout.contains("No changes."), "{}", r.stdout);
 }
+
+/// An edge association (a route table for an internet gateway's incoming
+/// traffic), as ingress-routing configurations write it: associated, read back,
+/// imported by Terraform's `igw-.../rtb-...` id, and gone on destroy; a block with
+/// both a subnet and a gateway, or neither, is refused.
+#[test]
+fn route_table_edge_association_against_moto() {
+    let m = Moto::start();
+    let ec2 = m.ec2();
+    let w = Work::new(
+        r#"
+resource "aws_vpc" "v" {
+  cidr_block = "10.68.0.0/16"
+}
+
+resource "aws_internet_gateway" "gw" {
+  vpc_id = aws_vpc.v.id
+}
+
+resource "aws_route_table" "edge" {
+  vpc_id = aws_vpc.v.id
+}
+
+resource "aws_route_table_association" "edge" {
+  gateway_id     = aws_internet_gateway.gw.id
+  route_table_id = aws_route_table.edge.id
+}
+
+output "ids" { value = [aws_internet_gateway.gw.id, aws_route_table.edge.id] }
+"#,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let out: serde_json::Value =
+        serde_json::from_str(&iac(&w, &m, &["output", "-json"]).ok().stdout).expect("json");
+    let gw = out["ids"]["value"][0].as_str().expect("gw").to_string();
+    let rt = out["ids"]["value"][1].as_str().expect("rt").to_string();
+    let associated = || {
+        block(async {
+            let r = ec2
+                .describe_route_tables()
+                .route_table_ids(&rt)
+                .send()
+                .await
+                .expect("tables");
+            r.route_tables()[0]
+                .associations()
+                .iter()
+                .filter_map(|a| a.gateway_id().map(String::from))
+                .collect::<Vec<_>>()
+        })
+    };
+    assert_eq!(associated(), [gw.clone()]);
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    // Import by Terraform's id of an edge association.
+    iac(&w, &m, &["state", "rm", "aws_route_table_association.edge"]).ok();
+    let id = format!("{gw}/{rt}");
+    iac(&w, &m, &["import", "aws_route_table_association.edge", &id]).ok();
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+
+    let bad = Work::new(
+        "resource \"aws_route_table_association\" \"a\" {\n  route_table_id = \"rtb-1\"\n}\n\
+         resource \"aws_route_table_association\" \"b\" {\n  route_table_id = \"rtb-1\"\n  subnet_id = \"subnet-1\"\n  gateway_id = \"igw-1\"\n}\n",
+    );
+    let r = bad.iac(&["validate"]).code(1);
+    assert!(r.stderr.contains("Nothing to associate"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("set subnet_id or gateway_id, not both"),
+        "{}",
+        r.stderr
+    );
+}

@@ -363,6 +363,7 @@ pub async fn create_assoc(c: &Clients, p: &Value) -> Result<Option<Value>, AttrD
         .associate_route_table()
         .set_route_table_id(s(p, "route_table_id"))
         .set_subnet_id(s(p, "subnet_id"))
+        .set_gateway_id(s(p, "gateway_id"))
         .send()
         .await
         .map_err(|e| sdk_err("AssociateRouteTable", e))?;
@@ -383,9 +384,10 @@ pub async fn delete_assoc(c: &Clients, old: &Value) -> Result<(), AttrDiagnostic
 }
 
 /// Associations, read in one call by their ids.
-/// An import id `subnet-.../rtb-...` (Terraform's form) as the association it names.
+/// An import id `subnet-.../rtb-...` or `igw-.../rtb-...` (Terraform's forms) as
+/// the association it names.
 async fn resolve_import(c: &Clients, v: &Value) -> Value {
-    let Some((subnet, rt)) = s(v, "id").and_then(|id| {
+    let Some((target, rt)) = s(v, "id").and_then(|id| {
         id.split_once('/')
             .map(|(a, b)| (a.to_string(), b.to_string()))
     }) else {
@@ -400,18 +402,31 @@ async fn resolve_import(c: &Clients, v: &Value) -> Value {
     else {
         return v.clone();
     };
+    let subnet = target.starts_with("subnet-");
     let assoc = out
         .route_tables()
         .iter()
         .flat_map(|t| t.associations())
-        .find(|a| a.subnet_id() == Some(subnet.as_str()))
+        .find(|a| {
+            if subnet {
+                a.subnet_id() == Some(target.as_str())
+            } else {
+                a.gateway_id() == Some(target.as_str())
+            }
+        })
         .and_then(|a| a.route_table_association_id().map(String::from));
+    let (subnet_id, gateway_id) = if subnet {
+        (Value::String(target), Value::Null)
+    } else {
+        (Value::Null, Value::String(target))
+    };
     Value::map([
         (
             "id",
             assoc.map(Value::String).unwrap_or(Value::string("missing")),
         ),
-        ("subnet_id", Value::String(subnet)),
+        ("subnet_id", subnet_id),
+        ("gateway_id", gateway_id),
         ("route_table_id", Value::String(rt)),
     ])
 }
@@ -459,10 +474,11 @@ pub async fn read_assocs(
                         (
                             t.route_table_id().map(String::from),
                             a.subnet_id().map(String::from),
+                            a.gateway_id().map(String::from),
                         )
                     })
             });
-            Ok(found.map(|(rt, subnet)| {
+            Ok(found.map(|(rt, subnet, gateway)| {
                 let mut x = v.clone();
                 set(
                     &mut x,
@@ -473,6 +489,11 @@ pub async fn read_assocs(
                     &mut x,
                     "subnet_id",
                     subnet.map(Value::String).unwrap_or(Value::Null),
+                );
+                set(
+                    &mut x,
+                    "gateway_id",
+                    gateway.map(Value::String).unwrap_or(Value::Null),
                 );
                 x
             }))

@@ -54,7 +54,6 @@ pub(crate) const RESOURCES: &[(&str, &[&str], &str)] = &[
     ("aws_nat_gateway", &["secondary_private_ip_address_count", "secondary_private_ip_addresses"], "secondary private addresses on a NAT gateway are not supported yet"),
     ("aws_route", &["core_network_arn"], "AWS Cloud WAN core networks are not supported"),
     ("aws_route_table", &["propagating_vgws"], "virtual private gateways (VPN) are not supported yet"),
-    ("aws_route_table_association", &["gateway_id"], "edge associations (a route table for an internet or virtual private gateway) are not supported yet: associate subnets"),
     ("aws_s3_bucket", &["grant", "object_lock_configuration", "replication_configuration", "acceleration_status", "request_payer"], "an inline setting the AWS provider deprecated in favour of a resource of its own; iac takes acl, policy, versioning, server_side_encryption_configuration, cors_rule, website, logging and lifecycle_rule inline, and not yet this one"),
     ("aws_s3_bucket_versioning", &["mfa"], "MFA delete needs the root user's MFA device for each call; iac does not support it"),
     ("aws_s3_object", &["bucket_key_enabled", "checksum_algorithm", "object_lock_legal_hold_status", "object_lock_mode", "object_lock_retain_until_date", "override_provider"], "not supported yet by iac's aws_s3_object"),

@@ -16,10 +16,18 @@ pub(crate) struct RouteTableAssociationType;
 #[async_trait::async_trait]
 impl ResourceType<Clients> for RouteTableAssociationType {
     fn schema(&self) -> Schema {
-        Schema::new("Associates a subnet with a route table.")
+        Schema::new("Associates a subnet, or an internet or virtual private gateway (an edge association), with a route table.")
             .attr(
                 "subnet_id",
-                Attribute::required(AttrType::String, "Subnet.").force_new(),
+                Attribute::optional(AttrType::String, "Subnet.").force_new(),
+            )
+            .attr(
+                "gateway_id",
+                Attribute::optional(
+                    AttrType::String,
+                    "Internet or virtual private gateway: its incoming traffic is routed by the table.",
+                )
+                .force_new(),
             )
             .attr(
                 "route_table_id",
@@ -29,6 +37,24 @@ impl ResourceType<Clients> for RouteTableAssociationType {
                 "id",
                 Attribute::computed(AttrType::String, "Association id."),
             )
+    }
+
+    fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
+        let subnet = config.get_attr("subnet_id");
+        let gateway = config.get_attr("gateway_id");
+        match (subnet.is_null(), gateway.is_null()) {
+            (true, true) => vec![crate::util::attr_err(
+                "subnet_id",
+                "Nothing to associate",
+                "set subnet_id, or gateway_id for an edge association",
+            )],
+            (false, false) => vec![crate::util::attr_err(
+                "gateway_id",
+                "Conflicting arguments",
+                "set subnet_id or gateway_id, not both",
+            )],
+            _ => Vec::new(),
+        }
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
