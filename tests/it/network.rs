@@ -2372,7 +2372,7 @@ output "ids" { value = [aws_internet_gateway.gw.id, aws_route_table.edge.id] }
                 .collect::<Vec<_>>()
         })
     };
-    assert_eq!(associated(), [gw.clone()]);
+    assert_eq!(associated(), std::slice::from_ref(&gw));
     let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
     assert!(r.stdout.contains("No changes."), "{}", r.stdout);
     // Import by Terraform's id of an edge association.
