@@ -83,6 +83,19 @@ pub fn canonical(type_name: &str) -> &str {
 }
 
 pub fn provider_schema() -> ProviderSchema {
+    let mut data_sources = BTreeMap::new();
+    computed_data_sources(&mut data_sources);
+    lookup_data_sources(&mut data_sources);
+    ami_data_source(&mut data_sources);
+    ProviderSchema {
+        provider: provider_block(),
+        resources: BTreeMap::new(),
+        data_sources,
+    }
+}
+
+/// The `provider "aws"` block: region, credentials, endpoints, tags, retries.
+fn provider_block() -> Schema {
     let mut endpoints = Schema::new("Service endpoints, for example a local emulator.");
     for svc in ENDPOINT_SERVICES {
         endpoints = endpoints.attr(
@@ -256,8 +269,11 @@ pub fn provider_schema() -> ProviderSchema {
                     ),
             },
         );
-    let resources = BTreeMap::new();
-    let mut data_sources = BTreeMap::new();
+    provider
+}
+
+/// Data sources computed from the configuration, without a call or with one.
+fn computed_data_sources(data_sources: &mut BTreeMap<String, Schema>) {
     data_sources.insert(
         "aws_region".to_string(),
         Schema::new("The provider's region, or a named one; computed without a call.")
@@ -370,6 +386,10 @@ pub fn provider_schema() -> ProviderSchema {
             )
             .attr("id", Attribute::computed(AttrType::String, "The region.")),
     );
+}
+
+/// Data sources that find one EC2 network object (or the ids of several).
+fn lookup_data_sources(data_sources: &mut BTreeMap<String, Schema>) {
     let lookup_filter = || {
         Schema::new("A Describe* filter.")
             .attr(
@@ -479,6 +499,10 @@ pub fn provider_schema() -> ProviderSchema {
             .attr("ids", Attribute::computed(strings(), "Subnet ids, sorted."))
             .attr("id", Attribute::computed(AttrType::String, "The region.")),
     );
+}
+
+/// `data "aws_ami"`.
+fn ami_data_source(data_sources: &mut BTreeMap<String, Schema>) {
     let filter = Schema::new("A DescribeImages filter.")
         .attr(
             "name",
@@ -536,11 +560,6 @@ pub fn provider_schema() -> ProviderSchema {
             )
             .pipe_ami(),
     );
-    ProviderSchema {
-        provider,
-        resources,
-        data_sources,
-    }
 }
 
 /// A route inline in a route table: one destination, one target.

@@ -45,103 +45,7 @@ const RELEASE_TAG: &str = "iac:release";
 
 pub fn schema() -> Schema {
     use AttrType::{Bool, Dynamic, Number, String as Str};
-    let strings = || AttrType::List(Box::new(Str));
-    let health_check = Schema::new("The target group's health check.")
-        .attr("path", Attribute::optional(Str, "HTTP path (default /)."))
-        .attr(
-            "port",
-            Attribute::optional(Str, "traffic-port or a number."),
-        )
-        .attr("protocol", Attribute::optional(Str, "HTTP or HTTPS."))
-        .attr(
-            "interval",
-            Attribute::optional(Number, "Seconds between checks."),
-        )
-        .attr(
-            "timeout",
-            Attribute::optional(Number, "Seconds to wait for an answer."),
-        )
-        .attr(
-            "healthy_threshold",
-            Attribute::optional(Number, "Successes to become healthy."),
-        )
-        .attr(
-            "unhealthy_threshold",
-            Attribute::optional(Number, "Failures to become unhealthy."),
-        )
-        .attr(
-            "matcher",
-            Attribute::optional(Str, "Success codes, such as 200-299."),
-        );
-    let target_group = Schema::new("The target group each release gets.")
-        .attr(
-            "port",
-            Attribute::required(Number, "Port the servers listen on."),
-        )
-        .attr(
-            "protocol",
-            Attribute::optional(Str, "HTTP (default) or HTTPS."),
-        )
-        .attr("vpc_id", Attribute::required(Str, "VPC of the servers."))
-        .attr(
-            "deregistration_delay",
-            Attribute::optional(Number, "Seconds to drain a server being removed."),
-        )
-        .block(
-            "health_check",
-            nested(Nesting::List, 0, Some(1), health_check),
-        );
-    let fleet = Schema::new("The template of one release: what a change to it releases.")
-        .attr("count", Attribute::required(Number, "How many servers."))
-        .attr("ami", Attribute::optional(Str, "Machine image (or a launch_template)."))
-        .attr("instance_type", Attribute::optional(Str, "Instance type (or a launch_template)."))
-        .block(
-            "launch_template",
-            nested(
-                Nesting::List,
-                0,
-                Some(1),
-                Schema::new("Servers from a launch template: each release is an autoscaling group of its own.")
-                    .attr("id", Attribute::optional(Str, "The template's id (or name)."))
-                    .attr("name", Attribute::optional(Str, "The template's name."))
-                    .attr(
-                        "version",
-                        Attribute::optional(
-                            Str,
-                            "A version: give aws_launch_template.x.latest_version, so a new version is a new release.",
-                        ),
-                    ),
-            ),
-        )
-        .attr(
-            "subnet_ids",
-            Attribute::required(strings(), "Subnets, used in turn."),
-        )
-        .attr(
-            "vpc_security_group_ids",
-            Attribute::optional(strings(), "Security groups."),
-        )
-        .attr(
-            "user_data",
-            Attribute::optional(Str, "Boot script (not with `container`)."),
-        )
-        .block(
-            "container",
-            nested(Nesting::List, 0, Some(1), container_schema()),
-        )
-        .attr("key_name", Attribute::optional(Str, "SSH key pair."))
-        .attr(
-            "iam_instance_profile",
-            Attribute::optional(Str, "Instance profile name."),
-        )
-        .attr(
-            "tags",
-            Attribute::optional(AttrType::Map(Box::new(Str)), "Tags of the servers."),
-        )
-        .block(
-            "target_group",
-            nested(Nesting::List, 1, Some(1), target_group),
-        );
+    let fleet = fleet_schema();
     let health = Schema::new("The gate a release must pass before it gets traffic.")
         .attr(
             "healthy_targets",
@@ -199,74 +103,7 @@ pub fn schema() -> Schema {
                     "Keep the previous release this long for `iac rollback` (default 1h).",
                 ),
             );
-    let cloudwatch = Schema::new("A CloudWatch metric: the latest `stat` over `period`.")
-        .attr("namespace", Attribute::required(Str, "Such as AWS/ApplicationELB."))
-        .attr("metric_name", Attribute::required(Str, "Such as HTTPCode_Target_5XX_Count."))
-        .attr(
-            "stat",
-            Attribute::optional(Str, "Average (default), Sum, Maximum, p99, ..."),
-        )
-        .attr(
-            "dimensions",
-            Attribute::optional(
-                AttrType::Map(Box::new(Str)),
-                "Dimensions; {target_group} is the release's target group as ELB names it, {release} its id.",
-            ),
-        )
-        .attr("period", Attribute::optional(Number, "Seconds (default 60)."))
-        .attr(
-            "divided_by",
-            Attribute::optional(
-                Str,
-                "Another metric of the same namespace and dimensions: the value is the share (HTTPCode_Target_5XX_Count divided by RequestCount: the error rate).",
-            ),
-        );
-    let prometheus = Schema::new("An instant query against Prometheus's HTTP API.")
-        .attr("address", Attribute::required(Str, "http://host:9090"))
-        .attr(
-            "query",
-            Attribute::required(Str, "PromQL; {release} is the release's id."),
-        );
-    let http = Schema::new("A URL whose body is a number.").attr(
-        "url",
-        Attribute::required(Str, "http:// URL; {release} is the release's id."),
-    );
-    let metric = Schema::new("One metric and its objective.")
-        .attr("name", Attribute::required(Str, "Named in failures."))
-        .attr(
-            "threshold",
-            Attribute::required(
-                Str,
-                "<, <=, > or >= and a number: \"< 1%\" (a ratio), \"< 200ms\" (seconds), \"> 0.99\".",
-            ),
-        )
-        .attr(
-            "no_data_passes",
-            Attribute::optional(Bool, "Whether a measurement without data passes (default true)."),
-        )
-        .block("cloudwatch", nested(Nesting::List, 0, Some(1), cloudwatch))
-        .block("prometheus", nested(Nesting::List, 0, Some(1), prometheus))
-        .block("http", nested(Nesting::List, 0, Some(1), http));
-    let analysis = Schema::new(
-        "Metric queries a release must pass before a blue-green flip, at each canary step and after each rolling batch.",
-    )
-    .attr(
-        "interval",
-        Attribute::optional(Str, "Time between measurements (default 1m)."),
-    )
-    .attr("count", Attribute::optional(Number, "Measurements (default 1)."))
-    .attr(
-        "failure_limit",
-        Attribute::optional(Number, "Failed measurements allowed (default 0)."),
-    )
-    .attr(
-        "background",
-        Attribute::optional(
-            Bool,
-            "Measure every interval for the whole rollout (a canary's steps and pauses, every rolling batch), failures adding up, instead of count measurements at each step.",
-        ),
-    )
-    .block("metric", nested(Nesting::List, 1, None, metric));
+    let analysis = analysis_schema();
     let hook = |what: &'static str| {
         Schema::new(what)
             .attr(
@@ -330,6 +167,181 @@ pub fn schema() -> Schema {
                 "Every release iac still has: id, status (live, previous, rolled_back), target_group_arn, instance_ids, created, keep_until, weight.",
             ),
         )
+}
+
+/// `fleet`: what one release is (servers, their health check, its target group).
+fn fleet_schema() -> Schema {
+    use AttrType::{Number, String as Str};
+    let strings = || AttrType::List(Box::new(Str));
+    let health_check = Schema::new("The target group's health check.")
+        .attr("path", Attribute::optional(Str, "HTTP path (default /)."))
+        .attr(
+            "port",
+            Attribute::optional(Str, "traffic-port or a number."),
+        )
+        .attr("protocol", Attribute::optional(Str, "HTTP or HTTPS."))
+        .attr(
+            "interval",
+            Attribute::optional(Number, "Seconds between checks."),
+        )
+        .attr(
+            "timeout",
+            Attribute::optional(Number, "Seconds to wait for an answer."),
+        )
+        .attr(
+            "healthy_threshold",
+            Attribute::optional(Number, "Successes to become healthy."),
+        )
+        .attr(
+            "unhealthy_threshold",
+            Attribute::optional(Number, "Failures to become unhealthy."),
+        )
+        .attr(
+            "matcher",
+            Attribute::optional(Str, "Success codes, such as 200-299."),
+        );
+    let target_group = Schema::new("The target group each release gets.")
+        .attr(
+            "port",
+            Attribute::required(Number, "Port the servers listen on."),
+        )
+        .attr(
+            "protocol",
+            Attribute::optional(Str, "HTTP (default) or HTTPS."),
+        )
+        .attr("vpc_id", Attribute::required(Str, "VPC of the servers."))
+        .attr(
+            "deregistration_delay",
+            Attribute::optional(Number, "Seconds to drain a server being removed."),
+        )
+        .block(
+            "health_check",
+            nested(Nesting::List, 0, Some(1), health_check),
+        );
+    Schema::new("The template of one release: what a change to it releases.")
+        .attr("count", Attribute::required(Number, "How many servers."))
+        .attr("ami", Attribute::optional(Str, "Machine image (or a launch_template)."))
+        .attr("instance_type", Attribute::optional(Str, "Instance type (or a launch_template)."))
+        .block(
+            "launch_template",
+            nested(
+                Nesting::List,
+                0,
+                Some(1),
+                Schema::new("Servers from a launch template: each release is an autoscaling group of its own.")
+                    .attr("id", Attribute::optional(Str, "The template's id (or name)."))
+                    .attr("name", Attribute::optional(Str, "The template's name."))
+                    .attr(
+                        "version",
+                        Attribute::optional(
+                            Str,
+                            "A version: give aws_launch_template.x.latest_version, so a new version is a new release.",
+                        ),
+                    ),
+            ),
+        )
+        .attr(
+            "subnet_ids",
+            Attribute::required(strings(), "Subnets, used in turn."),
+        )
+        .attr(
+            "vpc_security_group_ids",
+            Attribute::optional(strings(), "Security groups."),
+        )
+        .attr(
+            "user_data",
+            Attribute::optional(Str, "Boot script (not with `container`)."),
+        )
+        .block(
+            "container",
+            nested(Nesting::List, 0, Some(1), container_schema()),
+        )
+        .attr("key_name", Attribute::optional(Str, "SSH key pair."))
+        .attr(
+            "iam_instance_profile",
+            Attribute::optional(Str, "Instance profile name."),
+        )
+        .attr(
+            "tags",
+            Attribute::optional(AttrType::Map(Box::new(Str)), "Tags of the servers."),
+        )
+        .block(
+            "target_group",
+            nested(Nesting::List, 1, Some(1), target_group),
+        )
+}
+
+/// `analysis`: metrics measured against their objectives while a release proceeds.
+fn analysis_schema() -> Schema {
+    use AttrType::{Bool, Number, String as Str};
+    let cloudwatch = Schema::new("A CloudWatch metric: the latest `stat` over `period`.")
+        .attr("namespace", Attribute::required(Str, "Such as AWS/ApplicationELB."))
+        .attr("metric_name", Attribute::required(Str, "Such as HTTPCode_Target_5XX_Count."))
+        .attr(
+            "stat",
+            Attribute::optional(Str, "Average (default), Sum, Maximum, p99, ..."),
+        )
+        .attr(
+            "dimensions",
+            Attribute::optional(
+                AttrType::Map(Box::new(Str)),
+                "Dimensions; {target_group} is the release's target group as ELB names it, {release} its id.",
+            ),
+        )
+        .attr("period", Attribute::optional(Number, "Seconds (default 60)."))
+        .attr(
+            "divided_by",
+            Attribute::optional(
+                Str,
+                "Another metric of the same namespace and dimensions: the value is the share (HTTPCode_Target_5XX_Count divided by RequestCount: the error rate).",
+            ),
+        );
+    let prometheus = Schema::new("An instant query against Prometheus's HTTP API.")
+        .attr("address", Attribute::required(Str, "http://host:9090"))
+        .attr(
+            "query",
+            Attribute::required(Str, "PromQL; {release} is the release's id."),
+        );
+    let http = Schema::new("A URL whose body is a number.").attr(
+        "url",
+        Attribute::required(Str, "http:// URL; {release} is the release's id."),
+    );
+    let metric = Schema::new("One metric and its objective.")
+        .attr("name", Attribute::required(Str, "Named in failures."))
+        .attr(
+            "threshold",
+            Attribute::required(
+                Str,
+                "<, <=, > or >= and a number: \"< 1%\" (a ratio), \"< 200ms\" (seconds), \"> 0.99\".",
+            ),
+        )
+        .attr(
+            "no_data_passes",
+            Attribute::optional(Bool, "Whether a measurement without data passes (default true)."),
+        )
+        .block("cloudwatch", nested(Nesting::List, 0, Some(1), cloudwatch))
+        .block("prometheus", nested(Nesting::List, 0, Some(1), prometheus))
+        .block("http", nested(Nesting::List, 0, Some(1), http));
+    Schema::new(
+        "Metric queries a release must pass before a blue-green flip, at each canary step and after each rolling batch.",
+    )
+    .attr(
+        "interval",
+        Attribute::optional(Str, "Time between measurements (default 1m)."),
+    )
+    .attr("count", Attribute::optional(Number, "Measurements (default 1)."))
+    .attr(
+        "failure_limit",
+        Attribute::optional(Number, "Failed measurements allowed (default 0)."),
+    )
+    .attr(
+        "background",
+        Attribute::optional(
+            Bool,
+            "Measure every interval for the whole rollout (a canary's steps and pauses, every rolling batch), failures adding up, instead of count measurements at each step.",
+        ),
+    )
+    .block("metric", nested(Nesting::List, 1, None, metric))
 }
 
 // ---- small helpers ----------------------------------------------------------

@@ -1280,10 +1280,155 @@ impl BatchRead for InstanceType {
     }
 }
 
+/// The rest of `aws_instance`'s arguments: metadata, CPU, volumes, placement,
+/// and what AWS computes.
+fn instance_settings(s: Schema) -> Schema {
+    s
+            .block(
+                "metadata_options",
+                NestedBlock {
+                    nesting: Nesting::List,
+                    min_items: 0,
+                    max_items: Some(1),
+                    force_new: false,
+                    block: Schema::new("Instance metadata service options; change in place.")
+                        .attr("http_endpoint", Attribute::optional_computed(AttrType::String, "enabled or disabled."))
+                        .attr("http_tokens", Attribute::optional_computed(AttrType::String, "required (IMDSv2 only) or optional."))
+                        .attr(
+                            "http_put_response_hop_limit",
+                            Attribute::optional_computed(AttrType::Number, "1 to 64."),
+                        )
+                        .attr(
+                            "instance_metadata_tags",
+                            Attribute::optional_computed(AttrType::String, "enabled or disabled."),
+                        ),
+                },
+            )
+            .attr(
+                "public_ip",
+                Attribute::computed(AttrType::String, "Public IPv4 address."),
+            )
+            .attr(
+                "instance_state",
+                Attribute::computed(AttrType::String, "pending, running, stopped, ..."),
+            )
+            .attr(
+                "availability_zone",
+                Attribute::optional_computed(AttrType::String, "Availability zone (default: the subnet's).")
+                    .force_new(),
+            )
+            .attr(
+                "user_data_base64",
+                Attribute::optional(
+                    AttrType::String,
+                    "Boot data, base64-encoded (for data that is not text; not together with user_data); changed by stop, modify, start.",
+                ),
+            )
+            .attr(
+                "volume_tags",
+                Attribute::optional(
+                    AttrType::Map(Box::new(AttrType::String)),
+                    "Tags of every volume made with the instance; change in place (not together with ebs_block_device tags).",
+                ),
+            )
+            .block("ebs_block_device", vols::ebs_block())
+            .attr(
+                "security_groups",
+                Attribute::optional_computed(
+                    AttrType::Set(Box::new(AttrType::String)),
+                    "Security groups: ids for an instance in a subnet, names in the default VPC (a change replaces; prefer vpc_security_group_ids).",
+                )
+                .force_new(),
+            )
+            .attr(
+                "hibernation",
+                Attribute::optional_computed(
+                    AttrType::Bool,
+                    "Launch with hibernation support (a change replaces the instance).",
+                )
+                .force_new(),
+            )
+            .attr(
+                "disable_api_stop",
+                Attribute::optional_computed(
+                    AttrType::Bool,
+                    "Stop protection; changes in place (kept from state on refresh: reading it is one call per instance).",
+                ),
+            )
+            .block(
+                "instance_market_options",
+                NestedBlock {
+                    nesting: Nesting::List,
+                    min_items: 0,
+                    max_items: Some(1),
+                    force_new: true,
+                    block: Schema::new("Run as a Spot Instance; a change replaces the instance.")
+                        .attr("market_type", Attribute::optional_computed(AttrType::String, "spot (the only market type EC2 has here)."))
+                        .block(
+                            "spot_options",
+                            NestedBlock {
+                                nesting: Nesting::List,
+                                min_items: 0,
+                                max_items: Some(1),
+                                force_new: true,
+                                block: Schema::new("Spot request settings, kept as written.")
+                                    .attr("max_price", Attribute::optional(AttrType::String, "Most to pay per hour (default: the On-Demand price)."))
+                                    .attr("instance_interruption_behavior", Attribute::optional(AttrType::String, "terminate, stop or hibernate."))
+                                    .attr("spot_instance_type", Attribute::optional(AttrType::String, "one-time or persistent."))
+                                    .attr("valid_until", Attribute::optional(AttrType::String, "RFC 3339 end of a persistent request.")),
+                            },
+                        ),
+                },
+            )
+            .block(
+                "cpu_options",
+                NestedBlock {
+                    nesting: Nesting::List,
+                    min_items: 0,
+                    max_items: Some(1),
+                    force_new: true,
+                    block: Schema::new("CPU cores and threads (a change replaces the instance; omitted: the type's defaults).")
+                        .attr("core_count", Attribute::optional_computed(AttrType::Number, "CPU cores."))
+                        .attr(
+                            "threads_per_core",
+                            Attribute::optional_computed(AttrType::Number, "Threads per core (1 turns hyper-threading off)."),
+                        )
+                        .attr(
+                            "amd_sev_snp",
+                            Attribute::optional_computed(AttrType::String, "enabled or disabled (AMD SEV-SNP)."),
+                        ),
+                },
+            )
+            .attr(
+                "public_dns",
+                Attribute::computed(AttrType::String, "Public DNS name (null without a public address)."),
+            )
+            .attr(
+                "private_dns",
+                Attribute::computed(AttrType::String, "Private DNS name."),
+            )
+            .attr(
+                "primary_network_interface_id",
+                Attribute::computed(AttrType::String, "The primary network interface."),
+            )
+            .attr(
+                "instance_lifecycle",
+                Attribute::computed(AttrType::String, "spot or scheduled; null for an on-demand instance."),
+            )
+            .attr(
+                "spot_instance_request_id",
+                Attribute::computed(AttrType::String, "The Spot request, for a Spot instance."),
+            )
+            .attr(
+                "outpost_arn",
+                Attribute::computed(AttrType::String, "The Outpost, for an instance on one."),
+            )
+}
+
 #[async_trait::async_trait]
 impl ResourceType<Clients> for InstanceType {
     fn schema(&self) -> Schema {
-        super::instance_addresses::schema(Schema::new("An EC2 instance (a server).")
+        super::instance_addresses::schema(instance_settings(Schema::new("An EC2 instance (a server).")
             .attr(
                 "ami",
                 Attribute::optional_computed(
@@ -1439,145 +1584,7 @@ impl ResourceType<Clients> for InstanceType {
                     "Termination protection (kept from state on refresh: reading it is one call per instance).",
                 ),
             )
-            .block(
-                "metadata_options",
-                NestedBlock {
-                    nesting: Nesting::List,
-                    min_items: 0,
-                    max_items: Some(1),
-                    force_new: false,
-                    block: Schema::new("Instance metadata service options; change in place.")
-                        .attr("http_endpoint", Attribute::optional_computed(AttrType::String, "enabled or disabled."))
-                        .attr("http_tokens", Attribute::optional_computed(AttrType::String, "required (IMDSv2 only) or optional."))
-                        .attr(
-                            "http_put_response_hop_limit",
-                            Attribute::optional_computed(AttrType::Number, "1 to 64."),
-                        )
-                        .attr(
-                            "instance_metadata_tags",
-                            Attribute::optional_computed(AttrType::String, "enabled or disabled."),
-                        ),
-                },
-            )
-            .attr(
-                "public_ip",
-                Attribute::computed(AttrType::String, "Public IPv4 address."),
-            )
-            .attr(
-                "instance_state",
-                Attribute::computed(AttrType::String, "pending, running, stopped, ..."),
-            )
-            .attr(
-                "availability_zone",
-                Attribute::optional_computed(AttrType::String, "Availability zone (default: the subnet's).")
-                    .force_new(),
-            )
-            .attr(
-                "user_data_base64",
-                Attribute::optional(
-                    AttrType::String,
-                    "Boot data, base64-encoded (for data that is not text; not together with user_data); changed by stop, modify, start.",
-                ),
-            )
-            .attr(
-                "volume_tags",
-                Attribute::optional(
-                    AttrType::Map(Box::new(AttrType::String)),
-                    "Tags of every volume made with the instance; change in place (not together with ebs_block_device tags).",
-                ),
-            )
-            .block("ebs_block_device", vols::ebs_block())
-            .attr(
-                "security_groups",
-                Attribute::optional_computed(
-                    AttrType::Set(Box::new(AttrType::String)),
-                    "Security groups: ids for an instance in a subnet, names in the default VPC (a change replaces; prefer vpc_security_group_ids).",
-                )
-                .force_new(),
-            )
-            .attr(
-                "hibernation",
-                Attribute::optional_computed(
-                    AttrType::Bool,
-                    "Launch with hibernation support (a change replaces the instance).",
-                )
-                .force_new(),
-            )
-            .attr(
-                "disable_api_stop",
-                Attribute::optional_computed(
-                    AttrType::Bool,
-                    "Stop protection; changes in place (kept from state on refresh: reading it is one call per instance).",
-                ),
-            )
-            .block(
-                "instance_market_options",
-                NestedBlock {
-                    nesting: Nesting::List,
-                    min_items: 0,
-                    max_items: Some(1),
-                    force_new: true,
-                    block: Schema::new("Run as a Spot Instance; a change replaces the instance.")
-                        .attr("market_type", Attribute::optional_computed(AttrType::String, "spot (the only market type EC2 has here)."))
-                        .block(
-                            "spot_options",
-                            NestedBlock {
-                                nesting: Nesting::List,
-                                min_items: 0,
-                                max_items: Some(1),
-                                force_new: true,
-                                block: Schema::new("Spot request settings, kept as written.")
-                                    .attr("max_price", Attribute::optional(AttrType::String, "Most to pay per hour (default: the On-Demand price)."))
-                                    .attr("instance_interruption_behavior", Attribute::optional(AttrType::String, "terminate, stop or hibernate."))
-                                    .attr("spot_instance_type", Attribute::optional(AttrType::String, "one-time or persistent."))
-                                    .attr("valid_until", Attribute::optional(AttrType::String, "RFC 3339 end of a persistent request.")),
-                            },
-                        ),
-                },
-            )
-            .block(
-                "cpu_options",
-                NestedBlock {
-                    nesting: Nesting::List,
-                    min_items: 0,
-                    max_items: Some(1),
-                    force_new: true,
-                    block: Schema::new("CPU cores and threads (a change replaces the instance; omitted: the type's defaults).")
-                        .attr("core_count", Attribute::optional_computed(AttrType::Number, "CPU cores."))
-                        .attr(
-                            "threads_per_core",
-                            Attribute::optional_computed(AttrType::Number, "Threads per core (1 turns hyper-threading off)."),
-                        )
-                        .attr(
-                            "amd_sev_snp",
-                            Attribute::optional_computed(AttrType::String, "enabled or disabled (AMD SEV-SNP)."),
-                        ),
-                },
-            )
-            .attr(
-                "public_dns",
-                Attribute::computed(AttrType::String, "Public DNS name (null without a public address)."),
-            )
-            .attr(
-                "private_dns",
-                Attribute::computed(AttrType::String, "Private DNS name."),
-            )
-            .attr(
-                "primary_network_interface_id",
-                Attribute::computed(AttrType::String, "The primary network interface."),
-            )
-            .attr(
-                "instance_lifecycle",
-                Attribute::computed(AttrType::String, "spot or scheduled; null for an on-demand instance."),
-            )
-            .attr(
-                "spot_instance_request_id",
-                Attribute::computed(AttrType::String, "The Spot request, for a Spot instance."),
-            )
-            .attr(
-                "outpost_arn",
-                Attribute::computed(AttrType::String, "The Outpost, for an instance on one."),
-            ))
+        ))
     }
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
         let mut out = Vec::new();

@@ -19,11 +19,156 @@ use crate::Clients;
 
 pub(crate) struct DbInstanceType;
 
+/// The rest of `aws_db_instance`'s arguments (backups, monitoring, replicas, what
+/// RDS computes).
+fn db_instance_more(s: Schema) -> Schema {
+    use AttrType::{Bool, String as Str};
+    s
+            .attr(
+                "deletion_protection",
+                Attribute::optional(Bool, "Refuse to delete the database while true."),
+            )
+            .attr(
+                "skip_final_snapshot",
+                Attribute::optional(
+                    Bool,
+                    "Delete without a final snapshot (default false: a snapshot is required).",
+                ),
+            )
+            .attr(
+                "final_snapshot_identifier",
+                Attribute::optional(Str, "Name of the snapshot taken when the database is deleted."),
+            )
+            .attr(
+                "apply_immediately",
+                Attribute::optional(
+                    Bool,
+                    "Apply changes now rather than in the next maintenance window.",
+                ),
+            )
+            .attr("tags", tags())
+            .attr("id", Attribute::computed(Str, "The identifier."))
+            .attr("arn", Attribute::computed(Str, "ARN."))
+            .attr("resource_id", Attribute::computed(Str, "RDS resource id (db-...)."))
+            .attr("address", Attribute::computed(Str, "Host name."))
+            .attr("endpoint", Attribute::computed(Str, "host:port."))
+            .attr("status", Attribute::computed(Str, "available, modifying, ..."))
+            .attr(
+                "master_user_secret",
+                Attribute::computed(
+                    AttrType::List(Box::new(AttrType::Map(Box::new(Str)))),
+                    "With manage_master_user_password: the secret holding the password (secret_arn, secret_status, kms_key_id).",
+                ),
+            )
+            .attr(
+                "master_user_secret_kms_key_id",
+                Attribute::optional_computed(Str, "KMS key of the secret manage_master_user_password makes."),
+            )
+            .attr(
+                "allow_major_version_upgrade",
+                Attribute::optional(Bool, "Allow a change of engine_version across major versions."),
+            )
+            .attr(
+                "ca_cert_identifier",
+                Attribute::optional_computed(Str, "Certificate authority of the server certificate; changes in place."),
+            )
+            .attr(
+                "character_set_name",
+                Attribute::optional_computed(Str, "Character set (Oracle, SQL Server); a change replaces.")
+                    .force_new(),
+            )
+            .attr(
+                "nchar_character_set_name",
+                Attribute::optional_computed(Str, "National character set (Oracle); a change replaces.")
+                    .force_new(),
+            )
+            .attr(
+                "timezone",
+                Attribute::optional_computed(Str, "Time zone (SQL Server); a change replaces.").force_new(),
+            )
+            .attr(
+                "delete_automated_backups",
+                Attribute::optional(Bool, "Delete automated backups with the database (default true)."),
+            )
+            .attr(
+                "enabled_cloudwatch_logs_exports",
+                Attribute::optional(string_set(), "Logs sent to CloudWatch Logs (postgresql, upgrade, error, general, slowquery, audit, ...); change in place."),
+            )
+            .attr(
+                "iops",
+                Attribute::optional_computed(num(), "Provisioned IOPS (io1, io2, gp3); changes in place."),
+            )
+            .attr(
+                "storage_throughput",
+                Attribute::optional_computed(num(), "Throughput in MiB/s (gp3); changes in place."),
+            )
+            .attr(
+                "monitoring_interval",
+                Attribute::optional_computed(num(), "Seconds between Enhanced Monitoring samples (0 turns it off; 1, 5, 10, 15, 30, 60)."),
+            )
+            .attr(
+                "monitoring_role_arn",
+                Attribute::optional_computed(Str, "Role that lets RDS send Enhanced Monitoring metrics."),
+            )
+            .attr(
+                "performance_insights_enabled",
+                Attribute::optional_computed(Bool, "Performance Insights; changes in place."),
+            )
+            .attr(
+                "performance_insights_kms_key_id",
+                Attribute::optional_computed(Str, "KMS key of the Performance Insights data."),
+            )
+            .attr(
+                "performance_insights_retention_period",
+                Attribute::optional_computed(num(), "Days Performance Insights data is kept (7, 731, or a multiple of 31)."),
+            )
+            .attr(
+                "network_type",
+                Attribute::optional_computed(Str, "IPV4 or DUAL; changes in place."),
+            )
+            .attr(
+                "engine_lifecycle_support",
+                Attribute::optional_computed(Str, "open-source-rds-extended-support or open-source-rds-extended-support-disabled."),
+            )
+            .attr(
+                "dedicated_log_volume",
+                Attribute::optional_computed(Bool, "A dedicated log volume (Provisioned IOPS storage); changes in place."),
+            )
+            .attr(
+                "replica_mode",
+                Attribute::optional_computed(Str, "open-read-only or mounted (Oracle replicas); changes in place."),
+            )
+            .attr(
+                "snapshot_identifier",
+                Attribute::optional(Str, "Make the database from this snapshot (a change replaces it).").force_new(),
+            )
+            .attr("hosted_zone_id", Attribute::computed(Str, "Route 53 zone of the endpoint."))
+            .attr(
+                "latest_restorable_time",
+                Attribute::computed(Str, "Latest time a point-in-time restore can reach."),
+            )
+            .attr(
+                "engine_version_actual",
+                Attribute::computed(Str, "The engine version running."),
+            )
+            .attr(
+                "replicas",
+                Attribute::computed(AttrType::List(Box::new(Str)), "Read replicas of this database."),
+            )
+            .attr(
+                "listener_endpoint",
+                Attribute::computed(
+                    AttrType::List(Box::new(AttrType::Map(Box::new(Str)))),
+                    "The listener (SQL Server Always On): address, port, hosted_zone_id.",
+                ),
+            )
+}
+
 #[async_trait::async_trait]
 impl ResourceType<Clients> for DbInstanceType {
     fn schema(&self) -> Schema {
         use AttrType::{Bool, String as Str};
-        Schema::new("An RDS database instance.")
+        db_instance_more(Schema::new("An RDS database instance.")
             .attr(
                 "identifier",
                 Attribute::optional_computed(Str, "Name of the instance (generated when unset).")
@@ -163,144 +308,7 @@ impl ResourceType<Clients> for DbInstanceType {
                 "port",
                 Attribute::optional_computed(num(), "Port the database listens on."),
             )
-            .attr(
-                "deletion_protection",
-                Attribute::optional(Bool, "Refuse to delete the database while true."),
-            )
-            .attr(
-                "skip_final_snapshot",
-                Attribute::optional(
-                    Bool,
-                    "Delete without a final snapshot (default false: a snapshot is required).",
-                ),
-            )
-            .attr(
-                "final_snapshot_identifier",
-                Attribute::optional(Str, "Name of the snapshot taken when the database is deleted."),
-            )
-            .attr(
-                "apply_immediately",
-                Attribute::optional(
-                    Bool,
-                    "Apply changes now rather than in the next maintenance window.",
-                ),
-            )
-            .attr("tags", tags())
-            .attr("id", Attribute::computed(Str, "The identifier."))
-            .attr("arn", Attribute::computed(Str, "ARN."))
-            .attr("resource_id", Attribute::computed(Str, "RDS resource id (db-...)."))
-            .attr("address", Attribute::computed(Str, "Host name."))
-            .attr("endpoint", Attribute::computed(Str, "host:port."))
-            .attr("status", Attribute::computed(Str, "available, modifying, ..."))
-            .attr(
-                "master_user_secret",
-                Attribute::computed(
-                    AttrType::List(Box::new(AttrType::Map(Box::new(Str)))),
-                    "With manage_master_user_password: the secret holding the password (secret_arn, secret_status, kms_key_id).",
-                ),
-            )
-            .attr(
-                "master_user_secret_kms_key_id",
-                Attribute::optional_computed(Str, "KMS key of the secret manage_master_user_password makes."),
-            )
-            .attr(
-                "allow_major_version_upgrade",
-                Attribute::optional(Bool, "Allow a change of engine_version across major versions."),
-            )
-            .attr(
-                "ca_cert_identifier",
-                Attribute::optional_computed(Str, "Certificate authority of the server certificate; changes in place."),
-            )
-            .attr(
-                "character_set_name",
-                Attribute::optional_computed(Str, "Character set (Oracle, SQL Server); a change replaces.")
-                    .force_new(),
-            )
-            .attr(
-                "nchar_character_set_name",
-                Attribute::optional_computed(Str, "National character set (Oracle); a change replaces.")
-                    .force_new(),
-            )
-            .attr(
-                "timezone",
-                Attribute::optional_computed(Str, "Time zone (SQL Server); a change replaces.").force_new(),
-            )
-            .attr(
-                "delete_automated_backups",
-                Attribute::optional(Bool, "Delete automated backups with the database (default true)."),
-            )
-            .attr(
-                "enabled_cloudwatch_logs_exports",
-                Attribute::optional(string_set(), "Logs sent to CloudWatch Logs (postgresql, upgrade, error, general, slowquery, audit, ...); change in place."),
-            )
-            .attr(
-                "iops",
-                Attribute::optional_computed(num(), "Provisioned IOPS (io1, io2, gp3); changes in place."),
-            )
-            .attr(
-                "storage_throughput",
-                Attribute::optional_computed(num(), "Throughput in MiB/s (gp3); changes in place."),
-            )
-            .attr(
-                "monitoring_interval",
-                Attribute::optional_computed(num(), "Seconds between Enhanced Monitoring samples (0 turns it off; 1, 5, 10, 15, 30, 60)."),
-            )
-            .attr(
-                "monitoring_role_arn",
-                Attribute::optional_computed(Str, "Role that lets RDS send Enhanced Monitoring metrics."),
-            )
-            .attr(
-                "performance_insights_enabled",
-                Attribute::optional_computed(Bool, "Performance Insights; changes in place."),
-            )
-            .attr(
-                "performance_insights_kms_key_id",
-                Attribute::optional_computed(Str, "KMS key of the Performance Insights data."),
-            )
-            .attr(
-                "performance_insights_retention_period",
-                Attribute::optional_computed(num(), "Days Performance Insights data is kept (7, 731, or a multiple of 31)."),
-            )
-            .attr(
-                "network_type",
-                Attribute::optional_computed(Str, "IPV4 or DUAL; changes in place."),
-            )
-            .attr(
-                "engine_lifecycle_support",
-                Attribute::optional_computed(Str, "open-source-rds-extended-support or open-source-rds-extended-support-disabled."),
-            )
-            .attr(
-                "dedicated_log_volume",
-                Attribute::optional_computed(Bool, "A dedicated log volume (Provisioned IOPS storage); changes in place."),
-            )
-            .attr(
-                "replica_mode",
-                Attribute::optional_computed(Str, "open-read-only or mounted (Oracle replicas); changes in place."),
-            )
-            .attr(
-                "snapshot_identifier",
-                Attribute::optional(Str, "Make the database from this snapshot (a change replaces it).").force_new(),
-            )
-            .attr("hosted_zone_id", Attribute::computed(Str, "Route 53 zone of the endpoint."))
-            .attr(
-                "latest_restorable_time",
-                Attribute::computed(Str, "Latest time a point-in-time restore can reach."),
-            )
-            .attr(
-                "engine_version_actual",
-                Attribute::computed(Str, "The engine version running."),
-            )
-            .attr(
-                "replicas",
-                Attribute::computed(AttrType::List(Box::new(Str)), "Read replicas of this database."),
-            )
-            .attr(
-                "listener_endpoint",
-                Attribute::computed(
-                    AttrType::List(Box::new(AttrType::Map(Box::new(Str)))),
-                    "The listener (SQL Server Always On): address, port, hosted_zone_id.",
-                ),
-            )
+        )
     }
 
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {

@@ -154,6 +154,22 @@ pub(crate) fn generated_identifier(token: &str) -> String {
 
 pub(crate) fn db_value(db: &DbInstance, keep: &Value) -> Value {
     let mut m: BTreeMap<String, Value> = BTreeMap::new();
+    db_identity(db, &mut m);
+    db_network(db, keep, &mut m);
+    db_settings(db, keep, &mut m);
+    for k in CONFIG_ONLY {
+        m.insert((*k).into(), keep.get_attr(k).clone());
+    }
+    if keep.get_attr("deletion_protection").is_null()
+        && m.get("deletion_protection") == Some(&Value::Bool(false))
+    {
+        m.insert("deletion_protection".into(), Value::Null);
+    }
+    Value::Map(m)
+}
+
+/// Who the database is: names, engine, class, storage, subnet group, groups.
+fn db_identity(db: &DbInstance, m: &mut BTreeMap<String, Value>) {
     let id = db.db_instance_identifier().unwrap_or_default();
     m.insert("id".into(), Value::String(id.to_string()));
     m.insert("identifier".into(), Value::String(id.to_string()));
@@ -211,6 +227,10 @@ pub(crate) fn db_value(db: &DbInstance, keep: &Value) -> Value {
         "publicly_accessible".into(),
         Value::Bool(db.publicly_accessible().unwrap_or(false)),
     );
+}
+
+/// Where it is reached and how it is kept: endpoint, port, zone, backups, tags.
+fn db_network(db: &DbInstance, keep: &Value, m: &mut BTreeMap<String, Value>) {
     let (address, port) = match db.endpoint() {
         Some(e) => (e.address().map(String::from), e.port()),
         None => (None, None),
@@ -294,6 +314,10 @@ pub(crate) fn db_value(db: &DbInstance, keep: &Value) -> Value {
         "tags".into(),
         tag_map(db.tag_list().iter().map(|t| (t.key(), t.value()))),
     );
+}
+
+/// The settings RDS may leave out of its answer (then as configured).
+fn db_settings(db: &DbInstance, keep: &Value, m: &mut BTreeMap<String, Value>) {
     let num = crate::util::int_value;
     // What RDS leaves out of its answer (an engine without the setting, an
     // emulator) is as configured.
@@ -440,15 +464,6 @@ pub(crate) fn db_value(db: &DbInstance, keep: &Value) -> Value {
                 .collect(),
         ),
     );
-    for k in CONFIG_ONLY {
-        m.insert((*k).into(), keep.get_attr(k).clone());
-    }
-    if keep.get_attr("deletion_protection").is_null()
-        && m.get("deletion_protection") == Some(&Value::Bool(false))
-    {
-        m.insert("deletion_protection".into(), Value::Null);
-    }
-    Value::Map(m)
 }
 
 pub(crate) fn group_value(g: &DbSubnetGroup, keep: &Value, tags: Value) -> Value {
