@@ -381,233 +381,245 @@ pub async fn read_data(
     config: &Value,
 ) -> Result<Value, Vec<AttrDiagnostic>> {
     match type_name {
-        "aws_availability_zones" => {
-            let mut call = c
-                .ec2
-                .describe_availability_zones()
-                .set_all_availability_zones(config.get_attr("all_availability_zones").as_bool());
-            if let Some(state) = s(config, "state") {
-                call = call.filters(Filter::builder().name("state").values(state).build());
-            }
-            for f in lookup_filters(config) {
-                call = call.filters(f);
-            }
-            let out = call
-                .send()
-                .await
-                .map_err(|e| vec![sdk_err("DescribeAvailabilityZones", e)])?;
-            let (no_names, no_ids) = (
-                crate::util::strings(config, "exclude_names"),
-                crate::util::strings(config, "exclude_zone_ids"),
-            );
-            let found: Vec<&aws_sdk_ec2::types::AvailabilityZone> = out
-                .availability_zones()
-                .iter()
-                .filter(|z| {
-                    !z.zone_name()
-                        .is_some_and(|n| no_names.iter().any(|x| x == n))
-                        && !z.zone_id().is_some_and(|n| no_ids.iter().any(|x| x == n))
-                })
-                .collect();
-            let mut zones: Vec<(String, String)> = found
-                .iter()
-                .map(|z| {
-                    (
-                        z.zone_name().unwrap_or_default().to_string(),
-                        z.zone_id().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect();
-            zones.sort();
-            let groups: Vec<Value> = found
-                .iter()
-                .filter_map(|z| z.group_name().map(Value::string))
-                .collect();
-            Ok(Value::map([
-                ("state", config.get_attr("state").clone()),
-                (
-                    "all_availability_zones",
-                    config.get_attr("all_availability_zones").clone(),
-                ),
-                ("exclude_names", config.get_attr("exclude_names").clone()),
-                (
-                    "exclude_zone_ids",
-                    config.get_attr("exclude_zone_ids").clone(),
-                ),
-                ("filter", config.get_attr("filter").clone()),
-                ("group_names", Value::set(groups)),
-                (
-                    "names",
-                    Value::List(zones.iter().map(|z| Value::String(z.0.clone())).collect()),
-                ),
-                (
-                    "zone_ids",
-                    Value::List(zones.iter().map(|z| Value::String(z.1.clone())).collect()),
-                ),
-                ("id", Value::String(region(c))),
-            ]))
-        }
-        "aws_vpc" => {
-            let mut filters = lookup_filters(config);
-            if let Some(true) = config.get_attr("default").as_bool() {
-                filters.push(Filter::builder().name("isDefault").values("true").build());
-            }
-            if let Some(cidr) = s(config, "cidr_block") {
-                filters.push(Filter::builder().name("cidr").values(cidr).build());
-            }
-            for (key, filter) in [("state", "state"), ("dhcp_options_id", "dhcp-options-id")] {
-                if let Some(x) = s(config, key) {
-                    filters.push(Filter::builder().name(filter).values(x).build());
-                }
-            }
-            let out = c
-                .ec2
-                .describe_vpcs()
-                .set_vpc_ids(s(config, "id").map(|i| vec![i]))
-                .set_filters(if filters.is_empty() {
-                    None
-                } else {
-                    Some(filters)
-                })
-                .send()
-                .await
-                .map_err(|e| vec![sdk_err("DescribeVpcs", e)])?;
-            let vpcs = out.vpcs();
-            if vpcs.len() != 1 {
-                return Err(vec![AttrDiagnostic::error(
-                    Vec::new(),
-                    if vpcs.is_empty() {
-                        "No VPC matches"
-                    } else {
-                        "More than one VPC matches"
-                    },
-                    format!(
-                        "{} VPCs match; a data \"aws_vpc\" must find exactly one",
-                        vpcs.len()
-                    ),
-                )]);
-            }
-            let v = &vpcs[0];
-            let mut out_v = vpc_value(c, v, &Value::Null);
-            set(
-                &mut out_v,
-                "default",
-                Value::Bool(v.is_default().unwrap_or(false)),
-            );
-            if let Value::Map(m) = &mut out_v {
-                m.insert("filter".into(), config.get_attr("filter").clone());
-            }
-            vpc_details(c, v, &mut out_v).await.map_err(|d| vec![d])?;
-            Ok(out_v)
-        }
-        "aws_subnets" => {
-            let out = c
-                .ec2
-                .describe_subnets()
-                .set_filters(Some(lookup_filters(config)))
-                .send()
-                .await
-                .map_err(|e| vec![sdk_err("DescribeSubnets", e)])?;
-            let mut ids: Vec<String> = out
-                .subnets()
-                .iter()
-                .filter_map(|s| s.subnet_id().map(String::from))
-                .collect();
-            ids.sort();
-            Ok(Value::map([
-                ("tags", config.get_attr("tags").clone()),
-                ("filter", config.get_attr("filter").clone()),
-                (
-                    "ids",
-                    Value::List(ids.into_iter().map(Value::String).collect()),
-                ),
-                ("id", Value::String(region(c))),
-            ]))
-        }
-        "aws_ami" => {
-            let owners: Option<Vec<String>> = config.get_attr("owners").as_list().map(|l| {
-                l.iter()
-                    .filter_map(|o| o.as_str().map(String::from))
-                    .collect()
-            });
-            let filters = lookup_filters(config);
-            let users: Option<Vec<String>> =
-                config.get_attr("executable_users").as_list().map(|l| {
-                    l.iter()
-                        .filter_map(|o| o.as_str().map(String::from))
-                        .collect()
-                });
-            let out = c
-                .ec2
-                .describe_images()
-                .set_owners(owners)
-                .set_executable_users(users)
-                .set_include_deprecated(config.get_attr("include_deprecated").as_bool())
-                .set_filters(if filters.is_empty() {
-                    None
-                } else {
-                    Some(filters)
-                })
-                .send()
-                .await
-                .map_err(|e| vec![sdk_err("DescribeImages", e)])?;
-            let re = match s(config, "name_regex") {
-                Some(r) => Some(regex::Regex::new(&r).map_err(|e| {
-                    vec![attr_err("name_regex", "Invalid name_regex", e.to_string())]
-                })?),
-                None => None,
-            };
-            let mut images: Vec<&aws_sdk_ec2::types::Image> = out
-                .images()
-                .iter()
-                .filter(|i| {
-                    re.as_ref()
-                        .is_none_or(|re| re.is_match(i.name().unwrap_or("")))
-                })
-                .collect();
-            images.sort_by(|a, b| {
-                a.creation_date()
-                    .cmp(&b.creation_date())
-                    .then(a.image_id().cmp(&b.image_id()))
-            });
-            let most_recent = config.get_attr("most_recent").as_bool() == Some(true);
-            let img = match (images.len(), most_recent) {
-                (0, _) => {
-                    return Err(vec![AttrDiagnostic::error(
-                        Vec::new(),
-                        "No image matches",
-                        "your query returned no results; change the filters or owners",
-                    )])
-                }
-                (1, _) | (_, true) => images[images.len() - 1],
-                (n, false) => {
-                    return Err(vec![AttrDiagnostic::error(
-                        Vec::new(),
-                        "More than one image matches",
-                        format!("{n} images match; narrow the filters or set most_recent = true"),
-                    )])
-                }
-            };
-            let mut v = config.clone();
-            for (k, x) in [
-                ("id", img.image_id()),
-                ("image_id", img.image_id()),
-                ("name", img.name()),
-                ("architecture", img.architecture().map(|a| a.as_str())),
-                ("creation_date", img.creation_date()),
-                ("owner_id", img.owner_id()),
-            ] {
-                set(&mut v, k, opt_str(x));
-            }
-            ami_details(c, img, &mut v);
-            Ok(v)
-        }
+        "aws_availability_zones" => availability_zones(c, config).await,
+        "aws_vpc" => vpc_lookup(c, config).await,
+        "aws_subnets" => subnets_lookup(c, config).await,
+        "aws_ami" => ami_lookup(c, config).await,
         other => Err(vec![AttrDiagnostic::error(
             Vec::new(),
             "Unknown data source",
             other.to_string(),
         )]),
     }
+}
+
+/// `data "aws_availability_zones"`: the zones of the region, filtered.
+async fn availability_zones(c: &Clients, config: &Value) -> Result<Value, Vec<AttrDiagnostic>> {
+    let mut call = c
+        .ec2
+        .describe_availability_zones()
+        .set_all_availability_zones(config.get_attr("all_availability_zones").as_bool());
+    if let Some(state) = s(config, "state") {
+        call = call.filters(Filter::builder().name("state").values(state).build());
+    }
+    for f in lookup_filters(config) {
+        call = call.filters(f);
+    }
+    let out = call
+        .send()
+        .await
+        .map_err(|e| vec![sdk_err("DescribeAvailabilityZones", e)])?;
+    let (no_names, no_ids) = (
+        crate::util::strings(config, "exclude_names"),
+        crate::util::strings(config, "exclude_zone_ids"),
+    );
+    let found: Vec<&aws_sdk_ec2::types::AvailabilityZone> = out
+        .availability_zones()
+        .iter()
+        .filter(|z| {
+            !z.zone_name()
+                .is_some_and(|n| no_names.iter().any(|x| x == n))
+                && !z.zone_id().is_some_and(|n| no_ids.iter().any(|x| x == n))
+        })
+        .collect();
+    let mut zones: Vec<(String, String)> = found
+        .iter()
+        .map(|z| {
+            (
+                z.zone_name().unwrap_or_default().to_string(),
+                z.zone_id().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    zones.sort();
+    let groups: Vec<Value> = found
+        .iter()
+        .filter_map(|z| z.group_name().map(Value::string))
+        .collect();
+    Ok(Value::map([
+        ("state", config.get_attr("state").clone()),
+        (
+            "all_availability_zones",
+            config.get_attr("all_availability_zones").clone(),
+        ),
+        ("exclude_names", config.get_attr("exclude_names").clone()),
+        (
+            "exclude_zone_ids",
+            config.get_attr("exclude_zone_ids").clone(),
+        ),
+        ("filter", config.get_attr("filter").clone()),
+        ("group_names", Value::set(groups)),
+        (
+            "names",
+            Value::List(zones.iter().map(|z| Value::String(z.0.clone())).collect()),
+        ),
+        (
+            "zone_ids",
+            Value::List(zones.iter().map(|z| Value::String(z.1.clone())).collect()),
+        ),
+        ("id", Value::String(region(c))),
+    ]))
+}
+
+/// `data "aws_vpc"`: one VPC by id, default flag, CIDR, tags or filters.
+async fn vpc_lookup(c: &Clients, config: &Value) -> Result<Value, Vec<AttrDiagnostic>> {
+    let mut filters = lookup_filters(config);
+    if let Some(true) = config.get_attr("default").as_bool() {
+        filters.push(Filter::builder().name("isDefault").values("true").build());
+    }
+    if let Some(cidr) = s(config, "cidr_block") {
+        filters.push(Filter::builder().name("cidr").values(cidr).build());
+    }
+    for (key, filter) in [("state", "state"), ("dhcp_options_id", "dhcp-options-id")] {
+        if let Some(x) = s(config, key) {
+            filters.push(Filter::builder().name(filter).values(x).build());
+        }
+    }
+    let out = c
+        .ec2
+        .describe_vpcs()
+        .set_vpc_ids(s(config, "id").map(|i| vec![i]))
+        .set_filters(if filters.is_empty() {
+            None
+        } else {
+            Some(filters)
+        })
+        .send()
+        .await
+        .map_err(|e| vec![sdk_err("DescribeVpcs", e)])?;
+    let vpcs = out.vpcs();
+    if vpcs.len() != 1 {
+        return Err(vec![AttrDiagnostic::error(
+            Vec::new(),
+            if vpcs.is_empty() {
+                "No VPC matches"
+            } else {
+                "More than one VPC matches"
+            },
+            format!(
+                "{} VPCs match; a data \"aws_vpc\" must find exactly one",
+                vpcs.len()
+            ),
+        )]);
+    }
+    let v = &vpcs[0];
+    let mut out_v = vpc_value(c, v, &Value::Null);
+    set(
+        &mut out_v,
+        "default",
+        Value::Bool(v.is_default().unwrap_or(false)),
+    );
+    if let Value::Map(m) = &mut out_v {
+        m.insert("filter".into(), config.get_attr("filter").clone());
+    }
+    vpc_details(c, v, &mut out_v).await.map_err(|d| vec![d])?;
+    Ok(out_v)
+}
+
+/// `data "aws_subnets"`: the ids of the subnets that match, sorted.
+async fn subnets_lookup(c: &Clients, config: &Value) -> Result<Value, Vec<AttrDiagnostic>> {
+    let out = c
+        .ec2
+        .describe_subnets()
+        .set_filters(Some(lookup_filters(config)))
+        .send()
+        .await
+        .map_err(|e| vec![sdk_err("DescribeSubnets", e)])?;
+    let mut ids: Vec<String> = out
+        .subnets()
+        .iter()
+        .filter_map(|s| s.subnet_id().map(String::from))
+        .collect();
+    ids.sort();
+    Ok(Value::map([
+        ("tags", config.get_attr("tags").clone()),
+        ("filter", config.get_attr("filter").clone()),
+        (
+            "ids",
+            Value::List(ids.into_iter().map(Value::String).collect()),
+        ),
+        ("id", Value::String(region(c))),
+    ]))
+}
+
+/// `data "aws_ami"`: the (most recent) image that matches.
+async fn ami_lookup(c: &Clients, config: &Value) -> Result<Value, Vec<AttrDiagnostic>> {
+    let owners: Option<Vec<String>> = config.get_attr("owners").as_list().map(|l| {
+        l.iter()
+            .filter_map(|o| o.as_str().map(String::from))
+            .collect()
+    });
+    let filters = lookup_filters(config);
+    let users: Option<Vec<String>> = config.get_attr("executable_users").as_list().map(|l| {
+        l.iter()
+            .filter_map(|o| o.as_str().map(String::from))
+            .collect()
+    });
+    let out = c
+        .ec2
+        .describe_images()
+        .set_owners(owners)
+        .set_executable_users(users)
+        .set_include_deprecated(config.get_attr("include_deprecated").as_bool())
+        .set_filters(if filters.is_empty() {
+            None
+        } else {
+            Some(filters)
+        })
+        .send()
+        .await
+        .map_err(|e| vec![sdk_err("DescribeImages", e)])?;
+    let re = match s(config, "name_regex") {
+        Some(r) => Some(
+            regex::Regex::new(&r)
+                .map_err(|e| vec![attr_err("name_regex", "Invalid name_regex", e.to_string())])?,
+        ),
+        None => None,
+    };
+    let mut images: Vec<&aws_sdk_ec2::types::Image> = out
+        .images()
+        .iter()
+        .filter(|i| {
+            re.as_ref()
+                .is_none_or(|re| re.is_match(i.name().unwrap_or("")))
+        })
+        .collect();
+    images.sort_by(|a, b| {
+        a.creation_date()
+            .cmp(&b.creation_date())
+            .then(a.image_id().cmp(&b.image_id()))
+    });
+    let most_recent = config.get_attr("most_recent").as_bool() == Some(true);
+    let img = match (images.len(), most_recent) {
+        (0, _) => {
+            return Err(vec![AttrDiagnostic::error(
+                Vec::new(),
+                "No image matches",
+                "your query returned no results; change the filters or owners",
+            )])
+        }
+        (1, _) | (_, true) => images[images.len() - 1],
+        (n, false) => {
+            return Err(vec![AttrDiagnostic::error(
+                Vec::new(),
+                "More than one image matches",
+                format!("{n} images match; narrow the filters or set most_recent = true"),
+            )])
+        }
+    };
+    let mut v = config.clone();
+    for (k, x) in [
+        ("id", img.image_id()),
+        ("image_id", img.image_id()),
+        ("name", img.name()),
+        ("architecture", img.architecture().map(|a| a.as_str())),
+        ("creation_date", img.creation_date()),
+        ("owner_id", img.owner_id()),
+    ] {
+        set(&mut v, k, opt_str(x));
+    }
+    ami_details(c, img, &mut v);
+    Ok(v)
 }
 
 /// What DescribeImages tells of an image, beyond its id and name (data `aws_ami`).

@@ -45,220 +45,219 @@ pub(crate) fn run(
     on_event: &(dyn Fn(ApplyEvent) + Sync),
     diags: &mut Diagnostics,
 ) -> bool {
-    let Instance {
-        r,
-        addr,
-        each,
-        self_value,
-    } = *inst;
-    for p in r.provisioners.iter().filter(|p| p.when_destroy == destroy) {
-        let path = place.path.to_vec();
-        let scope = place.values.scope(&path);
-        let mut ctx = EvalContext::new(
-            &scope,
-            place.module.dir.clone(),
-            place.root_dir.to_path_buf(),
-        );
-        ctx.workspace = place.workspace.to_string();
-        ctx.self_value = Some(self_value.clone());
-        match &addr.key {
-            InstanceKey::Int(i) => ctx.count_index = Some(Value::Number(*i as f64)),
-            InstanceKey::Str(k) => {
-                ctx.each = Some((
-                    Value::String(k.clone()),
-                    each.cloned().unwrap_or(Value::Null),
-                ))
-            }
-            InstanceKey::None => {}
-        }
-        let mut eval = |name: &str| -> Result<Option<Value>, Diagnostic> {
-            match p.body.attribute(name) {
-                Some(a) => ctx.eval(&a.expr).map(Some),
-                None => Ok(None),
-            }
-        };
-        let args = (|| {
-            Ok::<_, Diagnostic>((
-                eval("command")?,
-                eval("interpreter")?,
-                eval("environment")?,
-                eval("working_dir")?,
-                eval("quiet")?,
-            ))
-        })();
-        let (command, interpreter, environment, working_dir, quiet) = match args {
-            Ok(a) => a,
+    for p in inst
+        .r
+        .provisioners
+        .iter()
+        .filter(|p| p.when_destroy == destroy)
+    {
+        let failed = match arguments(place, inst, p) {
             Err(d) => {
                 diags.push(d);
                 return false;
             }
+            Ok(Err(why)) => why,
+            Ok(Ok(cmd)) => match execute(&cmd, inst.addr, on_event) {
+                Ok(()) => continue,
+                Err(why) => why,
+            },
         };
-        let secret = [&command, &interpreter, &environment, &working_dir]
-            .iter()
-            .any(|v| v.as_ref().is_some_and(Value::contains_sensitive));
-        let fail = |why: String, diags: &mut Diagnostics| {
-            let d = if p.on_failure_continue {
-                Diagnostic::warning(
-                    "W0607",
-                    format!("local-exec provisioner of {addr} failed: {why}"),
-                )
-            } else {
-                Diagnostic::error(
-                    "E0607",
-                    format!("local-exec provisioner of {addr} failed: {why}"),
-                )
-            };
-            diags.push(d.with_span(p.span, "this provisioner"));
-            p.on_failure_continue
-        };
-        // A value not known, or a secret held only as its fingerprint, cannot
-        // be passed to a command.
-        let held = |v: &Option<Value>| {
-            v.as_ref()
-                .is_some_and(|v| !v.is_wholly_known() || v.contains_redacted())
-        };
-        if [&command, &interpreter, &environment, &working_dir]
-            .iter()
-            .any(|v| held(v))
-        {
-            if !fail(
-                "it needs a value iac does not hold (unknown, or a secret kept only as a fingerprint)".into(),
-                diags,
-            ) {
-                return false;
-            }
-            continue;
-        }
-        let plain = |v: Option<Value>| v.map(|v| v.unmark_deep().0);
-        let (command, interpreter, environment, working_dir) = (
-            plain(command),
-            plain(interpreter),
-            plain(environment),
-            plain(working_dir),
-        );
-        let Some(Value::String(command)) = command else {
-            if !fail("`command` must be a string".into(), diags) {
-                return false;
-            }
-            continue;
-        };
-        let interpreter: Vec<String> = match interpreter {
-            None | Some(Value::Null) => vec!["/bin/sh".into(), "-c".into()],
-            Some(Value::List(items)) => items
-                .iter()
-                .filter_map(|i| i.as_str().map(String::from))
-                .collect(),
-            Some(_) => {
-                if !fail("`interpreter` must be a list of strings".into(), diags) {
-                    return false;
-                }
-                continue;
-            }
-        };
-        let env: BTreeMap<String, String> = match environment {
-            Some(Value::Map(m)) => m
-                .into_iter()
-                .map(|(k, v)| {
-                    let v = match v {
-                        Value::String(s) => s,
-                        other => iac_value::format_number(other.as_f64().unwrap_or(0.0)),
-                    };
-                    (k, v)
-                })
-                .collect(),
-            _ => BTreeMap::new(),
-        };
-        let quiet = matches!(quiet, Some(Value::Bool(true))) || secret;
-        let say = |line: String| {
-            on_event(ApplyEvent::Output {
-                addr: addr.to_string(),
-                line,
-            })
-        };
-        say(": Provisioning with 'local-exec'...".into());
-        if quiet {
-            say(" (local-exec): (output suppressed)".into());
+        let d = if p.on_failure_continue {
+            Diagnostic::warning(
+                "W0607",
+                format!("local-exec provisioner of {} failed: {failed}", inst.addr),
+            )
         } else {
-            let shown: Vec<String> = interpreter
-                .iter()
-                .chain(std::iter::once(&command))
-                .map(|s| format!("{s:?}"))
-                .collect();
-            say(format!(" (local-exec): Executing: [{}]", shown.join(" ")));
-        }
-        let Some((program, rest)) = interpreter.split_first() else {
-            if !fail("`interpreter` is empty".into(), diags) {
-                return false;
-            }
-            continue;
+            Diagnostic::error(
+                "E0607",
+                format!("local-exec provisioner of {} failed: {failed}", inst.addr),
+            )
         };
-        let dir = match working_dir {
-            Some(Value::String(d)) if !d.is_empty() => place.root_dir.join(d),
-            _ => place.root_dir.to_path_buf(),
-        };
-        let child = Command::new(program)
-            .args(rest)
-            .arg(&command)
-            .envs(&env)
-            .current_dir(&dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn();
-        let mut child = match child {
-            Ok(c) => c,
-            Err(e) => {
-                if !fail(format!("cannot run {program}: {e}"), diags) {
-                    return false;
-                }
-                continue;
-            }
-        };
-        // Both streams, line by line as they come.
-        let (tx, rx) = std::sync::mpsc::channel::<String>();
-        let mut readers = Vec::new();
-        if let Some(out) = child.stdout.take() {
-            let tx = tx.clone();
-            readers.push(std::thread::spawn(move || {
-                for l in BufReader::new(out).lines().map_while(Result::ok) {
-                    let _ = tx.send(l);
-                }
-            }));
-        }
-        if let Some(err) = child.stderr.take() {
-            let tx = tx.clone();
-            readers.push(std::thread::spawn(move || {
-                for l in BufReader::new(err).lines().map_while(Result::ok) {
-                    let _ = tx.send(l);
-                }
-            }));
-        }
-        drop(tx);
-        for line in rx {
-            if !quiet {
-                say(format!(" (local-exec): {line}"));
-            }
-        }
-        for r in readers {
-            let _ = r.join();
-        }
-        match child.wait() {
-            Ok(status) if status.success() => {}
-            Ok(status) => {
-                let why = match status.code() {
-                    Some(c) => format!("the command exited with status {c}"),
-                    None => "the command was stopped by a signal".to_string(),
-                };
-                if !fail(why, diags) {
-                    return false;
-                }
-            }
-            Err(e) => {
-                if !fail(format!("waiting for the command: {e}"), diags) {
-                    return false;
-                }
-            }
+        diags.push(d.with_span(p.span, "this provisioner"));
+        if !p.on_failure_continue {
+            return false;
         }
     }
     true
+}
+
+/// A command ready to run: the program and its arguments, environment,
+/// directory, and whether its output is shown.
+struct LocalExec {
+    interpreter: Vec<String>,
+    command: String,
+    env: BTreeMap<String, String>,
+    dir: std::path::PathBuf,
+    quiet: bool,
+}
+
+/// Evaluates a provisioner's arguments with `self`, `count.index` and `each`.
+/// An error in an expression is a diagnostic; an argument that cannot make a
+/// command (unknown, a secret iac holds only as a fingerprint, of the wrong
+/// type) is why the provisioner failed.
+fn arguments(
+    place: &Place<'_>,
+    inst: &Instance<'_>,
+    p: &iac_config::Provisioner,
+) -> Result<Result<LocalExec, String>, Diagnostic> {
+    let path = place.path.to_vec();
+    let scope = place.values.scope(&path);
+    let mut ctx = EvalContext::new(
+        &scope,
+        place.module.dir.clone(),
+        place.root_dir.to_path_buf(),
+    );
+    ctx.workspace = place.workspace.to_string();
+    ctx.self_value = Some(inst.self_value.clone());
+    match &inst.addr.key {
+        InstanceKey::Int(i) => ctx.count_index = Some(Value::Number(*i as f64)),
+        InstanceKey::Str(k) => {
+            ctx.each = Some((
+                Value::String(k.clone()),
+                inst.each.cloned().unwrap_or(Value::Null),
+            ))
+        }
+        InstanceKey::None => {}
+    }
+    let mut eval = |name: &str| -> Result<Option<Value>, Diagnostic> {
+        match p.body.attribute(name) {
+            Some(a) => ctx.eval(&a.expr).map(Some),
+            None => Ok(None),
+        }
+    };
+    let command = eval("command")?;
+    let interpreter = eval("interpreter")?;
+    let environment = eval("environment")?;
+    let working_dir = eval("working_dir")?;
+    let quiet = eval("quiet")?;
+    let secret = [&command, &interpreter, &environment, &working_dir]
+        .iter()
+        .any(|v| v.as_ref().is_some_and(Value::contains_sensitive));
+    // A value not known, or a secret held only as its fingerprint, cannot
+    // be passed to a command.
+    let held = |v: &Option<Value>| {
+        v.as_ref()
+            .is_some_and(|v| !v.is_wholly_known() || v.contains_redacted())
+    };
+    if [&command, &interpreter, &environment, &working_dir]
+        .iter()
+        .any(|v| held(v))
+    {
+        return Ok(Err(
+            "it needs a value iac does not hold (unknown, or a secret kept only as a fingerprint)"
+                .into(),
+        ));
+    }
+    let plain = |v: Option<Value>| v.map(|v| v.unmark_deep().0);
+    let Some(Value::String(command)) = plain(command) else {
+        return Ok(Err("`command` must be a string".into()));
+    };
+    let interpreter: Vec<String> = match plain(interpreter) {
+        None | Some(Value::Null) => vec!["/bin/sh".into(), "-c".into()],
+        Some(Value::List(items)) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(String::from))
+            .collect(),
+        Some(_) => return Ok(Err("`interpreter` must be a list of strings".into())),
+    };
+    let env: BTreeMap<String, String> = match plain(environment) {
+        Some(Value::Map(m)) => m
+            .into_iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    Value::String(s) => s,
+                    other => iac_value::format_number(other.as_f64().unwrap_or(0.0)),
+                };
+                (k, v)
+            })
+            .collect(),
+        _ => BTreeMap::new(),
+    };
+    let dir = match plain(working_dir) {
+        Some(Value::String(d)) if !d.is_empty() => place.root_dir.join(d),
+        _ => place.root_dir.to_path_buf(),
+    };
+    Ok(Ok(LocalExec {
+        interpreter,
+        command,
+        env,
+        dir,
+        quiet: matches!(quiet, Some(Value::Bool(true))) || secret,
+    }))
+}
+
+/// Runs the command, passing its output on line by line as it comes (unless
+/// quiet). Why it failed, if it did.
+fn execute(
+    cmd: &LocalExec,
+    addr: &InstanceAddr,
+    on_event: &(dyn Fn(ApplyEvent) + Sync),
+) -> Result<(), String> {
+    let say = |line: String| {
+        on_event(ApplyEvent::Output {
+            addr: addr.to_string(),
+            line,
+        })
+    };
+    say(": Provisioning with 'local-exec'...".into());
+    if cmd.quiet {
+        say(" (local-exec): (output suppressed)".into());
+    } else {
+        let shown: Vec<String> = cmd
+            .interpreter
+            .iter()
+            .chain(std::iter::once(&cmd.command))
+            .map(|s| format!("{s:?}"))
+            .collect();
+        say(format!(" (local-exec): Executing: [{}]", shown.join(" ")));
+    }
+    let Some((program, rest)) = cmd.interpreter.split_first() else {
+        return Err("`interpreter` is empty".into());
+    };
+    let mut child = Command::new(program)
+        .args(rest)
+        .arg(&cmd.command)
+        .envs(&cmd.env)
+        .current_dir(&cmd.dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    // Both streams, line by line as they come.
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let mut readers = Vec::new();
+    if let Some(out) = child.stdout.take() {
+        let tx = tx.clone();
+        readers.push(std::thread::spawn(move || {
+            for l in BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(l);
+            }
+        }));
+    }
+    if let Some(err) = child.stderr.take() {
+        let tx = tx.clone();
+        readers.push(std::thread::spawn(move || {
+            for l in BufReader::new(err).lines().map_while(Result::ok) {
+                let _ = tx.send(l);
+            }
+        }));
+    }
+    drop(tx);
+    for line in rx {
+        if !cmd.quiet {
+            say(format!(" (local-exec): {line}"));
+        }
+    }
+    for r in readers {
+        let _ = r.join();
+    }
+    match child.wait() {
+        Ok(status) if status.success() => Ok(()),
+        Ok(status) => Err(match status.code() {
+            Some(c) => format!("the command exited with status {c}"),
+            None => "the command was stopped by a signal".to_string(),
+        }),
+        Err(e) => Err(format!("waiting for the command: {e}")),
+    }
 }
