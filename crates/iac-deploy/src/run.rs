@@ -397,117 +397,18 @@ async fn run_steps(
                 ..
             } => {
                 let r = candidate(&new)?;
-                let old = group_of(&releases, from)?;
-                let hold = match &spec.strategy {
-                    crate::Strategy::Canary { interval, .. } => *interval,
-                    _ => Duration::ZERO,
-                };
-                let mut bg = spec
-                    .analysis
-                    .as_ref()
-                    .filter(|a| a.background)
-                    .map(|a| Background::new(a, cloud.clock.now()));
-                // The share on the new release (after a pause, what the pause left).
-                let mut w = releases
-                    .iter()
-                    .find(|x| x.id == r.id)
-                    .map_or(0, |x| x.weight);
-                for (i, step) in steps.iter().enumerate().skip(*from_step) {
-                    let wait = match step {
-                        CanaryStep::Weight(p) if *p >= 100 => continue,
-                        CanaryStep::Weight(p) => {
-                            w = *p;
-                            cloud
-                                .router
-                                .route(&[(old.as_str(), 100 - w), (r.group.as_str(), w)])
-                                .await?;
-                            hold
-                        }
-                        CanaryStep::Pause(Some((d, _))) => *d,
-                        CanaryStep::Pause(None) => {
-                            // Stopped until `iac promote`: the state records where.
-                            let mut paused = r.clone();
-                            paused.status = Status::Paused;
-                            paused.weight = w;
-                            paused.step = i + 1;
-                            releases.retain(|x| x.id != paused.id);
-                            for x in releases.iter_mut().filter(|x| x.id == *from) {
-                                x.weight = 100 - w;
-                            }
-                            releases.push(paused);
-                            return Ok(releases);
-                        }
-                    };
-                    let checked = match watch(spec, cloud, r, wait, bg.as_mut()).await {
-                        Ok(()) if matches!(step, CanaryStep::Weight(_)) => match &spec.analysis {
-                            Some(a) if !a.background => analyse(a, cloud, r).await,
-                            _ => Ok(()),
-                        },
-                        other => other,
-                    };
-                    if let Err(why) = checked {
-                        cloud.router.route(&[(old.as_str(), 100)]).await?;
-                        if spec.automatic_rollback {
-                            discard(spec, cloud, &releases, r).await?;
-                        }
-                        let extra = format!("traffic was at {w}% on {} and went back; ", r.id);
-                        return Err(rolled_back(spec, why, &extra));
-                    }
+                if let Some(paused) =
+                    shift(spec, cloud, &mut releases, r, from, steps, *from_step).await?
+                {
+                    return Ok(paused);
                 }
-                cloud.router.route(&[(r.group.as_str(), 100)]).await?;
             }
             Step::TestRoute { .. } => {
                 let r = candidate(&new)?;
                 cloud.router.route_test(&r.group).await?;
             }
             Step::Hook { name, release, .. } => {
-                let Some(h) = spec.hooks.get(name) else {
-                    continue;
-                };
-                // A rolling release's servers do not exist before its first batch.
-                let placeholder = Release::candidate(release, cloud.clock.now().as_secs());
-                let r = new.as_ref().unwrap_or(&placeholder);
-                let env = hook_env(spec, &releases, Some(r), name);
-                let Err(why) = cloud.hooks.run(name, h, &env).await else {
-                    continue;
-                };
-                let why = format!("the {name} hook failed: {why}");
-                let live = releases
-                    .iter()
-                    .find(|x| x.status == Status::Live && x.id != r.id)
-                    .cloned();
-                let traffic_moved = name == "post_traffic";
-                match (traffic_moved, live) {
-                    (false, _) => {
-                        // No traffic has moved yet.
-                        let extra = if spec.automatic_rollback && new.is_some() {
-                            discard(spec, cloud, &releases, r).await?;
-                            format!("release {} was removed; ", r.id)
-                        } else {
-                            String::new()
-                        };
-                        return Err(rolled_back(spec, why, &extra));
-                    }
-                    (true, Some(old)) if !matches!(spec.strategy, crate::Strategy::Rolling { .. }) => {
-                        cloud.router.route(&[(old.group.as_str(), 100)]).await?;
-                        let extra = if spec.automatic_rollback {
-                            discard(spec, cloud, &releases, r).await?;
-                            format!("traffic went back to {} and release {} was removed; ", old.id, r.id)
-                        } else {
-                            format!("traffic went back to {}; ", old.id)
-                        };
-                        return Err(rolled_back(spec, why, &extra));
-                    }
-                    _ => {
-                        return Err(Failure::Error(Error::new(
-                            format!("Deployment {}: {why}", spec.name),
-                            format!(
-                                "release {} has all the traffic and there is no previous release to send it back to; the next apply runs the hook again",
-                                r.id
-                            ),
-                        )))
-                    }
-                }
+                hook(spec, cloud, &releases, new.as_ref(), name, release).await?;
             }
             Step::Resume { release } => {
                 let r = releases
@@ -599,6 +500,136 @@ async fn discard(
         }
     }
     cloud.fleet.remove(r).await
+}
+
+/// A canary's traffic steps from `from` to the new release `r`, each watched
+/// (and analysed); a pause without a duration stops here with the releases as
+/// state records them (`Some`). A failed check sends traffic back.
+async fn shift(
+    spec: &Spec,
+    cloud: &Cloud<'_>,
+    releases: &mut Vec<Release>,
+    r: &Release,
+    from: &str,
+    steps: &[CanaryStep],
+    from_step: usize,
+) -> Result<Option<Vec<Release>>, Failure> {
+    let old = group_of(releases, from)?;
+    let hold = match &spec.strategy {
+        crate::Strategy::Canary { interval, .. } => *interval,
+        _ => Duration::ZERO,
+    };
+    let mut bg = spec
+        .analysis
+        .as_ref()
+        .filter(|a| a.background)
+        .map(|a| Background::new(a, cloud.clock.now()));
+    // The share on the new release (after a pause, what the pause left).
+    let mut w = releases
+        .iter()
+        .find(|x| x.id == r.id)
+        .map_or(0, |x| x.weight);
+    for (i, step) in steps.iter().enumerate().skip(from_step) {
+        let wait = match step {
+            CanaryStep::Weight(p) if *p >= 100 => continue,
+            CanaryStep::Weight(p) => {
+                w = *p;
+                cloud
+                    .router
+                    .route(&[(old.as_str(), 100 - w), (r.group.as_str(), w)])
+                    .await?;
+                hold
+            }
+            CanaryStep::Pause(Some((d, _))) => *d,
+            CanaryStep::Pause(None) => {
+                // Stopped until `iac promote`: the state records where.
+                let mut paused = r.clone();
+                paused.status = Status::Paused;
+                paused.weight = w;
+                paused.step = i + 1;
+                releases.retain(|x| x.id != paused.id);
+                for x in releases.iter_mut().filter(|x| x.id == *from) {
+                    x.weight = 100 - w;
+                }
+                releases.push(paused);
+                return Ok(Some(releases.clone()));
+            }
+        };
+        let checked = match watch(spec, cloud, r, wait, bg.as_mut()).await {
+            Ok(()) if matches!(step, CanaryStep::Weight(_)) => match &spec.analysis {
+                Some(a) if !a.background => analyse(a, cloud, r).await,
+                _ => Ok(()),
+            },
+            other => other,
+        };
+        if let Err(why) = checked {
+            cloud.router.route(&[(old.as_str(), 100)]).await?;
+            if spec.automatic_rollback {
+                discard(spec, cloud, releases, r).await?;
+            }
+            let extra = format!("traffic was at {w}% on {} and went back; ", r.id);
+            return Err(rolled_back(spec, why, &extra));
+        }
+    }
+    cloud.router.route(&[(r.group.as_str(), 100)]).await?;
+    Ok(None)
+}
+
+/// A hook of the release; when it fails, the release is rolled back as far as
+/// traffic has moved (removed before traffic, traffic sent back after).
+async fn hook(
+    spec: &Spec,
+    cloud: &Cloud<'_>,
+    releases: &[Release],
+    new: Option<&Release>,
+    name: &str,
+    release: &str,
+) -> Result<(), Failure> {
+    let Some(h) = spec.hooks.get(name) else {
+        return Ok(());
+    };
+    // A rolling release's servers do not exist before its first batch.
+    let placeholder = Release::candidate(release, cloud.clock.now().as_secs());
+    let r = new.unwrap_or(&placeholder);
+    let env = hook_env(spec, releases, Some(r), name);
+    let Err(why) = cloud.hooks.run(name, h, &env).await else {
+        return Ok(());
+    };
+    let why = format!("the {name} hook failed: {why}");
+    let live = releases
+        .iter()
+        .find(|x| x.status == Status::Live && x.id != r.id)
+        .cloned();
+    let traffic_moved = name == "post_traffic";
+    match (traffic_moved, live) {
+            (false, _) => {
+                // No traffic has moved yet.
+                let extra = if spec.automatic_rollback && new.is_some() {
+                    discard(spec, cloud, releases, r).await?;
+                    format!("release {} was removed; ", r.id)
+                } else {
+                    String::new()
+                };
+                Err(rolled_back(spec, why, &extra))
+            }
+            (true, Some(old)) if !matches!(spec.strategy, crate::Strategy::Rolling { .. }) => {
+                cloud.router.route(&[(old.group.as_str(), 100)]).await?;
+                let extra = if spec.automatic_rollback {
+                    discard(spec, cloud, releases, r).await?;
+                    format!("traffic went back to {} and release {} was removed; ", old.id, r.id)
+                } else {
+                    format!("traffic went back to {}; ", old.id)
+                };
+                Err(rolled_back(spec, why, &extra))
+            }
+            _ => Err(Failure::Error(Error::new(
+                format!("Deployment {}: {why}", spec.name),
+                format!(
+                    "release {} has all the traffic and there is no previous release to send it back to; the next apply runs the hook again",
+                    r.id
+                ),
+            ))),
+        }
 }
 
 fn candidate(new: &Option<Release>) -> Result<&Release, Failure> {

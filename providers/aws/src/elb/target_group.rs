@@ -54,6 +54,70 @@ impl super::ArnBatch for TargetGroupType {
     }
 }
 
+/// What a target group does when targets fail: failover, health-state
+/// connections, the healthy capacity it needs.
+fn failover_blocks(s: Schema) -> Schema {
+    use AttrType::{Bool, Number, String as Str};
+    s.block(
+        "target_failover",
+        nested(
+            Nesting::List,
+            0,
+            Some(1),
+            Schema::new("What a Gateway Load Balancer does with flows of a failing target.")
+                .attr(
+                    "on_deregistration",
+                    Attribute::required(Str, "rebalance or no_rebalance."),
+                )
+                .attr(
+                    "on_unhealthy",
+                    Attribute::required(Str, "rebalance or no_rebalance."),
+                ),
+        ),
+    )
+    .block(
+        "target_health_state",
+        nested(
+            Nesting::List,
+            0,
+            Some(1),
+            Schema::new("Connections to unhealthy targets (network load balancers).")
+                .attr(
+                    "enable_unhealthy_connection_termination",
+                    Attribute::required(Bool, "Close them when the target turns unhealthy."),
+                )
+                .attr(
+                    "unhealthy_draining_interval",
+                    Attribute::optional(Number, "Seconds to drain first."),
+                ),
+        ),
+    )
+    .block("target_group_health", {
+        let min = || {
+            Schema::new("The least healthy capacity.")
+                .attr(
+                    "minimum_healthy_targets_count",
+                    Attribute::optional(Str, "A number of targets, or \"off\"."),
+                )
+                .attr(
+                    "minimum_healthy_targets_percentage",
+                    Attribute::optional(Str, "A percentage, or \"off\"."),
+                )
+        };
+        nested(
+            Nesting::List,
+            0,
+            Some(1),
+            Schema::new("What counts as a healthy target group.")
+                .block("dns_failover", nested(Nesting::List, 0, Some(1), min()))
+                .block(
+                    "unhealthy_state_routing",
+                    nested(Nesting::List, 0, Some(1), min()),
+                ),
+        )
+    })
+}
+
 #[async_trait::async_trait]
 impl ResourceType<Clients> for TargetGroupType {
     fn schema(&self) -> Schema {
@@ -95,7 +159,7 @@ impl ResourceType<Clients> for TargetGroupType {
                 "matcher",
                 Attribute::optional_computed(Str, "Success codes, such as 200-299."),
             );
-        Schema::new("A group of targets a listener forwards to, with a health check and stickiness. Refresh reads 20 groups per DescribeTargetGroups call, and the attributes of each with one DescribeTargetGroupAttributes call (AWS has no batch read of them).")
+        failover_blocks(Schema::new("A group of targets a listener forwards to, with a health check and stickiness. Refresh reads 20 groups per DescribeTargetGroups call, and the attributes of each with one DescribeTargetGroupAttributes call (AWS has no batch read of them).")
             .attr(
                 "name",
                 Attribute::optional_computed(
@@ -222,55 +286,7 @@ impl ResourceType<Clients> for TargetGroupType {
                 "load_balancing_anomaly_mitigation",
                 Attribute::optional(Str, "on or off (weighted_random routing)."),
             )
-            .block(
-                "target_failover",
-                nested(
-                    Nesting::List,
-                    0,
-                    Some(1),
-                    Schema::new("What a Gateway Load Balancer does with flows of a failing target.")
-                        .attr("on_deregistration", Attribute::required(Str, "rebalance or no_rebalance."))
-                        .attr("on_unhealthy", Attribute::required(Str, "rebalance or no_rebalance.")),
-                ),
-            )
-            .block(
-                "target_health_state",
-                nested(
-                    Nesting::List,
-                    0,
-                    Some(1),
-                    Schema::new("Connections to unhealthy targets (network load balancers).")
-                        .attr(
-                            "enable_unhealthy_connection_termination",
-                            Attribute::required(Bool, "Close them when the target turns unhealthy."),
-                        )
-                        .attr(
-                            "unhealthy_draining_interval",
-                            Attribute::optional(Number, "Seconds to drain first."),
-                        ),
-                ),
-            )
-            .block("target_group_health", {
-                let min = || {
-                    Schema::new("The least healthy capacity.")
-                        .attr(
-                            "minimum_healthy_targets_count",
-                            Attribute::optional(Str, "A number of targets, or \"off\"."),
-                        )
-                        .attr(
-                            "minimum_healthy_targets_percentage",
-                            Attribute::optional(Str, "A percentage, or \"off\"."),
-                        )
-                };
-                nested(
-                    Nesting::List,
-                    0,
-                    Some(1),
-                    Schema::new("What counts as a healthy target group.")
-                        .block("dns_failover", nested(Nesting::List, 0, Some(1), min()))
-                        .block("unhealthy_state_routing", nested(Nesting::List, 0, Some(1), min())),
-                )
-            })
+        )
     }
 
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {

@@ -804,13 +804,19 @@ pub(crate) async fn create_db(c: &Clients, p: &Value, token: &str) -> ApplyResul
     Ok(db.map(|d| db_value(&d, p)))
 }
 
-pub(crate) async fn update_db(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
-    let id = s(old, "identifier").unwrap_or_default();
-    let mut req = c
-        .rds
-        .modify_db_instance()
-        .db_instance_identifier(&id)
-        .apply_immediately(p.get_attr("apply_immediately").as_bool() == Some(true));
+/// The changes of `old` to `p` that ModifyDBInstance makes, added to `req`;
+/// whether there were any.
+fn modifications(
+    mut req: aws_sdk_rds::operation::modify_db_instance::builders::ModifyDBInstanceFluentBuilder,
+    old: &Value,
+    p: &Value,
+) -> Result<
+    (
+        aws_sdk_rds::operation::modify_db_instance::builders::ModifyDBInstanceFluentBuilder,
+        bool,
+    ),
+    Vec<AttrDiagnostic>,
+> {
     let mut any = false;
     let ch = |name: &str| changed(old, p, name);
     if ch("engine_version") {
@@ -978,6 +984,17 @@ pub(crate) async fn update_db(c: &Clients, old: &Value, p: &Value) -> ApplyResul
         req = req.set_master_user_secret_kms_key_id(s(p, "master_user_secret_kms_key_id"));
         any = true;
     }
+    Ok((req, any))
+}
+
+pub(crate) async fn update_db(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
+    let id = s(old, "identifier").unwrap_or_default();
+    let req = c
+        .rds
+        .modify_db_instance()
+        .db_instance_identifier(&id)
+        .apply_immediately(p.get_attr("apply_immediately").as_bool() == Some(true));
+    let (req, any) = modifications(req, old, p)?;
     // A replica whose source is removed from the configuration is promoted.
     if !old.get_attr("replicate_source_db").is_null() && p.get_attr("replicate_source_db").is_null()
     {
