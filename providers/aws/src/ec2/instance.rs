@@ -712,12 +712,13 @@ fn user_data_bytes(p: &Value) -> Vec<u8> {
     }
 }
 
-async fn create_instance(
+/// The instance a create that ran before a crash (or whose answer was lost)
+/// left, found by its token tag.
+async fn adopt_instance(
     c: &Clients,
     p: &Value,
     token: &str,
 ) -> Result<Option<Value>, AttrDiagnostic> {
-    // A create that ran before a crash (or whose answer was lost) left a tagged instance: adopt it.
     let existing = c
         .ec2
         .describe_instances()
@@ -757,6 +758,15 @@ async fn create_instance(
         vols::fill_volumes(c, &mut [&mut v]).await?;
         return Ok(Some(v));
     }
+    Ok(None)
+}
+
+/// RunInstances with what the configuration asks for, but its volumes, user data
+/// and tags.
+fn run_request(
+    c: &Clients,
+    p: &Value,
+) -> aws_sdk_ec2::operation::run_instances::builders::RunInstancesFluentBuilder {
     let groups: Option<Vec<String>> = p.get_attr("vpc_security_group_ids").as_list().map(|l| {
         l.iter()
             .filter_map(|g| g.as_str().map(String::from))
@@ -875,6 +885,18 @@ async fn create_instance(
         }
         req = req.tag_specifications(spec.build());
     }
+    req
+}
+
+async fn create_instance(
+    c: &Clients,
+    p: &Value,
+    token: &str,
+) -> Result<Option<Value>, AttrDiagnostic> {
+    if let Some(v) = adopt_instance(c, p, token).await? {
+        return Ok(Some(v));
+    }
+    let req = run_request(c, p);
     let mut mappings = root_mapping(c, p).await?.unwrap_or_default();
     mappings.extend(vols::ebs_mappings(p));
     let out = req
