@@ -123,6 +123,47 @@ impl<'a> EvalContext<'a> {
         }
     }
 
+    /// An object constructor: keys by name or expression (a string, number or
+    /// bool), the value unknown while any key is.
+    fn object(&mut self, items: &[(ObjectKey, Expr)]) -> Result<Value, Diagnostic> {
+        let mut m = BTreeMap::new();
+        let mut unknown_key = false;
+        for (k, v) in items {
+            let key = match k {
+                ObjectKey::Ident(s) => s.clone(),
+                ObjectKey::Expr(e) => {
+                    let kv = self.eval(e)?;
+                    if kv.is_unknown() {
+                        unknown_key = true;
+                        continue;
+                    }
+                    match kv.unmarked() {
+                        Value::String(s) => s.clone(),
+                        Value::Number(n) => format_number(*n),
+                        Value::Bool(b) => b.to_string(),
+                        other => {
+                            return Err(err(
+                                "E0301",
+                                "Invalid object key",
+                                e.span,
+                                format!(
+                                    "an object key must be a string, got {}",
+                                    other.type_name()
+                                ),
+                            ))
+                        }
+                    }
+                }
+            };
+            let value = self.eval(v)?;
+            m.insert(key, value);
+        }
+        if unknown_key {
+            return Ok(Value::Unknown);
+        }
+        Ok(Value::Map(m))
+    }
+
     pub fn eval(&mut self, expr: &Expr) -> Result<Value, Diagnostic> {
         match &expr.kind {
             ExprKind::Null => Ok(Value::Null),
@@ -155,44 +196,7 @@ impl<'a> EvalContext<'a> {
                     .map(|e| self.eval(e))
                     .collect::<Result<_, _>>()?,
             )),
-            ExprKind::Object(items) => {
-                let mut m = BTreeMap::new();
-                let mut unknown_key = false;
-                for (k, v) in items {
-                    let key = match k {
-                        ObjectKey::Ident(s) => s.clone(),
-                        ObjectKey::Expr(e) => {
-                            let kv = self.eval(e)?;
-                            if kv.is_unknown() {
-                                unknown_key = true;
-                                continue;
-                            }
-                            match kv.unmarked() {
-                                Value::String(s) => s.clone(),
-                                Value::Number(n) => format_number(*n),
-                                Value::Bool(b) => b.to_string(),
-                                other => {
-                                    return Err(err(
-                                        "E0301",
-                                        "Invalid object key",
-                                        e.span,
-                                        format!(
-                                            "an object key must be a string, got {}",
-                                            other.type_name()
-                                        ),
-                                    ))
-                                }
-                            }
-                        }
-                    };
-                    let value = self.eval(v)?;
-                    m.insert(key, value);
-                }
-                if unknown_key {
-                    return Ok(Value::Unknown);
-                }
-                Ok(Value::Map(m))
-            }
+            ExprKind::Object(items) => self.object(items),
             ExprKind::Ref(r) => self.reference(r),
             ExprKind::GetAttr(base, name) => {
                 let v = self.eval(base)?;
