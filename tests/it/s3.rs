@@ -650,3 +650,92 @@ fn s3_hosted_zones_and_website_endpoints_say_what_terraform_says() {
     let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
     assert!(r.stdout.contains("No changes."), "{}", r.stdout);
 }
+
+/// An object's checksum as S3 keeps it: `checksum_algorithm` asks for one, the
+/// `checksum_*` attributes are what HeadObject gives back (with checksums on),
+/// new bytes give new checksums in place; `bucket_key_enabled` is sent and read.
+#[test]
+fn object_checksums_and_bucket_keys_against_moto() {
+    let m = Moto::start();
+    let s3 = m.s3();
+    let w = Work::new(
+        r#"
+variable "text" { default = "first" }
+
+resource "aws_s3_bucket" "b" {
+  bucket        = "iac-checksums-test"
+  force_destroy = true
+}
+
+resource "aws_kms_key" "k" {
+  description             = "objects"
+  deletion_window_in_days = 7
+}
+
+resource "aws_s3_object" "sha" {
+  bucket                 = aws_s3_bucket.b.bucket
+  key                    = "sha.txt"
+  content                = var.text
+  checksum_algorithm     = "SHA256"
+  server_side_encryption = "aws:kms"
+  kms_key_id             = aws_kms_key.k.arn
+  bucket_key_enabled     = true
+}
+
+output "sha" { value = aws_s3_object.sha.checksum_sha256 }
+output "bucket_key" { value = aws_s3_object.sha.bucket_key_enabled }
+"#,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let head = || {
+        block(
+            s3.head_object()
+                .bucket("iac-checksums-test")
+                .key("sha.txt")
+                .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
+                .send(),
+        )
+        .expect("head")
+    };
+    let out: serde_json::Value =
+        serde_json::from_str(&iac(&w, &m, &["output", "-json"]).ok().stdout).expect("json");
+    let first = head()
+        .checksum_sha256()
+        .map(String::from)
+        .expect("a SHA-256");
+    assert_eq!(out["sha"]["value"], first.as_str(), "{out}");
+    assert_eq!(
+        out["bucket_key"]["value"],
+        head().bucket_key_enabled().unwrap_or(false),
+        "{out}"
+    );
+    assert_eq!(out["bucket_key"]["value"], true, "{out}");
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    let r = iac(&w, &m, &["apply", "-auto-approve", "-var", "text=second"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let out: serde_json::Value =
+        serde_json::from_str(&iac(&w, &m, &["output", "-json"]).ok().stdout).expect("json");
+    let second = head()
+        .checksum_sha256()
+        .map(String::from)
+        .expect("a SHA-256");
+    assert_ne!(first, second);
+    assert_eq!(out["sha"]["value"], second.as_str(), "{out}");
+    let r = iac(
+        &w,
+        &m,
+        &["plan", "-detailed-exitcode", "-var", "text=second"],
+    )
+    .code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    let bad = Work::new(
+        "resource \"aws_s3_object\" \"o\" {\n  bucket = \"b\"\n  key = \"k\"\n  content = \"x\"\n  server_side_encryption = \"AES256\"\n  bucket_key_enabled = true\n}\n",
+    );
+    let r = bad.iac(&["validate"]).code(1);
+    assert!(r.stderr.contains("Bucket key without KMS"), "{}", r.stderr);
+}

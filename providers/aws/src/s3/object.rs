@@ -52,6 +52,15 @@ fn body(p: &Value) -> Result<Option<Vec<u8>>, AttrDiagnostic> {
     Ok(Some(Vec::new()))
 }
 
+/// The checksums S3 may keep for an object (new bytes, new checksums).
+const CHECKSUMS: [&str; 5] = [
+    "checksum_crc32",
+    "checksum_crc32c",
+    "checksum_crc64nvme",
+    "checksum_sha1",
+    "checksum_sha256",
+];
+
 fn md5_hex(bytes: &[u8]) -> String {
     use md5::{Digest, Md5};
     Md5::digest(bytes)
@@ -80,7 +89,15 @@ async fn read_one(
     key: &str,
     keep: &Value,
 ) -> Result<Option<Value>, AttrDiagnostic> {
-    let head = match c.s3.head_object().bucket(bucket).key(key).send().await {
+    let head = match c
+        .s3
+        .head_object()
+        .bucket(bucket)
+        .key(key)
+        .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
+        .send()
+        .await
+    {
         Ok(h) => h,
         Err(e) => {
             let gone = err_code(&e)
@@ -144,6 +161,17 @@ async fn read_one(
         ),
         ("kms_key_id", opt_str(head.ssekms_key_id())),
         (
+            "bucket_key_enabled",
+            head.bucket_key_enabled()
+                .map(Value::Bool)
+                .unwrap_or(Value::Bool(false)),
+        ),
+        ("checksum_crc32", opt_str(head.checksum_crc32())),
+        ("checksum_crc32c", opt_str(head.checksum_crc32_c())),
+        ("checksum_crc64nvme", opt_str(head.checksum_crc64_nvme())),
+        ("checksum_sha1", opt_str(head.checksum_sha1())),
+        ("checksum_sha256", opt_str(head.checksum_sha256())),
+        (
             "metadata",
             if metadata.is_empty() {
                 Value::Null
@@ -161,6 +189,7 @@ async fn read_one(
         "source_hash",
         "acl",
         "force_destroy",
+        "checksum_algorithm",
     ] {
         set(&mut v, k, keep.get_attr(k).clone());
     }
@@ -192,6 +221,8 @@ async fn put(c: &Clients, p: &Value) -> Result<(), AttrDiagnostic> {
         .set_storage_class(s(p, "storage_class").map(|x| x.as_str().into()))
         .set_server_side_encryption(s(p, "server_side_encryption").map(|x| x.as_str().into()))
         .set_ssekms_key_id(s(p, "kms_key_id"))
+        .set_bucket_key_enabled(p.get_attr("bucket_key_enabled").as_bool())
+        .set_checksum_algorithm(s(p, "checksum_algorithm").map(|x| x.as_str().into()))
         .set_acl(s(p, "acl").map(|x| x.as_str().into()))
         .set_metadata(metadata)
         .set_tagging((!tagging.is_empty()).then(|| tagging.join("&")))
@@ -241,6 +272,13 @@ impl ResourceType<Clients> for ObjectType {
             .attr("id", Attribute::computed(Str, "The key."))
             .attr("arn", Attribute::computed(Str, "ARN."))
             .attr("version_id", Attribute::computed(Str, "Version, in a versioned bucket."))
+            .attr("bucket_key_enabled", Attribute::optional_computed(Bool, "Encrypt with an S3 Bucket Key (fewer KMS calls)."))
+            .attr("checksum_algorithm", Attribute::optional(Str, "The checksum S3 keeps for the object: CRC32, CRC32C, CRC64NVME, SHA1 or SHA256."))
+            .attr("checksum_crc32", Attribute::computed(Str, "CRC32 of the object (base64), when S3 keeps it."))
+            .attr("checksum_crc32c", Attribute::computed(Str, "CRC32C of the object (base64), when S3 keeps it."))
+            .attr("checksum_crc64nvme", Attribute::computed(Str, "CRC64NVME of the object (base64), when S3 keeps it."))
+            .attr("checksum_sha1", Attribute::computed(Str, "SHA-1 of the object (base64), when S3 keeps it."))
+            .attr("checksum_sha256", Attribute::computed(Str, "SHA-256 of the object (base64), when S3 keeps it."))
     }
 
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
@@ -254,6 +292,17 @@ impl ResourceType<Clients> for ObjectType {
                 set[1],
                 "Conflicting arguments",
                 format!("an object's bytes come from one of content, content_base64 or source (this sets {})", set.join(" and ")),
+            )];
+        }
+        // A bucket key is a KMS thing: S3 ignores it for SSE-S3 and would read
+        // back false on every refresh.
+        if config.get_attr("bucket_key_enabled").as_bool() == Some(true)
+            && config.get_attr("server_side_encryption").as_str() == Some("AES256")
+        {
+            return vec![attr_err(
+                "bucket_key_enabled",
+                "Bucket key without KMS",
+                "a bucket key is used with server_side_encryption = \"aws:kms\" (or a bucket whose default encryption is KMS); with AES256 S3 ignores it",
             )];
         }
         Vec::new()
@@ -283,8 +332,14 @@ impl ResourceType<Clients> for ObjectType {
         let changed = req
             .prior
             .is_some_and(|p| p.get_attr("etag") != r.planned.get_attr("etag"));
-        if changed {
+        let algorithm_changed = req
+            .prior
+            .is_some_and(|p| p.get_attr("checksum_algorithm") != c.get_attr("checksum_algorithm"));
+        if changed || algorithm_changed {
             set(&mut r.planned, "version_id", Value::Unknown);
+            for k in CHECKSUMS {
+                set(&mut r.planned, k, Value::Unknown);
+            }
         }
         r
     }
