@@ -1290,6 +1290,8 @@ resource "aws_default_subnet" "a" {
   availability_zone       = "us-east-1a"
   map_public_ip_on_launch = var.public
   tags                    = { Name = "default-a" }
+
+  enable_resource_name_dns_a_record_on_launch = var.public
 }
 "#,
     );
@@ -1351,6 +1353,18 @@ resource "aws_default_subnet" "a" {
             .expect("subnet")
     });
     assert_eq!(sn.subnets()[0].map_public_ip_on_launch(), Some(true));
+    assert_eq!(
+        sn.subnets()[0]
+            .private_dns_name_options_on_launch()
+            .and_then(|o| o.enable_resource_name_dns_a_record()),
+        Some(true)
+    );
+    let r = iac(
+        &w,
+        &m,
+        &["plan", "-detailed-exitcode", "-var", "public=true"],
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     iac(&w, &m, &["destroy", "-auto-approve", "-var", "public=true"]).ok();
     // The default subnet stays; the VPC (and its main table with it) is gone.
     let sn = block(async { m.ec2().describe_subnets().subnet_ids(&sid).send().await });

@@ -73,6 +73,10 @@ impl ResourceType<Clients> for DefaultSubnetType {
                 Attribute::optional_computed(Bool, "Give instances public addresses (default true for a default subnet)."),
             )
             .attr(
+                "enable_resource_name_dns_a_record_on_launch",
+                Attribute::optional(Bool, "Give instances a DNS A record of their resource name (default false)."),
+            )
+            .attr(
                 "force_destroy",
                 Attribute::optional(Bool, "Delete the subnet on destroy (default false: only forget it)."),
             )
@@ -141,6 +145,20 @@ impl ResourceType<Clients> for DefaultSubnetType {
                 set_public_ip(c, &id, want).await.map_err(|d| vec![d])?;
             }
         }
+        let key = "enable_resource_name_dns_a_record_on_launch";
+        let was = Value::map([(
+            key,
+            Value::Bool(
+                sn.private_dns_name_options_on_launch()
+                    .and_then(|o| o.enable_resource_name_dns_a_record())
+                    .unwrap_or(false),
+            ),
+        )]);
+        if !p.get_attr(key).is_null() {
+            crate::ec2::subnet::set_dns_a_record(c, &id, Some(&was), p)
+                .await
+                .map_err(|d| vec![d])?;
+        }
         let had = Value::map([("tags", crate::util::tags_value(sn.tags()))]);
         update_tags(c, &id, &had, p).await.map_err(|d| vec![d])?;
         let now = describe(c, Vec::new(), Some(vec![id]))
@@ -162,6 +180,14 @@ impl ResourceType<Clients> for DefaultSubnetType {
             if old.get_attr("map_public_ip_on_launch").as_bool() != Some(want) {
                 set_public_ip(c, &id, want).await.map_err(|d| vec![d])?;
             }
+        }
+        if !p
+            .get_attr("enable_resource_name_dns_a_record_on_launch")
+            .is_null()
+        {
+            crate::ec2::subnet::set_dns_a_record(c, &id, Some(old), p)
+                .await
+                .map_err(|d| vec![d])?;
         }
         let now = describe(c, Vec::new(), Some(vec![id]))
             .await

@@ -57,7 +57,7 @@ pub(crate) fn subnet_value(s_: &aws_sdk_ec2::types::Subnet, keep: &Value) -> Val
 
 /// `enable_resource_name_dns_a_record_on_launch`, when it differs from what the
 /// subnet has (`old`; none on create: AWS's default, false).
-async fn set_dns_a_record(
+pub(crate) async fn set_dns_a_record(
     c: &Clients,
     id: &str,
     old: Option<&Value>,
