@@ -2409,3 +2409,166 @@ output "ids" { value = [aws_internet_gateway.gw.id, aws_route_table.edge.id] }
         r.stderr
     );
 }
+
+/// Dual-stack subnets, as `enable_ipv6` VPC modules write them: an IPv6 /64 of
+/// the VPC's Amazon-provided block (`cidrsubnet`), instances given IPv6
+/// addresses; the block moved in place, and added to a VPC in place.
+#[test]
+fn subnet_ipv6_against_moto() {
+    let m = Moto::start();
+    let ec2 = m.ec2();
+    let w = Work::new(
+        r#"
+variable "net" { default = 1 }
+
+resource "aws_vpc" "v" {
+  cidr_block                       = "10.69.0.0/16"
+  assign_generated_ipv6_cidr_block = true
+}
+
+resource "aws_subnet" "dual" {
+  vpc_id                          = aws_vpc.v.id
+  cidr_block                      = "10.69.1.0/24"
+  ipv6_cidr_block                 = cidrsubnet(aws_vpc.v.ipv6_cidr_block, 8, var.net)
+  assign_ipv6_address_on_creation = true
+}
+
+data "aws_subnet" "dual" {
+  vpc_id          = aws_vpc.v.id
+  ipv6_cidr_block = aws_subnet.dual.ipv6_cidr_block
+}
+
+output "vpc6" { value = aws_vpc.v.ipv6_cidr_block }
+output "dual" { value = aws_subnet.dual.id }
+output "assoc" { value = aws_subnet.dual.ipv6_cidr_block_association_id }
+output "read" {
+  value = [
+    data.aws_subnet.dual.id == aws_subnet.dual.id,
+    data.aws_subnet.dual.assign_ipv6_address_on_creation,
+    data.aws_subnet.dual.ipv6_native,
+  ]
+}
+"#,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let out: serde_json::Value =
+        serde_json::from_str(&iac(&w, &m, &["output", "-json"]).ok().stdout).expect("json");
+    let id = out["dual"]["value"].as_str().expect("id").to_string();
+    let read = || {
+        block(async {
+            let r = ec2
+                .describe_subnets()
+                .subnet_ids(&id)
+                .send()
+                .await
+                .expect("subnet");
+            let sn = r.subnets()[0].clone();
+            let blocks: Vec<(String, String)> = sn
+                .ipv6_cidr_block_association_set()
+                .iter()
+                .filter(|a| {
+                    a.ipv6_cidr_block_state()
+                        .and_then(|s| s.state())
+                        .is_none_or(|s| !s.as_str().contains("disassociat"))
+                })
+                .map(|a| {
+                    (
+                        a.ipv6_cidr_block().unwrap_or_default().to_string(),
+                        a.association_id().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect();
+            (blocks, sn.assign_ipv6_address_on_creation())
+        })
+    };
+    let (blocks, assign) = read();
+    assert_eq!(blocks.len(), 1, "{blocks:?}");
+    assert!(blocks[0].0.ends_with("::/64"), "{blocks:?}");
+    assert_eq!(out["assoc"]["value"], blocks[0].1.as_str(), "{out}");
+    assert_eq!(
+        out["read"]["value"],
+        serde_json::json!([true, true, false]),
+        "{out}"
+    );
+    assert_eq!(assign, Some(true));
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    let r = iac(&w, &m, &["apply", "-auto-approve", "-var", "net=2"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let (moved, _) = read();
+    assert_eq!(moved.len(), 1, "{moved:?}");
+    assert_ne!(moved[0].0, blocks[0].0);
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode", "-var", "net=2"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    iac(&w, &m, &["destroy", "-auto-approve", "-var", "net=2"]).ok();
+}
+
+/// An Amazon-provided IPv6 block added to a VPC in place, and removed again.
+#[test]
+fn vpc_ipv6_block_added_and_removed_in_place_against_moto() {
+    let m = Moto::start();
+    let ec2 = m.ec2();
+    let w = Work::new(
+        r#"
+variable "v6" { default = false }
+
+resource "aws_vpc" "v" {
+  cidr_block                       = "10.70.0.0/16"
+  assign_generated_ipv6_cidr_block = var.v6
+}
+
+output "block" { value = aws_vpc.v.ipv6_cidr_block }
+output "id" { value = aws_vpc.v.id }
+"#,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let out: serde_json::Value =
+        serde_json::from_str(&iac(&w, &m, &["output", "-json"]).ok().stdout).expect("json");
+    let id = out["id"]["value"].as_str().expect("id").to_string();
+    assert_eq!(out["block"]["value"], serde_json::Value::Null, "{out}");
+    let blocks = || {
+        block(async {
+            let r = ec2.describe_vpcs().vpc_ids(&id).send().await.expect("vpc");
+            r.vpcs()[0]
+                .ipv6_cidr_block_association_set()
+                .iter()
+                .filter(|a| {
+                    a.ipv6_cidr_block_state()
+                        .and_then(|s| s.state())
+                        .is_none_or(|s| !s.as_str().contains("disassociat"))
+                })
+                .filter_map(|a| a.ipv6_cidr_block().map(String::from))
+                .collect::<Vec<_>>()
+        })
+    };
+    let r = iac(&w, &m, &["plan", "-var", "v6=true"]).ok();
+    assert!(
+        r.stdout.contains("(known after apply)"),
+        "the block is not known until the apply: {}",
+        r.stdout
+    );
+    let r = iac(&w, &m, &["apply", "-auto-approve", "-var", "v6=true"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let now = blocks();
+    assert_eq!(now.len(), 1, "{now:?}");
+    let out: serde_json::Value =
+        serde_json::from_str(&iac(&w, &m, &["output", "-json"]).ok().stdout).expect("json");
+    assert_eq!(out["block"]["value"], now[0].as_str(), "{out}");
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode", "-var", "v6=true"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(blocks().is_empty(), "{:?}", blocks());
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    let out: serde_json::Value =
+        serde_json::from_str(&iac(&w, &m, &["output", "-json"]).ok().stdout).expect("json");
+    assert_eq!(out["block"]["value"], serde_json::Value::Null, "{out}");
+}

@@ -126,6 +126,33 @@ impl DataSourceType<Clients> for SubnetData {
                     "Device index of the local network interface (0: none).",
                 ),
             )
+            .attr(
+                "ipv6_cidr_block",
+                Attribute::optional_computed(Str, "The IPv6 block to match; its IPv6 block."),
+            )
+            .attr(
+                "ipv6_cidr_block_association_id",
+                Attribute::computed(Str, "The association of the IPv6 block."),
+            )
+            .attr(
+                "assign_ipv6_address_on_creation",
+                Attribute::computed(Bool, "Instances get an IPv6 address."),
+            )
+            .attr(
+                "ipv6_native",
+                Attribute::computed(Bool, "An IPv6-only subnet."),
+            )
+            .attr(
+                "enable_dns64",
+                Attribute::computed(Bool, "DNS64 for IPv6-only traffic."),
+            )
+            .attr(
+                "enable_resource_name_dns_aaaa_record_on_launch",
+                Attribute::computed(
+                    Bool,
+                    "Instances get a DNS AAAA record of their resource name.",
+                ),
+            )
     }
 
     async fn read(&self, c: &Clients, config: &Value) -> Result<Value, Vec<AttrDiagnostic>> {
@@ -147,7 +174,37 @@ impl DataSourceType<Clients> for SubnetData {
             .send()
             .await
             .map_err(|e| vec![sdk_err("DescribeSubnets", e)])?;
-        let sn = exactly_one(out.subnets().to_vec(), "subnet")?;
+        let v6_of = |sn: &aws_sdk_ec2::types::Subnet| {
+            sn.ipv6_cidr_block_association_set()
+                .iter()
+                .find(|a| {
+                    a.ipv6_cidr_block_state()
+                        .and_then(|st| st.state())
+                        .is_none_or(|st| {
+                            let st = st.as_str();
+                            !(st.contains("disassociat") || st.contains("fail"))
+                        })
+                })
+                .cloned()
+        };
+        // Matched here: the IPv6 block is not a filter every EC2 endpoint takes.
+        let want6 = s(config, "ipv6_cidr_block");
+        let found: Vec<aws_sdk_ec2::types::Subnet> = out
+            .subnets()
+            .iter()
+            .filter(|sn| {
+                want6.as_deref().is_none_or(|w| {
+                    v6_of(sn)
+                        .and_then(|a| a.ipv6_cidr_block().map(String::from))
+                        .as_deref()
+                        == Some(w)
+                })
+            })
+            .cloned()
+            .collect();
+        let sn = exactly_one(found, "subnet")?;
+        let v6 = v6_of(&sn);
+        let v6 = v6.as_ref();
         Ok(Value::map([
             ("id", opt_str(sn.subnet_id())),
             ("arn", opt_str(sn.subnet_arn())),
@@ -193,6 +250,34 @@ impl DataSourceType<Clients> for SubnetData {
                 // As Terraform's provider: 0 when AWS gives none.
                 "enable_lni_at_device_index",
                 Value::Number(f64::from(sn.enable_lni_at_device_index().unwrap_or(0))),
+            ),
+            (
+                "ipv6_cidr_block",
+                opt_str(v6.and_then(|a| a.ipv6_cidr_block())),
+            ),
+            (
+                "ipv6_cidr_block_association_id",
+                opt_str(v6.and_then(|a| a.association_id())),
+            ),
+            (
+                "assign_ipv6_address_on_creation",
+                Value::Bool(sn.assign_ipv6_address_on_creation().unwrap_or(false)),
+            ),
+            (
+                "ipv6_native",
+                Value::Bool(sn.ipv6_native().unwrap_or(false)),
+            ),
+            (
+                "enable_dns64",
+                Value::Bool(sn.enable_dns64().unwrap_or(false)),
+            ),
+            (
+                "enable_resource_name_dns_aaaa_record_on_launch",
+                Value::Bool(
+                    sn.private_dns_name_options_on_launch()
+                        .and_then(|o| o.enable_resource_name_dns_aaaa_record())
+                        .unwrap_or(false),
+                ),
             ),
             ("tags", tags_value(sn.tags())),
             ("filter", config.get_attr("filter").clone()),

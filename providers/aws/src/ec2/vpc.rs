@@ -51,7 +51,16 @@ struct Defaults {
 fn vpc_value(c: &Clients, v: &Vpc, d: &Defaults, keep: &Value) -> Value {
     let id = v.vpc_id().unwrap_or_default();
     let owner = v.owner_id().unwrap_or_default();
-    let ipv6 = v.ipv6_cidr_block_association_set().first();
+    // The block not on its way out (moto 5.2.5 writes states the SDK does not
+    // know: anything but a leaving state counts).
+    let ipv6 = v.ipv6_cidr_block_association_set().iter().find(|a| {
+        a.ipv6_cidr_block_state()
+            .and_then(|st| st.state())
+            .is_none_or(|st| {
+                let st = st.as_str();
+                !(st.contains("disassociat") || st.contains("fail"))
+            })
+    });
     let mut out = Value::map([
         ("id", Value::string(id)),
         (
@@ -305,7 +314,7 @@ fn common_schema(about: &'static str) -> Schema {
             "assign_generated_ipv6_cidr_block",
             Attribute::optional(
                 Bool,
-                "An Amazon-provided IPv6 block (not supported by iac yet: an error if true).",
+                "An Amazon-provided /56 IPv6 block (its ipv6_cidr_block); added or removed in place.",
             ),
         )
         .attr("tags", tags())
@@ -344,17 +353,6 @@ fn common_schema(about: &'static str) -> Schema {
 
 fn validate_common(config: &Value) -> Vec<AttrDiagnostic> {
     let mut out = Vec::new();
-    if config
-        .get_attr("assign_generated_ipv6_cidr_block")
-        .as_bool()
-        == Some(true)
-    {
-        out.push(attr_err(
-            "assign_generated_ipv6_cidr_block",
-            "Not supported yet",
-            "iac does not manage IPv6 blocks of VPCs yet; leave it out (or false)",
-        ));
-    }
     if let Some(c) = config.get_attr("cidr_block").as_str() {
         let ok = c.split_once('/').is_some_and(|(ip, len)| {
             ip.parse::<std::net::Ipv4Addr>().is_ok() && len.parse::<u8>().is_ok_and(|l| l <= 32)
@@ -370,9 +368,49 @@ fn validate_common(config: &Value) -> Vec<AttrDiagnostic> {
     out
 }
 
+/// An Amazon-provided IPv6 block asked for (associated) or no longer (disassociated).
+async fn ipv6_apply(c: &Clients, id: &str, old: &Value, p: &Value) -> Result<(), AttrDiagnostic> {
+    let key = "assign_generated_ipv6_cidr_block";
+    let want = p.get_attr(key).as_bool() == Some(true);
+    let was = old.get_attr(key).as_bool() == Some(true);
+    if want && !was {
+        c.ec2
+            .associate_vpc_cidr_block()
+            .vpc_id(id)
+            .amazon_provided_ipv6_cidr_block(true)
+            .send()
+            .await
+            .map_err(|e| sdk_err("AssociateVpcCidrBlock", e))?;
+    } else if was && !want {
+        if let Some(assoc) = s(old, "ipv6_association_id") {
+            c.ec2
+                .disassociate_vpc_cidr_block()
+                .association_id(assoc)
+                .send()
+                .await
+                .map_err(|e| sdk_err("DisassociateVpcCidrBlock", e))?;
+        }
+    }
+    Ok(())
+}
+
+/// A change of the IPv6 flag makes the block's values unknown until the apply.
+fn plan_ipv6(prior: Option<&Value>, config: &Value, planned: &mut Value) {
+    let key = "assign_generated_ipv6_cidr_block";
+    let Some(prior) = prior else {
+        return;
+    };
+    let flag = |v: &Value| v.get_attr(key).as_bool() == Some(true);
+    if flag(prior) != flag(config) {
+        set(planned, "ipv6_cidr_block", Value::Unknown);
+        set(planned, "ipv6_association_id", Value::Unknown);
+    }
+}
+
 async fn update_common(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
     let id = s(old, "id").unwrap_or_default();
     update_tags(c, &id, old, p).await.map_err(|d| vec![d])?;
+    ipv6_apply(c, &id, old, p).await.map_err(|d| vec![d])?;
     write_settings(c, &id, Some(old), p)
         .await
         .map_err(|d| vec![d])?;
@@ -412,7 +450,9 @@ impl ResourceType<Clients> for VpcType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        aws_plan(schema, req)
+        let mut r = aws_plan(schema, req);
+        plan_ipv6(req.prior, req.config, &mut r.planned);
+        r
     }
 
     async fn create(&self, c: &Clients, p: &Value, req: &ApplyRequest<'_>) -> ApplyResult {
@@ -431,6 +471,9 @@ impl ResourceType<Clients> for VpcType {
                     .ec2
                     .create_vpc()
                     .set_cidr_block(s(p, "cidr_block"))
+                    .set_amazon_provided_ipv6_cidr_block(
+                        p.get_attr("assign_generated_ipv6_cidr_block").as_bool(),
+                    )
                     .set_instance_tenancy(
                         s(p, "instance_tenancy").map(|t| Tenancy::from(t.as_str())),
                     )
@@ -502,6 +545,7 @@ impl ResourceType<Clients> for DefaultVpcType {
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
         let mut r = aws_plan(schema, req);
+        plan_ipv6(req.prior, req.config, &mut r.planned);
         // A default VPC resolves DNS names and gives hosts names, as AWS makes it.
         for (k, d) in [("enable_dns_support", true), ("enable_dns_hostnames", true)] {
             if req.config.get_attr(k).is_null() && req.prior.is_none() {
