@@ -134,6 +134,22 @@ pub(crate) async fn retag(
     Ok(())
 }
 
+/// Whether a CIDR block association's state is one on its way out. Anything
+/// else counts as the block in use (moto 5.2.5 writes states the SDK does not know).
+pub(crate) fn leaving(state: Option<&str>) -> bool {
+    state.is_some_and(|st| st.contains("disassociat") || st.contains("fail"))
+}
+
+/// A flag AWS reports, as state keeps it: false that the configuration does not
+/// write is null (no change against an unwritten argument); not reported, as written.
+pub(crate) fn flag(aws: Option<bool>, written: &Value) -> Value {
+    match (aws, written) {
+        (Some(false), Value::Null) => Value::Null,
+        (Some(b), _) => Value::Bool(b),
+        (None, w) => w.clone(),
+    }
+}
+
 pub(crate) fn region(c: &Clients) -> String {
     c.ec2
         .config()

@@ -921,8 +921,10 @@ impl DataSourceType<Clients> for ZoneData {
                     .map_err(|d| vec![d])?
                     .remove(&id)
                     .unwrap_or(Value::Null);
-                let has = tags_of(&Value::map([("tags", tags.clone())]));
-                if !want_tags.iter().all(|(k, v)| has.get(k) == Some(v)) {
+                if !want_tags
+                    .iter()
+                    .all(|(k, v)| tags.get_attr(k).as_str() == Some(v.as_str()))
+                {
                     continue;
                 }
                 found_tags.insert(id, tags);

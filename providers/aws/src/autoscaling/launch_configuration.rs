@@ -123,54 +123,59 @@ fn user_data(p: &Value) -> Option<String> {
     })
 }
 
+/// What every EBS volume of a launch configuration takes (root or not).
+fn volume(s: Schema) -> Schema {
+    use AttrType::{Bool, Number, String as Str};
+    s.attr("volume_size", Attribute::optional(Number, "Size in GiB."))
+        .attr(
+            "volume_type",
+            Attribute::optional(Str, "gp3, gp2, io1, ..."),
+        )
+        .attr("iops", Attribute::optional(Number, "Provisioned IOPS."))
+        .attr(
+            "throughput",
+            Attribute::optional(Number, "Throughput of a gp3 volume, MiB/s."),
+        )
+        .attr("encrypted", Attribute::optional(Bool, "Encrypted."))
+        .attr(
+            "delete_on_termination",
+            Attribute::optional(Bool, "Delete with the instance (default true)."),
+        )
+}
+
+/// A volume block as the EBS part of a mapping (the root has no snapshot).
+fn ebs_of(v: &Value) -> Ebs {
+    Ebs::builder()
+        .set_snapshot_id(s(v, "snapshot_id"))
+        .set_volume_size(int(v, "volume_size"))
+        .set_volume_type(s(v, "volume_type"))
+        .set_iops(int(v, "iops"))
+        .set_throughput(int(v, "throughput"))
+        .set_encrypted(v.get_attr("encrypted").as_bool())
+        .set_delete_on_termination(v.get_attr("delete_on_termination").as_bool())
+        .build()
+}
+
 #[async_trait::async_trait]
 impl ResourceType<Clients> for LaunchConfigurationType {
     fn schema(&self) -> Schema {
         use AttrType::{Bool, Number, Set, String as Str};
-        let root = Schema::new("The root volume.")
-            .attr("volume_size", Attribute::optional(Number, "Size in GiB."))
-            .attr(
-                "volume_type",
-                Attribute::optional(Str, "gp3, gp2, io1, ..."),
-            )
-            .attr("iops", Attribute::optional(Number, "Provisioned IOPS."))
-            .attr(
-                "throughput",
-                Attribute::optional(Number, "Throughput of a gp3 volume, MiB/s."),
-            )
-            .attr("encrypted", Attribute::optional(Bool, "Encrypted."))
-            .attr(
-                "delete_on_termination",
-                Attribute::optional(Bool, "Delete with the instance (default true)."),
-            );
-        let ebs = Schema::new("Another EBS volume each instance gets.")
-            .attr(
-                "device_name",
-                Attribute::required(Str, "Device name (/dev/sdf)."),
-            )
-            .attr(
-                "snapshot_id",
-                Attribute::optional(Str, "Snapshot to make it from."),
-            )
-            .attr("volume_size", Attribute::optional(Number, "Size in GiB."))
-            .attr(
-                "volume_type",
-                Attribute::optional(Str, "gp3, gp2, io1, ..."),
-            )
-            .attr("iops", Attribute::optional(Number, "Provisioned IOPS."))
-            .attr(
-                "throughput",
-                Attribute::optional(Number, "Throughput of a gp3 volume, MiB/s."),
-            )
-            .attr("encrypted", Attribute::optional(Bool, "Encrypted."))
-            .attr(
-                "delete_on_termination",
-                Attribute::optional(Bool, "Delete with the instance (default true)."),
-            )
-            .attr(
-                "no_device",
-                Attribute::optional(Bool, "Leave out a device the AMI maps."),
-            );
+        let root = volume(Schema::new("The root volume."));
+        let ebs = volume(
+            Schema::new("Another EBS volume each instance gets.")
+                .attr(
+                    "device_name",
+                    Attribute::required(Str, "Device name (/dev/sdf)."),
+                )
+                .attr(
+                    "snapshot_id",
+                    Attribute::optional(Str, "Snapshot to make it from."),
+                )
+                .attr(
+                    "no_device",
+                    Attribute::optional(Bool, "Leave out a device the AMI maps."),
+                ),
+        );
         let ephemeral = Schema::new("An instance store volume each instance gets.")
             .attr(
                 "device_name",
@@ -291,18 +296,7 @@ impl ResourceType<Clients> for LaunchConfigurationType {
             call = call.block_device_mappings(
                 BlockDeviceMapping::builder()
                     .device_name("/dev/xvda")
-                    .ebs(
-                        Ebs::builder()
-                            .set_volume_size(int(&root, "volume_size"))
-                            .set_volume_type(s(&root, "volume_type"))
-                            .set_iops(int(&root, "iops"))
-                            .set_throughput(int(&root, "throughput"))
-                            .set_encrypted(root.get_attr("encrypted").as_bool())
-                            .set_delete_on_termination(
-                                root.get_attr("delete_on_termination").as_bool(),
-                            )
-                            .build(),
-                    )
+                    .ebs(ebs_of(&root))
                     .build(),
             );
         }
@@ -312,19 +306,7 @@ impl ResourceType<Clients> for LaunchConfigurationType {
                 BlockDeviceMapping::builder()
                     .set_device_name(s(d, "device_name"))
                     .set_no_device(no_device.then_some(true))
-                    .set_ebs((!no_device).then(|| {
-                        Ebs::builder()
-                            .set_snapshot_id(s(d, "snapshot_id"))
-                            .set_volume_size(int(d, "volume_size"))
-                            .set_volume_type(s(d, "volume_type"))
-                            .set_iops(int(d, "iops"))
-                            .set_throughput(int(d, "throughput"))
-                            .set_encrypted(d.get_attr("encrypted").as_bool())
-                            .set_delete_on_termination(
-                                d.get_attr("delete_on_termination").as_bool(),
-                            )
-                            .build()
-                    }))
+                    .set_ebs((!no_device).then(|| ebs_of(d)))
                     .build(),
             );
         }

@@ -32,16 +32,6 @@ fn value(sn: &Subnet, keep: &Value, existing: Value) -> Value {
         keep.get_attr("force_destroy").clone(),
     );
     set(&mut v, "existing_default_subnet", existing);
-    // IPv6 is not offered on the default subnet yet (the ledger says why).
-    if let Value::Map(m) = &mut v {
-        for k in [
-            "ipv6_cidr_block",
-            "ipv6_cidr_block_association_id",
-            "assign_ipv6_address_on_creation",
-        ] {
-            m.remove(k);
-        }
-    }
     v
 }
 

@@ -27,7 +27,7 @@ fn primary(i: &Instance) -> Option<&aws_sdk_ec2::types::InstanceNetworkInterface
 }
 
 /// The secondary addresses of the primary interface, sorted.
-pub(crate) fn read(i: &Instance) -> Value {
+fn secondary(i: &Instance) -> Vec<String> {
     let mut ips: Vec<String> = primary(i)
         .map(|n| n.private_ip_addresses())
         .unwrap_or_default()
@@ -36,7 +36,11 @@ pub(crate) fn read(i: &Instance) -> Value {
         .filter_map(|a| a.private_ip_address().map(String::from))
         .collect();
     ips.sort();
-    Value::set(ips.into_iter().map(Value::String).collect())
+    ips
+}
+
+pub(crate) fn read(i: &Instance) -> Value {
+    Value::set(secondary(i).into_iter().map(Value::String).collect())
 }
 
 /// Makes the interface hold what `p` writes (nothing when it writes nothing).
@@ -50,7 +54,7 @@ pub(crate) async fn apply(c: &Clients, i: &Instance, p: &Value) -> Result<bool, 
         return Ok(false);
     };
     let want = strings(p, "secondary_private_ips");
-    let have = strings(&Value::map([("x", read(i))]), "x");
+    let have = secondary(i);
     let new: Vec<String> = want.iter().filter(|a| !have.contains(a)).cloned().collect();
     let gone: Vec<String> = have.iter().filter(|a| !want.contains(a)).cloned().collect();
     if !gone.is_empty() {

@@ -178,12 +178,11 @@ impl DataSourceType<Clients> for SubnetData {
             sn.ipv6_cidr_block_association_set()
                 .iter()
                 .find(|a| {
-                    a.ipv6_cidr_block_state()
-                        .and_then(|st| st.state())
-                        .is_none_or(|st| {
-                            let st = st.as_str();
-                            !(st.contains("disassociat") || st.contains("fail"))
-                        })
+                    !crate::ec2::leaving(
+                        a.ipv6_cidr_block_state()
+                            .and_then(|st| st.state())
+                            .map(|st| st.as_str()),
+                    )
                 })
                 .cloned()
         };

@@ -11,19 +11,17 @@ use iac_provider::{
 };
 use iac_value::Value;
 
-use crate::ec2::classify;
 use crate::ec2::{
     adopted_id, delete_with_retry, read_in_batches, tag_spec, update_tags, BatchRead, ReadErr,
 };
+use crate::ec2::{classify, flag, leaving};
 use crate::kit::aws_plan;
 use crate::schema::tags;
 use crate::util::{attr_err, opt_str, s, sdk_err, set, tags_of, tags_value};
 use crate::Clients;
 
 pub(crate) fn subnet_value(s_: &aws_sdk_ec2::types::Subnet, keep: &Value) -> Value {
-    let mpip = s_.map_public_ip_on_launch();
-    let configured = keep.get_attr("map_public_ip_on_launch");
-    let mut v = Value::map([
+    Value::map([
         ("id", opt_str(s_.subnet_id())),
         ("arn", opt_str(s_.subnet_arn())),
         ("vpc_id", opt_str(s_.vpc_id())),
@@ -33,97 +31,112 @@ pub(crate) fn subnet_value(s_: &aws_sdk_ec2::types::Subnet, keep: &Value) -> Val
         ("owner_id", opt_str(s_.owner_id())),
         (
             "map_public_ip_on_launch",
-            match (mpip, configured) {
-                (Some(false), Value::Null) => Value::Null,
-                (Some(b), _) => Value::Bool(b),
-                (None, c) => c.clone(),
-            },
+            flag(
+                s_.map_public_ip_on_launch(),
+                keep.get_attr("map_public_ip_on_launch"),
+            ),
         ),
         (
             "enable_resource_name_dns_a_record_on_launch",
-            match (
+            flag(
                 s_.private_dns_name_options_on_launch()
                     .and_then(|o| o.enable_resource_name_dns_a_record()),
                 keep.get_attr("enable_resource_name_dns_a_record_on_launch"),
-            ) {
-                (Some(false) | None, Value::Null) => Value::Null,
-                (Some(b), _) => Value::Bool(b),
-                (None, c) => c.clone(),
-            },
+            ),
         ),
         ("tags", tags_value(s_.tags())),
-    ]);
-    ipv6_read(s_, keep, &mut v);
-    v
+    ])
 }
 
-/// The subnet's IPv6 block (the associated one), and whether instances get an
-/// IPv6 address.
-fn ipv6_read(s_: &aws_sdk_ec2::types::Subnet, keep: &Value, v: &mut Value) {
-    // Not one on its way out (moto 5.2.5 writes the state in a form the SDK
-    // does not know: anything but a leaving state counts).
+/// `aws_subnet` as AWS has it: the settings every subnet has, and its IPv6
+/// block (the associated one) and whether instances get an IPv6 address.
+fn value(s_: &aws_sdk_ec2::types::Subnet, keep: &Value) -> Value {
+    let mut v = subnet_value(s_, keep);
     let assoc = s_.ipv6_cidr_block_association_set().iter().find(|a| {
-        a.ipv6_cidr_block_state()
-            .and_then(|st| st.state())
-            .is_none_or(|st| {
-                let st = st.as_str();
-                !(st.contains("disassociat") || st.contains("fail"))
-            })
+        !leaving(
+            a.ipv6_cidr_block_state()
+                .and_then(|st| st.state())
+                .map(|st| st.as_str()),
+        )
     });
     set(
-        v,
+        &mut v,
         "ipv6_cidr_block",
         opt_str(assoc.and_then(|a| a.ipv6_cidr_block())),
     );
     set(
-        v,
+        &mut v,
         "ipv6_cidr_block_association_id",
         opt_str(assoc.and_then(|a| a.association_id())),
     );
-    let assign = s_.assign_ipv6_address_on_creation();
     set(
-        v,
+        &mut v,
         "assign_ipv6_address_on_creation",
-        match (assign, keep.get_attr("assign_ipv6_address_on_creation")) {
-            (Some(false) | None, Value::Null) => Value::Null,
-            (Some(b), _) => Value::Bool(b),
-            (None, c) => c.clone(),
-        },
+        flag(
+            s_.assign_ipv6_address_on_creation(),
+            keep.get_attr("assign_ipv6_address_on_creation"),
+        ),
     );
+    v
 }
 
-/// The IPv6 block and `assign_ipv6_address_on_creation`, from `old` (the subnet
-/// as it is; none on create) to `p`.
-async fn ipv6_apply(
+async fn read_back(c: &Clients, id: &str, p: &Value) -> Result<Value, AttrDiagnostic> {
+    let out = c
+        .ec2
+        .describe_subnets()
+        .subnet_ids(id)
+        .send()
+        .await
+        .map_err(|e| sdk_err("DescribeSubnets", e))?;
+    Ok(match out.subnets().first() {
+        Some(sn) => value(sn, p),
+        None => p.clone(),
+    })
+}
+
+/// The IPv6 block, from `old` (the subnet as it is) to `p`: the old association
+/// removed, the new block associated.
+async fn move_ipv6_block(
     c: &Clients,
     id: &str,
-    old: Option<&Value>,
+    old: &Value,
     p: &Value,
 ) -> Result<(), AttrDiagnostic> {
-    let was = old.map_or(&Value::Null, |o| o.get_attr("ipv6_cidr_block"));
     let want = p.get_attr("ipv6_cidr_block");
-    if was != want {
-        if let Some(assoc) = old.and_then(|o| s(o, "ipv6_cidr_block_association_id")) {
-            c.ec2
-                .disassociate_subnet_cidr_block()
-                .association_id(assoc)
-                .send()
-                .await
-                .map_err(|e| sdk_err("DisassociateSubnetCidrBlock", e))?;
-        }
-        if let Some(block) = want.as_str() {
-            c.ec2
-                .associate_subnet_cidr_block()
-                .subnet_id(id)
-                .ipv6_cidr_block(block)
-                .send()
-                .await
-                .map_err(|e| sdk_err("AssociateSubnetCidrBlock", e))?;
-        }
+    if old.get_attr("ipv6_cidr_block") == want {
+        return Ok(());
     }
-    let key = "assign_ipv6_address_on_creation";
-    let want = p.get_attr(key).as_bool().unwrap_or(false);
-    let was = old.and_then(|o| o.get_attr(key).as_bool()).unwrap_or(false);
+    if let Some(assoc) = s(old, "ipv6_cidr_block_association_id") {
+        c.ec2
+            .disassociate_subnet_cidr_block()
+            .association_id(assoc)
+            .send()
+            .await
+            .map_err(|e| sdk_err("DisassociateSubnetCidrBlock", e))?;
+    }
+    if let Some(block) = want.as_str() {
+        c.ec2
+            .associate_subnet_cidr_block()
+            .subnet_id(id)
+            .ipv6_cidr_block(block)
+            .send()
+            .await
+            .map_err(|e| sdk_err("AssociateSubnetCidrBlock", e))?;
+    }
+    Ok(())
+}
+
+/// `assign_ipv6_address_on_creation`, when it differs from what the subnet has.
+async fn set_assign_ipv6(
+    c: &Clients,
+    id: &str,
+    was: bool,
+    p: &Value,
+) -> Result<(), AttrDiagnostic> {
+    let want = p
+        .get_attr("assign_ipv6_address_on_creation")
+        .as_bool()
+        .unwrap_or(false);
     if want != was {
         c.ec2
             .modify_subnet_attribute()
@@ -200,7 +213,6 @@ async fn create_subnet(
         }
     };
     let id = subnet.subnet_id().unwrap_or_default().to_string();
-    let mut v = subnet_value(&subnet, p);
     if let Some(b) = p.get_attr("map_public_ip_on_launch").as_bool() {
         c.ec2
             .modify_subnet_attribute()
@@ -209,34 +221,12 @@ async fn create_subnet(
             .send()
             .await
             .map_err(|e| sdk_err("ModifySubnetAttribute", e))?;
-        set(&mut v, "map_public_ip_on_launch", Value::Bool(b));
     }
     set_dns_a_record(c, &id, None, p).await?;
-    // The block was asked for at creation: only the flag may be left to set.
-    let mut made = Value::map([("ipv6_cidr_block", p.get_attr("ipv6_cidr_block").clone())]);
-    if let Value::Map(m) = &mut made {
-        m.insert(
-            "assign_ipv6_address_on_creation".into(),
-            Value::Bool(subnet.assign_ipv6_address_on_creation().unwrap_or(false)),
-        );
-    }
-    ipv6_apply(c, &id, Some(&made), p).await?;
-    let out = c
-        .ec2
-        .describe_subnets()
-        .subnet_ids(&id)
-        .send()
-        .await
-        .map_err(|e| sdk_err("DescribeSubnets", e))?;
-    if let Some(sn) = out.subnets().first() {
-        v = subnet_value(sn, p);
-    }
-    let key = "enable_resource_name_dns_a_record_on_launch";
-    set(&mut v, key, p.get_attr(key).clone());
-    if let Some(b) = p.get_attr("map_public_ip_on_launch").as_bool() {
-        set(&mut v, "map_public_ip_on_launch", Value::Bool(b));
-    }
-    Ok(Some(v))
+    // The IPv6 block was asked for at creation; only the flag may be left to set.
+    let assigned = subnet.assign_ipv6_address_on_creation().unwrap_or(false);
+    set_assign_ipv6(c, &id, assigned, p).await?;
+    read_back(c, &id, p).await.map(Some)
 }
 
 async fn update_subnet(
@@ -265,18 +255,13 @@ async fn update_subnet(
             .map_err(|e| sdk_err("ModifySubnetAttribute", e))?;
     }
     set_dns_a_record(c, &id, Some(old), p).await?;
-    ipv6_apply(c, &id, Some(old), p).await?;
-    let out = c
-        .ec2
-        .describe_subnets()
-        .subnet_ids(&id)
-        .send()
-        .await
-        .map_err(|e| sdk_err("DescribeSubnets", e))?;
-    Ok(Some(match out.subnets().first() {
-        Some(sn) => subnet_value(sn, p),
-        None => p.clone(),
-    }))
+    move_ipv6_block(c, &id, old, p).await?;
+    let was = old
+        .get_attr("assign_ipv6_address_on_creation")
+        .as_bool()
+        .unwrap_or(false);
+    set_assign_ipv6(c, &id, was, p).await?;
+    read_back(c, &id, p).await.map(Some)
 }
 
 pub(crate) struct SubnetType;
@@ -304,7 +289,7 @@ impl BatchRead for SubnetType {
             .map(|sn| {
                 (
                     sn.subnet_id().unwrap_or_default().to_string(),
-                    subnet_value(sn, keep(sn.subnet_id().unwrap_or_default())),
+                    value(sn, keep(sn.subnet_id().unwrap_or_default())),
                 )
             })
             .collect())

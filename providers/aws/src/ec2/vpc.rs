@@ -51,15 +51,12 @@ struct Defaults {
 fn vpc_value(c: &Clients, v: &Vpc, d: &Defaults, keep: &Value) -> Value {
     let id = v.vpc_id().unwrap_or_default();
     let owner = v.owner_id().unwrap_or_default();
-    // The block not on its way out (moto 5.2.5 writes states the SDK does not
-    // know: anything but a leaving state counts).
     let ipv6 = v.ipv6_cidr_block_association_set().iter().find(|a| {
-        a.ipv6_cidr_block_state()
-            .and_then(|st| st.state())
-            .is_none_or(|st| {
-                let st = st.as_str();
-                !(st.contains("disassociat") || st.contains("fail"))
-            })
+        !crate::ec2::leaving(
+            a.ipv6_cidr_block_state()
+                .and_then(|st| st.state())
+                .map(|st| st.as_str()),
+        )
     });
     let mut out = Value::map([
         ("id", Value::string(id)),

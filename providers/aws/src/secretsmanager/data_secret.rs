@@ -64,11 +64,6 @@ impl DataSourceType<Clients> for SecretData {
             .await
             .map_err(|e| vec![crate::util::sdk_err("GetResourcePolicy", e)])?;
         let mut v = described_value(&d, &Value::Null);
-        let date = |t: Option<&aws_sdk_secretsmanager::primitives::DateTime>| {
-            t.map_or(Value::Null, |t| {
-                Value::string(iac_value::time::rfc3339(t.secs().max(0) as u64))
-            })
-        };
         crate::util::set(&mut v, "created_date", date(d.created_date()));
         crate::util::set(&mut v, "last_changed_date", date(d.last_changed_date()));
         crate::util::set(

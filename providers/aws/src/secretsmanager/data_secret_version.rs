@@ -89,12 +89,7 @@ impl DataSourceType<Clients> for SecretVersionData {
                 ("arn", Value::String(arn.clone())),
                 ("id", Value::String(format!("{arn}|{vid}"))),
                 ("version_stages", Value::Set(st)),
-                (
-                    "created_date",
-                    out.created_date().map_or(Value::Null, |t| {
-                        Value::String(iac_value::time::rfc3339(t.secs().max(0) as u64))
-                    }),
-                ),
+                ("created_date", super::date(out.created_date())),
             ]
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))

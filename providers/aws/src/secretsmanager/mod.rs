@@ -124,6 +124,13 @@ pub(crate) async fn describe(
     }
 }
 
+/// A Secrets Manager date as Terraform's provider writes it: RFC 3339, whole seconds.
+pub(crate) fn date(t: Option<&aws_sdk_secretsmanager::primitives::DateTime>) -> Value {
+    t.map_or(Value::Null, |t| {
+        Value::string(iac_value::time::rfc3339(t.secs().max(0) as u64))
+    })
+}
+
 pub(crate) fn described_value(
     d: &aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput,
     keep: &Value,
