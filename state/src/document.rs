@@ -650,7 +650,7 @@ mod tests {
             attributes: Value::map([
                 ("secret", Value::string("x").sensitive()),
                 ("later", Value::Unknown),
-                ("n", Value::Number(1.5)),
+                ("n", Value::num(1.5)),
                 ("list", Value::List(vec![Value::Bool(true), Value::Null])),
                 ("empty", Value::map::<&str>([])),
             ]),

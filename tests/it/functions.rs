@@ -325,3 +325,47 @@ fn file_functions_expand_the_home_directory() {
     assert_eq!(j["key"]["value"], "ssh-ed25519 AAAA test\n");
     assert_eq!(j["there"]["value"], true);
 }
+
+/// Numbers as Terraform has them, through apply, state and `output -json`:
+/// every digit of an integer beyond 2^53 and of a fraction at 512 bits, no
+/// overflow to null, and a second plan that finds nothing changed (what state
+/// holds reads back as the same number).
+#[test]
+fn numbers_keep_every_digit_through_state() {
+    let w = Work::new(
+        r#"
+resource "terraform_data" "n" {
+  input = [1 / 3, 9007199254740993, 0.1 + 0.2]
+}
+output "third" { value = 1 / 3 }
+output "big" { value = 9007199254740993 }
+output "product" { value = 12345678901234567890 * 10 }
+output "huge" { value = 1e308 * 10 }
+output "float" { value = pow(2, 64) }
+output "text" { value = "${2 / 3}" }
+output "input" { value = terraform_data.n.output }
+"#,
+    );
+    w.apply();
+    let out = w.iac(&["output", "-json"]).ok().stdout;
+    let third = format!("0.{}5", "3".repeat(154));
+    for want in [
+        format!("\"value\": {third}"),
+        "\"value\": 9007199254740993".to_string(),
+        "\"value\": 123456789012345678900".to_string(),
+        format!("\"value\": 1{}", "0".repeat(309)),
+        "\"value\": 18446744073709550000".to_string(),
+        // `"${x}"` alone is x itself, a number, in Terraform too.
+        format!("\"value\": 0.{}7", "6".repeat(153)),
+    ] {
+        assert!(out.contains(&want), "{want} not in:\n{out}");
+    }
+    // What state holds is what Terraform would write, digit for digit.
+    let state = w.read("iac.tfstate");
+    assert!(state.contains(&third), "{state}");
+    assert!(state.contains("9007199254740993"), "{state}");
+    let plan = w.iac(&["plan"]).ok().stdout;
+    assert!(plan.contains("No changes"), "{plan}");
+    let raw = w.iac(&["output", "-raw", "big"]).ok().stdout;
+    assert_eq!(raw.trim(), "9007199254740993");
+}

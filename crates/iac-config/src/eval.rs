@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use iac_diagnostics::{did_you_mean, Diagnostic, Span};
 use iac_syntax::{BinaryOp, Expr, ExprKind, ObjectKey, Reference, TemplatePart, UnaryOp};
-use iac_value::{format_number, Value};
+use iac_value::{format_number, Number, Value};
 
 use crate::functions;
 
@@ -139,7 +139,7 @@ impl<'a> EvalContext<'a> {
                     }
                     match kv.unmarked() {
                         Value::String(s) => s.clone(),
-                        Value::Number(n) => format_number(*n),
+                        Value::Number(n) => format_number(n),
                         Value::Bool(b) => b.to_string(),
                         other => {
                             return Err(err(
@@ -168,7 +168,15 @@ impl<'a> EvalContext<'a> {
         match &expr.kind {
             ExprKind::Null => Ok(Value::Null),
             ExprKind::Bool(b) => Ok(Value::Bool(*b)),
-            ExprKind::Number(n) => Ok(Value::Number(*n)),
+            ExprKind::Number(n) => Ok(Value::Number(Number::literal(*n))),
+            ExprKind::NumberText(t) => Number::parse(t).map(Value::Number).ok_or_else(|| {
+                err(
+                    "E0304",
+                    "Invalid number literal",
+                    expr.span,
+                    "not a number Terraform reads",
+                )
+            }),
             ExprKind::String(s) => Ok(Value::String(s.clone())),
             ExprKind::Template(parts) => {
                 // A template that is a single interpolation yields the value itself, as in HCL.
@@ -249,7 +257,7 @@ impl<'a> EvalContext<'a> {
                 };
                 let out = match (op, v) {
                     (_, Value::Unknown) => Value::Unknown,
-                    (UnaryOp::Neg, Value::Number(n)) => Value::Number(-n),
+                    (UnaryOp::Neg, Value::Number(n)) => Value::Number(n.neg()),
                     (UnaryOp::Not, Value::Bool(b)) => Value::Bool(!b),
                     (UnaryOp::Neg, v) => return Err(type_err(e.span, "a number", &v)),
                     (UnaryOp::Not, v) => return Err(type_err(e.span, "a bool", &v)),
@@ -284,7 +292,7 @@ impl<'a> EvalContext<'a> {
                     Value::List(items) | Value::Set(items) => items
                         .into_iter()
                         .enumerate()
-                        .map(|(i, v)| (Value::Number(i as f64), v))
+                        .map(|(i, v)| (Value::num(i as f64), v))
                         .collect(),
                     Value::Map(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
                     v => {
@@ -353,7 +361,7 @@ impl<'a> EvalContext<'a> {
                 let key = match k.unmarked() {
                     Value::Unknown => return Ok(true),
                     Value::String(s) => s.clone(),
-                    Value::Number(n) => format_number(*n),
+                    Value::Number(n) => format_number(n),
                     Value::Bool(b) => b.to_string(),
                     other => return Err(type_err(kexpr.span, "a string key", other)),
                 };
@@ -394,7 +402,7 @@ impl<'a> EvalContext<'a> {
                     match v {
                         Value::Unknown => st.unknown = true,
                         Value::String(s) => out.push_str(&s),
-                        Value::Number(n) => out.push_str(&format_number(n)),
+                        Value::Number(n) => out.push_str(&format_number(&n)),
                         Value::Bool(b) => out.push_str(&b.to_string()),
                         Value::Redacted(r) => {
                             st.pieces.push(Value::String(std::mem::take(out)));
@@ -452,7 +460,7 @@ impl<'a> EvalContext<'a> {
                         Value::List(items) | Value::Set(items) => items
                             .into_iter()
                             .enumerate()
-                            .map(|(i, v)| (Value::Number(i as f64), v))
+                            .map(|(i, v)| (Value::num(i as f64), v))
                             .collect(),
                         Value::Map(m) => {
                             m.into_iter().map(|(k, v)| (Value::String(k), v)).collect()
@@ -716,12 +724,20 @@ impl<'a> EvalContext<'a> {
                 let (Some(p), Some(q)) = (p, q) else {
                     return Ok(Value::Unknown.mark_if(marked));
                 };
+                let nan = || {
+                    err(
+                        "E0304",
+                        "Invalid arithmetic",
+                        a.span.to(b.span),
+                        "the result is not a number (opposite infinities)",
+                    )
+                };
                 match op {
-                    BinaryOp::Add => Value::Number(iac_value::decimal(p + q)),
-                    BinaryOp::Sub => Value::Number(iac_value::decimal(p - q)),
-                    BinaryOp::Mul => Value::Number(iac_value::decimal(p * q)),
+                    BinaryOp::Add => Value::Number(p.add(&q).ok_or_else(nan)?),
+                    BinaryOp::Sub => Value::Number(p.sub(&q).ok_or_else(nan)?),
+                    BinaryOp::Mul => Value::Number(p.mul(&q).ok_or_else(nan)?),
                     BinaryOp::Div => {
-                        if q == 0.0 {
+                        if q.is_zero() {
                             return Err(err(
                                 "E0304",
                                 "Division by zero",
@@ -729,16 +745,15 @@ impl<'a> EvalContext<'a> {
                                 "the divisor is zero",
                             ));
                         }
-                        Value::Number(iac_value::decimal(p / q))
+                        Value::Number(p.div(&q).ok_or_else(nan)?)
                     }
                     // Terraform's `x % 0` is x (its big-number modulo has no
                     // remainder to take), not an error.
-                    BinaryOp::Mod if q == 0.0 => Value::Number(p),
-                    BinaryOp::Mod => Value::Number(iac_value::decimal(p % q)),
-                    BinaryOp::Lt => Value::Bool(p < q),
-                    BinaryOp::LtEq => Value::Bool(p <= q),
-                    BinaryOp::Gt => Value::Bool(p > q),
-                    BinaryOp::GtEq => Value::Bool(p >= q),
+                    BinaryOp::Mod => Value::Number(p.rem(&q).ok_or_else(nan)?),
+                    BinaryOp::Lt => Value::Bool(p.compare(&q).is_lt()),
+                    BinaryOp::LtEq => Value::Bool(p.compare(&q).is_le()),
+                    BinaryOp::Gt => Value::Bool(p.compare(&q).is_gt()),
+                    BinaryOp::GtEq => Value::Bool(p.compare(&q).is_ge()),
                     _ => unreachable!("handled above"),
                 }
             }
@@ -844,15 +859,13 @@ struct TemplateState {
     pieces: Vec<Value>,
 }
 
-fn to_number(v: &Value, span: Span) -> Result<Option<f64>, Diagnostic> {
+fn to_number(v: &Value, span: Span) -> Result<Option<Number>, Diagnostic> {
     match v {
-        Value::Number(n) => Ok(Some(*n)),
+        Value::Number(n) => Ok(Some(n.clone())),
         Value::Unknown => Ok(None),
-        Value::String(s) => s
-            .trim()
-            .parse::<f64>()
+        Value::String(s) => Number::parse(s.trim())
             .map(Some)
-            .map_err(|_| type_err(span, "a number", v)),
+            .ok_or_else(|| type_err(span, "a number", v)),
         v => Err(type_err(span, "a number", v)),
     }
 }
@@ -869,6 +882,8 @@ pub fn values_equal(a: &Value, b: &Value) -> bool {
                     .zip(y)
                     .all(|((k1, v1), (k2, v2))| k1 == k2 && values_equal(v1, v2))
         }
+        // Whole numbers by value, fractions as written, as cty's `==`.
+        (Value::Number(x), Value::Number(y)) => x.equals(y),
         (x, y) => x == y,
     }
 }
@@ -957,19 +972,22 @@ fn index(v: Value, i: Value, span: Span) -> Result<Value, Diagnostic> {
     let out = match (v, i) {
         (Value::Unknown, _) | (_, Value::Unknown) => Value::Unknown,
         (Value::List(items), Value::Number(n)) => {
-            if n < 0.0 || n.fract() != 0.0 || n as usize >= items.len() {
+            let at = n
+                .to_i64()
+                .filter(|i| *i >= 0 && (*i as u64) < items.len() as u64);
+            let Some(at) = at else {
                 return Err(err(
                     "E0307",
                     "Invalid index",
                     span,
                     format!(
                         "index {} is out of range for a list of {} elements",
-                        format_number(n),
+                        format_number(&n),
                         items.len()
                     ),
                 ));
-            }
-            items.into_iter().nth(n as usize).unwrap_or(Value::Null)
+            };
+            items.into_iter().nth(at as usize).unwrap_or(Value::Null)
         }
         (Value::List(items), Value::String(s)) if s.parse::<usize>().is_ok() => {
             let n: usize = s.parse().unwrap_or(0);
@@ -988,7 +1006,7 @@ fn index(v: Value, i: Value, span: Span) -> Result<Value, Diagnostic> {
         (Value::Map(mut m), key) => {
             let k = match key {
                 Value::String(s) => s,
-                Value::Number(n) => format_number(n),
+                Value::Number(n) => format_number(&n),
                 other => return Err(type_err(span, "a string key", &other)),
             };
             match m.remove(&k) {

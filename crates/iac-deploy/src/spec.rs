@@ -342,12 +342,12 @@ mod tests {
         let config = Value::map([
             ("name", Value::string("web")),
             ("strategy", Value::string("canary")),
-            ("fleet", block(&[("count", Value::Number(3.0))])),
+            ("fleet", block(&[("count", Value::num(3.0))])),
             (
                 "canary",
                 block(&[(
                     "steps",
-                    Value::List(vec![Value::Number(10.0), Value::Number(100.0)]),
+                    Value::List(vec![Value::num(10.0), Value::num(100.0)]),
                 )]),
             ),
             ("health", block(&[("healthy_targets", Value::string("2"))])),

@@ -313,7 +313,7 @@ fn expand_dynamic(
         Value::List(items) | Value::Set(items) => items
             .into_iter()
             .enumerate()
-            .map(|(i, v)| (Value::Number(i as f64), v))
+            .map(|(i, v)| (Value::num(i as f64), v))
             .collect(),
         Value::Map(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
         other => {

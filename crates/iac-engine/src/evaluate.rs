@@ -237,7 +237,7 @@ impl<'a> Evaluator<'a> {
 /// Binds `count.index` / `each` for one instance of a module call's arguments.
 fn bind_instance(ctx: &mut EvalContext<'_>, binding: Option<(InstanceKey, Option<Value>)>) {
     match binding {
-        Some((InstanceKey::Int(i), _)) => ctx.count_index = Some(Value::Number(i as f64)),
+        Some((InstanceKey::Int(i), _)) => ctx.count_index = Some(Value::num(i as f64)),
         Some((InstanceKey::Str(k), each)) => {
             ctx.each = Some((Value::String(k), each.unwrap_or(Value::Null)))
         }

@@ -230,6 +230,7 @@ pub fn collect_refs<'a>(e: &'a Expr, bound: &mut Vec<String>, out: &mut Vec<&'a 
         ExprKind::Null
         | ExprKind::Bool(_)
         | ExprKind::Number(_)
+        | ExprKind::NumberText(_)
         | ExprKind::String(_)
         | ExprKind::SplatItem => {}
     }

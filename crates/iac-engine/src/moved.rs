@@ -28,7 +28,7 @@ pub(crate) fn expr_address(e: &Expr) -> Option<String> {
         ExprKind::Index(base, ix) => {
             let b = expr_address(base)?;
             let k = match &ix.kind {
-                ExprKind::Number(n) => format_number(*n),
+                ExprKind::Number(n) => format_number(&iac_value::Number::literal(*n)),
                 ExprKind::String(s) => quote(s),
                 ExprKind::Template(p) if p.is_empty() => quote(""),
                 _ => return None,

@@ -308,9 +308,9 @@ pub(crate) fn expand_meta(
                 );
                 None
             }
-            Value::Number(n) if *n >= 0.0 && n.fract() == 0.0 => Some((
+            Value::Number(n) if n.to_i64().is_some_and(|i| i >= 0) => Some((
                 Repetition::Count,
-                (0..*n as usize)
+                (0..n.to_i64().unwrap_or(0) as usize)
                     .map(|i| (InstanceKey::Int(i), None))
                     .collect(),
             )),
@@ -491,7 +491,7 @@ fn eval_instance_in(
     let mut ctx = EvalContext::new(ns, rc.module.dir.clone(), rc.root_dir.to_path_buf());
     ctx.workspace = rc.workspace.to_string();
     match key {
-        InstanceKey::Int(i) => ctx.count_index = Some(Value::Number(*i as f64)),
+        InstanceKey::Int(i) => ctx.count_index = Some(Value::num(*i as f64)),
         InstanceKey::Str(k) => {
             ctx.each = Some((
                 Value::String(k.clone()),
@@ -550,7 +550,7 @@ pub(crate) fn check_conditions(
     ctx.workspace = rc.workspace.to_string();
     ctx.self_value = self_value.cloned();
     match key {
-        InstanceKey::Int(i) => ctx.count_index = Some(Value::Number(*i as f64)),
+        InstanceKey::Int(i) => ctx.count_index = Some(Value::num(*i as f64)),
         InstanceKey::Str(k) => {
             ctx.each = Some((
                 Value::String(k.clone()),

@@ -482,7 +482,7 @@ mod tests {
                 (
                     "forward",
                     Value::List(vec![Value::map([
-                        ("weight", Value::Number(w)),
+                        ("weight", Value::num(w)),
                         ("arn", Value::string("tg-blue")),
                     ])]),
                 ),

@@ -132,7 +132,7 @@ fn keep_prior_zeroes(schema: &Schema, prior: &Value, config: &Value, resp: &mut 
         let before = prior.get_attr(name);
         let zero = match before {
             Value::Bool(b) => !b,
-            Value::Number(n) => *n == 0.0,
+            Value::Number(n) => n.is_zero(),
             Value::String(s) => s.is_empty(),
             Value::List(v) | Value::Set(v) => v.is_empty(),
             Value::Map(m) => m.is_empty(),

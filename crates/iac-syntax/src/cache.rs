@@ -16,7 +16,7 @@ use crate::{
     TemplatePart, UnaryOp,
 };
 
-const MAGIC: &[u8; 8] = b"IACSYN01";
+const MAGIC: &[u8; 8] = b"IACSYN02";
 
 /// The bytes of a cache entry for `text`, whose parse gave `body`.
 pub fn encode(text: &str, body: &Body) -> Vec<u8> {
@@ -130,6 +130,10 @@ impl Writer {
             ExprKind::Number(n) => {
                 self.tag(2);
                 self.0.extend_from_slice(&n.to_le_bytes());
+            }
+            ExprKind::NumberText(t) => {
+                self.tag(17);
+                self.str(t);
             }
             ExprKind::String(s) => {
                 self.tag(3);
@@ -468,6 +472,7 @@ impl<'a> Reader<'a> {
                 let op = *BINARY.get(usize::from(self.tag()?))?;
                 ExprKind::Binary(op, self.boxed()?, self.boxed()?)
             }
+            17 => ExprKind::NumberText(self.str()?.into()),
             15 => ExprKind::Conditional(self.boxed()?, self.boxed()?, self.boxed()?),
             16 => ExprKind::For(Box::new(ForExpr {
                 key_var: self.opt_string()?,

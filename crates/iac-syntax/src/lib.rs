@@ -93,6 +93,9 @@ pub enum ExprKind {
     Null,
     Bool(bool),
     Number(f64),
+    /// A number literal a float does not hold exactly (`0.1`,
+    /// `9007199254740993`, `1e400`), as written.
+    NumberText(Box<str>),
     String(String),
     Template(Vec<TemplatePart>),
     Tuple(Vec<Expr>),
@@ -223,6 +226,7 @@ impl Expr {
             ExprKind::Null
             | ExprKind::Bool(_)
             | ExprKind::Number(_)
+            | ExprKind::NumberText(_)
             | ExprKind::String(_)
             | ExprKind::Ref(_)
             | ExprKind::SplatItem => {}

@@ -11,9 +11,11 @@ use crate::{
     Reference, TemplatePart, UnaryOp,
 };
 
-struct Lowerer {
+struct Lowerer<'a> {
     file: FileId,
     len: usize,
+    /// The source, for what the tree does not keep (a number's digits).
+    text: &'a str,
 }
 
 /// Parses one file's text. On a syntax error the body is empty and the error is reported.
@@ -32,6 +34,7 @@ pub fn parse_file(file: FileId, text: &str) -> ParsedFile {
             let l = Lowerer {
                 file,
                 len: text.len(),
+                text,
             };
             let mut diagnostics = Vec::new();
             let body = l.body(&body, 0..text.len(), &mut diagnostics);
@@ -54,6 +57,7 @@ pub fn parse_expression(file: FileId, text: &str) -> Result<Expr, Diagnostic> {
         Ok(e) => Ok(Lowerer {
             file,
             len: text.len(),
+            text,
         }
         .expr(&e)),
         Err(e) => Err(syntax_error(file, text, &e)),
@@ -66,6 +70,7 @@ pub fn parse_template(file: FileId, text: &str) -> Result<Expr, Diagnostic> {
             let l = Lowerer {
                 file,
                 len: text.len(),
+                text,
             };
             Ok(Expr {
                 kind: ExprKind::Template(l.template(&t)),
@@ -93,7 +98,7 @@ fn syntax_error(file: FileId, text: &str, e: &hcl_edit::parser::Error) -> Diagno
         .with_help("check for a missing quote, bracket or `=` near this position")
 }
 
-impl Lowerer {
+impl Lowerer<'_> {
     fn span(&self, r: Option<std::ops::Range<usize>>) -> Span {
         match r {
             Some(r) => Span::new(self.file, r.start.min(self.len), r.end.min(self.len)),
@@ -185,7 +190,25 @@ impl Lowerer {
             Expression::Bool(b) => self.mk(ExprKind::Bool(*b.value()), span),
             Expression::Number(n) => {
                 let v = n.value().as_f64().unwrap_or(0.0);
-                self.mk(ExprKind::Number(v), span)
+                // Short whole numbers are exact as floats; any other literal
+                // keeps its digits, read at Terraform's 512 bits when evaluated.
+                // (The parser folds a minus sign into the number: `- 3`.)
+                let digits: Option<String> = span
+                    .clone()
+                    .and_then(|r| self.text.get(r))
+                    .map(|t| t.chars().filter(|c| !c.is_whitespace()).collect());
+                match digits {
+                    Some(t)
+                        if !(t.is_empty()
+                            || t.len() <= 15
+                                && t.trim_start_matches('-')
+                                    .bytes()
+                                    .all(|b| b.is_ascii_digit())) =>
+                    {
+                        self.mk(ExprKind::NumberText(t.into()), span)
+                    }
+                    _ => self.mk(ExprKind::Number(v), span),
+                }
             }
             Expression::String(s) => self.mk(ExprKind::String(nfc(s.value())), span),
             Expression::Array(a) => self.mk(

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Number, Value as Json};
+use serde_json::{Map, Value as Json};
+
+use crate::Number;
 
 use crate::{Fingerprinter, Value};
 
@@ -32,7 +34,7 @@ pub fn to_json(value: &Value, opts: &JsonOptions<'_>) -> Json {
             JsonOptions::Omit => Json::Null,
         },
         Value::Bool(b) => Json::Bool(*b),
-        Value::Number(n) => number(*n),
+        Value::Number(n) => number(n),
         Value::String(s) => Json::String(s.clone()),
         Value::List(items) | Value::Set(items) => {
             Json::Array(items.iter().map(|v| to_json(v, opts)).collect())
@@ -65,19 +67,36 @@ fn sensitive_marker(fp: String) -> Json {
     Json::Object(m)
 }
 
-fn number(n: f64) -> Json {
-    if n.fract() == 0.0 && n.abs() < 9.0e15 {
-        Json::Number(Number::from(n as i64))
-    } else {
-        Number::from_f64(n).map(Json::Number).unwrap_or(Json::Null)
+/// A number as Terraform writes it in JSON: every digit its precision holds
+/// (`1 / 3` has 155 of them), never with an exponent. An infinity has no JSON
+/// form: null.
+fn number(n: &Number) -> Json {
+    if n.is_infinite() {
+        return Json::Null;
     }
+    if let Some(i) = n.to_i64() {
+        return Json::Number(i.into());
+    }
+    n.to_string()
+        .parse::<serde_json::Number>()
+        .map(Json::Number)
+        .unwrap_or(Json::Null)
 }
+
+/// A JSON number's text as Terraform reads it (512 bits).
+fn parse_number(n: &serde_json::Number) -> Value {
+    Value::Number(Number::parse(n.as_str()).unwrap_or_else(|| Number::literal(0.0)))
+}
+
+/// The key under which serde_json hands a number too long for 64 bits to a
+/// visitor (its `arbitrary_precision` feature).
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
 
 pub fn from_json(json: &Json) -> Value {
     match json {
         Json::Null => Value::Null,
         Json::Bool(b) => Value::Bool(*b),
-        Json::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
+        Json::Number(n) => parse_number(n),
         Json::String(s) => Value::String(s.clone()),
         Json::Array(items) => Value::List(items.iter().map(from_json).collect()),
         Json::Object(m) => {
@@ -124,13 +143,13 @@ impl<'de> serde::de::Visitor<'de> for ValueVisitor {
         Ok(Value::Bool(b))
     }
     fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
-        Ok(Value::Number(n as f64))
+        Ok(Value::Number(Number::literal_int(n < 0, n.unsigned_abs())))
     }
     fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
-        Ok(Value::Number(n as f64))
+        Ok(Value::Number(Number::literal_int(false, n)))
     }
     fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
-        Ok(Value::Number(n))
+        Ok(Value::Number(Number::literal(n)))
     }
     fn visit_str<E>(self, s: &str) -> Result<Value, E> {
         Ok(Value::String(s.to_string()))
@@ -147,7 +166,14 @@ impl<'de> serde::de::Visitor<'de> for ValueVisitor {
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut m = BTreeMap::new();
-        while let Some((k, JsonValue(v))) = map.next_entry::<String, JsonValue>()? {
+        while let Some(k) = map.next_key::<String>()? {
+            if k == NUMBER_TOKEN {
+                let text: String = map.next_value()?;
+                return Number::parse(&text)
+                    .map(Value::num)
+                    .ok_or_else(|| serde::de::Error::custom(format!("not a number: {text}")));
+            }
+            let JsonValue(v) = map.next_value()?;
             m.insert(k, v);
         }
         if m.len() == 1 {
@@ -172,7 +198,7 @@ mod tests {
         let fp = Fingerprinter::new("salt".into());
         let v = Value::map([
             ("pw", Value::string("hunter2").sensitive()),
-            ("n", Value::Number(2.0)),
+            ("n", Value::num(2)),
         ]);
         let j = to_json(&v, &JsonOptions::Fingerprint(&fp));
         let text = j.to_string();

@@ -3,6 +3,7 @@
 
 pub mod addr;
 mod json;
+mod number;
 mod sensitive;
 pub mod time;
 mod types;
@@ -11,6 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 pub use json::{from_json, to_json, JsonOptions, JsonValue};
+pub use number::{Number, FLOAT_PREC, INT_PREC, LITERAL_PREC};
 pub use sensitive::{fingerprint, new_salt, Fingerprinter, Redaction};
 pub use types::{convert, type_of, unify, unify_all, unify_values, Attr, Type};
 
@@ -22,7 +24,7 @@ pub use types::{convert, type_of, unify, unify_all, unify_values, Attr, Type};
 pub enum Value {
     Null,
     Bool(bool),
-    Number(f64),
+    Number(Number),
     String(String),
     List(Vec<Value>),
     Set(Vec<Value>),
@@ -55,6 +57,19 @@ impl PartialEq for Value {
 }
 
 impl Value {
+    /// A number value (`Value::num(3)`, `Value::num(0.5)`).
+    pub fn num(n: impl Into<Number>) -> Value {
+        Value::Number(n.into())
+    }
+
+    /// The number, when this is one.
+    pub fn as_number(&self) -> Option<&Number> {
+        match self.unmarked() {
+            Value::Number(n) => Some(n),
+            _ => None,
+        }
+    }
+
     pub fn string(s: impl Into<String>) -> Value {
         Value::String(s.into())
     }
@@ -191,7 +206,7 @@ impl Value {
 
     pub fn as_f64(&self) -> Option<f64> {
         match self.unmarked() {
-            Value::Number(n) => Some(*n),
+            Value::Number(n) => Some(n.to_f64()),
             _ => None,
         }
     }
@@ -322,7 +337,7 @@ pub fn compare(a: &Value, b: &Value) -> std::cmp::Ordering {
     }
     match (a, b) {
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
-        (Value::Number(x), Value::Number(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
+        (Value::Number(x), Value::Number(y)) => x.compare(y),
         (Value::String(x), Value::String(y)) => x.cmp(y),
         (Value::List(x), Value::List(y)) | (Value::Set(x), Value::Set(y)) => {
             for (p, q) in x.iter().zip(y) {
@@ -348,35 +363,9 @@ pub fn compare(a: &Value, b: &Value) -> std::cmp::Ordering {
     }
 }
 
-/// Formats a number the way HCL writes it: integers without a fraction.
-/// The result of arithmetic on decimal numbers, without the binary float's
-/// representation error: a result within two units in the last place of a
-/// decimal of 15 significant digits (the precision a 64-bit float holds for
-/// any decimal) is that decimal, so `0.1 + 0.2` is `0.3` and `4.35 * 100` is
-/// `435`, as in Terraform (whose numbers are 512-bit), rather than
-/// `0.30000000000000004` and `434.99999999999994`. A result that really has
-/// more digits (`1 / 3`) keeps them; whole numbers are exact as they are.
-pub fn decimal(n: f64) -> f64 {
-    if n.fract() == 0.0 || !n.is_finite() {
-        return n;
-    }
-    let Ok(short) = format!("{n:.14e}").parse::<f64>() else {
-        return n;
-    };
-    let ulp = f64::from_bits(n.abs().to_bits() + 1) - n.abs();
-    if (short - n).abs() <= 2.0 * ulp {
-        short
-    } else {
-        n
-    }
-}
-
-pub fn format_number(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e17 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
-    }
+/// A number as Terraform writes it (`Number`'s `Display`).
+pub fn format_number(n: &Number) -> String {
+    n.to_string()
 }
 
 /// Renders a value in HCL-like syntax, hiding sensitive parts.
@@ -385,7 +374,7 @@ impl fmt::Display for Value {
         match self {
             Value::Null => f.write_str("null"),
             Value::Bool(b) => write!(f, "{b}"),
-            Value::Number(n) => f.write_str(&format_number(*n)),
+            Value::Number(n) => write!(f, "{n}"),
             Value::String(s) => write!(f, "{}", quote(s)),
             Value::List(items) | Value::Set(items) => {
                 f.write_str("[")?;
@@ -441,28 +430,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn decimal_arithmetic_without_representation_error() {
-        assert_eq!(decimal(0.1 + 0.2), 0.3);
-        assert_eq!(decimal(4.35 * 100.0), 435.0);
-        assert_eq!(decimal(1.005 * 1000.0), 1005.0);
-        assert_eq!(decimal(3.0 * 1.1), 3.3);
-        assert_eq!(
-            decimal(1.0 / 3.0),
-            1.0 / 3.0,
-            "a real fraction keeps its digits"
-        );
-        assert_eq!(decimal(2.0 / 3.0), 2.0 / 3.0);
-        assert_eq!(decimal(9007199254740993.0), 9007199254740993.0);
-        assert_eq!(decimal(1e-7 * 3.0), 3e-7);
-    }
-
-    #[test]
     fn display_hides_sensitive_and_unknown() {
         let v = Value::map([
             ("a", Value::string("x")),
             ("b", Value::string("secret").sensitive()),
             ("c", Value::Unknown),
-            ("d", Value::Number(3.0)),
+            ("d", Value::num(3.0)),
         ]);
         assert_eq!(
             v.to_string(),
@@ -505,7 +478,7 @@ mod tests {
 
     #[test]
     fn known_and_sensitive_are_found_deep() {
-        let v = Value::List(vec![Value::Number(1.0), Value::Unknown]);
+        let v = Value::List(vec![Value::num(1.0), Value::Unknown]);
         assert!(!v.is_wholly_known());
         assert_eq!(v.unknown_paths(), vec![vec![PathStep::Index(1)]]);
         let s = Value::List(vec![Value::string("a").sensitive()]);

@@ -98,11 +98,11 @@ fn convert_at(value: Value, ty: &Type, at: &str) -> Result<Value, String> {
     }
     let out = match (ty, value) {
         (Type::String, Value::String(s)) => Value::String(s),
-        (Type::String, Value::Number(n)) => Value::String(format_number(n)),
+        (Type::String, Value::Number(n)) => Value::String(format_number(&n)),
         (Type::String, Value::Bool(b)) => Value::String(b.to_string()),
         (Type::Number, Value::Number(n)) => Value::Number(n),
-        (Type::Number, Value::String(s)) => match s.trim().parse::<f64>() {
-            Ok(n) if n.is_finite() => Value::Number(n),
+        (Type::Number, Value::String(s)) => match crate::Number::parse(s.trim()) {
+            Some(n) => Value::Number(n),
             _ => {
                 return Err(where_(format!(
                     "a number is required, got string {}",
@@ -216,7 +216,7 @@ mod tests {
     #[test]
     fn converts_like_terraform() {
         let t = Type::List(Box::new(Type::String));
-        let v = Value::List(vec![Value::Number(1.0), Value::Bool(true)]);
+        let v = Value::List(vec![Value::num(1.0), Value::Bool(true)]);
         assert_eq!(
             convert(v, &t).unwrap(),
             Value::List(vec![Value::string("1"), Value::string("true")])
@@ -239,7 +239,7 @@ mod tests {
         let v = Value::map([("a", Value::string("2"))]);
         assert_eq!(
             convert(v, &obj).unwrap(),
-            Value::map([("a", Value::Number(2.0)), ("b", Value::Null)])
+            Value::map([("a", Value::num(2.0)), ("b", Value::Null)])
         );
         let bad = Value::map([("a", Value::List(vec![]))]);
         assert_eq!(
@@ -250,7 +250,7 @@ mod tests {
 
     #[test]
     fn sensitivity_survives_conversion() {
-        let v = convert(Value::Number(1.0).sensitive(), &Type::String).unwrap();
+        let v = convert(Value::num(1.0).sensitive(), &Type::String).unwrap();
         assert_eq!(v, Value::string("1").sensitive());
     }
 }
@@ -346,14 +346,11 @@ mod unify_tests {
     fn strings_win_and_shapes_merge() {
         let v = |s: &str| Value::string(s);
         assert_eq!(
-            unify_values(vec![Value::Number(1.0), v("a")]),
+            unify_values(vec![Value::num(1.0), v("a")]),
             Some(vec![v("1"), v("a")])
         );
-        assert_eq!(
-            unify_values(vec![Value::Number(1.0), Value::Bool(true)]),
-            None
-        );
-        let a = Value::map([("a", Value::Number(1.0))]);
+        assert_eq!(unify_values(vec![Value::num(1.0), Value::Bool(true)]), None);
+        let a = Value::map([("a", Value::num(1.0))]);
         let b = Value::map([("b", v("x"))]);
         assert_eq!(
             unify_values(vec![a, b]),
@@ -362,7 +359,7 @@ mod unify_tests {
                 Value::map([("b", v("x"))])
             ])
         );
-        let l1 = Value::List(vec![Value::Number(1.0)]);
+        let l1 = Value::List(vec![Value::num(1.0)]);
         let l2 = Value::List(vec![v("a"), v("b")]);
         assert_eq!(
             unify_values(vec![l1, l2]),

@@ -43,7 +43,7 @@ const STATISTICS: [&str; 5] = ["SampleCount", "Average", "Sum", "Minimum", "Maxi
 const MISSING_DATA: [&str; 4] = ["breaching", "notBreaching", "ignore", "missing"];
 
 fn num(x: Option<f64>) -> Value {
-    x.map(Value::Number).unwrap_or(Value::Null)
+    x.map(Value::num).unwrap_or(Value::Null)
 }
 
 fn int_value(x: Option<i32>) -> Value {

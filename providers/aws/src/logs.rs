@@ -31,7 +31,7 @@ fn group_value(g: &LogGroup, tags: Value, keep: &Value) -> Value {
         ("arn", opt_str(arn.as_deref())),
         (
             "retention_in_days",
-            Value::Number(f64::from(g.retention_in_days().unwrap_or(0))),
+            Value::num(f64::from(g.retention_in_days().unwrap_or(0))),
         ),
         ("kms_key_id", opt_str(g.kms_key_id())),
         (
@@ -165,7 +165,7 @@ impl ResourceType<Clients> for LogGroupType {
         let mut r = aws_plan(schema, req);
         // Unset retention is forever (0), as in Terraform, not whatever AWS has.
         if req.config.get_attr("retention_in_days").is_null() {
-            crate::util::set(&mut r.planned, "retention_in_days", Value::Number(0.0));
+            crate::util::set(&mut r.planned, "retention_in_days", Value::num(0.0));
         }
         r
     }

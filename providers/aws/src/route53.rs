@@ -489,9 +489,7 @@ fn record_value(zone: &str, r: &ResourceRecordSet, keep: &Value) -> Value {
         ("type", Value::string(&ty)),
         (
             "ttl",
-            r.ttl()
-                .map(|t| Value::Number(t as f64))
-                .unwrap_or(Value::Null),
+            r.ttl().map(|t| Value::num(t as f64)).unwrap_or(Value::Null),
         ),
         (
             "records",
@@ -520,7 +518,7 @@ fn record_value(zone: &str, r: &ResourceRecordSet, keep: &Value) -> Value {
         (
             "weighted_routing_policy",
             match r.weight() {
-                Some(w) => Value::List(vec![Value::map([("weight", Value::Number(w as f64))])]),
+                Some(w) => Value::List(vec![Value::map([("weight", Value::num(w as f64))])]),
                 None => Value::List(Vec::new()),
             },
         ),
@@ -1011,7 +1009,7 @@ impl DataSourceType<Clients> for ZoneData {
             (
                 "resource_record_set_count",
                 z.resource_record_set_count()
-                    .map(|n| Value::Number(n as f64))
+                    .map(|n| Value::num(n as f64))
                     .unwrap_or(Value::Null),
             ),
             (

@@ -232,8 +232,7 @@ pub(crate) fn value(r: &ResourceRecordSet) -> Vec<(&'static str, Value)> {
                     ("aws_region", opt_str(g.aws_region())),
                     (
                         "bias",
-                        g.bias()
-                            .map_or(Value::Null, |b| Value::Number(f64::from(b))),
+                        g.bias().map_or(Value::Null, |b| Value::num(f64::from(b))),
                     ),
                     ("local_zone_group", opt_str(g.local_zone_group())),
                     (

@@ -59,8 +59,8 @@ pub fn norm_rule(v: &Value) -> Value {
         v.get_attr(k)
             .as_f64()
             .filter(|_| !all)
-            .map(Value::Number)
-            .unwrap_or(Value::Number(0.0))
+            .map(Value::num)
+            .unwrap_or(Value::num(0.0))
     };
     Value::map([
         ("protocol", Value::String(proto.clone())),
@@ -159,8 +159,8 @@ pub(crate) fn rules_from(perms: &[IpPermission], own: &str) -> Value {
             .map(|((proto, from, to, desc), src)| {
                 norm_rule(&Value::map([
                     ("protocol", Value::String(proto)),
-                    ("from_port", Value::Number(from as f64)),
-                    ("to_port", Value::Number(to as f64)),
+                    ("from_port", Value::num(from as f64)),
+                    ("to_port", Value::num(to as f64)),
                     ("cidr_blocks", strings(src.cidrs)),
                     (
                         "description",
@@ -662,7 +662,7 @@ fn from_import_id(v: &Value) -> Value {
     if parts.len() < 6 {
         return v.clone();
     }
-    let num = |x: &str| x.parse::<f64>().map(Value::Number).unwrap_or(Value::Null);
+    let num = |x: &str| x.parse::<f64>().map(Value::num).unwrap_or(Value::Null);
     let rule = Value::map([
         ("security_group_id", Value::string(parts[0])),
         ("type", Value::string(parts[1])),

@@ -52,7 +52,7 @@ fn parameter_value(
         ("name", opt_str(p.name())),
         ("arn", opt_str(p.arn())),
         ("type", opt_str(p.r#type().map(|t| t.as_str()))),
-        ("version", Value::Number(p.version() as f64)),
+        ("version", Value::num(p.version() as f64)),
         ("data_type", opt_str(p.data_type())),
         ("description", description),
         ("tier", tier),
@@ -441,7 +441,7 @@ impl DataSourceType<Clients> for SsmParameterData {
             ),
             ("insecure_value", if secure { Value::Null } else { v }),
             ("type", opt_str(p.r#type().map(|t| t.as_str()))),
-            ("version", Value::Number(p.version() as f64)),
+            ("version", Value::num(p.version() as f64)),
             ("arn", opt_str(p.arn())),
             ("id", Value::string(&name)),
         ]))

@@ -522,5 +522,5 @@ pub(crate) fn written(v: &Value, name: &str) -> bool {
 
 /// An SDK integer as a value (null when absent).
 pub(crate) fn int_value(n: Option<i32>) -> Value {
-    n.map_or(Value::Null, |x| Value::Number(f64::from(x)))
+    n.map_or(Value::Null, |x| Value::num(f64::from(x)))
 }

@@ -83,7 +83,7 @@ impl ResourceType<()> for RandomInteger {
             None => rand::thread_rng().gen_range(lo..=hi),
         };
         let mut new = planned.clone();
-        set(&mut new, "result", Value::Number(n as f64));
+        set(&mut new, "result", Value::num(n as f64));
         set(&mut new, "id", Value::String(n.to_string()));
         Ok(Some(new))
     }

@@ -168,8 +168,8 @@ mod tests {
     #[test]
     fn password_honours_minimums() {
         let cfg = Value::map([
-            ("length", Value::Number(12.0)),
-            ("min_numeric", Value::Number(4.0)),
+            ("length", Value::num(12.0)),
+            ("min_numeric", Value::num(4.0)),
             ("special", Value::Bool(false)),
         ]);
         for _ in 0..20 {
@@ -178,10 +178,7 @@ mod tests {
             assert!(pw.chars().filter(|c| c.is_ascii_digit()).count() >= 4);
             assert!(pw.chars().all(|c| c.is_ascii_alphanumeric()));
         }
-        let bad = Value::map([
-            ("length", Value::Number(2.0)),
-            ("min_upper", Value::Number(3.0)),
-        ]);
+        let bad = Value::map([("length", Value::num(2.0)), ("min_upper", Value::num(3.0))]);
         assert!(generate_password(&bad).is_err());
     }
 }

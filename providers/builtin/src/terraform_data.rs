@@ -121,7 +121,7 @@ mod tests {
         assert!(r.requires_replace.is_empty());
         let r = plan(&Value::map([
             ("input", Value::string("a")),
-            ("triggers_replace", Value::Number(1.0)),
+            ("triggers_replace", Value::num(1.0)),
         ]));
         assert_eq!(r.requires_replace.len(), 1);
         assert_eq!(r.planned.get_attr("id"), &Value::Unknown);

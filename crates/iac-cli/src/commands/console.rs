@@ -122,7 +122,7 @@ fn show(v: &Value, depth: usize) -> String {
         Value::Unknown => "(known after apply)".into(),
         Value::Sensitive(_) | Value::Redacted(_) => "(sensitive value)".into(),
         Value::Bool(b) => b.to_string(),
-        Value::Number(n) => iac_value::format_number(*n),
+        Value::Number(n) => iac_value::format_number(n),
         // Multi-line strings as heredocs, indented where nested, as Terraform's
         // console writes them.
         Value::String(s) if s.contains('\n') && depth == 0 => format!("<<EOT\n{s}\nEOT"),

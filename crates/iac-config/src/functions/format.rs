@@ -94,7 +94,7 @@ pub(super) fn format(spec: &str, args: &[Value]) -> Result<Option<String>, FnErr
 /// A number for the numeric verbs: numbers, and strings that are numbers.
 fn number(arg: &Value, verb: char, at: usize) -> Result<f64, FnError> {
     match arg {
-        Value::Number(n) => Ok(*n),
+        Value::Number(n) => Ok(n.to_f64()),
         Value::String(s) => s
             .trim()
             .parse::<f64>()
@@ -114,7 +114,10 @@ fn integer(arg: &Value, verb: char, at: usize) -> Result<i128, FnError> {
     if n.fract() != 0.0 || n.abs() >= 1.7e38 {
         return Err(arg_err(
             at,
-            format!("%{verb} requires a whole number, got {}", format_number(n)),
+            format!(
+                "%{verb} requires a whole number, got {}",
+                format_number(&n.into())
+            ),
         ));
     }
     Ok(n as i128)
@@ -136,7 +139,7 @@ fn go_exponent(rust: &str, upper: bool) -> String {
 /// precision (6 for the shortest), trailing zeros dropped.
 fn general(n: f64, precision: Option<usize>, upper: bool) -> String {
     if n == 0.0 || !n.is_finite() {
-        return format_number(n);
+        return format_number(&n.into());
     }
     let sci = match precision {
         Some(p) => format!("{:.*e}", p.max(1) - 1, n.abs()),
@@ -194,7 +197,7 @@ fn verb_text(
         's' => {
             let s = match arg {
                 Value::String(s) => s.clone(),
-                Value::Number(n) => format_number(*n),
+                Value::Number(n) => format_number(n),
                 Value::Bool(b) => b.to_string(),
                 v => {
                     return Err(arg_err(
@@ -211,13 +214,13 @@ fn verb_text(
         'v' if flags.contains('#') => json_text(arg),
         'v' => match arg {
             Value::String(s) => s.clone(),
-            Value::Number(n) => general(*n, None, false),
+            Value::Number(n) => general(n.to_f64(), None, false),
             Value::Bool(b) => b.to_string(),
             v => json_text(v),
         },
         'q' => match arg {
             Value::String(s) => iac_value::quote(s),
-            Value::Number(n) => iac_value::quote(&format_number(*n)),
+            Value::Number(n) => iac_value::quote(&format_number(n)),
             Value::Bool(b) => iac_value::quote(&b.to_string()),
             v => {
                 return Err(arg_err(
@@ -312,7 +315,7 @@ pub(super) fn json_text(v: &Value) -> String {
 fn write_json(v: &Value, out: &mut String) {
     match v {
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) if n.is_finite() => out.push_str(&format!("{n}")),
+        Value::Number(n) if !n.is_infinite() => out.push_str(&n.to_string()),
         Value::String(s) => write_json_string(s, out),
         Value::List(items) | Value::Set(items) => {
             out.push('[');

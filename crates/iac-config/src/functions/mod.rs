@@ -6,7 +6,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 
 use base64::Engine as _;
-use iac_value::{format_number, Value};
+use iac_value::{format_number, Number, Value};
 
 use format::format;
 
@@ -62,7 +62,7 @@ pub(super) const MANY: Option<usize> = None;
 
 static FUNCTIONS: &[Function] = &[
     f!("abs", 1, Some(1), Deep, |a, _| Ok(Value::Number(
-        num(a, 0)?.abs()
+        number(a, 0)?.abs()
     ))),
     f!("base64decode", 1, Some(1), Deep, base64decode),
     f!("base64encode", 1, Some(1), Deep, |a, _| {
@@ -71,7 +71,7 @@ static FUNCTIONS: &[Function] = &[
         ))
     }),
     f!("ceil", 1, Some(1), Deep, |a, _| Ok(Value::Number(
-        num(a, 0)?.ceil()
+        number(a, 0)?.ceil()
     ))),
     f!("cidrhost", 2, Some(2), Deep, cidrhost),
     f!("cidrsubnet", 3, Some(3), Deep, cidrsubnet),
@@ -139,7 +139,7 @@ static FUNCTIONS: &[Function] = &[
         Ok(Value::List(out))
     }),
     f!("floor", 1, Some(1), Deep, |a, _| Ok(Value::Number(
-        num(a, 0)?.floor()
+        number(a, 0)?.floor()
     ))),
     f!("format", 1, MANY, Deep, |a, _| Ok(format(
         string(a, 0)?,
@@ -197,7 +197,7 @@ static FUNCTIONS: &[Function] = &[
                 ))
             }
         };
-        Ok(Value::Number(n as f64))
+        Ok(Value::num(n as f64))
     }),
     f!("lookup", 2, Some(3), Shallow, |a, _| {
         let m = map(a, 0)?;
@@ -332,15 +332,23 @@ static FUNCTIONS: &[Function] = &[
         if l.is_empty() {
             return Err(arg_err(0, "cannot sum an empty list"));
         }
-        let mut total = 0.0;
+        let mut total: Option<Number> = None;
         for v in l {
             // Numeric strings count as their numbers, as Terraform converts them.
-            total += v
-                .as_f64()
-                .or_else(|| v.as_str().and_then(|s| s.parse::<f64>().ok()))
-                .ok_or_else(|| arg_err(0, "a list of numbers is required"))?;
+            let n = match v.unmarked() {
+                Value::Number(n) => Some(n.clone()),
+                Value::String(s) => Number::parse(s),
+                _ => None,
+            }
+            .ok_or_else(|| arg_err(0, "a list of numbers is required"))?;
+            total = Some(match total {
+                None => n,
+                Some(t) => t
+                    .add(&n)
+                    .ok_or_else(|| arg_err(0, "cannot sum opposite infinities"))?,
+            });
         }
-        Ok(Value::Number(iac_value::decimal(total)))
+        Ok(total.map(Value::Number).unwrap_or(Value::Null))
     }),
     f!("templatefile", 2, Some(2), Deep, templatefile),
     f!("tolist", 1, Some(1), Shallow, |a, _| {
@@ -359,11 +367,9 @@ static FUNCTIONS: &[Function] = &[
     }),
     f!("tonumber", 1, Some(1), Deep, |a, _| match &a[0] {
         Value::Null => Ok(Value::Null),
-        Value::Number(n) => Ok(Value::Number(*n)),
-        Value::String(s) => s
-            .parse::<f64>()
-            .ok()
-            .filter(|n| n.is_finite())
+        Value::Number(n) => Ok(Value::Number(n.clone())),
+        Value::String(s) => Number::parse(s)
+            .filter(|n| !n.is_infinite())
             .map(Value::Number)
             .ok_or_else(|| arg_err(0, format!("cannot convert \"{s}\" to a number"))),
         v => Err(arg_err(
@@ -525,12 +531,13 @@ pub(super) fn string(a: &[Value], i: usize) -> Result<&str, FnError> {
     }
 }
 
-pub(super) fn num(a: &[Value], i: usize) -> Result<f64, FnError> {
+/// A number argument, exactly (strings of digits convert, as in Terraform).
+pub(super) fn number(a: &[Value], i: usize) -> Result<Number, FnError> {
     match &a[i] {
-        Value::Number(n) => Ok(*n),
-        Value::String(s) => s
-            .parse()
-            .map_err(|_| arg_err(i, format!("a number is required, got \"{s}\""))),
+        Value::Number(n) => Ok(n.clone()),
+        Value::String(s) => {
+            Number::parse(s).ok_or_else(|| arg_err(i, format!("a number is required, got \"{s}\"")))
+        }
         v => Err(arg_err(
             i,
             format!("a number is required, got {}", v.type_name()),
@@ -538,18 +545,24 @@ pub(super) fn num(a: &[Value], i: usize) -> Result<f64, FnError> {
     }
 }
 
+/// A number argument as the nearest float, for functions Terraform computes
+/// in floats or in machine integers.
+pub(super) fn num(a: &[Value], i: usize) -> Result<f64, FnError> {
+    number(a, i).map(|n| n.to_f64())
+}
+
 pub(super) fn index_arg(a: &[Value], i: usize) -> Result<usize, FnError> {
-    let n = num(a, i)?;
-    if n < 0.0 || n.fract() != 0.0 {
-        return Err(arg_err(
+    let n = number(a, i)?;
+    match n.to_i64() {
+        Some(v) if v >= 0 => Ok(v as usize),
+        _ => Err(arg_err(
             i,
             format!(
                 "a non-negative whole number is required, got {}",
-                format_number(n)
+                format_number(&n)
             ),
-        ));
+        )),
     }
-    Ok(n as usize)
 }
 
 pub(super) fn list(a: &[Value], i: usize) -> Result<&[Value], FnError> {
@@ -575,7 +588,7 @@ pub(super) fn map(a: &[Value], i: usize) -> Result<&BTreeMap<String, Value>, FnE
 pub(super) fn to_string(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(format_number(*n)),
+        Value::Number(n) => Some(format_number(n)),
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
     }
@@ -608,7 +621,7 @@ fn yaml_scalar(v: &Value) -> String {
     match v {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
-        Value::Number(n) => format_number(*n),
+        Value::Number(n) => format_number(n),
         Value::String(s) => serde_json::Value::String(s.clone()).to_string(),
         Value::Map(_) => "{}".into(),
         Value::List(_) | Value::Set(_) => "[]".into(),
@@ -720,16 +733,17 @@ fn coalesce(a: &[Value], _: &CallContext) -> R {
 }
 
 fn min_max(a: &[Value], max: bool) -> R {
-    let mut best: Option<f64> = None;
+    let mut best: Option<Number> = None;
     for i in 0..a.len() {
-        let n = num(a, i)?;
+        let n = number(a, i)?;
         best = Some(match best {
             None => n,
-            Some(b) if max => b.max(n),
-            Some(b) => b.min(n),
+            Some(b) if max && n.compare(&b).is_gt() => n,
+            Some(b) if !max && n.compare(&b).is_lt() => n,
+            Some(b) => b,
         });
     }
-    Ok(Value::Number(best.unwrap_or(0.0)))
+    Ok(best.map(Value::Number).unwrap_or_else(|| Value::num(0)))
 }
 
 fn range(a: &[Value], _: &CallContext) -> R {
@@ -753,7 +767,7 @@ fn range(a: &[Value], _: &CallContext) -> R {
     let mut out = Vec::new();
     let mut x = start;
     while (step > 0.0 && x < limit) || (step < 0.0 && x > limit) {
-        out.push(Value::Number(x));
+        out.push(Value::num(x));
         x += step;
     }
     Ok(Value::List(out))
@@ -970,8 +984,8 @@ mod tests {
             "%s-%03d-%.2f-%t-%q-%%",
             &[
                 Value::string("a"),
-                Value::Number(7.0),
-                Value::Number(1.5),
+                Value::num(7.0),
+                Value::num(1.5),
                 Value::Bool(true),
                 Value::string("x"),
             ],
@@ -988,28 +1002,24 @@ mod tests {
         let s = cidrsubnet(
             &[
                 Value::string("10.0.0.0/16"),
-                Value::Number(8.0),
-                Value::Number(2.0),
+                Value::num(8.0),
+                Value::num(2.0),
             ],
             &ctx,
         )
         .ok()
         .unwrap();
         assert_eq!(s, Value::string("10.0.2.0/24"));
-        let h = cidrhost(&[Value::string("10.0.2.0/24"), Value::Number(5.0)], &ctx)
+        let h = cidrhost(&[Value::string("10.0.2.0/24"), Value::num(5.0)], &ctx)
             .ok()
             .unwrap();
         assert_eq!(h, Value::string("10.0.2.5"));
-        let h = cidrhost(&[Value::string("10.0.2.0/24"), Value::Number(-1.0)], &ctx)
+        let h = cidrhost(&[Value::string("10.0.2.0/24"), Value::num(-1.0)], &ctx)
             .ok()
             .unwrap();
         assert_eq!(h, Value::string("10.0.2.255"));
         let v6 = cidrsubnet(
-            &[
-                Value::string("fd00::/56"),
-                Value::Number(8.0),
-                Value::Number(1.0),
-            ],
+            &[Value::string("fd00::/56"), Value::num(8.0), Value::num(1.0)],
             &ctx,
         )
         .ok()

@@ -27,7 +27,7 @@ macro_rules! f {
 /// Terraform cannot hold them (`log(0, 10)`, `pow(-8, 1/3)`).
 fn finite(n: f64) -> super::R {
     if n.is_finite() {
-        Ok(Value::Number(n))
+        Ok(Value::Number(iac_value::Number::float(n)))
     } else {
         Err(super::FnError {
             arg: None,
@@ -402,7 +402,7 @@ pub(super) static MORE: &[Function] = &[
         let l = list(a, 0)?;
         l.iter()
             .position(|v| v == &a[1])
-            .map(|i| Value::Number(i as f64))
+            .map(|i| Value::num(i as f64))
             .ok_or_else(|| arg_err(1, "item not found"))
     }),
     f!("chunklist", 2, Some(2), Shallow, |a, _| {
@@ -494,16 +494,14 @@ pub(super) static MORE: &[Function] = &[
         num(a, 0)?.log(num(a, 1)?)
     )),
     f!("signum", 1, Some(1), Deep, |a, _| {
-        let n = num(a, 0)?;
-        if n.fract() != 0.0 {
+        let n = super::number(a, 0)?;
+        if !n.is_integer() {
             return Err(arg_err(0, "a whole number is required"));
         }
-        Ok(Value::Number(if n > 0.0 {
-            1.0
-        } else if n < 0.0 {
-            -1.0
-        } else {
-            0.0
+        Ok(Value::num(match n.compare(&iac_value::Number::int(0)) {
+            std::cmp::Ordering::Greater => 1,
+            std::cmp::Ordering::Less => -1,
+            std::cmp::Ordering::Equal => 0,
         }))
     }),
     f!("parseint", 2, Some(2), Deep, |a, _| {
@@ -519,7 +517,7 @@ pub(super) static MORE: &[Function] = &[
             Some(d) => (true, d),
             None => (false, s.strip_prefix('+').unwrap_or(s)),
         };
-        let mut n: f64 = 0.0;
+        let mut n = num_bigint::BigUint::default();
         if digits.is_empty() {
             return Err(arg_err(
                 0,
@@ -541,9 +539,10 @@ pub(super) static MORE: &[Function] = &[
                     format!("cannot parse \"{s}\" as a base {base} integer"),
                 ));
             }
-            n = n * base as f64 + f64::from(d);
+            n = n * base + d;
         }
-        Ok(Value::Number(if neg { -n } else { n }))
+        // Any size, exactly, as Terraform's big integers.
+        Ok(Value::Number(iac_value::Number::big_int(neg, n)))
     }),
     f!("tobool", 1, Some(1), Deep, |a, _| match &a[0] {
         Value::Bool(b) => Ok(Value::Bool(*b)),

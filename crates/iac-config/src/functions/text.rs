@@ -383,7 +383,7 @@ fn scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Result<Value, S
             "int" | "float" => text
                 .replace('_', "")
                 .parse::<f64>()
-                .map(Value::Number)
+                .map(Value::num)
                 .map_err(|_| format!("cannot decode {text:?} as !!{}", t.suffix)),
             "bool" => resolve_plain(text)
                 .filter(|v| matches!(v, Value::Bool(_)))
@@ -409,9 +409,9 @@ fn resolve_plain(text: &str) -> Option<Value> {
             return Some(Value::Bool(false))
         }
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return Some(Value::Number(f64::INFINITY))
+            return Some(Value::num(f64::INFINITY))
         }
-        "-.inf" | "-.Inf" | "-.INF" => return Some(Value::Number(f64::NEG_INFINITY)),
+        "-.inf" | "-.Inf" | "-.INF" => return Some(Value::num(f64::NEG_INFINITY)),
         _ => {}
     }
     let body = text.strip_prefix(['-', '+']).unwrap_or(text);
@@ -419,7 +419,7 @@ fn resolve_plain(text: &str) -> Option<Value> {
     if let Some(hex) = body.strip_prefix("0x") {
         return i64::from_str_radix(hex, 16)
             .ok()
-            .map(|n| Value::Number(if neg { -n } else { n } as f64));
+            .map(|n| Value::num(if neg { -n } else { n } as f64));
     }
     let numeric = !body.is_empty()
         && body
@@ -430,7 +430,7 @@ fn resolve_plain(text: &str) -> Option<Value> {
             .next()
             .is_some_and(|c| c.is_ascii_digit() || c == '.');
     if numeric {
-        return text.parse::<f64>().ok().map(Value::Number);
+        return text.parse::<f64>().ok().map(Value::num);
     }
     None
 }

@@ -29,7 +29,7 @@ pub(super) static TIME: &[Function] = &[
     f!("timecmp", 2, Some(2), Deep, |a, _: &CallContext| {
         let (x, y) = (parse(a, 0)?, parse(a, 1)?);
         let ord = (x.secs, x.nanos).cmp(&(y.secs, y.nanos));
-        Ok(Value::Number(ord as i8 as f64))
+        Ok(Value::num(ord as i8 as f64))
     }),
 ];
 

@@ -110,7 +110,7 @@ fn arguments(
     ctx.workspace = place.workspace.to_string();
     ctx.self_value = Some(inst.self_value.clone());
     match &inst.addr.key {
-        InstanceKey::Int(i) => ctx.count_index = Some(Value::Number(*i as f64)),
+        InstanceKey::Int(i) => ctx.count_index = Some(Value::num(*i as f64)),
         InstanceKey::Str(k) => {
             ctx.each = Some((
                 Value::String(k.clone()),
@@ -166,7 +166,10 @@ fn arguments(
             .map(|(k, v)| {
                 let v = match v {
                     Value::String(s) => s,
-                    other => iac_value::format_number(other.as_f64().unwrap_or(0.0)),
+                    other => other
+                        .as_number()
+                        .map(iac_value::format_number)
+                        .unwrap_or_default(),
                 };
                 (k, v)
             })

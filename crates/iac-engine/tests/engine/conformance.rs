@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use iac_config::{EmptyNamespace, EvalContext};
 use iac_diagnostics::FileId;
-use iac_value::{to_json, JsonOptions};
+use iac_value::{to_json, JsonOptions, Number};
 use serde_json::Value as Json;
 
 fn dir() -> PathBuf {
@@ -45,25 +45,15 @@ fn evaluate(expr: &str) -> Result<Json, String> {
     Ok(to_json(&v, &JsonOptions::Omit))
 }
 
-/// JSON values equal as values: numbers by value (an integer written as `3`
-/// equals one written as `3.0`), everything else exactly.
+/// JSON values equal as values: numbers by their exact value, every digit
+/// (an integer written as `3` equals one written as `3.0`), everything else
+/// exactly.
 fn same(a: &Json, b: &Json) -> bool {
     match (a, b) {
         (Json::Number(x), Json::Number(y)) => {
-            match (x.as_i64(), x.as_u64(), y.as_f64(), x.as_f64()) {
-                _ if x == y => true,
-                (Some(i), _, Some(f), _) => {
-                    f.fract() == 0.0 && f.abs() < 1.7e38 && f as i128 == i as i128
-                }
-                (_, Some(u), Some(f), _) => {
-                    f.fract() == 0.0 && f.abs() < 1.7e38 && f as i128 == u as i128
-                }
-                (_, _, Some(f), Some(g)) => match (y.as_i64(), y.as_u64()) {
-                    (Some(i), _) => g.fract() == 0.0 && g as i128 == i as i128,
-                    (_, Some(u)) => g.fract() == 0.0 && g as i128 == u as i128,
-                    _ => f == g,
-                },
-                _ => false,
+            match (Number::parse(x.as_str()), Number::parse(y.as_str())) {
+                (Some(p), Some(q)) => p.compare(&q).is_eq(),
+                _ => x == y,
             }
         }
         (Json::Array(x), Json::Array(y)) => {

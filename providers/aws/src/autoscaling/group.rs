@@ -30,8 +30,7 @@ pub(crate) struct GroupType;
 use crate::util::first;
 
 fn num(n: Option<i32>) -> Value {
-    n.map(|n| Value::Number(f64::from(n)))
-        .unwrap_or(Value::Null)
+    n.map(|n| Value::num(f64::from(n))).unwrap_or(Value::Null)
 }
 
 fn strings_set(items: Vec<String>) -> Value {

@@ -389,7 +389,7 @@ pub(crate) async fn read_warm_pool(
     set(
         v,
         "warm_pool_size",
-        Value::Number(out.instances().len() as f64),
+        Value::num(out.instances().len() as f64),
     );
     Ok(())
 }

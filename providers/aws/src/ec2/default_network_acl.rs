@@ -42,7 +42,7 @@ fn protocol_number(p: &str) -> String {
 fn entry_value(e: &NetworkAclEntry) -> Value {
     let ports = e.port_range();
     let icmp = e.icmp_type_code();
-    let n = |x: Option<i32>| Value::Number(f64::from(x.unwrap_or(0)));
+    let n = |x: Option<i32>| Value::num(f64::from(x.unwrap_or(0)));
     Value::map([
         ("rule_no", n(e.rule_number())),
         ("action", opt_str(e.rule_action().map(|a| a.as_str()))),
@@ -101,7 +101,7 @@ fn normalized(e: &Value) -> Value {
     }
     for k in ["from_port", "to_port", "icmp_type", "icmp_code"] {
         if e.get_attr(k).is_null() {
-            set(&mut e, k, Value::Number(0.0));
+            set(&mut e, k, Value::num(0.0));
         }
     }
     for k in ["cidr_block", "ipv6_cidr_block"] {

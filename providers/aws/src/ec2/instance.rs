@@ -213,7 +213,7 @@ fn instance_value(c: &Clients, i: &aws_sdk_ec2::types::Instance, keep: &Value) -
                     (
                         "http_put_response_hop_limit",
                         m.http_put_response_hop_limit()
-                            .map(|n| Value::Number(f64::from(n)))
+                            .map(|n| Value::num(f64::from(n)))
                             .unwrap_or(Value::Null),
                     ),
                     (
@@ -497,10 +497,7 @@ fn security_groups_value(i: &aws_sdk_ec2::types::Instance, keep: &Value) -> Valu
 fn cpu_options_value(i: &aws_sdk_ec2::types::Instance, keep: &Value) -> Value {
     match i.cpu_options().filter(|o| o.core_count().is_some()) {
         Some(o) => {
-            let num = |n: Option<i32>| {
-                n.map(|x| Value::Number(f64::from(x)))
-                    .unwrap_or(Value::Null)
-            };
+            let num = |n: Option<i32>| n.map(|x| Value::num(f64::from(x))).unwrap_or(Value::Null);
             Value::List(vec![Value::map([
                 ("core_count", num(o.core_count())),
                 ("threads_per_core", num(o.threads_per_core())),

@@ -248,7 +248,7 @@ fn data_value(d: &ResponseLaunchTemplateData) -> Vec<(&'static str, Value)> {
                                         (
                                             "volume_size",
                                             e.volume_size()
-                                                .map(|n| Value::Number(f64::from(n)))
+                                                .map(|n| Value::num(f64::from(n)))
                                                 .unwrap_or(Value::Null),
                                         ),
                                         (
@@ -258,13 +258,13 @@ fn data_value(d: &ResponseLaunchTemplateData) -> Vec<(&'static str, Value)> {
                                         (
                                             "iops",
                                             e.iops()
-                                                .map(|n| Value::Number(f64::from(n)))
+                                                .map(|n| Value::num(f64::from(n)))
                                                 .unwrap_or(Value::Null),
                                         ),
                                         (
                                             "throughput",
                                             e.throughput()
-                                                .map(|n| Value::Number(f64::from(n)))
+                                                .map(|n| Value::num(f64::from(n)))
                                                 .unwrap_or(Value::Null),
                                         ),
                                         ("kms_key_id", opt_str(e.kms_key_id())),
@@ -299,7 +299,7 @@ fn data_value(d: &ResponseLaunchTemplateData) -> Vec<(&'static str, Value)> {
                             (
                                 "device_index",
                                 n.device_index()
-                                    .map(|i| Value::Number(f64::from(i)))
+                                    .map(|i| Value::num(f64::from(i)))
                                     .unwrap_or(Value::Null),
                             ),
                             ("subnet_id", opt_str(n.subnet_id())),
@@ -351,7 +351,7 @@ fn data_value(d: &ResponseLaunchTemplateData) -> Vec<(&'static str, Value)> {
                     (
                         "http_put_response_hop_limit",
                         m.http_put_response_hop_limit()
-                            .map(|n| Value::Number(f64::from(n)))
+                            .map(|n| Value::num(f64::from(n)))
                             .unwrap_or(Value::Null),
                     ),
                     (
@@ -453,10 +453,10 @@ async fn template_value(
                 None => Value::Null,
             },
         ),
-        ("latest_version", Value::Number(latest as f64)),
+        ("latest_version", Value::num(latest as f64)),
         (
             "default_version",
-            Value::Number(t.default_version_number().unwrap_or(1) as f64),
+            Value::num(t.default_version_number().unwrap_or(1) as f64),
         ),
         (
             "update_default_version",

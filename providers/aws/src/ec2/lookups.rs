@@ -226,7 +226,7 @@ impl DataSourceType<Clients> for SubnetData {
             (
                 "available_ip_address_count",
                 sn.available_ip_address_count()
-                    .map(|n| Value::Number(f64::from(n)))
+                    .map(|n| Value::num(f64::from(n)))
                     .unwrap_or(Value::Null),
             ),
             (
@@ -248,7 +248,7 @@ impl DataSourceType<Clients> for SubnetData {
             (
                 // As Terraform's provider: 0 when AWS gives none.
                 "enable_lni_at_device_index",
-                Value::Number(f64::from(sn.enable_lni_at_device_index().unwrap_or(0))),
+                Value::num(f64::from(sn.enable_lni_at_device_index().unwrap_or(0))),
             ),
             (
                 "ipv6_cidr_block",

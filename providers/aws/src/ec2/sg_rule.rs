@@ -66,7 +66,7 @@ fn rule_value(r: &SecurityGroupRule) -> Value {
     let id = r.security_group_rule_id().unwrap_or_default();
     let all = r.ip_protocol() == Some("-1");
     let port = |p: Option<i32>| match p {
-        Some(n) if !all => Value::Number(f64::from(n)),
+        Some(n) if !all => Value::num(f64::from(n)),
         _ => Value::Null,
     };
     let tags = crate::util::tag_map(r.tags().iter().map(|t| (t.key(), t.value())));

@@ -135,10 +135,7 @@ const LOGS: &[(&str, &str)] = &[
 fn typed(kind: Kind, text: &str) -> Value {
     match kind {
         Kind::Bool => Value::Bool(text == "true"),
-        Kind::Int => text
-            .parse::<f64>()
-            .map(Value::Number)
-            .unwrap_or(Value::Null),
+        Kind::Int => text.parse::<f64>().map(Value::num).unwrap_or(Value::Null),
         Kind::Str => Value::string(text.to_string()),
     }
 }
@@ -146,7 +143,7 @@ fn typed(kind: Kind, text: &str) -> Value {
 fn text(kind: Kind, v: &Value) -> Option<String> {
     match (kind, v) {
         (Kind::Bool, Value::Bool(b)) => Some(b.to_string()),
-        (Kind::Int, Value::Number(n)) => Some(format!("{}", *n as i64)),
+        (Kind::Int, Value::Number(n)) => Some(format!("{}", n.to_f64() as i64)),
         (Kind::Str, Value::String(s)) => Some(s.clone()),
         _ => None,
     }
@@ -879,7 +876,7 @@ mod tests {
     fn arguments_become_attributes_and_back() {
         let p = Value::map([
             ("enable_deletion_protection", Value::Bool(true)),
-            ("idle_timeout", Value::Number(120.0)),
+            ("idle_timeout", Value::num(120.0)),
             ("desync_mitigation_mode", Value::string("strictest")),
             (
                 "access_logs",
@@ -896,7 +893,7 @@ mod tests {
         assert_eq!(w["routing.http.desync_mitigation_mode"], "strictest");
         assert_eq!(w["access_logs.s3.bucket"], "logs");
         assert_eq!(w["connection_logs.s3.enabled"], "false");
-        assert_eq!(typed(Kind::Int, "120"), Value::Number(120.0));
+        assert_eq!(typed(Kind::Int, "120"), Value::num(120.0));
         assert_eq!(typed(Kind::Bool, "true"), Value::Bool(true));
     }
 }

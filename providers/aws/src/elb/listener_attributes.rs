@@ -152,7 +152,7 @@ fn written(v: &Value) -> bool {
 fn text(v: &Value, name: &str) -> Option<String> {
     match v.get_attr(name) {
         Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(iac_value::format_number(*n)),
+        Value::Number(n) => Some(iac_value::format_number(n)),
         Value::String(_) => s(v, name),
         _ => None,
     }
@@ -223,7 +223,7 @@ pub(crate) async fn read(
         let value = match (found, kind) {
             (None, _) => keep.get_attr(n).clone(),
             (Some(x), Kind::Bool) => Value::Bool(x == "true"),
-            (Some(x), Kind::Number) => x.parse().map(Value::Number).unwrap_or(Value::Null),
+            (Some(x), Kind::Number) => x.parse::<f64>().map(Value::num).unwrap_or(Value::Null),
             (Some(x), Kind::Text) => Value::string(x),
         };
         set(v, n, value);

@@ -200,7 +200,7 @@ fn attr_num(attrs: &TgAttributes, key: &str) -> Value {
     attrs
         .get(key)
         .and_then(|v| v.parse::<f64>().ok())
-        .map(Value::Number)
+        .map(Value::num)
         .unwrap_or(Value::Null)
 }
 
@@ -320,7 +320,7 @@ const TG_HEALTH: &[(&str, &str)] = &[
 fn attr_text(v: &Value) -> Option<String> {
     match v {
         Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(iac_value::format_number(*n)),
+        Value::Number(n) => Some(iac_value::format_number(n)),
         Value::String(s) => Some(s.clone()),
         _ => None,
     }
@@ -396,10 +396,9 @@ fn tg_more_values(attrs: &TgAttributes, keep: &Value) -> Vec<(&'static str, Valu
                     let v = match attr_of(attrs, key, *boolean) {
                         Value::Null => conf.get_attr(name).clone(),
                         // A number the configuration writes as one.
-                        Value::String(x) if matches!(conf.get_attr(name), Value::Number(_)) => x
-                            .parse::<f64>()
-                            .map(Value::Number)
-                            .unwrap_or(Value::String(x)),
+                        Value::String(x) if matches!(conf.get_attr(name), Value::Number(_)) => {
+                            x.parse::<f64>().map(Value::num).unwrap_or(Value::String(x))
+                        }
                         v => v,
                     };
                     (*name, v)
@@ -1174,7 +1173,7 @@ fn rule_value(r: &Rule, listener: &str, keep: &Value, tags: Value) -> Value {
             "priority",
             r.priority()
                 .and_then(|p| p.parse::<f64>().ok())
-                .map(Value::Number)
+                .map(Value::num)
                 .unwrap_or(Value::Null),
         ),
         ("action", actions_value(r.actions(), keep, "action")),

@@ -59,7 +59,7 @@ fn policy_value(p: &Policy, doc: &str, keep: &Value) -> Value {
         (
             "attachment_count",
             p.attachment_count()
-                .map(|n| Value::Number(f64::from(n)))
+                .map(|n| Value::num(f64::from(n)))
                 .unwrap_or(Value::Null),
         ),
         ("tags", tags_value(p.tags())),

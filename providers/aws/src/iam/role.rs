@@ -33,7 +33,7 @@ pub(crate) fn role_value(r: &Role, keep: &Value) -> Value {
         (
             "max_session_duration",
             r.max_session_duration()
-                .map(|n| Value::Number(f64::from(n)))
+                .map(|n| Value::num(f64::from(n)))
                 .unwrap_or(Value::Null),
         ),
         (

@@ -669,7 +669,7 @@ pub(crate) async fn read(
                             (
                                 "max_age_seconds",
                                 r.max_age_seconds()
-                                    .map(|n| Value::Number(f64::from(n)))
+                                    .map(|n| Value::num(f64::from(n)))
                                     .unwrap_or(Value::Null),
                             ),
                         ])
