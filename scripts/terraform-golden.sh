@@ -67,6 +67,15 @@ cp "$out/functions.tf" "$fn_dir/main.tf"
   | python3 -c 'import json,sys; d=json.load(sys.stdin); json.dump({k: v["value"] for k, v in sorted(d.items())}, sys.stdout, indent=1, sort_keys=True)' > "$out/functions.json"
 echo "wrote $out/functions.json" >&2
 
+# base64gzip's bytes: testdata/terraform/gzip.tf as Terraform compresses it
+# (tests/it/functions.rs compresses the same inputs under iac and compares).
+gz_dir="$work/gzip"
+mkdir -p "$gz_dir"
+cp "$out/gzip.tf" "$gz_dir/main.tf"
+(cd "$gz_dir" && terraform init -input=false >/dev/null && terraform apply -auto-approve -input=false >/dev/null && terraform output -json) \
+  | python3 -c 'import json,sys; d=json.load(sys.stdin); json.dump({k: v["value"] for k, v in sorted(d.items())}, sys.stdout, indent=1, sort_keys=True)' > "$out/gzip.json"
+echo "wrote $out/gzip.json" >&2
+
 # The expression conformance suite: what Terraform gives for every case of
 # tests/conformance/expressions.txt (crates/iac-engine/tests/engine/conformance.rs).
 python3 "$root/scripts/conformance-golden.py"

@@ -11,6 +11,7 @@ use iac_value::{format_number, Number, Value};
 use format::format;
 
 mod format;
+mod gzip;
 mod more;
 mod text;
 mod time;
@@ -761,8 +762,12 @@ fn range(a: &[Value], _: &CallContext) -> R {
         return Err(arg_err(2, "step must not be zero"));
     }
     let count = ((limit - start) / step).ceil();
-    if count > 1024.0 * 1024.0 {
-        return Err(arg_err(0, "more than 1048576 elements"));
+    // Terraform's limit: a larger range is almost always a mistake.
+    if count > 1024.0 {
+        return Err(arg_err(
+            0,
+            "more than 1024 values were generated; either decrease the difference between start and end or use a smaller step",
+        ));
     }
     let mut out = Vec::new();
     let mut x = start;

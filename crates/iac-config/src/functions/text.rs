@@ -3,7 +3,6 @@
 //! `uuid`/`uuidv5`, `abspath`, `pathexpand`, `fileset`, `ephemeralasnull`.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 
 use base64::Engine as _;
 use iac_value::Value;
@@ -45,11 +44,11 @@ pub(super) static TEXT: &[Function] = &[
             .map_err(|e| arg_err(1, e))
     }),
     f!("base64gzip", 1, Some(1), Deep, |a, _| {
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        gz.write_all(string(a, 0)?.as_bytes())
-            .and_then(|_| gz.finish())
-            .map(|b| Value::String(base64::engine::general_purpose::STANDARD.encode(b)))
-            .map_err(|e| arg_err(0, format!("cannot compress: {e}")))
+        // Go's bytes exactly: a `user_data` made with it matches Terraform's state.
+        let gz = super::gzip::gzip(string(a, 0)?.as_bytes());
+        Ok(Value::String(
+            base64::engine::general_purpose::STANDARD.encode(gz),
+        ))
     }),
     f!("uuid", 0, Some(0), Deep, |_, _| Ok(Value::String(
         uuid::Uuid::new_v4().to_string()
