@@ -64,6 +64,10 @@ pub struct EvalContext<'a> {
     /// Names bound by `for` expressions and template directives, innermost last.
     pub(crate) locals: Vec<(String, Value)>,
     pub(crate) splat_item: Vec<Value>,
+    /// The module's variable declarations, for their types: a variable of a
+    /// list type never equals a tuple (`var.ids == []` is false, as in
+    /// Terraform).
+    pub variables: Option<&'a std::collections::BTreeMap<String, crate::Variable>>,
 }
 
 impl<'a> EvalContext<'a> {
@@ -78,6 +82,7 @@ impl<'a> EvalContext<'a> {
             workspace: "default".to_string(),
             locals: Vec::new(),
             splat_item: Vec::new(),
+            variables: None,
         }
     }
 
@@ -702,7 +707,14 @@ impl<'a> EvalContext<'a> {
                 if !x.is_wholly_known() || !y.is_wholly_known() {
                     Value::Unknown
                 } else {
-                    let eq = values_equal(&x, &y);
+                    // Values of different collection types are never equal in
+                    // Terraform (`tolist([]) == []` is false), whatever they hold;
+                    // null equals null of any type.
+                    let kinds = (self.static_kind(a), self.static_kind(b));
+                    let differ = matches!(&kinds, (Some(p), Some(q)) if p.differs(q))
+                        && !matches!(x, Value::Null)
+                        && !matches!(y, Value::Null);
+                    let eq = !differ && values_equal(&x, &y);
                     Value::Bool(if op == BinaryOp::Eq { eq } else { !eq })
                 }
             }
@@ -857,6 +869,93 @@ struct TemplateState {
     /// The text so far and the secrets whose plaintext is not held, in order,
     /// once one such secret is interpolated.
     pieces: Vec<Value>,
+}
+
+/// What kind of collection an expression makes, where its form says so:
+/// tuples and objects from literals and `for` expressions, lists, sets and
+/// maps from the conversion functions and from variables declared so, with
+/// their element type where that is known too.
+#[derive(Clone, PartialEq, Eq, Debug)]
+enum Kind {
+    Tuple,
+    Object,
+    List(Elem),
+    Set(Elem),
+    Map(Elem),
+}
+
+/// A collection's element type: `tolist([])` has none yet (Terraform's
+/// dynamic element type, which equals no declared one).
+#[derive(Clone, PartialEq, Eq, Debug)]
+enum Elem {
+    Unknown,
+    Dynamic,
+    Known(String),
+}
+
+impl Kind {
+    /// Whether values of these two kinds can never be equal: their types
+    /// differ, as far as the expressions tell.
+    fn differs(&self, other: &Kind) -> bool {
+        let elems = |a: &Elem, b: &Elem| match (a, b) {
+            (Elem::Unknown, _) | (_, Elem::Unknown) => false,
+            (a, b) => a != b,
+        };
+        match (self, other) {
+            (Kind::List(a), Kind::List(b))
+            | (Kind::Set(a), Kind::Set(b))
+            | (Kind::Map(a), Kind::Map(b)) => elems(a, b),
+            (Kind::Tuple, Kind::Tuple) | (Kind::Object, Kind::Object) => false,
+            _ => true,
+        }
+    }
+}
+
+impl EvalContext<'_> {
+    fn static_kind(&self, e: &Expr) -> Option<Kind> {
+        match &e.kind {
+            ExprKind::Tuple(_) => Some(Kind::Tuple),
+            ExprKind::Object(_) => Some(Kind::Object),
+            ExprKind::For(fe) => Some(if fe.key.is_some() {
+                Kind::Object
+            } else {
+                Kind::Tuple
+            }),
+            ExprKind::Call { name, args, .. } => {
+                // An empty literal converted has no element type yet.
+                let elem = match args.as_slice() {
+                    [a] => match &a.kind {
+                        ExprKind::Tuple(items) if items.is_empty() => Elem::Dynamic,
+                        ExprKind::Object(items) if items.is_empty() => Elem::Dynamic,
+                        _ => Elem::Unknown,
+                    },
+                    _ => Elem::Unknown,
+                };
+                match name.as_str() {
+                    "tolist" => Some(Kind::List(elem)),
+                    "toset" => Some(Kind::Set(elem)),
+                    "tomap" => Some(Kind::Map(elem)),
+                    _ => None,
+                }
+            }
+            ExprKind::Ref(r) if r.root == "var" && r.attrs.len() == 1 => {
+                let v = self.variables?.get(&r.attrs[0].0)?;
+                let elem = |t: &iac_value::Type| match t {
+                    iac_value::Type::Any => Elem::Unknown,
+                    t => Elem::Known(t.to_string()),
+                };
+                match &v.ty {
+                    iac_value::Type::List(t) => Some(Kind::List(elem(t))),
+                    iac_value::Type::Set(t) => Some(Kind::Set(elem(t))),
+                    iac_value::Type::Map(t) => Some(Kind::Map(elem(t))),
+                    iac_value::Type::Tuple(_) => Some(Kind::Tuple),
+                    iac_value::Type::Object(_) => Some(Kind::Object),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
 }
 
 fn to_number(v: &Value, span: Span) -> Result<Option<Number>, Diagnostic> {

@@ -59,6 +59,7 @@ impl<'a> Evaluator<'a> {
         let m = self.module_at(path);
         let mut ctx = EvalContext::new(scope, m.dir.clone(), self.input.module.dir.clone());
         ctx.workspace = self.input.workspace.to_string();
+        ctx.variables = Some(&m.variables);
         ctx
     }
 
