@@ -68,6 +68,9 @@ pub struct EvalContext<'a> {
     /// list type never equals a tuple (`var.ids == []` is false, as in
     /// Terraform).
     pub variables: Option<&'a std::collections::BTreeMap<String, crate::Variable>>,
+    /// The module's locals, whose expressions say what kind of collection
+    /// they make (`local.ids == []` where `ids = tolist(...)`).
+    pub local_exprs: Option<&'a std::collections::BTreeMap<String, crate::Local>>,
 }
 
 impl<'a> EvalContext<'a> {
@@ -83,6 +86,7 @@ impl<'a> EvalContext<'a> {
             locals: Vec::new(),
             splat_item: Vec::new(),
             variables: None,
+            local_exprs: None,
         }
     }
 
@@ -913,6 +917,10 @@ impl Kind {
 
 impl EvalContext<'_> {
     fn static_kind(&self, e: &Expr) -> Option<Kind> {
+        self.static_kind_at(e, 0)
+    }
+
+    fn static_kind_at(&self, e: &Expr, depth: usize) -> Option<Kind> {
         match &e.kind {
             ExprKind::Tuple(_) => Some(Kind::Tuple),
             ExprKind::Object(_) => Some(Kind::Object),
@@ -937,6 +945,12 @@ impl EvalContext<'_> {
                     "tomap" => Some(Kind::Map(elem)),
                     _ => None,
                 }
+            }
+            // A local is what its expression makes (a chain of locals is
+            // followed a few steps; a cycle is an error elsewhere).
+            ExprKind::Ref(r) if r.root == "local" && r.attrs.len() == 1 && depth < 8 => {
+                let l = self.local_exprs?.get(&r.attrs[0].0)?;
+                self.static_kind_at(&l.expr, depth + 1)
             }
             ExprKind::Ref(r) if r.root == "var" && r.attrs.len() == 1 => {
                 let v = self.variables?.get(&r.attrs[0].0)?;

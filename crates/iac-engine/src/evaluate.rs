@@ -60,6 +60,7 @@ impl<'a> Evaluator<'a> {
         let mut ctx = EvalContext::new(scope, m.dir.clone(), self.input.module.dir.clone());
         ctx.workspace = self.input.workspace.to_string();
         ctx.variables = Some(&m.variables);
+        ctx.local_exprs = Some(&m.locals);
         ctx
     }
 
