@@ -312,6 +312,77 @@ fn preconditions_postconditions_and_checks() {
     );
 }
 
+/// A data source scoped to a check block: read at plan (the check sees it)
+/// and again at apply, its errors warnings, its value unknown when it fails,
+/// out of reach of everything but its check (as Terraform's).
+#[test]
+fn check_blocks_with_a_scoped_data_source() {
+    let main = |path: &str, name: &str| {
+        format!(
+            "resource \"terraform_data\" \"a\" {{\n  input = \"x\"\n}}\n\
+             check \"remote\" {{\n  data \"terraform_remote_state\" \"other\" {{\n    backend = \"local\"\n    config = {{ path = \"{path}\" }}\n  }}\n  assert {{\n    condition     = data.terraform_remote_state.other.outputs.name == \"{name}\"\n    error_message = \"other is named ${{data.terraform_remote_state.other.outputs.name}}\"\n  }}\n}}\n"
+        )
+    };
+    let w = Work::new(&main("other.tfstate", "other"));
+    w.write(
+        "other.tfstate",
+        r#"{"version": 4, "terraform_version": "1.11.4", "serial": 1, "lineage": "5f1e0c7a-6b1d-4a40-9d55-1f0d7c9a0b11", "outputs": {"name": {"value": "other", "type": "string"}}, "resources": []}"#,
+    );
+    // Read at plan, and planned to be read again at apply.
+    let r = w.iac(&["plan"]).ok();
+    assert!(
+        r.stdout
+            .contains("# data.terraform_remote_state.other will be read during apply")
+            && r.stdout
+                .contains("check block is verified again after the apply")
+            && r.stdout
+                .contains(" <= data \"terraform_remote_state\" \"other\""),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stderr.contains("W0223"),
+        "the assertion holds: {}",
+        r.stderr
+    );
+    let r = w.apply();
+    assert!(!r.stderr.contains("warning"), "{}", r.stderr);
+    // An assertion on what it read that fails is the check's warning.
+    w.write("main.tf", &main("other.tfstate", "another"));
+    let r = w.iac(&["apply", "-auto-approve"]).ok();
+    assert!(
+        r.stderr.contains("W0223") && r.stderr.contains("other is named other"),
+        "{}",
+        r.stderr
+    );
+    // The data source failing is a warning too, never an error: the run goes on.
+    w.write("main.tf", &main("missing.tfstate", "other"));
+    let r = w.iac(&["plan"]).ok();
+    assert!(
+        r.stderr
+            .contains("warning[W0224]: Unable to find remote state"),
+        "{}",
+        r.stderr
+    );
+    let r = w.iac(&["apply", "-auto-approve"]).ok();
+    assert!(r.stderr.contains("W0224"), "{}", r.stderr);
+    // Nothing outside the check block can refer to it.
+    w.write(
+        "main.tf",
+        &format!(
+            "{}output \"leak\" {{\n  value = data.terraform_remote_state.other.outputs\n}}\n",
+            main("other.tfstate", "other")
+        ),
+    );
+    let r = w.iac(&["plan"]).code(1);
+    assert!(
+        r.stderr.contains("Reference to scoped resource")
+            && r.stderr.contains("declared inside check \"remote\""),
+        "{}",
+        r.stderr
+    );
+}
+
 #[test]
 fn local_exec_provisioners() {
     let main = |b_failure: &str| {

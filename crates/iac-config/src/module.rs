@@ -136,6 +136,10 @@ pub struct Resource {
     /// The block header (`resource "t" "n"`).
     pub span: Span,
     pub type_span: Span,
+    /// The check block a data source is scoped to (`check "c" { data ... }`):
+    /// only that check's assertions may refer to it, and its errors are
+    /// warnings.
+    pub check: Option<String>,
 }
 
 impl Resource {
@@ -847,14 +851,23 @@ fn decode_check(module: &mut Module, b: Block, diags: &mut Diagnostics) {
     };
     check_attrs(&b.body, &[], "check", diags);
     let mut asserts = Vec::new();
+    let mut scoped: Option<Span> = None;
     for inner in &b.body.blocks {
         match inner.kind.as_str() {
             "assert" => asserts.extend(decode_condition(inner, diags)),
-            "data" => diags.push(
-                Diagnostic::error("E0110", "Data sources scoped to a check block are not supported yet")
-                    .with_span(inner.kind_span, "not supported yet")
-                    .with_help("declare the data source outside the check block and refer to it from the assert"),
-            ),
+            "data" => {
+                if let Some(first) = scoped {
+                    diags.push(
+                        Diagnostic::error("E0110", "Multiple data resource blocks")
+                            .with_span(inner.kind_span, "a second data source in this check block")
+                            .with_secondary(first, "the first")
+                            .with_help("a check block holds at most one data source"),
+                    );
+                    continue;
+                }
+                scoped = Some(inner.kind_span);
+                decode_resource_in(module, inner.clone(), Mode::Data, Some(&*l[0]), diags);
+            }
             other => diags.push(
                 Diagnostic::error("E0110", format!("Unsupported block type \"{other}\""))
                     .with_span(inner.kind_span, "not expected in a check block")
@@ -1219,6 +1232,16 @@ pub(crate) fn decode_condition(b: &Block, diags: &mut Diagnostics) -> Option<Con
 }
 
 fn decode_resource(module: &mut Module, b: Block, mode: Mode, diags: &mut Diagnostics) {
+    decode_resource_in(module, b, mode, None, diags);
+}
+
+fn decode_resource_in(
+    module: &mut Module,
+    b: Block,
+    mode: Mode,
+    check: Option<&str>,
+    diags: &mut Diagnostics,
+) {
     let what = if mode == Mode::Managed {
         "resource"
     } else {
@@ -1286,7 +1309,17 @@ fn decode_resource(module: &mut Module, b: Block, mode: Mode, diags: &mut Diagno
         body,
         span,
         type_span,
+        check: check.map(String::from),
     };
+    if res.check.is_some() {
+        if let Some(c) = res.count.as_ref().or(res.for_each.as_ref()) {
+            diags.push(
+                Diagnostic::error("E0110", "Invalid meta-argument in a scoped data source")
+                    .with_span(c.span, "not allowed here")
+                    .with_help("a data source in a check block is read once: it takes no count or for_each"),
+            );
+        }
+    }
     let key = res.key();
     if let Some(prev) = module.resources.get(&key) {
         diags.push(

@@ -424,7 +424,18 @@ fn resolve(r: &Reference, path: &ModPath, m: &Module, diags: &mut Diagnostics) -
         "data" => match (attr(0), attr(1)) {
             (Some(t), Some(n)) => {
                 let key = format!("data.{t}.{n}");
-                if m.resources.contains_key(&key) {
+                if let Some(c) = m.resources.get(&key).and_then(|r| r.check.as_deref()) {
+                    // Only its check block's assertions see a scoped data source.
+                    diags.push(
+                        Diagnostic::error("E0201", "Reference to scoped resource")
+                            .with_span(
+                                r.span_of(2),
+                                format!("data \"{t}\" \"{n}\" is declared inside check \"{c}\""),
+                            )
+                            .with_help("the data source is not available from this context: declare it outside the check block to use it here"),
+                    );
+                    vec![]
+                } else if m.resources.contains_key(&key) {
                     vec![NodeKey::Resource(path.clone(), key)]
                 } else {
                     let cands: Vec<&str> = m

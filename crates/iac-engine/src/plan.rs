@@ -1281,6 +1281,11 @@ impl<'a> Planner<'a> {
         deps: &[String],
     ) -> Value {
         let waits = deps.iter().any(|d| self.pending.contains(d));
+        if r.check.is_some() && !self.validate_only {
+            return self
+                .plan_check_data(addr, config, schema, (provider, binding), r, deps, waits)
+                .await;
+        }
         if config.is_wholly_known() && !waits && !self.validate_only {
             match provider.read_data(&r.ty, config).await {
                 Ok(v) => {
@@ -1318,6 +1323,57 @@ impl<'a> Planner<'a> {
             });
             planned
         }
+    }
+
+    /// A data source scoped to a check block, as Terraform plans one: read now
+    /// (what the plan's check sees), its errors warnings (W0224), and always
+    /// read again at apply so the check verifies what the apply left.
+    #[allow(clippy::too_many_arguments)]
+    async fn plan_check_data(
+        &mut self,
+        addr: &InstanceAddr,
+        config: &Value,
+        schema: &iac_provider::Schema,
+        (provider, binding): (&dyn iac_provider::Provider, &str),
+        r: &Resource,
+        deps: &[String],
+        waits: bool,
+    ) -> Value {
+        let mut read = None;
+        if config.is_wholly_known() && !waits {
+            match provider.read_data(&r.ty, config).await {
+                Ok(v) => read = Some(v),
+                Err(ds) => {
+                    for d in ds {
+                        self.ev.diags.push(check_data_warning(provider_diagnostic(
+                            &d,
+                            &r.body,
+                            r.span,
+                            &addr.to_string(),
+                        )));
+                    }
+                }
+            }
+        }
+        let planned = read
+            .clone()
+            .unwrap_or_else(|| proposed_new(schema, None, config));
+        self.changes.push(ResourceChange {
+            addr: addr.clone(),
+            deposed: None,
+            previous_addr: None,
+            import_id: None,
+            provider: binding.to_string(),
+            action: Action::Read,
+            reason: Reason::ReadForCheck,
+            before: None,
+            after: Some(planned.clone()),
+            requires_replace: Vec::new(),
+            dependencies: deps.to_vec(),
+            create_before_destroy: false,
+            notes: Vec::new(),
+        });
+        read.unwrap_or(planned)
     }
 
     fn triggered_by(&self, r: &Resource, path: &ModPath) -> Option<String> {
@@ -2213,4 +2269,14 @@ fn destroy_changes(p: &mut Planner<'_>) {
         p.push_delete(&a, Reason::DestroyRequested, deps);
     }
     push_deposed(p);
+}
+
+/// An error of a data source scoped to a check block, as the warning it is:
+/// a check never stops a run.
+pub(crate) fn check_data_warning(d: Diagnostic) -> Diagnostic {
+    Diagnostic {
+        code: "W0224",
+        severity: iac_diagnostics::Severity::Warning,
+        ..d
+    }
 }

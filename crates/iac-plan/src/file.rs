@@ -127,6 +127,7 @@ fn reason_from(j: &Json) -> Reason {
         "delete_because_destroy" => Reason::DestroyRequested,
         "delete_because_deposed" => Reason::DeposedObject,
         "read_because_config_unknown" => Reason::ReadDeferred,
+        "read_because_check_nested" => Reason::ReadForCheck,
         _ => Reason::None,
     }
 }

@@ -80,6 +80,9 @@ pub enum Reason {
     RemovedNotDestroyed,
     /// A data source read at apply time because its configuration depends on unknown values.
     ReadDeferred,
+    /// A data source scoped to a check block: read again at apply, so the check
+    /// verifies what the apply left.
+    ReadForCheck,
 }
 
 impl Reason {
@@ -115,6 +118,7 @@ impl Reason {
             Reason::ReadDeferred => {
                 "its configuration depends on values known only after apply".to_string()
             }
+            Reason::ReadForCheck => "its check block is verified again after the apply".to_string(),
         }
     }
 
@@ -136,6 +140,7 @@ impl Reason {
             Reason::DestroyRequested => "delete_because_destroy",
             Reason::DeposedObject => "delete_because_deposed",
             Reason::ReadDeferred => "read_because_config_unknown",
+            Reason::ReadForCheck => "read_because_check_nested",
         })
     }
 }

@@ -296,7 +296,8 @@ fn render_change(out: &mut String, p: &Palette, c: &ResourceChange) {
         let _ = writeln!(out, "  # Note: {n}");
     }
     let sym = symbol(c.action);
-    let pad = if sym.len() == 1 { "  " } else { "" };
+    // Symbols right-aligned in three columns, as Terraform's: `  +`, ` <=`, `-/+`.
+    let pad = &"   "[..3 - sym.len().min(3)];
     let _ = writeln!(out, "{pad}{} {}", colored(p, sym), header(&c.addr));
     render_attrs(
         out,

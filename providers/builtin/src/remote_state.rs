@@ -101,8 +101,17 @@ impl DataSourceType<()> for RemoteStateData {
                     (k, v)
                 })
                 .collect(),
-            // Nothing there yet: Terraform gives the defaults (or no outputs).
-            Ok(None) => BTreeMap::new(),
+            // Nothing there: an error, as Terraform's (a typo in a path or a
+            // workspace must not read as "no outputs").
+            Ok(None) => {
+                return Err(err(
+                    "workspace",
+                    "Unable to find remote state",
+                    format!(
+                        "No stored state was found for the given workspace in the given backend ({what})."
+                    ),
+                ))
+            }
             Err(StateError::Terraform { document, .. }) => {
                 iac_state::terraform::terraform_outputs(&document).map_err(|e| {
                     err(

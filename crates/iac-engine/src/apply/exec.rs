@@ -536,6 +536,17 @@ impl<'a> ApplyExecutor<'a> {
         let verb = change_verb(c.action, op.destroy);
         let new = match result {
             Ok(new) => new,
+            // A check block's data source that fails warns and reads as unknown.
+            Err(errs) if c.reason == iac_plan::Reason::ReadForCheck => {
+                for e in errs {
+                    let mut d = Diagnostic::warning("W0224", format!("{}: {}", c.addr, e.summary));
+                    if !e.detail.is_empty() {
+                        d = d.with_help(e.detail);
+                    }
+                    self.diags.push(d);
+                }
+                Some(Value::Unknown)
+            }
             Err(errs) => {
                 (self.input.on_event)(ApplyEvent::Finished {
                     addr: c.addr.to_string(),
