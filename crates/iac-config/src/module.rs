@@ -866,7 +866,7 @@ fn decode_check(module: &mut Module, b: Block, diags: &mut Diagnostics) {
                     continue;
                 }
                 scoped = Some(inner.kind_span);
-                decode_resource_in(module, inner.clone(), Mode::Data, Some(&*l[0]), diags);
+                decode_resource_in(module, inner.clone(), Mode::Data, Some(l[0]), diags);
             }
             other => diags.push(
                 Diagnostic::error("E0110", format!("Unsupported block type \"{other}\""))
