@@ -19,6 +19,7 @@ import os
 import re
 import subprocess
 import sys
+import shutil
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -85,6 +86,8 @@ def error_lines(stdout):
 def main():
     cases = [l for l in open(CASES, encoding="utf-8").read().split("\n") if l.strip() and not l.startswith("#")]
     work = tempfile.mkdtemp(prefix="iac-conformance-")
+    # The file functions' cases read fixtures relative to the configuration.
+    shutil.copytree(os.path.join(ROOT, "tests", "conformance", "files"), os.path.join(work, "files"))
     results = {}
     remaining = list(range(len(cases)))
     while True:
@@ -133,7 +136,6 @@ def main():
 
 def use_config(work, src):
     """Makes `work` hold the configuration `src` (state and .terraform kept)."""
-    import shutil
     for name in os.listdir(work):
         path = os.path.join(work, name)
         if name.startswith(".terraform") or name.startswith("terraform.tfstate"):
