@@ -2507,6 +2507,103 @@ output "read" {
     iac(&w, &m, &["destroy", "-auto-approve", "-var", "net=2"]).ok();
 }
 
+/// The default subnet made dual stack: a /64 of the default VPC's Amazon block
+/// and IPv6 addresses for instances, as aws_subnet has them; the block moved in
+/// place; left out of the configuration, the subnet's block is kept (Terraform's
+/// optional and computed `ipv6_cidr_block`).
+#[test]
+fn default_subnet_ipv6_against_moto() {
+    let m = Moto::start();
+    let ec2 = m.ec2();
+    let main = |block: &str| {
+        format!(
+            r#"
+variable "net" {{ default = 1 }}
+
+resource "aws_default_vpc" "v" {{
+  assign_generated_ipv6_cidr_block = true
+}}
+
+resource "aws_default_subnet" "a" {{
+  availability_zone = "us-east-1a"
+{block}}}
+
+output "id" {{ value = aws_default_subnet.a.id }}
+output "assoc" {{ value = aws_default_subnet.a.ipv6_cidr_block_association_id }}
+"#
+        )
+    };
+    let dual = "  ipv6_cidr_block                 = cidrsubnet(aws_default_vpc.v.ipv6_cidr_block, 8, var.net)\n  assign_ipv6_address_on_creation = true\n";
+    let w = Work::new(&main(dual));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let out: serde_json::Value =
+        serde_json::from_str(&iac(&w, &m, &["output", "-json"]).ok().stdout).expect("json");
+    let id = out["id"]["value"].as_str().expect("id").to_string();
+    let read = || {
+        block(async {
+            let r = ec2
+                .describe_subnets()
+                .subnet_ids(&id)
+                .send()
+                .await
+                .expect("subnet");
+            let sn = r.subnets()[0].clone();
+            let blocks: Vec<(String, String)> = sn
+                .ipv6_cidr_block_association_set()
+                .iter()
+                .filter(|a| {
+                    a.ipv6_cidr_block_state()
+                        .and_then(|s| s.state())
+                        .is_none_or(|s| !s.as_str().contains("disassociat"))
+                })
+                .map(|a| {
+                    (
+                        a.ipv6_cidr_block().unwrap_or_default().to_string(),
+                        a.association_id().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect();
+            (
+                blocks,
+                sn.assign_ipv6_address_on_creation(),
+                sn.default_for_az(),
+            )
+        })
+    };
+    let (blocks, assign, default) = read();
+    assert_eq!(default, Some(true), "the zone's default subnet");
+    assert_eq!(blocks.len(), 1, "{blocks:?}");
+    assert!(blocks[0].0.ends_with("::/64"), "{blocks:?}");
+    assert_eq!(out["assoc"]["value"], blocks[0].1.as_str(), "{out}");
+    assert_eq!(assign, Some(true));
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    // Another /64, in place.
+    let r = iac(&w, &m, &["apply", "-auto-approve", "-var", "net=2"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let (moved, _, _) = read();
+    assert_eq!(moved.len(), 1, "{moved:?}");
+    assert_ne!(moved[0].0, blocks[0].0);
+    // Not written any more: the block stays, the flag goes back to false.
+    w.write("main.tf", &main(""));
+    let r = iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let (kept, assign, _) = read();
+    assert_eq!(kept, moved);
+    assert_eq!(assign, Some(false));
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+}
+
 /// An Amazon-provided IPv6 block added to a VPC in place, and removed again.
 #[test]
 fn vpc_ipv6_block_added_and_removed_in_place_against_moto() {

@@ -27,7 +27,7 @@ pub(crate) const RESOURCES: &[(&str, &[&str], &str)] = &[
     ("aws_default_security_group", &["revoke_rules_on_delete"], "not supported yet on the default group, which is never deleted: its rules are left as they are when it leaves the configuration"),
     ("aws_default_security_group", &["name_prefix"], "an attribute iac does not read back yet"),
     ("aws_default_subnet", &["customer_owned_ipv4_pool", "map_customer_owned_ip_on_launch", "outpost_arn"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),
-    ("aws_default_subnet", &["assign_ipv6_address_on_creation", "enable_dns64", "enable_resource_name_dns_aaaa_record_on_launch", "ipv6_cidr_block", "ipv6_native", "ipv6_cidr_block_association_id"], "IPv6 addressing is not supported yet: iac's networking is IPv4 (an Amazon-provided IPv6 block on aws_vpc is the exception)"),
+    ("aws_default_subnet", &["enable_dns64", "enable_resource_name_dns_aaaa_record_on_launch", "ipv6_native"], "DNS64, AAAA records of resource names and IPv6-only subnets are not supported yet (a dual-stack block and assign_ipv6_address_on_creation are)"),
     ("aws_default_subnet", &["private_dns_hostname_type_on_launch", "enable_lni_at_device_index"], "not supported yet by iac's subnets"),
     ("aws_default_subnet", &["outpost_arn"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),
     ("aws_default_vpc", &["ipv6_cidr_block_network_border_group", "ipv6_ipam_pool_id", "ipv6_netmask_length"], "IPv6 addressing is not supported yet: iac's networking is IPv4 (an Amazon-provided IPv6 block on aws_vpc is the exception)"),

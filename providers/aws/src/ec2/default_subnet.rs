@@ -10,7 +10,7 @@ use iac_provider::{
 };
 use iac_value::Value;
 
-use crate::ec2::subnet::subnet_value;
+use crate::ec2::subnet::{move_ipv6_block, set_assign_ipv6};
 use crate::ec2::{delete_with_retry, update_tags};
 use crate::kit::aws_plan;
 use crate::schema::tags;
@@ -20,7 +20,7 @@ use crate::Clients;
 pub(crate) struct DefaultSubnetType;
 
 fn value(sn: &Subnet, keep: &Value, existing: Value) -> Value {
-    let mut v = subnet_value(sn, keep);
+    let mut v = crate::ec2::subnet::value(sn, keep);
     set(
         &mut v,
         "map_public_ip_on_launch",
@@ -75,6 +75,18 @@ impl ResourceType<Clients> for DefaultSubnetType {
             .attr(
                 "enable_resource_name_dns_a_record_on_launch",
                 Attribute::optional(Bool, "Give instances a DNS A record of their resource name (default false)."),
+            )
+            .attr(
+                "ipv6_cidr_block",
+                Attribute::optional_computed(Str, "An IPv6 /64 of the default VPC's block (dual stack); changed in place; kept as it is when not set."),
+            )
+            .attr(
+                "assign_ipv6_address_on_creation",
+                Attribute::optional(Bool, "Give instances an IPv6 address (default false)."),
+            )
+            .attr(
+                "ipv6_cidr_block_association_id",
+                Attribute::computed(Str, "The association of the IPv6 block."),
             )
             .attr(
                 "force_destroy",
@@ -159,6 +171,17 @@ impl ResourceType<Clients> for DefaultSubnetType {
                 .await
                 .map_err(|d| vec![d])?;
         }
+        // The IPv6 block as written (an adopted subnet's own is kept when none is).
+        if !p.get_attr("ipv6_cidr_block").is_null() {
+            let now = crate::ec2::subnet::value(&sn, p);
+            move_ipv6_block(c, &id, &now, p)
+                .await
+                .map_err(|d| vec![d])?;
+        }
+        let assigned = sn.assign_ipv6_address_on_creation().unwrap_or(false);
+        set_assign_ipv6(c, &id, assigned, p)
+            .await
+            .map_err(|d| vec![d])?;
         let had = Value::map([("tags", crate::util::tags_value(sn.tags()))]);
         update_tags(c, &id, &had, p).await.map_err(|d| vec![d])?;
         let now = describe(c, Vec::new(), Some(vec![id]))
@@ -189,6 +212,14 @@ impl ResourceType<Clients> for DefaultSubnetType {
                 .await
                 .map_err(|d| vec![d])?;
         }
+        if !p.get_attr("ipv6_cidr_block").is_null() {
+            move_ipv6_block(c, &id, old, p).await.map_err(|d| vec![d])?;
+        }
+        let was = old
+            .get_attr("assign_ipv6_address_on_creation")
+            .as_bool()
+            .unwrap_or(false);
+        set_assign_ipv6(c, &id, was, p).await.map_err(|d| vec![d])?;
         let now = describe(c, Vec::new(), Some(vec![id]))
             .await
             .map_err(|d| vec![d])?;

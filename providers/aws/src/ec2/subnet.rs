@@ -50,7 +50,7 @@ pub(crate) fn subnet_value(s_: &aws_sdk_ec2::types::Subnet, keep: &Value) -> Val
 
 /// `aws_subnet` as AWS has it: the settings every subnet has, and its IPv6
 /// block (the associated one) and whether instances get an IPv6 address.
-fn value(s_: &aws_sdk_ec2::types::Subnet, keep: &Value) -> Value {
+pub(crate) fn value(s_: &aws_sdk_ec2::types::Subnet, keep: &Value) -> Value {
     let mut v = subnet_value(s_, keep);
     let assoc = s_.ipv6_cidr_block_association_set().iter().find(|a| {
         !leaving(
@@ -96,7 +96,7 @@ async fn read_back(c: &Clients, id: &str, p: &Value) -> Result<Value, AttrDiagno
 
 /// The IPv6 block, from `old` (the subnet as it is) to `p`: the old association
 /// removed, the new block associated.
-async fn move_ipv6_block(
+pub(crate) async fn move_ipv6_block(
     c: &Clients,
     id: &str,
     old: &Value,
@@ -127,7 +127,7 @@ async fn move_ipv6_block(
 }
 
 /// `assign_ipv6_address_on_creation`, when it differs from what the subnet has.
-async fn set_assign_ipv6(
+pub(crate) async fn set_assign_ipv6(
     c: &Clients,
     id: &str,
     was: bool,

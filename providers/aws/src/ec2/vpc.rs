@@ -588,6 +588,27 @@ impl ResourceType<Clients> for DefaultVpcType {
         write_settings(c, &id, Some(&before), p)
             .await
             .map_err(|d| vec![d])?;
+        // The Amazon IPv6 block as written; not written, the VPC's is left be.
+        if !p.get_attr("assign_generated_ipv6_cidr_block").is_null() {
+            let assoc = vpc.ipv6_cidr_block_association_set().iter().find(|a| {
+                !crate::ec2::leaving(
+                    a.ipv6_cidr_block_state()
+                        .and_then(|st| st.state())
+                        .map(|st| st.as_str()),
+                )
+            });
+            let was = Value::map([
+                (
+                    "assign_generated_ipv6_cidr_block",
+                    Value::Bool(assoc.is_some()),
+                ),
+                (
+                    "ipv6_association_id",
+                    opt_str(assoc.and_then(|a| a.association_id())),
+                ),
+            ]);
+            ipv6_apply(c, &id, &was, p).await.map_err(|d| vec![d])?;
+        }
         let had_tags = Value::map([("tags", tags_value(vpc.tags()))]);
         update_tags(c, &id, &had_tags, p)
             .await
