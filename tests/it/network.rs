@@ -2154,6 +2154,134 @@ resource "aws_subnet" "a" {{
     assert!(again.stdout.contains("No changes."), "{}", again.stdout);
 }
 
+/// IPv6 addresses on an instance in a dual-stack subnet: a count AWS picks
+/// from, grown and shrunk in place, then the addresses themselves; an instance
+/// that writes neither has what AWS gave it and plans clean.
+#[test]
+fn instance_ipv6_addresses_against_moto() {
+    let m = Moto::start();
+    let ec2 = m.ec2();
+    let main = |v6: &str| {
+        format!(
+            r#"
+data "aws_ami" "base" {{
+  owners      = ["amazon"]
+  most_recent = true
+  filter {{
+    name   = "name"
+    values = ["amzn-ami-*"]
+  }}
+}}
+
+resource "aws_vpc" "v" {{
+  cidr_block                       = "10.67.0.0/16"
+  assign_generated_ipv6_cidr_block = true
+}}
+
+resource "aws_subnet" "s" {{
+  vpc_id          = aws_vpc.v.id
+  cidr_block      = "10.67.1.0/24"
+  ipv6_cidr_block = cidrsubnet(aws_vpc.v.ipv6_cidr_block, 8, 1)
+}}
+
+resource "aws_instance" "app" {{
+  ami           = data.aws_ami.base.id
+  instance_type = "t3.micro"
+  subnet_id     = aws_subnet.s.id
+{v6}}}
+
+resource "aws_instance" "plain" {{
+  ami           = data.aws_ami.base.id
+  instance_type = "t3.micro"
+  subnet_id     = aws_subnet.s.id
+}}
+
+output "id" {{ value = aws_instance.app.id }}
+output "ips" {{ value = aws_instance.app.ipv6_addresses }}
+output "count" {{ value = aws_instance.app.ipv6_address_count }}
+output "plain" {{ value = aws_instance.plain.ipv6_address_count }}
+output "host" {{ value = cidrhost(aws_subnet.s.ipv6_cidr_block, 100) }}
+"#
+        )
+    };
+    let w = Work::new(&main("  ipv6_address_count = 2\n"));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let outputs = || -> serde_json::Value {
+        serde_json::from_str(&iac(&w, &m, &["output", "-json"]).ok().stdout).expect("json")
+    };
+    let out = outputs();
+    let id = out["id"]["value"].as_str().expect("id").to_string();
+    let read = || {
+        block(async {
+            let r = ec2
+                .describe_instances()
+                .instance_ids(&id)
+                .send()
+                .await
+                .expect("instance");
+            let i = r.reservations()[0].instances()[0].clone();
+            i.network_interfaces()[0]
+                .ipv6_addresses()
+                .iter()
+                .filter_map(|a| a.ipv6_address().map(String::from))
+                .collect::<Vec<_>>()
+        })
+    };
+    let two = read();
+    assert_eq!(two.len(), 2, "{two:?}");
+    assert_eq!(out["ips"]["value"], serde_json::json!(two), "{out}");
+    assert_eq!(out["count"]["value"], 2, "{out}");
+    assert_eq!(out["plain"]["value"], 0, "{out}");
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    // One fewer, in place: the last one is given back.
+    w.write("main.tf", &main("  ipv6_address_count = 1\n"));
+    let r = iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(read(), vec![two[0].clone()]);
+    // The addresses themselves: one kept, one of the subnet's chosen.
+    let host = out["host"]["value"].as_str().expect("host").to_string();
+    w.write(
+        "main.tf",
+        &main(&format!(
+            "  ipv6_addresses = [\"{}\", \"{host}\"]\n",
+            two[0]
+        )),
+    );
+    let r = iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let mut now = read();
+    now.sort();
+    let mut want = vec![two[0].clone(), host.clone()];
+    want.sort();
+    assert_eq!(now, want);
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    // Both at once is an error at validate.
+    w.write(
+        "main.tf",
+        &main("  ipv6_addresses     = []\n  ipv6_address_count = 1\n"),
+    );
+    let r = iac(&w, &m, &["validate"]).code(1);
+    assert!(r.stderr.contains("cannot both be set"), "{}", r.stderr);
+    w.write(
+        "main.tf",
+        &main(&format!(
+            "  ipv6_addresses = [\"{}\", \"{host}\"]\n",
+            two[0]
+        )),
+    );
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+}
+
 /// `secondary_private_ips` on an instance's primary interface: assigned after
 /// launch, changed in place (one address gone, one new), read back from the
 /// interface; an instance that writes none has AWS's (none) and no change.

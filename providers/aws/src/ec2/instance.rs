@@ -74,6 +74,7 @@ fn plan_root_block(prior: Option<&Value>, config: &Value, planned: &mut Value) {
 /// name), metadata and CPU options, before what replaces the instance is decided.
 fn plan_shape(prior: Option<&Value>, config: &Value, planned: &mut Value) {
     plan_root_block(prior, config, planned);
+    super::instance_addresses::plan(prior, config, planned);
     vols::plan_ebs(prior, config, planned);
     // `cpu_options` omitted means "as AWS chose for the type" (Optional and Computed).
     let cpu_given = config
@@ -135,7 +136,7 @@ fn instance_value(c: &Clients, i: &aws_sdk_ec2::types::Instance, keep: &Value) -
         .filter_map(|g| g.group_id())
         .map(Value::string)
         .collect();
-    Value::map([
+    let mut v = Value::map([
         ("id", Value::string(id)),
         (
             "arn",
@@ -293,7 +294,9 @@ fn instance_value(c: &Clients, i: &aws_sdk_ec2::types::Instance, keep: &Value) -
             "user_data_replace_on_change",
             keep.get_attr("user_data_replace_on_change").clone(),
         ),
-    ])
+    ]);
+    super::instance_addresses::read_ipv6(i, keep, &mut v);
+    v
 }
 
 /// Tags a launch template's `tag_specifications` put on an instance are the
@@ -1641,6 +1644,15 @@ impl ResourceType<Clients> for InstanceType {
         if !config.get_attr("user_data").is_null() && !config.get_attr("user_data_base64").is_null()
         {
             out.push(both("user_data", "user_data_base64"));
+        }
+        if !config.get_attr("ipv6_addresses").is_null()
+            && !config.get_attr("ipv6_address_count").is_null()
+        {
+            out.push(AttrDiagnostic::error(
+                vec![PathStep::Key("ipv6_address_count".into())],
+                "\"ipv6_addresses\" and \"ipv6_address_count\" cannot both be set",
+                "give the addresses, or how many AWS should pick, not both",
+            ));
         }
         if let Some(b) = config.get_attr("user_data_base64").as_str() {
             use base64::Engine as _;
