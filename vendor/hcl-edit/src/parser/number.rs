@@ -9,14 +9,19 @@ use winnow::token::one_of;
 
 pub(super) fn number(input: &mut Input) -> ModalResult<Number> {
     alt((
-        float.verify_map(Number::from_f64),
+        float.verify_map(finite),
         integer.map(Number::from),
         // Integers which do not fit into a `u64` are represented as floats.
-        digit1
-            .try_map(|s: &str| f64::from_str(s))
-            .verify_map(Number::from_f64),
+        digit1.try_map(|s: &str| f64::from_str(s)).verify_map(finite),
     ))
     .parse_next(input)
+}
+
+/// A number beyond a float's range (`1e400`, Terraform's numbers have any
+/// size) is the largest float here: the literal's text (the source span)
+/// carries its value to whoever reads it exactly.
+fn finite(f: f64) -> Option<Number> {
+    Number::from_f64(if f.is_infinite() { f64::MAX.copysign(f) } else { f })
 }
 
 fn integer(input: &mut Input) -> ModalResult<u64> {
