@@ -1084,3 +1084,79 @@ fn a_parameter_group_with_skip_destroy_outlives_the_resource() {
             .any(|g| g.db_parameter_group_name() == Some("kept-pg16")));
     });
 }
+
+/// A secret's replicas in other regions: made with the secret, added and
+/// removed in place, removed before the secret is deleted; each region's copy
+/// read back through the SDK in that region.
+#[test]
+fn secret_replicas_against_moto() {
+    let m = Moto::start();
+    let sm = m.secrets();
+    let main = |regions: &[&str]| {
+        let blocks: String = regions
+            .iter()
+            .map(|r| format!("  replica {{\n    region = \"{r}\"\n  }}\n"))
+            .collect();
+        format!(
+            "resource \"aws_secretsmanager_secret\" \"s\" {{\n  name                    = \"replicated\"\n  recovery_window_in_days = 0\n{blocks}}}\n\
+             output \"status\" {{\n  value = [for r in aws_secretsmanager_secret.s.replica : \"${{r.region}}=${{r.status}}\"]\n}}\n"
+        )
+    };
+    let regions = || -> Vec<String> {
+        block(async {
+            let d = sm
+                .describe_secret()
+                .secret_id("replicated")
+                .send()
+                .await
+                .expect("secret");
+            let mut r: Vec<String> = d
+                .replication_status()
+                .iter()
+                .filter_map(|x| x.region().map(String::from))
+                .collect();
+            r.sort();
+            r
+        })
+    };
+    let w = Work::new(&main(&["us-west-2"]));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert_eq!(regions(), vec!["us-west-2"]);
+    // The copy is in its region under the same name.
+    let there = block(async {
+        m.secrets_in("us-west-2")
+            .describe_secret()
+            .secret_id("replicated")
+            .send()
+            .await
+            .map(|d| d.name().map(String::from))
+    });
+    assert_eq!(there.expect("replica").as_deref(), Some("replicated"));
+    let out = iac(&w, &m, &["output", "-json", "status"]).ok().stdout;
+    assert!(out.contains("us-west-2="), "{out}");
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    // Another region added, in place; then the first removed.
+    w.write("main.tf", &main(&["us-west-2", "eu-west-1"]));
+    let r = iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(regions(), vec!["eu-west-1", "us-west-2"]);
+    w.write("main.tf", &main(&["eu-west-1"]));
+    let r = iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(regions(), vec!["eu-west-1"]);
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    // Destroy removes the replica, then the secret.
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+    let gone = block(async { sm.describe_secret().secret_id("replicated").send().await });
+    assert!(gone.is_err(), "the secret is deleted");
+}

@@ -189,6 +189,14 @@ impl Moto {
         aws_sdk_secretsmanager::Client::new(&self.sdk())
     }
 
+    /// A Secrets Manager client for another region (a replica's).
+    pub fn secrets_in(&self, region: &str) -> aws_sdk_secretsmanager::Client {
+        let conf = aws_sdk_secretsmanager::config::Builder::from(&self.sdk())
+            .region(aws_config::Region::new(region.to_string()))
+            .build();
+        aws_sdk_secretsmanager::Client::from_conf(conf)
+    }
+
     /// A bucket's versioning status, read over plain HTTP: moto 5.2.5 answers
     /// GetBucketVersioning under an XML root the Rust SDK refuses.
     pub fn bucket_versioning(&self, bucket: &str) -> Option<String> {
