@@ -739,3 +739,88 @@ output "bucket_key" { value = aws_s3_object.sha.bucket_key_enabled }
     let r = bad.iac(&["validate"]).code(1);
     assert!(r.stderr.contains("Bucket key without KMS"), "{}", r.stderr);
 }
+
+/// Object lock on an object: a GOVERNANCE retention and a legal hold set with
+/// the object, read back with HeadObject, changed in place on the same version
+/// (PutObjectRetention, PutObjectLegalHold), and a force_destroy that lifts the
+/// hold and bypasses the retention to delete it.
+#[test]
+fn object_lock_against_moto() {
+    let m = Moto::start();
+    let s3 = m.s3();
+    let main = |until: &str, hold: &str| {
+        format!(
+            r#"
+resource "aws_s3_bucket" "b" {{
+  bucket              = "iac-locked"
+  object_lock_enabled = true
+  force_destroy       = true
+}}
+
+resource "aws_s3_object" "o" {{
+  bucket                        = aws_s3_bucket.b.id
+  key                           = "kept.txt"
+  content                       = "keep me"
+  object_lock_mode              = "GOVERNANCE"
+  object_lock_retain_until_date = "{until}"
+  object_lock_legal_hold_status = "{hold}"
+  force_destroy                 = true
+}}
+
+output "version" {{ value = aws_s3_object.o.version_id }}
+"#
+        )
+    };
+    let w = Work::new(&main("2035-01-01T00:00:00Z", "ON"));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let head = || {
+        block(async {
+            let h = s3
+                .head_object()
+                .bucket("iac-locked")
+                .key("kept.txt")
+                .send()
+                .await
+                .expect("object");
+            (
+                h.object_lock_mode().map(|x| x.as_str().to_string()),
+                h.object_lock_retain_until_date().map(|t| t.secs()),
+                h.object_lock_legal_hold_status()
+                    .map(|x| x.as_str().to_string()),
+                h.version_id().map(String::from),
+            )
+        })
+    };
+    let (mode, until, hold, version) = head();
+    assert_eq!(mode.as_deref(), Some("GOVERNANCE"));
+    assert_eq!(until, Some(2_051_222_400), "2035-01-01T00:00:00Z");
+    assert_eq!(hold.as_deref(), Some("ON"));
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    // A later date and the hold lifted: in place, the same version.
+    w.write("main.tf", &main("2036-01-01T00:00:00Z", "OFF"));
+    let r = iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let (_, until, hold, now) = head();
+    assert_eq!(until, Some(2_082_758_400), "2036-01-01T00:00:00Z");
+    assert_eq!(hold.as_deref(), Some("OFF"));
+    assert_eq!(now, version, "no new version for a new lock");
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    // Half a retention is an error at validate.
+    w.write(
+        "main.tf",
+        &main("2036-01-01T00:00:00Z", "OFF")
+            .replace("  object_lock_mode              = \"GOVERNANCE\"\n", ""),
+    );
+    let r = iac(&w, &m, &["validate"]).code(1);
+    assert!(r.stderr.contains("Incomplete retention"), "{}", r.stderr);
+    w.write("main.tf", &main("2036-01-01T00:00:00Z", "OFF"));
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+    let gone = block(async { s3.head_bucket().bucket("iac-locked").send().await });
+    assert!(gone.is_err(), "the bucket and its locked object are gone");
+}

@@ -172,6 +172,21 @@ async fn read_one(
         ("checksum_sha1", opt_str(head.checksum_sha1())),
         ("checksum_sha256", opt_str(head.checksum_sha256())),
         (
+            "object_lock_mode",
+            opt_str(head.object_lock_mode().map(|m| m.as_str())),
+        ),
+        (
+            "object_lock_retain_until_date",
+            head.object_lock_retain_until_date()
+                .map_or(Value::Null, |t| {
+                    Value::string(iac_value::time::rfc3339(t.secs().max(0) as u64))
+                }),
+        ),
+        (
+            "object_lock_legal_hold_status",
+            opt_str(head.object_lock_legal_hold_status().map(|m| m.as_str())),
+        ),
+        (
             "metadata",
             if metadata.is_empty() {
                 Value::Null
@@ -226,10 +241,69 @@ async fn put(c: &Clients, p: &Value) -> Result<(), AttrDiagnostic> {
         .set_acl(s(p, "acl").map(|x| x.as_str().into()))
         .set_metadata(metadata)
         .set_tagging((!tagging.is_empty()).then(|| tagging.join("&")))
+        .set_object_lock_mode(s(p, "object_lock_mode").map(|x| x.as_str().into()))
+        .set_object_lock_retain_until_date(retain_until(p))
+        .set_object_lock_legal_hold_status(
+            s(p, "object_lock_legal_hold_status").map(|x| x.as_str().into()),
+        )
         .send()
         .await
         .map(|_| ())
         .map_err(|e| sdk_err("PutObject", e))
+}
+
+const LOCK: [&str; 3] = [
+    "object_lock_mode",
+    "object_lock_retain_until_date",
+    "object_lock_legal_hold_status",
+];
+
+fn retain_until(p: &Value) -> Option<aws_sdk_s3::primitives::DateTime> {
+    let secs = iac_value::time::parse_rfc3339(&s(p, "object_lock_retain_until_date")?)?;
+    Some(aws_sdk_s3::primitives::DateTime::from_secs(secs as i64))
+}
+
+/// The lock of the current version changed in place: its legal hold, and its
+/// retention (shortening a GOVERNANCE one bypasses it, as the owner may).
+async fn update_lock(c: &Clients, old: &Value, p: &Value) -> Result<(), AttrDiagnostic> {
+    let (bucket, key) = (
+        s(p, "bucket").unwrap_or_default(),
+        s(p, "key").unwrap_or_default(),
+    );
+    let hold = "object_lock_legal_hold_status";
+    if old.get_attr(hold) != p.get_attr(hold) {
+        let status = s(p, hold).unwrap_or_else(|| "OFF".into());
+        c.s3.put_object_legal_hold()
+            .bucket(&bucket)
+            .key(&key)
+            .legal_hold(
+                aws_sdk_s3::types::ObjectLockLegalHold::builder()
+                    .status(status.as_str().into())
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| sdk_err("PutObjectLegalHold", e))?;
+    }
+    let retention = ["object_lock_mode", "object_lock_retain_until_date"];
+    if retention.iter().any(|k| old.get_attr(k) != p.get_attr(k)) {
+        let mut r = aws_sdk_s3::types::ObjectLockRetention::builder();
+        if let Some(m) = s(p, "object_lock_mode") {
+            r = r.mode(m.as_str().into());
+        }
+        r = r.set_retain_until_date(retain_until(p));
+        c.s3.put_object_retention()
+            .bucket(&bucket)
+            .key(&key)
+            .retention(r.build())
+            .bypass_governance_retention(
+                old.get_attr("object_lock_mode").as_str() == Some("GOVERNANCE"),
+            )
+            .send()
+            .await
+            .map_err(|e| sdk_err("PutObjectRetention", e))?;
+    }
+    Ok(())
 }
 
 fn urlencode(s: &str) -> String {
@@ -267,7 +341,10 @@ impl ResourceType<Clients> for ObjectType {
             .attr("kms_key_id", Attribute::optional_computed(Str, "KMS key, with aws:kms."))
             .attr("acl", Attribute::optional(Str, "Canned ACL (private, public-read, ...)."))
             .attr("metadata", Attribute::optional(str_map(), "User metadata (x-amz-meta-*)."))
-            .attr("force_destroy", Attribute::optional(Bool, "On destroy, delete every version of the key."))
+            .attr("force_destroy", Attribute::optional(Bool, "On destroy, delete every version of the key (lifting legal holds and bypassing GOVERNANCE retention)."))
+            .attr("object_lock_mode", Attribute::optional_computed(Str, "GOVERNANCE or COMPLIANCE retention, in a bucket with object lock (with object_lock_retain_until_date)."))
+            .attr("object_lock_retain_until_date", Attribute::optional_computed(Str, "When the retention ends (RFC 3339)."))
+            .attr("object_lock_legal_hold_status", Attribute::optional_computed(Str, "ON or OFF."))
             .attr("tags", tags())
             .attr("id", Attribute::computed(Str, "The key."))
             .attr("arn", Attribute::computed(Str, "ARN."))
@@ -293,6 +370,24 @@ impl ResourceType<Clients> for ObjectType {
                 "Conflicting arguments",
                 format!("an object's bytes come from one of content, content_base64 or source (this sets {})", set.join(" and ")),
             )];
+        }
+        if config.get_attr("object_lock_mode").is_null()
+            != config.get_attr("object_lock_retain_until_date").is_null()
+        {
+            return vec![attr_err(
+                "object_lock_mode",
+                "Incomplete retention",
+                "a retention is a mode (GOVERNANCE or COMPLIANCE) and a date (object_lock_retain_until_date): give both, or neither",
+            )];
+        }
+        if let Some(d) = config.get_attr("object_lock_retain_until_date").as_str() {
+            if iac_value::time::parse_rfc3339(d).is_none() {
+                return vec![attr_err(
+                    "object_lock_retain_until_date",
+                    "Invalid date",
+                    format!("\"{d}\" is not an RFC 3339 date such as 2030-01-01T00:00:00Z"),
+                )];
+            }
         }
         // A bucket key is a KMS thing: S3 ignores it for SSE-S3 and would read
         // back false on every refresh.
@@ -367,9 +462,14 @@ impl ResourceType<Clients> for ObjectType {
         );
         let mut without_tags = old.clone();
         set(&mut without_tags, "tags", p.get_attr("tags").clone());
+        // A new lock alone is set on the object as it is, not a new version.
+        for k in LOCK {
+            set(&mut without_tags, k, p.get_attr(k).clone());
+        }
         if !crate::util::same(&without_tags, p) {
             put(c, p).await.map_err(|d| vec![d])?;
-        } else {
+        } else if !crate::util::same(old.get_attr("tags"), p.get_attr("tags")) {
+            update_lock(c, old, p).await.map_err(|d| vec![d])?;
             let tags: Vec<aws_sdk_s3::types::Tag> = tags_of(p)
                 .into_iter()
                 .filter_map(|(k, v)| {
@@ -391,6 +491,8 @@ impl ResourceType<Clients> for ObjectType {
                 .send()
                 .await
                 .map_err(|e| vec![sdk_err("PutObjectTagging", e)])?;
+        } else {
+            update_lock(c, old, p).await.map_err(|d| vec![d])?;
         }
         read_one(c, &bucket, &key, p).await.map_err(|d| vec![d])
     }
@@ -427,10 +529,25 @@ impl ResourceType<Clients> for ObjectType {
                 )
                 .collect();
             for id in ids.iter().filter(|i| *i != "null") {
+                // A legal hold is lifted and a GOVERNANCE retention bypassed, as
+                // Terraform's force_destroy does (COMPLIANCE cannot be).
+                let _ =
+                    c.s3.put_object_legal_hold()
+                        .bucket(&bucket)
+                        .key(&key)
+                        .version_id(id)
+                        .legal_hold(
+                            aws_sdk_s3::types::ObjectLockLegalHold::builder()
+                                .status("OFF".into())
+                                .build(),
+                        )
+                        .send()
+                        .await;
                 c.s3.delete_object()
                     .bucket(&bucket)
                     .key(&key)
                     .version_id(id)
+                    .bypass_governance_retention(true)
                     .send()
                     .await
                     .map_err(|e| vec![sdk_err("DeleteObject", e)])?;
