@@ -1306,23 +1306,35 @@ impl<'a> Planner<'a> {
             }
         } else {
             let planned = proposed_new(schema, None, config);
-            self.changes.push(ResourceChange {
-                addr: addr.clone(),
-                deposed: None,
-                previous_addr: None,
-                import_id: None,
-                provider: binding.to_string(),
-                action: Action::Read,
-                reason: Reason::ReadDeferred,
-                before: None,
-                after: Some(planned.clone()),
-                requires_replace: Vec::new(),
-                dependencies: deps.to_vec(),
-                create_before_destroy: false,
-                notes: Vec::new(),
-            });
+            self.push_read(addr, binding, Reason::ReadDeferred, planned.clone(), deps);
             planned
         }
+    }
+
+    /// A data source to be read during the apply.
+    fn push_read(
+        &mut self,
+        addr: &InstanceAddr,
+        binding: &str,
+        reason: Reason,
+        planned: Value,
+        deps: &[String],
+    ) {
+        self.changes.push(ResourceChange {
+            addr: addr.clone(),
+            deposed: None,
+            previous_addr: None,
+            import_id: None,
+            provider: binding.to_string(),
+            action: Action::Read,
+            reason,
+            before: None,
+            after: Some(planned),
+            requires_replace: Vec::new(),
+            dependencies: deps.to_vec(),
+            create_before_destroy: false,
+            notes: Vec::new(),
+        });
     }
 
     /// A data source scoped to a check block, as Terraform plans one: read now
@@ -1358,21 +1370,7 @@ impl<'a> Planner<'a> {
         let planned = read
             .clone()
             .unwrap_or_else(|| proposed_new(schema, None, config));
-        self.changes.push(ResourceChange {
-            addr: addr.clone(),
-            deposed: None,
-            previous_addr: None,
-            import_id: None,
-            provider: binding.to_string(),
-            action: Action::Read,
-            reason: Reason::ReadForCheck,
-            before: None,
-            after: Some(planned.clone()),
-            requires_replace: Vec::new(),
-            dependencies: deps.to_vec(),
-            create_before_destroy: false,
-            notes: Vec::new(),
-        });
+        self.push_read(addr, binding, Reason::ReadForCheck, planned.clone(), deps);
         read.unwrap_or(planned)
     }
 

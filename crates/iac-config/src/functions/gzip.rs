@@ -234,11 +234,9 @@ impl Deflater {
                 }
             }
             if self.index < self.max_insert_index {
-                let h =
-                    (hash4(&self.window[self.index..self.index + MIN_MATCH]) & HASH_MASK) as usize;
-                self.chain_head = i64::from(self.hash_head[h]);
-                self.hash_prev[self.index & WINDOW_MASK] = self.chain_head as u32;
-                self.hash_head[h] = (self.index + self.hash_offset) as u32;
+                // The chain's previous head is where this position now links.
+                self.insert(self.index);
+                self.chain_head = i64::from(self.hash_prev[self.index & WINDOW_MASK]);
             }
             let prev_length = self.length;
             let prev_offset = self.offset;

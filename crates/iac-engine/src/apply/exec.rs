@@ -539,11 +539,8 @@ impl<'a> ApplyExecutor<'a> {
             // A check block's data source that fails warns and reads as unknown.
             Err(errs) if c.reason == iac_plan::Reason::ReadForCheck => {
                 for e in errs {
-                    let mut d = Diagnostic::warning("W0224", format!("{}: {}", c.addr, e.summary));
-                    if !e.detail.is_empty() {
-                        d = d.with_help(e.detail);
-                    }
-                    self.diags.push(d);
+                    let d = apply_diagnostic(&c.addr, e);
+                    self.diags.push(crate::plan::check_data_warning(d));
                 }
                 Some(Value::Unknown)
             }
@@ -557,17 +554,7 @@ impl<'a> ApplyExecutor<'a> {
                     error: true,
                 });
                 for e in errs {
-                    let at = if e.path.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({})", path_to_string(&e.path))
-                    };
-                    let mut d =
-                        Diagnostic::error("E0605", format!("{}{at}: {}", c.addr, e.summary));
-                    if !e.detail.is_empty() {
-                        d = d.with_help(e.detail);
-                    }
-                    self.diags.push(d);
+                    self.diags.push(apply_diagnostic(&c.addr, e));
                 }
                 if c.action == Action::CreateThenDelete && !op.destroy {
                     self.restore_deposed(op.change, ops);
@@ -827,5 +814,20 @@ impl Executor for ApplyExecutor<'_> {
 
     fn cancelled(&self) -> bool {
         self.input.cancel.load(Ordering::SeqCst)
+    }
+}
+
+/// What a provider said went wrong with one object's apply (E0605).
+fn apply_diagnostic(addr: &InstanceAddr, e: iac_provider::AttrDiagnostic) -> Diagnostic {
+    let at = if e.path.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", path_to_string(&e.path))
+    };
+    let d = Diagnostic::error("E0605", format!("{addr}{at}: {}", e.summary));
+    if e.detail.is_empty() {
+        d
+    } else {
+        d.with_help(e.detail)
     }
 }

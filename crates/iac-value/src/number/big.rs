@@ -244,26 +244,15 @@ impl Big {
         }
         let ta = self.exp + self.bits() as i64;
         let tb = other.exp + other.bits() as i64;
-        let far = i64::from(prec) + 8;
-        // One far below the other's last bit only decides nothing: it is
-        // less than a quarter of the larger one's unit at this precision.
-        if ta - tb > far && self.exp - tb > 2 {
-            return Some(Big::round(
-                self.neg,
-                self.mant.clone(),
-                self.exp,
-                prec,
-                false,
-            ));
-        }
-        if tb - ta > far && other.exp - ta > 2 {
-            return Some(Big::round(
-                other.neg,
-                other.mant.clone(),
-                other.exp,
-                prec,
-                false,
-            ));
+        // One far below the other (more than the precision's bits) decides
+        // nothing: it is less than a quarter of the larger one's unit.
+        let (big, far) = if ta >= tb {
+            (self, ta - tb)
+        } else {
+            (other, tb - ta)
+        };
+        if far > i64::from(prec) + 8 {
+            return Some(Big::round(big.neg, big.mant.clone(), big.exp, prec, false));
         }
         let e = self.exp.min(other.exp);
         let a = &self.mant << (self.exp - e) as u64;

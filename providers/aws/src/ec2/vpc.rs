@@ -41,6 +41,17 @@ const SETTINGS: [(&str, VpcAttributeName); 3] = [
 ];
 
 /// What a VPC has that AWS made with it.
+/// The VPC's IPv6 block: the association not on its way out.
+fn ipv6_association(v: &Vpc) -> Option<&aws_sdk_ec2::types::VpcIpv6CidrBlockAssociation> {
+    v.ipv6_cidr_block_association_set().iter().find(|a| {
+        !crate::ec2::leaving(
+            a.ipv6_cidr_block_state()
+                .and_then(|st| st.state())
+                .map(|st| st.as_str()),
+        )
+    })
+}
+
 #[derive(Default, Clone)]
 struct Defaults {
     security_group: Option<String>,
@@ -51,13 +62,7 @@ struct Defaults {
 fn vpc_value(c: &Clients, v: &Vpc, d: &Defaults, keep: &Value) -> Value {
     let id = v.vpc_id().unwrap_or_default();
     let owner = v.owner_id().unwrap_or_default();
-    let ipv6 = v.ipv6_cidr_block_association_set().iter().find(|a| {
-        !crate::ec2::leaving(
-            a.ipv6_cidr_block_state()
-                .and_then(|st| st.state())
-                .map(|st| st.as_str()),
-        )
-    });
+    let ipv6 = ipv6_association(v);
     let mut out = Value::map([
         ("id", Value::string(id)),
         (
@@ -590,13 +595,7 @@ impl ResourceType<Clients> for DefaultVpcType {
             .map_err(|d| vec![d])?;
         // The Amazon IPv6 block as written; not written, the VPC's is left be.
         if !p.get_attr("assign_generated_ipv6_cidr_block").is_null() {
-            let assoc = vpc.ipv6_cidr_block_association_set().iter().find(|a| {
-                !crate::ec2::leaving(
-                    a.ipv6_cidr_block_state()
-                        .and_then(|st| st.state())
-                        .map(|st| st.as_str()),
-                )
-            });
+            let assoc = ipv6_association(&vpc);
             let was = Value::map([
                 (
                     "assign_generated_ipv6_cidr_block",

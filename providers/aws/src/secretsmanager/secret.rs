@@ -123,12 +123,12 @@ fn value(
     d: &aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput,
     keep: &Value,
 ) -> Value {
-    let mut v = described_value(d, keep);
-    crate::util::set(
-        &mut v,
-        "replica",
-        replicas_value(d.replication_status(), keep),
-    );
+    with_replicas(described_value(d, keep), d.replication_status(), keep)
+}
+
+/// The secret's value with its replicas (and what only state holds).
+fn with_replicas(mut v: Value, status: &[ReplicationStatusType], keep: &Value) -> Value {
+    crate::util::set(&mut v, "replica", replicas_value(status, keep));
     crate::util::set(
         &mut v,
         "force_overwrite_replica_secret",
@@ -381,14 +381,7 @@ impl ResourceType<Clients> for Secret {
             };
             // The listing has no replicas: a secret that has some is described.
             if replicas(v).is_empty() {
-                let mut x = entry_value(e, v);
-                crate::util::set(&mut x, "replica", Value::Set(Vec::new()));
-                crate::util::set(
-                    &mut x,
-                    "force_overwrite_replica_secret",
-                    v.get_attr("force_overwrite_replica_secret").clone(),
-                );
-                out.push(Ok(Some(x)));
+                out.push(Ok(Some(with_replicas(entry_value(e, v), &[], v))));
             } else {
                 out.push(describe(c, &id).await.map(|d| d.map(|d| value(&d, v))));
             }
