@@ -93,10 +93,10 @@ impl State {
     }
 
     /// The instances of one resource, found by range (state is ordered by address).
-    pub fn instances_of<'s>(
+    pub fn instances_of<'s, 'r>(
         &'s self,
-        resource: &'s iac_value::addr::ResourceAddr,
-    ) -> impl Iterator<Item = (&'s InstanceAddr, &'s InstanceState)> + 's {
+        resource: &'r iac_value::addr::ResourceAddr,
+    ) -> impl Iterator<Item = (&'s InstanceAddr, &'s InstanceState)> + use<'s, 'r> {
         let start = resource.instance(InstanceKey::None);
         self.resources
             .range(start..)

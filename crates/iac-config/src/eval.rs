@@ -1,7 +1,7 @@
 //! Expression evaluation with unknowns and sensitivity marks.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::Path;
 
 use iac_diagnostics::{did_you_mean, Diagnostic, Span};
 use iac_syntax::{BinaryOp, Expr, ExprKind, ObjectKey, Reference, TemplatePart, UnaryOp};
@@ -58,9 +58,9 @@ pub struct EvalContext<'a> {
     pub each: Option<(Value, Value)>,
     pub self_value: Option<Value>,
     /// `path.module`, also the base directory for `file` and `templatefile`.
-    pub path_module: PathBuf,
-    pub path_root: PathBuf,
-    pub workspace: String,
+    pub path_module: std::borrow::Cow<'a, Path>,
+    pub path_root: std::borrow::Cow<'a, Path>,
+    pub workspace: std::borrow::Cow<'a, str>,
     /// Names bound by `for` expressions and template directives, innermost last.
     pub(crate) locals: Vec<(String, Value)>,
     pub(crate) splat_item: Vec<Value>,
@@ -74,15 +74,22 @@ pub struct EvalContext<'a> {
 }
 
 impl<'a> EvalContext<'a> {
-    pub fn new(ns: &'a dyn Namespace, path_module: PathBuf, path_root: PathBuf) -> EvalContext<'a> {
+    /// A context whose `path.module` and `path.root` are these directories
+    /// (owned, or borrowed from the configuration: a context is made per
+    /// instance, and a borrowed path costs nothing to make).
+    pub fn new(
+        ns: &'a dyn Namespace,
+        path_module: impl Into<std::borrow::Cow<'a, Path>>,
+        path_root: impl Into<std::borrow::Cow<'a, Path>>,
+    ) -> EvalContext<'a> {
         EvalContext {
             ns,
             count_index: None,
             each: None,
             self_value: None,
-            path_module,
-            path_root,
-            workspace: "default".to_string(),
+            path_module: path_module.into(),
+            path_root: path_root.into(),
+            workspace: std::borrow::Cow::Borrowed("default"),
             locals: Vec::new(),
             splat_item: Vec::new(),
             variables: None,
@@ -625,7 +632,7 @@ impl<'a> EvalContext<'a> {
             }
             "terraform" | "iac" => {
                 if attr(0) == Some("workspace") {
-                    (Value::String(self.workspace.clone()), 1)
+                    (Value::String(self.workspace.to_string()), 1)
                 } else {
                     return Err(err(
                         "E0206",

@@ -113,7 +113,11 @@ pub fn parse_raw_value(raw: &str, ty: &Type) -> Result<Value, String> {
                     d.primary.map(|l| l.message).unwrap_or_default()
                 )
             })?;
-            let mut ctx = EvalContext::new(&EmptyNamespace, ".".into(), ".".into());
+            let mut ctx = EvalContext::new(
+                &EmptyNamespace,
+                std::path::Path::new("."),
+                std::path::Path::new("."),
+            );
             ctx.eval(&expr).map_err(|d| d.message)
         }
     }

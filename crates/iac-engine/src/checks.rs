@@ -18,8 +18,8 @@ pub(crate) fn warnings(ev: &Evaluator<'_>) -> Vec<Diagnostic> {
         }
         for inst in ev.values.instances(path) {
             let scope = ev.values.scope(&inst);
-            let mut ctx = EvalContext::new(&scope, m.dir.clone(), ev.input.module.dir.clone());
-            ctx.workspace = ev.input.workspace.to_string();
+            let mut ctx = EvalContext::new(&scope, m.dir.as_path(), ev.input.module.dir.as_path());
+            ctx.workspace = ev.input.workspace.into();
             for check in &m.checks {
                 for a in &check.asserts {
                     let failed = match ctx.eval(&a.condition) {

@@ -308,7 +308,19 @@ pub async fn configure_providers(
     variables: &HashMap<String, Value>,
     state: &State,
 ) -> (Bindings, Diagnostics) {
-    let (bindings, mut diags) = bind_providers(providers, module);
+    let bound = bind_providers(providers, module);
+    configure_bound(providers, module, variables, state, bound).await
+}
+
+/// [`configure_providers`] with the blocks already bound by [`bind_providers`]
+/// (which needs only the configuration, so a plan does it while the state is read).
+pub async fn configure_bound(
+    providers: &Providers,
+    module: &Module,
+    variables: &HashMap<String, Value>,
+    state: &State,
+    (bindings, mut diags): (Bindings, Diagnostics),
+) -> (Bindings, Diagnostics) {
     if diags.has_errors() {
         return (bindings, diags);
     }

@@ -57,8 +57,8 @@ impl<'a> Evaluator<'a> {
         scope: &'s crate::scope::Scope<'s>,
     ) -> EvalContext<'s> {
         let m = self.module_at(path);
-        let mut ctx = EvalContext::new(scope, m.dir.clone(), self.input.module.dir.clone());
-        ctx.workspace = self.input.workspace.to_string();
+        let mut ctx = EvalContext::new(scope, m.dir.as_path(), self.input.module.dir.as_path());
+        ctx.workspace = self.input.workspace.into();
         ctx.variables = Some(&m.variables);
         ctx.local_exprs = Some(&m.locals);
         ctx

@@ -147,6 +147,8 @@ pub struct PlanInput<'a> {
 pub struct Prepared {
     graph: graph::Graph,
     diagnostics: Diagnostics,
+    /// Every block bound to its provider configuration.
+    bound: (configure::Bindings, Diagnostics),
 }
 
 pub struct PlanOutput {
@@ -232,7 +234,12 @@ impl Engine {
     /// graph), so a caller can do it while the state is still being read.
     pub fn prepare(&self, module: &Module) -> Prepared {
         let (graph, diagnostics) = graph::build_graph_traced(module, self.trace.as_deref());
-        Prepared { graph, diagnostics }
+        let bound = configure::bind_providers(&self.providers, module);
+        Prepared {
+            graph,
+            diagnostics,
+            bound,
+        }
     }
 
     /// [`Engine::plan`] with the configuration's graph already built by

@@ -183,10 +183,22 @@ fn prevent_destroy_error(r: &Resource, addr: &InstanceAddr) -> Diagnostic {
 const PARALLEL_MIN_JOBS: usize = 64;
 
 /// One managed instance to plan, with what it needs that it owns.
-struct InstanceJob {
+struct InstanceJob<'a> {
     addr: InstanceAddr,
     each: Option<Value>,
-    held: Option<Held>,
+    held: Held<'a>,
+}
+
+/// An instance's object in state, as a job finds it.
+#[derive(Clone, Copy)]
+enum Held<'a> {
+    /// Not in state.
+    No,
+    /// In the state the plan began from, unchanged by this plan.
+    At(&'a iac_state::InstanceState),
+    /// In state as this plan changed it (refreshed, moved or imported): read
+    /// from the planner's state where the instance is planned.
+    Changed,
 }
 
 /// What planning one managed instance found, not yet in the plan: a level's
@@ -214,10 +226,16 @@ struct ResourceWork<'a> {
     /// Each instance in key order, with its value when it has one already (left
     /// as in state, a data source read); `None` takes the next planned job's.
     instances: Vec<(InstanceKey, Option<Value>)>,
-    jobs: Vec<InstanceJob>,
+    jobs: Vec<InstanceJob<'a>>,
     /// Instances in state that the expansion no longer has.
     stale: Vec<InstanceAddr>,
 }
+
+/// The provider that offers a resource type, and the type's schema.
+type TypeOf<'a> = (
+    &'a std::sync::Arc<dyn iac_provider::Provider>,
+    &'a iac_provider::Schema,
+);
 
 pub(crate) struct Planner<'a> {
     pub engine: &'a Engine,
@@ -230,22 +248,22 @@ pub(crate) struct Planner<'a> {
     pub changes: Vec<ResourceChange>,
     pub moved: BTreeMap<InstanceAddr, InstanceAddr>,
     pub in_config: FxHashSet<InstanceAddr>,
-    pub configured_resources: FxHashSet<ResourceAddr>,
     /// Resources (by address) with a planned change: data sources that depend on them are read at apply.
     pub pending: FxHashSet<String>,
     /// Data sources read while planning.
     pub data: BTreeMap<InstanceAddr, Value>,
     /// Objects adopted by `import` blocks in this plan, with their ids.
     pub imported: FxHashMap<InstanceAddr, String>,
-    /// Index in `changes` of each planned instance (for replace_triggered_by).
-    pub actions: FxHashMap<InstanceAddr, usize>,
     pub targeted: Option<HashSet<NodeIndex>>,
     pub validate_only: bool,
     /// Which provider configuration serves each resource block.
     pub bindings: crate::configure::Bindings,
     /// The objects in state of every resource, taken out as the walk reaches it
     /// (built by one pass over the state when the whole configuration is walked).
-    held_index: Option<FxHashMap<ResourceAddr, Vec<(InstanceKey, Held)>>>,
+    held_index: Option<FxHashMap<ResourceAddr, Vec<(InstanceKey, Held<'a>)>>>,
+    /// Each resource type's provider and schema, found once (by type, and
+    /// whether it is a data source).
+    types: FxHashMap<(&'a str, bool), Option<TypeOf<'a>>>,
     /// `iac console`: every resource and data source is what state holds;
     /// nothing is planned or read, no provider is asked.
     console: bool,
@@ -455,8 +473,8 @@ pub(crate) fn check_without_instances(
     diags: &mut Vec<Diagnostic>,
 ) {
     let scope = values.scope(rc.path);
-    let mut ctx = EvalContext::new(&scope, rc.module.dir.clone(), rc.root_dir.to_path_buf());
-    ctx.workspace = rc.workspace.to_string();
+    let mut ctx = EvalContext::new(&scope, rc.module.dir.as_path(), rc.root_dir);
+    ctx.workspace = rc.workspace.into();
     if rc.r.count.is_some() {
         ctx.count_index = Some(Value::Unknown);
     } else {
@@ -488,8 +506,8 @@ fn eval_instance_in(
     diags: &mut Vec<Diagnostic>,
 ) -> Value {
     let (r, schema) = (rc.r, rc.schema);
-    let mut ctx = EvalContext::new(ns, rc.module.dir.clone(), rc.root_dir.to_path_buf());
-    ctx.workspace = rc.workspace.to_string();
+    let mut ctx = EvalContext::new(ns, rc.module.dir.as_path(), rc.root_dir);
+    ctx.workspace = rc.workspace.into();
     match key {
         InstanceKey::Int(i) => ctx.count_index = Some(Value::num(*i as f64)),
         InstanceKey::Str(k) => {
@@ -546,8 +564,8 @@ pub(crate) fn check_conditions(
         return Checked::Held;
     }
     let scope = values.scope(rc.path);
-    let mut ctx = EvalContext::new(&scope, rc.module.dir.clone(), rc.root_dir.to_path_buf());
-    ctx.workspace = rc.workspace.to_string();
+    let mut ctx = EvalContext::new(&scope, rc.module.dir.as_path(), rc.root_dir);
+    ctx.workspace = rc.workspace.into();
     ctx.self_value = self_value.cloned();
     match key {
         InstanceKey::Int(i) => ctx.count_index = Some(Value::num(*i as f64)),
@@ -597,26 +615,6 @@ pub(crate) fn check_conditions(
     out
 }
 
-/// What planning an instance needs of its object in state: the provider
-/// configuration that made it, and its current attributes and taint.
-#[derive(Default)]
-struct Held {
-    provider: String,
-    current: Option<(Value, bool)>,
-}
-
-impl Held {
-    fn of(i: &iac_state::InstanceState) -> Held {
-        Held {
-            provider: i.provider.clone(),
-            current: i
-                .current
-                .as_ref()
-                .map(|o| (o.attributes.clone(), o.tainted)),
-        }
-    }
-}
-
 impl<'a> Planner<'a> {
     /// A planner over the state as refreshed and moved, with the run's
     /// diagnostics so far; its indexes sized for every object in state, so
@@ -651,8 +649,6 @@ impl<'a> Planner<'a> {
             changes: Vec::with_capacity(instances),
             moved,
             in_config: FxHashSet::with_capacity_and_hasher(instances, Default::default()),
-            configured_resources: FxHashSet::default(),
-            actions: FxHashMap::with_capacity_and_hasher(instances, Default::default()),
             pending: FxHashSet::default(),
             data: BTreeMap::new(),
             imported: FxHashMap::default(),
@@ -660,6 +656,7 @@ impl<'a> Planner<'a> {
             validate_only: false,
             bindings,
             held_index: None,
+            types: FxHashMap::default(),
             console: false,
         }
     }
@@ -711,6 +708,9 @@ impl<'a> Planner<'a> {
     /// other instances of (`-target=module.net[0]`, and this is `module.net[1]`)
     /// is left as it is: `Some` of no keys.
     fn targeted_keys(&self, addr: &ResourceAddr) -> Option<HashSet<InstanceKey>> {
+        if self.input.targets.is_empty() {
+            return None;
+        }
         let mut keys = HashSet::new();
         let config = iac_value::addr::module_config_path(&addr.module);
         let mut other_instances = false;
@@ -770,9 +770,12 @@ impl<'a> Planner<'a> {
         let m: &'a Module = self.ev.module_at(path);
         let r: &'a Resource = &m.resources[key];
         let addr = resource_addr(path, r);
-        self.configured_resources.insert(addr.clone());
         let data = r.mode == Mode::Data;
-        let Some((kind, schema)) = engine.providers.for_type(&r.ty, data) else {
+        let found = *self
+            .types
+            .entry((r.ty.as_str(), data))
+            .or_insert_with(|| engine.providers.for_type(&r.ty, data));
+        let Some((kind, schema)) = found else {
             self.unknown_type(r, path, key, &addr);
             return None;
         };
@@ -792,19 +795,25 @@ impl<'a> Planner<'a> {
             self.keep_in_state(&addr);
             return None;
         }
-        let scope = self.ev.values.scope(path);
-        let mut ctx = self.ev.eval_ctx(path, &scope);
-        let mut d = Diagnostics::new();
-        let expanded = expand(r, &mut ctx, &mut d, self.validate_only);
-        drop(ctx);
-        self.ev.diags.extend(d);
+        let expanded = if r.count.is_none() && r.for_each.is_none() {
+            // One instance, nothing to evaluate.
+            Some((Repetition::Single, vec![(InstanceKey::None, None)]))
+        } else {
+            let scope = self.ev.values.scope(path);
+            let mut ctx = self.ev.eval_ctx(path, &scope);
+            let mut d = Diagnostics::new();
+            let expanded = expand(r, &mut ctx, &mut d, self.validate_only);
+            drop(ctx);
+            self.ev.diags.extend(d);
+            expanded
+        };
         let Some((rep, keys)) = expanded else {
             self.set_resource_value(path, key, Value::Unknown);
             self.keep_in_state(&addr);
             return None;
         };
         // The resource's instances in state.
-        let mut in_state = match &mut self.held_index {
+        let mut in_state: Vec<(InstanceKey, Held<'a>)> = match &mut self.held_index {
             Some(index) => index.remove(&addr).unwrap_or_default(),
             None => self.held_in_state(&addr),
         };
@@ -855,8 +864,7 @@ impl<'a> Planner<'a> {
                 // In key order, as state keeps them: found by bisection.
                 let held = in_state
                     .binary_search_by(|(k, _)| k.cmp(&ik))
-                    .ok()
-                    .map(|i| std::mem::take(&mut in_state[i].1));
+                    .map_or(Held::No, |i| in_state[i].1);
                 instances.push((ik, None));
                 jobs.push(InstanceJob {
                     addr: iaddr,
@@ -901,19 +909,33 @@ impl<'a> Planner<'a> {
         planned: &mut impl Iterator<Item = Planned>,
     ) {
         let mut instances: BTreeMap<InstanceKey, Value> = BTreeMap::new();
+        let mut single = None;
+        let one = w.rep == Repetition::Single && w.instances.len() == 1;
         for (ik, v) in w.instances {
             let v = match v {
                 Some(v) => v,
                 // Every instance without a value has one job, planned in this order.
                 None => planned.next().map_or(Value::Unknown, |p| self.record(p)),
             };
-            instances.insert(ik, v);
+            if one {
+                // A single instance is the resource's value (no map to build).
+                single = Some(if ik == InstanceKey::None {
+                    v
+                } else {
+                    Value::Null
+                });
+            } else {
+                instances.insert(ik, v);
+            }
         }
         if !w.stale.is_empty() {
             let deps = w.deps.into_inner().unwrap_or_else(|| self.deps_of(w.node));
             self.delete_stale(w.r, w.rep, w.stale, &deps);
         }
-        let value = crate::scope::aggregate_owned(w.rep, instances);
+        let value = match single {
+            Some(v) => v,
+            None => crate::scope::aggregate_owned(w.rep, instances),
+        };
         self.set_resource_value(&w.path, &w.key, value);
     }
 
@@ -921,7 +943,6 @@ impl<'a> Planner<'a> {
     fn record(&mut self, p: Planned) -> Value {
         self.ev.diags.extend(Diagnostics(p.diags));
         if let Some(c) = p.change {
-            self.actions.insert(c.addr.clone(), self.changes.len());
             if c.action != Action::NoOp {
                 self.pending.insert(c.addr.resource.to_string());
             }
@@ -934,7 +955,7 @@ impl<'a> Planner<'a> {
     /// on one another, so a large level is planned on every core, each thread
     /// taking a contiguous share; the results come back in job order.
     fn plan_jobs(&self, works: &mut [ResourceWork<'a>]) -> Vec<Planned> {
-        let jobs: Vec<(usize, InstanceJob)> = works
+        let jobs: Vec<(usize, InstanceJob<'a>)> = works
             .iter_mut()
             .enumerate()
             .flat_map(|(i, w)| std::mem::take(&mut w.jobs).into_iter().map(move |j| (i, j)))
@@ -952,7 +973,7 @@ impl<'a> Planner<'a> {
                 .collect();
         }
         let share = jobs.len().div_ceil(threads);
-        let mut shares: Vec<Mutex<Vec<(usize, InstanceJob)>>> = Vec::with_capacity(threads);
+        let mut shares: Vec<Mutex<Vec<(usize, InstanceJob<'a>)>>> = Vec::with_capacity(threads);
         let mut jobs = jobs.into_iter();
         loop {
             let s: Vec<_> = jobs.by_ref().take(share).collect();
@@ -995,7 +1016,7 @@ impl<'a> Planner<'a> {
     }
 
     /// Evaluates one managed instance's configuration and plans it.
-    fn plan_managed(&self, w: &ResourceWork<'a>, job: InstanceJob) -> Planned {
+    fn plan_managed(&self, w: &ResourceWork<'a>, job: InstanceJob<'a>) -> Planned {
         let rc = ResourceCtx {
             r: w.r,
             schema: w.schema,
@@ -1029,6 +1050,11 @@ impl<'a> Planner<'a> {
             ));
         }
         let InstanceJob { addr, each, held } = job;
+        let held = match held {
+            Held::No => None,
+            Held::At(i) => Some(i),
+            Held::Changed => self.prior.resources.get(&addr),
+        };
         let v = &self.ev.values;
         if check_conditions(&rc, v, &addr.key, each.as_ref(), None, &addr, &mut diags)
             == Checked::Failed
@@ -1088,36 +1114,38 @@ impl<'a> Planner<'a> {
             .await
     }
 
-    /// A resource's instances in state, in key order (one range scan; the
-    /// objects are copied once here rather than looked up again per instance).
-    fn held_in_state(&self, addr: &ResourceAddr) -> Vec<(InstanceKey, Held)> {
-        self.prior
-            .instances_of(addr)
-            .map(|(a, i)| (a.key.clone(), Held::of(i)))
-            .collect()
+    /// The state the plan began from, while this plan has not changed it: what
+    /// it holds outlives the planner, so jobs take its objects by reference.
+    fn unchanged_prior(&self) -> Option<&'a State> {
+        match self.prior {
+            std::borrow::Cow::Borrowed(s) => Some(s),
+            std::borrow::Cow::Owned(_) => None,
+        }
+    }
+
+    /// A resource's instances in state, in key order (one range scan).
+    fn held_in_state(&self, addr: &ResourceAddr) -> Vec<(InstanceKey, Held<'a>)> {
+        match self.unchanged_prior() {
+            Some(s) => s
+                .instances_of(addr)
+                .map(|(a, i)| (a.key.clone(), Held::At(i)))
+                .collect(),
+            None => self
+                .prior
+                .instances_of(addr)
+                .map(|(a, _)| (a.key.clone(), Held::Changed))
+                .collect(),
+        }
     }
 
     /// Every resource's instances in state, by resource, in one pass over the
     /// state (a search of the state per resource costs more than the pass).
+    /// Nothing is copied: a job reads its object where it is planned.
     fn index_held(&mut self) {
-        let mut index: FxHashMap<ResourceAddr, Vec<(InstanceKey, Held)>> = FxHashMap::default();
-        let mut last: Option<(&ResourceAddr, Vec<(InstanceKey, Held)>)> = None;
-        // State is in address order: a resource's instances are neighbours.
-        for (a, i) in &self.prior.resources {
-            match &mut last {
-                Some((r, v)) if **r == a.resource => v.push((a.key.clone(), Held::of(i))),
-                _ => {
-                    if let Some((r, v)) = last.take() {
-                        index.insert(r.clone(), v);
-                    }
-                    last = Some((&a.resource, vec![(a.key.clone(), Held::of(i))]));
-                }
-            }
-        }
-        if let Some((r, v)) = last {
-            index.insert(r.clone(), v);
-        }
-        self.held_index = Some(index);
+        self.held_index = Some(match self.unchanged_prior() {
+            Some(s) => by_resource(s.resources.iter().map(|(a, i)| (a, Held::At(i)))),
+            None => by_resource(self.prior.resources.keys().map(|a| (a, Held::Changed))),
+        });
     }
 
     /// Instances in state that the expansion no longer has are deleted.
@@ -1192,7 +1220,7 @@ impl<'a> Planner<'a> {
         &mut self,
         addr: &ResourceAddr,
         rep: Repetition,
-        in_state: &[(InstanceKey, Held)],
+        in_state: &[(InstanceKey, Held<'_>)],
     ) -> bool {
         let (from, to) = match rep {
             Repetition::Count => (InstanceKey::None, InstanceKey::Int(0)),
@@ -1241,7 +1269,6 @@ impl<'a> Planner<'a> {
                 create_before_destroy: obj.create_before_destroy,
                 notes: Vec::new(),
             });
-            self.actions.insert(addr.clone(), self.changes.len() - 1);
         }
     }
 
@@ -1267,7 +1294,6 @@ impl<'a> Planner<'a> {
                 create_before_destroy: obj.create_before_destroy,
                 notes: Vec::new(),
             });
-            self.actions.insert(addr.clone(), self.changes.len() - 1);
         }
     }
 
@@ -1392,8 +1418,8 @@ impl<'a> Planner<'a> {
                     .iter()
                     .map(|(n, _)| n.clone())
                     .collect();
-                for (a, &i) in &self.actions {
-                    let c = &self.changes[i];
+                for c in self.changes.iter().filter(|c| is_action(c)) {
+                    let a = &c.addr;
                     let (action, planned) = (&c.action, c.after.as_ref().unwrap_or(&Value::Null));
                     if a.resource != target {
                         continue;
@@ -1430,13 +1456,16 @@ impl<'a> Planner<'a> {
         config: Value,
         (provider, binding): (&dyn iac_provider::Provider, &str),
         deps: &[String],
-        held: Option<Held>,
+        held: Option<&iac_state::InstanceState>,
         diags: &mut Vec<Diagnostic>,
     ) -> (Value, ResourceChange) {
         let (r, schema) = (rc.r, rc.schema);
         let (held_provider, prior_obj) = match held {
-            Some(h) => (h.provider, h.current),
-            None => (String::new(), None),
+            Some(h) => (
+                h.provider.as_str(),
+                h.current.as_ref().map(|o| (&o.attributes, o.tainted)),
+            ),
+            None => ("", None),
         };
         let prior_tainted = prior_obj.as_ref().is_some_and(|o| o.1);
         if prior_obj.is_some() && held_provider != binding {
@@ -1458,7 +1487,7 @@ impl<'a> Planner<'a> {
                 )),
             );
         }
-        let prior_val = prior_obj.as_ref().map(|o| &o.0);
+        let prior_val = prior_obj.map(|o| o.0);
         let config = match prior_val {
             Some(p) => normalize(config, p, &self.fp),
             None => config,
@@ -1565,7 +1594,7 @@ impl<'a> Planner<'a> {
             provider: binding.to_string(),
             action,
             reason,
-            before: prior_obj.map(|o| o.0),
+            before: prior_val.cloned(),
             after: Some(planned.clone()),
             requires_replace,
             dependencies: deps.to_vec(),
@@ -1661,14 +1690,18 @@ pub(crate) async fn plan_with(
     prepared: Option<crate::Prepared>,
 ) -> PlanOutput {
     let tree = module_tree(input.module);
-    let (graph, mut diags) = match prepared {
-        Some(p) => (p.graph, p.diagnostics),
-        None => crate::graph::build_graph_traced(input.module, engine.trace.as_deref()),
+    let (graph, mut diags, bound) = match prepared {
+        Some(p) => (p.graph, p.diagnostics, Some(p.bound)),
+        None => {
+            let (g, d) = crate::graph::build_graph_traced(input.module, engine.trace.as_deref());
+            (g, d, None)
+        }
     };
     let mut prior = std::borrow::Cow::Borrowed(input.state);
     let mut drift = Vec::new();
     let bindings = if validate_only {
-        let (b, d) = crate::configure::bind_providers(&engine.providers, input.module);
+        let (b, d) = bound
+            .unwrap_or_else(|| crate::configure::bind_providers(&engine.providers, input.module));
         diags.extend(d);
         diags.extend(crate::configure::validate_provider_blocks(
             &engine.providers,
@@ -1677,11 +1710,14 @@ pub(crate) async fn plan_with(
         ));
         b
     } else if !diags.has_errors() {
-        let (b, d) = crate::configure::configure_providers(
+        let bound = bound
+            .unwrap_or_else(|| crate::configure::bind_providers(&engine.providers, input.module));
+        let (b, d) = crate::configure::configure_bound(
             &engine.providers,
             input.module,
             input.variables,
             input.state,
+            bound,
         )
         .await;
         diags.extend(d);
@@ -1794,10 +1830,17 @@ pub(crate) async fn plan_with(
     } else {
         Vec::new()
     };
-    if input.mode == PlanMode::Normal {
-        drift.retain(|d| relevant_drift(&p, d));
+    if input.mode == PlanMode::Normal && !drift.is_empty() {
+        let actions: FxHashMap<&InstanceAddr, usize> = p
+            .changes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| is_action(c))
+            .map(|(i, c)| (&c.addr, i))
+            .collect();
+        drift.retain(|d| relevant_drift(&p, &actions, d));
     }
-    let changes = sorted_changes(std::mem::take(&mut p.changes));
+    let changes = sorted_changes(std::mem::take(&mut p.changes), engine.threads);
     let plan = Plan {
         mode: input.mode,
         changes,
@@ -1814,7 +1857,6 @@ pub(crate) async fn plan_with(
     let leftovers = (
         std::mem::take(&mut p.ev.values),
         std::mem::take(&mut p.in_config),
-        std::mem::take(&mut p.actions),
     );
     if leftovers.1.len() >= PARALLEL_MIN_JOBS {
         let _ = std::thread::Builder::new()
@@ -1911,17 +1953,86 @@ async fn walk_levels(p: &mut Planner<'_>) {
     }
 }
 
+/// Instances in address order grouped by resource (a resource's instances are
+/// neighbours).
+fn by_resource<'s, 'a>(
+    instances: impl Iterator<Item = (&'s InstanceAddr, Held<'a>)>,
+) -> FxHashMap<ResourceAddr, Vec<(InstanceKey, Held<'a>)>> {
+    let mut index = FxHashMap::default();
+    let mut last: Option<(&ResourceAddr, Vec<(InstanceKey, Held<'a>)>)> = None;
+    for (a, held) in instances {
+        match &mut last {
+            Some((r, v)) if **r == a.resource => v.push((a.key.clone(), held)),
+            _ => {
+                if let Some((r, v)) = last.take() {
+                    index.insert(r.clone(), v);
+                }
+                last = Some((&a.resource, vec![(a.key.clone(), held)]));
+            }
+        }
+    }
+    if let Some((r, v)) = last {
+        index.insert(r.clone(), v);
+    }
+    index
+}
+
 /// Changes in address order ((address, deposed key) is unique). The order is
 /// found on small keys and the changes moved once, rather than moving whole
-/// changes at every step of the sort.
-fn sorted_changes(changes: Vec<ResourceChange>) -> Vec<ResourceChange> {
-    let mut order: Vec<usize> = (0..changes.len()).collect();
-    order.sort_unstable_by(|&a, &b| {
-        let (a, b) = (&changes[a], &changes[b]);
+/// changes at every step of the sort; a long list is sorted in two halves on
+/// two threads, then merged.
+fn sorted_changes(changes: Vec<ResourceChange>, threads: usize) -> Vec<ResourceChange> {
+    let cmp = |a: &usize, b: &usize| {
+        let (a, b) = (&changes[*a], &changes[*b]);
         (&a.addr, &a.deposed).cmp(&(&b.addr, &b.deposed))
-    });
+    };
+    let mut order: Vec<usize> = (0..changes.len()).collect();
+    if threads < 2 || order.len() < PARALLEL_MIN_SORT {
+        order.sort_unstable_by(cmp);
+    } else {
+        let half = changes.len() / 2;
+        let (left, right) = order.split_at_mut(half);
+        let halves = std::thread::scope(|s| {
+            let other = std::thread::Builder::new()
+                .name("iac-sort".into())
+                .spawn_scoped(s, || left.sort_unstable_by(cmp));
+            right.sort_unstable_by(cmp);
+            match other.map(|h| h.join()) {
+                Ok(Ok(())) => true,
+                Ok(Err(panic)) => std::panic::resume_unwind(panic),
+                Err(_) => false,
+            }
+        });
+        if halves {
+            order = merge_sorted(&order[..half], &order[half..], cmp);
+        } else {
+            // No thread to be had: sorted here.
+            order.sort_unstable_by(cmp);
+        }
+    }
     let mut slots: Vec<Option<ResourceChange>> = changes.into_iter().map(Some).collect();
     order.into_iter().filter_map(|i| slots[i].take()).collect()
+}
+
+/// Lists shorter than this are sorted on one thread.
+const PARALLEL_MIN_SORT: usize = 4096;
+
+/// Two sorted runs as one.
+fn merge_sorted<T: Copy>(a: &[T], b: &[T], cmp: impl Fn(&T, &T) -> std::cmp::Ordering) -> Vec<T> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if cmp(&b[j], &a[i]) == std::cmp::Ordering::Less {
+            out.push(b[j]);
+            j += 1;
+        } else {
+            out.push(a[i]);
+            i += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }
 
 /// The graph's nodes by level: a node's level is one more than the highest of
@@ -2133,12 +2244,22 @@ fn only_ignored_changed(
         })
 }
 
+/// A change to a managed object's current instance (not a deposed object's, not a
+/// data source's read): what the plan does to the object at its address.
+fn is_action(c: &ResourceChange) -> bool {
+    c.deposed.is_none() && c.addr.resource.mode == ResourceMode::Managed
+}
+
 /// Whether a drift matters to the user: the object is gone, the plan changes it,
 /// or a changed attribute is one the configuration sets. A change the plan leaves
 /// alone in what the configuration leaves to the cloud (the rules of a group whose
 /// rules are separate resources) is not reported, as Terraform does not.
-fn relevant_drift(p: &Planner<'_>, d: &iac_plan::Drift) -> bool {
-    let (Some(after), Some(&i)) = (&d.after, p.actions.get(&d.addr)) else {
+fn relevant_drift(
+    p: &Planner<'_>,
+    actions: &FxHashMap<&InstanceAddr, usize>,
+    d: &iac_plan::Drift,
+) -> bool {
+    let (Some(after), Some(&i)) = (&d.after, actions.get(&d.addr)) else {
         return true;
     };
     let Some((_, r)) = crate::graph::block_of(&p.ev.tree, &d.addr.resource) else {

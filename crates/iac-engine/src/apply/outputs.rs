@@ -71,7 +71,7 @@ fn with_derivation(
     let redacting = Redacting { inner: &scope, fp };
     let dir = ev.input.module.dir.clone();
     let mut ctx = EvalContext::new(&redacting, dir.clone(), dir);
-    ctx.workspace = ev.input.workspace.to_string();
+    ctx.workspace = ev.input.workspace.into();
     match ctx.eval(expr) {
         Ok(marks) => fp.carry_config_marks(v, &marks, true),
         Err(_) => v,

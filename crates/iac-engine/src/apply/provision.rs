@@ -107,7 +107,7 @@ fn arguments(
         place.module.dir.clone(),
         place.root_dir.to_path_buf(),
     );
-    ctx.workspace = place.workspace.to_string();
+    ctx.workspace = place.workspace.into();
     ctx.self_value = Some(inst.self_value.clone());
     match &inst.addr.key {
         InstanceKey::Int(i) => ctx.count_index = Some(Value::num(*i as f64)),
