@@ -133,6 +133,8 @@ pub(crate) fn make_plan(
         Some(prepared) => rt.block_on(engine.plan_prepared(&input, prepared)),
         None => rt.block_on(engine.plan(&input)),
     };
+    // Nothing runs on the runtime after planning: its threads are not waited for.
+    rt.shutdown_background();
     if debug_log() {
         debug(&format!(
             "timing: planned by {:.1} ms",

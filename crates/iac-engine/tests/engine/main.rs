@@ -571,6 +571,7 @@ cases! {
     module_count_and_for_each,
     create_from_nothing,
     parallel_plan,
+    parallel_resources,
     update_in_place,
     replace_on_force_new,
     create_before_destroy,
