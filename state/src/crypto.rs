@@ -216,23 +216,29 @@ pub fn is_envelope(j: &Json) -> bool {
     j.get("iac_encrypted_state").is_some()
 }
 
+/// Whether stored bytes are an encrypted envelope (not a plain document).
+pub(crate) fn is_sealed(bytes: &[u8]) -> bool {
+    bytes
+        .trim_ascii_start()
+        .starts_with(b"{\"iac_encrypted_state\"")
+}
+
 /// Turns stored bytes into the plain document: opens an envelope with the
-/// cipher, refuses one without it, passes plaintext through.
-pub fn unseal(
-    bytes: &[u8],
+/// cipher, refuses one without it, passes plaintext through (uncopied).
+pub fn unseal<'b>(
+    bytes: &'b [u8],
     cipher: Option<&StateCipher>,
     what: &str,
-) -> Result<Vec<u8>, StateError> {
-    let trimmed = bytes.trim_ascii_start();
-    if !trimmed.starts_with(b"{\"iac_encrypted_state\"") {
-        return Ok(bytes.to_vec());
+) -> Result<std::borrow::Cow<'b, [u8]>, StateError> {
+    if !is_sealed(bytes) {
+        return Ok(std::borrow::Cow::Borrowed(bytes));
     }
     let env: Json = serde_json::from_slice(bytes).map_err(|e| StateError::Parse {
         path: what.to_string(),
         message: e.to_string(),
     })?;
     match cipher {
-        Some(c) => c.open(&env, what),
+        Some(c) => c.open(&env, what).map(std::borrow::Cow::Owned),
         None => Err(StateError::Refused(format!(
             "{what} is encrypted; set IAC_STATE_ENCRYPTION_KEY (or IAC_STATE_PASSPHRASE) to the key it was written with"
         ))),
@@ -249,7 +255,10 @@ mod tests {
         let c = StateCipher::from_key(&key).unwrap();
         let sealed = c.seal(b"{\"serial\": 1}");
         assert!(!String::from_utf8_lossy(&sealed).contains("serial"));
-        assert_eq!(unseal(&sealed, Some(&c), "s").unwrap(), b"{\"serial\": 1}");
+        assert_eq!(
+            &*unseal(&sealed, Some(&c), "s").unwrap(),
+            b"{\"serial\": 1}"
+        );
         let other = StateCipher::from_key(&B64.encode([8u8; 32])).unwrap();
         let e = unseal(&sealed, Some(&other), "s").unwrap_err().to_string();
         assert!(e.contains("cannot be decrypted"), "{e}");
@@ -259,7 +268,7 @@ mod tests {
             "{e}"
         );
         // Plaintext passes through (so an existing state can be encrypted on its next write).
-        assert_eq!(unseal(b"{\"a\":1}", Some(&c), "s").unwrap(), b"{\"a\":1}");
+        assert_eq!(&*unseal(b"{\"a\":1}", Some(&c), "s").unwrap(), b"{\"a\":1}");
         assert!(StateCipher::from_key("c2hvcnQ=").is_err());
     }
 
@@ -268,7 +277,7 @@ mod tests {
         let a = StateCipher::from_passphrase("correct horse battery").unwrap();
         let sealed = a.seal(b"plain");
         let b = StateCipher::from_passphrase("correct horse battery").unwrap();
-        assert_eq!(unseal(&sealed, Some(&b), "s").unwrap(), b"plain");
+        assert_eq!(&*unseal(&sealed, Some(&b), "s").unwrap(), b"plain");
         let wrong = StateCipher::from_passphrase("incorrect horse battery").unwrap();
         assert!(unseal(&sealed, Some(&wrong), "s").is_err());
         assert!(StateCipher::from_passphrase("short").is_err());

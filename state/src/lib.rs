@@ -2,6 +2,7 @@
 //! keep it (local file with a journal and a lock). Sensitive values are stored
 //! only as salted fingerprints.
 
+pub mod cache;
 mod crypto;
 mod document;
 mod local;

@@ -94,6 +94,17 @@ impl LocalBackend {
         with_suffix(&self.path, ".lock")
     }
 
+    /// Where the binary copy of this state is kept (see `crate::cache`):
+    /// `.iac/cache/state/` beside the state file.
+    pub fn cache_path(&self) -> PathBuf {
+        let dir = match self.path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let name = self.path.file_name().unwrap_or(self.path.as_os_str());
+        dir.join(".iac").join("cache").join("state").join(name)
+    }
+
     fn read_snapshot(&self) -> Result<Option<State>, StateError> {
         let bytes = match std::fs::read(&self.path) {
             Ok(t) => t,
@@ -102,6 +113,9 @@ impl LocalBackend {
             }
             Err(e) => return Err(io(&self.path)(e)),
         };
+        if self.cipher.is_none() && !crate::crypto::is_sealed(&bytes) {
+            return self.read_plain(&bytes).map(Some);
+        }
         let text = crate::unseal(
             &bytes,
             self.cipher.as_ref(),
@@ -110,6 +124,43 @@ impl LocalBackend {
         State::from_json_bytes(&text)
             .map(Some)
             .map_err(|e| StateError::from_read(e, self.path.display().to_string(), &text))
+    }
+
+    /// A plaintext state, from its binary copy when the copy is of exactly
+    /// these bytes; otherwise from the JSON, and the copy made for next time
+    /// (a copy that cannot be written is only a slower next read).
+    fn read_plain(&self, bytes: &[u8]) -> Result<State, StateError> {
+        let cache = self.cache_path();
+        if let Some(state) = std::fs::read(&cache)
+            .ok()
+            .and_then(|entry| crate::cache::decode(&entry, bytes))
+        {
+            return Ok(state);
+        }
+        let state = State::from_json_bytes(bytes)
+            .map_err(|e| StateError::from_read(e, self.path.display().to_string(), bytes))?;
+        if let Some(dir) = cache.parent() {
+            if std::fs::create_dir_all(dir).is_ok() {
+                let entry = crate::cache::encode(bytes, &state);
+                // Renamed into place: a reader never sees half an entry.
+                let tmp = with_suffix(&cache, &format!(".tmp-{}", std::process::id()));
+                let mut opts = OpenOptions::new();
+                opts.write(true).create(true).truncate(true);
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::OpenOptionsExt;
+                    opts.mode(0o600);
+                }
+                let written = opts.open(&tmp).and_then(|mut f| f.write_all(&entry));
+                if written
+                    .and_then(|()| std::fs::rename(&tmp, &cache))
+                    .is_err()
+                {
+                    let _ = std::fs::remove_file(&tmp);
+                }
+            }
+        }
+        Ok(state)
     }
 
     /// No iac state here, but Terraform's `terraform.tfstate` beside where it would
@@ -460,5 +511,61 @@ mod tests {
         }
         drop(g);
         assert!(b.lock("plan", Duration::ZERO).is_ok());
+    }
+
+    #[test]
+    fn a_plain_state_is_read_from_its_binary_copy_while_the_file_is_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = LocalBackend::new(dir.path().join("s.tfstate"));
+        let mut state = State::new();
+        state.apply_op(&op("a"));
+        b.write(&state).unwrap();
+        assert!(!b.cache_path().exists());
+        // The first read makes the copy, beside the state.
+        let first = b.read().unwrap().unwrap();
+        assert_eq!(
+            b.cache_path(),
+            dir.path().join(".iac/cache/state/s.tfstate")
+        );
+        let entry = std::fs::read(b.cache_path()).unwrap();
+        let text = std::fs::read(b.path()).unwrap();
+        assert_eq!(
+            format!("{:?}", crate::cache::decode(&entry, &text).unwrap()),
+            format!("{first:?}")
+        );
+        // The copy is what the next read uses: one made for another state,
+        // stored against this file's text, is what comes back.
+        let mut other = first.clone();
+        other.apply_op(&op("from-the-copy"));
+        std::fs::write(b.cache_path(), crate::cache::encode(&text, &other)).unwrap();
+        let second = b.read().unwrap().unwrap();
+        assert_eq!(second.resources.len(), 2);
+        // A state file changed by hand is read from its text, and copied again.
+        let edited = String::from_utf8(text)
+            .unwrap()
+            .replace("\"a\"", "\"edited\"");
+        std::fs::write(b.path(), &edited).unwrap();
+        let third = b.read().unwrap().unwrap();
+        assert_eq!(third.resources.len(), 1);
+        let id = third.resources.values().next().unwrap();
+        assert_eq!(
+            id.current.as_ref().unwrap().attributes.get_attr("id"),
+            &Value::string("edited")
+        );
+        let entry = std::fs::read(b.cache_path()).unwrap();
+        assert!(crate::cache::decode(&entry, edited.as_bytes()).is_some());
+    }
+
+    #[test]
+    fn an_encrypted_state_has_no_binary_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = crate::StateCipher::from_passphrase("correct horse battery").unwrap();
+        let b = LocalBackend::new(dir.path().join("s.tfstate")).with_cipher(Some(key));
+        let mut state = State::new();
+        state.apply_op(&op("a"));
+        b.write(&state).unwrap();
+        assert_eq!(b.read().unwrap().unwrap().resources.len(), 1);
+        assert!(!b.cache_path().exists());
+        assert!(!dir.path().join(".iac").exists());
     }
 }

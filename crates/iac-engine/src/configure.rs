@@ -6,6 +6,7 @@
 //! it: `aws` (the default configuration) or `aws.west` (an aliased one).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use iac_config::{EvalContext, Module, ProviderConfig, ProviderRef};
 use iac_diagnostics::{did_you_mean, Diagnostic, Diagnostics, Span};
@@ -205,9 +206,17 @@ pub fn bind_providers(providers: &Providers, module: &Module) -> (Bindings, Diag
                 }
             }
         }
+        // A module's blocks mostly name few types and inherit their provider's
+        // default configuration: each found once.
+        let mut kinds: FxHashMap<(&str, bool), Option<&Arc<dyn iac_provider::Provider>>> =
+            FxHashMap::default();
+        let mut defaults: FxHashMap<&str, String> = FxHashMap::default();
         for (key, r) in &m.resources {
             let data = r.mode == iac_config::Mode::Data;
-            let Some((kind, _)) = providers.for_type(&r.ty, data) else {
+            let kind = *kinds
+                .entry((r.ty.as_str(), data))
+                .or_insert_with(|| providers.for_type(&r.ty, data).map(|(p, _)| p));
+            let Some(kind) = kind else {
                 continue;
             };
             let reference = match &r.provider {
@@ -230,29 +239,44 @@ pub fn bind_providers(providers: &Providers, module: &Module) -> (Bindings, Diag
                     continue;
                 }
                 Some(p) => p.clone(),
-                None => ProviderRef {
-                    name: kind.name().to_string(),
-                    alias: None,
-                    span: r.span,
+                None => match defaults.get(kind.name()) {
+                    Some(addr) => {
+                        bind(&mut out, path, key, addr.clone());
+                        continue;
+                    }
+                    None => ProviderRef {
+                        name: kind.name().to_string(),
+                        alias: None,
+                        span: r.span,
+                    },
                 },
             };
-            match resolve(&tree, path, &reference) {
-                Ok(addr) => {
-                    if !out.used.contains(&addr) {
-                        out.used.insert(addr.clone());
-                    }
-                    // One entry per module, not a copy of its path per block.
-                    let blocks = match out.by_resource.get_mut(path) {
-                        Some(b) => b,
-                        None => out.by_resource.entry(path.clone()).or_default(),
-                    };
-                    blocks.insert(key.clone(), addr);
-                }
+            let resolved = resolve(&tree, path, &reference);
+            if let (None, Ok(addr)) = (&r.provider, &resolved) {
+                // Not an error: an error names this block's span, so it is not kept.
+                defaults.insert(kind.name(), addr.clone());
+            }
+            match resolved {
+                Ok(addr) => bind(&mut out, path, key, addr),
                 Err(d) => diags.push(d),
             }
         }
     }
     (out, diags)
+}
+
+/// Records that the block `key` of the module at `path` uses the provider
+/// configuration `addr`.
+fn bind(out: &mut Bindings, path: &ModPath, key: &str, addr: String) {
+    if !out.used.contains(&addr) {
+        out.used.insert(addr.clone());
+    }
+    // One entry per module, not a copy of its path per block.
+    let blocks = match out.by_resource.get_mut(path) {
+        Some(b) => b,
+        None => out.by_resource.entry(path.clone()).or_default(),
+    };
+    blocks.insert(key.to_string(), addr);
 }
 
 /// Evaluates one root `provider` block against its provider's schema.

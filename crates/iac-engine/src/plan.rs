@@ -972,7 +972,8 @@ impl<'a> Planner<'a> {
                 .map(|(i, j)| self.plan_managed(&works[i], j))
                 .collect();
         }
-        let share = jobs.len().div_ceil(threads);
+        let total = jobs.len();
+        let share = total.div_ceil(threads);
         let mut shares: Vec<Mutex<Vec<(usize, InstanceJob<'a>)>>> = Vec::with_capacity(threads);
         let mut jobs = jobs.into_iter();
         loop {
@@ -983,12 +984,13 @@ impl<'a> Planner<'a> {
             shares.push(Mutex::new(s));
         }
         let shares = &shares;
-        let run = |k: usize| -> Vec<Planned> {
+        let run = |k: usize, out: &mut Vec<Planned>| {
             let s = shares[k].lock().map(|mut g| std::mem::take(&mut *g));
-            s.unwrap_or_default()
-                .into_iter()
-                .map(|(i, j)| self.plan_managed(&works[i], j))
-                .collect()
+            out.extend(
+                s.unwrap_or_default()
+                    .into_iter()
+                    .map(|(i, j)| self.plan_managed(&works[i], j)),
+            );
         };
         let run = &run;
         std::thread::scope(|scope| {
@@ -998,17 +1000,24 @@ impl<'a> Planner<'a> {
                         .name("iac-plan".into())
                         // As deep as the main thread's: evaluation recurses with the expression.
                         .stack_size(8 << 20)
-                        .spawn_scoped(scope, move || run(k));
+                        .spawn_scoped(scope, move || {
+                            let mut v = Vec::with_capacity(share);
+                            run(k, &mut v);
+                            v
+                        });
                     (k, h)
                 })
                 .collect();
-            let mut out = run(0);
+            // Made at its final size: a planned instance is large, and growing the
+            // list by doubling would copy each several times.
+            let mut out = Vec::with_capacity(total);
+            run(0, &mut out);
             for (k, h) in handles {
                 match h.map(|h| h.join()) {
                     Ok(Ok(v)) => out.extend(v),
                     Ok(Err(panic)) => std::panic::resume_unwind(panic),
                     // No thread to be had: that share is planned here.
-                    Err(_) => out.extend(run(k)),
+                    Err(_) => run(k, &mut out),
                 }
             }
             out
@@ -1779,6 +1788,8 @@ pub(crate) async fn plan_with(
         if p.targeted.is_none() {
             p.index_held();
         }
+        // Most plans have a change (often a no-op) per instance in state.
+        p.changes.reserve(p.prior.resources.len());
         walk_levels(&mut p).await;
         if input.mode == PlanMode::Normal && !validate_only {
             let warnings = crate::checks::warnings(&p.ev);
@@ -2010,8 +2021,12 @@ fn sorted_changes(changes: Vec<ResourceChange>, threads: usize) -> Vec<ResourceC
             order.sort_unstable_by(cmp);
         }
     }
+    // Moved once each into a list made at its final size (a change is large:
+    // growing a list of them by doubling copies every change several times).
     let mut slots: Vec<Option<ResourceChange>> = changes.into_iter().map(Some).collect();
-    order.into_iter().filter_map(|i| slots[i].take()).collect()
+    let mut out = Vec::with_capacity(slots.len());
+    out.extend(order.into_iter().filter_map(|i| slots[i].take()));
+    out
 }
 
 /// Lists shorter than this are sorted on one thread.

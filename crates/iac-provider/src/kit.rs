@@ -7,8 +7,9 @@
 //! `C` is what the provider's types share (SDK clients, a connection): each call
 //! gets it from the provider.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use iac_value::Value;
 
@@ -118,8 +119,9 @@ pub trait DataSourceType<C: Send + Sync>: Send + Sync {
 /// A provider's types, by name, with the schema the engine sees.
 pub struct Registry<C: Send + Sync> {
     schema: ProviderSchema,
-    resources: BTreeMap<String, Arc<dyn ResourceType<C>>>,
-    data_sources: BTreeMap<String, Arc<dyn DataSourceType<C>>>,
+    // Found by name on every call of every instance: hashed, not searched.
+    resources: FxHashMap<String, Arc<dyn ResourceType<C>>>,
+    data_sources: FxHashMap<String, Arc<dyn DataSourceType<C>>>,
     unset_is_zero: bool,
 }
 
@@ -159,8 +161,8 @@ impl<C: Send + Sync> Registry<C> {
                 provider,
                 ..ProviderSchema::default()
             },
-            resources: BTreeMap::new(),
-            data_sources: BTreeMap::new(),
+            resources: FxHashMap::default(),
+            data_sources: FxHashMap::default(),
             unset_is_zero: false,
         }
     }

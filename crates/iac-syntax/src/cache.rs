@@ -16,16 +16,28 @@ use crate::{
     TemplatePart, UnaryOp,
 };
 
-const MAGIC: &[u8; 8] = b"IACSYN02";
+const MAGIC: &[u8; 8] = b"IACSYN03";
 
 /// The bytes of a cache entry for `text`, whose parse gave `body`.
 pub fn encode(text: &str, body: &Body) -> Vec<u8> {
-    let mut w = Writer(Vec::with_capacity(text.len() * 3));
-    w.0.extend_from_slice(MAGIC);
-    w.str(build_id());
-    w.str(text);
+    let mut w = Writer(
+        Vec::with_capacity(text.len() * 2),
+        Vec::with_capacity(text.len()),
+    );
     w.body(body);
-    w.0
+    // The header, then every string's bytes in one run (a reader checks them for
+    // UTF-8 once, not string by string), then the tree.
+    let mut entry = Writer(
+        Vec::with_capacity(text.len() + w.1.len() + w.0.len() + 64),
+        Vec::new(),
+    );
+    entry.0.extend_from_slice(MAGIC);
+    for part in [build_id().as_bytes(), text.as_bytes(), &w.1] {
+        entry.u(part.len() as u64);
+        entry.0.extend_from_slice(part);
+    }
+    entry.0.extend_from_slice(&w.0);
+    entry.0
 }
 
 /// The body stored in `entry`, if the entry is for exactly `text`.
@@ -33,13 +45,19 @@ pub fn decode(entry: &[u8], text: &str, file: FileId) -> Option<Body> {
     let mut r = Reader {
         b: entry,
         at: 0,
+        strs: "",
+        sat: 0,
         file,
     };
-    if r.take(MAGIC.len())? != MAGIC || r.str()? != build_id() || r.str()? != text {
+    if r.take(MAGIC.len())? != MAGIC
+        || r.bytes()? != build_id().as_bytes()
+        || r.bytes()? != text.as_bytes()
+    {
         return None;
     }
+    r.strs = std::str::from_utf8(r.bytes()?).ok()?;
     let body = r.body()?;
-    (r.at == entry.len()).then_some(body)
+    (r.at == entry.len() && r.sat == r.strs.len()).then_some(body)
 }
 
 /// What makes entries of one build unusable by another: a hash of the sources of
@@ -48,7 +66,9 @@ fn build_id() -> &'static str {
     env!("IAC_SYNTAX_BUILD")
 }
 
-struct Writer(Vec<u8>);
+/// The tree, and every string's bytes in the order written (the tree holds
+/// their lengths).
+struct Writer(Vec<u8>, Vec<u8>);
 
 impl Writer {
     fn u(&mut self, mut v: u64) {
@@ -67,7 +87,7 @@ impl Writer {
     }
     fn str(&mut self, s: &str) {
         self.u(s.len() as u64);
-        self.0.extend_from_slice(s.as_bytes());
+        self.1.extend_from_slice(s.as_bytes());
     }
     fn span(&mut self, s: Span) {
         self.u(u64::from(s.start));
@@ -294,6 +314,9 @@ fn binary_code(op: BinaryOp) -> u8 {
 struct Reader<'a> {
     b: &'a [u8],
     at: usize,
+    /// Every string's bytes, checked for UTF-8 once, and how far they are read.
+    strs: &'a str,
+    sat: usize,
     file: FileId,
 }
 
@@ -325,9 +348,16 @@ impl<'a> Reader<'a> {
         // Every element takes at least one byte: a damaged length cannot allocate wildly.
         (n <= self.b.len() - self.at).then_some(n)
     }
-    fn str(&mut self) -> Option<&'a str> {
+    fn bytes(&mut self) -> Option<&'a [u8]> {
         let n = self.len()?;
-        std::str::from_utf8(self.take(n)?).ok()
+        self.take(n)
+    }
+    fn str(&mut self) -> Option<&'a str> {
+        let n = usize::try_from(self.u()?).ok()?;
+        let end = self.sat.checked_add(n)?;
+        let s = self.strs.get(self.sat..end)?;
+        self.sat = end;
+        Some(s)
     }
     fn string(&mut self) -> Option<String> {
         self.str().map(String::from)

@@ -133,6 +133,59 @@ impl Number {
         }
     }
 
+    /// The number exactly as this build holds it (value and precision), for a
+    /// binary copy of what was read (see `iac_state::cache`); `from_bytes` reads
+    /// it back.
+    pub fn write_bytes(&self, out: &mut Vec<u8>) {
+        match &self.0 {
+            Repr::Small(v, p) => {
+                out.push(0);
+                out.extend_from_slice(&v.to_bits().to_le_bytes());
+                out.extend_from_slice(&p.to_le_bytes());
+            }
+            Repr::Big(b) => {
+                out.push(1 | u8::from(b.neg) << 1 | u8::from(b.inf) << 2);
+                out.extend_from_slice(&b.exp.to_le_bytes());
+                out.extend_from_slice(&b.prec.to_le_bytes());
+                let mant = b.mant.to_bytes_le();
+                out.extend_from_slice(&(mant.len() as u64).to_le_bytes());
+                out.extend_from_slice(&mant);
+            }
+        }
+    }
+
+    /// The number `write_bytes` wrote at the start of `b`, and the bytes it took;
+    /// `None` for bytes it cannot have written.
+    pub fn from_bytes(b: &[u8]) -> Option<(Number, usize)> {
+        let word = |at: usize| -> Option<[u8; 8]> { b.get(at..at + 8)?.try_into().ok() };
+        let half = |at: usize| -> Option<[u8; 4]> { b.get(at..at + 4)?.try_into().ok() };
+        let tag = *b.first()?;
+        if tag == 0 {
+            let v = f64::from_bits(u64::from_le_bytes(word(1)?));
+            let p = u32::from_le_bytes(half(9)?);
+            return (!v.is_nan()).then_some((Number(Repr::Small(v, p)), 13));
+        }
+        if tag & 1 == 0 || tag > 7 {
+            return None;
+        }
+        let exp = i64::from_le_bytes(word(1)?);
+        let prec = u32::from_le_bytes(half(9)?);
+        let n = usize::try_from(u64::from_le_bytes(word(13)?)).ok()?;
+        let mant = BigUint::from_bytes_le(b.get(21..21usize.checked_add(n)?)?);
+        // Zero or odd, as every `Big` is kept.
+        if mant.bit(0) || mant.bits() == 0 {
+            let big = Big {
+                neg: tag & 2 != 0,
+                mant,
+                exp,
+                prec,
+                inf: tag & 4 != 0,
+            };
+            return Some((Number(Repr::Big(Arc::new(big))), 21 + n));
+        }
+        None
+    }
+
     /// The precision in bits this number was made at.
     pub fn prec(&self) -> u32 {
         match &self.0 {
