@@ -101,6 +101,11 @@ pub trait Backend: Send + Sync {
     fn lock(&self, operation: &str, timeout: Duration) -> Result<LockGuard, StateError>;
     /// Reads the newest state, replaying any operations recorded since the last snapshot.
     fn read(&self) -> Result<Option<State>, StateError>;
+    /// How the last read was made, when there is more to say than `describe`
+    /// (for `IAC_LOG=debug`).
+    fn read_note(&self) -> Option<String> {
+        None
+    }
     /// Replaces the state with a new snapshot, atomically, keeping a backup of the previous one.
     fn write(&self, state: &State) -> Result<(), StateError>;
     /// Durably records completed operations on top of `base` (the last snapshot).

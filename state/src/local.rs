@@ -16,6 +16,8 @@ pub struct LocalBackend {
     path: PathBuf,
     journal: Mutex<Option<(File, String, u64)>>,
     cipher: Option<crate::StateCipher>,
+    /// Whether the last read took the state from its binary copy.
+    from_copy: std::sync::atomic::AtomicBool,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StateError + '_ {
@@ -69,6 +71,7 @@ impl LocalBackend {
             path: path.into(),
             journal: Mutex::new(None),
             cipher: None,
+            from_copy: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -116,6 +119,7 @@ impl LocalBackend {
         if self.cipher.is_none() && !crate::crypto::is_sealed(&bytes) {
             return self.read_plain(&bytes).map(Some);
         }
+        self.forget_copy();
         let text = crate::unseal(
             &bytes,
             self.cipher.as_ref(),
@@ -124,6 +128,14 @@ impl LocalBackend {
         State::from_json_bytes(&text)
             .map(Some)
             .map_err(|e| StateError::from_read(e, self.path.display().to_string(), &text))
+    }
+
+    /// Removes the binary copy of a state that is encrypted now: the copy is
+    /// plaintext, of what the state held before.
+    fn forget_copy(&self) {
+        if std::fs::remove_file(self.cache_path()).is_ok() {
+            fsync_dir(&self.cache_path());
+        }
     }
 
     /// A plaintext state, from its binary copy when the copy is of exactly
@@ -135,8 +147,12 @@ impl LocalBackend {
             .ok()
             .and_then(|entry| crate::cache::decode(&entry, bytes))
         {
+            self.from_copy
+                .store(true, std::sync::atomic::Ordering::Relaxed);
             return Ok(state);
         }
+        self.from_copy
+            .store(false, std::sync::atomic::Ordering::Relaxed);
         let state = State::from_json_bytes(bytes)
             .map_err(|e| StateError::from_read(e, self.path.display().to_string(), bytes))?;
         if let Some(dir) = cache.parent() {
@@ -249,6 +265,12 @@ impl Backend for LocalBackend {
         format!("local state file {}", self.path.display())
     }
 
+    fn read_note(&self) -> Option<String> {
+        self.from_copy
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .then(|| format!("read from its binary copy {}", self.cache_path().display()))
+    }
+
     fn lock(&self, operation: &str, timeout: Duration) -> Result<LockGuard, StateError> {
         let lp = self.lock_path();
         if let Some(dir) = lp.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -330,6 +352,9 @@ impl Backend for LocalBackend {
             None => text.into_bytes(),
         };
         write_atomic(&self.path, &bytes)?;
+        if self.cipher.is_some() {
+            self.forget_copy();
+        }
         // The snapshot now holds everything the journal recorded.
         if let Ok(mut j) = self.journal.lock() {
             *j = None;

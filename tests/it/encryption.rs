@@ -44,6 +44,8 @@ fn encrypted_state_is_unreadable_without_its_key() {
     assert!(bad.stderr.contains("not base64"), "{}", bad.stderr);
     let ok = with(&w, KEY, &["plan", "-detailed-exitcode"]);
     assert_eq!(ok.code, 0, "{}", ok.stderr);
+    // No plaintext binary copy of an encrypted state.
+    assert!(!w.path().join(".iac/cache/state").exists());
     // The backup and saved plans are encrypted too; pull shows the plaintext.
     w.write("main.tf", &TF.replace("db-7", "db-8"));
     with(&w, KEY, &["plan", "-out=p.bin"]).ok();
@@ -70,12 +72,21 @@ fn a_plaintext_state_is_encrypted_on_its_next_write_and_passphrases_work() {
     let w = Work::new(TF);
     w.apply();
     assert!(w.read("iac.tfstate").contains("hostname-db-7"));
+    // A plaintext state read once has a binary copy beside it ...
+    w.iac(&["plan"]).ok();
+    let copy = w.path().join(".iac/cache/state/iac.tfstate");
+    assert!(std::fs::read(&copy)
+        .unwrap()
+        .windows(13)
+        .any(|b| b == b"hostname-db-7"));
     let pass = [("IAC_STATE_PASSPHRASE", "a long enough passphrase")];
     w.write("main.tf", &TF.replace("db-7", "db-8"));
     w.iac_env(&["apply", "-auto-approve"], &pass).ok();
     let raw = w.read("iac.tfstate");
     assert!(raw.contains("\"kdf\":{\"name\":\"pbkdf2-sha256\""), "{raw}");
     assert!(!raw.contains("hostname"));
+    // ... which goes once the state is encrypted (it would keep the old plaintext).
+    assert!(!copy.exists());
     let again = w.iac_env(&["plan", "-detailed-exitcode"], &pass);
     assert_eq!(again.code, 0, "{}", again.stderr);
     let wrong = w

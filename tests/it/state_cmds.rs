@@ -3,6 +3,52 @@
 use crate::support::Work;
 
 #[test]
+fn a_local_state_is_read_from_its_binary_copy_until_the_file_changes() {
+    let w = Work::new("resource \"terraform_data\" \"a\" {\n  input = \"x\"\n}\n");
+    w.apply();
+    let debug = [("IAC_LOG", "debug")];
+    // A read of the JSON leaves a copy; the next read takes the copy.
+    w.iac(&["plan", "-detailed-exitcode"]).ok();
+    assert!(w.path().join(".iac/cache/state/iac.tfstate").exists());
+    let second = w.iac_env(&["plan", "-detailed-exitcode"], &debug).ok();
+    let copy = w.path().join(".iac/cache/state/iac.tfstate");
+    assert!(
+        second
+            .stderr
+            .contains(&format!("read from its binary copy {}", copy.display())),
+        "{}",
+        second.stderr
+    );
+    // A state edited by hand is read as edited: the copy is of other text.
+    let text = w.read("iac.tfstate");
+    assert!(text.contains("\"input\": \"x\""), "{text}");
+    w.write(
+        "iac.tfstate",
+        &text.replace("\"input\": \"x\"", "\"input\": \"edited\""),
+    );
+    let edited = w.iac_env(&["plan", "-detailed-exitcode"], &debug);
+    assert_eq!(edited.code, 2, "{}", edited.stderr);
+    assert!(
+        edited.stdout.contains("\"edited\" -> \"x\""),
+        "{}",
+        edited.stdout
+    );
+    assert!(!edited.stderr.contains("binary copy"), "{}", edited.stderr);
+    // A copy that is not one (damaged, or from another build) is a miss too.
+    w.write(".iac/cache/state/iac.tfstate", "not a copy");
+    let damaged = w.iac_env(&["plan", "-detailed-exitcode"], &debug);
+    assert_eq!(damaged.code, 2, "{}", damaged.stderr);
+    assert!(
+        !damaged.stderr.contains("binary copy"),
+        "{}",
+        damaged.stderr
+    );
+    let again = w.iac_env(&["plan", "-detailed-exitcode"], &debug);
+    assert_eq!(again.code, 2, "{}", again.stderr);
+    assert!(again.stderr.contains("binary copy"), "{}", again.stderr);
+}
+
+#[test]
 fn state_list_show_mv_rm_pull_push() {
     let w = Work::new("resource \"terraform_data\" \"a\" {\n  input = \"x\"\n}\nresource \"terraform_data\" \"b\" {\n  count = 2\n}\n");
     w.apply();

@@ -108,10 +108,14 @@ pub(crate) fn make_plan(
             debug(&format!("var.{name} = {}", vars[name]));
         }
         debug(&format!(
-            "state: {} (lineage {}, serial {})",
+            "state: {} (lineage {}, serial {}{})",
             backend.describe(),
             state.lineage,
-            state.serial
+            state.serial,
+            backend
+                .read_note()
+                .map(|n| format!("; {n}"))
+                .unwrap_or_default()
         ));
         let [read, configured, graphed] = times.map(|t| t.as_secs_f64() * 1000.0);
         debug(&format!(
