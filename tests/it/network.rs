@@ -1722,6 +1722,10 @@ resource "aws_vpc" "v" {
 data "aws_vpc" "found" {
   id    = aws_vpc.v.id
   state = "available"
+
+  timeouts {
+    read = "20m"
+  }
 }
 
 output "found" {
@@ -1748,6 +1752,30 @@ output "found" {
     );
     assert_eq!(got["same_table"], true, "{got}");
     assert_eq!(got["block"], "10.77.0.0/16");
+    // The read stops at its limit, with an error naming it; a limit that is not
+    // a duration is an error at the argument.
+    w.write(
+        "lookup.tf",
+        "data \"aws_vpc\" \"found\" {\n  id = aws_vpc.v.id\n  timeouts {\n    read = \"1ns\"\n  }\n}\n",
+    );
+    let r = iac(&w, &m, &["plan"]).code(1);
+    assert!(
+        r.stderr
+            .contains("Timed out: reading aws_vpc did not finish within 1ns"),
+        "{}",
+        r.stderr
+    );
+    w.write(
+        "lookup.tf",
+        "data \"aws_vpc\" \"found\" {\n  id = aws_vpc.v.id\n  timeouts {\n    read = \"ten minutes\"\n  }\n}\n",
+    );
+    let r = iac(&w, &m, &["plan"]).code(1);
+    assert!(r.stderr.contains("Invalid duration"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("\"ten minutes\" is not a duration"),
+        "{}",
+        r.stderr
+    );
 }
 
 /// data "aws_availability_zones" leaves out the zones named in exclude_names and

@@ -302,6 +302,7 @@ pub(crate) fn registry() -> Registry<Clients> {
     r.with_schemas(|s| {
         crate::tags::add_tags_all(s);
         crate::timeouts::add_block(s);
+        crate::timeouts::add_data_block(s);
         crate::not_supported::mark(s);
     })
 }

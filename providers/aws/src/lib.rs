@@ -32,7 +32,7 @@ use iac_provider::kit::Registry;
 use iac_provider::{
     ApplyRequest, ApplyResult, AttrDiagnostic, PlanRequest, PlanResponse, Provider, ProviderSchema,
 };
-use iac_value::Value;
+use iac_value::{PathStep, Value};
 use tokio::sync::OnceCell;
 
 /// SDK clients, made once the provider block is known.
@@ -385,7 +385,26 @@ impl Provider for AwsProvider {
         config: &Value,
     ) -> Result<Value, Vec<AttrDiagnostic>> {
         let clients = self.clients().await.map_err(|d| vec![d])?;
-        self.types().read_data(&clients, type_name, config).await
+        let read = self.types().read_data(&clients, type_name, config);
+        let limit = config.get_attr("timeouts").get_attr("read").as_str();
+        let Some(text) = limit else {
+            return read.await;
+        };
+        let limit = timeouts::parse(text).map_err(|e| {
+            let at = vec![
+                PathStep::Key("timeouts".into()),
+                PathStep::Key("read".into()),
+            ];
+            vec![AttrDiagnostic::error(at, "Invalid duration", e)]
+        })?;
+        match tokio::time::timeout(limit, read).await {
+            Ok(r) => r,
+            Err(_) => Err(vec![AttrDiagnostic::error(
+                Vec::new(),
+                format!("Timed out: reading {type_name} did not finish within {text}"),
+                format!("timeouts.read is {text}"),
+            )]),
+        }
     }
 }
 

@@ -71,17 +71,11 @@ pub(crate) const RESOURCES: &[(&str, &[&str], &str)] = &[
 
 pub(crate) const DATA_SOURCES: &[(&str, &[&str], &str)] = &[
     ("aws_ami", &["uefi_data"], "not read yet: it takes a DescribeImageAttribute call per image"),
-    ("aws_ami", &["timeouts"], "data sources in iac read once with the provider's retries; there is no timeouts block"),
     ("aws_ami", &["tags"], "the data source reads the tags (as tags); they are not a filter, so there is nothing to set"),
-    ("aws_availability_zones", &["timeouts"], "data sources in iac read once with the provider's retries; there is no timeouts block"),
     ("aws_iam_policy_document", &["override_json", "source_json"], "deprecated in the AWS provider: use override_policy_documents and source_policy_documents"),
     ("aws_iam_role", &["tags"], "the data source reads the tags (as tags); they are not a filter, so there is nothing to set"),
     ("aws_secretsmanager_secret", &["tags"], "the data source reads the tags (as tags); they are not a filter, so there is nothing to set"),
-    ("aws_security_group", &["timeouts"], "data sources in iac read once with the provider's retries; there is no timeouts block"),
-    ("aws_subnet", &["timeouts"], "data sources in iac read once with the provider's retries; there is no timeouts block"),
     ("aws_subnet", &["customer_owned_ipv4_pool", "map_customer_owned_ip_on_launch", "outpost_arn"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),
-    ("aws_subnets", &["timeouts"], "data sources in iac read once with the provider's retries; there is no timeouts block"),
-    ("aws_vpc", &["timeouts"], "data sources in iac read once with the provider's retries; there is no timeouts block"),
 ];
 
 /// Marks every name of the ledger on its type's schema.

@@ -47,6 +47,43 @@ pub(crate) fn add_block(schema: &mut ProviderSchema) {
     }
 }
 
+/// The data sources whose reads Terraform's provider lets a `timeouts` block
+/// limit (`read` only).
+const DATA_SOURCES: [&str; 6] = [
+    "aws_ami",
+    "aws_availability_zones",
+    "aws_security_group",
+    "aws_subnet",
+    "aws_subnets",
+    "aws_vpc",
+];
+
+/// `timeouts { read = ... }` on the data sources Terraform gives it.
+pub(crate) fn add_data_block(schema: &mut ProviderSchema) {
+    for name in DATA_SOURCES {
+        let Some(s) = schema.data_sources.get_mut(name) else {
+            continue;
+        };
+        let block = Schema::new("How long the read may take before it stops with an error.").attr(
+            "read",
+            Attribute::optional(
+                AttrType::String,
+                "A duration such as \"30s\", \"10m\" or \"1h30m\".",
+            ),
+        );
+        s.blocks.insert(
+            "timeouts".to_string(),
+            NestedBlock {
+                nesting: Nesting::Single,
+                min_items: 0,
+                max_items: Some(1),
+                force_new: false,
+                block,
+            },
+        );
+    }
+}
+
 /// Parses a Go duration: a sequence of decimal numbers with units ns, us, µs,
 /// ms, s, m, h (`"1h30m"`, `"2.5s"`).
 pub(crate) fn parse(text: &str) -> Result<Duration, String> {
