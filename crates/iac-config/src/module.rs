@@ -1320,16 +1320,20 @@ fn decode_resource_in(
             );
         }
     }
-    let key = res.key();
-    if let Some(prev) = module.resources.get(&key) {
-        diags.push(
-            Diagnostic::error("E0108", format!("Duplicate {what} block \"{key}\""))
-                .with_span(res.span, "declared again here")
-                .with_secondary(prev.span, "first declared here"),
-        );
-        return;
+    // One search of the module's blocks, for the check and the insertion.
+    match module.resources.entry(res.key()) {
+        std::collections::btree_map::Entry::Occupied(prev) => {
+            let key = prev.key();
+            diags.push(
+                Diagnostic::error("E0108", format!("Duplicate {what} block \"{key}\""))
+                    .with_span(res.span, "declared again here")
+                    .with_secondary(prev.get().span, "first declared here"),
+            );
+        }
+        std::collections::btree_map::Entry::Vacant(slot) => {
+            slot.insert(Box::new(res));
+        }
     }
-    module.resources.insert(key, Box::new(res));
 }
 
 fn decode_module_call(module: &mut Module, b: Block, diags: &mut Diagnostics) {

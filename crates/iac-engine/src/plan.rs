@@ -838,11 +838,17 @@ impl<'a> Planner<'a> {
         if data {
             let _ = deps.set(self.deps_of(node));
         }
-        let configured: FxHashSet<InstanceKey> = keys.iter().map(|(k, _)| k.clone()).collect();
         let only = self.targeted_keys(&addr);
         let mut instances = Vec::with_capacity(keys.len());
         let mut jobs = Vec::new();
+        // Which of the objects in state a configured instance names: the rest
+        // are stale. In key order, as state keeps them: found by bisection.
+        let mut configured = vec![false; in_state.len()];
         for (ik, each) in keys {
+            let found = in_state.binary_search_by(|(k, _)| k.cmp(&ik)).ok();
+            if let Some(i) = found {
+                configured[i] = true;
+            }
             let iaddr = addr.instance(ik.clone());
             self.in_config.insert(iaddr.clone());
             if only.as_ref().is_some_and(|o| !o.contains(&ik)) {
@@ -861,10 +867,7 @@ impl<'a> Planner<'a> {
                     .await;
                 instances.push((ik, Some(v)));
             } else {
-                // In key order, as state keeps them: found by bisection.
-                let held = in_state
-                    .binary_search_by(|(k, _)| k.cmp(&ik))
-                    .map_or(Held::No, |i| in_state[i].1);
+                let held = found.map_or(Held::No, |i| in_state[i].1);
                 instances.push((ik, None));
                 jobs.push(InstanceJob {
                     addr: iaddr,
@@ -878,8 +881,9 @@ impl<'a> Planner<'a> {
         } else {
             in_state
                 .into_iter()
-                .map(|(k, _)| k)
-                .filter(|k| !configured.contains(k))
+                .zip(configured)
+                .filter(|(_, configured)| !configured)
+                .map(|((k, _), _)| k)
                 .filter(|k| only.as_ref().is_none_or(|o| o.contains(k)))
                 .map(|k| addr.instance(k))
                 .collect()
