@@ -1160,3 +1160,118 @@ fn secret_replicas_against_moto() {
     let gone = block(async { sm.describe_secret().secret_id("replicated").send().await });
     assert!(gone.is_err(), "the secret is deleted");
 }
+
+/// aws_secretsmanager_secret_policy: the secret's resource policy written,
+/// read back through the SDK, no change when the same policy is written another
+/// way, changed in place, drift seen, imported by the secret's ARN, deleted.
+#[test]
+fn secret_policy_against_moto() {
+    let m = Moto::start();
+    let sm = m.secrets();
+    let tf = |action: &str| {
+        format!(
+            r#"
+resource "aws_secretsmanager_secret" "api" {{
+  name = "policy-test"
+}}
+
+resource "aws_secretsmanager_secret_policy" "api" {{
+  secret_arn          = aws_secretsmanager_secret.api.arn
+  block_public_policy = true
+  policy = jsonencode({{
+    Version = "2012-10-17"
+    Statement = [{{
+      Sid       = "ReadOnly"
+      Effect    = "Allow"
+      Principal = {{ AWS = "arn:aws:iam::123456789012:root" }}
+      Action    = "{action}"
+      Resource  = "*"
+    }}]
+  }})
+}}
+"#
+        )
+    };
+    let w = Work::new(&tf("secretsmanager:GetSecretValue"));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let arn = w.attrs("aws_secretsmanager_secret.api")["arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let policy = || {
+        block(sm.get_resource_policy().secret_id(&arn).send())
+            .expect("policy")
+            .resource_policy()
+            .map(String::from)
+    };
+    let doc: serde_json::Value = serde_json::from_str(&policy().expect("a policy")).unwrap();
+    assert_eq!(
+        doc["Statement"][0]["Action"], "secretsmanager:GetSecretValue",
+        "{doc}"
+    );
+    assert_eq!(w.attrs("aws_secretsmanager_secret_policy.api")["id"], arn);
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // The same policy with its keys in another order is no change.
+    w.write(
+        "main.tf",
+        &tf("secretsmanager:GetSecretValue").replace(
+            "      Sid       = \"ReadOnly\"\n      Effect    = \"Allow\"\n",
+            "      Effect    = \"Allow\"\n      Sid       = \"ReadOnly\"\n",
+        ),
+    );
+    iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+
+    // Another action: changed in place.
+    w.write("main.tf", &tf("secretsmanager:DescribeSecret"));
+    let r = iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert!(policy().unwrap().contains("secretsmanager:DescribeSecret"));
+
+    // A policy removed outside iac is drift: the next apply writes it again.
+    block(sm.delete_resource_policy().secret_id(&arn).send()).expect("delete");
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(2);
+    assert!(
+        r.stdout
+            .contains("aws_secretsmanager_secret_policy.api will be created"),
+        "{}",
+        r.stdout
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(policy().is_some());
+
+    // Import by the secret's ARN.
+    iac(
+        &w,
+        &m,
+        &["state", "rm", "aws_secretsmanager_secret_policy.api"],
+    )
+    .ok();
+    iac(
+        &w,
+        &m,
+        &["import", "aws_secretsmanager_secret_policy.api", &arn],
+    )
+    .ok();
+    assert_eq!(
+        w.attrs("aws_secretsmanager_secret_policy.api")["secret_arn"],
+        arn
+    );
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]);
+    // block_public_policy is not in AWS to import: writing it is the only change.
+    assert_ne!(r.code, 1, "{}", r.stderr);
+
+    // Removed from the configuration: the policy goes, the secret stays.
+    w.write(
+        "main.tf",
+        "resource \"aws_secretsmanager_secret\" \"api\" {\n  name = \"policy-test\"\n}\n",
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert_eq!(policy(), None);
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+}

@@ -13,7 +13,9 @@ use iac_value::Value;
 use crate::iam::{instance_profile, policy, policy_document, role, role_policy};
 use crate::rds::{db_instance, db_subnet_group};
 use crate::s3::{bucket, ownership_controls, public_access_block, sse, versioning};
-use crate::secretsmanager::{data_secret, data_secret_version, secret, secret_version};
+use crate::secretsmanager::{
+    data_secret, data_secret_version, secret, secret_policy, secret_version,
+};
 use crate::{deploy, ec2, elb, region, schema, sts, util, Clients};
 
 /// The plan every AWS type starts from: the proposed new value, replacement by
@@ -156,6 +158,10 @@ pub(crate) fn registry() -> Registry<Clients> {
             crate::rds::db_parameter_group::DbParameterGroupType,
         )
         .resource("aws_secretsmanager_secret", secret::Secret)
+        .resource(
+            "aws_secretsmanager_secret_policy",
+            secret_policy::SecretPolicy,
+        )
         .resource(
             "aws_secretsmanager_secret_version",
             secret_version::SecretVersion,

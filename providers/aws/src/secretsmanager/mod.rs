@@ -6,6 +6,7 @@
 pub(crate) mod data_secret;
 pub(crate) mod data_secret_version;
 pub(crate) mod secret;
+pub(crate) mod secret_policy;
 pub(crate) mod secret_version;
 
 use std::collections::BTreeMap;
