@@ -2002,18 +2002,16 @@ fn sorted_changes(changes: Vec<ResourceChange>, threads: usize) -> Vec<ResourceC
         (&a.addr, &a.deposed).cmp(&(&b.addr, &b.deposed))
     };
     let mut order: Vec<usize> = (0..changes.len()).collect();
-    // Stable sorts: they find the sorted runs the walk leaves (see `levels`) and
-    // merge them, instead of sorting from nothing.
     if threads < 2 || order.len() < PARALLEL_MIN_SORT {
-        order.sort_by(cmp);
+        order.sort_unstable_by(cmp);
     } else {
         let half = changes.len() / 2;
         let (left, right) = order.split_at_mut(half);
         let halves = std::thread::scope(|s| {
             let other = std::thread::Builder::new()
                 .name("iac-sort".into())
-                .spawn_scoped(s, || left.sort_by(cmp));
-            right.sort_by(cmp);
+                .spawn_scoped(s, || left.sort_unstable_by(cmp));
+            right.sort_unstable_by(cmp);
             match other.map(|h| h.join()) {
                 Ok(Ok(())) => true,
                 Ok(Err(panic)) => std::panic::resume_unwind(panic),
@@ -2024,7 +2022,7 @@ fn sorted_changes(changes: Vec<ResourceChange>, threads: usize) -> Vec<ResourceC
             order = merge_sorted(&order[..half], &order[half..], cmp);
         } else {
             // No thread to be had: sorted here.
-            order.sort_by(cmp);
+            order.sort_unstable_by(cmp);
         }
     }
     // Moved once each into a list made at its final size (a change is large:
@@ -2057,7 +2055,7 @@ fn merge_sorted<T: Copy>(a: &[T], b: &[T], cmp: impl Fn(&T, &T) -> std::cmp::Ord
 }
 
 /// The graph's nodes by level: a node's level is one more than the highest of
-/// what it depends on. Each level is in declaration order (node index).
+/// what it depends on. Each level keeps the nodes' order in `graph.order`.
 fn levels(g: &crate::graph::Graph) -> Vec<Vec<NodeIndex>> {
     let mut level = vec![0usize; g.graph.node_count()];
     let mut out: Vec<Vec<NodeIndex>> = Vec::new();
@@ -2073,12 +2071,6 @@ fn levels(g: &crate::graph::Graph) -> Vec<Vec<NodeIndex>> {
             out.resize_with(l + 1, Vec::new);
         }
         out[l].push(n);
-    }
-    // In declaration order (nodes are added module by module, each module's
-    // blocks by key): a level's changes then come out in address order, in a
-    // few runs that sorting the plan's changes only merges.
-    for l in &mut out {
-        l.sort_unstable();
     }
     out
 }
