@@ -2003,7 +2003,19 @@ fn sorted_changes(changes: Vec<ResourceChange>, threads: usize) -> Vec<ResourceC
     };
     let mut order: Vec<usize> = (0..changes.len()).collect();
     if threads < 2 || order.len() < PARALLEL_MIN_SORT {
-        order.sort_unstable_by(cmp);
+        // First by a short key of each address (integers compare at once),
+        // then by the addresses themselves: what the key orders is in order
+        // already, so the stable sort only goes through it and orders the ties.
+        let mut keyed: Vec<(u128, u128, usize)> = order
+            .iter()
+            .map(|&i| {
+                let (hi, lo) = order_key(&changes[i].addr);
+                (hi, lo, i)
+            })
+            .collect();
+        keyed.sort_unstable();
+        order = keyed.into_iter().map(|(_, _, i)| i).collect();
+        order.sort_by(cmp);
     } else {
         let half = changes.len() / 2;
         let (left, right) = order.split_at_mut(half);
@@ -2031,6 +2043,30 @@ fn sorted_changes(changes: Vec<ResourceChange>, threads: usize) -> Vec<ResourceC
     let mut out = Vec::with_capacity(slots.len());
     out.extend(order.into_iter().filter_map(|i| slots[i].take()));
     out
+}
+
+/// The first 32 bytes of an address in a form whose byte order is the
+/// addresses' order (a root module address: a zero, its mode, its type, a zero,
+/// its name), as two integers: an address that sorts before another never has a
+/// greater key. Addresses in modules (whose steps order keys as numbers) share
+/// one key after every root address, and are ordered by the sort that follows.
+fn order_key(a: &InstanceAddr) -> (u128, u128) {
+    let r = &a.resource;
+    let mut b = [0u8; 32];
+    if !r.module.is_empty() {
+        b[0] = 1;
+    } else {
+        b[1] = u8::from(r.mode == ResourceMode::Data);
+        let tail = r.ty.bytes().chain([0]).chain(r.name.bytes());
+        for (slot, byte) in b[2..].iter_mut().zip(tail) {
+            *slot = byte;
+        }
+    }
+    let (hi, lo) = b.split_at(16);
+    (
+        u128::from_be_bytes(hi.try_into().unwrap_or_default()),
+        u128::from_be_bytes(lo.try_into().unwrap_or_default()),
+    )
 }
 
 /// Lists shorter than this are sorted on one thread.
@@ -2416,5 +2452,72 @@ pub(crate) fn check_data_warning(d: Diagnostic) -> Diagnostic {
         code: "W0224",
         severity: iac_diagnostics::Severity::Warning,
         ..d
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An address that sorts before another never has a greater key, however
+    /// types and names share their beginnings, run past 32 bytes, or live in
+    /// modules (whose steps order keys as numbers).
+    #[test]
+    fn order_keys_never_contradict_the_address_order() {
+        let texts = [
+            "aws_instance.a",
+            "aws_instance.a[0]",
+            "aws_instance.a[\"x\"]",
+            "aws_instance.ab",
+            "aws_instance.a-b",
+            "aws_instance.a_b",
+            "aws_instance_x.a",
+            "aws_in.zzz",
+            "aws_lb.x",
+            "aws_lb_listener.y",
+            "aws_security_group_rule.a_very_long_name_beyond_the_key",
+            "aws_security_group_rule.a_very_long_name_beyond_the_kez",
+            "aws_security_group_rule_with_a_very_long_type_name.b",
+            "aws_security_group_rule_with_a_very_long_type_name.a",
+            "data.aws_ami.ubuntu",
+            "data.aws_ami.a",
+            "terraform_data.r10",
+            "terraform_data.r2",
+            "module.net.aws_subnet.a",
+            "module.net[10].aws_subnet.a",
+            "module.net[2].aws_subnet.a",
+            "module.a.module.b.terraform_data.x",
+            "module.a.terraform_data.y",
+        ];
+        let mut addrs: Vec<InstanceAddr> = texts.iter().map(|t| t.parse().unwrap()).collect();
+        addrs.sort();
+        for w in addrs.windows(2) {
+            assert!(
+                order_key(&w[0]) <= order_key(&w[1]),
+                "{} before {}",
+                w[0],
+                w[1]
+            );
+        }
+        // Changes come out in address order from any order they were made in.
+        let change = |a: &InstanceAddr| ResourceChange {
+            addr: a.clone(),
+            deposed: None,
+            previous_addr: None,
+            import_id: None,
+            provider: String::new(),
+            action: Action::NoOp,
+            reason: Reason::None,
+            before: None,
+            after: None,
+            requires_replace: Vec::new(),
+            dependencies: Vec::new(),
+            create_before_destroy: false,
+            notes: Vec::new(),
+        };
+        let shuffled: Vec<ResourceChange> = addrs.iter().rev().map(change).collect();
+        let sorted = sorted_changes(shuffled, 1);
+        let got: Vec<&InstanceAddr> = sorted.iter().map(|c| &c.addr).collect();
+        assert_eq!(got, addrs.iter().collect::<Vec<_>>());
     }
 }
