@@ -1855,7 +1855,7 @@ pub(crate) async fn plan_with(
             .collect();
         drift.retain(|d| relevant_drift(&p, &actions, d));
     }
-    let changes = sorted_changes(std::mem::take(&mut p.changes), engine.threads);
+    let changes = sorted_changes(std::mem::take(&mut p.changes));
     let plan = Plan {
         mode: input.mode,
         changes,
@@ -1993,50 +1993,14 @@ fn by_resource<'s, 'a>(
 }
 
 /// Changes in address order ((address, deposed key) is unique). The order is
-/// found on small keys and the changes moved once, rather than moving whole
-/// changes at every step of the sort; a long list is sorted in two halves on
-/// two threads, then merged.
-fn sorted_changes(changes: Vec<ResourceChange>, threads: usize) -> Vec<ResourceChange> {
+/// found on small keys (see `presorted`) and the changes moved once, rather
+/// than moving whole changes at every step of a sort.
+fn sorted_changes(changes: Vec<ResourceChange>) -> Vec<ResourceChange> {
     let cmp = |a: &usize, b: &usize| {
         let (a, b) = (&changes[*a], &changes[*b]);
         (&a.addr, &a.deposed).cmp(&(&b.addr, &b.deposed))
     };
-    let mut order: Vec<usize> = (0..changes.len()).collect();
-    if threads < 2 || order.len() < PARALLEL_MIN_SORT {
-        // First by a short key of each address (integers compare at once),
-        // then by the addresses themselves: what the key orders is in order
-        // already, so the stable sort only goes through it and orders the ties.
-        let mut keyed: Vec<(u128, u128, usize)> = order
-            .iter()
-            .map(|&i| {
-                let (hi, lo) = order_key(&changes[i].addr);
-                (hi, lo, i)
-            })
-            .collect();
-        keyed.sort_unstable();
-        order = keyed.into_iter().map(|(_, _, i)| i).collect();
-        order.sort_by(cmp);
-    } else {
-        let half = changes.len() / 2;
-        let (left, right) = order.split_at_mut(half);
-        let halves = std::thread::scope(|s| {
-            let other = std::thread::Builder::new()
-                .name("iac-sort".into())
-                .spawn_scoped(s, || left.sort_unstable_by(cmp));
-            right.sort_unstable_by(cmp);
-            match other.map(|h| h.join()) {
-                Ok(Ok(())) => true,
-                Ok(Err(panic)) => std::panic::resume_unwind(panic),
-                Err(_) => false,
-            }
-        });
-        if halves {
-            order = merge_sorted(&order[..half], &order[half..], cmp);
-        } else {
-            // No thread to be had: sorted here.
-            order.sort_unstable_by(cmp);
-        }
-    }
+    let order = presorted(&changes, cmp);
     // Moved once each into a list made at its final size (a change is large:
     // growing a list of them by doubling copies every change several times).
     let mut slots: Vec<Option<ResourceChange>> = changes.into_iter().map(Some).collect();
@@ -2045,49 +2009,59 @@ fn sorted_changes(changes: Vec<ResourceChange>, threads: usize) -> Vec<ResourceC
     out
 }
 
-/// The first 32 bytes of an address in a form whose byte order is the
-/// addresses' order (a root module address: a zero, its mode, its type, a zero,
-/// its name), as two integers: an address that sorts before another never has a
-/// greater key. Addresses in modules (whose steps order keys as numbers) share
-/// one key after every root address, and are ordered by the sort that follows.
-fn order_key(a: &InstanceAddr) -> (u128, u128) {
-    let r = &a.resource;
-    let mut b = [0u8; 32];
-    if !r.module.is_empty() {
-        b[0] = 1;
-    } else {
-        b[1] = u8::from(r.mode == ResourceMode::Data);
-        let tail = r.ty.bytes().chain([0]).chain(r.name.bytes());
-        for (slot, byte) in b[2..].iter_mut().zip(tail) {
-            *slot = byte;
+/// The changes' order, found without comparing whole addresses where a
+/// shorter key decides: root-module changes by mode and type (a few groups),
+/// then by the first 16 bytes of the name as one integer; only changes whose
+/// keys tie (a long shared name, instances of one resource, deposed objects)
+/// and changes in modules (whose steps order keys as numbers) are ordered by
+/// `cmp`.
+fn presorted(
+    changes: &[ResourceChange],
+    cmp: impl Fn(&usize, &usize) -> std::cmp::Ordering,
+) -> Vec<usize> {
+    let mut groups: FxHashMap<(bool, &str), Vec<(u128, usize)>> = FxHashMap::default();
+    let mut in_modules = Vec::new();
+    for (i, c) in changes.iter().enumerate() {
+        let r = &c.addr.resource;
+        if r.module.is_empty() {
+            groups
+                .entry((r.mode == ResourceMode::Data, r.ty.as_str()))
+                .or_default()
+                .push((name_key(&r.name), i));
+        } else {
+            in_modules.push(i);
         }
     }
-    let (hi, lo) = b.split_at(16);
-    (
-        u128::from_be_bytes(hi.try_into().unwrap_or_default()),
-        u128::from_be_bytes(lo.try_into().unwrap_or_default()),
-    )
+    // Managed before data, then by type; root addresses before any in a module.
+    let mut keys: Vec<(bool, &str)> = groups.keys().copied().collect();
+    keys.sort_unstable();
+    let mut order = Vec::with_capacity(changes.len());
+    for k in keys {
+        let mut g = groups.remove(&k).unwrap_or_default();
+        g.sort_unstable();
+        let mut at = 0;
+        while at < g.len() {
+            let tie = g[at..].iter().take_while(|(n, _)| *n == g[at].0).count();
+            let start = order.len();
+            order.extend(g[at..at + tie].iter().map(|&(_, i)| i));
+            if tie > 1 {
+                order[start..].sort_by(&cmp);
+            }
+            at += tie;
+        }
+    }
+    in_modules.sort_by(&cmp);
+    order.extend(in_modules);
+    order
 }
 
-/// Lists shorter than this are sorted on one thread.
-const PARALLEL_MIN_SORT: usize = 4096;
-
-/// Two sorted runs as one.
-fn merge_sorted<T: Copy>(a: &[T], b: &[T], cmp: impl Fn(&T, &T) -> std::cmp::Ordering) -> Vec<T> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if cmp(&b[j], &a[i]) == std::cmp::Ordering::Less {
-            out.push(b[j]);
-            j += 1;
-        } else {
-            out.push(a[i]);
-            i += 1;
-        }
-    }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
-    out
+/// The first 16 bytes of a name as one integer (zeros after a shorter name):
+/// a name that sorts before another never has a greater key.
+fn name_key(name: &str) -> u128 {
+    let mut b = [0u8; 16];
+    let n = name.len().min(16);
+    b[..n].copy_from_slice(&name.as_bytes()[..n]);
+    u128::from_be_bytes(b)
 }
 
 /// The graph's nodes by level: a node's level is one more than the highest of
@@ -2459,14 +2433,16 @@ pub(crate) fn check_data_warning(d: Diagnostic) -> Diagnostic {
 mod tests {
     use super::*;
 
-    /// An address that sorts before another never has a greater key, however
-    /// types and names share their beginnings, run past 32 bytes, or live in
-    /// modules (whose steps order keys as numbers).
+    /// Changes come out in address order from any order they were made in,
+    /// however types and names share their beginnings, run past the key, or
+    /// live in modules (whose steps order keys as numbers).
     #[test]
-    fn order_keys_never_contradict_the_address_order() {
+    fn changes_come_out_in_address_order() {
         let texts = [
             "aws_instance.a",
             "aws_instance.a[0]",
+            "aws_instance.a[10]",
+            "aws_instance.a[2]",
             "aws_instance.a[\"x\"]",
             "aws_instance.ab",
             "aws_instance.a-b",
@@ -2477,12 +2453,12 @@ mod tests {
             "aws_lb_listener.y",
             "aws_security_group_rule.a_very_long_name_beyond_the_key",
             "aws_security_group_rule.a_very_long_name_beyond_the_kez",
-            "aws_security_group_rule_with_a_very_long_type_name.b",
-            "aws_security_group_rule_with_a_very_long_type_name.a",
+            "aws_security_group_rule.a_very_long_name",
             "data.aws_ami.ubuntu",
             "data.aws_ami.a",
             "terraform_data.r10",
             "terraform_data.r2",
+            "terraform_data.r",
             "module.net.aws_subnet.a",
             "module.net[10].aws_subnet.a",
             "module.net[2].aws_subnet.a",
@@ -2491,13 +2467,11 @@ mod tests {
         ];
         let mut addrs: Vec<InstanceAddr> = texts.iter().map(|t| t.parse().unwrap()).collect();
         addrs.sort();
-        for w in addrs.windows(2) {
-            assert!(
-                order_key(&w[0]) <= order_key(&w[1]),
-                "{} before {}",
-                w[0],
-                w[1]
-            );
+        let names: Vec<&str> = addrs.iter().map(|a| a.resource.name.as_str()).collect();
+        for w in names.windows(2) {
+            if w[0] <= w[1] {
+                assert!(name_key(w[0]) <= name_key(w[1]), "{} before {}", w[0], w[1]);
+            }
         }
         // Changes come out in address order from any order they were made in.
         let change = |a: &InstanceAddr| ResourceChange {
@@ -2515,9 +2489,19 @@ mod tests {
             create_before_destroy: false,
             notes: Vec::new(),
         };
-        let shuffled: Vec<ResourceChange> = addrs.iter().rev().map(change).collect();
-        let sorted = sorted_changes(shuffled, 1);
-        let got: Vec<&InstanceAddr> = sorted.iter().map(|c| &c.addr).collect();
-        assert_eq!(got, addrs.iter().collect::<Vec<_>>());
+        let mut shuffled: Vec<ResourceChange> = addrs.iter().rev().map(change).collect();
+        // A deposed object of the first address, made before its current one.
+        let mut deposed = change(&addrs[0]);
+        deposed.deposed = Some("00000001".into());
+        shuffled.insert(0, deposed);
+        let sorted = sorted_changes(shuffled);
+        let got: Vec<(&InstanceAddr, Option<&str>)> = sorted
+            .iter()
+            .map(|c| (&c.addr, c.deposed.as_deref()))
+            .collect();
+        let mut want: Vec<(&InstanceAddr, Option<&str>)> =
+            addrs.iter().map(|a| (a, None)).collect();
+        want.insert(1, (&addrs[0], Some("00000001")));
+        assert_eq!(got, want);
     }
 }
