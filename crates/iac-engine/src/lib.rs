@@ -143,6 +143,9 @@ pub struct PlanInput<'a> {
     pub workspace: &'a str,
 }
 
+/// Root modules with fewer blocks than this are bound on the preparing thread.
+const PARALLEL_MIN_BIND: usize = 256;
+
 /// What [`Engine::prepare`] computed from a configuration.
 pub struct Prepared {
     graph: graph::Graph,
@@ -233,8 +236,27 @@ impl Engine {
     /// The part of planning that needs only the configuration (its dependency
     /// graph), so a caller can do it while the state is still being read.
     pub fn prepare(&self, module: &Module) -> Prepared {
-        let (graph, diagnostics) = graph::build_graph_traced(module, self.trace.as_deref());
-        let bound = configure::bind_providers(&self.providers, module);
+        let bind = || configure::bind_providers(&self.providers, module);
+        let graph = || graph::build_graph_traced(module, self.trace.as_deref());
+        // Both only read the module: a large one is bound on another core while
+        // its graph is built (a thread costs more than binding a small one).
+        let ((graph, diagnostics), bound) = if module.resources.len() >= PARALLEL_MIN_BIND {
+            std::thread::scope(|s| {
+                let binder = std::thread::Builder::new()
+                    .name("iac-bind".into())
+                    .spawn_scoped(s, bind);
+                let built = graph();
+                let bound = match binder.map(|h| h.join()) {
+                    Ok(Ok(b)) => b,
+                    Ok(Err(panic)) => std::panic::resume_unwind(panic),
+                    // No thread to be had: bound here.
+                    Err(_) => bind(),
+                };
+                (built, bound)
+            })
+        } else {
+            (graph(), bind())
+        };
         Prepared {
             graph,
             diagnostics,
