@@ -162,6 +162,7 @@ impl AwsProvider {
             )
             .await?;
         let settings = self.tag_settings();
+        let settings = settings.for_object(&planned);
         Ok(r.map(|v| keep_config_only(settings.read_back(v, &owned), &planned, schema)))
     }
 }
@@ -186,7 +187,10 @@ impl AwsProvider {
                 .await
                 .into_iter()
                 .zip(current)
-                .map(|(r, cur)| r.map(|o| o.map(|v| settings.read_back(v, cur.get_attr("tags")))))
+                .map(|(r, cur)| {
+                    let settings = settings.for_object(cur);
+                    r.map(|o| o.map(|v| settings.read_back(v, cur.get_attr("tags"))))
+                })
                 .collect()
         };
         // What only the configuration knows (a name prefix, a delete option) and a
@@ -298,9 +302,11 @@ impl Provider for AwsProvider {
 
     fn plan_resource(&self, req: PlanRequest<'_>) -> PlanResponse {
         let tagged = self.tagged(req.type_name);
+        let config = req.config;
         let mut r = self.types().plan(req);
         if tagged {
-            self.tag_settings().plan(&mut r.planned);
+            let settings = self.tag_settings();
+            settings.for_object(config).plan(&mut r.planned);
             r.requires_replace.retain(
                 |p| !matches!(p.first(), Some(iac_value::PathStep::Key(k)) if k == "tags_all"),
             );

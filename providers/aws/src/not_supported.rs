@@ -58,7 +58,6 @@ pub(crate) const RESOURCES: &[(&str, &[&str], &str)] = &[
     ("aws_route_table", &["propagating_vgws"], "virtual private gateways (VPN) are not supported yet"),
     ("aws_s3_bucket", &["grant", "object_lock_configuration", "replication_configuration", "acceleration_status", "request_payer"], "an inline setting the AWS provider deprecated in favour of a resource of its own; iac takes acl, policy, versioning, server_side_encryption_configuration, cors_rule, website, logging and lifecycle_rule inline, and not yet this one"),
     ("aws_s3_bucket_versioning", &["mfa"], "MFA delete needs the root user's MFA device for each call; iac does not support it"),
-    ("aws_s3_object", &["override_provider"], "not supported yet by iac's aws_s3_object: provider default_tags apply to every object"),
     ("aws_secretsmanager_secret", &["policy"], "deprecated in the AWS provider: use aws_secretsmanager_secret_policy"),
     ("aws_secretsmanager_secret_version", &["secret_string_wo", "secret_string_wo_version", "has_secret_string_wo"], "write-only arguments (Terraform 1.11's ephemeral values) are not needed: iac never stores a secret in plaintext (state and plans keep only a fingerprint), so set the plain argument"),
     ("aws_ssm_parameter", &["value_wo", "value_wo_version", "has_value_wo"], "write-only arguments (Terraform 1.11's ephemeral values) are not needed: iac never stores a secret in plaintext (state and plans keep only a fingerprint), so set the plain argument"),

@@ -57,6 +57,28 @@ impl TagSettings {
         }
     }
 
+    /// The settings for one object: an `override_provider { default_tags { ... } }`
+    /// block (on `aws_s3_object`) puts its own default tags in the provider's place.
+    pub(crate) fn for_object(&self, v: &Value) -> std::borrow::Cow<'_, TagSettings> {
+        let over = first_block(&first_block(v, "override_provider"), "default_tags");
+        if over.is_null() {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let defaults = over
+            .get_attr("tags")
+            .as_map()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        std::borrow::Cow::Owned(TagSettings {
+            defaults,
+            ..self.clone()
+        })
+    }
+
     fn ignored(&self, key: &str) -> bool {
         self.ignore_keys.iter().any(|k| k == key)
             || self

@@ -346,6 +346,26 @@ impl ResourceType<Clients> for ObjectType {
             .attr("object_lock_retain_until_date", Attribute::optional_computed(Str, "When the retention ends (RFC 3339)."))
             .attr("object_lock_legal_hold_status", Attribute::optional_computed(Str, "ON or OFF."))
             .attr("tags", tags())
+            .block(
+                "override_provider",
+                iac_provider::NestedBlock {
+                    nesting: iac_provider::Nesting::List,
+                    min_items: 0,
+                    max_items: Some(1),
+                    force_new: false,
+                    block: Schema::new("Provider settings this object does not take.").block(
+                        "default_tags",
+                        iac_provider::NestedBlock {
+                            nesting: iac_provider::Nesting::List,
+                            min_items: 0,
+                            max_items: Some(1),
+                            force_new: false,
+                            block: Schema::new("The provider's default tags for this object instead (S3 allows 10 tags on an object): `tags = {}` for none.")
+                                .attr("tags", Attribute::optional(str_map(), "Default tags for this object.")),
+                        },
+                    ),
+                },
+            )
             .attr("id", Attribute::computed(Str, "The key."))
             .attr("arn", Attribute::computed(Str, "ARN."))
             .attr("version_id", Attribute::computed(Str, "Version, in a versioned bucket."))
