@@ -824,3 +824,96 @@ output "version" {{ value = aws_s3_object.o.version_id }}
     let gone = block(async { s3.head_bucket().bucket("iac-locked").send().await });
     assert!(gone.is_err(), "the bucket and its locked object are gone");
 }
+
+/// The inline `object_lock_configuration` of older configurations: a bucket made
+/// with Object Lock and a default retention, read back through the SDK, no
+/// change on a second plan, the retention changed in place and then removed.
+#[test]
+fn inline_object_lock_configuration_against_moto() {
+    let m = Moto::start();
+    let s3 = m.s3();
+    let tf = |rule: &str| {
+        format!(
+            r#"
+resource "aws_s3_bucket" "locked" {{
+  bucket = "inline-locked"
+
+  object_lock_configuration {{
+    object_lock_enabled = "Enabled"
+{rule}
+  }}
+}}
+"#
+        )
+    };
+    let rule = |mode: &str, days: u32| {
+        format!("    rule {{\n      default_retention {{\n        mode = \"{mode}\"\n        days = {days}\n      }}\n    }}")
+    };
+    let w = Work::new(&tf(&rule("GOVERNANCE", 1)));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let lock = || {
+        let o = block(
+            s3.get_object_lock_configuration()
+                .bucket("inline-locked")
+                .send(),
+        )
+        .expect("lock");
+        let c = o
+            .object_lock_configuration()
+            .cloned()
+            .expect("configuration");
+        let d = c.rule().and_then(|r| r.default_retention()).cloned();
+        (
+            c.object_lock_enabled().map(|e| e.as_str().to_string()),
+            d.as_ref()
+                .and_then(|d| d.mode())
+                .map(|m| m.as_str().to_string()),
+            d.and_then(|d| d.days()),
+        )
+    };
+    assert_eq!(
+        lock(),
+        (Some("Enabled".into()), Some("GOVERNANCE".into()), Some(1))
+    );
+    assert_eq!(
+        m.bucket_versioning("inline-locked").as_deref(),
+        Some("Enabled")
+    );
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    w.write("main.tf", &tf(&rule("COMPLIANCE", 3)));
+    let r = iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        lock(),
+        (Some("Enabled".into()), Some("COMPLIANCE".into()), Some(3))
+    );
+    iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+
+    // No rule: the default retention goes, the lock stays.
+    w.write("main.tf", &tf(""));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert_eq!(lock(), (Some("Enabled".into()), None, None));
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // A retention needs days or years, and the lock.
+    w.write(
+        "main.tf",
+        &tf("    rule {\n      default_retention {\n        mode = \"GOVERNANCE\"\n      }\n    }")
+            .replace("    object_lock_enabled = \"Enabled\"\n", ""),
+    );
+    let r = iac(&w, &m, &["plan"]).code(1);
+    assert!(r.stderr.contains("give `days` or `years`"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("a default retention needs object_lock_enabled = \"Enabled\""),
+        "{}",
+        r.stderr
+    );
+}

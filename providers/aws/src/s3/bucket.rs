@@ -140,7 +140,9 @@ async fn create(c: &Clients, p: &Value, token: &str) -> ApplyResult {
                 .build(),
         );
     }
-    if p.get_attr("object_lock_enabled").as_bool() == Some(true) {
+    if p.get_attr("object_lock_enabled").as_bool() == Some(true)
+        || super::bucket_inline::object_lock_inline(p)
+    {
         req = req.object_lock_enabled_for_bucket(true);
     }
     match req.send().await {
@@ -285,6 +287,7 @@ impl ResourceType<Clients> for BucketType {
             ));
         }
         out.extend(crate::iam::validate_document(config, "policy"));
+        out.extend(super::bucket_inline::validate(config));
         if let Some(n) = config.get_attr("bucket").as_str() {
             let ok = (3..=63).contains(&n.len())
                 && n.chars()

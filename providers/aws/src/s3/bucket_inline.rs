@@ -1,7 +1,7 @@
 //! The settings `aws_s3_bucket` took inline before Terraform's AWS provider 4.0
 //! gave each a resource of its own, still in older configurations: `acl`,
 //! `policy`, `versioning`, `server_side_encryption_configuration`, `cors_rule`,
-//! `website`, `logging`, `lifecycle_rule`. As in the provider (where they are
+//! `website`, `logging`, `lifecycle_rule`, `object_lock_configuration`. As in the provider (where they are
 //! Optional and Computed), one the configuration does not write is left to
 //! whatever manages it (usually its own resource): not read, not changed, not
 //! removed. One it writes is applied on create and on change, and read back.
@@ -30,7 +30,66 @@ pub(crate) const BLOCKS: &[&str] = &[
     "website",
     "logging",
     "lifecycle_rule",
+    "object_lock_configuration",
 ];
+
+/// A retention's days or years: a count, or none.
+fn count(n: Option<i32>) -> Value {
+    n.filter(|n| *n > 0)
+        .map_or(Value::Null, |n| Value::num(f64::from(n)))
+}
+
+/// Whether a bucket's configuration asks for Object Lock inline.
+pub(crate) fn object_lock_inline(v: &Value) -> bool {
+    first(v, "object_lock_configuration")
+        .is_some_and(|b| s(&b, "object_lock_enabled").as_deref() == Some("Enabled"))
+}
+
+/// Checks the inline Object Lock block: a retention needs the lock, and is
+/// days or years.
+pub(crate) fn validate(config: &Value) -> Vec<AttrDiagnostic> {
+    let Some(b) = first(config, "object_lock_configuration") else {
+        return Vec::new();
+    };
+    let at = |names: &[&str]| -> Vec<iac_value::PathStep> {
+        let mut p = vec![
+            iac_value::PathStep::Key("object_lock_configuration".into()),
+            iac_value::PathStep::Index(0),
+        ];
+        p.extend(
+            names
+                .iter()
+                .map(|n| iac_value::PathStep::Key(n.to_string())),
+        );
+        p
+    };
+    let mut out = Vec::new();
+    if let Some(e) = s(&b, "object_lock_enabled").filter(|e| e != "Enabled") {
+        out.push(AttrDiagnostic::error(
+            at(&["object_lock_enabled"]),
+            "Invalid value",
+            format!("\"{e}\": object_lock_enabled is \"Enabled\" (leave it out for no lock)"),
+        ));
+    }
+    let retention = first(&b, "rule").and_then(|r| first(&r, "default_retention"));
+    if let Some(d) = retention {
+        if d.get_attr("days").is_null() == d.get_attr("years").is_null() {
+            out.push(AttrDiagnostic::error(
+                at(&["rule"]),
+                "Invalid default retention",
+                "give `days` or `years`, one of them",
+            ));
+        }
+        if !object_lock_inline(config) {
+            out.push(AttrDiagnostic::error(
+                at(&["rule"]),
+                "Object Lock not enabled",
+                "a default retention needs object_lock_enabled = \"Enabled\"",
+            ));
+        }
+    }
+    out
+}
 
 fn block(nesting: Nesting, max: Option<usize>, schema: Schema) -> NestedBlock {
     NestedBlock {
@@ -185,6 +244,35 @@ pub(crate) fn schema(s: Schema) -> Schema {
                 ),
         ),
     )
+    .block(
+        "object_lock_configuration",
+        block(
+            Nesting::List,
+            Some(1),
+            Schema::new("Object Lock (deprecated inline; aws_s3_bucket_object_lock_configuration in Terraform).")
+                .attr("object_lock_enabled", opt(Str, "\"Enabled\": the bucket has Object Lock (a new bucket is made with it)."))
+                .block(
+                    "rule",
+                    block(
+                        Nesting::List,
+                        Some(1),
+                        Schema::new("The retention new objects get.").block(
+                            "default_retention",
+                            NestedBlock {
+                                nesting: Nesting::List,
+                                min_items: 1,
+                                max_items: Some(1),
+                                force_new: false,
+                                block: Schema::new("Default retention.")
+                                    .attr("mode", Attribute::required(Str, "GOVERNANCE or COMPLIANCE."))
+                                    .attr("days", opt(Num, "Days of retention (or years)."))
+                                    .attr("years", opt(Num, "Years of retention (or days).")),
+                            },
+                        ),
+                    ),
+                ),
+        ),
+    )
     .attr(
         "website_endpoint",
         Attribute::computed(Str, "The website's endpoint, with website configured."),
@@ -290,6 +378,31 @@ pub(crate) async fn apply(
             .send()
             .await
             .map_err(|e| sdk_err("PutBucketPolicy", e))?;
+    }
+    if changed("object_lock_configuration") && object_lock_inline(p) {
+        let b = first(p, "object_lock_configuration").unwrap_or(Value::Null);
+        let mut conf = aws_sdk_s3::types::ObjectLockConfiguration::builder()
+            .object_lock_enabled(aws_sdk_s3::types::ObjectLockEnabled::Enabled);
+        if let Some(d) = first(&b, "rule").and_then(|r| first(&r, "default_retention")) {
+            let retention = aws_sdk_s3::types::DefaultRetention::builder()
+                .mode(aws_sdk_s3::types::ObjectLockRetentionMode::from(
+                    s(&d, "mode").unwrap_or_default().as_str(),
+                ))
+                .set_days(int(&d, "days").map(|n| n as i32))
+                .set_years(int(&d, "years").map(|n| n as i32))
+                .build();
+            conf = conf.rule(
+                aws_sdk_s3::types::ObjectLockRule::builder()
+                    .default_retention(retention)
+                    .build(),
+            );
+        }
+        c.s3.put_object_lock_configuration()
+            .bucket(bucket)
+            .object_lock_configuration(conf.build())
+            .send()
+            .await
+            .map_err(|e| sdk_err("PutObjectLockConfiguration", e))?;
     }
     if changed("versioning") {
         let v = first(p, "versioning").unwrap_or(Value::Null);
@@ -591,6 +704,48 @@ pub(crate) async fn read(
             Err(e) => return Err(sdk_err("GetBucketPolicy", e)),
         };
         set(v, "policy", p);
+    }
+    if written(keep, "object_lock_configuration") {
+        let value = match c
+            .s3
+            .get_object_lock_configuration()
+            .bucket(bucket)
+            .send()
+            .await
+        {
+            Ok(o) => {
+                let conf = o.object_lock_configuration();
+                let enabled = conf
+                    .and_then(|c| c.object_lock_enabled())
+                    .map(|e| e.as_str());
+                let retention = conf
+                    .and_then(|c| c.rule())
+                    .and_then(|r| r.default_retention())
+                    .map(|d| {
+                        Value::map([(
+                            "default_retention",
+                            Value::List(vec![Value::map([
+                                ("mode", opt_str(d.mode().map(|m| m.as_str()))),
+                                // A retention is at least one day or year: a 0
+                                // (as some endpoints write the other one) is none.
+                                ("days", count(d.days())),
+                                ("years", count(d.years())),
+                            ])]),
+                        )])
+                    });
+                Value::List(vec![Value::map([
+                    ("object_lock_enabled", opt_str(enabled)),
+                    ("rule", Value::List(retention.into_iter().collect())),
+                ])])
+            }
+            // No lock on the bucket: the block is gone (drift).
+            Err(e) if err_code(&e).as_deref() == Some("ObjectLockConfigurationNotFoundError") => {
+                Value::List(Vec::new())
+            }
+            Err(e) if absent(&err_code(&e)) => Value::Null,
+            Err(e) => return Err(sdk_err("GetObjectLockConfiguration", e)),
+        };
+        set(v, "object_lock_configuration", value);
     }
     if written(keep, "versioning") {
         let (status, mfa) = super::versioning::status(c, bucket)
