@@ -388,8 +388,8 @@ pub(crate) async fn apply(
                 .mode(aws_sdk_s3::types::ObjectLockRetentionMode::from(
                     s(&d, "mode").unwrap_or_default().as_str(),
                 ))
-                .set_days(int(&d, "days").map(|n| n as i32))
-                .set_years(int(&d, "years").map(|n| n as i32))
+                .set_days(int(&d, "days"))
+                .set_years(int(&d, "years"))
                 .build();
             conf = conf.rule(
                 aws_sdk_s3::types::ObjectLockRule::builder()
