@@ -97,7 +97,7 @@ resource "aws_db_instance" "db" {
 resource "aws_s3_bucket" "logs" {
   bucket = "logs"
 
-  dynamic "grant" {
+  dynamic "replication_configuration" {
     for_each = [1]
     content {
       enabled = true

@@ -917,3 +917,106 @@ resource "aws_s3_bucket" "locked" {{
         r.stderr
     );
 }
+
+/// Inline `grant` blocks (the ACL of older configurations, with
+/// `data "aws_canonical_user_id"` for the owner): written, read back through the
+/// SDK, no change on a second plan, changed in place; not together with `acl`.
+#[test]
+fn inline_grants_against_moto() {
+    let m = Moto::start();
+    let s3 = m.s3();
+    let tf = |perms: &str| {
+        format!(
+            r#"
+data "aws_canonical_user_id" "me" {{}}
+
+resource "aws_s3_bucket" "logs" {{
+  bucket = "inline-grants"
+
+  grant {{
+    id          = data.aws_canonical_user_id.me.id
+    type        = "CanonicalUser"
+    permissions = ["FULL_CONTROL"]
+  }}
+
+  grant {{
+    type        = "Group"
+    uri         = "http://acs.amazonaws.com/groups/s3/LogDelivery"
+    permissions = {perms}
+  }}
+}}
+
+output "me" {{
+  value = data.aws_canonical_user_id.me.id
+}}
+"#
+        )
+    };
+    let w = Work::new(&tf(r#"["READ_ACP", "WRITE"]"#));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let owner = block(s3.list_buckets().send())
+        .expect("buckets")
+        .owner()
+        .and_then(|o| o.id())
+        .map(String::from)
+        .expect("owner");
+    let me = iac(&w, &m, &["output", "-raw", "me"]).ok().stdout;
+    assert_eq!(me, owner);
+    let grants = || {
+        let mut g: Vec<(String, String)> =
+            block(s3.get_bucket_acl().bucket("inline-grants").send())
+                .expect("acl")
+                .grants()
+                .iter()
+                .map(|g| {
+                    let who = g.grantee().map_or(String::new(), |e| {
+                        e.uri().or(e.id()).unwrap_or_default().to_string()
+                    });
+                    (who, g.permission().map_or("", |p| p.as_str()).to_string())
+                })
+                .collect();
+        g.sort();
+        g
+    };
+    let log = "http://acs.amazonaws.com/groups/s3/LogDelivery".to_string();
+    assert_eq!(
+        grants(),
+        vec![
+            (owner.clone(), "FULL_CONTROL".to_string()),
+            (log.clone(), "READ_ACP".to_string()),
+            (log.clone(), "WRITE".to_string()),
+        ]
+    );
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    w.write("main.tf", &tf(r#"["WRITE"]"#));
+    let r = iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        grants(),
+        vec![
+            (owner.clone(), "FULL_CONTROL".to_string()),
+            (log, "WRITE".to_string()),
+        ]
+    );
+    iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+
+    w.write(
+        "main.tf",
+        &tf(r#"["WRITE"]"#).replace(
+            "  bucket = \"inline-grants\"\n",
+            "  bucket = \"inline-grants\"\n  acl    = \"private\"\n",
+        ),
+    );
+    let r = iac(&w, &m, &["plan"]).code(1);
+    assert!(
+        r.stderr.contains("set `acl` or `grant` blocks, not both"),
+        "{}",
+        r.stderr
+    );
+}

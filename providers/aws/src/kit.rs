@@ -197,6 +197,10 @@ pub(crate) fn registry() -> Registry<Clients> {
         .data_source("aws_security_group", ec2::lookups::SecurityGroupData)
         .data_source("aws_iam_role", crate::iam::data_role::RoleData)
         .data_source("aws_s3_bucket", crate::s3::data_bucket::BucketData)
+        .data_source(
+            "aws_canonical_user_id",
+            crate::s3::data_canonical_user::CanonicalUserData,
+        )
         .resource("aws_ssm_parameter", crate::ssm::SsmParameter)
         .data_source("aws_ssm_parameter", crate::ssm::SsmParameterData)
         .resource("aws_lb", crate::elb::lb::LbType)

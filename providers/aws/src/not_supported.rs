@@ -56,7 +56,7 @@ pub(crate) const RESOURCES: &[(&str, &[&str], &str)] = &[
     ("aws_nat_gateway", &["secondary_private_ip_address_count", "secondary_private_ip_addresses"], "secondary private addresses on a NAT gateway are not supported yet"),
     ("aws_route", &["core_network_arn"], "AWS Cloud WAN core networks are not supported"),
     ("aws_route_table", &["propagating_vgws"], "virtual private gateways (VPN) are not supported yet"),
-    ("aws_s3_bucket", &["grant", "replication_configuration", "acceleration_status", "request_payer"], "an inline setting the AWS provider deprecated in favour of a resource of its own; iac takes acl, policy, versioning, server_side_encryption_configuration, cors_rule, website, logging, lifecycle_rule and object_lock_configuration inline, and not yet this one"),
+    ("aws_s3_bucket", &["replication_configuration", "acceleration_status", "request_payer"], "an inline setting the AWS provider deprecated in favour of a resource of its own; iac takes acl, grant, policy, versioning, server_side_encryption_configuration, cors_rule, website, logging, lifecycle_rule and object_lock_configuration inline, and not yet this one"),
     ("aws_s3_bucket_versioning", &["mfa"], "MFA delete needs the root user's MFA device for each call; iac does not support it"),
     ("aws_secretsmanager_secret", &["policy"], "deprecated in the AWS provider: use aws_secretsmanager_secret_policy"),
     ("aws_secretsmanager_secret_version", &["secret_string_wo", "secret_string_wo_version", "has_secret_string_wo"], "write-only arguments (Terraform 1.11's ephemeral values) are not needed: iac never stores a secret in plaintext (state and plans keep only a fingerprint), so set the plain argument"),

@@ -1,7 +1,7 @@
 //! The settings `aws_s3_bucket` took inline before Terraform's AWS provider 4.0
 //! gave each a resource of its own, still in older configurations: `acl`,
 //! `policy`, `versioning`, `server_side_encryption_configuration`, `cors_rule`,
-//! `website`, `logging`, `lifecycle_rule`, `object_lock_configuration`. As in the provider (where they are
+//! `website`, `logging`, `lifecycle_rule`, `object_lock_configuration`, `grant`. As in the provider (where they are
 //! Optional and Computed), one the configuration does not write is left to
 //! whatever manages it (usually its own resource): not read, not changed, not
 //! removed. One it writes is applied on create and on change, and read back.
@@ -31,6 +31,7 @@ pub(crate) const BLOCKS: &[&str] = &[
     "logging",
     "lifecycle_rule",
     "object_lock_configuration",
+    "grant",
 ];
 
 /// A retention's days or years: a count, or none.
@@ -45,11 +46,40 @@ pub(crate) fn object_lock_inline(v: &Value) -> bool {
         .is_some_and(|b| s(&b, "object_lock_enabled").as_deref() == Some("Enabled"))
 }
 
-/// Checks the inline Object Lock block: a retention needs the lock, and is
-/// days or years.
+/// Checks the inline grants: not with `acl`, each grantee named as its type wants.
+fn validate_grants(config: &Value) -> Vec<AttrDiagnostic> {
+    let grants = items(config, "grant");
+    let mut out = Vec::new();
+    if !grants.is_empty() && written(config, "acl") {
+        out.push(AttrDiagnostic::error(
+            vec![iac_value::PathStep::Key("grant".into())],
+            "Conflicting arguments",
+            "set `acl` or `grant` blocks, not both",
+        ));
+    }
+    for g in &grants {
+        let ok = match s(g, "type").as_deref() {
+            Some("CanonicalUser") => !g.get_attr("id").is_null(),
+            Some("Group") => !g.get_attr("uri").is_null(),
+            _ => false,
+        };
+        if !ok && g.is_wholly_known() {
+            out.push(AttrDiagnostic::error(
+                vec![iac_value::PathStep::Key("grant".into())],
+                "Invalid grant",
+                "a grant is type = \"CanonicalUser\" with an id, or type = \"Group\" with a uri",
+            ));
+        }
+    }
+    out
+}
+
+/// Checks the inline Object Lock block (a retention needs the lock, and is days
+/// or years) and grants.
 pub(crate) fn validate(config: &Value) -> Vec<AttrDiagnostic> {
+    let mut out = validate_grants(config);
     let Some(b) = first(config, "object_lock_configuration") else {
-        return Vec::new();
+        return out;
     };
     let at = |names: &[&str]| -> Vec<iac_value::PathStep> {
         let mut p = vec![
@@ -63,7 +93,6 @@ pub(crate) fn validate(config: &Value) -> Vec<AttrDiagnostic> {
         );
         p
     };
-    let mut out = Vec::new();
     if let Some(e) = s(&b, "object_lock_enabled").filter(|e| e != "Enabled") {
         out.push(AttrDiagnostic::error(
             at(&["object_lock_enabled"]),
@@ -245,6 +274,24 @@ pub(crate) fn schema(s: Schema) -> Schema {
         ),
     )
     .block(
+        "grant",
+        block(
+            Nesting::Set,
+            None,
+            Schema::new("A grant of the bucket's ACL (deprecated inline; aws_s3_bucket_acl in Terraform; not with acl).")
+                .attr("type", Attribute::required(Str, "CanonicalUser (with id) or Group (with uri)."))
+                .attr("id", opt(Str, "The canonical user id (data.aws_canonical_user_id)."))
+                .attr("uri", opt(Str, "The group's URI (http://acs.amazonaws.com/groups/s3/LogDelivery, ...)."))
+                .attr(
+                    "permissions",
+                    Attribute::required(
+                        AttrType::Set(Box::new(Str)),
+                        "READ, WRITE, READ_ACP, WRITE_ACP or FULL_CONTROL.",
+                    ),
+                ),
+        ),
+    )
+    .block(
         "object_lock_configuration",
         block(
             Nesting::List,
@@ -378,6 +425,9 @@ pub(crate) async fn apply(
             .send()
             .await
             .map_err(|e| sdk_err("PutBucketPolicy", e))?;
+    }
+    if changed("grant") {
+        put_grants(c, bucket, &items(p, "grant")).await?;
     }
     if changed("object_lock_configuration") && object_lock_inline(p) {
         let b = first(p, "object_lock_configuration").unwrap_or(Value::Null);
@@ -568,6 +618,90 @@ pub(crate) async fn apply(
 }
 
 /// A setting S3 would refuse as built (a required part missing).
+/// Replaces the bucket's ACL with the grants (the owner stays the owner).
+async fn put_grants(c: &Clients, bucket: &str, grants: &[Value]) -> Result<(), AttrDiagnostic> {
+    use aws_sdk_s3::types::{AccessControlPolicy, Grant, Grantee, Permission, Type};
+    let now =
+        c.s3.get_bucket_acl()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(|e| sdk_err("GetBucketAcl", e))?;
+    let mut list = Vec::new();
+    for g in grants {
+        let group = s(g, "type").as_deref() == Some("Group");
+        let grantee = Grantee::builder()
+            .r#type(if group {
+                Type::Group
+            } else {
+                Type::CanonicalUser
+            })
+            .set_id(s(g, "id"))
+            .set_uri(s(g, "uri"))
+            .build()
+            .map_err(|e| invalid("PutBucketAcl", e))?;
+        for perm in str_list(g, "permissions").unwrap_or_default() {
+            list.push(
+                Grant::builder()
+                    .grantee(grantee.clone())
+                    .permission(Permission::from(perm.as_str()))
+                    .build(),
+            );
+        }
+    }
+    let policy = AccessControlPolicy::builder()
+        .set_owner(now.owner().cloned())
+        .set_grants(Some(list))
+        .build();
+    c.s3.put_bucket_acl()
+        .bucket(bucket)
+        .access_control_policy(policy)
+        .send()
+        .await
+        .map_err(|e| sdk_err("PutBucketAcl", e))?;
+    Ok(())
+}
+
+/// The bucket's ACL as grant blocks: one per grantee, with its permissions.
+async fn read_grants(c: &Clients, bucket: &str) -> Result<Value, AttrDiagnostic> {
+    let acl = match c.s3.get_bucket_acl().bucket(bucket).send().await {
+        Ok(a) => a,
+        Err(e) if absent(&err_code(&e)) => return Ok(Value::Null),
+        Err(e) => return Err(sdk_err("GetBucketAcl", e)),
+    };
+    let mut by_grantee: std::collections::BTreeMap<
+        (String, Option<String>, Option<String>),
+        Vec<Value>,
+    > = std::collections::BTreeMap::new();
+    for g in acl.grants() {
+        let (Some(grantee), Some(perm)) = (g.grantee(), g.permission()) else {
+            continue;
+        };
+        let key = (
+            grantee.r#type().as_str().to_string(),
+            grantee.id().map(String::from),
+            grantee.uri().map(String::from),
+        );
+        by_grantee
+            .entry(key)
+            .or_default()
+            .push(Value::string(perm.as_str()));
+    }
+    Ok(Value::set(
+        by_grantee
+            .into_iter()
+            .map(|((ty, id, uri), perms)| {
+                Value::map([
+                    ("type", Value::string(ty)),
+                    ("id", opt_str(id.as_deref())),
+                    ("uri", opt_str(uri.as_deref())),
+                    ("permissions", Value::set(perms)),
+                ])
+            })
+            .collect(),
+    ))
+}
+
 fn invalid(op: &str, e: aws_sdk_s3::error::BuildError) -> AttrDiagnostic {
     AttrDiagnostic::error(
         Vec::new(),
@@ -704,6 +838,9 @@ pub(crate) async fn read(
             Err(e) => return Err(sdk_err("GetBucketPolicy", e)),
         };
         set(v, "policy", p);
+    }
+    if written(keep, "grant") {
+        set(v, "grant", read_grants(c, bucket).await?);
     }
     if written(keep, "object_lock_configuration") {
         let value = match c

@@ -9,6 +9,7 @@
 pub(crate) mod bucket;
 pub(crate) mod bucket_inline;
 pub(crate) mod data_bucket;
+pub(crate) mod data_canonical_user;
 pub(crate) mod object;
 pub(crate) mod ownership_controls;
 pub(crate) mod policy;
