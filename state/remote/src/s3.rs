@@ -282,6 +282,17 @@ impl Store for S3Store {
                 Err(e) => Err(describe_err(&what, &e)),
             }
         })??;
+        // Read back: a store whose conditional create is not atomic (moto's checks
+        // and then writes; some S3-compatible servers too) can let two writers
+        // "create" the lock. The object holds the last writer's id: only that
+        // writer goes on, the other waits as for any held lock.
+        let created = created
+            && match self.get_object(self.lock_key())? {
+                Some((bytes, _)) => {
+                    serde_json::from_slice::<LockInfo>(&bytes).is_ok_and(|held| held.id == info.id)
+                }
+                None => false,
+            };
         if created {
             let me = S3Store {
                 bridge: self.bridge.clone(),
