@@ -331,7 +331,7 @@ data "aws_route53_zone" "by_tags" {
   name         = "internal.test"
   private_zone = true
   tags         = { Side = "a" }
-  depends_on   = [aws_route53_zone.b]
+  depends_on   = [aws_route53_zone.a, aws_route53_zone.b]
 }
 
 data "aws_route53_zone" "public" {

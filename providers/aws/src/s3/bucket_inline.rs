@@ -134,12 +134,65 @@ fn strings() -> AttrType {
     AttrType::List(Box::new(AttrType::String))
 }
 
+/// The inline grants and Object Lock (see `schema`).
+fn access_schema(s: Schema) -> Schema {
+    use AttrType::{Number as Num, String as Str};
+    let opt = Attribute::optional;
+    s.block(
+        "grant",
+        block(
+            Nesting::Set,
+            None,
+            Schema::new("A grant of the bucket's ACL (deprecated inline; aws_s3_bucket_acl in Terraform; not with acl).")
+                .attr("type", Attribute::required(Str, "CanonicalUser (with id) or Group (with uri)."))
+                .attr("id", opt(Str, "The canonical user id (data.aws_canonical_user_id)."))
+                .attr("uri", opt(Str, "The group's URI (http://acs.amazonaws.com/groups/s3/LogDelivery, ...)."))
+                .attr(
+                    "permissions",
+                    Attribute::required(
+                        AttrType::Set(Box::new(Str)),
+                        "READ, WRITE, READ_ACP, WRITE_ACP or FULL_CONTROL.",
+                    ),
+                ),
+        ),
+    )
+    .block(
+        "object_lock_configuration",
+        block(
+            Nesting::List,
+            Some(1),
+            Schema::new("Object Lock (deprecated inline; aws_s3_bucket_object_lock_configuration in Terraform).")
+                .attr("object_lock_enabled", opt(Str, "\"Enabled\": the bucket has Object Lock (a new bucket is made with it)."))
+                .block(
+                    "rule",
+                    block(
+                        Nesting::List,
+                        Some(1),
+                        Schema::new("The retention new objects get.").block(
+                            "default_retention",
+                            NestedBlock {
+                                nesting: Nesting::List,
+                                min_items: 1,
+                                max_items: Some(1),
+                                force_new: false,
+                                block: Schema::new("Default retention.")
+                                    .attr("mode", Attribute::required(Str, "GOVERNANCE or COMPLIANCE."))
+                                    .attr("days", opt(Num, "Days of retention (or years)."))
+                                    .attr("years", opt(Num, "Years of retention (or days).")),
+                            },
+                        ),
+                    ),
+                ),
+        ),
+    )
+}
+
 /// Adds the inline settings to the bucket's schema.
 pub(crate) fn schema(s: Schema) -> Schema {
     use AttrType::{Bool, Number as Num, String as Str};
     let opt = Attribute::optional;
     let oc = Attribute::optional_computed;
-    s.attr(
+    access_schema(s).attr(
         "acl",
         opt(Str, "Canned ACL: private, public-read, ... (deprecated inline; aws_s3_bucket_acl in Terraform)."),
     )
@@ -273,53 +326,6 @@ pub(crate) fn schema(s: Schema) -> Schema {
                 ),
         ),
     )
-    .block(
-        "grant",
-        block(
-            Nesting::Set,
-            None,
-            Schema::new("A grant of the bucket's ACL (deprecated inline; aws_s3_bucket_acl in Terraform; not with acl).")
-                .attr("type", Attribute::required(Str, "CanonicalUser (with id) or Group (with uri)."))
-                .attr("id", opt(Str, "The canonical user id (data.aws_canonical_user_id)."))
-                .attr("uri", opt(Str, "The group's URI (http://acs.amazonaws.com/groups/s3/LogDelivery, ...)."))
-                .attr(
-                    "permissions",
-                    Attribute::required(
-                        AttrType::Set(Box::new(Str)),
-                        "READ, WRITE, READ_ACP, WRITE_ACP or FULL_CONTROL.",
-                    ),
-                ),
-        ),
-    )
-    .block(
-        "object_lock_configuration",
-        block(
-            Nesting::List,
-            Some(1),
-            Schema::new("Object Lock (deprecated inline; aws_s3_bucket_object_lock_configuration in Terraform).")
-                .attr("object_lock_enabled", opt(Str, "\"Enabled\": the bucket has Object Lock (a new bucket is made with it)."))
-                .block(
-                    "rule",
-                    block(
-                        Nesting::List,
-                        Some(1),
-                        Schema::new("The retention new objects get.").block(
-                            "default_retention",
-                            NestedBlock {
-                                nesting: Nesting::List,
-                                min_items: 1,
-                                max_items: Some(1),
-                                force_new: false,
-                                block: Schema::new("Default retention.")
-                                    .attr("mode", Attribute::required(Str, "GOVERNANCE or COMPLIANCE."))
-                                    .attr("days", opt(Num, "Days of retention (or years)."))
-                                    .attr("years", opt(Num, "Years of retention (or days).")),
-                            },
-                        ),
-                    ),
-                ),
-        ),
-    )
     .attr(
         "website_endpoint",
         Attribute::computed(Str, "The website's endpoint, with website configured."),
@@ -408,6 +414,18 @@ pub(crate) async fn apply(
         written(p, name)
             && old.is_none_or(|o| !crate::util::same(o.get_attr(name), p.get_attr(name)))
     };
+    apply_access(c, bucket, p, &changed).await?;
+    apply_storage(c, bucket, old, p, &changed).await?;
+    apply_site(c, bucket, p, &changed).await
+}
+
+/// The ACL (canned or by grants), the policy and Object Lock.
+async fn apply_access(
+    c: &Clients,
+    bucket: &str,
+    p: &Value,
+    changed: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<(), AttrDiagnostic> {
     if changed("acl") {
         c.s3.put_bucket_acl()
             .bucket(bucket)
@@ -454,6 +472,17 @@ pub(crate) async fn apply(
             .await
             .map_err(|e| sdk_err("PutObjectLockConfiguration", e))?;
     }
+    Ok(())
+}
+
+/// Versioning, default encryption and CORS.
+async fn apply_storage(
+    c: &Clients,
+    bucket: &str,
+    old: Option<&Value>,
+    p: &Value,
+    changed: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<(), AttrDiagnostic> {
     if changed("versioning") {
         let v = first(p, "versioning").unwrap_or(Value::Null);
         let on = v.get_attr("enabled").as_bool() == Some(true);
@@ -537,6 +566,16 @@ pub(crate) async fn apply(
             .await
             .map_err(|e| sdk_err("PutBucketCors", e))?;
     }
+    Ok(())
+}
+
+/// The website, access logging and lifecycle rules.
+async fn apply_site(
+    c: &Clients,
+    bucket: &str,
+    p: &Value,
+    changed: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<(), AttrDiagnostic> {
     if changed("website") {
         let w = first(p, "website").unwrap_or(Value::Null);
         let mut conf = WebsiteConfiguration::builder();
@@ -831,6 +870,18 @@ pub(crate) async fn read(
     {
         set(v, k, keep.get_attr(k).clone());
     }
+    read_access(c, bucket, keep, v).await?;
+    read_storage(c, bucket, keep, v).await?;
+    read_site(c, bucket, region, keep, v).await
+}
+
+/// The policy, the grants and Object Lock, as `apply_access` writes them.
+async fn read_access(
+    c: &Clients,
+    bucket: &str,
+    keep: &Value,
+    v: &mut Value,
+) -> Result<(), AttrDiagnostic> {
     if written(keep, "policy") {
         let p = match c.s3.get_bucket_policy().bucket(bucket).send().await {
             Ok(o) => crate::iam::document_value(o.policy(), keep, "policy"),
@@ -884,6 +935,16 @@ pub(crate) async fn read(
         };
         set(v, "object_lock_configuration", value);
     }
+    Ok(())
+}
+
+/// Versioning, default encryption and CORS.
+async fn read_storage(
+    c: &Clients,
+    bucket: &str,
+    keep: &Value,
+    v: &mut Value,
+) -> Result<(), AttrDiagnostic> {
     if written(keep, "versioning") {
         let (status, mfa) = super::versioning::status(c, bucket)
             .await?
@@ -973,6 +1034,17 @@ pub(crate) async fn read(
         };
         set(v, "cors_rule", value);
     }
+    Ok(())
+}
+
+/// The website, access logging and lifecycle rules.
+async fn read_site(
+    c: &Clients,
+    bucket: &str,
+    region: &str,
+    keep: &Value,
+    v: &mut Value,
+) -> Result<(), AttrDiagnostic> {
     if written(keep, "website") {
         let value = match c.s3.get_bucket_website().bucket(bucket).send().await {
             Ok(o) => {
