@@ -38,17 +38,22 @@ fn strings(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The `tags` map of a `default_tags` block.
+fn tags_in(block: &Value) -> BTreeMap<String, String> {
+    block
+        .get_attr("tags")
+        .as_map()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 impl TagSettings {
     pub(crate) fn from_config(config: &Value) -> TagSettings {
-        let defaults = first_block(config, "default_tags")
-            .get_attr("tags")
-            .as_map()
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let defaults = tags_in(&first_block(config, "default_tags"));
         let ignore = first_block(config, "ignore_tags");
         TagSettings {
             defaults,
@@ -64,17 +69,8 @@ impl TagSettings {
         if over.is_null() {
             return std::borrow::Cow::Borrowed(self);
         }
-        let defaults = over
-            .get_attr("tags")
-            .as_map()
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
-                    .collect()
-            })
-            .unwrap_or_default();
         std::borrow::Cow::Owned(TagSettings {
-            defaults,
+            defaults: tags_in(&over),
             ..self.clone()
         })
     }
