@@ -1,13 +1,18 @@
 //! Gives the binary copy of a state (`src/cache.rs`) an identity for this build:
 //! a hash of the sources that decide what a state's text reads as (this crate,
-//! the value crate, and the locked versions of the JSON reader). An entry
+//! the value crate, and the locked versions of the JSON reader) and of the binary
+//! form entries are written in (`iac-binary`). An entry
 //! written by any other build is a miss.
 
 use std::path::Path;
 
 fn main() {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let roots = [here.join("src"), here.join("../crates/iac-value/src")];
+    let roots = [
+        here.join("src"),
+        here.join("../crates/iac-value/src"),
+        here.join("../crates/iac-binary/src"),
+    ];
     let mut files = vec![here.join("../Cargo.lock")];
     for root in &roots {
         println!("cargo:rerun-if-changed={}", root.display());

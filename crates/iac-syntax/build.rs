@@ -1,5 +1,6 @@
 //! Gives the syntax cache an identity for this parser: a hash of the sources that
-//! decide what a file parses to (this crate and the vendored HCL parser). A cache
+//! decide what a file parses to (this crate and the vendored HCL parser) and of
+//! the binary form entries are written in (`iac-binary`). A cache
 //! entry written by any other build is a miss, so a fixed parser never reads a
 //! tree an older one produced.
 
@@ -7,7 +8,11 @@ use std::path::Path;
 
 fn main() {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let roots = [here.join("src"), here.join("../../vendor/hcl-edit/src")];
+    let roots = [
+        here.join("src"),
+        here.join("../../vendor/hcl-edit/src"),
+        here.join("../iac-binary/src"),
+    ];
     let mut files = Vec::new();
     for root in &roots {
         println!("cargo:rerun-if-changed={}", root.display());

@@ -27,10 +27,7 @@ fn build_id() -> &'static str {
 
 /// The bytes of an entry for `text`, which read as `state`.
 pub fn encode(text: &[u8], state: &State) -> Vec<u8> {
-    let mut w = Writer {
-        out: Vec::with_capacity(text.len() / 2),
-        strs: Vec::with_capacity(text.len() / 2),
-    };
+    let mut w = Writer(iac_binary::Writer::with_capacity(text.len() / 2));
     w.u(state.serial);
     w.str(&state.lineage);
     w.str(&state.fingerprint_salt);
@@ -45,13 +42,13 @@ pub fn encode(text: &[u8], state: &State) -> Vec<u8> {
             w.str(&a.at);
         }
     }
-    w.len(state.outputs.len());
+    w.count(state.outputs.len());
     for (name, o) in &state.outputs {
         w.str(name);
         w.value(&o.value);
         w.flag(o.sensitive);
     }
-    w.len(state.resources.len());
+    w.count(state.resources.len());
     for (addr, inst) in &state.resources {
         w.addr(addr);
         w.str(&inst.provider);
@@ -62,70 +59,52 @@ pub fn encode(text: &[u8], state: &State) -> Vec<u8> {
                 w.object(o);
             }
         }
-        w.len(inst.deposed.len());
+        w.count(inst.deposed.len());
         for (key, o) in &inst.deposed {
             w.str(key);
             w.object(o);
         }
     }
-    // The strings' bytes come first, in one run: a reader checks them for UTF-8
-    // once, not string by string.
-    let mut entry = Writer {
-        out: Vec::with_capacity(text.len() + w.strs.len() + w.out.len() + 64),
-        strs: Vec::new(),
-    };
-    entry.out.extend_from_slice(MAGIC);
-    entry.bytes(build_id().as_bytes());
-    entry.bytes(text);
-    entry.bytes(&w.strs);
-    entry.out.extend_from_slice(&w.out);
-    entry.out
+    w.0.finish(MAGIC, build_id(), text)
 }
 
 /// The state stored in `entry`, if the entry is for exactly `text`.
 pub fn decode(entry: &[u8], text: &[u8]) -> Option<State> {
     let mut r = Reader {
-        b: entry,
-        at: 0,
-        strs: "",
-        sat: 0,
+        r: iac_binary::Reader::open(entry, MAGIC, build_id(), text)?,
         depth: 0,
     };
-    if r.take(MAGIC.len())? != MAGIC || r.bytes()? != build_id().as_bytes() || r.bytes()? != text {
-        return None;
-    }
-    r.strs = std::str::from_utf8(r.bytes()?).ok()?;
     let serial = r.u()?;
-    let lineage = r.str()?;
-    let fingerprint_salt = r.str()?;
+    let lineage = r.string()?;
+    let fingerprint_salt = r.string()?;
     let adopted_from = if r.flag()? {
         Some(AdoptedFrom {
-            tool: r.str()?,
-            version: r.str()?,
-            lineage: r.str()?,
+            tool: r.string()?,
+            version: r.string()?,
+            lineage: r.string()?,
             serial: r.u()?,
-            at: r.str()?,
+            at: r.string()?,
         })
     } else {
         None
     };
-    let n = r.len()?;
+    let n = r.count()?;
     let mut outputs = Vec::with_capacity(n);
     for _ in 0..n {
-        let name = r.str()?;
+        let name = r.string()?;
         let value = r.value()?;
         let sensitive = r.flag()?;
         outputs.push((name, OutputState { value, sensitive }));
     }
-    let n = r.len()?;
+    let n = r.count()?;
     let mut resources = Vec::with_capacity(n);
     for _ in 0..n {
         let addr = r.addr()?;
-        let provider = r.str()?;
+        let provider = r.string()?;
         let current = if r.flag()? { Some(r.object()?) } else { None };
         let mut deposed = BTreeMap::new();
-        for _ in 0..r.len()? {
-            let key = r.str()?;
+        for _ in 0..r.count()? {
+            let key = r.string()?;
             deposed.insert(key, r.object()?);
         }
         resources.push((
@@ -137,7 +116,7 @@ pub fn decode(entry: &[u8], text: &[u8]) -> Option<State> {
             },
         ));
     }
-    if r.at != entry.len() || r.sat != r.strs.len() {
+    if !r.r.done() {
         return None;
     }
     Some(State {
@@ -151,46 +130,26 @@ pub fn decode(entry: &[u8], text: &[u8]) -> Option<State> {
     })
 }
 
-struct Writer {
-    out: Vec<u8>,
-    /// The bytes of every string, in the order written (`out` has their lengths).
-    strs: Vec<u8>,
+/// The state's structure, on the shared binary form (`iac_binary`).
+struct Writer(iac_binary::Writer);
+
+impl std::ops::Deref for Writer {
+    type Target = iac_binary::Writer;
+    fn deref(&self) -> &iac_binary::Writer {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Writer {
+    fn deref_mut(&mut self) -> &mut iac_binary::Writer {
+        &mut self.0
+    }
 }
 
 impl Writer {
-    fn u(&mut self, mut v: u64) {
-        loop {
-            let byte = (v & 0x7f) as u8;
-            v >>= 7;
-            if v == 0 {
-                self.out.push(byte);
-                return;
-            }
-            self.out.push(byte | 0x80);
-        }
-    }
-
-    fn len(&mut self, n: usize) {
-        self.u(n as u64);
-    }
-
-    fn flag(&mut self, b: bool) {
-        self.out.push(u8::from(b));
-    }
-
-    fn bytes(&mut self, b: &[u8]) {
-        self.len(b.len());
-        self.out.extend_from_slice(b);
-    }
-
-    fn str(&mut self, s: &str) {
-        self.len(s.len());
-        self.strs.extend_from_slice(s.as_bytes());
-    }
-
     fn addr(&mut self, a: &InstanceAddr) {
         let r = &a.resource;
-        self.len(r.module.len());
+        self.count(r.module.len());
         for m in &r.module {
             self.str(m);
         }
@@ -198,13 +157,13 @@ impl Writer {
         self.str(&r.ty);
         self.str(&r.name);
         match &a.key {
-            InstanceKey::None => self.out.push(0),
+            InstanceKey::None => self.tag(0),
             InstanceKey::Int(i) => {
-                self.out.push(1);
-                self.len(*i);
+                self.tag(1);
+                self.count(*i);
             }
             InstanceKey::Str(s) => {
-                self.out.push(2);
+                self.tag(2);
                 self.str(s);
             }
         }
@@ -212,7 +171,7 @@ impl Writer {
 
     fn object(&mut self, o: &ResourceObject) {
         self.value(&o.attributes);
-        self.len(o.dependencies.len());
+        self.count(o.dependencies.len());
         for d in &o.dependencies {
             self.str(d);
         }
@@ -222,39 +181,38 @@ impl Writer {
 
     fn value(&mut self, v: &Value) {
         match v {
-            Value::Null => self.out.push(0),
-            Value::Bool(b) => self.out.push(1 + u8::from(*b)),
+            Value::Null => self.tag(0),
+            Value::Bool(b) => self.tag(1 + u8::from(*b)),
             Value::Number(n) => {
-                self.out.push(3);
-                n.write_bytes(&mut self.out);
+                self.tag(3);
+                self.raw_with(|b| n.write_bytes(b));
             }
             Value::String(s) => {
-                self.out.push(4);
+                self.tag(4);
                 self.str(s);
             }
             Value::List(items) | Value::Set(items) => {
-                self.out
-                    .push(if matches!(v, Value::List(_)) { 5 } else { 6 });
-                self.len(items.len());
+                self.tag(if matches!(v, Value::List(_)) { 5 } else { 6 });
+                self.count(items.len());
                 for i in items {
                     self.value(i);
                 }
             }
             Value::Map(m) => {
-                self.out.push(7);
-                self.len(m.len());
+                self.tag(7);
+                self.count(m.len());
                 for (k, v) in m {
                     self.str(k);
                     self.value(v);
                 }
             }
-            Value::Unknown => self.out.push(8),
+            Value::Unknown => self.tag(8),
             Value::Sensitive(inner) => {
-                self.out.push(9);
+                self.tag(9);
                 self.value(inner);
             }
             Value::Redacted(fp) => {
-                self.out.push(10);
+                self.tag(10);
                 self.str(fp);
             }
         }
@@ -262,87 +220,47 @@ impl Writer {
 }
 
 struct Reader<'b> {
-    b: &'b [u8],
-    at: usize,
-    /// Every string's bytes, checked for UTF-8 once, and how far they are read.
-    strs: &'b str,
-    sat: usize,
+    r: iac_binary::Reader<'b>,
     depth: usize,
 }
 
 const MAX_DEPTH: usize = 200;
 
-impl<'b> Reader<'b> {
-    fn take(&mut self, n: usize) -> Option<&'b [u8]> {
-        let end = self.at.checked_add(n)?;
-        let s = self.b.get(self.at..end)?;
-        self.at = end;
-        Some(s)
+impl<'b> std::ops::Deref for Reader<'b> {
+    type Target = iac_binary::Reader<'b>;
+    fn deref(&self) -> &iac_binary::Reader<'b> {
+        &self.r
     }
+}
 
-    fn byte(&mut self) -> Option<u8> {
-        let b = *self.b.get(self.at)?;
-        self.at += 1;
-        Some(b)
+impl std::ops::DerefMut for Reader<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.r
     }
+}
 
-    fn u(&mut self) -> Option<u64> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
-            v |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Some(v);
-            }
-        }
-        None
-    }
-
-    /// A count, never more than the bytes left could hold (a damaged entry
-    /// must not make a huge allocation).
-    fn len(&mut self) -> Option<usize> {
-        let n = usize::try_from(self.u()?).ok()?;
-        (n <= self.b.len() - self.at).then_some(n)
-    }
-
-    fn flag(&mut self) -> Option<bool> {
-        match self.byte()? {
-            0 => Some(false),
-            1 => Some(true),
-            _ => None,
-        }
-    }
-
-    fn bytes(&mut self) -> Option<&'b [u8]> {
-        let n = self.len()?;
-        self.take(n)
-    }
-
-    fn str(&mut self) -> Option<String> {
-        let n = usize::try_from(self.u()?).ok()?;
-        let end = self.sat.checked_add(n)?;
-        let s = self.strs.get(self.sat..end)?;
-        self.sat = end;
-        Some(s.to_string())
+impl Reader<'_> {
+    fn string(&mut self) -> Option<String> {
+        self.str().map(str::to_string)
     }
 
     fn addr(&mut self) -> Option<InstanceAddr> {
-        let n = self.len()?;
+        let n = self.count()?;
         let mut module = Vec::with_capacity(n);
         for _ in 0..n {
-            module.push(self.str()?);
+            module.push(self.string()?);
         }
         let mode = if self.flag()? {
             ResourceMode::Data
         } else {
             ResourceMode::Managed
         };
-        let ty = self.str()?;
-        let name = self.str()?;
-        let key = match self.byte()? {
+        let ty = self.string()?;
+        let name = self.string()?;
+        let key = match self.tag()? {
             0 => InstanceKey::None,
             1 => InstanceKey::Int(usize::try_from(self.u()?).ok()?),
-            2 => InstanceKey::Str(self.str()?),
+            2 => InstanceKey::Str(self.string()?),
             _ => return None,
         };
         Some(InstanceAddr {
@@ -358,10 +276,10 @@ impl<'b> Reader<'b> {
 
     fn object(&mut self) -> Option<ResourceObject> {
         let attributes = self.value()?;
-        let n = self.len()?;
+        let n = self.count()?;
         let mut dependencies = Vec::with_capacity(n);
         for _ in 0..n {
-            dependencies.push(self.str()?);
+            dependencies.push(self.string()?);
         }
         Some(ResourceObject {
             attributes,
@@ -384,18 +302,18 @@ impl<'b> Reader<'b> {
     }
 
     fn value_here(&mut self) -> Option<Value> {
-        Some(match self.byte()? {
+        Some(match self.tag()? {
             0 => Value::Null,
             1 => Value::Bool(false),
             2 => Value::Bool(true),
             3 => {
-                let (n, used) = Number::from_bytes(&self.b[self.at..])?;
-                self.at += used;
+                let (n, used) = Number::from_bytes(self.rest())?;
+                self.take(used)?;
                 Value::Number(n)
             }
-            4 => Value::String(self.str()?),
+            4 => Value::String(self.string()?),
             tag @ (5 | 6) => {
-                let n = self.len()?;
+                let n = self.count()?;
                 let mut items = Vec::with_capacity(n);
                 for _ in 0..n {
                     items.push(self.value()?);
@@ -407,10 +325,10 @@ impl<'b> Reader<'b> {
                 }
             }
             7 => {
-                let n = self.len()?;
+                let n = self.count()?;
                 let mut entries = Vec::with_capacity(n);
                 for _ in 0..n {
-                    let k = self.str()?;
+                    let k = self.string()?;
                     entries.push((k, self.value()?));
                 }
                 // Written in key order: built in one pass.
@@ -418,7 +336,7 @@ impl<'b> Reader<'b> {
             }
             8 => Value::Unknown,
             9 => Value::Sensitive(Box::new(self.value()?)),
-            10 => Value::Redacted(self.str()?),
+            10 => Value::Redacted(self.string()?),
             _ => return None,
         })
     }

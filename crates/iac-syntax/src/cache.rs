@@ -20,44 +20,19 @@ const MAGIC: &[u8; 8] = b"IACSYN03";
 
 /// The bytes of a cache entry for `text`, whose parse gave `body`.
 pub fn encode(text: &str, body: &Body) -> Vec<u8> {
-    let mut w = Writer(
-        Vec::with_capacity(text.len() * 2),
-        Vec::with_capacity(text.len()),
-    );
+    let mut w = Writer(iac_binary::Writer::with_capacity(text.len()));
     w.body(body);
-    // The header, then every string's bytes in one run (a reader checks them for
-    // UTF-8 once, not string by string), then the tree.
-    let mut entry = Writer(
-        Vec::with_capacity(text.len() + w.1.len() + w.0.len() + 64),
-        Vec::new(),
-    );
-    entry.0.extend_from_slice(MAGIC);
-    for part in [build_id().as_bytes(), text.as_bytes(), &w.1] {
-        entry.u(part.len() as u64);
-        entry.0.extend_from_slice(part);
-    }
-    entry.0.extend_from_slice(&w.0);
-    entry.0
+    w.0.finish(MAGIC, build_id(), text.as_bytes())
 }
 
 /// The body stored in `entry`, if the entry is for exactly `text`.
 pub fn decode(entry: &[u8], text: &str, file: FileId) -> Option<Body> {
     let mut r = Reader {
-        b: entry,
-        at: 0,
-        strs: "",
-        sat: 0,
+        r: iac_binary::Reader::open(entry, MAGIC, build_id(), text.as_bytes())?,
         file,
     };
-    if r.take(MAGIC.len())? != MAGIC
-        || r.bytes()? != build_id().as_bytes()
-        || r.bytes()? != text.as_bytes()
-    {
-        return None;
-    }
-    r.strs = std::str::from_utf8(r.bytes()?).ok()?;
     let body = r.body()?;
-    (r.at == entry.len() && r.sat == r.strs.len()).then_some(body)
+    r.r.done().then_some(body)
 }
 
 /// What makes entries of one build unusable by another: a hash of the sources of
@@ -66,29 +41,23 @@ fn build_id() -> &'static str {
     env!("IAC_SYNTAX_BUILD")
 }
 
-/// The tree, and every string's bytes in the order written (the tree holds
-/// their lengths).
-struct Writer(Vec<u8>, Vec<u8>);
+/// The tree, on the shared binary form (`iac_binary`).
+struct Writer(iac_binary::Writer);
+
+impl std::ops::Deref for Writer {
+    type Target = iac_binary::Writer;
+    fn deref(&self) -> &iac_binary::Writer {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Writer {
+    fn deref_mut(&mut self) -> &mut iac_binary::Writer {
+        &mut self.0
+    }
+}
 
 impl Writer {
-    fn u(&mut self, mut v: u64) {
-        loop {
-            let byte = (v & 0x7f) as u8;
-            v >>= 7;
-            if v == 0 {
-                self.0.push(byte);
-                return;
-            }
-            self.0.push(byte | 0x80);
-        }
-    }
-    fn tag(&mut self, t: u8) {
-        self.0.push(t);
-    }
-    fn str(&mut self, s: &str) {
-        self.u(s.len() as u64);
-        self.1.extend_from_slice(s.as_bytes());
-    }
     fn span(&mut self, s: Span) {
         self.u(u64::from(s.start));
         self.u(u64::from(s.end.saturating_sub(s.start)));
@@ -149,7 +118,7 @@ impl Writer {
             }
             ExprKind::Number(n) => {
                 self.tag(2);
-                self.0.extend_from_slice(&n.to_le_bytes());
+                self.raw(&n.to_le_bytes());
             }
             ExprKind::NumberText(t) => {
                 self.tag(17);
@@ -312,62 +281,26 @@ fn binary_code(op: BinaryOp) -> u8 {
 }
 
 struct Reader<'a> {
-    b: &'a [u8],
-    at: usize,
-    /// Every string's bytes, checked for UTF-8 once, and how far they are read.
-    strs: &'a str,
-    sat: usize,
+    r: iac_binary::Reader<'a>,
     file: FileId,
 }
 
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let end = self.at.checked_add(n)?;
-        let s = self.b.get(self.at..end)?;
-        self.at = end;
-        Some(s)
+impl<'a> std::ops::Deref for Reader<'a> {
+    type Target = iac_binary::Reader<'a>;
+    fn deref(&self) -> &iac_binary::Reader<'a> {
+        &self.r
     }
-    fn tag(&mut self) -> Option<u8> {
-        let t = *self.b.get(self.at)?;
-        self.at += 1;
-        Some(t)
+}
+
+impl std::ops::DerefMut for Reader<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.r
     }
-    fn u(&mut self) -> Option<u64> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let byte = self.tag()?;
-            v |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Some(v);
-            }
-        }
-        None
-    }
-    fn len(&mut self) -> Option<usize> {
-        let n = usize::try_from(self.u()?).ok()?;
-        // Every element takes at least one byte: a damaged length cannot allocate wildly.
-        (n <= self.b.len() - self.at).then_some(n)
-    }
-    fn bytes(&mut self) -> Option<&'a [u8]> {
-        let n = self.len()?;
-        self.take(n)
-    }
-    fn str(&mut self) -> Option<&'a str> {
-        let n = usize::try_from(self.u()?).ok()?;
-        let end = self.sat.checked_add(n)?;
-        let s = self.strs.get(self.sat..end)?;
-        self.sat = end;
-        Some(s)
-    }
+}
+
+impl Reader<'_> {
     fn string(&mut self) -> Option<String> {
         self.str().map(String::from)
-    }
-    fn bool(&mut self) -> Option<bool> {
-        match self.tag()? {
-            0 => Some(false),
-            1 => Some(true),
-            _ => None,
-        }
     }
     fn span(&mut self) -> Option<Span> {
         let start = u32::try_from(self.u()?).ok()?;
@@ -379,14 +312,14 @@ impl<'a> Reader<'a> {
         })
     }
     fn opt_string(&mut self) -> Option<Option<String>> {
-        Some(if self.bool()? {
+        Some(if self.flag()? {
             Some(self.string()?)
         } else {
             None
         })
     }
     fn opt_expr(&mut self) -> Option<Option<Expr>> {
-        Some(if self.bool()? {
+        Some(if self.flag()? {
             Some(self.expr()?)
         } else {
             None
@@ -394,7 +327,7 @@ impl<'a> Reader<'a> {
     }
     fn body(&mut self) -> Option<Body> {
         let span = self.span()?;
-        let n = self.len()?;
+        let n = self.count()?;
         let mut attributes = Vec::with_capacity(n);
         for _ in 0..n {
             attributes.push(Attribute {
@@ -404,12 +337,12 @@ impl<'a> Reader<'a> {
                 span: self.span()?,
             });
         }
-        let n = self.len()?;
+        let n = self.count()?;
         let mut blocks = Vec::with_capacity(n);
         for _ in 0..n {
             let kind = self.string()?;
             let kind_span = self.span()?;
-            let nl = self.len()?;
+            let nl = self.count()?;
             let mut labels = Vec::with_capacity(nl);
             for _ in 0..nl {
                 labels.push(Label {
@@ -432,7 +365,7 @@ impl<'a> Reader<'a> {
         })
     }
     fn exprs(&mut self) -> Option<Vec<Expr>> {
-        let n = self.len()?;
+        let n = self.count()?;
         let mut v = Vec::with_capacity(n);
         for _ in 0..n {
             v.push(self.expr()?);
@@ -446,13 +379,13 @@ impl<'a> Reader<'a> {
         let span = self.span()?;
         let kind = match self.tag()? {
             0 => ExprKind::Null,
-            1 => ExprKind::Bool(self.bool()?),
+            1 => ExprKind::Bool(self.flag()?),
             2 => ExprKind::Number(f64::from_le_bytes(self.take(8)?.try_into().ok()?)),
             3 => ExprKind::String(self.string()?),
             4 => ExprKind::Template(self.template()?),
             5 => ExprKind::Tuple(self.exprs()?),
             6 => {
-                let n = self.len()?;
+                let n = self.count()?;
                 let mut items = Vec::with_capacity(n);
                 for _ in 0..n {
                     let k = match self.tag()? {
@@ -467,7 +400,7 @@ impl<'a> Reader<'a> {
             7 => {
                 let root = self.string()?;
                 let root_span = self.span()?;
-                let n = self.len()?;
+                let n = self.count()?;
                 let mut attrs = Vec::with_capacity(n);
                 for _ in 0..n {
                     attrs.push((self.string()?, self.span()?));
@@ -488,7 +421,7 @@ impl<'a> Reader<'a> {
             12 => ExprKind::Call {
                 name: self.string()?,
                 args: self.exprs()?,
-                expand_final: self.bool()?,
+                expand_final: self.flag()?,
             },
             13 => {
                 let op = match self.tag()? {
@@ -511,14 +444,14 @@ impl<'a> Reader<'a> {
                 key: self.opt_expr()?,
                 value: self.expr()?,
                 cond: self.opt_expr()?,
-                grouping: self.bool()?,
+                grouping: self.flag()?,
             })),
             _ => return None,
         };
         Some(Expr { kind, span })
     }
     fn template(&mut self) -> Option<Vec<TemplatePart>> {
-        let n = self.len()?;
+        let n = self.count()?;
         let mut parts = Vec::with_capacity(n);
         for _ in 0..n {
             parts.push(match self.tag()? {
