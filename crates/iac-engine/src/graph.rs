@@ -661,6 +661,21 @@ pub fn build_graph_traced(
 
 /// One node per variable, local, output and resource.
 fn declarations(b: &mut Builder<'_>) {
+    // Sized once: growing the index and the graph by doubling touches each
+    // several times over (a large root module has thousands of nodes).
+    let n: usize = b
+        .tree
+        .values()
+        .map(|m| {
+            m.variables.len()
+                + m.locals.len()
+                + m.outputs.len()
+                + m.resources.len()
+                + m.module_calls.len()
+        })
+        .sum();
+    b.index.reserve(n);
+    b.graph.reserve_nodes(n);
     for (path, m) in &b.tree {
         let keys = m
             .variables

@@ -840,7 +840,8 @@ impl<'a> Planner<'a> {
         }
         let only = self.targeted_keys(&addr);
         let mut instances = Vec::with_capacity(keys.len());
-        let mut jobs = Vec::new();
+        // Most resources have one instance: a list grown from empty would hold four.
+        let mut jobs = Vec::with_capacity(if data { 0 } else { keys.len() });
         // Which of the objects in state a configured instance names: the rest
         // are stale. In key order, as state keeps them: found by bisection.
         let mut configured = vec![false; in_state.len()];
@@ -1971,9 +1972,10 @@ async fn walk_levels(p: &mut Planner<'_>) {
 /// Instances in address order grouped by resource (a resource's instances are
 /// neighbours).
 fn by_resource<'s, 'a>(
-    instances: impl Iterator<Item = (&'s InstanceAddr, Held<'a>)>,
+    instances: impl ExactSizeIterator<Item = (&'s InstanceAddr, Held<'a>)>,
 ) -> FxHashMap<ResourceAddr, Vec<(InstanceKey, Held<'a>)>> {
-    let mut index = FxHashMap::default();
+    // At most one entry per instance: made at that size rather than grown by doubling.
+    let mut index = FxHashMap::with_capacity_and_hasher(instances.len(), Default::default());
     let mut last: Option<(&ResourceAddr, Vec<(InstanceKey, Held<'a>)>)> = None;
     for (a, held) in instances {
         match &mut last {
@@ -1993,20 +1995,34 @@ fn by_resource<'s, 'a>(
 }
 
 /// Changes in address order ((address, deposed key) is unique). The order is
-/// found on small keys (see `presorted`) and the changes moved once, rather
-/// than moving whole changes at every step of a sort.
-fn sorted_changes(changes: Vec<ResourceChange>) -> Vec<ResourceChange> {
+/// found on small keys (see `presorted`), then the changes are put in it where
+/// they are, each cycle of the permutation followed once: a change is large,
+/// and neither a sort moving whole changes at every step nor a second list of
+/// them is wanted.
+fn sorted_changes(mut changes: Vec<ResourceChange>) -> Vec<ResourceChange> {
     let cmp = |a: &usize, b: &usize| {
         let (a, b) = (&changes[*a], &changes[*b]);
         (&a.addr, &a.deposed).cmp(&(&b.addr, &b.deposed))
     };
     let order = presorted(&changes, cmp);
-    // Moved once each into a list made at its final size (a change is large:
-    // growing a list of them by doubling copies every change several times).
-    let mut slots: Vec<Option<ResourceChange>> = changes.into_iter().map(Some).collect();
-    let mut out = Vec::with_capacity(slots.len());
-    out.extend(order.into_iter().filter_map(|i| slots[i].take()));
-    out
+    permute(&mut changes, order);
+    changes
+}
+
+/// Puts `items` in `order` (`order[k]` is the index of the item that belongs at
+/// `k`) in place, by swaps along each cycle.
+fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
+    for start in 0..items.len() {
+        let mut at = start;
+        // Each position, once filled, is marked by pointing at itself.
+        while order[at] != start {
+            let from = order[at];
+            items.swap(at, from);
+            order[at] = at;
+            at = from;
+        }
+        order[at] = at;
+    }
 }
 
 /// The changes' order, found without comparing whole addresses where a
@@ -2503,5 +2519,32 @@ mod tests {
             addrs.iter().map(|a| (a, None)).collect();
         want.insert(1, (&addrs[0], Some("00000001")));
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn permute_puts_every_item_where_the_order_says() {
+        // Every order of six items: cycles of every length and fixed points.
+        fn orders(n: usize) -> Vec<Vec<usize>> {
+            if n == 0 {
+                return vec![Vec::new()];
+            }
+            let mut out = Vec::new();
+            for o in orders(n - 1) {
+                for at in 0..=o.len() {
+                    let mut o = o.clone();
+                    o.insert(at, n - 1);
+                    out.push(o);
+                }
+            }
+            out
+        }
+        let all = orders(6);
+        assert_eq!(all.len(), 720);
+        for order in all {
+            let mut items: Vec<String> = (0..6).map(|i| format!("item{i}")).collect();
+            let want: Vec<String> = order.iter().map(|i| format!("item{i}")).collect();
+            permute(&mut items, order.clone());
+            assert_eq!(items, want, "order {order:?}");
+        }
     }
 }
