@@ -14,6 +14,12 @@ mod views;
 use std::process::ExitCode;
 
 /// Plans allocate many small values; mimalloc halves the time spent in the allocator.
+/// It is built without transparent huge pages (the `no_thp` feature): with them a
+/// plan faults in 2 MiB pages, fewer faults but twice the memory touched, and on a
+/// virtual machine whose freed memory goes back to the host (free page reporting)
+/// each such page costs milliseconds when it is fresh. A 2,000-resource plan took
+/// 11 ms after another iac run and 20-90 ms after a Terraform run with them; 13 ms
+/// either way without.
 #[global_allocator]
 static GLOBAL: Mimalloc = Mimalloc;
 
