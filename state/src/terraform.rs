@@ -256,7 +256,7 @@ fn adopt_resource(
                 .push(format!("{address}: {}", list.join(", ")));
         }
         let object = ResourceObject {
-            attributes: Value::Map(attrs),
+            attributes: Value::Map(attrs.into()),
             dependencies: inst
                 .get("dependencies")
                 .and_then(Json::as_array)

@@ -177,7 +177,7 @@ impl<'a> EvalContext<'a> {
         if unknown_key {
             return Ok(Value::Unknown);
         }
-        Ok(Value::Map(m))
+        Ok(Value::Map(m.into()))
     }
 
     pub fn eval(&mut self, expr: &Expr) -> Result<Value, Diagnostic> {
@@ -343,7 +343,7 @@ impl<'a> EvalContext<'a> {
                                 .collect(),
                         )
                     } else {
-                        Value::Map(map)
+                        Value::Map(map.into())
                     }
                 } else {
                     Value::List(list)

@@ -107,7 +107,7 @@ impl Release {
         if self.status == Status::Paused {
             m.insert("step".into(), Value::String(self.step.to_string()));
         }
-        Value::Map(m)
+        Value::Map(m.into())
     }
 
     pub fn from_value(v: &Value) -> Release {

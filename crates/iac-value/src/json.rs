@@ -185,7 +185,7 @@ impl<'de> serde::de::Visitor<'de> for ValueVisitor {
                 _ => {}
             }
         }
-        Ok(Value::Map(m))
+        Ok(Value::Map(m.into()))
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod addr;
 mod json;
 mod number;
+mod object;
 mod sensitive;
 pub mod time;
 mod types;
@@ -12,6 +13,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 pub use json::{from_json, to_json, JsonOptions, JsonValue};
+pub use object::Object;
 pub use number::{Number, FLOAT_PREC, INT_PREC, LITERAL_PREC};
 pub use sensitive::{fingerprint, new_salt, Fingerprinter, Redaction};
 pub use types::{convert, type_of, unify, unify_all, unify_values, Attr, Type};
@@ -28,7 +30,8 @@ pub enum Value {
     String(String),
     List(Vec<Value>),
     Set(Vec<Value>),
-    Map(BTreeMap<String, Value>),
+    /// Shared between copies (see `Object`).
+    Map(Object),
     /// Known only after apply.
     Unknown,
     /// A value that must never be shown or stored in plaintext.

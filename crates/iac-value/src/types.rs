@@ -183,7 +183,7 @@ fn convert_at(value: Value, ty: &Type, at: &str) -> Result<Value, String> {
             if let Some(extra) = m.keys().next() {
                 return Err(where_(format!("unexpected attribute \"{extra}\"")));
             }
-            Value::Map(out)
+            Value::Map(out.into())
         }
         (ty, v) => {
             return Err(where_(format!(

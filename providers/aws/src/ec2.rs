@@ -719,7 +719,7 @@ fn ami_details(c: &Clients, img: &aws_sdk_ec2::types::Image, v: &mut Value) {
                 ("device_name", text(m.device_name())),
                 ("virtual_name", text(m.virtual_name())),
                 ("no_device", text(m.no_device())),
-                ("ebs", Value::Map(ebs_map)),
+                ("ebs", Value::Map(ebs_map.into())),
             ])
         })
         .collect();

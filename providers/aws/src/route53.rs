@@ -982,7 +982,7 @@ impl DataSourceType<Clients> for ZoneData {
                 .await
                 .map_err(|d| vec![d])?
                 .remove(&id)
-                .unwrap_or(Value::Map(BTreeMap::new())),
+                .unwrap_or(Value::Map(BTreeMap::new().into())),
         };
         let linked = z.linked_service();
         Ok(Value::map([

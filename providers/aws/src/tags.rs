@@ -102,7 +102,7 @@ impl TagSettings {
                 if m.is_empty() {
                     Value::Null
                 } else {
-                    Value::Map(m)
+                    Value::Map(m.into())
                 }
             }
         };
@@ -150,7 +150,7 @@ impl TagSettings {
             if m.is_empty() {
                 Value::Null
             } else {
-                Value::Map(m)
+                Value::Map(m.into())
             }
         };
         set(&mut v, "tags", or_null(own));

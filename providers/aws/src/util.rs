@@ -67,7 +67,7 @@ pub fn tag_map<'a>(pairs: impl IntoIterator<Item = (Option<&'a str>, Option<&'a 
     if m.is_empty() {
         Value::Null
     } else {
-        Value::Map(m)
+        Value::Map(m.into())
     }
 }
 

@@ -137,7 +137,7 @@ impl DataSourceType<()> for RemoteStateData {
         merged.extend(outputs);
         let mut out = config.clone();
         if let Value::Map(m) = &mut out {
-            m.insert("outputs".into(), Value::Map(merged));
+            m.insert("outputs".into(), Value::Map(merged.into()));
         }
         Ok(out)
     }

@@ -235,7 +235,7 @@ static FUNCTIONS: &[Function] = &[
                 out.insert(k.clone(), v.clone());
             }
         }
-        Ok(Value::Map(out))
+        Ok(Value::Map(out.into()))
     }),
     f!("min", 1, MANY, Deep, |a, _| min_max(a, false)),
     f!("one", 1, Some(1), Shallow, |a, _| {
@@ -422,7 +422,7 @@ static FUNCTIONS: &[Function] = &[
             let key = to_string(k).ok_or_else(|| arg_err(0, "keys must be strings"))?;
             out.insert(key, v.clone());
         }
-        Ok(Value::Map(out))
+        Ok(Value::Map(out.into()))
     }),
 ];
 
@@ -796,7 +796,7 @@ fn regex_fn(a: &[Value], _: &CallContext) -> R {
                     .unwrap_or(Value::Null),
             );
         }
-        return Ok(Value::Map(m));
+        return Ok(Value::Map(m.into()));
     }
     if caps.len() == 1 {
         return Ok(Value::String(caps[0].to_string()));

@@ -360,7 +360,7 @@ impl MarkedEventReceiver for Builder {
                 if let Some((node, anchor)) = self.stack.pop() {
                     let v = match node {
                         Node::Seq(items) => Value::List(items),
-                        Node::Map(m, _) => Value::Map(m),
+                        Node::Map(m, _) => Value::Map(m.into()),
                     };
                     self.push(v, anchor);
                 }

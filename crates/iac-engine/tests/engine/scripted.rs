@@ -210,12 +210,12 @@ fn materialize(config: &Value, id: &str, prior: Option<&Value>) -> Value {
                     "rule_id".into(),
                     kept.unwrap_or_else(|| Value::string(format!("{id}-r{i}"))),
                 );
-                Value::Map(r)
+                Value::Map(r.into())
             })
             .collect();
         m.insert("rule".into(), Value::List(rules));
     }
-    Value::Map(m)
+    Value::Map(m.into())
 }
 
 fn fails(config: &Value, call: &str) -> bool {

@@ -1560,7 +1560,7 @@ pub async fn status(c: &Clients, current: &Value) -> Result<Value, Vec<AttrDiagn
         };
         let mut m = r.to_value().as_map().cloned().unwrap_or_default();
         m.insert("healthy".into(), Value::String(health));
-        out.push(Value::Map(m));
+        out.push(Value::Map(m.into()));
     }
     crate::util::set(&mut v, "releases", Value::List(out));
     Ok(v)

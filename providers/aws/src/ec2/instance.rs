@@ -365,7 +365,7 @@ async fn without_template_tags(c: &Clients, items: &mut [(&mut Value, &Value)]) 
             if kept.is_empty() {
                 Value::Null
             } else {
-                Value::Map(kept)
+                Value::Map(kept.into())
             },
         );
     }

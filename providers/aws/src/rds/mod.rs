@@ -165,7 +165,7 @@ pub(crate) fn db_value(db: &DbInstance, keep: &Value) -> Value {
     {
         m.insert("deletion_protection".into(), Value::Null);
     }
-    Value::Map(m)
+    Value::Map(m.into())
 }
 
 /// Who the database is: names, engine, class, storage, subnet group, groups.
@@ -1143,7 +1143,7 @@ pub(crate) async fn create_group(c: &Clients, p: &Value, token: &str) -> ApplyRe
         Err(e) if err_code(&e).is_some_and(|c| c.contains("AlreadyExists")) => {
             let mut p = p.clone();
             set(&mut p, "name", Value::String(name));
-            return update_group(c, &Value::Map(BTreeMap::new()), &p).await;
+            return update_group(c, &Value::Map(BTreeMap::new().into()), &p).await;
         }
         Err(e) => return Err(vec![sdk_err("CreateDBSubnetGroup", e)]),
     };

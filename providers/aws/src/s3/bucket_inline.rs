@@ -1192,7 +1192,7 @@ fn lifecycle_value(r: &LifecycleRule, prior: Option<&Value>) -> Value {
             if tags.is_empty() {
                 Value::Null
             } else {
-                Value::Map(tags)
+                Value::Map(tags.into())
             },
         ),
         (

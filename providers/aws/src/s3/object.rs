@@ -191,7 +191,7 @@ async fn read_one(
             if metadata.is_empty() {
                 Value::Null
             } else {
-                Value::Map(metadata)
+                Value::Map(metadata.into())
             },
         ),
         ("tags", tags),
