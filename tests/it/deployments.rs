@@ -1039,12 +1039,246 @@ fn load_balancer_attributes_against_moto() {
     assert!(left.load_balancers().is_empty());
 }
 
+const NLB: &str = r#"
+variable "cross_zone" {
+  default = true
+}
+variable "policy" {
+  default = "availability_zone_affinity"
+}
+variable "zones" {
+  default = ["a", "b"]
+}
+resource "aws_vpc" "v" {
+  cidr_block = "10.0.0.0/16"
+}
+resource "aws_subnet" "s" {
+  for_each          = toset(["a", "b", "c"])
+  vpc_id            = aws_vpc.v.id
+  cidr_block        = "10.0.${index(["a", "b", "c"], each.key) + 1}.0/24"
+  availability_zone = "us-east-1${each.key}"
+}
+resource "aws_lb" "net" {
+  name                             = "nlb-iac"
+  load_balancer_type               = "network"
+  internal                         = true
+  subnets                          = [for z in var.zones : aws_subnet.s[z].id]
+  enable_cross_zone_load_balancing = var.cross_zone
+  dns_record_client_routing_policy = var.policy
+  # A setting of application load balancers: ignored, with a warning.
+  idle_timeout = 120
+  tags = {
+    Name = "nlb"
+  }
+}
+resource "aws_lb_target_group" "tcp" {
+  name     = "tcp-iac"
+  port     = 80
+  protocol = "TCP"
+  vpc_id   = aws_vpc.v.id
+}
+resource "aws_lb_listener" "tcp" {
+  load_balancer_arn = aws_lb.net.arn
+  port              = 80
+  protocol          = "TCP"
+  # The idle timeout of a TCP listener: a listener attribute.
+  tcp_idle_timeout_seconds = 600
+  default_action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.tcp.arn
+  }
+}
+"#;
+
+/// A network load balancer with a TCP listener and target group: its own
+/// attributes (cross-zone balancing, DNS routing policy) set, changed in place
+/// and drift found; an application load balancer's argument ignored with a
+/// warning; a subnet added in place, a subnet removed by a replacement; destroy.
+#[test]
+fn network_load_balancer_against_moto() {
+    let m = Moto::start();
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&m.sdk());
+    let w = Work::new(NLB);
+    let r = run(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(r.stdout.contains("7 added"), "{}", r.stdout);
+    assert!(
+        r.stderr
+            .contains("`idle_timeout` is a setting of application load balancers"),
+        "{}",
+        r.stderr
+    );
+    let arn = w.attrs("aws_lb.net")["arn"]
+        .as_str()
+        .expect("arn")
+        .to_string();
+    let lb = |elb: &aws_sdk_elasticloadbalancingv2::Client, arn: &str| {
+        block(async {
+            elb.describe_load_balancers()
+                .load_balancer_arns(arn)
+                .send()
+                .await
+                .expect("describe")
+                .load_balancers()
+                .first()
+                .cloned()
+                .expect("load balancer")
+        })
+    };
+    let attrs = |elb: &aws_sdk_elasticloadbalancingv2::Client, arn: &str| {
+        block(async {
+            elb.describe_load_balancer_attributes()
+                .load_balancer_arn(arn)
+                .send()
+                .await
+                .expect("attributes")
+                .attributes()
+                .iter()
+                .filter_map(|a| Some((a.key()?.to_string(), a.value()?.to_string())))
+                .collect::<BTreeMap<String, String>>()
+        })
+    };
+    let l = lb(&elb, &arn);
+    assert_eq!(l.r#type().map(|t| t.as_str()), Some("network"));
+    assert_eq!(l.scheme().map(|s| s.as_str()), Some("internal"));
+    assert_eq!(l.availability_zones().len(), 2);
+    let a = attrs(&elb, &arn);
+    assert_eq!(a["load_balancing.cross_zone.enabled"], "true");
+    assert_eq!(
+        a["dns_record.client_routing_policy"],
+        "availability_zone_affinity"
+    );
+    assert!(!a.contains_key("idle_timeout.timeout_seconds"), "{a:?}");
+    // The listener and its target group speak TCP; the listener's idle timeout is set.
+    let listener = block(async {
+        elb.describe_listeners()
+            .load_balancer_arn(&arn)
+            .send()
+            .await
+            .expect("listeners")
+    });
+    let listener = listener.listeners().first().expect("listener").clone();
+    assert_eq!(listener.protocol().map(|p| p.as_str()), Some("TCP"));
+    let listener_arn = listener.listener_arn().expect("arn").to_string();
+    let idle = block(async {
+        elb.describe_listener_attributes()
+            .listener_arn(&listener_arn)
+            .send()
+            .await
+            .expect("listener attributes")
+    });
+    assert!(
+        idle.attributes()
+            .iter()
+            .any(|a| a.key() == Some("tcp.idle_timeout.seconds") && a.value() == Some("600")),
+        "{idle:?}"
+    );
+    let tg_arn = w.attrs("aws_lb_target_group.tcp")["arn"]
+        .as_str()
+        .expect("tg")
+        .to_string();
+    let tg = block(async {
+        elb.describe_target_groups()
+            .target_group_arns(&tg_arn)
+            .send()
+            .await
+            .expect("target groups")
+    });
+    assert_eq!(
+        tg.target_groups()[0].protocol().map(|p| p.as_str()),
+        Some("TCP")
+    );
+    // State as Terraform keeps it: the other kind's settings are null.
+    let s = w.attrs("aws_lb.net");
+    assert_eq!(s["load_balancer_type"], "network");
+    assert!(
+        s["idle_timeout"].is_null() && s["enable_http2"].is_null(),
+        "{s}"
+    );
+    let r = run(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // Drift: cross-zone turned off outside iac is planned back on.
+    block(async {
+        elb.modify_load_balancer_attributes()
+            .load_balancer_arn(&arn)
+            .attributes(
+                aws_sdk_elasticloadbalancingv2::types::LoadBalancerAttribute::builder()
+                    .key("load_balancing.cross_zone.enabled")
+                    .value("false")
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("modify");
+    });
+    let r = run(&w, &m, &["plan", "-detailed-exitcode"]).code(2);
+    assert!(
+        r.stdout
+            .contains("enable_cross_zone_load_balancing = false -> true"),
+        "{}",
+        r.stdout
+    );
+
+    // In place: the attributes, and a third subnet.
+    let three = [
+        "-var",
+        "cross_zone=false",
+        "-var",
+        "policy=any_availability_zone",
+    ];
+    let mut args = vec!["apply", "-auto-approve"];
+    args.extend(three);
+    args.extend(["-var", r#"zones=["a","b","c"]"#]);
+    let r = run(&w, &m, &args).ok();
+    assert!(r.stdout.contains("1 changed"), "{}", r.stdout);
+    assert_eq!(w.attrs("aws_lb.net")["arn"], arn.as_str());
+    let a = attrs(&elb, &arn);
+    assert_eq!(a["load_balancing.cross_zone.enabled"], "false");
+    assert_eq!(
+        a["dns_record.client_routing_policy"],
+        "any_availability_zone"
+    );
+    assert_eq!(lb(&elb, &arn).availability_zones().len(), 3);
+
+    // A network load balancer cannot leave a subnet: removing one replaces it.
+    let mut args = vec!["apply", "-auto-approve"];
+    args.extend(three);
+    args.extend(["-var", r#"zones=["a","c"]"#]);
+    let r = run(&w, &m, &args).ok();
+    assert!(r.stdout.contains("# forces replacement"), "{}", r.stdout);
+    let replaced = w.attrs("aws_lb.net")["arn"]
+        .as_str()
+        .expect("arn")
+        .to_string();
+    assert_ne!(replaced, arn);
+    assert_eq!(lb(&elb, &replaced).availability_zones().len(), 2);
+    // AWS's defaults are what was asked for: nothing else is set on the new one.
+    let a = attrs(&elb, &replaced);
+    assert_eq!(a["load_balancing.cross_zone.enabled"], "false");
+    assert!(
+        a.get("dns_record.client_routing_policy")
+            .is_none_or(|p| p == "any_availability_zone"),
+        "{a:?}"
+    );
+    let mut args = vec!["plan", "-detailed-exitcode"];
+    args.extend(three);
+    args.extend(["-var", r#"zones=["a","c"]"#]);
+    run(&w, &m, &args).code(0);
+
+    let mut args = vec!["destroy", "-auto-approve"];
+    args.extend(three);
+    args.extend(["-var", r#"zones=["a","c"]"#]);
+    run(&w, &m, &args).ok();
+    let left = block(async { elb.describe_load_balancers().send().await.expect("lbs") });
+    assert!(left.load_balancers().is_empty());
+}
+
 #[test]
 fn load_balancer_arguments_iac_cannot_honour_are_errors() {
     let w = Work::new(
         r#"
-resource "aws_lb" "nlb" {
-  load_balancer_type = "network"
+resource "aws_lb" "gwlb" {
+  load_balancer_type = "gateway"
   subnets            = ["subnet-1", "subnet-2"]
   timeouts {
     create = "ten minutes"
@@ -1064,7 +1298,7 @@ resource "aws_lb_listener" "http" {
     let r = w.iac(&["validate"]).code(1);
     assert!(
         r.stderr
-            .contains("iac manages application load balancers only"),
+            .contains("gateway load balancers are not supported yet"),
         "{}",
         r.stderr
     );
@@ -1074,7 +1308,7 @@ resource "aws_lb_listener" "http" {
         r.stderr
     );
     assert!(
-        r.stderr.contains("applies to an HTTPS listener"),
+        r.stderr.contains("applies to an HTTPS or TLS listener"),
         "{}",
         r.stderr
     );

@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 pub use json::{from_json, to_json, JsonOptions, JsonValue};
-pub use object::Object;
 pub use number::{Number, FLOAT_PREC, INT_PREC, LITERAL_PREC};
+pub use object::Object;
 pub use sensitive::{fingerprint, new_salt, Fingerprinter, Redaction};
 pub use types::{convert, type_of, unify, unify_all, unify_values, Attr, Type};
 

@@ -106,7 +106,9 @@ mod tests {
 
     #[test]
     fn a_changed_copy_leaves_the_original_as_it_was() {
-        let a: Object = [("k".to_string(), Value::string("v"))].into_iter().collect();
+        let a: Object = [("k".to_string(), Value::string("v"))]
+            .into_iter()
+            .collect();
         let mut b = a.clone();
         assert!(Arc::ptr_eq(&a.0, &b.0), "a copy shares the map");
         b.insert("k".into(), Value::string("w"));

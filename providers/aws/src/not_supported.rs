@@ -10,7 +10,7 @@ use iac_provider::ProviderSchema;
 pub(crate) const RESOURCES: &[(&str, &[&str], &str)] = &[
     ("aws_alb", &["customer_owned_ipv4_pool"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),
     ("aws_alb", &["ipam_pools"], "IPAM pools are not supported: iac has no aws_vpc_ipam_pool to allocate from; give the CIDR block itself"),
-    ("aws_alb", &["dns_record_client_routing_policy", "enforce_security_group_inbound_rules_on_private_link_traffic"], "a setting of network load balancers only; iac manages application load balancers (load_balancer_type = \"application\")"),
+    ("aws_alb", &["enforce_security_group_inbound_rules_on_private_link_traffic"], "not supported yet: network load balancers apply their security groups to PrivateLink traffic as AWS sets by default"),
     ("aws_alb", &["minimum_load_balancer_capacity"], "reserving load balancer capacity (LCU reservations) is not supported yet"),
     ("aws_alb_listener", &["mutual_authentication"], "mutual TLS (a trust store to verify client certificates against) is not supported yet; the headers that pass certificate fields to targets are"),
     ("aws_alb_target_group_attachment", &["availability_zone"], "registering a target outside the target group's VPC (an IP target in another zone) is not supported: iac registers instances"),
@@ -49,7 +49,7 @@ pub(crate) const RESOURCES: &[(&str, &[&str], &str)] = &[
     ("aws_launch_template", &["instance_requirements"], "attribute-based instance type selection is not supported yet: name instance_type"),
     ("aws_lb", &["customer_owned_ipv4_pool"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),
     ("aws_lb", &["ipam_pools"], "IPAM pools are not supported: iac has no aws_vpc_ipam_pool to allocate from; give the CIDR block itself"),
-    ("aws_lb", &["dns_record_client_routing_policy", "enforce_security_group_inbound_rules_on_private_link_traffic"], "a setting of network load balancers only; iac manages application load balancers (load_balancer_type = \"application\")"),
+    ("aws_lb", &["enforce_security_group_inbound_rules_on_private_link_traffic"], "not supported yet: network load balancers apply their security groups to PrivateLink traffic as AWS sets by default"),
     ("aws_lb", &["minimum_load_balancer_capacity"], "reserving load balancer capacity (LCU reservations) is not supported yet"),
     ("aws_lb_listener", &["mutual_authentication"], "mutual TLS (a trust store to verify client certificates against) is not supported yet; the headers that pass certificate fields to targets are"),
     ("aws_lb_target_group_attachment", &["availability_zone"], "registering a target outside the target group's VPC (an IP target in another zone) is not supported: iac registers instances"),

@@ -1,6 +1,11 @@
-//! `aws_lb` (and `aws_alb`): an application load balancer, with Terraform's
-//! arguments, the load-balancer attributes among them (deletion protection,
-//! idle timeout, HTTP/2, header handling, access and connection logs).
+//! `aws_lb` (and `aws_alb`): an application or network load balancer, with
+//! Terraform's arguments, the load-balancer attributes among them (deletion
+//! protection, idle timeout, HTTP/2, header handling, access and connection logs;
+//! cross-zone balancing and the DNS routing policy of a network load balancer).
+//!
+//! An attribute of the other kind of load balancer is null in state, as
+//! Terraform keeps it; set in the configuration, it is ignored with a warning
+//! (Terraform ignores it silently), so a module written for both kinds works.
 //!
 //! Refresh reads 20 load balancers per `DescribeLoadBalancers` and
 //! `DescribeTags` call; their attributes take one `DescribeLoadBalancerAttributes`
@@ -34,75 +39,125 @@ enum Kind {
     Str,
 }
 
+/// Which kind of load balancer an attribute belongs to.
+#[derive(Clone, Copy, PartialEq)]
+enum For {
+    Both,
+    App,
+    Net,
+}
+
+impl For {
+    fn includes(self, network: bool) -> bool {
+        match self {
+            For::Both => true,
+            For::App => !network,
+            For::Net => network,
+        }
+    }
+}
+
 /// Arguments that are load-balancer attributes: (argument, attribute key, kind,
-/// Terraform's default, which is also what AWS reports for a new ALB).
-const ATTRIBUTES: &[(&str, &str, Kind, &str)] = &[
+/// Terraform's default, which is also what AWS reports for a new load balancer,
+/// and the kind of load balancer that has it).
+const ATTRIBUTES: &[(&str, &str, Kind, &str, For)] = &[
     (
         "enable_deletion_protection",
         "deletion_protection.enabled",
         Kind::Bool,
         "false",
+        For::Both,
     ),
-    ("enable_http2", "routing.http2.enabled", Kind::Bool, "true"),
+    (
+        "enable_http2",
+        "routing.http2.enabled",
+        Kind::Bool,
+        "true",
+        For::App,
+    ),
     (
         "idle_timeout",
         "idle_timeout.timeout_seconds",
         Kind::Int,
         "60",
+        For::App,
     ),
     (
         "drop_invalid_header_fields",
         "routing.http.drop_invalid_header_fields.enabled",
         Kind::Bool,
         "false",
+        For::App,
     ),
     (
         "desync_mitigation_mode",
         "routing.http.desync_mitigation_mode",
         Kind::Str,
         "defensive",
+        For::App,
     ),
     (
         "preserve_host_header",
         "routing.http.preserve_host_header.enabled",
         Kind::Bool,
         "false",
+        For::App,
     ),
     (
         "xff_header_processing_mode",
         "routing.http.xff_header_processing.mode",
         Kind::Str,
         "append",
+        For::App,
     ),
     (
         "enable_xff_client_port",
         "routing.http.xff_client_port.enabled",
         Kind::Bool,
         "false",
+        For::App,
     ),
     (
         "enable_tls_version_and_cipher_suite_headers",
         "routing.http.x_amzn_tls_version_and_cipher_suite.enabled",
         Kind::Bool,
         "false",
+        For::App,
     ),
     (
         "enable_waf_fail_open",
         "waf.fail_open.enabled",
         Kind::Bool,
         "false",
+        For::App,
     ),
     (
         "client_keep_alive",
         "client_keep_alive.seconds",
         Kind::Int,
         "3600",
+        For::App,
     ),
     (
         "enable_zonal_shift",
         "zonal_shift.config.enabled",
         Kind::Bool,
         "false",
+        For::Both,
+    ),
+    (
+        "enable_cross_zone_load_balancing",
+        "load_balancing.cross_zone.enabled",
+        Kind::Bool,
+        "false",
+        For::Net,
+    ),
+    (
+        "dns_record_client_routing_policy",
+        "dns_record.client_routing_policy",
+        Kind::Str,
+        "any_availability_zone",
+        For::Net,
     ),
 ];
 
@@ -122,15 +177,26 @@ fn doc(arg: &str) -> &'static str {
         "enable_waf_fail_open" => "Forward requests when WAF cannot be reached (default false).",
         "client_keep_alive" => "Seconds a client connection is kept (default 3600).",
         "enable_zonal_shift" => "Allow zonal shift (default false).",
+        "enable_cross_zone_load_balancing" => {
+            "Balance across zones: always on for application load balancers; default false for network ones."
+        }
+        "dns_record_client_routing_policy" => {
+            "Network load balancers: any_availability_zone (default), availability_zone_affinity or partial_availability_zone_affinity."
+        }
         _ => "Load-balancer attribute.",
     }
 }
 
-/// The log blocks: (block, attribute prefix).
-const LOGS: &[(&str, &str)] = &[
-    ("access_logs", "access_logs.s3"),
-    ("connection_logs", "connection_logs.s3"),
+/// The log blocks: (block, attribute prefix, the kind of load balancer that has it).
+const LOGS: &[(&str, &str, For)] = &[
+    ("access_logs", "access_logs.s3", For::Both),
+    ("connection_logs", "connection_logs.s3", For::App),
 ];
+
+/// Whether a load balancer (configured, planned or read) is a network one.
+fn is_network(v: &Value) -> bool {
+    v.get_attr("load_balancer_type").as_str() == Some("network")
+}
 
 fn typed(kind: Kind, text: &str) -> Value {
     match kind {
@@ -151,13 +217,20 @@ fn text(kind: Kind, v: &Value) -> Option<String> {
 
 /// The attributes a planned value asks for, as ELBv2 keys and texts.
 fn wanted_attributes(p: &Value) -> BTreeMap<String, String> {
+    let network = is_network(p);
     let mut out = BTreeMap::new();
-    for (arg, key, kind, _) in ATTRIBUTES {
+    for (arg, key, kind, _, f) in ATTRIBUTES {
+        if !f.includes(network) {
+            continue;
+        }
         if let Some(t) = text(*kind, p.get_attr(arg)) {
             out.insert(key.to_string(), t);
         }
     }
-    for (block, prefix) in LOGS {
+    for (block, prefix, f) in LOGS {
+        if !f.includes(network) {
+            continue;
+        }
         let b = first(p, block);
         let enabled = !b.is_null() && b.get_attr("enabled").as_bool() != Some(false);
         out.insert(format!("{prefix}.enabled"), enabled.to_string());
@@ -266,11 +339,30 @@ fn lb_value(
         ("vpc_id", opt_str(lb.vpc_id())),
         ("tags", tags),
     ]);
-    for (arg, key, kind, default) in ATTRIBUTES {
-        let t = attrs.get(*key).map(String::as_str).unwrap_or(default);
-        set(&mut v, arg, typed(*kind, t));
+    let network = lb.r#type().map(|t| t.as_str()) == Some("network");
+    for (arg, key, kind, default, f) in ATTRIBUTES {
+        let value = if f.includes(network) {
+            typed(
+                *kind,
+                attrs.get(*key).map(String::as_str).unwrap_or(default),
+            )
+        } else {
+            Value::Null
+        };
+        set(&mut v, arg, value);
     }
-    for (block, prefix) in LOGS {
+    if !network {
+        set(
+            &mut v,
+            "enable_cross_zone_load_balancing",
+            Value::Bool(true),
+        );
+    }
+    for (block, prefix, f) in LOGS {
+        if !f.includes(network) {
+            set(&mut v, block, Value::List(Vec::new()));
+            continue;
+        }
         let get = |k: &str| {
             attrs
                 .get(&format!("{prefix}.{k}"))
@@ -355,6 +447,42 @@ async fn read_one(c: &Clients, arn: &str, keep: &Value) -> Result<Option<Value>,
     Ok(Some(lb_value(&lb, &attrs, tags, keep)))
 }
 
+/// Arguments of the other kind of load balancer than the one configured: ignored,
+/// with a warning for each (a shared module often sets them all).
+fn other_kinds_arguments(config: &Value) -> Vec<AttrDiagnostic> {
+    let network = is_network(config);
+    let (this, other) = if network {
+        ("a network", "application")
+    } else {
+        ("an application", "network")
+    };
+    let mut out = Vec::new();
+    let mut warn = |arg: &str| {
+        out.push(AttrDiagnostic {
+            severity: iac_provider::Severity::Warning,
+            path: vec![iac_value::PathStep::Key(arg.to_string())],
+            summary: "Argument ignored".into(),
+            detail: format!("`{arg}` is a setting of {other} load balancers; this is {this} load balancer, so it is ignored (and null in state)"),
+        });
+    };
+    for (arg, _, _, _, f) in ATTRIBUTES {
+        if !f.includes(network) && !config.get_attr(arg).is_null() {
+            warn(arg);
+        }
+    }
+    for (block, _, f) in LOGS {
+        if !f.includes(network)
+            && config
+                .get_attr(block)
+                .as_list()
+                .is_some_and(|l| !l.is_empty())
+        {
+            warn(block);
+        }
+    }
+    out
+}
+
 /// A name from `name_prefix` (or "iac-") and the plan's token, 32 characters at most.
 pub(crate) fn name_from(prefix: &str, token: &str) -> String {
     let t: String = token
@@ -396,7 +524,7 @@ impl ResourceType<Clients> for LbType {
                 "ipv6_address",
                 Attribute::optional(Str, "IPv6 address (network load balancers only)."),
             );
-        let mut schema = Schema::new("An application load balancer. Refresh reads 20 per DescribeLoadBalancers and DescribeTags call, and the attributes with one DescribeLoadBalancerAttributes call each.")
+        let mut schema = Schema::new("An application or network load balancer. Refresh reads 20 per DescribeLoadBalancers and DescribeTags call, and the attributes with one DescribeLoadBalancerAttributes call each.")
             .attr(
                 "name",
                 Attribute::optional_computed(Str, "Name, up to 32 characters (generated when unset).")
@@ -413,7 +541,7 @@ impl ResourceType<Clients> for LbType {
             )
             .attr(
                 "load_balancer_type",
-                Attribute::optional_computed(Str, "application (the only type iac supports).")
+                Attribute::optional_computed(Str, "application (default) or network.")
                     .force_new(),
             )
             .attr(
@@ -431,7 +559,7 @@ impl ResourceType<Clients> for LbType {
             )
             .block("access_logs", nested(Nesting::List, 0, Some(1), logs("Where the load balancer writes its access logs.")))
             .block("connection_logs", nested(Nesting::List, 0, Some(1), logs("Where the load balancer writes its connection logs.")));
-        for (arg, _, kind, _) in ATTRIBUTES {
+        for (arg, _, kind, _, _) in ATTRIBUTES {
             let ty = match kind {
                 Kind::Bool => Bool,
                 Kind::Int => Number,
@@ -440,10 +568,6 @@ impl ResourceType<Clients> for LbType {
             schema = schema.attr(arg, Attribute::optional_computed(ty, doc(arg)));
         }
         schema
-            .attr(
-                "enable_cross_zone_load_balancing",
-                Attribute::optional_computed(Bool, "Always on for application load balancers."),
-            )
             .attr("tags", tags())
             .attr("id", Attribute::computed(Str, "The ARN."))
             .attr("arn", Attribute::computed(Str, "ARN."))
@@ -465,14 +589,21 @@ impl ResourceType<Clients> for LbType {
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
         let mut out = Vec::new();
         if let Some(t) = config.get_attr("load_balancer_type").as_str() {
-            if t != "application" {
+            if t == "gateway" {
                 out.push(attr_err(
                     "load_balancer_type",
                     "Unsupported load balancer type",
-                    format!("\"{t}\": iac manages application load balancers only (network and gateway load balancers are not supported yet)"),
+                    "gateway load balancers are not supported yet: iac manages application and network load balancers",
+                ));
+            } else if t != "application" && t != "network" {
+                out.push(attr_err(
+                    "load_balancer_type",
+                    "Invalid value",
+                    format!("\"{t}\": application or network"),
                 ));
             }
         }
+        out.extend(other_kinds_arguments(config));
         if !config.get_attr("name").is_null() && !config.get_attr("name_prefix").is_null() {
             out.push(attr_err(
                 "name_prefix",
@@ -501,8 +632,8 @@ impl ResourceType<Clients> for LbType {
                 if !m.get_attr(k).is_null() {
                     out.push(attr_err(
                         "subnet_mapping",
-                        "Not for application load balancers",
-                        format!("`{k}` in subnet_mapping is for network load balancers, which iac does not manage"),
+                        "Not supported yet",
+                        format!("`{k}` in subnet_mapping (a fixed address for a network load balancer in that subnet) is not supported yet: AWS assigns the addresses"),
                     ));
                 }
             }
@@ -515,10 +646,11 @@ impl ResourceType<Clients> for LbType {
                 "set `subnets` or `subnet_mapping` blocks (two availability zones at least)",
             ));
         }
-        if config
-            .get_attr("enable_cross_zone_load_balancing")
-            .as_bool()
-            == Some(false)
+        if !is_network(config)
+            && config
+                .get_attr("enable_cross_zone_load_balancing")
+                .as_bool()
+                == Some(false)
         {
             out.push(attr_err(
                 "enable_cross_zone_load_balancing",
@@ -532,6 +664,21 @@ impl ResourceType<Clients> for LbType {
                     "ip_address_type",
                     "Invalid value",
                     format!("\"{t}\": ipv4, dualstack or dualstack-without-public-ipv4"),
+                ));
+            }
+        }
+        if let Some(p) = config.get_attr("dns_record_client_routing_policy").as_str() {
+            if ![
+                "any_availability_zone",
+                "availability_zone_affinity",
+                "partial_availability_zone_affinity",
+            ]
+            .contains(&p)
+            {
+                out.push(attr_err(
+                    "dns_record_client_routing_policy",
+                    "Invalid value",
+                    format!("\"{p}\": any_availability_zone, availability_zone_affinity or partial_availability_zone_affinity"),
                 ));
             }
         }
@@ -568,10 +715,19 @@ impl ResourceType<Clients> for LbType {
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
         let mut r = aws_plan(schema, req);
         let c = req.config;
+        let network = is_network(c);
         // Terraform's defaults: leaving an argument out is asking for its default.
-        for (arg, _, kind, default) in ATTRIBUTES {
-            if c.get_attr(arg).is_null() {
+        // The other kind's arguments are null (see `other_kinds_arguments`).
+        for (arg, _, kind, default, f) in ATTRIBUTES {
+            if !f.includes(network) {
+                set(&mut r.planned, arg, Value::Null);
+            } else if c.get_attr(arg).is_null() {
                 set(&mut r.planned, arg, typed(*kind, default));
+            }
+        }
+        for (block, _, f) in LOGS {
+            if !f.includes(network) {
+                set(&mut r.planned, block, Value::List(Vec::new()));
             }
         }
         if c.get_attr("load_balancer_type").is_null() {
@@ -581,17 +737,29 @@ impl ResourceType<Clients> for LbType {
                 Value::string("application"),
             );
         }
+        // A network load balancer cannot leave a subnet: removing one replaces it.
+        if let Some(prior) = req.prior {
+            let now: Vec<String> = subnets_of(c);
+            if network
+                && c.get_attr("subnets").is_wholly_known()
+                && c.get_attr("subnet_mapping").is_wholly_known()
+                && strings(prior, "subnets").iter().any(|s| !now.contains(s))
+            {
+                r.requires_replace
+                    .push(vec![iac_value::PathStep::Key("subnets".into())]);
+            }
+        }
         if c.get_attr("ip_address_type").is_null() {
             set(&mut r.planned, "ip_address_type", Value::string("ipv4"));
         }
-        if c.get_attr("enable_cross_zone_load_balancing").is_null() {
+        if !network {
             set(
                 &mut r.planned,
                 "enable_cross_zone_load_balancing",
                 Value::Bool(true),
             );
         }
-        for (block, _) in LOGS {
+        for (block, _, _) in LOGS {
             if let Some(items) = r.planned.get_attr(block).as_list() {
                 let items: Vec<Value> = items
                     .iter()
@@ -669,7 +837,11 @@ impl ResourceType<Clients> for LbType {
             } else {
                 elb::types::LoadBalancerSchemeEnum::InternetFacing
             })
-            .r#type(elb::types::LoadBalancerTypeEnum::Application)
+            .r#type(if is_network(planned) {
+                elb::types::LoadBalancerTypeEnum::Network
+            } else {
+                elb::types::LoadBalancerTypeEnum::Application
+            })
             .set_ip_address_type(s(planned, "ip_address_type").map(|t| t.as_str().into()))
             .set_tags(Some(lb_tags(planned, Some(token))))
             .send()
@@ -685,7 +857,7 @@ impl ResourceType<Clients> for LbType {
         // Only what differs from what AWS starts with is sent.
         let now = read_attributes(c, &arn).await.map_err(|d| vec![d])?;
         let defaults: BTreeMap<&str, &str> =
-            ATTRIBUTES.iter().map(|(_, k, _, d)| (*k, *d)).collect();
+            ATTRIBUTES.iter().map(|(_, k, _, d, _)| (*k, *d)).collect();
         let change: BTreeMap<String, String> = wanted_attributes(planned)
             .into_iter()
             .filter(|(k, v)| {

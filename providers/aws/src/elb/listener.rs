@@ -84,17 +84,20 @@ impl ResourceType<Clients> for ListenerType {
         .attr("port", Attribute::required(Number, "Port."))
         .attr(
             "protocol",
-            Attribute::optional_computed(Str, "HTTP (default) or HTTPS."),
+            Attribute::optional_computed(
+                Str,
+                "HTTP (default) or HTTPS on an application load balancer; TCP, TLS, UDP or TCP_UDP on a network one.",
+            ),
         )
         .attr(
             "certificate_arn",
-            Attribute::optional(Str, "Certificate, for HTTPS."),
+            Attribute::optional(Str, "Certificate, for HTTPS and TLS."),
         )
         .attr(
             "ssl_policy",
             Attribute::optional_computed(
                 Str,
-                "TLS policy of an HTTPS listener (default: AWS's, ELBSecurityPolicy-2016-08).",
+                "TLS policy of an HTTPS or TLS listener (default: AWS's, ELBSecurityPolicy-2016-08).",
             ),
         )
         .attr(
@@ -116,14 +119,31 @@ impl ResourceType<Clients> for ListenerType {
 
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
         let mut out = Vec::new();
-        let https = config.get_attr("protocol").as_str() == Some("HTTPS");
-        for k in ["ssl_policy", "certificate_arn", "alpn_policy"] {
-            if !config.get_attr(k).is_null() && !https && !config.get_attr("protocol").is_unknown()
-            {
+        let protocol = config.get_attr("protocol");
+        let p = protocol.as_str().unwrap_or("HTTP");
+        if !protocol.is_unknown() {
+            if !["HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP"].contains(&p) {
                 out.push(attr_err(
-                    k,
-                    "Only for HTTPS listeners",
-                    format!("`{k}` applies to an HTTPS listener: set protocol = \"HTTPS\""),
+                    "protocol",
+                    "Invalid value",
+                    format!("\"{p}\": HTTP, HTTPS, TCP, TLS, UDP or TCP_UDP"),
+                ));
+            }
+            let secure = p == "HTTPS" || p == "TLS";
+            for k in ["ssl_policy", "certificate_arn"] {
+                if !config.get_attr(k).is_null() && !secure {
+                    out.push(attr_err(
+                        k,
+                        "Only for HTTPS and TLS listeners",
+                        format!("`{k}` applies to an HTTPS or TLS listener: set protocol = \"HTTPS\" (or \"TLS\" on a network load balancer)"),
+                    ));
+                }
+            }
+            if !config.get_attr("alpn_policy").is_null() && p != "TLS" {
+                out.push(attr_err(
+                    "alpn_policy",
+                    "Only for TLS listeners",
+                    "`alpn_policy` applies to a TLS listener of a network load balancer: set protocol = \"TLS\"",
                 ));
             }
         }
