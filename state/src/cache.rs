@@ -70,10 +70,19 @@ pub fn encode(text: &[u8], state: &State) -> Vec<u8> {
 
 /// The state stored in `entry`, if the entry is for exactly `text`.
 pub fn decode(entry: &[u8], text: &[u8]) -> Option<State> {
-    let mut r = Reader {
-        r: iac_binary::Reader::open(entry, MAGIC, build_id(), text)?,
-        depth: 0,
-    };
+    decode_from(iac_binary::Reader::open(entry, MAGIC, build_id(), text)?)
+}
+
+/// The state stored in the entry `entry` (a file), if the entry is for exactly
+/// the bytes `text` (the state file) yields. Both are streamed and compared a
+/// buffer at a time; only the binary part after the text is held.
+pub fn read(entry: impl std::io::BufRead, text: impl std::io::Read) -> Option<State> {
+    let rest = iac_binary::read_after_text(entry, MAGIC, build_id(), text)?;
+    decode_from(iac_binary::Reader::after_text(&rest)?)
+}
+
+fn decode_from(r: iac_binary::Reader<'_>) -> Option<State> {
+    let mut r = Reader { r, depth: 0 };
     let serial = r.u()?;
     let lineage = r.string()?;
     let fingerprint_salt = r.string()?;

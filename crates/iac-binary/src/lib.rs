@@ -7,6 +7,8 @@
 //! text, so a cache can never answer for a text or a build it was not made from;
 //! every read of a damaged entry is `None`, never a panic or a huge allocation.
 
+use std::io::Read;
+
 /// Writes the caller's structure; [`Writer::finish`] makes the entry.
 pub struct Writer {
     out: Vec<u8>,
@@ -81,6 +83,64 @@ impl Writer {
     }
 }
 
+/// What follows the text of the entry `entry` (for [`Reader::after_text`]), if the
+/// entry was written by `build` with `magic` for exactly the bytes `text` yields.
+/// The entry's copy of the text and `text` are read a buffer at a time and
+/// compared as they go: neither is ever held whole (a large state's text is
+/// megabytes), and a difference stops the reading where it is found.
+pub fn read_after_text(
+    mut entry: impl std::io::BufRead,
+    magic: &[u8],
+    build: &str,
+    text: impl Read,
+) -> Option<Vec<u8>> {
+    header_matches(&mut entry, magic, build, text)?;
+    let mut rest = Vec::new();
+    entry.read_to_end(&mut rest).ok()?;
+    Some(rest)
+}
+
+/// Reads an entry's header from `entry`: its magic, build and text, which must
+/// be `magic`, `build` and the bytes `text` yields (no more, no fewer).
+fn header_matches(entry: &mut impl Read, magic: &[u8], build: &str, mut text: impl Read) -> Option<()> {
+    const CHUNK: usize = 16 << 10;
+    let (mut a, mut b) = ([0u8; CHUNK], [0u8; CHUNK]);
+    let mut exact = |entry: &mut dyn Read, want: &[u8]| -> Option<()> {
+        let got = a.get_mut(..want.len())?;
+        entry.read_exact(got).ok()?;
+        (got == want).then_some(())
+    };
+    exact(entry, magic)?;
+    (read_u(entry)? == build.len() as u64).then_some(())?;
+    exact(entry, build.as_bytes())?;
+    let mut left = read_u(entry)?;
+    while left > 0 {
+        let n = CHUNK.min(usize::try_from(left).ok()?);
+        entry.read_exact(&mut a[..n]).ok()?;
+        text.read_exact(&mut b[..n]).ok()?;
+        if a[..n] != b[..n] {
+            return None;
+        }
+        left -= n as u64;
+    }
+    // The text ends where the entry's copy does.
+    (text.read(&mut b[..1]).ok()? == 0).then_some(())
+}
+
+/// An unsigned number as [`Writer::u`] writes it, from a stream.
+fn read_u(r: &mut impl Read) -> Option<u64> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let mut byte = [0u8];
+        r.read_exact(&mut byte).ok()?;
+        v |= u64::from(byte[0] & 0x7f) << shift;
+        if byte[0] & 0x80 == 0 {
+            return Some(v);
+        }
+    }
+    None
+}
+
 /// Reads what a [`Writer`] wrote, in the same order.
 pub struct Reader<'a> {
     b: &'a [u8],
@@ -94,15 +154,19 @@ impl<'a> Reader<'a> {
     /// A reader of `entry` if it is one for exactly `text`, written by `build`
     /// with `magic`; `None` for any other entry.
     pub fn open(entry: &'a [u8], magic: &[u8], build: &str, text: &[u8]) -> Option<Reader<'a>> {
+        let mut rest = entry;
+        header_matches(&mut rest, magic, build, text)?;
+        Reader::after_text(rest)
+    }
+
+    /// A reader of what follows an entry's text (as [`read_after_text`] returns it).
+    pub fn after_text(b: &'a [u8]) -> Option<Reader<'a>> {
         let mut r = Reader {
-            b: entry,
+            b,
             at: 0,
             strs: "",
             sat: 0,
         };
-        if r.take(magic.len())? != magic || r.bytes()? != build.as_bytes() || r.bytes()? != text {
-            return None;
-        }
         r.strs = std::str::from_utf8(r.bytes()?).ok()?;
         Some(r)
     }
@@ -201,4 +265,33 @@ mod tests {
             }
         }
     }
+    #[test]
+    fn an_entry_read_from_streams_is_taken_only_for_its_whole_text() {
+        // Longer than a buffer, so the text is compared in several pieces.
+        let text: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();
+        let mut w = Writer::with_capacity(16);
+        w.u(7);
+        w.str("s");
+        let entry = w.finish(b"MAGIC", "b1", &text);
+        let tail = read_after_text(&entry[..], b"MAGIC", "b1", &text[..]).unwrap();
+        let mut r = Reader::after_text(&tail).unwrap();
+        assert_eq!((r.u(), r.str()), (Some(7), Some("s")));
+        assert!(r.done());
+        let mut changed = text.clone();
+        changed[30_000] ^= 1;
+        let mut longer = text.clone();
+        longer.push(0);
+        for other in [&changed[..], &text[..39_999], &longer[..]] {
+            assert!(read_after_text(&entry[..], b"MAGIC", "b1", other).is_none());
+        }
+        assert!(read_after_text(&entry[..], b"MAGIC", "b2", &text[..]).is_none());
+        // A cut entry is a miss or reads short, never a panic.
+        for cut in (0..entry.len()).step_by(97) {
+            if let Some(tail) = read_after_text(&entry[..cut], b"MAGIC", "b1", &text[..]) {
+                let ok = Reader::after_text(&tail).and_then(|mut r| Some((r.u()?, r.str()?.len(), r.done())));
+                assert!(ok.is_none_or(|(_, _, done)| !done) || cut == entry.len(), "{cut}");
+            }
+        }
+    }
+
 }
