@@ -102,7 +102,12 @@ pub fn read_after_text(
 
 /// Reads an entry's header from `entry`: its magic, build and text, which must
 /// be `magic`, `build` and the bytes `text` yields (no more, no fewer).
-fn header_matches(entry: &mut impl Read, magic: &[u8], build: &str, mut text: impl Read) -> Option<()> {
+fn header_matches(
+    entry: &mut impl Read,
+    magic: &[u8],
+    build: &str,
+    mut text: impl Read,
+) -> Option<()> {
     const CHUNK: usize = 16 << 10;
     let (mut a, mut b) = ([0u8; CHUNK], [0u8; CHUNK]);
     let mut exact = |entry: &mut dyn Read, want: &[u8]| -> Option<()> {
@@ -288,10 +293,13 @@ mod tests {
         // A cut entry is a miss or reads short, never a panic.
         for cut in (0..entry.len()).step_by(97) {
             if let Some(tail) = read_after_text(&entry[..cut], b"MAGIC", "b1", &text[..]) {
-                let ok = Reader::after_text(&tail).and_then(|mut r| Some((r.u()?, r.str()?.len(), r.done())));
-                assert!(ok.is_none_or(|(_, _, done)| !done) || cut == entry.len(), "{cut}");
+                let ok = Reader::after_text(&tail)
+                    .and_then(|mut r| Some((r.u()?, r.str()?.len(), r.done())));
+                assert!(
+                    ok.is_none_or(|(_, _, done)| !done) || cut == entry.len(),
+                    "{cut}"
+                );
             }
         }
     }
-
 }

@@ -1271,7 +1271,7 @@ impl<'a> Planner<'a> {
             self.changes.push(ResourceChange {
                 addr: addr.clone(),
                 deposed: None,
-                previous_addr: self.moved.get(addr).cloned(),
+                previous_addr: self.moved.get(addr).cloned().map(Box::new),
                 import_id: None,
                 provider: inst.provider.clone(),
                 action: Action::Delete,
@@ -1296,7 +1296,7 @@ impl<'a> Planner<'a> {
             self.changes.push(ResourceChange {
                 addr: addr.clone(),
                 deposed: None,
-                previous_addr: self.moved.get(addr).cloned(),
+                previous_addr: self.moved.get(addr).cloned().map(Box::new),
                 import_id: None,
                 provider: inst.provider.clone(),
                 action: Action::Forget,
@@ -1603,7 +1603,7 @@ impl<'a> Planner<'a> {
         let change = ResourceChange {
             addr: addr.clone(),
             deposed: None,
-            previous_addr: self.moved.get(addr).cloned(),
+            previous_addr: self.moved.get(addr).cloned().map(Box::new),
             import_id: self.imported.get(addr).cloned(),
             provider: binding.to_string(),
             action,

@@ -240,7 +240,8 @@ impl PlanFile {
                 previous_addr: c
                     .get("previous_address")
                     .and_then(Json::as_str)
-                    .and_then(|a| a.parse().ok()),
+                    .and_then(|a| a.parse().ok())
+                    .map(Box::new),
                 import_id: c.get("import_id").and_then(Json::as_str).map(String::from),
                 provider: c
                     .get("provider")

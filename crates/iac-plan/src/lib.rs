@@ -151,7 +151,8 @@ pub struct ResourceChange {
     pub addr: InstanceAddr,
     pub deposed: Option<String>,
     /// Set when a `moved` block renamed the instance.
-    pub previous_addr: Option<InstanceAddr>,
+    /// Boxed: rarely set, and every change of a plan carries the field.
+    pub previous_addr: Option<Box<InstanceAddr>>,
     /// Set when an `import` block adopts an existing object with this id.
     pub import_id: Option<String>,
     pub provider: String,

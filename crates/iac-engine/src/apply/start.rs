@@ -94,7 +94,7 @@ pub(crate) fn unchanged_ops(
             }
             if let Some(inst) = tmp.resources.get(prev).cloned() {
                 start_ops.push(StateOp::SetObject {
-                    addr: prev.clone(),
+                    addr: (**prev).clone(),
                     provider: inst.provider.clone(),
                     deposed: None,
                     object: None,
