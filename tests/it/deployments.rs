@@ -1071,6 +1071,23 @@ resource "aws_lb" "net" {
     Name = "nlb"
   }
 }
+# Found again by name and by tags.
+data "aws_lb" "by_name" {
+  name = aws_lb.net.name
+}
+data "aws_alb" "by_tags" {
+  tags       = { Name = "nlb" }
+  depends_on = [aws_lb.net]
+}
+output "found" {
+  value = {
+    arn     = data.aws_lb.by_name.arn
+    type    = data.aws_lb.by_name.load_balancer_type
+    subnets = length(data.aws_lb.by_name.subnets)
+    policy  = data.aws_alb.by_tags.dns_record_client_routing_policy
+    same    = data.aws_alb.by_tags.arn == data.aws_lb.by_name.arn
+  }
+}
 resource "aws_lb_target_group" "tcp" {
   name     = "tcp-iac"
   port     = 80
@@ -1094,6 +1111,7 @@ resource "aws_lb_listener" "tcp" {
 /// attributes (cross-zone balancing, DNS routing policy) set, changed in place
 /// and drift found; an application load balancer's argument ignored with a
 /// warning; a subnet added in place, a subnet removed by a replacement; destroy.
+/// `data "aws_lb"` and `data "aws_alb"` find it by name and by tags.
 #[test]
 fn network_load_balancer_against_moto() {
     let m = Moto::start();
@@ -1196,6 +1214,15 @@ fn network_load_balancer_against_moto() {
     );
     let r = run(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
     assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    // The data sources found it by name and by tags.
+    let out: serde_json::Value =
+        serde_json::from_str(&run(&w, &m, &["output", "-json"]).ok().stdout).unwrap();
+    let found = &out["found"]["value"];
+    assert_eq!(found["arn"], arn.as_str(), "{out}");
+    assert_eq!(found["type"], "network");
+    assert_eq!(found["subnets"], 2);
+    assert_eq!(found["policy"], "availability_zone_affinity");
+    assert_eq!(found["same"], true);
 
     // Drift: cross-zone turned off outside iac is planned back on.
     block(async {
@@ -1271,6 +1298,22 @@ fn network_load_balancer_against_moto() {
     run(&w, &m, &args).ok();
     let left = block(async { elb.describe_load_balancers().send().await.expect("lbs") });
     assert!(left.load_balancers().is_empty());
+
+    // A lookup that finds none says so.
+    let w = Work::new(
+        r#"
+data "aws_lb" "gone" {
+  name = "nlb-iac"
+}
+"#,
+    );
+    let r = run(&w, &m, &["plan"]).code(1);
+    assert!(
+        r.stderr
+            .contains("0 load balancers match the name \"nlb-iac\""),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]

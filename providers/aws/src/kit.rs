@@ -205,6 +205,8 @@ pub(crate) fn registry() -> Registry<Clients> {
         .data_source("aws_ssm_parameter", crate::ssm::SsmParameterData)
         .resource("aws_lb", crate::elb::lb::LbType)
         .resource("aws_alb", crate::elb::lb::LbType)
+        .data_source("aws_lb", crate::elb::data_lb::LbData)
+        .data_source("aws_alb", crate::elb::data_lb::LbData)
         .resource("deployment", DeploymentType)
         .resource("aws_lb_target_group", elb::target_group::TargetGroupType)
         .resource("aws_alb_target_group", elb::target_group::TargetGroupType)

@@ -71,6 +71,10 @@ pub(crate) const RESOURCES: &[(&str, &[&str], &str)] = &[
 ];
 
 pub(crate) const DATA_SOURCES: &[(&str, &[&str], &str)] = &[
+    ("aws_alb", &["customer_owned_ipv4_pool", "ipam_pools"], "not read: iac's load balancers are in AWS Regions with addresses AWS assigns (no Outposts pools, no IPAM pools)"),
+    ("aws_alb", &["enforce_security_group_inbound_rules_on_private_link_traffic"], "not read yet, as aws_lb does not set it yet"),
+    ("aws_lb", &["customer_owned_ipv4_pool", "ipam_pools"], "not read: iac's load balancers are in AWS Regions with addresses AWS assigns (no Outposts pools, no IPAM pools)"),
+    ("aws_lb", &["enforce_security_group_inbound_rules_on_private_link_traffic"], "not read yet, as aws_lb does not set it yet"),
     ("aws_ami", &["uefi_data"], "not read yet: it takes a DescribeImageAttribute call per image"),
     ("aws_ami", &["tags"], "the data source reads the tags (as tags); they are not a filter, so there is nothing to set"),
     ("aws_iam_policy_document", &["override_json", "source_json"], "deprecated in the AWS provider: use override_policy_documents and source_policy_documents"),

@@ -248,7 +248,7 @@ fn wanted_attributes(p: &Value) -> BTreeMap<String, String> {
     out
 }
 
-async fn read_attributes(
+pub(crate) async fn read_attributes(
     c: &Clients,
     arn: &str,
 ) -> Result<BTreeMap<String, String>, AttrDiagnostic> {
@@ -287,7 +287,7 @@ async fn write_attributes(
         .map_err(|e| sdk_err("ModifyLoadBalancerAttributes", e))
 }
 
-fn lb_value(
+pub(crate) fn lb_value(
     lb: &LoadBalancer,
     attrs: &BTreeMap<String, String>,
     tags: Value,
@@ -386,7 +386,10 @@ fn lb_value(
     v
 }
 
-async fn describe_lb(c: &Clients, arn: &str) -> Result<Option<LoadBalancer>, AttrDiagnostic> {
+pub(crate) async fn describe_lb(
+    c: &Clients,
+    arn: &str,
+) -> Result<Option<LoadBalancer>, AttrDiagnostic> {
     match c
         .elb
         .describe_load_balancers()

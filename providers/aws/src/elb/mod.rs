@@ -121,6 +121,7 @@ pub(crate) async fn sync_tags(
     Ok(())
 }
 
+pub(crate) mod data_lb;
 pub(crate) mod lb;
 pub(crate) mod listener;
 pub(crate) mod listener_attributes;
