@@ -5,6 +5,7 @@ mod pg;
 mod proxy;
 mod support;
 
+mod acm;
 mod adopt;
 mod aws;
 mod backends;

@@ -94,6 +94,9 @@ impl Moto {
                 "-p",
                 &port.to_string(),
             ])
+            // ACM issues a requested certificate this many seconds after the
+            // request (as if its DNS records had been seen), not a minute.
+            .env("MOTO_ACM_VALIDATION_WAIT", "2")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

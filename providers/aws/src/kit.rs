@@ -230,6 +230,14 @@ pub(crate) fn registry() -> Registry<Clients> {
             "aws_cloudwatch_metric_alarm",
             crate::cloudwatch::MetricAlarmType,
         )
+        .resource(
+            "aws_acm_certificate",
+            crate::acm::certificate::CertificateType,
+        )
+        .resource(
+            "aws_acm_certificate_validation",
+            crate::acm::certificate_validation::CertificateValidationType,
+        )
         .resource("aws_kms_key", crate::kms::KeyType)
         .resource("aws_kms_alias", crate::kms::AliasType)
         .resource("aws_route53_zone", crate::route53::ZoneType)

@@ -1,6 +1,7 @@
 //! The AWS provider, on the official AWS SDK for Rust. Resource types and
 //! attribute names follow the Terraform AWS provider.
 
+mod acm;
 mod autoscaling;
 mod cloudwatch;
 mod deploy;
@@ -37,6 +38,7 @@ use tokio::sync::OnceCell;
 
 /// SDK clients, made once the provider block is known.
 pub(crate) struct Clients {
+    pub acm: aws_sdk_acm::Client,
     pub ec2: aws_sdk_ec2::Client,
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
     pub rds: aws_sdk_rds::Client,

@@ -428,6 +428,10 @@ pub async fn build_clients(config: &Value) -> Result<Clients, String> {
     if let Some(url) = s(&endpoints, "cloudwatch") {
         cloudwatch = cloudwatch.endpoint_url(url);
     }
+    let mut acm = aws_sdk_acm::config::Builder::from(&sdk);
+    if let Some(url) = s(&endpoints, "acm") {
+        acm = acm.endpoint_url(url);
+    }
     let mut logs = aws_sdk_cloudwatchlogs::config::Builder::from(&sdk);
     if let Some(url) = s(&endpoints, "cloudwatchlogs").or_else(|| s(&endpoints, "logs")) {
         logs = logs.endpoint_url(url);
@@ -447,6 +451,7 @@ pub async fn build_clients(config: &Value) -> Result<Clients, String> {
         .unwrap_or(std::env::var_os("AWS_ENDPOINT_URL").is_some() || s(&endpoints, "s3").is_some());
     s3 = s3.force_path_style(path_style);
     Ok(Clients {
+        acm: aws_sdk_acm::Client::from_conf(acm.build()),
         ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
         iam: aws_sdk_iam::Client::from_conf(iam.build()),
         ssm: aws_sdk_ssm::Client::from_conf(ssm.build()),

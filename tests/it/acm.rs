@@ -1,0 +1,198 @@
+//! ACM certificates through the `iac` binary against moto, validated by DNS with
+//! Route 53 records made from `domain_validation_options` (the way Terraform
+//! configurations write it), checked by reading moto with the SDK.
+
+use crate::moto::{block, iac, Moto};
+use crate::support::Work;
+
+const CERT: &str = r#"
+variable "team" { default = "web" }
+variable "fqdns" {
+  type    = list(string)
+  default = null
+}
+
+resource "aws_route53_zone" "main" {
+  name          = "example.test"
+  force_destroy = true
+}
+
+resource "aws_acm_certificate" "site" {
+  domain_name               = "example.test"
+  subject_alternative_names = ["www.example.test"]
+  validation_method         = "DNS"
+  tags                      = { Team = var.team }
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+# One record per name, keyed by the names the plan already knows.
+resource "aws_route53_record" "validation" {
+  for_each = {
+    for dvo in aws_acm_certificate.site.domain_validation_options : dvo.domain_name => {
+      name   = dvo.resource_record_name
+      record = dvo.resource_record_value
+      type   = dvo.resource_record_type
+    }
+  }
+  allow_overwrite = true
+  zone_id         = aws_route53_zone.main.zone_id
+  name            = each.value.name
+  type            = each.value.type
+  ttl             = 60
+  records         = [each.value.record]
+}
+
+resource "aws_acm_certificate_validation" "site" {
+  certificate_arn         = aws_acm_certificate.site.arn
+  validation_record_fqdns = coalesce(var.fqdns, [for r in aws_route53_record.validation : r.fqdn])
+}
+
+output "issued" { value = aws_acm_certificate_validation.site.id }
+"#;
+
+fn certificate(m: &Moto, arn: &str) -> aws_sdk_acm::types::CertificateDetail {
+    let acm = aws_sdk_acm::Client::new(&m.sdk());
+    block(async {
+        acm.describe_certificate()
+            .certificate_arn(arn)
+            .send()
+            .await
+            .expect("describe")
+            .certificate()
+            .cloned()
+            .expect("certificate")
+    })
+}
+
+/// Request, DNS records from the planned validation options, the wait for the
+/// certificate to be issued, no changes on re-plan, tags changed in place,
+/// import by ARN, destroy; and a validation missing a record says which.
+#[test]
+fn a_certificate_validated_by_dns_records_against_moto() {
+    let m = Moto::start();
+    let w = Work::new(CERT);
+    // The plan knows which names get a record before the request is made.
+    let r = iac(&w, &m, &["plan"]).ok();
+    assert!(
+        r.stdout
+            .contains("aws_route53_record.validation[\"www.example.test\"] will be created"),
+        "{}",
+        r.stdout
+    );
+    let r = iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(r.stdout.contains("5 added"), "{}", r.stdout);
+    let a = w.attrs("aws_acm_certificate.site");
+    let arn = a["arn"].as_str().expect("arn").to_string();
+    let c = certificate(&m, &arn);
+    assert_eq!(c.status().map(|s| s.as_str()), Some("ISSUED"));
+    assert_eq!(c.domain_name(), Some("example.test"));
+    let mut sans = c.subject_alternative_names().to_vec();
+    sans.sort();
+    assert_eq!(sans, ["example.test", "www.example.test"]);
+    assert_eq!(
+        a["subject_alternative_names"],
+        serde_json::json!(["example.test", "www.example.test"])
+    );
+    assert_eq!(
+        a["domain_validation_options"].as_array().map(Vec::len),
+        Some(2),
+        "{a}"
+    );
+    // The validation records are in the zone, as ACM asked for them.
+    let zone = w.attrs("aws_route53_zone.main")["zone_id"]
+        .as_str()
+        .expect("zone")
+        .to_string();
+    let r53 = aws_sdk_route53::Client::new(&m.sdk());
+    let records = block(async {
+        r53.list_resource_record_sets()
+            .hosted_zone_id(&zone)
+            .send()
+            .await
+            .expect("records")
+    });
+    for o in c.domain_validation_options() {
+        let want = o.resource_record().expect("record");
+        assert!(
+            records
+                .resource_record_sets()
+                .iter()
+                .any(|r| r.name() == want.name()
+                    && r.r#type().as_str() == "CNAME"
+                    && r.resource_records().first().map(|x| x.value()) == Some(want.value())),
+            "{want:?} not in {records:?}"
+        );
+    }
+    let issued = w.attrs("aws_acm_certificate_validation.site")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    assert!(issued.ends_with(" +0000 UTC"), "{issued}");
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // Tags change in place.
+    let r = iac(&w, &m, &["apply", "-auto-approve", "-var", "team=ops"]).ok();
+    assert!(r.stdout.contains("1 changed"), "{}", r.stdout);
+    let acm = aws_sdk_acm::Client::new(&m.sdk());
+    let tags = block(async {
+        acm.list_tags_for_certificate()
+            .certificate_arn(&arn)
+            .send()
+            .await
+            .expect("tags")
+    });
+    assert!(
+        tags.tags()
+            .iter()
+            .any(|t| t.key() == "Team" && t.value() == Some("ops")),
+        "{tags:?}"
+    );
+    assert_eq!(w.attrs("aws_acm_certificate.site")["arn"], arn.as_str());
+
+    // Import by ARN into another state.
+    let other = Work::new(
+        r#"
+resource "aws_acm_certificate" "site" {
+  domain_name               = "example.test"
+  subject_alternative_names = ["www.example.test"]
+  validation_method         = "DNS"
+  tags                      = { Team = "ops" }
+}
+"#,
+    );
+    iac(&other, &m, &["import", "aws_acm_certificate.site", &arn]).ok();
+    let r = iac(&other, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    iac(&w, &m, &["destroy", "-auto-approve", "-var", "team=ops"]).ok();
+    let left = block(async { acm.list_certificates().send().await.expect("list") });
+    assert!(
+        left.certificate_summary_list()
+            .iter()
+            .all(|s| s.certificate_arn() != Some(arn.as_str())),
+        "{left:?}"
+    );
+
+    // A validation whose records do not include one ACM asks for says which.
+    let w = Work::new(CERT);
+    let r = iac(
+        &w,
+        &m,
+        &[
+            "apply",
+            "-auto-approve",
+            "-var",
+            r#"fqdns=["elsewhere.example.test"]"#,
+        ],
+    )
+    .code(1);
+    assert!(
+        r.stderr.contains("Missing validation record")
+            && r.stderr.contains("not among validation_record_fqdns"),
+        "{}",
+        r.stderr
+    );
+}
