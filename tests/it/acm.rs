@@ -68,7 +68,8 @@ fn certificate(m: &Moto, arn: &str) -> aws_sdk_acm::types::CertificateDetail {
 
 /// Request, DNS records from the planned validation options, the wait for the
 /// certificate to be issued, no changes on re-plan, tags changed in place,
-/// import by ARN, destroy; and a validation missing a record says which.
+/// import by ARN, destroy; `data "aws_acm_certificate"` finds it by domain and
+/// tags; and a validation missing a record says which.
 #[test]
 fn a_certificate_validated_by_dns_records_against_moto() {
     let m = Moto::start();
@@ -132,6 +133,37 @@ fn a_certificate_validated_by_dns_records_against_moto() {
     assert!(issued.ends_with(" +0000 UTC"), "{issued}");
     let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
     assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // Found again by domain (and tags) from another configuration.
+    let look = Work::new(
+        r#"
+data "aws_acm_certificate" "site" {
+  domain = "example.test"
+  tags   = { Team = "web" }
+}
+output "arn" { value = data.aws_acm_certificate.site.arn }
+output "pem" { value = startswith(data.aws_acm_certificate.site.certificate, "-----BEGIN CERTIFICATE-----") }
+"#,
+    );
+    iac(&look, &m, &["apply", "-auto-approve"]).ok();
+    let out: serde_json::Value =
+        serde_json::from_str(&iac(&look, &m, &["output", "-json"]).ok().stdout).unwrap();
+    assert_eq!(out["arn"]["value"], arn.as_str(), "{out}");
+    assert_eq!(out["pem"]["value"], true, "{out}");
+    let none = Work::new(
+        r#"
+data "aws_acm_certificate" "site" {
+  domain = "nothing.example.test"
+}
+"#,
+    );
+    let r = iac(&none, &m, &["plan"]).code(1);
+    assert!(
+        r.stderr
+            .contains("0 certificates for \"nothing.example.test\" with status ISSUED"),
+        "{}",
+        r.stderr
+    );
 
     // Tags change in place.
     let r = iac(&w, &m, &["apply", "-auto-approve", "-var", "team=ops"]).ok();

@@ -238,6 +238,10 @@ pub(crate) fn registry() -> Registry<Clients> {
             "aws_acm_certificate_validation",
             crate::acm::certificate_validation::CertificateValidationType,
         )
+        .data_source(
+            "aws_acm_certificate",
+            crate::acm::data_certificate::CertificateData,
+        )
         .resource("aws_kms_key", crate::kms::KeyType)
         .resource("aws_kms_alias", crate::kms::AliasType)
         .resource("aws_route53_zone", crate::route53::ZoneType)

@@ -125,7 +125,7 @@ fn certificate_value(d: &CertificateDetail, tags: Value) -> Value {
     ])
 }
 
-async fn tags_of_certificate(c: &Clients, arn: &str) -> Result<Value, AttrDiagnostic> {
+pub(crate) async fn tags_of_certificate(c: &Clients, arn: &str) -> Result<Value, AttrDiagnostic> {
     let out = c
         .acm
         .list_tags_for_certificate()

@@ -4,6 +4,7 @@
 
 pub(crate) mod certificate;
 pub(crate) mod certificate_validation;
+pub(crate) mod data_certificate;
 
 use aws_sdk_acm::types::CertificateDetail;
 
