@@ -15,10 +15,10 @@ pub(crate) fn strings() -> AttrType {
     AttrType::List(Box::new(AttrType::String))
 }
 
-/// Services whose endpoint a provider block may set, by Terraform's names. iac has
-/// clients for ec2, elbv2 (also `elb`), rds and secretsmanager; the others are
-/// accepted so a configuration written for Terraform loads, and take effect when
-/// iac manages objects of that service.
+/// Services whose endpoint a provider block may set, by Terraform's names. Those
+/// iac has a client for take effect (`util::build_clients`); the others are accepted so
+/// a configuration written for Terraform loads, and take effect when iac manages
+/// objects of that service.
 pub const ENDPOINT_SERVICES: &[&str] = &[
     "acm",
     "apigateway",
