@@ -228,3 +228,75 @@ resource "aws_acm_certificate" "site" {
         r.stderr
     );
 }
+
+/// A certificate of one's own imported, its private key never in plaintext in
+/// state, a new body re-imported in place (same ARN), no changes on re-plan,
+/// destroy.
+#[test]
+fn an_imported_certificate_keeps_its_key_out_of_state() {
+    let m = Moto::start();
+    let w = Work::new(
+        r#"
+variable "body" { default = "cert.pem" }
+resource "aws_acm_certificate" "own" {
+  certificate_body = file(var.body)
+  private_key      = file("key.pem")
+  tags             = { Kind = "imported" }
+}
+output "domain" { value = aws_acm_certificate.own.domain_name }
+"#,
+    );
+    for f in ["cert.pem", "renewed.pem", "key.pem"] {
+        let text = match f {
+            "cert.pem" => include_str!("testdata/acm/cert.pem"),
+            "renewed.pem" => include_str!("testdata/acm/renewed.pem"),
+            _ => include_str!("testdata/acm/key.pem"),
+        };
+        w.write(f, text);
+    }
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let a = w.attrs("aws_acm_certificate.own");
+    let arn = a["arn"].as_str().expect("arn").to_string();
+    let c = certificate(&m, &arn);
+    assert_eq!(c.r#type().map(|t| t.as_str()), Some("IMPORTED"));
+    assert_eq!(c.domain_name(), Some("imported.example.test"));
+    assert_eq!(a["domain_name"], "imported.example.test");
+    assert_eq!(a["validation_method"], "NONE");
+    // The key is in state only as a fingerprint.
+    let state = std::fs::read_to_string(w.path().join("iac.tfstate")).expect("state");
+    assert!(
+        !state.contains("PRIVATE KEY"),
+        "the private key is in state"
+    );
+    assert!(state.contains("$sensitive"), "{state}");
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // A new body is imported into the same certificate.
+    let serial = c.serial().map(String::from);
+    let r = iac(
+        &w,
+        &m,
+        &["apply", "-auto-approve", "-var", "body=renewed.pem"],
+    )
+    .ok();
+    assert!(r.stdout.contains("1 changed"), "{}", r.stdout);
+    assert_eq!(w.attrs("aws_acm_certificate.own")["arn"], arn.as_str());
+    assert_ne!(certificate(&m, &arn).serial().map(String::from), serial);
+    iac(
+        &w,
+        &m,
+        &["plan", "-detailed-exitcode", "-var", "body=renewed.pem"],
+    )
+    .code(0);
+
+    iac(
+        &w,
+        &m,
+        &["destroy", "-auto-approve", "-var", "body=renewed.pem"],
+    )
+    .ok();
+    let acm = aws_sdk_acm::Client::new(&m.sdk());
+    let left = block(async { acm.list_certificates().send().await.expect("list") });
+    assert!(left.certificate_summary_list().is_empty(), "{left:?}");
+}

@@ -239,6 +239,10 @@ pub struct ApplyRequest<'a> {
     pub prior: Option<&'a Value>,
     /// `None` deletes the object.
     pub planned: Option<&'a Value>,
+    /// The configuration as written: where `planned` holds the prior's
+    /// fingerprint of a secret that did not change, this has its plaintext (as
+    /// the configuration gives it), for an API that wants the secret with every
+    /// call.
     pub config: &'a Value,
     /// Stable across retries and resumed applies of the same planned change, so a
     /// create that AWS already carried out is not carried out twice.

@@ -8,7 +8,6 @@
 use iac_provider::ProviderSchema;
 
 pub(crate) const RESOURCES: &[(&str, &[&str], &str)] = &[
-    ("aws_acm_certificate", &["certificate_body", "certificate_chain", "private_key"], "importing a certificate into ACM is not supported yet: iac requests one (domain_name and validation_method)"),
     ("aws_acm_certificate", &["certificate_authority_arn", "early_renewal_duration"], "private certificates (AWS Private CA) are not supported yet: iac requests public ones"),
     ("aws_alb", &["customer_owned_ipv4_pool"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),
     ("aws_alb", &["ipam_pools"], "IPAM pools are not supported: iac has no aws_vpc_ipam_pool to allocate from; give the CIDR block itself"),

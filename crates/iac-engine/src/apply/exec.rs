@@ -367,6 +367,10 @@ impl<'a> ApplyExecutor<'a> {
         let prior = (c.action == Action::Update)
             .then(|| c.before.clone())
             .flatten();
+        // As written, for the provider: a secret the plan holds only as the
+        // prior's fingerprint (it did not change) is here in plaintext, for an
+        // API that wants it with every call (a certificate re-import).
+        let written = prior.as_ref().map(|_| config.clone());
         let config = match &prior {
             Some(pv) => with_ignored_from_prior(
                 normalize(config, pv, &self.fp),
@@ -414,7 +418,7 @@ impl<'a> ApplyExecutor<'a> {
                     type_name: &ty,
                     prior: prior.as_ref(),
                     planned: Some(&planned),
-                    config: &config,
+                    config: written.as_ref().unwrap_or(&config),
                     idempotency_token: &token,
                     output: Some(&output),
                 })

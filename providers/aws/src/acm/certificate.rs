@@ -1,6 +1,10 @@
 //! `aws_acm_certificate`: a public certificate ACM issues for a domain and its
 //! alternative names, proven by DNS records (`validation_method = "DNS"`, whose
-//! records are in `domain_validation_options`) or by email.
+//! records are in `domain_validation_options`) or by email; or a certificate of
+//! one's own imported into ACM (`certificate_body`, `private_key`, and
+//! `certificate_chain`), re-imported in place when they change. The private key
+//! is a secret: state and plans keep only its fingerprint (Terraform's state
+//! holds it in plaintext).
 //!
 //! The plan knows `domain_validation_options`' domain names before the request
 //! (the records are known after it), so the records can be made with `for_each`
@@ -145,6 +149,13 @@ async fn read_one(c: &Clients, arn: &str, keep: &Value) -> Result<Option<Value>,
     let tags = tags_of_certificate(c, arn).await?;
     let mut v = certificate_value(&d, tags);
     // What the request asked for by email, as configured (ACM does not say).
+    if d.r#type().map(|t| t.as_str()) == Some("IMPORTED") {
+        set(&mut v, "validation_method", Value::string("NONE"));
+    }
+    // What was imported, as configured: ACM never gives the key back.
+    for k in ["certificate_body", "certificate_chain", "private_key"] {
+        set(&mut v, k, keep.get_attr(k).clone());
+    }
     let asked = match keep.get_attr("validation_option") {
         Value::Null => Value::Set(Vec::new()),
         v => v.clone(),
@@ -184,6 +195,86 @@ async fn wait_for_records(
     }
 }
 
+/// Imports `p`'s certificate (again, into `arn`, when given); its ARN. The key
+/// comes from the configuration (`config`): the plan holds only its fingerprint
+/// when it did not change, and ACM wants it with every import. A first import is
+/// tagged with the plan's token, so a retry finds it (`adopt_import`).
+async fn import(
+    c: &Clients,
+    (p, config): (&Value, &Value),
+    arn: Option<&str>,
+    token: Option<&str>,
+) -> Result<String, Vec<AttrDiagnostic>> {
+    let key = crate::util::plaintext(config, "private_key").map_err(|d| vec![d])?;
+    let bytes = |k: &str| s(p, k).map(|x| aws_sdk_acm::primitives::Blob::new(x.into_bytes()));
+    let mut t: Vec<Tag> = tags_of(p)
+        .into_iter()
+        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+        .collect();
+    if let Some(token) = token {
+        t.extend(
+            Tag::builder()
+                .key(crate::ec2::TOKEN_TAG)
+                .value(token)
+                .build()
+                .ok(),
+        );
+    }
+    let out = c
+        .acm
+        .import_certificate()
+        .set_certificate_arn(arn.map(String::from))
+        .set_certificate(bytes("certificate_body"))
+        .set_private_key(key.map(|k| aws_sdk_acm::primitives::Blob::new(k.into_bytes())))
+        .set_certificate_chain(bytes("certificate_chain"))
+        // Tags go with a first import only (ACM refuses them on a re-import).
+        .set_tags((arn.is_none() && !t.is_empty()).then_some(t))
+        .send()
+        .await
+        .map_err(|e| vec![sdk_err("ImportCertificate", e)])?;
+    Ok(out.certificate_arn().unwrap_or_default().to_string())
+}
+
+/// The certificate an earlier try of this create imported (it carries the
+/// plan's token), if any.
+async fn adopt_import(c: &Clients, token: &str) -> Result<Option<String>, AttrDiagnostic> {
+    let mut next = None;
+    loop {
+        let page = c
+            .acm
+            .list_certificates()
+            .set_next_token(next)
+            .send()
+            .await
+            .map_err(|e| sdk_err("ListCertificates", e))?;
+        for arn in page
+            .certificate_summary_list()
+            .iter()
+            .filter(|x| x.r#type().map(|t| t.as_str()) == Some("IMPORTED"))
+            .filter_map(|x| x.certificate_arn())
+        {
+            let tags = c
+                .acm
+                .list_tags_for_certificate()
+                .certificate_arn(arn)
+                .send()
+                .await
+                .map_err(|e| sdk_err("ListTagsForCertificate", e))?;
+            if tags
+                .tags()
+                .iter()
+                .any(|t| t.key() == crate::ec2::TOKEN_TAG && t.value() == Some(token))
+            {
+                return Ok(Some(arn.to_string()));
+            }
+        }
+        next = page.next_token().map(String::from);
+        if next.is_none() {
+            return Ok(None);
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl ResourceType<Clients> for CertificateType {
     fn schema(&self) -> Schema {
@@ -193,7 +284,7 @@ impl ResourceType<Clients> for CertificateType {
         Schema::new("A public certificate ACM issues (validated by DNS or email). Refresh is one DescribeCertificate and one ListTagsForCertificate call per certificate: ACM has no batch read.")
             .attr(
                 "domain_name",
-                Attribute::required(Str, "The domain the certificate is for.").force_new(),
+                Attribute::optional_computed(Str, "The domain to request a certificate for (an imported one's is read from it).").force_new(),
             )
             .attr(
                 "subject_alternative_names",
@@ -201,7 +292,19 @@ impl ResourceType<Clients> for CertificateType {
             )
             .attr(
                 "validation_method",
-                Attribute::required(Str, "DNS or EMAIL: how ownership of the names is proven.").force_new(),
+                Attribute::optional_computed(Str, "DNS or EMAIL: how ownership of the names is proven (NONE for an imported certificate).").force_new(),
+            )
+            .attr(
+                "certificate_body",
+                Attribute::optional(Str, "A certificate of one's own to import (PEM)."),
+            )
+            .attr(
+                "certificate_chain",
+                Attribute::optional(Str, "Its chain (PEM)."),
+            )
+            .attr(
+                "private_key",
+                Attribute::optional(Str, "Its private key (PEM); kept only as a fingerprint.").sensitive(),
             )
             .attr(
                 "key_algorithm",
@@ -255,6 +358,29 @@ impl ResourceType<Clients> for CertificateType {
 
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
         let mut out = Vec::new();
+        let given = |k: &str| !config.get_attr(k).is_null();
+        if given("certificate_body") || given("private_key") {
+            for k in ["certificate_body", "private_key"] {
+                if !given(k) {
+                    out.push(attr_err(k, "Missing argument", format!("an imported certificate needs `certificate_body` and `private_key`; `{k}` is not set")));
+                }
+            }
+            for k in [
+                "domain_name",
+                "validation_method",
+                "subject_alternative_names",
+            ] {
+                if given(k) {
+                    out.push(attr_err(k, "Conflicting arguments", format!("`{k}` is for requesting a certificate from ACM; an imported one (`certificate_body`) has its names in it")));
+                }
+            }
+        } else {
+            for k in ["domain_name", "validation_method"] {
+                if !given(k) {
+                    out.push(attr_err(k, "Missing argument", format!("set `{k}` to request a certificate (or `certificate_body` and `private_key` to import one)")));
+                }
+            }
+        }
         if let Some(m) = config.get_attr("validation_method").as_str() {
             if m != "DNS" && m != "EMAIL" {
                 out.push(attr_err(
@@ -294,7 +420,9 @@ impl ResourceType<Clients> for CertificateType {
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
         let c = req.config;
-        let known = c.get_attr("domain_name").is_wholly_known()
+        // An imported certificate's names are in it: nothing to shape.
+        let known = !c.get_attr("domain_name").is_null()
+            && c.get_attr("domain_name").is_wholly_known()
             && c.get_attr("subject_alternative_names").is_wholly_known();
         let all = names(s(c, "domain_name"), strings(c, "subject_alternative_names"));
         let shape = |planned: &mut Value| {
@@ -339,6 +467,16 @@ impl ResourceType<Clients> for CertificateType {
     /// ACM takes an idempotency token: a retried request returns the first
     /// certificate instead of making another.
     async fn create(&self, c: &Clients, p: &Value, req: &ApplyRequest<'_>) -> ApplyResult {
+        if !p.get_attr("certificate_body").is_null() {
+            let arn = match adopt_import(c, req.idempotency_token)
+                .await
+                .map_err(|d| vec![d])?
+            {
+                Some(arn) => arn,
+                None => import(c, (p, req.config), None, Some(req.idempotency_token)).await?,
+            };
+            return read_one(c, &arn, p).await.map_err(|d| vec![d]);
+        }
         let domain = s(p, "domain_name").unwrap_or_default();
         let sans: Vec<String> = strings(p, "subject_alternative_names");
         let method = s(p, "validation_method").unwrap_or_else(|| "DNS".into());
@@ -390,10 +528,19 @@ impl ResourceType<Clients> for CertificateType {
         c: &Clients,
         old: &Value,
         p: &Value,
-        _: &ApplyRequest<'_>,
+        req: &ApplyRequest<'_>,
     ) -> ApplyResult {
         let arn = s(old, "arn").unwrap_or_default();
-        if let Some((gone, now)) = tag_change(old, p) {
+        let changed = |k: &str| !crate::util::same(old.get_attr(k), p.get_attr(k));
+        let mut tagged = old.clone();
+        if changed("certificate_body") || changed("certificate_chain") || changed("private_key") {
+            import(c, (p, req.config), Some(&arn), None).await?;
+            // Tags are compared with what the certificate has after the import
+            // (not every ACM keeps them across one).
+            let now = tags_of_certificate(c, &arn).await.map_err(|d| vec![d])?;
+            set(&mut tagged, "tags", now);
+        }
+        if let Some((gone, now)) = tag_change(&tagged, p) {
             if !gone.is_empty() {
                 let keys: Vec<Tag> = gone
                     .into_iter()
