@@ -300,3 +300,143 @@ output "domain" { value = aws_acm_certificate.own.domain_name }
     let left = block(async { acm.list_certificates().send().await.expect("list") });
     assert!(left.certificate_summary_list().is_empty(), "{left:?}");
 }
+
+/// A TLS listener on a network load balancer serving an imported certificate,
+/// and a second certificate added to it (`aws_lb_listener_certificate`): read
+/// back from moto, no changes on re-plan, drift, import by Terraform's id,
+/// removed on destroy.
+#[test]
+fn a_tls_listener_with_a_second_certificate() {
+    let m = Moto::start();
+    let w = Work::new(
+        r#"
+resource "aws_acm_certificate" "first" {
+  certificate_body = file("cert.pem")
+  private_key      = file("key.pem")
+}
+resource "aws_acm_certificate" "second" {
+  certificate_body = file("renewed.pem")
+  private_key      = file("key.pem")
+}
+resource "aws_vpc" "v" {
+  cidr_block = "10.0.0.0/16"
+}
+resource "aws_subnet" "s" {
+  for_each          = toset(["a", "b"])
+  vpc_id            = aws_vpc.v.id
+  cidr_block        = "10.0.${index(["a", "b"], each.key) + 1}.0/24"
+  availability_zone = "us-east-1${each.key}"
+}
+resource "aws_lb" "net" {
+  name               = "tls-iac"
+  load_balancer_type = "network"
+  subnets            = [for s in aws_subnet.s : s.id]
+}
+resource "aws_lb_target_group" "tcp" {
+  name     = "tls-tcp"
+  port     = 443
+  protocol = "TCP"
+  vpc_id   = aws_vpc.v.id
+}
+resource "aws_lb_listener" "tls" {
+  load_balancer_arn = aws_lb.net.arn
+  port              = 443
+  protocol          = "TLS"
+  certificate_arn   = aws_acm_certificate.first.arn
+  ssl_policy        = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+  alpn_policy       = "HTTP2Preferred"
+  default_action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.tcp.arn
+  }
+}
+resource "aws_lb_listener_certificate" "second" {
+  listener_arn    = aws_lb_listener.tls.arn
+  certificate_arn = aws_acm_certificate.second.arn
+}
+"#,
+    );
+    w.write("cert.pem", include_str!("testdata/acm/cert.pem"));
+    w.write("renewed.pem", include_str!("testdata/acm/renewed.pem"));
+    w.write("key.pem", include_str!("testdata/acm/key.pem"));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&m.sdk());
+    let listener = w.attrs("aws_lb_listener.tls")["arn"]
+        .as_str()
+        .expect("arn")
+        .to_string();
+    let second = w.attrs("aws_acm_certificate.second")["arn"]
+        .as_str()
+        .expect("arn")
+        .to_string();
+    let certs = || {
+        block(async {
+            elb.describe_listener_certificates()
+                .listener_arn(&listener)
+                .send()
+                .await
+                .expect("certificates")
+                .certificates()
+                .iter()
+                .filter_map(|c| c.certificate_arn().map(String::from))
+                .collect::<Vec<_>>()
+        })
+    };
+    assert!(certs().contains(&second), "{:?}", certs());
+    let l = block(async {
+        elb.describe_listeners()
+            .listener_arns(&listener)
+            .send()
+            .await
+            .expect("listeners")
+    });
+    let l = &l.listeners()[0];
+    assert_eq!(l.protocol().map(|p| p.as_str()), Some("TLS"));
+    assert_eq!(l.ssl_policy(), Some("ELBSecurityPolicy-TLS13-1-2-2021-06"));
+    assert_eq!(
+        w.attrs("aws_lb_listener_certificate.second")["id"],
+        format!("{listener}_{second}").as_str()
+    );
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // Removed outside iac: planned back.
+    block(async {
+        elb.remove_listener_certificates()
+            .listener_arn(&listener)
+            .certificates(
+                aws_sdk_elasticloadbalancingv2::types::Certificate::builder()
+                    .certificate_arn(&second)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("remove")
+    });
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(2);
+    assert!(
+        r.stdout
+            .contains("aws_lb_listener_certificate.second will be created"),
+        "{}",
+        r.stdout
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(certs().contains(&second), "{:?}", certs());
+
+    // Imported by Terraform's id into another state.
+    let other = Work::new(&format!(
+        "resource \"aws_lb_listener_certificate\" \"x\" {{\n  listener_arn    = \"{listener}\"\n  certificate_arn = \"{second}\"\n}}\n"
+    ));
+    let id = format!("{listener}_{second}");
+    iac(
+        &other,
+        &m,
+        &["import", "aws_lb_listener_certificate.x", &id],
+    )
+    .ok();
+    iac(&other, &m, &["plan", "-detailed-exitcode"]).code(0);
+
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+    let left = block(async { elb.describe_load_balancers().send().await.expect("lbs") });
+    assert!(left.load_balancers().is_empty());
+}

@@ -220,6 +220,14 @@ pub(crate) fn registry() -> Registry<Clients> {
         )
         .resource("aws_lb_listener", elb::listener::ListenerType)
         .resource("aws_alb_listener", elb::listener::ListenerType)
+        .resource(
+            "aws_lb_listener_certificate",
+            elb::listener_certificate::ListenerCertificateType,
+        )
+        .resource(
+            "aws_alb_listener_certificate",
+            elb::listener_certificate::ListenerCertificateType,
+        )
         .resource("aws_lb_listener_rule", elb::listener_rule::ListenerRuleType)
         .resource(
             "aws_alb_listener_rule",

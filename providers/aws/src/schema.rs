@@ -65,6 +65,10 @@ pub const NOT_YET: &[(&str, &str)] = &[];
 pub const ALIASES: &[(&str, &str)] = &[
     ("aws_alb", "aws_lb"),
     ("aws_alb_listener", "aws_lb_listener"),
+    (
+        "aws_alb_listener_certificate",
+        "aws_lb_listener_certificate",
+    ),
     ("aws_alb_listener_rule", "aws_lb_listener_rule"),
     ("aws_alb_target_group", "aws_lb_target_group"),
     (

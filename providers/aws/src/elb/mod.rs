@@ -125,6 +125,7 @@ pub(crate) mod data_lb;
 pub(crate) mod lb;
 pub(crate) mod listener;
 pub(crate) mod listener_attributes;
+pub(crate) mod listener_certificate;
 pub(crate) mod listener_rule;
 pub(crate) mod target_group;
 pub(crate) mod target_group_attachment;
