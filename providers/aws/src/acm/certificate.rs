@@ -195,6 +195,13 @@ async fn wait_for_records(
     }
 }
 
+/// Tags as ACM takes them.
+fn acm_tags(tags: std::collections::BTreeMap<String, String>) -> Vec<Tag> {
+    tags.into_iter()
+        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+        .collect()
+}
+
 /// Imports `p`'s certificate (again, into `arn`, when given); its ARN. The key
 /// comes from the configuration (`config`): the plan holds only its fingerprint
 /// when it did not change, and ACM wants it with every import. A first import is
@@ -207,19 +214,11 @@ async fn import(
 ) -> Result<String, Vec<AttrDiagnostic>> {
     let key = crate::util::plaintext(config, "private_key").map_err(|d| vec![d])?;
     let bytes = |k: &str| s(p, k).map(|x| aws_sdk_acm::primitives::Blob::new(x.into_bytes()));
-    let mut t: Vec<Tag> = tags_of(p)
-        .into_iter()
-        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
-        .collect();
+    let mut t = tags_of(p);
     if let Some(token) = token {
-        t.extend(
-            Tag::builder()
-                .key(crate::ec2::TOKEN_TAG)
-                .value(token)
-                .build()
-                .ok(),
-        );
+        t.insert(crate::ec2::TOKEN_TAG.to_string(), token.to_string());
     }
+    let t = acm_tags(t);
     let out = c
         .acm
         .import_certificate()
@@ -499,10 +498,7 @@ impl ResourceType<Clients> for CertificateType {
                     .ok()
             })
             .collect();
-        let t: Vec<Tag> = tags_of(p)
-            .into_iter()
-            .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
-            .collect();
+        let t = acm_tags(tags_of(p));
         let out = c
             .acm
             .request_certificate()
@@ -555,10 +551,7 @@ impl ResourceType<Clients> for CertificateType {
                     .map_err(|e| vec![sdk_err("RemoveTagsFromCertificate", e)])?;
             }
             if !now.is_empty() {
-                let t: Vec<Tag> = now
-                    .into_iter()
-                    .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
-                    .collect();
+                let t = acm_tags(now);
                 c.acm
                     .add_tags_to_certificate()
                     .certificate_arn(&arn)
