@@ -129,7 +129,8 @@ fn certificate_value(d: &CertificateDetail, tags: Value) -> Value {
     ])
 }
 
-pub(crate) async fn tags_of_certificate(c: &Clients, arn: &str) -> Result<Value, AttrDiagnostic> {
+/// A certificate's tags as ACM has them (iac's own among them).
+async fn acm_tags_of(c: &Clients, arn: &str) -> Result<Vec<Tag>, AttrDiagnostic> {
     let out = c
         .acm
         .list_tags_for_certificate()
@@ -137,8 +138,14 @@ pub(crate) async fn tags_of_certificate(c: &Clients, arn: &str) -> Result<Value,
         .send()
         .await
         .map_err(|e| sdk_err("ListTagsForCertificate", e))?;
+    Ok(out.tags().to_vec())
+}
+
+/// A certificate's tags as configured (see `util::tag_map`).
+pub(crate) async fn tags_of_certificate(c: &Clients, arn: &str) -> Result<Value, AttrDiagnostic> {
+    let tags = acm_tags_of(c, arn).await?;
     Ok(crate::util::tag_map(
-        out.tags().iter().map(|t| (Some(t.key()), t.value())),
+        tags.iter().map(|t| (Some(t.key()), t.value())),
     ))
 }
 
@@ -252,15 +259,8 @@ async fn adopt_import(c: &Clients, token: &str) -> Result<Option<String>, AttrDi
             .filter(|x| x.r#type().map(|t| t.as_str()) == Some("IMPORTED"))
             .filter_map(|x| x.certificate_arn())
         {
-            let tags = c
-                .acm
-                .list_tags_for_certificate()
-                .certificate_arn(arn)
-                .send()
-                .await
-                .map_err(|e| sdk_err("ListTagsForCertificate", e))?;
-            if tags
-                .tags()
+            if acm_tags_of(c, arn)
+                .await?
                 .iter()
                 .any(|t| t.key() == crate::ec2::TOKEN_TAG && t.value() == Some(token))
             {
