@@ -91,6 +91,21 @@ pub fn tag_change(old: &Value, new: &Value) -> Option<(Vec<String>, BTreeMap<Str
     Some((gone, now))
 }
 
+/// Strings as a set value (sorted, once each).
+pub fn str_set(items: impl IntoIterator<Item = String>) -> Value {
+    let mut l: Vec<String> = items.into_iter().collect();
+    l.sort();
+    l.dedup();
+    Value::Set(l.into_iter().map(Value::String).collect())
+}
+
+/// Whether `tags` (an object's, as read) has every tag `want` names (a data
+/// source's `tags` filter; null asks for none).
+pub fn has_tags(tags: &Value, want: &Value) -> bool {
+    want.as_map()
+        .is_none_or(|w| w.iter().all(|(k, v)| tags.get_attr(k) == v))
+}
+
 /// The first block of a list-nested block, or null.
 pub fn first(v: &Value, k: &str) -> Value {
     v.get_attr(k)

@@ -27,7 +27,7 @@ use super::describe;
 use crate::kit::aws_plan_with;
 use crate::schema::{nested, tags};
 use crate::util::{
-    attr_err, err_code, first, opt_str, s, sdk_err, set, strings, tag_change, tags_of,
+    attr_err, err_code, first, opt_str, s, sdk_err, set, str_set, strings, tag_change, tags_of,
 };
 use crate::Clients;
 
@@ -37,10 +37,6 @@ pub(crate) struct CertificateType;
 fn names(domain: Option<String>, sans: Vec<String>) -> Vec<String> {
     let all: BTreeSet<String> = domain.into_iter().chain(sans).collect();
     all.into_iter().collect()
-}
-
-fn str_set(items: Vec<String>) -> Value {
-    Value::set(items.into_iter().map(Value::string).collect())
 }
 
 fn validation_options(d: &CertificateDetail) -> Value {

@@ -18,6 +18,8 @@ use iac_provider::{
 };
 use iac_value::Value;
 
+use aws_sdk_acm::types::CertificateDetail;
+
 use super::describe;
 use crate::kit::aws_plan;
 use crate::util::{attr_err, s, strings};
@@ -36,26 +38,26 @@ fn go_time(rfc3339: &str) -> String {
     format!("{t} +0000 UTC")
 }
 
-/// The state of a validation whose certificate is issued; `None` otherwise.
-async fn issued(c: &Clients, arn: &str, keep: &Value) -> Result<Option<Value>, AttrDiagnostic> {
-    let Some(d) = describe(c, arn).await? else {
-        return Ok(None);
-    };
+/// The state of a validation whose certificate `d` is issued; `None` otherwise.
+fn issued(d: &CertificateDetail, keep: &Value) -> Option<Value> {
     if d.status().map(|x| x.as_str()) != Some("ISSUED") {
-        return Ok(None);
+        return None;
     }
     let at = crate::iam::date(d.issued_at());
-    Ok(Some(Value::map([
+    Some(Value::map([
         (
             "id",
             Value::string(go_time(at.as_str().unwrap_or_default())),
         ),
-        ("certificate_arn", Value::string(arn)),
+        (
+            "certificate_arn",
+            Value::string(d.certificate_arn().unwrap_or_default()),
+        ),
         (
             "validation_record_fqdns",
             keep.get_attr("validation_record_fqdns").clone(),
         ),
-    ])))
+    ]))
 }
 
 #[async_trait::async_trait]
@@ -120,13 +122,13 @@ impl ResourceType<Clients> for CertificateValidationType {
         }
         // The operation's own limit (`timeouts { create }`) stops this earlier.
         let deadline = Instant::now() + Duration::from_secs(75 * 60);
+        let mut d = Some(d);
         loop {
-            if let Some(v) = issued(c, &arn, p).await.map_err(|d| vec![d])? {
+            if let Some(v) = d.as_ref().and_then(|d| issued(d, p)) {
                 return Ok(Some(v));
             }
-            let status = describe(c, &arn)
-                .await
-                .map_err(|d| vec![d])?
+            let status = d
+                .as_ref()
                 .and_then(|d| d.status().map(|x| x.as_str().to_string()))
                 .unwrap_or_else(|| "gone".into());
             if status != "PENDING_VALIDATION" || Instant::now() > deadline {
@@ -137,6 +139,7 @@ impl ResourceType<Clients> for CertificateValidationType {
                 )]);
             }
             tokio::time::sleep(Duration::from_secs(2)).await;
+            d = describe(c, &arn).await.map_err(|d| vec![d])?;
         }
     }
 
@@ -157,7 +160,11 @@ impl ResourceType<Clients> for CertificateValidationType {
         let mut out = Vec::with_capacity(current.len());
         for v in current {
             let arn = s(v, "certificate_arn").unwrap_or_default();
-            out.push(issued(c, &arn, v).await);
+            out.push(
+                describe(c, &arn)
+                    .await
+                    .map(|d| d.and_then(|d| issued(&d, v))),
+            );
         }
         out
     }

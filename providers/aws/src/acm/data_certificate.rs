@@ -120,10 +120,7 @@ impl DataSourceType<Clients> for CertificateData {
             let tags = super::certificate::tags_of_certificate(c, &arn)
                 .await
                 .map_err(|d| vec![d])?;
-            let matches = want
-                .as_map()
-                .is_none_or(|w| w.iter().all(|(k, v)| tags.get_attr(k) == v));
-            if matches {
+            if crate::util::has_tags(&tags, want) {
                 found.push((d, tags));
             }
         }

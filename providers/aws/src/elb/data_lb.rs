@@ -9,7 +9,7 @@ use iac_value::Value;
 
 use super::lb::{describe_lb, lb_value, read_attributes, LbType};
 use super::{not_found, tags_of_arns};
-use crate::util::{attr_err, err_code, s, sdk_err};
+use crate::util::{attr_err, err_code, has_tags, s, sdk_err};
 use crate::Clients;
 
 pub(crate) struct LbData;
@@ -50,12 +50,6 @@ fn data_schema(mut schema: Schema) -> Schema {
                 "Tags the load balancer must have (each of them), or its tags.",
             ),
         )
-}
-
-/// Whether `tags` (a load balancer's) has every tag `want` names.
-fn has_tags(tags: &Value, want: &Value) -> bool {
-    want.as_map()
-        .is_none_or(|w| w.iter().all(|(k, v)| tags.get_attr(k) == v))
 }
 
 async fn all_lbs(c: &Clients) -> Result<Vec<LoadBalancer>, AttrDiagnostic> {

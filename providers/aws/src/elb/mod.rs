@@ -29,12 +29,7 @@ pub(crate) fn not_found(code: Option<String>) -> bool {
     code.is_some_and(|c| c.contains("NotFound"))
 }
 
-pub(crate) fn str_set(items: impl IntoIterator<Item = String>) -> Value {
-    let mut l: Vec<String> = items.into_iter().collect();
-    l.sort();
-    l.dedup();
-    Value::Set(l.into_iter().map(Value::String).collect())
-}
+pub(crate) use crate::util::str_set;
 
 pub(crate) fn map(pairs: Vec<(&str, Value)>) -> Value {
     Value::Map(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
