@@ -73,11 +73,16 @@ pub fn decode(entry: &[u8], text: &[u8]) -> Option<State> {
     decode_from(iac_binary::Reader::open(entry, MAGIC, build_id(), text)?)
 }
 
-/// The state stored in the entry `entry` (a file), if the entry is for exactly
-/// the bytes `text` (the state file) yields. Both are streamed and compared a
-/// buffer at a time; only the binary part after the text is held.
-pub fn read(entry: impl std::io::BufRead, text: impl std::io::Read) -> Option<State> {
-    let rest = iac_binary::read_after_text(entry, MAGIC, build_id(), text)?;
+/// The state stored in the entry `entry` (a file of `entry_len` bytes), if the
+/// entry is for exactly the bytes `text` (the state file) yields. Both are
+/// streamed and compared a buffer at a time; only the binary part after the text
+/// is held.
+pub fn read(
+    entry: impl std::io::BufRead,
+    entry_len: u64,
+    text: impl std::io::Read,
+) -> Option<State> {
+    let rest = iac_binary::read_after_text(entry, entry_len, MAGIC, build_id(), text)?;
     decode_from(iac_binary::Reader::after_text(&rest)?)
 }
 

@@ -150,8 +150,13 @@ impl LocalBackend {
     /// made only of plaintext.
     fn read_copy(&self) -> Option<State> {
         let entry = std::fs::File::open(self.cache_path()).ok()?;
+        let len = entry.metadata().map_or(0, |m| m.len());
         let text = std::fs::File::open(&self.path).ok()?;
-        let state = crate::cache::read(std::io::BufReader::with_capacity(64 << 10, entry), text)?;
+        let state = crate::cache::read(
+            std::io::BufReader::with_capacity(64 << 10, entry),
+            len,
+            text,
+        )?;
         self.from_copy
             .store(true, std::sync::atomic::Ordering::Relaxed);
         Some(state)

@@ -83,31 +83,37 @@ impl Writer {
     }
 }
 
-/// What follows the text of the entry `entry` (for [`Reader::after_text`]), if the
+/// What follows the text of the entry `entry`, `entry_len` bytes long (0 when
+/// not known; it only sizes the result), for [`Reader::after_text`], if the
 /// entry was written by `build` with `magic` for exactly the bytes `text` yields.
 /// The entry's copy of the text and `text` are read a buffer at a time and
 /// compared as they go: neither is ever held whole (a large state's text is
 /// megabytes), and a difference stops the reading where it is found.
 pub fn read_after_text(
     mut entry: impl std::io::BufRead,
+    entry_len: u64,
     magic: &[u8],
     build: &str,
     text: impl Read,
 ) -> Option<Vec<u8>> {
-    header_matches(&mut entry, magic, build, text)?;
-    let mut rest = Vec::new();
+    let header = header_matches(&mut entry, magic, build, text)?;
+    // Read into a buffer of the right size at once, not one grown (and copied)
+    // while reading.
+    let mut rest =
+        Vec::with_capacity(usize::try_from(entry_len.saturating_sub(header)).unwrap_or(0) + 1);
     entry.read_to_end(&mut rest).ok()?;
     Some(rest)
 }
 
 /// Reads an entry's header from `entry`: its magic, build and text, which must
-/// be `magic`, `build` and the bytes `text` yields (no more, no fewer).
+/// be `magic`, `build` and the bytes `text` yields (no more, no fewer). Its
+/// length in bytes, when they are.
 fn header_matches(
     entry: &mut impl Read,
     magic: &[u8],
     build: &str,
     mut text: impl Read,
-) -> Option<()> {
+) -> Option<u64> {
     const CHUNK: usize = 16 << 10;
     let (mut a, mut b) = ([0u8; CHUNK], [0u8; CHUNK]);
     let mut exact = |entry: &mut dyn Read, want: &[u8]| -> Option<()> {
@@ -116,9 +122,11 @@ fn header_matches(
         (got == want).then_some(())
     };
     exact(entry, magic)?;
-    (read_u(entry)? == build.len() as u64).then_some(())?;
+    let (build_len, build_len_bytes) = read_u(entry)?;
+    (build_len == build.len() as u64).then_some(())?;
     exact(entry, build.as_bytes())?;
-    let mut left = read_u(entry)?;
+    let (text_len, text_len_bytes) = read_u(entry)?;
+    let mut left = text_len;
     while left > 0 {
         let n = CHUNK.min(usize::try_from(left).ok()?);
         entry.read_exact(&mut a[..n]).ok()?;
@@ -129,18 +137,20 @@ fn header_matches(
         left -= n as u64;
     }
     // The text ends where the entry's copy does.
-    (text.read(&mut b[..1]).ok()? == 0).then_some(())
+    (text.read(&mut b[..1]).ok()? == 0).then_some(())?;
+    Some(magic.len() as u64 + build_len_bytes + build_len + text_len_bytes + text_len)
 }
 
-/// An unsigned number as [`Writer::u`] writes it, from a stream.
-fn read_u(r: &mut impl Read) -> Option<u64> {
+/// An unsigned number as [`Writer::u`] writes it, from a stream, and how many
+/// bytes it took.
+fn read_u(r: &mut impl Read) -> Option<(u64, u64)> {
     let mut v = 0u64;
-    for shift in (0..64).step_by(7) {
+    for (i, shift) in (0..64).step_by(7).enumerate() {
         let mut byte = [0u8];
         r.read_exact(&mut byte).ok()?;
         v |= u64::from(byte[0] & 0x7f) << shift;
         if byte[0] & 0x80 == 0 {
-            return Some(v);
+            return Some((v, i as u64 + 1));
         }
     }
     None
@@ -278,21 +288,33 @@ mod tests {
         w.u(7);
         w.str("s");
         let entry = w.finish(b"MAGIC", "b1", &text);
-        let tail = read_after_text(&entry[..], b"MAGIC", "b1", &text[..]).unwrap();
+        let tail =
+            read_after_text(&entry[..], entry.len() as u64, b"MAGIC", "b1", &text[..]).unwrap();
         let mut r = Reader::after_text(&tail).unwrap();
         assert_eq!((r.u(), r.str()), (Some(7), Some("s")));
         assert!(r.done());
+        // The header's length (which sizes the tail's buffer) is counted right.
+        assert_eq!(
+            header_matches(&mut &entry[..], b"MAGIC", "b1", &text[..]),
+            Some((entry.len() - tail.len()) as u64)
+        );
         let mut changed = text.clone();
         changed[30_000] ^= 1;
         let mut longer = text.clone();
         longer.push(0);
         for other in [&changed[..], &text[..39_999], &longer[..]] {
-            assert!(read_after_text(&entry[..], b"MAGIC", "b1", other).is_none());
+            assert!(
+                read_after_text(&entry[..], entry.len() as u64, b"MAGIC", "b1", other).is_none()
+            );
         }
-        assert!(read_after_text(&entry[..], b"MAGIC", "b2", &text[..]).is_none());
+        assert!(
+            read_after_text(&entry[..], entry.len() as u64, b"MAGIC", "b2", &text[..]).is_none()
+        );
         // A cut entry is a miss or reads short, never a panic.
         for cut in (0..entry.len()).step_by(97) {
-            if let Some(tail) = read_after_text(&entry[..cut], b"MAGIC", "b1", &text[..]) {
+            if let Some(tail) =
+                read_after_text(&entry[..cut], cut as u64, b"MAGIC", "b1", &text[..])
+            {
                 let ok = Reader::after_text(&tail)
                     .and_then(|mut r| Some((r.u()?, r.str()?.len(), r.done())));
                 assert!(

@@ -340,6 +340,16 @@ pub trait Provider: Send + Sync {
 /// Terraform's "proposed new state": configured values where set, prior values for
 /// computed attributes the configuration leaves unset, `Unknown` for new computed ones.
 pub fn proposed_new(schema: &Schema, prior: Option<&Value>, config: &Value) -> Value {
+    // An unchanged object (most of a plan) is its prior: a copy that shares the
+    // prior's map, and that later comparisons with the prior find equal at once.
+    if let Some(p) = prior.filter(|p| proposes_prior(schema, p, config)) {
+        return p.clone();
+    }
+    build_proposed_new(schema, prior, config)
+}
+
+/// [`proposed_new`], built.
+fn build_proposed_new(schema: &Schema, prior: Option<&Value>, config: &Value) -> Value {
     // Collected, then built in one pass (the schema's names come sorted): cheaper
     // than a search per insertion.
     let mut out: Vec<(String, Value)> =
@@ -389,4 +399,166 @@ pub fn proposed_new(schema: &Schema, prior: Option<&Value>, config: &Value) -> V
         out.push((name.clone(), v));
     }
     Value::Map(out.into_iter().collect())
+}
+
+/// Whether [`proposed_new`] would build a value identical to `prior` (so that
+/// `prior` itself can be the answer), found without building anything.
+fn proposes_prior(schema: &Schema, prior: &Value, config: &Value) -> bool {
+    let Value::Map(p) = prior else {
+        return false;
+    };
+    if p.len() != schema.attributes.len() + schema.blocks.len() {
+        return false;
+    }
+    // The value `v` after `proposed_new` marks it (when `mark`) is `pv`.
+    let marked_is = |v: &Value, mark: bool, pv: &Value| {
+        if !mark || v.is_null() || matches!(v, Value::Sensitive(_) | Value::Redacted(_)) {
+            v.identical(pv)
+        } else {
+            matches!(pv, Value::Sensitive(inner) if v.identical(inner))
+        }
+    };
+    let attributes_same = schema.attributes.iter().all(|(name, a)| {
+        let Some(pv) = p.get(name) else {
+            return false;
+        };
+        let c = config.get_attr(name);
+        if !c.is_null() {
+            marked_is(c, a.sensitive, pv)
+        } else if a.computed {
+            marked_is(pv, a.sensitive, pv)
+        } else {
+            matches!(pv, Value::Null)
+        }
+    });
+    attributes_same
+        && schema.blocks.iter().all(|(name, b)| {
+            let Some(pv) = p.get(name) else {
+                return false;
+            };
+            let c = config.get_attr(name);
+            match (&b.nesting, c.as_list()) {
+                (Nesting::List, Some(items)) if !c.is_unknown() => {
+                    let Value::List(prior_items) = pv else {
+                        return false;
+                    };
+                    items.len() == prior_items.len()
+                        && items.iter().zip(prior_items).all(|(item, pi)| {
+                            if item.as_map().is_none() {
+                                item.identical(pi)
+                            } else {
+                                proposes_prior(&b.block, pi, item)
+                            }
+                        })
+                }
+                _ => c.identical(pv),
+            }
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attr(computed: bool, sensitive: bool) -> Attribute {
+        Attribute {
+            computed,
+            sensitive,
+            ..Attribute::optional(AttrType::String, "")
+        }
+    }
+
+    /// The shortcut answers "the prior" exactly when building would give a value
+    /// identical to the prior, over configurations and priors that differ from
+    /// each other in every way the shortcut looks at.
+    #[test]
+    fn the_prior_is_proposed_exactly_when_building_would_give_it() {
+        let mut inner = Schema::default();
+        inner.attributes.insert("port".into(), attr(false, false));
+        inner.attributes.insert("arn".into(), attr(true, false));
+        let mut schema = Schema::default();
+        schema.attributes.insert("name".into(), attr(false, false));
+        schema.attributes.insert("id".into(), attr(true, false));
+        schema
+            .attributes
+            .insert("password".into(), attr(true, true));
+        schema.blocks.insert(
+            "rule".into(),
+            NestedBlock {
+                nesting: Nesting::List,
+                block: inner,
+                min_items: 0,
+                max_items: None,
+                force_new: false,
+            },
+        );
+        let s = Value::string;
+        let rule = |port: Value, arn: Value| Value::map([("port", port), ("arn", arn)]);
+        let names = [Value::Null, s("a"), s("b"), Value::Unknown];
+        let passwords = [
+            Value::Null,
+            s("p"),
+            s("p").sensitive(),
+            Value::Redacted("f".into()),
+        ];
+        let rules = [
+            Value::Null,
+            Value::List(vec![]),
+            Value::List(vec![rule(Value::num(80), Value::Null)]),
+            Value::List(vec![rule(Value::num(80), s("x"))]),
+            Value::Set(vec![rule(Value::num(80), s("x"))]),
+            Value::List(vec![rule(Value::num(443), s("x"))]),
+            Value::List(vec![
+                rule(Value::num(80.0), s("x")),
+                rule(Value::num(1), s("y")),
+            ]),
+        ];
+        let ids = [Value::Null, s("i-1"), Value::Unknown];
+        let mut checked = (0, 0);
+        for name in &names {
+            for password in &passwords {
+                for crules in &rules {
+                    let config = Value::map([
+                        ("name", name.clone()),
+                        ("password", password.clone()),
+                        ("rule", crules.clone()),
+                    ]);
+                    for pname in &names[..3] {
+                        for pid in &ids {
+                            for ppassword in &passwords {
+                                for prules in &rules {
+                                    let prior = Value::map([
+                                        ("name", pname.clone()),
+                                        ("id", pid.clone()),
+                                        ("password", ppassword.clone()),
+                                        ("rule", prules.clone()),
+                                    ]);
+                                    let built = build_proposed_new(&schema, Some(&prior), &config);
+                                    let short = proposes_prior(&schema, &prior, &config);
+                                    assert_eq!(
+                                        short,
+                                        built.identical(&prior),
+                                        "config {config:?}\nprior {prior:?}\nbuilt {built:?}"
+                                    );
+                                    checked.0 += usize::from(short);
+                                    checked.1 += 1;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked.0 > 50 && checked.1 - checked.0 > 50, "{checked:?}");
+        // A prior with a key the schema does not have is never the answer.
+        let mut extra = build_proposed_new(&schema, None, &Value::map([("name", s("a"))]));
+        if let Value::Map(m) = &mut extra {
+            m.insert("other".into(), Value::Null);
+        }
+        assert!(!proposes_prior(
+            &schema,
+            &extra,
+            &Value::map([("name", s("a"))])
+        ));
+    }
 }

@@ -117,6 +117,33 @@ impl Value {
     }
 
     /// The value without its top-level mark.
+    /// The same value in the same form: unlike `==`, a list is not a set, a
+    /// mark must be the same mark, and a number must have been made at the same
+    /// precision. What may stand in for the other without anyone seeing a
+    /// difference.
+    pub fn identical(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Null, Value::Null) | (Value::Unknown, Value::Unknown) => true,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Number(a), Value::Number(b)) => a.identical(b),
+            (Value::String(a), Value::String(b)) | (Value::Redacted(a), Value::Redacted(b)) => {
+                a == b
+            }
+            (Value::List(a), Value::List(b)) | (Value::Set(a), Value::Set(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.identical(y))
+            }
+            (Value::Map(a), Value::Map(b)) => {
+                a.same_map(b)
+                    || (a.len() == b.len()
+                        && a.iter()
+                            .zip(b.iter())
+                            .all(|((k, x), (l, y))| k == l && x.identical(y)))
+            }
+            (Value::Sensitive(a), Value::Sensitive(b)) => a.identical(b),
+            _ => false,
+        }
+    }
+
     pub fn unmarked(&self) -> &Value {
         match self {
             Value::Sensitive(v) => v.unmarked(),

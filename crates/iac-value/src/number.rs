@@ -38,6 +38,17 @@ enum Repr {
 const TWO_53: f64 = 9_007_199_254_740_992.0;
 
 impl Number {
+    /// The same number made at the same precision (so written the same way):
+    /// stricter than `==`, which compares the numbers only. Big numbers are
+    /// identical only as copies of one (a cheap test that may say no to equals).
+    pub fn identical(&self, other: &Number) -> bool {
+        match (&self.0, &other.0) {
+            (Repr::Small(a, p), Repr::Small(b, q)) => a == b && p == q,
+            (Repr::Big(a), Repr::Big(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+
     /// A whole number as Terraform's integer-valued functions give it.
     pub fn int(v: i64) -> Number {
         if v.unsigned_abs() <= 1 << 53 {
