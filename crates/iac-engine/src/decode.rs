@@ -34,7 +34,15 @@ pub fn eval_body(
     let mut given: Vec<(&str, Value)> = Vec::with_capacity(body.attributes.len());
     for a in &body.attributes {
         if let Some(why) = schema.not_supported.get(&a.name) {
-            diags.push(not_supported(&a.name, a.name_span, what, why));
+            // Null is not setting it, as in Terraform: a module that passes an
+            // unset variable through (`placement_group = var.placement_group`)
+            // asks for nothing iac lacks.
+            if !ctx
+                .eval(&a.expr)
+                .is_ok_and(|v| matches!(v.unmarked(), Value::Null))
+            {
+                diags.push(not_supported(&a.name, a.name_span, what, why));
+            }
             continue;
         }
         let Some(s) = schema.attributes.get(&a.name) else {
@@ -121,7 +129,7 @@ pub fn eval_body(
     }
     for b in &body.blocks {
         if b.kind == "dynamic" {
-            check_dynamic(b, schema, what, diags);
+            check_dynamic(b, schema, what, ctx, diags);
             continue;
         }
         if let Some(why) = schema.not_supported.get(&b.kind) {
@@ -206,7 +214,13 @@ pub fn eval_body(
 /// A `dynamic` block's header and its own arguments: the label names a block
 /// type of the schema; `for_each` and a `content` block are given; `iterator`
 /// is a plain name.
-fn check_dynamic(b: &iac_syntax::Block, schema: &Schema, what: &str, diags: &mut Vec<Diagnostic>) {
+fn check_dynamic(
+    b: &iac_syntax::Block,
+    schema: &Schema,
+    what: &str,
+    ctx: &mut EvalContext<'_>,
+    diags: &mut Vec<Diagnostic>,
+) {
     let Some(label) = b.labels.first() else {
         diags.push(
             Diagnostic::error("E0208", "A dynamic block needs the block type it generates")
@@ -218,7 +232,11 @@ fn check_dynamic(b: &iac_syntax::Block, schema: &Schema, what: &str, diags: &mut
         return;
     };
     if let Some(why) = schema.not_supported.get(&label.value) {
-        diags.push(not_supported(&label.value, label.span, what, why));
+        // One that makes no blocks asks for nothing iac lacks (a module's
+        // optional block, `for_each = var.x == null ? [] : [var.x]`).
+        if !generates_nothing(b, ctx) {
+            diags.push(not_supported(&label.value, label.span, what, why));
+        }
     } else if !schema.blocks.contains_key(&label.value) {
         let help = did_you_mean(&label.value, schema.blocks.keys().map(String::as_str))
             .map(|s| format!("did you mean `{s}`?"))
@@ -279,6 +297,18 @@ fn check_dynamic(b: &iac_syntax::Block, schema: &Schema, what: &str, diags: &mut
                 "a dynamic block has exactly one `content` block",
             ),
         ),
+    }
+}
+
+/// Whether a `dynamic` block's `for_each` is known to be empty.
+fn generates_nothing(b: &iac_syntax::Block, ctx: &mut EvalContext<'_>) -> bool {
+    let Some(for_each) = b.body.attribute("for_each") else {
+        return false;
+    };
+    match ctx.eval(&for_each.expr).map(Value::unmark) {
+        Ok((Value::List(items) | Value::Set(items), _)) => items.is_empty(),
+        Ok((Value::Map(m), _)) => m.is_empty(),
+        _ => false,
     }
 }
 
