@@ -1551,3 +1551,170 @@ fn import_into_a_module_instance() {
         other_id.as_str()
     );
 }
+
+/// `aws_instance`'s launch options: what moto keeps (the dedicated host, the
+/// CPU credits it reports, the Windows password) is read back from moto; what it
+/// does not keep is checked in the RunInstances request iac sent, through a
+/// recording proxy. Re-plans are quiet (blocks left out are as AWS has them),
+/// refresh reads credits for the batch in one call, and a change to an option
+/// that only a new instance can take replaces it.
+#[test]
+fn instance_launch_options_against_moto() {
+    let m = Moto::start();
+    let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
+    let env = m.env_via(&proxy.endpoint);
+    let cfg = |enclave: bool, extra: &str| {
+        format!(
+            r#"resource "aws_instance" "win" {{
+  ami               = "ami-12c6146b"
+  instance_type     = "t3.micro"
+  get_password_data = true
+  host_id           = "h-0123456789abcdef0"
+  placement_group   = "cluster-a"
+  tags              = {{ Role = "options" }}
+
+  credit_specification {{
+    cpu_credits = "standard"
+  }}
+  enclave_options {{
+    enabled = {enclave}
+  }}
+  private_dns_name_options {{
+    hostname_type                     = "ip-name"
+    enable_resource_name_dns_a_record = true
+  }}
+  capacity_reservation_specification {{
+    capacity_reservation_preference = "open"
+  }}
+  ephemeral_block_device {{
+    device_name = "/dev/sdf"
+    no_device   = true
+  }}
+  {extra}
+}}
+"#
+        )
+    };
+    let maintenance = "maintenance_options {\n    auto_recovery = \"default\"\n  }";
+    let w = Work::new(&cfg(false, maintenance));
+    run_env(&w, &["apply", "-auto-approve"], &env).ok();
+
+    // Sent as written.
+    let runs = proxy.requests("RunInstances");
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    let run = &runs[0];
+    for (k, v) in [
+        ("CreditSpecification.CpuCredits", "standard"),
+        ("MaintenanceOptions.AutoRecovery", "default"),
+        ("PrivateDnsNameOptions.HostnameType", "ip-name"),
+        ("PrivateDnsNameOptions.EnableResourceNameDnsARecord", "true"),
+        ("EnclaveOptions.Enabled", "false"),
+        (
+            "CapacityReservationSpecification.CapacityReservationPreference",
+            "open",
+        ),
+        ("Placement.GroupName", "cluster-a"),
+        ("Placement.HostId", "h-0123456789abcdef0"),
+    ] {
+        assert_eq!(run.get(k).map(String::as_str), Some(v), "{k} in {run:?}");
+    }
+    // A device of the image left out (moto takes no instance store mapping
+    // without an EBS part, which AWS does; that request is unit-tested).
+    let left_out = run
+        .iter()
+        .find(|(k, v)| {
+            k.starts_with("BlockDeviceMapping.") && k.ends_with(".DeviceName") && *v == "/dev/sdf"
+        })
+        .map(|(k, _)| k.trim_end_matches("DeviceName").to_string())
+        .expect("a mapping for /dev/sdf");
+    assert_eq!(
+        run.get(&format!("{left_out}NoDevice")).map(String::as_str),
+        Some("")
+    );
+
+    // Read back from moto.
+    let a = w.attrs("aws_instance.win");
+    let id = a["id"].as_str().unwrap().to_string();
+    let ec2 = m.ec2();
+    let inst = block(ec2.describe_instances().instance_ids(&id).send()).unwrap();
+    let inst = &inst.reservations()[0].instances()[0];
+    assert_eq!(
+        inst.placement().and_then(|p| p.host_id()),
+        Some("h-0123456789abcdef0")
+    );
+    assert_eq!(a["host_id"], "h-0123456789abcdef0");
+    let credits = block(
+        ec2.describe_instance_credit_specifications()
+            .instance_ids(&id)
+            .send(),
+    )
+    .unwrap();
+    assert_eq!(
+        a["credit_specification"][0]["cpu_credits"],
+        credits.instance_credit_specifications()[0]
+            .cpu_credits()
+            .unwrap()
+    );
+    let password = block(ec2.get_password_data().instance_id(&id).send()).unwrap();
+    assert!(!password.password_data().unwrap_or_default().is_empty());
+    assert!(
+        a["password_data"].as_str().is_some_and(|p| p.len() >= 100),
+        "{a}"
+    );
+    assert_eq!(a["placement_group"], "cluster-a");
+    assert_eq!(a["maintenance_options"][0]["auto_recovery"], "default");
+    assert_eq!(a["ephemeral_block_device"][0]["no_device"], true);
+
+    // Quiet re-plans; the credits of the batch in one call, the password in one.
+    let before = (
+        proxy.count("DescribeInstanceCreditSpecifications"),
+        proxy.count("GetPasswordData"),
+    );
+    run_env(&w, &["plan", "-detailed-exitcode"], &env).code(0);
+    assert_eq!(
+        (
+            proxy.count("DescribeInstanceCreditSpecifications") - before.0,
+            proxy.count("GetPasswordData") - before.1
+        ),
+        (1, 1)
+    );
+    // Left out, automatic recovery is as AWS has it: still no change.
+    w.write("main.tf", &cfg(false, ""));
+    run_env(&w, &["plan", "-detailed-exitcode"], &env).code(0);
+
+    // Only a new instance takes a different placement group or enclave setting.
+    w.write("main.tf", &cfg(false, "").replace("cluster-a", "cluster-b"));
+    let r = run_env(&w, &["plan"], &env).ok();
+    assert!(
+        r.stdout.contains("# aws_instance.win must be replaced"),
+        "{}",
+        r.stdout
+    );
+    w.write("main.tf", &cfg(true, ""));
+    let r = run_env(&w, &["apply", "-auto-approve"], &env).ok();
+    assert!(
+        r.stdout.contains("must be replaced") || r.stdout.contains("replaced"),
+        "{}",
+        r.stdout
+    );
+    let new_id = w.attrs("aws_instance.win")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(new_id, id);
+    let last = proxy.requests("RunInstances").pop().unwrap();
+    assert_eq!(
+        last.get("EnclaveOptions.Enabled").map(String::as_str),
+        Some("true")
+    );
+    run_env(&w, &["plan", "-detailed-exitcode"], &env).code(0);
+
+    run_env(&w, &["destroy", "-auto-approve"], &env).ok();
+    let gone = block(ec2.describe_instances().instance_ids(&new_id).send()).unwrap();
+    assert_eq!(
+        gone.reservations()[0].instances()[0]
+            .state()
+            .and_then(|s| s.name()),
+        Some(&InstanceStateName::Terminated)
+    );
+}

@@ -76,41 +76,41 @@ fn terraform_arguments_iac_lacks_are_refused_with_why() {
         "not_supported",
         &[(
             "main.tf",
-            r#"variable "placement_group" {
-  type    = string
+            r#"variable "primary_ipv6" {
+  type    = bool
   default = null
 }
 
-variable "credits" {
-  type    = string
-  default = null
+variable "interfaces" {
+  type    = list(string)
+  default = []
 }
 
 resource "aws_instance" "web" {
-  ami             = "ami-12345678"
-  instance_type   = "t3.micro"
-  cpu_core_count  = 2
-  placement_group = var.placement_group
-  host_id         = null
-  get_password_data = var.credits == null ? null : true
+  ami                 = "ami-12345678"
+  instance_type       = "t3.micro"
+  cpu_core_count      = 2
+  enable_primary_ipv6 = var.primary_ipv6
 
-  dynamic "credit_specification" {
-    for_each = var.credits == null ? [] : [var.credits]
+  dynamic "network_interface" {
+    for_each = var.interfaces
     content {
-      cpu_credits = credit_specification.value
+      network_interface_id = network_interface.value
+      device_index         = 0
     }
   }
 
-  dynamic "maintenance_options" {
+  dynamic "network_interface" {
     for_each = {}
     content {
-      auto_recovery = "default"
+      network_interface_id = "eni-1"
+      device_index         = 1
     }
   }
 
-  ephemeral_block_device {
-    device_name  = "/dev/sdb"
-    virtual_name = "ephemeral0"
+  network_interface {
+    network_interface_id = "eni-12345678"
+    device_index         = 0
   }
 }
 

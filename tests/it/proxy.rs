@@ -9,9 +9,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// A form-encoded (EC2 query protocol) request's parameters.
+pub type Params = BTreeMap<String, String>;
+
 pub struct Proxy {
     pub endpoint: String,
     calls: Arc<Mutex<BTreeMap<String, usize>>>,
+    requests: Arc<Mutex<Vec<(String, Params)>>>,
     pub faults: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
 }
@@ -23,6 +27,7 @@ struct Shared {
     seen: AtomicUsize,
     faults: Arc<AtomicUsize>,
     calls: Arc<Mutex<BTreeMap<String, usize>>>,
+    requests: Arc<Mutex<Vec<(String, Params)>>>,
 }
 
 impl Proxy {
@@ -38,6 +43,7 @@ impl Proxy {
         let port = listener.local_addr().expect("addr").port();
         let stop = Arc::new(AtomicBool::new(false));
         let calls = Arc::new(Mutex::new(BTreeMap::new()));
+        let requests = Arc::new(Mutex::new(Vec::new()));
         let faults = Arc::new(AtomicUsize::new(0));
         let shared = Arc::new(Shared {
             upstream: upstream.trim_start_matches("http://").to_string(),
@@ -46,6 +52,7 @@ impl Proxy {
             seen: AtomicUsize::new(0),
             faults: faults.clone(),
             calls: calls.clone(),
+            requests: requests.clone(),
         });
         let stop2 = stop.clone();
         std::thread::spawn(move || {
@@ -62,6 +69,7 @@ impl Proxy {
         Proxy {
             endpoint: format!("http://127.0.0.1:{port}"),
             calls,
+            requests,
             faults,
             stop,
         }
@@ -76,6 +84,20 @@ impl Proxy {
 }
 
 impl Proxy {
+    /// The parameters of every call of `action` so far, in order (for what a
+    /// request carried that the emulator does not keep to be read back).
+    pub fn requests(&self, action: &str) -> Vec<Params> {
+        self.requests
+            .lock()
+            .map(|r| {
+                r.iter()
+                    .filter(|(a, _)| a == action)
+                    .map(|(_, p)| p.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Calls whose action starts with `prefix` (such as "Describe").
     pub fn count_prefix(&self, prefix: &str) -> usize {
         self.calls
@@ -142,6 +164,37 @@ fn read_message(r: &mut BufReader<TcpStream>) -> Option<(String, Vec<u8>)> {
     Some((head, body))
 }
 
+/// The parameters of a form-encoded body.
+fn params_of(body: &[u8]) -> Params {
+    let decode = |x: &str| {
+        let x = x.replace('+', " ");
+        let b = x.as_bytes();
+        let mut out = Vec::with_capacity(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            let hex = b
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok());
+            match (b[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+                (b'%', Some(byte)) => {
+                    out.push(byte);
+                    i += 3;
+                }
+                (c, _) => {
+                    out.push(c);
+                    i += 1;
+                }
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    String::from_utf8_lossy(body)
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (decode(k), decode(v)))
+        .collect()
+}
+
 fn action_of(body: &[u8]) -> String {
     String::from_utf8_lossy(body)
         .split('&')
@@ -162,6 +215,9 @@ fn serve(conn: TcpStream, sh: &Shared) {
             if *slow == action {
                 std::thread::sleep(*d);
             }
+        }
+        if let Ok(mut r) = sh.requests.lock() {
+            r.push((action.clone(), params_of(&body)));
         }
         if let Ok(mut c) = sh.calls.lock() {
             *c.entry(action).or_default() += 1;

@@ -168,9 +168,60 @@ impl Schema {
             let (p, n) = (prior.get_attr(name), planned.get_attr(name));
             if b.force_new && !eq(p, n) {
                 out.push(vec![PathStep::Key(name.clone())]);
+                continue;
+            }
+            // A block's own force-new arguments replace the object too.
+            if n.is_unknown() || !b.block.has_force_new() {
+                continue;
+            }
+            let (pl, nl) = (
+                p.as_list().unwrap_or_default(),
+                n.as_list().unwrap_or_default(),
+            );
+            match b.nesting {
+                Nesting::Single => {
+                    for sub in b.block.replace_paths(p, n, eq) {
+                        out.push([vec![PathStep::Key(name.clone())], sub].concat());
+                    }
+                }
+                Nesting::List => {
+                    for i in 0..pl.len().max(nl.len()) {
+                        let (pi, ni) = (
+                            pl.get(i).unwrap_or(&Value::Null),
+                            nl.get(i).unwrap_or(&Value::Null),
+                        );
+                        for sub in b.block.replace_paths(pi, ni, eq) {
+                            out.push(
+                                [vec![PathStep::Key(name.clone()), PathStep::Index(i)], sub]
+                                    .concat(),
+                            );
+                        }
+                    }
+                }
+                // Set elements have no positions: they are matched by what their
+                // force-new arguments hold, and one with no match replaces.
+                Nesting::Set => {
+                    let matched = |x: &Value, among: &[Value]| {
+                        among
+                            .iter()
+                            .any(|y| b.block.replace_paths(y, x, eq).is_empty())
+                    };
+                    if !nl.iter().all(|x| matched(x, pl)) || !pl.iter().all(|x| matched(x, nl)) {
+                        out.push(vec![PathStep::Key(name.clone())]);
+                    }
+                }
             }
         }
         out
+    }
+
+    /// Whether any argument here or in a nested block forces replacement.
+    pub fn has_force_new(&self) -> bool {
+        self.attributes.values().any(|a| a.force_new)
+            || self
+                .blocks
+                .values()
+                .any(|b| b.force_new || b.block.has_force_new())
     }
 
     /// Whether the attribute at this top-level name is sensitive.
@@ -560,5 +611,83 @@ mod tests {
             &extra,
             &Value::map([("name", s("a"))])
         ));
+    }
+
+    /// A force-new argument inside a block replaces the object as one at the
+    /// top does: in a list by position, in a set by matching elements on what
+    /// their force-new arguments hold (so a change to another argument of an
+    /// element is no replacement).
+    #[test]
+    fn force_new_arguments_of_blocks_replace() {
+        let mut inner = Schema::default();
+        inner
+            .attributes
+            .insert("device".into(), attr(false, false).force_new());
+        inner.attributes.insert("tags".into(), attr(false, false));
+        let block = |nesting| NestedBlock {
+            nesting,
+            block: inner.clone(),
+            min_items: 0,
+            max_items: None,
+            force_new: false,
+        };
+        let mut schema = Schema::default();
+        schema.blocks.insert("listed".into(), block(Nesting::List));
+        schema
+            .blocks
+            .insert("unordered".into(), block(Nesting::Set));
+        let item = |d: &str, t: &str| {
+            Value::map([("device", Value::string(d)), ("tags", Value::string(t))])
+        };
+        let obj = |listed: Vec<Value>, unordered: Vec<Value>| {
+            Value::map([
+                ("listed", Value::List(listed)),
+                ("unordered", Value::set(unordered)),
+            ])
+        };
+        let eq = |a: &Value, b: &Value| a == b;
+        let prior = obj(vec![item("a", "x")], vec![item("b", "x"), item("c", "x")]);
+        let paths = |planned: &Value| -> Vec<String> {
+            schema
+                .replace_paths(&prior, planned, &eq)
+                .iter()
+                .map(|p| iac_value::path_to_string(p))
+                .collect()
+        };
+        assert!(paths(&prior).is_empty());
+        // Another argument changed, or set elements in another order: in place.
+        assert!(paths(&obj(
+            vec![item("a", "y")],
+            vec![item("c", "y"), item("b", "x")]
+        ))
+        .is_empty());
+        assert_eq!(
+            paths(&obj(
+                vec![item("z", "x")],
+                vec![item("b", "x"), item("c", "x")]
+            )),
+            ["listed[0].device"]
+        );
+        assert_eq!(
+            paths(&obj(
+                vec![item("a", "x"), item("n", "x")],
+                vec![item("b", "x"), item("c", "x")]
+            )),
+            ["listed[1].device"]
+        );
+        assert_eq!(
+            paths(&obj(
+                vec![item("a", "x")],
+                vec![item("b", "x"), item("d", "x")]
+            )),
+            ["unordered"]
+        );
+        assert_eq!(
+            paths(&obj(vec![item("a", "x")], vec![item("b", "x")])),
+            ["unordered"]
+        );
+        // Not known yet: not a replacement by itself.
+        let unknown = Value::map([("listed", Value::Unknown), ("unordered", Value::Unknown)]);
+        assert!(paths(&unknown).is_empty());
     }
 }

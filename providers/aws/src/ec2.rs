@@ -9,6 +9,7 @@ pub(crate) mod default_subnet;
 pub(crate) mod eip;
 pub(crate) mod instance;
 pub(crate) mod instance_addresses;
+pub(crate) mod instance_options;
 pub(crate) mod instance_volumes;
 pub(crate) mod internet_gateway;
 pub(crate) mod key_pair;

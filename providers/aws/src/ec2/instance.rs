@@ -18,6 +18,7 @@ use iac_provider::{
 use iac_value::Value;
 use iac_value::{Path, PathStep};
 
+use crate::ec2::instance_options as opts;
 use crate::ec2::instance_volumes as vols;
 use crate::ec2::{
     classify, read_in_batches, region, tag_spec, token_filter, update_tags, BatchRead, ReadErr,
@@ -75,6 +76,7 @@ fn plan_root_block(prior: Option<&Value>, config: &Value, planned: &mut Value) {
 fn plan_shape(prior: Option<&Value>, config: &Value, planned: &mut Value) {
     plan_root_block(prior, config, planned);
     super::instance_addresses::plan(prior, config, planned);
+    opts::plan(prior, config, planned);
     vols::plan_ebs(prior, config, planned);
     // `cpu_options` omitted means "as AWS chose for the type" (Optional and Computed).
     let cpu_given = config
@@ -114,6 +116,7 @@ fn plan_restarts(prior: Option<&Value>, config: &Value, planned: &mut Value, rr:
         }
         // A stop/start for a new type or user data changes the state and addresses.
         let restarts = p.get_attr("instance_type") != planned.get_attr("instance_type")
+            || opts::needs_stop(p, planned)
             || p.get_attr("user_data") != planned.get_attr("user_data")
             || p.get_attr("user_data_base64") != planned.get_attr("user_data_base64");
         if restarts && rr.is_empty() {
@@ -296,6 +299,7 @@ fn instance_value(c: &Clients, i: &aws_sdk_ec2::types::Instance, keep: &Value) -
         ),
     ]);
     super::instance_addresses::read_ipv6(i, keep, &mut v);
+    opts::read(i, keep, &mut v);
     v
 }
 
@@ -756,6 +760,8 @@ async fn adopt_instance(
         let mut v = instance_value(c, &inst, &keep);
         without_template_tags(c, &mut [(&mut v, &keep)]).await;
         vols::fill_volumes(c, &mut [&mut v]).await?;
+        opts::wait_password(c, &mut v).await?;
+        opts::fill(c, &mut [&mut v], false).await?;
         return Ok(Some(v));
     }
     Ok(None)
@@ -833,15 +839,7 @@ fn run_request(
             req = req.set_security_groups(Some(named));
         }
     }
-    let (az, tenancy) = (s(p, "availability_zone"), s(p, "tenancy"));
-    if az.is_some() || tenancy.is_some() {
-        req = req.placement(
-            aws_sdk_ec2::types::Placement::builder()
-                .set_availability_zone(az)
-                .set_tenancy(tenancy.map(|t| aws_sdk_ec2::types::Tenancy::from(t.as_str())))
-                .build(),
-        );
-    }
+    req = opts::run_request(req.set_placement(opts::placement(p)), p);
     req = req
         .set_ebs_optimized(p.get_attr("ebs_optimized").as_bool())
         .set_instance_initiated_shutdown_behavior(
@@ -899,6 +897,7 @@ async fn create_instance(
     let req = run_request(c, p);
     let mut mappings = root_mapping(c, p).await?.unwrap_or_default();
     mappings.extend(vols::ebs_mappings(p));
+    mappings.extend(opts::ephemeral_mappings(p));
     let out = req
         .set_disable_api_termination(p.get_attr("disable_api_termination").as_bool())
         .set_disable_api_stop(p.get_attr("disable_api_stop").as_bool())
@@ -941,6 +940,8 @@ async fn create_instance(
     without_template_tags(c, &mut [(&mut v, &keep)]).await;
     vols::tag_devices(c, &v).await?;
     vols::fill_volumes(c, &mut [&mut v]).await?;
+    opts::wait_password(c, &mut v).await?;
+    opts::fill(c, &mut [&mut v], false).await?;
     Ok(Some(v))
 }
 
@@ -1095,6 +1096,7 @@ async fn update_instance(
     update_tags(c, &id, old, p).await?;
     update_root_volume(c, &id, old, p).await?;
     update_live_settings(c, &id, old, p).await?;
+    opts::update_live(c, &id, old, p).await?;
     let type_changed = old.get_attr("instance_type") != p.get_attr("instance_type");
     let ud_changed = old.get_attr("user_data") != p.get_attr("user_data")
         || old.get_attr("user_data_base64") != p.get_attr("user_data_base64");
@@ -1116,7 +1118,7 @@ async fn update_instance(
             .await
             .map_err(|e| sdk_err("ModifyInstanceAttribute", e))?;
     }
-    if type_changed || ud_changed {
+    if type_changed || ud_changed || opts::needs_stop(old, p) {
         c.ec2
             .stop_instances()
             .instance_ids(&id)
@@ -1151,6 +1153,7 @@ async fn update_instance(
                 .await
                 .map_err(|e| sdk_err("ModifyInstanceAttribute", e))?;
         }
+        opts::update_stopped(c, &id, old, p).await?;
         c.ec2
             .start_instances()
             .instance_ids(&id)
@@ -1173,6 +1176,12 @@ async fn update_instance(
     let mut v = instance_value(c, &inst, p);
     without_template_tags(c, &mut [(&mut v, p)]).await;
     vols::fill_volumes(c, &mut [&mut v]).await?;
+    if p.get_attr("get_password_data").as_bool() == Some(true)
+        && old.get_attr("password_data").is_null()
+    {
+        opts::wait_password(c, &mut v).await?;
+    }
+    opts::fill(c, &mut [&mut v], false).await?;
     Ok(Some(v))
 }
 
@@ -1237,6 +1246,9 @@ impl BatchRead for InstanceType {
         // Root volume sizes and types: one more call for the whole batch.
         let mut refs: Vec<&mut Value> = values.iter_mut().map(|(_, v)| v).collect();
         vols::fill_volumes(c, &mut refs)
+            .await
+            .map_err(ReadErr::Other)?;
+        opts::fill(c, &mut refs, true)
             .await
             .map_err(ReadErr::Other)?;
         Ok(values)
@@ -1450,7 +1462,7 @@ fn instance_settings(s: Schema) -> Schema {
 #[async_trait::async_trait]
 impl ResourceType<Clients> for InstanceType {
     fn schema(&self) -> Schema {
-        super::instance_addresses::schema(instance_settings(Schema::new("An EC2 instance (a server).")
+        opts::schema(super::instance_addresses::schema(instance_settings(Schema::new("An EC2 instance (a server).")
             .attr(
                 "ami",
                 Attribute::optional_computed(
@@ -1606,7 +1618,7 @@ impl ResourceType<Clients> for InstanceType {
                     "Termination protection (kept from state on refresh: reading it is one call per instance).",
                 ),
             )
-        ))
+        )))
     }
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
         let mut out = Vec::new();
@@ -1675,6 +1687,7 @@ impl ResourceType<Clients> for InstanceType {
                 "volume_tags tags every volume alike; tag each device in its block instead, or use volume_tags alone",
             ));
         }
+        opts::validate(config, &mut out);
         out
     }
 
