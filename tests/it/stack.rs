@@ -1253,3 +1253,204 @@ resource "aws_autoscaling_group" "g" {
         r.stderr
     );
 }
+
+/// Attribute-based instance type selection (`instance_requirements`) in a
+/// launch template and in an autoscaling group's override: sent, read back from
+/// moto through the SDK, quiet on re-plan, and changed in place.
+#[test]
+fn instance_requirements_against_moto() {
+    let m = Moto::start();
+    let asg = aws_sdk_autoscaling::Client::new(&m.sdk());
+    let cfg = |max_vcpu: u32| {
+        format!(
+            r##"
+resource "aws_vpc" "v" {{
+  cidr_block = "10.58.0.0/16"
+}}
+
+resource "aws_subnet" "s" {{
+  vpc_id     = aws_vpc.v.id
+  cidr_block = "10.58.1.0/24"
+}}
+
+resource "aws_launch_template" "flex" {{
+  name     = "flex"
+  image_id = "ami-12c6146b"
+
+  instance_requirements {{
+    vcpu_count {{
+      min = 2
+      max = {max_vcpu}
+    }}
+    memory_mib {{
+      min = 4096
+    }}
+    memory_gib_per_vcpu {{
+      min = 0.5
+      max = 4
+    }}
+    cpu_manufacturers       = ["intel", "amd"]
+    instance_generations    = ["current"]
+    burstable_performance   = "excluded"
+    excluded_instance_types = ["t2.*"]
+  }}
+}}
+
+resource "aws_autoscaling_group" "flex" {{
+  name                = "flex"
+  min_size            = 0
+  max_size            = 2
+  vpc_zone_identifier = [aws_subnet.s.id]
+
+  mixed_instances_policy {{
+    launch_template {{
+      launch_template_specification {{
+        launch_template_id = aws_launch_template.flex.id
+      }}
+      override {{
+        instance_requirements {{
+          vcpu_count {{
+            min = 2
+            max = {max_vcpu}
+          }}
+          memory_mib {{
+            min = 4096
+            max = 16384
+          }}
+          local_storage = "excluded"
+          spot_max_price_percentage_over_lowest_price = 50
+        }}
+      }}
+    }}
+  }}
+}}
+"##
+        )
+    };
+    let w = Work::new(&cfg(8));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let ec2 = m.ec2();
+    let lt_id = w.attrs("aws_launch_template.flex")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let template_requirements = |version: &str| {
+        let out = block(
+            ec2.describe_launch_template_versions()
+                .launch_template_id(&lt_id)
+                .versions(version)
+                .send(),
+        )
+        .expect("versions");
+        out.launch_template_versions()[0]
+            .launch_template_data()
+            .and_then(|d| d.instance_requirements())
+            .cloned()
+            .expect("instance requirements in the version")
+    };
+    let r = template_requirements("1");
+    let vcpu = r.v_cpu_count().unwrap();
+    assert_eq!((vcpu.min(), vcpu.max()), (Some(2), Some(8)));
+    assert_eq!(r.memory_mib().and_then(|x| x.min()), Some(4096));
+    let per = r.memory_gib_per_v_cpu().unwrap();
+    assert_eq!((per.min(), per.max()), (Some(0.5), Some(4.0)));
+    let mut makers: Vec<&str> = r.cpu_manufacturers().iter().map(|x| x.as_str()).collect();
+    makers.sort();
+    assert_eq!(makers, ["amd", "intel"]);
+    assert_eq!(
+        r.burstable_performance().map(|b| b.as_str()),
+        Some("excluded")
+    );
+    assert_eq!(r.excluded_instance_types(), ["t2.*"]);
+
+    let group = || {
+        block(
+            asg.describe_auto_scaling_groups()
+                .auto_scaling_group_names("flex")
+                .send(),
+        )
+        .expect("asg")
+        .auto_scaling_groups()[0]
+            .clone()
+    };
+    let override_requirements = || {
+        group()
+            .mixed_instances_policy()
+            .and_then(|p| p.launch_template())
+            .map(|t| t.overrides()[0].clone())
+            .and_then(|o| o.instance_requirements().cloned())
+            .expect("instance requirements in the override")
+    };
+    let o = override_requirements();
+    assert_eq!(o.v_cpu_count().and_then(|x| x.max()), Some(8));
+    assert_eq!(o.memory_mib().and_then(|x| x.max()), Some(16384));
+    assert_eq!(o.local_storage().map(|x| x.as_str()), Some("excluded"));
+    assert_eq!(o.spot_max_price_percentage_over_lowest_price(), Some(50));
+    assert_eq!(
+        w.attrs("aws_launch_template.flex")["instance_requirements"][0]["vcpu_count"][0]["max"],
+        8
+    );
+    iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+
+    // Changed in place: a new template version, the group's override updated.
+    w.write("main.tf", &cfg(16));
+    let r = iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(r.stdout.contains("2 changed"), "{}", r.stdout);
+    assert_eq!(w.attrs("aws_launch_template.flex")["id"], lt_id.as_str());
+    assert_eq!(
+        template_requirements("2")
+            .v_cpu_count()
+            .and_then(|x| x.max()),
+        Some(16)
+    );
+    assert_eq!(
+        override_requirements().v_cpu_count().and_then(|x| x.max()),
+        Some(16)
+    );
+    iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+
+    // An override names a type or gives requirements, not both.
+    w.write(
+        "main.tf",
+        &cfg(16).replace(
+            "        instance_requirements {",
+            "        instance_type = \"m5.large\"\n        instance_requirements {",
+        ),
+    );
+    let r = iac(&w, &m, &["plan"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stderr.contains(
+            "an override names an instance_type or gives instance_requirements, not both"
+        ),
+        "{}",
+        r.stderr
+    );
+
+    // So does a template.
+    w.write(
+        "main.tf",
+        &cfg(16).replace(
+            "  image_id = \"ami-12c6146b\"\n",
+            "  image_id = \"ami-12c6146b\"\n  instance_type = \"m5.large\"\n",
+        ),
+    );
+    let r = iac(&w, &m, &["plan"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stderr
+            .contains("set `instance_type` or `instance_requirements`"),
+        "{}",
+        r.stderr
+    );
+
+    w.write("main.tf", &cfg(16));
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+    let left = block(
+        asg.describe_auto_scaling_groups()
+            .auto_scaling_group_names("flex")
+            .send(),
+    )
+    .expect("asg");
+    assert!(left.auto_scaling_groups().is_empty());
+}

@@ -8,6 +8,7 @@ mod deploy;
 mod ec2;
 mod elb;
 mod iam;
+mod instance_requirements;
 mod kit;
 mod kms;
 mod logs;

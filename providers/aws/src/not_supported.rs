@@ -46,7 +46,6 @@ pub(crate) const RESOURCES: &[(&str, &[&str], &str)] = &[
     ("aws_kms_key", &["custom_key_store_id", "xks_key_id"], "custom key stores (CloudHSM, external) are not supported"),
     ("aws_kms_key", &["rotation_period_in_days"], "not supported yet: key rotation uses AWS's default period (365 days)"),
     ("aws_launch_template", &["elastic_gpu_specifications", "elastic_inference_accelerator"], "AWS retired Elastic Graphics and Elastic Inference; new instances cannot use them"),
-    ("aws_launch_template", &["instance_requirements"], "attribute-based instance type selection is not supported yet: name instance_type"),
     ("aws_lb", &["customer_owned_ipv4_pool"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),
     ("aws_lb", &["ipam_pools"], "IPAM pools are not supported: iac has no aws_vpc_ipam_pool to allocate from; give the CIDR block itself"),
     ("aws_lb", &["enforce_security_group_inbound_rules_on_private_link_traffic"], "not supported yet: network load balancers apply their security groups to PrivateLink traffic as AWS sets by default"),

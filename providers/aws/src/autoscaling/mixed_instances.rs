@@ -4,6 +4,7 @@
 //! default, read back and kept (as Terraform's provider has these arguments:
 //! optional and computed), so an unwritten `instances_distribution` is no change.
 
+use crate::instance_requirements::Requirements;
 use aws_sdk_autoscaling::types::{
     InstancesDistribution, LaunchTemplate, LaunchTemplateOverrides, LaunchTemplateSpecification,
     MixedInstancesPolicy,
@@ -70,9 +71,14 @@ pub(crate) fn schema(base: Schema) -> Schema {
             "launch_template_specification",
             nested(Nesting::List, 0, Some(1), spec()),
         )
-        .not_supported(
-            &["instance_requirements"],
-            "attribute-based instance type selection is not supported yet: name instance_type",
+        .block(
+            "instance_requirements",
+            nested(
+                Nesting::List,
+                0,
+                Some(1),
+                crate::instance_requirements::schema(),
+            ),
         );
     let template = Schema::new("The launch template and the instance types that override its own.")
         .block(
@@ -153,6 +159,14 @@ pub(crate) fn validate(config: &Value, out: &mut Vec<AttrDiagnostic>) {
     let mut specs = vec![first(&template, "launch_template_specification")];
     for o in template.get_attr("override").as_list().unwrap_or_default() {
         specs.push(first(o, "launch_template_specification"));
+        let by_type = !o.get_attr("instance_type").is_null();
+        if by_type && crate::util::written(o, "instance_requirements") {
+            out.push(attr_err(
+                "mixed_instances_policy",
+                "Conflicting arguments",
+                "an override names an instance_type or gives instance_requirements, not both",
+            ));
+        }
     }
     for spec in specs.iter().filter(|s| s.as_map().is_some()) {
         let id = spec.get_attr("launch_template_id");
@@ -221,6 +235,9 @@ pub(crate) fn to_sdk(p: &Value) -> Option<MixedInstancesPolicy> {
                     o,
                     "launch_template_specification",
                 )))
+                .set_instance_requirements(
+                    Requirements::of(o).map(|r| crate::instance_requirements::autoscaling(&r)),
+                )
                 .build()
         })
         .collect();
@@ -282,6 +299,14 @@ pub(crate) fn read(p: Option<&MixedInstancesPolicy>, keep: &Value) -> Value {
                 (
                     "launch_template_specification",
                     spec_value(o.launch_template_specification()),
+                ),
+                (
+                    "instance_requirements",
+                    Requirements::value(
+                        o.instance_requirements()
+                            .map(crate::instance_requirements::from_autoscaling)
+                            .as_ref(),
+                    ),
                 ),
             ])
         })

@@ -642,6 +642,15 @@ impl ResourceType<Clients> for LaunchTemplateType {
                 "set `default_version` (a version of your choosing) or `update_default_version = true` (each new version), not both",
             )];
         }
+        if !config.get_attr("instance_type").is_null()
+            && crate::util::written(config, "instance_requirements")
+        {
+            return vec![attr_err(
+                "instance_requirements",
+                "Conflicting arguments",
+                "set `instance_type` or `instance_requirements` (the instance types with these attributes), not both",
+            )];
+        }
         Vec::new()
     }
 

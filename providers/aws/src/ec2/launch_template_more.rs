@@ -4,6 +4,7 @@
 //! security groups by name. Each goes into the version's data as written and is
 //! read back from it.
 
+use crate::instance_requirements::Requirements;
 use aws_sdk_ec2::types::builders::RequestLaunchTemplateDataBuilder;
 use aws_sdk_ec2::types::{
     CapacityReservationTarget, CreditSpecificationRequest,
@@ -21,7 +22,7 @@ use crate::schema::nested;
 use crate::util::{first, int, int_value as num, opt_str, s, strings};
 
 /// The data names this module adds (a change to any is a new version).
-pub(crate) const DATA: [&str; 14] = [
+pub(crate) const DATA: [&str; 15] = [
     "kernel_id",
     "ram_disk_id",
     "disable_api_stop",
@@ -36,6 +37,7 @@ pub(crate) const DATA: [&str; 14] = [
     "instance_market_options",
     "capacity_reservation_specification",
     "license_specification",
+    "instance_requirements",
 ];
 
 pub(crate) fn schema(s: Schema) -> Schema {
@@ -124,6 +126,10 @@ pub(crate) fn schema(s: Schema) -> Schema {
         .block(
             "license_specification",
             nested(Nesting::Set, 0, None, license),
+        )
+        .block(
+            "instance_requirements",
+            one(crate::instance_requirements::schema()),
         )
 }
 
@@ -261,6 +267,9 @@ pub(crate) fn request(
                 }))
                 .build(),
         );
+    }
+    if let Some(r) = Requirements::of(p) {
+        d = d.instance_requirements(crate::instance_requirements::ec2(&r));
     }
     for l in p
         .get_attr("license_specification")
@@ -430,6 +439,14 @@ pub(crate) fn response(d: &ResponseLaunchTemplateData) -> Vec<(&'static str, Val
                         )])
                     })
                     .collect(),
+            ),
+        ),
+        (
+            "instance_requirements",
+            Requirements::value(
+                d.instance_requirements()
+                    .map(crate::instance_requirements::from_ec2)
+                    .as_ref(),
             ),
         ),
     ]
