@@ -891,6 +891,12 @@ output "id" { value = aws_default_security_group.d.id }
     };
     let g = read();
     assert_eq!(g.group_name(), Some("default"));
+    // As Terraform's state has it: the name "default" has no generated prefix.
+    let a = w.attrs("aws_default_security_group.d");
+    assert_eq!(
+        (&a["name"], &a["name_prefix"]),
+        (&serde_json::json!("default"), &serde_json::json!(""))
+    );
     assert!(
         g.ip_permissions_egress().is_empty(),
         "AWS's allow-all egress was removed"

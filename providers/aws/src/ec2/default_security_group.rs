@@ -62,9 +62,19 @@ async fn manage(c: &Clients, id: &str, old: Option<&Value>, p: &Value) -> ApplyR
     update_tags(c, id, old.unwrap_or(&empty), p)
         .await
         .map_err(|d| vec![d])?;
-    let mut v = group_value(c, &describe_group(c, id).await.map_err(|d| vec![d])?);
+    let mut v = adopted(group_value(
+        c,
+        &describe_group(c, id).await.map_err(|d| vec![d])?,
+    ));
     set(&mut v, "vpc_id", p.get_attr("vpc_id").clone());
     Ok(Some(v))
+}
+
+/// A default group as read: its name ("default") has no generated suffix, so
+/// no prefix; Terraform's state holds "" for it, and so does iac's.
+fn adopted(mut g: Value) -> Value {
+    set(&mut g, "name_prefix", Value::string(""));
+    g
 }
 
 #[async_trait::async_trait]
@@ -78,7 +88,13 @@ impl ResourceType<Clients> for DefaultSecurityGroupType {
                 Attribute::computed(AttrType::String, "As AWS made it."),
             );
         }
-        s.attributes.remove("name_prefix");
+        s.attributes.insert(
+            "name_prefix".to_string(),
+            Attribute::computed(
+                AttrType::String,
+                "Empty: a default group's name has no prefix.",
+            ),
+        );
         s.attributes.remove("revoke_rules_on_delete");
         s.attributes.insert(
             "vpc_id".to_string(),
@@ -159,7 +175,7 @@ impl ResourceType<Clients> for DefaultSecurityGroupType {
                 .zip(&ids)
                 .map(|(v, id)| {
                     Ok(found.iter().find(|(gid, _)| gid == id).map(|(_, g)| {
-                        let mut g = g.clone();
+                        let mut g = adopted(g.clone());
                         if !v.get_attr("vpc_id").is_null() {
                             set(&mut g, "vpc_id", v.get_attr("vpc_id").clone());
                         }

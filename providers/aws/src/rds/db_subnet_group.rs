@@ -42,6 +42,13 @@ impl ResourceType<Clients> for DbSubnetGroupType {
             .attr("id", Attribute::computed(Str, "The name."))
             .attr("arn", Attribute::computed(Str, "ARN."))
             .attr("vpc_id", Attribute::computed(Str, "VPC of the subnets."))
+            .attr(
+                "supported_network_types",
+                Attribute::computed(
+                    AttrType::Set(Box::new(Str)),
+                    "IPV4, and DUAL when every subnet has an IPv6 block.",
+                ),
+            )
     }
 
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {

@@ -483,6 +483,15 @@ pub(crate) fn group_value(g: &DbSubnetGroup, keep: &Value, tags: Value) -> Value
             ("subnet_ids", Value::Set(subnets)),
             ("arn", opt_str(g.db_subnet_group_arn())),
             ("vpc_id", opt_str(g.vpc_id())),
+            (
+                "supported_network_types",
+                Value::set(
+                    g.supported_network_types()
+                        .iter()
+                        .map(Value::string)
+                        .collect(),
+                ),
+            ),
             ("tags", tags),
         ]
         .into_iter()
@@ -1188,4 +1197,23 @@ pub(crate) fn results(
     found: &BTreeMap<String, Value>,
 ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
     ids.iter().map(|id| Ok(found.get(id).cloned())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_subnet_groups_network_types_are_read() {
+        let g = DbSubnetGroup::builder()
+            .db_subnet_group_name("db")
+            .supported_network_types("IPV4")
+            .supported_network_types("DUAL")
+            .build();
+        let v = group_value(&g, &Value::Null, Value::Null);
+        assert_eq!(
+            v.get_attr("supported_network_types"),
+            &Value::set(vec![Value::string("DUAL"), Value::string("IPV4")])
+        );
+    }
 }
