@@ -17,6 +17,7 @@ pub(crate) mod launch_template;
 pub(crate) mod launch_template_more;
 pub(crate) mod lookups;
 pub(crate) mod nat_gateway;
+pub(crate) mod network_interface;
 pub(crate) mod route;
 pub(crate) mod route_table;
 pub(crate) mod route_table_association;

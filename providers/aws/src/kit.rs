@@ -278,6 +278,10 @@ pub(crate) fn registry() -> Registry<Clients> {
             crate::autoscaling::launch_configuration::LaunchConfigurationType,
         )
         .resource("aws_nat_gateway", ec2::nat_gateway::NatGatewayType)
+        .resource(
+            "aws_network_interface",
+            ec2::network_interface::NetworkInterfaceType,
+        )
         .resource("aws_route", ec2::route::RouteType)
         .resource("aws_vpc", ec2::vpc::VpcType)
         .resource("aws_subnet", ec2::subnet::SubnetType)
