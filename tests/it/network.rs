@@ -2958,12 +2958,17 @@ resource "aws_network_interface" "counted" {{
     );
     iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
 
-    // In place: another address, the other group, the check on, detached; one
-    // counted address fewer.
+    // In place: another address, the other group, the check on, moved to
+    // another device index (detached and attached); one counted address fewer.
     let second = r#"  private_ips       = ["10.61.1.10", "10.61.1.11", "10.61.1.12"]
   security_groups   = [aws_security_group.b.id]
   source_dest_check = true
-  description       = "moved""#;
+  description       = "moved"
+
+  attachment {
+    instance     = aws_instance.host.id
+    device_index = 2
+  }"#;
     w.write("main.tf", &cfg(second, "  private_ips_count = 1"));
     let r = iac(&w, &m, &["apply", "-auto-approve"]).ok();
     assert!(
@@ -2980,7 +2985,11 @@ resource "aws_network_interface" "counted" {{
     );
     assert_eq!(n.source_dest_check(), Some(true));
     assert_eq!(n.description(), Some("moved"));
-    assert!(n.attachment().is_none(), "{:?}", n.attachment());
+    let a = n.attachment().expect("attached again");
+    assert_eq!(
+        (a.instance_id(), a.device_index()),
+        (Some(host.as_str()), Some(2))
+    );
     assert_eq!(ips(&eni(&counted_id)).len(), 2);
     iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
 
@@ -3014,6 +3023,206 @@ resource "aws_network_interface" "counted" {{
 
     iac(&w, &m, &["destroy", "-auto-approve"]).ok();
     for id in [&fixed_id, &counted_id] {
+        let gone = block(
+            ec2.describe_network_interfaces()
+                .network_interface_ids(id.as_str())
+                .send(),
+        );
+        assert!(
+            gone.is_err() || gone.unwrap().network_interfaces().is_empty(),
+            "{id} is still there"
+        );
+    }
+}
+
+/// An instance launched on an existing interface (`network_interface`), a second
+/// interface attached by `aws_network_interface_attachment`, and a group added
+/// to an interface by `aws_network_interface_sg_attachment`: each read back with
+/// the SDK, quiet re-plans, import of both attachments, and a clean destroy
+/// (the group taken off again, the interface detached).
+#[test]
+fn instances_on_network_interfaces_against_moto() {
+    let m = Moto::start();
+    let ec2 = m.ec2();
+    let w = Work::new(
+        r#"
+resource "aws_vpc" "v" {
+  cidr_block = "10.62.0.0/16"
+}
+
+resource "aws_subnet" "s" {
+  vpc_id     = aws_vpc.v.id
+  cidr_block = "10.62.1.0/24"
+}
+
+resource "aws_security_group" "a" {
+  name   = "eni-a"
+  vpc_id = aws_vpc.v.id
+}
+
+resource "aws_security_group" "extra" {
+  name   = "eni-extra"
+  vpc_id = aws_vpc.v.id
+}
+
+resource "aws_network_interface" "primary" {
+  subnet_id       = aws_subnet.s.id
+  private_ip      = "10.62.1.50"
+  security_groups = [aws_security_group.a.id]
+}
+
+# Its groups are left to AWS (the VPC's default) and the group attachment: an
+# interface that writes security_groups owns the whole list, as in Terraform.
+resource "aws_network_interface" "second" {
+  subnet_id = aws_subnet.s.id
+}
+
+resource "aws_instance" "app" {
+  ami           = "ami-12c6146b"
+  instance_type = "t3.micro"
+
+  network_interface {
+    device_index         = 0
+    network_interface_id = aws_network_interface.primary.id
+  }
+}
+
+resource "aws_network_interface_attachment" "second" {
+  instance_id          = aws_instance.app.id
+  network_interface_id = aws_network_interface.second.id
+  device_index         = 1
+}
+
+resource "aws_network_interface_sg_attachment" "extra" {
+  security_group_id    = aws_security_group.extra.id
+  network_interface_id = aws_network_interface.second.id
+}
+"#,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let id = |addr: &str| w.attrs(addr)["id"].as_str().unwrap().to_string();
+    let (primary, second, app) = (
+        id("aws_network_interface.primary"),
+        id("aws_network_interface.second"),
+        id("aws_instance.app"),
+    );
+    let inst = block(ec2.describe_instances().instance_ids(&app).send()).unwrap();
+    let inst = &inst.reservations()[0].instances()[0];
+    assert_eq!(inst.private_ip_address(), Some("10.62.1.50"));
+    let eni = |id: &str| {
+        block(
+            ec2.describe_network_interfaces()
+                .network_interface_ids(id)
+                .send(),
+        )
+        .expect("describe")
+        .network_interfaces()[0]
+            .clone()
+    };
+    let p = eni(&primary);
+    assert_eq!(
+        p.attachment().and_then(|a| a.instance_id()),
+        Some(app.as_str())
+    );
+    assert_eq!(p.attachment().and_then(|a| a.device_index()), Some(0));
+    let n = eni(&second);
+    let a = n.attachment().expect("the second interface is attached");
+    assert_eq!(
+        (a.instance_id(), a.device_index()),
+        (Some(app.as_str()), Some(1))
+    );
+    assert_eq!(
+        w.attrs("aws_network_interface_attachment.second")["id"],
+        a.attachment_id().unwrap()
+    );
+    let mut groups: Vec<String> = n
+        .groups()
+        .iter()
+        .filter_map(|g| g.group_id().map(String::from))
+        .collect();
+    groups.sort();
+    let default_group = block(
+        ec2.describe_security_groups()
+            .filters(
+                Filter::builder()
+                    .name("vpc-id")
+                    .values(id("aws_vpc.v"))
+                    .build(),
+            )
+            .filters(
+                Filter::builder()
+                    .name("group-name")
+                    .values("default")
+                    .build(),
+            )
+            .send(),
+    )
+    .unwrap()
+    .security_groups()[0]
+        .group_id()
+        .unwrap()
+        .to_string();
+    let mut want = vec![default_group.clone(), id("aws_security_group.extra")];
+    want.sort();
+    assert_eq!(groups, want);
+    assert_eq!(
+        w.attrs("aws_instance.app")["network_interface"][0]["network_interface_id"],
+        primary.as_str()
+    );
+    iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+
+    // Import both attachments by the ids Terraform's import takes.
+    let attachment = id("aws_network_interface_attachment.second");
+    for addr in [
+        "aws_network_interface_attachment.second",
+        "aws_network_interface_sg_attachment.extra",
+    ] {
+        iac(&w, &m, &["state", "rm", addr]).ok();
+    }
+    iac(
+        &w,
+        &m,
+        &[
+            "import",
+            "aws_network_interface_attachment.second",
+            &attachment,
+        ],
+    )
+    .ok();
+    let sg_import = format!("{second}_{}", id("aws_security_group.extra"));
+    iac(
+        &w,
+        &m,
+        &[
+            "import",
+            "aws_network_interface_sg_attachment.extra",
+            &sg_import,
+        ],
+    )
+    .ok();
+    assert_eq!(
+        w.attrs("aws_network_interface_sg_attachment.extra")["id"],
+        format!("{}_{second}", id("aws_security_group.extra")).as_str()
+    );
+    iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+
+    // Taking the group attachment away leaves the interface's own group.
+    let text = std::fs::read_to_string(w.path().join("main.tf")).unwrap();
+    let cut = text
+        .find("resource \"aws_network_interface_sg_attachment\"")
+        .unwrap();
+    w.write("main.tf", &text[..cut]);
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let groups: Vec<String> = eni(&second)
+        .groups()
+        .iter()
+        .filter_map(|g| g.group_id().map(String::from))
+        .collect();
+    assert_eq!(groups, [default_group]);
+    iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+    for id in [&primary, &second] {
         let gone = block(
             ec2.describe_network_interfaces()
                 .network_interface_ids(id.as_str())

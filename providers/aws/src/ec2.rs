@@ -18,6 +18,8 @@ pub(crate) mod launch_template_more;
 pub(crate) mod lookups;
 pub(crate) mod nat_gateway;
 pub(crate) mod network_interface;
+pub(crate) mod network_interface_attachment;
+pub(crate) mod network_interface_sg_attachment;
 pub(crate) mod route;
 pub(crate) mod route_table;
 pub(crate) mod route_table_association;

@@ -282,6 +282,14 @@ pub(crate) fn registry() -> Registry<Clients> {
             "aws_network_interface",
             ec2::network_interface::NetworkInterfaceType,
         )
+        .resource(
+            "aws_network_interface_attachment",
+            ec2::network_interface_attachment::NetworkInterfaceAttachmentType,
+        )
+        .resource(
+            "aws_network_interface_sg_attachment",
+            ec2::network_interface_sg_attachment::NetworkInterfaceSgAttachmentType,
+        )
         .resource("aws_route", ec2::route::RouteType)
         .resource("aws_vpc", ec2::vpc::VpcType)
         .resource("aws_subnet", ec2::subnet::SubnetType)

@@ -820,7 +820,11 @@ fn run_request(
         )
         .min_count(1)
         .max_count(1);
-    if public_ip.is_some() || private_ip.is_some() {
+    let existing = opts::interfaces(p);
+    if !existing.is_empty() {
+        // Launched with existing interfaces, which carry subnet and groups.
+        req = req.set_network_interfaces(Some(existing));
+    } else if public_ip.is_some() || private_ip.is_some() {
         req = req.network_interfaces(
             aws_sdk_ec2::types::InstanceNetworkInterfaceSpecification::builder()
                 .device_index(0)

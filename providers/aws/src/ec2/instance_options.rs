@@ -1,7 +1,7 @@
 //! More of what `aws_instance` takes: CPU credits, automatic recovery, host
 //! names, Nitro Enclaves, capacity reservations, placement (group, partition,
-//! dedicated host, host resource group), instance store volumes, and the
-//! Windows administrator password.
+//! dedicated host, host resource group), instance store volumes, existing
+//! network interfaces to launch with, and the Windows administrator password.
 //!
 //! Each goes into RunInstances as written. The blocks Terraform has as Optional
 //! and Computed are, when left out, as AWS has them (the prior object's); read
@@ -96,7 +96,22 @@ pub(crate) fn schema(s: Schema) -> Schema {
             ),
     );
     ephemeral.force_new = true;
+    let mut interfaces = nested(
+        Nesting::Set,
+        0,
+        None,
+        Schema::new("An existing network interface (aws_network_interface) to launch with; a change replaces the instance.")
+            .attr("device_index", Attribute::required(Number, "Device index (0 is the primary)."))
+            .attr("network_interface_id", Attribute::required(Str, "The interface."))
+            .attr(
+                "delete_on_termination",
+                opt(Bool, "Delete the interface with the instance (default false)."),
+            )
+            .attr("network_card_index", opt(Number, "Network card (default 0).")),
+    );
+    interfaces.force_new = true;
     s.block("credit_specification", one(credit))
+        .block("network_interface", interfaces)
         .block("maintenance_options", one(maintenance))
         .block("private_dns_name_options", one(dns))
         .block("enclave_options", one(enclave))
@@ -207,6 +222,41 @@ pub(crate) fn validate(config: &Value, out: &mut Vec<AttrDiagnostic>) {
             ));
         }
     }
+    if written(config, "network_interface") {
+        // The interfaces carry the subnet, addresses and groups (Terraform's
+        // conflicts).
+        for k in [
+            "subnet_id",
+            "associate_public_ip_address",
+            "private_ip",
+            "secondary_private_ips",
+            "vpc_security_group_ids",
+            "security_groups",
+            "ipv6_addresses",
+            "ipv6_address_count",
+            "source_dest_check",
+        ] {
+            if !config.get_attr(k).is_null() && !config.get_attr(k).is_unknown() {
+                out.push(err(
+                    vec![key(k)],
+                    format!("\"{k}\" cannot be set together with network_interface"),
+                    "the network interfaces carry the subnet, addresses and security groups: set them on the aws_network_interface",
+                ));
+            }
+        }
+        let items = config.get_attr("network_interface");
+        let primary = items.as_list().unwrap_or_default().iter().any(|n| {
+            n.get_attr("device_index").as_f64() == Some(0.0)
+                || n.get_attr("device_index").is_unknown()
+        });
+        if !primary && !items.is_unknown() {
+            out.push(err(
+                vec![key("network_interface")],
+                "No primary network interface".into(),
+                "one network_interface needs device_index = 0: the instance's primary interface",
+            ));
+        }
+    }
     if !config.get_attr("placement_group").is_null()
         && !config.get_attr("host_resource_group_arn").is_null()
     {
@@ -229,11 +279,37 @@ fn burstable(instance_type: Option<&str>) -> bool {
 /// Left out, the blocks are the prior object's (as AWS has them); and the
 /// password is unknown until read whenever it is asked for anew.
 pub(crate) fn plan(prior: Option<&Value>, config: &Value, planned: &mut Value) {
-    for k in KEPT_BLOCKS.into_iter().chain(["ephemeral_block_device"]) {
+    for k in KEPT_BLOCKS
+        .into_iter()
+        .chain(["ephemeral_block_device", "network_interface"])
+    {
         if !written(config, k) {
             let keep = prior.map_or(Value::Unknown, |p| p.get_attr(k).clone());
             set(planned, k, keep);
         }
+    }
+    // Written interfaces with Terraform's defaults filled in, as they read back.
+    if let Some(items) = config
+        .get_attr("network_interface")
+        .as_list()
+        .filter(|l| !l.is_empty())
+    {
+        let filled = items
+            .iter()
+            .map(|n| {
+                let mut n = n.clone();
+                for (k, default) in [
+                    ("delete_on_termination", Value::Bool(false)),
+                    ("network_card_index", Value::num(0)),
+                ] {
+                    if n.get_attr(k).is_null() {
+                        set(&mut n, k, default);
+                    }
+                }
+                n
+            })
+            .collect();
+        set(planned, "network_interface", Value::set(filled));
     }
     let wants = config.get_attr("get_password_data").as_bool() == Some(true);
     let password = match prior {
@@ -341,6 +417,32 @@ fn dns_request(d: &Value) -> PrivateDnsNameOptionsRequest {
             d.get_attr("enable_resource_name_dns_aaaa_record").as_bool(),
         )
         .build()
+}
+
+/// The written interfaces as RunInstances takes them (none when not written).
+pub(crate) fn interfaces(
+    p: &Value,
+) -> Vec<aws_sdk_ec2::types::InstanceNetworkInterfaceSpecification> {
+    if !written(p, "network_interface") {
+        return Vec::new();
+    }
+    let mut items: Vec<Value> = p
+        .get_attr("network_interface")
+        .as_list()
+        .unwrap_or_default()
+        .to_vec();
+    items.sort_by_key(|n| int(n, "device_index"));
+    items
+        .iter()
+        .map(|n| {
+            aws_sdk_ec2::types::InstanceNetworkInterfaceSpecification::builder()
+                .set_device_index(int(n, "device_index"))
+                .set_network_interface_id(s(n, "network_interface_id"))
+                .delete_on_termination(n.get_attr("delete_on_termination").as_bool() == Some(true))
+                .set_network_card_index(int(n, "network_card_index").filter(|i| *i > 0))
+                .build()
+        })
+        .collect()
 }
 
 /// Instance store volumes (and image devices left out) as block device mappings.
@@ -468,6 +570,47 @@ pub(crate) fn read(i: &Instance, keep: &Value, v: &mut Value) {
         {
             Some(n) => int_value(Some(n)),
             None => kept("placement_partition_number"),
+        },
+    );
+    // The interfaces it was launched with: those written (or the primary when
+    // none are). One attached later (aws_network_interface_attachment) is not
+    // the instance's own and must not look like a change to it.
+    let launched: Vec<String> = kept("network_interface")
+        .as_list()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|n| s(n, "network_interface_id"))
+        .collect();
+    let interfaces: Vec<Value> = i
+        .network_interfaces()
+        .iter()
+        .filter(|n| match n.network_interface_id() {
+            Some(id) if !launched.is_empty() => launched.iter().any(|l| l == id),
+            _ => n.attachment().and_then(|a| a.device_index()) == Some(0),
+        })
+        .filter_map(|n| {
+            let a = n.attachment()?;
+            Some(Value::map([
+                ("device_index", int_value(a.device_index())),
+                ("network_interface_id", opt_str(n.network_interface_id())),
+                (
+                    "delete_on_termination",
+                    Value::Bool(a.delete_on_termination() == Some(true)),
+                ),
+                (
+                    "network_card_index",
+                    Value::num(f64::from(a.network_card_index().unwrap_or(0))),
+                ),
+            ]))
+        })
+        .collect();
+    set(
+        v,
+        "network_interface",
+        if interfaces.is_empty() {
+            kept("network_interface")
+        } else {
+            Value::set(interfaces)
         },
     );
     // Not reported by EC2 (the image's and the type's): as written.

@@ -1,6 +1,7 @@
 //! `aws_network_interface`: an elastic network interface (ENI) in a subnet, with
 //! its private and IPv6 addresses, security groups, source/destination check and
-//! at most one attachment to an instance. Addresses, groups, the check, the
+//! at most one attachment to an instance (not written, the attachment is as AWS
+//! has it, as in Terraform: an instance or an attachment resource may attach it). Addresses, groups, the check, the
 //! description and the attachment change in place; a new subnet, primary address
 //! or interface type replaces it. Refresh reads 200 interfaces per
 //! DescribeNetworkInterfaces call. A create is tagged with its idempotency token,
@@ -168,7 +169,11 @@ async fn describe_one(c: &Clients, id: &str) -> Result<Option<NetworkInterface>,
 }
 
 /// Waits until the interface is detached (available) or, with `attached`, in use.
-async fn wait_status(c: &Clients, id: &str, attached: bool) -> Result<(), AttrDiagnostic> {
+pub(crate) async fn wait_status(
+    c: &Clients,
+    id: &str,
+    attached: bool,
+) -> Result<(), AttrDiagnostic> {
     let start = Instant::now();
     loop {
         let n = describe_one(c, id).await?;
@@ -218,7 +223,12 @@ async fn attach(c: &Clients, id: &str, p: &Value) -> Result<(), AttrDiagnostic> 
     Ok(())
 }
 
-async fn detach(c: &Clients, id: &str, attachment_id: &str) -> Result<(), AttrDiagnostic> {
+/// Detaches (forcibly, as Terraform does) and waits for the interface to be free.
+pub(crate) async fn detach(
+    c: &Clients,
+    id: &str,
+    attachment_id: &str,
+) -> Result<(), AttrDiagnostic> {
     match c
         .ec2
         .detach_network_interface()
@@ -496,17 +506,31 @@ async fn delete(c: &Clients, old: &Value) -> Result<(), AttrDiagnostic> {
     let Some(n) = describe_one(c, &id).await? else {
         return Ok(());
     };
-    if let Some(a) = n.attachment().and_then(|a| a.attachment_id()) {
+    // A primary interface (device index 0) cannot be detached: it is freed when
+    // its instance terminates (the instance, which depends on it, is deleted
+    // first), so its delete is retried while EC2 still has it in use.
+    let primary = n.attachment().and_then(|a| a.device_index()) == Some(0);
+    if let Some(a) = n
+        .attachment()
+        .and_then(|a| a.attachment_id())
+        .filter(|_| !primary)
+    {
         detach(c, &id, a).await?;
     }
-    crate::util::deleted(
-        "DeleteNetworkInterface",
-        c.ec2
+    let start = Instant::now();
+    loop {
+        let out = c
+            .ec2
             .delete_network_interface()
             .network_interface_id(&id)
             .send()
-            .await,
-    )
+            .await;
+        let in_use = matches!(&out, Err(e) if crate::util::err_code(e).as_deref() == Some("InvalidNetworkInterface.InUse"));
+        if !in_use || start.elapsed() > WAIT {
+            return crate::util::deleted("DeleteNetworkInterface", out);
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
 }
 
 /// What a change to the written addresses leaves to AWS is unknown until
@@ -534,8 +558,14 @@ fn plan_shape(prior: Option<&Value>, config: &Value, planned: &mut Value) {
             a
         })
         .collect();
-    if !config.get_attr("attachment").is_unknown() {
+    // Not written, it is as AWS has it (Optional and Computed, as in Terraform):
+    // an interface an instance launched with, or one an
+    // aws_network_interface_attachment attaches, is attached by the other.
+    if written(config, "attachment") {
         set(planned, "attachment", Value::set(written_attachment));
+    } else if !config.get_attr("attachment").is_unknown() {
+        let keep = prior.map_or(Value::Unknown, |p| p.get_attr("attachment").clone());
+        set(planned, "attachment", keep);
     }
     let Some(prior) = prior else {
         return;
