@@ -2863,9 +2863,10 @@ resource "aws_security_group" "b" {{
 }}
 
 resource "aws_instance" "host" {{
-  ami           = "ami-12c6146b"
-  instance_type = "t3.micro"
-  subnet_id     = aws_subnet.s.id
+  ami                 = "ami-12c6146b"
+  instance_type       = "t3.micro"
+  subnet_id           = aws_subnet.s.id
+  enable_primary_ipv6 = true
 }}
 
 resource "aws_network_interface" "fixed" {{
@@ -2876,7 +2877,8 @@ resource "aws_network_interface" "fixed" {{
 }}
 
 resource "aws_network_interface" "counted" {{
-  subnet_id = aws_subnet.s.id
+  subnet_id           = aws_subnet.s.id
+  enable_primary_ipv6 = true
 {extra}
 }}
 "#
@@ -2892,7 +2894,32 @@ resource "aws_network_interface" "counted" {{
     device_index = 1
   }"#;
     let w = Work::new(&cfg(first, "  private_ips_count = 2"));
-    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    // Through the recording proxy: moto keeps no primary IPv6 setting to read
+    // back, so the requests are checked for it.
+    let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
+    let env = m.env_via(&proxy.endpoint);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    w.iac_env(&["apply", "-auto-approve"], &env).ok();
+    let created = proxy.requests("CreateNetworkInterface");
+    assert_eq!(
+        created
+            .iter()
+            .filter(|r| r.get("EnablePrimaryIpv6").map(String::as_str) == Some("true"))
+            .count(),
+        1,
+        "{created:?}"
+    );
+    let run = &proxy.requests("RunInstances")[0];
+    assert_eq!(
+        run.get("NetworkInterface.1.PrimaryIpv6")
+            .map(String::as_str),
+        Some("true"),
+        "{run:?}"
+    );
+    assert_eq!(
+        run.get("NetworkInterface.1.SubnetId").map(String::as_str),
+        w.attrs("aws_subnet.s")["id"].as_str()
+    );
     let eni = |id: &str| {
         block(
             ec2.describe_network_interfaces()
@@ -2956,6 +2983,11 @@ resource "aws_network_interface" "counted" {{
         attr("aws_network_interface.counted", "private_ips_count"),
         2
     );
+    assert_eq!(
+        attr("aws_network_interface.counted", "enable_primary_ipv6"),
+        true
+    );
+    assert_eq!(attr("aws_instance.host", "enable_primary_ipv6"), true);
     iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
 
     // In place: another address, the other group, the check on, moved to
@@ -3019,6 +3051,20 @@ resource "aws_network_interface" "counted" {{
         attr("aws_network_interface.counted", "subnet_id"),
         attr("aws_subnet.s", "id")
     );
+    // moto reports no primary IPv6 address (AWS does, once it is on), so the
+    // imported interface is planned to turn it on, and then is quiet.
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(2);
+    assert!(
+        r.stdout.contains("+ enable_primary_ipv6 = true"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+        "{}",
+        r.stdout
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
     iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
 
     iac(&w, &m, &["destroy", "-auto-approve"]).ok();

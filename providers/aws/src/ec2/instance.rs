@@ -782,6 +782,7 @@ fn run_request(
     // interface, which then carries the subnet and groups too.
     let public_ip = p.get_attr("associate_public_ip_address").as_bool();
     let private_ip = s(p, "private_ip");
+    let primary_ipv6 = p.get_attr("enable_primary_ipv6").as_bool();
     // `security_groups` are ids in a subnet (sent with vpc_security_group_ids)
     // and names otherwise, as Terraform sends them.
     let named: Vec<String> = p
@@ -824,7 +825,7 @@ fn run_request(
     if !existing.is_empty() {
         // Launched with existing interfaces, which carry subnet and groups.
         req = req.set_network_interfaces(Some(existing));
-    } else if public_ip.is_some() || private_ip.is_some() {
+    } else if public_ip.is_some() || private_ip.is_some() || primary_ipv6.is_some() {
         req = req.network_interfaces(
             aws_sdk_ec2::types::InstanceNetworkInterfaceSpecification::builder()
                 .device_index(0)
@@ -832,6 +833,7 @@ fn run_request(
                 .set_groups(groups)
                 .set_associate_public_ip_address(public_ip)
                 .set_private_ip_address(private_ip)
+                .set_primary_ipv6(primary_ipv6)
                 .delete_on_termination(true)
                 .build(),
         );

@@ -148,6 +148,13 @@ pub(crate) fn schema(s: Schema) -> Schema {
             ),
         )
         .attr(
+            "enable_primary_ipv6",
+            opt_comp(
+                Bool,
+                "Make the primary interface's first IPv6 address its primary IPv6 address (dual-stack and IPv6-only subnets); changed in place.",
+            ),
+        )
+        .attr(
             "password_data",
             Attribute::computed(
                 Str,
@@ -235,6 +242,7 @@ pub(crate) fn validate(config: &Value, out: &mut Vec<AttrDiagnostic>) {
             "ipv6_addresses",
             "ipv6_address_count",
             "source_dest_check",
+            "enable_primary_ipv6",
         ] {
             if !config.get_attr(k).is_null() && !config.get_attr(k).is_unknown() {
                 out.push(err(
@@ -613,6 +621,22 @@ pub(crate) fn read(i: &Instance, keep: &Value, v: &mut Value) {
             Value::set(interfaces)
         },
     );
+    // Reported only once it is on: off (or not reported) is as written.
+    let primary_ipv6 = i
+        .network_interfaces()
+        .iter()
+        .filter(|n| n.attachment().and_then(|a| a.device_index()) == Some(0))
+        .flat_map(|n| n.ipv6_addresses())
+        .any(|a| a.is_primary_ipv6() == Some(true));
+    set(
+        v,
+        "enable_primary_ipv6",
+        if primary_ipv6 {
+            Value::Bool(true)
+        } else {
+            kept("enable_primary_ipv6")
+        },
+    );
     // Not reported by EC2 (the image's and the type's): as written.
     set(v, "ephemeral_block_device", kept("ephemeral_block_device"));
     set(v, "credit_specification", kept("credit_specification"));
@@ -735,6 +759,17 @@ pub(crate) async fn update_live(
                 .send()
                 .await
                 .map_err(|e| sdk_err("ModifyInstanceCreditSpecification", e))?;
+        }
+    }
+    if changed("enable_primary_ipv6") {
+        if let Some(eni) = s(old, "primary_network_interface_id") {
+            c.ec2
+                .modify_network_interface_attribute()
+                .network_interface_id(eni)
+                .set_enable_primary_ipv6(p.get_attr("enable_primary_ipv6").as_bool())
+                .send()
+                .await
+                .map_err(|e| sdk_err("ModifyNetworkInterfaceAttribute", e))?;
         }
     }
     if changed("maintenance_options") {

@@ -133,6 +133,17 @@ pub(crate) fn eni_value(c: &Clients, n: &NetworkInterface, keep: &Value) -> Valu
         ),
         ("security_groups", str_set(&groups)),
         (
+            "enable_primary_ipv6",
+            if n.ipv6_addresses()
+                .iter()
+                .any(|a| a.is_primary_ipv6() == Some(true))
+            {
+                Value::Bool(true)
+            } else {
+                keep.get_attr("enable_primary_ipv6").clone()
+            },
+        ),
+        (
             "source_dest_check",
             n.source_dest_check().map_or(Value::Bool(true), Value::Bool),
         ),
@@ -302,6 +313,7 @@ async fn create(c: &Clients, p: &Value, token: &str) -> Result<Option<Value>, At
                 .set_ipv6_address_count(
                     int(p, "ipv6_address_count").filter(|n| *n > 0 && wanted_ipv6(p).is_empty()),
                 )
+                .set_enable_primary_ipv6(p.get_attr("enable_primary_ipv6").as_bool())
                 .set_interface_type(
                     s(p, "interface_type").map(|t| NetworkInterfaceCreationType::from(t.as_str())),
                 )
@@ -463,6 +475,15 @@ async fn update(c: &Clients, old: &Value, p: &Value) -> Result<Option<Value>, At
             .modify_network_interface_attribute()
             .network_interface_id(&id)
             .set_groups(Some(strings(p, "security_groups")))
+            .send()
+            .await
+            .map_err(|e| sdk_err("ModifyNetworkInterfaceAttribute", e))?;
+    }
+    if changed("enable_primary_ipv6") {
+        c.ec2
+            .modify_network_interface_attribute()
+            .network_interface_id(&id)
+            .set_enable_primary_ipv6(p.get_attr("enable_primary_ipv6").as_bool())
             .send()
             .await
             .map_err(|e| sdk_err("ModifyNetworkInterfaceAttribute", e))?;
@@ -665,6 +686,10 @@ impl ResourceType<Clients> for NetworkInterfaceType {
             .attr(
                 "source_dest_check",
                 oc(Bool, "Drop traffic not addressed to the interface (AWS's default: true); changed in place."),
+            )
+            .attr(
+                "enable_primary_ipv6",
+                oc(Bool, "Make the first IPv6 address the primary IPv6 address (dual-stack and IPv6-only subnets); changed in place."),
             )
             .attr(
                 "interface_type",
