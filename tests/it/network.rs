@@ -3280,3 +3280,102 @@ resource "aws_network_interface_sg_attachment" "extra" {
         );
     }
 }
+
+/// What a subnet gives its instances (host name type, AAAA records, DNS64, the
+/// local interface's device index). moto keeps none of the four (it reports a
+/// fixed host name type and AAAA flag, and no DNS64 or device index), so the
+/// ModifySubnetAttribute requests are checked through the recording proxy.
+#[test]
+fn subnet_launch_settings_against_moto() {
+    let m = Moto::start();
+    let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
+    let env = m.env_via(&proxy.endpoint);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let w = Work::new(
+        r#"
+resource "aws_vpc" "v" {
+  cidr_block                       = "10.63.0.0/16"
+  assign_generated_ipv6_cidr_block = true
+}
+
+resource "aws_subnet" "dual" {
+  vpc_id                                         = aws_vpc.v.id
+  cidr_block                                     = "10.63.1.0/24"
+  ipv6_cidr_block                                = cidrsubnet(aws_vpc.v.ipv6_cidr_block, 8, 1)
+  private_dns_hostname_type_on_launch            = "resource-name"
+  enable_resource_name_dns_aaaa_record_on_launch = true
+  enable_dns64                                   = true
+  enable_lni_at_device_index                     = 1
+}
+"#,
+    );
+    w.iac_env(&["apply", "-auto-approve"], &env).ok();
+    let dual = w.attrs("aws_subnet.dual")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let sent: Vec<crate::proxy::Params> = proxy
+        .requests("ModifySubnetAttribute")
+        .into_iter()
+        .filter(|r| r.get("SubnetId") == Some(&dual))
+        .collect();
+    for (k, v) in [
+        ("PrivateDnsHostnameTypeOnLaunch", "resource-name"),
+        ("EnableResourceNameDnsAAAARecordOnLaunch.Value", "true"),
+        ("EnableDns64.Value", "true"),
+        ("EnableLniAtDeviceIndex", "1"),
+    ] {
+        assert!(
+            sent.iter().any(|r| r.get(k).map(String::as_str) == Some(v)),
+            "{k} = {v} was not sent: {sent:?}"
+        );
+    }
+    // moto reports a fixed host name type and AAAA flag, so those two (and only
+    // they) read back as changed; DNS64 and the device index are as written.
+    let r = w.iac_env(&["plan"], &env).ok();
+    assert!(
+        r.stdout.contains(
+            "~ private_dns_hostname_type_on_launch            = \"ip-name\" -> \"resource-name\""
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("enable_dns64"), "{}", r.stdout);
+    assert!(
+        !r.stdout.contains("enable_lni_at_device_index"),
+        "{}",
+        r.stdout
+    );
+
+    // Turned off again: one call each (the device index with its own "disable").
+    let text = std::fs::read_to_string(w.path().join("main.tf")).unwrap();
+    let off = text
+        .replace(
+            "  enable_dns64                                   = true\n",
+            "",
+        )
+        .replace("  enable_lni_at_device_index                     = 1\n", "");
+    w.write("main.tf", &off);
+    let before = proxy.requests("ModifySubnetAttribute").len();
+    w.iac_env(&["apply", "-auto-approve"], &env).ok();
+    let later: Vec<crate::proxy::Params> =
+        proxy.requests("ModifySubnetAttribute")[before..].to_vec();
+    assert!(
+        later
+            .iter()
+            .any(|r| r.get("EnableDns64.Value").map(String::as_str) == Some("false")),
+        "{later:?}"
+    );
+    assert!(
+        later
+            .iter()
+            .any(|r| r.get("DisableLniAtDeviceIndex.Value").map(String::as_str) == Some("true")),
+        "{later:?}"
+    );
+    w.iac_env(&["destroy", "-auto-approve"], &env).ok();
+}

@@ -27,6 +27,7 @@ pub(crate) mod security_group;
 pub(crate) mod security_group_rule;
 pub(crate) mod sg_rule;
 pub(crate) mod subnet;
+pub(crate) mod subnet_launch;
 pub(crate) mod vpc;
 
 use std::collections::{BTreeMap, HashSet};

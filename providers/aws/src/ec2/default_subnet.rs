@@ -66,7 +66,7 @@ async fn set_public_ip(c: &Clients, id: &str, want: bool) -> Result<(), AttrDiag
 impl ResourceType<Clients> for DefaultSubnetType {
     fn schema(&self) -> Schema {
         use AttrType::{Bool, String as Str};
-        Schema::new("The default subnet of an availability zone, adopted (made with CreateDefaultSubnet if there is none). Refresh reads 1,000 subnets per DescribeSubnets call.")
+        crate::ec2::subnet_launch::schema(Schema::new("The default subnet of an availability zone, adopted (made with CreateDefaultSubnet if there is none). Refresh reads 1,000 subnets per DescribeSubnets call.")
             .attr("availability_zone", Attribute::required(Str, "The zone.").force_new())
             .attr(
                 "map_public_ip_on_launch",
@@ -102,7 +102,7 @@ impl ResourceType<Clients> for DefaultSubnetType {
             .attr(
                 "existing_default_subnet",
                 Attribute::computed(Bool, "Whether the subnet existed before (false: iac made it)."),
-            )
+            ))
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
@@ -171,6 +171,10 @@ impl ResourceType<Clients> for DefaultSubnetType {
                 .await
                 .map_err(|d| vec![d])?;
         }
+        let now = crate::ec2::subnet::value(&sn, &Value::Null);
+        crate::ec2::subnet_launch::apply(c, &id, &now, p)
+            .await
+            .map_err(|d| vec![d])?;
         // The IPv6 block as written (an adopted subnet's own is kept when none is).
         if !p.get_attr("ipv6_cidr_block").is_null() {
             let now = crate::ec2::subnet::value(&sn, p);
@@ -212,6 +216,9 @@ impl ResourceType<Clients> for DefaultSubnetType {
                 .await
                 .map_err(|d| vec![d])?;
         }
+        crate::ec2::subnet_launch::apply(c, &id, old, p)
+            .await
+            .map_err(|d| vec![d])?;
         if !p.get_attr("ipv6_cidr_block").is_null() {
             move_ipv6_block(c, &id, old, p).await.map_err(|d| vec![d])?;
         }

@@ -77,6 +77,7 @@ pub(crate) fn value(s_: &aws_sdk_ec2::types::Subnet, keep: &Value) -> Value {
             keep.get_attr("assign_ipv6_address_on_creation"),
         ),
     );
+    crate::ec2::subnet_launch::read(s_, keep, &mut v);
     v
 }
 
@@ -223,6 +224,7 @@ async fn create_subnet(
             .map_err(|e| sdk_err("ModifySubnetAttribute", e))?;
     }
     set_dns_a_record(c, &id, None, p).await?;
+    crate::ec2::subnet_launch::apply(c, &id, &value(&subnet, &Value::Null), p).await?;
     // The IPv6 block was asked for at creation; only the flag may be left to set.
     let assigned = subnet.assign_ipv6_address_on_creation().unwrap_or(false);
     set_assign_ipv6(c, &id, assigned, p).await?;
@@ -255,6 +257,7 @@ async fn update_subnet(
             .map_err(|e| sdk_err("ModifySubnetAttribute", e))?;
     }
     set_dns_a_record(c, &id, Some(old), p).await?;
+    crate::ec2::subnet_launch::apply(c, &id, old, p).await?;
     move_ipv6_block(c, &id, old, p).await?;
     let was = old
         .get_attr("assign_ipv6_address_on_creation")
@@ -299,7 +302,7 @@ impl BatchRead for SubnetType {
 #[async_trait::async_trait]
 impl ResourceType<Clients> for SubnetType {
     fn schema(&self) -> Schema {
-        Schema::new("A subnet of a VPC.")
+        crate::ec2::subnet_launch::schema(Schema::new("A subnet of a VPC.")
             .attr(
                 "vpc_id",
                 Attribute::required(AttrType::String, "VPC id.").force_new(),
@@ -355,7 +358,7 @@ impl ResourceType<Clients> for SubnetType {
                 )
                 .force_new(),
             )
-            .attr("owner_id", Attribute::computed(AttrType::String, "The account that owns the subnet."))
+            .attr("owner_id", Attribute::computed(AttrType::String, "The account that owns the subnet.")))
     }
 
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
