@@ -84,6 +84,22 @@ fn a_private_subnet_behind_a_nat_gateway_against_moto() {
         serde_json::from_str(&iac(&w, &m, &["output", "-json"]).ok().stdout).expect("json");
     let rt = out["private_rt"]["value"].as_str().expect("rt").to_string();
     assert_eq!(out["nat_ip"]["value"], out["eip"]["value"]);
+    // The address's reverse DNS record is read (with DescribeAddressesAttribute)
+    // as AWS has it: none is set here.
+    let eip = w.attrs("aws_eip.nat");
+    let alloc_id = eip["id"].as_str().unwrap().to_string();
+    let attr = block(
+        ec2.describe_addresses_attribute()
+            .allocation_ids(&alloc_id)
+            .attribute(aws_sdk_ec2::types::AddressAttributeName::DomainName)
+            .send(),
+    )
+    .expect("addresses attribute");
+    assert_eq!(attr.addresses()[0].ptr_record(), None);
+    assert!(
+        eip.as_object().unwrap().contains_key("ptr_record") && eip["ptr_record"].is_null(),
+        "{eip}"
+    );
     assert!(out["route_id"]["value"]
         .as_str()
         .is_some_and(|id| id.starts_with(&format!("r-{rt}"))));

@@ -34,7 +34,6 @@ pub(crate) const RESOURCES: &[(&str, &[&str], &str)] = &[
     ("aws_eip", &["ipam_pool_id"], "IPAM pools are not supported: iac has no aws_vpc_ipam_pool to allocate from; give the CIDR block itself"),
     ("aws_eip", &["vpc"], "deprecated in the AWS provider: use domain = \"vpc\""),
     ("aws_eip", &["carrier_ip", "customer_owned_ip"], "Wavelength carrier addresses and Outposts customer-owned addresses are not supported"),
-    ("aws_eip", &["ptr_record"], "an attribute iac does not read back yet"),
     ("aws_iam_access_key", &["encrypted_secret", "encrypted_ses_smtp_password_v4", "key_fingerprint"], "encrypting the secret with a PGP key (pgp_key) is not supported: iac keeps the secret itself only as a fingerprint"),
     ("aws_iam_access_key", &["ses_smtp_password_v4"], "the SES SMTP password derived from the secret is not supported: iac keeps no plaintext secret to derive it from"),
     ("aws_iam_role", &["inline_policy", "managed_policy_arns"], "deprecated in the AWS provider (exclusive policy management moved to aws_iam_role_policies_exclusive and aws_iam_role_policy_attachments_exclusive): use aws_iam_role_policy and aws_iam_role_policy_attachment"),

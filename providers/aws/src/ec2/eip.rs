@@ -1,6 +1,8 @@
 //! `aws_eip`: an Elastic IP address, optionally associated with an instance or a
 //! network interface.
 
+use std::collections::BTreeMap;
+
 use aws_sdk_ec2::types::{Address, DomainType, Filter, ResourceType as Kind};
 use iac_provider::kit::ResourceType;
 use iac_provider::{
@@ -127,12 +129,69 @@ async fn disassociate(c: &Clients, v: &Value) -> Result<(), AttrDiagnostic> {
     }
 }
 
-async fn read_one(c: &Clients, id: &str, keep: &Value) -> ApplyResult {
-    let found = describe(c, &[id.to_string()]).await.map_err(|d| vec![d])?;
+/// The reverse DNS (PTR) records of addresses, by allocation id, in one
+/// DescribeAddressesAttribute call (absent where none is set).
+async fn ptr_records(
+    c: &Clients,
+    ids: &[String],
+) -> Result<BTreeMap<String, String>, AttrDiagnostic> {
+    if ids.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let out = c
+        .ec2
+        .describe_addresses_attribute()
+        .set_allocation_ids(Some(ids.to_vec()))
+        .attribute(aws_sdk_ec2::types::AddressAttributeName::DomainName)
+        .send()
+        .await
+        .map_err(|e| sdk_err("DescribeAddressesAttribute", e))?;
+    Ok(ptr_map(out.addresses()))
+}
+
+fn ptr_map(found: &[aws_sdk_ec2::types::AddressAttribute]) -> BTreeMap<String, String> {
+    found
+        .iter()
+        .filter_map(|a| {
+            let ptr = a.ptr_record().filter(|p| !p.is_empty())?;
+            Some((a.allocation_id()?.to_string(), ptr.to_string()))
+        })
+        .collect()
+}
+
+/// The addresses' values, with their PTR records.
+async fn values(
+    c: &Clients,
+    found: &[Address],
+    keep: impl Fn(&str) -> Value,
+) -> Result<BTreeMap<String, Value>, AttrDiagnostic> {
+    let ids: Vec<String> = found
+        .iter()
+        .filter_map(|a| a.allocation_id().map(String::from))
+        .collect();
+    let ptr = ptr_records(c, &ids).await?;
     let account = c.account_id().await;
     Ok(found
-        .first()
-        .map(|a| eip_value(c, a, keep, account.as_deref())))
+        .iter()
+        .map(|a| {
+            let id = a.allocation_id().unwrap_or_default();
+            let mut v = eip_value(c, a, &keep(id), account.as_deref());
+            crate::util::set(
+                &mut v,
+                "ptr_record",
+                opt_str(ptr.get(id).map(String::as_str)),
+            );
+            (id.to_string(), v)
+        })
+        .collect())
+}
+
+async fn read_one(c: &Clients, id: &str, keep: &Value) -> ApplyResult {
+    let found = describe(c, &[id.to_string()]).await.map_err(|d| vec![d])?;
+    let mut v = values(c, &found, |_| keep.clone())
+        .await
+        .map_err(|d| vec![d])?;
+    Ok(v.remove(id))
 }
 
 async fn create(c: &Clients, p: &Value, token: &str) -> ApplyResult {
@@ -204,6 +263,13 @@ impl ResourceType<Clients> for EipType {
             .attr(
                 "customer_owned_ipv4_pool",
                 Attribute::optional(Str, "Outposts customer-owned pool.").force_new(),
+            )
+            .attr(
+                "ptr_record",
+                Attribute::computed(
+                    AttrType::String,
+                    "Reverse DNS record of the public address (one DescribeAddressesAttribute call per refresh).",
+                ),
             )
             .attr("tags", tags())
             .attr("id", Attribute::computed(Str, "Allocation id."))
@@ -316,19 +382,44 @@ impl ResourceType<Clients> for EipType {
             .iter()
             .map(|v| s(v, "id").unwrap_or_default())
             .collect();
-        let account = c.account_id().await;
-        match describe(c, &ids).await {
-            Ok(found) => current
-                .iter()
-                .zip(&ids)
-                .map(|(v, id)| {
-                    Ok(found
-                        .iter()
-                        .find(|a| a.allocation_id() == Some(id.as_str()))
-                        .map(|a| eip_value(c, a, v, account.as_deref())))
-                })
-                .collect(),
+        let keep = |id: &str| {
+            ids.iter()
+                .position(|i| i == id)
+                .map_or(Value::Null, |i| current[i].clone())
+        };
+        let found = match describe(c, &ids).await {
+            Ok(found) => values(c, &found, keep).await,
+            Err(d) => Err(d),
+        };
+        match found {
+            Ok(mut found) => ids.iter().map(|id| Ok(found.remove(id))).collect(),
             Err(d) => current.iter().map(|_| Err(d.clone())).collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ptr_records_are_read_by_allocation_id() {
+        use aws_sdk_ec2::types::AddressAttribute;
+        let found = [
+            AddressAttribute::builder()
+                .allocation_id("eipalloc-1")
+                .ptr_record("mail.example.com.")
+                .build(),
+            AddressAttribute::builder()
+                .allocation_id("eipalloc-2")
+                .build(),
+            AddressAttribute::builder()
+                .allocation_id("eipalloc-3")
+                .ptr_record("")
+                .build(),
+        ];
+        let m = ptr_map(&found);
+        assert_eq!(m.len(), 1);
+        assert_eq!(m["eipalloc-1"], "mail.example.com.");
     }
 }
