@@ -1456,3 +1456,101 @@ resource "aws_autoscaling_group" "flex" {{
     .expect("asg");
     assert!(left.auto_scaling_groups().is_empty());
 }
+
+/// An autoscaling group's spread over zones and its capacity reservations:
+/// sent on create and update (checked in the requests, through the recording
+/// proxy: moto keeps neither), kept as written, quiet on re-plan, and left as
+/// they are when no longer written (AWS fills them in).
+#[test]
+fn group_zone_spread_and_reservations_against_moto() {
+    let m = Moto::start();
+    let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
+    let env = m.env_via(&proxy.endpoint);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let cfg = |strategy: &str, blocks: bool| {
+        let blocks = if blocks {
+            format!(
+                r#"
+  availability_zone_distribution {{
+    capacity_distribution_strategy = "{strategy}"
+  }}
+  capacity_reservation_specification {{
+    capacity_reservation_preference = "capacity-reservations-first"
+  }}"#
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            r#"
+resource "aws_launch_template" "t" {{
+  name          = "spread"
+  image_id      = "ami-12c6146b"
+  instance_type = "t3.micro"
+}}
+
+resource "aws_autoscaling_group" "g" {{
+  name               = "spread"
+  min_size           = 0
+  max_size           = 2
+  availability_zones = ["us-east-1a", "us-east-1b"]
+
+  launch_template {{
+    id = aws_launch_template.t.id
+  }}
+{blocks}
+}}
+"#
+        )
+    };
+    let w = Work::new(&cfg("balanced-only", true));
+    w.iac_env(&["apply", "-auto-approve"], &env).ok();
+    let create = &proxy.requests("CreateAutoScalingGroup")[0];
+    for (k, v) in [
+        (
+            "AvailabilityZoneDistribution.CapacityDistributionStrategy",
+            "balanced-only",
+        ),
+        (
+            "CapacityReservationSpecification.CapacityReservationPreference",
+            "capacity-reservations-first",
+        ),
+    ] {
+        assert_eq!(
+            create.get(k).map(String::as_str),
+            Some(v),
+            "{k} in {create:?}"
+        );
+    }
+    let g = w.attrs("aws_autoscaling_group.g");
+    assert_eq!(
+        g["availability_zone_distribution"][0]["capacity_distribution_strategy"],
+        "balanced-only"
+    );
+    w.iac_env(&["plan", "-detailed-exitcode"], &env).code(0);
+
+    w.write("main.tf", &cfg("balanced-best-effort", true));
+    let r = w.iac_env(&["apply", "-auto-approve"], &env).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let update = proxy
+        .requests("UpdateAutoScalingGroup")
+        .pop()
+        .expect("an update");
+    assert_eq!(
+        update
+            .get("AvailabilityZoneDistribution.CapacityDistributionStrategy")
+            .map(String::as_str),
+        Some("balanced-best-effort"),
+        "{update:?}"
+    );
+    w.iac_env(&["plan", "-detailed-exitcode"], &env).code(0);
+
+    // No longer written: as AWS has them, no change.
+    w.write("main.tf", &cfg("", false));
+    w.iac_env(&["plan", "-detailed-exitcode"], &env).code(0);
+    w.iac_env(&["destroy", "-auto-approve"], &env).ok();
+}

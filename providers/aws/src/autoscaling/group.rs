@@ -650,7 +650,10 @@ impl ResourceType<Clients> for GroupType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        let shape = |planned: &mut Value| mixed::plan_shape(req.prior, req.config, planned);
+        let shape = |planned: &mut Value| {
+            mixed::plan_shape(req.prior, req.config, planned);
+            super::group_settings::plan_shape(req.prior, req.config, planned);
+        };
         aws_plan_with(schema, req, &shape, &|_, _| {})
     }
 

@@ -1,6 +1,7 @@
 //! More of `aws_autoscaling_group`: what CreateAutoScalingGroup and
 //! UpdateAutoScalingGroup take beyond sizes and templates (warm-up, placement
-//! group, classic load balancers, maintenance policy, initial lifecycle hooks),
+//! group, classic load balancers, maintenance policy, initial lifecycle hooks,
+//! the spread over zones and capacity reservations),
 //! what takes calls of its own (metrics collection, suspended processes, the warm
 //! pool), and the wait for healthy targets (`wait_for_elb_capacity`).
 
@@ -9,8 +10,9 @@ use std::time::{Duration, Instant};
 use aws_sdk_autoscaling::operation::create_auto_scaling_group::builders::CreateAutoScalingGroupFluentBuilder;
 use aws_sdk_autoscaling::operation::update_auto_scaling_group::builders::UpdateAutoScalingGroupFluentBuilder;
 use aws_sdk_autoscaling::types::{
-    AutoScalingGroup, InstanceMaintenancePolicy, InstanceReusePolicy, LifecycleHookSpecification,
-    WarmPoolState,
+    AutoScalingGroup, AvailabilityZoneDistribution, CapacityDistributionStrategy,
+    CapacityReservationPreference, CapacityReservationSpecification, CapacityReservationTarget,
+    InstanceMaintenancePolicy, InstanceReusePolicy, LifecycleHookSpecification, WarmPoolState,
 };
 use iac_provider::{AttrDiagnostic, AttrType, Attribute, Nesting, Schema};
 use iac_value::Value;
@@ -82,6 +84,101 @@ pub(crate) fn schema(s: Schema) -> Schema {
         .block("initial_lifecycle_hook", nested(Nesting::Set, 0, None, hook))
         .block("instance_maintenance_policy", nested(Nesting::List, 0, Some(1), maintenance))
         .block("warm_pool", nested(Nesting::List, 0, Some(1), warm))
+        .block(
+            "availability_zone_distribution",
+            nested(
+                Nesting::List,
+                0,
+                Some(1),
+                Schema::new("How instances spread over zones; changed in place.").attr(
+                    "capacity_distribution_strategy",
+                    oc(Str, "balanced-best-effort (AWS's default) or balanced-only."),
+                ),
+            ),
+        )
+        .block(
+            "capacity_reservation_specification",
+            nested(
+                Nesting::List,
+                0,
+                Some(1),
+                Schema::new("Capacity reservations the group launches into; changed in place.")
+                    .attr(
+                        "capacity_reservation_preference",
+                        oc(Str, "default, capacity-reservations-only, capacity-reservations-first or none."),
+                    )
+                    .block(
+                        "capacity_reservation_target",
+                        nested(
+                            Nesting::List,
+                            0,
+                            Some(1),
+                            Schema::new("The reservations to use.")
+                                .attr("capacity_reservation_ids", opt(strs(), "Reservation ids."))
+                                .attr(
+                                    "capacity_reservation_resource_group_arns",
+                                    opt(strs(), "Resource groups of reservations."),
+                                ),
+                        ),
+                    ),
+            ),
+        )
+}
+
+/// Blocks AWS fills in when not written (Optional and Computed in Terraform):
+/// then they are the prior's.
+pub(crate) fn plan_shape(prior: Option<&Value>, config: &Value, planned: &mut Value) {
+    for k in [
+        "availability_zone_distribution",
+        "capacity_reservation_specification",
+    ] {
+        if !crate::util::written(config, k) && !config.get_attr(k).is_unknown() {
+            set(
+                planned,
+                k,
+                prior.map_or(Value::Unknown, |p| p.get_attr(k).clone()),
+            );
+        }
+    }
+}
+
+fn zone_distribution(p: &Value) -> Option<AvailabilityZoneDistribution> {
+    let d = first(p, "availability_zone_distribution");
+    d.as_map()?;
+    Some(
+        AvailabilityZoneDistribution::builder()
+            .set_capacity_distribution_strategy(
+                s(&d, "capacity_distribution_strategy")
+                    .map(|x| CapacityDistributionStrategy::from(x.as_str())),
+            )
+            .build(),
+    )
+}
+
+fn reservations(p: &Value) -> Option<CapacityReservationSpecification> {
+    let r = first(p, "capacity_reservation_specification");
+    r.as_map()?;
+    let t = first(&r, "capacity_reservation_target");
+    Some(
+        CapacityReservationSpecification::builder()
+            .set_capacity_reservation_preference(
+                s(&r, "capacity_reservation_preference")
+                    .map(|x| CapacityReservationPreference::from(x.as_str())),
+            )
+            .set_capacity_reservation_target(t.as_map().map(|_| {
+                CapacityReservationTarget::builder()
+                    .set_capacity_reservation_ids(non_empty(strings(
+                        &t,
+                        "capacity_reservation_ids",
+                    )))
+                    .set_capacity_reservation_resource_group_arns(non_empty(strings(
+                        &t,
+                        "capacity_reservation_resource_group_arns",
+                    )))
+                    .build()
+            }))
+            .build(),
+    )
 }
 
 fn maintenance(p: &Value) -> Option<InstanceMaintenancePolicy> {
@@ -124,6 +221,8 @@ pub(crate) fn on_create(
         .set_placement_group(s(p, "placement_group"))
         .set_load_balancer_names(non_empty(strings(p, "load_balancers")))
         .set_instance_maintenance_policy(maintenance(p))
+        .set_availability_zone_distribution(zone_distribution(p))
+        .set_capacity_reservation_specification(reservations(p))
         .set_lifecycle_hook_specification_list((!hooks.is_empty()).then_some(hooks))
 }
 
@@ -138,6 +237,8 @@ pub(crate) fn on_update(
         .set_service_linked_role_arn(s(p, "service_linked_role_arn"))
         .set_placement_group(s(p, "placement_group"))
         .set_instance_maintenance_policy(maintenance(p))
+        .set_availability_zone_distribution(zone_distribution(p))
+        .set_capacity_reservation_specification(reservations(p))
 }
 
 /// The settings with calls of their own, from `old` (none on create) to `p`.
@@ -321,6 +422,62 @@ pub(crate) fn read(g: &AutoScalingGroup, keep: &Value, v: &mut Value) {
                 Value::Null => Value::List(Vec::new()),
                 k => k.clone(),
             },
+        },
+    );
+    let one = |pairs: Vec<(&str, Value)>| Value::List(vec![Value::map(pairs)]);
+    let kept = |k: &str| match keep.get_attr(k) {
+        Value::Null => Value::List(Vec::new()),
+        k => k.clone(),
+    };
+    set(
+        v,
+        "availability_zone_distribution",
+        match g
+            .availability_zone_distribution()
+            .and_then(|d| d.capacity_distribution_strategy())
+        {
+            Some(x) => one(vec![(
+                "capacity_distribution_strategy",
+                Value::string(x.as_str()),
+            )]),
+            None => kept("availability_zone_distribution"),
+        },
+    );
+    set(
+        v,
+        "capacity_reservation_specification",
+        match g.capacity_reservation_specification() {
+            Some(r) => {
+                let target = r
+                    .capacity_reservation_target()
+                    .map_or(Value::List(Vec::new()), |t| {
+                        let list = |xs: &[String]| {
+                            if xs.is_empty() {
+                                Value::Null
+                            } else {
+                                set_of(xs.to_vec())
+                            }
+                        };
+                        one(vec![
+                            (
+                                "capacity_reservation_ids",
+                                list(t.capacity_reservation_ids()),
+                            ),
+                            (
+                                "capacity_reservation_resource_group_arns",
+                                list(t.capacity_reservation_resource_group_arns()),
+                            ),
+                        ])
+                    });
+                one(vec![
+                    (
+                        "capacity_reservation_preference",
+                        opt_str(r.capacity_reservation_preference().map(|x| x.as_str())),
+                    ),
+                    ("capacity_reservation_target", target),
+                ])
+            }
+            None => kept("capacity_reservation_specification"),
         },
     );
     set(v, "predicted_capacity", num(g.predicted_capacity()));
