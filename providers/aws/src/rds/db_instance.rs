@@ -115,6 +115,10 @@ fn db_instance_more(s: Schema) -> Schema {
                 Attribute::optional_computed(Bool, "Performance Insights; changes in place."),
             )
             .attr(
+                "database_insights_mode",
+                Attribute::optional_computed(Str, "CloudWatch Database Insights: standard or advanced (advanced needs Performance Insights kept 465 days or more); changes in place."),
+            )
+            .attr(
                 "performance_insights_kms_key_id",
                 Attribute::optional_computed(Str, "KMS key of the Performance Insights data."),
             )

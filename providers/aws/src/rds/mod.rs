@@ -382,6 +382,13 @@ fn db_settings(db: &DbInstance, keep: &Value, m: &mut BTreeMap<String, Value>) {
         },
     );
     m.insert(
+        "database_insights_mode".into(),
+        match db.database_insights_mode() {
+            Some(x) => Value::string(x.as_str()),
+            None => or_keep("database_insights_mode", Value::Null),
+        },
+    );
+    m.insert(
         "performance_insights_kms_key_id".into(),
         or_keep(
             "performance_insights_kms_key_id",
@@ -787,6 +794,10 @@ pub(crate) async fn create_db(c: &Clients, p: &Value, token: &str) -> ApplyResul
         .set_enable_performance_insights(p.get_attr("performance_insights_enabled").as_bool())
         .set_performance_insights_kms_key_id(s(p, "performance_insights_kms_key_id"))
         .set_performance_insights_retention_period(int(p, "performance_insights_retention_period"))
+        .set_database_insights_mode(
+            s(p, "database_insights_mode")
+                .map(|x| aws_sdk_rds::types::DatabaseInsightsMode::from(x.as_str())),
+        )
         .set_network_type(s(p, "network_type"))
         .set_engine_lifecycle_support(s(p, "engine_lifecycle_support"))
         .set_dedicated_log_volume(p.get_attr("dedicated_log_volume").as_bool())
@@ -965,6 +976,20 @@ fn modifications(
         req = req
             .set_enable_performance_insights(p.get_attr("performance_insights_enabled").as_bool())
             .set_performance_insights_kms_key_id(s(p, "performance_insights_kms_key_id"))
+            .set_performance_insights_retention_period(int(
+                p,
+                "performance_insights_retention_period",
+            ));
+        any = true;
+    }
+    if ch("database_insights_mode") {
+        // Advanced mode needs Performance Insights on, with its retention.
+        req = req
+            .set_database_insights_mode(
+                s(p, "database_insights_mode")
+                    .map(|x| aws_sdk_rds::types::DatabaseInsightsMode::from(x.as_str())),
+            )
+            .set_enable_performance_insights(p.get_attr("performance_insights_enabled").as_bool())
             .set_performance_insights_retention_period(int(
                 p,
                 "performance_insights_retention_period",
