@@ -164,8 +164,21 @@ fn read_message(r: &mut BufReader<TcpStream>) -> Option<(String, Vec<u8>)> {
     Some((head, body))
 }
 
-/// The parameters of a form-encoded body.
+/// The parameters of a form-encoded body, or the top-level members of a JSON
+/// one (JSON-protocol services such as KMS), each as text.
 fn params_of(body: &[u8]) -> Params {
+    if let Ok(serde_json::Value::Object(m)) = serde_json::from_slice(body) {
+        return m
+            .into_iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                (k, v)
+            })
+            .collect();
+    }
     let decode = |x: &str| {
         let x = x.replace('+', " ");
         let b = x.as_bytes();
@@ -210,7 +223,14 @@ fn serve(conn: TcpStream, sh: &Shared) {
     let mut client = BufReader::new(conn);
     let mut out = write_half;
     while let Some((head, body)) = read_message(&mut client) {
-        let action = action_of(&body);
+        // The query protocol names the action in the body, the JSON protocol in
+        // X-Amz-Target ("TrentService.EnableKeyRotation").
+        let target = head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("x-amz-target")
+                .then(|| v.trim().rsplit('.').next().unwrap_or_default().to_string())
+        });
+        let action = target.unwrap_or_else(|| action_of(&body));
         if let Some((slow, d)) = &sh.slow {
             if *slow == action {
                 std::thread::sleep(*d);

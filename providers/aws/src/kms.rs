@@ -59,14 +59,13 @@ async fn read_key(c: &Clients, id: &str, keep: &Value) -> Result<Option<Value>, 
         Err(e) if err_code(&e).is_some_and(|c| c.contains("NotFound")) => return Ok(None),
         Err(e) => return Err(sdk_err("DescribeKey", e)),
     };
-    let rotation = c
-        .kms
-        .get_key_rotation_status()
-        .key_id(id)
-        .send()
-        .await
-        .map(|o| o.key_rotation_enabled())
-        .unwrap_or(false);
+    let status = c.kms.get_key_rotation_status().key_id(id).send().await.ok();
+    let rotation = status.as_ref().is_some_and(|o| o.key_rotation_enabled());
+    // The period AWS reports while rotation is on; otherwise as written.
+    let period = match status.as_ref().and_then(|o| o.rotation_period_in_days()) {
+        Some(d) if rotation => Value::num(f64::from(d)),
+        _ => keep.get_attr("rotation_period_in_days").clone(),
+    };
     let policy = c
         .kms
         .get_key_policy()
@@ -88,6 +87,7 @@ async fn read_key(c: &Clients, id: &str, keep: &Value) -> Result<Option<Value>, 
         ),
         ("is_enabled", Value::Bool(m.enabled())),
         ("enable_key_rotation", Value::Bool(rotation)),
+        ("rotation_period_in_days", period),
         (
             "multi_region",
             Value::Bool(m.multi_region().unwrap_or(false)),
@@ -189,7 +189,14 @@ impl ResourceType<Clients> for KeyType {
             )
             .attr(
                 "enable_key_rotation",
-                Attribute::optional_computed(Bool, "Yearly rotation (default false)."),
+                Attribute::optional_computed(Bool, "Automatic rotation (default false)."),
+            )
+            .attr(
+                "rotation_period_in_days",
+                Attribute::optional_computed(
+                    AttrType::Number,
+                    "Days between rotations, 90 to 2560 (AWS's default 365); changed in place.",
+                ),
             )
             .attr(
                 "multi_region",
@@ -213,6 +220,15 @@ impl ResourceType<Clients> for KeyType {
                     "deletion_window_in_days",
                     "Invalid deletion window",
                     "KMS waits 7 to 30 days before it deletes a key",
+                ));
+            }
+        }
+        if let Some(d) = config.get_attr("rotation_period_in_days").as_f64() {
+            if !(90.0..=2560.0).contains(&d) {
+                out.push(attr_err(
+                    "rotation_period_in_days",
+                    "Invalid rotation period",
+                    "KMS rotates a key every 90 to 2560 days",
                 ));
             }
         }
@@ -252,6 +268,7 @@ impl ResourceType<Clients> for KeyType {
             c.kms
                 .enable_key_rotation()
                 .key_id(&id)
+                .set_rotation_period_in_days(int(p, "rotation_period_in_days"))
                 .send()
                 .await
                 .map_err(|e| vec![sdk_err("EnableKeyRotation", e)])?;
@@ -298,11 +315,14 @@ impl ResourceType<Clients> for KeyType {
                 .await
                 .map_err(|e| vec![sdk_err("PutKeyPolicy", e)])?;
         }
-        if changed("enable_key_rotation") {
-            let r = if p.get_attr("enable_key_rotation").as_bool() == Some(true) {
+        // A new period is set by enabling rotation again with it.
+        let on = p.get_attr("enable_key_rotation").as_bool() == Some(true);
+        if changed("enable_key_rotation") || on && changed("rotation_period_in_days") {
+            let r = if on {
                 c.kms
                     .enable_key_rotation()
                     .key_id(&id)
+                    .set_rotation_period_in_days(int(p, "rotation_period_in_days"))
                     .send()
                     .await
                     .map(|_| ())

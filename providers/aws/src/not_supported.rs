@@ -38,7 +38,6 @@ pub(crate) const RESOURCES: &[(&str, &[&str], &str)] = &[
     ("aws_iam_role", &["inline_policy", "managed_policy_arns"], "deprecated in the AWS provider (exclusive policy management moved to aws_iam_role_policies_exclusive and aws_iam_role_policy_attachments_exclusive): use aws_iam_role_policy and aws_iam_role_policy_attachment"),
     ("aws_instance", &["cpu_core_count", "cpu_threads_per_core"], "deprecated in the AWS provider: use a cpu_options block"),
     ("aws_kms_key", &["custom_key_store_id", "xks_key_id"], "custom key stores (CloudHSM, external) are not supported"),
-    ("aws_kms_key", &["rotation_period_in_days"], "not supported yet: key rotation uses AWS's default period (365 days)"),
     ("aws_launch_template", &["elastic_gpu_specifications", "elastic_inference_accelerator"], "AWS retired Elastic Graphics and Elastic Inference; new instances cannot use them"),
     ("aws_lb", &["customer_owned_ipv4_pool"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),
     ("aws_lb", &["ipam_pools"], "IPAM pools are not supported: iac has no aws_vpc_ipam_pool to allocate from; give the CIDR block itself"),
