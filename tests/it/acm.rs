@@ -440,3 +440,38 @@ resource "aws_lb_listener_certificate" "second" {
     let left = block(async { elb.describe_load_balancers().send().await.expect("lbs") });
     assert!(left.load_balancers().is_empty());
 }
+
+/// A private certificate issued by an AWS Private CA (`certificate_authority_arn`):
+/// requested without validation, read back from moto as PRIVATE and issued, with
+/// `validation_method = "NONE"` as Terraform has it; quiet re-plan; a
+/// `validation_method` beside the CA is refused.
+#[test]
+fn a_private_certificate_from_a_private_ca_against_moto() {
+    let m = Moto::start();
+    let ca = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555";
+    let w = Work::new(&format!(
+        "resource \"aws_acm_certificate\" \"internal\" {{\n  domain_name               = \"svc.internal.example\"\n  certificate_authority_arn = \"{ca}\"\n}}\n"
+    ));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let a = w.attrs("aws_acm_certificate.internal");
+    let d = certificate(&m, a["arn"].as_str().unwrap());
+    assert_eq!(d.r#type().map(|t| t.as_str()), Some("PRIVATE"));
+    assert_eq!(d.certificate_authority_arn(), Some(ca));
+    assert_eq!(d.status().map(|s| s.as_str()), Some("ISSUED"));
+    assert_eq!(a["certificate_authority_arn"], ca);
+    assert_eq!(a["validation_method"], "NONE");
+    assert_eq!(a["domain_validation_options"], serde_json::json!([]));
+    iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+
+    let bad = Work::new(&format!(
+        "resource \"aws_acm_certificate\" \"x\" {{\n  domain_name               = \"a.example\"\n  validation_method         = \"DNS\"\n  certificate_authority_arn = \"{ca}\"\n}}\n"
+    ));
+    let r = bad.iac(&["validate"]).code(1);
+    assert!(
+        r.stderr
+            .contains("a private certificate (`certificate_authority_arn`) is issued by the CA"),
+        "{}",
+        r.stderr
+    );
+}

@@ -8,7 +8,7 @@
 use iac_provider::ProviderSchema;
 
 pub(crate) const RESOURCES: &[(&str, &[&str], &str)] = &[
-    ("aws_acm_certificate", &["certificate_authority_arn", "early_renewal_duration"], "private certificates (AWS Private CA) are not supported yet: iac requests public ones"),
+    ("aws_acm_certificate", &["early_renewal_duration"], "renewing a private certificate ahead of ACM's managed renewal is not supported yet: ACM renews private certificates itself before they expire"),
     ("aws_alb", &["customer_owned_ipv4_pool"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),
     ("aws_alb", &["ipam_pools"], "IPAM pools are not supported: iac has no aws_vpc_ipam_pool to allocate from; give the CIDR block itself"),
     ("aws_alb", &["enforce_security_group_inbound_rules_on_private_link_traffic"], "not supported yet: network load balancers apply their security groups to PrivateLink traffic as AWS sets by default"),

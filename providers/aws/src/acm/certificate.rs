@@ -105,6 +105,10 @@ fn certificate_value(d: &CertificateDetail, tags: Value) -> Value {
                 Value::string("ENABLED"),
             )])]),
         ),
+        (
+            "certificate_authority_arn",
+            opt_str(d.certificate_authority_arn()),
+        ),
         ("status", opt_str(d.status().map(|x| x.as_str()))),
         ("type", opt_str(d.r#type().map(|x| x.as_str()))),
         ("not_after", crate::iam::date(d.not_after())),
@@ -152,7 +156,8 @@ async fn read_one(c: &Clients, arn: &str, keep: &Value) -> Result<Option<Value>,
     let tags = tags_of_certificate(c, arn).await?;
     let mut v = certificate_value(&d, tags);
     // What the request asked for by email, as configured (ACM does not say).
-    if d.r#type().map(|t| t.as_str()) == Some("IMPORTED") {
+    // Imported and private certificates prove nothing: NONE, as Terraform has it.
+    if matches!(d.r#type().map(|t| t.as_str()), Some("IMPORTED" | "PRIVATE")) {
         set(&mut v, "validation_method", Value::string("NONE"));
     }
     // What was imported, as configured: ACM never gives the key back.
@@ -290,6 +295,10 @@ impl ResourceType<Clients> for CertificateType {
                 Attribute::optional_computed(Str, "DNS or EMAIL: how ownership of the names is proven (NONE for an imported certificate).").force_new(),
             )
             .attr(
+                "certificate_authority_arn",
+                Attribute::optional(Str, "An AWS Private CA to issue a private certificate (no validation_method).").force_new(),
+            )
+            .attr(
                 "certificate_body",
                 Attribute::optional(Str, "A certificate of one's own to import (PEM)."),
             )
@@ -369,10 +378,21 @@ impl ResourceType<Clients> for CertificateType {
                     out.push(attr_err(k, "Conflicting arguments", format!("`{k}` is for requesting a certificate from ACM; an imported one (`certificate_body`) has its names in it")));
                 }
             }
+        } else if given("certificate_authority_arn") {
+            if !given("domain_name") {
+                out.push(attr_err(
+                    "domain_name",
+                    "Missing argument",
+                    "set `domain_name` to request a private certificate",
+                ));
+            }
+            if given("validation_method") {
+                out.push(attr_err("validation_method", "Conflicting arguments", "a private certificate (`certificate_authority_arn`) is issued by the CA, not validated: remove `validation_method`"));
+            }
         } else {
             for k in ["domain_name", "validation_method"] {
                 if !given(k) {
-                    out.push(attr_err(k, "Missing argument", format!("set `{k}` to request a certificate (or `certificate_body` and `private_key` to import one)")));
+                    out.push(attr_err(k, "Missing argument", format!("set `{k}` to request a certificate (or `certificate_body` and `private_key` to import one, or `certificate_authority_arn` for a private one)")));
                 }
             }
         }
@@ -381,7 +401,7 @@ impl ResourceType<Clients> for CertificateType {
                 out.push(attr_err(
                     "validation_method",
                     "Invalid value",
-                    format!("\"{m}\": DNS or EMAIL (NONE is for private certificate authorities, which iac does not support yet)"),
+                    format!("\"{m}\": DNS or EMAIL (a private certificate names its certificate_authority_arn instead)"),
                 ));
             }
         }
@@ -474,6 +494,7 @@ impl ResourceType<Clients> for CertificateType {
         }
         let domain = s(p, "domain_name").unwrap_or_default();
         let sans: Vec<String> = strings(p, "subject_alternative_names");
+        let private = s(p, "certificate_authority_arn");
         let method = s(p, "validation_method").unwrap_or_else(|| "DNS".into());
         let token: String = req
             .idempotency_token
@@ -500,7 +521,8 @@ impl ResourceType<Clients> for CertificateType {
             .request_certificate()
             .domain_name(&domain)
             .set_subject_alternative_names((!sans.is_empty()).then_some(sans))
-            .validation_method(method.as_str().into())
+            .set_validation_method(private.is_none().then(|| method.as_str().into()))
+            .set_certificate_authority_arn(private.clone())
             .set_key_algorithm(s(p, "key_algorithm").map(|k| k.as_str().into()))
             .set_domain_validation_options((!email.is_empty()).then_some(email))
             .idempotency_token(token)
@@ -509,7 +531,7 @@ impl ResourceType<Clients> for CertificateType {
             .await
             .map_err(|e| vec![sdk_err("RequestCertificate", e)])?;
         let arn = out.certificate_arn().unwrap_or_default().to_string();
-        wait_for_records(c, &arn, method == "DNS")
+        wait_for_records(c, &arn, private.is_none() && method == "DNS")
             .await
             .map_err(|d| vec![d])?;
         read_one(c, &arn, p).await.map_err(|d| vec![d])
