@@ -2287,3 +2287,83 @@ fn an_error_rate_is_one_cloudwatch_metric_divided_by_another() {
     .ok();
     assert_eq!(release(&w), r3);
 }
+
+/// A network load balancer's security groups and whether they apply to
+/// PrivateLink traffic: sent with SetSecurityGroups after the create and on a
+/// change (checked in the requests through the recording proxy: moto keeps no
+/// such setting), kept as written, quiet on re-plan; on an application load
+/// balancer it is ignored with a warning, as its other network-only settings.
+#[test]
+fn private_link_enforcement_on_a_network_load_balancer_against_moto() {
+    let m = Moto::start();
+    let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
+    let env = m.env_via(&proxy.endpoint);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let cfg = |enforce: &str| {
+        format!(
+            r#"
+resource "aws_vpc" "v" {{
+  cidr_block = "10.0.0.0/16"
+}}
+resource "aws_subnet" "s" {{
+  for_each          = toset(["a", "b"])
+  vpc_id            = aws_vpc.v.id
+  cidr_block        = "10.0.${{index(["a", "b"], each.key) + 1}}.0/24"
+  availability_zone = "us-east-1${{each.key}}"
+}}
+resource "aws_security_group" "nlb" {{
+  name   = "nlb"
+  vpc_id = aws_vpc.v.id
+}}
+resource "aws_lb" "net" {{
+  name               = "nlb-private-link"
+  load_balancer_type = "network"
+  internal           = true
+  subnets            = [for s in aws_subnet.s : s.id]
+  security_groups    = [aws_security_group.nlb.id]
+  enforce_security_group_inbound_rules_on_private_link_traffic = "{enforce}"
+}}
+"#
+        )
+    };
+    let w = Work::new(&cfg("off"));
+    w.iac_env(&["apply", "-auto-approve"], &env).ok();
+    let key = "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic";
+    let sent = proxy.requests("SetSecurityGroups");
+    assert_eq!(
+        sent.last().and_then(|r| r.get(key)).map(String::as_str),
+        Some("off"),
+        "{sent:?}"
+    );
+    assert_eq!(
+        w.attrs("aws_lb.net")["enforce_security_group_inbound_rules_on_private_link_traffic"],
+        "off"
+    );
+    w.iac_env(&["plan", "-detailed-exitcode"], &env).code(0);
+
+    w.write("main.tf", &cfg("on"));
+    let r = w.iac_env(&["apply", "-auto-approve"], &env).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let sent = proxy.requests("SetSecurityGroups");
+    assert_eq!(
+        sent.last().and_then(|r| r.get(key)).map(String::as_str),
+        Some("on"),
+        "{sent:?}"
+    );
+    w.iac_env(&["plan", "-detailed-exitcode"], &env).code(0);
+
+    let app = cfg("on").replace("\"network\"", "\"application\"");
+    w.write("main.tf", &app);
+    let r = w.iac_env(&["plan"], &env).ok();
+    assert!(
+        r.stderr.contains("`enforce_security_group_inbound_rules_on_private_link_traffic` is a setting of network load balancers"),
+        "{}",
+        r.stderr
+    );
+    w.write("main.tf", &cfg("on"));
+    w.iac_env(&["destroy", "-auto-approve"], &env).ok();
+}

@@ -11,7 +11,6 @@ pub(crate) const RESOURCES: &[(&str, &[&str], &str)] = &[
     ("aws_acm_certificate", &["early_renewal_duration"], "renewing a private certificate ahead of ACM's managed renewal is not supported yet: ACM renews private certificates itself before they expire"),
     ("aws_alb", &["customer_owned_ipv4_pool"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),
     ("aws_alb", &["ipam_pools"], "IPAM pools are not supported: iac has no aws_vpc_ipam_pool to allocate from; give the CIDR block itself"),
-    ("aws_alb", &["enforce_security_group_inbound_rules_on_private_link_traffic"], "not supported yet: network load balancers apply their security groups to PrivateLink traffic as AWS sets by default"),
     ("aws_alb", &["minimum_load_balancer_capacity"], "reserving load balancer capacity (LCU reservations) is not supported yet"),
     ("aws_alb_listener", &["mutual_authentication"], "mutual TLS (a trust store to verify client certificates against) is not supported yet; the headers that pass certificate fields to targets are"),
     ("aws_alb_target_group_attachment", &["availability_zone"], "registering a target outside the target group's VPC (an IP target in another zone) is not supported: iac registers instances"),
@@ -41,7 +40,6 @@ pub(crate) const RESOURCES: &[(&str, &[&str], &str)] = &[
     ("aws_launch_template", &["elastic_gpu_specifications", "elastic_inference_accelerator"], "AWS retired Elastic Graphics and Elastic Inference; new instances cannot use them"),
     ("aws_lb", &["customer_owned_ipv4_pool"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),
     ("aws_lb", &["ipam_pools"], "IPAM pools are not supported: iac has no aws_vpc_ipam_pool to allocate from; give the CIDR block itself"),
-    ("aws_lb", &["enforce_security_group_inbound_rules_on_private_link_traffic"], "not supported yet: network load balancers apply their security groups to PrivateLink traffic as AWS sets by default"),
     ("aws_lb", &["minimum_load_balancer_capacity"], "reserving load balancer capacity (LCU reservations) is not supported yet"),
     ("aws_lb_listener", &["mutual_authentication"], "mutual TLS (a trust store to verify client certificates against) is not supported yet; the headers that pass certificate fields to targets are"),
     ("aws_lb_target_group_attachment", &["availability_zone"], "registering a target outside the target group's VPC (an IP target in another zone) is not supported: iac registers instances"),
@@ -64,9 +62,7 @@ pub(crate) const RESOURCES: &[(&str, &[&str], &str)] = &[
 
 pub(crate) const DATA_SOURCES: &[(&str, &[&str], &str)] = &[
     ("aws_alb", &["customer_owned_ipv4_pool", "ipam_pools"], "not read: iac's load balancers are in AWS Regions with addresses AWS assigns (no Outposts pools, no IPAM pools)"),
-    ("aws_alb", &["enforce_security_group_inbound_rules_on_private_link_traffic"], "not read yet, as aws_lb does not set it yet"),
     ("aws_lb", &["customer_owned_ipv4_pool", "ipam_pools"], "not read: iac's load balancers are in AWS Regions with addresses AWS assigns (no Outposts pools, no IPAM pools)"),
-    ("aws_lb", &["enforce_security_group_inbound_rules_on_private_link_traffic"], "not read yet, as aws_lb does not set it yet"),
     ("aws_ami", &["uefi_data"], "not read yet: it takes a DescribeImageAttribute call per image"),
     ("aws_ami", &["tags"], "the data source reads the tags (as tags); they are not a filter, so there is nothing to set"),
     ("aws_iam_policy_document", &["override_json", "source_json"], "deprecated in the AWS provider: use override_policy_documents and source_policy_documents"),

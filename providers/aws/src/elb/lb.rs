@@ -358,6 +358,17 @@ pub(crate) fn lb_value(
             Value::Bool(true),
         );
     }
+    // A network load balancer's: AWS reports it with security groups; otherwise
+    // as written (null for an application load balancer, as Terraform keeps it).
+    set(
+        &mut v,
+        PRIVATE_LINK,
+        match lb.enforce_security_group_inbound_rules_on_private_link_traffic() {
+            Some(x) if network => Value::string(x),
+            _ if network => keep.get_attr(PRIVATE_LINK).clone(),
+            _ => Value::Null,
+        },
+    );
     for (block, prefix, f) in LOGS {
         if !f.includes(network) {
             set(&mut v, block, Value::List(Vec::new()));
@@ -452,6 +463,31 @@ async fn read_one(c: &Clients, arn: &str, keep: &Value) -> Result<Option<Value>,
 
 /// Arguments of the other kind of load balancer than the one configured: ignored,
 /// with a warning for each (a shared module often sets them all).
+/// Whether a network load balancer's security groups apply to PrivateLink traffic
+/// ("on", AWS's default, or "off"); set with its security groups.
+const PRIVATE_LINK: &str = "enforce_security_group_inbound_rules_on_private_link_traffic";
+
+/// Sets the security groups (and, for a network load balancer, whether they
+/// apply to PrivateLink traffic).
+async fn set_security_groups(c: &Clients, arn: &str, p: &Value) -> Result<(), AttrDiagnostic> {
+    let private_link = if is_network(p) {
+        s(p, PRIVATE_LINK)
+    } else {
+        None
+    };
+    c.elb
+        .set_security_groups()
+        .load_balancer_arn(arn)
+        .set_security_groups(Some(strings(p, "security_groups")))
+        .set_enforce_security_group_inbound_rules_on_private_link_traffic(
+            private_link.map(|x| x.as_str().into()),
+        )
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| sdk_err("SetSecurityGroups", e))
+}
+
 fn other_kinds_arguments(config: &Value) -> Vec<AttrDiagnostic> {
     let network = is_network(config);
     let (this, other) = if network {
@@ -472,6 +508,9 @@ fn other_kinds_arguments(config: &Value) -> Vec<AttrDiagnostic> {
         if !f.includes(network) && !config.get_attr(arg).is_null() {
             warn(arg);
         }
+    }
+    if !network && !config.get_attr(PRIVATE_LINK).is_null() {
+        warn(PRIVATE_LINK);
     }
     for (block, _, f) in LOGS {
         if !f.includes(network)
@@ -559,6 +598,10 @@ impl ResourceType<Clients> for LbType {
             .attr(
                 "security_groups",
                 Attribute::optional_computed(string_set(), "Security groups."),
+            )
+            .attr(
+                PRIVATE_LINK,
+                Attribute::optional_computed(Str, "Network load balancers: whether the security groups apply to PrivateLink traffic, on (AWS's default) or off; changed in place."),
             )
             .block("access_logs", nested(Nesting::List, 0, Some(1), logs("Where the load balancer writes its access logs.")))
             .block("connection_logs", nested(Nesting::List, 0, Some(1), logs("Where the load balancer writes its connection logs.")));
@@ -875,6 +918,12 @@ impl ResourceType<Clients> for LbType {
         write_attributes(c, &arn, change)
             .await
             .map_err(|d| vec![d])?;
+        // CreateLoadBalancer does not take it: set with the groups after.
+        if is_network(planned) && !planned.get_attr(PRIVATE_LINK).is_null() {
+            set_security_groups(c, &arn, planned)
+                .await
+                .map_err(|d| vec![d])?;
+        }
         read_one(c, &arn, planned).await.map_err(|d| vec![d])
     }
 
@@ -895,18 +944,15 @@ impl ResourceType<Clients> for LbType {
                 .await
                 .map_err(|e| vec![sdk_err("SetSubnets", e)])?;
         }
-        if !same(
+        let groups_changed = !same(
             old.get_attr("security_groups"),
             p.get_attr("security_groups"),
-        ) && !p.get_attr("security_groups").is_unknown()
-        {
-            c.elb
-                .set_security_groups()
-                .load_balancer_arn(&arn)
-                .set_security_groups(Some(strings(p, "security_groups")))
-                .send()
-                .await
-                .map_err(|e| vec![sdk_err("SetSecurityGroups", e)])?;
+        ) && !p.get_attr("security_groups").is_unknown();
+        let private_link_changed = is_network(p)
+            && !p.get_attr(PRIVATE_LINK).is_null()
+            && !same(old.get_attr(PRIVATE_LINK), p.get_attr(PRIVATE_LINK));
+        if groups_changed || private_link_changed {
+            set_security_groups(c, &arn, p).await.map_err(|d| vec![d])?;
         }
         if !same(
             old.get_attr("ip_address_type"),
