@@ -16,7 +16,7 @@ pub(crate) const RESOURCES: &[(&str, &[&str], &str)] = &[
     ("aws_alb_target_group_attachment", &["availability_zone"], "registering a target outside the target group's VPC (an IP target in another zone) is not supported: iac registers instances"),
     ("aws_autoscaling_group", &["traffic_source"], "not supported yet: moto 5.2.5 has no AttachTrafficSources to test against; use target_group_arns, load_balancers or aws_autoscaling_attachment"),
     ("aws_db_instance", &["domain", "domain_auth_secret_arn", "domain_dns_ips", "domain_fqdn", "domain_iam_role_name", "domain_ou"], "Active Directory domain membership of a DB instance is not supported"),
-    ("aws_db_instance", &["restore_to_point_in_time", "s3_import"], "restoring a DB instance to a point in time or from S3 is not supported yet; iac makes one empty, as a read replica (replicate_source_db) or from a snapshot (snapshot_identifier)"),
+    ("aws_db_instance", &["s3_import"], "restoring a DB instance from a backup in S3 is not supported yet (moto 5.2.5 has no RestoreDBInstanceFromS3); iac makes one empty, as a read replica (replicate_source_db), from a snapshot (snapshot_identifier) or to a point in time (restore_to_point_in_time)"),
     ("aws_db_instance", &["password_wo", "password_wo_version"], "write-only arguments (Terraform 1.11's ephemeral values) are not needed: iac never stores a secret in plaintext (state and plans keep only a fingerprint), so set the plain argument"),
     ("aws_db_instance", &["customer_owned_ip_enabled", "backup_target"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),
     ("aws_db_instance", &["custom_iam_instance_profile"], "RDS Custom is not supported"),

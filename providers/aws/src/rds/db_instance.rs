@@ -146,6 +146,21 @@ fn db_instance_more(s: Schema) -> Schema {
                 "snapshot_identifier",
                 Attribute::optional(Str, "Make the database from this snapshot (a change replaces it).").force_new(),
             )
+            .block("restore_to_point_in_time", {
+                let mut b = crate::schema::nested(
+                    iac_provider::Nesting::List,
+                    0,
+                    Some(1),
+                    Schema::new("Make the database from another's automated backups, as it was at a point in time (a change replaces it).")
+                        .attr("source_db_instance_identifier", Attribute::optional(Str, "The database whose backups to restore."))
+                        .attr("source_db_instance_automated_backups_arn", Attribute::optional(Str, "Or its retained automated backups, by ARN."))
+                        .attr("source_dbi_resource_id", Attribute::optional(Str, "Or the source by resource id."))
+                        .attr("restore_time", Attribute::optional(Str, "The time to restore to (RFC 3339, UTC)."))
+                        .attr("use_latest_restorable_time", Attribute::optional(Bool, "Restore to the latest time the backups reach.")),
+                );
+                b.force_new = true;
+                b
+            })
             .attr("hosted_zone_id", Attribute::computed(Str, "Route 53 zone of the endpoint."))
             .attr(
                 "latest_restorable_time",
@@ -332,7 +347,55 @@ impl ResourceType<Clients> for DbInstanceType {
                 "a database is made either as a read replica (replicate_source_db) or from a snapshot, not both",
             ));
         }
-        if set("snapshot_identifier") {
+        let pitr = crate::util::first(config, "restore_to_point_in_time");
+        if pitr.as_map().is_some() {
+            if set("snapshot_identifier") || set("replicate_source_db") {
+                out.push(crate::util::attr_err(
+                    "restore_to_point_in_time",
+                    "Conflicting arguments",
+                    "a database is made from a point in time, a snapshot or as a read replica: one of them",
+                ));
+            }
+            let given = |k: &str| !pitr.get_attr(k).is_null();
+            let sources = [
+                "source_db_instance_identifier",
+                "source_db_instance_automated_backups_arn",
+                "source_dbi_resource_id",
+            ]
+            .iter()
+            .filter(|k| given(k))
+            .count();
+            if sources != 1 {
+                out.push(crate::util::attr_err(
+                    "restore_to_point_in_time",
+                    "One source",
+                    "name the source once: source_db_instance_identifier, source_db_instance_automated_backups_arn or source_dbi_resource_id",
+                ));
+            }
+            let latest = pitr.get_attr("use_latest_restorable_time").as_bool() == Some(true);
+            if latest == given("restore_time") {
+                out.push(crate::util::attr_err(
+                    "restore_to_point_in_time",
+                    "One point in time",
+                    "give restore_time, or use_latest_restorable_time = true, not both",
+                ));
+            }
+            if let Some(t) = pitr.get_attr("restore_time").as_str() {
+                if aws_sdk_rds::primitives::DateTime::from_str(
+                    t,
+                    aws_sdk_rds::primitives::DateTimeFormat::DateTime,
+                )
+                .is_err()
+                {
+                    out.push(crate::util::attr_err(
+                        "restore_to_point_in_time",
+                        "Invalid restore_time",
+                        format!("\"{t}\" is not an RFC 3339 time such as 2026-11-29T09:00:00Z"),
+                    ));
+                }
+            }
+        }
+        if set("snapshot_identifier") || pitr.as_map().is_some() {
             for k in [
                 "username",
                 "db_name",
@@ -343,8 +406,8 @@ impl ResourceType<Clients> for DbInstanceType {
                 if set(k) {
                     out.push(crate::util::attr_err(
                         k,
-                        "Not for a database made from a snapshot",
-                        format!("a database made from a snapshot takes `{k}` from it"),
+                        "Not for a restored database",
+                        format!("a database made from a snapshot or a point in time takes `{k}` from it"),
                     ));
                 }
             }
@@ -377,6 +440,7 @@ impl ResourceType<Clients> for DbInstanceType {
             && !set("engine")
             && !set("replicate_source_db")
             && !set("snapshot_identifier")
+            && !crate::util::written(req.config, "restore_to_point_in_time")
         {
             r.diagnostics.push(crate::util::attr_err(
                 "engine",

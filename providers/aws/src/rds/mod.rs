@@ -35,6 +35,7 @@ pub(crate) const CONFIG_ONLY: &[&str] = &[
     "allow_major_version_upgrade",
     "delete_automated_backups",
     "snapshot_identifier",
+    "restore_to_point_in_time",
 ];
 
 pub(crate) fn changed(prior: &Value, planned: &Value, name: &str) -> bool {
@@ -257,9 +258,18 @@ fn db_network(db: &DbInstance, keep: &Value, m: &mut BTreeMap<String, Value>) {
         "identifier_prefix".into(),
         keep.get_attr("identifier_prefix").clone(),
     );
+    // A database restored to a point in time is no replica of its source. (moto
+    // 5.2.5 reports the restore's source as a replica source; AWS does not.)
+    let restored_from = crate::util::first(keep, "restore_to_point_in_time")
+        .get_attr("source_db_instance_identifier")
+        .as_str()
+        .map(String::from);
     m.insert(
         "replicate_source_db".into(),
-        opt_str(db.read_replica_source_db_instance_identifier()),
+        match db.read_replica_source_db_instance_identifier() {
+            Some(src) if restored_from.as_deref() == Some(src) => Value::Null,
+            src => opt_str(src),
+        },
     );
     m.insert("license_model".into(), opt_str(db.license_model()));
     m.insert(
@@ -652,6 +662,48 @@ async fn ours_or_refuse(c: &Clients, id: &str, token: &str) -> Result<(), Vec<At
     )])
 }
 
+/// What shapes a restored instance (from a snapshot or to a point in time), set
+/// on either restore call's request (they take the same arguments by the same
+/// names, on two builder types).
+macro_rules! restored_shape {
+    ($req:expr, $p:expr, $token:expr) => {{
+        let p = $p;
+        let req = $req
+            .set_db_instance_class(s(p, "instance_class"))
+            .set_engine(s(p, "engine"))
+            .set_allocated_storage(int(p, "allocated_storage"))
+            .set_storage_type(s(p, "storage_type"))
+            .set_iops(int(p, "iops"))
+            .set_storage_throughput(int(p, "storage_throughput"))
+            .set_db_subnet_group_name(s(p, "db_subnet_group_name"))
+            .set_db_parameter_group_name(s(p, "parameter_group_name"))
+            .set_option_group_name(s(p, "option_group_name"))
+            .set_multi_az(p.get_attr("multi_az").as_bool())
+            .set_publicly_accessible(p.get_attr("publicly_accessible").as_bool())
+            .set_port(int(p, "port"))
+            .set_availability_zone(s(p, "availability_zone"))
+            .set_license_model(s(p, "license_model"))
+            .set_deletion_protection(p.get_attr("deletion_protection").as_bool())
+            .set_copy_tags_to_snapshot(p.get_attr("copy_tags_to_snapshot").as_bool())
+            .set_auto_minor_version_upgrade(p.get_attr("auto_minor_version_upgrade").as_bool())
+            .set_enable_iam_database_authentication(
+                p.get_attr("iam_database_authentication_enabled").as_bool(),
+            )
+            .set_enable_cloudwatch_logs_exports(crate::util::non_empty(strings(
+                p,
+                "enabled_cloudwatch_logs_exports",
+            )))
+            .set_network_type(s(p, "network_type"))
+            .set_tags(Some(rds_tags(p, Some($token))));
+        let sgs = strings(p, "vpc_security_group_ids");
+        if sgs.is_empty() {
+            req
+        } else {
+            req.set_vpc_security_group_ids(Some(sgs))
+        }
+    }};
+}
+
 /// A database made from a snapshot: RestoreDBInstanceFromDBSnapshot takes what
 /// shapes the new instance; what it does not take (backups, windows, password,
 /// monitoring, ...) is then changed as an update from what was restored.
@@ -662,54 +714,71 @@ async fn restore_snapshot(
     snapshot: &str,
     token: &str,
 ) -> ApplyResult {
-    let mut req = c
+    let req = c
         .rds
         .restore_db_instance_from_db_snapshot()
         .db_instance_identifier(id)
-        .db_snapshot_identifier(snapshot)
-        .set_db_instance_class(s(p, "instance_class"))
-        .set_engine(s(p, "engine"))
-        .set_allocated_storage(int(p, "allocated_storage"))
-        .set_storage_type(s(p, "storage_type"))
-        .set_iops(int(p, "iops"))
-        .set_storage_throughput(int(p, "storage_throughput"))
-        .set_db_subnet_group_name(s(p, "db_subnet_group_name"))
-        .set_db_parameter_group_name(s(p, "parameter_group_name"))
-        .set_option_group_name(s(p, "option_group_name"))
-        .set_multi_az(p.get_attr("multi_az").as_bool())
-        .set_publicly_accessible(p.get_attr("publicly_accessible").as_bool())
-        .set_port(int(p, "port"))
-        .set_availability_zone(s(p, "availability_zone"))
-        .set_license_model(s(p, "license_model"))
-        .set_deletion_protection(p.get_attr("deletion_protection").as_bool())
-        .set_copy_tags_to_snapshot(p.get_attr("copy_tags_to_snapshot").as_bool())
-        .set_auto_minor_version_upgrade(p.get_attr("auto_minor_version_upgrade").as_bool())
-        .set_enable_iam_database_authentication(
-            p.get_attr("iam_database_authentication_enabled").as_bool(),
+        .db_snapshot_identifier(snapshot);
+    let sent = restored_shape!(req, p, token).send().await;
+    let sent = sent.map(|_| ()).map_err(|e| {
+        let exists = err_code(&e).is_some_and(|c| c.contains("AlreadyExists"));
+        (exists, sdk_err("RestoreDBInstanceFromDBSnapshot", e))
+    });
+    after_restore(c, p, id, token, sent).await
+}
+
+/// A database restored from another's backups to a point in time
+/// (`restore_to_point_in_time`): RestoreDBInstanceToPointInTime, then the rest
+/// as after a snapshot.
+async fn restore_point_in_time(c: &Clients, p: &Value, id: &str, token: &str) -> ApplyResult {
+    let r = crate::util::first(p, "restore_to_point_in_time");
+    let time = s(&r, "restore_time").and_then(|t| {
+        aws_sdk_rds::primitives::DateTime::from_str(
+            &t,
+            aws_sdk_rds::primitives::DateTimeFormat::DateTime,
         )
-        .set_enable_cloudwatch_logs_exports(crate::util::non_empty(strings(
-            p,
-            "enabled_cloudwatch_logs_exports",
-        )))
-        .set_network_type(s(p, "network_type"))
-        .set_tags(Some(rds_tags(p, Some(token))));
-    let sgs = strings(p, "vpc_security_group_ids");
-    if !sgs.is_empty() {
-        req = req.set_vpc_security_group_ids(Some(sgs));
-    }
-    match req.send().await {
-        Ok(_) => {}
+        .ok()
+    });
+    let req = c
+        .rds
+        .restore_db_instance_to_point_in_time()
+        .target_db_instance_identifier(id)
+        .set_source_db_instance_identifier(s(&r, "source_db_instance_identifier"))
+        .set_source_db_instance_automated_backups_arn(s(
+            &r,
+            "source_db_instance_automated_backups_arn",
+        ))
+        .set_source_dbi_resource_id(s(&r, "source_dbi_resource_id"))
+        .set_restore_time(time)
+        .set_use_latest_restorable_time(r.get_attr("use_latest_restorable_time").as_bool());
+    let sent = restored_shape!(req, p, token).send().await;
+    let sent = sent.map(|_| ()).map_err(|e| {
+        let exists = err_code(&e).is_some_and(|c| c.contains("AlreadyExists"));
+        (exists, sdk_err("RestoreDBInstanceToPointInTime", e))
+    });
+    after_restore(c, p, id, token, sent).await
+}
+
+/// After a restore call (`sent`; whether it failed because the instance exists):
+/// waits for the instance, then applies what the configuration says beyond
+/// what was restored.
+async fn after_restore(
+    c: &Clients,
+    p: &Value,
+    id: &str,
+    token: &str,
+    sent: Result<(), (bool, AttrDiagnostic)>,
+) -> ApplyResult {
+    match sent {
+        Ok(()) => {}
         // Ours from an earlier attempt of this same create (tagged with its token)?
-        Err(e) if err_code(&e).is_some_and(|c| c.contains("AlreadyExists")) => {
-            ours_or_refuse(c, id, token).await?
-        }
-        Err(e) => return Err(vec![sdk_err("RestoreDBInstanceFromDBSnapshot", e)]),
+        Err((true, _)) => ours_or_refuse(c, id, token).await?,
+        Err((false, d)) => return Err(vec![d]),
     }
     let Some(db) = wait_db(c, id, false).await.map_err(|d| vec![d])? else {
         return Ok(None);
     };
     let restored = db_value(&db, &Value::Map(Default::default()));
-    // What the configuration says beyond the snapshot, applied now.
     let mut now = p.clone();
     set(&mut now, "apply_immediately", Value::Bool(true));
     update_db(c, &restored, &now).await.map(|v| {
@@ -719,6 +788,9 @@ async fn restore_snapshot(
                 "apply_immediately",
                 p.get_attr("apply_immediately").clone(),
             );
+            for k in ["restore_to_point_in_time", "snapshot_identifier"] {
+                set(&mut v, k, p.get_attr(k).clone());
+            }
             v
         })
     })
@@ -731,6 +803,9 @@ pub(crate) async fn create_db(c: &Clients, p: &Value, token: &str) -> ApplyResul
     }
     if let Some(snapshot) = s(p, "snapshot_identifier") {
         return restore_snapshot(c, p, &id, &snapshot, token).await;
+    }
+    if crate::util::written(p, "restore_to_point_in_time") {
+        return restore_point_in_time(c, p, &id, token).await;
     }
     let username = s(p, "username").ok_or_else(|| {
         vec![attr_err(
