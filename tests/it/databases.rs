@@ -1418,3 +1418,106 @@ resource "aws_db_instance" "restored" {
         r.stderr
     );
 }
+
+/// An engine upgrade and a new class made as an RDS Blue/Green Deployment
+/// (`blue_green_update`): the plan says so, a green copy takes over the name,
+/// the old instance and the deployment are gone afterwards (read from moto),
+/// and the next plan is quiet. A change a copy cannot take is made in place.
+#[test]
+fn an_engine_upgrade_by_blue_green_deployment_against_moto() {
+    let m = Moto::start();
+    let rds = m.rds();
+    let cfg = |version: &str, class: &str, days: u32| {
+        format!(
+            r#"
+resource "aws_db_instance" "bg" {{
+  identifier          = "bg"
+  engine              = "postgres"
+  engine_version      = "{version}"
+  instance_class      = "{class}"
+  allocated_storage   = 20
+  username            = "app"
+  password            = "not-a-real-password"
+  backup_retention_period = {days}
+  skip_final_snapshot = true
+  apply_immediately   = true
+
+  blue_green_update {{
+    enabled = true
+  }}
+}}
+"#
+        )
+    };
+    let w = Work::new(&cfg("16.3", "db.t3.micro", 7));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+
+    w.write("main.tf", &cfg("16.4", "db.t3.small", 7));
+    let r = iac(&w, &m, &["plan"]).ok();
+    assert!(
+        r.stdout.contains(
+            "blue/green deployment: a copy of the database gets `engine_version`, `instance_class`"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains("downtime: the database restarts"),
+        "{}",
+        r.stdout
+    );
+    let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
+    let env = m.env_via(&proxy.endpoint);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    w.iac_env(&["apply", "-auto-approve"], &env).ok();
+    let create = proxy.requests("CreateBlueGreenDeployment");
+    assert_eq!(create.len(), 1, "{create:?}");
+    assert_eq!(
+        create[0].get("TargetEngineVersion").map(String::as_str),
+        Some("16.4")
+    );
+    assert_eq!(
+        create[0].get("TargetDBInstanceClass").map(String::as_str),
+        Some("db.t3.small")
+    );
+    assert_eq!(proxy.count("SwitchoverBlueGreenDeployment"), 1);
+    assert_eq!(proxy.count("DeleteBlueGreenDeployment"), 1);
+    assert!(
+        proxy
+            .requests("ModifyDBInstance")
+            .iter()
+            .all(|r| !r.contains_key("EngineVersion")),
+        "the engine is not modified in place"
+    );
+    let db = block(
+        rds.describe_db_instances()
+            .db_instance_identifier("bg")
+            .send(),
+    )
+    .expect("bg")
+    .db_instances()[0]
+        .clone();
+    assert_eq!(
+        (db.engine_version(), db.db_instance_class()),
+        (Some("16.4"), Some("db.t3.small"))
+    );
+    assert!(
+        block(
+            rds.describe_db_instances()
+                .db_instance_identifier("bg-old1")
+                .send()
+        )
+        .is_err(),
+        "the old instance is deleted"
+    );
+    let left = block(rds.describe_blue_green_deployments().send()).expect("deployments");
+    assert!(left.blue_green_deployments().is_empty(), "{left:?}");
+    iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+
+    // Backups are no blue/green change: made in place.
+    w.write("main.tf", &cfg("16.4", "db.t3.small", 14));
+    let r = iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(!r.stdout.contains("blue/green"), "{}", r.stdout);
+    assert_eq!(w.attrs("aws_db_instance.bg")["backup_retention_period"], 14);
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+}

@@ -146,6 +146,7 @@ fn db_instance_more(s: Schema) -> Schema {
                 "snapshot_identifier",
                 Attribute::optional(Str, "Make the database from this snapshot (a change replaces it).").force_new(),
             )
+            .block("blue_green_update", super::blue_green::block())
             .block("restore_to_point_in_time", {
                 let mut b = crate::schema::nested(
                     iac_provider::Nesting::List,

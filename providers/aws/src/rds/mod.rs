@@ -17,6 +17,7 @@ use crate::util::{
 };
 use crate::Clients;
 
+pub(crate) mod blue_green;
 pub(crate) mod db_instance;
 pub(crate) mod db_parameter_group;
 pub(crate) mod db_subnet_group;
@@ -36,6 +37,7 @@ pub(crate) const CONFIG_ONLY: &[&str] = &[
     "delete_automated_backups",
     "snapshot_identifier",
     "restore_to_point_in_time",
+    "blue_green_update",
 ];
 
 pub(crate) fn changed(prior: &Value, planned: &Value, name: &str) -> bool {
@@ -68,9 +70,17 @@ pub(crate) fn plan_notes(
         ));
         return;
     }
+    let green = blue_green::changes(prior, planned);
+    if !green.is_empty() {
+        notes.push(format!(
+            "blue/green deployment: a copy of the database gets {}, then takes over its name and endpoint in a switchover (typically under a minute of refused writes); the old instance is deleted",
+            green.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+        ));
+    }
     let restarts: Vec<&str> = ["instance_class", "engine_version", "port", "storage_type"]
         .into_iter()
         .filter(|a| changed(prior, planned, a) && !planned.get_attr(a).is_null())
+        .filter(|a| !green.contains(a))
         .collect();
     if !restarts.is_empty() {
         notes.push(format!(
@@ -1098,6 +1108,18 @@ fn modifications(
 
 pub(crate) async fn update_db(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
     let id = s(old, "identifier").unwrap_or_default();
+    // Engine, class, parameter group and storage changes by blue/green
+    // deployment when asked for; what is left is modified as usual, from the
+    // database that took over.
+    let deployed;
+    let old = if blue_green::changes(old, p).is_empty() {
+        old
+    } else {
+        blue_green::deploy(c, old, p).await.map_err(|d| vec![d])?;
+        let db = wait_db(c, &id, false).await.map_err(|d| vec![d])?;
+        deployed = db.map_or_else(|| old.clone(), |d| db_value(&d, old));
+        &deployed
+    };
     let req = c
         .rds
         .modify_db_instance()
