@@ -1521,3 +1521,60 @@ resource "aws_db_instance" "bg" {{
     assert_eq!(w.attrs("aws_db_instance.bg")["backup_retention_period"], 14);
     iac(&w, &m, &["destroy", "-auto-approve"]).ok();
 }
+
+/// A read replica made with its storage file system configuration upgraded
+/// (`upgrade_storage_config`): sent with CreateDBInstanceReadReplica (checked in
+/// the request through the recording proxy), kept as written, quiet on re-plan;
+/// without `replicate_source_db` it is refused.
+#[test]
+fn a_replica_with_upgraded_storage_against_moto() {
+    let m = Moto::start();
+    let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
+    let env = m.env_via(&proxy.endpoint);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let w = Work::new(
+        r#"
+resource "aws_db_instance" "main" {
+  identifier              = "usc-main"
+  engine                  = "postgres"
+  instance_class          = "db.t3.micro"
+  allocated_storage       = 20
+  username                = "app"
+  password                = "not-a-real-password"
+  backup_retention_period = 7
+  skip_final_snapshot     = true
+}
+
+resource "aws_db_instance" "replica" {
+  identifier             = "usc-replica"
+  replicate_source_db    = aws_db_instance.main.identifier
+  instance_class         = "db.t3.micro"
+  upgrade_storage_config = true
+  skip_final_snapshot    = true
+}
+"#,
+    );
+    w.iac_env(&["apply", "-auto-approve"], &env).ok();
+    let sent = proxy.requests("CreateDBInstanceReadReplica");
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(
+        sent[0].get("UpgradeStorageConfig").map(String::as_str),
+        Some("true")
+    );
+    assert_eq!(
+        w.attrs("aws_db_instance.replica")["upgrade_storage_config"],
+        true
+    );
+    w.iac_env(&["plan", "-detailed-exitcode"], &env).code(0);
+    w.iac_env(&["destroy", "-auto-approve"], &env).ok();
+
+    let bad = Work::new(
+        "resource \"aws_db_instance\" \"x\" {\n  engine = \"postgres\"\n  instance_class = \"db.t3.micro\"\n  upgrade_storage_config = true\n}\n",
+    );
+    let r = bad.iac(&["validate"]).code(1);
+    assert!(
+        r.stderr.contains("set it with replicate_source_db"),
+        "{}",
+        r.stderr
+    );
+}

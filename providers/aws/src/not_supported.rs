@@ -20,7 +20,6 @@ pub(crate) const RESOURCES: &[(&str, &[&str], &str)] = &[
     ("aws_db_instance", &["password_wo", "password_wo_version"], "write-only arguments (Terraform 1.11's ephemeral values) are not needed: iac never stores a secret in plaintext (state and plans keep only a fingerprint), so set the plain argument"),
     ("aws_db_instance", &["customer_owned_ip_enabled", "backup_target"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),
     ("aws_db_instance", &["custom_iam_instance_profile"], "RDS Custom is not supported"),
-    ("aws_db_instance", &["upgrade_storage_config"], "not supported yet: a storage configuration upgrade rides on a replica, which iac does not make for it"),
     ("aws_default_route_table", &["propagating_vgws"], "virtual private gateways (VPN) are not supported yet"),
     ("aws_default_security_group", &["revoke_rules_on_delete"], "not supported yet on the default group, which is never deleted: its rules are left as they are when it leaves the configuration"),
     ("aws_default_subnet", &["customer_owned_ipv4_pool", "map_customer_owned_ip_on_launch", "outpost_arn"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),

@@ -146,6 +146,10 @@ fn db_instance_more(s: Schema) -> Schema {
                 "snapshot_identifier",
                 Attribute::optional(Str, "Make the database from this snapshot (a change replaces it).").force_new(),
             )
+            .attr(
+                "upgrade_storage_config",
+                Attribute::optional(Bool, "A read replica: made with its storage file system configuration upgraded (CreateDBInstanceReadReplica; a later change is only recorded, as in Terraform)."),
+            )
             .block("blue_green_update", super::blue_green::block())
             .block("restore_to_point_in_time", {
                 let mut b = crate::schema::nested(
@@ -412,6 +416,15 @@ impl ResourceType<Clients> for DbInstanceType {
                     ));
                 }
             }
+        }
+        if config.get_attr("upgrade_storage_config").as_bool() == Some(true)
+            && !set("replicate_source_db")
+        {
+            out.push(crate::util::attr_err(
+                "upgrade_storage_config",
+                "Only for a read replica",
+                "upgrade_storage_config upgrades a read replica's storage: set it with replicate_source_db",
+            ));
         }
         if set("replicate_source_db") {
             for k in [

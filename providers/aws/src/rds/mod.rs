@@ -38,6 +38,7 @@ pub(crate) const CONFIG_ONLY: &[&str] = &[
     "snapshot_identifier",
     "restore_to_point_in_time",
     "blue_green_update",
+    "upgrade_storage_config",
 ];
 
 pub(crate) fn changed(prior: &Value, planned: &Value, name: &str) -> bool {
@@ -597,6 +598,7 @@ async fn create_replica(
         .create_db_instance_read_replica()
         .db_instance_identifier(id)
         .source_db_instance_identifier(source)
+        .set_upgrade_storage_config(p.get_attr("upgrade_storage_config").as_bool())
         .set_db_instance_class(s(p, "instance_class"))
         .set_availability_zone(s(p, "availability_zone"))
         .set_port(int(p, "port"))
