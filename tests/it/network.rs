@@ -878,6 +878,8 @@ resource "aws_vpc" "v" {
 
 resource "aws_default_security_group" "d" {
   vpc_id = aws_vpc.v.id
+  # As in Terraform, accepted with no effect (a default group is never deleted).
+  revoke_rules_on_delete = true
 
   ingress {
     protocol  = "-1"
@@ -890,7 +892,13 @@ resource "aws_default_security_group" "d" {
 output "id" { value = aws_default_security_group.d.id }
 "#;
     let w = Work::new(with_rule);
-    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let r = iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(
+        r.stderr
+            .contains("a default security group is never deleted"),
+        "{}",
+        r.stderr
+    );
     let out: serde_json::Value =
         serde_json::from_str(&iac(&w, &m, &["output", "-json"]).ok().stdout).expect("json");
     let id = out["id"]["value"].as_str().expect("id").to_string();

@@ -21,7 +21,6 @@ pub(crate) const RESOURCES: &[(&str, &[&str], &str)] = &[
     ("aws_db_instance", &["customer_owned_ip_enabled", "backup_target"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),
     ("aws_db_instance", &["custom_iam_instance_profile"], "RDS Custom is not supported"),
     ("aws_default_route_table", &["propagating_vgws"], "virtual private gateways (VPN) are not supported yet"),
-    ("aws_default_security_group", &["revoke_rules_on_delete"], "not supported yet on the default group, which is never deleted: its rules are left as they are when it leaves the configuration"),
     ("aws_default_subnet", &["customer_owned_ipv4_pool", "map_customer_owned_ip_on_launch", "outpost_arn"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),
     ("aws_default_subnet", &["ipv6_native"], "IPv6-only subnets are not supported yet: moto 5.2.5 answers for one with an address count (2^64 - 5) the AWS SDK cannot read, so they cannot be tested"),
     ("aws_default_subnet", &["outpost_arn"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),

@@ -62,18 +62,24 @@ async fn manage(c: &Clients, id: &str, old: Option<&Value>, p: &Value) -> ApplyR
     update_tags(c, id, old.unwrap_or(&empty), p)
         .await
         .map_err(|d| vec![d])?;
-    let mut v = adopted(group_value(
-        c,
-        &describe_group(c, id).await.map_err(|d| vec![d])?,
-    ));
+    let mut v = adopted(
+        group_value(c, &describe_group(c, id).await.map_err(|d| vec![d])?),
+        p,
+    );
     set(&mut v, "vpc_id", p.get_attr("vpc_id").clone());
     Ok(Some(v))
 }
 
 /// A default group as read: its name ("default") has no generated suffix, so
-/// no prefix; Terraform's state holds "" for it, and so does iac's.
-fn adopted(mut g: Value) -> Value {
+/// no prefix; Terraform's state holds "" for it, and so does iac's. What only
+/// the configuration knows is `keep`'s.
+fn adopted(mut g: Value, keep: &Value) -> Value {
     set(&mut g, "name_prefix", Value::string(""));
+    set(
+        &mut g,
+        "revoke_rules_on_delete",
+        keep.get_attr("revoke_rules_on_delete").clone(),
+    );
     g
 }
 
@@ -95,7 +101,13 @@ impl ResourceType<Clients> for DefaultSecurityGroupType {
                 "Empty: a default group's name has no prefix.",
             ),
         );
-        s.attributes.remove("revoke_rules_on_delete");
+        s.attributes.insert(
+            "revoke_rules_on_delete".to_string(),
+            Attribute::optional(
+                AttrType::Bool,
+                "Accepted as in Terraform, with no effect: a default group is never deleted (a warning says so).",
+            ),
+        );
         s.attributes.insert(
             "vpc_id".to_string(),
             Attribute::optional_computed(AttrType::String, "The VPC whose default group this is.")
@@ -112,7 +124,16 @@ impl ResourceType<Clients> for DefaultSecurityGroupType {
                 "set vpc_id: iac adopts the default security group of that VPC (EC2-Classic is gone)",
             )];
         }
-        Vec::new()
+        let mut out = Vec::new();
+        if config.get_attr("revoke_rules_on_delete").as_bool() == Some(true) {
+            out.push(AttrDiagnostic {
+                severity: iac_provider::Severity::Warning,
+                path: vec![iac_value::PathStep::Key("revoke_rules_on_delete".into())],
+                summary: "Argument has no effect".into(),
+                detail: "a default security group is never deleted: leaving the configuration only forgets it, with its rules as they are (Terraform ignores this argument here too)".into(),
+            });
+        }
+        out
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
@@ -175,7 +196,7 @@ impl ResourceType<Clients> for DefaultSecurityGroupType {
                 .zip(&ids)
                 .map(|(v, id)| {
                     Ok(found.iter().find(|(gid, _)| gid == id).map(|(_, g)| {
-                        let mut g = adopted(g.clone());
+                        let mut g = adopted(g.clone(), v);
                         if !v.get_attr("vpc_id").is_null() {
                             set(&mut g, "vpc_id", v.get_attr("vpc_id").clone());
                         }
