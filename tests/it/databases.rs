@@ -820,21 +820,20 @@ fn database_arguments_and_a_read_replica_against_moto() {
     // (moto's PromoteReadReplica leaves the source in its answers, so the call
     // itself is what is checked.)
     let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
-    let env = m.env_via(&proxy.endpoint);
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let r = w
-        .iac_env(
-            &[
-                "apply",
-                "-auto-approve",
-                "-var",
-                "window=Tue:01:00-Tue:02:00",
-                "-var",
-                "replica=false",
-            ],
-            &env,
-        )
-        .ok();
+    let r = crate::moto::iac_via(
+        &w,
+        &m,
+        &proxy,
+        &[
+            "apply",
+            "-auto-approve",
+            "-var",
+            "window=Tue:01:00-Tue:02:00",
+            "-var",
+            "replica=false",
+        ],
+    )
+    .ok();
     assert!(
         r.stdout.contains("0 added, 2 changed, 0 destroyed"),
         "{}",
@@ -1284,8 +1283,6 @@ resource "aws_secretsmanager_secret_policy" "api" {{
 fn database_insights_mode_against_moto() {
     let m = Moto::start();
     let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
-    let env = m.env_via(&proxy.endpoint);
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let cfg = |mode: &str| {
         format!(
             r#"
@@ -1305,7 +1302,7 @@ resource "aws_db_instance" "insights" {{
         )
     };
     let w = Work::new(&cfg("advanced"));
-    w.iac_env(&["apply", "-auto-approve"], &env).ok();
+    crate::moto::iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
     let create = &proxy.requests("CreateDBInstance")[0];
     assert_eq!(
         create.get("DatabaseInsightsMode").map(String::as_str),
@@ -1320,10 +1317,10 @@ resource "aws_db_instance" "insights" {{
         w.attrs("aws_db_instance.insights")["database_insights_mode"],
         "advanced"
     );
-    w.iac_env(&["plan", "-detailed-exitcode"], &env).code(0);
+    crate::moto::iac_via(&w, &m, &proxy, &["plan", "-detailed-exitcode"]).code(0);
 
     w.write("main.tf", &cfg("standard"));
-    let r = w.iac_env(&["apply", "-auto-approve"], &env).ok();
+    let r = crate::moto::iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
     assert!(
         r.stdout.contains("0 added, 1 changed, 0 destroyed"),
         "{}",
@@ -1335,8 +1332,8 @@ resource "aws_db_instance" "insights" {{
         Some("standard"),
         "{modify:?}"
     );
-    w.iac_env(&["plan", "-detailed-exitcode"], &env).code(0);
-    w.iac_env(&["destroy", "-auto-approve"], &env).ok();
+    crate::moto::iac_via(&w, &m, &proxy, &["plan", "-detailed-exitcode"]).code(0);
+    crate::moto::iac_via(&w, &m, &proxy, &["destroy", "-auto-approve"]).ok();
 }
 
 /// A database restored to a point in time from another's backups
@@ -1373,9 +1370,7 @@ resource "aws_db_instance" "restored" {
 "#,
     );
     let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
-    let env = m.env_via(&proxy.endpoint);
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    w.iac_env(&["apply", "-auto-approve"], &env).ok();
+    crate::moto::iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
     let sent = proxy.requests("RestoreDBInstanceToPointInTime");
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(
@@ -1404,8 +1399,8 @@ resource "aws_db_instance" "restored" {
         "pitr-src"
     );
     assert_eq!(a["engine"], "postgres");
-    w.iac_env(&["plan", "-detailed-exitcode"], &env).code(0);
-    w.iac_env(&["destroy", "-auto-approve"], &env).ok();
+    crate::moto::iac_via(&w, &m, &proxy, &["plan", "-detailed-exitcode"]).code(0);
+    crate::moto::iac_via(&w, &m, &proxy, &["destroy", "-auto-approve"]).ok();
 
     let bad = Work::new(
         "resource \"aws_db_instance\" \"x\" {\n  instance_class = \"db.t3.micro\"\n  restore_to_point_in_time {\n    source_db_instance_identifier = \"a\"\n    restore_time = \"2026-11-29T09:00:00Z\"\n    use_latest_restorable_time = true\n  }\n}\n",
@@ -1467,9 +1462,7 @@ resource "aws_db_instance" "bg" {{
         r.stdout
     );
     let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
-    let env = m.env_via(&proxy.endpoint);
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    w.iac_env(&["apply", "-auto-approve"], &env).ok();
+    crate::moto::iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
     let create = proxy.requests("CreateBlueGreenDeployment");
     assert_eq!(create.len(), 1, "{create:?}");
     assert_eq!(
@@ -1530,8 +1523,6 @@ resource "aws_db_instance" "bg" {{
 fn a_replica_with_upgraded_storage_against_moto() {
     let m = Moto::start();
     let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
-    let env = m.env_via(&proxy.endpoint);
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let w = Work::new(
         r#"
 resource "aws_db_instance" "main" {
@@ -1554,7 +1545,7 @@ resource "aws_db_instance" "replica" {
 }
 "#,
     );
-    w.iac_env(&["apply", "-auto-approve"], &env).ok();
+    crate::moto::iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
     let sent = proxy.requests("CreateDBInstanceReadReplica");
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(
@@ -1565,8 +1556,8 @@ resource "aws_db_instance" "replica" {
         w.attrs("aws_db_instance.replica")["upgrade_storage_config"],
         true
     );
-    w.iac_env(&["plan", "-detailed-exitcode"], &env).code(0);
-    w.iac_env(&["destroy", "-auto-approve"], &env).ok();
+    crate::moto::iac_via(&w, &m, &proxy, &["plan", "-detailed-exitcode"]).code(0);
+    crate::moto::iac_via(&w, &m, &proxy, &["destroy", "-auto-approve"]).ok();
 
     let bad = Work::new(
         "resource \"aws_db_instance\" \"x\" {\n  engine = \"postgres\"\n  instance_class = \"db.t3.micro\"\n  upgrade_storage_config = true\n}\n",

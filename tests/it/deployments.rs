@@ -645,11 +645,13 @@ fn a_terraform_style_blue_green_changes_weights_with_one_modify_listener() {
     assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
     // Shift traffic: an update in place, one ModifyListener, nothing else changes.
     let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
-    let env = m.env_via(&proxy.endpoint);
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let r = w
-        .iac_env(&["apply", "-auto-approve", "-var", "blue_weight=10"], &env)
-        .ok();
+    let r = crate::moto::iac_via(
+        &w,
+        &m,
+        &proxy,
+        &["apply", "-auto-approve", "-var", "blue_weight=10"],
+    )
+    .ok();
     assert!(
         r.stdout
             .contains("Resources: 0 added, 1 changed, 0 destroyed."),
@@ -760,9 +762,7 @@ fn a_terraform_style_blue_green_changes_weights_with_one_modify_listener() {
 
     // Refresh reads every type in one call (plus tags), not one per object.
     let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
-    let env = m.env_via(&proxy.endpoint);
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    w.iac_env(&["plan", "-var", "blue_weight=10"], &env).ok();
+    crate::moto::iac_via(&w, &m, &proxy, &["plan", "-var", "blue_weight=10"]).ok();
     assert_eq!(proxy.count("DescribeTargetGroups"), 1);
     assert_eq!(proxy.count("DescribeListeners"), 1);
 
@@ -2297,8 +2297,6 @@ fn an_error_rate_is_one_cloudwatch_metric_divided_by_another() {
 fn private_link_enforcement_on_a_network_load_balancer_against_moto() {
     let m = Moto::start();
     let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
-    let env = m.env_via(&proxy.endpoint);
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let cfg = |enforce: &str| {
         format!(
             r#"
@@ -2327,7 +2325,7 @@ resource "aws_lb" "net" {{
         )
     };
     let w = Work::new(&cfg("off"));
-    w.iac_env(&["apply", "-auto-approve"], &env).ok();
+    crate::moto::iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
     let key = "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic";
     let sent = proxy.requests("SetSecurityGroups");
     assert_eq!(
@@ -2339,10 +2337,10 @@ resource "aws_lb" "net" {{
         w.attrs("aws_lb.net")["enforce_security_group_inbound_rules_on_private_link_traffic"],
         "off"
     );
-    w.iac_env(&["plan", "-detailed-exitcode"], &env).code(0);
+    crate::moto::iac_via(&w, &m, &proxy, &["plan", "-detailed-exitcode"]).code(0);
 
     w.write("main.tf", &cfg("on"));
-    let r = w.iac_env(&["apply", "-auto-approve"], &env).ok();
+    let r = crate::moto::iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
     assert!(
         r.stdout.contains("0 added, 1 changed, 0 destroyed"),
         "{}",
@@ -2354,16 +2352,16 @@ resource "aws_lb" "net" {{
         Some("on"),
         "{sent:?}"
     );
-    w.iac_env(&["plan", "-detailed-exitcode"], &env).code(0);
+    crate::moto::iac_via(&w, &m, &proxy, &["plan", "-detailed-exitcode"]).code(0);
 
     let app = cfg("on").replace("\"network\"", "\"application\"");
     w.write("main.tf", &app);
-    let r = w.iac_env(&["plan"], &env).ok();
+    let r = crate::moto::iac_via(&w, &m, &proxy, &["plan"]).ok();
     assert!(
         r.stderr.contains("`enforce_security_group_inbound_rules_on_private_link_traffic` is a setting of network load balancers"),
         "{}",
         r.stderr
     );
     w.write("main.tf", &cfg("on"));
-    w.iac_env(&["destroy", "-auto-approve"], &env).ok();
+    crate::moto::iac_via(&w, &m, &proxy, &["destroy", "-auto-approve"]).ok();
 }

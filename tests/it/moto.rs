@@ -295,3 +295,16 @@ pub fn iac(w: &crate::support::Work, m: &Moto, args: &[&str]) -> crate::support:
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     w.iac_env(args, &env)
 }
+
+/// Runs `iac` in `w` against this emulator through `proxy`, which counts and
+/// records the calls (for what the emulator does not keep to be read back).
+pub fn iac_via(
+    w: &crate::support::Work,
+    m: &Moto,
+    proxy: &crate::proxy::Proxy,
+    args: &[&str],
+) -> crate::support::Run {
+    let env = m.env_via(&proxy.endpoint);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    w.iac_env(args, &env)
+}

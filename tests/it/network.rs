@@ -1040,9 +1040,7 @@ fn vpc_security_group_rules_against_moto() {
 
     // No changes: the rules are read with one call per type (ingress, egress).
     let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
-    let env = m.env_via(&proxy.endpoint);
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let r = w.iac_env(&["plan", "-detailed-exitcode"], &env);
+    let r = crate::moto::iac_via(&w, &m, &proxy, &["plan", "-detailed-exitcode"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert_eq!(proxy.count("DescribeSecurityGroupRules"), 2);
 
@@ -1267,9 +1265,7 @@ output "sg" { value = aws_vpc.main.default_security_group_id }
 
     // No changes; the two VPCs and their defaults in four calls.
     let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
-    let env = m.env_via(&proxy.endpoint);
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let r = w.iac_env(&["plan", "-detailed-exitcode"], &env);
+    let r = crate::moto::iac_via(&w, &m, &proxy, &["plan", "-detailed-exitcode"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert_eq!(proxy.count("DescribeNetworkAcls"), 2, "one per type");
     assert_eq!(
@@ -2921,9 +2917,7 @@ resource "aws_network_interface" "counted" {{
     // Through the recording proxy: moto keeps no primary IPv6 setting to read
     // back, so the requests are checked for it.
     let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
-    let env = m.env_via(&proxy.endpoint);
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    w.iac_env(&["apply", "-auto-approve"], &env).ok();
+    crate::moto::iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
     let created = proxy.requests("CreateNetworkInterface");
     assert_eq!(
         created
@@ -3092,17 +3086,7 @@ resource "aws_network_interface" "counted" {{
     iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
 
     iac(&w, &m, &["destroy", "-auto-approve"]).ok();
-    for id in [&fixed_id, &counted_id] {
-        let gone = block(
-            ec2.describe_network_interfaces()
-                .network_interface_ids(id.as_str())
-                .send(),
-        );
-        assert!(
-            gone.is_err() || gone.unwrap().network_interfaces().is_empty(),
-            "{id} is still there"
-        );
-    }
+    interfaces_gone(&ec2, &[&fixed_id, &counted_id]);
 }
 
 /// An instance launched on an existing interface (`network_interface`), a second
@@ -3292,17 +3276,7 @@ resource "aws_network_interface_sg_attachment" "extra" {
     iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
 
     iac(&w, &m, &["destroy", "-auto-approve"]).ok();
-    for id in [&primary, &second] {
-        let gone = block(
-            ec2.describe_network_interfaces()
-                .network_interface_ids(id.as_str())
-                .send(),
-        );
-        assert!(
-            gone.is_err() || gone.unwrap().network_interfaces().is_empty(),
-            "{id} is still there"
-        );
-    }
+    interfaces_gone(&ec2, &[&primary, &second]);
 }
 
 /// What a subnet gives its instances (host name type, AAAA records, DNS64, the
@@ -3313,8 +3287,6 @@ resource "aws_network_interface_sg_attachment" "extra" {
 fn subnet_launch_settings_against_moto() {
     let m = Moto::start();
     let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
-    let env = m.env_via(&proxy.endpoint);
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let w = Work::new(
         r#"
 resource "aws_vpc" "v" {
@@ -3333,7 +3305,7 @@ resource "aws_subnet" "dual" {
 }
 "#,
     );
-    w.iac_env(&["apply", "-auto-approve"], &env).ok();
+    crate::moto::iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
     let dual = w.attrs("aws_subnet.dual")["id"]
         .as_str()
         .unwrap()
@@ -3356,7 +3328,7 @@ resource "aws_subnet" "dual" {
     }
     // moto reports a fixed host name type and AAAA flag, so those two (and only
     // they) read back as changed; DNS64 and the device index are as written.
-    let r = w.iac_env(&["plan"], &env).ok();
+    let r = crate::moto::iac_via(&w, &m, &proxy, &["plan"]).ok();
     assert!(
         r.stdout.contains(
             "~ private_dns_hostname_type_on_launch            = \"ip-name\" -> \"resource-name\""
@@ -3386,7 +3358,7 @@ resource "aws_subnet" "dual" {
         .replace("  enable_lni_at_device_index                     = 1\n", "");
     w.write("main.tf", &off);
     let before = proxy.requests("ModifySubnetAttribute").len();
-    w.iac_env(&["apply", "-auto-approve"], &env).ok();
+    crate::moto::iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
     let later: Vec<crate::proxy::Params> =
         proxy.requests("ModifySubnetAttribute")[before..].to_vec();
     assert!(
@@ -3401,5 +3373,20 @@ resource "aws_subnet" "dual" {
             .any(|r| r.get("DisableLniAtDeviceIndex.Value").map(String::as_str) == Some("true")),
         "{later:?}"
     );
-    w.iac_env(&["destroy", "-auto-approve"], &env).ok();
+    crate::moto::iac_via(&w, &m, &proxy, &["destroy", "-auto-approve"]).ok();
+}
+
+/// Asserts that moto has none of these network interfaces any more.
+fn interfaces_gone(ec2: &aws_sdk_ec2::Client, ids: &[&String]) {
+    for id in ids {
+        let gone = block(
+            ec2.describe_network_interfaces()
+                .network_interface_ids(id.as_str())
+                .send(),
+        );
+        assert!(
+            gone.is_err() || gone.unwrap().network_interfaces().is_empty(),
+            "{id} is still there"
+        );
+    }
 }

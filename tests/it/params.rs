@@ -311,15 +311,13 @@ output "arn" { value = aws_kms_alias.data.target_key_arn == aws_kms_key.data.arn
 fn kms_rotation_period_against_moto() {
     let m = crate::moto::Moto::start();
     let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
-    let env = m.env_via(&proxy.endpoint);
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let cfg = |days: u32| {
         format!(
             "resource \"aws_kms_key\" \"k\" {{\n  description             = \"rotated\"\n  enable_key_rotation     = true\n  rotation_period_in_days = {days}\n  deletion_window_in_days = 7\n}}\n"
         )
     };
     let w = crate::support::Work::new(&cfg(180));
-    w.iac_env(&["apply", "-auto-approve"], &env).ok();
+    crate::moto::iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
     let sent = proxy.requests("EnableKeyRotation");
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(
@@ -327,10 +325,10 @@ fn kms_rotation_period_against_moto() {
         Some("180")
     );
     assert_eq!(w.attrs("aws_kms_key.k")["rotation_period_in_days"], 180);
-    w.iac_env(&["plan", "-detailed-exitcode"], &env).code(0);
+    crate::moto::iac_via(&w, &m, &proxy, &["plan", "-detailed-exitcode"]).code(0);
 
     w.write("main.tf", &cfg(400));
-    let r = w.iac_env(&["apply", "-auto-approve"], &env).ok();
+    let r = crate::moto::iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
     assert!(
         r.stdout.contains("0 added, 1 changed, 0 destroyed"),
         "{}",
@@ -343,10 +341,10 @@ fn kms_rotation_period_against_moto() {
             .map(String::as_str),
         Some("400")
     );
-    w.iac_env(&["plan", "-detailed-exitcode"], &env).code(0);
+    crate::moto::iac_via(&w, &m, &proxy, &["plan", "-detailed-exitcode"]).code(0);
 
     w.write("main.tf", &cfg(30));
-    let r = w.iac_env(&["plan"], &env);
+    let r = crate::moto::iac_via(&w, &m, &proxy, &["plan"]);
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(
         r.stderr.contains("KMS rotates a key every 90 to 2560 days"),
@@ -354,5 +352,5 @@ fn kms_rotation_period_against_moto() {
         r.stderr
     );
     w.write("main.tf", &cfg(400));
-    w.iac_env(&["destroy", "-auto-approve"], &env).ok();
+    crate::moto::iac_via(&w, &m, &proxy, &["destroy", "-auto-approve"]).ok();
 }

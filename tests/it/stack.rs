@@ -1465,8 +1465,6 @@ resource "aws_autoscaling_group" "flex" {{
 fn group_zone_spread_and_reservations_against_moto() {
     let m = Moto::start();
     let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
-    let env = m.env_via(&proxy.endpoint);
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let cfg = |strategy: &str, blocks: bool| {
         let blocks = if blocks {
             format!(
@@ -1504,7 +1502,7 @@ resource "aws_autoscaling_group" "g" {{
         )
     };
     let w = Work::new(&cfg("balanced-only", true));
-    w.iac_env(&["apply", "-auto-approve"], &env).ok();
+    crate::moto::iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
     let create = &proxy.requests("CreateAutoScalingGroup")[0];
     for (k, v) in [
         (
@@ -1527,10 +1525,10 @@ resource "aws_autoscaling_group" "g" {{
         g["availability_zone_distribution"][0]["capacity_distribution_strategy"],
         "balanced-only"
     );
-    w.iac_env(&["plan", "-detailed-exitcode"], &env).code(0);
+    crate::moto::iac_via(&w, &m, &proxy, &["plan", "-detailed-exitcode"]).code(0);
 
     w.write("main.tf", &cfg("balanced-best-effort", true));
-    let r = w.iac_env(&["apply", "-auto-approve"], &env).ok();
+    let r = crate::moto::iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
     assert!(
         r.stdout.contains("0 added, 1 changed, 0 destroyed"),
         "{}",
@@ -1547,10 +1545,10 @@ resource "aws_autoscaling_group" "g" {{
         Some("balanced-best-effort"),
         "{update:?}"
     );
-    w.iac_env(&["plan", "-detailed-exitcode"], &env).code(0);
+    crate::moto::iac_via(&w, &m, &proxy, &["plan", "-detailed-exitcode"]).code(0);
 
     // No longer written: as AWS has them, no change.
     w.write("main.tf", &cfg("", false));
-    w.iac_env(&["plan", "-detailed-exitcode"], &env).code(0);
-    w.iac_env(&["destroy", "-auto-approve"], &env).ok();
+    crate::moto::iac_via(&w, &m, &proxy, &["plan", "-detailed-exitcode"]).code(0);
+    crate::moto::iac_via(&w, &m, &proxy, &["destroy", "-auto-approve"]).ok();
 }

@@ -322,184 +322,119 @@ macro_rules! back {
     };
 }
 
-/// As a launch template version's data takes it.
-pub(crate) fn ec2(r: &Requirements) -> aws_sdk_ec2::types::InstanceRequirementsRequest {
-    use aws_sdk_ec2::types as t;
-    t::InstanceRequirementsRequest::builder()
-        .set_v_cpu_count(range!(t::VCpuCountRangeRequest, r.vcpu_count))
-        .set_memory_mib(range!(t::MemoryMiBRequest, r.memory_mib))
-        .set_memory_gib_per_v_cpu(range!(t::MemoryGiBPerVCpuRequest, r.memory_gib_per_vcpu))
-        .set_network_interface_count(range!(
-            t::NetworkInterfaceCountRequest,
-            r.network_interface_count
-        ))
-        .set_total_local_storage_gb(range!(
-            t::TotalLocalStorageGbRequest,
-            r.total_local_storage_gb
-        ))
-        .set_baseline_ebs_bandwidth_mbps(range!(
-            t::BaselineEbsBandwidthMbpsRequest,
-            r.baseline_ebs_bandwidth_mbps
-        ))
-        .set_accelerator_count(range!(t::AcceleratorCountRequest, r.accelerator_count))
-        .set_accelerator_total_memory_mib(range!(
-            t::AcceleratorTotalMemoryMiBRequest,
-            r.accelerator_total_memory_mib
-        ))
-        .set_network_bandwidth_gbps(range!(
-            t::NetworkBandwidthGbpsRequest,
-            r.network_bandwidth_gbps
-        ))
-        .set_accelerator_manufacturers(enums(&r.accelerator_manufacturers))
-        .set_accelerator_names(enums(&r.accelerator_names))
-        .set_accelerator_types(enums(&r.accelerator_types))
-        .set_allowed_instance_types(list(&r.allowed_instance_types))
-        .set_cpu_manufacturers(enums(&r.cpu_manufacturers))
-        .set_excluded_instance_types(list(&r.excluded_instance_types))
-        .set_instance_generations(enums(&r.instance_generations))
-        .set_local_storage_types(enums(&r.local_storage_types))
-        .set_bare_metal(r.bare_metal.as_deref().map(t::BareMetal::from))
-        .set_burstable_performance(
-            r.burstable_performance
-                .as_deref()
-                .map(t::BurstablePerformance::from),
-        )
-        .set_local_storage(r.local_storage.as_deref().map(t::LocalStorage::from))
-        .set_max_spot_price_as_percentage_of_optimal_on_demand_price(
-            r.max_spot_price_as_percentage_of_optimal_on_demand_price,
-        )
-        .set_on_demand_max_price_percentage_over_lowest_price(
-            r.on_demand_max_price_percentage_over_lowest_price,
-        )
-        .set_spot_max_price_percentage_over_lowest_price(
-            r.spot_max_price_percentage_over_lowest_price,
-        )
-        .set_require_hibernate_support(r.require_hibernate_support)
-        .build()
+/// A conversion each way between `Requirements` and one SDK's form. The two
+/// SDKs name the fields and the range types alike (but for the vCPU range's),
+/// so one body serves both.
+macro_rules! sdk_forms {
+    ($doc:literal, $to:ident, $from:ident, $req:ty, $resp:ty, $($m:ident)::+, $vcpu:ident) => {
+        #[doc = $doc]
+        pub(crate) fn $to(r: &Requirements) -> $req {
+            use $($m)::+ as t;
+            <$req>::builder()
+                .set_v_cpu_count(range!(t::$vcpu, r.vcpu_count))
+                .set_memory_mib(range!(t::MemoryMiBRequest, r.memory_mib))
+                .set_memory_gib_per_v_cpu(range!(t::MemoryGiBPerVCpuRequest, r.memory_gib_per_vcpu))
+                .set_network_interface_count(range!(
+                    t::NetworkInterfaceCountRequest,
+                    r.network_interface_count
+                ))
+                .set_total_local_storage_gb(range!(
+                    t::TotalLocalStorageGbRequest,
+                    r.total_local_storage_gb
+                ))
+                .set_baseline_ebs_bandwidth_mbps(range!(
+                    t::BaselineEbsBandwidthMbpsRequest,
+                    r.baseline_ebs_bandwidth_mbps
+                ))
+                .set_accelerator_count(range!(t::AcceleratorCountRequest, r.accelerator_count))
+                .set_accelerator_total_memory_mib(range!(
+                    t::AcceleratorTotalMemoryMiBRequest,
+                    r.accelerator_total_memory_mib
+                ))
+                .set_network_bandwidth_gbps(range!(
+                    t::NetworkBandwidthGbpsRequest,
+                    r.network_bandwidth_gbps
+                ))
+                .set_accelerator_manufacturers(enums(&r.accelerator_manufacturers))
+                .set_accelerator_names(enums(&r.accelerator_names))
+                .set_accelerator_types(enums(&r.accelerator_types))
+                .set_allowed_instance_types(list(&r.allowed_instance_types))
+                .set_cpu_manufacturers(enums(&r.cpu_manufacturers))
+                .set_excluded_instance_types(list(&r.excluded_instance_types))
+                .set_instance_generations(enums(&r.instance_generations))
+                .set_local_storage_types(enums(&r.local_storage_types))
+                .set_bare_metal(r.bare_metal.as_deref().map(t::BareMetal::from))
+                .set_burstable_performance(
+                    r.burstable_performance
+                        .as_deref()
+                        .map(t::BurstablePerformance::from),
+                )
+                .set_local_storage(r.local_storage.as_deref().map(t::LocalStorage::from))
+                .set_max_spot_price_as_percentage_of_optimal_on_demand_price(
+                    r.max_spot_price_as_percentage_of_optimal_on_demand_price,
+                )
+                .set_on_demand_max_price_percentage_over_lowest_price(
+                    r.on_demand_max_price_percentage_over_lowest_price,
+                )
+                .set_spot_max_price_percentage_over_lowest_price(
+                    r.spot_max_price_percentage_over_lowest_price,
+                )
+                .set_require_hibernate_support(r.require_hibernate_support)
+                .build()
+        }
+
+        pub(crate) fn $from(x: &$resp) -> Requirements {
+            Requirements {
+                vcpu_count: back!(x.v_cpu_count()),
+                memory_mib: back!(x.memory_mib()),
+                memory_gib_per_vcpu: back!(x.memory_gib_per_v_cpu()),
+                network_interface_count: back!(x.network_interface_count()),
+                total_local_storage_gb: back!(x.total_local_storage_gb()),
+                baseline_ebs_bandwidth_mbps: back!(x.baseline_ebs_bandwidth_mbps()),
+                accelerator_count: back!(x.accelerator_count()),
+                accelerator_total_memory_mib: back!(x.accelerator_total_memory_mib()),
+                network_bandwidth_gbps: back!(x.network_bandwidth_gbps()),
+                accelerator_manufacturers: texts(x.accelerator_manufacturers()),
+                accelerator_names: texts(x.accelerator_names()),
+                accelerator_types: texts(x.accelerator_types()),
+                allowed_instance_types: texts(x.allowed_instance_types()),
+                cpu_manufacturers: texts(x.cpu_manufacturers()),
+                excluded_instance_types: texts(x.excluded_instance_types()),
+                instance_generations: texts(x.instance_generations()),
+                local_storage_types: texts(x.local_storage_types()),
+                bare_metal: x.bare_metal().map(|v| v.as_str().to_string()),
+                burstable_performance: x.burstable_performance().map(|v| v.as_str().to_string()),
+                local_storage: x.local_storage().map(|v| v.as_str().to_string()),
+                max_spot_price_as_percentage_of_optimal_on_demand_price: x
+                    .max_spot_price_as_percentage_of_optimal_on_demand_price(),
+                on_demand_max_price_percentage_over_lowest_price: x
+                    .on_demand_max_price_percentage_over_lowest_price(),
+                spot_max_price_percentage_over_lowest_price: x
+                    .spot_max_price_percentage_over_lowest_price(),
+                require_hibernate_support: x.require_hibernate_support(),
+            }
+        }
+    };
 }
 
-/// As a launch template version's data holds it.
-pub(crate) fn from_ec2(x: &aws_sdk_ec2::types::InstanceRequirements) -> Requirements {
-    Requirements {
-        vcpu_count: back!(x.v_cpu_count()),
-        memory_mib: back!(x.memory_mib()),
-        memory_gib_per_vcpu: back!(x.memory_gib_per_v_cpu()),
-        network_interface_count: back!(x.network_interface_count()),
-        total_local_storage_gb: back!(x.total_local_storage_gb()),
-        baseline_ebs_bandwidth_mbps: back!(x.baseline_ebs_bandwidth_mbps()),
-        accelerator_count: back!(x.accelerator_count()),
-        accelerator_total_memory_mib: back!(x.accelerator_total_memory_mib()),
-        network_bandwidth_gbps: back!(x.network_bandwidth_gbps()),
-        accelerator_manufacturers: texts(x.accelerator_manufacturers()),
-        accelerator_names: texts(x.accelerator_names()),
-        accelerator_types: texts(x.accelerator_types()),
-        allowed_instance_types: texts(x.allowed_instance_types()),
-        cpu_manufacturers: texts(x.cpu_manufacturers()),
-        excluded_instance_types: texts(x.excluded_instance_types()),
-        instance_generations: texts(x.instance_generations()),
-        local_storage_types: texts(x.local_storage_types()),
-        bare_metal: x.bare_metal().map(|v| v.as_str().to_string()),
-        burstable_performance: x.burstable_performance().map(|v| v.as_str().to_string()),
-        local_storage: x.local_storage().map(|v| v.as_str().to_string()),
-        max_spot_price_as_percentage_of_optimal_on_demand_price: x
-            .max_spot_price_as_percentage_of_optimal_on_demand_price(),
-        on_demand_max_price_percentage_over_lowest_price: x
-            .on_demand_max_price_percentage_over_lowest_price(),
-        spot_max_price_percentage_over_lowest_price: x
-            .spot_max_price_percentage_over_lowest_price(),
-        require_hibernate_support: x.require_hibernate_support(),
-    }
-}
-
-/// As an autoscaling group's override takes and holds it (one type both ways).
-pub(crate) fn autoscaling(r: &Requirements) -> aws_sdk_autoscaling::types::InstanceRequirements {
-    use aws_sdk_autoscaling::types as t;
-    t::InstanceRequirements::builder()
-        .set_v_cpu_count(range!(t::VCpuCountRequest, r.vcpu_count))
-        .set_memory_mib(range!(t::MemoryMiBRequest, r.memory_mib))
-        .set_memory_gib_per_v_cpu(range!(t::MemoryGiBPerVCpuRequest, r.memory_gib_per_vcpu))
-        .set_network_interface_count(range!(
-            t::NetworkInterfaceCountRequest,
-            r.network_interface_count
-        ))
-        .set_total_local_storage_gb(range!(
-            t::TotalLocalStorageGbRequest,
-            r.total_local_storage_gb
-        ))
-        .set_baseline_ebs_bandwidth_mbps(range!(
-            t::BaselineEbsBandwidthMbpsRequest,
-            r.baseline_ebs_bandwidth_mbps
-        ))
-        .set_accelerator_count(range!(t::AcceleratorCountRequest, r.accelerator_count))
-        .set_accelerator_total_memory_mib(range!(
-            t::AcceleratorTotalMemoryMiBRequest,
-            r.accelerator_total_memory_mib
-        ))
-        .set_network_bandwidth_gbps(range!(
-            t::NetworkBandwidthGbpsRequest,
-            r.network_bandwidth_gbps
-        ))
-        .set_accelerator_manufacturers(enums(&r.accelerator_manufacturers))
-        .set_accelerator_names(enums(&r.accelerator_names))
-        .set_accelerator_types(enums(&r.accelerator_types))
-        .set_allowed_instance_types(list(&r.allowed_instance_types))
-        .set_cpu_manufacturers(enums(&r.cpu_manufacturers))
-        .set_excluded_instance_types(list(&r.excluded_instance_types))
-        .set_instance_generations(enums(&r.instance_generations))
-        .set_local_storage_types(enums(&r.local_storage_types))
-        .set_bare_metal(r.bare_metal.as_deref().map(t::BareMetal::from))
-        .set_burstable_performance(
-            r.burstable_performance
-                .as_deref()
-                .map(t::BurstablePerformance::from),
-        )
-        .set_local_storage(r.local_storage.as_deref().map(t::LocalStorage::from))
-        .set_max_spot_price_as_percentage_of_optimal_on_demand_price(
-            r.max_spot_price_as_percentage_of_optimal_on_demand_price,
-        )
-        .set_on_demand_max_price_percentage_over_lowest_price(
-            r.on_demand_max_price_percentage_over_lowest_price,
-        )
-        .set_spot_max_price_percentage_over_lowest_price(
-            r.spot_max_price_percentage_over_lowest_price,
-        )
-        .set_require_hibernate_support(r.require_hibernate_support)
-        .build()
-}
-
-pub(crate) fn from_autoscaling(
-    x: &aws_sdk_autoscaling::types::InstanceRequirements,
-) -> Requirements {
-    Requirements {
-        vcpu_count: back!(x.v_cpu_count()),
-        memory_mib: back!(x.memory_mib()),
-        memory_gib_per_vcpu: back!(x.memory_gib_per_v_cpu()),
-        network_interface_count: back!(x.network_interface_count()),
-        total_local_storage_gb: back!(x.total_local_storage_gb()),
-        baseline_ebs_bandwidth_mbps: back!(x.baseline_ebs_bandwidth_mbps()),
-        accelerator_count: back!(x.accelerator_count()),
-        accelerator_total_memory_mib: back!(x.accelerator_total_memory_mib()),
-        network_bandwidth_gbps: back!(x.network_bandwidth_gbps()),
-        accelerator_manufacturers: texts(x.accelerator_manufacturers()),
-        accelerator_names: texts(x.accelerator_names()),
-        accelerator_types: texts(x.accelerator_types()),
-        allowed_instance_types: texts(x.allowed_instance_types()),
-        cpu_manufacturers: texts(x.cpu_manufacturers()),
-        excluded_instance_types: texts(x.excluded_instance_types()),
-        instance_generations: texts(x.instance_generations()),
-        local_storage_types: texts(x.local_storage_types()),
-        bare_metal: x.bare_metal().map(|v| v.as_str().to_string()),
-        burstable_performance: x.burstable_performance().map(|v| v.as_str().to_string()),
-        local_storage: x.local_storage().map(|v| v.as_str().to_string()),
-        max_spot_price_as_percentage_of_optimal_on_demand_price: x
-            .max_spot_price_as_percentage_of_optimal_on_demand_price(),
-        on_demand_max_price_percentage_over_lowest_price: x
-            .on_demand_max_price_percentage_over_lowest_price(),
-        spot_max_price_percentage_over_lowest_price: x
-            .spot_max_price_percentage_over_lowest_price(),
-        require_hibernate_support: x.require_hibernate_support(),
-    }
-}
+sdk_forms!(
+    "As a launch template version's data takes it (and, `from_ec2`, holds it).",
+    ec2,
+    from_ec2,
+    aws_sdk_ec2::types::InstanceRequirementsRequest,
+    aws_sdk_ec2::types::InstanceRequirements,
+    aws_sdk_ec2::types,
+    VCpuCountRangeRequest
+);
+sdk_forms!(
+    "As an autoscaling group's override takes and holds it (one type both ways).",
+    autoscaling,
+    from_autoscaling,
+    aws_sdk_autoscaling::types::InstanceRequirements,
+    aws_sdk_autoscaling::types::InstanceRequirements,
+    aws_sdk_autoscaling::types,
+    VCpuCountRequest
+);
 
 #[cfg(test)]
 mod tests {

@@ -19,7 +19,8 @@ use crate::Clients;
 
 pub(crate) struct DefaultSecurityGroupType;
 
-async fn find_default(c: &Clients, vpc: &str) -> Result<Option<String>, AttrDiagnostic> {
+/// The id of a VPC's default security group.
+pub(crate) async fn find_default(c: &Clients, vpc: &str) -> Result<Option<String>, AttrDiagnostic> {
     let out = c
         .ec2
         .describe_security_groups()

@@ -109,37 +109,6 @@ async fn wait_for(c: &Clients, sg: &str, eni: &str, present: bool) -> Result<(),
     }
 }
 
-/// The VPC's default group: what an interface is left with when its last
-/// group is taken away (an interface always has one).
-async fn default_group(
-    c: &Clients,
-    n: &NetworkInterface,
-) -> Result<Option<String>, AttrDiagnostic> {
-    let out = c
-        .ec2
-        .describe_security_groups()
-        .filters(
-            Filter::builder()
-                .name("vpc-id")
-                .values(n.vpc_id().unwrap_or_default())
-                .build(),
-        )
-        .filters(
-            Filter::builder()
-                .name("group-name")
-                .values("default")
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(|e| sdk_err("DescribeSecurityGroups", e))?;
-    Ok(out
-        .security_groups()
-        .first()
-        .and_then(|g| g.group_id())
-        .map(String::from))
-}
-
 #[async_trait::async_trait]
 impl ResourceType<Clients> for NetworkInterfaceSgAttachmentType {
     fn schema(&self) -> Schema {
@@ -191,8 +160,15 @@ impl ResourceType<Clients> for NetworkInterfaceSgAttachmentType {
             return Ok(());
         }
         let mut rest: Vec<String> = have.into_iter().filter(|g| *g != sg).collect();
+        // An interface always has a group: the last one taken away leaves the
+        // VPC's default group.
         if rest.is_empty() {
-            rest.extend(default_group(c, n).await.map_err(|d| vec![d])?);
+            let vpc = n.vpc_id().unwrap_or_default();
+            rest.extend(
+                super::default_security_group::find_default(c, vpc)
+                    .await
+                    .map_err(|d| vec![d])?,
+            );
         }
         set_groups(c, &eni, rest).await.map_err(|d| vec![d])?;
         wait_for(c, &sg, &eni, false).await.map_err(|d| vec![d])
