@@ -260,7 +260,7 @@ pub(crate) struct Planner<'a> {
     pub bindings: crate::configure::Bindings,
     /// The objects in state of every resource, taken out as the walk reaches it
     /// (built by one pass over the state when the whole configuration is walked).
-    held_index: Option<FxHashMap<ResourceAddr, Vec<(InstanceKey, Held<'a>)>>>,
+    held_index: Option<FxHashMap<std::borrow::Cow<'a, ResourceAddr>, Vec<(InstanceKey, Held<'a>)>>>,
     /// Each resource type's provider and schema, found once (by type, and
     /// whether it is a data source).
     types: FxHashMap<(&'a str, bool), Option<TypeOf<'a>>>,
@@ -1156,9 +1156,17 @@ impl<'a> Planner<'a> {
     /// state (a search of the state per resource costs more than the pass).
     /// Nothing is copied: a job reads its object where it is planned.
     fn index_held(&mut self) {
+        // Keyed by the state's own addresses where the state outlives the
+        // planner (no copies), by copies where this plan changed it.
         self.held_index = Some(match self.unchanged_prior() {
-            Some(s) => by_resource(s.resources.iter().map(|(a, i)| (a, Held::At(i)))),
-            None => by_resource(self.prior.resources.keys().map(|a| (a, Held::Changed))),
+            Some(s) => by_resource(
+                s.resources.iter().map(|(a, i)| (a, Held::At(i))),
+                |r: &'a ResourceAddr| std::borrow::Cow::Borrowed(r),
+            ),
+            None => by_resource(
+                self.prior.resources.keys().map(|a| (a, Held::Changed)),
+                |r: &ResourceAddr| std::borrow::Cow::Owned(r.clone()),
+            ),
         });
     }
 
@@ -1973,7 +1981,8 @@ async fn walk_levels(p: &mut Planner<'_>) {
 /// neighbours).
 fn by_resource<'s, 'a>(
     instances: impl ExactSizeIterator<Item = (&'s InstanceAddr, Held<'a>)>,
-) -> FxHashMap<ResourceAddr, Vec<(InstanceKey, Held<'a>)>> {
+    key: impl Fn(&'s ResourceAddr) -> std::borrow::Cow<'a, ResourceAddr>,
+) -> FxHashMap<std::borrow::Cow<'a, ResourceAddr>, Vec<(InstanceKey, Held<'a>)>> {
     // At most one entry per instance: made at that size rather than grown by doubling.
     let mut index = FxHashMap::with_capacity_and_hasher(instances.len(), Default::default());
     let mut last: Option<(&ResourceAddr, Vec<(InstanceKey, Held<'a>)>)> = None;
@@ -1982,14 +1991,14 @@ fn by_resource<'s, 'a>(
             Some((r, v)) if **r == a.resource => v.push((a.key.clone(), held)),
             _ => {
                 if let Some((r, v)) = last.take() {
-                    index.insert(r.clone(), v);
+                    index.insert(key(r), v);
                 }
                 last = Some((&a.resource, vec![(a.key.clone(), held)]));
             }
         }
     }
     if let Some((r, v)) = last {
-        index.insert(r.clone(), v);
+        index.insert(key(r), v);
     }
     index
 }
