@@ -260,7 +260,7 @@ pub(crate) struct Planner<'a> {
     pub bindings: crate::configure::Bindings,
     /// The objects in state of every resource, taken out as the walk reaches it
     /// (built by one pass over the state when the whole configuration is walked).
-    held_index: Option<FxHashMap<std::borrow::Cow<'a, ResourceAddr>, Vec<(InstanceKey, Held<'a>)>>>,
+    held_index: Option<HeldIndex<'a>>,
     /// Each resource type's provider and schema, found once (by type, and
     /// whether it is a data source).
     types: FxHashMap<(&'a str, bool), Option<TypeOf<'a>>>,
@@ -1979,10 +1979,13 @@ async fn walk_levels(p: &mut Planner<'_>) {
 
 /// Instances in address order grouped by resource (a resource's instances are
 /// neighbours).
+/// Each resource's instances in state, by the resource's address.
+type HeldIndex<'a> = FxHashMap<std::borrow::Cow<'a, ResourceAddr>, Vec<(InstanceKey, Held<'a>)>>;
+
 fn by_resource<'s, 'a>(
     instances: impl ExactSizeIterator<Item = (&'s InstanceAddr, Held<'a>)>,
     key: impl Fn(&'s ResourceAddr) -> std::borrow::Cow<'a, ResourceAddr>,
-) -> FxHashMap<std::borrow::Cow<'a, ResourceAddr>, Vec<(InstanceKey, Held<'a>)>> {
+) -> HeldIndex<'a> {
     // At most one entry per instance: made at that size rather than grown by doubling.
     let mut index = FxHashMap::with_capacity_and_hasher(instances.len(), Default::default());
     let mut last: Option<(&ResourceAddr, Vec<(InstanceKey, Held<'a>)>)> = None;
