@@ -255,6 +255,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn numbers_read_back_across_the_one_byte_boundary() {
+        let values = [0, 1, 127, 128, 255, 16_383, 16_384, 1 << 35, u64::MAX];
+        let mut w = Writer::with_capacity(64);
+        for v in values {
+            w.u(v);
+        }
+        let entry = w.finish(b"MAGIC", "b1", b"");
+        let mut r = Reader::open(&entry, b"MAGIC", "b1", b"").unwrap();
+        for v in values {
+            assert_eq!(r.u(), Some(v));
+        }
+        assert!(r.done());
+        assert_eq!(r.u(), None);
+    }
+
+    #[test]
     fn an_entry_reads_back_only_for_its_text_and_build() {
         let mut w = Writer::with_capacity(16);
         w.u(300);
