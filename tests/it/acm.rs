@@ -475,3 +475,95 @@ fn a_private_certificate_from_a_private_ca_against_moto() {
         r.stderr
     );
 }
+
+/// Mutual TLS on an HTTPS listener (`mutual_authentication`): sent with
+/// CreateListener and ModifyListener (checked in the requests through the
+/// recording proxy: moto keeps no such setting), kept as written, quiet on
+/// re-plan; verify without a trust store, or on a listener that is not HTTPS,
+/// is refused.
+#[test]
+fn mutual_tls_on_an_https_listener_against_moto() {
+    let m = Moto::start();
+    let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
+    let cfg = |mode: &str| {
+        format!(
+            r#"
+resource "aws_acm_certificate" "site" {{
+  certificate_body = file("cert.pem")
+  private_key      = file("key.pem")
+}}
+resource "aws_vpc" "v" {{
+  cidr_block = "10.0.0.0/16"
+}}
+resource "aws_subnet" "s" {{
+  for_each          = toset(["a", "b"])
+  vpc_id            = aws_vpc.v.id
+  cidr_block        = "10.0.${{index(["a", "b"], each.key) + 1}}.0/24"
+  availability_zone = "us-east-1${{each.key}}"
+}}
+resource "aws_lb" "app" {{
+  name    = "mtls-iac"
+  subnets = [for s in aws_subnet.s : s.id]
+}}
+resource "aws_lb_listener" "https" {{
+  load_balancer_arn = aws_lb.app.arn
+  port              = 443
+  protocol          = "HTTPS"
+  certificate_arn   = aws_acm_certificate.site.arn
+  default_action {{
+    type = "fixed-response"
+    fixed_response {{
+      content_type = "text/plain"
+      status_code  = "200"
+    }}
+  }}
+  mutual_authentication {{
+    mode = "{mode}"
+  }}
+}}
+"#
+        )
+    };
+    let w = Work::new(&cfg("passthrough"));
+    w.write("cert.pem", include_str!("testdata/acm/cert.pem"));
+    w.write("key.pem", include_str!("testdata/acm/key.pem"));
+    crate::moto::iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
+    let created = proxy.requests("CreateListener");
+    assert_eq!(
+        created[0]
+            .get("MutualAuthentication.Mode")
+            .map(String::as_str),
+        Some("passthrough"),
+        "{created:?}"
+    );
+    assert_eq!(
+        w.attrs("aws_lb_listener.https")["mutual_authentication"][0]["mode"],
+        "passthrough"
+    );
+    crate::moto::iac_via(&w, &m, &proxy, &["plan", "-detailed-exitcode"]).code(0);
+
+    w.write("main.tf", &cfg("off"));
+    let r = crate::moto::iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let modified = proxy.requests("ModifyListener");
+    assert_eq!(
+        modified
+            .last()
+            .and_then(|r| r.get("MutualAuthentication.Mode"))
+            .map(String::as_str),
+        Some("off"),
+        "{modified:?}"
+    );
+    crate::moto::iac_via(&w, &m, &proxy, &["plan", "-detailed-exitcode"]).code(0);
+
+    w.write("main.tf", &cfg("verify"));
+    let r = crate::moto::iac_via(&w, &m, &proxy, &["plan"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("set trust_store_arn"), "{}", r.stderr);
+    w.write("main.tf", &cfg("off"));
+    crate::moto::iac_via(&w, &m, &proxy, &["destroy", "-auto-approve"]).ok();
+}

@@ -111,6 +111,19 @@ impl ResourceType<Clients> for ListenerType {
             "default_action",
             nested(Nesting::List, 1, None, lb_action()),
         )
+        .block(
+            "mutual_authentication",
+            nested(
+                Nesting::List,
+                0,
+                Some(1),
+                Schema::new("Mutual TLS of an HTTPS listener: client certificates checked against a trust store (verify) or passed to the targets (passthrough); changed in place.")
+                    .attr("mode", Attribute::required(Str, "off, passthrough or verify."))
+                    .attr("trust_store_arn", Attribute::optional(Str, "The trust store (aws_lb_trust_store), for verify."))
+                    .attr("ignore_client_certificate_expiry", Attribute::optional(AttrType::Bool, "Accept expired client certificates (verify)."))
+                    .attr("advertise_trust_store_ca_names", Attribute::optional_computed(Str, "on or off: name the trust store's CAs to clients (verify).")),
+            ),
+        )
         .attr("tags", tags())
         .attr("id", Attribute::computed(Str, "The ARN."))
         .attr("arn", Attribute::computed(Str, "ARN."));
@@ -139,6 +152,23 @@ impl ResourceType<Clients> for ListenerType {
                     ));
                 }
             }
+            let mutual = crate::util::first(config, "mutual_authentication");
+            if mutual.as_map().is_some() && p != "HTTPS" {
+                out.push(attr_err(
+                    "mutual_authentication",
+                    "Not for this protocol",
+                    "mutual TLS applies to an HTTPS listener of an application load balancer: set protocol = \"HTTPS\"",
+                ));
+            }
+            if mutual.get_attr("mode").as_str() == Some("verify")
+                && mutual.get_attr("trust_store_arn").is_null()
+            {
+                out.push(attr_err(
+                    "mutual_authentication",
+                    "Missing trust store",
+                    "mode = \"verify\" checks client certificates against a trust store: set trust_store_arn",
+                ));
+            }
             if !config.get_attr("alpn_policy").is_null() && p != "TLS" {
                 out.push(attr_err(
                     "alpn_policy",
@@ -152,7 +182,17 @@ impl ResourceType<Clients> for ListenerType {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        aws_plan(schema, req)
+        let mut r = aws_plan(schema, req);
+        // Not written, mutual TLS is as AWS has it (off for an HTTPS listener).
+        if !crate::util::written(req.config, "mutual_authentication")
+            && !req.config.get_attr("mutual_authentication").is_unknown()
+        {
+            let keep = req.prior.map_or(Value::List(Vec::new()), |p| {
+                p.get_attr("mutual_authentication").clone()
+            });
+            crate::util::set(&mut r.planned, "mutual_authentication", keep);
+        }
+        r
     }
 
     async fn create(&self, c: &Clients, p: &Value, req: &ApplyRequest<'_>) -> ApplyResult {

@@ -1013,8 +1013,51 @@ fn listener_value(l: &Listener, keep: &Value, tags: Value) -> Value {
             "default_action",
             actions_value(l.default_actions(), keep, "default_action"),
         ),
+        ("mutual_authentication", mutual_value(l, keep)),
         ("tags", tags),
     ])
+}
+
+/// Mutual TLS of an HTTPS listener, as written for CreateListener and
+/// ModifyListener (none when the configuration writes none).
+fn mutual_of(p: &Value) -> Option<elb::types::MutualAuthenticationAttributes> {
+    let m = first(p, "mutual_authentication");
+    m.as_map()?;
+    Some(
+        elb::types::MutualAuthenticationAttributes::builder()
+            .set_mode(s(&m, "mode"))
+            .set_trust_store_arn(s(&m, "trust_store_arn"))
+            .set_ignore_client_certificate_expiry(
+                m.get_attr("ignore_client_certificate_expiry").as_bool(),
+            )
+            .set_advertise_trust_store_ca_names(
+                s(&m, "advertise_trust_store_ca_names").map(|x| x.as_str().into()),
+            )
+            .build(),
+    )
+}
+
+/// Mutual TLS as the listener reports it; what it does not report is `keep`'s.
+fn mutual_value(l: &Listener, keep: &Value) -> Value {
+    match l.mutual_authentication() {
+        Some(m) if m.mode().is_some() => Value::List(vec![Value::map([
+            ("mode", opt_str(m.mode())),
+            ("trust_store_arn", opt_str(m.trust_store_arn())),
+            (
+                "ignore_client_certificate_expiry",
+                m.ignore_client_certificate_expiry()
+                    .map_or(Value::Null, Value::Bool),
+            ),
+            (
+                "advertise_trust_store_ca_names",
+                opt_str(m.advertise_trust_store_ca_names().map(|x| x.as_str())),
+            ),
+        ])]),
+        _ => match keep.get_attr("mutual_authentication") {
+            Value::Null => Value::List(Vec::new()),
+            k => k.clone(),
+        },
+    }
 }
 
 pub(crate) async fn describe_listener(
@@ -1048,6 +1091,7 @@ async fn create_listener(c: &Clients, p: &Value, token: &str) -> ApplyResult {
         .set_certificates(certificates(p))
         .set_ssl_policy(s(p, "ssl_policy"))
         .set_alpn_policy(s(p, "alpn_policy").map(|a| vec![a]))
+        .set_mutual_authentication(mutual_of(p))
         .set_default_actions(Some(actions_of(p, "default_action")))
         .set_tags(Some(lb_tags(p, Some(token))))
         .send()
@@ -1072,6 +1116,7 @@ async fn update_listener(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
         "ssl_policy",
         "alpn_policy",
         "default_action",
+        "mutual_authentication",
     ]
     .iter()
     .any(|k| !same(old.get_attr(k), p.get_attr(k)));
@@ -1086,6 +1131,7 @@ async fn update_listener(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
             .set_certificates(certificates(p))
             .set_ssl_policy(s(p, "ssl_policy").filter(|_| !p.get_attr("ssl_policy").is_unknown()))
             .set_alpn_policy(s(p, "alpn_policy").map(|a| vec![a]))
+            .set_mutual_authentication(mutual_of(p))
             .set_default_actions(Some(actions_of(p, "default_action")))
             .send()
             .await
