@@ -1718,3 +1718,111 @@ fn instance_launch_options_against_moto() {
         Some(&InstanceStateName::Terminated)
     );
 }
+
+/// An instance written the way the community EC2 module writes it: every
+/// optional argument passed through from a variable that defaults to null, and
+/// every optional block a `dynamic` block over a variable that defaults to empty.
+/// Nothing it leaves unset is refused, and it applies and re-plans quietly.
+#[test]
+fn an_instance_written_like_the_community_module_applies_against_moto() {
+    let m = Moto::start();
+    let w = Work::new(
+        r#"
+variable "placement_group" { default = null }
+variable "host_id" { default = null }
+variable "get_password_data" { default = null }
+variable "cpu_core_count" { default = null }
+variable "cpu_threads_per_core" { default = null }
+variable "enable_primary_ipv6" { default = null }
+variable "credit_specification" { default = null }
+variable "maintenance_options" { default = {} }
+variable "private_dns_name_options" { default = {} }
+variable "enclave_options_enabled" { default = null }
+variable "capacity_reservation_specification" { default = {} }
+variable "network_interface" { default = [] }
+variable "ephemeral_block_device" { default = [] }
+
+resource "aws_instance" "this" {
+  ami                  = "ami-12c6146b"
+  instance_type        = "t3.micro"
+  placement_group      = var.placement_group
+  host_id              = var.host_id
+  get_password_data    = var.get_password_data
+  cpu_core_count       = var.cpu_core_count
+  cpu_threads_per_core = var.cpu_threads_per_core
+  enable_primary_ipv6  = var.enable_primary_ipv6
+
+  dynamic "credit_specification" {
+    for_each = var.credit_specification == null ? [] : [var.credit_specification]
+    content {
+      cpu_credits = credit_specification.value
+    }
+  }
+  dynamic "maintenance_options" {
+    for_each = length(var.maintenance_options) > 0 ? [var.maintenance_options] : []
+    content {
+      auto_recovery = try(maintenance_options.value.auto_recovery, null)
+    }
+  }
+  dynamic "private_dns_name_options" {
+    for_each = length(var.private_dns_name_options) > 0 ? [var.private_dns_name_options] : []
+    content {
+      hostname_type = try(private_dns_name_options.value.hostname_type, null)
+    }
+  }
+  dynamic "enclave_options" {
+    for_each = var.enclave_options_enabled != null ? [var.enclave_options_enabled] : []
+    content {
+      enabled = enclave_options.value
+    }
+  }
+  dynamic "capacity_reservation_specification" {
+    for_each = length(var.capacity_reservation_specification) > 0 ? [var.capacity_reservation_specification] : []
+    content {
+      capacity_reservation_preference = try(capacity_reservation_specification.value.capacity_reservation_preference, null)
+    }
+  }
+  dynamic "network_interface" {
+    for_each = var.network_interface
+    content {
+      device_index         = network_interface.value.device_index
+      network_interface_id = network_interface.value.network_interface_id
+    }
+  }
+  dynamic "ephemeral_block_device" {
+    for_each = var.ephemeral_block_device
+    content {
+      device_name = ephemeral_block_device.value.device_name
+      no_device   = try(ephemeral_block_device.value.no_device, null)
+    }
+  }
+}
+"#,
+    );
+    let r = iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(r.stdout.contains("1 added"), "{}", r.stdout);
+    assert!(!r.stderr.contains("E0221"), "{}", r.stderr);
+    let id = w.attrs("aws_instance.this")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = block(m.ec2().describe_instances().instance_ids(&id).send()).unwrap();
+    assert_eq!(out.reservations()[0].instances().len(), 1);
+    iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    // The same module with a block asked for: it is sent.
+    let r = iac(
+        &w,
+        &m,
+        &[
+            "plan",
+            "-var",
+            r#"maintenance_options={auto_recovery="disabled"}"#,
+        ],
+    )
+    .ok();
+    assert!(
+        r.stdout.contains("auto_recovery = \"disabled\""),
+        "{}",
+        r.stdout
+    );
+}
