@@ -978,55 +978,74 @@ impl<'a> Planner<'a> {
                 .collect();
         }
         let total = jobs.len();
-        let share = total.div_ceil(threads);
-        let mut shares: Vec<Mutex<Vec<(usize, InstanceJob<'a>)>>> = Vec::with_capacity(threads);
+        // Jobs in small chunks that the threads take in turn as they finish the
+        // last: a thread that starts late (or is slowed by a neighbour on the
+        // machine) takes fewer, and no one waits on a fixed half.
+        let chunk = (total / (threads * 8)).max(16);
+        let mut chunks: Vec<Mutex<Vec<(usize, InstanceJob<'a>)>>> =
+            Vec::with_capacity(total.div_ceil(chunk));
         let mut jobs = jobs.into_iter();
         loop {
-            let s: Vec<_> = jobs.by_ref().take(share).collect();
-            if s.is_empty() {
+            let c: Vec<_> = jobs.by_ref().take(chunk).collect();
+            if c.is_empty() {
                 break;
             }
-            shares.push(Mutex::new(s));
+            chunks.push(Mutex::new(c));
         }
-        let shares = &shares;
-        let run = |k: usize, out: &mut Vec<Planned>| {
-            let s = shares[k].lock().map(|mut g| std::mem::take(&mut *g));
-            out.extend(
-                s.unwrap_or_default()
+        let chunks = &chunks;
+        // Thread t plans chunk t first (so every thread takes part), then
+        // whichever chunk is next.
+        let next = std::sync::atomic::AtomicUsize::new(threads);
+        let next = &next;
+        let run = move |first: usize, done: &mut Vec<(usize, Vec<Planned>)>| {
+            let mut k = first;
+            while let Some(c) = chunks.get(k) {
+                let c = c.lock().map(|mut g| std::mem::take(&mut *g));
+                let planned = c
+                    .unwrap_or_default()
                     .into_iter()
-                    .map(|(i, j)| self.plan_managed(&works[i], j)),
-            );
+                    .map(|(i, j)| self.plan_managed(&works[i], j))
+                    .collect();
+                done.push((k, planned));
+                k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
         };
         let run = &run;
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (1..shares.len())
-                .map(|k| {
+        let mut done: Vec<(usize, Vec<Planned>)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (1..threads)
+                .map(|t| {
                     let h = std::thread::Builder::new()
                         .name("iac-plan".into())
                         // As deep as the main thread's: evaluation recurses with the expression.
                         .stack_size(8 << 20)
                         .spawn_scoped(scope, move || {
-                            let mut v = Vec::with_capacity(share);
-                            run(k, &mut v);
+                            let mut v = Vec::new();
+                            run(t, &mut v);
                             v
                         });
-                    (k, h)
+                    (t, h)
                 })
                 .collect();
-            // Made at its final size: a planned instance is large, and growing the
-            // list by doubling would copy each several times.
-            let mut out = Vec::with_capacity(total);
-            run(0, &mut out);
-            for (k, h) in handles {
+            let mut done = Vec::with_capacity(chunks.len());
+            run(0, &mut done);
+            for (t, h) in handles {
                 match h.map(|h| h.join()) {
-                    Ok(Ok(v)) => out.extend(v),
+                    Ok(Ok(v)) => done.extend(v),
                     Ok(Err(panic)) => std::panic::resume_unwind(panic),
-                    // No thread to be had: that share is planned here.
-                    Err(_) => run(k, &mut out),
+                    // No thread to be had: its first chunk is planned here.
+                    Err(_) => run(t, &mut done),
                 }
             }
-            out
-        })
+            done
+        });
+        // Back in job order. Made at its final size: a planned instance is
+        // large, and growing the list by doubling would copy each several times.
+        done.sort_unstable_by_key(|(k, _)| *k);
+        let mut out = Vec::with_capacity(total);
+        for (_, planned) in done {
+            out.extend(planned);
+        }
+        out
     }
 
     /// Evaluates one managed instance's configuration and plans it.
