@@ -203,36 +203,6 @@ pub(crate) fn registry() -> Registry<Clients> {
         )
         .resource("aws_ssm_parameter", crate::ssm::SsmParameter)
         .data_source("aws_ssm_parameter", crate::ssm::SsmParameterData)
-        .resource("aws_lb", crate::elb::lb::LbType)
-        .resource("aws_alb", crate::elb::lb::LbType)
-        .data_source("aws_lb", crate::elb::data_lb::LbData)
-        .data_source("aws_alb", crate::elb::data_lb::LbData)
-        .resource("deployment", DeploymentType)
-        .resource("aws_lb_target_group", elb::target_group::TargetGroupType)
-        .resource("aws_alb_target_group", elb::target_group::TargetGroupType)
-        .resource(
-            "aws_lb_target_group_attachment",
-            elb::target_group_attachment::TargetGroupAttachmentType,
-        )
-        .resource(
-            "aws_alb_target_group_attachment",
-            elb::target_group_attachment::TargetGroupAttachmentType,
-        )
-        .resource("aws_lb_listener", elb::listener::ListenerType)
-        .resource("aws_alb_listener", elb::listener::ListenerType)
-        .resource(
-            "aws_lb_listener_certificate",
-            elb::listener_certificate::ListenerCertificateType,
-        )
-        .resource(
-            "aws_alb_listener_certificate",
-            elb::listener_certificate::ListenerCertificateType,
-        )
-        .resource("aws_lb_listener_rule", elb::listener_rule::ListenerRuleType)
-        .resource(
-            "aws_alb_listener_rule",
-            elb::listener_rule::ListenerRuleType,
-        )
         .resource("aws_cloudwatch_log_group", crate::logs::LogGroupType)
         .resource(
             "aws_cloudwatch_metric_alarm",
@@ -319,8 +289,60 @@ pub(crate) fn registry() -> Registry<Clients> {
             ec2::default_network_acl::DefaultNetworkAclType,
         )
         .resource("aws_vpc_security_group_ingress_rule", ec2::sg_rule::INGRESS)
-        .resource("aws_vpc_security_group_egress_rule", ec2::sg_rule::EGRESS)
-        .resource("aws_s3_bucket", bucket::BucketType)
+        .resource("aws_vpc_security_group_egress_rule", ec2::sg_rule::EGRESS);
+    r = load_balancer_types(s3_types(r));
+    for (name, s) in all.data_sources {
+        let served = ServiceData {
+            name: name.clone(),
+            schema: s,
+        };
+        r = r.data_source(&name, served);
+    }
+    r.with_schemas(|s| {
+        crate::tags::add_tags_all(s);
+        crate::timeouts::add_block(s);
+        crate::timeouts::add_data_block(s);
+        crate::not_supported::mark(s);
+    })
+}
+
+/// The load balancer types (and their `aws_alb*` aliases, as in Terraform).
+fn load_balancer_types(r: Registry<Clients>) -> Registry<Clients> {
+    r.resource("aws_lb", crate::elb::lb::LbType)
+        .resource("aws_alb", crate::elb::lb::LbType)
+        .data_source("aws_lb", crate::elb::data_lb::LbData)
+        .data_source("aws_alb", crate::elb::data_lb::LbData)
+        .resource("deployment", DeploymentType)
+        .resource("aws_lb_target_group", elb::target_group::TargetGroupType)
+        .resource("aws_alb_target_group", elb::target_group::TargetGroupType)
+        .resource(
+            "aws_lb_target_group_attachment",
+            elb::target_group_attachment::TargetGroupAttachmentType,
+        )
+        .resource(
+            "aws_alb_target_group_attachment",
+            elb::target_group_attachment::TargetGroupAttachmentType,
+        )
+        .resource("aws_lb_listener", elb::listener::ListenerType)
+        .resource("aws_alb_listener", elb::listener::ListenerType)
+        .resource(
+            "aws_lb_listener_certificate",
+            elb::listener_certificate::ListenerCertificateType,
+        )
+        .resource(
+            "aws_alb_listener_certificate",
+            elb::listener_certificate::ListenerCertificateType,
+        )
+        .resource("aws_lb_listener_rule", elb::listener_rule::ListenerRuleType)
+        .resource(
+            "aws_alb_listener_rule",
+            elb::listener_rule::ListenerRuleType,
+        )
+}
+
+/// The S3 bucket family.
+fn s3_types(r: Registry<Clients>) -> Registry<Clients> {
+    r.resource("aws_s3_bucket", bucket::BucketType)
         .resource("aws_s3_bucket_versioning", versioning::VersioningType)
         .resource(
             "aws_s3_bucket_public_access_block",
@@ -335,20 +357,7 @@ pub(crate) fn registry() -> Registry<Clients> {
         .resource(
             "aws_s3_bucket_server_side_encryption_configuration",
             sse::SseType,
-        );
-    for (name, s) in all.data_sources {
-        let served = ServiceData {
-            name: name.clone(),
-            schema: s,
-        };
-        r = r.data_source(&name, served);
-    }
-    r.with_schemas(|s| {
-        crate::tags::add_tags_all(s);
-        crate::timeouts::add_block(s);
-        crate::timeouts::add_data_block(s);
-        crate::not_supported::mark(s);
-    })
+        )
 }
 
 #[cfg(test)]

@@ -473,6 +473,19 @@ pub(crate) fn ephemeral_mappings(p: &Value) -> Vec<BlockDeviceMapping> {
 /// This module's attributes of a described instance; what AWS does not report
 /// there is `keep`'s (the configuration's or the prior object's).
 pub(crate) fn read(i: &Instance, keep: &Value, v: &mut Value) {
+    read_blocks(i, keep, v);
+    read_placement(i, keep, v);
+    read_interfaces(i, keep, v);
+    let kept = |k: &str| keep.get_attr(k).clone();
+    // Not reported by EC2 (the image's and the type's): as written.
+    set(v, "ephemeral_block_device", kept("ephemeral_block_device"));
+    set(v, "credit_specification", kept("credit_specification"));
+    set(v, "get_password_data", kept("get_password_data"));
+    set(v, "password_data", kept("password_data"));
+}
+
+/// The option blocks DescribeInstances reports.
+fn read_blocks(i: &Instance, keep: &Value, v: &mut Value) {
     let kept = |k: &str| keep.get_attr(k).clone();
     let block = |pairs: Vec<(&str, Value)>| Value::List(vec![Value::map(pairs)]);
     set(
@@ -546,6 +559,11 @@ pub(crate) fn read(i: &Instance, keep: &Value, v: &mut Value) {
             None => kept("capacity_reservation_specification"),
         },
     );
+}
+
+/// Placement group, partition, dedicated host and host resource group.
+fn read_placement(i: &Instance, keep: &Value, v: &mut Value) {
+    let kept = |k: &str| keep.get_attr(k).clone();
     let placement = i.placement();
     let or_kept = |x: Option<&str>, k: &str| match x.filter(|x| !x.is_empty()) {
         Some(x) => Value::string(x),
@@ -580,6 +598,12 @@ pub(crate) fn read(i: &Instance, keep: &Value, v: &mut Value) {
             None => kept("placement_partition_number"),
         },
     );
+}
+
+/// The interfaces it was launched with, and whether the primary has a primary
+/// IPv6 address.
+fn read_interfaces(i: &Instance, keep: &Value, v: &mut Value) {
+    let kept = |k: &str| keep.get_attr(k).clone();
     // The interfaces it was launched with: those written (or the primary when
     // none are). One attached later (aws_network_interface_attachment) is not
     // the instance's own and must not look like a change to it.
@@ -637,11 +661,6 @@ pub(crate) fn read(i: &Instance, keep: &Value, v: &mut Value) {
             kept("enable_primary_ipv6")
         },
     );
-    // Not reported by EC2 (the image's and the type's): as written.
-    set(v, "ephemeral_block_device", kept("ephemeral_block_device"));
-    set(v, "credit_specification", kept("credit_specification"));
-    set(v, "get_password_data", kept("get_password_data"));
-    set(v, "password_data", kept("password_data"));
 }
 
 /// CPU credits (and, with `passwords`, the passwords) of a batch of described

@@ -911,6 +911,26 @@ pub(crate) async fn create_db(c: &Clients, p: &Value, token: &str) -> ApplyResul
     Ok(db.map(|d| db_value(&d, p)))
 }
 
+/// Performance Insights and (when it changes) the Database Insights mode, which
+/// in advanced mode needs Performance Insights on, with its retention.
+fn insights(
+    req: aws_sdk_rds::operation::modify_db_instance::builders::ModifyDBInstanceFluentBuilder,
+    p: &Value,
+    mode: bool,
+) -> aws_sdk_rds::operation::modify_db_instance::builders::ModifyDBInstanceFluentBuilder {
+    let req = req
+        .set_enable_performance_insights(p.get_attr("performance_insights_enabled").as_bool())
+        .set_performance_insights_kms_key_id(s(p, "performance_insights_kms_key_id"))
+        .set_performance_insights_retention_period(int(p, "performance_insights_retention_period"));
+    if !mode {
+        return req;
+    }
+    req.set_database_insights_mode(
+        s(p, "database_insights_mode")
+            .map(|x| aws_sdk_rds::types::DatabaseInsightsMode::from(x.as_str())),
+    )
+}
+
 /// The changes of `old` to `p` that ModifyDBInstance makes, added to `req`;
 /// whether there were any.
 fn modifications(
@@ -1056,31 +1076,16 @@ fn modifications(
             .set_monitoring_role_arn(s(p, "monitoring_role_arn"));
         any = true;
     }
-    if ch("performance_insights_enabled")
-        || ch("performance_insights_kms_key_id")
-        || ch("performance_insights_retention_period")
+    if [
+        "performance_insights_enabled",
+        "performance_insights_kms_key_id",
+        "performance_insights_retention_period",
+        "database_insights_mode",
+    ]
+    .iter()
+    .any(|k| ch(k))
     {
-        req = req
-            .set_enable_performance_insights(p.get_attr("performance_insights_enabled").as_bool())
-            .set_performance_insights_kms_key_id(s(p, "performance_insights_kms_key_id"))
-            .set_performance_insights_retention_period(int(
-                p,
-                "performance_insights_retention_period",
-            ));
-        any = true;
-    }
-    if ch("database_insights_mode") {
-        // Advanced mode needs Performance Insights on, with its retention.
-        req = req
-            .set_database_insights_mode(
-                s(p, "database_insights_mode")
-                    .map(|x| aws_sdk_rds::types::DatabaseInsightsMode::from(x.as_str())),
-            )
-            .set_enable_performance_insights(p.get_attr("performance_insights_enabled").as_bool())
-            .set_performance_insights_retention_period(int(
-                p,
-                "performance_insights_retention_period",
-            ));
+        req = insights(req, p, ch("database_insights_mode"));
         any = true;
     }
     if ch("network_type") {
