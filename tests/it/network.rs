@@ -3390,3 +3390,100 @@ fn interfaces_gone(ec2: &aws_sdk_ec2::Client, ids: &[&String]) {
         );
     }
 }
+
+/// `data "aws_network_interface"` finds one interface by filters (as a load
+/// balancer's interface is found by its description) or by id, with its
+/// addresses, groups and Elastic IP, as the SDK reads them; none matching is an
+/// error that says so.
+#[test]
+fn network_interface_lookup_against_moto() {
+    let m = Moto::start();
+    let w = Work::new(
+        r#"
+resource "aws_vpc" "v" {
+  cidr_block = "10.66.0.0/16"
+}
+resource "aws_subnet" "s" {
+  vpc_id     = aws_vpc.v.id
+  cidr_block = "10.66.1.0/24"
+}
+resource "aws_internet_gateway" "gw" {
+  vpc_id = aws_vpc.v.id
+}
+resource "aws_network_interface" "lb" {
+  subnet_id   = aws_subnet.s.id
+  private_ips = ["10.66.1.20", "10.66.1.21"]
+  private_ip  = "10.66.1.20"
+  description = "ELB net/example/50dc6c495c0c9188"
+  tags        = { Role = "front" }
+}
+resource "aws_eip" "lb" {
+  domain            = "vpc"
+  network_interface = aws_network_interface.lb.id
+  depends_on        = [aws_internet_gateway.gw]
+}
+data "aws_network_interface" "by_description" {
+  filter {
+    name   = "description"
+    values = ["ELB net/example/50dc6c495c0c9188"]
+  }
+  depends_on = [aws_eip.lb]
+}
+data "aws_network_interface" "by_id" {
+  id   = aws_network_interface.lb.id
+  tags = { Role = "front" }
+}
+output "found" {
+  value = {
+    id         = data.aws_network_interface.by_description.id
+    private_ip = data.aws_network_interface.by_description.private_ip
+    ips        = data.aws_network_interface.by_description.private_ips
+    subnet     = data.aws_network_interface.by_id.subnet_id
+    vpc        = data.aws_network_interface.by_id.vpc_id
+    groups     = data.aws_network_interface.by_id.security_groups
+    public_ip  = data.aws_network_interface.by_description.association[0].public_ip
+  }
+}
+"#,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let r = iac(&w, &m, &["output", "-json"]).ok();
+    let out: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let found = &out["found"]["value"];
+    let id = w.attrs("aws_network_interface.lb")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let n = block(
+        m.ec2()
+            .describe_network_interfaces()
+            .network_interface_ids(&id)
+            .send(),
+    )
+    .unwrap()
+    .network_interfaces()[0]
+        .clone();
+    assert_eq!(found["id"], id.as_str());
+    assert_eq!(found["private_ip"], "10.66.1.20");
+    assert_eq!(
+        found["ips"].as_array().map(Vec::len),
+        Some(n.private_ip_addresses().len())
+    );
+    assert_eq!(found["subnet"], w.attrs("aws_subnet.s")["id"]);
+    assert_eq!(found["vpc"], w.attrs("aws_vpc.v")["id"]);
+    let groups: Vec<&str> = n.groups().iter().filter_map(|g| g.group_id()).collect();
+    assert_eq!(found["groups"], serde_json::json!(groups));
+    assert_eq!(
+        found["public_ip"].as_str(),
+        n.association().and_then(|a| a.public_ip())
+    );
+    assert_eq!(found["public_ip"], w.attrs("aws_eip.lb")["public_ip"]);
+    iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+
+    let none = Work::new(
+        "data \"aws_network_interface\" \"x\" {\n  filter {\n    name   = \"description\"\n    values = [\"no such interface\"]\n  }\n}\n",
+    );
+    let r = iac(&none, &m, &["plan"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("network interface"), "{}", r.stderr);
+}

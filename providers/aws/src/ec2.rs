@@ -2,6 +2,7 @@
 //! the idempotency token, adopt-or-create, batched reads by id, deletes that wait
 //! for dependents); data sources for zones, images, VPCs and subnets.
 
+pub(crate) mod data_network_interface;
 pub(crate) mod default_network_acl;
 pub(crate) mod default_route_table;
 pub(crate) mod default_security_group;

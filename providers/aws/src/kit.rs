@@ -252,6 +252,10 @@ pub(crate) fn registry() -> Registry<Clients> {
             "aws_network_interface",
             ec2::network_interface::NetworkInterfaceType,
         )
+        .data_source(
+            "aws_network_interface",
+            ec2::data_network_interface::NetworkInterfaceData,
+        )
         .resource(
             "aws_network_interface_attachment",
             ec2::network_interface_attachment::NetworkInterfaceAttachmentType,

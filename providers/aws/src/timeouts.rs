@@ -49,11 +49,12 @@ pub(crate) fn add_block(schema: &mut ProviderSchema) {
 
 /// The data sources whose reads Terraform's provider lets a `timeouts` block
 /// limit (`read` only).
-const DATA_SOURCES: [&str; 8] = [
+const DATA_SOURCES: [&str; 9] = [
     "aws_alb",
     "aws_ami",
     "aws_availability_zones",
     "aws_lb",
+    "aws_network_interface",
     "aws_security_group",
     "aws_subnet",
     "aws_subnets",

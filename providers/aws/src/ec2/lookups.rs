@@ -15,7 +15,7 @@ use crate::Clients;
 pub(crate) struct SubnetData;
 pub(crate) struct SecurityGroupData;
 
-fn filter_block() -> iac_provider::NestedBlock {
+pub(crate) fn filter_block() -> iac_provider::NestedBlock {
     nested(
         Nesting::List,
         0,
@@ -35,7 +35,7 @@ fn filter_block() -> iac_provider::NestedBlock {
     )
 }
 
-fn filters(config: &Value, by_attr: &[(&str, &str)]) -> Vec<Filter> {
+pub(crate) fn filters(config: &Value, by_attr: &[(&str, &str)]) -> Vec<Filter> {
     let mut out = lookup_filters(config);
     for (attr, name) in by_attr {
         match config.get_attr(attr) {
@@ -50,7 +50,7 @@ fn filters(config: &Value, by_attr: &[(&str, &str)]) -> Vec<Filter> {
     out
 }
 
-fn exactly_one<T>(mut found: Vec<T>, what: &str) -> Result<T, Vec<AttrDiagnostic>> {
+pub(crate) fn exactly_one<T>(mut found: Vec<T>, what: &str) -> Result<T, Vec<AttrDiagnostic>> {
     match found.len() {
         1 => Ok(found.remove(0)),
         0 => Err(vec![attr_err(
