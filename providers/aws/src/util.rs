@@ -540,6 +540,26 @@ pub(crate) fn written(v: &Value, name: &str) -> bool {
     }
 }
 
+/// What the configuration leaves unwritten among `names` (Optional and Computed
+/// in Terraform) is as AWS has it: the prior object's, unknown on a create. An
+/// unknown value counts as written.
+pub(crate) fn as_aws_has(
+    prior: Option<&Value>,
+    config: &Value,
+    planned: &mut Value,
+    names: &[&str],
+) {
+    for k in names {
+        if !written(config, k) {
+            set(
+                planned,
+                k,
+                prior.map_or(Value::Unknown, |p| p.get_attr(k).clone()),
+            );
+        }
+    }
+}
+
 /// An SDK integer as a value (null when absent).
 pub(crate) fn int_value(n: Option<i32>) -> Value {
     n.map_or(Value::Null, |x| Value::num(f64::from(x)))

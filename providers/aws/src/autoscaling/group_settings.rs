@@ -128,18 +128,15 @@ pub(crate) fn schema(s: Schema) -> Schema {
 /// Blocks AWS fills in when not written (Optional and Computed in Terraform):
 /// then they are the prior's.
 pub(crate) fn plan_shape(prior: Option<&Value>, config: &Value, planned: &mut Value) {
-    for k in [
-        "availability_zone_distribution",
-        "capacity_reservation_specification",
-    ] {
-        if !crate::util::written(config, k) && !config.get_attr(k).is_unknown() {
-            set(
-                planned,
-                k,
-                prior.map_or(Value::Unknown, |p| p.get_attr(k).clone()),
-            );
-        }
-    }
+    crate::util::as_aws_has(
+        prior,
+        config,
+        planned,
+        &[
+            "availability_zone_distribution",
+            "capacity_reservation_specification",
+        ],
+    );
 }
 
 fn zone_distribution(p: &Value) -> Option<AvailabilityZoneDistribution> {

@@ -382,11 +382,8 @@ impl ResourceType<Clients> for EipType {
             .iter()
             .map(|v| s(v, "id").unwrap_or_default())
             .collect();
-        let keep = |id: &str| {
-            ids.iter()
-                .position(|i| i == id)
-                .map_or(Value::Null, |i| current[i].clone())
-        };
+        let by_id: BTreeMap<&str, &Value> = ids.iter().map(String::as_str).zip(current).collect();
+        let keep = |id: &str| by_id.get(id).map_or(Value::Null, |v| (*v).clone());
         let found = match describe(c, &ids).await {
             Ok(found) => values(c, &found, keep).await,
             Err(d) => Err(d),

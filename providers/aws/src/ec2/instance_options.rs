@@ -27,7 +27,9 @@ use crate::util::{first, int, int_value, opt_str, s, sdk_err, set, written};
 use crate::Clients;
 
 /// Blocks that are as AWS has them when the configuration leaves them out.
-const KEPT_BLOCKS: [&str; 5] = [
+const KEPT_BLOCKS: [&str; 7] = [
+    "ephemeral_block_device",
+    "network_interface",
     "credit_specification",
     "maintenance_options",
     "private_dns_name_options",
@@ -287,15 +289,7 @@ fn burstable(instance_type: Option<&str>) -> bool {
 /// Left out, the blocks are the prior object's (as AWS has them); and the
 /// password is unknown until read whenever it is asked for anew.
 pub(crate) fn plan(prior: Option<&Value>, config: &Value, planned: &mut Value) {
-    for k in KEPT_BLOCKS
-        .into_iter()
-        .chain(["ephemeral_block_device", "network_interface"])
-    {
-        if !written(config, k) {
-            let keep = prior.map_or(Value::Unknown, |p| p.get_attr(k).clone());
-            set(planned, k, keep);
-        }
-    }
+    crate::util::as_aws_has(prior, config, planned, &KEPT_BLOCKS);
     // Written interfaces with Terraform's defaults filled in, as they read back.
     if let Some(items) = config
         .get_attr("network_interface")
@@ -330,9 +324,14 @@ pub(crate) fn plan(prior: Option<&Value>, config: &Value, planned: &mut Value) {
     set(planned, "password_data", password);
 }
 
+/// Whether `p` writes `k` with another value than `old` has.
+fn writes_new(old: &Value, p: &Value, k: &str) -> bool {
+    written(p, k) && old.get_attr(k) != p.get_attr(k)
+}
+
 /// Whether a change needs the instance stopped first.
 pub(crate) fn needs_stop(old: &Value, p: &Value) -> bool {
-    let changed = |k: &str| written(p, k) && old.get_attr(k) != p.get_attr(k);
+    let changed = |k: &str| writes_new(old, p, k);
     changed("private_dns_name_options")
         || changed("capacity_reservation_specification")
         || changed("host_resource_group_arn")
@@ -764,7 +763,7 @@ pub(crate) async fn update_live(
     old: &Value,
     p: &Value,
 ) -> Result<(), AttrDiagnostic> {
-    let changed = |k: &str| written(p, k) && old.get_attr(k) != p.get_attr(k);
+    let changed = |k: &str| writes_new(old, p, k);
     if changed("credit_specification") && burstable(p.get_attr("instance_type").as_str()) {
         if let Some(credits) = s(&first(p, "credit_specification"), "cpu_credits") {
             c.ec2
@@ -812,7 +811,7 @@ pub(crate) async fn update_stopped(
     old: &Value,
     p: &Value,
 ) -> Result<(), AttrDiagnostic> {
-    let changed = |k: &str| written(p, k) && old.get_attr(k) != p.get_attr(k);
+    let changed = |k: &str| writes_new(old, p, k);
     if changed("private_dns_name_options") {
         let d = dns_request(&first(p, "private_dns_name_options"));
         c.ec2

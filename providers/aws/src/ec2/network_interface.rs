@@ -331,12 +331,14 @@ async fn create(c: &Clients, p: &Value, token: &str) -> Result<Option<Value>, At
     if p.get_attr("source_dest_check").as_bool() == Some(false) {
         set_source_dest_check(c, &id, false).await?;
     }
-    let current = describe_one(c, &id).await?;
+    let mut current = describe_one(c, &id).await?;
     let attached = current.as_ref().and_then(|n| n.attachment()).is_some();
-    if !attached {
+    // Read again only when an attachment was made.
+    if !attached && the_attachment(p).is_some() {
         attach(c, &id, p).await?;
+        current = describe_one(c, &id).await?;
     }
-    Ok(describe_one(c, &id).await?.map(|n| eni_value(c, &n, p)))
+    Ok(current.map(|n| eni_value(c, &n, p)))
 }
 
 async fn set_source_dest_check(c: &Clients, id: &str, on: bool) -> Result<(), AttrDiagnostic> {
@@ -584,10 +586,8 @@ fn plan_shape(prior: Option<&Value>, config: &Value, planned: &mut Value) {
     // aws_network_interface_attachment attaches, is attached by the other.
     if written(config, "attachment") {
         set(planned, "attachment", Value::set(written_attachment));
-    } else if !config.get_attr("attachment").is_unknown() {
-        let keep = prior.map_or(Value::Unknown, |p| p.get_attr("attachment").clone());
-        set(planned, "attachment", keep);
     }
+    crate::util::as_aws_has(prior, config, planned, &["attachment"]);
     let Some(prior) = prior else {
         return;
     };

@@ -184,14 +184,12 @@ impl ResourceType<Clients> for ListenerType {
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
         let mut r = aws_plan(schema, req);
         // Not written, mutual TLS is as AWS has it (off for an HTTPS listener).
-        if !crate::util::written(req.config, "mutual_authentication")
-            && !req.config.get_attr("mutual_authentication").is_unknown()
-        {
-            let keep = req.prior.map_or(Value::List(Vec::new()), |p| {
-                p.get_attr("mutual_authentication").clone()
-            });
-            crate::util::set(&mut r.planned, "mutual_authentication", keep);
-        }
+        crate::util::as_aws_has(
+            req.prior,
+            req.config,
+            &mut r.planned,
+            &["mutual_authentication"],
+        );
         r
     }
 

@@ -800,9 +800,6 @@ async fn after_restore(
                 "apply_immediately",
                 p.get_attr("apply_immediately").clone(),
             );
-            for k in ["restore_to_point_in_time", "snapshot_identifier"] {
-                set(&mut v, k, p.get_attr(k).clone());
-            }
             v
         })
     })
