@@ -3,7 +3,7 @@
 
 use aws_sdk_ec2::types::Filter;
 
-use crate::moto::{block, iac, Moto};
+use crate::moto::{block, iac, iac_via, Moto};
 use crate::support::Work;
 
 const PRIVATE: &str = r#"
@@ -1040,7 +1040,7 @@ fn vpc_security_group_rules_against_moto() {
 
     // No changes: the rules are read with one call per type (ingress, egress).
     let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
-    let r = crate::moto::iac_via(&w, &m, &proxy, &["plan", "-detailed-exitcode"]);
+    let r = iac_via(&w, &m, &proxy, &["plan", "-detailed-exitcode"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert_eq!(proxy.count("DescribeSecurityGroupRules"), 2);
 
@@ -1265,7 +1265,7 @@ output "sg" { value = aws_vpc.main.default_security_group_id }
 
     // No changes; the two VPCs and their defaults in four calls.
     let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
-    let r = crate::moto::iac_via(&w, &m, &proxy, &["plan", "-detailed-exitcode"]);
+    let r = iac_via(&w, &m, &proxy, &["plan", "-detailed-exitcode"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert_eq!(proxy.count("DescribeNetworkAcls"), 2, "one per type");
     assert_eq!(
@@ -2689,6 +2689,152 @@ output "read" {
     iac(&w, &m, &["destroy", "-auto-approve", "-var", "net=2"]).ok();
 }
 
+/// An Amazon-provided IPv6 block in a chosen network border group: sent with
+/// CreateVpc; another group disassociates the block and associates a new one
+/// there, as Terraform does; left out, the group is the region's. moto keeps
+/// no group, so the requests are checked for it.
+#[test]
+fn vpc_ipv6_border_group_against_moto() {
+    let m = Moto::start();
+    let ec2 = m.ec2();
+    let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
+    let main = |group: &str| {
+        format!(
+            r#"
+resource "aws_vpc" "v" {{
+  cidr_block                       = "10.71.0.0/16"
+  assign_generated_ipv6_cidr_block = true
+  {group}
+}}
+
+resource "aws_vpc" "plain" {{
+  cidr_block                       = "10.72.0.0/16"
+  assign_generated_ipv6_cidr_block = true
+}}
+
+resource "aws_vpc" "four" {{
+  cidr_block = "10.73.0.0/16"
+}}
+
+output "v" {{ value = [aws_vpc.v.id, aws_vpc.v.ipv6_cidr_block, aws_vpc.v.ipv6_cidr_block_network_border_group] }}
+output "plain" {{ value = aws_vpc.plain.ipv6_cidr_block_network_border_group }}
+output "four" {{ value = aws_vpc.four.ipv6_cidr_block_network_border_group }}
+"#
+        )
+    };
+    let w = Work::new(&main(
+        "ipv6_cidr_block_network_border_group = \"us-east-1\"",
+    ));
+    let r = iac_via(&w, &m, &proxy, &["plan"]).ok();
+    assert!(
+        r.stdout
+            .contains("ipv6_cidr_block_network_border_group = \"us-east-1\""),
+        "{}",
+        r.stdout
+    );
+    iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
+    let groups: Vec<Option<String>> = proxy
+        .requests("CreateVpc")
+        .iter()
+        .map(|p| p.get("Ipv6CidrBlockNetworkBorderGroup").cloned())
+        .collect();
+    assert_eq!(groups.len(), 3, "{groups:?}");
+    assert_eq!(
+        groups
+            .iter()
+            .filter(|g| g.as_deref() == Some("us-east-1"))
+            .count(),
+        1,
+        "only the VPC that names a group sends one: {groups:?}"
+    );
+    let out = |w: &Work| -> serde_json::Value {
+        serde_json::from_str(&iac(w, &m, &["output", "-json"]).ok().stdout).expect("json")
+    };
+    let first = out(&w);
+    assert_eq!(first["v"]["value"][2], "us-east-1", "{first}");
+    assert_eq!(
+        first["plain"]["value"], "us-east-1",
+        "the region's: {first}"
+    );
+    assert!(first["four"]["value"].is_null(), "{first}");
+    let id = first["v"]["value"][0].as_str().expect("id").to_string();
+    let block_of = || {
+        block(async {
+            let r = ec2.describe_vpcs().vpc_ids(&id).send().await.expect("vpc");
+            r.vpcs()[0]
+                .ipv6_cidr_block_association_set()
+                .iter()
+                .filter(|a| {
+                    a.ipv6_cidr_block_state()
+                        .and_then(|s| s.state())
+                        .is_none_or(|s| !s.as_str().contains("disassociat"))
+                })
+                .filter_map(|a| a.ipv6_cidr_block().map(String::from))
+                .collect::<Vec<_>>()
+        })
+    };
+    let before = block_of();
+    assert_eq!(before.len(), 1, "{before:?}");
+    assert_eq!(first["v"]["value"][1], before[0].as_str(), "{first}");
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // Another group: the block is replaced, in place of the VPC.
+    w.write(
+        "main.tf",
+        &main("ipv6_cidr_block_network_border_group = \"us-east-1-wl1-bos-wlz-1\""),
+    );
+    let r = iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(proxy.count("DisassociateVpcCidrBlock"), 1);
+    let assoc = proxy.requests("AssociateVpcCidrBlock");
+    assert_eq!(assoc.len(), 1, "{assoc:?}");
+    assert_eq!(
+        assoc[0]
+            .get("Ipv6CidrBlockNetworkBorderGroup")
+            .map(String::as_str),
+        Some("us-east-1-wl1-bos-wlz-1"),
+        "{assoc:?}"
+    );
+    let after = block_of();
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert_ne!(after, before);
+    let second = out(&w);
+    assert_eq!(second["v"]["value"][1], after[0].as_str(), "{second}");
+    assert_eq!(
+        second["v"]["value"][2], "us-east-1-wl1-bos-wlz-1",
+        "{second}"
+    );
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // A group without the Amazon block it belongs to is refused before anything.
+    w.write(
+        "main.tf",
+        r#"
+resource "aws_vpc" "four" {
+  cidr_block                           = "10.73.0.0/16"
+  ipv6_cidr_block_network_border_group = "us-east-1"
+}
+"#,
+    );
+    let r = iac(&w, &m, &["plan"]).code(1);
+    assert!(
+        r.stderr.contains("needs assign_generated_ipv6_cidr_block"),
+        "{}",
+        r.stderr
+    );
+    w.write(
+        "main.tf",
+        &main("ipv6_cidr_block_network_border_group = \"us-east-1-wl1-bos-wlz-1\""),
+    );
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+}
+
 /// The default subnet made dual stack: a /64 of the default VPC's Amazon block
 /// and IPv6 addresses for instances, as aws_subnet has them; the block moved in
 /// place; left out of the configuration, the subnet's block is kept (Terraform's
@@ -2917,7 +3063,7 @@ resource "aws_network_interface" "counted" {{
     // Through the recording proxy: moto keeps no primary IPv6 setting to read
     // back, so the requests are checked for it.
     let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
-    crate::moto::iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
+    iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
     let created = proxy.requests("CreateNetworkInterface");
     assert_eq!(
         created
@@ -3305,7 +3451,7 @@ resource "aws_subnet" "dual" {
 }
 "#,
     );
-    crate::moto::iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
+    iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
     let dual = w.attrs("aws_subnet.dual")["id"]
         .as_str()
         .unwrap()
@@ -3328,7 +3474,7 @@ resource "aws_subnet" "dual" {
     }
     // moto reports a fixed host name type and AAAA flag, so those two (and only
     // they) read back as changed; DNS64 and the device index are as written.
-    let r = crate::moto::iac_via(&w, &m, &proxy, &["plan"]).ok();
+    let r = iac_via(&w, &m, &proxy, &["plan"]).ok();
     assert!(
         r.stdout.contains(
             "~ private_dns_hostname_type_on_launch            = \"ip-name\" -> \"resource-name\""
@@ -3358,7 +3504,7 @@ resource "aws_subnet" "dual" {
         .replace("  enable_lni_at_device_index                     = 1\n", "");
     w.write("main.tf", &off);
     let before = proxy.requests("ModifySubnetAttribute").len();
-    crate::moto::iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
+    iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
     let later: Vec<crate::proxy::Params> =
         proxy.requests("ModifySubnetAttribute")[before..].to_vec();
     assert!(
@@ -3373,7 +3519,7 @@ resource "aws_subnet" "dual" {
             .any(|r| r.get("DisableLniAtDeviceIndex.Value").map(String::as_str) == Some("true")),
         "{later:?}"
     );
-    crate::moto::iac_via(&w, &m, &proxy, &["destroy", "-auto-approve"]).ok();
+    iac_via(&w, &m, &proxy, &["destroy", "-auto-approve"]).ok();
 }
 
 /// Asserts that moto has none of these network interfaces any more.

@@ -23,8 +23,7 @@ pub(crate) const RESOURCES: &[(&str, &[&str], &str)] = &[
     ("aws_default_subnet", &["customer_owned_ipv4_pool", "map_customer_owned_ip_on_launch", "outpost_arn"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),
     ("aws_default_subnet", &["ipv6_native"], "IPv6-only subnets are not supported yet: moto 5.2.5 answers for one with an address count (2^64 - 5) the AWS SDK cannot read, so they cannot be tested"),
     ("aws_default_subnet", &["outpost_arn"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),
-    ("aws_default_vpc", &["ipv6_cidr_block_network_border_group", "ipv6_ipam_pool_id", "ipv6_netmask_length"], "IPv6 addressing is not supported yet: iac's networking is IPv4 (an Amazon-provided IPv6 block on aws_vpc is the exception)"),
-    ("aws_default_vpc", &["ipv6_cidr_block"], "IPv6 addressing is not supported yet: iac's networking is IPv4 (an Amazon-provided IPv6 block on aws_vpc is the exception)"),
+    ("aws_default_vpc", &["ipv6_cidr_block", "ipv6_ipam_pool_id", "ipv6_netmask_length"], "IPv6 blocks from IPAM pools are not supported: iac has no aws_vpc_ipam_pool to allocate from (moto 5.2.5 has no IPAM); ask for an Amazon-provided block with assign_generated_ipv6_cidr_block"),
     ("aws_eip", &["ipam_pool_id"], "IPAM pools are not supported: iac has no aws_vpc_ipam_pool to allocate from; give the CIDR block itself"),
     ("aws_eip", &["vpc"], "deprecated in the AWS provider: use domain = \"vpc\""),
     ("aws_eip", &["carrier_ip", "customer_owned_ip"], "Wavelength carrier addresses and Outposts customer-owned addresses are not supported"),
@@ -50,9 +49,8 @@ pub(crate) const RESOURCES: &[(&str, &[&str], &str)] = &[
     ("aws_ssm_parameter", &["arn"], "not supported: the ARN is computed from the name"),
     ("aws_subnet", &["customer_owned_ipv4_pool", "map_customer_owned_ip_on_launch", "outpost_arn"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),
     ("aws_subnet", &["ipv6_native"], "IPv6-only subnets are not supported yet: moto 5.2.5 answers for one with an address count (2^64 - 5) the AWS SDK cannot read, so they cannot be tested; a dual-stack subnet (ipv6_cidr_block with cidr_block) is supported"),
-    ("aws_vpc", &["ipv6_cidr_block_network_border_group", "ipv6_ipam_pool_id", "ipv6_netmask_length"], "IPv6 addressing is not supported yet: iac's networking is IPv4 (an Amazon-provided IPv6 block on aws_vpc is the exception)"),
+    ("aws_vpc", &["ipv6_cidr_block", "ipv6_ipam_pool_id", "ipv6_netmask_length"], "IPv6 blocks from IPAM pools are not supported: iac has no aws_vpc_ipam_pool to allocate from (moto 5.2.5 has no IPAM); ask for an Amazon-provided block with assign_generated_ipv6_cidr_block"),
     ("aws_vpc", &["ipv4_ipam_pool_id", "ipv4_netmask_length"], "IPAM pools are not supported: iac has no aws_vpc_ipam_pool to allocate from; give the CIDR block itself"),
-    ("aws_vpc", &["ipv6_cidr_block"], "IPv6 addressing is not supported yet: iac's networking is IPv4 (an Amazon-provided IPv6 block on aws_vpc is the exception)"),
 ];
 
 pub(crate) const DATA_SOURCES: &[(&str, &[&str], &str)] = &[

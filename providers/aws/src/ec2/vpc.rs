@@ -52,6 +52,28 @@ fn ipv6_association(v: &Vpc) -> Option<&aws_sdk_ec2::types::VpcIpv6CidrBlockAsso
     })
 }
 
+const BORDER: &str = "ipv6_cidr_block_network_border_group";
+
+/// The network border group of the VPC's IPv6 block (none without one). AWS
+/// names it in every answer; one without it (moto drops it) keeps the group
+/// asked for, else the region's, which is what AWS chooses when none is given.
+fn border_group(
+    c: &Clients,
+    ipv6: Option<&aws_sdk_ec2::types::VpcIpv6CidrBlockAssociation>,
+    keep: &Value,
+) -> Value {
+    let Some(a) = ipv6 else {
+        return Value::Null;
+    };
+    match a.network_border_group() {
+        Some(g) => Value::string(g),
+        None => match keep.get_attr(BORDER) {
+            Value::String(g) => Value::String(g.clone()),
+            _ => Value::string(region(c)),
+        },
+    }
+}
+
 #[derive(Default, Clone)]
 struct Defaults {
     security_group: Option<String>,
@@ -95,6 +117,7 @@ fn vpc_value(c: &Clients, v: &Vpc, d: &Defaults, keep: &Value) -> Value {
             "assign_generated_ipv6_cidr_block",
             keep.get_attr("assign_generated_ipv6_cidr_block").clone(),
         ),
+        (BORDER, border_group(c, ipv6, keep)),
         ("force_destroy", keep.get_attr("force_destroy").clone()),
         ("tags", tags_value(v.tags())),
     ]);
@@ -319,6 +342,13 @@ fn common_schema(about: &'static str) -> Schema {
                 "An Amazon-provided /56 IPv6 block (its ipv6_cidr_block); added or removed in place.",
             ),
         )
+        .attr(
+            BORDER,
+            Attribute::optional_computed(
+                Str,
+                "The network border group the IPv6 block is advertised from (default: the region; a Local Zone's group limits it there). Needs assign_generated_ipv6_cidr_block; a change replaces the block (disassociated, then a new one associated).",
+            ),
+        )
         .attr("tags", tags())
         .attr("id", Attribute::computed(Str, "VPC id."))
         .attr("arn", Attribute::computed(Str, "ARN."))
@@ -355,6 +385,17 @@ fn common_schema(about: &'static str) -> Schema {
 
 fn validate_common(config: &Value) -> Vec<AttrDiagnostic> {
     let mut out = Vec::new();
+    if !config.get_attr(BORDER).is_null()
+        && config
+            .get_attr("assign_generated_ipv6_cidr_block")
+            .is_null()
+    {
+        out.push(attr_err(
+            BORDER,
+            "Missing required argument",
+            "ipv6_cidr_block_network_border_group needs assign_generated_ipv6_cidr_block: the group is that of an Amazon-provided IPv6 block",
+        ));
+    }
     if let Some(c) = config.get_attr("cidr_block").as_str() {
         let ok = c.split_once('/').is_some_and(|(ip, len)| {
             ip.parse::<std::net::Ipv4Addr>().is_ok() && len.parse::<u8>().is_ok_and(|l| l <= 32)
@@ -370,42 +411,71 @@ fn validate_common(config: &Value) -> Vec<AttrDiagnostic> {
     out
 }
 
-/// An Amazon-provided IPv6 block asked for (associated) or no longer (disassociated).
+/// Whether the Amazon-provided IPv6 block changes: asked for or no longer, or
+/// wanted in another network border group.
+fn ipv6_changes(old: &Value, p: &Value) -> bool {
+    let flag = |v: &Value| v.get_attr("assign_generated_ipv6_cidr_block").as_bool() == Some(true);
+    flag(old) != flag(p)
+        || (flag(p)
+            && matches!(p.get_attr(BORDER), Value::String(_))
+            && p.get_attr(BORDER) != old.get_attr(BORDER))
+}
+
+/// An Amazon-provided IPv6 block asked for (associated), no longer
+/// (disassociated), or in another border group (both, as Terraform does).
 async fn ipv6_apply(c: &Clients, id: &str, old: &Value, p: &Value) -> Result<(), AttrDiagnostic> {
-    let key = "assign_generated_ipv6_cidr_block";
-    let want = p.get_attr(key).as_bool() == Some(true);
-    let was = old.get_attr(key).as_bool() == Some(true);
-    if want && !was {
+    if !ipv6_changes(old, p) {
+        return Ok(());
+    }
+    if let Some(assoc) = s(old, "ipv6_association_id") {
+        c.ec2
+            .disassociate_vpc_cidr_block()
+            .association_id(assoc)
+            .send()
+            .await
+            .map_err(|e| sdk_err("DisassociateVpcCidrBlock", e))?;
+    }
+    if p.get_attr("assign_generated_ipv6_cidr_block").as_bool() == Some(true) {
         c.ec2
             .associate_vpc_cidr_block()
             .vpc_id(id)
             .amazon_provided_ipv6_cidr_block(true)
+            .set_ipv6_cidr_block_network_border_group(s(p, BORDER))
             .send()
             .await
             .map_err(|e| sdk_err("AssociateVpcCidrBlock", e))?;
-    } else if was && !want {
-        if let Some(assoc) = s(old, "ipv6_association_id") {
-            c.ec2
-                .disassociate_vpc_cidr_block()
-                .association_id(assoc)
-                .send()
-                .await
-                .map_err(|e| sdk_err("DisassociateVpcCidrBlock", e))?;
-        }
     }
     Ok(())
 }
 
-/// A change of the IPv6 flag makes the block's values unknown until the apply.
+/// A change of the IPv6 block makes its values unknown until the apply; the
+/// border group, not written, is AWS's choice for a new block.
 fn plan_ipv6(prior: Option<&Value>, config: &Value, planned: &mut Value) {
-    let key = "assign_generated_ipv6_cidr_block";
+    let wants = config
+        .get_attr("assign_generated_ipv6_cidr_block")
+        .as_bool()
+        == Some(true);
+    let unwritten = config.get_attr(BORDER).is_null();
     let Some(prior) = prior else {
+        if unwritten {
+            set(
+                planned,
+                BORDER,
+                if wants { Value::Unknown } else { Value::Null },
+            );
+        }
         return;
     };
-    let flag = |v: &Value| v.get_attr(key).as_bool() == Some(true);
-    if flag(prior) != flag(config) {
+    if ipv6_changes(prior, config) {
         set(planned, "ipv6_cidr_block", Value::Unknown);
         set(planned, "ipv6_association_id", Value::Unknown);
+        if unwritten {
+            set(
+                planned,
+                BORDER,
+                if wants { Value::Unknown } else { Value::Null },
+            );
+        }
     }
 }
 
@@ -476,6 +546,7 @@ impl ResourceType<Clients> for VpcType {
                     .set_amazon_provided_ipv6_cidr_block(
                         p.get_attr("assign_generated_ipv6_cidr_block").as_bool(),
                     )
+                    .set_ipv6_cidr_block_network_border_group(s(p, BORDER))
                     .set_instance_tenancy(
                         s(p, "instance_tenancy").map(|t| Tenancy::from(t.as_str())),
                     )
@@ -605,6 +676,7 @@ impl ResourceType<Clients> for DefaultVpcType {
                     "ipv6_association_id",
                     opt_str(assoc.and_then(|a| a.association_id())),
                 ),
+                (BORDER, border_group(c, assoc, p)),
             ]);
             ipv6_apply(c, &id, &was, p).await.map_err(|d| vec![d])?;
         }
