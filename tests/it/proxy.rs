@@ -208,12 +208,23 @@ fn params_of(body: &[u8]) -> Params {
         .collect()
 }
 
-fn action_of(body: &[u8]) -> String {
-    String::from_utf8_lossy(body)
+/// The query protocol's `Action`; for a REST call (S3) the method and the
+/// query's first key, such as "PUT ?replication" (its body is the `body` param).
+fn action_of(head: &str, body: &[u8]) -> String {
+    if let Some(a) = String::from_utf8_lossy(body)
         .split('&')
         .find_map(|kv| kv.strip_prefix("Action="))
-        .unwrap_or("?")
-        .to_string()
+    {
+        return a.to_string();
+    }
+    let mut line = head.lines().next().unwrap_or_default().split(' ');
+    let method = line.next().unwrap_or_default();
+    let key = line
+        .next()
+        .and_then(|target| target.split_once('?'))
+        .map(|(_, q)| q.split(['&', '=']).next().unwrap_or_default())
+        .unwrap_or_default();
+    format!("{method} ?{key}")
 }
 
 fn serve(conn: TcpStream, sh: &Shared) {
@@ -230,14 +241,23 @@ fn serve(conn: TcpStream, sh: &Shared) {
             k.eq_ignore_ascii_case("x-amz-target")
                 .then(|| v.trim().rsplit('.').next().unwrap_or_default().to_string())
         });
-        let action = target.unwrap_or_else(|| action_of(&body));
+        let action = target.unwrap_or_else(|| action_of(&head, &body));
         if let Some((slow, d)) = &sh.slow {
             if *slow == action {
                 std::thread::sleep(*d);
             }
         }
         if let Ok(mut r) = sh.requests.lock() {
-            r.push((action.clone(), params_of(&body)));
+            let mut params = params_of(&body);
+            if action.contains(" ?") {
+                params = [(
+                    "body".to_string(),
+                    String::from_utf8_lossy(&body).into_owned(),
+                )]
+                .into_iter()
+                .collect();
+            }
+            r.push((action.clone(), params));
         }
         if let Ok(mut c) = sh.calls.lock() {
             *c.entry(action).or_default() += 1;

@@ -918,6 +918,199 @@ resource "aws_s3_bucket" "locked" {{
     );
 }
 
+/// The inline `replication_configuration` of older configurations (and of
+/// modules that pass it through): put after the bucket's versioning, read back
+/// through the SDK, no change on a second plan, changed in place. moto keeps a
+/// rule's role, id, status, priority and destination and drops its filter,
+/// source selection and delete-marker setting, so those are checked in the
+/// request iac sent.
+#[test]
+fn inline_replication_configuration_against_moto() {
+    let m = Moto::start();
+    let s3 = m.s3();
+    let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
+    let tf = |class: &str, more: &str| {
+        format!(
+            r#"
+resource "aws_iam_role" "replication" {{
+  name = "s3-replication"
+  assume_role_policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Action = "sts:AssumeRole", Principal = {{ Service = "s3.amazonaws.com" }} }}]
+  }})
+}}
+
+resource "aws_s3_bucket" "replica" {{
+  bucket = "inline-replica"
+  versioning {{
+    enabled = true
+  }}
+}}
+
+resource "aws_s3_bucket" "source" {{
+  bucket = "inline-source"
+  versioning {{
+    enabled = true
+  }}
+
+  replication_configuration {{
+    role = aws_iam_role.replication.arn
+
+    rules {{
+      id     = "everything"
+      status = "Enabled"
+      destination {{
+        bucket        = aws_s3_bucket.replica.arn
+        storage_class = "{class}"
+        replication_time {{
+          status  = "Enabled"
+          minutes = 15
+        }}
+        metrics {{
+          status  = "Enabled"
+          minutes = 15
+        }}
+      }}
+    }}
+
+    rules {{
+      status   = "Enabled"
+      priority = 2
+      filter {{
+{more}
+      }}
+      destination {{
+        bucket = aws_s3_bucket.replica.arn
+      }}
+{sse}
+    }}
+  }}
+}}
+"#,
+            sse = if more.is_empty() {
+                String::new()
+            } else {
+                "      delete_marker_replication_status = \"Enabled\"\n      source_selection_criteria {\n        sse_kms_encrypted_objects {\n          enabled = true\n        }\n      }\n".to_string()
+            }
+        )
+    };
+    let w = Work::new(&tf("STANDARD_IA", ""));
+    let r = crate::moto::iac_via(&w, &m, &proxy, &["plan"]).ok();
+    assert!(
+        r.stdout.contains("replication_configuration"),
+        "{}",
+        r.stdout
+    );
+    crate::moto::iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
+    let read = || {
+        let o =
+            block(s3.get_bucket_replication().bucket("inline-source").send()).expect("replication");
+        let c = o
+            .replication_configuration()
+            .cloned()
+            .expect("configuration");
+        let mut rules: Vec<(String, i32, String, Option<String>, Option<i32>)> = c
+            .rules()
+            .iter()
+            .map(|r| {
+                let d = r.destination().expect("destination");
+                (
+                    r.id().unwrap_or_default().to_string(),
+                    r.priority().unwrap_or_default(),
+                    d.bucket().to_string(),
+                    d.storage_class().map(|s| s.as_str().to_string()),
+                    d.replication_time()
+                        .and_then(|t| t.time())
+                        .and_then(|t| t.minutes()),
+                )
+            })
+            .collect();
+        rules.sort();
+        (c.role().to_string(), rules)
+    };
+    let (role, rules) = read();
+    assert_eq!(role, "arn:aws:iam::123456789012:role/s3-replication");
+    assert_eq!(rules.len(), 2, "{rules:?}");
+    let named = rules
+        .iter()
+        .find(|r| r.0 == "everything")
+        .expect("everything");
+    assert_eq!(named.2, "arn:aws:s3:::inline-replica");
+    assert_eq!(named.3.as_deref(), Some("STANDARD_IA"));
+    assert_eq!(named.4, Some(15));
+    let other = rules.iter().find(|r| r.0 != "everything").expect("other");
+    assert!(!other.0.is_empty(), "S3 named the rule: {rules:?}");
+    assert_eq!(other.1, 2);
+    // Versioning went first: S3 takes replication only on a versioned bucket.
+    let puts: Vec<String> = proxy
+        .requests("PUT ?replication")
+        .iter()
+        .map(|p| p["body"].clone())
+        .collect();
+    assert_eq!(puts.len(), 1, "{puts:?}");
+    assert!(
+        puts[0].contains("<Filter><Prefix></Prefix></Filter>"),
+        "{}",
+        puts[0]
+    );
+    assert!(
+        puts[0].contains("<DeleteMarkerReplication><Status>Disabled</Status>"),
+        "{}",
+        puts[0]
+    );
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // Another storage class: in place.
+    w.write("main.tf", &tf("GLACIER", ""));
+    let r = iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let (_, rules) = read();
+    let named = rules
+        .iter()
+        .find(|r| r.0 == "everything")
+        .expect("everything");
+    assert_eq!(named.3.as_deref(), Some("GLACIER"));
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // A filter by prefix and tags, KMS-encrypted objects and delete markers: sent
+    // as S3's second rule schema.
+    w.write(
+        "main.tf",
+        &tf(
+            "GLACIER",
+            "        prefix = \"logs/\"\n        tags   = { team = \"web\" }",
+        ),
+    );
+    crate::moto::iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
+    let puts = proxy.requests("PUT ?replication");
+    let body = &puts.last().expect("a second put")["body"];
+    for part in [
+        "<And><Prefix>logs/</Prefix><Tag><Key>team</Key><Value>web</Value></Tag></And>",
+        "<SourceSelectionCriteria><SseKmsEncryptedObjects><Status>Enabled</Status>",
+        "<DeleteMarkerReplication><Status>Enabled</Status>",
+        "<Priority>2</Priority>",
+    ] {
+        assert!(body.contains(part), "{part} in {body}");
+    }
+
+    // What S3 does not take is refused before anything is sent.
+    w.write("main.tf", &tf("FAST", ""));
+    let r = iac(&w, &m, &["plan"]).code(1);
+    assert!(
+        r.stderr.contains("\"FAST\": storage_class is one of"),
+        "{}",
+        r.stderr
+    );
+    w.write("main.tf", &tf("GLACIER", ""));
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+}
+
 /// Inline `grant` blocks (the ACL of older configurations, with
 /// `data "aws_canonical_user_id"` for the owner): written, read back through the
 /// SDK, no change on a second plan, changed in place; not together with `acl`.

@@ -15,6 +15,7 @@ pub(crate) mod ownership_controls;
 pub(crate) mod policy;
 pub(crate) mod public_access_block;
 pub(crate) mod regions;
+pub(crate) mod replication;
 pub(crate) mod sse;
 pub(crate) mod versioning;
 
