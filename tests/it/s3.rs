@@ -924,6 +924,10 @@ resource "aws_s3_bucket" "locked" {{
 /// rule's role, id, status, priority and destination and drops its filter,
 /// source selection and delete-marker setting, so those are checked in the
 /// request iac sent.
+/// A rule as moto keeps it: id, priority, destination bucket, storage class,
+/// replication time minutes.
+type ReplicationRead = (String, i32, String, Option<String>, Option<i32>);
+
 #[test]
 fn inline_replication_configuration_against_moto() {
     let m = Moto::start();
@@ -1009,7 +1013,7 @@ resource "aws_s3_bucket" "source" {{
             .replication_configuration()
             .cloned()
             .expect("configuration");
-        let mut rules: Vec<(String, i32, String, Option<String>, Option<i32>)> = c
+        let mut rules: Vec<ReplicationRead> = c
             .rules()
             .iter()
             .map(|r| {
