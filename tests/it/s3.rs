@@ -918,16 +918,16 @@ resource "aws_s3_bucket" "locked" {{
     );
 }
 
+/// A rule as moto keeps it: id, priority, destination bucket, storage class,
+/// replication time minutes.
+type ReplicationRead = (String, i32, String, Option<String>, Option<i32>);
+
 /// The inline `replication_configuration` of older configurations (and of
 /// modules that pass it through): put after the bucket's versioning, read back
 /// through the SDK, no change on a second plan, changed in place. moto keeps a
 /// rule's role, id, status, priority and destination and drops its filter,
 /// source selection and delete-marker setting, so those are checked in the
 /// request iac sent.
-/// A rule as moto keeps it: id, priority, destination bucket, storage class,
-/// replication time minutes.
-type ReplicationRead = (String, i32, String, Option<String>, Option<i32>);
-
 #[test]
 fn inline_replication_configuration_against_moto() {
     let m = Moto::start();
