@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::moto::{block, Moto};
+use crate::moto::{block, iac, Moto};
 use crate::support::{Run, Work};
 
 fn base(strategy: &str, extra: &str) -> String {
@@ -1037,6 +1037,145 @@ fn load_balancer_attributes_against_moto() {
     .ok();
     let left = block(async { elb.describe_load_balancers().send().await.expect("lbs") });
     assert!(left.load_balancers().is_empty());
+}
+
+/// A network load balancer with a fixed address in each subnet, as static-IP
+/// configurations write it: an Elastic IP by `subnet_mapping.allocation_id`,
+/// and an internal one with `private_ipv4_address`. Sent with CreateLoadBalancer
+/// (moto keeps no addresses, so the request is checked), no change on a second
+/// plan, another Elastic IP for a subnet replaces the load balancer (AWS cannot
+/// change one in place); on an application load balancer, refused.
+#[test]
+fn network_load_balancer_fixed_addresses_against_moto() {
+    let m = Moto::start();
+    let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
+    let main = |eip_b: &str, kind: &str| {
+        format!(
+            r#"
+resource "aws_vpc" "v" {{
+  cidr_block = "10.0.0.0/16"
+}}
+resource "aws_internet_gateway" "gw" {{
+  vpc_id = aws_vpc.v.id
+}}
+resource "aws_subnet" "s" {{
+  for_each          = toset(["a", "b"])
+  vpc_id            = aws_vpc.v.id
+  cidr_block        = "10.0.${{index(["a", "b"], each.key) + 1}}.0/24"
+  availability_zone = "us-east-1${{each.key}}"
+}}
+resource "aws_eip" "ip" {{
+  for_each = toset(["a", "b", "c"])
+  domain   = "vpc"
+}}
+resource "aws_lb" "public" {{
+  name               = "static-nlb"
+  load_balancer_type = "{kind}"
+  subnet_mapping {{
+    subnet_id     = aws_subnet.s["a"].id
+    allocation_id = aws_eip.ip["a"].id
+  }}
+  subnet_mapping {{
+    subnet_id     = aws_subnet.s["b"].id
+    allocation_id = aws_eip.ip["{eip_b}"].id
+  }}
+  depends_on = [aws_internet_gateway.gw]
+}}
+resource "aws_lb" "internal" {{
+  name               = "private-nlb"
+  load_balancer_type = "network"
+  internal           = true
+  subnet_mapping {{
+    subnet_id            = aws_subnet.s["a"].id
+    private_ipv4_address = "10.0.1.10"
+  }}
+  subnet_mapping {{
+    subnet_id = aws_subnet.s["b"].id
+  }}
+}}
+output "mapping" {{
+  value = [for m in aws_lb.public.subnet_mapping : m.allocation_id]
+}}
+"#
+        )
+    };
+    let w = Work::new(&main("b", "network"));
+    crate::moto::iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
+    let eip = |k: &str| {
+        w.attrs(&format!("aws_eip.ip[\"{k}\"]"))["id"]
+            .as_str()
+            .expect("eip")
+            .to_string()
+    };
+    let creates = proxy.requests("CreateLoadBalancer");
+    let public = creates
+        .iter()
+        .find(|p| p.get("Name").map(String::as_str) == Some("static-nlb"))
+        .expect("the public load balancer");
+    let sent: Vec<&String> = public
+        .iter()
+        .filter(|(k, _)| k.starts_with("SubnetMappings.member.") && k.ends_with(".AllocationId"))
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(sent.len(), 2, "{public:?}");
+    assert!(
+        sent.contains(&&eip("a")) && sent.contains(&&eip("b")),
+        "{public:?}"
+    );
+    assert!(
+        !public.keys().any(|k| k.starts_with("Subnets.member.")),
+        "mappings, not subnets: {public:?}"
+    );
+    let internal = creates
+        .iter()
+        .find(|p| p.get("Name").map(String::as_str) == Some("private-nlb"))
+        .expect("the internal load balancer");
+    assert!(internal.values().any(|v| v == "10.0.1.10"), "{internal:?}");
+    let out: serde_json::Value =
+        serde_json::from_str(&iac(&w, &m, &["output", "-json"]).ok().stdout).expect("json");
+    let mut got: Vec<String> = out["mapping"]["value"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|v| v.as_str().map(String::from))
+        .collect();
+    got.sort();
+    let mut want = vec![eip("a"), eip("b")];
+    want.sort();
+    assert_eq!(got, want);
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // Another Elastic IP for subnet b: a new load balancer.
+    w.write("main.tf", &main("c", "network"));
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(2);
+    assert!(
+        r.stdout.contains("aws_lb.public must be replaced"),
+        "{}",
+        r.stdout
+    );
+    crate::moto::iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
+    let last = proxy.requests("CreateLoadBalancer");
+    let last = last
+        .iter()
+        .rev()
+        .find(|p| p.get("Name").map(String::as_str) == Some("static-nlb"))
+        .expect("made again");
+    assert!(last.values().any(|v| *v == eip("c")), "{last:?}");
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // An application load balancer has no fixed addresses.
+    w.write("main.tf", &main("c", "application"));
+    let r = iac(&w, &m, &["plan"]).code(1);
+    assert!(
+        r.stderr
+            .contains("an application load balancer's addresses are AWS's"),
+        "{}",
+        r.stderr
+    );
+    w.write("main.tf", &main("c", "network"));
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
 }
 
 const NLB: &str = r#"

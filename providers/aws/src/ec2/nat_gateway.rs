@@ -139,7 +139,7 @@ impl ResourceType<Clients> for NatGatewayType {
             )
             .attr(
                 "secondary_allocation_ids",
-                Attribute::optional(List(Box::new(Str)), "Not supported yet: an error names it."),
+                Attribute::optional(List(Box::new(Str)), "Not supported (secondary addresses cannot be tested against moto 5.2.5): an error names it."),
             )
             .attr("tags", tags())
             .attr("id", Attribute::computed(Str, "NAT gateway id."))
@@ -164,8 +164,8 @@ impl ResourceType<Clients> for NatGatewayType {
         {
             out.push(attr_err(
                 "secondary_allocation_ids",
-                "Not supported yet",
-                "iac does not assign secondary addresses to NAT gateways yet; remove it, or assign them outside iac",
+                "Not supported",
+                "iac does not assign secondary addresses to NAT gateways: moto 5.2.5 keeps none (and has no AssociateNatGatewayAddress), so they cannot be tested; remove it, or assign them outside iac",
             ));
         }
         if config.get_attr("connectivity_type").as_str() == Some("private")

@@ -321,15 +321,7 @@ pub(crate) fn lb_value(
             opt_str(lb.ip_address_type().map(|t| t.as_str())),
         ),
         ("subnets", str_set(subnets.iter().cloned())),
-        (
-            "subnet_mapping",
-            Value::set(
-                subnets
-                    .iter()
-                    .map(|s| Value::map([("subnet_id", Value::string(s.clone()))]))
-                    .collect(),
-            ),
-        ),
+        ("subnet_mapping", super::lb_mappings::read(lb, keep)),
         (
             "security_groups",
             str_set(lb.security_groups().iter().cloned()),
@@ -673,17 +665,7 @@ impl ResourceType<Clients> for LbType {
             .as_list()
             .unwrap_or(&[])
             .to_vec();
-        for m in &mappings {
-            for k in ["allocation_id", "private_ipv4_address", "ipv6_address"] {
-                if !m.get_attr(k).is_null() {
-                    out.push(attr_err(
-                        "subnet_mapping",
-                        "Not supported yet",
-                        format!("`{k}` in subnet_mapping (a fixed address for a network load balancer in that subnet) is not supported yet: AWS assigns the addresses"),
-                    ));
-                }
-            }
-        }
+        out.extend(super::lb_mappings::validate(config));
         let subnets = config.get_attr("subnets");
         if subnets.is_null() && mappings.is_empty() {
             out.push(attr_err(
@@ -833,12 +815,15 @@ impl ResourceType<Clients> for LbType {
             set(
                 &mut r.planned,
                 "subnet_mapping",
-                Value::set(
-                    all.iter()
-                        .map(|s| Value::map([("subnet_id", Value::string(s.clone()))]))
-                        .collect(),
-                ),
+                super::lb_mappings::planned(c, &all),
             );
+            if req
+                .prior
+                .is_some_and(|p| super::lb_mappings::readdressed(p, &r.planned))
+            {
+                r.requires_replace
+                    .push(vec![iac_value::PathStep::Key("subnet_mapping".into())]);
+            }
         } else if !known {
             if c.get_attr("subnets").is_null() {
                 set(&mut r.planned, "subnets", Value::Unknown);
@@ -871,12 +856,15 @@ impl ResourceType<Clients> for LbType {
         });
         let internal = planned.get_attr("internal").as_bool() == Some(true);
         let sgs = strings(planned, "security_groups");
+        let subnets = subnets_of(planned);
+        let mapped = super::lb_mappings::sdk(planned, &subnets);
         // Creating with the same name and settings returns the first: a retry is safe.
         let out = c
             .elb
             .create_load_balancer()
             .name(&name)
-            .set_subnets(Some(subnets_of(planned)))
+            .set_subnets(mapped.is_none().then_some(subnets))
+            .set_subnet_mappings(mapped)
             .set_security_groups((!sgs.is_empty()).then_some(sgs))
             .scheme(if internal {
                 elb::types::LoadBalancerSchemeEnum::Internal
@@ -936,10 +924,13 @@ impl ResourceType<Clients> for LbType {
     ) -> ApplyResult {
         let arn = s(old, "arn").unwrap_or_default();
         if !same(old.get_attr("subnets"), p.get_attr("subnets")) {
+            let subnets = subnets_of(p);
+            let mapped = super::lb_mappings::sdk(p, &subnets);
             c.elb
                 .set_subnets()
                 .load_balancer_arn(&arn)
-                .set_subnets(Some(subnets_of(p)))
+                .set_subnets(mapped.is_none().then_some(subnets))
+                .set_subnet_mappings(mapped)
                 .send()
                 .await
                 .map_err(|e| vec![sdk_err("SetSubnets", e)])?;

@@ -118,6 +118,7 @@ pub(crate) async fn sync_tags(
 
 pub(crate) mod data_lb;
 pub(crate) mod lb;
+pub(crate) mod lb_mappings;
 pub(crate) mod listener;
 pub(crate) mod listener_attributes;
 pub(crate) mod listener_certificate;
