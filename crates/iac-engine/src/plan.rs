@@ -466,14 +466,17 @@ pub(crate) fn eval_instance(
 }
 
 /// Checks a block that has no instances (`count = 0`, an empty `for_each`)
-/// against its schema, as Terraform does: `count.index` and `each` are unknown.
+/// against its schema, as Terraform's validate walk does: `count.index`, `each`
+/// and every named value are unknown (see [`crate::scope::Unknowing`]). An
+/// argument iac does not offer (E0221) is no error there: nothing is asked.
 pub(crate) fn check_without_instances(
     rc: &ResourceCtx<'_>,
     values: &Values,
     diags: &mut Vec<Diagnostic>,
 ) {
     let scope = values.scope(rc.path);
-    let mut ctx = EvalContext::new(&scope, rc.module.dir.as_path(), rc.root_dir);
+    let unknowing = crate::scope::Unknowing { inner: &scope };
+    let mut ctx = EvalContext::new(&unknowing, rc.module.dir.as_path(), rc.root_dir);
     ctx.workspace = rc.workspace.into();
     if rc.r.count.is_some() {
         ctx.count_index = Some(Value::Unknown);
@@ -481,7 +484,17 @@ pub(crate) fn check_without_instances(
         ctx.each = Some((Value::Unknown, Value::Unknown));
     }
     let what = format!("resource type \"{}\"", rc.r.ty);
+    let from = diags.len();
     eval_body(&rc.r.body, rc.schema, rc.r.span, &what, &mut ctx, diags);
+    // An argument iac lacks asks nothing of AWS in a block with no instances.
+    let mut i = from;
+    while i < diags.len() {
+        if diags[i].code == "E0221" {
+            diags.remove(i);
+        } else {
+            i += 1;
+        }
+    }
 }
 
 /// The configuration as a later plan, which holds no plaintext, will evaluate it:
@@ -776,7 +789,9 @@ impl<'a> Planner<'a> {
             .entry((r.ty.as_str(), data))
             .or_insert_with(|| engine.providers.for_type(&r.ty, data));
         let Some((kind, schema)) = found else {
-            self.unknown_type(r, path, key, &addr);
+            if !self.unused_absent_type(r, path, key, &addr) {
+                self.unknown_type(r, path, key, &addr);
+            }
             return None;
         };
         // The configuration this block names (or inherits); validation has none configured.
@@ -1213,6 +1228,61 @@ impl<'a> Planner<'a> {
 
     /// A block whose type no provider offers: an error, and its objects in state
     /// are kept (an unknown type must not plan deletions).
+    /// A block of a type Terraform's provider has and iac lacks, whose `count` or
+    /// `for_each` makes no instances and which has none in state, asks nothing
+    /// of the type: a module's optional feature left off (`count =
+    /// var.create_acl ? 1 : 0`). It is skipped with a warning (W0202) instead of
+    /// failing the whole configuration; its value is its empty list or map.
+    fn unused_absent_type(
+        &mut self,
+        r: &Resource,
+        path: &ModPath,
+        key: &str,
+        addr: &ResourceAddr,
+    ) -> bool {
+        let data = r.mode == Mode::Data;
+        if (r.count.is_none() && r.for_each.is_none())
+            || self.engine.providers.missing_type(&r.ty, data).is_none()
+        {
+            return false;
+        }
+        let scope = self.ev.values.scope(path);
+        let mut ctx = self.ev.eval_ctx(path, &scope);
+        let mut d = Diagnostics::new();
+        // Validation knows no variable values: there a count stands for one.
+        let expanded = expand(r, &mut ctx, &mut d, false);
+        drop(ctx);
+        let Some((rep, keys)) = expanded.filter(|(_, k)| k.is_empty()) else {
+            return false;
+        };
+        let held = match &self.held_index {
+            Some(index) => index.get(addr).is_some_and(|v| !v.is_empty()),
+            None => !self.held_in_state(addr).is_empty(),
+        };
+        if held || d.has_errors() {
+            return false;
+        }
+        drop(keys);
+        let what = if data { "data source" } else { "resource" };
+        self.ev.diags.push(
+            Diagnostic::warning(
+                "W0202",
+                format!("The {what} type \"{}\" is not supported by iac yet", r.ty),
+            )
+            .with_span(r.type_span, "skipped: this block makes no instances")
+            .with_help(format!(
+                "{addr} has none (its {} is empty) and state holds none, so nothing is asked of the type; giving it instances is an error until iac supports it",
+                if r.count.is_some() { "count" } else { "for_each" }
+            )),
+        );
+        self.set_resource_value(
+            path,
+            key,
+            crate::scope::aggregate_owned(rep, BTreeMap::new()),
+        );
+        true
+    }
+
     fn unknown_type(&mut self, r: &Resource, path: &ModPath, key: &str, addr: &ResourceAddr) {
         let data = r.mode == Mode::Data;
         let what = if data { "data source" } else { "resource" };

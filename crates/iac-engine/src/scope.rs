@@ -176,6 +176,33 @@ impl Namespace for Scope<'_> {
     }
 }
 
+/// A namespace in which every named value is unknown, as in Terraform's validate
+/// walk: a block with no instances (`count = 0`, an empty `for_each`) is checked
+/// against its schema without what it would hold, so `aws_iam_role.x[0].name`
+/// in a block whose `count` is the same condition as `aws_iam_role.x`'s is no
+/// error. A name nothing declares is still one.
+pub struct Unknowing<'a> {
+    pub inner: &'a dyn Namespace,
+}
+
+impl Namespace for Unknowing<'_> {
+    fn variable(&self, name: &str) -> Option<Value> {
+        self.inner.variable(name).map(|_| Value::Unknown)
+    }
+    fn local(&self, name: &str) -> Option<Value> {
+        self.inner.local(name).map(|_| Value::Unknown)
+    }
+    fn resource(&self, ty: &str, name: &str) -> Option<Value> {
+        self.inner.resource(ty, name).map(|_| Value::Unknown)
+    }
+    fn data(&self, ty: &str, name: &str) -> Option<Value> {
+        self.inner.data(ty, name).map(|_| Value::Unknown)
+    }
+    fn module(&self, name: &str) -> Option<Value> {
+        self.inner.module(name).map(|_| Value::Unknown)
+    }
+}
+
 /// A namespace in which every secret is replaced by its fingerprint: evaluating a
 /// configuration in it gives what a later plan, which holds no plaintext, will
 /// compute (secrets as `Redacted`, values derived from them as derivations).

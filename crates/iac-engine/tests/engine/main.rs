@@ -617,6 +617,7 @@ cases! {
     variable_validation,
     unknown_resource_type,
     unsupported_argument_in_a_block_without_instances,
+    conditional_resources_with_no_instances,
     provider_of_an_object_is_kept,
     module_providers_map,
     orphan_of_a_removed_configuration,

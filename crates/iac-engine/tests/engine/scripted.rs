@@ -232,6 +232,11 @@ impl Provider for Scripted {
         &self.schema
     }
 
+    /// `test_unbuilt` stands for a type the real provider has and iac lacks.
+    fn missing_type(&self, type_name: &str, _data: bool) -> Option<String> {
+        (type_name == "test_unbuilt").then(|| "the provider has it; iac does not yet".to_string())
+    }
+
     fn new_instance(&self) -> Option<Arc<dyn Provider>> {
         let mut p = self.clone();
         p.label = Some("instance".into());
