@@ -532,3 +532,137 @@ resource "aws_s3_object" "own" {{
     iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
     iac(&w, &m, &["destroy", "-auto-approve"]).ok();
 }
+
+/// The per-resource `region` of the AWS provider 6: an object written with
+/// another region is made, read, changed and destroyed there through the one
+/// provider configuration; data sources look there; `region = null` (what
+/// modules pass by default) and the configuration's own region by name are the
+/// same region, so neither plans a change; another region replaces.
+#[test]
+fn a_region_argument_puts_an_object_in_that_region() {
+    let m = Moto::start();
+    let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
+    let main = |away: &str, home: &str| {
+        format!(
+            r#"
+provider "aws" {{
+  region = "us-east-1"
+}}
+
+variable "region" {{
+  type    = string
+  default = null
+}}
+
+resource "aws_vpc" "away" {{
+  region     = "{away}"
+  cidr_block = "10.81.0.0/16"
+  tags       = {{ Name = "away" }}
+}}
+
+resource "aws_subnet" "away" {{
+  region            = "{away}"
+  vpc_id            = aws_vpc.away.id
+  cidr_block        = "10.81.1.0/24"
+  availability_zone = "{away}a"
+}}
+
+resource "aws_vpc" "home" {{
+  region     = {home}
+  cidr_block = "10.82.0.0/16"
+}}
+
+data "aws_availability_zones" "away" {{
+  region = "{away}"
+}}
+
+data "aws_region" "away" {{
+  region = "{away}"
+}}
+
+data "aws_region" "home" {{}}
+
+output "zones" {{ value = data.aws_availability_zones.away.names }}
+output "regions" {{ value = [data.aws_region.away.region, data.aws_region.home.region, data.aws_region.home.name] }}
+output "arn" {{ value = aws_vpc.away.arn }}
+"#
+        )
+    };
+    let w = Work::new(&main("eu-west-1", "var.region"));
+    crate::moto::iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
+    assert_eq!(vpc_cidrs(&m, "eu-west-1"), vec!["10.81.0.0/16"]);
+    assert_eq!(vpc_cidrs(&m, "us-east-1"), vec!["10.82.0.0/16"]);
+    let subnets = block(
+        m.ec2_in("eu-west-1")
+            .describe_subnets()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("cidr-block")
+                    .values("10.81.1.0/24")
+                    .build(),
+            )
+            .send(),
+    )
+    .expect("subnets");
+    assert_eq!(subnets.subnets().len(), 1, "the subnet is in eu-west-1 too");
+    let out: serde_json::Value =
+        serde_json::from_str(&iac(&w, &m, &["output", "-json"]).ok().stdout).expect("json");
+    assert!(
+        out["zones"]["value"]
+            .as_array()
+            .expect("zones")
+            .iter()
+            .all(|z| z.as_str().is_some_and(|z| z.starts_with("eu-west-1"))),
+        "{out}"
+    );
+    assert_eq!(
+        out["regions"]["value"],
+        serde_json::json!(["eu-west-1", "us-east-1", "us-east-1"])
+    );
+    assert!(
+        out["arn"]["value"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("arn:aws:ec2:eu-west-1:")),
+        "{out}"
+    );
+    // A refresh reads each region's VPCs in one call.
+    let before = proxy.count("DescribeVpcs");
+    let r = crate::moto::iac_via(&w, &m, &proxy, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    assert_eq!(proxy.count("DescribeVpcs") - before, 2, "one per region");
+
+    // The configuration's own region, by name: the same region, no change.
+    w.write("main.tf", &main("eu-west-1", "\"us-east-1\""));
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // Another region: replaced, made in the new one, gone from the old.
+    w.write("main.tf", &main("eu-central-1", "null"));
+    let r = iac(&w, &m, &["plan"]).ok();
+    assert!(
+        r.stdout.contains("aws_vpc.away must be replaced")
+            && r.stdout.contains("forces replacement"),
+        "{}",
+        r.stdout
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(vpc_cidrs(&m, "eu-west-1").is_empty());
+    assert_eq!(vpc_cidrs(&m, "eu-central-1"), vec!["10.81.0.0/16"]);
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+    assert!(vpc_cidrs(&m, "eu-central-1").is_empty());
+    assert!(vpc_cidrs(&m, "us-east-1").is_empty());
+}
+
+fn vpc_cidrs(m: &Moto, region: &str) -> Vec<String> {
+    let out = block(m.ec2_in(region).describe_vpcs().send()).expect("describe vpcs");
+    let mut cidrs: Vec<String> = out
+        .vpcs()
+        .iter()
+        .filter(|v| !v.is_default().unwrap_or(false))
+        .filter_map(|v| v.cidr_block().map(String::from))
+        .collect();
+    cidrs.sort();
+    cidrs
+}

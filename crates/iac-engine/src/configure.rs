@@ -308,6 +308,46 @@ fn eval_block(
     (!failed).then_some(v)
 }
 
+/// The root module's locals, for the provider blocks (`region = local.region`):
+/// each one that the variables and the other locals give, in as many passes as
+/// their order needs; one that needs a resource, a data source or a module is
+/// unknown here, so a provider block that uses it is E0704, never configured
+/// with a guess.
+fn provider_locals(module: &Module, values: &mut Values) {
+    if module.providers.is_empty() || module.locals.is_empty() {
+        return;
+    }
+    let root: ModPath = Vec::new();
+    let mut pending: Vec<&iac_config::Local> = module.locals.values().collect();
+    loop {
+        let before = pending.len();
+        let mut i = 0;
+        while i < pending.len() {
+            let got = {
+                let scope = values.scope(&root);
+                let mut ctx = EvalContext::new(&scope, module.dir.clone(), module.dir.clone());
+                ctx.eval(&pending[i].expr).ok()
+            };
+            match got {
+                Some(v) => {
+                    let name = pending.swap_remove(i).name.clone();
+                    values.module(&root).locals.insert(name, v);
+                }
+                None => i += 1,
+            }
+        }
+        if pending.is_empty() || pending.len() == before {
+            break;
+        }
+    }
+    for l in pending {
+        values
+            .module(&root)
+            .locals
+            .insert(l.name.clone(), Value::Unknown);
+    }
+}
+
 /// Checks every root `provider` block against its schema without configuring anything
 /// (`iac validate`).
 pub fn validate_provider_blocks(
@@ -318,6 +358,7 @@ pub fn validate_provider_blocks(
     let mut diags = Diagnostics::new();
     let mut values = Values::default();
     values.module(&Vec::new()).vars = variables.clone();
+    provider_locals(module, &mut values);
     for b in &module.providers {
         eval_block(providers, b, &values, module, &mut diags);
     }
@@ -362,6 +403,7 @@ pub async fn configure_bound(
     }
     let mut values = Values::default();
     values.module(&Vec::new()).vars = variables.clone();
+    provider_locals(module, &mut values);
     for address in wanted.keys() {
         let name = provider_of(address);
         let alias = address.get(name.len() + 1..);

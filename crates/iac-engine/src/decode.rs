@@ -36,11 +36,11 @@ pub fn eval_body(
         if let Some(why) = schema.not_supported.get(&a.name) {
             // Null is not setting it, as in Terraform: a module that passes an
             // unset variable through (`placement_group = var.placement_group`)
-            // asks for nothing iac lacks.
-            if !ctx
-                .eval(&a.expr)
-                .is_ok_and(|v| matches!(v.unmarked(), Value::Null))
-            {
+            // asks for nothing iac lacks; nor does an empty value (`false`, 0,
+            // "", an empty list or map), which is what a module's default off
+            // looks like (`ipv6_native = var.enable_ipv6 && ...`,
+            // `propagating_vgws = []`).
+            if !ctx.eval(&a.expr).is_ok_and(|v| asks_nothing(v.unmarked())) {
                 diags.push(not_supported(&a.name, a.name_span, what, why));
             }
             continue;
@@ -297,6 +297,19 @@ fn check_dynamic(
                 "a dynamic block has exactly one `content` block",
             ),
         ),
+    }
+}
+
+/// Whether a value of an argument iac does not offer asks for nothing: null,
+/// false, zero, "", or an empty collection (the provider's own default off).
+fn asks_nothing(v: &Value) -> bool {
+    match v {
+        Value::Null | Value::Bool(false) => true,
+        Value::String(s) => s.is_empty(),
+        Value::Number(n) => n.to_i64() == Some(0),
+        Value::List(l) | Value::Set(l) => l.is_empty(),
+        Value::Map(m) => m.is_empty(),
+        _ => false,
     }
 }
 

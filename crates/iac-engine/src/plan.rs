@@ -1249,20 +1249,27 @@ impl<'a> Planner<'a> {
         let scope = self.ev.values.scope(path);
         let mut ctx = self.ev.eval_ctx(path, &scope);
         let mut d = Diagnostics::new();
-        // Validation knows no variable values: there a count stands for one.
         let expanded = expand(r, &mut ctx, &mut d, false);
         drop(ctx);
-        let Some((rep, keys)) = expanded.filter(|(_, k)| k.is_empty()) else {
-            return false;
+        // Validation knows no variable values: a count it cannot know may be
+        // none, and the plan decides.
+        let unknowable = self.validate_only
+            && expanded.is_none()
+            && d.0.iter().all(|x| matches!(x.code, "E0215" | "E0216"));
+        let value = match expanded {
+            Some((rep, keys)) if keys.is_empty() && !d.has_errors() => {
+                crate::scope::aggregate_owned(rep, BTreeMap::new())
+            }
+            _ if unknowable => Value::Unknown,
+            _ => return false,
         };
         let held = match &self.held_index {
             Some(index) => index.get(addr).is_some_and(|v| !v.is_empty()),
             None => !self.held_in_state(addr).is_empty(),
         };
-        if held || d.has_errors() {
+        if held {
             return false;
         }
-        drop(keys);
         let what = if data { "data source" } else { "resource" };
         self.ev.diags.push(
             Diagnostic::warning(
@@ -1275,11 +1282,7 @@ impl<'a> Planner<'a> {
                 if r.count.is_some() { "count" } else { "for_each" }
             )),
         );
-        self.set_resource_value(
-            path,
-            key,
-            crate::scope::aggregate_owned(rep, BTreeMap::new()),
-        );
+        self.set_resource_value(path, key, value);
         true
     }
 

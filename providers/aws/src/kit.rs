@@ -307,6 +307,7 @@ pub(crate) fn registry() -> Registry<Clients> {
         crate::timeouts::add_block(s);
         crate::timeouts::add_data_block(s);
         crate::not_supported::mark(s);
+        crate::regional::add(s);
     })
 }
 

@@ -16,6 +16,7 @@ mod net;
 mod not_supported;
 mod rds;
 mod region;
+mod regional;
 mod route53;
 mod route53_routing;
 mod s3;
@@ -88,6 +89,9 @@ pub struct AwsProvider {
     /// `default_tags` and `ignore_tags` of the provider block (see `tags.rs`).
     tags: std::sync::Mutex<tags::TagSettings>,
     clients: OnceCell<Result<Arc<Clients>, String>>,
+    /// Clients of the same configuration aimed at other regions (a `region`
+    /// argument, see `regional.rs`), made on first use.
+    elsewhere: std::sync::Mutex<std::collections::HashMap<String, Arc<Clients>>>,
 }
 
 impl Default for AwsProvider {
@@ -103,6 +107,7 @@ impl AwsProvider {
             config: std::sync::Mutex::new(Value::Null),
             tags: std::sync::Mutex::new(tags::TagSettings::default()),
             clients: OnceCell::new(),
+            elsewhere: std::sync::Mutex::new(std::collections::HashMap::new()),
         }
     }
 
@@ -135,11 +140,57 @@ impl AwsProvider {
         r.clone()
             .map_err(|e| AttrDiagnostic::error(Vec::new(), "AWS is not configured", e))
     }
+
+    /// The configuration's region, once it is configured.
+    fn configured_region(&self) -> Option<String> {
+        match self.clients.get() {
+            Some(Ok(c)) => Some(ec2::region(c)),
+            _ => None,
+        }
+    }
+
+    /// The clients for an object in `region` (the configuration's own when
+    /// `None`): the same credentials, endpoints and settings, aimed there.
+    pub(crate) async fn clients_in(
+        &self,
+        region: Option<&str>,
+    ) -> Result<Arc<Clients>, AttrDiagnostic> {
+        let base = self.clients().await?;
+        let Some(region) = region.filter(|r| *r != ec2::region(&base)) else {
+            return Ok(base);
+        };
+        if let Some(c) = self
+            .elsewhere
+            .lock()
+            .ok()
+            .and_then(|m| m.get(region).cloned())
+        {
+            return Ok(c);
+        }
+        let mut config = self.config.lock().map(|c| c.clone()).unwrap_or(Value::Null);
+        if let Value::Map(m) = &mut config {
+            m.insert("region".to_string(), Value::string(region));
+        } else {
+            config = Value::map([("region", Value::string(region))]);
+        }
+        let built = util::build_clients(&config)
+            .await
+            .map(Arc::new)
+            .map_err(|e| {
+                AttrDiagnostic::error(Vec::new(), format!("AWS is not configured for {region}"), e)
+            })?;
+        if let Ok(mut m) = self.elsewhere.lock() {
+            m.entry(region.to_string()).or_insert_with(|| built.clone());
+        }
+        Ok(built)
+    }
 }
 
 impl AwsProvider {
     async fn apply_unlimited(&self, req: ApplyRequest<'_>) -> ApplyResult {
-        let clients = self.clients().await.map_err(|d| vec![d])?;
+        // The object's region: where it is to be (create, update), or where it is (delete).
+        let at = req.planned.or(req.prior).and_then(regional::of);
+        let clients = self.clients_in(at).await.map_err(|d| vec![d])?;
         let schema = self.types().schema().resources.get(req.type_name);
         let planned = req.planned.cloned().unwrap_or(Value::Null);
         if !self.tagged(req.type_name) {
@@ -171,12 +222,42 @@ impl AwsProvider {
 }
 
 impl AwsProvider {
+    /// Reads objects in batches per region (most are all in the configuration's).
     async fn read_unlimited(
         &self,
         type_name: &str,
         current: &[Value],
     ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
-        let c = match self.clients().await {
+        let first = current.first().and_then(regional::of);
+        if current.iter().all(|v| regional::of(v) == first) {
+            return self.read_in(first, type_name, current).await;
+        }
+        let mut by_region: std::collections::BTreeMap<Option<&str>, Vec<usize>> =
+            std::collections::BTreeMap::new();
+        for (i, v) in current.iter().enumerate() {
+            by_region.entry(regional::of(v)).or_default().push(i);
+        }
+        let mut out: Vec<Option<Result<Option<Value>, AttrDiagnostic>>> =
+            current.iter().map(|_| None).collect();
+        for (region, at) in by_region {
+            let these: Vec<Value> = at.iter().map(|&i| current[i].clone()).collect();
+            for (i, r) in at
+                .into_iter()
+                .zip(self.read_in(region, type_name, &these).await)
+            {
+                out[i] = Some(r);
+            }
+        }
+        out.into_iter().map(|r| r.unwrap_or(Ok(None))).collect()
+    }
+
+    async fn read_in(
+        &self,
+        region: Option<&str>,
+        type_name: &str,
+        current: &[Value],
+    ) -> Vec<Result<Option<Value>, AttrDiagnostic>> {
+        let c = match self.clients_in(region).await {
             Ok(c) => c,
             Err(d) => return current.iter().map(|_| Err(d.clone())).collect(),
         };
@@ -305,6 +386,15 @@ impl Provider for AwsProvider {
 
     fn plan_resource(&self, req: PlanRequest<'_>) -> PlanResponse {
         let tagged = self.tagged(req.type_name);
+        let same_region = regional::same_region_as_prior(
+            self.configured_region().as_deref(),
+            req.prior,
+            req.config,
+        );
+        let req = PlanRequest {
+            config: same_region.as_ref().unwrap_or(req.config),
+            ..req
+        };
         let config = req.config;
         let mut r = self.types().plan(req);
         if tagged {
@@ -393,8 +483,20 @@ impl Provider for AwsProvider {
         type_name: &str,
         config: &Value,
     ) -> Result<Value, Vec<AttrDiagnostic>> {
-        let clients = self.clients().await.map_err(|d| vec![d])?;
-        let read = self.types().read_data(&clients, type_name, config);
+        let clients = self
+            .clients_in(regional::of(config))
+            .await
+            .map_err(|d| vec![d])?;
+        let read = async {
+            let mut v = self.types().read_data(&clients, type_name, config).await?;
+            // As written: the region looked in.
+            if let Value::Map(m) = &mut v {
+                if let Some(r) = config.as_map().and_then(|c| c.get("region")) {
+                    m.entry("region".to_string()).or_insert_with(|| r.clone());
+                }
+            }
+            Ok(v)
+        };
         let limit = config.get_attr("timeouts").get_attr("read").as_str();
         let Some(text) = limit else {
             return read.await;

@@ -66,7 +66,9 @@ pub fn read_data(
 ) -> Result<Value, Vec<AttrDiagnostic>> {
     match type_name {
         "aws_region" => {
-            let name = s(config, "name").unwrap_or_else(|| configured_region.to_string());
+            let name = s(config, "region")
+                .or_else(|| s(config, "name"))
+                .unwrap_or_else(|| configured_region.to_string());
             let Some((_, description)) = REGIONS.iter().find(|(r, _)| *r == name) else {
                 return Err(vec![attr_err(
                     "name",
@@ -87,6 +89,7 @@ pub fn read_data(
             }
             Ok(Value::map([
                 ("name", Value::string(&name)),
+                ("region", Value::string(&name)),
                 ("id", Value::string(&name)),
                 ("endpoint", Value::string(endpoint)),
                 ("description", Value::string(*description)),

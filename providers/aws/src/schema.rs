@@ -285,7 +285,14 @@ fn computed_data_sources(data_sources: &mut BTreeMap<String, Schema>) {
                 "name",
                 Attribute::optional_computed(
                     AttrType::String,
-                    "Region name (default: the provider's).",
+                    "Region name (default: the provider's; deprecated in the AWS provider 6 for region).",
+                ),
+            )
+            .attr(
+                "region",
+                Attribute::optional_computed(
+                    AttrType::String,
+                    "Region name, as the AWS provider 6 calls it (default: the provider's).",
                 ),
             )
             .attr(
