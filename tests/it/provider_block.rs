@@ -666,3 +666,59 @@ fn vpc_cidrs(m: &Moto, region: &str) -> Vec<String> {
     cidrs.sort();
     cidrs
 }
+
+/// A provider block may use the root module's locals, as Terraform's examples
+/// write it (`region = local.region`), however they are ordered; one that needs
+/// a data source is not known when the provider is configured: E0704, never a
+/// guessed region.
+#[test]
+fn a_provider_block_uses_the_root_modules_locals() {
+    let m = Moto::start();
+    let w = Work::new(
+        r#"
+provider "aws" {
+  region = local.region
+}
+
+locals {
+  region = "eu-${local.side}-1"
+  side   = var.side
+}
+
+variable "side" {
+  default = "west"
+}
+
+resource "aws_vpc" "v" {
+  cidr_block = "10.83.0.0/16"
+}
+"#,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert_eq!(vpc_cidrs(&m, "eu-west-1"), vec!["10.83.0.0/16"]);
+    assert!(vpc_cidrs(&m, "us-east-1").is_empty());
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+
+    w.write(
+        "main.tf",
+        r#"
+data "aws_availability_zones" "all" {}
+
+provider "aws" {
+  region = local.region
+}
+
+locals {
+  region = substr(data.aws_availability_zones.all.names[0], 0, 9)
+}
+"#,
+    );
+    let r = iac(&w, &m, &["plan"]).code(1);
+    assert!(
+        r.stderr.contains("E0704")
+            && r.stderr
+                .contains("depends on values known only after apply"),
+        "{}",
+        r.stderr
+    );
+}
