@@ -3633,3 +3633,68 @@ output "found" {
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(r.stderr.contains("network interface"), "{}", r.stderr);
 }
+
+/// Two arguments that conflict are a certain error only once both are known, as
+/// Terraform's ConflictsWith: the plan goes on while one is unknown (a module's
+/// `x != null ? ... : null` on a value known after apply), and the apply checks
+/// again before any call, refusing the object then if both are set.
+#[test]
+fn conflicting_arguments_wait_for_unknown_values() {
+    let m = Moto::start();
+    let ec2 = m.ec2();
+    let main = |zone_id: &str| {
+        format!(
+            r#"
+resource "terraform_data" "zone" {{
+  input = {zone_id}
+}}
+
+resource "aws_vpc" "v" {{
+  cidr_block = "10.84.0.0/16"
+}}
+
+resource "aws_subnet" "s" {{
+  vpc_id               = aws_vpc.v.id
+  cidr_block           = "10.84.1.0/24"
+  availability_zone    = "us-east-1a"
+  availability_zone_id = terraform_data.zone.output
+}}
+"#
+        )
+    };
+    let subnets = || {
+        block(async {
+            ec2.describe_subnets()
+                .filters(
+                    Filter::builder()
+                        .name("cidr-block")
+                        .values("10.84.1.0/24")
+                        .build(),
+                )
+                .send()
+                .await
+                .expect("subnets")
+                .subnets()
+                .len()
+        })
+    };
+    let w = Work::new(&main("\"use1-az1\""));
+    let r = iac(&w, &m, &["plan"]).ok();
+    assert!(
+        r.stdout.contains("aws_subnet.s will be created"),
+        "{}",
+        r.stdout
+    );
+    let r = iac(&w, &m, &["apply", "-auto-approve"]).code(1);
+    assert!(
+        r.stderr.contains("Conflicting arguments") && r.stderr.contains("not both"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(subnets(), 0, "refused before CreateSubnet");
+    // Null once known: no conflict.
+    w.write("main.tf", &main("null"));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert_eq!(subnets(), 1);
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+}

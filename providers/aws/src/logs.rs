@@ -142,7 +142,7 @@ impl ResourceType<Clients> for LogGroupType {
 
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
         let mut out = Vec::new();
-        if !config.get_attr("name").is_null() && !config.get_attr("name_prefix").is_null() {
+        if crate::util::both_set(config, "name", "name_prefix") {
             out.push(attr_err(
                 "name_prefix",
                 "Conflicting arguments",

@@ -532,6 +532,17 @@ pub(crate) fn non_empty(v: Vec<String>) -> Option<Vec<String>> {
 }
 
 /// Whether the configuration writes this argument or block (an empty block list is not).
+/// Whether both arguments are known to be set: a conflict between them is
+/// certain. An unknown one may yet be null, so (as Terraform's ConflictsWith)
+/// it is checked once known, at apply.
+pub(crate) fn both_set(config: &Value, a: &str, b: &str) -> bool {
+    let set = |n: &str| {
+        let v = config.get_attr(n);
+        !v.is_null() && !v.is_unknown()
+    };
+    set(a) && set(b)
+}
+
 pub(crate) fn written(v: &Value, name: &str) -> bool {
     match v.get_attr(name) {
         Value::Null => false,

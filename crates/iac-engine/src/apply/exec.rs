@@ -359,6 +359,26 @@ impl<'a> ApplyExecutor<'a> {
             .configuration(&c.provider)
             .unwrap_or_else(|| kind.clone());
         let ty = rc.r.ty.clone();
+        // Checks the plan could not make on unknown values (two arguments that
+        // conflict once both are known) are made now, before any call.
+        if c.action != Action::Read {
+            let refused: Vec<Diagnostic> = provider
+                .validate_resource(&ty, &config)
+                .iter()
+                .map(|pd| {
+                    crate::decode::provider_diagnostic(
+                        pd,
+                        &rc.r.body,
+                        rc.r.span,
+                        &c.addr.to_string(),
+                    )
+                })
+                .collect();
+            if refused.iter().any(|d| d.is_error()) {
+                self.diags.extend(Diagnostics(refused));
+                return None;
+            }
+        }
         if c.action == Action::Read {
             let call =
                 async move { provider.read_data(&ty, &config).await.map(Some) }.boxed_local();

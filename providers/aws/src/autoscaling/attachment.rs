@@ -61,8 +61,7 @@ impl ResourceType<Clients> for AttachmentType {
     }
 
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
-        let both =
-            !config.get_attr("lb_target_group_arn").is_null() && !config.get_attr("elb").is_null();
+        let both = crate::util::both_set(config, "lb_target_group_arn", "elb");
         let neither =
             config.get_attr("lb_target_group_arn").is_null() && config.get_attr("elb").is_null();
         if both || neither {

@@ -230,15 +230,14 @@ impl ResourceType<Clients> for LaunchConfigurationType {
 
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
         let mut out = Vec::new();
-        if !config.get_attr("name").is_null() && !config.get_attr("name_prefix").is_null() {
+        if crate::util::both_set(config, "name", "name_prefix") {
             out.push(attr_err(
                 "name_prefix",
                 "Conflicting arguments",
                 "set `name` or `name_prefix`, not both",
             ));
         }
-        if !config.get_attr("user_data").is_null() && !config.get_attr("user_data_base64").is_null()
-        {
+        if crate::util::both_set(config, "user_data", "user_data_base64") {
             out.push(attr_err(
                 "user_data_base64",
                 "Conflicting arguments",

@@ -1659,13 +1659,10 @@ impl ResourceType<Clients> for InstanceType {
                 format!("give the data once: as text in {a}, or base64-encoded in {b}"),
             )
         };
-        if !config.get_attr("user_data").is_null() && !config.get_attr("user_data_base64").is_null()
-        {
+        if crate::util::both_set(config, "user_data", "user_data_base64") {
             out.push(both("user_data", "user_data_base64"));
         }
-        if !config.get_attr("ipv6_addresses").is_null()
-            && !config.get_attr("ipv6_address_count").is_null()
-        {
+        if crate::util::both_set(config, "ipv6_addresses", "ipv6_address_count") {
             out.push(AttrDiagnostic::error(
                 vec![PathStep::Key("ipv6_address_count".into())],
                 "\"ipv6_addresses\" and \"ipv6_address_count\" cannot both be set",

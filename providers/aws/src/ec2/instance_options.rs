@@ -267,9 +267,7 @@ pub(crate) fn validate(config: &Value, out: &mut Vec<AttrDiagnostic>) {
             ));
         }
     }
-    if !config.get_attr("placement_group").is_null()
-        && !config.get_attr("host_resource_group_arn").is_null()
-    {
+    if crate::util::both_set(config, "placement_group", "host_resource_group_arn") {
         out.push(err(
             vec![key("host_resource_group_arn")],
             "\"placement_group\" and \"host_resource_group_arn\" cannot both be set".into(),

@@ -90,7 +90,7 @@ impl ResourceType<Clients> for KeyPairType {
     }
 
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
-        if !config.get_attr("key_name").is_null() && !config.get_attr("key_name_prefix").is_null() {
+        if crate::util::both_set(config, "key_name", "key_name_prefix") {
             return vec![attr_err(
                 "key_name_prefix",
                 "Conflicting arguments",

@@ -626,7 +626,7 @@ impl ResourceType<Clients> for LaunchTemplateType {
     }
 
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
-        if !config.get_attr("name").is_null() && !config.get_attr("name_prefix").is_null() {
+        if crate::util::both_set(config, "name", "name_prefix") {
             return vec![attr_err(
                 "name_prefix",
                 "Conflicting arguments",

@@ -364,9 +364,7 @@ impl ResourceType<Clients> for SubnetType {
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
         let mut out = Vec::new();
 
-        if !config.get_attr("availability_zone").is_null()
-            && !config.get_attr("availability_zone_id").is_null()
-        {
+        if crate::util::both_set(config, "availability_zone", "availability_zone_id") {
             out.push(attr_err(
                 "availability_zone_id",
                 "Conflicting arguments",

@@ -642,7 +642,7 @@ impl ResourceType<Clients> for LbType {
             }
         }
         out.extend(other_kinds_arguments(config));
-        if !config.get_attr("name").is_null() && !config.get_attr("name_prefix").is_null() {
+        if crate::util::both_set(config, "name", "name_prefix") {
             out.push(attr_err(
                 "name_prefix",
                 "Conflicting arguments",

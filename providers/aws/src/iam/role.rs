@@ -314,7 +314,7 @@ impl ResourceType<Clients> for RoleType {
 
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
         let mut out = validate_document(config, "assume_role_policy");
-        if !config.get_attr("name").is_null() && !config.get_attr("name_prefix").is_null() {
+        if crate::util::both_set(config, "name", "name_prefix") {
             out.push(attr_err(
                 "name_prefix",
                 "Conflicting arguments",

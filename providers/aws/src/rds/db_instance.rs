@@ -337,7 +337,8 @@ impl ResourceType<Clients> for DbInstanceType {
 
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
         let mut out = Vec::new();
-        let set = |k: &str| !config.get_attr(k).is_null();
+        // Known to be set: an unknown one may yet be null (checked at apply).
+        let set = |k: &str| !config.get_attr(k).is_null() && !config.get_attr(k).is_unknown();
         if set("identifier") && set("identifier_prefix") {
             out.push(crate::util::attr_err(
                 "identifier_prefix",

@@ -279,7 +279,7 @@ impl ResourceType<Clients> for BucketType {
 
     fn validate(&self, config: &Value) -> Vec<AttrDiagnostic> {
         let mut out = Vec::new();
-        if !config.get_attr("bucket").is_null() && !config.get_attr("bucket_prefix").is_null() {
+        if crate::util::both_set(config, "bucket", "bucket_prefix") {
             out.push(attr_err(
                 "bucket_prefix",
                 "Conflicting arguments",
