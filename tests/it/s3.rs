@@ -1217,3 +1217,61 @@ output "me" {{
         r.stderr
     );
 }
+
+/// `skip_destroy` on a public access block (AWS provider 6, which the
+/// terraform-aws-modules/s3-bucket module sets by default): destroying the
+/// resource only forgets it, and the bucket stays blocked; without it the block
+/// is deleted.
+#[test]
+fn a_public_access_block_with_skip_destroy_is_only_forgotten() {
+    let m = Moto::start();
+    let s3 = m.s3();
+    let tf = |pab: &str| {
+        format!(
+            r#"
+resource "aws_s3_bucket" "b" {{
+  bucket        = "iac-kept-block"
+  force_destroy = true
+}}
+{pab}
+"#
+        )
+    };
+    let pab = |skip: bool| {
+        format!(
+            r#"
+resource "aws_s3_bucket_public_access_block" "b" {{
+  bucket                  = aws_s3_bucket.b.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+  skip_destroy            = {skip}
+}}
+"#
+        )
+    };
+    let blocked = || {
+        block(s3.get_public_access_block().bucket("iac-kept-block").send())
+            .ok()
+            .and_then(|o| o.public_access_block_configuration().cloned())
+            .and_then(|c| c.block_public_acls())
+    };
+    let w = Work::new(&tf(&pab(true)));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert_eq!(blocked(), Some(true));
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    // Out of the configuration: forgotten, left on the bucket.
+    w.write("main.tf", &tf(""));
+    let r = iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(r.stdout.contains("1 destroyed"), "{}", r.stdout);
+    assert_eq!(blocked(), Some(true), "the block stays");
+    // Without skip_destroy, destroying it deletes it.
+    w.write("main.tf", &tf(&pab(false)));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    w.write("main.tf", &tf(""));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert_eq!(blocked(), None, "deleted");
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+}

@@ -87,7 +87,14 @@ impl ResourceType<Clients> for PublicAccessBlockType {
             "expected_bucket_owner",
             Attribute::optional(Str, "Account id the bucket must belong to.").force_new(),
         )
-        .attr("id", Attribute::computed(Str, "The bucket's name."));
+        .attr("id", Attribute::computed(Str, "The bucket's name."))
+        .attr(
+            "skip_destroy",
+            Attribute::optional(
+                Bool,
+                "Leave the block on the bucket when this resource is destroyed: only forget it (AWS provider 6; default false).",
+            ),
+        );
         for (f, about) in FLAGS.iter().zip([
             "Refuse requests that grant public ACLs (default false).",
             "Refuse bucket policies that grant public access (default false).",
@@ -134,6 +141,9 @@ impl ResourceType<Clients> for PublicAccessBlockType {
         prior: &Value,
         _: &ApplyRequest<'_>,
     ) -> Result<(), Vec<AttrDiagnostic>> {
+        if prior.get_attr("skip_destroy").as_bool() == Some(true) {
+            return Ok(());
+        }
         let r =
             c.s3.delete_public_access_block()
                 .bucket(bucket_of(prior))
