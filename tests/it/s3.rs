@@ -1275,3 +1275,82 @@ resource "aws_s3_bucket_public_access_block" "b" {{
     assert_eq!(blocked(), None, "deleted");
     iac(&w, &m, &["destroy", "-auto-approve"]).ok();
 }
+
+/// A bucket written as modules for the AWS provider 6 write it: its newer
+/// arguments passed through as null, a newer type behind a count of 0, and
+/// `region` and `skip_destroy`; it applies and re-plans clean. Set, a newer
+/// argument iac lacks is refused with why.
+#[test]
+fn a_bucket_written_for_the_aws_provider_6_applies() {
+    let m = Moto::start();
+    let tf = |namespace: &str| {
+        format!(
+            r#"
+variable "namespace" {{
+  type    = string
+  default = {namespace}
+}}
+
+variable "region" {{
+  type    = string
+  default = null
+}}
+
+resource "aws_s3_bucket" "this" {{
+  region           = var.region
+  bucket           = "iac-provider-six"
+  bucket_namespace = var.namespace
+}}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "this" {{
+  region = var.region
+  bucket = aws_s3_bucket.this.id
+  rule {{
+    blocked_encryption_types = null
+    apply_server_side_encryption_by_default {{
+      sse_algorithm = "AES256"
+    }}
+  }}
+}}
+
+resource "aws_s3_bucket_public_access_block" "this" {{
+  region                  = var.region
+  bucket                  = aws_s3_bucket.this.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+  skip_destroy            = true
+}}
+
+resource "aws_s3_bucket_metadata_configuration" "this" {{
+  count  = 0
+  bucket = aws_s3_bucket.this.id
+}}
+"#
+        )
+    };
+    let w = Work::new(&tf("null"));
+    let r = iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(
+        r.stderr.contains("warning[W0202]")
+            && r.stderr.contains("aws_s3_bucket_metadata_configuration"),
+        "{}",
+        r.stderr
+    );
+    assert!(block(m.s3().head_bucket().bucket("iac-provider-six").send()).is_ok());
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    w.write("main.tf", &tf("\"account-regional\""));
+    let r = iac(&w, &m, &["plan"]).code(1);
+    assert!(
+        r.stderr
+            .contains("\"bucket_namespace\" is not supported by iac")
+            && r.stderr
+                .contains("AWS provider 6: account-regional bucket namespaces"),
+        "{}",
+        r.stderr
+    );
+    w.write("main.tf", &tf("null"));
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+}

@@ -274,7 +274,9 @@ fn every_terraform_argument_is_offered_or_refused_with_a_reason() {
                     !why.as_str().unwrap().is_empty(),
                     "{ty}.{n}: no reason given"
                 );
-                if !known.contains(&n.as_str()) || offered(n, true) {
+                // The AWS provider 6's own names (not in 5.100.0's schema).
+                let later = why.as_str().unwrap().starts_with("AWS provider 6");
+                if (!known.contains(&n.as_str()) && !later) || offered(n, true) {
                     stale.push(format!("{ty}.{n}"));
                 }
             }

@@ -347,6 +347,7 @@ impl Provider for AwsProvider {
         let kind = if data { "data " } else { "resource " };
         TERRAFORM_TYPES
             .lines()
+            .chain(not_supported::PROVIDER_6_TYPES.iter().copied())
             .any(|l| l.strip_prefix(kind) == Some(type_name))
             .then(|| {
                 format!(
