@@ -137,6 +137,30 @@ resource "aws_lb" "web" {
       capacity_units = 100
     }
   }
+
+  # The AWS provider 6's names: none asked for, no error.
+  dynamic "health_check_logs" {
+    for_each = []
+    content {
+      bucket = "logs"
+    }
+  }
+}
+
+resource "aws_lb_listener_rule" "rewrite" {
+  listener_arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/1/2"
+  action {
+    type             = "forward"
+    target_group_arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/3"
+  }
+  condition {
+    path_pattern {
+      values = ["/old/*"]
+    }
+  }
+  transform {
+    type = "url-rewrite"
+  }
 }
 "#,
         )],

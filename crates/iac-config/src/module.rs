@@ -1146,6 +1146,33 @@ fn refs_list(a: &Attribute, what: &str, diags: &mut Diagnostics) -> Vec<Referenc
     out
 }
 
+/// An `ignore_changes` entry as a path: attribute names, and the keys of
+/// indexes (`tags["Name"]`, `ebs_block_device[0]`) as Terraform takes them.
+fn ignore_path(e: &Expr) -> Option<Vec<String>> {
+    match &e.kind {
+        ExprKind::Ref(r) => {
+            let mut path = vec![r.root.clone()];
+            path.extend(r.attrs.iter().map(|(n, _)| n.clone()));
+            Some(path)
+        }
+        ExprKind::GetAttr(inner, name) => {
+            let mut path = ignore_path(inner)?;
+            path.push(name.clone());
+            Some(path)
+        }
+        ExprKind::Index(inner, key) => {
+            let mut path = ignore_path(inner)?;
+            path.push(match &key.kind {
+                ExprKind::String(s) => s.clone(),
+                ExprKind::Number(n) if n.fract() == 0.0 && *n >= 0.0 => format!("{n}"),
+                _ => return None,
+            });
+            Some(path)
+        }
+        _ => None,
+    }
+}
+
 fn decode_lifecycle(b: &Block, diags: &mut Diagnostics) -> Lifecycle {
     check_attrs(
         &b.body,
@@ -1169,11 +1196,17 @@ fn decode_lifecycle(b: &Block, diags: &mut Diagnostics) -> Lifecycle {
             ExprKind::Ref(r) if r.root == "all" && r.attrs.is_empty() => {
                 lc.ignore_all_changes = true
             }
-            ExprKind::Tuple(_) => {
-                for r in refs_list(a, "ignore_changes", diags) {
-                    let mut path = vec![r.root.clone()];
-                    path.extend(r.attrs.iter().map(|(n, _)| n.clone()));
-                    lc.ignore_changes.push(path);
+            ExprKind::Tuple(items) => {
+                for i in items {
+                    match ignore_path(i) {
+                        Some(path) => lc.ignore_changes.push(path),
+                        None => diags.push(
+                            Diagnostic::error("E0116", "Invalid ignore_changes entry").with_span(
+                                i.span,
+                                "an attribute like `tags`, `tags[\"Name\"]` or `root_block_device[0].volume_size` is required",
+                            ),
+                        ),
+                    }
                 }
             }
             _ => diags.push(

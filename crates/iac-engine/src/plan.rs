@@ -126,13 +126,32 @@ pub(crate) fn changed_paths(prior: &Value, planned: &Value, fp: &Fingerprinter) 
     out
 }
 
-fn set_path(v: &mut Value, path: &[String], new: Value) {
+/// Sets what `path` names (an attribute, a map key, a list index) to `new`; a
+/// map key the prior does not have (`new` is `None`) is removed.
+fn set_path(v: &mut Value, path: &[String], new: Option<Value>) {
     match (v, path) {
-        (Value::Map(m), [first]) => {
-            m.insert(first.clone(), new);
+        (Value::Map(m), [first]) => match new {
+            Some(new) => {
+                m.insert(first.clone(), new);
+            }
+            None => {
+                m.remove(first);
+            }
+        },
+        (Value::List(l), [first]) => {
+            if let (Some(slot), Some(new)) =
+                (first.parse::<usize>().ok().and_then(|i| l.get_mut(i)), new)
+            {
+                *slot = new;
+            }
         }
         (Value::Map(m), [first, rest @ ..]) => {
             if let Some(inner) = m.get_mut(first) {
+                set_path(inner, rest, new);
+            }
+        }
+        (Value::List(l), [first, rest @ ..]) => {
+            if let Some(inner) = first.parse::<usize>().ok().and_then(|i| l.get_mut(i)) {
                 set_path(inner, rest, new);
             }
         }
@@ -140,31 +159,67 @@ fn set_path(v: &mut Value, path: &[String], new: Value) {
     }
 }
 
-fn get_path<'v>(v: &'v Value, path: &[String]) -> &'v Value {
-    path.iter().fold(v, |acc, k| acc.get_attr(k))
+/// What `path` names in `v`, if it is there.
+fn get_path<'v>(v: &'v Value, path: &[String]) -> Option<&'v Value> {
+    path.iter().try_fold(v, |acc, k| match acc {
+        Value::Map(m) => m.get(k),
+        Value::List(l) => k.parse::<usize>().ok().and_then(|i| l.get(i)),
+        _ => None,
+    })
 }
 
 /// `ignore_changes`: the ignored arguments keep their prior values before the provider plans.
 pub(crate) fn with_ignored_from_prior(
-    mut config: Value,
+    config: Value,
     prior: &Value,
     lc: &iac_config::Lifecycle,
     schema: &iac_provider::Schema,
 ) -> Value {
+    ignored_from_prior(config, prior, lc, schema, false)
+}
+
+/// The configuration as written with `ignore_changes` applied, for the provider
+/// at apply: an ignored secret the prior holds only as a fingerprint keeps the
+/// plaintext the configuration gives (a provider never gets a fingerprint).
+pub(crate) fn written_with_ignored(
+    config: Value,
+    prior: &Value,
+    lc: &iac_config::Lifecycle,
+    schema: &iac_provider::Schema,
+) -> Value {
+    ignored_from_prior(config, prior, lc, schema, true)
+}
+
+fn ignored_from_prior(
+    mut config: Value,
+    prior: &Value,
+    lc: &iac_config::Lifecycle,
+    schema: &iac_provider::Schema,
+    keep_secrets: bool,
+) -> Value {
+    let secret = |v: &Value| keep_secrets && v.contains_redacted();
     if lc.ignore_all_changes {
         for (name, a) in &schema.attributes {
-            if a.optional || a.required {
+            if (a.optional || a.required) && !secret(prior.get_attr(name)) {
                 set_path(
                     &mut config,
                     std::slice::from_ref(name),
-                    prior.get_attr(name).clone(),
+                    Some(prior.get_attr(name).clone()),
                 );
             }
         }
     }
     for ig in &lc.ignore_changes {
         if schema.attributes.contains_key(&ig[0]) || schema.blocks.contains_key(&ig[0]) {
-            set_path(&mut config, ig, get_path(prior, ig).clone());
+            // A whole attribute the prior lacks is null; a key of a map the
+            // prior lacks is not written at all (`tags["x"]`).
+            if get_path(prior, ig).is_some_and(secret) {
+                continue;
+            }
+            let kept = get_path(prior, ig)
+                .cloned()
+                .or_else(|| (ig.len() == 1).then_some(Value::Null));
+            set_path(&mut config, ig, kept);
         }
     }
     config
@@ -1541,11 +1596,12 @@ impl<'a> Planner<'a> {
                     let hit = if attr.is_empty() {
                         *action != Action::NoOp
                     } else {
-                        let before = self
-                            .prior
-                            .current(a)
-                            .map(|o| get_path(&o.attributes, &attr).clone());
-                        let after = get_path(planned, &attr);
+                        let before = self.prior.current(a).map(|o| {
+                            get_path(&o.attributes, &attr)
+                                .cloned()
+                                .unwrap_or(Value::Null)
+                        });
+                        let after = get_path(planned, &attr).unwrap_or(&Value::Null);
                         after.is_unknown()
                             || before
                                 .as_ref()

@@ -72,6 +72,10 @@ pub(crate) const DATA_SOURCES: &[(&str, &[&str], &str)] = &[
 /// dotted name is an argument of a nested block (`rule.blocked_encryption_types`).
 pub(crate) const PROVIDER_6: &[(&str, &[&str], &str)] = &[
     ("aws_s3_bucket", &["bucket_namespace"], "AWS provider 6: account-regional bucket namespaces are not supported (moto 5.2.5 has none to test against); iac makes buckets in the global namespace, which is what leaving it out asks for"),
+    ("aws_lb", &["health_check_logs"], "AWS provider 6: health check logs of an application load balancer are not supported (moto 5.2.5 has no such attribute to test against)"),
+    ("aws_alb", &["health_check_logs"], "AWS provider 6: health check logs of an application load balancer are not supported (moto 5.2.5 has no such attribute to test against)"),
+    ("aws_lb_listener_rule", &["transform"], "AWS provider 6: host header and URL rewrites in listener rules are not supported (moto 5.2.5 has no rule transforms to test against)"),
+    ("aws_alb_listener_rule", &["transform"], "AWS provider 6: host header and URL rewrites in listener rules are not supported (moto 5.2.5 has no rule transforms to test against)"),
     ("aws_s3_bucket_server_side_encryption_configuration", &["rule.blocked_encryption_types"], "AWS provider 6: blocking encryption types (SSE-C) for a bucket is not supported (moto 5.2.5 has no such setting to test against)"),
 ];
 

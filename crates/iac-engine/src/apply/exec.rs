@@ -390,7 +390,10 @@ impl<'a> ApplyExecutor<'a> {
         // As written, for the provider: a secret the plan holds only as the
         // prior's fingerprint (it did not change) is here in plaintext, for an
         // API that wants it with every call (a certificate re-import).
-        let written = prior.as_ref().map(|_| config.clone());
+        // `ignore_changes` holds here too: what it names is the prior's.
+        let written = prior.as_ref().map(|pv| {
+            crate::plan::written_with_ignored(config.clone(), pv, &rc.r.lifecycle, rc.schema)
+        });
         let config = match &prior {
             Some(pv) => with_ignored_from_prior(
                 normalize(config, pv, &self.fp),

@@ -9,7 +9,8 @@
 //! Script lines:
 //! - `plan N [flags]`: plan configuration N and print the plan as `iac plan` does;
 //! - `apply N [flags]`: plan and apply it; print the changes, calls, outcome, state;
-//! - `cloud delete ADDR` / `cloud set ADDR KEY=VALUE`: change the cloud behind iac's back;
+//! - `cloud delete ADDR` / `cloud set ADDR KEY=VALUE` (`tags.K=V`: one key of a map):
+//!   change the cloud behind iac's back;
 //! - `cloud fix`: calls that were scripted to fail (`fail = "delete"`) succeed from now on;
 //! - `state rm ADDR`: forget an object (it stays in the cloud);
 //! - `# ...`: a comment, copied into the transcript.
@@ -345,7 +346,20 @@ impl Case {
                     .objects
                     .get_mut(&id)
                 {
-                    m.insert(k.to_string(), Value::string(v));
+                    // `tags.Owner=x` sets one key of a map attribute.
+                    match k.split_once('.') {
+                        Some((attr, key)) => {
+                            let entry = m
+                                .entry(attr.to_string())
+                                .or_insert_with(|| Value::Map(Default::default()));
+                            if let Value::Map(inner) = entry {
+                                inner.insert(key.to_string(), Value::string(v));
+                            }
+                        }
+                        None => {
+                            m.insert(k.to_string(), Value::string(v));
+                        }
+                    }
                 }
                 self.say(&format!("(cloud: set {k} of {addr} {id} to {v:?})"));
             }
@@ -618,6 +632,7 @@ cases! {
     unknown_resource_type,
     unsupported_argument_in_a_block_without_instances,
     conditional_resources_with_no_instances,
+    ignore_changes_on_map_keys,
     provider_of_an_object_is_kept,
     module_providers_map,
     orphan_of_a_removed_configuration,
