@@ -1370,6 +1370,96 @@ fn root_block_device_is_created_and_resized_in_place() {
     iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
 }
 
+/// The root volume's encryption, IOPS, throughput and own tags, as
+/// configurations write them for gp3: launched so, read back from the volume,
+/// no change on a second plan; IOPS, throughput and tags change in place
+/// (ModifyVolume, tags), encryption replaces the instance.
+#[test]
+fn root_block_device_encryption_iops_and_tags_against_moto() {
+    let m = Moto::start();
+    let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
+    let cfg = |iops: u32, throughput: &str, encrypted: bool, tag: &str| {
+        format!(
+            r#"
+resource "aws_instance" "db" {{
+  ami           = "ami-12c6146b"
+  instance_type = "t3.micro"
+  root_block_device {{
+    volume_size = 12
+    volume_type = "gp3"
+    iops        = {iops}
+    {throughput}
+    encrypted   = {encrypted}
+    tags        = {{ Name = "{tag}" }}
+  }}
+}}
+"#
+        )
+    };
+    let w = Work::new(&cfg(3000, "", true, "root"));
+    crate::moto::iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
+    let run = &proxy.requests("RunInstances")[0];
+    assert_eq!(
+        run.get("BlockDeviceMapping.1.Ebs.Iops").map(String::as_str),
+        Some("3000"),
+        "{run:?}"
+    );
+    assert_eq!(
+        run.get("BlockDeviceMapping.1.Ebs.Encrypted")
+            .map(String::as_str),
+        Some("true"),
+        "{run:?}"
+    );
+    let volume = || {
+        w.attrs("aws_instance.db")["root_block_device"][0]["volume_id"]
+            .as_str()
+            .expect("a root volume id")
+            .to_string()
+    };
+    let read = |id: &str| {
+        let out = block(m.ec2().describe_volumes().volume_ids(id).send()).unwrap();
+        let v = out.volumes()[0].clone();
+        let name = v
+            .tags()
+            .iter()
+            .find(|t| t.key() == Some("Name"))
+            .and_then(|t| t.value().map(String::from));
+        (v.encrypted(), v.iops(), v.throughput(), name)
+    };
+    let first = volume();
+    assert_eq!(
+        read(&first),
+        (Some(true), Some(3000), None, Some("root".to_string()))
+    );
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // moto keeps no throughput from RunInstances; ModifyVolume sets it.
+    w.write("main.tf", &cfg(4000, "throughput = 250", true, "data"));
+    let r = iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(volume(), first, "the same volume");
+    assert_eq!(
+        read(&first),
+        (Some(true), Some(4000), Some(250), Some("data".to_string()))
+    );
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    w.write("main.tf", &cfg(4000, "throughput = 250", false, "data"));
+    let r = iac(&w, &m, &["plan"]).ok();
+    assert!(
+        r.stdout.contains("aws_instance.db must be replaced"),
+        "{}",
+        r.stdout
+    );
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+}
+
 #[test]
 fn credentials_from_a_named_profile() {
     let m = Moto::start();

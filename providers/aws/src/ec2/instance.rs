@@ -56,6 +56,10 @@ fn plan_root_block(prior: Option<&Value>, config: &Value, planned: &mut Value) {
                 "delete_on_termination",
                 "volume_id",
                 "device_name",
+                "iops",
+                "throughput",
+                "encrypted",
+                "kms_key_id",
             ] {
                 if b.get_attr(k).is_null() {
                     let from_prior = pb
@@ -591,6 +595,11 @@ fn root_placeholder(i: &aws_sdk_ec2::types::Instance, keep: &Value) -> Value {
         ),
         ("volume_size", prior.get_attr("volume_size").clone()),
         ("volume_type", prior.get_attr("volume_type").clone()),
+        ("iops", prior.get_attr("iops").clone()),
+        ("throughput", prior.get_attr("throughput").clone()),
+        ("encrypted", prior.get_attr("encrypted").clone()),
+        ("kms_key_id", prior.get_attr("kms_key_id").clone()),
+        ("tags", prior.get_attr("tags").clone()),
     ])])
 }
 
@@ -625,6 +634,10 @@ async fn root_mapping(
             s(&b, "volume_type").map(|t| aws_sdk_ec2::types::VolumeType::from(t.as_str())),
         )
         .set_delete_on_termination(b.get_attr("delete_on_termination").as_bool())
+        .set_iops(crate::util::int(&b, "iops"))
+        .set_throughput(crate::util::int(&b, "throughput"))
+        .set_encrypted(b.get_attr("encrypted").as_bool())
+        .set_kms_key_id(s(&b, "kms_key_id"))
         .build();
     Ok(Some(vec![aws_sdk_ec2::types::BlockDeviceMapping::builder(
     )
@@ -651,27 +664,28 @@ async fn update_root_volume(
     let Some(volume) = s(&o, "volume_id") else {
         return Ok(());
     };
-    let size_changed = n.get_attr("volume_size") != o.get_attr("volume_size")
-        && !n.get_attr("volume_size").is_null();
-    let type_changed = n.get_attr("volume_type") != o.get_attr("volume_type")
-        && !n.get_attr("volume_type").is_null();
-    if size_changed || type_changed {
+    let changed = |k: &str| n.get_attr(k) != o.get_attr(k) && !n.get_attr(k).is_null();
+    let (size_changed, type_changed) = (changed("volume_size"), changed("volume_type"));
+    let (iops_changed, throughput_changed) = (changed("iops"), changed("throughput"));
+    if size_changed || type_changed || iops_changed || throughput_changed {
+        let number = |k: &str, yes: bool| yes.then(|| crate::util::int(&n, k)).flatten();
         c.ec2
             .modify_volume()
             .volume_id(&volume)
-            .set_size(if size_changed {
-                n.get_attr("volume_size").as_f64().map(|x| x as i32)
-            } else {
-                None
-            })
+            .set_size(number("volume_size", size_changed))
             .set_volume_type(if type_changed {
                 s(&n, "volume_type").map(|t| aws_sdk_ec2::types::VolumeType::from(t.as_str()))
             } else {
                 None
             })
+            .set_iops(number("iops", iops_changed))
+            .set_throughput(number("throughput", throughput_changed))
             .send()
             .await
             .map_err(|e| sdk_err("ModifyVolume", e))?;
+    }
+    if !n.get_attr("tags").is_null() && n.get_attr("tags") != o.get_attr("tags") {
+        vols::retag_root(c, &volume, &o, &n).await?;
     }
     if let (Some(want), Some(device)) = (
         n.get_attr("delete_on_termination").as_bool(),
@@ -945,6 +959,7 @@ async fn create_instance(
     let mut v = instance_value(c, &inst, &keep);
     without_template_tags(c, &mut [(&mut v, &keep)]).await;
     vols::tag_devices(c, &v).await?;
+    vols::tag_root(c, &v).await?;
     vols::fill_volumes(c, &mut [&mut v]).await?;
     opts::wait_password(c, &mut v).await?;
     opts::fill(c, &mut [&mut v], false).await?;
@@ -1558,6 +1573,31 @@ impl ResourceType<Clients> for InstanceType {
                             ),
                         )
                         .attr(
+                            "iops",
+                            Attribute::optional_computed(AttrType::Number, "Provisioned IOPS (io1, io2, gp3); changed in place."),
+                        )
+                        .attr(
+                            "throughput",
+                            Attribute::optional_computed(AttrType::Number, "Throughput in MiB/s (gp3); changed in place."),
+                        )
+                        .attr(
+                            "encrypted",
+                            Attribute::optional_computed(AttrType::Bool, "Encrypt the volume (a change replaces the instance).")
+                                .force_new(),
+                        )
+                        .attr(
+                            "kms_key_id",
+                            Attribute::optional_computed(AttrType::String, "KMS key of the encrypted volume (a change replaces the instance).")
+                                .force_new(),
+                        )
+                        .attr(
+                            "tags",
+                            Attribute::optional(
+                                AttrType::Map(Box::new(AttrType::String)),
+                                "Tags of the root volume (not together with volume_tags); changed in place.",
+                            ),
+                        )
+                        .attr(
                             "volume_id",
                             Attribute::computed(AttrType::String, "Volume id."),
                         )
@@ -1679,16 +1719,21 @@ impl ResourceType<Clients> for InstanceType {
                 ));
             }
         }
-        let device_tags = config
-            .get_attr("ebs_block_device")
-            .as_list()
-            .is_some_and(|l| l.iter().any(|d| !d.get_attr("tags").is_null()));
-        if device_tags && !config.get_attr("volume_tags").is_null() {
-            out.push(AttrDiagnostic::error(
-                vec![PathStep::Key("volume_tags".into())],
-                "\"volume_tags\" cannot be set together with tags in ebs_block_device",
-                "volume_tags tags every volume alike; tag each device in its block instead, or use volume_tags alone",
-            ));
+        let tagged = |block: &str| {
+            config.get_attr(block).as_list().is_some_and(|l| {
+                l.iter()
+                    .any(|d| !d.get_attr("tags").is_null() && !d.get_attr("tags").is_unknown())
+            })
+        };
+        let volume_tags = config.get_attr("volume_tags");
+        for block in ["ebs_block_device", "root_block_device"] {
+            if tagged(block) && !volume_tags.is_null() && !volume_tags.is_unknown() {
+                out.push(AttrDiagnostic::error(
+                    vec![PathStep::Key("volume_tags".into())],
+                    format!("\"volume_tags\" cannot be set together with tags in {block}"),
+                    "volume_tags tags every volume alike; tag each device in its block instead, or use volume_tags alone",
+                ));
+            }
         }
         opts::validate(config, &mut out);
         out

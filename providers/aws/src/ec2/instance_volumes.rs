@@ -186,6 +186,40 @@ pub(crate) async fn tag_devices(c: &Clients, v: &Value) -> Result<(), AttrDiagno
     Ok(())
 }
 
+fn root_block(v: &Value) -> Option<Value> {
+    v.get_attr("root_block_device")
+        .as_list()
+        .and_then(|l| l.first().cloned())
+}
+
+/// Tags the root volume with its own `tags`, after launch.
+pub(crate) async fn tag_root(c: &Clients, v: &Value) -> Result<(), AttrDiagnostic> {
+    let Some(b) = root_block(v) else {
+        return Ok(());
+    };
+    let tags = string_map(b.get_attr("tags"));
+    if let (Some(id), false) = (s(&b, "volume_id"), tags.is_empty()) {
+        retag(c, &[id], &BTreeMap::new(), &tags).await?;
+    }
+    Ok(())
+}
+
+/// Changes the root volume's own `tags` in place.
+pub(crate) async fn retag_root(
+    c: &Clients,
+    volume: &str,
+    old: &Value,
+    new: &Value,
+) -> Result<(), AttrDiagnostic> {
+    retag(
+        c,
+        &[volume.to_string()],
+        &string_map(old.get_attr("tags")),
+        &string_map(new.get_attr("tags")),
+    )
+    .await
+}
+
 /// The EBS devices of a described instance (all but the root device), each
 /// with what the instance tells of it; the rest comes from `fill_volumes`.
 pub(crate) fn ebs_from_instance(i: &aws_sdk_ec2::types::Instance, keep: &Value) -> Value {
@@ -274,6 +308,17 @@ pub(crate) async fn fill_volumes(
                     "volume_type",
                     opt_str(vol.volume_type().map(|t| t.as_str())),
                 );
+                set(&mut b, "iops", num(vol.iops()));
+                set(&mut b, "throughput", num(vol.throughput()));
+                set(
+                    &mut b,
+                    "encrypted",
+                    vol.encrypted().map(Value::Bool).unwrap_or(Value::Null),
+                );
+                set(&mut b, "kms_key_id", opt_str(vol.kms_key_id()));
+                if !b.get_attr("tags").is_null() {
+                    set(&mut b, "tags", tags_value(vol.tags()));
+                }
                 if !v.get_attr("volume_tags").is_null() {
                     set(v, "volume_tags", tags_value(vol.tags()));
                 }
