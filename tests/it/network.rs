@@ -343,7 +343,8 @@ resource "aws_instance" "nat" {
   instance_initiated_shutdown_behavior = var.shutdown
 
   metadata_options {
-    http_tokens = var.tokens
+    http_tokens        = var.tokens
+    http_protocol_ipv6 = "enabled"
   }
 }
 "#;
@@ -378,6 +379,8 @@ fn instance_network_and_metadata_arguments_against_moto() {
         i.placement().and_then(|p| p.tenancy()).map(|t| t.as_str()),
         Some("default")
     );
+    // moto keeps no IPv6 metadata endpoint setting: the request carries it.
+    let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
     let shutdown = || {
         block(
             ec2.describe_instance_attribute()
@@ -408,11 +411,19 @@ fn instance_network_and_metadata_arguments_against_moto() {
     ];
     let mut args = vec!["apply", "-auto-approve"];
     args.extend(vars);
-    let r = iac(&w, &m, &args).ok();
+    let r = iac_via(&w, &m, &proxy, &args).ok();
     assert!(
         r.stdout.contains("0 added, 1 changed, 0 destroyed"),
         "{}",
         r.stdout
+    );
+    let md = proxy.requests("ModifyInstanceMetadataOptions");
+    assert_eq!(
+        md.first()
+            .and_then(|p| p.get("HttpProtocolIpv6"))
+            .map(String::as_str),
+        Some("enabled"),
+        "{md:?}"
     );
     let i = read();
     assert_eq!(

@@ -797,7 +797,9 @@ resource "aws_autoscaling_group" "app" {
 /// What else a launch template version holds, as configurations write it:
 /// placement, CPU options and credits, hibernation, enclaves, maintenance,
 /// private DNS names, Spot market options, capacity reservations, stop
-/// protection. Read back with no change; a changed setting is a new version.
+/// protection, the metadata service's IPv6 endpoint, network interfaces with
+/// address counts, connection tracking and ENA Express. Read back with no
+/// change; a changed setting is a new version.
 #[test]
 fn launch_template_settings_against_moto() {
     let m = Moto::start();
@@ -853,6 +855,31 @@ resource "aws_launch_template" "app" {
   capacity_reservation_specification {
     capacity_reservation_preference = "open"
   }
+
+  metadata_options {
+    http_tokens        = "required"
+    http_protocol_ipv6 = "enabled"
+  }
+
+  network_interfaces {
+    device_index          = 0
+    network_card_index    = 0
+    interface_type        = "interface"
+    ipv4_address_count    = 2
+    ipv6_address_count    = 1
+    primary_ipv6          = "true"
+    delete_on_termination = "true"
+    connection_tracking_specification {
+      tcp_established_timeout = 3600
+      udp_timeout             = 60
+    }
+    ena_srd_specification {
+      ena_srd_enabled = true
+      ena_srd_udp_specification {
+        ena_srd_udp_enabled = true
+      }
+    }
+  }
 }
 "##,
     );
@@ -901,6 +928,28 @@ resource "aws_launch_template" "app" {
             .and_then(|x| x.hostname_type())
             .map(|h| h.as_str()),
         Some("resource-name")
+    );
+    assert_eq!(
+        d.metadata_options()
+            .and_then(|x| x.http_protocol_ipv6())
+            .map(|x| x.as_str()),
+        Some("enabled")
+    );
+    let nic = &d.network_interfaces()[0];
+    assert_eq!(nic.secondary_private_ip_address_count(), Some(2));
+    assert_eq!(nic.ipv6_address_count(), Some(1));
+    assert_eq!(nic.primary_ipv6(), Some(true));
+    assert_eq!(nic.interface_type(), Some("interface"));
+    assert_eq!(
+        nic.connection_tracking_specification()
+            .and_then(|c| c.tcp_established_timeout()),
+        Some(3600)
+    );
+    assert_eq!(
+        nic.ena_srd_specification()
+            .and_then(|e| e.ena_srd_udp_specification())
+            .and_then(|u| u.ena_srd_udp_enabled()),
+        Some(true)
     );
     let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
     assert!(r.stdout.contains("No changes."), "{}", r.stdout);

@@ -16,6 +16,7 @@ pub(crate) mod internet_gateway;
 pub(crate) mod key_pair;
 pub(crate) mod launch_template;
 pub(crate) mod launch_template_more;
+pub(crate) mod launch_template_nics;
 pub(crate) mod lookups;
 pub(crate) mod nat_gateway;
 pub(crate) mod network_interface;

@@ -228,6 +228,20 @@ fn instance_value(c: &Clients, i: &aws_sdk_ec2::types::Instance, keep: &Value) -
                         "instance_metadata_tags",
                         opt_str(m.instance_metadata_tags().map(|x| x.as_str())),
                     ),
+                    (
+                        "http_protocol_ipv6",
+                        match m.http_protocol_ipv6() {
+                            Some(x) => Value::string(x.as_str()),
+                            // Not in the answer (moto keeps none): as written.
+                            None => keep
+                                .get_attr("metadata_options")
+                                .as_list()
+                                .and_then(|l| l.first())
+                                .map_or(Value::Null, |k| {
+                                    vols::known(k.get_attr("http_protocol_ipv6"))
+                                }),
+                        },
+                    ),
                 ])]),
                 None => keep.get_attr("metadata_options").clone(),
             },
@@ -984,6 +998,10 @@ fn metadata_request(p: &Value) -> Option<aws_sdk_ec2::types::InstanceMetadataOpt
                 s(&md, "instance_metadata_tags")
                     .map(|x| aws_sdk_ec2::types::InstanceMetadataTagsState::from(x.as_str())),
             )
+            .set_http_protocol_ipv6(
+                s(&md, "http_protocol_ipv6")
+                    .map(|x| aws_sdk_ec2::types::InstanceMetadataProtocolState::from(x.as_str())),
+            )
             .build(),
     )
 }
@@ -1099,6 +1117,11 @@ async fn update_live_settings(
                 .set_instance_metadata_tags(
                     s(md, "instance_metadata_tags")
                         .map(|x| aws_sdk_ec2::types::InstanceMetadataTagsState::from(x.as_str())),
+                )
+                .set_http_protocol_ipv6(
+                    s(md, "http_protocol_ipv6").map(|x| {
+                        aws_sdk_ec2::types::InstanceMetadataProtocolState::from(x.as_str())
+                    }),
                 )
                 .send()
                 .await
@@ -1356,6 +1379,10 @@ fn instance_settings(s: Schema) -> Schema {
                         .attr(
                             "instance_metadata_tags",
                             Attribute::optional_computed(AttrType::String, "enabled or disabled."),
+                        )
+                        .attr(
+                            "http_protocol_ipv6",
+                            Attribute::optional_computed(AttrType::String, "The metadata service's IPv6 endpoint: enabled or disabled (default)."),
                         ),
                 },
             )

@@ -7,10 +7,9 @@ use aws_sdk_ec2::types::{
     LaunchTemplate, LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateEbsBlockDeviceRequest,
     LaunchTemplateHttpTokensState, LaunchTemplateIamInstanceProfileSpecificationRequest,
     LaunchTemplateInstanceMetadataEndpointState, LaunchTemplateInstanceMetadataOptionsRequest,
-    LaunchTemplateInstanceMetadataTagsState,
-    LaunchTemplateInstanceNetworkInterfaceSpecificationRequest,
-    LaunchTemplateTagSpecificationRequest, LaunchTemplatesMonitoringRequest,
-    RequestLaunchTemplateData, ResourceType as Kind, ResponseLaunchTemplateData, Tag, VolumeType,
+    LaunchTemplateInstanceMetadataTagsState, LaunchTemplateTagSpecificationRequest,
+    LaunchTemplatesMonitoringRequest, RequestLaunchTemplateData, ResourceType as Kind,
+    ResponseLaunchTemplateData, Tag, VolumeType,
 };
 use iac_provider::kit::ResourceType;
 use iac_provider::{
@@ -126,18 +125,7 @@ fn request_data(p: &Value) -> RequestLaunchTemplateData {
         .as_list()
         .unwrap_or_default()
     {
-        let flag = |k: &str| n.get_attr(k).as_str().map(|x| x == "true").or(b(n, k));
-        let groups = strings(n, "security_groups");
-        d = d.network_interfaces(
-            LaunchTemplateInstanceNetworkInterfaceSpecificationRequest::builder()
-                .set_associate_public_ip_address(flag("associate_public_ip_address"))
-                .set_delete_on_termination(flag("delete_on_termination"))
-                .set_device_index(int(n, "device_index"))
-                .set_subnet_id(s(n, "subnet_id"))
-                .set_description(s(n, "description"))
-                .set_groups((!groups.is_empty()).then_some(groups))
-                .build(),
-        );
+        d = d.network_interfaces(super::launch_template_nics::request(n));
     }
     for t in p
         .get_attr("tag_specifications")
@@ -167,6 +155,9 @@ fn request_data(p: &Value) -> RequestLaunchTemplateData {
                     s(&md, "instance_metadata_tags")
                         .map(|x| LaunchTemplateInstanceMetadataTagsState::from(x.as_str())),
                 )
+                .set_http_protocol_ipv6(s(&md, "http_protocol_ipv6").map(|x| {
+                    aws_sdk_ec2::types::LaunchTemplateInstanceMetadataProtocolIpv6::from(x.as_str())
+                }))
                 .build(),
         );
     }
@@ -288,32 +279,7 @@ fn data_value(d: &ResponseLaunchTemplateData) -> Vec<(&'static str, Value)> {
             list(
                 d.network_interfaces()
                     .iter()
-                    .map(|n| {
-                        let groups: Vec<Value> = n.groups().iter().map(Value::string).collect();
-                        Value::map([
-                            (
-                                "associate_public_ip_address",
-                                bool_str(n.associate_public_ip_address()),
-                            ),
-                            ("delete_on_termination", bool_str(n.delete_on_termination())),
-                            (
-                                "device_index",
-                                n.device_index()
-                                    .map(|i| Value::num(f64::from(i)))
-                                    .unwrap_or(Value::Null),
-                            ),
-                            ("subnet_id", opt_str(n.subnet_id())),
-                            ("description", opt_str(n.description())),
-                            (
-                                "security_groups",
-                                if groups.is_empty() {
-                                    Value::Null
-                                } else {
-                                    Value::set(groups)
-                                },
-                            ),
-                        ])
-                    })
+                    .map(super::launch_template_nics::value)
                     .collect(),
             ),
         ),
@@ -357,6 +323,10 @@ fn data_value(d: &ResponseLaunchTemplateData) -> Vec<(&'static str, Value)> {
                     (
                         "instance_metadata_tags",
                         opt_str(m.instance_metadata_tags().map(|x| x.as_str())),
+                    ),
+                    (
+                        "http_protocol_ipv6",
+                        opt_str(m.http_protocol_ipv6().map(|x| x.as_str())),
                     ),
                 ])]),
                 None => Value::List(Vec::new()),
@@ -537,22 +507,7 @@ impl ResourceType<Clients> for LaunchTemplateType {
                 Attribute::optional(Str, "Instance store name."),
             )
             .block("ebs", nested(Nesting::List, 0, Some(1), ebs));
-        let eni = Schema::new("A network interface.")
-            .attr(
-                "associate_public_ip_address",
-                Attribute::optional(Str, "\"true\" or \"false\"."),
-            )
-            .attr(
-                "delete_on_termination",
-                Attribute::optional(Str, "\"true\" or \"false\"."),
-            )
-            .attr("device_index", Attribute::optional(Number, "Position."))
-            .attr("subnet_id", Attribute::optional(Str, "Subnet."))
-            .attr("description", Attribute::optional(Str, "Description."))
-            .attr(
-                "security_groups",
-                Attribute::optional(strs(), "Security groups."),
-            );
+        let eni = super::launch_template_nics::schema();
         let tag_spec = Schema::new("Tags for what a launch creates.")
             .attr(
                 "resource_type",
@@ -575,6 +530,13 @@ impl ResourceType<Clients> for LaunchTemplateType {
             .attr(
                 "instance_metadata_tags",
                 Attribute::optional_computed(Str, "enabled or disabled."),
+            )
+            .attr(
+                "http_protocol_ipv6",
+                Attribute::optional_computed(
+                    Str,
+                    "The metadata service's IPv6 endpoint: enabled or disabled.",
+                ),
             );
         let profile = Schema::new("Instance profile, by ARN or name.")
             .attr("arn", Attribute::optional(Str, "ARN."))
