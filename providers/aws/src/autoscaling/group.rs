@@ -404,11 +404,7 @@ async fn update(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
                     .as_str(),
             ))
             .set_preferences((!prefs.is_null()).then(|| {
-                RefreshPreferences::builder()
-                    .set_min_healthy_percentage(int(&prefs, "min_healthy_percentage"))
-                    .set_instance_warmup(int(&prefs, "instance_warmup"))
-                    .set_max_healthy_percentage(int(&prefs, "max_healthy_percentage"))
-                    .build()
+                refresh_preferences(&prefs)
             }))
             .send()
             .await
@@ -419,6 +415,40 @@ async fn update(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
         .await
         .map_err(|d| vec![d])?;
     read_one(c, &name, p).await
+}
+
+/// An instance refresh's `preferences` as StartInstanceRefresh takes them.
+fn refresh_preferences(prefs: &Value) -> RefreshPreferences {
+    use aws_sdk_autoscaling::types::{
+        AlarmSpecification, ScaleInProtectedInstances, StandbyInstances,
+    };
+    let checkpoints: Vec<i32> = prefs
+        .get_attr("checkpoint_percentages")
+        .as_list()
+        .map(|l| l.iter().filter_map(|x| x.as_f64().map(|n| n as i32)).collect())
+        .unwrap_or_default();
+    let alarms = first(prefs, "alarm_specification");
+    RefreshPreferences::builder()
+        .set_min_healthy_percentage(int(prefs, "min_healthy_percentage"))
+        .set_instance_warmup(int(prefs, "instance_warmup"))
+        .set_max_healthy_percentage(int(prefs, "max_healthy_percentage"))
+        .set_auto_rollback(prefs.get_attr("auto_rollback").as_bool())
+        .set_skip_matching(prefs.get_attr("skip_matching").as_bool())
+        .set_checkpoint_delay(int(prefs, "checkpoint_delay"))
+        .set_checkpoint_percentages((!checkpoints.is_empty()).then_some(checkpoints))
+        .set_scale_in_protected_instances(
+            s(prefs, "scale_in_protected_instances")
+                .map(|x| ScaleInProtectedInstances::from(x.as_str())),
+        )
+        .set_standby_instances(
+            s(prefs, "standby_instances").map(|x| StandbyInstances::from(x.as_str())),
+        )
+        .set_alarm_specification((!alarms.is_null()).then(|| {
+            AlarmSpecification::builder()
+                .set_alarms(Some(crate::util::strings(&alarms, "alarms")))
+                .build()
+        }))
+        .build()
 }
 
 /// Without `force_delete` the group is first drained to zero (its instances
@@ -514,7 +544,26 @@ impl ResourceType<Clients> for GroupType {
                 "max_healthy_percentage",
                 Attribute::optional(Number, "Default 100."),
             )
-            .attr("instance_warmup", Attribute::optional(Number, "Seconds."));
+            .attr("instance_warmup", Attribute::optional(Number, "Seconds."))
+            .attr("auto_rollback", Attribute::optional(Bool, "Roll back if the refresh fails."))
+            .attr("skip_matching", Attribute::optional(Bool, "Leave instances that already match the template."))
+            .attr("checkpoint_delay", Attribute::optional(Number, "Seconds to wait at each checkpoint."))
+            .attr(
+                "checkpoint_percentages",
+                Attribute::optional(AttrType::List(Box::new(Number)), "Percentages replaced at which to pause (the last 100)."),
+            )
+            .attr("scale_in_protected_instances", Attribute::optional(Str, "Refresh, Ignore or Wait."))
+            .attr("standby_instances", Attribute::optional(Str, "Terminate, Ignore or Wait."))
+            .block(
+                "alarm_specification",
+                nested(
+                    Nesting::List,
+                    0,
+                    Some(1),
+                    Schema::new("CloudWatch alarms that fail the refresh.")
+                        .attr("alarms", Attribute::optional(AttrType::List(Box::new(Str)), "Alarm names.")),
+                ),
+            );
         let refresh = Schema::new("Replace instances when the launch template changes.")
             .attr("strategy", Attribute::required(Str, "Rolling."))
             .attr(
