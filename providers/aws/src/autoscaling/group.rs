@@ -403,9 +403,7 @@ async fn update(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
                     .unwrap_or_else(|| "Rolling".into())
                     .as_str(),
             ))
-            .set_preferences((!prefs.is_null()).then(|| {
-                refresh_preferences(&prefs)
-            }))
+            .set_preferences((!prefs.is_null()).then(|| refresh_preferences(&prefs)))
             .send()
             .await
             .map_err(|e| vec![sdk_err("StartInstanceRefresh", e)])?;
@@ -425,7 +423,11 @@ fn refresh_preferences(prefs: &Value) -> RefreshPreferences {
     let checkpoints: Vec<i32> = prefs
         .get_attr("checkpoint_percentages")
         .as_list()
-        .map(|l| l.iter().filter_map(|x| x.as_f64().map(|n| n as i32)).collect())
+        .map(|l| {
+            l.iter()
+                .filter_map(|x| x.as_f64().map(|n| n as i32))
+                .collect()
+        })
         .unwrap_or_default();
     let alarms = first(prefs, "alarm_specification");
     RefreshPreferences::builder()
@@ -545,23 +547,43 @@ impl ResourceType<Clients> for GroupType {
                 Attribute::optional(Number, "Default 100."),
             )
             .attr("instance_warmup", Attribute::optional(Number, "Seconds."))
-            .attr("auto_rollback", Attribute::optional(Bool, "Roll back if the refresh fails."))
-            .attr("skip_matching", Attribute::optional(Bool, "Leave instances that already match the template."))
-            .attr("checkpoint_delay", Attribute::optional(Number, "Seconds to wait at each checkpoint."))
+            .attr(
+                "auto_rollback",
+                Attribute::optional(Bool, "Roll back if the refresh fails."),
+            )
+            .attr(
+                "skip_matching",
+                Attribute::optional(Bool, "Leave instances that already match the template."),
+            )
+            .attr(
+                "checkpoint_delay",
+                Attribute::optional(Number, "Seconds to wait at each checkpoint."),
+            )
             .attr(
                 "checkpoint_percentages",
-                Attribute::optional(AttrType::List(Box::new(Number)), "Percentages replaced at which to pause (the last 100)."),
+                Attribute::optional(
+                    AttrType::List(Box::new(Number)),
+                    "Percentages replaced at which to pause (the last 100).",
+                ),
             )
-            .attr("scale_in_protected_instances", Attribute::optional(Str, "Refresh, Ignore or Wait."))
-            .attr("standby_instances", Attribute::optional(Str, "Terminate, Ignore or Wait."))
+            .attr(
+                "scale_in_protected_instances",
+                Attribute::optional(Str, "Refresh, Ignore or Wait."),
+            )
+            .attr(
+                "standby_instances",
+                Attribute::optional(Str, "Terminate, Ignore or Wait."),
+            )
             .block(
                 "alarm_specification",
                 nested(
                     Nesting::List,
                     0,
                     Some(1),
-                    Schema::new("CloudWatch alarms that fail the refresh.")
-                        .attr("alarms", Attribute::optional(AttrType::List(Box::new(Str)), "Alarm names.")),
+                    Schema::new("CloudWatch alarms that fail the refresh.").attr(
+                        "alarms",
+                        Attribute::optional(AttrType::List(Box::new(Str)), "Alarm names."),
+                    ),
                 ),
             );
         let refresh = Schema::new("Replace instances when the launch template changes.")

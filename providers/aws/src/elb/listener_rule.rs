@@ -12,7 +12,7 @@ use iac_value::Value;
 
 use super::{create_rule, listener_of_rule, not_found, rule_value, update_rule};
 use crate::kit::aws_plan;
-use crate::schema::{lb_action, string_set};
+use crate::schema::lb_action;
 use crate::schema::{nested, tags};
 use crate::util::{err_code, s, sdk_err};
 use crate::Clients;
@@ -55,13 +55,7 @@ impl super::ArnBatch for ListenerRuleType {
 impl ResourceType<Clients> for ListenerRuleType {
     fn schema(&self) -> Schema {
         use AttrType::{Number, String as Str};
-        let values = || {
-            Schema::new("Values to match.")
-                .attr("values", Attribute::required(string_set(), "Patterns."))
-        };
-        let condition = Schema::new("When the rule applies.")
-            .block("path_pattern", nested(Nesting::List, 0, Some(1), values()))
-            .block("host_header", nested(Nesting::List, 0, Some(1), values()));
+        let condition = super::rule_conditions::schema();
         Schema::new("A rule of a listener: conditions, and the action taken when they match.")
             .attr(
                 "listener_arn",

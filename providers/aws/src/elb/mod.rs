@@ -9,15 +9,15 @@ use std::time::{Duration, Instant};
 use aws_sdk_elasticloadbalancingv2 as elb;
 use elb::types::{
     Action, ActionTypeEnum, FixedResponseActionConfig, ForwardActionConfig, Listener, ProtocolEnum,
-    RedirectActionConfig, Rule, RuleCondition, Tag, TargetDescription, TargetGroup,
-    TargetGroupStickinessConfig, TargetGroupTuple,
+    RedirectActionConfig, Rule, Tag, TargetDescription, TargetGroup, TargetGroupStickinessConfig,
+    TargetGroupTuple,
 };
 use iac_provider::{ApplyResult, AttrDiagnostic};
 use iac_value::Value;
 
 use crate::ec2::TOKEN_TAG;
 use crate::util::{
-    attr_err, err_code, first, int as num, opt_str, s, same, sdk_err, strings, tag_map, tags_of,
+    attr_err, err_code, first, int as num, opt_str, s, same, sdk_err, tag_map, tags_of,
 };
 
 pub(crate) fn tags_value(tags: &[Tag]) -> Value {
@@ -123,6 +123,7 @@ pub(crate) mod listener;
 pub(crate) mod listener_attributes;
 pub(crate) mod listener_certificate;
 pub(crate) mod listener_rule;
+pub(crate) mod rule_conditions;
 pub(crate) mod target_group;
 pub(crate) mod target_group_attachment;
 
@@ -1145,68 +1146,6 @@ async fn update_listener(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
 
 // ---- rules ----------------------------------------------------------------
 
-fn conditions_of(p: &Value) -> Vec<RuleCondition> {
-    let mut out = Vec::new();
-    for cnd in p.get_attr("condition").as_list().unwrap_or(&[]) {
-        let pp = first(cnd, "path_pattern");
-        if !pp.is_null() {
-            out.push(
-                RuleCondition::builder()
-                    .field("path-pattern")
-                    .path_pattern_config(
-                        elb::types::PathPatternConditionConfig::builder()
-                            .set_values(Some(strings(&pp, "values")))
-                            .build(),
-                    )
-                    .build(),
-            );
-        }
-        let hh = first(cnd, "host_header");
-        if !hh.is_null() {
-            out.push(
-                RuleCondition::builder()
-                    .field("host-header")
-                    .host_header_config(
-                        elb::types::HostHeaderConditionConfig::builder()
-                            .set_values(Some(strings(&hh, "values")))
-                            .build(),
-                    )
-                    .build(),
-            );
-        }
-    }
-    out
-}
-
-fn conditions_value(conds: &[RuleCondition]) -> Value {
-    let mut out = Vec::new();
-    for cnd in conds {
-        let values =
-            |v: &[String]| Value::List(vec![map(vec![("values", str_set(v.iter().cloned()))])]);
-        let field = cnd.field().unwrap_or_default();
-        let (pp, hh) = match field {
-            "path-pattern" => {
-                let v = cnd
-                    .path_pattern_config()
-                    .map(|c| c.values().to_vec())
-                    .unwrap_or_else(|| cnd.values().to_vec());
-                (values(&v), Value::List(Vec::new()))
-            }
-            "host-header" => {
-                let v = cnd
-                    .host_header_config()
-                    .map(|c| c.values().to_vec())
-                    .unwrap_or_else(|| cnd.values().to_vec());
-                (Value::List(Vec::new()), values(&v))
-            }
-            _ => continue,
-        };
-        out.push(map(vec![("path_pattern", pp), ("host_header", hh)]));
-    }
-    out.sort_by_key(|v| v.to_string());
-    Value::Set(out)
-}
-
 fn rule_value(r: &Rule, listener: &str, keep: &Value, tags: Value) -> Value {
     let arn = r.rule_arn().unwrap_or_default();
     map(vec![
@@ -1221,7 +1160,7 @@ fn rule_value(r: &Rule, listener: &str, keep: &Value, tags: Value) -> Value {
                 .unwrap_or(Value::Null),
         ),
         ("action", actions_value(r.actions(), keep, "action")),
-        ("condition", conditions_value(r.conditions())),
+        ("condition", rule_conditions::value(r.conditions())),
         ("tags", tags),
     ])
 }
@@ -1254,7 +1193,7 @@ async fn create_rule(c: &Clients, p: &Value, token: &str) -> ApplyResult {
         .create_rule()
         .listener_arn(&listener)
         .priority(priority)
-        .set_conditions(Some(conditions_of(p)))
+        .set_conditions(Some(rule_conditions::request(p)))
         .set_actions(Some(actions_of(p, "action")))
         .set_tags(Some(lb_tags(p, Some(token))))
         .send()
@@ -1284,7 +1223,7 @@ async fn update_rule(c: &Clients, old: &Value, p: &Value) -> ApplyResult {
         c.elb
             .modify_rule()
             .rule_arn(&arn)
-            .set_conditions(Some(conditions_of(p)))
+            .set_conditions(Some(rule_conditions::request(p)))
             .set_actions(Some(actions_of(p, "action")))
             .send()
             .await
