@@ -2669,3 +2669,147 @@ resource "aws_lb_listener_rule" "api" {{
     assert!(r.stdout.contains("No changes."), "{}", r.stdout);
     run(&w, &m, &["destroy", "-auto-approve"]).ok();
 }
+
+/// A listener that authenticates through an OpenID Connect provider (and a rule
+/// through a Cognito user pool) before forwarding: read back through the SDK,
+/// the client secret never in state, no change on a second plan; a changed scope
+/// updates the listener in place asking AWS to keep the secret it has.
+#[test]
+fn authenticate_actions_against_moto() {
+    let m = Moto::start();
+    let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
+    let main = |scope: &str| {
+        format!(
+            r#"
+variable "client_secret" {{
+  type      = string
+  sensitive = true
+  default   = "oidc-client-secret-value"
+}}
+resource "aws_vpc" "v" {{
+  cidr_block = "10.0.0.0/16"
+}}
+resource "aws_subnet" "s" {{
+  for_each          = toset(["a", "b"])
+  vpc_id            = aws_vpc.v.id
+  cidr_block        = "10.0.${{index(["a", "b"], each.key) + 1}}.0/24"
+  availability_zone = "us-east-1${{each.key}}"
+}}
+resource "aws_lb" "web" {{
+  name    = "auth"
+  subnets = [for s in aws_subnet.s : s.id]
+}}
+resource "aws_lb_target_group" "web" {{
+  name     = "auth"
+  port     = 80
+  protocol = "HTTP"
+  vpc_id   = aws_vpc.v.id
+}}
+resource "aws_lb_listener" "web" {{
+  load_balancer_arn = aws_lb.web.arn
+  port              = 80
+  default_action {{
+    type = "authenticate-oidc"
+    authenticate_oidc {{
+      issuer                 = "https://idp.example.com"
+      authorization_endpoint = "https://idp.example.com/authorize"
+      token_endpoint         = "https://idp.example.com/token"
+      user_info_endpoint     = "https://idp.example.com/userinfo"
+      client_id              = "web"
+      client_secret          = var.client_secret
+      scope                  = "{scope}"
+    }}
+  }}
+  default_action {{
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.web.arn
+  }}
+}}
+resource "aws_lb_listener_rule" "admin" {{
+  listener_arn = aws_lb_listener.web.arn
+  priority     = 3
+  action {{
+    type = "authenticate-cognito"
+    authenticate_cognito {{
+      user_pool_arn       = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_abc"
+      user_pool_client_id = "admin"
+      user_pool_domain    = "admin-auth"
+      on_unauthenticated_request = "deny"
+    }}
+  }}
+  action {{
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.web.arn
+  }}
+  condition {{
+    path_pattern {{
+      values = ["/admin/*"]
+    }}
+  }}
+}}
+"#
+        )
+    };
+    let w = Work::new(&main("openid"));
+    crate::moto::iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
+    assert!(
+        !w.read("iac.tfstate").contains("oidc-client-secret-value"),
+        "the client secret is not in state"
+    );
+    let listener = w.attrs("aws_lb_listener.web")["arn"]
+        .as_str()
+        .expect("arn")
+        .to_string();
+    let out =
+        block(m.elb().describe_listeners().listener_arns(&listener).send()).expect("listener");
+    let actions = out.listeners()[0].default_actions().to_vec();
+    let oidc = actions
+        .iter()
+        .find_map(|a| a.authenticate_oidc_config())
+        .expect("an oidc action");
+    assert_eq!(oidc.issuer(), Some("https://idp.example.com"));
+    assert_eq!(oidc.client_id(), Some("web"));
+    let rule = w.attrs("aws_lb_listener_rule.admin")["arn"]
+        .as_str()
+        .expect("arn")
+        .to_string();
+    let rules = block(m.elb().describe_rules().rule_arns(&rule).send()).expect("rule");
+    let cognito = rules.rules()[0]
+        .actions()
+        .iter()
+        .find_map(|a| a.authenticate_cognito_config())
+        .cloned()
+        .expect("a cognito action");
+    assert_eq!(cognito.user_pool_domain(), Some("admin-auth"));
+    assert_eq!(
+        cognito.on_unauthenticated_request().map(|b| b.as_str()),
+        Some("deny")
+    );
+    let r = run(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    w.write("main.tf", &main("openid email"));
+    let r = crate::moto::iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    let modify = proxy.requests("ModifyListener");
+    let last = modify.last().expect("a ModifyListener");
+    assert!(
+        last.iter().any(
+            |(k, v)| k.ends_with("AuthenticateOidcConfig.UseExistingClientSecret") && v == "true"
+        ),
+        "{last:?}"
+    );
+    assert!(
+        !last
+            .values()
+            .any(|v| v.contains("oidc-client-secret-value")),
+        "{last:?}"
+    );
+    let r = run(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    run(&w, &m, &["destroy", "-auto-approve"]).ok();
+}

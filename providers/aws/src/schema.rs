@@ -687,6 +687,68 @@ pub(crate) fn lb_action() -> Schema {
         .block("forward", nested(Nesting::List, 0, Some(1), forward))
         .block("fixed_response", nested(Nesting::List, 0, Some(1), fixed))
         .block("redirect", nested(Nesting::List, 0, Some(1), redirect))
+        .block(
+            "authenticate_cognito",
+            nested(Nesting::List, 0, Some(1), authenticate(true)),
+        )
+        .block(
+            "authenticate_oidc",
+            nested(Nesting::List, 0, Some(1), authenticate(false)),
+        )
+}
+
+/// An authenticate action's block: a Cognito user pool, or an OIDC provider
+/// (whose client secret is kept only as a fingerprint).
+fn authenticate(cognito: bool) -> Schema {
+    use AttrType::{Map, Number, String as Str};
+    let req = Attribute::required;
+    let opt = Attribute::optional;
+    let s = if cognito {
+        Schema::new("Authenticate users through an Amazon Cognito user pool first.")
+            .attr("user_pool_arn", req(Str, "The user pool's ARN."))
+            .attr("user_pool_client_id", req(Str, "The app client's id."))
+            .attr(
+                "user_pool_domain",
+                req(Str, "The user pool's domain prefix."),
+            )
+    } else {
+        Schema::new("Authenticate users through an OpenID Connect provider first.")
+            .attr("issuer", req(Str, "The provider's issuer URL."))
+            .attr(
+                "authorization_endpoint",
+                req(Str, "Authorization endpoint URL."),
+            )
+            .attr("token_endpoint", req(Str, "Token endpoint URL."))
+            .attr("user_info_endpoint", req(Str, "User info endpoint URL."))
+            .attr("client_id", req(Str, "The client id."))
+            .attr(
+                "client_secret",
+                req(Str, "The client secret (kept only as a fingerprint).").sensitive(),
+            )
+    };
+    s.attr(
+        "authentication_request_extra_params",
+        opt(
+            Map(Box::new(Str)),
+            "Query parameters added to the redirect to the provider.",
+        ),
+    )
+    .attr(
+        "on_unauthenticated_request",
+        opt(Str, "deny, allow or authenticate (default)."),
+    )
+    .attr("scope", opt(Str, "Claims asked for (default openid)."))
+    .attr(
+        "session_cookie_name",
+        opt(Str, "Cookie name (default AWSELBAuthSessionCookie)."),
+    )
+    .attr(
+        "session_timeout",
+        opt(
+            Number,
+            "Seconds the session lasts (default 604800, 7 days).",
+        ),
+    )
 }
 
 /// The rest of data `aws_ami`: what DescribeImages tells of the image found.

@@ -116,6 +116,7 @@ pub(crate) async fn sync_tags(
     Ok(())
 }
 
+pub(crate) mod auth;
 pub(crate) mod data_lb;
 pub(crate) mod lb;
 pub(crate) mod lb_mappings;
@@ -861,6 +862,12 @@ fn action_of(a: &Value, order: Option<i32>) -> Action {
                     .build(),
             );
         }
+        "authenticate-cognito" => {
+            b = b.authenticate_cognito_config(auth::cognito(&first(a, "authenticate_cognito")));
+        }
+        "authenticate-oidc" => {
+            b = b.authenticate_oidc_config(auth::oidc(&first(a, "authenticate_oidc")));
+        }
         _ => {}
     }
     b.build()
@@ -971,6 +978,14 @@ fn action_value(a: &Action, keep: &Value) -> Value {
         ("forward", forward),
         ("fixed_response", fixed),
         ("redirect", redirect),
+        (
+            "authenticate_cognito",
+            auth::cognito_value(a.authenticate_cognito_config(), keep),
+        ),
+        (
+            "authenticate_oidc",
+            auth::oidc_value(a.authenticate_oidc_config(), keep),
+        ),
     ])
 }
 
@@ -1339,12 +1354,14 @@ pub(crate) fn validate_actions(config: &Value, key: &str) -> Vec<AttrDiagnostic>
             }
             "fixed-response" => !first(a, "fixed_response").is_null(),
             "redirect" => !first(a, "redirect").is_null(),
+            "authenticate-cognito" => !first(a, "authenticate_cognito").is_null(),
+            "authenticate-oidc" => !first(a, "authenticate_oidc").is_null(),
             "" => true,
             other => {
                 out.push(attr_err(
                     key,
                     "Unsupported action type",
-                    format!("\"{other}\": the types are forward, fixed-response, redirect"),
+                    format!("\"{other}\": the types are forward, fixed-response, redirect, authenticate-cognito, authenticate-oidc"),
                 ));
                 true
             }
