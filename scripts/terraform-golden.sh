@@ -126,6 +126,19 @@ printf 'terraform {\n  required_providers {\n    aws = { source = "hashicorp/aws
 python3 - "$names/schema.json" "$root/schemas" > "$out/aws_names.json" <<'PY'
 import json, os, sys
 tf = json.load(open(sys.argv[1]))["provider_schemas"]["registry.terraform.io/hashicorp/aws"]
+def names(block):
+    # A block's arguments (its nested blocks among them) and computed attributes,
+    # and each nested block's names in turn.
+    attrs = block.get("attributes", {})
+    out = {
+        "arguments": sorted([n for n, a in attrs.items() if a.get("optional") or a.get("required")] + list(block.get("block_types", {}))),
+        "computed": sorted(n for n, a in attrs.items() if not (a.get("optional") or a.get("required"))),
+    }
+    nested = {n: names(b["block"]) for n, b in block.get("block_types", {}).items()}
+    if nested:
+        out["blocks"] = nested
+    return out
+
 out = {}
 for kind, folder, key in [("resources", "resources", "resource_schemas"), ("data_sources", "data-sources", "data_source_schemas")]:
     out[kind] = {}
@@ -134,11 +147,7 @@ for kind, folder, key in [("resources", "resources", "resource_schemas"), ("data
         block = tf[key].get(doc["type"], {}).get("block") if doc["provider"] == "aws" else None
         if block is None:
             continue
-        attrs = block.get("attributes", {})
-        out[kind][doc["type"]] = {
-            "arguments": sorted([n for n, a in attrs.items() if a.get("optional") or a.get("required")] + list(block.get("block_types", {}))),
-            "computed": sorted(n for n, a in attrs.items() if not (a.get("optional") or a.get("required"))),
-        }
+        out[kind][doc["type"]] = names(block)
 json.dump(out, sys.stdout, indent=1, sort_keys=True)
 print()
 PY

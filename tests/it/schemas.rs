@@ -233,53 +233,7 @@ fn every_terraform_argument_is_offered_or_refused_with_a_reason() {
     let mut stale = Vec::new();
     for kind in ["resources", "data_sources"] {
         for (ty, tf) in names[kind].as_object().unwrap() {
-            let ours = &aws[kind][ty];
-            let attrs = ours["attributes"].as_object().unwrap();
-            let blocks = ours["blocks"].as_object().unwrap();
-            let refused = ours["not_supported"]
-                .as_object()
-                .cloned()
-                .unwrap_or_default();
-            // `id` and `tags_all` are optional in the plugin SDK's schemas, and
-            // set by no configuration; iac has them as computed attributes.
-            let offered = |n: &str, argument: bool| {
-                attrs.get(n).is_some_and(|a| {
-                    !argument
-                        || a["optional"] == true
-                        || a["required"] == true
-                        || n == "id"
-                        || n == "tags_all"
-                }) || blocks.contains_key(n)
-            };
-            for (list, argument) in [("arguments", true), ("computed", false)] {
-                for n in tf[list].as_array().unwrap() {
-                    let n = n.as_str().unwrap();
-                    if !offered(n, argument) && !refused.contains_key(n) {
-                        gaps.push(format!("{ty}.{n}"));
-                    }
-                }
-            }
-            let known: Vec<&str> = ["arguments", "computed"]
-                .iter()
-                .flat_map(|l| {
-                    tf[*l]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|n| n.as_str().unwrap())
-                })
-                .collect();
-            for (n, why) in &refused {
-                assert!(
-                    !why.as_str().unwrap().is_empty(),
-                    "{ty}.{n}: no reason given"
-                );
-                // The AWS provider 6's own names (not in 5.100.0's schema).
-                let later = why.as_str().unwrap().starts_with("AWS provider 6");
-                if (!known.contains(&n.as_str()) && !later) || offered(n, true) {
-                    stale.push(format!("{ty}.{n}"));
-                }
-            }
+            check_names(ty, tf, &aws[kind][ty], &mut gaps, &mut stale);
         }
     }
     assert!(
@@ -293,4 +247,65 @@ fn every_terraform_argument_is_offered_or_refused_with_a_reason() {
         "names refused that Terraform does not have, or that iac offers after all:\n{}",
         stale.join("\n")
     );
+}
+
+/// One block of a type (the type itself at the top, `aws_instance.root_block_device`
+/// below): every name Terraform's provider has in it is offered or refused with
+/// a reason, every name refused is one Terraform has (or the provider 6's), and
+/// each nested block iac offers is checked the same way.
+fn check_names(at: &str, tf: &Json, ours: &Json, gaps: &mut Vec<String>, stale: &mut Vec<String>) {
+    let empty = serde_json::Map::new();
+    let attrs = ours["attributes"].as_object().unwrap_or(&empty);
+    let blocks = ours["blocks"].as_object().unwrap_or(&empty);
+    let refused = ours["not_supported"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    // `id` and `tags_all` are optional in the plugin SDK's schemas, and
+    // set by no configuration; iac has them as computed attributes.
+    let offered = |n: &str, argument: bool| {
+        attrs.get(n).is_some_and(|a| {
+            !argument
+                || a["optional"] == true
+                || a["required"] == true
+                || n == "id"
+                || n == "tags_all"
+        }) || blocks.contains_key(n)
+    };
+    for (list, argument) in [("arguments", true), ("computed", false)] {
+        for n in tf[list].as_array().unwrap() {
+            let n = n.as_str().unwrap();
+            if !offered(n, argument) && !refused.contains_key(n) {
+                gaps.push(format!("{at}.{n}"));
+            }
+        }
+    }
+    let known: Vec<&str> = ["arguments", "computed"]
+        .iter()
+        .flat_map(|l| {
+            tf[*l]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n.as_str().unwrap())
+        })
+        .collect();
+    for (n, why) in &refused {
+        assert!(
+            !why.as_str().unwrap().is_empty(),
+            "{at}.{n}: no reason given"
+        );
+        // The AWS provider 6's own names (not in 5.100.0's schema).
+        let later = why.as_str().unwrap().starts_with("AWS provider 6");
+        if (!known.contains(&n.as_str()) && !later) || offered(n, true) {
+            stale.push(format!("{at}.{n}"));
+        }
+    }
+    if let Some(nested) = tf["blocks"].as_object() {
+        for (n, sub) in nested {
+            if let Some(b) = blocks.get(n) {
+                check_names(&format!("{at}.{n}"), sub, &b["block"], gaps, stale);
+            }
+        }
+    }
 }

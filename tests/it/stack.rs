@@ -861,6 +861,18 @@ resource "aws_launch_template" "app" {
     http_protocol_ipv6 = "enabled"
   }
 
+  block_device_mappings {
+    device_name = "/dev/sdf"
+    ebs {
+      volume_size                = 40
+      volume_type                = "gp3"
+      throughput                 = 200
+      snapshot_id                = "snap-12345678"
+      volume_initialization_rate = 150
+      encrypted                  = "true"
+    }
+  }
+
   network_interfaces {
     device_index          = 0
     network_card_index    = 0
@@ -935,6 +947,10 @@ resource "aws_launch_template" "app" {
             .map(|x| x.as_str()),
         Some("enabled")
     );
+    let ebs = d.block_device_mappings()[0].ebs().expect("ebs");
+    assert_eq!(ebs.volume_size(), Some(40));
+    assert_eq!(ebs.throughput(), Some(200));
+    assert_eq!(ebs.volume_initialization_rate(), Some(150));
     let nic = &d.network_interfaces()[0];
     assert_eq!(nic.secondary_private_ip_address_count(), Some(2));
     assert_eq!(nic.ipv6_address_count(), Some(1));

@@ -69,6 +69,7 @@ fn plan_root_block(prior: Option<&Value>, config: &Value, planned: &mut Value) {
                     set(&mut b, k, from_prior);
                 }
             }
+            vols::plan_tags_all(&mut b, pb.as_ref());
             Value::List(vec![b])
         }
     };
@@ -614,6 +615,7 @@ fn root_placeholder(i: &aws_sdk_ec2::types::Instance, keep: &Value) -> Value {
         ("encrypted", prior.get_attr("encrypted").clone()),
         ("kms_key_id", prior.get_attr("kms_key_id").clone()),
         ("tags", prior.get_attr("tags").clone()),
+        ("tags_all", vols::known(prior.get_attr("tags_all"))),
     ])])
 }
 
@@ -1628,6 +1630,7 @@ impl ResourceType<Clients> for InstanceType {
                             "volume_id",
                             Attribute::computed(AttrType::String, "Volume id."),
                         )
+                        .attr("tags_all", vols::tags_all_attr())
                         .attr(
                             "device_name",
                             Attribute::computed(AttrType::String, "Device name."),

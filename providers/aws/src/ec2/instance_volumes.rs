@@ -67,8 +67,26 @@ pub(crate) fn ebs_block() -> NestedBlock {
         .attr(
             "volume_id",
             Attribute::computed(AttrType::String, "Volume id."),
-        ),
+        )
+        .attr("tags_all", tags_all_attr()),
     }
+}
+
+/// A volume's `tags_all`: every tag it has, as read from it.
+pub(crate) fn tags_all_attr() -> Attribute {
+    Attribute::computed(
+        AttrType::Map(Box::new(AttrType::String)),
+        "Every tag the volume has (its own, volume_tags' and others').",
+    )
+}
+
+/// `tags_all` as planned: the prior's, unless the block's own tags change.
+pub(crate) fn plan_tags_all(block: &mut Value, prior: Option<&Value>) {
+    let keep = match prior {
+        Some(p) if p.get_attr("tags") == block.get_attr("tags") => p.get_attr("tags_all").clone(),
+        _ => Value::Unknown,
+    };
+    set(block, "tags_all", keep);
 }
 
 const EBS_SETTINGS: &[&str] = &[
@@ -116,6 +134,7 @@ pub(crate) fn plan_ebs(prior: Option<&Value>, config: &Value, planned: &mut Valu
                     set(&mut d, k, from);
                 }
             }
+            plan_tags_all(&mut d, p);
             d
         })
         .collect();
@@ -247,6 +266,7 @@ pub(crate) fn ebs_from_instance(i: &aws_sdk_ec2::types::Instance, keep: &Value) 
                         .unwrap_or(Value::Null),
                 ),
                 ("tags", known(prior.get_attr("tags"))),
+                ("tags_all", known(prior.get_attr("tags_all"))),
             ]);
             for k in EBS_SETTINGS
                 .iter()
@@ -258,6 +278,14 @@ pub(crate) fn ebs_from_instance(i: &aws_sdk_ec2::types::Instance, keep: &Value) 
         })
         .collect();
     Value::Set(items)
+}
+
+/// Every tag of a volume as a map (empty when it has none, never null).
+fn all_tags(tags: &[aws_sdk_ec2::types::Tag]) -> Value {
+    Value::map(
+        tags.iter()
+            .filter_map(|t| Some((t.key()?.to_string(), Value::string(t.value().unwrap_or_default())))),
+    )
 }
 
 /// A value with nothing unknown in it (what was planned but never answered is null).
@@ -319,6 +347,7 @@ pub(crate) async fn fill_volumes(
                 if !b.get_attr("tags").is_null() {
                     set(&mut b, "tags", tags_value(vol.tags()));
                 }
+                set(&mut b, "tags_all", all_tags(vol.tags()));
                 if !v.get_attr("volume_tags").is_null() {
                     set(v, "volume_tags", tags_value(vol.tags()));
                 }
@@ -354,6 +383,7 @@ pub(crate) async fn fill_volumes(
                 if !d.get_attr("tags").is_null() {
                     set(&mut d, "tags", tags_value(vol.tags()));
                 }
+                set(&mut d, "tags_all", all_tags(vol.tags()));
                 d
             })
             .collect();

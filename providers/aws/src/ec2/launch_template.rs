@@ -101,6 +101,7 @@ fn request_data(p: &Value) -> RequestLaunchTemplateData {
                     .set_volume_type(s(&ebs, "volume_type").map(|t| VolumeType::from(t.as_str())))
                     .set_iops(int(&ebs, "iops"))
                     .set_throughput(int(&ebs, "throughput"))
+                    .set_volume_initialization_rate(int(&ebs, "volume_initialization_rate"))
                     .set_kms_key_id(s(&ebs, "kms_key_id"))
                     .set_snapshot_id(s(&ebs, "snapshot_id"))
                     .set_encrypted(
@@ -255,6 +256,12 @@ fn data_value(d: &ResponseLaunchTemplateData) -> Vec<(&'static str, Value)> {
                                         (
                                             "throughput",
                                             e.throughput()
+                                                .map(|n| Value::num(f64::from(n)))
+                                                .unwrap_or(Value::Null),
+                                        ),
+                                        (
+                                            "volume_initialization_rate",
+                                            e.volume_initialization_rate()
                                                 .map(|n| Value::num(f64::from(n)))
                                                 .unwrap_or(Value::Null),
                                         ),
@@ -479,6 +486,13 @@ impl ResourceType<Clients> for LaunchTemplateType {
             .attr(
                 "throughput",
                 Attribute::optional(Number, "Throughput (gp3), MiB/s."),
+            )
+            .attr(
+                "volume_initialization_rate",
+                Attribute::optional(
+                    Number,
+                    "MiB/s at which a volume from a snapshot is filled (100-300).",
+                ),
             )
             .attr("kms_key_id", Attribute::optional(Str, "KMS key."))
             .attr(

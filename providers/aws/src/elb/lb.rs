@@ -557,6 +557,10 @@ impl ResourceType<Clients> for LbType {
             .attr(
                 "ipv6_address",
                 Attribute::optional(Str, "IPv6 address (network load balancers only)."),
+            )
+            .attr(
+                "outpost_id",
+                Attribute::computed(Str, "The Outpost the subnet is on (always null: iac manages regional load balancers)."),
             );
         let mut schema = Schema::new("An application or network load balancer. Refresh reads 20 per DescribeLoadBalancers and DescribeTags call, and the attributes with one DescribeLoadBalancerAttributes call each.")
             .attr(

@@ -33,6 +33,8 @@ pub(crate) fn value(subnet: &str, addresses: [Value; 3]) -> Value {
         ("allocation_id", allocation),
         ("private_ipv4_address", private),
         ("ipv6_address", ipv6),
+        // iac's load balancers are in AWS Regions, never on an Outpost.
+        ("outpost_id", Value::Null),
     ])
 }
 
