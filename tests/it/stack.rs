@@ -1617,3 +1617,62 @@ resource "aws_autoscaling_group" "g" {{
     crate::moto::iac_via(&w, &m, &proxy, &["plan", "-detailed-exitcode"]).code(0);
     crate::moto::iac_via(&w, &m, &proxy, &["destroy", "-auto-approve"]).ok();
 }
+
+/// A group written as modules write it, every optional list passed through as
+/// `[]` (their variables' default): an empty list is no setting, as in
+/// Terraform's plugin SDK, so the group plans no change after it is made, and
+/// the termination policy AWS fills in (`["Default"]`) stays AWS's.
+#[test]
+fn a_group_with_empty_lists_written_plans_no_change() {
+    let m = Moto::start();
+    let asg = aws_sdk_autoscaling::Client::new(&m.sdk());
+    let w = Work::new(
+        r##"
+resource "aws_vpc" "v" {
+  cidr_block = "10.57.0.0/16"
+}
+
+resource "aws_subnet" "s" {
+  vpc_id     = aws_vpc.v.id
+  cidr_block = "10.57.1.0/24"
+}
+
+resource "aws_launch_template" "app" {
+  name_prefix   = "empty-lists-"
+  image_id      = "ami-12c6146b"
+  instance_type = "t3.micro"
+}
+
+resource "aws_autoscaling_group" "app" {
+  name                 = "empty-lists"
+  min_size             = 0
+  max_size             = 1
+  vpc_zone_identifier  = [aws_subnet.s.id]
+  enabled_metrics      = []
+  suspended_processes  = []
+  termination_policies = []
+  target_group_arns    = []
+  load_balancers       = []
+
+  launch_template {
+    id      = aws_launch_template.app.id
+    version = "$Latest"
+  }
+}
+"##,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let policies = block(
+        asg.describe_auto_scaling_groups()
+            .auto_scaling_group_names("empty-lists")
+            .send(),
+    )
+    .expect("groups")
+    .auto_scaling_groups()[0]
+        .termination_policies()
+        .to_vec();
+    assert_eq!(policies, vec!["Default".to_string()]);
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+}

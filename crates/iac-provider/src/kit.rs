@@ -128,7 +128,19 @@ pub struct Registry<C: Send + Sync> {
 /// See `Registry::unset_is_zero`.
 fn keep_prior_zeroes(schema: &Schema, prior: &Value, config: &Value, resp: &mut PlanResponse) {
     for (name, a) in &schema.attributes {
-        if !a.optional || a.computed {
+        if a.optional && a.computed {
+            // Optional and Computed: an empty collection written is unset too,
+            // and leaves what the object has (the SDK's GetOk sees none).
+            let written = config.get_attr(name);
+            let empty = matches!(written, Value::List(v) | Value::Set(v) if v.is_empty());
+            if empty && resp.planned.get_attr(name) == written {
+                if let Value::Map(m) = &mut resp.planned {
+                    m.insert(name.clone(), prior.get_attr(name).clone());
+                }
+            }
+            continue;
+        }
+        if !a.optional {
             continue;
         }
         let before = prior.get_attr(name);
@@ -140,7 +152,18 @@ fn keep_prior_zeroes(schema: &Schema, prior: &Value, config: &Value, resp: &mut 
             Value::Map(m) => m.is_empty(),
             _ => false,
         };
-        if zero && config.get_attr(name).is_null() && resp.planned.get_attr(name).is_null() {
+        // And the other way: an empty collection or "" written where state has
+        // nothing (a module passing its default `[]` through) is no change.
+        let written = config.get_attr(name);
+        let empty_written = match written {
+            Value::String(s) => s.is_empty(),
+            Value::List(v) | Value::Set(v) => v.is_empty(),
+            Value::Map(m) => m.is_empty(),
+            _ => false,
+        };
+        let same = (zero && written.is_null() && resp.planned.get_attr(name).is_null())
+            || (before.is_null() && empty_written && resp.planned.get_attr(name) == written);
+        if same {
             if let Value::Map(m) = &mut resp.planned {
                 m.insert(name.clone(), before.clone());
             }
@@ -168,7 +191,8 @@ impl<C: Send + Sync> Registry<C> {
     }
 
     /// An optional attribute left unset equals its zero value (`false`, `0`, `""`,
-    /// empty): a prior zero with nothing configured is no change. This is how
+    /// empty): a prior zero with nothing configured is no change, and so is an
+    /// empty collection or `""` written where the prior has nothing. This is how
     /// Terraform's plugin SDK sees them (it cannot store null), so objects whose
     /// state Terraform wrote (`false` where iac would keep null) plan no change.
     pub fn unset_is_zero(mut self) -> Registry<C> {

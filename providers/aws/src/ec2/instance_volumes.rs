@@ -282,10 +282,12 @@ pub(crate) fn ebs_from_instance(i: &aws_sdk_ec2::types::Instance, keep: &Value) 
 
 /// Every tag of a volume as a map (empty when it has none, never null).
 fn all_tags(tags: &[aws_sdk_ec2::types::Tag]) -> Value {
-    Value::map(
-        tags.iter()
-            .filter_map(|t| Some((t.key()?.to_string(), Value::string(t.value().unwrap_or_default())))),
-    )
+    Value::map(tags.iter().filter_map(|t| {
+        Some((
+            t.key()?.to_string(),
+            Value::string(t.value().unwrap_or_default()),
+        ))
+    }))
 }
 
 /// A value with nothing unknown in it (what was planned but never answered is null).
