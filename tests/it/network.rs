@@ -3709,3 +3709,165 @@ resource "aws_subnet" "s" {{
     assert_eq!(subnets(), 1);
     iac(&w, &m, &["destroy", "-auto-approve"]).ok();
 }
+
+/// A dual-stack VPC's outbound-only IPv6 gateway with its route, and a DHCP
+/// options set associated with the VPC: read back through the SDK, no change on a
+/// second plan; another domain name replaces the set and re-associates the VPC
+/// in place; the association imports by the VPC's id, as Terraform imports it.
+#[test]
+fn egress_only_gateways_and_dhcp_options_against_moto() {
+    let m = Moto::start();
+    let ec2 = m.ec2();
+    let main = |domain: &str, team: &str| {
+        format!(
+            r#"
+resource "aws_vpc" "v" {{
+  cidr_block                       = "10.85.0.0/16"
+  assign_generated_ipv6_cidr_block = true
+}}
+
+resource "aws_egress_only_internet_gateway" "out" {{
+  vpc_id = aws_vpc.v.id
+  tags   = {{ Team = "{team}" }}
+}}
+
+resource "aws_route_table" "private" {{
+  vpc_id = aws_vpc.v.id
+}}
+
+resource "aws_route" "ipv6_out" {{
+  route_table_id              = aws_route_table.private.id
+  destination_ipv6_cidr_block = "::/0"
+  egress_only_gateway_id      = aws_egress_only_internet_gateway.out.id
+}}
+
+resource "aws_vpc_dhcp_options" "corp" {{
+  domain_name         = "{domain}"
+  domain_name_servers = ["AmazonProvidedDNS", "10.85.0.2"]
+  ntp_servers         = ["169.254.169.123"]
+  netbios_node_type   = "2"
+}}
+
+resource "aws_vpc_dhcp_options_association" "corp" {{
+  vpc_id          = aws_vpc.v.id
+  dhcp_options_id = aws_vpc_dhcp_options.corp.id
+}}
+"#
+        )
+    };
+    let w = Work::new(&main("corp.internal", "net"));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let vpc = w.attrs("aws_vpc.v")["id"]
+        .as_str()
+        .expect("vpc")
+        .to_string();
+    let gw = w.attrs("aws_egress_only_internet_gateway.out")["id"]
+        .as_str()
+        .expect("gw")
+        .to_string();
+    let gateway = || {
+        block(
+            ec2.describe_egress_only_internet_gateways()
+                .egress_only_internet_gateway_ids(&gw)
+                .send(),
+        )
+        .expect("gateways")
+        .egress_only_internet_gateways()[0]
+            .clone()
+    };
+    let g = gateway();
+    assert_eq!(g.attachments()[0].vpc_id(), Some(vpc.as_str()));
+    assert!(g
+        .tags()
+        .iter()
+        .any(|t| t.key() == Some("Team") && t.value() == Some("net")));
+    let used = || {
+        block(ec2.describe_vpcs().vpc_ids(&vpc).send())
+            .expect("vpcs")
+            .vpcs()[0]
+            .dhcp_options_id()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let set = w.attrs("aws_vpc_dhcp_options.corp")["id"]
+        .as_str()
+        .expect("set")
+        .to_string();
+    assert_eq!(used(), set);
+    let options = block(ec2.describe_dhcp_options().dhcp_options_ids(&set).send()).expect("set");
+    let mut keys: Vec<String> = options.dhcp_options()[0]
+        .dhcp_configurations()
+        .iter()
+        .map(|d| {
+            let values: Vec<&str> = d.values().iter().filter_map(|v| v.value()).collect();
+            format!("{}={}", d.key().unwrap_or_default(), values.join(","))
+        })
+        .collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "domain-name-servers=AmazonProvidedDNS,10.85.0.2",
+            "domain-name=corp.internal",
+            "netbios-node-type=2",
+            "ntp-servers=169.254.169.123",
+        ]
+    );
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // Another domain: a new set, the VPC moved to it in place; tags in place.
+    w.write("main.tf", &main("corp.example", "platform"));
+    let r = iac(&w, &m, &["plan"]).ok();
+    assert!(
+        r.stdout
+            .contains("aws_vpc_dhcp_options.corp must be replaced"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("aws_vpc_dhcp_options_association.corp will be updated in-place"),
+        "{}",
+        r.stdout
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let set2 = w.attrs("aws_vpc_dhcp_options.corp")["id"]
+        .as_str()
+        .expect("set")
+        .to_string();
+    assert_ne!(set2, set);
+    assert_eq!(used(), set2);
+    assert!(gateway()
+        .tags()
+        .iter()
+        .any(|t| t.value() == Some("platform")));
+    assert_eq!(
+        w.attrs("aws_egress_only_internet_gateway.out")["id"],
+        gw.as_str()
+    );
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // Imported by the VPC's id.
+    iac(
+        &w,
+        &m,
+        &["state", "rm", "aws_vpc_dhcp_options_association.corp"],
+    )
+    .ok();
+    iac(
+        &w,
+        &m,
+        &["import", "aws_vpc_dhcp_options_association.corp", &vpc],
+    )
+    .ok();
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+    let left = block(ec2.describe_dhcp_options().dhcp_options_ids(&set2).send());
+    assert!(
+        left.map(|o| o.dhcp_options().is_empty()).unwrap_or(true),
+        "the set is deleted"
+    );
+}

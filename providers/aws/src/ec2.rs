@@ -7,6 +7,8 @@ pub(crate) mod default_network_acl;
 pub(crate) mod default_route_table;
 pub(crate) mod default_security_group;
 pub(crate) mod default_subnet;
+pub(crate) mod dhcp_options;
+pub(crate) mod egress_only_internet_gateway;
 pub(crate) mod eip;
 pub(crate) mod instance;
 pub(crate) mod instance_addresses;

@@ -277,6 +277,15 @@ pub(crate) fn registry() -> Registry<Clients> {
             "aws_internet_gateway",
             ec2::internet_gateway::InternetGatewayType,
         )
+        .resource(
+            "aws_egress_only_internet_gateway",
+            ec2::egress_only_internet_gateway::EgressOnlyInternetGatewayType,
+        )
+        .resource("aws_vpc_dhcp_options", ec2::dhcp_options::DhcpOptionsType)
+        .resource(
+            "aws_vpc_dhcp_options_association",
+            ec2::dhcp_options::DhcpOptionsAssociationType,
+        )
         .resource("aws_route_table", ec2::route_table::RouteTableType)
         .resource(
             "aws_route_table_association",
