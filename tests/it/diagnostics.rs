@@ -325,3 +325,36 @@ fn plan_reports_every_error_validate_finds() {
     assert_eq!(validate.len(), 3, "{validate:?}");
     assert_eq!(plan, validate);
 }
+
+/// Validation knows no resource's value, as Terraform's validate walk: a block
+/// whose count validation cannot know may refer to `[0]` of one whose count it
+/// knows to be 0 (both on the same switch, one of them through a variable with
+/// no default), and that is no error; nor in a plan that turns both off.
+#[test]
+fn validation_treats_every_resource_value_as_unknown() {
+    let w = Work::new(
+        r#"
+variable "route" {
+  type = bool
+}
+
+locals {
+  gateway = false
+}
+
+resource "terraform_data" "gateway" {
+  count = local.gateway ? 1 : 0
+  input = "gw"
+}
+
+resource "terraform_data" "route" {
+  count = var.route && local.gateway ? 1 : 0
+  input = terraform_data.gateway[0].id
+}
+"#,
+    );
+    let r = w.iac(&["validate"]).ok();
+    assert!(r.stdout.contains("valid"), "{}{}", r.stdout, r.stderr);
+    let r = w.iac(&["plan", "-var", "route=true"]).ok();
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+}

@@ -1008,6 +1008,10 @@ impl<'a> Planner<'a> {
             self.delete_stale(w.r, w.rep, w.stale, &deps);
         }
         let value = match single {
+            // Validation, as Terraform's validate walk, knows no resource's
+            // value: `aws_x.this[0]` is unknown there even where this block's
+            // count is known to be 0 and the referring block's is not.
+            _ if self.validate_only => Value::Unknown,
             Some(v) => v,
             None => crate::scope::aggregate_owned(w.rep, instances),
         };
@@ -1337,6 +1341,11 @@ impl<'a> Planner<'a> {
                 if r.count.is_some() { "count" } else { "for_each" }
             )),
         );
+        let value = if self.validate_only {
+            Value::Unknown
+        } else {
+            value
+        };
         self.set_resource_value(path, key, value);
         true
     }
