@@ -34,6 +34,7 @@ pub(crate) mod sg_rule;
 pub(crate) mod subnet;
 pub(crate) mod subnet_launch;
 pub(crate) mod vpc;
+pub(crate) mod vpc_endpoint;
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};

@@ -281,6 +281,7 @@ pub(crate) fn registry() -> Registry<Clients> {
             "aws_egress_only_internet_gateway",
             ec2::egress_only_internet_gateway::EgressOnlyInternetGatewayType,
         )
+        .resource("aws_vpc_endpoint", ec2::vpc_endpoint::VpcEndpointType)
         .resource("aws_network_acl", ec2::network_acl::NetworkAclType)
         .resource("aws_network_acl_rule", ec2::network_acl::NetworkAclRuleType)
         .resource("aws_vpc_dhcp_options", ec2::dhcp_options::DhcpOptionsType)

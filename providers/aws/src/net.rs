@@ -184,8 +184,12 @@ pub(crate) fn rt_value(c: &Clients, t: &aws_sdk_ec2::types::RouteTable) -> Value
     let routes: Vec<Value> = t
         .routes()
         .iter()
+        // The local route, and a Gateway VPC endpoint's routes (the endpoint's
+        // route_table_ids manage them), are not the table's own, as in Terraform.
         .filter(|r| {
-            r.origin() != Some(&RouteOrigin::CreateRouteTable) && r.gateway_id() != Some("local")
+            r.origin() != Some(&RouteOrigin::CreateRouteTable)
+                && r.gateway_id() != Some("local")
+                && !r.gateway_id().is_some_and(|g| g.starts_with("vpce-"))
         })
         .map(route_value)
         .collect();

@@ -51,6 +51,8 @@ pub(crate) const RESOURCES: &[(&str, &[&str], &str)] = &[
     ("aws_subnet", &["customer_owned_ipv4_pool", "map_customer_owned_ip_on_launch", "outpost_arn"], "AWS Outposts (customer-owned IP pools, outpost placement) are not supported: iac manages resources in AWS Regions"),
     ("aws_subnet", &["ipv6_native"], "IPv6-only subnets are not supported: moto 5.2.5 answers for one with an address count (2^64 - 5) the AWS SDK cannot read, so they cannot be tested; a dual-stack subnet (ipv6_cidr_block with cidr_block) is supported"),
     ("aws_vpc", &["ipv6_cidr_block", "ipv6_ipam_pool_id", "ipv6_netmask_length"], "IPv6 blocks from IPAM pools are not supported: iac has no aws_vpc_ipam_pool to allocate from (moto 5.2.5 has no IPAM); ask for an Amazon-provided block with assign_generated_ipv6_cidr_block"),
+    ("aws_vpc_endpoint", &["resource_configuration_arn", "service_network_arn"], "VPC Lattice endpoints (Resource and ServiceNetwork types) are not supported: iac has no VPC Lattice types, and moto 5.2.5 has none to test against; Gateway and Interface endpoints are"),
+    ("aws_vpc_endpoint", &["service_region"], "endpoints to a service in another region are not supported: moto 5.2.5 has no cross-region endpoints to test against; the service is in the endpoint's region"),
     ("aws_vpc", &["ipv4_ipam_pool_id", "ipv4_netmask_length"], "IPAM pools are not supported: iac has no aws_vpc_ipam_pool to allocate from; give the CIDR block itself"),
 ];
 
