@@ -4199,3 +4199,69 @@ output "ssm_dns" {{ value = aws_vpc_endpoint.ssm.dns_entry[0].dns_name }}
         "{left:?}"
     );
 }
+
+/// Endpoint services looked up as the VPC module's endpoints look them up: by
+/// short name and type (S3 has both kinds), by full name; an endpoint made from
+/// what was found; more than one match is an error that says so.
+#[test]
+fn vpc_endpoint_service_lookup_against_moto() {
+    let m = Moto::start();
+    let w = Work::new(
+        r#"
+data "aws_vpc_endpoint_service" "s3" {
+  service      = "s3"
+  service_type = "Gateway"
+}
+
+data "aws_vpc_endpoint_service" "ssm" {
+  service_name = "com.amazonaws.us-east-1.ssm"
+}
+
+resource "aws_vpc" "v" {
+  cidr_block = "10.88.0.0/16"
+}
+
+resource "aws_vpc_endpoint" "s3" {
+  vpc_id       = aws_vpc.v.id
+  service_name = data.aws_vpc_endpoint_service.s3.service_name
+}
+
+output "found" {
+  value = [
+    data.aws_vpc_endpoint_service.s3.service_name,
+    data.aws_vpc_endpoint_service.s3.service_type,
+    data.aws_vpc_endpoint_service.ssm.service_type,
+    data.aws_vpc_endpoint_service.ssm.owner,
+  ]
+}
+"#,
+    );
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let out: serde_json::Value =
+        serde_json::from_str(&iac(&w, &m, &["output", "-json"]).ok().stdout).expect("json");
+    assert_eq!(
+        out["found"]["value"][0], "com.amazonaws.us-east-1.s3",
+        "{out}"
+    );
+    assert_eq!(out["found"]["value"][1], "Gateway", "{out}");
+    assert_eq!(out["found"]["value"][2], "Interface", "{out}");
+    let e = block(m.ec2().describe_vpc_endpoints().send()).expect("endpoints");
+    assert_eq!(
+        e.vpc_endpoints()[0].service_name(),
+        Some("com.amazonaws.us-east-1.s3")
+    );
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+
+    w.write(
+        "main.tf",
+        "data \"aws_vpc_endpoint_service\" \"s3\" {\n  service = \"s3\"\n}\n",
+    );
+    let r = iac(&w, &m, &["plan"]).code(1);
+    assert!(
+        r.stderr.contains("VPC endpoint services match"),
+        "{}",
+        r.stderr
+    );
+}

@@ -3,6 +3,7 @@
 //! for dependents); data sources for zones, images, VPCs and subnets.
 
 pub(crate) mod data_network_interface;
+pub(crate) mod data_vpc_endpoint_service;
 pub(crate) mod default_network_acl;
 pub(crate) mod default_route_table;
 pub(crate) mod default_security_group;

@@ -256,6 +256,10 @@ pub(crate) fn registry() -> Registry<Clients> {
             "aws_network_interface",
             ec2::data_network_interface::NetworkInterfaceData,
         )
+        .data_source(
+            "aws_vpc_endpoint_service",
+            ec2::data_vpc_endpoint_service::VpcEndpointServiceData,
+        )
         .resource(
             "aws_network_interface_attachment",
             ec2::network_interface_attachment::NetworkInterfaceAttachmentType,

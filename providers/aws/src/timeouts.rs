@@ -49,7 +49,7 @@ pub(crate) fn add_block(schema: &mut ProviderSchema) {
 
 /// The data sources whose reads Terraform's provider lets a `timeouts` block
 /// limit (`read` only).
-const DATA_SOURCES: [&str; 9] = [
+const DATA_SOURCES: [&str; 10] = [
     "aws_alb",
     "aws_ami",
     "aws_availability_zones",
@@ -59,6 +59,7 @@ const DATA_SOURCES: [&str; 9] = [
     "aws_subnet",
     "aws_subnets",
     "aws_vpc",
+    "aws_vpc_endpoint_service",
 ];
 
 /// `timeouts { read = ... }` on the data sources Terraform gives it.
