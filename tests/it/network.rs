@@ -4265,3 +4265,94 @@ output "found" {
         r.stderr
     );
 }
+
+/// A site-to-site VPN's gateways as the VPC module makes them: a customer
+/// gateway, a VPN gateway attached through its `vpc_id`, and one attached
+/// through an `aws_vpn_gateway_attachment`. Read back through the SDK, no change
+/// on a second plan; another `vpc_id` detaches and attaches in place.
+#[test]
+fn vpn_and_customer_gateways_against_moto() {
+    let m = Moto::start();
+    let ec2 = m.ec2();
+    let main = |vpc: &str| {
+        format!(
+            r#"
+resource "aws_vpc" "a" {{
+  cidr_block = "10.89.0.0/16"
+}}
+
+resource "aws_vpc" "b" {{
+  cidr_block = "10.90.0.0/16"
+}}
+
+resource "aws_customer_gateway" "office" {{
+  bgp_asn    = 65112
+  ip_address = "1.2.3.4"
+  type       = "ipsec.1"
+  tags       = {{ Name = "office" }}
+}}
+
+resource "aws_vpn_gateway" "main" {{
+  vpc_id          = aws_vpc.{vpc}.id
+  amazon_side_asn = "64620"
+}}
+
+resource "aws_vpn_gateway" "spare" {{
+}}
+
+resource "aws_vpn_gateway_attachment" "spare" {{
+  vpc_id         = aws_vpc.b.id
+  vpn_gateway_id = aws_vpn_gateway.spare.id
+}}
+"#
+        )
+    };
+    let w = Work::new(&main("a"));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let id = |addr: &str| w.attrs(addr)["id"].as_str().expect("id").to_string();
+    let cgw = block(
+        ec2.describe_customer_gateways()
+            .customer_gateway_ids(id("aws_customer_gateway.office"))
+            .send(),
+    )
+    .expect("customer gateways")
+    .customer_gateways()[0]
+        .clone();
+    assert_eq!(cgw.bgp_asn(), Some("65112"));
+    assert_eq!(cgw.ip_address(), Some("1.2.3.4"));
+    let attached = |gw: &str| {
+        block(ec2.describe_vpn_gateways().vpn_gateway_ids(gw).send())
+            .expect("vpn gateways")
+            .vpn_gateways()[0]
+            .vpc_attachments()
+            .iter()
+            .filter(|a| a.state().is_some_and(|s| s.as_str() == "attached"))
+            .filter_map(|a| a.vpc_id().map(String::from))
+            .collect::<Vec<_>>()
+    };
+    let (main_gw, spare_gw) = (id("aws_vpn_gateway.main"), id("aws_vpn_gateway.spare"));
+    assert_eq!(attached(&main_gw), [id("aws_vpc.a")]);
+    assert_eq!(attached(&spare_gw), [id("aws_vpc.b")]);
+    assert!(id("aws_vpn_gateway_attachment.spare").starts_with("vpn-attachment-"));
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    w.write("main.tf", &main("b"));
+    let r = iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(attached(&main_gw), [id("aws_vpc.b")]);
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    iac(&w, &m, &["destroy", "-auto-approve"]).ok();
+    let left = block(ec2.describe_vpn_gateways().send()).expect("vpn gateways");
+    assert!(
+        left.vpn_gateways()
+            .iter()
+            .all(|g| g.state().is_some_and(|s| s.as_str() == "deleted")),
+        "{left:?}"
+    );
+}

@@ -36,6 +36,7 @@ pub(crate) mod subnet;
 pub(crate) mod subnet_launch;
 pub(crate) mod vpc;
 pub(crate) mod vpc_endpoint;
+pub(crate) mod vpn_gateway;
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};

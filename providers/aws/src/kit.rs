@@ -286,6 +286,15 @@ pub(crate) fn registry() -> Registry<Clients> {
             ec2::egress_only_internet_gateway::EgressOnlyInternetGatewayType,
         )
         .resource("aws_vpc_endpoint", ec2::vpc_endpoint::VpcEndpointType)
+        .resource(
+            "aws_customer_gateway",
+            ec2::vpn_gateway::CustomerGatewayType,
+        )
+        .resource("aws_vpn_gateway", ec2::vpn_gateway::VpnGatewayType)
+        .resource(
+            "aws_vpn_gateway_attachment",
+            ec2::vpn_gateway::VpnGatewayAttachmentType,
+        )
         .resource("aws_network_acl", ec2::network_acl::NetworkAclType)
         .resource("aws_network_acl_rule", ec2::network_acl::NetworkAclRuleType)
         .resource("aws_vpc_dhcp_options", ec2::dhcp_options::DhcpOptionsType)
