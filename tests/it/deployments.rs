@@ -2505,16 +2505,11 @@ resource "aws_lb" "net" {{
     crate::moto::iac_via(&w, &m, &proxy, &["destroy", "-auto-approve"]).ok();
 }
 
-/// Listener rule conditions of every kind Terraform has (host and path
-/// patterns, an HTTP header, methods, query strings, source addresses): sent as
-/// ELBv2's conditions, read back through the SDK, no change on a second plan,
-/// changed in place.
-#[test]
-fn listener_rule_conditions_of_every_kind_against_moto() {
-    let m = Moto::start();
-    let main = |method: &str| {
-        format!(
-            r#"
+/// A VPC with two subnets, an application load balancer and a target group in
+/// it, all named `name`: what the listener tests below build on.
+fn alb_base(name: &str) -> String {
+    format!(
+        r#"
 resource "aws_vpc" "v" {{
   cidr_block = "10.0.0.0/16"
 }}
@@ -2525,15 +2520,30 @@ resource "aws_subnet" "s" {{
   availability_zone = "us-east-1${{each.key}}"
 }}
 resource "aws_lb" "web" {{
-  name    = "conditions"
+  name    = "{name}"
   subnets = [for s in aws_subnet.s : s.id]
 }}
 resource "aws_lb_target_group" "web" {{
-  name     = "conditions"
+  name     = "{name}"
   port     = 80
   protocol = "HTTP"
   vpc_id   = aws_vpc.v.id
 }}
+"#
+    )
+}
+
+/// Listener rule conditions of every kind Terraform has (host and path
+/// patterns, an HTTP header, methods, query strings, source addresses): sent as
+/// ELBv2's conditions, read back through the SDK, no change on a second plan,
+/// changed in place.
+#[test]
+fn listener_rule_conditions_of_every_kind_against_moto() {
+    let m = Moto::start();
+    let main = |method: &str| {
+        format!(
+            r#"
+{base}
 resource "aws_lb_listener" "http" {{
   load_balancer_arn = aws_lb.web.arn
   port              = 80
@@ -2580,7 +2590,8 @@ resource "aws_lb_listener_rule" "api" {{
     }}
   }}
 }}
-"#
+"#,
+            base = alb_base("conditions")
         )
     };
     let w = Work::new(&main("GET"));
@@ -2686,25 +2697,7 @@ variable "client_secret" {{
   sensitive = true
   default   = "oidc-client-secret-value"
 }}
-resource "aws_vpc" "v" {{
-  cidr_block = "10.0.0.0/16"
-}}
-resource "aws_subnet" "s" {{
-  for_each          = toset(["a", "b"])
-  vpc_id            = aws_vpc.v.id
-  cidr_block        = "10.0.${{index(["a", "b"], each.key) + 1}}.0/24"
-  availability_zone = "us-east-1${{each.key}}"
-}}
-resource "aws_lb" "web" {{
-  name    = "auth"
-  subnets = [for s in aws_subnet.s : s.id]
-}}
-resource "aws_lb_target_group" "web" {{
-  name     = "auth"
-  port     = 80
-  protocol = "HTTP"
-  vpc_id   = aws_vpc.v.id
-}}
+{base}
 resource "aws_lb_listener" "web" {{
   load_balancer_arn = aws_lb.web.arn
   port              = 80
@@ -2747,7 +2740,8 @@ resource "aws_lb_listener_rule" "admin" {{
     }}
   }}
 }}
-"#
+"#,
+            base = alb_base("auth")
         )
     };
     let w = Work::new(&main("openid"));

@@ -361,6 +361,19 @@ pub(crate) enum ReadErr {
     Other(AttrDiagnostic),
 }
 
+/// A read of one object right after it was made or changed: "gone" is an error
+/// there, saying which kind of object vanished.
+pub(crate) fn vanished(e: ReadErr, what: &str) -> Vec<AttrDiagnostic> {
+    match e {
+        ReadErr::Missing(m) => vec![AttrDiagnostic::error(
+            Vec::new(),
+            format!("{what} vanished"),
+            m,
+        )],
+        ReadErr::Other(d) => vec![d],
+    }
+}
+
 pub(crate) fn classify<
     E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + 'static,
 >(

@@ -244,17 +244,27 @@ pub(crate) async fn associate(
         .send()
         .await
         .map_err(|e| sdk_err("DescribeNetworkAcls", e))?;
-    for acl in current.network_acls() {
+    move_subnets(c, current.network_acls(), &wanted, id).await
+}
+
+/// Moves each of `subnets` that one of `acls` serves (and not `to`) to `to`.
+pub(crate) async fn move_subnets(
+    c: &Clients,
+    acls: &[NetworkAcl],
+    subnets: &[String],
+    to: &str,
+) -> Result<(), AttrDiagnostic> {
+    for acl in acls.iter().filter(|a| a.network_acl_id() != Some(to)) {
         for a in acl.associations() {
             let (Some(subnet), Some(assoc)) = (a.subnet_id(), a.network_acl_association_id())
             else {
                 continue;
             };
-            if wanted.iter().any(|w| w == subnet) && acl.network_acl_id() != Some(id) {
+            if subnets.iter().any(|w| w == subnet) {
                 c.ec2
                     .replace_network_acl_association()
                     .association_id(assoc)
-                    .network_acl_id(id)
+                    .network_acl_id(to)
                     .send()
                     .await
                     .map_err(|e| sdk_err("ReplaceNetworkAclAssociation", e))?;

@@ -81,19 +81,10 @@ async fn describe(c: &Clients, ids: &[String]) -> Result<Vec<DhcpOptions>, ReadE
         .map_err(|e| classify("DescribeDhcpOptions", e))
 }
 
-fn vanished(e: ReadErr) -> Vec<AttrDiagnostic> {
-    match e {
-        ReadErr::Missing(m) => vec![AttrDiagnostic::error(
-            Vec::new(),
-            "DHCP options vanished",
-            m,
-        )],
-        ReadErr::Other(d) => vec![d],
-    }
-}
-
 async fn read_one(c: &Clients, id: &str) -> ApplyResult {
-    let found = describe(c, &[id.to_string()]).await.map_err(vanished)?;
+    let found = describe(c, &[id.to_string()])
+        .await
+        .map_err(|e| crate::ec2::vanished(e, "DHCP options"))?;
     Ok(found.first().map(|o| options_value(c, o)))
 }
 

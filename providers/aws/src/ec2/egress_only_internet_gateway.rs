@@ -42,10 +42,9 @@ async fn describe(c: &Clients, ids: &[String]) -> Result<Vec<EgressOnlyInternetG
 }
 
 async fn read_one(c: &Clients, id: &str) -> ApplyResult {
-    let found = describe(c, &[id.to_string()]).await.map_err(|e| match e {
-        ReadErr::Missing(m) => vec![AttrDiagnostic::error(Vec::new(), "Gateway vanished", m)],
-        ReadErr::Other(d) => vec![d],
-    })?;
+    let found = describe(c, &[id.to_string()])
+        .await
+        .map_err(|e| crate::ec2::vanished(e, "Egress-only internet gateway"))?;
     Ok(found.first().map(gateway_value))
 }
 

@@ -66,24 +66,7 @@ async fn release(c: &Clients, vpc: &str, subnets: &[String]) -> Result<(), AttrD
     else {
         return Ok(());
     };
-    for acl in out.network_acls() {
-        for a in acl.associations() {
-            let (Some(subnet), Some(assoc)) = (a.subnet_id(), a.network_acl_association_id())
-            else {
-                continue;
-            };
-            if subnets.iter().any(|x| x == subnet) && acl.network_acl_id() != Some(default) {
-                c.ec2
-                    .replace_network_acl_association()
-                    .association_id(assoc)
-                    .network_acl_id(default)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_err("ReplaceNetworkAclAssociation", e))?;
-            }
-        }
-    }
-    Ok(())
+    super::default_network_acl::move_subnets(c, out.network_acls(), subnets, default).await
 }
 
 fn entries_block() -> NestedBlock {

@@ -201,14 +201,7 @@ async fn values(
 }
 
 async fn read_one(c: &Clients, id: &str, keep: &Value) -> ApplyResult {
-    let err = |e| match e {
-        ReadErr::Missing(m) => vec![AttrDiagnostic::error(
-            Vec::new(),
-            "VPC endpoint vanished",
-            m,
-        )],
-        ReadErr::Other(d) => vec![d],
-    };
+    let err = |e| crate::ec2::vanished(e, "VPC endpoint");
     let found = describe(c, &[id.to_string()]).await.map_err(err)?;
     let v = values(c, &found, &|_| keep.clone()).await.map_err(err)?;
     Ok(v.into_iter().next().map(|(_, v)| v))

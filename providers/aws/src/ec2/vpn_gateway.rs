@@ -14,7 +14,9 @@ use iac_provider::{
 };
 use iac_value::Value;
 
-use crate::ec2::{adopted_id, classify, region, tag_spec, update_tags, BatchRead, ReadErr};
+use crate::ec2::{
+    adopted_id, classify, region, tag_spec, update_tags, vanished, BatchRead, ReadErr,
+};
 use crate::kit::aws_plan;
 use crate::schema::tags;
 use crate::util::{err_code, opt_str, s, sdk_err, tags_of, tags_value};
@@ -27,17 +29,6 @@ pub(crate) struct VpnGatewayAttachmentType;
 /// An object AWS keeps for a while as "deleted" is gone.
 fn live(state: Option<&str>) -> bool {
     state.is_none_or(|st| st != "deleted" && st != "deleting")
-}
-
-fn vanished(e: ReadErr, what: &str) -> Vec<AttrDiagnostic> {
-    match e {
-        ReadErr::Missing(m) => vec![AttrDiagnostic::error(
-            Vec::new(),
-            format!("{what} vanished"),
-            m,
-        )],
-        ReadErr::Other(d) => vec![d],
-    }
 }
 
 // ---- customer gateway ----
