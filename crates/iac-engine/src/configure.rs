@@ -308,9 +308,9 @@ fn eval_block(
     (!failed).then_some(v)
 }
 
-/// The root module's locals, for the provider blocks (`region = local.region`):
-/// each one that the variables and the other locals give, in as many passes as
-/// their order needs; one that needs a resource, a data source or a module is
+/// The root module's locals the provider blocks use (`region = local.region`),
+/// with the locals those use: each one that the variables and the other locals
+/// give, in as many passes as their order needs; one that needs a resource, a data source or a module is
 /// unknown here, so a provider block that uses it is E0704, never configured
 /// with a guess.
 fn provider_locals(module: &Module, values: &mut Values) {
@@ -318,7 +318,38 @@ fn provider_locals(module: &Module, values: &mut Values) {
         return;
     }
     let root: ModPath = Vec::new();
-    let mut pending: Vec<&iac_config::Local> = module.locals.values().collect();
+    // Only the locals the blocks use, and the locals those use in turn.
+    fn locals_in<'a>(body: &'a iac_syntax::Body, out: &mut Vec<&'a str>) {
+        for a in &body.attributes {
+            for r in a.expr.references() {
+                if let ("local", Some((name, _))) = (r.root.as_str(), r.attrs.first()) {
+                    out.push(name);
+                }
+            }
+        }
+        for b in &body.blocks {
+            locals_in(&b.body, out);
+        }
+    }
+    let mut wanted: Vec<&str> = Vec::new();
+    for b in &module.providers {
+        locals_in(&b.body, &mut wanted);
+    }
+    let mut pending: Vec<&iac_config::Local> = Vec::new();
+    while let Some(name) = wanted.pop() {
+        let Some(l) = module.locals.get(name) else {
+            continue;
+        };
+        if pending.iter().any(|p| p.name == l.name) {
+            continue;
+        }
+        pending.push(l);
+        for r in l.expr.references() {
+            if let ("local", Some((n, _))) = (r.root.as_str(), r.attrs.first()) {
+                wanted.push(n);
+            }
+        }
+    }
     loop {
         let before = pending.len();
         let mut i = 0;
