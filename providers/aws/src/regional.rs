@@ -50,7 +50,14 @@ pub(crate) fn add(s: &mut ProviderSchema) {
         }
     }
     for (name, schema) in s.data_sources.iter_mut() {
-        if !global(name) && !schema.attributes.contains_key("region") {
+        // A computed region (a bucket's) becomes the region to look in too.
+        if let Some(a) = schema.attributes.get_mut("region") {
+            if !global(name) && a.computed && !a.optional {
+                a.optional = true;
+            }
+            continue;
+        }
+        if !global(name) {
             schema.attributes.insert(
                 "region".to_string(),
                 Attribute::optional(
