@@ -1916,3 +1916,74 @@ resource "aws_instance" "this" {
         r.stdout
     );
 }
+
+/// An instance as the terraform-aws-modules/ec2-instance module writes one: a
+/// `credit_specification` whose `cpu_credits` is null (the instance's credits
+/// are left as they are, as in Terraform), termination protection on, and
+/// `force_destroy` (AWS provider 6), which takes the protection off to destroy.
+#[test]
+fn an_instance_written_like_the_ec2_instance_module_applies_and_destroys() {
+    let m = Moto::start();
+    let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
+    let main = |protected: bool| {
+        format!(
+            r#"
+variable "cpu_credits" {{
+  type    = string
+  default = null
+}}
+
+resource "aws_instance" "this" {{
+  ami                     = "ami-12c6146b"
+  instance_type           = "t3.micro"
+  disable_api_termination = {protected}
+  force_destroy           = true
+
+  credit_specification {{
+    cpu_credits = var.cpu_credits
+  }}
+}}
+"#
+        )
+    };
+    let w = Work::new(&main(false));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let id = w.attrs("aws_instance.this")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let r = iac(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    // Termination protection on, in place.
+    w.write("main.tf", &main(true));
+    iac(&w, &m, &["apply", "-auto-approve"]).ok();
+    let protected = || {
+        block(
+            m.ec2()
+                .describe_instance_attribute()
+                .instance_id(&id)
+                .attribute(aws_sdk_ec2::types::InstanceAttributeName::DisableApiTermination)
+                .send(),
+        )
+        .expect("attribute")
+        .disable_api_termination()
+        .and_then(|a| a.value())
+    };
+    assert_eq!(protected(), Some(true));
+    // moto refuses to terminate a protected instance: force_destroy takes it off first.
+    crate::moto::iac_via(&w, &m, &proxy, &["destroy", "-auto-approve"]).ok();
+    let off = proxy.requests("ModifyInstanceAttribute");
+    assert!(
+        off.iter()
+            .any(|p| p.get("DisableApiTermination.Value").map(String::as_str) == Some("false")),
+        "{off:?}"
+    );
+    let state = block(m.ec2().describe_instances().instance_ids(&id).send())
+        .expect("instances")
+        .reservations()[0]
+        .instances()[0]
+        .state()
+        .and_then(|s| s.name())
+        .map(|n| n.as_str().to_string());
+    assert_eq!(state.as_deref(), Some("terminated"));
+}

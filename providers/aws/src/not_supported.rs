@@ -78,6 +78,8 @@ pub(crate) const PROVIDER_6: &[(&str, &[&str], &str)] = &[
     ("aws_alb", &["health_check_logs"], "AWS provider 6: health check logs of an application load balancer are not supported (moto 5.2.5 has no such attribute to test against)"),
     ("aws_lb_listener_rule", &["transform"], "AWS provider 6: host header and URL rewrites in listener rules are not supported (moto 5.2.5 has no rule transforms to test against)"),
     ("aws_alb_listener_rule", &["transform"], "AWS provider 6: host header and URL rewrites in listener rules are not supported (moto 5.2.5 has no rule transforms to test against)"),
+    ("aws_instance", &["placement_group_id"], "AWS provider 6: a placement group by id is not supported (moto 5.2.5 places by name only); name it with placement_group"),
+    ("aws_instance", &["secondary_network_interface"], "AWS provider 6: secondary interfaces of an instance are not supported (moto 5.2.5 has none to test against); give network_interface blocks or aws_network_interface_attachment"),
     ("aws_launch_template", &["network_performance_options"], "AWS provider 6: network bandwidth weighting of launched instances is not supported (moto 5.2.5 keeps no such option to test against)"),
     ("aws_launch_template", &["secondary_interfaces"], "AWS provider 6: secondary interfaces of launched instances are not supported (moto 5.2.5 has none to test against); give network_interfaces blocks"),
     ("aws_s3_bucket_server_side_encryption_configuration", &["rule.blocked_encryption_types"], "AWS provider 6: blocking encryption types (SSE-C) for a bucket is not supported (moto 5.2.5 has no such setting to test against)"),

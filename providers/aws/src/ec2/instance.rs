@@ -1233,6 +1233,43 @@ async fn update_instance(
 
 async fn delete_instance(c: &Clients, old: &Value) -> Result<(), AttrDiagnostic> {
     let id = s(old, "id").unwrap_or_default();
+    // force_destroy (AWS provider 6): termination and stop protection come off first.
+    if old.get_attr("force_destroy").as_bool() == Some(true) {
+        for (protected, off) in [
+            (
+                "disable_api_termination",
+                c.ec2
+                    .modify_instance_attribute()
+                    .instance_id(&id)
+                    .disable_api_termination(
+                        aws_sdk_ec2::types::AttributeBooleanValue::builder()
+                            .value(false)
+                            .build(),
+                    ),
+            ),
+            (
+                "disable_api_stop",
+                c.ec2
+                    .modify_instance_attribute()
+                    .instance_id(&id)
+                    .disable_api_stop(
+                        aws_sdk_ec2::types::AttributeBooleanValue::builder()
+                            .value(false)
+                            .build(),
+                    ),
+            ),
+        ] {
+            if old.get_attr(protected).as_bool() == Some(true) {
+                match off.send().await {
+                    Ok(_) => {}
+                    Err(e) if err_code(&e).is_some_and(|c| c.ends_with(".NotFound")) => {
+                        return Ok(())
+                    }
+                    Err(e) => return Err(sdk_err("ModifyInstanceAttribute", e)),
+                }
+            }
+        }
+    }
     match c.ec2.terminate_instances().instance_ids(&id).send().await {
         Ok(_) => {}
         Err(e) if err_code(&e).is_some_and(|c| c.ends_with(".NotFound")) => return Ok(()),
@@ -1692,6 +1729,13 @@ impl ResourceType<Clients> for InstanceType {
                 Attribute::optional_computed(
                     AttrType::Bool,
                     "Termination protection (kept from state on refresh: reading it is one call per instance).",
+                ),
+            )
+            .attr(
+                "force_destroy",
+                Attribute::optional(
+                    AttrType::Bool,
+                    "Destroy even with termination or stop protection on: it comes off first (AWS provider 6; takes effect once applied).",
                 ),
             )
         )))

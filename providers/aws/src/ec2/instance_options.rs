@@ -288,6 +288,16 @@ fn burstable(instance_type: Option<&str>) -> bool {
 /// password is unknown until read whenever it is asked for anew.
 pub(crate) fn plan(prior: Option<&Value>, config: &Value, planned: &mut Value) {
     crate::util::as_aws_has(prior, config, planned, &KEPT_BLOCKS);
+    // A credit_specification block whose cpu_credits is null (a module's
+    // `cpu_credits = local.t ? var.cpu_credits : null`) leaves the credits as
+    // the instance has them, as Terraform's provider does.
+    let written = first(config, "credit_specification");
+    let had = prior
+        .map(|p| first(p, "credit_specification"))
+        .unwrap_or(Value::Null);
+    if !written.is_null() && written.get_attr("cpu_credits").is_null() && !had.is_null() {
+        set(planned, "credit_specification", Value::List(vec![had]));
+    }
     // Written interfaces with Terraform's defaults filled in, as they read back.
     if let Some(items) = config
         .get_attr("network_interface")
