@@ -1569,3 +1569,77 @@ resource "aws_db_instance" "replica" {
         r.stderr
     );
 }
+
+/// A write-only master password (Terraform 1.11's `password_wo`, which the
+/// current terraform-aws-modules/rds passes from an ephemeral variable): sent
+/// with CreateDBInstance, in state in no form at all, no change on a second
+/// plan or when only the value changes; a new `password_wo_version` sends it
+/// again with ModifyDBInstance.
+#[test]
+fn a_write_only_password_is_sent_and_never_kept() {
+    let m = Moto::start();
+    let proxy = crate::proxy::Proxy::start(&m.endpoint, 0);
+    let main = |password: &str, version: u32| {
+        format!(
+            r#"
+variable "password" {{
+  type      = string
+  ephemeral = true
+  default   = "{password}"
+}}
+
+resource "aws_db_instance" "db" {{
+  identifier          = "write-only"
+  engine              = "postgres"
+  instance_class      = "db.t3.micro"
+  allocated_storage   = 20
+  username            = "app"
+  password_wo         = var.password
+  password_wo_version = {version}
+  skip_final_snapshot = true
+}}
+"#
+        )
+    };
+    let w = Work::new(&main("first-secret-value", 1));
+    crate::moto::iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
+    let created = proxy.requests("CreateDBInstance");
+    assert_eq!(
+        created[0].get("MasterUserPassword").map(String::as_str),
+        Some("first-secret-value")
+    );
+    let state = w.read("iac.tfstate");
+    assert!(!state.contains("first-secret-value"), "no plaintext");
+    assert!(
+        w.attrs("aws_db_instance.db")["password_wo"].is_null(),
+        "nor any trace of it"
+    );
+    assert!(w.attrs("aws_db_instance.db")["password"].is_null());
+    let r = run(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    // Another value alone changes nothing: the version says when to send it.
+    w.write("main.tf", &main("second-secret-value", 1));
+    let r = run(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    w.write("main.tf", &main("second-secret-value", 2));
+    let r = crate::moto::iac_via(&w, &m, &proxy, &["apply", "-auto-approve"]).ok();
+    assert!(
+        r.stdout.contains("0 added, 1 changed, 0 destroyed"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("second-secret-value"), "{}", r.stdout);
+    let modified = proxy.requests("ModifyDBInstance");
+    assert_eq!(
+        modified
+            .last()
+            .and_then(|p| p.get("MasterUserPassword"))
+            .map(String::as_str),
+        Some("second-secret-value"),
+        "{modified:?}"
+    );
+    assert!(!w.read("iac.tfstate").contains("second-secret-value"));
+    let r = run(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    run(&w, &m, &["destroy", "-auto-approve"]).ok();
+}

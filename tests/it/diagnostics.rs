@@ -120,11 +120,16 @@ resource "aws_db_instance" "db" {
   instance_class      = "db.t3.micro"
   allocated_storage   = 20
   username            = "app"
-  password_wo         = "never-stored"
-  password_wo_version = 1
+  password            = "stored-only-as-a-fingerprint"
   # A module's default off asks for nothing.
   customer_owned_ip_enabled = false
   backup_target             = ""
+}
+
+resource "aws_secretsmanager_secret_version" "v" {
+  secret_id                = "s"
+  secret_string_wo         = "never-stored"
+  secret_string_wo_version = 1
 }
 
 resource "aws_lb" "web" {

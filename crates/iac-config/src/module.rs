@@ -964,7 +964,20 @@ fn static_string(a: Option<&Attribute>, diags: &mut Diagnostics) -> Option<Strin
     let a = a?;
     match &a.expr.kind {
         ExprKind::String(s) => Some(s.clone()),
-        ExprKind::Template(p) if p.is_empty() => Some(String::new()),
+        // A heredoc (or quoted template) with nothing interpolated is a literal.
+        ExprKind::Template(p)
+            if p.iter()
+                .all(|x| matches!(x, iac_syntax::TemplatePart::Literal(_))) =>
+        {
+            Some(
+                p.iter()
+                    .map(|x| match x {
+                        iac_syntax::TemplatePart::Literal(s) => s.as_str(),
+                        _ => "",
+                    })
+                    .collect(),
+            )
+        }
         _ => {
             diags.push(
                 Diagnostic::error("E0113", "A literal string is required here")
@@ -982,7 +995,14 @@ fn decode_variable(module: &mut Module, b: Block, diags: &mut Diagnostics) {
     let name = l[0].to_string();
     check_attrs(
         &b.body,
-        &["type", "default", "description", "sensitive", "nullable"],
+        &[
+            "type",
+            "default",
+            "description",
+            "sensitive",
+            "nullable",
+            "ephemeral",
+        ],
         "variable",
         diags,
     );
@@ -1024,7 +1044,10 @@ fn decode_variable(module: &mut Module, b: Block, diags: &mut Diagnostics) {
         ty,
         default: b.body.attribute("default").map(|a| a.expr.clone()),
         description: static_string(b.body.attribute("description"), diags),
-        sensitive: static_bool(b.body.attribute("sensitive"), diags),
+        // Terraform 1.10's ephemeral variables are never stored; iac stores no
+        // sensitive value either, so an ephemeral one is kept as sensitive.
+        sensitive: static_bool(b.body.attribute("sensitive"), diags)
+            | static_bool(b.body.attribute("ephemeral"), diags),
         nullable,
         validations,
         span: b.header_span(),
@@ -1047,7 +1070,13 @@ fn decode_output(module: &mut Module, b: Block, diags: &mut Diagnostics) {
     let name = l[0].to_string();
     check_attrs(
         &b.body,
-        &["value", "sensitive", "description", "depends_on"],
+        &[
+            "value",
+            "sensitive",
+            "description",
+            "depends_on",
+            "ephemeral",
+        ],
         "output",
         diags,
     );
@@ -1061,7 +1090,8 @@ fn decode_output(module: &mut Module, b: Block, diags: &mut Diagnostics) {
     let out = Output {
         name: name.clone(),
         value: value.expr.clone(),
-        sensitive: static_bool(b.body.attribute("sensitive"), diags),
+        sensitive: static_bool(b.body.attribute("sensitive"), diags)
+            | static_bool(b.body.attribute("ephemeral"), diags),
         description: static_string(b.body.attribute("description"), diags),
         span: b.header_span(),
     };

@@ -133,7 +133,16 @@ fn keep_prior_zeroes(schema: &Schema, prior: &Value, config: &Value, resp: &mut 
             // and leaves what the object has (the SDK's GetOk sees none).
             let written = config.get_attr(name);
             let empty = matches!(written, Value::List(v) | Value::Set(v) if v.is_empty());
-            if empty && resp.planned.get_attr(name) == written {
+            // A zero written where the object has nothing (the SDK would hold
+            // that zero) is the same too.
+            let zero = prior.get_attr(name).is_null()
+                && match written {
+                    Value::Bool(b) => !b,
+                    Value::Number(n) => n.is_zero(),
+                    Value::String(s) => s.is_empty(),
+                    _ => false,
+                };
+            if (empty || zero) && resp.planned.get_attr(name) == written {
                 if let Value::Map(m) = &mut resp.planned {
                     m.insert(name.clone(), prior.get_attr(name).clone());
                 }
@@ -152,10 +161,12 @@ fn keep_prior_zeroes(schema: &Schema, prior: &Value, config: &Value, resp: &mut 
             Value::Map(m) => m.is_empty(),
             _ => false,
         };
-        // And the other way: an empty collection or "" written where state has
-        // nothing (a module passing its default `[]` through) is no change.
+        // And the other way: a zero written where state has nothing (a module
+        // passing its default `[]`, `0` or `false` through) is no change.
         let written = config.get_attr(name);
         let empty_written = match written {
+            Value::Bool(b) => !b,
+            Value::Number(n) => n.is_zero(),
             Value::String(s) => s.is_empty(),
             Value::List(v) | Value::Set(v) => v.is_empty(),
             Value::Map(m) => m.is_empty(),
@@ -191,8 +202,8 @@ impl<C: Send + Sync> Registry<C> {
     }
 
     /// An optional attribute left unset equals its zero value (`false`, `0`, `""`,
-    /// empty): a prior zero with nothing configured is no change, and so is an
-    /// empty collection or `""` written where the prior has nothing. This is how
+    /// empty): a prior zero with nothing configured is no change, and so is a
+    /// zero written where the prior has nothing. This is how
     /// Terraform's plugin SDK sees them (it cannot store null), so objects whose
     /// state Terraform wrote (`false` where iac would keep null) plan no change.
     pub fn unset_is_zero(mut self) -> Registry<C> {

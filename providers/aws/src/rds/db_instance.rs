@@ -19,6 +19,35 @@ use crate::Clients;
 
 pub(crate) struct DbInstanceType;
 
+/// A write-only password (`password_wo`) for the calls that send it: on a
+/// create, and on an update whose `password_wo_version` changed, the
+/// configuration's plaintext goes where `password` would (the prior's is
+/// cleared, so the update sees a change). Neither plan nor state ever holds it.
+fn write_only(planned: &Value, prior: Option<&Value>, config: &Value) -> (Value, Value) {
+    let before = prior.cloned().unwrap_or(Value::Null);
+    let secret = config.get_attr("password_wo");
+    let send = secret.as_str().is_some()
+        && prior.is_none_or(|p| {
+            p.get_attr("password_wo_version") != planned.get_attr("password_wo_version")
+        });
+    if !send {
+        return (planned.clone(), before);
+    }
+    let (mut with, mut before) = (planned.clone(), before);
+    crate::util::set(&mut with, "password", secret.clone());
+    if prior.is_some() {
+        crate::util::set(&mut before, "password", Value::Null);
+    }
+    (with, before)
+}
+
+/// The object as state keeps it: no write-only password, in any form.
+fn forget_write_only(mut v: Value, planned: &Value) -> Value {
+    crate::util::set(&mut v, "password", planned.get_attr("password").clone());
+    crate::util::set(&mut v, "password_wo", Value::Null);
+    v
+}
+
 /// The rest of `aws_db_instance`'s arguments (backups, monitoring, replicas, what
 /// RDS computes).
 fn db_instance_more(s: Schema) -> Schema {
@@ -297,6 +326,18 @@ impl ResourceType<Clients> for DbInstanceType {
                 ),
             )
             .attr(
+                "password_wo",
+                Attribute::optional(
+                    Str,
+                    "Write-only master password (Terraform 1.11): sent on create and when password_wo_version changes, never stored, not even as a fingerprint.",
+                )
+                .sensitive(),
+            )
+            .attr(
+                "password_wo_version",
+                Attribute::optional(AttrType::Number, "Change it to send password_wo again."),
+            )
+            .attr(
                 "db_subnet_group_name",
                 Attribute::optional_computed(Str, "Subnet group (default: the default VPC).")
                     .force_new(),
@@ -344,6 +385,16 @@ impl ResourceType<Clients> for DbInstanceType {
                 "identifier_prefix",
                 "Conflicting arguments",
                 "set `identifier` or `identifier_prefix`, not both",
+            ));
+        }
+        if set("password_wo")
+            && (set("password")
+                || config.get_attr("manage_master_user_password").as_bool() == Some(true))
+        {
+            out.push(crate::util::attr_err(
+                "password_wo",
+                "Conflicting arguments",
+                "set password_wo, password or manage_master_user_password = true, one of them",
             ));
         }
         if set("replicate_source_db") && set("snapshot_identifier") {
@@ -478,6 +529,11 @@ impl ResourceType<Clients> for DbInstanceType {
                 });
             }
         }
+        // Write-only: never in a plan (the configuration's value is sent at apply).
+        crate::util::set(&mut r.planned, "password_wo", Value::Null);
+        r.requires_replace.retain(
+            |p| !matches!(p.first(), Some(iac_value::PathStep::Key(k)) if k == "password_wo"),
+        );
         // Removing replicate_source_db promotes the replica in place.
         if req.prior.is_some() {
             r.requires_replace.retain(|p| {
@@ -499,7 +555,9 @@ impl ResourceType<Clients> for DbInstanceType {
     }
 
     async fn create(&self, c: &Clients, planned: &Value, req: &ApplyRequest<'_>) -> ApplyResult {
-        create_db(c, planned, req.idempotency_token).await
+        let (with_password, _) = write_only(planned, None, req.config);
+        let made = create_db(c, &with_password, req.idempotency_token).await?;
+        Ok(made.map(|v| forget_write_only(v, planned)))
     }
 
     async fn update(
@@ -507,9 +565,11 @@ impl ResourceType<Clients> for DbInstanceType {
         c: &Clients,
         prior: &Value,
         planned: &Value,
-        _: &ApplyRequest<'_>,
+        req: &ApplyRequest<'_>,
     ) -> ApplyResult {
-        update_db(c, prior, planned).await
+        let (with_password, before) = write_only(planned, Some(prior), req.config);
+        let done = update_db(c, &before, &with_password).await?;
+        Ok(done.map(|v| forget_write_only(v, planned)))
     }
 
     async fn delete(
