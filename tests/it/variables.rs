@@ -247,3 +247,37 @@ output "for" { value = [for x in [1, 2] : x if var.on] }
     let r = r.iac(&["plan"]).code(1);
     assert!(r.stderr.contains("a bool condition"), "{}", r.stderr);
 }
+
+/// What Terraform 1.10 and later write in variable and output blocks: a heredoc
+/// description, and `ephemeral = true`, which iac takes as sensitive (the value
+/// is in no plan, state or output in plaintext).
+#[test]
+fn heredoc_descriptions_and_ephemeral_values() {
+    let w = Work::new(
+        r#"
+variable "token" {
+  description = <<EOF
+The API token.
+Rotated monthly.
+EOF
+  type      = string
+  ephemeral = true
+  default   = "tok-plaintext-value"
+}
+
+resource "terraform_data" "uses" {
+  input = length(var.token)
+}
+
+output "token" {
+  value     = var.token
+  ephemeral = true
+}
+"#,
+    );
+    let r = w.iac(&["apply", "-auto-approve"]).ok();
+    assert!(!r.stdout.contains("tok-plaintext-value"), "{}", r.stdout);
+    assert!(!w.read("iac.tfstate").contains("tok-plaintext-value"));
+    let r = w.iac(&["output", "token"]).code(1);
+    assert!(r.stderr.contains("sensitive"), "{}", r.stderr);
+}
