@@ -1643,3 +1643,101 @@ resource "aws_db_instance" "db" {{
     assert!(r.stdout.contains("No changes."), "{}", r.stdout);
     run(&w, &m, &["destroy", "-auto-approve"]).ok();
 }
+
+/// The write-only values of a secret version and an SSM parameter
+/// (`secret_string_wo`, `value_wo`): sent to AWS, kept in state in no form, no
+/// change on a second plan; a new version number sends them again.
+#[test]
+fn write_only_secret_and_parameter_values() {
+    let m = Moto::start();
+    let main = |value: &str, version: u32| {
+        format!(
+            r#"
+variable "secret" {{
+  type      = string
+  ephemeral = true
+  default   = "{value}"
+}}
+
+resource "aws_secretsmanager_secret" "s" {{
+  name = "write-only-secret"
+  recovery_window_in_days = 0
+}}
+
+resource "aws_secretsmanager_secret_version" "v" {{
+  secret_id                = aws_secretsmanager_secret.s.id
+  secret_string_wo         = var.secret
+  secret_string_wo_version = {version}
+}}
+
+resource "aws_ssm_parameter" "p" {{
+  name             = "/app/write-only"
+  type             = "SecureString"
+  value_wo         = var.secret
+  value_wo_version = {version}
+}}
+"#
+        )
+    };
+    let w = Work::new(&main("wo-first-value", 1));
+    run(&w, &m, &["apply", "-auto-approve"]).ok();
+    let secret = block(
+        m.secrets()
+            .get_secret_value()
+            .secret_id("write-only-secret")
+            .send(),
+    )
+    .expect("secret");
+    assert_eq!(secret.secret_string(), Some("wo-first-value"));
+    let param = block(
+        aws_sdk_ssm::Client::new(&m.sdk())
+            .get_parameter()
+            .name("/app/write-only")
+            .with_decryption(true)
+            .send(),
+    )
+    .expect("parameter");
+    assert_eq!(
+        param.parameter().and_then(|p| p.value()),
+        Some("wo-first-value")
+    );
+    assert!(!w.read("iac.tfstate").contains("wo-first-value"));
+    assert_eq!(w.attrs("aws_ssm_parameter.p")["has_value_wo"], true);
+    assert!(
+        w.attrs("aws_ssm_parameter.p")["value"].is_null(),
+        "not even a fingerprint"
+    );
+    assert_eq!(
+        w.attrs("aws_secretsmanager_secret_version.v")["has_secret_string_wo"],
+        true
+    );
+    let r = run(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+
+    w.write("main.tf", &main("wo-second-value", 2));
+    run(&w, &m, &["apply", "-auto-approve"]).ok();
+    let secret = block(
+        m.secrets()
+            .get_secret_value()
+            .secret_id("write-only-secret")
+            .send(),
+    )
+    .expect("secret");
+    assert_eq!(secret.secret_string(), Some("wo-second-value"));
+    let param = block(
+        aws_sdk_ssm::Client::new(&m.sdk())
+            .get_parameter()
+            .name("/app/write-only")
+            .with_decryption(true)
+            .send(),
+    )
+    .expect("parameter");
+    assert_eq!(
+        param.parameter().and_then(|p| p.value()),
+        Some("wo-second-value")
+    );
+    assert!(!w.read("iac.tfstate").contains("wo-second-value"));
+    let r = run(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    run(&w, &m, &["destroy", "-auto-approve"]).ok();
+}

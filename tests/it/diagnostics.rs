@@ -126,12 +126,6 @@ resource "aws_db_instance" "db" {
   backup_target             = ""
 }
 
-resource "aws_secretsmanager_secret_version" "v" {
-  secret_id                = "s"
-  secret_string_wo         = "never-stored"
-  secret_string_wo_version = 1
-}
-
 resource "aws_lb" "web" {
   name    = "web"
   subnets = ["subnet-1", "subnet-2"]

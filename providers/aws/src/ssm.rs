@@ -30,6 +30,10 @@ pub(crate) struct SsmParameterData;
 /// configuration writes it there, else marked secret under `value`.
 fn value_attrs(p: &Parameter, keep: &Value) -> [(&'static str, Value); 2] {
     let v = p.value().map(Value::string).unwrap_or(Value::Null);
+    // A write-only value (value_wo) is kept in no form: not even read.
+    if keep.get_attr("has_value_wo").as_bool() == Some(true) {
+        return [("value", Value::Null), ("insecure_value", Value::Null)];
+    }
     if !keep.get_attr("insecure_value").is_null() {
         [("value", Value::Null), ("insecure_value", v)]
     } else {
@@ -67,6 +71,10 @@ fn parameter_value(
         ("allowed_pattern", keep.get_attr("allowed_pattern").clone()),
         ("overwrite", keep.get_attr("overwrite").clone()),
         ("tags", tags),
+        (
+            "has_value_wo",
+            Value::Bool(keep.get_attr("has_value_wo").as_bool() == Some(true)),
+        ),
     ];
     entries.extend(value_attrs(p, keep));
     Value::map(entries)
@@ -191,6 +199,9 @@ impl ResourceType<Clients> for SsmParameter {
             Attribute::required(Str, "String, StringList or SecureString (a change replaces).").force_new(),
         )
         .attr("value", Attribute::optional(Str, "The value (secret: only a fingerprint is kept).").sensitive())
+        .attr("value_wo", Attribute::optional(Str, "Write-only value (Terraform 1.11): sent, kept in no form at all.").sensitive())
+        .attr("value_wo_version", Attribute::optional(AttrType::Number, "Change it to send value_wo again."))
+        .attr("has_value_wo", Attribute::computed(AttrType::Bool, "Whether the value is write-only."))
         .attr(
             "insecure_value",
             Attribute::optional(Str, "The value, for one that may be shown in plans (not with SecureString)."),
@@ -217,11 +228,19 @@ impl ResourceType<Clients> for SsmParameter {
                 "set `value` or `insecure_value`, not both",
             ));
         }
-        if v.is_null() && iv.is_null() {
+        let wo = config.get_attr("value_wo");
+        if !wo.is_null() && !wo.is_unknown() && (!v.is_null() || !iv.is_null()) {
+            out.push(attr_err(
+                "value_wo",
+                "Conflicting arguments",
+                "set `value_wo` or `value` (or `insecure_value`), not both",
+            ));
+        }
+        if v.is_null() && iv.is_null() && config.get_attr("value_wo").is_null() {
             out.push(attr_err(
                 "value",
                 "Missing value",
-                "set `value` (or `insecure_value` for a value that may be shown)",
+                "set `value` (or `insecure_value` for a value that may be shown, or the write-only `value_wo`)",
             ));
         }
         if config.get_attr("type").as_str() == Some("SecureString") && !iv.is_null() {
@@ -244,9 +263,13 @@ impl ResourceType<Clients> for SsmParameter {
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
         let mut r = aws_plan(schema, req);
+        let wo = crate::util::WriteOnly::PARAMETER;
+        wo.plan(&mut r);
+        let has = !req.config.get_attr(wo.value).is_null();
+        crate::util::set(&mut r.planned, "has_value_wo", Value::Bool(has));
         if let Some(prior) = req.prior {
             // A new value is a new version.
-            let changed = ["value", "insecure_value"]
+            let changed = ["value", "insecure_value", "value_wo_version"]
                 .iter()
                 .any(|k| !same(prior.get_attr(k), r.planned.get_attr(k)));
             if changed {
@@ -256,31 +279,11 @@ impl ResourceType<Clients> for SsmParameter {
         r
     }
 
-    /// Putting without overwrite fails if the name is taken: a parameter iac did
-    /// not make is never overwritten; import it instead.
-    async fn create(&self, c: &Clients, planned: &Value, _: &ApplyRequest<'_>) -> ApplyResult {
-        let name = s(planned, "name").unwrap_or_default();
-        match put(c, planned, false, true).await {
-            Ok(()) => {}
-            Err(d) => {
-                let exists = get(c, std::slice::from_ref(&name))
-                    .await
-                    .map_err(|e| vec![e])?;
-                match exists.get(&name) {
-                    // A retried create: the same value is already there.
-                    Some(p) if p.value() == value_to_send(planned).ok().as_deref() => {}
-                    Some(_) => {
-                        return Err(vec![attr_err(
-                            "name",
-                            "Parameter already exists",
-                            format!("a parameter named \"{name}\" exists and was not created by this plan; import it (iac import aws_ssm_parameter.NAME {name})"),
-                        )])
-                    }
-                    None => return Err(d),
-                }
-            }
-        }
-        read_one(c, &name, planned).await.map_err(|d| vec![d])
+    async fn create(&self, c: &Clients, planned: &Value, req: &ApplyRequest<'_>) -> ApplyResult {
+        let wo = crate::util::WriteOnly::PARAMETER;
+        let (with, _) = wo.to_send(planned, None, req.config);
+        let made = create_parameter(c, &with).await?;
+        Ok(made.map(|v| wo.forget(v, planned)))
     }
 
     async fn update(
@@ -288,50 +291,12 @@ impl ResourceType<Clients> for SsmParameter {
         c: &Clients,
         prior: &Value,
         planned: &Value,
-        _: &ApplyRequest<'_>,
+        req: &ApplyRequest<'_>,
     ) -> ApplyResult {
-        let name = s(prior, "name").unwrap_or_default();
-        let data_changed = [
-            "value",
-            "insecure_value",
-            "description",
-            "key_id",
-            "tier",
-            "allowed_pattern",
-            "data_type",
-        ]
-        .iter()
-        .any(|k| !same(prior.get_attr(k), planned.get_attr(k)));
-        if data_changed {
-            put(c, planned, true, false).await?;
-        }
-        if let Some((gone, now)) = crate::util::tag_change(prior, planned) {
-            if !gone.is_empty() {
-                c.ssm
-                    .remove_tags_from_resource()
-                    .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
-                    .resource_id(&name)
-                    .set_tag_keys(Some(gone))
-                    .send()
-                    .await
-                    .map_err(|e| vec![sdk_err("RemoveTagsFromResource", e)])?;
-            }
-            let add: Vec<Tag> = now
-                .into_iter()
-                .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
-                .collect();
-            if !add.is_empty() {
-                c.ssm
-                    .add_tags_to_resource()
-                    .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
-                    .resource_id(&name)
-                    .set_tags(Some(add))
-                    .send()
-                    .await
-                    .map_err(|e| vec![sdk_err("AddTagsToResource", e)])?;
-            }
-        }
-        read_one(c, &name, planned).await.map_err(|d| vec![d])
+        let wo = crate::util::WriteOnly::PARAMETER;
+        let (with, before) = wo.to_send(planned, Some(prior), req.config);
+        let done = update_parameter(c, &before, &with).await?;
+        Ok(done.map(|v| wo.forget(v, planned)))
     }
 
     async fn delete(
@@ -380,6 +345,78 @@ impl ResourceType<Clients> for SsmParameter {
         }
         out
     }
+}
+
+/// Putting without overwrite fails if the name is taken: a parameter iac did
+/// not make is never overwritten; import it instead.
+async fn create_parameter(c: &Clients, planned: &Value) -> ApplyResult {
+    let name = s(planned, "name").unwrap_or_default();
+    match put(c, planned, false, true).await {
+        Ok(()) => {}
+        Err(d) => {
+            let exists = get(c, std::slice::from_ref(&name))
+                .await
+                .map_err(|e| vec![e])?;
+            match exists.get(&name) {
+                // A retried create: the same value is already there.
+                Some(p) if p.value() == value_to_send(planned).ok().as_deref() => {}
+                Some(_) => {
+                    return Err(vec![attr_err(
+                        "name",
+                        "Parameter already exists",
+                        format!("a parameter named \"{name}\" exists and was not created by this plan; import it (iac import aws_ssm_parameter.NAME {name})"),
+                    )])
+                }
+                None => return Err(d),
+            }
+        }
+    }
+    read_one(c, &name, planned).await.map_err(|d| vec![d])
+}
+
+async fn update_parameter(c: &Clients, prior: &Value, planned: &Value) -> ApplyResult {
+    let name = s(prior, "name").unwrap_or_default();
+    let data_changed = [
+        "value",
+        "insecure_value",
+        "description",
+        "key_id",
+        "tier",
+        "allowed_pattern",
+        "data_type",
+    ]
+    .iter()
+    .any(|k| !same(prior.get_attr(k), planned.get_attr(k)));
+    if data_changed {
+        put(c, planned, true, false).await?;
+    }
+    if let Some((gone, now)) = crate::util::tag_change(prior, planned) {
+        if !gone.is_empty() {
+            c.ssm
+                .remove_tags_from_resource()
+                .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
+                .resource_id(&name)
+                .set_tag_keys(Some(gone))
+                .send()
+                .await
+                .map_err(|e| vec![sdk_err("RemoveTagsFromResource", e)])?;
+        }
+        let add: Vec<Tag> = now
+            .into_iter()
+            .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+            .collect();
+        if !add.is_empty() {
+            c.ssm
+                .add_tags_to_resource()
+                .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
+                .resource_id(&name)
+                .set_tags(Some(add))
+                .send()
+                .await
+                .map_err(|e| vec![sdk_err("AddTagsToResource", e)])?;
+        }
+    }
+    read_one(c, &name, planned).await.map_err(|d| vec![d])
 }
 
 #[async_trait::async_trait]

@@ -575,3 +575,80 @@ pub(crate) fn as_aws_has(
 pub(crate) fn int_value(n: Option<i32>) -> Value {
     n.map_or(Value::Null, |x| Value::num(f64::from(x)))
 }
+
+/// A write-only argument (Terraform 1.11: `password_wo`, `secret_string_wo`,
+/// `value_wo`) and what it stands for: never in a plan or in state in any form
+/// (not even a fingerprint); its value, from the configuration, goes where the
+/// plain argument would, on a create and on an update whose version changed.
+pub(crate) struct WriteOnly {
+    /// The write-only argument.
+    pub value: &'static str,
+    /// The number whose change sends it again.
+    pub version: &'static str,
+    /// The plain argument the type's calls send.
+    pub plain: &'static str,
+    /// A computed flag saying one is in use (`has_value_wo`), if the type has one.
+    pub flag: Option<&'static str>,
+}
+
+impl WriteOnly {
+    pub(crate) const PASSWORD: WriteOnly = WriteOnly {
+        value: "password_wo",
+        version: "password_wo_version",
+        plain: "password",
+        flag: None,
+    };
+    pub(crate) const SECRET_STRING: WriteOnly = WriteOnly {
+        value: "secret_string_wo",
+        version: "secret_string_wo_version",
+        plain: "secret_string",
+        flag: Some("has_secret_string_wo"),
+    };
+    pub(crate) const PARAMETER: WriteOnly = WriteOnly {
+        value: "value_wo",
+        version: "value_wo_version",
+        plain: "value",
+        flag: Some("has_value_wo"),
+    };
+
+    /// Planned as null, whatever the configuration says; the flag as written.
+    pub(crate) fn plan(&self, r: &mut iac_provider::PlanResponse) {
+        set(&mut r.planned, self.value, Value::Null);
+        r.requires_replace
+            .retain(|p| !matches!(p.first(), Some(iac_value::PathStep::Key(k)) if k == self.value));
+    }
+
+    /// The planned (and prior) object for the calls: with the configuration's
+    /// write-only value as the plain argument when it is to be sent (the prior's
+    /// plain argument cleared, so an update sees a change).
+    pub(crate) fn to_send(
+        &self,
+        planned: &Value,
+        prior: Option<&Value>,
+        config: &Value,
+    ) -> (Value, Value) {
+        let before = prior.cloned().unwrap_or(Value::Null);
+        let secret = config.get_attr(self.value);
+        let send = secret.as_str().is_some()
+            && prior.is_none_or(|p| p.get_attr(self.version) != planned.get_attr(self.version));
+        if !send {
+            return (planned.clone(), before);
+        }
+        let (mut with, mut before) = (planned.clone(), before);
+        set(&mut with, self.plain, secret.clone());
+        if prior.is_some() {
+            set(&mut before, self.plain, Value::Null);
+        }
+        (with, before)
+    }
+
+    /// The object as state keeps it: the write-only value in no form.
+    pub(crate) fn forget(&self, mut v: Value, planned: &Value) -> Value {
+        set(&mut v, self.plain, planned.get_attr(self.plain).clone());
+        set(&mut v, self.value, Value::Null);
+        if let Some(flag) = self.flag {
+            set(&mut v, flag, planned.get_attr(flag).clone());
+        }
+        v
+    }
+}

@@ -19,35 +19,6 @@ use crate::Clients;
 
 pub(crate) struct DbInstanceType;
 
-/// A write-only password (`password_wo`) for the calls that send it: on a
-/// create, and on an update whose `password_wo_version` changed, the
-/// configuration's plaintext goes where `password` would (the prior's is
-/// cleared, so the update sees a change). Neither plan nor state ever holds it.
-fn write_only(planned: &Value, prior: Option<&Value>, config: &Value) -> (Value, Value) {
-    let before = prior.cloned().unwrap_or(Value::Null);
-    let secret = config.get_attr("password_wo");
-    let send = secret.as_str().is_some()
-        && prior.is_none_or(|p| {
-            p.get_attr("password_wo_version") != planned.get_attr("password_wo_version")
-        });
-    if !send {
-        return (planned.clone(), before);
-    }
-    let (mut with, mut before) = (planned.clone(), before);
-    crate::util::set(&mut with, "password", secret.clone());
-    if prior.is_some() {
-        crate::util::set(&mut before, "password", Value::Null);
-    }
-    (with, before)
-}
-
-/// The object as state keeps it: no write-only password, in any form.
-fn forget_write_only(mut v: Value, planned: &Value) -> Value {
-    crate::util::set(&mut v, "password", planned.get_attr("password").clone());
-    crate::util::set(&mut v, "password_wo", Value::Null);
-    v
-}
-
 /// The rest of `aws_db_instance`'s arguments (backups, monitoring, replicas, what
 /// RDS computes).
 fn db_instance_more(s: Schema) -> Schema {
@@ -530,10 +501,7 @@ impl ResourceType<Clients> for DbInstanceType {
             }
         }
         // Write-only: never in a plan (the configuration's value is sent at apply).
-        crate::util::set(&mut r.planned, "password_wo", Value::Null);
-        r.requires_replace.retain(
-            |p| !matches!(p.first(), Some(iac_value::PathStep::Key(k)) if k == "password_wo"),
-        );
+        crate::util::WriteOnly::PASSWORD.plan(&mut r);
         // Removing replicate_source_db promotes the replica in place.
         if req.prior.is_some() {
             r.requires_replace.retain(|p| {
@@ -555,9 +523,10 @@ impl ResourceType<Clients> for DbInstanceType {
     }
 
     async fn create(&self, c: &Clients, planned: &Value, req: &ApplyRequest<'_>) -> ApplyResult {
-        let (with_password, _) = write_only(planned, None, req.config);
+        let wo = crate::util::WriteOnly::PASSWORD;
+        let (with_password, _) = wo.to_send(planned, None, req.config);
         let made = create_db(c, &with_password, req.idempotency_token).await?;
-        Ok(made.map(|v| forget_write_only(v, planned)))
+        Ok(made.map(|v| wo.forget(v, planned)))
     }
 
     async fn update(
@@ -567,9 +536,10 @@ impl ResourceType<Clients> for DbInstanceType {
         planned: &Value,
         req: &ApplyRequest<'_>,
     ) -> ApplyResult {
-        let (with_password, before) = write_only(planned, Some(prior), req.config);
+        let wo = crate::util::WriteOnly::PASSWORD;
+        let (with_password, before) = wo.to_send(planned, Some(prior), req.config);
         let done = update_db(c, &before, &with_password).await?;
-        Ok(done.map(|v| forget_write_only(v, planned)))
+        Ok(done.map(|v| wo.forget(v, planned)))
     }
 
     async fn delete(

@@ -159,6 +159,10 @@ pub(crate) fn version_value(arn: &str, version_id: &str, stages: &[String], keep
             // The value itself is never read back: state keeps what configuration gave.
             ("secret_string", keep.get_attr("secret_string").clone()),
             ("secret_binary", keep.get_attr("secret_binary").clone()),
+            (
+                "has_secret_string_wo",
+                Value::Bool(keep.get_attr("has_secret_string_wo").as_bool() == Some(true)),
+            ),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))

@@ -138,6 +138,18 @@ impl ResourceType<Clients> for SecretVersion {
                 Attribute::optional(Str, "The value, base64-encoded.").sensitive().force_new(),
             )
             .attr(
+                "secret_string_wo",
+                Attribute::optional(Str, "Write-only value (Terraform 1.11): sent, kept in no form at all.").sensitive(),
+            )
+            .attr(
+                "secret_string_wo_version",
+                Attribute::optional(AttrType::Number, "Change it to send secret_string_wo again (a new version).").force_new(),
+            )
+            .attr(
+                "has_secret_string_wo",
+                Attribute::computed(AttrType::Bool, "Whether the value is write-only."),
+            )
+            .attr(
                 "version_stages",
                 Attribute::optional_computed(string_set(), "Staging labels (default AWSCURRENT)."),
             )
@@ -147,11 +159,19 @@ impl ResourceType<Clients> for SecretVersion {
     }
 
     fn plan(&self, schema: &Schema, req: &PlanRequest<'_>) -> PlanResponse {
-        crate::kit::aws_plan(schema, req)
+        let mut r = crate::kit::aws_plan(schema, req);
+        let wo = crate::util::WriteOnly::SECRET_STRING;
+        wo.plan(&mut r);
+        let has = !req.config.get_attr(wo.value).is_null();
+        crate::util::set(&mut r.planned, "has_secret_string_wo", Value::Bool(has));
+        r
     }
 
     async fn create(&self, c: &Clients, planned: &Value, req: &ApplyRequest<'_>) -> ApplyResult {
-        create_version(c, planned, req.idempotency_token).await
+        let wo = crate::util::WriteOnly::SECRET_STRING;
+        let (with, _) = wo.to_send(planned, None, req.config);
+        let made = create_version(c, &with, req.idempotency_token).await?;
+        Ok(made.map(|v| wo.forget(v, planned)))
     }
 
     async fn update(
