@@ -1679,27 +1679,37 @@ resource "aws_ssm_parameter" "p" {{
 "#
         )
     };
+    // What AWS holds: the secret's value and the parameter's.
+    let in_aws = || {
+        let secret = block(
+            m.secrets()
+                .get_secret_value()
+                .secret_id("write-only-secret")
+                .send(),
+        )
+        .expect("secret");
+        let param = block(
+            aws_sdk_ssm::Client::new(&m.sdk())
+                .get_parameter()
+                .name("/app/write-only")
+                .with_decryption(true)
+                .send(),
+        )
+        .expect("parameter");
+        (
+            secret.secret_string().unwrap_or_default().to_string(),
+            param
+                .parameter()
+                .and_then(|p| p.value())
+                .unwrap_or_default()
+                .to_string(),
+        )
+    };
     let w = Work::new(&main("wo-first-value", 1));
     run(&w, &m, &["apply", "-auto-approve"]).ok();
-    let secret = block(
-        m.secrets()
-            .get_secret_value()
-            .secret_id("write-only-secret")
-            .send(),
-    )
-    .expect("secret");
-    assert_eq!(secret.secret_string(), Some("wo-first-value"));
-    let param = block(
-        aws_sdk_ssm::Client::new(&m.sdk())
-            .get_parameter()
-            .name("/app/write-only")
-            .with_decryption(true)
-            .send(),
-    )
-    .expect("parameter");
     assert_eq!(
-        param.parameter().and_then(|p| p.value()),
-        Some("wo-first-value")
+        in_aws(),
+        ("wo-first-value".to_string(), "wo-first-value".to_string())
     );
     assert!(!w.read("iac.tfstate").contains("wo-first-value"));
     assert_eq!(w.attrs("aws_ssm_parameter.p")["has_value_wo"], true);
@@ -1716,25 +1726,9 @@ resource "aws_ssm_parameter" "p" {{
 
     w.write("main.tf", &main("wo-second-value", 2));
     run(&w, &m, &["apply", "-auto-approve"]).ok();
-    let secret = block(
-        m.secrets()
-            .get_secret_value()
-            .secret_id("write-only-secret")
-            .send(),
-    )
-    .expect("secret");
-    assert_eq!(secret.secret_string(), Some("wo-second-value"));
-    let param = block(
-        aws_sdk_ssm::Client::new(&m.sdk())
-            .get_parameter()
-            .name("/app/write-only")
-            .with_decryption(true)
-            .send(),
-    )
-    .expect("parameter");
     assert_eq!(
-        param.parameter().and_then(|p| p.value()),
-        Some("wo-second-value")
+        in_aws(),
+        ("wo-second-value".to_string(), "wo-second-value".to_string())
     );
     assert!(!w.read("iac.tfstate").contains("wo-second-value"));
     let r = run(&w, &m, &["plan", "-detailed-exitcode"]).code(0);
