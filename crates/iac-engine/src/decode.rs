@@ -301,16 +301,9 @@ fn check_dynamic(
 }
 
 /// Whether a value of an argument iac does not offer asks for nothing: null,
-/// false, zero, "", or an empty collection (the provider's own default off).
+/// or its type's zero (the provider's own default off).
 fn asks_nothing(v: &Value) -> bool {
-    match v {
-        Value::Null | Value::Bool(false) => true,
-        Value::String(s) => s.is_empty(),
-        Value::Number(n) => n.to_i64() == Some(0),
-        Value::List(l) | Value::Set(l) => l.is_empty(),
-        Value::Map(m) => m.is_empty(),
-        _ => false,
-    }
+    v.is_null() || v.is_zero()
 }
 
 /// Whether a `dynamic` block's `for_each` is known to be empty.

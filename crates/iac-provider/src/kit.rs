@@ -128,56 +128,32 @@ pub struct Registry<C: Send + Sync> {
 /// See `Registry::unset_is_zero`.
 fn keep_prior_zeroes(schema: &Schema, prior: &Value, config: &Value, resp: &mut PlanResponse) {
     for (name, a) in &schema.attributes {
-        if a.optional && a.computed {
-            // Optional and Computed: an empty collection written is unset too,
-            // and leaves what the object has (the SDK's GetOk sees none).
-            let written = config.get_attr(name);
-            let empty = matches!(written, Value::List(v) | Value::Set(v) if v.is_empty());
-            // A zero written where the object has nothing (the SDK would hold
-            // that zero) is the same too.
-            let zero = prior.get_attr(name).is_null()
-                && match written {
-                    Value::Bool(b) => !b,
-                    Value::Number(n) => n.is_zero(),
-                    Value::String(s) => s.is_empty(),
-                    _ => false,
-                };
-            if (empty || zero) && resp.planned.get_attr(name) == written {
-                if let Value::Map(m) = &mut resp.planned {
-                    m.insert(name.clone(), prior.get_attr(name).clone());
-                }
-            }
-            continue;
-        }
         if !a.optional {
             continue;
         }
-        let before = prior.get_attr(name);
-        let zero = match before {
-            Value::Bool(b) => !b,
-            Value::Number(n) => n.is_zero(),
-            Value::String(s) => s.is_empty(),
-            Value::List(v) | Value::Set(v) => v.is_empty(),
-            Value::Map(m) => m.is_empty(),
-            _ => false,
+        let (before, written) = (prior.get_attr(name), config.get_attr(name));
+        let same = if a.computed {
+            // Optional and Computed: an empty collection written is unset too,
+            // and leaves what the object has (the SDK's GetOk sees none); so is
+            // a zero written where the object has nothing (the SDK would hold
+            // that zero).
+            let collection = matches!(written, Value::List(_) | Value::Set(_));
+            let scalar = !collection && !matches!(written, Value::Map(_));
+            written.is_zero() && (collection || (scalar && before.is_null()))
+        } else {
+            // A prior zero with nothing written, and the other way round: a
+            // zero written where state has nothing (a module passing its
+            // default `[]`, `0` or `false` through).
+            (before.is_zero() && written.is_null() && resp.planned.get_attr(name).is_null())
+                || (before.is_null() && written.is_zero())
         };
-        // And the other way: a zero written where state has nothing (a module
-        // passing its default `[]`, `0` or `false` through) is no change.
-        let written = config.get_attr(name);
-        let empty_written = match written {
-            Value::Bool(b) => !b,
-            Value::Number(n) => n.is_zero(),
-            Value::String(s) => s.is_empty(),
-            Value::List(v) | Value::Set(v) => v.is_empty(),
-            Value::Map(m) => m.is_empty(),
-            _ => false,
-        };
-        let same = (zero && written.is_null() && resp.planned.get_attr(name).is_null())
-            || (before.is_null() && empty_written && resp.planned.get_attr(name) == written);
-        if same {
-            if let Value::Map(m) = &mut resp.planned {
-                m.insert(name.clone(), before.clone());
-            }
+        if !same || (!written.is_null() && resp.planned.get_attr(name) != written) {
+            continue;
+        }
+        if let Value::Map(m) = &mut resp.planned {
+            m.insert(name.clone(), before.clone());
+        }
+        if !a.computed {
             resp.requires_replace
                 .retain(|p| !matches!(p.as_slice(), [iac_value::PathStep::Key(k)] if k == name));
         }

@@ -111,6 +111,19 @@ impl Value {
         matches!(self.unmarked(), Value::Unknown)
     }
 
+    /// Whether this is its type's zero value: `false`, `0`, `""`, or an empty
+    /// list, set or map (what Terraform's plugin SDK cannot tell from unset).
+    pub fn is_zero(&self) -> bool {
+        match self.unmarked() {
+            Value::Bool(b) => !b,
+            Value::Number(n) => n.is_zero(),
+            Value::String(s) => s.is_empty(),
+            Value::List(l) | Value::Set(l) => l.is_empty(),
+            Value::Map(m) => m.is_empty(),
+            _ => false,
+        }
+    }
+
     /// Whether the top-level value carries the sensitive mark.
     pub fn is_marked(&self) -> bool {
         matches!(self, Value::Sensitive(_) | Value::Redacted(_))
@@ -471,6 +484,31 @@ mod tests {
             v.to_string(),
             "{a = \"x\", b = (sensitive value), c = (known after apply), d = 3}"
         );
+    }
+
+    #[test]
+    fn zero_values_are_each_types_empty_one() {
+        for zero in [
+            Value::Bool(false),
+            Value::num(0.0),
+            Value::string(""),
+            Value::List(vec![]),
+            Value::set(vec![]),
+            Value::map::<&str>([]),
+            Value::string("").sensitive(),
+        ] {
+            assert!(zero.is_zero(), "{zero:?}");
+        }
+        for not in [
+            Value::Null,
+            Value::Unknown,
+            Value::Bool(true),
+            Value::num(0.5),
+            Value::string("0"),
+            Value::List(vec![Value::Null]),
+        ] {
+            assert!(!not.is_zero(), "{not:?}");
+        }
     }
 
     #[test]

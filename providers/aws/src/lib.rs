@@ -387,11 +387,8 @@ impl Provider for AwsProvider {
 
     fn plan_resource(&self, req: PlanRequest<'_>) -> PlanResponse {
         let tagged = self.tagged(req.type_name);
-        let same_region = regional::same_region_as_prior(
-            self.configured_region().as_deref(),
-            req.prior,
-            req.config,
-        );
+        let same_region =
+            regional::same_region_as_prior(|| self.configured_region(), req.prior, req.config);
         let req = PlanRequest {
             config: same_region.as_ref().unwrap_or(req.config),
             ..req

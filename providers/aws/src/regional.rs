@@ -79,16 +79,18 @@ pub(crate) fn of(v: &Value) -> Option<&str> {
 /// region by name), it takes state's spelling, so the same region is no change;
 /// another region is left to replace the object.
 pub(crate) fn same_region_as_prior(
-    configured: Option<&str>,
+    configured: impl FnOnce() -> Option<String>,
     prior: Option<&Value>,
     config: &Value,
 ) -> Option<Value> {
-    let (prior, configured) = (prior?, configured?);
+    let prior = prior?;
     let written = config.get_attr("region");
+    // Most objects: written as state has it (null and null), nothing to ask.
     if written.is_unknown() || written == prior.get_attr("region") {
         return None;
     }
-    let effective = |v: &Value| of(v).unwrap_or(configured).to_string();
+    let configured = configured()?;
+    let effective = |v: &Value| of(v).unwrap_or(&configured).to_string();
     if effective(prior) != effective(config) {
         return None;
     }

@@ -43,8 +43,14 @@ pub fn same(a: &Value, b: &Value) -> bool {
 
 /// `tags` of a configuration as a sorted map.
 pub fn tags_of(v: &Value) -> BTreeMap<String, String> {
-    v.get_attr("tags")
-        .as_map()
+    string_map(v.get_attr("tags"))
+}
+
+/// A map of strings (`tags`, `volume_tags`, a listener's
+/// `authentication_request_extra_params`) as a sorted map; anything else as
+/// an empty one.
+pub fn string_map(v: &Value) -> BTreeMap<String, String> {
+    v.as_map()
         .map(|m| {
             m.iter()
                 .filter_map(|(k, x)| x.as_str().map(|s| (k.clone(), s.to_string())))
@@ -650,5 +656,16 @@ impl WriteOnly {
             set(&mut v, flag, planned.get_attr(flag).clone());
         }
         v
+    }
+}
+
+/// A value with nothing unknown in it (what was planned but never answered is null).
+pub(crate) fn known(v: &Value) -> Value {
+    match v {
+        Value::Unknown => Value::Null,
+        Value::List(l) => Value::List(l.iter().map(known).collect()),
+        Value::Set(l) => Value::Set(l.iter().map(known).collect()),
+        Value::Map(m) => Value::Map(m.iter().map(|(k, x)| (k.clone(), known(x))).collect()),
+        other => other.clone(),
     }
 }

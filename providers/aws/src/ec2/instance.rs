@@ -239,7 +239,7 @@ fn instance_value(c: &Clients, i: &aws_sdk_ec2::types::Instance, keep: &Value) -
                                 .as_list()
                                 .and_then(|l| l.first())
                                 .map_or(Value::Null, |k| {
-                                    vols::known(k.get_attr("http_protocol_ipv6"))
+                                    crate::util::known(k.get_attr("http_protocol_ipv6"))
                                 }),
                         },
                     ),
@@ -261,7 +261,10 @@ fn instance_value(c: &Clients, i: &aws_sdk_ec2::types::Instance, keep: &Value) -
             "user_data_base64",
             keep.get_attr("user_data_base64").clone(),
         ),
-        ("volume_tags", vols::known(keep.get_attr("volume_tags"))),
+        (
+            "volume_tags",
+            crate::util::known(keep.get_attr("volume_tags")),
+        ),
         ("ebs_block_device", vols::ebs_from_instance(i, keep)),
         (
             "public_dns",
@@ -530,7 +533,7 @@ fn cpu_options_value(i: &aws_sdk_ec2::types::Instance, keep: &Value) -> Value {
                 ("amd_sev_snp", opt_str(o.amd_sev_snp().map(|a| a.as_str()))),
             ])])
         }
-        None => match vols::known(keep.get_attr("cpu_options")) {
+        None => match crate::util::known(keep.get_attr("cpu_options")) {
             Value::Null => Value::List(Vec::new()),
             v => v,
         },
@@ -615,7 +618,7 @@ fn root_placeholder(i: &aws_sdk_ec2::types::Instance, keep: &Value) -> Value {
         ("encrypted", prior.get_attr("encrypted").clone()),
         ("kms_key_id", prior.get_attr("kms_key_id").clone()),
         ("tags", prior.get_attr("tags").clone()),
-        ("tags_all", vols::known(prior.get_attr("tags_all"))),
+        ("tags_all", crate::util::known(prior.get_attr("tags_all"))),
     ])])
 }
 

@@ -9,7 +9,7 @@ use aws_sdk_ec2::types::{BlockDeviceMapping, EbsBlockDevice, VolumeType};
 use iac_provider::{AttrDiagnostic, AttrType, Attribute, NestedBlock, Nesting, Schema};
 use iac_value::Value;
 
-use crate::util::{int, opt_str, s, sdk_err, set, tags_value};
+use crate::util::{int, opt_str, s, sdk_err, set, string_map, tags_value};
 use crate::Clients;
 
 /// The `ebs_block_device` block: a change to any of them replaces the instance,
@@ -164,17 +164,6 @@ pub(crate) fn ebs_mappings(p: &Value) -> Vec<BlockDeviceMapping> {
         .collect()
 }
 
-/// `volume_tags` (or an `ebs_block_device`'s `tags`) as a map of strings.
-fn string_map(v: &Value) -> BTreeMap<String, String> {
-    v.as_map()
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, x)| x.as_str().map(|s| (k.clone(), s.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 pub(crate) fn volume_tags(p: &Value) -> BTreeMap<String, String> {
     string_map(p.get_attr("volume_tags"))
 }
@@ -265,14 +254,14 @@ pub(crate) fn ebs_from_instance(i: &aws_sdk_ec2::types::Instance, keep: &Value) 
                         .map(Value::Bool)
                         .unwrap_or(Value::Null),
                 ),
-                ("tags", known(prior.get_attr("tags"))),
-                ("tags_all", known(prior.get_attr("tags_all"))),
+                ("tags", crate::util::known(prior.get_attr("tags"))),
+                ("tags_all", crate::util::known(prior.get_attr("tags_all"))),
             ]);
             for k in EBS_SETTINGS
                 .iter()
                 .filter(|k| **k != "delete_on_termination")
             {
-                set(&mut d, k, known(prior.get_attr(k)));
+                set(&mut d, k, crate::util::known(prior.get_attr(k)));
             }
             d
         })
@@ -288,17 +277,6 @@ fn all_tags(tags: &[aws_sdk_ec2::types::Tag]) -> Value {
             Value::string(t.value().unwrap_or_default()),
         ))
     }))
-}
-
-/// A value with nothing unknown in it (what was planned but never answered is null).
-pub(crate) fn known(v: &Value) -> Value {
-    match v {
-        Value::Unknown => Value::Null,
-        Value::List(l) => Value::List(l.iter().map(known).collect()),
-        Value::Set(l) => Value::Set(l.iter().map(known).collect()),
-        Value::Map(m) => Value::Map(m.iter().map(|(k, x)| (k.clone(), known(x))).collect()),
-        other => other.clone(),
-    }
 }
 
 /// Fills in what only the volumes tell (root size and type; each EBS device's

@@ -65,7 +65,7 @@ fn endpoint_value(c: &Clients, e: &VpcEndpoint, keep: &Value) -> Value {
                     .map_or(Value::Null, Value::Bool),
             ),
         ])]),
-        _ => crate::ec2::instance_volumes::known(keep.get_attr("dns_options")),
+        _ => crate::util::known(keep.get_attr("dns_options")),
     };
     Value::map([
         ("id", Value::string(id)),
@@ -93,7 +93,7 @@ fn endpoint_value(c: &Clients, e: &VpcEndpoint, keep: &Value) -> Value {
             "ip_address_type",
             match e.ip_address_type() {
                 Some(t) => Value::string(t.as_str()),
-                None => crate::ec2::instance_volumes::known(keep.get_attr("ip_address_type")),
+                None => crate::util::known(keep.get_attr("ip_address_type")),
             },
         ),
         ("route_table_ids", str_set(e.route_table_ids())),
@@ -104,7 +104,7 @@ fn endpoint_value(c: &Clients, e: &VpcEndpoint, keep: &Value) -> Value {
         ("dns_options", dns_options),
         (
             "subnet_configuration",
-            crate::ec2::instance_volumes::known(keep.get_attr("subnet_configuration")),
+            crate::util::known(keep.get_attr("subnet_configuration")),
         ),
         (
             "requester_managed",

@@ -13,7 +13,7 @@ use elb::types::{
 };
 use iac_value::Value;
 
-use crate::util::{first, int, opt_str, s, tags_of};
+use crate::util::{first, int, opt_str, s, string_map};
 
 /// What AWS uses when the configuration leaves a setting out.
 const DEFAULTS: &[(&str, &str)] = &[
@@ -24,10 +24,7 @@ const DEFAULTS: &[(&str, &str)] = &[
 ];
 
 fn extra(b: &Value) -> Option<std::collections::HashMap<String, String>> {
-    let m = tags_of(&Value::map([(
-        "tags",
-        b.get_attr("authentication_request_extra_params").clone(),
-    )]));
+    let m = string_map(b.get_attr("authentication_request_extra_params"));
     (!m.is_empty()).then(|| m.into_iter().collect())
 }
 

@@ -339,14 +339,16 @@ pub(crate) fn schema(s: Schema) -> Schema {
     )
 }
 
-fn items(v: &Value, name: &str) -> Vec<Value> {
+/// The blocks of a block list (none when unset).
+pub(crate) fn items(v: &Value, name: &str) -> Vec<Value> {
     v.get_attr(name)
         .as_list()
         .map(<[Value]>::to_vec)
         .unwrap_or_default()
 }
 
-fn first(v: &Value, name: &str) -> Option<Value> {
+/// The first block of a block list.
+pub(crate) fn first(v: &Value, name: &str) -> Option<Value> {
     items(v, name).into_iter().next()
 }
 

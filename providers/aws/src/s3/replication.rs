@@ -17,6 +17,7 @@ use aws_sdk_s3::types::{
 use iac_provider::{AttrDiagnostic, AttrType, Attribute, NestedBlock, Nesting, Schema};
 use iac_value::{PathStep, Value};
 
+use super::bucket_inline::{first, items};
 use super::err_code;
 use crate::util::{int, opt_str, s, sdk_err, set};
 use crate::Clients;
@@ -145,17 +146,6 @@ pub(crate) fn schema(s: Schema) -> Schema {
                 .block("rules", block(Nesting::Set, 1, None, rule)),
         ),
     )
-}
-
-fn items(v: &Value, name: &str) -> Vec<Value> {
-    v.get_attr(name)
-        .as_list()
-        .map(<[Value]>::to_vec)
-        .unwrap_or_default()
-}
-
-fn first(v: &Value, name: &str) -> Option<Value> {
-    items(v, name).into_iter().next()
 }
 
 fn one(v: Value) -> Value {
